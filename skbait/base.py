@@ -1,0 +1,228 @@
+"""The contract every query strategy honours."""
+
+from abc import abstractmethod
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+
+__all__ = ["QueryStrategy"]
+
+
+def n_rows(X):
+    """Number of rows of an array-like, a DataFrame, a sparse matrix or a list."""
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return int(shape[0])
+    try:
+        return len(X)
+    except TypeError:
+        raise TypeError(
+            f"Expected an array-like pool of rows, got {type(X).__name__}. Pass a numpy "
+            "array, a pandas DataFrame, a scipy sparse matrix or a list of samples."
+        ) from None
+
+
+def as_labeled_mask(labeled, n_samples):
+    """Turn indices or a boolean mask of labeled rows into a boolean mask.
+
+    Parameters
+    ----------
+    labeled : array-like of int or bool, or None
+        Indices of the labeled rows, or a boolean mask of length ``n_samples``.
+        ``None`` means that no row is labeled.
+    n_samples : int
+        Number of rows in the pool.
+
+    Returns
+    -------
+    mask : ndarray of shape (n_samples,), dtype=bool
+        A fresh array; the caller may modify it.
+    """
+    if labeled is None:
+        return np.zeros(n_samples, dtype=bool)
+    labeled = np.asarray(labeled)
+    if labeled.dtype == bool:
+        if labeled.shape != (n_samples,):
+            raise ValueError(
+                f"A boolean `labeled` mask must have one entry per pool row ({n_samples}), "
+                f"got shape {labeled.shape}."
+            )
+        return labeled.copy()
+    if labeled.size == 0:
+        return np.zeros(n_samples, dtype=bool)
+    if labeled.ndim != 1 or not np.issubdtype(labeled.dtype, np.integer):
+        raise TypeError(
+            "`labeled` must be a 1-d array of integer row indices or a boolean mask, "
+            f"got dtype {labeled.dtype} with shape {labeled.shape}."
+        )
+    if labeled.min() < 0 or labeled.max() >= n_samples:
+        raise ValueError(
+            f"`labeled` holds indices outside the pool: valid indices are 0..{n_samples - 1}, "
+            f"got values from {labeled.min()} to {labeled.max()}."
+        )
+    mask = np.zeros(n_samples, dtype=bool)
+    mask[labeled] = True
+    return mask
+
+
+class QueryStrategy(BaseEstimator):
+    """Base class of the query strategies: pick the next rows to label.
+
+    A strategy is a scikit-learn estimator in the sense of parameters only: it
+    can be cloned, printed, grid-searched and nested in an
+    :class:`~skbait.ActiveLearner` (``query_strategy__reg``). It learns nothing
+    in ``fit``; it has one public method, :meth:`select`.
+
+    **The contract.** Given a fitted estimator, the whole pool ``X`` (labeled
+    rows included), which rows are labeled, a batch size and a random
+    generator, :meth:`select` returns distinct indices into ``X`` of unlabeled
+    rows, as many as ``batch_size`` or, when fewer rows are unlabeled, all of
+    them. The same ``random_state`` gives the same indices. Optionally it
+    returns the utility it attached to each chosen row (larger is better).
+
+    Subclasses implement :meth:`_select`; :meth:`select` validates the inputs
+    before and the result after, so that a strategy cannot break the contract
+    silently. Subclasses that cannot handle some estimators (BADGE and
+    regressors, say) override :meth:`_validate_estimator` to raise a clear
+    error. Third parties can check their own strategies with
+    :func:`skbait.utils.estimator_checks.check_query_strategy`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skbait.base import QueryStrategy
+    >>> class FirstRows(QueryStrategy):
+    ...     '''Query the unlabeled rows in pool order.'''
+    ...     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
+    ...         return np.flatnonzero(~labeled)[:batch_size], None
+    >>> X = np.arange(20.0).reshape(10, 2)
+    >>> y = np.array([0, 1] * 5)
+    >>> model = LogisticRegression().fit(X[:4], y[:4])
+    >>> FirstRows().select(model, X, labeled=[0, 1, 2, 3], batch_size=3)
+    array([4, 5, 6])
+    """
+
+    _parameter_constraints: dict = {}
+
+    def select(
+        self,
+        estimator,
+        X,
+        labeled,
+        batch_size,
+        *,
+        random_state=None,
+        embedding=None,
+        return_utilities=False,
+    ):
+        """Return the indices of the rows to label next.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            The fitted model; strategies read its probabilities and its
+            last-layer embedding (see :func:`skbait.embeddings.embed`).
+        X : array-like of shape (n_samples, ...)
+            The whole pool, labeled rows included, in the form the estimator
+            accepts.
+        labeled : array-like of int or bool
+            Indices of the labeled rows, or a boolean mask over the pool.
+        batch_size : int
+            How many rows to return. When fewer rows are unlabeled, all of them
+            are returned.
+        random_state : int, RandomState instance or None, default=None
+            Seeds every random choice (and any torch generator derived from it).
+        embedding : callable, default=None
+            ``embedding(estimator, X) -> ndarray (n_samples, n_dims)``, which
+            overrides the registered last-layer embedding of the estimator.
+        return_utilities : bool, default=False
+            Also return the utility of each chosen row.
+
+        Returns
+        -------
+        indices : ndarray of shape (n_chosen,), dtype=int64
+            Distinct indices of unlabeled rows, in the order they were chosen.
+        utilities : ndarray of shape (n_chosen,), dtype=float64
+            Only with ``return_utilities=True``: the utility of each chosen
+            row when it was chosen (``nan`` where a strategy has none).
+        """
+        self._validate_params()
+        if not isinstance(batch_size, Integral) or isinstance(batch_size, bool):
+            raise TypeError(f"`batch_size` must be an integer, got {batch_size!r}.")
+        if batch_size < 1:
+            raise ValueError(f"`batch_size` must be at least 1, got {batch_size}.")
+        if embedding is not None and not callable(embedding):
+            raise TypeError(
+                "`embedding` must be a callable embedding(estimator, X) -> array, "
+                f"got {type(embedding).__name__}."
+            )
+        n_samples = n_rows(X)
+        labeled_mask = as_labeled_mask(labeled, n_samples)
+        n_unlabeled = int(n_samples - labeled_mask.sum())
+        if n_unlabeled == 0:
+            raise ValueError(
+                "Every row of the pool is labeled: there is nothing left to query. "
+                "Add unlabeled rows to the pool or stop the loop."
+            )
+        self._validate_estimator(estimator)
+        batch_size = min(int(batch_size), n_unlabeled)
+        rng = check_random_state(random_state)
+
+        indices, utilities = self._select(
+            estimator, X, labeled_mask, batch_size, rng, embedding
+        )
+        indices = self._check_selection(indices, labeled_mask, batch_size)
+        if not return_utilities:
+            return indices
+        if utilities is None:
+            utilities = np.full(indices.shape, np.nan)
+        utilities = np.asarray(utilities, dtype=np.float64).reshape(-1)
+        if utilities.shape != indices.shape:
+            raise RuntimeError(
+                f"{type(self).__name__} returned {utilities.size} utilities for "
+                f"{indices.size} indices."
+            )
+        return indices, utilities
+
+    def _validate_estimator(self, estimator):
+        """Raise a clear error if this strategy cannot serve ``estimator``."""
+
+    @abstractmethod
+    def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
+        """Choose ``batch_size`` distinct unlabeled rows.
+
+        Parameters
+        ----------
+        estimator : fitted estimator
+        X : array-like of shape (n_samples, ...)
+        labeled : ndarray of shape (n_samples,), dtype=bool
+        batch_size : int
+            Already capped at the number of unlabeled rows.
+        random_state : numpy.random.RandomState
+        embedding : callable or None
+
+        Returns
+        -------
+        indices : array-like of int
+        utilities : array-like of float, or None
+        """
+
+    def _check_selection(self, indices, labeled_mask, batch_size):
+        """Enforce the contract on what ``_select`` returned."""
+        name = type(self).__name__
+        indices = np.asarray(indices)
+        if indices.ndim != 1 or (indices.size and not np.issubdtype(indices.dtype, np.integer)):
+            raise RuntimeError(f"{name} returned indices that are not a 1-d integer array.")
+        indices = indices.astype(np.int64, copy=False)
+        if indices.size != batch_size:
+            raise RuntimeError(f"{name} returned {indices.size} indices, {batch_size} expected.")
+        if indices.size and (indices.min() < 0 or indices.max() >= labeled_mask.size):
+            raise RuntimeError(f"{name} returned indices outside the pool.")
+        if np.unique(indices).size != indices.size:
+            raise RuntimeError(f"{name} returned the same row twice.")
+        if labeled_mask[indices].any():
+            raise RuntimeError(f"{name} returned rows that are already labeled.")
+        return indices

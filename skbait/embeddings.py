@@ -1,0 +1,281 @@
+"""Last-layer embeddings and predicted probabilities of a fitted model.
+
+BAIT, BADGE, CoreSet and the log-det strategies look at a model through two
+arrays for the rows of the pool: the *embedding* ``Z`` (the input of the
+model's last linear layer, shape ``(n_samples, n_dims)``) and, for classifiers,
+the predicted probabilities ``P`` (shape ``(n_samples, n_classes)``).
+
+How to get them depends on the model family, so each family registers a rule
+with :func:`register_embedding` and :func:`embed` dispatches on the estimator:
+
+- **any estimator** (linear models, kernel models, trees...): the input
+  features themselves. This is the *convex-model view*: for a linear model the
+  last layer is the whole model, so the features are its last-layer input.
+- :class:`~sklearn.neural_network.MLPClassifier` and
+  :class:`~sklearn.neural_network.MLPRegressor`: the activations of the last
+  hidden layer, computed from ``coefs_`` and ``intercepts_``.
+- :class:`~sklearn.pipeline.Pipeline`: the rows are transformed by every step
+  but the last, then the last step's rule applies.
+- skorch networks (:class:`skorch.NeuralNet` and its classifiers and
+  regressors): the input of the network's last :class:`torch.nn.Linear`,
+  captured by a forward hook, and the probabilities from the same forward pass
+  (see :mod:`skbait._skorch`; skorch is imported only once a net exists).
+
+Probabilities come from ``predict_proba``; a classifier without it (a
+:class:`~sklearn.svm.LinearSVC`, say) gets the softmax of its
+``decision_function`` (a logistic sigmoid for two classes). Regressors have no
+probabilities: ``P`` is ``None``.
+"""
+
+import sys
+
+import numpy as np
+from sklearn.base import is_classifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_array
+
+__all__ = ["embed", "predict_probabilities", "register_embedding"]
+
+# (matcher, rule) pairs, searched newest first so that later registrations win.
+_RULES = []
+
+
+def register_embedding(matcher, rule=None):
+    """Register how to embed the rows of one family of fitted models.
+
+    Parameters
+    ----------
+    matcher : type or callable
+        A class (the rule applies to its instances) or a predicate
+        ``matcher(estimator) -> bool``.
+    rule : callable, default=None
+        ``rule(estimator, X, proba) -> (Z, P)`` returning the embedding
+        ``Z`` of shape (n_samples, n_dims) and, when ``proba`` is true and the
+        model is a classifier, the probabilities ``P`` of shape
+        (n_samples, n_classes); otherwise ``P`` is ``None``. When omitted,
+        ``register_embedding`` returns a decorator.
+
+    Returns
+    -------
+    rule : callable
+        The registered rule, so that this works as a decorator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from skbait.embeddings import embed, register_embedding
+    >>> class SquaredRidge(Ridge):
+    ...     '''A ridge model whose last layer sees squared features.'''
+    ...     def fit(self, X, y):
+    ...         return super().fit(np.square(X), y)
+    ...     def predict(self, X):
+    ...         return super().predict(np.square(X))
+    >>> @register_embedding(SquaredRidge)
+    ... def _squared(estimator, X, proba):
+    ...     return np.square(np.asarray(X, dtype=float)), None
+    >>> X = np.array([[1.0, -2.0], [3.0, 0.5]])
+    >>> Z, P = embed(SquaredRidge().fit(X, [0.0, 1.0]), X)
+    >>> Z
+    array([[1.  , 4.  ],
+           [9.  , 0.25]])
+    """
+    if not (isinstance(matcher, type) or callable(matcher)):
+        raise TypeError(f"`matcher` must be a class or a predicate, got {matcher!r}.")
+
+    def decorator(func):
+        if not callable(func):
+            raise TypeError(f"`rule` must be callable, got {func!r}.")
+        _RULES.append((matcher, func))
+        return func
+
+    return decorator if rule is None else decorator(rule)
+
+
+def _find_rule(estimator):
+    for matcher, rule in reversed(_RULES):
+        if isinstance(matcher, type):
+            if isinstance(estimator, matcher):
+                return rule
+        elif matcher(estimator):
+            return rule
+    return _input_features
+
+
+def embed(estimator, X, *, proba=True, embedding=None):
+    """Last-layer embedding and predicted probabilities of the rows of ``X``.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        The model whose view of the rows is wanted.
+    X : array-like of shape (n_samples, ...)
+        Rows in the form the estimator accepts.
+    proba : bool, default=True
+        Also compute the probabilities (classifiers only).
+    embedding : callable, default=None
+        ``embedding(estimator, X) -> array`` replacing the registered rule for
+        the embedding; probabilities still come from the estimator. An object
+        that also has a method ``rule(estimator, X, proba) -> (Z, P)`` (such as
+        :class:`~skbait.SkorchEmbedding`) is called through that method
+        instead, so that one pass over the rows gives both.
+
+    Returns
+    -------
+    Z : ndarray of shape (n_samples, n_dims), dtype float32 or float64
+        The embedding; finite, or a ``ValueError`` says which rows are not.
+    P : ndarray of shape (n_samples, n_classes) or None
+        Class probabilities, rows summing to one; ``None`` for regressors or
+        when ``proba=False``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skbait.embeddings import embed
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    >>> Z, P = embed(LogisticRegression().fit(X, [0, 1, 1, 0]), X)
+    >>> Z.shape, P.shape
+    ((4, 2), (4, 2))
+    """
+    want_proba = bool(proba) and is_classifier(estimator)
+    if embedding is None:
+        Z, P = _find_rule(estimator)(estimator, X, want_proba)
+    elif callable(getattr(embedding, "rule", None)):
+        Z, P = embedding.rule(estimator, X, want_proba)
+    else:
+        Z = embedding(estimator, X)
+        P = predict_probabilities(estimator, X) if want_proba else None
+    Z = _check_embedding(Z, X)
+    if want_proba:
+        P = _check_probabilities(P, Z.shape[0])
+    else:
+        P = None
+    return Z, P
+
+
+def predict_probabilities(estimator, X):
+    """Class probabilities of a fitted classifier, rows summing to one.
+
+    Uses ``predict_proba`` when the estimator has it, and otherwise the softmax
+    of ``decision_function`` (a sigmoid for a two-class problem).
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+    X : array-like of shape (n_samples, ...)
+
+    Returns
+    -------
+    P : ndarray of shape (n_samples, n_classes)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.svm import LinearSVC
+    >>> from skbait.embeddings import predict_probabilities
+    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    >>> P = predict_probabilities(LinearSVC().fit(X, [0, 0, 1, 1]), X)
+    >>> P.shape, bool(np.allclose(P.sum(axis=1), 1.0))
+    ((4, 2), True)
+    """
+    if hasattr(estimator, "predict_proba"):
+        try:
+            return np.asarray(estimator.predict_proba(X))
+        except AttributeError:
+            # available_if hides predict_proba at call time (SVC(probability=False)).
+            pass
+    if hasattr(estimator, "decision_function"):
+        scores = np.asarray(estimator.decision_function(X), dtype=np.float64)
+        if scores.ndim == 1:
+            scores = np.column_stack([-scores / 2, scores / 2])
+        scores = scores - scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores)
+        return exp / exp.sum(axis=1, keepdims=True)
+    raise TypeError(
+        f"{type(estimator).__name__} has neither predict_proba nor decision_function, so "
+        "its class probabilities are unknown. Wrap a classifier that has one of them, or "
+        "pick a strategy that needs no probabilities (random, coreset)."
+    )
+
+
+def _check_embedding(Z, X):
+    Z = np.asarray(Z)
+    if Z.ndim == 1:
+        Z = Z.reshape(-1, 1)
+    if Z.ndim != 2:
+        raise ValueError(f"An embedding must be 2-d (n_samples, n_dims), got shape {Z.shape}.")
+    if not np.issubdtype(Z.dtype, np.floating) or Z.dtype == np.float16:
+        Z = Z.astype(np.float64)
+    bad = ~np.isfinite(Z).all(axis=1)
+    if bad.any():
+        raise ValueError(
+            f"The embedding of {bad.sum()} row(s) holds NaN or inf (first at row "
+            f"{np.flatnonzero(bad)[0]}). Check the model and its inputs for non-finite values."
+        )
+    return Z
+
+
+def _check_probabilities(P, n_samples):
+    P = np.asarray(P, dtype=np.float64)
+    if P.ndim != 2 or P.shape[0] != n_samples:
+        raise ValueError(
+            f"Probabilities must have shape (n_samples={n_samples}, n_classes), got {P.shape}."
+        )
+    if not np.isfinite(P).all() or (P < -1e-6).any():
+        raise ValueError("The model's predicted probabilities hold NaN, inf or negative values.")
+    P = np.clip(P, 0.0, None)
+    total = P.sum(axis=1, keepdims=True)
+    if (total <= 0).any():
+        raise ValueError("A row of predicted probabilities sums to zero.")
+    return P / total
+
+
+def _input_features(estimator, X, proba):
+    """The convex-model view: the last layer sees the input features."""
+    Z = check_array(X, dtype=(np.float64, np.float32), ensure_all_finite=True)
+    return Z, predict_probabilities(estimator, X) if proba else None
+
+
+def _mlp_hidden(estimator, X, proba):
+    """Activations of the last hidden layer of a fitted scikit-learn MLP."""
+    activation = _ACTIVATIONS[estimator.activation]
+    Z = check_array(X, accept_sparse=False, dtype=(np.float64, np.float32))
+    for W, b in zip(estimator.coefs_[:-1], estimator.intercepts_[:-1]):
+        Z = activation(Z @ W + b)
+    return Z, predict_probabilities(estimator, X) if proba else None
+
+
+def _pipeline(estimator, X, proba):
+    """Transform through all steps but the last, then apply the last step's rule."""
+    Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
+    final = estimator[-1]
+    return _find_rule(final)(final, Xt, proba)
+
+
+_ACTIVATIONS = {
+    "identity": lambda a: a,
+    "logistic": lambda a: 1.0 / (1.0 + np.exp(-a)),
+    "tanh": np.tanh,
+    "relu": lambda a: np.maximum(a, 0.0),
+}
+
+register_embedding(lambda est: isinstance(est, (MLPClassifier, MLPRegressor)), _mlp_hidden)
+register_embedding(Pipeline, _pipeline)
+
+
+def _is_skorch_net(estimator):
+    # No skorch net exists unless skorch was imported, so this never imports it.
+    skorch = sys.modules.get("skorch")
+    return skorch is not None and isinstance(estimator, skorch.NeuralNet)
+
+
+def _skorch_net(estimator, X, proba):
+    """Input of the net's last nn.Linear and its probabilities, from one forward pass."""
+    from skbait._skorch import skorch_rule
+
+    return skorch_rule(estimator, X, proba)
+
+
+register_embedding(_is_skorch_net, _skorch_net)

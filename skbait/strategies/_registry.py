@@ -1,0 +1,70 @@
+"""Strategy names: ``ActiveLearner(query_strategy="bait")`` and the like."""
+
+from sklearn.base import clone
+
+from skbait.base import QueryStrategy
+
+__all__ = ["available_strategies", "make_strategy", "register_strategy"]
+
+_FACTORIES = {}
+
+
+def register_strategy(name, factory):
+    """Make a strategy available by name.
+
+    Parameters
+    ----------
+    name : str
+        Lower-case name, such as ``"bait"``.
+    factory : callable
+        Called with no argument, returns a fresh :class:`~skbait.QueryStrategy`.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"A strategy name must be a non-empty string, got {name!r}.")
+    _FACTORIES[name.lower()] = factory
+
+
+def available_strategies():
+    """Sorted names accepted wherever a strategy is expected.
+
+    Examples
+    --------
+    >>> from skbait.strategies import available_strategies
+    >>> "random" in available_strategies()
+    True
+    """
+    return sorted(_FACTORIES)
+
+
+def make_strategy(strategy):
+    """A fresh strategy from a name or an instance (cloned, never shared).
+
+    Parameters
+    ----------
+    strategy : str or QueryStrategy
+
+    Returns
+    -------
+    QueryStrategy
+
+    Examples
+    --------
+    >>> from skbait.strategies import make_strategy
+    >>> make_strategy("margin")
+    UncertaintySampling(measure='margin')
+    """
+    if isinstance(strategy, str):
+        try:
+            factory = _FACTORIES[strategy.lower()]
+        except KeyError:
+            raise ValueError(
+                f"Unknown query strategy {strategy!r}. Valid names are: "
+                f"{', '.join(available_strategies())}; or pass a QueryStrategy instance."
+            ) from None
+        return factory()
+    if isinstance(strategy, QueryStrategy):
+        return clone(strategy)
+    raise TypeError(
+        "query_strategy must be a strategy name or a QueryStrategy instance, got "
+        f"{type(strategy).__name__}. Valid names are: {', '.join(available_strategies())}."
+    )

@@ -1,0 +1,511 @@
+"""ActiveLearner: the simulated and real labeling loops, delegation, the sklearn contract."""
+
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier, is_regressor
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skbait import ActiveLearner
+from skbait.strategies import RandomSampling, UncertaintySampling
+
+
+@pytest.fixture
+def clf_data():
+    X, y = make_classification(
+        n_samples=300, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    return X, y
+
+
+@pytest.fixture
+def reg_data():
+    return make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
+
+
+def simulated(estimator=None, **params):
+    defaults = dict(
+        query_strategy="margin", n_initial=10, batch_size=7, budget=45, random_state=0
+    )
+    defaults.update(params)
+    return ActiveLearner(estimator or LogisticRegression(max_iter=500), **defaults)
+
+
+# --------------------------------------------------------------- simulation
+
+
+def test_simulation_spends_the_budget_exactly(clf_data):
+    X, y = clf_data
+    al = simulated().fit(X, y, eval_set=(X[:50], y[:50]))
+    # 10 initial, then batches of 7 with the last one cut to reach 45.
+    assert [r["n_labeled"] for r in al.history_] == [10, 17, 24, 31, 38, 45]
+    assert [len(r["indices"]) for r in al.history_] == [7, 7, 7, 7, 7, 0]
+    assert len(al.labeled_indices_) == 45
+    assert np.unique(al.labeled_indices_).size == 45
+    # labeled_indices_ is the initial draw followed by each round's query, in order.
+    np.testing.assert_array_equal(
+        al.labeled_indices_[10:], np.concatenate([r["indices"] for r in al.history_])
+    )
+    assert all(np.isfinite(r["eval_score"]) for r in al.history_)
+    assert all(r["fit_seconds"] >= 0 for r in al.history_)
+    assert np.isnan(al.history_[-1]["query_seconds"])
+    assert all(r["query_seconds"] >= 0 for r in al.history_[:-1])
+    assert [r["round"] for r in al.history_] == list(range(6))
+
+
+def test_simulation_model_sees_only_labeled_rows(clf_data):
+    X, y = clf_data
+    al = simulated().fit(X, y)
+    reference = LogisticRegression(max_iter=500).fit(X[al.labeled_indices_], y[al.labeled_indices_])
+    np.testing.assert_allclose(al.estimator_.coef_, reference.coef_)
+    np.testing.assert_allclose(al.history_[-1]["train_score"], reference.score(
+        X[al.labeled_indices_], y[al.labeled_indices_]))
+
+
+def test_simulation_uncertainty_queries_the_margin_rows(clf_data):
+    """Each round's query is what the strategy says for that round's model."""
+    X, y = clf_data
+    al = simulated(batch_size=5, budget=20).fit(X, y)
+    labeled = al.labeled_indices_[:10]
+    model = LogisticRegression(max_iter=500).fit(X[labeled], y[labeled])
+    expected = UncertaintySampling("margin").select(model, X, labeled, 5)
+    np.testing.assert_array_equal(al.history_[0]["indices"], expected)
+
+
+def test_simulation_is_reproducible_and_seed_dependent(clf_data):
+    X, y = clf_data
+    a = simulated(query_strategy="random").fit(X, y).labeled_indices_
+    b = simulated(query_strategy="random").fit(X, y).labeled_indices_
+    c = simulated(query_strategy="random", random_state=1).fit(X, y).labeled_indices_
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_initial_draw_is_shared_across_strategies(clf_data):
+    """Paired comparisons need the same start for every strategy at one seed."""
+    X, y = clf_data
+    a = simulated(query_strategy="random").fit(X, y).labeled_indices_[:10]
+    b = simulated(query_strategy="entropy").fit(X, y).labeled_indices_[:10]
+    np.testing.assert_array_equal(a, b)
+
+
+def test_budget_equal_to_pool_labels_everything(clf_data):
+    X, y = clf_data
+    X, y = X[:40], y[:40]
+    al = simulated(batch_size=8, budget=40).fit(X, y)
+    assert sorted(al.labeled_indices_.tolist()) == list(range(40))
+
+
+def test_regression_simulation(reg_data):
+    X, y = reg_data
+    al = simulated(Ridge(), query_strategy="random").fit(X, y, eval_set=(X, y))
+    assert is_regressor(al)
+    assert al.history_[-1]["n_labeled"] == 45
+    assert al.predict(X).shape == (200,)
+    assert not hasattr(al, "predict_proba")
+
+
+class CountingLogReg(LogisticRegression):
+    """Counts fits on the instance, to tell fresh clones from warm starts."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.n_fits_ = getattr(self, "n_fits_", 0) + 1
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_retrains_fresh_clone_by_default_and_warm_start_reuses(clf_data):
+    X, y = clf_data
+    cold = simulated(CountingLogReg(max_iter=500)).fit(X, y)
+    assert cold.estimator_.n_fits_ == 1
+    assert cold.estimator_.warm_start is False
+    warm = simulated(CountingLogReg(max_iter=500), warm_start=True).fit(X, y)
+    assert warm.estimator_.n_fits_ == len(warm.history_)
+    assert warm.estimator_.warm_start is True
+
+
+def test_single_class_initial_draw_falls_back_then_recovers():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 3))
+    y = np.zeros(100, dtype=int)
+    y[:5] = 1  # 5% positives: a 3-row initial draw is likely all zeros
+    al = ActiveLearner(
+        LogisticRegression(), query_strategy="margin", n_initial=3, batch_size=30, budget=93,
+        random_state=0,
+    )
+    with pytest.warns(UserWarning, match="single class"):
+        al.fit(X, y)
+    assert np.unique(y[al.labeled_indices_[:3]]).size == 1
+    # Random queries found the positives; the final model is a real classifier.
+    assert isinstance(al.estimator_, LogisticRegression)
+    assert al.predict_proba(X).shape == (100, 2)
+
+
+def test_classes_absent_from_labeled_rows_get_zero_probability():
+    X, y = make_classification(n_samples=200, n_classes=4, n_informative=4, random_state=0)
+    y_rare = y.copy()
+    y_rare[y_rare == 3] = 2
+    y_rare[0] = 3  # a class with one row, unlikely to be queried
+    al = ActiveLearner(LogisticRegression(), query_strategy="random", n_initial=5,
+                       batch_size=5, budget=10, random_state=0).fit(X, y_rare)
+    assert 0 not in al.labeled_indices_
+    np.testing.assert_array_equal(al.classes_, [0, 1, 2, 3])
+    proba = al.predict_proba(X)
+    assert proba.shape == (200, 4)
+    np.testing.assert_array_equal(proba[:, 3], 0.0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+class FailingAfter(ClassifierMixin, BaseEstimator):
+    """Raises (once) on the fit that sees more than ``limit`` rows."""
+
+    def __init__(self, limit=20, error=RuntimeError):
+        self.limit = limit
+        self.error = error
+
+    def fit(self, X, y):
+        if len(X) > self.limit and not FailingAfter.disarmed:
+            FailingAfter.disarmed = True
+            raise self.error("labeler's model crashed")
+        self.inner_ = LogisticRegression().fit(X, y)
+        self.classes_ = self.inner_.classes_
+        return self
+
+    def predict(self, X):
+        return self.inner_.predict(X)
+
+    def predict_proba(self, X):
+        return self.inner_.predict_proba(X)
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_interrupted_simulation_keeps_labels_and_resumes_identically(clf_data, error):
+    X, y = clf_data
+    params = dict(query_strategy="margin", n_initial=10, batch_size=5, budget=40,
+                  random_state=3)
+    FailingAfter.disarmed = True
+    reference = ActiveLearner(FailingAfter(limit=20), **params).fit(X, y)
+
+    FailingAfter.disarmed = False
+    al = ActiveLearner(FailingAfter(limit=20, error=error), **params)
+    with pytest.raises(error):
+        al.fit(X, y)
+    # Every revealed label is kept, the history is consistent with it.
+    assert len(al.labeled_indices_) == 25
+    assert al.history_[-1]["n_labeled"] == 20
+    np.testing.assert_array_equal(al.labeled_indices_, reference.labeled_indices_[:25])
+    resumed = pickle.loads(pickle.dumps(al)).resume(X, y)
+    np.testing.assert_array_equal(resumed.labeled_indices_, reference.labeled_indices_)
+    assert [r["n_labeled"] for r in resumed.history_] == [
+        r["n_labeled"] for r in reference.history_
+    ]
+
+
+def test_resume_needs_a_simulation(clf_data):
+    X, y = clf_data
+    with pytest.raises(ValueError, match="resume"):
+        ActiveLearner(LogisticRegression(), budget=None).resume(X, y)
+
+
+# ----------------------------------------------------------- real labeling
+
+
+def real_learner(**params):
+    defaults = dict(query_strategy="margin", batch_size=5, random_state=0)
+    defaults.update(params)
+    return ActiveLearner(LogisticRegression(max_iter=500), **defaults)
+
+
+def partial_labels(y, n_known=30, missing=-1):
+    y_partial = y.astype(float if np.isnan(missing) else y.dtype).copy()
+    y_partial[n_known:] = missing
+    return y_partial
+
+
+@pytest.mark.parametrize("missing", [-1, np.nan])
+def test_real_labeling_trains_on_known_labels_only(clf_data, missing):
+    X, y = clf_data
+    al = real_learner().fit(X, partial_labels(y, missing=missing))
+    np.testing.assert_array_equal(al.labeled_indices_, np.arange(30))
+    reference = LogisticRegression(max_iter=500).fit(X[:30], y[:30])
+    np.testing.assert_allclose(al.estimator_.coef_, reference.coef_)
+    idx = al.query()
+    assert len(idx) == 5 and idx.min() >= 30 and np.unique(idx).size == 5
+
+
+def test_query_teach_loop(clf_data):
+    X, y = clf_data
+    al = real_learner().fit(X, partial_labels(y))
+    for _ in range(3):
+        idx = al.query()
+        assert not np.isin(idx, al.labeled_indices_).any()
+        al.teach(y=y[idx], indices=idx)
+    assert len(al.labeled_indices_) == 45
+    assert [r["n_labeled"] for r in al.history_] == [30, 35, 40, 45]
+    reference = LogisticRegression(max_iter=500).fit(X[al.labeled_indices_], y[al.labeled_indices_])
+    np.testing.assert_allclose(al.estimator_.coef_, reference.coef_)
+
+
+def test_query_external_rows_and_teach_new_rows(clf_data):
+    X, y = clf_data
+    al = real_learner().fit(X[:30], y[:30])
+    idx = al.query(X[100:200], batch_size=4)
+    assert idx.shape == (4,) and idx.min() >= 0 and idx.max() < 100
+    expected = UncertaintySampling("margin").select(al.estimator_, X[100:200], None, 4)
+    np.testing.assert_array_equal(idx, expected)
+    al.teach(X[100:200][idx], y[100:200][idx])
+    assert al.X_.shape[0] == 34
+    np.testing.assert_array_equal(al.labeled_indices_, np.arange(34))
+
+
+def test_query_returns_utilities(clf_data):
+    X, y = clf_data
+    al = real_learner().fit(X, partial_labels(y))
+    idx, util = al.query(return_utilities=True)
+    assert util.shape == idx.shape and np.all(np.diff(util) <= 0)
+
+
+def test_failed_refit_keeps_taught_labels(clf_data):
+    X, y = clf_data
+    FailingAfter.disarmed = False
+    al = ActiveLearner(FailingAfter(limit=32), query_strategy="margin", batch_size=5,
+                       random_state=0).fit(X, partial_labels(y))
+    before = al.estimator_
+    idx = al.query()
+    with pytest.raises(RuntimeError, match="crashed"):
+        al.teach(y=y[idx], indices=idx)
+    assert al.estimator_ is before
+    assert np.isin(idx, al.labeled_indices_).all()
+    np.testing.assert_array_equal(al.y_[idx], y[idx])
+    idx2 = al.query()
+    al.teach(y=y[idx2], indices=idx2)  # the next refit uses every label
+    assert al.history_[-1]["n_labeled"] == 40
+
+
+def test_pickle_mid_loop_continues_identically(clf_data):
+    X, y = clf_data
+    a = real_learner(query_strategy="random").fit(X, partial_labels(y))
+    idx = a.query()
+    a.teach(y=y[idx], indices=idx)
+    b = pickle.loads(pickle.dumps(a))
+    for _ in range(2):
+        ia, ib = a.query(), b.query()
+        np.testing.assert_array_equal(ia, ib)
+        a.teach(y=y[ia], indices=ia)
+        b.teach(y=y[ib], indices=ib)
+    np.testing.assert_array_equal(a.labeled_indices_, b.labeled_indices_)
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(y=[0, 1], indices=[40]), "2 labels for 1 indices"),
+        (dict(y=[7], indices=[40]), "Unknown class"),
+        (dict(y=[0], indices=[3]), "labeled already"),
+        (dict(y=[0], indices=[10_000]), "rows of the pool"),
+        (dict(y=[0, 0], indices=[40, 40]), "same row twice"),
+        (dict(y=[-1], indices=[40]), "missing labels"),
+        (dict(y=[0]), "either new rows X or pool indices"),
+    ],
+)
+def test_bad_teach_changes_nothing(clf_data, kwargs, match):
+    X, y = clf_data
+    al = real_learner().fit(X, partial_labels(y))
+    state = pickle.dumps(al)
+    with pytest.raises(ValueError, match=match):
+        al.teach(**kwargs)
+    assert pickle.dumps(al) == state
+
+
+def test_teach_new_rows_with_wrong_width_is_rejected(clf_data):
+    X, y = clf_data
+    al = real_learner().fit(X, partial_labels(y))
+    with pytest.raises(ValueError, match="features"):
+        al.teach(X[:2, :3], y[:2])
+    assert len(al.labeled_indices_) == 30
+
+
+def test_query_on_exhausted_pool(clf_data):
+    X, y = clf_data
+    al = real_learner().fit(X[:40], y[:40])
+    with pytest.raises(ValueError, match="nothing is left to query"):
+        al.query()
+
+
+def test_all_labels_missing_is_an_error(clf_data):
+    X, y = clf_data
+    with pytest.raises(ValueError, match="Every label in y is missing"):
+        real_learner().fit(X, np.full(len(y), -1))
+
+
+# ----------------------------------------------------------- delegation
+
+
+def test_delegates_methods_and_tags(clf_data, reg_data):
+    X, y = clf_data
+    al = real_learner().fit(X, y)
+    inner = al.estimator_
+    np.testing.assert_array_equal(al.predict(X), inner.predict(X))
+    np.testing.assert_allclose(al.predict_proba(X), inner.predict_proba(X))
+    np.testing.assert_allclose(al.predict_log_proba(X), inner.predict_log_proba(X))
+    np.testing.assert_allclose(al.decision_function(X), inner.decision_function(X))
+    assert al.score(X, y) == inner.score(X, y)
+    np.testing.assert_array_equal(al.classes_, [0, 1, 2])
+    assert al.n_features_in_ == 6
+    assert is_classifier(al)
+    assert is_regressor(ActiveLearner(Ridge()))
+    assert isinstance(check_cv(5, y, classifier=is_classifier(al)), StratifiedKFold)
+    assert not hasattr(ActiveLearner(Ridge()), "predict_proba")
+
+
+def test_cross_val_score_uses_stratified_folds(clf_data):
+    X, y = clf_data
+    al = simulated(batch_size=10, budget=40)
+    scores = cross_val_score(al, X, y, cv=3)
+    assert scores.shape == (3,) and np.all(scores > 0.34)
+
+
+def test_methods_before_fit_raise_not_fitted(clf_data):
+    X, y = clf_data
+    al = real_learner()
+    for call in (lambda: al.predict(X), lambda: al.query(), lambda: al.teach(X[:1], y[:1])):
+        with pytest.raises(NotFittedError):
+            call()
+
+
+# ----------------------------------------------------- sklearn ecosystem
+
+
+def test_clone_and_nested_params():
+    al = ActiveLearner(LogisticRegression(C=2.0), query_strategy=UncertaintySampling("margin"))
+    params = al.get_params()
+    assert params["estimator__C"] == 2.0
+    assert params["query_strategy__measure"] == "margin"
+    al.set_params(estimator__C=0.5, query_strategy__measure="entropy")
+    assert al.estimator.C == 0.5 and al.query_strategy.measure == "entropy"
+    twin = clone(al)
+    assert twin.estimator is not al.estimator
+    assert twin.get_params()["query_strategy__measure"] == "entropy"
+
+
+def test_strategy_instance_is_cloned_not_mutated(clf_data):
+    X, y = clf_data
+    strategy = UncertaintySampling("margin")
+    al = simulated(query_strategy=strategy).fit(X, y)
+    assert al.query_strategy_ is not strategy
+    assert al.query_strategy_.get_params() == strategy.get_params()
+
+
+def test_grid_search_over_strategies_compares_at_fixed_budget(clf_data):
+    X, y = clf_data
+    grid = GridSearchCV(
+        simulated(batch_size=10, budget=40),
+        {"query_strategy": [RandomSampling(), UncertaintySampling("margin"), "entropy"]},
+        cv=3,
+    ).fit(X, y)
+    assert len(grid.cv_results_["mean_test_score"]) == 3
+    assert np.all(np.isfinite(grid.cv_results_["mean_test_score"]))
+    assert len(grid.best_estimator_.labeled_indices_) == 40
+
+
+def test_grid_search_over_batch_size(clf_data):
+    X, y = clf_data
+    grid = GridSearchCV(simulated(budget=40), {"batch_size": [5, 15]}, cv=2).fit(X, y)
+    assert grid.best_params_["batch_size"] in (5, 15)
+    rounds = {b: len(simulated(budget=40, batch_size=b).fit(X, y).history_) for b in (5, 15)}
+    assert rounds == {5: 7, 15: 3}
+
+
+def test_pipeline_around_and_inside(clf_data):
+    X, y = clf_data
+    outer = make_pipeline(StandardScaler(), simulated()).fit(X, y)
+    assert outer.predict(X).shape == (300,)
+    inner = simulated(make_pipeline(StandardScaler(), LogisticRegression())).fit(X, y)
+    assert inner.predict_proba(X).shape == (300, 3)
+    # The two see the same rows the same way: scaling the pool before the
+    # learner or inside the model cannot change what margin sampling picks
+    # at round 0, since the initial draw and the pool are the same.
+    assert len(inner.labeled_indices_) == len(outer[-1].labeled_indices_)
+
+
+def test_pickle_and_joblib_round_trip(clf_data, tmp_path):
+    X, y = clf_data
+    al = simulated().fit(X, y)
+    for restored in (
+        pickle.loads(pickle.dumps(al)),
+        joblib.load(joblib.dump(al, tmp_path / "al.joblib")[0]),
+    ):
+        np.testing.assert_allclose(restored.predict_proba(X), al.predict_proba(X))
+        np.testing.assert_array_equal(restored.labeled_indices_, al.labeled_indices_)
+
+
+# --------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(budget=301), "larger than the pool"),
+        (dict(n_initial=0), "n_initial"),
+        (dict(n_initial=50, budget=40), "n_initial=50 is larger than budget"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(query_strategy="nope"), "Valid names are"),
+    ],
+)
+def test_bad_parameters(clf_data, params, match):
+    X, y = clf_data
+    with pytest.raises(ValueError, match=match):
+        simulated(**params).fit(X, y)
+
+
+def test_bad_strategy_type(clf_data):
+    X, y = clf_data
+    with pytest.raises((TypeError, ValueError), match="query_strategy"):
+        simulated(query_strategy=42).fit(X, y)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_X(clf_data, bad):
+    X, y = clf_data
+    X = X.copy()
+    X[3, 2] = bad
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        simulated().fit(X, y)
+
+
+def test_mismatched_lengths(clf_data):
+    X, y = clf_data
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        simulated().fit(X, y[:-1])
+    with pytest.raises(ValueError, match="eval_set holds"):
+        simulated().fit(X, y, eval_set=(X[:10], y[:9]))
+
+
+def test_missing_oracle_labels_in_simulation(clf_data):
+    X, y = clf_data
+    y = y.astype(float)
+    y[5] = np.nan
+    with pytest.raises(ValueError, match="leave budget=None"):
+        simulated().fit(X, y)
+
+
+def test_minus_one_is_a_class_in_simulation():
+    X, y = make_classification(n_samples=120, random_state=0)
+    y = np.where(y == 0, -1, 1)
+    al = simulated(budget=30).fit(X, y)
+    np.testing.assert_array_equal(al.classes_, [-1, 1])
+
+
+def test_no_warnings_in_a_plain_run(clf_data):
+    X, y = clf_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        simulated().fit(X, y)

@@ -1,0 +1,149 @@
+"""Last-layer embeddings and probabilities for each model family."""
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.datasets import make_classification
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+
+from skbait import ActiveLearner, QueryStrategy
+from skbait.embeddings import embed, predict_probabilities, register_embedding
+
+
+@pytest.fixture
+def data():
+    return make_classification(n_samples=80, n_features=5, n_informative=3, n_classes=3,
+                               random_state=0)
+
+
+def test_linear_model_embedding_is_the_input(data):
+    X, y = data
+    Z, P = embed(LogisticRegression().fit(X, y), X)
+    np.testing.assert_array_equal(Z, X)
+    np.testing.assert_allclose(P, LogisticRegression().fit(X, y).predict_proba(X))
+
+
+def test_regressor_has_no_probabilities(data):
+    X, y = data
+    Z, P = embed(Ridge().fit(X, y), X)
+    assert P is None and Z.shape == X.shape
+
+
+def test_other_estimators_use_input_features(data):
+    X, y = data
+    Z, _ = embed(KNeighborsRegressor().fit(X, y), X)
+    np.testing.assert_array_equal(Z, X)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+def test_mlp_embedding_matches_manual_forward_pass(data, activation):
+    X, y = data
+    mlp = MLPClassifier(hidden_layer_sizes=(7, 4), activation=activation, max_iter=50,
+                        random_state=0)
+    with pytest.warns(Warning):  # not converged in 50 iterations: fine here
+        mlp.fit(X, y)
+    f = {"relu": lambda a: np.maximum(a, 0), "tanh": np.tanh, "identity": lambda a: a,
+         "logistic": lambda a: 1 / (1 + np.exp(-a))}[activation]
+    hidden = f(f(X @ mlp.coefs_[0] + mlp.intercepts_[0]) @ mlp.coefs_[1] + mlp.intercepts_[1])
+    Z, P = embed(mlp, X)
+    np.testing.assert_allclose(Z, hidden)
+    np.testing.assert_allclose(P, mlp.predict_proba(X))
+    # The last layer maps the embedding to the output logits.
+    logits = Z @ mlp.coefs_[-1] + mlp.intercepts_[-1]
+    np.testing.assert_allclose(np.exp(logits) / np.exp(logits).sum(1, keepdims=True), P)
+
+
+def test_mlp_regressor_embedding(data):
+    X, y = data
+    mlp = MLPRegressor(hidden_layer_sizes=(6,), max_iter=2000, random_state=0).fit(X, y)
+    Z, P = embed(mlp, X)
+    assert P is None
+    np.testing.assert_allclose(Z @ mlp.coefs_[-1] + mlp.intercepts_[-1], mlp.predict(X)[:, None])
+
+
+def test_pipeline_transforms_then_applies_final_rule(data):
+    X, y = data
+    pipe = make_pipeline(StandardScaler(), PCA(3), LogisticRegression()).fit(X, y)
+    Z, P = embed(pipe, X)
+    np.testing.assert_allclose(Z, pipe[:-1].transform(X))
+    np.testing.assert_allclose(P, pipe.predict_proba(X))
+    mlp_pipe = make_pipeline(StandardScaler(), MLPClassifier((4,), max_iter=300, random_state=0))
+    with pytest.warns(Warning):
+        mlp_pipe.fit(X, y)
+    Z, _ = embed(mlp_pipe, X)
+    np.testing.assert_allclose(Z, embed(mlp_pipe[-1], mlp_pipe[0].transform(X))[0])
+
+
+def test_user_callable_overrides(data):
+    X, y = data
+    model = LogisticRegression().fit(X, y)
+    Z, P = embed(model, X, embedding=lambda est, rows: rows[:, :2] * 2)
+    np.testing.assert_allclose(Z, X[:, :2] * 2)
+    np.testing.assert_allclose(P, model.predict_proba(X))
+
+
+def test_registration_dispatches_on_type_and_newest_wins(data):
+    X, y = data
+
+    class Tagged(Ridge):
+        pass
+
+    register_embedding(Tagged, lambda est, rows, proba: (np.ones((len(rows), 1)), None))
+    register_embedding(lambda est: isinstance(est, Tagged) and est.alpha == 2.0,
+                       lambda est, rows, proba: (np.zeros((len(rows), 1)), None))
+    np.testing.assert_array_equal(embed(Tagged().fit(X, y), X)[0], 1.0)
+    np.testing.assert_array_equal(embed(Tagged(alpha=2.0).fit(X, y), X)[0], 0.0)
+    with pytest.raises(TypeError, match="matcher"):
+        register_embedding(42, lambda *a: None)
+
+
+def test_decision_function_fallback_gives_probabilities(data):
+    X, y = data
+    svc = LinearSVC().fit(X, y)
+    P = predict_probabilities(svc, X)
+    scores = svc.decision_function(X)
+    expected = np.exp(scores) / np.exp(scores).sum(1, keepdims=True)
+    np.testing.assert_allclose(P, expected)
+    binary = LinearSVC().fit(X, y == 0)
+    Pb = predict_probabilities(binary, X)
+    np.testing.assert_allclose(Pb[:, 1], 1 / (1 + np.exp(-binary.decision_function(X))))
+
+
+class NoProba(RegressorMixin, BaseEstimator):
+    def fit(self, X, y):
+        return self
+
+    def predict(self, X):
+        return np.zeros(len(X))
+
+
+def test_errors_are_clear(data):
+    X, y = data
+    with pytest.raises(TypeError, match="neither predict_proba nor decision_function"):
+        predict_probabilities(NoProba().fit(X, y), X)
+    model = LogisticRegression().fit(X, y)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        embed(model, X, embedding=lambda est, rows: np.full((len(rows), 2), np.nan))
+    with pytest.raises(ValueError, match="2-d"):
+        embed(model, X, embedding=lambda est, rows: np.zeros((len(rows), 2, 2)))
+
+
+def test_learner_passes_its_embedding_to_the_strategy(data):
+    X, y = data
+    seen = []
+
+    class Spy(QueryStrategy):
+        def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
+            seen.append(embed(estimator, X, embedding=embedding)[0])
+            return np.flatnonzero(~labeled)[:batch_size], None
+
+    ActiveLearner(LogisticRegression(), query_strategy=Spy(), embedding=lambda est, r: r[:, :2],
+                  n_initial=10, batch_size=5, budget=20, random_state=0).fit(X, y)
+    assert len(seen) == 2
+    np.testing.assert_array_equal(seen[0], X[:, :2])

@@ -1,0 +1,108 @@
+"""Uncertainty and random sampling."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression, Ridge
+
+from skbait.strategies import RandomSampling, UncertaintySampling, uncertainty_scores
+from skbait.utils.estimator_checks import check_query_strategy
+
+
+def test_scores_match_hand_computation():
+    P = np.array([[0.7, 0.2, 0.1], [0.4, 0.4, 0.2], [1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]])
+    np.testing.assert_allclose(uncertainty_scores(P, "least_confident"), [0.3, 0.6, 0.0, 2 / 3])
+    np.testing.assert_allclose(uncertainty_scores(P, "margin"), [-0.5, 0.0, -1.0, 0.0],
+                               atol=1e-15)
+    entropy = [-(0.7 * np.log(0.7) + 0.2 * np.log(0.2) + 0.1 * np.log(0.1)),
+               -(0.8 * np.log(0.4) + 0.2 * np.log(0.2)), 0.0, np.log(3)]
+    np.testing.assert_allclose(uncertainty_scores(P, "entropy"), entropy)
+
+
+@pytest.mark.parametrize("measure", ["least_confident", "margin", "entropy"])
+def test_zero_and_one_probabilities_are_finite(measure):
+    P = np.eye(4)[[0, 1, 2, 3, 0]]
+    with np.errstate(all="raise"):
+        scores = uncertainty_scores(P, measure)
+    assert np.all(np.isfinite(scores))
+
+
+@pytest.mark.parametrize("measure", ["least_confident", "margin", "entropy"])
+def test_selection_is_the_top_scores_with_low_index_ties(measure):
+    X, y = make_classification(n_samples=120, n_classes=3, n_informative=4, random_state=0)
+    model = LogisticRegression().fit(X[:30], y[:30])
+    chosen, util = UncertaintySampling(measure).select(
+        model, X, np.arange(30), 10, return_utilities=True
+    )
+    scores = uncertainty_scores(model.predict_proba(X), measure)
+    brute = sorted(range(30, 120), key=lambda i: (-scores[i], i))[:10]
+    np.testing.assert_array_equal(chosen, brute)
+    np.testing.assert_allclose(util, scores[chosen])
+
+
+def test_ties_go_to_the_lowest_index():
+    X = np.zeros((10, 2))
+    X[:, 0] = [0, 1, 5, 5, 5, 5, 5, 5, 5, 5]
+    model = LogisticRegression().fit(X[:2], [0, 1])
+    chosen = UncertaintySampling().select(model, X, [0, 1], 3)
+    np.testing.assert_array_equal(chosen, [2, 3, 4])
+
+
+def test_uncertainty_rejects_regressors():
+    X = np.random.RandomState(0).normal(size=(20, 2))
+    with pytest.raises(TypeError, match="not a classifier"):
+        UncertaintySampling().select(Ridge().fit(X, X[:, 0]), X, [0, 1], 2)
+
+
+def test_bad_measure_is_rejected():
+    X, y = make_classification(n_samples=40, random_state=0)
+    model = LogisticRegression().fit(X, y)
+    with pytest.raises(ValueError, match="measure"):
+        UncertaintySampling("nope").select(model, X, [0], 2)
+    with pytest.raises(ValueError, match="Unknown uncertainty measure"):
+        uncertainty_scores(np.ones((2, 2)) / 2, "nope")
+
+
+def test_random_sampling_is_uniform_and_seeded():
+    X = np.zeros((20, 1))
+    model = Ridge().fit(X, np.zeros(20))
+    labeled = np.arange(10)
+    counts = np.zeros(20)
+    for seed in range(2000):
+        counts[RandomSampling().select(model, X, labeled, 3, random_state=seed)] += 1
+    assert counts[:10].sum() == 0
+    # Each of the 10 unlabeled rows is drawn with probability 3/10: 600 expected.
+    assert np.all(np.abs(counts[10:] - 600) < 5 * np.sqrt(2000 * 0.3 * 0.7))
+    a = RandomSampling().select(model, X, labeled, 5, random_state=1)
+    np.testing.assert_array_equal(a, RandomSampling().select(model, X, labeled, 5, random_state=1))
+
+
+@pytest.mark.parametrize(
+    "strategy, tasks",
+    [(RandomSampling(), ("classification", "regression")),
+     (UncertaintySampling(), ("classification",)),
+     (UncertaintySampling("margin"), ("classification",)),
+     (UncertaintySampling("entropy"), ("classification",))],
+)
+def test_contract(strategy, tasks):
+    check_query_strategy(strategy, tasks=tasks)
+
+
+def test_select_validates_inputs():
+    X, y = make_classification(n_samples=30, random_state=0)
+    model = LogisticRegression().fit(X, y)
+    s = RandomSampling()
+    with pytest.raises(ValueError, match="at least 1"):
+        s.select(model, X, [0], 0)
+    with pytest.raises(TypeError, match="integer"):
+        s.select(model, X, [0], 2.5)
+    with pytest.raises(ValueError, match="outside the pool"):
+        s.select(model, X, [99], 2)
+    with pytest.raises(ValueError, match="one entry per pool row"):
+        s.select(model, X, np.ones(5, dtype=bool), 2)
+    with pytest.raises(TypeError, match="integer row indices"):
+        s.select(model, X, [0.5], 2)
+    with pytest.raises(ValueError, match="nothing left to query"):
+        s.select(model, X, np.ones(30, dtype=bool), 2)
+    with pytest.raises(TypeError, match="callable"):
+        s.select(model, X, [0], 2, embedding="nope")
