@@ -1,0 +1,299 @@
+"""BAIT: the Kronecker-factored selections equal the dense reference's."""
+
+import os
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+
+from skbait.strategies import BAIT, bait_select, make_strategy
+from skbait.strategies._bait import _bait_select, _Problem, bait_objective
+from skbait.utils.estimator_checks import check_query_strategy
+
+sys.path.insert(0, os.path.dirname(__file__))
+from bait_reference import dense_bait, reference_bait_batched  # noqa: E402
+
+
+def softmax_problem(seed, n=36, d=3, k=3, n_labeled=5, temperature=1.5):
+    rng = np.random.RandomState(seed)
+    Z = rng.normal(size=(n, d))
+    logits = temperature * Z @ rng.normal(size=(d, k))
+    P = np.exp(logits - logits.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    labeled = rng.choice(n, n_labeled, replace=False)
+    return Z, P, labeled
+
+
+# 24 random problems: classification and regression, labeled/unlabeled mixes,
+# oversample in {1, 1.5, 2, 3}, backward on and off, fisher pool and identity.
+CASES = [
+    (seed, task, oversample, backward, fisher, n_labeled)
+    for seed, (oversample, backward, fisher, n_labeled) in enumerate(
+        [
+            (2, True, "pool", 5),
+            (1, True, "pool", 0),
+            (1.5, True, "identity", 3),
+            (3, True, "pool", 10),
+            (2, False, "pool", 5),
+            (2, True, "identity", 0),
+            (1.5, False, "identity", 8),
+            (3, True, "identity", 1),
+            (1.5, True, "pool", 12),
+            (2, True, "pool", 2),
+            (3, False, "pool", 4),
+            (1, True, "identity", 6),
+        ]
+    )
+    for task in ("classification", "regression")
+]
+
+
+@pytest.mark.parametrize("seed, task, oversample, backward, fisher, n_labeled", CASES)
+def test_matches_dense_reference(seed, task, oversample, backward, fisher, n_labeled):
+    k = 2 + seed % 3
+    Z, P, labeled = softmax_problem(seed, n=30 + seed, d=2 + seed % 3, k=k, n_labeled=n_labeled)
+    if task == "regression":
+        P = None
+    B = 3 + seed % 3
+    ours = bait_select(Z, P, labeled, B, oversample=oversample, backward=backward,
+                       fisher=fisher, device="cpu")
+    ref = dense_bait(Z, P, labeled, B, oversample=oversample, backward=backward, fisher=fisher)
+    assert ours.dtype == np.int64 and ours.shape == (B,)
+    assert sorted(ours.tolist()) == sorted(ref.tolist())
+    # The forward order is the reference's too.
+    assert ours.tolist() == ref.tolist()
+
+
+def test_matches_batched_reference_formula():
+    Z, P, labeled = softmax_problem(0, n=90, d=4, k=4, n_labeled=12)
+    ref, _ = reference_bait_batched(Z, P, labeled, 6)
+    ours = bait_select(Z, P, labeled, 6, device="cpu")
+    assert sorted(ours.tolist()) == sorted(ref.tolist())
+
+
+def test_boolean_mask_and_chunking_agree():
+    Z, P, labeled = softmax_problem(3, n=80, d=4, k=4, n_labeled=9)
+    mask = np.zeros(len(Z), dtype=bool)
+    mask[labeled] = True
+    a = bait_select(Z, P, labeled, 5, device="cpu")
+    b = bait_select(Z, P, mask, 5, device="cpu", chunk_size=7)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_refresh_path_keeps_the_selection(monkeypatch):
+    """Refreshing the inverse at every step (drift threshold 0) changes nothing."""
+    from skbait import _fisher
+
+    Z, P, labeled = softmax_problem(4, n=40, d=3, k=3, n_labeled=4)
+    expected = dense_bait(Z, P, labeled, 4)
+    original = _fisher.KroneckerGreedy._factorize
+
+    def always_drifting(self):
+        original(self)
+        self.drift_tol = 0.0
+
+    monkeypatch.setattr(_fisher.KroneckerGreedy, "_factorize", always_drifting)
+    problem = _Problem(Z, P, labeled, 4, reg=1.0, device="cpu", dtype=None)
+    greedy = problem.greedy(4, problem.pool_fisher("pool"), "trace", None)
+    greedy.forward(8, final_keep_picked=True)
+    greedy.backward(4)
+    assert greedy.n_refresh > 0
+    got = problem.candidates[greedy.picked]
+    assert got.tolist() == expected.tolist()
+
+
+def test_float32_agrees_with_float64():
+    for seed in range(3):
+        Z, P, labeled = softmax_problem(seed, n=60, d=4, k=3, n_labeled=6, temperature=0.8)
+        for probas in (P, None):
+            a = bait_select(Z, probas, labeled, 5, device="cpu", dtype="float32")
+            b = bait_select(Z, probas, labeled, 5, device="cpu")
+            assert sorted(a.tolist()) == sorted(b.tolist())
+
+
+def test_gains_and_objective():
+    Z, P, labeled = softmax_problem(5, n=50, d=3, k=3, n_labeled=5)
+    idx, gains = _bait_select(Z, P, labeled, 4, device="cpu")
+    assert np.all(np.isfinite(gains)) and np.all(gains > 0)
+    chosen = bait_objective(Z, P, labeled, idx)
+    rng = np.random.RandomState(0)
+    unlabeled = np.setdiff1d(np.arange(len(Z)), labeled)
+    randoms = [bait_objective(Z, P, labeled, rng.choice(unlabeled, 4, replace=False))
+               for _ in range(20)]
+    assert chosen <= min(randoms)
+
+
+# ----------------------------------------------------------------- edge cases
+
+
+def _valid(idx, n, labeled, B):
+    assert idx.shape == (B,) and np.unique(idx).size == B
+    assert idx.min() >= 0 and idx.max() < n
+    assert not np.isin(idx, labeled).any()
+
+
+def test_two_classes_and_one_dimension():
+    Z, P, labeled = softmax_problem(6, n=40, d=1, k=2, n_labeled=4)
+    ours = bait_select(Z, P, labeled, 4, device="cpu")
+    assert ours.tolist() == dense_bait(Z, P, labeled, 4).tolist()
+
+
+def test_one_hot_probabilities_give_no_nan():
+    Z, P, labeled = softmax_problem(7, n=30, d=3, k=3)
+    P = np.eye(3)[P.argmax(axis=1)]
+    idx, gains = _bait_select(Z, P, labeled, 4, device="cpu")
+    _valid(idx, 30, labeled, 4)
+    assert np.all(gains == 0)
+    # All-zero Fisher: every score ties. Forward adds the lowest unlabeled rows,
+    # backward removes the lowest of those (the same tie rule) -- as the reference.
+    assert idx.tolist() == dense_bait(Z, P, labeled, 4).tolist()
+    forward_only = bait_select(Z, P, labeled, 4, backward=False, device="cpu")
+    assert forward_only.tolist() == np.setdiff1d(np.arange(30), labeled)[:4].tolist()
+    P[:10] = [0.5, 0.25, 0.25]
+    idx = bait_select(Z, P, labeled, 4, device="cpu")
+    assert sorted(idx.tolist()) == sorted(dense_bait(Z, P, labeled, 4).tolist())
+
+
+def test_duplicate_rows_tie_to_the_lowest_index():
+    Z, P, labeled = softmax_problem(8, n=20, d=3, k=3, n_labeled=2)
+    Z = np.vstack([Z, Z])
+    P = np.vstack([P, P])
+    idx = bait_select(Z, P, labeled, 6, device="cpu")
+    _valid(idx, 40, labeled, 6)
+    assert idx.tolist() == dense_bait(Z, P, labeled, 6).tolist()
+    first = idx[0]
+    assert first < 20 or first - 20 in labeled
+
+
+def test_constant_features_and_tiny_reg():
+    Z, P, labeled = softmax_problem(9, n=40, d=4, k=3, n_labeled=6)
+    Z[:, 2] = 3.0
+    ours = bait_select(Z, P, labeled, 4, device="cpu")
+    assert ours.tolist() == dense_bait(Z, P, labeled, 4).tolist()
+    for dtype in ("float64", "float32"):
+        idx = bait_select(Z, P, labeled, 4, reg=1e-8, device="cpu", dtype=dtype)
+        _valid(idx, 40, labeled, 4)
+        idx = bait_select(Z, None, labeled, 4, reg=1e-8, device="cpu", dtype=dtype)
+        _valid(idx, 40, labeled, 4)
+
+
+def test_pool_smaller_than_oversampled_count():
+    Z, P, labeled = softmax_problem(10, n=20, d=3, k=3, n_labeled=14)
+    # 6 unlabeled rows, B=4: 8 forward steps shrink to 6, then 2 removals.
+    ours = bait_select(Z, P, labeled, 4, device="cpu")
+    _valid(ours, 20, labeled, 4)
+    assert sorted(ours.tolist()) == sorted(dense_bait(Z, P, labeled, 4).tolist())
+
+
+def test_pool_smaller_than_batch_returns_all():
+    Z, P, labeled = softmax_problem(11, n=12, d=3, k=3, n_labeled=9)
+    idx = bait_select(Z, P, labeled, 5, device="cpu")
+    assert idx.tolist() == np.setdiff1d(np.arange(12), labeled).tolist()
+    with pytest.raises(ValueError, match="nothing left"):
+        bait_select(Z, P, np.arange(12), 2, device="cpu")
+
+
+def test_classes_absent_from_labeled_set():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(90, 3))
+    y = np.argmax(X @ rng.normal(size=(3, 3)), axis=1)
+    labeled = np.flatnonzero(y != 2)[:10]  # class 2 never labeled
+    model = LogisticRegression().fit(X[labeled], y[labeled])
+    idx = BAIT(device="cpu").select(model, X, labeled, 5)
+    _valid(idx, 90, labeled, 5)
+    # A full three-column probability table with one class never labeled.
+    P = np.full((90, 3), 1 / 3)
+    P[labeled] = [0.5, 0.5, 0.0]
+    idx = bait_select(X, P, labeled, 5, device="cpu")
+    assert sorted(idx.tolist()) == sorted(dense_bait(X, P, labeled, 5).tolist())
+
+
+@pytest.mark.parametrize("reg", [0, -1.0, float("nan"), float("inf")])
+def test_bad_reg_rejected(reg):
+    Z, P, labeled = softmax_problem(0)
+    with pytest.raises(ValueError, match="reg"):
+        bait_select(Z, P, labeled, 3, reg=reg, device="cpu")
+    if reg == reg and reg <= 0:
+        with pytest.raises(ValueError):
+            BAIT(reg=reg).select(LogisticRegression().fit(Z[:12], np.arange(12) % 2), Z,
+                                 labeled, 3)
+
+
+def test_bad_inputs_rejected():
+    Z, P, labeled = softmax_problem(0)
+    with pytest.raises(ValueError, match="2-d"):
+        bait_select(Z[:, 0], P, labeled, 3)
+    with pytest.raises(ValueError, match="probas"):
+        bait_select(Z, P[:-1], labeled, 3)
+    with pytest.raises(ValueError, match="sum to one"):
+        bait_select(Z, P * 2, labeled, 3)
+    with pytest.raises(ValueError, match="NaN"):
+        bait_select(np.where(Z > 1, np.nan, Z), P, labeled, 3)
+    with pytest.raises(TypeError, match="numeric"):
+        bait_select(Z.astype(str), P, labeled, 3)
+    with pytest.raises(TypeError, match="batch_size"):
+        bait_select(Z, P, labeled, 2.5)
+    with pytest.raises(ValueError, match="batch_size"):
+        bait_select(Z, P, labeled, 0)
+    with pytest.raises(ValueError, match="oversample"):
+        bait_select(Z, P, labeled, 3, oversample=0.5)
+    with pytest.raises(ValueError, match="fisher"):
+        bait_select(Z, P, labeled, 3, fisher="full")
+    with pytest.raises(ValueError, match="outside"):
+        bait_select(Z, P, [0, 1000], 3)
+    with pytest.raises(ValueError, match="dtype"):
+        bait_select(Z, P, labeled, 3, dtype="float16")
+
+
+# ------------------------------------------------------------------ strategy
+
+
+def test_strategy_contract():
+    check_query_strategy(BAIT(device="cpu"))
+    check_query_strategy(BAIT(oversample=1.5, backward=False, fisher="identity", dtype="float32"))
+
+
+def test_strategy_by_name_and_params():
+    assert isinstance(make_strategy("bait"), BAIT)
+    with pytest.raises(ValueError):
+        BAIT(fisher="full").select(Ridge().fit([[0.0], [1.0]], [0, 1]), [[0.0], [2.0]], [0], 1)
+
+
+def test_strategy_regression_multioutput_uses_rank_one():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(50, 3))
+    Y = X @ rng.normal(size=(3, 2))
+    model = LinearRegression().fit(X[:8], Y[:8])
+    idx, util = BAIT(device="cpu").select(model, X, np.arange(8), 4, return_utilities=True)
+    assert idx.tolist() == dense_bait(X, None, np.arange(8), 4).tolist()
+    assert np.all(util > 0)
+
+
+def test_strategy_single_class_falls_back():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 2))
+
+    class OneClass(LogisticRegression):
+        def predict_proba(self, X):
+            return np.ones((len(X), 1))
+
+    model = OneClass().fit(X[:4], [0, 1, 0, 1])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        idx = BAIT(device="cpu").select(model, X, np.arange(4), 3)
+    assert any("single class" in str(w.message) for w in caught)
+    assert idx.tolist() == dense_bait(X, None, np.arange(4), 3).tolist()
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_float64_matches_cpu():
+    for seed in range(4):
+        Z, P, labeled = softmax_problem(seed, n=400, d=8, k=5, n_labeled=20)
+        for probas in (P, None):
+            cpu = bait_select(Z, probas, labeled, 10, device="cpu")
+            gpu = bait_select(Z, probas, labeled, 10, device="cuda")
+            np.testing.assert_array_equal(cpu, gpu)

@@ -1,0 +1,127 @@
+"""LogDet: greedy log-det designs equal the dense reference's selections."""
+
+import os
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import LogisticRegression, Ridge
+
+from skbait.strategies import LogDet, make_strategy
+from skbait.strategies._logdet import _logdet_select, logdet_select
+from skbait.utils.estimator_checks import check_query_strategy
+
+sys.path.insert(0, os.path.dirname(__file__))
+from bait_reference import dense_logdet  # noqa: E402
+
+
+def softmax_problem(seed, n=36, d=3, k=3, n_labeled=5, temperature=1.5):
+    rng = np.random.RandomState(seed)
+    Z = rng.normal(size=(n, d))
+    logits = temperature * Z @ rng.normal(size=(d, k))
+    P = np.exp(logits - logits.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    return Z, P, rng.choice(n, n_labeled, replace=False)
+
+
+CASES = [
+    (seed, fisher, task)
+    for seed in range(8)
+    for fisher in ("full", "rank1")
+    for task in ("classification", "regression")
+    if not (task == "regression" and fisher == "rank1" and seed % 2)
+]
+
+
+@pytest.mark.parametrize("seed, fisher, task", CASES)
+def test_matches_dense_reference(seed, fisher, task):
+    Z, P, labeled = softmax_problem(seed, n=30 + seed, d=2 + seed % 3, k=2 + seed % 3,
+                                    n_labeled=(0, 3, 7, 12)[seed % 4])
+    if task == "regression":
+        P = None
+    B = 3 + seed % 3
+    ours = logdet_select(Z, P, labeled, B, fisher=fisher, device="cpu")
+    ref = dense_logdet(Z, P, labeled, B, fisher=fisher)
+    assert ours.dtype == np.int64
+    assert ours.tolist() == ref.tolist()
+
+
+def test_rank1_and_full_differ_and_regression_is_shared():
+    Z, P, labeled = softmax_problem(1, n=60, d=3, k=4, n_labeled=5)
+    full = logdet_select(Z, P, labeled, 6, fisher="full", device="cpu")
+    rank1 = logdet_select(Z, P, labeled, 6, fisher="rank1", device="cpu")
+    assert full.tolist() != rank1.tolist()
+    a = logdet_select(Z, None, labeled, 6, fisher="full", device="cpu")
+    b = logdet_select(Z, None, labeled, 6, fisher="rank1", device="cpu")
+    assert a.tolist() == b.tolist()
+
+
+def test_float32_agrees_with_float64():
+    for seed in range(3):
+        Z, P, labeled = softmax_problem(seed, n=60, d=4, k=3, n_labeled=6, temperature=0.8)
+        for fisher in ("full", "rank1"):
+            a = logdet_select(Z, P, labeled, 5, fisher=fisher, device="cpu", dtype="float32")
+            b = logdet_select(Z, P, labeled, 5, fisher=fisher, device="cpu")
+            assert sorted(a.tolist()) == sorted(b.tolist())
+
+
+def test_gains_are_log_det_increments():
+    Z, P, labeled = softmax_problem(2, n=40, d=3, k=3, n_labeled=4)
+    idx, gains = _logdet_select(Z, P, labeled, 4, device="cpu")
+    assert np.all(np.isfinite(gains)) and np.all(np.diff(gains) <= 1e-12)
+
+
+def test_edge_cases():
+    Z, P, labeled = softmax_problem(3, n=30, d=1, k=2, n_labeled=3)
+    for fisher in ("full", "rank1"):
+        assert (logdet_select(Z, P, labeled, 4, fisher=fisher, device="cpu").tolist()
+                == dense_logdet(Z, P, labeled, 4, fisher=fisher).tolist())
+    one_hot = np.eye(2)[P.argmax(axis=1)]
+    idx, gains = _logdet_select(Z, one_hot, labeled, 4, fisher="rank1", device="cpu")
+    assert np.all(gains == 0) and np.unique(idx).size == 4
+    dup = np.vstack([Z, Z])
+    idx = logdet_select(dup, None, [], 5, device="cpu", reg=1e-8)
+    assert np.unique(idx).size == 5 and np.all(np.isfinite(idx))
+    assert logdet_select(Z, P, np.arange(28), 5, device="cpu").tolist() == [28, 29]
+    with pytest.raises(ValueError, match="reg"):
+        logdet_select(Z, P, labeled, 3, reg=0.0)
+    with pytest.raises(ValueError, match="fisher"):
+        logdet_select(Z, P, labeled, 3, fisher="pool")
+    with pytest.raises(ValueError, match="probas"):
+        logdet_select(Z, P[:, :, None], labeled, 3)
+
+
+def test_strategy():
+    check_query_strategy(LogDet(device="cpu"))
+    check_query_strategy(LogDet(fisher="rank1", dtype="float32"))
+    assert make_strategy("logdet").fisher == "full"
+    assert make_strategy("logdet_rank1").fisher == "rank1"
+    with pytest.raises(ValueError):
+        LogDet(reg=-1).select(Ridge().fit([[0.0], [1.0]], [0, 1]), [[0.0], [2.0]], [0], 1)
+
+
+def test_strategy_single_class_falls_back():
+    X = np.random.RandomState(0).normal(size=(30, 2))
+
+    class OneClass(LogisticRegression):
+        def predict_proba(self, X):
+            return np.ones((len(X), 1))
+
+    model = OneClass().fit(X[:4], [0, 1, 0, 1])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        idx = LogDet(device="cpu").select(model, X, np.arange(4), 3)
+    assert any("single class" in str(w.message) for w in caught)
+    assert idx.tolist() == dense_logdet(X, None, np.arange(4), 3).tolist()
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_float64_matches_cpu():
+    Z, P, labeled = softmax_problem(0, n=400, d=8, k=5, n_labeled=20)
+    for fisher in ("full", "rank1"):
+        cpu = logdet_select(Z, P, labeled, 10, fisher=fisher, device="cpu")
+        gpu = logdet_select(Z, P, labeled, 10, fisher=fisher, device="cuda")
+        np.testing.assert_array_equal(cpu, gpu)
