@@ -5,7 +5,9 @@ Every strategy is a :class:`~skbait.QueryStrategy` and can be passed to
 :func:`available_strategies`).
 """
 
+from skbait.strategies._badge import BADGE, badge_select
 from skbait.strategies._bait import BAIT, bait_objective, bait_select
+from skbait.strategies._coreset import CoreSet, coreset_select
 from skbait.strategies._logdet import LogDet, logdet_select
 from skbait.strategies._random import RandomSampling
 from skbait.strategies._registry import available_strategies, make_strategy, register_strategy
@@ -16,18 +18,24 @@ register_strategy("uncertainty", UncertaintySampling)
 register_strategy("confidence", lambda: UncertaintySampling(measure="least_confident"))
 register_strategy("margin", lambda: UncertaintySampling(measure="margin"))
 register_strategy("entropy", lambda: UncertaintySampling(measure="entropy"))
+register_strategy("badge", BADGE)
+register_strategy("coreset", CoreSet)
 register_strategy("bait", BAIT)
 register_strategy("logdet", LogDet)
 register_strategy("logdet_rank1", lambda: LogDet(fisher="rank1"))
 
 __all__ = [
+    "BADGE",
     "BAIT",
+    "CoreSet",
     "LogDet",
     "RandomSampling",
     "UncertaintySampling",
     "available_strategies",
+    "badge_select",
     "bait_objective",
     "bait_select",
+    "coreset_select",
     "logdet_select",
     "make_strategy",
     "register_strategy",
