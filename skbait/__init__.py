@@ -10,6 +10,7 @@ labeling loop; the strategies live in :mod:`skbait.strategies`.
 __version__ = "0.1.0"
 
 from skbait._active_learner import ActiveLearner  # noqa: E402
+from skbait._skorch import SkorchEmbedding  # noqa: E402  (imports skorch only when used)
 from skbait.base import QueryStrategy  # noqa: E402
 
-__all__ = ["ActiveLearner", "QueryStrategy", "__version__"]
+__all__ = ["ActiveLearner", "QueryStrategy", "SkorchEmbedding", "__version__"]

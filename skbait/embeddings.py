@@ -19,7 +19,8 @@ with :func:`register_embedding` and :func:`embed` dispatches on the estimator:
 - skorch networks (:class:`skorch.NeuralNet` and its classifiers and
   regressors): the input of the network's last :class:`torch.nn.Linear`,
   captured by a forward hook, and the probabilities from the same forward pass
-  (see :mod:`skbait._skorch`; skorch is imported only once a net exists).
+  (:class:`~skbait.SkorchEmbedding` names another layer; skorch is imported
+  only once a net exists).
 
 Probabilities come from ``predict_proba``; a classifier without it (a
 :class:`~sklearn.svm.LinearSVC`, say) gets the softmax of its

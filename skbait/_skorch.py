@@ -1,0 +1,339 @@
+"""skorch networks: last-layer embeddings and probabilities from one forward pass.
+
+This is the only module of skbait that imports :mod:`skorch`, and it does so
+lazily, inside the functions that need it: importing it (or :mod:`skbait`)
+works without skorch installed, and using a skorch network without it raises
+an :class:`ImportError` that says how to install it.
+
+:mod:`skbait.embeddings` registers :func:`skorch_rule` for every
+:class:`skorch.NeuralNet` (classifiers, regressors, and pipelines ending in
+one), so that :func:`skbait.embeddings.embed` and every strategy built on it
+see a skorch network through its last layer:
+
+- the **embedding** is the input of the network's final :class:`torch.nn.Linear`,
+  that is the *last* ``nn.Linear`` in ``net.module_.modules()`` order,
+  captured by a forward hook. An output nonlinearity after that layer (a
+  softmax, say) is fine. When that guess is wrong for a network, name the layer
+  with :class:`SkorchEmbedding`;
+- the **probabilities** of a classifier are computed from the very same forward
+  pass, with the transform :meth:`skorch.NeuralNet.predict_proba` applies to the
+  module's output (the net's ``predict_nonlinearity``: by default a softmax
+  after :class:`~torch.nn.CrossEntropyLoss`, nothing after
+  :class:`~torch.nn.NLLLoss`, whose module already outputs probabilities).
+
+The forward pass is skorch's own inference loop
+(:meth:`skorch.NeuralNet.forward_iter`): the net's ``device``, its validation
+iterator's batch size, evaluation mode and ``torch.no_grad`` all apply.
+"""
+
+import sys
+import warnings
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.pipeline import Pipeline
+
+__all__ = ["SkorchEmbedding", "check_train_split", "skorch_rule"]
+
+_INSTALL_HINT = "pip install skbait[skorch]"
+
+
+def _require_skorch():
+    """Import skorch, or explain how to install it."""
+    try:
+        import skorch
+    except ImportError as exc:
+        raise ImportError(
+            "Using a skorch network with skbait needs the optional dependency skorch, which "
+            f"is not installed. Install it with `{_INSTALL_HINT}` (or `pip install skorch`)."
+        ) from exc
+    return skorch
+
+
+def _is_skorch_net(estimator):
+    """True for a skorch NeuralNet, without importing skorch (no net exists unless it was)."""
+    skorch = sys.modules.get("skorch")
+    return skorch is not None and isinstance(estimator, skorch.NeuralNet)
+
+
+def _check_net(net):
+    skorch = _require_skorch()
+    if not isinstance(net, skorch.NeuralNet):
+        raise TypeError(
+            f"Expected a skorch NeuralNet (or a Pipeline ending in one), got "
+            f"{type(net).__name__}."
+        )
+    # Raises skorch's NotInitializedError, a subclass of scikit-learn's NotFittedError.
+    net.check_is_fitted()
+    return net
+
+
+def _module_names(root, limit=12):
+    names = [name for name, _ in root.named_modules() if name]
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
+def _find_layer(net, module):
+    """The layer whose input (or output) is the embedding, and its name."""
+    root = net.module_
+    root = getattr(root, "_orig_mod", root)  # unwrap a torch.compile'd module
+    if module is None:
+        linears = [(name, m) for name, m in root.named_modules() if isinstance(m, torch.nn.Linear)]
+        if not linears:
+            raise ValueError(
+                f"The module of this {type(net).__name__} ({type(root).__name__}) has no "
+                "torch.nn.Linear layer, so its last-layer embedding cannot be guessed. Name the "
+                "layer whose input is the embedding with "
+                "ActiveLearner(..., embedding=SkorchEmbedding(module='name')); the module's "
+                f"layers are: {_module_names(root) or 'none'}."
+            )
+        return linears[-1]
+    if not isinstance(module, str):
+        raise TypeError(f"`module` must be a layer name (str) or None, got {module!r}.")
+    layers = dict(root.named_modules())
+    if module not in layers:
+        raise ValueError(
+            f"The module of this {type(net).__name__} has no layer named {module!r}; "
+            f"its layers are: {_module_names(root) or 'none'}."
+        )
+    return module, layers[module]
+
+
+def skorch_rule(net, X, proba, *, module=None, capture="input"):
+    """Embedding and probabilities of the rows of ``X`` from one forward pass of a net.
+
+    This is the rule :mod:`skbait.embeddings` registers for skorch networks;
+    most users reach it through :func:`skbait.embeddings.embed` or
+    :class:`SkorchEmbedding` instead of calling it.
+
+    Parameters
+    ----------
+    net : fitted skorch.NeuralNet
+        A :class:`~skorch.NeuralNetClassifier`, :class:`~skorch.NeuralNetRegressor`
+        or any other initialized :class:`~skorch.NeuralNet`.
+    X : input data accepted by the net
+        Passed unchanged to :meth:`skorch.NeuralNet.forward_iter` (a float32
+        array, a tensor, a dict, a :class:`torch.utils.data.Dataset` ...).
+    proba : bool
+        Also return the probabilities (ignored unless the net is a classifier).
+    module : str, default=None
+        Name of the layer in ``net.module_.named_modules()`` to hook. ``None``
+        picks the last :class:`torch.nn.Linear` in module order.
+    capture : {"input", "output"}, default="input"
+        Take that layer's input (the default: the input of the output layer is
+        the last-layer embedding) or its output (to name a hidden layer
+        instead). Captured tensors of more than two dimensions are flattened to
+        ``(n_samples, -1)``. If the layer runs several times in one forward
+        call, its last call counts.
+
+    Returns
+    -------
+    Z : ndarray of shape (n_samples, n_dims)
+        In the dtype the network computes in (float32 for most networks).
+    P : ndarray of shape (n_samples, n_classes) or None
+        Exactly what ``net.predict_proba(X)`` returns; ``None`` for regressors
+        or when ``proba`` is false.
+    """
+    _check_net(net)
+    if capture not in ("input", "output"):
+        raise ValueError(f"`capture` must be 'input' or 'output', got {capture!r}.")
+    name, layer = _find_layer(net, module)
+    want_proba = bool(proba) and is_classifier(net)
+    nonlin = net._get_predict_nonlinearity() if want_proba else None
+
+    captured = []
+
+    def hook(_layer, inputs, output):
+        value = inputs[0] if capture == "input" else output
+        if isinstance(value, (tuple, list)):
+            value = value[0]
+        captured.append(value.detach())
+
+    Zs, Ps = [], []
+    handle = layer.register_forward_hook(hook)
+    try:
+        # The same loop as NeuralNet.predict_proba: eval mode, no grad, outputs on the CPU.
+        for yp in net.forward_iter(X, training=False):
+            if not captured:
+                raise RuntimeError(
+                    f"The layer {name!r} ({type(layer).__name__}) was not called in the "
+                    "network's forward pass, so it gives no embedding. Name the layer whose "
+                    "input is the last-layer embedding with SkorchEmbedding(module=...)."
+                )
+            z = captured[-1]
+            captured.clear()
+            yp = yp[0] if isinstance(yp, tuple) else yp
+            if z.ndim == 0 or z.shape[0] != yp.shape[0]:
+                raise RuntimeError(
+                    f"The {capture} of layer {name!r} has shape {tuple(z.shape)} for a batch of "
+                    f"{yp.shape[0]} rows: it is not a per-row embedding. Name another layer "
+                    "with SkorchEmbedding(module=...)."
+                )
+            Zs.append(z.reshape(z.shape[0], -1).cpu())
+            if want_proba:
+                Ps.append(nonlin(yp).numpy(force=True))
+    finally:
+        handle.remove()
+    if not Zs:
+        raise ValueError("Cannot embed an empty set of rows: X has no samples.")
+    Z = torch.cat(Zs).numpy(force=True)
+    P = np.concatenate(Ps, axis=0) if want_proba else None
+    return Z, P
+
+
+def _split_pipeline(estimator, X):
+    """Transform through all steps but the last; return the final step and its rows."""
+    if isinstance(estimator, Pipeline):
+        Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
+        return estimator[-1], Xt
+    return estimator, X
+
+
+class SkorchEmbedding(BaseEstimator):
+    """Choose which layer of a skorch network gives the last-layer embedding.
+
+    By default skbait embeds the rows seen by a skorch network as the input of
+    its last :class:`torch.nn.Linear` layer. When that guess is wrong (a
+    network whose final layer is a convolution, or one with a linear
+    projection head after the classifier), pass an instance of this class as
+    the ``embedding`` of :class:`~skbait.ActiveLearner` or of a strategy's
+    ``select``. It works on a skorch net or a pipeline ending in one, and the
+    probabilities still come from the same forward pass.
+
+    Parameters
+    ----------
+    module : str, default=None
+        Name of a layer of the network, as listed by
+        ``net.module_.named_modules()`` (``"fc2"``, ``"head.0"``). ``None``
+        picks the last ``nn.Linear`` in that order.
+    capture : {"input", "output"}, default="input"
+        Use the layer's input (name the output layer: its input is the
+        last-layer embedding) or its output (name the last hidden layer or its
+        activation). Tensors of more than two dimensions are flattened per row.
+
+    See Also
+    --------
+    skbait.embeddings.embed : Embedding and probabilities of any fitted model.
+
+    Notes
+    -----
+    An instance is a callable ``embedding(estimator, X) -> Z``, as
+    ``ActiveLearner(embedding=...)`` expects, and also has a method
+    ``rule(estimator, X, proba) -> (Z, P)``, which :func:`skbait.embeddings.embed`
+    prefers so that one pass over the pool gives both arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from torch import nn
+    >>> from skorch import NeuralNetClassifier
+    >>> from skbait import SkorchEmbedding
+    >>> from skbait.embeddings import embed
+    >>> X = np.random.default_rng(0).normal(size=(12, 4)).astype(np.float32)
+    >>> y = np.arange(12) % 3
+    >>> module = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    >>> net = NeuralNetClassifier(module, criterion=nn.CrossEntropyLoss, max_epochs=2,
+    ...                           train_split=None, verbose=0).fit(X, y)
+    >>> Z, P = embed(net, X)  # the input of the last nn.Linear: 8 ReLU units
+    >>> Z.shape, P.shape
+    ((12, 8), (12, 3))
+    >>> Z, P = embed(net, X, embedding=SkorchEmbedding(module="0", capture="output"))
+    >>> Z.shape  # the hidden layer before its ReLU
+    (12, 8)
+    """
+
+    def __init__(self, module=None, capture="input"):
+        self.module = module
+        self.capture = capture
+
+    def rule(self, estimator, X, proba):
+        """Embedding and probabilities from one forward pass.
+
+        Parameters
+        ----------
+        estimator : fitted skorch.NeuralNet or Pipeline ending in one
+        X : input data accepted by the estimator
+        proba : bool
+            Also return the class probabilities (classifiers only).
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_dims)
+        P : ndarray of shape (n_samples, n_classes) or None
+        """
+        net, Xt = _split_pipeline(estimator, X)
+        return skorch_rule(net, Xt, proba, module=self.module, capture=self.capture)
+
+    def __call__(self, estimator, X):
+        """The embedding alone: ``rule(estimator, X, proba=False)[0]``."""
+        return self.rule(estimator, X, False)[0]
+
+
+def check_train_split(estimator, X, y):
+    """Check a skorch net's internal validation split before fitting it on few labels.
+
+    skorch nets hold back part of the rows they are fit on for validation
+    (``train_split=ValidSplit(5)`` by default: a fifth of them). In active
+    learning every label is precious, and the first rounds have a handful: a
+    net should be built with ``train_split=None`` to train on every labeled
+    row. This check warns when a net would hold rows back and raises a clear
+    error when its split fails outright (fewer rows than folds, say). It does
+    nothing for estimators that are not skorch nets (or pipelines ending in
+    one) and for nets with ``train_split=None``.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+    X, y : the labeled rows and their targets
+
+    Warns
+    -----
+    UserWarning
+        When the split works: the net trains on part of the labeled rows only.
+
+    Raises
+    ------
+    ValueError
+        When the split fails, with skorch's message and the fix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from torch import nn
+    >>> from skorch import NeuralNetClassifier
+    >>> from skbait._skorch import check_train_split
+    >>> X, y = np.zeros((4, 2), dtype=np.float32), np.array([0, 1, 0, 1])
+    >>> net = NeuralNetClassifier(nn.Linear(2, 2), criterion=nn.CrossEntropyLoss)
+    >>> check_train_split(net, X, y)
+    Traceback (most recent call last):
+    ...
+    ValueError: The internal validation split of NeuralNetClassifier ...
+    >>> check_train_split(net.set_params(train_split=None), X, y)  # passes
+    """
+    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    if not _is_skorch_net(final) or not final.train_split:
+        return
+    n_rows = len(y)
+    if isinstance(estimator, Pipeline) and len(estimator) > 1:
+        # The transformers are not fitted yet: splitting only needs the row count and y.
+        X = np.zeros((n_rows, 1), dtype=np.float32)
+    try:
+        train, valid = final.get_split_datasets(X, y)
+    except ValueError as exc:
+        raise ValueError(
+            f"The internal validation split of {type(final).__name__} "
+            f"(train_split={final.train_split!r}) fails on {n_rows} labeled rows: {exc} "
+            "Active learning starts from a few labels: build the net with "
+            "train_split=None so that it trains on every labeled row."
+        ) from exc
+    n_valid = len(valid) if valid is not None else 0
+    if n_valid:
+        warnings.warn(
+            f"{type(final).__name__} holds back {n_valid} of the {n_rows} labeled rows for "
+            f"validation (train_split={final.train_split!r}) and trains on the rest only. In "
+            "active learning build the net with train_split=None.",
+            UserWarning,
+            stacklevel=2,
+        )

@@ -1,0 +1,372 @@
+"""skorch networks in skbait: embeddings, probabilities, the learner, the GPU."""
+
+import math
+import pickle
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+skorch = pytest.importorskip("skorch")
+import torch  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+from sklearn.exceptions import NotFittedError  # noqa: E402
+from sklearn.model_selection import GridSearchCV  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier, NeuralNetRegressor  # noqa: E402
+from torch import nn  # noqa: E402
+
+from skbait import ActiveLearner  # noqa: E402
+from skbait._skorch import SkorchEmbedding, check_train_split, skorch_rule  # noqa: E402
+from skbait.embeddings import embed  # noqa: E402
+from skbait.utils import resolve_device  # noqa: E402
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+class MLP(nn.Module):
+    """One ReLU hidden layer, initialised from its own seed (no global RNG)."""
+
+    def __init__(self, n_in=4, n_hidden=8, n_out=3, seed=0, softmax=False):
+        super().__init__()
+        # skip_init builds the layers without drawing from the global generator.
+        self.hidden = nn.utils.skip_init(nn.Linear, n_in, n_hidden)
+        self.output = nn.utils.skip_init(nn.Linear, n_hidden, n_out)
+        self.softmax = softmax
+        generator = torch.Generator().manual_seed(seed)
+        for layer in (self.hidden, self.output):
+            bound = 1.0 / math.sqrt(layer.in_features)
+            with torch.no_grad():
+                layer.weight.uniform_(-bound, bound, generator=generator)
+                layer.bias.uniform_(-bound, bound, generator=generator)
+
+    def forward(self, X):
+        out = self.output(torch.relu(self.hidden(X)))
+        return torch.softmax(out, dim=-1) if self.softmax else out
+
+
+class ConvOnly(nn.Module):
+    """A network without any nn.Linear layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(1, 3, kernel_size=4)
+
+    def forward(self, X):
+        return self.conv(X.unsqueeze(1)).squeeze(-1)
+
+
+def _data(n=90, n_features=4, n_classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, n_features)).astype(np.float32)
+    y = (np.arange(n) % n_classes).astype(np.int64)
+    X[:, 0] += 2.0 * y  # separable enough to learn in a few epochs
+    return X, y
+
+
+def _clf(**params):
+    defaults = dict(
+        module=MLP,
+        criterion=nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=0.05,
+        max_epochs=5,
+        batch_size=32,
+        train_split=None,
+        verbose=0,
+    )
+    defaults.update(params)
+    return NeuralNetClassifier(**defaults)
+
+
+def _reg(**params):
+    defaults = dict(
+        module=MLP,
+        module__n_out=1,
+        optimizer=torch.optim.Adam,
+        lr=0.05,
+        max_epochs=5,
+        batch_size=32,
+        train_split=None,
+        verbose=0,
+    )
+    defaults.update(params)
+    return NeuralNetRegressor(**defaults)
+
+
+def _manual_hidden(net, X):
+    module = net.module_
+    device = next(module.parameters()).device
+    with torch.no_grad():
+        return torch.relu(module.hidden(torch.as_tensor(X, device=device))).cpu().numpy()
+
+
+# ----------------------------------------------------------- the embedding rule
+
+
+def test_classifier_embedding_and_probabilities_match_a_manual_forward_pass():
+    X, y = _data()
+    net = _clf().fit(X, y)
+    Z, P = skorch_rule(net, X, proba=True)
+    assert Z.shape == (len(X), 8) and Z.dtype == np.float32
+    np.testing.assert_array_equal(Z, _manual_hidden(net, X))
+    np.testing.assert_array_equal(P, net.predict_proba(X))
+
+    Z2, P2 = embed(net, X)  # the registered rule
+    np.testing.assert_array_equal(Z2, Z)
+    np.testing.assert_allclose(P2, net.predict_proba(X), rtol=0, atol=1e-6)
+    assert embed(net, X, proba=False)[1] is None
+
+
+def test_one_forward_pass_gives_both():
+    X, y = _data(n=70)
+    net = _clf(batch_size=32).fit(X, y)
+    calls = []
+    handle = net.module_.register_forward_hook(lambda *args: calls.append(1))
+    try:
+        embed(net, X)
+    finally:
+        handle.remove()
+    assert len(calls) == math.ceil(len(X) / 32)
+
+
+def test_probabilities_mirror_predict_proba_for_nll_loss_and_binary_nets():
+    X, y = _data()
+    # The module outputs probabilities: skorch applies no softmax after NLLLoss.
+    net = _clf(module__softmax=True, criterion=nn.NLLLoss).fit(X, y)
+    np.testing.assert_array_equal(skorch_rule(net, X, True)[1], net.predict_proba(X))
+
+    yb = (y == 0).astype(np.float32)
+    binary = NeuralNetBinaryClassifier(
+        MLP, module__n_out=1, max_epochs=3, train_split=None, verbose=0
+    ).fit(X, yb)
+    Z, P = embed(binary, X)
+    assert Z.shape == (len(X), 8) and P.shape == (len(X), 2)
+    np.testing.assert_allclose(P, binary.predict_proba(X), rtol=0, atol=1e-6)
+
+
+def test_regressor_embedding():
+    X, y = _data()
+    net = _reg().fit(X, y.astype(np.float32).reshape(-1, 1))
+    Z, P = embed(net, X)
+    assert P is None
+    np.testing.assert_array_equal(Z, _manual_hidden(net, X))
+
+
+def test_pipeline_embedding():
+    X, y = _data()
+    pipe = make_pipeline(StandardScaler(), _clf()).fit(X, y)
+    Z, P = embed(pipe, X)
+    Xt = pipe[0].transform(X)
+    assert Xt.dtype == np.float32
+    np.testing.assert_array_equal(Z, _manual_hidden(pipe[-1], Xt))
+    np.testing.assert_allclose(P, pipe.predict_proba(X), rtol=0, atol=1e-6)
+    # An explicit SkorchEmbedding goes through the pipeline too.
+    np.testing.assert_array_equal(embed(pipe, X, embedding=SkorchEmbedding())[0], Z)
+
+
+def test_skorch_embedding_names_a_layer():
+    X, y = _data()
+    net = _clf().fit(X, y)
+    with torch.no_grad():
+        pre_relu = net.module_.hidden(torch.as_tensor(X)).numpy()
+    Z, P = embed(net, X, embedding=SkorchEmbedding(module="hidden", capture="output"))
+    np.testing.assert_array_equal(Z, pre_relu)
+    np.testing.assert_allclose(P, net.predict_proba(X), rtol=0, atol=1e-6)
+    # The input of "hidden" is the raw features.
+    np.testing.assert_array_equal(SkorchEmbedding(module="hidden")(net, X), X)
+    # The default names the last nn.Linear.
+    np.testing.assert_array_equal(SkorchEmbedding()(net, X), _manual_hidden(net, X))
+
+
+def test_skorch_embedding_is_an_estimator_like_parameter():
+    emb = SkorchEmbedding(module="hidden")
+    assert repr(emb) == "SkorchEmbedding(module='hidden')"
+    assert clone(emb).get_params() == {"module": "hidden", "capture": "input"}
+    assert pickle.loads(pickle.dumps(emb)).module == "hidden"
+
+
+def test_clear_errors():
+    X, y = _data()
+    with pytest.raises(NotFittedError):
+        embed(_clf(), X)
+    no_linear = _clf(module=ConvOnly).fit(X, y)
+    with pytest.raises(ValueError, match="has no torch.nn.Linear layer.*'conv'"):
+        embed(no_linear, X)
+    # Naming the layer fixes it.
+    Z, _ = embed(no_linear, X, embedding=SkorchEmbedding("conv", capture="output"))
+    assert Z.shape == (len(X), 3)
+
+    net = _clf().fit(X, y)
+    with pytest.raises(ValueError, match="no layer named 'fc9'.*'hidden', 'output'"):
+        embed(net, X, embedding=SkorchEmbedding("fc9"))
+    with pytest.raises(ValueError, match="capture"):
+        embed(net, X, embedding=SkorchEmbedding(capture="weights"))
+    net.module_.unused = nn.Linear(2, 2)  # the last nn.Linear, never called
+    with pytest.raises(RuntimeError, match="'unused'.*was not called"):
+        embed(net, X)
+    with pytest.raises(TypeError, match="skorch NeuralNet"):
+        SkorchEmbedding()(StandardScaler().fit(X), X)
+
+
+def test_validation_split_on_tiny_labeled_sets():
+    X, y = _data(n=10)
+    with pytest.raises(ValueError, match="fails on 4 labeled rows.*train_split=None"):
+        check_train_split(_clf(train_split=skorch.dataset.ValidSplit(5)), X[:4], y[:4])
+    with pytest.warns(UserWarning, match="holds back 2 of the 10 labeled rows"):
+        check_train_split(
+            make_pipeline(StandardScaler(), _clf(train_split=skorch.dataset.ValidSplit(5))), X, y
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_train_split(_clf(), X, y)  # train_split=None
+        check_train_split(StandardScaler(), X, y)  # not a net: nothing to check
+    # With train_split=None a net trains on ten rows of three classes.
+    assert _clf().fit(X, y).predict(X).shape == (10,)
+
+
+def test_missing_skorch_gives_a_clear_error(monkeypatch):
+    from skbait import _skorch
+
+    monkeypatch.setitem(sys.modules, "skorch", None)  # `import skorch` now fails
+    with pytest.raises(ImportError, match=r"pip install skbait\[skorch\]"):
+        _skorch._require_skorch()
+    with pytest.raises(ImportError, match=r"pip install skbait\[skorch\]"):
+        SkorchEmbedding()(object(), np.zeros((2, 2)))
+
+
+def test_import_skbait_without_skorch():
+    code = (
+        "import sys; sys.modules['skorch'] = None\n"
+        "import numpy as np, skbait, skbait.embeddings, skbait.strategies\n"
+        "from skbait._skorch import SkorchEmbedding\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "X = np.eye(4); model = LogisticRegression().fit(X, [0, 1] * 2)\n"
+        "assert skbait.embeddings.embed(model, X)[1].shape == (4, 2)\n"
+        "assert sys.modules['skorch'] is None\n"
+        "print('ok')\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
+# ------------------------------------------------------------------ the learner
+
+
+@pytest.mark.parametrize("strategy", ["badge", "bait"])
+def test_learner_with_a_classifier_retrains_from_scratch(strategy):
+    X, y = _data(n=120)
+    X_test, y_test = _data(n=60, seed=1)
+    al = ActiveLearner(
+        _clf(), query_strategy=strategy, n_initial=10, batch_size=10, budget=30, random_state=0
+    )
+    al.fit(X, y, eval_set=(X_test, y_test))  # float32 X and int64 y, passed unchanged
+    assert isinstance(al.estimator_, NeuralNetClassifier)
+    assert [r["n_labeled"] for r in al.history_] == [10, 20, 30]
+    assert len(np.unique(al.labeled_indices_)) == 30
+    # A fresh initialisation every round: the final net's skorch history is one fit long.
+    assert len(al.estimator_.history) == 5
+    assert al.predict(X_test).dtype == np.int64
+    assert 0.0 <= al.score(X_test, y_test) <= 1.0
+
+
+def test_learner_warm_start_continues_training():
+    X, y = _data(n=80)
+    al = ActiveLearner(
+        _clf(), query_strategy="random", n_initial=10, batch_size=10, budget=30,
+        warm_start=True, random_state=0,
+    ).fit(X, y)
+    assert len(al.history_) == 3
+    assert len(al.estimator_.history) == 3 * 5  # one net, trained on and on
+
+
+def test_learner_with_a_regressor():
+    X, y = _data(n=80)
+    y = (X[:, :1] - X[:, 1:2]).astype(np.float32)  # float32, shape (n, 1), as skorch wants
+    al = ActiveLearner(
+        _reg(), query_strategy="bait", n_initial=10, batch_size=5, budget=20, random_state=0
+    ).fit(X, y)
+    assert [r["n_labeled"] for r in al.history_] == [10, 15, 20]
+    assert al.predict(X).shape == (len(X), 1)
+
+
+def test_learner_with_a_pipeline_and_a_named_layer():
+    X, y = _data(n=80)
+    al = ActiveLearner(
+        make_pipeline(StandardScaler(), _clf()),
+        query_strategy="badge",
+        embedding=SkorchEmbedding(module="output"),
+        n_initial=10,
+        batch_size=10,
+        budget=20,
+        random_state=0,
+    ).fit(X, y)
+    assert len(al.labeled_indices_) == 20
+    assert al.predict_proba(X).shape == (len(X), 3)
+
+
+STRATEGIES = ["random", "confidence", "bait"]
+
+
+def test_grid_search_over_strategies():
+    X, y = _data(n=90)
+    search = GridSearchCV(
+        ActiveLearner(_clf(max_epochs=3), n_initial=10, batch_size=10, budget=20, random_state=0),
+        {"query_strategy": STRATEGIES},
+        cv=2,
+    ).fit(X, y)
+    assert set(search.cv_results_["param_query_strategy"]) == set(STRATEGIES)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_clone_and_pickle():
+    X, y = _data(n=60)
+    al = ActiveLearner(
+        _clf(), query_strategy="random", embedding=SkorchEmbedding(module="output"),
+        n_initial=10, batch_size=10, budget=20, random_state=0,
+    )
+    twin = clone(al)
+    assert twin.estimator is not al.estimator and twin.embedding is not al.embedding
+    assert twin.get_params()["embedding__module"] == "output"
+    al.fit(X, y)
+    copy = pickle.loads(pickle.dumps(al))
+    np.testing.assert_array_equal(copy.predict_proba(X), al.predict_proba(X))
+    np.testing.assert_array_equal(copy.labeled_indices_, al.labeled_indices_)
+
+
+def test_runs_are_reproducible_without_global_seeding():
+    X, y = _data(n=80)
+    make = lambda: ActiveLearner(  # noqa: E731
+        _clf(), query_strategy="confidence", n_initial=10, batch_size=10, budget=30,
+        random_state=0,
+    ).fit(X, y)
+    a, b = make(), make()
+    np.testing.assert_array_equal(a.labeled_indices_, b.labeled_indices_)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+# ---------------------------------------------------------------------- the GPU
+
+
+@pytest.mark.cuda
+@cuda
+def test_cuda_net_and_bait_on_the_same_device():
+    X, y = _data(n=120)
+    net = _clf(device="cuda").fit(X, y)
+    assert resolve_device("auto", net).type == "cuda"
+    assert resolve_device(None, make_pipeline(StandardScaler(), net)).type == "cuda"
+    Z, P = embed(net, X)
+    np.testing.assert_array_equal(Z, _manual_hidden(net, X))
+    np.testing.assert_allclose(P, net.predict_proba(X), rtol=0, atol=1e-6)
+    al = ActiveLearner(
+        _clf(device="cuda"), query_strategy="bait", n_initial=10, batch_size=10, budget=30,
+        random_state=0,
+    ).fit(X, y)
+    assert next(al.estimator_.module_.parameters()).device.type == "cuda"
+    assert len(al.labeled_indices_) == 30
