@@ -1,0 +1,637 @@
+"""The ``skbait`` command (also ``python -m skbait``).
+
+``skbait run`` compares query strategies on a dataset over several seeds and
+writes, to an output folder, the tidy results table (``results.csv``), the
+learning curves, the pairwise penalty matrix and the selection times as PNG
+files, and a markdown summary (``summary.md``). ``skbait report`` redraws the
+figures and the summary from a saved ``results.csv``; ``skbait strategies``
+lists the strategy names.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+__all__ = ["main"]
+
+DATASETS = ("digits", "austin_weather")
+CLASSIFIERS = ("logistic", "ridge", "mlp")
+REGRESSORS = ("ridge", "linear", "mlp")
+CLASSIFICATION_STRATEGIES = ("bait", "badge", "coreset", "confidence", "random")
+REGRESSION_STRATEGIES = ("bait", "coreset", "random")
+
+# The embedded default run: digits, logistic regression on standardised pixels,
+# the paper's five strategies, batch 10, five seeds, runs spread over all cores.
+# Tuned to take a few minutes on two free CPU cores (BAIT's selections dominate).
+DEFAULT_SEEDS = 5
+DEFAULT_BATCH_SIZE = 10
+DEFAULT_N_INITIAL = 10
+DEFAULT_BUDGET = 200
+DEFAULT_TEST_SIZE = 0.5
+SPLIT_SEED = 0
+
+
+class UsageError(Exception):
+    """A bad option or input: reported on one line, exit status 2."""
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _n_jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("n-jobs cannot be 0 (use 1, a count, or -1)")
+    return value
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
+    return value
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show defaults, except the uninformative None and False."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _build_parser():
+    parser = argparse.ArgumentParser(
+        prog="skbait",
+        description="Batch active learning for scikit-learn, built around BAIT.",
+    )
+    from skbait import __version__
+
+    parser.add_argument("--version", action="version", version=f"skbait {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    run = commands.add_parser(
+        "run",
+        help="compare query strategies over seeds; write results, plots and a summary",
+        description=(
+            "Simulate active learning with several query strategies and seeds on a pool, "
+            "scoring every round on a held-out split; write results.csv, "
+            "learning_curves.png, penalty_matrix.png, selection_time.png and summary.md "
+            "to the output folder. Without options: digits, standardised logistic "
+            f"regression, {', '.join(CLASSIFICATION_STRATEGIES)}, {DEFAULT_SEEDS} seeds, "
+            f"batch {DEFAULT_BATCH_SIZE}, budget {DEFAULT_BUDGET}."
+        ),
+        formatter_class=_HelpFormatter,
+    )
+    run.add_argument(
+        "-d", "--dataset", default="digits",
+        help=f"a built-in dataset ({', '.join(DATASETS)}) or the path of a CSV file "
+        "(with --target)",
+    )
+    run.add_argument(
+        "--target", default=None,
+        help="the label column of a CSV dataset; the other columns are the features "
+        "(text columns are one-hot encoded, rows with missing values dropped)",
+    )
+    run.add_argument(
+        "--task", choices=("auto", "classification", "regression"), default="auto",
+        help="classification or regression; auto: regression for a continuous target",
+    )
+    run.add_argument(
+        "-e", "--estimator", default=None,
+        help=f"classifiers: {', '.join(CLASSIFIERS)} (default logistic); regressors: "
+        f"{', '.join(REGRESSORS)} (default ridge); all after standardisation",
+    )
+    run.add_argument(
+        "-s", "--strategies", default=None,
+        help="comma-separated strategy names (see `skbait strategies`); default "
+        f"{','.join(CLASSIFICATION_STRATEGIES)} for classification, "
+        f"{','.join(REGRESSION_STRATEGIES)} for regression",
+    )
+    run.add_argument("--seeds", type=_positive_int, default=DEFAULT_SEEDS,
+                     help="number of seeds (0, 1, ...): repetitions of every strategy")
+    run.add_argument("-b", "--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE,
+                     help="rows queried per round")
+    run.add_argument("--budget", type=_positive_int, default=DEFAULT_BUDGET,
+                     help="labels used by the end of each run")
+    run.add_argument("--n-initial", type=_positive_int, default=DEFAULT_N_INITIAL,
+                     help="rows labeled at random before the first query")
+    run.add_argument("--test-size", type=_fraction, default=DEFAULT_TEST_SIZE,
+                     help=f"held-out fraction (split with seed {SPLIT_SEED}, stratified "
+                     "for classification)")
+    run.add_argument("--device", default="auto",
+                     help="torch device of the strategies: auto, cpu, cuda, cuda:N")
+    run.add_argument("-o", "--output", default="skbait_results", help="output folder")
+    run.add_argument("-j", "--n-jobs", type=_n_jobs, default=-1,
+                     help="runs in parallel, one process each (-1: one per core)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    report = commands.add_parser(
+        "report",
+        help="redraw the plots and summary.md from a saved results.csv",
+        description="Read a results.csv written by `skbait run` (or save_results) and write "
+        "the figures and summary.md next to it, or to --output.",
+    )
+    report.add_argument("results", help="path of a results.csv")
+    report.add_argument("-o", "--output", default=None,
+                        help="output folder (default: the folder of the CSV file)")
+
+    commands.add_parser("strategies", help="list the query strategy names")
+    return parser
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _load_dataset(args):
+    """Return X (float ndarray), y (ndarray), a description dict."""
+    import numpy as np
+
+    name = args.dataset
+    if name == "digits":
+        if args.target is not None:
+            raise UsageError("--target applies to CSV datasets only, not to 'digits'.")
+        from sklearn.datasets import load_digits
+
+        X, y = load_digits(return_X_y=True)
+        return X.astype(float), y, {"name": "digits", "target": "digit"}
+    if name == "austin_weather":
+        if args.target is not None:
+            raise UsageError("--target applies to CSV datasets only, not to 'austin_weather'.")
+        try:
+            from skbait.datasets import load_austin_weather
+        except ImportError:
+            raise UsageError(
+                "the 'austin_weather' dataset is not available in this version of skbait."
+            ) from None
+        data = load_austin_weather()
+        return (
+            np.asarray(data.data, dtype=float),
+            np.asarray(data.target, dtype=float),
+            {"name": "austin_weather", "target": data.target_names[0]},
+        )
+    if not (name.lower().endswith(".csv") or os.path.sep in name or os.path.exists(name)):
+        raise UsageError(
+            f"unknown dataset {name!r}: use one of {', '.join(DATASETS)} or the path of a "
+            "CSV file (with --target COLUMN)."
+        )
+    return _load_csv(name, args.target)
+
+
+def _load_csv(path, target):
+    import numpy as np
+    import pandas as pd
+
+    if not os.path.isfile(path):
+        raise UsageError(f"no such CSV file: {path!r}.")
+    if target is None:
+        raise UsageError(f"a CSV dataset needs --target COLUMN (the label column of {path!r}).")
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path!r} as CSV: {exc}") from None
+    if target not in frame.columns:
+        shown = ", ".join(map(str, frame.columns[:20]))
+        raise UsageError(f"no column {target!r} in {path!r}; its columns are: {shown}.")
+    n_rows = len(frame)
+    frame = frame.dropna()
+    dropped = n_rows - len(frame)
+    if dropped:
+        print(f"skbait: note: dropped {dropped} row(s) with missing values from {path}",
+              file=sys.stderr)
+    y = frame[target].to_numpy()
+    features = frame.drop(columns=[target])
+    if features.shape[1] == 0:
+        raise UsageError(f"{path!r} has no feature column besides {target!r}.")
+    text = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
+    if text:
+        features = pd.get_dummies(features, columns=text, dtype=float)
+    X = features.to_numpy(dtype=float)
+    if not np.isfinite(X).all():
+        raise UsageError(f"the features of {path!r} hold infinite values.")
+    return X, y, {"name": os.path.basename(path), "target": target}
+
+
+def _task(y, requested):
+    from sklearn.utils.multiclass import type_of_target
+
+    if requested != "auto":
+        return requested
+    kind = type_of_target(y)
+    if kind in ("binary", "multiclass"):
+        return "classification"
+    if kind == "continuous":
+        return "regression"
+    raise UsageError(f"cannot learn a target of type {kind!r}: give one label column.")
+
+
+def _make_estimator(name, task):
+    from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, RidgeClassifier
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if task == "classification":
+        choices = {
+            "logistic": lambda: LogisticRegression(max_iter=1000),
+            "ridge": lambda: RidgeClassifier(),
+            "mlp": lambda: MLPClassifier(hidden_layer_sizes=(128,), max_iter=500),
+        }
+        name = name or "logistic"
+    else:
+        choices = {
+            "ridge": lambda: Ridge(),
+            "linear": lambda: LinearRegression(),
+            "mlp": lambda: MLPRegressor(hidden_layer_sizes=(128,), max_iter=500),
+        }
+        name = name or "ridge"
+    if name not in choices:
+        raise UsageError(
+            f"unknown {task} estimator {name!r}: use one of {', '.join(choices)}."
+        )
+    return name, make_pipeline(StandardScaler(), choices[name]())
+
+
+def _make_strategies(text, task, device):
+    from skbait.strategies import available_strategies, make_strategy
+    from skbait.utils import resolve_device
+
+    if text is None:
+        names = list(CLASSIFICATION_STRATEGIES if task == "classification"
+                     else REGRESSION_STRATEGIES)
+    else:
+        names = [part.strip().lower() for part in text.split(",") if part.strip()]
+        if not names:
+            raise UsageError("--strategies is empty: give comma-separated names.")
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise UsageError(f"--strategies names {', '.join(duplicates)} twice.")
+    known = set(available_strategies())
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(
+            f"unknown strategy {', '.join(map(repr, unknown))}: available strategies are "
+            f"{', '.join(sorted(known))}."
+        )
+    try:
+        resolve_device(device)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    strategies = {}
+    for name in names:
+        strategy = make_strategy(name)
+        if "device" in strategy.get_params():
+            strategy.set_params(device=device)
+        strategies[name] = strategy
+    return strategies
+
+
+# ------------------------------------------------------------------------ outputs
+
+
+def _markdown_table(frame, index_name):
+    header = [index_name] + [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
+    for label, row in frame.iterrows():
+        lines.append("| " + " | ".join([str(label)] + [str(v) for v in row]) + " |")
+    return "\n".join(lines)
+
+
+def _fmt(mean, sem, decimals=3):
+    import math
+
+    if sem is None or not math.isfinite(sem):
+        return f"{mean:.{decimals}f}"
+    return f"{mean:.{decimals}f} ± {sem:.{decimals}f}"
+
+
+def _write_outputs(results, output, settings):
+    """Write the figures and summary.md; return the paths written."""
+    import pandas as pd
+
+    from skbait.evaluation import penalty_checkpoints, penalty_matrix, score_table, summarize
+
+    written = []
+    summary = summarize(results)
+    scores = score_table(results)
+    scores["AUC"] = [_fmt(r.auc_mean, r.auc_sem) for r in summary.loc[scores.index].itertuples()]
+    penalty, checkpoints, penalty_note = None, [], ""
+    if "random" in set(results["strategy"]) and results["seed"].nunique() >= 2:
+        checkpoints = penalty_checkpoints(results)
+        penalty = penalty_matrix(results)
+        if not checkpoints:
+            penalty_note = (
+                "random was within 1% of its final score from the start: no checkpoint, "
+                "the matrix is empty."
+            )
+    else:
+        penalty_note = "the penalty matrix needs a 'random' strategy and at least 2 seeds."
+
+    figures = _plot(results, penalty, output)
+    written += figures
+
+    n_seeds = int(results["seed"].nunique())
+    lines = [f"# skbait run: {settings.get('title', 'results')}", ""]
+    for key, value in settings.get("details", []):
+        lines.append(f"- **{key}**: {value}")
+    lines += [
+        "",
+        f"## Test score at chosen budgets (mean ± s.e. over {n_seeds} seeds)",
+        "",
+        "Columns are labels used; AUC is the area under the learning curve divided by its "
+        "width (the mean score over the run).",
+        "",
+        _markdown_table(scores, "strategy"),
+        "",
+        "## Selection time",
+        "",
+    ]
+    times = pd.DataFrame(
+        {
+            "seconds per batch": [f"{v:.4f}" for v in summary["selection_seconds"]],
+            "seconds per run": [f"{v:.3f}" for v in summary["selection_seconds_total"]],
+        },
+        index=summary.index,
+    )
+    lines += [_markdown_table(times, "strategy"), "", "## Pairwise penalty matrix", ""]
+    if penalty is not None and checkpoints:
+        lines += [
+            "Entry (row i, column j): the fraction of checkpoints at which i beat j "
+            f"(two-sided paired t test over seeds, p < 0.05). Checkpoints: "
+            f"{', '.join(map(str, checkpoints))} labels (Ash et al. 2021, section 6.2). "
+            "Last row: column means, lower is better.",
+            "",
+        ]
+        shown = penalty.apply(lambda column: column.map(lambda v: f"{v:.2f}"))
+        means = penalty.mean(axis=0)
+        shown.loc["column mean"] = [f"**{v:.2f}**" for v in means]
+        shown.columns = [str(c) for c in shown.columns]
+        lines += [_markdown_table(shown, "winner \\ loser"), ""]
+    else:
+        lines += [penalty_note, ""]
+    if figures:
+        lines += ["## Figures", ""] + [
+            f"![{os.path.splitext(os.path.basename(p))[0]}]({os.path.basename(p)})"
+            for p in figures
+        ] + [""]
+    if settings.get("footer"):
+        lines += [settings["footer"], ""]
+    path = os.path.join(output, "summary.md")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines).rstrip("\n") + "\n")
+    written.append(path)
+    return written, scores, times
+
+
+def _plot(results, penalty, output):
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        from skbait.plotting import (
+            plot_learning_curves,
+            plot_penalty_matrix,
+            plot_selection_time,
+        )
+    except ImportError:
+        print(
+            "skbait: note: matplotlib is not installed, so no figure was drawn "
+            "(pip install 'skbait[plotting]').",
+            file=sys.stderr,
+        )
+        return []
+    written = []
+
+    def save(draw, name, size):
+        figure = Figure(figsize=size, layout="constrained")
+        FigureCanvasAgg(figure)
+        draw(figure.add_subplot())
+        path = os.path.join(output, name)
+        figure.savefig(path, dpi=120)
+        written.append(path)
+
+    save(lambda ax: plot_learning_curves(results, ax=ax), "learning_curves.png", (7.0, 4.5))
+    if penalty is not None:
+        n = len(penalty)
+        save(lambda ax: plot_penalty_matrix(penalty, ax=ax), "penalty_matrix.png",
+             (1.1 * n + 2.8, 0.95 * n + 2.0))
+    if results["selection_seconds"].notna().any():
+        n = results["strategy"].nunique()
+        save(lambda ax: plot_selection_time(results, ax=ax), "selection_time.png",
+             (0.9 * n + 3.0, 3.8))
+    return written
+
+
+# ----------------------------------------------------------------------- commands
+
+
+def _run(args):
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    from skbait.evaluation import compare_strategies, save_results
+
+    X, y, data = _load_dataset(args)
+    task = _task(y, args.task)
+    if task == "regression":
+        try:
+            y = np.asarray(y, dtype=float)
+        except ValueError:
+            raise UsageError("--task regression needs a numeric target.") from None
+    estimator_name, estimator = _make_estimator(args.estimator, task)
+    strategies = _make_strategies(args.strategies, task, args.device)
+    if task == "regression":
+        needs_classes = [n for n in strategies if n in ("badge", "confidence", "margin",
+                                                        "entropy", "uncertainty")]
+        if needs_classes:
+            raise UsageError(
+                f"{', '.join(needs_classes)} need(s) class probabilities and cannot serve a "
+                "regression target; use bait, coreset or random."
+            )
+
+    stratify = y if task == "classification" else None
+    try:
+        X_pool, X_test, y_pool, y_test = train_test_split(
+            X, y, test_size=args.test_size, random_state=SPLIT_SEED, stratify=stratify
+        )
+    except ValueError as exc:
+        raise UsageError(f"cannot split the dataset into pool and test set: {exc}") from None
+    n_pool = len(y_pool)
+    if args.n_initial >= args.budget:
+        raise UsageError(
+            f"--budget ({args.budget}) must exceed --n-initial ({args.n_initial})."
+        )
+    if args.budget > n_pool:
+        raise UsageError(
+            f"--budget ({args.budget}) exceeds the pool: {data['name']} has {n_pool} pool "
+            f"rows after holding out {len(y_test)} for testing."
+        )
+
+    os.makedirs(args.output, exist_ok=True)
+    n_runs = len(strategies) * args.seeds
+    if task == "classification":
+        shape = f"{len(np.unique(y))} classes"
+    else:
+        shape = f"regression on {data['target']}"
+    print(
+        f"skbait: {data['name']} ({n_pool} pool rows, {len(y_test)} test rows, "
+        f"{X.shape[1]} features, {shape}); {estimator_name}; "
+        f"{', '.join(strategies)}; {args.seeds} seeds x {len(strategies)} strategies = "
+        f"{n_runs} runs to {args.budget} labels",
+        file=sys.stderr,
+    )
+    start = time.perf_counter()
+    try:
+        results = compare_strategies(
+            estimator,
+            X_pool,
+            y_pool,
+            X_test,
+            y_test,
+            strategies=strategies,
+            seeds=args.seeds,
+            n_initial=args.n_initial,
+            batch_size=args.batch_size,
+            budget=args.budget,
+            n_jobs=args.n_jobs,
+            verbose=0 if args.quiet else 1,
+        )
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    wall = time.perf_counter() - start
+
+    csv_path = os.path.join(args.output, "results.csv")
+    save_results(results, csv_path)
+    score = "accuracy" if task == "classification" else "R^2"
+    settings = {
+        "title": f"{data['name']}, {estimator_name}",
+        "details": [
+            ("dataset", f"{data['name']}: {n_pool} pool rows, {len(y_test)} test rows "
+                        f"(split seed {SPLIT_SEED}), {X.shape[1]} features, {shape}"),
+            ("estimator", f"{estimator_name} after standardisation "
+                          f"(`{_one_line(estimator)}`)"),
+            ("score", f"{score} on the test rows"),
+            ("strategies", ", ".join(strategies)),
+            ("protocol", f"{args.n_initial} initial labels at random, batches of "
+                         f"{args.batch_size}, up to {args.budget} labels; seeds "
+                         f"0..{args.seeds - 1}"),
+            ("wall time", f"{wall:.1f} s for {n_runs} runs (n_jobs={args.n_jobs})"),
+        ],
+        "footer": "Reproduce: `" + _command_line(args) + "`",
+    }
+    written, scores, times = _write_outputs(results, args.output, settings)
+    _print_done(scores, times, [csv_path] + written, wall)
+    return 0
+
+
+def _one_line(estimator):
+    return " ".join(repr(estimator).split())
+
+
+def _command_line(args):
+    parts = ["skbait run", f"--dataset {args.dataset}"]
+    if args.target is not None:
+        parts.append(f"--target {args.target}")
+    if args.estimator is not None:
+        parts.append(f"--estimator {args.estimator}")
+    if args.strategies is not None:
+        parts.append(f"--strategies {args.strategies}")
+    parts += [f"--seeds {args.seeds}", f"--batch-size {args.batch_size}",
+              f"--budget {args.budget}", f"--n-initial {args.n_initial}"]
+    return " ".join(parts)
+
+
+def _print_done(scores, times, paths, wall=None):
+    print(scores.to_string())
+    print()
+    print(times.to_string())
+    print()
+    if wall is not None:
+        print(f"skbait: done in {wall:.1f} s; wrote:")
+    else:
+        print("skbait: wrote:")
+    for path in paths:
+        print(f"  {path}")
+
+
+def _report(args):
+    from skbait.evaluation import load_results
+
+    if not os.path.isfile(args.results):
+        raise UsageError(f"no such results file: {args.results!r}.")
+    try:
+        results = load_results(args.results)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise UsageError(f"cannot read {args.results!r} as a results table: {exc}") from None
+    if "selection_seconds" not in results.columns:
+        raise UsageError(f"{args.results!r} has no selection_seconds column.")
+    output = args.output or os.path.dirname(os.path.abspath(args.results))
+    os.makedirs(output, exist_ok=True)
+    settings = {"title": os.path.basename(args.results),
+                "details": [("results", args.results)]}
+    written, scores, times = _write_outputs(results, output, settings)
+    _print_done(scores, times, written)
+    return 0
+
+
+def _strategies(args):
+    from skbait.strategies import available_strategies
+
+    print("\n".join(available_strategies()))
+    return 0
+
+
+def main(argv=None):
+    """Entry point of the ``skbait`` command; returns the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments after the program name; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        0 on success, 2 for a bad option or input (with a one-line
+        ``skbait: error: ...`` message on stderr), 130 when interrupted.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> from skbait._cli import main
+    >>> out = io.StringIO()
+    >>> with contextlib.redirect_stdout(out):
+    ...     status = main(["strategies"])
+    >>> status, "random" in out.getvalue().split()
+    (0, True)
+    """
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or an argparse error (already printed)
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    handlers = {"run": _run, "report": _report, "strategies": _strategies}
+    try:
+        return handlers[args.command](args)
+    except UsageError as exc:
+        print(f"skbait: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("skbait: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,202 @@
+"""The `skbait` command: tiny runs in-process and through `python -m skbait`, and errors."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skbait._cli import main
+from skbait.evaluation import load_results
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["--seeds", "2", "--budget", "30", "--batch-size", "10", "--n-initial", "10", "-q",
+        "-j", "1"]
+FIGURES = ["learning_curves.png", "penalty_matrix.png", "selection_time.png"]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    pytest.importorskip("matplotlib")
+    out = tmp_path_factory.mktemp("run")
+    status = main(["run", "--strategies", "random,confidence", *TINY, "-o", str(out)])
+    return status, out
+
+
+def test_run_in_process_writes_everything(tiny_run):
+    status, out = tiny_run
+    assert status == 0
+    for name in ["results.csv", "summary.md", *FIGURES]:
+        path = out / name
+        assert path.exists() and path.stat().st_size > 0, name
+    for name in FIGURES:
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    results = load_results(out / "results.csv")
+    assert list(pd.unique(results["strategy"])) == ["random", "confidence"]
+    assert sorted(results["seed"].unique()) == [0, 1]
+    assert sorted(results["n_labeled"].unique()) == [10, 20, 30]
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "| strategy | 20 | 30 | AUC |" in summary
+    assert "| random |" in summary and " ± " in summary
+    assert "seconds per batch" in summary
+    assert "Pairwise penalty matrix" in summary
+
+
+def test_report_redraws_from_csv(tiny_run, tmp_path, capsys):
+    _, out = tiny_run
+    status = main(["report", str(out / "results.csv"), "-o", str(tmp_path)])
+    assert status == 0
+    for name in ["summary.md", *FIGURES]:
+        assert (tmp_path / name).stat().st_size > 0
+    assert "random" in capsys.readouterr().out
+
+
+def test_python_dash_m_skbait(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "skbait", "run", "--strategies", "random,margin", *TINY,
+         "--estimator", "ridge", "-o", str(tmp_path)],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "results.csv").stat().st_size > 0
+    assert (tmp_path / "summary.md").stat().st_size > 0
+    assert "margin" in done.stdout
+    version = subprocess.run([sys.executable, "-m", "skbait", "--version"],
+                             capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert version.returncode == 0 and version.stdout.startswith("skbait ")
+
+
+def test_strategies_command(capsys):
+    assert main(["strategies"]) == 0
+    names = capsys.readouterr().out.split()
+    assert "random" in names and "confidence" in names
+
+
+def test_csv_dataset_classification_and_regression(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 120
+    frame = pd.DataFrame({
+        "a": rng.standard_normal(n),
+        "b": rng.standard_normal(n),
+        "colour": rng.choice(["red", "blue"], n),
+    })
+    frame["label"] = np.where(frame["a"] + (frame["colour"] == "red") > 0.5, "yes", "no")
+    frame["amount"] = 2.0 * frame["a"] - frame["b"] + 0.1 * rng.standard_normal(n)
+    frame.loc[3, "b"] = np.nan  # dropped with a note
+    path = tmp_path / "data.csv"
+    frame.drop(columns="amount").to_csv(path, index=False)
+    out = tmp_path / "cls"
+    status = main(["run", "--dataset", str(path), "--target", "label", "--strategies",
+                   "random,margin", "--budget", "20", "--seeds", "2", "-q", "-j", "1", "-o",
+                   str(out)])
+    assert status == 0
+    assert "dropped 1 row" in capsys.readouterr().err
+    assert load_results(out / "results.csv")["n_labeled"].max() == 20
+
+    frame.drop(columns="label").to_csv(path, index=False)
+    out = tmp_path / "reg"
+    status = main(["run", "--dataset", str(path), "--target", "amount", "--strategies",
+                   "coreset,random", "--budget", "20", "--seeds", "2", "-q", "-j", "1", "-o",
+                   str(out)])
+    assert status == 0
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "R^2" in summary and "ridge" in summary
+
+
+def _error(args, capsys):
+    status = main(args)
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "--dataset", "mnist"], "unknown dataset 'mnist'"),
+        (["run", "--dataset", "no/such/file.csv", "--target", "y"], "no such CSV file"),
+        (["run", "--estimator", "forest"], "unknown classification estimator 'forest'"),
+        (["run", "--strategies", "random,psychic"], "unknown strategy 'psychic'"),
+        (["run", "--strategies", "random,random"], "twice"),
+        (["run", "--strategies", "random", "--budget", "5000"], "exceeds the pool"),
+        (["run", "--strategies", "random", "--budget", "10"], "must exceed --n-initial"),
+        (["run", "--strategies", "random", "--device", "tpu"], "Unknown device 'tpu'"),
+        (["run", "--target", "y"], "--target applies to CSV datasets only"),
+        (["report", "no_such_results.csv"], "no such results file"),
+    ],
+)
+def test_bad_options_give_one_line_errors(args, message, capsys):
+    err = _error(args, capsys)
+    assert err.startswith("skbait: error: ")
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],  # no subcommand
+        ["fly"],
+        ["run", "--seeds", "0"],
+        ["run", "--seeds", "two"],
+        ["run", "--batch-size", "-3"],
+        ["run", "--test-size", "1.5"],
+        ["run", "--n-jobs", "0"],
+        ["run", "--task", "ranking"],
+    ],
+)
+def test_argparse_errors_exit_2(args, capsys):
+    err = _error(args, capsys)
+    assert "skbait" in err and "error:" in err
+
+
+def test_csv_errors(tmp_path, capsys):
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [0.5, 1.5, 2.5, 3.5]}).to_csv(path,
+                                                                            index=False)
+    assert "needs --target" in _error(["run", "--dataset", str(path)], capsys)
+    assert "no column 'z'" in _error(["run", "--dataset", str(path), "--target", "z"], capsys)
+    # A continuous target is a regression: logistic and badge do not apply.
+    err = _error(["run", "--dataset", str(path), "--target", "y", "--estimator", "logistic"],
+                 capsys)
+    assert "unknown regression estimator 'logistic'" in err
+    err = _error(["run", "--dataset", str(path), "--target", "y", "--strategies",
+                  "confidence,random"], capsys)
+    assert "cannot serve a regression target" in err
+
+
+def test_help_exits_0(capsys):
+    assert main(["run", "--help"]) == 0
+    out = capsys.readouterr().out
+    for option in ["--dataset", "--target", "--estimator", "--strategies", "--seeds",
+                   "--batch-size", "--budget", "--n-initial", "--device", "--output",
+                   "--n-jobs"]:
+        assert option in out
+
+
+def test_run_without_matplotlib(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.delitem(sys.modules, "skbait.plotting", raising=False)
+    status = main(["run", "--strategies", "random,margin", *TINY, "-o", str(tmp_path)])
+    assert status == 0
+    assert "skbait[plotting]" in capsys.readouterr().err
+    assert (tmp_path / "results.csv").exists() and (tmp_path / "summary.md").exists()
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_default_run_settings():
+    from skbait._cli import _build_parser, _make_strategies
+
+    args = _build_parser().parse_args(["run"])
+    assert (args.dataset, args.estimator, args.strategies) == ("digits", None, None)
+    assert (args.seeds, args.batch_size, args.n_initial) == (5, 10, 10)
+    assert args.output == "skbait_results" and args.n_jobs == -1
+    assert args.budget == 200
+    strategies = _make_strategies(None, "classification", "cpu")
+    assert list(strategies) == ["bait", "badge", "coreset", "confidence", "random"]
+    # The device reaches the strategies that compute with torch.
+    assert strategies["bait"].device == "cpu"
+    assert list(_make_strategies(None, "regression", "auto")) == ["bait", "coreset", "random"]

@@ -1,0 +1,186 @@
+"""The pairwise penalty matrix protocol (Ash et al. 2021, section 6.2) on hand-made curves."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from skbait.evaluation import penalty_checkpoints, penalty_matrix, t_threshold
+
+BUDGETS = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]  # M0 = 10, B = 10
+
+
+def _table(curves, seeds=5, noise=None, budgets=BUDGETS):
+    """A tidy table from {strategy: list of scores per budget}, identical across seeds
+    unless ``noise[strategy]`` gives per-seed offsets (a list of length ``seeds``)."""
+    rows = []
+    for name, curve in curves.items():
+        for seed in range(seeds):
+            offset = 0.0 if noise is None or name not in noise else noise[name][seed]
+            for rnd, (n, score) in enumerate(zip(budgets, curve)):
+                rows.append((name, seed, rnd, n, score + offset))
+    return pd.DataFrame(rows, columns=["strategy", "seed", "round", "n_labeled", "score"])
+
+
+# random reaches 0.99 * 0.9 = 0.891 at n_labeled = 80 (0.89 at 70 is not within 1%).
+RANDOM = [0.30, 0.50, 0.60, 0.70, 0.80, 0.85, 0.89, 0.895, 0.90, 0.90]
+# The common per-seed noise makes every paired difference exact and constant where the
+# curves are shifted copies, and the tests below add their own noise where needed.
+SEED_NOISE = [0.0, 0.01, -0.01, 0.02, -0.02]
+
+
+def test_t_threshold_matches_paper_and_scipy():
+    assert t_threshold(5) == pytest.approx(2.776, abs=5e-4)
+    for n in (2, 3, 10, 30):
+        assert t_threshold(n) == pytest.approx(stats.t.ppf(0.975, n - 1))
+    assert t_threshold(5, alpha=0.1) == pytest.approx(stats.t.ppf(0.95, 4))
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        t_threshold(1)
+    with pytest.raises(ValueError, match="alpha"):
+        t_threshold(5, alpha=1.5)
+
+
+def test_checkpoints_are_exponential_up_to_first_round_within_one_percent():
+    table = _table({"random": RANDOM}, seeds=2)
+    # r = 80: the checkpoints are 10 + 10 * 2**k <= 80, k = 0, 1, 2 -> 20, 30, 50.
+    assert penalty_checkpoints(table) == [20, 30, 50]
+    # A 30% tolerance moves r to 40 (0.70 >= 0.9 - 0.27): checkpoints 20, 30.
+    assert penalty_checkpoints(table, tolerance=0.3) == [20, 30]
+    # M0 and B can be forced.
+    assert penalty_checkpoints(table, n_initial=0, batch_size=10) == [10, 20, 40, 80]
+    # A curve flat from the start gives no checkpoint.
+    flat = _table({"random": [0.9] * 10}, seeds=2)
+    assert penalty_checkpoints(flat) == []
+
+
+def test_checkpoints_use_the_mean_curve_over_seeds():
+    # Seed 0 reaches 0.9 at 40, seed 1 only at 100: the mean is within 1% at 100.
+    rows = []
+    for n, a, b in zip(BUDGETS, [0.5, 0.7, 0.8, 0.9] + [0.9] * 6, [0.5] * 9 + [0.9]):
+        rows += [("random", 0, n, a), ("random", 1, n, b)]
+    table = pd.DataFrame(rows, columns=["strategy", "seed", "n_labeled", "score"])
+    assert penalty_checkpoints(table, n_initial=10, batch_size=10) == [20, 30, 50, 90]
+
+
+def test_hand_made_matrix_is_pinned_exactly():
+    # Checkpoints 20, 30, 50 (z = 3).
+    # - "good" is random + 0.05 everywhere: beats random at all 3 checkpoints -> 1.
+    # - "mixed" equals good at 20, equals random at 30, is below random at 50:
+    #   beats random at 20 (1/3), ties at 30, loses at 50 (random gets 1/3);
+    #   against good: ties at 20, loses at 30 and 50 (good gets 2/3).
+    # - Beyond the checkpoints (60..100) "mixed" is far better: it must not count.
+    good = [s + 0.05 for s in RANDOM]
+    mixed = list(RANDOM)
+    mixed[1] = good[1]
+    mixed[4] = RANDOM[4] - 0.05
+    for i in range(5, 10):
+        mixed[i] = 1.0
+    noise = {name: SEED_NOISE for name in ("random", "good", "mixed")}
+    table = _table({"random": RANDOM, "good": good, "mixed": mixed}, noise=noise)
+    P = penalty_matrix(table)
+    expected = np.array(
+        [
+            # random  good  mixed
+            [0.0, 0.0, 1 / 3],  # random beat mixed at 50
+            [1.0, 0.0, 2 / 3],  # good beat random at 20, 30, 50, and mixed at 30, 50
+            [1 / 3, 0.0, 0.0],  # mixed beat random at 20
+        ]
+    )
+    assert list(P.index) == ["random", "good", "mixed"]
+    assert list(P.columns) == ["random", "good", "mixed"]
+    np.testing.assert_allclose(P.to_numpy(), expected, atol=1e-12)
+    # Column averages (over all rows, diagonal included): lower is better.
+    np.testing.assert_allclose(P.mean(axis=0).to_numpy(), [4 / 9, 0.0, 1 / 3])
+
+
+def test_significance_follows_the_t_threshold():
+    # Differences d with mean 0.01 over 5 seeds: t = sqrt(5) * 0.01 / sd(d).
+    # d_small has t ~ 3.7 > 2.776 (a win); d_large has t ~ 0.9 (no win).
+    d_small = np.array([0.005, 0.015, 0.01, 0.017, 0.003])
+    d_large = np.array([-0.01, 0.03, 0.01, 0.04, -0.02])
+    for d in (d_small, d_large):
+        assert d.mean() == pytest.approx(0.01)
+    t_small = np.sqrt(5) * d_small.mean() / d_small.std(ddof=1)
+    t_large = np.sqrt(5) * d_large.mean() / d_large.std(ddof=1)
+    assert t_small > 2.776 > t_large > 0
+    noise = {"random": [0.0] * 5, "a": list(d_small), "b": list(d_large)}
+    table = _table({"random": RANDOM, "a": RANDOM, "b": RANDOM}, noise=noise)
+    P = penalty_matrix(table)
+    assert P.loc["a", "random"] == pytest.approx(1.0)  # all 3 checkpoints
+    assert P.loc["b", "random"] == 0.0
+    assert P.loc["random", "a"] == 0.0 and P.loc["random", "b"] == 0.0
+    # a - b = d_small - d_large: t ~ 0.04, no win either way.
+    assert P.loc["a", "b"] == 0.0 and P.loc["b", "a"] == 0.0
+    # With alpha = 0.5 the threshold drops to 0.741 and b beats random too.
+    assert penalty_matrix(table, alpha=0.5).loc["b", "random"] == pytest.approx(1.0)
+
+
+def test_threshold_depends_on_the_number_of_seeds():
+    # Three seeds: threshold t.ppf(0.975, 2) = 4.303. d gives t = 3.46: a win with
+    # five seeds' threshold, but not with three.
+    d = np.array([0.01, 0.02, 0.03])
+    t = np.sqrt(3) * d.mean() / d.std(ddof=1)
+    assert 2.776 < t < t_threshold(3)
+    table = _table({"random": RANDOM, "a": RANDOM}, seeds=3,
+                   noise={"random": [0.0] * 3, "a": list(d)})
+    assert penalty_matrix(table).loc["a", "random"] == 0.0
+    d4 = np.array([0.01, 0.02, 0.03, 0.02])
+    assert np.sqrt(4) * d4.mean() / d4.std(ddof=1) > t_threshold(4)
+    table4 = _table({"random": RANDOM, "a": RANDOM}, seeds=4,
+                    noise={"random": [0.0] * 4, "a": list(d4)})
+    assert penalty_matrix(table4).loc["a", "random"] == pytest.approx(1.0)
+
+
+def test_zero_variance_constant_gap_is_a_win_and_equal_scores_a_tie():
+    table = _table({"random": RANDOM, "same": RANDOM, "above": [s + 0.02 for s in RANDOM]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division-by-zero or NaN warning
+        P = penalty_matrix(table)
+    assert not P.isna().any().any()
+    assert P.loc["above", "random"] == pytest.approx(1.0)
+    assert P.loc["above", "same"] == pytest.approx(1.0)
+    assert P.loc["same", "random"] == 0.0 and P.loc["random", "same"] == 0.0
+
+
+def test_aggregation_over_experiments_sums_matrices():
+    noise = {name: SEED_NOISE for name in ("random", "good")}
+    one = _table({"random": RANDOM, "good": [s + 0.05 for s in RANDOM]}, noise=noise)
+    # Second experiment: "good" only wins at the first of its checkpoints.
+    other_good = list(RANDOM)
+    other_good[1] += 0.05
+    two = _table({"random": RANDOM, "good": other_good}, noise=noise)
+    expected = np.array([[0.0, 0.0], [1.0 + 1 / 3, 0.0]])
+    for results in ([one, two], {"mnist": one, "svhn": two}):
+        np.testing.assert_allclose(penalty_matrix(results).to_numpy(), expected)
+    stacked = pd.concat([one.assign(experiment="a"), two.assign(experiment="b")])
+    np.testing.assert_allclose(penalty_matrix(stacked, experiment="experiment"), expected)
+
+
+def test_pairs_use_common_seeds_and_missing_strategies():
+    # "late" only ran seeds 0-2 (3 common seeds with random): threshold 4.303.
+    table = _table({"random": RANDOM, "late": [s + 0.05 for s in RANDOM]},
+                   noise={"random": SEED_NOISE, "late": SEED_NOISE})
+    table = table[~((table["strategy"] == "late") & (table["seed"] >= 3))]
+    P = penalty_matrix(table)
+    assert P.loc["late", "random"] == pytest.approx(1.0)  # constant gap
+    # A strategy present in one experiment only keeps its row and column.
+    other = _table({"random": RANDOM, "extra": RANDOM})
+    P2 = penalty_matrix([table, other])
+    assert list(P2.index) == ["random", "late", "extra"]
+    assert P2.loc["extra"].sum() == 0.0
+
+
+def test_penalty_matrix_errors():
+    table = _table({"random": RANDOM, "a": RANDOM})
+    with pytest.raises(ValueError, match="reference strategy 'bait'"):
+        penalty_matrix(table, reference="bait")
+    with pytest.raises(ValueError, match="lacks the column"):
+        penalty_matrix(table.drop(columns="score"))
+    with pytest.raises(TypeError, match="DataFrame"):
+        penalty_matrix(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="no column"):
+        penalty_matrix(table, experiment="dataset")
+    with pytest.raises(ValueError, match="tolerance"):
+        penalty_checkpoints(table, tolerance=-1)

@@ -1,0 +1,113 @@
+"""skbait.plotting: figures are drawn, written and not empty; matplotlib stays optional."""
+
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from skbait.evaluation import penalty_matrix  # noqa: E402
+from skbait.plotting import (  # noqa: E402
+    plot_learning_curves,
+    plot_penalty_matrix,
+    plot_selection_time,
+)
+
+
+@pytest.fixture
+def results():
+    rng = np.random.default_rng(0)
+    rows = []
+    for k, name in enumerate(["bait", "badge", "random"]):
+        for seed in range(3):
+            for rnd, n in enumerate(range(10, 110, 10)):
+                score = 1 - np.exp(-n / (30 - 5 * k)) + 0.01 * rng.standard_normal()
+                sel = np.nan if n == 100 else 0.01 * (3 - k) + 0.001 * rng.random()
+                rows.append((name, seed, rnd, n, score, sel))
+    return pd.DataFrame(rows, columns=["strategy", "seed", "round", "n_labeled", "score",
+                                       "selection_seconds"])
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def _save(ax, path):
+    ax.figure.savefig(path)
+    assert path.exists() and path.stat().st_size > 1000
+    return path
+
+
+def test_learning_curves(results, tmp_path):
+    ax = plot_learning_curves(results)
+    assert [line.get_label() for line in ax.get_lines()] == ["bait", "badge", "random"]
+    assert len(ax.collections) == 3  # one standard-error band per strategy
+    assert ax.get_xlabel() == "labels used"
+    assert "3 seeds" in ax.get_title()
+    _save(ax, tmp_path / "curves.png")
+    # On given axes, a subset, without bands.
+    fig, ax2 = plt.subplots()
+    out = plot_learning_curves(results, ax=ax2, strategies=["random"], sem=False)
+    assert out is ax2 and len(ax2.get_lines()) == 1 and len(ax2.collections) == 0
+    with pytest.raises(ValueError, match="No results"):
+        plot_learning_curves(results, strategies=["coreset"])
+
+
+def test_penalty_matrix_heatmap(results, tmp_path):
+    P = penalty_matrix(results)
+    ax = plot_penalty_matrix(P)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["bait", "badge", "random", "column mean"]
+    # One number per cell plus one column mean per column.
+    assert len(ax.texts) == 9 + 3
+    means = [t.get_text() for t in ax.texts[-3:]]
+    assert means == [f"{v:.2f}" for v in P.mean(axis=0)]
+    _save(ax, tmp_path / "penalty.png")
+    # A plain array works too; a non-square one does not.
+    plot_penalty_matrix(np.zeros((2, 2)), colorbar=False)
+    with pytest.raises(ValueError, match="square"):
+        plot_penalty_matrix(np.zeros((2, 3)))
+
+
+def test_selection_time(results, tmp_path):
+    ax = plot_selection_time(results)
+    assert len(ax.patches) == 3
+    heights = [p.get_height() for p in ax.patches]
+    assert heights[0] > heights[1] > heights[2]
+    _save(ax, tmp_path / "time.png")
+    assert plot_selection_time(results, log=True).get_yscale() == "log"
+    with pytest.raises(ValueError, match="selection_seconds"):
+        plot_selection_time(results.drop(columns="selection_seconds"))
+    with pytest.raises(ValueError, match="no selection time"):
+        plot_selection_time(results.assign(selection_seconds=np.nan))
+
+
+def test_missing_matplotlib_gives_a_clear_import_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.delitem(sys.modules, "skbait.plotting")
+    with pytest.raises(ImportError, match=r"skbait\[plotting\]"):
+        importlib.import_module("skbait.plotting")
+    monkeypatch.undo()
+    importlib.import_module("skbait.plotting")
+
+
+def test_skbait_imports_without_matplotlib():
+    code = (
+        "import sys; sys.modules['matplotlib'] = None\n"
+        "import skbait, skbait.evaluation, skbait._cli\n"
+        "print('ok')\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
