@@ -104,8 +104,9 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         included; at most the number of rows. ``None`` means real labeling.
     warm_start : bool, default=False
         Keep training the same estimator object from round to round instead of
-        a fresh clone; when the estimator has a ``warm_start`` parameter it is
-        switched on.
+        a fresh clone; when the estimator (or a pipeline's last step) has a
+        ``warm_start`` parameter it is switched on, so that each fit continues
+        from the previous solution.
     embedding : callable, default=None
         ``embedding(estimator, X) -> ndarray (n_samples, n_dims)`` overriding
         the last-layer embedding that strategies read (see
@@ -240,28 +241,52 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         -------
         self : ActiveLearner
         """
-        self._validate_params()
-        X, y = self._validate_pool(X, y)
-        eval_set = self._validate_eval_set(eval_set)
-        self.query_strategy_ = make_strategy(self.query_strategy)
+        # Rejected inputs leave the learner as it was: a fitted learner keeps its
+        # labels, model and history (validate_data resets n_features_in_ early).
+        state = dict(self.__dict__)
+        try:
+            X, y, eval_set, strategy = self._validate_fit(X, y, eval_set)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+        self.query_strategy_ = strategy
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         self.history_ = []
         for attr in ("estimator_", "_fallback", "_oracle_classes"):
             self.__dict__.pop(attr, None)
 
         if self.budget is None:
-            missing = self._missing_labels(y)
-            if missing.all():
-                raise ValueError(
-                    "Every label in y is missing, so there is nothing to train on. Label at "
-                    "least a few rows (missing labels are NaN, or -1 for integer classes)."
-                )
             self.X_, self.y_ = X, y
-            self.labeled_indices_ = np.flatnonzero(~missing)
+            self.labeled_indices_ = np.flatnonzero(~self._missing_labels(y))
             self._fit_round(self.labeled_indices_, eval_set)
             return self
 
         n_samples = X.shape[0]
+        self.X_, self.y_ = X, y
+        if is_classifier(self.estimator):
+            # The oracle's classes: the model may not have seen all of them yet.
+            self._oracle_classes = np.unique(y)
+        initial = _round_random_state(self._seed, -1).choice(
+            n_samples, size=self.n_initial, replace=False
+        )
+        self.labeled_indices_ = np.sort(initial)
+        return self._simulate(eval_set)
+
+    def _validate_fit(self, X, y, eval_set):
+        """Every check of fit, before any state changes."""
+        self._validate_params()
+        X, y = self._validate_pool(X, y)
+        eval_set = self._validate_eval_set(eval_set)
+        strategy = make_strategy(self.query_strategy)
+        n_samples = X.shape[0]
+        if self.budget is None:
+            if self._missing_labels(y).all():
+                raise ValueError(
+                    "Every label in y is missing, so there is nothing to train on. Label at "
+                    "least a few rows (missing labels are NaN, or -1 for integer classes)."
+                )
+            return X, y, eval_set, strategy
         if self.budget > n_samples:
             raise ValueError(
                 f"budget={self.budget} is larger than the pool ({n_samples} rows). Lower the "
@@ -280,15 +305,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                 f"every row, but {n_missing} are NaN. For real labeling with missing labels, "
                 "leave budget=None."
             )
-        self.X_, self.y_ = X, y
-        if is_classifier(self.estimator):
-            # The oracle's classes: the model may not have seen all of them yet.
-            self._oracle_classes = np.unique(y)
-        initial = _round_random_state(self._seed, -1).choice(
-            n_samples, size=self.n_initial, replace=False
-        )
-        self.labeled_indices_ = np.sort(initial)
-        return self._simulate(eval_set)
+        return X, y, eval_set, strategy
 
     def resume(self, X, y, *, eval_set=None):
         """Continue a simulation stopped by an interrupt or a failed fit.
@@ -362,8 +379,9 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             estimator = self.estimator_
         else:
             estimator = clone(self.estimator)
-            if self.warm_start and "warm_start" in estimator.get_params():
-                estimator.set_params(warm_start=True)
+            key = _warm_start_key(estimator) if self.warm_start else None
+            if key is not None:
+                estimator.set_params(**{key: True})
         fallback = is_classifier(self.estimator) and np.unique(y_lab).size < 2
         if fallback:
             warnings.warn(
@@ -752,6 +770,17 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         tags.input_tags.allow_nan = False
         tags.non_deterministic = inner.non_deterministic
         return tags
+
+
+def _warm_start_key(estimator):
+    """The parameter that switches on warm start: the model's, or a pipeline's last step's."""
+    params = estimator.get_params()
+    if "warm_start" in params:
+        return "warm_start"
+    if hasattr(estimator, "steps"):
+        key = f"{estimator.steps[-1][0]}__warm_start"
+        return key if key in params else None
+    return None
 
 
 def _vstack(top, bottom):

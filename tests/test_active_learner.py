@@ -509,3 +509,11 @@ def test_no_warnings_in_a_plain_run(clf_data):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         simulated().fit(X, y)
+
+
+def test_warm_start_reaches_a_pipelines_last_step(clf_data):
+    X, y = clf_data
+    pipe = make_pipeline(StandardScaler(), CountingLogReg(max_iter=500))
+    al = simulated(pipe, warm_start=True).fit(X, y)
+    assert al.estimator_[-1].warm_start is True
+    assert al.estimator_[-1].n_fits_ == len(al.history_)

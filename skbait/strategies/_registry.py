@@ -18,6 +18,16 @@ def register_strategy(name, factory):
         Lower-case name, such as ``"bait"``.
     factory : callable
         Called with no argument, returns a fresh :class:`~skbait.QueryStrategy`.
+
+    Examples
+    --------
+    >>> from skbait.strategies import (
+    ...     BAIT, available_strategies, make_strategy, register_strategy)
+    >>> register_strategy("bait_no_fisher", lambda: BAIT(fisher="identity"))
+    >>> make_strategy("bait_no_fisher")
+    BAIT(fisher='identity')
+    >>> "bait_no_fisher" in available_strategies()
+    True
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"A strategy name must be a non-empty string, got {name!r}.")
