@@ -28,6 +28,7 @@ import math
 import torch
 
 __all__ = [
+    "IllConditionedError",
     "KroneckerGreedy",
     "bait_factors",
     "block_quadratic",
@@ -115,6 +116,14 @@ def regression_factors(n, *, dtype=torch.float64, device="cpu"):
     torch.Size([3, 1, 1])
     """
     return torch.ones(n, 1, 1, dtype=dtype, device=device)
+
+
+class IllConditionedError(ValueError, FloatingPointError):
+    """The design is singular in the working precision: a bad ``reg`` or embedding scale.
+
+    A :class:`ValueError` for callers (the input needs changing), and a
+    :class:`FloatingPointError` for what it is.
+    """
 
 
 def _chunks(n, size):
@@ -326,6 +335,13 @@ class KroneckerGreedy:
         self.picked = []  # candidate positions, in the order they were added
         self.gains = []
         self.n_refresh = 0
+        # Score by bounds first and solve only the contenders' k x k systems:
+        # the batched solves are most of a step's cost otherwise.
+        self._bounded = objective == "trace" and self.r > 1
+        self._lower = Z.new_empty(self.m) if self._bounded else None
+        # Relative slack on the bounds, far above the rounding of P and Q.
+        self.bound_margin = 1e-6 if self.dtype == torch.float64 else 1e-3
+        self.n_solved = 0
         # The D x D design is kept and factorized in float64 whatever the working
         # dtype: a tiny `reg` added to O(1) entries vanishes in float32.
         self.M0 = M0.to(torch.float64)
@@ -341,9 +357,10 @@ class KroneckerGreedy:
             self.M = self._exact_M()
             C, info = torch.linalg.cholesky_ex(self.M)
         if info.item() != 0:
-            raise FloatingPointError(
-                "The information matrix is not positive definite even in float64: "
-                "increase `reg`."
+            raise IllConditionedError(
+                "The information matrix is not positive definite even in float64: the "
+                "embeddings' scale makes `reg` negligible. Increase `reg`, or rescale the "
+                "embeddings (a StandardScaler in front of the model, say)."
             )
         self.G = _inverse_from_cholesky(C).to(self.dtype)
 
@@ -385,12 +402,33 @@ class KroneckerGreedy:
         return (self.G[cols].double() @ self.M - self.eye_D[cols]).abs().max().item()
 
     # ---------------------------------------------------------------- scoring
-    def _scores(self, P, Q, sign):
+    def _scores(self, P, Q, sign, lower=None):
         """Gain (``sign=+1``, adding) or cost (``sign=-1``, removing) of each row.
 
         Returns the scores and a mask of rows whose inner system was not
-        positive definite.
+        positive definite. With ``lower`` (trace objective, adding, ``r > 1``)
+        it returns cheap *bounds* instead: upper bounds as the scores, lower
+        bounds written into ``lower``; :meth:`_exact_best_scores` then solves
+        only the rows that can still win.
         """
+        if lower is not None:
+            # For A = I + P and Q both PSD:
+            #   tr(Q) / (1 + tr P) <= tr(Q A^-1) <= tr(Q) / (1 + lambda_min(P)) ~ tr(Q).
+            # P is singular (rank k - 1), so rounding can make lambda_min(P)
+            # slightly negative, by about eps * tr(P): the slack covers it, and a
+            # row with a clearly negative diagonal is always solved exactly.
+            # Sharper, from the spectrum of P in [0, Lambda], Lambda = |P|_F:
+            #   A^-1 <= I - P / (1 + Lambda)           (chord of 1 / (1 + x))
+            #   tr(Q A^-1) >= tr(Q)^2 / tr(Q A)        (Cauchy-Schwarz)
+            diag_P = P.diagonal(dim1=-2, dim2=-1)
+            norm_P = P.flatten(1).norm(dim=1)
+            tr_Q = Q.diagonal(dim1=-2, dim2=-1).sum(-1).clamp_min(0)
+            tr_QP = (Q * P).flatten(1).sum(1).clamp_min(0)
+            lower.copy_(tr_Q * tr_Q / (tr_Q + tr_QP).clamp_min(torch.finfo(Q.dtype).tiny))
+            upper = tr_Q - tr_QP / (1 + norm_P)
+            upper = upper + self.bound_margin * (1 + norm_P) * tr_Q
+            upper = torch.where(diag_P.amin(-1) < -self.bound_margin, math.inf, upper)
+            return upper, torch.zeros_like(upper, dtype=torch.bool)
         if self.r == 1:
             A = 1.0 + sign * P[:, 0, 0]
             bad = ~(A > 0)
@@ -413,9 +451,34 @@ class KroneckerGreedy:
         bad = torch.zeros(self.P.shape[0], dtype=torch.bool, device=self.device)
         for sl in _chunks(self.P.shape[0], self.chunk_size):
             out[sl], bad[sl] = self._scores(
-                self.P[sl], None if self.Q is None else self.Q[sl], sign
+                self.P[sl], None if self.Q is None else self.Q[sl], sign,
+                lower=self._lower_slice(sl, sign),
             )
         return out, bad
+
+    def _lower_slice(self, sl, sign):
+        """Where the bounds of rows ``sl`` go, when this pass scores by bounds."""
+        if sign > 0 and self._bounded and self.rows.shape[0] == self.m:
+            return self._lower[sl]
+        return None
+
+    def _exact_best_scores(self, upper, usable):
+        """Exact gains of the rows whose upper bound reaches the best lower bound.
+
+        Rows that cannot be within the tie tolerance of the best get ``-inf``:
+        the arg-max, ties included, is the one of the exact scores of all rows.
+        """
+        lower = torch.where(usable, self._lower, -math.inf)
+        floor = lower.max()
+        if not torch.isfinite(floor):
+            return torch.where(usable, upper, -math.inf)
+        floor = floor - (self.rtol + self.bound_margin) * floor.abs()
+        contenders = torch.nonzero(usable & (upper >= floor)).flatten()
+        self.n_solved += contenders.numel()
+        exact, bad = self._scores(self.P[contenders], self.Q[contenders], +1)
+        scores = torch.full_like(upper, -math.inf)
+        scores[contenders] = torch.where(bad, -math.inf, exact)
+        return scores
 
     def _best(self, scores, maximize):
         """Position of the best score; near-ties go to the lowest position."""
@@ -525,7 +588,8 @@ class KroneckerGreedy:
                 Qc.add_(X + X.transpose(1, 2), alpha=s)
             if scoring_sign is not None:
                 scores[sl], bad[sl] = self._scores(
-                    Pc, None if self.Q is None else self.Q[sl], scoring_sign
+                    Pc, None if self.Q is None else self.Q[sl], scoring_sign,
+                    lower=self._lower_slice(sl, scoring_sign),
                 )
         return scores, bad
 
@@ -554,10 +618,16 @@ class KroneckerGreedy:
         available = torch.ones(self.m, dtype=torch.bool, device=self.device)
         scores, bad = self._all_scores(+1)
         for step in range(n_steps):
-            scores = torch.where(available & ~bad, scores, -math.inf)
+            if self._bounded:
+                scores = self._exact_best_scores(scores, available & ~bad)
+            else:
+                scores = torch.where(available & ~bad, scores, -math.inf)
             pos = self._best(scores, maximize=True)
             if pos is None:
-                raise FloatingPointError("No candidate has a finite score.")
+                raise IllConditionedError(
+                    "No candidate has a finite score: the design is numerically singular. "
+                    "Increase `reg`, rescale the embeddings, or use dtype='float64'."
+                )
             self.gains.append(scores[pos].item())
             available[pos] = False
             if step < n_steps - 1:
@@ -585,8 +655,9 @@ class KroneckerGreedy:
             by_pos = torch.argsort(self.rows)
             j = self._best(costs[by_pos], maximize=False)
             if j is None:
-                raise FloatingPointError(
-                    "Every chosen row's removal leaves a singular design; increase `reg`."
+                raise IllConditionedError(
+                    "Every chosen row's removal leaves a singular design. Increase `reg`, "
+                    "rescale the embeddings, or use dtype='float64'."
                 )
             j = int(by_pos[j].item())
             pos = self.picked[j]

@@ -242,10 +242,7 @@ def test_large_batch_from_ill_conditioned_pool_float32():
 
 
 # Inputs on which the design matrix is singular in the working precision: the
-# code detects it, but raises FloatingPointError, not the ValueError that the
-# library's contract promises (and that callers catch). _fisher.py is not
-# ours to edit; the lead unmarks these once KroneckerGreedy._factorize raises a
-# ValueError (for instance a subclass of both ValueError and FloatingPointError).
+# library's contract promises a ValueError that says what to change.
 SINGULAR = [
     pytest.param(2, 1.0, 1e6, 1e-8, "float64", id="k2-scale1e6-lambda1e-8-float64"),
     pytest.param(2, 1.0, 1e6, 1e-8, "float32", id="k2-scale1e6-lambda1e-8-float32"),
@@ -253,9 +250,6 @@ SINGULAR = [
 ]
 
 
-@pytest.mark.xfail(strict=True, raises=FloatingPointError,
-                   reason="_fisher.KroneckerGreedy._factorize raises FloatingPointError, not "
-                          "ValueError, on a design that is singular in the working precision")
 @pytest.mark.parametrize("objective", ["trace", "logdet"])
 @pytest.mark.parametrize("k, cond, scale, reg, dtype", SINGULAR)
 def test_singular_design_raises_value_error(k, cond, scale, reg, dtype, objective):
@@ -265,8 +259,6 @@ def test_singular_design_raises_value_error(k, cond, scale, reg, dtype, objectiv
         select(Z, P, LABELED, B, reg=reg, device="cpu", dtype=dtype)
 
 
-@pytest.mark.xfail(strict=True, raises=FloatingPointError,
-                   reason="BAIT.select lets FloatingPointError escape through ActiveLearner.fit")
 def test_singular_design_through_the_learner_raises_value_error():
     from sklearn.linear_model import LogisticRegression
 
@@ -284,9 +276,6 @@ def test_singular_design_through_the_learner_raises_value_error():
             al.fit(Z * 1e6, y)
 
 
-@pytest.mark.xfail(strict=True, raises=FloatingPointError,
-                   reason="KroneckerGreedy.forward raises FloatingPointError('No candidate has a "
-                          "finite score.'), which neither is a ValueError nor says what to do")
 def test_no_finite_score_raises_clear_value_error():
     Z, P = make_problem(4, 1.0, 1e6, False)
     with pytest.raises(ValueError, match="reg|float64"):
