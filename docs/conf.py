@@ -1,0 +1,237 @@
+"""Sphinx configuration of the skbait documentation.
+
+Build (from the repository root)::
+
+    python -m sphinx -W -b html docs docs/_build/html
+
+Environment variables:
+
+``SKBAIT_DOCS_QUICK``
+    ``1``: run only the quick examples of the gallery (see ``QUICK_EXAMPLES``);
+    the others are rendered without running them, with their code and text
+    but no output or figures. ``0`` (default): run every example.
+    ``none``: run no example at all.
+``SKBAIT_DOCS_MATH``
+    ``mathjax`` (default): formulas are typeset in the reader's browser by
+    MathJax (loaded from a CDN when the page is opened; nothing is downloaded
+    at build time). ``imgmath``: formulas are rendered to PNG images at build
+    time, which needs ``latex`` and ``dvipng`` installed; the site
+    then works fully offline.
+
+The build never touches the network: intersphinx reads the inventories
+shipped in ``_inventories/`` (regenerate them with
+``python docs/_inventories/make_inventories.py``).
+"""
+
+import os
+import re
+import sys
+import warnings
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+# Document the checkout next to this file, installed or not.
+sys.path.insert(0, str(ROOT))
+
+import skbait  # noqa: E402
+from sphinx.util import logging as sphinx_logging  # noqa: E402
+
+_logger = sphinx_logging.getLogger("skbait.docs")
+
+# -- Project ------------------------------------------------------------------
+
+project = "skbait"
+author = "The skbait developers"
+copyright = "2026, The skbait developers"
+version = release = skbait.__version__
+
+# -- General ------------------------------------------------------------------
+
+MATH = os.environ.get("SKBAIT_DOCS_MATH", "mathjax").strip().lower()
+if MATH not in ("mathjax", "imgmath"):
+    raise ValueError(f"SKBAIT_DOCS_MATH must be 'mathjax' or 'imgmath', got {MATH!r}.")
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.viewcode",
+    f"sphinx.ext.{MATH}",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+templates_path = ["_templates"]
+exclude_patterns = [
+    "_build",
+    "_inventories",
+    "_latex",
+    "auto_examples/*.ipynb",
+    "auto_examples/*.py",
+    "auto_examples/*.codeobj.json",
+    "auto_examples/*.zip",
+    "sg_execution_times.rst",
+]
+root_doc = "index"
+default_role = "literal"
+pygments_style = "sphinx"
+# Every warning fails the build (-W), broken cross-references included.
+suppress_warnings = []
+nitpicky = True
+nitpick_ignore = []
+
+# -- Math ---------------------------------------------------------------------
+
+html_math_renderer = MATH
+if MATH == "imgmath":
+    # dvipng is in TeX Live's base; dvisvgm and preview.sty are not always there.
+    imgmath_image_format = "png"
+    imgmath_use_preview = False
+    imgmath_dvipng_args = ["-gamma", "1.5", "-D", "130", "-bg", "Transparent"]
+    # The 12pt class's own size: no arbitrary font scaling (anyfontsize) needed.
+    imgmath_font_size = 12
+    # Sphinx's LaTeX template loads anyfontsize.sty, which texlive-latex-base
+    # lacks: _latex/ holds a stand-in, searched after the installed packages.
+    os.environ["TEXINPUTS"] = os.environ.get("TEXINPUTS", "") + os.pathsep + str(DOCS / "_latex")
+
+# -- autodoc / autosummary / numpydoc ----------------------------------------
+
+autosummary_generate = True
+autosummary_imported_members = False
+autodoc_typehints = "none"
+autodoc_member_order = "groupwise"
+autodoc_default_options = {}
+add_module_names = False
+
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_attributes_as_param_list = True
+numpydoc_xref_param_type = False
+# Every public class and function of skbait documented here must have a
+# docstring with an Examples section: ``_require_examples`` (below) warns
+# otherwise, which fails the build under -W.
+
+# scikit-learn's generated metadata-routing setters are noise in our pages.
+_SKIP_MEMBERS = re.compile(r"^(set_\w+_request|get_metadata_routing)$")
+
+
+def _require_examples(app, what, name, obj, options, lines):
+    """Warn when a public skbait class or function has no Examples section."""
+    if what not in ("class", "function") or not name.startswith("skbait."):
+        return
+    if any(part.startswith("_") for part in name.split(".")[1:]):
+        return
+    text = "\n".join(lines)
+    if not text.strip():
+        _logger.warning("%s has no docstring", name, type="skbait", subtype="docstring")
+    elif not re.search(r"^(Examples\n-{8,}|\.\. rubric:: Examples)", text, re.MULTILINE):
+        _logger.warning(
+            "%s: its docstring has no Examples section", name, type="skbait", subtype="docstring"
+        )
+
+
+def _skip_member(app, what, name, obj, skip, options):
+    if _SKIP_MEMBERS.match(name):
+        return True
+    return None
+
+
+# -- intersphinx (offline) ----------------------------------------------------
+
+_INV = "_inventories"
+intersphinx_mapping = {
+    "python": ("https://docs.python.org/3/", f"{_INV}/python.inv"),
+    "sklearn": ("https://scikit-learn.org/stable/", f"{_INV}/sklearn.inv"),
+    "numpy": ("https://numpy.org/doc/stable/", f"{_INV}/numpy.inv"),
+    "torch": ("https://docs.pytorch.org/docs/stable/", f"{_INV}/torch.inv"),
+    "skorch": ("https://skorch.readthedocs.io/en/stable/", f"{_INV}/skorch.inv"),
+    "pandas": ("https://pandas.pydata.org/docs/", f"{_INV}/pandas.inv"),
+    "matplotlib": ("https://matplotlib.org/stable/", f"{_INV}/matplotlib.inv"),
+}
+intersphinx_timeout = 1
+intersphinx_disabled_reftypes = ["std:doc"]
+
+# -- sphinx-gallery -----------------------------------------------------------
+
+# Examples cheap enough for every CI build (measured on two busy CPU cores:
+# 3 s, 23 s and 57 s; the others take 4 to 16 minutes each there).
+# SKBAIT_DOCS_QUICK=1 runs only these; the others are shown with their code
+# and text but without output.
+QUICK_EXAMPLES = (
+    "plot_rainfall_regression.py",
+    "plot_skorch_digits.py",
+    "plot_selection_time.py",
+)
+QUICK = os.environ.get("SKBAIT_DOCS_QUICK", "0").strip().lower()
+if QUICK in ("", "0", "false", "no"):
+    _pattern = r"/plot_.*\.py$"
+elif QUICK in ("1", "true", "yes", "quick"):
+    _pattern = r"/(" + "|".join(re.escape(n) for n in QUICK_EXAMPLES) + r")$"
+elif QUICK == "none":
+    _pattern = r"^$"  # matches no file: every example is rendered without running
+else:
+    raise ValueError(f"SKBAIT_DOCS_QUICK must be 0, 1 or none, got {QUICK!r}.")
+
+EXAMPLES = ROOT / "examples"
+
+sphinx_gallery_conf = {
+    "examples_dirs": str(EXAMPLES),
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": _pattern,
+    "ignore_pattern": r"__init__\.py|/_",
+    "within_subsection_order": "FileNameSortKey",
+    "backreferences_dir": "generated/backreferences",
+    "doc_module": ("skbait",),
+    "remove_config_comments": True,
+    "download_all_examples": False,
+    "show_memory": False,
+    "show_signature": False,
+    "image_scrapers": ("matplotlib",),
+    "matplotlib_animations": False,
+    "abort_on_example_error": True,
+    "capture_repr": ("_repr_html_", "__repr__"),
+    "min_reported_time": 1,
+    # The timing pages load jQuery and DataTables from CDNs: not written.
+    "write_computation_times": False,
+    "inspect_global_variables": False,
+}
+
+# Examples run headless and must not warn about it.
+os.environ.setdefault("MPLBACKEND", "Agg")
+warnings.filterwarnings(
+    "ignore", category=UserWarning, message="Matplotlib is currently using agg"
+)
+
+# -- HTML ---------------------------------------------------------------------
+
+html_theme = "pydata_sphinx_theme"
+html_title = f"skbait {release}"
+html_static_path = ["_static"]
+html_css_files = ["skbait.css"]
+html_show_sourcelink = False
+html_theme_options = {
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    "header_links_before_dropdown": 6,
+    "secondary_sidebar_items": ["page-toc"],
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
+    # Nothing fetched from the network: no icon links to external services.
+    "icon_links": [],
+    "check_switcher": False,
+}
+html_context = {"default_mode": "light"}
+html_sidebars = {
+    "index": [],
+    "install": [],
+    "quickstart": [],
+    "changelog": [],
+}
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_member)
+    # Before numpydoc (priority 500) rewrites the sections.
+    app.connect("autodoc-process-docstring", _require_examples, priority=400)
