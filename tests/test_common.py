@@ -1,6 +1,5 @@
 """scikit-learn's estimator checks on ActiveLearner."""
 
-import pytest
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 

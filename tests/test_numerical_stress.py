@@ -21,7 +21,6 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
 
 from bait_reference import dense_bait, dense_factor, dense_logdet
 from skbait.strategies._bait import _bait_select, bait_objective

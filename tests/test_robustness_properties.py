@@ -19,7 +19,6 @@ number of cases; ``pytest --hypothesis-show-statistics`` reports them.
 """
 
 import re
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -27,7 +26,6 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import event, given, note
 from hypothesis import strategies as st
-from sklearn.base import is_classifier
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from skbait import ActiveLearner

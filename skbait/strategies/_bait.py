@@ -107,6 +107,25 @@ def _check_option(name, value, options):
     return value
 
 
+def fisher_inputs(estimator, X, embedding, strategy_name):
+    """Embeddings and probabilities for a Fisher-based strategy.
+
+    A classifier that knows a single class has zero last-layer information;
+    the strategy then works on the embedding's rank-one information (as for
+    regression), with a warning.
+    """
+    Z, P = embed(estimator, X, proba=is_classifier(estimator), embedding=embedding)
+    if P is not None and P.shape[1] < 2:
+        warnings.warn(
+            "The classifier knows a single class, so its last-layer information is zero; "
+            f"{strategy_name} falls back to the embedding's rank-one information.",
+            UserWarning,
+            stacklevel=4,
+        )
+        P = None
+    return Z, P
+
+
 class _Problem:
     """Validated pool: embeddings, factors and the M_0 / scaling convention."""
 
@@ -404,15 +423,7 @@ class BAIT(QueryStrategy):
         self.chunk_size = chunk_size
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
-        Z, P = embed(estimator, X, proba=is_classifier(estimator), embedding=embedding)
-        if P is not None and P.shape[1] < 2:
-            warnings.warn(
-                "The classifier knows a single class, so its Fisher information is zero; "
-                "BAIT falls back to the embedding's rank-one Fisher.",
-                UserWarning,
-                stacklevel=3,
-            )
-            P = None
+        Z, P = fisher_inputs(estimator, X, embedding, "BAIT")
         return _bait_select(
             Z, P, labeled, batch_size, reg=self.reg, oversample=self.oversample,
             backward=self.backward, fisher=self.fisher,

@@ -1,16 +1,13 @@
 """Greedy log-determinant designs: the paper's determinantal rivals of BAIT (appendix B)."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import is_classifier
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from skbait.base import QueryStrategy
-from skbait.embeddings import embed
-from skbait.strategies._bait import _check_chunk, _check_option, _Problem
+from skbait.strategies._bait import _check_chunk, _check_option, _Problem, fisher_inputs
 from skbait.utils import resolve_device
 
 __all__ = ["LogDet", "logdet_select"]
@@ -142,15 +139,7 @@ class LogDet(QueryStrategy):
         self.chunk_size = chunk_size
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
-        Z, P = embed(estimator, X, proba=is_classifier(estimator), embedding=embedding)
-        if P is not None and P.shape[1] < 2:
-            warnings.warn(
-                "The classifier knows a single class, so it has no gradient information; "
-                "LogDet falls back to the embedding's rank-one information.",
-                UserWarning,
-                stacklevel=3,
-            )
-            P = None
+        Z, P = fisher_inputs(estimator, X, embedding, "LogDet")
         return _logdet_select(
             Z, P, labeled, batch_size, fisher=self.fisher, reg=self.reg,
             device=resolve_device(self.device, estimator=estimator), dtype=self.dtype,
