@@ -15,8 +15,9 @@ eq. 6). BADGE and CONFIDENCE need class probabilities and are left out, as in
 the paper.
 
 The paper uses MNIST, batches of 10 and five seeds; this example uses
-scikit-learn's 8x8 digits, batches of 20 up to 300 labels and three seeds, so
-that it runs in one to two minutes on a laptop CPU.
+scikit-learn's 8x8 digits, batches of 20 up to 200 labels and three seeds, and
+caps each L-BFGS fit of the network at 200 iterations, so that it runs in a few
+minutes on a laptop CPU.
 """
 
 # %%
@@ -68,7 +69,7 @@ print(f"pool {X_pool.shape}, targets {Y_pool.shape}, test {X_test.shape}")
 
 models = {
     "MLP (128 hidden units)": lambda seed: MLPRegressor(
-        hidden_layer_sizes=(128,), solver="lbfgs", max_iter=500, random_state=seed
+        hidden_layer_sizes=(128,), solver="lbfgs", max_iter=200, random_state=seed
     ),
     "linear (ridge)": lambda seed: Ridge(alpha=1.0),
 }
@@ -87,7 +88,7 @@ def learning_curve(model, strategy, seed):
         query_strategy=strategy,
         n_initial=20,
         batch_size=20,
-        budget=300,
+        budget=200,
         random_state=seed,
     )
     with warnings.catch_warnings():
