@@ -298,3 +298,26 @@ def test_cuda_matches_cpu():
         cpu = badge_select(Z, P, range(50), 30, random_state=seed, device="cpu")
         gpu = badge_select(Z, P, range(50), 30, random_state=seed, device="cuda")
         np.testing.assert_array_equal(cpu, gpu)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_low_level_rejects_non_finite_inputs(bad):
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(20, 3))
+    P = np.full((20, 2), 0.5)
+    Z_bad = Z.copy()
+    Z_bad[4, 1] = bad
+    with pytest.raises(ValueError, match="NaN or inf"):
+        badge_select(Z_bad, P, [0], 3)
+    P_bad = P.copy()
+    P_bad[2, 0] = bad
+    with pytest.raises(ValueError, match="probas"):
+        badge_select(Z, P_bad, [0], 3)
+
+
+def test_low_level_rejects_missing_probabilities_and_bad_batch():
+    Z = np.random.RandomState(0).normal(size=(20, 3))
+    with pytest.raises(TypeError, match="class probabilities"):
+        badge_select(Z, None, [0], 3)
+    with pytest.raises(ValueError, match="at least 1"):
+        badge_select(Z, np.full((20, 2), 0.5), [0], 0)

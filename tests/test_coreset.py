@@ -196,3 +196,13 @@ def test_cuda_matches_cpu():
     cpu = coreset_select(Z, range(300), 50, device="cpu", chunk_size=512)
     gpu = coreset_select(Z, range(300), 50, device="cuda", chunk_size=512)
     np.testing.assert_array_equal(cpu, gpu)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_low_level_rejects_non_finite_embeddings(bad):
+    Z = np.random.RandomState(0).normal(size=(20, 3))
+    Z[4, 1] = bad
+    with pytest.raises(ValueError, match="NaN or inf"):
+        coreset_select(Z, [0], 3)
+    with pytest.raises(TypeError, match="integer"):
+        coreset_select(np.ones((5, 2)), [0], 1.5)

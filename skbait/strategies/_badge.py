@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import StrOptions
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
 from skbait.utils._torch import resolve_device, resolve_dtype
+from skbait.utils._validation import check_batch_size, check_embeddings, check_probas
 
 __all__ = ["BADGE", "badge_select"]
 
@@ -86,16 +87,16 @@ def badge_select(
     >>> d2.round(4)
     array([1.    , 0.9216])
     """
-    Z = np.asarray(embeddings)
-    P = np.asarray(probas)
-    if Z.ndim != 2 or P.ndim != 2 or Z.shape[0] != P.shape[0]:
-        raise ValueError(
-            "embeddings and probas must be 2-d with one row per pool row, got shapes "
-            f"{Z.shape} and {P.shape}."
+    Z = check_embeddings(embeddings)
+    if probas is None:
+        raise TypeError(
+            "BADGE needs class probabilities (its gradient embedding is built from them); "
+            "for regression use bait_select or coreset_select."
         )
+    P = check_probas(probas, Z.shape[0])
     mask = as_labeled_mask(labeled, Z.shape[0])
     unlabeled = np.flatnonzero(~mask)
-    batch_size = min(int(batch_size), unlabeled.size)
+    batch_size = min(check_batch_size(batch_size), unlabeled.size)
     rng = check_random_state(random_state)
     device = resolve_device(device)
     dtype = resolve_dtype(dtype)

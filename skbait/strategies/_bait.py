@@ -19,67 +19,14 @@ from skbait._fisher import (
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
 from skbait.utils import resolve_device, resolve_dtype
+from skbait.utils._validation import check_batch_size, check_embeddings, check_probas
 
 __all__ = ["BAIT", "bait_objective", "bait_select"]
 
 
 # ---------------------------------------------------------------------------
-# Input checks shared with the log-det strategies.
-
-
-def _check_embeddings(embeddings):
-    if isinstance(embeddings, torch.Tensor):
-        embeddings = embeddings.detach().cpu().numpy()
-    Z = np.asarray(embeddings)
-    if Z.dtype == object or not (
-        np.issubdtype(Z.dtype, np.number) or np.issubdtype(Z.dtype, np.bool_)
-    ):
-        raise TypeError(f"`embeddings` must be a numeric array, got dtype {Z.dtype}.")
-    if Z.ndim != 2:
-        raise ValueError(
-            f"`embeddings` must be 2-d (n_samples, n_dims) for the whole pool, got shape "
-            f"{Z.shape}. Reshape a single feature with X.reshape(-1, 1)."
-        )
-    if Z.shape[0] == 0 or Z.shape[1] == 0:
-        raise ValueError(f"`embeddings` is empty: shape {Z.shape}.")
-    if not np.isfinite(Z).all():
-        raise ValueError("`embeddings` holds NaN or inf.")
-    return Z
-
-
-def _check_probas(probas, n_samples):
-    if probas is None:
-        return None
-    if isinstance(probas, torch.Tensor):
-        probas = probas.detach().cpu().numpy()
-    P = np.asarray(probas)
-    if P.dtype == object or not np.issubdtype(P.dtype, np.number):
-        raise TypeError(f"`probas` must be a numeric array or None, got dtype {P.dtype}.")
-    P = P.astype(np.float64)
-    if P.ndim != 2 or P.shape[0] != n_samples or P.shape[1] < 1:
-        raise ValueError(
-            f"`probas` must have shape (n_samples={n_samples}, n_classes), got {P.shape}; "
-            "pass None for regression."
-        )
-    if not np.isfinite(P).all() or (P < -1e-6).any():
-        raise ValueError("`probas` holds NaN, inf or negative values.")
-    P = np.clip(P, 0.0, None)
-    total = P.sum(axis=1, keepdims=True)
-    if (np.abs(total - 1.0) > 1e-3).any():
-        raise ValueError(
-            "Each row of `probas` must sum to one (class probabilities); row "
-            f"{int(np.argmax(np.abs(total[:, 0] - 1.0)))} sums to "
-            f"{total[np.argmax(np.abs(total[:, 0] - 1.0)), 0]:.6g}."
-        )
-    return P / total
-
-
-def _check_batch(batch_size):
-    if not isinstance(batch_size, Integral) or isinstance(batch_size, bool):
-        raise TypeError(f"`batch_size` must be an integer, got {batch_size!r}.")
-    if batch_size < 1:
-        raise ValueError(f"`batch_size` must be at least 1, got {batch_size}.")
-    return int(batch_size)
+# Input checks shared with the log-det strategies (the array checks are in
+# skbait.utils._validation, shared with BADGE and CoreSet).
 
 
 def _check_real(name, value, low, *, strict):
@@ -131,10 +78,10 @@ class _Problem:
 
     def __init__(self, embeddings, probas, labeled, batch_size, *, reg, device, dtype,
                  factors="bait"):
-        Z = _check_embeddings(embeddings)
+        Z = check_embeddings(embeddings)
         n = Z.shape[0]
-        P = _check_probas(probas, n)
-        self.batch_size = _check_batch(batch_size)
+        P = check_probas(probas, n)
+        self.batch_size = check_batch_size(batch_size)
         self.reg = _check_real("reg", reg, 0.0, strict=True)
         self.labeled = as_labeled_mask(labeled, n)
         self.candidates = np.flatnonzero(~self.labeled)

@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
 from skbait.utils._torch import resolve_device, resolve_dtype
+from skbait.utils._validation import check_batch_size, check_embeddings
 
 __all__ = ["CoreSet", "coreset_select"]
 
@@ -93,13 +94,11 @@ def coreset_select(
     >>> coreset_select(Z, labeled=[0], batch_size=3)
     array([5, 3, 2])
     """
-    Z = np.asarray(embeddings)
-    if Z.ndim != 2:
-        raise ValueError(f"embeddings must be 2-d (n_samples, n_dims), got shape {Z.shape}.")
+    Z = check_embeddings(embeddings)
     mask = as_labeled_mask(labeled, Z.shape[0])
     unlabeled = np.flatnonzero(~mask)
     labeled_idx = np.flatnonzero(mask)
-    batch_size = min(int(batch_size), unlabeled.size)
+    batch_size = min(check_batch_size(batch_size), unlabeled.size)
     chunk = _DEFAULT_CHUNK if chunk_size is None else int(chunk_size)
     if chunk < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}.")

@@ -1,0 +1,66 @@
+"""Checks of the arrays that the low-level selection functions take."""
+
+from numbers import Integral
+
+import numpy as np
+import torch
+
+__all__ = ["check_batch_size", "check_embeddings", "check_probas"]
+
+
+def check_embeddings(embeddings):
+    """A finite, numeric, 2-d (n_samples, n_dims) array of embeddings for the whole pool."""
+    if isinstance(embeddings, torch.Tensor):
+        embeddings = embeddings.detach().cpu().numpy()
+    Z = np.asarray(embeddings)
+    if Z.dtype == object or not (
+        np.issubdtype(Z.dtype, np.number) or np.issubdtype(Z.dtype, np.bool_)
+    ):
+        raise TypeError(f"`embeddings` must be a numeric array, got dtype {Z.dtype}.")
+    if Z.ndim != 2:
+        raise ValueError(
+            f"`embeddings` must be 2-d (n_samples, n_dims) for the whole pool, got shape "
+            f"{Z.shape}. Reshape a single feature with X.reshape(-1, 1)."
+        )
+    if Z.shape[0] == 0 or Z.shape[1] == 0:
+        raise ValueError(f"`embeddings` is empty: shape {Z.shape}.")
+    if not np.isfinite(Z).all():
+        raise ValueError("`embeddings` holds NaN or inf.")
+    return Z
+
+
+def check_probas(probas, n_samples):
+    """Class probabilities (n_samples, n_classes), rows renormalised; None passes through."""
+    if probas is None:
+        return None
+    if isinstance(probas, torch.Tensor):
+        probas = probas.detach().cpu().numpy()
+    P = np.asarray(probas)
+    if P.dtype == object or not np.issubdtype(P.dtype, np.number):
+        raise TypeError(f"`probas` must be a numeric array or None, got dtype {P.dtype}.")
+    P = P.astype(np.float64)
+    if P.ndim != 2 or P.shape[0] != n_samples or P.shape[1] < 1:
+        raise ValueError(
+            f"`probas` must have shape (n_samples={n_samples}, n_classes), got {P.shape}; "
+            "pass None for regression."
+        )
+    if not np.isfinite(P).all() or (P < -1e-6).any():
+        raise ValueError("`probas` holds NaN, inf or negative values.")
+    P = np.clip(P, 0.0, None)
+    total = P.sum(axis=1, keepdims=True)
+    if (np.abs(total - 1.0) > 1e-3).any():
+        raise ValueError(
+            "Each row of `probas` must sum to one (class probabilities); row "
+            f"{int(np.argmax(np.abs(total[:, 0] - 1.0)))} sums to "
+            f"{total[np.argmax(np.abs(total[:, 0] - 1.0)), 0]:.6g}."
+        )
+    return P / total
+
+
+def check_batch_size(batch_size):
+    """A positive integer batch size."""
+    if not isinstance(batch_size, Integral) or isinstance(batch_size, bool):
+        raise TypeError(f"`batch_size` must be an integer, got {batch_size!r}.")
+    if batch_size < 1:
+        raise ValueError(f"`batch_size` must be at least 1, got {batch_size}.")
+    return int(batch_size)
