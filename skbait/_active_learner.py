@@ -364,7 +364,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                 if len(self.labeled_indices_) >= self.budget:
                     break
                 batch = min(self.batch_size, self.budget - len(self.labeled_indices_))
-                chosen = self._query_pool(batch)
+                chosen, _ = self._query_pool(batch)
                 self.labeled_indices_ = np.concatenate([self.labeled_indices_, chosen])
                 bar.update(len(chosen))
         finally:
@@ -419,25 +419,32 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
     # ---------------------------------------------------------- querying
 
-    def _query_pool(self, batch_size, return_utilities=False):
-        """Ask the strategy for rows of ``X_``; record the query in history."""
-        labeled = np.zeros(self.X_.shape[0], dtype=bool)
-        labeled[self.labeled_indices_] = True
+    def _select(self, pool, labeled, batch_size):
+        """Ask this round's strategy for rows of ``pool``; time it in history.
+
+        Returns the indices and their utilities.
+        """
         strategy = RandomSampling() if self._fallback else self.query_strategy_
         start = time.perf_counter()
-        result = strategy.select(
+        indices, utilities = strategy.select(
             self.estimator_,
-            self.X_,
+            pool,
             labeled,
             batch_size,
             random_state=_round_random_state(self._seed, len(self.history_)),
             embedding=self.embedding,
-            return_utilities=return_utilities,
+            return_utilities=True,
         )
-        chosen = result[0] if return_utilities else result
         self.history_[-1]["query_seconds"] = time.perf_counter() - start
-        self.history_[-1]["indices"] = chosen.copy()
-        return result
+        return indices, utilities
+
+    def _query_pool(self, batch_size):
+        """Rows of ``X_`` to label next, recorded in history."""
+        labeled = np.zeros(self.X_.shape[0], dtype=bool)
+        labeled[self.labeled_indices_] = True
+        indices, utilities = self._select(self.X_, labeled, batch_size)
+        self.history_[-1]["indices"] = indices.copy()
+        return indices, utilities
 
     def query(self, X=None, *, batch_size=None, return_utilities=False):
         """Rows to label next.
@@ -472,7 +479,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                     "Every row of the pool is labeled: nothing is left to query. Pass new "
                     "candidate rows as query(X)."
                 )
-            return self._query_pool(batch_size, return_utilities)
+            indices, utilities = self._query_pool(batch_size)
+            return (indices, utilities) if return_utilities else indices
 
         X = self._validate_rows(X)
         # Candidates go after the labeled rows, so the strategy sees one pool
@@ -481,21 +489,9 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         pool = _vstack(known, X)
         labeled = np.zeros(pool.shape[0], dtype=bool)
         labeled[: known.shape[0]] = True
-        strategy = RandomSampling() if self._fallback else self.query_strategy_
-        start = time.perf_counter()
-        result = strategy.select(
-            self.estimator_,
-            pool,
-            labeled,
-            batch_size,
-            random_state=_round_random_state(self._seed, len(self.history_)),
-            embedding=self.embedding,
-            return_utilities=return_utilities,
-        )
-        self.history_[-1]["query_seconds"] = time.perf_counter() - start
-        if return_utilities:
-            return result[0] - known.shape[0], result[1]
-        return result - known.shape[0]
+        indices, utilities = self._select(pool, labeled, batch_size)
+        indices = indices - known.shape[0]
+        return (indices, utilities) if return_utilities else indices
 
     def teach(self, X=None, y=None, *, indices=None):
         """Add labels and refit.
