@@ -23,7 +23,9 @@ costs ``O(n d k r + n k r^2)`` instead of the ``O(n k (kd)^2)`` of
 re-multiplying ``V_x^T G F G V_x``. Memory stays ``O(n (d + k r) + (kd)^2)``.
 """
 
+import functools
 import math
+import typing
 
 import torch
 
@@ -39,7 +41,7 @@ __all__ = [
 
 # Elements in one chunk's temporaries: large enough for efficient matmuls,
 # small enough to stay in cache and to keep memory flat in n.
-_CHUNK_ELEMENTS = 1 << 19
+_CHUNK_ELEMENTS = 1 << 20
 _INIT_CHUNK_ELEMENTS = 1 << 21
 
 
@@ -131,9 +133,54 @@ def _chunks(n, size):
         yield slice(start, min(start + size, n))
 
 
-def _pairs(k, device):
+class _Packing(typing.NamedTuple):
+    a: torch.Tensor  # class pairs a <= b
+    b: torch.Tensor
+    i: torch.Tensor  # coordinate pairs i <= j
+    j: torch.Tensor
+    pair_of: torch.Tensor  # (k * k,): the class pair of every (a, b)
+    unpack: torch.Tensor  # (k d, k d): entry of the packed table for every entry
+    first: torch.Tensor  # (coordinate pairs, class pairs): flat index of A[a, i, b, j]
+    second: torch.Tensor  # ... and of A[a, j, b, i]
+    diagonal: torch.Tensor  # coordinate pairs with i == j
+
+
+@functools.lru_cache(maxsize=8)
+def _packing(k, d, device):
+    """Index maps between the ``(k d) x (k d)`` matrices and their packed form.
+
+    A sum of Kronecker products ``sum_x C_x (x) z_x z_x^T`` with symmetric
+    ``C_x`` is fixed by the products ``c_ab z_i z_j`` over class pairs
+    ``a <= b`` and coordinate pairs ``i <= j``: ``k (k + 1) / 2`` times
+    ``d (d + 1) / 2`` numbers. Accumulating those by one matrix product per
+    chunk halves the work of the full ``d x d`` blocks and streams a far
+    smaller temporary.
+    """
     a, b = torch.triu_indices(k, k, device=device)
-    return a, b
+    i, j = torch.triu_indices(d, d, device=device)
+    n_pairs, n_coords = a.numel(), i.numel()
+    pair_of = torch.empty(k, k, dtype=torch.long, device=device)
+    pair_of[a, b] = torch.arange(n_pairs, device=device)
+    pair_of[b, a] = pair_of[a, b]
+    coord_of = torch.empty(d, d, dtype=torch.long, device=device)
+    coord_of[i, j] = torch.arange(n_coords, device=device)
+    coord_of[j, i] = coord_of[i, j]
+    unpack = pair_of[:, None, :, None] * n_coords + coord_of[None, :, None, :]
+    # z^T A_ab z = sum_{i <= j} z_i z_j (A[a, i, b, j] + A[a, j, b, i]) / (1 + [i == j])
+    first = ((a[None, :] * d + i[:, None]) * k + b[None, :]) * d + j[:, None]
+    second = ((a[None, :] * d + j[:, None]) * k + b[None, :]) * d + i[:, None]
+    return _Packing(a, b, i, j, pair_of.flatten(), unpack.reshape(k * d, k * d), first,
+                    second, i == j)
+
+
+def _packed_outer(Z, i, j):
+    """``z_i z_j`` for the coordinate pairs ``i <= j``, one row per pair (transposed).
+
+    Gathering whole rows of ``Z^T`` is a copy of contiguous memory; gathering
+    columns of ``Z`` is many times slower.
+    """
+    Zt = Z.T.contiguous()
+    return Zt[i] * Zt[j]
 
 
 def kron_gram(Z, S, *, weights=None, chunk_size=None):
@@ -165,26 +212,18 @@ def kron_gram(Z, S, *, weights=None, chunk_size=None):
     """
     n, d = Z.shape
     k = S.shape[1]
-    out = Z.new_zeros(k, d, k, d)
     if n == 0:
-        return out.reshape(k * d, k * d)
-    a_idx, b_idx = _pairs(k, Z.device)
-    n_pairs = a_idx.numel()
-    size = chunk_size or max(1, _INIT_CHUNK_ELEMENTS // (n_pairs * d))
-    acc = Z.new_zeros(d, n_pairs * d)
+        return Z.new_zeros(k * d, k * d)
+    pk = _packing(k, d, Z.device)
+    size = chunk_size or max(1, _INIT_CHUNK_ELEMENTS // pk.i.numel())
+    acc = Z.new_zeros(pk.a.numel(), pk.i.numel())
     for sl in _chunks(n, size):
         S_c = S[sl]
-        C = S_c @ S_c.transpose(1, 2)
+        C = (S_c @ S_c.transpose(1, 2))[:, pk.a, pk.b]
         if weights is not None:
-            C = C * weights[sl, None, None]
-        Zc = Z[sl]
-        # One matmul for all class pairs: Z^T [c_ab * Z]_ab.
-        scaled = (C[:, a_idx, b_idx, None] * Zc[:, None, :]).reshape(Zc.shape[0], -1)
-        acc += Zc.T @ scaled
-    blocks = acc.reshape(d, n_pairs, d).permute(1, 0, 2)
-    out[a_idx, :, b_idx, :] = blocks
-    out[b_idx, :, a_idx, :] = blocks.transpose(1, 2)
-    return out.reshape(k * d, k * d)
+            C = C * weights[sl, None]
+        acc.addmm_(C.T, _packed_outer(Z[sl], pk.i, pk.j).T)
+    return acc.flatten()[pk.unpack]
 
 
 def block_quadratic(Z, A, k, *, chunk_size=None):
@@ -193,13 +232,14 @@ def block_quadratic(Z, A, k, *, chunk_size=None):
     Parameters
     ----------
     Z : torch.Tensor of shape (n, d)
-    A : torch.Tensor of shape (k d, k d), symmetric
+    A : torch.Tensor of shape (k d, k d), or a sequence of such
+        Symmetric; several matrices share one pass over ``Z``.
     k : int
     chunk_size : int, default=None
 
     Returns
     -------
-    W : torch.Tensor of shape (n, k, k)
+    W : torch.Tensor of shape (n, k, k), or (n, m, k, k) for ``m`` matrices
 
     Examples
     --------
@@ -210,25 +250,30 @@ def block_quadratic(Z, A, k, *, chunk_size=None):
     tensor([[5., 0.],
             [0., 5.]], dtype=torch.float64)
     """
+    single = isinstance(A, torch.Tensor)
+    mats = [A] if single else list(A)
     n, d = Z.shape
-    a_idx, b_idx = _pairs(k, Z.device)
-    n_pairs = a_idx.numel()
-    # Only the blocks a <= b, laid out so that one matmul serves them all.
-    A_pairs = A.reshape(k, d, k, d)[a_idx, :, b_idx, :].permute(1, 0, 2).reshape(d, -1)
-    W = Z.new_empty(n, k, k)
-    size = chunk_size or max(1, _INIT_CHUNK_ELEMENTS // (n_pairs * d))
+    pk = _packing(k, d, Z.device)
+    n_pairs = pk.a.numel()
+    # One (coordinate pair) x (matrix, class pair) table: one product serves all.
+    half = torch.where(pk.diagonal[:, None], 0.5, 1.0).to(Z.dtype)
+    coef = torch.cat([half * (M.flatten()[pk.first] + M.flatten()[pk.second]) for M in mats],
+                     dim=1)
+    W = Z.new_empty(n, len(mats), k * k)
+    size = chunk_size or max(1, _INIT_CHUNK_ELEMENTS // pk.i.numel())
     for sl in _chunks(n, size):
-        Zc = Z[sl]
-        T = (Zc @ A_pairs).reshape(Zc.shape[0], n_pairs, d)
-        w = torch.bmm(T, Zc[:, :, None])[:, :, 0]
-        W[sl, a_idx, b_idx] = w
-        W[sl, b_idx, a_idx] = w
-    return W
+        w = (_packed_outer(Z[sl], pk.i, pk.j).T @ coef).reshape(-1, len(mats), n_pairs)
+        W[sl] = w[:, :, pk.pair_of]
+    W = W.reshape(n, len(mats), k, k)
+    return W[:, 0] if single else W
 
 
-def _sandwich(S, W):
-    """``S^T W S`` for batches of small matrices."""
-    return S.transpose(1, 2) @ W @ S
+def _sym_mm(A, X):
+    """``A @ X`` for a symmetric ``A``, taken as ``(X^T A)^T``.
+
+    With a thin ``X`` the transposed product is the faster BLAS shape.
+    """
+    return (X.T @ A).T
 
 
 def _symmetrize_(A):
@@ -284,11 +329,18 @@ class KroneckerGreedy:
 
     Notes
     -----
-    Numerical guards: ``G`` is symmetrised after each update and checked
-    against ``M`` (kept explicitly, and rebuilt exactly from ``M0`` and the
-    chosen rows) on a few columns every step; when the residual ``|M G - I|``
-    drifts, or a ``k x k`` system that must be positive definite is not, ``G``
-    is recomputed by Cholesky and every ``P_x``, ``Q_x`` from scratch. A row
+    Each tracked row keeps ``[P_x; Qh_x]`` (``2r x r``), where ``Qh_x`` is
+    half of ``Q_x`` up to a skew-symmetric part: ``Q_x = Qh_x + Qh_x^T``.
+    Every score needs ``Q_x`` only through ``tr(A Q_x)`` with ``A``
+    symmetric, which equals ``2 tr(A Qh_x)``, so one batched product
+    ``[U_x; X_x] U_x^T`` updates both ``P_x`` and ``Q_x`` after each step.
+
+    Numerical guards: ``G`` is symmetrised every few updates and checked at
+    every step by ``|G M u - u|`` on two fixed sign vectors ``u`` (``M u``
+    is kept exactly, in float64, by rank-``r`` corrections); when that
+    residual drifts, or a ``k x k`` system that must be positive definite is
+    not, ``M`` is rebuilt exactly from ``M0`` and the chosen rows, ``G``
+    refactorised by Cholesky and every ``P_x``, ``Q_x`` recomputed. A row
     whose removal would leave a singular design (impossible in exact
     arithmetic with ``reg > 0``) gets an infinite removal cost.
 
@@ -311,26 +363,28 @@ class KroneckerGreedy:
         self.structure = structure if probas is not None else None
         if self.structure == "bait":
             self._p = probas
-            self._sqrt_p = probas.clamp_min(0).sqrt() * scale
+            # sqrt(p) laid out like a chunk's Y, so that scaling Y by it is one
+            # contiguous product (a broadcast over a short last axis is slow).
+            k = probas.shape[1]
+            self._sqrt_p = (probas.clamp_min(0).sqrt() * scale)[:, None, :, None].expand(
+                -1, 1, k, k).contiguous()
         elif self.structure == "rank1":
             self._g = S[:, :, 0]  # p - e_yhat, already scaled
         self.Z = Z
         self.S = S
-        self.M0 = M0
         self.F = F
         self.objective = objective
         self.m, self.d = Z.shape
         self.k, self.r = S.shape[1], S.shape[2]
         self.D = self.k * self.d
         self.dtype, self.device = Z.dtype, Z.device
-        per_row = self.k * 2 * self.r + 6 * self.r * self.r
+        # Blocks of the per-row state [P; Qh] and of the update [L | T].
+        self.n_blocks = 2 if objective == "trace" else 1
+        per_row = 3 * self.n_blocks * self.k * self.r + 4 * self.r * self.r
         self.chunk_size = int(chunk_size or max(256, _CHUNK_ELEMENTS // per_row))
         self.rtol = _rel_tolerance(self.dtype)
         self.eye_r = torch.eye(self.r, dtype=self.dtype, device=self.device)
-        self.eye_D = torch.eye(self.D, dtype=torch.float64, device=self.device)
         self.drift_tol = 1e-7 if self.dtype == torch.float64 else 1e-2
-        self.n_check = min(self.D, 8)
-        self.check_cols = torch.linspace(0, self.D - 1, self.n_check, device=self.device).long()
         self.n_updates = 0
         self.picked = []  # candidate positions, in the order they were added
         self.gains = []
@@ -345,17 +399,17 @@ class KroneckerGreedy:
         # The D x D design is kept and factorized in float64 whatever the working
         # dtype: a tiny `reg` added to O(1) entries vanishes in float32.
         self.M0 = M0.to(torch.float64)
-        self.M = self.M0.clone()
-        self._factorize()
+        # Fixed sign vectors u and M u (float64, exact up to rounding) for the
+        # drift check: far cheaper than keeping the whole of M.
+        signs = torch.randint(0, 2, (self.D, 2), generator=torch.Generator().manual_seed(0))
+        self._probe = (2.0 * signs - 1.0).to(device=self.device, dtype=torch.float64)
+        self._factorize(self.M0)
         self._init_rows(torch.arange(self.m, device=self.device))
 
     # ------------------------------------------------------------------ setup
-    def _factorize(self):
-        """``G = M^-1`` by Cholesky; rebuild ``M`` exactly first if it is not PD."""
-        C, info = torch.linalg.cholesky_ex(self.M)
-        if info.item() != 0:
-            self.M = self._exact_M()
-            C, info = torch.linalg.cholesky_ex(self.M)
+    def _factorize(self, M):
+        """``G = M^-1`` by Cholesky, and the probes' ``M u``."""
+        C, info = torch.linalg.cholesky_ex(M)
         if info.item() != 0:
             raise IllConditionedError(
                 "The information matrix is not positive definite even in float64: the "
@@ -363,6 +417,7 @@ class KroneckerGreedy:
                 "embeddings (a StandardScaler in front of the model, say)."
             )
         self.G = _inverse_from_cholesky(C).to(self.dtype)
+        self._M_probe = M @ self._probe
 
     def _exact_M(self):
         M = self.M0.clone()
@@ -371,46 +426,56 @@ class KroneckerGreedy:
             M += kron_gram(self.Z[idx].double(), self.S[idx].double())
         return M
 
-    def _quadratics(self, rows):
-        """Fresh ``P`` (and ``Q``) of the candidate positions ``rows``."""
-        Zr, Sr = self.Z[rows], self.S[rows]
-        P = _symmetrize_(_sandwich(Sr, block_quadratic(Zr, self.G, self.k)))
-        Q = None
+    def _quadratics(self, rows, G):
+        """Fresh ``[P_x; Qh_x]`` of the candidate positions ``rows``, from ``G``."""
+        mats = [G]
         if self.objective == "trace":
-            GF = self.G if self.F is None else self.G @ self.F
-            H = _symmetrize_(GF @ self.G)  # G F G
-            Q = _symmetrize_(_sandwich(Sr, block_quadratic(Zr, H, self.k)))
-        return P, Q
+            GF = G if self.F is None else G @ self.F.to(G.dtype)
+            mats.append(_symmetrize_(GF @ G))  # G F G
+        h, r = self.n_blocks, self.r
+        PQ = G.new_empty(len(rows), h * r, r)
+        # In chunks, so that the (rows, blocks, k, k) temporaries stay small.
+        for sl in _chunks(len(rows), self.chunk_size):
+            Zr, Sr = self.Z[rows[sl]].to(G.dtype), self.S[rows[sl]].to(G.dtype)
+            W = block_quadratic(Zr, mats, self.k)  # (rows, blocks, k, k)
+            out = _symmetrize_(Sr.transpose(1, 2)[:, None] @ W @ Sr[:, None])
+            if h == 2:
+                out[:, 1] *= 0.5  # Qh = Q / 2
+            PQ[sl] = out.reshape(-1, h * r, r)
+        return PQ
 
     def _init_rows(self, rows):
         self.rows = rows  # candidate positions whose P, Q are kept up to date
-        self.P, self.Q = self._quadratics(rows)
+        self.PQ = self._quadratics(rows, self.G)
 
     def _refresh(self):
         self.n_refresh += 1
-        self.M = self._exact_M()
-        self._factorize()
-        self.P, self.Q = self._quadratics(self.rows)
+        self._factorize(self._exact_M())
+        self.PQ = self._quadratics(self.rows, self.G)
         resid = self._residual()
         if resid > self.drift_tol / 100:
             # The problem's own conditioning sets the floor: do not refresh every step.
             self.drift_tol = 100 * resid
 
-    def _residual(self):
-        # (M G - I) on a few columns; G is symmetric, so its rows serve.
-        cols = self.check_cols
-        return (self.G[cols].double() @ self.M - self.eye_D[cols]).abs().max().item()
+    def _residual(self, G_probe=None):
+        """``max |G M u - u|`` over the probes."""
+        if G_probe is None:
+            G_probe = self.G @ self._M_probe.to(self.dtype)
+        return (G_probe - self._probe.to(self.dtype)).abs().max().item()
 
     # ---------------------------------------------------------------- scoring
-    def _scores(self, P, Q, sign, lower=None):
+    def _scores(self, PQ, sign, lower=None):
         """Gain (``sign=+1``, adding) or cost (``sign=-1``, removing) of each row.
 
         Returns the scores and a mask of rows whose inner system was not
         positive definite. With ``lower`` (trace objective, adding, ``r > 1``)
         it returns cheap *bounds* instead: upper bounds as the scores, lower
-        bounds written into ``lower``; :meth:`_exact_best_scores` then solves
+        bounds written into ``lower``; :meth:`_pick_bounded` then solves
         only the rows that can still win.
         """
+        r = self.r
+        P = PQ[:, :r]
+        Qh = PQ[:, r:] if self.objective == "trace" else None
         if lower is not None:
             # For A = I + P and Q both PSD:
             #   tr(Q) / (1 + tr P) <= tr(Q A^-1) <= tr(Q) / (1 + lambda_min(P)) ~ tr(Q).
@@ -420,40 +485,44 @@ class KroneckerGreedy:
             # Sharper, from the spectrum of P in [0, Lambda], Lambda = |P|_F:
             #   A^-1 <= I - P / (1 + Lambda)           (chord of 1 / (1 + x))
             #   tr(Q A^-1) >= tr(Q)^2 / tr(Q A)        (Cauchy-Schwarz)
-            diag_P = P.diagonal(dim1=-2, dim2=-1)
-            norm_P = P.flatten(1).norm(dim=1)
-            tr_Q = Q.diagonal(dim1=-2, dim2=-1).sum(-1).clamp_min(0)
-            tr_QP = (Q * P).flatten(1).sum(1).clamp_min(0)
-            lower.copy_(tr_Q * tr_Q / (tr_Q + tr_QP).clamp_min(torch.finfo(Q.dtype).tiny))
+            flat = PQ.view(-1, 2, r * r)
+            # |P|_F^2 and sum(P * Qh) = tr(Q P) / 2 in one batched product
+            sums = torch.bmm(flat[:, :1], flat.transpose(1, 2))[:, 0]
+            diags = PQ.view(-1, 2, r, r).diagonal(dim1=2, dim2=3)  # diag P, diag Qh
+            norm_P = sums[:, 0].clamp_min(0).sqrt()
+            tr_Q = 2 * diags[:, 1].sum(-1).clamp_min(0)
+            tr_QP = 2 * sums[:, 1].clamp_min(0)
+            lower.copy_(tr_Q * tr_Q / (tr_Q + tr_QP).clamp_min(torch.finfo(PQ.dtype).tiny))
             upper = tr_Q - tr_QP / (1 + norm_P)
             upper = upper + self.bound_margin * (1 + norm_P) * tr_Q
-            upper = torch.where(diag_P.amin(-1) < -self.bound_margin, math.inf, upper)
+            # Rounding must not leave the best lower bound's row out of the contenders.
+            upper = torch.maximum(upper, lower)
+            upper = torch.where(diags[:, 0].amin(-1) < -self.bound_margin, math.inf, upper)
             return upper, torch.zeros_like(upper, dtype=torch.bool)
-        if self.r == 1:
+        if r == 1:
             A = 1.0 + sign * P[:, 0, 0]
             bad = ~(A > 0)
             A = torch.where(bad, torch.ones_like(A), A)
-            if self.objective == "logdet":
+            if Qh is None:
                 return torch.log(A), bad
-            return Q[:, 0, 0] / A, bad
+            return 2 * Qh[:, 0, 0] / A, bad
         A = self.eye_r + sign * P
         C, info = torch.linalg.cholesky_ex(A)
         bad = info != 0
         if bad.any():
             C = torch.where(bad[:, None, None], self.eye_r, C)
-        if self.objective == "logdet":
+        if Qh is None:
             return 2 * torch.log(C.diagonal(dim1=-2, dim2=-1)).sum(-1), bad
-        X = torch.cholesky_solve(Q, C)
-        return X.diagonal(dim1=-2, dim2=-1).sum(-1), bad
+        X = torch.cholesky_solve(Qh, C)
+        return 2 * X.diagonal(dim1=-2, dim2=-1).sum(-1), bad
 
     def _all_scores(self, sign):
-        out = self.P.new_empty(self.P.shape[0])
-        bad = torch.zeros(self.P.shape[0], dtype=torch.bool, device=self.device)
-        for sl in _chunks(self.P.shape[0], self.chunk_size):
-            out[sl], bad[sl] = self._scores(
-                self.P[sl], None if self.Q is None else self.Q[sl], sign,
-                lower=self._lower_slice(sl, sign),
-            )
+        n_rows = self.PQ.shape[0]
+        out = self.PQ.new_empty(n_rows)
+        bad = torch.zeros(n_rows, dtype=torch.bool, device=self.device)
+        for sl in _chunks(n_rows, self.chunk_size):
+            out[sl], bad[sl] = self._scores(self.PQ[sl], sign,
+                                            lower=self._lower_slice(sl, sign))
         return out, bad
 
     def _lower_slice(self, sl, sign):
@@ -462,26 +531,31 @@ class KroneckerGreedy:
             return self._lower[sl]
         return None
 
-    def _exact_best_scores(self, upper, usable):
-        """Exact gains of the rows whose upper bound reaches the best lower bound.
+    def _pick_bounded(self, upper, usable):
+        """Best row and its exact gain, from the bounds; ``(None, None)`` if none is finite.
 
-        Rows that cannot be within the tie tolerance of the best get ``-inf``:
-        the arg-max, ties included, is the one of the exact scores of all rows.
+        Only the rows whose upper bound reaches the best lower bound (less the
+        tie tolerance) are solved exactly; the others cannot be within the
+        tolerance of the best, so the pick, ties included, is the one of the
+        exact scores of all rows.
         """
-        lower = torch.where(usable, self._lower, -math.inf)
-        floor = lower.max()
+        floor = torch.where(usable, self._lower, -math.inf).max()
         if not torch.isfinite(floor):
-            return torch.where(usable, upper, -math.inf)
+            return None, None
         floor = floor - (self.rtol + self.bound_margin) * floor.abs()
-        contenders = torch.nonzero(usable & (upper >= floor)).flatten()
+        contenders = torch.nonzero(usable & (upper >= floor)).flatten()  # ascending
         self.n_solved += contenders.numel()
-        exact, bad = self._scores(self.P[contenders], self.Q[contenders], +1)
-        scores = torch.full_like(upper, -math.inf)
-        scores[contenders] = torch.where(bad, -math.inf, exact)
-        return scores
+        exact, bad = self._scores(self.PQ[contenders], +1)
+        exact = torch.where(bad, -math.inf, exact)
+        j = self._best(exact, maximize=True)
+        if j is None:
+            return None, None
+        return int(contenders[j].item()), exact[j].item()
 
     def _best(self, scores, maximize):
         """Position of the best score; near-ties go to the lowest position."""
+        if scores.numel() == 0:
+            return None
         if not maximize:
             scores = -scores
         best = scores.max()
@@ -504,6 +578,15 @@ class KroneckerGreedy:
         L = torch.linalg.solve_triangular(C, GV.T, upper=False).T  # G V C^-T
         return L, V
 
+    def _record(self, pos, sign, keep):
+        if sign > 0:
+            self.picked.append(pos)
+        else:
+            self.picked.remove(pos)
+        if keep is not None:
+            self.rows = self.rows[keep]
+            self.PQ = self.PQ[keep]
+
     def _apply(self, pos, sign, *, scoring_sign=None, keep=None):
         """Add (``sign=+1``) or remove (``sign=-1``) candidate ``pos``; update the rows.
 
@@ -516,93 +599,74 @@ class KroneckerGreedy:
         if L is None:
             self._refresh()
             L, V = self._low_rank(pos, sign)
+        V64 = V.double()
+        M_probe = self._M_probe + sign * (V64 @ (V64.T @ self._probe))
         if L is None:
             # Still not positive definite in the working dtype (float32 with a
-            # tiny `reg`): update the float64 design and refactorize from it.
-            V64 = V.double()
-            self.M.addmm_(V64, V64.T, alpha=sign)
-            if sign > 0:
-                self.picked.append(pos)
-            else:
-                self.picked.remove(pos)
-            if keep is not None:
-                self.rows = self.rows[keep]
+            # tiny `reg`): refactorize the float64 design with the row.
+            self._record(pos, sign, keep)
             self._refresh()
-            if scoring_sign is None:
-                return None, None
-            return self._all_scores(scoring_sign)
+            return (None, None) if scoring_sign is None else self._all_scores(scoring_sign)
         s = -sign  # G' = G + s L L^T
+        Mu = M_probe.to(self.dtype)
         cols = [L]
         if self.objective == "trace":
-            FL = L if self.F is None else self.F @ L
+            FL = L if self.F is None else _sym_mm(self.F, L)
             K = L.T @ FL
-            T = self.G @ FL + (0.5 * s) * (L @ K)  # R + s/2 L K, R = G F L (old G)
-            cols.append(T)
+            # One product with the old G for G F L and the drift check.
+            GX = _sym_mm(self.G, torch.cat([FL, Mu], dim=1))
+            cols.append(GX[:, :self.r] + (0.5 * s) * (L @ K))  # T = G F L + s/2 L K
+            G_probe = GX[:, self.r:]
+        else:
+            G_probe = _sym_mm(self.G, Mu)
+        G_probe = G_probe + s * (L @ (L.T @ Mu))  # the new G times the new M u
         self.G.addmm_(L, L.T, alpha=s)
         self.n_updates += 1
         if self.n_updates % 16 == 0:
             _symmetrize_(self.G)
-        V64 = V.double()
-        self.M.addmm_(V64, V64.T, alpha=sign)
-        if sign > 0:
-            self.picked.append(pos)
-        else:
-            self.picked.remove(pos)
-        if keep is not None:
-            self.rows = self.rows[keep]
-            self.P = self.P[keep]
-            self.Q = None if self.Q is None else self.Q[keep]
-        scores, bad = self._update_rows(torch.cat(cols, dim=1), s, scoring_sign)
-        if self._residual() > self.drift_tol or (scores is not None and bad.any()):
+        self._M_probe = M_probe
+        self._record(pos, sign, keep)
+        if self._residual(G_probe) > self.drift_tol:
             self._refresh()
-            if scoring_sign is not None:
-                scores, bad = self._all_scores(scoring_sign)
+            return (None, None) if scoring_sign is None else self._all_scores(scoring_sign)
+        scores, bad = self._update_rows(torch.cat(cols, dim=1), s, scoring_sign)
+        if scores is not None and bad.any():
+            self._refresh()
+            scores, bad = self._all_scores(scoring_sign)
         return scores, bad
 
     def _update_rows(self, LT, s, scoring_sign):
-        r, k, d = self.r, self.k, self.d
-        width = LT.shape[1]
-        LTr = LT.reshape(k, d, width).permute(1, 0, 2).reshape(d, k * width)
+        """``[P | Qh] += s U [U | X]^T`` with ``[U | X] = V_x^T [L | T]``, row by row."""
+        r, k, d, h = self.r, self.k, self.d, self.n_blocks
+        # Columns ordered (block, class, column): Y_x comes out as (block,
+        # class, column), and S^T Y as the stacked [U; X].
+        LTr = LT.reshape(k, d, h, r).permute(1, 2, 0, 3).reshape(d, h * k * r)
         n_rows = self.rows.shape[0]
         scores = bad = None
         if scoring_sign is not None:
-            scores = self.P.new_empty(n_rows)
+            scores = self.PQ.new_empty(n_rows)
             bad = torch.zeros(n_rows, dtype=torch.bool, device=self.device)
         contiguous = n_rows == self.m
         for sl in _chunks(n_rows, self.chunk_size):
-            if contiguous:
-                Zc = self.Z[sl]
-                Sc = self.S[sl] if self.structure is None else None
-            else:
-                idx = self.rows[sl]
-                Zc = self.Z[idx]
-                Sc = self.S[idx] if self.structure is None else None
-            Y = (Zc @ LTr).reshape(-1, k, width)
-            UT = self._factor_T(sl if contiguous else self.rows[sl], Sc, Y)  # [V^T L | V^T T]
-            U = UT[:, :, :r]
-            Pc = self.P[sl]
-            Pc.baddbmm_(U, U.transpose(1, 2), alpha=s)
-            if self.Q is not None:
-                X = torch.bmm(U, UT[:, :, r:].transpose(1, 2))
-                Qc = self.Q[sl]
-                Qc.add_(X + X.transpose(1, 2), alpha=s)
+            rows = sl if contiguous else self.rows[sl]
+            Y = (self.Z[rows] @ LTr).reshape(-1, h, k, r)
+            UX = self._factor_T(rows, Y).reshape(-1, h * r, r)  # [U; X] per row
+            PQ = self.PQ[sl]
+            PQ.baddbmm_(UX, UX[:, :r].transpose(1, 2), alpha=s)
             if scoring_sign is not None:
                 scores[sl], bad[sl] = self._scores(
-                    Pc, None if self.Q is None else self.Q[sl], scoring_sign,
-                    lower=self._lower_slice(sl, scoring_sign),
-                )
+                    PQ, scoring_sign, lower=self._lower_slice(sl, scoring_sign))
         return scores, bad
 
-    def _factor_T(self, rows, Sc, Y):
-        """``S_x^T Y_x`` for a chunk of rows."""
+    def _factor_T(self, rows, Y):
+        """``S_x^T Y_x[b]`` for each block ``b`` of a chunk of rows."""
         if self.structure == "bait":
             # S^T Y = diag(sqrt p) (Y - 1 p^T Y): O(k w) instead of O(k r w).
-            p = self._p[rows]
-            pY = torch.matmul(p[:, None, :], Y)
-            return self._sqrt_p[rows][:, :, None] * (Y - pY)
+            pY = torch.matmul(self._p[rows][:, None, None, :], Y)
+            return Y.sub_(pY).mul_(self._sqrt_p[rows])
         if self.structure == "rank1":
-            return torch.matmul(self._g[rows][:, None, :], Y)
-        return torch.bmm(Sc.transpose(1, 2), Y)
+            return torch.matmul(self._g[rows][:, None, None, :], Y)
+        return self.S[rows].transpose(1, 2)[:, None] @ Y
 
     # ------------------------------------------------------------------ phases
     def forward(self, n_steps, *, final_keep_picked=False):
@@ -618,17 +682,19 @@ class KroneckerGreedy:
         available = torch.ones(self.m, dtype=torch.bool, device=self.device)
         scores, bad = self._all_scores(+1)
         for step in range(n_steps):
+            usable = available & ~bad
             if self._bounded:
-                scores = self._exact_best_scores(scores, available & ~bad)
+                pos, gain = self._pick_bounded(scores, usable)
             else:
-                scores = torch.where(available & ~bad, scores, -math.inf)
-            pos = self._best(scores, maximize=True)
+                scores = torch.where(usable, scores, -math.inf)
+                pos = self._best(scores, maximize=True)
+                gain = None if pos is None else scores[pos].item()
             if pos is None:
                 raise IllConditionedError(
                     "No candidate has a finite score: the design is numerically singular. "
                     "Increase `reg`, rescale the embeddings, or use dtype='float64'."
                 )
-            self.gains.append(scores[pos].item())
+            self.gains.append(gain)
             available[pos] = False
             if step < n_steps - 1:
                 scores, bad = self._apply(pos, +1, scoring_sign=+1)
@@ -671,25 +737,20 @@ class KroneckerGreedy:
 
     def _removal_costs_float64(self):
         """Removal costs of the tracked rows recomputed in float64 (float32 fallback)."""
-        C, info = torch.linalg.cholesky_ex(self.M)
+        C, info = torch.linalg.cholesky_ex(self._exact_M())
         if info.item() != 0:
             return torch.full((self.rows.numel(),), math.inf, dtype=self.dtype,
                               device=self.device)
         G = _inverse_from_cholesky(C)
-        F = None if self.F is None else self.F.double()
-        GF = G if F is None else G @ F
-        H = _symmetrize_(GF @ G)
-        Zr, Sr = self.Z[self.rows].double(), self.S[self.rows].double()
-        P = _symmetrize_(_sandwich(Sr, block_quadratic(Zr, G, self.k)))
-        Q = _symmetrize_(_sandwich(Sr, block_quadratic(Zr, H, self.k)))
-        costs, bad = self._scores(P, Q, -1)
+        costs, bad = self._scores(self._quadratics(self.rows, G), -1)
         return torch.where(bad, math.inf, costs).to(self.dtype)
 
     def objective_value(self):
         """``tr(M^-1 F)`` of the current design (``log det M`` for ``"logdet"``)."""
+        M = self._exact_M()
         if self.objective == "logdet":
-            return torch.linalg.slogdet(self.M)[1].item()
-        G = torch.linalg.inv(self.M)
+            return torch.linalg.slogdet(M)[1].item()
+        G = torch.linalg.inv(M)
         if self.F is None:
             return torch.trace(G).item()
         return (G * self.F.double()).sum().item()

@@ -91,8 +91,8 @@ def test_refresh_path_keeps_the_selection(monkeypatch):
     expected = dense_bait(Z, P, labeled, 4)
     original = _fisher.KroneckerGreedy._factorize
 
-    def always_drifting(self):
-        original(self)
+    def always_drifting(self, M):
+        original(self, M)
         self.drift_tol = 0.0
 
     monkeypatch.setattr(_fisher.KroneckerGreedy, "_factorize", always_drifting)

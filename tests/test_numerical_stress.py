@@ -172,9 +172,9 @@ def test_stress(case, objective):
     # The objective of the chosen batch matches a dense recomputation.
     if objective == "trace":
         reported = bait_objective(Z, P, LABELED, idx, reg=reg)
-        dense = dense_trace_objective(Z, P, LABELED, idx, B, reg)
         assert math.isfinite(reported)
         if kappa < 1e8:  # both in float64: agreement to ~kappa * eps
+            dense = dense_trace_objective(Z, P, LABELED, idx, B, reg)
             np.testing.assert_allclose(reported, dense, rtol=1e-6)
 
 
