@@ -42,7 +42,9 @@ __all__ = [
 # Elements in one chunk's temporaries: large enough for efficient matmuls,
 # small enough to stay in cache and to keep memory flat in n.
 _CHUNK_ELEMENTS = 1 << 20
-_INIT_CHUNK_ELEMENTS = 1 << 21
+# Packed products z_i z_j: a chunk of a few MB, reused from cache and from the
+# allocator (freshly mapped pages cost more than the arithmetic on them).
+_PACKED_CHUNK_ELEMENTS = 1 << 18
 
 
 def bait_factors(P):
@@ -215,7 +217,7 @@ def kron_gram(Z, S, *, weights=None, chunk_size=None):
     if n == 0:
         return Z.new_zeros(k * d, k * d)
     pk = _packing(k, d, Z.device)
-    size = chunk_size or max(1, _INIT_CHUNK_ELEMENTS // pk.i.numel())
+    size = chunk_size or max(64, _PACKED_CHUNK_ELEMENTS // pk.i.numel())
     acc = Z.new_zeros(pk.a.numel(), pk.i.numel())
     for sl in _chunks(n, size):
         S_c = S[sl]
@@ -260,7 +262,7 @@ def block_quadratic(Z, A, k, *, chunk_size=None):
     coef = torch.cat([half * (M.flatten()[pk.first] + M.flatten()[pk.second]) for M in mats],
                      dim=1)
     W = Z.new_empty(n, len(mats), k * k)
-    size = chunk_size or max(1, _INIT_CHUNK_ELEMENTS // pk.i.numel())
+    size = chunk_size or max(64, _PACKED_CHUNK_ELEMENTS // pk.i.numel())
     for sl in _chunks(n, size):
         w = (_packed_outer(Z[sl], pk.i, pk.j).T @ coef).reshape(-1, len(mats), n_pairs)
         W[sl] = w[:, :, pk.pair_of]
@@ -282,13 +284,8 @@ def _symmetrize_(A):
 
 
 def _inverse_from_cholesky(C):
-    """``(C C^T)^-1`` for a lower-triangular ``C``, symmetric.
-
-    Two BLAS-3 steps; ``torch.cholesky_inverse`` is unblocked and far slower on CPU.
-    """
-    eye = torch.eye(C.shape[-1], dtype=C.dtype, device=C.device)
-    Cinv = torch.linalg.solve_triangular(C, eye, upper=False)
-    return _symmetrize_(Cinv.transpose(-2, -1) @ Cinv)
+    """``(C C^T)^-1`` for a lower-triangular ``C``, symmetric."""
+    return _symmetrize_(torch.cholesky_inverse(C))
 
 
 def _rel_tolerance(dtype):
@@ -698,12 +695,13 @@ class KroneckerGreedy:
             available[pos] = False
             if step < n_steps - 1:
                 scores, bad = self._apply(pos, +1, scoring_sign=+1)
+            elif final_keep_picked:
+                # A backward phase follows: only the chosen rows need their P, Q.
+                keep = torch.tensor(self.picked + [pos], dtype=torch.long, device=self.device)
+                self._apply(pos, +1, keep=keep)
             else:
-                # After the last step only the chosen rows (for a backward
-                # phase) or none at all need their P, Q.
-                keep = self.picked + [pos] if final_keep_picked else []
-                self._apply(pos, +1, keep=torch.tensor(keep, dtype=torch.long,
-                                                       device=self.device))
+                # The design is complete: nothing left to update.
+                self._record(pos, +1, torch.zeros(0, dtype=torch.long, device=self.device))
 
     def backward(self, n_keep):
         """Remove chosen rows, cheapest first, until ``n_keep`` remain.
@@ -733,7 +731,7 @@ class KroneckerGreedy:
             if len(self.picked) - 1 > n_keep:
                 costs, bad = self._apply(pos, -1, scoring_sign=-1, keep=keep)
             else:
-                self._apply(pos, -1, keep=keep)
+                self._record(pos, -1, keep)  # the last removal: nothing left to update
 
     def _removal_costs_float64(self):
         """Removal costs of the tracked rows recomputed in float64 (float32 fallback)."""
