@@ -140,11 +140,24 @@ class _Packing(typing.NamedTuple):
     b: torch.Tensor
     i: torch.Tensor  # coordinate pairs i <= j
     j: torch.Tensor
-    pair_of: torch.Tensor  # (k * k,): the class pair of every (a, b)
-    unpack: torch.Tensor  # (k d, k d): entry of the packed table for every entry
-    first: torch.Tensor  # (coordinate pairs, class pairs): flat index of A[a, i, b, j]
-    second: torch.Tensor  # ... and of A[a, j, b, i]
-    diagonal: torch.Tensor  # coordinate pairs with i == j
+    pair_of: torch.Tensor  # (k, k): the class pair of every (a, b)
+    coord_of: torch.Tensor  # (d, d): the coordinate pair of every (i, j)
+
+    def unpack(self):
+        """For every entry of the ``(k d) x (k d)`` matrix, its place in the packed table."""
+        k, d = self.pair_of.shape[0], self.coord_of.shape[0]
+        index = (self.pair_of[:, None, :, None] * self.i.numel()
+                 + self.coord_of[None, :, None, :])
+        return index.reshape(k * d, k * d)
+
+    def quadratic_entries(self):
+        """Flat indices of ``A[a, i, b, j]`` and ``A[a, j, b, i]`` (coordinate x class pairs).
+
+        ``z^T A_ab z = sum_{i <= j} z_i z_j (A[a, i, b, j] + A[a, j, b, i]) / (1 + [i == j])``.
+        """
+        k, d = self.pair_of.shape[0], self.coord_of.shape[0]
+        a, b, i, j = self.a[None, :], self.b[None, :], self.i[:, None], self.j[:, None]
+        return ((a * d + i) * k + b) * d + j, ((a * d + j) * k + b) * d + i
 
 
 @functools.lru_cache(maxsize=8)
@@ -156,23 +169,18 @@ def _packing(k, d, device):
     ``a <= b`` and coordinate pairs ``i <= j``: ``k (k + 1) / 2`` times
     ``d (d + 1) / 2`` numbers. Accumulating those by one matrix product per
     chunk halves the work of the full ``d x d`` blocks and streams a far
-    smaller temporary.
+    smaller temporary. Only the small maps are cached; the ``(k d)^2``-sized
+    ones are built per call.
     """
     a, b = torch.triu_indices(k, k, device=device)
     i, j = torch.triu_indices(d, d, device=device)
-    n_pairs, n_coords = a.numel(), i.numel()
     pair_of = torch.empty(k, k, dtype=torch.long, device=device)
-    pair_of[a, b] = torch.arange(n_pairs, device=device)
+    pair_of[a, b] = torch.arange(a.numel(), device=device)
     pair_of[b, a] = pair_of[a, b]
     coord_of = torch.empty(d, d, dtype=torch.long, device=device)
-    coord_of[i, j] = torch.arange(n_coords, device=device)
+    coord_of[i, j] = torch.arange(i.numel(), device=device)
     coord_of[j, i] = coord_of[i, j]
-    unpack = pair_of[:, None, :, None] * n_coords + coord_of[None, :, None, :]
-    # z^T A_ab z = sum_{i <= j} z_i z_j (A[a, i, b, j] + A[a, j, b, i]) / (1 + [i == j])
-    first = ((a[None, :] * d + i[:, None]) * k + b[None, :]) * d + j[:, None]
-    second = ((a[None, :] * d + j[:, None]) * k + b[None, :]) * d + i[:, None]
-    return _Packing(a, b, i, j, pair_of.flatten(), unpack.reshape(k * d, k * d), first,
-                    second, i == j)
+    return _Packing(a, b, i, j, pair_of, coord_of)
 
 
 def _packed_outer(Z, i, j):
@@ -225,7 +233,7 @@ def kron_gram(Z, S, *, weights=None, chunk_size=None):
         if weights is not None:
             C = C * weights[sl, None]
         acc.addmm_(C.T, _packed_outer(Z[sl], pk.i, pk.j).T)
-    return acc.flatten()[pk.unpack]
+    return acc.flatten()[pk.unpack()]
 
 
 def block_quadratic(Z, A, k, *, chunk_size=None):
@@ -258,14 +266,14 @@ def block_quadratic(Z, A, k, *, chunk_size=None):
     pk = _packing(k, d, Z.device)
     n_pairs = pk.a.numel()
     # One (coordinate pair) x (matrix, class pair) table: one product serves all.
-    half = torch.where(pk.diagonal[:, None], 0.5, 1.0).to(Z.dtype)
-    coef = torch.cat([half * (M.flatten()[pk.first] + M.flatten()[pk.second]) for M in mats],
-                     dim=1)
+    first, second = pk.quadratic_entries()
+    half = torch.where(pk.i == pk.j, 0.5, 1.0).to(Z.dtype)[:, None]
+    coef = torch.cat([half * (M.flatten()[first] + M.flatten()[second]) for M in mats], dim=1)
     W = Z.new_empty(n, len(mats), k * k)
     size = chunk_size or max(64, _PACKED_CHUNK_ELEMENTS // pk.i.numel())
     for sl in _chunks(n, size):
         w = (_packed_outer(Z[sl], pk.i, pk.j).T @ coef).reshape(-1, len(mats), n_pairs)
-        W[sl] = w[:, :, pk.pair_of]
+        W[sl] = w[:, :, pk.pair_of.flatten()]
     W = W.reshape(n, len(mats), k, k)
     return W[:, 0] if single else W
 
@@ -340,6 +348,10 @@ class KroneckerGreedy:
     refactorised by Cholesky and every ``P_x``, ``Q_x`` recomputed. A row
     whose removal would leave a singular design (impossible in exact
     arithmetic with ``reg > 0``) gets an infinite removal cost.
+
+    The pick that ends a design (the last forward step without a backward
+    phase, or the last removal) is only recorded in :attr:`picked`: nothing
+    reads ``G`` or the rows' ``P_x``, ``Q_x`` again.
 
     Examples
     --------
