@@ -77,8 +77,9 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     - **Real labeling** (``budget=None``): ``fit(X, y)`` trains on the rows
       that have a label; rows whose label is missing (``NaN``, or ``-1`` for
       integer class labels as in :mod:`sklearn.semi_supervised`) form the
-      unlabeled pool. (In a simulation, -1 is a class like any other.) :meth:`query` names rows to send to the annotator and
-      :meth:`teach` adds their labels and refits.
+      unlabeled pool. (In a simulation, -1 is a class like any other.)
+      :meth:`query` names rows to send to the annotator and :meth:`teach`
+      adds their labels and refits.
 
     The learner never loses a label: every revealed or taught label is stored
     before the refit that uses it, so a refit that raises, an interrupt or a

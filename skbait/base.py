@@ -1,11 +1,12 @@
 """The contract every query strategy honours."""
 
 from abc import abstractmethod
-from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
+
+from skbait.utils._validation import check_batch_size
 
 __all__ = ["QueryStrategy"]
 
@@ -150,10 +151,7 @@ class QueryStrategy(BaseEstimator):
             row when it was chosen (``nan`` where a strategy has none).
         """
         self._validate_params()
-        if not isinstance(batch_size, Integral) or isinstance(batch_size, bool):
-            raise TypeError(f"`batch_size` must be an integer, got {batch_size!r}.")
-        if batch_size < 1:
-            raise ValueError(f"`batch_size` must be at least 1, got {batch_size}.")
+        batch_size = check_batch_size(batch_size)
         if embedding is not None and not callable(embedding):
             raise TypeError(
                 "`embedding` must be a callable embedding(estimator, X) -> array, "

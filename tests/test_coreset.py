@@ -206,3 +206,10 @@ def test_low_level_rejects_non_finite_embeddings(bad):
         coreset_select(Z, [0], 3)
     with pytest.raises(TypeError, match="integer"):
         coreset_select(np.ones((5, 2)), [0], 1.5)
+
+
+@pytest.mark.parametrize("chunk_size", [0, 2.5, True])
+def test_coreset_select_rejects_bad_chunk_sizes(chunk_size):
+    Z = np.random.RandomState(0).normal(size=(20, 2))
+    with pytest.raises(ValueError, match="chunk_size"):
+        coreset_select(Z, [0], 3, chunk_size=chunk_size)

@@ -68,34 +68,16 @@ def _data(n=90, n_features=4, n_classes=3, seed=0):
     return X, y
 
 
+_NET = dict(module=MLP, optimizer=torch.optim.Adam, lr=0.05, max_epochs=5, batch_size=32,
+            train_split=None, verbose=0)
+
+
 def _clf(**params):
-    defaults = dict(
-        module=MLP,
-        criterion=nn.CrossEntropyLoss,
-        optimizer=torch.optim.Adam,
-        lr=0.05,
-        max_epochs=5,
-        batch_size=32,
-        train_split=None,
-        verbose=0,
-    )
-    defaults.update(params)
-    return NeuralNetClassifier(**defaults)
+    return NeuralNetClassifier(**{**_NET, "criterion": nn.CrossEntropyLoss, **params})
 
 
 def _reg(**params):
-    defaults = dict(
-        module=MLP,
-        module__n_out=1,
-        optimizer=torch.optim.Adam,
-        lr=0.05,
-        max_epochs=5,
-        batch_size=32,
-        train_split=None,
-        verbose=0,
-    )
-    defaults.update(params)
-    return NeuralNetRegressor(**defaults)
+    return NeuralNetRegressor(**{**_NET, "module__n_out": 1, **params})
 
 
 def _manual_hidden(net, X):

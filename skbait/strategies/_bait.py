@@ -19,39 +19,16 @@ from skbait._fisher import (
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
 from skbait.utils import resolve_device, resolve_dtype
-from skbait.utils._validation import check_batch_size, check_embeddings, check_probas
+from skbait.utils._validation import (
+    check_batch_size,
+    check_chunk_size,
+    check_embeddings,
+    check_option,
+    check_probas,
+    check_real,
+)
 
 __all__ = ["BAIT", "bait_objective", "bait_select"]
-
-
-# ---------------------------------------------------------------------------
-# Input checks shared with the log-det strategies (the array checks are in
-# skbait.utils._validation, shared with BADGE and CoreSet).
-
-
-def _check_real(name, value, low, *, strict):
-    if not isinstance(value, Real) or isinstance(value, bool):
-        raise TypeError(f"`{name}` must be a real number, got {value!r}.")
-    value = float(value)
-    bad = value <= low if strict else value < low
-    if not math.isfinite(value) or bad:
-        relation = ">" if strict else ">="
-        raise ValueError(f"`{name}` must be finite and {relation} {low}, got {value!r}.")
-    return value
-
-
-def _check_chunk(chunk_size):
-    if chunk_size is None:
-        return None
-    if not isinstance(chunk_size, Integral) or isinstance(chunk_size, bool) or chunk_size < 1:
-        raise ValueError(f"`chunk_size` must be None or a positive integer, got {chunk_size!r}.")
-    return int(chunk_size)
-
-
-def _check_option(name, value, options):
-    if value not in options:
-        raise ValueError(f"`{name}` must be one of {sorted(options)}, got {value!r}.")
-    return value
 
 
 def fisher_inputs(estimator, X, embedding, strategy_name):
@@ -82,7 +59,7 @@ class _Problem:
         n = Z.shape[0]
         P = check_probas(probas, n)
         self.batch_size = check_batch_size(batch_size)
-        self.reg = _check_real("reg", reg, 0.0, strict=True)
+        self.reg = check_real("reg", reg, 0.0, strict=True)
         self.labeled = as_labeled_mask(labeled, n)
         self.candidates = np.flatnonzero(~self.labeled)
         if self.candidates.size == 0:
@@ -146,11 +123,11 @@ def _bait_select(embeddings, probas, labeled, batch_size, *, reg=1.0, oversample
     """:func:`bait_select` that also returns each chosen row's gain."""
     problem = _Problem(embeddings, probas, labeled, batch_size, reg=reg, device=device,
                        dtype=dtype)
-    oversample = _check_real("oversample", oversample, 1.0, strict=False)
+    oversample = check_real("oversample", oversample, 1.0, strict=False)
     if not isinstance(backward, (bool, np.bool_)):
         raise TypeError(f"`backward` must be a bool, got {backward!r}.")
-    fisher = _check_option("fisher", fisher, {"pool", "identity"})
-    chunk_size = _check_chunk(chunk_size)
+    fisher = check_option("fisher", fisher, {"pool", "identity"})
+    chunk_size = check_chunk_size(chunk_size)
     B = problem.batch_size
     cand = problem.candidates
     if cand.size <= B:
@@ -288,7 +265,7 @@ def bait_objective(embeddings, probas, labeled, selected, *, reg=1.0, fisher="po
                        dtype=torch.float64)
     if selected.min() < 0 or selected.max() >= problem.n:
         raise ValueError("`selected` holds indices outside the pool.")
-    fisher = _check_option("fisher", fisher, {"pool", "identity"})
+    fisher = check_option("fisher", fisher, {"pool", "identity"})
     M, scale = problem.start(int(selected.size))
     sel = torch.as_tensor(selected)
     M = M + kron_gram(problem.Z[sel], problem.S[sel] * scale).to(M.dtype)

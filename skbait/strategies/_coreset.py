@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
 from skbait.utils._torch import resolve_device, resolve_dtype
-from skbait.utils._validation import check_batch_size, check_embeddings
+from skbait.utils._validation import check_batch_size, check_chunk_size, check_embeddings
 
 __all__ = ["CoreSet", "coreset_select"]
 
@@ -99,9 +99,7 @@ def coreset_select(
     unlabeled = np.flatnonzero(~mask)
     labeled_idx = np.flatnonzero(mask)
     batch_size = min(check_batch_size(batch_size), unlabeled.size)
-    chunk = _DEFAULT_CHUNK if chunk_size is None else int(chunk_size)
-    if chunk < 1:
-        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}.")
+    chunk = check_chunk_size(chunk_size) or _DEFAULT_CHUNK
     device = resolve_device(device)
     dtype = resolve_dtype(dtype)
 

@@ -7,8 +7,9 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from skbait.base import QueryStrategy
-from skbait.strategies._bait import _check_chunk, _check_option, _Problem, fisher_inputs
+from skbait.strategies._bait import _Problem, fisher_inputs
 from skbait.utils import resolve_device
+from skbait.utils._validation import check_chunk_size, check_option
 
 __all__ = ["LogDet", "logdet_select"]
 
@@ -16,10 +17,10 @@ __all__ = ["LogDet", "logdet_select"]
 def _logdet_select(embeddings, probas, labeled, batch_size, *, fisher="full", reg=1.0,
                    device=None, dtype=None, chunk_size=None):
     """:func:`logdet_select` that also returns each chosen row's log-det gain."""
-    fisher = _check_option("fisher", fisher, {"full", "rank1"})
+    fisher = check_option("fisher", fisher, {"full", "rank1"})
     problem = _Problem(embeddings, probas, labeled, batch_size, reg=reg, device=device,
                        dtype=dtype, factors="bait" if fisher == "full" else "rank1")
-    chunk_size = _check_chunk(chunk_size)
+    chunk_size = check_chunk_size(chunk_size)
     B = problem.batch_size
     cand = problem.candidates
     if cand.size <= B:

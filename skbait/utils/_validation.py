@@ -1,11 +1,19 @@
-"""Checks of the arrays that the low-level selection functions take."""
+"""Checks of the arrays and scalars that the low-level selection functions take."""
 
-from numbers import Integral
+import math
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 
-__all__ = ["check_batch_size", "check_embeddings", "check_probas"]
+__all__ = [
+    "check_batch_size",
+    "check_chunk_size",
+    "check_embeddings",
+    "check_option",
+    "check_probas",
+    "check_real",
+]
 
 
 def check_embeddings(embeddings):
@@ -64,3 +72,31 @@ def check_batch_size(batch_size):
     if batch_size < 1:
         raise ValueError(f"`batch_size` must be at least 1, got {batch_size}.")
     return int(batch_size)
+
+
+def check_real(name, value, low, *, strict):
+    """A finite real number above ``low`` (``strict``) or at least ``low``."""
+    if not isinstance(value, Real) or isinstance(value, bool):
+        raise TypeError(f"`{name}` must be a real number, got {value!r}.")
+    value = float(value)
+    bad = value <= low if strict else value < low
+    if not math.isfinite(value) or bad:
+        relation = ">" if strict else ">="
+        raise ValueError(f"`{name}` must be finite and {relation} {low}, got {value!r}.")
+    return value
+
+
+def check_chunk_size(chunk_size):
+    """None, or a positive integer number of rows per chunk."""
+    if chunk_size is None:
+        return None
+    if not isinstance(chunk_size, Integral) or isinstance(chunk_size, bool) or chunk_size < 1:
+        raise ValueError(f"`chunk_size` must be None or a positive integer, got {chunk_size!r}.")
+    return int(chunk_size)
+
+
+def check_option(name, value, options):
+    """One of ``options``."""
+    if value not in options:
+        raise ValueError(f"`{name}` must be one of {sorted(options)}, got {value!r}.")
+    return value
