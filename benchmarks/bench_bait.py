@@ -75,7 +75,7 @@ def model_flops(n, n_labeled, d, k, B, oversample=2):
     pairs = k * (k + 1) // 2
     coords = d * (d + 1) // 2
     n_u = n - n_labeled
-    steps = int(math.floor(oversample * B + 0.5))
+    steps = math.floor(oversample * B + 0.5)
     init = 2 * n * pairs * coords  # pool Fisher, packed
     init += 2 * n_u * coords * 2 * pairs  # P and Q of every candidate, packed
     init += 2 * 2 * n_u * 2 * k**3  # their k x k sandwiches
@@ -135,9 +135,8 @@ def _run_ours(args, queue):
 
 
 def _run_reference(args, queue):
-    n, d, k, B, whole, device = args
+    n, d, k, B, whole, _device = args
     import torch
-
     from bait_reference import reference_bait_batched
 
     reference_bait_batched(*problem(60, 4, 3, seed=1), 2)  # the same warm-up as ours
@@ -153,8 +152,7 @@ def _run_reference(args, queue):
     # so its step is timed on a sub-pool of the same d and k.
     subset = max(200, min(2000, n // 20))
     sub = np.arange(subset + 10)
-    _, per_step = reference_bait_batched(Z[sub], P[sub], np.arange(10), B,
-                                         max_candidates=subset)
+    _, per_step = reference_bait_batched(Z[sub], P[sub], np.arange(10), B, max_candidates=subset)
     n_u = n - len(labeled)
     estimate = per_step * (n_u / subset) * 2 * B
     queue.put((estimate, _peak_mb(), None, True))
@@ -181,7 +179,7 @@ def _run_dense(args, queue):
     F = sum(v @ v.T for v in V) / len(V)
     n_timed = 3 if d >= 128 else 6
     start = time.perf_counter()
-    for v in V[6:6 + n_timed]:
+    for v in V[6 : 6 + n_timed]:
         np.trace(np.linalg.solve(M + v @ v.T, F))
     per_solve = (time.perf_counter() - start) / n_timed
     n_u = n - len(labeled)
@@ -203,22 +201,30 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--big", action="store_true", help="only the n=50,000 case")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--repeat-big", type=int, default=1,
-                        help="run the big case this many times")
-    parser.add_argument("--skip-dense", action="store_true",
-                        help="extrapolate the dense reference at n=1000 too (it takes ~1.5 min)")
+    parser.add_argument(
+        "--repeat-big", type=int, default=1, help="run the big case this many times"
+    )
+    parser.add_argument(
+        "--skip-dense",
+        action="store_true",
+        help="extrapolate the dense reference at n=1000 too (it takes ~1.5 min)",
+    )
     opts = parser.parse_args()
 
     import torch
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device "
-          f"{opts.device}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(default)')}, "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, device "
+        f"{opts.device}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(default)')}, "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     gflops = matmul_gflops(opts.device)
     print(f"float64 matmul throughput: {gflops:.1f} GFLOP/s")
-    header = (f"{'n':>6} {'d':>4} {'k':>3} {'B':>4} | {'bait_select s':>13} | "
-              f"{'batched ref s':>13} {'ratio':>7} | {'dense ref s':>12} {'ratio':>8} | "
-              f"{'peak RSS MB':>11} {'+MB':>6} {'same set':>8} {'GFLOP/s':>8} {'of peak':>7}")
+    header = (
+        f"{'n':>6} {'d':>4} {'k':>3} {'B':>4} | {'bait_select s':>13} | "
+        f"{'batched ref s':>13} {'ratio':>7} | {'dense ref s':>12} {'ratio':>8} | "
+        f"{'peak RSS MB':>11} {'+MB':>6} {'same set':>8} {'GFLOP/s':>8} {'of peak':>7}"
+    )
     print(header)
     print("-" * len(header))
     grid = [g for g in GRID if g[0] == 50000] if opts.big else GRID
@@ -237,10 +243,12 @@ def main():
             rate = model_flops(n, max(1, n // 50), d, k, B) / seconds / 1e9
             ref_txt = ("~" if estimated else "") + f"{ref_s:.2f}"
             dense_txt = ("~" if dense_estimated else "") + f"{dense_s:.1f}"
-            print(f"{n:>6} {d:>4} {k:>3} {B:>4} | {seconds:>13.3f} | {ref_txt:>13} "
-                  f"{ref_s / seconds:>6.0f}x | {dense_txt:>12} {dense_s / seconds:>7.0f}x | "
-                  f"{peak:>11.0f} {extra:>6.0f} {same:>8} {rate:>8.1f} {rate / gflops:>7.0%}",
-                  flush=True)
+            print(
+                f"{n:>6} {d:>4} {k:>3} {B:>4} | {seconds:>13.3f} | {ref_txt:>13} "
+                f"{ref_s / seconds:>6.0f}x | {dense_txt:>12} {dense_s / seconds:>7.0f}x | "
+                f"{peak:>11.0f} {extra:>6.0f} {same:>8} {rate:>8.1f} {rate / gflops:>7.0%}",
+                flush=True,
+            )
             if opts.device != "cpu":
                 print(f"        peak GPU memory {gpu_mb:.0f} MB")
 

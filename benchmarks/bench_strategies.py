@@ -64,18 +64,26 @@ def main(argv=None):
     parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("--strategies", nargs="+", default=STRATEGIES)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--max-seconds", type=float, default=180.0,
-                        help="skip a case whose extrapolated time exceeds this")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=180.0,
+        help="skip a case whose extrapolated time exceeds this",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"CUDA {'yes' if torch.cuda.is_available() else 'no'}")
-    print(f"d={args.dims}, k={args.classes}, n_labeled = n // 10, seconds per select "
-          f"(median of up to {args.repeats} runs)\n")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"CUDA {'yes' if torch.cuda.is_available() else 'no'}"
+    )
+    print(
+        f"d={args.dims}, k={args.classes}, n_labeled = n // 10, seconds per select "
+        f"(median of up to {args.repeats} runs)\n"
+    )
 
     cases = [(n, b) for n in sorted(args.sizes) for b in args.batch_sizes]
     results = {}
@@ -87,8 +95,11 @@ def main(argv=None):
             continue
         for n, b in cases:
             # Extrapolate linearly in n from the largest smaller pool already timed.
-            smaller = [(m, results[name, m, b]) for m in sorted(args.sizes)
-                       if m < n and isinstance(results.get((name, m, b)), float)]
+            smaller = [
+                (m, results[name, m, b])
+                for m in sorted(args.sizes)
+                if m < n and isinstance(results.get((name, m, b)), float)
+            ]
             if smaller:
                 m, t = smaller[-1]
                 guess = t * n / m
@@ -97,8 +108,9 @@ def main(argv=None):
                     continue
             model, X, labeled = problems[n]
             try:
-                results[name, n, b] = time_select(make_strategy(name), model, X, labeled, b,
-                                                  args.repeats, args.max_seconds)
+                results[name, n, b] = time_select(
+                    make_strategy(name), model, X, labeled, b, args.repeats, args.max_seconds
+                )
             except Exception as exc:  # report and go on: one failure must not hide the rest
                 results[name, n, b] = "error"
                 notes.append(f"{name} n={n} B={b}: {type(exc).__name__}: {exc}")

@@ -34,8 +34,9 @@ ROOT = DOCS.parent
 # Document the checkout next to this file, installed or not.
 sys.path.insert(0, str(ROOT))
 
-import skbait  # noqa: E402
-from sphinx.util import logging as sphinx_logging  # noqa: E402
+from sphinx.util import logging as sphinx_logging
+
+import skbait
 
 _logger = sphinx_logging.getLogger("skbait.docs")
 

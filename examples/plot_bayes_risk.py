@@ -74,11 +74,13 @@ B_max = 200
 batch_sizes = np.arange(5, B_max + 1, 5)
 no_labels = np.array([], dtype=int)
 selectors = {
-    "BAIT (Trace+Fisher)": lambda X, B: bait_select(X, None, no_labels, B, reg=1.0,
-                                                    backward=False),
+    "BAIT (Trace+Fisher)": lambda X, B: bait_select(
+        X, None, no_labels, B, reg=1.0, backward=False
+    ),
     "Log-det": lambda X, B: logdet_select(X, None, no_labels, B, reg=1.0),
-    "Trace, no Fisher": lambda X, B: bait_select(X, None, no_labels, B, reg=1.0,
-                                                 backward=False, fisher="identity"),
+    "Trace, no Fisher": lambda X, B: bait_select(
+        X, None, no_labels, B, reg=1.0, backward=False, fisher="identity"
+    ),
 }
 backward_sizes = [10, 20, 50, 100, 150, 200]
 
@@ -97,8 +99,7 @@ for name, X in pools.items():
     print(f"{name:>11} {'BAIT, backward':>20}: {time.perf_counter() - start:5.2f} s")
     rng = np.random.RandomState(0)
     risks[name, "Random"] = [
-        np.mean([bayes_risk(X[rng.choice(n_pool, B, replace=False)], X_pool=X)
-                 for _ in range(10)])
+        np.mean([bayes_risk(X[rng.choice(n_pool, B, replace=False)], X_pool=X) for _ in range(10)])
         for B in batch_sizes
     ]
 
@@ -123,10 +124,14 @@ styles = {
 }
 for ax, name in zip(axes, pools):
     for label, style in styles.items():
-        ax.plot(batch_sizes, risks[name, label], label=label, markevery=4, markersize=4,
-                **style)
-    ax.plot(backward_sizes, risks[name, "BAIT, forward + backward"], "k*", markersize=9,
-            label="BAIT, forward + backward")
+        ax.plot(batch_sizes, risks[name, label], label=label, markevery=4, markersize=4, **style)
+    ax.plot(
+        backward_sizes,
+        risks[name, "BAIT, forward + backward"],
+        "k*",
+        markersize=9,
+        label="BAIT, forward + backward",
+    )
     ax.set_yscale("log")
     ax.set_xlabel("batch size B")
     ax.set_title(f"{name}, d = {d}")

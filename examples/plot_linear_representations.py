@@ -61,8 +61,9 @@ views = {
     "random": random_representation(X[learned.indices], n_components, random_state=0),
 }
 splits = {
-    name: train_test_split(Z, learned.target, test_size=300, stratify=learned.target,
-                           random_state=0)
+    name: train_test_split(
+        Z, learned.target, test_size=300, stratify=learned.target, random_state=0
+    )
     for name, Z in views.items()
 }
 n_pool = splits["learned"][0].shape[0]
@@ -160,5 +161,7 @@ for view in views:
     print(f"{view} representation")
     for label in {**figure2, **figure4}:
         per_seed = curves[view, label][1].mean(axis=1)
-        print(f"  {label:>26}: {per_seed.mean():.3f} +/- "
-              f"{per_seed.std(ddof=1) / np.sqrt(len(per_seed)):.3f}")
+        print(
+            f"  {label:>26}: {per_seed.mean():.3f} +/- "
+            f"{per_seed.std(ddof=1) / np.sqrt(len(per_seed)):.3f}"
+        )

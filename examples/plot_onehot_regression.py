@@ -146,6 +146,8 @@ for model in models:
     print(model)
     for label in strategies:
         per_seed = curves[model, label][1].mean(axis=1)
-        print(f"  {label:>22}: mean R^2 {per_seed.mean():.3f} +/- "
-              f"{per_seed.std(ddof=1) / np.sqrt(len(per_seed)):.3f}, "
-              f"final accuracy {final_accuracy[model, label]:.3f}")
+        print(
+            f"  {label:>22}: mean R^2 {per_seed.mean():.3f} +/- "
+            f"{per_seed.std(ddof=1) / np.sqrt(len(per_seed)):.3f}, "
+            f"final accuracy {final_accuracy[model, label]:.3f}"
+        )

@@ -47,8 +47,10 @@ X_pool, X_test, y_pool, y_test = train_test_split(
 )
 scaler = StandardScaler().fit(X_pool)
 X_pool, X_test = scaler.transform(X_pool), scaler.transform(X_test)
-print(f"pool: {X_pool.shape[0]} days, test: {X_test.shape[0]} days, "
-      f"{X_pool.shape[1]} features; {np.mean(y_pool > 0):.0%} of pool days are wet")
+print(
+    f"pool: {X_pool.shape[0]} days, test: {X_test.shape[0]} days, "
+    f"{X_pool.shape[1]} features; {np.mean(y_pool > 0):.0%} of pool days are wet"
+)
 
 # %%
 # The active learning loop
@@ -74,7 +76,7 @@ def learning_curve(strategy, seed):
     learner.fit(X_pool, y_pool, eval_set=(X_test, y_test))
     n_labeled = np.array([record["n_labeled"] for record in learner.history_])
     r2 = np.array([record["eval_score"] for record in learner.history_])
-    queried = learner.labeled_indices_[learner.n_initial:]
+    queried = learner.labeled_indices_[learner.n_initial :]
     return n_labeled, (1.0 - r2) * y_test.var(), y_pool[queried]
 
 
@@ -84,8 +86,10 @@ for strategy in strategies:
     runs = [learning_curve(strategy, seed) for seed in seeds]
     curves[strategy] = (runs[0][0], np.array([mse for _, mse, _ in runs]))
     bought[strategy] = np.concatenate([rain for _, _, rain in runs])
-    print(f"{strategy:>8}: {time.perf_counter() - start:5.1f} s, final test MSE "
-          f"{curves[strategy][1][:, -1].mean():.4f}")
+    print(
+        f"{strategy:>8}: {time.perf_counter() - start:5.1f} s, final test MSE "
+        f"{curves[strategy][1][:, -1].mean():.4f}"
+    )
 
 # %%
 # Learning curves
@@ -115,8 +119,10 @@ plt.show()
 
 for strategy, (_, mse) in curves.items():
     per_seed = mse.mean(axis=1)
-    print(f"{strategy:>8}: {per_seed.mean():.4f} +/- "
-          f"{per_seed.std(ddof=1) / np.sqrt(len(per_seed)):.4f}")
+    print(
+        f"{strategy:>8}: {per_seed.mean():.4f} +/- "
+        f"{per_seed.std(ddof=1) / np.sqrt(len(per_seed)):.4f}"
+    )
 
 # %%
 # Which days were bought?
@@ -126,8 +132,12 @@ for strategy, (_, mse) in curves.items():
 # informative ones for a linear model of rainfall, and the strategies that
 # look at the features find them without seeing a label.
 
-print(f"{'pool':>8}: {np.mean(y_pool > 0):.0%} wet days, "
-      f"{np.mean(y_pool >= 0.5):.0%} with at least half an inch")
+print(
+    f"{'pool':>8}: {np.mean(y_pool > 0):.0%} wet days, "
+    f"{np.mean(y_pool >= 0.5):.0%} with at least half an inch"
+)
 for strategy, rain in bought.items():
-    print(f"{strategy:>8}: {np.mean(rain > 0):.0%} wet days, "
-          f"{np.mean(rain >= 0.5):.0%} with at least half an inch")
+    print(
+        f"{strategy:>8}: {np.mean(rain > 0):.0%} wet days, "
+        f"{np.mean(rain >= 0.5):.0%} with at least half an inch"
+    )

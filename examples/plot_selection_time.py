@@ -70,8 +70,10 @@ for n_pool in pool_sizes:
     for label, (name, model) in runs.items():
         by_pool[label].append(seconds(name, model, n_pool, 20))
     by_pool["BAIT, 10 classes"].append(seconds("bait", classifier, n_pool, 20, repeats=1))
-    print(f"n = {n_pool:5d}: " + ", ".join(
-        f"{label} {times[-1]:.3f} s" for label, times in by_pool.items()))
+    print(
+        f"n = {n_pool:5d}: "
+        + ", ".join(f"{label} {times[-1]:.3f} s" for label, times in by_pool.items())
+    )
 
 # %%
 # Time against batch size
@@ -83,8 +85,10 @@ by_batch = {label: [] for label in runs}
 for batch_size in batch_sizes:
     for label, (name, model) in runs.items():
         by_batch[label].append(seconds(name, model, 4000, batch_size))
-    print(f"B = {batch_size:3d}: " + ", ".join(
-        f"{label} {times[-1]:.3f} s" for label, times in by_batch.items()))
+    print(
+        f"B = {batch_size:3d}: "
+        + ", ".join(f"{label} {times[-1]:.3f} s" for label, times in by_batch.items())
+    )
 
 # %%
 # The figure

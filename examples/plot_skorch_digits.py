@@ -107,9 +107,7 @@ net = NeuralNetClassifier(
 X, y = load_digits(return_X_y=True)
 X = (X / 16.0).astype(np.float32)
 y = y.astype(np.int64)
-X_pool, X_test, y_pool, y_test = train_test_split(
-    X, y, test_size=500, stratify=y, random_state=0
-)
+X_pool, X_test, y_pool, y_test = train_test_split(X, y, test_size=500, stratify=y, random_state=0)
 print(f"pool: {len(X_pool)} images, test: {len(X_test)} images, device: {device}")
 
 # %%

@@ -9,8 +9,8 @@ labeling loop; the strategies live in :mod:`skbait.strategies`.
 
 __version__ = "0.1.0"
 
-from skbait._active_learner import ActiveLearner  # noqa: E402
-from skbait._skorch import SkorchEmbedding  # noqa: E402  (imports skorch only when used)
-from skbait.base import QueryStrategy  # noqa: E402
+from skbait._active_learner import ActiveLearner
+from skbait._skorch import SkorchEmbedding
+from skbait.base import QueryStrategy
 
 __all__ = ["ActiveLearner", "QueryStrategy", "SkorchEmbedding", "__version__"]

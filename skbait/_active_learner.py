@@ -580,14 +580,13 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         if y.ndim not in (1, 2):
             raise ValueError(f"y must be 1-d or 2-d, got shape {y.shape}.")
         check_consistent_length(X, y)
-        if not is_classifier(self.estimator):
-            if not np.issubdtype(y.dtype, np.number):
-                try:
-                    y = y.astype(np.float64)
-                except (TypeError, ValueError):
-                    raise ValueError(
-                        f"A regressor needs numeric targets; y has dtype {y.dtype}."
-                    ) from None
+        if not is_classifier(self.estimator) and not np.issubdtype(y.dtype, np.number):
+            try:
+                y = y.astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"A regressor needs numeric targets; y has dtype {y.dtype}."
+                ) from None
         if np.issubdtype(y.dtype, np.floating) and np.isinf(y).any():
             raise ValueError("y holds inf. Missing labels are marked by NaN, not inf.")
         return X, y
@@ -606,9 +605,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         X_val = self._validate_rows(eval_set[0])
         y_val = check_array(eval_set[1], ensure_2d=False, dtype=None, ensure_all_finite=True)
         if X_val.shape[0] != y_val.shape[0]:
-            raise ValueError(
-                f"eval_set holds {X_val.shape[0]} rows but {y_val.shape[0]} labels."
-            )
+            raise ValueError(f"eval_set holds {X_val.shape[0]} rows but {y_val.shape[0]} labels.")
         return X_val, y_val
 
     def _validate_labels(self, y):

@@ -100,46 +100,81 @@ def _build_parser():
         formatter_class=_HelpFormatter,
     )
     run.add_argument(
-        "-d", "--dataset", default="digits",
+        "-d",
+        "--dataset",
+        default="digits",
         help=f"a built-in dataset ({', '.join(DATASETS)}) or the path of a CSV file "
         "(with --target)",
     )
     run.add_argument(
-        "--target", default=None,
+        "--target",
+        default=None,
         help="the label column of a CSV dataset; the other columns are the features "
         "(text columns are one-hot encoded, rows with missing values dropped)",
     )
     run.add_argument(
-        "--task", choices=("auto", "classification", "regression"), default="auto",
+        "--task",
+        choices=("auto", "classification", "regression"),
+        default="auto",
         help="classification or regression; auto: regression for a continuous target",
     )
     run.add_argument(
-        "-e", "--estimator", default=None,
+        "-e",
+        "--estimator",
+        default=None,
         help=f"classifiers: {', '.join(CLASSIFIERS)} (default logistic); regressors: "
         f"{', '.join(REGRESSORS)} (default ridge); all after standardisation",
     )
     run.add_argument(
-        "-s", "--strategies", default=None,
+        "-s",
+        "--strategies",
+        default=None,
         help="comma-separated strategy names (see `skbait strategies`); default "
         f"{','.join(CLASSIFICATION_STRATEGIES)} for classification, "
         f"{','.join(REGRESSION_STRATEGIES)} for regression",
     )
-    run.add_argument("--seeds", type=_positive_int, default=DEFAULT_SEEDS,
-                     help="number of seeds (0, 1, ...): repetitions of every strategy")
-    run.add_argument("-b", "--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE,
-                     help="rows queried per round")
-    run.add_argument("--budget", type=_positive_int, default=DEFAULT_BUDGET,
-                     help="labels used by the end of each run")
-    run.add_argument("--n-initial", type=_positive_int, default=DEFAULT_N_INITIAL,
-                     help="rows labeled at random before the first query")
-    run.add_argument("--test-size", type=_fraction, default=DEFAULT_TEST_SIZE,
-                     help=f"held-out fraction (split with seed {SPLIT_SEED}, stratified "
-                     "for classification)")
-    run.add_argument("--device", default="auto",
-                     help="torch device of the strategies: auto, cpu, cuda, cuda:N")
+    run.add_argument(
+        "--seeds",
+        type=_positive_int,
+        default=DEFAULT_SEEDS,
+        help="number of seeds (0, 1, ...): repetitions of every strategy",
+    )
+    run.add_argument(
+        "-b",
+        "--batch-size",
+        type=_positive_int,
+        default=DEFAULT_BATCH_SIZE,
+        help="rows queried per round",
+    )
+    run.add_argument(
+        "--budget",
+        type=_positive_int,
+        default=DEFAULT_BUDGET,
+        help="labels used by the end of each run",
+    )
+    run.add_argument(
+        "--n-initial",
+        type=_positive_int,
+        default=DEFAULT_N_INITIAL,
+        help="rows labeled at random before the first query",
+    )
+    run.add_argument(
+        "--test-size",
+        type=_fraction,
+        default=DEFAULT_TEST_SIZE,
+        help=f"held-out fraction (split with seed {SPLIT_SEED}, stratified for classification)",
+    )
+    run.add_argument(
+        "--device", default="auto", help="torch device of the strategies: auto, cpu, cuda, cuda:N"
+    )
     run.add_argument("-o", "--output", default="skbait_results", help="output folder")
-    run.add_argument("-j", "--n-jobs", type=_n_jobs, default=-1,
-                     help="runs in parallel, one process each (-1: one per core)")
+    run.add_argument(
+        "-j",
+        "--n-jobs",
+        type=_n_jobs,
+        default=-1,
+        help="runs in parallel, one process each (-1: one per core)",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     report = commands.add_parser(
@@ -149,8 +184,9 @@ def _build_parser():
         "the figures and summary.md next to it, or to --output.",
     )
     report.add_argument("results", help="path of a results.csv")
-    report.add_argument("-o", "--output", default=None,
-                        help="output folder (default: the folder of the CSV file)")
+    report.add_argument(
+        "-o", "--output", default=None, help="output folder (default: the folder of the CSV file)"
+    )
 
     commands.add_parser("strategies", help="list the query strategy names")
     return parser
@@ -213,8 +249,10 @@ def _load_csv(path, target):
     frame = frame.dropna()
     dropped = n_rows - len(frame)
     if dropped:
-        print(f"skbait: note: dropped {dropped} row(s) with missing values from {path}",
-              file=sys.stderr)
+        print(
+            f"skbait: note: dropped {dropped} row(s) with missing values from {path}",
+            file=sys.stderr,
+        )
     y = frame[target].to_numpy()
     features = frame.drop(columns=[target])
     if features.shape[1] == 0:
@@ -262,9 +300,7 @@ def _make_estimator(name, task):
         }
         name = name or "ridge"
     if name not in choices:
-        raise UsageError(
-            f"unknown {task} estimator {name!r}: use one of {', '.join(choices)}."
-        )
+        raise UsageError(f"unknown {task} estimator {name!r}: use one of {', '.join(choices)}.")
     return name, make_pipeline(StandardScaler(), choices[name]())
 
 
@@ -273,8 +309,9 @@ def _make_strategies(text, task, device):
     from skbait.utils import resolve_device
 
     if text is None:
-        names = list(CLASSIFICATION_STRATEGIES if task == "classification"
-                     else REGRESSION_STRATEGIES)
+        names = list(
+            CLASSIFICATION_STRATEGIES if task == "classification" else REGRESSION_STRATEGIES
+        )
     else:
         names = [part.strip().lower() for part in text.split(",") if part.strip()]
         if not names:
@@ -386,10 +423,14 @@ def _write_outputs(results, output, settings):
     else:
         lines += [penalty_note, ""]
     if figures:
-        lines += ["## Figures", ""] + [
-            f"![{os.path.splitext(os.path.basename(p))[0]}]({os.path.basename(p)})"
-            for p in figures
-        ] + [""]
+        lines += (
+            ["## Figures", ""]
+            + [
+                f"![{os.path.splitext(os.path.basename(p))[0]}]({os.path.basename(p)})"
+                for p in figures
+            ]
+            + [""]
+        )
     if settings.get("footer"):
         lines += [settings["footer"], ""]
     path = os.path.join(output, "summary.md")
@@ -429,12 +470,18 @@ def _plot(results, penalty, output):
     save(lambda ax: plot_learning_curves(results, ax=ax), "learning_curves.png", (7.0, 4.5))
     if penalty is not None:
         n = len(penalty)
-        save(lambda ax: plot_penalty_matrix(penalty, ax=ax), "penalty_matrix.png",
-             (1.1 * n + 2.8, 0.95 * n + 2.0))
+        save(
+            lambda ax: plot_penalty_matrix(penalty, ax=ax),
+            "penalty_matrix.png",
+            (1.1 * n + 2.8, 0.95 * n + 2.0),
+        )
     if results["selection_seconds"].notna().any():
         n = results["strategy"].nunique()
-        save(lambda ax: plot_selection_time(results, ax=ax), "selection_time.png",
-             (0.9 * n + 3.0, 3.8))
+        save(
+            lambda ax: plot_selection_time(results, ax=ax),
+            "selection_time.png",
+            (0.9 * n + 3.0, 3.8),
+        )
     return written
 
 
@@ -457,8 +504,11 @@ def _run(args):
     estimator_name, estimator = _make_estimator(args.estimator, task)
     strategies = _make_strategies(args.strategies, task, args.device)
     if task == "regression":
-        needs_classes = [n for n in strategies if n in ("badge", "confidence", "margin",
-                                                        "entropy", "uncertainty")]
+        needs_classes = [
+            n
+            for n in strategies
+            if n in ("badge", "confidence", "margin", "entropy", "uncertainty")
+        ]
         if needs_classes:
             raise UsageError(
                 f"{', '.join(needs_classes)} need(s) class probabilities and cannot serve a "
@@ -474,9 +524,7 @@ def _run(args):
         raise UsageError(f"cannot split the dataset into pool and test set: {exc}") from None
     n_pool = len(y_pool)
     if args.n_initial >= args.budget:
-        raise UsageError(
-            f"--budget ({args.budget}) must exceed --n-initial ({args.n_initial})."
-        )
+        raise UsageError(f"--budget ({args.budget}) must exceed --n-initial ({args.n_initial}).")
     if args.budget > n_pool:
         raise UsageError(
             f"--budget ({args.budget}) exceeds the pool: {data['name']} has {n_pool} pool "
@@ -522,15 +570,20 @@ def _run(args):
     settings = {
         "title": f"{data['name']}, {estimator_name}",
         "details": [
-            ("dataset", f"{data['name']}: {n_pool} pool rows, {len(y_test)} test rows "
-                        f"(split seed {SPLIT_SEED}), {X.shape[1]} features, {shape}"),
-            ("estimator", f"{estimator_name} after standardisation "
-                          f"(`{_one_line(estimator)}`)"),
+            (
+                "dataset",
+                f"{data['name']}: {n_pool} pool rows, {len(y_test)} test rows "
+                f"(split seed {SPLIT_SEED}), {X.shape[1]} features, {shape}",
+            ),
+            ("estimator", f"{estimator_name} after standardisation (`{_one_line(estimator)}`)"),
             ("score", f"{score} on the test rows"),
             ("strategies", ", ".join(strategies)),
-            ("protocol", f"{args.n_initial} initial labels at random, batches of "
-                         f"{args.batch_size}, up to {args.budget} labels; seeds "
-                         f"0..{args.seeds - 1}"),
+            (
+                "protocol",
+                f"{args.n_initial} initial labels at random, batches of "
+                f"{args.batch_size}, up to {args.budget} labels; seeds "
+                f"0..{args.seeds - 1}",
+            ),
             ("wall time", f"{wall:.1f} s for {n_runs} runs (n_jobs={args.n_jobs})"),
         ],
         "footer": "Reproduce: `" + _command_line(args) + "`",
@@ -552,8 +605,12 @@ def _command_line(args):
         parts.append(f"--estimator {args.estimator}")
     if args.strategies is not None:
         parts.append(f"--strategies {args.strategies}")
-    parts += [f"--seeds {args.seeds}", f"--batch-size {args.batch_size}",
-              f"--budget {args.budget}", f"--n-initial {args.n_initial}"]
+    parts += [
+        f"--seeds {args.seeds}",
+        f"--batch-size {args.batch_size}",
+        f"--budget {args.budget}",
+        f"--n-initial {args.n_initial}",
+    ]
     return " ".join(parts)
 
 
@@ -583,8 +640,7 @@ def _report(args):
         raise UsageError(f"{args.results!r} has no selection_seconds column.")
     output = args.output or os.path.dirname(os.path.abspath(args.results))
     os.makedirs(output, exist_ok=True)
-    settings = {"title": os.path.basename(args.results),
-                "details": [("results", args.results)]}
+    settings = {"title": os.path.basename(args.results), "details": [("results", args.results)]}
     written, scores, times = _write_outputs(results, output, settings)
     _print_done(scores, times, written)
     return 0

@@ -146,8 +146,7 @@ class _Packing(typing.NamedTuple):
     def unpack(self):
         """For every entry of the ``(k d) x (k d)`` matrix, its place in the packed table."""
         k, d = self.pair_of.shape[0], self.coord_of.shape[0]
-        index = (self.pair_of[:, None, :, None] * self.i.numel()
-                 + self.coord_of[None, :, None, :])
+        index = self.pair_of[:, None, :, None] * self.i.numel() + self.coord_of[None, :, None, :]
         return index.reshape(k * d, k * d)
 
     def quadratic_entries(self):
@@ -365,8 +364,19 @@ class KroneckerGreedy:
     [2, 0]
     """
 
-    def __init__(self, Z, S, M0, F=None, *, objective="trace", chunk_size=None,
-                 structure=None, probas=None, scale=1.0):
+    def __init__(
+        self,
+        Z,
+        S,
+        M0,
+        F=None,
+        *,
+        objective="trace",
+        chunk_size=None,
+        structure=None,
+        probas=None,
+        scale=1.0,
+    ):
         if objective not in ("trace", "logdet"):
             raise ValueError(f"Unknown objective {objective!r}.")
         self.structure = structure if probas is not None else None
@@ -375,8 +385,11 @@ class KroneckerGreedy:
             # sqrt(p) laid out like a chunk's Y, so that scaling Y by it is one
             # contiguous product (a broadcast over a short last axis is slow).
             k = probas.shape[1]
-            self._sqrt_p = (probas.clamp_min(0).sqrt() * scale)[:, None, :, None].expand(
-                -1, 1, k, k).contiguous()
+            self._sqrt_p = (
+                (probas.clamp_min(0).sqrt() * scale)[:, None, :, None]
+                .expand(-1, 1, k, k)
+                .contiguous()
+            )
         elif self.structure == "rank1":
             self._g = S[:, :, 0]  # p - e_yhat, already scaled
         self.Z = Z
@@ -530,8 +543,7 @@ class KroneckerGreedy:
         out = self.PQ.new_empty(n_rows)
         bad = torch.zeros(n_rows, dtype=torch.bool, device=self.device)
         for sl in _chunks(n_rows, self.chunk_size):
-            out[sl], bad[sl] = self._scores(self.PQ[sl], sign,
-                                            lower=self._lower_slice(sl, sign))
+            out[sl], bad[sl] = self._scores(self.PQ[sl], sign, lower=self._lower_slice(sl, sign))
         return out, bad
 
     def _lower_slice(self, sl, sign):
@@ -624,8 +636,8 @@ class KroneckerGreedy:
             K = L.T @ FL
             # One product with the old G for G F L and the drift check.
             GX = _sym_mm(self.G, torch.cat([FL, Mu], dim=1))
-            cols.append(GX[:, :self.r] + (0.5 * s) * (L @ K))  # T = G F L + s/2 L K
-            G_probe = GX[:, self.r:]
+            cols.append(GX[:, : self.r] + (0.5 * s) * (L @ K))  # T = G F L + s/2 L K
+            G_probe = GX[:, self.r :]
         else:
             G_probe = _sym_mm(self.G, Mu)
         G_probe = G_probe + s * (L @ (L.T @ Mu))  # the new G times the new M u
@@ -664,7 +676,8 @@ class KroneckerGreedy:
             PQ.baddbmm_(UX, UX[:, :r].transpose(1, 2), alpha=s)
             if scoring_sign is not None:
                 scores[sl], bad[sl] = self._scores(
-                    PQ, scoring_sign, lower=self._lower_slice(sl, scoring_sign))
+                    PQ, scoring_sign, lower=self._lower_slice(sl, scoring_sign)
+                )
         return scores, bad
 
     def _factor_T(self, rows, Y):
@@ -749,8 +762,7 @@ class KroneckerGreedy:
         """Removal costs of the tracked rows recomputed in float64 (float32 fallback)."""
         C, info = torch.linalg.cholesky_ex(self._exact_M())
         if info.item() != 0:
-            return torch.full((self.rows.numel(),), math.inf, dtype=self.dtype,
-                              device=self.device)
+            return torch.full((self.rows.numel(),), math.inf, dtype=self.dtype, device=self.device)
         G = _inverse_from_cholesky(C)
         costs, bad = self._scores(self._quadratics(self.rows, G), -1)
         return torch.where(bad, math.inf, costs).to(self.dtype)

@@ -61,8 +61,7 @@ def _check_net(net):
     skorch = _require_skorch()
     if not isinstance(net, skorch.NeuralNet):
         raise TypeError(
-            f"Expected a skorch NeuralNet (or a Pipeline ending in one), got "
-            f"{type(net).__name__}."
+            f"Expected a skorch NeuralNet (or a Pipeline ending in one), got {type(net).__name__}."
         )
     # Raises skorch's NotInitializedError, a subclass of scikit-learn's NotFittedError.
     net.check_is_fitted()
@@ -320,7 +319,7 @@ def check_train_split(estimator, X, y):
         # The transformers are not fitted yet: splitting only needs the row count and y.
         X = np.zeros((n_rows, 1), dtype=np.float32)
     try:
-        train, valid = final.get_split_datasets(X, y)
+        _train, valid = final.get_split_datasets(X, y)
     except ValueError as exc:
         raise ValueError(
             f"The internal validation split of {type(final).__name__} "

@@ -169,9 +169,7 @@ class QueryStrategy(BaseEstimator):
         batch_size = min(int(batch_size), n_unlabeled)
         rng = check_random_state(random_state)
 
-        indices, utilities = self._select(
-            estimator, X, labeled_mask, batch_size, rng, embedding
-        )
+        indices, utilities = self._select(estimator, X, labeled_mask, batch_size, rng, embedding)
         indices = self._check_selection(indices, labeled_mask, batch_size)
         if not return_utilities:
             return indices

@@ -644,8 +644,11 @@ def score_table(results, budgets=None, *, decimals=3):
             budgets = grid
     curves = learning_curves(results, budgets)
     strategies = list(pd.unique(results["strategy"]))
-    table = pd.DataFrame("", index=pd.Index(strategies, name="strategy"),
-                         columns=pd.Index(list(budgets), name="n_labeled"))
+    table = pd.DataFrame(
+        "",
+        index=pd.Index(strategies, name="strategy"),
+        columns=pd.Index(list(budgets), name="n_labeled"),
+    )
     for row in curves.itertuples(index=False):
         cell = f"{row.mean:.{decimals}f}"
         if np.isfinite(row.sem):

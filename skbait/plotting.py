@@ -134,11 +134,26 @@ def plot_penalty_matrix(matrix, *, ax=None, cmap="viridis", decimals=2, colorbar
         for j in range(n):
             shade = colormap(values[i, j] / vmax)
             light = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2] > 0.55
-            ax.text(j, i, f"{values[i, j]:.{decimals}f}", ha="center", va="center",
-                    color="black" if light else "white", fontsize="small")
+            ax.text(
+                j,
+                i,
+                f"{values[i, j]:.{decimals}f}",
+                ha="center",
+                va="center",
+                color="black" if light else "white",
+                fontsize="small",
+            )
     for j in range(n):
-        ax.text(j, n, f"{means[j]:.{decimals}f}", ha="center", va="center",
-                color="black", fontsize="small", fontweight="bold")
+        ax.text(
+            j,
+            n,
+            f"{means[j]:.{decimals}f}",
+            ha="center",
+            va="center",
+            color="black",
+            fontsize="small",
+            fontweight="bold",
+        )
     labels = [str(name) for name in matrix.index]
     ax.set_xticks(range(n), [str(name) for name in matrix.columns], rotation=30, ha="right")
     ax.set_yticks(list(range(n + 1)), labels + ["column mean"])
@@ -146,8 +161,10 @@ def plot_penalty_matrix(matrix, *, ax=None, cmap="viridis", decimals=2, colorbar
     ax.set_ylim(n + 0.5, -0.5)
     ax.set_xlabel("loser (j)")
     ax.set_ylabel("winner (i)")
-    ax.set_title("Pairwise penalty matrix: row i beat column j\n(column mean: lower is better)",
-                 fontsize="medium")
+    ax.set_title(
+        "Pairwise penalty matrix: row i beat column j\n(column mean: lower is better)",
+        fontsize="medium",
+    )
     ax.tick_params(length=0)
     if colorbar:
         ax.figure.colorbar(image, ax=ax, shrink=0.8)
@@ -201,8 +218,7 @@ def plot_selection_time(results, *, ax=None, strategies=None, log=None):
     mean, sem = mean.loc[names], sem.loc[names]
     ax = _axes(ax, (1.0 * len(names) + 3.0, 3.8))
     colors = [f"C{i}" for i in range(len(names))]
-    ax.bar(range(len(names)), mean.to_numpy(), yerr=sem.to_numpy(), color=colors,
-           capsize=3)
+    ax.bar(range(len(names)), mean.to_numpy(), yerr=sem.to_numpy(), color=colors, capsize=3)
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
     positive = mean.to_numpy()[mean.to_numpy() > 0]
     if log is None:
@@ -210,8 +226,15 @@ def plot_selection_time(results, *, ax=None, strategies=None, log=None):
     if log:
         ax.set_yscale("log")
     for i, (value, err) in enumerate(zip(mean.to_numpy(), sem.to_numpy())):
-        ax.annotate(f"{value:.3g} s", (i, value + err), xytext=(0, 3),
-                    textcoords="offset points", ha="center", va="bottom", fontsize="small")
+        ax.annotate(
+            f"{value:.3g} s",
+            (i, value + err),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize="small",
+        )
     ax.margins(y=0.12)
     ax.set_ylabel("seconds per batch")
     ax.set_title("Selection time per batch (mean ± s.e.)", fontsize="medium")

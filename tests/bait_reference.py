@@ -64,8 +64,7 @@ def _argbest(values, keys, maximize):
     return min(k for k, c in zip(keys, close) if c)
 
 
-def dense_bait(Z, P, labeled, batch_size, *, reg=1.0, oversample=2, backward=True,
-               fisher="pool"):
+def dense_bait(Z, P, labeled, batch_size, *, reg=1.0, oversample=2, backward=True, fisher="pool"):
     """BAIT straight from the paper: ``tr((M +- V V^T)^-1 F)`` solved per candidate.
 
     Returns the chosen pool indices (forward order, pruned rows dropped).
@@ -77,7 +76,7 @@ def dense_bait(Z, P, labeled, batch_size, *, reg=1.0, oversample=2, backward=Tru
     if cand.size <= B:
         return cand
     F = np.eye(D) if fisher == "identity" else sum(v @ v.T for v in V) / len(V)
-    n_forward = min(int(math.floor(oversample * B + 0.5)), cand.size) if backward else B
+    n_forward = min(math.floor(oversample * B + 0.5), cand.size) if backward else B
     picked = []
     for _ in range(n_forward):
         keys = [int(i) for i in cand if int(i) not in picked]
@@ -112,8 +111,18 @@ def dense_logdet(Z, P, labeled, batch_size, *, fisher="full", reg=1.0):
     return np.asarray(picked, dtype=np.int64)
 
 
-def reference_bait_batched(Z, P, labeled, batch_size, *, reg=1.0, oversample=2,
-                           backward=True, max_candidates=None, dtype=torch.float64):
+def reference_bait_batched(
+    Z,
+    P,
+    labeled,
+    batch_size,
+    *,
+    reg=1.0,
+    oversample=2,
+    backward=True,
+    max_candidates=None,
+    dtype=torch.float64,
+):
     """The reference implementation's formula, batched over all candidates.
 
     Every ``V_x`` is stored, as an (n, k, k d) tensor, and every forward step
@@ -146,26 +155,27 @@ def reference_bait_batched(Z, P, labeled, batch_size, *, reg=1.0, oversample=2,
     rank, D = V.shape[1], V.shape[2]
     fisher = torch.zeros(D, D, dtype=dtype)
     for s in range(0, n, 1000):
-        x = V[s:s + 1000]
+        x = V[s : s + 1000]
         fisher += (x.transpose(1, 2) @ x).sum(0) / n
     init = torch.zeros(D, D, dtype=dtype)
     lab = torch.as_tensor(np.flatnonzero(mask))
     for s in range(0, n_L, 1000):
-        x = V[lab[s:s + 1000]]
+        x = V[lab[s : s + 1000]]
         init += (x.transpose(1, 2) @ x).sum(0) / n_L
     inv = torch.linalg.inv(reg * torch.eye(D, dtype=dtype) + init * n_L / (n_L + B))
     cand = np.flatnonzero(~mask)
     X = V[torch.as_tensor(cand)] * math.sqrt(B / (n_L + B))
     if max_candidates is not None:
         X = X[:max_candidates]
-    n_forward = min(int(math.floor(oversample * B + 0.5)), len(cand)) if backward else B
+    n_forward = min(math.floor(oversample * B + 0.5), len(cand)) if backward else B
     eye_r = torch.eye(rank, dtype=dtype)
     picked = []
     start = time.perf_counter()
     for _ in range(n_forward):
         inner = torch.linalg.inv(eye_r + X @ inv @ X.transpose(1, 2))
-        trace = torch.diagonal(X @ inv @ fisher @ inv @ X.transpose(1, 2) @ inner,
-                               dim1=-2, dim2=-1).sum(-1)
+        trace = torch.diagonal(
+            X @ inv @ fisher @ inv @ X.transpose(1, 2) @ inner, dim1=-2, dim2=-1
+        ).sum(-1)
         trace[picked] = -math.inf
         ind = int(torch.argmax(trace))
         picked.append(ind)
@@ -180,8 +190,9 @@ def reference_bait_batched(Z, P, labeled, batch_size, *, reg=1.0, oversample=2,
     while backward and len(picked) > B:
         x = X[picked]
         inner = torch.linalg.inv(-eye_r + x @ inv @ x.transpose(1, 2))
-        trace = torch.diagonal(x @ inv @ fisher @ inv @ x.transpose(1, 2) @ inner,
-                               dim1=-2, dim2=-1).sum(-1)
+        trace = torch.diagonal(
+            x @ inv @ fisher @ inv @ x.transpose(1, 2) @ inner, dim1=-2, dim2=-1
+        ).sum(-1)
         j = int(torch.argmin(-trace))
         x = X[picked[j]][None]
         inner = torch.linalg.inv(-eye_r + x @ inv @ x.transpose(1, 2))

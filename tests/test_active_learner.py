@@ -32,9 +32,7 @@ def reg_data():
 
 
 def simulated(estimator=None, **params):
-    defaults = dict(
-        query_strategy="margin", n_initial=10, batch_size=7, budget=45, random_state=0
-    )
+    defaults = dict(query_strategy="margin", n_initial=10, batch_size=7, budget=45, random_state=0)
     defaults.update(params)
     return ActiveLearner(estimator or LogisticRegression(max_iter=500), **defaults)
 
@@ -64,10 +62,14 @@ def test_simulation_spends_the_budget_exactly(clf_data):
 def test_simulation_model_sees_only_labeled_rows(clf_data):
     X, y = clf_data
     al = simulated().fit(X, y)
-    reference = LogisticRegression(max_iter=500).fit(X[al.labeled_indices_], y[al.labeled_indices_])
+    reference = LogisticRegression(max_iter=500).fit(
+        X[al.labeled_indices_], y[al.labeled_indices_]
+    )
     np.testing.assert_allclose(al.estimator_.coef_, reference.coef_)
-    np.testing.assert_allclose(al.history_[-1]["train_score"], reference.score(
-        X[al.labeled_indices_], y[al.labeled_indices_]))
+    np.testing.assert_allclose(
+        al.history_[-1]["train_score"],
+        reference.score(X[al.labeled_indices_], y[al.labeled_indices_]),
+    )
 
 
 def test_simulation_uncertainty_queries_the_margin_rows(clf_data):
@@ -137,7 +139,11 @@ def test_single_class_initial_draw_falls_back_then_recovers():
     y = np.zeros(100, dtype=int)
     y[:5] = 1  # 5% positives: a 3-row initial draw is likely all zeros
     al = ActiveLearner(
-        LogisticRegression(), query_strategy="margin", n_initial=3, batch_size=30, budget=93,
+        LogisticRegression(),
+        query_strategy="margin",
+        n_initial=3,
+        batch_size=30,
+        budget=93,
         random_state=0,
     )
     with pytest.warns(UserWarning, match="single class"):
@@ -153,8 +159,14 @@ def test_classes_absent_from_labeled_rows_get_zero_probability():
     y_rare = y.copy()
     y_rare[y_rare == 3] = 2
     y_rare[0] = 3  # a class with one row, unlikely to be queried
-    al = ActiveLearner(LogisticRegression(), query_strategy="random", n_initial=5,
-                       batch_size=5, budget=10, random_state=0).fit(X, y_rare)
+    al = ActiveLearner(
+        LogisticRegression(),
+        query_strategy="random",
+        n_initial=5,
+        batch_size=5,
+        budget=10,
+        random_state=0,
+    ).fit(X, y_rare)
     assert 0 not in al.labeled_indices_
     np.testing.assert_array_equal(al.classes_, [0, 1, 2, 3])
     proba = al.predict_proba(X)
@@ -188,8 +200,7 @@ class FailingAfter(ClassifierMixin, BaseEstimator):
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
 def test_interrupted_simulation_keeps_labels_and_resumes_identically(clf_data, error):
     X, y = clf_data
-    params = dict(query_strategy="margin", n_initial=10, batch_size=5, budget=40,
-                  random_state=3)
+    params = dict(query_strategy="margin", n_initial=10, batch_size=5, budget=40, random_state=3)
     FailingAfter.disarmed = True
     reference = ActiveLearner(FailingAfter(limit=20), **params).fit(X, y)
 
@@ -249,7 +260,9 @@ def test_query_teach_loop(clf_data):
         al.teach(y=y[idx], indices=idx)
     assert len(al.labeled_indices_) == 45
     assert [r["n_labeled"] for r in al.history_] == [30, 35, 40, 45]
-    reference = LogisticRegression(max_iter=500).fit(X[al.labeled_indices_], y[al.labeled_indices_])
+    reference = LogisticRegression(max_iter=500).fit(
+        X[al.labeled_indices_], y[al.labeled_indices_]
+    )
     np.testing.assert_allclose(al.estimator_.coef_, reference.coef_)
 
 
@@ -275,8 +288,9 @@ def test_query_returns_utilities(clf_data):
 def test_failed_refit_keeps_taught_labels(clf_data):
     X, y = clf_data
     FailingAfter.disarmed = False
-    al = ActiveLearner(FailingAfter(limit=32), query_strategy="margin", batch_size=5,
-                       random_state=0).fit(X, partial_labels(y))
+    al = ActiveLearner(
+        FailingAfter(limit=32), query_strategy="margin", batch_size=5, random_state=0
+    ).fit(X, partial_labels(y))
     before = al.estimator_
     idx = al.query()
     with pytest.raises(RuntimeError, match="crashed"):

@@ -95,9 +95,7 @@ def test_strategy_matches_function():
     Z, P = _problem(seed=3)
     model, X = _pack(Z, P)
     labeled = np.arange(10)
-    got = BADGE(device="cpu").select(
-        model, X, labeled, 8, random_state=11, embedding=_embedding
-    )
+    got = BADGE(device="cpu").select(model, X, labeled, 8, random_state=11, embedding=_embedding)
     np.testing.assert_array_equal(got, badge_select(Z, P, labeled, 8, random_state=11))
 
 
@@ -283,8 +281,12 @@ def test_active_learner_by_name():
     y = (X[:, 0] > 0).astype(int)
     for strategy in ["badge", BADGE(device="cpu")]:
         al = ActiveLearner(
-            LogisticRegression(), query_strategy=strategy, n_initial=10, batch_size=5,
-            budget=30, random_state=0,
+            LogisticRegression(),
+            query_strategy=strategy,
+            n_initial=10,
+            batch_size=5,
+            budget=30,
+            random_state=0,
         )
         al.fit(X, y)
         assert al.predict(X).shape == (120,)

@@ -14,7 +14,7 @@ from skbait.strategies._bait import _bait_select, _Problem, bait_objective
 from skbait.utils.estimator_checks import check_query_strategy
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bait_reference import dense_bait, reference_bait_batched  # noqa: E402
+from bait_reference import dense_bait, reference_bait_batched
 
 
 def softmax_problem(seed, n=36, d=3, k=3, n_labeled=5, temperature=1.5):
@@ -58,8 +58,9 @@ def test_matches_dense_reference(seed, task, oversample, backward, fisher, n_lab
     if task == "regression":
         P = None
     B = 3 + seed % 3
-    ours = bait_select(Z, P, labeled, B, oversample=oversample, backward=backward,
-                       fisher=fisher, device="cpu")
+    ours = bait_select(
+        Z, P, labeled, B, oversample=oversample, backward=backward, fisher=fisher, device="cpu"
+    )
     ref = dense_bait(Z, P, labeled, B, oversample=oversample, backward=backward, fisher=fisher)
     assert ours.dtype == np.int64 and ours.shape == (B,)
     assert sorted(ours.tolist()) == sorted(ref.tolist())
@@ -121,8 +122,9 @@ def test_gains_and_objective():
     chosen = bait_objective(Z, P, labeled, idx)
     rng = np.random.RandomState(0)
     unlabeled = np.setdiff1d(np.arange(len(Z)), labeled)
-    randoms = [bait_objective(Z, P, labeled, rng.choice(unlabeled, 4, replace=False))
-               for _ in range(20)]
+    randoms = [
+        bait_objective(Z, P, labeled, rng.choice(unlabeled, 4, replace=False)) for _ in range(20)
+    ]
     assert chosen <= min(randoms)
 
 
@@ -218,8 +220,9 @@ def test_bad_reg_rejected(reg):
         bait_select(Z, P, labeled, 3, reg=reg, device="cpu")
     if reg == reg and reg <= 0:
         with pytest.raises(ValueError):
-            BAIT(reg=reg).select(LogisticRegression().fit(Z[:12], np.arange(12) % 2), Z,
-                                 labeled, 3)
+            BAIT(reg=reg).select(
+                LogisticRegression().fit(Z[:12], np.arange(12) % 2), Z, labeled, 3
+            )
 
 
 def test_bad_inputs_rejected():

@@ -12,8 +12,19 @@ from skbait._cli import main
 from skbait.evaluation import load_results
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["--seeds", "2", "--budget", "30", "--batch-size", "10", "--n-initial", "10", "-q",
-        "-j", "1"]
+TINY = [
+    "--seeds",
+    "2",
+    "--budget",
+    "30",
+    "--batch-size",
+    "10",
+    "--n-initial",
+    "10",
+    "-q",
+    "-j",
+    "1",
+]
 FIGURES = ["learning_curves.png", "penalty_matrix.png", "selection_time.png"]
 
 
@@ -55,16 +66,35 @@ def test_report_redraws_from_csv(tiny_run, tmp_path, capsys):
 
 def test_python_dash_m_skbait(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "skbait", "run", "--strategies", "random,margin", *TINY,
-         "--estimator", "ridge", "-o", str(tmp_path)],
-        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "skbait",
+            "run",
+            "--strategies",
+            "random,margin",
+            *TINY,
+            "--estimator",
+            "ridge",
+            "-o",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "results.csv").stat().st_size > 0
     assert (tmp_path / "summary.md").stat().st_size > 0
     assert "margin" in done.stdout
-    version = subprocess.run([sys.executable, "-m", "skbait", "--version"],
-                             capture_output=True, text=True, cwd=ROOT, timeout=120)
+    version = subprocess.run(
+        [sys.executable, "-m", "skbait", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert version.returncode == 0 and version.stdout.startswith("skbait ")
 
 
@@ -77,29 +107,65 @@ def test_strategies_command(capsys):
 def test_csv_dataset_classification_and_regression(tmp_path, capsys):
     rng = np.random.default_rng(0)
     n = 120
-    frame = pd.DataFrame({
-        "a": rng.standard_normal(n),
-        "b": rng.standard_normal(n),
-        "colour": rng.choice(["red", "blue"], n),
-    })
+    frame = pd.DataFrame(
+        {
+            "a": rng.standard_normal(n),
+            "b": rng.standard_normal(n),
+            "colour": rng.choice(["red", "blue"], n),
+        }
+    )
     frame["label"] = np.where(frame["a"] + (frame["colour"] == "red") > 0.5, "yes", "no")
     frame["amount"] = 2.0 * frame["a"] - frame["b"] + 0.1 * rng.standard_normal(n)
     frame.loc[3, "b"] = np.nan  # dropped with a note
     path = tmp_path / "data.csv"
     frame.drop(columns="amount").to_csv(path, index=False)
     out = tmp_path / "cls"
-    status = main(["run", "--dataset", str(path), "--target", "label", "--strategies",
-                   "random,margin", "--budget", "20", "--seeds", "2", "-q", "-j", "1", "-o",
-                   str(out)])
+    status = main(
+        [
+            "run",
+            "--dataset",
+            str(path),
+            "--target",
+            "label",
+            "--strategies",
+            "random,margin",
+            "--budget",
+            "20",
+            "--seeds",
+            "2",
+            "-q",
+            "-j",
+            "1",
+            "-o",
+            str(out),
+        ]
+    )
     assert status == 0
     assert "dropped 1 row" in capsys.readouterr().err
     assert load_results(out / "results.csv")["n_labeled"].max() == 20
 
     frame.drop(columns="label").to_csv(path, index=False)
     out = tmp_path / "reg"
-    status = main(["run", "--dataset", str(path), "--target", "amount", "--strategies",
-                   "coreset,random", "--budget", "20", "--seeds", "2", "-q", "-j", "1", "-o",
-                   str(out)])
+    status = main(
+        [
+            "run",
+            "--dataset",
+            str(path),
+            "--target",
+            "amount",
+            "--strategies",
+            "coreset,random",
+            "--budget",
+            "20",
+            "--seeds",
+            "2",
+            "-q",
+            "-j",
+            "1",
+            "-o",
+            str(out),
+        ]
+    )
     assert status == 0
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert "R^2" in summary and "ridge" in summary
@@ -155,25 +221,37 @@ def test_argparse_errors_exit_2(args, capsys):
 
 def test_csv_errors(tmp_path, capsys):
     path = tmp_path / "d.csv"
-    pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [0.5, 1.5, 2.5, 3.5]}).to_csv(path,
-                                                                            index=False)
+    pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [0.5, 1.5, 2.5, 3.5]}).to_csv(path, index=False)
     assert "needs --target" in _error(["run", "--dataset", str(path)], capsys)
     assert "no column 'z'" in _error(["run", "--dataset", str(path), "--target", "z"], capsys)
     # A continuous target is a regression: logistic and badge do not apply.
-    err = _error(["run", "--dataset", str(path), "--target", "y", "--estimator", "logistic"],
-                 capsys)
+    err = _error(
+        ["run", "--dataset", str(path), "--target", "y", "--estimator", "logistic"], capsys
+    )
     assert "unknown regression estimator 'logistic'" in err
-    err = _error(["run", "--dataset", str(path), "--target", "y", "--strategies",
-                  "confidence,random"], capsys)
+    err = _error(
+        ["run", "--dataset", str(path), "--target", "y", "--strategies", "confidence,random"],
+        capsys,
+    )
     assert "cannot serve a regression target" in err
 
 
 def test_help_exits_0(capsys):
     assert main(["run", "--help"]) == 0
     out = capsys.readouterr().out
-    for option in ["--dataset", "--target", "--estimator", "--strategies", "--seeds",
-                   "--batch-size", "--budget", "--n-initial", "--device", "--output",
-                   "--n-jobs"]:
+    for option in [
+        "--dataset",
+        "--target",
+        "--estimator",
+        "--strategies",
+        "--seeds",
+        "--batch-size",
+        "--budget",
+        "--n-initial",
+        "--device",
+        "--output",
+        "--n-jobs",
+    ]:
         assert option in out
 
 

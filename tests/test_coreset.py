@@ -174,17 +174,16 @@ def test_active_learner_and_grid_search_by_name():
     X = rng.normal(size=(150, 4))
     y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
     grid = GridSearchCV(
-        ActiveLearner(LogisticRegression(), n_initial=10, batch_size=5, budget=30,
-                      random_state=0),
-        {"query_strategy": ["coreset", "badge", CoreSet(chunk_size=8), BADGE(),
-                            RandomSampling()]},
+        ActiveLearner(LogisticRegression(), n_initial=10, batch_size=5, budget=30, random_state=0),
+        {"query_strategy": ["coreset", "badge", CoreSet(chunk_size=8), BADGE(), RandomSampling()]},
         cv=2,
     )
     grid.fit(X, y)
     assert len(grid.cv_results_["mean_test_score"]) == 5
     assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
-    reg = ActiveLearner(Ridge(), query_strategy="coreset", n_initial=10, batch_size=5,
-                        budget=25, random_state=0)
+    reg = ActiveLearner(
+        Ridge(), query_strategy="coreset", n_initial=10, batch_size=5, budget=25, random_state=0
+    )
     reg.fit(X, X[:, 0] - X[:, 2])
     assert reg.predict(X).shape == (150,)
 

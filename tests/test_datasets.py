@@ -313,8 +313,9 @@ def test_learned_representation_reproducible_and_fraction(digits_subset, digits_
     again = learned_representation(X, y, n_components=32, max_iter=300, random_state=0)
     assert_array_equal(again.indices, digits_rep.indices)
     assert_array_equal(again.data, digits_rep.data)
-    small = learned_representation(X, y, n_components=8, fit_fraction=0.25, max_iter=50,
-                                   random_state=0)
+    small = learned_representation(
+        X, y, n_components=8, fit_fraction=0.25, max_iter=50, random_state=0
+    )
     assert len(small.fit_indices) == 100 and small.data.shape == (300, 8)
     with pytest.raises(ValueError, match="fit_fraction"):
         learned_representation(X, y, fit_fraction=1.0)

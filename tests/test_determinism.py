@@ -19,8 +19,9 @@ from skbait.strategies import available_strategies, make_strategy
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
-X, Y = make_classification(n_samples=150, n_features=6, n_informative=4, n_classes=3,
-                           random_state=1)
+X, Y = make_classification(
+    n_samples=150, n_features=6, n_informative=4, n_classes=3, random_state=1
+)
 LABELED = np.arange(10)
 MODEL = LogisticRegression(max_iter=500).fit(X[LABELED], Y[LABELED])
 TORCH_STRATEGIES = ["bait", "badge", "coreset", "logdet", "logdet_rank1"]
@@ -34,8 +35,14 @@ def strategy(name, device="cpu", **params):
 
 
 def run_loop(name, seed):
-    al = ActiveLearner(LogisticRegression(max_iter=500), query_strategy=strategy(name),
-                       n_initial=8, batch_size=6, budget=32, random_state=seed)
+    al = ActiveLearner(
+        LogisticRegression(max_iter=500),
+        query_strategy=strategy(name),
+        n_initial=8,
+        batch_size=6,
+        budget=32,
+        random_state=seed,
+    )
     return al.fit(X, Y)
 
 
@@ -46,18 +53,29 @@ def test_same_random_state_same_loop(name):
     for ra, rb in zip(a.history_, b.history_):
         np.testing.assert_array_equal(ra["indices"], rb["indices"])
     # A RandomState instance seeded alike gives the same run too.
-    c = ActiveLearner(LogisticRegression(max_iter=500), query_strategy=strategy(name),
-                      n_initial=8, batch_size=6, budget=32,
-                      random_state=np.random.RandomState(7)).fit(X, Y)
-    d = ActiveLearner(LogisticRegression(max_iter=500), query_strategy=strategy(name),
-                      n_initial=8, batch_size=6, budget=32,
-                      random_state=np.random.RandomState(7)).fit(X, Y)
+    c = ActiveLearner(
+        LogisticRegression(max_iter=500),
+        query_strategy=strategy(name),
+        n_initial=8,
+        batch_size=6,
+        budget=32,
+        random_state=np.random.RandomState(7),
+    ).fit(X, Y)
+    d = ActiveLearner(
+        LogisticRegression(max_iter=500),
+        query_strategy=strategy(name),
+        n_initial=8,
+        batch_size=6,
+        budget=32,
+        random_state=np.random.RandomState(7),
+    ).fit(X, Y)
     np.testing.assert_array_equal(c.labeled_indices_, d.labeled_indices_)
 
 
 def test_other_random_state_other_initial_draw():
-    assert not np.array_equal(run_loop("random", 1).labeled_indices_,
-                              run_loop("random", 2).labeled_indices_)
+    assert not np.array_equal(
+        run_loop("random", 1).labeled_indices_, run_loop("random", 2).labeled_indices_
+    )
 
 
 @pytest.fixture
@@ -73,7 +91,8 @@ def test_same_indices_across_thread_counts(name, restore_threads):
     for threads in (1, 2):
         torch.set_num_threads(threads)
         results[threads] = strategy(name, dtype="float64").select(
-            MODEL, X, LABELED, 12, random_state=3, return_utilities=True)
+            MODEL, X, LABELED, 12, random_state=3, return_utilities=True
+        )
     np.testing.assert_array_equal(results[1][0], results[2][0])
     np.testing.assert_allclose(results[1][1], results[2][1], rtol=1e-9)
 
@@ -102,8 +121,14 @@ def test_same_indices_in_a_fresh_process():
     here = {n: run_loop(n, 11).labeled_indices_.tolist() for n in ("bait", "badge", "random")}
     env = dict(os.environ, PYTHONHASHSEED="123", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     script = _SCRIPT.format(tests=os.path.dirname(__file__))
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         env=env, timeout=300, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=True,
+    )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == here
 
 
@@ -123,8 +148,7 @@ def test_same_indices_on_cpu_and_cuda_float64(name):
 @cuda
 @pytest.mark.parametrize("k", [None, 2, 10])
 def test_bait_select_cpu_cuda_float64(k):
-    from skbait.strategies import bait_select
-    from skbait.strategies import logdet_select
+    from skbait.strategies import bait_select, logdet_select
 
     rng = np.random.RandomState(k or 0)
     Z = rng.normal(size=(400, 8))
@@ -144,9 +168,14 @@ def test_loop_on_cpu_and_cuda_float64():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         runs = [
-            ActiveLearner(LogisticRegression(max_iter=500),
-                          query_strategy=strategy("bait", device, dtype="float64"),
-                          n_initial=8, batch_size=6, budget=32, random_state=4).fit(X, Y)
+            ActiveLearner(
+                LogisticRegression(max_iter=500),
+                query_strategy=strategy("bait", device, dtype="float64"),
+                n_initial=8,
+                batch_size=6,
+                budget=32,
+                random_state=4,
+            ).fit(X, Y)
             for device in ("cpu", "cuda")
         ]
     np.testing.assert_array_equal(runs[0].labeled_indices_, runs[1].labeled_indices_)

@@ -18,8 +18,9 @@ from skbait.embeddings import embed, predict_probabilities, register_embedding
 
 @pytest.fixture
 def data():
-    return make_classification(n_samples=80, n_features=5, n_informative=3, n_classes=3,
-                               random_state=0)
+    return make_classification(
+        n_samples=80, n_features=5, n_informative=3, n_classes=3, random_state=0
+    )
 
 
 def test_linear_model_embedding_is_the_input(data):
@@ -44,12 +45,17 @@ def test_other_estimators_use_input_features(data):
 @pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
 def test_mlp_embedding_matches_manual_forward_pass(data, activation):
     X, y = data
-    mlp = MLPClassifier(hidden_layer_sizes=(7, 4), activation=activation, max_iter=50,
-                        random_state=0)
+    mlp = MLPClassifier(
+        hidden_layer_sizes=(7, 4), activation=activation, max_iter=50, random_state=0
+    )
     with pytest.warns(Warning):  # not converged in 50 iterations: fine here
         mlp.fit(X, y)
-    f = {"relu": lambda a: np.maximum(a, 0), "tanh": np.tanh, "identity": lambda a: a,
-         "logistic": lambda a: 1 / (1 + np.exp(-a))}[activation]
+    f = {
+        "relu": lambda a: np.maximum(a, 0),
+        "tanh": np.tanh,
+        "identity": lambda a: a,
+        "logistic": lambda a: 1 / (1 + np.exp(-a)),
+    }[activation]
     hidden = f(f(X @ mlp.coefs_[0] + mlp.intercepts_[0]) @ mlp.coefs_[1] + mlp.intercepts_[1])
     Z, P = embed(mlp, X)
     np.testing.assert_allclose(Z, hidden)
@@ -95,8 +101,10 @@ def test_registration_dispatches_on_type_and_newest_wins(data):
         pass
 
     register_embedding(Tagged, lambda est, rows, proba: (np.ones((len(rows), 1)), None))
-    register_embedding(lambda est: isinstance(est, Tagged) and est.alpha == 2.0,
-                       lambda est, rows, proba: (np.zeros((len(rows), 1)), None))
+    register_embedding(
+        lambda est: isinstance(est, Tagged) and est.alpha == 2.0,
+        lambda est, rows, proba: (np.zeros((len(rows), 1)), None),
+    )
     np.testing.assert_array_equal(embed(Tagged().fit(X, y), X)[0], 1.0)
     np.testing.assert_array_equal(embed(Tagged(alpha=2.0).fit(X, y), X)[0], 0.0)
     with pytest.raises(TypeError, match="matcher"):
@@ -143,7 +151,14 @@ def test_learner_passes_its_embedding_to_the_strategy(data):
             seen.append(embed(estimator, X, embedding=embedding)[0])
             return np.flatnonzero(~labeled)[:batch_size], None
 
-    ActiveLearner(LogisticRegression(), query_strategy=Spy(), embedding=lambda est, r: r[:, :2],
-                  n_initial=10, batch_size=5, budget=20, random_state=0).fit(X, y)
+    ActiveLearner(
+        LogisticRegression(),
+        query_strategy=Spy(),
+        embedding=lambda est, r: r[:, :2],
+        n_initial=10,
+        batch_size=5,
+        budget=20,
+        random_state=0,
+    ).fit(X, y)
     assert len(seen) == 2
     np.testing.assert_array_equal(seen[0], X[:, :2])

@@ -73,13 +73,15 @@ def test_initial_draw_is_shared_across_strategies(small_results):
 
 def test_reproducible_and_independent_of_n_jobs(iris_split, small_results):
     # Two worker processes, results collected in completion order: the same table.
-    kwargs = dict(strategies=["margin", "random"], seeds=2,
-                  n_initial=6, batch_size=5, budget=21, verbose=0)
-    again = compare_strategies(LogisticRegression(max_iter=500), *iris_split, n_jobs=2,
-                               **kwargs)
+    kwargs = dict(
+        strategies=["margin", "random"], seeds=2, n_initial=6, batch_size=5, budget=21, verbose=0
+    )
+    again = compare_strategies(LogisticRegression(max_iter=500), *iris_split, n_jobs=2, **kwargs)
     expected = small_results[small_results["strategy"] != "confidence"]
-    expected = pd.concat([expected[expected["strategy"] == "margin"],
-                          expected[expected["strategy"] == "random"]], ignore_index=True)
+    expected = pd.concat(
+        [expected[expected["strategy"] == "margin"], expected[expected["strategy"] == "random"]],
+        ignore_index=True,
+    )
     pd.testing.assert_frame_equal(again.drop(columns=TIMING), expected.drop(columns=TIMING))
 
 
@@ -95,28 +97,53 @@ def test_estimator_random_state_follows_the_seed(iris_split):
 
 def test_strategy_instances_and_labels(iris_split):
     res = compare_strategies(
-        LogisticRegression(max_iter=500), *iris_split,
+        LogisticRegression(max_iter=500),
+        *iris_split,
         strategies={"lc": UncertaintySampling(), "ent": UncertaintySampling(measure="entropy")},
-        seeds=[7], n_initial=6, batch_size=5, budget=11, verbose=0,
+        seeds=[7],
+        n_initial=6,
+        batch_size=5,
+        budget=11,
+        verbose=0,
     )
     assert list(pd.unique(res["strategy"])) == ["lc", "ent"]
     assert list(res["seed"].unique()) == [7]
     unnamed = compare_strategies(
-        LogisticRegression(max_iter=500), *iris_split, strategies=[UncertaintySampling()],
-        seeds=1, n_initial=6, batch_size=5, budget=11, verbose=0,
+        LogisticRegression(max_iter=500),
+        *iris_split,
+        strategies=[UncertaintySampling()],
+        seeds=1,
+        n_initial=6,
+        batch_size=5,
+        budget=11,
+        verbose=0,
     )
     assert set(unnamed["strategy"]) == {"UncertaintySampling"}
 
 
 def test_progress_bar_on_stderr(iris_split, capsys):
-    compare_strategies(LogisticRegression(max_iter=500), *iris_split,
-                       strategies=["random"], seeds=2, n_initial=6, batch_size=5, budget=11,
-                       verbose=1)
+    compare_strategies(
+        LogisticRegression(max_iter=500),
+        *iris_split,
+        strategies=["random"],
+        seeds=2,
+        n_initial=6,
+        batch_size=5,
+        budget=11,
+        verbose=1,
+    )
     captured = capsys.readouterr()
     assert "2/2" in captured.err
-    compare_strategies(LogisticRegression(max_iter=500), *iris_split,
-                       strategies=["random"], seeds=1, n_initial=6, batch_size=5, budget=11,
-                       verbose=0)
+    compare_strategies(
+        LogisticRegression(max_iter=500),
+        *iris_split,
+        strategies=["random"],
+        seeds=1,
+        n_initial=6,
+        batch_size=5,
+        budget=11,
+        verbose=0,
+    )
     assert capsys.readouterr().err == ""
 
 
@@ -132,8 +159,7 @@ def test_progress_bar_on_stderr(iris_split, capsys):
     ],
 )
 def test_compare_strategies_errors(iris_split, kwargs, error, match):
-    params = dict(strategies=["random"], seeds=1, n_initial=6, batch_size=5, budget=11,
-                  verbose=0)
+    params = dict(strategies=["random"], seeds=1, n_initial=6, batch_size=5, budget=11, verbose=0)
     params.update(kwargs)
     with pytest.raises(error, match=match):
         compare_strategies(LogisticRegression(), *iris_split, **params)
@@ -164,8 +190,9 @@ def hand_table():
         for rnd, (n, s) in enumerate(zip([10, 20, 30], scores)):
             rows.append(("a", seed, rnd, n, s, 0.1 if rnd < 2 else np.nan))
             rows.append(("b", seed, rnd, n, 0.6, 0.3 if rnd < 2 else np.nan))
-    return pd.DataFrame(rows, columns=["strategy", "seed", "round", "n_labeled", "score",
-                                       "selection_seconds"])
+    return pd.DataFrame(
+        rows, columns=["strategy", "seed", "round", "n_labeled", "score", "selection_seconds"]
+    )
 
 
 def test_learning_curves_mean_and_sem(hand_table):

@@ -17,7 +17,7 @@ from skbait._fisher import (
 from skbait.strategies._bait import _Problem
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bait_reference import dense_bait  # noqa: E402
+from bait_reference import dense_bait
 
 
 def _random(seed, n, d, k):
@@ -53,8 +53,7 @@ def test_block_quadratic_equals_the_dense_forms(n, d, k, chunk_size):
     assert both.shape == (n, 2, k, k)
     for m in range(2):
         torch.testing.assert_close(both[:, m], dense[m], rtol=1e-12, atol=1e-12)
-    torch.testing.assert_close(block_quadratic(Z, mats[0], k), dense[0], rtol=1e-12,
-                               atol=1e-12)
+    torch.testing.assert_close(block_quadratic(Z, mats[0], k), dense[0], rtol=1e-12, atol=1e-12)
 
 
 def _check_state(greedy, F):
@@ -71,8 +70,7 @@ def _check_state(greedy, F):
 
 def test_tracked_P_and_Q_equal_their_definitions_after_every_update():
     Z, P, _ = _random(3, 50, 4, 3)
-    problem = _Problem(Z.numpy(), P.numpy(), np.arange(5), 3, reg=1.0, device="cpu",
-                       dtype=None)
+    problem = _Problem(Z.numpy(), P.numpy(), np.arange(5), 3, reg=1.0, device="cpu", dtype=None)
     F = problem.pool_fisher("pool")
     greedy = problem.greedy(3, F, "trace", chunk_size=16)
     _check_state(greedy, F)

@@ -14,7 +14,7 @@ from skbait.strategies._logdet import _logdet_select, logdet_select
 from skbait.utils.estimator_checks import check_query_strategy
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bait_reference import dense_logdet  # noqa: E402
+from bait_reference import dense_logdet
 
 
 def softmax_problem(seed, n=36, d=3, k=3, n_labeled=5, temperature=1.5):
@@ -37,8 +37,9 @@ CASES = [
 
 @pytest.mark.parametrize("seed, fisher, task", CASES)
 def test_matches_dense_reference(seed, fisher, task):
-    Z, P, labeled = softmax_problem(seed, n=30 + seed, d=2 + seed % 3, k=2 + seed % 3,
-                                    n_labeled=(0, 3, 7, 12)[seed % 4])
+    Z, P, labeled = softmax_problem(
+        seed, n=30 + seed, d=2 + seed % 3, k=2 + seed % 3, n_labeled=(0, 3, 7, 12)[seed % 4]
+    )
     if task == "regression":
         P = None
     B = 3 + seed % 3
@@ -69,15 +70,17 @@ def test_float32_agrees_with_float64():
 
 def test_gains_are_log_det_increments():
     Z, P, labeled = softmax_problem(2, n=40, d=3, k=3, n_labeled=4)
-    idx, gains = _logdet_select(Z, P, labeled, 4, device="cpu")
+    _idx, gains = _logdet_select(Z, P, labeled, 4, device="cpu")
     assert np.all(np.isfinite(gains)) and np.all(np.diff(gains) <= 1e-12)
 
 
 def test_edge_cases():
     Z, P, labeled = softmax_problem(3, n=30, d=1, k=2, n_labeled=3)
     for fisher in ("full", "rank1"):
-        assert (logdet_select(Z, P, labeled, 4, fisher=fisher, device="cpu").tolist()
-                == dense_logdet(Z, P, labeled, 4, fisher=fisher).tolist())
+        assert (
+            logdet_select(Z, P, labeled, 4, fisher=fisher, device="cpu").tolist()
+            == dense_logdet(Z, P, labeled, 4, fisher=fisher).tolist()
+        )
     one_hot = np.eye(2)[P.argmax(axis=1)]
     idx, gains = _logdet_select(Z, one_hot, labeled, 4, fisher="rank1", device="cpu")
     assert np.all(gains == 0) and np.unique(idx).size == 4

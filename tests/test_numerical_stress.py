@@ -21,8 +21,8 @@ import warnings
 
 import numpy as np
 import pytest
-
 from bait_reference import dense_bait, dense_factor, dense_logdet
+
 from skbait.strategies._bait import _bait_select, bait_objective
 from skbait.strategies._logdet import _logdet_select
 
@@ -117,21 +117,25 @@ def dense_margin(Z, P, labeled, n_batch, reg, objective):
     return margin, np.linalg.cond(dense_design(Z, P, labeled, [], n_batch, reg))
 
 
-CASES = list(itertools.product(
-    [None, 2, 4],  # k (None: regression)
-    [1.0, 1e12],  # condition number of the embeddings
-    [1e-6, 1.0, 1e6],  # scale of the embeddings
-    [False, True],  # one-hot probabilities
-    [1e-8, 1.0, 1e4],  # reg
-    ["float64", "float32"],
-))
+CASES = list(
+    itertools.product(
+        [None, 2, 4],  # k (None: regression)
+        [1.0, 1e12],  # condition number of the embeddings
+        [1e-6, 1.0, 1e6],  # scale of the embeddings
+        [False, True],  # one-hot probabilities
+        [1e-8, 1.0, 1e4],  # reg
+        ["float64", "float32"],
+    )
+)
 CASES = [c for c in CASES if not (c[0] is None and c[3])]  # one-hot means nothing for regression
 
 
 def case_id(case):
     k, cond, scale, onehot, reg, dtype = case
-    return (f"{'reg' if k is None else f'k{k}'}-cond{cond:.0e}-scale{scale:.0e}"
-            f"{'-onehot' if onehot else ''}-lambda{reg:.0e}-{dtype}")
+    return (
+        f"{'reg' if k is None else f'k{k}'}-cond{cond:.0e}-scale{scale:.0e}"
+        f"{'-onehot' if onehot else ''}-lambda{reg:.0e}-{dtype}"
+    )
 
 
 @pytest.mark.parametrize("objective", ["trace", "logdet"])
@@ -166,8 +170,11 @@ def test_stress(case, objective):
     # Equal to the dense float64 reference wherever the problem is well posed.
     well_posed = margin > 1e3 * kappa * eps and margin > 1e-9
     if well_posed:
-        reference = (dense_bait(Z, P, LABELED, B, reg=reg) if objective == "trace"
-                     else dense_logdet(Z, P, LABELED, B, reg=reg))
+        reference = (
+            dense_bait(Z, P, LABELED, B, reg=reg)
+            if objective == "trace"
+            else dense_logdet(Z, P, LABELED, B, reg=reg)
+        )
         np.testing.assert_array_equal(idx, reference, err_msg=f"margin {margin:.2e}")
     # The objective of the chosen batch matches a dense recomputation.
     if objective == "trace":
@@ -180,8 +187,7 @@ def test_stress(case, objective):
 
 def _forward_only(objective, Z, P, reg, dtype):
     if objective == "trace":
-        return _bait_select(Z, P, LABELED, B, reg=reg, backward=False, device="cpu",
-                            dtype=dtype)
+        return _bait_select(Z, P, LABELED, B, reg=reg, backward=False, device="cpu", dtype=dtype)
     return _logdet_select(Z, P, LABELED, B, reg=reg, device="cpu", dtype=dtype)
 
 
@@ -199,8 +205,10 @@ def test_reported_gains_add_up_to_the_dense_objective(objective, dtype, k, reg):
         change = start - end
         assert end <= start
     else:
-        change = (np.linalg.slogdet(dense_design(Z, P, LABELED, idx, B, reg))[1]
-                  - np.linalg.slogdet(dense_design(Z, P, LABELED, [], B, reg))[1])
+        change = (
+            np.linalg.slogdet(dense_design(Z, P, LABELED, idx, B, reg))[1]
+            - np.linalg.slogdet(dense_design(Z, P, LABELED, [], B, reg))[1]
+        )
     rtol = 1e-9 if dtype == "float64" else 1e-3
     np.testing.assert_allclose(np.sum(gains), change, rtol=rtol, atol=1e-12)
     assert np.all(np.asarray(gains) >= -1e-12)
@@ -212,7 +220,8 @@ def test_bait_objective_matches_dense(k):
     for selected in ([5], [5, 6, 7], list(range(10, 20))):
         np.testing.assert_allclose(
             bait_objective(Z, P, LABELED, selected, reg=0.5),
-            dense_trace_objective(Z, P, LABELED, selected, len(selected), 0.5), rtol=1e-9,
+            dense_trace_objective(Z, P, LABELED, selected, len(selected), 0.5),
+            rtol=1e-9,
         )
 
 
@@ -225,7 +234,8 @@ def test_duplicate_rows_are_never_picked_twice(objective):
     P = np.repeat(np.exp(L) / np.exp(L).sum(axis=1, keepdims=True), 6, axis=0)
     for dtype in ("float64", "float32"):
         idx, gains = (_bait_select if objective == "trace" else _logdet_select)(
-            Z, P, LABELED, 6, device="cpu", dtype=dtype)
+            Z, P, LABELED, 6, device="cpu", dtype=dtype
+        )
         assert np.unique(idx).size == 6 and np.isfinite(gains).all()
 
 
@@ -266,9 +276,14 @@ def test_singular_design_through_the_learner_raises_value_error():
 
     Z, _ = make_problem(None, 1.0, 1.0, False)
     y = (Z[:, 0] > 0).astype(int)
-    al = ActiveLearner(LogisticRegression(), query_strategy=BAIT(reg=1e-8, dtype="float32",
-                                                                 device="cpu"),
-                       n_initial=6, batch_size=3, budget=12, random_state=0)
+    al = ActiveLearner(
+        LogisticRegression(),
+        query_strategy=BAIT(reg=1e-8, dtype="float32", device="cpu"),
+        n_initial=6,
+        batch_size=3,
+        budget=12,
+        random_state=0,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(ValueError):

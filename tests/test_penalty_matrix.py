@@ -123,13 +123,15 @@ def test_threshold_depends_on_the_number_of_seeds():
     d = np.array([0.01, 0.02, 0.03])
     t = np.sqrt(3) * d.mean() / d.std(ddof=1)
     assert 2.776 < t < t_threshold(3)
-    table = _table({"random": RANDOM, "a": RANDOM}, seeds=3,
-                   noise={"random": [0.0] * 3, "a": list(d)})
+    table = _table(
+        {"random": RANDOM, "a": RANDOM}, seeds=3, noise={"random": [0.0] * 3, "a": list(d)}
+    )
     assert penalty_matrix(table).loc["a", "random"] == 0.0
     d4 = np.array([0.01, 0.02, 0.03, 0.02])
     assert np.sqrt(4) * d4.mean() / d4.std(ddof=1) > t_threshold(4)
-    table4 = _table({"random": RANDOM, "a": RANDOM}, seeds=4,
-                    noise={"random": [0.0] * 4, "a": list(d4)})
+    table4 = _table(
+        {"random": RANDOM, "a": RANDOM}, seeds=4, noise={"random": [0.0] * 4, "a": list(d4)}
+    )
     assert penalty_matrix(table4).loc["a", "random"] == pytest.approx(1.0)
 
 
@@ -160,8 +162,10 @@ def test_aggregation_over_experiments_sums_matrices():
 
 def test_pairs_use_common_seeds_and_missing_strategies():
     # "late" only ran seeds 0-2 (3 common seeds with random): threshold 4.303.
-    table = _table({"random": RANDOM, "late": [s + 0.05 for s in RANDOM]},
-                   noise={"random": SEED_NOISE, "late": SEED_NOISE})
+    table = _table(
+        {"random": RANDOM, "late": [s + 0.05 for s in RANDOM]},
+        noise={"random": SEED_NOISE, "late": SEED_NOISE},
+    )
     table = table[~((table["strategy"] == "late") & (table["seed"] >= 3))]
     P = penalty_matrix(table)
     assert P.loc["late", "random"] == pytest.approx(1.0)  # constant gap

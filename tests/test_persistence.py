@@ -79,8 +79,15 @@ class CrashingStrategy(QueryStrategy):
         inner = make_strategy(self.inner)
         if "device" in inner.get_params():
             inner.set_params(device="cpu")
-        return inner.select(estimator, X, labeled, batch_size, random_state=random_state,
-                            embedding=embedding, return_utilities=True)
+        return inner.select(
+            estimator,
+            X,
+            labeled,
+            batch_size,
+            random_state=random_state,
+            embedding=embedding,
+            return_utilities=True,
+        )
 
 
 def assert_consistent(al):
@@ -132,8 +139,9 @@ def reference(strategy, seed):
     via_pickle=st.booleans(),
     eval_on_resume=st.booleans(),
 )
-def test_interrupted_simulation_resumes_identically(strategy, seed, where, fail_at, error,
-                                                    via_pickle, eval_on_resume):
+def test_interrupted_simulation_resumes_identically(
+    strategy, seed, where, fail_at, error, via_pickle, eval_on_resume
+):
     """Interrupt at any fit or query of the loop; nothing is lost, resume is exact."""
     expected = reference(strategy, seed)
     token = next(_TOKENS)
@@ -141,8 +149,11 @@ def test_interrupted_simulation_resumes_identically(strategy, seed, where, fail_
         fail_at = min(fail_at, 2)
     fit_fail = fail_at if where == "fit" else -1
     query_fail = fail_at if where == "query" else -1
-    al = simulation(Crashing(token, fit_fail, error),
-                    CrashingStrategy(strategy, token, query_fail, error), seed)
+    al = simulation(
+        Crashing(token, fit_fail, error),
+        CrashingStrategy(strategy, token, query_fail, error),
+        seed,
+    )
     with pytest.raises(error):
         al.fit(X_POOL, Y_POOL, eval_set=(X_POOL, Y_POOL))
     event(f"interrupted in {where}")
@@ -171,8 +182,11 @@ def test_interrupt_twice_then_resume():
     """Two interrupts in a row (fit, then the query of the resumed run) lose nothing."""
     expected = reference("bait", 0)
     token = next(_TOKENS)
-    al = simulation(Crashing(token, 2, KeyboardInterrupt),
-                    CrashingStrategy("bait", token, 2, KeyboardInterrupt), 0)
+    al = simulation(
+        Crashing(token, 2, KeyboardInterrupt),
+        CrashingStrategy("bait", token, 2, KeyboardInterrupt),
+        0,
+    )
     with pytest.raises(KeyboardInterrupt):
         al.fit(X_POOL, Y_POOL)
     with pytest.raises(KeyboardInterrupt):
@@ -186,8 +200,9 @@ def real_learner(strategy, seed=0):
     s = make_strategy(strategy)
     if "device" in s.get_params():
         s.set_params(device="cpu")
-    return ActiveLearner(LogisticRegression(max_iter=300), query_strategy=s, batch_size=4,
-                         random_state=seed)
+    return ActiveLearner(
+        LogisticRegression(max_iter=300), query_strategy=s, batch_size=4, random_state=seed
+    )
 
 
 def partial():
@@ -217,8 +232,12 @@ def test_real_labeling_pickled_at_any_round_continues_identically(strategy, roun
 def test_failed_teach_refit_keeps_labels_then_pickle_resumes():
     """A refit that raises in teach keeps the taught labels, across a pickle too."""
     token = next(_TOKENS)
-    al = ActiveLearner(Crashing(token, fail_at=1, error=KeyboardInterrupt),
-                       query_strategy="bait", batch_size=4, random_state=0)
+    al = ActiveLearner(
+        Crashing(token, fail_at=1, error=KeyboardInterrupt),
+        query_strategy="bait",
+        batch_size=4,
+        random_state=0,
+    )
     al.fit(X_POOL, partial())
     idx = al.query()
     with pytest.raises(KeyboardInterrupt):
@@ -234,8 +253,13 @@ def test_failed_teach_refit_keeps_labels_then_pickle_resumes():
 
 def snapshot(al):
     return (
-        al.labeled_indices_.copy(), al.y_.copy(), al.X_.shape, len(al.history_),
-        al.estimator_, al.n_features_in_, pickle.dumps(al),
+        al.labeled_indices_.copy(),
+        al.y_.copy(),
+        al.X_.shape,
+        len(al.history_),
+        al.estimator_,
+        al.n_features_in_,
+        pickle.dumps(al),
     )
 
 
@@ -271,8 +295,11 @@ BAD_TEACH = {
 }
 
 
-@given(kind=st.sampled_from(sorted(BAD_TEACH)), strategy=st.sampled_from(["margin", "bait"]),
-       rounds=st.integers(0, 2))
+@given(
+    kind=st.sampled_from(sorted(BAD_TEACH)),
+    strategy=st.sampled_from(["margin", "bait"]),
+    rounds=st.integers(0, 2),
+)
 def test_bad_teach_is_rejected_without_changing_state(kind, strategy, rounds):
     al = real_learner(strategy).fit(X_POOL, partial())
     for _ in range(rounds):
@@ -326,7 +353,7 @@ def test_rejected_simulation_refit_keeps_previous_run():
     with pytest.raises(ValueError, match="budget"):
         al.set_params(budget=10_000).fit(X_POOL, Y_POOL)
     al.set_params(budget=None)
-    lab, y, shape, n_hist, est, n_feat, _ = snap
+    lab, _y, _shape, n_hist, est, _n_feat, _ = snap
     np.testing.assert_array_equal(al.labeled_indices_, lab)
     assert al.estimator_ is est and len(al.history_) == n_hist
     assert al.query().shape == (4,)

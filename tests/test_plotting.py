@@ -31,8 +31,9 @@ def results():
                 score = 1 - np.exp(-n / (30 - 5 * k)) + 0.01 * rng.standard_normal()
                 sel = np.nan if n == 100 else 0.01 * (3 - k) + 0.001 * rng.random()
                 rows.append((name, seed, rnd, n, score, sel))
-    return pd.DataFrame(rows, columns=["strategy", "seed", "round", "n_labeled", "score",
-                                       "selection_seconds"])
+    return pd.DataFrame(
+        rows, columns=["strategy", "seed", "round", "n_labeled", "score", "selection_seconds"]
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +56,7 @@ def test_learning_curves(results, tmp_path):
     assert "3 seeds" in ax.get_title()
     _save(ax, tmp_path / "curves.png")
     # On given axes, a subset, without bands.
-    fig, ax2 = plt.subplots()
+    _fig, ax2 = plt.subplots()
     out = plot_learning_curves(results, ax=ax2, strategies=["random"], sem=False)
     assert out is ax2 and len(ax2.get_lines()) == 1 and len(ax2.collections) == 0
     with pytest.raises(ValueError, match="No results"):
@@ -107,7 +108,8 @@ def test_skbait_imports_without_matplotlib():
         "print('ok')\n"
     )
     root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, cwd=root)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=root
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"

@@ -45,11 +45,7 @@ def _compositions(total, parts):
 
 
 def _brute_force_optimum(batch_size, reg):
-    return min(
-        _objective(n, reg)
-        for n in _compositions(batch_size, D)
-        if np.all(n <= COUNTS)
-    )
+    return min(_objective(n, reg) for n in _compositions(batch_size, D) if np.all(n <= COUNTS))
 
 
 def test_brute_force_enumerates_every_composition():
@@ -97,8 +93,9 @@ def test_greedy_trace_follows_the_paper_greedy(reg):
 def _logdet_select(Z, batch_size):
     # A fitted Ridge embeds a row as its input features: here the basis vector.
     model = Ridge().fit(Z, np.arange(len(Z), dtype=float))
-    return LogDet(fisher="full").select(model, Z, labeled=[], batch_size=batch_size,
-                                        random_state=0)
+    return LogDet(fisher="full").select(
+        model, Z, labeled=[], batch_size=batch_size, random_state=0
+    )
 
 
 def test_greedy_logdet_is_cyclic():

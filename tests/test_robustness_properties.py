@@ -18,6 +18,7 @@ The hypothesis profile (``ci`` by default, see ``conftest.py``) fixes the
 number of cases; ``pytest --hypothesis-show-statistics`` reports them.
 """
 
+import itertools
 import re
 
 import numpy as np
@@ -29,8 +30,7 @@ from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from skbait import ActiveLearner
-from skbait.strategies import available_strategies, bait_select, make_strategy
-from skbait.strategies import logdet_select
+from skbait.strategies import available_strategies, bait_select, logdet_select, make_strategy
 
 ERRORS = (ValueError, TypeError)
 STRATEGIES = available_strategies()
@@ -80,7 +80,7 @@ def assert_history_consistent(al, n_samples):
     assert lab.size == 0 or (lab.min() >= 0 and lab.max() < n_samples)
     history = al.history_
     assert [r["round"] for r in history] == list(range(len(history)))
-    for before, after in zip(history, history[1:]):
+    for before, after in itertools.pairwise(history):
         # Each fit trains on what the previous query added.
         assert after["n_labeled"] == before["n_labeled"] + len(before["indices"])
     for record in history:
@@ -106,8 +106,9 @@ def pools(draw, max_rows=30, max_features=4, classes=(1, 2, 3)):
     X = rng.normal(size=(n, d)) * scale
     info = {"n": n, "d": d, "scale": scale}
     pathology = draw(
-        st.sampled_from(["none", "none", "nan", "inf", "duplicates", "constant_column",
-                         "all_constant"])
+        st.sampled_from(
+            ["none", "none", "nan", "inf", "duplicates", "constant_column", "all_constant"]
+        )
     )
     info["pathology"] = pathology
     if pathology == "nan":
@@ -196,8 +197,12 @@ def test_simulation_contract(data, strategy, batch_size, with_eval, draw):
     note(info)
     event(f"strategy={strategy}")
     al = ActiveLearner(
-        LogisticRegression(max_iter=200), query_strategy=strategy, n_initial=n_initial,
-        batch_size=batch_size, budget=budget, random_state=0,
+        LogisticRegression(max_iter=200),
+        query_strategy=strategy,
+        n_initial=n_initial,
+        batch_size=batch_size,
+        budget=budget,
+        random_state=0,
     )
     eval_set = (X, y) if with_eval else None
     try:
@@ -240,8 +245,12 @@ def test_real_labeling_contract(data, strategy, n_known, missing, batch_size, ro
         y = np.unique(y, return_inverse=True)[1]
     y_partial = y.astype(np.float64 if isinstance(missing, float) else np.int64)
     y_partial[n_known:] = missing
-    al = ActiveLearner(LogisticRegression(max_iter=200), query_strategy=strategy,
-                       batch_size=batch_size, random_state=0)
+    al = ActiveLearner(
+        LogisticRegression(max_iter=200),
+        query_strategy=strategy,
+        batch_size=batch_size,
+        random_state=0,
+    )
     n = info["n"]
     try:
         al.fit(X, y_partial)
@@ -281,8 +290,9 @@ def test_real_labeling_contract(data, strategy, n_known, missing, batch_size, ro
 # Probabilities of a fitted model on a pool; shared so that k = 100 stays cheap.
 @st.composite
 def select_problems(draw):
-    task = draw(st.sampled_from(["classification", "classification", "classification",
-                                 "regression"]))
+    task = draw(
+        st.sampled_from(["classification", "classification", "classification", "regression"])
+    )
     k = draw(st.sampled_from([2, 3, 100])) if task == "classification" else 0
     # k = 100 is kept to a few candidates: BAIT's per-step cost is O(n k^3).
     n = draw(st.integers(k + 1, k + (4 if k == 100 else 30))) if k else draw(st.integers(2, 30))
@@ -298,8 +308,11 @@ def select_problems(draw):
         model = LogisticRegression(max_iter=50).fit(X, y)
     else:
         model = Ridge().fit(X, X @ rng.normal(size=d))
-    labeled_kind = draw(mostly(st.sampled_from(["indices", "mask", "list", "none"]),
-                               st.sampled_from(["all", "bad"])))
+    labeled_kind = draw(
+        mostly(
+            st.sampled_from(["indices", "mask", "list", "none"]), st.sampled_from(["all", "bad"])
+        )
+    )
     n_lab = draw(mostly(st.integers(n - 6 if k == 100 else 0, n - 1), st.just(n)))
     chosen = rng.permutation(n)[:n_lab]
     if labeled_kind == "indices":
@@ -313,10 +326,17 @@ def select_problems(draw):
     elif labeled_kind == "all":
         labeled = np.arange(n)
     else:
-        labeled = draw(st.sampled_from([
-            np.array([n]), np.array([-1]), np.ones(n + 1, dtype=bool), np.array([0.5]),
-            np.array([[0, 1]]),
-        ]))
+        labeled = draw(
+            st.sampled_from(
+                [
+                    np.array([n]),
+                    np.array([-1]),
+                    np.ones(n + 1, dtype=bool),
+                    np.array([0.5]),
+                    np.array([[0, 1]]),
+                ]
+            )
+        )
     info = {"task": task, "k": k, "n": n, "d": d, "n_labeled": n_lab}
     return model, X, labeled, labeled_kind, info
 
@@ -328,7 +348,7 @@ def select_problems(draw):
     seed=st.integers(0, 10),
 )
 def test_strategy_select_contract(problem, strategy, batch_size, seed):
-    """Every strategy's select: the contract, or a clear error, for k = 2, 3, 100 and regression."""
+    """Every strategy's select: the contract, or a clear error (k = 2, 3, 100, regression)."""
     model, X, labeled, labeled_kind, info = problem
     note(info)
     event(f"k={info['k']}")
@@ -336,11 +356,13 @@ def test_strategy_select_contract(problem, strategy, batch_size, seed):
     if "device" in s.get_params():
         s.set_params(device="cpu")
     try:
-        idx, util = s.select(model, X, labeled, batch_size, random_state=seed,
-                             return_utilities=True)
+        idx, util = s.select(
+            model, X, labeled, batch_size, random_state=seed, return_utilities=True
+        )
     except ERRORS as exc:
-        bad_batch = not (isinstance(batch_size, int) and not isinstance(batch_size, bool)
-                         and batch_size >= 1)
+        bad_batch = not (
+            isinstance(batch_size, int) and not isinstance(batch_size, bool) and batch_size >= 1
+        )
         valid = not (
             bad_batch
             or labeled_kind in ("all", "bad")
@@ -386,11 +408,24 @@ def array_problems(draw):
         if draw(st.booleans()):
             P = np.eye(k)[logits.argmax(axis=1)]  # one-hot
     flaws = []
-    flaw = draw(mostly(
-        st.sampled_from(["none", "none", "z_int", "z_bool", "z_float32"]),
-        st.sampled_from(["nan_z", "inf_z", "nan_p", "unnormalised", "negative_p", "wrong_rows",
-                         "z_1d", "z_object", "p_1d"]),
-    ))
+    flaw = draw(
+        mostly(
+            st.sampled_from(["none", "none", "z_int", "z_bool", "z_float32"]),
+            st.sampled_from(
+                [
+                    "nan_z",
+                    "inf_z",
+                    "nan_p",
+                    "unnormalised",
+                    "negative_p",
+                    "wrong_rows",
+                    "z_1d",
+                    "z_object",
+                    "p_1d",
+                ]
+            ),
+        )
+    )
     if flaw == "nan_z":
         Z[rng.randint(n), rng.randint(d)] = np.nan
     elif flaw == "inf_z":
@@ -441,16 +476,22 @@ def test_array_api_contract(function, problem, batch_size, reg, chunk_size):
     event(f"flaw={info['flaw']}")
     n_unlabeled = info["n"] - info["n_labeled"]
     try:
-        idx = ARRAY_FUNCTIONS[function](Z, P, labeled, batch_size, reg=reg, device="cpu",
-                                        chunk_size=chunk_size)
+        idx = ARRAY_FUNCTIONS[function](
+            Z, P, labeled, batch_size, reg=reg, device="cpu", chunk_size=chunk_size
+        )
     except ERRORS as exc:
         valid = (
             info["flaw"] in ("none", "z_int", "z_bool", "z_float32")
-            or (info["flaw"] in ("nan_p", "unnormalised", "negative_p", "wrong_rows", "p_1d")
-                and P is None)
+            or (
+                info["flaw"] in ("nan_p", "unnormalised", "negative_p", "wrong_rows", "p_1d")
+                and P is None
+            )
         ) and (
-            n_unlabeled > 0 and np.isfinite(reg) and reg > 0
-            and isinstance(batch_size, int) and not isinstance(batch_size, bool)
+            n_unlabeled > 0
+            and np.isfinite(reg)
+            and reg > 0
+            and isinstance(batch_size, int)
+            and not isinstance(batch_size, bool)
             and batch_size >= 1
         )
         assert not valid, f"valid input rejected: {exc!r}"
@@ -459,6 +500,4 @@ def test_array_api_contract(function, problem, batch_size, reg, chunk_size):
     mask = np.zeros(info["n"], dtype=bool)
     mask[labeled] = True
     assert_selection(idx, mask, batch_size)
-    assert info["flaw"] not in ("nan_z", "inf_z", "z_1d", "z_object"), (
-        f"{info['flaw']} accepted"
-    )
+    assert info["flaw"] not in ("nan_z", "inf_z", "z_1d", "z_object"), f"{info['flaw']} accepted"

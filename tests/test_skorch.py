@@ -68,8 +68,15 @@ def _data(n=90, n_features=4, n_classes=3, seed=0):
     return X, y
 
 
-_NET = dict(module=MLP, optimizer=torch.optim.Adam, lr=0.05, max_epochs=5, batch_size=32,
-            train_split=None, verbose=0)
+_NET = dict(
+    module=MLP,
+    optimizer=torch.optim.Adam,
+    lr=0.05,
+    max_epochs=5,
+    batch_size=32,
+    train_split=None,
+    verbose=0,
+)
 
 
 def _clf(**params):
@@ -261,8 +268,13 @@ def test_learner_with_a_classifier_retrains_from_scratch(strategy):
 def test_learner_warm_start_continues_training():
     X, y = _data(n=80)
     al = ActiveLearner(
-        _clf(), query_strategy="random", n_initial=10, batch_size=10, budget=30,
-        warm_start=True, random_state=0,
+        _clf(),
+        query_strategy="random",
+        n_initial=10,
+        batch_size=10,
+        budget=30,
+        warm_start=True,
+        random_state=0,
     ).fit(X, y)
     assert len(al.history_) == 3
     assert len(al.estimator_.history) == 3 * 5  # one net, trained on and on
@@ -310,8 +322,13 @@ def test_grid_search_over_strategies():
 def test_clone_and_pickle():
     X, y = _data(n=60)
     al = ActiveLearner(
-        _clf(), query_strategy="random", embedding=SkorchEmbedding(module="output"),
-        n_initial=10, batch_size=10, budget=20, random_state=0,
+        _clf(),
+        query_strategy="random",
+        embedding=SkorchEmbedding(module="output"),
+        n_initial=10,
+        batch_size=10,
+        budget=20,
+        random_state=0,
     )
     twin = clone(al)
     assert twin.estimator is not al.estimator and twin.embedding is not al.embedding
@@ -325,7 +342,11 @@ def test_clone_and_pickle():
 def test_runs_are_reproducible_without_global_seeding():
     X, y = _data(n=80)
     make = lambda: ActiveLearner(  # noqa: E731
-        _clf(), query_strategy="confidence", n_initial=10, batch_size=10, budget=30,
+        _clf(),
+        query_strategy="confidence",
+        n_initial=10,
+        batch_size=10,
+        budget=30,
         random_state=0,
     ).fit(X, y)
     a, b = make(), make()
@@ -347,7 +368,11 @@ def test_cuda_net_and_bait_on_the_same_device():
     np.testing.assert_array_equal(Z, _manual_hidden(net, X))
     np.testing.assert_allclose(P, net.predict_proba(X), rtol=0, atol=1e-6)
     al = ActiveLearner(
-        _clf(device="cuda"), query_strategy="bait", n_initial=10, batch_size=10, budget=30,
+        _clf(device="cuda"),
+        query_strategy="bait",
+        n_initial=10,
+        batch_size=10,
+        budget=30,
         random_state=0,
     ).fit(X, y)
     assert next(al.estimator_.module_.parameters()).device.type == "cuda"

@@ -12,10 +12,13 @@ from skbait.utils.estimator_checks import check_query_strategy
 def test_scores_match_hand_computation():
     P = np.array([[0.7, 0.2, 0.1], [0.4, 0.4, 0.2], [1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]])
     np.testing.assert_allclose(uncertainty_scores(P, "least_confident"), [0.3, 0.6, 0.0, 2 / 3])
-    np.testing.assert_allclose(uncertainty_scores(P, "margin"), [-0.5, 0.0, -1.0, 0.0],
-                               atol=1e-15)
-    entropy = [-(0.7 * np.log(0.7) + 0.2 * np.log(0.2) + 0.1 * np.log(0.1)),
-               -(0.8 * np.log(0.4) + 0.2 * np.log(0.2)), 0.0, np.log(3)]
+    np.testing.assert_allclose(uncertainty_scores(P, "margin"), [-0.5, 0.0, -1.0, 0.0], atol=1e-15)
+    entropy = [
+        -(0.7 * np.log(0.7) + 0.2 * np.log(0.2) + 0.1 * np.log(0.1)),
+        -(0.8 * np.log(0.4) + 0.2 * np.log(0.2)),
+        0.0,
+        np.log(3),
+    ]
     np.testing.assert_allclose(uncertainty_scores(P, "entropy"), entropy)
 
 
@@ -79,10 +82,12 @@ def test_random_sampling_is_uniform_and_seeded():
 
 @pytest.mark.parametrize(
     "strategy, tasks",
-    [(RandomSampling(), ("classification", "regression")),
-     (UncertaintySampling(), ("classification",)),
-     (UncertaintySampling("margin"), ("classification",)),
-     (UncertaintySampling("entropy"), ("classification",))],
+    [
+        (RandomSampling(), ("classification", "regression")),
+        (UncertaintySampling(), ("classification",)),
+        (UncertaintySampling("margin"), ("classification",)),
+        (UncertaintySampling("entropy"), ("classification",)),
+    ],
 )
 def test_contract(strategy, tasks):
     check_query_strategy(strategy, tasks=tasks)

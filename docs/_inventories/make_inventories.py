@@ -36,8 +36,10 @@ HERE = Path(__file__).resolve().parent
 
 
 def _is_public_path(name):
-    return not any(part.startswith("_") or part in ("tests", "testing", "conftest")
-                   for part in name.split("."))
+    return not any(
+        part.startswith("_") or part in ("tests", "testing", "conftest")
+        for part in name.split(".")
+    )
 
 
 def _import(name):
@@ -98,7 +100,9 @@ def _members(cls):
         except AttributeError:
             continue
         if isinstance(value, (property,)) or type(value).__name__ in (
-            "getset_descriptor", "member_descriptor", "cached_property",
+            "getset_descriptor",
+            "member_descriptor",
+            "cached_property",
         ):
             out.append((name, "py:attribute"))
         elif isinstance(value, (staticmethod, classmethod)) or callable(value):
@@ -121,8 +125,10 @@ def collect(modules, package, *, members=True, only_own=True):
                 continue
             if inspect.ismodule(obj):
                 continue
-            if only_own and (inspect.isclass(obj) or inspect.isfunction(obj)) and not _belongs(
-                obj, package
+            if (
+                only_own
+                and (inspect.isclass(obj) or inspect.isfunction(obj))
+                and not _belongs(obj, package)
             ):
                 continue
             full = f"{modname}.{name}"
@@ -188,14 +194,16 @@ def sklearn_entries():
 def numpy_entries():
     import numpy as np
 
-    mods = [m for m in (_import(n) for n in ("numpy", "numpy.linalg", "numpy.random", "numpy.fft"))
-            if m is not None]
+    mods = [
+        m
+        for m in (_import(n) for n in ("numpy", "numpy.linalg", "numpy.random", "numpy.fft"))
+        if m is not None
+    ]
     random_pages = {
         "numpy.random.RandomState": "reference/random/legacy.html",
         "numpy.random.Generator": "reference/random/generator.html",
         "numpy.random.default_rng": "reference/random/generator.html",
-        "numpy.random.SeedSequence":
-            "reference/random/bit_generators/generated/numpy.random.SeedSequence.html",
+        "numpy.random.SeedSequence": "reference/random/bit_generators/generated/numpy.random.SeedSequence.html",  # noqa: E501
     }
     entries = collect(mods, "numpy")
     # ufuncs (numpy.exp...) are objects, not functions: numpy documents them as functions.
@@ -214,8 +222,11 @@ def numpy_entries():
             uri = _page(random_pages[name], name)
         elif owner in random_pages and role in ("py:method", "py:attribute"):
             uri = _page(random_pages[owner], name)
-        elif role == "py:class" and name.startswith("numpy.") and len(parts) == 2 and issubclass(
-            getattr(np, parts[1]), np.generic
+        elif (
+            role == "py:class"
+            and name.startswith("numpy.")
+            and len(parts) == 2
+            and issubclass(getattr(np, parts[1]), np.generic)
         ):
             uri = _page("reference/arrays.scalars.html", name)
         elif role in ("py:method", "py:attribute") and owner == "numpy.ndarray":
@@ -238,13 +249,27 @@ def numpy_entries():
 def torch_entries():
     import torch
 
-    names = ("torch", "torch.nn", "torch.nn.functional", "torch.nn.utils", "torch.linalg",
-             "torch.cuda", "torch.utils.data", "torch.optim")
+    names = (
+        "torch",
+        "torch.nn",
+        "torch.nn.functional",
+        "torch.nn.utils",
+        "torch.linalg",
+        "torch.cuda",
+        "torch.utils.data",
+        "torch.optim",
+    )
     mods = [m for m in (_import(n) for n in names) if m is not None]
     entries = collect(mods, "torch", members=False)
     # Public classes whose members the docs may name.
-    for cls_name in ("torch.Tensor", "torch.Generator", "torch.nn.Module", "torch.nn.Linear",
-                     "torch.utils.data.DataLoader", "torch.utils.data.Dataset"):
+    for cls_name in (
+        "torch.Tensor",
+        "torch.Generator",
+        "torch.nn.Module",
+        "torch.nn.Linear",
+        "torch.utils.data.DataLoader",
+        "torch.utils.data.Dataset",
+    ):
         module, _, attr = cls_name.rpartition(".")
         cls = getattr(importlib.import_module(module), attr)
         entries.setdefault(cls_name, "py:class")
@@ -279,9 +304,11 @@ def torch_entries():
             uri = _page(special[name], name)
         elif name.startswith("torch.utils.data."):
             uri = _page("data.html", name)
-        elif role in ("py:method", "py:attribute") and owner in ("torch.nn.Module",
-                                                                  "torch.nn.Linear",
-                                                                  "torch.Generator"):
+        elif role in ("py:method", "py:attribute") and owner in (
+            "torch.nn.Module",
+            "torch.nn.Linear",
+            "torch.Generator",
+        ):
             uri = _page(f"generated/{owner}.html", name)
         elif role in ("py:method", "py:attribute"):  # torch.Tensor.x: a page per method
             uri = _page(f"generated/{name}.html", name)
@@ -296,8 +323,19 @@ def skorch_entries():
 
     # skorch documents each module on one page: net.html, classifier.html, ...
     # (docs/<module>.rst with ``automodule:: skorch.<module>``).
-    pages = ("net", "classifier", "regressor", "dataset", "helper", "history", "callbacks",
-             "toy", "utils", "exceptions", "scoring")
+    pages = (
+        "net",
+        "classifier",
+        "regressor",
+        "dataset",
+        "helper",
+        "history",
+        "callbacks",
+        "toy",
+        "utils",
+        "exceptions",
+        "scoring",
+    )
     out = []
     aliases = {}
     for page in pages:
@@ -305,8 +343,9 @@ def skorch_entries():
         if mod is None:
             continue
         for name, role in collect([mod], "skorch").items():
-            out.append((name, role, f"{page}.html#" + (
-                f"module-{name}" if role == "py:module" else name)))
+            out.append(
+                (name, role, f"{page}.html#" + (f"module-{name}" if role == "py:module" else name))
+            )
             aliases[name] = (role, page)
     # The top-level re-exports (skorch.NeuralNetClassifier) point at the same pages.
     for public in _public_names(skorch):
@@ -316,7 +355,7 @@ def skorch_entries():
         canonical = f"{obj.__module__}.{public}"
         for name, (role, page) in aliases.items():
             if name == canonical or name.startswith(canonical + "."):
-                alias = "skorch." + public + name[len(canonical):]
+                alias = "skorch." + public + name[len(canonical) :]
                 out.append((alias, role, f"{page}.html#{name}"))
     out.append(("skorch", "py:module", "index.html#module-skorch"))
     return "skorch", skorch.__version__, out
@@ -363,10 +402,23 @@ def python_entries():
         obj = getattr(builtins, name)
         if inspect.isclass(obj) and issubclass(obj, BaseException):
             out.append((name, "py:exception", _page("library/exceptions.html", name)))
-        elif inspect.isclass(obj) and name in ("bool", "int", "float", "complex", "str",
-                                               "bytes", "list", "tuple", "dict", "set",
-                                               "frozenset", "range", "slice", "object",
-                                               "type"):
+        elif inspect.isclass(obj) and name in (
+            "bool",
+            "int",
+            "float",
+            "complex",
+            "str",
+            "bytes",
+            "list",
+            "tuple",
+            "dict",
+            "set",
+            "frozenset",
+            "range",
+            "slice",
+            "object",
+            "type",
+        ):
             page = "functions.html" if name in ("object", "type", "slice") else "stdtypes.html"
             out.append((name, "py:class", _page(f"library/{page}", name)))
         elif callable(obj):

@@ -53,8 +53,9 @@ def fisher_inputs(estimator, X, embedding, strategy_name):
 class _Problem:
     """Validated pool: embeddings, factors and the M_0 / scaling convention."""
 
-    def __init__(self, embeddings, probas, labeled, batch_size, *, reg, device, dtype,
-                 factors="bait"):
+    def __init__(
+        self, embeddings, probas, labeled, batch_size, *, reg, device, dtype, factors="bait"
+    ):
         Z = check_embeddings(embeddings)
         n = Z.shape[0]
         P = check_probas(probas, n)
@@ -105,8 +106,14 @@ class _Problem:
         M0, scale = self.start(n_selected)
         cand = torch.as_tensor(self.candidates, device=self.device)
         return KroneckerGreedy(
-            self.Z[cand], self.S[cand] * scale, M0, F, objective=objective, chunk_size=chunk_size,
-            structure=self.structure, probas=None if self.P is None else self.P[cand],
+            self.Z[cand],
+            self.S[cand] * scale,
+            M0,
+            F,
+            objective=objective,
+            chunk_size=chunk_size,
+            structure=self.structure,
+            probas=None if self.P is None else self.P[cand],
             scale=scale,
         )
 
@@ -115,14 +122,27 @@ def _n_forward(oversample, batch_size, n_candidates, backward):
     if not backward:
         return batch_size
     # round half up, so that 1.5 * 3 = 4.5 gives 5 on every platform
-    return min(int(math.floor(oversample * batch_size + 0.5)), n_candidates)
+    return min(math.floor(oversample * batch_size + 0.5), n_candidates)
 
 
-def _bait_select(embeddings, probas, labeled, batch_size, *, reg=1.0, oversample=2,
-                 backward=True, fisher="pool", device=None, dtype=None, chunk_size=None):
+def _bait_select(
+    embeddings,
+    probas,
+    labeled,
+    batch_size,
+    *,
+    reg=1.0,
+    oversample=2,
+    backward=True,
+    fisher="pool",
+    device=None,
+    dtype=None,
+    chunk_size=None,
+):
     """:func:`bait_select` that also returns each chosen row's gain."""
-    problem = _Problem(embeddings, probas, labeled, batch_size, reg=reg, device=device,
-                       dtype=dtype)
+    problem = _Problem(
+        embeddings, probas, labeled, batch_size, reg=reg, device=device, dtype=dtype
+    )
     oversample = check_real("oversample", oversample, 1.0, strict=False)
     if not isinstance(backward, (bool, np.bool_)):
         raise TypeError(f"`backward` must be a bool, got {backward!r}.")
@@ -142,8 +162,20 @@ def _bait_select(embeddings, probas, labeled, batch_size, *, reg=1.0, oversample
     return cand[np.asarray(greedy.picked, dtype=np.int64)], np.asarray(greedy.gains)
 
 
-def bait_select(embeddings, probas, labeled, batch_size, *, reg=1.0, oversample=2,
-                backward=True, fisher="pool", device=None, dtype=None, chunk_size=None):
+def bait_select(
+    embeddings,
+    probas,
+    labeled,
+    batch_size,
+    *,
+    reg=1.0,
+    oversample=2,
+    backward=True,
+    fisher="pool",
+    device=None,
+    dtype=None,
+    chunk_size=None,
+):
     """Choose a batch by BAIT from embeddings and class probabilities.
 
     The greedy design of the paper's Algorithm 1 as its reference
@@ -219,8 +251,17 @@ def bait_select(embeddings, probas, labeled, batch_size, *, reg=1.0, oversample=
     ((4,), True, 4)
     """
     indices, _ = _bait_select(
-        embeddings, probas, labeled, batch_size, reg=reg, oversample=oversample,
-        backward=backward, fisher=fisher, device=device, dtype=dtype, chunk_size=chunk_size,
+        embeddings,
+        probas,
+        labeled,
+        batch_size,
+        reg=reg,
+        oversample=oversample,
+        backward=backward,
+        fisher=fisher,
+        device=device,
+        dtype=dtype,
+        chunk_size=chunk_size,
     )
     return indices
 
@@ -261,8 +302,9 @@ def bait_objective(embeddings, probas, labeled, selected, *, reg=1.0, fisher="po
     selected = np.asarray(selected)
     if selected.ndim != 1 or selected.size == 0 or not np.issubdtype(selected.dtype, np.integer):
         raise ValueError("`selected` must be a non-empty 1-d array of row indices.")
-    problem = _Problem(embeddings, probas, labeled, int(selected.size), reg=reg, device="cpu",
-                       dtype=torch.float64)
+    problem = _Problem(
+        embeddings, probas, labeled, int(selected.size), reg=reg, device="cpu", dtype=torch.float64
+    )
     if selected.min() < 0 or selected.max() >= problem.n:
         raise ValueError("`selected` holds indices outside the pool.")
     fisher = check_option("fisher", fisher, {"pool", "identity"})
@@ -336,8 +378,17 @@ class BAIT(QueryStrategy):
         "chunk_size": [None, Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, *, reg=1.0, oversample=2, backward=True, fisher="pool", device="auto",
-                 dtype=None, chunk_size=None):
+    def __init__(
+        self,
+        *,
+        reg=1.0,
+        oversample=2,
+        backward=True,
+        fisher="pool",
+        device="auto",
+        dtype=None,
+        chunk_size=None,
+    ):
         self.reg = reg
         self.oversample = oversample
         self.backward = backward
@@ -349,8 +400,15 @@ class BAIT(QueryStrategy):
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, P = fisher_inputs(estimator, X, embedding, "BAIT")
         return _bait_select(
-            Z, P, labeled, batch_size, reg=self.reg, oversample=self.oversample,
-            backward=self.backward, fisher=self.fisher,
-            device=resolve_device(self.device, estimator=estimator), dtype=self.dtype,
+            Z,
+            P,
+            labeled,
+            batch_size,
+            reg=self.reg,
+            oversample=self.oversample,
+            backward=self.backward,
+            fisher=self.fisher,
+            device=resolve_device(self.device, estimator=estimator),
+            dtype=self.dtype,
             chunk_size=self.chunk_size,
         )

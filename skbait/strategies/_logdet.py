@@ -14,12 +14,30 @@ from skbait.utils._validation import check_chunk_size, check_option
 __all__ = ["LogDet", "logdet_select"]
 
 
-def _logdet_select(embeddings, probas, labeled, batch_size, *, fisher="full", reg=1.0,
-                   device=None, dtype=None, chunk_size=None):
+def _logdet_select(
+    embeddings,
+    probas,
+    labeled,
+    batch_size,
+    *,
+    fisher="full",
+    reg=1.0,
+    device=None,
+    dtype=None,
+    chunk_size=None,
+):
     """:func:`logdet_select` that also returns each chosen row's log-det gain."""
     fisher = check_option("fisher", fisher, {"full", "rank1"})
-    problem = _Problem(embeddings, probas, labeled, batch_size, reg=reg, device=device,
-                       dtype=dtype, factors="bait" if fisher == "full" else "rank1")
+    problem = _Problem(
+        embeddings,
+        probas,
+        labeled,
+        batch_size,
+        reg=reg,
+        device=device,
+        dtype=dtype,
+        factors="bait" if fisher == "full" else "rank1",
+    )
     chunk_size = check_chunk_size(chunk_size)
     B = problem.batch_size
     cand = problem.candidates
@@ -30,8 +48,18 @@ def _logdet_select(embeddings, probas, labeled, batch_size, *, fisher="full", re
     return cand[np.asarray(greedy.picked, dtype=np.int64)], np.asarray(greedy.gains)
 
 
-def logdet_select(embeddings, probas, labeled, batch_size, *, fisher="full", reg=1.0,
-                  device=None, dtype=None, chunk_size=None):
+def logdet_select(
+    embeddings,
+    probas,
+    labeled,
+    batch_size,
+    *,
+    fisher="full",
+    reg=1.0,
+    device=None,
+    dtype=None,
+    chunk_size=None,
+):
     """Choose a batch by greedy maximisation of ``log det(M + I(x))``.
 
     The paper's Algorithm 3 (``fisher="full"``: the pointwise Fisher
@@ -77,8 +105,17 @@ def logdet_select(embeddings, probas, labeled, batch_size, *, fisher="full", reg
     >>> logdet_select(Z, None, labeled=[], batch_size=2, device="cpu")
     array([2, 1])
     """
-    indices, _ = _logdet_select(embeddings, probas, labeled, batch_size, fisher=fisher,
-                                reg=reg, device=device, dtype=dtype, chunk_size=chunk_size)
+    indices, _ = _logdet_select(
+        embeddings,
+        probas,
+        labeled,
+        batch_size,
+        fisher=fisher,
+        reg=reg,
+        device=device,
+        dtype=dtype,
+        chunk_size=chunk_size,
+    )
     return indices
 
 
@@ -142,7 +179,13 @@ class LogDet(QueryStrategy):
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, P = fisher_inputs(estimator, X, embedding, "LogDet")
         return _logdet_select(
-            Z, P, labeled, batch_size, fisher=self.fisher, reg=self.reg,
-            device=resolve_device(self.device, estimator=estimator), dtype=self.dtype,
+            Z,
+            P,
+            labeled,
+            batch_size,
+            fisher=self.fisher,
+            reg=self.reg,
+            device=resolve_device(self.device, estimator=estimator),
+            dtype=self.dtype,
             chunk_size=self.chunk_size,
         )
