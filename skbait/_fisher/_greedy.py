@@ -219,7 +219,12 @@ class KroneckerGreedy:
         in that dtype); ``candidates`` maps ``scores`` to tracked rows (all of
         them, in order, when ``None``).
         """
-        tied = torch.nonzero(scores >= best - self.rtol * best.abs()).flatten()
+        tied = scores >= best - self.rtol * best.abs()
+        if len(self.rows) == self.m:
+            # Every candidate tracked, in ascending id order (as are the contenders):
+            # the first tied score is the lowest id.
+            return int(tied.to(torch.uint8).argmax().item())
+        tied = torch.nonzero(tied).flatten()
         slots = tied if candidates is None else candidates[tied]
         ids = self.ids[self.rows.positions[slots]]
         return int(tied[torch.argmin(ids)].item())
