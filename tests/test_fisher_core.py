@@ -19,6 +19,7 @@ from skbait._fisher import (
     block_quadratic,
     kron_gram,
     rank1_factors,
+    regression_factors,
 )
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -44,6 +45,21 @@ def test_kron_gram_equals_the_sum_of_kronecker_products(n, d, k, chunk_size, fac
     got = kron_gram(Z, S, chunk_size=chunk_size)
     torch.testing.assert_close(got, dense, rtol=1e-12, atol=1e-12)
     assert torch.equal(got, got.T)
+
+
+@pytest.mark.parametrize("n, d", [(1, 1), (9, 4), (300, 17)])
+@pytest.mark.parametrize("r", [1, 3])
+def test_kron_gram_of_one_output_is_the_plain_gram_matrix(n, d, r):
+    """k = 1 (regression) takes one Gram product: the same sum of V_x V_x^T, exactly symmetric."""
+    Z, _, gen = _random(n * d + r, n, d, 2)
+    S = torch.randn(n, 1, r, generator=gen, dtype=torch.float64)
+    if r == 1:
+        S[::2] = regression_factors(len(S[::2])) * 0.7  # the scaled regression factor
+    dense = sum(torch.kron(S[x] @ S[x].T, torch.outer(Z[x], Z[x])) for x in range(n))
+    got = kron_gram(Z, S)
+    torch.testing.assert_close(got, dense, rtol=1e-12, atol=1e-12)
+    assert torch.equal(got, got.T)
+    torch.testing.assert_close(kron_gram(Z, regression_factors(n)), Z.T @ Z)
 
 
 @pytest.mark.parametrize("n, d, k", [(1, 1, 2), (9, 4, 3), (40, 6, 5)])

@@ -92,12 +92,13 @@ def kron_gram(Z, S, *, chunk_size=None):
     Z : torch.Tensor of shape (n, d)
     S : torch.Tensor of shape (n, k, r)
     chunk_size : int, default=None
-        Rows per chunk (automatic when None).
+        Rows per chunk (automatic when None); one output (``k = 1``) takes a
+        single Gram product ``V^T V`` instead.
 
     Returns
     -------
     A : torch.Tensor of shape (k d, k d)
-        Symmetric, class-major blocks.
+        Exactly symmetric, class-major blocks.
 
     Examples
     --------
@@ -114,6 +115,11 @@ def kron_gram(Z, S, *, chunk_size=None):
     k = S.shape[1]
     if n == 0:
         return Z.new_zeros(k * d, k * d)
+    if k == 1:
+        # One output (regression): sum_x V_x V_x^T with V_x = z_x S_x is a plain
+        # Gram matrix, one product that BLAS does far better than the packed pairs.
+        V = (Z[:, :, None] * S[:, 0, None, :]).transpose(1, 2).reshape(-1, d)
+        return _symmetrize_(V.T @ V)
     pk = _packing(k, d, Z.device)
     size = chunk_size or max(64, _PACKED_CHUNK_ELEMENTS // pk.i.numel())
     acc = Z.new_zeros(pk.a.numel(), pk.i.numel())
