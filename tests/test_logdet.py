@@ -121,7 +121,7 @@ def test_strategy():
     check_query_strategy(LogDet(fisher="rank1", dtype="float32"))
     assert make_strategy("logdet").fisher == "full"
     assert make_strategy("logdet_rank1").fisher == "rank1"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="'reg' parameter of LogDet"):
         LogDet(reg=-1).select(Ridge().fit([[0.0], [1.0]], [0, 1]), [[0.0], [2.0]], [0], 1)
 
 
