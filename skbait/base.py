@@ -32,7 +32,7 @@ class StrategyTags:
         :func:`skbait.embeddings.embed`); a user's ``embedding`` callable
         changes its choice.
     sparse_embedding : bool, default=False
-        The strategy works on a sparse embedding (a :mod:`scipy.sparse`
+        The strategy works on a sparse embedding (a ``scipy.sparse``
         matrix) without densifying it.
     deterministic : bool, default=False
         The selection does not depend on ``random_state``.
@@ -167,7 +167,7 @@ class QueryStrategy(BaseEstimator):
 
     Subclasses implement :meth:`_select`; :meth:`select` validates the inputs
     before and the result after, so that a strategy cannot break the contract
-    silently. A strategy says what it needs in :meth:`__skbait_tags__`
+    silently. A strategy says what it needs in ``__skbait_tags__``
     (a :class:`StrategyTags`): a strategy tagged ``classifier_only`` refuses
     a regressor with a clear error (subclasses may word it in
     :meth:`_validate_estimator`). Third parties can check their own strategies
