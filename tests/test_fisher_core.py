@@ -62,7 +62,7 @@ def test_kron_gram_of_one_output_is_the_plain_gram_matrix(n, d, r):
     torch.testing.assert_close(kron_gram(Z, regression_factors(n)), Z.T @ Z)
 
 
-@pytest.mark.parametrize("n, d, k", [(1, 1, 2), (9, 4, 3), (40, 6, 5)])
+@pytest.mark.parametrize("n, d, k", [(1, 1, 2), (9, 4, 3), (40, 6, 5), (1, 1, 1), (70, 9, 1)])
 @pytest.mark.parametrize("chunk_size", [None, 2])
 def test_block_quadratic_equals_the_dense_forms(n, d, k, chunk_size):
     Z, _, gen = _random(n * d * k, n, d, k)
