@@ -239,11 +239,22 @@ def test_duplicate_rows_are_never_picked_twice(objective):
     Z = np.repeat(rng.normal(size=(4, D)), 6, axis=0)
     L = rng.normal(size=(4, 3))
     P = np.repeat(np.exp(L) / np.exp(L).sum(axis=1, keepdims=True), 6, axis=0)
+    reference = (
+        dense_bait(Z, P, LABELED, 6) if objective == "trace" else dense_logdet(Z, P, LABELED, 6)
+    )
     for dtype in ("float64", "float32"):
         idx, gains = (_bait_select if objective == "trace" else _logdet_select)(
             Z, P, LABELED, 6, device="cpu", dtype=dtype
         )
         assert np.unique(idx).size == 6 and np.isfinite(gains).all()
+        # Copies tie exactly: the reference's tie rule (lowest index) decides, in both phases.
+        np.testing.assert_array_equal(idx, reference)
+        # Forward steps take the copies of a row lowest first.
+        forward = _forward_only(objective, Z, P, 1.0, dtype)[0]
+        for group in np.unique(forward // 6):
+            copies = np.setdiff1d(np.arange(6 * group, 6 * group + 6), LABELED)
+            mine = forward[forward // 6 == group]
+            np.testing.assert_array_equal(mine, copies[: mine.size])
 
 
 def test_large_batch_from_ill_conditioned_pool_float32():
