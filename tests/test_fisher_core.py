@@ -301,3 +301,15 @@ def test_the_choose_hook_reduces_across_shards_to_the_single_process_selection(o
     # A row's score may differ in the last bit with the shard's chunking (BLAS
     # blocking); the tie tolerance absorbs it.
     np.testing.assert_allclose(results[0][1], expected[1], rtol=1e-12)
+
+
+def test_backward_needs_the_picked_rows_tracked():
+    Z, P, _ = _random(16, 20, 2, 3)
+    problem = Problem(Z.numpy(), P.numpy(), np.arange(3), 2, reg=1.0, device="cpu", dtype=None)
+    greedy = problem.greedy(2, problem.pool_fisher("pool"), "trace", None)
+    greedy.forward(4)  # a complete design: nothing is tracked any more
+    assert len(greedy.picked) == 4 and len(greedy.rows) == 0
+    with pytest.raises(RuntimeError, match="final_keep_picked"):
+        greedy.backward(2)
+    with pytest.raises(RuntimeError, match="final_keep_picked"):
+        problem.greedy(2, None, "trace", None).backward(1)
