@@ -206,6 +206,8 @@ class KroneckerGreedy:
 
     def _floor(self, usable):
         """The best usable lower bound (a 0-d tensor, ``-inf`` if none): the contenders' floor."""
+        if usable.numel() == 0:  # a shard without candidates
+            return self.rows.lower.new_tensor(-math.inf)
         return torch.where(usable, self.rows.lower, -math.inf).max()
 
     def _contenders(self, upper, usable, floor):
@@ -297,6 +299,8 @@ class KroneckerGreedy:
         """Tracked rows holding ``ids``, in that order (the ones this process holds)."""
         held = self.ids[self.rows.positions]
         wanted = torch.as_tensor(ids, dtype=held.dtype, device=self.device)
+        if held.numel() == 0:
+            return held
         slot = torch.searchsorted(held, wanted).clamp_max(max(len(held) - 1, 0))
         return slot[held[slot] == wanted]
 
