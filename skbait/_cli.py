@@ -555,15 +555,20 @@ def _strategies(args):
     from skbait.strategies import available_strategies, make_strategy
 
     names = available_strategies()
-    made = [repr(make_strategy(name)) for name in names]
     width = max(map(len, names)) + 2
     first = {}
-    for name, text in zip(names, made):
-        doc = (type(make_strategy(name)).__doc__ or "").strip().splitlines()
-        line = f"{name:<{width}}{text}"
-        if text in first:
-            line += f", the same as {first[text]!r}"
-        first.setdefault(text, name)
+    for name in names:
+        try:
+            strategy = make_strategy(name)
+        except Exception as exc:  # a user's factory: list it all the same
+            print(f"{name:<{width}}(its factory fails: {type(exc).__name__}: {exc})")
+            continue
+        made = repr(strategy)
+        doc = (type(strategy).__doc__ or "").strip().splitlines()
+        line = f"{name:<{width}}{made}"
+        if made in first:
+            line += f", the same as {first[made]!r}"
+        first.setdefault(made, name)
         print(f"{line}: {doc[0]}" if doc else line)
     return 0
 

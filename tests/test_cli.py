@@ -13,7 +13,8 @@ from sklearn.datasets import load_diabetes
 
 from skbait._cli import _build_parser, main
 from skbait.evaluation import load_results
-from skbait.strategies import available_strategies
+from skbait.strategies import available_strategies, register_strategy
+from skbait.strategies._registry import _FACTORIES
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = [
@@ -390,3 +391,17 @@ def test_strategies_command_documents_every_name(capsys):
     assert "measure='margin'" in by_name["margin"]
     assert main(["run", "--help"]) == 0
     assert "'uncertainty' is least-confident sampling" in " ".join(capsys.readouterr().out.split())
+
+
+def test_strategies_command_survives_a_broken_factory(capsys):
+    def broken():
+        raise RuntimeError("no GPU here")
+
+    register_strategy("test_broken_factory", broken)
+    try:
+        assert main(["strategies"]) == 0
+    finally:
+        _FACTORIES.pop("test_broken_factory")
+    out = capsys.readouterr().out
+    assert "test_broken_factory" in out and "RuntimeError: no GPU here" in out
+    assert "random" in out.split()
