@@ -211,6 +211,9 @@ def test_progress_bar_on_stderr(iris_split, capsys):
         (dict(strategies=[]), ValueError, "empty"),
         (dict(seeds=0), ValueError, "positive number of seeds"),
         (dict(seeds=[1, 1]), ValueError, "duplicates"),
+        # Numbers in messages read as the user wrote them, not as np.int64(1).
+        (dict(seeds=np.array([1, 1])), ValueError, r"duplicates: \[1, 1\]\.$"),
+        (dict(seeds=np.array([0.5])), ValueError, r"list of integers, got \[0\.5\]\.$"),
         (dict(seeds=[0.5]), ValueError, "list of integers"),
         (dict(strategies=["no-such-strategy"]), ValueError, "Unknown query strategy"),
         (dict(batch_size=0), ValueError, "batch_size must be at least 1"),

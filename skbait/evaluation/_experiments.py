@@ -9,7 +9,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from skbait.evaluation._tables import _DTYPES
+from skbait.evaluation._tables import _DTYPES, _plain
 
 __all__ = ["DEFAULT_STRATEGIES", "compare_strategies", "run_experiment"]
 
@@ -59,7 +59,7 @@ def _check_strategies(strategies):
 def _check_count(name, value, low=1):
     """An integer of at least ``low`` (bools are not counts)."""
     if not isinstance(value, Integral) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an integer, got {value!r}.")
+        raise TypeError(f"{name} must be an integer, got {_plain(value)!r}.")
     if value < low:
         raise ValueError(f"{name} must be at least {low}, got {value}.")
     return int(value)
@@ -95,12 +95,12 @@ def _check_seeds(seeds):
         seeds = list(seeds)
     except TypeError:
         raise TypeError(
-            f"seeds must be a number of seeds or a list of integer seeds, got {seeds!r}."
+            f"seeds must be a number of seeds or a list of integer seeds, got {_plain(seeds)!r}."
         ) from None
     if not seeds or not all(isinstance(s, Integral) and not isinstance(s, bool) for s in seeds):
-        raise ValueError(f"seeds must be a non-empty list of integers, got {seeds!r}.")
+        raise ValueError(f"seeds must be a non-empty list of integers, got {_plain(seeds)!r}.")
     if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds holds duplicates: {seeds!r}.")
+        raise ValueError(f"seeds holds duplicates: {_plain(seeds)!r}.")
     return [int(s) for s in seeds]
 
 

@@ -87,7 +87,8 @@ def _grid(results, n_initial, batch_size):
         if value is not None and (
             not isinstance(value, Integral) or isinstance(value, bool) or value < low
         ):
-            raise ValueError(f"{name} must be None or an integer >= {low}, got {value!r}.")
+            shown = value.item() if isinstance(value, np.generic) else value
+            raise ValueError(f"{name} must be None or an integer >= {low}, got {shown!r}.")
     if n_initial is None:
         if "round" in results.columns:
             n_initial = int(results.loc[results["round"] == 0, "n_labeled"].min())

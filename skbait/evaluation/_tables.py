@@ -53,13 +53,22 @@ def _check_results(results, needed=("strategy", "seed", "n_labeled", "score")):
     return results
 
 
+def _plain(value):
+    """``value`` with numpy scalars as Python numbers, for messages: 2, not np.int64(2)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
 def _check_budgets(budgets):
     """A list of integer labeling budgets."""
     if isinstance(budgets, (str, bytes)) or not hasattr(budgets, "__iter__"):
         raise TypeError(f"budgets must be a list of integers, got {budgets!r}.")
     budgets = list(budgets)
     if not all(isinstance(b, Integral) and not isinstance(b, bool) for b in budgets):
-        raise TypeError(f"budgets must be a list of integers, got {budgets!r}.")
+        raise TypeError(f"budgets must be a list of integers, got {_plain(budgets)!r}.")
     return [int(b) for b in budgets]
 
 
