@@ -405,3 +405,14 @@ def test_strategies_command_survives_a_broken_factory(capsys):
     out = capsys.readouterr().out
     assert "test_broken_factory" in out and "RuntimeError: no GPU here" in out
     assert "random" in out.split()
+
+
+def test_report_with_a_foreign_run_json_is_a_usage_error(tiny_run, tmp_path, capsys):
+    _, out = tiny_run
+    folder = tmp_path / "copy"
+    folder.mkdir()
+    (folder / "results.csv").write_bytes((out / "results.csv").read_bytes())
+    (folder / "run.json").write_text("[1, 2]", encoding="utf-8")
+    err = _error(["report", str(folder / "results.csv")], capsys)
+    assert "is not a run description written by skbait" in err
+    assert len(err.strip().splitlines()) == 1

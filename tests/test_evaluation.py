@@ -1,5 +1,7 @@
 """skbait.evaluation: runs over strategies x seeds, the tidy table, summaries, CSV."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,7 +21,9 @@ from skbait.evaluation import (
     save_results,
     score_table,
     summarize,
+    write_report,
 )
+from skbait.evaluation._report import read_run_info
 from skbait.strategies import UncertaintySampling, register_strategy
 from skbait.strategies._registry import _FACTORIES
 
@@ -338,3 +342,47 @@ def test_summaries_reject_bad_tables():
         summarize([1, 2, 3])
     with pytest.raises(ValueError, match="empty"):
         learning_curves(pd.DataFrame(columns=["strategy", "seed", "n_labeled", "score"]))
+
+
+# ------------------------------------------------------------------ the report
+
+
+def test_write_report_keeps_its_info_and_says_why_there_is_no_matrix(hand_table, tmp_path):
+    info = {"title": "hand", "details": [("data", "made by hand")], "command": "skbait run"}
+    paths = write_report(hand_table, tmp_path, info=info)
+    names = {Path(p).name for p in paths}
+    assert {"summary.md", "run.json"} <= names
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith("# skbait run: hand\n\n- **data**: made by hand\n")
+    assert "(mean ± s.e. over 2 seeds)" in summary
+    # No 'random' strategy: no matrix, and the summary says so.
+    assert "needs a 'random' strategy" in summary
+    assert "penalty_matrix.png" not in names
+    assert summary.rstrip().endswith("Reproduce: `skbait run`")
+    assert read_run_info(tmp_path) == {
+        "title": "hand",
+        "details": [("data", "made by hand")],
+        "command": "skbait run",
+    }
+
+
+@pytest.mark.parametrize(
+    "info, error, match",
+    [
+        ({"titel": "x"}, ValueError, r"unknown key\(s\) \['titel'\]"),
+        ({"details": [1, 2]}, TypeError, r"list of \(name, value\) pairs"),
+        ({"title": 3}, TypeError, "title and command must be strings"),
+        ("title", TypeError, "info must be a dict or None"),
+    ],
+)
+def test_write_report_rejects_bad_info(hand_table, tmp_path, info, error, match):
+    with pytest.raises(error, match=match):
+        write_report(hand_table, tmp_path, info=info)
+    assert not (tmp_path / "summary.md").exists()
+
+
+def test_read_run_info_rejects_a_foreign_file(tmp_path):
+    assert read_run_info(tmp_path) is None
+    (tmp_path / "run.json").write_text('{"title": "x", "colour": "red"}', encoding="utf-8")
+    with pytest.raises(ValueError, match="not a run description written by skbait"):
+        read_run_info(tmp_path)
