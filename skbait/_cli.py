@@ -10,6 +10,7 @@ lists the strategy names.
 
 import argparse
 import os
+import shlex
 import sys
 import time
 
@@ -129,7 +130,8 @@ def _build_parser():
         "-s",
         "--strategies",
         default=None,
-        help="comma-separated strategy names (see `skbait strategies`); default "
+        help="comma-separated strategy names (see `skbait strategies`; 'uncertainty' is "
+        "least-confident sampling, the same as 'confidence'); default "
         f"{','.join(CLASSIFICATION_STRATEGIES)} for classification, "
         f"{','.join(REGRESSION_STRATEGIES)} for regression",
     )
@@ -188,7 +190,13 @@ def _build_parser():
         "-o", "--output", default=None, help="output folder (default: the folder of the CSV file)"
     )
 
-    commands.add_parser("strategies", help="list the query strategy names")
+    commands.add_parser(
+        "strategies",
+        help="list the query strategy names, each with the strategy it makes",
+        description="List the names --strategies accepts. 'uncertainty' is "
+        "UncertaintySampling with its default measure, least confident: the same as "
+        "'confidence' (the paper's CONFIDENCE).",
+    )
     return parser
 
 
@@ -266,17 +274,34 @@ def _load_csv(path, target):
     return X, y, {"name": os.path.basename(path), "target": target}
 
 
+# A numeric target with more distinct values than this is a quantity, not a class label.
+MAX_AUTO_CLASSES = 20
+
+
 def _task(y, requested):
+    """classification or regression: as requested, or read from the target."""
+    import numpy as np
     from sklearn.utils.multiclass import type_of_target
 
     if requested != "auto":
         return requested
     kind = type_of_target(y)
-    if kind in ("binary", "multiclass"):
-        return "classification"
     if kind == "continuous":
         return "regression"
-    raise UsageError(f"cannot learn a target of type {kind!r}: give one label column.")
+    if kind not in ("binary", "multiclass"):
+        raise UsageError(f"cannot learn a target of type {kind!r}: give one label column.")
+    y = np.asarray(y)
+    n_values = len(np.unique(y))
+    # Whole numbers (151.0, or the integer 151) with many distinct values are amounts:
+    # scikit-learn's diabetes target has 214 of them in 442 rows.
+    if y.dtype.kind in "iuf" and n_values > MAX_AUTO_CLASSES:
+        print(
+            f"skbait: note: the target holds {n_values} distinct numbers, so it is taken as a "
+            "regression target (pass --task classification to treat them as classes)",
+            file=sys.stderr,
+        )
+        return "regression"
+    return "classification"
 
 
 def _make_estimator(name, task):
@@ -339,152 +364,6 @@ def _make_strategies(text, task, device):
     return strategies
 
 
-# ------------------------------------------------------------------------ outputs
-
-
-def _markdown_table(frame, index_name):
-    header = [index_name] + [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
-    for label, row in frame.iterrows():
-        lines.append("| " + " | ".join([str(label)] + [str(v) for v in row]) + " |")
-    return "\n".join(lines)
-
-
-def _fmt(mean, sem, decimals=3):
-    import math
-
-    if sem is None or not math.isfinite(sem):
-        return f"{mean:.{decimals}f}"
-    return f"{mean:.{decimals}f} ± {sem:.{decimals}f}"
-
-
-def _write_outputs(results, output, settings):
-    """Write the figures and summary.md; return the paths written."""
-    import pandas as pd
-
-    from skbait.evaluation import penalty_checkpoints, penalty_matrix, score_table, summarize
-
-    written = []
-    summary = summarize(results)
-    scores = score_table(results)
-    scores["AUC"] = [_fmt(r.auc_mean, r.auc_sem) for r in summary.loc[scores.index].itertuples()]
-    penalty, checkpoints, penalty_note = None, [], ""
-    if "random" in set(results["strategy"]) and results["seed"].nunique() >= 2:
-        checkpoints = penalty_checkpoints(results)
-        penalty = penalty_matrix(results)
-        if not checkpoints:
-            penalty_note = (
-                "random was within 1% of its final score from the start: no checkpoint, "
-                "the matrix is empty."
-            )
-    else:
-        penalty_note = "the penalty matrix needs a 'random' strategy and at least 2 seeds."
-
-    figures = _plot(results, penalty, output)
-    written += figures
-
-    n_seeds = int(results["seed"].nunique())
-    lines = [f"# skbait run: {settings.get('title', 'results')}", ""]
-    for key, value in settings.get("details", []):
-        lines.append(f"- **{key}**: {value}")
-    lines += [
-        "",
-        f"## Test score at chosen budgets (mean ± s.e. over {n_seeds} seeds)",
-        "",
-        "Columns are labels used; AUC is the area under the learning curve divided by its "
-        "width (the mean score over the run).",
-        "",
-        _markdown_table(scores, "strategy"),
-        "",
-        "## Selection time",
-        "",
-    ]
-    times = pd.DataFrame(
-        {
-            "seconds per batch": [f"{v:.4f}" for v in summary["selection_seconds"]],
-            "seconds per run": [f"{v:.3f}" for v in summary["selection_seconds_total"]],
-        },
-        index=summary.index,
-    )
-    lines += [_markdown_table(times, "strategy"), "", "## Pairwise penalty matrix", ""]
-    if penalty is not None and checkpoints:
-        lines += [
-            "Entry (row i, column j): the fraction of checkpoints at which i beat j "
-            f"(two-sided paired t test over seeds, p < 0.05). Checkpoints: "
-            f"{', '.join(map(str, checkpoints))} labels (Ash et al. 2021, section 6.2). "
-            "Last row: column means, lower is better.",
-            "",
-        ]
-        shown = penalty.apply(lambda column: column.map(lambda v: f"{v:.2f}"))
-        means = penalty.mean(axis=0)
-        shown.loc["column mean"] = [f"**{v:.2f}**" for v in means]
-        shown.columns = [str(c) for c in shown.columns]
-        lines += [_markdown_table(shown, "winner \\ loser"), ""]
-    else:
-        lines += [penalty_note, ""]
-    if figures:
-        lines += (
-            ["## Figures", ""]
-            + [
-                f"![{os.path.splitext(os.path.basename(p))[0]}]({os.path.basename(p)})"
-                for p in figures
-            ]
-            + [""]
-        )
-    if settings.get("footer"):
-        lines += [settings["footer"], ""]
-    path = os.path.join(output, "summary.md")
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines).rstrip("\n") + "\n")
-    written.append(path)
-    return written, scores, times
-
-
-def _plot(results, penalty, output):
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-        from skbait.plotting import (
-            plot_learning_curves,
-            plot_penalty_matrix,
-            plot_selection_time,
-        )
-    except ImportError:
-        print(
-            "skbait: note: matplotlib is not installed, so no figure was drawn "
-            "(pip install 'skbait[plotting]').",
-            file=sys.stderr,
-        )
-        return []
-    written = []
-
-    def save(draw, name, size):
-        figure = Figure(figsize=size, layout="constrained")
-        FigureCanvasAgg(figure)
-        draw(figure.add_subplot())
-        path = os.path.join(output, name)
-        figure.savefig(path, dpi=120)
-        written.append(path)
-
-    save(lambda ax: plot_learning_curves(results, ax=ax), "learning_curves.png", (7.0, 4.5))
-    if penalty is not None:
-        n = len(penalty)
-        save(
-            lambda ax: plot_penalty_matrix(penalty, ax=ax),
-            "penalty_matrix.png",
-            (1.1 * n + 2.8, 0.95 * n + 2.0),
-        )
-    if results["selection_seconds"].notna().any():
-        n = results["strategy"].nunique()
-        save(
-            lambda ax: plot_selection_time(results, ax=ax),
-            "selection_time.png",
-            (0.9 * n + 3.0, 3.8),
-        )
-    return written
-
-
 # ----------------------------------------------------------------------- commands
 
 
@@ -492,7 +371,7 @@ def _run(args):
     import numpy as np
     from sklearn.model_selection import train_test_split
 
-    from skbait.evaluation import compare_strategies, save_results
+    from skbait.evaluation import compare_strategies, save_results, write_report
 
     X, y, data = _load_dataset(args)
     task = _task(y, args.task)
@@ -512,7 +391,12 @@ def _run(args):
         if needs_classes:
             raise UsageError(
                 f"{', '.join(needs_classes)} need(s) class probabilities and cannot serve a "
-                "regression target; use bait, coreset or random."
+                "regression target; use bait, coreset or random"
+                + (
+                    " (or --task classification if the target holds classes)."
+                    if args.task == "auto"
+                    else "."
+                )
             )
 
     stratify = y if task == "classification" else None
@@ -521,7 +405,16 @@ def _run(args):
             X, y, test_size=args.test_size, random_state=SPLIT_SEED, stratify=stratify
         )
     except ValueError as exc:
-        raise UsageError(f"cannot split the dataset into pool and test set: {exc}") from None
+        reason = str(exc).split(". ")[0]
+        hint = ""
+        if task == "classification":
+            hint = (
+                f" ({len(np.unique(y))} classes; if the target is an amount rather than a "
+                "class, pass --task regression)"
+            )
+        raise UsageError(
+            f"cannot split the dataset into pool and test set: {reason}{hint}."
+        ) from None
     n_pool = len(y_pool)
     if args.n_initial >= args.budget:
         raise UsageError(f"--budget ({args.budget}) must exceed --n-initial ({args.n_initial}).")
@@ -567,7 +460,7 @@ def _run(args):
     csv_path = os.path.join(args.output, "results.csv")
     save_results(results, csv_path)
     score = "accuracy" if task == "classification" else "R^2"
-    settings = {
+    info = {
         "title": f"{data['name']}, {estimator_name}",
         "details": [
             (
@@ -586,10 +479,11 @@ def _run(args):
             ),
             ("wall time", f"{wall:.1f} s for {n_runs} runs (n_jobs={args.n_jobs})"),
         ],
-        "footer": "Reproduce: `" + _command_line(args) + "`",
+        # The task as detected, so that the command repeats the run whatever auto decides.
+        "command": _command_line(argparse.Namespace(**{**vars(args), "task": task})),
     }
-    written, scores, times = _write_outputs(results, args.output, settings)
-    _print_done(scores, times, [csv_path] + written, wall)
+    written = write_report(results, args.output, info=info)
+    _print_done(results, [csv_path] + written, wall)
     return 0
 
 
@@ -598,27 +492,30 @@ def _one_line(estimator):
 
 
 def _command_line(args):
-    parts = ["skbait run", f"--dataset {args.dataset}"]
-    if args.target is not None:
-        parts.append(f"--target {args.target}")
-    if args.estimator is not None:
-        parts.append(f"--estimator {args.estimator}")
-    if args.strategies is not None:
-        parts.append(f"--strategies {args.strategies}")
-    parts += [
-        f"--seeds {args.seeds}",
-        f"--batch-size {args.batch_size}",
-        f"--budget {args.budget}",
-        f"--n-initial {args.n_initial}",
-    ]
-    return " ".join(parts)
+    """The shell command that repeats a run: every parsed option, quoted for the shell.
+
+    Each option's long name is its destination with dashes (``n_initial`` is
+    ``--n-initial``), so the namespace says everything.
+    """
+    words = ["skbait", args.command]
+    for dest, value in vars(args).items():
+        if dest == "command" or value is None or value is False:
+            continue
+        words.append("--" + dest.replace("_", "-"))
+        if value is not True:
+            words.append(str(value))
+    return shlex.join(words)
 
 
-def _print_done(scores, times, paths, wall=None):
+def _print_done(results, paths, wall=None):
+    from skbait.evaluation._report import report_tables
+
+    scores, times = report_tables(results)
     print(scores.to_string())
     print()
-    print(times.to_string())
-    print()
+    if len(times.columns):
+        print(times.to_string())
+        print()
     if wall is not None:
         print(f"skbait: done in {wall:.1f} s; wrote:")
     else:
@@ -628,7 +525,8 @@ def _print_done(scores, times, paths, wall=None):
 
 
 def _report(args):
-    from skbait.evaluation import load_results
+    from skbait.evaluation import load_results, write_report
+    from skbait.evaluation._report import read_run_info
 
     if not os.path.isfile(args.results):
         raise UsageError(f"no such results file: {args.results!r}.")
@@ -638,18 +536,40 @@ def _report(args):
         raise UsageError(f"cannot read {args.results!r} as a results table: {exc}") from None
     if "selection_seconds" not in results.columns:
         raise UsageError(f"{args.results!r} has no selection_seconds column.")
-    output = args.output or os.path.dirname(os.path.abspath(args.results))
-    os.makedirs(output, exist_ok=True)
-    settings = {"title": os.path.basename(args.results), "details": [("results", args.results)]}
-    written, scores, times = _write_outputs(results, output, settings)
-    _print_done(scores, times, written)
+    folder = os.path.dirname(os.path.abspath(args.results))
+    output = args.output or folder
+    try:
+        # The run's details, kept beside its results.csv by `skbait run`.
+        info = read_run_info(folder)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if info is None:
+        info = {"title": os.path.basename(args.results), "details": [("results", args.results)]}
+    written = write_report(results, output, info=info)
+    _print_done(results, written)
     return 0
 
 
 def _strategies(args):
-    from skbait.strategies import available_strategies
+    """Each name, the strategy it makes, and the first line of that class's docstring."""
+    from skbait.strategies import available_strategies, make_strategy
 
-    print("\n".join(available_strategies()))
+    names = available_strategies()
+    width = max(map(len, names)) + 2
+    first = {}
+    for name in names:
+        try:
+            strategy = make_strategy(name)
+        except Exception as exc:  # a user's factory: list it all the same
+            print(f"{name:<{width}}(its factory fails: {type(exc).__name__}: {exc})")
+            continue
+        made = repr(strategy)
+        doc = (type(strategy).__doc__ or "").strip().splitlines()
+        line = f"{name:<{width}}{made}"
+        if made in first:
+            line += f", the same as {first[made]!r}"
+        first.setdefault(made, name)
+        print(f"{line}: {doc[0]}" if doc else line)
     return 0
 
 

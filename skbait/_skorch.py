@@ -34,6 +34,8 @@ import torch
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.pipeline import Pipeline
 
+from skbait.utils._pipeline import final_step, split_pipeline
+
 __all__ = ["SkorchEmbedding", "check_train_split", "skorch_rule"]
 
 _INSTALL_HINT = "pip install skbait[skorch]"
@@ -182,14 +184,6 @@ def skorch_rule(net, X, proba, *, module=None, capture="input"):
     return Z, P
 
 
-def _split_pipeline(estimator, X):
-    """Transform through all steps but the last; return the final step and its rows."""
-    if isinstance(estimator, Pipeline):
-        Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
-        return estimator[-1], Xt
-    return estimator, X
-
-
 class SkorchEmbedding(BaseEstimator):
     """Choose which layer of a skorch network gives the last-layer embedding.
 
@@ -262,7 +256,7 @@ class SkorchEmbedding(BaseEstimator):
         Z : ndarray of shape (n_samples, n_dims)
         P : ndarray of shape (n_samples, n_classes) or None
         """
-        net, Xt = _split_pipeline(estimator, X)
+        net, Xt = split_pipeline(estimator, X)
         return skorch_rule(net, Xt, proba, module=self.module, capture=self.capture)
 
     def __call__(self, estimator, X):
@@ -311,7 +305,7 @@ def check_train_split(estimator, X, y):
     ValueError: The internal validation split of NeuralNetClassifier ...
     >>> check_train_split(net.set_params(train_split=None), X, y)  # passes
     """
-    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    final = final_step(estimator)
     if not _is_skorch_net(final) or not final.train_split:
         return
     n_rows = len(y)

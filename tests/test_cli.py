@@ -1,5 +1,7 @@
 """The `skbait` command: tiny runs in-process and through `python -m skbait`, and errors."""
 
+import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -7,9 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.datasets import load_diabetes
 
-from skbait._cli import main
+from skbait._cli import _build_parser, main
 from skbait.evaluation import load_results
+from skbait.strategies import available_strategies, register_strategy
+from skbait.strategies._registry import _FACTORIES
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = [
@@ -39,7 +44,7 @@ def tiny_run(tmp_path_factory):
 def test_run_in_process_writes_everything(tiny_run):
     status, out = tiny_run
     assert status == 0
-    for name in ["results.csv", "summary.md", *FIGURES]:
+    for name in ["results.csv", "summary.md", "run.json", *FIGURES]:
         path = out / name
         assert path.exists() and path.stat().st_size > 0, name
     for name in FIGURES:
@@ -278,3 +283,136 @@ def test_default_run_settings():
     # The device reaches the strategies that compute with torch.
     assert strategies["bait"].device == "cpu"
     assert list(_make_strategies(None, "regression", "auto")) == ["bait", "coreset", "random"]
+
+
+def _reproduce_line(summary):
+    lines = [line for line in summary.splitlines() if line.startswith("Reproduce: `")]
+    assert len(lines) == 1, summary
+    return lines[0][len("Reproduce: `") : -1]
+
+
+def test_reproduce_line_repeats_every_option(tmp_path):
+    # An output path with a space and a quote: the command must survive the shell.
+    out = tmp_path / "it's a run"
+    argv = ["run", "--strategies", "random,margin", "--test-size", "0.4", "--device", "cpu"]
+    argv += ["--task", "classification", *TINY, "-o", str(out)]
+    assert main(argv) == 0
+    command = _reproduce_line((out / "summary.md").read_text(encoding="utf-8"))
+    words = shlex.split(command)
+    assert words[:2] == ["skbait", "run"]
+    again = _build_parser().parse_args(words[1:])
+    assert vars(again) == vars(_build_parser().parse_args(argv))
+    for option in ("--task", "--test-size", "--device", "--output", "--n-jobs", "--quiet"):
+        assert option in words
+
+
+def test_reproduce_line_records_the_detected_task(tmp_path):
+    rng = np.random.default_rng(1)
+    path = tmp_path / "amounts.csv"
+    frame = pd.DataFrame({"a": rng.standard_normal(60), "b": rng.standard_normal(60)})
+    frame["y"] = np.round(50 * frame["a"] + 100)  # whole numbers: 151.0, 75.0, ...
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    argv = ["run", "-d", str(path), "--target", "y", "-s", "random", "--budget", "20"]
+    assert main([*argv, "--seeds", "2", "-q", "-j", "1", "-o", str(out)]) == 0
+    words = shlex.split(_reproduce_line((out / "summary.md").read_text(encoding="utf-8")))
+    assert words[words.index("--task") + 1] == "regression"
+
+
+def test_whole_number_target_is_a_regression(tmp_path, capsys):
+    # scikit-learn's diabetes target: floats that are whole numbers, 214 distinct values.
+    X, y = load_diabetes(return_X_y=True)
+    path = tmp_path / "diabetes.csv"
+    pd.DataFrame(X[:, :3], columns=["age", "sex", "bmi"]).assign(progression=y).to_csv(
+        path, index=False
+    )
+    out = tmp_path / "out"
+    argv = ["run", "-d", str(path), "--target", "progression", "-s", "random,coreset"]
+    status = main([*argv, "--budget", "30", "--seeds", "2", "-q", "-j", "1", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert status == 0, err
+    assert "taken as a regression target" in err and "--task classification" in err
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "regression on progression" in summary and "R^2" in summary
+    # Forced to be classes, the split fails on classes of one row: a short message that
+    # names the way out, not hundreds of class labels.
+    err = _error([*argv, "--task", "classification", "-o", str(out)], capsys)
+    assert "--task regression" in err
+    assert len(err) < 300, err
+
+
+def test_few_whole_numbers_stay_classes(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    path = tmp_path / "grades.csv"
+    frame = pd.DataFrame({"a": rng.standard_normal(80), "b": rng.standard_normal(80)})
+    frame["grade"] = np.where(frame["a"] > 0, 2.0, 1.0)  # floats, two classes
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    argv = ["run", "-d", str(path), "--target", "grade", "-s", "random,margin"]
+    assert main([*argv, "--budget", "20", "--seeds", "2", "-q", "-j", "1", "-o", str(out)]) == 0
+    assert "2 classes" in (out / "summary.md").read_text(encoding="utf-8")
+    assert "regression" not in capsys.readouterr().err
+
+
+def test_report_keeps_the_run_details(tiny_run, tmp_path):
+    _, out = tiny_run
+    before = (out / "summary.md").read_text(encoding="utf-8")
+    info = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert info["command"].startswith("skbait run ")
+    # Redrawn in place (summary.md is overwritten) and elsewhere: the details stay.
+    for target in ([], ["-o", str(tmp_path)]):
+        assert main(["report", str(out / "results.csv"), *target]) == 0
+        folder = tmp_path if target else out
+        after = (folder / "summary.md").read_text(encoding="utf-8")
+        for line in before.splitlines():
+            if line.startswith("- **") and not line.startswith("- **wall time"):
+                assert line in after
+        assert _reproduce_line(after) == _reproduce_line(before)
+        assert "- **wall time**" in after
+
+
+def test_one_seed_says_seed_not_seeds(tmp_path):
+    out = tmp_path / "one"
+    argv = ["run", "--strategies", "random", "--seeds", "1", "--budget", "20", "-q", "-j", "1"]
+    assert main([*argv, "-o", str(out)]) == 0
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "(mean over 1 seed)" in summary
+    assert "1 seeds" not in summary
+
+
+def test_strategies_command_documents_every_name(capsys):
+    assert main(["strategies"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    by_name = {line.split()[0]: line for line in lines}
+    assert sorted(by_name) == available_strategies()
+    # `uncertainty` says what it is: least-confident sampling, like `confidence`.
+    assert "UncertaintySampling()" in by_name["uncertainty"]
+    assert "the same as 'confidence'" in by_name["uncertainty"]
+    assert "measure='margin'" in by_name["margin"]
+    assert main(["run", "--help"]) == 0
+    assert "'uncertainty' is least-confident sampling" in " ".join(capsys.readouterr().out.split())
+
+
+def test_strategies_command_survives_a_broken_factory(capsys):
+    def broken():
+        raise RuntimeError("no GPU here")
+
+    register_strategy("test_broken_factory", broken)
+    try:
+        assert main(["strategies"]) == 0
+    finally:
+        _FACTORIES.pop("test_broken_factory")
+    out = capsys.readouterr().out
+    assert "test_broken_factory" in out and "RuntimeError: no GPU here" in out
+    assert "random" in out.split()
+
+
+def test_report_with_a_foreign_run_json_is_a_usage_error(tiny_run, tmp_path, capsys):
+    _, out = tiny_run
+    folder = tmp_path / "copy"
+    folder.mkdir()
+    (folder / "results.csv").write_bytes((out / "results.csv").read_bytes())
+    (folder / "run.json").write_text("[1, 2]", encoding="utf-8")
+    err = _error(["report", str(folder / "results.csv")], capsys)
+    assert "is not a run description written by skbait" in err
+    assert len(err.strip().splitlines()) == 1

@@ -170,14 +170,22 @@ def test_makers_reproducible_and_labels_follow_the_model(maker):
 
 
 @pytest.mark.parametrize(
-    "kwargs",
-    [{"n_samples": 0}, {"n_features": 0}, {"reg": 0.0}, {"noise": -1.0}, {"n_samples": 2.5}],
+    "kwargs, match",
+    [
+        ({"n_samples": 0}, "`n_samples` must be a positive integer"),
+        ({"n_features": 0}, "`n_features` must be a positive integer"),
+        ({"reg": 0.0}, "`reg` must be a positive number"),
+        ({"noise": -1.0}, "`noise` must be a positive number"),
+        ({"noise": float("inf")}, "`noise` must be finite"),
+        ({"n_samples": 2.5}, "`n_samples` must be a positive integer"),
+        ({"n_samples": True}, "`n_samples` must be a positive integer"),
+    ],
 )
-def test_makers_reject_bad_parameters(kwargs):
+def test_makers_reject_bad_parameters(kwargs, match):
     params = {"n_samples": 10, "n_features": 3, **kwargs}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=match):
         make_gaussian_decay(**params)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=match):
         make_orthonormal_decay(**params)
 
 
@@ -319,6 +327,9 @@ def test_learned_representation_reproducible_and_fraction(digits_subset, digits_
     assert len(small.fit_indices) == 100 and small.data.shape == (300, 8)
     with pytest.raises(ValueError, match="fit_fraction"):
         learned_representation(X, y, fit_fraction=1.0)
+    for max_iter in (0, 2.5, True):
+        with pytest.raises(ValueError, match="`max_iter` must be a positive integer"):
+            learned_representation(X, y, max_iter=max_iter)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -329,3 +340,10 @@ def test_learned_representation_regression_target():
     assert isinstance(rep.estimator, MLPRegressor)
     assert rep.data.shape == (100, 10)
     assert_array_equal(rep.target, y[rep.indices])
+
+
+@pytest.mark.parametrize("kwargs", [{"return_X_y": "yes"}, {"as_frame": 1}])
+def test_load_austin_weather_checks_its_flags(kwargs):
+    name = next(iter(kwargs))
+    with pytest.raises(TypeError, match=f"`{name}` must be True or False"):
+        load_austin_weather(**kwargs)

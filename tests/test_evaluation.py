@@ -1,5 +1,7 @@
 """skbait.evaluation: runs over strategies x seeds, the tidy table, summaries, CSV."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,6 +9,7 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
+from skbait import embeddings
 from skbait.evaluation import (
     COLUMNS,
     compare_strategies,
@@ -18,8 +21,11 @@ from skbait.evaluation import (
     save_results,
     score_table,
     summarize,
+    write_report,
 )
-from skbait.strategies import UncertaintySampling
+from skbait.evaluation._report import read_run_info
+from skbait.strategies import UncertaintySampling, register_strategy
+from skbait.strategies._registry import _FACTORIES
 
 TIMING = ["selection_seconds", "fit_seconds"]
 
@@ -62,13 +68,27 @@ def test_tidy_table_layout(small_results):
     assert res["seed"].dtype == np.int64 and res["n_labeled"].dtype == np.int64
 
 
-def test_initial_draw_is_shared_across_strategies(small_results):
+def test_initial_draw_is_shared_across_strategies(iris_split):
     # Round 0 trains on the same random draw for every strategy at a given seed, so
-    # the scores are paired: identical at round 0, different across seeds.
-    first = small_results[small_results["round"] == 0].pivot(
-        index="seed", columns="strategy", values="score"
+    # the scores are paired: identical at round 0, different across seeds. The train
+    # score of round 0 is that of the model fitted on the draw: it tells the draws apart
+    # where the test score might coincide.
+    results = compare_strategies(
+        LogisticRegression(max_iter=500),
+        *iris_split,
+        strategies=["random", "margin", "confidence"],
+        seeds=4,
+        n_initial=4,
+        batch_size=5,
+        budget=9,
+        verbose=0,
     )
-    assert (first.nunique(axis=1) == 1).all()
+    first = results[results["round"] == 0]
+    for column in ("score", "train_score"):
+        by_seed = first.pivot(index="seed", columns="strategy", values=column)
+        assert (by_seed.nunique(axis=1) == 1).all(), column
+    draws = first[first["strategy"] == "random"][["score", "train_score"]]
+    assert len(draws.drop_duplicates()) > 1, "every seed drew the same initial rows"
 
 
 def test_reproducible_and_independent_of_n_jobs(iris_split, small_results):
@@ -83,6 +103,47 @@ def test_reproducible_and_independent_of_n_jobs(iris_split, small_results):
         ignore_index=True,
     )
     pd.testing.assert_frame_equal(again.drop(columns=TIMING), expected.drop(columns=TIMING))
+
+
+def test_registered_strategy_runs_in_worker_processes(iris_split):
+    # A name registered in this process only: joblib's workers import skbait afresh.
+    name = "test_margin_alias"
+    register_strategy(name, lambda: UncertaintySampling(measure="margin"))
+    try:
+        kwargs = dict(
+            strategies=[name, "margin"], seeds=2, n_initial=6, batch_size=5, budget=16, verbose=0
+        )
+        two = compare_strategies(LogisticRegression(max_iter=500), *iris_split, n_jobs=2, **kwargs)
+        one = compare_strategies(LogisticRegression(max_iter=500), *iris_split, n_jobs=1, **kwargs)
+    finally:
+        _FACTORIES.pop(name)
+    pd.testing.assert_frame_equal(two.drop(columns=TIMING), one.drop(columns=TIMING))
+    alias, margin = (two[two["strategy"] == s].reset_index(drop=True) for s in (name, "margin"))
+    pd.testing.assert_series_equal(alias["score"], margin["score"])
+
+
+def test_registered_embedding_rule_applies_in_worker_processes(iris_split):
+    # CoreSet on a registered embedding (only the first feature, scaled) chooses other
+    # rows than on the input features; the workers must use the rule too.
+    class FirstFeatureModel(LogisticRegression):
+        pass
+
+    def first_feature(estimator, X, proba):
+        return np.asarray(X, dtype=float)[:, :1] * 10.0, None
+
+    rules = list(embeddings._RULES)
+    embeddings.register_embedding(FirstFeatureModel, first_feature)
+    try:
+        kwargs = dict(
+            strategies=["coreset"], seeds=2, n_initial=6, batch_size=5, budget=26, verbose=0
+        )
+        one = compare_strategies(FirstFeatureModel(max_iter=500), *iris_split, n_jobs=1, **kwargs)
+        two = compare_strategies(FirstFeatureModel(max_iter=500), *iris_split, n_jobs=2, **kwargs)
+    finally:
+        embeddings._RULES[:] = rules
+    plain = compare_strategies(LogisticRegression(max_iter=500), *iris_split, **kwargs)
+    assert not np.array_equal(one["score"], plain["score"]), "the rule changed nothing"
+    pd.testing.assert_frame_equal(two.drop(columns=TIMING), one.drop(columns=TIMING))
 
 
 def test_estimator_random_state_follows_the_seed(iris_split):
@@ -154,8 +215,17 @@ def test_progress_bar_on_stderr(iris_split, capsys):
         (dict(strategies=[]), ValueError, "empty"),
         (dict(seeds=0), ValueError, "positive number of seeds"),
         (dict(seeds=[1, 1]), ValueError, "duplicates"),
+        # Numbers in messages read as the user wrote them, not as np.int64(1).
+        (dict(seeds=np.array([1, 1])), ValueError, r"duplicates: \[1, 1\]\.$"),
+        (dict(seeds=np.array([0.5])), ValueError, r"list of integers, got \[0\.5\]\.$"),
         (dict(seeds=[0.5]), ValueError, "list of integers"),
         (dict(strategies=["no-such-strategy"]), ValueError, "Unknown query strategy"),
+        (dict(batch_size=0), ValueError, "batch_size must be at least 1"),
+        (dict(budget=2.5), TypeError, "budget must be an integer"),
+        (dict(n_initial=True), TypeError, "n_initial must be an integer"),
+        (dict(learner_params=[("warm_start", True)]), TypeError, "learner_params must be a dict"),
+        (dict(learner_params={"budget": 5}), ValueError, r"learner_params sets \['budget'\]"),
+        (dict(verbose="yes"), TypeError, "verbose must be an integer"),
     ],
 )
 def test_compare_strategies_errors(iris_split, kwargs, error, match):
@@ -229,10 +299,42 @@ def test_summarize(hand_table):
 def test_score_table_and_budgets(hand_table):
     assert exponential_budgets(10, 10, 300) == [20, 30, 50, 90, 170, 300]
     assert exponential_budgets(10, 10, 20) == [20]
+    assert exponential_budgets(0, 1, 5) == [1, 2, 4, 5]
     table = score_table(hand_table)
     assert list(table.columns) == [20, 30]
     assert table.loc["a", 20] == "0.850 ± 0.050"
     assert score_table(hand_table, [10], decimals=1).loc["b", 10] == "0.6 ± 0.0"
+
+
+@pytest.mark.parametrize(
+    "args, error, match",
+    [
+        # A zero or negative step would never reach the budget: once these never returned.
+        ((10, 0, 100), ValueError, "batch_size must be at least 1"),
+        ((10, -5, 100), ValueError, "batch_size must be at least 1"),
+        ((-1, 10, 100), ValueError, "n_initial must be at least 0"),
+        ((10, 10, 10), ValueError, r"budget \(10\) must exceed n_initial \(10\)"),
+        ((10, 2.5, 100), TypeError, "batch_size must be an integer"),
+        ((10, True, 100), TypeError, "batch_size must be an integer"),
+        ((10, 10, None), TypeError, "budget must be an integer"),
+    ],
+)
+def test_exponential_budgets_rejects_bad_arguments(args, error, match):
+    with pytest.raises(error, match=match):
+        exponential_budgets(*args)
+
+
+def test_summary_functions_check_their_options(hand_table):
+    with pytest.raises(TypeError, match="budgets must be a list of integers"):
+        learning_curves(hand_table, budgets=20)
+    with pytest.raises(TypeError, match="budgets must be a list of integers"):
+        score_table(hand_table, budgets=[20.5])
+    with pytest.raises(ValueError, match="decimals must be a non-negative integer"):
+        score_table(hand_table, decimals=-1)
+    with pytest.raises(TypeError, match="per_seed must be True or False"):
+        learning_curve_auc(hand_table, per_seed="yes")
+    with pytest.raises(TypeError, match="label must be a string"):
+        run_experiment(LogisticRegression(), "random", *[None] * 4, label=3)
 
 
 def test_summaries_reject_bad_tables():
@@ -240,3 +342,47 @@ def test_summaries_reject_bad_tables():
         summarize([1, 2, 3])
     with pytest.raises(ValueError, match="empty"):
         learning_curves(pd.DataFrame(columns=["strategy", "seed", "n_labeled", "score"]))
+
+
+# ------------------------------------------------------------------ the report
+
+
+def test_write_report_keeps_its_info_and_says_why_there_is_no_matrix(hand_table, tmp_path):
+    info = {"title": "hand", "details": [("data", "made by hand")], "command": "skbait run"}
+    paths = write_report(hand_table, tmp_path, info=info)
+    names = {Path(p).name for p in paths}
+    assert {"summary.md", "run.json"} <= names
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith("# skbait run: hand\n\n- **data**: made by hand\n")
+    assert "(mean ± s.e. over 2 seeds)" in summary
+    # No 'random' strategy: no matrix, and the summary says so.
+    assert "needs a 'random' strategy" in summary
+    assert "penalty_matrix.png" not in names
+    assert summary.rstrip().endswith("Reproduce: `skbait run`")
+    assert read_run_info(tmp_path) == {
+        "title": "hand",
+        "details": [("data", "made by hand")],
+        "command": "skbait run",
+    }
+
+
+@pytest.mark.parametrize(
+    "info, error, match",
+    [
+        ({"titel": "x"}, ValueError, r"unknown key\(s\) \['titel'\]"),
+        ({"details": [1, 2]}, TypeError, r"list of \(name, value\) pairs"),
+        ({"title": 3}, TypeError, "title and command must be strings"),
+        ("title", TypeError, "info must be a dict or None"),
+    ],
+)
+def test_write_report_rejects_bad_info(hand_table, tmp_path, info, error, match):
+    with pytest.raises(error, match=match):
+        write_report(hand_table, tmp_path, info=info)
+    assert not (tmp_path / "summary.md").exists()
+
+
+def test_read_run_info_rejects_a_foreign_file(tmp_path):
+    assert read_run_info(tmp_path) is None
+    (tmp_path / "run.json").write_text('{"title": "x", "colour": "red"}', encoding="utf-8")
+    with pytest.raises(ValueError, match="not a run description written by skbait"):
+        read_run_info(tmp_path)

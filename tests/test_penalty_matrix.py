@@ -188,3 +188,46 @@ def test_penalty_matrix_errors():
         penalty_matrix(table, experiment="dataset")
     with pytest.raises(ValueError, match="tolerance"):
         penalty_checkpoints(table, tolerance=-1)
+
+
+def test_a_budget_that_cuts_the_last_batch_keeps_the_checkpoints_on_the_grid():
+    # `skbait run --budget 205`: batches of 10 from 10 labels, the last batch cut to 5.
+    # The batch size is the grid's first step, not its smallest: with 5 the checkpoint
+    # 15 (not in the table) would count against every strategy.
+    budgets = list(range(10, 210, 10)) + [205]
+    random = list(np.linspace(0.3, 0.8, len(budgets) - 1)) + [0.9]
+    good = [s + 0.05 for s in random]
+    noise = {name: SEED_NOISE for name in ("random", "good")}
+    table = _table({"random": random, "good": good}, noise=noise, budgets=budgets)
+    assert penalty_checkpoints(table) == [20, 30, 50, 90, 170]
+    P = penalty_matrix(table)
+    assert P.loc["good", "random"] == pytest.approx(1.0)  # a win at every checkpoint
+    assert P.loc["random", "good"] == 0.0
+
+
+def test_checkpoints_off_the_grid_are_an_error():
+    table = _table({"random": RANDOM, "a": RANDOM})
+    # B = 4 puts checkpoints at 14, 18, 26, 42 and 74: budgets the table never reached.
+    pattern = r"checkpoint\(s\) \[14, 18, 26, 42, 74\] are not labeling budgets"
+    with pytest.raises(ValueError, match=pattern):
+        penalty_matrix(table, batch_size=4)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(alpha=0.0), ValueError, r"alpha must be in \(0, 1\)"),
+        (dict(alpha=float("nan")), ValueError, r"alpha must be in \(0, 1\)"),
+        (dict(tolerance=float("nan")), ValueError, "tolerance must be a non-negative number"),
+        (dict(reference=0), TypeError, "reference must be a strategy label"),
+        (dict(batch_size=0), ValueError, "batch_size must be None or an integer >= 1"),
+        (dict(n_initial=-1), ValueError, "n_initial must be None or an integer >= 0"),
+        (dict(batch_size=2.5), ValueError, "batch_size must be None or an integer >= 1"),
+    ],
+)
+def test_penalty_options_are_checked_up_front(kwargs, error, match):
+    # Checked before any computation, even where an option would never be used (alpha
+    # with constant gaps, whose t statistic is infinite).
+    table = _table({"random": RANDOM, "a": [s + 0.02 for s in RANDOM]})
+    with pytest.raises(error, match=match):
+        penalty_matrix(table, **kwargs)

@@ -156,6 +156,9 @@ def load_austin_weather(*, return_X_y=False, as_frame=False):
     >>> round(float(bunch.target.max()), 2)
     5.2
     """
+    for name, value in (("return_X_y", return_X_y), ("as_frame", as_frame)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"`{name}` must be True or False, got {value!r}.")
     header, rows = _read_raw_rows()
     feature_cols = [header.index(name) for name in FEATURE_NAMES]
     target_col = header.index(TARGET_NAME)

@@ -156,6 +156,8 @@ def learned_representation(
     n_components = _check_n_components(n_components)
     if not isinstance(fit_fraction, Real) or not 0 < fit_fraction < 1:
         raise ValueError(f"`fit_fraction` must be a number in (0, 1), got {fit_fraction!r}.")
+    if not isinstance(max_iter, Integral) or isinstance(max_iter, bool) or max_iter < 1:
+        raise ValueError(f"`max_iter` must be a positive integer, got {max_iter!r}.")
     rng = check_random_state(random_state)
     # Two independent seeds from one generator: the split, then the network.
     split_seed, net_seed = rng.randint(np.iinfo(np.int32).max, size=2)

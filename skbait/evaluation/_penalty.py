@@ -78,7 +78,17 @@ def _mean_curve(results, strategy):
 
 
 def _grid(results, n_initial, batch_size):
-    """``M0`` and ``B`` of an experiment: given, or read from its labeling grid."""
+    """``M0`` and ``B`` of an experiment: given, or read from its labeling grid.
+
+    ``B`` is the first step of the grid: every batch is full but the last, which
+    the budget may cut (``--budget 205`` with batches of 10 ends on a step of 5).
+    """
+    for name, value, low in (("n_initial", n_initial, 0), ("batch_size", batch_size, 1)):
+        if value is not None and (
+            not isinstance(value, Integral) or isinstance(value, bool) or value < low
+        ):
+            shown = value.item() if isinstance(value, np.generic) else value
+            raise ValueError(f"{name} must be None or an integer >= {low}, got {shown!r}.")
     if n_initial is None:
         if "round" in results.columns:
             n_initial = int(results.loc[results["round"] == 0, "n_labeled"].min())
@@ -92,11 +102,17 @@ def _grid(results, n_initial, batch_size):
                 "Cannot infer the batch size from a table with a single labeling budget; "
                 "pass batch_size."
             )
-        batch_size = int(steps.min())
-    for name, value in (("n_initial", n_initial), ("batch_size", batch_size)):
-        if not isinstance(value, Integral) or value < (0 if name == "n_initial" else 1):
-            raise ValueError(f"{name} must be a non-negative integer, got {value!r}.")
+        batch_size = int(steps[0])
     return int(n_initial), int(batch_size)
+
+
+def _check_options(reference, tolerance, alpha=0.05):
+    if not isinstance(reference, str):
+        raise TypeError(f"reference must be a strategy label (str), got {reference!r}.")
+    if not isinstance(tolerance, Real) or isinstance(tolerance, bool) or not tolerance >= 0:
+        raise ValueError(f"tolerance must be a non-negative number, got {tolerance!r}.")
+    if not isinstance(alpha, Real) or isinstance(alpha, bool) or not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
 
 
 def penalty_checkpoints(
@@ -124,7 +140,8 @@ def penalty_checkpoints(
         Relative distance to the final score.
     n_initial, batch_size : int, default=None
         ``M0`` and ``B``; by default read from the table (the ``n_labeled``
-        of round 0, and the smallest step between budgets).
+        of round 0, and the first step between budgets: a budget that cuts
+        the last batch leaves a smaller step at the end).
 
     Returns
     -------
@@ -142,8 +159,7 @@ def penalty_checkpoints(
     [20, 30, 50]
     """
     results = _check_table(results)
-    if not isinstance(tolerance, Real) or tolerance < 0:
-        raise ValueError(f"tolerance must be a non-negative number, got {tolerance!r}.")
+    _check_options(reference, tolerance)
     if reference not in set(results["strategy"]):
         raise ValueError(
             f"The reference strategy {reference!r} is not in the results table (strategies: "
@@ -288,6 +304,7 @@ def penalty_matrix(
     smart     0.0
     dtype: float64
     """
+    _check_options(reference, tolerance, alpha)
     parts = _experiments(results, experiment)
     if not parts:
         raise ValueError("No experiment to aggregate.")
@@ -310,6 +327,13 @@ def penalty_matrix(
         if not checkpoints:
             continue
         z = len(checkpoints)
+        missing = sorted(set(checkpoints) - set(table["n_labeled"]))
+        if missing:
+            raise ValueError(
+                f"The checkpoint(s) {missing} are not labeling budgets of the results table: "
+                "n_initial and batch_size do not match its grid. Leave them to None to read "
+                "them from the table."
+            )
         for budget in checkpoints:
             at = table[table["n_labeled"] == budget]
             # The last row per (strategy, seed) if a budget was logged twice.
