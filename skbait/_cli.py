@@ -19,8 +19,18 @@ __all__ = ["main"]
 DATASETS = ("digits", "austin_weather")
 CLASSIFIERS = ("logistic", "ridge", "mlp")
 REGRESSORS = ("ridge", "linear", "mlp")
+# The paper's five; regression keeps those whose tags allow a regressor.
 CLASSIFICATION_STRATEGIES = ("bait", "badge", "coreset", "confidence", "random")
-REGRESSION_STRATEGIES = ("bait", "coreset", "random")
+
+
+def _regression_capable(names):
+    from skbait.base import get_strategy_tags
+    from skbait.strategies import make_strategy
+
+    return tuple(n for n in names if not get_strategy_tags(make_strategy(n)).classifier_only)
+
+
+REGRESSION_STRATEGIES = _regression_capable(CLASSIFICATION_STRATEGIES)
 
 # The embedded default run: digits, logistic regression on standardised pixels,
 # the paper's five strategies, batch 10, five seeds, runs spread over all cores.
@@ -383,15 +393,16 @@ def _run(args):
     estimator_name, estimator = _make_estimator(args.estimator, task)
     strategies = _make_strategies(args.strategies, task, args.device)
     if task == "regression":
+        from skbait.base import get_strategy_tags
+
         needs_classes = [
-            n
-            for n in strategies
-            if n in ("badge", "confidence", "margin", "entropy", "uncertainty")
+            n for n, strategy in strategies.items() if get_strategy_tags(strategy).classifier_only
         ]
         if needs_classes:
             raise UsageError(
                 f"{', '.join(needs_classes)} need(s) class probabilities and cannot serve a "
-                "regression target; use bait, coreset or random"
+                "regression target; use one of "
+                + ", ".join(REGRESSION_STRATEGIES)
                 + (
                     " (or --task classification if the target holds classes)."
                     if args.task == "auto"

@@ -386,3 +386,23 @@ def test_read_run_info_rejects_a_foreign_file(tmp_path):
     (tmp_path / "run.json").write_text('{"title": "x", "colour": "red"}', encoding="utf-8")
     with pytest.raises(ValueError, match="not a run description written by skbait"):
         read_run_info(tmp_path)
+
+
+def test_default_strategies_with_a_regressor_follow_the_tags():
+    from sklearn.linear_model import Ridge
+
+    from skbait.base import get_strategy_tags
+    from skbait.evaluation import DEFAULT_STRATEGIES
+    from skbait.strategies import make_strategy
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    y = X @ np.array([1.0, -2.0, 0.5])
+    results = compare_strategies(
+        Ridge(), X[:40], y[:40], X[40:], y[40:], seeds=1, n_initial=4, batch_size=4, budget=8
+    )
+    expected = [
+        n for n in DEFAULT_STRATEGIES if not get_strategy_tags(make_strategy(n)).classifier_only
+    ]
+    assert expected == ["bait", "coreset", "random"]
+    assert sorted(results["strategy"].unique()) == sorted(expected)

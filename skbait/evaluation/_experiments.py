@@ -273,7 +273,9 @@ def compare_strategies(
     strategies : list or dict, default=DEFAULT_STRATEGIES
         Strategy names or :class:`~skbait.QueryStrategy` instances, or a dict
         ``{label: strategy}``. Labels name the strategies in the table (a
-        name, or an instance's class name).
+        name, or an instance's class name). With the default and a
+        regressor, the strategies tagged ``classifier_only`` (see
+        :func:`~skbait.get_strategy_tags`) are left out.
     seeds : int or list of int, default=5
         A number of seeds (``0 .. seeds - 1``) or the seeds themselves.
     n_initial : int, default=10
@@ -313,8 +315,17 @@ def compare_strategies(
     >>> summarize(results).index.tolist()
     ['margin', 'random']
     """
+    from sklearn.base import is_classifier
+
+    from skbait.base import get_strategy_tags
     from skbait.strategies import make_strategy
 
+    if strategies is DEFAULT_STRATEGIES and not is_classifier(estimator):
+        strategies = [
+            name
+            for name in strategies
+            if not get_strategy_tags(make_strategy(name)).classifier_only
+        ]
     pairs = _check_strategies(strategies)
     # Names become instances here: a strategy registered in this process is unknown to
     # the workers' registries.
