@@ -243,7 +243,37 @@ html_sidebars = {
 }
 
 
+# A <script> whose src names a host ("https://...", "http://..." or "//...").
+_REMOTE_SCRIPT = re.compile(r"""<script\b[^>]*\bsrc=["']?(?:https?:)?//([^/"'\s>]+)""", re.I)
+
+
+def _check_offline(app, exc):
+    """Warn (an error under -W) when a page would load a script from the network."""
+    if exc is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    for page in sorted(outdir.rglob("*.html")):
+        match = _REMOTE_SCRIPT.search(page.read_text(encoding="utf-8", errors="replace"))
+        if match:
+            _logger.warning(
+                "%s loads a script from %s: the docs must read offline",
+                page.relative_to(outdir),
+                match.group(1),
+                type="skbait",
+                subtype="offline",
+            )
+    if MATH == "mathjax" and not (outdir / "_static" / mathjax_path).is_file():
+        _logger.warning(
+            "_static/%s is missing: the formulas would not render",
+            mathjax_path,
+            type="skbait",
+            subtype="offline",
+        )
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_member)
+    # After sphinx-mathjax-offline (priority 500) has copied MathJax into _static.
+    app.connect("build-finished", _check_offline, priority=900)
     # Before numpydoc (priority 500) rewrites the sections.
     app.connect("autodoc-process-docstring", _require_examples, priority=400)
