@@ -161,10 +161,10 @@ for name in pools:
     random, no_fisher = np.array(risks[name, "Random"]), np.array(risks[name, "Trace, no Fisher"])
     forward = np.array([bait[list(batch_sizes).index(B)] for B in backward_sizes])
     pruned = np.array(risks[name, "BAIT, forward + backward"])
-    print(
-        f"{name}: log-det worse than random at {np.mean(logdet > random):.0%} of the batch "
-        f"sizes; BAIT better than log-det at {np.mean(bait < logdet):.0%}; the trace without "
-        f"Fisher within 1% of log-det at {np.mean(np.abs(no_fisher / logdet - 1) < 0.01):.0%}; "
-        f"backward pruning changes BAIT's risk by {np.abs(pruned / forward - 1).max():.1%} "
-        "at most"
-    )
+    print(f"{name} pool, over the {len(batch_sizes)} batch sizes:")
+    print(f"  log-det worse than random at {np.mean(logdet > random):.0%} of them")
+    print(f"  BAIT better than log-det at {np.mean(bait < logdet):.0%} of them")
+    same = np.mean(np.abs(no_fisher / logdet - 1) < 0.01)
+    print(f"  the trace without Fisher within 1% of log-det at {same:.0%} of them")
+    change = np.abs(pruned / forward - 1).max()
+    print(f"  backward pruning changes BAIT's risk by {change:.1%} at most")

@@ -136,9 +136,10 @@ def exponent(sizes, times):
 
 
 def growth(slope):
-    if slope < 0.5:
-        return "grows slowly, less than the square root of"
-    if slope < 1.3:
+    """Words for a growth exponent (the fixed costs of a call flatten small pools)."""
+    if slope < 0.75:
+        return "grows less than linearly with"
+    if slope <= 1.25:
         return "grows about linearly with"
     return "grows faster than linearly with"
 
