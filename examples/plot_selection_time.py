@@ -6,13 +6,15 @@ How long does a query take? (Fig. 9)
 Figure 9 of the BAIT paper (Ash et al., NeurIPS 2021): in regression, the
 pointwise Fisher of a row is the rank-one ``z z^T`` of its last-layer
 embedding ``z`` (paper, eq. 6), so each greedy step of BAIT is a rank-one
-Woodbury update and BAIT runs about as fast as CORESET.
+Woodbury update, and the paper finds BAIT "only slightly slower than
+Coreset" (timed on a GPU).
 
 We time :meth:`~skbait.QueryStrategy.select` of each strategy, by name, on
 pools of growing size and for growing batch sizes, with a linear regressor on
 64-dimensional features (the embedding BAIT and CORESET see). For contrast we
 also time BAIT for a 10-class classifier on the same features, whose pointwise
-Fisher has rank 10: the paper notes it is roughly ``k`` times slower per row.
+Fisher has rank 10: the paper notes that classification BAIT is roughly ``k``
+times slower than BADGE per selected row.
 
 Timings depend on the machine; we report the fastest of a few repeats, which
 is the least disturbed by other processes. The paper times larger pools on a
