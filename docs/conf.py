@@ -7,22 +7,24 @@ Build (from the repository root)::
 Environment variables:
 
 ``SKBAIT_DOCS_QUICK``
-    ``1``: run only the quick examples of the gallery (see ``QUICK_EXAMPLES``);
-    the others are rendered without running them, with their code and text
-    but no output or figures. ``0`` (default): run every example.
-    ``none``: run no example at all.
+    ``0`` (default): run every example of the gallery, as CI does; each is
+    sized to run in under a minute on two CPU cores, and the whole build in
+    under ten. ``1``: a quicker local build that runs only the examples listed
+    in ``QUICK_EXAMPLES`` (a few seconds each); the others are rendered with
+    their code and text but no output or figures. ``none``: run no example.
 ``SKBAIT_DOCS_MATH``
-    ``mathjax`` (default): formulas are typeset in the reader's browser by
-    MathJax (loaded from a CDN when the page is opened; nothing is downloaded
-    at build time). ``imgmath``: formulas are rendered to PNG images at build
-    time, which needs ``latex`` and ``dvipng`` installed; the site
-    then works fully offline.
+    ``mathjax`` (default): formulas are typeset in the reader's browser by the
+    copy of MathJax that the ``sphinx-mathjax-offline`` package (in the docs
+    extra) puts in ``_static/mathjax``: the pages load no script from the
+    network when they are read. ``imgmath``: formulas are rendered to PNG
+    images at build time, which needs ``latex`` and ``dvipng`` installed.
 
 The build never touches the network: intersphinx reads the inventories
 shipped in ``_inventories/`` (regenerate them with
 ``python docs/_inventories/make_inventories.py``).
 """
 
+import importlib.util
 import os
 import re
 import sys
@@ -62,6 +64,15 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
+if MATH == "mathjax":
+    # MathJax served from the site itself, never from a CDN (see the module docstring).
+    if importlib.util.find_spec("sphinx-mathjax-offline") is None:
+        raise ImportError(
+            "The docs typeset maths with a local copy of MathJax: pip install "
+            "sphinx-mathjax-offline (or pip install -e '.[docs]'), or build with "
+            "SKBAIT_DOCS_MATH=imgmath."
+        )
+    extensions.append("sphinx-mathjax-offline")
 
 templates_path = ["_templates"]
 exclude_patterns = [
@@ -85,6 +96,9 @@ nitpick_ignore = []
 # -- Math ---------------------------------------------------------------------
 
 html_math_renderer = MATH
+if MATH == "mathjax":
+    # Relative to _static/, where sphinx-mathjax-offline copies MathJax 3.
+    mathjax_path = "mathjax/tex-chtml.js"
 if MATH == "imgmath":
     # dvipng is in TeX Live's base; dvisvgm and preview.sty are not always there.
     imgmath_image_format = "png"
@@ -155,13 +169,10 @@ intersphinx_disabled_reftypes = ["std:doc"]
 
 # -- sphinx-gallery -----------------------------------------------------------
 
-# Examples cheap enough for every CI build (measured on two busy CPU cores:
-# 3 s, 23 s and 57 s; the others take 4 to 16 minutes each there).
-# SKBAIT_DOCS_QUICK=1 runs only these; the others are shown with their code
-# and text but without output.
+# The cheapest examples, a few seconds each: what SKBAIT_DOCS_QUICK=1 runs for a
+# quick local build. CI runs them all (each is sized to under a minute on two cores).
 QUICK_EXAMPLES = (
     "plot_rainfall_regression.py",
-    "plot_skorch_digits.py",
     "plot_selection_time.py",
 )
 QUICK = os.environ.get("SKBAIT_DOCS_QUICK", "0").strip().lower()
@@ -232,7 +243,37 @@ html_sidebars = {
 }
 
 
+# A <script> whose src names a host ("https://...", "http://..." or "//...").
+_REMOTE_SCRIPT = re.compile(r"""<script\b[^>]*\bsrc=["']?(?:https?:)?//([^/"'\s>]+)""", re.I)
+
+
+def _check_offline(app, exc):
+    """Warn (an error under -W) when a page would load a script from the network."""
+    if exc is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    for page in sorted(outdir.rglob("*.html")):
+        match = _REMOTE_SCRIPT.search(page.read_text(encoding="utf-8", errors="replace"))
+        if match:
+            _logger.warning(
+                "%s loads a script from %s: the docs must read offline",
+                page.relative_to(outdir),
+                match.group(1),
+                type="skbait",
+                subtype="offline",
+            )
+    if MATH == "mathjax" and not (outdir / "_static" / mathjax_path).is_file():
+        _logger.warning(
+            "_static/%s is missing: the formulas would not render",
+            mathjax_path,
+            type="skbait",
+            subtype="offline",
+        )
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_member)
+    # After sphinx-mathjax-offline (priority 500) has copied MathJax into _static.
+    app.connect("build-finished", _check_offline, priority=900)
     # Before numpydoc (priority 500) rewrites the sections.
     app.connect("autodoc-process-docstring", _require_examples, priority=400)

@@ -13,8 +13,12 @@ except ImportError as exc:  # pragma: no cover - exercised by a test that hides 
         "pip install 'skbait[plotting]' (or pip install matplotlib)."
     ) from exc
 
+from numbers import Real
+
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
+from matplotlib.colors import Normalize
 
 from skbait.evaluation import learning_curves
 
@@ -86,8 +90,13 @@ def plot_learning_curves(results, *, ax=None, strategies=None, sem=True, ylabel=
     return ax
 
 
-def plot_penalty_matrix(matrix, *, ax=None, cmap="viridis", decimals=2, colorbar=True):
+def plot_penalty_matrix(matrix, *, ax=None, cmap="viridis", decimals=2, colorbar=True, vmax=1.0):
     """The pairwise penalty matrix as an annotated heatmap, column means below.
+
+    The colour scale is fixed to ``[0, vmax]``, ``[0, 1]`` by default: a
+    cell's colour says the same thing in every figure (1 is a win at every
+    checkpoint of one experiment), whatever the largest entry happens to be.
+    The diagonal, a strategy against itself, is left blank.
 
     Parameters
     ----------
@@ -100,6 +109,10 @@ def plot_penalty_matrix(matrix, *, ax=None, cmap="viridis", decimals=2, colorbar
     decimals : int, default=2
         Decimals of the numbers written in the cells.
     colorbar : bool, default=True
+    vmax : float, default=1.0
+        Top of the colour scale. One experiment's entries lie in ``[0, 1]``;
+        a matrix summed over ``E`` experiments has entries up to ``E``, so
+        pass ``vmax=E`` for it.
 
     Returns
     -------
@@ -116,23 +129,46 @@ def plot_penalty_matrix(matrix, *, ax=None, cmap="viridis", decimals=2, colorbar
     >>> ax = plot_penalty_matrix(P)
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['bait', 'random', 'column mean']
+    >>> ax.images[0].norm.vmin, ax.images[0].norm.vmax
+    (0.0, 1.0)
     """
     if not isinstance(matrix, pd.DataFrame):
         matrix = pd.DataFrame(np.asarray(matrix, dtype=float))
     values = matrix.to_numpy(dtype=float)
     if values.ndim != 2 or values.shape[0] != values.shape[1]:
         raise ValueError(f"The penalty matrix must be square, got shape {values.shape}.")
+    if isinstance(vmax, bool) or not isinstance(vmax, Real) or not vmax > 0:
+        raise ValueError(f"vmax must be a positive number, got {vmax!r}.")
+    vmax = float(vmax)
     n = values.shape[0]
+    off_diagonal = ~np.eye(n, dtype=bool)
+    if np.isnan(values[off_diagonal]).any():
+        raise ValueError("The penalty matrix holds NaN off its diagonal.")
+    if (values[off_diagonal] < 0).any():
+        raise ValueError("The penalty matrix holds negative entries: they count wins.")
+    if (values[off_diagonal] > vmax).any():
+        raise ValueError(
+            f"The penalty matrix has entries up to {values[off_diagonal].max():g}, above "
+            f"vmax={vmax:g}. A matrix summed over E experiments has entries up to E: pass "
+            "vmax=E."
+        )
     means = values.mean(axis=0)
     ax = _axes(ax, (1.2 * n + 2.4, 1.0 * n + 1.8))
-    vmax = max(float(values.max()), 1e-12)
-    image = ax.imshow(values, cmap=cmap, vmin=0.0, vmax=vmax, aspect="equal")
+    # The diagonal is masked: drawn in no colour at all, so the axes show through.
+    shown = np.ma.masked_array(values, mask=~off_diagonal)
+    # with_extremes returns a copy: the caller's colormap is left as it was.
+    colormap = (colormaps[cmap] if isinstance(cmap, str) else cmap).with_extremes(
+        bad=(0.0, 0.0, 0.0, 0.0)
+    )
+    norm = Normalize(vmin=0.0, vmax=vmax)
+    image = ax.imshow(shown, cmap=colormap, norm=norm, aspect="equal")
     # The column means sit in an extra row below the matrix, on white.
     ax.axhline(n - 0.5, color="black", linewidth=1.0)
-    colormap = image.cmap
     for i in range(n):
         for j in range(n):
-            shade = colormap(values[i, j] / vmax)
+            if i == j:
+                continue
+            shade = colormap(norm(values[i, j]))
             light = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2] > 0.55
             ax.text(
                 j,

@@ -68,8 +68,8 @@ def test_penalty_matrix_heatmap(results, tmp_path):
     ax = plot_penalty_matrix(P)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == ["bait", "badge", "random", "column mean"]
-    # One number per cell plus one column mean per column.
-    assert len(ax.texts) == 9 + 3
+    # One number per cell off the diagonal plus one column mean per column.
+    assert len(ax.texts) == 6 + 3
     means = [t.get_text() for t in ax.texts[-3:]]
     assert means == [f"{v:.2f}" for v in P.mean(axis=0)]
     _save(ax, tmp_path / "penalty.png")
@@ -77,6 +77,75 @@ def test_penalty_matrix_heatmap(results, tmp_path):
     plot_penalty_matrix(np.zeros((2, 2)), colorbar=False)
     with pytest.raises(ValueError, match="square"):
         plot_penalty_matrix(np.zeros((2, 3)))
+
+
+def _pixel(ax, x, y):
+    """RGBA (0..1) of the rendered figure near cell (x, y) of ``ax``, off its text."""
+    fig = ax.figure
+    fig.canvas.draw()
+    buffer = np.asarray(fig.canvas.buffer_rgba())
+    px, py = ax.transData.transform((x + 0.35, y + 0.35))
+    return buffer[buffer.shape[0] - 1 - round(float(py)), round(float(px))] / 255.0
+
+
+def test_penalty_heatmap_scale_is_fixed_to_0_1_whatever_the_data():
+    names = ["bait", "badge", "random"]
+    small = pd.DataFrame(
+        [[0.0, 0.25, 0.4], [0.1, 0.0, 0.2], [0.0, 0.05, 0.0]], index=names, columns=names
+    )
+    axes = [plot_penalty_matrix(small), plot_penalty_matrix(small * 2.5)]
+    for ax in axes:
+        (image,) = ax.images
+        assert (image.norm.vmin, image.norm.vmax) == (0.0, 1.0)
+    # Same value (0.25), same colour in both figures, and it is the colormap's own colour at
+    # that fraction of [0, 1] (a data-scaled norm would draw 0.4 at the top of the scale).
+    first, second = (ax.images[0] for ax in axes)
+    cmap = plt.get_cmap("viridis")
+    np.testing.assert_allclose(first.to_rgba(np.array([[0.4]]))[0, 0], cmap(0.4))
+    np.testing.assert_allclose(
+        first.to_rgba(first.get_array())[0, 1], second.to_rgba(second.get_array())[1, 0]
+    )
+    # The rendered cell (0, 2) holds that colour, not cmap(1.0).
+    ax = plot_penalty_matrix(small, colorbar=False)
+    np.testing.assert_allclose(_pixel(ax, 2, 0)[:3], cmap(0.4)[:3], atol=2 / 255)
+
+
+def test_penalty_heatmap_diagonal_is_blank():
+    names = ["a", "b", "c", "d"]
+    P = pd.DataFrame(0.5 * (1 - np.eye(4)), index=names, columns=names)
+    ax = plot_penalty_matrix(P, colorbar=False)
+    (image,) = ax.images
+    data = image.get_array()
+    assert np.array_equal(np.ma.getmaskarray(data), np.eye(4, dtype=bool))
+    colours = image.to_rgba(data)
+    assert np.all(colours[np.eye(4, dtype=bool), 3] == 0)  # transparent diagonal
+    assert np.all(colours[~np.eye(4, dtype=bool), 3] == 1)
+    # No number is written on the diagonal: 12 cells plus 4 column means.
+    positions = [t.get_position() for t in ax.texts]
+    assert len(ax.texts) == 12 + 4
+    assert not any(x == y for x, y in positions if y < 4)
+    # What shows through the diagonal is the axes' own (white) background.
+    for k in range(4):
+        np.testing.assert_allclose(_pixel(ax, k, k)[:3], [1.0, 1.0, 1.0], atol=1 / 255)
+    assert not np.allclose(_pixel(ax, 1, 0)[:3], [1.0, 1.0, 1.0])
+    # The column means still count the zero diagonal, as the paper's do.
+    assert [t.get_text() for t in ax.texts[-4:]] == ["0.38"] * 4
+
+
+def test_penalty_heatmap_of_summed_experiments_needs_its_vmax():
+    names = ["bait", "random"]
+    summed = pd.DataFrame([[0.0, 1.75], [0.0, 0.0]], index=names, columns=names)
+    with pytest.raises(ValueError, match="vmax=E"):
+        plot_penalty_matrix(summed)
+    ax = plot_penalty_matrix(summed, vmax=2)
+    assert ax.images[0].norm.vmax == 2.0
+    for bad in (0, -1.0, True, "1"):
+        with pytest.raises(ValueError, match="vmax must be a positive number"):
+            plot_penalty_matrix(summed, vmax=bad)
+    with pytest.raises(ValueError, match="negative"):
+        plot_penalty_matrix(-summed)
+    with pytest.raises(ValueError, match="NaN"):
+        plot_penalty_matrix(summed.T.replace(0.0, np.nan))
 
 
 def test_selection_time(results, tmp_path):
