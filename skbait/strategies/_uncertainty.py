@@ -1,5 +1,7 @@
 """Uncertainty sampling: least confident (the paper's CONFIDENCE), margin, entropy."""
 
+import warnings
+
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.utils._param_validation import StrOptions
@@ -58,7 +60,9 @@ class UncertaintySampling(QueryStrategy):
     """Query the rows the classifier is least sure about.
 
     The batch is the ``batch_size`` rows with the largest uncertainty score;
-    ties go to the lowest row index, so the result is deterministic. It looks
+    ties go to the lowest row index, so the result is deterministic. A
+    classifier that knows a single class makes every row equally certain: the
+    batch is then drawn at random (seeded), with a warning. It looks
     at each row alone, so a batch may be redundant: that is what BAIT, BADGE
     and CoreSet add.
 
@@ -97,6 +101,15 @@ class UncertaintySampling(QueryStrategy):
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         unlabeled = np.flatnonzero(~labeled)
+        if len(getattr(estimator, "classes_", ())) == 1:
+            # One known class: every row is equally certain, so rank none above another.
+            warnings.warn(
+                "The classifier knows a single class, so no row is more uncertain than "
+                "another; UncertaintySampling draws the batch at random.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return random_state.choice(unlabeled, size=batch_size, replace=False), None
         scores = uncertainty_scores(predict_probabilities(estimator, X), self.measure)
         if not np.isfinite(scores).all():
             raise ValueError("The model's probabilities gave non-finite uncertainty scores.")
