@@ -236,7 +236,7 @@ def run_experiment(
 def _timed_run(args, kwargs, n_threads=None):
     start = time.perf_counter()
     # A worker's share of the CPUs: n_jobs workers never oversubscribe them.
-    with limited_threads(n_threads):
+    with limited_threads(n_threads, blas=True):
         table = run_experiment(*args, **kwargs)
     return table, time.perf_counter() - start
 

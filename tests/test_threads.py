@@ -34,11 +34,21 @@ def two_threads():
 
 def test_limit_inside_and_restore_after(two_threads):
     blas_before = _blas_threads()
-    with limited_threads(1) as n:
+    with limited_threads(1, blas=True) as n:
         assert n == 1
         assert torch.get_num_threads() == 1
         assert all(t == 1 for t in _blas_threads())
     assert torch.get_num_threads() == two_threads
+    assert _blas_threads() == blas_before
+
+
+def test_blas_untouched_unless_asked(two_threads):
+    blas_before = _blas_threads()
+    with limited_threads(1):
+        assert _blas_threads() == blas_before
+        with limited_threads(1, blas=True):
+            assert all(t == 1 for t in _blas_threads())
+        assert _blas_threads() == blas_before
     assert _blas_threads() == blas_before
 
 

@@ -91,40 +91,45 @@ _active = []
 _saved = {}
 
 
-def _apply(n_threads):
-    if torch.get_num_threads() != n_threads:
-        torch.set_num_threads(n_threads)
-    # threadpoolctl records the BLAS pools' settings before it changes them;
-    # only the first record (the caller's) is kept for the restore.
-    limiter = threadpool_limits(limits=n_threads, user_api="blas")
-    _saved.setdefault("blas", limiter)
+def _apply():
+    """Put the smallest active limits in force (the caller's once none is active)."""
+    # BLAS first: restoring an OpenMP-threaded BLAS can reset torch's pool too.
+    blas = min((n for n, with_blas in _active if with_blas), default=None)
+    if blas == _saved.get("blas_n"):
+        pass
+    elif blas is None:
+        # threadpoolctl recorded the caller's BLAS settings on the first change.
+        _saved.pop("blas").restore_original_limits()
+    elif "blas" not in _saved:
+        _saved["blas"] = threadpool_limits(limits=blas, user_api="blas")
+    else:
+        threadpool_limits(limits=blas, user_api="blas")
+    _saved["blas_n"] = blas
+    wanted = min((n for n, _ in _active), default=_saved["torch"])
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)
 
 
-def _enter(n_threads):
+def _enter(n_threads, blas):
     with _lock:
         if not _active:
             _saved.clear()
             _saved["torch"] = torch.get_num_threads()
         n_threads = max(1, min(int(n_threads), _saved["torch"]))
-        _active.append(n_threads)
-        _apply(min(_active))
+        _active.append((n_threads, blas))
+        _apply()
         return n_threads
 
 
-def _leave(n_threads):
+def _leave(n_threads, blas):
     with _lock:
-        _active.remove(n_threads)
-        if _active:
-            _apply(min(_active))
-            return
-        _saved.pop("blas").restore_original_limits()
-        if torch.get_num_threads() != _saved["torch"]:
-            torch.set_num_threads(_saved["torch"])
+        _active.remove((n_threads, blas))
+        _apply()
 
 
 @contextlib.contextmanager
-def limited_threads(n_threads):
-    """Run a block with at most ``n_threads`` torch and BLAS threads, then restore.
+def limited_threads(n_threads, *, blas=False):
+    """Run a block with at most ``n_threads`` torch (and BLAS) threads, then restore.
 
     The torch setting is lowered only (never raised above the caller's), and
     the caller's settings are restored on exit, also after an exception. The
@@ -138,6 +143,8 @@ def limited_threads(n_threads):
     ----------
     n_threads : int or None
         ``None`` leaves every setting as it is.
+    blas : bool, default=False
+        Also limit numpy's and scipy's BLAS threads.
 
     Yields
     ------
@@ -159,11 +166,11 @@ def limited_threads(n_threads):
     if n_threads is None:
         yield torch.get_num_threads()
         return
-    n_threads = _enter(n_threads)
+    n_threads = _enter(n_threads, bool(blas))
     try:
         yield n_threads
     finally:
-        _leave(n_threads)
+        _leave(n_threads, bool(blas))
 
 
 def worker_threads(n_jobs, *, n_cpus=None):
