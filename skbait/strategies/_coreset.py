@@ -284,13 +284,13 @@ class _ScreenedRows(_DenseRows):
             # Labeled rows: the blocked computation of the float64 path.
             best = _nearest_in_blocks(cand, norm, self.ref64, self.chunk, self.snap64)
         if self.centres:
+            # All chosen centres at once: one (contenders x centres) product.
             picked = torch.as_tensor(self.centres, device=cand.device)
-            for c in range(picked.numel()):
-                point = picked[c]
-                dist = _to_point(
-                    cand, norm, self.cand64_T[:, point], self.norm64[point], self.snap64
-                )
-                best = torch.minimum(best, dist)
+            points, norm_points = self.cand64_T[:, picked], self.norm64[picked]
+            total = norm[:, None] + norm_points[None, :]
+            dist = total - 2.0 * (cand.T @ points)
+            dist = torch.where(dist <= self.snap64 * total, 0.0, dist)
+            best = torch.minimum(best, dist.min(dim=1).values)
         return best
 
     def farthest(self, nearest):
