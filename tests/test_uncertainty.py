@@ -125,3 +125,15 @@ def test_sparse_pool_picks_the_dense_rows(measure):
     strategy = UncertaintySampling(measure)
     got = strategy.select(model, X, range(60), 12)
     np.testing.assert_array_equal(got, strategy.select(model, X.toarray(), range(60), 12))
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("count", [1, 7, 40, 200, 250])
+def test_partial_top_selection_equals_a_full_stable_sort(seed, count):
+    from skbait.strategies._uncertainty import _top_positions
+
+    rng = np.random.RandomState(seed)
+    scores = rng.randint(0, 12, size=200).astype(float)  # many ties
+    np.testing.assert_array_equal(
+        _top_positions(scores, count), np.argsort(-scores, kind="stable")[:count]
+    )
