@@ -6,8 +6,8 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from skbait._fisher import Problem, fisher_inputs
 from skbait.base import QueryStrategy
-from skbait.strategies._bait import _Problem, fisher_inputs
 from skbait.utils import resolve_device
 from skbait.utils._validation import check_chunk_size, check_option
 
@@ -28,7 +28,7 @@ def _logdet_select(
 ):
     """:func:`logdet_select` that also returns each chosen row's log-det gain."""
     fisher = check_option("fisher", fisher, {"full", "rank1"})
-    problem = _Problem(
+    problem = Problem(
         embeddings,
         probas,
         labeled,
@@ -175,6 +175,12 @@ class LogDet(QueryStrategy):
         self.device = device
         self.dtype = dtype
         self.chunk_size = chunk_size
+
+    def __skbait_tags__(self):
+        tags = super().__skbait_tags__()
+        tags.needs_embedding = True
+        tags.deterministic = True
+        return tags
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, P = fisher_inputs(estimator, X, embedding, "LogDet")
