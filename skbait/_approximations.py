@@ -281,9 +281,12 @@ def _class_subspace_factors(Z, P, q):
     """Factors of ``W^T C_x W`` (``q x q``), ``W`` the top eigenvectors of the weighted mean."""
     weight = row_norms_squared(Z)
     W = class_subspace(P, weight, q)
+    q = W.shape[1]
     PW = P @ W  # (n, q): W^T p
-    # W^T diag(p) W - (W^T p)(W^T p)^T, then a square-root factor per row.
-    A = np.einsum("kq,nk,kr->nqr", W, P, W) - PW[:, :, None] * PW[:, None, :]
+    # W^T diag(p) W = sum_c p_c w_c w_c^T: one (n x k) @ (k x q^2) product, with no
+    # (n, k, q) temporary (8 GB at n = 100,000, k = 1000, q = 10).
+    outer = (W[:, :, None] * W[:, None, :]).reshape(W.shape[0], q * q)
+    A = (P @ outer).reshape(-1, q, q) - PW[:, :, None] * PW[:, None, :]
     values, vectors = np.linalg.eigh(A)
     return vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]
 

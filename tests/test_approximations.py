@@ -334,3 +334,15 @@ def test_reduction_to_the_pool_size_is_lossless():
     assert approx.retained == pytest.approx(1.0)
     got, _ = greedy_select(approx, labeled, 3, reg=1.0)
     np.testing.assert_array_equal(got, bait_select(Z, P, labeled, 3, device="cpu"))
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize(
+    "settings", [{"binary": True}, {"top_classes": 2}, {"class_dims": 2, "embedding_dims": 4}]
+)
+def test_cuda_float64_matches_cpu(settings):
+    Z, P, labeled = _pool(n=200, d=8, k=5, seed=5)
+    approximation = FisherApproximation(**settings)
+    cpu = bait_select(Z, P, labeled, 6, device="cpu", approximation=approximation, random_state=0)
+    gpu = bait_select(Z, P, labeled, 6, device="cuda", approximation=approximation, random_state=0)
+    np.testing.assert_array_equal(cpu, gpu)
