@@ -1,20 +1,9 @@
-"""scikit-learn's estimator checks on ActiveLearner."""
+"""scikit-learn's estimator checks on ActiveLearner, with no expected failure."""
 
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skbait import ActiveLearner
-
-# BAIT on a sparse pool reads a sparse embedding and, until the strategies'
-# sparse support lands, refuses it with a clear error (which the sparse array
-# checks accept, but the sparse tag check does not). Remove once merged.
-SPARSE_PENDING = {
-    "check_estimator_sparse_tag": "BAIT on sparse embeddings arrives with the scale work",
-}
-
-
-def _expected_failed_checks(estimator):
-    return SPARSE_PENDING if estimator.budget is not None else {}
 
 
 @parametrize_with_checks(
@@ -22,18 +11,11 @@ def _expected_failed_checks(estimator):
         ActiveLearner(LogisticRegression(), query_strategy="random"),
         ActiveLearner(Ridge(), query_strategy="random"),
         # A simulation shows the model only the rows it labels, plus the whole
-        # pool whenever a model-based strategy queries: with BAIT the checks of
-        # bad input (NaN, objects) reach the model in fit.
-        ActiveLearner(
-            LogisticRegression(),
-            query_strategy="bait",
-            n_initial=4,
-            batch_size=2,
-            budget=8,
-            random_state=0,
-        ),
+        # pool whenever a model-based strategy queries: with BAIT (the default)
+        # the checks of bad input (NaN, objects) reach the model in fit, and
+        # the sparse checks run BAIT on a sparse embedding.
+        ActiveLearner(LogisticRegression(), n_initial=4, batch_size=2, budget=8, random_state=0),
     ],
-    expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
