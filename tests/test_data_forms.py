@@ -25,7 +25,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from skbait import ActiveLearner, get_strategy_tags
 from skbait._single_class import SingleClassModel
 from skbait.embeddings import embed
-from skbait.strategies import available_strategies, bait_select, make_strategy
+from skbait.strategies import RandomSampling, available_strategies, bait_select, make_strategy
 
 STRATEGIES = available_strategies()
 # Strategies that read the embedding (their tags say so); the others read
@@ -517,3 +517,39 @@ def test_teach_keeps_float_regression_labels_after_integer_y():
     np.testing.assert_array_equal(al.y_[-2:], [1.7, -0.25])
     reference = Ridge().fit(X[:32], np.r_[y_int[:30], 1.7, -0.25])
     np.testing.assert_allclose(al.estimator_.coef_, reference.coef_)
+
+
+# ------------------------------------------------------ resume, any form
+
+
+class InterruptOnce(RandomSampling):
+    """Random sampling whose second query is interrupted, once per instance family."""
+
+    calls = 0
+
+    def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
+        InterruptOnce.calls += 1
+        if InterruptOnce.calls == 2:
+            raise KeyboardInterrupt
+        return super()._select(estimator, X, labeled, batch_size, random_state, embedding)
+
+
+@pytest.mark.parametrize("form", ["list", "frame"])
+def test_interrupted_simulation_on_documents_or_a_frame_resumes_identically(form):
+    if form == "list":
+        X, y = corpus()
+        model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=500))
+    else:
+        X, y = table()
+        model = table_model()
+    params = dict(n_initial=10, batch_size=5, budget=30, random_state=0)
+    InterruptOnce.calls = 10  # disarmed
+    reference = ActiveLearner(model, query_strategy=InterruptOnce(), **params).fit(X, y)
+    InterruptOnce.calls = 0
+    al = ActiveLearner(model, query_strategy=InterruptOnce(), **params)
+    with pytest.raises(KeyboardInterrupt):
+        al.fit(X, y)
+    assert len(al.labeled_indices_) == 15
+    al = pickle.loads(pickle.dumps(al)).resume(X, y)
+    np.testing.assert_array_equal(al.labeled_indices_, reference.labeled_indices_)
+    assert type(al.X_) is type(X)
