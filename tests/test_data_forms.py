@@ -25,7 +25,13 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from skbait import ActiveLearner, get_strategy_tags
 from skbait._single_class import SingleClassModel
 from skbait.embeddings import embed
-from skbait.strategies import RandomSampling, available_strategies, bait_select, make_strategy
+from skbait.strategies import (
+    RandomSampling,
+    UncertaintySampling,
+    available_strategies,
+    bait_select,
+    make_strategy,
+)
 
 STRATEGIES = available_strategies()
 # Strategies that read the embedding (their tags say so); the others read
@@ -413,6 +419,18 @@ def test_one_class_bait_uses_the_rank_one_embedding_fisher():
         al.fit(X, y_partial)
         idx = al.query()
     expected = bait_select(X, None, al.labeled_indices_, 4)
+    np.testing.assert_array_equal(idx, expected)
+
+
+@pytest.mark.parametrize("measure", ["least_confident", "margin", "entropy"])
+def test_one_class_uncertainty_draws_at_random_with_the_given_seed(measure):
+    """Every row is equally certain: a seeded uniform draw, not the first rows."""
+    X, _ = three_blobs()
+    model = SingleClassModel(LogisticRegression()).fit(X[:5], np.zeros(5))
+    labeled = np.arange(5)
+    with pytest.warns(UserWarning, match="draws the batch at random"):
+        idx = UncertaintySampling(measure).select(model, X, labeled, 6, random_state=4)
+    expected = np.random.RandomState(4).choice(np.arange(5, len(X)), size=6, replace=False)
     np.testing.assert_array_equal(idx, expected)
 
 
