@@ -492,6 +492,16 @@ def test_ambiguous_markers_are_errors(y_kind, params, match):
         ActiveLearner(LogisticRegression(), query_strategy="random", **params).fit(X, y)
 
 
+def test_the_callers_label_array_can_be_reused_without_touching_the_learner():
+    X, y = three_blobs()
+    y_known = np.full(len(y), np.nan)
+    y_known[:30] = y[:30]
+    al = ActiveLearner(LogisticRegression(), query_strategy="random", random_state=0)
+    al.fit(X, y_known)
+    y_known[:30] = 2.0  # the caller rewrites their own array
+    np.testing.assert_array_equal(al.y_[al.labeled_indices_], y[:30])
+
+
 def test_missing_labels_in_a_pandas_nullable_series():
     X, y = three_blobs()
     y = pd.Series(y, dtype="Int64")
