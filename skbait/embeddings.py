@@ -11,11 +11,15 @@ with :func:`register_embedding` and :func:`embed` dispatches on the estimator:
 - **any estimator** (linear models, kernel models, trees...): the input
   features themselves. This is the *convex-model view*: for a linear model the
   last layer is the whole model, so the features are its last-layer input.
+  Sparse features stay sparse (a CSR matrix): the embedding of a TF-IDF
+  pipeline is its TF-IDF matrix, never densified here.
 - :class:`~sklearn.neural_network.MLPClassifier` and
   :class:`~sklearn.neural_network.MLPRegressor`: the activations of the last
   hidden layer, computed from ``coefs_`` and ``intercepts_``.
 - :class:`~sklearn.pipeline.Pipeline`: the rows are transformed by every step
-  but the last, then the last step's rule applies.
+  but the last, then the last step's rule applies. Rows may come in any form
+  the pipeline accepts (a list of documents, a DataFrame with string
+  columns); the embedding is what the last step sees.
 - skorch networks (:class:`skorch.NeuralNet` and its classifiers and
   regressors): the input of the network's last :class:`torch.nn.Linear`,
   captured by a forward hook, and the probabilities from the same forward pass
@@ -28,13 +32,17 @@ Probabilities come from ``predict_proba``; a classifier without it (a
 probabilities: ``P`` is ``None``.
 """
 
-import sys
-
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import is_classifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array
+
+# skbait._skorch imports skorch lazily: its predicate never imports it.
+from skbait._skorch import _is_skorch_net, skorch_rule
+from skbait.utils._pipeline import split_pipeline
+from skbait.utils._validation import check_probas
 
 __all__ = ["embed", "predict_probabilities", "register_embedding"]
 
@@ -124,8 +132,9 @@ def embed(estimator, X, *, proba=True, embedding=None):
 
     Returns
     -------
-    Z : ndarray of shape (n_samples, n_dims), dtype float32 or float64
+    Z : ndarray or sparse CSR matrix of shape (n_samples, n_dims), dtype float32 or float64
         The embedding; finite, or a ``ValueError`` says which rows are not.
+        Sparse when the last step's input is sparse.
     P : ndarray of shape (n_samples, n_classes) or None
         Class probabilities, rows summing to one; ``None`` for regressors or
         when ``proba=False``.
@@ -150,7 +159,7 @@ def embed(estimator, X, *, proba=True, embedding=None):
         P = predict_probabilities(estimator, X) if want_proba else None
     Z = _check_embedding(Z, X)
     if want_proba:
-        P = _check_probabilities(P, Z.shape[0])
+        P = check_probas(P, Z.shape[0])
     else:
         P = None
     return Z, P
@@ -202,6 +211,8 @@ def predict_probabilities(estimator, X):
 
 
 def _check_embedding(Z, X):
+    if sp.issparse(Z):
+        return _check_sparse_embedding(Z)
     Z = np.asarray(Z)
     if Z.ndim == 1:
         Z = Z.reshape(-1, 1)
@@ -218,24 +229,37 @@ def _check_embedding(Z, X):
     return Z
 
 
-def _check_probabilities(P, n_samples):
-    P = np.asarray(P, dtype=np.float64)
-    if P.ndim != 2 or P.shape[0] != n_samples:
+def _check_sparse_embedding(Z):
+    """A sparse embedding stays sparse (CSR, float): a TF-IDF pool never becomes dense here."""
+    Z = Z.tocsr()
+    if not np.issubdtype(Z.dtype, np.floating) or Z.dtype == np.float16:
+        Z = Z.astype(np.float64)
+    if not np.isfinite(Z.data).all():
+        bad = np.unique(np.repeat(np.arange(Z.shape[0]), np.diff(Z.indptr))[~np.isfinite(Z.data)])
         raise ValueError(
-            f"Probabilities must have shape (n_samples={n_samples}, n_classes), got {P.shape}."
+            f"The embedding of {bad.size} row(s) holds NaN or inf (first at row {bad[0]}). "
+            "Check the model and its inputs for non-finite values."
         )
-    if not np.isfinite(P).all() or (P < -1e-6).any():
-        raise ValueError("The model's predicted probabilities hold NaN, inf or negative values.")
-    P = np.clip(P, 0.0, None)
-    total = P.sum(axis=1, keepdims=True)
-    if (total <= 0).any():
-        raise ValueError("A row of predicted probabilities sums to zero.")
-    return P / total
+    return Z
 
 
 def _input_features(estimator, X, proba):
-    """The convex-model view: the last layer sees the input features."""
-    Z = check_array(X, dtype=(np.float64, np.float32), ensure_all_finite=True)
+    """The convex-model view: the last layer sees the input features, sparse or dense."""
+    Z = check_array(
+        X,
+        accept_sparse=["csr", "csc", "coo"],
+        dtype=(np.float64, np.float32),
+        ensure_all_finite=False,
+    )
+    values = Z.data if sp.issparse(Z) else Z
+    if not np.isfinite(values).all():
+        raise ValueError(
+            "The embedding that strategies read is the model's input here, and it holds NaN "
+            "or inf. A model that takes missing values (HistGradientBoosting, say) still "
+            "leaves no finite embedding: put an imputer before it in a Pipeline "
+            "(make_pipeline(SimpleImputer(), model)), pass embedding=..., or use a strategy "
+            "that reads only probabilities (margin, entropy, confidence, random)."
+        )
     return Z, predict_probabilities(estimator, X) if proba else None
 
 
@@ -250,8 +274,7 @@ def _mlp_hidden(estimator, X, proba):
 
 def _pipeline(estimator, X, proba):
     """Transform through all steps but the last, then apply the last step's rule."""
-    Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
-    final = estimator[-1]
+    final, Xt = split_pipeline(estimator, X)
     return _find_rule(final)(final, Xt, proba)
 
 
@@ -266,17 +289,5 @@ register_embedding(lambda est: isinstance(est, (MLPClassifier, MLPRegressor)), _
 register_embedding(Pipeline, _pipeline)
 
 
-def _is_skorch_net(estimator):
-    # No skorch net exists unless skorch was imported, so this never imports it.
-    skorch = sys.modules.get("skorch")
-    return skorch is not None and isinstance(estimator, skorch.NeuralNet)
-
-
-def _skorch_net(estimator, X, proba):
-    """Input of the net's last nn.Linear and its probabilities, from one forward pass."""
-    from skbait._skorch import skorch_rule
-
-    return skorch_rule(estimator, X, proba)
-
-
-register_embedding(_is_skorch_net, _skorch_net)
+# Input of the net's last nn.Linear and its probabilities, from one forward pass.
+register_embedding(_is_skorch_net, skorch_rule)

@@ -9,6 +9,7 @@ import math
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import is_classifier
 
@@ -19,7 +20,8 @@ from skbait._fisher._objectives import LogDetObjective, TraceObjective
 from skbait.base import as_labeled_mask
 from skbait.embeddings import embed
 from skbait.utils import resolve_device, resolve_dtype
-from skbait.utils._validation import check_batch_size, check_embeddings, check_probas, check_real
+from skbait.utils._sparse import check_pool_embeddings
+from skbait.utils._validation import check_batch_size, check_probas, check_real
 
 __all__ = ["Problem", "fisher_inputs"]
 
@@ -69,6 +71,11 @@ class Problem:
         As :func:`~skbait.strategies.bait_select` takes them.
     factors : {"bait", "rank1"}, default="bait"
         The pointwise information of a classification row.
+    approximation : FisherApproximation or None, default=None
+        Work on an approximated Fisher (:mod:`skbait._approximations`); the
+        embeddings may then be sparse.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the approximation's randomized SVD.
 
     Attributes
     ----------
@@ -90,9 +97,20 @@ class Problem:
     """
 
     def __init__(
-        self, embeddings, probas, labeled, batch_size, *, reg, device, dtype, factors="bait"
+        self,
+        embeddings,
+        probas,
+        labeled,
+        batch_size,
+        *,
+        reg,
+        device,
+        dtype,
+        factors="bait",
+        approximation=None,
+        random_state=None,
     ):
-        Z = check_embeddings(embeddings)
+        Z = check_pool_embeddings(embeddings)
         n = Z.shape[0]
         P = check_probas(probas, n)
         self.batch_size = check_batch_size(batch_size)
@@ -105,6 +123,20 @@ class Problem:
         self.n_labeled = n - self.candidates.size
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(dtype)
+        self.approximation = None
+        if approximation is not None:
+            # An approximated Fisher (skbait._approximations): generic factors
+            # in the approximation's coordinates, the greedy exact on them.
+            approx = approximation.fit_transform(
+                Z, P, random_state, kind=factors, dtype=self.dtype, device=self.device
+            )
+            self.pool = Factors.generic(approx.Z, approx.S)
+            self.approximation = approx
+            self.d, self.k = self.pool.d, self.pool.k
+            return
+        if sp.issparse(Z):
+            # Exact on a sparse embedding: the (k d)^2 matrices dwarf a dense copy.
+            Z = Z.toarray()
         Z = torch.as_tensor(Z, device=self.device).to(self.dtype)
         if P is None:
             self.pool = Factors.regression(Z)

@@ -10,6 +10,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 
 from skbait.evaluation._tables import _DTYPES, _plain
+from skbait.utils._threads import limited_threads, worker_threads
 
 __all__ = ["DEFAULT_STRATEGIES", "compare_strategies", "run_experiment"]
 
@@ -231,9 +232,10 @@ def _installed(registries):
         embeddings._RULES[:] = saved
 
 
-def _timed_run(registries, args, kwargs):
+def _timed_run(registries, args, kwargs, n_threads=None):
     start = time.perf_counter()
-    with _installed(registries):
+    # A worker's share of the CPUs: n_jobs workers never oversubscribe them.
+    with _installed(registries), limited_threads(n_threads, blas=True):
         table = run_experiment(*args, **kwargs)
     return table, time.perf_counter() - start
 
@@ -352,6 +354,7 @@ def compare_strategies(
                 learner_params=learner_params,
                 label=label,
             ),
+            worker_threads(n_jobs),
         )
         for label, strategy, seed in tasks
     )

@@ -7,9 +7,16 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from skbait._approximations import (
+    FisherApproximation,
+    check_memory_limit,
+    pool_shape,
+    resolve_approximation,
+)
 from skbait._fisher import Problem, fisher_inputs, kron_gram
 from skbait.base import QueryStrategy
 from skbait.utils import resolve_device
+from skbait.utils._threads import greedy_threads, limited_threads
 from skbait.utils._validation import check_chunk_size, check_option, check_real
 
 __all__ = ["BAIT", "bait_objective", "bait_select"]
@@ -35,9 +42,25 @@ def _bait_select(
     device=None,
     dtype=None,
     chunk_size=None,
+    approximation="auto",
+    memory_limit=4.0,
+    random_state=None,
 ):
     """:func:`bait_select` that also returns each chosen row's gain."""
-    problem = Problem(embeddings, probas, labeled, batch_size, reg=reg, device=device, dtype=dtype)
+    approx = resolve_approximation(
+        approximation, *pool_shape(embeddings, probas), check_memory_limit(memory_limit), "BAIT"
+    )
+    problem = Problem(
+        embeddings,
+        probas,
+        labeled,
+        batch_size,
+        reg=reg,
+        device=device,
+        dtype=dtype,
+        approximation=approx,
+        random_state=random_state,
+    )
     oversample = check_real("oversample", oversample, 1.0, strict=False)
     if not isinstance(backward, (bool, np.bool_)):
         raise TypeError(f"`backward` must be a bool, got {backward!r}.")
@@ -51,9 +74,12 @@ def _bait_select(
     n_forward = _n_forward(oversample, B, cand.size, bool(backward))
     greedy = problem.greedy(B, problem.pool_fisher(fisher), "trace", chunk_size)
     prune = n_forward > B
-    greedy.forward(n_forward, final_keep_picked=prune)
-    if prune:
-        greedy.backward(B)
+    # The set-up above uses the caller's threads (large products); the steps,
+    # many small kernels each, get threads only if their kernels are large.
+    with limited_threads(greedy_threads(greedy)):
+        greedy.forward(n_forward, final_keep_picked=prune)
+        if prune:
+            greedy.backward(B)
     return cand[np.asarray(greedy.picked, dtype=np.int64)], np.asarray(greedy.gains)
 
 
@@ -70,6 +96,9 @@ def bait_select(
     device=None,
     dtype=None,
     chunk_size=None,
+    approximation="auto",
+    memory_limit=4.0,
+    random_state=None,
 ):
     """Choose a batch by BAIT from embeddings and class probabilities.
 
@@ -121,6 +150,21 @@ def bait_select(
         Computation dtype; ``None`` is float64.
     chunk_size : int, default=None
         Pool rows processed together; ``None`` picks a cache-friendly size.
+    approximation : {"auto", "exact"} or FisherApproximation, default="auto"
+        ``"auto"`` is exact when the ``(k d)^2`` matrices and the per-row
+        state fit ``memory_limit``; otherwise it approximates the Fisher (a
+        class subspace of 10 directions, then a reduced embedding; see
+        :func:`~skbait.strategies.choose_approximation`) and says so in a
+        ``UserWarning``. ``"exact"`` insists on the exact Fisher; a
+        :class:`~skbait.strategies.FisherApproximation` sets one (Fast Fishing's binary
+        likelihood or top-c expectation, a class subspace, a reduced
+        embedding). An approximation is not exact BAIT: see "Scale" in the
+        user guide for its measured fidelity.
+    memory_limit : float, default=4.0
+        GiB that ``"auto"`` lets the exact computation use.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the randomized SVD of a reduced embedding (the only random
+        step; exact BAIT draws nothing).
 
     Returns
     -------
@@ -157,6 +201,9 @@ def bait_select(
         device=device,
         dtype=dtype,
         chunk_size=chunk_size,
+        approximation=approximation,
+        memory_limit=memory_limit,
+        random_state=random_state,
     )
     return indices
 
@@ -239,6 +286,18 @@ class BAIT(QueryStrategy):
         ``None`` is float64.
     chunk_size : int, default=None
         Pool rows processed together (memory versus speed).
+    approximation : {"auto", "exact"} or FisherApproximation, default="auto"
+        ``"auto"`` is exact when the ``(k d)^2`` matrices and the per-row
+        state fit ``memory_limit``; otherwise it approximates the Fisher (a
+        class subspace of 10 directions, then a reduced embedding; see
+        :func:`~skbait.strategies.choose_approximation`) and says so in a
+        ``UserWarning``. ``"exact"`` insists on the exact Fisher; a
+        :class:`~skbait.strategies.FisherApproximation` sets one (Fast Fishing's binary
+        likelihood or top-c expectation, a class subspace, a reduced
+        embedding). An approximation is not exact BAIT: see "Scale" in the
+        user guide for its measured fidelity.
+    memory_limit : float, default=4.0
+        GiB that ``"auto"`` lets the exact computation use.
 
     Notes
     -----
@@ -272,6 +331,8 @@ class BAIT(QueryStrategy):
         "device": [str, torch.device],
         "dtype": [None, StrOptions({"float32", "float64"}), type, np.dtype, torch.dtype],
         "chunk_size": [None, Interval(Integral, 1, None, closed="left")],
+        "approximation": [StrOptions({"auto", "exact"}), FisherApproximation],
+        "memory_limit": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -284,6 +345,8 @@ class BAIT(QueryStrategy):
         device="auto",
         dtype=None,
         chunk_size=None,
+        approximation="auto",
+        memory_limit=4.0,
     ):
         self.reg = reg
         self.oversample = oversample
@@ -292,11 +355,18 @@ class BAIT(QueryStrategy):
         self.device = device
         self.dtype = dtype
         self.chunk_size = chunk_size
+        self.approximation = approximation
+        self.memory_limit = memory_limit
 
     def __skbait_tags__(self):
         tags = super().__skbait_tags__()
         tags.needs_embedding = True
-        tags.deterministic = True
+        # Only a reduced embedding (a seeded randomized SVD) draws random numbers;
+        # "auto" reduces the embedding only when exact BAIT cannot fit in memory.
+        tags.deterministic = not (
+            isinstance(self.approximation, FisherApproximation)
+            and self.approximation.embedding_dims is not None
+        )
         return tags
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
@@ -313,4 +383,7 @@ class BAIT(QueryStrategy):
             device=resolve_device(self.device, estimator=estimator),
             dtype=self.dtype,
             chunk_size=self.chunk_size,
+            approximation=self.approximation,
+            memory_limit=self.memory_limit,
+            random_state=random_state,
         )

@@ -4,6 +4,8 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
+from skbait.utils._pipeline import final_step
+
 __all__ = ["resolve_device", "resolve_dtype", "torch_generator"]
 
 
@@ -11,7 +13,7 @@ def _estimator_device(estimator):
     """The torch device a fitted model computes on (skorch's ``device``), or None."""
     if estimator is None:
         return None
-    final = estimator[-1] if hasattr(estimator, "steps") else estimator
+    final = final_step(estimator)
     device = getattr(final, "device", None)
     if isinstance(device, (str, torch.device)) and not str(device).startswith("auto"):
         return device
