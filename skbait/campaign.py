@@ -526,12 +526,28 @@ def merge_answers(data_path, answers_path, *, campaign=None):
 
     Examples
     --------
-    See :ref:`campaign` in the user guide; ``skbait teach DATA ANSWERS`` calls
-    this function.
-
-    >>> from skbait.campaign import merge_answers
-    >>> callable(merge_answers)
-    True
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from skbait.campaign import merge_answers, query_batch
+    >>> folder = tempfile.mkdtemp()
+    >>> data, batch = os.path.join(folder, "pool.csv"), os.path.join(folder, "batch.csv")
+    >>> pd.DataFrame({"x": range(8), "y": [""] * 8}).to_csv(data, index=False)
+    >>> _ = query_batch(data, batch, target="y", batch_size=3, device="cpu")
+    >>> answers = pd.read_csv(batch)
+    >>> answers["y"] = ["a", "b", ""]  # the third row is left for later
+    >>> answers.to_csv(batch, index=False)
+    >>> result = merge_answers(data, batch)
+    >>> len(result["merged"]), len(result["unanswered"])
+    (2, 1)
+    >>> answers["y"] = ["a", "b", 7.5]
+    >>> answers.loc[0, "row"] = 99
+    >>> answers.to_csv(batch, index=False)
+    >>> merge_answers(data, batch)
+    Traceback (most recent call last):
+    ...
+    skbait.campaign.CampaignError: The answer file ... cannot be merged:
+      answers line 2: unknown row '99' (DATA has rows 0 to 7)
+    Nothing was changed.
     """
     table, state, path = _open(data_path, campaign)
     from_data = _sync_from_data(state, table)
@@ -643,9 +659,19 @@ def record_labels(data_path, *, campaign=None):
 
     Examples
     --------
-    >>> from skbait.campaign import record_labels
-    >>> callable(record_labels)
-    True
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from skbait.campaign import query_batch, record_labels
+    >>> folder = tempfile.mkdtemp()
+    >>> data = os.path.join(folder, "pool.csv")
+    >>> pd.DataFrame({"x": range(6), "y": [""] * 6}).to_csv(data, index=False)
+    >>> _ = query_batch(data, os.path.join(folder, "b.csv"), target="y", batch_size=2,
+    ...                 device="cpu")
+    >>> pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    >>> pool.loc[4, "y"] = "spam"  # typed straight into DATA
+    >>> pool.to_csv(data, index=False)
+    >>> record_labels(data)
+    [4]
     """
     table, state, path = _open(data_path, campaign)
     new = _sync_from_data(state, table)
@@ -672,9 +698,19 @@ def restore_labels(data_path, *, campaign=None):
 
     Examples
     --------
-    >>> from skbait.campaign import restore_labels
-    >>> callable(restore_labels)
-    True
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from skbait.campaign import query_batch, restore_labels
+    >>> folder = tempfile.mkdtemp()
+    >>> data = os.path.join(folder, "pool.csv")
+    >>> pd.DataFrame({"x": range(6), "y": ["1", "0"] + [""] * 4}).to_csv(data, index=False)
+    >>> _ = query_batch(data, os.path.join(folder, "b.csv"), target="y", batch_size=2,
+    ...                 device="cpu")
+    >>> pd.DataFrame({"x": range(6), "y": [""] * 6}).to_csv(data, index=False)  # labels lost
+    >>> restore_labels(data)
+    [0, 1]
+    >>> pd.read_csv(data)["y"].tolist()[:2]
+    [1.0, 0.0]
     """
     table, state, path = _open(data_path, campaign)
     target = state["data"]["target"]

@@ -44,8 +44,10 @@ __all__ = [
     "OverallUncertainty",
     "StabilizingPredictions",
     "StoppingCriterion",
+    "check_stopping",
     "cohen_kappa",
     "evaluate_stopping",
+    "labeled_set_objective",
 ]
 
 
@@ -94,6 +96,13 @@ def round_random_state(seed, round_):
     Each round gets its own generator (rather than one running generator) so
     that a run resumed from saved state, or spread over several processes,
     draws exactly what an uninterrupted run would.
+
+    Examples
+    --------
+    >>> from skbait.stopping import round_random_state
+    >>> a = round_random_state(0, 3).randint(100)
+    >>> bool(a == round_random_state(0, 3).randint(100))
+    True
     """
     return np.random.RandomState(np.random.SeedSequence([seed, round_ + 1]).generate_state(1)[0])
 
