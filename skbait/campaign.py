@@ -64,6 +64,7 @@ DEFAULTS = {
     "random_state": 0,
 }
 _SHOWN = 20  # problems listed in one error message
+MAX_CATEGORIES = 1000  # distinct values of a one-hot encoded text column
 
 
 class CampaignError(ValueError):
@@ -369,6 +370,13 @@ def _feature_matrix(table, columns):
                 continue
             parts.append(numbers[:, None])
         else:
+            n_values = np.unique(text).size
+            if n_values > MAX_CATEGORIES:
+                problems.append(
+                    f"text column {column!r} has {n_values} distinct values (more than "
+                    f"{MAX_CATEGORIES}: an identifier or free text?); leave it out"
+                )
+                continue
             parts.append(pd.get_dummies(pd.Series(text), dtype=np.float64).to_numpy())
     if problems:
         raise _problems(

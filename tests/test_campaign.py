@@ -562,3 +562,25 @@ def test_crash_after_writing_data_then_query_directly(tmp_path, monkeypatch):
     # The filled batch is all in DATA already, so query may overwrite it.
     assert _query(data, batch)["row"].astype(int).tolist() == reference[1]
     assert _labels(_state(data)) == labels[:5]
+
+
+def test_identifier_columns_must_be_left_out(tmp_path, capsys, monkeypatch):
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["name"] = [f"item-{i}" for i in range(N)]
+    frame["label"] = [str(v) if i < 20 else "" for i, v in enumerate(y)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    monkeypatch.setattr(campaign_module, "MAX_CATEGORIES", 50)
+    assert _cli("query", data, "--target", "label", "-o", tmp_path / "b.csv") == 2
+    assert "text column 'name' has 120 distinct values" in capsys.readouterr().err
+    assert not Path(campaign_path(data)).exists()
+    options = ("--target", "label", "--features", "a,b,c,d", "--device", "cpu")
+    assert _cli("query", data, *options, "-o", tmp_path / "b.csv") == 0
+    assert _state(data)["data"]["features"] == ["a", "b", "c", "d"]
+
+
+@pytest.mark.parametrize("command", ["query", "teach"])
+def test_help(command, capsys):
+    assert main([command, "--help"]) == 0
+    assert "DATA" in capsys.readouterr().out
