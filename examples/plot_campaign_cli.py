@@ -20,7 +20,7 @@ pool's rank-one Fisher, see :mod:`skbait.cold_start`); the later ones from
 BAIT on a logistic regression. The campaign file ``pool.csv.campaign.json``
 keeps the settings, every label and, per round, the stopping criteria of
 :mod:`skbait.stopping`. Here we call the command in-process with
-:func:`skbait._cli.main`, which takes the same arguments as the shell.
+``skbait._cli.main``, which takes the same arguments as the shell.
 """
 
 # %%
