@@ -44,6 +44,7 @@ __all__ = [
     "OverallUncertainty",
     "StabilizingPredictions",
     "StoppingCriterion",
+    "apply_stopping",
     "check_stopping",
     "cohen_kappa",
     "evaluate_stopping",
@@ -558,16 +559,19 @@ class ObjectivePlateau(StoppingCriterion):
 
 
 def check_stopping(stopping):
-    """A list of fresh criteria from ``None``, one criterion or a list of them.
+    """A list of fresh criteria (and callbacks) from ``None``, one, or a list.
 
     Parameters
     ----------
-    stopping : StoppingCriterion, list of StoppingCriterion or None
+    stopping : StoppingCriterion, callable, list of them, or None
+        A callable is a callback ``stopping(learner) -> bool`` called after
+        every fit of an :class:`~skbait.ActiveLearner`; it is kept as is.
 
     Returns
     -------
-    list of StoppingCriterion
-        Clones, so that the caller's objects are never fitted.
+    list
+        Clones of the criteria (so that the caller's objects are never
+        fitted) and the callbacks.
 
     Examples
     --------
@@ -579,15 +583,73 @@ def check_stopping(stopping):
         return []
     items = list(stopping) if isinstance(stopping, (list, tuple)) else [stopping]
     for item in items:
-        if not isinstance(item, StoppingCriterion):
+        if not (isinstance(item, StoppingCriterion) or callable(item)):
             raise TypeError(
-                "stopping must be a StoppingCriterion or a list of them (see skbait.stopping), "
-                f"got {type(item).__name__}."
+                "stopping must be a StoppingCriterion (see skbait.stopping), a callback "
+                f"stopping(learner) -> bool, or a list of them; got {type(item).__name__}."
             )
-    names = [item.name for item in items]
+    names = [_name(item) for item in items]
     if len(set(names)) != len(names):
-        raise ValueError(f"stopping holds two criteria of one kind: {names}.")
-    return [clone(item) for item in items]
+        raise ValueError(f"stopping holds two criteria of one name: {names}.")
+    return [clone(item) if isinstance(item, StoppingCriterion) else item for item in items]
+
+
+def _name(item):
+    if isinstance(item, StoppingCriterion):
+        return item.name
+    return getattr(item, "__name__", type(item).__name__)
+
+
+def apply_stopping(criteria, learner, estimator, X, labeled, *, embedding=None, seed=None):
+    """Update every criterion after a fit; return the history entries and the verdict.
+
+    Parameters
+    ----------
+    criteria : list
+        What :func:`check_stopping` returned.
+    learner : object
+        Passed to the callbacks.
+    estimator : fitted estimator
+    X : array-like
+        The pool.
+    labeled : array-like of int or bool
+    embedding : callable, default=None
+    seed : int or None, default=None
+        Seeds the stop set.
+
+    Returns
+    -------
+    entries : dict
+        ``<name>`` (the value; callbacks: their verdict) and ``<name>_stop``
+        for each criterion, and ``stop``: whether any of them holds.
+    stop : bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skbait.stopping import OverallUncertainty, apply_stopping, check_stopping
+    >>> X = np.array([[-3.0], [-2.0], [2.0], [3.0], [0.0]])
+    >>> model = LogisticRegression(C=100).fit(X[:4], [0, 0, 1, 1])
+    >>> criteria = check_stopping([OverallUncertainty(threshold=0.6), lambda learner: False])
+    >>> entries, stop = apply_stopping(criteria, None, model, X, [0, 1, 2, 3])
+    >>> stop, entries["overall_uncertainty_stop"], entries["<lambda>_stop"]
+    (True, True, False)
+    """
+    entries, stop = {}, False
+    for item in criteria:
+        name = _name(item)
+        if isinstance(item, StoppingCriterion):
+            item.update(estimator, X, labeled, embedding=embedding, random_state=seed)
+            entries[name] = item.values_[-1]
+            fired = item.stop_
+        else:
+            fired = bool(item(learner))
+            entries[name] = float(fired)
+        entries[f"{name}_stop"] = fired
+        stop = stop or fired
+    entries["stop"] = stop
+    return entries, stop
 
 
 def evaluate_stopping(

@@ -250,7 +250,12 @@ def test_check_stopping():
     assert copy is not given and copy.get_params() == given.get_params()
     assert check_stopping(None) == []
     with pytest.raises(TypeError, match="StoppingCriterion"):
-        check_stopping([lambda learner: True])
+        check_stopping(["uncertainty"])
+
+    def enough(learner):
+        return True
+
+    assert check_stopping([given, enough])[1] is enough
     with pytest.raises(ValueError, match="two criteria"):
         check_stopping([OverallUncertainty(), OverallUncertainty(threshold=0.2)])
 
