@@ -3,25 +3,27 @@
 import copy
 import time
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
-from sklearn.dummy import DummyClassifier
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
+    _num_samples,
     check_array,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
-    validate_data,
 )
 from tqdm.auto import tqdm
 
+from skbait._labeled_pool import LabeledPool, label_repr, missing_label_mask
+from skbait._single_class import SingleClassModel
 from skbait.base import QueryStrategy
-from skbait.strategies import RandomSampling, make_strategy
+from skbait.strategies import make_strategy
 
 __all__ = ["ActiveLearner"]
 
@@ -37,11 +39,12 @@ _HISTORY_KEYS = (
 
 
 def _estimator_has(attr):
-    """Delegate ``attr`` to the fitted model, or to the unfitted one before fit."""
+    """Delegate ``attr`` to the fitted model (the wrapped one for a stand-in), or the unfitted."""
 
     def check(self):
-        if hasattr(self, "estimator_"):
-            return hasattr(self.estimator_, attr)
+        fitted = getattr(self, "estimator_", None)
+        if fitted is not None and not isinstance(fitted, SingleClassModel):
+            return hasattr(fitted, attr)
         return hasattr(self.estimator, attr)
 
     return check
@@ -65,6 +68,15 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     behaves as the estimator it wraps: a classifier when it wraps a classifier,
     a regressor when it wraps a regressor.
 
+    It takes the data the wrapped estimator takes. Like
+    :class:`~sklearn.pipeline.Pipeline`, it checks only what it needs itself
+    (the number of rows, that ``X`` and ``y`` agree, the labels) and leaves
+    ``X`` to the estimator: a list of documents for a text pipeline, a
+    :class:`pandas.DataFrame` with string columns for a
+    :class:`~sklearn.compose.ColumnTransformer`, NaN for a model that handles
+    it, a sparse matrix. The pool is kept in the form given and indexed with
+    scikit-learn's indexing utilities, so column names survive.
+
     It runs the loop in one of two ways:
 
     - **Simulation** (``budget`` set): ``fit(X, y)`` treats ``y`` as the
@@ -75,16 +87,30 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
       This is what :class:`~sklearn.model_selection.GridSearchCV` runs to
       compare strategies at a fixed budget.
     - **Real labeling** (``budget=None``): ``fit(X, y)`` trains on the rows
-      that have a label; rows whose label is missing (``NaN``, or ``-1`` for
-      integer class labels as in :mod:`sklearn.semi_supervised`) form the
-      unlabeled pool. (In a simulation, -1 is a class like any other.)
-      :meth:`query` names rows to send to the annotator and :meth:`teach`
-      adds their labels and refits.
+      that have a label; rows whose label is ``missing_label`` (NaN or None
+      by default) form the unlabeled pool. :meth:`query` names rows to send
+      to the annotator and :meth:`teach` adds their labels and refits.
+      A taught label may be of a class not seen before: the refit grows
+      ``classes_``.
+
+    :meth:`query` returns *positions* (0 to n - 1), never index labels: with
+    a DataFrame pool, use ``X.iloc[idx]``.
 
     The learner never loses a label: every revealed or taught label is stored
     before the refit that uses it, so a refit that raises, an interrupt or a
     pickle round-trip leaves it in place, and :meth:`resume` continues an
     interrupted simulation exactly as an uninterrupted run would have.
+
+    **A single labeled class.** No classifier can be trained on labels of one
+    class, yet finding the second class is often why the loop runs. While the
+    labeled rows hold one class, ``estimator_`` is a stand-in that predicts
+    that class (a pipeline's preprocessing steps are fitted, so that strategies
+    see the rows as the last step would), a ``UserWarning`` says so, and the
+    query strategy applies its own single-class rule: BAIT and log-det fall
+    back to the embedding's rank-one information, BADGE's gradients vanish so
+    it draws its centres uniformly, uncertainty sampling has no uncertainty to
+    rank and draws at random, CoreSet is unaffected. The loop goes on round
+    after round; the first refit that sees two classes trains the real model.
 
     Parameters
     ----------
@@ -94,7 +120,22 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         modified.
     query_strategy : str or QueryStrategy, default="bait"
         The strategy, as an instance (cloned in fit) or by name; see
-        :func:`skbait.strategies.available_strategies`.
+        :func:`skbait.strategies.available_strategies`. A named strategy's
+        parameters are reachable as ``query_strategy__<param>`` (setting one
+        replaces the name by the strategy object), so that
+        ``GridSearchCV(ActiveLearner(model), {"query_strategy__reg": [...]})``
+        works with the default.
+    classes : array-like, default=None
+        Classifiers only: every class the labels may take, declared up front.
+        ``classes_`` and the columns of :meth:`predict_proba` are then these
+        from the first round on, and a label outside them is an error. By
+        default the classes are those seen (in a simulation, the oracle's).
+    missing_label : scalar or None, default=np.nan
+        Marks an unlabeled row in the ``y`` given to fit. The default, NaN,
+        also accepts None and ``pandas.NA``; with any other marker (``-1``,
+        ``"unlabeled"``), NaN or None in ``y`` is an error, since it is
+        ambiguous. Every other value is a label: ``-1`` is a class unless
+        ``missing_label=-1``.
     n_initial : int, default=10
         Rows drawn uniformly at random (seeded) to start a simulation.
     batch_size : int, default=10
@@ -109,7 +150,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         ``warm_start`` parameter it is switched on, so that each fit continues
         from the previous solution.
     embedding : callable, default=None
-        ``embedding(estimator, X) -> ndarray (n_samples, n_dims)`` overriding
+        ``embedding(estimator, X) -> array (n_samples, n_dims)`` overriding
         the last-layer embedding that strategies read (see
         :mod:`skbait.embeddings`).
     random_state : int, RandomState instance or None, default=None
@@ -121,17 +162,19 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     Attributes
     ----------
     estimator_ : estimator object
-        The model trained on the labeled rows of the last round. If the
-        labeled rows of a classifier hold a single class, no classifier can be
-        trained: this is then a ``DummyClassifier(strategy="prior")`` and the
-        round's query is made by random sampling, with a warning.
+        The model trained on the labeled rows of the last round; while they
+        hold a single class, a stand-in (see above).
     query_strategy_ : QueryStrategy
         The strategy instance used.
+    pool_ : object
+        The labeled pool: rows, labels and labeling order, which the three
+        attributes below expose.
     labeled_indices_ : ndarray of int
         The labeled rows of ``X_``, in the order they were labeled (the initial
         draw or the labels given to fit first).
-    X_ : ndarray or sparse matrix
-        The pool: the rows passed to fit, then the rows added by :meth:`teach`.
+    X_ : array-like, DataFrame, sparse matrix or list
+        The pool in the form given to fit (sparse matrices as CSR), followed
+        by the rows added by :meth:`teach`.
     y_ : ndarray
         Labels of the rows of ``X_`` known to the learner; entries of
         unlabeled rows are meaningless (see ``labeled_indices_``).
@@ -143,18 +186,20 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         ``query_seconds`` and ``indices`` (the rows chosen by the query that
         followed this fit; ``nan`` and empty when there was none).
     n_features_in_ : int
-        Number of features seen during fit.
+        Number of features seen by the model, when it records them.
     feature_names_in_ : ndarray of str
-        Names of features seen during fit, when ``X`` has string column names.
+        Names of features seen by the model, when ``X`` has string column
+        names.
     classes_ : ndarray
-        Classifiers only: in a simulation, every class of the oracle ``y``
-        (``predict_proba`` has a column for each, 0 for classes not labeled
-        yet); in real labeling, the classes of the labeled rows.
+        Classifiers only: ``classes`` when declared; otherwise, in a
+        simulation, every class of the oracle ``y``, and in real labeling the
+        classes labeled so far. :meth:`predict_proba` has a column for each
+        (0 for a class the model has not seen labeled yet).
 
     See Also
     --------
     skbait.strategies.BAIT : The default query strategy.
-    sklearn.semi_supervised.SelfTrainingClassifier : The missing-label convention.
+    sklearn.semi_supervised.SelfTrainingClassifier : Another learner from partly labeled data.
 
     Examples
     --------
@@ -174,10 +219,10 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     >>> len(al.labeled_indices_)
     60
 
-    Real labeling: rows labeled ``-1`` wait in the pool until queried.
+    Real labeling: rows labeled NaN wait in the pool until queried.
 
     >>> import numpy as np
-    >>> y_partial = np.full(1000, -1)
+    >>> y_partial = np.full(1000, np.nan)
     >>> y_partial[:30] = y[:30]
     >>> al = ActiveLearner(LogisticRegression(max_iter=500), query_strategy="margin",
     ...                    batch_size=5, random_state=0).fit(X[:1000], y_partial)
@@ -185,11 +230,27 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     >>> al = al.teach(y=y[idx], indices=idx)
     >>> len(al.labeled_indices_)
     35
+
+    A text pipeline on a list of documents, starting from one labeled class:
+
+    >>> from sklearn.feature_extraction.text import TfidfVectorizer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> docs = ["cheap pills now", "meeting at noon", "win cash now", "lunch at noon?"]
+    >>> al = ActiveLearner(make_pipeline(TfidfVectorizer(), LogisticRegression()),
+    ...                    query_strategy="entropy", batch_size=1, random_state=0)
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # "a single class" until a second is taught
+    ...     idx = al.fit(docs, ["spam", None, None, None]).query()
+    >>> al.teach(y=["ham"], indices=idx).classes_.tolist()
+    ['ham', 'spam']
     """
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"])],
         "query_strategy": [str, QueryStrategy],
+        "classes": ["array-like", None],
+        "missing_label": [Real, str, None],
         "n_initial": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "budget": [Interval(Integral, 1, None, closed="left"), None],
@@ -204,6 +265,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         estimator,
         *,
         query_strategy="bait",
+        classes=None,
+        missing_label=np.nan,
         n_initial=10,
         batch_size=10,
         budget=None,
@@ -214,6 +277,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     ):
         self.estimator = estimator
         self.query_strategy = query_strategy
+        self.classes = classes
+        self.missing_label = missing_label
         self.n_initial = n_initial
         self.batch_size = batch_size
         self.budget = budget
@@ -222,6 +287,50 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    # ------------------------------------------------------------- params
+
+    def get_params(self, deep=True):
+        """Parameters of this learner; with ``deep``, a named strategy's too.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of the estimator and of the strategy
+            (``query_strategy__reg``), a named strategy included.
+
+        Returns
+        -------
+        params : dict
+        """
+        params = super().get_params(deep=deep)
+        if deep and isinstance(self.query_strategy, str):
+            try:
+                strategy = make_strategy(self.query_strategy)
+            except (TypeError, ValueError):
+                return params  # fit reports the unknown name
+            for key, value in strategy.get_params(deep=True).items():
+                params[f"query_strategy__{key}"] = value
+        return params
+
+    def set_params(self, **params):
+        """Set parameters; ``query_strategy__<param>`` turns a strategy name into its object.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameters of this learner, of its estimator (``estimator__C``)
+            and of its strategy (``query_strategy__reg``).
+
+        Returns
+        -------
+        self : ActiveLearner
+        """
+        if any(key.startswith("query_strategy__") for key in params):
+            name = params.get("query_strategy", self.query_strategy)
+            if isinstance(name, str):
+                params = {**params, "query_strategy": make_strategy(name)}
+        return super().set_params(**params)
+
     # ------------------------------------------------------------------ fit
 
     def fit(self, X, y, *, eval_set=None):
@@ -229,12 +338,14 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The pool, labeled rows included.
+        X : array-like, sparse matrix, DataFrame or list of shape (n_samples, ...)
+            The pool, labeled rows included, in any form the estimator takes.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Simulation: the oracle's label of every row. Real labeling: the
-            known labels, with ``NaN`` (or ``-1`` for integer class labels)
-            marking the unlabeled rows.
+            known labels, with ``missing_label`` (NaN or None by default)
+            marking the unlabeled rows. Classifiers take one label per row
+            (multi-label and multi-output classification are not supported);
+            regressors one or several outputs.
         eval_set : tuple (X_val, y_val), default=None
             Held-out rows scored after every round, into ``history_``.
 
@@ -243,70 +354,92 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         self : ActiveLearner
         """
         # Rejected inputs leave the learner as it was: a fitted learner keeps its
-        # labels, model and history (validate_data resets n_features_in_ early).
+        # labels, model and history.
         state = dict(self.__dict__)
         try:
-            X, y, eval_set, strategy = self._validate_fit(X, y, eval_set)
+            pool, eval_set, strategy, classes = self._validate_fit(X, y, eval_set)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(state)
             raise
+        for attr in ("estimator_", "classes_", "_fixed_classes"):
+            self.__dict__.pop(attr, None)
         self.query_strategy_ = strategy
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        self._y_name = getattr(y, "name", None)
         self.history_ = []
-        for attr in ("estimator_", "_fallback", "_oracle_classes"):
-            self.__dict__.pop(attr, None)
+        if classes is not None:
+            self._fixed_classes = classes
+        self.pool_ = pool
+        try:
+            if self.budget is None:
+                self._fit_round(eval_set)
+                return self
+            initial = _round_random_state(self._seed, -1).choice(
+                pool.n_rows, size=self.n_initial, replace=False
+            )
+            self.pool_ = pool.reveal(np.sort(initial))
+            return self._simulate(eval_set)
+        except BaseException as exc:
+            if self._rejected(exc):
+                self.__dict__.clear()
+                self.__dict__.update(state)
+            raise
 
+    def _rejected(self, exc):
+        """Whether fit failed on its inputs, before anything worth keeping was learned.
+
+        The model judges X in its first fit (and the strategy's first query
+        judges the rest of the pool). Real labeling has nothing to resume, so
+        any failure of its one fit restores the learner as it was; a
+        simulation keeps a run interrupted or crashed for :meth:`resume`,
+        unless the model or strategy rejected the inputs (a ``ValueError`` or
+        ``TypeError``) before the first query was answered.
+        """
         if self.budget is None:
-            self.X_, self.y_ = X, y
-            self.labeled_indices_ = np.flatnonzero(~self._missing_labels(y))
-            self._fit_round(self.labeled_indices_, eval_set)
-            return self
-
-        n_samples = X.shape[0]
-        self.X_, self.y_ = X, y
-        if is_classifier(self.estimator):
-            # The oracle's classes: the model may not have seen all of them yet.
-            self._oracle_classes = np.unique(y)
-        initial = _round_random_state(self._seed, -1).choice(
-            n_samples, size=self.n_initial, replace=False
-        )
-        self.labeled_indices_ = np.sort(initial)
-        return self._simulate(eval_set)
+            return True
+        return isinstance(exc, (ValueError, TypeError)) and len(self.pool_.order) <= self.n_initial
 
     def _validate_fit(self, X, y, eval_set):
-        """Every check of fit, before any state changes."""
+        """Every check of fit, before any state changes.
+
+        Returns the pool (labeled rows marked), the eval set, the strategy and
+        the classes fixed for the run (declared, or the oracle's), if any.
+        """
         self._validate_params()
-        X, y = self._validate_pool(X, y)
-        eval_set = self._validate_eval_set(eval_set)
         strategy = make_strategy(self.query_strategy)
-        n_samples = X.shape[0]
+        y = self._check_y(X, y)
+        missing = missing_label_mask(y, self.missing_label)
+        classes = self._check_classes(y[~missing])
+        eval_set = self._check_eval_set(eval_set)
+        n_samples = _num_samples(X)
         if self.budget is None:
-            if self._missing_labels(y).all():
+            if missing.all():
                 raise ValueError(
                     "Every label in y is missing, so there is nothing to train on. Label at "
-                    "least a few rows (missing labels are NaN, or -1 for integer classes)."
+                    f"least a few rows (missing labels are marked by {self.missing_label!r}; "
+                    "see the missing_label parameter)."
                 )
-            return X, y, eval_set, strategy
+            return LabeledPool(X, y, np.flatnonzero(~missing)), eval_set, strategy, classes
         if self.budget > n_samples:
             raise ValueError(
-                f"budget={self.budget} is larger than the pool ({n_samples} rows). Lower the "
-                "budget or pass a larger pool."
+                f"budget={self.budget} is larger than the pool ({n_samples} samples). Lower "
+                "the budget or pass a larger pool."
             )
         if self.n_initial > self.budget:
             raise ValueError(
                 f"n_initial={self.n_initial} is larger than budget={self.budget}: the initial "
                 "draw is part of the budget."
             )
-        # In a simulation -1 is a class like any other: only NaN marks a hole.
-        n_missing = int(self._missing_labels(y, sentinel=False).sum())
-        if n_missing:
+        if missing.any():
             raise ValueError(
                 "In a simulation (budget set) y is the labeling oracle and needs a label for "
-                f"every row, but {n_missing} are NaN. For real labeling with missing labels, "
-                "leave budget=None."
+                f"every row, but {int(missing.sum())} are missing ({self.missing_label!r}). "
+                "For real labeling with missing labels, leave budget=None."
             )
-        return X, y, eval_set, strategy
+        if classes is None and is_classifier(self.estimator):
+            classes = np.unique(y)
+        return LabeledPool(X, y, np.empty(0, dtype=np.int64)), eval_set, strategy, classes
 
     def resume(self, X, y, *, eval_set=None):
         """Continue a simulation stopped by an interrupt or a failed fit.
@@ -316,7 +449,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : array-like, sparse matrix, DataFrame or list of shape (n_samples, ...)
             The same pool as given to :meth:`fit`.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The same oracle labels as given to :meth:`fit`.
@@ -327,19 +460,20 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         -------
         self : ActiveLearner
         """
-        if self.budget is None or not hasattr(self, "labeled_indices_"):
+        if self.budget is None or not hasattr(self, "pool_"):
             raise ValueError(
                 "resume() continues a simulation started by fit() with budget set; there "
                 "is none to continue. Call fit() first."
             )
-        X, y = self._validate_pool(X, y, reset=False)
-        if X.shape[0] != self.X_.shape[0]:
+        y = self._check_y(X, y)
+        if _num_samples(X) != self.pool_.n_rows:
             raise ValueError(
-                f"resume() needs the pool passed to fit ({self.X_.shape[0]} rows), "
-                f"got {X.shape[0]} rows."
+                f"resume() needs the pool passed to fit ({self.pool_.n_rows} rows), "
+                f"got {_num_samples(X)} rows."
             )
-        self.X_, self.y_ = X, y
-        return self._simulate(self._validate_eval_set(eval_set))
+        eval_set = self._check_eval_set(eval_set)
+        self.pool_ = LabeledPool(X, y, self.pool_.order)
+        return self._simulate(eval_set)
 
     def _simulate(self, eval_set):
         """Fit and query round after round until the budget is used.
@@ -350,60 +484,62 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         """
         bar = tqdm(
             total=self.budget,
-            initial=len(self.labeled_indices_),
+            initial=len(self.pool_.order),
             disable=self.verbose < 1,
             desc="labels",
             leave=False,
         )
         try:
             while True:
-                fitted_rounds = len(self.history_)
-                if fitted_rounds == 0 or self.history_[-1]["n_labeled"] != len(
-                    self.labeled_indices_
-                ):
-                    self._fit_round(self.labeled_indices_, eval_set)
-                if len(self.labeled_indices_) >= self.budget:
+                n_labeled = len(self.pool_.order)
+                if not self.history_ or self.history_[-1]["n_labeled"] != n_labeled:
+                    self._fit_round(eval_set)
+                if n_labeled >= self.budget:
                     break
-                batch = min(self.batch_size, self.budget - len(self.labeled_indices_))
+                batch = min(self.batch_size, self.budget - n_labeled)
                 chosen, _ = self._query_pool(batch)
-                self.labeled_indices_ = np.concatenate([self.labeled_indices_, chosen])
+                self.pool_ = self.pool_.reveal(chosen)
                 bar.update(len(chosen))
         finally:
             bar.close()
         return self
 
-    def _fit_round(self, rows, eval_set):
-        """Train on ``rows`` of the pool and append a history record."""
-        X_lab = self.X_[rows]
-        y_lab = self.y_[rows]
-        if self.warm_start and hasattr(self, "estimator_") and not self._fallback:
-            estimator = self.estimator_
-        else:
-            estimator = clone(self.estimator)
-            key = _warm_start_key(estimator) if self.warm_start else None
-            if key is not None:
-                estimator.set_params(**{key: True})
-        fallback = is_classifier(self.estimator) and np.unique(y_lab).size < 2
-        if fallback:
+    def _new_model(self, y_labeled):
+        """The model for this round: a clone, the warm one, or the single-class stand-in."""
+        if is_classifier(self.estimator) and np.unique(y_labeled).size < 2:
             warnings.warn(
-                f"The {len(rows)} labeled rows hold a single class, so no classifier can be "
-                "trained yet: a constant predictor stands in and this round queries at "
-                "random until a second class is labeled.",
+                f"The {len(y_labeled)} labeled rows hold a single class "
+                f"({label_repr(y_labeled[:1])[0]!r}), so no classifier can be trained yet: "
+                "a stand-in predicts that class and the query strategy applies its "
+                "single-class rule until a second class is labeled.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-            estimator = DummyClassifier(strategy="prior")
+            return SingleClassModel(self.estimator)
+        previous = getattr(self, "estimator_", None)
+        if self.warm_start and previous is not None and not isinstance(previous, SingleClassModel):
+            return previous
+        estimator = clone(self.estimator)
+        key = _warm_start_key(estimator) if self.warm_start else None
+        if key is not None:
+            estimator.set_params(**{key: True})
+        return estimator
 
+    def _fit_round(self, eval_set):
+        """Train on the labeled rows of the pool and append a history record."""
+        X_lab, y_lab = self.pool_.labeled()
+        estimator = self._new_model(y_lab)
         start = time.perf_counter()
         estimator.fit(X_lab, y_lab)
         fit_seconds = time.perf_counter() - start
 
         self.estimator_ = estimator
-        self._fallback = fallback
+        if is_classifier(self.estimator):
+            self.classes_ = getattr(self, "_fixed_classes", estimator.classes_)
         record = dict.fromkeys(_HISTORY_KEYS, np.nan)
         record.update(
             round=len(self.history_),
-            n_labeled=len(rows),
+            n_labeled=len(y_lab),
             fit_seconds=fit_seconds,
             train_score=float(estimator.score(X_lab, y_lab)),
             indices=np.empty(0, dtype=np.int64),
@@ -420,16 +556,15 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
     # ---------------------------------------------------------- querying
 
-    def _select(self, pool, labeled, batch_size):
-        """Ask this round's strategy for rows of ``pool``; time it in history.
+    def _select(self, X, labeled, batch_size):
+        """Ask the strategy for rows of ``X``; time it in history.
 
         Returns the indices and their utilities.
         """
-        strategy = RandomSampling() if self._fallback else self.query_strategy_
         start = time.perf_counter()
-        indices, utilities = strategy.select(
+        indices, utilities = self.query_strategy_.select(
             self.estimator_,
-            pool,
+            X,
             labeled,
             batch_size,
             random_state=_round_random_state(self._seed, len(self.history_)),
@@ -441,21 +576,21 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
     def _query_pool(self, batch_size):
         """Rows of ``X_`` to label next, recorded in history."""
-        labeled = np.zeros(self.X_.shape[0], dtype=bool)
-        labeled[self.labeled_indices_] = True
-        indices, utilities = self._select(self.X_, labeled, batch_size)
+        indices, utilities = self._select(self.pool_.X, self.pool_.mask, batch_size)
         self.history_[-1]["indices"] = indices.copy()
         return indices, utilities
 
     def query(self, X=None, *, batch_size=None, return_utilities=False):
-        """Rows to label next.
+        """Rows to label next, as positions.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_candidates, n_features), default=None
-            Candidate rows. ``None`` queries the unlabeled rows of the pool
-            kept from fit (``X_``). With ``X`` given, the labeled rows still
-            count (BAIT weighs candidates against what is already known).
+        X : array-like, sparse matrix, DataFrame or list of shape (n_candidates, ...), \
+default=None
+            Candidate rows, in the form of the pool. ``None`` queries the
+            unlabeled rows of the pool kept from fit (``X_``). With ``X``
+            given, the labeled rows still count (BAIT weighs candidates
+            against what is already known).
         batch_size : int, default=None
             Rows to return; defaults to the ``batch_size`` parameter. Fewer
             are returned when fewer candidates remain.
@@ -465,7 +600,9 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         indices : ndarray of int64
-            Indices into ``X`` (or into ``X_`` when ``X`` is None).
+            Positions (0 to n - 1) in ``X`` (or in ``X_`` when ``X`` is
+            None), not index labels: for a DataFrame, select the rows with
+            ``X.iloc[indices]``.
         utilities : ndarray of float64
             Only with ``return_utilities=True``.
         """
@@ -475,7 +612,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
         if X is None:
-            if len(self.labeled_indices_) == self.X_.shape[0]:
+            if len(self.pool_.order) == self.pool_.n_rows:
                 raise ValueError(
                     "Every row of the pool is labeled: nothing is left to query. Pass new "
                     "candidate rows as query(X)."
@@ -483,23 +620,24 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             indices, utilities = self._query_pool(batch_size)
             return (indices, utilities) if return_utilities else indices
 
-        X = self._validate_rows(X)
+        if _num_samples(X) == 0:
+            raise ValueError("query(X) got no candidate rows.")
         # Candidates go after the labeled rows, so the strategy sees one pool
         # whose labeled part is what the learner already knows.
-        known = self.X_[self.labeled_indices_]
-        pool = _vstack(known, X)
-        labeled = np.zeros(pool.shape[0], dtype=bool)
-        labeled[: known.shape[0]] = True
+        pool, labeled = self.pool_.with_candidates(X)
         indices, utilities = self._select(pool, labeled, batch_size)
-        indices = indices - known.shape[0]
+        indices = indices - int(labeled.sum())
         return (indices, utilities) if return_utilities else indices
 
     def teach(self, X=None, y=None, *, indices=None):
         """Add labels and refit.
 
         Either give new rows ``X`` with their labels ``y`` (they are appended
-        to the pool), or give ``indices`` of unlabeled rows of the pool kept
-        from fit (what :meth:`query` returned) with their labels ``y``.
+        to the pool, in its form), or give ``indices`` (positions) of
+        unlabeled rows of the pool kept from fit (what :meth:`query` returned)
+        with their labels ``y``. A label of a class not seen yet is welcome
+        (unless ``classes`` was declared without it): the refit grows
+        ``classes_``.
 
         The labels are validated first, and nothing changes if they are bad.
         They are stored before the refit: if the refit raises, the exception
@@ -508,12 +646,13 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_new, n_features), default=None
-            New labeled rows. Leave ``None`` when giving ``indices``.
+        X : array-like, sparse matrix, DataFrame or list of shape (n_new, ...), default=None
+            New labeled rows, in the form of the pool. Leave ``None`` when
+            giving ``indices``.
         y : array-like of shape (n_new,) or (n_new, n_outputs)
             Their labels.
         indices : array-like of int, default=None
-            Rows of ``X_`` that ``y`` labels.
+            Positions in ``X_`` of the rows that ``y`` labels.
 
         Returns
         -------
@@ -524,63 +663,114 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             raise ValueError("Pass either new rows X or pool indices, with their labels y.")
         if y is None:
             raise ValueError("teach() needs the labels y.")
-        y = self._validate_labels(y)
+        y = self._check_taught_labels(y)
         if indices is not None:
-            indices = np.asarray(indices)
-            if indices.ndim != 1 or not np.issubdtype(indices.dtype, np.integer):
-                raise TypeError("indices must be a 1-d array of integer row positions.")
-            if indices.size and (indices.min() < 0 or indices.max() >= self.X_.shape[0]):
-                raise ValueError(
-                    f"indices must lie in 0..{self.X_.shape[0] - 1}, the rows of the pool."
-                )
-            if np.unique(indices).size != indices.size:
-                raise ValueError("indices holds the same row twice.")
-            if np.isin(indices, self.labeled_indices_).any():
-                raise ValueError(
-                    "Some rows in indices are labeled already: "
-                    f"{np.intersect1d(indices, self.labeled_indices_)[:10].tolist()}."
-                )
-            if len(y) != len(indices):
-                raise ValueError(f"Got {len(y)} labels for {len(indices)} indices.")
-            new_y = self.y_.copy()
-            new_y[indices] = y
-            new_X, rows = self.X_, indices
+            pool = self.pool_.label(indices, y)
         else:
-            X = self._validate_rows(X)
-            if len(y) != X.shape[0]:
-                raise ValueError(f"Got {len(y)} labels for {X.shape[0]} rows.")
-            new_X = _vstack(self.X_, X)
-            new_y = np.concatenate([self.y_, y.astype(self.y_.dtype, copy=False)])
-            rows = np.arange(self.X_.shape[0], new_X.shape[0])
+            check_consistent_length(X, y)
+            pool = self.pool_.add(X, y)
+            self._check_new_rows(X)
+        rows = pool.order[len(self.pool_.order) :]
         # Commit every label first: a refit failure must not lose any of them.
-        self.X_, self.y_ = new_X, new_y
-        self.history_[-1]["indices"] = np.asarray(rows, dtype=np.int64).copy()
-        self.labeled_indices_ = np.concatenate([self.labeled_indices_, rows]).astype(np.int64)
-        self._fit_round(self.labeled_indices_, None)
+        self.pool_ = pool
+        self.history_[-1]["indices"] = rows.copy()
+        self._fit_round(None)
         return self
+
+    def labeled_data(self):
+        """The labeled rows and their labels, in the form they came in.
+
+        Rows are in labeling order. A DataFrame pool gives a DataFrame (its
+        index labels kept) and the labels as a :class:`pandas.Series` on the
+        same index, named as the ``y`` given to fit; a list gives a list, a
+        sparse matrix a sparse matrix, an array an array.
+
+        Returns
+        -------
+        X_labeled : array-like, sparse matrix, DataFrame or list
+        y_labeled : ndarray or pandas.Series
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skbait import ActiveLearner
+        >>> X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0]}, index=["w", "x", "y", "z"])
+        >>> y = pd.Series([0, np.nan, 1, np.nan], index=X.index, name="spam")
+        >>> al = ActiveLearner(LogisticRegression(), query_strategy="random").fit(X, y)
+        >>> X_lab, y_lab = al.labeled_data()
+        >>> X_lab.index.tolist(), y_lab.name, y_lab.tolist()
+        (['w', 'y'], 'spam', [0.0, 1.0])
+        """
+        check_is_fitted(self)
+        X_lab, y_lab = self.pool_.labeled()
+        index = getattr(X_lab, "index", None)
+        if index is not None and y_lab.ndim == 1:
+            import pandas as pd
+
+            y_lab = pd.Series(y_lab, index=index, name=self._y_name)
+        return X_lab, y_lab
+
+    # ------------------------------------------------------ pool attributes
+
+    @property
+    def X_(self):
+        """The pool's rows, in the form given (see the class docstring)."""
+        check_is_fitted(self)
+        return self.pool_.X
+
+    @property
+    def y_(self):
+        """Labels of the rows of ``X_``; meaningful at ``labeled_indices_`` only."""
+        check_is_fitted(self)
+        return self.pool_.y
+
+    @property
+    def labeled_indices_(self):
+        """Labeled rows of ``X_``, in labeling order."""
+        check_is_fitted(self)
+        return self.pool_.order
+
+    @property
+    def n_features_in_(self):
+        """Number of features seen by the model (when it records them)."""
+        check_is_fitted(self)
+        return self.estimator_.n_features_in_
+
+    @property
+    def feature_names_in_(self):
+        """Feature names seen by the model (when ``X`` had string column names)."""
+        check_is_fitted(self)
+        return self.estimator_.feature_names_in_
 
     # --------------------------------------------------------- validation
 
-    def _validate_pool(self, X, y, reset=True):
+    def _check_y(self, X, y):
+        """y as an array: the shape the task allows, numbers for a regressor; length of X."""
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None. "
-                "Give the labels (simulation: every row's; real labeling: NaN or -1 where "
-                "unknown)."
+                "Give the labels (simulation: every row's; real labeling: the known ones, "
+                "NaN where unknown)."
             )
-        X = validate_data(
-            self, X, reset=reset, accept_sparse=["csr", "csc"], ensure_all_finite=True
-        )
-        if hasattr(X, "tocsr"):
-            X = X.tocsr()
-        # y is checked apart from X: missing labels (NaN) are allowed in y.
         y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False, input_name="y")
-        if y.ndim == 2 and y.shape[1] == 1 and is_classifier(self.estimator):
-            y = column_or_1d(y, warn=True)
         if y.ndim not in (1, 2):
             raise ValueError(f"y must be 1-d or 2-d, got shape {y.shape}.")
-        check_consistent_length(X, y)
-        if not is_classifier(self.estimator) and not np.issubdtype(y.dtype, np.number):
+        if is_classifier(self.estimator):
+            if y.ndim == 2 and y.shape[1] == 1:
+                y = column_or_1d(y, warn=True)
+            if y.ndim == 2:
+                target = type_of_target(y[~missing_label_mask(y, self.missing_label)])
+                raise ValueError(
+                    f"y has shape {y.shape} ({target}): ActiveLearner supports single-label "
+                    "classification, one label per row (binary or multiclass), and single- "
+                    "or multi-output regression. Multi-label and multi-output classification "
+                    "are not supported: train one learner per output, or encode each label "
+                    "set as one class."
+                )
+        elif not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.integer):
+            # Regression targets are float64, so a taught 1.7 is never truncated.
             try:
                 y = y.astype(np.float64)
             except (TypeError, ValueError):
@@ -589,83 +779,102 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                 ) from None
         if np.issubdtype(y.dtype, np.floating) and np.isinf(y).any():
             raise ValueError("y holds inf. Missing labels are marked by NaN, not inf.")
-        return X, y
+        check_consistent_length(X, y)
+        return y
 
-    def _validate_rows(self, X):
-        X = validate_data(
-            self, X, reset=False, accept_sparse=["csr", "csc"], ensure_all_finite=True
-        )
-        return X.tocsr() if hasattr(X, "tocsr") else X
+    def _declared_classes(self):
+        if self.classes is None or not is_classifier(self.estimator):
+            return None
+        classes = np.unique(np.asarray(self.classes))
+        if classes.ndim != 1 or classes.size < 1:
+            raise ValueError(f"classes must be a 1-d list of labels, got {self.classes!r}.")
+        if missing_label_mask(classes, self.missing_label).any():
+            raise ValueError(
+                f"classes {label_repr(classes)} include the missing-label marker "
+                f"{self.missing_label!r}; a label cannot be both. Change missing_label."
+            )
+        return classes
 
-    def _validate_eval_set(self, eval_set):
+    def _check_classes(self, y_known):
+        """The declared classes, after checking that the known labels lie among them."""
+        classes = self._declared_classes()
+        if classes is not None:
+            outside = y_known[~np.isin(y_known, classes)]
+            if outside.size:
+                raise ValueError(
+                    f"y holds labels {label_repr(np.unique(outside))[:5]} outside the declared "
+                    f"classes {label_repr(classes)}. Add them to classes, or leave "
+                    "classes=None."
+                )
+        return classes
+
+    def _check_new_rows(self, X):
+        """Let the current model judge rows before they join the pool for good.
+
+        The learner does not know what rows the estimator takes; the fitted
+        model does. Rows it rejects (wrong width or columns, NaN it cannot
+        take, text for a numeric model) would make every later refit fail, so
+        they are refused here, with the model's own message, and nothing
+        changes.
+        """
+        if _num_samples(X) == 0:
+            raise ValueError("teach() got no rows.")
+        model = self.estimator_
+        try:
+            if isinstance(model, SingleClassModel):
+                model.transform_rows(X)
+            else:
+                model.predict(X)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"The model rejects the new rows, so none was added: {exc}") from exc
+
+    def _check_eval_set(self, eval_set):
         if eval_set is None:
             return None
         if not isinstance(eval_set, (tuple, list)) or len(eval_set) != 2:
             raise TypeError("eval_set must be a pair (X_val, y_val).")
-        X_val = self._validate_rows(eval_set[0])
-        y_val = check_array(eval_set[1], ensure_2d=False, dtype=None, ensure_all_finite=True)
-        if X_val.shape[0] != y_val.shape[0]:
-            raise ValueError(f"eval_set holds {X_val.shape[0]} rows but {y_val.shape[0]} labels.")
+        X_val, y_val = eval_set
+        if _num_samples(X_val) != _num_samples(y_val):
+            raise ValueError(
+                f"eval_set holds {_num_samples(X_val)} rows but {_num_samples(y_val)} labels."
+            )
         return X_val, y_val
 
-    def _validate_labels(self, y):
-        """Labels given to teach: the right type, no missing value, known classes."""
-        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False)
-        if self._missing_labels(y).any():
-            raise ValueError("teach() got missing labels (NaN or -1); give real labels only.")
-        if y.ndim != self.y_.ndim or y.shape[1:] != self.y_.shape[1:]:
+    def _check_taught_labels(self, y):
+        """Labels given to teach: the learner's shape, none missing, a declared class."""
+        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False, input_name="y")
+        if y.ndim != self.pool_.y.ndim or y.shape[1:] != self.pool_.y.shape[1:]:
             raise ValueError(
-                f"Labels must be shaped like the y given to fit, (n,) + {self.y_.shape[1:]}; "
-                f"got {y.shape}."
+                f"Labels must be shaped like the y given to fit, (n,) + "
+                f"{self.pool_.y.shape[1:]}; got {y.shape}."
+            )
+        if missing_label_mask(y, self.missing_label).any():
+            raise ValueError(
+                f"teach() got missing labels ({self.missing_label!r}, NaN or None); give "
+                "real labels only."
             )
         if is_classifier(self.estimator):
-            known = np.unique(self.y_[self.labeled_indices_])
-            unknown = np.setdiff1d(np.unique(y), known) if y.size else []
-            if len(unknown):
-                raise ValueError(
-                    f"Unknown class label(s) {list(unknown)[:5]}: the learner knows "
-                    f"{known.tolist()}. To add a class, call fit again with the labels you "
-                    "have, the new class included."
-                )
+            self._check_classes(y)
         elif not np.issubdtype(y.dtype, np.number):
             raise TypeError(f"Regression labels must be numeric, got dtype {y.dtype}.")
         elif not np.isfinite(y).all():
             raise ValueError("teach() got non-finite regression labels.")
         return y
 
-    def _missing_labels(self, y, sentinel=True):
-        """Mask of rows without a label: NaN, or (``sentinel``) -1 for integer classes."""
-        y = np.asarray(y)
-        if np.issubdtype(y.dtype, np.floating):
-            missing = np.isnan(y)
-        elif sentinel and np.issubdtype(y.dtype, np.integer) and is_classifier(self.estimator):
-            missing = y == -1
-        elif y.dtype == object:
-            missing = np.array([v is None or (isinstance(v, float) and v != v) for v in y.ravel()])
-            missing = missing.reshape(y.shape)
-        else:
-            missing = np.zeros(y.shape, dtype=bool)
-        return missing.any(axis=1) if missing.ndim > 1 else missing
-
     # ---------------------------------------------------------- delegation
-
-    @property
-    def classes_(self):
-        """Class labels: the oracle's in a simulation, else the fitted model's."""
-        check_is_fitted(self)
-        return getattr(self, "_oracle_classes", self.estimator_.classes_)
 
     def _pad_columns(self, values, fill):
         """Place the model's class columns among all of ``classes_``.
 
-        A simulated model trained before some class was labeled has fewer
-        columns than the oracle has classes; absent classes get ``fill``.
+        A model trained before some class was labeled has fewer columns than
+        ``classes_``; absent classes get ``fill``.
         """
         known = self.estimator_.classes_
         classes = self.classes_
         if len(known) == len(classes):
             return values
-        padded = np.full((values.shape[0], len(classes)), fill, dtype=values.dtype)
+        values = np.asarray(values)
+        padded = np.full((values.shape[0], len(classes)), fill, dtype=np.float64)
         padded[:, np.searchsorted(classes, known)] = values
         return padded
 
@@ -675,14 +884,14 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : array-like, sparse matrix, DataFrame or list of shape (n_samples, ...)
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         check_is_fitted(self)
-        return self.estimator_.predict(self._validate_rows(X))
+        return self.estimator_.predict(X)
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):
@@ -690,16 +899,16 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : array-like, sparse matrix, DataFrame or list of shape (n_samples, ...)
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            One column per class of ``classes_``; in a simulation, classes the
-            model has not seen labeled yet get probability 0.
+            One column per class of ``classes_``; classes the model has not
+            seen labeled yet get probability 0.
         """
         check_is_fitted(self)
-        return self._pad_columns(self.estimator_.predict_proba(self._validate_rows(X)), 0.0)
+        return self._pad_columns(self.estimator_.predict_proba(X), 0.0)
 
     @available_if(_estimator_has("predict_log_proba"))
     def predict_log_proba(self, X):
@@ -707,14 +916,19 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : array-like, sparse matrix, DataFrame or list of shape (n_samples, ...)
 
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            One column per class of ``classes_``; ``-inf`` for classes the
+            model has not seen labeled yet.
         """
         check_is_fitted(self)
-        log_proba = self.estimator_.predict_log_proba(self._validate_rows(X))
+        if isinstance(self.estimator_, SingleClassModel):
+            log_proba = np.zeros((_num_samples(X), 1))
+        else:
+            log_proba = self.estimator_.predict_log_proba(X)
         return self._pad_columns(log_proba, -np.inf)
 
     @available_if(_estimator_has("decision_function"))
@@ -723,14 +937,29 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : array-like, sparse matrix, DataFrame or list of shape (n_samples, ...)
 
         Returns
         -------
-        scores : ndarray
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The model's scores, placed among ``classes_`` as
+            :meth:`predict_proba` is: a class the model has not seen labeled
+            yet scores ``-inf``, a two-class model's score ``s`` becomes the
+            columns ``(-s, s)``, so that ``classes_[argmax]`` is the
+            prediction. With two classes in ``classes_`` the result is one
+            score per row (positive for ``classes_[1]``), as in scikit-learn.
         """
         check_is_fitted(self)
-        return self.estimator_.decision_function(self._validate_rows(X))
+        scores = np.asarray(self.estimator_.decision_function(X))
+        if len(self.estimator_.classes_) == len(self.classes_):
+            return scores
+        if scores.ndim == 1:
+            scores = np.column_stack([-scores, scores])
+        padded = self._pad_columns(scores, -np.inf)
+        if padded.shape[1] == 2:
+            # scikit-learn's binary convention, from the one class the stand-in knows.
+            return np.where(padded[:, 1] > padded[:, 0], np.inf, -np.inf)
+        return padded
 
     @available_if(_estimator_has("score"))
     def score(self, X, y, sample_weight=None):
@@ -738,7 +967,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : array-like, sparse matrix, DataFrame or list of shape (n_samples, ...)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
 
@@ -750,7 +979,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-        return self.estimator_.score(self._validate_rows(X), y, **kwargs)
+        return self.estimator_.score(X, y, **kwargs)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -760,8 +989,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         tags.regressor_tags = copy.deepcopy(inner.regressor_tags)
         tags.target_tags = copy.deepcopy(inner.target_tags)
         tags.target_tags.required = True
-        tags.input_tags.sparse = inner.input_tags.sparse
-        tags.input_tags.allow_nan = False
+        # X goes to the estimator as given: what it takes, the learner takes.
+        tags.input_tags = copy.deepcopy(inner.input_tags)
         tags.non_deterministic = inner.non_deterministic
         return tags
 
@@ -775,12 +1004,3 @@ def _warm_start_key(estimator):
         key = f"{estimator.steps[-1][0]}__warm_start"
         return key if key in params else None
     return None
-
-
-def _vstack(top, bottom):
-    """Stack two blocks of rows, dense or sparse."""
-    if hasattr(top, "tocsr") or hasattr(bottom, "tocsr"):
-        import scipy.sparse as sp
-
-        return sp.vstack([top, bottom], format="csr")
-    return np.concatenate([top, bottom], axis=0)

@@ -11,11 +11,15 @@ with :func:`register_embedding` and :func:`embed` dispatches on the estimator:
 - **any estimator** (linear models, kernel models, trees...): the input
   features themselves. This is the *convex-model view*: for a linear model the
   last layer is the whole model, so the features are its last-layer input.
+  Sparse features stay sparse (a CSR matrix): the embedding of a TF-IDF
+  pipeline is its TF-IDF matrix, never densified here.
 - :class:`~sklearn.neural_network.MLPClassifier` and
   :class:`~sklearn.neural_network.MLPRegressor`: the activations of the last
   hidden layer, computed from ``coefs_`` and ``intercepts_``.
 - :class:`~sklearn.pipeline.Pipeline`: the rows are transformed by every step
-  but the last, then the last step's rule applies.
+  but the last, then the last step's rule applies. Rows may come in any form
+  the pipeline accepts (a list of documents, a DataFrame with string
+  columns); the embedding is what the last step sees.
 - skorch networks (:class:`skorch.NeuralNet` and its classifiers and
   regressors): the input of the network's last :class:`torch.nn.Linear`,
   captured by a forward hook, and the probabilities from the same forward pass
@@ -31,6 +35,7 @@ probabilities: ``P`` is ``None``.
 import sys
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import is_classifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
@@ -124,8 +129,9 @@ def embed(estimator, X, *, proba=True, embedding=None):
 
     Returns
     -------
-    Z : ndarray of shape (n_samples, n_dims), dtype float32 or float64
+    Z : ndarray or sparse CSR matrix of shape (n_samples, n_dims), dtype float32 or float64
         The embedding; finite, or a ``ValueError`` says which rows are not.
+        Sparse when the last step's input is sparse.
     P : ndarray of shape (n_samples, n_classes) or None
         Class probabilities, rows summing to one; ``None`` for regressors or
         when ``proba=False``.
@@ -202,6 +208,8 @@ def predict_probabilities(estimator, X):
 
 
 def _check_embedding(Z, X):
+    if sp.issparse(Z):
+        return _check_sparse_embedding(Z)
     Z = np.asarray(Z)
     if Z.ndim == 1:
         Z = Z.reshape(-1, 1)
@@ -214,6 +222,20 @@ def _check_embedding(Z, X):
         raise ValueError(
             f"The embedding of {bad.sum()} row(s) holds NaN or inf (first at row "
             f"{np.flatnonzero(bad)[0]}). Check the model and its inputs for non-finite values."
+        )
+    return Z
+
+
+def _check_sparse_embedding(Z):
+    """A sparse embedding stays sparse (CSR, float): a TF-IDF pool never becomes dense here."""
+    Z = Z.tocsr()
+    if not np.issubdtype(Z.dtype, np.floating) or Z.dtype == np.float16:
+        Z = Z.astype(np.float64)
+    if not np.isfinite(Z.data).all():
+        bad = np.unique(np.repeat(np.arange(Z.shape[0]), np.diff(Z.indptr))[~np.isfinite(Z.data)])
+        raise ValueError(
+            f"The embedding of {bad.size} row(s) holds NaN or inf (first at row {bad[0]}). "
+            "Check the model and its inputs for non-finite values."
         )
     return Z
 
@@ -234,8 +256,22 @@ def _check_probabilities(P, n_samples):
 
 
 def _input_features(estimator, X, proba):
-    """The convex-model view: the last layer sees the input features."""
-    Z = check_array(X, dtype=(np.float64, np.float32), ensure_all_finite=True)
+    """The convex-model view: the last layer sees the input features, sparse or dense."""
+    Z = check_array(
+        X,
+        accept_sparse=["csr", "csc", "coo"],
+        dtype=(np.float64, np.float32),
+        ensure_all_finite=False,
+    )
+    values = Z.data if sp.issparse(Z) else Z
+    if not np.isfinite(values).all():
+        raise ValueError(
+            "The embedding that strategies read is the model's input here, and it holds NaN "
+            "or inf. A model that takes missing values (HistGradientBoosting, say) still "
+            "leaves no finite embedding: put an imputer before it in a Pipeline "
+            "(make_pipeline(SimpleImputer(), model)), pass embedding=..., or use a strategy "
+            "that reads only probabilities (margin, entropy, confidence, random)."
+        )
     return Z, predict_probabilities(estimator, X) if proba else None
 
 

@@ -36,6 +36,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 
 from skbait._penalty import penalty_checkpoints, penalty_matrix, t_threshold
+from skbait.utils._threads import limited_threads, worker_threads
 
 __all__ = [
     "COLUMNS",
@@ -232,9 +233,11 @@ def run_experiment(
     return table.astype({k: v for k, v in _DTYPES.items() if k != "strategy"})
 
 
-def _timed_run(args, kwargs):
+def _timed_run(args, kwargs, n_threads=None):
     start = time.perf_counter()
-    table = run_experiment(*args, **kwargs)
+    # A worker's share of the CPUs: n_jobs workers never oversubscribe them.
+    with limited_threads(n_threads, blas=True):
+        table = run_experiment(*args, **kwargs)
     return table, time.perf_counter() - start
 
 
@@ -330,6 +333,7 @@ def compare_strategies(
                 learner_params=learner_params,
                 label=label,
             ),
+            worker_threads(n_jobs),
         )
         for label, strategy, seed in tasks
     )

@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skbait import ActiveLearner
-from skbait.strategies import RandomSampling, UncertaintySampling
+from skbait.strategies import BAIT, RandomSampling, UncertaintySampling, make_strategy
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ def test_retrains_fresh_clone_by_default_and_warm_start_reuses(clf_data):
     assert warm.estimator_.warm_start is True
 
 
-def test_single_class_initial_draw_falls_back_then_recovers():
+def test_single_class_initial_draw_uses_the_strategys_fallback_then_recovers():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(100, 3))
     y = np.zeros(100, dtype=int)
@@ -146,10 +146,14 @@ def test_single_class_initial_draw_falls_back_then_recovers():
         budget=93,
         random_state=0,
     )
-    with pytest.warns(UserWarning, match="single class"):
+    with pytest.warns(UserWarning, match="single class") as caught:
         al.fit(X, y)
+    messages = [str(w.message) for w in caught]
+    # The learner says why, and the strategy (not the learner) chose its fallback.
+    assert any("stand-in predicts that class" in m for m in messages)
+    assert any("UncertaintySampling draws the batch at random" in m for m in messages)
     assert np.unique(y[al.labeled_indices_[:3]]).size == 1
-    # Random queries found the positives; the final model is a real classifier.
+    # The fallback found the positives; the final model is a real classifier.
     assert isinstance(al.estimator_, LogisticRegression)
     assert al.predict_proba(X).shape == (100, 2)
 
@@ -234,7 +238,7 @@ def real_learner(**params):
     return ActiveLearner(LogisticRegression(max_iter=500), **defaults)
 
 
-def partial_labels(y, n_known=30, missing=-1):
+def partial_labels(y, n_known=30, missing=np.nan):
     y_partial = y.astype(float if np.isnan(missing) else y.dtype).copy()
     y_partial[n_known:] = missing
     return y_partial
@@ -243,7 +247,7 @@ def partial_labels(y, n_known=30, missing=-1):
 @pytest.mark.parametrize("missing", [-1, np.nan])
 def test_real_labeling_trains_on_known_labels_only(clf_data, missing):
     X, y = clf_data
-    al = real_learner().fit(X, partial_labels(y, missing=missing))
+    al = real_learner(missing_label=missing).fit(X, partial_labels(y, missing=missing))
     np.testing.assert_array_equal(al.labeled_indices_, np.arange(30))
     reference = LogisticRegression(max_iter=500).fit(X[:30], y[:30])
     np.testing.assert_allclose(al.estimator_.coef_, reference.coef_)
@@ -322,11 +326,11 @@ def test_pickle_mid_loop_continues_identically(clf_data):
     "kwargs, match",
     [
         (dict(y=[0, 1], indices=[40]), "2 labels for 1 indices"),
-        (dict(y=[7], indices=[40]), "Unknown class"),
+        (dict(y=["seven"], indices=[40]), "cannot join labels"),
         (dict(y=[0], indices=[3]), "labeled already"),
         (dict(y=[0], indices=[10_000]), "rows of the pool"),
         (dict(y=[0, 0], indices=[40, 40]), "same row twice"),
-        (dict(y=[-1], indices=[40]), "missing labels"),
+        (dict(y=[np.nan], indices=[40]), "missing labels"),
         (dict(y=[0]), "either new rows X or pool indices"),
     ],
 )
@@ -334,7 +338,7 @@ def test_bad_teach_changes_nothing(clf_data, kwargs, match):
     X, y = clf_data
     al = real_learner().fit(X, partial_labels(y))
     state = pickle.dumps(al)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((ValueError, TypeError), match=match):
         al.teach(**kwargs)
     assert pickle.dumps(al) == state
 
@@ -357,7 +361,9 @@ def test_query_on_exhausted_pool(clf_data):
 def test_all_labels_missing_is_an_error(clf_data):
     X, y = clf_data
     with pytest.raises(ValueError, match="Every label in y is missing"):
-        real_learner().fit(X, np.full(len(y), -1))
+        real_learner().fit(X, np.full(len(y), np.nan))
+    with pytest.raises(ValueError, match="Every label in y is missing"):
+        real_learner(missing_label=-1).fit(X, np.full(len(y), -1))
 
 
 # ----------------------------------------------------------- delegation
@@ -419,23 +425,66 @@ def test_strategy_instance_is_cloned_not_mutated(clf_data):
 
 
 def test_grid_search_over_strategies_compares_at_fixed_budget(clf_data):
+    """Each candidate's score is that strategy's simulation at the budget, fold by fold."""
     X, y = clf_data
+    strategies = [RandomSampling(), UncertaintySampling("margin"), "entropy"]
+    cv = StratifiedKFold(3)
     grid = GridSearchCV(
-        simulated(batch_size=10, budget=40),
-        {"query_strategy": [RandomSampling(), UncertaintySampling("margin"), "entropy"]},
-        cv=3,
+        simulated(batch_size=10, budget=40), {"query_strategy": strategies}, cv=cv
     ).fit(X, y)
-    assert len(grid.cv_results_["mean_test_score"]) == 3
-    assert np.all(np.isfinite(grid.cv_results_["mean_test_score"]))
-    assert len(grid.best_estimator_.labeled_indices_) == 40
+    by_hand = [
+        cross_val_score(simulated(batch_size=10, budget=40, query_strategy=s), X, y, cv=cv)
+        for s in strategies
+    ]
+    for i, scores in enumerate(by_hand):
+        for fold, score in enumerate(scores):
+            assert grid.cv_results_[f"split{fold}_test_score"][i] == score
+    assert grid.best_index_ == int(np.argmax([s.mean() for s in by_hand]))
+    # The refit runs the winner once more on all rows, spending the budget exactly.
+    best = grid.best_estimator_
+    assert len(best.labeled_indices_) == 40
+    assert (
+        best.query_strategy_.get_params()
+        == make_strategy(strategies[grid.best_index_]).get_params()
+    )
 
 
 def test_grid_search_over_batch_size(clf_data):
+    """The grid's scores are the runs' own, and the batch size shapes the rounds."""
     X, y = clf_data
-    grid = GridSearchCV(simulated(budget=40), {"batch_size": [5, 15]}, cv=2).fit(X, y)
-    assert grid.best_params_["batch_size"] in (5, 15)
-    rounds = {b: len(simulated(budget=40, batch_size=b).fit(X, y).history_) for b in (5, 15)}
-    assert rounds == {5: 7, 15: 3}
+    cv = StratifiedKFold(2)
+    grid = GridSearchCV(simulated(budget=40), {"batch_size": [5, 15]}, cv=cv).fit(X, y)
+    means = [
+        cross_val_score(simulated(budget=40, batch_size=b), X, y, cv=cv).mean() for b in (5, 15)
+    ]
+    np.testing.assert_array_equal(grid.cv_results_["mean_test_score"], means)
+    assert grid.best_params_["batch_size"] == (5, 15)[int(np.argmax(means))]
+    rounds = [r["n_labeled"] for r in grid.best_estimator_.history_]
+    step = grid.best_params_["batch_size"]
+    assert rounds == sorted({*range(10, 40, step), 40})
+
+
+def test_grid_search_over_a_named_strategys_parameter(clf_data):
+    """query_strategy__reg works with the default query_strategy="bait" (a name)."""
+    X, y = clf_data
+    base = ActiveLearner(
+        LogisticRegression(max_iter=500), n_initial=10, batch_size=10, budget=30, random_state=0
+    )
+    assert base.query_strategy == "bait"
+    assert base.get_params()["query_strategy__reg"] == BAIT().reg
+    cv = StratifiedKFold(2)
+    regs = [0.01, 100.0]
+    grid = GridSearchCV(base, {"query_strategy__reg": regs}, cv=cv).fit(X, y)
+    for i, reg in enumerate(regs):
+        by_hand = cross_val_score(
+            clone(base).set_params(query_strategy=BAIT(reg=reg)), X, y, cv=cv
+        )
+        np.testing.assert_array_equal(
+            [grid.cv_results_[f"split{f}_test_score"][i] for f in range(2)], by_hand
+        )
+    assert grid.best_estimator_.query_strategy_.reg == grid.best_params_["query_strategy__reg"]
+    # The base learner is untouched: still the name.
+    assert base.query_strategy == "bait"
 
 
 def test_pipeline_around_and_inside(clf_data):

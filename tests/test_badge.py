@@ -323,3 +323,43 @@ def test_low_level_rejects_missing_probabilities_and_bad_batch():
         badge_select(Z, None, [0], 3)
     with pytest.raises(ValueError, match="at least 1"):
         badge_select(Z, np.full((20, 2), 0.5), [0], 0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("dtype", [None, "float32"])
+def test_sparse_embeddings_pick_the_dense_rows(seed, dtype):
+    import scipy.sparse as sp
+
+    rng = np.random.RandomState(seed)
+    Z = sp.random(150, 400, density=0.03, format="csr", random_state=seed)
+    Z = sp.vstack([Z, Z[:5]]).tocsr()
+    P = rng.dirichlet(np.ones(4), size=Z.shape[0])
+    labeled = rng.choice(Z.shape[0], 10, replace=False)
+    got, util = badge_select(
+        Z, P, labeled, 20, random_state=seed, dtype=dtype, return_utilities=True
+    )
+    want, want_util = badge_select(
+        Z.toarray(), P, labeled, 20, random_state=seed, dtype=dtype, return_utilities=True
+    )
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(util, want_util, rtol=1e-4 if dtype else 1e-9)
+
+
+def test_sparse_pool_is_never_densified():
+    import scipy.sparse as sp
+
+    rng = np.random.RandomState(0)
+    rows = np.repeat(np.arange(300), 3)
+    cols = rng.randint(10**7, size=rows.size)  # dense: 24 GB
+    Z = sp.csr_matrix((rng.rand(rows.size), (rows, cols)), shape=(300, 10**7))
+    P = rng.dirichlet(np.ones(3), size=300)
+    idx = badge_select(Z, P, range(10), 15, random_state=0)
+    assert len(set(idx.tolist())) == 15 and idx.min() >= 10
+
+
+def test_sparse_embeddings_with_nan_are_rejected():
+    import scipy.sparse as sp
+
+    Z = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, np.nan], [1.0, 1.0]]))
+    with pytest.raises(ValueError, match="NaN"):
+        badge_select(Z, np.full((3, 2), 0.5), [0], 1)

@@ -5,35 +5,28 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skbait import ActiveLearner
 
-# A simulated run needs a pool at least as large as its budget.
-SIMULATED_XFAIL = {
-    "check_fit2d_1sample": "a one-row pool cannot hold the budget",
-}
-
-
-# In real labeling, -1 marks a missing integer class label, as in
-# sklearn.semi_supervised: a binary problem labeled {-1, 1} is one class plus
-# unlabeled rows there, which this check does not expect.
-REAL_LABELING_XFAIL = {
-    "check_classifiers_classes": "-1 marks a missing label, so {-1, 1} looks like one class",
+# BAIT on a sparse pool reads a sparse embedding and, until the strategies'
+# sparse support lands, refuses it with a clear error (which the sparse array
+# checks accept, but the sparse tag check does not). Remove once merged.
+SPARSE_PENDING = {
+    "check_estimator_sparse_tag": "BAIT on sparse embeddings arrives with the scale work",
 }
 
 
 def _expected_failed_checks(estimator):
-    if estimator.budget is not None:
-        return SIMULATED_XFAIL
-    if isinstance(estimator.estimator, LogisticRegression):
-        return REAL_LABELING_XFAIL
-    return {}
+    return SPARSE_PENDING if estimator.budget is not None else {}
 
 
 @parametrize_with_checks(
     [
         ActiveLearner(LogisticRegression(), query_strategy="random"),
         ActiveLearner(Ridge(), query_strategy="random"),
+        # A simulation shows the model only the rows it labels, plus the whole
+        # pool whenever a model-based strategy queries: with BAIT the checks of
+        # bad input (NaN, objects) reach the model in fit.
         ActiveLearner(
             LogisticRegression(),
-            query_strategy="random",
+            query_strategy="bait",
             n_initial=4,
             batch_size=2,
             budget=8,

@@ -98,6 +98,8 @@ def test_memory_stays_in_blocks(monkeypatch):
         return original(cand_T, ref, norm_ref)
 
     monkeypatch.setattr(coreset_module, "_block_min", recording)
+    # The float64 path itself; the float32 screen is tested below.
+    monkeypatch.setattr(coreset_module, "_SCREEN_IN_FLOAT32", False)
     Z = np.random.RandomState(2).normal(size=(500, 8))
     idx = coreset_select(Z, range(120), 10, chunk_size=64)
     # 380 candidates x 120 labeled rows in blocks of at most 64 x 64.
@@ -212,3 +214,85 @@ def test_coreset_select_rejects_bad_chunk_sizes(chunk_size):
     Z = np.random.RandomState(0).normal(size=(20, 2))
     with pytest.raises(ValueError, match="chunk_size"):
         coreset_select(Z, [0], 3, chunk_size=chunk_size)
+
+
+def _pools():
+    """Pools that stress the float32 screen: off-centre, wide, duplicated, integer ties."""
+    rng = np.random.RandomState(7)
+    wide = rng.normal(size=(300, 256)) * 3.0 + 100.0
+    dup = rng.normal(size=(80, 6))
+    dup = np.vstack([dup, dup[:30], dup[:30] + 1e-9])
+    grid = np.array([[i, j] for i in range(12) for j in range(12)], dtype=float)
+    return {"wide": wide, "duplicates": dup, "grid": grid}
+
+
+@pytest.mark.parametrize("name", ["wide", "duplicates", "grid"])
+@pytest.mark.parametrize("n_labeled", [0, 3, 40])
+def test_float32_screen_gives_the_float64_selection(monkeypatch, name, n_labeled):
+    Z = _pools()[name]
+    labeled = np.random.RandomState(n_labeled).choice(len(Z), n_labeled, replace=False)
+    screened, u_screened = coreset_select(Z, labeled, 25, chunk_size=16, return_utilities=True)
+    monkeypatch.setattr(coreset_module, "_SCREEN_IN_FLOAT32", False)
+    exact, u_exact = coreset_select(Z, labeled, 25, chunk_size=16, return_utilities=True)
+    np.testing.assert_array_equal(screened, exact)
+    np.testing.assert_allclose(u_screened, u_exact, rtol=1e-12)
+    if name != "grid":
+        brute, _ = _dense_k_center(Z, labeled, 25)
+        np.testing.assert_array_equal(screened, brute)
+
+
+def test_float32_screen_confirms_few_rows(monkeypatch):
+    # The screen pays off only if the float64 check touches a handful of rows.
+    checked = []
+    original = coreset_module._ScreenedRows._exact_nearest
+
+    def counting(self, rows):
+        checked.append(rows.numel())
+        return original(self, rows)
+
+    monkeypatch.setattr(coreset_module._ScreenedRows, "_exact_nearest", counting)
+    Z = np.random.RandomState(0).normal(size=(3000, 64))
+    coreset_select(Z, range(100), 20)
+    assert len(checked) == 20 and max(checked) <= 30
+
+
+def _sparse_pool(n=200, d=500, density=0.02, seed=0):
+    import scipy.sparse as sp
+
+    Z = sp.random(n, d, density=density, format="csr", random_state=seed)
+    Z = Z + sp.random(n, d, density=0.002, format="csr", random_state=seed + 1)
+    Z = sp.vstack([Z, Z[:10]]).tocsr()  # duplicated documents
+    return Z
+
+
+@pytest.mark.parametrize("n_labeled", [0, 5, 60])
+@pytest.mark.parametrize("dtype", [None, "float32"])
+def test_sparse_embeddings_pick_the_dense_rows(n_labeled, dtype):
+    Z = _sparse_pool()
+    labeled = np.arange(0, 3 * n_labeled, 3)
+    got, util = coreset_select(Z, labeled, 30, dtype=dtype, chunk_size=32, return_utilities=True)
+    want, want_util = coreset_select(Z.toarray(), labeled, 30, dtype=dtype, return_utilities=True)
+    if dtype is None:
+        np.testing.assert_array_equal(got, want)
+    else:
+        # float32 rounding may break the tie between a document and its copy
+        # differently on the two paths: the same rows up to the duplication.
+        original = Z.shape[0] - 10
+        np.testing.assert_array_equal(
+            np.where(got >= original, got - original, got),
+            np.where(want >= original, want - original, want),
+        )
+    np.testing.assert_allclose(util, want_util, rtol=1e-4 if dtype else 1e-9)
+
+
+def test_sparse_pool_is_never_densified():
+    import scipy.sparse as sp
+
+    # 10^7 columns: a dense copy of the pool (or of one row per step) would be
+    # 80 GB (or 80 MB per step).
+    rng = np.random.RandomState(0)
+    rows = np.repeat(np.arange(400), 3)
+    cols = rng.randint(10**7, size=rows.size)
+    Z = sp.csr_matrix((rng.rand(rows.size), (rows, cols)), shape=(400, 10**7))
+    idx = coreset_select(Z, range(20), 10)
+    assert len(set(idx.tolist())) == 10 and idx.min() >= 20

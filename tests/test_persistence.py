@@ -206,8 +206,8 @@ def real_learner(strategy, seed=0):
 
 
 def partial():
-    y = Y_POOL.copy()
-    y[12:] = -1
+    y = Y_POOL.astype(float)
+    y[12:] = np.nan  # the missing-label marker
     return y
 
 
@@ -272,15 +272,14 @@ def assert_unchanged(al, snap):
     assert pickle.dumps(al) == blob
 
 
+# New classes are welcome (the refit grows classes_), so an unseen label is
+# not on this list; see test_data_forms.py.
 BAD_TEACH = {
-    "unknown class": lambda idx: dict(y=np.full(len(idx), 7), indices=idx),
-    "one unknown among good": lambda idx: dict(y=np.r_[Y_POOL[idx[:-1]], 9], indices=idx),
     "string class": lambda idx: dict(y=np.array(["a"] * len(idx)), indices=idx),
     "too many labels": lambda idx: dict(y=np.r_[Y_POOL[idx], 0], indices=idx),
     "too few labels": lambda idx: dict(y=Y_POOL[idx[:-1]], indices=idx),
     "2-d labels": lambda idx: dict(y=Y_POOL[idx][:, None], indices=idx),
     "NaN label": lambda idx: dict(y=np.r_[Y_POOL[idx[:-1]], np.nan], indices=idx),
-    "-1 label": lambda idx: dict(y=np.r_[Y_POOL[idx[:-1]], -1], indices=idx),
     "scalar label": lambda idx: dict(y=0, indices=idx[:1]),
     "labeled row": lambda idx: dict(y=Y_POOL[:2], indices=np.arange(2)),
     "repeated row": lambda idx: dict(y=Y_POOL[[idx[0], idx[0]]], indices=idx[[0, 0]]),
@@ -289,7 +288,6 @@ BAD_TEACH = {
     "rows: wrong length": lambda idx: dict(X=X_POOL[idx], y=Y_POOL[idx[:-1]]),
     "rows: wrong width": lambda idx: dict(X=X_POOL[idx][:, :2], y=Y_POOL[idx]),
     "rows: NaN": lambda idx: dict(X=np.full((1, 4), np.nan), y=[0]),
-    "rows: unknown class": lambda idx: dict(X=X_POOL[idx], y=np.full(len(idx), 5)),
     "both X and indices": lambda idx: dict(X=X_POOL[idx], y=Y_POOL[idx], indices=idx),
     "no labels": lambda idx: dict(indices=idx),
 }
@@ -317,7 +315,7 @@ def test_bad_teach_is_rejected_without_changing_state(kind, strategy, rounds):
 
 
 BAD_REFIT = {
-    "every label missing": lambda: (X_POOL, np.full(len(X_POOL), -1)),
+    "every label missing": lambda: (X_POOL, np.full(len(X_POOL), np.nan)),
     "y with inf": lambda: (X_POOL, np.r_[Y_POOL[:-1], np.inf].astype(float)),
     "other width, bad y": lambda: (X_POOL[:, :2], np.r_[Y_POOL[:-1], np.inf].astype(float)),
     "X with NaN": lambda: (np.full_like(X_POOL, np.nan), Y_POOL),

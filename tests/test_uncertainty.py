@@ -111,3 +111,29 @@ def test_select_validates_inputs():
         s.select(model, X, np.ones(30, dtype=bool), 2)
     with pytest.raises(TypeError, match="callable"):
         s.select(model, X, [0], 2, embedding="nope")
+
+
+@pytest.mark.parametrize("measure", ["least_confident", "margin", "entropy"])
+def test_sparse_pool_picks_the_dense_rows(measure):
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.RandomState(0)
+    X = sp.random(300, 1000, density=0.01, format="csr", random_state=0)
+    y = rng.randint(3, size=300)
+    model = LogisticRegression(max_iter=300).fit(X[:60], y[:60])
+    strategy = UncertaintySampling(measure)
+    got = strategy.select(model, X, range(60), 12)
+    np.testing.assert_array_equal(got, strategy.select(model, X.toarray(), range(60), 12))
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("count", [1, 7, 40, 200, 250])
+def test_partial_top_selection_equals_a_full_stable_sort(seed, count):
+    from skbait.strategies._uncertainty import _top_positions
+
+    rng = np.random.RandomState(seed)
+    scores = rng.randint(0, 12, size=200).astype(float)  # many ties
+    np.testing.assert_array_equal(
+        _top_positions(scores, count), np.argsort(-scores, kind="stable")[:count]
+    )

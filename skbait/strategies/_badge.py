@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import is_classifier
 from sklearn.utils import check_random_state
@@ -10,8 +11,10 @@ from sklearn.utils._param_validation import StrOptions
 
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
+from skbait.utils._sparse import check_pool_embeddings, row_norms_squared, rows_dot
+from skbait.utils._threads import limited_threads, threads_for_flops
 from skbait.utils._torch import resolve_device, resolve_dtype
-from skbait.utils._validation import check_batch_size, check_embeddings, check_probas
+from skbait.utils._validation import check_batch_size, check_probas
 
 __all__ = ["BADGE", "badge_select"]
 
@@ -49,8 +52,10 @@ def badge_select(
 
     Parameters
     ----------
-    embeddings : array-like of shape (n_samples, n_dims)
-        Last-layer embeddings ``z`` of the whole pool.
+    embeddings : array-like or sparse matrix of shape (n_samples, n_dims)
+        Last-layer embeddings ``z`` of the whole pool. A scipy sparse matrix
+        (a TF-IDF pipeline's last-step input) is never densified: its
+        products with one row are taken by scipy on the CPU.
     probas : array-like of shape (n_samples, n_classes)
         Predicted class probabilities ``p`` of the whole pool.
     labeled : array-like of int or bool, or None
@@ -87,7 +92,7 @@ def badge_select(
     >>> d2.round(4)
     array([1.    , 0.9216])
     """
-    Z = check_embeddings(embeddings)
+    Z = check_pool_embeddings(embeddings)
     if probas is None:
         raise TypeError(
             "BADGE needs class probabilities (its gradient embedding is built from them); "
@@ -102,19 +107,32 @@ def badge_select(
     dtype = resolve_dtype(dtype)
     eps = torch.finfo(dtype).eps
 
-    # Embeddings are kept as columns (d x n): one row against all of them is then a
-    # vector-matrix product that streams memory in order (about three times faster
-    # on a CPU than the matrix-vector product on rows).
-    z_T = torch.as_tensor(Z[unlabeled], device=device).to(dtype).T.contiguous()
+    if sp.issparse(Z):
+        # Sparse rows (TF-IDF): products with one row at a time, never densified.
+        rows = Z[unlabeled].astype(np.float32 if dtype == torch.float32 else np.float64)
+        norm_z = torch.as_tensor(row_norms_squared(rows), device=device).to(dtype)
+
+        def dot_with(centre):
+            return torch.as_tensor(rows_dot(rows, centre), device=device).to(dtype)
+
+    else:
+        # Embeddings are kept as columns (d x n): one row against all of them is then a
+        # vector-matrix product that streams memory in order (about three times faster
+        # on a CPU than the matrix-vector product on rows).
+        z_T = torch.as_tensor(Z[unlabeled], device=device).to(dtype).T.contiguous()
+        norm_z = (z_T * z_T).sum(dim=0)
+
+        def dot_with(centre):
+            return z_T[:, centre] @ z_T
+
     a = torch.as_tensor(P[unlabeled], device=device).to(dtype)
     # a_x = p_x - e_yhat: the class factor of the hallucinated gradient.
     a[torch.arange(a.shape[0], device=device), torch.argmax(a, dim=1)] -= 1.0
     norm_a = (a * a).sum(dim=1)
-    norm_z = (z_T * z_T).sum(dim=0)
     norm_g = norm_a * norm_z
     # Rounding bound of the factorised distance, relative to ||g_x||^2 + ||g_c||^2:
     # anything below it is a duplicate of the centre, and is snapped to exactly 0.
-    snap = (a.shape[1] + z_T.shape[0] + 2) * eps
+    snap = (a.shape[1] + Z.shape[1] + 2) * eps
 
     chosen = np.empty(batch_size, dtype=np.int64)
     utilities = np.empty(batch_size, dtype=np.float64)
@@ -125,9 +143,48 @@ def badge_select(
     centre = int(torch.argmax(norm_g))
     chosen[0], utilities[0] = centre, float(norm_g[centre])
     d2 = torch.full_like(norm_g, float("inf"))
+    # Each step is O(n (k + d)): threads only when that is worth waking them.
+    row_work = Z.nnz / Z.shape[0] if sp.issparse(Z) else Z.shape[1]
+    step_flops = 4.0 * unlabeled.size * (a.shape[1] + row_work)
+    with limited_threads(threads_for_flops(step_flops)):
+        _seed_centres(
+            rng,
+            d2,
+            taken,
+            chosen,
+            utilities,
+            centre,
+            batch_size,
+            norm_g,
+            a,
+            dot_with,
+            snap,
+            unlabeled.size,
+            device,
+        )
+    indices = unlabeled[chosen]
+    return (indices, utilities) if return_utilities else indices
+
+
+def _seed_centres(
+    rng,
+    d2,
+    taken,
+    chosen,
+    utilities,
+    centre,
+    batch_size,
+    norm_g,
+    a,
+    dot_with,
+    snap,
+    n_unlabeled,
+    device,
+):
+    """The D^2 draws of the centres after the first (see :func:`badge_select`)."""
     for step in range(1, batch_size):
         taken[centre] = True
-        dist = norm_g + norm_g[centre] - 2.0 * (a @ a[centre]) * (z_T[:, centre] @ z_T)
+        dist = norm_g + norm_g[centre] - 2.0 * (a @ a[centre]) * dot_with(centre)
         dist = torch.where(dist <= snap * (norm_g + norm_g[centre]), 0.0, dist)
         # dist >= 0, so a zero set here stays zero under every later minimum.
         d2 = torch.minimum(d2, dist)
@@ -141,14 +198,12 @@ def badge_select(
             target = rng.random_sample() * total
             target = torch.tensor([target], dtype=torch.float64, device=device)
             centre = int(torch.searchsorted(cumulative, target, right=True)[0])
-            if centre >= unlabeled.size:  # u * total rounded up to total
+            if centre >= n_unlabeled:  # u * total rounded up to total
                 centre = int(torch.nonzero(d2 > 0)[-1, 0])
         else:
             remaining = np.flatnonzero(~taken)
             centre = int(remaining[rng.randint(remaining.size)])
         chosen[step], utilities[step] = centre, float(d2[centre])
-    indices = unlabeled[chosen]
-    return (indices, utilities) if return_utilities else indices
 
 
 class BADGE(QueryStrategy):

@@ -1,15 +1,19 @@
 """CoreSet: greedy k-center on the embeddings (Sener & Savarese, ICLR 2018)."""
 
+import math
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
+from skbait.utils._sparse import check_pool_embeddings, row_norms_squared, rows_dot
+from skbait.utils._threads import limited_threads, threads_for_flops
 from skbait.utils._torch import resolve_device, resolve_dtype
-from skbait.utils._validation import check_batch_size, check_chunk_size, check_embeddings
+from skbait.utils._validation import check_batch_size, check_chunk_size
 
 __all__ = ["CoreSet", "coreset_select"]
 
@@ -60,10 +64,20 @@ def coreset_select(
     reach the outskirts. The selection is deterministic; it draws no random
     number.
 
+    In float64 (the default) on dense embeddings, the sweeps over the pool
+    run in float32, which halves the memory traffic that bounds them, and
+    every pick is then confirmed in float64: each float32 distance is within
+    a proven rounding bound of the float64 one, so only the rows whose
+    bounds reach the best row's can be the float64 winner, and their nearest
+    distances are recomputed exactly. The selection and the utilities are
+    those of the float64 computation.
+
     Parameters
     ----------
-    embeddings : array-like of shape (n_samples, n_dims)
-        Embeddings of the whole pool, labeled rows included.
+    embeddings : array-like or sparse matrix of shape (n_samples, n_dims)
+        Embeddings of the whole pool, labeled rows included. A scipy sparse
+        matrix (a TF-IDF pipeline's last-step input) is never densified: its
+        products are taken by scipy on the CPU, in the requested dtype.
     labeled : array-like of int or bool, or None
         Indices of the labeled rows, or a boolean mask over the pool.
     batch_size : int
@@ -94,7 +108,7 @@ def coreset_select(
     >>> coreset_select(Z, labeled=[0], batch_size=3)
     array([5, 3, 2])
     """
-    Z = check_embeddings(embeddings)
+    Z = check_pool_embeddings(embeddings)
     mask = as_labeled_mask(labeled, Z.shape[0])
     unlabeled = np.flatnonzero(~mask)
     labeled_idx = np.flatnonzero(mask)
@@ -103,64 +117,245 @@ def coreset_select(
     device = resolve_device(device)
     dtype = resolve_dtype(dtype)
 
-    chosen = np.empty(batch_size, dtype=np.int64)
-    utilities = np.empty(batch_size, dtype=np.float64)
     if batch_size == 0:
-        return (chosen, utilities) if return_utilities else chosen
-
-    pool = torch.as_tensor(Z, device=device).to(dtype)
-    # Distances do not change under translation; centring keeps the norms, and
-    # so the cancellation in ||a||^2 + ||b||^2 - 2<a, b>, small.
-    pool = pool - pool.mean(dim=0)
-    snap = (pool.shape[1] + 2) * torch.finfo(dtype).eps
-    # Candidates are kept as columns (d x n): one row against all of them is then
-    # a vector-matrix product that streams memory in order, three times faster on
-    # a CPU than the matrix-vector product on rows.
-    cand_T = pool[torch.as_tensor(unlabeled, device=device)].T.contiguous()
-    norm_cand = (cand_T * cand_T).sum(dim=0)
-
-    if labeled_idx.size:
-        ref = pool[torch.as_tensor(labeled_idx, device=device)]
-        del pool
-        norm_ref = (ref * ref).sum(dim=1)
-        nearest = torch.empty_like(norm_cand)
-        for start in range(0, norm_cand.numel(), chunk):
-            stop = start + chunk
-            best = nearest_norm = None
-            for lo in range(0, ref.shape[0], chunk):
-                value, arg = _block_min(
-                    cand_T[:, start:stop], ref[lo : lo + chunk], norm_ref[lo : lo + chunk]
-                )
-                value_norm = norm_ref[lo : lo + chunk][arg]
-                if best is None:
-                    best, nearest_norm = value, value_norm
-                else:
-                    better = value < best
-                    best = torch.where(better, value, best)
-                    nearest_norm = torch.where(better, value_norm, nearest_norm)
-            dist = norm_cand[start:stop] + best
-            total = norm_cand[start:stop] + nearest_norm
-            nearest[start:stop] = torch.where(dist <= snap * total, 0.0, dist)
-        first = 0
+        chosen, utilities = np.empty(0, dtype=np.int64), np.empty(0)
+    elif sp.issparse(Z):
+        rows = _SparseRows(Z, unlabeled, labeled_idx, dtype, device)
+        chosen, utilities = _greedy(rows, batch_size, chunk)
+    elif dtype == torch.float64 and _SCREEN_IN_FLOAT32:
+        rows = _ScreenedRows(Z, unlabeled, labeled_idx, device)
+        chosen, utilities = _greedy(rows, batch_size, chunk)
     else:
-        del pool
-        # The pool is centred, so the norm is the distance to the pool mean.
-        centre = int(torch.argmin(norm_cand))
-        chosen[0], utilities[0] = centre, float("inf")
-        nearest = _to_point(cand_T, norm_cand, cand_T[:, centre], norm_cand[centre], snap)
-        nearest[centre] = -1.0
-        first = 1
-
-    for step in range(first, batch_size):
-        # torch.argmax returns the first maximal index: ties go to the lowest index.
-        centre = int(torch.argmax(nearest))
-        chosen[step], utilities[step] = centre, float(nearest[centre]) ** 0.5
-        new = _to_point(cand_T, norm_cand, cand_T[:, centre], norm_cand[centre], snap)
-        # Chosen rows hold -1, below every distance, so they are never picked again.
-        nearest = torch.minimum(nearest, new)
-        nearest[centre] = -1.0
+        rows = _DenseRows(Z, unlabeled, labeled_idx, dtype, device)
+        chosen, utilities = _greedy(rows, batch_size, chunk)
     indices = unlabeled[chosen]
     return (indices, utilities) if return_utilities else indices
+
+
+# Sweep dense float64 pools in float32 and confirm each pick in float64.
+_SCREEN_IN_FLOAT32 = True
+
+
+def _greedy(rows, batch_size, chunk):
+    """Farthest-first traversal over ``rows`` (see :func:`coreset_select`)."""
+    chosen = np.empty(batch_size, dtype=np.int64)
+    utilities = np.empty(batch_size, dtype=np.float64)
+    if rows.has_labeled:
+        with limited_threads(threads_for_flops(2.0 * chunk * chunk * rows.n_dims)):
+            nearest = rows.nearest_labeled(chunk)
+        first = 0
+    else:
+        centre = rows.most_central()
+        chosen[0], utilities[0] = centre, float("inf")
+        nearest = rows.to_row(centre)
+        rows.add_centre(centre)
+        nearest[centre] = -math.inf
+        first = 1
+    # Each step is a pass of O(n d) over the candidates: threads only when it is
+    # long enough to be worth waking them (see skbait.utils._threads).
+    with limited_threads(threads_for_flops(2.0 * rows.n_rows * rows.n_dims)):
+        _farthest_first(rows, nearest, chosen, utilities, first, batch_size)
+    return chosen, utilities
+
+
+def _farthest_first(rows, nearest, chosen, utilities, first, batch_size):
+    for step in range(first, batch_size):
+        centre, squared = rows.farthest(nearest)
+        chosen[step], utilities[step] = centre, squared**0.5
+        if step + 1 < batch_size:
+            # Chosen rows hold -inf, below every distance: never picked again.
+            nearest = torch.minimum(nearest, rows.to_row(centre))
+            rows.add_centre(centre)
+        nearest[centre] = -math.inf
+
+
+class _DenseRows:
+    """Squared distances among dense candidate rows, in one working dtype."""
+
+    def __init__(self, Z, unlabeled, labeled_idx, dtype, device):
+        pool = torch.as_tensor(Z, device=device).to(dtype)
+        # Distances do not change under translation; centring keeps the norms,
+        # and so the cancellation in ||a||^2 + ||b||^2 - 2<a, b>, small.
+        pool = pool - pool.mean(dim=0)
+        self.snap = (pool.shape[1] + 2) * torch.finfo(dtype).eps
+        # Candidates are kept as columns (d x n): one row against all of them is
+        # then a vector-matrix product that streams memory in order, three times
+        # faster on a CPU than the matrix-vector product on rows.
+        self.cand_T = pool[torch.as_tensor(unlabeled, device=device)].T.contiguous()
+        self.norm = (self.cand_T * self.cand_T).sum(dim=0)
+        self.ref = pool[torch.as_tensor(labeled_idx, device=device)]
+        self.has_labeled = labeled_idx.size > 0
+        self.n_dims, self.n_rows = self.cand_T.shape
+
+    def nearest_labeled(self, chunk):
+        return _nearest_in_blocks(self.cand_T, self.norm, self.ref, chunk, self.snap)
+
+    def most_central(self):
+        # The pool is centred, so the norm is the distance to the pool mean.
+        return int(torch.argmin(self.norm))
+
+    def to_row(self, centre):
+        return _to_point(
+            self.cand_T, self.norm, self.cand_T[:, centre], self.norm[centre], self.snap
+        )
+
+    def add_centre(self, centre):
+        pass
+
+    def farthest(self, nearest):
+        # torch.argmax returns the first maximal index: ties go to the lowest index.
+        centre = int(torch.argmax(nearest))
+        return centre, float(nearest[centre])
+
+
+def _nearest_in_blocks(cand_T, norm_cand, ref, chunk, snap):
+    """Each candidate's squared distance to its nearest ``ref`` row, in blocks."""
+    norm_ref = (ref * ref).sum(dim=1)
+    nearest = torch.empty_like(norm_cand)
+    for start in range(0, norm_cand.numel(), chunk):
+        stop = start + chunk
+        best = nearest_norm = None
+        for lo in range(0, ref.shape[0], chunk):
+            value, arg = _block_min(
+                cand_T[:, start:stop], ref[lo : lo + chunk], norm_ref[lo : lo + chunk]
+            )
+            value_norm = norm_ref[lo : lo + chunk][arg]
+            if best is None:
+                best, nearest_norm = value, value_norm
+            else:
+                better = value < best
+                best = torch.where(better, value, best)
+                nearest_norm = torch.where(better, value_norm, nearest_norm)
+        dist = norm_cand[start:stop] + best
+        total = norm_cand[start:stop] + nearest_norm
+        nearest[start:stop] = torch.where(dist <= snap * total, 0.0, dist)
+    return nearest
+
+
+class _ScreenedRows(_DenseRows):
+    """float32 sweeps, float64 picks: the selection of the float64 computation.
+
+    A float32 squared distance ``||a||^2 + ||b||^2 - 2<a, b>`` of float64
+    rows differs from the float64 one by less than ``gamma (||a||^2 +
+    ||b||^2)`` with ``gamma = (2 d + 16) eps32``: the rounding of the inputs
+    to float32 (relative ``eps32`` each), of the ``d``-term inner product and
+    norms (at most ``d eps32`` relative to ``||a|| ||b||``, whatever the
+    summation order), and of the three additions. The minimum over centres
+    moves by no more than the largest such error. So with the bound
+    ``slack_x`` of row ``x``, the float64 farthest row is among those whose
+    ``nearest32 + slack`` reaches the largest ``nearest32 - slack``; their
+    nearest distances are recomputed in float64 against every centre.
+    """
+
+    def __init__(self, Z, unlabeled, labeled_idx, device):
+        super().__init__(Z, unlabeled, labeled_idx, torch.float64, device)
+        self.cand64_T, self.norm64, self.ref64 = self.cand_T, self.norm, self.ref
+        self.snap64 = self.snap
+        d = self.cand_T.shape[0]
+        self.cand_T = self.cand64_T.float()
+        self.norm = self.norm64.float()
+        self.ref = self.ref64.float()
+        self.snap = (d + 2) * torch.finfo(torch.float32).eps
+        largest = float(self.norm64.max())
+        if self.ref64.shape[0]:
+            largest = max(largest, float((self.ref64 * self.ref64).sum(dim=1).max()))
+        gamma = (2 * d + 16) * torch.finfo(torch.float32).eps
+        # Every centre's squared norm is at most `largest`.
+        self.slack = gamma * (self.norm64 + largest)
+        self.centres = []  # chosen candidate positions, in order
+        self.chunk = _DEFAULT_CHUNK
+
+    def nearest_labeled(self, chunk):
+        self.chunk = chunk
+        return super().nearest_labeled(chunk)
+
+    def most_central(self):
+        return int(torch.argmin(self.norm64))  # exact, once
+
+    def add_centre(self, centre):
+        self.centres.append(centre)
+
+    def _exact_nearest(self, rows):
+        """float64 nearest squared distances of candidate ``rows`` to every centre."""
+        cand = self.cand64_T[:, rows]
+        norm = self.norm64[rows]
+        best = torch.full_like(norm, math.inf)
+        if self.ref64.shape[0]:
+            # Labeled rows: the blocked computation of the float64 path.
+            best = _nearest_in_blocks(cand, norm, self.ref64, self.chunk, self.snap64)
+        if self.centres:
+            # All chosen centres at once: one (contenders x centres) product.
+            picked = torch.as_tensor(self.centres, device=cand.device)
+            points, norm_points = self.cand64_T[:, picked], self.norm64[picked]
+            total = norm[:, None] + norm_points[None, :]
+            dist = total - 2.0 * (cand.T @ points)
+            dist = torch.where(dist <= self.snap64 * total, 0.0, dist)
+            best = torch.minimum(best, dist.min(dim=1).values)
+        return best
+
+    def farthest(self, nearest):
+        available = nearest > -math.inf
+        floor = torch.where(available, nearest.double() - self.slack, -math.inf).max()
+        contenders = torch.nonzero(available & (nearest.double() + self.slack >= floor))
+        contenders = contenders.flatten()  # ascending positions
+        exact = self._exact_nearest(contenders)
+        j = int(torch.argmax(exact))  # first maximum: the lowest position on ties
+        return int(contenders[j]), float(exact[j])
+
+
+class _SparseRows:
+    """Squared distances among sparse candidate rows (scipy products on the CPU)."""
+
+    def __init__(self, Z, unlabeled, labeled_idx, dtype, device):
+        np_dtype = np.float32 if dtype == torch.float32 else np.float64
+        self.Z = Z.astype(np_dtype)
+        self.cand = self.Z[unlabeled]
+        self.ref = self.Z[labeled_idx]
+        self.dtype, self.device = dtype, device
+        self.snap = (Z.shape[1] + 2) * torch.finfo(dtype).eps
+        self.norm = self._tensor(row_norms_squared(self.cand))
+        self.has_labeled = labeled_idx.size > 0
+        self.n_rows = self.cand.shape[0]
+        self.n_dims = max(1, self.cand.nnz // max(1, self.n_rows))  # work per row
+
+    def _tensor(self, values):
+        return torch.as_tensor(np.asarray(values), device=self.device).to(self.dtype)
+
+    def nearest_labeled(self, chunk):
+        norm_ref = row_norms_squared(self.ref)
+        nearest = torch.empty_like(self.norm)
+        for start in range(0, self.cand.shape[0], chunk):
+            block_rows = self.cand[start : start + chunk]
+            norm_cand = self.norm[start : start + chunk]
+            best = torch.full_like(norm_cand, math.inf)
+            for lo in range(0, self.ref.shape[0], chunk):
+                # One sparse product per block: a dense chunk x chunk result.
+                inner = self._tensor((block_rows @ self.ref[lo : lo + chunk].T).toarray())
+                norm_ref_block = self._tensor(norm_ref[lo : lo + chunk])
+                dist = norm_cand[:, None] + norm_ref_block[None, :] - 2.0 * inner
+                total = norm_cand[:, None] + norm_ref_block[None, :]
+                dist = torch.where(dist <= self.snap * total, 0.0, dist)
+                best = torch.minimum(best, dist.min(dim=1).values)
+            nearest[start : start + chunk] = best
+        return nearest
+
+    def most_central(self):
+        # ||z - m||^2 = ||z||^2 - 2 <z, m> + ||m||^2, with m the pool mean.
+        mean = np.asarray(self.Z.mean(axis=0)).ravel()
+        dist = self.norm - 2.0 * self._tensor(self.cand @ mean)
+        return int(torch.argmin(dist))
+
+    def to_row(self, centre):
+        inner = self._tensor(rows_dot(self.cand, centre))
+        dist = self.norm + self.norm[centre] - 2.0 * inner
+        return torch.where(dist <= self.snap * (self.norm + self.norm[centre]), 0.0, dist)
+
+    def add_centre(self, centre):
+        pass
+
+    def farthest(self, nearest):
+        centre = int(torch.argmax(nearest))
+        return centre, float(nearest[centre])
 
 
 class CoreSet(QueryStrategy):

@@ -1,5 +1,7 @@
 """Uncertainty sampling: least confident (the paper's CONFIDENCE), margin, entropy."""
 
+import warnings
+
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.utils._param_validation import StrOptions
@@ -58,7 +60,9 @@ class UncertaintySampling(QueryStrategy):
     """Query the rows the classifier is least sure about.
 
     The batch is the ``batch_size`` rows with the largest uncertainty score;
-    ties go to the lowest row index, so the result is deterministic. It looks
+    ties go to the lowest row index, so the result is deterministic. A
+    classifier that knows a single class makes every row equally certain: the
+    batch is then drawn at random (seeded), with a warning. It looks
     at each row alone, so a batch may be redundant: that is what BAIT, BADGE
     and CoreSet add.
 
@@ -97,10 +101,35 @@ class UncertaintySampling(QueryStrategy):
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         unlabeled = np.flatnonzero(~labeled)
+        if len(getattr(estimator, "classes_", ())) == 1:
+            # One known class: every row is equally certain, so rank none above another.
+            warnings.warn(
+                "The classifier knows a single class, so no row is more uncertain than "
+                "another; UncertaintySampling draws the batch at random.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return random_state.choice(unlabeled, size=batch_size, replace=False), None
         scores = uncertainty_scores(predict_probabilities(estimator, X), self.measure)
         if not np.isfinite(scores).all():
             raise ValueError("The model's probabilities gave non-finite uncertainty scores.")
-        # A stable sort on the negated scores keeps ties in index order.
-        order = np.argsort(-scores[unlabeled], kind="stable")[:batch_size]
-        chosen = unlabeled[order]
+        chosen = unlabeled[_top_positions(scores[unlabeled], batch_size)]
         return chosen, scores[chosen]
+
+
+def _top_positions(scores, count):
+    """Positions of the ``count`` largest scores, best first, ties to the lowest position.
+
+    A partition finds the ``count``-th largest value in O(n); only the rows
+    above it (and the first rows equal to it) are sorted, so a batch costs
+    O(n + B log B) instead of the O(n log n) of a full sort.
+    """
+    if count >= scores.size:
+        return np.argsort(-scores, kind="stable")
+    kth = np.partition(scores, scores.size - count)[scores.size - count]
+    above = np.flatnonzero(scores > kth)
+    tied = np.flatnonzero(scores == kth)[: count - above.size]
+    chosen = np.concatenate([above, tied])
+    # A stable sort on the negated scores keeps ties in index order: `above`
+    # is ascending, and the tied rows are all below it.
+    return chosen[np.argsort(-scores[chosen], kind="stable")]

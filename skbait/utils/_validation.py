@@ -20,6 +20,13 @@ def check_embeddings(embeddings):
     """A finite, numeric, 2-d (n_samples, n_dims) array of embeddings for the whole pool."""
     if isinstance(embeddings, torch.Tensor):
         embeddings = embeddings.detach().cpu().numpy()
+    if hasattr(embeddings, "tocsr"):
+        raise TypeError(
+            "`embeddings` is a scipy sparse matrix (a TF-IDF pipeline's last-step input, say), "
+            "but this selection needs a dense array. Add a TruncatedSVD step before the model, "
+            "pass embedding=... returning dense rows, or use a strategy that takes sparse "
+            "embeddings."
+        )
     Z = np.asarray(embeddings)
     if Z.dtype == object or not (
         np.issubdtype(Z.dtype, np.number) or np.issubdtype(Z.dtype, np.bool_)

@@ -1,0 +1,419 @@
+"""Approximations of the last-layer Fisher for BAIT and log-det when ``k d`` is large.
+
+Exact BAIT works with ``(k d) x (k d)`` matrices and a ``k x k`` state per pool
+row. With ``k = 100`` classes and ``d = 512`` those matrices hold 2.6 billion
+floats each; with 20,000 TF-IDF columns even ``k = 2`` is out of reach. Each
+option below replaces the pointwise Fisher ``I(x) = C_x (x) z_x z_x^T``, with
+``C_x = diag(p) - p p^T``, by a smaller one; the greedy then runs exactly on
+the smaller problem. **They are approximations**: the selection optimises a
+different objective than exact BAIT, and its fidelity (the fraction of the
+exact objective's drop it reaches, the overlap with the exact selection) is
+measured in ``benchmarks/bench_approximations.py`` and quoted in the user
+guide.
+
+- ``embedding_dims=r`` (*reduced embedding*): ``z`` is replaced by ``U^T z``,
+  with ``U`` the top ``r`` right singular vectors of the pool's embedding,
+  rows weighted by ``sqrt(tr C_x)``. The Fisher involves the *uncentred*
+  ``z z^T`` (the last layer has no reason to be centred, and a bias column
+  would be lost by centring), and
+  ``tr F`` restricted to a subspace ``U`` equals ``mean_x tr(C_x) ||U^T z_x||^2``,
+  so this ``U`` keeps the largest possible share of the pool Fisher's trace of
+  any ``r``-dimensional subspace: a Fisher-weighted, uncentred PCA. It comes
+  from :func:`sklearn.utils.extmath.randomized_svd`, seeded by
+  ``random_state``, which also takes sparse embeddings (TF-IDF) without
+  densifying them.
+- ``class_dims=q`` (*class subspace*, from the Kronecker structure): ``C_x`` is
+  replaced by ``W^T C_x W``, with ``W`` the top ``q`` eigenvectors of
+  ``mean_x ||z_x||^2 C_x``: for the same reason, the ``q``-dimensional class
+  subspace that keeps the most of ``tr F``. The state per row drops from
+  ``k x k`` to ``q x q`` and the matrices to ``(q d) x (q d)``.
+- ``top_classes=c`` (Fast Fishing, Huseljic et al., ECML-PKDD 2024): the
+  expectation over classes ``C_x = sum_c p_c (e_c - p)(e_c - p)^T`` is taken
+  over the row's ``c`` most probable classes only (no renormalisation, so the
+  approximate Fisher is below the exact one in the PSD order). The state per
+  row drops to ``c x c``; the matrices stay ``(k d) x (k d)``.
+- ``binary=True`` (Fast Fishing): the binary likelihood of the most probable
+  class, ``I(x) = p_max (1 - p_max) z z^T``: a ``d x d`` problem with a
+  rank-one state per row, whatever ``k``.
+
+``class_dims`` and ``embedding_dims`` combine (``(q r) x (q r)`` matrices).
+:func:`choose_approximation` picks one automatically when the exact problem
+would not fit a memory budget.
+"""
+
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.extmath import randomized_svd
+
+from skbait.utils._sparse import row_norms_squared
+
+__all__ = [
+    "ApproximatedFisher",
+    "FisherApproximation",
+    "choose_approximation",
+    "exact_memory_bytes",
+]
+
+# Default class subspace when classes must be reduced: the top 10 directions
+# (a 10-class problem is exact under it).
+_DEFAULT_CLASS_DIMS = 10
+# Largest k'd' an automatic approximation aims for.
+_AUTO_MAX_DIMS = 2048
+
+
+class ApproximatedFisher:
+    """A pool in the approximated coordinates: the greedy's ``Z`` and factors ``S``.
+
+    ``I(x) = (S_x S_x^T) (x) (z_x z_x^T)`` with ``z_x = Z[x]`` (``n x d'``) and
+    ``S_x = S[x]`` (``k' x r``). ``retained`` is the fraction of the exact pool
+    Fisher's trace that the approximated one keeps (1 for exact reductions of
+    nothing), ``description`` names the approximation.
+    """
+
+    def __init__(self, Z, S, description, retained):
+        self.Z = Z
+        self.S = S
+        self.description = description
+        self.retained = retained
+
+
+class FisherApproximation(BaseEstimator):
+    """Settings of an approximate Fisher for BAIT and log-det at large ``k d``.
+
+    See the module docstring of :mod:`skbait._approximations` for what each
+    option replaces and why. ``FisherApproximation()`` approximates nothing.
+
+    Parameters
+    ----------
+    embedding_dims : int, default=None
+        Keep the top ``embedding_dims`` Fisher-weighted principal directions of
+        the pool's embedding (a reduced embedding).
+    class_dims : int, default=None
+        Keep the top ``class_dims`` directions of the class space (a class
+        subspace from the Kronecker structure).
+    top_classes : int, default=None
+        Fast Fishing: each row's expectation over its ``top_classes`` most
+        probable classes only.
+    binary : bool, default=False
+        Fast Fishing: the binary likelihood of the most probable class
+        (``d x d``). Excludes ``class_dims`` and ``top_classes``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbait._approximations import FisherApproximation
+    >>> rng = np.random.RandomState(0)
+    >>> Z = rng.normal(size=(50, 8))
+    >>> P = rng.dirichlet(np.ones(5), size=50)
+    >>> approx = FisherApproximation(embedding_dims=4, class_dims=2).fit_transform(Z, P, 0)
+    >>> tuple(approx.Z.shape), tuple(approx.S.shape)
+    ((50, 4), (50, 2, 2))
+    >>> print(approx.description)
+    class subspace of 2 of 5 classes, reduced embedding of 4 of 8 dims
+    """
+
+    _parameter_constraints: dict = {
+        "embedding_dims": [Interval(Integral, 1, None, closed="left"), None],
+        "class_dims": [Interval(Integral, 1, None, closed="left"), None],
+        "top_classes": [Interval(Integral, 1, None, closed="left"), None],
+        "binary": ["boolean"],
+    }
+
+    def __init__(self, *, embedding_dims=None, class_dims=None, top_classes=None, binary=False):
+        self.embedding_dims = embedding_dims
+        self.class_dims = class_dims
+        self.top_classes = top_classes
+        self.binary = binary
+
+    def is_exact(self, d, k):
+        """Whether these settings change nothing for ``d`` dims and ``k`` classes."""
+        return (
+            not self.binary
+            and (self.embedding_dims is None or self.embedding_dims >= d)
+            and (self.class_dims is None or self.class_dims >= k)
+            and (self.top_classes is None or self.top_classes >= k)
+        )
+
+    def fit_transform(self, Z, P, random_state=None, *, dtype=torch.float64, device="cpu"):
+        """The pool in approximated coordinates.
+
+        Parameters
+        ----------
+        Z : ndarray or sparse matrix of shape (n, d)
+            Embeddings of the whole pool.
+        P : ndarray of shape (n, k) or None
+            Class probabilities; ``None`` for regression (``S_x = [[1]]``).
+        random_state : int, RandomState instance or None
+            Seeds the randomized SVD of a reduced embedding.
+        dtype, device : torch dtype and device of the result.
+
+        Returns
+        -------
+        ApproximatedFisher
+        """
+        self._validate_params()
+        if self.binary and (self.class_dims is not None or self.top_classes is not None):
+            raise ValueError(
+                "binary=True is a d x d problem of its own: it cannot be combined with "
+                "class_dims or top_classes."
+            )
+        n, d = Z.shape
+        names = []
+        if P is None:
+            S = np.ones((n, 1, 1))
+            class_weight = np.ones(n)
+        else:
+            P = np.asarray(P, dtype=np.float64)
+            k = P.shape[1]
+            if self.binary:
+                p_max = P.max(axis=1)
+                S = np.sqrt(p_max * (1.0 - p_max))[:, None, None]
+                names.append(f"binary Fisher of the most probable class ({d} x {d})")
+            elif self.class_dims is not None and self.class_dims < k:
+                S = _class_subspace_factors(Z, P, self.class_dims)
+                names.append(f"class subspace of {self.class_dims} of {k} classes")
+            elif self.top_classes is not None and self.top_classes < k:
+                S = _top_class_factors(P, self.top_classes)
+                names.append(f"expectation over the top {self.top_classes} of {k} classes")
+            else:
+                S = _bait_factors(P)
+            class_weight = np.einsum("nkr,nkr->n", S, S)  # tr(S S^T) = tr C_x
+        exact_trace = (row_norms_squared(Z) * _exact_class_trace(P, n)).sum()
+        if self.embedding_dims is not None and self.embedding_dims < d:
+            Z = _reduced_embedding(Z, class_weight, self.embedding_dims, random_state)
+            names.append(f"reduced embedding of {self.embedding_dims} of {d} dims")
+        else:
+            Z = Z.toarray() if sp.issparse(Z) else np.asarray(Z)
+        kept_trace = (row_norms_squared(Z) * class_weight).sum()
+        retained = kept_trace / exact_trace if exact_trace > 0 else 1.0
+        as_tensor = lambda a: torch.as_tensor(np.asarray(a), device=device).to(dtype)  # noqa: E731
+        return ApproximatedFisher(
+            as_tensor(Z), as_tensor(S), ", ".join(names) or "exact", float(retained)
+        )
+
+
+def _bait_factors(P):
+    """``S_x = (I - p 1^T) diag(sqrt p)``: ``S S^T = diag(p) - p p^T`` (exact)."""
+    k = P.shape[1]
+    return (np.eye(k)[None] - P[:, :, None]) * np.sqrt(np.clip(P, 0, None))[:, None, :]
+
+
+def _top_class_factors(P, c):
+    """Columns ``sqrt(p_c) (e_c - p)`` of the ``c`` most probable classes (lowest on ties)."""
+    n = P.shape[0]
+    # A stable sort of -p keeps the lowest class index first among equal p.
+    top = np.argsort(-P, axis=1, kind="stable")[:, :c]
+    p_top = np.take_along_axis(P, top, axis=1)
+    S = -P[:, :, None] * np.sqrt(p_top)[:, None, :]
+    S[np.arange(n)[:, None], top, np.arange(c)[None, :]] += np.sqrt(p_top)
+    return S
+
+
+def _class_subspace_factors(Z, P, q):
+    """Factors of ``W^T C_x W`` (``q x q``), ``W`` the top eigenvectors of the weighted mean."""
+    weight = row_norms_squared(Z)
+    W = class_subspace(P, weight, q)
+    PW = P @ W  # (n, q): W^T p
+    # W^T diag(p) W - (W^T p)(W^T p)^T, then a square-root factor per row.
+    A = np.einsum("kq,nk,kr->nqr", W, P, W) - PW[:, :, None] * PW[:, None, :]
+    values, vectors = np.linalg.eigh(A)
+    return vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]
+
+
+def class_subspace(P, weight, q):
+    """Top ``q`` eigenvectors (``k x q``) of ``sum_x w_x (diag(p_x) - p_x p_x^T)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbait._approximations import class_subspace
+    >>> P = np.array([[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]])
+    >>> W = class_subspace(P, np.ones(2), 1)
+    >>> np.round(np.abs(W[:, 0]) * np.sqrt(2), 6)
+    array([1., 1., 0.])
+    """
+    C = np.diag(weight @ P) - (P * weight[:, None]).T @ P
+    _, vectors = np.linalg.eigh(C)  # ascending eigenvalues
+    return vectors[:, ::-1][:, :q]
+
+
+def _exact_class_trace(P, n):
+    """``tr C_x = 1 - ||p_x||^2`` per row (1 for regression)."""
+    return np.ones(n) if P is None else 1.0 - (P * P).sum(axis=1)
+
+
+def _reduced_embedding(Z, weight, r, random_state):
+    """``Z U`` with ``U`` the top ``r`` right singular vectors of ``diag(sqrt w) Z``."""
+    rng = check_random_state(random_state)
+    scale = np.sqrt(np.clip(weight, 0.0, None))
+    weighted = sp.diags(scale) @ Z if sp.issparse(Z) else Z * scale[:, None]
+    _, _, Vt = randomized_svd(weighted, r, n_iter=7, random_state=rng)
+    return np.asarray(Z @ Vt.T)
+
+
+def exact_memory_bytes(n, d, k, *, n_dims_state=None):
+    """Bytes exact BAIT needs: ``(k d)^2`` matrices and the per-row state, in float64.
+
+    About eight ``(k d) x (k d)`` float64 matrices are alive at the peak (the
+    design, its inverse, the pool Fisher, the packed accumulation and its
+    index map, and temporaries), plus per row the embedding and ``[P; Q]``
+    (``2 k x k``) and the factors (``k x k``).
+
+    Examples
+    --------
+    >>> from skbait._approximations import exact_memory_bytes
+    >>> round(exact_memory_bytes(50_000, 512, 10) / 2**30, 1)
+    1.9
+    """
+    D = k * d
+    per_row = d + 3 * k * k + 4 * k
+    return 8 * (8 * D * D + n * per_row)
+
+
+def choose_approximation(n, d, k, memory_limit):
+    """An approximation that fits ``memory_limit`` GiB, or ``None`` when exact BAIT fits.
+
+    Classes are reduced first (a class subspace of 10 directions); when that
+    is not enough, the embedding too, to ``2048 // q`` dimensions (halved
+    until it fits). A budget that even that cannot meet is a ``ValueError``.
+
+    Parameters
+    ----------
+    n, d, k : int
+        Pool rows, embedding dimensions, classes (1 for regression).
+    memory_limit : float
+        Budget in GiB.
+
+    Returns
+    -------
+    FisherApproximation or None
+
+    Examples
+    --------
+    >>> from skbait._approximations import choose_approximation
+    >>> choose_approximation(50_000, 512, 10, 4.0) is None
+    True
+    >>> choose_approximation(50_000, 512, 100, 4.0)
+    FisherApproximation(class_dims=10)
+    >>> choose_approximation(5_000, 20_000, 2, 4.0)
+    FisherApproximation(embedding_dims=1024)
+    """
+    budget = memory_limit * 2**30
+    if exact_memory_bytes(n, d, k) <= budget:
+        return None
+    q = k if k <= _DEFAULT_CLASS_DIMS else _DEFAULT_CLASS_DIMS
+    if q < k and exact_memory_bytes(n, d, q) <= budget:
+        return FisherApproximation(class_dims=q)
+    # A reduced embedding: (q r)^2 matrices of at most _AUTO_MAX_DIMS^2 entries
+    # (beyond it the SVD and the greedy take too long to be a sensible default).
+    r = min(d, max(1, _AUTO_MAX_DIMS // q))
+    while r > 1 and exact_memory_bytes(n, r, q) > budget:
+        r //= 2
+    if exact_memory_bytes(n, r, q) > budget:
+        raise ValueError(
+            f"BAIT needs more than memory_limit={memory_limit} GiB even approximated "
+            f"(n={n} rows, k={k} classes): raise memory_limit or subsample the pool."
+        )
+    return FisherApproximation(embedding_dims=r, class_dims=q if q < k else None)
+
+
+def resolve_approximation(approximation, n, d, k, memory_limit, strategy_name):
+    """The approximation a strategy uses: ``None`` for exact, with a warning when automatic."""
+    if isinstance(approximation, str) and approximation == "exact":
+        return None
+    if isinstance(approximation, FisherApproximation):
+        return None if approximation.is_exact(d, k) else approximation
+    chosen = choose_approximation(n, d, k, memory_limit)
+    if chosen is not None:
+        warnings.warn(
+            f"{strategy_name}: exact BAIT needs about "
+            f"{exact_memory_bytes(n, d, k) / 2**30:.1f} GiB here (k={k} classes x d={d} "
+            f"dims), over memory_limit={memory_limit} GiB; using the approximation "
+            f"{chosen!r}. Set approximation='exact' to insist, or pass a "
+            "FisherApproximation, or raise memory_limit.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return chosen
+
+
+def check_memory_limit(memory_limit):
+    """A positive number of GiB."""
+    if not isinstance(memory_limit, Real) or isinstance(memory_limit, bool):
+        raise TypeError(f"memory_limit must be a number of GiB, got {memory_limit!r}.")
+    if not math.isfinite(memory_limit) or memory_limit <= 0:
+        raise ValueError(f"memory_limit must be a positive number of GiB, got {memory_limit}.")
+    return float(memory_limit)
+
+
+def greedy_select(
+    approx,
+    labeled,
+    batch_size,
+    *,
+    reg,
+    objective="trace",
+    oversample=2,
+    backward=True,
+    fisher="pool",
+    chunk_size=None,
+):
+    """BAIT's (or log-det's) greedy run exactly on an approximated pool.
+
+    The conventions are exact BAIT's (:func:`skbait.strategies.bait_select`):
+    ``M_0 = reg I + n_L / (n_L + B)`` times the labeled rows' mean information,
+    candidates scaled by ``B / (n_L + B)``, the pool Fisher over the whole
+    pool; only the pointwise information is the approximated one.
+
+    Parameters
+    ----------
+    approx : ApproximatedFisher
+    labeled : ndarray of bool, shape (n,)
+    batch_size : int
+        Already capped below the number of unlabeled rows.
+    reg : float
+    objective : {"trace", "logdet"}
+    oversample, backward, fisher, chunk_size
+        As for :func:`skbait.strategies.bait_select` (``objective="trace"`` only).
+
+    Returns
+    -------
+    positions : ndarray of int64
+        Pool indices, in the order they were added.
+    gains : ndarray of float64
+    """
+    from skbait._fisher import KroneckerGreedy, kron_gram
+
+    Z, S = approx.Z, approx.S
+    n = Z.shape[0]
+    B = batch_size
+    cand = np.flatnonzero(~labeled)
+    lab = torch.as_tensor(np.flatnonzero(labeled), device=Z.device)
+    n_L = int(lab.numel())
+    D = S.shape[1] * Z.shape[1]
+    M0 = kron_gram(Z[lab].double(), S[lab].double()) / (n_L + B)
+    M0 = M0 + reg * torch.eye(D, dtype=torch.float64, device=Z.device)
+    scale = math.sqrt(B / (n_L + B))
+    F = None
+    if objective == "trace" and fisher == "pool":
+        F = kron_gram(Z, S) / n
+    n_steps = B
+    if objective == "trace" and backward:
+        n_steps = min(math.floor(oversample * B + 0.5), cand.size)
+    idx = torch.as_tensor(cand, device=Z.device)
+    greedy = KroneckerGreedy(
+        Z[idx], S[idx] * scale, M0, F, objective=objective, chunk_size=chunk_size
+    )
+    prune = n_steps > B
+    greedy.forward(n_steps, final_keep_picked=prune)
+    if prune:
+        greedy.backward(B)
+    return cand[np.asarray(greedy.picked, dtype=np.int64)], np.asarray(greedy.gains)

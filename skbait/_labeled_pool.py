@@ -1,0 +1,248 @@
+"""The labeled pool: rows in the form given, their labels, which are labeled and in what order."""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import _safe_indexing
+from sklearn.utils._missing import is_scalar_nan
+from sklearn.utils.validation import _num_samples
+
+__all__ = ["LabeledPool", "label_repr", "missing_label_mask"]
+
+
+def label_repr(values):
+    """Labels as plain Python values for messages: ``[2, 'cat']``, not ``[np.int64(2)]``."""
+    return np.asarray(values).tolist()
+
+
+def _is_default_marker(missing_label):
+    return missing_label is None or is_scalar_nan(missing_label)
+
+
+def _is_missing_scalar(value):
+    # None, float NaN and pandas.NA (without importing pandas).
+    return value is None or is_scalar_nan(value) or type(value).__name__ == "NAType"
+
+
+def missing_label_mask(y, missing_label):
+    """Rows of ``y`` whose label is missing (any output missing for a 2-d ``y``).
+
+    ``missing_label`` NaN or None (the default) marks missing labels by NaN,
+    None or ``pandas.NA``; any other value marks them by equality, and then a
+    NaN or None in ``y`` is ambiguous and raises a ``ValueError``.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+    missing_label : scalar or None
+
+    Returns
+    -------
+    mask : ndarray of shape (n_samples,), dtype=bool
+    """
+    y = np.asarray(y)
+    if np.issubdtype(y.dtype, np.floating):
+        holes = np.isnan(y)
+    elif y.dtype == object:
+        holes = np.frompyfunc(_is_missing_scalar, 1, 1)(y).astype(bool)
+    else:
+        holes = np.zeros(y.shape, dtype=bool)
+    if _is_default_marker(missing_label):
+        missing = holes
+    else:
+        if holes.any():
+            raise ValueError(
+                f"y marks missing labels both by NaN/None and by missing_label="
+                f"{missing_label!r}; the marker is ambiguous. Use one marker: set "
+                "missing_label=np.nan (the default) or replace the NaN/None entries by "
+                f"{missing_label!r}."
+            )
+        is_text_marker = isinstance(missing_label, str)
+        is_text_y = y.dtype.kind in "US"
+        if y.dtype != object and is_text_marker != is_text_y:
+            raise ValueError(
+                f"missing_label={missing_label!r} can never occur in y of dtype {y.dtype}: "
+                "give a marker of the labels' type (such as -1 for integer labels, "
+                "'unlabeled' for string labels) or leave missing_label=np.nan."
+            )
+        missing = np.frompyfunc(lambda v: v == missing_label, 1, 1)(y).astype(bool)
+    return missing.any(axis=1) if missing.ndim > 1 else missing
+
+
+def _as_rows(X):
+    """The pool's storage form: rows that scikit-learn's indexing utilities can take.
+
+    Sparse matrices become CSR (COO and others cannot be indexed by row); other
+    array-likes that are not lists, arrays or pandas objects (a tensor, an
+    object exposing ``__array__``) become arrays; the rest stays as given.
+    """
+    if sp.issparse(X):
+        return X if X.format in ("csr", "csc") else X.tocsr()
+    if isinstance(X, (list, tuple, np.ndarray)) or hasattr(X, "iloc"):
+        return X
+    if hasattr(X, "__array__"):
+        return np.asarray(X)
+    return X
+
+
+def _form(X):
+    if sp.issparse(X):
+        return "sparse matrix"
+    if hasattr(X, "iloc"):
+        return type(X).__name__
+    if isinstance(X, np.ndarray):
+        return "ndarray"
+    return type(X).__name__
+
+
+def concat_rows(top, bottom):
+    """Rows of ``bottom`` appended to ``top``, in the form of ``top``.
+
+    Lists stay lists, DataFrames stay DataFrames (columns matched by name,
+    index labels kept), sparse matrices stay sparse; arrays stay arrays.
+    """
+    if hasattr(top, "iloc"):
+        import pandas as pd
+
+        if not isinstance(bottom, type(top)):
+            raise TypeError(
+                f"The pool is a pandas {type(top).__name__}; new rows must be one too, got "
+                f"{_form(bottom)}."
+            )
+        if hasattr(top, "columns"):
+            if set(bottom.columns) != set(top.columns):
+                raise ValueError(
+                    "New rows must have the pool's columns "
+                    f"{label_repr(top.columns)[:10]}, got {label_repr(bottom.columns)[:10]}."
+                )
+            bottom = bottom[top.columns]
+        return pd.concat([top, bottom])
+    if sp.issparse(top):
+        bottom = bottom if sp.issparse(bottom) else sp.csr_matrix(np.asarray(bottom))
+        return sp.vstack([top, bottom], format=top.format)
+    if isinstance(top, np.ndarray):
+        if sp.issparse(bottom):
+            bottom = bottom.toarray()
+        bottom = np.asarray(bottom)
+        if bottom.shape[1:] != top.shape[1:]:
+            raise ValueError(
+                f"New rows have shape {bottom.shape[1:]} per row, the pool {top.shape[1:]}: "
+                f"X has {bottom.shape[1] if bottom.ndim > 1 else 1} features, but the "
+                f"pool has {top.shape[1] if top.ndim > 1 else 1} features."
+            )
+        return np.concatenate([top, bottom], axis=0)
+    if isinstance(top, (list, tuple)):
+        return type(top)(list(top) + list(bottom))
+    raise TypeError(f"Cannot append rows to a pool of type {type(top).__name__}.")
+
+
+def _label_kind(dtype):
+    if dtype.kind in "US":
+        return "text"
+    return "object" if dtype.kind == "O" else "number"
+
+
+def _store_labels(y, indices, values):
+    """``y`` with ``values`` at ``indices``, promoted so that no value is truncated."""
+    values = np.asarray(values)
+    kinds = {_label_kind(y.dtype), _label_kind(values.dtype)}
+    if kinds == {"number", "text"}:
+        # numpy would turn the numbers into strings (or fail): never re-read a label.
+        raise TypeError(
+            f"Labels of dtype {values.dtype} cannot join labels of dtype {y.dtype}: give "
+            f"labels of the type given to fit (for example {label_repr(y[:1])})."
+        )
+    dtype = np.result_type(y.dtype, values.dtype)
+    y = y.astype(dtype, copy=True)
+    y[indices] = values
+    return y
+
+
+class LabeledPool:
+    """Rows in the form given, their labels, and the labeling order.
+
+    The learner's whole state about the data. Rows are kept as given (list of
+    strings, DataFrame, sparse matrix, array) and indexed with
+    :func:`sklearn.utils._safe_indexing`; labels are one numpy array. Methods
+    that change the pool return a new pool, so that a learner commits a change
+    with a single assignment and never holds half of one.
+
+    Parameters
+    ----------
+    X : array-like, sparse matrix, DataFrame or list of shape (n_samples, ...)
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Labels; entries of unlabeled rows are kept but never read.
+    order : array-like of int
+        Labeled rows in the order they were labeled.
+    """
+
+    def __init__(self, X, y, order):
+        self.X = _as_rows(X)
+        self.y = y
+        self.order = np.asarray(order, dtype=np.int64).reshape(-1)
+
+    @property
+    def n_rows(self):
+        return _num_samples(self.X)
+
+    @property
+    def mask(self):
+        """Boolean mask of the labeled rows."""
+        mask = np.zeros(self.n_rows, dtype=bool)
+        mask[self.order] = True
+        return mask
+
+    @property
+    def unlabeled(self):
+        return np.flatnonzero(~self.mask)
+
+    def rows(self, indices):
+        """Rows of ``X`` at ``indices``, in the form of ``X``."""
+        return _safe_indexing(self.X, indices)
+
+    def labeled(self):
+        """The labeled rows and their labels, in labeling order."""
+        return self.rows(self.order), self.y[self.order]
+
+    def reveal(self, indices):
+        """A pool in which the rows at ``indices`` (labels already in ``y``) are labeled."""
+        return LabeledPool(self.X, self.y, np.concatenate([self.order, indices]))
+
+    def label(self, indices, values):
+        """A pool in which unlabeled rows at ``indices`` carry the labels ``values``."""
+        indices = np.asarray(indices)
+        if indices.ndim != 1 or (indices.size and not np.issubdtype(indices.dtype, np.integer)):
+            raise TypeError("indices must be a 1-d array of integer row positions.")
+        if indices.size and (indices.min() < 0 or indices.max() >= self.n_rows):
+            raise ValueError(f"indices must lie in 0..{self.n_rows - 1}, the rows of the pool.")
+        if np.unique(indices).size != indices.size:
+            raise ValueError("indices holds the same row twice.")
+        again = np.intersect1d(indices, self.order)
+        if again.size:
+            raise ValueError(f"Some rows in indices are labeled already: {again[:10].tolist()}.")
+        if len(values) != len(indices):
+            raise ValueError(f"Got {len(values)} labels for {len(indices)} indices.")
+        y = _store_labels(self.y, indices, values)
+        return LabeledPool(self.X, y, np.concatenate([self.order, indices]))
+
+    def add(self, X_new, values):
+        """A pool with the labeled rows ``X_new`` appended."""
+        n_new = _num_samples(X_new)
+        if len(values) != n_new:
+            raise ValueError(f"Got {len(values)} labels for {n_new} rows.")
+        X = concat_rows(self.X, _as_rows(X_new))
+        rows = np.arange(self.n_rows, self.n_rows + n_new)
+        y = np.concatenate([self.y, np.zeros((n_new,) + self.y.shape[1:], self.y.dtype)])
+        y = _store_labels(y, rows, values)
+        return LabeledPool(X, y, np.concatenate([self.order, rows]))
+
+    def with_candidates(self, X_new):
+        """The labeled rows followed by the rows ``X_new``, and the labeled mask of that pool.
+
+        What a strategy sees when asked about new rows: what is known, then the
+        candidates.
+        """
+        known = self.rows(self.order)
+        X = concat_rows(_as_rows(known), _as_rows(X_new))
+        mask = np.zeros(_num_samples(X), dtype=bool)
+        mask[: len(self.order)] = True
+        return X, mask

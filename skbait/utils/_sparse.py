@@ -1,0 +1,89 @@
+"""Sparse embeddings (a TF-IDF pipeline's last-step input) for the selection functions.
+
+A pool of 50,000 documents over 20,000 terms is a few MB as a sparse matrix
+and 8 GB dense. BADGE, CoreSet and the uncertainty strategies need the
+embedding only through row norms and products with single rows, which scipy
+computes on the sparse matrix in time proportional to its non-zeros, so the
+pool is never densified. Sparse products run on the CPU (scipy); the results
+are then moved to the strategy's device.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import check_array
+
+from skbait.utils._validation import check_embeddings
+
+__all__ = ["check_pool_embeddings", "row_norms_squared", "rows_dot"]
+
+
+def check_pool_embeddings(embeddings):
+    """Dense embeddings as :func:`check_embeddings` returns them, or a CSR matrix.
+
+    A sparse matrix keeps its float32 or float64 dtype (other types become
+    float64) and must be 2-d, non-empty and finite.
+
+    Parameters
+    ----------
+    embeddings : array-like or scipy sparse matrix of shape (n_samples, n_dims)
+
+    Returns
+    -------
+    ndarray or scipy.sparse.csr_matrix
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from skbait.utils._sparse import check_pool_embeddings
+    >>> check_pool_embeddings(sp.eye(3, format="coo")).format
+    'csr'
+    """
+    if not sp.issparse(embeddings):
+        return check_embeddings(embeddings)
+    if embeddings.ndim != 2 or 0 in embeddings.shape:
+        raise ValueError(
+            f"`embeddings` must be a non-empty 2-d (n_samples, n_dims) matrix, got shape "
+            f"{embeddings.shape}."
+        )
+    Z = check_array(
+        embeddings,
+        accept_sparse="csr",
+        dtype=(np.float64, np.float32),
+        ensure_all_finite=True,
+        input_name="embeddings",
+    )
+    # scipy's sparse arrays and matrices behave alike for what follows; a
+    # csr_matrix keeps ``@`` a matrix product on either.
+    return sp.csr_matrix(Z)
+
+
+def row_norms_squared(Z):
+    """Squared Euclidean norm of every row of a dense or CSR matrix, in float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbait.utils._sparse import row_norms_squared
+    >>> row_norms_squared(np.array([[3.0, 4.0]]))
+    array([25.])
+    """
+    if sp.issparse(Z):
+        return np.asarray(Z.multiply(Z).sum(axis=1), dtype=np.float64).ravel()
+    Z = np.asarray(Z, dtype=np.float64)
+    return np.einsum("ij,ij->i", Z, Z)
+
+
+def rows_dot(Z, row):
+    """``Z @ Z[row]``: the inner products of every row with one row, a dense vector.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from skbait.utils._sparse import rows_dot
+    >>> rows_dot(sp.csr_matrix([[1.0, 0.0], [2.0, 1.0]]), 1)
+    array([2., 5.])
+    """
+    if sp.issparse(Z):
+        # Sparse times sparse: O(nnz) work, and no dense row of length n_dims.
+        return (Z @ Z[row].T).toarray().ravel()
+    return Z @ Z[row]

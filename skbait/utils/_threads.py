@@ -1,0 +1,204 @@
+"""Scoped control of torch's and the BLAS libraries' thread counts.
+
+Why: a greedy step of BAIT is some forty small kernels. With several threads,
+each kernel is a parallel region that ends only when every thread has been
+scheduled; on a busy machine (other notebooks, joblib workers, a docs build)
+that wait dominates and a call becomes ten times slower. A single thread runs
+such small kernels as fast on a quiet machine and is never held up. Large
+matrix products (the pool Fisher, the distances to the labeled rows) do gain
+from threads. So the thread count is chosen per phase, from the size of the
+work, and never above what the caller has set.
+
+torch's thread count (:func:`torch.set_num_threads`) is process-wide: while a
+:func:`limited_threads` block runs, other Python threads of the same process
+see the lowered setting too. The caller's setting is restored when the block
+exits, also on an exception; nothing here changes a setting for good.
+"""
+
+import contextlib
+import math
+import os
+import threading
+
+import torch
+from threadpoolctl import threadpool_limits
+
+__all__ = ["available_cpus", "limited_threads", "threads_for_flops", "worker_threads"]
+
+# Floating-point operations a thread must get for a parallel region to pay
+# off: about a millisecond of one core's work. Below it, the cost of waking
+# and joining the threads (large on a busy machine) exceeds the gain.
+FLOPS_PER_THREAD = 2e7
+
+
+def available_cpus():
+    """CPUs this process may run on (its affinity mask where the OS has one).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from skbait.utils._threads import available_cpus
+    >>> available_cpus() >= 1
+    True
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def threads_for_flops(flops, *, max_threads=None):
+    """Threads worth using for one kernel of ``flops`` floating-point operations.
+
+    One thread per :data:`FLOPS_PER_THREAD` operations, at least one and at
+    most ``max_threads`` (by default torch's current setting, so that the
+    caller's choice is an upper bound that is never exceeded).
+
+    Parameters
+    ----------
+    flops : float
+        Work of the typical kernel of the phase about to run.
+    max_threads : int, default=None
+        Upper bound; ``None`` means :func:`torch.get_num_threads`.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from skbait.utils._threads import threads_for_flops
+    >>> threads_for_flops(1e5, max_threads=8)
+    1
+    >>> threads_for_flops(1e12, max_threads=8)
+    8
+    """
+    cap = torch.get_num_threads() if max_threads is None else int(max_threads)
+    if not math.isfinite(flops) or flops <= 0:
+        return 1
+    return int(max(1, min(cap, flops // FLOPS_PER_THREAD)))
+
+
+# The settings are process-wide: blocks entered by several Python threads
+# (joblib's threading backend) must not restore each other's values. The first
+# block to enter records the caller's settings, the last to leave restores
+# them, and in between the smallest active limit is in force.
+_lock = threading.Lock()
+_active = []
+_saved = {}
+
+
+def _apply():
+    """Put the smallest active limits in force (the caller's once none is active)."""
+    # BLAS first: restoring an OpenMP-threaded BLAS can reset torch's pool too.
+    blas = min((n for n, with_blas in _active if with_blas), default=None)
+    if blas == _saved.get("blas_n"):
+        pass
+    elif blas is None:
+        # threadpoolctl recorded the caller's BLAS settings on the first change.
+        _saved.pop("blas").restore_original_limits()
+    elif "blas" not in _saved:
+        _saved["blas"] = threadpool_limits(limits=blas, user_api="blas")
+    else:
+        threadpool_limits(limits=blas, user_api="blas")
+    _saved["blas_n"] = blas
+    wanted = min((n for n, _ in _active), default=_saved["torch"])
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)
+
+
+def _enter(n_threads, blas):
+    with _lock:
+        if not _active:
+            _saved.clear()
+            _saved["torch"] = torch.get_num_threads()
+        n_threads = max(1, min(int(n_threads), _saved["torch"]))
+        _active.append((n_threads, blas))
+        _apply()
+        return n_threads
+
+
+def _leave(n_threads, blas):
+    with _lock:
+        _active.remove((n_threads, blas))
+        _apply()
+
+
+@contextlib.contextmanager
+def limited_threads(n_threads, *, blas=False):
+    """Run a block with at most ``n_threads`` torch (and BLAS) threads, then restore.
+
+    The torch setting is lowered only (never raised above the caller's), and
+    the caller's settings are restored on exit, also after an exception. The
+    BLAS pools that numpy and scipy use are limited alike, through
+    :mod:`threadpoolctl`. Both settings are process-wide: while the block
+    runs, other Python threads of the process see the lowered values too
+    (when several blocks overlap, the smallest limit holds, and the last one
+    to leave restores the caller's values).
+
+    Parameters
+    ----------
+    n_threads : int or None
+        ``None`` leaves every setting as it is.
+    blas : bool, default=False
+        Also limit numpy's and scipy's BLAS threads.
+
+    Yields
+    ------
+    int
+        The thread count this block asked for (the caller's torch setting
+        when ``n_threads`` is ``None``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skbait.utils._threads import limited_threads
+    >>> before = torch.get_num_threads()
+    >>> with limited_threads(1) as inside:
+    ...     inside == torch.get_num_threads() == 1
+    True
+    >>> torch.get_num_threads() == before
+    True
+    """
+    if n_threads is None:
+        yield torch.get_num_threads()
+        return
+    n_threads = _enter(n_threads, bool(blas))
+    try:
+        yield n_threads
+    finally:
+        _leave(n_threads, bool(blas))
+
+
+def worker_threads(n_jobs, *, n_cpus=None):
+    """Threads each of ``n_jobs`` parallel workers may use without oversubscribing.
+
+    ``n_cpus // n_jobs``, at least one; ``n_jobs`` follows joblib's convention
+    (``None`` is 1, ``-1`` all CPUs, ``-2`` all but one).
+
+    Parameters
+    ----------
+    n_jobs : int or None
+    n_cpus : int, default=None
+        ``None`` means :func:`available_cpus`.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from skbait.utils._threads import worker_threads
+    >>> worker_threads(2, n_cpus=8), worker_threads(-1, n_cpus=8), worker_threads(None, n_cpus=8)
+    (4, 1, 8)
+    """
+    n_cpus = available_cpus() if n_cpus is None else int(n_cpus)
+    if n_jobs is None:
+        n_jobs = 1
+    n_jobs = int(n_jobs)
+    if n_jobs < 0:
+        n_jobs = max(1, n_cpus + 1 + n_jobs)
+    return max(1, n_cpus // max(1, n_jobs))

@@ -1,0 +1,230 @@
+"""Approximate Fishers: each against a dense reference of the objective it approximates."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from skbait._approximations import (
+    FisherApproximation,
+    choose_approximation,
+    exact_memory_bytes,
+    greedy_select,
+    resolve_approximation,
+)
+from skbait.strategies import bait_select
+
+
+def _pool(n=60, d=6, k=5, seed=0):
+    rng = np.random.RandomState(seed)
+    Z = rng.normal(size=(n, d)) + 0.5
+    logits = Z @ rng.normal(size=(d, k))
+    P = np.exp(logits - logits.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    labeled = np.zeros(n, dtype=bool)
+    labeled[rng.choice(n, 6, replace=False)] = True
+    return Z, P, labeled
+
+
+def _class_factor(p):
+    return np.diag(p) - np.outer(p, p)
+
+
+# ------------------------------------------------------------------ pointwise Fishers
+def test_top_classes_is_the_truncated_expectation():
+    Z, P, _ = _pool()
+    approx = FisherApproximation(top_classes=2).fit_transform(Z, P)
+    S = approx.S.numpy()
+    for x in range(len(P)):
+        p = P[x]
+        top = np.argsort(-p, kind="stable")[:2]
+        expected = sum(p[c] * np.outer(np.eye(5)[c] - p, np.eye(5)[c] - p) for c in top)
+        np.testing.assert_allclose(S[x] @ S[x].T, expected, atol=1e-14)
+        # Below the exact class factor in the PSD order: only PSD terms are dropped.
+        assert np.linalg.eigvalsh(_class_factor(p) - expected).min() > -1e-12
+    np.testing.assert_allclose(approx.Z.numpy(), Z)
+
+
+def test_top_classes_ties_take_the_lowest_class():
+    P = np.array([[0.3, 0.3, 0.3, 0.1]])
+    S = FisherApproximation(top_classes=2).fit_transform(np.ones((1, 2)), P).S.numpy()[0]
+    p = P[0]
+    expected = sum(p[c] * np.outer(np.eye(4)[c] - p, np.eye(4)[c] - p) for c in (0, 1))
+    np.testing.assert_allclose(S @ S.T, expected, atol=1e-15)
+
+
+def test_binary_is_the_most_probable_class_bernoulli_fisher():
+    Z, P, _ = _pool()
+    approx = FisherApproximation(binary=True).fit_transform(Z, P)
+    assert tuple(approx.S.shape) == (60, 1, 1)
+    p_max = P.max(axis=1)
+    np.testing.assert_allclose(approx.S.numpy()[:, 0, 0] ** 2, p_max * (1 - p_max))
+    with pytest.raises(ValueError, match="cannot be combined"):
+        FisherApproximation(binary=True, class_dims=2).fit_transform(Z, P)
+
+
+def test_class_subspace_keeps_the_most_fisher_trace():
+    Z, P, _ = _pool(k=6)
+    approx = FisherApproximation(class_dims=3).fit_transform(Z, P)
+    w = (Z * Z).sum(axis=1)
+    C_bar = sum(w[x] * _class_factor(P[x]) for x in range(len(P)))
+    vals, vecs = np.linalg.eigh(C_bar)
+    W = vecs[:, ::-1][:, :3]
+    S = approx.S.numpy()
+    for x in range(len(P)):
+        # The factors give W^T C_x W, up to the sign of each eigenvector of C_bar
+        # (which flips signs of whole rows and columns: absolute values agree).
+        got = S[x] @ S[x].T
+        want = W.T @ _class_factor(P[x]) @ W
+        np.testing.assert_allclose(np.abs(got), np.abs(want), atol=1e-12)
+        np.testing.assert_allclose(np.trace(got), np.trace(want), atol=1e-12)
+    # Retained trace: the dense ratio tr F_approx / tr F, and the optimum over
+    # q-dim class subspaces (Ky Fan): the top 3 eigenvalues of C_bar over its trace.
+    assert approx.retained == pytest.approx(vals[::-1][:3].sum() / vals.sum(), rel=1e-10)
+
+
+def test_settings_that_reduce_nothing_are_exact():
+    Z, P, labeled = _pool(k=4)
+    assert FisherApproximation(class_dims=4, embedding_dims=6, top_classes=4).is_exact(6, 4)
+    assert not FisherApproximation(class_dims=3).is_exact(6, 4)
+    approx = FisherApproximation(class_dims=4, top_classes=9).fit_transform(Z, P)
+    assert approx.description == "exact" and approx.retained == pytest.approx(1.0)
+    got, _ = greedy_select(approx, labeled, 4, reg=1.0)
+    np.testing.assert_array_equal(got, bait_select(Z, P, labeled, 4, device="cpu"))
+    assert FisherApproximation(class_dims=3).fit_transform(Z, P).retained < 1.0
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_reduced_embedding_is_the_fisher_weighted_uncentred_pca(sparse):
+    rng = np.random.RandomState(3)
+    # A clear spectral gap after 3 directions, and an offset (uncentred data).
+    Z = rng.normal(size=(80, 3)) @ rng.normal(size=(3, 12)) * 3 + 0.01 * rng.normal(size=(80, 12))
+    Z += 2.0
+    P = rng.dirichlet(np.ones(3), size=80)
+    Zin = sp.csr_matrix(Z) if sparse else Z
+    approx = FisherApproximation(embedding_dims=3).fit_transform(Zin, P, random_state=0)
+    weight = 1.0 - (P * P).sum(axis=1)  # tr C_x
+    _, sigma, Vt = np.linalg.svd(Z * np.sqrt(weight)[:, None], full_matrices=False)
+    U = Vt[:3].T
+    # Same subspace: Z U_dense and the result differ by a rotation.
+    got = approx.Z.numpy()
+    rotation, *_ = np.linalg.lstsq(Z @ U, got, rcond=None)
+    np.testing.assert_allclose(Z @ U @ rotation, got, atol=1e-6 * np.abs(got).max())
+    np.testing.assert_allclose(rotation.T @ rotation, np.eye(3), atol=1e-8)
+    assert approx.retained == pytest.approx((sigma[:3] ** 2).sum() / (sigma**2).sum(), rel=1e-8)
+
+
+def test_reduced_embedding_is_seeded():
+    Z, P, _ = _pool(d=20)
+    a = FisherApproximation(embedding_dims=4).fit_transform(Z, P, random_state=1).Z
+    b = FisherApproximation(embedding_dims=4).fit_transform(Z, P, random_state=1).Z
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+# ------------------------------------------------------------------ the greedy on them
+def _dense_greedy(V, labeled, B, reg=1.0, oversample=2):
+    """BAIT's forward-backward greedy with explicit (D x r) factors V[x], solved per row."""
+    n = len(V)
+    D = V[0].shape[0]
+    n_L = int(labeled.sum())
+    M = reg * np.eye(D) + sum(V[x] @ V[x].T for x in np.flatnonzero(labeled)) / (n_L + B)
+    F = sum(v @ v.T for v in V) / n
+    s = math.sqrt(B / (n_L + B))
+    cand = [int(x) for x in np.flatnonzero(~labeled)]
+
+    def value(M):
+        return np.trace(np.linalg.solve(M, F))
+
+    picked = []
+    for _ in range(min(math.floor(oversample * B + 0.5), len(cand))):
+        rest = [x for x in cand if x not in picked]
+        vals = [value(M + s * s * V[x] @ V[x].T) for x in rest]
+        best = min(vals)
+        x = min(r for r, v in zip(rest, vals) if v <= best + 1e-12 * abs(best))
+        picked.append(x)
+        M = M + s * s * V[x] @ V[x].T
+    while len(picked) > B:
+        vals = [value(M - s * s * V[x] @ V[x].T) for x in picked]
+        best = min(vals)
+        x = min(r for r, v in zip(picked, vals) if v <= best + 1e-12 * abs(best))
+        picked.remove(x)
+        M = M - s * s * V[x] @ V[x].T
+    return sorted(picked), value(M)
+
+
+def _factors(approx):
+    Z, S = approx.Z.numpy(), approx.S.numpy()
+    return [np.kron(S[x], Z[x][:, None]) for x in range(len(Z))]
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"top_classes": 2},
+        {"binary": True},
+        {"class_dims": 2},
+        {"embedding_dims": 3},
+        {"class_dims": 2, "embedding_dims": 3},
+    ],
+)
+def test_greedy_matches_a_dense_greedy_on_the_approximated_fisher(settings):
+    Z, P, labeled = _pool(n=30, d=5, k=4, seed=1)
+    approx = FisherApproximation(**settings).fit_transform(Z, P, random_state=0)
+    got, _ = greedy_select(approx, labeled, 4, reg=1.0)
+    want, _ = _dense_greedy(_factors(approx), labeled, 4)
+    assert sorted(got.tolist()) == want
+
+
+def test_no_approximation_is_exact_bait():
+    Z, P, labeled = _pool(n=50, d=4, k=3, seed=2)
+    approx = FisherApproximation().fit_transform(Z, P)
+    got, _ = greedy_select(approx, labeled, 5, reg=1.0)
+    np.testing.assert_array_equal(got, bait_select(Z, P, labeled, 5, device="cpu"))
+    reg_approx = FisherApproximation().fit_transform(Z, None)
+    got, _ = greedy_select(reg_approx, labeled, 5, reg=1.0)
+    np.testing.assert_array_equal(got, bait_select(Z, None, labeled, 5, device="cpu"))
+
+
+def test_logdet_objective_runs_on_an_approximation():
+    Z, P, labeled = _pool(n=40, d=5, k=4)
+    approx = FisherApproximation(binary=True).fit_transform(Z, P)
+    got, gains = greedy_select(approx, labeled, 5, reg=1.0, objective="logdet")
+    assert len(set(got.tolist())) == 5 and not labeled[got].any()
+    assert np.all(np.diff(gains) <= 1e-12)  # log det gains of a greedy are non-increasing
+
+
+# ------------------------------------------------------------------ the automatic choice
+def test_exact_when_it_fits():
+    assert choose_approximation(50_000, 512, 10, 4.0) is None
+    assert exact_memory_bytes(50_000, 512, 10) < 4 * 2**30
+
+
+def test_classes_then_embedding_reduced_to_fit():
+    chosen = choose_approximation(50_000, 512, 100, 4.0)
+    assert chosen.class_dims == 10 and chosen.embedding_dims is None
+    assert exact_memory_bytes(50_000, 512, 10) <= 4 * 2**30
+    chosen = choose_approximation(100_000, 512, 1000, 1.0)
+    assert chosen.class_dims == 10 and chosen.embedding_dims is not None
+    assert exact_memory_bytes(100_000, chosen.embedding_dims, 10) <= 2**30
+    text = choose_approximation(5_000, 20_000, 2, 4.0)
+    assert text.class_dims is None and text.embedding_dims * 2 <= 2048
+
+
+def test_impossible_budget_is_a_clear_error():
+    with pytest.raises(ValueError, match="memory_limit"):
+        choose_approximation(10**9, 512, 100, 0.5)
+
+
+def test_resolution_warns_and_names_the_choice():
+    with pytest.warns(UserWarning, match=r"class_dims=10.*approximation='exact'"):
+        chosen = resolve_approximation("auto", 50_000, 512, 100, 4.0, "BAIT")
+    assert chosen.class_dims == 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_approximation("auto", 1000, 8, 3, 4.0, "BAIT") is None
+        assert resolve_approximation("exact", 50_000, 512, 100, 4.0, "BAIT") is None
+        mine = FisherApproximation(binary=True)
+        assert resolve_approximation(mine, 1000, 8, 3, 4.0, "BAIT") is mine
+        assert resolve_approximation(FisherApproximation(class_dims=9), 10, 8, 3, 4, "B") is None

@@ -1,0 +1,547 @@
+"""ActiveLearner on the data a scikit-learn pipeline takes, and a class set that grows.
+
+Every strategy of ``available_strategies()`` runs on: documents behind TF-IDF
+(with and without TruncatedSVD), a DataFrame with string and numeric columns
+behind a ColumnTransformer, NaN behind HistGradientBoosting, sparse matrices;
+and on labels that start with one class, gain a class, or are {-1, +1}.
+"""
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import TruncatedSVD
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from skbait import ActiveLearner
+from skbait._single_class import SingleClassModel
+from skbait.embeddings import embed
+from skbait.strategies import available_strategies, bait_select, make_strategy
+
+STRATEGIES = available_strategies()
+# Strategies that read the embedding; the others read probabilities or nothing.
+EMBEDDING_READERS = {"bait", "badge", "coreset", "logdet", "logdet_rank1"}
+
+TOPICS = {
+    "sport": "match goal team score player coach league season win referee",
+    "science": "atom cell energy theory experiment lab data physics gene orbit",
+    "food": "recipe bake flour sugar taste dinner spice oven fresh salad",
+}
+FILLER = "the a of and to in is on with for it this that very"
+
+
+def corpus(n_docs=120, seed=0):
+    """Short documents, each mostly from one topic's words: (docs, labels)."""
+    rng = np.random.RandomState(seed)
+    names = sorted(TOPICS)
+    labels = rng.randint(len(names), size=n_docs)
+    docs = []
+    for label in labels:
+        own = TOPICS[names[label]].split()
+        other = TOPICS[names[(label + 1) % len(names)]].split()
+        words = [*rng.choice(own, 6), *rng.choice(other, 1), *rng.choice(FILLER.split(), 5)]
+        rng.shuffle(words)
+        docs.append(" ".join(words))
+    return docs, np.array(names)[labels]
+
+
+def table(n=120, seed=0):
+    """A DataFrame with string and numeric columns, its labels, on a non-default index."""
+    rng = np.random.RandomState(seed)
+    colour = rng.choice(["red", "green", "blue"], n)
+    size = rng.normal(size=n)
+    weight = rng.normal(size=n)
+    y = np.where((colour == "red") | (size > 0.8), "yes", "no")
+    frame = pd.DataFrame(
+        {"colour": colour, "size": size, "weight": weight}, index=[f"r{i}" for i in range(n)]
+    )
+    return frame, pd.Series(y, index=frame.index, name="target")
+
+
+def table_model():
+    encode = ColumnTransformer(
+        [
+            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["colour"]),
+            ("num", StandardScaler(), ["size", "weight"]),
+        ]
+    )
+    return make_pipeline(encode, LogisticRegression(max_iter=500))
+
+
+def real_labeling(strategy, y, n_known, missing=None):
+    """Labels of the first ``n_known`` rows known, the rest ``missing``."""
+    y_partial = np.array(y, dtype=object)
+    y_partial[n_known:] = missing
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=500), query_strategy=strategy, batch_size=4, random_state=0
+    )
+    return learner, y_partial
+
+
+def assert_valid_query(idx, n_rows, labeled, batch_size):
+    assert idx.dtype == np.int64 and idx.shape == (batch_size,)
+    assert np.unique(idx).size == batch_size
+    assert idx.min() >= 0 and idx.max() < n_rows
+    assert not np.isin(idx, labeled).any()
+
+
+def _sparse_supported(strategy):
+    """Whether the strategy takes a sparse embedding (the strategies' sparse support)."""
+    X = sp.random(30, 8, density=0.4, format="csr", random_state=0)
+    model = LogisticRegression().fit(X[:10], np.arange(10) % 2)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            make_strategy(strategy).select(model, X, np.arange(10), 3, random_state=0)
+    except TypeError as exc:
+        assert "sparse" in str(exc)  # refused, but clearly
+        return False
+    return True
+
+
+def sparse_pending(strategy):
+    """Strategies that refuse sparse embeddings fail with a clear TypeError, for now."""
+    return pytest.param(
+        strategy,
+        marks=pytest.mark.xfail(
+            not _sparse_supported(strategy),
+            reason=f"{strategy} refuses sparse embeddings until its sparse support lands",
+            raises=TypeError,
+            strict=True,
+        ),
+    )
+
+
+SPARSE_CASES = [sparse_pending(s) for s in STRATEGIES]
+
+
+# ------------------------------------------------------------------ text
+
+
+@pytest.mark.parametrize("strategy", SPARSE_CASES)
+def test_text_pipeline_on_a_list_of_documents(strategy):
+    docs, y = corpus()
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=500))
+    al = ActiveLearner(model, query_strategy=strategy, batch_size=5, random_state=0)
+    y_partial = np.array(y, dtype=object)
+    y_partial[30:] = None
+    al.fit(docs, y_partial)
+    # The pool stays a list of the very documents given.
+    assert isinstance(al.X_, list) and docs == al.X_
+    idx = al.query()
+    assert_valid_query(idx, len(docs), np.arange(30), 5)
+    al.teach(y=y[idx], indices=idx)
+    new_docs, new_y = corpus(4, seed=1)
+    al.teach(new_docs, new_y)
+    assert docs + new_docs == al.X_ and len(al.labeled_indices_) == 39
+    np.testing.assert_array_equal(al.y_[al.labeled_indices_[-4:]], new_y)
+    candidates, _ = corpus(20, seed=2)
+    assert_valid_query(al.query(candidates, batch_size=3), 20, [], 3)
+    assert al.predict(docs[:3]).tolist() == al.estimator_.predict(docs[:3]).tolist()
+    assert 0.0 <= al.score(docs, y) <= 1.0
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_text_pipeline_with_truncated_svd_simulation(strategy):
+    docs, y = corpus()
+    model = make_pipeline(
+        TfidfVectorizer(), TruncatedSVD(10, random_state=0), LogisticRegression(max_iter=500)
+    )
+    al = ActiveLearner(
+        model, query_strategy=strategy, n_initial=12, batch_size=6, budget=30, random_state=0
+    )
+    al.fit(docs, y, eval_set=(docs[:40], y[:40]))
+    assert [r["n_labeled"] for r in al.history_] == [12, 18, 24, 30]
+    assert np.unique(al.labeled_indices_).size == 30
+    assert all(np.isfinite(r["eval_score"]) for r in al.history_)
+    # The strategy saw the pipeline's SVD features: the embedding is the last step's input.
+    Z, _ = embed(al.estimator_, docs)
+    np.testing.assert_allclose(Z, al.estimator_[:-1].transform(docs))
+
+
+def test_text_embedding_is_the_sparse_tfidf_matrix():
+    docs, y = corpus(60)
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(docs, y)
+    Z, P = embed(model, docs)
+    assert sp.issparse(Z) and Z.format == "csr"
+    assert (model[0].transform(docs) != Z).nnz == 0
+    assert P.shape == (60, 3)
+
+
+def test_text_errors_are_short_and_clear():
+    """A wrong form gets the model's message, not a dump of the documents."""
+    docs, y = corpus(40)
+    al = ActiveLearner(LogisticRegression(), query_strategy="random")
+    with pytest.raises(ValueError) as info:
+        al.fit(docs, y)
+    assert len(str(info.value)) < 2000
+
+
+# ------------------------------------------------------------- DataFrames
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_column_transformer_on_a_dataframe(strategy):
+    X, y = table()
+    y_partial = y.astype(object).copy()
+    y_partial.iloc[25:] = None
+    al = ActiveLearner(table_model(), query_strategy=strategy, batch_size=5, random_state=0)
+    al.fit(X, y_partial)
+    assert isinstance(al.X_, pd.DataFrame) and al.X_.equals(X)
+    np.testing.assert_array_equal(al.feature_names_in_, ["colour", "size", "weight"])
+    idx = al.query()
+    assert_valid_query(idx, len(X), np.arange(25), 5)
+    # query returns positions: .iloc, not .loc.
+    al.teach(y=y.iloc[idx].to_numpy(), indices=idx)
+    X_lab, y_lab = al.labeled_data()
+    assert isinstance(X_lab, pd.DataFrame) and isinstance(y_lab, pd.Series)
+    assert X_lab.index.tolist() == X.index[al.labeled_indices_].tolist()
+    assert y_lab.name == "target"
+    pd.testing.assert_series_equal(y_lab.astype(str), y.iloc[al.labeled_indices_])
+    pd.testing.assert_frame_equal(X_lab, X.iloc[al.labeled_indices_])
+    # New rows as a DataFrame (columns in another order) keep the pool a DataFrame.
+    extra, extra_y = table(6, seed=3)
+    al.teach(extra[["weight", "colour", "size"]], extra_y.to_numpy())
+    assert isinstance(al.X_, pd.DataFrame) and list(al.X_.columns) == list(X.columns)
+    pd.testing.assert_frame_equal(al.X_.iloc[-6:], extra)
+    proba = al.predict_proba(X)
+    np.testing.assert_allclose(proba, al.estimator_.predict_proba(X))
+
+
+def test_dataframe_simulation_with_eval_set():
+    X, y = table(150)
+    al = ActiveLearner(
+        table_model(),
+        query_strategy="bait",
+        n_initial=10,
+        batch_size=10,
+        budget=40,
+        random_state=0,
+    ).fit(X.iloc[:100], y.iloc[:100], eval_set=(X.iloc[100:], y.iloc[100:]))
+    assert all(np.isfinite(r["eval_score"]) for r in al.history_)
+    assert al.score(X.iloc[100:], y.iloc[100:]) == al.history_[-1]["eval_score"]
+
+
+def test_teach_rows_of_another_form_are_refused_and_change_nothing():
+    X, y = table()
+    y_partial = y.astype(object).copy()
+    y_partial.iloc[25:] = None
+    al = ActiveLearner(table_model(), query_strategy="random", random_state=0).fit(X, y_partial)
+    state = pickle.dumps(al)
+    with pytest.raises(TypeError, match="DataFrame"):
+        al.teach(X.to_numpy()[:2], ["yes", "no"])
+    with pytest.raises(ValueError, match="columns"):
+        al.teach(X.rename(columns={"size": "length"}).iloc[:2], ["yes", "no"])
+    assert pickle.dumps(al) == state
+
+
+# -------------------------------------------------------------------- NaN
+
+
+def nan_data(n=120, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    X[rng.rand(n, 4) < 0.15] = np.nan
+    return X, y
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_nan_with_hist_gradient_boosting(strategy):
+    X, y = nan_data()
+    model = HistGradientBoostingClassifier(max_iter=15, random_state=0)
+    al = ActiveLearner(
+        model, query_strategy=strategy, n_initial=20, batch_size=10, budget=40, random_state=0
+    )
+    if strategy in EMBEDDING_READERS:
+        # The model takes NaN, but its embedding (the input) cannot be finite.
+        with pytest.raises(ValueError, match="SimpleImputer"):
+            al.fit(X, y)
+        imputed = make_pipeline(SimpleImputer(), model)
+        al.set_params(estimator=imputed).fit(X, y)
+    else:
+        al.fit(X, y)
+    assert len(al.labeled_indices_) == 40
+    assert al.predict(X).shape == (120,)
+
+
+def test_nan_tags_are_the_models():
+    assert ActiveLearner(HistGradientBoostingClassifier()).__sklearn_tags__().input_tags.allow_nan
+    assert not ActiveLearner(LogisticRegression()).__sklearn_tags__().input_tags.allow_nan
+    text = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    assert ActiveLearner(text).__sklearn_tags__().input_tags.two_d_array == (
+        text.__sklearn_tags__().input_tags.two_d_array
+    )
+
+
+def test_nan_rows_a_model_cannot_take_are_refused_by_teach():
+    X, y = nan_data()
+    X = np.nan_to_num(X)
+    y_partial = y.astype(float)
+    y_partial[30:] = np.nan
+    al = ActiveLearner(LogisticRegression(), query_strategy="margin").fit(X, y_partial)
+    state = pickle.dumps(al)
+    with pytest.raises(ValueError, match="rejects the new rows.*NaN"):
+        al.teach(np.full((1, 4), np.nan), [1])
+    assert pickle.dumps(al) == state
+
+
+# ----------------------------------------------------------------- sparse
+
+
+@pytest.mark.parametrize("strategy", SPARSE_CASES)
+def test_sparse_pool(strategy):
+    docs, y = corpus()
+    X = TfidfVectorizer().fit_transform(docs).tocoo()  # COO cannot be indexed: kept as CSR
+    al = ActiveLearner(
+        LogisticRegression(max_iter=500),
+        query_strategy=strategy,
+        n_initial=12,
+        batch_size=6,
+        budget=30,
+        random_state=0,
+    ).fit(X, y)
+    assert sp.issparse(al.X_) and al.X_.format == "csr"
+    assert (X.tocsr() != al.X_).nnz == 0
+    assert np.unique(al.labeled_indices_).size == 30
+    # Real labeling on the same pool, then new sparse rows taught.
+    y_partial = np.array(y, dtype=object)
+    y_partial[20:] = None
+    al = clone_real(al).fit(X, y_partial)
+    idx = al.query()
+    assert_valid_query(idx, X.shape[0], np.arange(20), 6)
+    al.teach(X.tocsr()[idx], y[idx])
+    assert sp.issparse(al.X_) and al.X_.shape[0] == X.shape[0] + 6
+
+
+def clone_real(al):
+    return ActiveLearner(
+        LogisticRegression(max_iter=500),
+        query_strategy=al.query_strategy,
+        batch_size=al.batch_size,
+        random_state=0,
+    )
+
+
+# ------------------------------------------------------------ class growth
+
+
+def three_blobs(n=150, seed=0):
+    rng = np.random.RandomState(seed)
+    y = np.arange(n) % 3
+    centres = np.array([[0.0, 3.0], [3.0, 0.0], [-3.0, -3.0]])
+    return centres[y] + rng.normal(size=(n, 2)), y
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_teach_a_new_class_grows_classes(strategy):
+    X, y = three_blobs()
+    known = np.flatnonzero(y != 2)[:20]
+    y_partial = np.full(len(y), np.nan)
+    y_partial[known] = y[known]
+    al = ActiveLearner(
+        LogisticRegression(max_iter=500), query_strategy=strategy, batch_size=4, random_state=0
+    ).fit(X, y_partial)
+    np.testing.assert_array_equal(al.classes_, [0.0, 1.0])
+    new = np.flatnonzero(y == 2)[:3]
+    al.teach(y=y[new], indices=new)
+    np.testing.assert_array_equal(al.classes_, [0.0, 1.0, 2.0])
+    assert al.predict_proba(X).shape == (len(X), 3)
+    # Every strategy handles the larger class count on the next query.
+    idx = al.query()
+    assert_valid_query(idx, len(X), al.labeled_indices_, 4)
+    al.teach(y=y[idx], indices=idx)
+    # The labels survive a pickle, class 2 included.
+    restored = pickle.loads(pickle.dumps(al))
+    np.testing.assert_array_equal(restored.y_[restored.labeled_indices_], y[al.labeled_indices_])
+
+
+def test_declared_classes_keep_probability_columns_stable():
+    X, y = three_blobs()
+    y_partial = np.full(len(y), np.nan)
+    y_partial[:20] = np.where(y[:20] == 2, np.nan, y[:20])
+    al = ActiveLearner(
+        LogisticRegression(max_iter=500), classes=[0, 1, 2], query_strategy="margin"
+    ).fit(X, y_partial)
+    np.testing.assert_array_equal(al.classes_, [0, 1, 2])
+    before = al.predict_proba(X)
+    assert before.shape == (len(X), 3)
+    np.testing.assert_array_equal(before[:, 2], 0.0)
+    np.testing.assert_array_equal(
+        al.classes_[al.predict_proba(X).argmax(axis=1)], al.predict(X).astype(int)
+    )
+    new = np.flatnonzero(y == 2)[:3]
+    al.teach(y=y[new], indices=new)
+    assert al.predict_proba(X).shape == (len(X), 3)
+    assert (al.predict_proba(X)[:, 2] > 0).all()
+    state = pickle.dumps(al)
+    with pytest.raises(ValueError, match=r"outside the declared classes \[0, 1, 2\]") as info:
+        al.teach(y=[7], indices=[149])
+    assert "np.int64" not in str(info.value)
+    assert pickle.dumps(al) == state
+
+
+def test_declared_classes_must_cover_the_labels():
+    X, y = three_blobs()
+    with pytest.raises(ValueError, match=r"labels \[2\] outside the declared classes"):
+        ActiveLearner(LogisticRegression(), classes=[0, 1], query_strategy="random").fit(X, y)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_one_class_start_keeps_working_until_a_second_class(strategy):
+    X, y = three_blobs()
+    y_partial = np.full(len(y), np.nan)
+    y_partial[np.flatnonzero(y == 0)[:5]] = 0
+    al = ActiveLearner(
+        LogisticRegression(max_iter=500), query_strategy=strategy, batch_size=3, random_state=0
+    )
+    with pytest.warns(UserWarning, match="single class"):
+        al.fit(X, y_partial)
+    assert isinstance(al.estimator_, SingleClassModel)
+    np.testing.assert_array_equal(al.predict(X[:4]), [0.0] * 4)
+    np.testing.assert_array_equal(al.predict_proba(X[:4]), np.ones((4, 1)))
+    # Round after round the annotator answers class 0, and the loop goes on.
+    zeros = iter(np.flatnonzero(y == 0)[5:])
+    for _ in range(3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            idx = al.query()
+            assert_valid_query(idx, len(X), al.labeled_indices_, 3)
+            rows = [next(zeros) for _ in idx]
+            al.teach(y=np.zeros(3), indices=rows)
+        assert isinstance(al.estimator_, SingleClassModel)
+    # A second class arrives: the real model is trained, no second fit needed.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        idx = al.query()
+    al.teach(y=[1.0], indices=[np.flatnonzero(y == 1)[0]])
+    assert isinstance(al.estimator_, LogisticRegression)
+    np.testing.assert_array_equal(al.classes_, [0.0, 1.0])
+    assert len(al.labeled_indices_) == 5 + 9 + 1
+    assert al.query().shape == (3,)
+
+
+def test_one_class_bait_uses_the_rank_one_embedding_fisher():
+    """BAIT's documented fallback, not random sampling: the regression-style design."""
+    X, y = three_blobs()
+    y_partial = np.full(len(y), np.nan)
+    y_partial[np.flatnonzero(y == 0)[:5]] = 0
+    al = ActiveLearner(LogisticRegression(), query_strategy="bait", batch_size=4, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        al.fit(X, y_partial)
+        idx = al.query()
+    expected = bait_select(X, None, al.labeled_indices_, 4)
+    np.testing.assert_array_equal(idx, expected)
+
+
+def test_one_class_stand_in_embeds_through_the_pipeline():
+    docs, y = corpus(40)
+    y_partial = np.array([y[0]] + [None] * 39, dtype=object)
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    with pytest.warns(UserWarning, match="single class"):
+        al = ActiveLearner(model, query_strategy="coreset", random_state=0).fit(docs, y_partial)
+    Z, _ = embed(al.estimator_, docs)
+    vectorizer = TfidfVectorizer().fit(docs[:1])
+    assert (vectorizer.transform(docs) != Z).nnz == 0
+
+
+# --------------------------------------------------------- label markers
+
+
+def test_minus_one_plus_one_labels_are_never_dropped():
+    X, y = three_blobs()
+    y = np.where(y == 0, -1, 1)
+    al = ActiveLearner(LogisticRegression(), query_strategy="random").fit(X, y)
+    assert len(al.labeled_indices_) == len(y)  # -1 is a class by default
+    np.testing.assert_array_equal(al.classes_, [-1, 1])
+    y_float = y.astype(float)
+    y_float[100:] = np.nan
+    al = ActiveLearner(LogisticRegression(), query_strategy="random").fit(X, y_float)
+    np.testing.assert_array_equal(al.labeled_indices_, np.arange(100))
+    np.testing.assert_array_equal(al.classes_, [-1.0, 1.0])
+
+
+def test_explicit_missing_label_marker():
+    X, y = three_blobs()
+    y_marked = np.where(np.arange(len(y)) < 40, y, -1)
+    al = ActiveLearner(LogisticRegression(), missing_label=-1, query_strategy="random")
+    al.fit(X, y_marked)
+    np.testing.assert_array_equal(al.labeled_indices_, np.arange(40))
+    with pytest.raises(ValueError, match="missing labels"):
+        al.teach(y=[-1], indices=[41])
+    names = np.where(np.arange(len(y)) < 40, np.array(["a", "b", "c"])[y], "?")
+    al = ActiveLearner(LogisticRegression(), missing_label="?", query_strategy="random")
+    np.testing.assert_array_equal(al.fit(X, names).classes_, ["a", "b", "c"])
+
+
+@pytest.mark.parametrize(
+    "y_kind, params, match",
+    [
+        ("nan and -1", dict(missing_label=-1), "ambiguous"),
+        ("ints", dict(missing_label="?"), "can never occur in y of dtype int64"),
+        ("ints", dict(missing_label=-1, classes=[-1, 0, 1, 2]), "include the missing-label"),
+    ],
+)
+def test_ambiguous_markers_are_errors(y_kind, params, match):
+    X, y = three_blobs()
+    if y_kind == "nan and -1":
+        y = y.astype(float)
+        y[:5] = np.nan
+        y[5:10] = -1
+    with pytest.raises(ValueError, match=match):
+        ActiveLearner(LogisticRegression(), query_strategy="random", **params).fit(X, y)
+
+
+def test_missing_labels_in_a_pandas_nullable_series():
+    X, y = three_blobs()
+    y = pd.Series(y, dtype="Int64")
+    y.iloc[50:] = pd.NA
+    al = ActiveLearner(LogisticRegression(), query_strategy="random").fit(X, y)
+    np.testing.assert_array_equal(al.labeled_indices_, np.arange(50))
+
+
+# ------------------------------------------------------ multi-label y
+
+
+@pytest.mark.parametrize("budget", [None, 30])
+def test_multilabel_and_multioutput_classification_are_clear_errors(budget):
+    X, y = three_blobs()
+    indicator = np.eye(3, dtype=int)[y]
+    indicator[::4, 0] = 1  # some rows carry two labels
+    for y_bad, kind in [(indicator, "multilabel-indicator"), (np.c_[y, y], "multiclass")]:
+        al = ActiveLearner(LogisticRegression(), query_strategy="random", budget=budget)
+        with pytest.raises(ValueError, match=f"{kind}.*single-label classification") as info:
+            al.fit(X, y_bad)
+        assert "Multi-label and multi-output classification are not supported" in str(info.value)
+
+
+def test_multioutput_regression_is_supported():
+    X, _ = three_blobs()
+    Y = np.c_[X[:, 0] * 2, X[:, 1] - 1]
+    al = ActiveLearner(
+        Ridge(), query_strategy="bait", n_initial=10, batch_size=5, budget=30, random_state=0
+    ).fit(X, Y)
+    assert al.predict(X).shape == (len(X), 2)
+
+
+# ---------------------------------------------------- regression labels
+
+
+def test_teach_keeps_float_regression_labels_after_integer_y():
+    X, _ = three_blobs()
+    y_int = np.arange(len(X)) % 5
+    al = ActiveLearner(Ridge(), query_strategy="random").fit(X[:30], y_int[:30])
+    al.teach(X[30:32], [1.7, -0.25])
+    np.testing.assert_array_equal(al.y_[-2:], [1.7, -0.25])
+    reference = Ridge().fit(X[:32], np.r_[y_int[:30], 1.7, -0.25])
+    np.testing.assert_allclose(al.estimator_.coef_, reference.coef_)
