@@ -51,7 +51,7 @@ from skbait.strategies._bait import _bait_select
 from skbait.utils import resolve_device
 from skbait.utils._validation import check_batch_size
 
-__all__ = ["ColdStart", "cold_start_select", "standardize_features"]
+__all__ = ["ColdStart", "NoModelYet", "cold_start_select", "standardize_features"]
 
 # Features above which the d x d design matrix (8 d^2 bytes and more) needs an embedding.
 MAX_FEATURES = 4096
@@ -87,7 +87,14 @@ def standardize_features(X):
 
 
 def _design_inputs(X, standardize):
-    Z = check_array(X, dtype=np.float64, ensure_all_finite=True, input_name="X")
+    try:
+        Z = check_array(X, dtype=np.float64, ensure_all_finite=True, input_name="X")
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(
+            f"The cold-start design needs numeric rows: {exc} Give an embedding (for "
+            "ActiveLearner, embedding(None, X) is called before the first label), or label "
+            "a few rows first."
+        ) from None
     if Z.shape[1] > MAX_FEATURES:
         raise ValueError(
             f"The cold-start design needs a {Z.shape[1]} x {Z.shape[1]} matrix; above "
@@ -235,3 +242,33 @@ class ColdStart(QueryStrategy):
             device=resolve_device(self.device),
             dtype=self.dtype,
         )
+
+
+class NoModelYet:
+    """The model of a learner that has no label yet: every prediction says so.
+
+    :class:`~skbait.ActiveLearner` fitted with every label missing holds this
+    as ``estimator_`` until the first labels are taught; its queries use the
+    label-free design (:class:`ColdStart`).
+
+    Examples
+    --------
+    >>> from skbait.cold_start import NoModelYet
+    >>> NoModelYet().predict([[0.0]])
+    Traceback (most recent call last):
+    ...
+    sklearn.exceptions.NotFittedError: No label yet, so there is no model to predict with...
+    """
+
+    def _refuse(self, *args, **kwargs):
+        from sklearn.exceptions import NotFittedError
+
+        raise NotFittedError(
+            "No label yet, so there is no model to predict with: teach some labels first "
+            "(query() proposes rows to label)."
+        )
+
+    predict = predict_proba = predict_log_proba = decision_function = score = _refuse
+
+    def __repr__(self):
+        return "NoModelYet()"

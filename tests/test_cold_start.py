@@ -148,3 +148,104 @@ def test_non_finite_rejected():
     X[1, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         cold_start_select(X, 1)
+
+
+# ------------------------------------------------------- in ActiveLearner
+
+
+def _digits(n=300):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X[:n] / 16, y[:n]
+
+
+def test_active_learner_cold_start_real_labeling():
+    import pickle
+
+    from sklearn.exceptions import NotFittedError
+    from sklearn.linear_model import LogisticRegression
+
+    from skbait import ActiveLearner
+
+    X, y = _digits()
+    al = ActiveLearner(
+        LogisticRegression(max_iter=300), query_strategy="margin", batch_size=15, random_state=0
+    )
+    al.fit(X, np.full(len(y), np.nan))
+    assert al.history_[0]["n_labeled"] == 0 and len(al.labeled_indices_) == 0
+    with pytest.raises(NotFittedError, match="No label yet"):
+        al.predict(X[:2])
+    al = pickle.loads(pickle.dumps(al))
+    idx = al.query()
+    np.testing.assert_array_equal(idx, cold_start_select(X, 15, device="cpu"))
+    # Candidates given apart from the pool: the same design on them.
+    np.testing.assert_array_equal(al.query(X[:100]), cold_start_select(X[:100], 15, device="cpu"))
+    al.teach(y=y[idx], indices=idx)
+    assert al.history_[-1]["n_labeled"] == 15
+    assert set(al.classes_) == set(y[idx])
+    assert al.predict(X[:5]).shape == (5,)
+    # The next query is the strategy's, on the model.
+    assert not np.isin(al.query(), idx).any()
+
+
+def test_active_learner_cold_start_simulation():
+    from sklearn.linear_model import LogisticRegression
+
+    from skbait import ActiveLearner
+
+    X, y = _digits()
+    al = ActiveLearner(
+        LogisticRegression(max_iter=300),
+        query_strategy="margin",
+        n_initial=0,
+        batch_size=10,
+        budget=30,
+        random_state=0,
+    )
+    al.fit(X, y)
+    assert [r["n_labeled"] for r in al.history_] == [0, 10, 20, 30]
+    np.testing.assert_array_equal(
+        al.history_[0]["indices"], cold_start_select(X, 10, device="cpu")
+    )
+
+
+def test_active_learner_warm_start_after_a_cold_start():
+    from sklearn.linear_model import LogisticRegression
+
+    from skbait import ActiveLearner
+
+    X, y = _digits()
+    X, y = X[y < 2], y[y < 2]
+    al = ActiveLearner(LogisticRegression(max_iter=300), batch_size=10, warm_start=True)
+    al.fit(X, np.full(len(y), np.nan))
+    idx = al.query()
+    assert set(y[idx]) == {0, 1}
+    al.teach(y=y[idx], indices=idx)
+    first = al.estimator_
+    assert isinstance(first, LogisticRegression) and first.warm_start
+    idx = al.query()
+    al.teach(y=y[idx], indices=idx)
+    assert al.estimator_ is first  # warm: the same object, trained on
+
+
+def test_active_learner_cold_start_needs_numbers_or_an_embedding():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from skbait import ActiveLearner
+
+    docs = ["cheap pills now", "meeting at noon", "win cash now", "lunch at noon?", "cash now"]
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    al = ActiveLearner(model, batch_size=2).fit(docs, [None] * 5)
+    with pytest.raises(ValueError, match="needs numeric rows.*embedding"):
+        al.query()
+
+    def lengths(estimator, rows):
+        assert estimator is not None
+        return np.array([[len(d), d.count(" ")] for d in rows], dtype=float)
+
+    al = ActiveLearner(model, batch_size=2, embedding=lengths).fit(docs, [None] * 5)
+    expected = cold_start_select(lengths(0, docs), 2, device="cpu")
+    np.testing.assert_array_equal(al.query(), expected)

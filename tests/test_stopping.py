@@ -310,3 +310,91 @@ def test_evaluate_stopping_is_consistent():
         assert row.labels_saved == 120 - row.stop_labels
     # The uncertainty values are recomputable from the logged rounds: mean of 1 - max p.
     assert np.all(np.diff(rounds["overall_uncertainty"].to_numpy()[1:]) < 0.2)
+
+
+# ------------------------------------------------------- in ActiveLearner
+
+
+def _learner(**params):
+    from skbait import ActiveLearner
+
+    defaults = dict(query_strategy="margin", n_initial=20, batch_size=20, random_state=0)
+    return ActiveLearner(LogisticRegression(max_iter=300), **{**defaults, **params})
+
+
+def test_active_learner_stops_at_the_first_round_a_rule_holds():
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:400] / 16, y[:400]
+    seen = []
+
+    def by_hand(learner):
+        """The mean uncertainty of the unlabeled rows, from the learner's own model."""
+        unlabeled = np.setdiff1d(np.arange(len(y)), learner.labeled_indices_)
+        P = learner.estimator_.predict_proba(X[unlabeled])
+        seen.append(float(np.mean(1 - P.max(axis=1))))
+        return False
+
+    full = _learner(budget=200, stopping=[OverallUncertainty(threshold=0.0), by_hand])
+    full.fit(X, y)
+    recorded = [r["overall_uncertainty"] for r in full.history_]
+    np.testing.assert_allclose(recorded, seen)
+    threshold = recorded[3] + 1e-12  # holds from round 3 (uncertainty falls)
+    first = next(i for i, v in enumerate(recorded) if v <= threshold)
+    stopped = _learner(budget=200, stopping=OverallUncertainty(threshold=threshold)).fit(X, y)
+    assert len(stopped.history_) == first + 1
+    assert stopped.history_[-1]["stop"] and not any(r["stop"] for r in stopped.history_[:-1])
+    assert stopped.history_[-1]["n_labeled"] == full.history_[first]["n_labeled"]
+    np.testing.assert_array_equal(
+        stopped.labeled_indices_, full.labeled_indices_[: stopped.history_[-1]["n_labeled"]]
+    )
+    assert full.stopping_[0].values_ == recorded  # the fitted criterion keeps them too
+
+
+def test_active_learner_real_labeling_reports_and_pickles():
+    import pickle
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:300] / 16, y[:300].astype(float)
+    known = y.copy()
+    known[30:] = np.nan
+    criterion = StabilizingPredictions(window=1, stop_set_size=50)
+    al = _learner(stopping=criterion).fit(X, known)
+    assert np.isnan(al.history_[0]["stabilizing_predictions"])
+    al = pickle.loads(pickle.dumps(al))
+    idx = al.query()
+    al.teach(y=y[idx], indices=idx)
+    value = al.history_[-1]["stabilizing_predictions"]
+    assert -1.0 <= value <= 1.0 and al.history_[-1]["stop"] == (value >= 0.99)
+    assert not hasattr(criterion, "values_")  # the given criterion was cloned
+
+
+def test_active_learner_single_class_rounds_are_not_measured():
+    import warnings
+
+    X, _ = load_digits(return_X_y=True)
+    X = X[:100] / 16
+    known = np.full(100, np.nan)
+    known[:3] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        al = _learner(stopping=OverallUncertainty(threshold=1.0)).fit(X, known)
+    assert "stop" not in al.history_[0]
+
+
+def test_active_learner_bad_stopping_leaves_the_learner_unfitted():
+    X, y = load_digits(return_X_y=True)
+    al = _learner(budget=60, stopping=[OverallUncertainty(), OverallUncertainty()])
+    with pytest.raises(ValueError, match="two criteria"):
+        al.fit(X[:100], y[:100])
+    assert not hasattr(al, "history_")
+    with pytest.raises(ValueError, match="stopping"):
+        _learner(budget=60, stopping="soon").fit(X[:100], y[:100])
+
+
+def test_active_learner_regressor_with_a_classifier_criterion():
+    X, y = load_digits(return_X_y=True)
+    from skbait import ActiveLearner
+
+    al = ActiveLearner(Ridge(), n_initial=10, budget=30, stopping=MaxConfidence())
+    with pytest.raises(TypeError, match="classifiers only"):
+        al.fit(X[:100] / 16, y[:100].astype(float))
