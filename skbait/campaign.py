@@ -863,6 +863,8 @@ def _choose(state, table):
             task = _task(y, settings["task"])
         except UsageError as exc:
             raise CampaignError(str(exc)) from None
+        # Resolved once, then kept: later rounds must not flip between the two.
+        settings["task"] = task
     record["task"] = task
     single_class = task == "classification" and np.unique(y).size < 2
     try:
