@@ -179,6 +179,38 @@ def test_classes_absent_from_labeled_rows_get_zero_probability():
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
 
+def test_decision_function_is_placed_among_classes_like_predict_proba():
+    X, y = make_classification(n_samples=200, n_classes=4, n_informative=4, random_state=0)
+    y_rare = np.where(y == 3, 2, y)
+    y_rare[0] = 3  # a class with one row, not queried
+    al = ActiveLearner(
+        LogisticRegression(),
+        query_strategy="random",
+        n_initial=5,
+        batch_size=5,
+        budget=10,
+        random_state=0,
+    ).fit(X, y_rare)
+    assert 0 not in al.labeled_indices_
+    scores = al.decision_function(X)
+    assert scores.shape == (200, 4)
+    np.testing.assert_array_equal(scores[:, 3], -np.inf)
+    np.testing.assert_allclose(scores[:, :3], al.estimator_.decision_function(X))
+    np.testing.assert_array_equal(al.classes_[scores.argmax(axis=1)], al.predict(X))
+
+
+def test_a_two_class_model_among_three_classes_scores_both_columns():
+    X, y = make_classification(n_samples=200, n_classes=3, n_informative=3, random_state=1)
+    al = ActiveLearner(LogisticRegression(), classes=[0, 1, 2], query_strategy="random")
+    y_partial = np.where(y == 2, np.nan, y)
+    al.fit(X, y_partial)
+    s = al.estimator_.decision_function(X)
+    scores = al.decision_function(X)
+    np.testing.assert_allclose(scores[:, :2], np.c_[-s, s])
+    np.testing.assert_array_equal(scores[:, 2], -np.inf)
+    np.testing.assert_array_equal(al.classes_[scores.argmax(axis=1)], al.predict(X))
+
+
 class FailingAfter(ClassifierMixin, BaseEstimator):
     """Raises (once) on the fit that sees more than ``limit`` rows."""
 
@@ -414,6 +446,41 @@ def test_clone_and_nested_params():
     twin = clone(al)
     assert twin.estimator is not al.estimator
     assert twin.get_params()["query_strategy__measure"] == "entropy"
+
+
+def test_named_strategy_parameters_are_reachable_and_clone_safe():
+    al = ActiveLearner(LogisticRegression(), query_strategy="margin")
+    assert al.get_params()["query_strategy__measure"] == "margin"
+    assert "query_strategy__measure" not in al.get_params(deep=False)
+    twin = clone(al)
+    assert twin.query_strategy == "margin"
+    al.set_params(query_strategy__measure="entropy")
+    assert isinstance(al.query_strategy, UncertaintySampling)
+    assert al.query_strategy.measure == "entropy"
+    assert twin.query_strategy == "margin"  # the clone shares nothing
+    both = ActiveLearner(LogisticRegression()).set_params(
+        query_strategy="bait", query_strategy__reg=3.0
+    )
+    assert isinstance(both.query_strategy, BAIT) and both.query_strategy.reg == 3.0
+    # The default's parameters never leak into another learner.
+    assert ActiveLearner(LogisticRegression()).get_params()["query_strategy__reg"] == 1.0
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        ActiveLearner(LogisticRegression()).set_params(query_strategy__nope=1)
+    with pytest.raises(ValueError, match="Unknown query strategy 'nope'"):
+        ActiveLearner(LogisticRegression(), query_strategy="nope").set_params(
+            query_strategy__reg=1.0
+        )
+
+
+def test_labeled_data_keeps_the_form(clf_data):
+    X, y = clf_data
+    al = real_learner().fit(X, partial_labels(y))
+    idx = al.query()
+    al.teach(y=y[idx], indices=idx)
+    X_lab, y_lab = al.labeled_data()
+    np.testing.assert_array_equal(X_lab, X[al.labeled_indices_])
+    np.testing.assert_array_equal(y_lab, y[al.labeled_indices_])
+    assert isinstance(y_lab, np.ndarray)
 
 
 def test_strategy_instance_is_cloned_not_mutated(clf_data):

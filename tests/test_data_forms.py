@@ -404,7 +404,8 @@ def test_one_class_start_keeps_working_until_a_second_class(strategy):
     al = ActiveLearner(
         LogisticRegression(max_iter=500), query_strategy=strategy, batch_size=3, random_state=0
     )
-    with pytest.warns(UserWarning, match="single class"):
+    # The label prints as the user wrote it, not as np.float64(0.0).
+    with pytest.warns(UserWarning, match=r"hold a single class \(0\.0\)"):
         al.fit(X, y_partial)
     assert isinstance(al.estimator_, SingleClassModel)
     np.testing.assert_array_equal(al.predict(X[:4]), [0.0] * 4)

@@ -1,15 +1,20 @@
 """Last-layer embeddings and probabilities for each model family."""
 
 import numpy as np
+import pandas as pd
 import pytest
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
 from sklearn.decomposition import PCA
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 
 from skbait import ActiveLearner, QueryStrategy
@@ -162,3 +167,55 @@ def test_learner_passes_its_embedding_to_the_strategy(data):
     ).fit(X, y)
     assert len(seen) == 2
     np.testing.assert_array_equal(seen[0], X[:, :2])
+
+
+# ------------------------------------------------ any form the model takes
+
+
+def test_sparse_input_stays_sparse(data):
+    X, y = data
+    X_sparse = sp.csr_matrix(np.where(np.abs(X) > 1, X, 0.0))
+    Z, P = embed(LogisticRegression().fit(X_sparse, y), X_sparse.tocoo())
+    assert sp.issparse(Z) and Z.format == "csr" and Z.dtype == np.float64
+    assert (X_sparse != Z).nnz == 0
+    assert P.shape == (80, 3)
+    Z32, _ = embed(LogisticRegression().fit(X_sparse, y), X_sparse.astype(np.float32))
+    assert sp.issparse(Z32) and Z32.dtype == np.float32
+
+
+def test_sparse_embedding_with_nan_names_the_rows(data):
+    X, y = data
+    model = LogisticRegression().fit(X, y)
+    bad = sp.csr_matrix(np.eye(80, 4))
+    bad.data[2] = np.nan
+    with pytest.raises(ValueError, match="1 row\\(s\\) holds NaN or inf \\(first at row 2\\)"):
+        embed(model, X, embedding=lambda est, rows: bad)
+
+
+def test_pipeline_embedding_is_the_last_steps_input_for_text_and_frames():
+    docs = ["red apple", "green apple", "red car", "fast car", "green leaf", "fast red car"]
+    y = [0, 0, 1, 1, 0, 1]
+    text = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(docs, y)
+    Z, _ = embed(text, docs)
+    assert sp.issparse(Z) and (text[0].transform(docs) != Z).nnz == 0
+    frame = pd.DataFrame(
+        {
+            "colour": ["red", "green", "red", "blue", "green", "red"],
+            "size": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        }
+    )
+    encode = ColumnTransformer(
+        [("c", OneHotEncoder(sparse_output=False), ["colour"]), ("n", "passthrough", ["size"])]
+    )
+    tabular = make_pipeline(encode, LogisticRegression()).fit(frame, y)
+    Z, _ = embed(tabular, frame)
+    np.testing.assert_array_equal(Z, tabular[0].transform(frame))
+
+
+def test_nan_input_features_give_a_clear_error(data):
+    X, y = data
+    X = X.copy()
+    X[4, 1] = np.nan
+    model = HistGradientBoostingClassifier(max_iter=5).fit(X, y)
+    with pytest.raises(ValueError, match="put an imputer before it"):
+        embed(model, X)
