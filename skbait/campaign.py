@@ -184,12 +184,14 @@ class _Table:
 
 
 def _missing(value):
-    if value is None:
-        return True
+    """None, NaN, NaT or pandas.NA (a parquet file's blank cell)."""
+    import pandas as pd
+
     try:
-        return bool(value != value)  # NaN, pandas NA
+        result = pd.isna(value)
     except (TypeError, ValueError):
         return False
+    return bool(result) if isinstance(result, (bool, np.bool_)) else False
 
 
 def write_frame(frame, path):

@@ -546,6 +546,11 @@ def test_parquet_needs_pyarrow(tmp_path, capsys, monkeypatch):
     answers["label"] = [int(y[r]) for r in answers["row"]]
     answers.to_parquet(batch)
     assert len(merge_answers(data, batch)["merged"]) == 3
+    merged = pd.read_parquet(data)["label"]
+    rows = answers["row"].tolist()
+    assert merged[rows].tolist() == [int(y[r]) for r in rows]
+    assert merged.notna().sum() == 23
+    np.testing.assert_allclose(pd.read_parquet(data)[["a", "b", "c", "d"]], X)
 
 
 def test_crash_after_writing_data_then_query_directly(tmp_path, monkeypatch):
