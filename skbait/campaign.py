@@ -924,10 +924,16 @@ def _update_criteria(state, task, model, X, labeled, seed):
     return values
 
 
-def _check_output_free(state, output):
-    """Refuse to overwrite a batch file that holds answers the campaign has not merged."""
+def _check_output_free(state, output, protected):
+    """Refuse to overwrite DATA, the campaign file, or a batch holding unmerged answers."""
     if not os.path.exists(output):
         return
+    for path in protected:
+        if os.path.exists(path) and os.path.samefile(output, path):
+            raise CampaignError(
+                f"the batch file {os.fspath(output)!r} would overwrite {os.fspath(path)!r}; "
+                "choose another -o."
+            )
     try:
         previous = _Table(output)
     except CampaignError:
@@ -1048,7 +1054,7 @@ def query_batch(
     table, state, path = _open(data_path, campaign, target=target, features=features, create=True)
     from_data = _sync_from_data(state, table)
     notes = _update_settings(state, options)
-    _check_output_free(state, output)
+    _check_output_free(state, output, (data_path, path))
     pending = _pending(state)
     last = state["rounds"][-1] if state["rounds"] else None
     unchanged = last is not None and len(state["labels"]) == last["n_labeled"] and not notes

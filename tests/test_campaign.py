@@ -295,6 +295,16 @@ def test_query_never_overwrites_unmerged_answers(tmp_path, capsys):
     assert len(_state(data)["labels"]) == 4
 
 
+def test_the_batch_never_overwrites_data_or_the_campaign(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    before = _snapshot(data, campaign_path(data))
+    for target in (data, campaign_path(data)):
+        assert _cli("query", data, "-o", target) == 2
+        assert "would overwrite" in capsys.readouterr().err
+    assert _snapshot(data, campaign_path(data)) == before
+
+
 def test_rerun_without_answers_writes_the_same_batch(tmp_path, capsys):
     data, _ = _write_pool(tmp_path, labeled=15)
     batch = tmp_path / "batch.csv"
