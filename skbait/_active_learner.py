@@ -568,6 +568,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         estimator.fit(X_lab, y_lab)
         fit_seconds = time.perf_counter() - start
 
+        previous = {k: self.__dict__[k] for k in ("estimator_", "classes_") if k in self.__dict__}
         self.estimator_ = estimator
         if is_classifier(self.estimator):
             self.classes_ = getattr(self, "_fixed_classes", estimator.classes_)
@@ -582,6 +583,23 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         if eval_set is not None:
             record["eval_score"] = float(estimator.score(*eval_set))
         if getattr(self, "stopping_", None) and not isinstance(estimator, SingleClassModel):
+            record.update(self._apply_stopping(estimator, previous))
+        self.history_.append(record)
+        if self.verbose >= 2:
+            print(
+                f"[ActiveLearner] round {record['round']}: {record['n_labeled']} labels, "
+                f"train score {record['train_score']:.4f}, eval score "
+                f"{record['eval_score']:.4f}"
+            )
+
+    def _apply_stopping(self, estimator, previous):
+        """Update the stopping criteria after a fit; if one raises, undo the round's fit.
+
+        The criteria and the previous model are restored, so that the error
+        propagates from a learner as it was before the refit (the labels stay).
+        """
+        saved = copy.deepcopy(self.stopping_)
+        try:
             entries, _ = apply_stopping(
                 self.stopping_,
                 self,
@@ -591,14 +609,13 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                 embedding=self.embedding,
                 seed=self._seed,
             )
-            record.update(entries)
-        self.history_.append(record)
-        if self.verbose >= 2:
-            print(
-                f"[ActiveLearner] round {record['round']}: {record['n_labeled']} labels, "
-                f"train score {record['train_score']:.4f}, eval score "
-                f"{record['eval_score']:.4f}"
-            )
+        except BaseException:
+            self.stopping_ = saved
+            for key in ("estimator_", "classes_"):
+                self.__dict__.pop(key, None)
+            self.__dict__.update(previous)
+            raise
+        return entries
 
     # ---------------------------------------------------------- querying
 

@@ -398,3 +398,28 @@ def test_active_learner_regressor_with_a_classifier_criterion():
     al = ActiveLearner(Ridge(), n_initial=10, budget=30, stopping=MaxConfidence())
     with pytest.raises(TypeError, match="classifiers only"):
         al.fit(X[:100] / 16, y[:100].astype(float))
+
+
+def test_a_criterion_that_raises_leaves_the_learner_as_it_was():
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:200] / 16, y[:200].astype(float)
+    known = y.copy()
+    known[40:] = np.nan
+    calls = []
+
+    def flaky(learner):
+        calls.append(len(learner.labeled_indices_))
+        if len(calls) == 2:
+            raise RuntimeError("the callback failed")
+        return False
+
+    al = _learner(stopping=[OverallUncertainty(), flaky]).fit(X, known)
+    model, values = al.estimator_, list(al.stopping_[0].values_)
+    idx = al.query()
+    with pytest.raises(RuntimeError, match="callback failed"):
+        al.teach(y=y[idx], indices=idx)
+    assert al.estimator_ is model and al.stopping_[0].values_ == values
+    assert len(al.labeled_indices_) == 60  # the taught labels stay
+    idx = al.query()
+    al.teach(y=y[idx], indices=idx)  # the next teach refits on everything
+    assert al.history_[-1]["n_labeled"] == 80 and len(al.stopping_[0].values_) == 2
