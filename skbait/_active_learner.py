@@ -624,13 +624,13 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
         Returns the indices and their utilities.
         """
-        strategy = self.query_strategy_
-        if isinstance(self.estimator_, NoModelYet):
-            device = strategy.get_params().get("device", "auto")
-            strategy = ColdStart(device=device)
+        strategy, model = self.query_strategy_, self.estimator_
+        if isinstance(model, NoModelYet):
+            # Cold start: the label-free design, on the rows or on embedding(None, X).
+            strategy, model = ColdStart(device=strategy.get_params().get("device", "auto")), None
         start = time.perf_counter()
         indices, utilities = strategy.select(
-            self.estimator_,
+            model,
             X,
             labeled,
             batch_size,
