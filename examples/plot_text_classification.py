@@ -74,20 +74,13 @@ for doc, label in zip(docs_pool[:3], y_pool[:3]):
 # The model, its embedding and one real-labeling round
 # ----------------------------------------------------
 # The learner wraps the whole pipeline and keeps the pool as the list it was
-# given. The strategies' embedding is the TF-IDF matrix, sparse. BADGE works
-# on it as it is; BAIT's Fisher matrices are ``(k d)^2`` for ``k`` classes
-# and ``d`` terms, so here, with a vocabulary of about a hundred terms, we
-# hand it the dense TF-IDF rows (for a real vocabulary of tens of thousands
-# of terms, see BAIT's reduced embedding).
-
-from skbait.embeddings import embed
-
-
-def dense_tfidf(estimator, X):
-    """The TF-IDF rows the model's last step sees, as a dense array."""
-    Z, _ = embed(estimator, X, proba=False)
-    return Z.toarray()
-
+# given. The strategies' embedding is the TF-IDF matrix, sparse, and the
+# strategies take it as it is: BADGE never densifies it, and BAIT, whose
+# Fisher matrices are ``(k d)^2`` for ``k`` classes and ``d`` terms, works on
+# a reduced embedding that spans the pool's TF-IDF rows (lossless here, with a
+# vocabulary of about sixty terms; an approximation, named in a warning, when
+# a real vocabulary makes the exact matrices too large; see
+# :class:`~skbait.strategies.BAIT`).
 
 model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000))
 print(f"vocabulary: {len(TfidfVectorizer().fit(docs_pool).vocabulary_)} terms")
@@ -99,9 +92,7 @@ print(f"vocabulary: {len(TfidfVectorizer().fit(docs_pool).vocabulary_)} terms")
 
 known = np.array(y_pool, dtype=object)
 known[20:] = None  # only the first 20 documents are labeled
-learner = ActiveLearner(
-    model, query_strategy="bait", batch_size=5, embedding=dense_tfidf, random_state=0
-)
+learner = ActiveLearner(model, query_strategy="bait", batch_size=5, random_state=0)
 learner.fit(docs_pool, known)
 rows = learner.query()
 print("BAIT asks for:")
@@ -130,7 +121,6 @@ results = compare_strategies(
     n_initial=10,
     batch_size=10,
     budget=100,
-    learner_params={"embedding": dense_tfidf},
     n_jobs=1,
     verbose=0,
 )

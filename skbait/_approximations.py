@@ -88,8 +88,33 @@ class ApproximatedFisher:
 class FisherApproximation(BaseEstimator):
     """Settings of an approximate Fisher for BAIT and log-det at large ``k d``.
 
-    See the module docstring of :mod:`skbait._approximations` for what each
-    option replaces and why. ``FisherApproximation()`` approximates nothing.
+    Pass it as ``approximation`` to :class:`~skbait.strategies.BAIT` or
+    :class:`~skbait.strategies.LogDet`. ``FisherApproximation()`` approximates
+    nothing. With ``p_x`` the row's probabilities and
+    ``C_x = diag(p_x) - p_x p_x^T``, exact BAIT uses ``I(x) = C_x (x) z_x z_x^T``:
+
+    - ``embedding_dims=r`` (reduced embedding) replaces ``z`` by ``U^T z``,
+      ``U`` the top ``r`` right singular vectors of the pool's embedding with
+      rows weighted by ``sqrt(tr C_x)``, *uncentred*: ``tr F`` restricted to a
+      subspace is ``mean_x tr(C_x) ||U^T z_x||^2``, so this ``U`` keeps the
+      largest share of the pool Fisher's trace of any ``r``-dimensional
+      subspace (centring would optimise the variance instead, and drop the
+      mean direction, which carries Fisher information). Computed by
+      :func:`sklearn.utils.extmath.randomized_svd` seeded from
+      ``random_state``; sparse embeddings (TF-IDF) are not densified.
+    - ``class_dims=q`` (class subspace, from the Kronecker structure)
+      replaces ``C_x`` by ``W^T C_x W``, ``W`` the top ``q`` eigenvectors of
+      ``mean_x ||z_x||^2 C_x``: the ``q``-dimensional class subspace that
+      keeps the most of ``tr F``. Matrices ``(q d)^2``, state ``q x q`` per row.
+    - ``top_classes=c`` (Fast Fishing, Huseljic et al., ECML-PKDD 2024):
+      ``C_x = sum_c p_c (e_c - p)(e_c - p)^T`` summed over the row's ``c``
+      most probable classes only (below the exact ``C_x``). State ``c x c``
+      per row; the matrices stay ``(k d)^2``.
+    - ``binary=True`` (Fast Fishing): the binary likelihood of the most
+      probable class, ``I(x) = p_max (1 - p_max) z z^T``: ``d x d``.
+
+    ``class_dims`` and ``embedding_dims`` combine. These are approximations:
+    the greedy is exact on the approximated Fisher, not on BAIT's.
 
     Parameters
     ----------
@@ -142,7 +167,9 @@ class FisherApproximation(BaseEstimator):
             and (self.top_classes is None or self.top_classes >= k)
         )
 
-    def fit_transform(self, Z, P, random_state=None, *, dtype=torch.float64, device="cpu"):
+    def fit_transform(
+        self, Z, P, random_state=None, *, kind="bait", dtype=torch.float64, device="cpu"
+    ):
         """The pool in approximated coordinates.
 
         Parameters
@@ -153,6 +180,11 @@ class FisherApproximation(BaseEstimator):
             Class probabilities; ``None`` for regression (``S_x = [[1]]``).
         random_state : int, RandomState instance or None
             Seeds the randomized SVD of a reduced embedding.
+        kind : {"bait", "rank1"}, default="bait"
+            The exact pointwise information being approximated: BAIT's full
+            Fisher, or the rank-one BADGE gradient ``(p - e_yhat) (x) z`` of
+            log-det (for which only ``class_dims`` and ``embedding_dims``
+            apply).
         dtype, device : torch dtype and device of the result.
 
         Returns
@@ -173,7 +205,20 @@ class FisherApproximation(BaseEstimator):
         else:
             P = np.asarray(P, dtype=np.float64)
             k = P.shape[1]
-            if self.binary:
+            if kind == "rank1" and (self.binary or self.top_classes is not None):
+                raise ValueError(
+                    "binary and top_classes approximate the full Fisher; the rank-one "
+                    "gradient information takes class_dims and embedding_dims only."
+                )
+            if kind == "rank1":
+                S = _rank1_factors(P)
+                if self.class_dims is not None and self.class_dims < k:
+                    # Top eigenvectors of sum_x ||z_x||^2 g_x g_x^T.
+                    g = S[:, :, 0] * np.sqrt(row_norms_squared(Z))[:, None]
+                    W = np.linalg.eigh(g.T @ g)[1][:, ::-1][:, : self.class_dims]
+                    S = np.einsum("kq,nkr->nqr", W, S)
+                    names.append(f"class subspace of {self.class_dims} of {k} classes")
+            elif self.binary:
                 p_max = P.max(axis=1)
                 S = np.sqrt(p_max * (1.0 - p_max))[:, None, None]
                 names.append(f"binary Fisher of the most probable class ({d} x {d})")
@@ -186,15 +231,23 @@ class FisherApproximation(BaseEstimator):
             else:
                 S = _bait_factors(P)
             class_weight = np.einsum("nkr,nkr->n", S, S)  # tr(S S^T) = tr C_x
-        exact_trace = (row_norms_squared(Z) * _exact_class_trace(P, n)).sum()
+        if P is None:
+            exact_weight = np.ones(n)
+        elif kind == "rank1":
+            exact_weight = np.einsum("nkr,nkr->n", _rank1_factors(P), _rank1_factors(P))
+        else:
+            exact_weight = 1.0 - (P * P).sum(axis=1)  # tr(diag(p) - p p^T)
+        exact_trace = (row_norms_squared(Z) * exact_weight).sum()
         if self.embedding_dims is not None and self.embedding_dims < d:
-            Z = _reduced_embedding(Z, class_weight, self.embedding_dims, random_state)
-            names.append(f"reduced embedding of {self.embedding_dims} of {d} dims")
+            # The pool spans at most n directions: more would only add zeros.
+            r = min(self.embedding_dims, n)
+            Z = _reduced_embedding(Z, class_weight, r, random_state)
+            names.append(f"reduced embedding of {r} of {d} dims")
         else:
             Z = Z.toarray() if sp.issparse(Z) else np.asarray(Z)
         kept_trace = (row_norms_squared(Z) * class_weight).sum()
         retained = kept_trace / exact_trace if exact_trace > 0 else 1.0
-        as_tensor = lambda a: torch.as_tensor(np.asarray(a), device=device).to(dtype)  # noqa: E731
+        as_tensor = lambda a: torch.as_tensor(np.ascontiguousarray(a), device=device).to(dtype)  # noqa: E731
         return ApproximatedFisher(
             as_tensor(Z), as_tensor(S), ", ".join(names) or "exact", float(retained)
         )
@@ -204,6 +257,13 @@ def _bait_factors(P):
     """``S_x = (I - p 1^T) diag(sqrt p)``: ``S S^T = diag(p) - p p^T`` (exact)."""
     k = P.shape[1]
     return (np.eye(k)[None] - P[:, :, None]) * np.sqrt(np.clip(P, 0, None))[:, None, :]
+
+
+def _rank1_factors(P):
+    """``S_x = p - e_yhat`` (``k x 1``), ``yhat`` the most probable class (lowest on ties)."""
+    S = P.copy()
+    S[np.arange(P.shape[0]), P.argmax(axis=1)] -= 1.0
+    return S[:, :, None]
 
 
 def _top_class_factors(P, c):
@@ -221,9 +281,12 @@ def _class_subspace_factors(Z, P, q):
     """Factors of ``W^T C_x W`` (``q x q``), ``W`` the top eigenvectors of the weighted mean."""
     weight = row_norms_squared(Z)
     W = class_subspace(P, weight, q)
+    q = W.shape[1]
     PW = P @ W  # (n, q): W^T p
-    # W^T diag(p) W - (W^T p)(W^T p)^T, then a square-root factor per row.
-    A = np.einsum("kq,nk,kr->nqr", W, P, W) - PW[:, :, None] * PW[:, None, :]
+    # W^T diag(p) W = sum_c p_c w_c w_c^T: one (n x k) @ (k x q^2) product, with no
+    # (n, k, q) temporary (8 GB at n = 100,000, k = 1000, q = 10).
+    outer = (W[:, :, None] * W[:, None, :]).reshape(W.shape[0], q * q)
+    A = (P @ outer).reshape(-1, q, q) - PW[:, :, None] * PW[:, None, :]
     values, vectors = np.linalg.eigh(A)
     return vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]
 
@@ -245,13 +308,17 @@ def class_subspace(P, weight, q):
     return vectors[:, ::-1][:, :q]
 
 
-def _exact_class_trace(P, n):
-    """``tr C_x = 1 - ||p_x||^2`` per row (1 for regression)."""
-    return np.ones(n) if P is None else 1.0 - (P * P).sum(axis=1)
-
-
 def _reduced_embedding(Z, weight, r, random_state):
     """``Z U`` with ``U`` the top ``r`` right singular vectors of ``diag(sqrt w) Z``."""
+    n = Z.shape[0]
+    if r >= n:
+        # The pool spans at most n directions: its Gram matrix gives coordinates
+        # in that span with every inner product kept (Z Z^T = Y Y^T), a lossless
+        # reduction, without the SVD of a wide matrix.
+        gram = Z @ Z.T
+        gram = gram.toarray() if sp.issparse(gram) else np.asarray(gram)
+        values, vectors = np.linalg.eigh(gram)
+        return np.ascontiguousarray((vectors * np.sqrt(np.clip(values, 0.0, None)))[:, ::-1])
     rng = check_random_state(random_state)
     scale = np.sqrt(np.clip(weight, 0.0, None))
     weighted = sp.diags(scale) @ Z if sp.issparse(Z) else Z * scale[:, None]
@@ -314,7 +381,7 @@ def choose_approximation(n, d, k, memory_limit):
         return FisherApproximation(class_dims=q)
     # A reduced embedding: (q r)^2 matrices of at most _AUTO_MAX_DIMS^2 entries
     # (beyond it the SVD and the greedy take too long to be a sensible default).
-    r = min(d, max(1, _AUTO_MAX_DIMS // q))
+    r = min(d, n, max(1, _AUTO_MAX_DIMS // q))
     while r > 1 and exact_memory_bytes(n, r, q) > budget:
         r //= 2
     if exact_memory_bytes(n, r, q) > budget:
@@ -343,6 +410,16 @@ def resolve_approximation(approximation, n, d, k, memory_limit, strategy_name):
             stacklevel=4,
         )
     return chosen
+
+
+def pool_shape(embeddings, probas):
+    """``(n, d, k)`` of a pool before validation (``k = 1`` for regression)."""
+    shape = getattr(embeddings, "shape", None)
+    if shape is None:
+        shape = np.shape(embeddings)
+    n, d = (tuple(shape) + (1, 1))[:2] if len(shape) != 2 else shape
+    k = 1 if probas is None else (tuple(np.shape(probas)) + (1, 1))[1]
+    return int(n), int(d), max(1, int(k))
 
 
 def check_memory_limit(memory_limit):
@@ -390,30 +467,36 @@ def greedy_select(
         Pool indices, in the order they were added.
     gains : ndarray of float64
     """
-    from skbait._fisher import KroneckerGreedy, kron_gram
+    from skbait._fisher import (
+        Factors,
+        KroneckerGreedy,
+        LogDetObjective,
+        TraceObjective,
+        kron_gram,
+    )
+    from skbait.utils._threads import greedy_threads, limited_threads
 
-    Z, S = approx.Z, approx.S
-    n = Z.shape[0]
-    B = batch_size
+    pool = Factors.generic(approx.Z, approx.S)
+    n, B = len(pool), batch_size
     cand = np.flatnonzero(~labeled)
-    lab = torch.as_tensor(np.flatnonzero(labeled), device=Z.device)
-    n_L = int(lab.numel())
-    D = S.shape[1] * Z.shape[1]
-    M0 = kron_gram(Z[lab].double(), S[lab].double()) / (n_L + B)
-    M0 = M0 + reg * torch.eye(D, dtype=torch.float64, device=Z.device)
+    lab = pool[np.flatnonzero(labeled)]
+    n_L = len(lab)
+    D = pool.k * pool.d
+    M0 = kron_gram(lab.Z.double(), lab.S.double()) / (n_L + B)
+    M0 = M0 + reg * torch.eye(D, dtype=torch.float64, device=pool.device)
     scale = math.sqrt(B / (n_L + B))
-    F = None
-    if objective == "trace" and fisher == "pool":
-        F = kron_gram(Z, S) / n
+    if objective == "trace":
+        F = kron_gram(pool.Z, pool.S) / n if fisher == "pool" else None
+        target = TraceObjective(F)
+    else:
+        target = LogDetObjective()
     n_steps = B
     if objective == "trace" and backward:
         n_steps = min(math.floor(oversample * B + 0.5), cand.size)
-    idx = torch.as_tensor(cand, device=Z.device)
-    greedy = KroneckerGreedy(
-        Z[idx], S[idx] * scale, M0, F, objective=objective, chunk_size=chunk_size
-    )
+    greedy = KroneckerGreedy(pool[cand].scaled(scale), M0, target, chunk_size=chunk_size)
     prune = n_steps > B
-    greedy.forward(n_steps, final_keep_picked=prune)
-    if prune:
-        greedy.backward(B)
+    with limited_threads(greedy_threads(greedy)):
+        greedy.forward(n_steps, final_keep_picked=prune)
+        if prune:
+            greedy.backward(B)
     return cand[np.asarray(greedy.picked, dtype=np.int64)], np.asarray(greedy.gains)

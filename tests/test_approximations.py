@@ -228,3 +228,121 @@ def test_resolution_warns_and_names_the_choice():
         mine = FisherApproximation(binary=True)
         assert resolve_approximation(mine, 1000, 8, 3, 4.0, "BAIT") is mine
         assert resolve_approximation(FisherApproximation(class_dims=9), 10, 8, 3, 4, "B") is None
+
+
+# ------------------------------------------------------------------ wired into the strategies
+def test_bait_auto_approximates_over_the_memory_limit_and_says_so():
+    from sklearn.linear_model import LogisticRegression
+
+    from skbait.strategies import BAIT
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 12))
+    y = rng.randint(6, size=300)
+    model = LogisticRegression(max_iter=300).fit(X[:60], y[:60])
+    limit = exact_memory_bytes(300, 12, 6) / 2**30 / 2  # exact does not fit
+    with pytest.warns(UserWarning, match=r"BAIT: exact BAIT needs .*FisherApproximation"):
+        idx = BAIT(device="cpu", memory_limit=limit).select(model, X, range(60), 5)
+    assert len(set(idx.tolist())) == 5 and idx.min() >= 60
+    chosen = choose_approximation(300, 12, 6, limit)
+    approx = chosen.fit_transform(X, model.predict_proba(X), random_state=0)
+    labeled = np.zeros(300, dtype=bool)
+    labeled[:60] = True
+    want, _ = greedy_select(approx, labeled, 5, reg=1.0)
+    idx = BAIT(device="cpu", approximation=chosen).select(model, X, range(60), 5, random_state=0)
+    np.testing.assert_array_equal(idx, want)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exact = BAIT(device="cpu", approximation="exact", memory_limit=limit)
+        np.testing.assert_array_equal(
+            exact.select(model, X, range(60), 5),
+            bait_select(X, model.predict_proba(X), range(60), 5, device="cpu"),
+        )
+
+
+@pytest.mark.parametrize("settings", [{"binary": True}, {"top_classes": 2}, {"class_dims": 3}])
+def test_bait_select_with_an_approximation_matches_the_dense_greedy(settings):
+    Z, P, labeled = _pool(n=30, d=5, k=4, seed=3)
+    approximation = FisherApproximation(**settings)
+    got = bait_select(Z, P, labeled, 4, device="cpu", approximation=approximation)
+    want, _ = _dense_greedy(_factors(approximation.fit_transform(Z, P)), labeled, 4)
+    assert sorted(got.tolist()) == want
+
+
+def test_sparse_embedding_gets_a_reduced_embedding():
+    rng = np.random.RandomState(0)
+    Z = sp.random(400, 30_000, density=0.002, format="csr", random_state=0)
+    P = rng.dirichlet(np.ones(3), size=400)
+    with pytest.warns(UserWarning, match="embedding_dims"):
+        got = bait_select(Z, P, range(40), 8, device="cpu", random_state=0)
+    with pytest.warns(UserWarning, match="embedding_dims"):
+        dense = bait_select(Z.toarray(), P, range(40), 8, device="cpu", random_state=0)
+    np.testing.assert_array_equal(got, dense)
+    assert len(set(got.tolist())) == 8 and got.min() >= 40
+
+
+def test_logdet_takes_approximations_of_its_own_information():
+    from skbait.strategies import logdet_select
+
+    Z, P, labeled = _pool(n=40, d=5, k=4)
+    got = logdet_select(
+        Z, P, labeled, 4, fisher="rank1", approximation=FisherApproximation(class_dims=2)
+    )
+    assert len(set(got.tolist())) == 4 and not labeled[got].any()
+    with pytest.raises(ValueError, match="rank-one"):
+        logdet_select(
+            Z, P, labeled, 4, fisher="rank1", approximation=FisherApproximation(binary=True)
+        )
+    approx = FisherApproximation(binary=True)
+    got = logdet_select(Z, P, labeled, 4, approximation=approx)
+    want, _ = greedy_select(approx.fit_transform(Z, P), labeled, 4, reg=1.0, objective="logdet")
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), "4GB"])
+def test_bad_memory_limits_are_rejected(bad):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from skbait.strategies import BAIT
+
+    Z, P, labeled = _pool()
+    with pytest.raises((TypeError, ValueError)):
+        bait_select(Z, P, labeled, 3, memory_limit=bad)
+    with pytest.raises(InvalidParameterError):
+        BAIT(memory_limit=bad)._validate_params()
+
+
+def test_reduced_embedding_bait_is_seeded_and_tagged_random():
+    from skbait.base import get_strategy_tags
+    from skbait.strategies import BAIT
+
+    assert get_strategy_tags(BAIT()).deterministic
+    reduced = BAIT(approximation=FisherApproximation(embedding_dims=3))
+    assert not get_strategy_tags(reduced).deterministic
+    Z, P, labeled = _pool(n=80, d=10)
+    a = bait_select(Z, P, labeled, 5, approximation=reduced.approximation, random_state=4)
+    b = bait_select(Z, P, labeled, 5, approximation=reduced.approximation, random_state=4)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_reduction_to_the_pool_size_is_lossless():
+    Z, P, labeled = _pool(n=12, d=40, k=3)
+    approx = FisherApproximation(embedding_dims=30).fit_transform(Z, P)
+    Y = approx.Z.numpy()
+    assert Y.shape == (12, 12)
+    np.testing.assert_allclose(Y @ Y.T, Z @ Z.T, atol=1e-9)
+    assert approx.retained == pytest.approx(1.0)
+    got, _ = greedy_select(approx, labeled, 3, reg=1.0)
+    np.testing.assert_array_equal(got, bait_select(Z, P, labeled, 3, device="cpu"))
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize(
+    "settings", [{"binary": True}, {"top_classes": 2}, {"class_dims": 2, "embedding_dims": 4}]
+)
+def test_cuda_float64_matches_cpu(settings):
+    Z, P, labeled = _pool(n=200, d=8, k=5, seed=5)
+    approximation = FisherApproximation(**settings)
+    cpu = bait_select(Z, P, labeled, 6, device="cpu", approximation=approximation, random_state=0)
+    gpu = bait_select(Z, P, labeled, 6, device="cuda", approximation=approximation, random_state=0)
+    np.testing.assert_array_equal(cpu, gpu)

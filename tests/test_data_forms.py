@@ -22,14 +22,15 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from skbait import ActiveLearner
+from skbait import ActiveLearner, get_strategy_tags
 from skbait._single_class import SingleClassModel
 from skbait.embeddings import embed
 from skbait.strategies import available_strategies, bait_select, make_strategy
 
 STRATEGIES = available_strategies()
-# Strategies that read the embedding; the others read probabilities or nothing.
-EMBEDDING_READERS = {"bait", "badge", "coreset", "logdet", "logdet_rank1"}
+# Strategies that read the embedding (their tags say so); the others read
+# probabilities or nothing.
+EMBEDDING_READERS = {s for s in STRATEGIES if get_strategy_tags(make_strategy(s)).needs_embedding}
 
 TOPICS = {
     "sport": "match goal team score player coach league season win referee",
@@ -94,40 +95,10 @@ def assert_valid_query(idx, n_rows, labeled, batch_size):
     assert not np.isin(idx, labeled).any()
 
 
-def _sparse_supported(strategy):
-    """Whether the strategy takes a sparse embedding (the strategies' sparse support)."""
-    X = sp.random(30, 8, density=0.4, format="csr", random_state=0)
-    model = LogisticRegression().fit(X[:10], np.arange(10) % 2)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            make_strategy(strategy).select(model, X, np.arange(10), 3, random_state=0)
-    except TypeError as exc:
-        assert "sparse" in str(exc)  # refused, but clearly
-        return False
-    return True
-
-
-def sparse_pending(strategy):
-    """Strategies that refuse sparse embeddings fail with a clear TypeError, for now."""
-    return pytest.param(
-        strategy,
-        marks=pytest.mark.xfail(
-            not _sparse_supported(strategy),
-            reason=f"{strategy} refuses sparse embeddings until its sparse support lands",
-            raises=TypeError,
-            strict=True,
-        ),
-    )
-
-
-SPARSE_CASES = [sparse_pending(s) for s in STRATEGIES]
-
-
 # ------------------------------------------------------------------ text
 
 
-@pytest.mark.parametrize("strategy", SPARSE_CASES)
+@pytest.mark.parametrize("strategy", STRATEGIES)
 def test_text_pipeline_on_a_list_of_documents(strategy):
     docs, y = corpus()
     model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=500))
@@ -298,7 +269,7 @@ def test_nan_rows_a_model_cannot_take_are_refused_by_teach():
 # ----------------------------------------------------------------- sparse
 
 
-@pytest.mark.parametrize("strategy", SPARSE_CASES)
+@pytest.mark.parametrize("strategy", STRATEGIES)
 def test_sparse_pool(strategy):
     docs, y = corpus()
     X = TfidfVectorizer().fit_transform(docs).tocoo()  # COO cannot be indexed: kept as CSR

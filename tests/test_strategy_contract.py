@@ -15,6 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 
+from skbait import get_strategy_tags
 from skbait.strategies import available_strategies, make_strategy
 
 STRATEGIES = available_strategies()
@@ -38,16 +39,6 @@ def select(strategy, model, X, labeled, batch_size=6):
         return s.select(model, X, labeled, batch_size, random_state=3)
 
 
-def regression_ok(strategy):
-    X, _, labeled = problem()
-    model = Ridge().fit(X[labeled], X[labeled, 0])
-    try:
-        make_strategy(strategy)._validate_estimator(model)
-    except TypeError:
-        return False
-    return True
-
-
 @pytest.mark.parametrize("strategy", STRATEGIES)
 @pytest.mark.parametrize("task", ["classification", "regression"])
 def test_inputs_are_not_modified(strategy, task):
@@ -55,8 +46,8 @@ def test_inputs_are_not_modified(strategy, task):
     if task == "classification":
         model = LogisticRegression().fit(X[labeled], y[labeled])
     else:
-        if not regression_ok(strategy):
-            pytest.skip(f"{strategy} serves classifiers only")
+        if get_strategy_tags(make_strategy(strategy)).classifier_only:
+            pytest.skip(f"{strategy} serves classifiers only (its tags say so)")
         model = Ridge().fit(X[labeled], X[labeled, 0])
     mask = np.zeros(len(X), dtype=bool)
     mask[labeled] = True
@@ -86,33 +77,7 @@ def test_a_dataframe_pool_picks_what_the_array_picks(strategy):
     np.testing.assert_array_equal(from_frame, from_array)
 
 
-def sparse_ready(strategy):
-    """Whether the strategy takes a sparse embedding (the strategies' sparse support)."""
-    X = sp.random(30, 8, density=0.4, format="csr", random_state=0)
-    model = LogisticRegression().fit(X[:10], np.arange(10) % 2)
-    try:
-        select(strategy, model, X, np.arange(10), 3)
-    except TypeError as exc:
-        assert "sparse" in str(exc)  # refused, but clearly
-        return False
-    return True
-
-
-SPARSE_CASES = [
-    pytest.param(
-        s,
-        marks=pytest.mark.xfail(
-            not sparse_ready(s),
-            reason=f"{s} refuses sparse embeddings until its sparse support lands",
-            raises=TypeError,
-            strict=True,
-        ),
-    )
-    for s in STRATEGIES
-]
-
-
-@pytest.mark.parametrize("strategy", SPARSE_CASES)
+@pytest.mark.parametrize("strategy", STRATEGIES)
 def test_a_list_pool_picks_what_an_array_of_the_same_rows_picks(strategy):
     rng = np.random.RandomState(0)
     words = WORDS.split()
@@ -127,7 +92,7 @@ def test_a_list_pool_picks_what_an_array_of_the_same_rows_picks(strategy):
     assert from_list.shape == (6,) and not np.isin(from_list, labeled).any()
 
 
-@pytest.mark.parametrize("strategy", SPARSE_CASES)
+@pytest.mark.parametrize("strategy", STRATEGIES)
 def test_a_sparse_pool_picks_what_its_dense_copy_picks(strategy):
     X, y, labeled = problem()
     X = np.where(np.abs(X) > 0.8, X, 0.0)  # about 40% non-zeros

@@ -5,6 +5,7 @@ Every strategy is a :class:`~skbait.QueryStrategy` and can be passed to
 :func:`available_strategies`).
 """
 
+from skbait._approximations import FisherApproximation, choose_approximation
 from skbait.strategies._badge import BADGE, badge_select
 from skbait.strategies._bait import BAIT, bait_objective, bait_select
 from skbait.strategies._coreset import CoreSet, coreset_select
@@ -28,6 +29,7 @@ __all__ = [
     "BADGE",
     "BAIT",
     "CoreSet",
+    "FisherApproximation",
     "LogDet",
     "RandomSampling",
     "UncertaintySampling",
@@ -35,6 +37,7 @@ __all__ = [
     "badge_select",
     "bait_objective",
     "bait_select",
+    "choose_approximation",
     "coreset_select",
     "logdet_select",
     "make_strategy",

@@ -6,9 +6,16 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from skbait._approximations import (
+    FisherApproximation,
+    check_memory_limit,
+    pool_shape,
+    resolve_approximation,
+)
+from skbait._fisher import Problem, fisher_inputs
 from skbait.base import QueryStrategy
-from skbait.strategies._bait import _Problem, fisher_inputs
 from skbait.utils import resolve_device
+from skbait.utils._threads import greedy_threads, limited_threads
 from skbait.utils._validation import check_chunk_size, check_option
 
 __all__ = ["LogDet", "logdet_select"]
@@ -25,10 +32,16 @@ def _logdet_select(
     device=None,
     dtype=None,
     chunk_size=None,
+    approximation="auto",
+    memory_limit=4.0,
+    random_state=None,
 ):
     """:func:`logdet_select` that also returns each chosen row's log-det gain."""
     fisher = check_option("fisher", fisher, {"full", "rank1"})
-    problem = _Problem(
+    approx = resolve_approximation(
+        approximation, *pool_shape(embeddings, probas), check_memory_limit(memory_limit), "LogDet"
+    )
+    problem = Problem(
         embeddings,
         probas,
         labeled,
@@ -37,6 +50,8 @@ def _logdet_select(
         device=device,
         dtype=dtype,
         factors="bait" if fisher == "full" else "rank1",
+        approximation=approx,
+        random_state=random_state,
     )
     chunk_size = check_chunk_size(chunk_size)
     B = problem.batch_size
@@ -44,7 +59,8 @@ def _logdet_select(
     if cand.size <= B:
         return cand.astype(np.int64), np.full(cand.size, np.nan)
     greedy = problem.greedy(B, None, "logdet", chunk_size)
-    greedy.forward(B)
+    with limited_threads(greedy_threads(greedy)):
+        greedy.forward(B)
     return cand[np.asarray(greedy.picked, dtype=np.int64)], np.asarray(greedy.gains)
 
 
@@ -59,6 +75,9 @@ def logdet_select(
     device=None,
     dtype=None,
     chunk_size=None,
+    approximation="auto",
+    memory_limit=4.0,
+    random_state=None,
 ):
     """Choose a batch by greedy maximisation of ``log det(M + I(x))``.
 
@@ -91,6 +110,21 @@ def logdet_select(
     device : {"auto", "cpu", "cuda", "cuda:N"}, torch.device or None, default=None
     dtype : {None, "float32", "float64"} or torch.dtype, default=None
     chunk_size : int, default=None
+    approximation : {"auto", "exact"} or FisherApproximation, default="auto"
+        ``"auto"`` is exact when the ``(k d)^2`` matrices and the per-row
+        state fit ``memory_limit``; otherwise it approximates the Fisher (a
+        class subspace of 10 directions, then a reduced embedding; see
+        :func:`~skbait.strategies.choose_approximation`) and says so in a
+        ``UserWarning``. ``"exact"`` insists on the exact Fisher; a
+        :class:`~skbait.strategies.FisherApproximation` sets one (Fast Fishing's binary
+        likelihood or top-c expectation, a class subspace, a reduced
+        embedding). An approximation is not exact LogDet: see "Scale" in the
+        user guide for its measured fidelity.
+    memory_limit : float, default=4.0
+        GiB that ``"auto"`` lets the exact computation use.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the randomized SVD of a reduced embedding (the only random
+        step; exact LogDet draws nothing).
 
     Returns
     -------
@@ -115,6 +149,9 @@ def logdet_select(
         device=device,
         dtype=dtype,
         chunk_size=chunk_size,
+        approximation=approximation,
+        memory_limit=memory_limit,
+        random_state=random_state,
     )
     return indices
 
@@ -139,6 +176,18 @@ class LogDet(QueryStrategy):
     device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
     dtype : {None, "float32", "float64"} or torch.dtype, default=None
     chunk_size : int, default=None
+    approximation : {"auto", "exact"} or FisherApproximation, default="auto"
+        ``"auto"`` is exact when the ``(k d)^2`` matrices and the per-row
+        state fit ``memory_limit``; otherwise it approximates the Fisher (a
+        class subspace of 10 directions, then a reduced embedding; see
+        :func:`~skbait.strategies.choose_approximation`) and says so in a
+        ``UserWarning``. ``"exact"`` insists on the exact Fisher; a
+        :class:`~skbait.strategies.FisherApproximation` sets one (Fast Fishing's binary
+        likelihood or top-c expectation, a class subspace, a reduced
+        embedding). An approximation is not exact LogDet: see "Scale" in the
+        user guide for its measured fidelity.
+    memory_limit : float, default=4.0
+        GiB that ``"auto"`` lets the exact computation use.
 
     Notes
     -----
@@ -167,14 +216,39 @@ class LogDet(QueryStrategy):
         "device": [str, torch.device],
         "dtype": [None, StrOptions({"float32", "float64"}), type, np.dtype, torch.dtype],
         "chunk_size": [None, Interval(Integral, 1, None, closed="left")],
+        "approximation": [StrOptions({"auto", "exact"}), FisherApproximation],
+        "memory_limit": [Interval(Real, 0, None, closed="neither")],
     }
 
-    def __init__(self, fisher="full", *, reg=1.0, device="auto", dtype=None, chunk_size=None):
+    def __init__(
+        self,
+        fisher="full",
+        *,
+        reg=1.0,
+        device="auto",
+        dtype=None,
+        chunk_size=None,
+        approximation="auto",
+        memory_limit=4.0,
+    ):
         self.fisher = fisher
         self.reg = reg
         self.device = device
         self.dtype = dtype
         self.chunk_size = chunk_size
+        self.approximation = approximation
+        self.memory_limit = memory_limit
+
+    def __skbait_tags__(self):
+        tags = super().__skbait_tags__()
+        tags.needs_embedding = True
+        # Only a reduced embedding (a seeded randomized SVD) draws random numbers;
+        # "auto" reduces the embedding only when exact BAIT cannot fit in memory.
+        tags.deterministic = not (
+            isinstance(self.approximation, FisherApproximation)
+            and self.approximation.embedding_dims is not None
+        )
+        return tags
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, P = fisher_inputs(estimator, X, embedding, "LogDet")
@@ -188,4 +262,7 @@ class LogDet(QueryStrategy):
             device=resolve_device(self.device, estimator=estimator),
             dtype=self.dtype,
             chunk_size=self.chunk_size,
+            approximation=self.approximation,
+            memory_limit=self.memory_limit,
+            random_state=random_state,
         )

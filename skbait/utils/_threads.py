@@ -202,3 +202,29 @@ def worker_threads(n_jobs, *, n_cpus=None):
     if n_jobs < 0:
         n_jobs = max(1, n_cpus + 1 + n_jobs)
     return max(1, n_cpus // max(1, n_jobs))
+
+
+def greedy_threads(greedy):
+    """Threads for the steps of a :class:`~skbait._fisher.KroneckerGreedy`.
+
+    A step's largest kernels are a chunk's product ``Z_chunk @ [L | T]``
+    (``2 c d h k r`` operations for ``c`` rows per chunk, ``h`` blocks) and
+    the design's ``(k d) x (k d)`` by ``(k d) x r`` products; the count follows
+    the larger. Small problems run their steps on one thread.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skbait._fisher import Factors, KroneckerGreedy, LogDetObjective
+    >>> from skbait.utils._threads import greedy_threads
+    >>> Z = torch.eye(3, dtype=torch.float64)
+    >>> greedy = KroneckerGreedy(Factors.regression(Z), torch.eye(3, dtype=torch.float64),
+    ...                          LogDetObjective())
+    >>> greedy_threads(greedy)
+    1
+    """
+    f = greedy.factors
+    rows = min(greedy.rows.chunk_size, len(f))
+    h = greedy.objective.n_blocks
+    D = f.k * f.d
+    return threads_for_flops(max(2.0 * rows * f.d * h * f.k * f.r, 6.0 * D * D * f.r))
