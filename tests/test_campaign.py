@@ -162,7 +162,7 @@ def test_rounds_spread_over_days_continue_exactly(tmp_path):
     straight = tmp_path / "straight"
     straight.mkdir()
     options = ("-b", "5", "-s", "margin", "--random-state", "3")
-    _, _, reference = _run_campaign(straight, 4, *options)
+    straight_data, _, reference = _run_campaign(straight, 4, *options)
 
     day1 = tmp_path / "day1"
     day1.mkdir()
@@ -189,6 +189,10 @@ def test_rounds_spread_over_days_continue_exactly(tmp_path):
     assert _cli("teach", day2 / "pool.csv", day2 / "batch.csv") == 0
     later.append(_query(day2 / "pool.csv", day2 / "batch.csv")["row"].astype(int).tolist())
     assert later == reference[2:]
+    # The stopping criteria carried over too: the same values round by round.
+    resumed = [r.get("stopping") for r in _state(day2 / "pool.csv")["rounds"]]
+    assert resumed == [r.get("stopping") for r in _state(straight_data)["rounds"]]
+    assert resumed[3]["stabilizing_predictions"] is not None
     settings = _state(day2 / "pool.csv")["settings"]
     assert (settings["batch_size"], settings["strategy"], settings["random_state"]) == (
         5,
