@@ -155,7 +155,10 @@ class _Table:
                 self.frame = pd.read_parquet(self.path)
             else:
                 # Every cell as text, blanks as "": nothing is reformatted on rewrite.
-                self.frame = pd.read_csv(self.path, dtype=str, keep_default_na=False)
+                # utf-8-sig: spreadsheet programs often start a CSV with a byte-order mark.
+                self.frame = pd.read_csv(
+                    self.path, dtype=str, keep_default_na=False, encoding="utf-8-sig"
+                )
         except CampaignError:
             raise
         except (ValueError, OSError, UnicodeDecodeError) as exc:

@@ -408,6 +408,15 @@ def test_answer_file_without_the_needed_columns(answered_round, capsys):
     _expect_rejected(capsys, data, batch, "no 'row' column")
 
 
+def test_an_answer_file_saved_by_a_spreadsheet(answered_round):
+    """A byte-order mark and padded cells, as spreadsheet programs write them."""
+    data, truth, batch, frame = answered_round
+    frame["label"] = [f" {truth[int(r)]} " for r in frame["row"]]
+    Path(batch).write_bytes(b"\xef\xbb\xbf" + frame.to_csv(index=False).encode())
+    assert _cli("teach", data, batch) == 0
+    assert len(_state(data)["labels"]) == 25
+
+
 def test_blank_answers_are_left_pending(answered_round, capsys):
     data, truth, batch, frame = answered_round
     rows = frame["row"].astype(int).tolist()
