@@ -164,6 +164,7 @@ class _Table:
         except (ValueError, OSError, UnicodeDecodeError) as exc:
             raise CampaignError(f"cannot read {self.path!r}: {exc}") from None
         self.frame.columns = [str(c) for c in self.frame.columns]
+        self._text = {}
         if len(set(self.frame.columns)) != len(self.frame.columns):
             raise CampaignError(f"{self.path!r} has two columns of one name.")
 
@@ -175,26 +176,18 @@ class _Table:
         return list(self.frame.columns)
 
     def text(self, column):
-        """The cells of ``column`` as stripped text, missing cells as ""."""
-        values = self.frame[column].to_numpy(dtype=object)
-        return np.array(
-            ["" if _missing(v) else str(v).strip() for v in values], dtype=object
-        ).reshape(-1)
+        """The cells of ``column`` as stripped text, missing cells as "" (cached)."""
+        if column not in self._text:
+            series = self.frame[column]
+            missing = series.isna().to_numpy()
+            values = series.astype(str).str.strip().to_numpy(dtype=object, copy=True)
+            values[missing] = ""
+            self._text[column] = values
+        return self._text[column]
 
     def write(self, frame, path=None):
         path = self.path if path is None else path
         write_frame(frame, path)
-
-
-def _missing(value):
-    """None, NaN, NaT or pandas.NA (a parquet file's blank cell)."""
-    import pandas as pd
-
-    try:
-        result = pd.isna(value)
-    except (TypeError, ValueError):
-        return False
-    return bool(result) if isinstance(result, (bool, np.bool_)) else False
 
 
 def write_frame(frame, path):
