@@ -821,7 +821,11 @@ default=None
                 "Give the labels (simulation: every row's; real labeling: the known ones, "
                 "NaN where unknown)."
             )
-        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False, input_name="y")
+        # A copy: the caller's array may be reused (y_known[rows] = answers) and
+        # must not rewrite the labels the learner holds.
+        y = check_array(
+            y, ensure_2d=False, dtype=None, ensure_all_finite=False, copy=True, input_name="y"
+        )
         if y.ndim not in (1, 2):
             raise ValueError(f"y must be 1-d or 2-d, got shape {y.shape}.")
         if is_classifier(self.estimator):

@@ -25,7 +25,13 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from skbait import ActiveLearner, get_strategy_tags
 from skbait._single_class import SingleClassModel
 from skbait.embeddings import embed
-from skbait.strategies import available_strategies, bait_select, make_strategy
+from skbait.strategies import (
+    RandomSampling,
+    UncertaintySampling,
+    available_strategies,
+    bait_select,
+    make_strategy,
+)
 
 STRATEGIES = available_strategies()
 # Strategies that read the embedding (their tags say so); the others read
@@ -416,6 +422,18 @@ def test_one_class_bait_uses_the_rank_one_embedding_fisher():
     np.testing.assert_array_equal(idx, expected)
 
 
+@pytest.mark.parametrize("measure", ["least_confident", "margin", "entropy"])
+def test_one_class_uncertainty_draws_at_random_with_the_given_seed(measure):
+    """Every row is equally certain: a seeded uniform draw, not the first rows."""
+    X, _ = three_blobs()
+    model = SingleClassModel(LogisticRegression()).fit(X[:5], np.zeros(5))
+    labeled = np.arange(5)
+    with pytest.warns(UserWarning, match="draws the batch at random"):
+        idx = UncertaintySampling(measure).select(model, X, labeled, 6, random_state=4)
+    expected = np.random.RandomState(4).choice(np.arange(5, len(X)), size=6, replace=False)
+    np.testing.assert_array_equal(idx, expected)
+
+
 def test_one_class_stand_in_embeds_through_the_pipeline():
     docs, y = corpus(40)
     y_partial = np.array([y[0]] + [None] * 39, dtype=object)
@@ -474,6 +492,16 @@ def test_ambiguous_markers_are_errors(y_kind, params, match):
         ActiveLearner(LogisticRegression(), query_strategy="random", **params).fit(X, y)
 
 
+def test_the_callers_label_array_can_be_reused_without_touching_the_learner():
+    X, y = three_blobs()
+    y_known = np.full(len(y), np.nan)
+    y_known[:30] = y[:30]
+    al = ActiveLearner(LogisticRegression(), query_strategy="random", random_state=0)
+    al.fit(X, y_known)
+    y_known[:30] = 2.0  # the caller rewrites their own array
+    np.testing.assert_array_equal(al.y_[al.labeled_indices_], y[:30])
+
+
 def test_missing_labels_in_a_pandas_nullable_series():
     X, y = three_blobs()
     y = pd.Series(y, dtype="Int64")
@@ -517,3 +545,39 @@ def test_teach_keeps_float_regression_labels_after_integer_y():
     np.testing.assert_array_equal(al.y_[-2:], [1.7, -0.25])
     reference = Ridge().fit(X[:32], np.r_[y_int[:30], 1.7, -0.25])
     np.testing.assert_allclose(al.estimator_.coef_, reference.coef_)
+
+
+# ------------------------------------------------------ resume, any form
+
+
+class InterruptOnce(RandomSampling):
+    """Random sampling whose second query is interrupted, once per instance family."""
+
+    calls = 0
+
+    def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
+        InterruptOnce.calls += 1
+        if InterruptOnce.calls == 2:
+            raise KeyboardInterrupt
+        return super()._select(estimator, X, labeled, batch_size, random_state, embedding)
+
+
+@pytest.mark.parametrize("form", ["list", "frame"])
+def test_interrupted_simulation_on_documents_or_a_frame_resumes_identically(form):
+    if form == "list":
+        X, y = corpus()
+        model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=500))
+    else:
+        X, y = table()
+        model = table_model()
+    params = dict(n_initial=10, batch_size=5, budget=30, random_state=0)
+    InterruptOnce.calls = 10  # disarmed
+    reference = ActiveLearner(model, query_strategy=InterruptOnce(), **params).fit(X, y)
+    InterruptOnce.calls = 0
+    al = ActiveLearner(model, query_strategy=InterruptOnce(), **params)
+    with pytest.raises(KeyboardInterrupt):
+        al.fit(X, y)
+    assert len(al.labeled_indices_) == 15
+    al = pickle.loads(pickle.dumps(al)).resume(X, y)
+    np.testing.assert_array_equal(al.labeled_indices_, reference.labeled_indices_)
+    assert type(al.X_) is type(X)

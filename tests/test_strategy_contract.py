@@ -70,11 +70,13 @@ def test_inputs_are_not_modified(strategy, task):
 def test_a_dataframe_pool_picks_what_the_array_picks(strategy):
     X, y, labeled = problem()
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)], index=np.arange(80) * 7)
+    frame_before = frame.copy()
     from_frame = select(
         strategy, LogisticRegression().fit(frame.iloc[labeled], y[labeled]), frame, labeled
     )
     from_array = select(strategy, LogisticRegression().fit(X[labeled], y[labeled]), X, labeled)
     np.testing.assert_array_equal(from_frame, from_array)
+    pd.testing.assert_frame_equal(frame, frame_before)
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -86,7 +88,9 @@ def test_a_list_pool_picks_what_an_array_of_the_same_rows_picks(strategy):
     labeled = np.arange(12)
     model = make_pipeline(TfidfVectorizer(), LogisticRegression())
     model.fit([docs[i] for i in labeled], y[labeled])
+    docs_before = list(docs)
     from_list = select(strategy, model, docs, labeled)
+    assert docs == docs_before
     from_array = select(strategy, model, np.array(docs, dtype=object), labeled)
     np.testing.assert_array_equal(from_list, from_array)
     assert from_list.shape == (6,) and not np.isin(from_list, labeled).any()
