@@ -23,6 +23,8 @@ from tqdm.auto import tqdm
 from skbait._labeled_pool import LabeledPool, label_repr, missing_label_mask
 from skbait._single_class import SingleClassModel
 from skbait.base import QueryStrategy
+from skbait.cold_start import ColdStart, NoModelYet
+from skbait.stopping import StoppingCriterion, apply_stopping, check_stopping
 from skbait.strategies import make_strategy
 
 __all__ = ["ActiveLearner"]
@@ -43,7 +45,7 @@ def _estimator_has(attr):
 
     def check(self):
         fitted = getattr(self, "estimator_", None)
-        if fitted is not None and not isinstance(fitted, SingleClassModel):
+        if fitted is not None and not isinstance(fitted, (SingleClassModel, NoModelYet)):
             return hasattr(fitted, attr)
         return hasattr(self.estimator, attr)
 
@@ -93,6 +95,17 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
       A taught label may be of a class not seen before: the refit grows
       ``classes_``.
 
+    **Cold start.** In real labeling every label may be missing: ``fit``
+    then trains nothing (``estimator_`` refuses to predict until labels are
+    taught) and :meth:`query` uses the label-free design of
+    :mod:`skbait.cold_start` (BAIT with the pool's rank-one Fisher on the
+    standardised rows, or on ``embedding(None, X)``). ``n_initial=0`` starts a
+    simulation the same way.
+
+    **Stopping.** ``stopping`` criteria (:mod:`skbait.stopping`) are updated
+    after every fit of the model and recorded in ``history_``; a simulation
+    stops at the first round where one of them holds.
+
     :meth:`query` returns *positions* (0 to n - 1), never index labels: with
     a DataFrame pool, use ``X.iloc[idx]``.
 
@@ -137,13 +150,21 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         ambiguous. Every other value is a label: ``-1`` is a class unless
         ``missing_label=-1``.
     n_initial : int, default=10
-        Rows drawn uniformly at random (seeded) to start a simulation.
+        Rows drawn uniformly at random (seeded) to start a simulation; ``0``
+        starts it with a batch of the label-free design instead.
     batch_size : int, default=10
         Rows queried per round. The last round of a simulation queries only
         what is left of the budget.
     budget : int or None, default=None
         Total number of labels a simulation may use, the initial draw
         included; at most the number of rows. ``None`` means real labeling.
+    stopping : StoppingCriterion, callable, list of them, or None, default=None
+        Stopping criteria (cloned in fit) and callbacks
+        ``stopping(learner) -> bool``, evaluated after every fit of a real
+        model (not of the single-class stand-in). Each adds ``<name>`` (its
+        value) and ``<name>_stop`` to the round's ``history_`` record, and
+        ``stop`` says whether any holds. A simulation stops there, before
+        its budget; in real labeling, read ``history_[-1]["stop"]``.
     warm_start : bool, default=False
         Keep training the same estimator object from round to round instead of
         a fresh clone; when the estimator (or a pipeline's last step) has a
@@ -184,7 +205,12 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         model was trained on), ``fit_seconds``, ``train_score`` (score on those
         rows), ``eval_score`` (score on ``eval_set``, ``nan`` without one),
         ``query_seconds`` and ``indices`` (the rows chosen by the query that
-        followed this fit; ``nan`` and empty when there was none).
+        followed this fit; ``nan`` and empty when there was none); with
+        ``stopping``, each criterion's value and verdict and ``stop``. A cold
+        start's round 0 has ``n_labeled=0`` and no scores.
+    stopping_ : list
+        The fitted stopping criteria (their ``values_`` round by round) and
+        callbacks.
     n_features_in_ : int
         Number of features seen by the model, when it records them.
     feature_names_in_ : ndarray of str
@@ -251,9 +277,10 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         "query_strategy": [str, QueryStrategy],
         "classes": ["array-like", None],
         "missing_label": [Real, str, None],
-        "n_initial": [Interval(Integral, 1, None, closed="left")],
+        "n_initial": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "budget": [Interval(Integral, 1, None, closed="left"), None],
+        "stopping": [StoppingCriterion, list, callable, None],
         "warm_start": ["boolean"],
         "embedding": [callable, None],
         "random_state": ["random_state"],
@@ -270,6 +297,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         n_initial=10,
         batch_size=10,
         budget=None,
+        stopping=None,
         warm_start=False,
         embedding=None,
         random_state=None,
@@ -282,6 +310,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         self.n_initial = n_initial
         self.batch_size = batch_size
         self.budget = budget
+        self.stopping = stopping
         self.warm_start = warm_start
         self.embedding = embedding
         self.random_state = random_state
@@ -358,6 +387,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         state = dict(self.__dict__)
         try:
             pool, eval_set, strategy, classes = self._validate_fit(X, y, eval_set)
+            stopping = check_stopping(self.stopping)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(state)
@@ -365,6 +395,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         for attr in ("estimator_", "classes_", "_fixed_classes"):
             self.__dict__.pop(attr, None)
         self.query_strategy_ = strategy
+        self.stopping_ = stopping
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         self._y_name = getattr(y, "name", None)
         self.history_ = []
@@ -414,12 +445,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         eval_set = self._check_eval_set(eval_set)
         n_samples = _num_samples(X)
         if self.budget is None:
-            if missing.all():
-                raise ValueError(
-                    "Every label in y is missing, so there is nothing to train on. Label at "
-                    f"least a few rows (missing labels are marked by {self.missing_label!r}; "
-                    "see the missing_label parameter)."
-                )
+            # Every label missing is a cold start: query() uses the label-free design.
             return LabeledPool(X, y, np.flatnonzero(~missing)), eval_set, strategy, classes
         if self.budget > n_samples:
             raise ValueError(
@@ -494,7 +520,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                 n_labeled = len(self.pool_.order)
                 if not self.history_ or self.history_[-1]["n_labeled"] != n_labeled:
                     self._fit_round(eval_set)
-                if n_labeled >= self.budget:
+                if n_labeled >= self.budget or self.history_[-1].get("stop", False):
                     break
                 batch = min(self.batch_size, self.budget - n_labeled)
                 chosen, _ = self._query_pool(batch)
@@ -517,7 +543,9 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             )
             return SingleClassModel(self.estimator)
         previous = getattr(self, "estimator_", None)
-        if self.warm_start and previous is not None and not isinstance(previous, SingleClassModel):
+        if self.warm_start and not isinstance(
+            previous, (type(None), SingleClassModel, NoModelYet)
+        ):
             return previous
         estimator = clone(self.estimator)
         key = _warm_start_key(estimator) if self.warm_start else None
@@ -528,11 +556,19 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     def _fit_round(self, eval_set):
         """Train on the labeled rows of the pool and append a history record."""
         X_lab, y_lab = self.pool_.labeled()
+        if len(y_lab) == 0:
+            # Cold start: no label, no model; queries use the label-free design.
+            self.estimator_ = NoModelYet()
+            record = dict.fromkeys(_HISTORY_KEYS, np.nan)
+            record.update(round=len(self.history_), n_labeled=0, indices=np.empty(0, np.int64))
+            self.history_.append(record)
+            return
         estimator = self._new_model(y_lab)
         start = time.perf_counter()
         estimator.fit(X_lab, y_lab)
         fit_seconds = time.perf_counter() - start
 
+        previous = {k: self.__dict__[k] for k in ("estimator_", "classes_") if k in self.__dict__}
         self.estimator_ = estimator
         if is_classifier(self.estimator):
             self.classes_ = getattr(self, "_fixed_classes", estimator.classes_)
@@ -546,6 +582,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         )
         if eval_set is not None:
             record["eval_score"] = float(estimator.score(*eval_set))
+        if getattr(self, "stopping_", None) and not isinstance(estimator, SingleClassModel):
+            record.update(self._apply_stopping(estimator, previous))
         self.history_.append(record)
         if self.verbose >= 2:
             print(
@@ -554,6 +592,31 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                 f"{record['eval_score']:.4f}"
             )
 
+    def _apply_stopping(self, estimator, previous):
+        """Update the stopping criteria after a fit; if one raises, undo the round's fit.
+
+        The criteria and the previous model are restored, so that the error
+        propagates from a learner as it was before the refit (the labels stay).
+        """
+        saved = copy.deepcopy(self.stopping_)
+        try:
+            entries, _ = apply_stopping(
+                self.stopping_,
+                self,
+                estimator,
+                self.pool_.X,
+                self.pool_.mask,
+                embedding=self.embedding,
+                seed=self._seed,
+            )
+        except BaseException:
+            self.stopping_ = saved
+            for key in ("estimator_", "classes_"):
+                self.__dict__.pop(key, None)
+            self.__dict__.update(previous)
+            raise
+        return entries
+
     # ---------------------------------------------------------- querying
 
     def _select(self, X, labeled, batch_size):
@@ -561,9 +624,13 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
         Returns the indices and their utilities.
         """
+        strategy, model = self.query_strategy_, self.estimator_
+        if isinstance(model, NoModelYet):
+            # Cold start: the label-free design, on the rows or on embedding(None, X).
+            strategy, model = ColdStart(device=strategy.get_params().get("device", "auto")), None
         start = time.perf_counter()
-        indices, utilities = self.query_strategy_.select(
-            self.estimator_,
+        indices, utilities = strategy.select(
+            model,
             X,
             labeled,
             batch_size,

@@ -207,6 +207,10 @@ def _build_parser():
         "UncertaintySampling with its default measure, least confident: the same as "
         "'confidence' (the paper's CONFIDENCE).",
     )
+
+    from skbait._campaign_cli import add_campaign_commands
+
+    add_campaign_commands(commands, _HelpFormatter)
     return parser
 
 
@@ -613,7 +617,9 @@ def main(argv=None):
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or an argparse error (already printed)
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
-    handlers = {"run": _run, "report": _report, "strategies": _strategies}
+    from skbait._campaign_cli import COMMANDS
+
+    handlers = {"run": _run, "report": _report, "strategies": _strategies, **COMMANDS}
     try:
         return handlers[args.command](args)
     except UsageError as exc:

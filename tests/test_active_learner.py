@@ -390,12 +390,12 @@ def test_query_on_exhausted_pool(clf_data):
         al.query()
 
 
-def test_all_labels_missing_is_an_error(clf_data):
+def test_all_labels_missing_is_a_cold_start(clf_data):
+    # The cold start itself is tested in test_cold_start.py.
     X, y = clf_data
-    with pytest.raises(ValueError, match="Every label in y is missing"):
-        real_learner().fit(X, np.full(len(y), np.nan))
-    with pytest.raises(ValueError, match="Every label in y is missing"):
-        real_learner(missing_label=-1).fit(X, np.full(len(y), -1))
+    for missing_label, blank in ((np.nan, np.nan), (-1, -1)):
+        al = real_learner(missing_label=missing_label).fit(X, np.full(len(y), blank))
+        assert al.history_[0]["n_labeled"] == 0 and len(al.query()) == al.batch_size
 
 
 # ----------------------------------------------------------- delegation
@@ -584,7 +584,7 @@ def test_pickle_and_joblib_round_trip(clf_data, tmp_path):
     "params, match",
     [
         (dict(budget=301), "larger than the pool"),
-        (dict(n_initial=0), "n_initial"),
+        (dict(n_initial=-1), "n_initial"),
         (dict(n_initial=50, budget=40), "n_initial=50 is larger than budget"),
         (dict(batch_size=0), "batch_size"),
         (dict(query_strategy="nope"), "Valid names are"),

@@ -1,0 +1,274 @@
+"""Cold start: the first batch to label when no label is known yet.
+
+With no label there is no model, so no probability and no learned embedding:
+the first batch can only come from the rows themselves. skbait's label-free
+design is **BAIT with the pool's rank-one Fisher**: on the standardised input
+features (or a given embedding) ``z``, it greedily chooses the batch ``S`` that
+minimises
+
+.. math::
+
+    \\operatorname{tr}\\Big(\\big(\\lambda I + \\textstyle\\sum_{x \\in S} z_x z_x^\\top\\big)^{-1}
+    \\, \\tfrac{1}{n} \\textstyle\\sum_{x \\in \\text{pool}} z_x z_x^\\top\\Big),
+
+the Bayes risk of a ridge model on ``z`` averaged over the pool (Ash et al.
+2021, eq. 3), with BAIT's forward-backward greedy (2B forward steps, pruned to
+B).
+
+Why this design rather than k-center or k-means++ seeding:
+
+- It is BAIT itself, under the only model one has before the first label.
+  A classifier that predicts the uniform distribution over ``k`` classes has
+  pointwise Fisher ``C (x) z z^T`` with the same ``C = I/k - 1 1^T / k^2`` for
+  every row; in the eigenbasis of ``C`` the BAIT objective splits into
+  ``k - 1`` identical copies of the rank-one objective above with ``lambda``
+  replaced by ``k lambda`` (and a zero block). So the cold start and the first
+  BAIT round after it optimise one criterion, and the test suite checks this
+  identity against BAIT run with uniform probabilities.
+- It weighs directions by how much of the pool lies along them (the pool
+  matrix on the right), so it does not spend the batch on outliers, which the
+  farthest-first k-center traversal picks first.
+- It is deterministic: the same pool gives the same batch (ties go to the
+  lowest row), with no random draw, unlike k-means++ seeding.
+
+The features are standardised (zero mean, unit variance over the pool;
+constant columns dropped) so that no unit of measurement dominates, as the
+``StandardScaler`` in front of skbait's default estimators does. The design
+needs a ``d x d`` matrix: above 4096 features give an ``embedding`` (a
+pretrained encoder, a random projection such as
+:func:`skbait.datasets.random_representation`, a PCA).
+"""
+
+from numbers import Real
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array
+
+from skbait.base import QueryStrategy, as_labeled_mask
+from skbait.strategies._bait import _bait_select
+from skbait.utils import resolve_device
+from skbait.utils._validation import check_batch_size
+
+__all__ = ["ColdStart", "NoModelYet", "cold_start_select", "standardize_features"]
+
+# Features above which the d x d design matrix (8 d^2 bytes and more) needs an embedding.
+MAX_FEATURES = 4096
+
+
+def standardize_features(X):
+    """Zero mean and unit variance per column over the rows; constant columns dropped.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Numeric rows, finite.
+
+    Returns
+    -------
+    Z : ndarray of shape (n_samples, n_kept), dtype float64
+        The standardised non-constant columns (population standard deviation,
+        as :class:`~sklearn.preprocessing.StandardScaler`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbait.cold_start import standardize_features
+    >>> standardize_features(np.array([[1.0, 5.0], [3.0, 5.0]]))
+    array([[-1.],
+           [ 1.]])
+    """
+    X = check_array(X, dtype=np.float64, ensure_all_finite=True, input_name="X")
+    scale = X.std(axis=0)
+    # A column constant up to rounding carries no information about the rows.
+    keep = scale > 1e-12 * np.maximum(1.0, np.abs(X).max(axis=0))
+    return (X[:, keep] - X[:, keep].mean(axis=0)) / scale[keep]
+
+
+def _design_inputs(X, standardize):
+    try:
+        Z = check_array(X, dtype=np.float64, ensure_all_finite=True, input_name="X")
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(
+            f"The cold-start design needs numeric rows: {exc} Give an embedding (for "
+            "ActiveLearner, embedding(None, X) is called before the first label), or label "
+            "a few rows first."
+        ) from None
+    if Z.shape[1] > MAX_FEATURES:
+        raise ValueError(
+            f"The cold-start design needs a {Z.shape[1]} x {Z.shape[1]} matrix; above "
+            f"{MAX_FEATURES} features give a lower-dimensional embedding instead (a "
+            "pretrained encoder, a PCA, or skbait.datasets.random_representation)."
+        )
+    return standardize_features(Z) if standardize else Z
+
+
+def _cold_start(X, labeled, batch_size, *, reg, standardize, device, dtype):
+    Z = _design_inputs(X, standardize)
+    labeled = as_labeled_mask(labeled, Z.shape[0])
+    if Z.shape[1] == 0:
+        # Every column is constant: the rows are indistinguishable, take them in order.
+        chosen = np.flatnonzero(~labeled)[:batch_size]
+        return chosen, np.zeros(chosen.size)
+    return _bait_select(
+        Z,
+        None,
+        labeled,
+        batch_size,
+        reg=reg,
+        oversample=2,
+        backward=True,
+        fisher="pool",
+        device=device,
+        dtype=dtype,
+        chunk_size=None,
+    )
+
+
+def cold_start_select(X, batch_size, *, labeled=None, reg=1.0, standardize=True, device=None):
+    """Choose a first batch with no label: BAIT with the pool's rank-one Fisher.
+
+    See :mod:`skbait.cold_start` for the design and why it was chosen.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The pool as numbers: input features or an embedding.
+    batch_size : int
+        Rows to choose; capped at the number of unlabeled rows.
+    labeled : array-like of int or bool, default=None
+        Rows already labeled (they count in ``M_0`` as in BAIT); ``None``
+        means none.
+    reg : float, default=1.0
+        The regulariser ``lambda`` (> 0), in units of the standardised
+        features.
+    standardize : bool, default=True
+        Standardise the columns first (see :func:`standardize_features`).
+    device : {"auto", "cpu", "cuda", "cuda:N"}, torch.device or None, default=None
+        ``None`` and ``"auto"`` use CUDA when available.
+
+    Returns
+    -------
+    indices : ndarray of int64
+        Distinct unlabeled rows, in the order the greedy added them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbait.cold_start import cold_start_select
+    >>> X = np.random.RandomState(0).normal(size=(50, 4))
+    >>> idx = cold_start_select(X, 5, device="cpu")
+    >>> idx.shape, np.unique(idx).size
+    ((5,), 5)
+    >>> bool(np.array_equal(idx, cold_start_select(X, 5, device="cpu")))
+    True
+    """
+    batch_size = check_batch_size(batch_size)
+    if isinstance(reg, bool) or not isinstance(reg, Real) or not reg > 0:
+        raise ValueError(f"reg must be a positive number, got {reg!r}.")
+    n = check_array(X, dtype=np.float64, ensure_all_finite=True, input_name="X").shape[0]
+    labeled = as_labeled_mask(labeled, n)
+    if labeled.all():
+        raise ValueError("Every row is labeled: there is nothing left to choose.")
+    indices, _ = _cold_start(
+        X,
+        labeled,
+        min(batch_size, int((~labeled).sum())),
+        reg=float(reg),
+        standardize=standardize,
+        device=resolve_device(device),
+        dtype=None,
+    )
+    return np.asarray(indices, dtype=np.int64)
+
+
+class ColdStart(QueryStrategy):
+    """The label-free design as a query strategy (the model is not used).
+
+    BAIT with the pool's rank-one Fisher on the standardised input features or
+    on ``embedding(None, X)``; see :mod:`skbait.cold_start`. This is what
+    :class:`~skbait.ActiveLearner` and ``skbait query`` use for the first
+    batch when no label is known, and what they fall back to while the labels
+    hold a single class. ``select`` accepts ``estimator=None``.
+
+    Parameters
+    ----------
+    reg : float, default=1.0
+        The regulariser ``lambda`` (> 0).
+    standardize : bool, default=True
+        Standardise the columns of the features (or the embedding) first.
+    device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
+        Where the greedy runs.
+    dtype : {None, "float32", "float64"}, default=None
+        ``None`` is float64.
+
+    Notes
+    -----
+    The selection is deterministic; ``random_state`` is not used. Utilities
+    are each row's decrease of the objective when the forward greedy added it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbait.cold_start import ColdStart
+    >>> X = np.random.RandomState(0).normal(size=(60, 3))
+    >>> idx = ColdStart(device="cpu").select(None, X, labeled=None, batch_size=4)
+    >>> idx.shape
+    (4,)
+    """
+
+    _parameter_constraints: dict = {
+        "reg": [Interval(Real, 0, None, closed="neither")],
+        "standardize": ["boolean"],
+        "device": [str, torch.device],
+        "dtype": [None, StrOptions({"float32", "float64"})],
+    }
+
+    def __init__(self, *, reg=1.0, standardize=True, device="auto", dtype=None):
+        self.reg = reg
+        self.standardize = standardize
+        self.device = device
+        self.dtype = dtype
+
+    def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
+        Z = X if embedding is None else np.asarray(embedding(estimator, X))
+        return _cold_start(
+            Z,
+            labeled,
+            batch_size,
+            reg=float(self.reg),
+            standardize=self.standardize,
+            device=resolve_device(self.device),
+            dtype=self.dtype,
+        )
+
+
+class NoModelYet:
+    """The model of a learner that has no label yet: every prediction says so.
+
+    :class:`~skbait.ActiveLearner` fitted with every label missing holds this
+    as ``estimator_`` until the first labels are taught; its queries use the
+    label-free design (:class:`ColdStart`).
+
+    Examples
+    --------
+    >>> from skbait.cold_start import NoModelYet
+    >>> NoModelYet().predict([[0.0]])
+    Traceback (most recent call last):
+    ...
+    sklearn.exceptions.NotFittedError: No label yet, so there is no model to predict with...
+    """
+
+    def _refuse(self, *args, **kwargs):
+        from sklearn.exceptions import NotFittedError
+
+        raise NotFittedError(
+            "No label yet, so there is no model to predict with: teach some labels first "
+            "(query() proposes rows to label)."
+        )
+
+    predict = predict_proba = predict_log_proba = decision_function = score = _refuse
+
+    def __repr__(self):
+        return "NoModelYet()"

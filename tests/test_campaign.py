@@ -1,0 +1,614 @@
+"""Labeling campaigns: `skbait query` / `skbait teach` and the campaign file."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import skbait.campaign as campaign_module
+from skbait._cli import main
+from skbait.campaign import CampaignError, campaign_path, merge_answers, query_batch
+from skbait.cold_start import cold_start_select
+from skbait.stopping import round_random_state
+from skbait.strategies import BAIT
+
+ROOT = Path(__file__).resolve().parents[1]
+N = 120
+
+
+def _truth():
+    X, y = make_classification(
+        n_samples=N,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=3,
+        n_clusters_per_class=1,
+        random_state=0,
+    )
+    return np.round(X, 4), y
+
+
+def _write_pool(folder, labeled=0):
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame.insert(2, "color", np.where(X[:, 0] > 0, "red", "blue"))
+    frame["label"] = [str(v) if i < labeled else "" for i, v in enumerate(y)]
+    path = folder / "pool.csv"
+    frame.to_csv(path, index=False)
+    return path, y
+
+
+def _cli(*args):
+    return main([str(a) for a in args])
+
+
+def _query(data, batch, *extra):
+    status = _cli("query", data, "--target", "label", "-o", batch, "--device", "cpu", *extra)
+    assert status == 0
+    return pd.read_csv(batch, dtype=str, keep_default_na=False)
+
+
+def _answer(batch, truth, *, rows=None, label=lambda row, truth: str(truth[row])):
+    frame = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    for i, row in enumerate(frame["row"].astype(int)):
+        if rows is None or row in rows:
+            frame.loc[i, "label"] = label(row, truth)
+    frame.to_csv(batch, index=False)
+    return frame
+
+
+def _state(data):
+    return json.loads(Path(campaign_path(data)).read_text())
+
+
+def _labels(state):
+    return [(e["row"], e["label"]) for e in state["labels"]]
+
+
+def _snapshot(*paths):
+    return {str(p): Path(p).read_bytes() for p in paths if Path(p).exists()}
+
+
+def _features(data):
+    frame = pd.read_csv(data, dtype=str, keep_default_na=False)
+    numbers = frame[["a", "b", "c", "d"]].astype(float).to_numpy()
+    colors = pd.get_dummies(frame["color"], dtype=float).to_numpy()
+    return np.column_stack([numbers[:, :2], colors, numbers[:, 2:]])
+
+
+def _run_campaign(folder, rounds, *first_options):
+    data, truth = _write_pool(folder)
+    batch = folder / "batch.csv"
+    batches = []
+    for r in range(rounds):
+        frame = _query(data, batch, *(first_options if r == 0 else ()))
+        batches.append(frame["row"].astype(int).tolist())
+        _answer(batch, truth)
+        assert _cli("teach", data, batch) == 0
+    return data, truth, batches
+
+
+# ---------------------------------------------------------------- round trip
+
+
+def test_round_trip_over_several_rounds(tmp_path):
+    data, truth, batches = _run_campaign(tmp_path, 4, "-b", "6")
+    state = _state(data)
+    # The labeling order is the batches' order, and DATA holds every label.
+    order = [row for batch in batches for row in sorted(batch)]
+    assert [row for row, _ in _labels(state)] == order
+    assert all(label == str(truth[row]) for row, label in _labels(state))
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    labeled = pool.index[pool["label"] != ""].tolist()
+    assert sorted(labeled) == sorted(order)
+    assert len(set(order)) == 24
+    rounds = state["rounds"]
+    assert [r["n_labeled"] for r in rounds] == [0, 6, 12, 18]
+    assert [r["design"] for r in rounds] == ["cold_start", "bait", "bait", "bait"]
+    assert [r["batch"] for r in rounds] == batches
+    assert rounds[1]["task"] == "classification" and rounds[1]["classes"] == [0, 1, 2]
+    # Stopping criteria reported round by round once a model exists.
+    assert set(rounds[3]["stopping"]) >= {
+        "stabilizing_predictions",
+        "overall_uncertainty",
+        "max_confidence",
+        "objective_plateau",
+    }
+    assert 0.0 <= rounds[3]["stopping"]["overall_uncertainty"] <= 1.0
+
+
+def test_batch_file_has_all_columns_a_blank_label_and_the_row(tmp_path):
+    data, _ = _write_pool(tmp_path, labeled=30)
+    batch = _query(data, tmp_path / "batch.csv", "-b", "5")
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    assert list(batch.columns) == ["row"] + list(pool.columns)
+    assert (batch["label"] == "").all()
+    rows = batch["row"].astype(int).to_numpy()
+    assert (rows >= 30).all()
+    pd.testing.assert_frame_equal(
+        batch.drop(columns="row").reset_index(drop=True),
+        pool.iloc[rows].reset_index(drop=True),
+    )
+
+
+def test_batches_are_what_the_library_chooses(tmp_path):
+    """Cold start then BAIT, recomputed here from the library's own pieces."""
+    data, truth, batches = _run_campaign(tmp_path, 2, "-b", "6", "--random-state", "5")
+    X = _features(data)
+    cold = cold_start_select(X, 6, device="cpu")
+    assert batches[0] == cold.tolist()
+    rows = np.array(sorted(batches[0]))
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    model.fit(X[rows], truth[rows])
+    seed = int(np.random.RandomState(5).randint(np.iinfo(np.int32).max))
+    expected = BAIT(device="cpu").select(
+        model, X, rows, 6, random_state=round_random_state(seed, 1)
+    )
+    assert batches[1] == expected.tolist()
+
+
+def test_rounds_spread_over_days_continue_exactly(tmp_path):
+    straight = tmp_path / "straight"
+    straight.mkdir()
+    options = ("-b", "5", "-s", "margin", "--random-state", "3")
+    straight_data, _, reference = _run_campaign(straight, 4, *options)
+
+    day1 = tmp_path / "day1"
+    day1.mkdir()
+    _, truth, first = _run_campaign(day1, 2, *options)
+    assert first == reference[:2]
+    # Another day, another folder, another process: only DATA and the campaign file travel.
+    day2 = tmp_path / "day2"
+    day2.mkdir()
+    for name in ("pool.csv", "pool.csv.campaign.json"):
+        shutil.copy(day1 / name, day2 / name)
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run(
+        [sys.executable, "-m", "skbait", "query", "pool.csv", "-o", "batch.csv"],
+        cwd=day2,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "round 2" in done.stdout
+    later = [pd.read_csv(day2 / "batch.csv")["row"].tolist()]
+    _answer(day2 / "batch.csv", truth)
+    assert _cli("teach", day2 / "pool.csv", day2 / "batch.csv") == 0
+    later.append(_query(day2 / "pool.csv", day2 / "batch.csv")["row"].astype(int).tolist())
+    assert later == reference[2:]
+    # The stopping criteria carried over too: the same values round by round.
+    resumed = [r.get("stopping") for r in _state(day2 / "pool.csv")["rounds"]]
+    assert resumed == [r.get("stopping") for r in _state(straight_data)["rounds"]]
+    assert resumed[3]["stabilizing_predictions"] is not None
+    settings = _state(day2 / "pool.csv")["settings"]
+    assert (settings["batch_size"], settings["strategy"], settings["random_state"]) == (
+        5,
+        "margin",
+        3,
+    )
+
+
+def test_labels_typed_into_data_are_recorded(tmp_path):
+    data, truth = _write_pool(tmp_path, labeled=20)
+    batch = _query(data, tmp_path / "batch.csv", "-b", "4")
+    rows = batch["row"].astype(int).tolist()
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[rows, "label"] = [str(truth[r]) for r in rows]
+    pool.to_csv(data, index=False)
+    _query(data, tmp_path / "next.csv")
+    state = _state(data)
+    assert [row for row, _ in _labels(state)][20:] == sorted(rows)
+    assert state["rounds"][-1]["n_labeled"] == 24
+
+
+# --------------------------------------------------------------- crash safety
+
+
+class Crash(RuntimeError):
+    pass
+
+
+def _crash_after(monkeypatch, n_writes):
+    """Let ``n_writes`` atomic writes through, then die before the next one lands."""
+    real = campaign_module._atomic_write
+    calls = []
+
+    def write(path, writer):
+        if len(calls) >= n_writes:
+            raise Crash(f"killed before writing {path}")
+        calls.append(path)
+        return real(path, writer)
+
+    monkeypatch.setattr(campaign_module, "_atomic_write", write)
+
+
+def _reference(tmp_path, rounds):
+    folder = tmp_path / "reference"
+    folder.mkdir()
+    data, _, batches = _run_campaign(folder, rounds, "-b", "5")
+    return _labels(_state(data)), batches
+
+
+def test_crash_after_recording_a_batch_before_writing_it(tmp_path, monkeypatch):
+    _, reference = _reference(tmp_path, 2)
+    data, _ = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    _crash_after(monkeypatch, 1)  # the campaign file lands, the batch file does not
+    with pytest.raises(Crash):
+        query_batch(data, batch, target="label", batch_size=5, device="cpu")
+    assert not batch.exists()
+    monkeypatch.undo()
+    assert _query(data, batch)["row"].astype(int).tolist() == reference[0]
+    assert len(_state(data)["rounds"]) == 1
+
+
+@pytest.mark.parametrize("n_writes", [0, 1])
+def test_crash_while_merging_the_answers(tmp_path, monkeypatch, n_writes):
+    """Killed before DATA is written (0) or between DATA and the campaign file (1)."""
+    labels, reference = _reference(tmp_path, 2)
+    data, truth = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    assert _query(data, batch, "-b", "5")["row"].astype(int).tolist() == reference[0]
+    _answer(batch, truth)
+    before = _snapshot(data, campaign_path(data), batch)
+    _crash_after(monkeypatch, n_writes)
+    with pytest.raises(Crash):
+        merge_answers(data, batch)
+    monkeypatch.undo()
+    after = _snapshot(data, campaign_path(data), batch)
+    assert after[str(batch)] == before[str(batch)]  # the answers are still there
+    if n_writes == 0:
+        assert after == before
+    # The user runs teach again: whatever had landed, the labels end up recorded once.
+    again = merge_answers(data, batch)
+    if n_writes == 0:
+        assert again["merged"] == sorted(reference[0])
+    else:
+        assert again["merged"] == [] and again["from_data"] == sorted(reference[0])
+        assert sorted(again["already"]) == sorted(reference[0])
+    assert _labels(_state(data)) == labels[:5]
+    # And the next query continues exactly as the uncrashed run.
+    frame = _query(data, tmp_path / "next.csv")
+    assert frame["row"].astype(int).tolist() == reference[1]
+
+
+def test_query_never_overwrites_unmerged_answers(tmp_path, capsys):
+    data, truth = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    _query(data, batch, "-b", "4")
+    _answer(batch, truth)
+    before = _snapshot(data, campaign_path(data), batch)
+    assert _cli("query", data, "-o", batch) == 2
+    assert "not merged" in capsys.readouterr().err
+    assert _snapshot(data, campaign_path(data), batch) == before
+    # query --answers merges first, then writes the next batch there.
+    assert _cli("query", data, "-o", batch, "--answers", batch) == 0
+    assert len(_state(data)["labels"]) == 4
+
+
+def test_the_batch_never_overwrites_data_or_the_campaign(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    before = _snapshot(data, campaign_path(data))
+    for target in (data, campaign_path(data)):
+        assert _cli("query", data, "-o", target) == 2
+        assert "would overwrite" in capsys.readouterr().err
+    assert _snapshot(data, campaign_path(data)) == before
+
+
+def test_rerun_without_answers_writes_the_same_batch(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path, labeled=15)
+    batch = tmp_path / "batch.csv"
+    first = _query(data, batch, "-b", "4")
+    batch.unlink()  # lost or never written
+    second = _query(data, batch)
+    pd.testing.assert_frame_equal(first, second)
+    assert "same 4 row(s)" in capsys.readouterr().out
+    assert len(_state(data)["rounds"]) == 1
+
+
+# ----------------------------------------------------------- malformed answers
+
+
+@pytest.fixture
+def answered_round(tmp_path):
+    data, truth = _write_pool(tmp_path, labeled=20)
+    batch = tmp_path / "batch.csv"
+    frame = _query(data, batch, "-b", "5")
+    return data, truth, batch, frame
+
+
+def _expect_rejected(capsys, data, answers, *needles):
+    before = _snapshot(data, campaign_path(data))
+    assert _cli("teach", data, answers) == 2
+    err = capsys.readouterr().err
+    for needle in needles:
+        assert needle in err, err
+    assert "Nothing was changed" in err
+    assert _snapshot(data, campaign_path(data)) == before
+
+
+def test_unknown_rows(answered_round, capsys, tmp_path):
+    data, _, batch, frame = answered_round
+    frame["label"] = "1"
+    frame.loc[0, "row"] = str(N + 5)
+    frame.loc[1, "row"] = "-1"
+    frame.loc[2, "row"] = "abc"
+    frame.to_csv(batch, index=False)
+    _expect_rejected(
+        capsys, data, batch, f"unknown row '{N + 5}'", "unknown row '-1'", "unknown row 'abc'"
+    )
+
+
+def test_labels_of_the_wrong_type(answered_round, capsys):
+    data, _, batch, frame = answered_round
+    frame["label"] = "1"
+    frame.loc[1, "label"] = "cat"
+    frame.loc[3, "label"] = "2.5"
+    frame.to_csv(batch, index=False)
+    rows = frame["row"].tolist()
+    _expect_rejected(
+        capsys, data, batch, f"row {rows[1]}: label 'cat'", f"row {rows[3]}: label '2.5'"
+    )
+
+
+def test_a_row_answered_twice_differently(answered_round, capsys):
+    data, _, batch, frame = answered_round
+    frame["label"] = "1"
+    twice = frame.iloc[[2]].copy()
+    twice["label"] = "0"
+    pd.concat([frame, twice]).to_csv(batch, index=False)
+    _expect_rejected(capsys, data, batch, f"row {frame['row'][2]}: answered twice")
+
+
+def test_a_row_answered_twice_alike_is_fine(answered_round):
+    data, _, batch, frame = answered_round
+    frame["label"] = "1"
+    pd.concat([frame, frame.iloc[[2]]]).to_csv(batch, index=False)
+    assert _cli("teach", data, batch) == 0
+    assert len(_state(data)["labels"]) == 25
+
+
+def test_an_answer_that_would_overwrite_a_label(answered_round, capsys):
+    data, truth, batch, frame = answered_round
+    frame["label"] = "1"
+    extra = pd.read_csv(data, dtype=str, keep_default_na=False).iloc[[3]].copy()
+    extra.insert(0, "row", "3")
+    extra["label"] = str((truth[3] + 1) % 3)
+    pd.concat([frame, extra]).to_csv(batch, index=False)
+    _expect_rejected(capsys, data, batch, "row 3: already labeled")
+
+
+def test_a_sorted_answer_file_is_caught(answered_round, capsys):
+    data, _, batch, frame = answered_round
+    frame["label"] = "1"
+    # Someone sorted the feature columns but not the row numbers.
+    shuffled = frame.copy()
+    shuffled["row"] = frame["row"].to_numpy()[::-1]
+    shuffled.to_csv(batch, index=False)
+    _expect_rejected(capsys, data, batch, "does the row number belong to this row?")
+
+
+def test_answer_file_without_the_needed_columns(answered_round, capsys):
+    data, _, batch, frame = answered_round
+    frame.drop(columns="row").to_csv(batch, index=False)
+    _expect_rejected(capsys, data, batch, "no 'row' column")
+
+
+def test_an_answer_file_saved_by_a_spreadsheet(answered_round):
+    """A byte-order mark and padded cells, as spreadsheet programs write them."""
+    data, truth, batch, frame = answered_round
+    frame["label"] = [f" {truth[int(r)]} " for r in frame["row"]]
+    Path(batch).write_bytes(b"\xef\xbb\xbf" + frame.to_csv(index=False).encode())
+    assert _cli("teach", data, batch) == 0
+    assert len(_state(data)["labels"]) == 25
+
+
+def test_blank_answers_are_left_pending(answered_round, capsys):
+    data, truth, batch, frame = answered_round
+    rows = frame["row"].astype(int).tolist()
+    _answer(batch, truth, rows=rows[:2])
+    assert _cli("teach", data, batch) == 0
+    assert "3 still blank" in capsys.readouterr().out
+    assert [row for row, _ in _labels(_state(data))][20:] == sorted(rows[:2])
+
+
+# ------------------------------------------------------------- labels and data
+
+
+def test_minus_one_is_a_label_and_blank_is_missing(tmp_path):
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["label"] = ""
+    frame.loc[:9, "label"] = np.where(y[:10] == 0, "-1", "1")
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    result = query_batch(data, tmp_path / "b.csv", target="label", batch_size=3, device="cpu")
+    assert result["round"]["n_labeled"] == 10
+    assert result["round"]["classes"] == [-1, 1]
+
+
+def test_text_labels_and_type_checks(tmp_path, capsys):
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["label"] = ""
+    frame.loc[:9, "label"] = np.array(["cat", "dog", "fish"])[y[:10]]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    batch = _query(data, tmp_path / "b.csv", "--target", "label", "-b", "3")
+    batch["label"] = "42"  # any text is a class name here
+    batch.to_csv(tmp_path / "b.csv", index=False)
+    assert _cli("teach", data, tmp_path / "b.csv") == 0
+    assert _state(data)["settings"]["label_type"] == "str"
+
+
+def test_single_class_falls_back_to_the_label_free_design(tmp_path):
+    X, _ = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["label"] = ["1"] * 5 + [""] * (N - 5)
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    result = query_batch(data, tmp_path / "b.csv", target="label", batch_size=4, device="cpu")
+    assert result["round"]["design"] == "cold_start"
+    expected = cold_start_select(X, 4, labeled=np.arange(5), device="cpu")
+    assert result["round"]["batch"] == expected.tolist()
+
+
+def test_regression_campaign(tmp_path):
+    X, _ = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    target = X @ np.array([1.0, -2.0, 0.5, 0.0])
+    frame["y"] = [f"{v:.3f}" if i < 12 else "" for i, v in enumerate(target)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    batch = tmp_path / "b.csv"
+    for _ in range(3):
+        result = query_batch(data, batch, target="y", batch_size=4, device="cpu")
+        filled = pd.read_csv(batch, dtype=str, keep_default_na=False)
+        filled["y"] = [f"{target[r]:.3f}" for r in filled["row"].astype(int)]
+        filled.to_csv(batch, index=False)
+        merge_answers(data, batch)
+    record = result["round"]
+    assert record["task"] == "regression" and record["design"] == "bait"
+    assert set(record["stopping"]) == {
+        "stabilizing_predictions",
+        "stabilizing_predictions_stop",
+        "objective_plateau",
+        "objective_plateau_stop",
+    }
+    filled["y"] = "high"
+    filled.to_csv(batch, index=False)
+    with pytest.raises(CampaignError, match="is not a number"):
+        merge_answers(data, batch)
+
+
+def test_edited_features_are_detected(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool = pool.iloc[::-1]
+    pool.to_csv(data, index=False)
+    assert _cli("query", data, "-o", tmp_path / "c.csv") == 2
+    assert "changed since the campaign last saw it" in capsys.readouterr().err
+
+
+def test_appended_rows_join_the_pool(tmp_path):
+    data, truth = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pd.concat([pool, pool.iloc[:5].assign(label="")]).to_csv(data, index=False)
+    _answer(tmp_path / "b.csv", truth)
+    assert _cli("teach", data, tmp_path / "b.csv") == 0
+    _query(data, tmp_path / "c.csv")
+    assert _state(data)["data"]["n_rows"] == N + 5
+
+
+def test_lost_labels_are_an_error_and_can_be_restored(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    original = pool.copy()
+    pool.loc[[4, 7], "label"] = ""
+    pool.to_csv(data, index=False)
+    assert _cli("query", data, "-o", tmp_path / "c.csv") == 2
+    err = capsys.readouterr().err
+    assert "row 4: DATA lost the label" in err and "row 7" in err and "--restore" in err
+    assert _cli("teach", data, "--restore") == 0
+    pd.testing.assert_frame_equal(pd.read_csv(data, dtype=str, keep_default_na=False), original)
+
+
+def test_cli_errors(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path)
+    assert _cli("query", data, "-o", tmp_path / "b.csv") == 2
+    assert "--target" in capsys.readouterr().err
+    assert _cli("query", data, "--target", "nope", "-o", tmp_path / "b.csv") == 2
+    assert "no column 'nope'" in capsys.readouterr().err
+    assert _cli("query", data, "--target", "label", "-s", "magic", "-o", tmp_path / "b.csv") == 2
+    assert "unknown strategy 'magic'" in capsys.readouterr().err
+    assert _cli("teach", data, tmp_path / "b.csv") == 2
+    assert "no campaign file" in capsys.readouterr().err
+    assert not Path(campaign_path(data)).exists()
+
+
+def test_every_row_labeled(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path, labeled=N)
+    assert _cli("query", data, "--target", "label", "-o", tmp_path / "b.csv") == 0
+    assert "nothing left to query" in capsys.readouterr().out
+    assert not (tmp_path / "b.csv").exists()
+
+
+def test_parquet_needs_pyarrow(tmp_path, capsys, monkeypatch):
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        data, _ = _write_pool(tmp_path, labeled=20)
+        assert _cli("query", data, "--target", "label", "-o", tmp_path / "b.parquet") == 2
+        assert "pip install pyarrow" in capsys.readouterr().err
+        return
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["label"] = pd.array([int(v) if i < 20 else None for i, v in enumerate(y)], "Int64")
+    data = tmp_path / "pool.parquet"
+    frame.to_parquet(data)
+    batch = tmp_path / "b.parquet"
+    query_batch(data, batch, target="label", batch_size=3, device="cpu")
+    answers = pd.read_parquet(batch)
+    answers["label"] = [int(y[r]) for r in answers["row"]]
+    answers.to_parquet(batch)
+    assert len(merge_answers(data, batch)["merged"]) == 3
+    merged = pd.read_parquet(data)["label"]
+    rows = answers["row"].tolist()
+    assert merged[rows].tolist() == [int(y[r]) for r in rows]
+    assert merged.notna().sum() == 23
+    np.testing.assert_allclose(pd.read_parquet(data)[["a", "b", "c", "d"]], X)
+
+
+def test_crash_after_writing_data_then_query_directly(tmp_path, monkeypatch):
+    """Killed between DATA and the campaign file; the next command is a query, not teach."""
+    labels, reference = _reference(tmp_path, 2)
+    data, truth = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    _query(data, batch, "-b", "5")
+    _answer(batch, truth)
+    _crash_after(monkeypatch, 1)
+    with pytest.raises(Crash):
+        merge_answers(data, batch)
+    monkeypatch.undo()
+    # The filled batch is all in DATA already, so query may overwrite it.
+    assert _query(data, batch)["row"].astype(int).tolist() == reference[1]
+    assert _labels(_state(data)) == labels[:5]
+
+
+def test_identifier_columns_must_be_left_out(tmp_path, capsys, monkeypatch):
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["name"] = [f"item-{i}" for i in range(N)]
+    frame["label"] = [str(v) if i < 20 else "" for i, v in enumerate(y)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    monkeypatch.setattr(campaign_module, "MAX_CATEGORIES", 50)
+    assert _cli("query", data, "--target", "label", "-o", tmp_path / "b.csv") == 2
+    assert "text column 'name' has 120 distinct values" in capsys.readouterr().err
+    assert not Path(campaign_path(data)).exists()
+    options = ("--target", "label", "--features", "a,b,c,d", "--device", "cpu")
+    assert _cli("query", data, *options, "-o", tmp_path / "b.csv") == 0
+    assert _state(data)["data"]["features"] == ["a", "b", "c", "d"]
+
+
+@pytest.mark.parametrize("command", ["query", "teach"])
+def test_help(command, capsys):
+    assert main([command, "--help"]) == 0
+    assert "DATA" in capsys.readouterr().out

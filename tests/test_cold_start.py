@@ -1,0 +1,251 @@
+"""The label-free first batch: BAIT with the pool's rank-one Fisher on standardised rows."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from skbait.cold_start import ColdStart, cold_start_select, standardize_features
+from skbait.strategies import bait_select
+
+
+def _objective(Z, chosen, reg, labeled=()):
+    """tr((reg I + sum over labeled and chosen of z z^T)^-1 F), F the pool mean of z z^T."""
+    d = Z.shape[1]
+    rows = list(labeled) + list(chosen)
+    M = reg * np.eye(d) + Z[rows].T @ Z[rows]
+    F = Z.T @ Z / Z.shape[0]
+    return float(np.trace(np.linalg.solve(M, F)))
+
+
+def _reference(X, batch_size, reg=1.0):
+    """Paper Algorithm 1 with I(x) = z z^T and no label, every inverse formed densely.
+
+    Standardisation by hand: population standard deviation, constant columns dropped.
+    """
+    X = np.asarray(X, dtype=float)
+    std = X.std(axis=0)
+    keep = std > 0
+    Z = (X[:, keep] - X[:, keep].mean(axis=0)) / std[keep]
+    picked = []
+    for _ in range(min(2 * batch_size, len(Z))):
+        rest = [i for i in range(len(Z)) if i not in picked]
+        values = [_objective(Z, picked + [i], reg) for i in rest]
+        picked.append(rest[int(np.argmin(values))])  # argmin: lowest index on ties
+    while len(picked) > batch_size:
+        values = [_objective(Z, [j for j in picked if j != i], reg) for i in picked]
+        picked.remove(picked[int(np.argmin(values))])
+    return picked
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("batch_size", [1, 3, 5])
+def test_matches_dense_reference(seed, batch_size):
+    rng = np.random.RandomState(seed)
+    # Columns on very different scales, one constant: standardisation must handle both.
+    X = rng.normal(size=(25, 4)) * np.array([1.0, 100.0, 0.01, 3.0]) + 7.0
+    X = np.column_stack([X, np.full(25, 2.5)])
+    got = cold_start_select(X, batch_size, device="cpu")
+    expected = _reference(X, batch_size)
+    assert sorted(got.tolist()) == sorted(expected)
+
+
+def test_greedy_close_to_exhaustive_optimum():
+    """On a tiny pool the greedy batch is within a few percent of the best subset."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(12, 3))
+    Z = standardize_features(X)
+    got = cold_start_select(X, 3, device="cpu")
+    best = min(_objective(Z, list(c), 1.0) for c in itertools.combinations(range(12), 3))
+    worst = max(_objective(Z, list(c), 1.0) for c in itertools.combinations(range(12), 3))
+    value = _objective(Z, got, 1.0)
+    assert best <= value <= best + 0.05 * (worst - best)
+
+
+def test_standardize_by_hand():
+    X = np.array([[1.0, 10.0, 3.0], [3.0, 10.0, 5.0], [5.0, 10.0, 7.0], [7.0, 10.0, 9.0]])
+    Z = standardize_features(X)
+    # Columns 0 and 2 are 1,3,5,7 shifted: mean 4 (6), population std sqrt(5).
+    expected = np.array([-3.0, -1.0, 1.0, 3.0]) / np.sqrt(5.0)
+    assert Z.shape == (4, 2)
+    np.testing.assert_allclose(Z[:, 0], expected)
+    np.testing.assert_allclose(Z[:, 1], expected)
+
+
+def test_is_bait_under_the_uniform_model():
+    """BAIT with uniform probabilities over k classes and reg lambda = cold start with k lambda."""
+    rng = np.random.RandomState(3)
+    X = rng.normal(size=(40, 3))
+    Z = standardize_features(X)
+    for k in (2, 3, 5):
+        P = np.full((40, k), 1.0 / k)
+        bait = bait_select(Z, P, labeled=np.zeros(40, dtype=bool), batch_size=4, device="cpu")
+        cold = cold_start_select(Z, 4, reg=float(k), standardize=False, device="cpu")
+        assert sorted(bait.tolist()) == sorted(cold.tolist())
+
+
+def test_labeled_rows_count_and_are_never_chosen():
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(30, 2))
+    labeled = np.arange(0, 30, 3)
+    got = cold_start_select(X, 6, labeled=labeled, device="cpu")
+    assert not np.isin(got, labeled).any()
+    assert np.unique(got).size == 6
+
+
+def test_deterministic_and_caps_at_pool():
+    X = np.random.RandomState(0).normal(size=(7, 2))
+    first = cold_start_select(X, 20, device="cpu")
+    assert sorted(first.tolist()) == list(range(7))
+    a = ColdStart(device="cpu").select(None, X, None, 3, random_state=0)
+    b = ColdStart(device="cpu").select(None, X, None, 3, random_state=99)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_beats_random_batches_on_its_objective():
+    X = np.random.RandomState(5).normal(size=(200, 6)) @ np.diag([5, 3, 1, 1, 0.5, 0.1])
+    Z = standardize_features(X)
+    value = _objective(Z, cold_start_select(X, 10, device="cpu"), 1.0)
+    rng = np.random.RandomState(0)
+    random_values = [_objective(Z, rng.choice(200, 10, replace=False), 1.0) for _ in range(50)]
+    assert value < min(random_values)
+
+
+def test_embedding_is_used():
+    X = np.random.RandomState(0).normal(size=(30, 3))
+    projected = X[:, :1]
+    got = ColdStart(device="cpu").select(
+        None, X, None, 2, embedding=lambda estimator, rows: rows[:, :1]
+    )
+    np.testing.assert_array_equal(got, cold_start_select(projected, 2, device="cpu"))
+
+
+def test_constant_pool_takes_rows_in_order():
+    np.testing.assert_array_equal(cold_start_select(np.ones((5, 3)), 2), [0, 1])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"batch_size": 0}, "batch_size"),
+        ({"batch_size": 2, "reg": 0.0}, "reg"),
+        ({"batch_size": 2, "labeled": np.arange(6)}, "nothing left"),
+    ],
+)
+def test_bad_input(kwargs, match):
+    X = np.random.RandomState(0).normal(size=(6, 2))
+    with pytest.raises(ValueError, match=match):
+        cold_start_select(X, **kwargs)
+
+
+def test_too_many_features_asks_for_an_embedding():
+    with pytest.raises(ValueError, match="embedding"):
+        cold_start_select(np.zeros((3, 5000)), 1)
+
+
+def test_non_finite_rejected():
+    X = np.ones((4, 2))
+    X[1, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        cold_start_select(X, 1)
+
+
+# ------------------------------------------------------- in ActiveLearner
+
+
+def _digits(n=300):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X[:n] / 16, y[:n]
+
+
+def test_active_learner_cold_start_real_labeling():
+    import pickle
+
+    from sklearn.exceptions import NotFittedError
+    from sklearn.linear_model import LogisticRegression
+
+    from skbait import ActiveLearner
+
+    X, y = _digits()
+    al = ActiveLearner(
+        LogisticRegression(max_iter=300), query_strategy="margin", batch_size=15, random_state=0
+    )
+    al.fit(X, np.full(len(y), np.nan))
+    assert al.history_[0]["n_labeled"] == 0 and len(al.labeled_indices_) == 0
+    with pytest.raises(NotFittedError, match="No label yet"):
+        al.predict(X[:2])
+    al = pickle.loads(pickle.dumps(al))
+    idx = al.query()
+    np.testing.assert_array_equal(idx, cold_start_select(X, 15, device="cpu"))
+    # Candidates given apart from the pool: the same design on them.
+    np.testing.assert_array_equal(al.query(X[:100]), cold_start_select(X[:100], 15, device="cpu"))
+    al.teach(y=y[idx], indices=idx)
+    assert al.history_[-1]["n_labeled"] == 15
+    assert set(al.classes_) == set(y[idx])
+    assert al.predict(X[:5]).shape == (5,)
+    # The next query is the strategy's, on the model.
+    assert not np.isin(al.query(), idx).any()
+
+
+def test_active_learner_cold_start_simulation():
+    from sklearn.linear_model import LogisticRegression
+
+    from skbait import ActiveLearner
+
+    X, y = _digits()
+    al = ActiveLearner(
+        LogisticRegression(max_iter=300),
+        query_strategy="margin",
+        n_initial=0,
+        batch_size=10,
+        budget=30,
+        random_state=0,
+    )
+    al.fit(X, y)
+    assert [r["n_labeled"] for r in al.history_] == [0, 10, 20, 30]
+    np.testing.assert_array_equal(
+        al.history_[0]["indices"], cold_start_select(X, 10, device="cpu")
+    )
+
+
+def test_active_learner_warm_start_after_a_cold_start():
+    from sklearn.linear_model import LogisticRegression
+
+    from skbait import ActiveLearner
+
+    X, y = _digits()
+    X, y = X[y < 2], y[y < 2]
+    al = ActiveLearner(LogisticRegression(max_iter=300), batch_size=10, warm_start=True)
+    al.fit(X, np.full(len(y), np.nan))
+    idx = al.query()
+    assert set(y[idx]) == {0, 1}
+    al.teach(y=y[idx], indices=idx)
+    first = al.estimator_
+    assert isinstance(first, LogisticRegression) and first.warm_start
+    idx = al.query()
+    al.teach(y=y[idx], indices=idx)
+    assert al.estimator_ is first  # warm: the same object, trained on
+
+
+def test_active_learner_cold_start_needs_numbers_or_an_embedding():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from skbait import ActiveLearner
+
+    docs = ["cheap pills now", "meeting at noon", "win cash now", "lunch at noon?", "cash now"]
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    al = ActiveLearner(model, batch_size=2).fit(docs, [None] * 5)
+    with pytest.raises(ValueError, match="needs numeric rows.*embedding"):
+        al.query()
+
+    def lengths(estimator, rows):
+        assert estimator is None  # no model before the first label
+        return np.array([[len(d), d.count(" ")] for d in rows], dtype=float)
+
+    al = ActiveLearner(model, batch_size=2, embedding=lengths).fit(docs, [None] * 5)
+    expected = cold_start_select(lengths(None, docs), 2, device="cpu")
+    np.testing.assert_array_equal(al.query(), expected)
