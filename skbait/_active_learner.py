@@ -546,7 +546,11 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         if self.warm_start and not isinstance(
             previous, (type(None), SingleClassModel, NoModelYet)
         ):
-            return previous
+            known = getattr(previous, "classes_", None)
+            # A model cannot continue from a solution shaped for fewer classes:
+            # a newly labeled class starts a fresh clone.
+            if known is None or np.isin(np.unique(y_labeled), known).all():
+                return previous
         estimator = clone(self.estimator)
         key = _warm_start_key(estimator) if self.warm_start else None
         if key is not None:

@@ -581,3 +581,29 @@ def test_interrupted_simulation_on_documents_or_a_frame_resumes_identically(form
     al = pickle.loads(pickle.dumps(al)).resume(X, y)
     np.testing.assert_array_equal(al.labeled_indices_, reference.labeled_indices_)
     assert type(al.X_) is type(X)
+
+
+def test_warm_start_survives_a_class_that_appears_later():
+    """A warm model shaped for two classes cannot continue: the third class starts a clone."""
+    from sklearn.linear_model import LogisticRegression
+
+    from skbait import ActiveLearner
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    y = np.repeat([0, 1, 2], 20)
+    X[:, 0] += y
+    al = ActiveLearner(
+        LogisticRegression(max_iter=200), warm_start=True, batch_size=2, random_state=0
+    )
+    y_known = np.full(60, np.nan)
+    y_known[[0, 1, 20, 21]] = y[[0, 1, 20, 21]]
+    al.fit(X, y_known)
+    first = al.estimator_
+    al.teach(y=y[[2, 22]], indices=[2, 22])
+    assert al.estimator_ is first  # same classes: the warm model continues
+    al.teach(y=y[[40, 41]], indices=[40, 41])
+    assert list(al.classes_) == [0, 1, 2]
+    assert al.estimator_ is not first
+    assert al.estimator_.coef_.shape == (3, 3)
+    assert al.estimator_.warm_start
