@@ -135,7 +135,7 @@ def _require_pyarrow(path):
     except ImportError:
         raise CampaignError(
             f"{os.fspath(path)!r} is a parquet file, which needs pyarrow: "
-            "pip install pyarrow (or use a CSV file)."
+            "pip install 'skbait[parquet]' (or use a CSV file)."
         ) from None
 
 

@@ -556,7 +556,7 @@ def test_parquet_needs_pyarrow(tmp_path, capsys, monkeypatch):
     except ImportError:
         data, _ = _write_pool(tmp_path, labeled=20)
         assert _cli("query", data, "--target", "label", "-o", tmp_path / "b.parquet") == 2
-        assert "pip install pyarrow" in capsys.readouterr().err
+        assert "skbait[parquet]" in capsys.readouterr().err
         return
     X, y = _truth()
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
