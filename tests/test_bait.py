@@ -9,8 +9,9 @@ import pytest
 import torch
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
+from skbait._fisher import Design, Problem
 from skbait.strategies import BAIT, bait_select, make_strategy
-from skbait.strategies._bait import _bait_select, _Problem, bait_objective
+from skbait.strategies._bait import _bait_select, bait_objective
 from skbait.utils.estimator_checks import check_query_strategy
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -86,18 +87,16 @@ def test_boolean_mask_and_chunking_agree():
 
 def test_refresh_path_keeps_the_selection(monkeypatch):
     """Refreshing the inverse at every step (drift threshold 0) changes nothing."""
-    from skbait import _fisher
-
     Z, P, labeled = softmax_problem(4, n=40, d=3, k=3, n_labeled=4)
     expected = dense_bait(Z, P, labeled, 4)
-    original = _fisher.KroneckerGreedy._factorize
+    original = Design._factorize
 
     def always_drifting(self, M):
         original(self, M)
         self.drift_tol = 0.0
 
-    monkeypatch.setattr(_fisher.KroneckerGreedy, "_factorize", always_drifting)
-    problem = _Problem(Z, P, labeled, 4, reg=1.0, device="cpu", dtype=None)
+    monkeypatch.setattr(Design, "_factorize", always_drifting)
+    problem = Problem(Z, P, labeled, 4, reg=1.0, device="cpu", dtype=None)
     greedy = problem.greedy(4, problem.pool_fisher("pool"), "trace", None)
     greedy.forward(8, final_keep_picked=True)
     greedy.backward(4)

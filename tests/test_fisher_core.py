@@ -8,13 +8,14 @@ import pytest
 import torch
 
 from skbait._fisher import (
+    Design,
     KroneckerGreedy,
+    Problem,
     bait_factors,
     block_quadratic,
     kron_gram,
     rank1_factors,
 )
-from skbait.strategies._bait import _Problem
 
 sys.path.insert(0, os.path.dirname(__file__))
 from bait_reference import dense_bait
@@ -33,9 +34,10 @@ def _random(seed, n, d, k):
 def test_kron_gram_equals_the_sum_of_kronecker_products(n, d, k, chunk_size, factors):
     Z, P, gen = _random(n + d + k, n, d, k)
     S = bait_factors(P) if factors == "bait" else rank1_factors(P)
-    w = torch.rand(n, generator=gen, dtype=torch.float64)
-    dense = sum(w[x] * torch.kron(S[x] @ S[x].T, torch.outer(Z[x], Z[x])) for x in range(n))
-    got = kron_gram(Z, S, weights=w, chunk_size=chunk_size)
+    # Rows of different weights, as the candidates' scaled factors are.
+    S = S * torch.rand(n, 1, 1, generator=gen, dtype=torch.float64)
+    dense = sum(torch.kron(S[x] @ S[x].T, torch.outer(Z[x], Z[x])) for x in range(n))
+    got = kron_gram(Z, S, chunk_size=chunk_size)
     torch.testing.assert_close(got, dense, rtol=1e-12, atol=1e-12)
     assert torch.equal(got, got.T)
 
@@ -58,11 +60,11 @@ def test_block_quadratic_equals_the_dense_forms(n, d, k, chunk_size):
 
 def _check_state(greedy, F):
     """Every tracked [P; Qh] is V^T G V over (V^T G F G V) / 2 plus a skew part."""
-    G = torch.linalg.inv(greedy._exact_M())
-    torch.testing.assert_close(greedy.G, G, rtol=1e-9, atol=1e-12)
-    r = greedy.r
-    for row, PQ in zip(greedy.rows.tolist(), greedy.PQ):
-        V = torch.kron(greedy.S[row], greedy.Z[row][:, None])  # (k d) x r, class-major
+    G = torch.linalg.inv(greedy.design.exact_M())
+    torch.testing.assert_close(greedy.design.G, G, rtol=1e-9, atol=1e-12)
+    r = greedy.factors.r
+    for row, PQ in zip(greedy.rows.positions.tolist(), greedy.rows.PQ):
+        V = torch.kron(greedy.factors.S[row], greedy.factors.Z[row][:, None])  # (k d) x r
         torch.testing.assert_close(PQ[:r], V.T @ G @ V, rtol=1e-9, atol=1e-12)
         Qh = PQ[r:]
         torch.testing.assert_close(Qh + Qh.T, V.T @ G @ F @ G @ V, rtol=1e-9, atol=1e-12)
@@ -70,20 +72,20 @@ def _check_state(greedy, F):
 
 def test_tracked_P_and_Q_equal_their_definitions_after_every_update():
     Z, P, _ = _random(3, 50, 4, 3)
-    problem = _Problem(Z.numpy(), P.numpy(), np.arange(5), 3, reg=1.0, device="cpu", dtype=None)
+    problem = Problem(Z.numpy(), P.numpy(), np.arange(5), 3, reg=1.0, device="cpu", dtype=None)
     F = problem.pool_fisher("pool")
     greedy = problem.greedy(3, F, "trace", chunk_size=16)
     _check_state(greedy, F)
-    original = KroneckerGreedy._apply
+    original = KroneckerGreedy._step
     n_checked = []
 
-    def apply_and_check(self, pos, sign, **kwargs):
-        out = original(self, pos, sign, **kwargs)
+    def step_and_check(self, choice, sign, **kwargs):
+        out = original(self, choice, sign, **kwargs)
         _check_state(self, F)
         n_checked.append(sign)
         return out
 
-    greedy._apply = apply_and_check.__get__(greedy)
+    greedy._step = step_and_check.__get__(greedy)
     greedy.forward(6, final_keep_picked=True)
     greedy.backward(3)
     # Five adds and the last one (keeping the picked rows), then two removals;
@@ -96,17 +98,17 @@ def test_a_corrupted_inverse_is_detected_and_rebuilt():
     Z, P, _ = _random(5, 40, 3, 3)
     labeled = np.arange(4)
     expected = dense_bait(Z.numpy(), P.numpy(), labeled, 4)
-    problem = _Problem(Z.numpy(), P.numpy(), labeled, 4, reg=1.0, device="cpu", dtype=None)
+    problem = Problem(Z.numpy(), P.numpy(), labeled, 4, reg=1.0, device="cpu", dtype=None)
     greedy = problem.greedy(4, problem.pool_fisher("pool"), "trace", None)
-    original = KroneckerGreedy._low_rank
+    original = Design._low_rank
 
-    def corrupt_once(self, pos, sign):
-        if len(self.picked) == 2 and self.n_refresh == 0:
+    def corrupt_once(self, z, S, sign):
+        if len(self) == 2 and self.n_refresh == 0:
             noise = 1e-4 * torch.ones_like(self.G)
             self.G += noise
-        return original(self, pos, sign)
+        return original(self, z, S, sign)
 
-    greedy._low_rank = corrupt_once.__get__(greedy)
+    greedy.design._low_rank = corrupt_once.__get__(greedy.design)
     greedy.forward(8, final_keep_picked=True)
     greedy.backward(4)
     assert greedy.n_refresh >= 1

@@ -1,121 +1,18 @@
 """BAIT: Batch Active learning via Information maTrices (Ash et al., NeurIPS 2021)."""
 
 import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import is_classifier
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skbait._fisher import (
-    KroneckerGreedy,
-    bait_factors,
-    kron_gram,
-    rank1_factors,
-    regression_factors,
-)
-from skbait.base import QueryStrategy, as_labeled_mask
-from skbait.embeddings import embed
-from skbait.utils import resolve_device, resolve_dtype
-from skbait.utils._validation import (
-    check_batch_size,
-    check_chunk_size,
-    check_embeddings,
-    check_option,
-    check_probas,
-    check_real,
-)
+from skbait._fisher import Problem, fisher_inputs, kron_gram
+from skbait.base import QueryStrategy
+from skbait.utils import resolve_device
+from skbait.utils._validation import check_chunk_size, check_option, check_real
 
 __all__ = ["BAIT", "bait_objective", "bait_select"]
-
-
-def fisher_inputs(estimator, X, embedding, strategy_name):
-    """Embeddings and probabilities for a Fisher-based strategy.
-
-    A classifier that knows a single class has zero last-layer information;
-    the strategy then works on the embedding's rank-one information (as for
-    regression), with a warning.
-    """
-    Z, P = embed(estimator, X, proba=is_classifier(estimator), embedding=embedding)
-    if P is not None and P.shape[1] < 2:
-        warnings.warn(
-            "The classifier knows a single class, so its last-layer information is zero; "
-            f"{strategy_name} falls back to the embedding's rank-one information.",
-            UserWarning,
-            stacklevel=4,
-        )
-        P = None
-    return Z, P
-
-
-class _Problem:
-    """Validated pool: embeddings, factors and the M_0 / scaling convention."""
-
-    def __init__(
-        self, embeddings, probas, labeled, batch_size, *, reg, device, dtype, factors="bait"
-    ):
-        Z = check_embeddings(embeddings)
-        n = Z.shape[0]
-        P = check_probas(probas, n)
-        self.batch_size = check_batch_size(batch_size)
-        self.reg = check_real("reg", reg, 0.0, strict=True)
-        self.labeled = as_labeled_mask(labeled, n)
-        self.candidates = np.flatnonzero(~self.labeled)
-        if self.candidates.size == 0:
-            raise ValueError("Every row of the pool is labeled: there is nothing left to select.")
-        self.n, self.d = Z.shape
-        self.n_labeled = n - self.candidates.size
-        self.device = resolve_device(device)
-        self.dtype = resolve_dtype(dtype)
-        self.Z = torch.as_tensor(Z, device=self.device).to(self.dtype)
-        self.P = None
-        self.structure = None
-        if P is None:
-            self.S = regression_factors(n, dtype=self.dtype, device=self.device)
-        else:
-            self.P = torch.as_tensor(P, device=self.device).to(self.dtype)
-            self.structure = factors
-            self.S = bait_factors(self.P) if factors == "bait" else rank1_factors(self.P)
-        self.k = self.S.shape[1]
-
-    def start(self, n_selected):
-        """M_0 and the candidates' scale for a batch of ``n_selected`` rows.
-
-        M_0 = reg I + (n_L / (n_L + B)) * mean of the labeled rows' information,
-        and each candidate's information is scaled by B / (n_L + B): the design
-        is the average over the n_L + B rows labeled after this round, plus the
-        regulariser (the reference implementation's convention).
-        """
-        D = self.k * self.d
-        lab = torch.as_tensor(np.flatnonzero(self.labeled), device=self.device)
-        # float64: the regulariser must survive being added to O(1) entries.
-        M0 = kron_gram(self.Z[lab].double(), self.S[lab].double())
-        M0 = M0 / (self.n_labeled + n_selected)
-        M0 = M0 + self.reg * torch.eye(D, dtype=torch.float64, device=self.device)
-        scale = math.sqrt(n_selected / (self.n_labeled + n_selected))
-        return M0, scale
-
-    def pool_fisher(self, fisher):
-        if fisher == "identity":
-            return None
-        return kron_gram(self.Z, self.S) / self.n
-
-    def greedy(self, n_selected, F, objective, chunk_size):
-        M0, scale = self.start(n_selected)
-        cand = torch.as_tensor(self.candidates, device=self.device)
-        return KroneckerGreedy(
-            self.Z[cand],
-            self.S[cand] * scale,
-            M0,
-            F,
-            objective=objective,
-            chunk_size=chunk_size,
-            structure=self.structure,
-            probas=None if self.P is None else self.P[cand],
-            scale=scale,
-        )
 
 
 def _n_forward(oversample, batch_size, n_candidates, backward):
@@ -140,9 +37,7 @@ def _bait_select(
     chunk_size=None,
 ):
     """:func:`bait_select` that also returns each chosen row's gain."""
-    problem = _Problem(
-        embeddings, probas, labeled, batch_size, reg=reg, device=device, dtype=dtype
-    )
+    problem = Problem(embeddings, probas, labeled, batch_size, reg=reg, device=device, dtype=dtype)
     oversample = check_real("oversample", oversample, 1.0, strict=False)
     if not isinstance(backward, (bool, np.bool_)):
         raise TypeError(f"`backward` must be a bool, got {backward!r}.")
@@ -302,7 +197,7 @@ def bait_objective(embeddings, probas, labeled, selected, *, reg=1.0, fisher="po
     selected = np.asarray(selected)
     if selected.ndim != 1 or selected.size == 0 or not np.issubdtype(selected.dtype, np.integer):
         raise ValueError("`selected` must be a non-empty 1-d array of row indices.")
-    problem = _Problem(
+    problem = Problem(
         embeddings, probas, labeled, int(selected.size), reg=reg, device="cpu", dtype=torch.float64
     )
     if selected.min() < 0 or selected.max() >= problem.n:
@@ -310,7 +205,8 @@ def bait_objective(embeddings, probas, labeled, selected, *, reg=1.0, fisher="po
     fisher = check_option("fisher", fisher, {"pool", "identity"})
     M, scale = problem.start(int(selected.size))
     sel = torch.as_tensor(selected)
-    M = M + kron_gram(problem.Z[sel], problem.S[sel] * scale).to(M.dtype)
+    chosen = problem.pool[sel].scaled(scale)
+    M = M + kron_gram(chosen.Z, chosen.S).to(M.dtype)
     G = torch.linalg.inv(M)
     F = problem.pool_fisher(fisher)
     return float(torch.trace(G) if F is None else (G * F).sum())

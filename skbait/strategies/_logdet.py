@@ -6,8 +6,8 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from skbait._fisher import Problem, fisher_inputs
 from skbait.base import QueryStrategy
-from skbait.strategies._bait import _Problem, fisher_inputs
 from skbait.utils import resolve_device
 from skbait.utils._validation import check_chunk_size, check_option
 
@@ -28,7 +28,7 @@ def _logdet_select(
 ):
     """:func:`logdet_select` that also returns each chosen row's log-det gain."""
     fisher = check_option("fisher", fisher, {"full", "rank1"})
-    problem = _Problem(
+    problem = Problem(
         embeddings,
         probas,
         labeled,

@@ -1,0 +1,70 @@
+"""Kronecker-factored last-layer Fisher information and the greedy designs built on it.
+
+Pure torch below the strategies: :mod:`skbait.strategies` turns estimators into
+arrays (:class:`Problem`, :func:`fisher_inputs`) and calls into here.
+
+Notation. A pool of ``n`` rows has last-layer embeddings ``z`` (``d``) and, for
+``k`` outputs, a *factor* ``S_x`` (``k x r``). The pointwise information of a
+row is ``I(x) = V_x V_x^T`` with ``V_x = S_x (x) z_x``, a ``(k d) x r`` matrix
+that is never formed: coordinates are class-major (``a * d + i``).
+
+- BAIT, classification: ``S = (I - p 1^T) diag(sqrt p)``, ``r = k``, so that
+  ``S S^T = diag(p) - p p^T`` (column ``c`` of ``V`` is
+  ``sqrt(p_c) (e_c - p) (x) z``, the reference's ``V_x``).
+- Regression (any number of outputs, paper eq. 6): ``k = r = 1``, ``S = [[1]]``.
+- Rank-one BADGE gradient: ``S = p - e_yhat``, ``r = 1``.
+
+The greedy keeps ``G = M^-1`` and, for every row, ``P_x = V_x^T G V_x`` and
+(for the trace objective) ``Q_x = V_x^T G F G V_x``, both ``r x r``. After a
+row is added to or removed from the design, ``G`` moves by a rank-``r`` term
+``s L L^T`` and every ``P_x``, ``Q_x`` moves by products of ``V_x^T L`` -- one
+matmul ``Z @ L`` for the whole pool, in chunks -- so a step costs
+``O(n d k r + n k r^2)`` instead of the ``O(n k (kd)^2)`` of re-multiplying
+``V_x^T G F G V_x``. Memory stays ``O(n (d + k r) + (kd)^2)``.
+
+One module per concern:
+
+- ``_kron``: the packed Kronecker products (:func:`kron_gram`,
+  :func:`block_quadratic`) and small linear-algebra helpers;
+- ``_factors``: the factors (:func:`bait_factors`, :func:`rank1_factors`,
+  :func:`regression_factors`) and :class:`Factors`, which keeps ``Z``, ``S``,
+  ``structure``, ``probas`` and ``scale`` consistent;
+- ``_design``: :class:`Design`, ``M`` and ``G = M^-1`` with their rank-``r``
+  updates from a row's own factors, and the numerical guards;
+- ``_rows``: :class:`TrackedRows`, the per-row ``[P_x; Qh_x]`` and their
+  chunked update, scored in the same pass;
+- ``_objectives``: :class:`TraceObjective` (BAIT, with its bounds) and
+  :class:`LogDetObjective`;
+- ``_greedy``: :class:`KroneckerGreedy`, forward and backward phases, and the
+  one hook that chooses a row (:meth:`KroneckerGreedy.choose`);
+- ``_problem``: :class:`Problem` and :func:`fisher_inputs`, from validated
+  arrays to ``M_0``, the pool Fisher and a greedy.
+"""
+
+from skbait._fisher._design import Design, IllConditionedError, LowRank
+from skbait._fisher._factors import Factors, bait_factors, rank1_factors, regression_factors
+from skbait._fisher._greedy import Choice, KroneckerGreedy, rel_tolerance
+from skbait._fisher._kron import block_quadratic, kron_gram
+from skbait._fisher._objectives import LogDetObjective, TraceObjective
+from skbait._fisher._problem import Problem, fisher_inputs
+from skbait._fisher._rows import TrackedRows
+
+__all__ = [
+    "Choice",
+    "Design",
+    "Factors",
+    "IllConditionedError",
+    "KroneckerGreedy",
+    "LogDetObjective",
+    "LowRank",
+    "Problem",
+    "TraceObjective",
+    "TrackedRows",
+    "bait_factors",
+    "block_quadratic",
+    "fisher_inputs",
+    "kron_gram",
+    "rank1_factors",
+    "regression_factors",
+    "rel_tolerance",
+]

@@ -1,0 +1,252 @@
+"""The design ``M`` of a greedy, its inverse and their rank-``r`` updates.
+
+``M = M0 + sum of V_x V_x^T`` over the rows the design has added, with
+``V_x = S_x (x) z_x``. The design keeps ``G = M^-1`` in the working dtype and
+``M0`` in float64, plus the factors ``(z_x, S_x)`` of its own rows, so that an
+exact rebuild of ``M`` and every update need nothing from the pool: a
+distributed greedy broadcasts the winning row's factors and every process
+applies the same :meth:`Design.add` / :meth:`Design.remove`.
+"""
+
+import typing
+
+import torch
+
+from skbait._fisher._kron import _inverse_from_cholesky, _sym_mm, _symmetrize_, kron_gram
+
+__all__ = ["Design", "IllConditionedError", "LowRank"]
+
+
+class IllConditionedError(ValueError, FloatingPointError):
+    """The design is singular in the working precision: a bad ``reg`` or embedding scale.
+
+    A :class:`ValueError` for callers (the input needs changing), and a
+    :class:`FloatingPointError` for what it is.
+
+    Examples
+    --------
+    >>> from skbait._fisher import IllConditionedError
+    >>> issubclass(IllConditionedError, ValueError)
+    True
+    """
+
+
+class LowRank(typing.NamedTuple):
+    """The rank-``r`` move of ``G = M^-1`` made by one :meth:`Design.add` or :meth:`Design.remove`.
+
+    ``G_new = G_old + sign * L L^T``. When the update was asked for extra
+    ``columns`` (a ``(k d) x c`` matrix ``X`` built from ``L``), ``X`` and
+    ``GX = G_old X`` come with it, from the same product as the drift check.
+    """
+
+    L: torch.Tensor
+    sign: int
+    X: torch.Tensor | None = None
+    GX: torch.Tensor | None = None
+
+
+class Design:
+    """``M = M0 + sum_x V_x V_x^T`` over the rows added, and ``G = M^-1``.
+
+    Parameters
+    ----------
+    M0 : torch.Tensor of shape (k d, k d)
+        The starting design (regulariser plus labeled information), positive
+        definite; kept in float64 (a tiny ``reg`` added to O(1) entries
+        vanishes in float32).
+    dtype : torch.dtype
+        The working dtype of ``G`` and of the updates.
+    on_refresh : callable, default=None
+        Called as ``on_refresh(G)`` whenever ``G`` is refactorised from the
+        exact ``M`` (:meth:`refresh`), so that whoever keeps quantities
+        derived from ``G`` (the tracked rows) recomputes them.
+
+    Attributes
+    ----------
+    G : torch.Tensor of shape (k d, k d)
+        ``M^-1`` in the working dtype.
+    n_refresh : int
+        How many times ``G`` was rebuilt from the exact ``M``.
+
+    Notes
+    -----
+    Numerical guards: ``G`` is symmetrised every 16 updates and checked after
+    every update by ``|G M u - u|`` on two fixed sign vectors ``u`` (``M u``
+    is kept exactly, in float64, by rank-``r`` corrections: far cheaper than
+    keeping the whole of ``M``). When that residual drifts past a tolerance,
+    or the ``r x r`` system of an update is not positive definite in the
+    working dtype, ``M`` is rebuilt exactly from ``M0`` and the design's own
+    factors and ``G`` refactorised by Cholesky (:meth:`refresh`). The
+    tolerance then rises to 100 times the fresh residual if that is higher:
+    the problem's own conditioning sets the floor.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skbait._fisher import Design
+    >>> design = Design(torch.eye(2, dtype=torch.float64), torch.float64)
+    >>> term = design.add(torch.tensor([1.0, 1.0], dtype=torch.float64),
+    ...                   torch.ones(1, 1, dtype=torch.float64))
+    >>> torch.allclose(design.G, torch.linalg.inv(torch.tensor([[2.0, 1.0], [1.0, 2.0]],
+    ...                                                         dtype=torch.float64)))
+    True
+    >>> term.sign, len(design)
+    (-1, 1)
+    """
+
+    def __init__(self, M0, dtype, *, on_refresh=None):
+        self.M0 = M0.to(torch.float64)
+        self.dtype, self.device = dtype, M0.device
+        self.D = M0.shape[0]
+        self.on_refresh = on_refresh
+        self.drift_tol = 1e-7 if dtype == torch.float64 else 1e-2
+        self.n_updates = 0
+        self.n_refresh = 0
+        self._z = []  # the design's own rows, in the order they were added
+        self._S = []
+        # Fixed sign vectors u and M u (float64, exact up to rounding) for the
+        # drift check.
+        signs = torch.randint(0, 2, (self.D, 2), generator=torch.Generator().manual_seed(0))
+        self._probe = (2.0 * signs - 1.0).to(device=self.device, dtype=torch.float64)
+        self._factorize(self.M0)
+
+    def __len__(self):
+        return len(self._z)
+
+    @property
+    def Z(self):
+        """Embeddings of the design's rows, ``(len(self), d)``, in the order added."""
+        return torch.stack(self._z)
+
+    @property
+    def S(self):
+        """Factors of the design's rows, ``(len(self), k, r)``."""
+        return torch.stack(self._S)
+
+    # ------------------------------------------------------------ exact state
+    def _factorize(self, M):
+        """``G = M^-1`` by Cholesky, and the probes' ``M u``."""
+        C, info = torch.linalg.cholesky_ex(M)
+        if info.item() != 0:
+            raise IllConditionedError(
+                "The information matrix is not positive definite even in float64: the "
+                "embeddings' scale makes `reg` negligible. Increase `reg`, or rescale the "
+                "embeddings (a StandardScaler in front of the model, say)."
+            )
+        self.G = _inverse_from_cholesky(C).to(self.dtype)
+        self._M_probe = M @ self._probe
+
+    def exact_M(self):
+        """``M`` rebuilt in float64 from ``M0`` and the design's own factors."""
+        M = self.M0.clone()
+        if self._z:
+            M += kron_gram(self.Z.double(), self.S.double())
+        return M
+
+    def inverse_float64(self):
+        """``M^-1`` in float64 from the exact ``M``, or ``None`` if ``M`` is singular there."""
+        C, info = torch.linalg.cholesky_ex(self.exact_M())
+        if info.item() != 0:
+            return None
+        return _inverse_from_cholesky(C)
+
+    def refresh(self):
+        """Rebuild ``M`` exactly, refactorise ``G``, and tell ``on_refresh``."""
+        self.n_refresh += 1
+        self._factorize(self.exact_M())
+        if self.on_refresh is not None:
+            self.on_refresh(self.G)
+        resid = self._residual()
+        if resid > self.drift_tol / 100:
+            # The problem's own conditioning sets the floor: do not refresh every step.
+            self.drift_tol = 100 * resid
+
+    def _residual(self, G_probe=None):
+        """``max |G M u - u|`` over the probes."""
+        if G_probe is None:
+            G_probe = self.G @ self._M_probe.to(self.dtype)
+        return (G_probe - self._probe.to(self.dtype)).abs().max().item()
+
+    # ---------------------------------------------------------------- updates
+    def add(self, z, S, *, columns=None):
+        """Add the row with embedding ``z`` (``d``) and factor ``S`` (``k x r``).
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (d,)
+        S : torch.Tensor of shape (k, r)
+            Already scaled by the row's weight.
+        columns : callable, default=None
+            ``columns(L)`` returns a ``(k d) x c`` matrix ``X`` whose product
+            with the old ``G`` the caller needs (the trace objective's
+            ``F L``), or ``None``; it shares one product with the drift check.
+
+        Returns
+        -------
+        term : LowRank or None
+            The move of ``G``. ``None`` when ``G`` was instead rebuilt from
+            the exact ``M`` (``on_refresh`` has been called): quantities
+            derived from ``G`` are already fresh, with nothing to update.
+        """
+        return self._update(z, S, +1, columns, None)
+
+    def remove(self, j, *, columns=None):
+        """Remove the design's ``j``-th row (in the order added); as :meth:`add`."""
+        return self._update(self._z[j], self._S[j], -1, columns, j)
+
+    def _low_rank(self, z, S, sign):
+        """``L`` with ``G' = G - sign L L^T`` for adding (+1) or removing (-1) a row, and ``V``."""
+        D, k, r = self.D, S.shape[0], S.shape[1]
+        d = D // k
+        GV = (self.G.reshape(D * k, d) @ z).reshape(D, k) @ S
+        V = (S[:, None, :] * z[None, :, None]).reshape(D, r)
+        eye = torch.eye(r, dtype=self.dtype, device=self.device)
+        A = eye + sign * (V.T @ GV)
+        A = 0.5 * (A + A.T)
+        C, info = torch.linalg.cholesky_ex(A)
+        if info.item() != 0:
+            return None, V
+        L = torch.linalg.solve_triangular(C, GV.T, upper=False).T  # G V C^-T
+        return L, V
+
+    def _record(self, z, S, j):
+        if j is None:
+            self._z.append(z)
+            self._S.append(S)
+        else:
+            del self._z[j], self._S[j]
+
+    def _update(self, z, S, sign, columns, j):
+        L, V = self._low_rank(z, S, sign)
+        if L is None:
+            self.refresh()
+            L, V = self._low_rank(z, S, sign)
+        V64 = V.double()
+        M_probe = self._M_probe + sign * (V64 @ (V64.T @ self._probe))
+        if L is None:
+            # Still not positive definite in the working dtype (float32 with a
+            # tiny `reg`): refactorize the float64 design with the row.
+            self._record(z, S, j)
+            self.refresh()
+            return None
+        s = -sign  # G' = G + s L L^T
+        Mu = M_probe.to(self.dtype)
+        X = None if columns is None else columns(L)
+        GX = None
+        if X is None:
+            G_probe = _sym_mm(self.G, Mu)
+        else:
+            # One product with the old G for G X and the drift check.
+            both = _sym_mm(self.G, torch.cat([X, Mu], dim=1))
+            GX, G_probe = both[:, : X.shape[1]], both[:, X.shape[1] :]
+        G_probe = G_probe + s * (L @ (L.T @ Mu))  # the new G times the new M u
+        self.G.addmm_(L, L.T, alpha=s)
+        self.n_updates += 1
+        if self.n_updates % 16 == 0:
+            _symmetrize_(self.G)
+        self._M_probe = M_probe
+        self._record(z, S, j)
+        if self._residual(G_probe) > self.drift_tol:
+            self.refresh()
+            return None
+        return LowRank(L, s, X, GX)

@@ -1,0 +1,241 @@
+"""The factors of the pointwise information, and one object that keeps them consistent.
+
+A row ``x`` with embedding ``z_x`` (``d``) and factor ``S_x`` (``k x r``) has
+the pointwise information ``I(x) = V_x V_x^T`` with ``V_x = S_x (x) z_x``, a
+``(k d) x r`` matrix that is never formed (coordinates are class-major,
+``a * d + i``):
+
+- BAIT, classification: ``S = (I - p 1^T) diag(sqrt p)``, ``r = k``, so that
+  ``S S^T = diag(p) - p p^T`` (column ``c`` of ``V`` is
+  ``sqrt(p_c) (e_c - p) (x) z``, the reference's ``V_x``).
+- Regression (any number of outputs, paper eq. 6): ``k = r = 1``, ``S = [[1]]``.
+- Rank-one BADGE gradient: ``S = p - e_yhat``, ``r = 1``.
+"""
+
+import dataclasses
+import functools
+
+import torch
+
+__all__ = ["Factors", "bait_factors", "rank1_factors", "regression_factors"]
+
+
+def bait_factors(P):
+    """Factors ``S_x = (I - p 1^T) diag(sqrt p)`` with ``S S^T = diag(p) - p p^T``.
+
+    Parameters
+    ----------
+    P : torch.Tensor of shape (n, k)
+        Class probabilities, rows summing to one.
+
+    Returns
+    -------
+    S : torch.Tensor of shape (n, k, k)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skbait._fisher import bait_factors
+    >>> p = torch.tensor([[0.25, 0.75]], dtype=torch.float64)
+    >>> S = bait_factors(p)[0]
+    >>> torch.allclose(S @ S.T, torch.diag(p[0]) - p[0, :, None] * p[0])
+    True
+    """
+    k = P.shape[1]
+    eye = torch.eye(k, dtype=P.dtype, device=P.device)
+    # S[x, a, c] = (delta_ac - p_a) sqrt(p_c)
+    return (eye - P[:, :, None]) * P.clamp_min(0).sqrt()[:, None, :]
+
+
+def rank1_factors(P):
+    """Factors ``S_x = p - e_yhat`` (``k x 1``), the BADGE gradient's class part.
+
+    ``yhat`` is the most probable class, the lowest index on ties.
+
+    Parameters
+    ----------
+    P : torch.Tensor of shape (n, k)
+
+    Returns
+    -------
+    S : torch.Tensor of shape (n, k, 1)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skbait._fisher import rank1_factors
+    >>> rank1_factors(torch.tensor([[0.2, 0.8]]))[0, :, 0]
+    tensor([ 0.2000, -0.2000])
+    """
+    yhat = P.argmax(dim=1)
+    S = P.clone()
+    S[torch.arange(P.shape[0], device=P.device), yhat] -= 1
+    return S[:, :, None]
+
+
+def regression_factors(n, *, dtype=torch.float64, device="cpu"):
+    """Factors ``S_x = [[1]]``: the rank-one Fisher ``z z^T`` of regression.
+
+    Parameters
+    ----------
+    n : int
+    dtype : torch.dtype, default=torch.float64
+    device : str or torch.device, default="cpu"
+
+    Returns
+    -------
+    S : torch.Tensor of shape (n, 1, 1)
+
+    Examples
+    --------
+    >>> from skbait._fisher import regression_factors
+    >>> regression_factors(3).shape
+    torch.Size([3, 1, 1])
+    """
+    return torch.ones(n, 1, 1, dtype=dtype, device=device)
+
+
+_STRUCTURES = (None, "bait", "rank1")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Factors:
+    """Embeddings and information factors of a set of rows, kept consistent.
+
+    Build it with :meth:`bait`, :meth:`rank1`, :meth:`regression` or
+    :meth:`generic`; :meth:`take` (or indexing) selects rows and
+    :meth:`scaled` multiplies every factor by a weight, so that ``S``,
+    ``structure``, ``probas`` and ``scale`` always describe the same rows.
+
+    Parameters
+    ----------
+    Z : torch.Tensor of shape (n, d)
+        Embeddings.
+    S : torch.Tensor of shape (n, k, r)
+        Factors, already multiplied by ``scale``.
+    structure : {"bait", "rank1", None}, default=None
+        How ``S`` derives from ``probas``: then products ``S_x^T Y`` are taken
+        in ``O(k w)`` instead of ``O(k r w)`` (see :meth:`transpose_product`).
+    probas : torch.Tensor of shape (n, k) or None, default=None
+        The probabilities behind ``S`` (unscaled); required with ``structure``.
+    scale : float, default=1.0
+        The weight ``S`` was multiplied by (each ``I(x)`` by ``scale ** 2``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skbait._fisher import Factors
+    >>> Z = torch.tensor([[1.0, 2.0], [0.0, 1.0]], dtype=torch.float64)
+    >>> p = torch.tensor([[0.5, 0.5], [0.9, 0.1]], dtype=torch.float64)
+    >>> f = Factors.bait(Z, p).scaled(0.5)
+    >>> f.k, f.r, f.d, len(f), f.structure
+    (2, 2, 2, 2, 'bait')
+    >>> f[[1]].probas
+    tensor([[0.9000, 0.1000]], dtype=torch.float64)
+    """
+
+    Z: torch.Tensor
+    S: torch.Tensor
+    structure: str | None = None
+    probas: torch.Tensor | None = None
+    scale: float = 1.0
+
+    def __post_init__(self):
+        if self.structure not in _STRUCTURES:
+            raise ValueError(f"Unknown factor structure {self.structure!r}.")
+        if (self.structure is None) != (self.probas is None):
+            raise ValueError("`probas` must be given exactly when `structure` is.")
+        if self.Z.ndim != 2 or self.S.ndim != 3 or self.S.shape[0] != self.Z.shape[0]:
+            raise ValueError(
+                f"Z of shape (n, d) and S of shape (n, k, r) expected, got {tuple(self.Z.shape)} "
+                f"and {tuple(self.S.shape)}."
+            )
+
+    # -------------------------------------------------------------- builders
+    @classmethod
+    def bait(cls, Z, probas):
+        """Rows with the full Fisher ``(diag(p) - p p^T) (x) z z^T`` (:func:`bait_factors`)."""
+        return cls(Z, bait_factors(probas), "bait", probas)
+
+    @classmethod
+    def rank1(cls, Z, probas):
+        """Rows with the BADGE gradient's rank-one information (:func:`rank1_factors`)."""
+        return cls(Z, rank1_factors(probas), "rank1", probas)
+
+    @classmethod
+    def regression(cls, Z):
+        """Rows with the rank-one information ``z z^T`` (:func:`regression_factors`)."""
+        return cls(Z, regression_factors(Z.shape[0], dtype=Z.dtype, device=Z.device))
+
+    @classmethod
+    def generic(cls, Z, S):
+        """Rows with arbitrary factors ``S`` (no structure to exploit)."""
+        return cls(Z, S)
+
+    # ------------------------------------------------------------- selection
+    def take(self, rows):
+        """The factors of ``rows`` (an index tensor, a list or a slice)."""
+        if not isinstance(rows, (slice, torch.Tensor)):
+            rows = torch.as_tensor(rows, dtype=torch.long, device=self.Z.device)
+        probas = None if self.probas is None else self.probas[rows]
+        return Factors(self.Z[rows], self.S[rows], self.structure, probas, self.scale)
+
+    __getitem__ = take
+
+    def scaled(self, factor):
+        """The same rows with every ``S_x`` multiplied by ``factor`` (``I(x)`` by its square)."""
+        return Factors(self.Z, self.S * factor, self.structure, self.probas, self.scale * factor)
+
+    # ------------------------------------------------------------ properties
+    def __len__(self):
+        return self.Z.shape[0]
+
+    @property
+    def d(self):
+        """Embedding dimension."""
+        return self.Z.shape[1]
+
+    @property
+    def k(self):
+        """Outputs (classes): the information lives in ``R^{(k d) x (k d)}``."""
+        return self.S.shape[1]
+
+    @property
+    def r(self):
+        """Rank of each row's information."""
+        return self.S.shape[2]
+
+    @property
+    def dtype(self):
+        return self.Z.dtype
+
+    @property
+    def device(self):
+        return self.Z.device
+
+    @functools.cached_property
+    def _sqrt_p(self):
+        # sqrt(p) laid out like a chunk's Y, so that scaling Y by it is one
+        # contiguous product (a broadcast over a short last axis is slow).
+        k = self.probas.shape[1]
+        return (
+            (self.probas.clamp_min(0).sqrt() * self.scale)[:, None, :, None]
+            .expand(-1, 1, k, k)
+            .contiguous()
+        )
+
+    # -------------------------------------------------------------- products
+    def V(self, row):
+        """``V_x = S_x (x) z_x`` of one row, ``(k d) x r`` (for references and tests)."""
+        return torch.kron(self.S[row], self.Z[row][:, None])
+
+    def transpose_product(self, rows, Y):
+        """``S_x^T Y_x[b]`` for each block ``b`` of the rows ``rows`` (``Y``: (rows, h, k, w)).
+
+        With ``structure="bait"``, ``S^T Y = diag(sqrt p) (Y - 1 p^T Y)`` is
+        taken in ``O(k w)`` instead of ``O(k r w)``, in place in ``Y``.
+        """
+        if self.structure == "bait":
+            pY = torch.matmul(self.probas[rows][:, None, None, :], Y)
+            return Y.sub_(pY).mul_(self._sqrt_p[rows])
+        return self.S[rows].transpose(1, 2)[:, None] @ Y

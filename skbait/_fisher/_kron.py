@@ -1,0 +1,184 @@
+"""Kronecker products of the pool's factors: the summed information and per-row quadratics.
+
+Every matrix of the design lives in ``R^{(k d) x (k d)}`` with class-major
+coordinates (``a * d + i``); these helpers never form it row by row. A sum of
+Kronecker products ``sum_x C_x (x) z_x z_x^T`` with symmetric ``C_x`` is
+accumulated in a *packed* form over class pairs ``a <= b`` and coordinate pairs
+``i <= j``, one matrix product per chunk of rows.
+"""
+
+import functools
+import typing
+
+import torch
+
+__all__ = ["block_quadratic", "kron_gram"]
+
+# Elements in one chunk's temporaries: large enough for efficient matmuls,
+# small enough to stay in cache and to keep memory flat in n.
+_CHUNK_ELEMENTS = 1 << 20
+# Packed products z_i z_j: a chunk of a few MB, reused from cache and from the
+# allocator (freshly mapped pages cost more than the arithmetic on them).
+_PACKED_CHUNK_ELEMENTS = 1 << 18
+
+
+def _chunks(n, size):
+    for start in range(0, n, size):
+        yield slice(start, min(start + size, n))
+
+
+class _Packing(typing.NamedTuple):
+    a: torch.Tensor  # class pairs a <= b
+    b: torch.Tensor
+    i: torch.Tensor  # coordinate pairs i <= j
+    j: torch.Tensor
+    pair_of: torch.Tensor  # (k, k): the class pair of every (a, b)
+    coord_of: torch.Tensor  # (d, d): the coordinate pair of every (i, j)
+
+    def unpack(self):
+        """For every entry of the ``(k d) x (k d)`` matrix, its place in the packed table."""
+        k, d = self.pair_of.shape[0], self.coord_of.shape[0]
+        index = self.pair_of[:, None, :, None] * self.i.numel() + self.coord_of[None, :, None, :]
+        return index.reshape(k * d, k * d)
+
+    def quadratic_entries(self):
+        """Flat indices of ``A[a, i, b, j]`` and ``A[a, j, b, i]`` (coordinate x class pairs).
+
+        ``z^T A_ab z = sum_{i <= j} z_i z_j (A[a, i, b, j] + A[a, j, b, i]) / (1 + [i == j])``.
+        """
+        k, d = self.pair_of.shape[0], self.coord_of.shape[0]
+        a, b, i, j = self.a[None, :], self.b[None, :], self.i[:, None], self.j[:, None]
+        return ((a * d + i) * k + b) * d + j, ((a * d + j) * k + b) * d + i
+
+
+@functools.lru_cache(maxsize=8)
+def _packing(k, d, device):
+    """Index maps between the ``(k d) x (k d)`` matrices and their packed form.
+
+    A sum of Kronecker products ``sum_x C_x (x) z_x z_x^T`` with symmetric
+    ``C_x`` is fixed by the products ``c_ab z_i z_j`` over class pairs
+    ``a <= b`` and coordinate pairs ``i <= j``: ``k (k + 1) / 2`` times
+    ``d (d + 1) / 2`` numbers. Accumulating those by one matrix product per
+    chunk halves the work of the full ``d x d`` blocks and streams a far
+    smaller temporary. Only the small maps are cached; the ``(k d)^2``-sized
+    ones are built per call.
+    """
+    a, b = torch.triu_indices(k, k, device=device)
+    i, j = torch.triu_indices(d, d, device=device)
+    pair_of = torch.empty(k, k, dtype=torch.long, device=device)
+    pair_of[a, b] = torch.arange(a.numel(), device=device)
+    pair_of[b, a] = pair_of[a, b]
+    coord_of = torch.empty(d, d, dtype=torch.long, device=device)
+    coord_of[i, j] = torch.arange(i.numel(), device=device)
+    coord_of[j, i] = coord_of[i, j]
+    return _Packing(a, b, i, j, pair_of, coord_of)
+
+
+def _packed_outer(Z, i, j):
+    """``z_i z_j`` for the coordinate pairs ``i <= j``, one row per pair (transposed).
+
+    Gathering whole rows of ``Z^T`` is a copy of contiguous memory; gathering
+    columns of ``Z`` is many times slower.
+    """
+    Zt = Z.T.contiguous()
+    return Zt[i] * Zt[j]
+
+
+def kron_gram(Z, S, *, chunk_size=None):
+    """The summed information ``sum_x (S_x S_x^T) (x) (z_x z_x^T)``.
+
+    Parameters
+    ----------
+    Z : torch.Tensor of shape (n, d)
+    S : torch.Tensor of shape (n, k, r)
+    chunk_size : int, default=None
+        Rows per chunk (automatic when None).
+
+    Returns
+    -------
+    A : torch.Tensor of shape (k d, k d)
+        Symmetric, class-major blocks.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skbait._fisher import bait_factors, kron_gram
+    >>> Z = torch.tensor([[1.0, 2.0]], dtype=torch.float64)
+    >>> p = torch.tensor([[0.5, 0.5]], dtype=torch.float64)
+    >>> A = kron_gram(Z, bait_factors(p))
+    >>> C = torch.diag(p[0]) - p[0, :, None] * p[0]
+    >>> torch.allclose(A, torch.kron(C, Z.T @ Z))
+    True
+    """
+    n, d = Z.shape
+    k = S.shape[1]
+    if n == 0:
+        return Z.new_zeros(k * d, k * d)
+    pk = _packing(k, d, Z.device)
+    size = chunk_size or max(64, _PACKED_CHUNK_ELEMENTS // pk.i.numel())
+    acc = Z.new_zeros(pk.a.numel(), pk.i.numel())
+    for sl in _chunks(n, size):
+        S_c = S[sl]
+        C = (S_c @ S_c.transpose(1, 2))[:, pk.a, pk.b]
+        acc.addmm_(C.T, _packed_outer(Z[sl], pk.i, pk.j).T)
+    return acc.flatten()[pk.unpack()]
+
+
+def block_quadratic(Z, A, k, *, chunk_size=None):
+    """Per-row ``W_x[a, b] = z_x^T A_ab z_x`` for the ``d x d`` blocks of a symmetric ``A``.
+
+    Parameters
+    ----------
+    Z : torch.Tensor of shape (n, d)
+    A : torch.Tensor of shape (k d, k d), or a sequence of such
+        Symmetric; several matrices share one pass over ``Z``.
+    k : int
+    chunk_size : int, default=None
+
+    Returns
+    -------
+    W : torch.Tensor of shape (n, k, k), or (n, m, k, k) for ``m`` matrices
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skbait._fisher import block_quadratic
+    >>> A = torch.eye(4, dtype=torch.float64)
+    >>> block_quadratic(torch.tensor([[1.0, 2.0]], dtype=torch.float64), A, 2)[0]
+    tensor([[5., 0.],
+            [0., 5.]], dtype=torch.float64)
+    """
+    single = isinstance(A, torch.Tensor)
+    mats = [A] if single else list(A)
+    n, d = Z.shape
+    pk = _packing(k, d, Z.device)
+    n_pairs = pk.a.numel()
+    # One (coordinate pair) x (matrix, class pair) table: one product serves all.
+    first, second = pk.quadratic_entries()
+    half = torch.where(pk.i == pk.j, 0.5, 1.0).to(Z.dtype)[:, None]
+    coef = torch.cat([half * (M.flatten()[first] + M.flatten()[second]) for M in mats], dim=1)
+    W = Z.new_empty(n, len(mats), k * k)
+    size = chunk_size or max(64, _PACKED_CHUNK_ELEMENTS // pk.i.numel())
+    for sl in _chunks(n, size):
+        w = (_packed_outer(Z[sl], pk.i, pk.j).T @ coef).reshape(-1, len(mats), n_pairs)
+        W[sl] = w[:, :, pk.pair_of.flatten()]
+    W = W.reshape(n, len(mats), k, k)
+    return W[:, 0] if single else W
+
+
+def _sym_mm(A, X):
+    """``A @ X`` for a symmetric ``A``, taken as ``(X^T A)^T``.
+
+    With a thin ``X`` the transposed product is the faster BLAS shape.
+    """
+    return (X.T @ A).T
+
+
+def _symmetrize_(A):
+    A.add_(A.transpose(-2, -1).clone()).mul_(0.5)
+    return A
+
+
+def _inverse_from_cholesky(C):
+    """``(C C^T)^-1`` for a lower-triangular ``C``, symmetric."""
+    return _symmetrize_(torch.cholesky_inverse(C))

@@ -1,0 +1,148 @@
+"""From validated arrays to the greedy's inputs: ``M_0``, the pool Fisher and the candidates.
+
+The one module of the core that sees NumPy and scikit-learn: the strategies
+(:mod:`skbait.strategies._bait`, :mod:`skbait.strategies._logdet`) validate
+their arguments here and get a ready :class:`~skbait._fisher.KroneckerGreedy`.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import torch
+from sklearn.base import is_classifier
+
+from skbait._fisher._factors import Factors
+from skbait._fisher._greedy import KroneckerGreedy
+from skbait._fisher._kron import kron_gram
+from skbait._fisher._objectives import LogDetObjective, TraceObjective
+from skbait.base import as_labeled_mask
+from skbait.embeddings import embed
+from skbait.utils import resolve_device, resolve_dtype
+from skbait.utils._validation import check_batch_size, check_embeddings, check_probas, check_real
+
+__all__ = ["Problem", "fisher_inputs"]
+
+
+def fisher_inputs(estimator, X, embedding, strategy_name):
+    """Embeddings and probabilities for a Fisher-based strategy.
+
+    A classifier that knows a single class has zero last-layer information;
+    the strategy then works on the embedding's rank-one information (as for
+    regression), with a warning.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skbait._fisher import fisher_inputs
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> model = LogisticRegression().fit(X, [0, 0, 1, 1])
+    >>> Z, P = fisher_inputs(model, X, None, "BAIT")
+    >>> Z.shape, P.shape
+    ((4, 1), (4, 2))
+    """
+    Z, P = embed(estimator, X, proba=is_classifier(estimator), embedding=embedding)
+    if P is not None and P.shape[1] < 2:
+        warnings.warn(
+            "The classifier knows a single class, so its last-layer information is zero; "
+            f"{strategy_name} falls back to the embedding's rank-one information.",
+            UserWarning,
+            stacklevel=4,
+        )
+        P = None
+    return Z, P
+
+
+class Problem:
+    """A validated pool: its factors, the candidates and the ``M_0`` / scaling convention.
+
+    Parameters
+    ----------
+    embeddings : array-like of shape (n_samples, n_dims)
+    probas : array-like of shape (n_samples, n_classes) or None
+        ``None`` for regression (the rank-one ``z z^T``).
+    labeled : array-like of int or bool
+    batch_size : int
+    reg : float
+    device, dtype
+        As :func:`~skbait.strategies.bait_select` takes them.
+    factors : {"bait", "rank1"}, default="bait"
+        The pointwise information of a classification row.
+
+    Attributes
+    ----------
+    pool : Factors
+        Every row of the pool, unscaled, in the working dtype.
+    candidates : ndarray of int
+        The unlabeled rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbait._fisher import Problem
+    >>> Z = np.random.RandomState(0).normal(size=(10, 2))
+    >>> problem = Problem(Z, None, [0, 1], 3, reg=1.0, device="cpu", dtype=None)
+    >>> greedy = problem.greedy(3, problem.pool_fisher("pool"), "trace", None)
+    >>> greedy.forward(3)
+    >>> len(greedy.picked), problem.candidates.size
+    (3, 8)
+    """
+
+    def __init__(
+        self, embeddings, probas, labeled, batch_size, *, reg, device, dtype, factors="bait"
+    ):
+        Z = check_embeddings(embeddings)
+        n = Z.shape[0]
+        P = check_probas(probas, n)
+        self.batch_size = check_batch_size(batch_size)
+        self.reg = check_real("reg", reg, 0.0, strict=True)
+        self.labeled = as_labeled_mask(labeled, n)
+        self.candidates = np.flatnonzero(~self.labeled)
+        if self.candidates.size == 0:
+            raise ValueError("Every row of the pool is labeled: there is nothing left to select.")
+        self.n, self.d = Z.shape
+        self.n_labeled = n - self.candidates.size
+        self.device = resolve_device(device)
+        self.dtype = resolve_dtype(dtype)
+        Z = torch.as_tensor(Z, device=self.device).to(self.dtype)
+        if P is None:
+            self.pool = Factors.regression(Z)
+        else:
+            P = torch.as_tensor(P, device=self.device).to(self.dtype)
+            self.pool = Factors.bait(Z, P) if factors == "bait" else Factors.rank1(Z, P)
+        self.k = self.pool.k
+
+    def start(self, n_selected):
+        """M_0 and the candidates' scale for a batch of ``n_selected`` rows.
+
+        M_0 = reg I + (n_L / (n_L + B)) * mean of the labeled rows' information,
+        and each candidate's information is scaled by B / (n_L + B): the design
+        is the average over the n_L + B rows labeled after this round, plus the
+        regulariser (the reference implementation's convention).
+        """
+        D = self.k * self.d
+        lab = self.pool[np.flatnonzero(self.labeled)]
+        # float64: the regulariser must survive being added to O(1) entries.
+        M0 = kron_gram(lab.Z.double(), lab.S.double())
+        M0 = M0 / (self.n_labeled + n_selected)
+        M0 = M0 + self.reg * torch.eye(D, dtype=torch.float64, device=self.device)
+        scale = math.sqrt(n_selected / (self.n_labeled + n_selected))
+        return M0, scale
+
+    def pool_fisher(self, fisher):
+        """The pool Fisher ``F`` (mean information of every row), or ``None`` for the identity."""
+        if fisher == "identity":
+            return None
+        return kron_gram(self.pool.Z, self.pool.S) / self.n
+
+    def greedy(self, n_selected, F, objective, chunk_size):
+        """A :class:`KroneckerGreedy` over the candidates for a batch of ``n_selected``.
+
+        ``objective`` is ``"trace"`` (with the pool Fisher ``F``, ``None`` for
+        the identity) or ``"logdet"``.
+        """
+        M0, scale = self.start(n_selected)
+        cand = self.pool[self.candidates].scaled(scale)
+        objective = TraceObjective(F) if objective == "trace" else LogDetObjective()
+        return KroneckerGreedy(cand, M0, objective, chunk_size=chunk_size)

@@ -1,0 +1,152 @@
+"""The per-row state ``[P_x; Qh_x]`` of a set of candidate rows, and its chunked update.
+
+After a row enters or leaves the design, ``G`` moves by ``s L L^T``
+(:class:`~skbait._fisher.LowRank`) and every tracked ``P_x``, ``Q_x`` moves by
+products of ``V_x^T L``: one matmul ``Z @ L`` for the rows of a chunk, so a
+step costs ``O(n d k r + n k r^2)`` instead of the ``O(n k (kd)^2)`` of
+re-multiplying ``V_x^T G F G V_x``. The next scores are taken in the same pass.
+Memory stays ``O(n (d + k r) + (kd)^2)``.
+"""
+
+import torch
+
+from skbait._fisher._kron import _CHUNK_ELEMENTS, _chunks, _symmetrize_, block_quadratic
+
+__all__ = ["TrackedRows"]
+
+
+class TrackedRows:
+    """``[P_x; Qh_x]`` for some rows of a :class:`~skbait._fisher.Factors`, kept up to date.
+
+    Parameters
+    ----------
+    factors : Factors
+        The candidate rows (``m`` of them); :attr:`positions` index into it.
+    objective : TraceObjective or LogDetObjective
+        Sets the blocks kept per row (``[P]`` or ``[P; Qh]``) and the scores.
+    chunk_size : int or None
+        Rows per chunk when scoring and updating; ``None`` picks a
+        cache-friendly size.
+
+    Attributes
+    ----------
+    positions : torch.Tensor of shape (n_rows,)
+        The rows tracked (positions in ``factors``); all ``m`` at first.
+    PQ : torch.Tensor of shape (n_rows, n_blocks * r, r)
+        Their state, in the order of :attr:`positions`.
+    lower : torch.Tensor of shape (m,) or None
+        Where the lower bounds go when a pass scores by bounds.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skbait._fisher import Factors, LogDetObjective, TrackedRows
+    >>> rows = TrackedRows(Factors.regression(torch.eye(2, dtype=torch.float64)),
+    ...                    LogDetObjective(), None)
+    >>> rows.recompute(0.5 * torch.eye(2, dtype=torch.float64))
+    >>> rows.PQ[:, 0, 0]
+    tensor([0.5000, 0.5000], dtype=torch.float64)
+    """
+
+    def __init__(self, factors, objective, chunk_size):
+        self.factors = factors
+        self.objective = objective
+        self.m = len(factors)
+        k, r = factors.k, factors.r
+        # Blocks of the per-row state [P; Qh] and of the update [L | T].
+        per_row = 3 * objective.n_blocks * k * r + 4 * r * r
+        self.chunk_size = int(chunk_size or max(256, _CHUNK_ELEMENTS // per_row))
+        self.positions = torch.arange(self.m, device=factors.device)
+        self.PQ = None
+        # Score by bounds first and solve only the contenders' r x r systems.
+        self._has_bounds = objective.has_bounds(r)
+        self.lower = factors.Z.new_empty(self.m) if self._has_bounds else None
+
+    def __len__(self):
+        return self.positions.shape[0]
+
+    def recompute(self, G):
+        """Fresh state of every tracked row from ``G`` (after a refresh of the design)."""
+        self.PQ = self.quadratics(G)
+
+    def quadratics(self, G):
+        """``[P_x; Qh_x]`` of the tracked rows from ``G``, in ``G``'s dtype."""
+        mats = self.objective.matrices(G)
+        h, r = self.objective.n_blocks, self.factors.r
+        PQ = G.new_empty(len(self), h * r, r)
+        # In chunks, so that the (rows, blocks, k, k) temporaries stay small.
+        for sl in _chunks(len(self), self.chunk_size):
+            rows = self.positions[sl]
+            Zr, Sr = self.factors.Z[rows].to(G.dtype), self.factors.S[rows].to(G.dtype)
+            W = block_quadratic(Zr, mats, self.factors.k)  # (rows, blocks, k, k)
+            out = _symmetrize_(Sr.transpose(1, 2)[:, None] @ W @ Sr[:, None])
+            if h == 2:
+                out[:, 1] *= 0.5  # Qh = Q / 2
+            PQ[sl] = out.reshape(-1, h * r, r)
+        return PQ
+
+    def restrict(self, keep):
+        """Track only ``keep`` (a boolean mask or positions into the tracked rows)."""
+        self.positions = self.positions[keep]
+        self.PQ = self.PQ[keep]
+
+    # ---------------------------------------------------------------- scoring
+    def scores_are_bounds(self, sign):
+        """Whether a pass with ``sign`` returns upper bounds (lower ones in :attr:`lower`).
+
+        Only when adding, with an objective that has bounds, over all ``m`` rows.
+        """
+        return sign > 0 and self._has_bounds and len(self) == self.m
+
+    def _score_chunk(self, PQ, sign, sl, bounded):
+        if bounded:
+            upper = self.objective.bounds(PQ, self.lower[sl])
+            return upper, torch.zeros_like(upper, dtype=torch.bool)
+        return self.objective.score(PQ, sign)
+
+    def scores(self, sign):
+        """Scores of every tracked row (bounds when :meth:`scores_are_bounds`), and bad rows."""
+        n_rows = len(self)
+        out = self.PQ.new_empty(n_rows)
+        bad = torch.zeros(n_rows, dtype=torch.bool, device=self.PQ.device)
+        bounded = self.scores_are_bounds(sign)
+        for sl in _chunks(n_rows, self.chunk_size):
+            out[sl], bad[sl] = self._score_chunk(self.PQ[sl], sign, sl, bounded)
+        return out, bad
+
+    def exact_scores(self, which, sign):
+        """Exact scores of the tracked rows ``which`` (indices into the tracked rows)."""
+        return self.objective.score(self.PQ[which], sign)
+
+    # ---------------------------------------------------------------- updates
+    def update(self, term, scoring_sign=None):
+        """Apply the design's move ``term`` to every tracked row; score in the same pass.
+
+        ``[P | Qh] += s U [U | X]^T`` with ``[U | X] = V_x^T [L | T]``, row by
+        row (``T`` from :meth:`TraceObjective.extra_blocks`). With
+        ``scoring_sign``, returns the rows' next scores and bad rows (as
+        :meth:`scores`), else ``(None, None)``.
+        """
+        LT = torch.cat([term.L, *self.objective.extra_blocks(term)], dim=1)
+        s = term.sign
+        f = self.factors
+        r, k, d, h = f.r, f.k, f.d, self.objective.n_blocks
+        # Columns ordered (block, class, column): Y_x comes out as (block,
+        # class, column), and S^T Y as the stacked [U; X].
+        LTr = LT.reshape(k, d, h, r).permute(1, 2, 0, 3).reshape(d, h * k * r)
+        n_rows = len(self)
+        scores = bad = None
+        if scoring_sign is not None:
+            scores = self.PQ.new_empty(n_rows)
+            bad = torch.zeros(n_rows, dtype=torch.bool, device=self.PQ.device)
+            bounded = self.scores_are_bounds(scoring_sign)
+        contiguous = n_rows == self.m
+        for sl in _chunks(n_rows, self.chunk_size):
+            rows = sl if contiguous else self.positions[sl]
+            Y = (f.Z[rows] @ LTr).reshape(-1, h, k, r)
+            UX = f.transpose_product(rows, Y).reshape(-1, h * r, r)  # [U; X] per row
+            PQ = self.PQ[sl]
+            PQ.baddbmm_(UX, UX[:, :r].transpose(1, 2), alpha=s)
+            if scoring_sign is not None:
+                scores[sl], bad[sl] = self._score_chunk(PQ, scoring_sign, sl, bounded)
+        return scores, bad
