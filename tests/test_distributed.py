@@ -26,7 +26,7 @@ import torch
 WORLD_SIZES = (1, 2, 3, 4)
 # Seconds for the whole spawn (four processes on two busy cores) and for one collective.
 SPAWN_TIMEOUT = 600
-COLLECTIVE_TIMEOUT = 120
+COLLECTIVE_TIMEOUT = 60
 
 
 # ------------------------------------------------------------------------------ the pools
@@ -151,6 +151,19 @@ def _cases():
             duplicates=True,
         ),
     ]
+    bait = dict(kind="bait", d=3, k=3, n=80, n_labeled=6, B=5)
+    cases += [
+        dict(bait, name="bait", seed=11),
+        dict(bait, name="bait-regression", seed=12, k=None, d=4, B=6),
+        dict(bait, name="bait-identity", seed=13, fisher="identity"),
+        dict(bait, name="bait-forward", seed=14, backward=False, B=7),
+        dict(bait, name="bait-oversample", seed=15, oversample=1.5, k=4),
+        dict(bait, name="bait-f32", seed=16, dtype="float32"),
+        dict(bait, name="bait-dups", seed=17, duplicates=True, n=60, B=8),
+        dict(bait, name="bait-nolabel", seed=18, n_labeled=0, mask=True),
+        dict(bait, name="bait-one-class", seed=19, k=1, B=6),
+        dict(bait, name="bait-all", seed=20, n=30, n_labeled=26, B=4),
+    ]
     for i, measure in enumerate(("least_confident", "margin", "entropy")):
         cases.append(
             dict(
@@ -175,6 +188,16 @@ def _cases():
         dict(name="error-batch-disagree", kind="error-batch-disagree", seed=34, n=40, d=3, B=4),
         # One whole round.
         dict(name="round-sklearn", kind="round-sklearn", seed=40, n=120, d=4, n_labeled=15, B=5),
+        dict(
+            name="round-sklearn-bait",
+            kind="round-sklearn",
+            seed=42,
+            n=100,
+            d=3,
+            n_labeled=12,
+            B=4,
+            strategy="bait",
+        ),
         dict(name="round-skorch", kind="round-skorch", seed=41, n=80, d=5, n_labeled=12, B=4),
     ]
     return cases
@@ -209,6 +232,10 @@ def _run_case(case, rank, world):
                 device="cpu",
                 dtype=case.get("dtype"),
                 return_utilities=True,
+            )
+        elif kind == "bait":
+            out = distributed.bait_select(
+                Z, P, labeled, B, device="cpu", return_utilities=True, **_bait_params(case)
             )
         elif kind == "uncertainty":
             out = distributed.uncertainty_select(
@@ -264,6 +291,11 @@ def _run_case(case, rank, world):
         return ("error", type(exc).__name__, str(exc))
     indices, extra = out
     return ("ok", np.asarray(indices), extra)
+
+
+def _bait_params(case):
+    keys = ("reg", "oversample", "backward", "fisher", "dtype", "chunk_size")
+    return {key: case[key] for key in keys if key in case}
 
 
 def _classification_rows(case, lo, hi):
@@ -458,6 +490,22 @@ def test_badge_matches_single_process(world, name):
 
 
 @params
+@pytest.mark.parametrize("name", _named("bait"))
+def test_bait_matches_single_process(world, name):
+    from skbait.strategies import bait_select
+    from skbait.strategies._bait import _bait_select
+
+    case = CASES[name]
+    indices, extras = _same_on_every_rank(_spawn(world), name)
+    Z, P, labeled = _full(case)
+    expected = bait_select(Z, P, labeled, case["B"], device="cpu", **_bait_params(case))
+    np.testing.assert_array_equal(indices, expected)
+    _, gains = _bait_select(Z, P, labeled, case["B"], device="cpu", **_bait_params(case))
+    for extra in extras:
+        np.testing.assert_allclose(extra, gains, rtol=1e-4 if case.get("dtype") else 1e-9)
+
+
+@params
 @pytest.mark.parametrize("name", _named("uncertainty"))
 def test_uncertainty_matches_single_process(world, name):
     from sklearn.base import BaseEstimator, ClassifierMixin
@@ -525,13 +573,14 @@ def test_errors_without_a_process_group():
 
 
 @params
-def test_round_with_scikit_learn(world):
+@pytest.mark.parametrize("name", _named("round-sklearn"))
+def test_round_with_scikit_learn(world, name):
     from sklearn.linear_model import LogisticRegression
 
-    from skbait.strategies import BADGE
+    from skbait.strategies import BADGE, BAIT
 
-    case = CASES["round-sklearn"]
-    indices, models = _same_on_every_rank(_spawn(world), "round-sklearn")
+    case = CASES[name]
+    indices, models = _same_on_every_rank(_spawn(world), name)
     rng = np.random.RandomState(case["seed"])
     X = rng.normal(size=(case["n"], case["d"]))
     y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
@@ -540,7 +589,8 @@ def test_round_with_scikit_learn(world):
     reference = LogisticRegression(max_iter=500).fit(X[labeled], y[labeled])
     for model in models:
         np.testing.assert_array_equal(model.coef_, reference.coef_)
-    expected = BADGE(device="cpu").select(reference, X, labeled, case["B"], random_state=0)
+    strategy = BAIT(device="cpu") if case.get("strategy") == "bait" else BADGE(device="cpu")
+    expected = strategy.select(reference, X, labeled, case["B"], random_state=0)
     np.testing.assert_array_equal(indices, expected)
 
 
