@@ -579,9 +579,11 @@ def bait_select(
     if fisher == "pool":
         F = comm.all_reduce(kron_gram(rows.Z, rows.S)) / pool.n
     scale = math.sqrt(B / (pool.n_labeled + B))
-    unl = torch.as_tensor(pool.unlabeled, dtype=torch.long, device=device)
+    candidates = rows[torch.as_tensor(pool.unlabeled, dtype=torch.long, device=device)]
+    candidates = candidates.scaled(scale)
+    del Z, rows, lab  # only the candidates' factors are needed from here on
     greedy = _ShardedGreedy(
-        rows[unl].scaled(scale),
+        candidates,
         M0,
         TraceObjective(F),
         chunk_size=check_chunk_size(chunk_size),
