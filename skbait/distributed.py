@@ -1,4 +1,4 @@
-"""Selection over a pool sharded across the ranks of a :mod:`torch.distributed` group.
+"""Selection over a pool sharded across the ranks of a ``torch.distributed`` group.
 
 Each function here is SPMD: call it on every rank of an initialised process
 group (``torch.distributed.init_process_group``, as ``torchrun`` sets up), with
@@ -130,17 +130,24 @@ def _raise_everywhere(group, error, meta=None):
     One ``all_gather_object``: after it, every rank has seen the same errors,
     so they all raise the same one and none is left waiting in a collective.
     """
-    report = None if error is None else (type(error), str(error))
-    gathered = group.all_gather_object((meta, report))
+    gathered = group.all_gather_object((meta, _report(error)))
     for rank, (_, report) in enumerate(gathered):
         if report is not None:
-            cls, message = report
-            try:
-                exc = cls(f"rank {rank}: {message}")
-            except Exception:  # an exception class with another signature
-                exc = RuntimeError(f"rank {rank}: {cls.__name__}: {message}")
-            raise exc from error
+            raise _rebuild(report, f"rank {rank}") from error
     return [m for m, _ in gathered]
+
+
+def _report(error):
+    """What travels of an exception: its class and message (both pickle)."""
+    return None if error is None else (type(error), str(error))
+
+
+def _rebuild(report, where):
+    cls, message = report
+    try:
+        return cls(f"{where}: {message}")
+    except Exception:  # an exception class with another signature
+        return RuntimeError(f"{where}: {cls.__name__}: {message}")
 
 
 def shard_offsets(n_local, *, group=None):
@@ -227,13 +234,11 @@ class _Pool:
             error = exc
         metas = _raise_everywhere(comm, error, meta)
         self._check_agreement(metas)
-        self.metas = metas
         counts = np.array([m["n"] for m in metas], dtype=np.int64)
         labeled_counts = np.array([m["n_labeled"] for m in metas], dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self.n = int(self.offsets[-1])
         self.labeled_counts = labeled_counts
-        self.unlabeled_counts = counts - labeled_counts
         self.n_labeled = int(labeled_counts.sum())
         self.n_unlabeled = self.n - self.n_labeled
         self.d = next(m["d"] for m in metas if m["d"] is not None)
@@ -246,8 +251,6 @@ class _Pool:
         self.offset = int(self.offsets[comm.rank])
         self.unlabeled = np.flatnonzero(~self.mask)
         self.labeled = np.flatnonzero(self.mask)
-        # Global position of this rank's first unlabeled row among all unlabeled rows.
-        self.unlabeled_offsets = np.concatenate([[0], np.cumsum(self.unlabeled_counts)])
 
     def _check_agreement(self, metas):
         def disagree(what, values):
@@ -1072,7 +1075,7 @@ def fit_and_select(
        rank 0, in pool order, and rank 0 fits a clone of ``estimator`` on
        them.
     2. The fitted estimator is broadcast to every rank (pickled by
-       :func:`torch.distributed.broadcast_object_list`; scikit-learn
+       ``torch.distributed.broadcast_object_list``; scikit-learn
        estimators and skorch nets both pickle).
     3. Every rank embeds its own shard with :func:`skbait.embeddings.embed`
        (the registered rule for the estimator's family, or ``embedding``).
@@ -1161,7 +1164,7 @@ def fit_and_select(
     # 1-2. Rank 0 fits on the labeled rows in pool order, then shares the model.
     parts = [None] * comm.size if comm.rank == 0 else None
     dist.gather_object(part, parts, dst=comm.global_rank(0), group=comm.group)
-    fitted = error = None
+    payload = error = None
     if comm.rank == 0:
         try:
             parts = [p for p in parts if p is not None]
@@ -1170,15 +1173,15 @@ def fit_and_select(
             fitted = clone(estimator).fit(
                 _concat_rows([p[0] for p in parts]), _concat_rows([p[1] for p in parts])
             )
+            # Pickled here, so that a model that does not pickle fails on every rank.
+            payload = (pickle.dumps(fitted), None)
         except Exception as exc:
             error = exc
-        payload = (None, pickle.dumps(error)) if error is not None else (fitted, None)
-    else:
-        payload = None
-    fitted, raised = comm.broadcast_object(payload, 0)
-    if raised is not None:
-        exc = pickle.loads(raised)
-        raise type(exc)(f"rank 0 could not fit the estimator: {exc}") from exc
+            payload = (None, _report(exc))
+    blob, report = comm.broadcast_object(payload, 0)
+    if report is not None:
+        raise _rebuild(report, "rank 0 could not fit or send the estimator") from error
+    fitted = pickle.loads(blob)
 
     # 3. Every rank embeds its own rows.
     error = Z = P = None

@@ -186,6 +186,7 @@ def _cases():
         dict(name="error-labeled", kind="error-labeled", seed=32, n=40, d=3, n_labeled=4, B=4),
         dict(name="error-batch", kind="error-batch", seed=33, n=40, d=3, n_labeled=30, B=11),
         dict(name="error-batch-disagree", kind="error-batch-disagree", seed=34, n=40, d=3, B=4),
+        dict(name="error-fit", kind="error-fit", seed=35, n=40, d=3, n_labeled=6, B=4),
         # One whole round.
         dict(name="round-sklearn", kind="round-sklearn", seed=40, n=120, d=4, n_labeled=15, B=5),
         dict(
@@ -258,6 +259,13 @@ def _run_case(case, rank, world):
         elif kind == "error-batch-disagree":
             out = distributed.coreset_select(Z, labeled, B + (last and world > 1), device="cpu")
             out = out, None
+        elif kind == "error-fit":
+            from sklearn.linear_model import LogisticRegression
+
+            # One class among the labeled rows: rank 0's fit fails.
+            out = distributed.fit_and_select(
+                LogisticRegression(), Z, np.zeros(len(Z), dtype=int), labeled, B
+            )
         elif kind == "round-sklearn":
             from sklearn.linear_model import LogisticRegression
 
@@ -542,6 +550,7 @@ ERRORS = {
     "error-labeled": ("ValueError", "indices outside the pool", 1),
     "error-batch": ("ValueError", "larger than the number of unlabeled rows", 1),
     "error-batch-disagree": ("ValueError", "disagree on batch_size", 2),
+    "error-fit": ("ValueError", "rank 0 could not fit", 1),
 }
 
 
