@@ -159,7 +159,7 @@ def _cases():
         dict(bait, name="bait-forward", seed=14, backward=False, B=7),
         dict(bait, name="bait-oversample", seed=15, oversample=1.5, k=4),
         dict(bait, name="bait-f32", seed=16, dtype="float32"),
-        dict(bait, name="bait-dups", seed=17, duplicates=True, n=60, B=8),
+        dict(bait, name="bait-dups", seed=17, duplicates=True, n=60, B=8, chunk_size=7),
         dict(bait, name="bait-nolabel", seed=18, n_labeled=0, mask=True),
         dict(bait, name="bait-one-class", seed=19, k=1, B=6),
         dict(bait, name="bait-all", seed=20, n=30, n_labeled=26, B=4),
@@ -198,6 +198,9 @@ def _cases():
             n_labeled=12,
             B=4,
             strategy="bait",
+        ),
+        dict(
+            name="round-dataframe", kind="round-dataframe", seed=43, n=90, d=3, n_labeled=12, B=6
         ),
         dict(name="round-skorch", kind="round-skorch", seed=41, n=80, d=5, n_labeled=12, B=4),
     ]
@@ -281,6 +284,21 @@ def _run_case(case, rank, world):
                 random_state=0,
             )
             out = idx, model
+        elif kind == "round-dataframe":
+            import pandas as pd
+            from sklearn.linear_model import LogisticRegression
+
+            X, y = _classification_rows(case, lo, hi)
+            X = pd.DataFrame(X, columns=["a", "b", "c"], index=np.arange(lo, hi))
+            out = distributed.fit_and_select(
+                LogisticRegression(),
+                X,
+                pd.Series(y, index=X.index),
+                labeled,
+                B,
+                strategy="uncertainty",
+                strategy_params={"measure": "margin"},
+            )
         elif kind == "round-skorch":
             X, y = _classification_rows(case, lo, hi)
             idx, net = distributed.fit_and_select(
@@ -600,6 +618,27 @@ def test_round_with_scikit_learn(world, name):
         np.testing.assert_array_equal(model.coef_, reference.coef_)
     strategy = BAIT(device="cpu") if case.get("strategy") == "bait" else BADGE(device="cpu")
     expected = strategy.select(reference, X, labeled, case["B"], random_state=0)
+    np.testing.assert_array_equal(indices, expected)
+
+
+@params
+def test_round_with_dataframes(world):
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from skbait.strategies import UncertaintySampling
+
+    case = CASES["round-dataframe"]
+    indices, models = _same_on_every_rank(_spawn(world), "round-dataframe")
+    rng = np.random.RandomState(case["seed"])
+    X = pd.DataFrame(rng.normal(size=(case["n"], case["d"])), columns=["a", "b", "c"])
+    y = (X["a"] + 0.5 * X["b"] > 0).astype(int) + (X["c"] > 1)
+    _, _, labeled = _pool(case)
+    reference = LogisticRegression().fit(X.iloc[labeled], y.iloc[labeled])
+    for model in models:  # fitted on the rows gathered from every rank, in pool order
+        assert list(model.feature_names_in_) == ["a", "b", "c"]
+        np.testing.assert_array_equal(model.coef_, reference.coef_)
+    expected = UncertaintySampling(measure="margin").select(reference, X, labeled, case["B"])
     np.testing.assert_array_equal(indices, expected)
 
 
