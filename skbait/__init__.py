@@ -11,6 +11,13 @@ __version__ = "0.1.0"
 
 from skbait._active_learner import ActiveLearner
 from skbait._skorch import SkorchEmbedding
-from skbait.base import QueryStrategy
+from skbait.base import QueryStrategy, StrategyTags, get_strategy_tags
 
-__all__ = ["ActiveLearner", "QueryStrategy", "SkorchEmbedding", "__version__"]
+__all__ = [
+    "ActiveLearner",
+    "QueryStrategy",
+    "SkorchEmbedding",
+    "StrategyTags",
+    "__version__",
+    "get_strategy_tags",
+]

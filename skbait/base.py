@@ -1,14 +1,96 @@
-"""The contract every query strategy honours."""
+"""The contract every query strategy honours, and the tags that say what a strategy needs."""
 
+import dataclasses
 from abc import abstractmethod
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils import check_random_state
 
 from skbait.utils._validation import check_batch_size
 
-__all__ = ["QueryStrategy"]
+__all__ = ["QueryStrategy", "StrategyTags", "get_strategy_tags"]
+
+
+@dataclasses.dataclass
+class StrategyTags:
+    """What a query strategy needs from the model and the pool.
+
+    A strategy declares its tags in ``__skbait_tags__``; everyone who must
+    know what a strategy can serve (the command line, the contract checks of
+    :func:`~skbait.utils.estimator_checks.check_query_strategy`, the tests)
+    reads them with :func:`get_strategy_tags` instead of keeping lists of
+    names. The defaults describe a strategy that assumes nothing.
+
+    Parameters
+    ----------
+    classifier_only : bool, default=False
+        The strategy needs class probabilities: it refuses a regressor with a
+        clear error.
+    needs_embedding : bool, default=False
+        The strategy reads the model's last-layer embedding (see
+        :func:`skbait.embeddings.embed`); a user's ``embedding`` callable
+        changes its choice.
+    sparse_embedding : bool, default=False
+        The strategy works on a sparse embedding (a ``scipy.sparse``
+        matrix) without densifying it.
+    deterministic : bool, default=False
+        The selection does not depend on ``random_state``.
+
+    Examples
+    --------
+    >>> from skbait import get_strategy_tags
+    >>> from skbait.strategies import BADGE
+    >>> tags = get_strategy_tags(BADGE())
+    >>> tags.classifier_only, tags.needs_embedding, tags.deterministic
+    (True, True, False)
+    """
+
+    classifier_only: bool = False
+    needs_embedding: bool = False
+    sparse_embedding: bool = False
+    deterministic: bool = False
+
+
+def get_strategy_tags(strategy):
+    """The :class:`StrategyTags` of a query strategy.
+
+    Parameters
+    ----------
+    strategy : QueryStrategy
+        A strategy instance (or any object with a ``select`` method; one
+        without ``__skbait_tags__`` gets the default tags).
+
+    Returns
+    -------
+    tags : StrategyTags
+        A fresh object: changing it does not change the strategy.
+
+    Examples
+    --------
+    >>> from skbait import get_strategy_tags
+    >>> from skbait.strategies import BAIT, UncertaintySampling
+    >>> tags = get_strategy_tags(BAIT())
+    >>> tags.needs_embedding, tags.deterministic, tags.classifier_only
+    (True, True, False)
+    >>> get_strategy_tags(UncertaintySampling()).classifier_only
+    True
+    """
+    if isinstance(strategy, type):
+        raise TypeError(
+            f"get_strategy_tags needs a strategy instance, got the class {strategy.__name__}; "
+            f"call it on {strategy.__name__}() instead."
+        )
+    method = getattr(strategy, "__skbait_tags__", None)
+    if method is None:
+        return StrategyTags()
+    tags = method()
+    if not isinstance(tags, StrategyTags):
+        raise TypeError(
+            f"{type(strategy).__name__}.__skbait_tags__() must return a StrategyTags, "
+            f"got {type(tags).__name__}."
+        )
+    return dataclasses.replace(tags)
 
 
 def n_rows(X):
@@ -85,10 +167,12 @@ class QueryStrategy(BaseEstimator):
 
     Subclasses implement :meth:`_select`; :meth:`select` validates the inputs
     before and the result after, so that a strategy cannot break the contract
-    silently. Subclasses that cannot handle some estimators (BADGE and
-    regressors, say) override :meth:`_validate_estimator` to raise a clear
-    error. Third parties can check their own strategies with
-    :func:`skbait.utils.estimator_checks.check_query_strategy`.
+    silently. A strategy says what it needs in ``__skbait_tags__``
+    (a :class:`StrategyTags`): a strategy tagged ``classifier_only`` refuses
+    a regressor with a clear error (subclasses may word it in
+    :meth:`_validate_estimator`). Third parties can check their own strategies
+    with :func:`skbait.utils.estimator_checks.check_query_strategy`, which
+    reads the tags.
 
     Examples
     --------
@@ -107,6 +191,15 @@ class QueryStrategy(BaseEstimator):
     """
 
     _parameter_constraints: dict = {}
+
+    def __skbait_tags__(self):
+        """The strategy's :class:`StrategyTags`; subclasses change what differs.
+
+        Returns
+        -------
+        tags : StrategyTags
+        """
+        return StrategyTags()
 
     def select(
         self,
@@ -185,6 +278,11 @@ class QueryStrategy(BaseEstimator):
 
     def _validate_estimator(self, estimator):
         """Raise a clear error if this strategy cannot serve ``estimator``."""
+        if get_strategy_tags(self).classifier_only and not is_classifier(estimator):
+            raise TypeError(
+                f"{type(self).__name__} needs class probabilities, but "
+                f"{type(estimator).__name__} is not a classifier."
+            )
 
     @abstractmethod
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):

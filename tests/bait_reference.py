@@ -199,3 +199,23 @@ def reference_bait_batched(
         inv = (inv - inv @ x.transpose(1, 2) @ inner @ x @ inv)[0]
         del picked[j]
     return cand[np.asarray(picked)], per_step
+
+
+def dense_logdet_increments(Z, P, labeled, selected, batch_size, *, fisher="full", reg=1.0):
+    """``log det`` of the design after each row of ``selected`` is added, minus the one before.
+
+    The design is formed densely in float64 with :func:`dense_logdet`'s
+    convention (``M_0`` and the candidates' scale for a batch of ``batch_size``).
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    P = None if P is None else np.asarray(P, dtype=np.float64)
+    kind = "rank1" if fisher == "rank1" else "bait"
+    _, M, Vc, _, _ = _setup(Z, P, labeled, batch_size, reg, kind)
+    before = np.linalg.slogdet(M)[1]
+    out = []
+    for i in selected:
+        M = M + Vc[int(i)] @ Vc[int(i)].T
+        after = np.linalg.slogdet(M)[1]
+        out.append(after - before)
+        before = after
+    return np.asarray(out)

@@ -14,17 +14,18 @@ import torch
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
-from skbait import ActiveLearner
+from skbait import ActiveLearner, get_strategy_tags
 from skbait.strategies import available_strategies, make_strategy
-
-pytestmark = pytest.mark.filterwarnings("ignore")
 
 X, Y = make_classification(
     n_samples=150, n_features=6, n_informative=4, n_classes=3, random_state=1
 )
 LABELED = np.arange(10)
 MODEL = LogisticRegression(max_iter=500).fit(X[LABELED], Y[LABELED])
-TORCH_STRATEGIES = ["bait", "badge", "coreset", "logdet", "logdet_rank1"]
+# The strategies that compute on the embedding in torch (by their tags, not a list).
+TORCH_STRATEGIES = [
+    n for n in available_strategies() if get_strategy_tags(make_strategy(n)).needs_embedding
+]
 
 
 def strategy(name, device="cpu", **params):

@@ -1,20 +1,25 @@
 """The Kronecker-factored building blocks against dense einsum/kron references."""
 
+import math
 import os
 import sys
+import threading
 
 import numpy as np
 import pytest
 import torch
 
 from skbait._fisher import (
+    Choice,
     Design,
+    Factors,
     KroneckerGreedy,
     Problem,
     bait_factors,
     block_quadratic,
     kron_gram,
     rank1_factors,
+    regression_factors,
 )
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -42,7 +47,22 @@ def test_kron_gram_equals_the_sum_of_kronecker_products(n, d, k, chunk_size, fac
     assert torch.equal(got, got.T)
 
 
-@pytest.mark.parametrize("n, d, k", [(1, 1, 2), (9, 4, 3), (40, 6, 5)])
+@pytest.mark.parametrize("n, d", [(1, 1), (9, 4), (300, 17)])
+@pytest.mark.parametrize("r", [1, 3])
+def test_kron_gram_of_one_output_is_the_plain_gram_matrix(n, d, r):
+    """k = 1 (regression) takes one Gram product: the same sum of V_x V_x^T, exactly symmetric."""
+    Z, _, gen = _random(n * d + r, n, d, 2)
+    S = torch.randn(n, 1, r, generator=gen, dtype=torch.float64)
+    if r == 1:
+        S[::2] = regression_factors(len(S[::2])) * 0.7  # the scaled regression factor
+    dense = sum(torch.kron(S[x] @ S[x].T, torch.outer(Z[x], Z[x])) for x in range(n))
+    got = kron_gram(Z, S)
+    torch.testing.assert_close(got, dense, rtol=1e-12, atol=1e-12)
+    assert torch.equal(got, got.T)
+    torch.testing.assert_close(kron_gram(Z, regression_factors(n)), Z.T @ Z)
+
+
+@pytest.mark.parametrize("n, d, k", [(1, 1, 2), (9, 4, 3), (40, 6, 5), (1, 1, 1), (70, 9, 1)])
 @pytest.mark.parametrize("chunk_size", [None, 2])
 def test_block_quadratic_equals_the_dense_forms(n, d, k, chunk_size):
     Z, _, gen = _random(n * d * k, n, d, k)
@@ -113,3 +133,171 @@ def test_a_corrupted_inverse_is_detected_and_rebuilt():
     greedy.backward(4)
     assert greedy.n_refresh >= 1
     assert problem.candidates[greedy.picked].tolist() == expected.tolist()
+
+
+# ------------------------------------------------------- the split's pieces
+
+
+def test_design_updates_from_its_own_factors_match_the_dense_inverse():
+    """add/remove need only (z, S); G tracks the dense inverse and each term is G's move."""
+    Z, P, gen = _random(11, 12, 3, 3)
+    S = bait_factors(P)
+    M0 = torch.eye(9, dtype=torch.float64) * 0.5
+    design = Design(M0, torch.float64)
+    order = [4, 0, 7, 2]
+    for x in order:
+        G_old = design.G.clone()
+        term = design.add(Z[x].clone(), S[x].clone())
+        assert term.sign == -1
+        torch.testing.assert_close(design.G, G_old - term.L @ term.L.T, rtol=1e-12, atol=1e-12)
+    dense = M0 + sum(torch.kron(S[x] @ S[x].T, torch.outer(Z[x], Z[x])) for x in order)
+    torch.testing.assert_close(design.exact_M(), dense, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(design.G, torch.linalg.inv(dense), rtol=1e-9, atol=1e-12)
+    # Removing the design's second row (x = 0) needs nothing but its index.
+    G_old = design.G.clone()
+    term = design.remove(1)
+    assert term.sign == +1 and len(design) == 3
+    torch.testing.assert_close(design.G, G_old + term.L @ term.L.T, rtol=1e-12, atol=1e-12)
+    dense = dense - torch.kron(S[0] @ S[0].T, torch.outer(Z[0], Z[0]))
+    torch.testing.assert_close(design.G, torch.linalg.inv(dense), rtol=1e-9, atol=1e-12)
+    # Extra columns come back multiplied by the G before the move.
+    F = torch.randn(9, 9, generator=gen, dtype=torch.float64)
+    F = F @ F.T
+    G_old = design.G.clone()
+    term = design.add(Z[9], S[9], columns=lambda L: F @ L)
+    torch.testing.assert_close(term.X, F @ term.L)
+    torch.testing.assert_close(term.GX, G_old @ term.X, rtol=1e-12, atol=1e-12)
+
+
+def test_design_refresh_calls_back_with_the_exact_inverse():
+    Z, P, _ = _random(12, 6, 2, 2)
+    seen = []
+    design = Design(torch.eye(4, dtype=torch.float64), torch.float64, on_refresh=seen.append)
+    design.add(Z[0], bait_factors(P)[0])
+    design.G += 1e-3  # a drifted inverse
+    design.refresh()
+    assert design.n_refresh == 1 and len(seen) == 1
+    torch.testing.assert_close(seen[0], torch.linalg.inv(design.exact_M()))
+
+
+def test_factors_stay_consistent_under_take_and_scaled():
+    Z, P, gen = _random(13, 10, 3, 4)
+    pool = Factors.bait(Z, P)
+    rows = torch.tensor([7, 2, 5])
+    part = pool[rows].scaled(0.5)
+    assert part.structure == "bait" and part.scale == 0.5 and len(part) == 3
+    torch.testing.assert_close(part.S, 0.5 * bait_factors(P[rows]))
+    torch.testing.assert_close(part.probas, P[rows])
+    # The structured product S^T Y equals the plain one, for every structure.
+    for f in (part, Factors.rank1(Z, P)[rows].scaled(0.3), Factors.regression(Z)[rows]):
+        Y = torch.randn(3, 2, f.k, f.r, generator=gen, dtype=torch.float64)
+        plain = f.S.transpose(1, 2)[:, None] @ Y
+        torch.testing.assert_close(f.transpose_product(slice(None), Y.clone()), plain)
+        torch.testing.assert_close(f.V(1), torch.kron(f.S[1], f.Z[1][:, None]))
+    with pytest.raises(ValueError, match="probas"):
+        Factors(Z, bait_factors(P), "bait", None)
+    with pytest.raises(ValueError, match="structure"):
+        Factors(Z, bait_factors(P), "dense", P)
+    with pytest.raises(ValueError, match="shape"):
+        Factors(Z, bait_factors(P)[:-1])
+
+
+class _Comm:
+    """Collectives between threads, standing in for torch.distributed in a test."""
+
+    def __init__(self, world):
+        self.world = world
+        self.slots = [None] * world
+        self.barrier = threading.Barrier(world)
+
+    def all_gather(self, rank, value):
+        self.slots[rank] = value
+        self.barrier.wait()
+        out = list(self.slots)
+        self.barrier.wait()
+        return out
+
+
+class _ShardedGreedy(KroneckerGreedy):
+    """The distributed override of ``choose`` that its docstring prescribes."""
+
+    def __init__(self, *args, comm, rank, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.comm, self.rank = comm, rank
+
+    def choose(self, scores, usable, *, maximize=True, bounded=False):
+        candidates = None
+        if bounded:
+            floor = max(self.comm.all_gather(self.rank, self._floor(usable)))
+            if not torch.isfinite(floor):
+                return None
+            candidates = self._contenders(scores, usable, floor)
+            exact, bad = self.rows.exact_scores(candidates, +1)
+            scores = torch.where(bad, -math.inf, exact)
+        else:
+            scores = torch.where(usable, scores, -math.inf if maximize else math.inf)
+        if not maximize:
+            scores = -scores
+        local = scores.max() if scores.numel() else scores.new_tensor(-math.inf)
+        best = max(self.comm.all_gather(self.rank, local))
+        if not torch.isfinite(best):
+            return None
+        mine = None
+        if scores.numel() and scores.max() >= best - self.rtol * best.abs():
+            j = self._lowest_tied(scores, best, candidates)
+            slot = j if candidates is None else int(candidates[j])
+            position = self.rows.positions[slot]
+            value = scores[j].item() if maximize else -scores[j].item()
+            mine = (int(self.ids[position]), value, self.factors.Z[position],
+                    self.factors.S[position], slot)  # fmt: skip
+        offers = [o for o in self.comm.all_gather(self.rank, mine) if o is not None]
+        winner = min(offers, key=lambda o: o[0])
+        return Choice(*winner[:4], winner[4] if winner is mine else None)
+
+
+@pytest.mark.parametrize("objective", ["trace", "logdet"])
+@pytest.mark.parametrize("k", [1, 3])
+def test_the_choose_hook_reduces_across_shards_to_the_single_process_selection(objective, k):
+    """Shards that reduce the choice as documented pick what one process picks, ties included."""
+    Z, P, _ = _random(14 + k, 60, 3, max(k, 2))
+    # Every candidate has a copy, held by the other shard: ties across ranks at every step.
+    Z[33:], P[33:] = Z[6:33], P[6:33]
+    problem = Problem(Z.numpy(), None if k == 1 else P.numpy(), np.arange(6), 4,
+                      reg=1.0, device="cpu", dtype=None)  # fmt: skip
+    F = problem.pool_fisher("pool") if objective == "trace" else None
+    prune = objective == "trace"
+
+    def run(greedy):
+        greedy.forward(8 if prune else 4, final_keep_picked=prune)
+        if prune:
+            greedy.backward(4)
+        return greedy.picked, greedy.gains
+
+    single = problem.greedy(4, F, objective, None)
+    expected = run(single)
+    # Ties go to the first copies (positions below 27), held by both shards.
+    assert min(expected[0]) < 27 and {i % 2 for i in expected[0]} == {0, 1}
+    M0, scale = problem.start(4)
+    cand = problem.pool[problem.candidates].scaled(scale)
+    positions = torch.arange(len(cand))
+    shards = [positions[positions % 2 == 0], positions[positions % 2 == 1]]  # interleaved
+    comm = _Comm(2)
+    results = [None, None]
+
+    def worker(rank):
+        obj = single.objective
+        greedy = _ShardedGreedy(
+            cand[shards[rank]], M0, obj, ids=shards[rank], comm=comm, rank=rank
+        )
+        results[rank] = run(greedy)
+
+    threads = [threading.Thread(target=worker, args=(rank,)) for rank in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert results[0][0] == results[1][0] == expected[0]
+    assert results[0][1] == results[1][1]  # every rank reports the owner's value
+    # A row's score may differ in the last bit with the shard's chunking (BLAS
+    # blocking); the tie tolerance absorbs it.
+    np.testing.assert_allclose(results[0][1], expected[1], rtol=1e-12)

@@ -14,7 +14,7 @@ from skbait.strategies._logdet import _logdet_select, logdet_select
 from skbait.utils.estimator_checks import check_query_strategy
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bait_reference import dense_logdet
+from bait_reference import dense_logdet, dense_logdet_increments
 
 
 def softmax_problem(seed, n=36, d=3, k=3, n_labeled=5, temperature=1.5):
@@ -68,10 +68,21 @@ def test_float32_agrees_with_float64():
             assert sorted(a.tolist()) == sorted(b.tolist())
 
 
-def test_gains_are_log_det_increments():
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("fisher", ["full", "rank1"])
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_gains_are_log_det_increments(dtype, fisher, task):
+    """Each reported gain is the rise of a dense float64 log det of M as its row is added."""
     Z, P, labeled = softmax_problem(2, n=40, d=3, k=3, n_labeled=4)
-    _idx, gains = _logdet_select(Z, P, labeled, 4, device="cpu")
-    assert np.all(np.isfinite(gains)) and np.all(np.diff(gains) <= 1e-12)
+    if task == "regression":
+        P = None
+    idx, gains = _logdet_select(Z, P, labeled, 4, fisher=fisher, device="cpu", dtype=dtype)
+    expected = dense_logdet_increments(Z, P, labeled, idx, 4, fisher=fisher)
+    assert gains.shape == (4,) and np.all(expected > 0)
+    rtol = 1e-10 if dtype == "float64" else 1e-4
+    np.testing.assert_allclose(gains, expected, rtol=rtol)
+    # log det is submodular: the greedy's gains never rise.
+    assert np.all(np.diff(gains) <= rtol * gains[:-1])
 
 
 def test_edge_cases():
@@ -83,10 +94,19 @@ def test_edge_cases():
         )
     one_hot = np.eye(2)[P.argmax(axis=1)]
     idx, gains = _logdet_select(Z, one_hot, labeled, 4, fisher="rank1", device="cpu")
-    assert np.all(gains == 0) and np.unique(idx).size == 4
+    # One-hot probabilities: the BADGE gradient p - e_yhat is zero, every gain is
+    # zero, and ties go to the lowest unlabeled rows.
+    assert np.all(gains == 0)
+    assert idx.tolist() == np.setdiff1d(np.arange(30), labeled)[:4].tolist()
+    # Duplicated rows and a tiny reg: distinct picks, the largest |z| first (its
+    # first copy), and gains that are still the dense log det increments.
     dup = np.vstack([Z, Z])
-    idx = logdet_select(dup, None, [], 5, device="cpu", reg=1e-8)
-    assert np.unique(idx).size == 5 and np.all(np.isfinite(idx))
+    idx, gains = _logdet_select(dup, None, [], 5, device="cpu", reg=1e-8)
+    assert np.unique(idx).size == 5
+    assert idx[0] == np.argmax(np.abs(dup[:, 0]))
+    np.testing.assert_allclose(
+        gains, dense_logdet_increments(dup, None, [], idx, 5, reg=1e-8), rtol=1e-8
+    )
     assert logdet_select(Z, P, np.arange(28), 5, device="cpu").tolist() == [28, 29]
     with pytest.raises(ValueError, match="reg"):
         logdet_select(Z, P, labeled, 3, reg=0.0)
@@ -101,7 +121,7 @@ def test_strategy():
     check_query_strategy(LogDet(fisher="rank1", dtype="float32"))
     assert make_strategy("logdet").fisher == "full"
     assert make_strategy("logdet_rank1").fisher == "rank1"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="'reg' parameter of LogDet"):
         LogDet(reg=-1).select(Ridge().fit([[0.0], [1.0]], [0, 1]), [[0.0], [2.0]], [0], 1)
 
 

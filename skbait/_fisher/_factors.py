@@ -230,10 +230,10 @@ class Factors:
         return torch.kron(self.S[row], self.Z[row][:, None])
 
     def transpose_product(self, rows, Y):
-        """``S_x^T Y_x[b]`` for each block ``b`` of the rows ``rows`` (``Y``: (rows, h, k, w)).
+        """``S_x^T Y_x[b]`` for each block ``b`` of the rows ``rows`` (``Y``: (rows, h, k, r)).
 
         With ``structure="bait"``, ``S^T Y = diag(sqrt p) (Y - 1 p^T Y)`` is
-        taken in ``O(k w)`` instead of ``O(k r w)``, in place in ``Y``.
+        taken in ``O(k r)`` instead of ``O(k r^2)``, in place in ``Y``.
         """
         if self.structure == "bait":
             pY = torch.matmul(self.probas[rows][:, None, None, :], Y)

@@ -92,12 +92,13 @@ def kron_gram(Z, S, *, chunk_size=None):
     Z : torch.Tensor of shape (n, d)
     S : torch.Tensor of shape (n, k, r)
     chunk_size : int, default=None
-        Rows per chunk (automatic when None).
+        Rows per chunk (automatic when None); one output (``k = 1``) takes a
+        single Gram product ``V^T V`` instead.
 
     Returns
     -------
     A : torch.Tensor of shape (k d, k d)
-        Symmetric, class-major blocks.
+        Exactly symmetric, class-major blocks.
 
     Examples
     --------
@@ -114,6 +115,11 @@ def kron_gram(Z, S, *, chunk_size=None):
     k = S.shape[1]
     if n == 0:
         return Z.new_zeros(k * d, k * d)
+    if k == 1:
+        # One output (regression): sum_x V_x V_x^T with V_x = z_x S_x is a plain
+        # Gram matrix, one product that BLAS does far better than the packed pairs.
+        V = (Z[:, :, None] * S[:, 0, None, :]).transpose(1, 2).reshape(-1, d)
+        return _symmetrize_(V.T @ V)
     pk = _packing(k, d, Z.device)
     size = chunk_size or max(64, _PACKED_CHUNK_ELEMENTS // pk.i.numel())
     acc = Z.new_zeros(pk.a.numel(), pk.i.numel())
@@ -131,7 +137,8 @@ def block_quadratic(Z, A, k, *, chunk_size=None):
     ----------
     Z : torch.Tensor of shape (n, d)
     A : torch.Tensor of shape (k d, k d), or a sequence of such
-        Symmetric; several matrices share one pass over ``Z``.
+        Symmetric; several matrices share one pass over ``Z``. With one
+        output (``k = 1``) the forms are ``rowsum((Z A) * Z)``, one product.
     k : int
     chunk_size : int, default=None
 
@@ -151,6 +158,9 @@ def block_quadratic(Z, A, k, *, chunk_size=None):
     single = isinstance(A, torch.Tensor)
     mats = [A] if single else list(A)
     n, d = Z.shape
+    if k == 1:
+        W = _plain_quadratic(Z, mats, chunk_size)
+        return W[:, 0] if single else W
     pk = _packing(k, d, Z.device)
     n_pairs = pk.a.numel()
     # One (coordinate pair) x (matrix, class pair) table: one product serves all.
@@ -164,6 +174,22 @@ def block_quadratic(Z, A, k, *, chunk_size=None):
         W[sl] = w[:, :, pk.pair_of.flatten()]
     W = W.reshape(n, len(mats), k, k)
     return W[:, 0] if single else W
+
+
+def _plain_quadratic(Z, mats, chunk_size):
+    """``z_x^T A z_x`` for one output (``k = 1``): ``rowsum((Z A) * Z)``, one product per chunk.
+
+    BLAS does the ``d x d`` product far faster than the packed pairs' gathers.
+    """
+    n, d = Z.shape
+    stacked = torch.cat(mats, dim=1)  # (d, m d)
+    W = Z.new_empty(n, len(mats), 1, 1)
+    size = chunk_size or max(64, _PACKED_CHUNK_ELEMENTS // (len(mats) * d))
+    for sl in _chunks(n, size):
+        Zc = Z[sl]
+        ZA = (Zc @ stacked).reshape(-1, len(mats), d)
+        W[sl, :, 0, 0] = (ZA * Zc[:, None, :]).sum(-1)
+    return W
 
 
 def _sym_mm(A, X):

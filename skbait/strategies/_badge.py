@@ -218,6 +218,12 @@ class BADGE(QueryStrategy):
         self.device = device
         self.dtype = dtype
 
+    def __skbait_tags__(self):
+        tags = super().__skbait_tags__()
+        tags.classifier_only = True
+        tags.needs_embedding = True
+        return tags
+
     def _validate_estimator(self, estimator):
         if not is_classifier(estimator):
             raise TypeError(

@@ -222,6 +222,12 @@ class CoreSet(QueryStrategy):
         self.dtype = dtype
         self.chunk_size = chunk_size
 
+    def __skbait_tags__(self):
+        tags = super().__skbait_tags__()
+        tags.needs_embedding = True
+        tags.deterministic = True
+        return tags
+
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, _ = embed(estimator, X, proba=False, embedding=embedding)
         return coreset_select(

@@ -176,6 +176,12 @@ class LogDet(QueryStrategy):
         self.dtype = dtype
         self.chunk_size = chunk_size
 
+    def __skbait_tags__(self):
+        tags = super().__skbait_tags__()
+        tags.needs_embedding = True
+        tags.deterministic = True
+        return tags
+
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, P = fisher_inputs(estimator, X, embedding, "LogDet")
         return _logdet_select(

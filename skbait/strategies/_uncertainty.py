@@ -88,6 +88,12 @@ class UncertaintySampling(QueryStrategy):
     def __init__(self, measure="least_confident"):
         self.measure = measure
 
+    def __skbait_tags__(self):
+        tags = super().__skbait_tags__()
+        tags.classifier_only = True
+        tags.deterministic = True
+        return tags
+
     def _validate_estimator(self, estimator):
         if not is_classifier(estimator):
             raise TypeError(

@@ -1,16 +1,22 @@
 """Checks that a query strategy honours the :class:`~skbait.QueryStrategy` contract.
 
 Third parties writing their own strategy can run :func:`check_query_strategy`
-in their test suite, as scikit-learn users run ``check_estimator``.
+in their test suite, as scikit-learn users run ``check_estimator``. Which
+checks run follows the strategy's :class:`~skbait.StrategyTags`.
 """
 
 import pickle
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import clone, is_classifier
 from sklearn.linear_model import LogisticRegression, Ridge
 
+from skbait.base import get_strategy_tags
+
 __all__ = ["check_query_strategy"]
+
+_TASKS = ("classification", "regression")
 
 
 def _problem(task, random_state):
@@ -27,7 +33,44 @@ def _problem(task, random_state):
     return model, X, labeled
 
 
-def check_query_strategy(strategy, *, tasks=("classification", "regression")):
+class _SpyEmbedding:
+    """An ``embedding`` callable that records its calls and returns a fixed embedding."""
+
+    def __init__(self, Z):
+        self.Z = Z
+        self.n_calls = 0
+
+    def __call__(self, estimator, X):
+        self.n_calls += 1
+        return self.Z
+
+
+def _check_tags_hold(strategy, tags, task, model, X, labeled):
+    """The tags are true of the strategy on this problem."""
+    name = type(strategy).__name__
+    spy = _SpyEmbedding(np.tanh(X @ np.random.RandomState(3).normal(size=(X.shape[1], 6))))
+    first = clone(strategy).select(model, X, labeled, 5, random_state=7, embedding=spy)
+    if tags.needs_embedding:
+        assert spy.n_calls > 0, f"{name} is tagged needs_embedding but never read the embedding"
+    else:
+        assert spy.n_calls == 0, f"{name} read the embedding: tag it needs_embedding"
+    if tags.deterministic:
+        for seed in (0, 123):
+            other = clone(strategy).select(model, X, labeled, 5, random_state=seed, embedding=spy)
+            np.testing.assert_array_equal(
+                first, other, err_msg=f"{name} is tagged deterministic but depends on random_state"
+            )
+    if tags.sparse_embedding:
+        sparse = _SpyEmbedding(sp.csr_matrix(spy.Z * (np.abs(spy.Z) > 0.5)))
+        dense = _SpyEmbedding(sparse.Z.toarray())
+        a = clone(strategy).select(model, X, labeled, 5, random_state=7, embedding=sparse)
+        b = clone(strategy).select(model, X, labeled, 5, random_state=7, embedding=dense)
+        np.testing.assert_array_equal(
+            a, b, err_msg=f"{name} chose differently on a sparse embedding and its dense copy"
+        )
+
+
+def check_query_strategy(strategy, *, tasks=None):
     """Run the contract checks on a strategy; raise ``AssertionError`` on a breach.
 
     The checks: the strategy clones and pickles; it returns ``batch_size``
@@ -37,12 +80,22 @@ def check_query_strategy(strategy, *, tasks=("classification", "regression")):
     it; utilities, when asked for, are one float per index; and it leaves its own
     parameters untouched.
 
+    The strategy's tags (:func:`~skbait.get_strategy_tags`) choose the
+    problems and add checks that the tags are true: a ``classifier_only``
+    strategy is run on classification only and must refuse a regressor with a
+    ``TypeError`` or ``ValueError``; a strategy reads a user's ``embedding``
+    callable exactly when it is tagged ``needs_embedding``; a
+    ``deterministic`` one gives the same indices for any ``random_state``;
+    a ``sparse_embedding`` one chooses alike on a sparse embedding and its
+    dense copy.
+
     Parameters
     ----------
     strategy : QueryStrategy
         The strategy to check (not modified).
-    tasks : tuple of {"classification", "regression"}
-        The problems the strategy claims to support.
+    tasks : tuple of {"classification", "regression"}, default=None
+        The problems to run; ``None`` takes them from the tags (classification
+        only for a ``classifier_only`` strategy, else both).
 
     Examples
     --------
@@ -50,8 +103,22 @@ def check_query_strategy(strategy, *, tasks=("classification", "regression")):
     >>> from skbait.utils.estimator_checks import check_query_strategy
     >>> check_query_strategy(RandomSampling())
     """
+    tags = get_strategy_tags(strategy)
+    name = type(strategy).__name__
+    if tasks is None:
+        tasks = ("classification",) if tags.classifier_only else _TASKS
     params = clone(strategy).get_params(deep=False)
     pickle.loads(pickle.dumps(strategy))
+    if tags.classifier_only:
+        model, X, labeled = _problem("regression", 0)
+        try:
+            clone(strategy).select(model, X, labeled, 5, random_state=0)
+        except (TypeError, ValueError) as exc:
+            assert type(model).__name__ in str(exc) or "classif" in str(exc), (
+                f"{name} refused a regressor with an unclear message: {exc}"
+            )
+        else:
+            raise AssertionError(f"{name} is tagged classifier_only but served a regressor")
     for task in tasks:
         model, X, labeled = _problem(task, 0)
         assert is_classifier(model) == (task == "classification")
@@ -72,3 +139,4 @@ def check_query_strategy(strategy, *, tasks=("classification", "regression")):
         rest = s.select(model, X, nearly_full, 10, random_state=0)
         assert sorted(rest.tolist()) == [5, 40, 59], "a short pool must be returned whole"
         assert s.get_params(deep=False).keys() == params.keys(), "select changed parameters"
+        _check_tags_hold(strategy, tags, task, model, X, labeled)
