@@ -280,9 +280,10 @@ def test_the_choose_hook_reduces_across_shards_to_the_single_process_selection(o
     M0, scale = problem.start(4)
     cand = problem.pool[problem.candidates].scaled(scale)
     positions = torch.arange(len(cand))
-    shards = [positions[positions % 2 == 0], positions[positions % 2 == 1]]  # interleaved
-    comm = _Comm(2)
-    results = [None, None]
+    # Interleaved, and a third process that holds no candidate at all.
+    shards = [positions[positions % 2 == 0], positions[positions % 2 == 1], positions[:0]]
+    comm = _Comm(3)
+    results = [None, None, None]
 
     def worker(rank):
         obj = single.objective
@@ -291,13 +292,25 @@ def test_the_choose_hook_reduces_across_shards_to_the_single_process_selection(o
         )
         results[rank] = run(greedy)
 
-    threads = [threading.Thread(target=worker, args=(rank,)) for rank in range(2)]
+    threads = [threading.Thread(target=worker, args=(rank,)) for rank in range(3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=120)
-    assert results[0][0] == results[1][0] == expected[0]
-    assert results[0][1] == results[1][1]  # every rank reports the owner's value
+    assert results[0][0] == results[1][0] == results[2][0] == expected[0]
+    assert results[0][1] == results[1][1] == results[2][1]  # every rank reports the owner's
     # A row's score may differ in the last bit with the shard's chunking (BLAS
     # blocking); the tie tolerance absorbs it.
     np.testing.assert_allclose(results[0][1], expected[1], rtol=1e-12)
+
+
+def test_backward_needs_the_picked_rows_tracked():
+    Z, P, _ = _random(16, 20, 2, 3)
+    problem = Problem(Z.numpy(), P.numpy(), np.arange(3), 2, reg=1.0, device="cpu", dtype=None)
+    greedy = problem.greedy(2, problem.pool_fisher("pool"), "trace", None)
+    greedy.forward(4)  # a complete design: nothing is tracked any more
+    assert len(greedy.picked) == 4 and len(greedy.rows) == 0
+    with pytest.raises(RuntimeError, match="final_keep_picked"):
+        greedy.backward(2)
+    with pytest.raises(RuntimeError, match="final_keep_picked"):
+        problem.greedy(2, None, "trace", None).backward(1)

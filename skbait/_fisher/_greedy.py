@@ -117,6 +117,7 @@ class KroneckerGreedy:
         self.rows.recompute(self.design.G)
         self.picked = []
         self.gains = []
+        self._tracking_picked = False  # the tracked rows are the picked rows held here
 
     @property
     def n_refresh(self):
@@ -205,6 +206,8 @@ class KroneckerGreedy:
 
     def _floor(self, usable):
         """The best usable lower bound (a 0-d tensor, ``-inf`` if none): the contenders' floor."""
+        if usable.numel() == 0:  # a shard without candidates
+            return self.rows.lower.new_tensor(-math.inf)
         return torch.where(usable, self.rows.lower, -math.inf).max()
 
     def _contenders(self, upper, usable, floor):
@@ -286,14 +289,18 @@ class KroneckerGreedy:
             elif final_keep_picked:
                 # A backward phase follows: only the chosen rows need their P, Q.
                 self._step(choice, +1, keep=self._slots_of(self.picked + [choice.id]))
+                self._tracking_picked = True
             else:
-                # The design is complete: nothing left to update.
+                # The design is complete: nothing left to update or track.
                 self.picked.append(choice.id)
+                self.rows.restrict(torch.zeros(0, dtype=torch.long, device=self.device))
 
     def _slots_of(self, ids):
         """Tracked rows holding ``ids``, in that order (the ones this process holds)."""
         held = self.ids[self.rows.positions]
         wanted = torch.as_tensor(ids, dtype=held.dtype, device=self.device)
+        if held.numel() == 0:
+            return held
         slot = torch.searchsorted(held, wanted).clamp_max(max(len(held) - 1, 0))
         return slot[held[slot] == wanted]
 
@@ -302,8 +309,7 @@ class KroneckerGreedy:
 
         Assumes the tracked rows are the design's rows (see :meth:`forward`).
         """
-        held = self.ids[self.rows.positions].tolist()
-        if not set(held) <= set(self.picked) or len(held) != len(set(held)):
+        if not self._tracking_picked:
             raise RuntimeError("backward() needs forward(..., final_keep_picked=True) first.")
         costs, bad = self.rows.scores(-1)
         while len(self.picked) > n_keep:
