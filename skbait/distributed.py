@@ -424,16 +424,6 @@ class _ShardedGreedy(KroneckerGreedy):
             winner, buffer[0].item(), buffer[1 : 1 + d], buffer[1 + d :].reshape(k, r), slot
         )
 
-    def _floor(self, usable):
-        if len(self.rows) == 0:
-            return self.rows.lower.new_tensor(-math.inf)
-        return super()._floor(usable)
-
-    def _slots_of(self, ids):
-        if len(self.rows) == 0:  # a rank without candidates tracks nothing
-            return torch.zeros(0, dtype=torch.long, device=self.device)
-        return super()._slots_of(ids)
-
 
 _NO_ID = np.iinfo(np.int64).max
 
