@@ -187,6 +187,7 @@ def _cases():
         dict(name="error-batch", kind="error-batch", seed=33, n=40, d=3, n_labeled=30, B=11),
         dict(name="error-batch-disagree", kind="error-batch-disagree", seed=34, n=40, d=3, B=4),
         dict(name="error-fit", kind="error-fit", seed=35, n=40, d=3, n_labeled=6, B=4),
+        dict(name="offsets", kind="offsets", seed=36, n=50, d=2, B=1),
         # One whole round.
         dict(name="round-sklearn", kind="round-sklearn", seed=40, n=120, d=4, n_labeled=15, B=5),
         dict(
@@ -262,6 +263,8 @@ def _run_case(case, rank, world):
         elif kind == "error-batch-disagree":
             out = distributed.coreset_select(Z, labeled, B + (last and world > 1), device="cpu")
             out = out, None
+        elif kind == "offsets":
+            out = distributed.shard_offsets(len(Z)), None
         elif kind == "error-fit":
             from sklearn.linear_model import LogisticRegression
 
@@ -586,6 +589,13 @@ def test_errors_reach_every_rank(world, name):
         assert outcome[1] == kind and text in outcome[2], outcome
     # Every rank names the same culprit.
     assert len({o[2] for o in outcomes}) == 1
+
+
+@params
+def test_shard_offsets(world):
+    offsets, _ = _same_on_every_rank(_spawn(world), "offsets")
+    case = CASES["offsets"]
+    np.testing.assert_array_equal(offsets, _bounds(case["n"], world, case["seed"]))
 
 
 def test_errors_without_a_process_group():
