@@ -244,5 +244,9 @@ def _symmetrize_(A):
 
 
 def _inverse_from_cholesky(C):
-    """``(C C^T)^-1`` for a lower-triangular ``C``, symmetric."""
-    return _symmetrize_(torch.cholesky_inverse(C))
+    """``(C C^T)^-1`` for a lower-triangular ``C``, symmetric and row-major.
+
+    LAPACK hands the inverse back column-major; every later ``reshape`` of it
+    (one per greedy step) would then copy all ``(k d)^2`` entries.
+    """
+    return _symmetrize_(torch.cholesky_inverse(C).contiguous())
