@@ -123,7 +123,7 @@ def kron_gram(Z, S, *, chunk_size=None):
         # Gram matrix, one product that BLAS does far better than the packed pairs.
         V = (Z[:, :, None] * S[:, 0, None, :]).transpose(1, 2).reshape(-1, d)
         return _symmetrize_(V.T @ V)
-    if k <= _DENSE_MAX_CLASSES:
+    if _use_blocks(k, Z.dtype):
         return _kron_gram_blocks(Z, S, chunk_size)
     pk = _packing(k, d, Z.device)
     size = chunk_size or max(64, _PACKED_CHUNK_ELEMENTS // pk.i.numel())
@@ -133,6 +133,17 @@ def kron_gram(Z, S, *, chunk_size=None):
         C = (S_c @ S_c.transpose(1, 2))[:, pk.a, pk.b]
         acc.addmm_(C.T, _packed_outer(Z[sl], pk.i, pk.j).T)
     return acc.flatten()[pk.unpack()]
+
+
+def _use_blocks(k, dtype):
+    """Few classes in float64: one GEMM per class pair (see :func:`_kron_gram_blocks`).
+
+    In float32 the packed form stays: it sums each symmetric pair of entries
+    once, and keeps ``z^T G z`` accurate enough when ``G`` is huge (a tiny
+    ``reg``), where the plain product loses the positive definiteness of the
+    per-row ``P_x``.
+    """
+    return k <= _DENSE_MAX_CLASSES and dtype == torch.float64
 
 
 def _kron_gram_blocks(Z, S, chunk_size):
@@ -212,7 +223,7 @@ def block_quadratic(Z, A, k, *, chunk_size=None):
     single = isinstance(A, torch.Tensor)
     mats = [A] if single else list(A)
     n, d = Z.shape
-    if k <= _DENSE_MAX_CLASSES:
+    if _use_blocks(k, Z.dtype):
         W = _block_quadratic_blocks(Z, mats, k, chunk_size)
         return W[:, 0] if single else W
     pk = _packing(k, d, Z.device)
