@@ -4,8 +4,10 @@ A 5,000-row pool (d=64, k=10), batch of 50, is selected by
 :func:`skbait.strategies.bait_select` (and CoreSet, BADGE for comparison)
 
 1. on the machine as it is ("quiet"),
-2. beside ``--busy`` processes that run float64 matrix products in a loop
-   with torch's default threads ("busy"),
+2. beside ``--busy`` processes that run float64 matrix products in a loop,
+   one thread each ("busy"): with ``c`` cores a single thread then gets about
+   ``c / (busy + 1)`` of a core, so the ideal ratio is ``(busy + 1) / c``
+   (2.5 for four busy processes on two cores),
 
 with the caller's default thread settings, so that skbait's own thread
 control is what is measured; ``--forced-threads N`` adds a row with torch
@@ -36,6 +38,9 @@ sys.path.insert(0, ROOT)
 def _busy_loop(stop):
     import torch
 
+    # One thread each: N busy processes are N runnable threads, as N other
+    # single-threaded jobs (notebooks, joblib workers) on a shared machine.
+    torch.set_num_threads(1)
     a = torch.randn(400, 400, dtype=torch.float64)
     while not stop.is_set():
         a = torch.tanh(a @ a.T / 400.0)

@@ -32,8 +32,11 @@ class StrategyTags:
         :func:`skbait.embeddings.embed`); a user's ``embedding`` callable
         changes its choice.
     sparse_embedding : bool, default=False
-        The strategy works on a sparse embedding (a ``scipy.sparse``
-        matrix) without densifying it.
+        The strategy takes a sparse embedding (a ``scipy.sparse`` matrix,
+        such as a TF-IDF pipeline's) and chooses what it would choose on a
+        dense copy, without densifying the pool beyond what its memory rule
+        allows (BADGE and CoreSet never do; BAIT and log-det densify only an
+        embedding whose exact matrices fit, and reduce a wider one).
     deterministic : bool, default=False
         The selection does not depend on ``random_state``.
 

@@ -346,3 +346,16 @@ def test_cuda_float64_matches_cpu(settings):
     cpu = bait_select(Z, P, labeled, 6, device="cpu", approximation=approximation, random_state=0)
     gpu = bait_select(Z, P, labeled, 6, device="cuda", approximation=approximation, random_state=0)
     np.testing.assert_array_equal(cpu, gpu)
+
+
+def test_the_design_inverse_is_row_major():
+    # A column-major G made every greedy step copy all (k d)^2 entries of it.
+    import torch
+
+    from skbait._fisher import Design
+
+    M = torch.eye(6, dtype=torch.float64) * 2 + 0.1
+    design = Design(M, torch.float64)
+    assert design.G.is_contiguous()
+    torch.testing.assert_close(design.G, torch.linalg.inv(M))
+    assert design.G.reshape(12, 3).data_ptr() == design.G.data_ptr()  # a view, not a copy

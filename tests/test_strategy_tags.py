@@ -25,23 +25,25 @@ def test_every_registered_strategy_honours_its_tags(name):
 
 
 @pytest.mark.parametrize(
-    "strategy, classifier_only, needs_embedding, deterministic",
+    "strategy, classifier_only, needs_embedding, deterministic, sparse_embedding",
     [
-        (BAIT(), False, True, True),
-        (LogDet(), False, True, True),
-        (CoreSet(), False, True, True),
-        (BADGE(), True, True, False),
-        (UncertaintySampling(), True, False, True),
-        (RandomSampling(), False, False, False),
+        (BAIT(), False, True, True, True),
+        (LogDet(), False, True, True, True),
+        (CoreSet(), False, True, True, True),
+        (BADGE(), True, True, False, True),
+        (UncertaintySampling(), True, False, True, False),
+        (RandomSampling(), False, False, False, False),
     ],
 )
-def test_declared_tags(strategy, classifier_only, needs_embedding, deterministic):
+def test_declared_tags(
+    strategy, classifier_only, needs_embedding, deterministic, sparse_embedding
+):
     tags = get_strategy_tags(strategy)
     assert isinstance(tags, StrategyTags)
     assert tags.classifier_only is classifier_only
     assert tags.needs_embedding is needs_embedding
     assert tags.deterministic is deterministic
-    assert tags.sparse_embedding is False  # no strategy works on sparse embeddings yet
+    assert tags.sparse_embedding is sparse_embedding
 
 
 def test_tags_are_a_fresh_copy_and_defaults_apply_to_duck_types():

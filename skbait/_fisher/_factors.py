@@ -238,4 +238,8 @@ class Factors:
         if self.structure == "bait":
             pY = torch.matmul(self.probas[rows][:, None, None, :], Y)
             return Y.sub_(pY).mul_(self._sqrt_p[rows])
+        if self.S.shape[1] == 1 and self.S.shape[2] == 1:
+            # Scalar factors (regression, a binary approximation): a broadcast
+            # product, not a batch of 1 x 1 matrix products.
+            return Y.mul_(self.S[rows][:, None])
         return self.S[rows].transpose(1, 2)[:, None] @ Y

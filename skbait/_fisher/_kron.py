@@ -20,6 +20,9 @@ _CHUNK_ELEMENTS = 1 << 20
 # Packed products z_i z_j: a chunk of a few MB, reused from cache and from the
 # allocator (freshly mapped pages cost more than the arithmetic on them).
 _PACKED_CHUNK_ELEMENTS = 1 << 18
+# Up to this many classes (10 class pairs), one GEMM per class pair beats the
+# packed form, whose gather of z_i z_j is then not repaid by enough pairs.
+_DENSE_MAX_CLASSES = 4
 
 
 def _chunks(n, size):
@@ -120,6 +123,8 @@ def kron_gram(Z, S, *, chunk_size=None):
         # Gram matrix, one product that BLAS does far better than the packed pairs.
         V = (Z[:, :, None] * S[:, 0, None, :]).transpose(1, 2).reshape(-1, d)
         return _symmetrize_(V.T @ V)
+    if _use_blocks(k, Z.dtype):
+        return _kron_gram_blocks(Z, S, chunk_size)
     pk = _packing(k, d, Z.device)
     size = chunk_size or max(64, _PACKED_CHUNK_ELEMENTS // pk.i.numel())
     acc = Z.new_zeros(pk.a.numel(), pk.i.numel())
@@ -128,6 +133,67 @@ def kron_gram(Z, S, *, chunk_size=None):
         C = (S_c @ S_c.transpose(1, 2))[:, pk.a, pk.b]
         acc.addmm_(C.T, _packed_outer(Z[sl], pk.i, pk.j).T)
     return acc.flatten()[pk.unpack()]
+
+
+def _use_blocks(k, dtype):
+    """Few classes in float64: one GEMM per class pair (see :func:`_kron_gram_blocks`).
+
+    In float32 the packed form stays: it sums each symmetric pair of entries
+    once, and keeps ``z^T G z`` accurate enough when ``G`` is huge (a tiny
+    ``reg``), where the plain product loses the positive definiteness of the
+    per-row ``P_x``.
+    """
+    return k <= _DENSE_MAX_CLASSES and dtype == torch.float64
+
+
+def _kron_gram_blocks(Z, S, chunk_size):
+    """:func:`kron_gram` for few classes: one ``d x d`` weighted Gram product per class pair.
+
+    ``A_ab = sum_x c_ab(x) z_x z_x^T`` for the class pairs ``a <= b``, all
+    pairs in one GEMM per chunk, ``[c_1 z | c_2 z | ...]^T Z``. It does twice
+    the multiply-adds of the packed form, but at full BLAS speed: with few
+    pairs the packed form's gather of ``z_i z_j`` costs more than the
+    products it saves.
+    """
+    n, d = Z.shape
+    k = S.shape[1]
+    a, b = torch.triu_indices(k, k, device=Z.device)
+    n_pairs = a.numel()
+    size = chunk_size or max(64, _CHUNK_ELEMENTS // (n_pairs * d))
+    acc = Z.new_zeros(n_pairs * d, d)
+    for sl in _chunks(n, size):
+        S_c = S[sl]
+        C = (S_c @ S_c.transpose(1, 2))[:, a, b]  # (rows, pairs)
+        weighted = (C[:, :, None] * Z[sl, None, :]).reshape(-1, n_pairs * d)
+        acc.addmm_(weighted.T, Z[sl])
+    blocks = acc.reshape(n_pairs, d, d)
+    out = Z.new_empty(k, d, k, d)
+    for pair in range(n_pairs):
+        block = blocks[pair]
+        out[a[pair], :, b[pair], :] = block
+        out[b[pair], :, a[pair], :] = block.T
+    return _symmetrize_(out.reshape(k * d, k * d))
+
+
+def _block_quadratic_blocks(Z, mats, k, chunk_size):
+    """:func:`block_quadratic` for few classes: ``(Z @ A_ab) * Z`` summed, per class pair."""
+    n, d = Z.shape
+    a, b = torch.triu_indices(k, k, device=Z.device)
+    n_pairs = a.numel()
+    # (d, matrices * pairs * d): the blocks A_ab side by side, one GEMM per chunk.
+    blocks = torch.cat(
+        [M.reshape(k, d, k, d)[a, :, b, :].permute(1, 0, 2).reshape(d, -1) for M in mats], dim=1
+    )
+    pair_of = torch.empty(k, k, dtype=torch.long, device=Z.device)
+    pair_of[a, b] = torch.arange(n_pairs, device=Z.device)
+    pair_of[b, a] = pair_of[a, b]
+    W = Z.new_empty(n, len(mats), k * k)
+    size = chunk_size or max(64, _CHUNK_ELEMENTS // (len(mats) * n_pairs * d))
+    for sl in _chunks(n, size):
+        T = (Z[sl] @ blocks).reshape(-1, len(mats) * n_pairs, d)
+        w = torch.bmm(T, Z[sl, :, None]).reshape(-1, len(mats), n_pairs)
+        W[sl] = w[:, :, pair_of.flatten()]
+    return W.reshape(n, len(mats), k, k)
 
 
 def block_quadratic(Z, A, k, *, chunk_size=None):
@@ -160,6 +226,9 @@ def block_quadratic(Z, A, k, *, chunk_size=None):
     n, d = Z.shape
     if k == 1:
         W = _plain_quadratic(Z, mats, chunk_size)
+        return W[:, 0] if single else W
+    if _use_blocks(k, Z.dtype):
+        W = _block_quadratic_blocks(Z, mats, k, chunk_size)
         return W[:, 0] if single else W
     pk = _packing(k, d, Z.device)
     n_pairs = pk.a.numel()
@@ -206,5 +275,9 @@ def _symmetrize_(A):
 
 
 def _inverse_from_cholesky(C):
-    """``(C C^T)^-1`` for a lower-triangular ``C``, symmetric."""
-    return _symmetrize_(torch.cholesky_inverse(C))
+    """``(C C^T)^-1`` for a lower-triangular ``C``, symmetric and row-major.
+
+    LAPACK hands the inverse back column-major; every later ``reshape`` of it
+    (one per greedy step) would then copy all ``(k d)^2`` entries.
+    """
+    return _symmetrize_(torch.cholesky_inverse(C).contiguous())

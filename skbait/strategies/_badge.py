@@ -277,6 +277,7 @@ class BADGE(QueryStrategy):
         tags = super().__skbait_tags__()
         tags.classifier_only = True
         tags.needs_embedding = True
+        tags.sparse_embedding = True
         return tags
 
     def _validate_estimator(self, estimator):

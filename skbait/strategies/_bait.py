@@ -361,6 +361,7 @@ class BAIT(QueryStrategy):
     def __skbait_tags__(self):
         tags = super().__skbait_tags__()
         tags.needs_embedding = True
+        tags.sparse_embedding = True
         # Only a reduced embedding (a seeded randomized SVD) draws random numbers;
         # "auto" reduces the embedding only when exact BAIT cannot fit in memory.
         tags.deterministic = not (

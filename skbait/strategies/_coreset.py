@@ -208,9 +208,10 @@ class _DenseRows:
         return centre, float(nearest[centre])
 
 
-def _nearest_in_blocks(cand_T, norm_cand, ref, chunk, snap):
+def _nearest_in_blocks(cand_T, norm_cand, ref, chunk, snap, norm_ref=None):
     """Each candidate's squared distance to its nearest ``ref`` row, in blocks."""
-    norm_ref = (ref * ref).sum(dim=1)
+    if norm_ref is None:
+        norm_ref = (ref * ref).sum(dim=1)
     nearest = torch.empty_like(norm_cand)
     for start in range(0, norm_cand.numel(), chunk):
         stop = start + chunk
@@ -264,6 +265,12 @@ class _ScreenedRows(_DenseRows):
         self.slack = gamma * (self.norm64 + largest)
         self.centres = []  # chosen candidate positions, in order
         self.chunk = _DEFAULT_CHUNK
+        # Rows (not columns) for the float64 checks: a few rows are gathered per
+        # step, and gathering columns of a d x n matrix is a strided copy.
+        self.cand64 = self.cand64_T.T.contiguous()
+        del self.cand64_T
+        self.norm_ref64 = (self.ref64 * self.ref64).sum(dim=1)
+        self.points = self.cand64[:0]  # the chosen centres' rows
 
     def nearest_labeled(self, chunk):
         self.chunk = chunk
@@ -274,21 +281,24 @@ class _ScreenedRows(_DenseRows):
 
     def add_centre(self, centre):
         self.centres.append(centre)
+        self.points = torch.cat([self.points, self.cand64[centre : centre + 1]])
 
     def _exact_nearest(self, rows):
         """float64 nearest squared distances of candidate ``rows`` to every centre."""
-        cand = self.cand64_T[:, rows]
+        cand = self.cand64[rows]
         norm = self.norm64[rows]
         best = torch.full_like(norm, math.inf)
         if self.ref64.shape[0]:
             # Labeled rows: the blocked computation of the float64 path.
-            best = _nearest_in_blocks(cand, norm, self.ref64, self.chunk, self.snap64)
+            best = _nearest_in_blocks(
+                cand.T, norm, self.ref64, self.chunk, self.snap64, norm_ref=self.norm_ref64
+            )
         if self.centres:
             # All chosen centres at once: one (contenders x centres) product.
             picked = torch.as_tensor(self.centres, device=cand.device)
-            points, norm_points = self.cand64_T[:, picked], self.norm64[picked]
+            norm_points = self.norm64[picked]
             total = norm[:, None] + norm_points[None, :]
-            dist = total - 2.0 * (cand.T @ points)
+            dist = total - 2.0 * (cand @ self.points.T)
             dist = torch.where(dist <= self.snap64 * total, 0.0, dist)
             best = torch.minimum(best, dist.min(dim=1).values)
         return best
@@ -420,6 +430,7 @@ class CoreSet(QueryStrategy):
     def __skbait_tags__(self):
         tags = super().__skbait_tags__()
         tags.needs_embedding = True
+        tags.sparse_embedding = True
         tags.deterministic = True
         return tags
 
