@@ -35,7 +35,14 @@ import torch.distributed as dist
 from sklearn.base import clone, is_classifier
 from sklearn.utils import _safe_indexing, check_random_state
 
-from skbait._fisher import Choice, Factors, KroneckerGreedy, TraceObjective, kron_gram
+from skbait._fisher import (
+    Choice,
+    Factors,
+    KroneckerGreedy,
+    TraceObjective,
+    forward_steps,
+    kron_gram,
+)
 from skbait.base import as_labeled_mask, n_rows
 from skbait.embeddings import embed
 from skbait.strategies._coreset import _DEFAULT_CHUNK, _block_min, _to_point
@@ -584,7 +591,7 @@ def bait_select(
         comm=comm,
         owners=pool.offsets,
     )
-    n_forward = B if not backward else min(math.floor(oversample * B + 0.5), U)
+    n_forward = forward_steps(oversample, B, U, bool(backward))
     prune = n_forward > B
     greedy.forward(n_forward, final_keep_picked=prune)
     if prune:

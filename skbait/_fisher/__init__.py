@@ -46,7 +46,7 @@ from skbait._fisher._factors import Factors, bait_factors, rank1_factors, regres
 from skbait._fisher._greedy import Choice, KroneckerGreedy, rel_tolerance
 from skbait._fisher._kron import block_quadratic, kron_gram
 from skbait._fisher._objectives import LogDetObjective, TraceObjective
-from skbait._fisher._problem import Problem, fisher_inputs
+from skbait._fisher._problem import Problem, fisher_inputs, forward_steps
 from skbait._fisher._rows import TrackedRows
 
 __all__ = [
@@ -63,6 +63,7 @@ __all__ = [
     "bait_factors",
     "block_quadratic",
     "fisher_inputs",
+    "forward_steps",
     "kron_gram",
     "rank1_factors",
     "regression_factors",

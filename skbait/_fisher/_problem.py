@@ -23,7 +23,18 @@ from skbait.utils import resolve_device, resolve_dtype
 from skbait.utils._sparse import check_pool_embeddings
 from skbait.utils._validation import check_batch_size, check_probas, check_real
 
-__all__ = ["Problem", "fisher_inputs"]
+__all__ = ["Problem", "fisher_inputs", "forward_steps"]
+
+
+def forward_steps(oversample, batch_size, n_candidates, backward):
+    """BAIT's forward steps: ``round(oversample * B)``, rounded half up, at most the candidates.
+
+    Without a backward phase, exactly ``B``. Round half up, so that
+    ``1.5 * 3 = 4.5`` gives 5 on every platform.
+    """
+    if not backward:
+        return batch_size
+    return min(math.floor(oversample * batch_size + 0.5), n_candidates)
 
 
 def fisher_inputs(estimator, X, embedding, strategy_name):

@@ -1,6 +1,5 @@
 """BAIT: Batch Active learning via Information maTrices (Ash et al., NeurIPS 2021)."""
 
-import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,20 +12,13 @@ from skbait._approximations import (
     pool_shape,
     resolve_approximation,
 )
-from skbait._fisher import Problem, fisher_inputs, kron_gram
+from skbait._fisher import Problem, fisher_inputs, forward_steps, kron_gram
 from skbait.base import QueryStrategy
 from skbait.utils import resolve_device
 from skbait.utils._threads import greedy_threads, limited_threads
 from skbait.utils._validation import check_chunk_size, check_option, check_real
 
 __all__ = ["BAIT", "bait_objective", "bait_select"]
-
-
-def _n_forward(oversample, batch_size, n_candidates, backward):
-    if not backward:
-        return batch_size
-    # round half up, so that 1.5 * 3 = 4.5 gives 5 on every platform
-    return min(math.floor(oversample * batch_size + 0.5), n_candidates)
 
 
 def _bait_select(
@@ -71,7 +63,7 @@ def _bait_select(
     if cand.size <= B:
         # Nothing to choose: every unlabeled row goes, in pool order.
         return cand.astype(np.int64), np.full(cand.size, np.nan)
-    n_forward = _n_forward(oversample, B, cand.size, bool(backward))
+    n_forward = forward_steps(oversample, B, cand.size, bool(backward))
     greedy = problem.greedy(B, problem.pool_fisher(fisher), "trace", chunk_size)
     prune = n_forward > B
     # The set-up above uses the caller's threads (large products); the steps,
