@@ -398,6 +398,9 @@ class _ShardedGreedy(KroneckerGreedy):
             if not torch.isfinite(floor):
                 return None
             candidates = self._contenders(scores, usable, floor)
+            counts = torch.tensor([candidates.numel(), len(self.rows)])
+            counts = comm.all_reduce(counts, dist.ReduceOp.SUM)
+            self._record_pruning(int(counts[0]), int(counts[1]))
             exact, bad = self.rows.exact_scores(candidates, +1)
             scores = torch.where(bad, -math.inf, exact)
         else:

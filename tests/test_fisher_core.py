@@ -15,6 +15,7 @@ from skbait._fisher import (
     Factors,
     KroneckerGreedy,
     Problem,
+    TraceObjective,
     bait_factors,
     block_quadratic,
     kron_gram,
@@ -314,3 +315,105 @@ def test_backward_needs_the_picked_rows_tracked():
         greedy.backward(2)
     with pytest.raises(RuntimeError, match="final_keep_picked"):
         problem.greedy(2, None, "trace", None).backward(1)
+
+
+# ------------------------------------------------- wide embeddings, big designs
+
+
+@pytest.mark.parametrize("tile", [2, 3, 8])
+@pytest.mark.parametrize("factors", ["bait", "rank1"])
+def test_tiled_products_equal_the_dense_sums(tile, factors):
+    """The tile-by-tile products (wide d) against kron / einsum, padding included (d = 7)."""
+    from skbait._fisher._kron import _Tiles
+
+    n, d, k = 23, 7, 4
+    Z, P, gen = _random(tile + 40, n, d, k)
+    S = bait_factors(P) if factors == "bait" else rank1_factors(P)
+    tiles = _Tiles(d, k, Z.device, tile=tile)
+    dense = sum(torch.kron(S[x] @ S[x].T, torch.outer(Z[x], Z[x])) for x in range(n))
+    got = tiles.gram(Z, S, chunk_size=5)
+    torch.testing.assert_close(got, dense, rtol=1e-12, atol=1e-12)
+    assert torch.equal(got, got.T)
+    mats = []
+    for _ in range(2):
+        A = torch.randn(k * d, k * d, generator=gen, dtype=torch.float64)
+        mats.append(A + A.T)
+    forms = tiles.quadratics(mats)(Z, chunk_size=6)
+    for m, A in enumerate(mats):
+        dense = torch.einsum("xi,aibj,xj->xab", Z, A.reshape(k, d, k, d), Z)
+        torch.testing.assert_close(forms[:, m], dense, rtol=1e-12, atol=1e-12)
+
+
+def test_wide_embeddings_take_the_tiled_products():
+    """At d = 256 the public functions (tiled) still equal the dense definitions."""
+    n, d, k = 3, 256, 5
+    Z, P, gen = _random(99, n, d, k)
+    S = bait_factors(P)
+    dense = sum(torch.kron(S[x] @ S[x].T, torch.outer(Z[x], Z[x])) for x in range(n))
+    torch.testing.assert_close(kron_gram(Z, S), dense, rtol=1e-12, atol=1e-10)
+    A = torch.randn(k * d, k * d, generator=gen, dtype=torch.float64)
+    A = A + A.T
+    W = block_quadratic(Z, A, k)
+    torch.testing.assert_close(
+        W, torch.einsum("xi,aibj,xj->xab", Z, A.reshape(k, d, k, d), Z), rtol=1e-12, atol=1e-9
+    )
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_pending_moves_leave_the_design_as_the_eager_one(dtype):
+    """Moves of G kept pending (large designs) give the same G, terms and selection."""
+    Z, P, _ = _random(21, 60, 5, 4)
+    labeled = np.arange(6)
+    runs = []
+    for max_pending in (0, 9, 64):
+        problem = Problem(Z.numpy(), P.numpy(), labeled, 5, reg=0.5, device="cpu", dtype=dtype)
+        M0, scale = problem.start(5)
+        cand = problem.pool[problem.candidates].scaled(scale)
+        objective = TraceObjective(problem.pool_fisher("pool"))
+        greedy = KroneckerGreedy(cand, M0, objective)
+        greedy.design = Design(
+            M0, dtype, on_refresh=greedy.rows.recompute, max_pending=max_pending
+        )
+        greedy.forward(10, final_keep_picked=True)
+        greedy.backward(5)
+        assert not greedy.design._pending or max_pending > 0
+        runs.append((greedy.picked, greedy.gains, greedy.design.G.clone()))
+    rtol = 1e-9 if dtype == torch.float64 else 1e-3
+    for picked, gains, G in runs[1:]:
+        assert picked == runs[0][0]
+        np.testing.assert_allclose(gains, runs[0][1], rtol=rtol)
+        torch.testing.assert_close(G, runs[0][2], rtol=rtol, atol=rtol * 1e-3)
+    exact = torch.linalg.inv(greedy.design.exact_M()).to(dtype)
+    torch.testing.assert_close(runs[-1][2], exact, rtol=rtol * 10, atol=rtol * 1e-2)
+
+
+@pytest.mark.parametrize("prune_fraction", [0.0, 1.0])
+@pytest.mark.parametrize("k", [3, 6])
+def test_bounds_turned_off_or_kept_choose_the_dense_reference(monkeypatch, prune_fraction, k):
+    """Scoring every row exactly (bounds off) or by bounds gives the paper's selection."""
+    import skbait._fisher._greedy as greedy_module
+
+    monkeypatch.setattr(greedy_module, "_PRUNE_FRACTION", prune_fraction)
+    monkeypatch.setattr(greedy_module, "_BOUNDS_RETRY", 3)
+    for seed in range(4):
+        Z, P, _ = _random(seed + 70, 90, 4, k)
+        labeled = np.arange(5)
+        expected = dense_bait(Z.numpy(), P.numpy(), labeled, 6)
+        problem = Problem(Z.numpy(), P.numpy(), labeled, 6, reg=1.0, device="cpu", dtype=None)
+        greedy = problem.greedy(6, problem.pool_fisher("pool"), "trace", None)
+        toggles = []
+        original = greedy._adapt_bounds
+
+        def adapt(step, original=original, greedy=greedy, toggles=toggles):
+            original(step)
+            toggles.append(greedy.rows.use_bounds)
+
+        greedy._adapt_bounds = adapt
+        greedy.forward(12, final_keep_picked=True)
+        greedy.backward(6)
+        assert problem.candidates[greedy.picked].tolist() == expected.tolist()
+        if prune_fraction == 0.0:
+            # Off after the first step, tried again every 3 steps.
+            assert toggles[:4] == [False, False, False, True]
+        else:
+            assert all(toggles)

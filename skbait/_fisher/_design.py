@@ -16,6 +16,12 @@ from skbait._fisher._kron import _inverse_from_cholesky, _sym_mm, _symmetrize_, 
 
 __all__ = ["Design", "IllConditionedError", "LowRank"]
 
+# Keep G's moves pending (see Design) from this many entries of G, up to this
+# many columns: a rank-64 product runs at BLAS speed, and the pending terms of
+# each product with G stay a small fraction of it.
+_LAZY_MIN_ELEMENTS = 1 << 21
+_MAX_PENDING = 64
+
 
 class IllConditionedError(ValueError, FloatingPointError):
     """The design is singular in the working precision: a bad ``reg`` or embedding scale.
@@ -70,6 +76,14 @@ class Design:
 
     Notes
     -----
+    On a large design (``G`` beyond a few MB, ``D = k d`` from about 1,500)
+    the moves ``s L L^T`` are kept pending, up to ``max_pending`` columns, and
+    every product with ``G`` adds their low-rank part: a step then reads ``G``
+    twice instead of reading it three times and writing it once, and the
+    pending moves are applied as one rank-``c`` product, at full BLAS speed
+    instead of the memory speed of a rank-``r`` one. Reading :attr:`G` applies
+    them first.
+
     Numerical guards: ``G`` is symmetrised every 16 updates and checked after
     every update by ``|G M u - u|`` on two fixed sign vectors ``u`` (``M u``
     is kept exactly, in float64, by rank-``r`` corrections: far cheaper than
@@ -94,11 +108,16 @@ class Design:
     (-1, 1)
     """
 
-    def __init__(self, M0, dtype, *, on_refresh=None):
+    def __init__(self, M0, dtype, *, on_refresh=None, max_pending=None):
         self.M0 = M0.to(torch.float64)
         self.dtype, self.device = dtype, M0.device
         self.D = M0.shape[0]
         self.on_refresh = on_refresh
+        if max_pending is None:
+            max_pending = _MAX_PENDING if self.D * self.D >= _LAZY_MIN_ELEMENTS else 0
+        self.max_pending = max_pending
+        self._pending = []  # (L, s): G = self._G + sum of s L L^T
+        self._since_symmetrized = 0
         self.drift_tol = 1e-7 if dtype == torch.float64 else 1e-2
         self.n_updates = 0
         self.n_refresh = 0
@@ -112,6 +131,35 @@ class Design:
 
     def __len__(self):
         return len(self._z)
+
+    @property
+    def G(self):
+        """``M^-1`` in the working dtype, ``(k d, k d)`` (pending moves applied first)."""
+        self._flush()
+        return self._G
+
+    @G.setter
+    def G(self, value):
+        self._G = value
+        self._pending = []
+
+    def _flush(self):
+        """Apply the pending moves to ``G``: one rank-``c`` product."""
+        if self._pending:
+            L = torch.cat([L for L, _ in self._pending], dim=1)
+            sL = torch.cat([s * L for L, s in self._pending], dim=1)
+            self._pending = []
+            self._G.addmm_(sL, L.T)
+        if self._since_symmetrized >= 16:
+            _symmetrize_(self._G)
+            self._since_symmetrized = 0
+
+    def _G_times(self, Y):
+        """``G Y`` for a thin ``Y``, with ``G`` symmetric: the pending moves as low-rank terms."""
+        out = _sym_mm(self._G, Y)
+        for L, s in self._pending:
+            out = out.addmm_(L, L.T @ Y, alpha=s)
+        return out
 
     @property
     def Z(self):
@@ -198,8 +246,10 @@ class Design:
         """``L`` with ``G' = G - sign L L^T`` for adding (+1) or removing (-1) a row, and ``V``."""
         D, k, r = self.D, S.shape[0], S.shape[1]
         d = D // k
-        GV = (self.G.reshape(D * k, d) @ z).reshape(D, k) @ S
+        GV = (self._G.reshape(D * k, d) @ z).reshape(D, k) @ S
         V = (S[:, None, :] * z[None, :, None]).reshape(D, r)
+        for L_p, s_p in self._pending:
+            GV.addmm_(L_p, L_p.T @ V, alpha=s_p)
         eye = torch.eye(r, dtype=self.dtype, device=self.device)
         A = eye + sign * (V.T @ GV)
         A = 0.5 * (A + A.T)
@@ -234,16 +284,17 @@ class Design:
         X = None if columns is None else columns(L)
         GX = None
         if X is None:
-            G_probe = _sym_mm(self.G, Mu)
+            G_probe = self._G_times(Mu)
         else:
             # One product with the old G for G X and the drift check.
-            both = _sym_mm(self.G, torch.cat([X, Mu], dim=1))
+            both = self._G_times(torch.cat([X, Mu], dim=1))
             GX, G_probe = both[:, : X.shape[1]], both[:, X.shape[1] :]
         G_probe = G_probe + s * (L @ (L.T @ Mu))  # the new G times the new M u
-        self.G.addmm_(L, L.T, alpha=s)
+        self._pending.append((L, s))
         self.n_updates += 1
-        if self.n_updates % 16 == 0:
-            _symmetrize_(self.G)
+        self._since_symmetrized += 1
+        if sum(L_p.shape[1] for L_p, _ in self._pending) > self.max_pending:
+            self._flush()
         self._M_probe = M_probe
         self._record(z, S, j)
         if self._residual(G_probe) > self.drift_tol:

@@ -19,6 +19,13 @@ from skbait._fisher._rows import TrackedRows
 
 __all__ = ["Choice", "KroneckerGreedy", "rel_tolerance"]
 
+# Bounds pay while they leave at most this fraction of the rows to solve
+# exactly; past it, every row is scored exactly in the update's own pass (no
+# bounds, no second pass over the contenders) for this many steps, and then
+# the bounds are tried again.
+_PRUNE_FRACTION = 0.25
+_BOUNDS_RETRY = 32
+
 
 def rel_tolerance(dtype):
     """Scores within this fraction of the best count as tied (the lowest id wins).
@@ -118,6 +125,8 @@ class KroneckerGreedy:
         self.picked = []
         self.gains = []
         self._tracking_picked = False  # the tracked rows are the picked rows held here
+        self._bounds_pruned = True  # the last bounded choice left few contenders
+        self._bounds_retry_at = 0
 
     @property
     def n_refresh(self):
@@ -173,7 +182,9 @@ class KroneckerGreedy:
            that holds it (its ``slot``; ``None`` elsewhere).
 
         The helpers :meth:`_floor`, :meth:`_contenders` and :meth:`_lowest_tied`
-        are the local halves of steps 1-3.
+        are the local halves of steps 1-3. Whether the bounds pruned is
+        recorded with the pool-wide counts (:meth:`_record_pruning`), so that
+        every process turns them off and on at the same step.
         """
         candidates = None
         if bounded:
@@ -181,6 +192,7 @@ class KroneckerGreedy:
             if not torch.isfinite(floor):
                 return None
             candidates = self._contenders(scores, usable, floor)
+            self._record_pruning(candidates.numel(), len(self.rows))
             exact, bad = self.rows.exact_scores(candidates, +1)
             scores = torch.where(bad, -math.inf, exact)
         else:
@@ -203,6 +215,20 @@ class KroneckerGreedy:
             self.factors.S[position],
             slot,
         )
+
+    def _record_pruning(self, n_contenders, n_rows):
+        """Note whether the bounds left few enough rows to solve (counts over the whole pool)."""
+        self._bounds_pruned = n_contenders <= _PRUNE_FRACTION * n_rows
+
+    def _adapt_bounds(self, step):
+        """Before scoring for step ``step``: bounds off while they do not prune, then retried."""
+        rows = self.rows
+        if rows.use_bounds and not self._bounds_pruned:
+            rows.use_bounds = False
+            self._bounds_retry_at = step + _BOUNDS_RETRY
+        elif not rows.use_bounds and step >= self._bounds_retry_at:
+            rows.use_bounds = True
+            self._bounds_pruned = True
 
     def _floor(self, usable):
         """The best usable lower bound (a 0-d tensor, ``-inf`` if none): the contenders' floor."""
@@ -271,11 +297,10 @@ class KroneckerGreedy:
             backward phase) instead of the whole pool.
         """
         available = torch.ones(self.m, dtype=torch.bool, device=self.device)
+        bounded = self.rows.scores_are_bounds(+1)
         scores, bad = self.rows.scores(+1)
         for step in range(n_steps):
-            choice = self.choose(
-                scores, available & ~bad, maximize=True, bounded=self.rows.scores_are_bounds(+1)
-            )
+            choice = self.choose(scores, available & ~bad, maximize=True, bounded=bounded)
             if choice is None:
                 raise IllConditionedError(
                     "No candidate has a finite score: the design is numerically singular. "
@@ -285,6 +310,8 @@ class KroneckerGreedy:
             if choice.slot is not None:
                 available[choice.slot] = False
             if step < n_steps - 1:
+                self._adapt_bounds(step + 1)
+                bounded = self.rows.scores_are_bounds(+1)
                 scores, bad = self._step(choice, +1, scoring_sign=+1)
             elif final_keep_picked:
                 # A backward phase follows: only the chosen rows need their P, Q.

@@ -12,7 +12,7 @@ import typing
 
 import torch
 
-__all__ = ["block_quadratic", "kron_gram"]
+__all__ = ["block_quadratic", "kron_gram", "quadratic_forms"]
 
 # Elements in one chunk's temporaries: large enough for efficient matmuls,
 # small enough to stay in cache and to keep memory flat in n.
@@ -23,6 +23,16 @@ _PACKED_CHUNK_ELEMENTS = 1 << 18
 # Up to this many classes (10 class pairs), one GEMM per class pair beats the
 # packed form, whose gather of z_i z_j is then not repaid by enough pairs.
 _DENSE_MAX_CLASSES = 4
+# Wide embeddings take the products z_I z_J^T tile by tile (see _Tiles): from
+# this d for the summed information, and this d for the per-row quadratics,
+# where the packed table of a chunk of rows no longer fits in cache.
+_TILED_GRAM_MIN_D = 256
+_TILED_QUADRATIC_MIN_D = 64
+# Coordinates per tile side, and rows per chunk of the tiled products: a
+# chunk's (rows, tile^2) products stay a few MB, and each tile's coefficients
+# are read once per chunk of many rows.
+_TILE = 32
+_TILE_ROWS = 2048
 
 
 def _chunks(n, size):
@@ -125,6 +135,8 @@ def kron_gram(Z, S, *, chunk_size=None):
         return _symmetrize_(V.T @ V)
     if _use_blocks(k, Z.dtype):
         return _kron_gram_blocks(Z, S, chunk_size)
+    if d >= _TILED_GRAM_MIN_D:
+        return _Tiles(d, k, Z.device).gram(Z, S, chunk_size)
     pk = _packing(k, d, Z.device)
     size = chunk_size or max(64, _PACKED_CHUNK_ELEMENTS // pk.i.numel())
     acc = Z.new_zeros(pk.a.numel(), pk.i.numel())
@@ -222,27 +234,154 @@ def block_quadratic(Z, A, k, *, chunk_size=None):
             [0., 5.]], dtype=torch.float64)
     """
     single = isinstance(A, torch.Tensor)
-    mats = [A] if single else list(A)
-    n, d = Z.shape
+    W = quadratic_forms([A] if single else list(A), k, Z.shape[1], Z.dtype)(Z, chunk_size)
+    return W[:, 0] if single else W
+
+
+def quadratic_forms(mats, k, d, dtype):
+    """:func:`block_quadratic` of ``mats`` as a function of the rows, prepared once.
+
+    Returns ``forms(Z, chunk_size=None) -> W`` of shape ``(n, len(mats), k, k)``;
+    a caller that applies the same matrices to many chunks of rows (the
+    tracked rows' fresh state) prepares their coefficients only once.
+    """
     if k == 1:
-        W = _plain_quadratic(Z, mats, chunk_size)
-        return W[:, 0] if single else W
-    if _use_blocks(k, Z.dtype):
-        W = _block_quadratic_blocks(Z, mats, k, chunk_size)
-        return W[:, 0] if single else W
-    pk = _packing(k, d, Z.device)
+        return lambda Z, chunk_size=None: _plain_quadratic(Z, mats, chunk_size)
+    if _use_blocks(k, dtype):
+        return lambda Z, chunk_size=None: _block_quadratic_blocks(Z, mats, k, chunk_size)
+    if d >= _TILED_QUADRATIC_MIN_D:
+        return _Tiles(d, k, mats[0].device).quadratics(mats)
+    return _packed_quadratic(mats, k, d)
+
+
+def _packed_quadratic(mats, k, d):
+    """:func:`quadratic_forms` in the packed form (coordinate pairs ``i <= j``)."""
+    pk = _packing(k, d, mats[0].device)
     n_pairs = pk.a.numel()
     # One (coordinate pair) x (matrix, class pair) table: one product serves all.
     first, second = pk.quadratic_entries()
-    half = torch.where(pk.i == pk.j, 0.5, 1.0).to(Z.dtype)[:, None]
+    half = torch.where(pk.i == pk.j, 0.5, 1.0).to(mats[0].dtype)[:, None]
     coef = torch.cat([half * (M.flatten()[first] + M.flatten()[second]) for M in mats], dim=1)
-    W = Z.new_empty(n, len(mats), k * k)
-    size = chunk_size or max(64, _PACKED_CHUNK_ELEMENTS // pk.i.numel())
-    for sl in _chunks(n, size):
-        w = (_packed_outer(Z[sl], pk.i, pk.j).T @ coef).reshape(-1, len(mats), n_pairs)
-        W[sl] = w[:, :, pk.pair_of.flatten()]
-    W = W.reshape(n, len(mats), k, k)
-    return W[:, 0] if single else W
+
+    def apply(Z, chunk_size=None):
+        n = Z.shape[0]
+        W = Z.new_empty(n, len(mats), k * k)
+        size = chunk_size or max(64, _PACKED_CHUNK_ELEMENTS // pk.i.numel())
+        for sl in _chunks(n, size):
+            w = (_packed_outer(Z[sl], pk.i, pk.j).T @ coef).reshape(-1, len(mats), n_pairs)
+            W[sl] = w[:, :, pk.pair_of.flatten()]
+        return W.reshape(n, len(mats), k, k)
+
+    return apply
+
+
+class _Tiles:
+    """Sums over coordinate pairs ``(i, j)`` taken tile by tile: the packed form for wide ``d``.
+
+    The coordinates are cut into tiles of ``tile`` (the last one padded with
+    zeros), and only the tile pairs ``I <= J`` are visited: for a chunk of
+    rows, the products ``z_I z_J^T`` of one tile pair are one contiguous
+    broadcast product, a few MB that stay in cache, and meet their
+    coefficients in one matrix product. That is the packed form's halving of
+    the work (for many tiles) without its gather of every ``z_i z_j`` of a row
+    at once, which at ``d = 512`` is 131,328 numbers per row and makes the
+    packed products memory-bound.
+
+    Parameters
+    ----------
+    d, k : int
+    device : torch.device
+    tile : int, default=_TILE
+    """
+
+    def __init__(self, d, k, device, tile=None):
+        self.d, self.k, self.device = d, k, device
+        self.tile = t = tile or _TILE
+        self.n_tiles = -(-d // t)
+        self.padded = self.n_tiles * t
+        first, second = torch.triu_indices(self.n_tiles, self.n_tiles)
+        self.pairs = list(zip(first.tolist(), second.tolist()))
+        self.a, self.b = torch.triu_indices(k, k, device=device)
+        pair_of = torch.empty(k, k, dtype=torch.long, device=device)
+        pair_of[self.a, self.b] = torch.arange(self.a.numel(), device=device)
+        pair_of[self.b, self.a] = pair_of[self.a, self.b]
+        self.pair_of = pair_of.flatten()
+
+    def _tiled(self, Z):
+        """A chunk of rows as ``(rows, n_tiles, tile)``, zero-padded."""
+        if self.padded != self.d:
+            Z = torch.nn.functional.pad(Z, (0, self.padded - self.d))
+        return Z.reshape(Z.shape[0], self.n_tiles, self.tile)
+
+    def _outer(self, Zt, first, second):
+        """``z_I z_J^T`` of every row of a chunk, flattened: ``(rows, tile^2)``."""
+        return (Zt[:, first, :, None] * Zt[:, second, None, :]).reshape(Zt.shape[0], -1)
+
+    def _blocks(self, A):
+        """``A`` as ``(k, n_tiles, tile, k, n_tiles, tile)``, zero-padded."""
+        k, d, pad = self.k, self.d, self.padded - self.d
+        A = A.reshape(k, d, k, d)
+        if pad:
+            A = torch.nn.functional.pad(A, (0, pad, 0, 0, 0, pad))
+        t, nt = self.tile, self.n_tiles
+        return A.reshape(k, nt, t, k, nt, t)
+
+    def gram(self, Z, S, chunk_size=None):
+        """:func:`kron_gram`: ``sum_x C_x (x) z_x z_x^T`` with ``C_x = S_x S_x^T``."""
+        n = Z.shape[0]
+        k, t, nt, a, b = self.k, self.tile, self.n_tiles, self.a, self.b
+        n_pairs = a.numel()
+        acc = Z.new_zeros(len(self.pairs), n_pairs, t * t)
+        for sl in _chunks(n, chunk_size or _TILE_ROWS):
+            Zt = self._tiled(Z[sl])
+            S_c = S[sl]
+            Ct = (S_c @ S_c.transpose(1, 2))[:, a, b].T.contiguous()  # (class pairs, rows)
+            for q, (first, second) in enumerate(self.pairs):
+                acc[q].addmm_(Ct, self._outer(Zt, first, second))
+        out = Z.new_empty(k, nt, t, k, nt, t)
+        acc = acc.reshape(len(self.pairs), n_pairs, t, t)
+        for q, (first, second) in enumerate(self.pairs):
+            block = acc[q]  # c_ab z_I z_J^T summed, for the class pairs a <= b
+            out[a, first, :, b, second, :] = block
+            out[b, second, :, a, first, :] = block.transpose(1, 2)
+            if first != second:
+                out[b, first, :, a, second, :] = block
+                out[a, second, :, b, first, :] = block.transpose(1, 2)
+        out = out.reshape(k, self.padded, k, self.padded)[:, : self.d, :, : self.d]
+        return _symmetrize_(out.reshape(k * self.d, k * self.d))
+
+    def quadratics(self, mats):
+        """A function ``(Z, chunk_size) -> W`` with ``W[x, m, a, b] = z_x^T (mats[m])_ab z_x``.
+
+        The coefficient of every tile pair is built once here, so that a
+        caller applying it to many chunks of rows pays for it once.
+        """
+        a, b = self.a, self.b
+        blocks = [self._blocks(M) for M in mats]
+        coefs = []
+        for first, second in self.pairs:
+            parts = []
+            for A in blocks:
+                part = A[a, first, :, b, second, :]  # A[a, I, b, J]: (class pairs, t, t)
+                if first != second:
+                    # z_J^T A[a, J, b, I] z_I is the same product, transposed.
+                    part = part + A[a, second, :, b, first, :].transpose(1, 2)
+                parts.append(part.reshape(a.numel(), -1))
+            coefs.append(torch.cat(parts).T.contiguous())  # (t^2, matrices * class pairs)
+        n_mats, k = len(mats), self.k
+
+        def apply(Z, chunk_size=None):
+            n = Z.shape[0]
+            W = Z.new_empty(n, n_mats, k * k)
+            for sl in _chunks(n, chunk_size or _TILE_ROWS):
+                Zt = self._tiled(Z[sl])
+                w = Z.new_zeros(Zt.shape[0], n_mats * a.numel())
+                for (first, second), coef in zip(self.pairs, coefs):
+                    w.addmm_(self._outer(Zt, first, second), coef)
+                W[sl] = w.reshape(-1, n_mats, a.numel())[:, :, self.pair_of]
+            return W.reshape(n, n_mats, k, k)
+
+        return apply
 
 
 def _plain_quadratic(Z, mats, chunk_size):

@@ -10,7 +10,7 @@ Memory stays ``O(n (d + k r) + (kd)^2)``.
 
 import torch
 
-from skbait._fisher._kron import _CHUNK_ELEMENTS, _chunks, _symmetrize_, block_quadratic
+from skbait._fisher._kron import _CHUNK_ELEMENTS, _chunks, _symmetrize_, quadratic_forms
 
 __all__ = ["TrackedRows"]
 
@@ -60,6 +60,8 @@ class TrackedRows:
         self.PQ = None
         # Score by bounds first and solve only the contenders' r x r systems.
         self._has_bounds = objective.has_bounds(r)
+        # The greedy turns bounds off while they fail to prune (KroneckerGreedy.forward).
+        self.use_bounds = True
         self.lower = factors.Z.new_empty(self.m) if self._has_bounds else None
 
     def __len__(self):
@@ -74,11 +76,12 @@ class TrackedRows:
         mats = self.objective.matrices(G)
         h, r = self.objective.n_blocks, self.factors.r
         PQ = G.new_empty(len(self), h * r, r)
+        forms = quadratic_forms(mats, self.factors.k, self.factors.d, G.dtype)
         # In chunks, so that the (rows, blocks, k, k) temporaries stay small.
         for sl in _chunks(len(self), self.chunk_size):
             rows = self.positions[sl]
             Zr, Sr = self.factors.Z[rows].to(G.dtype), self.factors.S[rows].to(G.dtype)
-            W = block_quadratic(Zr, mats, self.factors.k)  # (rows, blocks, k, k)
+            W = forms(Zr)  # (rows, blocks, k, k)
             out = _symmetrize_(Sr.transpose(1, 2)[:, None] @ W @ Sr[:, None])
             if h == 2:
                 out[:, 1] *= 0.5  # Qh = Q / 2
@@ -94,9 +97,10 @@ class TrackedRows:
     def scores_are_bounds(self, sign):
         """Whether a pass with ``sign`` returns upper bounds (lower ones in :attr:`lower`).
 
-        Only when adding, with an objective that has bounds, over all ``m`` rows.
+        Only when adding, with an objective that has bounds, over all ``m`` rows,
+        while :attr:`use_bounds`.
         """
-        return sign > 0 and self._has_bounds and len(self) == self.m
+        return sign > 0 and self._has_bounds and self.use_bounds and len(self) == self.m
 
     def _score_chunk(self, PQ, sign, sl, bounded):
         if bounded:
