@@ -126,6 +126,7 @@ class KroneckerGreedy:
         self.gains = []
         self._tracking_picked = False  # the tracked rows are the picked rows held here
         self._bounds_pruned = True  # the last bounded choice left few contenders
+        self._bad_after_refresh = 0  # rows left bad by the last refresh
         self._bounds_retry_at = 0
 
     @property
@@ -281,8 +282,14 @@ class KroneckerGreedy:
             return (None, None) if scoring_sign is None else self.rows.scores(scoring_sign)
         scores, bad = self.rows.update(term, scoring_sign)
         if scores is not None and bad.any():
-            self.design.refresh()
-            scores, bad = self.rows.scores(scoring_sign)
+            n_bad = int(bad.sum())
+            # A refresh cures drift; rows still bad right after one are the
+            # working precision's limit, and refreshing for them every step
+            # would cost a factorisation per step.
+            if n_bad > self._bad_after_refresh:
+                self.design.refresh()
+                scores, bad = self.rows.scores(scoring_sign)
+                self._bad_after_refresh = int(bad.sum())
         return scores, bad
 
     # ------------------------------------------------------------------ phases
@@ -339,6 +346,7 @@ class KroneckerGreedy:
         if not self._tracking_picked:
             raise RuntimeError("backward() needs forward(..., final_keep_picked=True) first.")
         costs, bad = self.rows.scores(-1)
+        self._bad_after_refresh = 0  # other rows than the forward phase's
         while len(self.picked) > n_keep:
             costs = torch.where(bad, math.inf, costs)
             if not torch.isfinite(costs).any() and self.dtype != torch.float64:
