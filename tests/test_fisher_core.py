@@ -417,3 +417,26 @@ def test_bounds_turned_off_or_kept_choose_the_dense_reference(monkeypatch, prune
             assert toggles[:4] == [False, False, False, True]
         else:
             assert all(toggles)
+
+
+def test_rows_that_stay_bad_after_a_refresh_do_not_trigger_one_every_step(monkeypatch):
+    """One refresh for a row the working precision cannot score, then it is only skipped."""
+    import skbait._fisher._greedy as greedy_module
+
+    monkeypatch.setattr(greedy_module, "_PRUNE_FRACTION", 0.0)  # exact scores in the pass
+    Z, P, _ = _random(5, 60, 3, 3)
+    problem = Problem(Z.numpy(), P.numpy(), np.arange(4), 5, reg=1.0, device="cpu", dtype=None)
+    greedy = problem.greedy(5, problem.pool_fisher("pool"), "trace", None)
+    score = greedy.objective.score
+
+    def flag_row_zero(PQ, sign):
+        scores, bad = score(PQ, sign)
+        if len(PQ) == greedy.m:  # a pass over every candidate: row 0 is "not PD"
+            bad = bad.clone()
+            bad[0] = True
+        return scores, bad
+
+    monkeypatch.setattr(greedy.objective, "score", flag_row_zero)
+    greedy.forward(8)
+    assert greedy.n_refresh == 1
+    assert 0 not in greedy.picked
