@@ -69,9 +69,10 @@ def _bait_select(
         # One output (regression): two numbers per row, one pool product per step.
         M0, scale = problem.start(B)
         rows = torch.as_tensor(cand, device=problem.device)
-        V = problem.pool.Z[rows]  # a copy: scaled in place, v_x = s_x z_x
-        V.mul_(problem.pool.S[rows, 0] * scale)
-        greedy = RankOneGreedy(V, M0, problem.pool_fisher(fisher))
+        # v_x = s_x z_x, gathered straight into the (d, m) layout the greedy keeps
+        VT = problem.pool.Z.T[:, rows]
+        VT.mul_(problem.pool.S[rows, 0, 0] * scale)
+        greedy = RankOneGreedy(VT.T, M0, problem.pool_fisher(fisher))
         threads = threads_for_flops(4.0 * cand.size * problem.d)
     else:
         greedy = problem.greedy(B, problem.pool_fisher(fisher), "trace", chunk_size)
@@ -178,7 +179,9 @@ def bait_select(
     -----
     Scores within a relative ``1e-9`` (``1e-5`` in float32) of the best are
     tied and the lowest pool index wins, so duplicate rows and CPU/CUDA runs
-    choose alike.
+    choose alike. With one output (regression) on the CPU, the greedy keeps
+    two numbers per row (:class:`~skbait._fisher.RankOneGreedy`): the same
+    steps and choices at one pass over the pool per step.
 
     Examples
     --------
