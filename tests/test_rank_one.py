@@ -242,3 +242,37 @@ def test_scalar_factors_of_different_sizes_are_scaled_copies():
         greedy.backward(5)
     assert fast.picked == general.picked
     np.testing.assert_allclose(fast.gains, general.gains, rtol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_constant_features_and_tiny_reg_take_the_guarded_paths_like_the_general_greedy(dtype):
+    """reg 1e-8 beside O(1) entries: non-positive-definite updates and refreshes, no error."""
+    Z = _pool(9, 40, 4)
+    Z[:, 2] = 3.0
+    (picked, _), (fast_picked, _) = _both(Z, np.arange(6), 4, reg=1e-8, dtype=dtype)
+    assert len(set(fast_picked)) == 4 and len(set(picked)) == 4
+    if dtype == "float64":
+        # float64 still resolves the tiny regulariser: the dense reference's choice.
+        ref = dense_bait(Z, None, np.arange(6), 4, reg=1e-8)
+        assert (6 + np.asarray(fast_picked)).tolist() == ref.tolist()
+        assert fast_picked == picked
+
+
+def test_float32_removal_costs_fall_back_to_float64_exactly():
+    Z = _pool(6, 90, 5)
+    problem = Problem(Z, None, np.arange(8), 6, reg=0.2, device="cpu", dtype="float32")
+    M0, scale = problem.start(6)
+    greedy = RankOneGreedy.from_factors(
+        problem.pool[problem.candidates].scaled(scale), M0, problem.pool_fisher("pool")
+    )
+    greedy.forward(12, final_keep_picked=True)
+    # The float64 costs of removing each design row, from the dense inverse.
+    V = (problem.pool.Z[problem.candidates].double() * scale).numpy()
+    F = problem.pool_fisher("pool").double().numpy()
+    G = np.linalg.inv(M0.numpy() + V[greedy.picked].T @ V[greedy.picked])
+    Vd = V[greedy.picked]
+    P = ((Vd @ G) * Vd).sum(1)
+    Q = ((Vd @ G @ F @ G) * Vd).sum(1)
+    got = greedy._removal_costs_float64()
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(2 * got, Q / (1 - P), rtol=1e-6)
