@@ -276,3 +276,118 @@ def test_float32_removal_costs_fall_back_to_float64_exactly():
     got = greedy._removal_costs_float64()
     assert got.dtype == np.float32
     np.testing.assert_allclose(2 * got, Q / (1 - P), rtol=1e-6)
+
+
+def test_the_torch_pool_product_makes_the_same_selection(monkeypatch):
+    """Large pools take the step's product through torch's BLAS: the same choices."""
+    import skbait._fisher._rank_one as rank_one
+
+    Z = _pool(11, 150, 6, duplicates=True)
+    expected = _both(Z, np.arange(9), 7)[1]
+    monkeypatch.setattr(rank_one, "_TORCH_GEMM_ELEMENTS", 0)
+    (picked, _), (fast_picked, fast_gains) = _both(Z, np.arange(9), 7)
+    assert fast_picked == picked == expected[0]
+    np.testing.assert_allclose(fast_gains, expected[1], rtol=1e-12)
+
+
+def _dominant_rows(dtype):
+    """Two orthogonal rows that dwarf a tiny M0: removing one is singular in float32."""
+    V = torch.tensor([[1e4, 0.0], [0.0, 1e4], [1.0, 1.0]], dtype=dtype)
+    return V, 1e-8 * torch.eye(2, dtype=torch.float64)
+
+
+def test_an_update_that_is_not_positive_definite_rebuilds_from_the_exact_M():
+    V, M0 = _dominant_rows(torch.float32)
+    greedy = RankOneGreedy(V, M0, None)
+    greedy._update(0, +1)  # cancels to ~1e-8 in float32: rebuilt by the drift check
+    assert greedy.picked == [0]
+    before = greedy.n_refresh
+    # 1 - v^T G v is ~1e-16: zero or negative in float32, even after a refresh.
+    assert not greedy._update(0, -1)
+    assert greedy.picked == [] and greedy.n_refresh == before + 2
+    np.testing.assert_allclose(greedy.G, np.linalg.inv(M0.numpy()), rtol=1e-6)
+
+
+def test_a_corrupted_G_that_makes_an_update_indefinite_is_refreshed_first():
+    V = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
+    M0 = torch.eye(2, dtype=torch.float64)
+    greedy = RankOneGreedy(V, M0, None)
+    greedy.G = -4.0 * greedy.G  # 1 + v^T G v < 0
+    assert greedy._update(2, +1)
+    assert greedy.n_refresh == 1
+    np.testing.assert_allclose(greedy.G, np.linalg.inv(M0.numpy() + np.ones((2, 2))))
+
+
+@pytest.mark.parametrize("reg", [1e-2, 1e-8])
+def test_float32_backward_with_every_removal_singular_does_what_the_general_path_does(reg):
+    """Removal costs all undefined in float32: float64 costs (reg 1e-2), or a clear error
+    when the removal is singular in float64 too (reg 1e-8)."""
+    V, _ = _dominant_rows(torch.float32)
+    M0 = reg * torch.eye(2, dtype=torch.float64)
+    out = []
+    for fast in (False, True):
+        if fast:
+            greedy = RankOneGreedy(V, M0, None)
+        else:
+            greedy = KroneckerGreedy(Factors.regression(V), M0, TraceObjective())
+        greedy.forward(2, final_keep_picked=True)
+        try:
+            greedy.backward(1)
+        except IllConditionedError as exc:
+            out.append(str(exc))
+        else:
+            out.append(greedy.picked)
+    assert out[0] == out[1]
+    if reg == 1e-8:
+        assert "singular design" in out[1]
+    else:
+        assert len(out[1]) == 1
+
+
+def test_a_starting_design_that_is_not_positive_definite_is_refused():
+    V = torch.eye(3, dtype=torch.float64)
+    with pytest.raises(IllConditionedError, match="not positive definite"):
+        RankOneGreedy(V, -torch.eye(3, dtype=torch.float64), None)
+
+
+def test_bad_arguments_are_refused_clearly():
+    with pytest.raises(ValueError, match=r"\(m, d\) matrix"):
+        RankOneGreedy(torch.ones(4, 3, dtype=torch.float64), torch.eye(2), None)
+    with pytest.raises(ValueError, match="float32 or float64"):
+        RankOneGreedy(torch.ones(4, 2, dtype=torch.int64), torch.eye(2), None)
+
+
+def _bench_greedy(seed=3, n=80, d=5):
+    Z = _pool(seed, n, d)
+    problem = Problem(Z, None, np.arange(6), 6, reg=0.3, device="cpu", dtype=None)
+    M0, scale = problem.start(6)
+    cand = problem.pool[problem.candidates].scaled(scale)
+    F = problem.pool_fisher("pool")
+    return lambda: RankOneGreedy.from_factors(cand, M0, F)
+
+
+def test_a_row_with_an_undefined_score_is_skipped_then_refreshed():
+    make = _bench_greedy()
+    clean, greedy = make(), make()
+    greedy.P[5] = -2.0  # 1 + P < 0: undefined, as rounding could make it
+    for g in (clean, greedy):
+        g.forward(12, final_keep_picked=True)
+        g.backward(6)
+    # Row 5 sat out the first choice; the first update found it still bad and
+    # rebuilt every row from the exact M, after which the choices are the clean ones.
+    assert greedy.n_refresh == 1 and clean.n_refresh == 0
+    assert greedy.picked == clean.picked
+
+
+def test_the_drift_tolerance_rises_to_the_problems_own_floor():
+    make = _bench_greedy()
+    clean, greedy = make(), make()
+    greedy.drift_tol = 1e-300  # below any float64 residual: the first update refreshes
+    for g in (clean, greedy):
+        g.forward(12, final_keep_picked=True)
+        g.backward(6)
+    assert greedy.n_refresh >= 1
+    # The tolerance rose to 100 times the fresh residual (unless that was exactly 0,
+    # and every step refreshed); the choices are the clean ones either way.
+    assert greedy.drift_tol > 1e-300 or greedy.n_refresh > 1
+    assert greedy.picked == clean.picked
