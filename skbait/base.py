@@ -289,7 +289,7 @@ class QueryStrategy(BaseEstimator):
     def _validate_params(self):
         """Check the parameters against ``_parameter_constraints`` (as scikit-learn does).
 
-        The parameters are read as :meth:`get_params` reads them (``deep=False``),
+        The parameters are read as ``get_params(deep=False)`` reads them,
         but their names are looked up once per class: a query runs every round,
         and inspecting the constructor's signature each time costs more than
         the check.

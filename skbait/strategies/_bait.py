@@ -180,7 +180,7 @@ def bait_select(
     Scores within a relative ``1e-9`` (``1e-5`` in float32) of the best are
     tied and the lowest pool index wins, so duplicate rows and CPU/CUDA runs
     choose alike. With one output (regression) on the CPU, the greedy keeps
-    two numbers per row (:class:`~skbait._fisher.RankOneGreedy`): the same
+    two numbers per row (``skbait._fisher.RankOneGreedy``): the same
     steps and choices at one pass over the pool per step.
 
     Examples
