@@ -1,11 +1,13 @@
 """The contract every query strategy honours, and the tags that say what a strategy needs."""
 
 import dataclasses
+import functools
 from abc import abstractmethod
 
 import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import validate_parameter_constraints
 
 from skbait.utils._validation import check_batch_size
 
@@ -153,6 +155,11 @@ def as_labeled_mask(labeled, n_samples):
     return mask
 
 
+@functools.cache
+def _param_names(cls):
+    return tuple(cls._get_param_names())
+
+
 class QueryStrategy(BaseEstimator):
     """Base class of the query strategies: pick the next rows to label.
 
@@ -279,6 +286,19 @@ class QueryStrategy(BaseEstimator):
             )
         return indices, utilities
 
+    def _validate_params(self):
+        """Check the parameters against ``_parameter_constraints`` (as scikit-learn does).
+
+        The parameters are read as ``get_params(deep=False)`` reads them,
+        but their names are looked up once per class: a query runs every round,
+        and inspecting the constructor's signature each time costs more than
+        the check.
+        """
+        params = {name: getattr(self, name) for name in _param_names(type(self))}
+        validate_parameter_constraints(
+            self._parameter_constraints, params, caller_name=type(self).__name__
+        )
+
     def _validate_estimator(self, estimator):
         """Raise a clear error if this strategy cannot serve ``estimator``."""
         if get_strategy_tags(self).classifier_only and not is_classifier(estimator):
@@ -318,7 +338,8 @@ class QueryStrategy(BaseEstimator):
             raise RuntimeError(f"{name} returned {indices.size} indices, {batch_size} expected.")
         if indices.size and (indices.min() < 0 or indices.max() >= labeled_mask.size):
             raise RuntimeError(f"{name} returned indices outside the pool.")
-        if np.unique(indices).size != indices.size:
+        ordered = np.sort(indices)
+        if (ordered[1:] == ordered[:-1]).any():
             raise RuntimeError(f"{name} returned the same row twice.")
         if labeled_mask[indices].any():
             raise RuntimeError(f"{name} returned rows that are already labeled.")

@@ -137,3 +137,92 @@ def test_partial_top_selection_equals_a_full_stable_sort(seed, count):
     np.testing.assert_array_equal(
         _top_positions(scores, count), np.argsort(-scores, kind="stable")[:count]
     )
+
+
+@pytest.mark.parametrize("k", [2, 3, 10, 32, 33, 100])
+def test_fast_top_two_scores_equal_the_partition_reference(k):
+    """Margin and least-confident scores by per-class passes equal the sorted rows' values."""
+    rng = np.random.RandomState(k)
+    P = rng.dirichlet(np.ones(k), size=300)
+    P[::7, :2] = P[::7, :1]  # rows with a tied top (margin 0)
+    P[::11] = 1.0 / k  # uniform rows
+    ordered = np.sort(P, axis=1)
+    np.testing.assert_array_equal(uncertainty_scores(P, "margin"), ordered[:, -2] - ordered[:, -1])
+    np.testing.assert_array_equal(uncertainty_scores(P, "least_confident"), 1.0 - ordered[:, -1])
+    assert np.all(uncertainty_scores(P, "margin")[::11] == 0.0)
+
+
+@pytest.mark.parametrize("measure", ["least_confident", "margin"])
+def test_non_finite_probabilities_give_non_finite_scores(measure):
+    P = np.full((4, 3), 1 / 3)
+    P[2, 1] = np.nan
+    assert not np.isfinite(uncertainty_scores(P, measure)[2])
+    assert np.all(np.isfinite(uncertainty_scores(P, measure)[[0, 1, 3]]))
+
+
+class _RecordingClassifier(LogisticRegression):
+    """Records the rows it is asked to predict."""
+
+    def predict_proba(self, X):
+        self.seen_.append(X.shape[0] if hasattr(X, "shape") else len(X))
+        return super().predict_proba(np.asarray(X.toarray() if hasattr(X, "toarray") else X))
+
+
+@pytest.mark.parametrize("form", ["array", "sparse", "frame", "list"])
+@pytest.mark.parametrize("labeled", ["prefix", "scattered", "none"])
+@pytest.mark.parametrize("measure", ["least_confident", "margin", "entropy"])
+def test_only_unlabeled_rows_are_predicted_and_the_choice_is_unchanged(form, labeled, measure):
+    import pandas as pd
+    import scipy.sparse as sp
+
+    X, y = make_classification(
+        n_samples=120, n_features=5, n_informative=3, n_classes=3, random_state=0
+    )
+    lab = {"prefix": np.arange(15), "scattered": np.arange(3, 120, 8), "none": []}[labeled]
+    model = _RecordingClassifier().fit(X[:40], y[:40])
+    # The reference: every row predicted, the labeled ones left out afterwards.
+    scores = uncertainty_scores(LogisticRegression.predict_proba(model, X), measure)
+    unlabeled = np.setdiff1d(np.arange(120), lab)
+    order = np.lexsort((unlabeled, -scores[unlabeled]))
+    expected = unlabeled[order[:9]]
+    pool = {"array": X, "sparse": sp.csr_matrix(X), "frame": pd.DataFrame(X), "list": X.tolist()}[
+        form
+    ]
+    model.seen_ = []
+    chosen, utilities = UncertaintySampling(measure).select(
+        model, pool, lab, 9, return_utilities=True
+    )
+    np.testing.assert_array_equal(chosen, expected)
+    np.testing.assert_array_equal(utilities, scores[expected])
+    assert model.seen_ == [unlabeled.size]
+
+
+def test_a_pool_that_cannot_be_indexed_is_predicted_whole():
+    class Rows:
+        """A pool form the strategy does not know how to index."""
+
+        def __init__(self, X):
+            self.X = X
+
+        def __len__(self):
+            return len(self.X)
+
+    class OnRows(LogisticRegression):
+        def predict_proba(self, X):
+            return super().predict_proba(X.X)
+
+    X, y = make_classification(n_samples=60, n_features=4, random_state=1)
+    model = OnRows().fit(X, y)
+    lab = np.arange(0, 60, 3)
+    got = UncertaintySampling("margin").select(model, Rows(X), lab, 5)
+    expected = UncertaintySampling("margin").select(LogisticRegression().fit(X, y), X, lab, 5)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_parameter_validation_still_names_the_bad_parameter():
+    X, y = make_classification(n_samples=30, n_features=4, random_state=0)
+    model = LogisticRegression().fit(X, y)
+    strategy = UncertaintySampling("margin")
+    strategy.set_params(measure="widest")
+    with pytest.raises(ValueError, match="measure"):
+        strategy.select(model, X, [0, 1], 2)

@@ -37,6 +37,8 @@ One module per concern:
   :class:`LogDetObjective`;
 - ``_greedy``: :class:`KroneckerGreedy`, forward and backward phases, and the
   one hook that chooses a row (:meth:`KroneckerGreedy.choose`);
+- ``_rank_one``: :class:`RankOneGreedy`, BAIT's greedy for one output
+  (``k = r = 1``), two scalars per row and one pool product per step;
 - ``_problem``: :class:`Problem` and :func:`fisher_inputs`, from validated
   arrays to ``M_0``, the pool Fisher and a greedy.
 """
@@ -47,6 +49,7 @@ from skbait._fisher._greedy import Choice, KroneckerGreedy, rel_tolerance
 from skbait._fisher._kron import block_quadratic, kron_gram
 from skbait._fisher._objectives import LogDetObjective, TraceObjective
 from skbait._fisher._problem import Problem, fisher_inputs, forward_steps
+from skbait._fisher._rank_one import RankOneGreedy
 from skbait._fisher._rows import TrackedRows
 
 __all__ = [
@@ -58,6 +61,7 @@ __all__ = [
     "LogDetObjective",
     "LowRank",
     "Problem",
+    "RankOneGreedy",
     "TraceObjective",
     "TrackedRows",
     "bait_factors",

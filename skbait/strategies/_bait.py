@@ -12,10 +12,10 @@ from skbait._approximations import (
     pool_shape,
     resolve_approximation,
 )
-from skbait._fisher import Problem, fisher_inputs, forward_steps, kron_gram
+from skbait._fisher import Problem, RankOneGreedy, fisher_inputs, forward_steps, kron_gram
 from skbait.base import QueryStrategy
 from skbait.utils import resolve_device
-from skbait.utils._threads import greedy_threads, limited_threads
+from skbait.utils._threads import greedy_threads, limited_threads, threads_for_flops
 from skbait.utils._validation import check_chunk_size, check_option, check_real
 
 __all__ = ["BAIT", "bait_objective", "bait_select"]
@@ -64,11 +64,23 @@ def _bait_select(
         # Nothing to choose: every unlabeled row goes, in pool order.
         return cand.astype(np.int64), np.full(cand.size, np.nan)
     n_forward = forward_steps(oversample, B, cand.size, bool(backward))
-    greedy = problem.greedy(B, problem.pool_fisher(fisher), "trace", chunk_size)
+    one_output = problem.pool.k == 1 and problem.pool.r == 1
+    if problem.approximation is None and one_output and problem.device.type == "cpu":
+        # One output (regression): two numbers per row, one pool product per step.
+        M0, scale = problem.start(B)
+        rows = torch.as_tensor(cand, device=problem.device)
+        # v_x = s_x z_x, gathered straight into the (d, m) layout the greedy keeps
+        VT = problem.pool.Z.T[:, rows]
+        VT.mul_(problem.pool.S[rows, 0, 0] * scale)
+        greedy = RankOneGreedy(VT.T, M0, problem.pool_fisher(fisher))
+        threads = threads_for_flops(4.0 * cand.size * problem.d)
+    else:
+        greedy = problem.greedy(B, problem.pool_fisher(fisher), "trace", chunk_size)
+        threads = greedy_threads(greedy)
     prune = n_forward > B
     # The set-up above uses the caller's threads (large products); the steps,
     # many small kernels each, get threads only if their kernels are large.
-    with limited_threads(greedy_threads(greedy)):
+    with limited_threads(threads):
         greedy.forward(n_forward, final_keep_picked=prune)
         if prune:
             greedy.backward(B)
@@ -167,7 +179,9 @@ def bait_select(
     -----
     Scores within a relative ``1e-9`` (``1e-5`` in float32) of the best are
     tied and the lowest pool index wins, so duplicate rows and CPU/CUDA runs
-    choose alike.
+    choose alike. With one output (regression) on the CPU, the greedy keeps
+    two numbers per row (``skbait._fisher.RankOneGreedy``): the same
+    steps and choices at one pass over the pool per step.
 
     Examples
     --------

@@ -3,10 +3,12 @@
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import is_classifier
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import StrOptions
 
-from skbait.base import QueryStrategy
+from skbait.base import QueryStrategy, n_rows
 from skbait.embeddings import predict_probabilities
 
 __all__ = ["UncertaintySampling", "uncertainty_scores"]
@@ -41,12 +43,14 @@ def uncertainty_scores(probas, measure="least_confident"):
     if P.ndim != 2 or P.shape[1] < 1:
         raise ValueError(f"probas must have shape (n_samples, n_classes), got {P.shape}.")
     if measure == "least_confident":
+        if P.shape[1] <= _FEW_CLASSES:
+            return 1.0 - np.ascontiguousarray(P.T).max(axis=0)
         return 1.0 - P.max(axis=1)
     if measure == "margin":
         if P.shape[1] == 1:
             return np.full(P.shape[0], -1.0)
-        top2 = np.partition(P, -2, axis=1)[:, -2:]
-        return top2[:, 0] - top2[:, 1]
+        first, second = _top_two(P)
+        return second - first
     if measure == "entropy":
         # where= keeps log(0) out of the sum: 0 log 0 = 0 without a warning.
         logs = np.log(P, out=np.zeros_like(P), where=P > 0)
@@ -54,6 +58,26 @@ def uncertainty_scores(probas, measure="least_confident"):
     raise ValueError(
         f"Unknown uncertainty measure {measure!r}: use 'least_confident', 'margin' or 'entropy'."
     )
+
+
+# Up to this many classes, per-class passes over the transposed probabilities
+# beat NumPy's reductions and partitions along rows this short.
+_FEW_CLASSES = 32
+
+
+def _top_two(P):
+    """The largest and the second largest entry of each row (equal when the top is tied)."""
+    if P.shape[1] > _FEW_CLASSES:
+        top2 = np.partition(P, -2, axis=1)[:, -2:]
+        return top2[:, 1], top2[:, 0]
+    columns = np.ascontiguousarray(P.T)
+    first, second = columns[0].copy(), np.full(P.shape[0], -np.inf)
+    low = np.empty(P.shape[0])
+    for column in columns[1:]:
+        np.minimum(first, column, out=low)  # what this column leaves below the top
+        np.maximum(second, low, out=second)
+        np.maximum(first, column, out=first)
+    return first, second
 
 
 class UncertaintySampling(QueryStrategy):
@@ -116,11 +140,33 @@ class UncertaintySampling(QueryStrategy):
                 stacklevel=3,
             )
             return random_state.choice(unlabeled, size=batch_size, replace=False), None
-        scores = uncertainty_scores(predict_probabilities(estimator, X), self.measure)
+        # Only the unlabeled rows are scored: the labeled ones' probabilities are not needed.
+        scores = uncertainty_scores(_predict_rows(estimator, X, unlabeled), self.measure)
         if not np.isfinite(scores).all():
             raise ValueError("The model's probabilities gave non-finite uncertainty scores.")
-        chosen = unlabeled[_top_positions(scores[unlabeled], batch_size)]
-        return chosen, scores[chosen]
+        top = _top_positions(scores, batch_size)
+        return unlabeled[top], scores[top]
+
+
+def _predict_rows(estimator, X, rows):
+    """Class probabilities of the pool rows ``rows`` (ascending indices into ``X``).
+
+    Pools that can be indexed (arrays, sparse matrices, DataFrames, lists) are
+    predicted on those rows only, a contiguous run of them through a view;
+    any other form of ``X`` is predicted whole.
+    """
+    n = rows.size
+    if n and rows[-1] - rows[0] + 1 == n:  # one contiguous run (or every row)
+        if rows[0] == 0 and n == n_rows(X):
+            return predict_probabilities(estimator, X)
+        key = slice(int(rows[0]), int(rows[-1]) + 1)
+    else:
+        key = rows
+    if isinstance(X, np.ndarray) or sp.issparse(X):
+        return predict_probabilities(estimator, X[key])
+    if isinstance(X, list) or hasattr(X, "iloc"):
+        return predict_probabilities(estimator, _safe_indexing(X, key))
+    return predict_probabilities(estimator, X)[key]
 
 
 def _top_positions(scores, count):
