@@ -440,3 +440,26 @@ def test_rows_that_stay_bad_after_a_refresh_do_not_trigger_one_every_step(monkey
     greedy.forward(8)
     assert greedy.n_refresh == 1
     assert 0 not in greedy.picked
+
+
+@pytest.mark.parametrize("threshold", [0, 1 << 40])
+def test_thin_products_with_a_symmetric_matrix_blocked_or_not(monkeypatch, threshold):
+    """The blocked thin product (large float64 designs) is the plain product."""
+    import skbait._fisher._kron as kron_module
+
+    monkeypatch.setattr(kron_module, "_THIN_BLOCKED_MIN_ELEMENTS", threshold)
+    monkeypatch.setattr(kron_module, "_THIN_BLOCK_ROWS", 7)
+    gen = torch.Generator().manual_seed(3)
+    A = torch.randn(30, 30, generator=gen, dtype=torch.float64)
+    A = A + A.T
+    X = torch.randn(5, 30, generator=gen, dtype=torch.float64).T  # not contiguous
+    torch.testing.assert_close(kron_module._sym_mm(A, X), A @ X, rtol=1e-13, atol=1e-13)
+    # The design's products take it too: the same selection as without blocks.
+    Z, P, _ = _random(8, 50, 4, 3)
+    labeled = np.arange(5)
+    expected = dense_bait(Z.numpy(), P.numpy(), labeled, 5)
+    problem = Problem(Z.numpy(), P.numpy(), labeled, 5, reg=1.0, device="cpu", dtype=None)
+    greedy = problem.greedy(5, problem.pool_fisher("pool"), "trace", None)
+    greedy.forward(10, final_keep_picked=True)
+    greedy.backward(5)
+    assert problem.candidates[greedy.picked].tolist() == expected.tolist()

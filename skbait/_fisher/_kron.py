@@ -33,6 +33,11 @@ _TILED_QUADRATIC_MIN_D = 64
 # are read once per chunk of many rows.
 _TILE = 32
 _TILE_ROWS = 2048
+# Thin products with a large symmetric matrix (see _sym_mm): from this many
+# entries, with at most this many columns, in blocks of this many rows.
+_THIN_BLOCKED_MIN_ELEMENTS = 1 << 22
+_THIN_MAX_COLUMNS = 64
+_THIN_BLOCK_ROWS = 128
 
 
 def _chunks(n, size):
@@ -403,8 +408,22 @@ def _plain_quadratic(Z, mats, chunk_size):
 def _sym_mm(A, X):
     """``A @ X`` for a symmetric ``A``, taken as ``(X^T A)^T``.
 
-    With a thin ``X`` the transposed product is the faster BLAS shape.
+    With a thin ``X`` the transposed product is the faster BLAS shape. A large
+    float64 ``A`` on the CPU (the design's inverse at ``k d`` in the
+    thousands) is taken in blocks of rows instead: one BLAS call would first
+    copy all of ``A`` into its packed layout, and a thin product is bound by
+    the memory it streams; block by block, that copy stays in cache.
     """
+    if (
+        A.device.type == "cpu"
+        and A.dtype == torch.float64
+        and A.numel() >= _THIN_BLOCKED_MIN_ELEMENTS
+        and X.shape[1] <= _THIN_MAX_COLUMNS
+    ):
+        out = X.new_empty(A.shape[0], X.shape[1])
+        for sl in _chunks(A.shape[0], _THIN_BLOCK_ROWS):
+            torch.mm(A[sl], X, out=out[sl])
+        return out
     return (X.T @ A).T
 
 
