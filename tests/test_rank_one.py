@@ -391,3 +391,21 @@ def test_the_drift_tolerance_rises_to_the_problems_own_floor():
     # and every step refreshed); the choices are the clean ones either way.
     assert greedy.drift_tol > 1e-300 or greedy.n_refresh > 1
     assert greedy.picked == clean.picked
+
+
+def test_a_row_still_bad_after_a_refresh_costs_one_refresh_not_one_per_step(monkeypatch):
+    """As the general greedy: a row the working precision cannot score is skipped after one."""
+    greedy = _bench_greedy()()
+    scores = greedy._scores
+
+    def row_five_bad(sign):
+        out, bad = scores(sign)
+        if greedy._rows is None:  # the forward phase: row 5's score is "undefined"
+            bad = np.zeros(out.shape, dtype=bool) if bad is None else bad.copy()
+            bad[5] = True
+        return out, bad
+
+    monkeypatch.setattr(greedy, "_scores", row_five_bad)
+    greedy.forward(12)
+    assert greedy.n_refresh == 1
+    assert 5 not in greedy.picked

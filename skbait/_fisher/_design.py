@@ -37,6 +37,17 @@ class IllConditionedError(ValueError, FloatingPointError):
     """
 
 
+def drift_probes(D):
+    """The drift check's two fixed sign vectors, ``(D, 2)`` float64 on the CPU (seeded)."""
+    signs = torch.randint(0, 2, (D, 2), generator=torch.Generator().manual_seed(0))
+    return (2.0 * signs - 1.0).to(torch.float64)
+
+
+def drift_tolerance(dtype):
+    """The starting tolerance of ``max |G M u - u|`` in the working dtype."""
+    return 1e-7 if dtype == torch.float64 else 1e-2
+
+
 class LowRank(typing.NamedTuple):
     """The rank-``r`` move of ``G = M^-1`` made by one :meth:`Design.add` or :meth:`Design.remove`.
 
@@ -118,15 +129,14 @@ class Design:
         self.max_pending = max_pending
         self._pending = []  # (L, s): G = self._G + sum of s L L^T
         self._since_symmetrized = 0
-        self.drift_tol = 1e-7 if dtype == torch.float64 else 1e-2
+        self.drift_tol = drift_tolerance(dtype)
         self.n_updates = 0
         self.n_refresh = 0
         self._z = []  # the design's own rows, in the order they were added
         self._S = []
         # Fixed sign vectors u and M u (float64, exact up to rounding) for the
         # drift check.
-        signs = torch.randint(0, 2, (self.D, 2), generator=torch.Generator().manual_seed(0))
-        self._probe = (2.0 * signs - 1.0).to(device=self.device, dtype=torch.float64)
+        self._probe = drift_probes(self.D).to(self.device)
         self._factorize(self.M0)
 
     def __len__(self):

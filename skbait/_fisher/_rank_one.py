@@ -38,7 +38,7 @@ product goes through whichever BLAS streams that size faster
 import numpy as np
 import torch
 
-from skbait._fisher._design import IllConditionedError
+from skbait._fisher._design import IllConditionedError, drift_probes, drift_tolerance
 from skbait._fisher._greedy import rel_tolerance
 from skbait._fisher._kron import _inverse_from_cholesky
 
@@ -109,7 +109,7 @@ class RankOneGreedy:
         self.rtol = self._np(rel_tolerance(V.dtype))
         self.F = None if F is None else F.detach().cpu().to(V.dtype).numpy()
         self.M0 = M0.detach().cpu().to(torch.float64).numpy()
-        self.drift_tol = 1e-7 if V.dtype == torch.float64 else 1e-2
+        self.drift_tol = drift_tolerance(V.dtype)
         self.n_updates = 0
         self.n_refresh = 0
         self.picked = []
@@ -119,9 +119,9 @@ class RankOneGreedy:
         self._rows = None
         self._VT_rows = self.VT
         self._tracking_picked = False
+        self._bad_after_refresh = 0  # rows left bad by the last refresh
         # The same fixed sign vectors as Design's drift check.
-        signs = torch.randint(0, 2, (self.d, 2), generator=torch.Generator().manual_seed(0))
-        self._probe = (2.0 * signs - 1.0).to(torch.float64).numpy()
+        self._probe = drift_probes(self.d).numpy()
         self._probe_w = self._probe.astype(self.VT.dtype)
         with np.errstate(all="ignore"):  # non-finite values are caught, as in torch
             self._factorize(self.M0)
@@ -323,9 +323,12 @@ class RankOneGreedy:
         """Update the design and the rows; the next scores (after a refresh if some are bad)."""
         fresh = not self._update(position, sign)
         scores, bad = self._scores(sign)
-        if bad is not None and not fresh:
+        # As KroneckerGreedy._step: rows still bad right after a refresh are the
+        # working precision's limit, not drift, and do not call for another.
+        if bad is not None and not fresh and int(bad.sum()) > self._bad_after_refresh:
             self._refresh()
             scores, bad = self._scores(sign)
+            self._bad_after_refresh = 0 if bad is None else int(bad.sum())
         return scores, bad
 
     def backward(self, n_keep):
@@ -337,6 +340,7 @@ class RankOneGreedy:
 
     def _backward(self, n_keep):
         costs, bad = self._scores(-1)
+        self._bad_after_refresh = 0  # other rows than the forward phase's
         while len(self.picked) > n_keep:
             if bad is not None:
                 costs[bad] = np.inf

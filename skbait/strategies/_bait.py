@@ -260,9 +260,11 @@ def bait_objective(embeddings, probas, labeled, selected, *, reg=1.0, fisher="po
     sel = torch.as_tensor(selected)
     chosen = problem.pool[sel].scaled(scale)
     M = M + kron_gram(chosen.Z, chosen.S).to(M.dtype)
-    G = torch.linalg.inv(M)
+    C = torch.linalg.cholesky(M)
     F = problem.pool_fisher(fisher)
-    return float(torch.trace(G) if F is None else (G * F).sum())
+    if F is None:
+        return float(torch.trace(torch.cholesky_inverse(C)))
+    return float(torch.trace(torch.cholesky_solve(F.to(M.dtype), C)))
 
 
 class BAIT(QueryStrategy):
