@@ -184,8 +184,9 @@ def main(argv=None):
             continue
         seconds, peak, gpu, chosen, picked = result
         beside = None
-        if opts.cpu_beside and opts.device != "cpu" and _cpu_skip(group, B, dtype):
-            beside = f"CPU: not run ({_cpu_skip(group, B, dtype)})"
+        skip = _cpu_skip(group, B, dtype)
+        if opts.cpu_beside and opts.device != "cpu" and skip:
+            beside = f"CPU: not run ({skip})"
         elif opts.cpu_beside and opts.device != "cpu":
             cpu = _in_process(_bait_case, case[:6] + ("cpu",) + case[7:], opts.cpu_beside)
             if isinstance(cpu, Exception):
