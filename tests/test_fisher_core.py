@@ -443,23 +443,37 @@ def test_rows_that_stay_bad_after_a_refresh_do_not_trigger_one_every_step(monkey
 
 
 @pytest.mark.parametrize("threshold", [0, 1 << 40])
-def test_thin_products_with_a_symmetric_matrix_blocked_or_not(monkeypatch, threshold):
-    """The blocked thin product (large float64 designs) is the plain product."""
+def test_symmetrize_tiled_or_not(monkeypatch, threshold):
+    """The tiled symmetrisation (large matrices on the CPU) is ``(A + A^T) / 2``, bit for bit."""
     import skbait._fisher._kron as kron_module
 
-    monkeypatch.setattr(kron_module, "_THIN_BLOCKED_MIN_ELEMENTS", threshold)
-    monkeypatch.setattr(kron_module, "_THIN_BLOCK_ROWS", 7)
+    monkeypatch.setattr(kron_module, "_SYMMETRIZE_TILED_MIN_ELEMENTS", threshold)
+    monkeypatch.setattr(kron_module, "_SYMMETRIZE_TILE", 7)  # 30 = 4 tiles of 7 and one of 2
     gen = torch.Generator().manual_seed(3)
-    A = torch.randn(30, 30, generator=gen, dtype=torch.float64)
-    A = A + A.T
-    X = torch.randn(5, 30, generator=gen, dtype=torch.float64).T  # not contiguous
-    torch.testing.assert_close(kron_module._sym_mm(A, X), A @ X, rtol=1e-13, atol=1e-13)
-    # The design's products take it too: the same selection as without blocks.
+    for dtype in (torch.float64, torch.float32):
+        A = torch.randn(30, 30, generator=gen, dtype=dtype)
+        expected = (A + A.T) / 2
+        out = kron_module._symmetrize_(A)
+        assert out is A
+        assert torch.equal(A, expected)
+        assert torch.equal(A, A.T)
+    # The design's symmetrisation takes it too: the same selection as the dense reference.
+    import skbait._fisher._design as design_module
+
+    calls = []
+
+    def spy(G):
+        calls.append(G.shape)
+        return kron_module._symmetrize_(G)
+
+    monkeypatch.setattr(design_module, "_symmetrize_", spy)
     Z, P, _ = _random(8, 50, 4, 3)
     labeled = np.arange(5)
-    expected = dense_bait(Z.numpy(), P.numpy(), labeled, 5)
-    problem = Problem(Z.numpy(), P.numpy(), labeled, 5, reg=1.0, device="cpu", dtype=None)
-    greedy = problem.greedy(5, problem.pool_fisher("pool"), "trace", None)
-    greedy.forward(10, final_keep_picked=True)
-    greedy.backward(5)
+    expected = dense_bait(Z.numpy(), P.numpy(), labeled, 10)
+    problem = Problem(Z.numpy(), P.numpy(), labeled, 10, reg=1.0, device="cpu", dtype=None)
+    greedy = problem.greedy(10, problem.pool_fisher("pool"), "trace", None)
+    greedy.design.max_pending = 9  # moves flushed every few steps
+    greedy.forward(20, final_keep_picked=True)
+    greedy.backward(10)
+    assert calls  # symmetrised at a flush, 16 updates in
     assert problem.candidates[greedy.picked].tolist() == expected.tolist()

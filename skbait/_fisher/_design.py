@@ -12,7 +12,7 @@ import typing
 
 import torch
 
-from skbait._fisher._kron import _inverse_from_cholesky, _sym_mm, _symmetrize_, kron_gram
+from skbait._fisher._kron import _inverse_from_cholesky, _symmetrize_, kron_gram
 
 __all__ = ["Design", "IllConditionedError", "LowRank"]
 
@@ -165,8 +165,8 @@ class Design:
             self._since_symmetrized = 0
 
     def _G_times(self, Y):
-        """``G Y`` for a thin ``Y``, with ``G`` symmetric: the pending moves as low-rank terms."""
-        out = _sym_mm(self._G, Y)
+        """``G Y`` for a thin ``Y``: the pending moves as low-rank terms."""
+        out = self._G @ Y
         for L, s in self._pending:
             out = out.addmm_(L, L.T @ Y, alpha=s)
         return out

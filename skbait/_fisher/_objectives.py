@@ -20,7 +20,7 @@ import math
 
 import torch
 
-from skbait._fisher._kron import _sym_mm, _symmetrize_
+from skbait._fisher._kron import _symmetrize_
 
 __all__ = ["LogDetObjective", "TraceObjective"]
 
@@ -144,7 +144,7 @@ class TraceObjective:
 
     def columns(self, L):
         """``F L``, multiplied by the old ``G`` in the design's update."""
-        return L if self.F is None else _sym_mm(self.F, L)
+        return L if self.F is None else self.F @ L
 
     def extra_blocks(self, term):
         """``[T]`` with ``T = G F L + (s/2) L (L^T F L)``: ``X_x = V_x^T T`` updates ``Qh_x``."""
