@@ -387,6 +387,43 @@ def test_pending_moves_leave_the_design_as_the_eager_one(dtype):
     torch.testing.assert_close(runs[-1][2], exact, rtol=rtol * 10, atol=rtol * 1e-2)
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_design_moves_at_the_rank_of_the_row(monkeypatch, dtype):
+    """A BAIT row (rank k - 1) moves G by k - 1 columns: the same S S^T, G and selection."""
+    import skbait._fisher._design as design_module
+
+    gen = torch.Generator().manual_seed(5)
+    P = torch.softmax(torch.randn(6, 4, generator=gen, dtype=torch.float64), dim=1)
+    P[5] = torch.tensor([1.0, 0.0, 0.0, 0.0])  # no information: S = 0
+    S = bait_factors(P).to(dtype)
+    eps = torch.finfo(dtype).eps
+    for row in range(5):
+        reduced = design_module._full_rank(S[row])
+        assert reduced.shape == (4, 3)
+        torch.testing.assert_close(reduced @ reduced.T, S[row] @ S[row].T, rtol=0, atol=100 * eps)
+    assert design_module._full_rank(S[5]).shape == (4, 1)
+    full = torch.randn(4, 3, generator=gen, dtype=dtype)
+    assert design_module._full_rank(full) is full
+
+    Z, Pr, _ = _random(4, 60, 5, 4)
+    labeled = np.arange(6)
+    expected = dense_bait(Z.numpy(), Pr.numpy(), labeled, 6, reg=0.5)
+    runs = []
+    for reduce in (True, False):
+        if not reduce:
+            monkeypatch.setattr(design_module, "_full_rank", lambda S: S)
+        problem = Problem(Z.numpy(), Pr.numpy(), labeled, 6, reg=0.5, device="cpu", dtype=dtype)
+        greedy = problem.greedy(6, problem.pool_fisher("pool"), "trace", None)
+        greedy.forward(12, final_keep_picked=True)
+        greedy.backward(6)
+        runs.append((greedy.picked, greedy.gains, greedy.design.G.clone()))
+        assert problem.candidates[greedy.picked].tolist() == expected.tolist()
+    rtol = 1e-9 if dtype == torch.float64 else 1e-3
+    assert runs[0][0] == runs[1][0]
+    np.testing.assert_allclose(runs[0][1], runs[1][1], rtol=rtol)
+    torch.testing.assert_close(runs[0][2], runs[1][2], rtol=rtol, atol=rtol * 1e-3)
+
+
 @pytest.mark.parametrize("prune_fraction", [0.0, 1.0])
 @pytest.mark.parametrize("k", [3, 6])
 def test_bounds_turned_off_or_kept_choose_the_dense_reference(monkeypatch, prune_fraction, k):

@@ -62,6 +62,26 @@ class LowRank(typing.NamedTuple):
     GX: torch.Tensor | None = None
 
 
+def _full_rank(S):
+    """``S W``, ``W`` an orthonormal basis of ``S``'s row space: ``S S^T`` with fewer columns.
+
+    A BAIT row's factor has rank ``k - 1`` (``S sqrt(p) = 0``), a binary
+    row's rank one: a move of that rank makes every product of the step
+    (the pool's, the design's) narrower by the null columns. Only directions
+    at the rounding level of ``S^T S`` are dropped, so ``V V^T`` is unchanged
+    to working precision.
+    """
+    r = S.shape[1]
+    if r == 1:
+        return S
+    values, vectors = torch.linalg.eigh(S.T @ S)
+    keep = values > values[-1].clamp_min(0) * (10 * r * torch.finfo(S.dtype).eps)
+    keep[-1] = True  # a row without information still makes a (zero) move
+    if bool(keep.all()):
+        return S
+    return S @ vectors[:, keep]
+
+
 class Design:
     """``M = M0 + sum_x V_x V_x^T`` over the rows added, and ``G = M^-1``.
 
@@ -277,10 +297,11 @@ class Design:
             del self._z[j], self._S[j]
 
     def _update(self, z, S, sign, columns, j):
-        L, V = self._low_rank(z, S, sign)
+        S_move = _full_rank(S)
+        L, V = self._low_rank(z, S_move, sign)
         if L is None:
             self.refresh()
-            L, V = self._low_rank(z, S, sign)
+            L, V = self._low_rank(z, S_move, sign)
         V64 = V.double()
         M_probe = self._M_probe + sign * (V64 @ (V64.T @ self._probe))
         if L is None:

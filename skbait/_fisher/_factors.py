@@ -230,14 +230,15 @@ class Factors:
         return torch.kron(self.S[row], self.Z[row][:, None])
 
     def transpose_product(self, rows, Y):
-        """``S_x^T Y_x[b]`` for each block ``b`` of the rows ``rows`` (``Y``: (rows, h, k, r)).
+        """``S_x^T Y_x[b]`` for each block ``b`` of the rows ``rows`` (``Y``: (rows, h, k, c)).
 
         With ``structure="bait"``, ``S^T Y = diag(sqrt p) (Y - 1 p^T Y)`` is
         taken in ``O(k r)`` instead of ``O(k r^2)``, in place in ``Y``.
         """
         if self.structure == "bait":
             pY = torch.matmul(self.probas[rows][:, None, None, :], Y)
-            return Y.sub_(pY).mul_(self._sqrt_p[rows])
+            # A move of lower rank than k (see Design) has fewer columns.
+            return Y.sub_(pY).mul_(self._sqrt_p[rows][..., : Y.shape[-1]])
         if self.S.shape[1] == 1 and self.S.shape[2] == 1:
             # Scalar factors (regression, a binary approximation): a broadcast
             # product, not a batch of 1 x 1 matrix products.

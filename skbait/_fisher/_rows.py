@@ -135,9 +135,10 @@ class TrackedRows:
         s = term.sign
         f = self.factors
         r, k, d, h = f.r, f.k, f.d, self.objective.n_blocks
+        c = term.L.shape[1]  # the move's rank (the chosen row's, at most r)
         # Columns ordered (block, class, column): Y_x comes out as (block,
         # class, column), and S^T Y as the stacked [U; X].
-        LTr = LT.reshape(k, d, h, r).permute(1, 2, 0, 3).reshape(d, h * k * r)
+        LTr = LT.reshape(k, d, h, c).permute(1, 2, 0, 3).reshape(d, h * k * c)
         n_rows = len(self)
         scores = bad = None
         if scoring_sign is not None:
@@ -147,8 +148,8 @@ class TrackedRows:
         contiguous = n_rows == self.m
         for sl in _chunks(n_rows, self.chunk_size):
             rows = sl if contiguous else self.positions[sl]
-            Y = (f.Z[rows] @ LTr).reshape(-1, h, k, r)
-            UX = f.transpose_product(rows, Y).reshape(-1, h * r, r)  # [U; X] per row
+            Y = (f.Z[rows] @ LTr).reshape(-1, h, k, c)
+            UX = f.transpose_product(rows, Y).reshape(-1, h * r, c)  # [U; X] per row
             PQ = self.PQ[sl]
             PQ.baddbmm_(UX, UX[:, :r].transpose(1, 2), alpha=s)
             if scoring_sign is not None:
