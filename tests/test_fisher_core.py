@@ -424,13 +424,97 @@ def test_design_moves_at_the_rank_of_the_row(monkeypatch, dtype):
     torch.testing.assert_close(runs[0][2], runs[1][2], rtol=rtol, atol=rtol * 1e-3)
 
 
-@pytest.mark.parametrize("prune_fraction", [0.0, 1.0])
+def _gain_problems(gen, dtype):
+    """``[P; Qh]`` of rows of every kind: ``(rows, 2 r, r)``, and the exact gains (float64)."""
+    cases = []
+    for r, rank, scale in [
+        (3, 2, 1.0),
+        (10, 9, 1.0),
+        (10, 9, 4.0),
+        (10, 2, 1.0),
+        (10, 1, 1.0),
+        (6, 6, 30.0),
+        (20, 19, 0.5),
+        (4, 3, 1e-4),
+    ]:
+        A = torch.randn(300, r, rank, generator=gen, dtype=torch.float64) * scale
+        P = A @ A.transpose(1, 2)
+        R = torch.randn(300, r, r - 1, generator=gen, dtype=torch.float64)
+        Q = R @ R.transpose(1, 2)
+        skew = torch.randn(300, r, r, generator=gen, dtype=torch.float64)
+        Qh = Q / 2 + (skew - skew.transpose(1, 2))  # Q = Qh + Qh^T
+        eye = torch.eye(r, dtype=torch.float64)
+        # The definition: tr(Q (I + P)^-1), by a dense solve.
+        gain = torch.linalg.solve(eye + P, Q).diagonal(dim1=1, dim2=2).sum(-1)
+        cases.append((torch.cat([P, Qh], dim=1).to(dtype), gain))
+    return cases
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_tight_bounds_hold_and_are_exact_on_three_eigenvalues(dtype):
+    """Gauss and Gauss-Radau bounds hold on every row, and meet where P has <= 3 eigenvalues."""
+    objective = TraceObjective()
+    gen = torch.Generator().manual_seed(11)
+    slack = objective.margin(dtype) + (1e-9 if dtype == torch.float64 else 1e-5)
+    for PQ, gain in _gain_problems(gen, dtype):
+        exact, bad = objective.score(PQ, +1)
+        assert not bad.any()
+        upper, lower = objective.tight_bounds(objective.bound_moments(PQ), dtype)
+        one_node_lower = torch.empty_like(exact)
+        one_node_upper = objective.bounds(PQ, one_node_lower)
+        for reference in (exact.double(), gain):
+            assert (upper >= reference * (1 - 1e-12)).all()
+            assert (lower <= reference * (1 + slack)).all()
+        # Never looser than the one-node bounds (up to their slack).
+        assert (upper <= one_node_upper.double() * (1 + slack)).all()
+        assert (lower >= one_node_lower.double() * (1 - slack)).all()
+    # P = a 3-point spectrum: three nodes integrate exactly.
+    r = 9
+    basis = torch.linalg.qr(torch.randn(50, r, r, generator=gen, dtype=torch.float64))[0]
+    spectrum = torch.tensor([0.0, 0.0, 0.0, 2.0, 2.0, 2.0, 7.0, 7.0, 7.0], dtype=torch.float64)
+    P = basis @ torch.diag(spectrum) @ basis.transpose(1, 2)
+    R = torch.randn(50, r, r, generator=gen, dtype=torch.float64)
+    Q = R @ R.transpose(1, 2)
+    PQ = torch.cat([P, Q / 2], dim=1).to(dtype)
+    exact, _ = objective.score(PQ, +1)
+    upper, lower = objective.tight_bounds(objective.bound_moments(PQ), dtype)
+    # Up to the slack, margin * tr(Q) <= margin * (1 + 7) * gain.
+    tol = 2 * (1 + 7) * objective.margin(dtype)
+    torch.testing.assert_close(upper, exact.double(), rtol=tol, atol=0)
+    torch.testing.assert_close(lower, exact.double(), rtol=tol, atol=0)
+
+
+def test_tight_bounds_prune_a_softmax_layer():
+    """On a network-like pool the tight bounds leave few rows to solve; the one-node ones many."""
+    rng = np.random.RandomState(0)
+    n, d, k = 2000, 256, 10  # wide: the gains are flat, as at d = 512
+    Z = np.maximum(rng.normal(size=(n, d)), 0.0)
+    logits = Z @ rng.normal(size=(d, k)) * (2.0 / np.sqrt(d))
+    P = np.exp(logits - logits.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    problem = Problem(Z, P, np.arange(40), 10, reg=1.0, device="cpu", dtype=None)
+    greedy = problem.greedy(10, problem.pool_fisher("pool"), "trace", None)
+    objective, PQ = greedy.objective, greedy.rows.PQ
+    exact, _ = objective.score(PQ, +1)
+    one_lower = torch.empty_like(exact)
+    one_upper = objective.bounds(PQ, one_lower)
+    upper, lower = objective.tight_bounds(objective.bound_moments(PQ), PQ.dtype)
+    assert (upper >= exact).all() and lower.max() <= exact.max() * (1 + 1e-9)
+    one_node = (one_upper >= one_lower.max()).double().mean().item()
+    tight = (upper >= lower.max()).double().mean().item()
+    assert tight < 0.01 and one_node > 0.5
+
+
+def _mode(rows):
+    return "off" if not rows.use_bounds else "tight" if rows.tight else "one-node"
+
+
+@pytest.mark.parametrize("pruning", ["never", "always", "tight only"])
 @pytest.mark.parametrize("k", [3, 6])
-def test_bounds_turned_off_or_kept_choose_the_dense_reference(monkeypatch, prune_fraction, k):
-    """Scoring every row exactly (bounds off) or by bounds gives the paper's selection."""
+def test_bounds_one_node_tight_or_off_choose_the_dense_reference(monkeypatch, pruning, k):
+    """Scoring every row exactly, by one-node or by tight bounds gives the paper's selection."""
     import skbait._fisher._greedy as greedy_module
 
-    monkeypatch.setattr(greedy_module, "_PRUNE_FRACTION", prune_fraction)
     monkeypatch.setattr(greedy_module, "_BOUNDS_RETRY", 3)
     for seed in range(4):
         Z, P, _ = _random(seed + 70, 90, 4, k)
@@ -438,22 +522,38 @@ def test_bounds_turned_off_or_kept_choose_the_dense_reference(monkeypatch, prune
         expected = dense_bait(Z.numpy(), P.numpy(), labeled, 6)
         problem = Problem(Z.numpy(), P.numpy(), labeled, 6, reg=1.0, device="cpu", dtype=None)
         greedy = problem.greedy(6, problem.pool_fisher("pool"), "trace", None)
-        toggles = []
-        original = greedy._adapt_bounds
+        modes, exact_rows = [], []
+        original_adapt, original_record = greedy._adapt_bounds, greedy._record_pruning
 
-        def adapt(step, original=original, greedy=greedy, toggles=toggles):
+        def adapt(step, original=original_adapt, greedy=greedy, modes=modes):
             original(step)
-            toggles.append(greedy.rows.use_bounds)
+            modes.append(_mode(greedy.rows))
+
+        def record(
+            n_contenders, n_rows, original=original_record, greedy=greedy, exact_rows=exact_rows
+        ):
+            exact_rows.append((_mode(greedy.rows), n_contenders, n_rows))
+            original(n_contenders, n_rows)
+            if pruning != "tight only":
+                greedy._bounds_pruned = pruning == "always"
+            else:
+                greedy._bounds_pruned = greedy.rows.tight
 
         greedy._adapt_bounds = adapt
+        greedy._record_pruning = record
         greedy.forward(12, final_keep_picked=True)
         greedy.backward(6)
         assert problem.candidates[greedy.picked].tolist() == expected.tolist()
-        if prune_fraction == 0.0:
-            # Off after the first step, tried again every 3 steps.
-            assert toggles[:4] == [False, False, False, True]
+        if pruning == "never":
+            # One-node bounds, then tight ones, then off for 3 steps, and again.
+            assert modes[:7] == ["tight", "off", "off", "off", "one-node", "tight", "off"]
+        elif pruning == "always":
+            assert set(modes) == {"one-node"}
         else:
-            assert all(toggles)
+            # Tight while the one-node bounds fail, which are tried every 3 steps.
+            assert modes[:8] == ["tight", "tight", "tight", "one-node"] * 2
+            tight = [n / m for mode, n, m in exact_rows if mode == "tight"]
+            assert tight and max(tight) < 1.0  # the tight bounds prune
 
 
 def test_rows_that_stay_bad_after_a_refresh_do_not_trigger_one_every_step(monkeypatch):

@@ -20,9 +20,10 @@ from skbait._fisher._rows import TrackedRows
 __all__ = ["Choice", "KroneckerGreedy", "rel_tolerance"]
 
 # Bounds pay while they leave at most this fraction of the rows to solve
-# exactly; past it, every row is scored exactly in the update's own pass (no
-# bounds, no second pass over the contenders) for this many steps, and then
-# the bounds are tried again.
+# exactly. Past it, the one-node bounds give way to the tight ones (where the
+# objective has them), and those to scoring every row exactly in the update's
+# own pass (no bounds, no second pass over the contenders); after this many
+# steps the cheaper mode is tried again.
 _PRUNE_FRACTION = 0.25
 _BOUNDS_RETRY = 32
 
@@ -127,7 +128,8 @@ class KroneckerGreedy:
         self._tracking_picked = False  # the tracked rows are the picked rows held here
         self._bounds_pruned = True  # the last bounded choice left few contenders
         self._bad_after_refresh = 0  # rows left bad by the last refresh
-        self._bounds_retry_at = 0
+        self._bounds_retry_at = 0  # when to try the bounds again (they are off)
+        self._loosen_at = 0  # when to try the one-node bounds again (tight ones are on)
 
     @property
     def n_refresh(self):
@@ -222,14 +224,26 @@ class KroneckerGreedy:
         self._bounds_pruned = n_contenders <= _PRUNE_FRACTION * n_rows
 
     def _adapt_bounds(self, step):
-        """Before scoring for step ``step``: bounds off while they do not prune, then retried."""
+        """Before scoring for step ``step``: the cheapest way of scoring that prunes.
+
+        One-node bounds while they prune; tight bounds while they prune and
+        the one-node ones do not; else every row exactly. A mode given up is
+        tried again after ``_BOUNDS_RETRY`` steps: the bounds prune better as
+        the batch grows.
+        """
         rows = self.rows
         if rows.use_bounds and not self._bounds_pruned:
-            rows.use_bounds = False
-            self._bounds_retry_at = step + _BOUNDS_RETRY
+            if rows.can_tighten and not rows.tight:
+                rows.tight = True
+                self._loosen_at = step + _BOUNDS_RETRY
+            else:
+                rows.use_bounds = rows.tight = False
+                self._bounds_retry_at = step + _BOUNDS_RETRY
+            self._bounds_pruned = True
+        elif rows.use_bounds and rows.tight and step >= self._loosen_at:
+            rows.tight = False
         elif not rows.use_bounds and step >= self._bounds_retry_at:
             rows.use_bounds = True
-            self._bounds_pruned = True
 
     def _floor(self, usable):
         """The best usable lower bound (a 0-d tensor, ``-inf`` if none): the contenders' floor."""

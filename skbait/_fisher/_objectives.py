@@ -119,7 +119,11 @@ class TraceObjective:
 
     Bounds (:meth:`bounds`, adding with ``r > 1``): the batched ``r x r``
     solves are most of a step's cost, so the greedy first bounds every row
-    and solves only the rows that can still win.
+    and solves only the rows that can still win. Where these one-node bounds
+    fail to prune (wide embeddings, early in a batch), the greedy switches to
+    :meth:`tight_bounds` (quadrature over the spectrum of ``P``, for
+    ``2 < r <= 32``), which cost about two thirds of the solves and leave
+    well under 1% of the rows to solve.
 
     Examples
     --------
@@ -154,6 +158,15 @@ class TraceObjective:
     def has_bounds(self, r):
         """Bounds pay off when each score needs an ``r x r`` solve (``r > 1``)."""
         return r > 1
+
+    def has_tight_bounds(self, r):
+        """Whether :meth:`tight_bounds` can beat :meth:`bounds` and cost less than the scores.
+
+        At ``r <= 2`` ``P`` has rank one and the one-node bounds are exact
+        already; past ``r = 32`` the moments cost more than the solves, and
+        three nodes say little about a spectrum of so many eigenvalues.
+        """
+        return 2 < r <= 32
 
     def score(self, PQ, sign):
         """``tr(Q_x (I + sign P_x)^-1)`` of each row, and a mask of undefined rows.
@@ -218,7 +231,168 @@ class TraceObjective:
         upper = torch.maximum(upper, lower)
         return torch.where(diags[:, 0].amin(-1) < -margin, math.inf, upper)
 
+    def bound_moments(self, PQ):
+        """What the bounds need of each row, ``(rows, 8)`` in float64.
+
+        ``nu_j = tr(Q P^j)`` for ``j = 0..5`` (four ``r x r`` products a
+        row), ``|P|_F`` and the smallest diagonal entry of ``P``. Taken chunk
+        by chunk; the bounds themselves (:meth:`tight_bounds`) are many small
+        operations on whole columns, cheaper done once over all the rows.
+        """
+        r = PQ.shape[-1]
+        X = PQ.to(torch.float64)  # [P; Qh]
+        P = X[:, :r]
+        Y = torch.bmm(X, P)  # [P^2; Qh P]
+        W = torch.bmm(Y, P)  # [P^3; Qh P^2]
+        X, Y, W = (M.view(-1, 2, r * r) for M in (X, Y, W))
+        # tr(Qh P^a P^b) = <Qh P^a, P^b> = nu_(a+b) / 2: P and its powers are symmetric.
+        dot = torch.linalg.vecdot
+        return torch.stack(
+            [
+                2 * PQ[:, r:].diagonal(dim1=1, dim2=2).sum(-1).to(torch.float64),
+                2 * dot(X[:, 1], X[:, 0]),  # Qh . P
+                2 * dot(Y[:, 1], X[:, 0]),  # Qh P . P
+                2 * dot(Y[:, 1], Y[:, 0]),  # Qh P . P^2
+                2 * dot(W[:, 1], Y[:, 0]),  # Qh P^2 . P^2
+                2 * dot(W[:, 1], W[:, 0]),  # Qh P^2 . P^3
+                X[:, 0].norm(dim=1),
+                P.diagonal(dim1=1, dim2=2).amin(-1),
+            ],
+            dim=1,
+        )
+
+    def tight_bounds(self, moments, dtype):
+        """Upper and lower bounds of the gains from :meth:`bound_moments`, tighter than ``bounds``.
+
+        The gain is an integral over the spectrum of ``P`` (``y >= 0``): with
+        ``P = sum_i y_i v_i v_i^T`` and weights ``w_i = v_i^T Q v_i >= 0``,
+        ``tr(Q (I + P)^-1) = sum_i w_i / (1 + y_i)``, whose moments are
+        ``nu_j = tr(Q P^j)``. Gauss quadrature of ``1 / (1 + y)`` against
+        that measure bounds it from below, and Gauss-Radau quadrature with a
+        node fixed at ``y = 0`` from above (the signs of the derivatives of
+        ``1 / (1 + y)``; Golub and Meurant, *Matrices, Moments and
+        Quadrature*). With one node these are :meth:`bounds`; two and three
+        nodes (:func:`_quadrature_bounds`) are far tighter: on a network's
+        softmax layer (``k = 10``, ``d = 512``) the one-node bounds leave most
+        rows to solve exactly, three nodes well under 1%.
+
+        A rule of more nodes counts only where its recurrence is well
+        conditioned; the tightest valid bound is kept, widened by a slack
+        (:meth:`margin`) far above the rounding of ``P``, ``Q`` and the
+        quadrature.
+
+        Parameters
+        ----------
+        moments : torch.Tensor of shape (rows, 8), float64
+        dtype : torch.dtype
+            The working dtype of the exact scores the bounds are compared
+            with: it sets the slack.
+
+        Returns
+        -------
+        upper, lower : torch.Tensor of shape (rows,), float64
+        """
+        margin = self.margin(dtype)
+        tr_Q = moments[:, 0].clamp_min(0)
+        tr_QP = moments[:, 1].clamp_min(0)
+        norm_P = moments[:, 6]
+        lower = tr_Q * tr_Q / (tr_Q + tr_QP).clamp_min(torch.finfo(torch.float64).tiny)
+        upper = tr_Q - tr_QP / (1 + norm_P) + margin * (1 + norm_P) * tr_Q
+        quad_upper, quad_lower = _quadrature_bounds(moments[:, :6])
+        upper = torch.minimum(upper, quad_upper + margin * tr_Q)
+        lower = torch.maximum(lower, quad_lower - margin * tr_Q)
+        upper = torch.maximum(upper, lower)
+        return torch.where(moments[:, 7] < -margin, math.inf, upper), lower
+
     @staticmethod
     def margin(dtype):
         """Relative slack of the bounds in ``dtype``, far above the rounding of ``P`` and ``Q``."""
         return _bound_margin(dtype)
+
+
+# A recurrence coefficient of the quadrature counts only if the moments'
+# cancellation in it stays below this factor (float64: about 1e-10 relative).
+_MAX_CANCELLATION = 1e6
+
+
+def _quadrature_bounds(nu):
+    """Gauss (lower) and Gauss-Radau (upper) bounds of ``tr(Q (I + P)^-1)``, two and three nodes.
+
+    Parameters
+    ----------
+    nu : torch.Tensor of shape (rows, 6), float64
+        The moments ``tr(Q P^j)``, ``j = 0..5``, of each row.
+
+    Returns
+    -------
+    upper, lower : torch.Tensor of shape (rows,), float64
+        The tightest of the two- and three-node bounds that are well
+        conditioned on each row (``inf`` and ``-inf`` where none is).
+
+    Notes
+    -----
+    The Jacobi matrix of the measure (recurrence coefficients ``alpha_j``,
+    ``beta_j`` of its monic orthogonal polynomials) comes from the moments
+    by the Stieltjes procedure. An ``m``-node rule is then a continued
+    fraction: Gauss ``nu_0 / (1 + alpha_0 - beta_1 / (1 + alpha_1 - ...))``,
+    and Radau the same with the last ``alpha`` replaced so that ``y = 0`` is
+    a node.
+    """
+    nu = torch.where(torch.isfinite(nu), nu, 0.0)
+    upper = torch.full_like(nu[:, 0], math.inf)
+    lower = torch.full_like(nu[:, 0], -math.inf)
+
+    def inner(c, shift=0):
+        """``<y^shift pi, pi>`` from the moments, and the summed size of its terms."""
+        total = torch.zeros_like(nu[:, 0])
+        size = torch.zeros_like(nu[:, 0])
+        for a in range(c.shape[1]):
+            for b in range(c.shape[1]):
+                term = c[:, a] * c[:, b] * nu[:, a + b + shift]
+                total = total + term
+                size = size + term.abs()
+        return total, size
+
+    # Stieltjes: pi_0 = 1, pi_{j+1} = (y - alpha_j) pi_j - beta_j pi_{j-1},
+    # each pi_j as its coefficients in powers of y.
+    ok = nu[:, 0] > 0
+    norm_prev = nu[:, 0]
+    alphas = [nu[:, 1] / torch.where(ok, nu[:, 0], 1.0)]
+    betas = []
+    c_prev = torch.zeros_like(nu[:, :1])
+    c = torch.ones_like(nu[:, :1])
+    for j in range(1, 3):
+        # pi_j = (y - alpha_{j-1}) pi_{j-1} - beta_{j-1} pi_{j-2}
+        shifted = torch.cat([torch.zeros_like(c[:, :1]), c], dim=1)
+        c_new = shifted - torch.cat([alphas[-1][:, None] * c, torch.zeros_like(c[:, :1])], dim=1)
+        if betas:
+            c_new[:, : c_prev.shape[1]] -= betas[-1][:, None] * c_prev
+        norm, size = inner(c_new)
+        ok = ok & (norm * _MAX_CANCELLATION > size) & (norm > 0)
+        moment, size = inner(c_new, shift=1)
+        ok = ok & (moment * _MAX_CANCELLATION > size) & (moment > 0)
+        safe_norm = torch.where(ok, norm, 1.0)
+        betas.append(torch.where(ok, norm / norm_prev, 0.0))
+        alphas.append(torch.where(ok, moment / safe_norm, 0.0))
+        c_prev, c, norm_prev = c, c_new, safe_norm
+        # The (j + 1)-node rules, with alpha_0 .. alpha_j and beta_1 .. beta_j.
+        gauss = _continued_fraction(nu[:, 0], alphas, betas)
+        # Radau: the last alpha such that y = 0 is a node, alpha_j = beta_j * q_{j-1} / q_j
+        # from the ratios q of the characteristic polynomials of the leading blocks at 0.
+        q_prev, q = torch.ones_like(nu[:, 0]), -alphas[0]
+        for i in range(1, j):
+            q_prev, q = q, -alphas[i] * q - betas[i - 1] * q_prev
+        radau_alpha = betas[-1] * q_prev / torch.where(q != 0, -q, 1.0)
+        good = ok & (q != 0) & (radau_alpha >= 0)
+        radau = _continued_fraction(nu[:, 0], alphas[:-1] + [radau_alpha], betas)
+        upper = torch.where(good & (radau >= 0), torch.minimum(upper, radau), upper)
+        lower = torch.where(ok & (gauss >= 0), torch.maximum(lower, gauss), lower)
+    return upper, lower
+
+
+def _continued_fraction(nu0, alphas, betas):
+    """``nu0 e_1^T (I + J)^-1 e_1`` for the Jacobi matrix of ``alphas`` and ``betas``."""
+    value = 1 + alphas[-1]
+    for alpha, beta in zip(reversed(alphas[:-1]), reversed(betas)):
+        value = 1 + alpha - beta / value
+    return nu0 / value

@@ -60,9 +60,13 @@ class TrackedRows:
         self.PQ = None
         # Score by bounds first and solve only the contenders' r x r systems.
         self._has_bounds = objective.has_bounds(r)
-        # The greedy turns bounds off while they fail to prune (KroneckerGreedy.forward).
+        self.can_tighten = self._has_bounds and objective.has_tight_bounds(r)
+        # The greedy turns bounds off while they fail to prune, and tight ones
+        # on while the one-node bounds fail (KroneckerGreedy._adapt_bounds).
         self.use_bounds = True
+        self.tight = False
         self.lower = factors.Z.new_empty(self.m) if self._has_bounds else None
+        self._moments = None  # what the tight bounds need of each row
 
     def __len__(self):
         return self.positions.shape[0]
@@ -102,11 +106,26 @@ class TrackedRows:
         """
         return sign > 0 and self._has_bounds and self.use_bounds and len(self) == self.m
 
-    def _score_chunk(self, PQ, sign, sl, bounded):
-        if bounded:
-            upper = self.objective.bounds(PQ, self.lower[sl])
-            return upper, torch.zeros_like(upper, dtype=torch.bool)
-        return self.objective.score(PQ, sign)
+    def _score_chunk(self, PQ, sign, sl, bounded, out, bad):
+        """Scores (or bounds) of a chunk of rows into ``out`` and ``bad``.
+
+        With :attr:`tight` bounds, only the chunk's moments are taken here
+        (while its state is in cache); :meth:`_finish_tight` turns them into
+        bounds for all rows at once.
+        """
+        if not bounded:
+            out[sl], bad[sl] = self.objective.score(PQ, sign)
+        elif self.tight:
+            if self._moments is None:
+                self._moments = torch.empty(self.m, 8, dtype=torch.float64, device=PQ.device)
+            self._moments[sl] = self.objective.bound_moments(PQ)
+        else:
+            out[sl] = self.objective.bounds(PQ, self.lower[sl])
+
+    def _finish_tight(self, out):
+        upper, lower = self.objective.tight_bounds(self._moments, self.PQ.dtype)
+        out.copy_(upper)
+        self.lower.copy_(lower)
 
     def scores(self, sign):
         """Scores of every tracked row (bounds when :meth:`scores_are_bounds`), and bad rows."""
@@ -115,7 +134,9 @@ class TrackedRows:
         bad = torch.zeros(n_rows, dtype=torch.bool, device=self.PQ.device)
         bounded = self.scores_are_bounds(sign)
         for sl in _chunks(n_rows, self.chunk_size):
-            out[sl], bad[sl] = self._score_chunk(self.PQ[sl], sign, sl, bounded)
+            self._score_chunk(self.PQ[sl], sign, sl, bounded, out, bad)
+        if bounded and self.tight:
+            self._finish_tight(out)
         return out, bad
 
     def exact_scores(self, which, sign):
@@ -153,5 +174,7 @@ class TrackedRows:
             PQ = self.PQ[sl]
             PQ.baddbmm_(UX, UX[:, :r].transpose(1, 2), alpha=s)
             if scoring_sign is not None:
-                scores[sl], bad[sl] = self._score_chunk(PQ, scoring_sign, sl, bounded)
+                self._score_chunk(PQ, scoring_sign, sl, bounded, scores, bad)
+        if scoring_sign is not None and bounded and self.tight:
+            self._finish_tight(scores)
         return scores, bad
