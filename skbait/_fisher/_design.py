@@ -67,19 +67,19 @@ def _full_rank(S):
 
     A BAIT row's factor has rank ``k - 1`` (``S sqrt(p) = 0``), a binary
     row's rank one: a move of that rank makes every product of the step
-    (the pool's, the design's) narrower by the null columns. Only directions
-    at the rounding level of ``S^T S`` are dropped, so ``V V^T`` is unchanged
-    to working precision.
+    (the pool's, the design's) narrower by the null columns. Only singular
+    values below ``r eps`` of the largest are dropped (taken in float64), so
+    ``S S^T`` moves by less than ``(r eps)^2`` of its norm.
     """
     r = S.shape[1]
     if r == 1:
         return S
-    values, vectors = torch.linalg.eigh(S.T @ S)
-    keep = values > values[-1].clamp_min(0) * (10 * r * torch.finfo(S.dtype).eps)
-    keep[-1] = True  # a row without information still makes a (zero) move
+    _, sigma, Vh = torch.linalg.svd(S.to(torch.float64), full_matrices=False)
+    keep = sigma > sigma[0] * (r * torch.finfo(S.dtype).eps)
+    keep[0] = True  # a row without information still makes a (zero) move
     if bool(keep.all()):
         return S
-    return S @ vectors[:, keep]
+    return S @ Vh[keep].T.to(S.dtype)
 
 
 class Design:
