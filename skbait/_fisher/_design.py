@@ -69,17 +69,20 @@ def _full_rank(S):
     row's rank one: a move of that rank makes every product of the step
     (the pool's, the design's) narrower by the null columns. Only singular
     values below ``r eps`` of the largest are dropped (taken in float64), so
-    ``S S^T`` moves by less than ``(r eps)^2`` of its norm.
+    ``S S^T`` moves by less than ``(r eps)^2`` of its norm. The ``k x r``
+    SVD runs on the CPU whatever the device: one small LAPACK call, where a
+    GPU would launch a solver and wait for it, and every device gets the
+    same basis.
     """
     r = S.shape[1]
     if r == 1:
         return S
-    _, sigma, Vh = torch.linalg.svd(S.to(torch.float64), full_matrices=False)
+    _, sigma, Vh = torch.linalg.svd(S.to("cpu", torch.float64), full_matrices=False)
     keep = sigma > sigma[0] * (r * torch.finfo(S.dtype).eps)
     keep[0] = True  # a row without information still makes a (zero) move
     if bool(keep.all()):
         return S
-    return S @ Vh[keep].T.to(S.dtype)
+    return S @ Vh[keep].T.to(S.device, S.dtype)
 
 
 class Design:
