@@ -222,14 +222,9 @@ class TraceObjective:
         sums = torch.bmm(flat[:, :1], flat.transpose(1, 2))[:, 0]
         diags = PQ.view(-1, 2, r, r).diagonal(dim1=2, dim2=3)  # diag P, diag Qh
         norm_P = sums[:, 0].clamp_min(0).sqrt()
-        tr_Q = 2 * diags[:, 1].sum(-1).clamp_min(0)
-        tr_QP = 2 * sums[:, 1].clamp_min(0)
-        lower.copy_(tr_Q * tr_Q / (tr_Q + tr_QP).clamp_min(torch.finfo(PQ.dtype).tiny))
-        upper = tr_Q - tr_QP / (1 + norm_P)
-        upper = upper + margin * (1 + norm_P) * tr_Q
-        # Rounding must not leave the best lower bound's row out of the contenders.
-        upper = torch.maximum(upper, lower)
-        return torch.where(diags[:, 0].amin(-1) < -margin, math.inf, upper)
+        upper, low = _one_node_bounds(2 * diags[:, 1].sum(-1), 2 * sums[:, 1], norm_P, margin)
+        lower.copy_(low)
+        return _settled(upper, low, diags[:, 0].amin(-1), margin)
 
     def bound_moments(self, PQ):
         """What the bounds need of each row, ``(rows, 8)`` in float64.
@@ -247,16 +242,17 @@ class TraceObjective:
         X, Y, W = (M.view(-1, 2, r * r) for M in (X, Y, W))
         # tr(Qh P^a P^b) = <Qh P^a, P^b> = nu_(a+b) / 2: P and its powers are symmetric.
         dot = torch.linalg.vecdot
+        diagonal = slice(None, None, r + 1)  # of a flattened r x r block
         return torch.stack(
             [
-                2 * PQ[:, r:].diagonal(dim1=1, dim2=2).sum(-1).to(torch.float64),
+                2 * X[:, 1, diagonal].sum(-1),  # tr Q
                 2 * dot(X[:, 1], X[:, 0]),  # Qh . P
                 2 * dot(Y[:, 1], X[:, 0]),  # Qh P . P
                 2 * dot(Y[:, 1], Y[:, 0]),  # Qh P . P^2
                 2 * dot(W[:, 1], Y[:, 0]),  # Qh P^2 . P^2
                 2 * dot(W[:, 1], W[:, 0]),  # Qh P^2 . P^3
                 X[:, 0].norm(dim=1),
-                P.diagonal(dim1=1, dim2=2).amin(-1),
+                X[:, 0, diagonal].amin(-1),
             ],
             dim=1,
         )
@@ -293,21 +289,36 @@ class TraceObjective:
         upper, lower : torch.Tensor of shape (rows,), float64
         """
         margin = self.margin(dtype)
-        tr_Q = moments[:, 0].clamp_min(0)
-        tr_QP = moments[:, 1].clamp_min(0)
-        norm_P = moments[:, 6]
-        lower = tr_Q * tr_Q / (tr_Q + tr_QP).clamp_min(torch.finfo(torch.float64).tiny)
-        upper = tr_Q - tr_QP / (1 + norm_P) + margin * (1 + norm_P) * tr_Q
+        upper, lower = _one_node_bounds(moments[:, 0], moments[:, 1], moments[:, 6], margin)
         quad_upper, quad_lower = _quadrature_bounds(moments[:, :6])
-        upper = torch.minimum(upper, quad_upper + margin * tr_Q)
-        lower = torch.maximum(lower, quad_lower - margin * tr_Q)
-        upper = torch.maximum(upper, lower)
-        return torch.where(moments[:, 7] < -margin, math.inf, upper), lower
+        slack = margin * moments[:, 0].clamp_min(0)
+        upper = torch.minimum(upper, quad_upper + slack)
+        lower = torch.maximum(lower, quad_lower - slack)
+        return _settled(upper, lower, moments[:, 7], margin), lower
 
     @staticmethod
     def margin(dtype):
         """Relative slack of the bounds in ``dtype``, far above the rounding of ``P`` and ``Q``."""
         return _bound_margin(dtype)
+
+
+def _one_node_bounds(tr_Q, tr_QP, norm_P, margin):
+    """The Cauchy-Schwarz lower and chord upper bounds (with its slack): ``(upper, lower)``."""
+    tr_Q, tr_QP = tr_Q.clamp_min(0), tr_QP.clamp_min(0)
+    lower = tr_Q * tr_Q / (tr_Q + tr_QP).clamp_min(torch.finfo(tr_Q.dtype).tiny)
+    upper = tr_Q - tr_QP / (1 + norm_P) + margin * (1 + norm_P) * tr_Q
+    return upper, lower
+
+
+def _settled(upper, lower, min_diag_P, margin):
+    """Upper bounds as the greedy takes them: never under the lower one, ``inf`` where unsure.
+
+    Rounding must not leave the best lower bound's row out of the
+    contenders; a row whose ``P`` has a clearly negative diagonal is always
+    solved exactly.
+    """
+    upper = torch.maximum(upper, lower)
+    return torch.where(min_diag_P < -margin, math.inf, upper)
 
 
 # A recurrence coefficient of the quadrature counts only if the moments'
@@ -377,8 +388,8 @@ def _quadrature_bounds(nu):
         c_prev, c, norm_prev = c, c_new, safe_norm
         # The (j + 1)-node rules, with alpha_0 .. alpha_j and beta_1 .. beta_j.
         gauss = _continued_fraction(nu[:, 0], alphas, betas)
-        # Radau: the last alpha such that y = 0 is a node, alpha_j = beta_j * q_{j-1} / q_j
-        # from the ratios q of the characteristic polynomials of the leading blocks at 0.
+        # Radau: the last alpha such that y = 0 is a node, alpha_j = -beta_j q_{j-1} / q_j
+        # with q_i = pi_i(0), by the same recurrence.
         q_prev, q = torch.ones_like(nu[:, 0]), -alphas[0]
         for i in range(1, j):
             q_prev, q = q, -alphas[i] * q - betas[i - 1] * q_prev

@@ -123,6 +123,7 @@ class TrackedRows:
             out[sl] = self.objective.bounds(PQ, self.lower[sl])
 
     def _finish_tight(self, out):
+        """Every row's tight upper bound into ``out`` and lower bound into :attr:`lower`."""
         upper, lower = self.objective.tight_bounds(self._moments, self.PQ.dtype)
         out.copy_(upper)
         self.lower.copy_(lower)
