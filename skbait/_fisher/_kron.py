@@ -23,16 +23,14 @@ _PACKED_CHUNK_ELEMENTS = 1 << 18
 # Up to this many classes (10 class pairs), one GEMM per class pair beats the
 # packed form, whose gather of z_i z_j is then not repaid by enough pairs.
 _DENSE_MAX_CLASSES = 4
-# Wide embeddings take the products z_I z_J^T tile by tile (see _Tiles): from
-# this d for the summed information, and this d for the per-row quadratics,
-# where the packed table of a chunk of rows no longer fits in cache.
+# Wide embeddings take the sums over coordinate pairs tile by tile (see
+# _Tiles): from this d for the summed information, and this d for the per-row
+# quadratics, where the packed table of a chunk of rows no longer fits in cache.
 _TILED_GRAM_MIN_D = 256
 _TILED_QUADRATIC_MIN_D = 64
-# Coordinates per tile side, and rows per chunk of the tiled products: a
-# chunk's (rows, tile^2) products stay a few MB, and each tile's coefficients
-# are read once per chunk of many rows.
+# Coordinates per tile: the diagonal tiles' redundant half is 6% of the work at
+# d = 512, and each tile's product stays wide enough for BLAS speed.
 _TILE = 32
-_TILE_ROWS = 2048
 # Symmetrising a large matrix on the CPU goes tile by tile (see _symmetrize_):
 # from this many entries, in tiles of this side.
 _SYMMETRIZE_TILED_MIN_ELEMENTS = 1 << 20
@@ -280,16 +278,19 @@ def _packed_quadratic(mats, k, d):
 
 
 class _Tiles:
-    """Sums over coordinate pairs ``(i, j)`` taken tile by tile: the packed form for wide ``d``.
+    """Sums over coordinate pairs ``(i, j)`` by tiles of ``i``: the packed form for wide ``d``.
 
-    The coordinates are cut into tiles of ``tile`` (the last one padded with
-    zeros), and only the tile pairs ``I <= J`` are visited: for a chunk of
-    rows, the products ``z_I z_J^T`` of one tile pair are one contiguous
-    broadcast product, a few MB that stay in cache, and meet their
-    coefficients in one matrix product. That is the packed form's halving of
-    the work (for many tiles) without its gather of every ``z_i z_j`` of a row
-    at once, which at ``d = 512`` is 131,328 numbers per row and makes the
-    packed products memory-bound.
+    The coordinates are cut into tiles of ``tile`` (the last one shorter);
+    a tile ``I`` meets every coordinate from its own start on, ``j >= s_I``,
+    so that only the tile pairs ``I <= J`` are visited, which is the packed
+    form's halving of the work up to the diagonal tiles. Each tile is one
+    matrix product a chunk of rows, with the class pairs (and matrices) as
+    its width: for the summed information ``[c_ab z_I]^T Z[:, s_I:]``, for
+    the per-row quadratics ``Z[:, s_I:] @ B_I`` contracted with ``z_I``.
+    The temporaries are a chunk's ``(rows, tile * class pairs)``, a fifth of
+    the products ``z_i z_j`` of every coordinate pair that the packed form
+    gathers (131,328 numbers a row at ``d = 512``), and the products run at
+    BLAS speed.
 
     Parameters
     ----------
@@ -300,89 +301,74 @@ class _Tiles:
 
     def __init__(self, d, k, device, tile=None):
         self.d, self.k, self.device = d, k, device
-        self.tile = t = tile or _TILE
-        self.n_tiles = -(-d // t)
-        self.padded = self.n_tiles * t
-        first, second = torch.triu_indices(self.n_tiles, self.n_tiles)
-        self.pairs = list(zip(first.tolist(), second.tolist()))
+        t = tile or _TILE
+        self.tiles = [(s, min(s + t, d)) for s in range(0, d, t)]
         self.a, self.b = torch.triu_indices(k, k, device=device)
         pair_of = torch.empty(k, k, dtype=torch.long, device=device)
         pair_of[self.a, self.b] = torch.arange(self.a.numel(), device=device)
         pair_of[self.b, self.a] = pair_of[self.a, self.b]
         self.pair_of = pair_of.flatten()
+        self._width = t
 
-    def _tiled(self, Z):
-        """A chunk of rows as ``(rows, n_tiles, tile)``, zero-padded."""
-        if self.padded != self.d:
-            Z = torch.nn.functional.pad(Z, (0, self.padded - self.d))
-        return Z.reshape(Z.shape[0], self.n_tiles, self.tile)
-
-    def _outer(self, Zt, first, second):
-        """``z_I z_J^T`` of every row of a chunk, flattened: ``(rows, tile^2)``."""
-        return (Zt[:, first, :, None] * Zt[:, second, None, :]).reshape(Zt.shape[0], -1)
-
-    def _blocks(self, A):
-        """``A`` as ``(k, n_tiles, tile, k, n_tiles, tile)``, zero-padded."""
-        k, d, pad = self.k, self.d, self.padded - self.d
-        A = A.reshape(k, d, k, d)
-        if pad:
-            A = torch.nn.functional.pad(A, (0, pad, 0, 0, 0, pad))
-        t, nt = self.tile, self.n_tiles
-        return A.reshape(k, nt, t, k, nt, t)
+    def _rows(self, chunk_size, columns):
+        """Rows per chunk: a chunk's ``(rows, columns)`` temporary a few MB."""
+        return chunk_size or max(64, _CHUNK_ELEMENTS // columns)
 
     def gram(self, Z, S, chunk_size=None):
         """:func:`kron_gram`: ``sum_x C_x (x) z_x z_x^T`` with ``C_x = S_x S_x^T``."""
-        n = Z.shape[0]
-        k, t, nt, a, b = self.k, self.tile, self.n_tiles, self.a, self.b
+        n, d = Z.shape
+        k, a, b = self.k, self.a, self.b
         n_pairs = a.numel()
-        acc = Z.new_zeros(len(self.pairs), n_pairs, t * t)
-        for sl in _chunks(n, chunk_size or _TILE_ROWS):
-            Zt = self._tiled(Z[sl])
-            S_c = S[sl]
-            Ct = (S_c @ S_c.transpose(1, 2))[:, a, b].T.contiguous()  # (class pairs, rows)
-            for q, (first, second) in enumerate(self.pairs):
-                acc[q].addmm_(Ct, self._outer(Zt, first, second))
-        out = Z.new_empty(k, nt, t, k, nt, t)
-        acc = acc.reshape(len(self.pairs), n_pairs, t, t)
-        for q, (first, second) in enumerate(self.pairs):
-            block = acc[q]  # c_ab z_I z_J^T summed, for the class pairs a <= b
-            out[a, first, :, b, second, :] = block
-            out[b, second, :, a, first, :] = block.transpose(1, 2)
-            if first != second:
-                out[b, first, :, a, second, :] = block
-                out[a, second, :, b, first, :] = block.transpose(1, 2)
-        out = out.reshape(k, self.padded, k, self.padded)[:, : self.d, :, : self.d]
-        return _symmetrize_(out.reshape(k * self.d, k * self.d))
+        # acc[I][(pair, i), j - s_I] = sum_x c_ab(x) z_i z_j, i in tile I, j >= s_I.
+        acc = [Z.new_zeros(n_pairs * (e - s), d - s) for s, e in self.tiles]
+        for sl in _chunks(n, self._rows(chunk_size, n_pairs * self._width)):
+            Zc, S_c = Z[sl], S[sl]
+            C = (S_c @ S_c.transpose(1, 2))[:, a, b]  # (rows, class pairs)
+            for (s, e), A in zip(self.tiles, acc):
+                weighted = (C[:, :, None] * Zc[:, None, s:e]).reshape(Zc.shape[0], -1)
+                A.addmm_(weighted.T, Zc[:, s:])
+        out = Z.new_empty(k, d, k, d)
+        for (s, e), A in zip(self.tiles, acc):
+            block = A.reshape(n_pairs, e - s, d - s)
+            # C_x is symmetric: the class pairs (a, b) and (b, a) share each block.
+            for first, second in ((a, b), (b, a)):
+                out[first, s:e, second, s:] = block
+                out[first, s:, second, s:e] = block.transpose(1, 2)
+        return _symmetrize_(out.reshape(k * d, k * d))
 
     def quadratics(self, mats):
         """A function ``(Z, chunk_size) -> W`` with ``W[x, m, a, b] = z_x^T (mats[m])_ab z_x``.
 
-        The coefficient of every tile pair is built once here, so that a
-        caller applying it to many chunks of rows pays for it once.
+        ``z^T A_ab z = sum_I z_I^T B_I z[s_I:]`` with ``B_I[i, j] = A[a, i, b, j]``
+        inside the tile and ``A[a, i, b, j] + A[a, j, b, i]`` past it. Each
+        ``B_I`` is laid out once here, ``(d - s_I, tile * matrices * class
+        pairs)``, so that a caller applying it to many chunks of rows pays
+        for it once.
         """
-        a, b = self.a, self.b
-        blocks = [self._blocks(M) for M in mats]
+        k, d, a, b = self.k, self.d, self.a, self.b
+        n_mats, n_pairs = len(mats), a.numel()
         coefs = []
-        for first, second in self.pairs:
+        for s, e in self.tiles:
             parts = []
-            for A in blocks:
-                part = A[a, first, :, b, second, :]  # A[a, I, b, J]: (class pairs, t, t)
-                if first != second:
-                    # z_J^T A[a, J, b, I] z_I is the same product, transposed.
-                    part = part + A[a, second, :, b, first, :].transpose(1, 2)
-                parts.append(part.reshape(a.numel(), -1))
-            coefs.append(torch.cat(parts).T.contiguous())  # (t^2, matrices * class pairs)
-        n_mats, k = len(mats), self.k
+            for M in mats:
+                A = M.reshape(k, d, k, d)
+                part = A[a, s:e, b, s:].clone()  # (class pairs, tile, d - s)
+                part[:, :, e - s :] += A[a, e:, b, s:e].transpose(1, 2)
+                parts.append(part)
+            # Columns ordered (i, matrix, class pair): the product is (rows, tile, width).
+            coefs.append(torch.stack(parts, 1).permute(3, 2, 1, 0).reshape(d - s, -1).contiguous())
+        width = n_mats * n_pairs
 
         def apply(Z, chunk_size=None):
             n = Z.shape[0]
             W = Z.new_empty(n, n_mats, k * k)
-            for sl in _chunks(n, chunk_size or _TILE_ROWS):
-                Zt = self._tiled(Z[sl])
-                w = Z.new_zeros(Zt.shape[0], n_mats * a.numel())
-                for (first, second), coef in zip(self.pairs, coefs):
-                    w.addmm_(self._outer(Zt, first, second), coef)
-                W[sl] = w.reshape(-1, n_mats, a.numel())[:, :, self.pair_of]
+            for sl in _chunks(n, self._rows(chunk_size, width * self._width)):
+                Zc = Z[sl]
+                rows = Zc.shape[0]
+                w = Z.new_zeros(rows, 1, width)
+                for (s, e), coef in zip(self.tiles, coefs):
+                    w.baddbmm_(Zc[:, None, s:e], (Zc[:, s:] @ coef).view(rows, e - s, width))
+                W[sl] = w.view(rows, n_mats, n_pairs)[:, :, self.pair_of]
             return W.reshape(n, n_mats, k, k)
 
         return apply
