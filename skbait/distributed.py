@@ -394,6 +394,7 @@ class _ShardedGreedy(KroneckerGreedy):
         comm = self.comm
         candidates = None
         if bounded:
+            self._tighten(scores, usable)  # local: the pool's floor is at least this rank's
             floor = comm.all_reduce(self._floor(usable).reshape(1), dist.ReduceOp.MAX)[0]
             if not torch.isfinite(floor):
                 return None

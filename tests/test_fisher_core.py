@@ -189,10 +189,12 @@ def test_factors_stay_consistent_under_take_and_scaled():
     assert part.structure == "bait" and part.scale == 0.5 and len(part) == 3
     torch.testing.assert_close(part.S, 0.5 * bait_factors(P[rows]))
     torch.testing.assert_close(part.probas, P[rows])
-    # The structured product S^T Y equals the plain one, for every structure.
-    for f in (part, Factors.rank1(Z, P)[rows].scaled(0.3), Factors.regression(Z)[rows]):
-        Y = torch.randn(3, 2, f.k, f.r, generator=gen, dtype=torch.float64)
-        plain = f.S.transpose(1, 2)[:, None] @ Y
+    # The product S^T Y (structured where it pays) equals the plain one, for
+    # every structure, a wide BAIT factor (k = 25) included.
+    wide = Factors.bait(Z, torch.softmax(torch.randn(10, 25, generator=gen), 1).double())
+    for f in (part, Factors.rank1(Z, P)[rows].scaled(0.3), Factors.regression(Z)[rows], wide):
+        Y = torch.randn(len(f), f.k, 7, generator=gen, dtype=torch.float64)
+        plain = torch.einsum("xar,xaw->xrw", f.S, Y)
         torch.testing.assert_close(f.transpose_product(slice(None), Y.clone()), plain)
         torch.testing.assert_close(f.V(1), torch.kron(f.S[1], f.Z[1][:, None]))
     with pytest.raises(ValueError, match="probas"):
@@ -468,6 +470,14 @@ def test_tight_bounds_hold_and_are_exact_on_three_eigenvalues(dtype):
         # Never looser than the one-node bounds (up to their slack).
         assert (upper <= one_node_upper.double() * (1 + slack)).all()
         assert (lower >= one_node_lower.double() * (1 - slack)).all()
+        # Two nodes need the moments up to nu_3 only: valid, and never tighter than three.
+        moments = objective.bound_moments(PQ, nodes=2)
+        assert moments[:, 4:6].isnan().all() and not moments[:, [0, 1, 2, 3, 6, 7]].isnan().any()
+        torch.testing.assert_close(moments[:, :4], objective.bound_moments(PQ)[:, :4])
+        upper2, lower2 = objective.tight_bounds(moments, dtype, nodes=2)
+        assert (upper2 >= exact.double() * (1 - 1e-12)).all()
+        assert (lower2 <= exact.double() * (1 + slack)).all()
+        assert (upper <= upper2).all() and (lower >= lower2).all()
     # P = a 3-point spectrum: three nodes integrate exactly.
     r = 9
     basis = torch.linalg.qr(torch.randn(50, r, r, generator=gen, dtype=torch.float64))[0]
@@ -503,6 +513,55 @@ def test_tight_bounds_prune_a_softmax_layer():
     one_node = (one_upper >= one_lower.max()).double().mean().item()
     tight = (upper >= lower.max()).double().mean().item()
     assert tight < 0.01 and one_node > 0.5
+
+
+def test_three_nodes_for_the_two_node_contenders_only_keep_the_contenders():
+    """Tightening only the rows that two nodes leave in contention: the three-node contenders."""
+    rng = np.random.RandomState(1)
+    n, d, k = 1500, 128, 8
+    Z = np.maximum(rng.normal(size=(n, d)), 0.0)
+    logits = Z @ rng.normal(size=(d, k)) * (2.0 / np.sqrt(d))
+    P = np.exp(logits - logits.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    problem = Problem(Z, P, np.arange(30), 10, reg=1.0, device="cpu", dtype=None)
+    greedy = problem.greedy(10, problem.pool_fisher("pool"), "trace", None)
+    objective, rows = greedy.objective, greedy.rows
+    for _ in range(4):
+        usable = torch.from_numpy(rng.uniform(size=len(rows)) > 0.2)
+        # The reference: three-node bounds on every row.
+        upper3, lower3 = objective.tight_bounds(objective.bound_moments(rows.PQ), torch.float64)
+        floor3 = torch.where(usable, lower3, -math.inf).max()
+        expected = greedy._contenders(upper3, usable, floor3)
+        rows.tight = True
+        upper, _ = rows.scores(+1)  # two-node bounds of every row
+        two_node = greedy._contenders(upper, usable, greedy._floor(usable))
+        greedy._tighten(upper, usable)
+        floor = greedy._floor(usable)
+        torch.testing.assert_close(floor, floor3, rtol=1e-12, atol=0)
+        assert torch.equal(greedy._contenders(upper, usable, floor), expected)
+        assert expected.numel() < two_node.numel() < 0.5 * n
+        rows.tight = False
+        choice = greedy.choose(upper3, usable, bounded=False)
+        greedy._step(choice, +1)
+
+
+@pytest.mark.parametrize("dense_max_classes", [0, 100])
+def test_structured_and_dense_factor_products_choose_the_dense_reference(
+    monkeypatch, dense_max_classes
+):
+    """BAIT's ``S^T Y`` as a dense batch or by its structure: the paper's selection."""
+    import skbait._fisher._factors as factors_module
+
+    monkeypatch.setattr(factors_module, "_DENSE_TRANSPOSE_MAX_CLASSES", dense_max_classes)
+    for seed in range(3):
+        Z, P, _ = _random(seed + 90, 80, 4, 5)
+        labeled = np.arange(5)
+        expected = dense_bait(Z.numpy(), P.numpy(), labeled, 6)
+        problem = Problem(Z.numpy(), P.numpy(), labeled, 6, reg=1.0, device="cpu", dtype=None)
+        greedy = problem.greedy(6, problem.pool_fisher("pool"), "trace", None)
+        greedy.forward(12, final_keep_picked=True)
+        greedy.backward(6)
+        assert problem.candidates[greedy.picked].tolist() == expected.tolist()
 
 
 def _mode(rows):

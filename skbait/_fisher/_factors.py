@@ -19,6 +19,11 @@ import torch
 
 __all__ = ["Factors", "bait_factors", "rank1_factors", "regression_factors"]
 
+# Up to this many classes, the products S_x^T Y_x of BAIT's factors are a dense
+# batch of small matrix products: twice as fast as the structured form at
+# k = 10, which wins from a few tens of classes on.
+_DENSE_TRANSPOSE_MAX_CLASSES = 20
+
 
 def bait_factors(P):
     """Factors ``S_x = (I - p 1^T) diag(sqrt p)`` with ``S S^T = diag(p) - p p^T``.
@@ -114,8 +119,9 @@ class Factors:
     S : torch.Tensor of shape (n, k, r)
         Factors, already multiplied by ``scale``.
     structure : {"bait", "rank1", None}, default=None
-        How ``S`` derives from ``probas``: then products ``S_x^T Y`` are taken
-        in ``O(k w)`` instead of ``O(k r w)`` (see :meth:`transpose_product`).
+        How ``S`` derives from ``probas``: with many classes, products
+        ``S_x^T Y`` are then taken in ``O(k w)`` instead of ``O(k r w)`` (see
+        :meth:`transpose_product`).
     probas : torch.Tensor of shape (n, k) or None, default=None
         The probabilities behind ``S`` (unscaled); required with ``structure``.
     scale : float, default=1.0
@@ -215,14 +221,8 @@ class Factors:
 
     @functools.cached_property
     def _sqrt_p(self):
-        # sqrt(p) laid out like a chunk's Y, so that scaling Y by it is one
-        # contiguous product (a broadcast over a short last axis is slow).
-        k = self.probas.shape[1]
-        return (
-            (self.probas.clamp_min(0).sqrt() * self.scale)[:, None, :, None]
-            .expand(-1, 1, k, k)
-            .contiguous()
-        )
+        # sqrt(p) as a column per row, to scale the rows of Y_x.
+        return (self.probas.clamp_min(0).sqrt() * self.scale)[:, :, None]
 
     # -------------------------------------------------------------- products
     def V(self, row):
@@ -230,17 +230,17 @@ class Factors:
         return torch.kron(self.S[row], self.Z[row][:, None])
 
     def transpose_product(self, rows, Y):
-        """``S_x^T Y_x[b]`` for each block ``b`` of the rows ``rows`` (``Y``: (rows, h, k, c)).
+        """``S_x^T Y_x`` for the rows ``rows`` (``Y``: (rows, k, w)), ``(rows, r, w)``.
 
-        With ``structure="bait"``, ``S^T Y = diag(sqrt p) (Y - 1 p^T Y)`` is
-        taken in ``O(k r)`` instead of ``O(k r^2)``, in place in ``Y``.
+        A batch of small matrix products, which BLAS takes fastest up to a
+        few tens of classes. With more, ``structure="bait"`` takes
+        ``S^T Y = diag(sqrt p) (Y - 1 p^T Y)`` in ``O(k w)`` instead of
+        ``O(k r w)``, in place in ``Y``; scalar factors (regression, a binary
+        approximation) are a broadcast product.
         """
-        if self.structure == "bait":
-            pY = torch.matmul(self.probas[rows][:, None, None, :], Y)
-            # A move of lower rank than k (see Design) has fewer columns.
-            return Y.sub_(pY).mul_(self._sqrt_p[rows][..., : Y.shape[-1]])
         if self.S.shape[1] == 1 and self.S.shape[2] == 1:
-            # Scalar factors (regression, a binary approximation): a broadcast
-            # product, not a batch of 1 x 1 matrix products.
-            return Y.mul_(self.S[rows][:, None])
-        return self.S[rows].transpose(1, 2)[:, None] @ Y
+            return Y.mul_(self.S[rows])
+        if self.structure == "bait" and self.k > _DENSE_TRANSPOSE_MAX_CLASSES:
+            pY = torch.bmm(self.probas[rows][:, None, :], Y)
+            return Y.sub_(pY).mul_(self._sqrt_p[rows])
+        return torch.bmm(self.S[rows].transpose(1, 2), Y)

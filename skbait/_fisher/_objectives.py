@@ -226,38 +226,38 @@ class TraceObjective:
         lower.copy_(low)
         return _settled(upper, low, diags[:, 0].amin(-1), margin)
 
-    def bound_moments(self, PQ):
-        """What the bounds need of each row, ``(rows, 8)`` in float64.
+    def bound_moments(self, PQ, nodes=3):
+        """What the bounds of ``nodes`` nodes need of each row, ``(rows, 8)`` in float64.
 
-        ``nu_j = tr(Q P^j)`` for ``j = 0..5`` (four ``r x r`` products a
-        row), ``|P|_F`` and the smallest diagonal entry of ``P``. Taken chunk
-        by chunk; the bounds themselves (:meth:`tight_bounds`) are many small
-        operations on whole columns, cheaper done once over all the rows.
+        ``nu_j = tr(Q P^j)`` for ``j < 2 nodes`` (two ``r x r`` products a
+        row for three nodes, one for two; the columns of higher moments are
+        left ``nan``), then ``|P|_F`` and the smallest diagonal entry of
+        ``P``. Taken chunk by chunk; the bounds themselves
+        (:meth:`tight_bounds`) are many small operations on whole columns,
+        cheaper done once over all the rows.
         """
         r = PQ.shape[-1]
         X = PQ.to(torch.float64)  # [P; Qh]
         P = X[:, :r]
         Y = torch.bmm(X, P)  # [P^2; Qh P]
-        W = torch.bmm(Y, P)  # [P^3; Qh P^2]
-        X, Y, W = (M.view(-1, 2, r * r) for M in (X, Y, W))
+        X, Y = X.view(-1, 2, r * r), Y.view(-1, 2, r * r)
         # tr(Qh P^a P^b) = <Qh P^a, P^b> = nu_(a+b) / 2: P and its powers are symmetric.
         dot = torch.linalg.vecdot
         diagonal = slice(None, None, r + 1)  # of a flattened r x r block
-        return torch.stack(
-            [
-                2 * X[:, 1, diagonal].sum(-1),  # tr Q
-                2 * dot(X[:, 1], X[:, 0]),  # Qh . P
-                2 * dot(Y[:, 1], X[:, 0]),  # Qh P . P
-                2 * dot(Y[:, 1], Y[:, 0]),  # Qh P . P^2
-                2 * dot(W[:, 1], Y[:, 0]),  # Qh P^2 . P^2
-                2 * dot(W[:, 1], W[:, 0]),  # Qh P^2 . P^3
-                X[:, 0].norm(dim=1),
-                X[:, 0, diagonal].amin(-1),
-            ],
-            dim=1,
-        )
+        out = X.new_full((X.shape[0], 8), math.nan)
+        out[:, 0] = 2 * X[:, 1, diagonal].sum(-1)  # tr Q
+        out[:, 1] = 2 * dot(X[:, 1], X[:, 0])  # Qh . P
+        out[:, 2] = 2 * dot(Y[:, 1], X[:, 0])  # Qh P . P
+        out[:, 3] = 2 * dot(Y[:, 1], Y[:, 0])  # Qh P . P^2
+        if nodes == 3:
+            W = torch.bmm(Y.view(-1, 2 * r, r), P).view(-1, 2, r * r)  # [P^3; Qh P^2]
+            out[:, 4] = 2 * dot(W[:, 1], Y[:, 0])  # Qh P^2 . P^2
+            out[:, 5] = 2 * dot(W[:, 1], W[:, 0])  # Qh P^2 . P^3
+        out[:, 6] = X[:, 0].norm(dim=1)
+        out[:, 7] = X[:, 0, diagonal].amin(-1)
+        return out
 
-    def tight_bounds(self, moments, dtype):
+    def tight_bounds(self, moments, dtype, nodes=3):
         """Upper and lower bounds of the gains from :meth:`bound_moments`, tighter than ``bounds``.
 
         The gain is an integral over the spectrum of ``P`` (``y >= 0``): with
@@ -280,9 +280,12 @@ class TraceObjective:
         Parameters
         ----------
         moments : torch.Tensor of shape (rows, 8), float64
+            From :meth:`bound_moments` with at least as many ``nodes``.
         dtype : torch.dtype
             The working dtype of the exact scores the bounds are compared
             with: it sets the slack.
+        nodes : {2, 3}, default=3
+            The most nodes of a quadrature rule (the fewer, the looser).
 
         Returns
         -------
@@ -290,7 +293,7 @@ class TraceObjective:
         """
         margin = self.margin(dtype)
         upper, lower = _one_node_bounds(moments[:, 0], moments[:, 1], moments[:, 6], margin)
-        quad_upper, quad_lower = _quadrature_bounds(moments[:, :6])
+        quad_upper, quad_lower = _quadrature_bounds(moments[:, : 2 * nodes])
         slack = margin * moments[:, 0].clamp_min(0)
         upper = torch.minimum(upper, quad_upper + slack)
         lower = torch.maximum(lower, quad_lower - slack)
@@ -331,8 +334,9 @@ def _quadrature_bounds(nu):
 
     Parameters
     ----------
-    nu : torch.Tensor of shape (rows, 6), float64
-        The moments ``tr(Q P^j)``, ``j = 0..5``, of each row.
+    nu : torch.Tensor of shape (rows, 4) or (rows, 6), float64
+        The moments ``tr(Q P^j)``, ``j = 0..3`` (rules of two nodes) or
+        ``j = 0..5`` (two and three nodes), of each row.
 
     Returns
     -------
@@ -372,7 +376,7 @@ def _quadrature_bounds(nu):
     betas = []
     c_prev = torch.zeros_like(nu[:, :1])
     c = torch.ones_like(nu[:, :1])
-    for j in range(1, 3):
+    for j in range(1, nu.shape[1] // 2):
         # pi_j = (y - alpha_{j-1}) pi_{j-1} - beta_{j-1} pi_{j-2}
         shifted = torch.cat([torch.zeros_like(c[:, :1]), c], dim=1)
         c_new = shifted - torch.cat([alphas[-1][:, None] * c, torch.zeros_like(c[:, :1])], dim=1)

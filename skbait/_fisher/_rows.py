@@ -118,15 +118,30 @@ class TrackedRows:
         elif self.tight:
             if self._moments is None:
                 self._moments = torch.empty(self.m, 8, dtype=torch.float64, device=PQ.device)
-            self._moments[sl] = self.objective.bound_moments(PQ)
+            self._moments[sl] = self.objective.bound_moments(PQ, nodes=2)
         else:
             out[sl] = self.objective.bounds(PQ, self.lower[sl])
 
     def _finish_tight(self, out):
-        """Every row's tight upper bound into ``out`` and lower bound into :attr:`lower`."""
-        upper, lower = self.objective.tight_bounds(self._moments, self.PQ.dtype)
+        """Every row's two-node upper bound into ``out`` and lower bound into :attr:`lower`.
+
+        The three-node ones cost a second product a row; :meth:`tighten`
+        takes them only for the rows that these leave in contention.
+        """
+        upper, lower = self.objective.tight_bounds(self._moments, self.PQ.dtype, nodes=2)
         out.copy_(upper)
         self.lower.copy_(lower)
+
+    def tighten(self, which, upper):
+        """Three-node bounds of the tracked rows ``which``: into ``upper`` and :attr:`lower`.
+
+        After a pass with :attr:`tight` bounds (two nodes), for the rows
+        those leave in contention; ``upper`` holds that pass's upper bounds.
+        """
+        moments = self.objective.bound_moments(self.PQ[which], nodes=3)
+        tight_upper, tight_lower = self.objective.tight_bounds(moments, self.PQ.dtype, nodes=3)
+        upper[which] = tight_upper.to(upper.dtype)
+        self.lower[which] = tight_lower.to(self.lower.dtype)
 
     def scores(self, sign):
         """Scores of every tracked row (bounds when :meth:`scores_are_bounds`), and bad rows."""
@@ -158,9 +173,9 @@ class TrackedRows:
         f = self.factors
         r, k, d, h = f.r, f.k, f.d, self.objective.n_blocks
         c = term.L.shape[1]  # the move's rank (the chosen row's, at most r)
-        # Columns ordered (block, class, column): Y_x comes out as (block,
-        # class, column), and S^T Y as the stacked [U; X].
-        LTr = LT.reshape(k, d, h, c).permute(1, 2, 0, 3).reshape(d, h * k * c)
+        # Columns ordered (class, block, column): Y_x comes out as a k x (h c)
+        # matrix, and S^T Y as [U | X], stacked into [U; X] by one copy.
+        LTr = LT.reshape(k, d, h * c).transpose(0, 1).reshape(d, k * h * c)
         n_rows = len(self)
         scores = bad = None
         if scoring_sign is not None:
@@ -170,8 +185,9 @@ class TrackedRows:
         contiguous = n_rows == self.m
         for sl in _chunks(n_rows, self.chunk_size):
             rows = sl if contiguous else self.positions[sl]
-            Y = (f.Z[rows] @ LTr).reshape(-1, h, k, c)
-            UX = f.transpose_product(rows, Y).reshape(-1, h * r, c)  # [U; X] per row
+            Y = (f.Z[rows] @ LTr).view(-1, k, h * c)
+            UX = f.transpose_product(rows, Y).view(-1, r, h, c).transpose(1, 2)
+            UX = UX.reshape(-1, h * r, c)  # [U; X] per row
             PQ = self.PQ[sl]
             PQ.baddbmm_(UX, UX[:, :r].transpose(1, 2), alpha=s)
             if scoring_sign is not None:
