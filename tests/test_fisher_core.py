@@ -324,14 +324,15 @@ def test_backward_needs_the_picked_rows_tracked():
 
 @pytest.mark.parametrize("tile", [2, 3, 8])
 @pytest.mark.parametrize("factors", ["bait", "rank1"])
-def test_tiled_products_equal_the_dense_sums(tile, factors):
-    """The tile-by-tile products (wide d) against kron / einsum, padding included (d = 7)."""
-    from skbait._fisher._kron import _Tiles
+@pytest.mark.parametrize("form", ["_Tiles", "_TilePairs"])
+def test_tiled_products_equal_the_dense_sums(tile, factors, form):
+    """The tiled products (wide d) against kron / einsum, a short last tile included (d = 7)."""
+    import skbait._fisher._kron as kron_module
 
     n, d, k = 23, 7, 4
     Z, P, gen = _random(tile + 40, n, d, k)
     S = bait_factors(P) if factors == "bait" else rank1_factors(P)
-    tiles = _Tiles(d, k, Z.device, tile=tile)
+    tiles = getattr(kron_module, form)(d, k, Z.device, tile=tile)
     dense = sum(torch.kron(S[x] @ S[x].T, torch.outer(Z[x], Z[x])) for x in range(n))
     got = tiles.gram(Z, S, chunk_size=5)
     torch.testing.assert_close(got, dense, rtol=1e-12, atol=1e-12)
@@ -346,9 +347,16 @@ def test_tiled_products_equal_the_dense_sums(tile, factors):
         torch.testing.assert_close(forms[:, m], dense, rtol=1e-12, atol=1e-12)
 
 
-def test_wide_embeddings_take_the_tiled_products():
-    """At d = 256 the public functions (tiled) still equal the dense definitions."""
-    n, d, k = 3, 256, 5
+@pytest.mark.parametrize("k, form", [(5, "_Tiles"), (18, "_TilePairs")])
+def test_wide_embeddings_take_the_tiled_products(k, form):
+    """At d = 256 the public functions (tiled) still equal the dense definitions.
+
+    With few classes by tile, with many by tile pair.
+    """
+    from skbait._fisher._kron import _tiling
+
+    assert type(_tiling(256, k, k * (k + 1) // 2, "cpu")).__name__ == form
+    n, d = 3, 256
     Z, P, gen = _random(99, n, d, k)
     S = bait_factors(P)
     dense = sum(torch.kron(S[x] @ S[x].T, torch.outer(Z[x], Z[x])) for x in range(n))
