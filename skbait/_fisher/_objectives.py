@@ -122,8 +122,9 @@ class TraceObjective:
     and solves only the rows that can still win. Where these one-node bounds
     fail to prune (wide embeddings, early in a batch), the greedy switches to
     :meth:`tight_bounds` (quadrature over the spectrum of ``P``, for
-    ``2 < r <= 32``), which cost about two thirds of the solves and leave
-    well under 1% of the rows to solve.
+    ``2 < r <= 32``): two nodes for every row, at about a third of the cost
+    of the solves, and three for the rows that two leave in contention; well
+    under 1% of the rows are then left to solve.
 
     Examples
     --------
