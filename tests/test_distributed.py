@@ -9,6 +9,7 @@ the concatenated pool. A worker that fails to start the group makes the tests
 skip; one that hangs is killed after a timeout, so a failure never hangs.
 """
 
+import contextlib
 import datetime
 import functools
 import os
@@ -164,6 +165,9 @@ def _cases():
         dict(bait, name="bait-nolabel", seed=18, n_labeled=0, mask=True),
         dict(bait, name="bait-one-class", seed=19, k=1, B=6),
         dict(bait, name="bait-all", seed=20, n=30, n_labeled=26, B=4),
+        # Tight bounds kept on (as on a wide embedding): each rank tightens its own
+        # two-node contenders before the floor is all-reduced.
+        dict(bait, name="bait-tight", seed=21, k=5, d=4, n=90, B=6, tight=True),
     ]
     for i, measure in enumerate(("least_confident", "margin", "entropy")):
         cases.append(
@@ -240,9 +244,11 @@ def _run_case(case, rank, world):
                 return_utilities=True,
             )
         elif kind == "bait":
-            out = distributed.bait_select(
-                Z, P, labeled, B, device="cpu", return_utilities=True, **_bait_params(case)
-            )
+            candidates = len(Z) > len(labeled)
+            with _tight_bounds_kept(case.get("tight", False), has_candidates=candidates):
+                out = distributed.bait_select(
+                    Z, P, labeled, B, device="cpu", return_utilities=True, **_bait_params(case)
+                )
         elif kind == "uncertainty":
             out = distributed.uncertainty_select(
                 P, labeled, B, measure=case["measure"], return_utilities=True
@@ -321,6 +327,34 @@ def _run_case(case, rank, world):
         return ("error", type(exc).__name__, str(exc))
     indices, extra = out
     return ("ok", np.asarray(indices), extra)
+
+
+@contextlib.contextmanager
+def _tight_bounds_kept(on, *, has_candidates):
+    """Keep the greedy on tight bounds; a rank with candidates must then tighten some rows."""
+    if not on:
+        yield
+        return
+    from skbait._fisher._greedy import KroneckerGreedy
+    from skbait._fisher._rows import TrackedRows
+
+    record, tighten = KroneckerGreedy._record_pruning, TrackedRows.tighten
+    tightened = []
+
+    def keep_tight(self, n_contenders, n_rows):
+        self._bounds_pruned = self.rows.tight
+
+    def counted(self, which, upper):
+        tightened.append(len(which))
+        return tighten(self, which, upper)
+
+    KroneckerGreedy._record_pruning, TrackedRows.tighten = keep_tight, counted
+    try:
+        yield
+    finally:
+        KroneckerGreedy._record_pruning, TrackedRows.tighten = record, tighten
+    if has_candidates and not tightened:
+        raise AssertionError("the tight bounds never ran on this rank")
 
 
 def _bait_params(case):

@@ -128,6 +128,8 @@ class TrackedRows:
         The three-node ones cost a second product a row; :meth:`tighten`
         takes them only for the rows that these leave in contention.
         """
+        if self._moments is None:
+            return  # no rows here (a process's empty shard): nothing was scored
         upper, lower = self.objective.tight_bounds(self._moments, self.PQ.dtype, nodes=2)
         out.copy_(upper)
         self.lower.copy_(lower)
