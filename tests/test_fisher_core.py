@@ -502,16 +502,21 @@ def test_tight_bounds_hold_and_are_exact_on_three_eigenvalues(dtype):
     torch.testing.assert_close(lower, exact.double(), rtol=tol, atol=0)
 
 
-def test_tight_bounds_prune_a_softmax_layer():
-    """On a network-like pool the tight bounds leave few rows to solve; the one-node ones many."""
-    rng = np.random.RandomState(0)
-    n, d, k = 2000, 256, 10  # wide: the gains are flat, as at d = 512
+def _softmax_layer_greedy(rng, n, d, k, n_labeled):
+    """A greedy on ReLU embeddings and a softmax layer's probabilities (a network's last layer)."""
     Z = np.maximum(rng.normal(size=(n, d)), 0.0)
     logits = Z @ rng.normal(size=(d, k)) * (2.0 / np.sqrt(d))
     P = np.exp(logits - logits.max(axis=1, keepdims=True))
     P /= P.sum(axis=1, keepdims=True)
-    problem = Problem(Z, P, np.arange(40), 10, reg=1.0, device="cpu", dtype=None)
-    greedy = problem.greedy(10, problem.pool_fisher("pool"), "trace", None)
+    problem = Problem(Z, P, np.arange(n_labeled), 10, reg=1.0, device="cpu", dtype=None)
+    return problem.greedy(10, problem.pool_fisher("pool"), "trace", None)
+
+
+def test_tight_bounds_prune_a_softmax_layer():
+    """On a network-like pool the tight bounds leave few rows to solve; the one-node ones many."""
+    rng = np.random.RandomState(0)
+    # d = 256 is wide: the gains are flat, as at d = 512.
+    greedy = _softmax_layer_greedy(rng, n=2000, d=256, k=10, n_labeled=40)
     objective, PQ = greedy.objective, greedy.rows.PQ
     exact, _ = objective.score(PQ, +1)
     one_lower = torch.empty_like(exact)
@@ -526,13 +531,8 @@ def test_tight_bounds_prune_a_softmax_layer():
 def test_three_nodes_for_the_two_node_contenders_only_keep_the_contenders():
     """Tightening only the rows that two nodes leave in contention: the three-node contenders."""
     rng = np.random.RandomState(1)
-    n, d, k = 1500, 128, 8
-    Z = np.maximum(rng.normal(size=(n, d)), 0.0)
-    logits = Z @ rng.normal(size=(d, k)) * (2.0 / np.sqrt(d))
-    P = np.exp(logits - logits.max(axis=1, keepdims=True))
-    P /= P.sum(axis=1, keepdims=True)
-    problem = Problem(Z, P, np.arange(30), 10, reg=1.0, device="cpu", dtype=None)
-    greedy = problem.greedy(10, problem.pool_fisher("pool"), "trace", None)
+    n = 1500
+    greedy = _softmax_layer_greedy(rng, n=n, d=128, k=8, n_labeled=30)
     objective, rows = greedy.objective, greedy.rows
     for _ in range(4):
         usable = torch.from_numpy(rng.uniform(size=len(rows)) > 0.2)

@@ -72,6 +72,15 @@ class _Packing(typing.NamedTuple):
         return ((a * d + i) * k + b) * d + j, ((a * d + j) * k + b) * d + i
 
 
+def _class_pairs(k, device):
+    """The class pairs ``a <= b``, and the index of the pair of every ``(a, b)``, ``(k, k)``."""
+    a, b = torch.triu_indices(k, k, device=device)
+    pair_of = torch.empty(k, k, dtype=torch.long, device=device)
+    pair_of[a, b] = torch.arange(a.numel(), device=device)
+    pair_of[b, a] = pair_of[a, b]
+    return a, b, pair_of
+
+
 @functools.lru_cache(maxsize=8)
 def _packing(k, d, device):
     """Index maps between the ``(k d) x (k d)`` matrices and their packed form.
@@ -84,11 +93,8 @@ def _packing(k, d, device):
     smaller temporary. Only the small maps are cached; the ``(k d)^2``-sized
     ones are built per call.
     """
-    a, b = torch.triu_indices(k, k, device=device)
+    a, b, pair_of = _class_pairs(k, device)
     i, j = torch.triu_indices(d, d, device=device)
-    pair_of = torch.empty(k, k, dtype=torch.long, device=device)
-    pair_of[a, b] = torch.arange(a.numel(), device=device)
-    pair_of[b, a] = pair_of[a, b]
     coord_of = torch.empty(d, d, dtype=torch.long, device=device)
     coord_of[i, j] = torch.arange(i.numel(), device=device)
     coord_of[j, i] = coord_of[i, j]
@@ -198,15 +204,12 @@ def _kron_gram_blocks(Z, S, chunk_size):
 def _block_quadratic_blocks(Z, mats, k, chunk_size):
     """:func:`block_quadratic` for few classes: ``(Z @ A_ab) * Z`` summed, per class pair."""
     n, d = Z.shape
-    a, b = torch.triu_indices(k, k, device=Z.device)
+    a, b, pair_of = _class_pairs(k, Z.device)
     n_pairs = a.numel()
     # (d, matrices * pairs * d): the blocks A_ab side by side, one GEMM per chunk.
     blocks = torch.cat(
         [M.reshape(k, d, k, d)[a, :, b, :].permute(1, 0, 2).reshape(d, -1) for M in mats], dim=1
     )
-    pair_of = torch.empty(k, k, dtype=torch.long, device=Z.device)
-    pair_of[a, b] = torch.arange(n_pairs, device=Z.device)
-    pair_of[b, a] = pair_of[a, b]
     W = Z.new_empty(n, len(mats), k * k)
     size = chunk_size or max(64, _CHUNK_ELEMENTS // (len(mats) * n_pairs * d))
     for sl in _chunks(n, size):
@@ -320,10 +323,7 @@ class _TilePairs:
         self.padded = self.n_tiles * t
         first, second = torch.triu_indices(self.n_tiles, self.n_tiles)
         self.pairs = list(zip(first.tolist(), second.tolist()))
-        self.a, self.b = torch.triu_indices(k, k, device=device)
-        pair_of = torch.empty(k, k, dtype=torch.long, device=device)
-        pair_of[self.a, self.b] = torch.arange(self.a.numel(), device=device)
-        pair_of[self.b, self.a] = pair_of[self.a, self.b]
+        self.a, self.b, pair_of = _class_pairs(k, device)
         self.pair_of = pair_of.flatten()
 
     def _tiled(self, Z):
@@ -429,10 +429,7 @@ class _Tiles:
         self.d, self.k, self.device = d, k, device
         t = tile or _TILE
         self.tiles = [(s, min(s + t, d)) for s in range(0, d, t)]
-        self.a, self.b = torch.triu_indices(k, k, device=device)
-        pair_of = torch.empty(k, k, dtype=torch.long, device=device)
-        pair_of[self.a, self.b] = torch.arange(self.a.numel(), device=device)
-        pair_of[self.b, self.a] = pair_of[self.a, self.b]
+        self.a, self.b, pair_of = _class_pairs(k, device)
         self.pair_of = pair_of.flatten()
         self._width = t
 
