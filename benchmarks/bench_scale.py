@@ -163,7 +163,7 @@ def main(argv=None):
         for dtype in ("float64", "float32"):
             gflops[dtype] = _gflops(matmul_gflops, opts.device, dtype)
             rows.append(("matmul", f"{dtype} throughput", f"{gflops[dtype]:.1f} GFLOP/s", "", ""))
-    exact_rows = []  # (row, FLOP count, dtype, seconds): their bound is set at the end
+    exact_rows = []  # (row, FLOP count, dtype, seconds, target): bounds set at the end
 
     cases = CASES
     if opts.device != "cpu":

@@ -300,14 +300,8 @@ def _tiling(d, k, width, device):
     return _TilePairs(d, k, device)
 
 
-class _TilePairs:
-    """Sums over coordinate pairs ``(i, j)`` by tile pairs: the packed form for many classes.
-
-    The coordinates are cut into tiles of ``tile`` (the last one padded with
-    zeros), and only the tile pairs ``I <= J`` are visited: for a chunk of
-    rows, the products ``z_I z_J^T`` of one tile pair are one contiguous
-    broadcast product, a few MB, and meet their coefficients (every class
-    pair, every matrix) in one matrix product.
+class _TiledSums:
+    """What both tiled forms share: the sizes, the tile and the class pairs ``a <= b``.
 
     Parameters
     ----------
@@ -317,14 +311,28 @@ class _TilePairs:
     """
 
     def __init__(self, d, k, device, tile=None):
-        self.d, self.k, self.device = d, k, device
-        self.tile = t = tile or _TILE
-        self.n_tiles = -(-d // t)
-        self.padded = self.n_tiles * t
-        first, second = torch.triu_indices(self.n_tiles, self.n_tiles)
-        self.pairs = list(zip(first.tolist(), second.tolist()))
+        self.d, self.k = d, k
+        self.tile = tile or _TILE
         self.a, self.b, pair_of = _class_pairs(k, device)
         self.pair_of = pair_of.flatten()
+
+
+class _TilePairs(_TiledSums):
+    """Sums over coordinate pairs ``(i, j)`` by tile pairs: the packed form for many classes.
+
+    The coordinates are cut into tiles of ``tile`` (the last one padded with
+    zeros), and only the tile pairs ``I <= J`` are visited: for a chunk of
+    rows, the products ``z_I z_J^T`` of one tile pair are one contiguous
+    broadcast product, a few MB, and meet their coefficients (every class
+    pair, every matrix) in one matrix product.
+    """
+
+    def __init__(self, d, k, device, tile=None):
+        super().__init__(d, k, device, tile)
+        self.n_tiles = -(-d // self.tile)
+        self.padded = self.n_tiles * self.tile
+        first, second = torch.triu_indices(self.n_tiles, self.n_tiles)
+        self.pairs = list(zip(first.tolist(), second.tolist()))
 
     def _tiled(self, Z):
         """A chunk of rows as ``(rows, n_tiles, tile)``, zero-padded."""
@@ -403,7 +411,7 @@ class _TilePairs:
         return apply
 
 
-class _Tiles:
+class _Tiles(_TiledSums):
     """Sums over coordinate pairs ``(i, j)`` by tiles of ``i``: the packed form for wide ``d``.
 
     The coordinates are cut into tiles of ``tile`` (the last one shorter);
@@ -417,21 +425,12 @@ class _Tiles:
     the products ``z_i z_j`` of every coordinate pair that the packed form
     gathers (131,328 numbers a row at ``d = 512``), and the products run at
     BLAS speed.
-
-    Parameters
-    ----------
-    d, k : int
-    device : torch.device
-    tile : int, default=_TILE
     """
 
     def __init__(self, d, k, device, tile=None):
-        self.d, self.k, self.device = d, k, device
-        t = tile or _TILE
+        super().__init__(d, k, device, tile)
+        t = self.tile
         self.tiles = [(s, min(s + t, d)) for s in range(0, d, t)]
-        self.a, self.b, pair_of = _class_pairs(k, device)
-        self.pair_of = pair_of.flatten()
-        self._width = t
 
     def _rows(self, chunk_size, columns):
         """Rows per chunk: a chunk's ``(rows, columns)`` temporary a few MB."""
@@ -444,7 +443,7 @@ class _Tiles:
         n_pairs = a.numel()
         # acc[I][(pair, i), j - s_I] = sum_x c_ab(x) z_i z_j, i in tile I, j >= s_I.
         acc = [Z.new_zeros(n_pairs * (e - s), d - s) for s, e in self.tiles]
-        for sl in _chunks(n, self._rows(chunk_size, n_pairs * self._width)):
+        for sl in _chunks(n, self._rows(chunk_size, n_pairs * self.tile)):
             Zc, S_c = Z[sl], S[sl]
             C = (S_c @ S_c.transpose(1, 2))[:, a, b]  # (rows, class pairs)
             for (s, e), A in zip(self.tiles, acc):
@@ -485,7 +484,7 @@ class _Tiles:
         def apply(Z, chunk_size=None):
             n = Z.shape[0]
             W = Z.new_empty(n, n_mats, k * k)
-            for sl in _chunks(n, self._rows(chunk_size, width * self._width)):
+            for sl in _chunks(n, self._rows(chunk_size, width * self.tile)):
                 Zc = Z[sl]
                 rows = Zc.shape[0]
                 w = Z.new_zeros(rows, 1, width)
