@@ -1,5 +1,6 @@
 """Scoped thread control: limits hold inside a block and the caller's settings come back."""
 
+import math
 import threading
 
 import numpy as np
@@ -10,13 +11,24 @@ from threadpoolctl import threadpool_info
 
 from skbait.base import QueryStrategy
 from skbait.evaluation import compare_strategies
+from skbait.strategies import badge_select, bait_select, coreset_select, logdet_select
+from skbait.utils import _threads
 from skbait.utils._threads import (
     FLOPS_PER_THREAD,
     available_cpus,
+    dense_threads,
     limited_threads,
+    oversubscribed,
     threads_for_flops,
     worker_threads,
 )
+
+_SELECTIONS = {
+    "bait": bait_select,
+    "logdet": logdet_select,
+    "coreset": lambda Z, P, labeled, batch_size: coreset_select(Z, labeled, batch_size),
+    "badge": lambda *args: badge_select(*args, random_state=0),
+}
 
 
 def _blas_threads():
@@ -108,9 +120,84 @@ def test_threads_for_flops_grows_with_the_work():
     assert threads_for_flops(0, max_threads=8) == 1
     assert threads_for_flops(float("nan"), max_threads=8) == 1
     assert threads_for_flops(FLOPS_PER_THREAD * 0.5, max_threads=8) == 1
+    assert threads_for_flops(FLOPS_PER_THREAD * 3, max_threads=8, busy=False) == 3
+    assert threads_for_flops(FLOPS_PER_THREAD * 1e6, max_threads=8, busy=False) == 8
+    assert threads_for_flops(1e30, busy=False) == torch.get_num_threads()
+
+
+def test_a_busy_machine_gets_one_thread_and_is_probed_only_for_large_work(monkeypatch):
+    asked = []
+
+    def probe(answer):
+        def oversubscribed():
+            asked.append(answer)
+            return answer
+
+        return oversubscribed
+
+    monkeypatch.setattr(_threads, "oversubscribed", probe(True))
+    assert threads_for_flops(FLOPS_PER_THREAD * 1e6, max_threads=8) == 1
+    assert threads_for_flops(FLOPS_PER_THREAD * 1e6, max_threads=8, busy=True) == 1
+    assert threads_for_flops(FLOPS_PER_THREAD * 0.5, max_threads=8) == 1
+    assert threads_for_flops(FLOPS_PER_THREAD * 1e6, max_threads=1) == 1
+    assert asked == [True]  # neither small work nor one thread needs the probe
+    monkeypatch.setattr(_threads, "oversubscribed", probe(False))
     assert threads_for_flops(FLOPS_PER_THREAD * 3, max_threads=8) == 3
-    assert threads_for_flops(FLOPS_PER_THREAD * 1e6, max_threads=8) == 8
-    assert threads_for_flops(1e30) == torch.get_num_threads()
+    assert dense_threads(4096) == threads_for_flops(2.0 * 4096**2 * 64, busy=False)
+
+
+def test_the_probe_measures_once_a_second_and_never_on_one_thread(two_threads, monkeypatch):
+    waits = iter([5e-3, 5e-3, 1e-5])
+    measured = []
+
+    def region_seconds():
+        measured.append(torch.get_num_threads())
+        return next(waits)
+
+    monkeypatch.setattr(_threads, "_region_seconds", region_seconds)
+    monkeypatch.setattr(_threads, "_probe", {"at": -math.inf, "n_threads": None})
+    assert oversubscribed()  # a region waited 5 ms: other processes hold the cores
+    assert oversubscribed()  # the same answer within the second, not measured again
+    assert measured == [2]
+    with limited_threads(1):
+        assert not oversubscribed()  # nothing to wait for
+    assert measured == [2]
+    monkeypatch.setattr(_threads, "_PROBE_TTL_S", 0.0)
+    assert oversubscribed()
+    assert not oversubscribed()  # 10 us: a quiet machine
+    assert measured == [2, 2, 2]
+
+
+def test_the_probe_times_real_parallel_regions(two_threads):
+    # On any machine a region of a few hundred KB takes well under a second.
+    assert 0.0 < _threads._region_seconds() < 1.0
+    assert torch.get_num_threads() == two_threads
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_selections_run_on_one_thread_on_a_busy_machine_and_choose_the_same(
+    two_threads, monkeypatch, busy
+):
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(200, 6))
+    P = np.exp(Z[:, :3])
+    P /= P.sum(axis=1, keepdims=True)
+    labeled = np.arange(10)
+    expected = {name: select(Z, P, labeled, 8) for name, select in _SELECTIONS.items()}
+    seen = []
+    monkeypatch.setattr(_threads, "oversubscribed", lambda: busy)
+    real_add = torch.Tensor.add_
+
+    def recording_add(self, *args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real_add(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "add_", recording_add)
+    for name, select in _SELECTIONS.items():
+        np.testing.assert_array_equal(select(Z, P, labeled, 8), expected[name])
+    assert seen
+    assert max(seen) == 1 if busy else max(seen) <= two_threads
+    assert torch.get_num_threads() == two_threads
 
 
 @pytest.mark.parametrize(
@@ -172,3 +259,27 @@ def test_compare_strategies_workers_do_not_oversubscribe(tmp_path, n_jobs):
     assert seen
     assert all(torch_n <= share and blas_n <= share for torch_n, blas_n in seen)
     assert share * (n_jobs or 1) <= max(available_cpus(), n_jobs or 1)
+
+
+def test_the_set_up_products_take_threads_by_their_size(two_threads, monkeypatch):
+    from skbait._fisher import bait_factors, block_quadratic, kron_gram
+    from skbait._fisher._kron import _threads_for_product
+
+    monkeypatch.setattr(_threads, "oversubscribed", lambda: False)
+    seen = []
+    real_addmm = torch.Tensor.addmm_
+
+    def recording_addmm(self, *args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real_addmm(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "addmm_", recording_addmm)
+    rng = np.random.RandomState(0)
+    Z = torch.as_tensor(rng.normal(size=(300, 12)))
+    P = torch.softmax(torch.as_tensor(rng.normal(size=(300, 6))), dim=1)
+    A = kron_gram(Z, bait_factors(P))  # the packed form: one addmm_ a chunk
+    block_quadratic(Z, A, 6)
+    assert seen and set(seen) == {1}  # products of a few hundred thousand operations
+    with _threads_for_product(4096, 4096, 4096) as n:
+        assert n == two_threads
+    assert torch.get_num_threads() == two_threads

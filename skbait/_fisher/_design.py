@@ -13,6 +13,7 @@ import typing
 import torch
 
 from skbait._fisher._kron import _inverse_from_cholesky, _symmetrize_, kron_gram
+from skbait.utils._threads import dense_threads, limited_threads
 
 __all__ = ["Design", "IllConditionedError", "LowRank"]
 
@@ -207,15 +208,16 @@ class Design:
     # ------------------------------------------------------------ exact state
     def _factorize(self, M):
         """``G = M^-1`` by Cholesky, and the probes' ``M u``."""
-        C, info = torch.linalg.cholesky_ex(M)
-        if info.item() != 0:
-            raise IllConditionedError(
-                "The information matrix is not positive definite even in float64: the "
-                "embeddings' scale makes `reg` negligible. Increase `reg`, or rescale the "
-                "embeddings (a StandardScaler in front of the model, say)."
-            )
-        self.G = _inverse_from_cholesky(C).to(self.dtype)
-        self._M_probe = M @ self._probe
+        with limited_threads(dense_threads(self.D)):
+            C, info = torch.linalg.cholesky_ex(M)
+            if info.item() != 0:
+                raise IllConditionedError(
+                    "The information matrix is not positive definite even in float64: the "
+                    "embeddings' scale makes `reg` negligible. Increase `reg`, or rescale the "
+                    "embeddings (a StandardScaler in front of the model, say)."
+                )
+            self.G = _inverse_from_cholesky(C).to(self.dtype)
+            self._M_probe = M @ self._probe
 
     def exact_M(self):
         """``M`` rebuilt in float64 from ``M0`` and the design's own factors."""
@@ -226,10 +228,12 @@ class Design:
 
     def inverse_float64(self):
         """``M^-1`` in float64 from the exact ``M``, or ``None`` if ``M`` is singular there."""
-        C, info = torch.linalg.cholesky_ex(self.exact_M())
-        if info.item() != 0:
-            return None
-        return _inverse_from_cholesky(C)
+        M = self.exact_M()
+        with limited_threads(dense_threads(self.D)):
+            C, info = torch.linalg.cholesky_ex(M)
+            if info.item() != 0:
+                return None
+            return _inverse_from_cholesky(C)
 
     def refresh(self):
         """Rebuild ``M`` exactly, refactorise ``G``, and tell ``on_refresh``."""

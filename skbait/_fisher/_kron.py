@@ -8,9 +8,12 @@ accumulated in a *packed* form over class pairs ``a <= b`` and coordinate pairs
 """
 
 import functools
+import math
 import typing
 
 import torch
+
+from skbait.utils._threads import limited_threads, threads_for_flops
 
 __all__ = ["block_quadratic", "kron_gram", "quadratic_forms"]
 
@@ -46,6 +49,16 @@ _SYMMETRIZE_TILE = 256
 def _chunks(n, size):
     for start in range(0, n, size):
         yield slice(start, min(start + size, n))
+
+
+def _threads_for_product(*sizes):
+    """A block on the threads worth a chunk's matrix product of ``2 * prod(sizes)`` operations.
+
+    A chunk's few small kernels around its product follow the product's
+    count: on a busy machine each of them waits for every thread to be
+    scheduled (see :mod:`skbait.utils._threads`).
+    """
+    return limited_threads(threads_for_flops(2.0 * math.prod(sizes)))
 
 
 class _Packing(typing.NamedTuple):
@@ -146,7 +159,8 @@ def kron_gram(Z, S, *, chunk_size=None):
         # One output (regression): sum_x V_x V_x^T with V_x = z_x S_x is a plain
         # Gram matrix, one product that BLAS does far better than the packed pairs.
         V = (Z[:, :, None] * S[:, 0, None, :]).transpose(1, 2).reshape(-1, d)
-        return _symmetrize_(V.T @ V)
+        with _threads_for_product(*V.shape, d):
+            return _symmetrize_(V.T @ V)
     if _use_blocks(k, Z.dtype):
         return _kron_gram_blocks(Z, S, chunk_size)
     if d >= _TILED_GRAM_MIN_D:
@@ -154,10 +168,11 @@ def kron_gram(Z, S, *, chunk_size=None):
     pk = _packing(k, d, Z.device)
     size = chunk_size or max(64, _PACKED_CHUNK_ELEMENTS // pk.i.numel())
     acc = Z.new_zeros(pk.a.numel(), pk.i.numel())
-    for sl in _chunks(n, size):
-        S_c = S[sl]
-        C = (S_c @ S_c.transpose(1, 2))[:, pk.a, pk.b]
-        acc.addmm_(C.T, _packed_outer(Z[sl], pk.i, pk.j).T)
+    with _threads_for_product(min(size, n), *acc.shape):
+        for sl in _chunks(n, size):
+            S_c = S[sl]
+            C = (S_c @ S_c.transpose(1, 2))[:, pk.a, pk.b]
+            acc.addmm_(C.T, _packed_outer(Z[sl], pk.i, pk.j).T)
     return acc.flatten()[pk.unpack()]
 
 
@@ -187,11 +202,12 @@ def _kron_gram_blocks(Z, S, chunk_size):
     n_pairs = a.numel()
     size = chunk_size or max(64, _CHUNK_ELEMENTS // (n_pairs * d))
     acc = Z.new_zeros(n_pairs * d, d)
-    for sl in _chunks(n, size):
-        S_c = S[sl]
-        C = (S_c @ S_c.transpose(1, 2))[:, a, b]  # (rows, pairs)
-        weighted = (C[:, :, None] * Z[sl, None, :]).reshape(-1, n_pairs * d)
-        acc.addmm_(weighted.T, Z[sl])
+    with _threads_for_product(min(size, n), *acc.shape):
+        for sl in _chunks(n, size):
+            S_c = S[sl]
+            C = (S_c @ S_c.transpose(1, 2))[:, a, b]  # (rows, pairs)
+            weighted = (C[:, :, None] * Z[sl, None, :]).reshape(-1, n_pairs * d)
+            acc.addmm_(weighted.T, Z[sl])
     blocks = acc.reshape(n_pairs, d, d)
     out = Z.new_empty(k, d, k, d)
     for pair in range(n_pairs):
@@ -212,10 +228,11 @@ def _block_quadratic_blocks(Z, mats, k, chunk_size):
     )
     W = Z.new_empty(n, len(mats), k * k)
     size = chunk_size or max(64, _CHUNK_ELEMENTS // (len(mats) * n_pairs * d))
-    for sl in _chunks(n, size):
-        T = (Z[sl] @ blocks).reshape(-1, len(mats) * n_pairs, d)
-        w = torch.bmm(T, Z[sl, :, None]).reshape(-1, len(mats), n_pairs)
-        W[sl] = w[:, :, pair_of.flatten()]
+    with _threads_for_product(min(size, n), *blocks.shape):
+        for sl in _chunks(n, size):
+            T = (Z[sl] @ blocks).reshape(-1, len(mats) * n_pairs, d)
+            w = torch.bmm(T, Z[sl, :, None]).reshape(-1, len(mats), n_pairs)
+            W[sl] = w[:, :, pair_of.flatten()]
     return W.reshape(n, len(mats), k, k)
 
 
@@ -278,9 +295,10 @@ def _packed_quadratic(mats, k, d):
         n = Z.shape[0]
         W = Z.new_empty(n, len(mats), k * k)
         size = chunk_size or max(64, _PACKED_CHUNK_ELEMENTS // pk.i.numel())
-        for sl in _chunks(n, size):
-            w = (_packed_outer(Z[sl], pk.i, pk.j).T @ coef).reshape(-1, len(mats), n_pairs)
-            W[sl] = w[:, :, pk.pair_of.flatten()]
+        with _threads_for_product(min(size, n), *coef.shape):
+            for sl in _chunks(n, size):
+                w = (_packed_outer(Z[sl], pk.i, pk.j).T @ coef).reshape(-1, len(mats), n_pairs)
+                W[sl] = w[:, :, pk.pair_of.flatten()]
         return W.reshape(n, len(mats), k, k)
 
     return apply
@@ -359,12 +377,14 @@ class _TilePairs(_TiledSums):
         k, t, nt, a, b = self.k, self.tile, self.n_tiles, self.a, self.b
         n_pairs = a.numel()
         acc = Z.new_zeros(len(self.pairs), n_pairs, t * t)
-        for sl in _chunks(n, chunk_size or _TILE_PAIR_ROWS):
-            Zt = self._tiled(Z[sl])
-            S_c = S[sl]
-            Ct = (S_c @ S_c.transpose(1, 2))[:, a, b].T.contiguous()  # (class pairs, rows)
-            for q, (first, second) in enumerate(self.pairs):
-                acc[q].addmm_(Ct, self._outer(Zt, first, second))
+        size = chunk_size or _TILE_PAIR_ROWS
+        with _threads_for_product(min(size, n), n_pairs, t * t):
+            for sl in _chunks(n, size):
+                Zt = self._tiled(Z[sl])
+                S_c = S[sl]
+                Ct = (S_c @ S_c.transpose(1, 2))[:, a, b].T.contiguous()  # (class pairs, rows)
+                for q, (first, second) in enumerate(self.pairs):
+                    acc[q].addmm_(Ct, self._outer(Zt, first, second))
         out = Z.new_empty(k, nt, t, k, nt, t)
         acc = acc.reshape(len(self.pairs), n_pairs, t, t)
         for q, (first, second) in enumerate(self.pairs):
@@ -400,12 +420,14 @@ class _TilePairs(_TiledSums):
         def apply(Z, chunk_size=None):
             n = Z.shape[0]
             W = Z.new_empty(n, n_mats, k * k)
-            for sl in _chunks(n, chunk_size or _TILE_PAIR_ROWS):
-                Zt = self._tiled(Z[sl])
-                w = Z.new_zeros(Zt.shape[0], n_mats * a.numel())
-                for (first, second), coef in zip(self.pairs, coefs):
-                    w.addmm_(self._outer(Zt, first, second), coef)
-                W[sl] = w.reshape(-1, n_mats, a.numel())[:, :, self.pair_of]
+            size = chunk_size or _TILE_PAIR_ROWS
+            with _threads_for_product(min(size, n), *coefs[0].shape):
+                for sl in _chunks(n, size):
+                    Zt = self._tiled(Z[sl])
+                    w = Z.new_zeros(Zt.shape[0], n_mats * a.numel())
+                    for (first, second), coef in zip(self.pairs, coefs):
+                        w.addmm_(self._outer(Zt, first, second), coef)
+                    W[sl] = w.reshape(-1, n_mats, a.numel())[:, :, self.pair_of]
             return W.reshape(n, n_mats, k, k)
 
         return apply
@@ -443,12 +465,15 @@ class _Tiles(_TiledSums):
         n_pairs = a.numel()
         # acc[I][(pair, i), j - s_I] = sum_x c_ab(x) z_i z_j, i in tile I, j >= s_I.
         acc = [Z.new_zeros(n_pairs * (e - s), d - s) for s, e in self.tiles]
-        for sl in _chunks(n, self._rows(chunk_size, n_pairs * self.tile)):
-            Zc, S_c = Z[sl], S[sl]
-            C = (S_c @ S_c.transpose(1, 2))[:, a, b]  # (rows, class pairs)
-            for (s, e), A in zip(self.tiles, acc):
-                weighted = (C[:, :, None] * Zc[:, None, s:e]).reshape(Zc.shape[0], -1)
-                A.addmm_(weighted.T, Zc[:, s:])
+        size = self._rows(chunk_size, n_pairs * self.tile)
+        # A tile's product meets (d + tile) / 2 coordinates on average.
+        with _threads_for_product(min(size, n), n_pairs * self.tile, (d + self.tile) / 2):
+            for sl in _chunks(n, size):
+                Zc, S_c = Z[sl], S[sl]
+                C = (S_c @ S_c.transpose(1, 2))[:, a, b]  # (rows, class pairs)
+                for (s, e), A in zip(self.tiles, acc):
+                    weighted = (C[:, :, None] * Zc[:, None, s:e]).reshape(Zc.shape[0], -1)
+                    A.addmm_(weighted.T, Zc[:, s:])
         out = Z.new_empty(k, d, k, d)
         for (s, e), A in zip(self.tiles, acc):
             block = A.reshape(n_pairs, e - s, d - s)
@@ -484,13 +509,15 @@ class _Tiles(_TiledSums):
         def apply(Z, chunk_size=None):
             n = Z.shape[0]
             W = Z.new_empty(n, n_mats, k * k)
-            for sl in _chunks(n, self._rows(chunk_size, width * self.tile)):
-                Zc = Z[sl]
-                rows = Zc.shape[0]
-                w = Z.new_zeros(rows, 1, width)
-                for (s, e), coef in zip(self.tiles, coefs):
-                    w.baddbmm_(Zc[:, None, s:e], (Zc[:, s:] @ coef).view(rows, e - s, width))
-                W[sl] = w.view(rows, n_mats, n_pairs)[:, :, self.pair_of]
+            size = self._rows(chunk_size, width * self.tile)
+            with _threads_for_product(min(size, n), (d + self.tile) / 2, width * self.tile):
+                for sl in _chunks(n, size):
+                    Zc = Z[sl]
+                    rows = Zc.shape[0]
+                    w = Z.new_zeros(rows, 1, width)
+                    for (s, e), coef in zip(self.tiles, coefs):
+                        w.baddbmm_(Zc[:, None, s:e], (Zc[:, s:] @ coef).view(rows, e - s, width))
+                    W[sl] = w.view(rows, n_mats, n_pairs)[:, :, self.pair_of]
             return W.reshape(n, n_mats, k, k)
 
         return apply
@@ -505,10 +532,11 @@ def _plain_quadratic(Z, mats, chunk_size):
     stacked = torch.cat(mats, dim=1)  # (d, m d)
     W = Z.new_empty(n, len(mats), 1, 1)
     size = chunk_size or max(64, _PACKED_CHUNK_ELEMENTS // (len(mats) * d))
-    for sl in _chunks(n, size):
-        Zc = Z[sl]
-        ZA = (Zc @ stacked).reshape(-1, len(mats), d)
-        W[sl, :, 0, 0] = (ZA * Zc[:, None, :]).sum(-1)
+    with _threads_for_product(min(size, n), *stacked.shape):
+        for sl in _chunks(n, size):
+            Zc = Z[sl]
+            ZA = (Zc @ stacked).reshape(-1, len(mats), d)
+            W[sl, :, 0, 0] = (ZA * Zc[:, None, :]).sum(-1)
     return W
 
 

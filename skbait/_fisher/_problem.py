@@ -21,6 +21,7 @@ from skbait.base import as_labeled_mask
 from skbait.embeddings import embed
 from skbait.utils import resolve_device, resolve_dtype
 from skbait.utils._sparse import check_pool_embeddings
+from skbait.utils._threads import dense_threads, limited_threads
 from skbait.utils._validation import check_batch_size, check_probas, check_real
 
 __all__ = ["Problem", "fisher_inputs", "forward_steps"]
@@ -168,8 +169,8 @@ class Problem:
         lab = self.pool[np.flatnonzero(self.labeled)]
         # float64: the regulariser must survive being added to O(1) entries.
         M0 = kron_gram(lab.Z.double(), lab.S.double())
-        M0 = M0 / (self.n_labeled + n_selected)
-        M0 = M0 + self.reg * torch.eye(D, dtype=torch.float64, device=self.device)
+        with limited_threads(dense_threads(D)):
+            M0.div_(self.n_labeled + n_selected).diagonal().add_(self.reg)
         scale = math.sqrt(n_selected / (self.n_labeled + n_selected))
         return M0, scale
 
@@ -177,7 +178,9 @@ class Problem:
         """The pool Fisher ``F`` (mean information of every row), or ``None`` for the identity."""
         if fisher == "identity":
             return None
-        return kron_gram(self.pool.Z, self.pool.S) / self.n
+        F = kron_gram(self.pool.Z, self.pool.S)
+        with limited_threads(dense_threads(self.k * self.d)):
+            return F.div_(self.n)
 
     def greedy(self, n_selected, F, objective, chunk_size):
         """A :class:`KroneckerGreedy` over the candidates for a batch of ``n_selected``.

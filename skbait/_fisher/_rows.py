@@ -11,6 +11,7 @@ Memory stays ``O(n (d + k r) + (kd)^2)``.
 import torch
 
 from skbait._fisher._kron import _CHUNK_ELEMENTS, _chunks, _symmetrize_, quadratic_forms
+from skbait.utils._threads import limited_threads, threads_for_flops
 
 __all__ = ["TrackedRows"]
 
@@ -81,15 +82,21 @@ class TrackedRows:
         h, r = self.objective.n_blocks, self.factors.r
         PQ = G.new_empty(len(self), h * r, r)
         forms = quadratic_forms(mats, self.factors.k, self.factors.d, G.dtype)
+        k, size = self.factors.k, self.chunk_size
+        # The small products around the forms (which choose their own threads)
+        # get threads by their own size: one, unless k is large.
+        small = threads_for_flops(2.0 * min(size, len(self)) * h * r * k * (k + r))
         # In chunks, so that the (rows, blocks, k, k) temporaries stay small.
-        for sl in _chunks(len(self), self.chunk_size):
+        for sl in _chunks(len(self), size):
             rows = self.positions[sl]
-            Zr, Sr = self.factors.Z[rows].to(G.dtype), self.factors.S[rows].to(G.dtype)
+            with limited_threads(small):
+                Zr, Sr = self.factors.Z[rows].to(G.dtype), self.factors.S[rows].to(G.dtype)
             W = forms(Zr)  # (rows, blocks, k, k)
-            out = _symmetrize_(Sr.transpose(1, 2)[:, None] @ W @ Sr[:, None])
-            if h == 2:
-                out[:, 1] *= 0.5  # Qh = Q / 2
-            PQ[sl] = out.reshape(-1, h * r, r)
+            with limited_threads(small):
+                out = _symmetrize_(Sr.transpose(1, 2)[:, None] @ W @ Sr[:, None])
+                if h == 2:
+                    out[:, 1] *= 0.5  # Qh = Q / 2
+                PQ[sl] = out.reshape(-1, h * r, r)
         return PQ
 
     def restrict(self, keep):

@@ -12,13 +12,14 @@ from sklearn.utils._param_validation import StrOptions
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
 from skbait.utils._sparse import check_pool_embeddings, row_norms_squared, rows_dot
-from skbait.utils._threads import limited_threads, threads_for_flops
+from skbait.utils._threads import limited_threads, single_thread_when_busy, threads_for_flops
 from skbait.utils._torch import resolve_device, resolve_dtype
 from skbait.utils._validation import check_batch_size, check_probas
 
 __all__ = ["BADGE", "badge_select"]
 
 
+@single_thread_when_busy
 def badge_select(
     embeddings,
     probas,

@@ -15,12 +15,18 @@ from skbait._approximations import (
 from skbait._fisher import Problem, RankOneGreedy, fisher_inputs, forward_steps, kron_gram
 from skbait.base import QueryStrategy
 from skbait.utils import resolve_device
-from skbait.utils._threads import greedy_threads, limited_threads, threads_for_flops
+from skbait.utils._threads import (
+    greedy_threads,
+    limited_threads,
+    single_thread_when_busy,
+    threads_for_flops,
+)
 from skbait.utils._validation import check_chunk_size, check_option, check_real
 
 __all__ = ["BAIT", "bait_objective", "bait_select"]
 
 
+@single_thread_when_busy
 def _bait_select(
     embeddings,
     probas,
@@ -78,8 +84,8 @@ def _bait_select(
         greedy = problem.greedy(B, problem.pool_fisher(fisher), "trace", chunk_size)
         threads = greedy_threads(greedy)
     prune = n_forward > B
-    # The set-up above uses the caller's threads (large products); the steps,
-    # many small kernels each, get threads only if their kernels are large.
+    # The set-up above chose threads product by product; the steps, many small
+    # kernels each, get threads only if their kernels are large.
     with limited_threads(threads):
         greedy.forward(n_forward, final_keep_picked=prune)
         if prune:

@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
 from skbait.utils._sparse import check_pool_embeddings, row_norms_squared, rows_dot
-from skbait.utils._threads import limited_threads, threads_for_flops
+from skbait.utils._threads import limited_threads, single_thread_when_busy, threads_for_flops
 from skbait.utils._torch import resolve_device, resolve_dtype
 from skbait.utils._validation import check_batch_size, check_chunk_size
 
@@ -39,6 +39,7 @@ def _to_point(cand_T, norm_cand, point, norm_point, snap):
     return torch.where(dist <= snap * (norm_cand + norm_point), 0.0, dist)
 
 
+@single_thread_when_busy
 def coreset_select(
     embeddings,
     labeled,

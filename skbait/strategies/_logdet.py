@@ -15,12 +15,13 @@ from skbait._approximations import (
 from skbait._fisher import Problem, fisher_inputs
 from skbait.base import QueryStrategy
 from skbait.utils import resolve_device
-from skbait.utils._threads import greedy_threads, limited_threads
+from skbait.utils._threads import greedy_threads, limited_threads, single_thread_when_busy
 from skbait.utils._validation import check_chunk_size, check_option
 
 __all__ = ["LogDet", "logdet_select"]
 
 
+@single_thread_when_busy
 def _logdet_select(
     embeddings,
     probas,

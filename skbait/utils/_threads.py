@@ -16,19 +16,43 @@ exits, also on an exception; nothing here changes a setting for good.
 """
 
 import contextlib
+import functools
 import math
 import os
 import threading
+import time
 
 import torch
 from threadpoolctl import threadpool_limits
 
-__all__ = ["available_cpus", "limited_threads", "threads_for_flops", "worker_threads"]
+__all__ = [
+    "available_cpus",
+    "dense_threads",
+    "limited_threads",
+    "oversubscribed",
+    "single_thread_when_busy",
+    "threads_for_flops",
+    "worker_threads",
+]
 
 # Floating-point operations a thread must get for a parallel region to pay
-# off: about a millisecond of one core's work. Below it, the cost of waking
-# and joining the threads (large on a busy machine) exceeds the gain.
+# off on a quiet machine: a fraction of a millisecond of one core's work.
+# Below it, the cost of waking and joining the threads exceeds the gain.
 FLOPS_PER_THREAD = 2e7
+
+# A busy machine is measured, not guessed: a few tiny parallel regions, each
+# after a short pause so that it must wake its threads. On a quiet machine one
+# takes microseconds (about 10 us on 2 cores); when other processes hold the
+# cores it waits for a time slice of the scheduler (3 to 16 ms measured beside
+# one to four busy processes on 2 cores). Past a millisecond on average, no
+# kernel of a selection gains from more than one thread.
+_PROBE_ELEMENTS = 1 << 17  # four times torch's grain: one parallel region
+_PROBE_REGIONS = 5
+_PROBE_PAUSE_S = 2e-4
+_OVERSUBSCRIBED_WAIT_S = 1e-3
+# One measurement serves the phases of a call that follow within this time.
+_PROBE_TTL_S = 1.0
+_probe = {"at": -math.inf, "n_threads": None, "oversubscribed": False}
 
 
 def available_cpus():
@@ -50,12 +74,13 @@ def available_cpus():
         return max(1, os.cpu_count() or 1)
 
 
-def threads_for_flops(flops, *, max_threads=None):
+def threads_for_flops(flops, *, max_threads=None, busy=None):
     """Threads worth using for one kernel of ``flops`` floating-point operations.
 
     One thread per :data:`FLOPS_PER_THREAD` operations, at least one and at
     most ``max_threads`` (by default torch's current setting, so that the
-    caller's choice is an upper bound that is never exceeded).
+    caller's choice is an upper bound that is never exceeded); one thread
+    while the machine is oversubscribed.
 
     Parameters
     ----------
@@ -63,6 +88,9 @@ def threads_for_flops(flops, *, max_threads=None):
         Work of the typical kernel of the phase about to run.
     max_threads : int, default=None
         Upper bound; ``None`` means :func:`torch.get_num_threads`.
+    busy : bool, default=None
+        Whether the machine is oversubscribed; ``None`` measures it with
+        :func:`oversubscribed`, only when the work would take several threads.
 
     Returns
     -------
@@ -73,13 +101,119 @@ def threads_for_flops(flops, *, max_threads=None):
     >>> from skbait.utils._threads import threads_for_flops
     >>> threads_for_flops(1e5, max_threads=8)
     1
-    >>> threads_for_flops(1e12, max_threads=8)
+    >>> threads_for_flops(1e12, max_threads=8, busy=False)
     8
+    >>> threads_for_flops(1e12, max_threads=8, busy=True)
+    1
     """
     cap = torch.get_num_threads() if max_threads is None else int(max_threads)
     if not math.isfinite(flops) or flops <= 0:
         return 1
-    return int(max(1, min(cap, flops // FLOPS_PER_THREAD)))
+    n_threads = int(max(1, min(cap, flops // FLOPS_PER_THREAD)))
+    if n_threads > 1 and (oversubscribed() if busy is None else busy):
+        return 1
+    return n_threads
+
+
+def _region_seconds(n_regions=_PROBE_REGIONS):
+    """Mean wall time of a tiny parallel region on torch's current threads."""
+    x = torch.zeros(_PROBE_ELEMENTS)
+    out = torch.empty_like(x)
+    total = 0.0
+    for _ in range(n_regions):
+        time.sleep(_PROBE_PAUSE_S)  # let the threads go idle: each region wakes them
+        start = time.perf_counter()
+        torch.add(x, 1.0, out=out)
+        total += time.perf_counter() - start
+    return total / n_regions
+
+
+def oversubscribed():
+    """Whether torch's threads now wait to be scheduled (other processes hold the cores).
+
+    Times a few tiny parallel regions on torch's current threads, about a
+    millisecond of probing; the answer serves for a second. With one thread
+    there is nothing to wait for.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from skbait.utils._threads import limited_threads, oversubscribed
+    >>> with limited_threads(1):
+    ...     oversubscribed()
+    False
+    """
+    n_threads = torch.get_num_threads()
+    if n_threads == 1:
+        return False
+    now = time.monotonic()
+    if _probe["n_threads"] == n_threads and now - _probe["at"] < _PROBE_TTL_S:
+        return _probe["oversubscribed"]
+    busy = _region_seconds() > _OVERSUBSCRIBED_WAIT_S
+    _probe.update(at=time.monotonic(), n_threads=n_threads, oversubscribed=busy)
+    return busy
+
+
+def single_thread_when_busy(func):
+    """Run a selection on one thread while the machine is oversubscribed.
+
+    Checked once as the call starts (:func:`oversubscribed`): beside busy
+    processes every parallel region of the call, the small ones that no
+    size rule sees included, would wait for its threads. Otherwise the
+    phases choose their threads from their size (:func:`threads_for_flops`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skbait.utils._threads import single_thread_when_busy
+    >>> @single_thread_when_busy
+    ... def threads_inside():
+    ...     return torch.get_num_threads()
+    >>> threads_inside() <= torch.get_num_threads()
+    True
+    """
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        with limited_threads(1 if oversubscribed() else None):
+            return func(*args, **kwargs)
+
+    return run
+
+
+# Columns of a blocked factorization's panel (LAPACK's block size is of this
+# order): a Cholesky or triangular inverse runs one parallel region per panel.
+_PANEL = 64
+
+
+def dense_threads(D):
+    """Threads for the dense work on ``D x D`` matrices: factorizations and sweeps.
+
+    A blocked Cholesky factorization or triangular inverse is one parallel
+    region per panel of about 64 columns, a rank-64 update of the trailing
+    matrix (at most ``2 D^2 64`` operations); an entrywise sweep (adding the
+    regularizer, scaling) is ``D^2``. The count follows the former, the
+    larger, through :func:`threads_for_flops`.
+
+    Parameters
+    ----------
+    D : int
+        Side of the matrices.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from skbait.utils._threads import dense_threads
+    >>> dense_threads(100)
+    1
+    """
+    return threads_for_flops(2.0 * D * D * _PANEL)
 
 
 # The settings are process-wide: blocks entered by several Python threads
