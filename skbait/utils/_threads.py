@@ -50,6 +50,10 @@ _PROBE_ELEMENTS = 1 << 17  # four times torch's grain: one parallel region
 _PROBE_REGIONS = 5
 _PROBE_PAUSE_S = 2e-4
 _OVERSUBSCRIBED_WAIT_S = 1e-3
+# A slow probe is confirmed after this pause: this process's own pools (numpy's
+# BLAS) keep spinning up to a few tens of milliseconds after their last
+# product, and a region then waits for them, while a busy machine stays busy.
+_CONFIRM_PAUSE_S = 0.05
 # One measurement serves the phases of a call that follow within this time.
 _PROBE_TTL_S = 1.0
 _probe = {"at": -math.inf, "n_threads": None, "oversubscribed": False}
@@ -116,24 +120,26 @@ def threads_for_flops(flops, *, max_threads=None, busy=None):
 
 
 def _region_seconds(n_regions=_PROBE_REGIONS):
-    """Mean wall time of a tiny parallel region on torch's current threads."""
+    """Median wall time of a tiny parallel region on torch's current threads."""
     x = torch.zeros(_PROBE_ELEMENTS)
     out = torch.empty_like(x)
-    total = 0.0
+    torch.add(x, 1.0, out=out)  # untimed: the first region may start the thread pool
+    times = []
     for _ in range(n_regions):
         time.sleep(_PROBE_PAUSE_S)  # let the threads go idle: each region wakes them
         start = time.perf_counter()
         torch.add(x, 1.0, out=out)
-        total += time.perf_counter() - start
-    return total / n_regions
+        times.append(time.perf_counter() - start)
+    return sorted(times)[n_regions // 2]
 
 
 def oversubscribed():
     """Whether torch's threads now wait to be scheduled (other processes hold the cores).
 
     Times a few tiny parallel regions on torch's current threads, about a
-    millisecond of probing; the answer serves for a second. With one thread
-    there is nothing to wait for.
+    millisecond of probing, and once more after a pause when they were slow;
+    the answer serves for a second. With one thread there is nothing to wait
+    for.
 
     Returns
     -------
@@ -153,6 +159,9 @@ def oversubscribed():
     if _probe["n_threads"] == n_threads and now - _probe["at"] < _PROBE_TTL_S:
         return _probe["oversubscribed"]
     busy = _region_seconds() > _OVERSUBSCRIBED_WAIT_S
+    if busy:
+        time.sleep(_CONFIRM_PAUSE_S)
+        busy = _region_seconds() > _OVERSUBSCRIBED_WAIT_S
     _probe.update(at=time.monotonic(), n_threads=n_threads, oversubscribed=busy)
     return busy
 
