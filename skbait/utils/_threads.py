@@ -7,7 +7,9 @@ that wait dominates and a call becomes ten times slower. A single thread runs
 such small kernels as fast on a quiet machine and is never held up. Large
 matrix products (the pool Fisher, the distances to the labeled rows) do gain
 from threads. So the thread count is chosen per phase, from the size of the
-work, and never above what the caller has set.
+work, and never above what the caller has set; while a probe finds the
+machine oversubscribed (:func:`oversubscribed`), a selection runs on one
+thread throughout (:func:`single_thread_when_busy`).
 
 torch's thread count (:func:`torch.set_num_threads`) is process-wide: while a
 :func:`limited_threads` block runs, other Python threads of the same process
@@ -44,8 +46,8 @@ FLOPS_PER_THREAD = 2e7
 # after a short pause so that it must wake its threads. On a quiet machine one
 # takes microseconds (about 10 us on 2 cores); when other processes hold the
 # cores it waits for a time slice of the scheduler (3 to 16 ms measured beside
-# one to four busy processes on 2 cores). Past a millisecond on average, no
-# kernel of a selection gains from more than one thread.
+# one to four busy processes on 2 cores). Past a millisecond (the median of
+# the regions), no kernel of a selection gains from more than one thread.
 _PROBE_ELEMENTS = 1 << 17  # four times torch's grain: one parallel region
 _PROBE_REGIONS = 5
 _PROBE_PAUSE_S = 2e-4
@@ -136,9 +138,9 @@ def _region_seconds(n_regions=_PROBE_REGIONS):
 def oversubscribed():
     """Whether torch's threads now wait to be scheduled (other processes hold the cores).
 
-    Times a few tiny parallel regions on torch's current threads, about a
-    millisecond of probing, and once more after a pause when they were slow;
-    the answer serves for a second. With one thread there is nothing to wait
+    Times a few tiny parallel regions on torch's current threads, about 3 ms
+    of probing with the pauses between them, and once more after a pause
+    when they were slow; the answer serves for a second. With one thread there is nothing to wait
     for.
 
     Returns
