@@ -53,6 +53,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import randomized_svd
 
+from skbait._fisher._factors import reduced_bait_factors
 from skbait.utils._sparse import row_norms_squared
 
 __all__ = [
@@ -229,7 +230,8 @@ class FisherApproximation(BaseEstimator):
                 S = _top_class_factors(P, self.top_classes)
                 names.append(f"expectation over the top {self.top_classes} of {k} classes")
             else:
-                S = _bait_factors(P)
+                # BAIT's factors without their null column (k - 1 of them).
+                S = reduced_bait_factors(torch.as_tensor(P, dtype=torch.float64)).numpy()
             class_weight = np.einsum("nkr,nkr->n", S, S)  # tr(S S^T) = tr C_x
         if P is None:
             exact_weight = np.ones(n)
@@ -251,12 +253,6 @@ class FisherApproximation(BaseEstimator):
         return ApproximatedFisher(
             as_tensor(Z), as_tensor(S), ", ".join(names) or "exact", float(retained)
         )
-
-
-def _bait_factors(P):
-    """``S_x = (I - p 1^T) diag(sqrt p)``: ``S S^T = diag(p) - p p^T`` (exact)."""
-    k = P.shape[1]
-    return (np.eye(k)[None] - P[:, :, None]) * np.sqrt(np.clip(P, 0, None))[:, None, :]
 
 
 def _rank1_factors(P):

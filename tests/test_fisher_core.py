@@ -14,12 +14,14 @@ from skbait._fisher import (
     Design,
     Factors,
     KroneckerGreedy,
+    LogDetObjective,
     Problem,
     TraceObjective,
     bait_factors,
     block_quadratic,
     kron_gram,
     rank1_factors,
+    reduced_bait_factors,
     regression_factors,
 )
 
@@ -187,7 +189,7 @@ def test_factors_stay_consistent_under_take_and_scaled():
     rows = torch.tensor([7, 2, 5])
     part = pool[rows].scaled(0.5)
     assert part.structure == "bait" and part.scale == 0.5 and len(part) == 3
-    torch.testing.assert_close(part.S, 0.5 * bait_factors(P[rows]))
+    torch.testing.assert_close(part.S, 0.5 * reduced_bait_factors(P[rows]))
     torch.testing.assert_close(part.probas, P[rows])
     # The product S^T Y (structured where it pays) equals the plain one, for
     # every structure, a wide BAIT factor (k = 25) included.
@@ -203,6 +205,56 @@ def test_factors_stay_consistent_under_take_and_scaled():
         Factors(Z, bait_factors(P), "dense", P)
     with pytest.raises(ValueError, match="shape"):
         Factors(Z, bait_factors(P)[:-1])
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_reduced_bait_factors_carry_the_same_information_in_k_minus_one_columns(dtype):
+    """``S H`` without its null column: ``S S^T = diag(p) - p p^T`` (the paper's), any ``p``."""
+    _, P, _ = _random(5, 40, 1, 5)
+    edge = torch.zeros(6, 5, dtype=torch.float64)
+    edge[0, 4] = 1.0  # all mass on the class the reflection sends sqrt(p) to
+    edge[1, 0] = 1.0  # one-hot elsewhere
+    edge[2] = 0.2  # uniform
+    edge[3, 3:] = 0.5
+    edge[4, 4], edge[4, 0] = 1 - 1e-12, 1e-12  # nearly one-hot
+    edge[5, :2] = torch.tensor([1e-300, 1 - 1e-300])  # a probability below sqrt(tiny)
+    P = torch.cat([P, edge]).to(dtype)
+    S = reduced_bait_factors(P)
+    assert S.shape == (46, 5, 4) and S.dtype == dtype and torch.isfinite(S).all()
+    C = torch.diag_embed(P) - P[:, :, None] * P[:, None, :]
+    tol = 1e-15 if dtype == torch.float64 else 1e-7
+    torch.testing.assert_close(S @ S.transpose(1, 2), C, rtol=0, atol=tol)
+    full = bait_factors(P)
+    torch.testing.assert_close(full @ full.transpose(1, 2), C, rtol=0, atol=tol)
+    # Binary rows keep one column: sqrt(p0 p1) (e_0 - e_1) up to its sign.
+    two = reduced_bait_factors(torch.tensor([[0.3, 0.7]], dtype=torch.float64))[0, :, 0]
+    torch.testing.assert_close(two.abs(), torch.full((2,), math.sqrt(0.21), dtype=torch.float64))
+    assert two[0] * two[1] < 0
+    # One class: no information, a single zero column (r stays 1).
+    assert torch.equal(reduced_bait_factors(torch.ones(3, 1)), torch.zeros(3, 1, 1))
+
+
+@pytest.mark.parametrize("k", [2, 3, 7])
+@pytest.mark.parametrize("objective", ["trace", "logdet"])
+def test_the_greedy_on_reduced_factors_scores_as_on_the_paper_factors(k, objective):
+    """Every gain and removal cost, and the selection, of the ``k``-column factor (the paper's)."""
+    Z, P, _ = _random(40 + k, 70, 4, k)
+    M0 = 0.5 * torch.eye(4 * k, dtype=torch.float64) + kron_gram(Z[:5], bait_factors(P[:5])) / 20
+    runs = []
+    for factors in (Factors.bait(Z[5:], P[5:]), Factors.generic(Z[5:], bait_factors(P[5:]))):
+        F = kron_gram(Z, bait_factors(P)) / 70 if objective == "trace" else None
+        obj = TraceObjective(F) if objective == "trace" else LogDetObjective()
+        greedy = KroneckerGreedy(factors.scaled(0.4), M0, obj)
+        assert greedy.rows.PQ.shape[-1] == factors.r
+        first = greedy.rows.exact_scores(torch.arange(65), +1)[0]
+        greedy.forward(8, final_keep_picked=True)
+        greedy.backward(4)
+        runs.append((factors.r, greedy.picked, greedy.gains, first))
+    (r_reduced, picked, gains, first), (r_full, picked_full, gains_full, first_full) = runs
+    assert (r_reduced, r_full) == (k - 1, k)
+    assert picked == picked_full
+    torch.testing.assert_close(torch.tensor(gains), torch.tensor(gains_full), rtol=1e-10, atol=0)
+    torch.testing.assert_close(first, first_full, rtol=1e-10, atol=1e-14)
 
 
 class _Comm:

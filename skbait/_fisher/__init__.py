@@ -10,7 +10,8 @@ that is never formed: coordinates are class-major (``a * d + i``).
 
 - BAIT, classification: ``S = (I - p 1^T) diag(sqrt p)``, ``r = k``, so that
   ``S S^T = diag(p) - p p^T`` (column ``c`` of ``V`` is
-  ``sqrt(p_c) (e_c - p) (x) z``, the reference's ``V_x``).
+  ``sqrt(p_c) (e_c - p) (x) z``, the reference's ``V_x``); the greedy keeps
+  it without its null column, ``r = k - 1`` (:func:`reduced_bait_factors`).
 - Regression (any number of outputs, paper eq. 6): ``k = r = 1``, ``S = [[1]]``.
 - Rank-one BADGE gradient: ``S = p - e_yhat``, ``r = 1``.
 
@@ -26,9 +27,10 @@ One module per concern:
 
 - ``_kron``: the packed Kronecker products (:func:`kron_gram`,
   :func:`block_quadratic`) and small linear-algebra helpers;
-- ``_factors``: the factors (:func:`bait_factors`, :func:`rank1_factors`,
-  :func:`regression_factors`) and :class:`Factors`, which keeps ``Z``, ``S``,
-  ``structure``, ``probas`` and ``scale`` consistent;
+- ``_factors``: the factors (:func:`bait_factors`, :func:`reduced_bait_factors`,
+  :func:`rank1_factors`, :func:`regression_factors`) and :class:`Factors`,
+  which keeps ``Z``, ``S``, ``structure``, ``probas`` and ``scale``
+  consistent;
 - ``_design``: :class:`Design`, ``M`` and ``G = M^-1`` with their rank-``r``
   updates from a row's own factors, and the numerical guards;
 - ``_rows``: :class:`TrackedRows`, the per-row ``[P_x; Qh_x]`` and their
@@ -44,7 +46,13 @@ One module per concern:
 """
 
 from skbait._fisher._design import Design, IllConditionedError, LowRank
-from skbait._fisher._factors import Factors, bait_factors, rank1_factors, regression_factors
+from skbait._fisher._factors import (
+    Factors,
+    bait_factors,
+    rank1_factors,
+    reduced_bait_factors,
+    regression_factors,
+)
 from skbait._fisher._greedy import Choice, KroneckerGreedy, rel_tolerance
 from skbait._fisher._kron import block_quadratic, kron_gram
 from skbait._fisher._objectives import LogDetObjective, TraceObjective
@@ -70,6 +78,7 @@ __all__ = [
     "forward_steps",
     "kron_gram",
     "rank1_factors",
+    "reduced_bait_factors",
     "regression_factors",
     "rel_tolerance",
 ]

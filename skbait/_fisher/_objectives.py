@@ -122,7 +122,7 @@ class TraceObjective:
     and solves only the rows that can still win. Where these one-node bounds
     fail to prune (wide embeddings, early in a batch), the greedy switches to
     :meth:`tight_bounds` (quadrature over the spectrum of ``P``, for
-    ``2 < r <= 32``): two nodes for every row, at about a third of the cost
+    ``1 < r <= 32``): two nodes for every row, at about a third of the cost
     of the solves, and three for the rows that two leave in contention; well
     under 1% of the rows are then left to solve.
 
@@ -163,11 +163,12 @@ class TraceObjective:
     def has_tight_bounds(self, r):
         """Whether :meth:`tight_bounds` can beat :meth:`bounds` and cost less than the scores.
 
-        At ``r <= 2`` ``P`` has rank one and the one-node bounds are exact
-        already; past ``r = 32`` the moments cost more than the solves, and
-        three nodes say little about a spectrum of so many eigenvalues.
+        At ``r = 1`` the score is a closed form (no bounds); at ``r = 2`` two
+        nodes are exact for the two eigenvalues of ``P``; past ``r = 32`` the
+        moments cost more than the solves, and three nodes say little about a
+        spectrum of so many eigenvalues.
         """
-        return 2 < r <= 32
+        return 1 < r <= 32
 
     def score(self, PQ, sign):
         """``tr(Q_x (I + sign P_x)^-1)`` of each row, and a mask of undefined rows.
