@@ -143,7 +143,7 @@ def test_a_corrupted_inverse_is_detected_and_rebuilt():
 
 def test_design_updates_from_its_own_factors_match_the_dense_inverse():
     """add/remove need only (z, S); G tracks the dense inverse and each term is G's move."""
-    Z, P, gen = _random(11, 12, 3, 3)
+    Z, P, _ = _random(11, 12, 3, 3)
     S = bait_factors(P)
     M0 = torch.eye(9, dtype=torch.float64) * 0.5
     design = Design(M0, torch.float64)
@@ -163,13 +163,100 @@ def test_design_updates_from_its_own_factors_match_the_dense_inverse():
     torch.testing.assert_close(design.G, G_old + term.L @ term.L.T, rtol=1e-12, atol=1e-12)
     dense = dense - torch.kron(S[0] @ S[0].T, torch.outer(Z[0], Z[0]))
     torch.testing.assert_close(design.G, torch.linalg.inv(dense), rtol=1e-9, atol=1e-12)
-    # Extra columns come back multiplied by the G before the move.
-    F = torch.randn(9, 9, generator=gen, dtype=torch.float64)
-    F = F @ F.T
+    # The term carries the row's columns and the Cholesky factor behind L = G V C^-T.
     G_old = design.G.clone()
-    term = design.add(Z[9], S[9], columns=lambda L: F @ L)
-    torch.testing.assert_close(term.X, F @ term.L)
-    torch.testing.assert_close(term.GX, G_old @ term.X, rtol=1e-12, atol=1e-12)
+    term = design.add(Z[9], S[9])
+    V = torch.kron(term.S, Z[9][:, None])
+    torch.testing.assert_close(term.L @ term.C.T, G_old @ V, rtol=1e-12, atol=1e-12)
+    eye = torch.eye(term.S.shape[1], dtype=torch.float64)
+    torch.testing.assert_close(term.C @ term.C.T, eye + V.T @ G_old @ V)
+
+
+@pytest.mark.parametrize("max_pending", [0, 5, 64])
+@pytest.mark.parametrize("identity", [False, True])
+def test_the_trace_objective_moves_g_f_g_with_the_design(max_pending, identity):
+    """``T = G F L + (s/2) L L^T F L`` from the kept ``H``, and ``H = G F G`` after every move."""
+    Z, P, _ = _random(31, 30, 3, 4)
+    S = bait_factors(P)
+    F = None if identity else kron_gram(Z, S) / 30
+    dense_F = torch.eye(12, dtype=torch.float64) if identity else F
+    M0 = 0.3 * torch.eye(12, dtype=torch.float64)
+    design = Design(M0, torch.float64, max_pending=max_pending)
+    objective = TraceObjective(F, max_pending=max_pending, keep_gfg=True)
+    mats, moving = objective.track(design.G)
+    torch.testing.assert_close(mats[1], design.G @ dense_F @ design.G)
+    from_H = 0
+    for step, x in enumerate([3, 8, 1, 11, 5, 0, 17, 21, 25, 9, 2, 29]):
+        G_old = design.G.clone()
+        columns = moving.columns()
+        from_H += columns is None
+        if step < 10:
+            term = design.add(Z[x], S[x], columns=columns)
+        else:
+            term = design.remove(step - 10, columns=columns)
+        L, s = term.L, term.sign
+        expected = G_old @ dense_F @ L + (0.5 * s) * L @ (L.T @ dense_F @ L)
+        (T,) = moving.extra_blocks(term)
+        torch.testing.assert_close(T, expected, rtol=1e-10, atol=1e-12)
+        G = design.G
+        torch.testing.assert_close(moving.H.value, G @ dense_F @ G, rtol=1e-10, atol=1e-12)
+        assert not moving.drifted
+    # The first move and every eighth are checked against G (F L); the others read H only.
+    assert from_H == 10
+    # Without keeping it, every move takes G (F L) from the design.
+    _, direct = TraceObjective(F).track(design.G)
+    assert direct.H is None and direct.columns() is not None
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("k", [3, 6])
+def test_a_kept_g_f_g_and_pending_moves_choose_the_dense_reference(monkeypatch, dtype, k):
+    """Small designs kept as large ones are (``H`` read, moves pending): the paper's selection."""
+    import skbait._fisher._lazy as lazy_module
+    import skbait._fisher._objectives as objectives_module
+
+    for seed in range(3):
+        Z, P, _ = _random(seed + 50, 90, 4, k)
+        labeled = np.arange(5)
+        runs = []
+        for large in (False, True):
+            if large:
+                monkeypatch.setattr(lazy_module, "_LAZY_MIN_ELEMENTS", 0)
+                monkeypatch.setattr(objectives_module, "_LAZY_MIN_ELEMENTS", 0)
+            problem = Problem(Z.numpy(), P.numpy(), labeled, 6, reg=1.0, device="cpu", dtype=dtype)
+            greedy = problem.greedy(6, problem.pool_fisher("pool"), "trace", None)
+            assert (greedy.rows._moving.H is not None) == large
+            assert greedy.design._G.max_pending == (64 if large else 0)
+            greedy.forward(12, final_keep_picked=True)
+            greedy.backward(6)
+            assert not greedy.rows._gfg_drifted and greedy.n_refresh == 0
+            runs.append((problem.candidates[greedy.picked].tolist(), greedy.gains))
+            monkeypatch.undo()
+        assert runs[0][0] == runs[1][0]
+        np.testing.assert_allclose(
+            runs[0][1], runs[1][1], rtol=1e-9 if dtype == torch.float64 else 1e-4
+        )
+        if dtype == torch.float64:
+            assert runs[1][0] == dense_bait(Z.numpy(), P.numpy(), labeled, 6).tolist()
+
+
+def test_a_kept_g_f_g_that_drifts_is_caught_and_dropped(monkeypatch):
+    """float32 with a tiny ``reg``: ``H``'s rounding swamps it; the check rebuilds the design."""
+    import skbait._fisher._objectives as objectives_module
+
+    monkeypatch.setattr(objectives_module, "_LAZY_MIN_ELEMENTS", 0)
+    Z, P, _ = _random(9, 40, 4, 3)
+    Z[:, 2] = 3.0  # a constant feature: directions that only the regulariser holds
+    labeled = np.arange(6)
+    problem = Problem(Z.numpy(), P.numpy(), labeled, 4, reg=1e-8, device="cpu", dtype="float32")
+    greedy = problem.greedy(4, problem.pool_fisher("pool"), "trace", None)
+    assert greedy.rows._moving.H is not None
+    greedy.forward(8, final_keep_picked=True)
+    greedy.backward(4)
+    assert greedy.rows._gfg_drifted and greedy.rows._moving.H is None
+    assert greedy.n_refresh >= 1
+    picked = problem.candidates[greedy.picked]
+    assert len(set(picked.tolist())) == 4 and not set(picked.tolist()) & set(labeled.tolist())
 
 
 def test_design_refresh_calls_back_with_the_exact_inverse():
@@ -431,14 +518,14 @@ def test_pending_moves_leave_the_design_as_the_eager_one(dtype):
         problem = Problem(Z.numpy(), P.numpy(), labeled, 5, reg=0.5, device="cpu", dtype=dtype)
         M0, scale = problem.start(5)
         cand = problem.pool[problem.candidates].scaled(scale)
-        objective = TraceObjective(problem.pool_fisher("pool"))
+        objective = TraceObjective(problem.pool_fisher("pool"), max_pending=max_pending)
         greedy = KroneckerGreedy(cand, M0, objective)
         greedy.design = Design(
             M0, dtype, on_refresh=greedy.rows.recompute, max_pending=max_pending
         )
         greedy.forward(10, final_keep_picked=True)
         greedy.backward(5)
-        assert not greedy.design._pending or max_pending > 0
+        assert greedy.design.n_pending == 0 or max_pending > 0
         runs.append((greedy.picked, greedy.gains, greedy.design.G.clone()))
     rtol = 1e-9 if dtype == torch.float64 else 1e-3
     for picked, gains, G in runs[1:]:
@@ -714,7 +801,7 @@ def test_symmetrize_tiled_or_not(monkeypatch, threshold):
         assert torch.equal(A, expected)
         assert torch.equal(A, A.T)
     # The design's symmetrisation takes it too: the same selection as the dense reference.
-    import skbait._fisher._design as design_module
+    import skbait._fisher._lazy as lazy_module
 
     calls = []
 
@@ -722,14 +809,14 @@ def test_symmetrize_tiled_or_not(monkeypatch, threshold):
         calls.append(G.shape)
         return kron_module._symmetrize_(G)
 
-    monkeypatch.setattr(design_module, "_symmetrize_", spy)
+    monkeypatch.setattr(lazy_module, "_symmetrize_", spy)
     Z, P, _ = _random(8, 50, 4, 3)
     labeled = np.arange(5)
     expected = dense_bait(Z.numpy(), P.numpy(), labeled, 10)
     problem = Problem(Z.numpy(), P.numpy(), labeled, 10, reg=1.0, device="cpu", dtype=None)
     greedy = problem.greedy(10, problem.pool_fisher("pool"), "trace", None)
-    greedy.design.max_pending = 9  # moves flushed every few steps
+    greedy.design._G.max_pending = 9  # moves applied every few steps
     greedy.forward(20, final_keep_picked=True)
     greedy.backward(10)
-    assert calls  # symmetrised at a flush, 16 updates in
+    assert calls  # symmetrised at a flush, 16 moves in
     assert problem.candidates[greedy.picked].tolist() == expected.tolist()

@@ -12,16 +12,11 @@ import typing
 
 import torch
 
-from skbait._fisher._kron import _inverse_from_cholesky, _symmetrize_, kron_gram
+from skbait._fisher._kron import _inverse_from_cholesky, kron_gram
+from skbait._fisher._lazy import LazySymmetric
 from skbait.utils._threads import dense_threads, limited_threads
 
 __all__ = ["Design", "IllConditionedError", "LowRank"]
-
-# Keep G's moves pending (see Design) from this many entries of G, up to this
-# many columns: a rank-64 product runs at BLAS speed, and the pending terms of
-# each product with G stay a small fraction of it.
-_LAZY_MIN_ELEMENTS = 1 << 21
-_MAX_PENDING = 64
 
 
 class IllConditionedError(ValueError, FloatingPointError):
@@ -50,15 +45,22 @@ def drift_tolerance(dtype):
 
 
 class LowRank(typing.NamedTuple):
-    """The rank-``r`` move of ``G = M^-1`` made by one :meth:`Design.add` or :meth:`Design.remove`.
+    """The rank-``c`` move of ``G = M^-1`` made by one :meth:`Design.add` or :meth:`Design.remove`.
 
-    ``G_new = G_old + sign * L L^T``. When the update was asked for extra
-    ``columns`` (a ``(k d) x c`` matrix ``X`` built from ``L``), ``X`` and
-    ``GX = G_old X`` come with it, from the same product as the drift check.
+    ``G_new = G_old + sign * L L^T`` with ``L = G_old V C^-T``: ``V = S (x) z``
+    the row's columns (``S`` at the row's rank ``c``) and ``C`` the Cholesky
+    factor of ``I -/+ V^T G_old V``. Whoever keeps a product with ``G`` (the
+    trace objective's ``G F G``) moves it from these. When the update was
+    asked for extra ``columns`` (a ``(k d) x c`` matrix ``X`` built from
+    ``L``), ``X`` and ``GX = G_old X`` come with it, from the same product as
+    the drift check.
     """
 
     L: torch.Tensor
     sign: int
+    z: torch.Tensor | None = None
+    S: torch.Tensor | None = None
+    C: torch.Tensor | None = None
     X: torch.Tensor | None = None
     GX: torch.Tensor | None = None
 
@@ -112,17 +114,18 @@ class Design:
     Notes
     -----
     On a large design (``G`` beyond a few MB, ``D = k d`` from about 1,500)
-    the moves ``s L L^T`` are kept pending, up to ``max_pending`` columns, and
-    every product with ``G`` adds their low-rank part: a step then reads ``G``
-    twice instead of reading it three times and writing it once, and the
-    pending moves are applied as one rank-``c`` product, at full BLAS speed
-    instead of the memory speed of a rank-``r`` one. Reading :attr:`G` applies
-    them first.
+    the moves ``s L L^T`` are kept pending, up to ``max_pending`` columns
+    (:class:`~skbait._fisher._lazy.LazySymmetric`): a step reads ``G`` once,
+    for ``G V``, and the pending moves are applied as one product at BLAS
+    speed. Reading :attr:`G` applies them first.
 
     Numerical guards: ``G`` is symmetrised every 16 updates and checked after
     every update by ``|G M u - u|`` on two fixed sign vectors ``u`` (``M u``
     is kept exactly, in float64, by rank-``r`` corrections: far cheaper than
-    keeping the whole of ``M``). When that residual drifts past a tolerance,
+    keeping the whole of ``M``). ``G M u`` is taken afresh from ``G``
+    whenever the pending moves are applied, and in between moved with them,
+    ``G' M' u = G M u +/- (G V)(V^T u) + s L (L^T M' u)``, from the ``G V``
+    that the step computes anyway. When that residual drifts past a tolerance,
     or the ``r x r`` system of an update is not positive definite in the
     working dtype, ``M`` is rebuilt exactly from ``M0`` and the design's own
     factors and ``G`` refactorised by Cholesky (:meth:`refresh`). The
@@ -148,11 +151,9 @@ class Design:
         self.dtype, self.device = dtype, M0.device
         self.D = M0.shape[0]
         self.on_refresh = on_refresh
-        if max_pending is None:
-            max_pending = _MAX_PENDING if self.D * self.D >= _LAZY_MIN_ELEMENTS else 0
         self.max_pending = max_pending
-        self._pending = []  # (L, s): G = self._G + sum of s L L^T
-        self._since_symmetrized = 0
+        self._G = None  # LazySymmetric: G and its pending moves
+        self._G_probe = None  # G M u in the working dtype
         self.drift_tol = drift_tolerance(dtype)
         self.n_updates = 0
         self.n_refresh = 0
@@ -169,31 +170,17 @@ class Design:
     @property
     def G(self):
         """``M^-1`` in the working dtype, ``(k d, k d)`` (pending moves applied first)."""
-        self._flush()
-        return self._G
+        return self._G.value
 
     @G.setter
     def G(self, value):
-        self._G = value
-        self._pending = []
+        self._G = LazySymmetric(value, self.max_pending)
+        self._G_probe = self._G.times(self._M_probe.to(self.dtype))
 
-    def _flush(self):
-        """Apply the pending moves to ``G``: one rank-``c`` product."""
-        if self._pending:
-            L = torch.cat([L for L, _ in self._pending], dim=1)
-            sL = torch.cat([s * L for L, s in self._pending], dim=1)
-            self._pending = []
-            self._G.addmm_(sL, L.T)
-        if self._since_symmetrized >= 16:
-            _symmetrize_(self._G)
-            self._since_symmetrized = 0
-
-    def _G_times(self, Y):
-        """``G Y`` for a thin ``Y``: the pending moves as low-rank terms."""
-        out = self._G @ Y
-        for L, s in self._pending:
-            out = out.addmm_(L, L.T @ Y, alpha=s)
-        return out
+    @property
+    def n_pending(self):
+        """Columns of ``G``'s moves not yet applied."""
+        return self._G.n_pending
 
     @property
     def Z(self):
@@ -216,8 +203,9 @@ class Design:
                     "embeddings' scale makes `reg` negligible. Increase `reg`, or rescale the "
                     "embeddings (a StandardScaler in front of the model, say)."
                 )
-            self.G = _inverse_from_cholesky(C).to(self.dtype)
+            self._G = LazySymmetric(_inverse_from_cholesky(C).to(self.dtype), self.max_pending)
             self._M_probe = M @ self._probe
+            self._G_probe = self._G.times(self._M_probe.to(self.dtype))
 
     def exact_M(self):
         """``M`` rebuilt in float64 from ``M0`` and the design's own factors."""
@@ -264,7 +252,8 @@ class Design:
         columns : callable, default=None
             ``columns(L)`` returns a ``(k d) x c`` matrix ``X`` whose product
             with the old ``G`` the caller needs (the trace objective's
-            ``F L``), or ``None``; it shares one product with the drift check.
+            ``F L``), or ``None``; it shares one product with the drift
+            check, which then reads ``G`` afresh.
 
         Returns
         -------
@@ -280,21 +269,20 @@ class Design:
         return self._update(self._z[j], self._S[j], -1, columns, j)
 
     def _low_rank(self, z, S, sign):
-        """``L`` with ``G' = G - sign L L^T`` for adding (+1) or removing (-1) a row, and ``V``."""
-        D, k, r = self.D, S.shape[0], S.shape[1]
-        d = D // k
-        GV = (self._G.reshape(D * k, d) @ z).reshape(D, k) @ S
-        V = (S[:, None, :] * z[None, :, None]).reshape(D, r)
-        for L_p, s_p in self._pending:
-            GV.addmm_(L_p, L_p.T @ V, alpha=s_p)
-        eye = torch.eye(r, dtype=self.dtype, device=self.device)
+        """For adding (+1) or removing (-1) a row: ``L``, ``V``, ``G V`` and ``C``.
+
+        ``G' = G - sign L L^T``; ``L`` and ``C`` are ``None`` when the row's
+        ``r x r`` system is not positive definite in the working dtype.
+        """
+        GV, V = self._G.times_kron(z, S)
+        eye = torch.eye(S.shape[1], dtype=self.dtype, device=self.device)
         A = eye + sign * (V.T @ GV)
         A = 0.5 * (A + A.T)
         C, info = torch.linalg.cholesky_ex(A)
         if info.item() != 0:
-            return None, V
+            return None, V, GV, None
         L = torch.linalg.solve_triangular(C, GV.T, upper=False).T  # G V C^-T
-        return L, V
+        return L, V, GV, C
 
     def _record(self, z, S, j):
         if j is None:
@@ -305,12 +293,13 @@ class Design:
 
     def _update(self, z, S, sign, columns, j):
         S_move = _full_rank(S)
-        L, V = self._low_rank(z, S_move, sign)
+        L, V, GV, C = self._low_rank(z, S_move, sign)
         if L is None:
             self.refresh()
-            L, V = self._low_rank(z, S_move, sign)
+            L, V, GV, C = self._low_rank(z, S_move, sign)
         V64 = V.double()
-        M_probe = self._M_probe + sign * (V64 @ (V64.T @ self._probe))
+        Vu = V64.T @ self._probe
+        M_probe = self._M_probe + sign * (V64 @ Vu)
         if L is None:
             # Still not positive definite in the working dtype (float32 with a
             # tiny `reg`): refactorize the float64 design with the row.
@@ -322,20 +311,19 @@ class Design:
         X = None if columns is None else columns(L)
         GX = None
         if X is None:
-            G_probe = self._G_times(Mu)
+            # The new G times the new M u, moved from the old product with the step's G V.
+            G_probe = self._G_probe + sign * (GV @ Vu.to(self.dtype))
         else:
             # One product with the old G for G X and the drift check.
-            both = self._G_times(torch.cat([X, Mu], dim=1))
+            both = self._G.times(torch.cat([X, Mu], dim=1))
             GX, G_probe = both[:, : X.shape[1]], both[:, X.shape[1] :]
-        G_probe = G_probe + s * (L @ (L.T @ Mu))  # the new G times the new M u
-        self._pending.append((L, s))
+        G_probe = G_probe + s * (L @ (L.T @ Mu))
+        if self._G.move(L, sign=s) and X is None:
+            G_probe = self._G.times(Mu)  # G was just rewritten: measure it afresh
         self.n_updates += 1
-        self._since_symmetrized += 1
-        if sum(L_p.shape[1] for L_p, _ in self._pending) > self.max_pending:
-            self._flush()
-        self._M_probe = M_probe
+        self._M_probe, self._G_probe = M_probe, G_probe
         self._record(z, S, j)
         if self._residual(G_probe) > self.drift_tol:
             self.refresh()
             return None
-        return LowRank(L, s, X, GX)
+        return LowRank(L, s, z, S_move, C, X, GX)

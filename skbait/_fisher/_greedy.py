@@ -303,7 +303,7 @@ class KroneckerGreedy:
             del self.picked[j]
         if keep is not None:
             self.rows.restrict(keep)
-        columns = self.objective.columns
+        columns = self.rows.next_columns()
         if sign > 0:
             term = self.design.add(choice.z, choice.S, columns=columns)
         else:
@@ -311,6 +311,10 @@ class KroneckerGreedy:
         if term is None:  # the design was rebuilt: the rows are fresh already
             return (None, None) if scoring_sign is None else self.rows.scores(scoring_sign)
         scores, bad = self.rows.update(term, scoring_sign)
+        if self.rows.drifted:
+            # The rows' kept G F G drifted: rebuild everything from the exact M.
+            self.design.refresh()
+            return (None, None) if scoring_sign is None else self.rows.scores(scoring_sign)
         if scores is not None and bad.any():
             n_bad = int(bad.sum())
             # A refresh cures drift; rows still bad right after one are the

@@ -21,6 +21,7 @@ import math
 import torch
 
 from skbait._fisher._kron import _symmetrize_
+from skbait._fisher._lazy import _LAZY_MIN_ELEMENTS, LazySymmetric
 
 __all__ = ["LogDetObjective", "TraceObjective"]
 
@@ -58,13 +59,9 @@ class LogDetObjective:
         """The ``(k d) x (k d)`` matrices whose blocks give each row's state: ``[G]``."""
         return [G]
 
-    def columns(self, L):
-        """No extra columns are needed to update ``P``."""
-        return None
-
-    def extra_blocks(self, term):
-        """No blocks beyond ``L`` in the rows' update."""
-        return []
+    def track(self, G, *, keep_gfg=True):
+        """:meth:`matrices` of the design's fresh ``G``, and what moves with it (nothing)."""
+        return [G], _NO_EXTRA_BLOCKS
 
     def has_bounds(self, r):
         return False
@@ -106,6 +103,10 @@ class TraceObjective:
     ----------
     F : torch.Tensor of shape (k d, k d) or None, default=None
         The pool Fisher; ``None`` means the identity (minimise ``tr(M^-1)``).
+    max_pending : int or None, default=None
+        Columns of ``H``'s moves kept pending (see
+        :class:`~skbait._fisher._lazy.LazySymmetric`); ``None`` decides by
+        its size.
 
     Notes
     -----
@@ -116,6 +117,15 @@ class TraceObjective:
     ``[U_x; X_x] U_x^T`` updates both ``P_x`` and ``Q_x`` after each step
     (``U_x = V_x^T L``, ``X_x = V_x^T T``, ``T = G F L + (s/2) L (L^T F L)``
     from the old ``G``).
+
+    On a large design, ``G F L`` needs no product with ``F``: the tracked
+    rows keep ``H = G F G`` (:meth:`track`, from the matrices of their fresh
+    state; :class:`MovingGFG`), and with ``L = G V C^-T``,
+    ``G F L = H V C^-T`` and ``L^T F L = C^-1 V^T (H V C^-T)``. ``H V``
+    reads ``H`` once, as a matrix-vector product (the row's
+    ``V = S (x) z``), and ``H`` moves by ``s (T L^T + L T^T)`` with the same
+    ``T``. Against ``F L`` and then ``G (F L)``, two thin products, a step
+    reads one matrix instead of two, at memory speed.
 
     Bounds (:meth:`bounds`, adding with ``r > 1``): the batched ``r x r``
     solves are most of a step's cost, so the greedy first bounds every row
@@ -139,8 +149,10 @@ class TraceObjective:
     name = "trace"
     n_blocks = 2  # [P; Qh]
 
-    def __init__(self, F=None):
+    def __init__(self, F=None, *, max_pending=None, keep_gfg=None):
         self.F = F
+        self.max_pending = max_pending
+        self.keep_gfg = keep_gfg
 
     def matrices(self, G):
         """``[G, G F G]``: the blocks ``z^T (.)_ab z`` give ``P_x`` and ``Q_x``."""
@@ -151,10 +163,18 @@ class TraceObjective:
         """``F L``, multiplied by the old ``G`` in the design's update."""
         return L if self.F is None else self.F @ L
 
-    def extra_blocks(self, term):
-        """``[T]`` with ``T = G F L + (s/2) L (L^T F L)``: ``X_x = V_x^T T`` updates ``Qh_x``."""
-        K = term.L.T @ term.X
-        return [term.GX + (0.5 * term.sign) * (term.L @ K)]
+    def track(self, G, *, keep_gfg=True):
+        """:meth:`matrices` of the design's fresh ``G``, and a :class:`MovingGFG` to move with it.
+
+        ``G F G`` is kept while ``keep_gfg`` and, unless the objective was told
+        (``keep_gfg`` at construction), while ``G`` is large enough for its
+        moves to be kept pending; else each step takes ``G F L`` directly.
+        """
+        mats = self.matrices(G)
+        keep = keep_gfg and (
+            G.numel() >= _LAZY_MIN_ELEMENTS if self.keep_gfg is None else self.keep_gfg
+        )
+        return mats, MovingGFG(mats[1] if keep else None, self.columns, self.max_pending)
 
     def has_bounds(self, r):
         """Bounds pay off when each score needs an ``r x r`` solve (``r > 1``)."""
@@ -305,6 +325,101 @@ class TraceObjective:
     def margin(dtype):
         """Relative slack of the bounds in ``dtype``, far above the rounding of ``P`` and ``Q``."""
         return _bound_margin(dtype)
+
+
+class _NoExtraBlocks:
+    """What moves with ``G`` for the log-det objective: nothing; no blocks beyond ``L``."""
+
+    drifted = False
+
+    def columns(self):
+        return None
+
+    def extra_blocks(self, term):
+        return []
+
+
+_NO_EXTRA_BLOCKS = _NoExtraBlocks()
+
+
+class MovingGFG:
+    """The trace objective's extra block of each move, from ``H = G F G`` moved with ``G``.
+
+    ``T = G F L + (s/2) L (L^T F L)`` comes either from the design's product
+    ``G (F L)`` (:meth:`columns` asks the design's update for it), or, when
+    ``H`` is kept, from ``H`` alone: ``G F L = H V C^-T``. ``H`` then moves by
+    ``s (T L^T + L T^T)``.
+
+    Keeping ``H`` squares the conditioning of the moves it cancels: in float32
+    with a tiny regulariser its rounding can swamp it where ``G``'s does
+    not. So the first move, and every ``_CHECK_EVERY``-th, also takes ``T``
+    the direct way and compares; past the tolerance, :attr:`drifted` tells
+    the greedy to rebuild the design (and the rows to stop keeping ``H``).
+
+    Parameters
+    ----------
+    H : torch.Tensor of shape (k d, k d) or None
+        ``G F G`` of the design's current ``G``, owned from now on; ``None``
+        takes every ``T`` from the design's product.
+    columns : callable
+        ``columns(L) = F L``, for the design's update.
+    max_pending : int or None
+        As :class:`~skbait._fisher._lazy.LazySymmetric` takes it.
+
+    Attributes
+    ----------
+    H : LazySymmetric or None
+    drifted : bool
+        A check found ``H``'s ``T`` off the direct one.
+    """
+
+    def __init__(self, H, columns, max_pending):
+        self.H = None if H is None else LazySymmetric(H, max_pending)
+        self._columns = columns
+        self.n_moves = 0
+        self.drifted = False
+
+    def columns(self):
+        """What the design's next update must multiply by the old ``G``: ``F L``, or nothing."""
+        if self.H is None or self.n_moves % _CHECK_EVERY == 0:
+            return self._columns
+        return None
+
+    def extra_blocks(self, term):
+        """``[T]`` with ``T = G F L + (s/2) L (L^T F L)``: ``X_x = V_x^T T`` updates ``Qh_x``."""
+        L, s = term.L, term.sign
+        T = None
+        if term.X is not None:
+            T = term.GX + (0.5 * s) * (L @ (L.T @ term.X))
+        if self.H is not None:
+            HV, V = self.H.times_kron(term.z, term.S)
+            GFL = torch.linalg.solve_triangular(term.C, HV.T, upper=False).T  # H V C^-T
+            W = torch.linalg.solve_triangular(term.C, V.T, upper=False).T  # V C^-T
+            T_kept = GFL + (0.5 * s) * (L @ (W.T @ GFL))  # W^T G F L = L^T F L
+            if T is None:
+                T = T_kept
+            elif _relative_gap(T_kept, T) > _gfg_tolerance(T.dtype):
+                self.drifted = True
+            # H' = H + s (G F L L^T + L L^T F G) + L (L^T F L) L^T = H + s (T L^T + L T^T)
+            self.H.move(T, L, sign=s)
+        self.n_moves += 1
+        return [T]
+
+
+# Every this many moves, a kept G F G is checked against the design's direct product.
+_CHECK_EVERY = 8
+
+
+def _gfg_tolerance(dtype):
+    """Largest relative gap between ``H``'s ``T`` and the direct one that passes."""
+    return 1e-7 if dtype == torch.float64 else 1e-2
+
+
+def _relative_gap(A, B):
+    """``max |A - B| / max |B|`` (0 when both vanish)."""
+    scale = B.abs().max()
+    gap = (A - B).abs().max()
+    return 0.0 if scale == 0 and gap == 0 else (gap / scale).item()
 
 
 def _one_node_bounds(tr_Q, tr_QP, norm_P, margin):

@@ -59,6 +59,8 @@ class TrackedRows:
         self.chunk_size = int(chunk_size or max(256, _CHUNK_ELEMENTS // per_row))
         self.positions = torch.arange(self.m, device=factors.device)
         self.PQ = None
+        self._moving = None  # what moves with G (the objective's track)
+        self._gfg_drifted = False  # a kept G F G drifted once: never kept again
         # Score by bounds first and solve only the contenders' r x r systems.
         self._has_bounds = objective.has_bounds(r)
         self.can_tighten = self._has_bounds and objective.has_tight_bounds(r)
@@ -73,12 +75,16 @@ class TrackedRows:
         return self.positions.shape[0]
 
     def recompute(self, G):
-        """Fresh state of every tracked row from ``G`` (after a refresh of the design)."""
-        self.PQ = self.quadratics(G)
+        """Fresh state of every tracked row from the design's ``G`` (the objective tracks it)."""
+        mats, self._moving = self.objective.track(G, keep_gfg=not self._gfg_drifted)
+        self.PQ = self._quadratics(mats)
 
     def quadratics(self, G):
-        """``[P_x; Qh_x]`` of the tracked rows from ``G``, in ``G``'s dtype."""
-        mats = self.objective.matrices(G)
+        """``[P_x; Qh_x]`` of the tracked rows from any ``G``, in ``G``'s dtype."""
+        return self._quadratics(self.objective.matrices(G))
+
+    def _quadratics(self, mats):
+        G = mats[0]
         h, r = self.objective.n_blocks, self.factors.r
         PQ = G.new_empty(len(self), h * r, r)
         forms = quadratic_forms(mats, self.factors.k, self.factors.d, G.dtype)
@@ -98,6 +104,15 @@ class TrackedRows:
                     out[:, 1] *= 0.5  # Qh = Q / 2
                 PQ[sl] = out.reshape(-1, h * r, r)
         return PQ
+
+    def next_columns(self):
+        """The ``columns`` the design's next update needs (see :meth:`MovingGFG.columns`)."""
+        return self._moving.columns()
+
+    @property
+    def drifted(self):
+        """Whether the last update found the kept ``G F G`` drifted: rebuild the design."""
+        return self._moving.drifted
 
     def restrict(self, keep):
         """Track only ``keep`` (a boolean mask or positions into the tracked rows)."""
@@ -173,11 +188,12 @@ class TrackedRows:
         """Apply the design's move ``term`` to every tracked row; score in the same pass.
 
         ``[P | Qh] += s U [U | X]^T`` with ``[U | X] = V_x^T [L | T]``, row by
-        row (``T`` from :meth:`TraceObjective.extra_blocks`). With
+        row (``T`` from :meth:`MovingGFG.extra_blocks`). With
         ``scoring_sign``, returns the rows' next scores and bad rows (as
         :meth:`scores`), else ``(None, None)``.
         """
-        LT = torch.cat([term.L, *self.objective.extra_blocks(term)], dim=1)
+        LT = torch.cat([term.L, *self._moving.extra_blocks(term)], dim=1)
+        self._gfg_drifted |= self._moving.drifted
         s = term.sign
         f = self.factors
         r, k, d, h = f.r, f.k, f.d, self.objective.n_blocks
