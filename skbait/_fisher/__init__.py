@@ -31,12 +31,14 @@ One module per concern:
   :func:`rank1_factors`, :func:`regression_factors`) and :class:`Factors`,
   which keeps ``Z``, ``S``, ``structure``, ``probas`` and ``scale``
   consistent;
+- ``_lazy``: ``LazySymmetric``, a symmetric matrix whose low-rank moves
+  wait and are applied in bulk (``G``, and the trace objective's ``G F G``);
 - ``_design``: :class:`Design`, ``M`` and ``G = M^-1`` with their rank-``r``
   updates from a row's own factors, and the numerical guards;
 - ``_rows``: :class:`TrackedRows`, the per-row ``[P_x; Qh_x]`` and their
   chunked update, scored in the same pass;
-- ``_objectives``: :class:`TraceObjective` (BAIT, with its bounds) and
-  :class:`LogDetObjective`;
+- ``_objectives``: :class:`TraceObjective` (BAIT, with its bounds and the
+  ``G F G`` it keeps on large designs) and :class:`LogDetObjective`;
 - ``_greedy``: :class:`KroneckerGreedy`, forward and backward phases, and the
   one hook that chooses a row (:meth:`KroneckerGreedy.choose`);
 - ``_rank_one``: :class:`RankOneGreedy`, BAIT's greedy for one output
