@@ -170,6 +170,38 @@ def test_the_probe_measures_once_a_second_and_never_on_one_thread(two_threads, m
     assert measured == [2] * 7
 
 
+def test_a_probe_reading_spreads_its_regions_and_needs_two_slow_ones(monkeypatch):
+    """Regions 2 ms apart (several time slices); one slow region is not a busy machine."""
+
+    class Clock:
+        def __init__(self, durations):
+            self.now, self.durations, self.pauses, self.started = 0.0, iter(durations), [], None
+
+        def sleep(self, seconds):
+            self.pauses.append(seconds)
+            self.now += seconds
+
+        def perf_counter(self):
+            if self.started is None:
+                self.started = self.now
+                return self.now
+            self.now += next(self.durations)
+            self.started = None
+            return self.now
+
+    for durations, expected in [
+        ([1e-5, 8e-3, 1e-5, 1e-5, 1e-5], 1e-5),  # one wait: quiet
+        ([1e-5, 8e-3, 1e-5, 1e-5, 5e-3], 5e-3),  # two: the second-longest counts
+    ]:
+        clock = Clock(durations)
+        monkeypatch.setattr(_threads, "time", clock)
+        assert _threads._region_seconds() == pytest.approx(expected)
+        assert clock.pauses == [_threads._PROBE_PAUSE_S] * 5
+        assert sum(clock.pauses) >= 5e-3
+    monkeypatch.undo()
+    assert _threads._OVERSUBSCRIBED_WAIT_S < 5e-3
+
+
 def test_the_probe_times_real_parallel_regions(two_threads):
     # On any machine a region of a few hundred KB takes well under a second.
     assert 0.0 < _threads._region_seconds() < 1.0

@@ -43,14 +43,17 @@ __all__ = [
 FLOPS_PER_THREAD = 2e7
 
 # A busy machine is measured, not guessed: a few tiny parallel regions, each
-# after a short pause so that it must wake its threads. On a quiet machine one
-# takes microseconds (about 10 us on 2 cores); when other processes hold the
-# cores it waits for a time slice of the scheduler (3 to 16 ms measured beside
-# one to four busy processes on 2 cores). Past a millisecond (the median of
-# the regions), no kernel of a selection gains from more than one thread.
+# after a pause so that it must wake its threads. On a quiet machine one takes
+# microseconds (about 10 us on 2 cores); when other processes hold the cores
+# it waits for a time slice of the scheduler (3 to 16 ms measured beside one
+# to four busy processes on 2 cores). The regions are spread over 10 ms,
+# several of the scheduler's slices: five regions within one millisecond all
+# ran unhindered in a third of the probes beside four busy processes. Past a
+# millisecond for two of them, no kernel of a selection gains from more than
+# one thread.
 _PROBE_ELEMENTS = 1 << 17  # four times torch's grain: one parallel region
 _PROBE_REGIONS = 5
-_PROBE_PAUSE_S = 2e-4
+_PROBE_PAUSE_S = 2e-3
 _OVERSUBSCRIBED_WAIT_S = 1e-3
 # A slow probe is confirmed after this pause: this process's own pools (numpy's
 # BLAS) keep spinning up to a few tens of milliseconds after their last
@@ -122,7 +125,7 @@ def threads_for_flops(flops, *, max_threads=None, busy=None):
 
 
 def _region_seconds(n_regions=_PROBE_REGIONS):
-    """Median wall time of a tiny parallel region on torch's current threads."""
+    """The second-longest wall time of a few tiny parallel regions on torch's current threads."""
     x = torch.zeros(_PROBE_ELEMENTS)
     out = torch.empty_like(x)
     torch.add(x, 1.0, out=out)  # untimed: the first region may start the thread pool
@@ -132,16 +135,16 @@ def _region_seconds(n_regions=_PROBE_REGIONS):
         start = time.perf_counter()
         torch.add(x, 1.0, out=out)
         times.append(time.perf_counter() - start)
-    return sorted(times)[n_regions // 2]
+    return sorted(times)[-2]
 
 
 def oversubscribed():
     """Whether torch's threads now wait to be scheduled (other processes hold the cores).
 
-    Times a few tiny parallel regions on torch's current threads, about 3 ms
-    of probing with the pauses between them, and once more after a pause
-    when they were slow; the answer serves for a second. With one thread there is nothing to wait
-    for.
+    Times a few tiny parallel regions on torch's current threads, spread
+    over about 10 ms (mostly pauses), and once more after a pause when they
+    were slow; the answer serves for a second. With one thread there is
+    nothing to wait for.
 
     Returns
     -------
