@@ -299,3 +299,20 @@ def test_cuda_float64_matches_cpu():
             cpu = bait_select(Z, probas, labeled, 10, device="cpu")
             gpu = bait_select(Z, probas, labeled, 10, device="cuda")
             np.testing.assert_array_equal(cpu, gpu)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_float64_matches_cpu_with_a_kept_g_f_g(monkeypatch):
+    """The large-design path (G F G kept, moves pending) picks alike on both devices."""
+    import skbait._fisher._lazy as lazy_module
+    import skbait._fisher._objectives as objectives_module
+
+    monkeypatch.setattr(lazy_module, "_LAZY_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(objectives_module, "_LAZY_MIN_ELEMENTS", 0)
+    for seed in range(4):
+        Z, P, labeled = softmax_problem(seed, n=400, d=8, k=5, n_labeled=20)
+        cpu = bait_select(Z, P, labeled, 10, device="cpu")
+        gpu = bait_select(Z, P, labeled, 10, device="cuda")
+        np.testing.assert_array_equal(cpu, gpu)
+        assert cpu.tolist() == dense_bait(Z, P, labeled, 10).tolist()
