@@ -174,6 +174,7 @@ class Design:
 
     @G.setter
     def G(self, value):
+        # A new G (factorised, or replaced): no pending moves, and G M u taken afresh.
         self._G = LazySymmetric(value, self.max_pending)
         self._G_probe = self._G.times(self._M_probe.to(self.dtype))
 
@@ -203,9 +204,8 @@ class Design:
                     "embeddings' scale makes `reg` negligible. Increase `reg`, or rescale the "
                     "embeddings (a StandardScaler in front of the model, say)."
                 )
-            self._G = LazySymmetric(_inverse_from_cholesky(C).to(self.dtype), self.max_pending)
             self._M_probe = M @ self._probe
-            self._G_probe = self._G.times(self._M_probe.to(self.dtype))
+            self.G = _inverse_from_cholesky(C).to(self.dtype)
 
     def exact_M(self):
         """``M`` rebuilt in float64 from ``M0`` and the design's own factors."""
