@@ -335,10 +335,13 @@ def _tight_bounds_kept(on, *, has_candidates):
     if not on:
         yield
         return
+    import skbait._fisher._greedy as greedy_module
     from skbait._fisher._greedy import KroneckerGreedy
     from skbait._fisher._rows import TrackedRows
 
     record, tighten = KroneckerGreedy._record_pruning, TrackedRows.tighten
+    tight_min_rows = greedy_module._TIGHT_MIN_ROWS
+    greedy_module._TIGHT_MIN_ROWS = 0  # the tests' small pools as large ones
     tightened = []
 
     def keep_tight(self, n_contenders, n_rows):
@@ -353,6 +356,7 @@ def _tight_bounds_kept(on, *, has_candidates):
         yield
     finally:
         KroneckerGreedy._record_pruning, TrackedRows.tighten = record, tighten
+        greedy_module._TIGHT_MIN_ROWS = tight_min_rows
     if has_candidates and not tightened:
         raise AssertionError("the tight bounds never ran on this rank")
 

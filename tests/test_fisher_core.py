@@ -722,6 +722,7 @@ def test_bounds_one_node_tight_or_off_choose_the_dense_reference(monkeypatch, pr
     import skbait._fisher._greedy as greedy_module
 
     monkeypatch.setattr(greedy_module, "_BOUNDS_RETRY", 3)
+    monkeypatch.setattr(greedy_module, "_TIGHT_MIN_ROWS", 0)  # a 90-row pool as a large one
     for seed in range(4):
         Z, P, _ = _random(seed + 70, 90, 4, k)
         labeled = np.arange(5)
@@ -760,6 +761,42 @@ def test_bounds_one_node_tight_or_off_choose_the_dense_reference(monkeypatch, pr
             assert modes[:8] == ["tight", "tight", "tight", "one-node"] * 2
             tight = [n / m for mode, n, m in exact_rows if mode == "tight"]
             assert tight and max(tight) < 1.0  # the tight bounds prune
+
+
+@pytest.mark.parametrize("tight_min_rows", [0, 85, 86])
+def test_tight_bounds_only_over_enough_rows(monkeypatch, tight_min_rows):
+    """Below ``_TIGHT_MIN_ROWS`` (the pool-wide count) failing bounds go off, never tight.
+
+    The quadrature's fixed cost exceeds the solves of a small pool; the
+    selection is the dense reference's either way.
+    """
+    import skbait._fisher._greedy as greedy_module
+
+    monkeypatch.setattr(greedy_module, "_TIGHT_MIN_ROWS", tight_min_rows)
+    Z, P, _ = _random(71, 90, 4, 6)
+    labeled = np.arange(5)  # 85 candidates
+    problem = Problem(Z.numpy(), P.numpy(), labeled, 6, reg=1.0, device="cpu", dtype=None)
+    greedy = problem.greedy(6, problem.pool_fisher("pool"), "trace", None)
+    modes = []
+    original_adapt, original_record = greedy._adapt_bounds, greedy._record_pruning
+
+    def adapt(step):
+        original_adapt(step)
+        modes.append(_mode(greedy.rows))
+
+    def record(n_contenders, n_rows):
+        original_record(n_contenders, n_rows)
+        greedy._bounds_pruned = False  # the bounds never prune
+
+    greedy._adapt_bounds, greedy._record_pruning = adapt, record
+    greedy.forward(12, final_keep_picked=True)
+    greedy.backward(6)
+    assert (
+        problem.candidates[greedy.picked].tolist()
+        == dense_bait(Z.numpy(), P.numpy(), labeled, 6).tolist()
+    )
+    assert modes[0] == ("tight" if tight_min_rows <= 85 else "off")
+    assert ("tight" in modes) == (tight_min_rows <= 85)
 
 
 def test_rows_that_stay_bad_after_a_refresh_do_not_trigger_one_every_step(monkeypatch):

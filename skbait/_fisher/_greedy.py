@@ -26,6 +26,10 @@ __all__ = ["Choice", "KroneckerGreedy", "rel_tolerance"]
 # steps the cheaper mode is tried again.
 _PRUNE_FRACTION = 0.25
 _BOUNDS_RETRY = 32
+# Tight bounds only over at least this many rows (counted over the whole pool):
+# their quadrature is a hundred-odd small operations whatever the row count,
+# about a millisecond, more than the exact solves of a few thousand rows cost.
+_TIGHT_MIN_ROWS = 4096
 
 
 def rel_tolerance(dtype):
@@ -127,6 +131,7 @@ class KroneckerGreedy:
         self.gains = []
         self._tracking_picked = False  # the tracked rows are the picked rows held here
         self._bounds_pruned = True  # the last bounded choice left few contenders
+        self._rows_bounded = 0  # rows the last bounded choice covered, over the whole pool
         self._bad_after_refresh = 0  # rows left bad by the last refresh
         self._bounds_retry_at = 0  # when to try the bounds again (they are off)
         self._loosen_at = 0  # when to try the one-node bounds again (tight ones are on)
@@ -223,18 +228,20 @@ class KroneckerGreedy:
     def _record_pruning(self, n_contenders, n_rows):
         """Note whether the bounds left few enough rows to solve (counts over the whole pool)."""
         self._bounds_pruned = n_contenders <= _PRUNE_FRACTION * n_rows
+        self._rows_bounded = n_rows
 
     def _adapt_bounds(self, step):
         """Before scoring for step ``step``: the cheapest way of scoring that prunes.
 
         One-node bounds while they prune; tight bounds while they prune and
-        the one-node ones do not; else every row exactly. A mode given up is
+        the one-node ones do not, on a pool of at least ``_TIGHT_MIN_ROWS``
+        rows; else every row exactly. A mode given up is
         tried again after ``_BOUNDS_RETRY`` steps: the bounds prune better as
         the batch grows.
         """
         rows = self.rows
         if rows.use_bounds and not self._bounds_pruned:
-            if rows.can_tighten and not rows.tight:
+            if rows.can_tighten and not rows.tight and self._rows_bounded >= _TIGHT_MIN_ROWS:
                 rows.tight = True
                 self._loosen_at = step + _BOUNDS_RETRY
             else:

@@ -25,9 +25,24 @@ from skbait.utils._validation import check_chunk_size, check_option, check_real
 
 __all__ = ["BAIT", "bait_objective", "bait_select"]
 
+# A pool of n rows with D = k d has set-up products of about 3 n D^2
+# operations, and steps whose kernels run on one thread below some 10^4 rows
+# (greedy_threads). Up to this n D^2 (n = 1,000 at d = 32, k = 16), a second
+# thread would save less than the busy-machine probe's pauses cost (about 10
+# ms): such a selection runs on one thread, without the probe.
+_ONE_THREAD_SIZE = 2.0**28
+
+
+def _bait_select(embeddings, probas, labeled, batch_size, **params):
+    """:func:`bait_select` that also returns each chosen row's gain."""
+    n, d, k = pool_shape(embeddings, probas)
+    one_thread = n * (k * d) ** 2 <= _ONE_THREAD_SIZE
+    with limited_threads(1 if one_thread else None):
+        return _bait_select_threaded(embeddings, probas, labeled, batch_size, **params)
+
 
 @single_thread_when_busy
-def _bait_select(
+def _bait_select_threaded(
     embeddings,
     probas,
     labeled,
@@ -44,7 +59,7 @@ def _bait_select(
     memory_limit=4.0,
     random_state=None,
 ):
-    """:func:`bait_select` that also returns each chosen row's gain."""
+    """:func:`_bait_select` on the threads it was given (one while the machine is busy)."""
     approx = resolve_approximation(
         approximation, *pool_shape(embeddings, probas), check_memory_limit(memory_limit), "BAIT"
     )
