@@ -134,14 +134,12 @@ def _start_objective(Z, P, labeled, B):
     """tr(M_0^-1 F) with BAIT's M_0 for a batch of B (no row added)."""
     import torch
 
-    from skbait._fisher import bait_factors, kron_gram
+    from skbait._fisher import bait_factors, design_start, kron_gram
 
     Zt = torch.as_tensor(Z, dtype=torch.float64)
     S = bait_factors(torch.as_tensor(P, dtype=torch.float64))
     lab = torch.as_tensor(np.flatnonzero(labeled))
-    n_L = int(labeled.sum())
-    D = S.shape[1] * Z.shape[1]
-    M0 = kron_gram(Zt[lab], S[lab]) / (n_L + B) + torch.eye(D, dtype=torch.float64)
+    M0, _ = design_start(kron_gram(Zt[lab], S[lab]), int(labeled.sum()), B, reg=1.0)
     F = kron_gram(Zt, S) / Z.shape[0]
     return float(torch.linalg.solve(M0, F).trace())
 

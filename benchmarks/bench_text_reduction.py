@@ -64,7 +64,7 @@ def main(argv=None):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    from skbait._fisher import bait_factors, kron_gram
+    from skbait._fisher import bait_factors, design_start, kron_gram
     from skbait.strategies import FisherApproximation, bait_objective, bait_select
 
     docs, y = make_corpus(opts.docs, opts.topics, opts.words_per_topic, seed=0)
@@ -88,8 +88,7 @@ def main(argv=None):
     # tr(M_0^-1 F) before any pick, with M_0 as bait_select builds it for this batch.
     Zt, St = torch.as_tensor(Z_dense), bait_factors(torch.as_tensor(P))
     F = kron_gram(Zt, St) / n
-    M0 = kron_gram(Zt[labeled], St[labeled]) / (labeled.size + opts.batch_size)
-    M0 += reg * torch.eye(k * d, dtype=M0.dtype)
+    M0, _ = design_start(kron_gram(Zt[labeled], St[labeled]), labeled.size, opts.batch_size, reg)
     start_objective = float((torch.linalg.solve(M0, F)).diagonal().sum())
 
     start = time.perf_counter()

@@ -468,6 +468,7 @@ def greedy_select(
         KroneckerGreedy,
         LogDetObjective,
         TraceObjective,
+        design_start,
         kron_gram,
     )
     from skbait.utils._threads import greedy_threads, limited_threads
@@ -477,10 +478,7 @@ def greedy_select(
     cand = np.flatnonzero(~labeled)
     lab = pool[np.flatnonzero(labeled)]
     n_L = len(lab)
-    D = pool.k * pool.d
-    M0 = kron_gram(lab.Z.double(), lab.S.double()) / (n_L + B)
-    M0 = M0 + reg * torch.eye(D, dtype=torch.float64, device=pool.device)
-    scale = math.sqrt(B / (n_L + B))
+    M0, scale = design_start(kron_gram(lab.Z.double(), lab.S.double()), n_L, B, reg)
     if objective == "trace":
         F = kron_gram(pool.Z, pool.S) / n if fisher == "pool" else None
         target = TraceObjective(F)

@@ -466,12 +466,12 @@ def test_backward_needs_the_picked_rows_tracked():
 @pytest.mark.parametrize("form", ["_Tiles", "_TilePairs"])
 def test_tiled_products_equal_the_dense_sums(tile, factors, form):
     """The tiled products (wide d) against kron / einsum, a short last tile included (d = 7)."""
-    import skbait._fisher._kron as kron_module
+    import skbait._fisher._kron_tiled as tiled_module
 
     n, d, k = 23, 7, 4
     Z, P, gen = _random(tile + 40, n, d, k)
     S = bait_factors(P) if factors == "bait" else rank1_factors(P)
-    tiles = getattr(kron_module, form)(d, k, Z.device, tile=tile)
+    tiles = getattr(tiled_module, form)(d, k, Z.device, tile=tile)
     dense = sum(torch.kron(S[x] @ S[x].T, torch.outer(Z[x], Z[x])) for x in range(n))
     got = tiles.gram(Z, S, chunk_size=5)
     torch.testing.assert_close(got, dense, rtol=1e-12, atol=1e-12)
@@ -492,9 +492,9 @@ def test_wide_embeddings_take_the_tiled_products(k, form):
 
     With few classes by tile, with many by tile pair.
     """
-    from skbait._fisher._kron import _tiling
+    from skbait._fisher._kron_tiled import tiling
 
-    assert type(_tiling(256, k, k * (k + 1) // 2, "cpu")).__name__ == form
+    assert type(tiling(256, k, k * (k + 1) // 2, "cpu")).__name__ == form
     n, d = 3, 256
     Z, P, gen = _random(99, n, d, k)
     S = bait_factors(P)
@@ -825,15 +825,15 @@ def test_rows_that_stay_bad_after_a_refresh_do_not_trigger_one_every_step(monkey
 @pytest.mark.parametrize("threshold", [0, 1 << 40])
 def test_symmetrize_tiled_or_not(monkeypatch, threshold):
     """The tiled symmetrisation (large matrices on the CPU) is ``(A + A^T) / 2``, bit for bit."""
-    import skbait._fisher._kron as kron_module
+    import skbait._fisher._linalg as linalg_module
 
-    monkeypatch.setattr(kron_module, "_SYMMETRIZE_TILED_MIN_ELEMENTS", threshold)
-    monkeypatch.setattr(kron_module, "_SYMMETRIZE_TILE", 7)  # 30 = 4 tiles of 7 and one of 2
+    monkeypatch.setattr(linalg_module, "_SYMMETRIZE_TILED_MIN_ELEMENTS", threshold)
+    monkeypatch.setattr(linalg_module, "_SYMMETRIZE_TILE", 7)  # 30 = 4 tiles of 7 and one of 2
     gen = torch.Generator().manual_seed(3)
     for dtype in (torch.float64, torch.float32):
         A = torch.randn(30, 30, generator=gen, dtype=dtype)
         expected = (A + A.T) / 2
-        out = kron_module._symmetrize_(A)
+        out = linalg_module._symmetrize_(A)
         assert out is A
         assert torch.equal(A, expected)
         assert torch.equal(A, A.T)
@@ -844,7 +844,7 @@ def test_symmetrize_tiled_or_not(monkeypatch, threshold):
 
     def spy(G):
         calls.append(G.shape)
-        return kron_module._symmetrize_(G)
+        return linalg_module._symmetrize_(G)
 
     monkeypatch.setattr(lazy_module, "_symmetrize_", spy)
     Z, P, _ = _random(8, 50, 4, 3)
@@ -857,3 +857,25 @@ def test_symmetrize_tiled_or_not(monkeypatch, threshold):
     greedy.backward(10)
     assert calls  # symmetrised at a flush, 16 moves in
     assert problem.candidates[greedy.picked].tolist() == expected.tolist()
+
+
+def test_the_core_imports_only_torch_numpy_and_the_utilities():
+    """``skbait._fisher`` sees arrays only: no estimator code, no scikit-learn (one layer down)."""
+    import ast
+    import pathlib
+    import sys
+
+    import skbait._fisher
+
+    allowed = {"torch", "numpy", "scipy"} | set(sys.stdlib_module_names)
+    for path in pathlib.Path(skbait._fisher.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                inside = name.startswith(("skbait._fisher", "skbait.utils"))
+                assert inside or name.split(".")[0] in allowed, f"{path.name} imports {name}"

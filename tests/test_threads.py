@@ -297,7 +297,7 @@ def test_compare_strategies_workers_do_not_oversubscribe(tmp_path, n_jobs):
 
 def test_the_set_up_products_take_threads_by_their_size(two_threads, monkeypatch):
     from skbait._fisher import bait_factors, block_quadratic, kron_gram
-    from skbait._fisher._kron import _threads_for_product
+    from skbait._fisher._linalg import _threads_for_product
 
     monkeypatch.setattr(_threads, "oversubscribed", lambda: False)
     seen = []

@@ -1,7 +1,8 @@
 """Kronecker-factored last-layer Fisher information and the greedy designs built on it.
 
-Pure torch below the strategies: :mod:`skbait.strategies` turns estimators into
-arrays (:class:`Problem`, :func:`fisher_inputs`) and calls into here.
+Torch and NumPy arrays only, below the strategies: :mod:`skbait.strategies`
+turns estimators into arrays (``skbait.strategies._fisher_inputs``) and calls
+into here; the core imports nothing from skbait but :mod:`skbait.utils`.
 
 Notation. A pool of ``n`` rows has last-layer embeddings ``z`` (``d``) and, for
 ``k`` outputs, a *factor* ``S_x`` (``k x r``). The pointwise information of a
@@ -25,8 +26,14 @@ matmul ``Z @ L`` for the whole pool, in chunks -- so a step costs
 
 One module per concern:
 
-- ``_kron``: the packed Kronecker products (:func:`kron_gram`,
-  :func:`block_quadratic`) and small linear-algebra helpers;
+- ``_linalg``: small helpers every module may use (chunks of rows,
+  symmetrising, the inverse from a Cholesky factor, threads for a chunk's
+  product, class pairs);
+- ``_kron``: the two Kronecker operations (:func:`kron_gram`,
+  :func:`block_quadratic`) and the choice among their code paths, each in
+  its own module: ``_kron_dense`` (one output; few classes in float64, one
+  GEMM per class pair), ``_kron_packed`` (class pairs by coordinate pairs
+  ``i <= j``) and ``_kron_tiled`` (wide embeddings, by tile or tile pair);
 - ``_factors``: the factors (:func:`bait_factors`, :func:`reduced_bait_factors`,
   :func:`rank1_factors`, :func:`regression_factors`) and :class:`Factors`,
   which keeps ``Z``, ``S``, ``structure``, ``probas`` and ``scale``
@@ -37,14 +44,23 @@ One module per concern:
   updates from a row's own factors, and the numerical guards;
 - ``_rows``: :class:`TrackedRows`, the per-row ``[P_x; Qh_x]`` and their
   chunked update, scored in the same pass;
-- ``_objectives``: :class:`TraceObjective` (BAIT, with its bounds and the
-  ``G F G`` it keeps on large designs) and :class:`LogDetObjective`;
+- ``_objectives``: :class:`TraceObjective` (BAIT) and
+  :class:`LogDetObjective`, what a row is worth from its ``r x r`` state;
+- ``_bounds``: the trace objective's bounds, one node and two or three by
+  Gauss quadrature;
+- ``_moving_gfg``: what moves with ``G`` for an objective (the ``G F G``
+  the trace objective keeps on a large design, with its check);
 - ``_greedy``: :class:`KroneckerGreedy`, forward and backward phases, and the
   one hook that chooses a row (:meth:`KroneckerGreedy.choose`);
 - ``_rank_one``: :class:`RankOneGreedy`, BAIT's greedy for one output
   (``k = r = 1``), two scalars per row and one pool product per step;
-- ``_problem``: :class:`Problem` and :func:`fisher_inputs`, from validated
-  arrays to ``M_0``, the pool Fisher and a greedy.
+- ``_problem``: :class:`Problem`, from validated arrays to the pool Fisher
+  and a greedy, and :func:`design_start`, the one place that sets BAIT's
+  ``M_0`` and the candidates' scale.
+
+The life of one greedy step (what each object holds, what an add and a
+remove read and cost, where the checks sit) is told with a figure in the
+user guide, "BAIT in depth".
 """
 
 from skbait._fisher._design import Design, IllConditionedError, LowRank
@@ -58,7 +74,7 @@ from skbait._fisher._factors import (
 from skbait._fisher._greedy import Choice, KroneckerGreedy, rel_tolerance
 from skbait._fisher._kron import block_quadratic, kron_gram
 from skbait._fisher._objectives import LogDetObjective, TraceObjective
-from skbait._fisher._problem import Problem, fisher_inputs, forward_steps
+from skbait._fisher._problem import Problem, design_start, forward_steps
 from skbait._fisher._rank_one import RankOneGreedy
 from skbait._fisher._rows import TrackedRows
 
@@ -76,7 +92,7 @@ __all__ = [
     "TrackedRows",
     "bait_factors",
     "block_quadratic",
-    "fisher_inputs",
+    "design_start",
     "forward_steps",
     "kron_gram",
     "rank1_factors",

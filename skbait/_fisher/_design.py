@@ -12,8 +12,9 @@ import typing
 
 import torch
 
-from skbait._fisher._kron import _inverse_from_cholesky, kron_gram
+from skbait._fisher._kron import kron_gram
 from skbait._fisher._lazy import LazySymmetric
+from skbait._fisher._linalg import _inverse_from_cholesky
 from skbait.utils._threads import dense_threads, limited_threads
 
 __all__ = ["Design", "IllConditionedError", "LowRank"]

@@ -8,12 +8,12 @@ BLAS speed, and every product with the matrix adds their low-rank part
 instead. A product with a row's ``V_x = S_x (x) z_x`` reads the matrix as a
 ``(k d k) x d`` matrix times ``z_x``: one matrix-vector product, at memory
 speed, where a product with the ``r`` columns of ``V_x`` would run at the
-speed of a thin matrix product, two to four times slower.
+slower speed of a thin matrix product.
 """
 
 import torch
 
-from skbait._fisher._kron import _symmetrize_
+from skbait._fisher._linalg import _symmetrize_
 
 __all__ = ["LazySymmetric", "kron_columns"]
 

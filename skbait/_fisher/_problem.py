@@ -1,30 +1,34 @@
 """From validated arrays to the greedy's inputs: ``M_0``, the pool Fisher and the candidates.
 
-The one module of the core that sees NumPy and scikit-learn: the strategies
-(:mod:`skbait.strategies._bait`, :mod:`skbait.strategies._logdet`) validate
-their arguments here and get a ready :class:`~skbait._fisher.KroneckerGreedy`.
+The one module of the core that sees NumPy arrays: the strategies
+(:mod:`skbait.strategies._bait`, :mod:`skbait.strategies._logdet`) turn an
+estimator into arrays (:func:`skbait.strategies._fisher_inputs.fisher_inputs`),
+validate them here and get a ready :class:`~skbait._fisher.KroneckerGreedy`.
+BAIT's ``M_0`` and the candidates' scale are set in one place,
+:func:`design_start`, for every caller (the approximations' greedy too).
 """
 
 import math
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import is_classifier
 
 from skbait._fisher._factors import Factors
 from skbait._fisher._greedy import KroneckerGreedy
 from skbait._fisher._kron import kron_gram
 from skbait._fisher._objectives import LogDetObjective, TraceObjective
-from skbait.base import as_labeled_mask
-from skbait.embeddings import embed
 from skbait.utils import resolve_device, resolve_dtype
 from skbait.utils._sparse import check_pool_embeddings
 from skbait.utils._threads import dense_threads, limited_threads
-from skbait.utils._validation import check_batch_size, check_probas, check_real
+from skbait.utils._validation import (
+    as_labeled_mask,
+    check_batch_size,
+    check_probas,
+    check_real,
+)
 
-__all__ = ["Problem", "fisher_inputs", "forward_steps"]
+__all__ = ["Problem", "design_start", "forward_steps"]
 
 
 def forward_steps(oversample, batch_size, n_candidates, backward):
@@ -38,34 +42,42 @@ def forward_steps(oversample, batch_size, n_candidates, backward):
     return min(math.floor(oversample * batch_size + 0.5), n_candidates)
 
 
-def fisher_inputs(estimator, X, embedding, strategy_name):
-    """Embeddings and probabilities for a Fisher-based strategy.
+def design_start(labeled_information, n_labeled, n_selected, reg):
+    """BAIT's ``M_0`` and the candidates' scale for a batch of ``n_selected`` rows.
 
-    A classifier that knows a single class has zero last-layer information;
-    the strategy then works on the embedding's rank-one information (as for
-    regression), with a warning.
+    ``M_0 = reg I + (n_L / (n_L + B))`` times the labeled rows' mean
+    information, and each candidate's information is scaled by
+    ``B / (n_L + B)`` (its factor by the square root): the design is the
+    average over the ``n_L + B`` rows labeled after this round, plus the
+    regulariser (the reference implementation's convention). The one place
+    that sets it: :class:`Problem`, the approximations' greedy and the
+    benchmarks call it.
+
+    Parameters
+    ----------
+    labeled_information : torch.Tensor of shape (k d, k d)
+        The labeled rows' summed information (:func:`~skbait._fisher.kron_gram`),
+        float64; divided in place and returned as ``M_0``.
+    n_labeled, n_selected : int
+    reg : float
+
+    Returns
+    -------
+    M0 : torch.Tensor of shape (k d, k d)
+    scale : float
+        What each candidate's factor is multiplied by.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from skbait._fisher import fisher_inputs
-    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
-    >>> model = LogisticRegression().fit(X, [0, 0, 1, 1])
-    >>> Z, P = fisher_inputs(model, X, None, "BAIT")
-    >>> Z.shape, P.shape
-    ((4, 1), (4, 2))
+    >>> import torch
+    >>> from skbait._fisher import design_start
+    >>> M0, scale = design_start(torch.full((2, 2), 3.0, dtype=torch.float64), 3, 1, reg=0.5)
+    >>> M0.tolist(), scale
+    ([[1.25, 0.75], [0.75, 1.25]], 0.5)
     """
-    Z, P = embed(estimator, X, proba=is_classifier(estimator), embedding=embedding)
-    if P is not None and P.shape[1] < 2:
-        warnings.warn(
-            "The classifier knows a single class, so its last-layer information is zero; "
-            f"{strategy_name} falls back to the embedding's rank-one information.",
-            UserWarning,
-            stacklevel=4,
-        )
-        P = None
-    return Z, P
+    with limited_threads(dense_threads(labeled_information.shape[0])):
+        labeled_information.div_(n_labeled + n_selected).diagonal().add_(reg)
+    return labeled_information, math.sqrt(n_selected / (n_labeled + n_selected))
 
 
 class Problem:
@@ -158,21 +170,11 @@ class Problem:
         self.k = self.pool.k
 
     def start(self, n_selected):
-        """M_0 and the candidates' scale for a batch of ``n_selected`` rows.
-
-        M_0 = reg I + (n_L / (n_L + B)) * mean of the labeled rows' information,
-        and each candidate's information is scaled by B / (n_L + B): the design
-        is the average over the n_L + B rows labeled after this round, plus the
-        regulariser (the reference implementation's convention).
-        """
-        D = self.k * self.d
+        """M_0 and the candidates' scale for ``n_selected`` rows (:func:`design_start`)."""
         lab = self.pool[np.flatnonzero(self.labeled)]
         # float64: the regulariser must survive being added to O(1) entries.
-        M0 = kron_gram(lab.Z.double(), lab.S.double())
-        with limited_threads(dense_threads(D)):
-            M0.div_(self.n_labeled + n_selected).diagonal().add_(self.reg)
-        scale = math.sqrt(n_selected / (self.n_labeled + n_selected))
-        return M0, scale
+        labeled_information = kron_gram(lab.Z.double(), lab.S.double())
+        return design_start(labeled_information, self.n_labeled, n_selected, self.reg)
 
     def pool_fisher(self, fisher):
         """The pool Fisher ``F`` (mean information of every row), or ``None`` for the identity."""

@@ -40,7 +40,7 @@ import torch
 
 from skbait._fisher._design import IllConditionedError, drift_probes, drift_tolerance
 from skbait._fisher._greedy import rel_tolerance
-from skbait._fisher._kron import _inverse_from_cholesky
+from skbait._fisher._linalg import _inverse_from_cholesky
 
 __all__ = ["RankOneGreedy"]
 
@@ -48,9 +48,9 @@ __all__ = ["RankOneGreedy"]
 # refresh): the (rows, 2 d) temporary stays a few MB.
 _QUADRATIC_CHUNK_ELEMENTS = 1 << 19
 # From this many pool entries (m d) on, the step's pool product goes through
-# torch's BLAS, which streams a pool out of cache faster (measured with MKL
-# against NumPy's OpenBLAS: 2x slower on a 4,500 x 64 pool held in cache, 3x
-# faster on a 45,000 x 64 one). The result is the same product either way.
+# torch's BLAS, which streams a pool out of cache faster; NumPy's is faster on
+# a pool held in cache (the user guide's "Measured choices of the core" has
+# the figures). The result is the same product either way.
 _TORCH_GEMM_ELEMENTS = 1 << 20
 
 

@@ -10,7 +10,8 @@ Memory stays ``O(n (d + k r) + (kd)^2)``.
 
 import torch
 
-from skbait._fisher._kron import _CHUNK_ELEMENTS, _chunks, _symmetrize_, quadratic_forms
+from skbait._fisher._kron import quadratic_forms
+from skbait._fisher._linalg import _CHUNK_ELEMENTS, _chunks, _symmetrize_
 from skbait.utils._threads import limited_threads, threads_for_flops
 
 __all__ = ["TrackedRows"]

@@ -12,8 +12,9 @@ from skbait._approximations import (
     pool_shape,
     resolve_approximation,
 )
-from skbait._fisher import Problem, RankOneGreedy, fisher_inputs, forward_steps, kron_gram
+from skbait._fisher import Problem, RankOneGreedy, forward_steps, kron_gram
 from skbait.base import QueryStrategy
+from skbait.strategies._fisher_inputs import fisher_inputs
 from skbait.utils import resolve_device
 from skbait.utils._threads import (
     greedy_threads,

@@ -12,8 +12,9 @@ from skbait._approximations import (
     pool_shape,
     resolve_approximation,
 )
-from skbait._fisher import Problem, fisher_inputs
+from skbait._fisher import Problem
 from skbait.base import QueryStrategy
+from skbait.strategies._fisher_inputs import fisher_inputs
 from skbait.utils import resolve_device
 from skbait.utils._threads import greedy_threads, limited_threads, single_thread_when_busy
 from skbait.utils._validation import check_chunk_size, check_option

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 __all__ = [
+    "as_labeled_mask",
     "check_batch_size",
     "check_chunk_size",
     "check_embeddings",
@@ -107,3 +108,46 @@ def check_option(name, value, options):
     if value not in options:
         raise ValueError(f"`{name}` must be one of {sorted(options)}, got {value!r}.")
     return value
+
+
+def as_labeled_mask(labeled, n_samples):
+    """Turn indices or a boolean mask of labeled rows into a boolean mask.
+
+    Parameters
+    ----------
+    labeled : array-like of int or bool, or None
+        Indices of the labeled rows, or a boolean mask of length ``n_samples``.
+        ``None`` means that no row is labeled.
+    n_samples : int
+        Number of rows in the pool.
+
+    Returns
+    -------
+    mask : ndarray of shape (n_samples,), dtype=bool
+        A fresh array; the caller may modify it.
+    """
+    if labeled is None:
+        return np.zeros(n_samples, dtype=bool)
+    labeled = np.asarray(labeled)
+    if labeled.dtype == bool:
+        if labeled.shape != (n_samples,):
+            raise ValueError(
+                f"A boolean `labeled` mask must have one entry per pool row ({n_samples}), "
+                f"got shape {labeled.shape}."
+            )
+        return labeled.copy()
+    if labeled.size == 0:
+        return np.zeros(n_samples, dtype=bool)
+    if labeled.ndim != 1 or not np.issubdtype(labeled.dtype, np.integer):
+        raise TypeError(
+            "`labeled` must be a 1-d array of integer row indices or a boolean mask, "
+            f"got dtype {labeled.dtype} with shape {labeled.shape}."
+        )
+    if labeled.min() < 0 or labeled.max() >= n_samples:
+        raise ValueError(
+            f"`labeled` holds indices outside the pool: valid indices are 0..{n_samples - 1}, "
+            f"got values from {labeled.min()} to {labeled.max()}."
+        )
+    mask = np.zeros(n_samples, dtype=bool)
+    mask[labeled] = True
+    return mask
