@@ -316,3 +316,43 @@ def test_cuda_float64_matches_cpu_with_a_kept_g_f_g(monkeypatch):
         gpu = bait_select(Z, P, labeled, 10, device="cuda")
         np.testing.assert_array_equal(cpu, gpu)
         assert cpu.tolist() == dense_bait(Z, P, labeled, 10).tolist()
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_a_small_selection_runs_on_one_thread_without_the_busy_probe(monkeypatch, small):
+    """n (k d)^2 <= 2^28: one thread throughout and no probe (its pauses cost more than a
+    second thread saves); a larger pool probes the machine and keeps the caller's threads."""
+    import skbait.strategies._bait as bait_module
+    from skbait._fisher import KroneckerGreedy
+    from skbait.utils import _threads
+
+    if not small:
+        monkeypatch.setattr(bait_module, "_ONE_THREAD_SIZE", 0)
+    probes, inside = [], []
+
+    def probe():  # as the real one: on one thread there is nothing to measure
+        if torch.get_num_threads() > 1:
+            probes.append(1)
+        return False
+
+    monkeypatch.setattr(_threads, "oversubscribed", probe)
+    forward = KroneckerGreedy.forward
+
+    def recording_forward(self, *args, **kwargs):
+        inside.append(torch.get_num_threads())
+        return forward(self, *args, **kwargs)
+
+    monkeypatch.setattr(KroneckerGreedy, "forward", recording_forward)
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(300, 8))
+    P = rng.dirichlet(np.ones(4), size=300)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        picked = bait_select(Z, P, np.arange(10), 5, device="cpu")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert picked.tolist() == dense_bait(Z, P, np.arange(10), 5).tolist()
+    assert (not probes) == small
+    assert inside == [1]  # the greedy's own rule picks one thread for such steps anyway
