@@ -24,7 +24,7 @@ only on the seed), so scores are paired across strategies, as the paper's t
 tests need. :func:`learning_curves`, :func:`learning_curve_auc`,
 :func:`summarize` and :func:`penalty_matrix` read this table;
 :func:`save_results` and :func:`load_results` keep it in a CSV file;
-:func:`write_report` writes the figures (drawn by :mod:`skbait.plotting`) and a
+:func:`write_report` writes the figures (public in :mod:`skbait.plotting`) and a
 markdown summary, as ``skbait run`` and ``skbait report`` do.
 """
 
