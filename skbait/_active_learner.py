@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from skbait._labeled_pool import LabeledPool, label_repr, missing_label_mask
 from skbait._single_class import SingleClassModel
+from skbait._skorch import check_train_split
 from skbait.base import QueryStrategy
 from skbait.cold_start import ColdStart, NoModelYet
 from skbait.stopping import StoppingCriterion, apply_stopping, check_stopping
@@ -558,6 +559,11 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             record.update(round=len(self.history_), n_labeled=0, indices=np.empty(0, np.int64))
             self.history_.append(record)
             return
+        if all(record["n_labeled"] == 0 for record in self.history_):
+            # The first model of a run: a skorch net's validation split holds back
+            # labels (a warning) or fails on a handful of them (a clear error). It is
+            # the net's setting, the same in every round, so it is checked once.
+            check_train_split(self.estimator, X_lab, y_lab)
         estimator = self._new_model(y_lab)
         start = time.perf_counter()
         estimator.fit(X_lab, y_lab)

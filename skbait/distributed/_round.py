@@ -9,6 +9,7 @@ import torch.distributed as dist
 from sklearn.base import clone, is_classifier
 from sklearn.utils import _safe_indexing
 
+from skbait._skorch import check_train_split
 from skbait.base import as_labeled_mask, n_rows
 from skbait.distributed._badge import badge_select
 from skbait.distributed._bait import bait_select
@@ -137,9 +138,10 @@ def fit_and_select(
             parts = [p for p in parts if p is not None]
             if not parts:
                 raise ValueError("No rank holds a labeled row: there is nothing to fit on.")
-            fitted = clone(estimator).fit(
-                _concat_rows([p[0] for p in parts]), _concat_rows([p[1] for p in parts])
-            )
+            X_labeled = _concat_rows([p[0] for p in parts])
+            y_labeled = _concat_rows([p[1] for p in parts])
+            check_train_split(estimator, X_labeled, y_labeled)
+            fitted = clone(estimator).fit(X_labeled, y_labeled)
             # Pickled here, so that a model that does not pickle fails on every rank.
             payload = (pickle.dumps(fitted), None)
         except Exception as exc:
