@@ -31,7 +31,7 @@ def test_every_registered_strategy_honours_its_tags(name):
         (LogDet(), False, True, True, True),
         (CoreSet(), False, True, True, True),
         (BADGE(), True, True, False, True),
-        (UncertaintySampling(), True, False, True, False),
+        (UncertaintySampling(), True, False, False, False),
         (RandomSampling(), False, False, False, False),
     ],
 )
