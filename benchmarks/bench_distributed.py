@@ -61,7 +61,8 @@ def _rows(lo, hi, d, k, seed):
 
 def _instrument(stats):
     """Time and count every collective of skbait.distributed, and the greedy's phases."""
-    from skbait import distributed
+    from skbait.distributed._bait import ShardedGreedy
+    from skbait.distributed._comm import Group
 
     def timed(name, fn, count_bytes=False):
         def wrapper(*args, **kwargs):
@@ -79,9 +80,9 @@ def _instrument(stats):
         return wrapper
 
     for name in ("all_reduce", "broadcast", "all_gather", "all_gather_object", "broadcast_object"):
-        method = getattr(distributed._Group, name)
-        setattr(distributed._Group, name, timed("comm", method, count_bytes=True))
-    greedy = distributed._ShardedGreedy
+        method = getattr(Group, name)
+        setattr(Group, name, timed("comm", method, count_bytes=True))
+    greedy = ShardedGreedy
     forward = greedy.forward
 
     def first_step(*args, **kwargs):

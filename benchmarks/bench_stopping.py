@@ -2,7 +2,7 @@
 
 For each local dataset (scikit-learn's digits: classification; the shipped
 Austin weather: rainfall regression), a simulated BAIT campaign runs to the
-full budget over several seeds with :func:`skbait.stopping.evaluate_stopping`.
+full budget over several seeds with :func:`skbait.evaluation.evaluate_stopping`.
 Each criterion *stops* at the first round where its rule holds; the table
 gives the label count at that round (the budget when it never stopped), how
 many seeds it stopped in, the test score there and the score lost against
@@ -26,12 +26,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skbait.datasets import load_austin_weather
+from skbait.evaluation import evaluate_stopping
 from skbait.stopping import (
     MaxConfidence,
     ObjectivePlateau,
     OverallUncertainty,
     StabilizingPredictions,
-    evaluate_stopping,
 )
 
 

@@ -37,8 +37,17 @@ ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
 
 from sphinx.util import logging as sphinx_logging
+from threadpoolctl import threadpool_limits
 
 import skbait
+
+# The gallery runs in this process, on CI's two cores beside other work. Its models
+# are small: numpy's and scipy's BLAS with two threads only spin, waiting for a
+# core, and at a load of 20 a logistic regression on 100 rows took 0.2 to 1.1 s of
+# CPU against 0.01 to 0.03 s on one thread. One BLAS thread for the build (torch's
+# threads are chosen by skbait itself, per phase); set after skbait has loaded
+# numpy's and scipy's BLAS libraries, which the limit applies to.
+_ONE_BLAS_THREAD = threadpool_limits(limits=1, user_api="blas")
 
 _logger = sphinx_logging.getLogger("skbait.docs")
 
@@ -63,6 +72,9 @@ extensions = [
     f"sphinx.ext.{MATH}",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    # The user guide's figures: small scripts beside the pages (user_guide/figures/),
+    # run at build time so that a figure always shows what the code does now.
+    "matplotlib.sphinxext.plot_directive",
 ]
 if MATH == "mathjax":
     # MathJax served from the site itself, never from a CDN (see the module docstring).
@@ -277,3 +289,12 @@ def setup(app):
     app.connect("build-finished", _check_offline, priority=900)
     # Before numpydoc (priority 500) rewrites the sections.
     app.connect("autodoc-process-docstring", _require_examples, priority=400)
+
+
+# -- The user guide's figures (matplotlib's plot directive) ------------------------
+
+plot_include_source = False
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 110)]
+plot_rcparams = {"savefig.bbox": "tight"}

@@ -74,11 +74,11 @@ B_max = 100
 batch_sizes = np.arange(5, B_max + 1, 5)
 no_labels = np.array([], dtype=int)
 selectors = {
-    "BAIT (Trace+Fisher)": lambda X, B: bait_select(
+    "bait (trace + Fisher)": lambda X, B: bait_select(
         X, None, no_labels, B, reg=1.0, backward=False
     ),
-    "Log-det": lambda X, B: logdet_select(X, None, no_labels, B, reg=1.0),
-    "Trace, no Fisher": lambda X, B: bait_select(
+    "logdet": lambda X, B: logdet_select(X, None, no_labels, B, reg=1.0),
+    "trace, no Fisher": lambda X, B: bait_select(
         X, None, no_labels, B, reg=1.0, backward=False, fisher="identity"
     ),
 }
@@ -92,13 +92,13 @@ for name, X in pools.items():
         risks[name, label] = [bayes_risk(X[order[:B]], X_pool=X) for B in batch_sizes]
         print(f"{name:>11} {label:>20}: {time.perf_counter() - start:5.2f} s")
     start = time.perf_counter()
-    risks[name, "BAIT, forward + backward"] = [
+    risks[name, "bait, forward + backward"] = [
         bayes_risk(X[bait_select(X, None, no_labels, B, reg=1.0)], X_pool=X)
         for B in backward_sizes
     ]
     print(f"{name:>11} {'BAIT, backward':>20}: {time.perf_counter() - start:5.2f} s")
     rng = np.random.RandomState(0)
-    risks[name, "Random"] = [
+    risks[name, "random"] = [
         np.mean([bayes_risk(X[rng.choice(n_pool, B, replace=False)], X_pool=X) for _ in range(10)])
         for B in batch_sizes
     ]
@@ -118,20 +118,20 @@ for name, X in pools.items():
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=False)
 styles = {
-    "BAIT (Trace+Fisher)": dict(color="C0", marker="o"),
-    "Log-det": dict(color="C1", marker="s"),
-    "Trace, no Fisher": dict(color="C2", marker="^", linestyle="--"),
-    "Random": dict(color="gray", linestyle=":"),
+    "bait (trace + Fisher)": dict(color="C0", marker="o"),
+    "logdet": dict(color="C1", marker="s"),
+    "trace, no Fisher": dict(color="C2", marker="^", linestyle="--"),
+    "random": dict(color="gray", linestyle=":"),
 }
 for ax, name in zip(axes, pools):
     for label, style in styles.items():
         ax.plot(batch_sizes, risks[name, label], label=label, markevery=2, markersize=4, **style)
     ax.plot(
         backward_sizes,
-        risks[name, "BAIT, forward + backward"],
+        risks[name, "bait, forward + backward"],
         "k*",
         markersize=9,
-        label="BAIT, forward + backward",
+        label="bait, forward + backward",
     )
     ax.set_yscale("log")
     ax.set_xlabel("batch size B")
@@ -153,14 +153,14 @@ plt.show()
 at = {B: list(batch_sizes).index(B) for B in (20, 50, B_max)}
 for name in pools:
     for B, i in at.items():
-        ratio = risks[name, "Log-det"][i] / risks[name, "BAIT (Trace+Fisher)"][i]
+        ratio = risks[name, "logdet"][i] / risks[name, "bait (trace + Fisher)"][i]
         print(f"{name:>11}, B = {B:3d}: log-det risk / BAIT risk = {ratio:.2f}")
 
 for name in pools:
-    logdet, bait = np.array(risks[name, "Log-det"]), np.array(risks[name, "BAIT (Trace+Fisher)"])
-    random, no_fisher = np.array(risks[name, "Random"]), np.array(risks[name, "Trace, no Fisher"])
+    logdet, bait = np.array(risks[name, "logdet"]), np.array(risks[name, "bait (trace + Fisher)"])
+    random, no_fisher = np.array(risks[name, "random"]), np.array(risks[name, "trace, no Fisher"])
     forward = np.array([bait[list(batch_sizes).index(B)] for B in backward_sizes])
-    pruned = np.array(risks[name, "BAIT, forward + backward"])
+    pruned = np.array(risks[name, "bait, forward + backward"])
     print(f"{name} pool, over the {len(batch_sizes)} batch sizes:")
     print(f"  log-det worse than random at {np.mean(logdet > random):.0%} of them")
     print(f"  BAIT better than log-det at {np.mean(bait < logdet):.0%} of them")

@@ -78,17 +78,17 @@ print(f"{n_pool} pool rows and 300 test rows per view, {n_components} dimensions
 # classifier is refitted from scratch each round, as in the paper.
 
 figure2 = {
-    "BAIT (forward only)": BAIT(backward=False),
-    "log-det, full Fisher": "logdet",
-    "log-det, rank-one (BADGE)": "logdet_rank1",
+    "bait, forward only": BAIT(backward=False),
+    "logdet (full Fisher)": "logdet",
+    "logdet_rank1 (BADGE's rank one)": "logdet_rank1",
 }
 figure4 = {
-    "BAIT": "bait",
-    "BAIT without I(theta)": BAIT(fisher="identity"),
-    "BADGE": "badge",
-    "CORESET": "coreset",
-    "CONFIDENCE": "confidence",
-    "RANDOM": "random",
+    "bait": "bait",
+    "bait, no I(theta)": BAIT(fisher="identity"),
+    "badge": "badge",
+    "coreset": "coreset",
+    "confidence": "confidence",
+    "random": "random",
 }
 seeds = range(3)
 
@@ -171,15 +171,15 @@ for view in views:
             f"{per_seed.std(ddof=1) / np.sqrt(len(per_seed)):.3f}"
         )
     for span, rounds in (("all rounds", slice(None)), ("the first 5 rounds", slice(0, 5))):
-        gap = (curves[view, "BAIT"][1][:, rounds] - curves[view, "RANDOM"][1][:, rounds]).mean(
+        gap = (curves[view, "bait"][1][:, rounds] - curves[view, "random"][1][:, rounds]).mean(
             axis=1
         )
         sem = gap.std(ddof=1) / np.sqrt(len(gap))
         verdict = (
-            "BAIT ahead"
+            "bait ahead"
             if gap.mean() > 2 * sem
-            else "RANDOM ahead"
+            else "random ahead"
             if gap.mean() < -2 * sem
             else "within the noise"
         )
-        print(f"  BAIT - RANDOM over {span}: {gap.mean():+.3f} +/- {sem:.3f}, {verdict}")
+        print(f"  bait - random over {span}: {gap.mean():+.3f} +/- {sem:.3f}, {verdict}")

@@ -75,10 +75,10 @@ models = {
     "linear (ridge)": lambda seed: Ridge(alpha=1.0),
 }
 strategies = {
-    "BAIT, reg=0.01": BAIT(reg=0.01),
-    "BAIT, reg=1 (default)": "bait",
-    "CORESET": "coreset",
-    "RANDOM": "random",
+    "bait, reg=0.01": BAIT(reg=0.01),
+    "bait, reg=1 (default)": "bait",
+    "coreset": "coreset",
+    "random": "random",
 }
 seeds = range(3)
 
@@ -118,10 +118,10 @@ for model in models:
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 styles = {
-    "BAIT, reg=0.01": dict(color="C0"),
-    "BAIT, reg=1 (default)": dict(color="C0", linestyle="--"),
-    "CORESET": dict(color="C3"),
-    "RANDOM": dict(color="gray", linestyle=":"),
+    "bait, reg=0.01": dict(color="C0"),
+    "bait, reg=1 (default)": dict(color="C0", linestyle="--"),
+    "coreset": dict(color="C3"),
+    "random": dict(color="gray", linestyle=":"),
 }
 for ax, model in zip(axes, models):
     for label, style in styles.items():
@@ -168,5 +168,5 @@ for model in models:
             f"{per_seed.std(ddof=1) / np.sqrt(len(per_seed)):.3f}, "
             f"final accuracy {final_accuracy[model, label]:.3f}"
         )
-    print("  " + paired(model, "BAIT, reg=0.01", "RANDOM"))
-    print("  " + paired(model, "BAIT, reg=0.01", "BAIT, reg=1 (default)"))
+    print("  " + paired(model, "bait, reg=0.01", "random"))
+    print("  " + paired(model, "bait, reg=0.01", "bait, reg=1 (default)"))

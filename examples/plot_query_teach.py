@@ -134,7 +134,7 @@ print(f"{len(learner.history_)} fits recorded in history_ (the first fit and one
 
 fig, ax = plt.subplots(figsize=(6, 4))
 for name, (_, _, n, acc) in runs.items():
-    ax.plot(n, acc, marker="o", label=name.upper())
+    ax.plot(n, acc, marker="o", label=name)
 ax.axvline(n_labeled[n_rounds // 2], color="gray", linestyle=":", linewidth=1)
 ax.annotate(
     "pickled and restored",

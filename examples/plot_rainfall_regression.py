@@ -102,7 +102,7 @@ fig, ax = plt.subplots(figsize=(6, 4))
 for strategy, (n_labeled, mse) in curves.items():
     mean = mse.mean(axis=0)
     sem = mse.std(axis=0, ddof=1) / np.sqrt(mse.shape[0])
-    ax.plot(n_labeled, mean, marker=".", label=strategy.upper())
+    ax.plot(n_labeled, mean, marker=".", label=strategy)
     ax.fill_between(n_labeled, mean - sem, mean + sem, alpha=0.2)
 ax.set_xlabel("number of labels")
 ax.set_ylabel("test mean squared error (inch$^2$)")

@@ -58,9 +58,9 @@ def seconds(name, model, n_pool, batch_size, repeats=3):
 
 
 runs = {
-    "BAIT, regression": ("bait", regressor),
-    "CORESET": ("coreset", regressor),
-    "RANDOM": ("random", regressor),
+    "bait, regression": ("bait", regressor),
+    "coreset": ("coreset", regressor),
+    "random": ("random", regressor),
 }
 
 # %%
@@ -70,11 +70,11 @@ runs = {
 # BAIT query is timed once per pool (it is the slowest by far).
 
 pool_sizes = [500, 1000, 2000, 4000]
-by_pool = {label: [] for label in [*runs, "BAIT, 10 classes"]}
+by_pool = {label: [] for label in [*runs, "bait, 10 classes"]}
 for n_pool in pool_sizes:
     for label, (name, model) in runs.items():
         by_pool[label].append(seconds(name, model, n_pool, 20))
-    by_pool["BAIT, 10 classes"].append(seconds("bait", classifier, n_pool, 20, repeats=1))
+    by_pool["bait, 10 classes"].append(seconds("bait", classifier, n_pool, 20, repeats=1))
     print(
         f"n = {n_pool:5d}: "
         + ", ".join(f"{label} {times[-1]:.4f} s" for label, times in by_pool.items())
@@ -100,10 +100,10 @@ for batch_size in batch_sizes:
 # ----------
 
 styles = {
-    "BAIT, regression": dict(color="C0", marker="o"),
-    "CORESET": dict(color="C3", marker="s"),
-    "RANDOM": dict(color="gray", marker=".", linestyle=":"),
-    "BAIT, 10 classes": dict(color="C0", marker="^", linestyle="--"),
+    "bait, regression": dict(color="C0", marker="o"),
+    "coreset": dict(color="C3", marker="s"),
+    "random": dict(color="gray", marker=".", linestyle=":"),
+    "bait, 10 classes": dict(color="C0", marker="^", linestyle="--"),
 }
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))
 for label, style in styles.items():
@@ -146,10 +146,10 @@ def growth(slope):
     return "grows faster than linearly with"
 
 
-bait, coreset = by_pool["BAIT, regression"][-1], by_pool["CORESET"][-1]
-bait_k = by_pool["BAIT, 10 classes"][-1]
+bait, coreset = by_pool["bait, regression"][-1], by_pool["coreset"][-1]
+bait_k = by_pool["bait, 10 classes"][-1]
 slopes = {label: exponent(pool_sizes, times) for label, times in by_pool.items()}
-batch_slope = exponent(batch_sizes, by_batch["BAIT, regression"])
+batch_slope = exponent(batch_sizes, by_batch["bait, regression"])
 verdict = (
     "in the same league as CORESET, as in the paper"
     if bait / coreset <= 10
@@ -159,11 +159,11 @@ paragraph = (
     f"At {pool_sizes[-1]} rows and a batch of 20, BAIT for regression took {bait:.3g} s "
     f"and CORESET {coreset:.3g} s: BAIT was {bait / coreset:.1f} times slower, {verdict}. "
     f"Over pools from {pool_sizes[0]} to {pool_sizes[-1]} rows, BAIT's time "
-    f"{growth(slopes['BAIT, regression'])} the pool (exponent "
-    f"{slopes['BAIT, regression']:.2f}) and CORESET's {growth(slopes['CORESET'])} it "
-    f"(exponent {slopes['CORESET']:.2f}). From batches of {batch_sizes[0]} to "
+    f"{growth(slopes['bait, regression'])} the pool (exponent "
+    f"{slopes['bait, regression']:.2f}) and CORESET's {growth(slopes['coreset'])} it "
+    f"(exponent {slopes['coreset']:.2f}). From batches of {batch_sizes[0]} to "
     f"{batch_sizes[-1]} rows, BAIT's time was multiplied by "
-    f"{by_batch['BAIT, regression'][-1] / by_batch['BAIT, regression'][0]:.1f} (exponent "
+    f"{by_batch['bait, regression'][-1] / by_batch['bait, regression'][0]:.1f} (exponent "
     f"{batch_slope:.2f}): it makes 2B forward and B backward steps. The classifier's "
     f"rank-{n_classes} Fisher made BAIT {bait_k / bait:.0f} times slower than for "
     f"regression at {pool_sizes[-1]} rows ({bait_k:.3g} s against {bait:.3g} s)."

@@ -138,7 +138,7 @@ for name in ["bait", "random"]:
         np.array([record["eval_score"] for record in learner.history_]),
     )
 
-print(f"\n{'labels':>6}  {'BAIT':>6}  {'random':>6}   (test accuracy)")
+print(f"\n{'labels':>6}  {'bait':>6}  {'random':>6}   (test accuracy)")
 for n, bait, rand in zip(curves["bait"][0], curves["bait"][1], curves["random"][1]):
     print(f"{n:6d}  {bait:6.3f}  {rand:6.3f}")
 print(f"mean  {curves['bait'][1].mean():8.3f}  {curves['random'][1].mean():6.3f}")
@@ -149,8 +149,8 @@ print("wall time: " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
 # -------------------
 
 fig, ax = plt.subplots(figsize=(6, 4))
-for name, label in [("bait", "BAIT"), ("random", "RANDOM")]:
-    ax.plot(*curves[name], marker="o", label=label)
+for name in ("bait", "random"):
+    ax.plot(*curves[name], marker="o", label=name)
 ax.set_xlabel("number of labels")
 ax.set_ylabel("test accuracy")
 ax.set_title("skorch MLP (128 ReLU units, Adam) on the digits")

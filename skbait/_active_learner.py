@@ -7,7 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -22,10 +22,12 @@ from tqdm.auto import tqdm
 
 from skbait._labeled_pool import LabeledPool, label_repr, missing_label_mask
 from skbait._single_class import SingleClassModel
+from skbait._skorch import check_train_split
 from skbait.base import QueryStrategy
 from skbait.cold_start import ColdStart, NoModelYet
 from skbait.stopping import StoppingCriterion, apply_stopping, check_stopping
 from skbait.strategies import make_strategy
+from skbait.utils._seeds import draw_seed, round_random_state
 
 __all__ = ["ActiveLearner"]
 
@@ -50,16 +52,6 @@ def _estimator_has(attr):
         return hasattr(self.estimator, attr)
 
     return check
-
-
-def _round_random_state(seed, round_):
-    """A RandomState for one round (-1: the initial draw), from the run's seed.
-
-    Deriving each round's generator (instead of drawing from one running
-    generator) is what makes a pickled or interrupted loop resume with exactly
-    the selections of an uninterrupted run.
-    """
-    return np.random.RandomState(np.random.SeedSequence([seed, round_ + 1]).generate_state(1)[0])
 
 
 class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
@@ -396,7 +388,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             self.__dict__.pop(attr, None)
         self.query_strategy_ = strategy
         self.stopping_ = stopping
-        self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        self._seed = draw_seed(self.random_state)
         self._y_name = getattr(y, "name", None)
         self.history_ = []
         if classes is not None:
@@ -406,7 +398,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             if self.budget is None:
                 self._fit_round(eval_set)
                 return self
-            initial = _round_random_state(self._seed, -1).choice(
+            initial = round_random_state(self._seed, -1).choice(
                 pool.n_rows, size=self.n_initial, replace=False
             )
             self.pool_ = pool.reveal(np.sort(initial))
@@ -567,6 +559,11 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             record.update(round=len(self.history_), n_labeled=0, indices=np.empty(0, np.int64))
             self.history_.append(record)
             return
+        if all(record["n_labeled"] == 0 for record in self.history_):
+            # The first model of a run: a skorch net's validation split holds back
+            # labels (a warning) or fails on a handful of them (a clear error). It is
+            # the net's setting, the same in every round, so it is checked once.
+            check_train_split(self.estimator, X_lab, y_lab)
         estimator = self._new_model(y_lab)
         start = time.perf_counter()
         estimator.fit(X_lab, y_lab)
@@ -638,7 +635,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             X,
             labeled,
             batch_size,
-            random_state=_round_random_state(self._seed, len(self.history_)),
+            random_state=round_random_state(self._seed, len(self.history_)),
             embedding=self.embedding,
             return_utilities=True,
         )

@@ -749,9 +749,9 @@ def restore_labels(data_path, *, campaign=None):
 
 
 def _round_seed(settings):
-    from sklearn.utils import check_random_state
+    from skbait.utils._seeds import draw_seed
 
-    return int(check_random_state(settings["random_state"]).randint(np.iinfo(np.int32).max))
+    return draw_seed(settings["random_state"])
 
 
 def _criteria_for(task):
@@ -829,7 +829,7 @@ def _choose(state, table):
 
     from skbait._cli import UsageError, _make_estimator, _make_strategies, _task
     from skbait.cold_start import ColdStart
-    from skbait.stopping import round_random_state
+    from skbait.utils._seeds import round_random_state
 
     settings = state["settings"]
     X = _feature_matrix(table, state["data"]["features"])

@@ -16,27 +16,27 @@ whether its rule holds (``stop_``):
   probability at least ``1 - threshold``.
 - :class:`ObjectivePlateau`: BAIT's own objective of the labeled set under the
   current model, ``tr((lambda I + mean_L I(x))^-1 F)`` (the ``M_0`` of
-  Algorithm 1 of Ash et al. 2021), changed by at most ``tol`` (relative) in
-  each of the last ``window`` rounds.
+  Algorithm 1 of Ash et al. 2021;
+  :func:`~skbait.strategies.labeled_set_objective`), changed by at most
+  ``tol`` (relative) in each of the last ``window`` rounds.
 
 :class:`~skbait.ActiveLearner` takes them as ``stopping=`` and records each
 value in ``history_``; ``skbait query`` records them in the campaign file.
-:func:`evaluate_stopping` measures, on a labeled dataset, when each criterion
-stops and what accuracy that costs against the full budget.
+:func:`skbait.evaluation.evaluate_stopping` measures, on a labeled dataset,
+when each criterion stops and what accuracy that costs against the full budget.
 """
 
 import math
 from numbers import Integral, Real
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import Interval
 
-from skbait._fisher import bait_factors, kron_gram, regression_factors
 from skbait.base import as_labeled_mask, n_rows
 from skbait.embeddings import embed, predict_probabilities
+from skbait.strategies._labeled_set_objective import labeled_set_objective
 
 __all__ = [
     "MaxConfidence",
@@ -47,8 +47,6 @@ __all__ = [
     "apply_stopping",
     "check_stopping",
     "cohen_kappa",
-    "evaluate_stopping",
-    "labeled_set_objective",
 ]
 
 
@@ -89,23 +87,6 @@ def cohen_kappa(a, b):
     if p_e >= 1.0 - 1e-12:
         return 1.0
     return (p_o - p_e) / (1.0 - p_e)
-
-
-def round_random_state(seed, round_):
-    """The RandomState of one round (-1: the initial draw), derived from a run's seed.
-
-    Each round gets its own generator (rather than one running generator) so
-    that a run resumed from saved state, or spread over several processes,
-    draws exactly what an uninterrupted run would.
-
-    Examples
-    --------
-    >>> from skbait.stopping import round_random_state
-    >>> a = round_random_state(0, 3).randint(100)
-    >>> bool(a == round_random_state(0, 3).randint(100))
-    True
-    """
-    return np.random.RandomState(np.random.SeedSequence([seed, round_ + 1]).generate_state(1)[0])
 
 
 def _agreement_r2(new, old):
@@ -448,61 +429,10 @@ class MaxConfidence(StoppingCriterion):
         return bool(values[-1] <= self.threshold)
 
 
-def labeled_set_objective(Z, P, labeled, *, reg=1.0):
-    """BAIT's objective of the labeled set: ``tr((reg I + mean_L I(x))^-1 F)``.
-
-    ``I(x) = (diag(p) - p p^T) (x) z z^T`` for classifiers (``z z^T`` when
-    ``P`` is None), ``F`` the mean of ``I(x)`` over the whole pool, the mean
-    in ``M`` over the labeled rows: the ``M_0`` of Algorithm 1 (Ash et al.
-    2021). Computed densely in float64 with a Cholesky solve.
-
-    Parameters
-    ----------
-    Z : array-like of shape (n_samples, n_dims)
-    P : array-like of shape (n_samples, n_classes) or None
-    labeled : array-like of int or bool
-        At least one labeled row.
-    reg : float, default=1.0
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skbait.stopping import labeled_set_objective
-    >>> Z = np.array([[1.0], [2.0]])
-    >>> # M = 1 + 1 (row 0 only), F = (1 + 4) / 2: 2.5 / 2.
-    >>> round(labeled_set_objective(Z, None, [0]), 12)
-    1.25
-    """
-    Z = torch.as_tensor(np.asarray(Z, dtype=np.float64))
-    n, d = Z.shape
-    labeled = torch.as_tensor(np.flatnonzero(as_labeled_mask(labeled, n)))
-    if labeled.numel() == 0:
-        raise ValueError("The objective of the labeled set needs at least one labeled row.")
-    if P is None:
-        S = regression_factors(n)
-    else:
-        S = bait_factors(torch.as_tensor(np.asarray(P, dtype=np.float64)))
-    D = S.shape[1] * d
-    if D > 8192:
-        raise ValueError(
-            f"The objective needs a {D} x {D} matrix (classes x embedding dimensions); "
-            "give a lower-dimensional embedding."
-        )
-    F = kron_gram(Z, S) / n
-    M = kron_gram(Z[labeled], S[labeled]) / labeled.numel()
-    M = M + reg * torch.eye(D, dtype=torch.float64)
-    L = torch.linalg.cholesky(M)
-    return float(torch.trace(torch.cholesky_solve(F, L)))
-
-
 class ObjectivePlateau(StoppingCriterion):
     """Stop when BAIT's objective of the labeled set stops moving.
 
-    The value is :func:`labeled_set_objective` under this round's model: the
+    The value is :func:`~skbait.strategies.labeled_set_objective` under this round's model: the
     Fisher-weighted error BAIT starts its greedy from, which changes as the
     labeled set covers the pool's information and as the model (hence the
     Fisher) settles. The rule holds when it changed by at most ``tol``
@@ -650,117 +580,3 @@ def apply_stopping(criteria, learner, estimator, X, labeled, *, embedding=None, 
         stop = stop or fired
     entries["stop"] = stop
     return entries, stop
-
-
-def evaluate_stopping(
-    estimator,
-    X,
-    y,
-    X_test,
-    y_test,
-    *,
-    criteria,
-    strategy="bait",
-    n_initial=10,
-    batch_size=10,
-    budget=200,
-    random_state=None,
-):
-    """When would each criterion stop a simulated campaign, and at what cost?
-
-    Runs one simulated campaign to the full ``budget`` (``y`` is the oracle),
-    updating every criterion after each round's fit and scoring the model on
-    the test rows. A criterion *stops* at the first round where its rule holds.
-
-    Parameters
-    ----------
-    estimator : estimator object
-        Cloned and trained on the labeled rows every round.
-    X, y : array-like
-        The pool and its oracle labels.
-    X_test, y_test : array-like
-        Held-out rows for the score.
-    criteria : list of StoppingCriterion
-        Cloned; the caller's objects are not fitted.
-    strategy : str or QueryStrategy, default="bait"
-    n_initial, batch_size, budget : int, default=10, 10, 200
-        As in :class:`~skbait.ActiveLearner`.
-    random_state : int or None, default=None
-        Seeds the initial draw, each query and the stop set.
-
-    Returns
-    -------
-    summary : pandas.DataFrame
-        One row per criterion: ``stop_labels`` (labels when it stopped; the
-        budget when it never did), ``stopped`` (bool), ``score_at_stop``,
-        ``score_full`` (at the budget), ``score_lost`` (``score_full -
-        score_at_stop``) and ``labels_saved``.
-    rounds : pandas.DataFrame
-        One row per round: ``n_labeled``, ``score`` and each criterion's value
-        and ``<name>_stop``.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_digits
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from skbait.stopping import OverallUncertainty, evaluate_stopping
-    >>> X, y = load_digits(return_X_y=True)
-    >>> summary, rounds = evaluate_stopping(
-    ...     LogisticRegression(max_iter=300), X[:600] / 16, y[:600], X[600:] / 16, y[600:],
-    ...     criteria=[OverallUncertainty(threshold=0.3)], strategy="margin",
-    ...     n_initial=20, batch_size=20, budget=100, random_state=0)
-    >>> list(rounds["n_labeled"])
-    [20, 40, 60, 80, 100]
-    >>> list(summary.columns)[:3]
-    ['criterion', 'stop_labels', 'stopped']
-    """
-    import pandas as pd
-
-    from skbait.strategies import make_strategy
-
-    criteria = check_stopping(criteria)
-    strategy = make_strategy(strategy)
-    n = n_rows(X)
-    if budget > n or n_initial > budget:
-        raise ValueError(
-            f"Need n_initial <= budget <= pool size ({n}); got {n_initial}, {budget}."
-        )
-    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-    labeled = np.zeros(n, dtype=bool)
-    labeled[round_random_state(seed, -1).choice(n, size=n_initial, replace=False)] = True
-    y = np.asarray(y)
-    records = []
-    while True:
-        rows = np.flatnonzero(labeled)
-        model = clone(estimator).fit(_safe_indexing(X, rows), y[rows])
-        record = {"n_labeled": int(rows.size), "score": float(model.score(X_test, y_test))}
-        for criterion in criteria:
-            criterion.update(model, X, labeled, random_state=seed)
-            record[criterion.name] = criterion.values_[-1]
-            record[f"{criterion.name}_stop"] = criterion.stop_
-        records.append(record)
-        if rows.size >= budget:
-            break
-        batch = min(batch_size, budget - rows.size)
-        chosen = strategy.select(
-            model, X, labeled, batch, random_state=round_random_state(seed, len(records) - 1)
-        )
-        labeled[chosen] = True
-    rounds = pd.DataFrame(records)
-    full = float(rounds["score"].iloc[-1])
-    summary = []
-    for criterion in criteria:
-        fired = np.flatnonzero(rounds[f"{criterion.name}_stop"].to_numpy())
-        at = int(fired[0]) if fired.size else len(rounds) - 1
-        summary.append(
-            {
-                "criterion": criterion.name,
-                "stop_labels": int(rounds["n_labeled"].iloc[at]),
-                "stopped": bool(fired.size),
-                "score_at_stop": float(rounds["score"].iloc[at]),
-                "score_full": full,
-                "score_lost": full - float(rounds["score"].iloc[at]),
-                "labels_saved": int(budget - rounds["n_labeled"].iloc[at]),
-            }
-        )
-    return pd.DataFrame(summary), rounds

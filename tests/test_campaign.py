@@ -19,8 +19,8 @@ import skbait.campaign as campaign_module
 from skbait._cli import main
 from skbait.campaign import CampaignError, campaign_path, merge_answers, query_batch
 from skbait.cold_start import cold_start_select
-from skbait.stopping import round_random_state
 from skbait.strategies import BAIT
+from skbait.utils._seeds import round_random_state
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 120

@@ -218,6 +218,41 @@ def test_validation_split_on_tiny_labeled_sets():
     assert _clf().fit(X, y).predict(X).shape == (10,)
 
 
+def test_the_learner_checks_the_validation_split_of_its_net():
+    # check_train_split runs where nets are fit: the learner's first model. A split
+    # that fails on the initial draw is a clear error naming the fix (skorch's own
+    # error named neither), one that holds rows back is a warning, given once per run.
+    X, y = _data(n=60)
+    tiny = ActiveLearner(
+        _clf(train_split=skorch.dataset.ValidSplit(5)),
+        query_strategy="random",
+        n_initial=4,
+        batch_size=4,
+        budget=8,
+        random_state=0,
+    )
+    with pytest.raises(ValueError, match="fails on 4 labeled rows.*train_split=None"):
+        tiny.fit(X, y)
+    learner = ActiveLearner(
+        _clf(train_split=skorch.dataset.ValidSplit(5)),
+        query_strategy="random",
+        n_initial=10,
+        batch_size=5,
+        budget=20,
+        random_state=0,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        learner.fit(X, y)
+    held_back = [w for w in caught if "holds back" in str(w.message)]
+    assert len(held_back) == 1 and "2 of the 10 labeled rows" in str(held_back[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ActiveLearner(
+            _clf(), query_strategy="random", n_initial=10, batch_size=5, budget=15, random_state=0
+        ).fit(X, y)
+
+
 def test_missing_skorch_gives_a_clear_error(monkeypatch):
     from skbait import _skorch
 

@@ -9,6 +9,7 @@ from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import cohen_kappa_score
 
+from skbait.evaluation import evaluate_stopping
 from skbait.stopping import (
     MaxConfidence,
     ObjectivePlateau,
@@ -17,9 +18,8 @@ from skbait.stopping import (
     StoppingCriterion,
     check_stopping,
     cohen_kappa,
-    evaluate_stopping,
-    labeled_set_objective,
 )
+from skbait.strategies import labeled_set_objective
 
 
 class TableClassifier(ClassifierMixin, BaseEstimator):
@@ -423,3 +423,48 @@ def test_a_criterion_that_raises_leaves_the_learner_as_it_was():
     idx = al.query()
     al.teach(y=y[idx], indices=idx)  # the next teach refits on everything
     assert al.history_[-1]["n_labeled"] == 80 and len(al.stopping_[0].values_) == 2
+
+
+def test_evaluate_stopping_replays_the_learners_own_run():
+    # One simulation loop: evaluate_stopping's rounds are an ActiveLearner's, row for
+    # row, and its criteria read what the learner's criteria read, until the learner
+    # stops (evaluate_stopping goes on to the budget).
+    from skbait import ActiveLearner
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:400] / 16, y[:400]
+    params = dict(n_initial=10, batch_size=10, budget=60, random_state=3)
+    for strategy in ("random", "margin"):
+        criteria = [StabilizingPredictions(window=1, stop_set_size=50), OverallUncertainty()]
+        _, rounds = evaluate_stopping(
+            LogisticRegression(max_iter=200),
+            X,
+            y,
+            X[:100],
+            y[:100],
+            criteria=criteria,
+            strategy=strategy,
+            **params,
+        )
+        plain = ActiveLearner(LogisticRegression(max_iter=200), query_strategy=strategy, **params)
+        plain.fit(X, y, eval_set=(X[:100], y[:100]))
+        assert rounds["n_labeled"].tolist() == [h["n_labeled"] for h in plain.history_]
+        assert rounds["score"].tolist() == [h["eval_score"] for h in plain.history_]
+        watched = ActiveLearner(
+            LogisticRegression(max_iter=200),
+            query_strategy=strategy,
+            stopping=list(criteria),
+            **params,
+        ).fit(X, y)
+        for i, h in enumerate(watched.history_):
+            for c in criteria:
+                np.testing.assert_equal(rounds[c.name][i], h[c.name])
+                assert rounds[f"{c.name}_stop"][i] == h[f"{c.name}_stop"]
+
+
+def test_evaluate_stopping_takes_criteria_only():
+    X, y = load_digits(return_X_y=True)
+    with pytest.raises(TypeError, match="StoppingCriterion"):
+        evaluate_stopping(
+            LogisticRegression(), X[:50], y[:50], X[:50], y[:50], criteria=[lambda learner: False]
+        )

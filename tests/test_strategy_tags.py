@@ -31,7 +31,7 @@ def test_every_registered_strategy_honours_its_tags(name):
         (LogDet(), False, True, True, True),
         (CoreSet(), False, True, True, True),
         (BADGE(), True, True, False, True),
-        (UncertaintySampling(), True, False, True, False),
+        (UncertaintySampling(), True, False, False, False),
         (RandomSampling(), False, False, False, False),
     ],
 )
@@ -152,3 +152,22 @@ def test_classifier_only_tag_refuses_regressors_by_default():
     model = LogisticRegression().fit(X[:6], [0, 1] * 3)
     assert NeedsProbabilities().select(model, X, np.arange(5), 3).tolist() == [5, 6, 7]
     check_query_strategy(NeedsProbabilities())
+
+
+@pytest.mark.parametrize("name", available_strategies())
+def test_serves_regression_says_what_a_regressor_gets(name):
+    # The one rule for "can this strategy serve a regressor": true exactly when the
+    # strategy chooses rows for a fitted regressor, false when it refuses one.
+    from skbait.strategies._registry import serves_regression
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    model = Ridge().fit(X[:8], X[:8, 0])
+    strategy = make_strategy(name)
+    assert serves_regression(name) == serves_regression(strategy)
+    if serves_regression(name):
+        chosen = strategy.select(model, X, np.arange(8), 3, random_state=0)
+        assert len(chosen) == 3 and np.all(chosen >= 8)
+    else:
+        with pytest.raises(TypeError):
+            strategy.select(model, X, np.arange(8), 3, random_state=0)

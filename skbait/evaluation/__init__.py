@@ -24,13 +24,16 @@ only on the seed), so scores are paired across strategies, as the paper's t
 tests need. :func:`learning_curves`, :func:`learning_curve_auc`,
 :func:`summarize` and :func:`penalty_matrix` read this table;
 :func:`save_results` and :func:`load_results` keep it in a CSV file;
-:func:`write_report` writes the figures (drawn by :mod:`skbait.plotting`) and a
+:func:`write_report` writes the figures (public in :mod:`skbait.plotting`) and a
 markdown summary, as ``skbait run`` and ``skbait report`` do.
+:func:`evaluate_stopping` runs one simulation to its budget and says when each
+stopping criterion (:mod:`skbait.stopping`) would have ended it, at what cost.
 """
 
 from skbait.evaluation._experiments import DEFAULT_STRATEGIES, compare_strategies, run_experiment
 from skbait.evaluation._penalty import penalty_checkpoints, penalty_matrix, t_threshold
 from skbait.evaluation._report import write_report
+from skbait.evaluation._stopping import evaluate_stopping
 from skbait.evaluation._tables import (
     COLUMNS,
     exponential_budgets,
@@ -46,6 +49,7 @@ __all__ = [
     "COLUMNS",
     "DEFAULT_STRATEGIES",
     "compare_strategies",
+    "evaluate_stopping",
     "exponential_budgets",
     "learning_curve_auc",
     "learning_curves",

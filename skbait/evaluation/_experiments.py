@@ -319,15 +319,11 @@ def compare_strategies(
     """
     from sklearn.base import is_classifier
 
-    from skbait.base import get_strategy_tags
     from skbait.strategies import make_strategy
+    from skbait.strategies._registry import serves_regression
 
     if strategies is DEFAULT_STRATEGIES and not is_classifier(estimator):
-        strategies = [
-            name
-            for name in strategies
-            if not get_strategy_tags(make_strategy(name)).classifier_only
-        ]
+        strategies = [name for name in strategies if serves_regression(name)]
     pairs = _check_strategies(strategies)
     # Names become instances here: a strategy registered in this process is unknown to
     # the workers' registries.

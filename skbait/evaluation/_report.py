@@ -219,7 +219,7 @@ def _draw_figures(results, penalty, output):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        from skbait.plotting import (
+        from skbait.evaluation._plots import (
             plot_learning_curves,
             plot_penalty_matrix,
             plot_selection_time,

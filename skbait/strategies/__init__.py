@@ -9,6 +9,7 @@ from skbait._approximations import FisherApproximation, choose_approximation
 from skbait.strategies._badge import BADGE, badge_select
 from skbait.strategies._bait import BAIT, bait_objective, bait_select
 from skbait.strategies._coreset import CoreSet, coreset_select
+from skbait.strategies._labeled_set_objective import labeled_set_objective
 from skbait.strategies._logdet import LogDet, logdet_select
 from skbait.strategies._random import RandomSampling
 from skbait.strategies._registry import available_strategies, make_strategy, register_strategy
@@ -39,6 +40,7 @@ __all__ = [
     "bait_select",
     "choose_approximation",
     "coreset_select",
+    "labeled_set_objective",
     "logdet_select",
     "make_strategy",
     "register_strategy",

@@ -2,9 +2,9 @@
 
 from sklearn.base import clone
 
-from skbait.base import QueryStrategy
+from skbait.base import QueryStrategy, get_strategy_tags
 
-__all__ = ["available_strategies", "make_strategy", "register_strategy"]
+__all__ = ["available_strategies", "make_strategy", "register_strategy", "serves_regression"]
 
 _FACTORIES = {}
 
@@ -78,3 +78,29 @@ def make_strategy(strategy):
         "query_strategy must be a strategy name or a QueryStrategy instance, got "
         f"{type(strategy).__name__}. Valid names are: {', '.join(available_strategies())}."
     )
+
+
+def serves_regression(strategy):
+    """Whether a strategy can choose rows for a regressor: the one rule, read from its tags.
+
+    Every place that filters strategies by task (the command line's presets, the
+    campaign, :func:`~skbait.evaluation.compare_strategies`) asks this, so that a
+    new or registered strategy is judged by its ``classifier_only`` tag (see
+    :func:`~skbait.get_strategy_tags`), never by a list of names.
+
+    Parameters
+    ----------
+    strategy : str or QueryStrategy
+        A registered name or an instance.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from skbait.strategies._registry import serves_regression
+    >>> serves_regression("bait"), serves_regression("margin")
+    (True, False)
+    """
+    return not get_strategy_tags(make_strategy(strategy)).classifier_only

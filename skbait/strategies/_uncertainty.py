@@ -84,9 +84,12 @@ class UncertaintySampling(QueryStrategy):
     """Query the rows the classifier is least sure about.
 
     The batch is the ``batch_size`` rows with the largest uncertainty score;
-    ties go to the lowest row index, so the result is deterministic. A
-    classifier that knows a single class makes every row equally certain: the
-    batch is then drawn at random (seeded), with a warning. It looks
+    ties go to the lowest row index, so the result does not depend on
+    ``random_state`` once the classifier knows two classes. A classifier that
+    knows a single class makes every row equally certain: the batch is then
+    drawn at random (seeded by ``random_state``), with a warning, rather than
+    taken from the first rows of the pool; so the strategy is not tagged
+    ``deterministic`` (see :func:`~skbait.get_strategy_tags`). It looks
     at each row alone, so a batch may be redundant: that is what BAIT, BADGE
     and CoreSet add.
 
@@ -119,7 +122,8 @@ class UncertaintySampling(QueryStrategy):
     def __skbait_tags__(self):
         tags = super().__skbait_tags__()
         tags.classifier_only = True
-        tags.deterministic = True
+        # Not deterministic: a classifier of one class gets a seeded random draw.
+        tags.deterministic = False
         return tags
 
     def _validate_estimator(self, estimator):

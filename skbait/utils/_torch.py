@@ -2,9 +2,9 @@
 
 import numpy as np
 import torch
-from sklearn.utils import check_random_state
 
 from skbait.utils._pipeline import final_step
+from skbait.utils._seeds import draw_seed
 
 __all__ = ["resolve_device", "resolve_dtype", "torch_generator"]
 
@@ -114,7 +114,7 @@ def torch_generator(random_state, device="cpu"):
     >>> bool(torch.equal(a, b))
     True
     """
-    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    seed = draw_seed(random_state)
     generator = torch.Generator(device=device)
     generator.manual_seed(seed)
     return generator

@@ -6,6 +6,7 @@ checks run follows the strategy's :class:`~skbait.StrategyTags`.
 """
 
 import pickle
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -70,6 +71,33 @@ def _check_tags_hold(strategy, tags, task, model, X, labeled):
         )
 
 
+def _check_single_class(strategy, tags):
+    """A classifier that knows one class, as the learner passes it before a second class is
+    labeled: the strategy still returns a valid batch, and a ``deterministic`` one ignores
+    ``random_state`` there too."""
+    from skbait._single_class import SingleClassModel
+
+    name = type(strategy).__name__
+    _, X, labeled = _problem("classification", 0)
+    model = SingleClassModel(LogisticRegression()).fit(X[labeled], np.zeros(labeled.size))
+    with warnings.catch_warnings():
+        # Strategies warn that a single class leaves them a fallback rule.
+        warnings.simplefilter("ignore", UserWarning)
+        first = clone(strategy).select(model, X, labeled, 5, random_state=7)
+        assert np.unique(first).size == 5 and not np.isin(first, labeled).any(), (
+            f"{name} returned an invalid batch for a classifier that knows one class"
+        )
+        if tags.deterministic:
+            for seed in (0, 123):
+                other = clone(strategy).select(model, X, labeled, 5, random_state=seed)
+                np.testing.assert_array_equal(
+                    first,
+                    other,
+                    err_msg=f"{name} is tagged deterministic but depends on random_state "
+                    "for a classifier that knows one class",
+                )
+
+
 def check_query_strategy(strategy, *, tasks=None):
     """Run the contract checks on a strategy; raise ``AssertionError`` on a breach.
 
@@ -87,7 +115,10 @@ def check_query_strategy(strategy, *, tasks=None):
     callable exactly when it is tagged ``needs_embedding``; a
     ``deterministic`` one gives the same indices for any ``random_state``;
     a ``sparse_embedding`` one chooses alike on a sparse embedding and its
-    dense copy.
+    dense copy. On classification, a classifier that knows a single class (the
+    stand-in the learner passes until a second class is labeled) must get a
+    valid batch too, the same for any ``random_state`` if the strategy is
+    ``deterministic``.
 
     Parameters
     ----------
@@ -140,3 +171,5 @@ def check_query_strategy(strategy, *, tasks=None):
         assert sorted(rest.tolist()) == [5, 40, 59], "a short pool must be returned whole"
         assert s.get_params(deep=False).keys() == params.keys(), "select changed parameters"
         _check_tags_hold(strategy, tags, task, model, X, labeled)
+    if "classification" in tasks:
+        _check_single_class(strategy, tags)

@@ -1,0 +1,259 @@
+"""BAIT over a sharded pool: the greedy of the core, choosing across the ranks."""
+
+import math
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from skbait._fisher import (
+    Choice,
+    Factors,
+    KroneckerGreedy,
+    TraceObjective,
+    forward_steps,
+    kron_gram,
+)
+from skbait.distributed._comm import (
+    Group,
+)
+from skbait.distributed._pool import ShardedPool, selection_result
+from skbait.utils._torch import resolve_device, resolve_dtype
+from skbait.utils._validation import (
+    check_chunk_size,
+    check_option,
+    check_real,
+)
+
+
+class ShardedGreedy(KroneckerGreedy):
+    """:class:`~skbait._fisher.KroneckerGreedy` over one shard, choosing across all of them.
+
+    Every rank tracks only its own candidates (``ids`` are their pool
+    indices) and keeps a full copy of the design: the ``(k d)^2`` matrices
+    and the factors of the rows added. Only :meth:`choose` talks to the other
+    ranks; every rank then applies the same update with the winner's factors.
+
+    A rank whose rows turn ``bad`` (an ``r x r`` system not positive definite,
+    a numerical accident) refreshes its own design from the exact ``M``; the
+    others keep theirs, equal to rounding. Choices are collective, so the
+    ranks never disagree on a pick.
+    """
+
+    def __init__(self, factors, M0, objective, *, chunk_size, ids, comm, owners):
+        self.comm = comm
+        self._owners = owners  # pool offsets of the shards: who holds an id
+        super().__init__(factors, M0, objective, chunk_size=chunk_size, ids=ids)
+
+    def choose(self, scores, usable, *, maximize=True, bounded=False):
+        """The single-process tie rule over every rank's rows (see the base class's notes)."""
+        comm = self.comm
+        candidates = None
+        if bounded:
+            self._tighten(scores, usable)  # local: the pool's floor is at least this rank's
+            floor = comm.all_reduce(self._floor(usable).reshape(1), dist.ReduceOp.MAX)[0]
+            if not torch.isfinite(floor):
+                return None
+            candidates = self._contenders(scores, usable, floor)
+            counts = torch.tensor([candidates.numel(), len(self.rows)])
+            counts = comm.all_reduce(counts, dist.ReduceOp.SUM)
+            self._record_pruning(int(counts[0]), int(counts[1]))
+            exact, bad = self.rows.exact_scores(candidates, +1)
+            scores = torch.where(bad, -math.inf, exact)
+        else:
+            scores = torch.where(usable, scores, -math.inf if maximize else math.inf)
+        if not maximize:
+            scores = -scores
+        local_best = scores.max() if scores.numel() else scores.new_tensor(-math.inf)
+        best = comm.all_reduce(local_best.reshape(1), dist.ReduceOp.MAX)[0]
+        if not torch.isfinite(best):
+            return None
+        # The lowest id within the tolerance of the global best, on every rank.
+        tied = torch.nonzero(scores >= best - self.rtol * best.abs()).flatten()
+        slots = tied if candidates is None else candidates[tied]
+        ids = self.ids[self.rows.positions[slots]]
+        mine = int(ids.min()) if ids.numel() else _NO_ID
+        winner = int(comm.all_reduce(torch.tensor([mine]), dist.ReduceOp.MIN)[0])
+        owner = int(np.searchsorted(self._owners, winner, side="right") - 1)
+        # Its score and factors, from the rank that holds it.
+        d, k, r = self.factors.d, self.factors.k, self.factors.r
+        buffer = scores.new_zeros(1 + d + k * r)
+        slot = None
+        if comm.rank == owner:
+            j = int(torch.nonzero(ids == winner)[0, 0])
+            slot = int(slots[j])
+            position = self.rows.positions[slot]
+            buffer[0] = scores[tied[j]] if maximize else -scores[tied[j]]
+            buffer[1 : 1 + d] = self.factors.Z[position]
+            buffer[1 + d :] = self.factors.S[position].flatten()
+        buffer = comm.broadcast(buffer, owner)
+        return Choice(
+            winner, buffer[0].item(), buffer[1 : 1 + d], buffer[1 + d :].reshape(k, r), slot
+        )
+
+
+_NO_ID = np.iinfo(np.int64).max
+
+
+def bait_select(
+    embeddings,
+    probas,
+    labeled,
+    batch_size,
+    *,
+    reg=1.0,
+    oversample=2,
+    backward=True,
+    fisher="pool",
+    device=None,
+    dtype=None,
+    chunk_size=None,
+    return_utilities=False,
+    group=None,
+):
+    """BAIT over a sharded pool: :func:`skbait.strategies.bait_select` (SPMD).
+
+    Call on every rank with that rank's shard. What each rank does:
+
+    - its rows' share of the pool Fisher ``F`` and of the labeled information
+      in ``M_0`` (packed ``kron_gram`` sums), all-reduced once: every rank
+      then holds ``F``, ``M_0`` and ``G = M^-1`` (``(k d) x (k d)`` each);
+    - the per-row state ``P_x``, ``Q_x`` (``k x k`` each) of its own
+      unlabeled rows only;
+    - each greedy step: its best candidate's score, all-reduced (max), then
+      the lowest pool index within the tie tolerance of the global best,
+      all-reduced (min); with bounds (classification), one more all-reduce
+      (max) of the best lower bound first, so that every rank solves the
+      same contenders; then the winner's rank broadcasts its factors
+      (``1 + d + k^2`` numbers) and every rank applies the same rank-``k``
+      update to ``G`` and to its own rows;
+    - the backward phase: each rank keeps the state of the rows it
+      contributed, and every removal is chosen the same way.
+
+    The picks are those of the single-process function on the concatenated
+    pool, by the same tie rule (relative ``1e-9`` in float64, ``1e-5`` in
+    float32; the lowest pool index wins), including the bounded scoring of
+    the contenders. ``F`` and ``M_0`` are summed in another order than on one
+    process, so scores agree to rounding, far inside the tie tolerance.
+
+    Parameters
+    ----------
+    embeddings : array-like of shape (n_local, n_dims)
+        This rank's last-layer embeddings, labeled rows included; may have no
+        rows.
+    probas : array-like of shape (n_local, n_classes) or None
+        This rank's class probabilities, or ``None`` for regression (on every
+        rank).
+    labeled : array-like of int or bool
+        This shard's labeled rows: indices into ``embeddings`` or a boolean
+        mask over them.
+    batch_size : int
+        Number of rows to return; at most the number of unlabeled rows on all
+        ranks together. When it equals that number, every unlabeled row is
+        returned in pool order.
+    reg : float, default=1.0
+        The regulariser ``lambda`` (> 0).
+    oversample : float, default=2
+        Forward steps per batch row (>= 1) before pruning back.
+    backward : bool, default=True
+        Prune back to ``batch_size``; ``False`` is the forward-only variant.
+    fisher : {"pool", "identity"}, default="pool"
+        ``"identity"`` minimises ``tr(M^-1)``.
+    device : {"auto", "cpu", "cuda", "cuda:N"}, torch.device or None, default=None
+        Where this rank computes; ``None`` and ``"auto"`` use CUDA when available.
+    dtype : {None, "float32", "float64"} or torch.dtype, default=None
+        Computation dtype; ``None`` is float64.
+    chunk_size : int, default=None
+        Rows processed together on each rank.
+    return_utilities : bool, default=False
+        Also return each chosen row's decrease of ``tr(M^-1 F)`` at the
+        forward step that added it.
+    group : ProcessGroup, default=None
+        The process group; ``None`` is the default group.
+
+    Returns
+    -------
+    indices : ndarray of shape (batch_size,), dtype=int64
+        Pool indices in the order they were added; the same on every rank.
+    utilities : ndarray of shape (batch_size,), dtype=float64
+        Only with ``return_utilities=True``.
+
+    See Also
+    --------
+    skbait.strategies.bait_select : The same selection on one process.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch.distributed as dist
+    >>> from skbait.distributed import bait_select
+    >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+    >>> rng = np.random.RandomState(0)
+    >>> Z = rng.normal(size=(40, 3))
+    >>> P = np.exp(Z @ rng.normal(size=(3, 4)))
+    >>> P /= P.sum(axis=1, keepdims=True)
+    >>> idx = bait_select(Z, P, labeled=np.arange(5), batch_size=4, device="cpu")
+    >>> idx.shape, bool(np.all(idx >= 5)), np.unique(idx).size
+    ((4,), True, 4)
+    >>> dist.destroy_process_group()
+    """
+    comm = Group(group)
+
+    def check_params():
+        if not isinstance(backward, (bool, np.bool_)):
+            raise TypeError(f"`backward` must be a bool, got {backward!r}.")
+        return {
+            "reg": check_real("reg", reg, 0.0, strict=True),
+            "oversample": check_real("oversample", oversample, 1.0, strict=False),
+            "fisher": check_option("fisher", fisher, {"pool", "identity"}),
+            "chunk_size": check_chunk_size(chunk_size),
+        }
+
+    pool = ShardedPool(
+        comm,
+        embeddings,
+        probas,
+        labeled,
+        batch_size,
+        params={"backward": bool(backward), "dtype": str(dtype)},
+        extra_check=check_params,
+    )
+    B, U = pool.batch_size, pool.n_unlabeled
+    if U == B:
+        # Nothing to choose: every unlabeled row goes, in pool order.
+        everyone = comm.all_gather_object(pool.pool_index(pool.unlabeled))
+        return selection_result(np.concatenate(everyone), np.full(U, np.nan), return_utilities)
+    device = resolve_device(device)
+    dtype = resolve_dtype(dtype)
+    Z = torch.as_tensor(pool.Z, device=device).to(dtype)
+    if pool.P is None:
+        rows = Factors.regression(Z)
+    else:
+        rows = Factors.bait(Z, torch.as_tensor(pool.P, device=device).to(dtype))
+    k, d = rows.k, pool.d
+    # M_0 = reg I + n_L / (n_L + B) * mean labeled information, from every rank's rows.
+    lab = rows[torch.as_tensor(pool.labeled, dtype=torch.long, device=device)]
+    M0 = comm.all_reduce(kron_gram(lab.Z.double(), lab.S.double())) / (pool.n_labeled + B)
+    M0 = M0 + float(reg) * torch.eye(k * d, dtype=torch.float64, device=device)
+    F = None
+    if fisher == "pool":
+        F = comm.all_reduce(kron_gram(rows.Z, rows.S)) / pool.n
+    scale = math.sqrt(B / (pool.n_labeled + B))
+    candidates = rows[torch.as_tensor(pool.unlabeled, dtype=torch.long, device=device)]
+    candidates = candidates.scaled(scale)
+    del Z, rows, lab  # only the candidates' factors are needed from here on
+    greedy = ShardedGreedy(
+        candidates,
+        M0,
+        TraceObjective(F),
+        chunk_size=check_chunk_size(chunk_size),
+        ids=torch.as_tensor(pool.pool_index(pool.unlabeled), device=device),
+        comm=comm,
+        owners=pool.offsets,
+    )
+    n_forward = forward_steps(oversample, B, U, bool(backward))
+    prune = n_forward > B
+    greedy.forward(n_forward, final_keep_picked=prune)
+    if prune:
+        greedy.backward(B)
+    return selection_result(greedy.picked, greedy.gains, return_utilities)

@@ -1,0 +1,206 @@
+"""One whole round over a sharded pool: fit on rank 0, embed on every rank, select."""
+
+import pickle
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+import torch.distributed as dist
+from sklearn.base import clone, is_classifier
+from sklearn.utils import _safe_indexing
+
+from skbait._skorch import check_train_split
+from skbait.base import as_labeled_mask, n_rows
+from skbait.distributed._badge import badge_select
+from skbait.distributed._bait import bait_select
+from skbait.distributed._comm import Group, error_report, raise_everywhere, rebuild_error
+from skbait.distributed._coreset import coreset_select
+from skbait.distributed._uncertainty import uncertainty_select
+from skbait.embeddings import embed
+from skbait.utils._validation import (
+    check_option,
+)
+
+_STRATEGIES = ("bait", "badge", "coreset", "uncertainty")
+
+
+def fit_and_select(
+    estimator,
+    X,
+    y,
+    labeled,
+    batch_size,
+    *,
+    strategy="bait",
+    strategy_params=None,
+    embedding=None,
+    random_state=None,
+    group=None,
+):
+    """One active-learning round over a sharded pool: fit on rank 0, select everywhere (SPMD).
+
+    1. The labeled rows of every shard (and their labels) are gathered on
+       rank 0, in pool order, and rank 0 fits a clone of ``estimator`` on
+       them.
+    2. The fitted estimator is broadcast to every rank (pickled by
+       ``torch.distributed.broadcast_object_list``; scikit-learn
+       estimators and skorch nets both pickle).
+    3. Every rank embeds its own shard with :func:`skbait.embeddings.embed`
+       (the registered rule for the estimator's family, or ``embedding``).
+    4. The sharded selection runs: :func:`bait_select`, :func:`badge_select`,
+       :func:`coreset_select` or :func:`uncertainty_select`.
+
+    Only the labeled rows travel to rank 0; the unlabeled rows never leave
+    their rank.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Unfitted (or fitted: it is cloned) scikit-learn estimator or skorch
+        net. Only rank 0's is used.
+    X : array-like of shape (n_local, ...)
+        This rank's rows, labeled ones included, in any form the estimator
+        accepts (arrays, DataFrames, sparse matrices, lists); may have no rows.
+    y : array-like of shape (n_local,) or (n_local, n_outputs)
+        Labels aligned with ``X``; only the entries of labeled rows are read
+        (the others may hold anything, such as -1 or NaN).
+    labeled : array-like of int or bool
+        This shard's labeled rows: indices into ``X`` or a boolean mask.
+    batch_size : int
+        Number of rows to select.
+    strategy : {"bait", "badge", "coreset", "uncertainty"}, default="bait"
+        The selection to run.
+    strategy_params : dict, default=None
+        Keyword arguments of that selection function (``reg``, ``device``,
+        ``measure``...).
+    embedding : callable, default=None
+        ``embedding(estimator, X) -> array``, replacing the registered
+        embedding rule (see :func:`skbait.embeddings.embed`).
+    random_state : int, RandomState instance or None, default=None
+        Seeds BADGE's draws (rank 0's is used).
+    group : ProcessGroup, default=None
+        The process group; ``None`` is the default group.
+
+    Returns
+    -------
+    indices : ndarray of shape (batch_size,), dtype=int64
+        Pool indices (into the rank-order concatenation of the shards); the
+        same on every rank.
+    fitted : estimator
+        The estimator rank 0 fitted, on every rank.
+
+    Notes
+    -----
+    A classifier that knows a single class gives BAIT the rank-one Fisher of
+    the embedding (as :class:`skbait.strategies.BAIT` does, with a warning).
+    On GPUs, a skorch net is unpickled on the device it was fitted on; set
+    each rank's CUDA device with :func:`torch.cuda.set_device` before the call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch.distributed as dist
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skbait.distributed import fit_and_select
+    >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(60, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> idx, model = fit_and_select(LogisticRegression(), X, y, np.arange(10), 4,
+    ...                             strategy_params={"device": "cpu"})
+    >>> idx.shape, bool(np.all(idx >= 10))
+    ((4,), True)
+    >>> dist.destroy_process_group()
+    """
+    comm = Group(group)
+    error = part = None
+    try:
+        strategy = check_option("strategy", strategy, set(_STRATEGIES))
+        params = dict(strategy_params or {})
+        n_local = n_rows(X)
+        if n_rows(y) != n_local:
+            raise ValueError(
+                f"`y` must have one entry per row of this rank's X ({n_local}), got "
+                f"{n_rows(y)}; entries of unlabeled rows are ignored."
+            )
+        rows = np.flatnonzero(as_labeled_mask(labeled, n_local))
+        part = (_safe_indexing(X, rows), _safe_indexing(y, rows)) if rows.size else None
+    except Exception as exc:
+        error = exc
+    raise_everywhere(comm, error)
+
+    # 1-2. Rank 0 fits on the labeled rows in pool order, then shares the model.
+    parts = [None] * comm.size if comm.rank == 0 else None
+    dist.gather_object(part, parts, dst=comm.global_rank(0), group=comm.group)
+    payload = error = None
+    if comm.rank == 0:
+        try:
+            parts = [p for p in parts if p is not None]
+            if not parts:
+                raise ValueError("No rank holds a labeled row: there is nothing to fit on.")
+            X_labeled = _concat_rows([p[0] for p in parts])
+            y_labeled = _concat_rows([p[1] for p in parts])
+            check_train_split(estimator, X_labeled, y_labeled)
+            fitted = clone(estimator).fit(X_labeled, y_labeled)
+            # Pickled here, so that a model that does not pickle fails on every rank.
+            payload = (pickle.dumps(fitted), None)
+        except Exception as exc:
+            error = exc
+            payload = (None, error_report(exc))
+    blob, report = comm.broadcast_object(payload, 0)
+    if report is not None:
+        raise rebuild_error(report, "rank 0 could not fit or send the estimator") from error
+    fitted = pickle.loads(blob)
+
+    # 3. Every rank embeds its own rows.
+    error = Z = P = None
+    proba = strategy != "coreset" and is_classifier(fitted)
+    try:
+        if n_local:
+            Z, P = embed(fitted, X, proba=proba, embedding=embedding)
+        else:
+            Z, P = np.empty((0, 0)), (np.empty((0, 0)) if proba else None)
+    except Exception as exc:
+        error = exc
+    widths = raise_everywhere(comm, error, None if P is None or not n_local else P.shape[1])
+    n_classes = next((k for k in widths if k is not None), None)
+    if P is not None and not n_local and n_classes is not None:
+        P = np.empty((0, n_classes))
+
+    # 4. The sharded selection.
+    if strategy == "coreset":
+        indices = coreset_select(Z, labeled, batch_size, group=group, **params)
+    elif strategy == "uncertainty":
+        indices = uncertainty_select(P, labeled, batch_size, group=group, **params)
+    elif strategy == "badge":
+        indices = badge_select(
+            Z, P, labeled, batch_size, random_state=random_state, group=group, **params
+        )
+    else:
+        if n_classes is not None and n_classes < 2:
+            if comm.rank == 0:
+                warnings.warn(
+                    "The classifier knows a single class, so its last-layer information is "
+                    "zero; BAIT falls back to the embedding's rank-one information.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            P = None
+        indices = bait_select(Z, P, labeled, batch_size, group=group, **params)
+    return indices, fitted
+
+
+def _concat_rows(parts):
+    """Concatenate row blocks of one form: arrays, sparse matrices, DataFrames or lists."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    if hasattr(first, "iloc"):
+        import pandas as pd
+
+        return pd.concat(parts)
+    if sp.issparse(first):
+        return sp.vstack(parts, format=first.format)
+    if isinstance(first, list):
+        return [row for part in parts for row in part]
+    return np.concatenate([np.asarray(p) for p in parts])

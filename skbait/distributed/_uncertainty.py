@@ -1,0 +1,112 @@
+"""Uncertainty sampling over a sharded pool: each rank's best, merged."""
+
+import math
+
+import numpy as np
+import torch
+
+from skbait.distributed._comm import (
+    Group,
+    raise_everywhere,
+)
+from skbait.distributed._pool import ShardedPool, selection_result
+from skbait.strategies._uncertainty import uncertainty_scores
+from skbait.utils._validation import (
+    check_option,
+)
+
+
+def uncertainty_select(
+    probas, labeled, batch_size, *, measure="least_confident", return_utilities=False, group=None
+):
+    """The ``batch_size`` most uncertain unlabeled rows of a sharded pool (SPMD).
+
+    The selection of :class:`skbait.strategies.UncertaintySampling`: the
+    largest :func:`~skbait.strategies.uncertainty_scores`, ties to the lowest
+    pool index. Every rank scores its own rows and keeps its best
+    ``batch_size``; those (a score and an index each) are all-gathered and
+    merged. Scores are per row, so the picks are exactly the single-process
+    ones, ties included.
+
+    Parameters
+    ----------
+    probas : array-like of shape (n_local, n_classes)
+        This rank's predicted class probabilities; may have no rows.
+    labeled : array-like of int or bool, or None
+        This shard's labeled rows: indices into ``probas`` or a boolean mask.
+    batch_size : int
+        Number of rows to return; at most the number of unlabeled rows on all
+        ranks together.
+    measure : {"least_confident", "margin", "entropy"}, default="least_confident"
+        See :func:`skbait.strategies.uncertainty_scores`.
+    return_utilities : bool, default=False
+        Also return the chosen rows' scores.
+    group : ProcessGroup, default=None
+        The process group; ``None`` is the default group.
+
+    Returns
+    -------
+    indices : ndarray of shape (batch_size,), dtype=int64
+        Pool indices, most uncertain first; the same on every rank.
+    utilities : ndarray of shape (batch_size,), dtype=float64
+        Only with ``return_utilities=True``.
+
+    See Also
+    --------
+    skbait.strategies.UncertaintySampling : The same selection on one process.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch.distributed as dist
+    >>> from skbait.distributed import uncertainty_select
+    >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+    >>> P = np.array([[0.9, 0.1], [0.5, 0.5], [0.7, 0.3], [0.6, 0.4]])
+    >>> uncertainty_select(P, labeled=[1], batch_size=2)
+    array([3, 2])
+    >>> dist.destroy_process_group()
+    """
+    comm = Group(group)
+
+    def check_measure():
+        return {
+            "measure": check_option("measure", measure, {"least_confident", "margin", "entropy"})
+        }
+
+    n_local = _probas_rows(probas)
+    pool = ShardedPool(
+        comm,
+        np.zeros((n_local, 1)),
+        probas,
+        labeled,
+        batch_size,
+        params={"measure": measure},
+        needs_probas=True,
+        extra_check=check_measure,
+    )
+    B = pool.batch_size
+    unl = pool.unlabeled
+    # Scored over the whole shard, as one process scores the whole pool (numpy's
+    # vectorised log rounds the last elements of an array its own way).
+    scores = uncertainty_scores(pool.P, measure)[unl] if pool.P.shape[0] else np.empty(0)
+    error = None
+    if not np.isfinite(scores).all():
+        error = ValueError("The probabilities gave non-finite uncertainty scores.")
+    raise_everywhere(comm, error)
+    # This rank's best B, then the best B of those: a stable sort on the negated
+    # scores keeps ties in pool order, as on one process.
+    top = np.argsort(-scores, kind="stable")[:B]
+    pairs = torch.full((B, 2), math.inf, dtype=torch.float64)
+    pairs[: top.size, 0] = torch.as_tensor(-scores[top])
+    pairs[: top.size, 1] = torch.as_tensor(pool.pool_index(unl[top]), dtype=torch.float64)
+    pairs = comm.all_gather(pairs).reshape(-1, 2).numpy()
+    order = np.lexsort((pairs[:, 1], pairs[:, 0]))[:B]
+    return selection_result(pairs[order, 1], -pairs[order, 0], return_utilities)
+
+
+def _probas_rows(probas):
+    shape = getattr(probas, "shape", None)
+    try:
+        return int(shape[0]) if shape is not None else len(probas)
+    except TypeError:
+        return 0

@@ -1,0 +1,68 @@
+"""BAIT's objective of the labeled set alone, ``tr(M_0^-1 F)`` with no batch added.
+
+Beside :func:`~skbait.strategies.bait_objective` (the objective of a chosen
+batch); :class:`~skbait.stopping.ObjectivePlateau` follows it from round to
+round.
+"""
+
+import numpy as np
+import torch
+
+from skbait._fisher import bait_factors, kron_gram, regression_factors
+from skbait.base import as_labeled_mask
+
+__all__ = ["labeled_set_objective"]
+
+
+def labeled_set_objective(Z, P, labeled, *, reg=1.0):
+    """BAIT's objective of the labeled set: ``tr((reg I + mean_L I(x))^-1 F)``.
+
+    ``I(x) = (diag(p) - p p^T) (x) z z^T`` for classifiers (``z z^T`` when
+    ``P`` is None), ``F`` the mean of ``I(x)`` over the whole pool, the mean
+    in ``M`` over the labeled rows: the ``M_0`` of Algorithm 1 (Ash et al.
+    2021) with no batch yet, ``n_L / (n_L + 0) = 1``. Computed densely in
+    float64 with a Cholesky solve. It is what
+    :class:`~skbait.stopping.ObjectivePlateau` follows from round to round;
+    :func:`bait_objective` is the same trace with a batch added.
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples, n_dims)
+    P : array-like of shape (n_samples, n_classes) or None
+    labeled : array-like of int or bool
+        At least one labeled row.
+    reg : float, default=1.0
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbait.strategies import labeled_set_objective
+    >>> Z = np.array([[1.0], [2.0]])
+    >>> # M = 1 + 1 (row 0 only), F = (1 + 4) / 2: 2.5 / 2.
+    >>> round(labeled_set_objective(Z, None, [0]), 12)
+    1.25
+    """
+    Z = torch.as_tensor(np.asarray(Z, dtype=np.float64))
+    n, d = Z.shape
+    labeled = torch.as_tensor(np.flatnonzero(as_labeled_mask(labeled, n)))
+    if labeled.numel() == 0:
+        raise ValueError("The objective of the labeled set needs at least one labeled row.")
+    if P is None:
+        S = regression_factors(n)
+    else:
+        S = bait_factors(torch.as_tensor(np.asarray(P, dtype=np.float64)))
+    D = S.shape[1] * d
+    if D > 8192:
+        raise ValueError(
+            f"The objective needs a {D} x {D} matrix (classes x embedding dimensions); "
+            "give a lower-dimensional embedding."
+        )
+    F = kron_gram(Z, S) / n
+    M = kron_gram(Z[labeled], S[labeled]) / labeled.numel()
+    M = M + reg * torch.eye(D, dtype=torch.float64)
+    L = torch.linalg.cholesky(M)
+    return float(torch.trace(torch.cholesky_solve(F, L)))
