@@ -12,7 +12,7 @@ __all__ = ["COMMANDS", "add_campaign_commands"]
 
 def add_campaign_commands(commands, formatter_class):
     """Register the ``query`` and ``teach`` subcommands on ``commands``."""
-    from skbait._cli import _positive_int
+    from skbait._presets import _positive_int
 
     query = commands.add_parser(
         "query",
@@ -108,7 +108,7 @@ def add_campaign_commands(commands, formatter_class):
 
 
 def _usage(exc):
-    from skbait._cli import UsageError
+    from skbait._presets import UsageError
 
     return UsageError(str(exc))
 
@@ -192,7 +192,7 @@ def _query(args):
 
 
 def _teach(args):
-    from skbait._cli import UsageError
+    from skbait._presets import UsageError
     from skbait.campaign import CampaignError, merge_answers, record_labels, restore_labels
 
     try:

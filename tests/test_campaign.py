@@ -15,7 +15,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import skbait.campaign as campaign_module
+import skbait.campaign._features as features_module
+import skbait.campaign._files as files_module
 from skbait._cli import main
 from skbait.campaign import CampaignError, campaign_path, merge_answers, query_batch
 from skbait.cold_start import cold_start_select
@@ -223,7 +224,7 @@ class Crash(RuntimeError):
 
 def _crash_after(monkeypatch, n_writes):
     """Let ``n_writes`` atomic writes through, then die before the next one lands."""
-    real = campaign_module._atomic_write
+    real = files_module._atomic_write
     calls = []
 
     def write(path, writer):
@@ -232,7 +233,7 @@ def _crash_after(monkeypatch, n_writes):
         calls.append(path)
         return real(path, writer)
 
-    monkeypatch.setattr(campaign_module, "_atomic_write", write)
+    monkeypatch.setattr(files_module, "_atomic_write", write)
 
 
 def _reference(tmp_path, rounds):
@@ -599,7 +600,7 @@ def test_identifier_columns_must_be_left_out(tmp_path, capsys, monkeypatch):
     frame["label"] = [str(v) if i < 20 else "" for i, v in enumerate(y)]
     data = tmp_path / "pool.csv"
     frame.to_csv(data, index=False)
-    monkeypatch.setattr(campaign_module, "MAX_CATEGORIES", 50)
+    monkeypatch.setattr(features_module, "MAX_CATEGORIES", 50)
     assert _cli("query", data, "--target", "label", "-o", tmp_path / "b.csv") == 2
     assert "text column 'name' has 120 distinct values" in capsys.readouterr().err
     assert not Path(campaign_path(data)).exists()
@@ -612,3 +613,18 @@ def test_identifier_columns_must_be_left_out(tmp_path, capsys, monkeypatch):
 def test_help(command, capsys):
     assert main([command, "--help"]) == 0
     assert "DATA" in capsys.readouterr().out
+
+
+def test_the_campaign_never_imports_the_command_line():
+    """The campaign and the CLI share the presets; the library does not lean on the CLI."""
+    code = (
+        "import sys, skbait.campaign, skbait._presets\n"
+        "skbait.campaign.query_batch\n"
+        "print(sorted(m for m in sys.modules if m.startswith('skbait._c')))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
