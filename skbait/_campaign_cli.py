@@ -71,6 +71,36 @@ def add_campaign_commands(commands, formatter_class):
         "fixed by the first query",
     )
     query.add_argument(
+        "--id",
+        dest="id_column",
+        default=None,
+        metavar="COLUMN",
+        help="a column naming each row (first query only): rows are matched by it, so "
+        "sorting DATA or appending rows is harmless",
+    )
+    query.add_argument(
+        "--exclude",
+        default=None,
+        metavar="COLUMNS",
+        help="comma-separated columns left out of the features (first query only); columns "
+        "unique in every row, like identifiers, are left out by default",
+    )
+    query.add_argument(
+        "--classes",
+        default=None,
+        help="comma-separated class names: answers outside them are refused (without it, a "
+        "new class is accepted with a note, a misspelt one refused)",
+    )
+    query.add_argument(
+        "--stop",
+        default=None,
+        metavar="CRITERIA",
+        help="stopping criteria as NAME[=THRESHOLD],... from stabilizing_predictions, "
+        "overall_uncertainty, max_confidence, objective_plateau; or none (first: all that "
+        "apply to the task, at their defaults)",
+    )
+    _add_shared(query)
+    query.add_argument(
         "--answers",
         default=None,
         metavar="FILE",
@@ -105,6 +135,55 @@ def add_campaign_commands(commands, formatter_class):
     teach.add_argument(
         "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
     )
+    _add_shared(teach)
+
+    correct = commands.add_parser(
+        "correct",
+        help="correct or retract the label of one row",
+        description=(
+            "Correct the label of a row of DATA (--label) or retract it (--retract). The "
+            "campaign's history keeps the old label and the new one; the next query fits on "
+            "the corrected labels, and a retracted row joins the pool again."
+        ),
+        formatter_class=formatter_class,
+    )
+    correct.add_argument("data", metavar="DATA", help="the CSV or parquet file being labeled")
+    correct.add_argument(
+        "--row",
+        required=True,
+        help="the row number (as in batch files), or its identifier with a campaign keyed by --id",
+    )
+    change = correct.add_mutually_exclusive_group(required=True)
+    change.add_argument("--label", default=None, help="the correct label")
+    change.add_argument("--retract", action="store_true", help="remove the row's label")
+    correct.add_argument(
+        "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
+    )
+
+
+def _add_shared(parser):
+    parser.add_argument(
+        "--na-values",
+        default=None,
+        metavar="TOKENS",
+        help="comma-separated cell texts read as blanks, replacing the default NA, N/A, n/a, "
+        "#N/A, nan, NaN, NAN, null, NULL (an empty cell is always blank); kept by the "
+        "campaign",
+    )
+    parser.add_argument(
+        "--accept-changes",
+        action="store_true",
+        help="accept edited feature values in DATA (a corrected value, a re-save) when its "
+        "rows have no --id",
+    )
+
+
+def _split(text):
+    return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _na_values(text):
+    return None if text is None else [part.strip() for part in text.split(",")]
 
 
 def _usage(exc):
@@ -113,7 +192,13 @@ def _usage(exc):
     return UsageError(str(exc))
 
 
+def _print_notes(notes):
+    for note in notes:
+        print(f"skbait: note: {note}", file=sys.stderr)
+
+
 def _print_merge(result, answers):
+    _print_notes(result.get("notes", ()))
     merged = result["merged"]
     if result["from_data"]:
         print(f"skbait: recorded {len(result['from_data'])} label(s) typed into DATA")
@@ -125,6 +210,13 @@ def _print_merge(result, answers):
         if result["unanswered"]:
             extra.append(f"{len(result['unanswered'])} still blank")
         print(f" ({'; '.join(extra)})" if extra else "")
+
+
+def _progress():
+    """Stage lines on stderr when it is a terminal (fitting, choosing), else nothing."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda line: print(f"skbait: {line} ...", file=sys.stderr, flush=True)
 
 
 def _query(args):
@@ -140,7 +232,13 @@ def _query(args):
     try:
         if args.answers is not None:
             _print_merge(
-                merge_answers(args.data, args.answers, campaign=args.campaign), args.answers
+                merge_answers(
+                    args.data,
+                    args.answers,
+                    campaign=args.campaign,
+                    accept_changes=args.accept_changes,
+                ),
+                args.answers,
             )
         result = query_batch(
             args.data,
@@ -154,11 +252,17 @@ def _query(args):
             task=args.task,
             device=args.device,
             random_state=args.random_state,
+            id_column=args.id_column,
+            exclude=_split(args.exclude) or (),
+            na_values=_na_values(args.na_values),
+            classes=_split(args.classes),
+            stop=args.stop,
+            accept_changes=args.accept_changes,
+            progress=_progress(),
         )
     except CampaignError as exc:
         raise _usage(exc) from None
-    for note in result["notes"]:
-        print(f"skbait: note: {note}", file=sys.stderr)
+    _print_notes(result["notes"])
     if result["from_data"]:
         print(f"skbait: recorded {len(result['from_data'])} label(s) typed into DATA")
     record = result["round"]
@@ -179,37 +283,79 @@ def _query(args):
         f"skbait: round {record['round']}: {record['n_labeled']} labeled row(s) ({what}); "
         f"{design} chose {len(record['batch'])} row(s); wrote {output}"
     )
-    stopping = record.get("stopping") or {}
-    for name in [k for k in stopping if not k.endswith(("_stop", "_note"))]:
-        value = stopping[name]
-        if value is None:
-            shown = stopping.get(f"{name}_note", "not defined yet")
-        else:
-            shown = f"{value:.4g}"
-        flag = "  -> stop" if stopping.get(f"{name}_stop") else ""
-        print(f"  {name.replace('_', ' ')}: {shown}{flag}")
+    _print_stopping(record, result.get("stop"))
     return 0
+
+
+def _print_stopping(record, stop):
+    """Each criterion: its value, its rule and what stopping would mean."""
+    from skbait.campaign._stopping import describe, make_criteria, shown_value
+
+    stopping = record.get("stopping")
+    if not stopping:
+        return
+    if record.get("stopping_unchanged"):
+        print("  stopping criteria: unchanged (no new label since they were last updated)")
+    for criterion in make_criteria(record["task"], stop):
+        name, what, rule, meaning = describe(criterion)
+        if name not in stopping:
+            continue
+        value = shown_value(name, stopping[name])
+        shown = (
+            f"{value:.4g}"
+            if value is not None
+            else stopping.get(f"{name}_note", "not defined yet (needs another round)")
+        )
+        verdict = "STOP: " + meaning if stopping.get(f"{name}_stop") else "go on"
+        print(f"  {name.replace('_', ' ')}: {shown} ({what}; {rule}) -> {verdict}")
 
 
 def _teach(args):
     from skbait._presets import UsageError
     from skbait.campaign import CampaignError, merge_answers, record_labels, restore_labels
 
+    shared = {"campaign": args.campaign, "na_values": _na_values(args.na_values)}
     try:
         if args.restore:
             if args.answers is not None:
                 raise UsageError("--restore takes no ANSWERS file; merge them separately.")
-            restored = restore_labels(args.data, campaign=args.campaign)
+            restored = restore_labels(args.data, **shared)
             print(f"skbait: restored {len(restored)} label(s) into {args.data}")
             return 0
+        shared["accept_changes"] = args.accept_changes
         if args.answers is None:
-            new = record_labels(args.data, campaign=args.campaign)
+            new = record_labels(args.data, **shared)
             print(f"skbait: recorded {len(new)} label(s) typed into DATA")
             return 0
-        _print_merge(merge_answers(args.data, args.answers, campaign=args.campaign), args.answers)
+        _print_merge(merge_answers(args.data, args.answers, **shared), args.answers)
     except CampaignError as exc:
         raise _usage(exc) from None
     return 0
 
 
-COMMANDS = {"query": _query, "teach": _teach}
+def _correct(args):
+    from skbait.campaign import CampaignError, correct_label
+
+    try:
+        result = correct_label(
+            args.data,
+            args.row,
+            args.label,
+            retract=args.retract,
+            campaign=args.campaign,
+        )
+    except CampaignError as exc:
+        raise _usage(exc) from None
+    if result["label"] is None:
+        print(f"skbait: row {result['row']}: retracted the label {result['previous']!r}")
+    elif result["previous"] == result["label"]:
+        print(f"skbait: row {result['row']} is already labeled {result['label']!r}")
+    else:
+        print(
+            f"skbait: row {result['row']}: {result['previous']!r} corrected to "
+            f"{result['label']!r}; the next query fits on the corrected labels"
+        )
+    return 0
+
+
+COMMANDS = {"query": _query, "teach": _teach, "correct": _correct}

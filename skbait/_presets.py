@@ -51,8 +51,12 @@ def _positive_int(text):
 MAX_AUTO_CLASSES = 20
 
 
-def _task(y, requested):
-    """classification or regression: as requested, or read from the target."""
+def _task(y, requested, notes=None):
+    """classification or regression: as requested, or read from the target.
+
+    The note on a numeric target taken as regression goes to ``notes`` (a list)
+    when given, else to stderr.
+    """
     import numpy as np
     from sklearn.utils.multiclass import type_of_target
 
@@ -68,11 +72,14 @@ def _task(y, requested):
     # Whole numbers (151.0, or the integer 151) with many distinct values are amounts:
     # scikit-learn's diabetes target has 214 of them in 442 rows.
     if y.dtype.kind in "iuf" and n_values > MAX_AUTO_CLASSES:
-        print(
-            f"skbait: note: the target holds {n_values} distinct numbers, so it is taken as a "
-            "regression target (pass --task classification to treat them as classes)",
-            file=sys.stderr,
+        note = (
+            f"the target holds {n_values} distinct numbers, so it is taken as a regression "
+            "target (pass --task classification to treat them as classes)"
         )
+        if notes is None:
+            print(f"skbait: note: {note}", file=sys.stderr)
+        else:
+            notes.append(note)
         return "regression"
     return "classification"
 

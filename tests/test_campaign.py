@@ -74,7 +74,7 @@ def _state(data):
 
 
 def _labels(state):
-    return [(e["row"], e["label"]) for e in state["labels"]]
+    return [(e["row"], str(e["label"])) for e in state["labels"]]
 
 
 def _snapshot(*paths):
@@ -503,7 +503,9 @@ def test_edited_features_are_detected(tmp_path, capsys):
     pool = pool.iloc[::-1]
     pool.to_csv(data, index=False)
     assert _cli("query", data, "-o", tmp_path / "c.csv") == 2
-    assert "changed since the campaign last saw it" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "120 row(s)" in err and "were sorted or moved since the campaign last saw it" in err
+    assert "row(s) 0, 1, 2" in err and "--id COLUMN" in err
 
 
 def test_appended_rows_join_the_pool(tmp_path):
@@ -593,20 +595,25 @@ def test_crash_after_writing_data_then_query_directly(tmp_path, monkeypatch):
     assert _labels(_state(data)) == labels[:5]
 
 
-def test_identifier_columns_must_be_left_out(tmp_path, capsys, monkeypatch):
+def test_identifier_columns_are_left_out_with_a_note(tmp_path, capsys, monkeypatch):
     X, y = _truth()
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
-    frame["name"] = [f"item-{i}" for i in range(N)]
+    frame.insert(0, "name", [f"item-{i}" for i in range(N)])
+    frame.insert(1, "number", np.arange(1001, 1001 + N))
     frame["label"] = [str(v) if i < 20 else "" for i, v in enumerate(y)]
     data = tmp_path / "pool.csv"
     frame.to_csv(data, index=False)
-    monkeypatch.setattr(features_module, "MAX_CATEGORIES", 50)
-    assert _cli("query", data, "--target", "label", "-o", tmp_path / "b.csv") == 2
-    assert "text column 'name' has 120 distinct values" in capsys.readouterr().err
-    assert not Path(campaign_path(data)).exists()
-    options = ("--target", "label", "--features", "a,b,c,d", "--device", "cpu")
-    assert _cli("query", data, *options, "-o", tmp_path / "b.csv") == 0
+    assert (
+        _cli("query", data, "--target", "label", "--device", "cpu", "-o", tmp_path / "b.csv") == 0
+    )
+    assert "left out 'name', 'number' from the features" in capsys.readouterr().err
     assert _state(data)["data"]["features"] == ["a", "b", "c", "d"]
+    # Chosen explicitly, a text column with too many values is still refused.
+    monkeypatch.setattr(features_module, "MAX_CATEGORIES", 50)
+    options = ("--target", "label", "--features", "a,name", "--campaign", tmp_path / "c.json")
+    assert _cli("query", data, *options, "-o", tmp_path / "b2.csv") == 2
+    assert "text column 'name' has 120 distinct values" in capsys.readouterr().err
+    assert not (tmp_path / "c.json").exists()
 
 
 @pytest.mark.parametrize("command", ["query", "teach"])
@@ -628,3 +635,178 @@ def test_the_campaign_never_imports_the_command_line():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------- files real tools write
+
+
+def _european_pool(folder, n=40, blanks=(3, 11)):
+    """What European Excel and R write: semicolons, decimal commas, NA cells, a BOM, CRLF."""
+    X, y = _truth()
+    frame = pd.DataFrame(X[:n, :3], columns=["a", "b", "c"])
+    frame.loc[list(blanks), "b"] = np.nan
+    frame["label"] = pd.Series([np.nan] * n, dtype=object)
+    path = folder / "pool.csv"
+    frame.to_csv(
+        path,
+        sep=";",
+        decimal=",",
+        na_rep="NA",
+        index=False,
+        encoding="utf-8-sig",
+        lineterminator="\r\n",
+    )
+    return path, X[:n, :3], y[:n]
+
+
+def test_semicolon_decimal_comma_na_bom_crlf(tmp_path, capsys):
+    data, X, y = _european_pool(tmp_path)
+    original = data.read_bytes()
+    assert original.startswith(b"\xef\xbb\xbf") and b";NA;" in original and b"\r\n" in original
+    batch = tmp_path / "batch.csv"
+    assert _cli("query", data, "--target", "label", "-b", "4", "--device", "cpu", "-o", batch) == 0
+    err = capsys.readouterr().err
+    assert "numeric column 'b' is blank in 2 row(s): filled with its median" in err
+    # The features the model saw: numbers by value, blanks filled with the column's median.
+    from skbait.campaign._features import _feature_matrix
+    from skbait.campaign._files import _Table
+
+    expected = X.copy()
+    expected[[3, 11], 1] = np.median(np.delete(X[:, 1], [3, 11]))
+    np.testing.assert_allclose(_feature_matrix(_Table(data), ["a", "b", "c"]), expected)
+    # The batch file is written in DATA's dialect, so the same spreadsheet opens it.
+    assert batch.read_bytes().startswith(b"\xef\xbb\xbf")
+    answers = pd.read_csv(batch, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    rows = answers["row"].astype(int).tolist()
+    answers["label"] = [str(y[r]) for r in rows]
+    answers.to_csv(batch, sep=";", index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    assert _cli("teach", data, batch) == 0
+    # DATA keeps its dialect; only the answered label cells changed.
+    after = data.read_bytes()
+    assert after.startswith(b"\xef\xbb\xbf")
+    before_lines = original.decode("utf-8-sig").split("\r\n")
+    after_lines = after.decode("utf-8-sig").split("\r\n")
+    assert len(before_lines) == len(after_lines)
+    for i, (old, new) in enumerate(zip(before_lines, after_lines)):
+        if i - 1 in rows:
+            assert new == old[: -len("NA")] + str(y[i - 1])
+        else:
+            assert new == old
+    assert [str(e["label"]) for e in _state(data)["labels"]] == [str(y[r]) for r in sorted(rows)]
+
+
+def test_tab_separated_file(tmp_path):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    frame = pd.read_csv(data, dtype=str, keep_default_na=False)
+    tsv = tmp_path / "pool.tsv"
+    frame.to_csv(tsv, sep="\t", index=False)
+    result = query_batch(tsv, tmp_path / "b.tsv", target="label", batch_size=3, device="cpu")
+    assert result["round"]["design"] == "bait"
+    assert "\t" in (tmp_path / "b.tsv").read_text().splitlines()[0]
+
+
+def test_a_pandas_resave_keeps_the_campaign(tmp_path):
+    """pandas reads labels with blanks as floats and writes 1.0; features 1001 stay 1001."""
+    data, truth = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    pd.read_csv(data).to_csv(data, index=False)  # "1" -> "1.0", blanks stay blank
+    assert "1.0" in data.read_text()
+    frame = _query(data, tmp_path / "c.csv")
+    assert len(frame) == 3
+    _answer(tmp_path / "c.csv", truth, label=lambda row, truth: f"{truth[row]}.0")
+    assert _cli("teach", data, tmp_path / "c.csv") == 0
+    state = _state(data)
+    assert [e["label"] for e in state["labels"]][20:] == [
+        int(truth[r]) for r in sorted(frame["row"].astype(int))
+    ]
+    assert _cli("teach", data, "--restore") == 0
+
+
+def test_r_na_labels_are_blank_not_a_class(tmp_path, capsys):
+    data, truth = _write_pool(tmp_path, labeled=20)
+    frame = pd.read_csv(data, dtype=str, keep_default_na=False)
+    frame.loc[20:, "label"] = "NA"
+    frame.loc[21, "label"] = "nan"
+    frame.loc[22, "label"] = "null"
+    frame.to_csv(data, index=False)
+    batch = _query(data, tmp_path / "b.csv", "-b", "3")
+    state = _state(data)
+    assert len(state["labels"]) == 20 and state["rounds"][0]["classes"] == [0, 1, 2]
+    # An answer file with NA cells: still unanswered.
+    batch["label"] = ["NA", str(truth[int(batch["row"][1])]), ""]
+    batch.to_csv(tmp_path / "b.csv", index=False)
+    assert _cli("teach", data, tmp_path / "b.csv") == 0
+    assert "merged 1 label(s)" in capsys.readouterr().out
+    # DATA keeps its own NA token in the cells still blank.
+    assert pd.read_csv(data, dtype=str, keep_default_na=False)["label"].tolist()[30] == "NA"
+
+
+def test_na_values_can_be_changed(tmp_path, capsys):
+    """A class really called NA (North America) with --na-values ''."""
+    X, _ = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["region"] = ["NA", "EU"] * 10 + [""] * (N - 20)
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    options = ("--target", "region", "--device", "cpu", "-b", "3", "-o", tmp_path / "b.csv")
+    assert _cli("query", data, *options, "--na-values", "") == 0
+    state = _state(data)
+    assert sorted(state["rounds"][0]["classes"]) == ["EU", "NA"]
+    assert state["settings"]["na_values"] == [""]
+    # Kept by the campaign: the next query reads NA as a class without the option.
+    assert _cli("query", data, "-o", tmp_path / "b.csv") == 0
+    assert len(_state(data)["labels"]) == 20
+
+
+def test_regression_labels_compare_by_value(tmp_path):
+    X, _ = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    target = np.round(X @ np.array([1.0, -2.0, 0.5, 0.0]), 2)
+    frame["y"] = [f"{v:.2f}" if i < 12 else "" for i, v in enumerate(target)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    batch = tmp_path / "b.csv"
+    query_batch(data, batch, target="y", batch_size=4, device="cpu", task="regression")
+    # DATA re-saved with the shortest spelling (12.50 -> 12.5): the same labels.
+    pd.read_csv(data).to_csv(data, index=False)
+    filled = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    filled["y"] = [f"{target[r]:.4f}" for r in filled["row"].astype(int)]  # 12.5000
+    filled.to_csv(batch, index=False)
+    assert len(merge_answers(data, batch)["merged"]) == 4
+    assert len(merge_answers(data, batch)["already"]) == 4  # again: the same values
+    query_batch(data, tmp_path / "c.csv")
+
+
+def test_parquet_keeps_integer_labels(tmp_path):
+    pytest.importorskip("pyarrow")
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["label"] = pd.array([int(v) if i < 20 else None for i, v in enumerate(y)], "Int64")
+    data = tmp_path / "pool.parquet"
+    frame.to_parquet(data)
+    for _ in range(2):
+        batch = tmp_path / "b.parquet"
+        query_batch(data, batch, target="label", batch_size=3, device="cpu")
+        answers = pd.read_parquet(batch)
+        answers["label"] = [int(y[r]) for r in answers["row"]]
+        answers.to_parquet(batch)
+        merge_answers(data, batch)
+        labels = pd.read_parquet(data)["label"]
+        assert str(labels.dtype) == "Int64"
+    assert labels.notna().sum() == 26
+
+
+def test_a_header_with_two_columns_of_one_name_is_kept(tmp_path):
+    X, y = _truth()
+    lines = ["x,x,label"] + [
+        f"{a},{b},{y[i] if i < 20 else ''}" for i, (a, b) in enumerate(X[:, :2])
+    ]
+    data = tmp_path / "pool.csv"
+    data.write_text("\n".join(lines) + "\n")
+    batch = tmp_path / "b.csv"
+    query_batch(data, batch, target="label", batch_size=3, device="cpu")
+    answers = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    answers["label"] = [str(y[int(r)]) for r in answers["row"]]
+    answers.to_csv(batch, index=False)
+    merge_answers(data, batch)
+    assert data.read_text().splitlines()[0] == "x,x,label"

@@ -34,7 +34,12 @@ Labels are text: a blank cell is a missing label, anything else is a label
 (``-1`` is a class like any other).
 """
 
-from skbait.campaign._answers import merge_answers, record_labels, restore_labels
+from skbait.campaign._answers import (
+    correct_label,
+    merge_answers,
+    record_labels,
+    restore_labels,
+)
 from skbait.campaign._errors import CampaignError
 from skbait.campaign._files import write_frame
 from skbait.campaign._journal import campaign_path, read_campaign
@@ -43,6 +48,7 @@ from skbait.campaign._rounds import query_batch
 __all__ = [
     "CampaignError",
     "campaign_path",
+    "correct_label",
     "merge_answers",
     "query_batch",
     "read_campaign",

@@ -6,16 +6,18 @@ import os
 import numpy as np
 
 from skbait.campaign._errors import CampaignError
-from skbait.campaign._features import ROW, _feature_matrix
+from skbait.campaign._features import ROW
 from skbait.campaign._files import _Table, write_frame
 from skbait.campaign._journal import (
     DEFAULTS,
     _known_labels,
-    _open,
+    _session,
     _sync_from_data,
     _write_campaign,
 )
-from skbait.campaign._labels import _parse_label
+from skbait.campaign._labels import _infer_label_type, _parse_label, nearest_class
+from skbait.campaign._model import fit_model, labeled_set
+from skbait.campaign._stopping import parse_stop, update_criteria
 
 
 # TODO(house): one round-seed function for the library; this is today's.
@@ -23,24 +25,6 @@ def _round_seed(settings):
     from sklearn.utils import check_random_state
 
     return int(check_random_state(settings["random_state"]).randint(np.iinfo(np.int32).max))
-
-
-def _criteria_for(task):
-    from skbait.stopping import (
-        MaxConfidence,
-        ObjectivePlateau,
-        OverallUncertainty,
-        StabilizingPredictions,
-    )
-
-    if task == "classification":
-        return [
-            StabilizingPredictions(),
-            OverallUncertainty(),
-            MaxConfidence(),
-            ObjectivePlateau(),
-        ]
-    return [StabilizingPredictions(), ObjectivePlateau()]
 
 
 def _validate_options(options):
@@ -83,7 +67,43 @@ def _update_settings(state, options):
         if state["rounds"]:
             notes.append(f"{key} changes from {settings.get(key)!r} to {value!r}")
         settings[key] = value
+    if settings["task"] == "regression" and settings["label_type"] == "int":
+        settings["label_type"] = "float"
     return notes
+
+
+def _declare_classes(state, classes, number):
+    """``--classes``: the class set, in the labels' type; every label so far must be in it."""
+    texts = [c.strip() for c in classes if c.strip()]
+    if not texts:
+        raise CampaignError("--classes is empty: give the class names, comma-separated.")
+    settings = state["settings"]
+    label_type = settings["label_type"] or _infer_label_type(texts, "classification", number)
+    values = []
+    for text in texts:
+        value = _parse_label(text, label_type, number)
+        if value is None:
+            raise CampaignError(
+                f"--classes names {text!r}, but the campaign's labels are of type {label_type}."
+            )
+        values.append(value)
+    if len(set(values)) != len(values):
+        raise CampaignError(f"--classes names a class twice: {', '.join(texts)}.")
+    outside = sorted(
+        {(r, v) for r, v in _known_labels(state).items() if v not in set(values)}, key=str
+    )
+    if outside:
+        shown = "; ".join(
+            f"row {r}: {v!r} (nearest {nearest_class(v, values)!r})" for r, v in outside[:5]
+        )
+        raise CampaignError(
+            f"labels already given are not among --classes: {shown}; add them to --classes "
+            "or correct them (skbait correct)."
+        )
+    settings["label_type"] = label_type
+    old = settings.get("classes")
+    settings["classes"] = values
+    return [] if old in (None, values) else [f"classes change from {old} to {values}"]
 
 
 def _pending(state):
@@ -94,25 +114,17 @@ def _pending(state):
     return [r for r in state["rounds"][-1]["batch"] if r not in known]
 
 
-def _choose(state, table):
+def _choose(state, table, notes, progress):
     """Fit on the labeled rows and choose the next batch; returns the round record."""
-    from sklearn.base import clone, is_classifier
+    from sklearn.base import is_classifier
 
-    from skbait._presets import (
-        UsageError,
-        _make_estimator,
-        _make_strategies,
-        _serves_regression,
-        _task,
-    )
+    from skbait._presets import UsageError, _make_strategies, _serves_regression
     from skbait.cold_start import ColdStart
     from skbait.stopping import round_random_state
 
     settings = state["settings"]
-    X = _feature_matrix(table, state["data"]["features"])
+    X, rows, y, task = labeled_set(state, table, notes)
     n = X.shape[0]
-    known = _known_labels(state)
-    rows = np.array(sorted(known), dtype=np.int64)
     labeled = np.zeros(n, dtype=bool)
     labeled[rows] = True
     if labeled.all():
@@ -125,43 +137,48 @@ def _choose(state, table):
         "round": round_,
         "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "n_labeled": int(rows.size),
+        "n_journal": len(state["labels"]),
         "settings": {k: settings[k] for k in DEFAULTS},
+        "task": task,
     }
-    label_type = settings["label_type"]
-    y = None
-    task = None
-    if rows.size:
-        y = np.array([_parse_label(known[r], label_type)[1] for r in rows], dtype=object)
-        if label_type in ("int", "float"):
-            y = y.astype(np.int64 if label_type == "int" else np.float64)
-        try:
-            task = _task(y, settings["task"])
-        except UsageError as exc:
-            raise CampaignError(str(exc)) from None
-        # Resolved once, then kept: later rounds must not flip between the two.
-        settings["task"] = task
-    record["task"] = task
+    previous = next((r["task"] for r in reversed(state["rounds"]) if r.get("task")), None)
+    if task is not None and previous is not None and task != previous:
+        notes.append(
+            f"the labels now call for {task} (they were taken as {previous}); give --task "
+            "to fix the task"
+        )
     single_class = task == "classification" and np.unique(y).size < 2
     try:
         if task is None or single_class:
             # No model can be trained: the label-free design, the labeled rows counted.
             record["design"] = "cold_start"
+            progress(f"choosing {batch_size} row(s) of {n} with the label-free design")
             indices, utilities = ColdStart(device=settings["device"]).select(
                 None, X, labeled, batch_size, random_state=rng, return_utilities=True
             )
         else:
-            name, estimator = _make_estimator(settings["estimator"], task)
             strategy_name = settings["strategy"].lower()
             (strategy,) = _make_strategies(strategy_name, task, settings["device"]).values()
+            # TODO(house): the single tag-based "can this strategy serve a regressor".
             if task == "regression" and not _serves_regression(strategy_name):
                 raise CampaignError(
                     f"strategy {strategy_name!r} needs class probabilities and cannot serve a "
                     "regression target; use bait, coreset or random."
                 )
-            model = clone(estimator).fit(X[rows], y)
+            progress(f"fitting the model on {rows.size} labeled row(s)")
+            model, X, rows, y, task, name = fit_model(state, table)
             record["design"] = strategy_name
             record["estimator"] = name
-            record["stopping"] = _update_criteria(state, task, model, X, labeled, seed)
+            if len(state["labels"]) != state.get("stopping_journal"):
+                progress("updating the stopping criteria")
+                record["stopping"] = update_criteria(state, task, model, X, labeled, seed)
+                state["stopping_journal"] = len(state["labels"])
+            else:
+                # The same labels as the last update: the same model, not new evidence.
+                last = next((r for r in reversed(state["rounds"]) if "stopping" in r), None)
+                record["stopping"] = dict(last["stopping"]) if last else {}
+                record["stopping_unchanged"] = True
+            progress(f"{strategy_name} choosing {batch_size} row(s) of {n}")
             indices, utilities = strategy.select(
                 model, X, labeled, batch_size, random_state=rng, return_utilities=True
             )
@@ -170,27 +187,25 @@ def _choose(state, table):
     except UsageError as exc:
         raise CampaignError(str(exc)) from None
     record["batch"] = [int(i) for i in indices]
+    id_column = state["data"].get("id")
+    if id_column is not None:
+        record["batch_ids"] = [table.text(id_column)[i] for i in record["batch"]]
     record["utilities"] = [None if not np.isfinite(u) else float(u) for u in utilities]
     return record
 
 
-def _update_criteria(state, task, model, X, labeled, seed):
-    values = {}
-    for criterion in _criteria_for(task):
-        saved = state["stopping"].get(criterion.name)
-        if saved is not None:
-            criterion.set_state(saved)
-        try:
-            criterion.update(model, X, labeled, random_state=seed)
-        except (ValueError, TypeError) as exc:
-            values[criterion.name] = None
-            values[f"{criterion.name}_note"] = str(exc).splitlines()[0]
-            continue
-        state["stopping"][criterion.name] = criterion.get_state()
-        value = criterion.values_[-1]
-        values[criterion.name] = None if not np.isfinite(value) else value
-        values[f"{criterion.name}_stop"] = criterion.stop_
-    return values
+def _check_output_folder(output):
+    folder = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(folder):
+        raise CampaignError(
+            f"cannot write the batch file {os.fspath(output)!r}: the folder {folder!r} does "
+            "not exist."
+        )
+    if not os.access(folder, os.W_OK):
+        raise CampaignError(
+            f"cannot write the batch file {os.fspath(output)!r}: the folder {folder!r} is "
+            "not writable."
+        )
 
 
 def _check_output_free(state, output, protected):
@@ -204,7 +219,7 @@ def _check_output_free(state, output, protected):
                 "choose another -o."
             )
     try:
-        previous = _Table(output)
+        previous = _Table(output, na_values=None)
     except CampaignError:
         return  # not a table (or unreadable): nothing of ours to lose
     target = state["data"]["target"]
@@ -212,14 +227,13 @@ def _check_output_free(state, output, protected):
         return
     known = _known_labels(state)
     unmerged = 0
+    label_type = state["settings"]["label_type"]
     for row, label in zip(previous.text(ROW), previous.text(target)):
         if label == "":
             continue
-        try:
-            merged = known.get(int(float(row))) == label
-        except ValueError:
-            merged = False
-        unmerged += not merged
+        number = previous.number(row)
+        value = _parse_label(label, label_type or "str", previous.number)
+        unmerged += number is None or known.get(int(number)) != value
     if unmerged:
         raise CampaignError(
             f"{os.fspath(output)!r} holds {unmerged} answer(s) not merged into DATA yet; "
@@ -236,6 +250,15 @@ def _write_batch(table, state, rows, output):
     write_frame(frame, output)
 
 
+def _write_batch(table, state, rows, output):
+    frame = table.frame.iloc[rows].copy()
+    target = state["data"]["target"]
+    frame[target] = [""] * len(rows) if not table.parquet else [None] * len(rows)
+    frame.insert(0, ROW, np.asarray(rows, dtype=np.int64))
+    # In DATA's own dialect: a semicolon spreadsheet opens its batch as it opens DATA.
+    write_frame(frame, output, dialect=table.dialect)
+
+
 def query_batch(
     data_path,
     output,
@@ -249,6 +272,13 @@ def query_batch(
     task=None,
     device=None,
     random_state=None,
+    id_column=None,
+    exclude=(),
+    na_values=None,
+    classes=None,
+    stop=None,
+    accept_changes=False,
+    progress=None,
 ):
     """Write the next batch of rows to label, and record the round.
 
@@ -289,6 +319,23 @@ def query_batch(
     task : {"auto", "classification", "regression"}, default=None
     device : str, default=None
     random_state : int, default=None
+    id_column : str, default=None
+        A column that names each row (fixed at the first call): rows are then
+        matched by it, so sorting DATA or appending rows is harmless.
+    exclude : sequence of str, default=()
+        Columns left out of the features (first call).
+    na_values : sequence of str, default=None
+        Cell texts read as blanks (default: ``NA``, ``N/A``, ``nan``,
+        ``NaN``, ``null`` and the like); kept by the campaign.
+    classes : sequence of str, default=None
+        The class set: answers outside it are refused.
+    stop : str, default=None
+        The stopping criteria, as ``--stop`` takes them (see
+        :mod:`skbait.campaign`).
+    accept_changes : bool, default=False
+        Accept edited feature values in DATA (rows without an identifier).
+    progress : callable, default=None
+        Called with a short line at each stage (fitting, choosing).
 
     Returns
     -------
@@ -320,29 +367,60 @@ def query_batch(
         "device": device,
         "random_state": random_state,
     }
-    table, state, path = _open(data_path, campaign, target=target, features=features, create=True)
-    from_data = _sync_from_data(state, table)
-    notes = _update_settings(state, options)
-    _check_output_free(state, output, (data_path, path))
-    pending = _pending(state)
-    last = state["rounds"][-1] if state["rounds"] else None
-    unchanged = last is not None and len(state["labels"]) == last["n_labeled"] and not notes
-    if unchanged and pending:
-        # Nothing learnt since this batch was chosen: the same batch again.
-        last["output"] = os.fspath(output)
-        _write_campaign(state, path)
-        _write_batch(table, state, pending, output)
-        return {"round": last, "rewritten": True, "from_data": from_data, "notes": notes}
-    record = _choose(state, table)
-    if record is None:
-        if from_data or notes:
+    stop = parse_stop(stop)
+    progress = progress if progress is not None else (lambda line: None)
+    _check_output_folder(output)
+    opened = _session(
+        data_path,
+        campaign,
+        target=target,
+        features=features,
+        id_column=id_column,
+        exclude=exclude,
+        na_values=na_values,
+        accept_changes=accept_changes,
+        create=True,
+    )
+    with opened as (table, state, path, notes):
+        from_data = _sync_from_data(state, table, notes)
+        changes = _update_settings(state, options)
+        if classes is not None:
+            changes += _declare_classes(state, classes, table.number)
+        if stop is not None and stop != state["settings"].get("stop"):
+            if state["rounds"]:
+                changes.append(f"stopping criteria change to {', '.join(stop) or 'none'}")
+            state["settings"]["stop"] = stop
+        _check_output_free(state, output, (data_path, path))
+        pending = _pending(state)
+        last = state["rounds"][-1] if state["rounds"] else None
+        unchanged = (
+            last is not None
+            and len(state["labels"]) == last.get("n_journal", last["n_labeled"])
+            and not changes
+        )
+        result = {
+            "rewritten": False,
+            "from_data": from_data,
+            "notes": notes + changes,
+            "stop": state["settings"].get("stop"),
+        }
+        if unchanged and pending:
+            # Nothing learnt since this batch was chosen: the same batch again.
+            last["output"] = os.fspath(output)
             _write_campaign(state, path)
-        return {"round": None, "rewritten": False, "from_data": from_data, "notes": notes}
-    record["output"] = os.fspath(output)
-    if notes:
-        record["changes"] = notes
-    state["rounds"].append(record)
-    # The campaign first: if the batch write is lost, a rerun writes this batch again.
-    _write_campaign(state, path)
-    _write_batch(table, state, record["batch"], output)
-    return {"round": record, "rewritten": False, "from_data": from_data, "notes": notes}
+            _write_batch(table, state, pending, output)
+            return dict(result, round=last, rewritten=True)
+        record = _choose(state, table, notes, progress)
+        result["notes"] = notes + changes
+        if record is None:
+            if from_data or notes or changes:
+                _write_campaign(state, path)
+            return dict(result, round=None)
+        record["output"] = os.fspath(output)
+        if changes:
+            record["changes"] = changes
+        state["rounds"].append(record)
+        # The campaign first: if the batch write is lost, a rerun writes this batch again.
+        _write_campaign(state, path)
+        _write_batch(table, state, record["batch"], output)
+    return dict(result, round=record)
