@@ -810,3 +810,141 @@ def test_a_header_with_two_columns_of_one_name_is_kept(tmp_path):
     answers.to_csv(batch, index=False)
     merge_answers(data, batch)
     assert data.read_text().splitlines()[0] == "x,x,label"
+
+
+# ---------------------------------------------------- labels an annotator can trust
+
+
+def _text_pool(folder, labels):
+    X, _ = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["animal"] = list(labels) + [""] * (N - len(labels))
+    data = folder / "pool.csv"
+    frame.to_csv(data, index=False)
+    return data
+
+
+def _answer_with(batch, labels):
+    frame = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    frame["animal"] = labels
+    frame.to_csv(batch, index=False)
+    return frame["row"].astype(int).tolist()
+
+
+@pytest.mark.parametrize(
+    "typed, known",
+    [
+        ("Dog", "dog"),
+        ("dog ", None),
+        ("DOG", "dog"),
+        ("dgo", "dog"),
+        ("cta", "cat"),
+        ("ca t", "cat"),
+    ],
+)
+def test_misspelt_classes_are_refused_with_the_suggestion(tmp_path, capsys, typed, known):
+    data = _text_pool(tmp_path, ["dog", "cat"] * 10)
+    batch = tmp_path / "b.csv"
+    assert (
+        _cli("query", data, "--target", "animal", "-b", "2", "--device", "cpu", "-o", batch) == 0
+    )
+    _answer_with(batch, [typed, "cat"])
+    before = _snapshot(data, campaign_path(data))
+    status = _cli("teach", data, batch)
+    if known is None:  # surrounding spaces are not a different label
+        assert status == 0
+        return
+    assert status == 2
+    err = capsys.readouterr().err
+    assert f"label {typed!r} looks like a misspelling of the class {known!r}" in err
+    assert _snapshot(data, campaign_path(data)) == before
+
+
+def test_a_new_class_is_accepted_with_a_note(tmp_path, capsys):
+    data = _text_pool(tmp_path, ["dog", "cat"] * 10)
+    batch = tmp_path / "b.csv"
+    assert (
+        _cli("query", data, "--target", "animal", "-b", "2", "--device", "cpu", "-o", batch) == 0
+    )
+    rows = _answer_with(batch, ["bird", "cat"])
+    assert _cli("teach", data, batch) == 0
+    assert f"new class 'bird' (first in answers line 2, row {rows[0]})" in capsys.readouterr().err
+
+
+def test_declared_classes_refuse_the_rest(tmp_path, capsys):
+    data = _text_pool(tmp_path, ["dog", "cat"] * 10)
+    batch = tmp_path / "b.csv"
+    options = ("--target", "animal", "--classes", "dog,cat,car", "-b", "2", "--device", "cpu")
+    assert _cli("query", data, *options, "-o", batch) == 0
+    _answer_with(batch, ["car", "bird"])  # car is declared, though one edit from cat
+    assert _cli("teach", data, batch) == 2
+    err = capsys.readouterr().err
+    assert "label 'bird' is not one of the declared classes (dog, cat, car)" in err
+    assert "'car'" not in err.split("bird")[0]
+    _answer_with(batch, ["car", "dgo"])
+    assert _cli("teach", data, batch) == 2
+    assert "did you mean 'dog'?" in capsys.readouterr().err
+    _answer_with(batch, ["car", "dog"])
+    assert _cli("teach", data, batch) == 0
+    # Labels already given must be in a new class set.
+    assert _cli("query", data, "--classes", "dog,cat", "-o", tmp_path / "c.csv") == 2
+    assert "not among --classes" in capsys.readouterr().err
+
+
+def test_correct_and_retract_a_label(tmp_path, capsys):
+    data, truth = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    wrong = (int(truth[5]) + 1) % 3
+    # DATA edited by hand: every route refused before; now the message says how.
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[5, "label"] = str(wrong)
+    pool.to_csv(data, index=False)
+    assert _cli("query", data, "-o", tmp_path / "c.csv") == 2
+    assert "skbait correct DATA --row R --label X" in capsys.readouterr().err
+    assert _cli("correct", data, "--row", "5", "--label", str(wrong)) == 0
+    assert f"{int(truth[5])!r} corrected to {wrong!r}" in capsys.readouterr().out
+    assert _cli("correct", data, "--row", "7", "--retract") == 0
+    state = _state(data)
+    assert state["labels"][-2] == {
+        "row": 5,
+        "label": wrong,
+        "round": 1,
+        "previous": int(truth[5]),
+        "correction": "correct",
+    }
+    assert state["labels"][-1]["label"] is None and state["labels"][-1]["correction"] == "retract"
+    assert pd.read_csv(data, dtype=str, keep_default_na=False)["label"][7] == ""
+    # The next round fits on the corrected set: 19 labels, row 5 as corrected, 7 in the pool.
+    _query(data, tmp_path / "c.csv")
+    from skbait.campaign._journal import _known_labels
+
+    known = _known_labels(_state(data))
+    assert len(known) == 19 and known[5] == wrong and 7 not in known
+    assert _state(data)["rounds"][-1]["n_labeled"] == 19
+    # Errors: a row without a label, a misspelt or wrong-typed label, an unknown row.
+    assert _cli("correct", data, "--row", "7", "--retract") == 2
+    assert _cli("correct", data, "--row", "5", "--label", "cat") == 2
+    assert "not an integer" in capsys.readouterr().err
+    assert _cli("correct", data, "--row", "999", "--label", "1") == 2
+    assert "no row 999" in capsys.readouterr().err
+
+
+def test_correct_in_python_refits_on_the_corrected_labels(tmp_path):
+    from skbait.campaign import correct_label
+
+    data, truth = _write_pool(tmp_path, labeled=30)
+    query_batch(data, tmp_path / "b.csv", target="label", batch_size=3, device="cpu")
+    flipped = {r: (int(truth[r]) + 1) % 3 for r in range(0, 30, 3)}
+    for row, label in flipped.items():
+        correct_label(data, row, str(label))
+    result = query_batch(data, tmp_path / "c.csv")
+    # The same batch as a campaign started on the corrected labels.
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.to_csv(fresh / "pool.csv", index=False)
+    query_batch(fresh / "pool.csv", fresh / "b.csv", target="label", batch_size=3, device="cpu")
+    reference = query_batch(fresh / "pool.csv", fresh / "c.csv")
+    model_rows = result["round"]["batch"]
+    assert result["round"]["n_labeled"] == 30
+    assert model_rows == reference["round"]["batch"]

@@ -333,8 +333,8 @@ def correct_label(data_path, row, label=None, *, retract=False, campaign=None):
         raise CampaignError("give either a new label or retract=True (--label or --retract).")
     with _session(data_path, campaign) as session:
         table, state, path, notes = session
-        _sync_from_data(state, table, notes)
         position = _position(state, table, row)
+        _sync_from_data(state, table, notes, skip=(position,))
         known = _known_labels(state)
         previous = known.get(position)
         if retract:

@@ -335,12 +335,15 @@ def _conflicts(state, table):
     return known, texts, lost, changed
 
 
-def _sync_from_data(state, table, notes=None):
+def _sync_from_data(state, table, notes=None, skip=()):
     """Labels filled in DATA join the journal; a label DATA lost or changed is an error.
 
-    Returns the rows newly learnt from DATA.
+    Rows in ``skip`` (a row being corrected) are left alone. Returns the rows
+    newly learnt from DATA.
     """
     known, texts, lost, changed = _conflicts(state, table)
+    lost = [r for r in lost if r not in skip]
+    changed = [r for r in changed if r not in skip]
     if lost or changed:
         problems = [f"row {r}: DATA lost the label {known[r]!r}" for r in lost]
         problems += [
@@ -352,7 +355,9 @@ def _sync_from_data(state, table, notes=None):
             "--label X keeps a new one):",
             problems,
         )
-    new_rows = [r for r in np.flatnonzero(texts != "").tolist() if r not in known]
+    new_rows = [
+        r for r in np.flatnonzero(texts != "").tolist() if r not in known and r not in skip
+    ]
     if not new_rows:
         return []
     values = _accept_labels(
