@@ -948,3 +948,168 @@ def test_correct_in_python_refits_on_the_corrected_labels(tmp_path):
     model_rows = result["round"]["batch"]
     assert result["round"]["n_labeled"] == 30
     assert model_rows == reference["round"]["batch"]
+
+
+# ------------------------------------------------------------ rows with an identity
+
+
+def _keyed_pool(folder, labeled=20):
+    data, truth = _write_pool(folder, labeled=labeled)
+    frame = pd.read_csv(data, dtype=str, keep_default_na=False)
+    frame.insert(0, "key", [f"k{i:03d}" for i in range(N)])
+    frame.to_csv(data, index=False)
+    return data, truth
+
+
+def test_rows_keyed_by_id_survive_sorting_and_appending(tmp_path):
+    data, truth = _keyed_pool(tmp_path)
+    batch = tmp_path / "b.csv"
+    assert (
+        _cli(
+            "query",
+            data,
+            "--target",
+            "label",
+            "--id",
+            "key",
+            "-b",
+            "4",
+            "--device",
+            "cpu",
+            "-o",
+            batch,
+        )
+        == 0
+    )
+    assert "key" not in _state(data)["data"]["features"]
+    chosen = pd.read_csv(batch, dtype=str, keep_default_na=False)["key"].tolist()
+    # Sorted by a feature, five rows appended, re-saved: harmless.
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    extra = pool.iloc[:5].assign(key=[f"new{i}" for i in range(5)], label="")
+    pool = pd.concat([pool, extra]).sort_values("a")
+    pool.to_csv(data, index=False)
+    answers = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    answers["label"] = [str(truth[int(k[1:])]) for k in answers["key"]]
+    answers.to_csv(batch, index=False)
+    assert _cli("teach", data, batch) == 0
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False).set_index("key")
+    for key in chosen:
+        assert pool.loc[key, "label"] == str(truth[int(key[1:])])
+    labeled = pool.index[pool["label"] != ""]
+    assert len(labeled) == 24
+    state = _state(data)
+    assert sorted(e["id"] for e in state["labels"]) == sorted(labeled)
+    frame = _query(data, tmp_path / "c.csv")
+    assert _state(data)["data"]["n_rows"] == N + 5
+    assert not set(frame["key"]) & set(labeled)
+    # A labeled row removed: named, nothing changed.
+    before = _snapshot(data, campaign_path(data))
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool[pool["key"] != chosen[0]].to_csv(data, index=False)
+    assert _cli("query", data, "-o", tmp_path / "c.csv") == 2
+    assert _snapshot(campaign_path(data)) == {k: v for k, v in before.items() if "campaign" in k}
+
+
+def test_an_edit_names_the_rows_and_can_be_accepted(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[42, "a"] = "0.5"
+    pool.loc[77, "color"] = "green"
+    pool.to_csv(data, index=False)
+    before = _snapshot(data, campaign_path(data))
+    assert _cli("query", data, "-o", tmp_path / "c.csv") == 2
+    err = capsys.readouterr().err
+    assert "feature values of 2 row(s)" in err and "row(s) 42, 77" in err
+    assert "--accept-changes" in err
+    assert _snapshot(data, campaign_path(data)) == before
+    assert _cli("query", data, "-o", tmp_path / "c.csv", "--accept-changes") == 0
+    assert "accepted the changed feature values of row(s) 42, 77" in capsys.readouterr().err
+    assert _cli("query", data, "-o", tmp_path / "c.csv") == 0  # accepted for good
+
+
+def test_a_spreadsheet_resave_of_numbers_is_not_an_edit(tmp_path):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool["a"] = pool["a"].astype(float).round(0).map(lambda v: f"{v:.1f}")  # 1001.0
+    pool.to_csv(data, index=False)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    pool["a"] = pool["a"].astype(float).map(lambda v: f"{v:g}")  # 1001
+    pool.to_csv(data, index=False)
+    _query(data, tmp_path / "c.csv")
+
+
+def test_a_renamed_feature_column_is_a_clear_error(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.rename(columns={"color": "colour"}).to_csv(data, index=False)
+    assert _cli("query", data, "-o", tmp_path / "c.csv") == 2
+    err = capsys.readouterr().err
+    assert "'color' of the campaign are gone" in err and "'colour'" in err
+    assert "Traceback" not in err
+
+
+def test_exclude_leaves_columns_out(tmp_path):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3", "--exclude", "color,d")
+    assert _state(data)["data"]["features"] == ["a", "b", "c"]
+
+
+# ------------------------------------------------------------------------ the task
+
+
+def _price_pool(folder, labeled):
+    X, _ = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    price = np.round(100 + 20 * X[:, 0] - 10 * X[:, 1]).astype(int)  # whole numbers
+    frame["price"] = [str(v) if i < labeled else "" for i, v in enumerate(price)]
+    data = folder / "pool.csv"
+    frame.to_csv(data, index=False)
+    return data, price
+
+
+def test_whole_number_amounts_become_regression_as_labels_arrive(tmp_path):
+    from sklearn.utils.multiclass import type_of_target
+
+    data, price = _price_pool(tmp_path, labeled=10)
+    first = query_batch(data, tmp_path / "b.csv", target="price", batch_size=30, device="cpu")
+    assert first["round"]["task"] == "classification"  # ten whole numbers: classes so far
+    filled = pd.read_csv(tmp_path / "b.csv", dtype=str, keep_default_na=False)
+    filled["price"] = [str(price[r]) for r in filled["row"].astype(int)]
+    filled.to_csv(tmp_path / "b.csv", index=False)
+    merge_answers(data, tmp_path / "b.csv")
+    second = query_batch(data, tmp_path / "c.csv")
+    # As skbait run decides from the whole column: more than 20 distinct numbers.
+    known = [e["label"] for e in _state(data)["labels"]]
+    assert type_of_target(np.array(known)) == "multiclass" and len(set(known)) > 20
+    assert second["round"]["task"] == "regression"
+    assert any("now call for regression" in note for note in second["notes"])
+    assert _state(data)["settings"]["task"] == "auto"
+
+
+def test_a_given_task_wins_and_is_checked(tmp_path, capsys):
+    data, _ = _price_pool(tmp_path, labeled=10)
+    result = query_batch(
+        data, tmp_path / "b.csv", target="price", batch_size=3, device="cpu", task="regression"
+    )
+    assert result["round"]["task"] == "regression" and result["round"]["design"] == "bait"
+    assert _state(data)["settings"]["label_type"] == "float"
+    (tmp_path / "text").mkdir()
+    text = _text_pool(tmp_path / "text", ["dog", "cat"] * 10)
+    assert (
+        _cli("query", text, "--target", "animal", "--task", "regression", "-o", tmp_path / "t.csv")
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "--task regression needs numeric labels" in err and "row 0: 'dog'" in err
+    assert "Traceback" not in err
+    fractional = tmp_path / "frac"
+    fractional.mkdir()
+    data, _ = _price_pool(fractional, labeled=0)
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[:5, "price"] = ["1.5", "2", "3", "1.5", "2", "3"]
+    pool.to_csv(data, index=False)
+    options = ("--target", "price", "--task", "classification", "-o", tmp_path / "f.csv")
+    assert _cli("query", data, *options) == 2
+    assert "non-whole numbers" in capsys.readouterr().err
