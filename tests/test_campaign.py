@@ -1113,3 +1113,200 @@ def test_a_given_task_wins_and_is_checked(tmp_path, capsys):
     options = ("--target", "price", "--task", "classification", "-o", tmp_path / "f.csv")
     assert _cli("query", data, *options) == 2
     assert "non-whole numbers" in capsys.readouterr().err
+
+
+# ------------------------------------------------- two writers, and SIGKILL anywhere
+
+
+def _skbait(folder, *args, env=None):
+    """``python -m skbait`` in its own process, started now (not waited for)."""
+    full = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    full.update(env or {})
+    return subprocess.Popen(
+        [sys.executable, "-m", "skbait", *map(str, args)],
+        cwd=folder,
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_two_annotators_teaching_at_once_lose_no_label(tmp_path):
+    data, truth = _write_pool(tmp_path, labeled=20)
+    batch = _query(data, tmp_path / "batch.csv", "-b", "8")
+    halves = [batch.iloc[:4].copy(), batch.iloc[4:].copy()]
+    for i, half in enumerate(halves):
+        half["label"] = [str(truth[int(r)]) for r in half["row"]]
+        half.to_csv(tmp_path / f"answers{i}.csv", index=False)
+    # Each pauses a second after reading, just before writing DATA: without the lock
+    # both would read the same DATA and the second write would drop the first's labels.
+    pause = {"SKBAIT_TEST_PAUSE_AT": "write:pool.csv"}
+    runs = [_skbait(tmp_path, "teach", "pool.csv", f"answers{i}.csv", env=pause) for i in (0, 1)]
+    for run in runs:
+        out, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err
+        assert "merged 4 label(s)" in out
+    rows = sorted(batch["row"].astype(int))
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    assert [pool["label"][r] for r in rows] == [str(truth[r]) for r in rows]
+    state = _state(data)
+    assert sorted(row for row, _ in _labels(state))[20:] == rows
+    assert len(state["labels"]) == 28
+
+
+def _prepared(folder, truth_rows=5):
+    """A campaign with one round answered: the state every crash test starts from."""
+    data, truth = _write_pool(folder, labeled=20)
+    batch = _query(data, folder / "batch.csv", "-b", "5")
+    _answer(folder / "batch.csv", truth)
+    return data, truth, batch
+
+
+def _outcome(folder):
+    """What a campaign ends up with: DATA's labels, the journal, the next batch."""
+    data = folder / "pool.csv"
+    labels = pd.read_csv(data, dtype=str, keep_default_na=False)["label"].tolist()
+    journal = [(e["row"], e["label"], e.get("correction")) for e in _state(data)["labels"]]
+    return labels, journal
+
+
+STEPS = {
+    # command, the write points it passes in order, the command that recovers
+    "teach": (
+        ("teach", "pool.csv", "batch.csv"),
+        ["write:pool.csv", "replace:pool.csv", "write:pool.csv.campaign.json"],
+    ),
+    "query": (
+        ("query", "pool.csv", "--answers", "batch.csv", "-o", "next.csv"),
+        [
+            "write:pool.csv",
+            "replace:pool.csv",
+            "write:pool.csv.campaign.json",
+            "replace:pool.csv.campaign.json",
+            "write:next.csv",
+        ],
+    ),
+    "correct": (
+        ("correct", "pool.csv", "--row", "3", "--label", "2"),
+        ["write:pool.csv.campaign.json", "replace:pool.csv.campaign.json", "write:pool.csv"],
+    ),
+}
+
+
+def _in(folder, *argv):
+    """Run a command in-process with ``folder`` as the working directory."""
+    here = os.getcwd()
+    os.chdir(folder)
+    try:
+        return _cli(*argv)
+    finally:
+        os.chdir(here)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", sorted(STEPS))
+def test_sigkill_at_every_write_point_recovers(tmp_path, command):
+    argv, points = STEPS[command]
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    _prepared(reference)
+    assert _in(reference, *argv) == 0
+    expected = _outcome(reference)
+    expected_next = (reference / "next.csv").read_bytes() if command == "query" else None
+    for point in points:
+        folder = tmp_path / point.replace(":", "_")
+        folder.mkdir()
+        _prepared(folder)
+        killed = _skbait(folder, *argv, env={"SKBAIT_TEST_KILL_AT": point})
+        assert killed.wait(timeout=300) == -9, (point, killed.stderr.read())
+        # The user runs the same command again: it finishes the work, once.
+        assert _in(folder, *argv) == 0, point
+        assert _outcome(folder) == expected, point
+        if expected_next is not None:
+            assert (folder / "next.csv").read_bytes() == expected_next, point
+        assert not [p.name for p in folder.iterdir() if ".skbait-tmp-" in p.name], point
+
+
+# -------------------------------------------------------------------------- errors
+
+
+def _one_error_line(err):
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines and lines[0].startswith("skbait: error: "), err
+    assert sum(line.startswith("skbait: error:") for line in lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_a_missing_output_folder(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    target = tmp_path / "no" / "such" / "b.csv"
+    assert _cli("query", data, "--target", "label", "-o", target) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "does not exist" in line
+    assert not Path(campaign_path(data)).exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anyway")
+def test_a_read_only_output_folder(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        assert _cli("query", data, "--target", "label", "-o", folder / "b.csv") == 2
+    finally:
+        folder.chmod(0o755)
+    assert "not writable" in _one_error_line(capsys.readouterr().err)
+
+
+def test_an_unwritable_folder_while_writing(tmp_path, capsys, monkeypatch):
+    """The folder refuses the temporary file (as a read-only folder does for a user)."""
+    import errno
+    import tempfile
+
+    data, _, _ = _prepared(tmp_path)
+    before = _snapshot(data, campaign_path(data), tmp_path / "batch.csv")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    assert _cli("teach", data, tmp_path / "batch.csv") == 2
+    assert "Permission denied" in _one_error_line(capsys.readouterr().err)
+    assert _snapshot(data, campaign_path(data), tmp_path / "batch.csv") == before
+
+
+def test_a_full_disk(tmp_path, capsys, monkeypatch):
+    import errno
+
+    data, _, _ = _prepared(tmp_path)
+    before = _snapshot(data, campaign_path(data), tmp_path / "batch.csv")
+
+    def full(self, frame, path, header=True):
+        with open(path, "w") as handle:
+            handle.write("half a file")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files_module.Dialect, "to_csv", full)
+    assert _cli("teach", data, tmp_path / "batch.csv") == 2
+    assert "No space left on device" in _one_error_line(capsys.readouterr().err)
+    assert _snapshot(data, campaign_path(data), tmp_path / "batch.csv") == before
+    assert not [p for p in tmp_path.iterdir() if ".skbait-tmp-" in p.name]
+
+
+def test_stale_temporary_files_are_removed(tmp_path, capsys):
+    data, _, _ = _prepared(tmp_path)
+    stale = [
+        tmp_path / ".pool.csv.skbait-tmp-x1y2",
+        tmp_path / ".pool.csv.campaign.json.skbait-tmp-z",
+    ]
+    for path in stale:
+        path.write_text("a killed run's half-written file")
+    keep = tmp_path / ".pool.csv.something-else"
+    keep.write_text("not ours")
+    assert _cli("teach", data, tmp_path / "batch.csv") == 0
+    assert "removed 2 temporary file(s)" in capsys.readouterr().err
+    assert not any(path.exists() for path in stale) and keep.exists()

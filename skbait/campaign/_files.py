@@ -28,14 +28,21 @@ _SAMPLE_BYTES = 1 << 16
 TMP_MARK = ".skbait-tmp-"  # temporary files are named ".NAME.skbait-tmp-XXXX"
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+([eE][+-]?\d+)?$")
 CRASH_ENV = "SKBAIT_TEST_KILL_AT"
+PAUSE_ENV = "SKBAIT_TEST_PAUSE_AT"
 
 
 def _checkpoint(name):
-    """Die at a named write point when a test asks for it (crash-safety tests only).
+    """Die, or pause for a second, at a named write point when a test asks for it.
 
-    A test sets ``SKBAIT_TEST_KILL_AT`` to one point's name (for example
-    ``replace:pool.csv``) and checks that the next run recovers.
+    For the crash and race tests only: ``SKBAIT_TEST_KILL_AT`` names the point
+    (for example ``replace:pool.csv``) where the process kills itself with
+    SIGKILL; ``SKBAIT_TEST_PAUSE_AT`` one where it sleeps, so that two
+    processes overlap there.
     """
+    if os.environ.get(PAUSE_ENV) == name:
+        import time
+
+        time.sleep(1.0)
     if os.environ.get(CRASH_ENV) == name:  # pragma: no cover - the process dies here
         import signal
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from skbait.campaign._errors import CampaignError
 from skbait.campaign._features import ROW
-from skbait.campaign._files import _Table, write_frame
+from skbait.campaign._files import _Table, remove_stale_temporaries, write_frame
 from skbait.campaign._journal import (
     DEFAULTS,
     _known_labels,
@@ -382,6 +382,7 @@ def query_batch(
         create=True,
     )
     with opened as (table, state, path, notes):
+        remove_stale_temporaries(output)
         from_data = _sync_from_data(state, table, notes)
         changes = _update_settings(state, options)
         if classes is not None:
