@@ -1310,3 +1310,75 @@ def test_stale_temporary_files_are_removed(tmp_path, capsys):
     assert _cli("teach", data, tmp_path / "batch.csv") == 0
     assert "removed 2 temporary file(s)" in capsys.readouterr().err
     assert not any(path.exists() for path in stale) and keep.exists()
+
+
+# ------------------------------------------------------------------------ stopping
+
+
+def test_criteria_move_only_on_rounds_with_new_labels(tmp_path, capsys):
+    data, _, _ = _run_campaign(tmp_path, 3, "-b", "5")
+    _query(data, tmp_path / "batch.csv")
+    state = _state(data)
+    values = {name: len(saved["values_"]) for name, saved in state["stopping"].items()}
+    last = state["rounds"][-1]["stopping"]
+    capsys.readouterr()
+    # Three reruns with new settings and no new label: the same model, not new evidence.
+    for size in ("4", "6", "3"):
+        assert _cli("query", data, "-b", size, "-o", tmp_path / "batch.csv") == 0
+    out = capsys.readouterr().out
+    assert out.count("unchanged (no new label since they were last updated)") == 3
+    assert "STOP" not in out
+    state = _state(data)
+    assert {n: len(s["values_"]) for n, s in state["stopping"].items()} == values
+    assert all(r["stopping"] == last for r in state["rounds"][-3:])
+
+
+def test_the_cli_names_each_criterion_its_threshold_and_meaning(tmp_path, capsys):
+    data, truth = _write_pool(tmp_path, labeled=30)
+    _query(data, tmp_path / "b.csv", "-b", "4")
+    out = capsys.readouterr().out
+    assert "stabilizing predictions: not defined yet" in out
+    assert "stop when the mean of the last 3 is >= 0.99" in out
+    assert "overall uncertainty: " in out and "stop when <= 0.1)" in out
+    assert "max confidence: " in out and "stop when >= 0.9)" in out
+    assert "stop when it moved by <= 5% in each of the last 3 rounds" in out
+    # Max confidence reads as a confidence: the least sure unlabeled row's top probability.
+    X = _features(data)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    model.fit(X[:30], truth[:30])
+    expected = model.predict_proba(X[30:]).max(axis=1).min()
+    shown = float(out.split("max confidence: ")[1].split()[0])
+    assert shown == pytest.approx(expected, rel=1e-3)
+
+
+def test_stop_chooses_and_configures_the_criteria(tmp_path, capsys):
+    data, truth = _write_pool(tmp_path, labeled=30)
+    options = ("--stop", "max_confidence=0.2,objective_plateau=0.5")
+    _query(data, tmp_path / "b.csv", "-b", "4", *options)
+    out = capsys.readouterr().out
+    assert "stop when >= 0.2)" in out and "moved by <= 50%" in out
+    assert "overall uncertainty" not in out and "stabilizing" not in out
+    record = _state(data)["rounds"][-1]["stopping"]
+    assert record["max_confidence_stop"] is True  # every row is predicted with p >= 0.2
+    assert set(k for k in record if not k.endswith("_stop")) == {
+        "max_confidence",
+        "objective_plateau",
+    }
+    _answer(tmp_path / "b.csv", truth)
+    assert (
+        _cli(
+            "query",
+            data,
+            "--answers",
+            tmp_path / "b.csv",
+            "-o",
+            tmp_path / "b.csv",
+            "--stop",
+            "none",
+        )
+        == 0
+    )
+    assert "stop when" not in capsys.readouterr().out
+    assert _cli("query", data, "--stop", "patience=3", "-o", tmp_path / "c.csv") == 2
+    assert "unknown stopping criterion 'patience'" in capsys.readouterr().err
+    assert _cli("query", data, "--stop", "max_confidence=2", "-o", tmp_path / "c.csv") == 2
