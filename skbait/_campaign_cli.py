@@ -1,4 +1,5 @@
-"""``skbait query`` and ``skbait teach``: a labeling campaign from the command line.
+"""A labeling campaign from the command line: ``skbait query``, ``teach``, ``correct``,
+``status``, ``export`` and ``predict``.
 
 The work is done by :mod:`skbait.campaign`; this module parses the options
 and prints what happened.
@@ -11,7 +12,8 @@ __all__ = ["COMMANDS", "add_campaign_commands"]
 
 
 def add_campaign_commands(commands, formatter_class):
-    """Register the ``query`` and ``teach`` subcommands on ``commands``."""
+    """Register the campaign's subcommands on ``commands``: query, teach, correct,
+    status, export, predict."""
     from skbait._presets import _positive_int
 
     query = commands.add_parser(
@@ -160,6 +162,71 @@ def add_campaign_commands(commands, formatter_class):
         "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
     )
 
+    status = commands.add_parser(
+        "status",
+        help="where a campaign stands: labels, rounds, stopping criteria, estimated quality",
+        description=(
+            "Print the labels per class, the rounds, the stopping criteria over the rounds "
+            "and an estimate of the model's quality by cross-validation on the labeled rows "
+            "(accuracy with its Wilson 95%% interval, or R^2 with a bootstrap interval); draw "
+            "the campaign's progress to a PNG file. The labeled rows were chosen by active "
+            "learning, not at random: the estimate is a guide, not a test score."
+        ),
+        formatter_class=formatter_class,
+    )
+    status.add_argument("data", metavar="DATA", help="the CSV or parquet file being labeled")
+    status.add_argument(
+        "--plot",
+        default=None,
+        metavar="FILE",
+        help="the progress figure to write (default: DATA_status.png beside DATA)",
+    )
+    status.add_argument("--no-plot", action="store_true", help="draw no figure")
+    status.add_argument(
+        "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
+    )
+
+    export = commands.add_parser(
+        "export",
+        help="write the campaign's model, fitted on every label, with joblib",
+        description=(
+            "Fit the campaign's estimator on every label and write the whole pipeline (the "
+            "table encoder the campaign uses, then the estimator) with joblib; "
+            "joblib.load(FILE).predict(frame) takes a DataFrame with DATA's feature columns."
+        ),
+        formatter_class=formatter_class,
+    )
+    export.add_argument("data", metavar="DATA", help="the CSV or parquet file being labeled")
+    export.add_argument(
+        "-o", "--output", default=None, help="the file to write (default: DATA_model.joblib)"
+    )
+    export.add_argument(
+        "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
+    )
+
+    predict = commands.add_parser(
+        "predict",
+        help="write predictions for every row, with a score, a rank and probabilities",
+        description=(
+            "Fit the campaign's estimator on every label and write, for every row of DATA: "
+            "row (and the --id column), prediction, labeled, score (1 - max p: how unsure "
+            "the model is), rank (1 = the unlabeled row the model is least sure of) and one "
+            "proba_CLASS column per class; sort by rank in Label Studio, Argilla or a "
+            "spreadsheet to label the least sure rows first. Regressors get no score or rank."
+        ),
+        formatter_class=formatter_class,
+    )
+    predict.add_argument("data", metavar="DATA", help="the CSV or parquet file being labeled")
+    predict.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="the .csv or .parquet file to write (default: DATA_predictions.csv)",
+    )
+    predict.add_argument(
+        "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
+    )
+
 
 def _add_shared(parser):
     parser.add_argument(
@@ -213,10 +280,18 @@ def _print_merge(result, answers):
 
 
 def _progress():
-    """Stage lines on stderr when it is a terminal (fitting, choosing), else nothing."""
+    """A bar on stderr through the stages of a query when stderr is a terminal."""
     if not sys.stderr.isatty():
         return None
-    return lambda line: print(f"skbait: {line} ...", file=sys.stderr, flush=True)
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=3, file=sys.stderr, leave=False, bar_format="skbait: {desc} {bar} {elapsed}")
+
+    def show(line):
+        bar.set_description_str(line)
+        bar.update(min(1, bar.total - bar.n))
+
+    return show
 
 
 def _query(args):
@@ -358,4 +433,86 @@ def _correct(args):
     return 0
 
 
-COMMANDS = {"query": _query, "teach": _teach, "correct": _correct}
+def _beside(data, suffix):
+    return f"{os.path.splitext(data)[0]}{suffix}"
+
+
+def _status(args):
+    from skbait.campaign import CampaignError, campaign_status, plot_status
+
+    try:
+        status = campaign_status(args.data, campaign=args.campaign)
+        figure = None
+        if not args.no_plot:
+            figure = plot_status(status, args.plot or _beside(args.data, "_status.png"))
+    except CampaignError as exc:
+        raise _usage(exc) from None
+    _print_notes(status["notes"])
+    task = status["task"] or "no label yet"
+    print(
+        f"skbait: {args.data}: {status['n_labeled']} of {status['n_rows']} rows labeled "
+        f"({task}), {len(status['rounds'])} round(s)"
+    )
+    if status["counts"]:
+        shown = ", ".join(f"{k}: {v}" for k, v in status["counts"].items())
+        print(f"  labels per class: {shown}")
+    estimate = status["estimate"]
+    if estimate is None:
+        print(f"  estimated quality: not yet ({status['estimate_note']})")
+    else:
+        low, high = estimate["interval"]
+        print(
+            f"  estimated {estimate['metric']}: {estimate['value']:.3f} (95% interval "
+            f"{low:.3f} to {high:.3f}; {estimate['folds']}-fold cross-validation on the "
+            "labeled rows, which active learning chose: a guide, not a test score)"
+        )
+    names = [name for name, *_ in status["criteria"]]
+    if status["rounds"] and names:
+        print("  stopping criteria over the rounds:")
+        for name, what, rule, meaning in status["criteria"]:
+            print(f"    {name}: {what}; {rule} ({meaning})")
+        header = ["round", "labeled", *names]
+        widths = [len(h) + 2 for h in header]
+        print("    " + "".join(f"{h:>{w}}" for h, w in zip(header, widths)))
+        for record in status["rounds"]:
+            cells = [record["round"], record["n_labeled"], *(record.get(n) for n in names)]
+            shown = ["-" if v is None else format(v, ".4g") for v in cells]
+            print("    " + "".join(f"{c:>{w}}" for c, w in zip(shown, widths)))
+    if figure is not None:
+        print(f"skbait: wrote {figure}")
+    return 0
+
+
+def _export(args):
+    from skbait.campaign import CampaignError, export_model
+
+    output = args.output or _beside(args.data, "_model.joblib")
+    try:
+        pipeline = export_model(args.data, output, campaign=args.campaign)
+    except CampaignError as exc:
+        raise _usage(exc) from None
+    steps = [pipeline[0], *pipeline[-1]] if hasattr(pipeline[-1], "steps") else pipeline
+    print(f"skbait: wrote {output}: {' -> '.join(type(step).__name__ for step in steps)}")
+    return 0
+
+
+def _predict(args):
+    from skbait.campaign import CampaignError, predict_table
+
+    output = args.output or _beside(args.data, "_predictions.csv")
+    try:
+        frame = predict_table(args.data, output, campaign=args.campaign)
+    except CampaignError as exc:
+        raise _usage(exc) from None
+    print(f"skbait: wrote predictions for {len(frame)} rows to {output}")
+    return 0
+
+
+COMMANDS = {
+    "query": _query,
+    "teach": _teach,
+    "correct": _correct,
+    "status": _status,
+    "export": _export,
+    "predict": _predict,
+}

@@ -1382,3 +1382,112 @@ def test_stop_chooses_and_configures_the_criteria(tmp_path, capsys):
     assert _cli("query", data, "--stop", "patience=3", "-o", tmp_path / "c.csv") == 2
     assert "unknown stopping criterion 'patience'" in capsys.readouterr().err
     assert _cli("query", data, "--stop", "max_confidence=2", "-o", tmp_path / "c.csv") == 2
+
+
+# ------------------------------------------------------------- see and keep
+
+
+def _wilson_by_search(successes, n, z=1.959963984540054):
+    """The Wilson interval from its definition: every p the score test does not reject."""
+    grid = np.linspace(0, 1, 200001)
+    p_hat = successes / n
+    inside = np.abs(p_hat - grid) <= z * np.sqrt(grid * (1 - grid) / n)
+    return grid[inside].min(), grid[inside].max()
+
+
+def test_status_counts_estimates_and_draws(tmp_path, capsys):
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from skbait.campaign import campaign_status
+
+    data, truth, _ = _run_campaign(tmp_path, 3, "-b", "8")
+    status = campaign_status(data)
+    rows = sorted(row for row, _ in _labels(_state(data)))
+    assert status["n_labeled"] == 24 and status["n_rows"] == N
+    assert status["counts"] == {
+        int(c): int(n) for c, n in zip(*np.unique(truth[rows], return_counts=True))
+    }
+    # The estimate: out-of-fold predictions of the campaign's estimator, computed here.
+    X = _features(data)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    predicted = cross_val_predict(model, X[rows], truth[rows], cv=folds)
+    correct = int((predicted == truth[rows]).sum())
+    assert status["estimate"]["value"] == pytest.approx(correct / 24)
+    low, high = _wilson_by_search(correct, 24)
+    assert status["estimate"]["interval"] == pytest.approx([low, high], abs=1e-4)
+    assert [r["n_labeled"] for r in status["rounds"]] == [0, 8, 16]
+    assert status["rounds"][2]["max_confidence"] == pytest.approx(
+        1 - _state(data)["rounds"][2]["stopping"]["max_confidence"]
+    )
+    assert _cli("status", data) == 0
+    out = capsys.readouterr().out
+    assert "24 of 120 rows labeled (classification), 3 round(s)" in out
+    assert "estimated accuracy" in out and "95% interval" in out
+    assert "max_confidence: the smallest top probability" in out
+    figure = tmp_path / "pool_status.png"
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_status_before_any_label(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path)
+    _query(data, tmp_path / "b.csv")
+    assert _cli("status", data, "--no-plot") == 0
+    out = capsys.readouterr().out
+    assert "0 of 120 rows labeled (no label yet)" in out and "not yet (no label yet)" in out
+
+
+def test_export_writes_the_whole_pipeline(tmp_path, capsys):
+    import joblib
+
+    data, truth = _write_pool(tmp_path, labeled=40)
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[[50, 60], "a"] = "NA"  # blanks the pipeline fills as the campaign does
+    pool.to_csv(data, index=False)
+    _query(data, tmp_path / "b.csv")
+    assert _cli("export", data, "-o", tmp_path / "model.joblib") == 0
+    assert "TableEncoder -> StandardScaler -> LogisticRegression" in capsys.readouterr().out
+    model = joblib.load(tmp_path / "model.joblib")
+    # On a table read by plain pandas (NaN, floats): the campaign's own model's predictions.
+    from skbait.campaign._features import _feature_matrix
+    from skbait.campaign._files import _Table
+
+    X = _feature_matrix(_Table(data), ["a", "b", "color", "c", "d"])
+    reference = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    reference.fit(X[:40], truth[:40])
+    raw = pd.read_csv(data)
+    np.testing.assert_array_equal(model.predict(raw), reference.predict(X))
+    np.testing.assert_allclose(model.predict_proba(raw), reference.predict_proba(X))
+
+
+def test_predict_writes_scores_ranks_and_probabilities(tmp_path):
+    data, _ = _write_pool(tmp_path, labeled=40)
+    _query(data, tmp_path / "b.csv")
+    assert _cli("predict", data) == 0
+    frame = pd.read_csv(tmp_path / "pool_predictions.csv")
+    assert list(frame.columns) == [
+        "row",
+        "prediction",
+        "labeled",
+        "score",
+        "rank",
+        "proba_0",
+        "proba_1",
+        "proba_2",
+    ]
+    proba = frame[["proba_0", "proba_1", "proba_2"]].to_numpy()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(frame["prediction"], proba.argmax(axis=1))
+    np.testing.assert_allclose(frame["score"], 1 - proba.max(axis=1))
+    assert frame["labeled"].tolist() == [True] * 40 + [False] * (N - 40)
+    unlabeled = frame[~frame["labeled"]].sort_values("rank")
+    assert unlabeled["rank"].tolist() == list(range(1, N - 40 + 1))
+    assert (np.diff(unlabeled["score"].to_numpy()) <= 0).all()
+    assert frame.loc[frame["labeled"], "rank"].isna().all()
+
+
+def test_export_before_a_model_is_a_clear_error(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path)
+    _query(data, tmp_path / "b.csv")
+    assert _cli("export", data) == 2
+    assert "no model yet" in _one_error_line(capsys.readouterr().err)

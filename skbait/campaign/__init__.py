@@ -41,15 +41,22 @@ from skbait.campaign._answers import (
     restore_labels,
 )
 from skbait.campaign._errors import CampaignError
+from skbait.campaign._features import TableEncoder
 from skbait.campaign._files import write_frame
 from skbait.campaign._journal import campaign_path, read_campaign
+from skbait.campaign._report import campaign_status, export_model, plot_status, predict_table
 from skbait.campaign._rounds import query_batch
 
 __all__ = [
     "CampaignError",
+    "TableEncoder",
     "campaign_path",
+    "campaign_status",
     "correct_label",
+    "export_model",
     "merge_answers",
+    "plot_status",
+    "predict_table",
     "query_batch",
     "read_campaign",
     "record_labels",
@@ -59,3 +66,4 @@ __all__ = [
 
 # Documented and raised under the package's name.
 CampaignError.__module__ = __name__
+TableEncoder.__module__ = __name__

@@ -9,8 +9,10 @@ import base64
 import hashlib
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from skbait.campaign._errors import CampaignError, _problems
+from skbait.campaign._files import _DECIMAL_COMMA
 
 ROW = "row"  # the batch files' column of DATA row numbers
 MAX_CATEGORIES = 1000  # distinct values of a one-hot encoded text column
@@ -132,58 +134,153 @@ def _legacy_digest(table, columns, n_rows):
     return digest.hexdigest()
 
 
-def _feature_matrix(table, columns, notes=None):
-    """Numbers for the model: numeric columns as they are (blanks filled with the column's
-    median, noted), text columns one-hot encoded (a blank is a category of its own)."""
-    import pandas as pd
+class TableEncoder(TransformerMixin, BaseEstimator):
+    """A table's feature columns as the campaign's model sees them.
 
-    parts, problems = [], []
-    for column in columns:
-        text = table.text(column)
-        blank = text == ""
-        numbers = _numbers(table, text, blank)
-        unparsed = np.isnan(numbers) & ~blank
-        if blank.all():
-            if notes is not None:
-                notes.append(f"column {column!r} is blank in every row: left out")
-            continue
-        if not unparsed.any():
-            if np.isinf(numbers).any():
-                problems.append(f"numeric column {column!r} holds infinite values")
+    Numeric columns (every filled cell a number, a decimal comma allowed
+    where ``decimal=","``) pass as floats, blanks filled with the column's
+    median; text columns are one-hot encoded over the categories seen in
+    :meth:`fit` (a blank is a category of its own; an unseen one encodes as
+    zeros). Missing-value tokens (``na_values``) are blanks. The campaign fits
+    it on every row of DATA, so that the exported pipeline reads a table the
+    way the campaign did.
+
+    Parameters
+    ----------
+    columns : list of str
+        The feature columns, in order.
+    na_values : sequence of str, default=None
+        Cell texts read as blanks (the campaign's default when None).
+    decimal : {".", ","}, default="."
+        The decimal mark of text cells.
+
+    Attributes
+    ----------
+    kinds_ : dict
+        ``"number"`` or ``"text"`` per column (columns blank in every row are
+        left out).
+    medians_ : dict
+        The fill value of each numeric column.
+    categories_ : dict
+        The sorted categories of each text column.
+    notes_ : list of str
+        What the fit did that a user should know (blanks filled, columns
+        left out).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skbait.campaign import TableEncoder
+    >>> frame = pd.DataFrame({"size": ["1,5", "NA", "3"], "color": ["red", "blue", "red"]})
+    >>> TableEncoder(["size", "color"], decimal=",").fit_transform(frame)
+    array([[1.5 , 0.  , 1.  ],
+           [2.25, 1.  , 0.  ],
+           [3.  , 0.  , 1.  ]])
+    """
+
+    def __init__(self, columns, na_values=None, decimal="."):
+        self.columns = columns
+        self.na_values = na_values
+        self.decimal = decimal
+
+    def _cells(self, X, column):
+        from skbait.campaign._files import DEFAULT_NA_VALUES
+
+        na = set(DEFAULT_NA_VALUES if self.na_values is None else self.na_values)
+        series = X[column]
+        missing = series.isna().to_numpy()
+        text = series.astype(str).str.strip().to_numpy(dtype=object, copy=True)
+        text[missing] = ""
+        text[np.isin(text, list(na))] = ""
+        return text
+
+    def _number(self, text):
+        if self.decimal == "," and _DECIMAL_COMMA.match(text):
+            text = text.replace(",", ".")
+        try:
+            return float(text)
+        except ValueError:
+            return None
+
+    def _numbers(self, text):
+        out = np.full(len(text), np.nan)
+        for i, cell in enumerate(text):
+            if cell:
+                value = self._number(cell)
+                if value is not None:
+                    out[i] = value
+        return out
+
+    def fit(self, X, y=None):
+        """Learn each column's kind, fill value or categories from the table ``X``."""
+        self.kinds_, self.medians_, self.categories_, self.notes_ = {}, {}, {}, []
+        problems = []
+        for column in self.columns:
+            text = self._cells(X, column)
+            blank = text == ""
+            numbers = self._numbers(text)
+            if blank.all():
+                self.notes_.append(f"column {column!r} is blank in every row: left out")
                 continue
-            if blank.any():
-                median = float(np.median(numbers[~blank]))
-                numbers[blank] = median
-                if notes is not None:
-                    notes.append(
+            if not (np.isnan(numbers) & ~blank).any():
+                if np.isinf(numbers).any():
+                    problems.append(f"numeric column {column!r} holds infinite values")
+                    continue
+                self.kinds_[column] = "number"
+                self.medians_[column] = float(np.median(numbers[~blank]))
+                if blank.any():
+                    self.notes_.append(
                         f"numeric column {column!r} is blank in {int(blank.sum())} row(s): "
-                        f"filled with its median, {median:.6g}"
+                        f"filled with its median, {self.medians_[column]:.6g}"
                     )
-            parts.append(numbers[:, None])
-        else:
-            n_values = np.unique(text).size
-            if n_values > MAX_CATEGORIES:
+                continue
+            categories = np.unique(text)
+            if categories.size > MAX_CATEGORIES:
                 problems.append(
-                    f"text column {column!r} has {n_values} distinct values (more than "
+                    f"text column {column!r} has {categories.size} distinct values (more than "
                     f"{MAX_CATEGORIES}: an identifier or free text?); leave it out"
                 )
                 continue
-            parts.append(pd.get_dummies(pd.Series(text), dtype=np.float64).to_numpy())
-    if problems:
-        raise _problems(
-            "DATA's features cannot be used (fix them, or choose the feature columns with "
-            "--features):",
-            problems,
-        )
-    return np.hstack(parts)
+            self.kinds_[column] = "text"
+            self.categories_[column] = categories.tolist()
+        if problems:
+            raise _problems(
+                "DATA's features cannot be used (fix them, or choose the feature columns with "
+                "--features):",
+                problems,
+            )
+        return self
+
+    def transform(self, X):
+        """The matrix of the table ``X`` (a DataFrame with the feature columns)."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "kinds_")
+        parts = []
+        for column, kind in self.kinds_.items():
+            text = self._cells(X, column)
+            if kind == "number":
+                numbers = self._numbers(text)
+                numbers[text == ""] = self.medians_[column]
+                if np.isnan(numbers).any():
+                    bad = text[np.isnan(numbers)][0]
+                    raise CampaignError(f"column {column!r} holds {bad!r}, not a number.")
+                parts.append(numbers[:, None])
+            else:
+                categories = np.asarray(self.categories_[column], dtype=object)
+                parts.append((text[:, None] == categories[None, :]).astype(np.float64))
+        return np.hstack(parts) if parts else np.zeros((len(X), 0))
 
 
-def _numbers(table, text, blank):
-    """The cells as floats: NaN where blank or not a number."""
-    out = np.full(len(text), np.nan)
-    for i, (t, b) in enumerate(zip(text, blank)):
-        if not b:
-            value = table.number(t)
-            if value is not None:
-                out[i] = value
-    return out
+def make_encoder(table, columns):
+    """A :class:`TableEncoder` reading ``columns`` as ``table`` reads its cells."""
+    return TableEncoder(list(columns), sorted(table.na_values), table.dialect.decimal)
+
+
+def _feature_matrix(table, columns, notes=None):
+    """Numbers for the model: numeric columns as they are (blanks filled with the column's
+    median, noted), text columns one-hot encoded (a blank is a category of its own)."""
+    encoder = make_encoder(table, columns).fit(table.frame)
+    if notes is not None:
+        notes.extend(encoder.notes_)
+    return encoder.transform(table.frame)
