@@ -1491,3 +1491,31 @@ def test_export_before_a_model_is_a_clear_error(tmp_path, capsys):
     _query(data, tmp_path / "b.csv")
     assert _cli("export", data) == 2
     assert "no model yet" in _one_error_line(capsys.readouterr().err)
+
+
+def test_new_spellings_in_one_batch_the_frequent_one_wins(tmp_path, capsys):
+    data = _text_pool(tmp_path, [])
+    batch = tmp_path / "b.csv"
+    assert (
+        _cli("query", data, "--target", "animal", "-b", "6", "--device", "cpu", "-o", batch) == 0
+    )
+    rows = _answer_with(batch, ["dog", "dgo", "dog", "cat", "bird", "dog"])
+    assert _cli("teach", data, batch) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"answers line 3, row {rows[1]}: label 'dgo' looks like a misspelling of the class 'dog'"
+        in err
+    )
+    _answer_with(batch, ["dog", "dgo", "cat", "cat", "bird", "bird"])  # one each: a tie
+    assert _cli("teach", data, batch) == 2
+    assert "look like two spellings of one class" in capsys.readouterr().err
+    assert not _state(data)["labels"]
+
+
+def test_a_batch_answered_before_a_correction_counts_as_merged(tmp_path):
+    data, truth = _prepared(tmp_path)[:2]
+    assert _cli("teach", data, tmp_path / "batch.csv") == 0
+    row = int(pd.read_csv(tmp_path / "batch.csv")["row"][0])
+    assert _cli("correct", data, "--row", row, "--label", str((truth[row] + 1) % 3)) == 0
+    # The batch file still holds the old answer: merged once, so query may overwrite it.
+    assert _cli("query", data, "-o", tmp_path / "batch.csv") == 0

@@ -5,33 +5,45 @@ whose target column is blank for the rows nobody has labeled yet. Each round,
 :func:`query_batch` trains the estimator on the labeled rows and writes the
 next batch of rows to label to a file; the annotators fill in the labels,
 either in ``DATA`` itself or in the batch file, which :func:`merge_answers`
-merges back into ``DATA``. These are the ``skbait query`` and ``skbait teach``
-commands.
+merges back into ``DATA``; :func:`correct_label` corrects or retracts one.
+:func:`campaign_status`, :func:`export_model` and :func:`predict_table` show
+where a campaign stands and keep its model. These are the ``skbait query``,
+``teach``, ``correct``, ``status``, ``export`` and ``predict`` commands.
 
 A **campaign file** beside ``DATA`` (``DATA.campaign.json``) keeps what a
 later round needs to continue exactly as if no time had passed:
 
-- ``data``: the target column, the feature columns and a digest of the
-  feature values, so that a file that was edited, sorted or replaced is
-  noticed;
-- ``settings``: strategy, estimator, task, batch size, device, random seed
-  and the type of the labels;
-- ``labels``: every label the campaign has seen, in the order it learnt them
-  (a journal: ``DATA`` losing a label is an error, and
+- ``data``: the target column, the feature columns, and the identifier
+  column (``--id``) or a fingerprint of each row's feature values, so that a
+  file that was edited or sorted is noticed;
+- ``settings``: strategy, estimator, task, batch size, device, random seed,
+  the type of the labels, declared classes, stopping criteria and
+  missing-value tokens;
+- ``labels``: every label the campaign has seen, in the order it learnt them,
+  corrections included (a journal: ``DATA`` losing a label is an error, and
   :func:`restore_labels` writes the journal back);
 - ``rounds``: per round, the labels known, the design used, the batch, and
   the value of each stopping criterion (:mod:`skbait.stopping`);
 - ``stopping``: the criteria's state.
 
-Files are written atomically (a temporary file in the same folder, then
-``os.replace``), in an order that keeps them consistent if the process dies
-between any two writes: ``query`` records the batch in the campaign file
-before writing the batch file (a rerun rewrites the same batch), and
-``teach`` writes ``DATA`` before the campaign file (a rerun finds the new
-labels in ``DATA`` and records them). A malformed answer file changes nothing.
+Every read-modify-write holds the campaign's lock (``DATA.campaign.json.lock``,
+``filelock``). Files are written atomically (a temporary file in the same
+folder, then ``os.replace``), in an order that keeps them consistent if the
+process dies between any two writes: ``query`` records the batch in the
+campaign file before writing the batch file (a rerun rewrites the same
+batch), ``teach`` writes ``DATA`` before the campaign file (a rerun finds the
+new labels in ``DATA`` and records them), ``correct`` the campaign file
+first (the next command finishes the correction). A malformed answer file
+changes nothing.
 
-Labels are text: a blank cell is a missing label, anything else is a label
-(``-1`` is a class like any other).
+One concern per module: ``_errors`` (the error type), ``_files`` (dialects,
+reading, atomic writes), ``_labels`` (label types and class checks),
+``_features`` (feature columns, row fingerprints, :class:`TableEncoder`),
+``_journal`` (the campaign file, the lock, keeping it in step with DATA),
+``_answers`` (merging, restoring, correcting), ``_model`` (the labeled set,
+the task, the fitted model), ``_stopping`` (the criteria a campaign
+updates), ``_rounds`` (choosing a batch) and ``_report`` (status, export,
+predictions).
 """
 
 from skbait.campaign._answers import (

@@ -9,7 +9,7 @@ import base64
 import hashlib
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
 
 from skbait.campaign._errors import CampaignError, _problems
 from skbait.campaign._files import _DECIMAL_COMMA
@@ -134,7 +134,7 @@ def _legacy_digest(table, columns, n_rows):
     return digest.hexdigest()
 
 
-class TableEncoder(TransformerMixin, BaseEstimator):
+class TableEncoder(BaseEstimator):
     """A table's feature columns as the campaign's model sees them.
 
     Numeric columns (every filled cell a number, a decimal comma allowed
@@ -250,6 +250,10 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                 problems,
             )
         return self
+
+    def fit_transform(self, X, y=None):
+        """:meth:`fit` then :meth:`transform` on the same table."""
+        return self.fit(X).transform(X)
 
     def transform(self, X):
         """The matrix of the table ``X`` (a DataFrame with the feature columns)."""

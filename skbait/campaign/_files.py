@@ -271,6 +271,16 @@ def write_frame(frame, path, dialect=None, header=True):
         The CSV dialect (comma-separated, UTF-8, ``\\n`` by default).
     header : bool or list of str, default=True
         The CSV header as pandas takes it (a list writes those names).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from skbait.campaign import write_frame
+    >>> path = os.path.join(tempfile.mkdtemp(), "table.csv")
+    >>> write_frame(pd.DataFrame({"x": [1, 2]}), path)
+    >>> pd.read_csv(path)["x"].tolist()
+    [1, 2]
     """
     if _is_parquet(path):
         _require_pyarrow(path)

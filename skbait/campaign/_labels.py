@@ -186,21 +186,35 @@ def check_classes(new, known_classes, declared, where):
                     f"({', '.join(map(str, declared))}); did you mean {hint!r}?"
                 )
         return problems, notes
-    seen = set(known_classes)
-    first = {}
+    # Among labels new to the campaign, the most frequent spelling is the class and a
+    # rarer near-duplicate the typo; two spellings as frequent as each other are both
+    # refused, since nothing says which one is right.
+    known = set(known_classes)
+    rows_of, counts = {}, {}
     for row, value in new:
-        if value in seen:
+        if value not in known:
+            rows_of.setdefault(value, []).append(row)
+            counts[value] = counts.get(value, 0) + 1
+    order = sorted(counts, key=lambda v: (-counts[v], list(rows_of).index(v)))
+    accepted = set(known)
+    for value in order:
+        typo = near_duplicate(value, accepted)
+        if typo is None:
+            accepted.add(value)
+            notes.append(f"new class {value!r} (first in {where(rows_of[value][0])})")
             continue
-        typo = near_duplicate(value, seen)
-        if typo is not None:
-            problems.append(
-                f"{where(row)}: label {value!r} looks like a misspelling of the class "
-                f"{typo!r}; write {typo!r}, or declare every class with --classes if "
-                f"{value!r} is a class of its own"
-            )
-            continue
-        seen.add(value)
-        first[value] = row
-    for value, row in first.items():
-        notes.append(f"new class {value!r} (first in {where(row)})")
+        tied = typo not in known and counts[typo] == counts[value]
+        for row in rows_of[value]:
+            if tied:
+                problems.append(
+                    f"{where(row)}: label {value!r} and {typo!r} (in "
+                    f"{where(rows_of[typo][0])}) look like two spellings of one class; "
+                    "write one of them, or declare every class with --classes"
+                )
+            else:
+                problems.append(
+                    f"{where(row)}: label {value!r} looks like a misspelling of the class "
+                    f"{typo!r}; write {typo!r}, or declare every class with --classes if "
+                    f"{value!r} is a class of its own"
+                )
     return problems, notes

@@ -154,7 +154,34 @@ def _plain(value):
 
 
 def plot_status(status, path):
-    """Draw a campaign's progress (labels per round, the criteria over rounds) to ``path``."""
+    """Draw a campaign's progress (labels per round, the criteria over rounds) to ``path``.
+
+    Parameters
+    ----------
+    status : dict
+        What :func:`campaign_status` returns.
+    path : str or path-like
+        The PNG file to write.
+
+    Returns
+    -------
+    str or path-like
+        ``path``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from skbait.campaign import campaign_status, plot_status, query_batch
+    >>> folder = tempfile.mkdtemp()
+    >>> data = os.path.join(folder, "pool.csv")
+    >>> pd.DataFrame({"x": range(6), "y": [""] * 6}).to_csv(data, index=False)
+    >>> _ = query_batch(data, os.path.join(folder, "b.csv"), target="y", batch_size=2,
+    ...                 device="cpu")
+    >>> figure = plot_status(campaign_status(data), os.path.join(folder, "status.png"))
+    >>> os.path.getsize(figure) > 0
+    True
+    """
     try:
         import matplotlib
 
@@ -280,6 +307,23 @@ def predict_table(data_path, output, *, campaign=None):
     -------
     pandas.DataFrame
         The table written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from skbait.campaign import predict_table, query_batch
+    >>> folder = tempfile.mkdtemp()
+    >>> data = os.path.join(folder, "pool.csv")
+    >>> labels = ["a", "b"] * 4 + [""] * 4
+    >>> pd.DataFrame({"x": [0, 9, 1, 8, 2, 7, 3, 6, 4, 5, 1, 9], "y": labels}).to_csv(
+    ...     data, index=False)
+    >>> _ = query_batch(data, os.path.join(folder, "b.csv"), target="y", device="cpu")
+    >>> table = predict_table(data, os.path.join(folder, "predictions.csv"))
+    >>> list(table.columns)
+    ['row', 'prediction', 'labeled', 'score', 'rank', 'proba_a', 'proba_b']
+    >>> table["rank"].tolist()[8:]
+    [1, 2, 3, 4]
     """
     import pandas as pd
 

@@ -228,12 +228,17 @@ def _check_output_free(state, output, protected):
     known = _known_labels(state)
     unmerged = 0
     label_type = state["settings"]["label_type"]
+    history = {}
+    for entry in state["labels"]:
+        history.setdefault(int(entry["row"]), []).extend([entry["label"], entry.get("previous")])
     for row, label in zip(previous.text(ROW), previous.text(target)):
         if label == "":
             continue
         number = previous.number(row)
         value = _parse_label(label, label_type or "str", previous.number)
-        unmerged += number is None or known.get(int(number)) != value
+        row = None if number is None else int(number)
+        # A label corrected since was merged: the journal remembers every label of a row.
+        unmerged += row is None or (known.get(row) != value and value not in history.get(row, ()))
     if unmerged:
         raise CampaignError(
             f"{os.fspath(output)!r} holds {unmerged} answer(s) not merged into DATA yet; "
