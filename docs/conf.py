@@ -51,6 +51,7 @@ version = release = skbait.__version__
 
 # -- General ------------------------------------------------------------------
 
+
 def _write_cli_reference():
     """Every subcommand's help, as ``skbait COMMAND --help`` prints it, for cli.rst.
 

@@ -1519,3 +1519,46 @@ def test_a_batch_answered_before_a_correction_counts_as_merged(tmp_path):
     assert _cli("correct", data, "--row", row, "--label", str((truth[row] + 1) % 3)) == 0
     # The batch file still holds the old answer: merged once, so query may overwrite it.
     assert _cli("query", data, "-o", tmp_path / "batch.csv") == 0
+
+
+def test_status_of_a_regression_campaign(tmp_path):
+    from sklearn.linear_model import Ridge
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import KFold, cross_val_predict
+
+    from skbait.campaign import campaign_status
+
+    X, _ = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    target = np.round(X @ np.array([1.0, -2.0, 0.5, 0.0]) + 0.1 * np.sin(7 * X[:, 3]), 3)
+    frame["y"] = [f"{v}" if i < 30 else "" for i, v in enumerate(target)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    query_batch(data, tmp_path / "b.csv", target="y", batch_size=4, device="cpu")
+    status = campaign_status(data)
+    assert status["task"] == "regression" and status["counts"] is None
+    model = make_pipeline(StandardScaler(), Ridge())
+    folds = KFold(5, shuffle=True, random_state=0)
+    predicted = cross_val_predict(model, X[:30], target[:30], cv=folds)
+    assert status["estimate"]["metric"] == "R^2"
+    assert status["estimate"]["value"] == pytest.approx(r2_score(target[:30], predicted))
+    low, high = status["estimate"]["interval"]
+    assert low < status["estimate"]["value"] < high <= 1.0
+
+
+def test_a_folder_that_refuses_the_lock(tmp_path, capsys, monkeypatch):
+    import errno
+
+    import filelock
+
+    data, _, _ = _prepared(tmp_path)
+    before = _snapshot(data, campaign_path(data))
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(filelock.FileLock, "acquire", refuse)
+    assert _cli("teach", data, tmp_path / "batch.csv") == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "cannot lock the campaign" in line and "is the folder writable?" in line
+    assert _snapshot(data, campaign_path(data)) == before
