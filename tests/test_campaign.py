@@ -1562,3 +1562,36 @@ def test_a_folder_that_refuses_the_lock(tmp_path, capsys, monkeypatch):
     line = _one_error_line(capsys.readouterr().err)
     assert "cannot lock the campaign" in line and "is the folder writable?" in line
     assert _snapshot(data, campaign_path(data)) == before
+
+
+def test_a_campaign_file_of_the_previous_release_continues(tmp_path):
+    """Format 1 kept a digest of the cells' text and the labels as text."""
+    from skbait.campaign._features import _legacy_digest
+    from skbait.campaign._files import _Table
+
+    data, _ = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    state = _state(data)
+    reference = _query(data, tmp_path / "ref.csv", "-b", "4")["row"].tolist()
+    state["data"].pop("row_hashes")
+    state["data"]["digest"] = _legacy_digest(_Table(data), state["data"]["features"], N)
+    for entry in state["labels"]:
+        entry["label"] = str(entry["label"])
+    for key in ("na_values", "classes", "stop"):
+        state["settings"].pop(key, None)
+    Path(campaign_path(data)).write_text(json.dumps(state))
+    assert _query(data, tmp_path / "c.csv", "-b", "4")["row"].tolist() == reference
+    upgraded = _state(data)
+    assert "row_hashes" in upgraded["data"] and "digest" not in upgraded["data"]
+    # An edit under the old digest is still caught.
+    state["data"]["digest"] = "0" * 64
+    Path(campaign_path(data)).write_text(json.dumps(state))
+    assert _cli("query", data, "-o", tmp_path / "d.csv") == 2
+
+
+def test_progress_on_a_terminal(tmp_path, capsys, monkeypatch):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    err = capsys.readouterr().err
+    assert "fitting the model on 20 labeled row(s)" in err and "bait choosing 3 row(s)" in err
