@@ -616,7 +616,7 @@ def test_identifier_columns_are_left_out_with_a_note(tmp_path, capsys, monkeypat
     assert not (tmp_path / "c.json").exists()
 
 
-@pytest.mark.parametrize("command", ["query", "teach"])
+@pytest.mark.parametrize("command", ["query", "teach", "correct", "status", "export", "predict"])
 def test_help(command, capsys):
     assert main([command, "--help"]) == 0
     assert "DATA" in capsys.readouterr().out
