@@ -282,7 +282,7 @@ def _check_data(state, table, accept_changes=False, notes=None):
 
 def _finish_corrections(state, table):
     """Finish a correction that a crash cut short: the campaign recorded it, DATA still
-    holds the label it replaced. Returns True when DATA was rewritten."""
+    holds the label it replaced. Returns the rows rewritten in DATA."""
     target = state["data"]["target"]
     texts = table.text(target)
     label_type = _label_type(state)
@@ -295,9 +295,9 @@ def _finish_corrections(state, table):
         if now != new and now == _as_value(entry["previous"], label_type):
             stale.append((row, new))
     if not stale:
-        return False
+        return []
     _write_labels(table, state, stale)
-    return True
+    return [row for row, _ in stale]
 
 
 def _write_labels(table, state, values):
@@ -478,7 +478,12 @@ def _session(
         if state is not None:
             _check_fixed(state, path, target, features, id_column)
             _check_data(state, table, accept_changes=accept_changes, notes=notes)
-            if _finish_corrections(state, table):
+            finished = _finish_corrections(state, table)
+            if finished:
+                notes.append(
+                    f"finished the correction of row(s) {_rows_text(finished)} that a stopped "
+                    "run had recorded but not written into DATA"
+                )
                 table = _Table(data_path, na_values=table.na_values)
                 _check_data(state, table)
         elif create:

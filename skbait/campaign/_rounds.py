@@ -219,7 +219,7 @@ def _check_output_free(state, output, protected):
                 "choose another -o."
             )
     try:
-        previous = _Table(output, na_values=None)
+        previous = _Table(output, na_values=state["settings"].get("na_values"))
     except CampaignError:
         return  # not a table (or unreadable): nothing of ours to lose
     target = state["data"]["target"]
