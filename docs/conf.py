@@ -60,6 +60,40 @@ version = release = skbait.__version__
 
 # -- General ------------------------------------------------------------------
 
+
+def _write_cli_reference():
+    """Every subcommand's help, as ``skbait COMMAND --help`` prints it, for cli.rst.
+
+    Rendered from the parser itself at each build, so that the page lists
+    every option the command accepts and never goes stale.
+    """
+    import argparse
+
+    from skbait._cli import _build_parser
+
+    parser = _build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    lines = []
+
+    def block(title, text, mark):
+        lines.extend([title, mark * len(title), "", ".. code-block:: text", ""])
+        lines.extend(("   " + line).rstrip() for line in text.splitlines())
+        lines.append("")
+
+    os.environ["COLUMNS"] = "88"  # argparse wraps to the terminal's width
+    block("skbait", parser.format_help(), "-")
+    for name, sub in commands.choices.items():
+        block(f"skbait {name}", sub.format_help(), "-")
+    target = DOCS / "generated" / "cli_reference.inc"
+    target.parent.mkdir(exist_ok=True)
+    text = "\n".join(lines) + "\n"
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
+
+
+_write_cli_reference()
+
+
 MATH = os.environ.get("SKBAIT_DOCS_MATH", "mathjax").strip().lower()
 if MATH not in ("mathjax", "imgmath"):
     raise ValueError(f"SKBAIT_DOCS_MATH must be 'mathjax' or 'imgmath', got {MATH!r}.")

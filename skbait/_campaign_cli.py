@@ -1,4 +1,5 @@
-"""``skbait query`` and ``skbait teach``: a labeling campaign from the command line.
+"""A labeling campaign from the command line: ``skbait query``, ``teach``, ``correct``,
+``status``, ``export`` and ``predict``.
 
 The work is done by :mod:`skbait.campaign`; this module parses the options
 and prints what happened.
@@ -11,8 +12,9 @@ __all__ = ["COMMANDS", "add_campaign_commands"]
 
 
 def add_campaign_commands(commands, formatter_class):
-    """Register the ``query`` and ``teach`` subcommands on ``commands``."""
-    from skbait._cli import _positive_int
+    """Register the campaign's subcommands on ``commands``: query, teach, correct,
+    status, export, predict."""
+    from skbait._presets import _positive_int
 
     query = commands.add_parser(
         "query",
@@ -71,6 +73,36 @@ def add_campaign_commands(commands, formatter_class):
         "fixed by the first query",
     )
     query.add_argument(
+        "--id",
+        dest="id_column",
+        default=None,
+        metavar="COLUMN",
+        help="a column naming each row (first query only): rows are matched by it, so "
+        "sorting DATA or appending rows is harmless",
+    )
+    query.add_argument(
+        "--exclude",
+        default=None,
+        metavar="COLUMNS",
+        help="comma-separated columns left out of the features (first query only); columns "
+        "unique in every row, like identifiers, are left out by default",
+    )
+    query.add_argument(
+        "--classes",
+        default=None,
+        help="comma-separated class names: answers outside them are refused (without it, a "
+        "new class is accepted with a note, a misspelt one refused)",
+    )
+    query.add_argument(
+        "--stop",
+        default=None,
+        metavar="CRITERIA",
+        help="stopping criteria as NAME[=THRESHOLD],... from stabilizing_predictions, "
+        "overall_uncertainty, max_confidence, objective_plateau; or none (first: all that "
+        "apply to the task, at their defaults)",
+    )
+    _add_shared(query)
+    query.add_argument(
         "--answers",
         default=None,
         metavar="FILE",
@@ -105,15 +137,135 @@ def add_campaign_commands(commands, formatter_class):
     teach.add_argument(
         "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
     )
+    _add_shared(teach)
+
+    correct = commands.add_parser(
+        "correct",
+        help="correct or retract the label of one row",
+        description=(
+            "Correct the label of a row of DATA (--label) or retract it (--retract). The "
+            "campaign's history keeps the old label and the new one; the next query fits on "
+            "the corrected labels, and a retracted row joins the pool again."
+        ),
+        formatter_class=formatter_class,
+    )
+    correct.add_argument("data", metavar="DATA", help="the CSV or parquet file being labeled")
+    correct.add_argument(
+        "--row",
+        required=True,
+        help="the row number (as in batch files), or its identifier with a campaign keyed by --id",
+    )
+    change = correct.add_mutually_exclusive_group(required=True)
+    change.add_argument("--label", default=None, help="the correct label")
+    change.add_argument("--retract", action="store_true", help="remove the row's label")
+    correct.add_argument(
+        "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
+    )
+
+    status = commands.add_parser(
+        "status",
+        help="where a campaign stands: labels, rounds, stopping criteria, estimated quality",
+        description=(
+            "Print the labels per class, the rounds, the stopping criteria over the rounds "
+            "and an estimate of the model's quality by cross-validation on the labeled rows "
+            "(accuracy with its Wilson 95%% interval, or R^2 with a bootstrap interval); draw "
+            "the campaign's progress to a PNG file. The labeled rows were chosen by active "
+            "learning, not at random: the estimate is a guide, not a test score."
+        ),
+        formatter_class=formatter_class,
+    )
+    status.add_argument("data", metavar="DATA", help="the CSV or parquet file being labeled")
+    status.add_argument(
+        "--plot",
+        default=None,
+        metavar="FILE",
+        help="the progress figure to write (default: DATA_status.png beside DATA)",
+    )
+    status.add_argument("--no-plot", action="store_true", help="draw no figure")
+    status.add_argument(
+        "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
+    )
+
+    export = commands.add_parser(
+        "export",
+        help="write the campaign's model, fitted on every label, with joblib",
+        description=(
+            "Fit the campaign's estimator on every label and write the whole pipeline (the "
+            "table encoder the campaign uses, then the estimator) with joblib; "
+            "joblib.load(FILE).predict(frame) takes a DataFrame with DATA's feature columns."
+        ),
+        formatter_class=formatter_class,
+    )
+    export.add_argument("data", metavar="DATA", help="the CSV or parquet file being labeled")
+    export.add_argument(
+        "-o", "--output", default=None, help="the file to write (default: DATA_model.joblib)"
+    )
+    export.add_argument(
+        "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
+    )
+
+    predict = commands.add_parser(
+        "predict",
+        help="write predictions for every row, with a score, a rank and probabilities",
+        description=(
+            "Fit the campaign's estimator on every label and write, for every row of DATA: "
+            "row (and the --id column), prediction, labeled, score (1 - max p: how unsure "
+            "the model is), rank (1 = the unlabeled row the model is least sure of) and one "
+            "proba_CLASS column per class; sort by rank in Label Studio, Argilla or a "
+            "spreadsheet to label the least sure rows first. Regressors get no score or rank."
+        ),
+        formatter_class=formatter_class,
+    )
+    predict.add_argument("data", metavar="DATA", help="the CSV or parquet file being labeled")
+    predict.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="the .csv or .parquet file to write (default: DATA_predictions.csv)",
+    )
+    predict.add_argument(
+        "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
+    )
+
+
+def _add_shared(parser):
+    parser.add_argument(
+        "--na-values",
+        default=None,
+        metavar="TOKENS",
+        help="comma-separated cell texts read as blanks, replacing the default NA, N/A, n/a, "
+        "#N/A, nan, NaN, NAN, null, NULL (an empty cell is always blank); kept by the "
+        "campaign",
+    )
+    parser.add_argument(
+        "--accept-changes",
+        action="store_true",
+        help="accept edited feature values in DATA (a corrected value, a re-save) when its "
+        "rows have no --id",
+    )
+
+
+def _split(text):
+    return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _na_values(text):
+    return None if text is None else [part.strip() for part in text.split(",")]
 
 
 def _usage(exc):
-    from skbait._cli import UsageError
+    from skbait._presets import UsageError
 
     return UsageError(str(exc))
 
 
+def _print_notes(notes):
+    for note in notes:
+        print(f"skbait: note: {note}", file=sys.stderr)
+
+
 def _print_merge(result, answers):
+    _print_notes(result.get("notes", ()))
     merged = result["merged"]
     if result["from_data"]:
         print(f"skbait: recorded {len(result['from_data'])} label(s) typed into DATA")
@@ -125,6 +277,21 @@ def _print_merge(result, answers):
         if result["unanswered"]:
             extra.append(f"{len(result['unanswered'])} still blank")
         print(f" ({'; '.join(extra)})" if extra else "")
+
+
+def _progress():
+    """A bar on stderr through the stages of a query when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=3, file=sys.stderr, leave=False, bar_format="skbait: {desc} {bar} {elapsed}")
+
+    def show(line):
+        bar.set_description_str(line)
+        bar.update(min(1, bar.total - bar.n))
+
+    return show
 
 
 def _query(args):
@@ -140,7 +307,13 @@ def _query(args):
     try:
         if args.answers is not None:
             _print_merge(
-                merge_answers(args.data, args.answers, campaign=args.campaign), args.answers
+                merge_answers(
+                    args.data,
+                    args.answers,
+                    campaign=args.campaign,
+                    accept_changes=args.accept_changes,
+                ),
+                args.answers,
             )
         result = query_batch(
             args.data,
@@ -154,11 +327,17 @@ def _query(args):
             task=args.task,
             device=args.device,
             random_state=args.random_state,
+            id_column=args.id_column,
+            exclude=_split(args.exclude) or (),
+            na_values=_na_values(args.na_values),
+            classes=_split(args.classes),
+            stop=args.stop,
+            accept_changes=args.accept_changes,
+            progress=_progress(),
         )
     except CampaignError as exc:
         raise _usage(exc) from None
-    for note in result["notes"]:
-        print(f"skbait: note: {note}", file=sys.stderr)
+    _print_notes(result["notes"])
     if result["from_data"]:
         print(f"skbait: recorded {len(result['from_data'])} label(s) typed into DATA")
     record = result["round"]
@@ -179,37 +358,161 @@ def _query(args):
         f"skbait: round {record['round']}: {record['n_labeled']} labeled row(s) ({what}); "
         f"{design} chose {len(record['batch'])} row(s); wrote {output}"
     )
-    stopping = record.get("stopping") or {}
-    for name in [k for k in stopping if not k.endswith(("_stop", "_note"))]:
-        value = stopping[name]
-        if value is None:
-            shown = stopping.get(f"{name}_note", "not defined yet")
-        else:
-            shown = f"{value:.4g}"
-        flag = "  -> stop" if stopping.get(f"{name}_stop") else ""
-        print(f"  {name.replace('_', ' ')}: {shown}{flag}")
+    _print_stopping(record, result.get("stop"))
     return 0
 
 
+def _print_stopping(record, stop):
+    """Each criterion: its value, its rule and what stopping would mean."""
+    from skbait.campaign._stopping import describe, make_criteria, shown_value
+
+    stopping = record.get("stopping")
+    if not stopping:
+        return
+    if record.get("stopping_unchanged"):
+        print("  stopping criteria: unchanged (no new label since they were last updated)")
+    for criterion in make_criteria(record["task"], stop):
+        name, what, rule, meaning = describe(criterion)
+        if name not in stopping:
+            continue
+        value = shown_value(name, stopping[name])
+        shown = (
+            f"{value:.4g}"
+            if value is not None
+            else stopping.get(f"{name}_note", "not defined yet (needs another round)")
+        )
+        verdict = "STOP: " + meaning if stopping.get(f"{name}_stop") else "go on"
+        print(f"  {name.replace('_', ' ')}: {shown} ({what}; {rule}) -> {verdict}")
+
+
 def _teach(args):
-    from skbait._cli import UsageError
+    from skbait._presets import UsageError
     from skbait.campaign import CampaignError, merge_answers, record_labels, restore_labels
 
+    shared = {"campaign": args.campaign, "na_values": _na_values(args.na_values)}
     try:
         if args.restore:
             if args.answers is not None:
                 raise UsageError("--restore takes no ANSWERS file; merge them separately.")
-            restored = restore_labels(args.data, campaign=args.campaign)
+            restored = restore_labels(args.data, **shared)
             print(f"skbait: restored {len(restored)} label(s) into {args.data}")
             return 0
+        shared["accept_changes"] = args.accept_changes
         if args.answers is None:
-            new = record_labels(args.data, campaign=args.campaign)
+            new = record_labels(args.data, **shared)
             print(f"skbait: recorded {len(new)} label(s) typed into DATA")
             return 0
-        _print_merge(merge_answers(args.data, args.answers, campaign=args.campaign), args.answers)
+        _print_merge(merge_answers(args.data, args.answers, **shared), args.answers)
     except CampaignError as exc:
         raise _usage(exc) from None
     return 0
 
 
-COMMANDS = {"query": _query, "teach": _teach}
+def _correct(args):
+    from skbait.campaign import CampaignError, correct_label
+
+    try:
+        result = correct_label(
+            args.data,
+            args.row,
+            args.label,
+            retract=args.retract,
+            campaign=args.campaign,
+        )
+    except CampaignError as exc:
+        raise _usage(exc) from None
+    if result["label"] is None:
+        print(f"skbait: row {result['row']}: retracted the label {result['previous']!r}")
+    elif result["previous"] == result["label"]:
+        print(f"skbait: row {result['row']} is already labeled {result['label']!r}")
+    else:
+        print(
+            f"skbait: row {result['row']}: {result['previous']!r} corrected to "
+            f"{result['label']!r}; the next query fits on the corrected labels"
+        )
+    return 0
+
+
+def _beside(data, suffix):
+    return f"{os.path.splitext(data)[0]}{suffix}"
+
+
+def _status(args):
+    from skbait.campaign import CampaignError, campaign_status, plot_status
+
+    try:
+        status = campaign_status(args.data, campaign=args.campaign)
+        figure = None
+        if not args.no_plot:
+            figure = plot_status(status, args.plot or _beside(args.data, "_status.png"))
+    except CampaignError as exc:
+        raise _usage(exc) from None
+    _print_notes(status["notes"])
+    task = status["task"] or "no label yet"
+    print(
+        f"skbait: {args.data}: {status['n_labeled']} of {status['n_rows']} rows labeled "
+        f"({task}), {len(status['rounds'])} round(s)"
+    )
+    if status["counts"]:
+        shown = ", ".join(f"{k}: {v}" for k, v in status["counts"].items())
+        print(f"  labels per class: {shown}")
+    estimate = status["estimate"]
+    if estimate is None:
+        print(f"  estimated quality: not yet ({status['estimate_note']})")
+    else:
+        low, high = estimate["interval"]
+        print(
+            f"  estimated {estimate['metric']}: {estimate['value']:.3f} (95% interval "
+            f"{low:.3f} to {high:.3f}; {estimate['folds']}-fold cross-validation on the "
+            "labeled rows, which active learning chose: a guide, not a test score)"
+        )
+    names = [name for name, *_ in status["criteria"]]
+    if status["rounds"] and names:
+        print("  stopping criteria over the rounds:")
+        for name, what, rule, meaning in status["criteria"]:
+            print(f"    {name}: {what}; {rule} ({meaning})")
+        header = ["round", "labeled", *names]
+        widths = [len(h) + 2 for h in header]
+        print("    " + "".join(f"{h:>{w}}" for h, w in zip(header, widths)))
+        for record in status["rounds"]:
+            cells = [record["round"], record["n_labeled"], *(record.get(n) for n in names)]
+            shown = ["-" if v is None else format(v, ".4g") for v in cells]
+            print("    " + "".join(f"{c:>{w}}" for c, w in zip(shown, widths)))
+    if figure is not None:
+        print(f"skbait: wrote {figure}")
+    return 0
+
+
+def _export(args):
+    from skbait.campaign import CampaignError, export_model
+
+    output = args.output or _beside(args.data, "_model.joblib")
+    try:
+        pipeline = export_model(args.data, output, campaign=args.campaign)
+    except CampaignError as exc:
+        raise _usage(exc) from None
+    steps = [pipeline[0], *pipeline[-1]] if hasattr(pipeline[-1], "steps") else pipeline
+    print(f"skbait: wrote {output}: {' -> '.join(type(step).__name__ for step in steps)}")
+    return 0
+
+
+def _predict(args):
+    from skbait.campaign import CampaignError, predict_table
+
+    output = args.output or _beside(args.data, "_predictions.csv")
+    try:
+        frame = predict_table(args.data, output, campaign=args.campaign)
+    except CampaignError as exc:
+        raise _usage(exc) from None
+    print(f"skbait: wrote predictions for {len(frame)} rows to {output}")
+    return 0
+
+
+COMMANDS = {
+    "query": _query,
+    "teach": _teach,
+    "correct": _correct,
+    "status": _status,
+    "export": _export,
+    "predict": _predict,
+}

@@ -16,22 +16,19 @@ import time
 
 __all__ = ["main"]
 
+from skbait._presets import (
+    CLASSIFICATION_STRATEGIES,
+    CLASSIFIERS,
+    REGRESSION_STRATEGIES,
+    REGRESSORS,
+    UsageError,
+    _make_estimator,
+    _make_strategies,
+    _positive_int,
+    _task,
+)
+
 DATASETS = ("digits", "austin_weather")
-CLASSIFIERS = ("logistic", "ridge", "mlp")
-REGRESSORS = ("ridge", "linear", "mlp")
-# The paper's five; regression keeps those whose tags allow a regressor.
-CLASSIFICATION_STRATEGIES = ("bait", "badge", "coreset", "confidence", "random")
-
-
-def _regression_capable(names):
-    from skbait.base import get_strategy_tags
-    from skbait.strategies import make_strategy
-
-    return tuple(n for n in names if not get_strategy_tags(make_strategy(n)).classifier_only)
-
-
-REGRESSION_STRATEGIES = _regression_capable(CLASSIFICATION_STRATEGIES)
-
 # The embedded default run: digits, logistic regression on standardised pixels,
 # the paper's five strategies, batch 10, five seeds, runs spread over all cores.
 # Tuned to take a few minutes on two free CPU cores (BAIT's selections dominate).
@@ -41,20 +38,6 @@ DEFAULT_N_INITIAL = 10
 DEFAULT_BUDGET = 200
 DEFAULT_TEST_SIZE = 0.5
 SPLIT_SEED = 0
-
-
-class UsageError(Exception):
-    """A bad option or input: reported on one line, exit status 2."""
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def _n_jobs(text):
@@ -286,96 +269,6 @@ def _load_csv(path, target):
     if not np.isfinite(X).all():
         raise UsageError(f"the features of {path!r} hold infinite values.")
     return X, y, {"name": os.path.basename(path), "target": target}
-
-
-# A numeric target with more distinct values than this is a quantity, not a class label.
-MAX_AUTO_CLASSES = 20
-
-
-def _task(y, requested):
-    """classification or regression: as requested, or read from the target."""
-    import numpy as np
-    from sklearn.utils.multiclass import type_of_target
-
-    if requested != "auto":
-        return requested
-    kind = type_of_target(y)
-    if kind == "continuous":
-        return "regression"
-    if kind not in ("binary", "multiclass"):
-        raise UsageError(f"cannot learn a target of type {kind!r}: give one label column.")
-    y = np.asarray(y)
-    n_values = len(np.unique(y))
-    # Whole numbers (151.0, or the integer 151) with many distinct values are amounts:
-    # scikit-learn's diabetes target has 214 of them in 442 rows.
-    if y.dtype.kind in "iuf" and n_values > MAX_AUTO_CLASSES:
-        print(
-            f"skbait: note: the target holds {n_values} distinct numbers, so it is taken as a "
-            "regression target (pass --task classification to treat them as classes)",
-            file=sys.stderr,
-        )
-        return "regression"
-    return "classification"
-
-
-def _make_estimator(name, task):
-    from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, RidgeClassifier
-    from sklearn.neural_network import MLPClassifier, MLPRegressor
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    if task == "classification":
-        choices = {
-            "logistic": lambda: LogisticRegression(max_iter=1000),
-            "ridge": lambda: RidgeClassifier(),
-            "mlp": lambda: MLPClassifier(hidden_layer_sizes=(128,), max_iter=500),
-        }
-        name = name or "logistic"
-    else:
-        choices = {
-            "ridge": lambda: Ridge(),
-            "linear": lambda: LinearRegression(),
-            "mlp": lambda: MLPRegressor(hidden_layer_sizes=(128,), max_iter=500),
-        }
-        name = name or "ridge"
-    if name not in choices:
-        raise UsageError(f"unknown {task} estimator {name!r}: use one of {', '.join(choices)}.")
-    return name, make_pipeline(StandardScaler(), choices[name]())
-
-
-def _make_strategies(text, task, device):
-    from skbait.strategies import available_strategies, make_strategy
-    from skbait.utils import resolve_device
-
-    if text is None:
-        names = list(
-            CLASSIFICATION_STRATEGIES if task == "classification" else REGRESSION_STRATEGIES
-        )
-    else:
-        names = [part.strip().lower() for part in text.split(",") if part.strip()]
-        if not names:
-            raise UsageError("--strategies is empty: give comma-separated names.")
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise UsageError(f"--strategies names {', '.join(duplicates)} twice.")
-    known = set(available_strategies())
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise UsageError(
-            f"unknown strategy {', '.join(map(repr, unknown))}: available strategies are "
-            f"{', '.join(sorted(known))}."
-        )
-    try:
-        resolve_device(device)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    strategies = {}
-    for name in names:
-        strategy = make_strategy(name)
-        if "device" in strategy.get_params():
-            strategy.set_params(device=device)
-        strategies[name] = strategy
-    return strategies
 
 
 # ----------------------------------------------------------------------- commands

@@ -15,7 +15,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import skbait.campaign as campaign_module
+import skbait.campaign._features as features_module
+import skbait.campaign._files as files_module
 from skbait._cli import main
 from skbait.campaign import CampaignError, campaign_path, merge_answers, query_batch
 from skbait.cold_start import cold_start_select
@@ -73,7 +74,7 @@ def _state(data):
 
 
 def _labels(state):
-    return [(e["row"], e["label"]) for e in state["labels"]]
+    return [(e["row"], str(e["label"])) for e in state["labels"]]
 
 
 def _snapshot(*paths):
@@ -223,7 +224,7 @@ class Crash(RuntimeError):
 
 def _crash_after(monkeypatch, n_writes):
     """Let ``n_writes`` atomic writes through, then die before the next one lands."""
-    real = campaign_module._atomic_write
+    real = files_module._atomic_write
     calls = []
 
     def write(path, writer):
@@ -232,7 +233,7 @@ def _crash_after(monkeypatch, n_writes):
         calls.append(path)
         return real(path, writer)
 
-    monkeypatch.setattr(campaign_module, "_atomic_write", write)
+    monkeypatch.setattr(files_module, "_atomic_write", write)
 
 
 def _reference(tmp_path, rounds):
@@ -502,7 +503,9 @@ def test_edited_features_are_detected(tmp_path, capsys):
     pool = pool.iloc[::-1]
     pool.to_csv(data, index=False)
     assert _cli("query", data, "-o", tmp_path / "c.csv") == 2
-    assert "changed since the campaign last saw it" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "120 row(s)" in err and "were sorted or moved since the campaign last saw it" in err
+    assert "row(s) 0, 1, 2" in err and "--id COLUMN" in err
 
 
 def test_appended_rows_join_the_pool(tmp_path):
@@ -592,23 +595,1003 @@ def test_crash_after_writing_data_then_query_directly(tmp_path, monkeypatch):
     assert _labels(_state(data)) == labels[:5]
 
 
-def test_identifier_columns_must_be_left_out(tmp_path, capsys, monkeypatch):
+def test_identifier_columns_are_left_out_with_a_note(tmp_path, capsys, monkeypatch):
     X, y = _truth()
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
-    frame["name"] = [f"item-{i}" for i in range(N)]
+    frame.insert(0, "name", [f"item-{i}" for i in range(N)])
+    frame.insert(1, "number", np.arange(1001, 1001 + N))
     frame["label"] = [str(v) if i < 20 else "" for i, v in enumerate(y)]
     data = tmp_path / "pool.csv"
     frame.to_csv(data, index=False)
-    monkeypatch.setattr(campaign_module, "MAX_CATEGORIES", 50)
-    assert _cli("query", data, "--target", "label", "-o", tmp_path / "b.csv") == 2
-    assert "text column 'name' has 120 distinct values" in capsys.readouterr().err
-    assert not Path(campaign_path(data)).exists()
-    options = ("--target", "label", "--features", "a,b,c,d", "--device", "cpu")
-    assert _cli("query", data, *options, "-o", tmp_path / "b.csv") == 0
+    assert (
+        _cli("query", data, "--target", "label", "--device", "cpu", "-o", tmp_path / "b.csv") == 0
+    )
+    assert "left out 'name', 'number' from the features" in capsys.readouterr().err
     assert _state(data)["data"]["features"] == ["a", "b", "c", "d"]
+    # Chosen explicitly, a text column with too many values is still refused.
+    monkeypatch.setattr(features_module, "MAX_CATEGORIES", 50)
+    options = ("--target", "label", "--features", "a,name", "--campaign", tmp_path / "c.json")
+    assert _cli("query", data, *options, "-o", tmp_path / "b2.csv") == 2
+    assert "text column 'name' has 120 distinct values" in capsys.readouterr().err
+    assert not (tmp_path / "c.json").exists()
 
 
-@pytest.mark.parametrize("command", ["query", "teach"])
+@pytest.mark.parametrize("command", ["query", "teach", "correct", "status", "export", "predict"])
 def test_help(command, capsys):
     assert main([command, "--help"]) == 0
     assert "DATA" in capsys.readouterr().out
+
+
+def test_the_campaign_never_imports_the_command_line():
+    """The campaign and the CLI share the presets; the library does not lean on the CLI."""
+    code = (
+        "import sys, skbait.campaign, skbait._presets\n"
+        "skbait.campaign.query_batch\n"
+        "print(sorted(m for m in sys.modules if m.startswith('skbait._c')))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------- files real tools write
+
+
+def _european_pool(folder, n=40, blanks=(3, 11)):
+    """What European Excel and R write: semicolons, decimal commas, NA cells, a BOM, CRLF."""
+    X, y = _truth()
+    frame = pd.DataFrame(X[:n, :3], columns=["a", "b", "c"])
+    frame.loc[list(blanks), "b"] = np.nan
+    frame["label"] = pd.Series([np.nan] * n, dtype=object)
+    path = folder / "pool.csv"
+    frame.to_csv(
+        path,
+        sep=";",
+        decimal=",",
+        na_rep="NA",
+        index=False,
+        encoding="utf-8-sig",
+        lineterminator="\r\n",
+    )
+    return path, X[:n, :3], y[:n]
+
+
+def test_semicolon_decimal_comma_na_bom_crlf(tmp_path, capsys):
+    data, X, y = _european_pool(tmp_path)
+    original = data.read_bytes()
+    assert original.startswith(b"\xef\xbb\xbf") and b";NA;" in original and b"\r\n" in original
+    batch = tmp_path / "batch.csv"
+    assert _cli("query", data, "--target", "label", "-b", "4", "--device", "cpu", "-o", batch) == 0
+    err = capsys.readouterr().err
+    assert "numeric column 'b' is blank in 2 row(s): filled with its median" in err
+    # The features the model saw: numbers by value, blanks filled with the column's median.
+    from skbait.campaign._features import _feature_matrix
+    from skbait.campaign._files import _Table
+
+    expected = X.copy()
+    expected[[3, 11], 1] = np.median(np.delete(X[:, 1], [3, 11]))
+    np.testing.assert_allclose(_feature_matrix(_Table(data), ["a", "b", "c"]), expected)
+    # The batch file is written in DATA's dialect, so the same spreadsheet opens it.
+    assert batch.read_bytes().startswith(b"\xef\xbb\xbf")
+    answers = pd.read_csv(batch, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    rows = answers["row"].astype(int).tolist()
+    answers["label"] = [str(y[r]) for r in rows]
+    answers.to_csv(batch, sep=";", index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    assert _cli("teach", data, batch) == 0
+    # DATA keeps its dialect; only the answered label cells changed.
+    after = data.read_bytes()
+    assert after.startswith(b"\xef\xbb\xbf")
+    before_lines = original.decode("utf-8-sig").split("\r\n")
+    after_lines = after.decode("utf-8-sig").split("\r\n")
+    assert len(before_lines) == len(after_lines)
+    for i, (old, new) in enumerate(zip(before_lines, after_lines)):
+        if i - 1 in rows:
+            assert new == old[: -len("NA")] + str(y[i - 1])
+        else:
+            assert new == old
+    assert [str(e["label"]) for e in _state(data)["labels"]] == [str(y[r]) for r in sorted(rows)]
+
+
+def test_tab_separated_file(tmp_path):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    frame = pd.read_csv(data, dtype=str, keep_default_na=False)
+    tsv = tmp_path / "pool.tsv"
+    frame.to_csv(tsv, sep="\t", index=False)
+    result = query_batch(tsv, tmp_path / "b.tsv", target="label", batch_size=3, device="cpu")
+    assert result["round"]["design"] == "bait"
+    assert "\t" in (tmp_path / "b.tsv").read_text().splitlines()[0]
+
+
+def test_a_pandas_resave_keeps_the_campaign(tmp_path):
+    """pandas reads labels with blanks as floats and writes 1.0; features 1001 stay 1001."""
+    data, truth = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    pd.read_csv(data).to_csv(data, index=False)  # "1" -> "1.0", blanks stay blank
+    assert "1.0" in data.read_text()
+    frame = _query(data, tmp_path / "c.csv")
+    assert len(frame) == 3
+    _answer(tmp_path / "c.csv", truth, label=lambda row, truth: f"{truth[row]}.0")
+    assert _cli("teach", data, tmp_path / "c.csv") == 0
+    state = _state(data)
+    assert [e["label"] for e in state["labels"]][20:] == [
+        int(truth[r]) for r in sorted(frame["row"].astype(int))
+    ]
+    assert _cli("teach", data, "--restore") == 0
+
+
+def test_r_na_labels_are_blank_not_a_class(tmp_path, capsys):
+    data, truth = _write_pool(tmp_path, labeled=20)
+    frame = pd.read_csv(data, dtype=str, keep_default_na=False)
+    frame.loc[20:, "label"] = "NA"
+    frame.loc[21, "label"] = "nan"
+    frame.loc[22, "label"] = "null"
+    frame.to_csv(data, index=False)
+    batch = _query(data, tmp_path / "b.csv", "-b", "3")
+    state = _state(data)
+    assert len(state["labels"]) == 20 and state["rounds"][0]["classes"] == [0, 1, 2]
+    # An answer file with NA cells: still unanswered.
+    batch["label"] = ["NA", str(truth[int(batch["row"][1])]), ""]
+    batch.to_csv(tmp_path / "b.csv", index=False)
+    assert _cli("teach", data, tmp_path / "b.csv") == 0
+    assert "merged 1 label(s)" in capsys.readouterr().out
+    # DATA keeps its own NA token in the cells still blank.
+    assert pd.read_csv(data, dtype=str, keep_default_na=False)["label"].tolist()[30] == "NA"
+
+
+def test_na_values_can_be_changed(tmp_path, capsys):
+    """A class really called NA (North America) with --na-values ''."""
+    X, _ = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["region"] = ["NA", "EU"] * 10 + [""] * (N - 20)
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    options = ("--target", "region", "--device", "cpu", "-b", "3", "-o", tmp_path / "b.csv")
+    assert _cli("query", data, *options, "--na-values", "") == 0
+    state = _state(data)
+    assert sorted(state["rounds"][0]["classes"]) == ["EU", "NA"]
+    assert state["settings"]["na_values"] == [""]
+    # Kept by the campaign: the next query reads NA as a class without the option.
+    assert _cli("query", data, "-o", tmp_path / "b.csv") == 0
+    assert len(_state(data)["labels"]) == 20
+
+
+def test_regression_labels_compare_by_value(tmp_path):
+    X, _ = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    target = np.round(X @ np.array([1.0, -2.0, 0.5, 0.0]), 2)
+    frame["y"] = [f"{v:.2f}" if i < 12 else "" for i, v in enumerate(target)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    batch = tmp_path / "b.csv"
+    query_batch(data, batch, target="y", batch_size=4, device="cpu", task="regression")
+    # DATA re-saved with the shortest spelling (12.50 -> 12.5): the same labels.
+    pd.read_csv(data).to_csv(data, index=False)
+    filled = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    filled["y"] = [f"{target[r]:.4f}" for r in filled["row"].astype(int)]  # 12.5000
+    filled.to_csv(batch, index=False)
+    assert len(merge_answers(data, batch)["merged"]) == 4
+    assert len(merge_answers(data, batch)["already"]) == 4  # again: the same values
+    query_batch(data, tmp_path / "c.csv")
+
+
+def test_parquet_keeps_integer_labels(tmp_path):
+    pytest.importorskip("pyarrow")
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["label"] = pd.array([int(v) if i < 20 else None for i, v in enumerate(y)], "Int64")
+    data = tmp_path / "pool.parquet"
+    frame.to_parquet(data)
+    for _ in range(2):
+        batch = tmp_path / "b.parquet"
+        query_batch(data, batch, target="label", batch_size=3, device="cpu")
+        answers = pd.read_parquet(batch)
+        answers["label"] = [int(y[r]) for r in answers["row"]]
+        answers.to_parquet(batch)
+        merge_answers(data, batch)
+        labels = pd.read_parquet(data)["label"]
+        assert str(labels.dtype) == "Int64"
+    assert labels.notna().sum() == 26
+
+
+def test_a_header_with_two_columns_of_one_name_is_kept(tmp_path):
+    X, y = _truth()
+    lines = ["x,x,label"] + [
+        f"{a},{b},{y[i] if i < 20 else ''}" for i, (a, b) in enumerate(X[:, :2])
+    ]
+    data = tmp_path / "pool.csv"
+    data.write_text("\n".join(lines) + "\n")
+    batch = tmp_path / "b.csv"
+    query_batch(data, batch, target="label", batch_size=3, device="cpu")
+    answers = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    answers["label"] = [str(y[int(r)]) for r in answers["row"]]
+    answers.to_csv(batch, index=False)
+    merge_answers(data, batch)
+    assert data.read_text().splitlines()[0] == "x,x,label"
+
+
+# ---------------------------------------------------- labels an annotator can trust
+
+
+def _text_pool(folder, labels):
+    X, _ = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["animal"] = list(labels) + [""] * (N - len(labels))
+    data = folder / "pool.csv"
+    frame.to_csv(data, index=False)
+    return data
+
+
+def _answer_with(batch, labels):
+    frame = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    frame["animal"] = labels
+    frame.to_csv(batch, index=False)
+    return frame["row"].astype(int).tolist()
+
+
+@pytest.mark.parametrize(
+    "typed, known",
+    [
+        ("Dog", "dog"),
+        ("dog ", None),
+        ("DOG", "dog"),
+        ("dgo", "dog"),
+        ("cta", "cat"),
+        ("ca t", "cat"),
+    ],
+)
+def test_misspelt_classes_are_refused_with_the_suggestion(tmp_path, capsys, typed, known):
+    data = _text_pool(tmp_path, ["dog", "cat"] * 10)
+    batch = tmp_path / "b.csv"
+    assert (
+        _cli("query", data, "--target", "animal", "-b", "2", "--device", "cpu", "-o", batch) == 0
+    )
+    _answer_with(batch, [typed, "cat"])
+    before = _snapshot(data, campaign_path(data))
+    status = _cli("teach", data, batch)
+    if known is None:  # surrounding spaces are not a different label
+        assert status == 0
+        return
+    assert status == 2
+    err = capsys.readouterr().err
+    assert f"label {typed!r} looks like a misspelling of the class {known!r}" in err
+    assert _snapshot(data, campaign_path(data)) == before
+
+
+def test_a_new_class_is_accepted_with_a_note(tmp_path, capsys):
+    data = _text_pool(tmp_path, ["dog", "cat"] * 10)
+    batch = tmp_path / "b.csv"
+    assert (
+        _cli("query", data, "--target", "animal", "-b", "2", "--device", "cpu", "-o", batch) == 0
+    )
+    rows = _answer_with(batch, ["bird", "cat"])
+    assert _cli("teach", data, batch) == 0
+    assert f"new class 'bird' (first in answers line 2, row {rows[0]})" in capsys.readouterr().err
+
+
+def test_declared_classes_refuse_the_rest(tmp_path, capsys):
+    data = _text_pool(tmp_path, ["dog", "cat"] * 10)
+    batch = tmp_path / "b.csv"
+    options = ("--target", "animal", "--classes", "dog,cat,car", "-b", "2", "--device", "cpu")
+    assert _cli("query", data, *options, "-o", batch) == 0
+    _answer_with(batch, ["car", "bird"])  # car is declared, though one edit from cat
+    assert _cli("teach", data, batch) == 2
+    err = capsys.readouterr().err
+    assert "label 'bird' is not one of the declared classes (dog, cat, car)" in err
+    assert "'car'" not in err.split("bird")[0]
+    _answer_with(batch, ["car", "dgo"])
+    assert _cli("teach", data, batch) == 2
+    assert "did you mean 'dog'?" in capsys.readouterr().err
+    _answer_with(batch, ["car", "dog"])
+    assert _cli("teach", data, batch) == 0
+    # Labels already given must be in a new class set.
+    assert _cli("query", data, "--classes", "dog,cat", "-o", tmp_path / "c.csv") == 2
+    assert "not among --classes" in capsys.readouterr().err
+
+
+def test_correct_and_retract_a_label(tmp_path, capsys):
+    data, truth = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    wrong = (int(truth[5]) + 1) % 3
+    # DATA edited by hand: every route refused before; now the message says how.
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[5, "label"] = str(wrong)
+    pool.to_csv(data, index=False)
+    assert _cli("query", data, "-o", tmp_path / "c.csv") == 2
+    assert "skbait correct DATA --row R --label X" in capsys.readouterr().err
+    assert _cli("correct", data, "--row", "5", "--label", str(wrong)) == 0
+    assert f"{int(truth[5])!r} corrected to {wrong!r}" in capsys.readouterr().out
+    assert _cli("correct", data, "--row", "7", "--retract") == 0
+    state = _state(data)
+    assert state["labels"][-2] == {
+        "row": 5,
+        "label": wrong,
+        "round": 1,
+        "previous": int(truth[5]),
+        "correction": "correct",
+    }
+    assert state["labels"][-1]["label"] is None and state["labels"][-1]["correction"] == "retract"
+    assert pd.read_csv(data, dtype=str, keep_default_na=False)["label"][7] == ""
+    # The next round fits on the corrected set: 19 labels, row 5 as corrected, 7 in the pool.
+    _query(data, tmp_path / "c.csv")
+    from skbait.campaign._journal import _known_labels
+
+    known = _known_labels(_state(data))
+    assert len(known) == 19 and known[5] == wrong and 7 not in known
+    assert _state(data)["rounds"][-1]["n_labeled"] == 19
+    # Errors: a row without a label, a misspelt or wrong-typed label, an unknown row.
+    assert _cli("correct", data, "--row", "7", "--retract") == 2
+    assert _cli("correct", data, "--row", "5", "--label", "cat") == 2
+    assert "not an integer" in capsys.readouterr().err
+    assert _cli("correct", data, "--row", "999", "--label", "1") == 2
+    assert "no row 999" in capsys.readouterr().err
+
+
+def test_correct_in_python_refits_on_the_corrected_labels(tmp_path):
+    from skbait.campaign import correct_label
+
+    data, truth = _write_pool(tmp_path, labeled=30)
+    query_batch(data, tmp_path / "b.csv", target="label", batch_size=3, device="cpu")
+    flipped = {r: (int(truth[r]) + 1) % 3 for r in range(0, 30, 3)}
+    for row, label in flipped.items():
+        correct_label(data, row, str(label))
+    result = query_batch(data, tmp_path / "c.csv")
+    # The same batch as a campaign started on the corrected labels.
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.to_csv(fresh / "pool.csv", index=False)
+    query_batch(fresh / "pool.csv", fresh / "b.csv", target="label", batch_size=3, device="cpu")
+    reference = query_batch(fresh / "pool.csv", fresh / "c.csv")
+    model_rows = result["round"]["batch"]
+    assert result["round"]["n_labeled"] == 30
+    assert model_rows == reference["round"]["batch"]
+
+
+# ------------------------------------------------------------ rows with an identity
+
+
+def _keyed_pool(folder, labeled=20):
+    data, truth = _write_pool(folder, labeled=labeled)
+    frame = pd.read_csv(data, dtype=str, keep_default_na=False)
+    frame.insert(0, "key", [f"k{i:03d}" for i in range(N)])
+    frame.to_csv(data, index=False)
+    return data, truth
+
+
+def test_rows_keyed_by_id_survive_sorting_and_appending(tmp_path):
+    data, truth = _keyed_pool(tmp_path)
+    batch = tmp_path / "b.csv"
+    assert (
+        _cli(
+            "query",
+            data,
+            "--target",
+            "label",
+            "--id",
+            "key",
+            "-b",
+            "4",
+            "--device",
+            "cpu",
+            "-o",
+            batch,
+        )
+        == 0
+    )
+    assert "key" not in _state(data)["data"]["features"]
+    chosen = pd.read_csv(batch, dtype=str, keep_default_na=False)["key"].tolist()
+    # Sorted by a feature, five rows appended, re-saved: harmless.
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    extra = pool.iloc[:5].assign(key=[f"new{i}" for i in range(5)], label="")
+    pool = pd.concat([pool, extra]).sort_values("a")
+    pool.to_csv(data, index=False)
+    answers = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    answers["label"] = [str(truth[int(k[1:])]) for k in answers["key"]]
+    answers.to_csv(batch, index=False)
+    assert _cli("teach", data, batch) == 0
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False).set_index("key")
+    for key in chosen:
+        assert pool.loc[key, "label"] == str(truth[int(key[1:])])
+    labeled = pool.index[pool["label"] != ""]
+    assert len(labeled) == 24
+    state = _state(data)
+    assert sorted(e["id"] for e in state["labels"]) == sorted(labeled)
+    frame = _query(data, tmp_path / "c.csv")
+    assert _state(data)["data"]["n_rows"] == N + 5
+    assert not set(frame["key"]) & set(labeled)
+    # A labeled row removed: named, nothing changed.
+    before = _snapshot(data, campaign_path(data))
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool[pool["key"] != chosen[0]].to_csv(data, index=False)
+    assert _cli("query", data, "-o", tmp_path / "c.csv") == 2
+    assert _snapshot(campaign_path(data)) == {k: v for k, v in before.items() if "campaign" in k}
+
+
+def test_an_edit_names_the_rows_and_can_be_accepted(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[42, "a"] = "0.5"
+    pool.loc[77, "color"] = "green"
+    pool.to_csv(data, index=False)
+    before = _snapshot(data, campaign_path(data))
+    assert _cli("query", data, "-o", tmp_path / "c.csv") == 2
+    err = capsys.readouterr().err
+    assert "feature values of 2 row(s)" in err and "row(s) 42, 77" in err
+    assert "--accept-changes" in err
+    assert _snapshot(data, campaign_path(data)) == before
+    assert _cli("query", data, "-o", tmp_path / "c.csv", "--accept-changes") == 0
+    assert "accepted the changed feature values of row(s) 42, 77" in capsys.readouterr().err
+    assert _cli("query", data, "-o", tmp_path / "c.csv") == 0  # accepted for good
+
+
+def test_a_spreadsheet_resave_of_numbers_is_not_an_edit(tmp_path):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool["a"] = pool["a"].astype(float).round(0).map(lambda v: f"{v:.1f}")  # 1001.0
+    pool.to_csv(data, index=False)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    pool["a"] = pool["a"].astype(float).map(lambda v: f"{v:g}")  # 1001
+    pool.to_csv(data, index=False)
+    _query(data, tmp_path / "c.csv")
+
+
+def test_a_renamed_feature_column_is_a_clear_error(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.rename(columns={"color": "colour"}).to_csv(data, index=False)
+    assert _cli("query", data, "-o", tmp_path / "c.csv") == 2
+    err = capsys.readouterr().err
+    assert "'color' of the campaign are gone" in err and "'colour'" in err
+    assert "Traceback" not in err
+
+
+def test_exclude_leaves_columns_out(tmp_path):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3", "--exclude", "color,d")
+    assert _state(data)["data"]["features"] == ["a", "b", "c"]
+
+
+# ------------------------------------------------------------------------ the task
+
+
+def _price_pool(folder, labeled):
+    X, _ = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    price = np.round(100 + 20 * X[:, 0] - 10 * X[:, 1]).astype(int)  # whole numbers
+    frame["price"] = [str(v) if i < labeled else "" for i, v in enumerate(price)]
+    data = folder / "pool.csv"
+    frame.to_csv(data, index=False)
+    return data, price
+
+
+def test_whole_number_amounts_become_regression_as_labels_arrive(tmp_path):
+    from sklearn.utils.multiclass import type_of_target
+
+    data, price = _price_pool(tmp_path, labeled=10)
+    first = query_batch(data, tmp_path / "b.csv", target="price", batch_size=30, device="cpu")
+    assert first["round"]["task"] == "classification"  # ten whole numbers: classes so far
+    filled = pd.read_csv(tmp_path / "b.csv", dtype=str, keep_default_na=False)
+    filled["price"] = [str(price[r]) for r in filled["row"].astype(int)]
+    filled.to_csv(tmp_path / "b.csv", index=False)
+    merge_answers(data, tmp_path / "b.csv")
+    second = query_batch(data, tmp_path / "c.csv")
+    # As skbait run decides from the whole column: more than 20 distinct numbers.
+    known = [e["label"] for e in _state(data)["labels"]]
+    assert type_of_target(np.array(known)) == "multiclass" and len(set(known)) > 20
+    assert second["round"]["task"] == "regression"
+    assert any("now call for regression" in note for note in second["notes"])
+    assert _state(data)["settings"]["task"] == "auto"
+
+
+def test_a_given_task_wins_and_is_checked(tmp_path, capsys):
+    data, _ = _price_pool(tmp_path, labeled=10)
+    result = query_batch(
+        data, tmp_path / "b.csv", target="price", batch_size=3, device="cpu", task="regression"
+    )
+    assert result["round"]["task"] == "regression" and result["round"]["design"] == "bait"
+    assert _state(data)["settings"]["label_type"] == "float"
+    (tmp_path / "text").mkdir()
+    text = _text_pool(tmp_path / "text", ["dog", "cat"] * 10)
+    assert (
+        _cli("query", text, "--target", "animal", "--task", "regression", "-o", tmp_path / "t.csv")
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "--task regression needs numeric labels" in err and "row 0: 'dog'" in err
+    assert "Traceback" not in err
+    fractional = tmp_path / "frac"
+    fractional.mkdir()
+    data, _ = _price_pool(fractional, labeled=0)
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[:5, "price"] = ["1.5", "2", "3", "1.5", "2", "3"]
+    pool.to_csv(data, index=False)
+    options = ("--target", "price", "--task", "classification", "-o", tmp_path / "f.csv")
+    assert _cli("query", data, *options) == 2
+    assert "non-whole numbers" in capsys.readouterr().err
+
+
+# ------------------------------------------------- two writers, and SIGKILL anywhere
+
+
+def _skbait(folder, *args, env=None):
+    """``python -m skbait`` in its own process, started now (not waited for)."""
+    full = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    full.update(env or {})
+    return subprocess.Popen(
+        [sys.executable, "-m", "skbait", *map(str, args)],
+        cwd=folder,
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_two_annotators_teaching_at_once_lose_no_label(tmp_path):
+    data, truth = _write_pool(tmp_path, labeled=20)
+    batch = _query(data, tmp_path / "batch.csv", "-b", "8")
+    halves = [batch.iloc[:4].copy(), batch.iloc[4:].copy()]
+    for i, half in enumerate(halves):
+        half["label"] = [str(truth[int(r)]) for r in half["row"]]
+        half.to_csv(tmp_path / f"answers{i}.csv", index=False)
+    # Each pauses a second after reading, just before writing DATA: without the lock
+    # both would read the same DATA and the second write would drop the first's labels.
+    pause = {"SKBAIT_TEST_PAUSE_AT": "write:pool.csv"}
+    runs = [_skbait(tmp_path, "teach", "pool.csv", f"answers{i}.csv", env=pause) for i in (0, 1)]
+    for run in runs:
+        out, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err
+        assert "merged 4 label(s)" in out
+    rows = sorted(batch["row"].astype(int))
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    assert [pool["label"][r] for r in rows] == [str(truth[r]) for r in rows]
+    state = _state(data)
+    assert sorted(row for row, _ in _labels(state))[20:] == rows
+    assert len(state["labels"]) == 28
+
+
+def _prepared(folder, truth_rows=5):
+    """A campaign with one round answered: the state every crash test starts from."""
+    data, truth = _write_pool(folder, labeled=20)
+    batch = _query(data, folder / "batch.csv", "-b", "5")
+    _answer(folder / "batch.csv", truth)
+    return data, truth, batch
+
+
+def _outcome(folder):
+    """What a campaign ends up with: DATA's labels, the journal, the next batch."""
+    data = folder / "pool.csv"
+    labels = pd.read_csv(data, dtype=str, keep_default_na=False)["label"].tolist()
+    journal = [(e["row"], e["label"], e.get("correction")) for e in _state(data)["labels"]]
+    return labels, journal
+
+
+STEPS = {
+    # command, the write points it passes in order, the command that recovers
+    "teach": (
+        ("teach", "pool.csv", "batch.csv"),
+        ["write:pool.csv", "replace:pool.csv", "write:pool.csv.campaign.json"],
+    ),
+    "query": (
+        ("query", "pool.csv", "--answers", "batch.csv", "-o", "next.csv"),
+        [
+            "write:pool.csv",
+            "replace:pool.csv",
+            "write:pool.csv.campaign.json",
+            "replace:pool.csv.campaign.json",
+            "write:next.csv",
+        ],
+    ),
+    "correct": (
+        ("correct", "pool.csv", "--row", "3", "--label", "2"),
+        ["write:pool.csv.campaign.json", "replace:pool.csv.campaign.json", "write:pool.csv"],
+    ),
+}
+
+
+def _in(folder, *argv):
+    """Run a command in-process with ``folder`` as the working directory."""
+    here = os.getcwd()
+    os.chdir(folder)
+    try:
+        return _cli(*argv)
+    finally:
+        os.chdir(here)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", sorted(STEPS))
+def test_sigkill_at_every_write_point_recovers(tmp_path, command):
+    argv, points = STEPS[command]
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    _prepared(reference)
+    assert _in(reference, *argv) == 0
+    expected = _outcome(reference)
+    expected_next = (reference / "next.csv").read_bytes() if command == "query" else None
+    for point in points:
+        folder = tmp_path / point.replace(":", "_")
+        folder.mkdir()
+        _prepared(folder)
+        killed = _skbait(folder, *argv, env={"SKBAIT_TEST_KILL_AT": point})
+        assert killed.wait(timeout=300) == -9, (point, killed.stderr.read())
+        # The user runs the same command again: it finishes the work, once.
+        assert _in(folder, *argv) == 0, point
+        assert _outcome(folder) == expected, point
+        if expected_next is not None:
+            assert (folder / "next.csv").read_bytes() == expected_next, point
+        assert not [p.name for p in folder.iterdir() if ".skbait-tmp-" in p.name], point
+
+
+# -------------------------------------------------------------------------- errors
+
+
+def _one_error_line(err):
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines and lines[0].startswith("skbait: error: "), err
+    assert sum(line.startswith("skbait: error:") for line in lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_a_missing_output_folder(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    target = tmp_path / "no" / "such" / "b.csv"
+    assert _cli("query", data, "--target", "label", "-o", target) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "does not exist" in line
+    assert not Path(campaign_path(data)).exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anyway")
+def test_a_read_only_output_folder(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        assert _cli("query", data, "--target", "label", "-o", folder / "b.csv") == 2
+    finally:
+        folder.chmod(0o755)
+    assert "not writable" in _one_error_line(capsys.readouterr().err)
+
+
+def test_an_unwritable_folder_while_writing(tmp_path, capsys, monkeypatch):
+    """The folder refuses the temporary file (as a read-only folder does for a user)."""
+    import errno
+    import tempfile
+
+    data, _, _ = _prepared(tmp_path)
+    before = _snapshot(data, campaign_path(data), tmp_path / "batch.csv")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    assert _cli("teach", data, tmp_path / "batch.csv") == 2
+    assert "Permission denied" in _one_error_line(capsys.readouterr().err)
+    assert _snapshot(data, campaign_path(data), tmp_path / "batch.csv") == before
+
+
+def test_a_full_disk(tmp_path, capsys, monkeypatch):
+    import errno
+
+    data, _, _ = _prepared(tmp_path)
+    before = _snapshot(data, campaign_path(data), tmp_path / "batch.csv")
+
+    def full(self, frame, path, header=True):
+        with open(path, "w") as handle:
+            handle.write("half a file")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files_module.Dialect, "to_csv", full)
+    assert _cli("teach", data, tmp_path / "batch.csv") == 2
+    assert "No space left on device" in _one_error_line(capsys.readouterr().err)
+    assert _snapshot(data, campaign_path(data), tmp_path / "batch.csv") == before
+    assert not [p for p in tmp_path.iterdir() if ".skbait-tmp-" in p.name]
+
+
+def test_stale_temporary_files_are_removed(tmp_path, capsys):
+    data, _, _ = _prepared(tmp_path)
+    stale = [
+        tmp_path / ".pool.csv.skbait-tmp-x1y2",
+        tmp_path / ".pool.csv.campaign.json.skbait-tmp-z",
+    ]
+    for path in stale:
+        path.write_text("a killed run's half-written file")
+    keep = tmp_path / ".pool.csv.something-else"
+    keep.write_text("not ours")
+    assert _cli("teach", data, tmp_path / "batch.csv") == 0
+    assert "removed 2 temporary file(s)" in capsys.readouterr().err
+    assert not any(path.exists() for path in stale) and keep.exists()
+
+
+# ------------------------------------------------------------------------ stopping
+
+
+def test_criteria_move_only_on_rounds_with_new_labels(tmp_path, capsys):
+    data, _, _ = _run_campaign(tmp_path, 3, "-b", "5")
+    _query(data, tmp_path / "batch.csv")
+    state = _state(data)
+    values = {name: len(saved["values_"]) for name, saved in state["stopping"].items()}
+    last = state["rounds"][-1]["stopping"]
+    capsys.readouterr()
+    # Three reruns with new settings and no new label: the same model, not new evidence.
+    for size in ("4", "6", "3"):
+        assert _cli("query", data, "-b", size, "-o", tmp_path / "batch.csv") == 0
+    out = capsys.readouterr().out
+    assert out.count("unchanged (no new label since they were last updated)") == 3
+    assert "STOP" not in out
+    state = _state(data)
+    assert {n: len(s["values_"]) for n, s in state["stopping"].items()} == values
+    assert all(r["stopping"] == last for r in state["rounds"][-3:])
+
+
+def test_the_cli_names_each_criterion_its_threshold_and_meaning(tmp_path, capsys):
+    data, truth = _write_pool(tmp_path, labeled=30)
+    _query(data, tmp_path / "b.csv", "-b", "4")
+    out = capsys.readouterr().out
+    assert "stabilizing predictions: not defined yet" in out
+    assert "stop when the mean of the last 3 is >= 0.99" in out
+    assert "overall uncertainty: " in out and "stop when <= 0.1)" in out
+    assert "max confidence: " in out and "stop when >= 0.9)" in out
+    assert "stop when it moved by <= 5% in each of the last 3 rounds" in out
+    # Max confidence reads as a confidence: the least sure unlabeled row's top probability.
+    X = _features(data)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    model.fit(X[:30], truth[:30])
+    expected = model.predict_proba(X[30:]).max(axis=1).min()
+    shown = float(out.split("max confidence: ")[1].split()[0])
+    assert shown == pytest.approx(expected, rel=1e-3)
+
+
+def test_stop_chooses_and_configures_the_criteria(tmp_path, capsys):
+    data, truth = _write_pool(tmp_path, labeled=30)
+    options = ("--stop", "max_confidence=0.2,objective_plateau=0.5")
+    _query(data, tmp_path / "b.csv", "-b", "4", *options)
+    out = capsys.readouterr().out
+    assert "stop when >= 0.2)" in out and "moved by <= 50%" in out
+    assert "overall uncertainty" not in out and "stabilizing" not in out
+    record = _state(data)["rounds"][-1]["stopping"]
+    assert record["max_confidence_stop"] is True  # every row is predicted with p >= 0.2
+    assert set(k for k in record if not k.endswith("_stop")) == {
+        "max_confidence",
+        "objective_plateau",
+    }
+    _answer(tmp_path / "b.csv", truth)
+    assert (
+        _cli(
+            "query",
+            data,
+            "--answers",
+            tmp_path / "b.csv",
+            "-o",
+            tmp_path / "b.csv",
+            "--stop",
+            "none",
+        )
+        == 0
+    )
+    assert "stop when" not in capsys.readouterr().out
+    assert _cli("query", data, "--stop", "patience=3", "-o", tmp_path / "c.csv") == 2
+    assert "unknown stopping criterion 'patience'" in capsys.readouterr().err
+    assert _cli("query", data, "--stop", "max_confidence=2", "-o", tmp_path / "c.csv") == 2
+
+
+# ------------------------------------------------------------- see and keep
+
+
+def _wilson_by_search(successes, n, z=1.959963984540054):
+    """The Wilson interval from its definition: every p the score test does not reject."""
+    grid = np.linspace(0, 1, 200001)
+    p_hat = successes / n
+    inside = np.abs(p_hat - grid) <= z * np.sqrt(grid * (1 - grid) / n)
+    return grid[inside].min(), grid[inside].max()
+
+
+def test_status_counts_estimates_and_draws(tmp_path, capsys):
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from skbait.campaign import campaign_status
+
+    data, truth, _ = _run_campaign(tmp_path, 3, "-b", "8")
+    status = campaign_status(data)
+    rows = sorted(row for row, _ in _labels(_state(data)))
+    assert status["n_labeled"] == 24 and status["n_rows"] == N
+    assert status["counts"] == {
+        int(c): int(n) for c, n in zip(*np.unique(truth[rows], return_counts=True))
+    }
+    # The estimate: out-of-fold predictions of the campaign's estimator, computed here.
+    X = _features(data)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    predicted = cross_val_predict(model, X[rows], truth[rows], cv=folds)
+    correct = int((predicted == truth[rows]).sum())
+    assert status["estimate"]["value"] == pytest.approx(correct / 24)
+    low, high = _wilson_by_search(correct, 24)
+    assert status["estimate"]["interval"] == pytest.approx([low, high], abs=1e-4)
+    assert [r["n_labeled"] for r in status["rounds"]] == [0, 8, 16]
+    assert status["rounds"][2]["max_confidence"] == pytest.approx(
+        1 - _state(data)["rounds"][2]["stopping"]["max_confidence"]
+    )
+    assert _cli("status", data) == 0
+    out = capsys.readouterr().out
+    assert "24 of 120 rows labeled (classification), 3 round(s)" in out
+    assert "estimated accuracy" in out and "95% interval" in out
+    assert "max_confidence: the smallest top probability" in out
+    figure = tmp_path / "pool_status.png"
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_status_before_any_label(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path)
+    _query(data, tmp_path / "b.csv")
+    assert _cli("status", data, "--no-plot") == 0
+    out = capsys.readouterr().out
+    assert "0 of 120 rows labeled (no label yet)" in out and "not yet (no label yet)" in out
+
+
+def test_export_writes_the_whole_pipeline(tmp_path, capsys):
+    import joblib
+
+    data, truth = _write_pool(tmp_path, labeled=40)
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[[50, 60], "a"] = "NA"  # blanks the pipeline fills as the campaign does
+    pool.to_csv(data, index=False)
+    _query(data, tmp_path / "b.csv")
+    assert _cli("export", data, "-o", tmp_path / "model.joblib") == 0
+    assert "TableEncoder -> StandardScaler -> LogisticRegression" in capsys.readouterr().out
+    model = joblib.load(tmp_path / "model.joblib")
+    # On a table read by plain pandas (NaN, floats): the campaign's own model's predictions.
+    from skbait.campaign._features import _feature_matrix
+    from skbait.campaign._files import _Table
+
+    X = _feature_matrix(_Table(data), ["a", "b", "color", "c", "d"])
+    reference = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    reference.fit(X[:40], truth[:40])
+    raw = pd.read_csv(data)
+    np.testing.assert_array_equal(model.predict(raw), reference.predict(X))
+    np.testing.assert_allclose(model.predict_proba(raw), reference.predict_proba(X))
+
+
+def test_predict_writes_scores_ranks_and_probabilities(tmp_path):
+    data, _ = _write_pool(tmp_path, labeled=40)
+    _query(data, tmp_path / "b.csv")
+    assert _cli("predict", data) == 0
+    frame = pd.read_csv(tmp_path / "pool_predictions.csv")
+    assert list(frame.columns) == [
+        "row",
+        "prediction",
+        "labeled",
+        "score",
+        "rank",
+        "proba_0",
+        "proba_1",
+        "proba_2",
+    ]
+    proba = frame[["proba_0", "proba_1", "proba_2"]].to_numpy()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(frame["prediction"], proba.argmax(axis=1))
+    np.testing.assert_allclose(frame["score"], 1 - proba.max(axis=1))
+    assert frame["labeled"].tolist() == [True] * 40 + [False] * (N - 40)
+    unlabeled = frame[~frame["labeled"]].sort_values("rank")
+    assert unlabeled["rank"].tolist() == list(range(1, N - 40 + 1))
+    assert (np.diff(unlabeled["score"].to_numpy()) <= 0).all()
+    assert frame.loc[frame["labeled"], "rank"].isna().all()
+
+
+def test_export_before_a_model_is_a_clear_error(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path)
+    _query(data, tmp_path / "b.csv")
+    assert _cli("export", data) == 2
+    assert "no model yet" in _one_error_line(capsys.readouterr().err)
+
+
+def test_new_spellings_in_one_batch_the_frequent_one_wins(tmp_path, capsys):
+    data = _text_pool(tmp_path, [])
+    batch = tmp_path / "b.csv"
+    assert (
+        _cli("query", data, "--target", "animal", "-b", "6", "--device", "cpu", "-o", batch) == 0
+    )
+    rows = _answer_with(batch, ["dog", "dgo", "dog", "cat", "bird", "dog"])
+    assert _cli("teach", data, batch) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"answers line 3, row {rows[1]}: label 'dgo' looks like a misspelling of the class 'dog'"
+        in err
+    )
+    _answer_with(batch, ["dog", "dgo", "cat", "cat", "bird", "bird"])  # one each: a tie
+    assert _cli("teach", data, batch) == 2
+    assert "look like two spellings of one class" in capsys.readouterr().err
+    assert not _state(data)["labels"]
+
+
+def test_a_batch_answered_before_a_correction_counts_as_merged(tmp_path):
+    data, truth = _prepared(tmp_path)[:2]
+    assert _cli("teach", data, tmp_path / "batch.csv") == 0
+    row = int(pd.read_csv(tmp_path / "batch.csv")["row"][0])
+    assert _cli("correct", data, "--row", row, "--label", str((truth[row] + 1) % 3)) == 0
+    # The batch file still holds the old answer: merged once, so query may overwrite it.
+    assert _cli("query", data, "-o", tmp_path / "batch.csv") == 0
+
+
+def test_status_of_a_regression_campaign(tmp_path):
+    from sklearn.linear_model import Ridge
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import KFold, cross_val_predict
+
+    from skbait.campaign import campaign_status
+
+    X, _ = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    target = np.round(X @ np.array([1.0, -2.0, 0.5, 0.0]) + 0.1 * np.sin(7 * X[:, 3]), 3)
+    frame["y"] = [f"{v}" if i < 30 else "" for i, v in enumerate(target)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    query_batch(data, tmp_path / "b.csv", target="y", batch_size=4, device="cpu")
+    status = campaign_status(data)
+    assert status["task"] == "regression" and status["counts"] is None
+    model = make_pipeline(StandardScaler(), Ridge())
+    folds = KFold(5, shuffle=True, random_state=0)
+    predicted = cross_val_predict(model, X[:30], target[:30], cv=folds)
+    assert status["estimate"]["metric"] == "R^2"
+    assert status["estimate"]["value"] == pytest.approx(r2_score(target[:30], predicted))
+    low, high = status["estimate"]["interval"]
+    assert low < status["estimate"]["value"] < high <= 1.0
+
+
+def test_a_folder_that_refuses_the_lock(tmp_path, capsys, monkeypatch):
+    import errno
+
+    import filelock
+
+    data, _, _ = _prepared(tmp_path)
+    before = _snapshot(data, campaign_path(data))
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(filelock.FileLock, "acquire", refuse)
+    assert _cli("teach", data, tmp_path / "batch.csv") == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "cannot lock the campaign" in line and "is the folder writable?" in line
+    assert _snapshot(data, campaign_path(data)) == before
+
+
+def test_a_campaign_file_of_the_previous_release_continues(tmp_path):
+    """Format 1 kept a digest of the cells' text and the labels as text."""
+    from skbait.campaign._features import _legacy_digest
+    from skbait.campaign._files import _Table
+
+    data, _ = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    state = _state(data)
+    reference = _query(data, tmp_path / "ref.csv", "-b", "4")["row"].tolist()
+    state["data"].pop("row_hashes")
+    state["data"]["digest"] = _legacy_digest(_Table(data), state["data"]["features"], N)
+    for entry in state["labels"]:
+        entry["label"] = str(entry["label"])
+    for key in ("na_values", "classes", "stop"):
+        state["settings"].pop(key, None)
+    Path(campaign_path(data)).write_text(json.dumps(state))
+    assert _query(data, tmp_path / "c.csv", "-b", "4")["row"].tolist() == reference
+    upgraded = _state(data)
+    assert "row_hashes" in upgraded["data"] and "digest" not in upgraded["data"]
+    # An edit under the old digest is still caught.
+    state["data"]["digest"] = "0" * 64
+    Path(campaign_path(data)).write_text(json.dumps(state))
+    assert _cli("query", data, "-o", tmp_path / "d.csv") == 2
+
+
+def test_progress_on_a_terminal(tmp_path, capsys, monkeypatch):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    err = capsys.readouterr().err
+    assert "fitting the model on 20 labeled row(s)" in err and "bait choosing 3 row(s)" in err

@@ -1,0 +1,150 @@
+"""The command line's presets, shared by ``skbait run`` and the campaigns.
+
+The estimator and strategy names the commands accept, how a target's task is
+decided, and the error these raise. :mod:`skbait._cli` and
+:mod:`skbait.campaign` both import this module; neither imports the other.
+"""
+
+import argparse
+import sys
+
+__all__ = [
+    "CLASSIFICATION_STRATEGIES",
+    "CLASSIFIERS",
+    "REGRESSION_STRATEGIES",
+    "REGRESSORS",
+    "UsageError",
+]
+
+CLASSIFIERS = ("logistic", "ridge", "mlp")
+REGRESSORS = ("ridge", "linear", "mlp")
+# The paper's five; regression keeps those whose tags allow a regressor.
+CLASSIFICATION_STRATEGIES = ("bait", "badge", "coreset", "confidence", "random")
+
+
+def _regression_capable(names):
+    from skbait.strategies._registry import serves_regression
+
+    return tuple(name for name in names if serves_regression(name))
+
+
+REGRESSION_STRATEGIES = _regression_capable(CLASSIFICATION_STRATEGIES)
+
+
+class UsageError(Exception):
+    """A bad option or input: reported on one line, exit status 2."""
+
+
+def _positive_int(text):
+    """argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+# A numeric target with more distinct values than this is a quantity, not a class label.
+MAX_AUTO_CLASSES = 20
+
+
+def _task(y, requested, notes=None):
+    """classification or regression: as requested, or read from the target.
+
+    The note on a numeric target taken as regression goes to ``notes`` (a list)
+    when given, else to stderr.
+    """
+    import numpy as np
+    from sklearn.utils.multiclass import type_of_target
+
+    if requested != "auto":
+        return requested
+    kind = type_of_target(y)
+    if kind == "continuous":
+        return "regression"
+    if kind not in ("binary", "multiclass"):
+        raise UsageError(f"cannot learn a target of type {kind!r}: give one label column.")
+    y = np.asarray(y)
+    n_values = len(np.unique(y))
+    # Whole numbers (151.0, or the integer 151) with many distinct values are amounts:
+    # scikit-learn's diabetes target has 214 of them in 442 rows.
+    if y.dtype.kind in "iuf" and n_values > MAX_AUTO_CLASSES:
+        note = (
+            f"the target holds {n_values} distinct numbers, so it is taken as a regression "
+            "target (pass --task classification to treat them as classes)"
+        )
+        if notes is None:
+            print(f"skbait: note: {note}", file=sys.stderr)
+        else:
+            notes.append(note)
+        return "regression"
+    return "classification"
+
+
+def _make_estimator(name, task):
+    from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, RidgeClassifier
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if task == "classification":
+        choices = {
+            "logistic": lambda: LogisticRegression(max_iter=1000),
+            "ridge": lambda: RidgeClassifier(),
+            "mlp": lambda: MLPClassifier(hidden_layer_sizes=(128,), max_iter=500),
+        }
+        name = name or "logistic"
+    else:
+        choices = {
+            "ridge": lambda: Ridge(),
+            "linear": lambda: LinearRegression(),
+            "mlp": lambda: MLPRegressor(hidden_layer_sizes=(128,), max_iter=500),
+        }
+        name = name or "ridge"
+    if name not in choices:
+        raise UsageError(f"unknown {task} estimator {name!r}: use one of {', '.join(choices)}.")
+    return name, make_pipeline(StandardScaler(), choices[name]())
+
+
+def _make_strategies(text, task, device):
+    from skbait.strategies import available_strategies, make_strategy
+    from skbait.utils import resolve_device
+
+    if text is None:
+        names = list(
+            CLASSIFICATION_STRATEGIES if task == "classification" else REGRESSION_STRATEGIES
+        )
+    else:
+        names = [part.strip().lower() for part in text.split(",") if part.strip()]
+        if not names:
+            raise UsageError("--strategies is empty: give comma-separated names.")
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise UsageError(f"--strategies names {', '.join(duplicates)} twice.")
+    known = set(available_strategies())
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(
+            f"unknown strategy {', '.join(map(repr, unknown))}: available strategies are "
+            f"{', '.join(sorted(known))}."
+        )
+    try:
+        resolve_device(device)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    strategies = {}
+    for name in names:
+        strategy = make_strategy(name)
+        if "device" in strategy.get_params():
+            strategy.set_params(device=device)
+        strategies[name] = strategy
+    return strategies
+
+
+def _serves_regression(name):
+    """Whether the strategy ``name`` can query for a regressor (by its tags)."""
+    from skbait.strategies._registry import serves_regression
+
+    return serves_regression(name)

@@ -1,0 +1,385 @@
+"""Labels into DATA: merging answer files, recording typed labels, restoring lost ones,
+and correcting or retracting a label."""
+
+import os
+
+from skbait.campaign._errors import CampaignError, _problems
+from skbait.campaign._features import ROW, _canonical
+from skbait.campaign._files import _Table
+from skbait.campaign._journal import (
+    _accept_labels,
+    _append,
+    _conflicts,
+    _known_labels,
+    _session,
+    _sync_from_data,
+    _write_campaign,
+    _write_labels,
+)
+from skbait.campaign._labels import _TYPE_WORDS, _parse_label
+
+
+def merge_answers(data_path, answers_path, *, campaign=None, accept_changes=False, na_values=None):
+    """Merge an answer file (a filled batch file) into DATA.
+
+    The answer file needs the ``row`` column (or the campaign's ``--id``
+    column) and the target column; blank labels are skipped (still to be
+    answered). Every problem is collected and reported at once, and then
+    nothing changes: a row that is not a row of DATA, a label of the wrong
+    type, a misspelt class or one outside ``--classes``, a row answered twice
+    with different labels, a label for a row that DATA labels differently,
+    or a row whose other columns do not match DATA's (a sorted or edited
+    file). Labels and cells are compared by value (``1.0`` is ``1``). DATA is
+    written first, then the campaign file.
+
+    Parameters
+    ----------
+    data_path : str or path-like
+        The CSV or parquet file being labeled.
+    answers_path : str or path-like
+        The filled batch file (CSV or parquet).
+    campaign : str or path-like, default=None
+        The campaign file; ``DATA.campaign.json`` by default.
+    accept_changes : bool, default=False
+        Accept edited feature values in DATA (rows without an identifier).
+    na_values : sequence of str, default=None
+        Cell texts read as blanks (kept by the campaign; see :func:`query_batch`).
+
+    Returns
+    -------
+    dict
+        ``merged`` (rows newly labeled, in row order), ``unanswered`` (rows of
+        the answer file with a blank label), ``already`` (rows answered that
+        DATA already labeled alike), ``from_data`` (labels found in DATA
+        that the campaign had not recorded yet) and ``notes``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from skbait.campaign import merge_answers, query_batch
+    >>> folder = tempfile.mkdtemp()
+    >>> data, batch = os.path.join(folder, "pool.csv"), os.path.join(folder, "batch.csv")
+    >>> pd.DataFrame({"x": range(8), "y": [""] * 8}).to_csv(data, index=False)
+    >>> _ = query_batch(data, batch, target="y", batch_size=3, device="cpu")
+    >>> answers = pd.read_csv(batch)
+    >>> answers["y"] = ["a", "b", ""]  # the third row is left for later
+    >>> answers.to_csv(batch, index=False)
+    >>> result = merge_answers(data, batch)
+    >>> len(result["merged"]), len(result["unanswered"])
+    (2, 1)
+    >>> answers["y"] = ["a", "b", 7.5]
+    >>> answers.loc[0, "row"] = 99
+    >>> answers.to_csv(batch, index=False)
+    >>> merge_answers(data, batch)
+    Traceback (most recent call last):
+    ...
+    skbait.campaign.CampaignError: The answer file ... cannot be merged:
+      answers line 2: unknown row '99' (DATA has rows 0 to 7)
+    Nothing was changed.
+    """
+    with _session(
+        data_path, campaign, accept_changes=accept_changes, na_values=na_values
+    ) as session:
+        table, state, path, notes = session
+        from_data = _sync_from_data(state, table, notes)
+        answers = _Table(answers_path, na_values=table.na_values)
+        target = state["data"]["target"]
+        id_column = state["data"].get("id")
+        key = id_column if id_column is not None and id_column in answers.columns else ROW
+        missing = [c for c in (key, target) if c not in answers.columns]
+        if missing:
+            raise CampaignError(
+                f"the answer file {answers.path!r} has no {' or '.join(map(repr, missing))} "
+                "column; answer in the batch file that skbait query wrote. Nothing was changed."
+            )
+        line = lambda i: f"answers line {i + 2}"  # noqa: E731 (header is line 1)
+        entries, problems = _answer_rows(table, answers, key, target, line)
+        # Other columns must match DATA: catches sorted, filtered or hand-edited files.
+        shared = [c for c in answers.columns if c not in (ROW, target) and c in table.columns]
+        columns = {c: (_canonical(answers, c), _canonical(table, c)) for c in shared}
+        for i, row, _ in entries:
+            for c, (theirs, ours) in columns.items():
+                if theirs[i] != ours[row]:
+                    problems.append(
+                        f"{line(i)}, row {row}: column {c!r} is {answers.text(c)[i]!r} here "
+                        f"but {table.text(c)[row]!r} in DATA (does the row number belong to "
+                        "this row?)"
+                    )
+                    break
+        answered = [(i, row, label) for i, row, label in entries if label != ""]
+        unanswered = sorted({row for _, row, label in entries if label == ""})
+        known = _known_labels(state)
+        label_type = state["settings"]["label_type"]
+        # Rows already labeled: the same value is fine, another one is an error.
+        already, fresh = [], []
+        for i, row, label in answered:
+            if row not in known:
+                fresh.append((i, row, label))
+                continue
+            value = _parse_label(label, label_type, answers.number)
+            if value is None:
+                problems.append(
+                    f"{line(i)}, row {row}: label {label!r} is not "
+                    f"{_TYPE_WORDS[label_type]}, as the campaign's labels are"
+                )
+            elif value == known[row]:
+                already.append(row)
+            else:
+                problems.append(
+                    f"row {row}: already labeled {known[row]!r}; the answer {label!r} would "
+                    f"overwrite it (skbait correct DATA --row {row} --label X corrects a label)"
+                )
+        by_line = {}
+        rows_of = {i: row for i, row, _ in fresh}
+        values = _accept_labels(
+            state,
+            [(i, label) for i, _, label in fresh],
+            answers.number,
+            lambda i: f"{line(i)}, row {rows_of[i]}",
+            notes,
+            problems,
+        )
+        for i, value in values:
+            by_line.setdefault(rows_of[i], []).append((i, value))
+        merged = []
+        for row, given in sorted(by_line.items()):
+            if len({value for _, value in given}) > 1:
+                shown = ", ".join(f"{value!r} ({line(i)})" for i, value in given)
+                problems.append(f"row {row}: answered twice with different labels: {shown}")
+                continue
+            merged.append((row, given[0][1]))
+        if problems:
+            raise _problems(f"The answer file {answers.path!r} cannot be merged:", problems)
+        if merged:
+            # DATA first: if the campaign write is lost, the next run finds these labels there.
+            _write_labels(table, state, merged)
+            _append(state, table, merged)
+        if merged or from_data or notes or not os.path.exists(path):
+            _write_campaign(state, path)
+    return {
+        "merged": [row for row, _ in merged],
+        "unanswered": unanswered,
+        "already": sorted(set(already)),
+        "from_data": from_data,
+        "notes": notes,
+    }
+
+
+def _answer_rows(table, answers, key, target, line):
+    """``(line, row, label text)`` for each answer line whose row is one of DATA's."""
+    problems, entries = [], []
+    n = len(table)
+    if key == ROW:
+        for i, row_text in enumerate(answers.text(ROW)):
+            value = table.number(row_text) if row_text else None
+            if value is None or not float(value).is_integer() or not 0 <= value < n:
+                problems.append(
+                    f"{line(i)}: unknown row {row_text!r} (DATA has rows 0 to {n - 1})"
+                )
+                continue
+            entries.append((i, int(value), None))
+    else:
+        position = {v: p for p, v in enumerate(table.text(key))}
+        for i, ident in enumerate(answers.text(key)):
+            if ident not in position:
+                problems.append(f"{line(i)}: no row of DATA has {key} {ident!r}")
+                continue
+            entries.append((i, position[ident], None))
+    labels = answers.text(target)
+    return [(i, row, labels[i]) for i, row, _ in entries], problems
+
+
+def record_labels(data_path, *, campaign=None, accept_changes=False, na_values=None):
+    """Record in the campaign file the labels typed into DATA since it last looked.
+
+    Parameters
+    ----------
+    data_path : str or path-like
+    campaign : str or path-like, default=None
+    accept_changes : bool, default=False
+        Accept edited feature values in DATA (rows without an identifier).
+    na_values : sequence of str, default=None
+        Cell texts read as blanks (kept by the campaign; see :func:`query_batch`).
+
+    Returns
+    -------
+    list of int
+        The rows newly recorded.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from skbait.campaign import query_batch, record_labels
+    >>> folder = tempfile.mkdtemp()
+    >>> data = os.path.join(folder, "pool.csv")
+    >>> pd.DataFrame({"x": range(6), "y": [""] * 6}).to_csv(data, index=False)
+    >>> _ = query_batch(data, os.path.join(folder, "b.csv"), target="y", batch_size=2,
+    ...                 device="cpu")
+    >>> pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    >>> pool.loc[4, "y"] = "spam"  # typed straight into DATA
+    >>> pool.to_csv(data, index=False)
+    >>> record_labels(data)
+    [4]
+    """
+    with _session(
+        data_path, campaign, accept_changes=accept_changes, na_values=na_values
+    ) as session:
+        table, state, path, notes = session
+        new = _sync_from_data(state, table, notes)
+        if new or notes:
+            _write_campaign(state, path)
+    return new
+
+
+def restore_labels(data_path, *, campaign=None, na_values=None):
+    """Write the labels the campaign recorded back into DATA where DATA lost them.
+
+    Labels that DATA holds and the campaign does not are kept (and recorded);
+    a row where both hold different labels is an error, and nothing changes.
+
+    Parameters
+    ----------
+    data_path : str or path-like
+    campaign : str or path-like, default=None
+    na_values : sequence of str, default=None
+        Cell texts read as blanks (kept by the campaign; see :func:`query_batch`).
+
+    Returns
+    -------
+    list of int
+        The rows restored.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from skbait.campaign import query_batch, restore_labels
+    >>> folder = tempfile.mkdtemp()
+    >>> data = os.path.join(folder, "pool.csv")
+    >>> pd.DataFrame({"x": range(6), "y": ["1", "0"] + [""] * 4}).to_csv(data, index=False)
+    >>> _ = query_batch(data, os.path.join(folder, "b.csv"), target="y", batch_size=2,
+    ...                 device="cpu")
+    >>> pd.DataFrame({"x": range(6), "y": [""] * 6}).to_csv(data, index=False)  # labels lost
+    >>> restore_labels(data)
+    [0, 1]
+    >>> pd.read_csv(data)["y"].tolist()[:2]
+    [1.0, 0.0]
+    """
+    with _session(data_path, campaign, na_values=na_values) as session:
+        table, state, path, notes = session
+        known, texts, lost, changed = _conflicts(state, table)
+        if changed:
+            raise _problems(
+                "DATA and the campaign hold different labels; fix these rows by hand, or keep "
+                "DATA's with skbait correct DATA --row R --label X:",
+                [f"row {r}: DATA {texts[r]!r}, campaign {known[r]!r}" for r in changed],
+            )
+        if lost:
+            _write_labels(table, state, [(row, known[row]) for row in lost])
+            table = _Table(data_path, na_values=table.na_values)
+        if _sync_from_data(state, table, notes) or lost or notes:
+            _write_campaign(state, path)
+    return lost
+
+
+def correct_label(data_path, row, label=None, *, retract=False, campaign=None):
+    """Correct the label of one row, or retract it, in DATA and the campaign's history.
+
+    The journal keeps the old label and the new one (or the retraction), so
+    the campaign's history shows what was corrected and when; the next round
+    fits on the corrected labels, and a retracted row joins the pool again.
+    The campaign file is written first, then DATA; a crash between the two
+    is finished by the next command.
+
+    Parameters
+    ----------
+    data_path : str or path-like
+    row : int or str
+        The row number (as in batch files), or its identifier when the
+        campaign keys rows with ``--id``.
+    label : str, default=None
+        The new label (checked like any answer).
+    retract : bool, default=False
+        Remove the row's label instead.
+    campaign : str or path-like, default=None
+
+    Returns
+    -------
+    dict
+        ``row``, ``previous`` (the label replaced; None if the row had none)
+        and ``label`` (the new one; None when retracted).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from skbait.campaign import correct_label, query_batch, read_campaign
+    >>> folder = tempfile.mkdtemp()
+    >>> data = os.path.join(folder, "pool.csv")
+    >>> frame = pd.DataFrame({"x": [0.5, 1.5, 2.5, 3.5], "y": ["cat", "dog", "", ""]})
+    >>> frame.to_csv(data, index=False)
+    >>> _ = query_batch(data, os.path.join(folder, "b.csv"), target="y", batch_size=1,
+    ...                 device="cpu")
+    >>> correct_label(data, 1, "cat")
+    {'row': 1, 'previous': 'dog', 'label': 'cat'}
+    >>> pd.read_csv(data)["y"].tolist()[:2]
+    ['cat', 'cat']
+    >>> read_campaign(data + ".campaign.json")["labels"][-1]["previous"]
+    'dog'
+    """
+    if retract == (label is not None):
+        raise CampaignError("give either a new label or retract=True (--label or --retract).")
+    with _session(data_path, campaign) as session:
+        table, state, path, notes = session
+        position = _position(state, table, row)
+        _sync_from_data(state, table, notes, skip=(position,))
+        known = _known_labels(state)
+        previous = known.get(position)
+        if retract:
+            if previous is None:
+                raise CampaignError(f"row {row} has no label to retract.")
+            value = None
+        else:
+            text = str(label).strip()
+            if text == "" or text in table.na_values:
+                raise CampaignError(f"the label {label!r} is blank; use --retract to remove one.")
+            if previous is not None:
+                # The row's own label does not count as a known class while it changes.
+                entry = {"row": position, "label": None}
+                state["labels"].append(entry)
+                try:
+                    ((_, value),) = _accept_labels(
+                        state, [(position, text)], table.number, lambda r: f"row {r}"
+                    )
+                finally:
+                    state["labels"].remove(entry)
+            else:
+                ((_, value),) = _accept_labels(
+                    state, [(position, text)], table.number, lambda r: f"row {r}"
+                )
+            if value == previous:
+                return {"row": position, "previous": previous, "label": value}
+        kind = "retract" if retract else "correct"
+        _append(state, table, [(position, value)], previous=previous, correction=kind)
+        # The campaign first: a crash before DATA is written is finished by the next run.
+        _write_campaign(state, path)
+        _write_labels(table, state, [(position, value)])
+    return {"row": position, "previous": previous, "label": value}
+
+
+def _position(state, table, row):
+    id_column = state["data"].get("id")
+    if id_column is not None:
+        ids = list(table.text(id_column))
+        if str(row) in ids:
+            return ids.index(str(row))
+        raise CampaignError(f"no row of DATA has {id_column} {str(row)!r}.")
+    try:
+        position = int(row)
+    except (TypeError, ValueError):
+        raise CampaignError(f"row must be a row number, got {row!r}.") from None
+    if not 0 <= position < len(table):
+        raise CampaignError(f"no row {row} in DATA (rows 0 to {len(table) - 1}).")
+    return position

@@ -1,0 +1,290 @@
+"""Feature columns: which columns, the rows' fingerprints, and the matrix the model sees.
+
+Cells are compared by value: a number is the same number however a tool
+wrote it (``1001``, ``1001.0``, ``1,5`` in a semicolon file), so a
+spreadsheet re-save is not an edit.
+"""
+
+import base64
+import hashlib
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from skbait.campaign._errors import CampaignError, _problems
+from skbait.campaign._files import _DECIMAL_COMMA
+
+ROW = "row"  # the batch files' column of DATA row numbers
+MAX_CATEGORIES = 1000  # distinct values of a one-hot encoded text column
+_HASH_BYTES = 8
+
+
+def _looks_like_identifier(table, column):
+    """Unique per row and either text or a run of consecutive integers."""
+    text = table.text(column)
+    if len(text) < 3 or (text == "").any() or np.unique(text).size != len(text):
+        return False
+    numbers = [table.number(t) for t in text]
+    if any(v is None for v in numbers):
+        return True
+    values = np.sort(np.asarray(numbers, dtype=np.float64))
+    whole = np.all(values == np.round(values))
+    return bool(whole and np.all(np.diff(values) == 1))
+
+
+def _feature_columns(table, target, features, *, id_column=None, exclude=(), notes=None):
+    """The feature columns: ``features`` as given, or every column but the target, the
+    identifier, ``exclude`` and the columns that look like identifiers (noted)."""
+    if ROW in table.columns:
+        raise CampaignError(
+            f"{table.path!r} has a column named {ROW!r}, which batch files use for the row "
+            "number; rename it."
+        )
+    shown = ", ".join(table.columns[:20])
+    for what, column in (("column", target), ("--id column", id_column)):
+        if column is not None and column not in table.columns:
+            raise CampaignError(
+                f"no {what} {column!r} in {table.path!r}; its columns are: {shown}."
+            )
+    unknown = [c for c in exclude if c not in table.columns]
+    if unknown:
+        raise CampaignError(
+            f"no column {', '.join(map(repr, unknown))} to exclude in {table.path!r}; its "
+            f"columns are: {shown}."
+        )
+    if features is None:
+        left_out = {target, id_column, *exclude}
+        columns = [c for c in table.columns if c not in left_out]
+        identifiers = [c for c in columns if _looks_like_identifier(table, c)]
+        if identifiers and len(identifiers) < len(columns):
+            columns = [c for c in columns if c not in identifiers]
+            if notes is not None:
+                notes.append(
+                    f"left out {', '.join(map(repr, identifiers))} from the features: unique "
+                    "in every row, like an identifier (--features chooses the columns)"
+                )
+    else:
+        columns = list(features)
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            raise CampaignError(
+                f"no feature column {', '.join(map(repr, missing))} in {table.path!r}; its "
+                f"columns are: {shown}."
+            )
+        if target in columns:
+            raise CampaignError(f"the target {target!r} cannot also be a feature.")
+    if not columns:
+        raise CampaignError(f"{table.path!r} has no feature column besides {target!r}.")
+    return columns
+
+
+def _check_feature_columns(table, columns):
+    """The campaign's feature columns are all in DATA (a renamed column is named)."""
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        new = [c for c in table.columns if c not in columns]
+        raise CampaignError(
+            f"the feature column(s) {', '.join(map(repr, missing))} of the campaign are gone "
+            f"from {table.path!r} (renamed?); columns the campaign does not know: "
+            f"{', '.join(map(repr, new)) or 'none'}. Rename them back."
+        )
+
+
+def _canonical(table, column):
+    """The cells of ``column`` as comparable text: numbers by value, text as it is."""
+    out = []
+    for text in table.text(column):
+        value = table.number(text) if text else None
+        out.append(repr(value) if value is not None else text)
+    return out
+
+
+def row_hashes(table, columns):
+    """One fingerprint per row of the feature values (bytes of length 8 per row)."""
+    cells = [_canonical(table, c) for c in columns]
+    out = bytearray()
+    for row in zip(*cells) if cells else ():
+        joined = "\x1f".join(row).encode("utf-8")
+        out += hashlib.blake2b(joined, digest_size=_HASH_BYTES).digest()
+    return bytes(out)
+
+
+def encode_hashes(hashes):
+    return base64.b64encode(hashes).decode("ascii")
+
+
+def decode_hashes(text):
+    return base64.b64decode(text.encode("ascii"))
+
+
+def changed_rows(old, new):
+    """Rows whose fingerprints differ among the first ``len(old)`` rows."""
+    n = len(old) // _HASH_BYTES
+    a = np.frombuffer(old, dtype=np.uint8).reshape(n, _HASH_BYTES)
+    b = np.frombuffer(new[: n * _HASH_BYTES], dtype=np.uint8).reshape(n, _HASH_BYTES)
+    return np.flatnonzero((a != b).any(axis=1))
+
+
+def _legacy_digest(table, columns, n_rows):
+    """The digest format 1 kept (the cells' text): read once, to upgrade its campaigns."""
+    digest = hashlib.sha256()
+    for column in columns:
+        digest.update(column.encode("utf-8") + b"\x00")
+        digest.update("\x1f".join(table.text(column)[:n_rows]).encode("utf-8") + b"\x1e")
+    return digest.hexdigest()
+
+
+class TableEncoder(BaseEstimator):
+    """A table's feature columns as the campaign's model sees them.
+
+    Numeric columns (every filled cell a number, a decimal comma allowed
+    where ``decimal=","``) pass as floats, blanks filled with the column's
+    median; text columns are one-hot encoded over the categories seen in
+    :meth:`fit` (a blank is a category of its own; an unseen one encodes as
+    zeros). Missing-value tokens (``na_values``) are blanks. The campaign fits
+    it on every row of DATA, so that the exported pipeline reads a table the
+    way the campaign did.
+
+    Parameters
+    ----------
+    columns : list of str
+        The feature columns, in order.
+    na_values : sequence of str, default=None
+        Cell texts read as blanks (the campaign's default when None).
+    decimal : {".", ","}, default="."
+        The decimal mark of text cells.
+
+    Attributes
+    ----------
+    kinds_ : dict
+        ``"number"`` or ``"text"`` per column (columns blank in every row are
+        left out).
+    medians_ : dict
+        The fill value of each numeric column.
+    categories_ : dict
+        The sorted categories of each text column.
+    notes_ : list of str
+        What the fit did that a user should know (blanks filled, columns
+        left out).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skbait.campaign import TableEncoder
+    >>> frame = pd.DataFrame({"size": ["1,5", "NA", "3"], "color": ["red", "blue", "red"]})
+    >>> TableEncoder(["size", "color"], decimal=",").fit_transform(frame)
+    array([[1.5 , 0.  , 1.  ],
+           [2.25, 1.  , 0.  ],
+           [3.  , 0.  , 1.  ]])
+    """
+
+    def __init__(self, columns, na_values=None, decimal="."):
+        self.columns = columns
+        self.na_values = na_values
+        self.decimal = decimal
+
+    def _cells(self, X, column):
+        from skbait.campaign._files import DEFAULT_NA_VALUES
+
+        na = set(DEFAULT_NA_VALUES if self.na_values is None else self.na_values)
+        series = X[column]
+        missing = series.isna().to_numpy()
+        text = series.astype(str).str.strip().to_numpy(dtype=object, copy=True)
+        text[missing] = ""
+        text[np.isin(text, list(na))] = ""
+        return text
+
+    def _number(self, text):
+        if self.decimal == "," and _DECIMAL_COMMA.match(text):
+            text = text.replace(",", ".")
+        try:
+            return float(text)
+        except ValueError:
+            return None
+
+    def _numbers(self, text):
+        out = np.full(len(text), np.nan)
+        for i, cell in enumerate(text):
+            if cell:
+                value = self._number(cell)
+                if value is not None:
+                    out[i] = value
+        return out
+
+    def fit(self, X, y=None):
+        """Learn each column's kind, fill value or categories from the table ``X``."""
+        self.kinds_, self.medians_, self.categories_, self.notes_ = {}, {}, {}, []
+        problems = []
+        for column in self.columns:
+            text = self._cells(X, column)
+            blank = text == ""
+            numbers = self._numbers(text)
+            if blank.all():
+                self.notes_.append(f"column {column!r} is blank in every row: left out")
+                continue
+            if not (np.isnan(numbers) & ~blank).any():
+                if np.isinf(numbers).any():
+                    problems.append(f"numeric column {column!r} holds infinite values")
+                    continue
+                self.kinds_[column] = "number"
+                self.medians_[column] = float(np.median(numbers[~blank]))
+                if blank.any():
+                    self.notes_.append(
+                        f"numeric column {column!r} is blank in {int(blank.sum())} row(s): "
+                        f"filled with its median, {self.medians_[column]:.6g}"
+                    )
+                continue
+            categories = np.unique(text)
+            if categories.size > MAX_CATEGORIES:
+                problems.append(
+                    f"text column {column!r} has {categories.size} distinct values (more than "
+                    f"{MAX_CATEGORIES}: an identifier or free text?); leave it out"
+                )
+                continue
+            self.kinds_[column] = "text"
+            self.categories_[column] = categories.tolist()
+        if problems:
+            raise _problems(
+                "DATA's features cannot be used (fix them, or choose the feature columns with "
+                "--features):",
+                problems,
+            )
+        return self
+
+    def fit_transform(self, X, y=None):
+        """:meth:`fit` then :meth:`transform` on the same table."""
+        return self.fit(X).transform(X)
+
+    def transform(self, X):
+        """The matrix of the table ``X`` (a DataFrame with the feature columns)."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "kinds_")
+        parts = []
+        for column, kind in self.kinds_.items():
+            text = self._cells(X, column)
+            if kind == "number":
+                numbers = self._numbers(text)
+                numbers[text == ""] = self.medians_[column]
+                if np.isnan(numbers).any():
+                    bad = text[np.isnan(numbers)][0]
+                    raise CampaignError(f"column {column!r} holds {bad!r}, not a number.")
+                parts.append(numbers[:, None])
+            else:
+                categories = np.asarray(self.categories_[column], dtype=object)
+                parts.append((text[:, None] == categories[None, :]).astype(np.float64))
+        return np.hstack(parts) if parts else np.zeros((len(X), 0))
+
+
+def make_encoder(table, columns):
+    """A :class:`TableEncoder` reading ``columns`` as ``table`` reads its cells."""
+    return TableEncoder(list(columns), sorted(table.na_values), table.dialect.decimal)
+
+
+def _feature_matrix(table, columns, notes=None):
+    """Numbers for the model: numeric columns as they are (blanks filled with the column's
+    median, noted), text columns one-hot encoded (a blank is a category of its own)."""
+    encoder = make_encoder(table, columns).fit(table.frame)
+    if notes is not None:
+        notes.extend(encoder.notes_)
+    return encoder.transform(table.frame)

@@ -1,0 +1,290 @@
+"""Reading and writing DATA, answer and batch files: CSV or parquet, atomically.
+
+A CSV file is read the way the tool that wrote it meant it: the separator
+(comma, semicolon or tab) and a UTF-8 byte-order mark are sniffed, the usual
+missing-value tokens read as blanks, and in a file not separated by commas a
+decimal comma (``1,5``) is a number. Every cell is kept as the text it was,
+so that writing DATA back changes only the cells the campaign fills, in the
+file's own dialect (separator, byte-order mark, line ends, header).
+"""
+
+import codecs
+import contextlib
+import csv
+import glob
+import os
+import re
+import tempfile
+
+import numpy as np
+
+from skbait.campaign._errors import CampaignError
+
+# Read as blanks unless --na-values says otherwise: what R, pandas, Excel and
+# databases write for a missing cell. "None" is left out: it is a fair class name.
+DEFAULT_NA_VALUES = ("NA", "N/A", "n/a", "#N/A", "nan", "NaN", "NAN", "null", "NULL")
+SEPARATORS = (",", ";", "\t")
+_SAMPLE_BYTES = 1 << 16
+TMP_MARK = ".skbait-tmp-"  # temporary files are named ".NAME.skbait-tmp-XXXX"
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+([eE][+-]?\d+)?$")
+CRASH_ENV = "SKBAIT_TEST_KILL_AT"
+PAUSE_ENV = "SKBAIT_TEST_PAUSE_AT"
+
+
+def _checkpoint(name):
+    """Die, or pause for a second, at a named write point when a test asks for it.
+
+    For the crash and race tests only: ``SKBAIT_TEST_KILL_AT`` names the point
+    (for example ``replace:pool.csv``) where the process kills itself with
+    SIGKILL; ``SKBAIT_TEST_PAUSE_AT`` one where it sleeps, so that two
+    processes overlap there.
+    """
+    if os.environ.get(PAUSE_ENV) == name:
+        import time
+
+        time.sleep(1.0)
+    if os.environ.get(CRASH_ENV) == name:  # pragma: no cover - the process dies here
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _atomic_write(path, write):
+    """Write through ``write(tmp_path)`` to a temporary file, then replace ``path``.
+
+    Any failure (a full disk, a read-only folder) leaves ``path`` as it was and
+    no temporary file behind, and is reported as a :class:`CampaignError`.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    name = os.path.basename(path)
+    if not os.path.isdir(folder):
+        raise CampaignError(f"cannot write {path!r}: the folder {folder!r} does not exist.")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}{TMP_MARK}", dir=folder)
+    except OSError as exc:
+        raise CampaignError(f"cannot write {path!r}: {exc.strerror or exc}.") from None
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        _checkpoint(f"write:{name}")
+        os.replace(tmp, path)
+    except OSError as exc:
+        _remove_quietly(tmp)
+        raise CampaignError(f"cannot write {path!r}: {exc.strerror or exc}.") from None
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+    _checkpoint(f"replace:{name}")
+
+
+def _remove_quietly(path):
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def remove_stale_temporaries(*paths):
+    """Remove the temporary files a killed run left beside ``paths``; return their names.
+
+    Call it only while holding the campaign's lock: then no other run is
+    writing them.
+    """
+    removed = []
+    for path in paths:
+        folder = os.path.dirname(os.path.abspath(path))
+        pattern = os.path.join(glob.escape(folder), f".{glob.escape(os.path.basename(path))}")
+        for stale in glob.glob(pattern + glob.escape(TMP_MARK) + "*"):
+            _remove_quietly(stale)
+            removed.append(os.path.basename(stale))
+    return removed
+
+
+def _is_parquet(path):
+    return os.fspath(path).lower().endswith((".parquet", ".pq"))
+
+
+def _require_pyarrow(path):
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise CampaignError(
+            f"{os.fspath(path)!r} is a parquet file, which needs pyarrow: "
+            "pip install 'skbait[parquet]' (or use a CSV file)."
+        ) from None
+
+
+class Dialect:
+    """How a CSV file was written: separator, byte-order mark, line ends, decimal mark."""
+
+    def __init__(self, sep=",", bom=False, lineterminator="\n"):
+        self.sep = sep
+        self.bom = bom
+        self.lineterminator = lineterminator
+        # A semicolon or tab file is where spreadsheets write decimal commas.
+        self.decimal = "." if sep == "," else ","
+
+    def to_csv(self, frame, path, header=True):
+        encoding = "utf-8-sig" if self.bom else "utf-8"
+        frame.to_csv(
+            path,
+            sep=self.sep,
+            index=False,
+            header=header,
+            lineterminator=self.lineterminator,
+            encoding=encoding,
+        )
+
+
+def _consistent_fields(lines, sep):
+    """The number of fields of every line under ``sep``, or 0 if they differ."""
+    counts = {len(row) for row in csv.reader(lines, delimiter=sep) if row}
+    return counts.pop() if len(counts) == 1 else 0
+
+
+def sniff_dialect(path):
+    """The dialect of the CSV file at ``path`` (comma, semicolon or tab)."""
+    with open(path, "rb") as handle:
+        raw = handle.read(_SAMPLE_BYTES)
+    bom = raw.startswith(codecs.BOM_UTF8)
+    sample = raw.decode("utf-8-sig", errors="replace")
+    lineterminator = "\r\n" if "\r\n" in sample else "\n"
+    lines = sample.splitlines()
+    if len(raw) == _SAMPLE_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut off
+    lines = lines[:200]
+    try:
+        sep = csv.Sniffer().sniff("\n".join(lines), delimiters="".join(SEPARATORS)).delimiter
+    except csv.Error:
+        sep = ","
+    # The sniffer can be fooled (decimal commas in a semicolon file); trust a separator
+    # that splits every line alike into most fields.
+    fields = {s: _consistent_fields(lines, s) for s in SEPARATORS}
+    if fields.get(sep, 0) < max(fields.values()):
+        sep = max(SEPARATORS, key=lambda s: (fields[s], -SEPARATORS.index(s)))
+    return Dialect(sep=sep, bom=bom, lineterminator=lineterminator)
+
+
+def _header(path, dialect):
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        for row in csv.reader(handle, delimiter=dialect.sep):
+            return row
+    return []
+
+
+class _Table:
+    """A data or answer file: the frame as read and a text view of every cell.
+
+    Parameters
+    ----------
+    path : str or path-like
+    na_values : sequence of str, default=DEFAULT_NA_VALUES
+        Cell texts read as blanks (besides the empty cell).
+    """
+
+    def __init__(self, path, na_values=None):
+        import pandas as pd
+
+        self.path = os.fspath(path)
+        if not os.path.isfile(self.path):
+            raise CampaignError(f"no such file: {self.path!r}.")
+        self.na_values = frozenset(DEFAULT_NA_VALUES if na_values is None else na_values)
+        self.parquet = _is_parquet(self.path)
+        self.dialect = Dialect()
+        self.header = None
+        try:
+            if self.parquet:
+                _require_pyarrow(self.path)
+                self.frame = pd.read_parquet(self.path)
+            else:
+                self.dialect = sniff_dialect(self.path)
+                # Every cell as text, nothing read as missing: rewriting changes nothing.
+                self.frame = pd.read_csv(
+                    self.path,
+                    sep=self.dialect.sep,
+                    dtype=str,
+                    keep_default_na=False,
+                    encoding="utf-8-sig",
+                )
+                self.header = _header(self.path, self.dialect)
+        except CampaignError:
+            raise
+        except (ValueError, OSError, UnicodeDecodeError) as exc:
+            raise CampaignError(f"cannot read {self.path!r}: {exc}") from None
+        if self.header is not None and len(self.header) != self.frame.shape[1]:
+            self.header = None
+        self.frame.columns = [str(c) for c in self.frame.columns]
+        self._text = {}
+        if len(set(self.frame.columns)) != len(self.frame.columns):
+            raise CampaignError(f"{self.path!r} has two columns of one name.")
+
+    def __len__(self):
+        return len(self.frame)
+
+    @property
+    def columns(self):
+        return list(self.frame.columns)
+
+    def text(self, column):
+        """The cells of ``column`` as stripped text, missing cells as "" (cached)."""
+        if column not in self._text:
+            series = self.frame[column]
+            missing = series.isna().to_numpy()
+            values = series.astype(str).str.strip().to_numpy(dtype=object, copy=True)
+            values[missing] = ""
+            values[np.isin(values, list(self.na_values))] = ""
+            self._text[column] = values
+        return self._text[column]
+
+    def number(self, text):
+        """``text`` as a float in this file's decimal convention, or None."""
+        if self.dialect.decimal == "," and _DECIMAL_COMMA.match(text):
+            text = text.replace(",", ".")
+        try:
+            value = float(text)
+        except ValueError:
+            return None
+        return value
+
+    def na_token(self, column):
+        """The text this file writes for a missing cell of ``column`` ("" if none seen)."""
+        cells = self.frame[column].astype(str).str.strip()
+        tokens = cells[cells.isin(self.na_values)]
+        return tokens.mode().iloc[0] if len(tokens) else ""
+
+    def write(self, frame, path=None):
+        """Write ``frame`` to ``path`` (this file by default) in this file's dialect."""
+        path = self.path if path is None else path
+        header = self.header if self.header is not None and path == self.path else True
+        write_frame(frame, path, dialect=self.dialect, header=header)
+
+
+def write_frame(frame, path, dialect=None, header=True):
+    """Write a DataFrame to CSV or parquet (by extension), atomically.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    path : str or path-like
+    dialect : Dialect, default=None
+        The CSV dialect (comma-separated, UTF-8, ``\\n`` by default).
+    header : bool or list of str, default=True
+        The CSV header as pandas takes it (a list writes those names).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from skbait.campaign import write_frame
+    >>> path = os.path.join(tempfile.mkdtemp(), "table.csv")
+    >>> write_frame(pd.DataFrame({"x": [1, 2]}), path)
+    >>> pd.read_csv(path)["x"].tolist()
+    [1, 2]
+    """
+    if _is_parquet(path):
+        _require_pyarrow(path)
+        _atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    else:
+        dialect = Dialect() if dialect is None else dialect
+        _atomic_write(path, lambda tmp: dialect.to_csv(frame, tmp, header=header))

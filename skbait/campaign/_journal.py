@@ -1,0 +1,520 @@
+"""The campaign file: its format, reading and writing it, and keeping it in step with DATA."""
+
+import contextlib
+import json
+import os
+
+import numpy as np
+
+from skbait.campaign import _files
+from skbait.campaign._errors import CampaignError, _problems
+from skbait.campaign._features import (
+    _check_feature_columns,
+    _feature_columns,
+    _legacy_digest,
+    changed_rows,
+    decode_hashes,
+    encode_hashes,
+    row_hashes,
+)
+from skbait.campaign._files import _Table, remove_stale_temporaries
+from skbait.campaign._labels import (
+    _TYPE_WORDS,
+    _as_value,
+    _format_label,
+    _infer_label_type,
+    _parse_label,
+    _widen_label_type,
+    check_classes,
+)
+
+FORMAT = "skbait-campaign"
+VERSION = 1
+DEFAULTS = {
+    "strategy": "bait",
+    "estimator": None,
+    "task": "auto",
+    "batch_size": 10,
+    "device": "auto",
+    "random_state": 0,
+}
+_SHOWN_ROWS = 10  # rows named in a message about many rows
+
+
+def campaign_path(data_path):
+    """The default campaign file of a data file: ``DATA.campaign.json`` beside it.
+
+    Parameters
+    ----------
+    data_path : str or path-like
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from skbait.campaign import campaign_path
+    >>> campaign_path("pool.csv")
+    'pool.csv.campaign.json'
+    """
+    return os.fspath(data_path) + ".campaign.json"
+
+
+def read_campaign(path):
+    """Read a campaign file.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    dict
+        The campaign (see :mod:`skbait.campaign` for its fields).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skbait.campaign import read_campaign
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "x.campaign.json")
+    >>> with open(path, "w") as handle:
+    ...     _ = handle.write('{"format": "skbait-campaign", "version": 1}')
+    >>> read_campaign(path)["version"]
+    1
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            state = json.load(handle)
+    except json.JSONDecodeError as exc:
+        raise CampaignError(f"{path!r} is not a campaign file (invalid JSON: {exc}).") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CampaignError(f"{path!r} is not a skbait campaign file.")
+    if state.get("version") != VERSION:
+        raise CampaignError(
+            f"{path!r} has campaign format version {state.get('version')!r}; this skbait "
+            f"reads version {VERSION}."
+        )
+    return state
+
+
+def _dumps(state):
+    """JSON with one line per label and per round, so that the file reads (and diffs) well."""
+    parts = []
+    for key, value in state.items():
+        if isinstance(value, list) and value:
+            items = ",\n".join("  " + json.dumps(item) for item in value)
+            parts.append(f" {json.dumps(key)}: [\n{items}\n ]")
+        else:
+            parts.append(f" {json.dumps(key)}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(parts) + "\n}"
+
+
+def _write_campaign(state, path):
+    text = _dumps(state)
+
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+
+    _files._atomic_write(path, write)
+
+
+LOCK_TIMEOUT = 120  # seconds a command waits for another one holding the campaign
+
+
+def _lock_path(path):
+    return os.fspath(path) + ".lock"
+
+
+@contextlib.contextmanager
+def _locked(path):
+    """Hold the campaign's lock: one read-modify-write of DATA and its campaign at a time."""
+    import filelock
+
+    lock = filelock.FileLock(_lock_path(path), timeout=LOCK_TIMEOUT)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise CampaignError(
+            f"another skbait command has held the campaign {os.fspath(path)!r} for "
+            f"{LOCK_TIMEOUT} s (lock file {_lock_path(path)!r}); try again when it is done."
+        ) from None
+    except OSError as exc:
+        raise CampaignError(
+            f"cannot lock the campaign {os.fspath(path)!r} ({_lock_path(path)!r}: "
+            f"{exc.strerror or exc}); is the folder writable?"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _label_type(state):
+    return state["settings"].get("label_type")
+
+
+def _known_labels(state):
+    """The current label of every labeled row: the journal replayed, corrections included."""
+    label_type = _label_type(state)
+    known = {}
+    for entry in state["labels"]:
+        row = int(entry["row"])
+        if entry.get("label") is None:
+            known.pop(row, None)
+        else:
+            known[row] = _as_value(entry["label"], label_type)
+    return known
+
+
+def _last_entries(state):
+    last = {}
+    for entry in state["labels"]:
+        last[int(entry["row"])] = entry
+    return last
+
+
+def _rows_text(rows):
+    rows = sorted(rows)
+    shown = ", ".join(map(str, rows[:_SHOWN_ROWS]))
+    return shown + (f" and {len(rows) - _SHOWN_ROWS} more" if len(rows) > _SHOWN_ROWS else "")
+
+
+def _apply_identity(state, table):
+    """With ``--id``, journal and batch rows follow their identifiers to today's positions."""
+    id_column = state["data"].get("id")
+    if id_column is None:
+        return
+    if id_column not in table.columns:
+        raise CampaignError(
+            f"the identifier column {id_column!r} of the campaign is gone from {table.path!r} "
+            "(renamed?); rename it back."
+        )
+    ids = table.text(id_column)
+    blank = [i for i, v in enumerate(ids) if v == ""]
+    if blank:
+        raise CampaignError(
+            f"the identifier column {id_column!r} is blank in row(s) {_rows_text(blank)} of "
+            f"{table.path!r}; every row needs its identifier."
+        )
+    position = {}
+    repeated = set()
+    for i, value in enumerate(ids):
+        if value in position:
+            repeated.add(value)
+        position[value] = i
+    if repeated:
+        shown = ", ".join(map(repr, sorted(repeated)[:_SHOWN_ROWS]))
+        raise CampaignError(
+            f"the identifier column {id_column!r} repeats {shown} in {table.path!r}; each "
+            "identifier must name one row."
+        )
+    gone = [e["id"] for e in state["labels"] if e["id"] not in position]
+    if gone:
+        shown = ", ".join(map(repr, sorted(set(gone))[:_SHOWN_ROWS]))
+        raise CampaignError(
+            f"labeled row(s) with {id_column} {shown} are gone from {table.path!r}; put them "
+            "back (their labels are in the campaign file)."
+        )
+    for entry in state["labels"]:
+        entry["row"] = position[entry["id"]]
+    for record in state["rounds"]:
+        if "batch_ids" in record:
+            record["batch"] = [position[i] for i in record["batch_ids"] if i in position]
+    state["data"]["n_rows"] = len(table)
+
+
+def _check_data(state, table, accept_changes=False, notes=None):
+    """DATA is the campaign's file: the same feature values in its rows (by position
+    without an identifier column)."""
+    data = state["data"]
+    if data["target"] not in table.columns:
+        raise CampaignError(
+            f"the label column {data['target']!r} of the campaign is gone from "
+            f"{table.path!r} (renamed?); rename it back."
+        )
+    _check_feature_columns(table, data["features"])
+    if data.get("id") is not None:
+        _apply_identity(state, table)
+        return
+    n_known = data["n_rows"]
+    if len(table) < n_known:
+        raise CampaignError(
+            f"{table.path!r} has {len(table)} rows but had {n_known} when the campaign last "
+            "saw it: rows were removed, and the row numbers would no longer match. Restore "
+            "the file (or key the rows with --id COLUMN in a new campaign)."
+        )
+    current = row_hashes(table, data["features"])
+    if "row_hashes" not in data:  # a campaign from format 1: its digest, once
+        if _legacy_digest(table, data["features"], n_known) != data.get("digest"):
+            changed = np.arange(n_known)
+        else:
+            changed = np.arange(0)
+    else:
+        changed = changed_rows(decode_hashes(data["row_hashes"]), current)
+    if changed.size:
+        old = decode_hashes(data.get("row_hashes", ""))
+        size = len(current) // max(len(table), 1)
+        moved = (
+            size
+            and len(old) == n_known * size
+            and sorted(old[i : i + size] for i in range(0, len(old), size))
+            == sorted(current[i : i + size] for i in range(0, n_known * size, size))
+        )
+        what = "were sorted or moved" if moved else "changed"
+        if not accept_changes:
+            raise CampaignError(
+                f"the feature values of {changed.size} row(s) of {table.path!r} {what} since "
+                f"the campaign last saw it: row(s) {_rows_text(changed.tolist())}. If they "
+                "are still the same rows (a corrected value, a re-save), accept the changes "
+                "with --accept-changes; if the rows moved, restore the file's order (or key "
+                "the rows with --id COLUMN in a new campaign)."
+            )
+        if notes is not None:
+            notes.append(f"accepted the changed feature values of row(s) {_rows_text(changed)}")
+    data["n_rows"] = len(table)
+    data["row_hashes"] = encode_hashes(current)
+    data.pop("digest", None)
+
+
+def _finish_corrections(state, table):
+    """Finish a correction that a crash cut short: the campaign recorded it, DATA still
+    holds the label it replaced. Returns the rows rewritten in DATA."""
+    target = state["data"]["target"]
+    texts = table.text(target)
+    label_type = _label_type(state)
+    stale = []
+    for row, entry in _last_entries(state).items():
+        if "previous" not in entry or row >= len(texts):
+            continue
+        now = _parse_label(texts[row], label_type, table.number) if texts[row] else None
+        new = _as_value(entry["label"], label_type)
+        if now != new and now == _as_value(entry["previous"], label_type):
+            stale.append((row, new))
+    if not stale:
+        return []
+    _write_labels(table, state, stale)
+    return [row for row, _ in stale]
+
+
+def _write_labels(table, state, values):
+    """Write ``(row, value)`` pairs into DATA (None blanks a cell), in DATA's dialect."""
+    target = state["data"]["target"]
+    frame = table.frame.copy()
+    if table.parquet:
+        column = frame[target].astype(object).to_numpy(copy=True)
+        for row, value in values:
+            column[row] = value
+        frame[target] = column
+        if _label_type(state) == "int":
+            frame[target] = frame[target].astype("Int64")
+        elif _label_type(state) == "float":
+            frame[target] = frame[target].astype("Float64")
+    else:
+        column = frame[target].to_numpy(dtype=object, copy=True)
+        blank = table.na_token(target)
+        for row, value in values:
+            column[row] = blank if value is None else _format_label(value, table.dialect.decimal)
+        frame[target] = column
+    table.write(frame)
+
+
+def _conflicts(state, table):
+    target = state["data"]["target"]
+    texts = table.text(target)
+    known = _known_labels(state)
+    lost, changed = [], []
+    for row, value in sorted(known.items()):
+        if row >= len(texts) or texts[row] == "":
+            lost.append(row)
+        elif _parse_label(texts[row], _label_type(state), table.number) != value:
+            changed.append(row)
+    return known, texts, lost, changed
+
+
+def _sync_from_data(state, table, notes=None, skip=()):
+    """Labels filled in DATA join the journal; a label DATA lost or changed is an error.
+
+    Rows in ``skip`` (a row being corrected) are left alone. Returns the rows
+    newly learnt from DATA.
+    """
+    known, texts, lost, changed = _conflicts(state, table)
+    lost = [r for r in lost if r not in skip]
+    changed = [r for r in changed if r not in skip]
+    if lost or changed:
+        problems = [f"row {r}: DATA lost the label {known[r]!r}" for r in lost]
+        problems += [
+            f"row {r}: DATA says {texts[r]!r}, the campaign recorded {known[r]!r}" for r in changed
+        ]
+        raise _problems(
+            f"{table.path!r} disagrees with the labels the campaign recorded (skbait teach "
+            "DATA --restore writes the campaign's labels back; skbait correct DATA --row R "
+            "--label X keeps a new one):",
+            problems,
+        )
+    new_rows = [
+        r for r in np.flatnonzero(texts != "").tolist() if r not in known and r not in skip
+    ]
+    if not new_rows:
+        return []
+    values = _accept_labels(
+        state, [(r, texts[r]) for r in new_rows], table.number, lambda r: f"DATA row {r}", notes
+    )
+    _append(state, table, values)
+    return new_rows
+
+
+def _accept_labels(state, given, number, where, notes=None, problems=None):
+    """Check new ``(row, text)`` labels; returns ``(row, value)`` pairs or raises.
+
+    With ``problems`` given, problems are added there instead of raised.
+    """
+    settings = state["settings"]
+    texts = [text for _, text in given]
+    label_type = settings["label_type"]
+    if label_type is None:
+        label_type = _infer_label_type(texts, settings["task"], number)
+    else:
+        widened = _widen_label_type(label_type, texts, settings["task"], number)
+        if widened != label_type and notes is not None:
+            notes.append("the labels now include non-whole numbers: read as numbers from now on")
+        label_type = widened
+    own = [] if problems is None else None
+    found = own if own is not None else problems
+    values = []
+    for row, text in given:
+        value = _parse_label(text, label_type, number)
+        if value is None:
+            found.append(
+                f"{where(row)}: label {text!r} is not {_TYPE_WORDS[label_type]}, as the "
+                "campaign's labels are"
+            )
+        else:
+            values.append((row, value))
+    declared = settings.get("classes")
+    if declared is not None or label_type == "str":
+        known = set(_known_labels(state).values())
+        class_problems, class_notes = check_classes(values, known, declared, where)
+        found.extend(class_problems)
+        if notes is not None:
+            notes.extend(class_notes)
+    if own:
+        raise _problems("Labels that cannot be used:", own)
+    settings["label_type"] = label_type
+    return values
+
+
+def _append(state, table, values, **extra):
+    """Journal entries for ``(row, value)`` pairs, with the row's identifier if keyed."""
+    id_column = state["data"].get("id")
+    round_ = len(state["rounds"])
+    for row, value in values:
+        entry = {"row": int(row), "label": value, "round": round_}
+        if id_column is not None:
+            entry["id"] = table.text(id_column)[row]
+        entry.update(extra)
+        state["labels"].append(entry)
+
+
+def _new_campaign(table, target, features, id_column=None, exclude=(), notes=None):
+    columns = _feature_columns(
+        table, target, features, id_column=id_column, exclude=exclude, notes=notes
+    )
+    data = {
+        "file": os.path.basename(table.path),
+        "target": target,
+        "features": columns,
+        "n_rows": len(table),
+    }
+    if id_column is not None:
+        data["id"] = id_column
+    else:
+        data["row_hashes"] = encode_hashes(row_hashes(table, columns))
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "data": data,
+        "settings": dict(DEFAULTS, label_type=None, na_values=None, classes=None),
+        "labels": [],
+        "rounds": [],
+        "stopping": {},
+    }
+
+
+@contextlib.contextmanager
+def _session(
+    data_path,
+    campaign,
+    *,
+    target=None,
+    features=None,
+    id_column=None,
+    exclude=(),
+    na_values=None,
+    accept_changes=False,
+    create=False,
+):
+    """Hold the lock, then read DATA and its campaign (a new one if ``create``).
+
+    Yields ``(table, state, path, notes)``.
+    """
+    path = campaign_path(data_path) if campaign is None else os.fspath(campaign)
+    if not os.path.isfile(os.fspath(data_path)):
+        raise CampaignError(f"no such file: {os.fspath(data_path)!r}.")
+    with _locked(path):
+        notes = []
+        removed = remove_stale_temporaries(data_path, path)
+        if removed:
+            notes.append(f"removed {len(removed)} temporary file(s) a stopped run left behind")
+        exists = os.path.exists(path)
+        state = read_campaign(path) if exists else None
+        if state is not None and na_values is not None:
+            state["settings"]["na_values"] = list(na_values)
+        saved_na = None if state is None else state["settings"].get("na_values")
+        table = _Table(data_path, na_values=na_values if na_values is not None else saved_na)
+        if state is not None:
+            _check_fixed(state, path, target, features, id_column)
+            _check_data(state, table, accept_changes=accept_changes, notes=notes)
+            finished = _finish_corrections(state, table)
+            if finished:
+                notes.append(
+                    f"finished the correction of row(s) {_rows_text(finished)} that a stopped "
+                    "run had recorded but not written into DATA"
+                )
+                table = _Table(data_path, na_values=table.na_values)
+                _check_data(state, table)
+        elif create:
+            if target is None:
+                raise CampaignError(
+                    f"no campaign file {path!r} yet: give --target COLUMN, the label column."
+                )
+            state = _new_campaign(table, target, features, id_column, exclude, notes)
+            if na_values is not None:
+                state["settings"]["na_values"] = list(na_values)
+        else:
+            raise CampaignError(
+                f"no campaign file {path!r}: run skbait query DATA --target COLUMN first."
+            )
+        yield table, state, path, notes
+
+
+def _check_fixed(state, path, target, features, id_column):
+    data = state["data"]
+    if target is not None and target != data["target"]:
+        raise CampaignError(
+            f"the campaign {path!r} labels column {data['target']!r}, not {target!r}; start a "
+            "new campaign with --campaign to label another column."
+        )
+    if features is not None and list(features) != data["features"]:
+        raise CampaignError(
+            f"the campaign {path!r} uses the feature columns {', '.join(data['features'])}; "
+            "they cannot change mid-campaign."
+        )
+    if id_column is not None and id_column != data.get("id"):
+        raise CampaignError(
+            f"the campaign {path!r} keys its rows by {data.get('id')!r}, not {id_column!r}; "
+            "the identifier column is fixed by the first query."
+        )

@@ -1,0 +1,220 @@
+"""Labels: their type, their value, and the checks an annotator's answer must pass.
+
+A campaign's labels are integers, numbers or text (``settings["label_type"]``).
+They are compared by value in that type, never as text: ``1.0`` is the class
+``1`` and ``12.50`` is ``12.5``, so a file re-saved by pandas, R or a
+spreadsheet still agrees with the campaign.
+
+A text label that is new to the campaign is checked against the classes it
+knows: one that differs from a known class only by case or spacing, or by
+one edit (a typo such as ``dgo`` for ``dog``, for labels of three letters or
+more) is refused with the suggestion. With ``--classes`` declared, any label
+outside the set is refused, naming the nearest class.
+"""
+
+import numpy as np
+
+from skbait.campaign._errors import _problems
+
+_TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "text"}
+_MIN_TYPO_LENGTH = 3  # "a" and "b" are one edit apart but not a typo of each other
+
+
+def _parse_label(text, label_type, number=float):
+    """The label's value in ``label_type``, or None if it is not one.
+
+    ``number`` reads a number from text (a table's own reader understands its
+    decimal comma). Returned as a one-tuple-free value: int, float or str.
+    """
+    if label_type == "str":
+        return text
+    try:
+        value = number(text)
+    except ValueError:
+        return None
+    if value is None or not np.isfinite(value):
+        return None
+    if label_type == "int":
+        if not float(value).is_integer():
+            return None
+        return int(value)
+    return float(value)
+
+
+def _as_value(label, label_type):
+    """A label as the journal stores it (older journals stored text) in ``label_type``."""
+    if label is None or label_type is None:
+        return label
+    if isinstance(label, str):
+        value = _parse_label(label, label_type)
+        return label if value is None else value
+    if label_type == "str":
+        return str(label)
+    return int(label) if label_type == "int" else float(label)
+
+
+def _format_label(value, decimal="."):
+    """The text written into a CSV cell for a label value."""
+    if isinstance(value, float):
+        text = repr(value)
+        if text.endswith(".0"):
+            text = text[:-2]
+        return text.replace(".", decimal)
+    return str(value)
+
+
+def _infer_label_type(texts, task, number=float):
+    if task == "regression":
+        return "float"
+    if all(_parse_label(t, "int", number) is not None for t in texts):
+        return "int"
+    if task != "classification" and all(
+        _parse_label(t, "float", number) is not None for t in texts
+    ):
+        return "float"
+    return "str"
+
+
+def _widen_label_type(label_type, texts, task, number=float):
+    """The label type that also holds ``texts``: an integer campaign meeting 12.5 under
+    an automatic task becomes a number campaign; anything else stays."""
+    if label_type != "int" or task not in ("auto", "regression"):
+        return label_type
+    numbers = all(_parse_label(t, "float", number) is not None for t in texts)
+    if numbers and any(_parse_label(t, "int", number) is None for t in texts):
+        return "float"
+    return label_type
+
+
+def _check_labels(rows, texts, label_type, where, number=float):
+    """Label values; a CampaignError listing every row of the wrong type."""
+    out, problems = [], []
+    for row, text in zip(rows, texts):
+        value = _parse_label(text, label_type, number)
+        if value is None:
+            problems.append(
+                f"{where(row)}: label {text!r} is not {_TYPE_WORDS[label_type]}, as the "
+                "campaign's labels are"
+            )
+        else:
+            out.append(value)
+    if problems:
+        raise _problems("Labels of the wrong type:", problems)
+    return out
+
+
+def _key(text):
+    """Case and spacing folded: how two spellings of one class compare."""
+    return " ".join(str(text).split()).casefold()
+
+
+def _edits(a, b):
+    """Optimal string alignment distance: insertions, deletions, substitutions and
+    swaps of two neighbours, each counting one."""
+    rows, cols = len(a) + 1, len(b) + 1
+    d = [[0] * cols for _ in range(rows)]
+    for i in range(rows):
+        d[i][0] = i
+    for j in range(cols):
+        d[0][j] = j
+    for i in range(1, rows):
+        for j in range(1, cols):
+            cost = a[i - 1] != b[j - 1]
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+def nearest_class(label, classes):
+    """The class of ``classes`` nearest to ``label`` (by folded edits), or None."""
+    if not classes:
+        return None
+    return min(classes, key=lambda c: (_edits(_key(label), _key(c)), str(c)))
+
+
+def near_duplicate(label, classes):
+    """The known class that ``label`` is a misspelling of, or None.
+
+    Only text labels: the same class up to case and spacing, or one edit away
+    when both have at least three letters.
+    """
+    if not isinstance(label, str):
+        return None
+    for known in classes:
+        if not isinstance(known, str) or known == label:
+            continue
+        if _key(known) == _key(label):
+            return known
+    for known in classes:
+        if not isinstance(known, str) or known == label:
+            continue
+        a, b = _key(label), _key(known)
+        if min(len(a), len(b)) >= _MIN_TYPO_LENGTH and _edits(a, b) == 1:
+            return known
+    return None
+
+
+def check_classes(new, known_classes, declared, where):
+    """Refuse labels outside the declared classes, or misspelt known classes.
+
+    Parameters
+    ----------
+    new : list of (row, value)
+        Labels about to join the campaign.
+    known_classes : set
+        The classes the campaign has already seen.
+    declared : list or None
+        The classes given by ``--classes``.
+    where : callable
+        Names a row in the messages.
+
+    Returns
+    -------
+    problems : list of str
+    notes : list of str
+        One note per class new to the campaign.
+    """
+    problems, notes = [], []
+    if declared is not None:
+        allowed = set(declared)
+        for row, value in new:
+            if value not in allowed:
+                hint = nearest_class(value, declared)
+                problems.append(
+                    f"{where(row)}: label {value!r} is not one of the declared classes "
+                    f"({', '.join(map(str, declared))}); did you mean {hint!r}?"
+                )
+        return problems, notes
+    # Among labels new to the campaign, the most frequent spelling is the class and a
+    # rarer near-duplicate the typo; two spellings as frequent as each other are both
+    # refused, since nothing says which one is right.
+    known = set(known_classes)
+    rows_of, counts = {}, {}
+    for row, value in new:
+        if value not in known:
+            rows_of.setdefault(value, []).append(row)
+            counts[value] = counts.get(value, 0) + 1
+    order = sorted(counts, key=lambda v: (-counts[v], list(rows_of).index(v)))
+    accepted = set(known)
+    for value in order:
+        typo = near_duplicate(value, accepted)
+        if typo is None:
+            accepted.add(value)
+            notes.append(f"new class {value!r} (first in {where(rows_of[value][0])})")
+            continue
+        tied = typo not in known and counts[typo] == counts[value]
+        for row in rows_of[value]:
+            if tied:
+                problems.append(
+                    f"{where(row)}: label {value!r} and {typo!r} (in "
+                    f"{where(rows_of[typo][0])}) look like two spellings of one class; "
+                    "write one of them, or declare every class with --classes"
+                )
+            else:
+                problems.append(
+                    f"{where(row)}: label {value!r} looks like a misspelling of the class "
+                    f"{typo!r}; write {typo!r}, or declare every class with --classes if "
+                    f"{value!r} is a class of its own"
+                )
+    return problems, notes

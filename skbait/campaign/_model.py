@@ -1,0 +1,97 @@
+"""The model of a campaign: its labeled set, its task, and the estimator fitted on it.
+
+The task is decided from every label the campaign holds, the way ``skbait
+run`` decides it (whole numbers with more than 20 distinct values are
+amounts, not classes), afresh each round while ``task`` is ``auto``; a task
+given with ``--task`` wins and is checked against the labels.
+"""
+
+import numpy as np
+
+from skbait.campaign._errors import CampaignError
+from skbait.campaign._features import _feature_matrix
+from skbait.campaign._journal import _known_labels
+
+
+def labeled_set(state, table, notes=None):
+    """``(X, rows, y, task)``: the features of every row, the labeled rows, their labels
+    and the task (None before the first label)."""
+    X = _feature_matrix(table, state["data"]["features"], notes)
+    known = _known_labels(state)
+    rows = np.array(sorted(known), dtype=np.int64)
+    label_type = state["settings"]["label_type"]
+    y = None
+    if rows.size:
+        values = [known[r] for r in rows]
+        if label_type == "int":
+            y = np.asarray(values, dtype=np.int64)
+        elif label_type == "float":
+            y = np.asarray(values, dtype=np.float64)
+        else:
+            y = np.asarray(values, dtype=object)
+    return X, rows, y, decide_task(state, rows, y, notes)
+
+
+def decide_task(state, rows, y, notes=None):
+    """The task the labels ``y`` call for, or the one requested, checked against them."""
+    from skbait._presets import UsageError, _task
+
+    settings = state["settings"]
+    requested = settings["task"]
+    label_type = settings["label_type"]
+    if y is None:
+        return None if requested == "auto" else requested
+    if requested == "regression" and label_type == "str":
+        shown = [f"row {r}: {v!r}" for r, v in zip(rows, y) if _not_a_number(v)][:3]
+        raise CampaignError(
+            "--task regression needs numeric labels, and these are text "
+            f"({'; '.join(shown)}); use --task classification, or correct the labels."
+        )
+    if requested == "classification" and label_type == "float":
+        fractional = [f"row {r}: {v!r}" for r, v in zip(rows, y) if not float(v).is_integer()]
+        if fractional:
+            raise CampaignError(
+                "--task classification, but the labels hold non-whole numbers "
+                f"({'; '.join(fractional[:3])}), which are amounts, not classes; use --task "
+                "regression or auto."
+            )
+    if requested != "auto":
+        return requested
+    try:
+        return _task(y, "auto", notes if notes is not None else [])
+    except UsageError as exc:
+        raise CampaignError(str(exc)) from None
+
+
+def _not_a_number(value):
+    try:
+        float(value)
+    except ValueError:
+        return True
+    return False
+
+
+def make_model(state, task):
+    """``(name, unfitted estimator)`` of the campaign's settings for ``task``."""
+    from skbait._presets import UsageError, _make_estimator
+
+    try:
+        return _make_estimator(state["settings"]["estimator"], task)
+    except UsageError as exc:
+        raise CampaignError(str(exc)) from None
+
+
+def fit_model(state, table, notes=None):
+    """The estimator fitted on every label, with ``(X, rows, y, task, name)``.
+
+    Returns ``model=None`` when no model can be fitted yet (no label, or a
+    single class).
+    """
+    from sklearn.base import clone
+
+    X, rows, y, task = labeled_set(state, table, notes)
+    if task is None or (task == "classification" and np.unique(y).size < 2):
+        return None, X, rows, y, task, None
+    name, estimator = make_model(state, task)
+    model = clone(estimator).fit(X[rows], y)
+    return model, X, rows, y, task, name

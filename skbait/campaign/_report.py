@@ -1,0 +1,355 @@
+"""Seeing and keeping a campaign: its status, the fitted model, predictions for every row."""
+
+import os
+
+import numpy as np
+
+from skbait.campaign._errors import CampaignError
+from skbait.campaign._features import make_encoder
+from skbait.campaign._files import _atomic_write, write_frame
+from skbait.campaign._journal import _session, _sync_from_data
+from skbait.campaign._model import fit_model, labeled_set, make_model
+from skbait.campaign._stopping import describe, make_criteria, shown_value
+
+_Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
+_BOOTSTRAP = 1000
+
+
+def _wilson(successes, n, z=_Z95):
+    """The Wilson score interval of a proportion (good at small n and near 0 or 1)."""
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(centre - half), float(centre + half)
+
+
+def _estimate(state, X, rows, y, task, random_state=0):
+    """Cross-validated accuracy (classification) or R^2 (regression) on the labeled rows.
+
+    Out-of-fold predictions of 5-fold cross-validation (fewer folds when a
+    class has fewer rows); accuracy with its Wilson interval, R^2 with a
+    bootstrap percentile interval over the rows. None, with the reason, when
+    there are too few labels.
+    """
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+
+    if task is None:
+        return None, "no label yet"
+    _, estimator = make_model(state, task)
+    if task == "classification":
+        counts = np.unique(y, return_counts=True)[1]
+        folds = int(min(5, counts.min()))
+        if counts.size < 2 or folds < 2:
+            return None, "needs two classes with at least two labels each"
+        splitter = StratifiedKFold(folds, shuffle=True, random_state=random_state)
+    else:
+        folds = int(min(5, rows.size))
+        if folds < 3:
+            return None, "needs at least three labels"
+        splitter = KFold(folds, shuffle=True, random_state=random_state)
+    predicted = cross_val_predict(estimator, X[rows], y, cv=splitter)
+    if task == "classification":
+        correct = int(np.sum(predicted == y))
+        low, high = _wilson(correct, rows.size)
+        return {
+            "metric": "accuracy",
+            "value": correct / rows.size,
+            "interval": [low, high],
+            "folds": folds,
+        }, None
+    rng = np.random.RandomState(random_state)
+    draws = []
+    for _ in range(_BOOTSTRAP):
+        pick = rng.randint(rows.size, size=rows.size)
+        if np.ptp(y[pick]) > 0:
+            draws.append(r2_score(y[pick], predicted[pick]))
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return {
+        "metric": "R^2",
+        "value": float(r2_score(y, predicted)),
+        "interval": [float(low), float(high)],
+        "folds": folds,
+    }, None
+
+
+def campaign_status(data_path, *, campaign=None, random_state=0):
+    """Where a campaign stands: labels, rounds, stopping criteria, an estimate of quality.
+
+    The estimate is cross-validated on the labeled rows. Active learning
+    chose those rows, so they are not a random sample of the pool: read the
+    estimate as a guide (it tends to be pessimistic, the rows being the hard
+    ones), not as a test score.
+
+    Parameters
+    ----------
+    data_path : str or path-like
+    campaign : str or path-like, default=None
+    random_state : int, default=0
+        Seeds the cross-validation folds and the bootstrap.
+
+    Returns
+    -------
+    dict
+        ``n_rows``, ``n_labeled``, ``task``, ``counts`` (labels per class,
+        or None for regression), ``rounds`` (per round: ``round``,
+        ``n_labeled``, ``design`` and the criteria's values as shown),
+        ``criteria`` (name, what, rule, meaning), ``estimate`` (``metric``,
+        ``value``, ``interval``, ``folds``; None with ``estimate_note``
+        when too few labels) and ``notes``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> from skbait.campaign import campaign_status, query_batch
+    >>> folder = tempfile.mkdtemp()
+    >>> data = os.path.join(folder, "pool.csv")
+    >>> x = [0.0, 1.0, 0.1, 0.9, 0.2, 0.8, 0.3, 0.7, 0.4, 0.6] + list(np.linspace(0, 1, 30))
+    >>> labels = ["low", "high"] * 5 + [""] * 30
+    >>> pd.DataFrame({"x": x, "y": labels}).to_csv(data, index=False)
+    >>> _ = query_batch(data, os.path.join(folder, "b.csv"), target="y", batch_size=2,
+    ...                 device="cpu")
+    >>> status = campaign_status(data)
+    >>> status["n_labeled"], status["counts"]
+    (10, {'high': 5, 'low': 5})
+    >>> status["estimate"]["metric"]
+    'accuracy'
+    """
+    with _session(data_path, campaign) as (table, state, _path, notes):
+        _sync_from_data(state, table, notes)
+        X, rows, y, task = labeled_set(state, table, notes)
+    counts = None
+    if task == "classification":
+        values, n = np.unique(y, return_counts=True)
+        counts = {_plain(v): int(c) for v, c in zip(values, n)}
+    estimate, why = _estimate(state, X, rows, y, task, random_state)
+    criteria = make_criteria(task, state["settings"].get("stop")) if task else []
+    rounds = []
+    for record in state["rounds"]:
+        stopping = record.get("stopping") or {}
+        rounds.append(
+            {
+                "round": record["round"],
+                "n_labeled": record["n_labeled"],
+                "design": record.get("design"),
+                **{c.name: shown_value(c.name, stopping.get(c.name)) for c in criteria},
+            }
+        )
+    return {
+        "n_rows": int(X.shape[0]),
+        "n_labeled": int(rows.size),
+        "task": task,
+        "counts": counts,
+        "rounds": rounds,
+        "criteria": [describe(c) for c in criteria],
+        "estimate": estimate,
+        "estimate_note": why,
+        "notes": notes,
+    }
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def plot_status(status, path):
+    """Draw a campaign's progress (labels per round, the criteria over rounds) to ``path``.
+
+    Parameters
+    ----------
+    status : dict
+        What :func:`campaign_status` returns.
+    path : str or path-like
+        The PNG file to write.
+
+    Returns
+    -------
+    str or path-like
+        ``path``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from skbait.campaign import campaign_status, plot_status, query_batch
+    >>> folder = tempfile.mkdtemp()
+    >>> data = os.path.join(folder, "pool.csv")
+    >>> pd.DataFrame({"x": range(6), "y": [""] * 6}).to_csv(data, index=False)
+    >>> _ = query_batch(data, os.path.join(folder, "b.csv"), target="y", batch_size=2,
+    ...                 device="cpu")
+    >>> figure = plot_status(campaign_status(data), os.path.join(folder, "status.png"))
+    >>> os.path.getsize(figure) > 0
+    True
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise CampaignError(
+            "the status figure needs matplotlib: pip install 'skbait[plotting]' (or --no-plot)."
+        ) from None
+    rounds = status["rounds"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.8), layout="constrained")
+    x = [r["round"] for r in rounds]
+    left.plot(x, [r["n_labeled"] for r in rounds], marker="o", color="C0")
+    left.set_xlabel("round")
+    left.set_ylabel("labeled rows")
+    title = f"{status['n_labeled']} of {status['n_rows']} rows labeled"
+    estimate = status["estimate"]
+    if estimate is not None:
+        low, high = estimate["interval"]
+        title += f"; {estimate['metric']} {estimate['value']:.2f} [{low:.2f}, {high:.2f}]"
+    left.set_title(title, fontsize="medium")
+    for i, (name, _, rule, _) in enumerate(status["criteria"]):
+        values = [r.get(name) for r in rounds]
+        points = [(a, v) for a, v in zip(x, values) if v is not None]
+        if points:
+            right.plot(*zip(*points), marker="o", color=f"C{i + 1}", label=f"{name}: {rule}")
+    right.set_xlabel("round")
+    right.set_ylabel("criterion value")
+    right.set_title("stopping criteria (only rounds with new labels)", fontsize="medium")
+    if status["criteria"]:
+        right.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.18))
+    for axis in (left, right):
+        axis.xaxis.get_major_locator().set_params(integer=True)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        plt.close(fig)
+        raise CampaignError(f"cannot write {os.fspath(path)!r}: the folder does not exist.")
+    try:
+        fig.savefig(path, dpi=100)
+    except OSError as exc:
+        raise CampaignError(f"cannot write {os.fspath(path)!r}: {exc.strerror or exc}.") from None
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _fitted_pipeline(data_path, campaign):
+    from sklearn.pipeline import make_pipeline
+
+    with _session(data_path, campaign) as (table, state, _path, notes):
+        _sync_from_data(state, table, notes)
+        model, X, rows, _y, task, _name = fit_model(state, table, notes)
+        if model is None:
+            raise CampaignError(
+                "no model yet: it needs labels of two classes (or a numeric target)."
+            )
+        encoder = make_encoder(table, state["data"]["features"]).fit(table.frame)
+    return make_pipeline(encoder, model), table, state, X, rows, task, notes
+
+
+def export_model(data_path, output, *, campaign=None):
+    """Write the campaign's model, fitted on every label, with joblib.
+
+    The pipeline reads a table: a :class:`TableEncoder` fitted on all of
+    DATA (as the campaign reads it) followed by the estimator; its
+    ``predict`` takes a DataFrame with DATA's feature columns.
+
+    Parameters
+    ----------
+    data_path : str or path-like
+    output : str or path-like
+        The file to write (``.joblib``).
+    campaign : str or path-like, default=None
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        The pipeline written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import joblib, pandas as pd
+    >>> from skbait.campaign import export_model
+    >>> folder = tempfile.mkdtemp()
+    >>> data = os.path.join(folder, "pool.csv")
+    >>> labels = ["a", "b"] * 4 + [""] * 4
+    >>> pd.DataFrame({"x": [0, 9, 1, 8, 2, 7, 3, 6, 4, 5, 1, 9], "y": labels}).to_csv(
+    ...     data, index=False)
+    >>> from skbait.campaign import query_batch
+    >>> _ = query_batch(data, os.path.join(folder, "b.csv"), target="y", device="cpu")
+    >>> _ = export_model(data, os.path.join(folder, "model.joblib"))
+    >>> model = joblib.load(os.path.join(folder, "model.joblib"))
+    >>> model.predict(pd.DataFrame({"x": [0.5, 8.5]})).tolist()
+    ['a', 'b']
+    """
+    import joblib
+
+    pipeline, *_ = _fitted_pipeline(data_path, campaign)
+    _atomic_write(output, lambda tmp: joblib.dump(pipeline, tmp))
+    return pipeline
+
+
+def predict_table(data_path, output, *, campaign=None):
+    """Write predictions for every row of DATA, with a score, a rank and probabilities.
+
+    Columns: ``row`` (and the ``--id`` column when the campaign has one),
+    ``prediction``, ``labeled`` (whether the row has a label), ``score``
+    (how unsure the model is, ``1 - max p`` for a classifier; blank for a
+    regressor), ``rank`` (1 for the unlabeled row the model is least sure
+    of; blank for labeled rows and regressors) and one ``proba_CLASS``
+    column per class. Sort by ``rank`` to label the least sure rows first,
+    in Label Studio, Argilla or a spreadsheet.
+
+    Parameters
+    ----------
+    data_path : str or path-like
+    output : str or path-like
+        A ``.csv`` or ``.parquet`` file.
+    campaign : str or path-like, default=None
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from skbait.campaign import predict_table, query_batch
+    >>> folder = tempfile.mkdtemp()
+    >>> data = os.path.join(folder, "pool.csv")
+    >>> labels = ["a", "b"] * 4 + [""] * 4
+    >>> pd.DataFrame({"x": [0, 9, 1, 8, 2, 7, 3, 6, 4, 5, 1, 9], "y": labels}).to_csv(
+    ...     data, index=False)
+    >>> _ = query_batch(data, os.path.join(folder, "b.csv"), target="y", device="cpu")
+    >>> table = predict_table(data, os.path.join(folder, "predictions.csv"))
+    >>> list(table.columns)
+    ['row', 'prediction', 'labeled', 'score', 'rank', 'proba_a', 'proba_b']
+    >>> table["rank"].tolist()[8:]
+    [1, 2, 3, 4]
+    """
+    import pandas as pd
+
+    pipeline, table, state, X, rows, task, _notes = _fitted_pipeline(data_path, campaign)
+    model = pipeline[-1]
+    labeled = np.zeros(X.shape[0], dtype=bool)
+    labeled[rows] = True
+    frame = pd.DataFrame({"row": np.arange(X.shape[0])})
+    id_column = state["data"].get("id")
+    if id_column is not None:
+        frame[id_column] = table.text(id_column)
+    frame["prediction"] = model.predict(X)
+    frame["labeled"] = labeled
+    if task == "classification" and hasattr(model, "predict_proba"):
+        proba = model.predict_proba(X)
+        score = 1.0 - proba.max(axis=1)
+        order = np.argsort(-np.where(labeled, -np.inf, score), kind="stable")
+        rank = np.full(X.shape[0], np.nan)
+        unlabeled = int((~labeled).sum())
+        rank[order[:unlabeled]] = np.arange(1, unlabeled + 1)
+        frame["score"] = score
+        frame["rank"] = pd.array(np.where(np.isnan(rank), None, rank), dtype="Int64")
+        for j, cls in enumerate(model.classes_):
+            frame[f"proba_{cls}"] = proba[:, j]
+    else:
+        frame["score"] = np.nan
+        frame["rank"] = pd.array([None] * X.shape[0], dtype="Int64")
+    write_frame(frame, output, dialect=table.dialect)
+    return frame

@@ -1,0 +1,431 @@
+"""Rounds: fit on the labeled rows, choose the next batch, update the stopping criteria."""
+
+import datetime
+import os
+
+import numpy as np
+
+from skbait.campaign._errors import CampaignError
+from skbait.campaign._features import ROW
+from skbait.campaign._files import _Table, remove_stale_temporaries, write_frame
+from skbait.campaign._journal import (
+    DEFAULTS,
+    _known_labels,
+    _session,
+    _sync_from_data,
+    _write_campaign,
+)
+from skbait.campaign._labels import _infer_label_type, _parse_label, nearest_class
+from skbait.campaign._model import fit_model, labeled_set
+from skbait.campaign._stopping import parse_stop, update_criteria
+
+
+def _round_seed(settings):
+    from skbait.utils._seeds import draw_seed
+
+    return draw_seed(settings["random_state"])
+
+
+def _validate_options(options):
+    from skbait._presets import CLASSIFIERS, REGRESSORS
+    from skbait.strategies import available_strategies
+    from skbait.utils import resolve_device
+
+    strategy = options["strategy"]
+    if strategy is not None and strategy not in available_strategies():
+        raise CampaignError(
+            f"unknown strategy {strategy!r}: available strategies are "
+            f"{', '.join(available_strategies())}."
+        )
+    estimator = options["estimator"]
+    known = sorted(set(CLASSIFIERS) | set(REGRESSORS))
+    if estimator is not None and estimator not in known:
+        raise CampaignError(f"unknown estimator {estimator!r}: use one of {', '.join(known)}.")
+    if options["task"] not in (None, "auto", "classification", "regression"):
+        raise CampaignError("task must be auto, classification or regression.")
+    batch_size = options["batch_size"]
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+    ):
+        raise CampaignError(f"batch size must be a positive integer, got {batch_size!r}.")
+    if options["device"] is not None:
+        try:
+            resolve_device(options["device"])
+        except (ValueError, TypeError, RuntimeError) as exc:
+            raise CampaignError(str(exc)) from None
+
+
+def _update_settings(state, options):
+    """Apply the options given; return notes on what changed."""
+    _validate_options(options)
+    settings = state["settings"]
+    notes = []
+    for key, value in options.items():
+        if value is None or value == settings.get(key):
+            continue
+        if state["rounds"]:
+            notes.append(f"{key} changes from {settings.get(key)!r} to {value!r}")
+        settings[key] = value
+    if settings["task"] == "regression" and settings["label_type"] == "int":
+        settings["label_type"] = "float"
+    return notes
+
+
+def _declare_classes(state, classes, number):
+    """``--classes``: the class set, in the labels' type; every label so far must be in it."""
+    texts = [c.strip() for c in classes if c.strip()]
+    if not texts:
+        raise CampaignError("--classes is empty: give the class names, comma-separated.")
+    settings = state["settings"]
+    label_type = settings["label_type"] or _infer_label_type(texts, "classification", number)
+    values = []
+    for text in texts:
+        value = _parse_label(text, label_type, number)
+        if value is None:
+            raise CampaignError(
+                f"--classes names {text!r}, but the campaign's labels are of type {label_type}."
+            )
+        values.append(value)
+    if len(set(values)) != len(values):
+        raise CampaignError(f"--classes names a class twice: {', '.join(texts)}.")
+    outside = sorted(
+        {(r, v) for r, v in _known_labels(state).items() if v not in set(values)}, key=str
+    )
+    if outside:
+        shown = "; ".join(
+            f"row {r}: {v!r} (nearest {nearest_class(v, values)!r})" for r, v in outside[:5]
+        )
+        raise CampaignError(
+            f"labels already given are not among --classes: {shown}; add them to --classes "
+            "or correct them (skbait correct)."
+        )
+    settings["label_type"] = label_type
+    old = settings.get("classes")
+    settings["classes"] = values
+    return [] if old in (None, values) else [f"classes change from {old} to {values}"]
+
+
+def _pending(state):
+    """Rows of the last batch still without a label (empty when none)."""
+    if not state["rounds"]:
+        return []
+    known = _known_labels(state)
+    return [r for r in state["rounds"][-1]["batch"] if r not in known]
+
+
+def _choose(state, table, notes, progress):
+    """Fit on the labeled rows and choose the next batch; returns the round record."""
+    from sklearn.base import is_classifier
+
+    from skbait._presets import UsageError, _make_strategies, _serves_regression
+    from skbait.cold_start import ColdStart
+    from skbait.utils._seeds import round_random_state
+
+    settings = state["settings"]
+    X, rows, y, task = labeled_set(state, table, notes)
+    n = X.shape[0]
+    labeled = np.zeros(n, dtype=bool)
+    labeled[rows] = True
+    if labeled.all():
+        return None
+    round_ = len(state["rounds"])
+    seed = _round_seed(settings)
+    rng = round_random_state(seed, round_)
+    batch_size = min(int(settings["batch_size"]), int((~labeled).sum()))
+    record = {
+        "round": round_,
+        "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "n_labeled": int(rows.size),
+        "n_journal": len(state["labels"]),
+        "settings": {k: settings[k] for k in DEFAULTS},
+        "task": task,
+    }
+    previous = next((r["task"] for r in reversed(state["rounds"]) if r.get("task")), None)
+    if task is not None and previous is not None and task != previous:
+        notes.append(
+            f"the labels now call for {task} (they were taken as {previous}); give --task "
+            "to fix the task"
+        )
+    single_class = task == "classification" and np.unique(y).size < 2
+    try:
+        if task is None or single_class:
+            # No model can be trained: the label-free design, the labeled rows counted.
+            record["design"] = "cold_start"
+            progress(f"choosing {batch_size} row(s) of {n} with the label-free design")
+            indices, utilities = ColdStart(device=settings["device"]).select(
+                None, X, labeled, batch_size, random_state=rng, return_utilities=True
+            )
+        else:
+            strategy_name = settings["strategy"].lower()
+            (strategy,) = _make_strategies(strategy_name, task, settings["device"]).values()
+            # TODO(house): the single tag-based "can this strategy serve a regressor".
+            if task == "regression" and not _serves_regression(strategy_name):
+                raise CampaignError(
+                    f"strategy {strategy_name!r} needs class probabilities and cannot serve a "
+                    "regression target; use bait, coreset or random."
+                )
+            progress(f"fitting the model on {rows.size} labeled row(s)")
+            model, X, rows, y, task, name = fit_model(state, table)
+            record["design"] = strategy_name
+            record["estimator"] = name
+            if len(state["labels"]) != state.get("stopping_journal"):
+                progress("updating the stopping criteria")
+                record["stopping"] = update_criteria(state, task, model, X, labeled, seed)
+                state["stopping_journal"] = len(state["labels"])
+            else:
+                # The same labels as the last update: the same model, not new evidence.
+                last = next((r for r in reversed(state["rounds"]) if "stopping" in r), None)
+                record["stopping"] = dict(last["stopping"]) if last else {}
+                record["stopping_unchanged"] = True
+            progress(f"{strategy_name} choosing {batch_size} row(s) of {n}")
+            indices, utilities = strategy.select(
+                model, X, labeled, batch_size, random_state=rng, return_utilities=True
+            )
+            if is_classifier(model):
+                record["classes"] = np.unique(y).tolist()
+    except UsageError as exc:
+        raise CampaignError(str(exc)) from None
+    record["batch"] = [int(i) for i in indices]
+    id_column = state["data"].get("id")
+    if id_column is not None:
+        record["batch_ids"] = [table.text(id_column)[i] for i in record["batch"]]
+    record["utilities"] = [None if not np.isfinite(u) else float(u) for u in utilities]
+    return record
+
+
+def _check_output_folder(output):
+    folder = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(folder):
+        raise CampaignError(
+            f"cannot write the batch file {os.fspath(output)!r}: the folder {folder!r} does "
+            "not exist."
+        )
+    if not os.access(folder, os.W_OK):
+        raise CampaignError(
+            f"cannot write the batch file {os.fspath(output)!r}: the folder {folder!r} is "
+            "not writable."
+        )
+
+
+def _check_output_free(state, output, protected):
+    """Refuse to overwrite DATA, the campaign file, or a batch holding unmerged answers."""
+    if not os.path.exists(output):
+        return
+    for path in protected:
+        if os.path.exists(path) and os.path.samefile(output, path):
+            raise CampaignError(
+                f"the batch file {os.fspath(output)!r} would overwrite {os.fspath(path)!r}; "
+                "choose another -o."
+            )
+    try:
+        previous = _Table(output, na_values=state["settings"].get("na_values"))
+    except CampaignError:
+        return  # not a table (or unreadable): nothing of ours to lose
+    target = state["data"]["target"]
+    if ROW not in previous.columns or target not in previous.columns:
+        return
+    known = _known_labels(state)
+    unmerged = 0
+    label_type = state["settings"]["label_type"]
+    history = {}
+    for entry in state["labels"]:
+        history.setdefault(int(entry["row"]), []).extend([entry["label"], entry.get("previous")])
+    for row, label in zip(previous.text(ROW), previous.text(target)):
+        if label == "":
+            continue
+        number = previous.number(row)
+        value = _parse_label(label, label_type or "str", previous.number)
+        row = None if number is None else int(number)
+        # A label corrected since was merged: the journal remembers every label of a row.
+        unmerged += row is None or (known.get(row) != value and value not in history.get(row, ()))
+    if unmerged:
+        raise CampaignError(
+            f"{os.fspath(output)!r} holds {unmerged} answer(s) not merged into DATA yet; "
+            f"merge them first (skbait teach DATA {os.fspath(output)}, or query --answers), "
+            "or write the batch elsewhere with -o."
+        )
+
+
+def _write_batch(table, state, rows, output):
+    frame = table.frame.iloc[rows].copy()
+    target = state["data"]["target"]
+    frame[target] = [""] * len(rows) if not table.parquet else [None] * len(rows)
+    frame.insert(0, ROW, np.asarray(rows, dtype=np.int64))
+    write_frame(frame, output)
+
+
+def _write_batch(table, state, rows, output):
+    frame = table.frame.iloc[rows].copy()
+    target = state["data"]["target"]
+    frame[target] = [""] * len(rows) if not table.parquet else [None] * len(rows)
+    frame.insert(0, ROW, np.asarray(rows, dtype=np.int64))
+    # In DATA's own dialect: a semicolon spreadsheet opens its batch as it opens DATA.
+    write_frame(frame, output, dialect=table.dialect)
+
+
+def query_batch(
+    data_path,
+    output,
+    *,
+    target=None,
+    campaign=None,
+    features=None,
+    batch_size=None,
+    strategy=None,
+    estimator=None,
+    task=None,
+    device=None,
+    random_state=None,
+    id_column=None,
+    exclude=(),
+    na_values=None,
+    classes=None,
+    stop=None,
+    accept_changes=False,
+    progress=None,
+):
+    """Write the next batch of rows to label, and record the round.
+
+    Reads DATA and its campaign file (creating it on the first call), records
+    the labels filled in DATA since the last round, trains the estimator on
+    every labeled row and writes the rows the strategy chooses to ``output``:
+    all of DATA's columns, the target blank, and a ``row`` column first (the
+    0-based position among DATA's data rows). With no label yet, or labels of
+    a single class, the batch comes from the label-free design of
+    :mod:`skbait.cold_start`.
+
+    If the last batch is still wholly unanswered and no label arrived since,
+    the same batch is written again (a rerun after a crash or a lost file
+    gives the same rows); otherwise a new round starts.
+
+    Settings left ``None`` keep the campaign's (the defaults on the first
+    call: bait, the default estimator of the task, batch size 10, device
+    auto, seed 0).
+
+    Parameters
+    ----------
+    data_path : str or path-like
+        The CSV or parquet file; blank target cells are unlabeled rows.
+    output : str or path-like
+        The batch file to write (``.csv`` or ``.parquet``).
+    target : str, default=None
+        The label column; needed when the campaign file does not exist yet.
+    campaign : str or path-like, default=None
+        The campaign file; ``DATA.campaign.json`` by default.
+    features : list of str, default=None
+        Feature columns (default: every column but the target); fixed at the
+        first call.
+    batch_size : int, default=None
+    strategy : str, default=None
+        A strategy name (see ``skbait strategies``).
+    estimator : str, default=None
+        An estimator name of ``skbait run``.
+    task : {"auto", "classification", "regression"}, default=None
+    device : str, default=None
+    random_state : int, default=None
+    id_column : str, default=None
+        A column that names each row (fixed at the first call): rows are then
+        matched by it, so sorting DATA or appending rows is harmless.
+    exclude : sequence of str, default=()
+        Columns left out of the features (first call).
+    na_values : sequence of str, default=None
+        Cell texts read as blanks (default: ``NA``, ``N/A``, ``nan``,
+        ``NaN``, ``null`` and the like); kept by the campaign.
+    classes : sequence of str, default=None
+        The class set: answers outside it are refused.
+    stop : str, default=None
+        The stopping criteria, as ``--stop`` takes them (see
+        :mod:`skbait.campaign`).
+    accept_changes : bool, default=False
+        Accept edited feature values in DATA (rows without an identifier).
+    progress : callable, default=None
+        Called with a short line at each stage (fitting, choosing).
+
+    Returns
+    -------
+    dict
+        ``round`` (the round's record, as kept in the campaign file, or None
+        when every row is labeled), ``rewritten`` (True when the pending batch
+        was written again), ``from_data`` (labels found in DATA) and ``notes``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from skbait.campaign import query_batch
+    >>> folder = tempfile.mkdtemp()
+    >>> data = os.path.join(folder, "pool.csv")
+    >>> pd.DataFrame({"x": range(8), "y": [""] * 8}).to_csv(data, index=False)
+    >>> result = query_batch(data, os.path.join(folder, "batch.csv"), target="y",
+    ...                      batch_size=3, device="cpu")
+    >>> result["round"]["design"], len(result["round"]["batch"])
+    ('cold_start', 3)
+    >>> list(pd.read_csv(os.path.join(folder, "batch.csv")).columns)
+    ['row', 'x', 'y']
+    """
+    options = {
+        "batch_size": batch_size,
+        "strategy": None if strategy is None else strategy.lower(),
+        "estimator": estimator,
+        "task": task,
+        "device": device,
+        "random_state": random_state,
+    }
+    stop = parse_stop(stop)
+    progress = progress if progress is not None else (lambda line: None)
+    _check_output_folder(output)
+    opened = _session(
+        data_path,
+        campaign,
+        target=target,
+        features=features,
+        id_column=id_column,
+        exclude=exclude,
+        na_values=na_values,
+        accept_changes=accept_changes,
+        create=True,
+    )
+    with opened as (table, state, path, notes):
+        remove_stale_temporaries(output)
+        from_data = _sync_from_data(state, table, notes)
+        changes = _update_settings(state, options)
+        if classes is not None:
+            changes += _declare_classes(state, classes, table.number)
+        if stop is not None and stop != state["settings"].get("stop"):
+            if state["rounds"]:
+                changes.append(f"stopping criteria change to {', '.join(stop) or 'none'}")
+            state["settings"]["stop"] = stop
+        _check_output_free(state, output, (data_path, path))
+        pending = _pending(state)
+        last = state["rounds"][-1] if state["rounds"] else None
+        unchanged = (
+            last is not None
+            and len(state["labels"]) == last.get("n_journal", last["n_labeled"])
+            and not changes
+        )
+        result = {
+            "rewritten": False,
+            "from_data": from_data,
+            "notes": notes + changes,
+            "stop": state["settings"].get("stop"),
+        }
+        if unchanged and pending:
+            # Nothing learnt since this batch was chosen: the same batch again.
+            last["output"] = os.fspath(output)
+            _write_campaign(state, path)
+            _write_batch(table, state, pending, output)
+            return dict(result, round=last, rewritten=True)
+        record = _choose(state, table, notes, progress)
+        result["notes"] = notes + changes
+        if record is None:
+            if from_data or notes or changes:
+                _write_campaign(state, path)
+            return dict(result, round=None)
+        record["output"] = os.fspath(output)
+        if changes:
+            record["changes"] = changes
+        state["rounds"].append(record)
+        # The campaign first: if the batch write is lost, a rerun writes this batch again.
+        _write_campaign(state, path)
+        _write_batch(table, state, record["batch"], output)
+    return dict(result, round=record)
