@@ -15,7 +15,8 @@ with :func:`register_embedding` and :func:`embed` dispatches on the estimator:
   pipeline is its TF-IDF matrix, never densified here.
 - :class:`~sklearn.neural_network.MLPClassifier` and
   :class:`~sklearn.neural_network.MLPRegressor`: the activations of the last
-  hidden layer, computed from ``coefs_`` and ``intercepts_``.
+  hidden layer, computed from ``coefs_`` and ``intercepts_`` (dense, also for
+  sparse input such as a TF-IDF pipeline's).
 - :class:`~sklearn.pipeline.Pipeline`: the rows are transformed by every step
   but the last, then the last step's rule applies. Rows may come in any form
   the pipeline accepts (a list of documents, a DataFrame with string
@@ -37,6 +38,7 @@ import scipy.sparse as sp
 from sklearn.base import is_classifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_array
 
 # skbait._skorch imports skorch lazily: its predicate never imports it.
@@ -264,11 +266,15 @@ def _input_features(estimator, X, proba):
 
 
 def _mlp_hidden(estimator, X, proba):
-    """Activations of the last hidden layer of a fitted scikit-learn MLP."""
+    """Activations of the last hidden layer of a fitted scikit-learn MLP.
+
+    Sparse rows (a TF-IDF pipeline's) enter the first layer as a sparse product,
+    as the MLP itself computes it; every hidden layer is dense.
+    """
     activation = _ACTIVATIONS[estimator.activation]
-    Z = check_array(X, accept_sparse=False, dtype=(np.float64, np.float32))
+    Z = check_array(X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32))
     for W, b in zip(estimator.coefs_[:-1], estimator.intercepts_[:-1]):
-        Z = activation(Z @ W + b)
+        Z = activation(safe_sparse_dot(Z, W, dense_output=True) + b)
     return Z, predict_probabilities(estimator, X) if proba else None
 
 
