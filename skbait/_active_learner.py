@@ -344,6 +344,9 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     def set_params(self, **params):
         """Set parameters; ``query_strategy__<param>`` turns a strategy name into its object.
 
+        On a fitted learner a new strategy (or strategy parameter) serves the
+        next :meth:`query` at once; the labels and the model are kept.
+
         Parameters
         ----------
         **params : dict
@@ -358,7 +361,16 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             name = params.get("query_strategy", self.query_strategy)
             if isinstance(name, str):
                 params = {**params, "query_strategy": make_strategy(name)}
-        return super().set_params(**params)
+        refit_strategy = "query_strategy_" in self.__dict__ and any(
+            key.split("__")[0] == "query_strategy" for key in params
+        )
+        if refit_strategy and "query_strategy" in params:
+            make_strategy(params["query_strategy"])  # a bad strategy raises, nothing changes
+        super().set_params(**params)
+        if refit_strategy:
+            # After fit, the next query uses the new strategy (as a refit would).
+            self.query_strategy_ = make_strategy(self.query_strategy)
+        return self
 
     # ------------------------------------------------------------------ fit
 
@@ -376,7 +388,9 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             (multi-label and multi-output classification are not supported);
             regressors one or several outputs.
         eval_set : tuple (X_val, y_val), default=None
-            Held-out rows scored after every round, into ``history_``.
+            Held-out rows scored after every round, into ``history_``; kept
+            (pickles included) and scored after every :meth:`teach` too, until
+            the next ``fit``.
 
         Returns
         -------
@@ -401,6 +415,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         self.history_ = []
         if classes is not None:
             self._fixed_classes = classes
+        # Scored after every refit, teach's included.
+        self._eval_set = eval_set
         self.pool_ = pool
         try:
             if self.budget is None:
@@ -498,6 +514,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                 f"got {_num_samples(X)} rows."
             )
         eval_set = self._check_eval_set(eval_set)
+        self._eval_set = eval_set
         self.pool_ = LabeledPool(X, y, self.pool_.order)
         return self._simulate(eval_set)
 
@@ -586,9 +603,14 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         )
         if eval_set is not None:
             record["eval_score"] = float(estimator.score(*eval_set))
-        if getattr(self, "stopping_", None) and not isinstance(estimator, SingleClassModel):
-            record.update(self._apply_stopping(estimator, previous))
+        # Recorded first: a stopping callback reads this round as history_[-1].
         self.history_.append(record)
+        if getattr(self, "stopping_", None) and not isinstance(estimator, SingleClassModel):
+            try:
+                record.update(self._apply_stopping(estimator, previous))
+            except BaseException:
+                self.history_.pop()
+                raise
         if self.verbose >= 2:
             print(
                 f"[ActiveLearner] round {record['round']}: {record['n_labeled']} labels, "
@@ -735,18 +757,34 @@ default=None
         if y is None:
             raise ValueError("teach() needs the labels y.")
         y = self._check_taught_labels(y)
+        first_model = False
         if indices is not None:
             pool = self.pool_.label(indices, y)
         else:
             check_consistent_length(X, y)
             pool = self.pool_.add(X, y)
-            self._check_new_rows(X)
+            first_model = not self._check_new_rows(X)
         rows = pool.order[len(self.pool_.order) :]
         # Commit every label first: a refit failure must not lose any of them.
+        previous_pool = self.pool_
         self.pool_ = pool
         self.history_[-1]["indices"] = rows.copy()
-        self._fit_round(None)
+        try:
+            self._fit_round(self._stored_eval_set())
+        except (ValueError, TypeError) as exc:
+            if not first_model:
+                raise
+            # No model judged the new rows before: the first fit did, and refused them.
+            self.pool_ = previous_pool
+            self.history_[-1]["indices"] = np.empty(0, dtype=np.int64)
+            raise type(exc)(
+                f"The model rejects the new rows, so none was added: {exc}"
+            ) from exc
         return self
+
+    def _stored_eval_set(self):
+        # Learners pickled before eval_set was kept have none.
+        return getattr(self, "_eval_set", None)
 
     def labeled_data(self):
         """The labeled rows and their labels, in the form they came in.
@@ -894,11 +932,14 @@ default=None
         model does. Rows it rejects (wrong width or columns, NaN it cannot
         take, text for a numeric model) would make every later refit fail, so
         they are refused here, with the model's own message, and nothing
-        changes.
+        changes. Returns whether a model judged them: before the first label
+        there is none, and the first fit judges them instead.
         """
         if _num_samples(X) == 0:
             raise ValueError("teach() got no rows.")
         model = self.estimator_
+        if isinstance(model, NoModelYet):
+            return False
         try:
             if isinstance(model, SingleClassModel):
                 model.transform_rows(X)
@@ -906,6 +947,7 @@ default=None
                 model.predict(X)
         except (ValueError, TypeError) as exc:
             raise type(exc)(f"The model rejects the new rows, so none was added: {exc}") from exc
+        return True
 
     def _check_eval_set(self, eval_set):
         if eval_set is None:
