@@ -22,6 +22,13 @@ from tqdm.auto import tqdm
 
 from skbait._labeled_pool import LabeledPool, label_repr, missing_label_mask
 from skbait._single_class import SingleClassModel
+from skbait._skorch import (
+    check_train_split,
+    column_classes,
+    net_infers_classes,
+    set_net_classes,
+    skorch_targets,
+)
 from skbait.base import QueryStrategy
 from skbait.cold_start import ColdStart, NoModelYet
 from skbait.stopping import StoppingCriterion, apply_stopping, check_stopping
@@ -568,7 +575,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             # a newly labeled class starts a fresh clone.
             if known is None or np.isin(np.unique(y_labeled), known).all():
                 return previous
-        estimator = clone(self.estimator)
+        estimator = set_net_classes(clone(self.estimator), getattr(self, "_fixed_classes", None))
         key = _warm_start_key(estimator) if self.warm_start else None
         if key is not None:
             estimator.set_params(**{key: True})
@@ -585,8 +592,11 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             self.history_.append(record)
             return
         estimator = self._new_model(y_lab)
+        if not isinstance(estimator, SingleClassModel):
+            # A skorch net's own split of the labeled rows: the clear error, or a warning.
+            check_train_split(estimator, X_lab, y_lab)
         start = time.perf_counter()
-        estimator.fit(X_lab, y_lab)
+        estimator.fit(X_lab, skorch_targets(estimator, y_lab))
         fit_seconds = time.perf_counter() - start
 
         previous = {k: self.__dict__[k] for k in ("estimator_", "classes_") if k in self.__dict__}
@@ -777,9 +787,7 @@ default=None
             # No model judged the new rows before: the first fit did, and refused them.
             self.pool_ = previous_pool
             self.history_[-1]["indices"] = np.empty(0, dtype=np.int64)
-            raise type(exc)(
-                f"The model rejects the new rows, so none was added: {exc}"
-            ) from exc
+            raise type(exc)(f"The model rejects the new rows, so none was added: {exc}") from exc
         return self
 
     def _stored_eval_set(self):
@@ -984,13 +992,32 @@ default=None
 
     # ---------------------------------------------------------- delegation
 
-    def _pad_columns(self, values, fill):
+    def _class_columns(self, proba):
+        """The model's probability columns of classes in ``classes_``, and their classes.
+
+        A skorch classifier built without ``classes`` has an output for every
+        class index, labeled or not: the columns of classes not labeled yet
+        are dropped and the rest renormalised (the probabilities given that
+        the row is of a labeled class).
+        """
+        proba = np.asarray(proba)
+        known = column_classes(self.estimator_, proba.shape[1])
+        keep = np.isin(known, self.classes_)
+        if keep.all():
+            return proba, known
+        proba = np.asarray(proba[:, keep], dtype=np.float64)
+        total = proba.sum(axis=1, keepdims=True)
+        # A row with all its mass on unlabeled classes: uniform over the labeled ones.
+        proba = np.divide(proba, total, out=np.full_like(proba, 1.0 / keep.sum()), where=total > 0)
+        return proba, known[keep]
+
+    def _pad_columns(self, values, fill, known=None):
         """Place the model's class columns among all of ``classes_``.
 
         A model trained before some class was labeled has fewer columns than
         ``classes_``; absent classes get ``fill``.
         """
-        known = self.estimator_.classes_
+        known = self.estimator_.classes_ if known is None else known
         classes = self.classes_
         if len(known) == len(classes):
             return values
@@ -1012,6 +1039,9 @@ default=None
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         check_is_fitted(self)
+        if net_infers_classes(self.estimator_):
+            # Its predict is the argmax over every output, an unlabeled class's included.
+            return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
         return self.estimator_.predict(X)
 
     @available_if(_estimator_has("predict_proba"))
@@ -1026,10 +1056,13 @@ default=None
         -------
         proba : ndarray of shape (n_samples, n_classes)
             One column per class of ``classes_``; classes the model has not
-            seen labeled yet get probability 0.
+            seen labeled yet get probability 0. (A skorch classifier built
+            without ``classes`` outputs every class index: its columns of
+            classes not labeled yet are dropped, the rest renormalised.)
         """
         check_is_fitted(self)
-        return self._pad_columns(self.estimator_.predict_proba(X), 0.0)
+        proba, known = self._class_columns(self.estimator_.predict_proba(X))
+        return self._pad_columns(proba, 0.0, known)
 
     @available_if(_estimator_has("predict_log_proba"))
     def predict_log_proba(self, X):
