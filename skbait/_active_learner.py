@@ -214,7 +214,14 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         ``query_seconds`` and ``indices`` (the rows chosen by the query that
         followed this fit; ``nan`` and empty when there was none); with
         ``stopping``, each criterion's value and verdict and ``stop``. A cold
-        start's round 0 has ``n_labeled=0`` and no scores.
+        start's round 0 has ``n_labeled=0`` and no scores. A refit caused by
+        :meth:`correct` or :meth:`retract` also has ``corrected`` or
+        ``retracted`` (the rows) and ``previous_labels``.
+    label_changes_ : list of dict
+        Every :meth:`correct` and :meth:`retract`, oldest first: ``action``
+        (``"correct"`` or ``"retract"``), ``round`` (of the refit it caused),
+        ``indices``, ``previous_labels`` and ``labels`` (``None`` for a
+        retraction). Labels replaced are kept here, pickles included.
     stopping_ : list
         The fitted stopping criteria (their ``values_`` round by round) and
         callbacks.
@@ -789,6 +796,91 @@ default=None
             self.history_[-1]["indices"] = np.empty(0, dtype=np.int64)
             raise type(exc)(f"The model rejects the new rows, so none was added: {exc}") from exc
         return self
+
+    def correct(self, indices, y):
+        """Replace the labels of labeled rows (an annotator's mistakes) and refit.
+
+        The rows keep their place in ``labeled_indices_``. The change is
+        recorded: the refit's ``history_`` record carries ``corrected`` (the
+        rows) and ``previous_labels``, and ``label_changes_`` keeps every
+        correction with the labels it replaced. As in :meth:`teach`, the new
+        labels are validated first (nothing changes if they are bad) and
+        stored before the refit: a refit that raises leaves them in place.
+
+        Parameters
+        ----------
+        indices : array-like of int
+            Positions in ``X_`` of labeled rows.
+        y : array-like of shape (n_indices,) or (n_indices, n_outputs)
+            Their right labels.
+
+        Returns
+        -------
+        self : ActiveLearner
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skbait import ActiveLearner
+        >>> X = np.arange(8.0).reshape(-1, 1)
+        >>> y = np.array([0, 0, 1, 1, np.nan, np.nan, np.nan, np.nan])
+        >>> al = ActiveLearner(LogisticRegression(), query_strategy="random").fit(X, y)
+        >>> al = al.correct([1], [1])  # row 1 was mislabeled
+        >>> al.y_[al.labeled_indices_].tolist(), al.history_[-1]["previous_labels"].tolist()
+        ([0.0, 1.0, 1.0, 1.0], [0.0])
+        """
+        self._check_changeable("correct")
+        y = self._check_taught_labels(y)
+        round_ = len(self.history_)
+        self.pool_ = self.pool_.relabel(indices, y, round_)
+        change = self.pool_.changes[-1]
+        self._fit_round(self._stored_eval_set())
+        self.history_[-1].update(
+            corrected=change["indices"].copy(), previous_labels=change["previous_labels"].copy()
+        )
+        return self
+
+    def retract(self, indices):
+        """Take labels back: the rows return to the unlabeled pool, and the model refits.
+
+        Recorded like :meth:`correct`: ``retracted`` and ``previous_labels``
+        in the refit's ``history_`` record, and in ``label_changes_``. The
+        rows may be queried and taught again. Retracting every label is a
+        cold start again.
+
+        Parameters
+        ----------
+        indices : array-like of int
+            Positions in ``X_`` of labeled rows.
+
+        Returns
+        -------
+        self : ActiveLearner
+        """
+        self._check_changeable("retract")
+        round_ = len(self.history_)
+        self.pool_ = self.pool_.unlabel(indices, round_)
+        change = self.pool_.changes[-1]
+        self._fit_round(self._stored_eval_set())
+        self.history_[-1].update(
+            retracted=change["indices"].copy(), previous_labels=change["previous_labels"].copy()
+        )
+        return self
+
+    def _check_changeable(self, action):
+        check_is_fitted(self)
+        if self.budget is not None:
+            raise ValueError(
+                f"{action}() changes labels given in real labeling (budget=None); a "
+                "simulation's labels are its oracle y: change y and fit again."
+            )
+
+    @property
+    def label_changes_(self):
+        """Corrections and retractions so far, oldest first (see :meth:`correct`)."""
+        check_is_fitted(self)
+        return [dict(change) for change in self.pool_.changes]
 
     def _stored_eval_set(self):
         # Learners pickled before eval_set was kept have none.
