@@ -7,6 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
@@ -29,8 +30,9 @@ from skbait._skorch import (
     set_net_classes,
     skorch_targets,
 )
-from skbait.base import QueryStrategy
+from skbait.base import QueryStrategy, get_strategy_tags
 from skbait.cold_start import ColdStart, NoModelYet
+from skbait.embeddings import embeds_input_features
 from skbait.stopping import StoppingCriterion, apply_stopping, check_stopping
 from skbait.strategies import make_strategy
 
@@ -420,7 +422,13 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             self.__dict__.clear()
             self.__dict__.update(state)
             raise
-        for attr in ("estimator_", "classes_", "_fixed_classes"):
+        for attr in (
+            "estimator_",
+            "classes_",
+            "_fixed_classes",
+            "_embedding_width",
+            "_warned_growth",
+        ):
             self.__dict__.pop(attr, None)
         self.query_strategy_ = strategy
         self.stopping_ = stopping
@@ -622,6 +630,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             record["eval_score"] = float(estimator.score(*eval_set))
         # Recorded first: a stopping callback reads this round as history_[-1].
         self.history_.append(record)
+        self._warn_growing_features(estimator)
         if getattr(self, "stopping_", None) and not isinstance(estimator, SingleClassModel):
             try:
                 record.update(self._apply_stopping(estimator, previous))
@@ -634,6 +643,45 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                 f"train score {record['train_score']:.4f}, eval score "
                 f"{record['eval_score']:.4f}"
             )
+
+    def _warn_growing_features(self, estimator):
+        """Warn (once per fit) when the embedding widens from refit to refit.
+
+        A pipeline whose vectorizer is fitted on the labeled rows only sees a
+        vocabulary that grows with the labels; when the embedding is the last
+        step's input, every query of an embedding strategy then costs more
+        than the last (BAIT's cost grows with the square of the width, or
+        faster).
+        """
+        if (
+            isinstance(estimator, SingleClassModel)
+            or self.embedding is not None
+            or not isinstance(self.estimator, Pipeline)
+            or not get_strategy_tags(self.query_strategy_).needs_embedding
+            or not embeds_input_features(self.estimator)
+        ):
+            return
+        width = getattr(estimator[-1], "n_features_in_", None)
+        before = getattr(self, "_embedding_width", None)
+        self._embedding_width = width
+        if width is None or before is None or width <= before:
+            return
+        if getattr(self, "_warned_growth", False):
+            return
+        self._warned_growth = True
+        warnings.warn(
+            f"The embedding that {type(self.query_strategy_).__name__} reads (the input of "
+            f"the pipeline's last step) grew from {before} to {width} columns in one refit: a "
+            "step before it (a TfidfVectorizer, say) is fitted on the labeled rows only, so "
+            "its width grows with the labels, and so does the cost of every query. Fit the "
+            "representation once on the whole pool (unlabeled rows are free), with a bounded "
+            "width, and give its output to the learner as X: for text, X = make_pipeline("
+            "TfidfVectorizer(), TruncatedSVD(n_components=100)).fit_transform(documents). A "
+            "vectorizer alone fitted on the pool gives the widest embedding of all, and the "
+            "slowest queries.",
+            UserWarning,
+            stacklevel=4,
+        )
 
     def _apply_stopping(self, estimator, previous):
         """Update the stopping criteria after a fit; if one raises, undo the round's fit.

@@ -46,7 +46,7 @@ from skbait._skorch import _is_skorch_net, skorch_rule
 from skbait.utils._pipeline import split_pipeline
 from skbait.utils._validation import check_probas
 
-__all__ = ["embed", "predict_probabilities", "register_embedding"]
+__all__ = ["embed", "embeds_input_features", "predict_probabilities", "register_embedding"]
 
 # (matcher, rule) pairs, searched newest first so that later registrations win.
 _RULES = []
@@ -165,6 +165,38 @@ def embed(estimator, X, *, proba=True, embedding=None):
     else:
         P = None
     return Z, P
+
+
+def embeds_input_features(estimator):
+    """Whether the embedding of ``estimator`` is its last step's input (the convex-model view).
+
+    True for a linear model and for a pipeline ending in one (a TF-IDF
+    pipeline's embedding is its TF-IDF matrix); false for a network, whose
+    embedding is a hidden layer of fixed width, and for any model with a
+    registered rule.
+
+    Parameters
+    ----------
+    estimator : estimator
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from sklearn.feature_extraction.text import TfidfVectorizer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.neural_network import MLPClassifier
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skbait.embeddings import embeds_input_features
+    >>> embeds_input_features(make_pipeline(TfidfVectorizer(), LogisticRegression()))
+    True
+    >>> embeds_input_features(make_pipeline(TfidfVectorizer(), MLPClassifier()))
+    False
+    """
+    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    return _find_rule(final) is _input_features
 
 
 def predict_probabilities(estimator, X):

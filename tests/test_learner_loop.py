@@ -131,3 +131,76 @@ def test_set_params_with_an_unknown_strategy_after_fit_changes_nothing(data):
         al.set_params(query_strategy="no_such")
     assert al.query_strategy == "margin"
     assert isinstance(al.query_strategy_, UncertaintySampling)
+
+
+def _texts(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    words = np.array([f"w{i}" for i in range(300)])
+    docs = [" ".join(rng.choice(words, 5)) for _ in range(n)]
+    y = np.array([int(any(w in {"w1", "w2", "w3"} for w in d.split())) for d in docs])
+    y[:2] = [0, 1]
+    return docs, y
+
+
+def _text_learner(docs, y, model, strategy="bait"):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    model = model or make_pipeline(TfidfVectorizer(), LogisticRegression())
+    y_known = np.full(len(y), np.nan)
+    y_known[:8] = y[:8]
+    return ActiveLearner(model, query_strategy=strategy, batch_size=4, random_state=0).fit(
+        docs, y_known
+    )
+
+
+def test_a_vocabulary_growing_with_the_labels_is_warned_once_with_advice():
+    import warnings
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs, y = _texts()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing to say before the width changes
+        al = _text_learner(docs, y, None)
+    rows = al.query()
+    before = len(TfidfVectorizer().fit([docs[i] for i in range(8)]).vocabulary_)
+    after = len(TfidfVectorizer().fit([docs[i] for i in [*range(8), *rows]]).vocabulary_)
+    assert after > before
+    with pytest.warns(UserWarning, match=rf"grew from {before} to {after} columns") as caught:
+        al.teach(y=y[rows], indices=rows)
+    assert "TruncatedSVD" in str(caught[0].message)
+    rows = al.query()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per fit
+        al.teach(y=y[rows], indices=rows)
+
+
+@pytest.mark.parametrize("case", ["pool_representation", "margin", "mlp"])
+def test_no_growth_warning_when_the_queries_do_not_slow_down(case):
+    import warnings
+
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+
+    docs, y = _texts()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", Warning if case == "mlp" else DeprecationWarning)
+        if case == "pool_representation":  # the advice: fitted once on the whole pool
+            X = make_pipeline(TfidfVectorizer(), TruncatedSVD(20, random_state=0))
+            X = X.fit_transform(docs)
+            al = ActiveLearner(LogisticRegression(), batch_size=4, random_state=0)
+            y_known = y.astype(float)
+            y_known[8:] = np.nan
+            al.fit(X, y_known)
+        elif case == "margin":  # reads probabilities only
+            al = _text_learner(docs, y, None, strategy="margin")
+        else:  # the embedding is a hidden layer of fixed width
+            mlp = MLPClassifier(hidden_layer_sizes=(4,), max_iter=20, random_state=0)
+            al = _text_learner(docs, y, make_pipeline(TfidfVectorizer(), mlp))
+        for _ in range(2):
+            rows = al.query()
+            al.teach(y=y[rows], indices=rows)
