@@ -7,6 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
@@ -22,9 +23,16 @@ from tqdm.auto import tqdm
 
 from skbait._labeled_pool import LabeledPool, label_repr, missing_label_mask
 from skbait._single_class import SingleClassModel
-from skbait._skorch import check_train_split
-from skbait.base import QueryStrategy
+from skbait._skorch import (
+    check_train_split,
+    column_classes,
+    net_infers_classes,
+    set_net_classes,
+    skorch_targets,
+)
+from skbait.base import QueryStrategy, get_strategy_tags
 from skbait.cold_start import ColdStart, NoModelYet
+from skbait.embeddings import embeds_input_features
 from skbait.stopping import StoppingCriterion, apply_stopping, check_stopping
 from skbait.strategies import make_strategy
 from skbait.utils._seeds import draw_seed, round_random_state
@@ -199,7 +207,14 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         ``query_seconds`` and ``indices`` (the rows chosen by the query that
         followed this fit; ``nan`` and empty when there was none); with
         ``stopping``, each criterion's value and verdict and ``stop``. A cold
-        start's round 0 has ``n_labeled=0`` and no scores.
+        start's round 0 has ``n_labeled=0`` and no scores. A refit caused by
+        :meth:`correct` or :meth:`retract` also has ``corrected`` or
+        ``retracted`` (the rows) and ``previous_labels``.
+    label_changes_ : list of dict
+        Every :meth:`correct` and :meth:`retract`, oldest first: ``action``
+        (``"correct"`` or ``"retract"``), ``round`` (of the refit it caused),
+        ``indices``, ``previous_labels`` and ``labels`` (``None`` for a
+        retraction). Labels replaced are kept here, pickles included.
     stopping_ : list
         The fitted stopping criteria (their ``values_`` round by round) and
         callbacks.
@@ -336,6 +351,9 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     def set_params(self, **params):
         """Set parameters; ``query_strategy__<param>`` turns a strategy name into its object.
 
+        On a fitted learner a new strategy (or strategy parameter) serves the
+        next :meth:`query` at once; the labels and the model are kept.
+
         Parameters
         ----------
         **params : dict
@@ -350,7 +368,16 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             name = params.get("query_strategy", self.query_strategy)
             if isinstance(name, str):
                 params = {**params, "query_strategy": make_strategy(name)}
-        return super().set_params(**params)
+        refit_strategy = "query_strategy_" in self.__dict__ and any(
+            key.split("__")[0] == "query_strategy" for key in params
+        )
+        if refit_strategy and "query_strategy" in params:
+            make_strategy(params["query_strategy"])  # a bad strategy raises, nothing changes
+        super().set_params(**params)
+        if refit_strategy:
+            # After fit, the next query uses the new strategy (as a refit would).
+            self.query_strategy_ = make_strategy(self.query_strategy)
+        return self
 
     # ------------------------------------------------------------------ fit
 
@@ -368,7 +395,9 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             (multi-label and multi-output classification are not supported);
             regressors one or several outputs.
         eval_set : tuple (X_val, y_val), default=None
-            Held-out rows scored after every round, into ``history_``.
+            Held-out rows scored after every round, into ``history_``; kept
+            (pickles included) and scored after every :meth:`teach` too, until
+            the next ``fit``.
 
         Returns
         -------
@@ -384,7 +413,13 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             self.__dict__.clear()
             self.__dict__.update(state)
             raise
-        for attr in ("estimator_", "classes_", "_fixed_classes"):
+        for attr in (
+            "estimator_",
+            "classes_",
+            "_fixed_classes",
+            "_embedding_width",
+            "_warned_growth",
+        ):
             self.__dict__.pop(attr, None)
         self.query_strategy_ = strategy
         self.stopping_ = stopping
@@ -393,6 +428,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         self.history_ = []
         if classes is not None:
             self._fixed_classes = classes
+        # Scored after every refit, teach's included.
+        self._eval_set = eval_set
         self.pool_ = pool
         try:
             if self.budget is None:
@@ -490,6 +527,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                 f"got {_num_samples(X)} rows."
             )
         eval_set = self._check_eval_set(eval_set)
+        self._eval_set = eval_set
         self.pool_ = LabeledPool(X, y, self.pool_.order)
         return self._simulate(eval_set)
 
@@ -543,7 +581,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             # a newly labeled class starts a fresh clone.
             if known is None or np.isin(np.unique(y_labeled), known).all():
                 return previous
-        estimator = clone(self.estimator)
+        estimator = set_net_classes(clone(self.estimator), getattr(self, "_fixed_classes", None))
         key = _warm_start_key(estimator) if self.warm_start else None
         if key is not None:
             estimator.set_params(**{key: True})
@@ -565,8 +603,11 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             # the net's setting, the same in every round, so it is checked once.
             check_train_split(self.estimator, X_lab, y_lab)
         estimator = self._new_model(y_lab)
+        if not isinstance(estimator, SingleClassModel):
+            # A skorch net's own split of the labeled rows: the clear error, or a warning.
+            check_train_split(estimator, X_lab, y_lab)
         start = time.perf_counter()
-        estimator.fit(X_lab, y_lab)
+        estimator.fit(X_lab, skorch_targets(estimator, y_lab))
         fit_seconds = time.perf_counter() - start
 
         previous = {k: self.__dict__[k] for k in ("estimator_", "classes_") if k in self.__dict__}
@@ -583,15 +624,60 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         )
         if eval_set is not None:
             record["eval_score"] = float(estimator.score(*eval_set))
-        if getattr(self, "stopping_", None) and not isinstance(estimator, SingleClassModel):
-            record.update(self._apply_stopping(estimator, previous))
+        # Recorded first: a stopping callback reads this round as history_[-1].
         self.history_.append(record)
+        self._warn_growing_features(estimator)
+        if getattr(self, "stopping_", None) and not isinstance(estimator, SingleClassModel):
+            try:
+                record.update(self._apply_stopping(estimator, previous))
+            except BaseException:
+                self.history_.pop()
+                raise
         if self.verbose >= 2:
             print(
                 f"[ActiveLearner] round {record['round']}: {record['n_labeled']} labels, "
                 f"train score {record['train_score']:.4f}, eval score "
                 f"{record['eval_score']:.4f}"
             )
+
+    def _warn_growing_features(self, estimator):
+        """Warn (once per fit) when the embedding widens from refit to refit.
+
+        A pipeline whose vectorizer is fitted on the labeled rows only sees a
+        vocabulary that grows with the labels; when the embedding is the last
+        step's input, every query of an embedding strategy then costs more
+        than the last (BAIT's cost grows with the square of the width, or
+        faster).
+        """
+        if (
+            isinstance(estimator, SingleClassModel)
+            or self.embedding is not None
+            or not isinstance(self.estimator, Pipeline)
+            or not get_strategy_tags(self.query_strategy_).needs_embedding
+            or not embeds_input_features(self.estimator)
+        ):
+            return
+        width = getattr(estimator[-1], "n_features_in_", None)
+        before = getattr(self, "_embedding_width", None)
+        self._embedding_width = width
+        if width is None or before is None or width <= before:
+            return
+        if getattr(self, "_warned_growth", False):
+            return
+        self._warned_growth = True
+        warnings.warn(
+            f"The embedding that {type(self.query_strategy_).__name__} reads (the input of "
+            f"the pipeline's last step) grew from {before} to {width} columns in one refit: a "
+            "step before it (a TfidfVectorizer, say) is fitted on the labeled rows only, so "
+            "its width grows with the labels, and so does the cost of every query. Fit the "
+            "representation once on the whole pool (unlabeled rows are free), with a bounded "
+            "width, and give its output to the learner as X: for text, X = make_pipeline("
+            "TfidfVectorizer(), TruncatedSVD(n_components=100)).fit_transform(documents). A "
+            "vectorizer alone fitted on the pool gives the widest embedding of all, and the "
+            "slowest queries.",
+            UserWarning,
+            stacklevel=4,
+        )
 
     def _apply_stopping(self, estimator, previous):
         """Update the stopping criteria after a fit; if one raises, undo the round's fit.
@@ -732,18 +818,117 @@ default=None
         if y is None:
             raise ValueError("teach() needs the labels y.")
         y = self._check_taught_labels(y)
+        first_model = False
         if indices is not None:
             pool = self.pool_.label(indices, y)
         else:
             check_consistent_length(X, y)
             pool = self.pool_.add(X, y)
-            self._check_new_rows(X)
+            first_model = not self._check_new_rows(X)
         rows = pool.order[len(self.pool_.order) :]
         # Commit every label first: a refit failure must not lose any of them.
+        previous_pool = self.pool_
         self.pool_ = pool
         self.history_[-1]["indices"] = rows.copy()
-        self._fit_round(None)
+        try:
+            self._fit_round(self._stored_eval_set())
+        except (ValueError, TypeError) as exc:
+            if not first_model:
+                raise
+            # No model judged the new rows before: the first fit did, and refused them.
+            self.pool_ = previous_pool
+            self.history_[-1]["indices"] = np.empty(0, dtype=np.int64)
+            raise type(exc)(f"The model rejects the new rows, so none was added: {exc}") from exc
         return self
+
+    def correct(self, indices, y):
+        """Replace the labels of labeled rows (an annotator's mistakes) and refit.
+
+        The rows keep their place in ``labeled_indices_``. The change is
+        recorded: the refit's ``history_`` record carries ``corrected`` (the
+        rows) and ``previous_labels``, and ``label_changes_`` keeps every
+        correction with the labels it replaced. As in :meth:`teach`, the new
+        labels are validated first (nothing changes if they are bad) and
+        stored before the refit: a refit that raises leaves them in place.
+
+        Parameters
+        ----------
+        indices : array-like of int
+            Positions in ``X_`` of labeled rows.
+        y : array-like of shape (n_indices,) or (n_indices, n_outputs)
+            Their right labels.
+
+        Returns
+        -------
+        self : ActiveLearner
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skbait import ActiveLearner
+        >>> X = np.arange(8.0).reshape(-1, 1)
+        >>> y = np.array([0, 0, 1, 1, np.nan, np.nan, np.nan, np.nan])
+        >>> al = ActiveLearner(LogisticRegression(), query_strategy="random").fit(X, y)
+        >>> al = al.correct([1], [1])  # row 1 was mislabeled
+        >>> al.y_[al.labeled_indices_].tolist(), al.history_[-1]["previous_labels"].tolist()
+        ([0.0, 1.0, 1.0, 1.0], [0.0])
+        """
+        self._check_changeable("correct")
+        y = self._check_taught_labels(y)
+        round_ = len(self.history_)
+        self.pool_ = self.pool_.relabel(indices, y, round_)
+        change = self.pool_.changes[-1]
+        self._fit_round(self._stored_eval_set())
+        self.history_[-1].update(
+            corrected=change["indices"].copy(), previous_labels=change["previous_labels"].copy()
+        )
+        return self
+
+    def retract(self, indices):
+        """Take labels back: the rows return to the unlabeled pool, and the model refits.
+
+        Recorded like :meth:`correct`: ``retracted`` and ``previous_labels``
+        in the refit's ``history_`` record, and in ``label_changes_``. The
+        rows may be queried and taught again. Retracting every label is a
+        cold start again.
+
+        Parameters
+        ----------
+        indices : array-like of int
+            Positions in ``X_`` of labeled rows.
+
+        Returns
+        -------
+        self : ActiveLearner
+        """
+        self._check_changeable("retract")
+        round_ = len(self.history_)
+        self.pool_ = self.pool_.unlabel(indices, round_)
+        change = self.pool_.changes[-1]
+        self._fit_round(self._stored_eval_set())
+        self.history_[-1].update(
+            retracted=change["indices"].copy(), previous_labels=change["previous_labels"].copy()
+        )
+        return self
+
+    def _check_changeable(self, action):
+        check_is_fitted(self)
+        if self.budget is not None:
+            raise ValueError(
+                f"{action}() changes labels given in real labeling (budget=None); a "
+                "simulation's labels are its oracle y: change y and fit again."
+            )
+
+    @property
+    def label_changes_(self):
+        """Corrections and retractions so far, oldest first (see :meth:`correct`)."""
+        check_is_fitted(self)
+        return [dict(change) for change in self.pool_.changes]
+
+    def _stored_eval_set(self):
+        # Learners pickled before eval_set was kept have none.
+        return getattr(self, "_eval_set", None)
 
     def labeled_data(self):
         """The labeled rows and their labels, in the form they came in.
@@ -891,11 +1076,14 @@ default=None
         model does. Rows it rejects (wrong width or columns, NaN it cannot
         take, text for a numeric model) would make every later refit fail, so
         they are refused here, with the model's own message, and nothing
-        changes.
+        changes. Returns whether a model judged them: before the first label
+        there is none, and the first fit judges them instead.
         """
         if _num_samples(X) == 0:
             raise ValueError("teach() got no rows.")
         model = self.estimator_
+        if isinstance(model, NoModelYet):
+            return False
         try:
             if isinstance(model, SingleClassModel):
                 model.transform_rows(X)
@@ -903,6 +1091,7 @@ default=None
                 model.predict(X)
         except (ValueError, TypeError) as exc:
             raise type(exc)(f"The model rejects the new rows, so none was added: {exc}") from exc
+        return True
 
     def _check_eval_set(self, eval_set):
         if eval_set is None:
@@ -939,13 +1128,32 @@ default=None
 
     # ---------------------------------------------------------- delegation
 
-    def _pad_columns(self, values, fill):
+    def _class_columns(self, proba):
+        """The model's probability columns of classes in ``classes_``, and their classes.
+
+        A skorch classifier built without ``classes`` has an output for every
+        class index, labeled or not: the columns of classes not labeled yet
+        are dropped and the rest renormalised (the probabilities given that
+        the row is of a labeled class).
+        """
+        proba = np.asarray(proba)
+        known = column_classes(self.estimator_, proba.shape[1])
+        keep = np.isin(known, self.classes_)
+        if keep.all():
+            return proba, known
+        proba = np.asarray(proba[:, keep], dtype=np.float64)
+        total = proba.sum(axis=1, keepdims=True)
+        # A row with all its mass on unlabeled classes: uniform over the labeled ones.
+        proba = np.divide(proba, total, out=np.full_like(proba, 1.0 / keep.sum()), where=total > 0)
+        return proba, known[keep]
+
+    def _pad_columns(self, values, fill, known=None):
         """Place the model's class columns among all of ``classes_``.
 
         A model trained before some class was labeled has fewer columns than
         ``classes_``; absent classes get ``fill``.
         """
-        known = self.estimator_.classes_
+        known = self.estimator_.classes_ if known is None else known
         classes = self.classes_
         if len(known) == len(classes):
             return values
@@ -967,6 +1175,9 @@ default=None
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         check_is_fitted(self)
+        if net_infers_classes(self.estimator_):
+            # Its predict is the argmax over every output, an unlabeled class's included.
+            return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
         return self.estimator_.predict(X)
 
     @available_if(_estimator_has("predict_proba"))
@@ -981,10 +1192,13 @@ default=None
         -------
         proba : ndarray of shape (n_samples, n_classes)
             One column per class of ``classes_``; classes the model has not
-            seen labeled yet get probability 0.
+            seen labeled yet get probability 0. (A skorch classifier built
+            without ``classes`` outputs every class index: its columns of
+            classes not labeled yet are dropped, the rest renormalised.)
         """
         check_is_fitted(self)
-        return self._pad_columns(self.estimator_.predict_proba(X), 0.0)
+        proba, known = self._class_columns(self.estimator_.predict_proba(X))
+        return self._pad_columns(proba, 0.0, known)
 
     @available_if(_estimator_has("predict_log_proba"))
     def predict_log_proba(self, X):

@@ -173,12 +173,20 @@ class LabeledPool:
         Labels; entries of unlabeled rows are kept but never read.
     order : array-like of int
         Labeled rows in the order they were labeled.
+    changes : tuple of dict, default=()
+        The corrections and retractions so far, oldest first (see
+        :meth:`relabel` and :meth:`unlabel`): the labels they replaced are
+        kept here.
     """
 
-    def __init__(self, X, y, order):
+    # Pools pickled before corrections existed have none.
+    changes = ()
+
+    def __init__(self, X, y, order, changes=()):
         self.X = _as_rows(X)
         self.y = y
         self.order = np.asarray(order, dtype=np.int64).reshape(-1)
+        self.changes = tuple(changes)
 
     @property
     def n_rows(self):
@@ -205,7 +213,7 @@ class LabeledPool:
 
     def reveal(self, indices):
         """A pool in which the rows at ``indices`` (labels already in ``y``) are labeled."""
-        return LabeledPool(self.X, self.y, np.concatenate([self.order, indices]))
+        return LabeledPool(self.X, self.y, np.concatenate([self.order, indices]), self.changes)
 
     def label(self, indices, values):
         """A pool in which unlabeled rows at ``indices`` carry the labels ``values``."""
@@ -222,7 +230,7 @@ class LabeledPool:
         if len(values) != len(indices):
             raise ValueError(f"Got {len(values)} labels for {len(indices)} indices.")
         y = _store_labels(self.y, indices, values)
-        return LabeledPool(self.X, y, np.concatenate([self.order, indices]))
+        return LabeledPool(self.X, y, np.concatenate([self.order, indices]), self.changes)
 
     def add(self, X_new, values):
         """A pool with the labeled rows ``X_new`` appended."""
@@ -233,7 +241,61 @@ class LabeledPool:
         rows = np.arange(self.n_rows, self.n_rows + n_new)
         y = np.concatenate([self.y, np.zeros((n_new,) + self.y.shape[1:], self.y.dtype)])
         y = _store_labels(y, rows, values)
-        return LabeledPool(X, y, np.concatenate([self.order, rows]))
+        return LabeledPool(X, y, np.concatenate([self.order, rows]), self.changes)
+
+    def _labeled_rows(self, indices):
+        """``indices`` checked to be distinct labeled rows of the pool."""
+        indices = np.asarray(indices)
+        if indices.size == 0:
+            raise ValueError("indices holds no rows: name the labeled rows to change.")
+        if indices.ndim != 1 or not np.issubdtype(indices.dtype, np.integer):
+            raise TypeError("indices must be a 1-d array of integer row positions.")
+        if indices.min() < 0 or indices.max() >= self.n_rows:
+            raise ValueError(f"indices must lie in 0..{self.n_rows - 1}, the rows of the pool.")
+        if np.unique(indices).size != indices.size:
+            raise ValueError("indices holds the same row twice.")
+        fresh = np.setdiff1d(indices, self.order)
+        if fresh.size:
+            raise ValueError(
+                f"Some rows in indices are not labeled: {fresh[:10].tolist()}. Only labeled "
+                "rows can be corrected or retracted; label new rows with teach()."
+            )
+        return indices.astype(np.int64)
+
+    def relabel(self, indices, values, round_):
+        """A pool in which the labeled rows at ``indices`` carry the labels ``values``.
+
+        The rows keep their place in the labeling order; the labels they had
+        are kept in ``changes``.
+        """
+        indices = self._labeled_rows(indices)
+        if len(values) != len(indices):
+            raise ValueError(f"Got {len(values)} labels for {len(indices)} indices.")
+        y = _store_labels(self.y, indices, values)
+        change = dict(
+            action="correct",
+            round=round_,
+            indices=indices,
+            previous_labels=self.y[indices].copy(),
+            labels=np.asarray(values).copy(),
+        )
+        return LabeledPool(self.X, y, self.order, self.changes + (change,))
+
+    def unlabel(self, indices, round_):
+        """A pool in which the rows at ``indices`` are unlabeled again.
+
+        Their labels are kept in ``changes`` (and in ``y``, unread).
+        """
+        indices = self._labeled_rows(indices)
+        change = dict(
+            action="retract",
+            round=round_,
+            indices=indices,
+            previous_labels=self.y[indices].copy(),
+            labels=None,
+        )
+        order = self.order[~np.isin(self.order, indices)]
+        return LabeledPool(self.X, self.y, order, self.changes + (change,))
 
     def with_candidates(self, X_new):
         """The labeled rows followed by the rows ``X_new``, and the labeled mask of that pool.

@@ -36,7 +36,15 @@ from sklearn.pipeline import Pipeline
 
 from skbait.utils._pipeline import final_step, split_pipeline
 
-__all__ = ["SkorchEmbedding", "check_train_split", "skorch_rule"]
+__all__ = [
+    "SkorchEmbedding",
+    "check_train_split",
+    "column_classes",
+    "net_infers_classes",
+    "set_net_classes",
+    "skorch_rule",
+    "skorch_targets",
+]
 
 _INSTALL_HINT = "pip install skbait[skorch]"
 
@@ -330,3 +338,62 @@ def check_train_split(estimator, X, y):
             UserWarning,
             stacklevel=2,
         )
+
+
+def _skorch_classifier(estimator):
+    """The skorch classifier that makes ``estimator``'s predictions, or None."""
+    final = final_step(estimator)
+    return final if _is_skorch_net(final) and is_classifier(final) else None
+
+
+def net_infers_classes(estimator):
+    """Whether ``estimator`` ends in a skorch classifier built without ``classes``."""
+    net = _skorch_classifier(estimator)
+    return net is not None and net.classes is None
+
+
+def _as_class_indices(labels):
+    """Whole-number float labels (NaN marked the missing ones) as int64; others unchanged."""
+    labels = np.asarray(labels)
+    if np.issubdtype(labels.dtype, np.floating) and np.all(np.mod(labels, 1) == 0):
+        return labels.astype(np.int64)
+    return labels
+
+
+def skorch_targets(estimator, y):
+    """The labels to fit ``estimator`` on: class indices for a skorch classifier.
+
+    A skorch classifier's criterion takes the labels as class indices (int64),
+    and the README's recipe marks unknown labels by NaN, which makes ``y``
+    float: its whole-number labels are handed to the net as int64. Other
+    estimators get ``y`` unchanged.
+    """
+    return _as_class_indices(y) if _skorch_classifier(estimator) is not None else y
+
+
+def set_net_classes(estimator, classes):
+    """Tell a skorch classifier built without ``classes`` the classes the learner knows.
+
+    skorch infers ``classes_`` from the labels it is fit on, yet its module has
+    an output for every class: while a class is unlabeled the two disagree.
+    ``estimator`` (a fresh clone) is changed in place; nets that declare their
+    classes and other estimators are left alone.
+    """
+    net = _skorch_classifier(estimator)
+    if net is not None and net.classes is None and classes is not None:
+        net.set_params(classes=_as_class_indices(classes))
+    return estimator
+
+
+def column_classes(estimator, n_columns):
+    """The class of each of the ``n_columns`` columns of ``estimator.predict_proba``.
+
+    ``estimator.classes_``, except for a skorch classifier built without
+    ``classes`` whose module has more outputs than the classes it was fit on:
+    skorch reads its outputs as class indices (its ``predict`` is the argmax),
+    so column ``j`` is class ``j``.
+    """
+    net = _skorch_classifier(estimator)
+    if net is not None and net.classes is None and n_columns != len(net.classes_):
+        return np.arange(n_columns)
+    return np.asarray(estimator.classes_)

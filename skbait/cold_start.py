@@ -42,6 +42,7 @@ pretrained encoder, a random projection such as
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array
@@ -55,6 +56,7 @@ __all__ = ["ColdStart", "NoModelYet", "cold_start_select", "standardize_features
 
 # Features above which the d x d design matrix (8 d^2 bytes and more) needs an embedding.
 MAX_FEATURES = 4096
+_SPARSE = ["csr", "csc", "coo"]
 
 
 def standardize_features(X):
@@ -88,7 +90,9 @@ def standardize_features(X):
 
 def _design_inputs(X, standardize):
     try:
-        Z = check_array(X, dtype=np.float64, ensure_all_finite=True, input_name="X")
+        Z = check_array(
+            X, accept_sparse=_SPARSE, dtype=np.float64, ensure_all_finite=True, input_name="X"
+        )
     except (ValueError, TypeError) as exc:
         raise type(exc)(
             f"The cold-start design needs numeric rows: {exc} Give an embedding (for "
@@ -101,6 +105,10 @@ def _design_inputs(X, standardize):
             f"{MAX_FEATURES} features give a lower-dimensional embedding instead (a "
             "pretrained encoder, a PCA, or skbait.datasets.random_representation)."
         )
+    if sp.issparse(Z):
+        # Standardising centres the columns: the d <= MAX_FEATURES columns become
+        # dense, as exact BAIT densifies a sparse embedding.
+        Z = Z.toarray()
     return standardize_features(Z) if standardize else Z
 
 
@@ -133,8 +141,9 @@ def cold_start_select(X, batch_size, *, labeled=None, reg=1.0, standardize=True,
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
-        The pool as numbers: input features or an embedding.
+    X : array-like or sparse matrix of shape (n_samples, n_features)
+        The pool as numbers: input features or an embedding. A sparse
+        matrix is made dense (its columns are standardised).
     batch_size : int
         Rows to choose; capped at the number of unlabeled rows.
     labeled : array-like of int or bool, default=None
@@ -167,7 +176,9 @@ def cold_start_select(X, batch_size, *, labeled=None, reg=1.0, standardize=True,
     batch_size = check_batch_size(batch_size)
     if isinstance(reg, bool) or not isinstance(reg, Real) or not reg > 0:
         raise ValueError(f"reg must be a positive number, got {reg!r}.")
-    n = check_array(X, dtype=np.float64, ensure_all_finite=True, input_name="X").shape[0]
+    n = check_array(
+        X, accept_sparse=_SPARSE, dtype=np.float64, ensure_all_finite=True, input_name="X"
+    ).shape[0]
     labeled = as_labeled_mask(labeled, n)
     if labeled.all():
         raise ValueError("Every row is labeled: there is nothing left to choose.")

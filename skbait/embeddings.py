@@ -15,7 +15,8 @@ with :func:`register_embedding` and :func:`embed` dispatches on the estimator:
   pipeline is its TF-IDF matrix, never densified here.
 - :class:`~sklearn.neural_network.MLPClassifier` and
   :class:`~sklearn.neural_network.MLPRegressor`: the activations of the last
-  hidden layer, computed from ``coefs_`` and ``intercepts_``.
+  hidden layer, computed from ``coefs_`` and ``intercepts_`` (dense, also for
+  sparse input such as a TF-IDF pipeline's).
 - :class:`~sklearn.pipeline.Pipeline`: the rows are transformed by every step
   but the last, then the last step's rule applies. Rows may come in any form
   the pipeline accepts (a list of documents, a DataFrame with string
@@ -37,6 +38,7 @@ import scipy.sparse as sp
 from sklearn.base import is_classifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_array
 
 # skbait._skorch imports skorch lazily: its predicate never imports it.
@@ -44,7 +46,7 @@ from skbait._skorch import _is_skorch_net, skorch_rule
 from skbait.utils._pipeline import split_pipeline
 from skbait.utils._validation import check_probas
 
-__all__ = ["embed", "predict_probabilities", "register_embedding"]
+__all__ = ["embed", "embeds_input_features", "predict_probabilities", "register_embedding"]
 
 # (matcher, rule) pairs, searched newest first so that later registrations win.
 _RULES = []
@@ -165,6 +167,38 @@ def embed(estimator, X, *, proba=True, embedding=None):
     return Z, P
 
 
+def embeds_input_features(estimator):
+    """Whether the embedding of ``estimator`` is its last step's input (the convex-model view).
+
+    True for a linear model and for a pipeline ending in one (a TF-IDF
+    pipeline's embedding is its TF-IDF matrix); false for a network, whose
+    embedding is a hidden layer of fixed width, and for any model with a
+    registered rule.
+
+    Parameters
+    ----------
+    estimator : estimator
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from sklearn.feature_extraction.text import TfidfVectorizer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.neural_network import MLPClassifier
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skbait.embeddings import embeds_input_features
+    >>> embeds_input_features(make_pipeline(TfidfVectorizer(), LogisticRegression()))
+    True
+    >>> embeds_input_features(make_pipeline(TfidfVectorizer(), MLPClassifier()))
+    False
+    """
+    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    return _find_rule(final) is _input_features
+
+
 def predict_probabilities(estimator, X):
     """Class probabilities of a fitted classifier, rows summing to one.
 
@@ -264,11 +298,15 @@ def _input_features(estimator, X, proba):
 
 
 def _mlp_hidden(estimator, X, proba):
-    """Activations of the last hidden layer of a fitted scikit-learn MLP."""
+    """Activations of the last hidden layer of a fitted scikit-learn MLP.
+
+    Sparse rows (a TF-IDF pipeline's) enter the first layer as a sparse product,
+    as the MLP itself computes it; every hidden layer is dense.
+    """
     activation = _ACTIVATIONS[estimator.activation]
-    Z = check_array(X, accept_sparse=False, dtype=(np.float64, np.float32))
+    Z = check_array(X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32))
     for W, b in zip(estimator.coefs_[:-1], estimator.intercepts_[:-1]):
-        Z = activation(Z @ W + b)
+        Z = activation(safe_sparse_dot(Z, W, dense_output=True) + b)
     return Z, predict_probabilities(estimator, X) if proba else None
 
 

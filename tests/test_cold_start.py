@@ -249,3 +249,25 @@ def test_active_learner_cold_start_needs_numbers_or_an_embedding():
     al = ActiveLearner(model, batch_size=2, embedding=lengths).fit(docs, [None] * 5)
     expected = cold_start_select(lengths(None, docs), 2, device="cpu")
     np.testing.assert_array_equal(al.query(), expected)
+
+
+def test_sparse_rows_give_the_dense_rows_batch():
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    from skbait import ActiveLearner
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 6)) * (rng.uniform(size=(80, 6)) < 0.4)  # mostly zeros
+    labeled = np.zeros(80, dtype=bool)
+    labeled[[3, 7]] = True
+    for fmt in ("csr", "csc", "coo"):
+        rows = sp.csr_matrix(X).asformat(fmt)
+        np.testing.assert_array_equal(
+            cold_start_select(rows, 5, labeled=labeled, device="cpu"),
+            cold_start_select(X, 5, labeled=labeled, device="cpu"),
+        )
+    al = ActiveLearner(LogisticRegression(), batch_size=4).fit(sp.csr_matrix(X), [None] * 80)
+    np.testing.assert_array_equal(al.query(), cold_start_select(X, 4, device="cpu"))
+    with pytest.raises(ValueError, match="embedding"):
+        cold_start_select(sp.csr_matrix((3, 5000)), 1)

@@ -1,5 +1,7 @@
 """Last-layer embeddings and probabilities for each model family."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -219,3 +221,44 @@ def test_nan_input_features_give_a_clear_error(data):
     model = HistGradientBoostingClassifier(max_iter=5).fit(X, y)
     with pytest.raises(ValueError, match="put an imputer before it"):
         embed(model, X)
+
+
+def _tfidf_mlp_campaign(n_docs=80, seed=0):
+    rng = np.random.default_rng(seed)
+    words = np.array([f"w{i}" for i in range(60)])
+    docs = [" ".join(rng.choice(words, 6)) for _ in range(n_docs)]
+    y = np.array([int("w1" in d.split() or "w2" in d.split()) for d in docs])
+    return docs, y
+
+
+def test_mlp_hidden_layer_of_sparse_tfidf_rows_matches_the_dense_computation():
+    docs, y = _tfidf_mlp_campaign()
+    pipe = make_pipeline(
+        TfidfVectorizer(), MLPClassifier(hidden_layer_sizes=(5,), max_iter=300, random_state=0)
+    )
+    with pytest.warns(Warning):  # not converged: fine here
+        pipe.fit(docs, y)
+    Z, P = embed(pipe, docs)
+    rows = pipe[0].transform(docs)
+    assert sp.issparse(rows)
+    mlp = pipe[-1]
+    dense = np.maximum(rows.toarray() @ mlp.coefs_[0] + mlp.intercepts_[0], 0.0)
+    assert not sp.issparse(Z) and Z.shape == dense.shape
+    np.testing.assert_allclose(Z, dense, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(P, pipe.predict_proba(docs))
+
+
+@pytest.mark.parametrize("strategy", ["bait", "badge", "coreset"])
+def test_strategies_query_a_tfidf_mlp_pipeline(strategy):
+    docs, y = _tfidf_mlp_campaign()
+    y_known = np.full(len(docs), np.nan)
+    y_known[:16] = y[:16]
+    y_known[:2] = [0, 1]
+    pipe = make_pipeline(
+        TfidfVectorizer(), MLPClassifier(hidden_layer_sizes=(5,), max_iter=50, random_state=0)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # not converged: fine here
+        al = ActiveLearner(pipe, query_strategy=strategy, batch_size=4, random_state=0)
+        idx = al.fit(docs, y_known).query()
+    assert len(set(idx.tolist())) == 4 and not np.isin(idx, al.labeled_indices_).any()

@@ -412,3 +412,74 @@ def test_cuda_net_and_bait_on_the_same_device():
     ).fit(X, y)
     assert next(al.estimator_.module_.parameters()).device.type == "cuda"
     assert len(al.labeled_indices_) == 30
+
+
+# ------------------------------------------------ the loop's skorch defects
+
+
+def test_readme_recipe_with_nan_for_unknown_labels():
+    X, y = _data(n=90)
+    y_known = np.full(len(X), np.nan)
+    y_known[:12] = y[:12]
+    al = ActiveLearner(_clf(), batch_size=5, random_state=0).fit(X, y_known)
+    rows = al.query()
+    al.teach(y=y[rows], indices=rows)
+    assert len(al.labeled_indices_) == 17
+    # The net trained on the labels as class indices: its own predictions are the classes.
+    np.testing.assert_array_equal(al.classes_, [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(al.predict_proba(X), al.estimator_.predict_proba(X))
+    np.testing.assert_array_equal(al.predict(X), al.estimator_.predict(X))
+
+
+def _two_of_three_classes(n=90):
+    X, y = _data(n=n)
+    y_known = np.full(len(X), -1)
+    rows = np.flatnonzero(y != 1)[:12]  # classes 0 and 2 labeled, 1 not yet
+    y_known[rows] = y[rows]
+    return X, y_known
+
+
+def test_a_net_without_classes_while_a_class_is_unlabeled():
+    X, y_known = _two_of_three_classes()
+    al = ActiveLearner(_clf(), missing_label=-1, batch_size=5, random_state=0).fit(X, y_known)
+    np.testing.assert_array_equal(al.classes_, [0, 2])
+    # The net's columns are its outputs 0, 1, 2; classes_ keeps 0 and 2, renormalised.
+    raw = al.estimator_.predict_proba(X)
+    expected = raw[:, [0, 2]] / raw[:, [0, 2]].sum(axis=1, keepdims=True)
+    proba = al.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba, expected, rtol=1e-6)
+    assert np.isin(al.predict(X), al.classes_).all()
+    np.testing.assert_array_equal(al.predict(X), al.classes_[proba.argmax(axis=1)])
+    assert len(al.query()) == 5
+
+
+def test_a_net_without_classes_among_declared_classes():
+    X, y_known = _two_of_three_classes()
+    al = ActiveLearner(
+        _clf(), classes=[0, 1, 2], missing_label=-1, batch_size=5, random_state=0
+    ).fit(X, y_known)
+    np.testing.assert_array_equal(al.classes_, [0, 1, 2])
+    # The net knows the declared classes: its columns are the learner's.
+    np.testing.assert_array_equal(al.estimator_.classes_, [0, 1, 2])
+    np.testing.assert_array_equal(al.predict_proba(X), al.estimator_.predict_proba(X))
+    assert al.estimator.classes is None  # the user's net is not modified
+
+
+def test_the_default_validation_split_gets_the_clear_message_in_the_learner():
+    X, y = _data(n=60)
+    y_known = np.full(len(X), -1)
+    y_known[:4] = y[:4]
+    net = _clf(train_split=skorch.dataset.ValidSplit(5))
+    learner = ActiveLearner(net, missing_label=-1, batch_size=5, random_state=0)
+    with pytest.raises(ValueError, match="fails on 4 labeled rows.*train_split=None"):
+        learner.fit(X, y_known)
+    y_known[:30] = y[:30]
+    with pytest.warns(UserWarning, match="holds back 6 of the 30 labeled rows"):
+        learner.fit(X, y_known)
+    rows = learner.query()
+    with pytest.warns(UserWarning, match="holds back 7 of the 35 labeled rows"):
+        learner.teach(y=y[rows], indices=rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ActiveLearner(_clf(), missing_label=-1, random_state=0).fit(X, y_known)

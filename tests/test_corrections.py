@@ -1,0 +1,177 @@
+"""Correcting and retracting labels from Python: ActiveLearner.correct and .retract."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
+from skbait import ActiveLearner
+
+
+@pytest.fixture
+def data():
+    return make_classification(
+        n_samples=150, n_features=5, n_informative=3, n_classes=3, random_state=0
+    )
+
+
+def _fitted(X, y, n_known=30, **params):
+    y_known = y.astype(float)
+    y_known[n_known:] = np.nan
+    defaults = dict(query_strategy="margin", batch_size=5, random_state=0)
+    return ActiveLearner(LogisticRegression(max_iter=500), **{**defaults, **params}).fit(
+        X, y_known
+    )
+
+
+def _reference(X, rows, labels):
+    return LogisticRegression(max_iter=500).fit(X[rows], labels)
+
+
+def test_correct_replaces_labels_refits_and_records(data):
+    X, y = data
+    al = _fitted(X, y)
+    wrong = np.array([4, 9])
+    new = (y[wrong] + 1) % 3
+    al.correct(wrong, new)
+    # The rows keep their place in the labeling order; the model sees the new labels.
+    np.testing.assert_array_equal(al.labeled_indices_, np.arange(30))
+    labels = y[:30].astype(float)
+    labels[wrong] = new
+    np.testing.assert_array_equal(al.y_[:30], labels)
+    np.testing.assert_allclose(al.estimator_.coef_, _reference(X, np.arange(30), labels).coef_)
+    record = al.history_[-1]
+    assert record["round"] == 1 and record["n_labeled"] == 30
+    np.testing.assert_array_equal(record["corrected"], wrong)
+    np.testing.assert_array_equal(record["previous_labels"], y[wrong])
+    (change,) = al.label_changes_
+    assert change["action"] == "correct" and change["round"] == 1
+    np.testing.assert_array_equal(change["indices"], wrong)
+    np.testing.assert_array_equal(change["previous_labels"], y[wrong])
+    np.testing.assert_array_equal(change["labels"], new)
+
+
+def test_retract_returns_rows_to_the_pool(data):
+    X, y = data
+    al = _fitted(X, y)
+    idx = al.query()
+    al.teach(y=y[idx], indices=idx)
+    al.retract([idx[1], 2])
+    kept = [r for r in list(range(30)) + idx.tolist() if r not in (idx[1], 2)]
+    np.testing.assert_array_equal(al.labeled_indices_, kept)
+    np.testing.assert_allclose(al.estimator_.coef_, _reference(X, kept, y[kept]).coef_)
+    np.testing.assert_array_equal(al.history_[-1]["retracted"], [idx[1], 2])
+    assert al.label_changes_[-1]["labels"] is None
+    # Retracted rows can be queried and taught again.
+    assert {idx[1], 2} <= set(al.query(batch_size=al.X_.shape[0] - len(kept)).tolist())
+    al.teach(y=[y[2]], indices=[2])
+    assert al.labeled_indices_[-1] == 2
+
+
+def test_retracting_every_label_is_a_cold_start(data):
+    X, y = data
+    al = _fitted(X, y, n_known=6)
+    al.retract(np.arange(6))
+    assert len(al.labeled_indices_) == 0 and al.history_[-1]["n_labeled"] == 0
+    assert len(al.query()) == 5  # the label-free design
+
+
+def test_a_correction_can_add_a_class_and_retracting_removes_one(data):
+    X, y = data
+    keep = np.flatnonzero(y != 2)[:20]
+    y_known = np.full(len(y), np.nan)
+    y_known[keep] = y[keep]
+    al = ActiveLearner(LogisticRegression(max_iter=500), batch_size=5, random_state=0)
+    al.fit(X, y_known)
+    np.testing.assert_array_equal(al.classes_, [0, 1])
+    al.correct([keep[0]], [2])
+    np.testing.assert_array_equal(al.classes_, [0, 1, 2])
+    al.retract([keep[0]])
+    np.testing.assert_array_equal(al.classes_, [0, 1])
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda al: al.correct([100], [1]), "not labeled"),
+        (lambda al: al.correct([3, 3], [1, 1]), "same row twice"),
+        (lambda al: al.correct([3], [1, 2]), "2 labels for 1 indices"),
+        (lambda al: al.correct([3], [np.nan]), "missing labels"),
+        (lambda al: al.correct([3], ["cat"]), "cannot join labels"),
+        (lambda al: al.retract([100]), "not labeled"),
+        (lambda al: al.retract([10_000]), "rows of the pool"),
+        (lambda al: al.retract([]), "no rows"),
+    ],
+)
+def test_bad_corrections_change_nothing(data, call, match):
+    X, y = data
+    al = _fitted(X, y)
+    before = pickle.dumps(al)
+    with pytest.raises((ValueError, TypeError), match=match):
+        call(al)
+    assert pickle.dumps(al) == before
+
+
+def test_a_declared_class_set_refuses_a_correction_outside_it(data):
+    X, y = data
+    al = _fitted(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="outside the declared classes"):
+        al.correct([3], [7])
+
+
+def test_simulation_labels_are_the_oracle(data):
+    X, y = data
+    al = ActiveLearner(
+        LogisticRegression(max_iter=500), n_initial=10, batch_size=5, budget=20, random_state=0
+    ).fit(X, y)
+    with pytest.raises(ValueError, match="budget=None"):
+        al.correct(al.labeled_indices_[:1], [0])
+    with pytest.raises(ValueError, match="budget=None"):
+        al.retract(al.labeled_indices_[:1])
+
+
+class _CrashOnce(ClassifierMixin, BaseEstimator):
+    armed = False
+
+    def fit(self, X, y):
+        if _CrashOnce.armed:
+            _CrashOnce.armed = False
+            raise RuntimeError("refit crashed")
+        self.inner_ = LogisticRegression(max_iter=500).fit(X, y)
+        self.classes_ = self.inner_.classes_
+        return self
+
+    def predict(self, X):
+        return self.inner_.predict(X)
+
+    def predict_proba(self, X):
+        return self.inner_.predict_proba(X)
+
+
+def test_corrections_survive_a_failed_refit_and_a_pickle(data):
+    X, y = data
+    y_known = np.full(len(y), np.nan)
+    y_known[:30] = y[:30]
+    al = ActiveLearner(_CrashOnce(), query_strategy="margin", random_state=0).fit(X, y_known)
+    before = al.estimator_
+    _CrashOnce.armed = True
+    with pytest.raises(RuntimeError, match="refit crashed"):
+        al.correct([5], [(y[5] + 1) % 3])
+    assert al.estimator_ is before
+    assert al.y_[5] == (y[5] + 1) % 3 and len(al.label_changes_) == 1
+    al = pickle.loads(pickle.dumps(al))
+    assert al.y_[5] == (y[5] + 1) % 3 and al.label_changes_[0]["previous_labels"][0] == y[5]
+    _CrashOnce.armed = True
+    with pytest.raises(RuntimeError, match="refit crashed"):
+        al.retract([6])
+    al = pickle.loads(pickle.dumps(al))
+    assert 6 not in al.labeled_indices_ and len(al.label_changes_) == 2
+    al.teach(y=[y[40]], indices=[40])  # the next refit uses the corrected set
+    labels = y[al.labeled_indices_].astype(float)
+    labels[list(al.labeled_indices_).index(5)] = (y[5] + 1) % 3
+    np.testing.assert_allclose(
+        al.estimator_.inner_.coef_, _reference(X, al.labeled_indices_, labels).coef_
+    )
