@@ -260,6 +260,8 @@ def run_campaigns(busy=(2, 4), repeats=1, budget=100, epochs=20, modes=_MODES):
                         key: _median_seconds(functools.partial(run, n_threads), repeats)
                         for key, run in runs.items()
                     }
+                    total = sum(times[mode, n_busy].values())
+                    print(f"  ({n_busy} busy, {mode}: {total:.1f} s)", flush=True)
     return times, loads
 
 

@@ -247,10 +247,10 @@ def _installed(registries):
         embeddings._RULES[:] = saved
 
 
-def _timed_run(registries, args, kwargs, n_threads=None):
+def _timed_run(registries, args, kwargs, share=None):
     start = time.perf_counter()
-    # A worker's share of the CPUs: n_jobs workers never oversubscribe them.
-    with _installed(registries), limited_threads(n_threads, blas=True, openmp=True):
+    # A worker's share of the CPUs, in every pool: n_jobs workers never oversubscribe them.
+    with _installed(registries), limited_threads(share, blas=True, openmp=True):
         table = run_experiment(*args, **kwargs)
     return table, time.perf_counter() - start
 

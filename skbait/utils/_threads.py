@@ -69,7 +69,13 @@ _OVERSUBSCRIBED_WAIT_S = 1e-3
 _CONFIRM_PAUSE_S = 0.05
 # One measurement serves the phases of a call that follow within this time.
 _PROBE_TTL_S = 1.0
-_probe = {"at": -math.inf, "n_threads": None, "oversubscribed": False}
+# ... or longer after a slow one. A probe is mostly pauses, about 10 ms on a
+# quiet machine; on a busy one each pause ends late, when the scheduler gets to
+# it (0.5 to 0.6 s a probe at load 15 to 20 on 2 cores), and probing every
+# second took a third of a campaign's time. So a measurement serves until
+# probing has cost at most this share of the time since.
+_PROBE_MAX_SHARE = 0.05
+_probe = {"at": -math.inf, "n_threads": None, "oversubscribed": False, "cost": 0.0}
 
 
 def available_cpus():
@@ -151,8 +157,9 @@ def oversubscribed():
 
     Times a few tiny parallel regions on torch's current threads, spread
     over about 10 ms (mostly pauses), and once more after a pause when they
-    were slow; the answer serves for a second. With one thread there is
-    nothing to wait for.
+    were slow; the answer serves for a second, or for twenty times as long
+    as the probe took (on a busy machine its pauses end late). With one
+    thread there is nothing to wait for.
 
     Returns
     -------
@@ -168,14 +175,16 @@ def oversubscribed():
     n_threads = torch.get_num_threads()
     if n_threads == 1:
         return False
-    now = time.monotonic()
-    if _probe["n_threads"] == n_threads and now - _probe["at"] < _PROBE_TTL_S:
+    start = time.monotonic()
+    serves = max(_PROBE_TTL_S, _probe.get("cost", 0.0) / _PROBE_MAX_SHARE)
+    if _probe["n_threads"] == n_threads and start - _probe["at"] < serves:
         return _probe["oversubscribed"]
     busy = _region_seconds() > _OVERSUBSCRIBED_WAIT_S
     if busy:
         time.sleep(_CONFIRM_PAUSE_S)
         busy = _region_seconds() > _OVERSUBSCRIBED_WAIT_S
-    _probe.update(at=time.monotonic(), n_threads=n_threads, oversubscribed=busy)
+    end = time.monotonic()
+    _probe.update(at=end, n_threads=n_threads, oversubscribed=busy, cost=end - start)
     return busy
 
 
