@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
@@ -36,6 +36,7 @@ from skbait.embeddings import embeds_input_features
 from skbait.stopping import StoppingCriterion, apply_stopping, check_stopping
 from skbait.strategies import make_strategy
 from skbait.utils._seeds import draw_seed, round_random_state
+from skbait.utils._threads import threads_per_round
 
 __all__ = ["ActiveLearner"]
 
@@ -176,6 +177,16 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         :mod:`skbait.embeddings`).
     random_state : int, RandomState instance or None, default=None
         Seeds the initial draw and every query.
+    n_threads : "auto", int or None, default="auto"
+        Threads a round (the model's fit and predictions, the embedding, the
+        query) may use in every pool: numpy's and scipy's BLAS, OpenMP
+        (scikit-learn) and torch. ``"auto"`` measures the machine before the
+        round and runs it on one thread while other processes hold the cores
+        (on a busy machine many threads wait on each other, and a round
+        becomes several times slower), as you set otherwise; an integer
+        fixes the count; ``None`` leaves the settings alone. Never above
+        your own setting, which comes back when the round ends. See
+        :ref:`threads`.
     verbose : int, default=0
         0 is silent; 1 shows a progress bar over the budget; 2 also prints one
         line per round.
@@ -291,6 +302,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "embedding": [callable, None],
         "random_state": ["random_state"],
+        "n_threads": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), None],
         "verbose": ["verbose"],
     }
 
@@ -308,6 +320,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         warm_start=False,
         embedding=None,
         random_state=None,
+        n_threads="auto",
         verbose=0,
     ):
         self.estimator = estimator
@@ -321,6 +334,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         self.warm_start = warm_start
         self.embedding = embedding
         self.random_state = random_state
+        self.n_threads = n_threads
         self.verbose = verbose
 
     # ------------------------------------------------------------- params
@@ -587,6 +601,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             estimator.set_params(**{key: True})
         return estimator
 
+    @threads_per_round
     def _fit_round(self, eval_set):
         """Train on the labeled rows of the pool and append a history record."""
         X_lab, y_lab = self.pool_.labeled()
@@ -706,6 +721,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
     # ---------------------------------------------------------- querying
 
+    @threads_per_round
     def _select(self, X, labeled, batch_size):
         """Ask the strategy for rows of ``X``; time it in history.
 

@@ -2,6 +2,7 @@
 
 import math
 import threading
+import types
 
 import numpy as np
 import pytest
@@ -157,6 +158,7 @@ def test_the_probe_measures_once_a_second_and_never_on_one_thread(two_threads, m
     monkeypatch.setattr(_threads, "_region_seconds", region_seconds)
     monkeypatch.setattr(_threads, "_probe", {"at": -math.inf, "n_threads": None})
     monkeypatch.setattr(_threads, "_CONFIRM_PAUSE_S", 0.0)
+    monkeypatch.setattr(_threads, "_PROBE_MAX_SHARE", math.inf)  # the probe's cost aside
     assert oversubscribed()  # regions waited 5 ms, twice: other processes hold the cores
     assert oversubscribed()  # the same answer within the second, not measured again
     assert measured == [2, 2]
@@ -168,6 +170,31 @@ def test_the_probe_measures_once_a_second_and_never_on_one_thread(two_threads, m
     assert not oversubscribed()  # 10 us: a quiet machine
     assert not oversubscribed()  # slow once, then quiet: a passing wait, not a busy machine
     assert measured == [2] * 7
+
+
+def test_a_slow_probe_serves_longer(two_threads, monkeypatch):
+    """A probe whose pauses ended late is not repeated until it cost 5% of the time since."""
+    clock = {"now": 100.0}
+    measured = []
+
+    def region_seconds():
+        measured.append(clock["now"])
+        clock["now"] += 0.25  # a busy machine: the pauses end late
+        return 5e-3
+
+    fake_time = types.SimpleNamespace(monotonic=lambda: clock["now"], sleep=lambda seconds: None)
+    monkeypatch.setattr(_threads, "time", fake_time)
+    monkeypatch.setattr(_threads, "_region_seconds", region_seconds)
+    monkeypatch.setattr(_threads, "_probe", {"at": -math.inf, "n_threads": None})
+    assert oversubscribed()
+    assert len(measured) == 2  # measured, and confirmed: 0.5 s of probing
+    for elapsed in (1.0, 5.0, 9.9):  # past the second, within 0.5 / 0.05 = 10 s
+        clock["now"] = 100.5 + elapsed
+        assert oversubscribed()
+        assert len(measured) == 2
+    clock["now"] = 100.5 + 10.0
+    assert oversubscribed()
+    assert len(measured) == 4
 
 
 def test_a_probe_reading_spreads_its_regions_and_needs_two_slow_ones(monkeypatch):
@@ -262,9 +289,9 @@ class _RecordThreads(QueryStrategy):
         self.path = path
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
-        blas = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+        pools = [p["num_threads"] for p in threadpool_info()]  # BLAS and OpenMP
         with open(self.path, "a") as handle:
-            handle.write(f"{torch.get_num_threads()} {max(blas, default=1)}\n")
+            handle.write(f"{torch.get_num_threads()} {max(pools, default=1)}\n")
         return np.flatnonzero(~labeled)[:batch_size], None
 
 
@@ -291,7 +318,7 @@ def test_compare_strategies_workers_do_not_oversubscribe(tmp_path, n_jobs):
     share = worker_threads(n_jobs)
     seen = [tuple(map(int, line.split())) for line in path.read_text().splitlines()]
     assert seen
-    assert all(torch_n <= share and blas_n <= share for torch_n, blas_n in seen)
+    assert all(torch_n <= share and pools_n <= share for torch_n, pools_n in seen)
     assert share * (n_jobs or 1) <= max(available_cpus(), n_jobs or 1)
 
 

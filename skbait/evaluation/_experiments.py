@@ -10,7 +10,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 
 from skbait.evaluation._tables import _DTYPES, _plain
-from skbait.utils._threads import limited_threads, worker_threads
+from skbait.utils._threads import check_n_threads, limited_threads, worker_threads
 
 __all__ = ["DEFAULT_STRATEGIES", "compare_strategies", "run_experiment"]
 
@@ -67,7 +67,15 @@ def _check_count(name, value, low=1):
 
 
 # The ActiveLearner parameters that run_experiment sets itself.
-_SET_BY_RUN = ("estimator", "query_strategy", "n_initial", "batch_size", "budget", "random_state")
+_SET_BY_RUN = (
+    "estimator",
+    "query_strategy",
+    "n_initial",
+    "batch_size",
+    "budget",
+    "random_state",
+    "n_threads",
+)
 
 
 def _check_learner_params(learner_params):
@@ -119,6 +127,7 @@ def run_experiment(
     budget=100,
     learner_params=None,
     label=None,
+    n_threads="auto",
 ):
     """Simulate one active-learning run and return its learning curve.
 
@@ -150,6 +159,11 @@ def run_experiment(
     label : str, default=None
         The ``strategy`` column's value; the name, or the class name of an
         instance, by default.
+    n_threads : "auto", int or None, default="auto"
+        Threads each round may use, in every pool (BLAS, OpenMP, torch):
+        ``"auto"`` drops to one while the machine is oversubscribed, an
+        integer fixes the count, ``None`` leaves the settings alone (see
+        :class:`~skbait.ActiveLearner`).
 
     Returns
     -------
@@ -183,6 +197,7 @@ def run_experiment(
         batch_size=batch_size,
         budget=budget,
         random_state=seed,
+        n_threads=n_threads,
         **learner_params,
     )
     learner.fit(X_pool, y_pool, eval_set=(X_test, y_test))
@@ -232,10 +247,10 @@ def _installed(registries):
         embeddings._RULES[:] = saved
 
 
-def _timed_run(registries, args, kwargs, n_threads=None):
+def _timed_run(registries, args, kwargs, share=None):
     start = time.perf_counter()
-    # A worker's share of the CPUs: n_jobs workers never oversubscribe them.
-    with _installed(registries), limited_threads(n_threads, blas=True):
+    # A worker's share of the CPUs, in every pool: n_jobs workers never oversubscribe them.
+    with _installed(registries), limited_threads(share, blas=True, openmp=True):
         table = run_experiment(*args, **kwargs)
     return table, time.perf_counter() - start
 
@@ -254,6 +269,7 @@ def compare_strategies(
     budget=100,
     learner_params=None,
     n_jobs=None,
+    n_threads="auto",
     verbose=1,
 ):
     """Run every strategy with every seed and collect the learning curves.
@@ -290,9 +306,15 @@ def compare_strategies(
         Further :class:`~skbait.ActiveLearner` parameters.
     n_jobs : int, default=None
         Runs in parallel (joblib's convention: None is 1, -1 all cores). Each
-        worker process limits its BLAS and torch threads to its share of the
-        cores, which avoids oversubscription: on a busy machine ``n_jobs=-1``
-        is often several times faster than one process with many threads.
+        worker limits every thread pool (BLAS, OpenMP and torch) to its share
+        of the cores, ``cpus // n_jobs``, which avoids oversubscription: on a
+        busy machine ``n_jobs=-1`` is often several times faster than one
+        process with many threads.
+    n_threads : "auto", int or None, default="auto"
+        Threads each round of a run may use, within the worker's share:
+        ``"auto"`` measures the machine and runs a round on one thread while
+        it is oversubscribed, an integer fixes the count, ``None`` keeps the
+        share (see :class:`~skbait.ActiveLearner`).
     verbose : int, default=1
         1 shows a tqdm progress bar over finished runs on stderr; 0 is silent.
 
@@ -333,6 +355,7 @@ def compare_strategies(
     batch_size = _check_count("batch_size", batch_size)
     budget = _check_count("budget", budget)
     _check_learner_params(learner_params)
+    check_n_threads(n_threads)
     if not isinstance(verbose, Integral):
         raise TypeError(f"verbose must be an integer, got {verbose!r}.")
     registries = _registries()
@@ -349,6 +372,7 @@ def compare_strategies(
                 budget=budget,
                 learner_params=learner_params,
                 label=label,
+                n_threads=n_threads,
             ),
             worker_threads(n_jobs),
         )

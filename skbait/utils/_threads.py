@@ -9,7 +9,10 @@ matrix products (the pool Fisher, the distances to the labeled rows) do gain
 from threads. So the thread count is chosen per phase, from the size of the
 work, and never above what the caller has set; while a probe finds the
 machine oversubscribed (:func:`oversubscribed`), a selection runs on one
-thread throughout (:func:`single_thread_when_busy`).
+thread throughout (:func:`single_thread_when_busy`), and so does a whole round
+of a labeling loop (:func:`round_threads`): the estimator's fit and
+predictions run numpy's BLAS, scikit-learn's OpenMP loops and torch, whose
+parallel regions wait alike.
 
 torch's thread count (:func:`torch.set_num_threads`) is process-wide: while a
 :func:`limited_threads` block runs, other Python threads of the same process
@@ -20,20 +23,25 @@ exits, also on an exception; nothing here changes a setting for good.
 import contextlib
 import functools
 import math
+import numbers
 import os
+import sys
 import threading
 import time
 
 import torch
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 __all__ = [
     "available_cpus",
+    "check_n_threads",
     "dense_threads",
     "limited_threads",
     "oversubscribed",
+    "round_threads",
     "single_thread_when_busy",
     "threads_for_flops",
+    "threads_per_round",
     "worker_threads",
 ]
 
@@ -61,7 +69,13 @@ _OVERSUBSCRIBED_WAIT_S = 1e-3
 _CONFIRM_PAUSE_S = 0.05
 # One measurement serves the phases of a call that follow within this time.
 _PROBE_TTL_S = 1.0
-_probe = {"at": -math.inf, "n_threads": None, "oversubscribed": False}
+# ... or longer after a slow one. A probe is mostly pauses, about 10 ms on a
+# quiet machine; on a busy one each pause ends late, when the scheduler gets to
+# it (0.5 to 0.6 s a probe at load 15 to 20 on 2 cores), and probing every
+# second took a third of a campaign's time. So a measurement serves until
+# probing has cost at most this share of the time since.
+_PROBE_MAX_SHARE = 0.05
+_probe = {"at": -math.inf, "n_threads": None, "oversubscribed": False, "cost": 0.0}
 
 
 def available_cpus():
@@ -143,8 +157,9 @@ def oversubscribed():
 
     Times a few tiny parallel regions on torch's current threads, spread
     over about 10 ms (mostly pauses), and once more after a pause when they
-    were slow; the answer serves for a second. With one thread there is
-    nothing to wait for.
+    were slow; the answer serves for a second, or for twenty times as long
+    as the probe took (on a busy machine its pauses end late). With one
+    thread there is nothing to wait for.
 
     Returns
     -------
@@ -160,14 +175,16 @@ def oversubscribed():
     n_threads = torch.get_num_threads()
     if n_threads == 1:
         return False
-    now = time.monotonic()
-    if _probe["n_threads"] == n_threads and now - _probe["at"] < _PROBE_TTL_S:
+    start = time.monotonic()
+    serves = max(_PROBE_TTL_S, _probe.get("cost", 0.0) / _PROBE_MAX_SHARE)
+    if _probe["n_threads"] == n_threads and start - _probe["at"] < serves:
         return _probe["oversubscribed"]
     busy = _region_seconds() > _OVERSUBSCRIBED_WAIT_S
     if busy:
         time.sleep(_CONFIRM_PAUSE_S)
         busy = _region_seconds() > _OVERSUBSCRIBED_WAIT_S
-    _probe.update(at=time.monotonic(), n_threads=n_threads, oversubscribed=busy)
+    end = time.monotonic()
+    _probe.update(at=end, n_threads=n_threads, oversubscribed=busy, cost=end - start)
     return busy
 
 
@@ -230,30 +247,46 @@ def dense_threads(D):
     return threads_for_flops(2.0 * D * D * _PANEL)
 
 
-# The settings are process-wide: blocks entered by several Python threads
-# (joblib's threading backend) must not restore each other's values. The first
-# block to enter records the caller's settings, the last to leave restores
-# them, and in between the smallest active limit is in force.
+# torch's setting and the BLAS pools are process-wide: blocks entered by several
+# Python threads (joblib's threading backend) must not restore each other's
+# values. The first block to enter records the caller's settings, the last to
+# leave restores them, and in between the smallest active limit is in force.
 _lock = threading.Lock()
+_MAIN = threading.main_thread()
 _active = []
 _saved = {}
+# threadpoolctl's scan of the loaded libraries takes milliseconds, too much for
+# every round of a loop; a newly loaded BLAS or OpenMP library comes with newly
+# imported modules, so the scan is redone when sys.modules grows.
+_pools_lock = threading.Lock()
+_pools = {"n_modules": -1, "libraries": ()}
+
+
+def _thread_pools(user_api):
+    """threadpoolctl's controllers of the ``user_api`` libraries ("blas", "openmp") loaded now."""
+    with _pools_lock:
+        n_modules = len(sys.modules)
+        if _pools["n_modules"] != n_modules:
+            libraries = tuple(ThreadpoolController().lib_controllers)
+            _pools.update(n_modules=n_modules, libraries=libraries)
+    return [library for library in _pools["libraries"] if library.user_api == user_api]
 
 
 def _apply():
     """Put the smallest active limits in force (the caller's once none is active)."""
-    # BLAS first: restoring an OpenMP-threaded BLAS can reset torch's pool too.
     blas = min((n for n, with_blas in _active if with_blas), default=None)
-    if blas == _saved.get("blas_n"):
-        pass
-    elif blas is None:
-        # threadpoolctl recorded the caller's BLAS settings on the first change.
-        _saved.pop("blas").restore_original_limits()
-    elif "blas" not in _saved:
-        _saved["blas"] = threadpool_limits(limits=blas, user_api="blas")
-    else:
-        threadpool_limits(limits=blas, user_api="blas")
-    _saved["blas_n"] = blas
-    wanted = min((n for n, _ in _active), default=_saved["torch"])
+    originals = _saved.setdefault("blas", {})
+    if blas is not None:
+        for library in _thread_pools("blas"):
+            originals.setdefault(library.filepath, (library, library.get_num_threads()))
+    for library, original in originals.values():
+        wanted = original if blas is None else min(original, blas)
+        if library.get_num_threads() != wanted:
+            library.set_num_threads(wanted)
+    if blas is None:
+        originals.clear()  # the caller's values are back; the next block reads them afresh
+    # torch last: restoring a BLAS or OpenMP library can reset torch's pool too.
+    wanted = min((min(n, _saved["torch"]) for n, _ in _active), default=_saved["torch"])
     if torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)
 
@@ -263,29 +296,58 @@ def _enter(n_threads, blas):
         if not _active:
             _saved.clear()
             _saved["torch"] = torch.get_num_threads()
-        n_threads = max(1, min(int(n_threads), _saved["torch"]))
-        _active.append((n_threads, blas))
+        # OpenBLAS (0.3.31 measured) ignores a count set from a Python thread once
+        # another live thread has set one (joblib's threading workers): a limit set
+        # there might never be restored. The BLAS pools are limited from the main
+        # thread only.
+        entry = (max(1, int(n_threads)), blas and threading.current_thread() is _MAIN)
+        _active.append(entry)
         _apply()
-        return n_threads
+        return entry
 
 
-def _leave(n_threads, blas):
+def _leave(entry):
     with _lock:
-        _active.remove((n_threads, blas))
+        _active.remove(entry)
         _apply()
 
 
 @contextlib.contextmanager
-def limited_threads(n_threads, *, blas=False):
-    """Run a block with at most ``n_threads`` torch (and BLAS) threads, then restore.
+def _limited_openmp(n_threads):
+    """At most ``n_threads`` in every OpenMP runtime, for the calling thread.
 
-    The torch setting is lowered only (never raised above the caller's), and
-    the caller's settings are restored on exit, also after an exception. The
-    BLAS pools that numpy and scipy use are limited alike, through
-    :mod:`threadpoolctl`. Both settings are process-wide: while the block
-    runs, other Python threads of the process see the lowered values too
-    (when several blocks overlap, the smallest limit holds, and the last one
-    to leave restores the caller's values).
+    An OpenMP runtime keeps its thread count per Python thread (joblib's
+    threading workers each have their own), so each block saves and
+    restores the values of the thread that runs it.
+    """
+    saved = [(library, library.get_num_threads()) for library in _thread_pools("openmp")]
+    for library, value in saved:
+        if value > n_threads:
+            library.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        for library, value in saved:
+            if library.get_num_threads() != value:
+                library.set_num_threads(value)
+
+
+@contextlib.contextmanager
+def limited_threads(n_threads, *, blas=False, openmp=False):
+    """Run a block with at most ``n_threads`` torch (and BLAS, OpenMP) threads, then restore.
+
+    Every setting is lowered only (never raised above the caller's: each
+    library keeps its own setting when that is smaller), and the caller's
+    settings are restored on exit, also after an exception. The BLAS pools
+    that numpy and scipy use and the OpenMP runtimes (scikit-learn's, torch's)
+    are limited alike, through :mod:`threadpoolctl`. torch's and the BLAS
+    settings are process-wide: while the block runs, other Python threads of
+    the process see the lowered values too (when several blocks overlap, the
+    smallest limit holds, and the last one to leave restores the caller's
+    values). The OpenMP settings belong to the Python thread that runs the
+    block. The BLAS pools are limited from the main thread only: OpenBLAS
+    ignores a count set from a second thread, which could leave a limit in
+    force for good.
 
     Parameters
     ----------
@@ -293,12 +355,14 @@ def limited_threads(n_threads, *, blas=False):
         ``None`` leaves every setting as it is.
     blas : bool, default=False
         Also limit numpy's and scipy's BLAS threads.
+    openmp : bool, default=False
+        Also limit the OpenMP runtimes' threads (scikit-learn's Cython loops).
 
     Yields
     ------
     int
-        The thread count this block asked for (the caller's torch setting
-        when ``n_threads`` is ``None``).
+        torch's thread count inside the block (the caller's when
+        ``n_threads`` is ``None``).
 
     Examples
     --------
@@ -314,11 +378,101 @@ def limited_threads(n_threads, *, blas=False):
     if n_threads is None:
         yield torch.get_num_threads()
         return
-    n_threads = _enter(n_threads, bool(blas))
+    entry = _enter(n_threads, bool(blas))
     try:
-        yield n_threads
+        with _limited_openmp(entry[0]) if openmp else contextlib.nullcontext():
+            yield min(entry[0], _saved["torch"])
     finally:
-        _leave(n_threads, bool(blas))
+        _leave(entry)
+
+
+@contextlib.contextmanager
+def round_threads(n_threads="auto"):
+    """Threads for one round of a labeling loop: its fit, predict, embed and selection.
+
+    The estimator's ``fit`` and ``predict_proba`` run numpy's and scipy's
+    BLAS, scikit-learn's OpenMP loops and torch; beside busy processes each
+    of their parallel regions waits for its threads to be scheduled, and a
+    round becomes ten times slower. With ``"auto"`` the machine is measured
+    (:func:`oversubscribed`, the probe that guards the selections): while it
+    is oversubscribed, every pool (BLAS, OpenMP, torch) runs the round on one
+    thread; on a quiet machine nothing changes. An integer fixes the count,
+    ``None`` leaves every setting alone. A count is never above the
+    caller's setting, and the caller's settings come back when the round
+    ends, also after an exception.
+
+    Parameters
+    ----------
+    n_threads : "auto", int or None, default="auto"
+
+    Yields
+    ------
+    int
+        torch's thread count inside the round.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skbait.utils._threads import round_threads
+    >>> before = torch.get_num_threads()
+    >>> with round_threads(1) as inside:
+    ...     inside
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    if check_n_threads(n_threads) == "auto":
+        n_threads = 1 if oversubscribed() else None
+    with limited_threads(n_threads, blas=True, openmp=True) as inside:
+        yield inside
+
+
+def check_n_threads(n_threads):
+    """``n_threads`` as given, after checking it is "auto", a positive integer or None.
+
+    Examples
+    --------
+    >>> from skbait.utils._threads import check_n_threads
+    >>> check_n_threads("auto"), check_n_threads(2), check_n_threads(None)
+    ('auto', 2, None)
+    """
+    if n_threads is None or (isinstance(n_threads, str) and n_threads == "auto"):
+        return n_threads
+    is_count = isinstance(n_threads, numbers.Integral) and not isinstance(n_threads, bool)
+    if is_count and n_threads >= 1:
+        return int(n_threads)
+    raise ValueError(
+        f'n_threads must be "auto", a positive integer or None, got {n_threads!r}: "auto" '
+        "uses one thread while the machine is busy, an integer fixes the count, None leaves "
+        "the thread settings alone."
+    )
+
+
+def threads_per_round(method):
+    """Run a method of a loop (a fit round, a query) under :func:`round_threads`.
+
+    The count comes from the instance's ``n_threads`` (``"auto"`` when it has
+    none, as a learner pickled before the option existed).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skbait.utils._threads import threads_per_round
+    >>> class Loop:
+    ...     n_threads = 1
+    ...     @threads_per_round
+    ...     def round(self):
+    ...         return torch.get_num_threads()
+    >>> Loop().round()
+    1
+    """
+
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        with round_threads(getattr(self, "n_threads", "auto")):
+            return method(self, *args, **kwargs)
+
+    return run
 
 
 def worker_threads(n_jobs, *, n_cpus=None):
