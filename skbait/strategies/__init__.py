@@ -10,6 +10,16 @@ from skbait.strategies._badge import BADGE, badge_select
 from skbait.strategies._bait import BAIT, bait_objective, bait_select
 from skbait.strategies._coreset import CoreSet, coreset_select
 from skbait.strategies._logdet import LogDet, logdet_select
+from skbait.strategies._multilabel import (
+    MultiLabelBADGE,
+    MultiLabelBAIT,
+    MultiLabelUncertainty,
+    multilabel_badge_select,
+    multilabel_bait_objective,
+    multilabel_bait_select,
+    multilabel_strategy_name,
+    predict_label_probabilities,
+)
 from skbait.strategies._random import RandomSampling
 from skbait.strategies._registry import available_strategies, make_strategy, register_strategy
 from skbait.strategies._uncertainty import UncertaintySampling, uncertainty_scores
@@ -24,6 +34,11 @@ register_strategy("coreset", CoreSet)
 register_strategy("bait", BAIT)
 register_strategy("logdet", LogDet)
 register_strategy("logdet_rank1", lambda: LogDet(fisher="rank1"))
+register_strategy("multilabel_bait", MultiLabelBAIT)
+register_strategy("multilabel_logdet", lambda: MultiLabelBAIT(objective="logdet", backward=False))
+register_strategy("multilabel_badge", MultiLabelBADGE)
+register_strategy("multilabel_margin", MultiLabelUncertainty)
+register_strategy("multilabel_min_margin", lambda: MultiLabelUncertainty(measure="min_margin"))
 
 __all__ = [
     "BADGE",
@@ -31,6 +46,9 @@ __all__ = [
     "CoreSet",
     "FisherApproximation",
     "LogDet",
+    "MultiLabelBADGE",
+    "MultiLabelBAIT",
+    "MultiLabelUncertainty",
     "RandomSampling",
     "UncertaintySampling",
     "available_strategies",
@@ -41,6 +59,11 @@ __all__ = [
     "coreset_select",
     "logdet_select",
     "make_strategy",
+    "multilabel_badge_select",
+    "multilabel_bait_objective",
+    "multilabel_bait_select",
+    "multilabel_strategy_name",
+    "predict_label_probabilities",
     "register_strategy",
     "uncertainty_scores",
 ]
