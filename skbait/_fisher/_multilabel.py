@@ -70,7 +70,7 @@ def label_fisher_blocks(Z, W, scale=1.0):
     tensor([[0.2500, 0.0000],
             [0.0000, 2.0000]], dtype=torch.float64)
     """
-    n, d = Z.shape
+    d = Z.shape[1]
     K = W.shape[1]
     out = torch.empty((K, d, d), dtype=Z.dtype, device=Z.device)
     for j in range(K):

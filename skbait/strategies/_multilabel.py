@@ -129,7 +129,7 @@ def _check_label_probas(probas, n_samples):
 def _setup(embeddings, probas, labeled, batch_size, reg, device, dtype):
     """Validated arrays and the design's ingredients, in the working dtype."""
     Z = check_embeddings(embeddings)
-    n, d = Z.shape
+    n = Z.shape[0]
     P = _check_label_probas(probas, n)
     mask = as_labeled_mask(labeled, n)
     B = check_batch_size(batch_size)

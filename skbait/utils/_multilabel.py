@@ -417,7 +417,7 @@ def parse_label_sets(values, sep="|"):
 
 
 def format_label_sets(sets, sep="|"):
-    """Strings such as ``"politics|sports"`` from label sets (the inverse of :func:`parse_label_sets`).
+    """Strings such as ``"politics|sports"`` from label sets (:func:`parse_label_sets` inverted).
 
     Parameters
     ----------
