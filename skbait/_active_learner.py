@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from skbait._labeled_pool import LabeledPool, label_repr, missing_label_mask
 from skbait._single_class import SingleClassModel
+from skbait._skorch import _is_skorch_net
 from skbait.base import QueryStrategy, get_strategy_tags
 from skbait.cold_start import ColdStart, NoModelYet
 from skbait.stopping import StoppingCriterion, apply_stopping, check_stopping
@@ -30,6 +31,7 @@ from skbait.strategies import (
     make_strategy,
     multilabel_strategy_name,
     predict_label_probabilities,
+    predict_label_sets,
 )
 from skbait.utils._multilabel import is_multilabel_target, multilabel_scores, read_label_sets
 
@@ -623,7 +625,11 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             return
         estimator = self._new_model(y_lab)
         start = time.perf_counter()
-        estimator.fit(X_lab, y_lab)
+        multilabel = getattr(self, "_multilabel", False)
+        if multilabel and _is_skorch_net(estimator):
+            estimator.fit(X_lab, y_lab.astype(np.float32))  # a BCE loss takes float targets
+        else:
+            estimator.fit(X_lab, y_lab)
         fit_seconds = time.perf_counter() - start
 
         previous = {k: self.__dict__[k] for k in ("estimator_", "classes_") if k in self.__dict__}
@@ -635,13 +641,13 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             round=len(self.history_),
             n_labeled=len(y_lab),
             fit_seconds=fit_seconds,
-            train_score=float(estimator.score(X_lab, y_lab)),
+            train_score=_model_score(estimator, X_lab, y_lab, multilabel),
             indices=np.empty(0, dtype=np.int64),
         )
         if eval_set is not None:
-            record["eval_score"] = float(estimator.score(*eval_set))
-            if getattr(self, "_multilabel", False):
-                scores = multilabel_scores(eval_set[1], estimator.predict(eval_set[0]))
+            record["eval_score"] = _model_score(estimator, *eval_set, multilabel)
+            if multilabel:
+                scores = multilabel_scores(eval_set[1], predict_label_sets(estimator, eval_set[0]))
                 record.update({f"eval_{name}": value for name, value in scores.items()})
         if getattr(self, "stopping_", None) and not isinstance(estimator, SingleClassModel):
             record.update(self._apply_stopping(estimator, previous))
@@ -1151,6 +1157,16 @@ default=None
         tags.input_tags = copy.deepcopy(inner.input_tags)
         tags.non_deterministic = inner.non_deterministic
         return tags
+
+
+def _model_score(estimator, X, y, multilabel):
+    """The model's own score; for a multi-label target, the subset accuracy of its label sets.
+
+    (A sigmoid network's ``score`` may compare an argmax with the label sets.)
+    """
+    if multilabel:
+        return multilabel_scores(y, predict_label_sets(estimator, X))["subset_accuracy"]
+    return float(estimator.score(X, y))
 
 
 def _warm_start_key(estimator):

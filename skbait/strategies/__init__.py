@@ -19,6 +19,7 @@ from skbait.strategies._multilabel import (
     multilabel_bait_select,
     multilabel_strategy_name,
     predict_label_probabilities,
+    predict_label_sets,
 )
 from skbait.strategies._random import RandomSampling
 from skbait.strategies._registry import available_strategies, make_strategy, register_strategy
@@ -64,6 +65,7 @@ __all__ = [
     "multilabel_bait_select",
     "multilabel_strategy_name",
     "predict_label_probabilities",
+    "predict_label_sets",
     "register_strategy",
     "uncertainty_scores",
 ]

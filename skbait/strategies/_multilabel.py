@@ -45,6 +45,7 @@ __all__ = [
     "multilabel_bait_select",
     "multilabel_strategy_name",
     "predict_label_probabilities",
+    "predict_label_sets",
 ]
 
 # What a single-label strategy name means for a multi-label y.
@@ -113,6 +114,42 @@ def predict_label_probabilities(estimator, X):
         raw = raw.detach().cpu().numpy()
     n = raw[0].shape[0] if isinstance(raw, (list, tuple)) and raw else np.shape(raw)[0]
     return label_probabilities(raw, n)
+
+
+def predict_label_sets(estimator, X):
+    """The predicted label sets of a fitted multi-label model, as a 0/1 ``(n, K)`` matrix.
+
+    The model's ``predict`` when it gives an indicator matrix; otherwise (a
+    network whose ``predict`` takes an argmax) each label whose probability
+    exceeds 0.5.
+
+    Parameters
+    ----------
+    estimator : fitted multi-label estimator
+    X : array-like of shape (n_samples, ...)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_labels), dtype=int64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.multiclass import OneVsRestClassifier
+    >>> from skbait.strategies import predict_label_sets
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> Y = np.array([[0, 1], [0, 1], [1, 0], [1, 1]])
+    >>> predict_label_sets(OneVsRestClassifier(LogisticRegression()).fit(X, Y), X).shape
+    (4, 2)
+    """
+    pred = estimator.predict(X)
+    if sp.issparse(pred):
+        pred = pred.toarray()
+    pred = np.asarray(pred.detach().cpu() if isinstance(pred, torch.Tensor) else pred)
+    if pred.ndim == 2 and pred.dtype != object and np.isin(pred, (0, 1)).all():
+        return pred.astype(np.int64)
+    return (predict_label_probabilities(estimator, X) > 0.5).astype(np.int64)
 
 
 def _check_label_probas(probas, n_samples):

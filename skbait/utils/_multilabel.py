@@ -9,7 +9,10 @@ one of these forms, all read by :func:`read_label_sets`:
 - a list (or pandas Series, or object array) of label sets, as
   :class:`~sklearn.preprocessing.MultiLabelBinarizer` takes them
   (``[{"sports"}, {"sports", "politics"}, None]``: ``None`` or NaN is a row
-  not labeled yet, an empty set a row labeled with no label);
+  not labeled yet, an empty set a row labeled with no label). Rows that are
+  lists (or tuples, arrays) of numbers, all of one length, are indicator
+  rows, as scikit-learn reads them: give label sets of numbers as Python
+  sets (``[{0, 2}, {1}]``);
 - a pandas DataFrame of 0/1 columns, one per label (the column names are the
   labels; a row of NaN is not labeled yet).
 
@@ -51,6 +54,8 @@ class LabelSets:
 
 
 def _is_set_row(value):
+    if isinstance(value, np.ndarray):
+        return value.ndim == 1
     return isinstance(value, (set, frozenset, tuple, list))
 
 
@@ -205,6 +210,12 @@ def read_label_sets(y, *, classes=None):
         values = _as_indicator_rows(rows)
         names = None
         if values is None:
+            if _numeric_table(rows):
+                raise ValueError(
+                    "y's rows are lists of numbers of one length, read as indicator rows, "
+                    "which hold only 0 and 1 (None for a row not labeled yet). For label sets "
+                    "of numbers, give Python sets: [{0, 2}, {1}]."
+                )
             return _read_sets(rows, classes)
     return _read_indicator(values, names, classes)
 
