@@ -209,3 +209,17 @@ def test_strategy_reads_a_one_vs_rest_model():
     P = model.predict_proba(X)
     assert idx.tolist() == multilabel_bait_select(X, P, np.arange(40), 6, device="cpu").tolist()
     assert np.all(gains > 0)
+
+
+def test_a_small_sparse_embedding_is_densified_and_a_wide_one_refused():
+    import scipy.sparse as sp
+
+    Z, P, labeled = _problem(4, n=50, d=4)
+    Z[Z < 0.3] = 0.0
+    dense = multilabel_bait_select(Z, P, labeled, 5, device="cpu")
+    assert multilabel_bait_select(sp.csr_matrix(Z), P, labeled, 5, device="cpu").tolist() == (
+        dense.tolist()
+    )
+    wide = sp.random(50, 5000, density=0.001, format="csr", random_state=0)
+    with pytest.raises(ValueError, match="TruncatedSVD"):
+        multilabel_bait_select(wide, P, labeled, 5, device="cpu")

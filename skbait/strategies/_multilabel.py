@@ -165,7 +165,7 @@ def _check_label_probas(probas, n_samples):
 # ------------------------------------------------------------------- BAIT
 def _setup(embeddings, probas, labeled, batch_size, reg, device, dtype):
     """Validated arrays and the design's ingredients, in the working dtype."""
-    Z = check_embeddings(embeddings)
+    Z = _dense_embeddings(embeddings, np.shape(probas)[1] if np.ndim(probas) == 2 else 1)
     n = Z.shape[0]
     P = _check_label_probas(probas, n)
     mask = as_labeled_mask(labeled, n)
@@ -179,6 +179,25 @@ def _setup(embeddings, probas, labeled, batch_size, reg, device, dtype):
     Zt = torch.as_tensor(Z, device=device).to(dtype)
     Wt = torch.as_tensor(P * (1.0 - P), device=device).to(dtype)  # p_j (1 - p_j)
     return Zt, Wt, mask, cand, B, n_L, reg, device, dtype
+
+
+# The largest K d^2 entries (per matrix) for which a sparse embedding is densified.
+_DENSE_BLOCK_ENTRIES = 1 << 24
+
+
+def _dense_embeddings(embeddings, n_labels):
+    """Dense embeddings; a sparse one (TF-IDF) densified when its K d x d blocks are small."""
+    if not sp.issparse(embeddings):
+        return check_embeddings(embeddings)
+    n, d = embeddings.shape
+    if n_labels * d * d > _DENSE_BLOCK_ENTRIES or n * d > 4 * _DENSE_BLOCK_ENTRIES:
+        raise ValueError(
+            f"The embedding is sparse with {d} columns: multi-label BAIT keeps {n_labels} "
+            f"blocks of {d} x {d}, too many to densify. Add a TruncatedSVD step before the "
+            "model (make_pipeline(TfidfVectorizer(), TruncatedSVD(100), model)), or pass "
+            "embedding=... returning fewer dense columns."
+        )
+    return check_embeddings(embeddings.toarray())
 
 
 def _start(Zt, Wt, mask, B, n_L, reg):
@@ -283,8 +302,12 @@ def multilabel_bait_select(
 
     Parameters
     ----------
-    embeddings : array-like of shape (n_samples, n_dims)
-        Last-layer embeddings of the WHOLE pool, labeled rows included (dense).
+    embeddings : array-like or sparse matrix of shape (n_samples, n_dims)
+        Last-layer embeddings of the WHOLE pool, labeled rows included. A
+        sparse matrix (a TF-IDF pipeline's) is densified when its
+        ``n_labels`` blocks of ``n_dims x n_dims`` hold at most ``2**24``
+        entries; a wider one is refused with a clear error (reduce it with a
+        :class:`~sklearn.decomposition.TruncatedSVD` step).
     probas : array-like of shape (n_samples, n_labels)
         Each label's predicted probability (see
         :func:`predict_label_probabilities`); rows need not sum to one.
@@ -441,8 +464,9 @@ class MultiLabelBAIT(QueryStrategy):
 
     Notes
     -----
-    The embedding must be dense; put a
-    :class:`~sklearn.decomposition.TruncatedSVD` after a TF-IDF step. The
+    A sparse embedding (TF-IDF) is densified when its blocks are small (see
+    :func:`multilabel_bait_select`); put a
+    :class:`~sklearn.decomposition.TruncatedSVD` after a wide one. The
     selection is deterministic: ``random_state`` is not used. The utilities
     returned with ``return_utilities=True`` are each chosen row's gain at the
     forward step that added it.
@@ -494,6 +518,7 @@ class MultiLabelBAIT(QueryStrategy):
         tags = super().__skbait_tags__()
         tags.classifier_only = True
         tags.needs_embedding = True
+        tags.sparse_embedding = True
         tags.deterministic = True
         tags.multilabel = True
         return tags
