@@ -2,7 +2,7 @@
 
 A multi-label classifier gives each row ``K`` label probabilities ``p_j``
 (independent sigmoids, read by
-:func:`~skbait.utils._multilabel.label_probabilities` from whatever form the
+:func:`~skbait.utils.label_probabilities` from whatever form the
 model's ``predict_proba`` has). Every strategy here is tagged ``multilabel``
 (see :class:`~skbait.StrategyTags`); :class:`~skbait.strategies.CoreSet` and
 :class:`~skbait.strategies.RandomSampling` are too, as they read no
