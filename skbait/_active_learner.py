@@ -110,6 +110,13 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     standardised rows, or on ``embedding(None, X)``). ``n_initial=0`` starts a
     simulation the same way.
 
+    **Multi-label.** A classifier given a multi-label ``y`` (0/1 columns, a
+    sparse indicator, label sets, a DataFrame of 0/1 columns; a row of NaN or
+    None is unlabeled) learns it as such: ``classes_`` are the labels,
+    :meth:`predict_proba` gives each label's probability, and a strategy name
+    stands for its multi-label form (``"bait"``: multi-label BAIT). See
+    :ref:`multilabel`.
+
     **Stopping.** ``stopping`` criteria (:mod:`skbait.stopping`) are updated
     after every fit of the model and recorded in ``history_``; a simulation
     stops at the first round where one of them holds.
@@ -626,8 +633,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         estimator = self._new_model(y_lab)
         start = time.perf_counter()
         multilabel = getattr(self, "_multilabel", False)
-        if multilabel and _is_skorch_net(estimator):
-            estimator.fit(X_lab, y_lab.astype(np.float32))  # a BCE loss takes float targets
+        if multilabel:
+            _fit_multilabel(estimator, X_lab, y_lab)
         else:
             estimator.fit(X_lab, y_lab)
         fit_seconds = time.perf_counter() - start
@@ -1157,6 +1164,22 @@ default=None
         tags.input_tags = copy.deepcopy(inner.input_tags)
         tags.non_deterministic = inner.non_deterministic
         return tags
+
+
+def _fit_multilabel(estimator, X, Y):
+    """Fit on an indicator matrix; a model that takes one label per row gets a pointer."""
+    if _is_skorch_net(estimator):
+        Y = Y.astype(np.float32)  # a BCE loss takes float targets
+    try:
+        estimator.fit(X, Y)
+    except ValueError as exc:
+        if "1d" not in str(exc) and "multilabel" not in str(exc).lower():
+            raise
+        raise ValueError(
+            f"{type(estimator).__name__} rejects the multi-label target ({exc}). Wrap a "
+            "classifier of one label per row in OneVsRestClassifier (or "
+            "MultiOutputClassifier, ClassifierChain)."
+        ) from exc
 
 
 def _model_score(estimator, X, y, multilabel):

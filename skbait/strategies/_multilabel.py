@@ -627,7 +627,9 @@ class MultiLabelUncertainty(QueryStrategy):
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         unlabeled = np.flatnonzero(~labeled)
         raw = _predict_rows(_RawProbas(estimator), X, unlabeled)
-        scores = multilabel_uncertainty_scores(raw, self.measure)
+        # Rounded far below any meaningful difference, so that rows tied but for the
+        # last bits (a sparse and a dense copy of the pool) tie exactly: lowest index wins.
+        scores = np.round(multilabel_uncertainty_scores(raw, self.measure), 12)
         top = _top_positions(scores, batch_size)
         return unlabeled[top], scores[top]
 
