@@ -324,3 +324,64 @@ def test_label_strings_round_trip():
         format_label_sets([{"a|b"}])
     with pytest.raises(ValueError, match="sep"):
         parse_label_sets(["a"], sep="")
+
+
+class _Sigmoids:
+    """A stand-in multi-label model: fixed label probabilities, an argmax predict."""
+
+    def __init__(self, P):
+        self.P = P
+
+    def predict_proba(self, X):
+        return self.P[: len(X)]
+
+    def predict(self, X):
+        return np.argmax(self.P[: len(X)], axis=1)
+
+
+def test_label_sets_come_from_probabilities_when_predict_takes_an_argmax():
+    from skbait.strategies import predict_label_sets
+
+    P = np.array([[0.9, 0.7, 0.1], [0.2, 0.4, 0.6]])
+    np.testing.assert_array_equal(predict_label_sets(_Sigmoids(P), P), [[1, 1, 0], [0, 0, 1]])
+
+
+def test_multilabel_strategies_need_probabilities_and_warn_when_all_are_certain():
+    from skbait.strategies import MultiLabelBADGE, multilabel_strategy_name
+
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    with pytest.raises(TypeError, match="predict_proba"):
+        MultiLabelBAIT().select(object(), X, np.arange(5), 2)
+    certain = _Sigmoids(np.tile([1.0, 0.0], (20, 1)))
+    with pytest.warns(UserWarning, match="uniform random"):
+        idx = MultiLabelBADGE(device="cpu").select(
+            certain, X, np.arange(5), 3, random_state=0, embedding=lambda est, X: X
+        )
+    assert len(set(idx)) == 3 and np.all(idx >= 5)
+    assert multilabel_strategy_name("BAIT") == "multilabel_bait"
+    assert multilabel_strategy_name("coreset") == "coreset"
+
+
+def test_utilities_are_the_chosen_rows_gains(data):
+    X, Y = data
+    model = _ovr().fit(X[:40], Y[:40])
+    P = model.predict_proba(X)
+    idx, gains = MultiLabelBAIT(device="cpu", backward=False).select(
+        model, X, np.arange(40), 3, return_utilities=True
+    )
+    import torch
+
+    from skbait._fisher._multilabel import label_fisher_blocks
+    from skbait.strategies._multilabel import _pool_fisher, _start
+
+    Zt, Wt = torch.as_tensor(X), torch.as_tensor(P * (1 - P))
+    mask = np.zeros(len(X), dtype=bool)
+    mask[:40] = True
+    M0, scale = _start(Zt, Wt, mask, 3, 40, 1.0)
+    F = _pool_fisher(Zt, Wt, "pool")
+    M = M0.clone()
+    for i, gain in zip(idx, gains):
+        before = float(torch.linalg.solve(M, F).diagonal(dim1=1, dim2=2).sum())
+        M = M + label_fisher_blocks(Zt[[i]], Wt[[i]], scale)
+        after = float(torch.linalg.solve(M, F).diagonal(dim1=1, dim2=2).sum())
+        assert gain == pytest.approx(before - after, rel=1e-8)
