@@ -223,3 +223,17 @@ def test_a_small_sparse_embedding_is_densified_and_a_wide_one_refused():
     wide = sp.random(50, 5000, density=0.001, format="csr", random_state=0)
     with pytest.raises(ValueError, match="TruncatedSVD"):
         multilabel_bait_select(wide, P, labeled, 5, device="cpu")
+
+
+def test_a_corrupted_inverse_is_rebuilt_from_the_exact_design():
+    Z, P, _ = _problem(5, n=40, d=3, K=2, n_labeled=0)
+    Zt, Wt = torch.as_tensor(Z), torch.as_tensor(P * (1 - P))
+    M0 = 1e-2 * torch.eye(3, dtype=torch.float64).expand(2, 3, 3).clone()
+    F = label_fisher_blocks(Zt, Wt, 1.0 / len(Z))
+    clean = MultiLabelGreedy(Zt, Wt, M0, F)
+    clean.forward(4)
+    broken = MultiLabelGreedy(Zt, Wt, M0, F)
+    broken.G = -broken.G  # the first move is then not positive definite
+    broken.forward(4)
+    assert broken.n_refresh >= 1
+    assert broken.picked == clean.picked

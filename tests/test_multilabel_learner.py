@@ -385,3 +385,27 @@ def test_utilities_are_the_chosen_rows_gains(data):
         M = M + label_fisher_blocks(Zt[[i]], Wt[[i]], scale)
         after = float(torch.linalg.solve(M, F).diagonal(dim1=1, dim2=2).sum())
         assert gain == pytest.approx(before - after, rel=1e-8)
+
+
+def test_label_set_readers_refuse_what_they_cannot_read():
+    with pytest.raises(ValueError, match="0 and 1"):
+        read_label_sets(pd.DataFrame({"a": [0, 2], "b": [1, 0]}))
+    with pytest.raises(ValueError, match="differ from y's columns"):
+        read_label_sets(pd.DataFrame({"a": [0, 1], "b": [1, 0]}), classes=["b", "a"])
+    with pytest.raises(ValueError, match="None or NaN"):
+        read_label_sets([{"a", None}, {"b"}])
+    with pytest.raises(ValueError, match="no label at all"):
+        read_label_sets([set(), None])
+    with pytest.raises(ValueError, match="indicator rows"):
+        read_label_sets([[0, 3], [1, 0]])
+    assert is_multilabel_target(sp.csr_matrix(np.eye(3)))
+    assert not is_multilabel_target(pd.DataFrame({"a": ["x", "y"], "b": ["z", "w"]}))
+    assert not is_multilabel_target([]) and not is_multilabel_target([None, None])
+    assert read_label_sets(sp.csr_matrix(np.eye(3))).labeled.all()
+    with pytest.raises(ValueError, match=r"\(n_samples=2, 2\)"):
+        label_probabilities([np.zeros((2, 3))], 2)
+    with pytest.raises(ValueError, match="n_labels"):
+        label_probabilities(np.zeros(2), 2)
+    with pytest.raises(TypeError, match="strings"):
+        parse_label_sets([3])
+    assert parse_label_sets([float("nan")]) == [None]
