@@ -46,6 +46,9 @@ BASELINES = {
 }
 
 
+METRICS = ("f1_micro", "f1_macro", "subset_accuracy", "hamming_loss")
+
+
 def make_strategies(regs):
     """BAIT at each ``reg``, then the baselines."""
     strategies = {f"bait(reg={r:g})": MultiLabelBAIT(reg=r) for r in regs}
@@ -138,6 +141,26 @@ def learning_curves(args):
             f"{name}: {-gap:+.4f} AUC against {best} "
             f"(its sem {auc.loc[best, 'auc_sem']:.4f}): {verdict}"
         )
+    print("\nAUC of every metric (mean ± sem over seeds; Hamming loss: lower is better)")
+    print("| strategy | micro-F1 | macro-F1 | subset accuracy | Hamming loss |")
+    print("|---|---|---|---|---|")
+    aucs = {m: learning_curve_auc(results.assign(score=results[m])) for m in METRICS}
+    for name in auc.index:
+        cells = [
+            f"{aucs[m].loc[name, 'auc_mean']:.4f} ± {aucs[m].loc[name, 'auc_sem']:.4f}"
+            for m in METRICS
+        ]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    per_seed = learning_curve_auc(results, per_seed=True).pivot(
+        index="seed", columns="strategy", values="auc"
+    )
+    print("\nPaired micro-F1 AUC differences, BAIT minus each baseline (mean ± sem over seeds)")
+    for name in [n for n in auc.index if n.startswith("bait")]:
+        diffs = []
+        for other in BASELINES:
+            d = per_seed[name] - per_seed[other]
+            diffs.append(f"{other} {d.mean():+.4f} ± {d.std(ddof=1) / np.sqrt(len(d)):.4f}")
+        print(f"{name}: " + "; ".join(diffs))
     return results
 
 
