@@ -209,7 +209,7 @@ def run_experiment(
     if multilabel:
         for name in MULTILABEL_COLUMNS:
             table[name] = history[f"eval_{name}"].to_numpy(dtype=float)
-    return table.astype({k: v for k, v in _DTYPES.items() if k != "strategy"})
+    return table.astype({k: v for k, v in _DTYPES.items() if k in table and k != "strategy"})
 
 
 def _registries():

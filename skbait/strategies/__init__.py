@@ -18,6 +18,7 @@ from skbait.strategies._multilabel import (
     multilabel_bait_objective,
     multilabel_bait_select,
     multilabel_strategy_name,
+    multilabel_uncertainty_scores,
     predict_label_probabilities,
     predict_label_sets,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "multilabel_bait_objective",
     "multilabel_bait_select",
     "multilabel_strategy_name",
+    "multilabel_uncertainty_scores",
     "predict_label_probabilities",
     "predict_label_sets",
     "register_strategy",

@@ -44,6 +44,7 @@ __all__ = [
     "multilabel_bait_objective",
     "multilabel_bait_select",
     "multilabel_strategy_name",
+    "multilabel_uncertainty_scores",
     "predict_label_probabilities",
     "predict_label_sets",
 ]
@@ -569,7 +570,7 @@ def multilabel_uncertainty_scores(probas, measure="mean_margin"):
     Examples
     --------
     >>> import numpy as np
-    >>> from skbait.strategies._multilabel import multilabel_uncertainty_scores
+    >>> from skbait.strategies import multilabel_uncertainty_scores
     >>> P = np.array([[0.5, 1.0], [0.8, 0.8]])
     >>> multilabel_uncertainty_scores(P, "mean_margin")
     array([-0.5, -0.6])

@@ -45,6 +45,13 @@ class LabelSets:
         The rows that carry a label set.
     classes : ndarray of shape (n_labels,)
         The labels, in column order.
+
+    Examples
+    --------
+    >>> from skbait.utils import read_label_sets
+    >>> sets = read_label_sets([{"b"}, None])
+    >>> sets.classes.tolist(), sets.indicator.tolist(), sets.labeled.tolist()
+    (['b'], [[1], [0]], [True, False])
     """
 
     def __init__(self, indicator, labeled, classes):
@@ -92,6 +99,7 @@ def is_multilabel_target(y):
     >>> is_multilabel_target([[0, 1], [1, 1]]), is_multilabel_target([0, 1, 2])
     (True, False)
     """
+    y = _as_array_like(y)
     if sp.issparse(y):
         return y.ndim == 2 and y.shape[1] >= 2 and _is_binary(y.data)
     if hasattr(y, "columns"):  # a DataFrame
@@ -102,9 +110,10 @@ def is_multilabel_target(y):
         return values.ndim == 2 and values.shape[1] >= 2 and _is_binary(values)
     if isinstance(y, np.ndarray) and y.dtype != object:
         return y.ndim == 2 and y.shape[1] >= 2 and _is_binary(y)
-    rows = list(y.tolist() if isinstance(y, np.ndarray) else y)
-    if hasattr(y, "iloc"):
-        rows = list(y)
+    try:
+        rows = list(y) if hasattr(y, "iloc") or not isinstance(y, np.ndarray) else y.tolist()
+    except TypeError:  # not a sequence at all: not a multi-label target
+        return False
     if not rows:
         return False
     if not all(_is_set_row(r) or _is_missing_row(r) for r in rows):
@@ -129,6 +138,13 @@ def _numeric_table(rows):
         for r in present
         for v in r
     )
+
+
+def _as_array_like(y):
+    """Objects that only expose ``__array__`` (not lists, frames or sparse) as arrays."""
+    if sp.issparse(y) or hasattr(y, "iloc") or isinstance(y, (np.ndarray, list, tuple)):
+        return y
+    return np.asarray(y) if hasattr(y, "__array__") else y
 
 
 def _is_binary(values):
@@ -196,6 +212,7 @@ def read_label_sets(y, *, classes=None):
     >>> sets.indicator.tolist()
     [[0, 1], [0, 0], [1, 1], [0, 0]]
     """
+    y = _as_array_like(y)
     if sp.issparse(y):
         values = y.toarray().astype(np.float64)
         names = None
@@ -411,8 +428,9 @@ def parse_label_sets(values, sep="|"):
     Examples
     --------
     >>> from skbait.utils._multilabel import parse_label_sets
-    >>> parse_label_sets(["sports|politics", "", None, " arts "])
-    [frozenset({'politics', 'sports'}), frozenset(), None, frozenset({'arts'})]
+    >>> sets = parse_label_sets(["sports|politics", "", None, " arts "])
+    >>> [None if s is None else sorted(s) for s in sets]
+    [['politics', 'sports'], [], None, ['arts']]
     """
     if not isinstance(sep, str) or not sep:
         raise ValueError(f"sep must be a non-empty string, got {sep!r}.")
