@@ -237,3 +237,12 @@ def test_a_corrupted_inverse_is_rebuilt_from_the_exact_design():
     broken.forward(4)
     assert broken.n_refresh >= 1
     assert broken.picked == clean.picked
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("objective", ["trace", "logdet"])
+def test_cuda_picks_what_the_cpu_picks(objective):
+    Z, P, labeled = _problem(7, n=400, d=16, K=6, n_labeled=20)
+    cpu = multilabel_bait_select(Z, P, labeled, 10, device="cpu", objective=objective)
+    cuda = multilabel_bait_select(Z, P, labeled, 10, device="cuda", objective=objective)
+    assert cuda.tolist() == cpu.tolist()
