@@ -409,3 +409,13 @@ def test_label_set_readers_refuse_what_they_cannot_read():
     with pytest.raises(TypeError, match="strings"):
         parse_label_sets([3])
     assert parse_label_sets([float("nan")]) == [None]
+
+
+def test_resume_continues_a_multilabel_simulation_as_one_run(data):
+    X, Y = data
+    sets = [set(NAMES[row.astype(bool)]) for row in Y[:200]]
+    args = dict(n_initial=20, batch_size=10, random_state=0)
+    whole = ActiveLearner(_ovr(), budget=50, **args).fit(X[:200], sets)
+    part = ActiveLearner(_ovr(), budget=30, **args).fit(X[:200], sets)
+    part.set_params(budget=50).resume(X[:200], sets)
+    assert part.labeled_indices_.tolist() == whole.labeled_indices_.tolist()
