@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from skbait._labeled_pool import LabeledPool, label_repr, missing_label_mask
 from skbait._single_class import SingleClassModel
 from skbait._skorch import (
+    _is_skorch_net,
     check_train_split,
     column_classes,
     net_infers_classes,
@@ -34,7 +35,14 @@ from skbait.base import QueryStrategy, get_strategy_tags
 from skbait.cold_start import ColdStart, NoModelYet
 from skbait.embeddings import embeds_input_features
 from skbait.stopping import StoppingCriterion, apply_stopping, check_stopping
-from skbait.strategies import make_strategy
+from skbait.strategies import (
+    available_strategies,
+    make_strategy,
+    multilabel_strategy_name,
+    predict_label_probabilities,
+    predict_label_sets,
+)
+from skbait.utils._multilabel import is_multilabel_target, multilabel_scores, read_label_sets
 from skbait.utils._seeds import draw_seed, round_random_state
 from skbait.utils._threads import threads_per_round
 
@@ -102,6 +110,13 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     :mod:`skbait.cold_start` (BAIT with the pool's rank-one Fisher on the
     standardised rows, or on ``embedding(None, X)``). ``n_initial=0`` starts a
     simulation the same way.
+
+    **Multi-label.** A classifier given a multi-label ``y`` (0/1 columns, a
+    sparse indicator, label sets, a DataFrame of 0/1 columns; a row of NaN or
+    None is unlabeled) learns it as such: ``classes_`` are the labels,
+    :meth:`predict_proba` gives each label's probability, and a strategy name
+    stands for its multi-label form (``"bait"``: multi-label BAIT). See
+    :ref:`multilabel`.
 
     **Stopping.** ``stopping`` criteria (:mod:`skbait.stopping`) are updated
     after every fit of the model and recorded in ``history_``; a simulation
@@ -405,9 +420,11 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Simulation: the oracle's label of every row. Real labeling: the
             known labels, with ``missing_label`` (NaN or None by default)
-            marking the unlabeled rows. Classifiers take one label per row
-            (multi-label and multi-output classification are not supported);
-            regressors one or several outputs.
+            marking the unlabeled rows. Classifiers take one label per row,
+            or a multi-label target (0/1 columns, a sparse indicator, a list
+            of label sets, a DataFrame of 0/1 columns; a row of NaN or None is
+            unlabeled; see :doc:`/user_guide/multilabel`); regressors one or
+            several outputs.
         eval_set : tuple (X_val, y_val), default=None
             Held-out rows scored after every round, into ``history_``; kept
             (pickles included) and scored after every :meth:`teach` too, until
@@ -421,7 +438,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         # labels, model and history.
         state = dict(self.__dict__)
         try:
-            pool, eval_set, strategy, classes = self._validate_fit(X, y, eval_set)
+            pool, eval_set, strategy, classes, multilabel = self._validate_fit(X, y, eval_set)
             stopping = check_stopping(self.stopping)
         except BaseException:
             self.__dict__.clear()
@@ -437,6 +454,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             self.__dict__.pop(attr, None)
         self.query_strategy_ = strategy
         self.stopping_ = stopping
+        self._multilabel = multilabel
         self._seed = draw_seed(self.random_state)
         self._y_name = getattr(y, "name", None)
         self.history_ = []
@@ -481,15 +499,22 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         the classes fixed for the run (declared, or the oracle's), if any.
         """
         self._validate_params()
-        strategy = make_strategy(self.query_strategy)
-        y = self._check_y(X, y)
-        missing = missing_label_mask(y, self.missing_label)
-        classes = self._check_classes(y[~missing])
-        eval_set = self._check_eval_set(eval_set)
+        sets = self._read_multilabel(y)
+        multilabel = sets is not None
+        strategy = self._make_strategy(multilabel)
+        if multilabel:
+            check_consistent_length(X, sets.indicator)
+            y, missing, classes = sets.indicator, ~sets.labeled, sets.classes
+        else:
+            y = self._check_y(X, y)
+            missing = missing_label_mask(y, self.missing_label)
+            classes = self._check_classes(y[~missing])
+        eval_set = self._check_eval_set(eval_set, classes if multilabel else None)
         n_samples = _num_samples(X)
         if self.budget is None:
             # Every label missing is a cold start: query() uses the label-free design.
-            return LabeledPool(X, y, np.flatnonzero(~missing)), eval_set, strategy, classes
+            pool = LabeledPool(X, y, np.flatnonzero(~missing))
+            return pool, eval_set, strategy, classes, multilabel
         if self.budget > n_samples:
             raise ValueError(
                 f"budget={self.budget} is larger than the pool ({n_samples} samples). Lower "
@@ -508,7 +533,39 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             )
         if classes is None and is_classifier(self.estimator):
             classes = np.unique(y)
-        return LabeledPool(X, y, np.empty(0, dtype=np.int64)), eval_set, strategy, classes
+        pool = LabeledPool(X, y, np.empty(0, dtype=np.int64))
+        return pool, eval_set, strategy, classes, multilabel
+
+    def _read_multilabel(self, y):
+        """A multi-label ``y`` read into its indicator, or None for any other target.
+
+        A classifier (or a model with ``predict_proba``, such as a sigmoid
+        network) given label sets, 0/1 columns or a sparse indicator learns
+        them as a multi-label target (see :mod:`skbait.utils._multilabel`).
+        """
+        model = self.estimator
+        if y is None or not (is_classifier(model) or hasattr(model, "predict_proba")):
+            return None
+        if not is_multilabel_target(y):
+            return None
+        return read_label_sets(y, classes=self.classes)
+
+    def _make_strategy(self, multilabel):
+        """The strategy; for a multi-label y, its multi-label form (``"bait"`` for one)."""
+        if not multilabel:
+            return make_strategy(self.query_strategy)
+        name = self.query_strategy
+        strategy = make_strategy(multilabel_strategy_name(name) if isinstance(name, str) else name)
+        if not get_strategy_tags(strategy).multilabel:
+            names = [
+                n for n in available_strategies() if get_strategy_tags(make_strategy(n)).multilabel
+            ]
+            raise ValueError(
+                f"y is multi-label, and {type(strategy).__name__} serves one label per row. "
+                f"Use a multi-label strategy: {', '.join(names)} (a name such as 'bait' "
+                "stands for its multi-label form)."
+            )
+        return strategy
 
     def resume(self, X, y, *, eval_set=None):
         """Continue a simulation stopped by an interrupt or a failed fit.
@@ -534,13 +591,18 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                 "resume() continues a simulation started by fit() with budget set; there "
                 "is none to continue. Call fit() first."
             )
-        y = self._check_y(X, y)
+        if getattr(self, "_multilabel", False):
+            y = self._taught_label_sets(y, whole=False)
+        else:
+            y = self._check_y(X, y)
         if _num_samples(X) != self.pool_.n_rows:
             raise ValueError(
                 f"resume() needs the pool passed to fit ({self.pool_.n_rows} rows), "
                 f"got {_num_samples(X)} rows."
             )
-        eval_set = self._check_eval_set(eval_set)
+        eval_set = self._check_eval_set(
+            eval_set, self.classes_ if getattr(self, "_multilabel", False) else None
+        )
         self._eval_set = eval_set
         self.pool_ = LabeledPool(X, y, self.pool_.order)
         return self._simulate(eval_set)
@@ -576,7 +638,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
     def _new_model(self, y_labeled):
         """The model for this round: a clone, the warm one, or the single-class stand-in."""
-        if is_classifier(self.estimator) and np.unique(y_labeled).size < 2:
+        multilabel = getattr(self, "_multilabel", False)
+        if is_classifier(self.estimator) and not multilabel and np.unique(y_labeled).size < 2:
             warnings.warn(
                 f"The {len(y_labeled)} labeled rows hold a single class "
                 f"({label_repr(y_labeled[:1])[0]!r}), so no classifier can be trained yet: "
@@ -592,8 +655,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         ):
             known = getattr(previous, "classes_", None)
             # A model cannot continue from a solution shaped for fewer classes:
-            # a newly labeled class starts a fresh clone.
-            if known is None or np.isin(np.unique(y_labeled), known).all():
+            # a newly labeled class starts a fresh clone (labels are fixed in multi-label).
+            if multilabel or known is None or np.isin(np.unique(y_labeled), known).all():
                 return previous
         estimator = set_net_classes(clone(self.estimator), getattr(self, "_fixed_classes", None))
         key = _warm_start_key(estimator) if self.warm_start else None
@@ -612,17 +675,16 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             record.update(round=len(self.history_), n_labeled=0, indices=np.empty(0, np.int64))
             self.history_.append(record)
             return
-        if all(record["n_labeled"] == 0 for record in self.history_):
-            # The first model of a run: a skorch net's validation split holds back
-            # labels (a warning) or fails on a handful of them (a clear error). It is
-            # the net's setting, the same in every round, so it is checked once.
-            check_train_split(self.estimator, X_lab, y_lab)
         estimator = self._new_model(y_lab)
         if not isinstance(estimator, SingleClassModel):
             # A skorch net's own split of the labeled rows: the clear error, or a warning.
             check_train_split(estimator, X_lab, y_lab)
         start = time.perf_counter()
-        estimator.fit(X_lab, skorch_targets(estimator, y_lab))
+        multilabel = getattr(self, "_multilabel", False)
+        if multilabel:
+            _fit_multilabel(estimator, X_lab, y_lab)
+        else:
+            estimator.fit(X_lab, skorch_targets(estimator, y_lab))
         fit_seconds = time.perf_counter() - start
 
         previous = {k: self.__dict__[k] for k in ("estimator_", "classes_") if k in self.__dict__}
@@ -634,11 +696,14 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             round=len(self.history_),
             n_labeled=len(y_lab),
             fit_seconds=fit_seconds,
-            train_score=float(estimator.score(X_lab, y_lab)),
+            train_score=_model_score(estimator, X_lab, y_lab, multilabel),
             indices=np.empty(0, dtype=np.int64),
         )
         if eval_set is not None:
-            record["eval_score"] = float(estimator.score(*eval_set))
+            record["eval_score"] = _model_score(estimator, *eval_set, multilabel)
+            if multilabel:
+                scores = multilabel_scores(eval_set[1], predict_label_sets(estimator, eval_set[0]))
+                record.update({f"eval_{name}": value for name, value in scores.items()})
         # Recorded first: a stopping callback reads this round as history_[-1].
         self.history_.append(record)
         self._warn_growing_features(estimator)
@@ -1036,11 +1101,11 @@ default=None
             if y.ndim == 2:
                 target = type_of_target(y[~missing_label_mask(y, self.missing_label)])
                 raise ValueError(
-                    f"y has shape {y.shape} ({target}): ActiveLearner supports single-label "
-                    "classification, one label per row (binary or multiclass), and single- "
-                    "or multi-output regression. Multi-label and multi-output classification "
-                    "are not supported: train one learner per output, or encode each label "
-                    "set as one class."
+                    f"y has shape {y.shape} ({target}): ActiveLearner supports one label per "
+                    "row (binary or multiclass), multi-label targets (0/1 columns, label "
+                    "sets, a sparse indicator) and single- or multi-output regression. "
+                    "Multi-output multiclass classification is not supported: train one "
+                    "learner per output, or encode each combination as one class."
                 )
         elif not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.integer):
             # Regression targets are float64, so a taught 1.7 is never truncated.
@@ -1109,20 +1174,38 @@ default=None
             raise type(exc)(f"The model rejects the new rows, so none was added: {exc}") from exc
         return True
 
-    def _check_eval_set(self, eval_set):
+    def _check_eval_set(self, eval_set, labels=None):
+        """The pair (X_val, y_val); with ``labels`` (multi-label), y_val as their indicator."""
         if eval_set is None:
             return None
         if not isinstance(eval_set, (tuple, list)) or len(eval_set) != 2:
             raise TypeError("eval_set must be a pair (X_val, y_val).")
         X_val, y_val = eval_set
+        if labels is not None:
+            sets = read_label_sets(y_val, classes=labels)
+            if not sets.labeled.all():
+                raise ValueError("eval_set's y_val leaves rows unlabeled; give every label set.")
+            y_val = sets.indicator
         if _num_samples(X_val) != _num_samples(y_val):
             raise ValueError(
                 f"eval_set holds {_num_samples(X_val)} rows but {_num_samples(y_val)} labels."
             )
         return X_val, y_val
 
+    def _taught_label_sets(self, y, whole=True):
+        """Multi-label labels in any form, as the indicator over ``classes_``."""
+        sets = read_label_sets(y, classes=self.classes_)
+        if whole and not sets.labeled.all():
+            raise ValueError(
+                "teach() got rows without a label set (None or NaN); give a set per row "
+                "(an empty set for a row with no label)."
+            )
+        return sets.indicator
+
     def _check_taught_labels(self, y):
         """Labels given to teach: the learner's shape, none missing, a declared class."""
+        if getattr(self, "_multilabel", False):
+            return self._taught_label_sets(y)
         y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False, input_name="y")
         if y.ndim != self.pool_.y.ndim or y.shape[1:] != self.pool_.y.shape[1:]:
             raise ValueError(
@@ -1213,6 +1296,8 @@ default=None
             classes not labeled yet are dropped, the rest renormalised.)
         """
         check_is_fitted(self)
+        if getattr(self, "_multilabel", False):
+            return predict_label_probabilities(self.estimator_, X)
         proba, known = self._class_columns(self.estimator_.predict_proba(X))
         return self._pad_columns(proba, 0.0, known)
 
@@ -1284,6 +1369,8 @@ default=None
             estimator defines otherwise.
         """
         check_is_fitted(self)
+        if getattr(self, "_multilabel", False):
+            y = self._taught_label_sets(y)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return self.estimator_.score(X, y, **kwargs)
 
@@ -1299,6 +1386,32 @@ default=None
         tags.input_tags = copy.deepcopy(inner.input_tags)
         tags.non_deterministic = inner.non_deterministic
         return tags
+
+
+def _fit_multilabel(estimator, X, Y):
+    """Fit on an indicator matrix; a model that takes one label per row gets a pointer."""
+    if _is_skorch_net(estimator):
+        Y = Y.astype(np.float32)  # a BCE loss takes float targets
+    try:
+        estimator.fit(X, Y)
+    except ValueError as exc:
+        if "1d" not in str(exc) and "multilabel" not in str(exc).lower():
+            raise
+        raise ValueError(
+            f"{type(estimator).__name__} rejects the multi-label target ({exc}). Wrap a "
+            "classifier of one label per row in OneVsRestClassifier (or "
+            "MultiOutputClassifier, ClassifierChain)."
+        ) from exc
+
+
+def _model_score(estimator, X, y, multilabel):
+    """The model's own score; for a multi-label target, the subset accuracy of its label sets.
+
+    (A sigmoid network's ``score`` may compare an argmax with the label sets.)
+    """
+    if multilabel:
+        return multilabel_scores(y, predict_label_sets(estimator, X))["subset_accuracy"]
+    return float(estimator.score(X, y))
 
 
 def _warm_start_key(estimator):

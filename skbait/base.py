@@ -41,6 +41,10 @@ class StrategyTags:
         embedding whose exact matrices fit, and reduce a wider one).
     deterministic : bool, default=False
         The selection does not depend on ``random_state``.
+    multilabel : bool, default=False
+        The strategy serves a multi-label classifier (one 0/1 output per
+        label, see :doc:`/user_guide/multilabel`); the learner refuses a
+        multi-label ``y`` with a strategy that does not.
 
     Examples
     --------
@@ -55,6 +59,7 @@ class StrategyTags:
     needs_embedding: bool = False
     sparse_embedding: bool = False
     deterministic: bool = False
+    multilabel: bool = False
 
 
 def get_strategy_tags(strategy):

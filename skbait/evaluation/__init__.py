@@ -19,6 +19,10 @@ column                        meaning
 ``train_score``               the model's score on its labeled rows
 ============================  ==============================================
 
+A multi-label target (see :doc:`/user_guide/multilabel`) puts the micro-F1 in
+``score`` and adds the columns ``f1_micro``, ``f1_macro``,
+``subset_accuracy`` and ``hamming_loss`` (:data:`MULTILABEL_COLUMNS`).
+
 At a given seed every strategy starts from the same initial draw (it depends
 only on the seed), so scores are paired across strategies, as the paper's t
 tests need. :func:`learning_curves`, :func:`learning_curve_auc`,
@@ -36,6 +40,7 @@ from skbait.evaluation._report import write_report
 from skbait.evaluation._stopping import evaluate_stopping
 from skbait.evaluation._tables import (
     COLUMNS,
+    MULTILABEL_COLUMNS,
     exponential_budgets,
     learning_curve_auc,
     learning_curves,
@@ -48,6 +53,7 @@ from skbait.evaluation._tables import (
 __all__ = [
     "COLUMNS",
     "DEFAULT_STRATEGIES",
+    "MULTILABEL_COLUMNS",
     "compare_strategies",
     "evaluate_stopping",
     "exponential_budgets",

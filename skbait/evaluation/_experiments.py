@@ -9,7 +9,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from skbait.evaluation._tables import _DTYPES, _plain
+from skbait.evaluation._tables import _DTYPES, MULTILABEL_COLUMNS, _plain
 from skbait.utils._threads import check_n_threads, limited_threads, worker_threads
 
 __all__ = ["DEFAULT_STRATEGIES", "compare_strategies", "run_experiment"]
@@ -148,7 +148,9 @@ def run_experiment(
         The pool and its labels, revealed only for queried rows.
     X_test, y_test : array-like
         The held-out set each round's model is scored on (with the
-        estimator's ``score``: accuracy for classifiers, R^2 for regressors).
+        estimator's ``score``: accuracy for classifiers, R^2 for regressors;
+        micro-F1 for a multi-label target, whose table also has the columns
+        :data:`MULTILABEL_COLUMNS`).
     seed : int, default=0
         The learner's ``random_state``: it fixes the initial draw.
     n_initial, batch_size, budget : int
@@ -168,7 +170,8 @@ def run_experiment(
     Returns
     -------
     pandas.DataFrame
-        One row per round, with the columns :data:`COLUMNS`.
+        One row per round, with the columns :data:`COLUMNS` (and
+        :data:`MULTILABEL_COLUMNS` for a multi-label target).
 
     Examples
     --------
@@ -202,19 +205,26 @@ def run_experiment(
     )
     learner.fit(X_pool, y_pool, eval_set=(X_test, y_test))
     history = pd.DataFrame(learner.history_)
+    multilabel = "eval_f1_micro" in history.columns
     table = pd.DataFrame(
         {
             "strategy": label if label is not None else _strategy_label(strategy),
             "seed": seed,
             "round": history["round"].to_numpy(),
             "n_labeled": history["n_labeled"].to_numpy(),
-            "score": history["eval_score"].to_numpy(dtype=float),
+            # Multi-label: micro-F1 (the models' own score is the harsh subset accuracy).
+            "score": history["eval_f1_micro" if multilabel else "eval_score"].to_numpy(
+                dtype=float
+            ),
             "selection_seconds": history["query_seconds"].to_numpy(dtype=float),
             "fit_seconds": history["fit_seconds"].to_numpy(dtype=float),
             "train_score": history["train_score"].to_numpy(dtype=float),
         }
     )
-    return table.astype({k: v for k, v in _DTYPES.items() if k != "strategy"})
+    if multilabel:
+        for name in MULTILABEL_COLUMNS:
+            table[name] = history[f"eval_{name}"].to_numpy(dtype=float)
+    return table.astype({k: v for k, v in _DTYPES.items() if k in table and k != "strategy"})
 
 
 def _registries():
@@ -341,14 +351,20 @@ def compare_strategies(
     """
     from sklearn.base import is_classifier
 
-    from skbait.strategies import make_strategy
+    from skbait.strategies import make_strategy, multilabel_strategy_name
     from skbait.strategies._registry import serves_regression
+    from skbait.utils._multilabel import is_multilabel_target
 
     if strategies is DEFAULT_STRATEGIES and not is_classifier(estimator):
         strategies = [name for name in strategies if serves_regression(name)]
     pairs = _check_strategies(strategies)
     # Names become instances here: a strategy registered in this process is unknown to
     # the workers' registries.
+    if is_multilabel_target(y_pool) and is_classifier(estimator):
+        # A name stands for its multi-label form ("bait": multi-label BAIT).
+        pairs = [
+            (label, multilabel_strategy_name(s) if isinstance(s, str) else s) for label, s in pairs
+        ]
     pairs = [(label, make_strategy(strategy)) for label, strategy in pairs]
     seeds = _check_seeds(seeds)
     n_initial = _check_count("n_initial", n_initial)

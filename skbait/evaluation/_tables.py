@@ -7,6 +7,7 @@ import pandas as pd
 
 __all__ = [
     "COLUMNS",
+    "MULTILABEL_COLUMNS",
     "exponential_budgets",
     "learning_curve_auc",
     "learning_curves",
@@ -28,6 +29,10 @@ COLUMNS = (
     "train_score",
 )
 
+#: The further columns of a multi-label run: micro and macro F1, subset accuracy and
+#: Hamming loss on the test set (``score`` is then the micro-F1).
+MULTILABEL_COLUMNS = ("f1_micro", "f1_macro", "subset_accuracy", "hamming_loss")
+
 _DTYPES = {
     "strategy": str,
     "seed": np.int64,
@@ -37,6 +42,7 @@ _DTYPES = {
     "selection_seconds": np.float64,
     "fit_seconds": np.float64,
     "train_score": np.float64,
+    **dict.fromkeys(MULTILABEL_COLUMNS, np.float64),
 }
 
 

@@ -11,6 +11,18 @@ from skbait.strategies._bait import BAIT, bait_objective, bait_select
 from skbait.strategies._coreset import CoreSet, coreset_select
 from skbait.strategies._labeled_set_objective import labeled_set_objective
 from skbait.strategies._logdet import LogDet, logdet_select
+from skbait.strategies._multilabel import (
+    MultiLabelBADGE,
+    MultiLabelBAIT,
+    MultiLabelUncertainty,
+    multilabel_badge_select,
+    multilabel_bait_objective,
+    multilabel_bait_select,
+    multilabel_strategy_name,
+    multilabel_uncertainty_scores,
+    predict_label_probabilities,
+    predict_label_sets,
+)
 from skbait.strategies._random import RandomSampling
 from skbait.strategies._registry import available_strategies, make_strategy, register_strategy
 from skbait.strategies._uncertainty import UncertaintySampling, uncertainty_scores
@@ -25,6 +37,11 @@ register_strategy("coreset", CoreSet)
 register_strategy("bait", BAIT)
 register_strategy("logdet", LogDet)
 register_strategy("logdet_rank1", lambda: LogDet(fisher="rank1"))
+register_strategy("multilabel_bait", MultiLabelBAIT)
+register_strategy("multilabel_logdet", lambda: MultiLabelBAIT(objective="logdet", backward=False))
+register_strategy("multilabel_badge", MultiLabelBADGE)
+register_strategy("multilabel_margin", MultiLabelUncertainty)
+register_strategy("multilabel_min_margin", lambda: MultiLabelUncertainty(measure="min_margin"))
 
 __all__ = [
     "BADGE",
@@ -32,6 +49,9 @@ __all__ = [
     "CoreSet",
     "FisherApproximation",
     "LogDet",
+    "MultiLabelBADGE",
+    "MultiLabelBAIT",
+    "MultiLabelUncertainty",
     "RandomSampling",
     "UncertaintySampling",
     "available_strategies",
@@ -43,6 +63,13 @@ __all__ = [
     "labeled_set_objective",
     "logdet_select",
     "make_strategy",
+    "multilabel_badge_select",
+    "multilabel_bait_objective",
+    "multilabel_bait_select",
+    "multilabel_strategy_name",
+    "multilabel_uncertainty_scores",
+    "predict_label_probabilities",
+    "predict_label_sets",
     "register_strategy",
     "uncertainty_scores",
 ]

@@ -433,6 +433,7 @@ class CoreSet(QueryStrategy):
         tags.needs_embedding = True
         tags.sparse_embedding = True
         tags.deterministic = True
+        tags.multilabel = True  # the embedding alone: any target
         return tags
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):

@@ -25,6 +25,11 @@ class RandomSampling(QueryStrategy):
     (4, True)
     """
 
+    def __skbait_tags__(self):
+        tags = super().__skbait_tags__()
+        tags.multilabel = True  # ignores the model: any target
+        return tags
+
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         unlabeled = np.flatnonzero(~labeled)
         return random_state.choice(unlabeled, size=batch_size, replace=False), None

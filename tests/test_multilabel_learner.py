@@ -1,0 +1,421 @@
+"""Multi-label targets in ActiveLearner: the y forms, the models, the baselines, the scores."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import make_multilabel_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score, hamming_loss
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
+from sklearn.neural_network import MLPClassifier
+
+from skbait import ActiveLearner, get_strategy_tags
+from skbait.evaluation import MULTILABEL_COLUMNS, compare_strategies, load_results, save_results
+from skbait.strategies import (
+    BAIT,
+    MultiLabelBAIT,
+    available_strategies,
+    make_strategy,
+    multilabel_badge_select,
+    predict_label_probabilities,
+)
+from skbait.strategies._multilabel import multilabel_uncertainty_scores
+from skbait.utils._multilabel import (
+    format_label_sets,
+    is_multilabel_target,
+    label_probabilities,
+    multilabel_scores,
+    parse_label_sets,
+    read_label_sets,
+)
+
+NAMES = np.array(["arts", "politics", "science", "sports"])
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, Y = make_multilabel_classification(
+        n_samples=260, n_features=6, n_classes=4, n_labels=2, random_state=0
+    )
+    # Every label present and absent in the first rows, so that every model can fit them.
+    return X / X.std(axis=0), Y
+
+
+def _ovr():
+    return OneVsRestClassifier(LogisticRegression(solver="liblinear"))
+
+
+def _forms(Y):
+    sets = [set(NAMES[row.astype(bool)]) for row in Y]
+    frame = pd.DataFrame(Y, columns=NAMES)
+    return {
+        "array": (Y, np.arange(Y.shape[1])),
+        "sparse": (sp.csr_matrix(Y), np.arange(Y.shape[1])),
+        "sets": (sets, NAMES),
+        "frame": (frame, NAMES),
+        "float": (Y.astype(float), np.arange(Y.shape[1])),
+    }
+
+
+@pytest.mark.parametrize("form", ["array", "sparse", "sets", "frame", "float"])
+def test_every_form_gives_the_same_run(data, form):
+    X, Y = data
+    y, classes = _forms(Y)[form]
+    args = dict(n_initial=20, batch_size=10, budget=50, random_state=0)
+    reference = ActiveLearner(_ovr(), **args).fit(X[:200], Y[:200])
+    y_pool = y[:200] if not isinstance(y, pd.DataFrame) else y.iloc[:200]
+    al = ActiveLearner(_ovr(), **args).fit(X[:200], y_pool)
+    assert isinstance(al.query_strategy_, MultiLabelBAIT)
+    assert al.labeled_indices_.tolist() == reference.labeled_indices_.tolist()
+    assert al.classes_.tolist() == classes.tolist()
+    np.testing.assert_array_equal(al.y_[al.labeled_indices_], Y[al.labeled_indices_])
+
+
+def test_real_labeling_reads_missing_rows_and_teaches_label_sets(data):
+    X, Y = data
+    sets = [set(NAMES[row.astype(bool)]) for row in Y[:100]]
+    partial = sets[:30] + [None] * 70
+    al = ActiveLearner(_ovr(), classes=NAMES, batch_size=5).fit(X[:100], partial)
+    assert al.labeled_indices_.tolist() == list(range(30))
+    idx = al.query()
+    assert np.all(idx >= 30) and len(idx) == 5
+    al.teach(y=[sets[i] for i in idx], indices=idx)
+    assert al.labeled_indices_.tolist() == list(range(30)) + idx.tolist()
+    np.testing.assert_array_equal(al.y_[idx], Y[idx])
+    # New rows with their label sets; an empty set is a row with no label.
+    al.teach(X[100:102], [{"arts"}, set()])
+    np.testing.assert_array_equal(al.y_[-2:], [[1, 0, 0, 0], [0, 0, 0, 0]])
+    proba = al.predict_proba(X[:5])
+    assert proba.shape == (5, 4)
+    np.testing.assert_allclose(proba, al.estimator_.predict_proba(X[:5]))
+    assert 0.0 <= al.score(X[:50], sets[:50]) <= 1.0
+
+
+def test_a_row_of_nan_is_unlabeled(data):
+    X, Y = data
+    y = Y[:60].astype(float)
+    y[20:] = np.nan
+    al = ActiveLearner(_ovr(), batch_size=3).fit(X[:60], y)
+    assert al.labeled_indices_.tolist() == list(range(20))
+    frame = pd.DataFrame(y, columns=NAMES)
+    al = ActiveLearner(_ovr(), batch_size=3).fit(X[:60], frame)
+    assert al.classes_.tolist() == NAMES.tolist()
+    assert len(al.labeled_indices_) == 20
+
+
+def test_bad_multilabel_inputs_get_clear_errors(data):
+    X, Y = data
+    y = Y[:40].astype(float)
+    y[5, 0] = np.nan
+    with pytest.raises(ValueError, match="partly labeled"):
+        ActiveLearner(_ovr()).fit(X[:40], y)
+    with pytest.raises(ValueError, match="outside the declared labels"):
+        ActiveLearner(_ovr(), classes=["a", "b"]).fit(X[:3], [{"a"}, {"c"}, None])
+    with pytest.raises(ValueError, match="multi-label strategy"):
+        ActiveLearner(_ovr(), query_strategy=BAIT(reg=2.0)).fit(X[:40], Y[:40])
+    al = ActiveLearner(_ovr(), batch_size=2).fit(X[:40], list(Y[:20]) + [None] * 20)
+    before = al.labeled_indices_.copy()
+    with pytest.raises(ValueError, match="without a label set"):
+        al.teach(y=[None, [0, 1, 0, 0]], indices=[25, 26])
+    with pytest.raises(ValueError, match="0 and 1"):
+        al.teach(y=[[0, 2, 0, 0]], indices=[25])
+    assert al.labeled_indices_.tolist() == before.tolist()
+    with pytest.raises(ValueError, match="budget"):
+        ActiveLearner(_ovr(), budget=30).fit(X[:40], list(Y[:20]) + [None] * 20)
+
+
+def test_multiclass_multioutput_is_still_refused(data):
+    X, _ = data
+    y = np.random.RandomState(0).randint(0, 3, size=(40, 2))
+    with pytest.raises(ValueError, match="Multi-output multiclass"):
+        ActiveLearner(_ovr()).fit(X[:40], y)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        _ovr(),
+        MultiOutputClassifier(LogisticRegression(solver="liblinear")),
+        ClassifierChain(LogisticRegression(solver="liblinear"), random_state=0),
+        MLPClassifier(hidden_layer_sizes=(8,), max_iter=300, random_state=0),
+    ],
+    ids=["ovr", "multioutput", "chain", "mlp"],
+)
+def test_every_multilabel_model_runs_with_bait(data, model):
+    X, Y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        al = ActiveLearner(model, n_initial=40, batch_size=10, budget=60, random_state=0)
+        al.fit(X[:200], Y[:200], eval_set=(X[200:], Y[200:]))
+    assert len(al.labeled_indices_) == 60
+    P = predict_label_probabilities(al.estimator_, X[:7])
+    raw = al.estimator_.predict_proba(X[:7])
+    expected = np.column_stack([p[:, 1] for p in raw]) if isinstance(raw, list) else raw
+    np.testing.assert_allclose(P, expected)
+    last = al.history_[-1]
+    pred = al.estimator_.predict(X[200:])
+    assert last["eval_f1_micro"] == pytest.approx(f1_score(Y[200:], pred, average="micro"))
+    assert last["eval_hamming_loss"] == pytest.approx(hamming_loss(Y[200:], pred))
+
+
+def test_a_skorch_net_with_a_sigmoid_head():
+    torch = pytest.importorskip("torch")
+    skorch = pytest.importorskip("skorch")
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(5, 8)
+            self.out = nn.Linear(8, 3)
+
+        def forward(self, X):
+            return self.out(torch.relu(self.hidden(X)))
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 5)).astype(np.float32)
+    Y = (X[:, :3] + 0.3 * rng.normal(size=(120, 3)) > 0).astype(int)
+    net = skorch.NeuralNetClassifier(
+        Net,
+        criterion=nn.BCEWithLogitsLoss,
+        predict_nonlinearity=torch.sigmoid,
+        max_epochs=3,
+        train_split=None,
+        verbose=0,
+    )
+    al = ActiveLearner(net, n_initial=30, batch_size=10, budget=50, random_state=0)
+    al.fit(X[:100], Y[:100], eval_set=(X[100:], Y[100:]))
+    assert len(al.labeled_indices_) == 50
+    assert 0.0 <= al.history_[-1]["eval_f1_micro"] <= 1.0
+    assert al.predict_proba(X[:4]).shape == (4, 3)
+
+
+@pytest.mark.parametrize("name", ["coreset", "random", "badge", "margin", "multilabel_min_margin"])
+def test_baselines_serve_multilabel_targets(data, name):
+    X, Y = data
+    al = ActiveLearner(_ovr(), query_strategy=name, n_initial=20, batch_size=10, budget=40)
+    al.fit(X[:200], Y[:200])
+    assert len(set(al.labeled_indices_)) == 40
+    assert get_strategy_tags(al.query_strategy_).multilabel
+
+
+def test_tags_name_the_multilabel_strategies():
+    tagged = {n for n in available_strategies() if get_strategy_tags(make_strategy(n)).multilabel}
+    assert {"coreset", "random", "multilabel_bait", "multilabel_badge"} <= tagged
+    assert "bait" not in tagged and "margin" not in tagged
+
+
+def test_uncertainty_scores_are_the_margins():
+    rng = np.random.RandomState(0)
+    P = rng.uniform(size=(20, 5))
+    margins = np.array([[abs(p - (1 - p)) for p in row] for row in P])
+    np.testing.assert_allclose(multilabel_uncertainty_scores(P, "mean_margin"), -margins.mean(1))
+    np.testing.assert_allclose(multilabel_uncertainty_scores(P, "min_margin"), -margins.min(1))
+
+
+def test_uncertainty_strategy_takes_the_least_certain_rows(data):
+    X, Y = data
+    model = _ovr().fit(X[:40], Y[:40])
+    idx = make_strategy("multilabel_min_margin").select(model, X, np.arange(40), 5)
+    scores = multilabel_uncertainty_scores(model.predict_proba(X[40:]), "min_margin")
+    assert sorted(idx - 40) == sorted(np.argsort(-scores, kind="stable")[:5])
+
+
+def _dense_badge(Z, P, labeled, B, seed):
+    """k-means++ on explicit gradient vectors (p - 1[p > 0.5]) (x) z, with the same draws."""
+    rng = np.random.RandomState(seed)
+    unl = np.setdiff1d(np.arange(len(Z)), labeled)
+    G = np.stack([np.kron(P[i] - (P[i] > 0.5), Z[i]) for i in unl])
+    chosen = [int(np.argmax((G * G).sum(1)))]
+    d2 = np.full(len(unl), np.inf)
+    for _ in range(1, B):
+        d2 = np.minimum(d2, ((G - G[chosen[-1]]) ** 2).sum(1))
+        d2[chosen] = 0.0
+        cumulative = np.cumsum(d2)
+        chosen.append(
+            int(np.searchsorted(cumulative, rng.random_sample() * cumulative[-1], "right"))
+        )
+    return unl[chosen]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_multilabel_badge_matches_explicit_gradients(seed):
+    rng = np.random.RandomState(seed)
+    Z = rng.normal(size=(50, 3))
+    P = rng.uniform(size=(50, 4))
+    labeled = np.arange(5)
+    got = multilabel_badge_select(Z, P, labeled, 6, random_state=seed, device="cpu")
+    assert got.tolist() == _dense_badge(Z, P, labeled, 6, seed).tolist()
+    sparse = multilabel_badge_select(
+        sp.csr_matrix(Z), P, labeled, 6, random_state=seed, device="cpu"
+    )
+    assert sparse.tolist() == got.tolist()
+
+
+def test_compare_strategies_reports_the_multilabel_scores(data, tmp_path):
+    X, Y = data
+    results = compare_strategies(
+        _ovr(),
+        X[:200],
+        Y[:200],
+        X[200:],
+        Y[200:],
+        strategies=["bait", "random"],
+        seeds=2,
+        n_initial=20,
+        batch_size=10,
+        budget=40,
+        verbose=0,
+    )
+    for column in MULTILABEL_COLUMNS:
+        assert column in results.columns
+    np.testing.assert_allclose(results["score"], results["f1_micro"])
+    assert ((results["hamming_loss"] >= 0) & (results["hamming_loss"] <= 1)).all()
+    path = tmp_path / "results.csv"
+    save_results(results, path)
+    assert load_results(path)["f1_macro"].dtype == np.float64
+
+
+def test_read_label_sets_forms():
+    sets = read_label_sets([("b", "a"), None, [], {"c"}], classes=["a", "b", "c"])
+    assert sets.indicator.tolist() == [[1, 1, 0], [0, 0, 0], [0, 0, 0], [0, 0, 1]]
+    assert sets.labeled.tolist() == [True, False, True, True]
+    assert is_multilabel_target(pd.Series([{"a"}, None]))
+    assert not is_multilabel_target(np.array([[0, 1, 2], [1, 0, 0]]))
+    assert not is_multilabel_target(["a", "b"])
+    with pytest.raises(ValueError, match="columns"):
+        read_label_sets(np.eye(3), classes=["a", "b"])
+    with pytest.raises(TypeError, match="set of labels"):
+        read_label_sets([{"a"}, "b"])
+
+
+def test_label_probabilities_reads_both_forms():
+    raw = [np.array([[0.3, 0.7], [1.0, 0.0]]), np.array([[1.0], [1.0]])]
+    np.testing.assert_allclose(label_probabilities(raw, 2), [[0.7, 0.0], [0.0, 0.0]])
+    np.testing.assert_allclose(label_probabilities(np.array([[0.2, 0.9]]), 1), [[0.2, 0.9]])
+    with pytest.raises(ValueError, match="outside"):
+        label_probabilities(np.array([[1.5, 0.1]]), 1)
+    with pytest.raises(ValueError, match="labels"):
+        label_probabilities(np.array([[0.5, 0.1]]), 1, n_labels=3)
+
+
+def test_multilabel_scores_are_sklearn_metrics():
+    rng = np.random.RandomState(0)
+    truth, pred = rng.randint(0, 2, size=(30, 4)), rng.randint(0, 2, size=(30, 4))
+    scores = multilabel_scores(truth, sp.csr_matrix(pred))
+    assert scores["f1_micro"] == pytest.approx(f1_score(truth, pred, average="micro"))
+    assert scores["f1_macro"] == pytest.approx(f1_score(truth, pred, average="macro"))
+    assert scores["subset_accuracy"] == pytest.approx(np.mean((truth == pred).all(1)))
+    assert scores["hamming_loss"] == pytest.approx(np.mean(truth != pred))
+
+
+def test_label_strings_round_trip():
+    sets = [{"sports", "politics"}, set(), None]
+    text = format_label_sets(sets, sep=";")
+    assert text == ["politics;sports", "", None]
+    assert parse_label_sets(text, sep=";") == [
+        frozenset(s) if s is not None else None for s in sets
+    ]
+    with pytest.raises(ValueError, match="separator"):
+        format_label_sets([{"a|b"}])
+    with pytest.raises(ValueError, match="sep"):
+        parse_label_sets(["a"], sep="")
+
+
+class _Sigmoids:
+    """A stand-in multi-label model: fixed label probabilities, an argmax predict."""
+
+    def __init__(self, P):
+        self.P = P
+
+    def predict_proba(self, X):
+        return self.P[: len(X)]
+
+    def predict(self, X):
+        return np.argmax(self.P[: len(X)], axis=1)
+
+
+def test_label_sets_come_from_probabilities_when_predict_takes_an_argmax():
+    from skbait.strategies import predict_label_sets
+
+    P = np.array([[0.9, 0.7, 0.1], [0.2, 0.4, 0.6]])
+    np.testing.assert_array_equal(predict_label_sets(_Sigmoids(P), P), [[1, 1, 0], [0, 0, 1]])
+
+
+def test_multilabel_strategies_need_probabilities_and_warn_when_all_are_certain():
+    from skbait.strategies import MultiLabelBADGE, multilabel_strategy_name
+
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    with pytest.raises(TypeError, match="predict_proba"):
+        MultiLabelBAIT().select(object(), X, np.arange(5), 2)
+    certain = _Sigmoids(np.tile([1.0, 0.0], (20, 1)))
+    with pytest.warns(UserWarning, match="uniform random"):
+        idx = MultiLabelBADGE(device="cpu").select(
+            certain, X, np.arange(5), 3, random_state=0, embedding=lambda est, X: X
+        )
+    assert len(set(idx)) == 3 and np.all(idx >= 5)
+    assert multilabel_strategy_name("BAIT") == "multilabel_bait"
+    assert multilabel_strategy_name("coreset") == "coreset"
+
+
+def test_utilities_are_the_chosen_rows_gains(data):
+    X, Y = data
+    model = _ovr().fit(X[:40], Y[:40])
+    P = model.predict_proba(X)
+    idx, gains = MultiLabelBAIT(device="cpu", backward=False).select(
+        model, X, np.arange(40), 3, return_utilities=True
+    )
+    import torch
+
+    from skbait._fisher._multilabel import label_fisher_blocks
+    from skbait.strategies._multilabel import _pool_fisher, _start
+
+    Zt, Wt = torch.as_tensor(X), torch.as_tensor(P * (1 - P))
+    mask = np.zeros(len(X), dtype=bool)
+    mask[:40] = True
+    M0, scale = _start(Zt, Wt, mask, 3, 40, 1.0)
+    F = _pool_fisher(Zt, Wt, "pool")
+    M = M0.clone()
+    for i, gain in zip(idx, gains):
+        before = float(torch.linalg.solve(M, F).diagonal(dim1=1, dim2=2).sum())
+        M = M + label_fisher_blocks(Zt[[i]], Wt[[i]], scale)
+        after = float(torch.linalg.solve(M, F).diagonal(dim1=1, dim2=2).sum())
+        assert gain == pytest.approx(before - after, rel=1e-8)
+
+
+def test_label_set_readers_refuse_what_they_cannot_read():
+    with pytest.raises(ValueError, match="0 and 1"):
+        read_label_sets(pd.DataFrame({"a": [0, 2], "b": [1, 0]}))
+    with pytest.raises(ValueError, match="differ from y's columns"):
+        read_label_sets(pd.DataFrame({"a": [0, 1], "b": [1, 0]}), classes=["b", "a"])
+    with pytest.raises(ValueError, match="None or NaN"):
+        read_label_sets([{"a", None}, {"b"}])
+    with pytest.raises(ValueError, match="no label at all"):
+        read_label_sets([set(), None])
+    with pytest.raises(ValueError, match="indicator rows"):
+        read_label_sets([[0, 3], [1, 0]])
+    assert is_multilabel_target(sp.csr_matrix(np.eye(3)))
+    assert not is_multilabel_target(pd.DataFrame({"a": ["x", "y"], "b": ["z", "w"]}))
+    assert not is_multilabel_target([]) and not is_multilabel_target([None, None])
+    assert read_label_sets(sp.csr_matrix(np.eye(3))).labeled.all()
+    with pytest.raises(ValueError, match=r"\(n_samples=2, 2\)"):
+        label_probabilities([np.zeros((2, 3))], 2)
+    with pytest.raises(ValueError, match="n_labels"):
+        label_probabilities(np.zeros(2), 2)
+    with pytest.raises(TypeError, match="strings"):
+        parse_label_sets([3])
+    assert parse_label_sets([float("nan")]) == [None]
+
+
+def test_resume_continues_a_multilabel_simulation_as_one_run(data):
+    X, Y = data
+    sets = [set(NAMES[row.astype(bool)]) for row in Y[:200]]
+    args = dict(n_initial=20, batch_size=10, random_state=0)
+    whole = ActiveLearner(_ovr(), budget=50, **args).fit(X[:200], sets)
+    part = ActiveLearner(_ovr(), budget=30, **args).fit(X[:200], sets)
+    part.set_params(budget=50).resume(X[:200], sets)
+    assert part.labeled_indices_.tolist() == whole.labeled_indices_.tolist()
