@@ -501,25 +501,22 @@ def load_benchmark(name, *, data_home=None, download_if_missing=True):
     70 / 30 with a fixed seed (stratified for classes), so that every run
     sees the same test set.
 
-    ========================  ==============  =====  ==================================
-    name                      task            kind   source
-    ========================  ==============  =====  ==================================
-    ``pendigits``             10 classes      table  :func:`load_pendigits` (UCI split)
-    ``digits``                10 classes      table  :func:`sklearn.datasets.load_digits`
-    ``breast_cancer``         2 classes       table  :func:`~sklearn.datasets.load_breast_cancer`
-    ``wine_red``              6 classes       table  :func:`load_wine_quality`
-    ``wine_white``            7 classes       table  :func:`load_wine_quality`
-    ``wine_red_regression``   regression      table  :func:`load_wine_quality`
-    ``wine_white_regression`` regression      table  :func:`load_wine_quality`
-    ``sms_spam``              2 classes       text   :func:`load_sms_spam`
-    ``trec6``                 6 classes       text   :func:`fetch_trec` (downloads once)
-    ``trec50``                50 classes      text   :func:`fetch_trec` (downloads once)
-    ========================  ==============  =====  ==================================
+    - ``pendigits``: 10 classes, 16 features (:func:`load_pendigits`, UCI split);
+    - ``digits``: 10 classes, 64 pixels (scikit-learn's ``load_digits``);
+    - ``breast_cancer``: 2 classes, 30 features (scikit-learn's
+      ``load_breast_cancer``);
+    - ``wine_red``, ``wine_white``: 6 and 7 quality classes, 11 features
+      (:func:`load_wine_quality`);
+    - ``wine_red_regression``, ``wine_white_regression``: the quality as a
+      number;
+    - ``sms_spam``: 2 classes, text (:func:`load_sms_spam`);
+    - ``trec6``, ``trec50``: 6 or 50 question classes, text
+      (:func:`fetch_trec`, downloaded once).
 
     Parameters
     ----------
     name : str
-        One of :data:`BENCHMARK_DATASETS`.
+        One of ``BENCHMARK_DATASETS`` (the keys above).
     data_home, download_if_missing
         For the fetched sets (TREC), as in :func:`fetch_trec`.
 
