@@ -233,6 +233,15 @@ def test_resolution_warns_and_names_the_choice():
         assert resolve_approximation(FisherApproximation(class_dims=9), 10, 8, 3, 4, "B") is None
 
 
+def test_the_warning_says_what_is_lost():
+    with pytest.warns(UserWarning, match=r"not exact BAIT: it keeps 10 of the 100 class"):
+        resolve_approximation("auto", 50_000, 512, 100, 4.0, "BAIT")
+    with pytest.warns(UserWarning, match=r"keeps the top \d+ of the 20000 embedding") as caught:
+        chosen = resolve_approximation("auto", 5_000, 20_000, 2, 4.0, "BAIT")
+    assert "class directions" not in str(caught[0].message)
+    assert f"top {chosen.embedding_dims} of" in str(caught[0].message)
+
+
 # ------------------------------------------------------------------ wired into the strategies
 def test_bait_auto_approximates_over_the_memory_limit_and_says_so():
     from sklearn.linear_model import LogisticRegression

@@ -10,7 +10,7 @@ import torch
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
 from skbait._fisher import Design, Problem
-from skbait.strategies import BAIT, bait_select, make_strategy
+from skbait.strategies import BAIT, bait_select, make_strategy, scaled_reg
 from skbait.strategies._bait import _bait_select, bait_objective
 from skbait.utils.estimator_checks import check_query_strategy
 
@@ -270,7 +270,7 @@ def test_strategy_regression_multioutput_uses_rank_one():
     Y = X @ rng.normal(size=(3, 2))
     model = LinearRegression().fit(X[:8], Y[:8])
     idx, util = BAIT(device="cpu").select(model, X, np.arange(8), 4, return_utilities=True)
-    assert idx.tolist() == dense_bait(X, None, np.arange(8), 4).tolist()
+    assert idx.tolist() == dense_bait(X, None, np.arange(8), 4, reg=scaled_reg(X)).tolist()
     assert np.all(util > 0)
 
 
@@ -287,7 +287,7 @@ def test_strategy_single_class_falls_back():
         warnings.simplefilter("always")
         idx = BAIT(device="cpu").select(model, X, np.arange(4), 3)
     assert any("single class" in str(w.message) for w in caught)
-    assert idx.tolist() == dense_bait(X, None, np.arange(4), 3).tolist()
+    assert idx.tolist() == dense_bait(X, None, np.arange(4), 3, reg=scaled_reg(X)).tolist()
 
 
 @pytest.mark.cuda

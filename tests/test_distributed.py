@@ -675,7 +675,9 @@ def test_round_with_scikit_learn(world, name):
     reference = LogisticRegression(max_iter=500).fit(X[labeled], y[labeled])
     for model in models:
         np.testing.assert_array_equal(model.coef_, reference.coef_)
-    strategy = BAIT(device="cpu") if case.get("strategy") == "bait" else BADGE(device="cpu")
+    # fit_and_select runs distributed.bait_select, which takes the paper's absolute reg=1.
+    bait = BAIT(device="cpu", reg=1.0)
+    strategy = bait if case.get("strategy") == "bait" else BADGE(device="cpu")
     expected = strategy.select(reference, X, labeled, case["B"], random_state=0)
     np.testing.assert_array_equal(indices, expected)
 

@@ -7,7 +7,7 @@ Every strategy is a :class:`~skbait.QueryStrategy` and can be passed to
 
 from skbait._approximations import FisherApproximation, choose_approximation
 from skbait.strategies._badge import BADGE, badge_select
-from skbait.strategies._bait import BAIT, bait_objective, bait_select
+from skbait.strategies._bait import BAIT, bait_objective, bait_select, scaled_reg
 from skbait.strategies._coreset import CoreSet, coreset_select
 from skbait.strategies._labeled_set_objective import labeled_set_objective
 from skbait.strategies._logdet import LogDet, logdet_select
@@ -71,5 +71,6 @@ __all__ = [
     "predict_label_probabilities",
     "predict_label_sets",
     "register_strategy",
+    "scaled_reg",
     "uncertainty_scores",
 ]

@@ -16,6 +16,7 @@ from skbait._fisher import Problem, RankOneGreedy, forward_steps, kron_gram
 from skbait.base import QueryStrategy
 from skbait.strategies._fisher_inputs import fisher_inputs
 from skbait.utils import resolve_device
+from skbait.utils._sparse import check_pool_embeddings, row_norms_squared
 from skbait.utils._threads import (
     greedy_threads,
     limited_threads,
@@ -24,7 +25,69 @@ from skbait.utils._threads import (
 )
 from skbait.utils._validation import check_chunk_size, check_option, check_real
 
-__all__ = ["BAIT", "bait_objective", "bait_select"]
+__all__ = ["BAIT", "bait_objective", "bait_select", "scaled_reg"]
+
+#: The relative regulariser of ``reg="scale"``: ``lambda = DEFAULT_RELATIVE_REG * s``,
+#: with ``s`` the scale of the pool's information (see :func:`scaled_reg`); chosen
+#: with ``benchmarks/bench_realdata.py`` across datasets, models and protocols.
+DEFAULT_RELATIVE_REG = 0.01
+
+
+def scaled_reg(embeddings, probas=None, relative_reg=DEFAULT_RELATIVE_REG):
+    """The absolute regulariser ``lambda`` of ``reg="scale"``: relative to the embedding's scale.
+
+    ``lambda = relative_reg * mean_x ||z_x||^2`` over the whole pool. The
+    paper's ``lambda`` is an absolute number added to a Fisher whose entries
+    grow with the square of the embedding: multiplying every embedding by
+    ``c`` multiplies the Fisher by ``c^2`` and leaves ``lambda`` alone, so
+    that one absolute value is negligible on one dataset and dominant after a
+    ``StandardScaler`` on another. Scaled with the embedding, ``lambda``
+    weighs the same against the data at every scale, and BAIT chooses the
+    same rows for ``c Z`` as for ``Z``.
+
+    Parameters
+    ----------
+    embeddings : array-like or sparse matrix of shape (n_samples, n_dims)
+        The pool's embeddings.
+    probas : array-like of shape (n_samples, n_classes) or None, default=None
+        Unused by the embedding scale; accepted so that the signature is
+        that of :func:`bait_select`.
+    relative_reg : float, default=DEFAULT_RELATIVE_REG
+        ``lambda`` as a fraction of the mean squared norm (> 0).
+
+    Returns
+    -------
+    float
+        ``lambda`` (> 0). An all-zero embedding, whose scale is 0, gets
+        ``relative_reg`` itself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbait.strategies import scaled_reg
+    >>> Z = np.array([[3.0, 4.0], [0.0, 5.0]])
+    >>> scaled_reg(Z, relative_reg=0.1), scaled_reg(10 * Z, relative_reg=0.1)
+    (2.5, 250.0)
+    """
+    relative_reg = check_real("relative_reg", relative_reg, 0.0, strict=True)
+    squares = row_norms_squared(embeddings)
+    scale = float(np.mean(squares, dtype=np.float64)) if squares.size else 0.0
+    if not np.isfinite(scale) or scale <= 0.0:
+        return relative_reg
+    return relative_reg * scale
+
+
+def _absolute_reg(reg, relative_reg, embeddings, probas):
+    """``reg`` as the absolute ``lambda`` the core takes, and the embeddings, validated.
+
+    A number is the paper's ``lambda``, passed on as is (the core validates it);
+    ``"scale"`` is measured on the validated embeddings.
+    """
+    if isinstance(reg, str):
+        check_option("reg", reg, {"scale"})
+        embeddings = check_pool_embeddings(embeddings)
+        return scaled_reg(embeddings, probas, relative_reg), embeddings
+    return reg, embeddings
 
 # A pool of n rows with D = k d has set-up products of about 3 n D^2
 # operations, and steps whose kernels run on one thread below some 10^4 rows
@@ -50,6 +113,7 @@ def _bait_select_threaded(
     batch_size,
     *,
     reg=1.0,
+    relative_reg=DEFAULT_RELATIVE_REG,
     oversample=2,
     backward=True,
     fisher="pool",
@@ -61,6 +125,7 @@ def _bait_select_threaded(
     random_state=None,
 ):
     """:func:`_bait_select` on the threads it was given (one while the machine is busy)."""
+    reg, embeddings = _absolute_reg(reg, relative_reg, embeddings, probas)
     approx = resolve_approximation(
         approximation, *pool_shape(embeddings, probas), check_memory_limit(memory_limit), "BAIT"
     )
@@ -116,6 +181,7 @@ def bait_select(
     batch_size,
     *,
     reg=1.0,
+    relative_reg=DEFAULT_RELATIVE_REG,
     oversample=2,
     backward=True,
     fisher="pool",
@@ -160,8 +226,15 @@ def bait_select(
     batch_size : int
         Number of rows to return. When at most ``batch_size`` rows are
         unlabeled, all of them are returned in pool order.
-    reg : float, default=1.0
-        The regulariser ``lambda`` (> 0).
+    reg : float or "scale", default=1.0
+        The regulariser ``lambda`` (> 0): a number is the paper's absolute
+        ``lambda`` (the selections of the authors' code); ``"scale"`` is
+        ``relative_reg`` times the pool's mean squared embedding norm (see
+        :func:`scaled_reg`), the same choice at every scale of the
+        embedding. :class:`BAIT` defaults to ``"scale"``.
+    relative_reg : float, default=0.01
+        With ``reg="scale"``: ``lambda`` as a fraction of the mean squared
+        embedding norm (> 0). Ignored for a numeric ``reg``.
     oversample : float, default=2
         Forward steps per batch row (>= 1); ``round(oversample * B)``, rounded
         half up and capped at the number of unlabeled rows.
@@ -223,6 +296,7 @@ def bait_select(
         labeled,
         batch_size,
         reg=reg,
+        relative_reg=relative_reg,
         oversample=oversample,
         backward=backward,
         fisher=fisher,
@@ -236,7 +310,16 @@ def bait_select(
     return indices
 
 
-def bait_objective(embeddings, probas, labeled, selected, *, reg=1.0, fisher="pool"):
+def bait_objective(
+    embeddings,
+    probas,
+    labeled,
+    selected,
+    *,
+    reg=1.0,
+    relative_reg=DEFAULT_RELATIVE_REG,
+    fisher="pool",
+):
     """The BAIT objective ``tr(M^-1 F)`` of a chosen batch (lower is better).
 
     ``M = M_0 + B / (n_L + B) * sum of I(x) over the selected rows`` with
@@ -250,7 +333,8 @@ def bait_objective(embeddings, probas, labeled, selected, *, reg=1.0, fisher="po
     labeled : array-like of int or bool
     selected : array-like of int
         Indices of the chosen (unlabeled) rows.
-    reg : float, default=1.0
+    reg : float or "scale", default=1.0
+    relative_reg : float, default=0.01
     fisher : {"pool", "identity"}, default="pool"
 
     Returns
@@ -272,6 +356,7 @@ def bait_objective(embeddings, probas, labeled, selected, *, reg=1.0, fisher="po
     selected = np.asarray(selected)
     if selected.ndim != 1 or selected.size == 0 or not np.issubdtype(selected.dtype, np.integer):
         raise ValueError("`selected` must be a non-empty 1-d array of row indices.")
+    reg, embeddings = _absolute_reg(reg, relative_reg, embeddings, probas)
     problem = Problem(
         embeddings, probas, labeled, int(selected.size), reg=reg, device="cpu", dtype=torch.float64
     )
@@ -300,8 +385,18 @@ class BAIT(QueryStrategy):
 
     Parameters
     ----------
-    reg : float, default=1.0
-        The regulariser ``lambda`` (> 0); the paper uses 1 (0.01 for CIFAR-10).
+    reg : "scale" or float, default="scale"
+        The regulariser ``lambda`` of ``M = lambda I + ...``. ``"scale"``:
+        ``relative_reg`` times the pool's mean squared embedding norm,
+        measured every round (:func:`scaled_reg`), so that ``lambda`` weighs
+        the same against the Fisher whatever the scale of the features
+        (standardised or not) or of a network's hidden layer. A number is
+        the paper's absolute ``lambda`` (it uses 1, and 0.01 for CIFAR-10),
+        which selects the rows of the authors' code; see "Which strategy
+        when" in the user guide for what each choice gives on real data.
+    relative_reg : float, default=0.01
+        ``lambda`` as a fraction of the mean squared embedding norm when
+        ``reg="scale"`` (> 0); ignored for a numeric ``reg``.
     oversample : float, default=2
         Forward steps per batch row (>= 1) before pruning back.
     backward : bool, default=True
@@ -352,7 +447,8 @@ class BAIT(QueryStrategy):
     """
 
     _parameter_constraints: dict = {
-        "reg": [Interval(Real, 0, None, closed="neither")],
+        "reg": [StrOptions({"scale"}), Interval(Real, 0, None, closed="neither")],
+        "relative_reg": [Interval(Real, 0, None, closed="neither")],
         "oversample": [Interval(Real, 1, None, closed="left")],
         "backward": ["boolean"],
         "fisher": [StrOptions({"pool", "identity"})],
@@ -366,7 +462,8 @@ class BAIT(QueryStrategy):
     def __init__(
         self,
         *,
-        reg=1.0,
+        reg="scale",
+        relative_reg=DEFAULT_RELATIVE_REG,
         oversample=2,
         backward=True,
         fisher="pool",
@@ -377,6 +474,7 @@ class BAIT(QueryStrategy):
         memory_limit=4.0,
     ):
         self.reg = reg
+        self.relative_reg = relative_reg
         self.oversample = oversample
         self.backward = backward
         self.fisher = fisher
@@ -406,6 +504,7 @@ class BAIT(QueryStrategy):
             labeled,
             batch_size,
             reg=self.reg,
+            relative_reg=self.relative_reg,
             oversample=self.oversample,
             backward=self.backward,
             fisher=self.fisher,
