@@ -307,17 +307,26 @@ class LabelSession:
         current = self._current(state)
         if current is not None:
             self._release(current, tab)
+        busy = self._job["running"]
         for again in (False, True):
             for row in self._batch:
-                if self._free(row, tab, now):
+                # While the next batch is chosen, the skipped rows are offered again.
+                if self._free(row, tab, now) or (
+                    again
+                    and busy
+                    and row in self._skipped
+                    and not self._is_labeled(row)
+                    and self._holder(row, now) in (None, tab)
+                ):
                     self._lease(row, tab, now)
                     state.history.append(row)
                     state.pos = len(state.history) - 1
                     return row
-            if again or self._job["running"] or self._new_labels_since_round():
+            if again:
                 break
-            # Every row was skipped and none labeled: offer the skipped rows again.
-            self._skipped.clear()
+            if not busy and not self._new_labels_since_round():
+                # Every row was skipped and none labeled: offer them again.
+                self._skipped.clear()
         state.pos = len(state.history)  # past the end: nothing shown
         return None
 
@@ -327,6 +336,8 @@ class LabelSession:
         if row is not None:
             holder = self._holder(row, now)
             if self._is_labeled(row) or row in self._skipped:
+                if holder == tab:
+                    self._lease(row, tab, now)
                 return row  # looking back: no lease needed
             if holder in (None, tab) and (row in self._batch or holder == tab):
                 self._lease(row, tab, now)
@@ -733,5 +744,6 @@ class LabelSession:
             int(r): {"utility": u, "rank": i + 1}
             for i, (r, u) in enumerate(zip(record["batch"], utilities))
         }
+        # A row labeled in the page while this batch was chosen counts as labeled.
         self._batch = [int(r) for r in record["batch"]]
         self._skipped.clear()
