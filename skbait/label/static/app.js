@@ -107,7 +107,7 @@
       render(await api("api/label", { row: row, label: label, confirm: !!confirm }));
       $("new-label").value = "";
       hideNear();
-      say("row " + row + ": " + label);
+      say("Saved: row " + row + " is " + label + ".");
     } catch (err) {
       if (err.status === 409 && err.data && err.data.near) {
         showNear(label, err.data.near, err.message);
@@ -240,6 +240,8 @@
           : field.src;
         td.appendChild(img);
         td.appendChild(el("div", field.value, "path"));
+      } else if (field.kind === "number") {
+        td.appendChild(el("span", field.value, "num"));
       } else {
         td.textContent = field.value;
       }
