@@ -294,6 +294,7 @@ def test_the_user_guide_screenshot(context, tmp_path):
         path = os.environ.get("SKBAIT_LABEL_SCREENSHOT") or str(tmp_path / "label_page.png")
         tab.page.set_viewport_size({"width": 1200, "height": 720})
         tab.page.screenshot(path=path, full_page=True)
-        assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+        with open(path, "rb") as handle:
+            assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
     finally:
         live.close()
