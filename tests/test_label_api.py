@@ -531,3 +531,11 @@ def test_one_server_per_campaign(tmp_path, capsys):
     with FileLock(session.campaign + ".label.lock"):
         assert main(["label", data, "--target", "y", "--no-browser"]) == 2
     assert "already serves" in capsys.readouterr().err
+
+
+def test_answers_are_not_held_by_nagles_algorithm(live):
+    import socket
+
+    # Head and body go out in two writes; with Nagle's algorithm the body would wait
+    # for the client's delayed ACK (about 40 ms a request). Accepted sockets inherit it.
+    assert live.server.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)

@@ -38,6 +38,9 @@ class LabelServer:
         self.token = secrets.token_urlsafe(32)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.socket = socket.create_server((host, port), family=family)
+        # Answers go out in two writes (head, body): without this, Nagle's algorithm
+        # holds the body until the client's delayed ACK, some 40 ms later.
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.port = self.socket.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         self.base = f"http://{shown}:{self.port}"

@@ -1,0 +1,120 @@
+"""How long does the labeling page take to save a label and show the next row?
+
+A pool of 100,000 rows (numeric features, a text column) with 50 labels is
+served by ``skbait label``'s server on a loopback port; one client labels rows
+of the current batch one after another, over one kept-alive HTTP connection,
+as the page's script does. Each request saves the label (appended to the
+answer file and fsynced) and answers with the next row to show, the batch's
+progress and the side panel's figures. The table gives the latency of that
+round trip (median, 95th percentile, worst), and of a plain state request (a
+reload or heartbeat).
+
+The refit and the next query are not on this path: they run in the
+background once the batch is done, so the batch here is large enough
+(``--batch-size``) that no refit starts while measuring.
+
+Run from the repository root (``PYTHONPATH=.``); ``--help`` lists the options.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import tempfile
+import time
+
+import numpy as np
+import pandas as pd
+
+from skbait.label._server import LabelServer
+from skbait.label._session import LabelSession
+
+
+def make_pool(folder, n_rows, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_rows, 8)).round(4)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(8)])
+    frame["city"] = rng.choice(["Lyon", "Oslo", "Lima", "Pune", "Perth"], size=n_rows)
+    frame["note"] = [f"free text of row {i}, " * 3 for i in range(n_rows)]
+    y = np.where(X[:, 0] + X[:, 1] > 0, "pos", "neg")
+    frame["y"] = ""
+    frame.loc[:49, "y"] = y[:50]
+    path = os.path.join(folder, "pool.csv")
+    frame.to_csv(path, index=False)
+    return path, y
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="pool size")
+    parser.add_argument("--labels", type=int, default=300, help="labels timed")
+    parser.add_argument("--batch-size", type=int, default=400)
+    parser.add_argument(
+        "--strategy",
+        default="random",
+        help="strategy of the (untimed) first query; the timed path does not depend on it",
+    )
+    args = parser.parse_args()
+
+    folder = tempfile.mkdtemp(prefix="skbait-bench-label-")
+    data, truth = make_pool(folder, args.rows)
+    session = LabelSession(
+        data,
+        target="y",
+        features=[f"x{i}" for i in range(8)] + ["city"],
+        options={"batch_size": args.batch_size, "strategy": args.strategy, "device": "cpu"},
+    )
+    start = time.perf_counter()
+    session.check()
+    server = LabelServer(session)
+    session.start()
+    server.start()
+    session.wait()
+    print(f"first round ready in {time.perf_counter() - start:.1f} s ({args.rows} rows)")
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port)
+    headers = {"X-Skbait-Token": server.token, "Content-Type": "application/json"}
+
+    def request(method, path, body=None):
+        started = time.perf_counter()
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        payload = json.loads(response.read())
+        elapsed = time.perf_counter() - started
+        assert response.status == 200, payload
+        return payload, elapsed
+
+    tab = "bench-tab-0001"
+    view, _ = request("GET", f"/api/state?tab={tab}")
+    for _ in range(20):  # warm up
+        request("GET", f"/api/state?tab={tab}")
+    submits, states = [], []
+    for _ in range(args.labels):
+        row = view["row"]["row"]
+        body = json.dumps({"tab": tab, "row": row, "label": str(truth[row])})
+        view, elapsed = request("POST", "/api/label", body)
+        submits.append(elapsed)
+        _, elapsed = request("GET", f"/api/state?tab={tab}")
+        states.append(elapsed)
+    assert len(session.journal.read()) == args.labels
+    server.stop()
+
+    def row(name, times):
+        ms = np.array(times) * 1000
+        return {
+            "request": name,
+            "n": ms.size,
+            "median ms": round(float(np.median(ms)), 2),
+            "p95 ms": round(float(np.percentile(ms, 95)), 2),
+            "max ms": round(float(ms.max()), 2),
+        }
+
+    table = pd.DataFrame(
+        [row("label + next row", submits), row("state (reload, heartbeat)", states)]
+    )
+    print(table.to_string(index=False))
+    print(f"load average: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
