@@ -539,3 +539,81 @@ def test_answers_are_not_held_by_nagles_algorithm(live):
     # Head and body go out in two writes; with Nagle's algorithm the body would wait
     # for the client's delayed ACK (about 40 ms a request). Accepted sockets inherit it.
     assert live.server.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
+def test_the_command_serves_the_page_until_stopped(tmp_path, monkeypatch, capsys):
+    import time
+    import urllib.request
+
+    from skbait._cli import main
+    from skbait.label import _server
+
+    data, _ = make_pool(tmp_path)
+    servers, opened, status = [], [], []
+    serve = _server.LabelServer.serve
+
+    def recorded_serve(self):
+        servers.append(self)
+        serve(self)
+
+    monkeypatch.setattr(_server.LabelServer, "serve", recorded_serve)
+    monkeypatch.setattr("webbrowser.open", opened.append)
+    args = ["label", data, "--target", "y", "-b", "4", "--device", "cpu"]
+    thread = threading.Thread(target=lambda: status.append(main(args)))
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not (servers and servers[0].server.started) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    server = servers[0]
+    try:
+        assert opened == [server.url] and server.url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(server.url, timeout=30) as response:
+            assert b"skbait label" in response.read()
+        # A second page on the same campaign is refused while this one runs.
+        assert main(["label", data, "--no-browser"]) == 2
+        server.session.wait(60)
+        view = server.session.view(TAB_A)
+        server.session.label(TAB_A, view["row"]["row"], "pos")
+    finally:
+        server.server.should_exit = True
+        thread.join(60)
+    assert status == [0]
+    out = capsys.readouterr().out
+    assert server.url in out
+    assert f"skbait teach {data} {server.session.answers_path}" in out
+
+
+def test_a_campaign_with_every_row_labeled_is_finished(tmp_path):
+    data, frame = make_pool(tmp_path, n=6, labeled=2)
+    live = Live(data)
+    live.wait_idle()
+    try:
+        view = live.state(TAB_A)
+        while view["row"] is not None:
+            _, _, view = label_row(live, TAB_A, view)
+        live.wait_idle()
+        view = live.state(TAB_A)
+        assert view["finished"] and view["row"] is None and view["n_labeled"] == 6
+        assert read_labels(data) == {i: truth(a) for i, a in enumerate(frame["a"])}
+    finally:
+        live.close()
+
+
+def test_a_regression_campaign_takes_numbers(tmp_path):
+    data, frame = make_pool(tmp_path, labeled=0)
+    frame["y"] = ""
+    frame.loc[:5, "y"] = [str(v) for v in (frame["a"][:6] * 2.5).round(2)]
+    frame.to_csv(data, index=False)
+    live = Live(data, options={"batch_size": 4, "device": "cpu", "task": "regression"})
+    live.wait_idle()
+    try:
+        view = live.state(TAB_A)
+        assert view["classes"] == [] and view["task"] == "regression"
+        assert view["accuracy"]["metric"] == "r2"
+        row = view["row"]["row"]
+        status, _ = live.call("/api/label", {"tab": TAB_A, "row": row, "label": "big"})
+        assert status == 422
+        view = live.post("/api/label", tab=TAB_A, row=row, label="1.25")
+        assert live.session._pending == {row: "1.25"}
+    finally:
+        live.close()
