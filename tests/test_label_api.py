@@ -617,3 +617,87 @@ def test_a_regression_campaign_takes_numbers(tmp_path):
         assert live.session._pending == {row: "1.25"}
     finally:
         live.close()
+
+
+def _session(data, **options):
+    options.setdefault("target", "y")
+    options.setdefault("options", {"batch_size": 4, "device": "cpu"})
+    session = LabelSession(data, **options)
+    session.start()
+    assert session.wait(120)
+    return session
+
+
+def test_an_undo_during_the_pause_keeps_the_batch_open(tmp_path):
+    data, _ = make_pool(tmp_path)
+    session = _session(data, refit_delay=3.0)
+    before = read_labels(data)
+    view = session.view(TAB_A)
+    rows = []
+    while view["row"] is not None and view["row"]["status"] == "to label":
+        rows.append(view["row"]["row"])
+        view = session.label(TAB_A, rows[-1], "pos")
+    assert session.view(TAB_A)["job"]["stage"] == "waiting"
+    view = session.undo(TAB_A)
+    assert view["row"]["row"] == rows[-1]
+    assert session.wait(60)
+    assert not session._job["running"] and session._job["error"] is None
+    assert read_labels(data) == before  # nothing merged: the batch is open again
+    assert AnswerJournal(session.answers_path, "y").read() == {r: "pos" for r in rows[:-1]}
+
+
+def test_session_refusals(tmp_path):
+    data, frame = make_pool(tmp_path)
+    session = _session(data, refit_delay=30.0)
+    for tab in ("short", "x" * 65, "tab-é-aaaaaa", None):
+        with pytest.raises(Exception, match="tab id"):
+            session.view(tab)
+    view = session.view(TAB_A)
+    row = view["row"]["row"]
+    for bad in ("3", 2.0, True, None):
+        with pytest.raises(Exception, match="integer"):
+            session.label(TAB_A, bad, "pos")
+    with pytest.raises(Exception, match="already labeled in DATA"):
+        session.label(TAB_A, 0, "pos")
+    outside = next(r for r in range(len(frame)) if r not in session._batch and r > 1)
+    with pytest.raises(Exception, match="not in this batch"):
+        session.label(TAB_A, outside, "pos")
+    with pytest.raises(Exception, match="first row"):
+        session.move(TAB_A, -1)
+    # Next past the end skips; every row skipped and none labeled: they come back.
+    seen = [row]
+    for _ in range(3):
+        seen.append(session.move(TAB_A, 1)["row"]["row"])
+    assert sorted(seen) == sorted(session._batch)
+    view = session.move(TAB_A, 1)
+    assert view["row"]["row"] == seen[0] and view["row"]["status"] == "to label"
+    # Back to the row before (offered again too, so no longer skipped), then on again.
+    view = session.move(TAB_A, -1)
+    assert view["row"]["row"] == seen[3] and view["row"]["status"] == "to label"
+    assert session._leases[seen[3]][0] == TAB_A
+    view = session.move(TAB_A, 1)
+    assert view["row"]["row"] == seen[0]
+    # A retry while a round is under way is refused.
+    for r in session._batch:
+        session._pending[r] = "pos"
+    session._maybe_refit()
+    with pytest.raises(Exception, match="already being chosen"):
+        session.retry()
+
+
+def test_check_reports_what_cannot_be_served(tmp_path):
+    data, _ = make_pool(tmp_path)
+    session = _session(data)
+    with pytest.raises(_bridge.CampaignError, match="labels column 'y', not 'a'"):
+        LabelSession(data, target="a").check()
+    # A stale merge file goes; labels already in the campaign leave the answer file.
+    journal = AnswerJournal(session.answers_path, "y")
+    journal.rewrite({0: "pos", 5: "neg"})
+    stale = session.answers_path + ".merging.csv"
+    journal.snapshot({5: "neg"}, stale)
+    again = LabelSession(data).check()
+    assert again._pending == {5: "neg"} and journal.read() == {5: "neg"}
+    assert not os.path.exists(stale)
+    (tmp_path / os.path.basename(session.answers_path)).write_text("row,other\n")
+    with pytest.raises(_bridge.CampaignError, match="not the page's answer file"):
+        LabelSession(data).check()
