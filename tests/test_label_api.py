@@ -701,3 +701,36 @@ def test_check_reports_what_cannot_be_served(tmp_path):
     (tmp_path / os.path.basename(session.answers_path)).write_text("row,other\n")
     with pytest.raises(_bridge.CampaignError, match="not the page's answer file"):
         LabelSession(data).check()
+
+
+def test_the_merge_waits_for_the_campaign_lock(tmp_path):
+    import time
+
+    data, _ = make_pool(tmp_path)
+    session = _session(data, refit_delay=0.0)
+    before = read_labels(data)
+    held, release = threading.Event(), threading.Event()
+
+    def another_writer():  # as skbait teach would, in another thread or process
+        with _bridge.campaign_lock(session.campaign):
+            held.set()
+            release.wait(60)
+
+    writer = threading.Thread(target=another_writer)
+    writer.start()
+    assert held.wait(30)
+    try:
+        view = session.view(TAB_A)
+        while view["row"] is not None and view["row"]["status"] == "to label":
+            view = session.label(TAB_A, view["row"]["row"], "pos")
+        deadline = time.monotonic() + 30
+        while session._job["stage"] != "writing the labels to DATA":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(0.5)
+        assert read_labels(data) == before and session._job["running"]
+    finally:
+        release.set()
+        writer.join(30)
+    assert session.wait(120)
+    assert len(read_labels(data)) == len(before) + 4

@@ -3,11 +3,12 @@
 Everything the page needs from a campaign goes through this module, so that a
 change of the campaign's internals is adapted here and nowhere else. Every
 read-modify-write of DATA and its campaign file holds the campaign's file lock,
-``DATA.campaign.json.lock`` (the project's convention). The lock object is a
-filelock singleton: reentrant within a thread, exclusive between threads and
-processes.
+``DATA.campaign.json.lock`` (the project's convention): here around each call,
+as long as the campaign's functions do not take it themselves
+(:data:`CAMPAIGN_LOCKS_ITSELF`).
 """
 
+import contextlib
 import os
 
 from skbait.campaign import (
@@ -37,6 +38,11 @@ __all__ = [
 # Query options the page passes through to query_batch (None keeps the campaign's).
 OPTIONS = ("batch_size", "strategy", "estimator", "task", "device", "random_state")
 
+# True once query_batch and merge_answers take the campaign's lock themselves: the
+# lock must then not be held around them, since a second FileLock on the same file
+# in one process waits for the first (a deadlock, or the campaign's lock timeout).
+CAMPAIGN_LOCKS_ITSELF = False
+
 
 def campaign_file(data, campaign=None):
     """The campaign file of DATA (``DATA.campaign.json`` unless given)."""
@@ -44,10 +50,18 @@ def campaign_file(data, campaign=None):
 
 
 def campaign_lock(path):
-    """The campaign's file lock, shared by every writer of DATA and its campaign file."""
+    """The campaign's file lock, shared by every writer of DATA and its campaign file.
+
+    A filelock singleton: reentrant within a thread, exclusive between threads
+    and processes.
+    """
     from filelock import FileLock
 
     return FileLock(str(path) + ".lock", is_singleton=True)
+
+
+def _locked(path):
+    return contextlib.nullcontext() if CAMPAIGN_LOCKS_ITSELF else campaign_lock(path)
 
 
 def read_state(path):
@@ -73,14 +87,14 @@ def read_table(data):
 
 def merge(data, answers, campaign):
     """Merge an answer file into DATA, as ``skbait teach DATA ANSWERS`` does."""
-    with campaign_lock(campaign):
+    with _locked(campaign):
         return merge_answers(data, answers, campaign=campaign)
 
 
 def query(data, batch_file, campaign, *, target=None, features=None, options=None):
     """Choose (or rewrite) the current batch, as ``skbait query`` does."""
     options = {k: v for k, v in (options or {}).items() if k in OPTIONS}
-    with campaign_lock(campaign):
+    with _locked(campaign):
         return query_batch(
             data, batch_file, target=target, campaign=campaign, features=features, **options
         )
