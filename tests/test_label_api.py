@@ -1,7 +1,9 @@
 """The labeling page's API, against the real server on a free loopback port."""
 
+import json
 import os
 import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -734,3 +736,52 @@ def test_the_merge_waits_for_the_campaign_lock(tmp_path):
         writer.join(30)
     assert session.wait(120)
     assert len(read_labels(data)) == len(before) + 4
+
+
+def test_ctrl_c_stops_the_command_and_names_the_saved_labels(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    data, _ = make_pool(tmp_path)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "skbait", "label", data, "--target", "y", "-b", "4"]
+        + ["--device", "cpu", "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=root,
+    )
+    try:
+        assert process.stdout.readline().startswith("skbait: labeling pool.csv at")
+        url = process.stdout.readline().strip()
+        token = url.split("token=")[1]
+        base = url.split("/?")[0]
+        tab = "tab-subprocess"
+        for _ in range(600):
+            request = urllib.request.Request(
+                f"{base}/api/state?tab={tab}", headers={"X-Skbait-Token": token}
+            )
+            with urllib.request.urlopen(request, timeout=30) as response:
+                view = json.loads(response.read())
+            if view["row"] is not None:
+                break
+            time.sleep(0.1)
+        body = json.dumps({"tab": tab, "row": view["row"]["row"], "label": "pos"}).encode()
+        request = urllib.request.Request(
+            f"{base}/api/label",
+            data=body,
+            headers={"X-Skbait-Token": token, "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "1 label(s) of the unfinished batch are saved in" in out
+    assert "Traceback" not in err

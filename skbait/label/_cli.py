@@ -1,5 +1,6 @@
 """``skbait label DATA``: serve the labeling page of a campaign from the command line."""
 
+import contextlib
 import os
 import sys
 
@@ -130,7 +131,13 @@ def _label(args):
             import webbrowser
 
             webbrowser.open(server.url)
-        server.serve()
+        # uvicorn raises Ctrl-C again once it has stopped: that is how one stops.
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve()
+        if not session.wait(timeout=0.1):
+            # A merge or query under way finishes, rather than stop mid-round.
+            print("skbait: finishing the round in progress (Ctrl-C again to leave it)")
+            session.wait()
     finally:
         serving.release()
     pending = session.journal.read()
