@@ -7,7 +7,10 @@ as the page's script does. Each request saves the label (appended to the
 answer file and fsynced) and answers with the next row to show, the batch's
 progress and the side panel's figures. The table gives the latency of that
 round trip (median, 95th percentile, worst), and of a plain state request (a
-reload or heartbeat).
+reload or heartbeat). With ``--browser`` (and the system's ``chromium``), it
+also times the page itself in headless Chromium through Playwright: from the
+key press to the next row drawn (Playwright's own round trips included, so an
+upper bound).
 
 The refit and the next query are not on this path: they run in the
 background once the batch is done, so the batch here is large enough
@@ -44,11 +47,42 @@ def make_pool(folder, n_rows, seed=0):
     return path, y
 
 
+def time_the_page(server, truth, n_labels):
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    args += ["--disable-component-update", "--no-first-run"]
+    times = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=args)
+        page = browser.new_page()
+        page.goto(server.url)
+        shown = "() => document.getElementById('row-id').textContent.startsWith('Row')"
+        page.wait_for_function(shown)
+        changed = "r => document.getElementById('row-id').textContent !== 'Row ' + r"
+        for _ in range(n_labels):
+            row = int(page.text_content("#row-id").split()[1])
+            classes = page.evaluate(
+                "[...document.querySelectorAll('#classes button')].map(b => b.dataset.label)"
+            )
+            key = str(classes.index(str(truth[row])) + 1)
+            started = time.perf_counter()
+            page.keyboard.press(key)
+            page.wait_for_function(changed, arg=row, polling="raf")
+            times.append(time.perf_counter() - started)
+        browser.close()
+    return times
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000, help="pool size")
     parser.add_argument("--labels", type=int, default=300, help="labels timed")
-    parser.add_argument("--batch-size", type=int, default=400)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--browser", action="store_true", help="also time the page in Chromium")
     parser.add_argument(
         "--strategy",
         default="random",
@@ -97,6 +131,9 @@ def main():
         _, elapsed = request("GET", f"/api/state?tab={tab}")
         states.append(elapsed)
     assert len(session.journal.read()) == args.labels
+    pages = []
+    if args.browser:
+        pages = time_the_page(server, truth, args.labels // 2)
     server.stop()
 
     def row(name, times):
@@ -109,9 +146,10 @@ def main():
             "max ms": round(float(ms.max()), 2),
         }
 
-    table = pd.DataFrame(
-        [row("label + next row", submits), row("state (reload, heartbeat)", states)]
-    )
+    rows = [row("label + next row", submits), row("state (reload, heartbeat)", states)]
+    if pages:
+        rows.append(row("page: key press to next row drawn", pages))
+    table = pd.DataFrame(rows)
     print(table.to_string(index=False))
     print(f"load average: {os.getloadavg()}")
 
