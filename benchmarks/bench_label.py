@@ -10,7 +10,8 @@ round trip (median, 95th percentile, worst), and of a plain state request (a
 reload or heartbeat). With ``--browser`` (and the system's ``chromium``), it
 also times the page itself in headless Chromium through Playwright: from the
 key press to the next row drawn (Playwright's own round trips included, so an
-upper bound).
+upper bound), and the same timed inside the page (from the key's event to
+the first frame after the row changed).
 
 The refit and the next query are not on this path: they run in the
 background once the batch is done, so the batch here is large enough
@@ -62,6 +63,19 @@ def time_the_page(server, truth, n_labels):
         page.goto(server.url)
         shown = "() => document.getElementById('row-id').textContent.startsWith('Row')"
         page.wait_for_function(shown)
+        # In the page: from the key's event to the next frame after the row changed.
+        page.evaluate(
+            """() => {
+              window.__times = []; let pressed = 0;
+              document.addEventListener('keydown', () => { pressed = performance.now(); }, true);
+              new MutationObserver(() => {
+                if (!pressed) return;
+                const start = pressed; pressed = 0;
+                requestAnimationFrame(() => window.__times.push(performance.now() - start));
+              }).observe(document.getElementById('row-id'),
+                         {childList: true, characterData: true, subtree: true});
+            }"""
+        )
         changed = "r => document.getElementById('row-id').textContent !== 'Row ' + r"
         for _ in range(n_labels):
             row = int(page.text_content("#row-id").split()[1])
@@ -73,8 +87,9 @@ def time_the_page(server, truth, n_labels):
             page.keyboard.press(key)
             page.wait_for_function(changed, arg=row, polling="raf")
             times.append(time.perf_counter() - started)
+        in_page = [t / 1000 for t in page.evaluate("() => window.__times")]
         browser.close()
-    return times
+    return times, in_page
 
 
 def main():
@@ -131,9 +146,9 @@ def main():
         _, elapsed = request("GET", f"/api/state?tab={tab}")
         states.append(elapsed)
     assert len(session.journal.read()) == args.labels
-    pages = []
+    pages = in_page = []
     if args.browser:
-        pages = time_the_page(server, truth, args.labels // 2)
+        pages, in_page = time_the_page(server, truth, args.labels // 2)
     server.stop()
 
     def row(name, times):
@@ -149,6 +164,7 @@ def main():
     rows = [row("label + next row", submits), row("state (reload, heartbeat)", states)]
     if pages:
         rows.append(row("page: key press to next row drawn", pages))
+        rows.append(row("  the same, timed inside the page", in_page))
     table = pd.DataFrame(rows)
     print(table.to_string(index=False))
     print(f"load average: {os.getloadavg()}")
