@@ -6,7 +6,9 @@ CI (``CI`` set), where they must run.
 """
 
 import os
+import re
 import shutil
+import time
 
 import numpy as np
 import pandas as pd
@@ -72,12 +74,13 @@ class Page:
         assert response.status == 200
         self.wait_row()
 
+    # Waits go through Playwright's locators: wait_for_function evaluates its
+    # predicate with eval in some Playwright releases, which the page's CSP refuses.
     def wait_row(self, not_row=None):
-        self.page.wait_for_function(
-            "prev => { const t = document.getElementById('row-id').textContent;"
-            " return t.startsWith('Row') && t !== 'Row ' + prev; }",
-            arg=-1 if not_row is None else not_row,
-        )
+        row_id = self.page.locator("#row-id")
+        sync_api.expect(row_id).to_have_text(re.compile(r"^Row \d+$"), timeout=WAIT_MS)
+        if not_row is not None:
+            sync_api.expect(row_id).not_to_have_text(f"Row {not_row}", timeout=WAIT_MS)
         return self.row()
 
     def row(self):
@@ -96,9 +99,7 @@ class Page:
         )
 
     def wait_text(self, selector, text):
-        self.page.wait_for_function(
-            "([s, t]) => document.querySelector(s).textContent.includes(t)", arg=[selector, text]
-        )
+        sync_api.expect(self.page.locator(selector)).to_contain_text(text, timeout=WAIT_MS)
 
     def label_by_key(self):
         """Press the number key of the class the oracle gives this row; returns (row, label)."""
@@ -137,9 +138,7 @@ def test_undo_with_the_keyboard(context, live):
     tab.wait_row(not_row=row)
     assert AnswerJournal(live.session.answers_path, "y").read() == {row: label}
     tab.page.keyboard.press("u")
-    tab.page.wait_for_function(
-        "r => document.getElementById('row-id').textContent === 'Row ' + r", arg=row
-    )
+    sync_api.expect(tab.page.locator("#row-id")).to_have_text(f"Row {row}", timeout=WAIT_MS)
     tab.wait_text("#row-status", "to label")
     assert AnswerJournal(live.session.answers_path, "y").read() == {}
     assert tab.page.is_disabled("#undo")
@@ -285,10 +284,11 @@ def test_the_user_guide_screenshot(context, tmp_path):
         tab.wait_text("#prediction", "Model says:")
         tab.page.wait_for_selector("#curve circle")
         tab.page.wait_for_selector("#job", state="hidden")
-        tab.page.wait_for_function(
-            "() => [...document.querySelectorAll('#fields img')]"
-            ".every(i => i.complete && i.naturalWidth)"
-        )
+        image = tab.page.locator("#fields img")
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while not image.evaluate("i => i.complete && i.naturalWidth > 0"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
         labels = read_labels(data, "sentiment")
         assert len(labels) == 6 + 12 and all(labels[r] == classes[r] for r in labels)
         path = os.environ.get("SKBAIT_LABEL_SCREENSHOT") or str(tmp_path / "label_page.png")
