@@ -194,6 +194,9 @@ def _build_parser():
     from skbait._campaign_cli import add_campaign_commands
 
     add_campaign_commands(commands, _HelpFormatter)
+    from skbait.label._cli import add_label_command
+
+    add_label_command(commands, _HelpFormatter)
     return parser
 
 
@@ -511,8 +514,15 @@ def main(argv=None):
     except SystemExit as exc:  # --help, --version, or an argparse error (already printed)
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
     from skbait._campaign_cli import COMMANDS
+    from skbait.label._cli import COMMANDS as LABEL_COMMANDS
 
-    handlers = {"run": _run, "report": _report, "strategies": _strategies, **COMMANDS}
+    handlers = {
+        "run": _run,
+        "report": _report,
+        "strategies": _strategies,
+        **COMMANDS,
+        **LABEL_COMMANDS,
+    }
     try:
         return handlers[args.command](args)
     except UsageError as exc:

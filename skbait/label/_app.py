@@ -1,0 +1,189 @@
+"""The labeling page's web application (Starlette): the page, its assets and its API.
+
+Every request must carry the server's token: the page and the files it loads
+(assets, images) in the ``token`` query parameter of their URL, the API calls
+the page's script makes in the ``X-Skbait-Token`` header. There is no cookie,
+so another site open in the same browser cannot act for the user. Bodies are
+bounded (:data:`MAX_BODY` bytes), and every answer forbids the browser to run
+anything but the page's own script (a Content-Security-Policy) or to send the
+token to another site in a Referer.
+"""
+
+import json
+import secrets
+from importlib import resources
+
+from starlette.applications import Starlette
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from skbait.label._session import Refused
+
+__all__ = ["MAX_BODY", "TOKEN_HEADER", "create_app"]
+
+MAX_BODY = 16 * 1024
+TOKEN_HEADER = "x-skbait-token"
+ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        b"img-src 'self' http: https:; base-uri 'none'; form-action 'none'; "
+        b"frame-ancestors 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
+
+
+def _asset(name):
+    return (resources.files("skbait.label") / "static" / name).read_bytes()
+
+
+class _Guard:
+    """ASGI middleware: the token on every request, bounded bodies, security headers."""
+
+    def __init__(self, app, token):
+        self.app = app
+        self.token = token.encode()
+
+    def _authorised(self, scope):
+        from urllib.parse import parse_qs
+
+        given = dict(scope.get("headers") or ()).get(TOKEN_HEADER.encode())
+        api = scope["path"].startswith("/api/") and scope["path"] != "/api/image"
+        if given is None and not api:
+            # The page, its assets and its images: the token is in their URL.
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            values = query.get("token")
+            given = values[0].encode() if values else None
+        return given is not None and secrets.compare_digest(given, self.token)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def secured(message):
+            if message["type"] == "http.response.start":
+                message = dict(message)
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
+        if not self._authorised(scope):
+            response = JSONResponse(
+                {"error": "this page needs the token printed by skbait label (open its URL)."},
+                status_code=403,
+            )
+            return await response(scope, receive, secured)
+        length = dict(scope.get("headers") or ()).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            response = JSONResponse({"error": "request body too large."}, status_code=413)
+            return await response(scope, receive, secured)
+        return await self.app(scope, receive, secured)
+
+
+async def _json(request):
+    """The request's JSON object, read up to MAX_BODY bytes."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise Refused(413, "request body too large.")
+    try:
+        value = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise Refused(400, "the request body is not JSON.") from None
+    if not isinstance(value, dict):
+        raise Refused(400, "the request body is not a JSON object.")
+    return value
+
+
+def _answer(call):
+    try:
+        return JSONResponse(call())
+    except Refused as exc:
+        return JSONResponse({"error": exc.message, **exc.extra}, status_code=exc.status)
+
+
+def create_app(session, token):
+    """The Starlette application serving ``session``, guarded by ``token``.
+
+    Parameters
+    ----------
+    session : skbait.label._session.LabelSession
+    token : str
+        The secret every request must carry.
+
+    Returns
+    -------
+    ASGI application
+    """
+    page = _asset("index.html").decode("utf-8").replace("__TOKEN__", token)
+
+    async def index(request):
+        return Response(page, media_type="text/html; charset=utf-8")
+
+    async def asset(request):
+        name = request.path_params["name"]
+        if name not in ASSETS:
+            return JSONResponse({"error": "no such file."}, status_code=404)
+        return Response(_asset(name), media_type=ASSETS[name])
+
+    async def state(request):
+        return _answer(lambda: session.view(request.query_params.get("tab", "")))
+
+    def _post(handler):
+        async def endpoint(request):
+            try:
+                body = await _json(request)
+            except Refused as exc:
+                return JSONResponse({"error": exc.message}, status_code=exc.status)
+            return _answer(lambda: handler(body))
+
+        return endpoint
+
+    def _label(body):
+        return session.label(
+            body.get("tab", ""),
+            body.get("row"),
+            body.get("label", ""),
+            confirm=body.get("confirm") is True,
+        )
+
+    def _retry(body):
+        session.retry()
+        return session.view(body.get("tab", ""))
+
+    async def image(request):
+        try:
+            row = int(request.query_params.get("row", ""))
+        except ValueError:
+            return JSONResponse({"error": "row must be an integer."}, status_code=400)
+        try:
+            path = session.image_path(row, request.query_params.get("column", ""))
+        except Refused as exc:
+            return JSONResponse({"error": exc.message}, status_code=exc.status)
+        return FileResponse(path)
+
+    routes = [
+        Route("/", index),
+        Route("/static/{name}", asset),
+        Route("/api/state", state),
+        Route("/api/label", _post(_label), methods=["POST"]),
+        Route(
+            "/api/skip",
+            _post(lambda b: session.skip(b.get("tab", ""), b.get("row"))),
+            methods=["POST"],
+        ),
+        Route("/api/undo", _post(lambda b: session.undo(b.get("tab", ""))), methods=["POST"]),
+        Route(
+            "/api/move",
+            _post(lambda b: session.move(b.get("tab", ""), b.get("step"))),
+            methods=["POST"],
+        ),
+        Route("/api/retry", _post(_retry), methods=["POST"]),
+        Route("/api/image", image),
+    ]
+    app = Starlette(routes=routes)
+    return _Guard(app, token)

@@ -1,0 +1,153 @@
+"""``skbait label DATA``: serve the labeling page of a campaign from the command line."""
+
+import contextlib
+import os
+import sys
+
+__all__ = ["COMMANDS", "add_label_command"]
+
+
+def add_label_command(commands, formatter_class):
+    """Register the ``label`` subcommand on ``commands`` (argparse subparsers)."""
+    from skbait._cli import _positive_int
+
+    label = commands.add_parser(
+        "label",
+        help="label the batch in a local web page (needs skbait[label])",
+        description=(
+            "Serve a web page on this machine where a person labels the rows the strategy "
+            "chooses, one at a time, and print its URL (with the secret token every request "
+            "needs). The page reads and writes the same campaign as `skbait query` and "
+            "`skbait teach`: each label is saved as it is given, reaches DATA when the batch "
+            "is done, and the next batch is then chosen in the background. Options left out "
+            "keep the campaign's settings."
+        ),
+        formatter_class=formatter_class,
+    )
+    label.add_argument("data", metavar="DATA", help="the CSV or parquet file being labeled")
+    label.add_argument(
+        "--target", default=None, help="the label column (needed for a new campaign)"
+    )
+    label.add_argument(
+        "-b", "--batch-size", type=_positive_int, default=None, help="rows per batch (first: 10)"
+    )
+    label.add_argument("-s", "--strategy", default=None, help="the query strategy (first: bait)")
+    label.add_argument("-e", "--estimator", default=None, help="the estimator, as in `skbait run`")
+    label.add_argument("--task", choices=("auto", "classification", "regression"), default=None)
+    label.add_argument("--device", default=None, help="torch device of the strategy")
+    label.add_argument("--random-state", type=int, default=None, help="seed of a new campaign")
+    label.add_argument(
+        "--features", default=None, help="comma-separated feature columns of a new campaign"
+    )
+    label.add_argument(
+        "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
+    )
+    label.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="the batch file also written each round (default: DATA_batch.csv beside DATA)",
+    )
+    label.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on; anything but this machine's loopback lets other "
+        "machines reach the page (with the token), unencrypted",
+    )
+    label.add_argument("--port", type=int, default=0, help="port to listen on (0: a free one)")
+    label.add_argument(
+        "--no-browser", action="store_true", help="print the URL without opening a browser"
+    )
+
+
+def _label(args):
+    from skbait._cli import UsageError
+
+    try:
+        import filelock  # noqa: F401
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(
+            f"the labeling page needs {exc.name}: pip install 'skbait[label]'."
+        ) from None
+    from skbait.label._bridge import CampaignError
+    from skbait.label._server import LabelServer, is_loopback
+    from skbait.label._session import LabelSession
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0 to 65535, got {args.port}.")
+    features = None
+    if args.features is not None:
+        features = [c.strip() for c in args.features.split(",") if c.strip()]
+    options = {
+        "batch_size": args.batch_size,
+        "strategy": args.strategy,
+        "estimator": args.estimator,
+        "task": args.task,
+        "device": args.device,
+        "random_state": args.random_state,
+    }
+    session = LabelSession(
+        args.data,
+        campaign=args.campaign,
+        target=args.target,
+        features=features,
+        options=options,
+        batch_file=args.output,
+    )
+    try:
+        session.check()
+    except CampaignError as exc:
+        raise UsageError(str(exc).replace("\n", " ")) from None
+    from filelock import FileLock, Timeout
+
+    # One page per campaign: its leases and its answer file are this process's.
+    serving = FileLock(session.campaign + ".label.lock")
+    try:
+        serving.acquire(timeout=0)
+    except Timeout:
+        raise UsageError(
+            f"another skbait label already serves {session.campaign!r}; open its URL instead."
+        ) from None
+    try:
+        try:
+            server = LabelServer(session, host=args.host, port=args.port)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot listen on {args.host}:{args.port}: {exc.strerror}."
+            ) from None
+        if not is_loopback(args.host):
+            print(
+                f"skbait: warning: listening on {args.host}: anyone who can reach this machine "
+                "and has the URL (token included) can label, and nothing is encrypted.",
+                file=sys.stderr,
+            )
+        session.start()
+        print(f"skbait: labeling {os.path.basename(session.data)} at\n  {server.url}")
+        print("skbait: press Ctrl-C to stop; every label is saved as it is given.")
+        sys.stdout.flush()
+        if not args.no_browser:
+            import webbrowser
+
+            webbrowser.open(server.url)
+        # uvicorn raises Ctrl-C again once it has stopped: that is how one stops.
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve()
+        if not session.wait(timeout=0.1):
+            # A merge or query under way finishes, rather than stop mid-round.
+            print("skbait: finishing the round in progress (Ctrl-C again to leave it)")
+            session.wait()
+    finally:
+        serving.release()
+    pending = session.journal.read()
+    if pending:
+        print(
+            f"skbait: {len(pending)} label(s) of the unfinished batch are saved in "
+            f"{session.answers_path}; they reach DATA when the batch is done (skbait label "
+            f"again), or now with: skbait teach {args.data} {session.answers_path}"
+        )
+    return 0
+
+
+COMMANDS = {"label": _label}

@@ -1,0 +1,94 @@
+"""The page's answer file: every label given in the page, on disk the moment it is given.
+
+It is a batch answer file as ``skbait teach`` reads it (a ``row`` column and
+the target column), so the labels it holds reach DATA through the campaign's
+own merge, at the end of each batch, or by hand with ``skbait teach DATA FILE``
+after a crash. Each label is one appended line, flushed and fsynced before the
+page moves on; a line cut short by a crash (no final newline) is dropped when
+the file is read again, since its label may be cut short too.
+"""
+
+import csv
+import io
+import os
+import tempfile
+
+__all__ = ["AnswerJournal"]
+
+
+class AnswerJournal:
+    """``{row: label}`` kept in a CSV answer file.
+
+    Parameters
+    ----------
+    path : str
+        The answer file.
+    target : str
+        The target column's name (the header of the label column).
+    """
+
+    def __init__(self, path, target):
+        self.path = os.fspath(path)
+        self.target = target
+
+    def _line(self, values):
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(values)
+        return buffer.getvalue()
+
+    def read(self):
+        """The labels on disk, ``{row: label}`` (the last line of a row wins)."""
+        if not os.path.exists(self.path):
+            return {}
+        with open(self.path, encoding="utf-8", newline="") as handle:
+            text = handle.read()
+        if not text.endswith("\n"):
+            text = text[: text.rfind("\n") + 1]  # a line cut short by a crash
+        rows = list(csv.reader(io.StringIO(text)))
+        if not rows:
+            return {}
+        if rows[0] != ["row", self.target]:
+            raise ValueError(
+                f"{self.path!r} is not the page's answer file of column {self.target!r} "
+                f"(its header is {rows[0]!r}); move it away."
+            )
+        labels = {}
+        for values in rows[1:]:
+            if len(values) == 2 and values[0].isdigit():
+                labels[int(values[0])] = values[1]
+        return labels
+
+    def append(self, row, label):
+        """Add one label; on disk (fsynced) when this returns."""
+        new = not os.path.exists(self.path) or os.path.getsize(self.path) == 0
+        text = (self._line(["row", self.target]) if new else "") + self._line([int(row), label])
+        with open(self.path, "a", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def rewrite(self, labels):
+        """Replace the file's content with ``labels`` (atomically); remove it when empty."""
+        if not labels:
+            if os.path.exists(self.path):
+                os.unlink(self.path)
+            return
+        text = self._line(["row", self.target]) + "".join(
+            self._line([int(r), label]) for r, label in labels.items()
+        )
+        folder = os.path.dirname(os.path.abspath(self.path))
+        fd, tmp = tempfile.mkstemp(prefix=".skbait-", suffix=".csv", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def snapshot(self, labels, path):
+        """Write ``labels`` as an answer file at ``path`` (for one merge)."""
+        AnswerJournal(path, self.target).rewrite(labels)

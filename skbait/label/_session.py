@@ -1,0 +1,749 @@
+"""The state behind the labeling page: the batch, who labels which row, and the rounds.
+
+One :class:`LabelSession` serves one campaign to any number of tabs. Each tab
+(a random id its page keeps for its lifetime, across reloads) is served the
+rows of the current batch one at a time; a row served to a tab is *leased* to
+it, and no other tab is served it until the lease lapses (``lease_seconds``
+without a request from that tab). A label is written to the page's answer file
+(:mod:`skbait.label._journal`) before the request returns. When every row of
+the batch is labeled or skipped, a background thread merges the answer file
+into DATA through the campaign (as ``skbait teach`` does), chooses the next
+batch (as ``skbait query`` does) and refits the model the page shows; requests
+never wait for it, and labels given meanwhile are kept for the next merge.
+"""
+
+import difflib
+import os
+import threading
+import time
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+from skbait.label import _bridge
+from skbait.label._journal import AnswerJournal
+from skbait.label._model import analyse
+
+__all__ = ["LabelSession", "Refused"]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp")
+NEAR_RATIO = 0.8  # difflib ratio above which a new class looks like a known one
+
+
+class Refused(Exception):
+    """A request the session declines, with the HTTP status to answer."""
+
+    def __init__(self, status, message, **extra):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+class _Tab:
+    def __init__(self):
+        self.history = []  # rows served, in order
+        self.pos = -1  # the row shown: history[pos]
+        self.undo = []  # rows this tab labeled, last on top
+
+
+def _normal(text):
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(c for c in text if c.isalnum())
+
+
+def near_duplicates(text, known):
+    """Known classes that ``text`` (not one of them) is probably a misspelling of."""
+    if text in known:
+        return []
+    mine = _normal(text)
+    near = []
+    for other in known:
+        theirs = _normal(other)
+        if mine == theirs or (
+            mine and theirs and difflib.SequenceMatcher(None, mine, theirs).ratio() >= NEAR_RATIO
+        ):
+            near.append(other)
+    return near
+
+
+def _class_order(label):
+    try:
+        return (0, float(label), label)
+    except ValueError:
+        return (1, 0.0, label.casefold())
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+class LabelSession:
+    """The labeling page's campaign state, safe to use from many threads.
+
+    Parameters
+    ----------
+    data : str
+        DATA, the CSV or parquet file being labeled.
+    campaign : str, default=None
+        The campaign file (``DATA.campaign.json`` by default).
+    target : str, default=None
+        The label column; needed when the campaign does not exist yet.
+    features : list of str, default=None
+        Feature columns for a new campaign.
+    options : dict, default=None
+        Query options (``batch_size``, ``strategy``, ``estimator``, ``task``,
+        ``device``, ``random_state``), as ``skbait query`` takes them.
+    batch_file : str, default=None
+        Where each batch is also written for a spreadsheet
+        (``DATA_batch.csv`` by default, as ``skbait query``).
+    lease_seconds : float, default=120
+        How long a row stays reserved for a tab that sends no request.
+    refit_delay : float, default=2
+        Seconds between the batch's last label and the merge, so that an undo
+        of that label still can be made.
+    """
+
+    def __init__(
+        self,
+        data,
+        *,
+        campaign=None,
+        target=None,
+        features=None,
+        options=None,
+        batch_file=None,
+        lease_seconds=120.0,
+        refit_delay=2.0,
+        clock=time.monotonic,
+    ):
+        self.data = os.path.abspath(os.fspath(data))
+        self.folder = Path(self.data).parent.resolve()
+        self.campaign = _bridge.campaign_file(self.data, campaign)
+        stem = self.campaign[: -len(".json")] if self.campaign.endswith(".json") else self.campaign
+        self.answers_path = stem + ".answers.csv"
+        if batch_file is None:
+            batch_file = os.path.splitext(self.data)[0] + "_batch.csv"
+        self.batch_file = os.path.abspath(os.fspath(batch_file))
+        self.target = target
+        self.features = features
+        self.options = dict(options or {})
+        self.lease_seconds = float(lease_seconds)
+        self.refit_delay = float(refit_delay)
+        self.clock = clock
+
+        self._lock = threading.RLock()
+        self._table = None
+        self._state = None
+        self._data_labels = {}  # labels DATA holds
+        self._recorded = {}  # labels the campaign recorded
+        self._pending = {}  # labels in the answer file, not merged yet
+        self._merging = set()
+        self._batch = []
+        self._why = {}
+        self._round = None
+        self._design = None
+        self._labels_at_round = 0
+        self._skipped = set()
+        self._leases = {}  # row -> (tab, expiry)
+        self._tabs = {}
+        self._analysis = {"predictions": {}, "accuracy": None, "curve": [], "estimator": None}
+        self._curve_cache = {}
+        self._finished = False  # every row of DATA is labeled
+        self._job = {"running": False, "stage": "", "step": 0, "steps": 0, "error": None}
+        self._job_started = None
+        self._thread = None
+        self.journal = None
+
+    # ------------------------------------------------------------------ start
+
+    def check(self):
+        """Read DATA and the campaign now, raising CampaignError for what cannot be served."""
+        state = _bridge.read_state(self.campaign)
+        table = _bridge.read_table(self.data)
+        if state is None:
+            if self.target is None:
+                raise _bridge.CampaignError(
+                    f"no campaign file {self.campaign!r} yet: give --target COLUMN, the label "
+                    "column."
+                )
+            if self.target not in table.columns:
+                shown = ", ".join(table.columns[:20])
+                raise _bridge.CampaignError(
+                    f"no column {self.target!r} in {self.data!r}; its columns are: {shown}."
+                )
+        else:
+            recorded_target = state["data"]["target"]
+            if self.target is not None and self.target != recorded_target:
+                raise _bridge.CampaignError(
+                    f"the campaign {self.campaign!r} labels column {recorded_target!r}, not "
+                    f"{self.target!r}."
+                )
+            self.target = recorded_target
+        self.journal = AnswerJournal(self.answers_path, self.target)
+        try:
+            pending = self.journal.read()
+        except ValueError as exc:
+            raise _bridge.CampaignError(str(exc)) from None
+        with self._lock:
+            self._set_table(table)
+            self._set_state(state)
+            self._pending = {
+                r: label for r, label in pending.items() if self._recorded.get(r) != label
+            }
+        if self._pending != pending:
+            self.journal.rewrite(self._pending)
+        stale = self.answers_path + ".merging.csv"
+        if os.path.exists(stale):
+            os.unlink(stale)  # a merge cut short: its labels are still in the answer file
+        return self
+
+    def start(self):
+        """Check, then open the campaign's batch in the background."""
+        if self.journal is None:
+            self.check()
+        self._launch(initial=True, delay=0.0)
+        return self
+
+    def wait(self, timeout=None):
+        """Wait for the background work in progress (for tests and shutdown)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._lock:
+                thread = self._thread
+            if thread is None:
+                return True
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            thread.join(left)
+            if thread.is_alive():
+                return False
+            with self._lock:
+                if self._thread is thread:
+                    self._thread = None
+
+    # ---------------------------------------------------------------- state
+
+    def _set_table(self, table):
+        self._table = table
+        texts = table.text(self.target)
+        self._data_labels = {int(r): texts[r] for r in (texts != "").nonzero()[0]}
+
+    def _set_state(self, state):
+        self._state = state
+        self._recorded = _bridge.recorded_labels(state)
+
+    def _label_of(self, row):
+        if row in self._pending:
+            return self._pending[row]
+        if row in self._recorded:
+            return self._recorded[row]
+        return self._data_labels.get(row)
+
+    def _is_labeled(self, row):
+        return row in self._pending or row in self._recorded or row in self._data_labels
+
+    def _label_type(self):
+        if self._state is None:
+            return None
+        return self._state["settings"].get("label_type")
+
+    def _task(self):
+        task = None if self._state is None else self._state["settings"].get("task")
+        if task in (None, "auto"):
+            task = self.options.get("task")
+        return task
+
+    def _classes(self):
+        if self._task() == "regression" or self._label_type() == "float":
+            return []
+        labels = set(self._data_labels.values())
+        labels.update(self._recorded.values())
+        labels.update(self._pending.values())
+        return sorted(labels, key=_class_order)
+
+    def _holder(self, row, now):
+        lease = self._leases.get(row)
+        if lease is None or lease[1] < now:
+            return None
+        return lease[0]
+
+    def _free(self, row, tab, now):
+        holder = self._holder(row, now)
+        return (
+            not self._is_labeled(row)
+            and row not in self._skipped
+            and (holder is None or holder == tab)
+        )
+
+    def _new_labels_since_round(self):
+        return bool(self._pending) or len(self._recorded) > self._labels_at_round
+
+    # ----------------------------------------------------------------- tabs
+
+    def _tab(self, tab):
+        if not isinstance(tab, str) or not 8 <= len(tab) <= 64 or not tab.isascii():
+            raise Refused(400, "a tab id is 8 to 64 ASCII characters.")
+        state = self._tabs.get(tab)
+        if state is None:
+            state = self._tabs[tab] = _Tab()
+        return state
+
+    def _current(self, state):
+        return state.history[state.pos] if 0 <= state.pos < len(state.history) else None
+
+    def _lease(self, row, tab, now):
+        self._leases[row] = (tab, now + self.lease_seconds)
+
+    def _release(self, row, tab):
+        if self._leases.get(row, (None,))[0] == tab:
+            del self._leases[row]
+
+    def _serve_next(self, tab, state, now):
+        """Lease the next free row of the batch to ``tab`` and show it; None if none is free."""
+        current = self._current(state)
+        if current is not None:
+            self._release(current, tab)
+        busy = self._job["running"]
+        for again in (False, True):
+            for row in self._batch:
+                # While the next batch is chosen, the skipped rows are offered again.
+                if self._free(row, tab, now) or (
+                    again
+                    and busy
+                    and row in self._skipped
+                    and not self._is_labeled(row)
+                    and self._holder(row, now) in (None, tab)
+                ):
+                    self._lease(row, tab, now)
+                    state.history.append(row)
+                    state.pos = len(state.history) - 1
+                    return row
+            if again:
+                break
+            if not busy and not self._new_labels_since_round():
+                # Every row was skipped and none labeled: offer them again.
+                self._skipped.clear()
+        state.pos = len(state.history)  # past the end: nothing shown
+        return None
+
+    def _settle(self, tab, state, now):
+        """Keep showing the tab's row when it still may; otherwise serve the next one."""
+        row = self._current(state)
+        if row is not None:
+            holder = self._holder(row, now)
+            if self._is_labeled(row) or row in self._skipped:
+                if holder == tab:
+                    self._lease(row, tab, now)
+                return row  # looking back: no lease needed
+            if holder in (None, tab) and (row in self._batch or holder == tab):
+                self._lease(row, tab, now)
+                return row
+        return self._serve_next(tab, state, now)
+
+    # ------------------------------------------------------------- requests
+
+    def view(self, tab):
+        """What ``tab`` shows now (and a heartbeat: its lease is renewed)."""
+        now = self.clock()
+        with self._lock:
+            state = self._tab(tab)
+            self._settle(tab, state, now)
+            return self._payload(tab, state, now)
+
+    def label(self, tab, row, text, *, confirm=False):
+        """Give ``row`` the label ``text``; returns the tab's next view."""
+        now = self.clock()
+        with self._lock:
+            state = self._tab(tab)
+            row = self._check_row(row)
+            try:
+                text = _bridge.check_label(text, self._label_type())
+            except ValueError as exc:
+                raise Refused(422, str(exc)) from None
+            if row in self._merging or (row in self._recorded or row in self._data_labels):
+                raise Refused(409, f"row {row} is already labeled in DATA.")
+            holder = self._holder(row, now)
+            if holder is not None and holder != tab:
+                raise Refused(409, f"row {row} is being labeled in another tab.")
+            if row not in state.history and row not in self._batch:
+                raise Refused(409, f"row {row} is not in this batch.")
+            classes = self._classes()
+            near = near_duplicates(text, classes) if classes else []
+            if near and not confirm:
+                raise Refused(
+                    409,
+                    f"{text!r} is a new class, close to {', '.join(map(repr, near))}.",
+                    near=near,
+                )
+            relabel = row in self._pending
+            if relabel:
+                self._pending[row] = text
+                self.journal.rewrite(self._pending)
+            else:
+                self.journal.append(row, text)
+                self._pending[row] = text
+            if row in state.undo:
+                state.undo.remove(row)
+            state.undo.append(row)
+            self._skipped.discard(row)
+            self._release(row, tab)
+            if row not in state.history:
+                state.history.append(row)
+                state.pos = len(state.history) - 1
+            self._advance(tab, state, row, now)
+            self._maybe_refit()
+            return self._payload(tab, state, now)
+
+    def skip(self, tab, row):
+        """Leave ``row`` unlabeled for this batch; returns the tab's next view."""
+        now = self.clock()
+        with self._lock:
+            state = self._tab(tab)
+            row = self._check_row(row)
+            if self._current(state) == row and not self._is_labeled(row):
+                self._skipped.add(row)
+                self._release(row, tab)
+            self._advance(tab, state, row, now)
+            self._maybe_refit()
+            return self._payload(tab, state, now)
+
+    def _advance(self, tab, state, row, now):
+        if state.pos < len(state.history) - 1 and state.history[state.pos] == row:
+            state.pos += 1  # back in the history: on to the row that came after
+            self._settle(tab, state, now)
+        else:
+            self._serve_next(tab, state, now)
+
+    def undo(self, tab):
+        """Take back this tab's last label (while it is not in DATA); show that row again."""
+        now = self.clock()
+        with self._lock:
+            state = self._tab(tab)
+            if not state.undo:
+                raise Refused(409, "nothing to undo.")
+            row = state.undo[-1]
+            if row in self._merging or row not in self._pending:
+                raise Refused(409, f"row {row}'s label is already in DATA: it cannot be undone.")
+            state.undo.pop()
+            del self._pending[row]
+            self.journal.rewrite(self._pending)
+            current = self._current(state)
+            if current is not None and current != row:
+                self._release(current, tab)
+            self._lease(row, tab, now)
+            state.history.append(row)
+            state.pos = len(state.history) - 1
+            return self._payload(tab, state, now)
+
+    def move(self, tab, step):
+        """Previous (-1) or next (+1) row of this tab's history; next past the end skips."""
+        now = self.clock()
+        with self._lock:
+            state = self._tab(tab)
+            if isinstance(step, bool) or step not in (-1, 1):
+                raise Refused(400, "move by -1 or +1.")
+            current = self._current(state)
+            target = state.pos + step
+            if step < 0 and target < 0:
+                raise Refused(409, "this is the first row this tab was shown.")
+            if step > 0 and target >= len(state.history):
+                if current is not None and not self._is_labeled(current):
+                    self._skipped.add(current)
+                self._serve_next(tab, state, now)
+                self._maybe_refit()
+            else:
+                if current is not None:
+                    self._release(current, tab)
+                state.pos = target
+                self._settle_view(tab, state, now)
+            return self._payload(tab, state, now)
+
+    def _settle_view(self, tab, state, now):
+        row = self._current(state)
+        if row is not None and not self._is_labeled(row):
+            holder = self._holder(row, now)
+            if holder in (None, tab):
+                self._lease(row, tab, now)
+                self._skipped.discard(row)
+
+    def retry(self):
+        """Run the merge and the next query again after an error."""
+        with self._lock:
+            if self._job["running"]:
+                raise Refused(409, "the next batch is already being chosen.")
+            self._job["error"] = None
+        self._launch(initial=self._round is None, delay=0.0)
+
+    def _check_row(self, row):
+        if isinstance(row, bool) or not isinstance(row, int):
+            raise Refused(400, "row must be an integer.")
+        if self._table is None or not 0 <= row < len(self._table):
+            raise Refused(404, f"no row {row} in DATA.")
+        return row
+
+    # ----------------------------------------------------------- the view
+
+    def _row_view(self, row, tab, now):
+        table = self._table
+        fields = []
+        for column in table.columns:
+            if column == self.target:
+                continue
+            value = table.text(column)[row]
+            field = {"column": column, "value": value, "kind": "text"}
+            if value and _is_number(value):
+                field["kind"] = "number"
+            elif value.lower().endswith(IMAGE_SUFFIXES):
+                if value.startswith(("http://", "https://")):
+                    field["kind"] = "image"
+                    field["src"] = value
+                elif self._image_file(value) is not None:
+                    field["kind"] = "image"
+                    field["src"] = f"api/image?row={row}&column="
+            fields.append(field)
+        label = self._label_of(row)
+        if row in self._recorded or (row in self._data_labels and row not in self._pending):
+            status = "in DATA"
+        elif row in self._pending:
+            status = "labeled"
+        elif row in self._skipped:
+            status = "skipped"
+        else:
+            status = "to label"
+        why = self._why.get(row)
+        return {
+            "row": row,
+            "fields": fields,
+            "label": label,
+            "status": status,
+            "prediction": self._analysis["predictions"].get(row),
+            "why": None if why is None else dict(why, design=self._design, of=len(self._why)),
+        }
+
+    def _image_file(self, value):
+        """The image file a cell names, inside DATA's folder; None otherwise."""
+        try:
+            path = (self.folder / value).resolve()
+        except (OSError, ValueError, RuntimeError):
+            return None
+        if not path.is_relative_to(self.folder) or path.suffix.lower() not in IMAGE_SUFFIXES:
+            return None
+        return path if path.is_file() else None
+
+    def image_path(self, row, column):
+        """The image of a cell of DATA, for the page; Refused when there is none."""
+        with self._lock:
+            row = self._check_row(row)
+            if column not in self._table.columns or column == self.target:
+                raise Refused(404, f"no column {column!r} to show.")
+            value = self._table.text(column)[row]
+        path = self._image_file(value)
+        if path is None:
+            raise Refused(404, "that cell holds no image inside DATA's folder.")
+        return path
+
+    def _payload(self, tab, state, now):
+        row = self._current(state)
+        counts = Counter(self._data_labels.values())
+        counts.update(self._recorded[r] for r in self._recorded if r not in self._data_labels)
+        counts.update(self._pending.values())
+        classes = self._classes()
+        batch_done = sum(1 for r in self._batch if self._is_labeled(r))
+        skipped = sum(1 for r in self._batch if r in self._skipped and not self._is_labeled(r))
+        rounds = [] if self._state is None else self._state["rounds"]
+        stopping = []
+        if rounds and rounds[-1].get("stopping"):
+            values = rounds[-1]["stopping"]
+            rules = _bridge.criteria_rules(rounds[-1].get("task"))
+            for name, rule in rules.items():
+                stopping.append(
+                    {
+                        "name": name.replace("_", " "),
+                        "value": values.get(name),
+                        "stop": bool(values.get(f"{name}_stop")),
+                        "rule": rule,
+                        "note": values.get(f"{name}_note"),
+                    }
+                )
+        job = dict(self._job)
+        if job["running"] and self._job_started is not None:
+            job["elapsed"] = round(time.monotonic() - self._job_started, 1)
+        return {
+            "tab": tab,
+            "row": None if row is None else self._row_view(row, tab, now),
+            "position": {"index": state.pos, "length": len(state.history)},
+            "can_undo": bool(state.undo) and state.undo[-1] in self._pending,
+            "classes": [{"label": c, "count": counts.get(c, 0)} for c in classes],
+            "counts": dict(counts),
+            "task": self._task(),
+            "label_type": self._label_type(),
+            "target": self.target,
+            "n_rows": 0 if self._table is None else len(self._table),
+            "n_labeled": len(
+                self._data_labels.keys() | self._recorded.keys() | self._pending.keys()
+            ),
+            "pending": len(self._pending),
+            "round": self._round,
+            "rounds": len(rounds),
+            "batch": {"size": len(self._batch), "labeled": batch_done, "skipped": skipped},
+            "stopping": stopping,
+            "accuracy": self._analysis["accuracy"],
+            "curve": self._analysis["curve"],
+            "estimator": self._analysis["estimator"],
+            "job": job,
+            "finished": self._finished,
+            "data": os.path.basename(self.data),
+            "answers": os.path.basename(self.answers_path),
+        }
+
+    # ------------------------------------------------------ background work
+
+    def _batch_done(self):
+        """No row of the batch is left to label, and some label arrived since it was chosen."""
+        if self._finished or not self._new_labels_since_round():
+            return False
+        now = self.clock()
+        for row in self._batch:
+            if not self._is_labeled(row) and row not in self._skipped:
+                return False  # still to label (perhaps leased to a tab)
+        for row, (_, expiry) in self._leases.items():
+            if expiry >= now and not self._is_labeled(row) and row not in self._skipped:
+                return False  # a tab is labeling a row of an earlier batch
+        return True
+
+    def _maybe_refit(self):
+        """Start the next round when the batch is done."""
+        if not self._job["running"] and self._batch_done():
+            self._launch(initial=False, delay=self.refit_delay)
+
+    def _launch(self, initial, delay):
+        with self._lock:
+            if self._job["running"]:
+                return
+            self._job = {
+                "running": True,
+                "stage": "waiting" if delay else "starting",
+                "step": 0,
+                "steps": 4,
+                "error": None,
+            }
+            self._job_started = time.monotonic()
+            thread = threading.Thread(
+                target=self._work, args=(initial, delay), name="skbait-label-round", daemon=True
+            )
+            self._thread = thread
+        thread.start()
+
+    def _stage(self, step, stage):
+        with self._lock:
+            self._job.update(step=step, stage=stage)
+
+    def _work(self, initial, delay):
+        try:
+            if delay:
+                time.sleep(delay)
+                with self._lock:
+                    if not self._batch_done():  # an undo reopened the batch
+                        self._job.update(running=False, stage="")
+                        return
+            self._next_round(initial)
+            with self._lock:
+                self._job.update(running=False, stage="", step=self._job["steps"])
+                # A batch finished while the model was being fitted starts its round now.
+                self._maybe_refit()
+        except _bridge.CampaignError as exc:
+            self._fail(str(exc))
+        except Exception as exc:  # shown in the page; the labels are safe in the answer file
+            self._fail(f"{type(exc).__name__}: {exc}")
+
+    def _fail(self, message):
+        with self._lock:
+            self._merging.clear()
+            self._job.update(running=False, error=message)
+
+    def _next_round(self, initial):
+        with self._lock:
+            state = self._state
+            resume = None
+            if initial and state is not None and state["rounds"]:
+                last = state["rounds"][-1]
+                if any(not self._is_labeled(r) for r in last["batch"]):
+                    resume = last
+        if resume is None:
+            self._stage(1, "writing the labels to DATA")
+            self._merge_labels()
+            self._stage(2, "choosing the next batch")
+            result = _bridge.query(
+                self.data,
+                self.batch_file,
+                self.campaign,
+                target=self.target,
+                features=self.features,
+                options=self.options,
+            )
+            record = result["round"]
+        else:
+            record = resume
+        self._stage(3, "reading DATA")
+        table = _bridge.read_table(self.data)
+        state = _bridge.read_state(self.campaign)
+        with self._lock:
+            self._set_table(table)
+            self._set_state(state)
+            self._install(record)
+        self._stage(4, "fitting the model")
+        analysis = analyse(
+            table,
+            state,
+            [] if record is None else list(record["batch"]),
+            self._curve_cache,
+            random_state=state["settings"].get("random_state") or 0,
+        )
+        with self._lock:
+            self._analysis = analysis
+
+    def _merge_labels(self):
+        """The answer file's labels into DATA, through the campaign (as skbait teach)."""
+        with self._lock:
+            snapshot = dict(self._pending)
+            self._merging = set(snapshot)
+        if snapshot:
+            path = self.answers_path + ".merging.csv"
+            self.journal.snapshot(snapshot, path)
+            try:
+                _bridge.merge(self.data, path, self.campaign)
+            finally:
+                if os.path.exists(path):
+                    os.unlink(path)
+            with self._lock:
+                for row, label in snapshot.items():
+                    if self._pending.get(row) == label:
+                        del self._pending[row]
+                    self._recorded[row] = label
+                self._merging = set()
+                self.journal.rewrite(self._pending)
+        if os.path.exists(self.batch_file):
+            # Answers typed into the batch file in a spreadsheet join too.
+            _bridge.merge(self.data, self.batch_file, self.campaign)
+
+    def _install(self, record):
+        if record is None:
+            self._finished = True
+            self._batch, self._why = [], {}
+            return
+        self._finished = False
+        self._round = int(record["round"])
+        self._design = record.get("design")
+        self._labels_at_round = len(self._recorded)
+        utilities = record.get("utilities") or [None] * len(record["batch"])
+        self._why = {
+            int(r): {"utility": u, "rank": i + 1}
+            for i, (r, u) in enumerate(zip(record["batch"], utilities))
+        }
+        # A row labeled in the page while this batch was chosen counts as labeled.
+        self._batch = [int(r) for r in record["batch"]]
+        self._skipped.clear()

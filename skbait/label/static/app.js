@@ -1,0 +1,412 @@
+// The labeling page's script. Every value from DATA is put in the page as text
+// (textContent, never innerHTML), and every API call carries the token from the
+// page's URL in a header.
+"use strict";
+
+(function () {
+  const token = new URLSearchParams(window.location.search).get("token") || "";
+  const tab = (function () {
+    // One id per tab, kept across reloads, so a reload shows the same row.
+    let id = window.sessionStorage.getItem("skbait-tab");
+    if (!id) {
+      const bytes = new Uint8Array(16);
+      window.crypto.getRandomValues(bytes);
+      id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      window.sessionStorage.setItem("skbait-tab", id);
+    }
+    return id;
+  })();
+
+  const $ = (id) => document.getElementById(id);
+  let view = null;
+  let queue = Promise.resolve();
+  let pollTimer = null;
+  let pendingLabel = null; // a new class waiting for confirmation
+
+  function el(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (className) node.className = className;
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  function fmt(value, digits) {
+    if (value === null || value === undefined) return "–";
+    return Number(value).toFixed(digits === undefined ? 3 : digits);
+  }
+
+  async function api(path, body) {
+    const options = { headers: { "X-Skbait-Token": token }, cache: "no-store" };
+    if (body !== undefined) {
+      options.method = "POST";
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(Object.assign({ tab: tab }, body));
+    }
+    const response = await fetch(path, options);
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (err) {
+      data = { error: "the server answered " + response.status };
+    }
+    if (!response.ok) {
+      const error = new Error(data.error || "request failed");
+      error.status = response.status;
+      error.data = data;
+      throw error;
+    }
+    return data;
+  }
+
+  // Actions run one after another: a key pressed while a label is being saved
+  // applies to the row shown once it is saved.
+  function enqueue(action) {
+    queue = queue.then(action).catch(showError);
+    return queue;
+  }
+
+  function showError(err) {
+    $("message").textContent = err && err.message ? err.message : String(err);
+    $("message").className = "error";
+    if (err && err.status === 403) stopPolling();
+  }
+
+  function say(text) {
+    $("message").textContent = text || "";
+    $("message").className = "";
+  }
+
+  function stopPolling() {
+    if (pollTimer) window.clearTimeout(pollTimer);
+    pollTimer = null;
+  }
+
+  function schedulePoll() {
+    stopPolling();
+    // Fast while the next batch is being chosen or no row is shown; otherwise a
+    // heartbeat that keeps this tab's row reserved.
+    const busy = !view || view.job.running || !view.row;
+    pollTimer = window.setTimeout(
+      () => enqueue(() => refresh()),
+      busy ? 700 : 20000
+    );
+  }
+
+  async function refresh() {
+    render(await api("api/state?tab=" + encodeURIComponent(tab)));
+  }
+
+  async function submit(label, confirm) {
+    if (!view || !view.row) return;
+    const row = view.row.row;
+    try {
+      render(await api("api/label", { row: row, label: label, confirm: !!confirm }));
+      $("new-label").value = "";
+      hideNear();
+      say("Saved: row " + row + " is " + label + ".");
+    } catch (err) {
+      if (err.status === 409 && err.data && err.data.near) {
+        showNear(label, err.data.near, err.message);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  function showNear(label, near, message) {
+    pendingLabel = label;
+    $("near").hidden = false;
+    $("near-text").textContent = message + " Use: ";
+    const choices = $("near-choices");
+    clear(choices);
+    near.forEach((known) => {
+      const button = el("button", known, "near-choice");
+      button.type = "button";
+      button.addEventListener("click", () => enqueue(() => submit(known, false)));
+      choices.appendChild(button);
+    });
+    $("near-keep").textContent = "keep “" + label + "” as a new class";
+  }
+
+  function hideNear() {
+    pendingLabel = null;
+    $("near").hidden = true;
+  }
+
+  function post(path, body) {
+    return enqueue(async () => {
+      render(await api(path, body));
+      say("");
+    });
+  }
+
+  // ------------------------------------------------------------------ render
+
+  function render(data) {
+    view = data;
+    $("data-name").textContent = data.data;
+    const b = data.batch;
+    const line = data.finished
+      ? "Every row of " + data.data + " is labeled."
+      : "Round " + (data.round === null ? "–" : data.round) + " · batch: " + b.labeled +
+        " of " + b.size + " labeled" + (b.skipped ? ", " + b.skipped + " skipped" : "");
+    $("batch-line").textContent = line;
+    renderJob(data.job);
+    renderRow(data);
+    renderClasses(data);
+    renderSide(data);
+    $("undo").disabled = !data.can_undo;
+    $("prev").disabled = data.position.index <= 0;
+    schedulePoll();
+  }
+
+  function renderJob(job) {
+    const box = $("job");
+    if (!job.running && !job.error) {
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    box.className = job.error ? "failed" : "";
+    const share = job.steps ? Math.max(0.05, job.step / job.steps) : 0.05;
+    $("job-bar").style.width = Math.round(share * 100) + "%";
+    if (job.error) {
+      $("job-text").textContent = "The next batch could not be chosen: " + job.error +
+        " (your labels are saved.)";
+    } else if (job.stage === "waiting") {
+      $("job-text").textContent = "Batch done: writing the labels to DATA in a moment (Undo still works).";
+    } else {
+      $("job-text").textContent = "Step " + job.step + " of " + job.steps + ": " +
+        job.stage + "… " + (job.elapsed !== undefined ? fmt(job.elapsed, 0) + " s" : "");
+    }
+    $("retry").hidden = !job.error;
+  }
+
+  function renderRow(data) {
+    const row = data.row;
+    const fields = $("fields");
+    clear(fields);
+    $("empty").hidden = !!row;
+    $("card").className = row ? "" : "idle";
+    if (!row) {
+      $("row-id").textContent = "";
+      $("row-status").textContent = "";
+      $("position").textContent = "";
+      $("why").textContent = "";
+      $("prediction").textContent = "";
+      $("empty").textContent = data.finished
+        ? "Nothing left to label."
+        : data.job.running
+          ? "The next batch is on its way; this page updates by itself."
+          : "No row to show right now: the other rows of this batch are with other tabs.";
+      return;
+    }
+    $("row-id").textContent = "Row " + row.row;
+    $("row-status").textContent = row.label !== null && row.label !== undefined
+      ? row.status + ": " + row.label
+      : row.status;
+    $("row-status").className = "badge " + row.status.replace(/ /g, "-");
+    $("position").textContent = "(" + (data.position.index + 1) + " of " +
+      data.position.length + " seen in this tab)";
+    const why = row.why;
+    if (why) {
+      const design = why.design === "cold_start" ? "the label-free design" : why.design;
+      let text = "Why this row: chosen by " + design + ", rank " + why.rank + " of " + why.of;
+      if (why.utility !== null && why.utility !== undefined) text += ", gain " + fmt(why.utility, 4);
+      $("why").textContent = text;
+    } else {
+      $("why").textContent = "";
+    }
+    const p = row.prediction;
+    if (p) {
+      $("prediction").textContent = "Model says: " + p.label +
+        (p.probability !== null ? " (probability " + fmt(p.probability, 2) + ")" : "");
+    } else {
+      $("prediction").textContent = "No model prediction yet.";
+    }
+    row.fields.forEach((field) => {
+      const tr = el("tr");
+      tr.appendChild(el("th", field.column));
+      const td = el("td", null, field.kind);
+      if (field.kind === "image") {
+        const img = document.createElement("img");
+        img.alt = field.value;
+        img.src = field.src.indexOf("api/image") === 0
+          ? field.src + encodeURIComponent(field.column) + "&token=" + encodeURIComponent(token)
+          : field.src;
+        td.appendChild(img);
+        td.appendChild(el("div", field.value, "path"));
+      } else if (field.kind === "number") {
+        td.appendChild(el("span", field.value, "num"));
+      } else {
+        td.textContent = field.value;
+      }
+      tr.appendChild(td);
+      fields.appendChild(tr);
+    });
+  }
+
+  function renderClasses(data) {
+    const box = $("classes");
+    clear(box);
+    data.classes.forEach((c, i) => {
+      const button = el("button", null, "class");
+      button.type = "button";
+      if (i < 9) button.appendChild(el("kbd", String(i + 1)));
+      button.appendChild(el("span", c.label, "name"));
+      button.dataset.label = c.label;
+      const current = data.row && data.row.label === c.label;
+      if (current) button.classList.add("chosen");
+      button.addEventListener("click", () => enqueue(() => submit(c.label, false)));
+      box.appendChild(button);
+    });
+    const usable = !!data.row && data.row.status !== "in DATA";
+    box.querySelectorAll("button").forEach((b) => (b.disabled = !usable));
+    $("new-label").disabled = !usable;
+  }
+
+  function renderSide(data) {
+    const counts = $("counts");
+    clear(counts);
+    const entries = Object.entries(data.counts).sort((a, b) => b[1] - a[1]);
+    const most = entries.length ? entries[0][1] : 1;
+    entries.slice(0, 30).forEach(([label, count]) => {
+      const tr = el("tr");
+      tr.appendChild(el("th", label));
+      const bar = el("td", null, "barcell");
+      const fill = el("span", null, "fill");
+      fill.style.width = Math.round((100 * count) / most) + "%";
+      bar.appendChild(fill);
+      tr.appendChild(bar);
+      tr.appendChild(el("td", count, "number"));
+      counts.appendChild(tr);
+    });
+    $("totals").textContent = data.n_labeled + " of " + data.n_rows + " rows labeled · " +
+      data.rounds + " round(s)" +
+      (data.pending ? " · " + data.pending + " label(s) saved, not yet in DATA" : "");
+    const acc = data.accuracy;
+    if (acc) {
+      const name = acc.metric === "accuracy" ? "Accuracy" : "R²";
+      $("accuracy").textContent = name + " " + fmt(acc.value, 2) + " (95% interval " +
+        fmt(acc.low, 2) + "–" + fmt(acc.high, 2) + "), " + acc.folds +
+        "-fold cross-validation on " + acc.n + " labels" +
+        (data.estimator ? " (" + data.estimator + ")" : "");
+    } else {
+      $("accuracy").textContent = "Not estimated yet: it needs two labels of each of two classes.";
+    }
+    drawCurve(data.curve);
+    const table = $("stopping");
+    clear(table);
+    if (!data.stopping.length) {
+      const tr = el("tr");
+      tr.appendChild(el("td", "Measured from the first round with a model."));
+      table.appendChild(tr);
+    }
+    data.stopping.forEach((c) => {
+      const tr = el("tr", null, c.stop ? "stop" : "");
+      tr.appendChild(el("th", c.name));
+      tr.appendChild(el("td", c.value === null ? "–" : fmt(c.value, 3), "number"));
+      tr.appendChild(el("td", c.stop ? "stop" : c.note || c.rule, "rule"));
+      table.appendChild(tr);
+    });
+  }
+
+  function svg(tag, attrs, text) {
+    const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    Object.entries(attrs).forEach(([k, v]) => node.setAttribute(k, String(v)));
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function drawCurve(points) {
+    const box = $("curve");
+    clear(box);
+    const W = 280, H = 150, left = 34, right = 8, top = 8, bottom = 24;
+    if (!points || !points.length) {
+      box.appendChild(svg("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "note" },
+        "learning curve: after a few rounds"));
+      return;
+    }
+    const xs = points.map((p) => p.n);
+    const xmin = Math.min(...xs), xmax = Math.max(...xs);
+    const ymin = Math.min(0, ...points.map((p) => p.low)), ymax = 1;
+    const x = (n) => left + (xmax === xmin ? 0.5 : (n - xmin) / (xmax - xmin)) * (W - left - right);
+    const y = (v) => top + (1 - (v - ymin) / (ymax - ymin)) * (H - top - bottom);
+    box.appendChild(svg("line", { x1: left, y1: H - bottom, x2: W - right, y2: H - bottom, class: "axis" }));
+    box.appendChild(svg("line", { x1: left, y1: top, x2: left, y2: H - bottom, class: "axis" }));
+    [ymin, (ymin + ymax) / 2, ymax].forEach((v) => {
+      box.appendChild(svg("text", { x: left - 4, y: y(v) + 4, "text-anchor": "end", class: "tick" }, fmt(v, 1)));
+    });
+    box.appendChild(svg("text", { x: left, y: H - 6, class: "tick" }, String(xmin)));
+    box.appendChild(svg("text", { x: W - right, y: H - 6, "text-anchor": "end", class: "tick" }, xmax + " labels"));
+    const band = points.map((p) => x(p.n) + "," + y(p.high))
+      .concat(points.slice().reverse().map((p) => x(p.n) + "," + y(p.low)));
+    box.appendChild(svg("polygon", { points: band.join(" "), class: "band" }));
+    box.appendChild(svg("polyline", { points: points.map((p) => x(p.n) + "," + y(p.value)).join(" "), class: "line" }));
+    points.forEach((p) => {
+      const dot = svg("circle", { cx: x(p.n), cy: y(p.value), r: 3, class: "dot" });
+      dot.appendChild(svg("title", {}, p.n + " labels: " + fmt(p.value, 2)));
+      box.appendChild(dot);
+    });
+  }
+
+  // ------------------------------------------------------------------ events
+
+  document.addEventListener("keydown", (event) => {
+    if (event.target && (event.target.tagName === "INPUT" || event.target.tagName === "TEXTAREA")) {
+      if (event.key === "Escape") event.target.blur();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (!view) return;
+    const key = event.key;
+    if (/^[1-9]$/.test(key)) {
+      event.preventDefault();
+      enqueue(() => {
+        const c = view.classes[Number(key) - 1];
+        if (c && view.row) return submit(c.label, false);
+        return undefined;
+      });
+    } else if (key === "s" || key === "S") {
+      event.preventDefault();
+      enqueue(async () => {
+        if (view.row) render(await api("api/skip", { row: view.row.row }));
+      });
+    } else if (key === "u" || key === "U") {
+      event.preventDefault();
+      post("api/undo", {});
+    } else if (key === "ArrowLeft") {
+      event.preventDefault();
+      post("api/move", { step: -1 });
+    } else if (key === "ArrowRight") {
+      event.preventDefault();
+      post("api/move", { step: 1 });
+    } else if (key === "n" || key === "N") {
+      event.preventDefault();
+      $("new-label").focus();
+    }
+  });
+
+  $("new-class").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const label = $("new-label").value.trim();
+    if (label) enqueue(() => submit(label, false));
+  });
+  $("near-keep").addEventListener("click", () => {
+    const label = pendingLabel;
+    if (label !== null) enqueue(() => submit(label, true));
+  });
+  $("skip").addEventListener("click", () => enqueue(async () => {
+    if (view && view.row) render(await api("api/skip", { row: view.row.row }));
+  }));
+  $("undo").addEventListener("click", () => post("api/undo", {}));
+  $("prev").addEventListener("click", () => post("api/move", { step: -1 }));
+  $("next").addEventListener("click", () => post("api/move", { step: 1 }));
+  $("retry").addEventListener("click", () => post("api/retry", {}));
+
+  enqueue(() => refresh());
+})();

@@ -1,0 +1,787 @@
+"""The labeling page's API, against the real server on a free loopback port."""
+
+import json
+import os
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+
+from label_server import Live, make_pool, read_labels, truth
+
+from skbait.campaign import merge_answers, read_campaign
+from skbait.label import _bridge
+from skbait.label._app import MAX_BODY
+from skbait.label._journal import AnswerJournal
+from skbait.label._model import cross_validated_score, wilson_interval
+from skbait.label._server import is_loopback
+from skbait.label._session import LabelSession, near_duplicates
+
+TAB_A = "tab-aaaaaaaa"
+TAB_B = "tab-bbbbbbbb"
+
+
+@pytest.fixture
+def live(tmp_path):
+    data, _ = make_pool(tmp_path)
+    server = Live(data)
+    server.wait_idle()
+    yield server
+    server.close()
+
+
+def label_row(live, tab, view):
+    row = view["row"]["row"]
+    a = next(f["value"] for f in view["row"]["fields"] if f["column"] == "a")
+    return row, truth(a), live.post("/api/label", tab=tab, row=row, label=truth(a))
+
+
+# ------------------------------------------------------------------ security
+
+
+def test_every_request_needs_the_token(live):
+    for path in ("/", "/static/app.js", "/static/style.css", f"/api/state?tab={TAB_A}"):
+        status, _payload = live.call(path, token=None)
+        assert status == 403, path
+        status, _ = live.call(path, token="not-the-token")
+        assert status == 403, path
+    # The API takes the token in its header only, not in the URL.
+    status, _ = live.call(f"/api/state?tab={TAB_A}&token={live.token}", token=None)
+    assert status == 403
+    status, _ = live.call("/api/label", {"tab": TAB_A, "row": 5, "label": "pos"}, token=None)
+    assert status == 403
+    assert not os.path.exists(live.session.answers_path)
+    # The page and its assets take it in the URL, and name it in the assets' URLs.
+    status, page = live.call(f"/?token={live.token}", token=None)
+    assert status == 200
+    assert f"static/app.js?token={live.token}".encode() in page
+    status, script = live.call(f"/static/app.js?token={live.token}", token=None)
+    assert status == 200 and b"X-Skbait-Token" in script
+    policy = live.last_headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert live.last_headers["referrer-policy"] == "no-referrer"
+    status, _ = live.call(f"/static/../_app.py?token={live.token}", token=None)
+    assert status == 404
+
+
+def test_bodies_are_bounded(live):
+    big = b'{"tab": "' + b"x" * (MAX_BODY + 10) + b'"}'
+    status, payload = live.call(
+        "/api/label", raw=big, headers={"Content-Type": "application/json"}
+    )
+    assert status == 413, payload
+    status, _ = live.call("/api/label", raw=b"[1, 2]")
+    assert status == 400
+    status, _ = live.call("/api/label", raw=b"{not json")
+    assert status == 400
+    assert not os.path.exists(live.session.answers_path)
+
+
+def test_loopback_names():
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
+    assert not is_loopback("example.org")
+
+
+# ------------------------------------------------------------ one campaign
+
+
+def test_a_whole_batch_reaches_data_and_the_next_batch_comes(live, tmp_path):
+    data = live.session.data
+    before = read_labels(data)
+    view = live.state(TAB_A)
+    first_round = view["round"]
+    batch = list(live.session._batch)
+    assert len(batch) == 4 and view["row"]["row"] == batch[0]
+    given = {}
+    for _ in range(4):
+        row, label, view = label_row(live, TAB_A, view)
+        given[row] = label
+        # Saved in the answer file at once, before DATA.
+        assert AnswerJournal(live.session.answers_path, "y").read()[row] == label
+    assert sorted(given) == sorted(batch)
+    live.wait_idle()
+    # DATA holds exactly the labels given, and the campaign recorded them.
+    assert read_labels(data) == {**before, **given}
+    recorded = {e["row"]: e["label"] for e in read_campaign(live.session.campaign)["labels"]}
+    assert recorded == {**before, **given}
+    assert not os.path.exists(live.session.answers_path)
+    view = live.state(TAB_A)
+    assert view["round"] == first_round + 1
+    new_batch = live.session._batch
+    assert len(new_batch) == 4 and not set(new_batch) & set(given) and not set(new_batch) & {0, 1}
+    assert view["row"]["row"] in new_batch
+    # The round's reasons and the model's view of the row.
+    assert view["row"]["why"]["rank"] == new_batch.index(view["row"]["row"]) + 1
+    assert view["row"]["why"]["design"] == "bait"
+    prediction = view["row"]["prediction"]
+    assert prediction["label"] in ("pos", "neg") and 0.5 <= prediction["probability"] <= 1
+    assert [c["label"] for c in view["classes"]] == ["neg", "pos"]
+    assert view["n_labeled"] == 6 and view["rounds"] == first_round + 2
+    assert {c["name"] for c in view["stopping"]} >= {"max confidence", "overall uncertainty"}
+    assert all(c["rule"].startswith("stops at") for c in view["stopping"])
+    # The batch file is the one skbait query writes, for a spreadsheet.
+    batch_file = pd.read_csv(live.session.batch_file)
+    assert batch_file["row"].tolist() == new_batch
+
+
+def test_predictions_match_a_model_fitted_by_hand(live):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    view = live.state(TAB_A)
+    for _ in range(4):
+        _, _, view = label_row(live, TAB_A, view)
+    live.wait_idle()
+    state = read_campaign(live.session.campaign)
+    table = _bridge.read_table(live.session.data)
+    X = _bridge.feature_matrix(table, state["data"]["features"])
+    rows = [e["row"] for e in state["labels"]]
+    y = [e["label"] for e in state["labels"]]
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X[rows], y)
+    for row in live.session._batch:
+        shown = live.session._analysis["predictions"][row]
+        proba = model.predict_proba(X[[row]])[0]
+        assert shown["label"] == model.classes_[proba.argmax()]
+        assert shown["probability"] == pytest.approx(proba.max())
+
+
+def test_labels_survive_a_crash_and_merge_as_teach_would(tmp_path):
+    data, _ = make_pool(tmp_path)
+    first = Live(data)
+    first.wait_idle()
+    view = first.state(TAB_A)
+    row, label, _ = label_row(first, TAB_A, view)
+    first.close()  # the server goes away mid-batch
+    answers = first.session.answers_path
+    # The answer file is a batch answer file: skbait teach merges it as it is.
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in os.listdir(tmp_path):
+        if os.path.isfile(tmp_path / name):
+            (copy / name).write_bytes((tmp_path / name).read_bytes())
+    merged = merge_answers(copy / "pool.csv", copy / os.path.basename(answers))
+    assert merged["merged"] == [row]
+    # A new server on the same files continues the batch with the label kept.
+    second = Live(data)
+    second.wait_idle()
+    view = second.state(TAB_B)
+    assert view["batch"]["labeled"] == 1 and view["pending"] == 1
+    assert second.session._batch == first.session._batch
+    while view["row"] is not None:
+        _, _, view = label_row(second, TAB_B, view)
+    second.wait_idle()
+    assert read_labels(data)[row] == label
+    second.close()
+
+
+def test_a_line_cut_short_by_a_crash_is_dropped(tmp_path):
+    journal = AnswerJournal(tmp_path / "a.csv", "y")
+    journal.append(3, "pos")
+    journal.append(5, 'neg "quoted", with comma')
+    with open(journal.path, "a") as handle:
+        handle.write("7,po")  # the crash came mid-line
+    assert journal.read() == {3: "pos", 5: 'neg "quoted", with comma'}
+    (tmp_path / "b.csv").write_text("row,label\n1,x\n")
+    with pytest.raises(ValueError, match="not the page's answer file"):
+        AnswerJournal(tmp_path / "b.csv", "y").read()
+
+
+def test_spreadsheet_answers_and_data_typed_labels_join(live):
+    session = live.session
+    view = live.state(TAB_A)
+    batch = list(session._batch)
+    # One row answered in the batch file (a spreadsheet), one typed into DATA.
+    sheet = pd.read_csv(session.batch_file, dtype=str, keep_default_na=False)
+    frame = pd.read_csv(session.data, dtype=str, keep_default_na=False)
+    sheet.loc[sheet["row"] == str(batch[3]), "y"] = truth(frame.loc[batch[3], "a"])
+    sheet.to_csv(session.batch_file, index=False)
+    outside = next(r for r in range(len(frame)) if r not in batch and frame.loc[r, "y"] == "")
+    frame.loc[outside, "y"] = "pos"
+    frame.to_csv(session.data, index=False)
+    given = {}
+    for _ in range(4):
+        row, label, view = label_row(live, TAB_A, view)
+        given[row] = label
+    live.wait_idle()
+    labels = read_labels(session.data)
+    assert labels[outside] == "pos"
+    assert all(labels[r] == label for r, label in given.items())
+    assert labels[batch[3]] == truth(frame.loc[batch[3], "a"])
+    assert session._job["error"] is None
+
+
+# ------------------------------------------------------- several annotators
+
+
+def test_two_tabs_are_never_served_the_same_row(tmp_path):
+    data, _ = make_pool(tmp_path)
+    now = [0.0]
+    live = Live(data, clock=lambda: now[0], lease_seconds=120)
+    live.wait_idle()
+    try:
+        a, b = live.state(TAB_A), live.state(TAB_B)
+        assert a["row"]["row"] != b["row"]["row"]
+        row_b = b["row"]["row"]
+        status, payload = live.call("/api/label", {"tab": TAB_A, "row": row_b, "label": "pos"})
+        assert status == 409 and "another tab" in payload["error"]
+        # The same tab asking again (a reload) keeps its row.
+        assert live.state(TAB_B)["row"]["row"] == row_b
+        # Tab B goes away: its lease lapses and its row is served again.
+        tabs = ["tab-cccccccc", "tab-dddddddd"]
+        seen = {live.state(t)["row"]["row"] for t in tabs}
+        assert row_b not in seen and len(seen) == 2
+        now[0] += 121
+        for t in [TAB_A, *tabs]:
+            live.state(t)  # heartbeats
+        assert live.state("tab-eeeeeeee")["row"]["row"] == row_b
+        # Labels given concurrently from many threads: none lost, none twice.
+        errors = []
+
+        def worker(tab):
+            view = live.state(tab)
+            while view["row"] is not None and view["row"]["status"] == "to label":
+                status, payload = live.call(
+                    "/api/label", {"tab": tab, "row": view["row"]["row"], "label": "pos"}
+                )
+                if status != 200:
+                    errors.append(payload)
+                    return
+                view = payload
+
+        threads = [threading.Thread(target=worker, args=(t,)) for t in [TAB_A, *tabs]]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == []
+    finally:
+        live.close()
+
+
+def test_undo_takes_back_the_last_label_until_it_is_in_data(live):
+    view = live.state(TAB_A)
+    row, _label, view = label_row(live, TAB_A, view)
+    assert view["can_undo"]
+    view = live.post("/api/undo", tab=TAB_A)
+    assert view["row"]["row"] == row and view["row"]["status"] == "to label"
+    assert AnswerJournal(live.session.answers_path, "y").read() == {}
+    status, payload = live.call("/api/undo", {"tab": TAB_A})
+    assert status == 409
+    # Label the whole batch; once in DATA, the last label cannot be undone.
+    while view["row"] is not None and view["row"]["status"] == "to label":
+        _, _, view = label_row(live, TAB_A, view)
+        if live.session._job["running"]:
+            break
+    live.wait_idle()
+    status, payload = live.call("/api/undo", {"tab": TAB_A})
+    assert status == 409 and "already in DATA" in payload["error"]
+
+
+def test_previous_relabel_and_skip(live):
+    view = live.state(TAB_A)
+    first, _, view = label_row(live, TAB_A, view)
+    second = view["row"]["row"]
+    view = live.post("/api/move", tab=TAB_A, step=-1)
+    assert view["row"]["row"] == first and view["row"]["status"] == "labeled"
+    view = live.post("/api/label", tab=TAB_A, row=first, label="neg")
+    assert live.session._pending[first] == "neg"
+    assert AnswerJournal(live.session.answers_path, "y").read() == {first: "neg"}
+    assert view["row"]["row"] == second
+    view = live.post("/api/skip", tab=TAB_A, row=second)
+    assert view["row"]["row"] != second
+    assert second in live.session._skipped
+    status, _ = live.call("/api/move", {"tab": TAB_A, "step": 2})
+    assert status == 400
+
+
+def test_a_new_class_close_to_a_known_one_asks_first(live):
+    view = live.state(TAB_A)
+    row = view["row"]["row"]
+    status, payload = live.call("/api/label", {"tab": TAB_A, "row": row, "label": " Pos "})
+    assert status == 409 and payload["near"] == ["pos"]
+    assert not os.path.exists(live.session.answers_path)
+    view = live.post("/api/label", tab=TAB_A, row=row, label="Pos", confirm=True)
+    assert "Pos" in [c["label"] for c in view["classes"]]
+    view = live.post("/api/label", tab=TAB_A, row=view["row"]["row"], label="unsure")
+    assert "unsure" in [c["label"] for c in view["classes"]]
+
+
+def test_near_duplicates():
+    known = ["cat", "dog", "traffic light"]
+    assert near_duplicates("cat", known) == []
+    assert near_duplicates("Cat", known) == ["cat"]
+    assert near_duplicates("trafic light", known) == ["traffic light"]
+    assert near_duplicates("traffic-light", known) == ["traffic light"]
+    assert near_duplicates("horse", known) == []
+
+
+def test_labels_of_the_wrong_type_are_refused(tmp_path):
+    data, frame = make_pool(tmp_path, labeled=0)
+    frame.loc[0, "y"], frame.loc[1, "y"] = "1", "0"
+    frame.to_csv(data, index=False)
+    live = Live(data)
+    live.wait_idle()
+    try:
+        view = live.state(TAB_A)
+        row = view["row"]["row"]
+        for bad in ("abc", "", "1.5", "a\nb"):
+            status, payload = live.call("/api/label", {"tab": TAB_A, "row": row, "label": bad})
+            assert status == 422, (bad, payload)
+        assert not os.path.exists(live.session.answers_path)
+        live.post("/api/label", tab=TAB_A, row=row, label="1")
+        status, _ = live.call("/api/label", {"tab": TAB_A, "row": 10**6, "label": "1"})
+        assert status == 404
+    finally:
+        live.close()
+
+
+# ------------------------------------------------------------------- images
+
+
+def test_images_are_served_from_data_folder_only(tmp_path):
+    inside = tmp_path / "img"
+    inside.mkdir()
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    (inside / "a.png").write_bytes(png)
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.png"
+    outside.write_bytes(png)
+    (inside / "link.png").symlink_to(outside)
+    n = 40
+    cells = ["img/a.png", f"../{outside.name}", "img/link.png", "https://example.org/x.png"]
+    data, _ = make_pool(tmp_path, n=n, extra={"picture": [cells[i % 4] for i in range(n)]})
+    live = Live(data)
+    live.wait_idle()
+    try:
+        session = live.session
+        kinds = {}
+        for row in range(4):
+            field = next(
+                f for f in session._row_view(row, TAB_A, 0)["fields"] if f["column"] == "picture"
+            )
+            kinds[cells[row]] = field
+        assert kinds["img/a.png"]["kind"] == "image"
+        assert kinds["https://example.org/x.png"]["src"] == "https://example.org/x.png"
+        assert kinds[f"../{outside.name}"]["kind"] == "text"
+        assert kinds["img/link.png"]["kind"] == "text"
+        status, body = live.call(f"/api/image?row=0&column=picture&token={live.token}", token=None)
+        assert status == 200 and body == png
+        for row in (1, 2, 3):
+            status, _ = live.call(
+                f"/api/image?row={row}&column=picture&token={live.token}", token=None
+            )
+            assert status == 404
+        status, _ = live.call("/api/image?row=0&column=picture", token=None)
+        assert status == 403
+        status, _ = live.call(f"/api/image?row=0&column=y&token={live.token}", token=None)
+        assert status == 404
+    finally:
+        live.close()
+
+
+# --------------------------------------------------------- background rounds
+
+
+def test_requests_answer_while_the_next_batch_is_chosen(tmp_path, monkeypatch):
+    data, _ = make_pool(tmp_path)
+    live = Live(data)
+    live.wait_idle()
+    release = threading.Event()
+    entered = threading.Event()
+    query = _bridge.query
+
+    def slow_query(*args, **kwargs):
+        entered.set()
+        assert release.wait(60)
+        return query(*args, **kwargs)
+
+    monkeypatch.setattr(_bridge, "query", slow_query)
+    try:
+        view = live.state(TAB_A)
+        first = view["row"]["row"]
+        view = live.post("/api/skip", tab=TAB_A, row=first)
+        given = {}
+        while view["row"] is not None and view["row"]["status"] == "to label":
+            row, label, view = label_row(live, TAB_A, view)
+            given[row] = label
+        assert entered.wait(30)
+        # The round is under way: the page answers, and shows its progress.
+        view = live.state(TAB_B)
+        assert view["job"]["running"] and view["job"]["stage"] == "choosing the next batch"
+        assert view["row"]["row"] == first  # the skipped row, meanwhile
+        view = live.post("/api/label", tab=TAB_B, row=first, label="pos")
+        assert AnswerJournal(live.session.answers_path, "y").read() == {first: "pos"}
+        release.set()
+        live.wait_idle()
+        assert all(read_labels(data)[r] == label for r, label in given.items())
+        assert first not in read_labels(data)  # not lost: kept for the next merge
+        assert live.session._pending == {first: "pos"}
+        # Never served again, even when the new batch holds it.
+        served = set()
+        for tab in ("tab-cccccccc", "tab-dddddddd", "tab-eeeeeeee", "tab-ffffffff"):
+            view = live.state(tab)
+            if view["row"] is not None:
+                served.add(view["row"]["row"])
+        assert first not in served and len(served) == 4 - (first in live.session._batch)
+    finally:
+        release.set()
+        live.close()
+
+
+def test_a_failed_merge_keeps_the_labels_and_can_be_retried(live):
+    session = live.session
+    view = live.state(TAB_A)
+    rows = list(session._batch)
+    frame = pd.read_csv(session.data, dtype=str, keep_default_na=False)
+    # Someone types a different label into DATA for a row of the batch meanwhile.
+    given = {}
+    for _ in range(3):
+        row, label, view = label_row(live, TAB_A, view)
+        given[row] = label
+    clash = next(iter(given))
+    frame.loc[clash, "y"] = "neg" if given[clash] == "pos" else "pos"
+    frame.to_csv(session.data, index=False)
+    row, label, view = label_row(live, TAB_A, view)
+    given[row] = label
+    live.wait_idle()
+    view = live.state(TAB_A)
+    assert view["job"]["error"] and f"row {clash}" in view["job"]["error"]
+    assert AnswerJournal(session.answers_path, "y").read() == given
+    assert sorted(given) == sorted(rows)
+    # The person fixes DATA, then retries.
+    frame.loc[clash, "y"] = ""
+    frame.to_csv(session.data, index=False)
+    live.post("/api/retry", tab=TAB_A)
+    live.wait_idle()
+    assert live.state(TAB_A)["job"]["error"] is None
+    labels = read_labels(session.data)
+    assert all(labels[r] == label for r, label in given.items())
+
+
+# ------------------------------------------------------------ the estimates
+
+
+def test_wilson_interval_matches_scipy():
+    from scipy.stats import binomtest
+
+    for k, n in [(0, 5), (3, 10), (10, 10), (47, 60)]:
+        ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+        assert wilson_interval(k, n) == pytest.approx((ci.low, ci.high), abs=1e-6)
+
+
+def test_cross_validated_score_is_scikit_learns():
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    y = np.where(X[:, 0] + 0.5 * rng.normal(size=30) > 0, "a", "b")
+    got = cross_validated_score(LogisticRegression(), X, y, "classification", random_state=1)
+    predicted = cross_val_predict(
+        LogisticRegression(), X, y, cv=StratifiedKFold(5, shuffle=True, random_state=1)
+    )
+    assert got["value"] == pytest.approx(np.mean(predicted == y))
+    assert got["low"] <= got["value"] <= got["high"] and got["folds"] == 5
+    assert cross_validated_score(LogisticRegression(), X[:3], y[:3], "classification") is None
+    assert (
+        cross_validated_score(
+            LogisticRegression(), X, np.array(["a"] * 29 + ["b"]), "classification"
+        )
+        is None
+    )
+    t = X @ [1.0, 2.0, 0.0] + 0.1 * rng.normal(size=30)
+    got = cross_validated_score(LinearRegression(), X, t, "regression", random_state=1)
+    predicted = cross_val_predict(
+        LinearRegression(), X, t, cv=KFold(5, shuffle=True, random_state=1)
+    )
+    assert got["value"] == pytest.approx(r2_score(t, predicted))
+    assert got["low"] <= got["value"] <= got["high"]
+
+
+# ----------------------------------------------------------------- the CLI
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    from skbait._cli import main
+
+    data, _ = make_pool(tmp_path, labeled=0)
+    assert main(["label", str(tmp_path / "missing.csv"), "--target", "y", "--no-browser"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skbait: error:") and err.count("\n") == 1
+    assert main(["label", data, "--no-browser"]) == 2
+    assert "--target" in capsys.readouterr().err
+    assert main(["label", data, "--target", "nope", "--no-browser"]) == 2
+    assert "no column 'nope'" in capsys.readouterr().err
+    assert main(["label", data, "--target", "y", "--port", "70000", "--no-browser"]) == 2
+    assert sorted(os.listdir(tmp_path)) == ["pool.csv"]  # nothing written
+
+
+def test_one_server_per_campaign(tmp_path, capsys):
+    from filelock import FileLock
+
+    from skbait._cli import main
+
+    data, _ = make_pool(tmp_path)
+    session = LabelSession(data, target="y")
+    with FileLock(session.campaign + ".label.lock"):
+        assert main(["label", data, "--target", "y", "--no-browser"]) == 2
+    assert "already serves" in capsys.readouterr().err
+
+
+def test_answers_are_not_held_by_nagles_algorithm(live):
+    import socket
+
+    # Head and body go out in two writes; with Nagle's algorithm the body would wait
+    # for the client's delayed ACK (about 40 ms a request). Accepted sockets inherit it.
+    assert live.server.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
+def test_the_command_serves_the_page_until_stopped(tmp_path, monkeypatch, capsys):
+    import time
+    import urllib.request
+
+    from skbait._cli import main
+    from skbait.label import _server
+
+    data, _ = make_pool(tmp_path)
+    servers, opened, status = [], [], []
+    serve = _server.LabelServer.serve
+
+    def recorded_serve(self):
+        servers.append(self)
+        serve(self)
+
+    monkeypatch.setattr(_server.LabelServer, "serve", recorded_serve)
+    monkeypatch.setattr("webbrowser.open", opened.append)
+    args = ["label", data, "--target", "y", "-b", "4", "--device", "cpu"]
+    thread = threading.Thread(target=lambda: status.append(main(args)))
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not (servers and servers[0].server.started) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    server = servers[0]
+    try:
+        assert opened == [server.url] and server.url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(server.url, timeout=30) as response:
+            assert b"skbait label" in response.read()
+        # A second page on the same campaign is refused while this one runs.
+        assert main(["label", data, "--no-browser"]) == 2
+        server.session.wait(60)
+        view = server.session.view(TAB_A)
+        server.session.label(TAB_A, view["row"]["row"], "pos")
+    finally:
+        server.server.should_exit = True
+        thread.join(60)
+    assert status == [0]
+    out = capsys.readouterr().out
+    assert server.url in out
+    assert f"skbait teach {data} {server.session.answers_path}" in out
+
+
+def test_a_campaign_with_every_row_labeled_is_finished(tmp_path):
+    data, frame = make_pool(tmp_path, n=6, labeled=2)
+    live = Live(data)
+    live.wait_idle()
+    try:
+        view = live.state(TAB_A)
+        while view["row"] is not None:
+            _, _, view = label_row(live, TAB_A, view)
+        live.wait_idle()
+        view = live.state(TAB_A)
+        assert view["finished"] and view["row"] is None and view["n_labeled"] == 6
+        assert read_labels(data) == {i: truth(a) for i, a in enumerate(frame["a"])}
+    finally:
+        live.close()
+
+
+def test_a_regression_campaign_takes_numbers(tmp_path):
+    data, frame = make_pool(tmp_path, labeled=0)
+    frame["y"] = ""
+    frame.loc[:5, "y"] = [str(v) for v in (frame["a"][:6] * 2.5).round(2)]
+    frame.to_csv(data, index=False)
+    live = Live(data, options={"batch_size": 4, "device": "cpu", "task": "regression"})
+    live.wait_idle()
+    try:
+        view = live.state(TAB_A)
+        assert view["classes"] == [] and view["task"] == "regression"
+        assert view["accuracy"]["metric"] == "r2"
+        row = view["row"]["row"]
+        status, _ = live.call("/api/label", {"tab": TAB_A, "row": row, "label": "big"})
+        assert status == 422
+        view = live.post("/api/label", tab=TAB_A, row=row, label="1.25")
+        assert live.session._pending == {row: "1.25"}
+    finally:
+        live.close()
+
+
+def _session(data, **options):
+    options.setdefault("target", "y")
+    options.setdefault("options", {"batch_size": 4, "device": "cpu"})
+    session = LabelSession(data, **options)
+    session.start()
+    assert session.wait(120)
+    return session
+
+
+def test_an_undo_during_the_pause_keeps_the_batch_open(tmp_path):
+    data, _ = make_pool(tmp_path)
+    session = _session(data, refit_delay=3.0)
+    before = read_labels(data)
+    view = session.view(TAB_A)
+    rows = []
+    while view["row"] is not None and view["row"]["status"] == "to label":
+        rows.append(view["row"]["row"])
+        view = session.label(TAB_A, rows[-1], "pos")
+    assert session.view(TAB_A)["job"]["stage"] == "waiting"
+    view = session.undo(TAB_A)
+    assert view["row"]["row"] == rows[-1]
+    assert session.wait(60)
+    assert not session._job["running"] and session._job["error"] is None
+    assert read_labels(data) == before  # nothing merged: the batch is open again
+    assert AnswerJournal(session.answers_path, "y").read() == {r: "pos" for r in rows[:-1]}
+
+
+def test_session_refusals(tmp_path):
+    data, frame = make_pool(tmp_path)
+    session = _session(data, refit_delay=30.0)
+    for tab in ("short", "x" * 65, "tab-é-aaaaaa", None):
+        with pytest.raises(Exception, match="tab id"):
+            session.view(tab)
+    view = session.view(TAB_A)
+    row = view["row"]["row"]
+    for bad in ("3", 2.0, True, None):
+        with pytest.raises(Exception, match="integer"):
+            session.label(TAB_A, bad, "pos")
+    with pytest.raises(Exception, match="already labeled in DATA"):
+        session.label(TAB_A, 0, "pos")
+    outside = next(r for r in range(len(frame)) if r not in session._batch and r > 1)
+    with pytest.raises(Exception, match="not in this batch"):
+        session.label(TAB_A, outside, "pos")
+    with pytest.raises(Exception, match="first row"):
+        session.move(TAB_A, -1)
+    # Next past the end skips; every row skipped and none labeled: they come back.
+    seen = [row]
+    for _ in range(3):
+        seen.append(session.move(TAB_A, 1)["row"]["row"])
+    assert sorted(seen) == sorted(session._batch)
+    view = session.move(TAB_A, 1)
+    assert view["row"]["row"] == seen[0] and view["row"]["status"] == "to label"
+    # Back to the row before (offered again too, so no longer skipped), then on again.
+    view = session.move(TAB_A, -1)
+    assert view["row"]["row"] == seen[3] and view["row"]["status"] == "to label"
+    assert session._leases[seen[3]][0] == TAB_A
+    view = session.move(TAB_A, 1)
+    assert view["row"]["row"] == seen[0]
+    # A retry while a round is under way is refused.
+    for r in session._batch:
+        session._pending[r] = "pos"
+    session._maybe_refit()
+    with pytest.raises(Exception, match="already being chosen"):
+        session.retry()
+
+
+def test_check_reports_what_cannot_be_served(tmp_path):
+    data, _ = make_pool(tmp_path)
+    session = _session(data)
+    with pytest.raises(_bridge.CampaignError, match="labels column 'y', not 'a'"):
+        LabelSession(data, target="a").check()
+    # A stale merge file goes; labels already in the campaign leave the answer file.
+    journal = AnswerJournal(session.answers_path, "y")
+    journal.rewrite({0: "pos", 5: "neg"})
+    stale = session.answers_path + ".merging.csv"
+    journal.snapshot({5: "neg"}, stale)
+    again = LabelSession(data).check()
+    assert again._pending == {5: "neg"} and journal.read() == {5: "neg"}
+    assert not os.path.exists(stale)
+    (tmp_path / os.path.basename(session.answers_path)).write_text("row,other\n")
+    with pytest.raises(_bridge.CampaignError, match="not the page's answer file"):
+        LabelSession(data).check()
+
+
+def test_the_merge_waits_for_the_campaign_lock(tmp_path):
+    import time
+
+    data, _ = make_pool(tmp_path)
+    session = _session(data, refit_delay=0.0)
+    before = read_labels(data)
+    held, release = threading.Event(), threading.Event()
+
+    def another_writer():  # as skbait teach would, in another thread or process
+        with _bridge.campaign_lock(session.campaign):
+            held.set()
+            release.wait(60)
+
+    writer = threading.Thread(target=another_writer)
+    writer.start()
+    assert held.wait(30)
+    try:
+        view = session.view(TAB_A)
+        while view["row"] is not None and view["row"]["status"] == "to label":
+            view = session.label(TAB_A, view["row"]["row"], "pos")
+        deadline = time.monotonic() + 30
+        while session._job["stage"] != "writing the labels to DATA":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(0.5)
+        assert read_labels(data) == before and session._job["running"]
+    finally:
+        release.set()
+        writer.join(30)
+    assert session.wait(120)
+    assert len(read_labels(data)) == len(before) + 4
+
+
+def test_ctrl_c_stops_the_command_and_names_the_saved_labels(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    data, _ = make_pool(tmp_path)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "skbait", "label", data, "--target", "y", "-b", "4"]
+        + ["--device", "cpu", "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=root,
+    )
+    try:
+        assert process.stdout.readline().startswith("skbait: labeling pool.csv at")
+        url = process.stdout.readline().strip()
+        token = url.split("token=")[1]
+        base = url.split("/?")[0]
+        tab = "tab-subprocess"
+        for _ in range(600):
+            request = urllib.request.Request(
+                f"{base}/api/state?tab={tab}", headers={"X-Skbait-Token": token}
+            )
+            with urllib.request.urlopen(request, timeout=30) as response:
+                view = json.loads(response.read())
+            if view["row"] is not None:
+                break
+            time.sleep(0.1)
+        body = json.dumps({"tab": tab, "row": view["row"]["row"], "label": "pos"}).encode()
+        request = urllib.request.Request(
+            f"{base}/api/label",
+            data=body,
+            headers={"X-Skbait-Token": token, "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "1 label(s) of the unfinished batch are saved in" in out
+    assert "Traceback" not in err
