@@ -36,7 +36,7 @@ import torch
 
 from skbait._fisher._design import IllConditionedError, drift_probes, drift_tolerance
 from skbait._fisher._greedy import rel_tolerance
-from skbait._fisher._kron import _inverse_from_cholesky
+from skbait._fisher._linalg import _inverse_from_cholesky
 
 __all__ = ["MultiLabelGreedy", "label_fisher_blocks"]
 

@@ -142,7 +142,7 @@ def feature_matrix(table, features):
 
 def make_model(settings, task):
     """The campaign's estimator for ``task`` (unfitted): its name and the estimator."""
-    from skbait._cli import _make_estimator
+    from skbait._presets import _make_estimator
 
     return _make_estimator(settings.get("estimator"), task)
 

@@ -9,7 +9,7 @@ __all__ = ["COMMANDS", "add_label_command"]
 
 def add_label_command(commands, formatter_class):
     """Register the ``label`` subcommand on ``commands`` (argparse subparsers)."""
-    from skbait._cli import _positive_int
+    from skbait._presets import _positive_int
 
     label = commands.add_parser(
         "label",
@@ -61,7 +61,7 @@ def add_label_command(commands, formatter_class):
 
 
 def _label(args):
-    from skbait._cli import UsageError
+    from skbait._presets import UsageError
 
     try:
         import filelock  # noqa: F401
