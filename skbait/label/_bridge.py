@@ -33,15 +33,16 @@ __all__ = [
     "read_state",
     "read_table",
     "recorded_labels",
+    "shown_value",
 ]
 
 # Query options the page passes through to query_batch (None keeps the campaign's).
 OPTIONS = ("batch_size", "strategy", "estimator", "task", "device", "random_state")
 
-# True once query_batch and merge_answers take the campaign's lock themselves: the
-# lock must then not be held around them, since a second FileLock on the same file
-# in one process waits for the first (a deadlock, or the campaign's lock timeout).
-CAMPAIGN_LOCKS_ITSELF = False
+# query_batch and merge_answers take the campaign's lock themselves: it must not be held
+# around them, since a second FileLock on the same file in one process waits for the
+# first (a deadlock, or the campaign's lock timeout).
+CAMPAIGN_LOCKS_ITSELF = True
 
 
 def campaign_file(data, campaign=None):
@@ -80,7 +81,7 @@ def recorded_labels(state):
 
 def read_table(data):
     """DATA as the campaign reads it: an object with ``frame``, ``columns`` and ``text(col)``."""
-    from skbait.campaign import _Table
+    from skbait.campaign._files import _Table
 
     return _Table(data)
 
@@ -102,7 +103,7 @@ def query(data, batch_file, campaign, *, target=None, features=None, options=Non
 
 def check_label(text, label_type):
     """The label's canonical text; ValueError saying why when it is not a label."""
-    from skbait.campaign import _parse_label
+    from skbait.campaign._labels import _parse_label
 
     text = str(text).strip()
     if not text:
@@ -111,8 +112,7 @@ def check_label(text, label_type):
         raise ValueError("a label is one line of text, without control characters.")
     if label_type is None:
         return text
-    parsed = _parse_label(text, label_type)
-    if parsed is None:
+    if _parse_label(text, label_type) is None:
         word = {"int": "an integer", "float": "a number", "str": "text"}[label_type]
         raise ValueError(f"{text!r} is not {word}, as the campaign's labels are.")
     # DATA keeps the spelling typed; the campaign compares values.
@@ -123,9 +123,10 @@ def label_values(texts, label_type):
     """The labels as the model learns them (numbers for numeric campaigns)."""
     import numpy as np
 
-    from skbait.campaign import _parse_label
+    from skbait.campaign._labels import _as_value
 
-    values = [_parse_label(t, label_type)[1] for t in texts]
+    # The journal keeps values (older journals kept text): both read as values.
+    values = [_as_value(t, label_type) for t in texts]
     if label_type == "int":
         return np.asarray(values, dtype=np.int64)
     if label_type == "float":
@@ -135,7 +136,7 @@ def label_values(texts, label_type):
 
 def feature_matrix(table, features):
     """The model's inputs for every row of DATA, as the campaign builds them."""
-    from skbait.campaign import _feature_matrix
+    from skbait.campaign._features import _feature_matrix
 
     return _feature_matrix(table, features)
 
@@ -147,20 +148,22 @@ def make_model(settings, task):
     return _make_estimator(settings.get("estimator"), task)
 
 
-def criteria_rules(task):
-    """``{name: rule}`` of the campaign's stopping criteria, each rule with its threshold."""
-    from skbait.campaign import _criteria_for
+def criteria_rules(task, stop=None):
+    """``{name: rule}`` of the campaign's stopping criteria, each rule with its threshold.
+
+    ``stop`` is the campaign's ``--stop`` setting (None: the defaults for ``task``).
+    """
+    from skbait.campaign._stopping import describe, make_criteria
 
     rules = {}
-    for criterion in _criteria_for(task):
-        params = criterion.get_params()
-        window = params.get("window")
-        over = f" over {window} rounds" if window else ""
-        if "threshold" in params:
-            sign = "≥" if criterion.name == "stabilizing_predictions" else "≤"
-            rules[criterion.name] = f"stops at {sign} {params['threshold']:g}{over}"
-        elif "tol" in params:
-            rules[criterion.name] = f"stops at relative change ≤ {params['tol']:g}{over}"
-        else:
-            rules[criterion.name] = ""
+    for criterion in make_criteria(task, stop):
+        name, _, rule, _ = describe(criterion)
+        rules[name] = rule
     return rules
+
+
+def shown_value(name, value):
+    """A criterion's recorded value as the command line shows it (max confidence rising)."""
+    from skbait.campaign._stopping import shown_value as campaign_shown_value
+
+    return campaign_shown_value(name, value)

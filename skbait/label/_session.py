@@ -558,12 +558,14 @@ class LabelSession:
         stopping = []
         if rounds and rounds[-1].get("stopping"):
             values = rounds[-1]["stopping"]
-            rules = _bridge.criteria_rules(rounds[-1].get("task"))
+            rules = _bridge.criteria_rules(
+                rounds[-1].get("task"), self._state["settings"].get("stop")
+            )
             for name, rule in rules.items():
                 stopping.append(
                     {
                         "name": name.replace("_", " "),
-                        "value": values.get(name),
+                        "value": _bridge.shown_value(name, values.get(name)),
                         "stop": bool(values.get(f"{name}_stop")),
                         "rule": rule,
                         "note": values.get(f"{name}_note"),
