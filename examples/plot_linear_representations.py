@@ -24,7 +24,7 @@ The paper uses MNIST, 128 dimensions and 50 batches of 10. This example uses
 scikit-learn's 8x8 digits (64 pixels, embedded in 16 dimensions, a reduction
 of the same order as 128 of 784 for MNIST), a pool of 400 rows, 5 batches of
 10 and three seeds, so that it runs in under a minute on two CPU cores, busy
-ones included (about 25 s of CPU time). With so few seeds and rounds the
+ones included (about 30 s of CPU time). With so few seeds and rounds the
 curves are noisy; more seeds (``seeds = range(10)``), a larger pool and a
 larger budget sharpen them.
 """
