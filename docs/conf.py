@@ -36,18 +36,21 @@ ROOT = DOCS.parent
 # Document the checkout next to this file, installed or not.
 sys.path.insert(0, str(ROOT))
 
+import torch
 from sphinx.util import logging as sphinx_logging
 from threadpoolctl import threadpool_limits
 
 import skbait
 
 # The gallery runs in this process, on CI's two cores beside other work. Its models
-# are small: numpy's and scipy's BLAS with two threads only spin, waiting for a
-# core, and at a load of 20 a logistic regression on 100 rows took 0.2 to 1.1 s of
-# CPU against 0.01 to 0.03 s on one thread. One BLAS thread for the build (torch's
-# threads are chosen by skbait itself, per phase); set after skbait has loaded
-# numpy's and scipy's BLAS libraries, which the limit applies to.
-_ONE_BLAS_THREAD = threadpool_limits(limits=1, user_api="blas")
+# are small: BLAS and torch with two threads only spin, waiting for a core. At a
+# load of 20 a logistic regression on 100 rows took 0.2 to 1.1 s of CPU against
+# 0.01 to 0.03 s on one BLAS thread, and the skorch example 124 s of CPU against
+# 12 s on one thread of each (with its budget cut from 120 labels to 80). So the
+# build runs one thread of each; set after skbait has loaded numpy's, scipy's and
+# torch's libraries, which the limits apply to.
+_ONE_THREAD = threadpool_limits(limits=1)
+torch.set_num_threads(1)
 
 _logger = sphinx_logging.getLogger("skbait.docs")
 

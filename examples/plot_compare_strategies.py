@@ -19,7 +19,7 @@ with the paper's tools (Ash et al., NeurIPS 2021, section 6.2):
 - the **selection time** per batch
   (:func:`~skbait.plotting.plot_selection_time`).
 
-The problem is small, so that the whole comparison runs in well under a
+The problem is small, so that the whole comparison runs in under a
 minute: the digits, reduced to 16 principal components, and a logistic
 regression.
 """
@@ -57,7 +57,7 @@ print(f"pool: {X_pool.shape}, test: {X_test.shape}")
 # Every strategy, every seed
 # --------------------------
 # Five strategies, five seeds, 10 labels at random to start and batches of 10
-# up to 100 labels. At a given seed every strategy starts from the same
+# up to 70 labels. At a given seed every strategy starts from the same
 # initial draw, so the scores are paired, which the penalty matrix's t tests
 # use. The result is a tidy table with one row per strategy, seed and round.
 
@@ -71,7 +71,7 @@ results = compare_strategies(
     seeds=5,
     n_initial=10,
     batch_size=10,
-    budget=100,
+    budget=70,
     verbose=0,
 )
 print(results[["strategy", "seed", "round", "n_labeled", "score"]].head(3).to_string())

@@ -15,7 +15,7 @@ the input of the final ``nn.Linear`` (the 128 hidden activations), captured by
 a forward hook, and its class probabilities come from the same forward pass.
 
 The paper runs MNIST, SVHN and CIFAR-10 with larger budgets and five seeds;
-this example uses scikit-learn's 8x8 digits, one seed and a budget of 120
+this example uses scikit-learn's 8x8 digits, one seed and a budget of 80
 labels, so that it runs in under a minute on a CPU (and faster on a GPU, which
 the net and BAIT both use when there is one). With one seed, the gap between
 the two curves is one draw of a noisy quantity: the table below gives it
@@ -116,7 +116,7 @@ print(f"pool: {len(X_pool)} images, test: {len(X_test)} images, device: {device}
 # The active learning loop
 # ------------------------
 # Both learners start from the same 20 random images (same ``random_state``)
-# and buy 20 labels per round up to 120. BAIT picks the batch that most
+# and buy 20 labels per round up to 80. BAIT picks the batch that most
 # reduces the trace of the inverse Fisher information of the last layer,
 # weighted by the Fisher of the whole pool; RANDOM picks uniformly.
 
@@ -127,7 +127,7 @@ for name in ["bait", "random"]:
         query_strategy=name,
         n_initial=20,
         batch_size=20,
-        budget=120,
+        budget=80,
         random_state=0,
     )
     start = time.perf_counter()

@@ -216,6 +216,8 @@ def write_report(results, output, *, info=None):
 def _draw_figures(results, penalty, output):
     """The PNG figures of a report; none, with a note, without matplotlib."""
     try:
+        # matplotlib itself first: its submodules may be cached from an earlier import.
+        import matplotlib  # noqa: F401
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
