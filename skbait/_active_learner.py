@@ -646,7 +646,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                 "a stand-in predicts that class and the query strategy applies its "
                 "single-class rule until a second class is labeled.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=5,  # the caller of fit or teach (_fit_round runs in threads_per_round)
             )
             return SingleClassModel(self.estimator)
         previous = getattr(self, "estimator_", None)

@@ -224,3 +224,12 @@ def test_compare_strategies_workers_share_every_pool(user_settings, monkeypatch)
     expected_pools.update({key: n for key, n in user_settings[0].items() if key[0] == "blas"})
     assert all(settings == (expected_pools, expected_torch) for _, settings in _SEEN)
     assert _settings() == user_settings
+
+
+def test_the_single_class_warning_still_names_the_callers_line():
+    X, y = _data()
+    y_partial = np.full(len(y), np.nan)
+    y_partial[:3] = 1
+    with pytest.warns(UserWarning, match="single class") as record:
+        ActiveLearner(LogisticRegression(), query_strategy="random").fit(X, y_partial)
+    assert record[0].filename == __file__
