@@ -557,9 +557,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         name = self.query_strategy
         strategy = make_strategy(multilabel_strategy_name(name) if isinstance(name, str) else name)
         if not get_strategy_tags(strategy).multilabel:
-            names = [
-                n for n in available_strategies() if get_strategy_tags(make_strategy(n)).multilabel
-            ]
+            names = [n for n in available_strategies() if _serves_multilabel(n)]
             raise ValueError(
                 f"y is multi-label, and {type(strategy).__name__} serves one label per row. "
                 f"Use a multi-label strategy: {', '.join(names)} (a name such as 'bait' "
@@ -1386,6 +1384,14 @@ default=None
         tags.input_tags = copy.deepcopy(inner.input_tags)
         tags.non_deterministic = inner.non_deterministic
         return tags
+
+
+def _serves_multilabel(name):
+    """Whether strategy ``name`` is tagged multilabel (False when its factory fails)."""
+    try:
+        return get_strategy_tags(make_strategy(name)).multilabel
+    except Exception:  # a user's factory that fails is no multi-label strategy to offer
+        return False
 
 
 def _fit_multilabel(estimator, X, Y):

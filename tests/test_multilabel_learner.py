@@ -204,9 +204,11 @@ def test_baselines_serve_multilabel_targets(data, name):
 
 
 def test_tags_name_the_multilabel_strategies():
-    tagged = {n for n in available_strategies() if get_strategy_tags(make_strategy(n)).multilabel}
-    assert {"coreset", "random", "multilabel_bait", "multilabel_badge"} <= tagged
-    assert "bait" not in tagged and "margin" not in tagged
+    names = ["coreset", "random", "multilabel_bait", "multilabel_badge", "multilabel_margin"]
+    assert all(get_strategy_tags(make_strategy(n)).multilabel for n in names)
+    for name in ["bait", "badge", "margin", "logdet", "entropy"]:
+        assert not get_strategy_tags(make_strategy(name)).multilabel
+    assert set(names) <= set(available_strategies())
 
 
 def test_uncertainty_scores_are_the_margins():

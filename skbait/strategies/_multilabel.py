@@ -527,8 +527,8 @@ class MultiLabelBAIT(QueryStrategy):
     def _validate_estimator(self, estimator):
         if not hasattr(estimator, "predict_proba"):
             raise TypeError(
-                f"{type(self).__name__} needs label probabilities, but "
-                f"{type(estimator).__name__} has no predict_proba."
+                f"{type(self).__name__} needs label probabilities (a multi-label "
+                f"classifier), but {type(estimator).__name__} has no predict_proba."
             )
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
