@@ -105,7 +105,7 @@ for i in first[:5]:
 # --------------------------------------------------
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-for name, curve in (("multi-label BAIT", bait_curve), ("random", random_curve)):
+for name, curve in (("bait", bait_curve), ("random", random_curve)):
     n_labeled = [n for n, _ in curve]
     axes[0].plot(n_labeled, [s["f1_micro"] for _, s in curve], marker="o", label=name)
     axes[1].plot(n_labeled, [s["hamming_loss"] for _, s in curve], marker="o", label=name)
@@ -114,7 +114,7 @@ axes[1].set(xlabel="tagged documents", ylabel="Hamming loss (lower is better)")
 axes[0].legend()
 fig.tight_layout()
 plt.show()
-for name, curve in (("BAIT", bait_curve), ("random", random_curve)):
+for name, curve in (("bait", bait_curve), ("random", random_curve)):
     final = curve[-1][1]
     print(
         f"{name:>6}: micro-F1 {final['f1_micro']:.3f}, macro-F1 {final['f1_macro']:.3f}, "

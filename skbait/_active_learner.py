@@ -674,8 +674,10 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             self.history_.append(record)
             return
         estimator = self._new_model(y_lab)
-        if not isinstance(estimator, SingleClassModel):
+        first_model = all(record["n_labeled"] == 0 for record in self.history_)
+        if first_model and not isinstance(estimator, SingleClassModel):
             # A skorch net's own split of the labeled rows: the clear error, or a warning.
+            # It is the net's setting, the same in every round, so it is checked once a run.
             check_train_split(estimator, X_lab, y_lab)
         start = time.perf_counter()
         multilabel = getattr(self, "_multilabel", False)

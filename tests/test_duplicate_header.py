@@ -1,17 +1,10 @@
 """A CSV with two columns of one name keeps its header through a campaign round."""
 
 import pandas as pd
-import pytest
 
 from skbait.campaign import merge_answers, query_batch
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 26, point 9: pandas reads a repeated column name as 'x', 'x.1' and the "
-    "campaign writes DATA back with the renamed header; the fix belongs to the campaign "
-    "package (skbait/campaign), which reads and writes DATA",
-)
 def test_merging_answers_keeps_a_repeated_column_name(tmp_path):
     data = tmp_path / "pool.csv"
     rows = [f"{i}.5,{i}.25,{i % 2 if i < 6 else ''}" for i in range(30)]
@@ -24,7 +17,7 @@ def test_merging_answers_keeps_a_repeated_column_name(tmp_path):
     answers.to_csv(batch, index=False)
     merge_answers(data, batch)
     lines = data.read_text().splitlines()
-    assert lines[0] == "x,x,label"  # today: "x,x.1,label"
+    assert lines[0] == "x,x,label"  # pandas reads the names as x, x.1
     # The answered rows got their labels; every other cell is as it was.
     labeled = [line for line in lines[1:] if not line.endswith(",")]
     assert len(labeled) == 6 + 3

@@ -89,8 +89,8 @@ def evaluate_stopping(
     measured = {}
 
     def measure_every_round(learner):
-        # Called by the learner after each fit, before the round's record is
-        # appended; it measures every criterion and never ends the run.
+        # Called by the learner after each fit, once the round's record is
+        # appended (history_[-1]); it measures every criterion and never ends the run.
         entries, _ = apply_stopping(
             criteria,
             learner,
@@ -100,7 +100,7 @@ def evaluate_stopping(
             embedding=learner.embedding,
             seed=learner._seed,  # the run's seed seeds the stop set, as in the learner
         )
-        measured[len(learner.history_)] = entries
+        measured[len(learner.history_) - 1] = entries
         return False
 
     learner = ActiveLearner(
