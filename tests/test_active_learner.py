@@ -463,7 +463,7 @@ def test_named_strategy_parameters_are_reachable_and_clone_safe():
     )
     assert isinstance(both.query_strategy, BAIT) and both.query_strategy.reg == 3.0
     # The default's parameters never leak into another learner.
-    assert ActiveLearner(LogisticRegression()).get_params()["query_strategy__reg"] == 1.0
+    assert ActiveLearner(LogisticRegression()).get_params()["query_strategy__reg"] == "scale"
     with pytest.raises(ValueError, match="Invalid parameter"):
         ActiveLearner(LogisticRegression()).set_params(query_strategy__nope=1)
     with pytest.raises(ValueError, match="Unknown query strategy 'nope'"):

@@ -261,11 +261,14 @@ def test_bait_auto_approximates_over_the_memory_limit_and_says_so():
     labeled = np.zeros(300, dtype=bool)
     labeled[:60] = True
     want, _ = greedy_select(approx, labeled, 5, reg=1.0)
-    idx = BAIT(device="cpu", approximation=chosen).select(model, X, range(60), 5, random_state=0)
+    # reg=1.0: the paper's absolute lambda, as greedy_select and bait_select take it.
+    idx = BAIT(device="cpu", reg=1.0, approximation=chosen).select(
+        model, X, range(60), 5, random_state=0
+    )
     np.testing.assert_array_equal(idx, want)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        exact = BAIT(device="cpu", approximation="exact", memory_limit=limit)
+        exact = BAIT(device="cpu", reg=1.0, approximation="exact", memory_limit=limit)
         np.testing.assert_array_equal(
             exact.select(model, X, range(60), 5),
             bait_select(X, model.predict_proba(X), range(60), 5, device="cpu"),
