@@ -1,7 +1,8 @@
 """The real benchmark loaders: shapes, classes, checksums, the TREC cache.
 
-The shipped files are checked against the benchmark folder's ``SHA256SUMS`` when
-``SKBAIT_BENCHMARK_DATA`` names that folder (skipped otherwise); TREC is read from
+The shipped files are checked against the benchmark folder's ``SHA256SUMS``: the one
+``SKBAIT_BENCHMARK_DATA`` names, else the project's shared data folder beside the
+checkout (``../shared/data/benchmarks``), skipped without either; TREC is read from
 it offline, and its download is exercised from a ``file://`` origin. Nothing here
 touches the network.
 """
@@ -40,8 +41,9 @@ TREC = ["trec_train_5500.label.gz", "trec_test_500.label.gz"]
 @pytest.fixture
 def benchmark_data():
     """The folder holding the published benchmark copies, or a skip."""
-    folder = os.environ.get("SKBAIT_BENCHMARK_DATA")
-    if not folder or not Path(folder, "SHA256SUMS").is_file():
+    beside_checkout = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks"
+    folder = os.environ.get("SKBAIT_BENCHMARK_DATA") or beside_checkout
+    if not Path(folder, "SHA256SUMS").is_file():
         pytest.skip("set SKBAIT_BENCHMARK_DATA to the benchmark data folder")
     return Path(folder)
 
