@@ -11,6 +11,7 @@ from skbait._fisher import (
     Factors,
     KroneckerGreedy,
     TraceObjective,
+    design_start,
     forward_steps,
     kron_gram,
 )
@@ -230,15 +231,13 @@ def bait_select(
         rows = Factors.regression(Z)
     else:
         rows = Factors.bait(Z, torch.as_tensor(pool.P, device=device).to(dtype))
-    k, d = rows.k, pool.d
-    # M_0 = reg I + n_L / (n_L + B) * mean labeled information, from every rank's rows.
+    # M_0 from every rank's labeled rows, by the single-process convention.
     lab = rows[torch.as_tensor(pool.labeled, dtype=torch.long, device=device)]
-    M0 = comm.all_reduce(kron_gram(lab.Z.double(), lab.S.double())) / (pool.n_labeled + B)
-    M0 = M0 + float(reg) * torch.eye(k * d, dtype=torch.float64, device=device)
+    labeled_information = comm.all_reduce(kron_gram(lab.Z.double(), lab.S.double()))
+    M0, scale = design_start(labeled_information, pool.n_labeled, B, float(reg))
     F = None
     if fisher == "pool":
         F = comm.all_reduce(kron_gram(rows.Z, rows.S)) / pool.n
-    scale = math.sqrt(B / (pool.n_labeled + B))
     candidates = rows[torch.as_tensor(pool.unlabeled, dtype=torch.long, device=device)]
     candidates = candidates.scaled(scale)
     del Z, rows, lab  # only the candidates' factors are needed from here on
