@@ -413,6 +413,16 @@ def fetch_trec(
         of str (the labels), ``target_names`` (the sorted labels present),
         ``DESCR``.
     (data, target) : tuple if ``return_X_y`` is True
+
+    Examples
+    --------
+    The first call downloads the two files into the cache (skipped here, which
+    runs offline); later calls read the cache:
+
+    >>> from skbait.datasets import fetch_trec
+    >>> questions, labels = fetch_trec(labels="coarse", return_X_y=True)  # doctest: +SKIP
+    >>> sorted(set(labels))  # doctest: +SKIP
+    ['ABBR', 'DESC', 'ENTY', 'HUM', 'LOC', 'NUM']
     """
     subset = _check_choice("subset", subset, {"train", "test", "all"})
     labels = _check_choice("labels", labels, {"coarse", "fine"})
