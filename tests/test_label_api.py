@@ -673,6 +673,74 @@ def test_integer_classes_are_one_class_however_data_spells_them(tmp_path):
     assert not again._is_labeled(0)
 
 
+def test_the_query_options_of_a_hardened_campaign_reach_it(tmp_path):
+    # --classes, --stop and --na-values, as skbait query takes them.
+    data, frame = make_pool(tmp_path)
+    frame.loc[2:, "y"] = "?"
+    frame.to_csv(data, index=False)
+    options = {
+        "batch_size": 4,
+        "device": "cpu",
+        "classes": ["neg", "pos", "unsure"],
+        "stop": "max_confidence=0.8",
+        "na_values": ["?"],
+    }
+    live = Live(data, options=options)
+    live.wait_idle()
+    try:
+        assert live.session._job["error"] is None
+        settings = read_campaign(live.session.campaign)["settings"]
+        assert settings["classes"] == ["neg", "pos", "unsure"] and settings["na_values"] == ["?"]
+        view = live.state(TAB_A)
+        assert view["n_labeled"] == 2  # "?" is a blank
+        assert [c["label"] for c in view["classes"]] == ["neg", "pos", "unsure"]
+        assert [(c["name"], c["rule"]) for c in view["stopping"]] == [
+            ("max confidence", "stop when >= 0.8")
+        ]
+        row = view["row"]["row"]
+        for bad in ("maybe", "?"):
+            status, payload = live.call("/api/label", {"tab": TAB_A, "row": row, "label": bad})
+            assert status == 422, (bad, payload)
+        assert (
+            "declared classes"
+            in live.call("/api/label", {"tab": TAB_A, "row": row, "label": "maybe"})[1]["error"]
+        )
+        view = live.post("/api/label", tab=TAB_A, row=row, label="unsure")
+        while view["row"] is not None and view["row"]["status"] == "to label":
+            _, _, view = label_row(live, TAB_A, view)
+        live.wait_idle()
+        assert live.session._job["error"] is None and read_labels(data)[row] == "unsure"
+    finally:
+        live.close()
+
+
+def test_the_command_passes_the_query_options(monkeypatch):
+    from skbait._cli import main
+    from skbait.label import _session
+
+    made = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_check(self):
+        made.append(self)
+        raise Stop
+
+    monkeypatch.setattr(_session.LabelSession, "check", fake_check)
+    args = ["label", "d.csv", "--id", "key", "--exclude", "a, b", "--classes", "x,y"]
+    args += ["--stop", "none", "--na-values", "?,-", "--no-browser"]
+    with pytest.raises(Stop):
+        main(args)
+    assert {k: v for k, v in made[0].options.items() if v is not None} == {
+        "id_column": "key",
+        "exclude": ["a", "b"],
+        "classes": ["x", "y"],
+        "stop": "none",
+        "na_values": ["?", "-"],
+    }
+
+
 def _session(data, **options):
     options.setdefault("target", "y")
     options.setdefault("options", {"batch_size": 4, "device": "cpu"})

@@ -32,6 +32,7 @@ __all__ = [
     "check_label",
     "criteria_rules",
     "data_labels",
+    "declared_classes",
     "feature_matrix",
     "journal_labels",
     "label_text",
@@ -46,7 +47,19 @@ __all__ = [
 ]
 
 # Query options the page passes through to query_batch (None keeps the campaign's).
-OPTIONS = ("batch_size", "strategy", "estimator", "task", "device", "random_state")
+OPTIONS = (
+    "batch_size",
+    "strategy",
+    "estimator",
+    "task",
+    "device",
+    "random_state",
+    "id_column",
+    "exclude",
+    "na_values",
+    "classes",
+    "stop",
+)
 
 
 def campaign_file(data, campaign=None):
@@ -125,12 +138,17 @@ def campaign_task(state):
     return next((r["task"] for r in reversed(state["rounds"]) if r.get("task")), None)
 
 
-def read_table(data, state=None):
+def read_table(data, state=None, na_values=None):
     """DATA as the campaign reads it (its dialect, its missing-value tokens): an object
-    with ``frame``, ``columns``, ``text(col)`` and ``number(text)``."""
+    with ``frame``, ``columns``, ``text(col)`` and ``number(text)``.
+
+    ``na_values`` (the page's ``--na-values``) win over the campaign's, as they do
+    in the query that saves them.
+    """
     from skbait.campaign._files import _Table
 
-    na_values = None if state is None else state["settings"].get("na_values")
+    if na_values is None and state is not None:
+        na_values = state["settings"].get("na_values")
     return _Table(data, na_values=na_values)
 
 
@@ -148,17 +166,27 @@ def merge(data, answers, campaign):
 
 def query(data, batch_file, campaign, *, target=None, features=None, options=None):
     """Choose (or rewrite) the current batch, as ``skbait query`` does."""
-    options = {k: v for k, v in (options or {}).items() if k in OPTIONS}
+    options = {k: v for k, v in (options or {}).items() if k in OPTIONS and v is not None}
     return query_batch(
         data, batch_file, target=target, campaign=campaign, features=features, **options
     )
 
 
-def check_label(text, label_type, na_values=()):
+def declared_classes(state):
+    """The texts of the classes declared with ``--classes`` (None when none were)."""
+    declared = None if state is None else state["settings"].get("classes")
+    if declared is None:
+        return None
+    return [label_text(v, label_type(state)) for v in declared]
+
+
+def check_label(text, label_type, na_values=(), declared=None):
     """The label's text as the page keeps it; ValueError saying why when it is not a label.
 
     ``na_values`` are the cell texts DATA reads as blank: such a label would be
-    merged as no label at all, so it is refused.
+    merged as no label at all, so it is refused. ``declared`` are the texts of
+    the classes declared with ``--classes``, which the campaign's merge would
+    refuse anything outside of.
     """
     from skbait.campaign._labels import _parse_label
 
@@ -178,7 +206,12 @@ def check_label(text, label_type, na_values=()):
         word = {"int": "an integer", "float": "a number", "str": "text"}[label_type]
         raise ValueError(f"{text!r} is not {word}, as the campaign's labels are.")
     # The campaign compares values and writes numbers its own way: so does the page.
-    return label_text(text, label_type)
+    text = label_text(text, label_type)
+    if declared is not None and text not in declared:
+        raise ValueError(
+            f"{text!r} is not one of the campaign's declared classes ({', '.join(declared)})."
+        )
+    return text
 
 
 def label_values(texts, label_type):

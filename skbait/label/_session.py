@@ -97,7 +97,8 @@ class LabelSession:
         Feature columns for a new campaign.
     options : dict, default=None
         Query options (``batch_size``, ``strategy``, ``estimator``, ``task``,
-        ``device``, ``random_state``), as ``skbait query`` takes them.
+        ``device``, ``random_state``, ``id_column``, ``exclude``, ``na_values``,
+        ``classes``, ``stop``), as :func:`skbait.campaign.query_batch` takes them.
     batch_file : str, default=None
         Where each batch is also written for a spreadsheet
         (``DATA_batch.csv`` by default, as ``skbait query``).
@@ -164,7 +165,7 @@ class LabelSession:
     def check(self):
         """Read DATA and the campaign now, raising CampaignError for what cannot be served."""
         state = _bridge.read_state(self.campaign)
-        table = _bridge.read_table(self.data, state)
+        table = _bridge.read_table(self.data, state, self.options.get("na_values"))
         if state is None:
             if self.target is None:
                 raise _bridge.CampaignError(
@@ -263,6 +264,7 @@ class LabelSession:
         if self._task() == "regression" or self._label_type() == "float":
             return []
         labels = set(self._data_labels.values())
+        labels.update(_bridge.declared_classes(self._state) or ())
         labels.update(self._recorded.values())
         labels.update(self._pending.values())
         return sorted(labels, key=_class_order)
@@ -363,7 +365,12 @@ class LabelSession:
             state = self._tab(tab)
             row = self._check_row(row)
             try:
-                text = _bridge.check_label(text, self._label_type(), self._table.na_values)
+                text = _bridge.check_label(
+                    text,
+                    self._label_type(),
+                    self._table.na_values,
+                    _bridge.declared_classes(self._state),
+                )
             except ValueError as exc:
                 raise Refused(422, str(exc)) from None
             if row in self._merging or (row in self._recorded or row in self._data_labels):
@@ -694,7 +701,7 @@ class LabelSession:
             record = resume
         self._stage(3, "reading DATA")
         state = _bridge.read_state(self.campaign)
-        table = _bridge.read_table(self.data, state)
+        table = _bridge.read_table(self.data, state)  # the query saved --na-values
         with self._lock:
             self._set_state(state)
             self._set_table(table)
