@@ -89,6 +89,7 @@ def _absolute_reg(reg, relative_reg, embeddings, probas):
         return scaled_reg(embeddings, probas, relative_reg), embeddings
     return reg, embeddings
 
+
 # A pool of n rows with D = k d has set-up products of about 3 n D^2
 # operations, and steps whose kernels run on one thread below some 10^4 rows
 # (greedy_threads). Up to this n D^2 (n = 1,000 at d = 32, k = 16), a second
