@@ -275,7 +275,8 @@ def test_run_without_matplotlib(monkeypatch, tmp_path, capsys):
 
 
 def test_default_run_settings():
-    from skbait._cli import _build_parser, _make_strategies
+    from skbait._cli import _build_parser
+    from skbait._presets import _make_strategies
 
     args = _build_parser().parse_args(["run"])
     assert (args.dataset, args.estimator, args.strategies) == ("digits", None, None)
