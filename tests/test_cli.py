@@ -261,6 +261,10 @@ def test_help_exits_0(capsys):
 
 
 def test_run_without_matplotlib(monkeypatch, tmp_path, capsys):
+    # Every matplotlib module hidden: an earlier test's import of matplotlib.figure
+    # would otherwise still be found, as it never is where matplotlib is missing.
+    for name in [m for m in sys.modules if m.split(".")[0] == "matplotlib"]:
+        monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.delitem(sys.modules, "skbait.plotting", raising=False)
     status = main(["run", "--strategies", "random,margin", *TINY, "-o", str(tmp_path)])
@@ -271,7 +275,8 @@ def test_run_without_matplotlib(monkeypatch, tmp_path, capsys):
 
 
 def test_default_run_settings():
-    from skbait._cli import _build_parser, _make_strategies
+    from skbait._cli import _build_parser
+    from skbait._presets import _make_strategies
 
     args = _build_parser().parse_args(["run"])
     assert (args.dataset, args.estimator, args.strategies) == ("digits", None, None)

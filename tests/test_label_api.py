@@ -4,6 +4,7 @@ import json
 import os
 import threading
 import time
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,7 @@ pytest.importorskip("uvicorn")
 
 from label_server import Live, make_pool, read_labels, truth
 
-from skbait.campaign import merge_answers, read_campaign
+from skbait.campaign import correct_label, merge_answers, read_campaign
 from skbait.label import _bridge
 from skbait.label._app import MAX_BODY
 from skbait.label._journal import AnswerJournal
@@ -124,7 +125,10 @@ def test_a_whole_batch_reaches_data_and_the_next_batch_comes(live, tmp_path):
     assert [c["label"] for c in view["classes"]] == ["neg", "pos"]
     assert view["n_labeled"] == 6 and view["rounds"] == first_round + 2
     assert {c["name"] for c in view["stopping"]} >= {"max confidence", "overall uncertainty"}
-    assert all(c["rule"].startswith("stops at") for c in view["stopping"])
+    # Each rule with its threshold, in the words of skbait query.
+    rules = {c["name"]: c["rule"] for c in view["stopping"]}
+    assert rules["max confidence"] == "stop when >= 0.9"
+    assert rules["overall uncertainty"] == "stop when <= 0.1"
     # The batch file is the one skbait query writes, for a spreadsheet.
     batch_file = pd.read_csv(live.session.batch_file)
     assert batch_file["row"].tolist() == new_batch
@@ -619,6 +623,122 @@ def test_a_regression_campaign_takes_numbers(tmp_path):
         assert live.session._pending == {row: "1.25"}
     finally:
         live.close()
+
+
+def test_integer_classes_are_one_class_however_data_spells_them(tmp_path):
+    # A semicolon file with a decimal comma and NA for blanks, its labels spelt as a
+    # spreadsheet or R might: the campaign reads them as the integers 0 and 1, and so
+    # does the page (its journal keeps values, DATA keeps texts).
+    data, frame = make_pool(tmp_path, labeled=0)
+    classes = (frame["a"] > 0).astype(int).astype(str)
+    frame["y"] = "NA"
+    frame.loc[:3, "y"] = [classes[0], classes[1], classes[2] + ".0", classes[3] + ",0"]
+    frame = frame.drop(columns=["html", "note"])
+    frame.to_csv(data, index=False, sep=";")
+    live = Live(data)
+    live.wait_idle()
+    try:
+        assert live.session._job["error"] is None
+        view = live.state(TAB_A)
+        counts = Counter(classes[:4])
+        assert view["classes"] == [{"label": c, "count": counts[c]} for c in ("0", "1")]
+        assert view["label_type"] == "int" and view["task"] == "classification"
+        assert view["n_labeled"] == 4
+        assert view["row"]["prediction"]["label"] in ("0", "1")
+        row = view["row"]["row"]
+        # "NA" would reach DATA as a blank: refused, not lost.
+        status, payload = live.call("/api/label", {"tab": TAB_A, "row": row, "label": "NA"})
+        assert status == 422 and "missing value" in payload["error"], payload
+        view = live.post("/api/label", tab=TAB_A, row=row, label=classes[row] + ".0")
+        assert live.session._pending == {row: classes[row]}
+        while view["row"] is not None and view["row"]["status"] == "to label":
+            r = view["row"]["row"]
+            view = live.post("/api/label", tab=TAB_A, row=r, label=classes[r])
+        live.wait_idle()
+        assert live.session._job["error"] is None
+        state = read_campaign(live.session.campaign)
+        assert all(isinstance(e["label"], int) for e in state["labels"])
+        assert {e["row"]: str(e["label"]) for e in state["labels"]} == {
+            r: classes[r] for r in live.session._recorded
+        }
+        with open(data, encoding="utf-8") as handle:
+            header, rest = handle.readline(), handle.read()
+        assert ";" in header and "NA" in rest  # DATA kept its dialect
+    finally:
+        live.close()
+    # A label retracted in the campaign is no longer a label on the page.
+    correct_label(data, 0, retract=True)
+    again = LabelSession(data).check()
+    assert 0 not in again._recorded and 0 not in again._data_labels
+    assert not again._is_labeled(0)
+
+
+def test_the_query_options_of_a_hardened_campaign_reach_it(tmp_path):
+    # --classes, --stop and --na-values, as skbait query takes them.
+    data, frame = make_pool(tmp_path)
+    frame.loc[2:, "y"] = "?"
+    frame.to_csv(data, index=False)
+    options = {
+        "batch_size": 4,
+        "device": "cpu",
+        "classes": ["neg", "pos", "unsure"],
+        "stop": "max_confidence=0.8",
+        "na_values": ["?"],
+    }
+    live = Live(data, options=options)
+    live.wait_idle()
+    try:
+        assert live.session._job["error"] is None
+        settings = read_campaign(live.session.campaign)["settings"]
+        assert settings["classes"] == ["neg", "pos", "unsure"] and settings["na_values"] == ["?"]
+        view = live.state(TAB_A)
+        assert view["n_labeled"] == 2  # "?" is a blank
+        assert [c["label"] for c in view["classes"]] == ["neg", "pos", "unsure"]
+        assert [(c["name"], c["rule"]) for c in view["stopping"]] == [
+            ("max confidence", "stop when >= 0.8")
+        ]
+        row = view["row"]["row"]
+        for bad in ("maybe", "?"):
+            status, payload = live.call("/api/label", {"tab": TAB_A, "row": row, "label": bad})
+            assert status == 422, (bad, payload)
+        assert (
+            "declared classes"
+            in live.call("/api/label", {"tab": TAB_A, "row": row, "label": "maybe"})[1]["error"]
+        )
+        view = live.post("/api/label", tab=TAB_A, row=row, label="unsure")
+        while view["row"] is not None and view["row"]["status"] == "to label":
+            _, _, view = label_row(live, TAB_A, view)
+        live.wait_idle()
+        assert live.session._job["error"] is None and read_labels(data)[row] == "unsure"
+    finally:
+        live.close()
+
+
+def test_the_command_passes_the_query_options(monkeypatch):
+    from skbait._cli import main
+    from skbait.label import _session
+
+    made = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_check(self):
+        made.append(self)
+        raise Stop
+
+    monkeypatch.setattr(_session.LabelSession, "check", fake_check)
+    args = ["label", "d.csv", "--id", "key", "--exclude", "a, b", "--classes", "x,y"]
+    args += ["--stop", "none", "--na-values", "?,-", "--no-browser"]
+    with pytest.raises(Stop):
+        main(args)
+    assert {k: v for k, v in made[0].options.items() if v is not None} == {
+        "id_column": "key",
+        "exclude": ["a", "b"],
+        "classes": ["x", "y"],
+        "stop": "none",
+        "na_values": ["?", "-"],
+    }
 
 
 def _session(data, **options):

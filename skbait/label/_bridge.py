@@ -3,12 +3,17 @@
 Everything the page needs from a campaign goes through this module, so that a
 change of the campaign's internals is adapted here and nowhere else. Every
 read-modify-write of DATA and its campaign file holds the campaign's file lock,
-``DATA.campaign.json.lock`` (the project's convention): here around each call,
-as long as the campaign's functions do not take it themselves
-(:data:`CAMPAIGN_LOCKS_ITSELF`).
+``DATA.campaign.json.lock`` (the project's convention); :func:`query` and
+:func:`merge` take it inside the campaign's own functions, so the page never
+holds it around them (a second lock on the same file in one process would wait
+for the first).
+
+The campaign's journal keeps label *values* (int, float or str, by the
+campaign's label type); the page keeps labels as text. :func:`label_text`
+turns one into the other, so that ``1``, ``1.0`` and a decimal comma's
+``1,0`` in DATA are one class on the page, as they are in the campaign.
 """
 
-import contextlib
 import os
 
 from skbait.campaign import (
@@ -23,9 +28,14 @@ __all__ = [
     "CampaignError",
     "campaign_file",
     "campaign_lock",
+    "campaign_task",
     "check_label",
     "criteria_rules",
+    "data_labels",
+    "declared_classes",
     "feature_matrix",
+    "journal_labels",
+    "label_text",
     "label_values",
     "make_model",
     "merge",
@@ -37,12 +47,19 @@ __all__ = [
 ]
 
 # Query options the page passes through to query_batch (None keeps the campaign's).
-OPTIONS = ("batch_size", "strategy", "estimator", "task", "device", "random_state")
-
-# query_batch and merge_answers take the campaign's lock themselves: it must not be held
-# around them, since a second FileLock on the same file in one process waits for the
-# first (a deadlock, or the campaign's lock timeout).
-CAMPAIGN_LOCKS_ITSELF = True
+OPTIONS = (
+    "batch_size",
+    "strategy",
+    "estimator",
+    "task",
+    "device",
+    "random_state",
+    "id_column",
+    "exclude",
+    "na_values",
+    "classes",
+    "stop",
+)
 
 
 def campaign_file(data, campaign=None):
@@ -51,18 +68,14 @@ def campaign_file(data, campaign=None):
 
 
 def campaign_lock(path):
-    """The campaign's file lock, shared by every writer of DATA and its campaign file.
+    """The campaign's file lock, as its own commands take it (a context manager).
 
-    A filelock singleton: reentrant within a thread, exclusive between threads
-    and processes.
+    Exclusive between threads and processes, and not reentrant: never hold it
+    around :func:`query` or :func:`merge`, which take it themselves.
     """
-    from filelock import FileLock
+    from skbait.campaign._journal import _locked
 
-    return FileLock(str(path) + ".lock", is_singleton=True)
-
-
-def _locked(path):
-    return contextlib.nullcontext() if CAMPAIGN_LOCKS_ITSELF else campaign_lock(path)
+    return _locked(path)
 
 
 def read_state(path):
@@ -72,37 +85,109 @@ def read_state(path):
     return read_campaign(path)
 
 
-def recorded_labels(state):
-    """``{row: label}`` of the campaign's journal (empty without a campaign)."""
+def label_type(state):
+    """The campaign's label type (``"int"``, ``"float"``, ``"str"``), None before any label."""
+    return None if state is None else state["settings"].get("label_type")
+
+
+def label_text(value, label_type, number=float):
+    """A label (a journal value, or a text from DATA or the page) as the page shows it.
+
+    Numbers read in ``label_type`` and are written as the campaign writes them
+    (``1.0`` and ``1,0`` are ``1`` in an integer campaign); text stays as it is,
+    and so does a text that is not a label of that type.
+    """
+    from skbait.campaign._labels import _format_label, _parse_label
+
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if label_type not in ("int", "float"):
+            return value
+        parsed = _parse_label(value, label_type, number)
+        return value if parsed is None else _format_label(parsed)
+    if label_type == "int" and float(value).is_integer():
+        value = int(value)
+    return _format_label(value)
+
+
+def journal_labels(state):
+    """``{row: value}``: the current label of every row the campaign recorded, in the order
+    it learnt them (corrections applied, retracted labels gone)."""
+    from skbait.campaign._journal import _known_labels
+
     if state is None:
         return {}
-    return {int(entry["row"]): entry["label"] for entry in state["labels"]}
+    return _known_labels(state)
 
 
-def read_table(data):
-    """DATA as the campaign reads it: an object with ``frame``, ``columns`` and ``text(col)``."""
+def recorded_labels(state):
+    """``{row: label text}`` the campaign recorded (empty without a campaign)."""
+    kind = label_type(state)
+    return {row: label_text(v, kind) for row, v in journal_labels(state).items()}
+
+
+def campaign_task(state):
+    """The task the campaign works on now: the one requested, or, under ``auto``, the
+    one its last round decided from the labels (None before that)."""
+    if state is None:
+        return None
+    task = state["settings"].get("task")
+    if task not in (None, "auto"):
+        return task
+    return next((r["task"] for r in reversed(state["rounds"]) if r.get("task")), None)
+
+
+def read_table(data, state=None, na_values=None):
+    """DATA as the campaign reads it (its dialect, its missing-value tokens): an object
+    with ``frame``, ``columns``, ``text(col)`` and ``number(text)``.
+
+    ``na_values`` (the page's ``--na-values``) win over the campaign's, as they do
+    in the query that saves them.
+    """
     from skbait.campaign._files import _Table
 
-    return _Table(data)
+    if na_values is None and state is not None:
+        na_values = state["settings"].get("na_values")
+    return _Table(data, na_values=na_values)
+
+
+def data_labels(table, target, state):
+    """``{row: label text}`` of the labels DATA holds, as :func:`label_text` shows them."""
+    kind = label_type(state)
+    texts = table.text(target)
+    return {int(r): label_text(texts[r], kind, table.number) for r in (texts != "").nonzero()[0]}
 
 
 def merge(data, answers, campaign):
     """Merge an answer file into DATA, as ``skbait teach DATA ANSWERS`` does."""
-    with _locked(campaign):
-        return merge_answers(data, answers, campaign=campaign)
+    return merge_answers(data, answers, campaign=campaign)
 
 
 def query(data, batch_file, campaign, *, target=None, features=None, options=None):
     """Choose (or rewrite) the current batch, as ``skbait query`` does."""
-    options = {k: v for k, v in (options or {}).items() if k in OPTIONS}
-    with _locked(campaign):
-        return query_batch(
-            data, batch_file, target=target, campaign=campaign, features=features, **options
-        )
+    options = {k: v for k, v in (options or {}).items() if k in OPTIONS and v is not None}
+    return query_batch(
+        data, batch_file, target=target, campaign=campaign, features=features, **options
+    )
 
 
-def check_label(text, label_type):
-    """The label's canonical text; ValueError saying why when it is not a label."""
+def declared_classes(state):
+    """The texts of the classes declared with ``--classes`` (None when none were)."""
+    declared = None if state is None else state["settings"].get("classes")
+    if declared is None:
+        return None
+    return [label_text(v, label_type(state)) for v in declared]
+
+
+def check_label(text, label_type, na_values=(), declared=None):
+    """The label's text as the page keeps it; ValueError saying why when it is not a label.
+
+    ``na_values`` are the cell texts DATA reads as blank: such a label would be
+    merged as no label at all, so it is refused. ``declared`` are the texts of
+    the classes declared with ``--classes``, which the campaign's merge would
+    refuse anything outside of.
+    """
     from skbait.campaign._labels import _parse_label
 
     text = str(text).strip()
@@ -110,12 +195,22 @@ def check_label(text, label_type):
         raise ValueError("a label cannot be blank (skip the row instead).")
     if any(ord(c) < 32 for c in text):
         raise ValueError("a label is one line of text, without control characters.")
+    if text in na_values:
+        raise ValueError(
+            f"{text!r} reads as a missing value in DATA, not as a label (the campaign's "
+            "--na-values say which texts are blanks)."
+        )
     if label_type is None:
         return text
     if _parse_label(text, label_type) is None:
         word = {"int": "an integer", "float": "a number", "str": "text"}[label_type]
         raise ValueError(f"{text!r} is not {word}, as the campaign's labels are.")
-    # DATA keeps the spelling typed; the campaign compares values.
+    # The campaign compares values and writes numbers its own way: so does the page.
+    text = label_text(text, label_type)
+    if declared is not None and text not in declared:
+        raise ValueError(
+            f"{text!r} is not one of the campaign's declared classes ({', '.join(declared)})."
+        )
     return text
 
 
@@ -141,11 +236,11 @@ def feature_matrix(table, features):
     return _feature_matrix(table, features)
 
 
-def make_model(settings, task):
+def make_model(state, task):
     """The campaign's estimator for ``task`` (unfitted): its name and the estimator."""
-    from skbait._presets import _make_estimator
+    from skbait.campaign._model import make_model as campaign_make_model
 
-    return _make_estimator(settings.get("estimator"), task)
+    return campaign_make_model(state, task)
 
 
 def criteria_rules(task, stop=None):

@@ -40,6 +40,36 @@ def add_label_command(commands, formatter_class):
         "--features", default=None, help="comma-separated feature columns of a new campaign"
     )
     label.add_argument(
+        "--id",
+        dest="id_column",
+        default=None,
+        metavar="COLUMN",
+        help="a column naming each row, as in `skbait query` (first query only)",
+    )
+    label.add_argument(
+        "--exclude",
+        default=None,
+        metavar="COLUMNS",
+        help="comma-separated columns left out of the features (first query only)",
+    )
+    label.add_argument(
+        "--classes",
+        default=None,
+        help="comma-separated class names: labels outside them are refused",
+    )
+    label.add_argument(
+        "--stop",
+        default=None,
+        metavar="CRITERIA",
+        help="stopping criteria as NAME[=THRESHOLD],..., or none, as in `skbait query`",
+    )
+    label.add_argument(
+        "--na-values",
+        default=None,
+        metavar="TOKENS",
+        help="comma-separated cell texts read as blanks (kept by the campaign)",
+    )
+    label.add_argument(
         "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
     )
     label.add_argument(
@@ -61,6 +91,7 @@ def add_label_command(commands, formatter_class):
 
 
 def _label(args):
+    from skbait._campaign_cli import _na_values, _split
     from skbait._presets import UsageError
 
     try:
@@ -87,6 +118,11 @@ def _label(args):
         "task": args.task,
         "device": args.device,
         "random_state": args.random_state,
+        "id_column": args.id_column,
+        "exclude": _split(args.exclude),
+        "na_values": _na_values(args.na_values),
+        "classes": _split(args.classes),
+        "stop": args.stop,
     }
     session = LabelSession(
         args.data,

@@ -118,8 +118,8 @@ def analyse(table, state, rows, curve_cache=None, random_state=0):
     rows : list of int
         The rows to predict (the batch).
     curve_cache : dict, default=None
-        ``{n_labels: estimate}`` from earlier calls: the first ``n`` labels of
-        the campaign's journal never change, so neither does their estimate.
+        Estimates from earlier calls, keyed by the labels they were made on
+        (the first ``n`` labels the campaign learnt rarely change).
 
     Returns
     -------
@@ -130,17 +130,17 @@ def analyse(table, state, rows, curve_cache=None, random_state=0):
     """
     curve_cache = {} if curve_cache is None else curve_cache
     settings = state["settings"]
-    task = settings.get("task")
-    entries = state["labels"]
+    task = _bridge.campaign_task(state)
+    known = _bridge.journal_labels(state)
     out = {"task": task, "estimator": None, "predictions": {}, "accuracy": None, "curve": []}
-    if task not in ("classification", "regression") or not entries:
+    if task not in ("classification", "regression") or not known:
         return out
-    label_rows = np.array([int(e["row"]) for e in entries], dtype=np.int64)
-    y_all = _bridge.label_values([e["label"] for e in entries], settings["label_type"])
+    label_rows = np.fromiter(known, dtype=np.int64, count=len(known))
+    y_all = _bridge.label_values(list(known.values()), settings["label_type"])
     if task == "classification" and np.unique(y_all).size < 2:
         return out
     X = _bridge.feature_matrix(table, state["data"]["features"])
-    name, model = _bridge.make_model(settings, task)
+    name, model = _bridge.make_model(state, task)
     out["estimator"] = name
     fitted = model.fit(X[label_rows], y_all)
     if rows:
@@ -154,13 +154,15 @@ def analyse(table, state, rows, curve_cache=None, random_state=0):
                 "label": _text(predicted[i]),
                 "probability": None if proba is None else float(proba[i]),
             }
-    for n in _curve_sizes(state, len(entries)):
-        if n not in curve_cache:
-            curve_cache[n] = cross_validated_score(
+    for n in _curve_sizes(state, len(known)):
+        # Keyed by the labels themselves: a correction changes an earlier point.
+        key = (task, n, hash((label_rows[:n].tobytes(), tuple(y_all[:n].tolist()))))
+        if key not in curve_cache:
+            curve_cache[key] = cross_validated_score(
                 model, X[label_rows[:n]], y_all[:n], task, random_state
             )
-        if curve_cache[n] is not None:
-            out["curve"].append(dict(curve_cache[n], n=n))
-    if out["curve"] and out["curve"][-1]["n"] == len(entries):
+        if curve_cache[key] is not None:
+            out["curve"].append(dict(curve_cache[key], n=n))
+    if out["curve"] and out["curve"][-1]["n"] == len(known):
         out["accuracy"] = out["curve"][-1]
     return out

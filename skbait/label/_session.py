@@ -97,7 +97,8 @@ class LabelSession:
         Feature columns for a new campaign.
     options : dict, default=None
         Query options (``batch_size``, ``strategy``, ``estimator``, ``task``,
-        ``device``, ``random_state``), as ``skbait query`` takes them.
+        ``device``, ``random_state``, ``id_column``, ``exclude``, ``na_values``,
+        ``classes``, ``stop``), as :func:`skbait.campaign.query_batch` takes them.
     batch_file : str, default=None
         Where each batch is also written for a spreadsheet
         (``DATA_batch.csv`` by default, as ``skbait query``).
@@ -164,7 +165,7 @@ class LabelSession:
     def check(self):
         """Read DATA and the campaign now, raising CampaignError for what cannot be served."""
         state = _bridge.read_state(self.campaign)
-        table = _bridge.read_table(self.data)
+        table = _bridge.read_table(self.data, state, self.options.get("na_values"))
         if state is None:
             if self.target is None:
                 raise _bridge.CampaignError(
@@ -189,11 +190,15 @@ class LabelSession:
             pending = self.journal.read()
         except ValueError as exc:
             raise _bridge.CampaignError(str(exc)) from None
+        kind = _bridge.label_type(state)
         with self._lock:
-            self._set_table(table)
             self._set_state(state)
+            self._set_table(table)
+            # Compared as the campaign compares them: "1.0" was recorded as 1.
             self._pending = {
-                r: label for r, label in pending.items() if self._recorded.get(r) != label
+                r: label
+                for r, label in pending.items()
+                if self._recorded.get(r) != _bridge.label_text(label, kind)
             }
         if self._pending != pending:
             self.journal.rewrite(self._pending)
@@ -228,9 +233,9 @@ class LabelSession:
     # ---------------------------------------------------------------- state
 
     def _set_table(self, table):
+        """DATA as read now (after :meth:`_set_state`: its labels read in the campaign's type)."""
         self._table = table
-        texts = table.text(self.target)
-        self._data_labels = {int(r): texts[r] for r in (texts != "").nonzero()[0]}
+        self._data_labels = _bridge.data_labels(table, self.target, self._state)
 
     def _set_state(self, state):
         self._state = state
@@ -247,13 +252,11 @@ class LabelSession:
         return row in self._pending or row in self._recorded or row in self._data_labels
 
     def _label_type(self):
-        if self._state is None:
-            return None
-        return self._state["settings"].get("label_type")
+        return _bridge.label_type(self._state)
 
     def _task(self):
-        task = None if self._state is None else self._state["settings"].get("task")
-        if task in (None, "auto"):
+        task = _bridge.campaign_task(self._state)
+        if task is None:
             task = self.options.get("task")
         return task
 
@@ -261,6 +264,7 @@ class LabelSession:
         if self._task() == "regression" or self._label_type() == "float":
             return []
         labels = set(self._data_labels.values())
+        labels.update(_bridge.declared_classes(self._state) or ())
         labels.update(self._recorded.values())
         labels.update(self._pending.values())
         return sorted(labels, key=_class_order)
@@ -361,7 +365,12 @@ class LabelSession:
             state = self._tab(tab)
             row = self._check_row(row)
             try:
-                text = _bridge.check_label(text, self._label_type())
+                text = _bridge.check_label(
+                    text,
+                    self._label_type(),
+                    self._table.na_values,
+                    _bridge.declared_classes(self._state),
+                )
             except ValueError as exc:
                 raise Refused(422, str(exc)) from None
             if row in self._merging or (row in self._recorded or row in self._data_labels):
@@ -691,11 +700,11 @@ class LabelSession:
         else:
             record = resume
         self._stage(3, "reading DATA")
-        table = _bridge.read_table(self.data)
         state = _bridge.read_state(self.campaign)
+        table = _bridge.read_table(self.data, state)  # the query saved --na-values
         with self._lock:
-            self._set_table(table)
             self._set_state(state)
+            self._set_table(table)
             self._install(record)
         self._stage(4, "fitting the model")
         analysis = analyse(
