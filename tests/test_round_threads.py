@@ -233,3 +233,25 @@ def test_the_single_class_warning_still_names_the_callers_line():
     with pytest.warns(UserWarning, match="single class") as record:
         ActiveLearner(LogisticRegression(), query_strategy="random").fit(X, y_partial)
     assert record[0].filename == __file__
+
+
+def test_a_campaign_query_limits_every_pool_and_restores_them(
+    user_settings, monkeypatch, tmp_path
+):
+    # `skbait query` does not go through ActiveLearner: its round is governed too.
+    import pandas as pd
+
+    from skbait import _presets
+    from skbait.campaign import query_batch
+
+    monkeypatch.setattr(_threads, "oversubscribed", lambda: True)
+    monkeypatch.setattr(_presets, "_make_estimator", lambda name, task: ("probe", _Probe()))
+    X, y = _data()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["label"] = [str(label) if i < 12 else "" for i, label in enumerate(y)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    query_batch(data, tmp_path / "batch.csv", target="label", batch_size=5, device="cpu")
+    assert _settings() == user_settings
+    fits = [seen for where, seen in _SEEN if where == "fit"]
+    assert fits and all(seen == _capped(user_settings, 1) for seen in fits)

@@ -120,6 +120,7 @@ def _choose(state, table, notes, progress):
     from skbait._presets import UsageError, _make_strategies, _serves_regression
     from skbait.cold_start import ColdStart
     from skbait.utils._seeds import round_random_state
+    from skbait.utils._threads import round_threads
 
     settings = state["settings"]
     X, rows, y, task = labeled_set(state, table, notes)
@@ -148,41 +149,44 @@ def _choose(state, table, notes, progress):
         )
     single_class = task == "classification" and np.unique(y).size < 2
     try:
-        if task is None or single_class:
-            # No model can be trained: the label-free design, the labeled rows counted.
-            record["design"] = "cold_start"
-            progress(f"choosing {batch_size} row(s) of {n} with the label-free design")
-            indices, utilities = ColdStart(device=settings["device"]).select(
-                None, X, labeled, batch_size, random_state=rng, return_utilities=True
-            )
-        else:
-            strategy_name = settings["strategy"].lower()
-            (strategy,) = _make_strategies(strategy_name, task, settings["device"]).values()
-            # TODO(house): the single tag-based "can this strategy serve a regressor".
-            if task == "regression" and not _serves_regression(strategy_name):
-                raise CampaignError(
-                    f"strategy {strategy_name!r} needs class probabilities and cannot serve a "
-                    "regression target; use bait, coreset or random."
+        # The round's fit, criteria and selection: on one thread in every pool while
+        # the machine is oversubscribed, as the learner's rounds (the user's settings
+        # come back after it).
+        with round_threads("auto"):
+            if task is None or single_class:
+                # No model can be trained: the label-free design, the labeled rows counted.
+                record["design"] = "cold_start"
+                progress(f"choosing {batch_size} row(s) of {n} with the label-free design")
+                indices, utilities = ColdStart(device=settings["device"]).select(
+                    None, X, labeled, batch_size, random_state=rng, return_utilities=True
                 )
-            progress(f"fitting the model on {rows.size} labeled row(s)")
-            model, X, rows, y, task, name = fit_model(state, table)
-            record["design"] = strategy_name
-            record["estimator"] = name
-            if len(state["labels"]) != state.get("stopping_journal"):
-                progress("updating the stopping criteria")
-                record["stopping"] = update_criteria(state, task, model, X, labeled, seed)
-                state["stopping_journal"] = len(state["labels"])
             else:
-                # The same labels as the last update: the same model, not new evidence.
-                last = next((r for r in reversed(state["rounds"]) if "stopping" in r), None)
-                record["stopping"] = dict(last["stopping"]) if last else {}
-                record["stopping_unchanged"] = True
-            progress(f"{strategy_name} choosing {batch_size} row(s) of {n}")
-            indices, utilities = strategy.select(
-                model, X, labeled, batch_size, random_state=rng, return_utilities=True
-            )
-            if is_classifier(model):
-                record["classes"] = np.unique(y).tolist()
+                strategy_name = settings["strategy"].lower()
+                (strategy,) = _make_strategies(strategy_name, task, settings["device"]).values()
+                if task == "regression" and not _serves_regression(strategy_name):
+                    raise CampaignError(
+                        f"strategy {strategy_name!r} needs class probabilities and cannot serve a "
+                        "regression target; use bait, coreset or random."
+                    )
+                progress(f"fitting the model on {rows.size} labeled row(s)")
+                model, X, rows, y, task, name = fit_model(state, table)
+                record["design"] = strategy_name
+                record["estimator"] = name
+                if len(state["labels"]) != state.get("stopping_journal"):
+                    progress("updating the stopping criteria")
+                    record["stopping"] = update_criteria(state, task, model, X, labeled, seed)
+                    state["stopping_journal"] = len(state["labels"])
+                else:
+                    # The same labels as the last update: the same model, not new evidence.
+                    last = next((r for r in reversed(state["rounds"]) if "stopping" in r), None)
+                    record["stopping"] = dict(last["stopping"]) if last else {}
+                    record["stopping_unchanged"] = True
+                progress(f"{strategy_name} choosing {batch_size} row(s) of {n}")
+                indices, utilities = strategy.select(
+                    model, X, labeled, batch_size, random_state=rng, return_utilities=True
+                )
+                if is_classifier(model):
+                    record["classes"] = np.unique(y).tolist()
     except UsageError as exc:
         raise CampaignError(str(exc)) from None
     record["batch"] = [int(i) for i in indices]
