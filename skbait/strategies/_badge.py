@@ -106,6 +106,21 @@ def badge_select(
     rng = check_random_state(random_state)
     device = resolve_device(device)
     dtype = resolve_dtype(dtype)
+    a = torch.as_tensor(P[unlabeled], device=device).to(dtype)
+    # a_x = p_x - e_yhat: the class factor of the hallucinated gradient.
+    a[torch.arange(a.shape[0], device=device), torch.argmax(a, dim=1)] -= 1.0
+    chosen, utilities = gradient_seeding(Z, unlabeled, a, batch_size, rng, device, dtype)
+    indices = unlabeled[chosen]
+    return (indices, utilities) if return_utilities else indices
+
+
+def gradient_seeding(Z, unlabeled, a, batch_size, rng, device, dtype):
+    """k-means++ seeding on the gradient embeddings ``a_x (x) z_x`` of the unlabeled rows.
+
+    Shared by BADGE and multi-label BADGE, which differ only in the label
+    factor ``a`` (one row per unlabeled row, on ``device`` in ``dtype``).
+    Returns the chosen positions into ``unlabeled`` and their D^2 weights.
+    """
     eps = torch.finfo(dtype).eps
 
     if sp.issparse(Z):
@@ -126,11 +141,7 @@ def badge_select(
         def dot_with(centre):
             return z_T[:, centre] @ z_T
 
-    a = torch.as_tensor(P[unlabeled], device=device).to(dtype)
-    # a_x = p_x - e_yhat: the class factor of the hallucinated gradient.
-    a[torch.arange(a.shape[0], device=device), torch.argmax(a, dim=1)] -= 1.0
-    norm_a = (a * a).sum(dim=1)
-    norm_g = norm_a * norm_z
+    norm_g = (a * a).sum(dim=1) * norm_z
     # Rounding bound of the factorised distance, relative to ||g_x||^2 + ||g_c||^2:
     # anything below it is a duplicate of the centre, and is snapped to exactly 0.
     snap = (a.shape[1] + Z.shape[1] + 2) * eps
@@ -138,7 +149,7 @@ def badge_select(
     chosen = np.empty(batch_size, dtype=np.int64)
     utilities = np.empty(batch_size, dtype=np.float64)
     if batch_size == 0:
-        return (chosen, utilities) if return_utilities else chosen
+        return chosen, utilities
     taken = np.zeros(unlabeled.size, dtype=bool)
     # torch.argmax returns the first maximal index: ties go to the lowest index.
     centre = int(torch.argmax(norm_g))
@@ -163,8 +174,7 @@ def badge_select(
             unlabeled.size,
             device,
         )
-    indices = unlabeled[chosen]
-    return (indices, utilities) if return_utilities else indices
+    return chosen, utilities
 
 
 def _seed_centres(

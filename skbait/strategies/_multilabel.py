@@ -9,7 +9,6 @@ model's ``predict_proba`` has). Every strategy here is tagged ``multilabel``
 probabilities.
 """
 
-import math
 import warnings
 from numbers import Real
 
@@ -23,11 +22,11 @@ from skbait._fisher import forward_steps
 from skbait._fisher._multilabel import MultiLabelGreedy, label_fisher_blocks
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
-from skbait.strategies._badge import _seed_centres
+from skbait.strategies._badge import gradient_seeding
 from skbait.strategies._uncertainty import _predict_rows, _top_positions
 from skbait.utils import resolve_device, resolve_dtype
 from skbait.utils._multilabel import label_probabilities
-from skbait.utils._sparse import check_pool_embeddings, row_norms_squared, rows_dot
+from skbait.utils._sparse import check_pool_embeddings
 from skbait.utils._threads import limited_threads, single_thread_when_busy, threads_for_flops
 from skbait.utils._validation import (
     check_batch_size,
@@ -706,50 +705,9 @@ def multilabel_badge_select(
     rng = check_random_state(random_state)
     device = resolve_device(device)
     dtype = resolve_dtype(dtype)
-    eps = torch.finfo(dtype).eps
-    if sp.issparse(Z):
-        rows = Z[unlabeled].astype(np.float32 if dtype == torch.float32 else np.float64)
-        norm_z = torch.as_tensor(row_norms_squared(rows), device=device).to(dtype)
-
-        def dot_with(centre):
-            return torch.as_tensor(rows_dot(rows, centre), device=device).to(dtype)
-
-    else:
-        z_T = torch.as_tensor(Z[unlabeled], device=device).to(dtype).T.contiguous()
-        norm_z = (z_T * z_T).sum(dim=0)
-
-        def dot_with(centre):
-            return z_T[:, centre] @ z_T
-
     Pu = torch.as_tensor(P[unlabeled], device=device).to(dtype)
     a = Pu - (Pu > 0.5).to(dtype)  # p - yhat: the label factor of the gradient
-    norm_g = (a * a).sum(dim=1) * norm_z
-    snap = (a.shape[1] + Z.shape[1] + 2) * eps
-    chosen = np.empty(batch_size, dtype=np.int64)
-    utilities = np.empty(batch_size, dtype=np.float64)
-    if batch_size == 0:
-        return (chosen, utilities) if return_utilities else chosen
-    taken = np.zeros(unlabeled.size, dtype=bool)
-    centre = int(torch.argmax(norm_g))
-    chosen[0], utilities[0] = centre, float(norm_g[centre])
-    d2 = torch.full_like(norm_g, math.inf)
-    row_work = Z.nnz / Z.shape[0] if sp.issparse(Z) else Z.shape[1]
-    with limited_threads(threads_for_flops(4.0 * unlabeled.size * (a.shape[1] + row_work))):
-        _seed_centres(
-            rng,
-            d2,
-            taken,
-            chosen,
-            utilities,
-            centre,
-            batch_size,
-            norm_g,
-            a,
-            dot_with,
-            snap,
-            unlabeled.size,
-            device,
-        )
+    chosen, utilities = gradient_seeding(Z, unlabeled, a, batch_size, rng, device, dtype)
     indices = unlabeled[chosen]
     return (indices, utilities) if return_utilities else indices
 
