@@ -102,6 +102,7 @@ def add_campaign_commands(commands, formatter_class):
         "apply to the task, at their defaults)",
     )
     _add_shared(query)
+    add_label_set_options(query, first=True)
     query.add_argument(
         "--answers",
         default=None,
@@ -138,6 +139,7 @@ def add_campaign_commands(commands, formatter_class):
         "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
     )
     _add_shared(teach)
+    add_label_set_options(teach)
 
     correct = commands.add_parser(
         "correct",
@@ -161,6 +163,7 @@ def add_campaign_commands(commands, formatter_class):
     correct.add_argument(
         "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
     )
+    add_label_set_options(correct)
 
     status = commands.add_parser(
         "status",
@@ -185,6 +188,7 @@ def add_campaign_commands(commands, formatter_class):
     status.add_argument(
         "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
     )
+    add_label_set_options(status)
 
     export = commands.add_parser(
         "export",
@@ -203,6 +207,7 @@ def add_campaign_commands(commands, formatter_class):
     export.add_argument(
         "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
     )
+    add_label_set_options(export)
 
     predict = commands.add_parser(
         "predict",
@@ -226,6 +231,42 @@ def add_campaign_commands(commands, formatter_class):
     predict.add_argument(
         "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
     )
+    add_label_set_options(predict)
+
+
+def add_label_set_options(parser, first=False):
+    """``--multi-label``, ``--label-sep`` and ``--no-labels``: fixed by the first query, and
+    checked against the campaign when a later command repeats them."""
+    later = "" if first else " (as the first query set it; a different value is an error)"
+    parser.add_argument(
+        "--multi-label",
+        action="store_true",
+        default=None,
+        help="each label cell is a set of labels joined by --label-sep, such as "
+        "sports|politics" + (" (first query only: the campaign remembers it)" if first else later),
+    )
+    parser.add_argument(
+        "--label-sep",
+        default=None,
+        metavar="SEP",
+        help="the separator of the labels in a cell of a multi-label campaign (first: |)" + later,
+    )
+    parser.add_argument(
+        "--no-labels",
+        default=None,
+        metavar="TOKEN",
+        help="the cell text of a row where no label applies, in a multi-label campaign "
+        "(first: (none)); a blank cell is a row not labeled yet" + later,
+    )
+
+
+def label_set_kwargs(args):
+    """The label-set options as the campaign's functions take them."""
+    return {
+        "multi_label": args.multi_label,
+        "label_sep": args.label_sep,
+        "no_labels": args.no_labels,
+    }
 
 
 def _add_shared(parser):
@@ -312,6 +353,7 @@ def _query(args):
                     args.answers,
                     campaign=args.campaign,
                     accept_changes=args.accept_changes,
+                    **label_set_kwargs(args),
                 ),
                 args.answers,
             )
@@ -334,6 +376,7 @@ def _query(args):
             stop=args.stop,
             accept_changes=args.accept_changes,
             progress=_progress(),
+            **label_set_kwargs(args),
         )
     except CampaignError as exc:
         raise _usage(exc) from None
@@ -389,7 +432,11 @@ def _teach(args):
     from skbait._presets import UsageError
     from skbait.campaign import CampaignError, merge_answers, record_labels, restore_labels
 
-    shared = {"campaign": args.campaign, "na_values": _na_values(args.na_values)}
+    shared = {
+        "campaign": args.campaign,
+        "na_values": _na_values(args.na_values),
+        **label_set_kwargs(args),
+    }
     try:
         if args.restore:
             if args.answers is not None:
@@ -418,6 +465,7 @@ def _correct(args):
             args.label,
             retract=args.retract,
             campaign=args.campaign,
+            **label_set_kwargs(args),
         )
     except CampaignError as exc:
         raise _usage(exc) from None
@@ -441,7 +489,7 @@ def _status(args):
     from skbait.campaign import CampaignError, campaign_status, plot_status
 
     try:
-        status = campaign_status(args.data, campaign=args.campaign)
+        status = campaign_status(args.data, campaign=args.campaign, **label_set_kwargs(args))
         figure = None
         if not args.no_plot:
             figure = plot_status(status, args.plot or _beside(args.data, "_status.png"))
@@ -455,7 +503,8 @@ def _status(args):
     )
     if status["counts"]:
         shown = ", ".join(f"{k}: {v}" for k, v in status["counts"].items())
-        print(f"  labels per class: {shown}")
+        what = "rows per label" if status["task"] == "multi-label" else "labels per class"
+        print(f"  {what}: {shown}")
     estimate = status["estimate"]
     if estimate is None:
         print(f"  estimated quality: not yet ({status['estimate_note']})")
@@ -484,15 +533,20 @@ def _status(args):
 
 
 def _export(args):
-    from skbait.campaign import CampaignError, export_model
+    from skbait.campaign import CampaignError, LabelSetClassifier, export_model
 
     output = args.output or _beside(args.data, "_model.joblib")
     try:
-        pipeline = export_model(args.data, output, campaign=args.campaign)
+        pipeline = export_model(
+            args.data, output, campaign=args.campaign, **label_set_kwargs(args)
+        )
     except CampaignError as exc:
         raise _usage(exc) from None
     steps = [pipeline[0], *pipeline[-1]] if hasattr(pipeline[-1], "steps") else pipeline
-    print(f"skbait: wrote {output}: {' -> '.join(type(step).__name__ for step in steps)}")
+    line = " -> ".join(type(step).__name__ for step in steps)
+    if isinstance(pipeline, LabelSetClassifier):  # predict gives label sets as cells hold them
+        line = f"{type(pipeline).__name__}({line}) over labels {', '.join(pipeline.classes_)}"
+    print(f"skbait: wrote {output}: {line}")
     return 0
 
 
@@ -501,7 +555,7 @@ def _predict(args):
 
     output = args.output or _beside(args.data, "_predictions.csv")
     try:
-        frame = predict_table(args.data, output, campaign=args.campaign)
+        frame = predict_table(args.data, output, campaign=args.campaign, **label_set_kwargs(args))
     except CampaignError as exc:
         raise _usage(exc) from None
     print(f"skbait: wrote predictions for {len(frame)} rows to {output}")

@@ -11,12 +11,15 @@ import sys
 __all__ = [
     "CLASSIFICATION_STRATEGIES",
     "CLASSIFIERS",
+    "MULTILABEL_CLASSIFIERS",
     "REGRESSION_STRATEGIES",
     "REGRESSORS",
     "UsageError",
 ]
 
 CLASSIFIERS = ("logistic", "ridge", "mlp")
+# Multi-label strategies read each label's probability: the estimators that give them.
+MULTILABEL_CLASSIFIERS = ("logistic", "mlp")
 REGRESSORS = ("ridge", "linear", "mlp")
 # The paper's five; regression keeps those whose tags allow a regressor.
 CLASSIFICATION_STRATEGIES = ("bait", "badge", "coreset", "confidence", "random")
@@ -105,6 +108,28 @@ def _make_estimator(name, task):
         name = name or "ridge"
     if name not in choices:
         raise UsageError(f"unknown {task} estimator {name!r}: use one of {', '.join(choices)}.")
+    return name, make_pipeline(StandardScaler(), choices[name]())
+
+
+def _make_multilabel_estimator(name):
+    """A multi-label classifier on the indicator matrix: one logistic regression per
+    label (one-vs-rest), or a network with one sigmoid output per label."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    choices = {
+        "logistic": lambda: OneVsRestClassifier(LogisticRegression(max_iter=1000)),
+        "mlp": lambda: MLPClassifier(hidden_layer_sizes=(128,), max_iter=500),
+    }
+    name = name or "logistic"
+    if name not in choices:
+        raise UsageError(
+            f"estimator {name!r} gives no label probabilities for a multi-label target: use "
+            f"one of {', '.join(choices)}."
+        )
     return name, make_pipeline(StandardScaler(), choices[name]())
 
 

@@ -298,3 +298,51 @@ def test_the_user_guide_screenshot(context, tmp_path):
             assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
     finally:
         live.close()
+
+
+def test_multi_label_check_boxes_by_key_and_click_reach_data(context, tmp_path):
+    from test_label_multilabel import make_pool as multilabel_pool
+    from test_label_multilabel import read_tags
+
+    data = multilabel_pool(tmp_path)
+    live = Live(
+        data, target="tags", options={"batch_size": 3, "device": "cpu", "multi_label": True}
+    )
+    try:
+        tab = Page(context, live)
+        boxes = tab.page.locator("#classes input[type=checkbox]")
+        sync_api.expect(boxes).to_have_count(2)
+        assert [boxes.nth(i).get_attribute("data-label") for i in range(2)] == ["high", "wide"]
+        given = {}
+        # First row: key 2 ticks "wide", a click ticks "high", key 1 unticks it again and
+        # a click ticks it back; Enter saves the set.
+        row = tab.row()
+        tab.page.keyboard.press("2")
+        sync_api.expect(boxes.nth(1)).to_be_checked()
+        boxes.nth(0).click()
+        sync_api.expect(boxes.nth(0)).to_be_checked()
+        tab.page.keyboard.press("1")
+        sync_api.expect(boxes.nth(0)).not_to_be_checked()
+        boxes.nth(0).click()
+        tab.page.keyboard.press("Enter")
+        given[row] = "high|wide"
+        # Second row: none of these, by its key.
+        row = tab.wait_row(not_row=row)
+        tab.page.keyboard.press("0")
+        given[row] = "(none)"
+        # Third row: a new label typed in, ticked, saved with the button.
+        row = tab.wait_row(not_row=row)
+        tab.page.fill("#new-label", "round")
+        tab.page.press("#new-label", "Enter")
+        sync_api.expect(boxes).to_have_count(3)
+        sync_api.expect(tab.page.locator("#classes input[data-label=round]")).to_be_checked()
+        tab.page.click("#save-set")
+        given[row] = "round"
+        tab.wait_text("#batch-line", "Round 1")
+        live.wait_idle()
+        tags = read_tags(data)
+        assert all(tags[r] == text for r, text in given.items()), tags
+        assert len(tags) == 2 + 3
+        assert tab.dialogs == []
+    finally:
+        live.close()

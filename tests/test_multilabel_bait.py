@@ -207,7 +207,8 @@ def test_strategy_reads_a_one_vs_rest_model():
         model, X, np.arange(40), 6, return_utilities=True
     )
     P = model.predict_proba(X)
-    assert idx.tolist() == multilabel_bait_select(X, P, np.arange(40), 6, device="cpu").tolist()
+    expected = multilabel_bait_select(X, P, np.arange(40), 6, reg="scale", device="cpu")
+    assert idx.tolist() == expected.tolist()
     assert np.all(gains > 0)
 
 
@@ -246,3 +247,111 @@ def test_cuda_picks_what_the_cpu_picks(objective):
     cpu = multilabel_bait_select(Z, P, labeled, 10, device="cpu", objective=objective)
     cuda = multilabel_bait_select(Z, P, labeled, 10, device="cuda", objective=objective)
     assert cuda.tolist() == cpu.tolist()
+
+
+# ------------------------------------------------------------ the regulariser
+# Recorded with the strategy's former default, the absolute reg=1.0, before
+# reg="scale" became the default: a number still means that lambda.
+RECORDED_REG_ONE = {0: [36, 8, 1, 16, 13], 1: [2, 22, 3, 15, 0], 2: [10, 1, 39, 35, 14]}
+
+
+def _scaled_problem(seed, n=50, d=3, K=3, n_labeled=6):
+    rng = np.random.RandomState(seed)
+    # Columns on different scales, as raw features are.
+    Z = rng.normal(size=(n, d)) * rng.uniform(0.2, 5.0, size=d)
+    logits = Z @ rng.normal(size=(d, K)) / Z.std() + rng.normal(size=K)
+    P = 1.0 / (1.0 + np.exp(-logits))
+    return Z, P, rng.choice(n, n_labeled, replace=False)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("objective", ["trace", "logdet"])
+def test_scale_gives_the_same_rows_at_every_scale(seed, objective):
+    Z, P, labeled = _scaled_problem(seed, n=45 + 5 * seed, d=2 + seed % 3)
+    base = multilabel_bait_select(Z, P, labeled, 5, reg="scale", objective=objective, device="cpu")
+    for c in (1e-3, 0.37, 3.0, 1e4):
+        scaled = multilabel_bait_select(
+            c * Z, P, labeled, 5, reg="scale", objective=objective, device="cpu"
+        )
+        assert scaled.tolist() == base.tolist(), c
+
+
+def test_absolute_reg_depends_on_the_scale():
+    # What reg="scale" removes: with an absolute lambda, rescaling the embedding
+    # changes the rows chosen (on these problems).
+    changed = 0
+    for seed in range(4):
+        Z, P, labeled = _scaled_problem(seed)
+        base = multilabel_bait_select(Z, P, labeled, 5, reg=1.0, device="cpu")
+        changed += any(
+            multilabel_bait_select(c * Z, P, labeled, 5, reg=1.0, device="cpu").tolist()
+            != base.tolist()
+            for c in (1e-3, 1e3)
+        )
+    assert changed >= 1
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_scale_is_the_dense_reference_at_the_scaled_lambda(seed):
+    from skbait.strategies import scaled_reg
+
+    Z, P, labeled = _scaled_problem(seed)
+    lam = scaled_reg(Z, P, 0.03)
+    assert lam == pytest.approx(0.03 * np.mean(np.sum(Z * Z, axis=1)), rel=1e-12)
+    ours = multilabel_bait_select(Z, P, labeled, 5, reg="scale", relative_reg=0.03, device="cpu")
+    _, expected = dense_multilabel_bait(Z, P, labeled, 5, reg=lam)
+    assert ours.tolist() == list(expected)
+    assert multilabel_bait_objective(
+        Z, P, labeled, ours, reg="scale", relative_reg=0.03
+    ) == pytest.approx(multilabel_bait_objective(Z, P, labeled, ours, reg=lam), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", sorted(RECORDED_REG_ONE))
+def test_a_number_keeps_its_absolute_lambda(seed):
+    Z, P, labeled = _problem(seed)
+    ours = multilabel_bait_select(Z, P, labeled, 5, reg=1.0, device="cpu")
+    assert ours.tolist() == RECORDED_REG_ONE[seed]
+    _, expected = dense_multilabel_bait(Z, P, labeled, 5, reg=1.0)
+    assert ours.tolist() == list(expected)
+
+
+def test_strategy_default_is_scale_and_reg_one_picks_as_before():
+    from sklearn.datasets import make_multilabel_classification
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    from skbait.strategies import scaled_reg
+    from skbait.strategies._bait import DEFAULT_RELATIVE_REG
+
+    assert MultiLabelBAIT().reg == "scale"
+    assert MultiLabelBAIT().relative_reg == DEFAULT_RELATIVE_REG
+    X, Y = make_multilabel_classification(n_samples=120, n_features=6, n_classes=4, random_state=0)
+    model = OneVsRestClassifier(LogisticRegression(max_iter=500)).fit(X[:40], Y[:40])
+    P = model.predict_proba(X)
+    # The strategy's former default, recorded before reg="scale" became it.
+    one = MultiLabelBAIT(reg=1.0, device="cpu").select(model, X, np.arange(40), 6)
+    assert one.tolist() == [96, 45, 74, 43, 91, 47]
+    ours = MultiLabelBAIT(device="cpu").select(model, X, np.arange(40), 6)
+    lam = scaled_reg(X, P)
+    assert ours.tolist() == multilabel_bait_select(X, P, np.arange(40), 6, reg=lam).tolist()
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(reg="auto"), "'reg' parameter of MultiLabelBAIT"),
+        (dict(reg=0.0), "'reg' parameter of MultiLabelBAIT"),
+        (dict(relative_reg=0.0), "'relative_reg' parameter of MultiLabelBAIT"),
+    ],
+)
+def test_bad_reg_settings_are_rejected(params, match):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    X = np.arange(12.0).reshape(6, 2)
+    Y = np.array([[1, 0], [0, 1], [1, 1], [0, 0], [1, 0], [0, 1]])
+    model = OneVsRestClassifier(LogisticRegression()).fit(X, Y)
+    with pytest.raises(ValueError, match=match):
+        MultiLabelBAIT(device="cpu", **params).select(model, X, [0, 1, 2, 3], 1)
+    with pytest.raises(ValueError, match="reg"):
+        multilabel_bait_select(X, Y * 0.5 + 0.2, [0], 1, reg="auto", device="cpu")

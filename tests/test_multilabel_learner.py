@@ -368,7 +368,7 @@ def test_utilities_are_the_chosen_rows_gains(data):
     X, Y = data
     model = _ovr().fit(X[:40], Y[:40])
     P = model.predict_proba(X)
-    idx, gains = MultiLabelBAIT(device="cpu", backward=False).select(
+    idx, gains = MultiLabelBAIT(reg=1.0, device="cpu", backward=False).select(
         model, X, np.arange(40), 3, return_utilities=True
     )
     import torch

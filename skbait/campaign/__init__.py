@@ -17,8 +17,9 @@ later round needs to continue exactly as if no time had passed:
   column (``--id``) or a fingerprint of each row's feature values, so that a
   file that was edited or sorted is noticed;
 - ``settings``: strategy, estimator, task, batch size, device, random seed,
-  the type of the labels, declared classes, stopping criteria and
-  missing-value tokens;
+  the type of the labels, declared classes, stopping criteria,
+  missing-value tokens and, for a campaign of label sets
+  (``--multi-label``), ``multi_label``: the separator and the no-labels token;
 - ``labels``: every label the campaign has seen, in the order it learnt them,
   corrections included (a journal: ``DATA`` losing a label is an error, and
   :func:`restore_labels` writes the journal back);
@@ -39,7 +40,9 @@ changes nothing.
 One concern per module: ``_errors`` (the error type), ``_files`` (dialects,
 reading, atomic writes), ``_labels`` (label types and class checks),
 ``_features`` (feature columns, row fingerprints, :class:`TableEncoder`),
-``_journal`` (the campaign file, the lock, keeping it in step with DATA),
+``_labelsets`` (a multi-label campaign's cells: label sets, the separator,
+the no-labels token), ``_journal`` (the campaign file, the lock, keeping it
+in step with DATA),
 ``_answers`` (merging, restoring, correcting), ``_model`` (the labeled set,
 the task, the fitted model), ``_stopping`` (the criteria a campaign
 updates), ``_rounds`` (choosing a batch) and ``_report`` (status, export,
@@ -56,11 +59,18 @@ from skbait.campaign._errors import CampaignError
 from skbait.campaign._features import TableEncoder
 from skbait.campaign._files import write_frame
 from skbait.campaign._journal import campaign_path, read_campaign
-from skbait.campaign._report import campaign_status, export_model, plot_status, predict_table
+from skbait.campaign._report import (
+    LabelSetClassifier,
+    campaign_status,
+    export_model,
+    plot_status,
+    predict_table,
+)
 from skbait.campaign._rounds import query_batch
 
 __all__ = [
     "CampaignError",
+    "LabelSetClassifier",
     "TableEncoder",
     "campaign_path",
     "campaign_status",
@@ -79,3 +89,4 @@ __all__ = [
 # Documented and raised under the package's name.
 CampaignError.__module__ = __name__
 TableEncoder.__module__ = __name__
+LabelSetClassifier.__module__ = __name__

@@ -16,10 +16,20 @@ from skbait.campaign._journal import (
     _write_campaign,
     _write_labels,
 )
-from skbait.campaign._labels import _TYPE_WORDS, _parse_label
+from skbait.campaign._labels import read_cell, shown_label
 
 
-def merge_answers(data_path, answers_path, *, campaign=None, accept_changes=False, na_values=None):
+def merge_answers(
+    data_path,
+    answers_path,
+    *,
+    campaign=None,
+    accept_changes=False,
+    na_values=None,
+    multi_label=None,
+    label_sep=None,
+    no_labels=None,
+):
     """Merge an answer file (a filled batch file) into DATA.
 
     The answer file needs the ``row`` column (or the campaign's ``--id``
@@ -44,6 +54,13 @@ def merge_answers(data_path, answers_path, *, campaign=None, accept_changes=Fals
         Accept edited feature values in DATA (rows without an identifier).
     na_values : sequence of str, default=None
         Cell texts read as blanks (kept by the campaign; see :func:`query_batch`).
+    multi_label : bool, default=None
+        Whether the campaign's labels are label sets; None keeps the
+        campaign's kind (a contradicting value, or a ``label_sep`` or
+        ``no_labels`` other than the campaign's, is an error).
+    label_sep, no_labels : str, default=None
+        A multi-label campaign's separator and no-labels token (see
+        :func:`query_batch`); None keeps the campaign's.
 
     Returns
     -------
@@ -79,7 +96,11 @@ def merge_answers(data_path, answers_path, *, campaign=None, accept_changes=Fals
     Nothing was changed.
     """
     with _session(
-        data_path, campaign, accept_changes=accept_changes, na_values=na_values
+        data_path,
+        campaign,
+        accept_changes=accept_changes,
+        na_values=na_values,
+        label_sets=(multi_label, label_sep, no_labels),
     ) as session:
         table, state, path, notes = session
         from_data = _sync_from_data(state, table, notes)
@@ -110,25 +131,23 @@ def merge_answers(data_path, answers_path, *, campaign=None, accept_changes=Fals
         answered = [(i, row, label) for i, row, label in entries if label != ""]
         unanswered = sorted({row for _, row, label in entries if label == ""})
         known = _known_labels(state)
-        label_type = state["settings"]["label_type"]
+        settings = state["settings"]
         # Rows already labeled: the same value is fine, another one is an error.
         already, fresh = [], []
         for i, row, label in answered:
             if row not in known:
                 fresh.append((i, row, label))
                 continue
-            value = _parse_label(label, label_type, answers.number)
-            if value is None:
-                problems.append(
-                    f"{line(i)}, row {row}: label {label!r} is not "
-                    f"{_TYPE_WORDS[label_type]}, as the campaign's labels are"
-                )
+            value, problem = read_cell(label, settings, answers.number)
+            if problem is not None:
+                problems.append(f"{line(i)}, row {row}: {problem}")
             elif value == known[row]:
                 already.append(row)
             else:
                 problems.append(
-                    f"row {row}: already labeled {known[row]!r}; the answer {label!r} would "
-                    f"overwrite it (skbait correct DATA --row {row} --label X corrects a label)"
+                    f"row {row}: already labeled {shown_label(known[row], settings)!r}; the "
+                    f"answer {label!r} would overwrite it (skbait correct DATA --row {row} "
+                    "--label X corrects a label)"
                 )
         by_line = {}
         rows_of = {i: row for i, row, _ in fresh}
@@ -145,7 +164,9 @@ def merge_answers(data_path, answers_path, *, campaign=None, accept_changes=Fals
         merged = []
         for row, given in sorted(by_line.items()):
             if len({value for _, value in given}) > 1:
-                shown = ", ".join(f"{value!r} ({line(i)})" for i, value in given)
+                shown = ", ".join(
+                    f"{shown_label(value, settings)!r} ({line(i)})" for i, value in given
+                )
                 problems.append(f"row {row}: answered twice with different labels: {shown}")
                 continue
             merged.append((row, given[0][1]))
@@ -190,7 +211,16 @@ def _answer_rows(table, answers, key, target, line):
     return [(i, row, labels[i]) for i, row, _ in entries], problems
 
 
-def record_labels(data_path, *, campaign=None, accept_changes=False, na_values=None):
+def record_labels(
+    data_path,
+    *,
+    campaign=None,
+    accept_changes=False,
+    na_values=None,
+    multi_label=None,
+    label_sep=None,
+    no_labels=None,
+):
     """Record in the campaign file the labels typed into DATA since it last looked.
 
     Parameters
@@ -201,6 +231,9 @@ def record_labels(data_path, *, campaign=None, accept_changes=False, na_values=N
         Accept edited feature values in DATA (rows without an identifier).
     na_values : sequence of str, default=None
         Cell texts read as blanks (kept by the campaign; see :func:`query_batch`).
+    multi_label : bool, default=None
+    label_sep, no_labels : str, default=None
+        Checked against the campaign's, as in :func:`merge_answers`.
 
     Returns
     -------
@@ -224,7 +257,11 @@ def record_labels(data_path, *, campaign=None, accept_changes=False, na_values=N
     [4]
     """
     with _session(
-        data_path, campaign, accept_changes=accept_changes, na_values=na_values
+        data_path,
+        campaign,
+        accept_changes=accept_changes,
+        na_values=na_values,
+        label_sets=(multi_label, label_sep, no_labels),
     ) as session:
         table, state, path, notes = session
         new = _sync_from_data(state, table, notes)
@@ -233,7 +270,9 @@ def record_labels(data_path, *, campaign=None, accept_changes=False, na_values=N
     return new
 
 
-def restore_labels(data_path, *, campaign=None, na_values=None):
+def restore_labels(
+    data_path, *, campaign=None, na_values=None, multi_label=None, label_sep=None, no_labels=None
+):
     """Write the labels the campaign recorded back into DATA where DATA lost them.
 
     Labels that DATA holds and the campaign does not are kept (and recorded);
@@ -245,6 +284,9 @@ def restore_labels(data_path, *, campaign=None, na_values=None):
     campaign : str or path-like, default=None
     na_values : sequence of str, default=None
         Cell texts read as blanks (kept by the campaign; see :func:`query_batch`).
+    multi_label : bool, default=None
+    label_sep, no_labels : str, default=None
+        Checked against the campaign's, as in :func:`merge_answers`.
 
     Returns
     -------
@@ -267,14 +309,20 @@ def restore_labels(data_path, *, campaign=None, na_values=None):
     >>> pd.read_csv(data)["y"].tolist()[:2]
     [1.0, 0.0]
     """
-    with _session(data_path, campaign, na_values=na_values) as session:
+    with _session(
+        data_path, campaign, na_values=na_values, label_sets=(multi_label, label_sep, no_labels)
+    ) as session:
         table, state, path, notes = session
         known, texts, lost, changed = _conflicts(state, table)
         if changed:
+            settings = state["settings"]
             raise _problems(
                 "DATA and the campaign hold different labels; fix these rows by hand, or keep "
                 "DATA's with skbait correct DATA --row R --label X:",
-                [f"row {r}: DATA {texts[r]!r}, campaign {known[r]!r}" for r in changed],
+                [
+                    f"row {r}: DATA {texts[r]!r}, campaign {shown_label(known[r], settings)!r}"
+                    for r in changed
+                ],
             )
         if lost:
             _write_labels(table, state, [(row, known[row]) for row in lost])
@@ -284,7 +332,17 @@ def restore_labels(data_path, *, campaign=None, na_values=None):
     return lost
 
 
-def correct_label(data_path, row, label=None, *, retract=False, campaign=None):
+def correct_label(
+    data_path,
+    row,
+    label=None,
+    *,
+    retract=False,
+    campaign=None,
+    multi_label=None,
+    label_sep=None,
+    no_labels=None,
+):
     """Correct the label of one row, or retract it, in DATA and the campaign's history.
 
     The journal keeps the old label and the new one (or the retraction), so
@@ -304,12 +362,18 @@ def correct_label(data_path, row, label=None, *, retract=False, campaign=None):
     retract : bool, default=False
         Remove the row's label instead.
     campaign : str or path-like, default=None
+    multi_label : bool, default=None
+    label_sep, no_labels : str, default=None
+        Checked against the campaign's, as in :func:`merge_answers`. In a
+        multi-label campaign ``label`` is a label set as a cell holds it
+        (``"a|b"``, or the no-labels token).
 
     Returns
     -------
     dict
         ``row``, ``previous`` (the label replaced; None if the row had none)
-        and ``label`` (the new one; None when retracted).
+        and ``label`` (the new one; None when retracted); label sets as
+        their cell text.
 
     Examples
     --------
@@ -331,8 +395,9 @@ def correct_label(data_path, row, label=None, *, retract=False, campaign=None):
     """
     if retract == (label is not None):
         raise CampaignError("give either a new label or retract=True (--label or --retract).")
-    with _session(data_path, campaign) as session:
+    with _session(data_path, campaign, label_sets=(multi_label, label_sep, no_labels)) as session:
         table, state, path, notes = session
+        settings = state["settings"]
         position = _position(state, table, row)
         _sync_from_data(state, table, notes, skip=(position,))
         known = _known_labels(state)
@@ -360,13 +425,18 @@ def correct_label(data_path, row, label=None, *, retract=False, campaign=None):
                     state, [(position, text)], table.number, lambda r: f"row {r}"
                 )
             if value == previous:
-                return {"row": position, "previous": previous, "label": value}
+                shown = shown_label(value, settings)
+                return {"row": position, "previous": shown, "label": shown}
         kind = "retract" if retract else "correct"
         _append(state, table, [(position, value)], previous=previous, correction=kind)
         # The campaign first: a crash before DATA is written is finished by the next run.
         _write_campaign(state, path)
         _write_labels(table, state, [(position, value)])
-    return {"row": position, "previous": previous, "label": value}
+    return {
+        "row": position,
+        "previous": shown_label(previous, settings),
+        "label": shown_label(value, settings),
+    }
 
 
 def _position(state, table, row):

@@ -21,12 +21,15 @@ from skbait.campaign._files import _Table, remove_stale_temporaries
 from skbait.campaign._labels import (
     _TYPE_WORDS,
     _as_value,
-    _format_label,
     _infer_label_type,
     _parse_label,
     _widen_label_type,
     check_classes,
+    read_cell,
+    shown_label,
+    write_cell,
 )
+from skbait.campaign._labelsets import label_set_settings
 
 FORMAT = "skbait-campaign"
 VERSION = 1
@@ -290,7 +293,7 @@ def _finish_corrections(state, table):
     for row, entry in _last_entries(state).items():
         if "previous" not in entry or row >= len(texts):
             continue
-        now = _parse_label(texts[row], label_type, table.number) if texts[row] else None
+        now = read_cell(texts[row], state["settings"], table.number)[0] if texts[row] else None
         new = _as_value(entry["label"], label_type)
         if now != new and now == _as_value(entry["previous"], label_type):
             stale.append((row, new))
@@ -304,10 +307,13 @@ def _write_labels(table, state, values):
     """Write ``(row, value)`` pairs into DATA (None blanks a cell), in DATA's dialect."""
     target = state["data"]["target"]
     frame = table.frame.copy()
+    multi = state["settings"].get("multi_label")
     if table.parquet:
         column = frame[target].astype(object).to_numpy(copy=True)
         for row, value in values:
-            column[row] = value
+            column[row] = (
+                value if value is None or not multi else write_cell(value, state["settings"])
+            )
         frame[target] = column
         if _label_type(state) == "int":
             frame[target] = frame[target].astype("Int64")
@@ -317,7 +323,11 @@ def _write_labels(table, state, values):
         column = frame[target].to_numpy(dtype=object, copy=True)
         blank = table.na_token(target)
         for row, value in values:
-            column[row] = blank if value is None else _format_label(value, table.dialect.decimal)
+            column[row] = (
+                blank
+                if value is None
+                else write_cell(value, state["settings"], table.dialect.decimal)
+            )
         frame[target] = column
     table.write(frame)
 
@@ -330,7 +340,7 @@ def _conflicts(state, table):
     for row, value in sorted(known.items()):
         if row >= len(texts) or texts[row] == "":
             lost.append(row)
-        elif _parse_label(texts[row], _label_type(state), table.number) != value:
+        elif read_cell(texts[row], state["settings"], table.number)[0] != value:
             changed.append(row)
     return known, texts, lost, changed
 
@@ -345,9 +355,10 @@ def _sync_from_data(state, table, notes=None, skip=()):
     lost = [r for r in lost if r not in skip]
     changed = [r for r in changed if r not in skip]
     if lost or changed:
-        problems = [f"row {r}: DATA lost the label {known[r]!r}" for r in lost]
+        label = {r: shown_label(known[r], state["settings"]) for r in lost + changed}
+        problems = [f"row {r}: DATA lost the label {label[r]!r}" for r in lost]
         problems += [
-            f"row {r}: DATA says {texts[r]!r}, the campaign recorded {known[r]!r}" for r in changed
+            f"row {r}: DATA says {texts[r]!r}, the campaign recorded {label[r]!r}" for r in changed
         ]
         raise _problems(
             f"{table.path!r} disagrees with the labels the campaign recorded (skbait teach "
@@ -373,6 +384,8 @@ def _accept_labels(state, given, number, where, notes=None, problems=None):
     With ``problems`` given, problems are added there instead of raised.
     """
     settings = state["settings"]
+    if settings.get("multi_label"):
+        return _accept_label_sets(state, given, where, notes, problems)
     texts = [text for _, text in given]
     label_type = settings["label_type"]
     if label_type is None:
@@ -407,19 +420,45 @@ def _accept_labels(state, given, number, where, notes=None, problems=None):
     return values
 
 
+def _accept_label_sets(state, given, where, notes=None, problems=None):
+    """:func:`_accept_labels` for a multi-label campaign: each cell a label set, each label
+    of it checked against the classes (declared, or known and not misspelt)."""
+    settings = state["settings"]
+    found = [] if problems is None else problems
+    values, flat = [], []
+    for row, text in given:
+        value, problem = read_cell(text, settings)
+        if problem is not None:
+            found.append(f"{where(row)}: {problem}")
+            continue
+        values.append((row, value))
+        flat.extend((row, label) for label in value)
+    known = {label for labels in _known_labels(state).values() for label in labels}
+    class_problems, class_notes = check_classes(flat, known, settings.get("classes"), where)
+    found.extend(class_problems)
+    if notes is not None:
+        notes.extend(class_notes)
+    if problems is None and found:
+        raise _problems("Labels that cannot be used:", found)
+    return values
+
+
 def _append(state, table, values, **extra):
     """Journal entries for ``(row, value)`` pairs, with the row's identifier if keyed."""
     id_column = state["data"].get("id")
     round_ = len(state["rounds"])
     for row, value in values:
-        entry = {"row": int(row), "label": value, "round": round_}
+        label = list(value) if isinstance(value, tuple) else value  # a label set: a list
+        entry = {"row": int(row), "label": label, "round": round_}
         if id_column is not None:
             entry["id"] = table.text(id_column)[row]
         entry.update(extra)
         state["labels"].append(entry)
 
 
-def _new_campaign(table, target, features, id_column=None, exclude=(), notes=None):
+def _new_campaign(
+    table, target, features, id_column=None, exclude=(), notes=None, multi_label=None
+):
     columns = _feature_columns(
         table, target, features, id_column=id_column, exclude=exclude, notes=notes
     )
@@ -437,7 +476,13 @@ def _new_campaign(table, target, features, id_column=None, exclude=(), notes=Non
         "format": FORMAT,
         "version": VERSION,
         "data": data,
-        "settings": dict(DEFAULTS, label_type=None, na_values=None, classes=None),
+        "settings": dict(
+            DEFAULTS,
+            label_type=None if multi_label is None else "str",
+            na_values=None,
+            classes=None,
+            multi_label=multi_label,
+        ),
         "labels": [],
         "rounds": [],
         "stopping": {},
@@ -456,10 +501,13 @@ def _session(
     na_values=None,
     accept_changes=False,
     create=False,
+    label_sets=None,
 ):
     """Hold the lock, then read DATA and its campaign (a new one if ``create``).
 
-    Yields ``(table, state, path, notes)``.
+    ``label_sets`` is ``(multi_label, label_sep, no_labels)`` as the caller was
+    given them (None where not given): a new campaign takes them, an existing
+    one must agree. Yields ``(table, state, path, notes)``.
     """
     path = campaign_path(data_path) if campaign is None else os.fspath(campaign)
     if not os.path.isfile(os.fspath(data_path)):
@@ -477,6 +525,7 @@ def _session(
         table = _Table(data_path, na_values=na_values if na_values is not None else saved_na)
         if state is not None:
             _check_fixed(state, path, target, features, id_column)
+            _check_label_sets(state, path, label_sets)
             _check_data(state, table, accept_changes=accept_changes, notes=notes)
             finished = _finish_corrections(state, table)
             if finished:
@@ -491,7 +540,8 @@ def _session(
                 raise CampaignError(
                     f"no campaign file {path!r} yet: give --target COLUMN, the label column."
                 )
-            state = _new_campaign(table, target, features, id_column, exclude, notes)
+            spec = _new_label_sets(label_sets, table.na_values)
+            state = _new_campaign(table, target, features, id_column, exclude, notes, spec)
             if na_values is not None:
                 state["settings"]["na_values"] = list(na_values)
         else:
@@ -518,3 +568,49 @@ def _check_fixed(state, path, target, features, id_column):
             f"the campaign {path!r} keys its rows by {data.get('id')!r}, not {id_column!r}; "
             "the identifier column is fixed by the first query."
         )
+
+
+def _new_label_sets(label_sets, na_values):
+    """The ``multi_label`` setting of a new campaign (None for single labels)."""
+    multi, sep, token = label_sets or (None, None, None)
+    if not multi:
+        if sep is not None or token is not None:
+            raise CampaignError(
+                "--label-sep and --no-labels apply to a multi-label campaign: add --multi-label."
+            )
+        return None
+    return label_set_settings(sep, token, na_values)
+
+
+def _check_label_sets(state, path, label_sets):
+    """Options given to a later command must agree with the campaign's label kind."""
+    multi, sep, token = label_sets or (None, None, None)
+    spec = state["settings"].get("multi_label")
+    if spec is None:
+        given = [
+            flag
+            for flag, value in (
+                ("--multi-label", multi),
+                ("--label-sep", sep),
+                ("--no-labels", token),
+            )
+            if value
+        ]
+        if given:
+            raise CampaignError(
+                f"the campaign {path!r} has one label per row, but {' and '.join(given)} "
+                "says label sets; a campaign's kind of label is fixed by its first query "
+                "(start a multi-label campaign with --campaign NEW.json)."
+            )
+        return
+    if multi is False:
+        raise CampaignError(f"the campaign {path!r} is multi-label; its kind is fixed.")
+    for flag, value, recorded in (
+        ("--label-sep", sep, spec["sep"]),
+        ("--no-labels", token, spec["no_labels"]),
+    ):
+        if value is not None and value.strip() != recorded.strip():
+            raise CampaignError(
+                f"the campaign {path!r} was started with {flag} {recorded!r}, not {value!r}; "
+                "it is fixed by the first query (leave the option out)."
+            )

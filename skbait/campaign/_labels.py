@@ -10,11 +10,16 @@ knows: one that differs from a known class only by case or spacing, or by
 one edit (a typo such as ``dgo`` for ``dog``, for labels of three letters or
 more) is refused with the suggestion. With ``--classes`` declared, any label
 outside the set is refused, naming the nearest class.
+
+A multi-label campaign's cells are label sets (:mod:`skbait.campaign._labelsets`):
+:func:`read_cell` and :func:`write_cell` read and write a cell of either kind,
+and the class checks apply to each label of a set.
 """
 
 import numpy as np
 
 from skbait.campaign._errors import _problems
+from skbait.campaign._labelsets import as_set, read_set, write_set
 
 _TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "text"}
 _MIN_TYPO_LENGTH = 3  # "a" and "b" are one edit apart but not a typo of each other
@@ -42,7 +47,12 @@ def _parse_label(text, label_type, number=float):
 
 
 def _as_value(label, label_type):
-    """A label as the journal stores it (older journals stored text) in ``label_type``."""
+    """A label as the journal stores it (older journals stored text) in ``label_type``.
+
+    A label set (a list in the journal) is a sorted tuple.
+    """
+    if isinstance(label, (list, tuple)):
+        return as_set(label)
     if label is None or label_type is None:
         return label
     if isinstance(label, str):
@@ -61,6 +71,37 @@ def _format_label(value, decimal="."):
             text = text[:-2]
         return text.replace(".", decimal)
     return str(value)
+
+
+def read_cell(text, settings, number=float):
+    """``(value, problem)``: a cell's label in the campaign's terms (a label set in a
+    multi-label campaign), or None and why it is not one."""
+    spec = settings.get("multi_label")
+    if spec:
+        return read_set(text, spec)
+    label_type = settings["label_type"] or "str"
+    value = _parse_label(text, label_type, number)
+    if value is None:
+        return (
+            None,
+            f"label {text!r} is not {_TYPE_WORDS[label_type]}, as the campaign's labels are",
+        )
+    return value, None
+
+
+def write_cell(value, settings, decimal="."):
+    """The text of a label value in a cell (a label set joined by the separator)."""
+    spec = settings.get("multi_label")
+    if spec:
+        return write_set(value, spec)
+    return _format_label(value, decimal)
+
+
+def shown_label(value, settings):
+    """A label value as messages name it: the cell text of a label set, else the value."""
+    if value is not None and settings.get("multi_label"):
+        return write_set(value, settings["multi_label"])
+    return value
 
 
 def _infer_label_type(texts, task, number=float):

@@ -4,7 +4,13 @@ The task is decided from every label the campaign holds, the way ``skbait
 run`` decides it (whole numbers with more than 20 distinct values are
 amounts, not classes), afresh each round while ``task`` is ``auto``; a task
 given with ``--task`` wins and is checked against the labels.
+
+A multi-label campaign's task is ``"multi-label"``: its labels are label
+sets, learnt as an indicator matrix (:class:`~sklearn.preprocessing.MultiLabelBinarizer`,
+one column per label, in :func:`label_names` order).
 """
+
+import warnings
 
 import numpy as np
 
@@ -21,6 +27,13 @@ def labeled_set(state, table, notes=None):
     rows = np.array(sorted(known), dtype=np.int64)
     label_type = state["settings"]["label_type"]
     y = None
+    if state["settings"].get("multi_label"):
+        if rows.size:
+            from sklearn.preprocessing import MultiLabelBinarizer
+
+            binarizer = MultiLabelBinarizer(classes=label_names(state))
+            y = binarizer.fit_transform([known[r] for r in rows]).astype(np.int64)
+        return X, rows, y, decide_task(state, rows, y, notes)
     if rows.size:
         values = [known[r] for r in rows]
         if label_type == "int":
@@ -32,11 +45,28 @@ def labeled_set(state, table, notes=None):
     return X, rows, y, decide_task(state, rows, y, notes)
 
 
+def label_names(state):
+    """A multi-label campaign's labels, sorted: those declared with ``--classes`` and
+    those given so far (the indicator matrix's columns)."""
+    names = set(state["settings"].get("classes") or ())
+    for labels in _known_labels(state).values():
+        names.update(labels)
+    return sorted(names)
+
+
+def varies(y):
+    """Whether some label of the indicator ``y`` is present in some rows and absent from
+    others: what a multi-label model needs to learn anything."""
+    return y is not None and y.shape[0] > 0 and bool(np.any(y.min(axis=0) != y.max(axis=0)))
+
+
 def decide_task(state, rows, y, notes=None):
     """The task the labels ``y`` call for, or the one requested, checked against them."""
     from skbait._presets import UsageError, _task
 
     settings = state["settings"]
+    if settings.get("multi_label"):
+        return None if y is None else "multi-label"
     requested = settings["task"]
     label_type = settings["label_type"]
     if y is None:
@@ -73,9 +103,11 @@ def _not_a_number(value):
 
 def make_model(state, task):
     """``(name, unfitted estimator)`` of the campaign's settings for ``task``."""
-    from skbait._presets import UsageError, _make_estimator
+    from skbait._presets import UsageError, _make_estimator, _make_multilabel_estimator
 
     try:
+        if task == "multi-label":
+            return _make_multilabel_estimator(state["settings"]["estimator"])
         return _make_estimator(state["settings"]["estimator"], task)
     except UsageError as exc:
         raise CampaignError(str(exc)) from None
@@ -92,6 +124,16 @@ def fit_model(state, table, notes=None):
     X, rows, y, task = labeled_set(state, table, notes)
     if task is None or (task == "classification" and np.unique(y).size < 2):
         return None, X, rows, y, task, None
+    if task == "multi-label" and not varies(y):
+        return None, X, rows, y, task, None
     name, estimator = make_model(state, task)
-    model = clone(estimator).fit(X[rows], y)
+    model = fit(clone(estimator), X[rows], y)
     return model, X, rows, y, task, name
+
+
+def fit(estimator, X, y):
+    """``estimator.fit(X, y)``; a multi-label model's labels that every row has (or
+    none has) are constant predictors, which one-vs-rest fits with a warning we expect."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Label .* is present in all training")
+        return estimator.fit(X, y)

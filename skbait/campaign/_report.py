@@ -8,7 +8,8 @@ from skbait.campaign._errors import CampaignError
 from skbait.campaign._features import make_encoder
 from skbait.campaign._files import _atomic_write, write_frame
 from skbait.campaign._journal import _session, _sync_from_data
-from skbait.campaign._model import fit_model, labeled_set, make_model
+from skbait.campaign._labelsets import write_set
+from skbait.campaign._model import fit, fit_model, label_names, labeled_set, make_model, varies
 from skbait.campaign._stopping import describe, make_criteria, shown_value
 
 _Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
@@ -36,6 +37,8 @@ def _estimate(state, X, rows, y, task, random_state=0):
 
     if task is None:
         return None, "no label yet"
+    if task == "multi-label":
+        return _estimate_label_sets(state, X, rows, y, random_state)
     _, estimator = make_model(state, task)
     if task == "classification":
         counts = np.unique(y, return_counts=True)[1]
@@ -73,7 +76,50 @@ def _estimate(state, X, rows, y, task, random_state=0):
     }, None
 
 
-def campaign_status(data_path, *, campaign=None, random_state=0):
+def _estimate_label_sets(state, X, rows, y, random_state=0):
+    """Cross-validated micro-F1 of a multi-label campaign, with a bootstrap interval.
+
+    Micro-F1 pools every (row, label) decision: the F1 of the positives found.
+    It is no proportion of rows, so its interval is the percentile bootstrap
+    over the rows of the same out-of-fold predictions (as R^2's).
+    """
+    from sklearn.base import clone
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import KFold
+
+    folds = int(min(5, rows.size))
+    if folds < 3 or not varies(y):
+        return None, (
+            "needs at least three labeled rows and a label present in some of them and "
+            "absent from others"
+        )
+    _, estimator = make_model(state, "multi-label")
+    splitter = KFold(folds, shuffle=True, random_state=random_state)
+    predicted = np.zeros_like(y)
+    for train, test in splitter.split(X[rows]):
+        model = fit(clone(estimator), X[rows][train], y[train])
+        predicted[test] = model.predict(X[rows][test])
+
+    def micro_f1(truth, guess):
+        return f1_score(truth, guess, average="micro", zero_division=0.0)
+
+    rng = np.random.RandomState(random_state)
+    draws = []
+    for _ in range(_BOOTSTRAP):
+        pick = rng.randint(rows.size, size=rows.size)
+        draws.append(micro_f1(y[pick], predicted[pick]))
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return {
+        "metric": "micro-F1",
+        "value": float(micro_f1(y, predicted)),
+        "interval": [float(low), float(high)],
+        "folds": folds,
+    }, None
+
+
+def campaign_status(
+    data_path, *, campaign=None, random_state=0, multi_label=None, label_sep=None, no_labels=None
+):
     """Where a campaign stands: labels, rounds, stopping criteria, an estimate of quality.
 
     The estimate is cross-validated on the labeled rows. Active learning
@@ -87,16 +133,22 @@ def campaign_status(data_path, *, campaign=None, random_state=0):
     campaign : str or path-like, default=None
     random_state : int, default=0
         Seeds the cross-validation folds and the bootstrap.
+    multi_label : bool, default=None
+    label_sep, no_labels : str, default=None
+        Checked against the campaign's, as in :func:`merge_answers`.
 
     Returns
     -------
     dict
         ``n_rows``, ``n_labeled``, ``task``, ``counts`` (labels per class,
-        or None for regression), ``rounds`` (per round: ``round``,
+        or None for regression; for a multi-label campaign the rows that
+        carry each label, and under the no-labels token the rows where no
+        label applies), ``rounds`` (per round: ``round``,
         ``n_labeled``, ``design`` and the criteria's values as shown),
         ``criteria`` (name, what, rule, meaning), ``estimate`` (``metric``,
         ``value``, ``interval``, ``folds``; None with ``estimate_note``
-        when too few labels) and ``notes``.
+        when too few labels; micro-F1 with a bootstrap interval for a
+        multi-label campaign) and ``notes``.
 
     Examples
     --------
@@ -116,13 +168,22 @@ def campaign_status(data_path, *, campaign=None, random_state=0):
     >>> status["estimate"]["metric"]
     'accuracy'
     """
-    with _session(data_path, campaign) as (table, state, _path, notes):
+    with _session(data_path, campaign, label_sets=(multi_label, label_sep, no_labels)) as (
+        table,
+        state,
+        _path,
+        notes,
+    ):
         _sync_from_data(state, table, notes)
         X, rows, y, task = labeled_set(state, table, notes)
     counts = None
     if task == "classification":
         values, n = np.unique(y, return_counts=True)
         counts = {_plain(v): int(c) for v, c in zip(values, n)}
+    elif task == "multi-label":
+        # Rows per label, and the rows where no label applies under the token's name.
+        counts = {name: int(c) for name, c in zip(label_names(state), y.sum(axis=0))}
+        counts[state["settings"]["multi_label"]["no_labels"]] = int((y.sum(axis=1) == 0).sum())
     estimate, why = _estimate(state, X, rows, y, task, random_state)
     criteria = make_criteria(task, state["settings"].get("stop")) if task else []
     rounds = []
@@ -228,26 +289,87 @@ def plot_status(status, path):
     return path
 
 
-def _fitted_pipeline(data_path, campaign):
+def _fitted_pipeline(data_path, campaign, label_sets=None):
     from sklearn.pipeline import make_pipeline
 
-    with _session(data_path, campaign) as (table, state, _path, notes):
+    with _session(data_path, campaign, label_sets=label_sets) as (table, state, _path, notes):
         _sync_from_data(state, table, notes)
         model, X, rows, _y, task, _name = fit_model(state, table, notes)
         if model is None:
             raise CampaignError(
-                "no model yet: it needs labels of two classes (or a numeric target)."
+                "no model yet: it needs a label present in some labeled rows and absent from "
+                "others."
+                if state["settings"].get("multi_label")
+                else "no model yet: it needs labels of two classes (or a numeric target)."
             )
         encoder = make_encoder(table, state["data"]["features"]).fit(table.frame)
-    return make_pipeline(encoder, model), table, state, X, rows, task, notes
+    pipeline = make_pipeline(encoder, model)
+    if task == "multi-label":
+        pipeline = LabelSetClassifier(
+            pipeline, label_names(state), state["settings"]["multi_label"]
+        )
+    return pipeline, table, state, X, rows, task, notes
 
 
-def export_model(data_path, output, *, campaign=None):
+class LabelSetClassifier:
+    """A fitted multi-label pipeline that speaks in label sets, as the campaign's cells do.
+
+    ``predict`` gives each row's label set as its cell text (the labels whose
+    probability exceeds 0.5, sorted and joined by the separator; the
+    no-labels token when none does); ``predict_proba`` one column per label,
+    in ``classes_`` order; ``pipeline`` is the fitted pipeline itself, whose
+    ``predict`` gives the 0/1 indicator matrix.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        Fitted on the indicator matrix of ``classes``.
+    classes : list of str
+    spec : dict
+        The campaign's ``multi_label`` setting (``sep``, ``no_labels``).
+    """
+
+    def __init__(self, pipeline, classes, spec):
+        self.pipeline = pipeline
+        self.classes_ = np.asarray(classes, dtype=object)
+        self.spec = dict(spec)
+
+    def __getitem__(self, index):
+        return self.pipeline[index]
+
+    def predict_proba(self, X):
+        """Each label's probability, ``(n_rows, n_labels)``."""
+        from skbait.utils import label_probabilities
+
+        proba = self.pipeline.predict_proba(X)
+        return label_probabilities(proba, len(X))
+
+    def texts(self, proba):
+        """The cell texts of the label sets that probabilities ``proba`` decide."""
+        chosen = np.asarray(proba) > 0.5
+        return np.asarray(
+            [write_set(tuple(self.classes_[row].tolist()), self.spec) for row in chosen],
+            dtype=object,
+        )
+
+    def predict(self, X):
+        """Each row's label set as a cell holds it (``"a|b"``, or the no-labels token)."""
+        return self.texts(self.predict_proba(X))
+
+    def __repr__(self):
+        return f"LabelSetClassifier({self.pipeline!r}, sep={self.spec['sep']!r})"
+
+
+def export_model(
+    data_path, output, *, campaign=None, multi_label=None, label_sep=None, no_labels=None
+):
     """Write the campaign's model, fitted on every label, with joblib.
 
     The pipeline reads a table: a :class:`TableEncoder` fitted on all of
     DATA (as the campaign reads it) followed by the estimator; its
-    ``predict`` takes a DataFrame with DATA's feature columns.
+    ``predict`` takes a DataFrame with DATA's feature columns. A multi-label
+    campaign's pipeline is wrapped in a :class:`LabelSetClassifier`, whose
+    ``predict`` gives label sets as cells hold them (``"a|b"``).
 
     Parameters
     ----------
@@ -255,6 +377,9 @@ def export_model(data_path, output, *, campaign=None):
     output : str or path-like
         The file to write (``.joblib``).
     campaign : str or path-like, default=None
+    multi_label : bool, default=None
+    label_sep, no_labels : str, default=None
+        Checked against the campaign's, as in :func:`merge_answers`.
 
     Returns
     -------
@@ -280,12 +405,14 @@ def export_model(data_path, output, *, campaign=None):
     """
     import joblib
 
-    pipeline, *_ = _fitted_pipeline(data_path, campaign)
+    pipeline, *_ = _fitted_pipeline(data_path, campaign, (multi_label, label_sep, no_labels))
     _atomic_write(output, lambda tmp: joblib.dump(pipeline, tmp))
     return pipeline
 
 
-def predict_table(data_path, output, *, campaign=None):
+def predict_table(
+    data_path, output, *, campaign=None, multi_label=None, label_sep=None, no_labels=None
+):
     """Write predictions for every row of DATA, with a score, a rank and probabilities.
 
     Columns: ``row`` (and the ``--id`` column when the campaign has one),
@@ -296,12 +423,21 @@ def predict_table(data_path, output, *, campaign=None):
     column per class. Sort by ``rank`` to label the least sure rows first,
     in Label Studio, Argilla or a spreadsheet.
 
+    In a multi-label campaign ``prediction`` is the label set as a cell
+    holds it (the labels of probability above 0.5, joined by the separator;
+    the no-labels token when none is), ``score`` the mean uncertainty
+    ``1 - |2 p - 1|`` over the labels, and ``proba_LABEL`` each label's
+    probability.
+
     Parameters
     ----------
     data_path : str or path-like
     output : str or path-like
         A ``.csv`` or ``.parquet`` file.
     campaign : str or path-like, default=None
+    multi_label : bool, default=None
+    label_sep, no_labels : str, default=None
+        Checked against the campaign's, as in :func:`merge_answers`.
 
     Returns
     -------
@@ -327,7 +463,9 @@ def predict_table(data_path, output, *, campaign=None):
     """
     import pandas as pd
 
-    pipeline, table, state, X, rows, task, _notes = _fitted_pipeline(data_path, campaign)
+    pipeline, table, state, X, rows, task, _notes = _fitted_pipeline(
+        data_path, campaign, (multi_label, label_sep, no_labels)
+    )
     model = pipeline[-1]
     labeled = np.zeros(X.shape[0], dtype=bool)
     labeled[rows] = True
@@ -335,17 +473,21 @@ def predict_table(data_path, output, *, campaign=None):
     id_column = state["data"].get("id")
     if id_column is not None:
         frame[id_column] = table.text(id_column)
-    frame["prediction"] = model.predict(X)
+    if task == "multi-label":
+        from skbait.utils import label_probabilities
+
+        proba = label_probabilities(model.predict_proba(X), X.shape[0])
+        frame["prediction"] = pipeline.texts(proba)
+    else:
+        frame["prediction"] = model.predict(X)
     frame["labeled"] = labeled
-    if task == "classification" and hasattr(model, "predict_proba"):
+    if task == "multi-label":
+        _rank(frame, np.mean(1.0 - np.abs(2.0 * proba - 1.0), axis=1), labeled)
+        for j, name in enumerate(pipeline.classes_):
+            frame[f"proba_{name}"] = proba[:, j]
+    elif task == "classification" and hasattr(model, "predict_proba"):
         proba = model.predict_proba(X)
-        score = 1.0 - proba.max(axis=1)
-        order = np.argsort(-np.where(labeled, -np.inf, score), kind="stable")
-        rank = np.full(X.shape[0], np.nan)
-        unlabeled = int((~labeled).sum())
-        rank[order[:unlabeled]] = np.arange(1, unlabeled + 1)
-        frame["score"] = score
-        frame["rank"] = pd.array(np.where(np.isnan(rank), None, rank), dtype="Int64")
+        _rank(frame, 1.0 - proba.max(axis=1), labeled)
         for j, cls in enumerate(model.classes_):
             frame[f"proba_{cls}"] = proba[:, j]
     else:
@@ -353,3 +495,15 @@ def predict_table(data_path, output, *, campaign=None):
         frame["rank"] = pd.array([None] * X.shape[0], dtype="Int64")
     write_frame(frame, output, dialect=table.dialect)
     return frame
+
+
+def _rank(frame, score, labeled):
+    """``score`` and ``rank`` columns: rank 1 for the unlabeled row of the highest score."""
+    import pandas as pd
+
+    order = np.argsort(-np.where(labeled, -np.inf, score), kind="stable")
+    rank = np.full(len(score), np.nan)
+    unlabeled = int((~labeled).sum())
+    rank[order[:unlabeled]] = np.arange(1, unlabeled + 1)
+    frame["score"] = score
+    frame["rank"] = pd.array(np.where(np.isnan(rank), None, rank), dtype="Int64")

@@ -15,8 +15,15 @@ from skbait.campaign._journal import (
     _sync_from_data,
     _write_campaign,
 )
-from skbait.campaign._labels import _infer_label_type, _parse_label, nearest_class
-from skbait.campaign._model import fit_model, labeled_set
+from skbait.campaign._labels import (
+    _as_value,
+    _infer_label_type,
+    _parse_label,
+    nearest_class,
+    read_cell,
+)
+from skbait.campaign._labelsets import check_label_names
+from skbait.campaign._model import fit_model, label_names, labeled_set, varies
 from skbait.campaign._stopping import parse_stop, update_criteria
 
 
@@ -66,6 +73,8 @@ def _update_settings(state, options):
         if state["rounds"]:
             notes.append(f"{key} changes from {settings.get(key)!r} to {value!r}")
         settings[key] = value
+    if settings.get("multi_label") and settings["task"] == "regression":
+        raise CampaignError("a multi-label campaign classifies: --task regression does not apply.")
     if settings["task"] == "regression" and settings["label_type"] == "int":
         settings["label_type"] = "float"
     return notes
@@ -77,6 +86,8 @@ def _declare_classes(state, classes, number):
     if not texts:
         raise CampaignError("--classes is empty: give the class names, comma-separated.")
     settings = state["settings"]
+    if settings.get("multi_label"):
+        return _declare_labels(state, texts)
     label_type = settings["label_type"] or _infer_label_type(texts, "classification", number)
     values = []
     for text in texts:
@@ -100,6 +111,29 @@ def _declare_classes(state, classes, number):
             "or correct them (skbait correct)."
         )
     settings["label_type"] = label_type
+    old = settings.get("classes")
+    settings["classes"] = values
+    return [] if old in (None, values) else [f"classes change from {old} to {values}"]
+
+
+def _declare_labels(state, texts):
+    """``--classes`` of a multi-label campaign: the labels a set may hold."""
+    settings = state["settings"]
+    check_label_names(texts, settings["multi_label"], "--classes names")
+    if len(set(texts)) != len(texts):
+        raise CampaignError(f"--classes names a label twice: {', '.join(texts)}.")
+    allowed = set(texts)
+    known = _known_labels(state).items()
+    outside = sorted({(r, v) for r, labels in known for v in labels if v not in allowed})
+    if outside:
+        shown = "; ".join(
+            f"row {r}: {v!r} (nearest {nearest_class(v, texts)!r})" for r, v in outside[:5]
+        )
+        raise CampaignError(
+            f"labels already given are not among --classes: {shown}; add them to --classes "
+            "or correct them (skbait correct)."
+        )
+    values = sorted(texts)
     old = settings.get("classes")
     settings["classes"] = values
     return [] if old in (None, values) else [f"classes change from {old} to {values}"]
@@ -148,6 +182,8 @@ def _choose(state, table, notes, progress):
             "to fix the task"
         )
     single_class = task == "classification" and np.unique(y).size < 2
+    if task == "multi-label" and not varies(y):
+        single_class = True  # no label tells rows apart yet: no model to learn from
     try:
         # The round's fit, criteria and selection: on one thread in every pool while
         # the machine is oversubscribed, as the learner's rounds (the user's settings
@@ -162,7 +198,12 @@ def _choose(state, table, notes, progress):
                 )
             else:
                 strategy_name = settings["strategy"].lower()
-                (strategy,) = _make_strategies(strategy_name, task, settings["device"]).values()
+                if task == "multi-label":
+                    strategy_name, strategy = _multilabel_strategy(strategy_name, settings)
+                else:
+                    (strategy,) = _make_strategies(
+                        strategy_name, task, settings["device"]
+                    ).values()
                 if task == "regression" and not _serves_regression(strategy_name):
                     raise CampaignError(
                         f"strategy {strategy_name!r} needs class probabilities and cannot serve a "
@@ -185,7 +226,9 @@ def _choose(state, table, notes, progress):
                 indices, utilities = strategy.select(
                     model, X, labeled, batch_size, random_state=rng, return_utilities=True
                 )
-                if is_classifier(model):
+                if task == "multi-label":
+                    record["classes"] = label_names(state)
+                elif is_classifier(model):
                     record["classes"] = np.unique(y).tolist()
     except UsageError as exc:
         raise CampaignError(str(exc)) from None
@@ -195,6 +238,23 @@ def _choose(state, table, notes, progress):
         record["batch_ids"] = [table.text(id_column)[i] for i in record["batch"]]
     record["utilities"] = [None if not np.isfinite(u) else float(u) for u in utilities]
     return record
+
+
+def _multilabel_strategy(name, settings):
+    """The multi-label strategy a name means (``bait`` is multi-label BAIT); refused when
+    the strategy cannot serve label sets."""
+    from skbait._presets import _make_strategies
+    from skbait.base import get_strategy_tags
+    from skbait.strategies import multilabel_strategy_name
+
+    resolved = multilabel_strategy_name(name)
+    (strategy,) = _make_strategies(resolved, "classification", settings["device"]).values()
+    if not get_strategy_tags(strategy).multilabel:
+        raise CampaignError(
+            f"strategy {name!r} cannot choose rows for label sets; use bait, badge, margin, "
+            "min_margin, coreset or random (or multilabel_* names, see skbait strategies)."
+        )
+    return resolved, strategy
 
 
 def _check_output_folder(output):
@@ -233,12 +293,15 @@ def _check_output_free(state, output, protected):
     label_type = state["settings"]["label_type"]
     history = {}
     for entry in state["labels"]:
-        history.setdefault(int(entry["row"]), []).extend([entry["label"], entry.get("previous")])
+        history.setdefault(int(entry["row"]), []).extend(
+            [_as_value(entry["label"], label_type), _as_value(entry.get("previous"), label_type)]
+        )
+    settings = dict(state["settings"], label_type=label_type or "str")
     for row, label in zip(previous.text(ROW), previous.text(target)):
         if label == "":
             continue
         number = previous.number(row)
-        value = _parse_label(label, label_type or "str", previous.number)
+        value = read_cell(label, settings, previous.number)[0]
         row = None if number is None else int(number)
         # A label corrected since was merged: the journal remembers every label of a row.
         unmerged += row is None or (known.get(row) != value and value not in history.get(row, ()))
@@ -287,6 +350,9 @@ def query_batch(
     stop=None,
     accept_changes=False,
     progress=None,
+    multi_label=None,
+    label_sep=None,
+    no_labels=None,
 ):
     """Write the next batch of rows to label, and record the round.
 
@@ -344,6 +410,22 @@ def query_batch(
         Accept edited feature values in DATA (rows without an identifier).
     progress : callable, default=None
         Called with a short line at each stage (fitting, choosing).
+    multi_label : bool, default=None
+        Read each label cell as a *set* of labels (first call; None keeps the
+        campaign's kind, and a contradicting value is an error). The model is
+        then one logistic regression per label (``OneVsRestClassifier``) or
+        an MLP with one sigmoid per label, the strategy ``bait`` is
+        :class:`~skbait.strategies.MultiLabelBAIT`, ``badge``
+        :class:`~skbait.strategies.MultiLabelBADGE`, ``margin``
+        :class:`~skbait.strategies.MultiLabelUncertainty`; stopping
+        criteria do not apply.
+    label_sep : str, default=None
+        The separator of the labels in a cell (``|`` when None), fixed by
+        the first call.
+    no_labels : str, default=None
+        The cell text of a row where no label applies (``(none)`` when
+        None), fixed by the first call; a blank cell is a row not labeled
+        yet.
 
     Returns
     -------
@@ -388,6 +470,7 @@ def query_batch(
         na_values=na_values,
         accept_changes=accept_changes,
         create=True,
+        label_sets=(multi_label, label_sep, no_labels),
     )
     with opened as (table, state, path, notes):
         remove_stale_temporaries(output)

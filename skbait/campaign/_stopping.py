@@ -93,6 +93,8 @@ def make_criteria(task, stop):
         "max_confidence": MaxConfidence,
         "objective_plateau": ObjectivePlateau,
     }
+    if task == "multi-label":
+        return []  # the criteria read one label per row; label sets have none yet
     names = [n for n, spec in CRITERIA.items() if spec[0] in (None, task)]
     if stop is not None:
         names = [n for n in names if n in stop]

@@ -144,10 +144,12 @@ def create_app(session, token):
         return endpoint
 
     def _label(body):
+        # A multi-label campaign's answer is a list of labels ("labels"; empty: none applies).
+        answer = body["labels"] if "labels" in body else body.get("label", "")
         return session.label(
             body.get("tab", ""),
             body.get("row"),
-            body.get("label", ""),
+            answer,
             confirm=body.get("confirm") is True,
         )
 

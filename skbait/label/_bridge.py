@@ -12,6 +12,10 @@ The campaign's journal keeps label *values* (int, float or str, by the
 campaign's label type); the page keeps labels as text. :func:`label_text`
 turns one into the other, so that ``1``, ``1.0`` and a decimal comma's
 ``1,0`` in DATA are one class on the page, as they are in the campaign.
+
+A multi-label campaign's label is a set: the page keeps it as the text a cell
+holds (sorted labels joined by the separator, or the no-labels token), which
+:func:`label_set_text` writes and :func:`read_label_set` reads.
 """
 
 import os
@@ -35,11 +39,16 @@ __all__ = [
     "declared_classes",
     "feature_matrix",
     "journal_labels",
+    "label_set_spec",
+    "label_set_text",
     "label_text",
     "label_values",
     "make_model",
     "merge",
+    "misspelling",
+    "nearest_label",
     "query",
+    "read_label_set",
     "read_state",
     "read_table",
     "recorded_labels",
@@ -59,6 +68,9 @@ OPTIONS = (
     "na_values",
     "classes",
     "stop",
+    "multi_label",
+    "label_sep",
+    "no_labels",
 )
 
 
@@ -124,6 +136,9 @@ def journal_labels(state):
 def recorded_labels(state):
     """``{row: label text}`` the campaign recorded (empty without a campaign)."""
     kind = label_type(state)
+    spec = None if state is None else state["settings"].get("multi_label")
+    if spec:
+        return {row: label_set_text(v, spec) for row, v in journal_labels(state).items()}
     return {row: label_text(v, kind) for row, v in journal_labels(state).items()}
 
 
@@ -152,10 +167,17 @@ def read_table(data, state=None, na_values=None):
     return _Table(data, na_values=na_values)
 
 
-def data_labels(table, target, state):
-    """``{row: label text}`` of the labels DATA holds, as :func:`label_text` shows them."""
+def data_labels(table, target, state, spec=None):
+    """``{row: label text}`` of the labels DATA holds, as :func:`label_text` shows them
+    (label sets, under ``spec``, in their sorted cell text)."""
     kind = label_type(state)
     texts = table.text(target)
+    if spec:
+        out = {}
+        for r in (texts != "").nonzero()[0]:
+            labels, _ = read_label_set(texts[r], spec)
+            out[int(r)] = texts[r] if labels is None else label_set_text(labels, spec)
+        return out
     return {int(r): label_text(texts[r], kind, table.number) for r in (texts != "").nonzero()[0]}
 
 
@@ -262,3 +284,44 @@ def shown_value(name, value):
     from skbait.campaign._stopping import shown_value as campaign_shown_value
 
     return campaign_shown_value(name, value)
+
+
+def label_set_spec(state, options, na_values=(), path="DATA.campaign.json"):
+    """The campaign's label-set setting (``sep``, ``no_labels``), or None for one label
+    per row: the campaign's, checked against the page's options, or for a new campaign
+    the options' (CampaignError when they contradict or are not usable)."""
+    from skbait.campaign._journal import _check_label_sets, _new_label_sets
+
+    given = (options.get("multi_label"), options.get("label_sep"), options.get("no_labels"))
+    if state is None:
+        return _new_label_sets(given, na_values)
+    _check_label_sets(state, path, given)
+    return state["settings"].get("multi_label")
+
+
+def read_label_set(text, spec):
+    """``(labels, problem)``: a cell's label set (a sorted tuple), or None and why not."""
+    from skbait.campaign._labelsets import read_set
+
+    return read_set(text, spec)
+
+
+def label_set_text(labels, spec):
+    """The cell text of a label set (sorted, joined by the separator; the token if empty)."""
+    from skbait.campaign._labelsets import as_set, write_set
+
+    return write_set(as_set(labels), spec)
+
+
+def misspelling(label, known):
+    """The known label that ``label`` misspells, as the campaign's merge judges it, or None."""
+    from skbait.campaign._labels import near_duplicate
+
+    return near_duplicate(label, set(known))
+
+
+def nearest_label(label, declared):
+    """The declared label nearest to ``label``."""
+    from skbait.campaign._labels import nearest_class
+
+    return nearest_class(label, declared)

@@ -72,6 +72,9 @@ def add_label_command(commands, formatter_class):
     label.add_argument(
         "--campaign", default=None, help="the campaign file (default: DATA.campaign.json)"
     )
+    from skbait._campaign_cli import add_label_set_options
+
+    add_label_set_options(label, first=True)
     label.add_argument(
         "-o",
         "--output",
@@ -123,6 +126,9 @@ def _label(args):
         "na_values": _na_values(args.na_values),
         "classes": _split(args.classes),
         "stop": args.stop,
+        "multi_label": args.multi_label,
+        "label_sep": args.label_sep,
+        "no_labels": args.no_labels,
     }
     session = LabelSession(
         args.data,

@@ -10,6 +10,10 @@ the batch is labeled or skipped, a background thread merges the answer file
 into DATA through the campaign (as ``skbait teach`` does), chooses the next
 batch (as ``skbait query`` does) and refits the model the page shows; requests
 never wait for it, and labels given meanwhile are kept for the next merge.
+
+In a multi-label campaign a label is a set of labels, given as a list (an
+empty list: no label applies); the session keeps it as the text a cell of
+DATA holds (``"arts|sports"``, or the no-labels token).
 """
 
 import difflib
@@ -158,6 +162,7 @@ class LabelSession:
         self._job = {"running": False, "stage": "", "step": 0, "steps": 0, "error": None}
         self._job_started = None
         self._thread = None
+        self._spec = None  # the campaign's label-set setting; None: one label per row
         self.journal = None
 
     # ------------------------------------------------------------------ start
@@ -185,6 +190,7 @@ class LabelSession:
                     f"{self.target!r}."
                 )
             self.target = recorded_target
+        spec = _bridge.label_set_spec(state, self.options, table.na_values, self.campaign)
         self.journal = AnswerJournal(self.answers_path, self.target)
         try:
             pending = self.journal.read()
@@ -192,13 +198,14 @@ class LabelSession:
             raise _bridge.CampaignError(str(exc)) from None
         kind = _bridge.label_type(state)
         with self._lock:
+            self._spec = spec
             self._set_state(state)
             self._set_table(table)
             # Compared as the campaign compares them: "1.0" was recorded as 1.
             self._pending = {
                 r: label
                 for r, label in pending.items()
-                if self._recorded.get(r) != _bridge.label_text(label, kind)
+                if self._recorded.get(r) != self._canonical(label, kind)
             }
         if self._pending != pending:
             self.journal.rewrite(self._pending)
@@ -232,10 +239,16 @@ class LabelSession:
 
     # ---------------------------------------------------------------- state
 
+    def _canonical(self, label, kind):
+        if self._spec:
+            labels, _ = _bridge.read_label_set(label, self._spec)
+            return label if labels is None else _bridge.label_set_text(labels, self._spec)
+        return _bridge.label_text(label, kind)
+
     def _set_table(self, table):
         """DATA as read now (after :meth:`_set_state`: its labels read in the campaign's type)."""
         self._table = table
-        self._data_labels = _bridge.data_labels(table, self.target, self._state)
+        self._data_labels = _bridge.data_labels(table, self.target, self._state, self._spec)
 
     def _set_state(self, state):
         self._state = state
@@ -260,7 +273,18 @@ class LabelSession:
             task = self.options.get("task")
         return task
 
+    def _sets(self, text):
+        """The labels of a label-set text (empty for the token or a text that is no set)."""
+        labels, _ = _bridge.read_label_set(text, self._spec)
+        return () if labels is None else labels
+
     def _classes(self):
+        if self._spec:
+            names = set(_bridge.declared_classes(self._state) or ())
+            for source in (self._data_labels, self._recorded, self._pending):
+                for text in source.values():
+                    names.update(self._sets(text))
+            return sorted(names, key=_class_order)
         if self._task() == "regression" or self._label_type() == "float":
             return []
         labels = set(self._data_labels.values())
@@ -359,18 +383,24 @@ class LabelSession:
             return self._payload(tab, state, now)
 
     def label(self, tab, row, text, *, confirm=False):
-        """Give ``row`` the label ``text``; returns the tab's next view."""
+        """Give ``row`` the label ``text`` (a list of labels in a multi-label campaign);
+        returns the tab's next view."""
         now = self.clock()
         with self._lock:
             state = self._tab(tab)
             row = self._check_row(row)
             try:
-                text = _bridge.check_label(
-                    text,
-                    self._label_type(),
-                    self._table.na_values,
-                    _bridge.declared_classes(self._state),
-                )
+                if self._spec:
+                    text = self._check_label_set(text)
+                elif isinstance(text, list):
+                    raise ValueError("this campaign takes one label per row, not a list.")
+                else:
+                    text = _bridge.check_label(
+                        text,
+                        self._label_type(),
+                        self._table.na_values,
+                        _bridge.declared_classes(self._state),
+                    )
             except ValueError as exc:
                 raise Refused(422, str(exc)) from None
             if row in self._merging or (row in self._recorded or row in self._data_labels):
@@ -381,7 +411,8 @@ class LabelSession:
             if row not in state.history and row not in self._batch:
                 raise Refused(409, f"row {row} is not in this batch.")
             classes = self._classes()
-            near = near_duplicates(text, classes) if classes else []
+            # A label set's labels were checked as the campaign's merge checks them.
+            near = near_duplicates(text, classes) if classes and not self._spec else []
             if near and not confirm:
                 raise Refused(
                     409,
@@ -406,6 +437,55 @@ class LabelSession:
             self._advance(tab, state, row, now)
             self._maybe_refit()
             return self._payload(tab, state, now)
+
+    def _check_label_set(self, labels):
+        """The cell text of a list of labels; ValueError saying why it cannot be merged.
+
+        Each label is checked as the campaign's merge will check it: not blank,
+        one line, without the separator, not the no-labels token nor a text
+        DATA reads as blank, among ``--classes`` when declared, and not a
+        misspelling of a known label (a typo would be refused by the merge).
+        """
+        spec = self._spec
+        if not isinstance(labels, list):
+            raise ValueError(
+                "this campaign labels each row with a set of labels: send 'labels', a list "
+                "(empty when none applies)."
+            )
+        if len(labels) > 200:
+            raise ValueError("too many labels for one row.")
+        declared = _bridge.declared_classes(self._state)
+        known = set(self._classes())
+        clean = []
+        for label in labels:
+            if not isinstance(label, str):
+                raise ValueError("each label is a text.")
+            label = label.strip()
+            if not label or any(ord(c) < 32 for c in label):
+                raise ValueError("a label is one line of text, not blank.")
+            if spec["sep"] in label:
+                raise ValueError(
+                    f"{label!r} contains the separator {spec['sep']!r}, which joins the labels "
+                    "of a row; give each label apart."
+                )
+            if label.casefold() == spec["no_labels"].casefold():
+                raise ValueError(
+                    f"{label!r} means that no label applies: use 'None of these' instead."
+                )
+            if label in self._table.na_values:
+                raise ValueError(f"{label!r} reads as a missing value in DATA, not as a label.")
+            if declared is not None and label not in declared:
+                raise ValueError(
+                    f"{label!r} is not one of the campaign's declared labels; did you mean "
+                    f"{_bridge.nearest_label(label, declared)!r}?"
+                )
+            typo = None if label in known else _bridge.misspelling(label, known | set(clean))
+            if typo is not None:
+                raise ValueError(
+                    f"{label!r} looks like a misspelling of the label {typo!r}; choose {typo!r}."
+                )
+            clean.append(label)
+        return _bridge.label_set_text(clean, spec)
 
     def skip(self, tab, row):
         """Leave ``row`` unlabeled for this batch; returns the tab's next view."""
@@ -528,6 +608,7 @@ class LabelSession:
             "row": row,
             "fields": fields,
             "label": label,
+            "labels": None if label is None or not self._spec else list(self._sets(label)),
             "status": status,
             "prediction": self._analysis["predictions"].get(row),
             "why": None if why is None else dict(why, design=self._design, of=len(self._why)),
@@ -560,6 +641,13 @@ class LabelSession:
         counts = Counter(self._data_labels.values())
         counts.update(self._recorded[r] for r in self._recorded if r not in self._data_labels)
         counts.update(self._pending.values())
+        if self._spec:
+            # Rows per label, and the rows where none applies under the token's name.
+            per_label = Counter()
+            for text, n in counts.items():
+                for label in self._sets(text) or (self._spec["no_labels"],):
+                    per_label[label] += n
+            counts = per_label
         classes = self._classes()
         batch_done = sum(1 for r in self._batch if self._is_labeled(r))
         skipped = sum(1 for r in self._batch if r in self._skipped and not self._is_labeled(r))
@@ -592,6 +680,8 @@ class LabelSession:
             "counts": dict(counts),
             "task": self._task(),
             "label_type": self._label_type(),
+            "multi_label": self._spec,
+            "declared": _bridge.declared_classes(self._state) is not None,
             "target": self.target,
             "n_rows": 0 if self._table is None else len(self._table),
             "n_labeled": len(

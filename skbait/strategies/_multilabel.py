@@ -23,6 +23,7 @@ from skbait._fisher._multilabel import MultiLabelGreedy, label_fisher_blocks
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
 from skbait.strategies._badge import gradient_seeding
+from skbait.strategies._bait import DEFAULT_RELATIVE_REG, _absolute_reg
 from skbait.strategies._uncertainty import _predict_rows, _top_positions
 from skbait.utils import resolve_device, resolve_dtype
 from skbait.utils._multilabel import label_probabilities
@@ -226,6 +227,7 @@ def _multilabel_bait_select(
     batch_size,
     *,
     reg=1.0,
+    relative_reg=DEFAULT_RELATIVE_REG,
     oversample=2,
     backward=True,
     fisher="pool",
@@ -234,6 +236,7 @@ def _multilabel_bait_select(
     dtype=None,
 ):
     """:func:`multilabel_bait_select` that also returns each chosen row's gain."""
+    reg, embeddings = _absolute_reg(reg, relative_reg, embeddings, probas)
     fisher = check_option("fisher", fisher, {"pool", "identity"})
     objective = check_option("objective", objective, {"trace", "logdet"})
     oversample = check_real("oversample", oversample, 1.0, strict=False)
@@ -266,6 +269,7 @@ def multilabel_bait_select(
     batch_size,
     *,
     reg=1.0,
+    relative_reg=DEFAULT_RELATIVE_REG,
     oversample=2,
     backward=True,
     fisher="pool",
@@ -316,9 +320,15 @@ def multilabel_bait_select(
     batch_size : int
         Number of rows to return; when at most that many rows are unlabeled,
         all of them are returned in pool order.
-    reg : float, default=1.0
+    reg : float or "scale", default=1.0
         The regulariser ``lambda`` (> 0), as in
-        :func:`~skbait.strategies.bait_select`.
+        :func:`~skbait.strategies.bait_select`: a number is the absolute
+        ``lambda``; ``"scale"`` is ``relative_reg`` times the pool's mean
+        squared embedding norm (:func:`~skbait.strategies.scaled_reg`), which
+        chooses the same rows for ``c Z`` as for ``Z``.
+    relative_reg : float, default=0.01
+        With ``reg="scale"``: ``lambda`` as a fraction of the mean squared
+        embedding norm (> 0). Ignored for a numeric ``reg``.
     oversample : float, default=2
         Forward steps per batch row (>= 1).
     backward : bool, default=True
@@ -359,6 +369,7 @@ def multilabel_bait_select(
         labeled,
         batch_size,
         reg=reg,
+        relative_reg=relative_reg,
         oversample=oversample,
         backward=backward,
         fisher=fisher,
@@ -370,7 +381,15 @@ def multilabel_bait_select(
 
 
 def multilabel_bait_objective(
-    embeddings, probas, labeled, selected, *, reg=1.0, fisher="pool", objective="trace"
+    embeddings,
+    probas,
+    labeled,
+    selected,
+    *,
+    reg=1.0,
+    relative_reg=DEFAULT_RELATIVE_REG,
+    fisher="pool",
+    objective="trace",
 ):
     """The objective of a chosen batch: ``tr(M^-1 F)`` (lower is better) or ``log det M``.
 
@@ -384,7 +403,8 @@ def multilabel_bait_objective(
     probas : array-like of shape (n_samples, n_labels)
     labeled : array-like of int or bool
     selected : array-like of int
-    reg : float, default=1.0
+    reg : float or "scale", default=1.0
+    relative_reg : float, default=0.01
     fisher : {"pool", "identity"}, default="pool"
     objective : {"trace", "logdet"}, default="trace"
 
@@ -410,6 +430,7 @@ def multilabel_bait_objective(
     selected = np.asarray(selected)
     if selected.ndim != 1 or selected.size == 0 or not np.issubdtype(selected.dtype, np.integer):
         raise ValueError("`selected` must be a non-empty 1-d array of row indices.")
+    reg, embeddings = _absolute_reg(reg, relative_reg, embeddings, probas)
     Zt, Wt, mask, _, _, n_L, reg, _, _ = _setup(
         embeddings, probas, labeled, int(selected.size), reg, "cpu", torch.float64
     )
@@ -446,9 +467,17 @@ class MultiLabelBAIT(QueryStrategy):
 
     Parameters
     ----------
-    reg : float, default=1.0
+    reg : "scale" or float, default="scale"
         The regulariser ``lambda`` (> 0), with the meaning of
-        :class:`~skbait.strategies.BAIT`'s.
+        :class:`~skbait.strategies.BAIT`'s. ``"scale"``: ``relative_reg``
+        times the pool's mean squared embedding norm, measured every round
+        (:func:`~skbait.strategies.scaled_reg`), so that ``lambda`` weighs the
+        same against the Fisher whatever the scale of the features; the
+        strategy then chooses the same rows for ``c Z`` as for ``Z``. A number
+        is the absolute ``lambda`` (the default before this option was 1).
+    relative_reg : float, default=0.01
+        ``lambda`` as a fraction of the mean squared embedding norm when
+        ``reg="scale"`` (> 0); ignored for a numeric ``reg``.
     oversample : float, default=2
         Forward steps per batch row (>= 1) before pruning back.
     backward : bool, default=True
@@ -486,7 +515,8 @@ class MultiLabelBAIT(QueryStrategy):
     """
 
     _parameter_constraints: dict = {
-        "reg": [Interval(Real, 0, None, closed="neither")],
+        "reg": [StrOptions({"scale"}), Interval(Real, 0, None, closed="neither")],
+        "relative_reg": [Interval(Real, 0, None, closed="neither")],
         "oversample": [Interval(Real, 1, None, closed="left")],
         "backward": ["boolean"],
         "fisher": [StrOptions({"pool", "identity"})],
@@ -498,7 +528,8 @@ class MultiLabelBAIT(QueryStrategy):
     def __init__(
         self,
         *,
-        reg=1.0,
+        reg="scale",
+        relative_reg=DEFAULT_RELATIVE_REG,
         oversample=2,
         backward=True,
         fisher="pool",
@@ -507,6 +538,7 @@ class MultiLabelBAIT(QueryStrategy):
         dtype=None,
     ):
         self.reg = reg
+        self.relative_reg = relative_reg
         self.oversample = oversample
         self.backward = backward
         self.fisher = fisher
@@ -538,6 +570,7 @@ class MultiLabelBAIT(QueryStrategy):
             labeled,
             batch_size,
             reg=self.reg,
+            relative_reg=self.relative_reg,
             oversample=self.oversample,
             backward=self.backward,
             fisher=self.fisher,

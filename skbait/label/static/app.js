@@ -22,6 +22,11 @@
   let queue = Promise.resolve();
   let pollTimer = null;
   let pendingLabel = null; // a new class waiting for confirmation
+  // A multi-label campaign: the labels ticked for the row shown, and labels added
+  // in this page that no row holds yet.
+  let ticked = new Set();
+  let tickedFor = null;
+  let added = [];
 
   function el(tag, text, className) {
     const node = document.createElement(tag);
@@ -137,6 +142,36 @@
     $("near").hidden = true;
   }
 
+  function multi() {
+    return !!(view && view.multi_label);
+  }
+
+  // The check boxes: every known label, then those added here.
+  function labelChoices() {
+    const names = view.classes.map((c) => c.label);
+    added.forEach((name) => {
+      if (names.indexOf(name) < 0) names.push(name);
+    });
+    return names;
+  }
+
+  async function submitSet(labels) {
+    if (!view || !view.row) return;
+    const row = view.row.row;
+    render(await api("api/label", { row: row, labels: labels }));
+    added = added.filter((name) => labels.indexOf(name) < 0);
+    $("new-label").value = "";
+    say("Saved: row " + row + " is " +
+      (labels.length ? labels.join(", ") : view.multi_label.no_labels) + ".");
+  }
+
+  function toggle(name) {
+    if (!view || !view.row || view.row.status === "in DATA") return;
+    if (ticked.has(name)) ticked.delete(name);
+    else ticked.add(name);
+    renderClasses(view);
+  }
+
   function post(path, body) {
     return enqueue(async () => {
       render(await api(path, body));
@@ -250,7 +285,55 @@
     });
   }
 
+  function renderChecks(data) {
+    const box = $("classes");
+    clear(box);
+    const row = data.row;
+    const key = row ? row.row + ":" + row.label : null;
+    if (key !== tickedFor) {
+      // A new row (or a new label for it): start from the labels it holds.
+      ticked = new Set(row && row.labels ? row.labels : []);
+      tickedFor = key;
+    }
+    const usable = !!row && row.status !== "in DATA";
+    const list = el("div", null, "checks");
+    labelChoices().forEach((name, i) => {
+      const item = el("label", null, "check");
+      const box_ = document.createElement("input");
+      box_.type = "checkbox";
+      box_.checked = ticked.has(name);
+      box_.disabled = !usable;
+      box_.dataset.label = name;
+      box_.addEventListener("change", () => toggle(name));
+      item.appendChild(box_);
+      if (i < 9) item.appendChild(el("kbd", String(i + 1)));
+      item.appendChild(el("span", name, "name"));
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    const save = el("button", "Save (Enter)", "class save");
+    save.type = "button";
+    save.id = "save-set";
+    save.disabled = !usable;
+    save.addEventListener("click", () => enqueue(() => submitSet(Array.from(ticked))));
+    box.appendChild(save);
+    const none = el("button", null, "class none");
+    none.type = "button";
+    none.id = "none-of-these";
+    none.appendChild(el("kbd", "0"));
+    none.appendChild(el("span", "None of these (" + data.multi_label.no_labels + ")", "name"));
+    none.disabled = !usable;
+    none.addEventListener("click", () => enqueue(() => submitSet([])));
+    box.appendChild(none);
+    $("new-label").disabled = !usable || data.declared;
+    $("new-label").placeholder = "add a label (Enter), then tick it";
+  }
+
   function renderClasses(data) {
+    if (data.multi_label) {
+      renderChecks(data);
+      return;
+    }
     const box = $("classes");
     clear(box);
     data.classes.forEach((c, i) => {
@@ -357,14 +440,27 @@
   // ------------------------------------------------------------------ events
 
   document.addEventListener("keydown", (event) => {
-    if (event.target && (event.target.tagName === "INPUT" || event.target.tagName === "TEXTAREA")) {
+    const typing = event.target && (event.target.tagName === "TEXTAREA" ||
+      (event.target.tagName === "INPUT" && event.target.type !== "checkbox"));
+    if (typing) {
       if (event.key === "Escape") event.target.blur();
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (!view) return;
     const key = event.key;
-    if (/^[1-9]$/.test(key)) {
+    if (multi() && /^[0-9]$/.test(key)) {
+      event.preventDefault();
+      if (key === "0") {
+        enqueue(() => submitSet([]));
+      } else {
+        const name = labelChoices()[Number(key) - 1];
+        if (name !== undefined) toggle(name);
+      }
+    } else if (multi() && key === "Enter") {
+      event.preventDefault();
+      enqueue(() => submitSet(Array.from(ticked)));
+    } else if (/^[1-9]$/.test(key)) {
       event.preventDefault();
       enqueue(() => {
         const c = view.classes[Number(key) - 1];
@@ -394,7 +490,16 @@
   $("new-class").addEventListener("submit", (event) => {
     event.preventDefault();
     const label = $("new-label").value.trim();
-    if (label) enqueue(() => submit(label, false));
+    if (label && multi()) {
+      // A new label joins the check boxes, ticked; it is checked when the set is saved.
+      if (added.indexOf(label) < 0) added.push(label);
+      ticked.add(label);
+      $("new-label").value = "";
+      $("new-label").blur();
+      renderClasses(view);
+    } else if (label) {
+      enqueue(() => submit(label, false));
+    }
   });
   $("near-keep").addEventListener("click", () => {
     const label = pendingLabel;

@@ -1,0 +1,379 @@
+"""Multi-label campaigns: label sets in the label column, from the command line."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_multilabel_classification
+from sklearn.metrics import f1_score
+from sklearn.model_selection import KFold
+
+from skbait._cli import main
+from skbait.campaign import campaign_path, campaign_status, predict_table, query_batch
+from skbait.strategies import MultiLabelBAIT
+
+NAMES = np.array(["arts", "politics", "sports"])
+N = 60
+
+
+def _truth():
+    X, Y = make_multilabel_classification(
+        n_samples=N, n_features=4, n_classes=3, n_labels=1, random_state=0
+    )
+    return X, Y
+
+
+def _cell(Y, row, order=1):
+    labels = NAMES[Y[row] == 1][::order]
+    return "|".join(labels) if labels.size else "(none)"
+
+
+def _write_pool(folder):
+    """A pool written by pandas with sep=';' and na_rep='NA': the labels all missing."""
+    X, Y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["tags"] = np.nan
+    path = folder / "pool.csv"
+    frame.to_csv(path, sep=";", index=False, na_rep="NA")
+    return path, Y
+
+
+def _cli(*args):
+    return main([str(a) for a in args])
+
+
+def _read(path):
+    return pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
+
+
+def _answer(batch, Y, label=None):
+    frame = _read(batch)
+    for i, row in enumerate(frame["row"].astype(int)):
+        # Labels in reverse order, with spaces: the campaign reads them as sets.
+        frame.loc[i, "tags"] = label(row) if label else _cell(Y, row, order=-1)
+    frame.to_csv(batch, sep=";", index=False)
+    return frame
+
+
+def _snapshot(*paths):
+    return {str(p): hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in paths}
+
+
+def _state(data):
+    return json.loads(Path(campaign_path(data)).read_text())
+
+
+@pytest.fixture
+def campaign(tmp_path):
+    """A multi-label campaign after two answered rounds."""
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    query = ("query", data, "-o", batch, "--device", "cpu", "-b", "8")
+    assert _cli(*query, "--target", "tags", "--multi-label") == 0
+    _answer(batch, Y)
+    assert _cli("teach", data, batch) == 0
+    assert _cli(*query) == 0
+    _answer(batch, Y)
+    assert _cli("teach", data, batch) == 0
+    return data, batch, Y
+
+
+def test_round_trip_records_label_sets_and_keeps_the_dialect(campaign, capsys):
+    data, _batch, Y = campaign
+    state = _state(data)
+    assert state["settings"]["multi_label"] == {"sep": "|", "no_labels": "(none)"}
+    assert state["settings"]["label_type"] == "str"
+    # The journal keeps sorted lists; "(none)" is the empty set.
+    for entry in state["labels"]:
+        assert entry["label"] == sorted(NAMES[Y[entry["row"]] == 1].tolist())
+    # DATA keeps its semicolons and its NA tokens; labels are written sorted.
+    text = Path(data).read_text()
+    assert text.splitlines()[0] == "a;b;c;d;tags"
+    pool = _read(data)
+    labeled = {e["row"] for e in state["labels"]}
+    for row in range(N):
+        expected = _cell(Y, row) if row in labeled else "NA"
+        assert pool.loc[row, "tags"] == expected
+    assert _state(data)["rounds"][1]["design"] == "multilabel_bait"
+    first = {label for e in state["labels"] if e["round"] == 1 for label in e["label"]}
+    assert state["rounds"][1]["classes"] == sorted(first)
+    # pandas with its default missing values reads the token as text, not as missing;
+    # re-saved as a spreadsheet would (blank for missing), the campaign sees no change.
+    again = pd.read_csv(data, sep=";")
+    n_none = sum(_cell(Y, r) == "(none)" for r in labeled)
+    assert n_none and (again["tags"] == "(none)").sum() == n_none
+    assert again["tags"].notna().sum() == len(labeled)
+    again.to_csv(data, sep=";", index=False, na_rep="")
+    before = _state(data)["labels"]
+    assert _cli("teach", data) == 0
+    assert _state(data)["labels"] == before
+
+
+def test_the_batch_is_multilabel_bait_on_the_one_vs_rest_model(campaign):
+    # The slow obvious reference: fit the preset by hand and ask MultiLabelBAIT.
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
+
+    from skbait.campaign._features import _feature_matrix
+    from skbait.campaign._files import _Table
+    from skbait.utils._seeds import draw_seed, round_random_state
+
+    data, batch, Y = campaign
+    state = _state(data)
+    rows = sorted({e["row"] for e in state["labels"]})
+    X = _feature_matrix(_Table(data), state["data"]["features"])
+    y = MultiLabelBinarizer(classes=NAMES.tolist()).fit_transform(
+        [set(NAMES[Y[r] == 1]) for r in rows]
+    )
+    model = make_pipeline(StandardScaler(), OneVsRestClassifier(LogisticRegression(max_iter=1000)))
+    model.fit(X[rows], y)
+    result = query_batch(data, Path(batch).with_name("next.csv"), device="cpu")
+    rng = round_random_state(draw_seed(0), result["round"]["round"])
+    expected = MultiLabelBAIT(device="cpu").select(model, X, np.array(rows), 8, random_state=rng)
+    assert result["round"]["batch"] == expected.tolist()
+
+
+def test_order_spaces_and_duplicates_do_not_matter(tmp_path):
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    assert _cli("query", data, "--target", "tags", "--multi-label", "-o", batch, "-b", "3") == 0
+    rows = _read(batch)["row"].astype(int).tolist()
+    cells = {rows[0]: " sports | arts|sports", rows[1]: "arts|sports", rows[2]: "(none)"}
+    _answer(batch, Y, label=cells.get)
+    assert _cli("teach", data, batch) == 0
+    state = _state(data)
+    labels = {e["row"]: e["label"] for e in state["labels"]}
+    assert labels[rows[0]] == labels[rows[1]] == ["arts", "sports"]
+    assert labels[rows[2]] == []
+    # The same set in another order, merged again, is the same answer (not a conflict).
+    _answer(
+        batch, Y, label={rows[0]: "sports|arts", rows[1]: "arts|sports", rows[2]: "(none)"}.get
+    )
+    assert _cli("teach", data, batch) == 0
+    assert len(_state(data)["labels"]) == 3
+    # b|a typed into DATA where the campaign recorded a|b agrees with it.
+    pool = _read(data)
+    pool.loc[rows[1], "tags"] = "sports|arts"
+    pool.to_csv(data, sep=";", index=False)
+    assert _cli("teach", data) == 0
+    assert len(_state(data)["labels"]) == 3
+
+
+def test_blank_is_unlabeled_and_the_token_is_no_label(tmp_path, capsys):
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    assert _cli("query", data, "--target", "tags", "--multi-label", "-o", batch, "-b", "4") == 0
+    rows = _read(batch)["row"].astype(int).tolist()
+    cells = {rows[0]: "(none)", rows[1]: "", rows[2]: "arts", rows[3]: "NA"}
+    _answer(batch, Y, label=cells.get)
+    assert _cli("teach", data, batch) == 0
+    assert "2 still blank" in capsys.readouterr().out
+    labels = {e["row"]: e["label"] for e in _state(data)["labels"]}
+    assert labels == {rows[0]: [], rows[2]: ["arts"]}
+    pool = _read(data)
+    assert pool.loc[rows[0], "tags"] == "(none)" and pool.loc[rows[1], "tags"] == "NA"
+    status = campaign_status(data)
+    assert status["counts"] == {"arts": 1, "(none)": 1}
+    assert status["task"] == "multi-label"
+
+
+@pytest.mark.parametrize(
+    "cell, needle",
+    [
+        ("arts|(none)", "combines labels with '(none)'"),
+        ("|", "holds no label"),
+        ("sprots", "misspelling of the class 'sports'"),
+        ("arts|Sports ", "misspelling of the class 'sports'"),
+    ],
+)
+def test_bad_cells_are_refused_and_nothing_changes(tmp_path, capsys, cell, needle):
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    assert _cli("query", data, "--target", "tags", "--multi-label", "-o", batch, "-b", "4") == 0
+    rows = _read(batch)["row"].astype(int).tolist()
+    _answer(batch, Y, label={rows[0]: "sports", rows[1]: "arts", rows[2]: "politics"}.get)
+    assert _cli("teach", data, batch) == 0
+    _answer(batch, Y, label={rows[3]: cell}.get)
+    before = _snapshot(data, campaign_path(data))
+    capsys.readouterr()
+    assert _cli("teach", data, batch) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skbait: error:") and needle in err and "Traceback" not in err
+    assert _snapshot(data, campaign_path(data)) == before
+
+
+def test_declared_classes_refuse_other_labels_naming_the_nearest(tmp_path, capsys):
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    options = ("--target", "tags", "--multi-label", "--classes", "arts,politics,sports")
+    assert _cli("query", data, *options, "-o", batch, "-b", "3") == 0
+    assert _state(data)["settings"]["classes"] == ["arts", "politics", "sports"]
+    rows = _read(batch)["row"].astype(int).tolist()
+    _answer(batch, Y, label={rows[0]: "arts|science", rows[1]: "politic"}.get)
+    before = _snapshot(data, campaign_path(data))
+    capsys.readouterr()
+    assert _cli("teach", data, batch) == 2
+    err = capsys.readouterr().err
+    assert "label 'science' is not one of the declared classes" in err
+    assert "did you mean 'politics'?" in err
+    assert _snapshot(data, campaign_path(data)) == before
+    # --classes holding the separator or the token is refused too.
+    assert _cli("query", data, "-o", batch, "--classes", "arts,(none)") == 2
+    assert "no label applies" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command, flags",
+    [
+        ("teach", ["--label-sep", "/"]),
+        ("status", ["--no-labels", "-"]),
+        ("query", ["--label-sep", ";"]),
+        ("export", ["--no-labels", "nothing"]),
+    ],
+)
+def test_a_contradicting_flag_is_an_error_and_changes_nothing(campaign, capsys, command, flags):
+    data, _batch, _ = campaign
+    folder = Path(data).parent
+    before = _snapshot(*sorted(p for p in folder.iterdir() if p.is_file()))
+    capsys.readouterr()
+    status = main([command, str(data), *flags] + (["--no-plot"] if command == "status" else []))
+    assert status == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skbait: error:") and "Traceback" not in err
+    assert "fixed by the first query" in err
+    assert _snapshot(*sorted(p for p in folder.iterdir() if p.is_file())) == before
+
+
+def test_multi_label_flags_on_a_single_label_campaign_are_refused(tmp_path, capsys):
+    data = tmp_path / "pool.csv"
+    pd.DataFrame({"x": range(8), "y": ["a", "b"] + [""] * 6}).to_csv(data, index=False)
+    assert _cli("query", data, "--target", "y", "-o", tmp_path / "b.csv", "-b", "2") == 0
+    before = _snapshot(data, campaign_path(data))
+    capsys.readouterr()
+    assert _cli("teach", data, "--multi-label") == 2
+    err = capsys.readouterr().err
+    assert "one label per row" in err and "--multi-label" in err
+    assert _snapshot(data, campaign_path(data)) == before
+    # And on a new campaign, --label-sep alone asks for --multi-label.
+    other = tmp_path / "other.csv"
+    pd.DataFrame({"x": range(8), "y": [""] * 8}).to_csv(other, index=False)
+    assert _cli("query", other, "--target", "y", "--label-sep", "/") == 2
+    assert "add --multi-label" in capsys.readouterr().err
+    assert not Path(campaign_path(other)).exists()
+
+
+def test_a_custom_separator_and_token(tmp_path):
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    options = ("--target", "tags", "--multi-label", "--label-sep", "/", "--no-labels", "-")
+    assert _cli("query", data, *options, "-o", batch, "-b", "4") == 0
+    rows = _read(batch)["row"].astype(int).tolist()
+    _answer(batch, Y, label={rows[0]: "sports / arts", rows[1]: "-", rows[2]: "arts"}.get)
+    assert _cli("teach", data, batch) == 0
+    pool = _read(data)
+    assert pool.loc[rows[0], "tags"] == "arts/sports" and pool.loc[rows[1], "tags"] == "-"
+    assert _cli("status", data, "--label-sep", "/", "--no-plot") == 0
+
+
+def test_correct_and_retract_a_label_set(campaign, capsys):
+    data, _batch, Y = campaign
+    row = _state(data)["labels"][0]["row"]
+    previous = _cell(Y, row)
+    assert _cli("correct", data, "--row", row, "--label", "sports | politics") == 0
+    assert f"{previous!r} corrected to 'politics|sports'" in capsys.readouterr().out
+    assert _read(data).loc[row, "tags"] == "politics|sports"
+    entry = _state(data)["labels"][-1]
+    assert entry["label"] == ["politics", "sports"] and entry["correction"] == "correct"
+    assert _cli("correct", data, "--row", row, "--label", "(none)") == 0
+    assert _read(data).loc[row, "tags"] == "(none)"
+    assert _cli("correct", data, "--row", row, "--retract") == 0
+    assert _read(data).loc[row, "tags"] == "NA"
+    assert _state(data)["labels"][-1]["label"] is None
+    before = _snapshot(data, campaign_path(data))
+    capsys.readouterr()
+    assert _cli("correct", data, "--row", row, "--label", "arts|polítics") == 2
+    assert "misspelling of the class 'politics'" in capsys.readouterr().err
+    assert _snapshot(data, campaign_path(data)) == before
+
+
+def test_status_counts_and_the_micro_f1_estimate(campaign, capsys):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
+
+    from skbait.campaign._features import _feature_matrix
+    from skbait.campaign._files import _Table
+
+    data, _batch, Y = campaign
+    assert _cli("status", data, "--no-plot") == 0
+    out = capsys.readouterr().out
+    state = _state(data)
+    rows = sorted({e["row"] for e in state["labels"]})
+    counts = Y[rows].sum(axis=0)
+    none = int((Y[rows].sum(axis=1) == 0).sum())
+    expected = ", ".join(f"{n}: {c}" for n, c in zip(NAMES, counts)) + f", (none): {none}"
+    assert f"rows per label: {expected}" in out
+    assert "estimated micro-F1" in out
+    # The estimate, by hand: 5-fold out-of-fold predictions of the preset, micro-F1.
+    X = _feature_matrix(_Table(data), state["data"]["features"])
+    y = MultiLabelBinarizer(classes=NAMES.tolist()).fit_transform(
+        [set(NAMES[Y[r] == 1]) for r in rows]
+    )
+    predicted = np.zeros_like(y)
+    for train, test in KFold(5, shuffle=True, random_state=0).split(rows):
+        model = make_pipeline(
+            StandardScaler(), OneVsRestClassifier(LogisticRegression(max_iter=1000))
+        )
+        model.fit(X[rows][train], y[train])
+        predicted[test] = model.predict(X[rows][test])
+    status = campaign_status(data)
+    assert status["estimate"]["metric"] == "micro-F1"
+    assert status["estimate"]["value"] == pytest.approx(f1_score(y, predicted, average="micro"))
+    low, high = status["estimate"]["interval"]
+    assert 0.0 <= low <= high <= 1.0
+
+
+def test_predict_and_export_write_label_sets(campaign, capsys):
+    data, _batch, _Y = campaign
+    folder = Path(data).parent
+    assert _cli("predict", data) == 0
+    table = pd.read_csv(folder / "pool_predictions.csv", sep=";", keep_default_na=False)
+    assert list(table.columns) == [
+        "row", "prediction", "labeled", "score", "rank", *(f"proba_{n}" for n in NAMES)
+    ]  # fmt: skip
+    proba = table[[f"proba_{n}" for n in NAMES]].to_numpy(dtype=float)
+    # The predicted set: the labels of probability above 0.5, joined by the separator.
+    for cell, p in zip(table["prediction"], proba):
+        labels = NAMES[p > 0.5]
+        assert cell == ("|".join(labels) if labels.size else "(none)")
+    score = np.mean(1.0 - np.abs(2.0 * proba - 1.0), axis=1)
+    np.testing.assert_allclose(table["score"], score, rtol=1e-9)
+    unlabeled = table[table["labeled"] == "False"]
+    assert (table[table["labeled"] == "True"]["rank"] == "").all()
+    ranked = unlabeled.assign(rank=unlabeled["rank"].astype(int)).sort_values("rank")
+    assert ranked["rank"].tolist() == list(range(1, len(unlabeled) + 1))
+    assert ranked["score"].is_monotonic_decreasing
+    assert _cli("export", data) == 0
+    assert "over labels arts, politics, sports" in capsys.readouterr().out
+    model = joblib.load(folder / "pool_model.joblib")
+    features = _read(data)[["a", "b", "c", "d"]]
+    assert model.predict(features).tolist() == table["prediction"].tolist()
+    # The wrapped pipeline's indicator predictions (one-vs-rest's own threshold) agree.
+    indicator = model.pipeline.predict(features)
+    assert ["|".join(NAMES[r == 1]) or "(none)" for r in indicator] == table["prediction"].tolist()
+    frame = predict_table(data, folder / "again.csv")
+    assert frame["prediction"].tolist() == table["prediction"].tolist()
+
+
+def test_regression_or_a_single_label_estimator_is_refused(tmp_path, capsys):
+    data, _ = _write_pool(tmp_path)
+    assert _cli("query", data, "--target", "tags", "--multi-label", "--task", "regression") == 2
+    assert "multi-label campaign classifies" in capsys.readouterr().err
+    assert not Path(campaign_path(data)).exists()
