@@ -165,6 +165,9 @@ def _cases():
         dict(bait, name="bait-nolabel", seed=18, n_labeled=0, mask=True),
         dict(bait, name="bait-one-class", seed=19, k=1, B=6),
         dict(bait, name="bait-all", seed=20, n=30, n_labeled=26, B=4),
+        dict(bait, name="bait-scale", seed=21, reg="scale"),
+        dict(bait, name="bait-scale-relative", seed=22, reg="scale", relative_reg=0.3, k=4),
+        dict(bait, name="bait-scale-regression", seed=23, k=None, d=4, B=6, reg="scale"),
         # Tight bounds kept on (as on a wide embedding): each rank tightens its own
         # two-node contenders before the floor is all-reduced.
         dict(bait, name="bait-tight", seed=21, k=5, d=4, n=90, B=6, tight=True),
@@ -362,7 +365,7 @@ def _tight_bounds_kept(on, *, has_candidates):
 
 
 def _bait_params(case):
-    keys = ("reg", "oversample", "backward", "fisher", "dtype", "chunk_size")
+    keys = ("reg", "relative_reg", "oversample", "backward", "fisher", "dtype", "chunk_size")
     return {key: case[key] for key in keys if key in case}
 
 
@@ -675,8 +678,8 @@ def test_round_with_scikit_learn(world, name):
     reference = LogisticRegression(max_iter=500).fit(X[labeled], y[labeled])
     for model in models:
         np.testing.assert_array_equal(model.coef_, reference.coef_)
-    # fit_and_select runs distributed.bait_select, which takes the paper's absolute reg=1.
-    bait = BAIT(device="cpu", reg=1.0)
+    # fit_and_select runs BAIT at BAIT()'s default, reg="scale".
+    bait = BAIT(device="cpu")
     strategy = bait if case.get("strategy") == "bait" else BADGE(device="cpu")
     expected = strategy.select(reference, X, labeled, case["B"], random_state=0)
     np.testing.assert_array_equal(indices, expected)

@@ -66,9 +66,9 @@ def main():
             labeled,
             BATCH,
             strategy="bait",
-            # The paper's absolute lambda: the sharded greedy does not measure the
-            # pool's scale (the BAIT strategy's default, reg="scale") across ranks.
-            strategy_params={"device": device, "reg": 1.0},
+            # BAIT at its default, reg="scale": lambda follows the whole pool's
+            # embedding scale, measured across ranks.
+            strategy_params={"device": device},
         )
         seconds = time.perf_counter() - start
         # The picks are pool indices: keep those of this shard (the annotator's
@@ -93,7 +93,7 @@ def main():
         before = mask.copy()
         before[picks] = False  # the labeled set of the last round
         reference = LogisticRegression(max_iter=1000).fit(X_pool[before], y_pool[before])
-        single = BAIT(reg=1.0, device=device).select(reference, X_pool, before, BATCH)
+        single = BAIT(device=device).select(reference, X_pool, before, BATCH)
         same = np.array_equal(single, picks)
         print(f"identical to single-process BAIT on the whole pool: {same}")
         if not same:

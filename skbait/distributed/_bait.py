@@ -19,6 +19,8 @@ from skbait.distributed._comm import (
     Group,
 )
 from skbait.distributed._pool import ShardedPool, selection_result
+from skbait.strategies._bait import DEFAULT_RELATIVE_REG, reg_at_scale
+from skbait.utils._sparse import row_norms_squared
 from skbait.utils._torch import resolve_device, resolve_dtype
 from skbait.utils._validation import (
     check_chunk_size,
@@ -103,6 +105,7 @@ def bait_select(
     batch_size,
     *,
     reg=1.0,
+    relative_reg=DEFAULT_RELATIVE_REG,
     oversample=2,
     backward=True,
     fisher="pool",
@@ -152,8 +155,15 @@ def bait_select(
         Number of rows to return; at most the number of unlabeled rows on all
         ranks together. When it equals that number, every unlabeled row is
         returned in pool order.
-    reg : float, default=1.0
-        The regulariser ``lambda`` (> 0).
+    reg : float or "scale", default=1.0
+        The regulariser ``lambda`` (> 0): a number is the paper's absolute
+        ``lambda``; ``"scale"`` is ``relative_reg`` times the mean squared
+        embedding norm over every rank's rows (all-reduced), the rule of
+        :func:`skbait.strategies.scaled_reg`, so that the picks are those of
+        :class:`skbait.strategies.BAIT` at its default.
+    relative_reg : float, default=0.01
+        With ``reg="scale"``: ``lambda`` as a fraction of the mean squared
+        embedding norm (> 0). Ignored for a numeric ``reg``.
     oversample : float, default=2
         Forward steps per batch row (>= 1) before pruning back.
     backward : bool, default=True
@@ -204,7 +214,12 @@ def bait_select(
         if not isinstance(backward, (bool, np.bool_)):
             raise TypeError(f"`backward` must be a bool, got {backward!r}.")
         return {
-            "reg": check_real("reg", reg, 0.0, strict=True),
+            "reg": (
+                check_option("reg", reg, {"scale"})
+                if isinstance(reg, str)
+                else check_real("reg", reg, 0.0, strict=True)
+            ),
+            "relative_reg": check_real("relative_reg", relative_reg, 0.0, strict=True),
             "oversample": check_real("oversample", oversample, 1.0, strict=False),
             "fisher": check_option("fisher", fisher, {"pool", "identity"}),
             "chunk_size": check_chunk_size(chunk_size),
@@ -234,6 +249,10 @@ def bait_select(
     # M_0 from every rank's labeled rows, by the single-process convention.
     lab = rows[torch.as_tensor(pool.labeled, dtype=torch.long, device=device)]
     labeled_information = comm.all_reduce(kron_gram(lab.Z.double(), lab.S.double()))
+    if isinstance(reg, str):
+        # The whole pool's mean squared norm, as one process would measure it.
+        squares = torch.as_tensor(row_norms_squared(pool.Z), dtype=torch.float64).sum()
+        reg = reg_at_scale(float(comm.all_reduce(squares.reshape(1))) / pool.n, relative_reg)
     M0, scale = design_start(labeled_information, pool.n_labeled, B, float(reg))
     F = None
     if fisher == "pool":

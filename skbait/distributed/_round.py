@@ -72,7 +72,8 @@ def fit_and_select(
         The selection to run.
     strategy_params : dict, default=None
         Keyword arguments of that selection function (``reg``, ``device``,
-        ``measure``...).
+        ``measure``...). BAIT runs at ``reg="scale"``, the default of
+        :class:`skbait.strategies.BAIT`, unless they give ``reg``.
     embedding : callable, default=None
         ``embedding(estimator, X) -> array``, replacing the registered
         embedding rule (see :func:`skbait.embeddings.embed`).
@@ -186,6 +187,8 @@ def fit_and_select(
                     stacklevel=2,
                 )
             P = None
+        # The default of skbait.strategies.BAIT, so that a round picks what BAIT() picks.
+        params.setdefault("reg", "scale")
         indices = bait_select(Z, P, labeled, batch_size, group=group, **params)
     return indices, fitted
 

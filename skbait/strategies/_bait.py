@@ -69,12 +69,40 @@ def scaled_reg(embeddings, probas=None, relative_reg=DEFAULT_RELATIVE_REG):
     >>> scaled_reg(Z, relative_reg=0.1), scaled_reg(10 * Z, relative_reg=0.1)
     (2.5, 250.0)
     """
-    relative_reg = check_real("relative_reg", relative_reg, 0.0, strict=True)
     squares = row_norms_squared(embeddings)
     scale = float(np.mean(squares, dtype=np.float64)) if squares.size else 0.0
-    if not np.isfinite(scale) or scale <= 0.0:
+    return reg_at_scale(scale, relative_reg)
+
+
+def reg_at_scale(mean_squared_norm, relative_reg=DEFAULT_RELATIVE_REG):
+    """``lambda`` of ``reg="scale"`` from the pool's mean squared embedding norm.
+
+    The one rule behind :func:`scaled_reg`, also applied by the sharded
+    :func:`skbait.distributed.bait_select` to the mean it all-reduces.
+
+    Parameters
+    ----------
+    mean_squared_norm : float
+        The pool's mean ``||z_x||^2``.
+    relative_reg : float, default=DEFAULT_RELATIVE_REG
+        ``lambda`` as a fraction of it (> 0).
+
+    Returns
+    -------
+    float
+        ``relative_reg * mean_squared_norm``, or ``relative_reg`` itself for a
+        scale of zero (an all-zero embedding) or one that is not finite.
+
+    Examples
+    --------
+    >>> from skbait.strategies._bait import reg_at_scale
+    >>> reg_at_scale(12.5, 0.1), reg_at_scale(0.0, 0.1)
+    (1.25, 0.1)
+    """
+    relative_reg = check_real("relative_reg", relative_reg, 0.0, strict=True)
+    if not np.isfinite(mean_squared_norm) or mean_squared_norm <= 0.0:
         return relative_reg
-    return relative_reg * scale
+    return relative_reg * mean_squared_norm
 
 
 def _absolute_reg(reg, relative_reg, embeddings, probas):
