@@ -51,9 +51,15 @@ METRICS = ("f1_micro", "f1_macro", "subset_accuracy", "hamming_loss")
 
 def make_strategies(regs):
     """BAIT at each ``reg``, then the baselines."""
-    strategies = {f"bait(reg={r:g})": MultiLabelBAIT(reg=r) for r in regs}
+    strategies = {
+        "bait" if r == "scale" else f"bait(reg={r:g})": MultiLabelBAIT(reg=r) for r in regs
+    }
     strategies.update(BASELINES)
     return strategies
+
+
+def _reg(text):
+    return text if text == "scale" else float(text)
 
 
 def make_data(n_pool, n_test, n_features, n_labels, seed):
@@ -220,7 +226,11 @@ def main(argv=None):
         help="n,d,K,B for the timing part",
     )
     parser.add_argument(
-        "--bait-reg", type=float, nargs="+", default=[1.0, 0.01], help="BAIT's reg values"
+        "--bait-reg",
+        type=_reg,
+        nargs="+",
+        default=["scale", 1.0],
+        help="BAIT's reg values: 'scale' (the default, shown as 'bait') or numbers",
     )
     parser.add_argument("--skip-curves", action="store_true")
     parser.add_argument("--skip-times", action="store_true")

@@ -216,6 +216,39 @@ def markdown_table(table):
     return "\n".join(lines)
 
 
+def compact_table(table, strategies):
+    """One row per experiment: each strategy's AUC ± s.e., then BAIT's two leads (points)."""
+    rows = []
+    for experiment, group in table.groupby("experiment", sort=False):
+        by = group.set_index("strategy")
+        row = {"experiment": experiment}
+        for strategy in strategies:
+            row[strategy] = (
+                _pm(by.loc[strategy, "auc"], by.loc[strategy, "auc_se"])
+                if strategy in by.index
+                else ""
+            )
+        if "bait" in by.index:
+            bait = by.loc["bait"]
+            row["bait - random"] = _pm(
+                bait.get("lead_random"), bait.get("lead_random_se"), signed=True
+            )
+            if isinstance(bait.get("best_other"), str):
+                row["bait - best other"] = (
+                    f"{_pm(bait.lead_best_other, bait.lead_best_other_se, signed=True)} "
+                    f"({bait.best_other})"
+                )
+        rows.append(row)
+    return pd.DataFrame(rows).fillna("")
+
+
+def markdown_frame(frame):
+    """A data frame as a markdown table (pandas' own needs the tabulate package)."""
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * frame.shape[1]]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
 def markdown_matrix(matrix):
     header = ["winner \\ loser"] + [str(c) for c in matrix.columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -327,6 +360,10 @@ def main(argv=None):
 
     table = pd.DataFrame(rows)
     table.to_csv(os.path.join(args.out, "table.csv"), index=False)
+    # The same numbers, one row per experiment (the user guide includes this file).
+    shown_strategies = [s for s in names if s in set(table["strategy"])]
+    compact = compact_table(table, shown_strategies)
+    compact.to_csv(os.path.join(args.out, "compact.csv"), index=False)
     matrix = penalty_matrix(all_results)
     draw_penalty(matrix, os.path.join(args.out, "penalty_matrix.png"))
     shown = matrix.round(2)
@@ -340,6 +377,10 @@ def main(argv=None):
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs.",
         "",
         markdown_table(table),
+        "",
+        "## One row per experiment",
+        "",
+        markdown_frame(compact),
         "",
         "## Pairwise penalty matrix, summed over every experiment",
         "",
