@@ -327,6 +327,20 @@ class LabelSetClassifier:
     classes : list of str
     spec : dict
         The campaign's ``multi_label`` setting (``sep``, ``no_labels``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.multiclass import OneVsRestClassifier
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skbait.campaign import LabelSetClassifier
+    >>> X = np.array([[0.0, 0.0], [0.0, 4.0], [4.0, 0.0], [4.0, 4.0]] * 5)
+    >>> Y = (X > 2).astype(int)  # label "a" with the first column, "b" with the second
+    >>> pipeline = make_pipeline(OneVsRestClassifier(LogisticRegression())).fit(X, Y)
+    >>> model = LabelSetClassifier(pipeline, ["a", "b"], {"sep": "|", "no_labels": "(none)"})
+    >>> model.predict(X[:4]).tolist()
+    ['(none)', 'b', 'a', 'a|b']
     """
 
     def __init__(self, pipeline, classes, spec):
