@@ -355,6 +355,25 @@ class LabelSetClassifier:
     classes : list of str
     spec : dict
         The campaign's ``multi_label`` setting (``sep``, ``no_labels``).
+
+    Examples
+    --------
+    :func:`export_model` writes one for a multi-label campaign; built by hand:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.multiclass import OneVsRestClassifier
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skbait.campaign import LabelSetClassifier
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
+    >>> Y = np.array([[1, 0], [1, 0], [1, 1], [1, 1], [0, 1], [0, 1]])
+    >>> pipeline = make_pipeline(OneVsRestClassifier(LogisticRegression())).fit(X, Y)
+    >>> spec = {"sep": "|", "no_labels": "(none)"}
+    >>> model = LabelSetClassifier(pipeline, ["arts", "sports"], spec)
+    >>> model.predict([[0.0], [5.0]]).tolist()
+    ['arts', 'sports']
+    >>> model.predict_proba([[0.0]]).shape
+    (1, 2)
     """
 
     def __init__(self, pipeline, classes, spec):
