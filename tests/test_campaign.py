@@ -1442,8 +1442,8 @@ def test_status_figure_returned_or_drawn_into_a_subfigure(tmp_path):
     figure = plot_status(status)  # no path: the figure, open, nothing written
     try:
         _, right, objective = figure.axes
-        # BAIT's objective (not a value in [0, 1]) has the right-hand axis to itself.
-        assert objective.get_ylabel() == "BAIT's objective of the labeled set"
+        # The objective (not a value in [0, 1]) has the right-hand axis to itself.
+        assert objective.get_ylabel() == "objective of the labeled set (objective_plateau)"
         assert [line.get_label().split(":")[0] for line in objective.lines] == [
             "objective_plateau"
         ]

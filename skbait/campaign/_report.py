@@ -291,7 +291,7 @@ def plot_status(status, path=None, *, figure=None):
     right.set_xlabel("round")
     right.set_ylabel("criterion value")
     if other is not None:
-        other.set_ylabel("BAIT's objective of the labeled set")
+        other.set_ylabel("objective of the labeled set (objective_plateau)")
     right.set_title("stopping criteria (only rounds with new labels)", fontsize="medium")
     if status["criteria"] and lines:
         right.legend(

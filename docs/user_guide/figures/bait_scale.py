@@ -78,7 +78,7 @@ keys = list(cpu) + [key for key in gpu if key not in cpu]
 
 def label(key):
     s = dict(key)
-    kind = "exact BAIT" if s["kind"] == "exact" else "default (class subspace of 10)"
+    kind = "bait, exact" if s["kind"] == "exact" else "bait, default (class subspace of 10)"
     text = f"{kind}\nn = {s['n']:,}, d = {s['d']}, k = {s['k']}, B = {s['B']}"
     return text + (f", {s['dtype']}" if "dtype" in s else "")
 
@@ -104,13 +104,22 @@ for row_y, key in zip(y, keys):
 handles = [
     Patch(color="C0", label="CPU, 2 cores (MKL)"),
     Patch(color="C1", label="GPU, one NVIDIA H200"),
-    Line2D([], [], color="k", marker="|", ls="", markersize=10, mew=2, label="FLOP bound (CPU)"),
+    Line2D(
+        [],
+        [],
+        color="k",
+        marker="|",
+        ls="",
+        markersize=10,
+        mew=2,
+        label="FLOP bound of exact bait (CPU)",
+    ),
 ]
 ax.set_xscale("log")
 ax.set_xlim(0.3, 3000)
 ax.set_yticks(y, [label(key) for key in keys], fontsize=8)
 ax.set_xlabel("selection time of one batch, seconds (log scale)")
-ax.set_title("BAIT selection times measured by benchmarks/bench_scale.py", fontsize=10)
+ax.set_title("bait's selection times, as measured by benchmarks/bench_scale.py", fontsize=10)
 ax.legend(handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
 ax.grid(axis="x", which="major", alpha=0.3)
 fig.tight_layout()

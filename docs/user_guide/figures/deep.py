@@ -79,7 +79,7 @@ ax.text(
 ax.text(
     7.9,
     0.05,
-    "BAIT's last-layer Fisher of a row: (diag(p) - p pᵀ) ⊗ z zᵀ",
+    "bait's last-layer Fisher of a row: (diag(p) - p pᵀ) ⊗ z zᵀ",
     ha="center",
     va="bottom",
     fontsize=9,
