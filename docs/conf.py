@@ -320,8 +320,28 @@ def _check_offline(app, exc):
         )
 
 
+_PLOT = re.compile(r"^\.\. plot:: (\S+\.py)\s*$", re.M)
+
+
+def _redraw_page_figures(app, docname, source):
+    """Redraw the figures of a page that is read again (it changed).
+
+    The plot directive redraws a figure when its script is newer than the
+    image; a script may also read its page (bait_scale.py draws the page's
+    tables), so a changed page drops its figures' images and they are redrawn.
+    """
+    folder = Path(app.doctreedir).parent / "plot_directive"
+    for script in _PLOT.findall(source[0]):
+        stem = Path(script).with_suffix("")
+        for image in folder.glob(f"{stem}.*"):
+            image.unlink()
+        for image in folder.glob(f"{stem}_[0-9]*.*"):
+            image.unlink()
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_member)
+    app.connect("source-read", _redraw_page_figures)
     # After sphinx-mathjax-offline (priority 500) has copied MathJax into _static.
     app.connect("build-finished", _check_offline, priority=900)
     # Before numpydoc (priority 500) rewrites the sections.

@@ -1429,6 +1429,39 @@ def test_status_counts_estimates_and_draws(tmp_path, capsys):
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_status_figure_returned_or_drawn_into_a_subfigure(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skbait.campaign import campaign_status, plot_status
+
+    data, _, _ = _run_campaign(tmp_path, 4, "-b", "8")
+    status = campaign_status(data)
+    figure = plot_status(status)  # no path: the figure, open, nothing written
+    try:
+        _, right, objective = figure.axes
+        # The objective (not a value in [0, 1]) has the right-hand axis to itself.
+        assert objective.get_ylabel() == "objective of the labeled set (objective_plateau)"
+        assert [line.get_label().split(":")[0] for line in objective.lines] == [
+            "objective_plateau"
+        ]
+        assert "objective_plateau" not in {line.get_label().split(":")[0] for line in right.lines}
+        assert [line.get_label().split(":")[0] for line in right.get_legend().get_lines()] == [
+            name for name, *_ in status["criteria"]
+        ]
+    finally:
+        plt.close(figure)
+    whole = plt.figure(layout="constrained")
+    top, _ = whole.subfigures(2, 1)
+    path = tmp_path / "drawn.png"
+    assert plot_status(status, path, figure=top) == path
+    assert len(whole.axes) == 3 and plt.fignum_exists(whole.number)  # the caller's, left open
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    plt.close(whole)
+
+
 def test_status_before_any_label(tmp_path, capsys):
     data, _ = _write_pool(tmp_path)
     _query(data, tmp_path / "b.csv")

@@ -10,7 +10,7 @@ from skbait.campaign._files import _atomic_write, write_frame
 from skbait.campaign._journal import _session, _sync_from_data
 from skbait.campaign._labelsets import write_set
 from skbait.campaign._model import fit, fit_model, label_names, labeled_set, make_model, varies
-from skbait.campaign._stopping import describe, make_criteria, shown_value
+from skbait.campaign._stopping import CRITERIA, describe, make_criteria, shown_value
 
 _Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 _BOOTSTRAP = 1000
@@ -214,20 +214,24 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def plot_status(status, path):
-    """Draw a campaign's progress (labels per round, the criteria over rounds) to ``path``.
+def plot_status(status, path=None, *, figure=None):
+    """Draw a campaign's progress (labels per round, the criteria over rounds).
 
     Parameters
     ----------
     status : dict
         What :func:`campaign_status` returns.
-    path : str or path-like
-        The PNG file to write.
+    path : str or path-like, default=None
+        The PNG file to write. None writes nothing and returns the figure.
+    figure : matplotlib.figure.Figure or matplotlib.figure.SubFigure, default=None
+        Where to draw (two axes side by side); a new figure by default. A
+        figure given here is left open; with ``path``, its whole figure is
+        written.
 
     Returns
     -------
-    str or path-like
-        ``path``.
+    str or path-like or matplotlib.figure.Figure
+        ``path``, or with ``path=None`` the figure drawn on (left open).
 
     Examples
     --------
@@ -242,6 +246,11 @@ def plot_status(status, path):
     >>> figure = plot_status(campaign_status(data), os.path.join(folder, "status.png"))
     >>> os.path.getsize(figure) > 0
     True
+    >>> import matplotlib.pyplot as plt
+    >>> drawn = plot_status(campaign_status(data))   # the figure, not written
+    >>> len(drawn.axes)
+    2
+    >>> plt.close(drawn)
     """
     try:
         import matplotlib
@@ -253,7 +262,10 @@ def plot_status(status, path):
             "the status figure needs matplotlib: pip install 'skbait[plotting]' (or --no-plot)."
         ) from None
     rounds = status["rounds"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.8), layout="constrained")
+    own = figure is None
+    if own:
+        figure = plt.figure(figsize=(10, 4.8), layout="constrained")
+    left, right = figure.subplots(1, 2)
     x = [r["round"] for r in rounds]
     left.plot(x, [r["n_labeled"] for r in rounds], marker="o", color="C0")
     left.set_xlabel("round")
@@ -264,28 +276,44 @@ def plot_status(status, path):
         low, high = estimate["interval"]
         title += f"; {estimate['metric']} {estimate['value']:.2f} [{low:.2f}, {high:.2f}]"
     left.set_title(title, fontsize="medium")
+    # A criterion ruled by its relative change (BAIT's objective) has a scale of its
+    # own: it gets the right-hand axis, so that the others (within [0, 1]) stay legible.
+    relative = [name for name, *_ in status["criteria"] if CRITERIA[name][1] == "tol"]
+    other = right.twinx() if relative else None
+    lines = []
     for i, (name, _, rule, _) in enumerate(status["criteria"]):
         values = [r.get(name) for r in rounds]
         points = [(a, v) for a, v in zip(x, values) if v is not None]
+        axis = other if name in relative else right
         if points:
-            right.plot(*zip(*points), marker="o", color=f"C{i + 1}", label=f"{name}: {rule}")
+            label = f"{name}: {rule}" + (" (right axis)" if name in relative else "")
+            lines += axis.plot(*zip(*points), marker="o", color=f"C{i + 1}", label=label)
     right.set_xlabel("round")
     right.set_ylabel("criterion value")
+    if other is not None:
+        other.set_ylabel("objective of the labeled set (objective_plateau)")
     right.set_title("stopping criteria (only rounds with new labels)", fontsize="medium")
-    if status["criteria"]:
-        right.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.18))
+    if status["criteria"] and lines:
+        right.legend(
+            handles=lines, fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.18)
+        )
     for axis in (left, right):
         axis.xaxis.get_major_locator().set_params(integer=True)
+    if path is None:
+        return figure
+    root = figure.figure  # the figure itself, or a subfigure's whole figure
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        plt.close(fig)
+        if own:
+            plt.close(root)
         raise CampaignError(f"cannot write {os.fspath(path)!r}: the folder does not exist.")
     try:
-        fig.savefig(path, dpi=100)
+        root.savefig(path, dpi=100)
     except OSError as exc:
         raise CampaignError(f"cannot write {os.fspath(path)!r}: {exc.strerror or exc}.") from None
     finally:
-        plt.close(fig)
+        if own:
+            plt.close(root)
     return path
 
 
@@ -330,17 +358,22 @@ class LabelSetClassifier:
 
     Examples
     --------
+    :func:`export_model` writes one for a multi-label campaign; built by hand:
+
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.multiclass import OneVsRestClassifier
     >>> from sklearn.pipeline import make_pipeline
     >>> from skbait.campaign import LabelSetClassifier
-    >>> X = np.array([[0.0, 0.0], [0.0, 4.0], [4.0, 0.0], [4.0, 4.0]] * 5)
-    >>> Y = (X > 2).astype(int)  # label "a" with the first column, "b" with the second
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
+    >>> Y = np.array([[1, 0], [1, 0], [1, 1], [1, 1], [0, 1], [0, 1]])
     >>> pipeline = make_pipeline(OneVsRestClassifier(LogisticRegression())).fit(X, Y)
-    >>> model = LabelSetClassifier(pipeline, ["a", "b"], {"sep": "|", "no_labels": "(none)"})
-    >>> model.predict(X[:4]).tolist()
-    ['(none)', 'b', 'a', 'a|b']
+    >>> spec = {"sep": "|", "no_labels": "(none)"}
+    >>> model = LabelSetClassifier(pipeline, ["arts", "sports"], spec)
+    >>> model.predict([[0.0], [5.0]]).tolist()
+    ['arts', 'sports']
+    >>> model.predict_proba([[0.0]]).shape
+    (1, 2)
     """
 
     def __init__(self, pipeline, classes, spec):
