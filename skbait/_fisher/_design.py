@@ -66,6 +66,12 @@ class LowRank(typing.NamedTuple):
     GX: torch.Tensor | None = None
 
 
+# _full_rank skips the singular vectors when the smallest singular value is this
+# many times above its threshold: far beyond any difference between the values
+# of svdvals and svd (a few eps of the largest).
+_FULL_RANK_GUARD = 16
+
+
 def _full_rank(S):
     """``S W``, ``W`` an orthonormal basis of ``S``'s row space: ``S S^T`` with fewer columns.
 
@@ -81,8 +87,15 @@ def _full_rank(S):
     r = S.shape[1]
     if r == 1:
         return S
-    _, sigma, Vh = torch.linalg.svd(S.to("cpu", torch.float64), full_matrices=False)
-    keep = sigma > sigma[0] * (r * torch.finfo(S.dtype).eps)
+    S64 = S.to("cpu", torch.float64)
+    threshold = r * torch.finfo(S.dtype).eps
+    sigma = torch.linalg.svdvals(S64)
+    if bool(sigma[-1] > sigma[0] * (_FULL_RANK_GUARD * threshold)):
+        # Far above the threshold (the usual row): every column stays, without
+        # the singular vectors; near it, the full SVD decides as always.
+        return S
+    _, sigma, Vh = torch.linalg.svd(S64, full_matrices=False)
+    keep = sigma > sigma[0] * threshold
     keep[0] = True  # a row without information still makes a (zero) move
     if bool(keep.all()):
         return S

@@ -156,8 +156,11 @@ class TraceObjective:
         return [G, _symmetrize_(GF @ G)]
 
     def columns(self, L):
-        """``F L``, multiplied by the old ``G`` in the design's update."""
-        return L if self.F is None else self.F @ L
+        """``F L``, multiplied by the old ``G`` in the design's update.
+
+        Taken as ``(L^T F)^T`` (``F`` is symmetric), the faster BLAS shape for a thin ``L``.
+        """
+        return L if self.F is None else (L.T @ self.F).T
 
     def track(self, G, *, keep_gfg=True):
         """:meth:`matrices` of the design's fresh ``G``, and a :class:`MovingGFG` to move with it.

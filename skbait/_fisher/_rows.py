@@ -215,7 +215,8 @@ class TrackedRows:
             UX = f.transpose_product(rows, Y).view(-1, r, h, c).transpose(1, 2)
             UX = UX.reshape(-1, h * r, c)  # [U; X] per row
             PQ = self.PQ[sl]
-            PQ.baddbmm_(UX, UX[:, :r].transpose(1, 2), alpha=s)
+            # U^T copied first: the batched product runs faster on a contiguous operand.
+            PQ.baddbmm_(UX, UX[:, :r].transpose(1, 2).contiguous(), alpha=s)
             if scoring_sign is not None:
                 self._score_chunk(PQ, scoring_sign, sl, bounded, scores, bad)
         if scoring_sign is not None and bounded and self.tight:
