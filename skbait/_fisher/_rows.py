@@ -94,8 +94,9 @@ class TrackedRows:
         # get threads by their own size: one, unless k is large.
         small = threads_for_flops(2.0 * min(size, len(self)) * h * r * k * (k + r))
         # In chunks, so that the (rows, blocks, k, k) temporaries stay small.
+        contiguous = len(self) == self.m  # every row, in order: slices, not gathers
         for sl in _chunks(len(self), size):
-            rows = self.positions[sl]
+            rows = sl if contiguous else self.positions[sl]
             with limited_threads(small):
                 Zr, Sr = self.factors.Z[rows].to(G.dtype), self.factors.S[rows].to(G.dtype)
             W = forms(Zr)  # (rows, blocks, k, k)
