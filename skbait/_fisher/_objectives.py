@@ -15,21 +15,14 @@ A row whose ``A`` is not positive definite (impossible in exact arithmetic with
 row an infinite removal cost.
 """
 
-import functools
-
 import torch
 
 from skbait._fisher._bounds import bound_margin, bound_moments, one_node_bounds, tight_bounds
 from skbait._fisher._lazy import _LAZY_MIN_ELEMENTS
-from skbait._fisher._linalg import _symmetrize_
+from skbait._fisher._linalg import _eye, _symmetrize_
 from skbait._fisher._moving_gfg import NO_EXTRA_BLOCKS, MovingGFG
 
 __all__ = ["LogDetObjective", "TraceObjective"]
-
-
-@functools.lru_cache(maxsize=16)
-def _eye(r, dtype, device):
-    return torch.eye(r, dtype=dtype, device=device)
 
 
 class LogDetObjective:
@@ -212,7 +205,7 @@ class TraceObjective:
             A = torch.where(bad, torch.ones_like(A), A)
             return 2 * Qh[:, 0, 0] / A, bad
         eye = _eye(r, PQ.dtype, PQ.device)
-        C, info = torch.linalg.cholesky_ex(eye + sign * P)
+        C, info = torch.linalg.cholesky_ex(eye + P if sign > 0 else eye - P)
         bad = info != 0
         if bad.any():
             C = torch.where(bad[:, None, None], eye, C)
