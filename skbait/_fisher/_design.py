@@ -14,7 +14,7 @@ import torch
 
 from skbait._fisher._kron import kron_gram
 from skbait._fisher._lazy import LazySymmetric
-from skbait._fisher._linalg import _inverse_from_cholesky
+from skbait._fisher._linalg import _eye, _inverse_from_cholesky
 from skbait.utils._threads import dense_threads, limited_threads
 
 __all__ = ["Design", "IllConditionedError", "LowRank"]
@@ -66,6 +66,12 @@ class LowRank(typing.NamedTuple):
     GX: torch.Tensor | None = None
 
 
+# _full_rank skips the singular vectors when the smallest singular value is this
+# many times above its threshold: far beyond any difference between the values
+# of svdvals and svd (a few eps of the largest).
+_FULL_RANK_GUARD = 16
+
+
 def _full_rank(S):
     """``S W``, ``W`` an orthonormal basis of ``S``'s row space: ``S S^T`` with fewer columns.
 
@@ -81,8 +87,15 @@ def _full_rank(S):
     r = S.shape[1]
     if r == 1:
         return S
-    _, sigma, Vh = torch.linalg.svd(S.to("cpu", torch.float64), full_matrices=False)
-    keep = sigma > sigma[0] * (r * torch.finfo(S.dtype).eps)
+    S64 = S.to("cpu", torch.float64)
+    threshold = r * torch.finfo(S.dtype).eps
+    sigma = torch.linalg.svdvals(S64).tolist()
+    if sigma[-1] > sigma[0] * (_FULL_RANK_GUARD * threshold):
+        # Far above the threshold (the usual row): every column stays, without
+        # the singular vectors; near it, the full SVD decides as always.
+        return S
+    _, sigma, Vh = torch.linalg.svd(S64, full_matrices=False)
+    keep = sigma > sigma[0] * threshold
     keep[0] = True  # a row without information still makes a (zero) move
     if bool(keep.all()):
         return S
@@ -163,6 +176,7 @@ class Design:
         # Fixed sign vectors u and M u (float64, exact up to rounding) for the
         # drift check.
         self._probe = drift_probes(self.D).to(self.device)
+        self._probe_working = self._probe.to(dtype)
         self._factorize(self.M0)
 
     def __len__(self):
@@ -239,7 +253,7 @@ class Design:
         """``max |G M u - u|`` over the probes."""
         if G_probe is None:
             G_probe = self.G @ self._M_probe.to(self.dtype)
-        return (G_probe - self._probe.to(self.dtype)).abs().max().item()
+        return (G_probe - self._probe_working).abs().max().item()
 
     # ---------------------------------------------------------------- updates
     def add(self, z, S, *, columns=None):
@@ -276,8 +290,9 @@ class Design:
         ``r x r`` system is not positive definite in the working dtype.
         """
         GV, V = self._G.times_kron(z, S)
-        eye = torch.eye(S.shape[1], dtype=self.dtype, device=self.device)
-        A = eye + sign * (V.T @ GV)
+        eye = _eye(S.shape[1], self.dtype, self.device)
+        VGV = V.T @ GV
+        A = eye + VGV if sign > 0 else eye - VGV
         A = 0.5 * (A + A.T)
         C, info = torch.linalg.cholesky_ex(A)
         if info.item() != 0:

@@ -198,7 +198,7 @@ class KroneckerGreedy:
         if bounded:
             self._tighten(scores, usable)
             floor = self._floor(usable)
-            if not torch.isfinite(floor):
+            if not math.isfinite(floor.item()):
                 return None
             candidates = self._contenders(scores, usable, floor)
             self._record_pruning(candidates.numel(), len(self.rows))
@@ -211,14 +211,14 @@ class KroneckerGreedy:
         if scores.numel() == 0:
             return None
         best = scores.max()
-        if not torch.isfinite(best):
+        if not math.isfinite(best.item()):
             return None
         j = self._lowest_tied(scores, best, candidates)
         value = scores[j].item() if maximize else -scores[j].item()
-        slot = j if candidates is None else int(candidates[j].item())
-        position = self.rows.positions[slot]
+        slot = j if candidates is None else int(candidates[j])
+        position = int(self.rows.positions[slot])
         return Choice(
-            int(self.ids[position].item()),
+            int(self.ids[position]),
             value,
             self.factors.Z[position],
             self.factors.S[position],

@@ -79,7 +79,7 @@ def class_pair_quadratic(Z, mats, k, chunk_size):
         for sl in _chunks(n, size):
             T = (Z[sl] @ blocks).reshape(-1, len(mats) * n_pairs, d)
             w = torch.bmm(T, Z[sl, :, None]).reshape(-1, len(mats), n_pairs)
-            W[sl] = w[:, :, pair_of.flatten()]
+            torch.index_select(w, 2, pair_of.flatten(), out=W[sl])
     return W.reshape(n, len(mats), k, k)
 
 

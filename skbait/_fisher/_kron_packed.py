@@ -73,7 +73,8 @@ def _packed_outer(Z, i, j):
     columns of ``Z`` is many times slower.
     """
     Zt = Z.T.contiguous()
-    return Zt[i] * Zt[j]
+    # index_select copies whole rows, several times faster than indexing by a tensor.
+    return torch.index_select(Zt, 0, i).mul_(torch.index_select(Zt, 0, j))
 
 
 def packed_gram(Z, S, chunk_size=None):
@@ -88,7 +89,7 @@ def packed_gram(Z, S, chunk_size=None):
             S_c = S[sl]
             C = (S_c @ S_c.transpose(1, 2))[:, pk.a, pk.b]
             acc.addmm_(C.T, _packed_outer(Z[sl], pk.i, pk.j).T)
-    return acc.flatten()[pk.unpack()]
+    return torch.take(acc, pk.unpack())
 
 
 def packed_quadratic(mats, k, d):
@@ -107,7 +108,7 @@ def packed_quadratic(mats, k, d):
         with _threads_for_product(min(size, n), *coef.shape):
             for sl in _chunks(n, size):
                 w = (_packed_outer(Z[sl], pk.i, pk.j).T @ coef).reshape(-1, len(mats), n_pairs)
-                W[sl] = w[:, :, pk.pair_of.flatten()]
+                torch.index_select(w, 2, pk.pair_of.flatten(), out=W[sl])
         return W.reshape(n, len(mats), k, k)
 
     return apply

@@ -5,6 +5,7 @@ Nothing here knows about designs or objectives; every other module of
 of them.
 """
 
+import functools
 import math
 
 import torch
@@ -18,6 +19,12 @@ _CHUNK_ELEMENTS = 1 << 20
 # from this many entries, in tiles of this side.
 _SYMMETRIZE_TILED_MIN_ELEMENTS = 1 << 20
 _SYMMETRIZE_TILE = 256
+
+
+@functools.lru_cache(maxsize=16)
+def _eye(r, dtype, device):
+    """A shared ``r x r`` identity (never to be written to)."""
+    return torch.eye(r, dtype=dtype, device=device)
 
 
 def _chunks(n, size):

@@ -15,21 +15,14 @@ A row whose ``A`` is not positive definite (impossible in exact arithmetic with
 row an infinite removal cost.
 """
 
-import functools
-
 import torch
 
 from skbait._fisher._bounds import bound_margin, bound_moments, one_node_bounds, tight_bounds
 from skbait._fisher._lazy import _LAZY_MIN_ELEMENTS
-from skbait._fisher._linalg import _symmetrize_
+from skbait._fisher._linalg import _eye, _symmetrize_
 from skbait._fisher._moving_gfg import NO_EXTRA_BLOCKS, MovingGFG
 
 __all__ = ["LogDetObjective", "TraceObjective"]
-
-
-@functools.lru_cache(maxsize=16)
-def _eye(r, dtype, device):
-    return torch.eye(r, dtype=dtype, device=device)
 
 
 class LogDetObjective:
@@ -156,8 +149,11 @@ class TraceObjective:
         return [G, _symmetrize_(GF @ G)]
 
     def columns(self, L):
-        """``F L``, multiplied by the old ``G`` in the design's update."""
-        return L if self.F is None else self.F @ L
+        """``F L``, multiplied by the old ``G`` in the design's update.
+
+        Taken as ``(L^T F)^T`` (``F`` is symmetric), the faster BLAS shape for a thin ``L``.
+        """
+        return L if self.F is None else (L.T @ self.F).T
 
     def track(self, G, *, keep_gfg=True):
         """:meth:`matrices` of the design's fresh ``G``, and a :class:`MovingGFG` to move with it.
@@ -209,7 +205,7 @@ class TraceObjective:
             A = torch.where(bad, torch.ones_like(A), A)
             return 2 * Qh[:, 0, 0] / A, bad
         eye = _eye(r, PQ.dtype, PQ.device)
-        C, info = torch.linalg.cholesky_ex(eye + sign * P)
+        C, info = torch.linalg.cholesky_ex(eye + P if sign > 0 else eye - P)
         bad = info != 0
         if bad.any():
             C = torch.where(bad[:, None, None], eye, C)
