@@ -61,19 +61,28 @@ def _estimate(state, X, rows, y, task, random_state=0):
             "interval": [low, high],
             "folds": folds,
         }, None
-    rng = np.random.RandomState(random_state)
-    draws = []
-    for _ in range(_BOOTSTRAP):
-        pick = rng.randint(rows.size, size=rows.size)
-        if np.ptp(y[pick]) > 0:
-            draws.append(r2_score(y[pick], predicted[pick]))
-    low, high = np.percentile(draws, [2.5, 97.5])
+    # Resamples whose labels are all equal have no R^2.
+    interval = _bootstrap_interval(
+        r2_score, y, predicted, rows.size, random_state, usable=lambda truth: np.ptp(truth) > 0
+    )
     return {
         "metric": "R^2",
         "value": float(r2_score(y, predicted)),
-        "interval": [float(low), float(high)],
+        "interval": interval,
         "folds": folds,
     }, None
+
+
+def _bootstrap_interval(score, y, predicted, n_rows, random_state, usable=None):
+    """The 95% percentile-bootstrap interval of ``score`` over rows of out-of-fold predictions."""
+    rng = np.random.RandomState(random_state)
+    draws = []
+    for _ in range(_BOOTSTRAP):
+        pick = rng.randint(n_rows, size=n_rows)
+        if usable is None or usable(y[pick]):
+            draws.append(score(y[pick], predicted[pick]))
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return [float(low), float(high)]
 
 
 def _estimate_label_sets(state, X, rows, y, random_state=0):
@@ -103,16 +112,10 @@ def _estimate_label_sets(state, X, rows, y, random_state=0):
     def micro_f1(truth, guess):
         return f1_score(truth, guess, average="micro", zero_division=0.0)
 
-    rng = np.random.RandomState(random_state)
-    draws = []
-    for _ in range(_BOOTSTRAP):
-        pick = rng.randint(rows.size, size=rows.size)
-        draws.append(micro_f1(y[pick], predicted[pick]))
-    low, high = np.percentile(draws, [2.5, 97.5])
     return {
         "metric": "micro-F1",
         "value": float(micro_f1(y, predicted)),
-        "interval": [float(low), float(high)],
+        "interval": _bootstrap_interval(micro_f1, y, predicted, rows.size, random_state),
         "folds": folds,
     }, None
 

@@ -99,21 +99,26 @@ def _declare_classes(state, classes, number):
         values.append(value)
     if len(set(values)) != len(values):
         raise CampaignError(f"--classes names a class twice: {', '.join(texts)}.")
-    outside = sorted(
-        {(r, v) for r, v in _known_labels(state).items() if v not in set(values)}, key=str
+    _refuse_outside(
+        sorted({(r, v) for r, v in _known_labels(state).items() if v not in set(values)}, key=str),
+        values,
     )
+    settings["label_type"] = label_type
+    old = settings.get("classes")
+    settings["classes"] = values
+    return [] if old in (None, values) else [f"classes change from {old} to {values}"]
+
+
+def _refuse_outside(outside, allowed):
+    """Refuse ``--classes`` that leave out labels already given: ``outside`` holds (row, label)."""
     if outside:
         shown = "; ".join(
-            f"row {r}: {v!r} (nearest {nearest_class(v, values)!r})" for r, v in outside[:5]
+            f"row {r}: {v!r} (nearest {nearest_class(v, allowed)!r})" for r, v in outside[:5]
         )
         raise CampaignError(
             f"labels already given are not among --classes: {shown}; add them to --classes "
             "or correct them (skbait correct)."
         )
-    settings["label_type"] = label_type
-    old = settings.get("classes")
-    settings["classes"] = values
-    return [] if old in (None, values) else [f"classes change from {old} to {values}"]
 
 
 def _declare_labels(state, texts):
@@ -124,15 +129,9 @@ def _declare_labels(state, texts):
         raise CampaignError(f"--classes names a label twice: {', '.join(texts)}.")
     allowed = set(texts)
     known = _known_labels(state).items()
-    outside = sorted({(r, v) for r, labels in known for v in labels if v not in allowed})
-    if outside:
-        shown = "; ".join(
-            f"row {r}: {v!r} (nearest {nearest_class(v, texts)!r})" for r, v in outside[:5]
-        )
-        raise CampaignError(
-            f"labels already given are not among --classes: {shown}; add them to --classes "
-            "or correct them (skbait correct)."
-        )
+    _refuse_outside(
+        sorted({(r, v) for r, labels in known for v in labels if v not in allowed}), texts
+    )
     values = sorted(texts)
     old = settings.get("classes")
     settings["classes"] = values
