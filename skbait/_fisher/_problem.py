@@ -50,14 +50,16 @@ def design_start(labeled_information, n_labeled, n_selected, reg):
     ``B / (n_L + B)`` (its factor by the square root): the design is the
     average over the ``n_L + B`` rows labeled after this round, plus the
     regulariser (the reference implementation's convention). The one place
-    that sets it: :class:`Problem`, the approximations' greedy and the
+    that sets it: :class:`Problem`, the approximations' greedy, the sharded
+    greedy, multi-label BAIT (one ``d x d`` block per label) and the
     benchmarks call it.
 
     Parameters
     ----------
-    labeled_information : torch.Tensor of shape (k d, k d)
-        The labeled rows' summed information (:func:`~skbait._fisher.kron_gram`),
-        float64; divided in place and returned as ``M_0``.
+    labeled_information : torch.Tensor of shape (k d, k d) or (K, d, d)
+        The labeled rows' summed information (:func:`~skbait._fisher.kron_gram`,
+        or multi-label BAIT's blocks), float64; divided in place and returned
+        as ``M_0``.
     n_labeled, n_selected : int
     reg : float
 
@@ -75,8 +77,9 @@ def design_start(labeled_information, n_labeled, n_selected, reg):
     >>> M0.tolist(), scale
     ([[1.25, 0.75], [0.75, 1.25]], 0.5)
     """
-    with limited_threads(dense_threads(labeled_information.shape[0])):
-        labeled_information.div_(n_labeled + n_selected).diagonal().add_(reg)
+    with limited_threads(dense_threads(labeled_information.shape[-1])):
+        labeled_information.div_(n_labeled + n_selected)
+        labeled_information.diagonal(dim1=-2, dim2=-1).add_(reg)
     return labeled_information, math.sqrt(n_selected / (n_labeled + n_selected))
 
 

@@ -18,7 +18,7 @@ import torch
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skbait._fisher import forward_steps
+from skbait._fisher import design_start, forward_steps
 from skbait._fisher._multilabel import MultiLabelGreedy, label_fisher_blocks
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
@@ -202,15 +202,14 @@ def _dense_embeddings(embeddings, n_labels):
 
 
 def _start(Zt, Wt, mask, B, n_L, reg):
-    """``M_0`` (float64 blocks) and the candidates' scale ``B / (n_L + B)`` (as BAIT's)."""
-    K, d = Wt.shape[1], Zt.shape[1]
-    eye = torch.eye(d, dtype=torch.float64, device=Zt.device)
-    M0 = reg * eye.expand(K, d, d).clone()
-    if n_L:
-        rows = torch.as_tensor(np.flatnonzero(mask), device=Zt.device)
-        Zl = Zt[rows].to(torch.float64)
-        M0 += label_fisher_blocks(Zl, Wt[rows].to(torch.float64), 1.0 / (n_L + B))
-    return M0, B / (n_L + B)
+    """``M_0`` (float64 blocks) and the candidates' weight scale, by :func:`design_start`."""
+    rows = torch.as_tensor(np.flatnonzero(mask), device=Zt.device)
+    labeled_information = label_fisher_blocks(
+        Zt[rows].to(torch.float64), Wt[rows].to(torch.float64)
+    )
+    M0, factor_scale = design_start(labeled_information, n_L, B, reg)
+    # The weights p (1 - p) multiply the information itself: the factor's scale squared.
+    return M0, factor_scale**2
 
 
 def _pool_fisher(Zt, Wt, fisher):
