@@ -313,6 +313,8 @@ def test_multi_label_check_boxes_by_key_and_click_reach_data(context, tmp_path):
         boxes = tab.page.locator("#classes input[type=checkbox]")
         sync_api.expect(boxes).to_have_count(2)
         assert [boxes.nth(i).get_attribute("data-label") for i in range(2)] == ["high", "wide"]
+        # The token shown as cells hold it, not wrapped in a second pair of parentheses.
+        sync_api.expect(tab.page.locator("#none-of-these")).to_contain_text("None of these (none)")
         given = {}
         # First row: key 2 ticks "wide", a click ticks "high", key 1 unticks it again and
         # a click ticks it back; Enter saves the set.

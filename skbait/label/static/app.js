@@ -321,7 +321,10 @@
     none.type = "button";
     none.id = "none-of-these";
     none.appendChild(el("kbd", "0"));
-    none.appendChild(el("span", "None of these (" + data.multi_label.no_labels + ")", "name"));
+    // The token as the cells hold it; the default "(none)" has its own parentheses.
+    const token = data.multi_label.no_labels;
+    const shown = /^\(.*\)$/.test(token) ? token : "(" + token + ")";
+    none.appendChild(el("span", "None of these " + shown, "name"));
     none.disabled = !usable;
     none.addEventListener("click", () => enqueue(() => submitSet([])));
     box.appendChild(none);
