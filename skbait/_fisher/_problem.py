@@ -65,7 +65,7 @@ def design_start(labeled_information, n_labeled, n_selected, reg):
 
     Returns
     -------
-    M0 : torch.Tensor of shape (k d, k d)
+    M0 : torch.Tensor of shape (k d, k d) or (K, d, d)
     scale : float
         What each candidate's factor is multiplied by.
 
