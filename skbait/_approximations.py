@@ -494,7 +494,6 @@ def greedy_select(
         design_start,
         kron_gram,
     )
-    from skbait.utils._threads import greedy_threads, limited_threads
 
     pool = Factors.generic(approx.Z, approx.S)
     n, B = len(pool), batch_size
@@ -512,8 +511,8 @@ def greedy_select(
         n_steps = min(math.floor(oversample * B + 0.5), cand.size)
     greedy = KroneckerGreedy(pool[cand].scaled(scale), M0, target, chunk_size=chunk_size)
     prune = n_steps > B
-    with limited_threads(greedy_threads(greedy)):
-        greedy.forward(n_steps, final_keep_picked=prune)
-        if prune:
-            greedy.backward(B)
+    greedy.step_threads = torch.get_num_threads()  # each step timed on these and on one
+    greedy.forward(n_steps, final_keep_picked=prune)
+    if prune:
+        greedy.backward(B)
     return cand[np.asarray(greedy.picked, dtype=np.int64)], np.asarray(greedy.gains)

@@ -319,16 +319,18 @@ def test_cuda_float64_matches_cpu_with_a_kept_g_f_g(monkeypatch):
 
 
 @pytest.mark.parametrize("small", [True, False])
-def test_a_small_selection_runs_on_one_thread_without_the_busy_probe(monkeypatch, small):
-    """n (k d)^2 <= 2^28: one thread throughout and no probe (its pauses cost more than a
-    second thread saves); a larger pool probes the machine and keeps the caller's threads."""
+def test_a_small_selection_sets_up_on_one_thread_without_the_busy_probe(monkeypatch, small):
+    """n (k d)^2 <= 2^28: the set-up on one thread and no probe (its pauses cost more than a
+    second thread saves), the steps timing their threads up to the caller's; a larger pool
+    probes the machine and keeps the caller's threads."""
     import skbait.strategies._bait as bait_module
     from skbait._fisher import KroneckerGreedy
     from skbait.utils import _threads
 
     if not small:
         monkeypatch.setattr(bait_module, "_ONE_THREAD_SIZE", 0)
-    probes, inside = [], []
+    monkeypatch.setitem(_threads._last_steps, "at", -np.inf)  # no earlier call's steps
+    probes, set_up, steps = [], [], []
 
     def probe():  # as the real one: on one thread there is nothing to measure
         if torch.get_num_threads() > 1:
@@ -336,10 +338,17 @@ def test_a_small_selection_runs_on_one_thread_without_the_busy_probe(monkeypatch
         return False
 
     monkeypatch.setattr(_threads, "oversubscribed", probe)
+    problem = bait_module.Problem
+
+    def recording_problem(*args, **kwargs):
+        set_up.append(torch.get_num_threads())
+        return problem(*args, **kwargs)
+
+    monkeypatch.setattr(bait_module, "Problem", recording_problem)
     forward = KroneckerGreedy.forward
 
     def recording_forward(self, *args, **kwargs):
-        inside.append(torch.get_num_threads())
+        steps.append(self.step_threads)
         return forward(self, *args, **kwargs)
 
     monkeypatch.setattr(KroneckerGreedy, "forward", recording_forward)
@@ -355,4 +364,5 @@ def test_a_small_selection_runs_on_one_thread_without_the_busy_probe(monkeypatch
         torch.set_num_threads(before)
     assert picked.tolist() == dense_bait(Z, P, np.arange(10), 5).tolist()
     assert (not probes) == small
-    assert inside == [1]  # the greedy's own rule picks one thread for such steps anyway
+    assert set_up == ([1] if small else [2])
+    assert steps == [2]  # each phase times its steps on two threads and on one

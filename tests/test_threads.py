@@ -2,6 +2,7 @@
 
 import math
 import threading
+import time
 import types
 
 import numpy as np
@@ -34,6 +35,12 @@ _SELECTIONS = {
 
 def _blas_threads():
     return sorted(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+
+
+@pytest.fixture(autouse=True)
+def no_step_memory(monkeypatch):
+    """Forget what earlier tests' timed steps found (it answers for the machine a second)."""
+    monkeypatch.setattr(_threads, "_last_steps", {"at": -math.inf, "many": None, "best": None})
 
 
 @pytest.fixture
@@ -246,7 +253,10 @@ def test_selections_run_on_one_thread_on_a_busy_machine_and_choose_the_same(
     labeled = np.arange(10)
     expected = {name: select(Z, P, labeled, 8) for name, select in _SELECTIONS.items()}
     seen = []
+    # Large pools probe; small ones time their steps unless a probe that still
+    # serves found the machine busy.
     monkeypatch.setattr(_threads, "oversubscribed", lambda: busy)
+    monkeypatch.setattr(_threads, "known_oversubscribed", lambda: busy)
     real_add = torch.Tensor.add_
 
     def recording_add(self, *args, **kwargs):
@@ -344,3 +354,103 @@ def test_the_set_up_products_take_threads_by_their_size(two_threads, monkeypatch
     with _threads_for_product(4096, 4096, 4096) as n:
         assert n == two_threads
     assert torch.get_num_threads() == two_threads
+
+
+class _FakeClock:
+    """Seconds that advance only when a step says how long it took."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def _run_steps(clock, steps, n_steps, seconds_on):
+    """Run ``n_steps`` steps of a step clock; each takes ``seconds_on[threads]``."""
+    used = []
+    for _ in range(n_steps):
+        with steps.step() as inside:
+            assert inside == torch.get_num_threads()
+            used.append(inside)
+            clock.now += seconds_on[inside]
+    return used
+
+
+@pytest.fixture
+def no_recent_steps(monkeypatch):
+    monkeypatch.setattr(_threads, "known_oversubscribed", lambda: None)
+
+
+@pytest.mark.parametrize("faster", [1, 2])
+def test_step_threads_try_both_counts_then_keep_the_faster(two_threads, no_recent_steps, faster):
+    clock = _FakeClock()
+    steps = _threads.StepThreads(2, recheck=8, clock=clock)
+    seconds_on = {faster: 1e-3, 3 - faster: 3e-3}
+    used = _run_steps(clock, steps, 20, seconds_on)
+    # Trials: two, one, two; then the faster, the other after 8 steps, then after 16.
+    other = 3 - faster
+    assert used == [2, 1, 2] + [faster] * 8 + [other] + [faster] * 8
+    assert torch.get_num_threads() == two_threads
+    # The next clock within a second starts on the faster count, without trials;
+    # so does the next call's set-up.
+    assert _threads.recent_step_threads(2) == faster
+    assert (
+        _run_steps(clock, _threads.StepThreads(2, recheck=8, clock=clock), 3, seconds_on)
+        == [faster] * 3
+    )
+
+
+def test_step_threads_follow_a_change_of_load(two_threads, no_recent_steps):
+    clock = _FakeClock()
+    steps = _threads.StepThreads(2, recheck=4, clock=clock)
+    quiet = _run_steps(clock, steps, 8, {1: 2e-3, 2: 1e-3})
+    busy = _run_steps(clock, steps, 8, {1: 2e-3, 2: 20e-3})  # other processes took the cores
+    assert quiet == [2, 1, 2, 2, 2, 2, 2, 1]  # trials, two, one again after 4 steps
+    # A step on two threads three times slower than its best: one is tried at once and
+    # wins; two is tried again after 4 steps, then after 8.
+    assert busy == [2, 1, 1, 1, 1, 1, 2, 1]
+
+
+def test_step_threads_one_thread_when_capped_or_when_a_probe_found_the_machine_busy(
+    two_threads, no_recent_steps, monkeypatch
+):
+    clock = _FakeClock()
+    assert _run_steps(clock, _threads.StepThreads(1, clock=clock), 5, {1: 1e-3}) == [1] * 5
+    monkeypatch.setattr(_threads, "known_oversubscribed", lambda: True)
+    steps = _threads.StepThreads(2, clock=clock)
+    assert _run_steps(clock, steps, 5, {1: 5e-3, 2: 1e-3}) == [1] * 5
+    assert _threads.recent_step_threads(2) == 1
+
+
+def test_known_oversubscribed_reads_a_serving_probe_without_probing(two_threads, monkeypatch):
+    monkeypatch.setattr(_threads, "_region_seconds", lambda: pytest.fail("probed"))
+    monkeypatch.setitem(_threads._probe, "at", -math.inf)
+    assert _threads.known_oversubscribed() is None
+    monkeypatch.setitem(_threads._probe, "at", time.monotonic())
+    monkeypatch.setitem(_threads._probe, "n_threads", two_threads)
+    monkeypatch.setitem(_threads._probe, "oversubscribed", True)
+    assert _threads.known_oversubscribed() is True
+    assert oversubscribed() is True  # the serving answer, no new probe
+
+
+@pytest.mark.parametrize("objective", ["trace", "logdet"])
+def test_timed_steps_choose_the_rows_of_untimed_ones(two_threads, no_recent_steps, objective):
+    from skbait._fisher import Factors, KroneckerGreedy, LogDetObjective, TraceObjective
+
+    rng = np.random.RandomState(3)
+    Z = torch.as_tensor(rng.normal(size=(400, 6)))
+    P = torch.softmax(torch.as_tensor(rng.normal(size=(400, 4))), dim=1)
+    factors = Factors.bait(Z, P)
+    D = factors.k * factors.d
+    F = torch.as_tensor(np.cov(rng.normal(size=(D, 3 * D)))) + torch.eye(D, dtype=torch.float64)
+    picks = []
+    for step_threads in (None, 2, 1):
+        obj = TraceObjective(F) if objective == "trace" else LogDetObjective()
+        greedy = KroneckerGreedy(factors, torch.eye(D, dtype=torch.float64), obj)
+        greedy.step_threads = step_threads
+        greedy.forward(24, final_keep_picked=True)
+        greedy.backward(12)
+        picks.append(greedy.picked)
+    assert picks[0] == picks[1] == picks[2]
+    assert len(picks[0]) == 12

@@ -9,6 +9,7 @@ one place, :meth:`KroneckerGreedy.choose`, the hook a distributed greedy
 overrides to reduce the choice across processes.
 """
 
+import contextlib
 import math
 import typing
 
@@ -16,6 +17,7 @@ import torch
 
 from skbait._fisher._design import Design, IllConditionedError
 from skbait._fisher._rows import TrackedRows
+from skbait.utils._threads import StepThreads
 
 __all__ = ["Choice", "KroneckerGreedy", "rel_tolerance"]
 
@@ -98,6 +100,10 @@ class KroneckerGreedy:
         Ids of the design's rows, in the order they were added.
     gains : list of float
         Each picked row's score when it was added.
+    step_threads : int or None
+        ``None`` (the default) runs the steps on the threads in force; a
+        count lets each phase choose between it and one thread by timing its
+        steps (:class:`~skbait.utils._threads.StepThreads`).
 
     Notes
     -----
@@ -129,6 +135,7 @@ class KroneckerGreedy:
         self.rows.recompute(self.design.G)
         self.picked = []
         self.gains = []
+        self.step_threads = None
         self._tracking_picked = False  # the tracked rows are the picked rows held here
         self._bounds_pruned = True  # the last bounded choice left few contenders
         self._rows_bounded = 0  # rows the last bounded choice covered, over the whole pool
@@ -334,6 +341,12 @@ class KroneckerGreedy:
         return scores, bad
 
     # ------------------------------------------------------------------ phases
+    def _step_clock(self):
+        """A fresh context per step for a phase: the threads :attr:`step_threads` allows."""
+        if self.step_threads is None:
+            return contextlib.nullcontext
+        return StepThreads(self.step_threads).step
+
     def forward(self, n_steps, *, final_keep_picked=False):
         """Add ``n_steps`` rows greedily.
 
@@ -347,28 +360,30 @@ class KroneckerGreedy:
         available = torch.ones(self.m, dtype=torch.bool, device=self.device)
         bounded = self.rows.scores_are_bounds(+1)
         scores, bad = self.rows.scores(+1)
+        step_clock = self._step_clock()
         for step in range(n_steps):
-            choice = self.choose(scores, available & ~bad, maximize=True, bounded=bounded)
-            if choice is None:
-                raise IllConditionedError(
-                    "No candidate has a finite score: the design is numerically singular. "
-                    "Increase `reg`, rescale the embeddings, or use dtype='float64'."
-                )
-            self.gains.append(choice.value)
-            if choice.slot is not None:
-                available[choice.slot] = False
-            if step < n_steps - 1:
-                self._adapt_bounds(step + 1)
-                bounded = self.rows.scores_are_bounds(+1)
-                scores, bad = self._step(choice, +1, scoring_sign=+1)
-            elif final_keep_picked:
-                # A backward phase follows: only the chosen rows need their P, Q.
-                self._step(choice, +1, keep=self._slots_of(self.picked + [choice.id]))
-                self._tracking_picked = True
-            else:
-                # The design is complete: nothing left to update or track.
-                self.picked.append(choice.id)
-                self.rows.restrict(torch.zeros(0, dtype=torch.long, device=self.device))
+            with step_clock():
+                choice = self.choose(scores, available & ~bad, maximize=True, bounded=bounded)
+                if choice is None:
+                    raise IllConditionedError(
+                        "No candidate has a finite score: the design is numerically singular. "
+                        "Increase `reg`, rescale the embeddings, or use dtype='float64'."
+                    )
+                self.gains.append(choice.value)
+                if choice.slot is not None:
+                    available[choice.slot] = False
+                if step < n_steps - 1:
+                    self._adapt_bounds(step + 1)
+                    bounded = self.rows.scores_are_bounds(+1)
+                    scores, bad = self._step(choice, +1, scoring_sign=+1)
+                elif final_keep_picked:
+                    # A backward phase follows: only the chosen rows need their P, Q.
+                    self._step(choice, +1, keep=self._slots_of(self.picked + [choice.id]))
+                    self._tracking_picked = True
+                else:
+                    # The design is complete: nothing left to update or track.
+                    self.picked.append(choice.id)
+                    self.rows.restrict(torch.zeros(0, dtype=torch.long, device=self.device))
 
     def _slots_of(self, ids):
         """Tracked rows holding ``ids``, in that order (the ones this process holds)."""
@@ -388,25 +403,31 @@ class KroneckerGreedy:
             raise RuntimeError("backward() needs forward(..., final_keep_picked=True) first.")
         costs, bad = self.rows.scores(-1)
         self._bad_after_refresh = 0  # other rows than the forward phase's
+        step_clock = self._step_clock()
         while len(self.picked) > n_keep:
-            costs = torch.where(bad, math.inf, costs)
-            if not torch.isfinite(costs).any() and self.dtype != torch.float64:
-                costs = self._removal_costs_float64()
-            usable = torch.ones_like(bad)
-            choice = self.choose(costs, usable, maximize=False)
-            if choice is None:
-                raise IllConditionedError(
-                    "Every chosen row's removal leaves a singular design. Increase `reg`, "
-                    "rescale the embeddings, or use dtype='float64'."
-                )
-            self.gains.pop(self.picked.index(choice.id))
-            keep = torch.ones(len(self.rows), dtype=torch.bool, device=self.device)
-            if choice.slot is not None:
-                keep[choice.slot] = False
-            if len(self.picked) - 1 > n_keep:
-                costs, bad = self._step(choice, -1, scoring_sign=-1, keep=keep)
-            else:
-                self.picked.remove(choice.id)  # the last removal: nothing left to update
+            with step_clock():
+                costs, bad = self._backward_step(costs, bad, n_keep)
+
+    def _backward_step(self, costs, bad, n_keep):
+        """One removal of :meth:`backward`: the cheapest row leaves; the next costs."""
+        costs = torch.where(bad, math.inf, costs)
+        if not torch.isfinite(costs).any() and self.dtype != torch.float64:
+            costs = self._removal_costs_float64()
+        usable = torch.ones_like(bad)
+        choice = self.choose(costs, usable, maximize=False)
+        if choice is None:
+            raise IllConditionedError(
+                "Every chosen row's removal leaves a singular design. Increase `reg`, "
+                "rescale the embeddings, or use dtype='float64'."
+            )
+        self.gains.pop(self.picked.index(choice.id))
+        keep = torch.ones(len(self.rows), dtype=torch.bool, device=self.device)
+        if choice.slot is not None:
+            keep[choice.slot] = False
+        if len(self.picked) - 1 > n_keep:
+            return self._step(choice, -1, scoring_sign=-1, keep=keep)
+        self.picked.remove(choice.id)  # the last removal: nothing left to update
+        return costs, bad
 
     def _removal_costs_float64(self):
         """Removal costs of the tracked rows recomputed in float64 (float32 fallback)."""

@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from skbait.utils._threads import limited_threads, threads_for_flops
+from skbait.utils._threads import GEMM_FLOPS_PER_THREAD, limited_threads, threads_for_flops
 
 # Elements in one chunk's temporaries: large enough for efficient matmuls,
 # small enough to stay in cache and to keep memory flat in n.
@@ -39,7 +39,8 @@ def _threads_for_product(*sizes):
     count: on a busy machine each of them waits for every thread to be
     scheduled (see :mod:`skbait.utils._threads`).
     """
-    return limited_threads(threads_for_flops(2.0 * math.prod(sizes)))
+    flops = 2.0 * math.prod(sizes)
+    return limited_threads(threads_for_flops(flops, per_thread=GEMM_FLOPS_PER_THREAD))
 
 
 def _class_pairs(k, device):

@@ -18,8 +18,8 @@ from skbait.strategies._fisher_inputs import fisher_inputs
 from skbait.utils import resolve_device
 from skbait.utils._sparse import check_pool_embeddings, row_norms_squared
 from skbait.utils._threads import (
-    greedy_threads,
     limited_threads,
+    recent_step_threads,
     single_thread_when_busy,
     threads_for_flops,
 )
@@ -119,23 +119,34 @@ def _absolute_reg(reg, relative_reg, embeddings, probas):
 
 
 # A pool of n rows with D = k d has set-up products of about 3 n D^2
-# operations, and steps whose kernels run on one thread below some 10^4 rows
-# (greedy_threads). Up to this n D^2 (n = 1,000 at d = 32, k = 16), a second
-# thread would save less than the busy-machine probe's pauses cost (about 10
-# ms): such a selection runs on one thread, without the probe.
+# operations. Up to this n D^2 (n = 1,000 at d = 32, k = 16), a second thread
+# would save the set-up less than the busy-machine probe's pauses cost (about
+# 10 ms): it runs without the probe, on what the last call's steps found
+# faster (one thread if none ran within a second), and the steps time their
+# own threads (StepThreads).
 _ONE_THREAD_SIZE = 2.0**28
 
 
 def _bait_select(embeddings, probas, labeled, batch_size, **params):
     """:func:`bait_select` that also returns each chosen row's gain."""
     n, d, k = pool_shape(embeddings, probas)
-    one_thread = n * (k * d) ** 2 <= _ONE_THREAD_SIZE
-    with limited_threads(1 if one_thread else None):
-        return _bait_select_threaded(embeddings, probas, labeled, batch_size, **params)
+    if n * (k * d) ** 2 > _ONE_THREAD_SIZE:
+        return _bait_select_probed(embeddings, probas, labeled, batch_size, **params)
+    max_threads = torch.get_num_threads()
+    # What the last call's steps measured, else one thread; the steps time their own.
+    with limited_threads(recent_step_threads(max_threads) or 1):
+        run = _bait_plan(embeddings, probas, labeled, batch_size, **params)
+    return run(max_threads)
 
 
 @single_thread_when_busy
-def _bait_select_threaded(
+def _bait_select_probed(embeddings, probas, labeled, batch_size, **params):
+    """:func:`_bait_select` of a large pool: one thread throughout while the machine is busy."""
+    run = _bait_plan(embeddings, probas, labeled, batch_size, **params)
+    return run(torch.get_num_threads())
+
+
+def _bait_plan(
     embeddings,
     probas,
     labeled,
@@ -153,7 +164,14 @@ def _bait_select_threaded(
     memory_limit=4.0,
     random_state=None,
 ):
-    """:func:`_bait_select` on the threads it was given (one while the machine is busy)."""
+    """BAIT's set-up (its products choose their own threads), and the steps still to run.
+
+    Returns
+    -------
+    run : callable
+        ``run(max_threads)`` runs the greedy's steps on at most
+        ``max_threads`` threads and returns the chosen rows and their gains.
+    """
     reg, embeddings = _absolute_reg(reg, relative_reg, embeddings, probas)
     approx = resolve_approximation(
         approximation, *pool_shape(embeddings, probas), check_memory_limit(memory_limit), "BAIT"
@@ -178,7 +196,7 @@ def _bait_select_threaded(
     cand = problem.candidates
     if cand.size <= B:
         # Nothing to choose: every unlabeled row goes, in pool order.
-        return cand.astype(np.int64), np.full(cand.size, np.nan)
+        return lambda max_threads: (cand.astype(np.int64), np.full(cand.size, np.nan))
     n_forward = forward_steps(oversample, B, cand.size, bool(backward))
     one_output = problem.pool.k == 1 and problem.pool.r == 1
     if problem.approximation is None and one_output and problem.device.type == "cpu":
@@ -189,18 +207,25 @@ def _bait_select_threaded(
         VT = problem.pool.Z.T[:, rows]
         VT.mul_(problem.pool.S[rows, 0, 0] * scale)
         greedy = RankOneGreedy(VT.T, M0, problem.pool_fisher(fisher))
-        threads = threads_for_flops(4.0 * cand.size * problem.d)
+        # One pool product a step: threads by its size.
+        rank_one_threads = threads_for_flops(4.0 * cand.size * problem.d)
     else:
         greedy = problem.greedy(B, problem.pool_fisher(fisher), "trace", chunk_size)
-        threads = greedy_threads(greedy)
+        rank_one_threads = None
     prune = n_forward > B
-    # The set-up above chose threads product by product; the steps, many small
-    # kernels each, get threads only if their kernels are large.
-    with limited_threads(threads):
-        greedy.forward(n_forward, final_keep_picked=prune)
-        if prune:
-            greedy.backward(B)
-    return cand[np.asarray(greedy.picked, dtype=np.int64)], np.asarray(greedy.gains)
+
+    def run(max_threads):
+        if rank_one_threads is None:
+            # Many small kernels a step: each phase times its steps on these
+            # threads and on one, and keeps the faster (StepThreads).
+            greedy.step_threads = max_threads
+        with limited_threads(max_threads if rank_one_threads is None else rank_one_threads):
+            greedy.forward(n_forward, final_keep_picked=prune)
+            if prune:
+                greedy.backward(B)
+        return cand[np.asarray(greedy.picked, dtype=np.int64)], np.asarray(greedy.gains)
+
+    return run
 
 
 def bait_select(

@@ -16,7 +16,7 @@ from skbait._fisher import Problem
 from skbait.base import QueryStrategy
 from skbait.strategies._fisher_inputs import fisher_inputs
 from skbait.utils import resolve_device
-from skbait.utils._threads import greedy_threads, limited_threads, single_thread_when_busy
+from skbait.utils._threads import single_thread_when_busy
 from skbait.utils._validation import check_chunk_size, check_option
 
 __all__ = ["LogDet", "logdet_select"]
@@ -61,8 +61,8 @@ def _logdet_select(
     if cand.size <= B:
         return cand.astype(np.int64), np.full(cand.size, np.nan)
     greedy = problem.greedy(B, None, "logdet", chunk_size)
-    with limited_threads(greedy_threads(greedy)):
-        greedy.forward(B)
+    greedy.step_threads = torch.get_num_threads()  # each step timed on these and on one
+    greedy.forward(B)
     return cand[np.asarray(greedy.picked, dtype=np.int64)], np.asarray(greedy.gains)
 
 

@@ -33,11 +33,14 @@ import torch
 from threadpoolctl import ThreadpoolController
 
 __all__ = [
+    "StepThreads",
     "available_cpus",
     "check_n_threads",
     "dense_threads",
+    "known_oversubscribed",
     "limited_threads",
     "oversubscribed",
+    "recent_step_threads",
     "round_threads",
     "single_thread_when_busy",
     "threads_for_flops",
@@ -49,6 +52,11 @@ __all__ = [
 # off on a quiet machine: a fraction of a millisecond of one core's work.
 # Below it, the cost of waking and joining the threads exceeds the gain.
 FLOPS_PER_THREAD = 2e7
+# A matrix product (BLAS's GEMM) splits its work with little overhead: on a
+# quiet machine a set-up of n = 5,000, d = 64, k = 10 took 0.10 s with this
+# count against 0.13 s at FLOPS_PER_THREAD (float64; 69 against 77 ms in
+# float32).
+GEMM_FLOPS_PER_THREAD = 2e6
 
 # A busy machine is measured, not guessed: a few tiny parallel regions, each
 # after a pause so that it must wake its threads. On a quiet machine one takes
@@ -97,7 +105,7 @@ def available_cpus():
         return max(1, os.cpu_count() or 1)
 
 
-def threads_for_flops(flops, *, max_threads=None, busy=None):
+def threads_for_flops(flops, *, max_threads=None, busy=None, per_thread=FLOPS_PER_THREAD):
     """Threads worth using for one kernel of ``flops`` floating-point operations.
 
     One thread per :data:`FLOPS_PER_THREAD` operations, at least one and at
@@ -114,6 +122,9 @@ def threads_for_flops(flops, *, max_threads=None, busy=None):
     busy : bool, default=None
         Whether the machine is oversubscribed; ``None`` measures it with
         :func:`oversubscribed`, only when the work would take several threads.
+    per_thread : float, default=FLOPS_PER_THREAD
+        Operations each thread must get (:data:`GEMM_FLOPS_PER_THREAD` for
+        a matrix product).
 
     Returns
     -------
@@ -132,7 +143,7 @@ def threads_for_flops(flops, *, max_threads=None, busy=None):
     cap = torch.get_num_threads() if max_threads is None else int(max_threads)
     if not math.isfinite(flops) or flops <= 0:
         return 1
-    n_threads = int(max(1, min(cap, flops // FLOPS_PER_THREAD)))
+    n_threads = int(max(1, min(cap, flops // per_thread)))
     if n_threads > 1 and (oversubscribed() if busy is None else busy):
         return 1
     return n_threads
@@ -172,19 +183,16 @@ def oversubscribed():
     ...     oversubscribed()
     False
     """
-    n_threads = torch.get_num_threads()
-    if n_threads == 1:
-        return False
+    known = known_oversubscribed()
+    if known is not None:
+        return known
     start = time.monotonic()
-    serves = max(_PROBE_TTL_S, _probe.get("cost", 0.0) / _PROBE_MAX_SHARE)
-    if _probe["n_threads"] == n_threads and start - _probe["at"] < serves:
-        return _probe["oversubscribed"]
     busy = _region_seconds() > _OVERSUBSCRIBED_WAIT_S
     if busy:
         time.sleep(_CONFIRM_PAUSE_S)
         busy = _region_seconds() > _OVERSUBSCRIBED_WAIT_S
     end = time.monotonic()
-    _probe.update(at=end, n_threads=n_threads, oversubscribed=busy, cost=end - start)
+    _probe.update(at=end, n_threads=torch.get_num_threads(), oversubscribed=busy, cost=end - start)
     return busy
 
 
@@ -506,27 +514,160 @@ def worker_threads(n_jobs, *, n_cpus=None):
     return max(1, n_cpus // max(1, n_jobs))
 
 
-def greedy_threads(greedy):
-    """Threads for the steps of a :class:`~skbait._fisher.KroneckerGreedy`.
+# What the last step clock learned: for this many threads, which count ran
+# its steps faster, and when. It serves the next call's set-up and its first
+# steps for as long as a probe's answer does.
+_last_steps = {"at": -math.inf, "many": None, "best": None}
 
-    A step's largest kernels are a chunk's product ``Z_chunk @ [L | T]``
-    (``2 c d h k r`` operations for ``c`` rows per chunk, ``h`` blocks) and
-    the design's ``(k d) x (k d)`` by ``(k d) x r`` products; the count follows
-    the larger. Small problems run their steps on one thread.
+
+def known_oversubscribed():
+    """The answer of a probe that still serves (see :func:`oversubscribed`), without probing.
+
+    Steps timed within the last second (:class:`StepThreads`) that ran
+    faster on torch's current thread count than on one answer it too: the
+    machine is not oversubscribed.
+
+    Returns
+    -------
+    bool or None
+        ``None`` when no probe of torch's current thread count serves now.
 
     Examples
     --------
-    >>> import torch
-    >>> from skbait._fisher import Factors, KroneckerGreedy, LogDetObjective
-    >>> from skbait.utils._threads import greedy_threads
-    >>> Z = torch.eye(3, dtype=torch.float64)
-    >>> greedy = KroneckerGreedy(Factors.regression(Z), torch.eye(3, dtype=torch.float64),
-    ...                          LogDetObjective())
-    >>> greedy_threads(greedy)
+    >>> from skbait.utils._threads import known_oversubscribed, limited_threads
+    >>> with limited_threads(1):
+    ...     known_oversubscribed()
+    False
+    """
+    n_threads = torch.get_num_threads()
+    if n_threads == 1:
+        return False
+    now = time.monotonic()
+    serves = max(_PROBE_TTL_S, _probe.get("cost", 0.0) / _PROBE_MAX_SHARE)
+    if _probe["n_threads"] == n_threads and now - _probe["at"] < serves:
+        return _probe["oversubscribed"]
+    # Steps that just ran faster on these threads than on one did not wait for them.
+    steps = _last_steps
+    if steps["many"] == n_threads == steps["best"] and now - steps["at"] < _PROBE_TTL_S:
+        return False
+    return None
+
+
+def recent_step_threads(max_threads):
+    """The thread count the last timed steps found faster with ``max_threads`` allowed.
+
+    ``None`` when no step clock (:class:`StepThreads`) with the same
+    ``max_threads`` has chosen within the last second: a call's set-up can
+    then take what its predecessor's steps measured.
+
+    Examples
+    --------
+    >>> from skbait.utils._threads import recent_step_threads
+    >>> recent_step_threads(1)
     1
     """
-    f = greedy.factors
-    rows = min(greedy.rows.chunk_size, len(f))
-    h = greedy.objective.n_blocks
-    D = f.k * f.d
-    return threads_for_flops(max(2.0 * rows * f.d * h * f.k * f.r, 6.0 * D * D * f.r))
+    if int(max_threads) <= 1 or known_oversubscribed():
+        return 1
+    fresh = time.monotonic() - _last_steps["at"] < _PROBE_TTL_S
+    return _last_steps["best"] if fresh and _last_steps["many"] == int(max_threads) else None
+
+
+class StepThreads:
+    """Threads for the steps of a greedy loop, chosen by timing the steps themselves.
+
+    Whether a step's kernels gain from more threads depends on their size and
+    on what else runs on the machine right now. On an idle machine, steps of
+    a few milliseconds (``n = 1,000``, ``d = 32``, ``k = 10``) run a third
+    faster on two threads; beside busy processes the same steps wait for a
+    time slice of the scheduler, ten times longer. The probe of
+    :func:`oversubscribed` answers that question in about 10 ms, too much for
+    such a call; timing the steps costs nothing. So the first three steps of
+    a phase run on ``max_threads``, one, and ``max_threads`` threads (the
+    first step on several threads may wake their pool); the faster count, by
+    its quicker step, runs the steps that follow. The other count runs one
+    step again after ``recheck`` steps, then after twice as many each time
+    the choice holds (at most eight times), and at once when a step of the
+    chosen count takes three times its recent best: the choice follows the
+    machine as its load changes, at a cost of a few percent of the steps.
+    A choice made within the last second starts the next clock without the
+    trials. A probe that still serves and found the machine
+    oversubscribed means one thread throughout. A wrong choice costs time,
+    never a different selection.
+
+    Parameters
+    ----------
+    max_threads : int
+        The most threads a step may take (never above torch's setting when
+        the step runs: :func:`limited_threads` only lowers it).
+    recheck : int, default=16
+        Steps before the count not chosen runs again (doubling while the
+        choice holds).
+    clock : callable, default=time.perf_counter
+        Seconds, for timing the steps.
+
+    Examples
+    --------
+    >>> from skbait.utils._threads import StepThreads
+    >>> steps = StepThreads(1)
+    >>> with steps.step() as n_threads:
+    ...     n_threads
+    1
+    """
+
+    def __init__(self, max_threads, *, recheck=16, clock=time.perf_counter):
+        many = 1 if known_oversubscribed() else int(max_threads)
+        self.options = (many, 1) if many > 1 else (1,)
+        self.best = recent_step_threads(many)
+        self.trials = () if self.best is not None or many == 1 else (many, 1, many)
+        self.recheck = int(recheck)
+        self.interval = self.recheck
+        self.next_check = len(self.trials) + self.recheck if self.best is not None else math.inf
+        self.clock = clock
+        self.recent = {n: [] for n in self.options}  # the last two step times of each count
+        self.n_steps = 0
+
+    def _threads_for_next_step(self):
+        if len(self.options) == 1:
+            return 1
+        if self.n_steps < len(self.trials):
+            return self.trials[self.n_steps]
+        if self.n_steps >= self.next_check:
+            return self.options[1] if self.best == self.options[0] else self.options[0]
+        return self.best
+
+    def _record(self, n_threads, seconds):
+        times = self.recent[n_threads]
+        times.append(seconds)
+        del times[:-2]
+        self.n_steps += 1
+        if len(self.options) == 1 or self.n_steps < len(self.trials):
+            return
+        if n_threads != self.best or self.n_steps == len(self.trials):
+            # The trials' end, or a recheck: choose again. A confirmed choice is
+            # checked half as often (up to every 8 recheck intervals); a changed
+            # one from the start.
+            best = min(self.options, key=lambda n: min(self.recent[n]))
+            confirmed = best == self.best
+            self.interval = min(2 * self.interval, 8 * self.recheck) if confirmed else self.recheck
+            self.best = best
+            self.next_check = self.n_steps + self.interval
+            _last_steps.update(at=time.monotonic(), many=self.options[0], best=best)
+        elif seconds > 3.0 * min(times):
+            # The chosen count slowed down: its earlier times no longer hold; check now.
+            times[:] = [seconds]
+            self.next_check = self.n_steps
+
+    @contextlib.contextmanager
+    def step(self):
+        """Run one step on the count chosen for it, and time it.
+
+        Yields
+        ------
+        int
+            torch's thread count inside the step.
+        """
+        n_threads = self._threads_for_next_step()
+        start = self.clock()
+        with limited_threads(n_threads) as inside:
+            yield inside
+        self._record(n_threads, self.clock() - start)
