@@ -32,6 +32,7 @@ Run from the repository root, e.g.::
 
     python benchmarks/bench_realdata.py --out bench_out --seeds 5
     python benchmarks/bench_realdata.py --datasets pendigits --models logreg_std --seeds 5
+    python benchmarks/bench_realdata.py --out bench_out --report-only  # every saved run
 
 ``python benchmarks/bench_realdata.py --help`` lists the options.
 """
@@ -286,6 +287,55 @@ def draw_penalty(matrix, path):
     figure.savefig(path, dpi=80)
 
 
+def _all_results(args, names):
+    """``(label, results)`` of every experiment: read from ``--out/runs`` or run and saved.
+
+    With ``--report-only``, every table already in ``--out/runs``, whichever
+    command wrote it, and nothing is run.
+    """
+    runs = os.path.join(args.out, "runs")
+    if args.report_only:
+        for file in sorted(os.listdir(runs)):
+            if file.endswith(".csv"):
+                yield file[: -len(".csv")], load_results(os.path.join(runs, file))
+        return
+    for label, name, _, estimator, (n0, B, budget) in experiments(
+        args.datasets, args.models, args.protocols, args.mlp
+    ):
+        path = os.path.join(runs, f"{label}.csv")
+        if os.path.exists(path):
+            yield label, load_results(path)
+            continue
+        data = load_benchmark(name, data_home=args.data_home)
+        strategies = make_strategies(names)
+        if data.task == "regression":
+            strategies = {
+                label: strategy
+                for label, strategy in strategies.items()
+                if not get_strategy_tags(make_strategy(strategy)).classifier_only
+            }
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            results = compare_strategies(
+                estimator,
+                data.X_pool,
+                data.y_pool,
+                data.X_test,
+                data.y_test,
+                strategies=strategies,
+                seeds=args.seeds,
+                n_initial=n0,
+                batch_size=B,
+                budget=budget,
+                n_jobs=args.n_jobs,
+                verbose=0,
+            )
+        save_results(results, path)
+        print(f"{label}: {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+        yield label, results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="bench_realdata_out", help="output folder")
@@ -305,6 +355,11 @@ def main(argv=None):
     parser.add_argument("--mlp", action="store_true", help="add the skorch MLP (slow)")
     parser.add_argument("--data-home", default=None, help="cache of fetched datasets (TREC)")
     parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="summarise every experiment already saved in --out/runs; run nothing",
+    )
     args = parser.parse_args(argv)
 
     names = args.strategies
@@ -320,40 +375,7 @@ def main(argv=None):
     os.makedirs(os.path.join(args.out, "curves"), exist_ok=True)
 
     all_results, rows = {}, []
-    for label, name, _, estimator, (n0, B, budget) in experiments(
-        args.datasets, args.models, args.protocols, args.mlp
-    ):
-        path = os.path.join(args.out, "runs", f"{label}.csv")
-        if os.path.exists(path):
-            results = load_results(path)
-        else:
-            data = load_benchmark(name, data_home=args.data_home)
-            strategies = make_strategies(names)
-            if data.task == "regression":
-                strategies = {
-                    label: strategy
-                    for label, strategy in strategies.items()
-                    if not get_strategy_tags(make_strategy(strategy)).classifier_only
-                }
-            start = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                results = compare_strategies(
-                    estimator,
-                    data.X_pool,
-                    data.y_pool,
-                    data.X_test,
-                    data.y_test,
-                    strategies=strategies,
-                    seeds=args.seeds,
-                    n_initial=n0,
-                    batch_size=B,
-                    budget=budget,
-                    n_jobs=args.n_jobs,
-                    verbose=0,
-                )
-            save_results(results, path)
-            print(f"{label}: {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+    for label, results in _all_results(args, names):
         all_results[label] = results
         rows += summary_rows(label, results)
         draw_curves(results, os.path.join(args.out, "curves", f"{label}.png"), label)

@@ -454,3 +454,14 @@ def test_timed_steps_choose_the_rows_of_untimed_ones(two_threads, no_recent_step
         picks.append(greedy.picked)
     assert picks[0] == picks[1] == picks[2]
     assert len(picks[0]) == 12
+
+
+def test_step_threads_keep_several_threads_unless_one_is_clearly_faster(
+    two_threads, no_recent_steps
+):
+    clock = _FakeClock()
+    close = _run_steps(clock, _threads.StepThreads(2, clock=clock), 6, {1: 0.9e-3, 2: 1e-3})
+    assert close == [2, 1, 2, 2, 2, 2]  # within a fifth: noise, several threads kept
+    _threads._last_steps["at"] = -math.inf  # a fresh clock, with its trials
+    clear = _run_steps(clock, _threads.StepThreads(2, clock=clock), 6, {1: 0.7e-3, 2: 1e-3})
+    assert clear == [2, 1, 2, 1, 1, 1]

@@ -572,6 +572,12 @@ def recent_step_threads(max_threads):
     return _last_steps["best"] if fresh and _last_steps["many"] == int(max_threads) else None
 
 
+# One thread wins a step clock's choice only when clearly faster than several:
+# on a quiet machine the two are often close (float32 steps), and noise would
+# decide; beside busy processes one thread is several times faster.
+_ONE_THREAD_MARGIN = 0.8
+
+
 class StepThreads:
     """Threads for the steps of a greedy loop, chosen by timing the steps themselves.
 
@@ -584,7 +590,8 @@ class StepThreads:
     such a call; timing the steps costs nothing. So the first three steps of
     a phase run on ``max_threads``, one, and ``max_threads`` threads (the
     first step on several threads may wake their pool); the faster count, by
-    its quicker step, runs the steps that follow. The other count runs one
+    its quicker step, runs the steps that follow (one thread only when it
+    is clearly faster, by a fifth: close timings are noise). The other count runs one
     step again after ``recheck`` steps, then after twice as many each time
     the choice holds (at most eight times), and at once when a step of the
     chosen count takes three times its recent best: the choice follows the
@@ -646,7 +653,9 @@ class StepThreads:
             # The trials' end, or a recheck: choose again. A confirmed choice is
             # checked half as often (up to every 8 recheck intervals); a changed
             # one from the start.
-            best = min(self.options, key=lambda n: min(self.recent[n]))
+            many, one = self.options
+            clearly_faster = min(self.recent[one]) < _ONE_THREAD_MARGIN * min(self.recent[many])
+            best = one if clearly_faster else many
             confirmed = best == self.best
             self.interval = min(2 * self.interval, 8 * self.recheck) if confirmed else self.recheck
             self.best = best
