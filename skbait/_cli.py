@@ -23,6 +23,8 @@ from skbait._presets import (
     REGRESSORS,
     UsageError,
     _make_estimator,
+    _make_multilabel_estimator,
+    _make_multilabel_strategy,
     _make_strategies,
     _positive_int,
     _task,
@@ -111,6 +113,22 @@ def _build_parser():
         choices=("auto", "classification", "regression"),
         default="auto",
         help="classification or regression; auto: regression for a continuous target",
+    )
+    run.add_argument(
+        "--multi-label",
+        action="store_true",
+        help="the --target column holds label sets (sports|politics); one logistic "
+        "regression per label, the strategies' multi-label forms, micro-F1 as the score",
+    )
+    run.add_argument(
+        "--label-sep",
+        default=None,
+        help="with --multi-label: the character between the labels of a cell (default |)",
+    )
+    run.add_argument(
+        "--no-labels",
+        default=None,
+        help="with --multi-label: the cell of a row where no label applies (default (none))",
     )
     run.add_argument(
         "-e",
@@ -271,7 +289,49 @@ def _load_csv(path, target):
     X = features.to_numpy(dtype=float)
     if not np.isfinite(X).all():
         raise UsageError(f"the features of {path!r} hold infinite values.")
-    return X, y, {"name": os.path.basename(path), "target": target}
+    # The file's line of each row kept (the header is line 1), for messages.
+    lines = [int(i) + 2 for i in frame.index]
+    return X, y, {"name": os.path.basename(path), "target": target, "lines": lines}
+
+
+def _label_set_target(cells, args, data):
+    """The indicator matrix of a label-set column (``sports|politics``) and the label names.
+
+    Cells are read as a multi-label campaign reads them (``skbait query
+    --multi-label``): labels stripped, repeats counted once, the order free,
+    ``--no-labels`` (``(none)``) for a row where no label applies.
+    """
+    import numpy as np
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    from skbait.campaign._errors import CampaignError
+    from skbait.campaign._labelsets import label_set_settings, read_set
+
+    if "lines" not in data:
+        raise UsageError(
+            f"--multi-label needs a CSV dataset whose --target column holds label sets; "
+            f"{data['name']!r} has one class per row."
+        )
+    if args.task != "auto":
+        raise UsageError("--multi-label sets the task; leave out --task.")
+    try:
+        spec = label_set_settings(args.label_sep, args.no_labels)
+    except CampaignError as exc:
+        raise UsageError(str(exc)) from None
+    sets = []
+    for line, cell in zip(data["lines"], cells):
+        labels, problem = read_set(str(cell), spec)
+        if problem is not None:
+            raise UsageError(f"line {line} of {data['name']}: {problem}.")
+        sets.append(labels)
+    binarizer = MultiLabelBinarizer()
+    Y = binarizer.fit_transform(sets)
+    if Y.shape[1] < 2:
+        raise UsageError(
+            f"--target {data['target']!r} holds {Y.shape[1]} label(s) separated by "
+            f"{spec['sep']!r}; a multi-label run needs two or more (is --label-sep right?)."
+        )
+    return Y.astype(np.int64), [str(c) for c in binarizer.classes_]
 
 
 # ----------------------------------------------------------------------- commands
@@ -284,14 +344,26 @@ def _run(args):
     from skbait.evaluation import compare_strategies, save_results, write_report
 
     X, y, data = _load_dataset(args)
-    task = _task(y, args.task)
+    if args.multi_label:
+        y, label_names = _label_set_target(y, args, data)
+        task = "multi-label"
+    else:
+        if args.label_sep is not None or args.no_labels is not None:
+            raise UsageError("--label-sep and --no-labels apply with --multi-label only.")
+        task = _task(y, args.task)
     if task == "regression":
         try:
             y = np.asarray(y, dtype=float)
         except ValueError:
             raise UsageError("--task regression needs a numeric target.") from None
-    estimator_name, estimator = _make_estimator(args.estimator, task)
-    strategies = _make_strategies(args.strategies, task, args.device)
+    if task == "multi-label":
+        estimator_name, estimator = _make_multilabel_estimator(args.estimator)
+        names = _make_strategies(args.strategies, "classification", args.device)
+        # Each name stands for its multi-label form ("bait": multi-label BAIT).
+        strategies = {name: _make_multilabel_strategy(name, args.device)[1] for name in names}
+    else:
+        estimator_name, estimator = _make_estimator(args.estimator, task)
+        strategies = _make_strategies(args.strategies, task, args.device)
     if task == "regression":
         from skbait.base import get_strategy_tags
 
@@ -339,6 +411,9 @@ def _run(args):
     n_runs = len(strategies) * args.seeds
     if task == "classification":
         shape = f"{len(np.unique(y))} classes"
+    elif task == "multi-label":
+        shown = ", ".join(label_names[:8]) + (", ..." if len(label_names) > 8 else "")
+        shape = f"{len(label_names)} labels ({shown}), {y.sum(axis=1).mean():.2f} a row"
     else:
         shape = f"regression on {data['target']}"
     print(
@@ -370,7 +445,7 @@ def _run(args):
 
     csv_path = os.path.join(args.output, "results.csv")
     save_results(results, csv_path)
-    score = "accuracy" if task == "classification" else "R^2"
+    score = {"classification": "accuracy", "multi-label": "micro-F1"}.get(task, "R^2")
     info = {
         "title": f"{data['name']}, {estimator_name}",
         "details": [
@@ -391,7 +466,9 @@ def _run(args):
             ("wall time", f"{wall:.1f} s for {n_runs} runs (n_jobs={args.n_jobs})"),
         ],
         # The task as detected, so that the command repeats the run whatever auto decides.
-        "command": _command_line(argparse.Namespace(**{**vars(args), "task": task})),
+        "command": _command_line(
+            argparse.Namespace(**{**vars(args), "task": args.task if args.multi_label else task})
+        ),
     }
     written = write_report(results, args.output, info=info)
     _print_done(results, [csv_path] + written, wall)

@@ -168,6 +168,22 @@ def _make_strategies(text, task, device):
     return strategies
 
 
+def _make_multilabel_strategy(name, device):
+    """``(resolved_name, strategy)``: the multi-label strategy a name means (``bait`` is
+    multi-label BAIT, ``confidence`` the mean margin); refused when it cannot serve label sets."""
+    from skbait.base import get_strategy_tags
+    from skbait.strategies import multilabel_strategy_name
+
+    resolved = multilabel_strategy_name(name)
+    (strategy,) = _make_strategies(resolved, "classification", device).values()
+    if not get_strategy_tags(strategy).multilabel:
+        raise UsageError(
+            f"strategy {name!r} cannot choose rows for label sets; use bait, badge, margin, "
+            "min_margin, coreset or random (or multilabel_* names, see skbait strategies)."
+        )
+    return resolved, strategy
+
+
 def _serves_regression(name):
     """Whether the strategy ``name`` can query for a regressor (by its tags)."""
     from skbait.strategies._registry import serves_regression

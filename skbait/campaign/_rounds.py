@@ -242,18 +242,12 @@ def _choose(state, table, notes, progress):
 def _multilabel_strategy(name, settings):
     """The multi-label strategy a name means (``bait`` is multi-label BAIT); refused when
     the strategy cannot serve label sets."""
-    from skbait._presets import _make_strategies
-    from skbait.base import get_strategy_tags
-    from skbait.strategies import multilabel_strategy_name
+    from skbait._presets import UsageError, _make_multilabel_strategy
 
-    resolved = multilabel_strategy_name(name)
-    (strategy,) = _make_strategies(resolved, "classification", settings["device"]).values()
-    if not get_strategy_tags(strategy).multilabel:
-        raise CampaignError(
-            f"strategy {name!r} cannot choose rows for label sets; use bait, badge, margin, "
-            "min_margin, coreset or random (or multilabel_* names, see skbait strategies)."
-        )
-    return resolved, strategy
+    try:
+        return _make_multilabel_strategy(name, settings["device"])
+    except UsageError as exc:
+        raise CampaignError(str(exc)) from None
 
 
 def _check_output_folder(output):

@@ -13,7 +13,7 @@ import sys
 import pandas as pd
 
 from skbait.evaluation._penalty import penalty_checkpoints, penalty_matrix
-from skbait.evaluation._tables import _check_results, score_table, summarize
+from skbait.evaluation._tables import MULTILABEL_COLUMNS, _check_results, score_table, summarize
 
 __all__ = ["write_report"]
 
@@ -94,6 +94,23 @@ def report_tables(results):
     else:
         times = pd.DataFrame(index=summary.index)
     return scores, times
+
+
+def multilabel_table(results):
+    """Each multi-label metric's area under the curve per strategy (mean ± s.e.), or None.
+
+    For a run on a multi-label target (its table has :data:`MULTILABEL_COLUMNS`).
+    """
+    results = _check_results(results)
+    metrics = [m for m in MULTILABEL_COLUMNS if m in results.columns]
+    if not metrics:
+        return None
+    table = {}
+    for metric in metrics:
+        summary = summarize(results.assign(score=results[metric]))
+        table[metric] = [_mean_sem(r.auc_mean, r.auc_sem) for r in summary.itertuples()]
+        index = summary.index
+    return pd.DataFrame(table, index=index)
 
 
 def _penalty(results):
@@ -178,6 +195,17 @@ def write_report(results, output, *, info=None):
         _markdown_table(scores, "strategy"),
         "",
     ]
+    multilabel = multilabel_table(results)
+    if multilabel is not None:
+        lines += [
+            "## Multi-label metrics",
+            "",
+            "Area under each metric's learning curve (mean ± s.e.); the score above is the "
+            "micro-F1. Hamming loss: lower is better.",
+            "",
+            _markdown_table(multilabel, "strategy"),
+            "",
+        ]
     if len(times.columns):
         lines += ["## Selection time", "", _markdown_table(times, "strategy"), ""]
     lines += ["## Pairwise penalty matrix", ""]
