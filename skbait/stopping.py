@@ -36,7 +36,8 @@ from sklearn.utils._param_validation import Interval
 
 from skbait.base import as_labeled_mask, n_rows
 from skbait.embeddings import embed, predict_probabilities
-from skbait.strategies._labeled_set_objective import labeled_set_objective
+from skbait.strategies._labeled_set_objective import label_sets_objective, labeled_set_objective
+from skbait.strategies._multilabel import predict_label_probabilities
 
 __all__ = [
     "MaxConfidence",
@@ -244,11 +245,28 @@ def _require_classifier(estimator, name):
         )
 
 
+def _predicts_label_sets(estimator, X):
+    """Whether a fitted classifier predicts label sets (a 2-d indicator), asked of one row."""
+    if not is_classifier(estimator):
+        return False
+    one = estimator.predict(_safe_indexing(X, [0]))
+    return getattr(one, "ndim", np.ndim(one)) == 2
+
+
+def _dense_predictions(predictions):
+    return np.asarray(predictions.toarray() if hasattr(predictions, "toarray") else predictions)
+
+
 def _unlabeled_uncertainty(estimator, X, labeled):
+    """``1 - max_c p_c`` of each unlabeled row; of label sets, each label's ``min(p, 1 - p)``."""
     rows = np.flatnonzero(~labeled)
     if rows.size == 0:
         return None
-    P = predict_probabilities(estimator, _safe_indexing(X, rows))
+    X_rows = _safe_indexing(X, rows)
+    if _predicts_label_sets(estimator, X_rows):
+        P = predict_label_probabilities(estimator, X_rows)
+        return np.minimum(P, 1.0 - P)
+    P = predict_probabilities(estimator, X_rows)
     return 1.0 - P.max(axis=1)
 
 
@@ -258,10 +276,12 @@ class StabilizingPredictions(StoppingCriterion):
     Bloodgood & Vijay-Shanker (CoNLL 2009): at the first update a *stop set* of
     ``stop_set_size`` unlabeled rows is drawn at random and kept. Each round
     the model predicts it; the value is the agreement with the previous
-    round's predictions (Cohen's kappa, see :func:`cohen_kappa`; for a
-    regressor the R^2 of the new predictions against the previous ones),
-    ``nan`` at the first round. The rule holds when the mean of the last
-    ``window`` values reaches ``threshold``. The paper's defaults: a window of
+    round's predictions (Cohen's kappa, see :func:`cohen_kappa`; of label
+    sets, the kappa of every row's every label decision, ``nan`` when the
+    model learned a new label; for a regressor the R^2 of the new
+    predictions against the previous ones), ``nan`` at the first round. The
+    rule holds when the mean of the last ``window`` values reaches
+    ``threshold``. The paper's defaults: a window of
     3 and 0.99.
 
     Parameters
@@ -319,11 +339,17 @@ class StabilizingPredictions(StoppingCriterion):
             size = min(self.stop_set_size, unlabeled.size)
             rng = check_random_state(random_state)
             self.stop_set_ = np.sort(rng.choice(unlabeled, size=size, replace=False))
-        predictions = np.asarray(estimator.predict(_safe_indexing(X, self.stop_set_)))
+        predictions = _dense_predictions(estimator.predict(_safe_indexing(X, self.stop_set_)))
         previous = getattr(self, "predictions_", None)
         self.predictions_ = predictions
         if previous is None:
             return float("nan")
+        if is_classifier(estimator) and predictions.ndim == 2:
+            # Label sets: the kappa of every (row, label) decision. A model that
+            # learned a new label has no earlier decisions to agree with.
+            if previous.shape != predictions.shape:
+                return float("nan")
+            return cohen_kappa(predictions.ravel(), previous.ravel())
         if is_classifier(estimator):
             if previous.dtype.kind != predictions.dtype.kind:
                 previous = previous.astype(predictions.dtype)
@@ -345,7 +371,9 @@ class OverallUncertainty(StoppingCriterion):
     The value is the mean over the unlabeled rows of ``1 - max_c p_c(x)``
     (least confidence; Zhu, Wang & Hovy 2008 use the entropy, whose scale
     depends on the number of classes); the rule holds when it is at most
-    ``threshold``. Classifiers only.
+    ``threshold``. Of label sets, the mean over the unlabeled rows and the
+    labels of ``min(p_j, 1 - p_j)``, each label's own least confidence.
+    Classifiers only.
 
     Parameters
     ----------
@@ -390,7 +418,9 @@ class MaxConfidence(StoppingCriterion):
     The value is the largest ``1 - max_c p_c(x)`` over the unlabeled rows
     (Zhu, Wang & Hovy 2008 apply the same test to the rows an uncertainty
     sampler would query next, which are the most uncertain ones); the rule
-    holds when it is at most ``threshold``. Classifiers only.
+    holds when it is at most ``threshold``. Of label sets, the largest
+    ``min(p_j, 1 - p_j)`` over the unlabeled rows and the labels: every
+    label decision must be that sure. Classifiers only.
 
     Parameters
     ----------
@@ -437,7 +467,9 @@ class ObjectivePlateau(StoppingCriterion):
     labeled set covers the pool's information and as the model (hence the
     Fisher) settles. The rule holds when it changed by at most ``tol``
     (relative) in each of the last ``window`` rounds. Classifiers and
-    regressors alike (regressors use the rank-one Fisher ``z z^T``).
+    regressors alike (regressors use the rank-one Fisher ``z z^T``; a model
+    of label sets the block-diagonal one of its sigmoid outputs, see
+    :func:`~skbait.strategies.label_sets_objective`).
 
     Parameters
     ----------
@@ -475,6 +507,10 @@ class ObjectivePlateau(StoppingCriterion):
         self.reg = reg
 
     def _measure(self, estimator, X, labeled, embedding, random_state):
+        if _predicts_label_sets(estimator, X):
+            Z, _ = embed(estimator, X, proba=False, embedding=embedding)
+            P = predict_label_probabilities(estimator, X)
+            return label_sets_objective(Z, P, labeled, reg=float(self.reg))
         Z, P = embed(estimator, X, proba=is_classifier(estimator), embedding=embedding)
         if P is not None and P.shape[1] < 2:
             P = None

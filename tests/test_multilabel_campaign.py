@@ -377,3 +377,20 @@ def test_regression_or_a_single_label_estimator_is_refused(tmp_path, capsys):
     assert _cli("query", data, "--target", "tags", "--multi-label", "--task", "regression") == 2
     assert "multi-label campaign classifies" in capsys.readouterr().err
     assert not Path(campaign_path(data)).exists()
+
+
+def test_the_stopping_criteria_read_every_label_decision(campaign, capsys):
+    data, batch, _ = campaign
+    assert _cli("query", data, "-o", batch, "--device", "cpu", "-b", "8") == 0
+    state = _state(data)
+    stopping = [r["stopping"] for r in state["rounds"] if r.get("stopping")]
+    assert stopping, "no round updated the stopping criteria"
+    last = stopping[-1]
+    for name in ("stabilizing_predictions", "overall_uncertainty", "max_confidence"):
+        assert name in last, last
+    # An uncertainty of label decisions is a min(p, 1 - p): at most one half.
+    value = last["overall_uncertainty"]
+    assert value is not None and 0.0 <= value <= 0.5
+    capsys.readouterr()
+    assert _cli("status", data) == 0
+    assert "overall_uncertainty" in capsys.readouterr().out

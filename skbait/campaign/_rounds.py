@@ -410,8 +410,8 @@ def query_batch(
         an MLP with one sigmoid per label, the strategy ``bait`` is
         :class:`~skbait.strategies.MultiLabelBAIT`, ``badge``
         :class:`~skbait.strategies.MultiLabelBADGE`, ``margin``
-        :class:`~skbait.strategies.MultiLabelUncertainty`; stopping
-        criteria do not apply.
+        :class:`~skbait.strategies.MultiLabelUncertainty`; the stopping
+        criteria read every label's decision.
     label_sep : str, default=None
         The separator of the labels in a cell (``|`` when None), fixed by
         the first call.

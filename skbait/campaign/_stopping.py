@@ -18,21 +18,23 @@ CRITERIA = {
         None,
         "threshold",
         "agreement of this round's predictions with the last round's on a fixed stop set "
-        "(Cohen's kappa; R^2 for a regressor)",
+        "(Cohen's kappa, over every label decision for label sets; R^2 for a regressor)",
         "stop when the mean of the last {window} is >= {t:g}",
         "the model no longer changes its mind as labels arrive",
     ),
     "overall_uncertainty": (
         "classification",
         "threshold",
-        "mean uncertainty 1 - max p over the unlabeled rows",
+        "mean uncertainty 1 - max p over the unlabeled rows (each label's min(p, 1 - p) "
+        "for label sets)",
         "stop when <= {t:g}",
         "the model is sure of the unlabeled rows on average",
     ),
     "max_confidence": (
         "classification",
         "threshold",
-        "the smallest top probability max p over the unlabeled rows",
+        "the smallest top probability max p over the unlabeled rows (each label's "
+        "max(p, 1 - p) for label sets)",
         "stop when >= {t:g}",
         "even the least sure unlabeled row is predicted that surely",
     ),
@@ -93,9 +95,9 @@ def make_criteria(task, stop):
         "max_confidence": MaxConfidence,
         "objective_plateau": ObjectivePlateau,
     }
-    if task == "multi-label":
-        return []  # the criteria read one label per row; label sets have none yet
-    names = [n for n, spec in CRITERIA.items() if spec[0] in (None, task)]
+    # Label sets are classification: the criteria read each label's decision.
+    needs = "classification" if task == "multi-label" else task
+    names = [n for n, spec in CRITERIA.items() if spec[0] in (None, needs)]
     if stop is not None:
         names = [n for n in names if n in stop]
     criteria = []

@@ -9,7 +9,7 @@ from skbait._approximations import FisherApproximation, choose_approximation
 from skbait.strategies._badge import BADGE, badge_select
 from skbait.strategies._bait import BAIT, bait_objective, bait_select, scaled_reg
 from skbait.strategies._coreset import CoreSet, coreset_select
-from skbait.strategies._labeled_set_objective import labeled_set_objective
+from skbait.strategies._labeled_set_objective import label_sets_objective, labeled_set_objective
 from skbait.strategies._logdet import LogDet, logdet_select
 from skbait.strategies._multilabel import (
     MultiLabelBADGE,
@@ -60,6 +60,7 @@ __all__ = [
     "bait_select",
     "choose_approximation",
     "coreset_select",
+    "label_sets_objective",
     "labeled_set_objective",
     "logdet_select",
     "make_strategy",
