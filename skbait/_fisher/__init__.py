@@ -54,6 +54,10 @@ One module per concern:
   one hook that chooses a row (:meth:`KroneckerGreedy.choose`);
 - ``_rank_one``: :class:`RankOneGreedy`, BAIT's greedy for one output
   (``k = r = 1``), two scalars per row and one pool product per step;
+- ``_multilabel``: ``MultiLabelGreedy``, BAIT's greedy for ``K``
+  independent sigmoid outputs, two scalars per row and label;
+- ``_scalar_phases``: the forward and backward phases those two share (the
+  tie rule, rebuilds for undefined rows, the rows tracked for removal);
 - ``_problem``: :class:`Problem`, from validated arrays to the pool Fisher
   and a greedy, and :func:`design_start`, the one place that sets BAIT's
   ``M_0`` and the candidates' scale.

@@ -27,16 +27,15 @@ for all labels at once. Forward and backward phases, the tie rule
 symmetrisation every 16 moves, a rebuild from the exact ``M`` in float64 when
 a move is not positive definite or drifts) follow
 :class:`~skbait._fisher.RankOneGreedy`, of which this is the ``K``-block
-version.
+version; the two share their phases (:mod:`._scalar_phases`).
 """
-
-import math
 
 import torch
 
 from skbait._fisher._design import IllConditionedError, drift_probes, drift_tolerance
 from skbait._fisher._greedy import rel_tolerance
 from skbait._fisher._linalg import _inverse_from_cholesky
+from skbait._fisher._scalar_phases import ScalarStatePhases
 
 __all__ = ["MultiLabelGreedy", "label_fisher_blocks"]
 
@@ -79,7 +78,7 @@ def label_fisher_blocks(Z, W, scale=1.0):
     return out
 
 
-class MultiLabelGreedy:
+class MultiLabelGreedy(ScalarStatePhases):
     """BAIT's forward-backward greedy over a block-diagonal (multi-label) Fisher.
 
     Parameters
@@ -290,23 +289,6 @@ class MultiLabelGreedy:
             self.b += (2.0 * sigma) * e * prod[:, self.K :]
         return True
 
-    def _record(self, position, sign):
-        if sign > 0:
-            self.picked.append(position)
-        else:
-            self.picked.remove(position)
-
-    def _step(self, position, sign):
-        """Update, then the next scores (after one refresh if new rows are undefined)."""
-        fresh = not self._update(position, sign)
-        scores, bad = self._scores(sign)
-        n_bad = int(bad.sum())
-        if n_bad and not fresh and n_bad > self._bad_after_refresh:
-            self._refresh()
-            scores, bad = self._scores(sign)
-            self._bad_after_refresh = int(bad.sum())
-        return scores, bad
-
     def _restrict(self, keep):
         """Track only the rows ``keep`` (positions into the tracked rows)."""
         self._rows = self._rows[keep]
@@ -314,59 +296,12 @@ class MultiLabelGreedy:
         if self.b is not None:
             self.b = self.b[keep]
 
-    # ------------------------------------------------------------------ phases
-    def forward(self, n_steps, *, final_keep_picked=False):
-        """Add ``n_steps`` rows greedily, each with the largest gain.
+    # ------------------------------------------------------- the phases' hooks
+    def _flags(self, n, value):
+        return torch.full((n,), value, dtype=torch.bool, device=self.device)
 
-        Parameters
-        ----------
-        n_steps : int
-        final_keep_picked : bool, default=False
-            After the last step, keep tracking only the chosen rows (for a
-            backward phase).
-        """
-        taken = torch.zeros(self.m, dtype=torch.bool, device=self.device)
-        scores, bad = self._scores(+1)
-        for step in range(n_steps):
-            scores = torch.where(taken | bad, -math.inf, scores)
-            j = self._lowest_tied(scores)
-            if j is None:
-                raise IllConditionedError(
-                    "No candidate has a finite score: the design is numerically singular. "
-                    "Increase `reg`, rescale the embeddings, or use dtype='float64'."
-                )
-            self.gains.append(float(scores[j]))
-            taken[j] = True
-            if step < n_steps - 1:
-                scores, bad = self._step(j, +1)
-            elif final_keep_picked:
-                keep = torch.as_tensor(self.picked + [j], device=self.device)
-                self._restrict(keep)
-                self._tracking_picked = True
-                self._update(j, +1)
-            else:
-                self.picked.append(j)
+    def _excluded(self, scores, mask, fill):
+        return torch.where(mask, fill, scores)
 
-    def backward(self, n_keep):
-        """Remove picked rows, cheapest first, until ``n_keep`` remain."""
-        if not self._tracking_picked:
-            raise RuntimeError("backward() needs forward(..., final_keep_picked=True) first.")
-        costs, bad = self._scores(-1)
-        self._bad_after_refresh = 0
-        while len(self.picked) > n_keep:
-            costs = torch.where(bad, math.inf, costs)
-            j = self._lowest_tied(-costs)
-            if j is None:
-                raise IllConditionedError(
-                    "Every chosen row's removal leaves a singular design. Increase `reg`, "
-                    "rescale the embeddings, or use dtype='float64'."
-                )
-            position = int(self._rows[j])
-            self.gains.pop(self.picked.index(position))
-            if len(self.picked) - 1 > n_keep:
-                keep = torch.ones(len(self._rows), dtype=torch.bool, device=self.device)
-                keep[j] = False
-                self._restrict(keep)
-                costs, bad = self._step(position, -1)
-            else:
-                self.picked.remove(position)
+    def _index(self, positions):
+        return torch.as_tensor(positions, device=self.device)

@@ -41,6 +41,7 @@ import torch
 from skbait._fisher._design import IllConditionedError, drift_probes, drift_tolerance
 from skbait._fisher._greedy import rel_tolerance
 from skbait._fisher._linalg import _inverse_from_cholesky
+from skbait._fisher._scalar_phases import ScalarStatePhases
 
 __all__ = ["RankOneGreedy"]
 
@@ -54,7 +55,7 @@ _QUADRATIC_CHUNK_ELEMENTS = 1 << 19
 _TORCH_GEMM_ELEMENTS = 1 << 20
 
 
-class RankOneGreedy:
+class RankOneGreedy(ScalarStatePhases):
     """BAIT's forward-backward greedy over one-output candidates (``k = r = 1``), on the CPU.
 
     Parameters
@@ -252,12 +253,6 @@ class RankOneGreedy:
             self.Qh -= b
         return True
 
-    def _record(self, position, sign):
-        if sign > 0:
-            self.picked.append(position)
-        else:
-            self.picked.remove(position)
-
     def _scores(self, sign):
         """Half-gains (+1) or half removal costs (-1) of the tracked rows, and undefined rows.
 
@@ -290,77 +285,26 @@ class RankOneGreedy:
         tied = np.flatnonzero(tied)
         return int(tied[np.argmin(self._rows[tied])])
 
-    # ------------------------------------------------------------------ phases
-    def forward(self, n_steps, *, final_keep_picked=False):
-        """Add ``n_steps`` rows greedily (as :meth:`KroneckerGreedy.forward`)."""
-        with np.errstate(all="ignore"):  # non-finite values are caught, as in torch
-            self._forward(n_steps, final_keep_picked)
+    # ------------------------------------------------------- the phases' hooks
+    _gain_scale = 2.0  # _scores gives half-gains
 
-    def _forward(self, n_steps, final_keep_picked):
-        taken = np.zeros(self.m, dtype=bool)
-        scores, bad = self._scores(+1)
-        for step in range(n_steps):
-            np.copyto(scores, -np.inf, where=taken if bad is None else taken | bad)
-            j = self._lowest_tied(scores) if scores.size else None
-            if j is None:
-                raise IllConditionedError(
-                    "No candidate has a finite score: the design is numerically singular. "
-                    "Increase `reg`, rescale the embeddings, or use dtype='float64'."
-                )
-            self.gains.append(2 * float(scores[j]))
-            taken[j] = True
-            if step < n_steps - 1:
-                scores, bad = self._step(j, +1)
-            elif final_keep_picked:
-                # A backward phase follows: only the design's rows need their P, Qh.
-                self._restrict(np.asarray(self.picked + [j], dtype=np.int64))
-                self._update(j, +1)
-                self._tracking_picked = True
-            else:
-                self.picked.append(j)  # the design is complete: nothing left to update
+    def _numerics(self):
+        return np.errstate(all="ignore")  # non-finite values are caught, as in torch
 
-    def _step(self, position, sign):
-        """Update the design and the rows; the next scores (after a refresh if some are bad)."""
-        fresh = not self._update(position, sign)
-        scores, bad = self._scores(sign)
-        # As KroneckerGreedy._step: rows still bad right after a refresh are the
-        # working precision's limit, not drift, and do not call for another.
-        if bad is not None and not fresh and int(bad.sum()) > self._bad_after_refresh:
-            self._refresh()
-            scores, bad = self._scores(sign)
-            self._bad_after_refresh = 0 if bad is None else int(bad.sum())
-        return scores, bad
+    def _flags(self, n, value):
+        return np.full(n, value, dtype=bool)
 
-    def backward(self, n_keep):
-        """Remove picked rows, cheapest first, until ``n_keep`` remain."""
-        if not self._tracking_picked:
-            raise RuntimeError("backward() needs forward(..., final_keep_picked=True) first.")
-        with np.errstate(all="ignore"):
-            self._backward(n_keep)
+    def _excluded(self, scores, mask, fill):
+        np.copyto(scores, fill, where=mask)
+        return scores
 
-    def _backward(self, n_keep):
-        costs, bad = self._scores(-1)
-        self._bad_after_refresh = 0  # other rows than the forward phase's
-        while len(self.picked) > n_keep:
-            if bad is not None:
-                costs[bad] = np.inf
-            if not np.isfinite(costs).any() and self.dtype != torch.float64:
-                costs = self._removal_costs_float64()
-            j = self._lowest_tied(-costs)
-            if j is None:
-                raise IllConditionedError(
-                    "Every chosen row's removal leaves a singular design. Increase `reg`, "
-                    "rescale the embeddings, or use dtype='float64'."
-                )
-            position = int(self._rows[j])
-            self.gains.pop(self.picked.index(position))
-            if len(self.picked) - 1 > n_keep:
-                keep = np.ones(len(self._rows), dtype=bool)
-                keep[j] = False
-                self._restrict(keep)
-                costs, bad = self._step(position, -1)
-            else:
-                self.picked.remove(position)  # the last removal: nothing left to update
+    def _index(self, positions):
+        return np.asarray(positions, dtype=np.int64)
+
+    def _fallback_costs(self, costs):
+        if not np.isfinite(costs).any() and self.dtype != torch.float64:
+            return self._removal_costs_float64()
+        return costs
 
     def _removal_costs_float64(self):
         """Half removal costs of the tracked rows recomputed in float64 (float32 fallback)."""
