@@ -413,7 +413,7 @@ def _run(args):
         shape = f"{len(np.unique(y))} classes"
     elif task == "multi-label":
         shown = ", ".join(label_names[:8]) + (", ..." if len(label_names) > 8 else "")
-        shape = f"{len(label_names)} labels ({shown}), {y.sum(axis=1).mean():.2f} a row"
+        shape = f"{len(label_names)} labels ({shown}), {y.sum(axis=1).mean():.2f} labels a row"
     else:
         shape = f"regression on {data['target']}"
     print(
