@@ -52,10 +52,9 @@ __all__ = [
 # off on a quiet machine: a fraction of a millisecond of one core's work.
 # Below it, the cost of waking and joining the threads exceeds the gain.
 FLOPS_PER_THREAD = 2e7
-# A matrix product (BLAS's GEMM) splits its work with little overhead: on a
-# quiet machine a set-up of n = 5,000, d = 64, k = 10 took 0.10 s with this
-# count against 0.13 s at FLOPS_PER_THREAD (float64; 69 against 77 ms in
-# float32).
+# A matrix product (BLAS's GEMM) splits its work with little overhead, so it
+# takes threads from a tenth of that (the user guide's "Measured choices of
+# the core" has the set-up times behind it).
 GEMM_FLOPS_PER_THREAD = 2e6
 
 # A busy machine is measured, not guessed: a few tiny parallel regions, each
@@ -582,20 +581,21 @@ class StepThreads:
     """Threads for the steps of a greedy loop, chosen by timing the steps themselves.
 
     Whether a step's kernels gain from more threads depends on their size and
-    on what else runs on the machine right now. On an idle machine, steps of
-    a few milliseconds (``n = 1,000``, ``d = 32``, ``k = 10``) run a third
-    faster on two threads; beside busy processes the same steps wait for a
-    time slice of the scheduler, ten times longer. The probe of
-    :func:`oversubscribed` answers that question in about 10 ms, too much for
-    such a call; timing the steps costs nothing. So the first three steps of
-    a phase run on ``max_threads``, one, and ``max_threads`` threads (the
-    first step on several threads may wake their pool); the faster count, by
-    its quicker step, runs the steps that follow (one thread only when it
-    is clearly faster, by a fifth: close timings are noise). The other count runs one
-    step again after ``recheck`` steps, then after twice as many each time
-    the choice holds (at most eight times), and at once when a step of the
-    chosen count takes three times its recent best: the choice follows the
-    machine as its load changes, at a cost of a few percent of the steps.
+    on what else runs on the machine right now: on an idle machine even
+    steps of a few milliseconds run faster on two threads, while beside busy
+    processes each of their parallel regions waits for a time slice of the
+    scheduler (the user guide's "Measured choices of the core" has the
+    figures). The probe of :func:`oversubscribed` answers that question with
+    pauses of its own, too slow for such a call; timing the steps costs
+    nothing. So the first three steps of a phase run on ``max_threads``,
+    one, and ``max_threads`` threads (the first step on several threads may
+    wake their pool); the faster count, by its quicker step, runs the steps
+    that follow (one thread only when it is faster by a fifth: close timings
+    are noise). The other count runs one step again after ``recheck``
+    steps, then after twice as many each time the choice holds (at most
+    eight times), and at once when a step of the chosen count takes three
+    times its recent best: the choice follows the machine as its load
+    changes, at a cost of a few percent of the steps.
     A choice made within the last second starts the next clock without the
     trials. A probe that still serves and found the machine
     oversubscribed means one thread throughout. A wrong choice costs time,
