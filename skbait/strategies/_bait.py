@@ -219,7 +219,7 @@ def _bait_plan(
             # Many small kernels a step: each phase times its steps on these
             # threads and on one, and keeps the faster (StepThreads).
             greedy.step_threads = max_threads
-        with limited_threads(max_threads if rank_one_threads is None else rank_one_threads):
+        with limited_threads(rank_one_threads):
             greedy.forward(n_forward, final_keep_picked=prune)
             if prune:
                 greedy.backward(B)

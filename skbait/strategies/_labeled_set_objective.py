@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from skbait._fisher import bait_factors, kron_gram, regression_factors
+from skbait._fisher._multilabel import label_fisher_blocks
 from skbait.base import as_labeled_mask
 
 __all__ = ["label_sets_objective", "labeled_set_objective"]
@@ -46,11 +47,8 @@ def labeled_set_objective(Z, P, labeled, *, reg=1.0):
     >>> round(labeled_set_objective(Z, None, [0]), 12)
     1.25
     """
-    Z = torch.as_tensor(np.asarray(Z, dtype=np.float64))
+    Z, labeled = _pool_and_labeled_rows(Z, labeled)
     n, d = Z.shape
-    labeled = torch.as_tensor(np.flatnonzero(as_labeled_mask(labeled, n)))
-    if labeled.numel() == 0:
-        raise ValueError("The objective of the labeled set needs at least one labeled row.")
     if P is None:
         S = regression_factors(n)
     else:
@@ -101,20 +99,25 @@ def label_sets_objective(Z, P, labeled, *, reg=1.0):
     >>> round(label_sets_objective(Z, P, [0]), 12)
     1.0
     """
-    Z = torch.as_tensor(np.asarray(Z, dtype=np.float64))
+    Z, labeled = _pool_and_labeled_rows(Z, labeled)
     P = torch.as_tensor(np.asarray(P, dtype=np.float64))
-    n, d = Z.shape
+    n = Z.shape[0]
     if P.ndim != 2 or P.shape[0] != n:
         raise ValueError(
             f"P must have shape (n_samples, n_labels) = ({n}, K), got {tuple(P.shape)}."
         )
-    labeled = torch.as_tensor(np.flatnonzero(as_labeled_mask(labeled, n)))
-    if labeled.numel() == 0:
-        raise ValueError("The objective of the labeled set needs at least one labeled row.")
     W = P * (1.0 - P)
-    F = torch.einsum("nk,nd,ne->kde", W, Z, Z) / n
-    ZL, WL = Z[labeled], W[labeled]
-    M = torch.einsum("nk,nd,ne->kde", WL, ZL, ZL) / labeled.numel()
-    M = M + reg * torch.eye(d, dtype=torch.float64)
+    F = label_fisher_blocks(Z, W, 1.0 / n)
+    M = label_fisher_blocks(Z[labeled], W[labeled], 1.0 / labeled.numel())
+    M.diagonal(dim1=-2, dim2=-1).add_(reg)
     L = torch.linalg.cholesky(M)
     return float(torch.cholesky_solve(F, L).diagonal(dim1=1, dim2=2).sum())
+
+
+def _pool_and_labeled_rows(Z, labeled):
+    """The pool's embeddings as a float64 tensor and the labeled rows' positions (one or more)."""
+    Z = torch.as_tensor(np.asarray(Z, dtype=np.float64))
+    labeled = torch.as_tensor(np.flatnonzero(as_labeled_mask(labeled, Z.shape[0])))
+    if labeled.numel() == 0:
+        raise ValueError("The objective of the labeled set needs at least one labeled row.")
+    return Z, labeled

@@ -70,10 +70,12 @@ _PROBE_ELEMENTS = 1 << 17  # four times torch's grain: one parallel region
 _PROBE_REGIONS = 5
 _PROBE_PAUSE_S = 2e-3
 _OVERSUBSCRIBED_WAIT_S = 1e-3
-# A slow probe is confirmed after this pause: this process's own pools (numpy's
-# BLAS) keep spinning up to a few tens of milliseconds after their last
-# product, and a region then waits for them, while a busy machine stays busy.
-_CONFIRM_PAUSE_S = 0.05
+# A slow probe is confirmed after this pause: this process's own pools keep
+# spinning after their last product, and a region then waits for them, while a
+# busy machine stays busy. numpy's OpenBLAS kept two-thread regions waiting
+# for 50 to 100 ms after a product (none from 150 ms on); Intel's OpenMP
+# runtime (MKL builds of numpy) spins 200 ms by default.
+_CONFIRM_PAUSE_S = 0.25
 # One measurement serves the phases of a call that follow within this time.
 _PROBE_TTL_S = 1.0
 # ... or longer after a slow one. A probe is mostly pauses, about 10 ms on a
@@ -628,7 +630,8 @@ class StepThreads:
         self.trials = () if self.best is not None or many == 1 else (many, 1, many)
         self.recheck = int(recheck)
         self.interval = self.recheck
-        self.next_check = len(self.trials) + self.recheck if self.best is not None else math.inf
+        # A remembered choice is checked after `recheck` steps; trials choose at their end.
+        self.next_check = self.recheck if self.best is not None else math.inf
         self.clock = clock
         self.recent = {n: [] for n in self.options}  # the last two step times of each count
         self.n_steps = 0
@@ -649,10 +652,10 @@ class StepThreads:
         self.n_steps += 1
         if len(self.options) == 1 or self.n_steps < len(self.trials):
             return
-        if n_threads != self.best or self.n_steps == len(self.trials):
-            # The trials' end, or a recheck: choose again. A confirmed choice is
-            # checked half as often (up to every 8 recheck intervals); a changed
-            # one from the start.
+        if n_threads != self.best:
+            # The trials' end (no choice yet), or a recheck: choose again. A
+            # confirmed choice is checked half as often (up to every 8 recheck
+            # intervals); a changed one from the start.
             many, one = self.options
             clearly_faster = min(self.recent[one]) < _ONE_THREAD_MARGIN * min(self.recent[many])
             best = one if clearly_faster else many
