@@ -72,6 +72,9 @@ EXTRA_STRATEGIES = {
     "bait_binary": lambda: BAIT(approximation=FisherApproximation(binary=True)),
     "bait_class5": lambda: BAIT(approximation=FisherApproximation(class_dims=5)),
     "bait_emb8": lambda: BAIT(approximation=FisherApproximation(embedding_dims=8)),
+    # The margin hybrid: BAIT among the 20 x B rows of smallest margin.
+    "bait_c20": lambda: BAIT(candidates=20),
+    "bait_paper_c20": lambda: BAIT(reg=1.0, candidates=20),
 }
 #: Protocols: (n_initial, batch_size, budget).
 PROTOCOLS = {

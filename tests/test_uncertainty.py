@@ -130,12 +130,12 @@ def test_sparse_pool_picks_the_dense_rows(measure):
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("count", [1, 7, 40, 200, 250])
 def test_partial_top_selection_equals_a_full_stable_sort(seed, count):
-    from skbait.strategies._uncertainty import _top_positions
+    from skbait.strategies._uncertainty import top_positions
 
     rng = np.random.RandomState(seed)
     scores = rng.randint(0, 12, size=200).astype(float)  # many ties
     np.testing.assert_array_equal(
-        _top_positions(scores, count), np.argsort(-scores, kind="stable")[:count]
+        top_positions(scores, count), np.argsort(-scores, kind="stable")[:count]
     )
 
 

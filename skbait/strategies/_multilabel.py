@@ -24,7 +24,7 @@ from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
 from skbait.strategies._badge import gradient_seeding
 from skbait.strategies._bait import _absolute_reg
-from skbait.strategies._uncertainty import _predict_rows, _top_positions
+from skbait.strategies._uncertainty import _predict_rows, top_positions
 from skbait.utils import resolve_device, resolve_dtype
 from skbait.utils._multilabel import label_probabilities
 from skbait.utils._sparse import check_pool_embeddings
@@ -668,7 +668,7 @@ class MultiLabelUncertainty(QueryStrategy):
         # Rounded far below any meaningful difference, so that rows tied but for the
         # last bits (a sparse and a dense copy of the pool) tie exactly: lowest index wins.
         scores = np.round(multilabel_uncertainty_scores(raw, self.measure), 12)
-        top = _top_positions(scores, batch_size)
+        top = top_positions(scores, batch_size)
         return unlabeled[top], scores[top]
 
 

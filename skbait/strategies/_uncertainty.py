@@ -148,7 +148,7 @@ class UncertaintySampling(QueryStrategy):
         scores = uncertainty_scores(_predict_rows(estimator, X, unlabeled), self.measure)
         if not np.isfinite(scores).all():
             raise ValueError("The model's probabilities gave non-finite uncertainty scores.")
-        top = _top_positions(scores, batch_size)
+        top = top_positions(scores, batch_size)
         return unlabeled[top], scores[top]
 
 
@@ -173,7 +173,7 @@ def _predict_rows(estimator, X, rows):
     return predict_probabilities(estimator, X)[key]
 
 
-def _top_positions(scores, count):
+def top_positions(scores, count):
     """Positions of the ``count`` largest scores, best first, ties to the lowest position.
 
     A partition finds the ``count``-th largest value in O(n); only the rows

@@ -1,0 +1,100 @@
+"""BAIT's ``candidates``: BAIT over the labeled rows and the most uncertain unlabeled ones."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+from skbait.strategies import BAIT, bait_select, scaled_reg
+
+sys.path.insert(0, os.path.dirname(__file__))
+from bait_reference import dense_bait
+
+
+def softmax_problem(seed, n=70, d=4, k=4, n_labeled=6):
+    rng = np.random.RandomState(seed)
+    Z = rng.normal(size=(n, d)) * rng.uniform(0.2, 5.0, size=d)
+    logits = Z @ rng.normal(size=(d, k)) / Z.std()
+    P = np.exp(logits - logits.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    return Z, P, rng.choice(n, n_labeled, replace=False)
+
+
+def most_uncertain_by_hand(P, labeled, count):
+    """The ``count`` unlabeled rows of smallest top-two gap, ties to the lower index."""
+    unlabeled = [i for i in range(len(P)) if i not in set(labeled)]
+    gap = {i: np.sort(P[i])[-1] - np.sort(P[i])[-2] for i in unlabeled}
+    return sorted(unlabeled, key=lambda i: (gap[i], i))[:count]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("reg", [1.0, "scale"])
+def test_candidates_is_dense_bait_on_the_kept_rows(seed, reg):
+    Z, P, labeled = softmax_problem(seed, k=2 + seed % 3)
+    B, c = 4, 2.5
+    kept = np.sort(np.concatenate([labeled, most_uncertain_by_hand(P, labeled, 10)]))
+    lam = reg if reg == 1.0 else scaled_reg(Z[kept])  # "scale" measures the kept rows
+    positions = np.searchsorted(kept, labeled)
+    expected = kept[dense_bait(Z[kept], P[kept], positions, B, reg=lam)]
+    ours = bait_select(Z, P, labeled, B, reg=reg, candidates=c, device="cpu")
+    assert ours.tolist() == expected.tolist()
+    assert set(ours.tolist()) <= set(kept.tolist()) - set(labeled.tolist())
+
+
+def test_candidates_covering_the_pool_is_plain_bait():
+    Z, P, labeled = softmax_problem(0, n=40)
+    plain = bait_select(Z, P, labeled, 5, device="cpu")
+    # 34 unlabeled rows: 7 * 5 = 35 candidates keep them all.
+    assert bait_select(Z, P, labeled, 5, candidates=7, device="cpu").tolist() == plain.tolist()
+    # One batch of candidates: nothing left to choose, margin sampling's rows in pool order.
+    margin_rows = sorted(most_uncertain_by_hand(P, labeled, 5))
+    assert bait_select(Z, P, labeled, 5, candidates=1, device="cpu").tolist() == margin_rows
+
+
+def test_candidates_keep_scale_invariance_and_sparse_input():
+    Z, P, labeled = softmax_problem(1)
+    base = bait_select(Z, P, labeled, 5, reg="scale", candidates=3, device="cpu")
+    for c in (1e-3, 7.0):
+        scaled = bait_select(c * Z, P, labeled, 5, reg="scale", candidates=3, device="cpu")
+        assert scaled.tolist() == base.tolist()
+    sparse = bait_select(sp.csr_matrix(Z), P, labeled, 5, reg="scale", candidates=3, device="cpu")
+    assert sparse.tolist() == base.tolist()
+    mask = np.zeros(len(Z), dtype=bool)
+    mask[labeled] = True
+    assert bait_select(Z, P, mask, 5, reg="scale", candidates=3, device="cpu").tolist() == (
+        base.tolist()
+    )
+
+
+def test_candidates_need_classes():
+    Z, _, labeled = softmax_problem(0)
+    with pytest.raises(ValueError, match="regression"):
+        bait_select(Z, None, labeled, 5, candidates=2, device="cpu")
+    with pytest.raises(ValueError, match="candidates"):
+        bait_select(Z, np.full((len(Z), 2), 0.5), labeled, 5, candidates=0.5, device="cpu")
+    # One class: no margin to rank by, so every row stays a candidate.
+    one = np.ones((len(Z), 1))
+    assert bait_select(Z, one, labeled, 5, candidates=2, device="cpu").tolist() == (
+        bait_select(Z, one, labeled, 5, device="cpu").tolist()
+    )
+
+
+def test_strategy_chooses_among_the_models_most_uncertain_rows():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(150, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 0.5)
+    model = LogisticRegression().fit(X[:15], y[:15])
+    labeled = np.arange(15)
+    picked = BAIT(candidates=3, device="cpu").select(model, X, labeled, 6)
+    allowed = most_uncertain_by_hand(model.predict_proba(X), labeled, 18)
+    assert len(set(picked.tolist())) == 6 and set(picked.tolist()) <= set(allowed)
+    expected = bait_select(X, model.predict_proba(X), labeled, 6, reg="scale", candidates=3)
+    assert picked.tolist() == expected.tolist()
+    with pytest.raises(ValueError, match="candidates"):
+        BAIT(candidates=0).select(model, X, labeled, 6)
+    regressor = LinearRegression().fit(X[:15], X[:15, 0])
+    with pytest.raises(ValueError, match="regression"):
+        BAIT(candidates=2).select(regressor, X, labeled, 6)
