@@ -95,6 +95,17 @@ def test_strategy_chooses_among_the_models_most_uncertain_rows():
     assert picked.tolist() == expected.tolist()
     with pytest.raises(ValueError, match="candidates"):
         BAIT(candidates=0).select(model, X, labeled, 6)
+
+    # A classifier that knows one class ranks nothing: plain BAIT on the embedding.
+    class OneClass(LogisticRegression):
+        def predict_proba(self, X):
+            return np.ones((len(X), 1))
+
+    one_class = OneClass().fit(X[:15], y[:15])
+    with pytest.warns(UserWarning, match="single class"):
+        alone = BAIT(candidates=2, device="cpu").select(one_class, X, labeled, 6)
+    with pytest.warns(UserWarning, match="single class"):
+        assert alone.tolist() == BAIT(device="cpu").select(one_class, X, labeled, 6).tolist()
     regressor = LinearRegression().fit(X[:15], X[:15, 0])
     with pytest.raises(ValueError, match="regression"):
         BAIT(candidates=2).select(regressor, X, labeled, 6)

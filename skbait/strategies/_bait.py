@@ -5,6 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.base import is_classifier
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from skbait._approximations import (
@@ -625,6 +626,10 @@ class BAIT(QueryStrategy):
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, P = fisher_inputs(estimator, X, embedding, "BAIT")
+        candidates = self.candidates
+        if candidates is not None and P is None and is_classifier(estimator):
+            # A classifier that knows one class has no margin to rank rows by.
+            candidates = None
         return _bait_select(
             Z,
             P,
@@ -641,5 +646,5 @@ class BAIT(QueryStrategy):
             approximation=self.approximation,
             memory_limit=self.memory_limit,
             random_state=random_state,
-            candidates=self.candidates,
+            candidates=candidates,
         )
