@@ -168,6 +168,9 @@ def _cases():
         dict(bait, name="bait-scale", seed=21, reg="scale"),
         dict(bait, name="bait-scale-relative", seed=22, reg="scale", relative_reg=0.3, k=4),
         dict(bait, name="bait-scale-regression", seed=23, k=None, d=4, B=6, reg="scale"),
+        # BAIT among the most uncertain rows: found across the ranks.
+        dict(bait, name="bait-candidates", seed=24, reg="scale", candidates=3),
+        dict(bait, name="bait-candidates-mask", seed=25, k=4, candidates=2.5, mask=True),
         # Tight bounds kept on (as on a wide embedding): each rank tightens its own
         # two-node contenders before the floor is all-reduced.
         dict(bait, name="bait-tight", seed=21, k=5, d=4, n=90, B=6, tight=True),
@@ -365,7 +368,16 @@ def _tight_bounds_kept(on, *, has_candidates):
 
 
 def _bait_params(case):
-    keys = ("reg", "relative_reg", "oversample", "backward", "fisher", "dtype", "chunk_size")
+    keys = (
+        "reg",
+        "relative_reg",
+        "oversample",
+        "backward",
+        "fisher",
+        "dtype",
+        "chunk_size",
+        "candidates",
+    )
     return {key: case[key] for key in keys if key in case}
 
 
@@ -678,7 +690,7 @@ def test_round_with_scikit_learn(world, name):
     reference = LogisticRegression(max_iter=500).fit(X[labeled], y[labeled])
     for model in models:
         np.testing.assert_array_equal(model.coef_, reference.coef_)
-    # fit_and_select runs BAIT at BAIT()'s default, reg="scale".
+    # fit_and_select runs BAIT at BAIT()'s defaults: reg="scale", 20 x B candidates.
     bait = BAIT(device="cpu")
     strategy = bait if case.get("strategy") == "bait" else BADGE(device="cpu")
     expected = strategy.select(reference, X, labeled, case["B"], random_state=0)

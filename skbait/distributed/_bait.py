@@ -17,12 +17,21 @@ from skbait._fisher import (
 )
 from skbait.distributed._comm import (
     Group,
+    shard_offsets,
 )
-from skbait.distributed._pool import ShardedPool, selection_result
+from skbait.distributed._pool import (
+    ShardedPool,
+    _shard_embeddings,
+    _shard_probas,
+    selection_result,
+)
+from skbait.distributed._uncertainty import uncertainty_select
 from skbait.strategies._bait import DEFAULT_RELATIVE_REG, reg_at_scale
 from skbait.utils._sparse import row_norms_squared
 from skbait.utils._torch import resolve_device, resolve_dtype
 from skbait.utils._validation import (
+    as_labeled_mask,
+    check_batch_size,
     check_chunk_size,
     check_option,
     check_real,
@@ -114,6 +123,7 @@ def bait_select(
     chunk_size=None,
     return_utilities=False,
     group=None,
+    candidates=None,
 ):
     """BAIT over a sharded pool: :func:`skbait.strategies.bait_select` (SPMD).
 
@@ -181,6 +191,11 @@ def bait_select(
         forward step that added it.
     group : ProcessGroup, default=None
         The process group; ``None`` is the default group.
+    candidates : float or None, default=None
+        As :func:`skbait.strategies.bait_select` takes it: BAIT among the
+        ``ceil(candidates * batch_size)`` unlabeled rows of smallest margin
+        across the ranks (found by :func:`uncertainty_select`) and the labeled
+        rows, as if they were the pool. ``None``: every unlabeled row.
 
     Returns
     -------
@@ -209,6 +224,29 @@ def bait_select(
     >>> dist.destroy_process_group()
     """
     comm = Group(group)
+    if candidates is not None:
+        restricted = _most_uncertain_shard(
+            comm, embeddings, probas, labeled, batch_size, candidates, group
+        )
+        if restricted is not None:
+            embeddings, probas, labeled, kept = restricted
+            chosen, gains = bait_select(
+                embeddings,
+                probas,
+                labeled,
+                batch_size,
+                reg=reg,
+                relative_reg=relative_reg,
+                oversample=oversample,
+                backward=backward,
+                fisher=fisher,
+                device=device,
+                dtype=dtype,
+                chunk_size=chunk_size,
+                return_utilities=True,
+                group=group,
+            )
+            return selection_result(kept[chosen], gains, return_utilities)
 
     def check_params():
         if not isinstance(backward, (bool, np.bool_)):
@@ -275,3 +313,39 @@ def bait_select(
     if prune:
         greedy.backward(B)
     return selection_result(greedy.picked, greedy.gains, return_utilities)
+
+
+def _most_uncertain_shard(comm, embeddings, probas, labeled, batch_size, candidates, group):
+    """This rank's part of :func:`~skbait.strategies._bait.most_uncertain_pool` (SPMD).
+
+    The ``ceil(candidates * batch_size)`` unlabeled rows of smallest margin
+    are found across the ranks by :func:`uncertainty_select` (ties to the lower
+    pool index, as on one process). Returns this shard's kept embeddings,
+    probabilities and labeled mask, and the pool indices of every rank's kept
+    rows in pool order (the same on every rank); ``None`` where nothing would
+    be left out.
+    """
+    candidates = check_real("candidates", candidates, 1.0, strict=False)
+    if probas is None:
+        raise ValueError(
+            "`candidates` keeps the unlabeled rows with the smallest margin between "
+            "their two most probable classes, and regression (probas=None) has no "
+            "classes: leave candidates=None."
+        )
+    # This shard may be empty, as the validation of bait_select allows.
+    embeddings = _shard_embeddings(embeddings)
+    n_local = embeddings.shape[0]
+    probas = _shard_probas(probas, n_local)
+    mask = as_labeled_mask(labeled, n_local)
+    offsets = shard_offsets(n_local, group=group)
+    count = math.ceil(candidates * check_batch_size(batch_size))
+    n_unlabeled = int(comm.all_reduce(torch.tensor([float((~mask).sum())], dtype=torch.float64)))
+    n_classes = max(comm.all_gather_object(probas.shape[1] if n_local else 0))
+    if count >= n_unlabeled or n_classes < 2:
+        return None  # nothing left out, or a single class: no margin to rank by
+    chosen = uncertainty_select(probas, mask, count, measure="margin", group=group)
+    lo, hi = offsets[comm.rank], offsets[comm.rank + 1]
+    mine = chosen[(chosen >= lo) & (chosen < hi)] - lo
+    kept_here = np.sort(np.concatenate([np.flatnonzero(mask), mine])).astype(np.int64)
+    kept = np.concatenate(comm.all_gather_object(kept_here + lo))
+    return embeddings[kept_here], probas[kept_here], mask[kept_here], kept

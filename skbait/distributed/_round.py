@@ -17,6 +17,7 @@ from skbait.distributed._comm import Group, error_report, raise_everywhere, rebu
 from skbait.distributed._coreset import coreset_select
 from skbait.distributed._uncertainty import uncertainty_select
 from skbait.embeddings import embed
+from skbait.strategies._bait import default_candidates
 from skbait.utils._validation import (
     check_option,
 )
@@ -72,8 +73,10 @@ def fit_and_select(
         The selection to run.
     strategy_params : dict, default=None
         Keyword arguments of that selection function (``reg``, ``device``,
-        ``measure``...). BAIT runs at ``reg="scale"``, the default of
-        :class:`skbait.strategies.BAIT`, unless they give ``reg``.
+        ``measure``...). BAIT runs at the defaults of
+        :class:`skbait.strategies.BAIT` unless they say otherwise:
+        ``reg="scale"`` and ``candidates="auto"`` (20 with ``reg="scale"``,
+        every row with a numeric ``reg`` or a single known class).
     embedding : callable, default=None
         ``embedding(estimator, X) -> array``, replacing the registered
         embedding rule (see :func:`skbait.embeddings.embed`).
@@ -187,8 +190,12 @@ def fit_and_select(
                     stacklevel=2,
                 )
             P = None
-        # The default of skbait.strategies.BAIT, so that a round picks what BAIT() picks.
+        # The defaults of skbait.strategies.BAIT, so that a round picks what BAIT() picks.
         params.setdefault("reg", "scale")
+        candidates = params.get("candidates", "auto")
+        if candidates == "auto":
+            candidates = default_candidates(params["reg"]) if P is not None else None
+        params["candidates"] = candidates
         indices = bait_select(Z, P, labeled, batch_size, group=group, **params)
     return indices, fitted
 

@@ -37,6 +37,11 @@ from skbait.utils._validation import (
 
 __all__ = ["BAIT", "bait_objective", "bait_select", "scaled_reg"]
 
+#: BAIT's default candidates with ``reg="scale"``: it chooses among the
+#: ``DEFAULT_CANDIDATES * batch_size`` unlabeled rows of smallest margin; chosen
+#: with ``benchmarks/bench_realdata.py`` (see "Which strategy when").
+DEFAULT_CANDIDATES = 20
+
 #: The relative regulariser of ``reg="scale"``: ``lambda = DEFAULT_RELATIVE_REG * s``,
 #: with ``s`` the scale of the pool's information (see :func:`scaled_reg`); chosen
 #: with ``benchmarks/bench_realdata.py`` across datasets, models and protocols.
@@ -126,6 +131,22 @@ def _absolute_reg(reg, relative_reg, embeddings, probas):
         embeddings = check_pool_embeddings(embeddings)
         return scaled_reg(embeddings, probas, relative_reg), embeddings
     return reg, embeddings
+
+
+def default_candidates(reg):
+    """What ``candidates="auto"`` means at this ``reg``.
+
+    :data:`DEFAULT_CANDIDATES` with the scale-aware ``reg="scale"``; ``None``
+    (every unlabeled row) with a number, the paper's absolute ``lambda``, so
+    that a numeric ``reg`` keeps the selections of the authors' code.
+
+    Examples
+    --------
+    >>> from skbait.strategies._bait import default_candidates
+    >>> default_candidates("scale"), default_candidates(1.0)
+    (20, None)
+    """
+    return DEFAULT_CANDIDATES if isinstance(reg, str) else None
 
 
 def most_uncertain_pool(embeddings, probas, labeled, batch_size, candidates):
@@ -537,15 +558,18 @@ class BAIT(QueryStrategy):
         user guide for its measured fidelity.
     memory_limit : float, default=4.0
         GiB that ``"auto"`` lets the exact computation use.
-    candidates : float or None, default=None
-        ``None`` lets BAIT choose among every unlabeled row (the paper). A
-        number ``c`` (>= 1) first keeps the ``ceil(c * batch_size)``
+    candidates : "auto", float or None, default="auto"
+        A number ``c`` (>= 1) first keeps the ``ceil(c * batch_size)``
         unlabeled rows with the smallest margin between the classifier's two
         most probable classes and runs BAIT on them and the labeled rows as
         if they were the pool: a hybrid of margin sampling and BAIT, and a
-        round that costs a fraction of the exact one. Classifiers only. See
-        "Which strategy when" in the user guide for where it pays and where
-        it loses.
+        round that costs a fraction of the exact one. ``None`` lets BAIT
+        choose among every unlabeled row (the paper). ``"auto"`` is 20 with
+        ``reg="scale"`` and ``None`` with a numeric ``reg``, so that
+        ``BAIT(reg=1.0)`` stays the paper's BAIT. Regressors have no margin
+        and use every row under ``"auto"``; a number needs a classifier. See
+        "Which strategy when" in the user guide for where the hybrid pays
+        and where it loses.
 
     Notes
     -----
@@ -582,7 +606,7 @@ class BAIT(QueryStrategy):
         "chunk_size": [None, Interval(Integral, 1, None, closed="left")],
         "approximation": [StrOptions({"auto", "exact"}), FisherApproximation],
         "memory_limit": [Interval(Real, 0, None, closed="neither")],
-        "candidates": [None, Interval(Real, 1, None, closed="left")],
+        "candidates": [None, StrOptions({"auto"}), Interval(Real, 1, None, closed="left")],
     }
 
     def __init__(
@@ -598,7 +622,7 @@ class BAIT(QueryStrategy):
         chunk_size=None,
         approximation="auto",
         memory_limit=4.0,
-        candidates=None,
+        candidates="auto",
     ):
         self.reg = reg
         self.relative_reg = relative_reg
@@ -627,7 +651,9 @@ class BAIT(QueryStrategy):
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, P = fisher_inputs(estimator, X, embedding, "BAIT")
         candidates = self.candidates
-        if candidates is not None and P is None and is_classifier(estimator):
+        if candidates == "auto":
+            candidates = default_candidates(self.reg) if P is not None else None
+        elif candidates is not None and P is None and is_classifier(estimator):
             # A classifier that knows one class has no margin to rank rows by.
             candidates = None
         return _bait_select(
