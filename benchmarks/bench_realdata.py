@@ -24,8 +24,10 @@ pairwise penalty matrix of Ash et al. summed over every experiment),
 ``table.csv`` (the same numbers), ``penalty_matrix.png`` and
 ``curves/<experiment>.png``.
 
-``bait`` is BAIT at its defaults (``reg="scale"``), ``bait_paper`` BAIT with
-the paper's absolute ``reg=1``. Text and TREC need the TREC files: they are
+``bait`` is BAIT at its defaults (``reg="scale"``, and for classifiers the
+20 x B unlabeled rows of smallest margin as candidates), ``bait_all_rows``
+the same among every unlabeled row (the default before), ``bait_paper`` BAIT
+with the paper's absolute ``reg=1`` among every row. Text and TREC need the TREC files: they are
 downloaded once into ``--data-home`` (or read from it offline).
 
 Run from the repository root, e.g.::
@@ -64,16 +66,24 @@ from skbait.evaluation import (
 from skbait.strategies import BAIT, FisherApproximation, available_strategies, make_strategy
 
 #: The strategies run by default; ``--strategies all`` runs every registered one.
-DEFAULT_STRATEGIES = ("random", "margin", "badge", "coreset", "bait", "bait_paper")
+DEFAULT_STRATEGIES = (
+    "random",
+    "margin",
+    "badge",
+    "coreset",
+    "bait",
+    "bait_all_rows",
+    "bait_paper",
+)
 #: Labels of the extra BAIT settings a run can name in ``--strategies``.
 EXTRA_STRATEGIES = {
     "bait_paper": lambda: BAIT(reg=1.0),
+    # The default before the margin candidates: BAIT among every unlabeled row.
+    "bait_all_rows": lambda: BAIT(candidates=None),
     "bait_top2": lambda: BAIT(approximation=FisherApproximation(top_classes=2)),
     "bait_binary": lambda: BAIT(approximation=FisherApproximation(binary=True)),
     "bait_class5": lambda: BAIT(approximation=FisherApproximation(class_dims=5)),
     "bait_emb8": lambda: BAIT(approximation=FisherApproximation(embedding_dims=8)),
-    # The margin hybrid: BAIT among the 20 x B rows of smallest margin.
-    "bait_c20": lambda: BAIT(candidates=20),
     "bait_paper_c20": lambda: BAIT(reg=1.0, candidates=20),
 }
 #: Protocols: (n_initial, batch_size, budget).
