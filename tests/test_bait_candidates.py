@@ -109,3 +109,28 @@ def test_strategy_chooses_among_the_models_most_uncertain_rows():
     regressor = LinearRegression().fit(X[:15], X[:15, 0])
     with pytest.raises(ValueError, match="regression"):
         BAIT(candidates=2).select(regressor, X, labeled, 6)
+
+
+def test_auto_is_twenty_candidates_at_scale_and_every_row_with_a_number():
+    rng = np.random.RandomState(3)
+    X = rng.normal(size=(400, 4))
+    y = (X[:, 0] - X[:, 1] > 0).astype(int) + (X[:, 3] > 0.7)
+    labeled = np.arange(15)
+    model = LogisticRegression().fit(X[labeled], y[labeled])
+    P = model.predict_proba(X)
+    # 20 x 5 = 100 candidates of 385 unlabeled rows: the hybrid is on.
+    hybrid = bait_select(X, P, labeled, 5, reg="scale", candidates=20, device="cpu")
+    assert BAIT(device="cpu").select(model, X, labeled, 5).tolist() == hybrid.tolist()
+    every_row = bait_select(X, P, labeled, 5, reg="scale", device="cpu")
+    assert hybrid.tolist() != every_row.tolist()  # so that the default is seen to apply
+    assert BAIT(candidates=None, device="cpu").select(model, X, labeled, 5).tolist() == (
+        every_row.tolist()
+    )
+    # A number is the paper's lambda, among every row: the dense Algorithm 1.
+    paper = BAIT(reg=1.0, device="cpu").select(model, X, labeled, 5)
+    assert paper.tolist() == dense_bait(X, P, labeled, 5, reg=1.0).tolist()
+    # A regressor has no margin: every row, as before.
+    regressor = LinearRegression().fit(X[labeled], X[labeled, 0])
+    assert BAIT(device="cpu").select(regressor, X, labeled, 5).tolist() == (
+        bait_select(X, None, labeled, 5, reg="scale", device="cpu").tolist()
+    )
