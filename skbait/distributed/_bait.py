@@ -26,7 +26,7 @@ from skbait.distributed._pool import (
     selection_result,
 )
 from skbait.distributed._uncertainty import uncertainty_select
-from skbait.strategies._bait import DEFAULT_RELATIVE_REG, reg_at_scale
+from skbait.strategies._bait import DEFAULT_RELATIVE_REG, check_candidates, reg_at_scale
 from skbait.utils._sparse import row_norms_squared
 from skbait.utils._torch import resolve_device, resolve_dtype
 from skbait.utils._validation import (
@@ -325,13 +325,7 @@ def _most_uncertain_shard(comm, embeddings, probas, labeled, batch_size, candida
     rows in pool order (the same on every rank); ``None`` where nothing would
     be left out.
     """
-    candidates = check_real("candidates", candidates, 1.0, strict=False)
-    if probas is None:
-        raise ValueError(
-            "`candidates` keeps the unlabeled rows with the smallest margin between "
-            "their two most probable classes, and regression (probas=None) has no "
-            "classes: leave candidates=None."
-        )
+    candidates = check_candidates(candidates, probas)
     # This shard may be empty, as the validation of bait_select allows.
     embeddings = _shard_embeddings(embeddings)
     n_local = embeddings.shape[0]

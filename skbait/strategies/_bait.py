@@ -149,6 +149,18 @@ def default_candidates(reg):
     return DEFAULT_CANDIDATES if isinstance(reg, str) else None
 
 
+def check_candidates(candidates, probas):
+    """``candidates`` as a number (>= 1), for a pool with class probabilities."""
+    candidates = check_real("candidates", candidates, 1.0, strict=False)
+    if probas is None:
+        raise ValueError(
+            "`candidates` keeps the unlabeled rows with the smallest margin between "
+            "their two most probable classes, and regression (probas=None) has no "
+            "classes: leave candidates=None."
+        )
+    return candidates
+
+
 def most_uncertain_pool(embeddings, probas, labeled, batch_size, candidates):
     """The pool cut down to the labeled rows and the most uncertain unlabeled ones.
 
@@ -164,13 +176,7 @@ def most_uncertain_pool(embeddings, probas, labeled, batch_size, candidates):
         unlabeled row would be kept, or when a single class leaves no margin
         to rank by.
     """
-    candidates = check_real("candidates", candidates, 1.0, strict=False)
-    if probas is None:
-        raise ValueError(
-            "`candidates` keeps the unlabeled rows with the smallest margin between "
-            "their two most probable classes, and regression (probas=None) has no "
-            "classes: leave candidates=None."
-        )
+    candidates = check_candidates(candidates, probas)
     embeddings = check_pool_embeddings(embeddings)
     n = embeddings.shape[0]
     probas = check_probas(probas, n)
