@@ -27,7 +27,12 @@ def test_every_registered_strategy_honours_its_tags(name):
 @pytest.mark.parametrize(
     "strategy, classifier_only, needs_embedding, deterministic, sparse_embedding",
     [
-        (BAIT(), False, True, True, True),
+        # BAIT's default draws random candidates; the paper's BAIT and the
+        # uncertain candidates alone draw nothing.
+        (BAIT(), False, True, False, True),
+        (BAIT(reg=1.0), False, True, True, True),
+        (BAIT(candidates=None), False, True, True, True),
+        (BAIT(random_candidates=0), False, True, True, True),
         (LogDet(), False, True, True, True),
         (CoreSet(), False, True, True, True),
         (BADGE(), True, True, False, True),

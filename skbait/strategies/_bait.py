@@ -1,6 +1,5 @@
 """BAIT: Batch Active learning via Information maTrices (Ash et al., NeurIPS 2021)."""
 
-import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -16,8 +15,12 @@ from skbait._approximations import (
 )
 from skbait._fisher import Problem, RankOneGreedy, forward_steps, kron_gram
 from skbait.base import QueryStrategy
+from skbait.strategies._candidates import (
+    DEFAULT_RANDOM_CANDIDATES,
+    candidate_pool,
+    default_candidates,
+)
 from skbait.strategies._fisher_inputs import fisher_inputs
-from skbait.strategies._uncertainty import top_positions, uncertainty_scores
 from skbait.utils import resolve_device
 from skbait.utils._sparse import check_pool_embeddings, row_norms_squared
 from skbait.utils._threads import (
@@ -27,20 +30,12 @@ from skbait.utils._threads import (
     threads_for_flops,
 )
 from skbait.utils._validation import (
-    as_labeled_mask,
-    check_batch_size,
     check_chunk_size,
     check_option,
-    check_probas,
     check_real,
 )
 
 __all__ = ["BAIT", "bait_objective", "bait_select", "scaled_reg"]
-
-#: BAIT's default candidates with ``reg="scale"``: it chooses among the
-#: ``DEFAULT_CANDIDATES * batch_size`` unlabeled rows of smallest margin; chosen
-#: with ``benchmarks/bench_realdata.py`` (see "Which strategy when").
-DEFAULT_CANDIDATES = 20
 
 #: The relative regulariser of ``reg="scale"``: ``lambda = DEFAULT_RELATIVE_REG * s``,
 #: with ``s`` the scale of the pool's information (see :func:`scaled_reg`); chosen
@@ -133,64 +128,6 @@ def _absolute_reg(reg, relative_reg, embeddings, probas):
     return reg, embeddings
 
 
-def default_candidates(reg):
-    """What ``candidates="auto"`` means at this ``reg``.
-
-    :data:`DEFAULT_CANDIDATES` with the scale-aware ``reg="scale"``; ``None``
-    (every unlabeled row) with a number, the paper's absolute ``lambda``, so
-    that a numeric ``reg`` keeps the selections of the authors' code.
-
-    Examples
-    --------
-    >>> from skbait.strategies._bait import default_candidates
-    >>> default_candidates("scale"), default_candidates(1.0)
-    (20, None)
-    """
-    return DEFAULT_CANDIDATES if isinstance(reg, str) else None
-
-
-def check_candidates(candidates, probas):
-    """``candidates`` as a number (>= 1), for a pool with class probabilities."""
-    candidates = check_real("candidates", candidates, 1.0, strict=False)
-    if probas is None:
-        raise ValueError(
-            "`candidates` keeps the unlabeled rows with the smallest margin between "
-            "their two most probable classes, and regression (probas=None) has no "
-            "classes: leave candidates=None."
-        )
-    return candidates
-
-
-def most_uncertain_pool(embeddings, probas, labeled, batch_size, candidates):
-    """The pool cut down to the labeled rows and the most uncertain unlabeled ones.
-
-    Keeps the ``ceil(candidates * batch_size)`` unlabeled rows with the
-    smallest margin between their two most probable classes (ties to the
-    lower index), and every labeled row.
-
-    Returns
-    -------
-    (embeddings, probas, labeled, kept) or None
-        The kept rows' embeddings, probabilities and labeled mask, and
-        ``kept``, their ascending indices in the pool; ``None`` when every
-        unlabeled row would be kept, or when a single class leaves no margin
-        to rank by.
-    """
-    candidates = check_candidates(candidates, probas)
-    embeddings = check_pool_embeddings(embeddings)
-    n = embeddings.shape[0]
-    probas = check_probas(probas, n)
-    mask = as_labeled_mask(labeled, n)
-    unlabeled = np.flatnonzero(~mask)
-    count = math.ceil(candidates * check_batch_size(batch_size))
-    if count >= unlabeled.size or probas.shape[1] < 2:
-        return None
-    margins = uncertainty_scores(probas[unlabeled], "margin")
-    most_uncertain = unlabeled[top_positions(margins, count)]
-    kept = np.sort(np.concatenate([np.flatnonzero(mask), most_uncertain]))
-    return embeddings[kept], probas[kept], mask[kept], kept
-
-
 # A pool of n rows with D = k d has set-up products of about 3 n D^2
 # operations. Up to this n D^2 (n = 1,000 at d = 32, k = 16), a second thread
 # would save the set-up less than the busy-machine probe's pauses cost (about
@@ -200,10 +137,27 @@ def most_uncertain_pool(embeddings, probas, labeled, batch_size, candidates):
 _ONE_THREAD_SIZE = 2.0**28
 
 
-def _bait_select(embeddings, probas, labeled, batch_size, *, candidates=None, **params):
+def _bait_select(
+    embeddings,
+    probas,
+    labeled,
+    batch_size,
+    *,
+    candidates=None,
+    random_candidates=DEFAULT_RANDOM_CANDIDATES,
+    **params,
+):
     """:func:`bait_select` that also returns each chosen row's gain."""
     if candidates is not None:
-        restricted = most_uncertain_pool(embeddings, probas, labeled, batch_size, candidates)
+        restricted = candidate_pool(
+            embeddings,
+            probas,
+            labeled,
+            batch_size,
+            candidates,
+            random_candidates,
+            params.get("random_state"),
+        )
         if restricted is not None:
             embeddings, probas, labeled, kept = restricted
             chosen, gains = _bait_select(embeddings, probas, labeled, batch_size, **params)
@@ -325,6 +279,7 @@ def bait_select(
     memory_limit=4.0,
     random_state=None,
     candidates=None,
+    random_candidates=DEFAULT_RANDOM_CANDIDATES,
 ):
     """Choose a batch by BAIT from embeddings and class probabilities.
 
@@ -396,16 +351,26 @@ def bait_select(
     memory_limit : float, default=4.0
         GiB that ``"auto"`` lets the exact computation use.
     random_state : int, RandomState instance or None, default=None
-        Seeds the randomized SVD of a reduced embedding (the only random
-        step; exact BAIT draws nothing).
+        Seeds the random candidates and the randomized SVD of a reduced
+        embedding; exact BAIT among every row draws nothing.
     candidates : float or None, default=None
         ``None`` considers every unlabeled row (the paper). A number ``c``
-        (>= 1) first keeps the ``ceil(c * batch_size)`` unlabeled rows with
-        the smallest margin between their two most probable classes, and
-        BAIT runs as if those rows and the labeled ones were the whole pool
-        (its pool Fisher and ``reg="scale"``'s scale included): a hybrid
-        of margin sampling and BAIT, and a cheaper round. Needs class
-        probabilities; a single class ranks nothing and keeps every row.
+        (>= 0) first keeps the ``ceil(c * batch_size)`` unlabeled rows with
+        the smallest margin between their two most probable classes and the
+        random candidates below, and BAIT runs as if those rows and the
+        labeled ones were the whole pool (its pool Fisher and
+        ``reg="scale"``'s scale included): a hybrid of margin sampling and
+        BAIT, and a cheaper round. Above 0 it needs class probabilities
+        (regression takes 0, the random candidates alone); a single class
+        ranks nothing and keeps every row.
+    random_candidates : float, default=20
+        With ``candidates``: ``ceil(random_candidates * batch_size)`` rows
+        drawn uniformly (seeded by ``random_state``) from the other unlabeled
+        rows join the candidates (>= 0; 0 for the uncertain rows alone). They
+        keep the candidates' pool Fisher close to the whole pool's, and give
+        BAIT rows to choose where the margin points at the wrong ones.
+        Ignored when ``candidates`` is ``None``. When the candidates would
+        number at least the unlabeled rows, every row is a candidate.
 
     Returns
     -------
@@ -449,6 +414,7 @@ def bait_select(
         memory_limit=memory_limit,
         random_state=random_state,
         candidates=candidates,
+        random_candidates=random_candidates,
     )
     return indices
 
@@ -565,17 +531,27 @@ class BAIT(QueryStrategy):
     memory_limit : float, default=4.0
         GiB that ``"auto"`` lets the exact computation use.
     candidates : "auto", float or None, default="auto"
-        A number ``c`` (>= 1) first keeps the ``ceil(c * batch_size)``
+        A number ``c`` (>= 0) first keeps the ``ceil(c * batch_size)``
         unlabeled rows with the smallest margin between the classifier's two
-        most probable classes and runs BAIT on them and the labeled rows as
-        if they were the pool: a hybrid of margin sampling and BAIT, and a
-        round that costs a fraction of the exact one. ``None`` lets BAIT
-        choose among every unlabeled row (the paper). ``"auto"`` is 20 with
-        ``reg="scale"`` and ``None`` with a numeric ``reg``, so that
-        ``BAIT(reg=1.0)`` stays the paper's BAIT. Regressors have no margin
-        and use every row under ``"auto"``; a number needs a classifier. See
-        "Which strategy when" in the user guide for where the hybrid pays
-        and where it loses.
+        most probable classes, adds the random candidates below, and runs
+        BAIT on them and the labeled rows as if they were the pool: a hybrid
+        of margin sampling and BAIT, and a round that costs a fraction of the
+        exact one. ``None`` lets BAIT choose among every unlabeled row (the
+        paper). ``"auto"`` is 20 for a classifier and 0 for a regressor
+        (which has no margin: its candidates are the random ones) with
+        ``reg="scale"``, and ``None`` with a numeric ``reg``, so that
+        ``BAIT(reg=1.0)`` stays the paper's BAIT. A number above 0 needs a
+        classifier. See "Which strategy when" in the user guide for where
+        the candidates pay and where they lose.
+    random_candidates : float, default=20
+        With candidates: ``ceil(random_candidates * batch_size)`` rows drawn
+        uniformly (seeded by the ``random_state`` of
+        :meth:`~skbait.QueryStrategy.select`) from the other unlabeled rows
+        join them (>= 0; 0 for the uncertain rows alone). They keep the
+        candidates' pool Fisher close to the whole pool's, give BAIT rows to
+        choose where the margin points at the wrong ones, and keep a
+        regressor's batch off the pool's rare extreme rows. Ignored without
+        candidates.
 
     Notes
     -----
@@ -584,8 +560,10 @@ class BAIT(QueryStrategy):
     embedding (the regression case), which still spreads the batch over the
     embedding space. The utilities returned with ``return_utilities=True`` are
     each chosen row's decrease of ``tr(M^-1 F)`` at the forward step that
-    added it (larger is better). The selection is deterministic:
-    ``random_state`` is not used.
+    added it (larger is better). The selection depends on ``random_state``
+    only through the random candidates (and a reduced embedding's randomized
+    SVD): ``BAIT(reg=1.0)``, ``candidates=None`` and ``random_candidates=0``
+    are deterministic.
 
     Examples
     --------
@@ -612,7 +590,8 @@ class BAIT(QueryStrategy):
         "chunk_size": [None, Interval(Integral, 1, None, closed="left")],
         "approximation": [StrOptions({"auto", "exact"}), FisherApproximation],
         "memory_limit": [Interval(Real, 0, None, closed="neither")],
-        "candidates": [None, StrOptions({"auto"}), Interval(Real, 1, None, closed="left")],
+        "candidates": [None, StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
+        "random_candidates": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -629,6 +608,7 @@ class BAIT(QueryStrategy):
         approximation="auto",
         memory_limit=4.0,
         candidates="auto",
+        random_candidates=DEFAULT_RANDOM_CANDIDATES,
     ):
         self.reg = reg
         self.relative_reg = relative_reg
@@ -641,27 +621,34 @@ class BAIT(QueryStrategy):
         self.approximation = approximation
         self.memory_limit = memory_limit
         self.candidates = candidates
+        self.random_candidates = random_candidates
 
     def __skbait_tags__(self):
         tags = super().__skbait_tags__()
         tags.needs_embedding = True
         tags.sparse_embedding = True
-        # Only a reduced embedding (a seeded randomized SVD) draws random numbers;
-        # "auto" reduces the embedding only when exact BAIT cannot fit in memory.
-        tags.deterministic = not (
+        # Random candidates and a reduced embedding (a seeded randomized SVD) draw
+        # random numbers; "auto" reduces the embedding only when exact BAIT cannot
+        # fit in memory.
+        reduced = (
             isinstance(self.approximation, FisherApproximation)
             and self.approximation.embedding_dims is not None
         )
+        candidates = self.candidates
+        if candidates == "auto":
+            candidates = default_candidates(self.reg)
+        drawn = candidates is not None and self.random_candidates != 0
+        tags.deterministic = not (reduced or drawn)
         return tags
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, P = fisher_inputs(estimator, X, embedding, "BAIT")
         candidates = self.candidates
-        if candidates == "auto":
-            candidates = default_candidates(self.reg) if P is not None else None
-        elif candidates is not None and P is None and is_classifier(estimator):
+        if P is None and is_classifier(estimator):
             # A classifier that knows one class has no margin to rank rows by.
             candidates = None
+        elif candidates == "auto":
+            candidates = default_candidates(self.reg, has_classes=P is not None)
         return _bait_select(
             Z,
             P,
@@ -679,4 +666,5 @@ class BAIT(QueryStrategy):
             memory_limit=self.memory_limit,
             random_state=random_state,
             candidates=candidates,
+            random_candidates=self.random_candidates,
         )
