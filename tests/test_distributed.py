@@ -168,9 +168,37 @@ def _cases():
         dict(bait, name="bait-scale", seed=21, reg="scale"),
         dict(bait, name="bait-scale-relative", seed=22, reg="scale", relative_reg=0.3, k=4),
         dict(bait, name="bait-scale-regression", seed=23, k=None, d=4, B=6, reg="scale"),
-        # BAIT among the most uncertain rows: found across the ranks.
-        dict(bait, name="bait-candidates", seed=24, reg="scale", candidates=3),
-        dict(bait, name="bait-candidates-mask", seed=25, k=4, candidates=2.5, mask=True),
+        # BAIT among the most uncertain rows and a random few: found and drawn across the ranks.
+        dict(
+            bait,
+            name="bait-candidates",
+            seed=24,
+            reg="scale",
+            candidates=3,
+            random_candidates=2,
+            random_state=7,
+        ),
+        dict(
+            bait,
+            name="bait-candidates-regression",
+            seed=26,
+            k=None,
+            d=4,
+            B=6,
+            reg="scale",
+            candidates=0,
+            random_candidates=3,
+            random_state=2,
+        ),
+        dict(
+            bait,
+            name="bait-candidates-mask",
+            seed=25,
+            k=4,
+            candidates=2.5,
+            random_candidates=0,
+            mask=True,
+        ),
         # Tight bounds kept on (as on a wide embedding): each rank tightens its own
         # two-node contenders before the floor is all-reduced.
         dict(bait, name="bait-tight", seed=21, k=5, d=4, n=90, B=6, tight=True),
@@ -205,7 +233,7 @@ def _cases():
             name="round-sklearn-bait",
             kind="round-sklearn",
             seed=42,
-            n=100,
+            n=220,
             d=3,
             n_labeled=12,
             B=4,
@@ -377,6 +405,8 @@ def _bait_params(case):
         "dtype",
         "chunk_size",
         "candidates",
+        "random_candidates",
+        "random_state",
     )
     return {key: case[key] for key in keys if key in case}
 
@@ -690,7 +720,8 @@ def test_round_with_scikit_learn(world, name):
     reference = LogisticRegression(max_iter=500).fit(X[labeled], y[labeled])
     for model in models:
         np.testing.assert_array_equal(model.coef_, reference.coef_)
-    # fit_and_select runs BAIT at BAIT()'s defaults: reg="scale", 20 x B candidates.
+    # fit_and_select runs BAIT at BAIT()'s defaults: reg="scale", 20 x B uncertain and
+    # 20 x B random candidates (208 unlabeled rows, so 160 candidates leave some out).
     bait = BAIT(device="cpu")
     strategy = bait if case.get("strategy") == "bait" else BADGE(device="cpu")
     expected = strategy.select(reference, X, labeled, case["B"], random_state=0)

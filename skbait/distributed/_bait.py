@@ -26,12 +26,16 @@ from skbait.distributed._pool import (
     selection_result,
 )
 from skbait.distributed._uncertainty import uncertainty_select
-from skbait.strategies._bait import DEFAULT_RELATIVE_REG, check_candidates, reg_at_scale
+from skbait.strategies._bait import DEFAULT_RELATIVE_REG, reg_at_scale
+from skbait.strategies._candidates import (
+    DEFAULT_RANDOM_CANDIDATES,
+    candidate_counts,
+    draw_positions,
+)
 from skbait.utils._sparse import row_norms_squared
 from skbait.utils._torch import resolve_device, resolve_dtype
 from skbait.utils._validation import (
     as_labeled_mask,
-    check_batch_size,
     check_chunk_size,
     check_option,
     check_real,
@@ -124,6 +128,8 @@ def bait_select(
     return_utilities=False,
     group=None,
     candidates=None,
+    random_candidates=DEFAULT_RANDOM_CANDIDATES,
+    random_state=None,
 ):
     """BAIT over a sharded pool: :func:`skbait.strategies.bait_select` (SPMD).
 
@@ -194,8 +200,18 @@ def bait_select(
     candidates : float or None, default=None
         As :func:`skbait.strategies.bait_select` takes it: BAIT among the
         ``ceil(candidates * batch_size)`` unlabeled rows of smallest margin
-        across the ranks (found by :func:`uncertainty_select`) and the labeled
-        rows, as if they were the pool. ``None``: every unlabeled row.
+        across the ranks (found by :func:`uncertainty_select`), the random
+        candidates and the labeled rows, as if they were the pool. ``None``:
+        every unlabeled row.
+    random_candidates : float, default=20
+        As :func:`skbait.strategies.bait_select` takes it: with
+        ``candidates``, ``ceil(random_candidates * batch_size)`` of the other
+        unlabeled rows, drawn uniformly across the ranks.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the random candidates. The draw is rank 0's (every rank draws
+        too, so that a ``RandomState`` passed in advances as on one process);
+        with the same ``random_state``, the rows of the single-process
+        function on the concatenated pool.
 
     Returns
     -------
@@ -225,8 +241,14 @@ def bait_select(
     """
     comm = Group(group)
     if candidates is not None:
-        restricted = _most_uncertain_shard(
-            comm, embeddings, probas, labeled, batch_size, candidates, group
+        restricted = _candidate_shard(
+            comm,
+            embeddings,
+            probas,
+            labeled,
+            batch_size,
+            (candidates, random_candidates, random_state),
+            group,
         )
         if restricted is not None:
             embeddings, probas, labeled, kept = restricted
@@ -315,31 +337,46 @@ def bait_select(
     return selection_result(greedy.picked, greedy.gains, return_utilities)
 
 
-def _most_uncertain_shard(comm, embeddings, probas, labeled, batch_size, candidates, group):
-    """This rank's part of :func:`~skbait.strategies._bait.most_uncertain_pool` (SPMD).
+def _candidate_shard(comm, embeddings, probas, labeled, batch_size, drawing, group):
+    """This rank's part of :func:`~skbait.strategies._candidates.candidate_pool` (SPMD).
 
-    The ``ceil(candidates * batch_size)`` unlabeled rows of smallest margin
-    are found across the ranks by :func:`uncertainty_select` (ties to the lower
-    pool index, as on one process). Returns this shard's kept embeddings,
-    probabilities and labeled mask, and the pool indices of every rank's kept
-    rows in pool order (the same on every rank); ``None`` where nothing would
-    be left out.
+    ``drawing`` is ``(candidates, random_candidates, random_state)``. The
+    ``ceil(candidates * batch_size)`` unlabeled rows of smallest margin are
+    found across the ranks by :func:`uncertainty_select` (ties to the lower
+    pool index, as on one process); the random ones are drawn among the other
+    unlabeled rows in pool order, which is rank order, from the shards' counts.
+    Returns this shard's kept embeddings, probabilities and labeled mask, and
+    the pool indices of every rank's kept rows in pool order (the same on
+    every rank); ``None`` where nothing would be left out.
     """
-    candidates = check_candidates(candidates, probas)
+    candidates, random_candidates, random_state = drawing
+    count, random_count = candidate_counts(candidates, random_candidates, batch_size, probas)
     # This shard may be empty, as the validation of bait_select allows.
     embeddings = _shard_embeddings(embeddings)
     n_local = embeddings.shape[0]
     probas = _shard_probas(probas, n_local)
     mask = as_labeled_mask(labeled, n_local)
     offsets = shard_offsets(n_local, group=group)
-    count = math.ceil(candidates * check_batch_size(batch_size))
     n_unlabeled = int(comm.all_reduce(torch.tensor([float((~mask).sum())], dtype=torch.float64)))
-    n_classes = max(comm.all_gather_object(probas.shape[1] if n_local else 0))
-    if count >= n_unlabeled or n_classes < 2:
+    n_classes = 2  # regression (count 0) ranks nothing
+    if count:
+        n_classes = max(comm.all_gather_object(probas.shape[1] if n_local else 0))
+    if count + random_count >= n_unlabeled or n_classes < 2:
         return None  # nothing left out, or a single class: no margin to rank by
-    chosen = uncertainty_select(probas, mask, count, measure="margin", group=group)
     lo, hi = offsets[comm.rank], offsets[comm.rank + 1]
-    mine = chosen[(chosen >= lo) & (chosen < hi)] - lo
-    kept_here = np.sort(np.concatenate([np.flatnonzero(mask), mine])).astype(np.int64)
+    uncertain = np.empty(0, dtype=np.int64)
+    if count:
+        chosen = uncertainty_select(probas, mask, count, measure="margin", group=group)
+        uncertain = chosen[(chosen >= lo) & (chosen < hi)] - lo
+    rest = np.setdiff1d(np.flatnonzero(~mask), uncertain)
+    rest_counts = np.asarray(comm.all_gather_object(rest.size))
+    starts = np.concatenate([[0], np.cumsum(rest_counts)])
+    # Every rank draws, so that a RandomState advances as on one process; rank 0's counts.
+    drawn = comm.broadcast_object(draw_positions(starts[-1], random_count, random_state), 0)
+    here = drawn[(drawn >= starts[comm.rank]) & (drawn < starts[comm.rank + 1])]
+    kept_here = np.sort(
+        np.concatenate([np.flatnonzero(mask), uncertain, rest[here - starts[comm.rank]]])
+    ).astype(np.int64)
     kept = np.concatenate(comm.all_gather_object(kept_here + lo))
-    return embeddings[kept_here], probas[kept_here], mask[kept_here], kept
+    kept_probas = None if probas is None else probas[kept_here]
+    return embeddings[kept_here], kept_probas, mask[kept_here], kept

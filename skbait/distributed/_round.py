@@ -17,7 +17,7 @@ from skbait.distributed._comm import Group, error_report, raise_everywhere, rebu
 from skbait.distributed._coreset import coreset_select
 from skbait.distributed._uncertainty import uncertainty_select
 from skbait.embeddings import embed
-from skbait.strategies._bait import default_candidates
+from skbait.strategies._candidates import default_candidates
 from skbait.utils._validation import (
     check_option,
 )
@@ -75,13 +75,15 @@ def fit_and_select(
         Keyword arguments of that selection function (``reg``, ``device``,
         ``measure``...). BAIT runs at the defaults of
         :class:`skbait.strategies.BAIT` unless they say otherwise:
-        ``reg="scale"`` and ``candidates="auto"`` (20 with ``reg="scale"``,
-        every row with a numeric ``reg`` or a single known class).
+        ``reg="scale"``, ``candidates="auto"`` (with ``reg="scale"``, 20
+        for a classifier and 0 for a regressor; every row with a numeric
+        ``reg`` or a single known class) and 20 random candidates per batch
+        row.
     embedding : callable, default=None
         ``embedding(estimator, X) -> array``, replacing the registered
         embedding rule (see :func:`skbait.embeddings.embed`).
     random_state : int, RandomState instance or None, default=None
-        Seeds BADGE's draws (rank 0's is used).
+        Seeds BADGE's draws and BAIT's random candidates (rank 0's is used).
     group : ProcessGroup, default=None
         The process group; ``None`` is the default group.
 
@@ -193,10 +195,14 @@ def fit_and_select(
         # The defaults of skbait.strategies.BAIT, so that a round picks what BAIT() picks.
         params.setdefault("reg", "scale")
         candidates = params.get("candidates", "auto")
-        if candidates == "auto":
-            candidates = default_candidates(params["reg"]) if P is not None else None
+        if P is None and n_classes is not None:
+            candidates = None  # a single known class has no margin to rank rows by
+        elif candidates == "auto":
+            candidates = default_candidates(params["reg"], has_classes=P is not None)
         params["candidates"] = candidates
-        indices = bait_select(Z, P, labeled, batch_size, group=group, **params)
+        indices = bait_select(
+            Z, P, labeled, batch_size, random_state=random_state, group=group, **params
+        )
     return indices, fitted
 
 
