@@ -80,7 +80,7 @@ def get_strategy_tags(strategy):
     --------
     >>> from skbait import get_strategy_tags
     >>> from skbait.strategies import BAIT, UncertaintySampling
-    >>> tags = get_strategy_tags(BAIT())
+    >>> tags = get_strategy_tags(BAIT(reg=1.0))
     >>> tags.needs_embedding, tags.deterministic, tags.classifier_only
     (True, True, False)
     >>> get_strategy_tags(UncertaintySampling()).classifier_only

@@ -331,8 +331,8 @@ def test_reduced_embedding_bait_is_seeded_and_tagged_random():
     from skbait.base import get_strategy_tags
     from skbait.strategies import BAIT
 
-    assert get_strategy_tags(BAIT()).deterministic
-    reduced = BAIT(approximation=FisherApproximation(embedding_dims=3))
+    assert get_strategy_tags(BAIT(candidates=None)).deterministic
+    reduced = BAIT(candidates=None, approximation=FisherApproximation(embedding_dims=3))
     assert not get_strategy_tags(reduced).deterministic
     Z, P, labeled = _pool(n=80, d=10)
     a = bait_select(Z, P, labeled, 5, approximation=reduced.approximation, random_state=4)
