@@ -25,9 +25,11 @@ pairwise penalty matrix of Ash et al. summed over every experiment),
 ``curves/<experiment>.png``.
 
 ``bait`` is BAIT at its defaults (``reg="scale"``, and for classifiers the
-20 x B unlabeled rows of smallest margin as candidates), ``bait_all_rows``
-the same among every unlabeled row (the default before), ``bait_paper`` BAIT
-with the paper's absolute ``reg=1`` among every row. Text and TREC need the TREC files: they are
+20 x B unlabeled rows of smallest margin and 20 x B others drawn at random as
+candidates), ``bait_uncertain`` the same without the random candidates,
+``bait_all_rows`` the same among every unlabeled row (the default before the
+candidates), ``bait_paper`` BAIT with the paper's absolute ``reg=1`` among
+every row. Text and TREC need the TREC files: they are
 downloaded once into ``--data-home`` (or read from it offline).
 
 Run from the repository root, e.g.::
@@ -72,12 +74,15 @@ DEFAULT_STRATEGIES = (
     "badge",
     "coreset",
     "bait",
+    "bait_uncertain",
     "bait_all_rows",
     "bait_paper",
 )
 #: Labels of the extra BAIT settings a run can name in ``--strategies``.
 EXTRA_STRATEGIES = {
     "bait_paper": lambda: BAIT(reg=1.0),
+    # The uncertain candidates alone, without the random ones.
+    "bait_uncertain": lambda: BAIT(random_candidates=0),
     # The default before the margin candidates: BAIT among every unlabeled row.
     "bait_all_rows": lambda: BAIT(candidates=None),
     "bait_top2": lambda: BAIT(approximation=FisherApproximation(top_classes=2)),
