@@ -371,7 +371,8 @@ def _candidate_shard(comm, embeddings, probas, labeled, batch_size, drawing, gro
     rest = np.setdiff1d(np.flatnonzero(~mask), uncertain)
     rest_counts = np.asarray(comm.all_gather_object(rest.size))
     starts = np.concatenate([[0], np.cumsum(rest_counts)])
-    # Every rank draws, so that a RandomState advances as on one process; rank 0's counts.
+    # Every rank draws, so that a RandomState passed in advances as on one process;
+    # rank 0's draw is the one used.
     drawn = comm.broadcast_object(draw_positions(starts[-1], random_count, random_state), 0)
     here = drawn[(drawn >= starts[comm.rank]) & (drawn < starts[comm.rank + 1])]
     kept_here = np.sort(
