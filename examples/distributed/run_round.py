@@ -69,6 +69,8 @@ def main():
             # BAIT at its default, reg="scale": lambda follows the whole pool's
             # embedding scale, measured across ranks.
             strategy_params={"device": device},
+            # Seeds BAIT's random candidates (rank 0's draw, shared by all).
+            random_state=round_,
         )
         seconds = time.perf_counter() - start
         # The picks are pool indices: keep those of this shard (the annotator's
@@ -93,7 +95,9 @@ def main():
         before = mask.copy()
         before[picks] = False  # the labeled set of the last round
         reference = LogisticRegression(max_iter=1000).fit(X_pool[before], y_pool[before])
-        single = BAIT(device=device).select(reference, X_pool, before, BATCH)
+        single = BAIT(device=device).select(
+            reference, X_pool, before, BATCH, random_state=ROUNDS - 1
+        )
         same = np.array_equal(single, picks)
         print(f"identical to single-process BAIT on the whole pool: {same}")
         if not same:
