@@ -358,11 +358,10 @@ def _candidate_shard(comm, embeddings, probas, labeled, batch_size, drawing, gro
     mask = as_labeled_mask(labeled, n_local)
     offsets = shard_offsets(n_local, group=group)
     n_unlabeled = int(comm.all_reduce(torch.tensor([float((~mask).sum())], dtype=torch.float64)))
-    n_classes = 2  # regression (count 0) ranks nothing
-    if count:
-        n_classes = max(comm.all_gather_object(probas.shape[1] if n_local else 0))
-    if count + random_count >= n_unlabeled or n_classes < 2:
-        return None  # nothing left out, or a single class: no margin to rank by
+    if count + random_count >= n_unlabeled:
+        return None  # nothing left out
+    if count and max(comm.all_gather_object(probas.shape[1] if n_local else 0)) < 2:
+        return None  # a single class: no margin to rank by
     lo, hi = offsets[comm.rank], offsets[comm.rank + 1]
     uncertain = np.empty(0, dtype=np.int64)
     if count:

@@ -17,7 +17,7 @@ from skbait.distributed._comm import Group, error_report, raise_everywhere, rebu
 from skbait.distributed._coreset import coreset_select
 from skbait.distributed._uncertainty import uncertainty_select
 from skbait.embeddings import embed
-from skbait.strategies._candidates import default_candidates
+from skbait.strategies._candidates import resolve_candidates
 from skbait.utils._validation import (
     check_option,
 )
@@ -194,12 +194,12 @@ def fit_and_select(
             P = None
         # The defaults of skbait.strategies.BAIT, so that a round picks what BAIT() picks.
         params.setdefault("reg", "scale")
-        candidates = params.get("candidates", "auto")
-        if P is None and n_classes is not None:
-            candidates = None  # a single known class has no margin to rank rows by
-        elif candidates == "auto":
-            candidates = default_candidates(params["reg"], has_classes=P is not None)
-        params["candidates"] = candidates
+        params["candidates"] = resolve_candidates(
+            params.get("candidates", "auto"),
+            params["reg"],
+            has_classes=P is not None,
+            single_class=P is None and n_classes is not None,
+        )
         indices = bait_select(
             Z, P, labeled, batch_size, random_state=random_state, group=group, **params
         )

@@ -18,7 +18,7 @@ from skbait.base import QueryStrategy
 from skbait.strategies._candidates import (
     DEFAULT_RANDOM_CANDIDATES,
     candidate_pool,
-    default_candidates,
+    resolve_candidates,
 )
 from skbait.strategies._fisher_inputs import fisher_inputs
 from skbait.utils import resolve_device
@@ -634,21 +634,19 @@ class BAIT(QueryStrategy):
             isinstance(self.approximation, FisherApproximation)
             and self.approximation.embedding_dims is not None
         )
-        candidates = self.candidates
-        if candidates == "auto":
-            candidates = default_candidates(self.reg)
+        candidates = resolve_candidates(self.candidates, self.reg)
         drawn = candidates is not None and self.random_candidates != 0
         tags.deterministic = not (reduced or drawn)
         return tags
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, P = fisher_inputs(estimator, X, embedding, "BAIT")
-        candidates = self.candidates
-        if P is None and is_classifier(estimator):
-            # A classifier that knows one class has no margin to rank rows by.
-            candidates = None
-        elif candidates == "auto":
-            candidates = default_candidates(self.reg, has_classes=P is not None)
+        candidates = resolve_candidates(
+            self.candidates,
+            self.reg,
+            has_classes=P is not None,
+            single_class=P is None and is_classifier(estimator),
+        )
         return _bait_select(
             Z,
             P,

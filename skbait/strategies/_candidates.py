@@ -22,21 +22,30 @@ DEFAULT_CANDIDATES = 20
 DEFAULT_RANDOM_CANDIDATES = 20
 
 
-def default_candidates(reg, has_classes=True):
-    """What ``candidates="auto"`` means at this ``reg``.
+def resolve_candidates(candidates, reg, *, has_classes=True, single_class=False):
+    """``candidates`` as BAIT applies it: ``"auto"`` resolved, a single class to every row.
 
-    With the scale-aware ``reg="scale"``: :data:`DEFAULT_CANDIDATES` for a
-    classifier, and 0 for a regressor (``has_classes=False``), which has no
-    margin, so that its candidates are the random ones alone. ``None`` (every
-    unlabeled row) with a number, the paper's absolute ``lambda``, so that a
-    numeric ``reg`` keeps the selections of the authors' code.
+    ``"auto"`` with the scale-aware ``reg="scale"`` is :data:`DEFAULT_CANDIDATES`
+    for a classifier and 0 for a regressor (``has_classes=False``), which has no
+    margin, so that its candidates are the random ones alone; with a number, the
+    paper's absolute ``lambda``, it is ``None`` (every unlabeled row), so that a
+    numeric ``reg`` keeps the selections of the authors' code. A classifier that
+    knows a single class (``single_class=True``) ranks nothing: ``None``.
 
     Examples
     --------
-    >>> from skbait.strategies._candidates import default_candidates
-    >>> default_candidates("scale"), default_candidates("scale", False), default_candidates(1.0)
-    (20, 0, None)
+    >>> from skbait.strategies._candidates import resolve_candidates
+    >>> resolve_candidates("auto", "scale"), resolve_candidates("auto", 1.0)
+    (20, None)
+    >>> resolve_candidates("auto", "scale", has_classes=False)
+    0
+    >>> resolve_candidates(5, "scale", single_class=True) is None
+    True
     """
+    if single_class:
+        return None
+    if candidates != "auto":
+        return candidates
     if not isinstance(reg, str):
         return None
     return DEFAULT_CANDIDATES if has_classes else 0
