@@ -210,3 +210,11 @@ def test_auto_is_twenty_candidates_at_scale_and_every_row_with_a_number():
     assert BAIT(candidates=None, device="cpu").select(regressor, X, labeled, 5).tolist() == (
         bait_select(X, None, labeled, 5, reg="scale").tolist()
     )
+    # Without random rows a regressor, which has no uncertain ones, keeps every row:
+    # random_candidates=0 means "no random rows" for both kinds of model.
+    assert BAIT(random_candidates=0, device="cpu").select(regressor, X, labeled, 5).tolist() == (
+        bait_select(X, None, labeled, 5, reg="scale").tolist()
+    )
+    assert BAIT(random_candidates=0, device="cpu").select(model, X, labeled, 5).tolist() == (
+        bait_select(X, P, labeled, 5, reg="scale", candidates=20, random_candidates=0).tolist()
+    )

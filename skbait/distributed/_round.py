@@ -17,7 +17,7 @@ from skbait.distributed._comm import Group, error_report, raise_everywhere, rebu
 from skbait.distributed._coreset import coreset_select
 from skbait.distributed._uncertainty import uncertainty_select
 from skbait.embeddings import embed
-from skbait.strategies._candidates import resolve_candidates
+from skbait.strategies._candidates import DEFAULT_RANDOM_CANDIDATES, resolve_candidates
 from skbait.utils._validation import (
     check_option,
 )
@@ -197,6 +197,7 @@ def fit_and_select(
         params["candidates"] = resolve_candidates(
             params.get("candidates", "auto"),
             params["reg"],
+            random_candidates=params.get("random_candidates", DEFAULT_RANDOM_CANDIDATES),
             has_classes=P is not None,
             single_class=P is None and n_classes is not None,
         )

@@ -538,8 +538,9 @@ class BAIT(QueryStrategy):
         of margin sampling and BAIT, and a round that costs a fraction of the
         exact one. ``None`` lets BAIT choose among every unlabeled row (the
         paper). ``"auto"`` is 20 for a classifier and 0 for a regressor
-        (which has no margin: its candidates are the random ones) with
-        ``reg="scale"``, and ``None`` with a numeric ``reg``, so that
+        (which has no margin: its candidates are the random ones; ``None``
+        when ``random_candidates=0``) with ``reg="scale"``, and ``None``
+        with a numeric ``reg``, so that
         ``BAIT(reg=1.0)`` stays the paper's BAIT. A number above 0 needs a
         classifier. See "Which strategy when" in the user guide for where
         the candidates pay and where they lose.
@@ -634,7 +635,9 @@ class BAIT(QueryStrategy):
             isinstance(self.approximation, FisherApproximation)
             and self.approximation.embedding_dims is not None
         )
-        candidates = resolve_candidates(self.candidates, self.reg)
+        candidates = resolve_candidates(
+            self.candidates, self.reg, random_candidates=self.random_candidates
+        )
         drawn = candidates is not None and self.random_candidates != 0
         tags.deterministic = not (reduced or drawn)
         return tags
@@ -644,6 +647,7 @@ class BAIT(QueryStrategy):
         candidates = resolve_candidates(
             self.candidates,
             self.reg,
+            random_candidates=self.random_candidates,
             has_classes=P is not None,
             single_class=P is None and is_classifier(estimator),
         )

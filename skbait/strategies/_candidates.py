@@ -22,15 +22,24 @@ DEFAULT_CANDIDATES = 20
 DEFAULT_RANDOM_CANDIDATES = 20
 
 
-def resolve_candidates(candidates, reg, *, has_classes=True, single_class=False):
+def resolve_candidates(
+    candidates,
+    reg,
+    *,
+    random_candidates=DEFAULT_RANDOM_CANDIDATES,
+    has_classes=True,
+    single_class=False,
+):
     """``candidates`` as BAIT applies it: ``"auto"`` resolved, a single class to every row.
 
     ``"auto"`` with the scale-aware ``reg="scale"`` is :data:`DEFAULT_CANDIDATES`
-    for a classifier and 0 for a regressor (``has_classes=False``), which has no
-    margin, so that its candidates are the random ones alone; with a number, the
-    paper's absolute ``lambda``, it is ``None`` (every unlabeled row), so that a
-    numeric ``reg`` keeps the selections of the authors' code. A classifier that
-    knows a single class (``single_class=True``) ranks nothing: ``None``.
+    for a classifier. A regressor (``has_classes=False``) has no margin: its
+    candidates are the random ones alone (0), or every unlabeled row
+    (``None``) when ``random_candidates`` is 0, so that ``random_candidates=0``
+    means "no random rows" for both. With a number, the paper's absolute
+    ``lambda``, ``"auto"`` is ``None`` (every unlabeled row), so that a numeric
+    ``reg`` keeps the selections of the authors' code. A classifier that knows
+    a single class (``single_class=True``) ranks nothing: ``None``.
 
     Examples
     --------
@@ -39,6 +48,8 @@ def resolve_candidates(candidates, reg, *, has_classes=True, single_class=False)
     (20, None)
     >>> resolve_candidates("auto", "scale", has_classes=False)
     0
+    >>> resolve_candidates("auto", "scale", random_candidates=0, has_classes=False) is None
+    True
     >>> resolve_candidates(5, "scale", single_class=True) is None
     True
     """
@@ -48,7 +59,9 @@ def resolve_candidates(candidates, reg, *, has_classes=True, single_class=False)
         return candidates
     if not isinstance(reg, str):
         return None
-    return DEFAULT_CANDIDATES if has_classes else 0
+    if has_classes:
+        return DEFAULT_CANDIDATES
+    return 0 if random_candidates != 0 else None
 
 
 def check_candidates(candidates, probas):
