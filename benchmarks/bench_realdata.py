@@ -26,7 +26,8 @@ pairwise penalty matrix of Ash et al. summed over every experiment),
 
 ``bait`` is BAIT at its defaults (``reg="scale"``, and for classifiers the
 20 x B unlabeled rows of smallest margin and 20 x B others drawn at random as
-candidates), ``bait_uncertain`` the same without the random candidates,
+candidates), ``bait_uncertain`` the same without the random candidates
+(for a regressor, which has no uncertain candidates, every row),
 ``bait_all_rows`` the same among every unlabeled row (the default before the
 candidates), ``bait_paper`` BAIT with the paper's absolute ``reg=1`` among
 every row. Text and TREC need the TREC files: they are
@@ -34,7 +35,7 @@ downloaded once into ``--data-home`` (or read from it offline).
 
 Run from the repository root, e.g.::
 
-    python benchmarks/bench_realdata.py --out bench_out --seeds 5
+    python benchmarks/bench_realdata.py --out bench_out
     python benchmarks/bench_realdata.py --datasets pendigits --models logreg_std --seeds 5
     python benchmarks/bench_realdata.py --out bench_out --report-only  # every saved run
 
@@ -97,6 +98,11 @@ PROTOCOLS = {
     "paper": [(100, 10, 300), (100, 100, 1100)],
 }
 TEXT_FEATURES = 200
+#: Seeds of an experiment whose runs cost seconds (a linear model, up to
+#: ``MANY_CLASSES`` classes), and of one whose runs cost minutes (the MLP
+#: retrained every round; exact BAIT over many classes).
+CHEAP_SEEDS, COSTLY_SEEDS = 10, 5
+MANY_CLASSES = 20
 
 
 def _to_float32(X):
@@ -169,6 +175,15 @@ def experiments(datasets, models, protocols, mlp):
                     label = f"{name}-{model_label}-{n_initial}+{batch_size}x"
                     label += str((budget - n_initial) // batch_size)
                     yield label, name, model_label, estimator, (n_initial, batch_size, budget)
+
+
+def default_seeds(model_label, data):
+    """Seeds of one experiment when ``--seeds`` is not given: more where a run is cheap."""
+    many_classes = (
+        data.task == "classification" and np.unique(np.asarray(data.y_pool)).size > MANY_CLASSES
+    )
+    costly = model_label == "mlp" or many_classes
+    return COSTLY_SEEDS if costly else CHEAP_SEEDS
 
 
 def family(label):
@@ -317,7 +332,7 @@ def _all_results(args, names):
             if file.endswith(".csv"):
                 yield file[: -len(".csv")], load_results(os.path.join(runs, file))
         return
-    for label, name, _, estimator, (n0, B, budget) in experiments(
+    for label, name, model_label, estimator, (n0, B, budget) in experiments(
         args.datasets, args.models, args.protocols, args.mlp
     ):
         path = os.path.join(runs, f"{label}.csv")
@@ -342,7 +357,7 @@ def _all_results(args, names):
                 data.X_test,
                 data.y_test,
                 strategies=strategies,
-                seeds=args.seeds,
+                seeds=args.seeds or default_seeds(model_label, data),
                 n_initial=n0,
                 batch_size=B,
                 budget=budget,
@@ -369,7 +384,13 @@ def main(argv=None):
         f"{', '.join(EXTRA_STRATEGIES)})",
     )
     parser.add_argument("--protocols", nargs="+", default=["low", "paper"], choices=PROTOCOLS)
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        help=f"seeds per experiment (default {CHEAP_SEEDS} where runs cost seconds, "
+        f"{COSTLY_SEEDS} for the MLP and for sets of more than {MANY_CLASSES} classes)",
+    )
     parser.add_argument("--mlp", action="store_true", help="add the skorch MLP (slow)")
     parser.add_argument("--data-home", default=None, help="cache of fetched datasets (TREC)")
     parser.add_argument("--n-jobs", type=int, default=1)
@@ -408,10 +429,17 @@ def main(argv=None):
     draw_penalty(matrix, os.path.join(args.out, "penalty_matrix.png"))
     shown = matrix.round(2)
     shown.loc["column mean"] = matrix.mean(axis=0).round(2)
+    seeds_text = (
+        f"{args.seeds} seeds"
+        if args.seeds
+        else "seeds per experiment in table.csv's n_seeds "
+        f"({CHEAP_SEEDS}, or {COSTLY_SEEDS} for the MLP and for sets of more than "
+        f"{MANY_CLASSES} classes)"
+    )
     lines = [
         "# Real-data benchmark",
         "",
-        f"{args.seeds} seeds; AUC = area under the learning curve over its width (mean test "
+        f"{seeds_text}; AUC = area under the learning curve over its width (mean test "
         "score, x100), mean ± standard error over seeds; leads are paired over seeds; "
         "'best other' is the best strategy of another family. "
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs.",
