@@ -2,6 +2,7 @@
 
 import os
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -9,7 +10,8 @@ import scipy.sparse as sp
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from skbait.strategies import BAIT, bait_objective, bait_select, scaled_reg
-from skbait.strategies._bait import DEFAULT_RELATIVE_REG
+from skbait.strategies._bait import DEFAULT_RELATIVE_REG, warn_on_scale_spread
+from skbait.utils._sparse import column_sizes
 
 sys.path.insert(0, os.path.dirname(__file__))
 from bait_reference import dense_bait, reference_bait_batched
@@ -120,3 +122,48 @@ def test_bad_reg_for_the_function():
         bait_select(Z, P, labeled, 3, reg="scale", relative_reg=-1.0, device="cpu")
     with pytest.raises(ValueError, match="relative_reg"):
         scaled_reg(Z, P, float("nan"))
+
+
+def test_column_sizes_are_the_rms_of_each_columns_non_zero_values():
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(30, 5)) * (rng.uniform(size=(30, 5)) < 0.4)
+    Z[:, 3] = 0.0
+    by_hand = [
+        np.sqrt(np.mean(Z[Z[:, j] != 0, j] ** 2)) if np.any(Z[:, j]) else 0.0 for j in range(5)
+    ]
+    np.testing.assert_allclose(column_sizes(Z), by_hand, rtol=1e-12)
+    # A stored zero in a sparse matrix is not an entry.
+    S = sp.csr_matrix(Z)
+    S.data[0] = 0.0
+    dense = S.toarray()
+    by_hand = [
+        np.sqrt(np.mean(dense[dense[:, j] != 0, j] ** 2)) if np.any(dense[:, j]) else 0.0
+        for j in range(5)
+    ]
+    np.testing.assert_allclose(column_sizes(S), by_hand, rtol=1e-12)
+
+
+def test_scale_warns_when_columns_differ_widely_in_size():
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(80, 3))
+    y = (X[:, 0] + X[:, 2] > 0).astype(int)
+    labeled = np.arange(12)
+    model = LogisticRegression().fit(X[labeled], y[labeled])
+    # Standardised columns: no hint.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        BAIT(device="cpu").select(model, X, labeled, 3, random_state=0)
+    # One column in hundreds, one in thousandths: the hint names both.
+    wide = X * np.array([300.0, 1.0, 0.003])
+    model = LogisticRegression().fit(wide[labeled], y[labeled])
+    with pytest.warns(UserWarning, match=r"columns 0 and 2.*standardise"):
+        BAIT(device="cpu").select(model, wide, labeled, 3, random_state=0)
+    # The paper's absolute lambda is the user's choice: no hint.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        BAIT(reg=1.0, device="cpu").select(model, wide, labeled, 3)
+    # Sparse rows of rare and common words, each of the same size where present: no hint.
+    words = sp.random(200, 40, density=0.05, random_state=2, format="csr")
+    words.data[:] = 0.3
+    words = sp.hstack([np.full((200, 1), 0.2), words[:, 1:]], format="csr")  # a word in every row
+    assert warn_on_scale_spread(words) == pytest.approx(1.5)

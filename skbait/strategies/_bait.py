@@ -1,5 +1,6 @@
 """BAIT: Batch Active learning via Information maTrices (Ash et al., NeurIPS 2021)."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,7 +23,7 @@ from skbait.strategies._candidates import (
 )
 from skbait.strategies._fisher_inputs import fisher_inputs
 from skbait.utils import resolve_device
-from skbait.utils._sparse import check_pool_embeddings, row_norms_squared
+from skbait.utils._sparse import check_pool_embeddings, column_sizes, row_norms_squared
 from skbait.utils._threads import (
     limited_threads,
     recent_step_threads,
@@ -82,6 +83,49 @@ def scaled_reg(embeddings, probas=None, relative_reg=DEFAULT_RELATIVE_REG):
     squares = row_norms_squared(embeddings)
     scale = float(np.mean(squares, dtype=np.float64)) if squares.size else 0.0
     return reg_at_scale(scale, relative_reg)
+
+
+#: The factor between an embedding's widest and narrowest columns (see
+#: :func:`~skbait.utils._sparse.column_sizes`) above which ``reg="scale"``
+#: warns: its ``lambda`` follows the widest columns and swamps the narrow ones.
+#: Raw wine-quality features spread 570 to 2,800-fold, raw breast cancer
+#: 240,000-fold; pixels, TF-IDF, standardised features and the hidden layers
+#: of the benchmark's networks spread less than 15-fold.
+SCALE_SPREAD_WARNING = 100.0
+
+
+def warn_on_scale_spread(embeddings):
+    """Warn when the embedding's columns differ in size by more than :data:`SCALE_SPREAD_WARNING`.
+
+    Parameters
+    ----------
+    embeddings : ndarray or sparse matrix of shape (n_samples, n_dims)
+
+    Returns
+    -------
+    float
+        The factor between the widest and the narrowest column that has a
+        non-zero entry (1.0 when fewer than two have).
+    """
+    sizes = column_sizes(embeddings)
+    present = np.flatnonzero(sizes > 0)
+    if present.size < 2:
+        return 1.0
+    widest = present[np.argmax(sizes[present])]
+    narrowest = present[np.argmin(sizes[present])]
+    spread = float(sizes[widest] / sizes[narrowest])
+    if spread > SCALE_SPREAD_WARNING:
+        warnings.warn(
+            f"The embedding BAIT reads has columns whose sizes differ {spread:,.0f}-fold "
+            f"(columns {widest} and {narrowest}, counted from 0; root mean square of their "
+            "non-zero values). reg='scale' sets lambda by the widest columns, so BAIT "
+            "barely weighs the narrow ones: standardise the features (a StandardScaler "
+            "before the model) or pass a numeric reg. See 'Which strategy when' in the "
+            "user guide.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return spread
 
 
 def reg_at_scale(mean_squared_norm, relative_reg=DEFAULT_RELATIVE_REG):
@@ -644,6 +688,8 @@ class BAIT(QueryStrategy):
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, P = fisher_inputs(estimator, X, embedding, "BAIT")
+        if isinstance(self.reg, str):
+            warn_on_scale_spread(Z)
         candidates = resolve_candidates(
             self.candidates,
             self.reg,

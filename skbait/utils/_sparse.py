@@ -14,7 +14,7 @@ from sklearn.utils import check_array
 
 from skbait.utils._validation import check_embeddings
 
-__all__ = ["check_pool_embeddings", "row_norms_squared", "rows_dot"]
+__all__ = ["check_pool_embeddings", "column_sizes", "row_norms_squared", "rows_dot"]
 
 
 def check_pool_embeddings(embeddings):
@@ -71,6 +71,32 @@ def row_norms_squared(Z):
         return np.asarray(Z.multiply(Z).sum(axis=1), dtype=np.float64).ravel()
     Z = np.asarray(Z, dtype=np.float64)
     return np.einsum("ij,ij->i", Z, Z)
+
+
+def column_sizes(Z):
+    """Root mean square of every column's non-zero entries (0 for an all-zero column).
+
+    The size of a column's values where it has any: a word of TF-IDF has about
+    the size of any other word however rare it is, while a raw feature
+    measured in hundreds is a hundred times the size of one measured in units.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbait.utils._sparse import column_sizes
+    >>> column_sizes(np.array([[3.0, 0.0, 0.0], [4.0, 0.0, 2.0]]))
+    array([3.53553391, 0.        , 2.        ])
+    """
+    if sp.issparse(Z):
+        Z = sp.csc_matrix(Z)
+        squares = np.asarray(Z.multiply(Z).sum(axis=0), dtype=np.float64).ravel()
+        # Explicitly stored zeros are not entries: count the non-zero values only.
+        counts = np.asarray((Z != 0).sum(axis=0)).ravel()
+    else:
+        Z = np.asarray(Z, dtype=np.float64)
+        squares = np.einsum("ij,ij->j", Z, Z)
+        counts = np.count_nonzero(Z, axis=0)
+    return np.sqrt(squares / np.maximum(counts, 1))
 
 
 def rows_dot(Z, row):
