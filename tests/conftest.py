@@ -10,10 +10,16 @@ Select a profile with the ``HYPOTHESIS_PROFILE`` environment variable:
 
 Run ``pytest --hypothesis-show-statistics`` to see how many cases each
 property generated.
+
+Every test also starts from the same state of numpy's global generator, so
+that a learner left at ``random_state=None`` draws the same rows on every run
+(see ``_repeatable_unseeded_draws``).
 """
 
 import os
 
+import numpy as np
+import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
@@ -43,3 +49,20 @@ settings.register_profile(
     suppress_health_check=_SLOW_OK,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def _repeatable_unseeded_draws():
+    """Seed numpy's global generator for the test, and give the caller's state back after.
+
+    ``random_state=None`` draws from that generator, which numpy seeds from the
+    operating system: an unseeded initial draw of a single class (about 1 in
+    500 for ten rows of two balanced classes) made a test fail once in CI and
+    pass on rerun. The library never seeds it; the tests now fail, or pass, the
+    same way on every run.
+    """
+    # The legacy global generator on purpose: it is what random_state=None uses.
+    state = np.random.get_state()  # noqa: NPY002
+    np.random.seed(0)  # noqa: NPY002
+    yield
+    np.random.set_state(state)  # noqa: NPY002
