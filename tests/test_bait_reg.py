@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
 
-from skbait.strategies import BAIT, bait_objective, bait_select, scaled_reg
+from skbait.strategies import BAIT, MultiLabelBAIT, bait_objective, bait_select, scaled_reg
 from skbait.strategies._bait import DEFAULT_RELATIVE_REG, warn_on_scale_spread
 from skbait.utils._sparse import column_sizes
 
@@ -158,6 +159,13 @@ def test_scale_warns_when_columns_differ_widely_in_size():
     model = LogisticRegression().fit(wide[labeled], y[labeled])
     with pytest.warns(UserWarning, match=r"columns 0 and 2.*standardise"):
         BAIT(device="cpu").select(model, wide, labeled, 3, random_state=0)
+    # The same measurement serves every reg="scale" caller: the function, multi-label BAIT.
+    with pytest.warns(UserWarning, match=r"columns 0 and 2"):
+        bait_select(wide, model.predict_proba(wide), labeled, 3, reg="scale", device="cpu")
+    Y = np.column_stack([y, 1 - y, (X[:, 1] > 0).astype(int)])
+    ovr = OneVsRestClassifier(LogisticRegression()).fit(wide[labeled], Y[labeled])
+    with pytest.warns(UserWarning, match=r"columns 0 and 2"):
+        MultiLabelBAIT(device="cpu").select(ovr, wide, labeled, 3, random_state=0)
     # The paper's absolute lambda is the user's choice: no hint.
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -123,7 +123,9 @@ def warn_on_scale_spread(embeddings):
             "before the model) or pass a numeric reg. See 'Which strategy when' in the "
             "user guide.",
             UserWarning,
-            stacklevel=4,
+            # One place for every caller (BAIT, multi-label BAIT, the functions), so
+            # that the default filter shows it once.
+            stacklevel=2,
         )
     return spread
 
@@ -163,11 +165,13 @@ def _absolute_reg(reg, relative_reg, embeddings, probas):
     """``reg`` as the absolute ``lambda`` the core takes, and the embeddings, validated.
 
     A number is the paper's ``lambda``, passed on as is (the core validates it);
-    ``"scale"`` is measured on the validated embeddings.
+    ``"scale"`` is measured on the validated embeddings, with a warning where
+    their columns differ too widely in size for one isotropic ``lambda``.
     """
     if isinstance(reg, str):
         check_option("reg", reg, {"scale"})
         embeddings = check_pool_embeddings(embeddings)
+        warn_on_scale_spread(embeddings)
         return scaled_reg(embeddings, probas, relative_reg), embeddings
     return reg, embeddings
 
@@ -688,8 +692,6 @@ class BAIT(QueryStrategy):
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, P = fisher_inputs(estimator, X, embedding, "BAIT")
-        if isinstance(self.reg, str):
-            warn_on_scale_spread(Z)
         candidates = resolve_candidates(
             self.candidates,
             self.reg,
