@@ -235,7 +235,11 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         ``stopping``, each criterion's value and verdict and ``stop``. A cold
         start's round 0 has ``n_labeled=0`` and no scores. A refit caused by
         :meth:`correct` or :meth:`retract` also has ``corrected`` or
-        ``retracted`` (the rows) and ``previous_labels``.
+        ``retracted`` (the rows) and ``previous_labels``. With a multi-label
+        target and ``eval_set``, also ``eval_f1_micro``, ``eval_f1_macro``,
+        ``eval_subset_accuracy``, ``eval_hamming_loss`` and
+        ``eval_average_precision`` (see
+        :func:`~skbait.utils.multilabel_scores`; NaN without ``predict_proba``).
     label_changes_ : list of dict
         Every :meth:`correct` and :meth:`retract`, oldest first: ``action``
         (``"correct"`` or ``"retract"``), ``round`` (of the refit it caused),
@@ -702,7 +706,17 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         if eval_set is not None:
             record["eval_score"] = _model_score(estimator, *eval_set, multilabel)
             if multilabel:
-                scores = multilabel_scores(eval_set[1], predict_label_sets(estimator, eval_set[0]))
+                X_eval, y_eval = eval_set
+                # Average precision ranks rows by probability: none for a model without them.
+                probabilities = (
+                    predict_label_probabilities(estimator, X_eval)
+                    if hasattr(estimator, "predict_proba")
+                    else None
+                )
+                scores = multilabel_scores(
+                    y_eval, predict_label_sets(estimator, X_eval), probabilities
+                )
+                record["eval_average_precision"] = np.nan
                 record.update({f"eval_{name}": value for name, value in scores.items()})
         # Recorded first: a stopping callback reads this round as history_[-1].
         self.history_.append(record)

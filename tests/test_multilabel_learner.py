@@ -8,13 +8,15 @@ import pytest
 import scipy.sparse as sp
 from sklearn.datasets import make_multilabel_classification
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score, hamming_loss
+from sklearn.metrics import average_precision_score, f1_score, hamming_loss
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
 from sklearn.neural_network import MLPClassifier
+from sklearn.svm import LinearSVC
 
 from skbait import ActiveLearner, get_strategy_tags
 from skbait.evaluation import MULTILABEL_COLUMNS, compare_strategies, load_results, save_results
+from skbait.evaluation._report import multilabel_table
 from skbait.strategies import (
     BAIT,
     MultiLabelBAIT,
@@ -160,6 +162,34 @@ def test_every_multilabel_model_runs_with_bait(data, model):
     pred = al.estimator_.predict(X[200:])
     assert last["eval_f1_micro"] == pytest.approx(f1_score(Y[200:], pred, average="micro"))
     assert last["eval_hamming_loss"] == pytest.approx(hamming_loss(Y[200:], pred))
+    # Average precision from the probabilities, one label at a time, as sklearn ranks them.
+    P_eval = predict_label_probabilities(al.estimator_, X[200:])
+    by_label = [average_precision_score(Y[200:, j], P_eval[:, j]) for j in range(Y.shape[1])]
+    assert last["eval_average_precision"] == pytest.approx(np.mean(by_label))
+
+
+def test_a_model_without_probabilities_has_no_average_precision(data):
+    X, Y = data
+    model = OneVsRestClassifier(LinearSVC())
+    al = ActiveLearner(model, query_strategy="random", n_initial=40, batch_size=10, budget=50)
+    al.fit(X[:200], Y[:200], eval_set=(X[200:], Y[200:]))
+    assert np.isnan(al.history_[-1]["eval_average_precision"])
+    assert 0 <= al.history_[-1]["eval_f1_micro"] <= 1
+    results = compare_strategies(
+        model,
+        X[:200],
+        Y[:200],
+        X[200:],
+        Y[200:],
+        strategies=["random"],
+        seeds=1,
+        n_initial=40,
+        batch_size=10,
+        budget=50,
+        verbose=0,
+    )
+    # The report's table leaves the empty column out, and keeps the others.
+    assert list(multilabel_table(results).columns) == list(MULTILABEL_COLUMNS[:4])
 
 
 def test_a_skorch_net_with_a_sigmoid_head():
@@ -313,6 +343,30 @@ def test_multilabel_scores_are_sklearn_metrics():
     assert scores["f1_macro"] == pytest.approx(f1_score(truth, pred, average="macro"))
     assert scores["subset_accuracy"] == pytest.approx(np.mean((truth == pred).all(1)))
     assert scores["hamming_loss"] == pytest.approx(np.mean(truth != pred))
+    assert "average_precision" not in scores
+
+
+def _average_precision_by_hand(truth, score):
+    """Mean over the positives of the precision among the rows scored at least as high."""
+    positives = np.flatnonzero(truth == 1)
+    return np.mean([np.mean(truth[score >= score[i]] == 1) for i in positives])
+
+
+def test_average_precision_is_the_mean_over_labels_where_it_is_defined():
+    rng = np.random.RandomState(1)
+    truth = rng.randint(0, 2, size=(40, 5))
+    truth[:, 3] = 0  # no positive: average precision is undefined for this label
+    truth[:, 4] = 1  # no negative: every ranking is perfect, so it says nothing
+    score = rng.rand(40, 5)
+    got = multilabel_scores(truth, truth, score)["average_precision"]
+    by_hand = [_average_precision_by_hand(truth[:, j], score[:, j]) for j in range(3)]
+    assert got == pytest.approx(np.mean(by_hand))
+    # Only the order counts, not the scale or the 0.5 threshold.
+    assert multilabel_scores(truth, truth, 0.1 * score)["average_precision"] == pytest.approx(got)
+    undefined = multilabel_scores(truth[:, 3:], truth[:, 3:], score[:, 3:])
+    assert np.isnan(undefined["average_precision"])
+    with pytest.raises(ValueError, match="must match the label matrix"):
+        multilabel_scores(truth, truth, score[:, :4])
 
 
 def test_label_strings_round_trip():

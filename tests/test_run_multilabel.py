@@ -47,13 +47,16 @@ def test_a_label_set_column_runs_the_multilabel_strategies_and_reports_their_met
     assert sorted(results["n_labeled"].unique()) == [20, 35, 50]
     # The score is the micro-F1; the other metrics are kept beside it.
     np.testing.assert_allclose(results["score"], results["f1_micro"])
-    for column in ("f1_macro", "subset_accuracy", "hamming_loss"):
+    for column in ("f1_macro", "subset_accuracy", "hamming_loss", "average_precision"):
         assert results[column].between(0, 1).all()
     # A row with any wrong label counts as one subset error, so Hamming <= 1 - subset accuracy.
     assert (results["hamming_loss"] <= 1 - results["subset_accuracy"] + 1e-12).all()
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert "## Multi-label metrics" in summary
-    assert "| strategy | f1_micro | f1_macro | subset_accuracy | hamming_loss |" in summary
+    assert (
+        "| strategy | f1_micro | f1_macro | subset_accuracy | hamming_loss | average_precision |"
+        in summary
+    )
     assert "4 labels (arts, politics, sports, tech)" in summary
     assert "micro-F1 on the test rows" in summary
     assert "--multi-label" in summary  # the command that repeats the run

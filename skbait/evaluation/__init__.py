@@ -21,7 +21,8 @@ column                        meaning
 
 A multi-label target (see :doc:`/user_guide/multilabel`) puts the micro-F1 in
 ``score`` and adds the columns ``f1_micro``, ``f1_macro``,
-``subset_accuracy`` and ``hamming_loss`` (:data:`MULTILABEL_COLUMNS`).
+``subset_accuracy``, ``hamming_loss`` and ``average_precision``
+(:data:`MULTILABEL_COLUMNS`).
 
 At a given seed every strategy starts from the same initial draw (it depends
 only on the seed), so scores are paired across strategies, as the paper's t

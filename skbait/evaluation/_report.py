@@ -102,7 +102,8 @@ def multilabel_table(results):
     For a run on a multi-label target (its table has :data:`MULTILABEL_COLUMNS`).
     """
     results = _check_results(results)
-    metrics = [m for m in MULTILABEL_COLUMNS if m in results.columns]
+    # A model without probabilities has no average precision: a column of NaN says nothing.
+    metrics = [m for m in MULTILABEL_COLUMNS if m in results and results[m].notna().any()]
     if not metrics:
         return None
     table = {}
@@ -201,7 +202,8 @@ def write_report(results, output, *, info=None):
             "## Multi-label metrics",
             "",
             "Area under each metric's learning curve (mean ± s.e.); the score above is the "
-            "micro-F1. Hamming loss: lower is better.",
+            "micro-F1. Hamming loss: lower is better. Average precision ranks the test rows "
+            "by each label's probability, whatever the 0.5 threshold of the label sets.",
             "",
             _markdown_table(multilabel, "strategy"),
             "",

@@ -29,9 +29,16 @@ COLUMNS = (
     "train_score",
 )
 
-#: The further columns of a multi-label run: micro and macro F1, subset accuracy and
-#: Hamming loss on the test set (``score`` is then the micro-F1).
-MULTILABEL_COLUMNS = ("f1_micro", "f1_macro", "subset_accuracy", "hamming_loss")
+#: The further columns of a multi-label run: micro and macro F1, subset accuracy,
+#: Hamming loss and average precision on the test set (``score`` is then the
+#: micro-F1; average precision is NaN for a model without ``predict_proba``).
+MULTILABEL_COLUMNS = (
+    "f1_micro",
+    "f1_macro",
+    "subset_accuracy",
+    "hamming_loss",
+    "average_precision",
+)
 
 _DTYPES = {
     "strategy": str,

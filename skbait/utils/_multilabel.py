@@ -369,13 +369,16 @@ def label_probabilities(raw, n_samples, n_labels=None):
     return np.clip(P, 0.0, 1.0)
 
 
-def multilabel_scores(y_true, y_pred):
-    """Micro and macro F1, subset accuracy and Hamming loss of indicator matrices.
+def multilabel_scores(y_true, y_pred, y_score=None):
+    """Micro and macro F1, subset accuracy, Hamming loss and average precision of label sets.
 
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_samples, n_labels)
         0/1 indicator matrices (dense or sparse).
+    y_score : array-like of shape (n_samples, n_labels), default=None
+        Each label's probability (or any score that ranks its rows). Given,
+        the result adds ``average_precision``.
 
     Returns
     -------
@@ -383,7 +386,12 @@ def multilabel_scores(y_true, y_pred):
         ``f1_micro``, ``f1_macro`` (labels with neither a true nor a predicted
         positive count as 0), ``subset_accuracy`` (the fraction of rows whose
         whole label set is right) and ``hamming_loss`` (the fraction of wrong
-        entries; lower is better).
+        entries; lower is better). With ``y_score``, also ``average_precision``:
+        the mean over labels of the area under each label's precision-recall
+        curve (:func:`~sklearn.metrics.average_precision_score`), over the
+        labels with both a positive and a negative row in ``y_true`` (NaN if
+        none has). It ranks rows by score and so does not depend on the 0.5
+        threshold that decides the label sets.
 
     Examples
     --------
@@ -392,6 +400,10 @@ def multilabel_scores(y_true, y_pred):
     >>> scores = multilabel_scores(np.array([[1, 0], [1, 1]]), np.array([[1, 0], [0, 1]]))
     >>> {k: round(v, 3) for k, v in scores.items()}
     {'f1_micro': 0.8, 'f1_macro': 0.833, 'subset_accuracy': 0.5, 'hamming_loss': 0.25}
+    >>> truth, sets = np.array([[1, 0], [0, 1]]), np.array([[1, 0], [1, 1]])
+    >>> scores = multilabel_scores(truth, sets, np.array([[0.9, 0.2], [0.6, 0.7]]))
+    >>> scores["average_precision"]
+    1.0
     """
     from sklearn.metrics import accuracy_score, f1_score, hamming_loss
 
@@ -401,12 +413,31 @@ def multilabel_scores(y_true, y_pred):
         y_pred = y_pred.toarray()
     y_true = np.asarray(y_true).astype(np.int64)
     y_pred = np.asarray(y_pred).astype(np.int64)
-    return {
+    scores = {
         "f1_micro": float(f1_score(y_true, y_pred, average="micro", zero_division=0)),
         "f1_macro": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
         "subset_accuracy": float(accuracy_score(y_true, y_pred)),
         "hamming_loss": float(hamming_loss(y_true, y_pred)),
     }
+    if y_score is not None:
+        scores["average_precision"] = _mean_average_precision(y_true, y_score)
+    return scores
+
+
+def _mean_average_precision(y_true, y_score):
+    """Macro average precision over the labels where it is defined (a positive and a negative)."""
+    from sklearn.metrics import average_precision_score
+
+    y_score = np.asarray(y_score, dtype=np.float64)
+    if y_score.shape != y_true.shape:
+        raise ValueError(
+            f"y_score has shape {y_score.shape}; it must match the label matrix, {y_true.shape}."
+        )
+    positives = y_true.sum(axis=0)
+    defined = np.flatnonzero((positives > 0) & (positives < y_true.shape[0]))
+    if defined.size == 0:
+        return float("nan")
+    return float(np.mean([average_precision_score(y_true[:, j], y_score[:, j]) for j in defined]))
 
 
 def parse_label_sets(values, sep="|"):
