@@ -5,10 +5,12 @@ Part 1, learning curves. A pool and a test set from scikit-learn's
 ``K`` labels), a ``StandardScaler`` and ``OneVsRestClassifier(LogisticRegression)``
 (``--model mlp``: an ``MLPClassifier`` with one hidden layer, whose
 activations are the embedding). Every strategy runs with every seed through
-:func:`skbait.evaluation.compare_strategies`; the table gives the area under
+:func:`skbait.evaluation.compare_strategies`, each seed on its own draw of the
+data (``--data-seed`` fixes one draw for all); the table gives the area under
 the micro-F1 learning curve (normalised to a mean micro-F1) with its standard
 error over seeds, and the final micro-F1, macro-F1, subset accuracy and
-Hamming loss.
+Hamming loss, then the area under every metric's curve (average precision
+included) and the paired differences between BAIT and each baseline.
 
 Part 2, selection time. Multi-label BAIT (``K`` sigmoid outputs) against
 multiclass BAIT (``k = K`` softmax classes) on the same embeddings, ``n``,
@@ -25,6 +27,7 @@ import time
 import warnings
 
 import numpy as np
+import pandas as pd
 from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -79,27 +82,37 @@ def make_model(kind):
     return make_pipeline(StandardScaler(), head)
 
 
-def learning_curves(args):
+def _curves(args, seeds, data_seed):
     X, Y, X_test, Y_test = make_data(
-        args.n_pool, args.n_test, args.n_features, args.n_labels, args.data_seed
+        args.n_pool, args.n_test, args.n_features, args.n_labels, data_seed
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", UserWarning)
-        results = compare_strategies(
+        return compare_strategies(
             make_model(args.model),
             X,
             Y,
             X_test,
             Y_test,
             strategies=make_strategies(args.bait_reg, args.relative_reg),
-            seeds=args.seeds,
+            seeds=seeds,
             n_initial=args.n_initial,
             batch_size=args.batch_size,
             budget=args.budget,
             n_jobs=args.n_jobs,
             verbose=0,
         )
+
+
+def learning_curves(args):
+    if args.data_seed is None:
+        # A new draw of the data with every seed: the spread over seeds is the data's too.
+        results = pd.concat(
+            [_curves(args, [seed], seed) for seed in range(args.seeds)], ignore_index=True
+        )
+    else:
+        results = _curves(args, args.seeds, args.data_seed)
     if args.save:
         results.to_csv(args.save, index=False)
     auc = learning_curve_auc(results)
@@ -112,7 +125,8 @@ def learning_curves(args):
     print(
         f"\nmake_multilabel_classification: pool {args.n_pool}, test {args.n_test}, "
         f"{args.n_features} features, {args.n_labels} labels; model {args.model}; "
-        f"{args.n_initial} + {args.batch_size}/round to {args.budget}; {args.seeds} seeds"
+        f"{args.n_initial} + {args.batch_size}/round to {args.budget}; {args.seeds} seeds, "
+        + ("one draw of the data" if args.data_seed is not None else "a draw of the data each")
     )
     print(
         "| strategy | AUC micro-F1 | final micro-F1 | final macro-F1 | subset acc. "
@@ -213,7 +227,12 @@ def main(argv=None):
     parser.add_argument("--n-test", type=int, default=2000)
     parser.add_argument("--n-features", type=int, default=20)
     parser.add_argument("--n-labels", type=int, default=8)
-    parser.add_argument("--data-seed", type=int, default=0)
+    parser.add_argument(
+        "--data-seed",
+        type=int,
+        default=None,
+        help="one draw of the data for every seed (default: seed s draws its own, s)",
+    )
     parser.add_argument("--model", choices=["ovr", "mlp"], default="ovr")
     parser.add_argument("--n-initial", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=20)
