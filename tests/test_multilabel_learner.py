@@ -363,6 +363,7 @@ def test_average_precision_is_the_mean_over_labels_where_it_is_defined():
     assert got == pytest.approx(np.mean(by_hand))
     # Only the order counts, not the scale or the 0.5 threshold.
     assert multilabel_scores(truth, truth, 0.1 * score)["average_precision"] == pytest.approx(got)
+    assert multilabel_scores(truth, truth, sp.csr_matrix(score))["average_precision"] == got
     undefined = multilabel_scores(truth[:, 3:], truth[:, 3:], score[:, 3:])
     assert np.isnan(undefined["average_precision"])
     with pytest.raises(ValueError, match="must match the label matrix"):

@@ -428,7 +428,7 @@ def _mean_average_precision(y_true, y_score):
     """Macro average precision over the labels where it is defined (a positive and a negative)."""
     from sklearn.metrics import average_precision_score
 
-    y_score = np.asarray(y_score, dtype=np.float64)
+    y_score = np.asarray(y_score.toarray() if sp.issparse(y_score) else y_score, dtype=np.float64)
     if y_score.shape != y_true.shape:
         raise ValueError(
             f"y_score has shape {y_score.shape}; it must match the label matrix, {y_true.shape}."
