@@ -49,9 +49,6 @@ BASELINES = {
 }
 
 
-METRICS = MULTILABEL_COLUMNS
-
-
 def make_strategies(regs, relative_regs=()):
     """BAIT at its defaults, at each further ``relative_reg`` and ``reg``, then the baselines."""
     strategies = {"bait": MultiLabelBAIT()}
@@ -167,11 +164,11 @@ def learning_curves(args):
         "| strategy | micro-F1 | macro-F1 | subset accuracy | Hamming loss | average precision |"
     )
     print("|---|---|---|---|---|---|")
-    aucs = {m: learning_curve_auc(results.assign(score=results[m])) for m in METRICS}
+    aucs = {m: learning_curve_auc(results.assign(score=results[m])) for m in MULTILABEL_COLUMNS}
     for name in auc.index:
         cells = [
             f"{aucs[m].loc[name, 'auc_mean']:.4f} ± {aucs[m].loc[name, 'auc_sem']:.4f}"
-            for m in METRICS
+            for m in MULTILABEL_COLUMNS
         ]
         print(f"| {name} | " + " | ".join(cells) + " |")
     for metric, title in (("f1_micro", "micro-F1"), ("average_precision", "average precision")):

@@ -21,8 +21,7 @@ import platform
 import warnings
 
 import numpy as np
-from bench_multilabel import make_model
-from sklearn.datasets import make_multilabel_classification
+from bench_multilabel import make_data, make_model
 from sklearn.exceptions import ConvergenceWarning
 
 from skbait.evaluation import compare_strategies, learning_curve_auc
@@ -38,16 +37,14 @@ def _problem(text):
 
 
 def run_problem(model, n_features, n_labels, seed, relative_regs):
-    X, Y = make_multilabel_classification(
-        n_samples=4000, n_features=n_features, n_classes=n_labels, n_labels=2, random_state=seed
-    )
+    X, Y, X_test, Y_test = make_data(2000, 2000, n_features, n_labels, seed)
     strategies = {f"bait(rel={r:g})": MultiLabelBAIT(relative_reg=r) for r in relative_regs}
     strategies.update({"random": "random", "margin": "multilabel_margin", "coreset": "coreset"})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", UserWarning)
         results = compare_strategies(
-            make_model(model), X[:2000], Y[:2000], X[2000:], Y[2000:],
+            make_model(model), X, Y, X_test, Y_test,
             strategies=strategies, seeds=[seed], n_initial=20, batch_size=20, budget=300,
             n_jobs=1, verbose=0,
         )  # fmt: skip

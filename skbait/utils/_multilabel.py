@@ -437,7 +437,7 @@ def _mean_average_precision(y_true, y_score):
     defined = np.flatnonzero((positives > 0) & (positives < y_true.shape[0]))
     if defined.size == 0:
         return float("nan")
-    return float(np.mean([average_precision_score(y_true[:, j], y_score[:, j]) for j in defined]))
+    return float(average_precision_score(y_true[:, defined], y_score[:, defined], average="macro"))
 
 
 def parse_label_sets(values, sep="|"):
