@@ -100,6 +100,59 @@ def test_austin_return_X_y_and_frame():
     assert X_df.shape == (1305, 18) and y_s.name == "PrecipitationSumInches"
 
 
+def test_austin_events_as_labels_match_the_raw_file():
+    """task="multilabel": each kept day's Events cell, split at commas, read by hand."""
+    raw = _raw_austin_rows()
+    bunch = load_austin_weather(task="multilabel")
+    names = bunch.target_names
+    assert names == ["Fog", "Rain", "Thunderstorm"]
+    kept = [row for row in raw if not any(row[n].strip() == "-" for n in bunch.feature_names)]
+    expected = np.array(
+        [
+            [int(name in [e.strip() for e in row["Events"].split(",")]) for name in names]
+            for row in kept
+        ]
+    )
+    assert bunch.target.dtype == np.int64 and bunch.target.shape == (1305, 3)
+    assert_array_equal(bunch.target, expected)
+    assert_array_equal(bunch.data, load_austin_weather().data)
+    # The pinned counts of DESCR; the first day had rain and a thunderstorm.
+    assert bunch.target.sum(axis=0).tolist() == [68, 375, 188]
+    assert np.bincount(bunch.target.sum(axis=1)).tolist() == [892, 228, 152, 33]
+    assert bunch.target[0].tolist() == [0, 1, 1]
+    # The one snowy day is kept, with its rain, and snow is not a label.
+    snowy = [i for i, row in enumerate(kept) if "Snow" in row["Events"]]
+    assert len(snowy) == 1 and bunch.target[snowy[0]].tolist() == [0, 1, 0]
+
+
+def test_austin_events_frame_and_bad_task():
+    pd = pytest.importorskip("pandas")
+    X, Y = load_austin_weather(task="multilabel", return_X_y=True, as_frame=True)
+    assert isinstance(X, pd.DataFrame) and X.shape == (1305, 18)
+    assert isinstance(Y, pd.DataFrame) and list(Y.columns) == ["Fog", "Rain", "Thunderstorm"]
+    framed = load_austin_weather(task="multilabel", as_frame=True)
+    assert framed.frame.shape == (1305, 21)
+    assert_array_equal(framed.target.to_numpy(), load_austin_weather(task="multilabel").target)
+    with pytest.raises(ValueError, match="`task` must be 'regression' or 'multilabel'"):
+        load_austin_weather(task="events")
+
+
+def test_austin_events_are_learnable_beyond_the_base_rate():
+    """Each event is predicted from the weather better than by its prevalence (AP > rate)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import average_precision_score
+    from sklearn.model_selection import cross_val_predict
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, Y = load_austin_weather(task="multilabel", return_X_y=True)
+    model = make_pipeline(StandardScaler(), OneVsRestClassifier(LogisticRegression()))
+    scores = cross_val_predict(model, X, Y, cv=3, method="predict_proba")
+    for j in range(Y.shape[1]):
+        assert average_precision_score(Y[:, j], scores[:, j]) > 2 * Y[:, j].mean()
+
+
 def test_austin_linear_model_learns_something():
     """The features carry signal about rainfall: ridge beats the mean on held-out days."""
     from sklearn.model_selection import cross_val_score

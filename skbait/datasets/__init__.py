@@ -6,7 +6,8 @@
   :func:`load_sms_spam` ship with the package, :func:`fetch_trec` downloads
   once into :func:`get_data_home`.
 - :func:`load_austin_weather`: daily rainfall regression from meteorological
-  features (the paper's Figure 7, right), shipped with the package.
+  features (the paper's Figure 7, right), or the day's weather events as a
+  multi-label target (``task="multilabel"``), shipped with the package.
 - :func:`make_gaussian_decay`, :func:`make_orthonormal_decay`,
   :func:`decay_second_moment` and :func:`bayes_risk`: the Bayesian linear
   regression problems of section 4 and Figure 3, with the exact Bayes risk of
