@@ -17,7 +17,7 @@ from label_server import Live, make_pool, read_labels, truth
 
 from skbait.campaign import correct_label, merge_answers, read_campaign
 from skbait.label import _bridge
-from skbait.label._app import MAX_BODY
+from skbait.label._app import MAX_BODY, create_app
 from skbait.label._journal import AnswerJournal
 from skbait.label._model import cross_validated_score, wilson_interval
 from skbait.label._server import is_loopback
@@ -68,6 +68,32 @@ def test_every_request_needs_the_token(live):
     assert live.last_headers["referrer-policy"] == "no-referrer"
     status, _ = live.call(f"/static/../_app.py?token={live.token}", token=None)
     assert status == 404
+
+
+def test_another_host_or_origin_is_refused(live):
+    # A site whose name resolves to 127.0.0.1 (DNS rebinding) names itself in Host;
+    # another site's script names itself in Origin. Both are refused, token or not.
+    port = live.server.port
+    for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1.evil.example:{port}"):
+        status, payload = live.call(f"/api/state?tab={TAB_A}", headers={"Host": host})
+        assert status == 403 and "own names" in payload["error"], host
+        status, _ = live.call(f"/?token={live.token}", token=None, headers={"Host": host})
+        assert status == 403, host
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}"):
+        status, _ = live.call(f"/api/state?tab={TAB_A}", headers={"Host": host})
+        assert status == 200, host
+    view = live.state(TAB_A)
+    body = {"tab": TAB_A, "row": view["row"]["row"], "label": "pos"}
+    for origin in ("http://evil.example", "null", f"http://localhost:{port + 1}"):
+        status, payload = live.call("/api/label", body, headers={"Origin": origin})
+        assert status == 403 and "another site" in payload["error"], origin
+    assert not os.path.exists(live.session.answers_path)
+    status, _ = live.call("/api/label", body, headers={"Origin": f"http://127.0.0.1:{port}"})
+    assert status == 200
+    # Listening on another address, the page cannot know its names: Host is not checked.
+    scope = {"headers": [(b"host", b"my-laptop.lan:8000")]}
+    assert create_app(live.session, "t" * 8, local=False)._foreign(scope) is None
+    assert create_app(live.session, "t" * 8)._foreign(scope) is not None
 
 
 def test_bodies_are_bounded(live):
