@@ -218,6 +218,16 @@ def test_a_line_cut_short_by_a_crash_is_dropped(tmp_path):
     with open(journal.path, "a") as handle:
         handle.write("7,po")  # the crash came mid-line
     assert journal.read() == {3: "pos", 5: 'neg "quoted", with comma'}
+    # The next label, after a restart, is not glued to the line cut short: "1" and
+    # "7,neg" would read as row 17.
+    with open(journal.path, "a") as handle:
+        handle.write("1")
+    journal.append(7, "neg")
+    assert journal.read() == {3: "pos", 5: 'neg "quoted", with comma', 7: "neg"}
+    header = AnswerJournal(tmp_path / "c.csv", "y")
+    (tmp_path / "c.csv").write_text("ro")  # cut short in its header
+    header.append(2, "pos")
+    assert header.read() == {2: "pos"}
     (tmp_path / "b.csv").write_text("row,label\n1,x\n")
     with pytest.raises(ValueError, match="not the page's answer file"):
         AnswerJournal(tmp_path / "b.csv", "y").read()
