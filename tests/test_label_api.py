@@ -344,13 +344,38 @@ def test_previous_relabel_and_skip(live):
 def test_a_new_class_close_to_a_known_one_asks_first(live):
     view = live.state(TAB_A)
     row = view["row"]["row"]
-    status, payload = live.call("/api/label", {"tab": TAB_A, "row": row, "label": " Pos "})
-    assert status == 409 and payload["near"] == ["pos"]
+    view = live.post("/api/label", tab=TAB_A, row=row, label="catalogue")
+    row = view["row"]["row"]
+    status, payload = live.call("/api/label", {"tab": TAB_A, "row": row, "label": "catalog"})
+    assert status == 409 and payload["near"] == ["catalogue"] and payload["keep"] is True
+    assert len(live.session._pending) == 1
+    view = live.post("/api/label", tab=TAB_A, row=row, label="catalog", confirm=True)
+    assert {"catalog", "catalogue"} <= {c["label"] for c in view["classes"]}
+
+
+def test_a_misspelt_class_is_refused_as_the_merge_would(live):
+    # The campaign's merge refuses a new class one edit from a known one, or the same
+    # up to case and spacing: kept on the page, it would stop the batch at its merge.
+    view = live.state(TAB_A)
+    row = view["row"]["row"]
+    for label, known in ((" Pos ", "pos"), ("negg", "neg")):
+        for confirm in (False, True):
+            body = {"tab": TAB_A, "row": row, "label": label, "confirm": confirm}
+            status, payload = live.call("/api/label", body)
+            assert status == 409 and "misspelling" in payload.get("error"), payload
+            assert payload["near"] == [known] and payload["keep"] is False
     assert not os.path.exists(live.session.answers_path)
-    view = live.post("/api/label", tab=TAB_A, row=row, label="Pos", confirm=True)
-    assert "Pos" in [c["label"] for c in view["classes"]]
-    view = live.post("/api/label", tab=TAB_A, row=view["row"]["row"], label="unsure")
-    assert "unsure" in [c["label"] for c in view["classes"]]
+    # A new class spelt two ways in one batch would be refused too: the first stands.
+    view = live.post("/api/label", tab=TAB_A, row=row, label="unsure")
+    row = view["row"]["row"]
+    body = {"tab": TAB_A, "row": row, "label": "Unsure", "confirm": True}
+    status, payload = live.call("/api/label", body)
+    assert status == 409 and payload["near"] == ["unsure"]
+    while view["row"] is not None and view["row"]["status"] == "to label":
+        row, _, view = label_row(live, TAB_A, view)
+    live.wait_idle()
+    assert live.session._job["error"] is None
+    assert "unsure" in read_labels(live.session.data).values()
 
 
 def test_near_duplicates():

@@ -152,17 +152,29 @@ def test_a_new_class_and_a_near_duplicate(context, live):
     tab.page.keyboard.press("Enter")
     second = tab.wait_row(not_row=first)
     assert tab.classes() == ["maybe", "neg", "pos"]
-    tab.page.fill("#new-label", "Maybe ")
+    # Two edits from "maybe": asked about, and kept.
+    tab.page.fill("#new-label", "maaybee")
     tab.page.press("#new-label", "Enter")
     tab.page.wait_for_selector("#near:not([hidden])")
     assert tab.page.text_content("#near-choices") == "maybe"
     assert AnswerJournal(live.session.answers_path, "y").read() == {first: "maybe"}
     tab.page.click("#near-keep")
-    tab.wait_row(not_row=second)
+    third = tab.wait_row(not_row=second)
     assert AnswerJournal(live.session.answers_path, "y").read() == {
         first: "maybe",
-        second: "Maybe",
+        second: "maaybee",
     }
+    assert tab.page.is_hidden("#near")
+    # The same up to case: a misspelling the campaign's merge refuses, so it cannot be
+    # kept; the known class can be chosen.
+    tab.page.fill("#new-label", "Maybe ")
+    tab.page.press("#new-label", "Enter")
+    tab.page.wait_for_selector("#near:not([hidden])")
+    tab.wait_text("#near-text", "misspelling")
+    assert tab.page.is_hidden("#near-keep")
+    tab.page.click("#near-choices button")
+    tab.wait_row(not_row=third)
+    assert AnswerJournal(live.session.answers_path, "y").read()[third] == "maybe"
     assert tab.page.is_hidden("#near")
 
 

@@ -411,6 +411,17 @@ class LabelSession:
             if row not in state.history and row not in self._batch:
                 raise Refused(409, f"row {row} is not in this batch.")
             classes = self._classes()
+            typo = self._misspelling(text, classes)
+            if typo is not None:
+                # The campaign's merge would refuse it, and the whole batch with it.
+                raise Refused(
+                    409,
+                    f"{text!r} looks like a misspelling of the class {typo!r}, which the "
+                    f"campaign refuses: choose {typo!r}, or declare every class with "
+                    "--classes if it is a class of its own.",
+                    near=[typo],
+                    keep=False,
+                )
             # A label set's labels were checked as the campaign's merge checks them.
             near = near_duplicates(text, classes) if classes and not self._spec else []
             if near and not confirm:
@@ -418,6 +429,7 @@ class LabelSession:
                     409,
                     f"{text!r} is a new class, close to {', '.join(map(repr, near))}.",
                     near=near,
+                    keep=True,
                 )
             relabel = row in self._pending
             if relabel:
@@ -437,6 +449,18 @@ class LabelSession:
             self._advance(tab, state, row, now)
             self._maybe_refit()
             return self._payload(tab, state, now)
+
+    def _misspelling(self, text, classes):
+        """The known class the campaign's merge would take the new class ``text`` for a
+        misspelling of (same up to case and spacing, or one edit away), or None."""
+        if self._spec or text in classes:
+            return None
+        kind = self._label_type()
+        # Numbers are compared by value, not spelling (nor are they in a campaign whose
+        # labels all read as numbers, whose type the first merge decides).
+        if kind in ("int", "float") or (kind is None and _is_number(text)):
+            return None
+        return _bridge.misspelling(text, classes)
 
     def _check_label_set(self, labels):
         """The cell text of a list of labels; ValueError saying why it cannot be merged.

@@ -115,15 +115,17 @@
       say("Saved: row " + row + " is " + label + ".");
     } catch (err) {
       if (err.status === 409 && err.data && err.data.near) {
-        showNear(label, err.data.near, err.message);
+        showNear(label, err.data.near, err.message, err.data.keep !== false);
         return;
       }
       throw err;
     }
   }
 
-  function showNear(label, near, message) {
-    pendingLabel = label;
+  // keep: whether the label may be kept as a new class (not when the campaign's
+  // merge would refuse it as a misspelling).
+  function showNear(label, near, message, keep) {
+    pendingLabel = keep ? label : null;
     $("near").hidden = false;
     $("near-text").textContent = message + " Use: ";
     const choices = $("near-choices");
@@ -135,6 +137,7 @@
       choices.appendChild(button);
     });
     $("near-keep").textContent = "keep “" + label + "” as a new class";
+    $("near-keep").hidden = !keep;
   }
 
   function hideNear() {
