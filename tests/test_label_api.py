@@ -840,6 +840,13 @@ def test_session_refusals(tmp_path):
     for bad in ("3", 2.0, True, None):
         with pytest.raises(Exception, match="integer"):
             session.label(TAB_A, bad, "pos")
+    # A label that is no text nor number (JSON null, true, an object) is refused, not
+    # saved as the text "None" or "True".
+    for bad in (None, True, {"label": "pos"}):
+        with pytest.raises(Exception, match="a label is a text") as refused:
+            session.label(TAB_A, row, bad)
+        assert refused.value.status == 422
+    assert session._pending == {} and not os.path.exists(session.answers_path)
     with pytest.raises(Exception, match="already labeled in DATA"):
         session.label(TAB_A, 0, "pos")
     outside = next(r for r in range(len(frame)) if r not in session._batch and r > 1)

@@ -394,6 +394,9 @@ class LabelSession:
                     text = self._check_label_set(text)
                 elif isinstance(text, list):
                     raise ValueError("this campaign takes one label per row, not a list.")
+                elif isinstance(text, bool) or not isinstance(text, (str, int, float)):
+                    # JSON's null or true would otherwise be saved as "None" or "True".
+                    raise ValueError("a label is a text (or a number).")
                 else:
                     text = _bridge.check_label(
                         text,
