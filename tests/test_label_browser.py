@@ -360,3 +360,26 @@ def test_multi_label_check_boxes_by_key_and_click_reach_data(context, tmp_path):
         assert tab.dialogs == []
     finally:
         live.close()
+
+
+def test_long_names_and_labels_stay_inside_the_page(context, tmp_path):
+    # A column name or a class without a space to break at (a path, a URL, an id)
+    # wraps inside the card instead of pushing the row's values out of sight.
+    long_column = "column_" + "y" * 150
+    data, frame = make_pool(tmp_path, extra={long_column: ["short"] * 40})
+    frame.loc[2, "y"] = "label_" + "z" * 190
+    frame.to_csv(data, index=False)
+    live = Live(data)
+    try:
+        tab = Page(context, live)
+        page = tab.page
+        assert page.evaluate(
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
+        card = page.locator("#card").bounding_box()
+        for selector in ("#fields tr:first-child td", "#classes button:first-child"):
+            box = page.locator(selector).bounding_box()
+            assert box["x"] + box["width"] <= card["x"] + card["width"], selector
+        assert tab.fields()["a"] == str(frame["a"][tab.row()])
+    finally:
+        live.close()
