@@ -385,6 +385,13 @@ def test_near_duplicates():
     assert near_duplicates("trafic light", known) == ["traffic light"]
     assert near_duplicates("traffic-light", known) == ["traffic light"]
     assert near_duplicates("horse", known) == []
+    # Labels of symbols only (nothing left to compare) are not alike for that.
+    assert near_duplicates("👎", ["👍", "cat"]) == []
+    assert near_duplicates("-", ["+"]) == []
+    assert near_duplicates("🐶 dog", ["dog"]) == ["dog"]
+    # Before the first merge decides the campaign's label type, 1.0 is 1 in waiting.
+    assert near_duplicates("1.0", ["1", "2"]) == ["1"]
+    assert near_duplicates("12", ["1", "2"]) == []
 
 
 def test_labels_of_the_wrong_type_are_refused(tmp_path):

@@ -17,6 +17,7 @@ DATA holds (``"arts|sports"``, or the no-labels token).
 """
 
 import difflib
+import math
 import os
 import threading
 import time
@@ -57,15 +58,22 @@ def _normal(text):
 
 
 def near_duplicates(text, known):
-    """Known classes that ``text`` (not one of them) is probably a misspelling of."""
+    """Known classes that ``text`` (not one of them) is probably a misspelling of, or
+    the same number written otherwise (``1.0`` for ``1``)."""
     if text in known:
         return []
     mine = _normal(text)
+    value = _number(text)
     near = []
     for other in known:
         theirs = _normal(other)
-        if mine == theirs or (
-            mine and theirs and difflib.SequenceMatcher(None, mine, theirs).ratio() >= NEAR_RATIO
+        # Labels of symbols only (emoji, "+" and "-") leave nothing to compare.
+        if (value is not None and value == _number(other)) or (
+            mine
+            and theirs
+            and (
+                mine == theirs or difflib.SequenceMatcher(None, mine, theirs).ratio() >= NEAR_RATIO
+            )
         ):
             near.append(other)
     return near
@@ -84,6 +92,15 @@ def _is_number(text):
     except ValueError:
         return False
     return True
+
+
+def _number(text):
+    """The finite number ``text`` reads as, or None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 class LabelSession:
