@@ -383,3 +383,29 @@ def test_long_names_and_labels_stay_inside_the_page(context, tmp_path):
         assert tab.fields()["a"] == str(frame["a"][tab.row()])
     finally:
         live.close()
+
+
+def test_a_regression_row_takes_a_number(context, tmp_path):
+    data, frame = make_pool(tmp_path, labeled=0)
+    frame.loc[:5, "y"] = [str(v) for v in (frame["a"][:6] * 2.5).round(2)]
+    frame.to_csv(data, index=False)
+    live = Live(data, options={"batch_size": 4, "device": "cpu", "task": "regression"})
+    try:
+        tab = Page(context, live)
+        field = tab.page.locator("#new-label")
+        sync_api.expect(field).to_have_attribute("placeholder", re.compile("a number"))
+        sync_api.expect(field).to_have_attribute("inputmode", "decimal")
+        assert tab.classes() == []
+        row = tab.row()
+        # Shortcut letters typed in the box are text, not keys: no skip, no undo.
+        tab.page.keyboard.press("n")
+        tab.page.keyboard.type("su")
+        tab.page.keyboard.press("Enter")
+        tab.wait_text("#message", "'su' is not a number")
+        assert tab.row() == row and not os.path.exists(live.session.answers_path)
+        tab.page.fill("#new-label", "2.5")
+        tab.page.press("#new-label", "Enter")
+        tab.wait_row(not_row=row)
+        assert AnswerJournal(live.session.answers_path, "y").read() == {row: "2.5"}
+    finally:
+        live.close()

@@ -356,6 +356,13 @@
     const usable = !!data.row && data.row.status !== "in DATA";
     box.querySelectorAll("button").forEach((b) => (b.disabled = !usable));
     $("new-label").disabled = !usable;
+    // A regression's label is a number, not a class (the server checks it).
+    const numeric = data.task === "regression" || data.label_type === "float";
+    $("new-label").placeholder = numeric
+      ? "the row's value, a number (Enter)"
+      : "a new class, or any label (Enter)";
+    $("new-label").inputMode = numeric ? "decimal" : "text";
+    $("new-class").querySelector("button").textContent = numeric ? "Save" : "Add";
   }
 
   function renderSide(data) {
