@@ -409,3 +409,25 @@ def test_a_regression_row_takes_a_number(context, tmp_path):
         assert AnswerJournal(live.session.answers_path, "y").read() == {row: "2.5"}
     finally:
         live.close()
+
+
+def test_a_key_held_down_labels_one_row(context, live):
+    # A key held down repeats: the repeats must not label (or skip) the rows that follow.
+    tab = Page(context, live)
+    row = tab.row()
+    label = truth(tab.fields()["a"])
+    key = str(tab.classes().index(label) + 1)
+
+    def hold(key):
+        for _ in range(4):
+            tab.page.keyboard.down(key)  # the second and later: repeat set
+        tab.page.keyboard.up(key)
+
+    hold(key)
+    tab.wait_row(not_row=row)
+    hold("s")
+    tab.wait_text("#batch-line", "batch: 1 of 4 labeled, 1 skipped")
+    hold("u")
+    sync_api.expect(tab.page.locator("#row-id")).to_have_text(f"Row {row}", timeout=WAIT_MS)
+    tab.wait_text("#batch-line", "batch: 0 of 4 labeled, 1 skipped")
+    assert AnswerJournal(live.session.answers_path, "y").read() == {}

@@ -462,6 +462,11 @@
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (!view) return;
     const key = event.key;
+    // A key held down repeats: one press, one label (only the arrows may run on).
+    if (event.repeat && key !== "ArrowLeft" && key !== "ArrowRight") {
+      event.preventDefault();
+      return;
+    }
     if (multi() && /^[0-9]$/.test(key)) {
       event.preventDefault();
       if (key === "0") {
