@@ -207,6 +207,29 @@ def test_two_tabs_at_once(context, live):
     }
 
 
+def test_a_duplicated_tab_takes_its_own_rows(context, live):
+    # A browser's "Duplicate tab" copies the tab's sessionStorage, and with it the id
+    # the page keeps there: the copy must not be served the rows of the first.
+    one, two = Page(context, live), Page(context, live)
+    first = one.row()
+    mine = one.page.evaluate("sessionStorage.getItem('skbait-tab')")
+    two.page.evaluate(f"sessionStorage.setItem('skbait-tab', '{mine}')")
+    two.page.reload()  # as the duplicate opens: the first tab's id
+    sync_api.expect(two.page.locator("#row-id")).not_to_have_text(f"Row {first}")
+    second = two.wait_row()
+    assert second != first
+    assert two.page.evaluate("sessionStorage.getItem('skbait-tab')") != mine
+    row, label = one.label_by_key()
+    assert row == first
+    one.wait_row(not_row=first)
+    assert one.row() != second
+    assert AnswerJournal(live.session.answers_path, "y").read() == {first: label}
+    # A reload keeps its id: nobody else holds it.
+    one.page.reload()
+    assert one.wait_row() != second
+    assert one.page.evaluate("sessionStorage.getItem('skbait-tab')") == mine
+
+
 def test_a_script_in_data_is_shown_as_text(context, live):
     tab = Page(context, live)
     shown = tab.fields()["html"]

@@ -5,17 +5,18 @@
 
 (function () {
   const token = new URLSearchParams(window.location.search).get("token") || "";
-  const tab = (function () {
-    // One id per tab, kept across reloads, so a reload shows the same row.
-    let id = window.sessionStorage.getItem("skbait-tab");
-    if (!id) {
-      const bytes = new Uint8Array(16);
-      window.crypto.getRandomValues(bytes);
-      id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-      window.sessionStorage.setItem("skbait-tab", id);
-    }
-    return id;
-  })();
+  function randomId() {
+    const bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // One id per tab, kept across reloads, so a reload shows the same row.
+  let tab = window.sessionStorage.getItem("skbait-tab");
+  if (!tab) {
+    tab = randomId();
+    window.sessionStorage.setItem("skbait-tab", tab);
+  }
 
   const $ = (id) => document.getElementById(id);
   let view = null;
@@ -530,6 +531,25 @@
   $("prev").addEventListener("click", () => post("api/move", { step: -1 }));
   $("next").addEventListener("click", () => post("api/move", { step: 1 }));
   $("retry").addEventListener("click", () => post("api/retry", {}));
+
+  // A duplicated browser tab starts with a copy of this tab's sessionStorage, id
+  // included: it asks whether a tab open holds its id, and if one answers, takes a
+  // new id, so that the two are not shown (and do not label) the same rows.
+  if (window.BroadcastChannel) {
+    const channel = new window.BroadcastChannel("skbait-label-tabs");
+    const nonce = randomId();
+    channel.addEventListener("message", (event) => {
+      const message = event.data || {};
+      if (message.ask === tab && message.nonce !== nonce) {
+        channel.postMessage({ taken: tab, nonce: message.nonce });
+      } else if (message.taken === tab && message.nonce === nonce) {
+        tab = randomId();
+        window.sessionStorage.setItem("skbait-tab", tab);
+        enqueue(() => refresh());
+      }
+    });
+    channel.postMessage({ ask: tab, nonce: nonce });
+  }
 
   enqueue(() => refresh());
 })();
