@@ -178,6 +178,23 @@ def test_a_new_class_and_a_near_duplicate(context, live):
     assert tab.page.is_hidden("#near")
 
 
+def test_the_question_about_a_near_class_goes_with_its_row(context, live):
+    # Asked about a label close to a class, the person skips the row instead: the
+    # question must not stay, ready to put that label on the next row.
+    tab = Page(context, live)
+    first = tab.row()
+    tab.page.fill("#new-label", "catalogue")
+    tab.page.press("#new-label", "Enter")
+    second = tab.wait_row(not_row=first)
+    tab.page.fill("#new-label", "catalog")
+    tab.page.press("#new-label", "Enter")
+    tab.page.wait_for_selector("#near:not([hidden])")
+    tab.page.click("#skip")
+    tab.wait_row(not_row=second)
+    sync_api.expect(tab.page.locator("#near")).to_be_hidden()
+    assert AnswerJournal(live.session.answers_path, "y").read() == {first: "catalogue"}
+
+
 def test_a_reload_mid_batch_shows_the_same_row(context, live):
     tab = Page(context, live)
     for _ in range(2):

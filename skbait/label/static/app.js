@@ -186,6 +186,11 @@
   // ------------------------------------------------------------------ render
 
   function render(data) {
+    const shown = view && view.row ? view.row.row : null;
+    if (shown !== (data.row ? data.row.row : null)) {
+      // The question about a near class was about the row shown: not the next one.
+      hideNear();
+    }
     view = data;
     $("data-name").textContent = data.data;
     const b = data.batch;
