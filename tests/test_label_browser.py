@@ -471,3 +471,25 @@ def test_a_key_held_down_labels_one_row(context, live):
     sync_api.expect(tab.page.locator("#row-id")).to_have_text(f"Row {row}", timeout=WAIT_MS)
     tab.wait_text("#batch-line", "batch: 0 of 4 labeled, 1 skipped")
     assert AnswerJournal(live.session.answers_path, "y").read() == {}
+
+
+def test_right_to_left_text_reads_right_to_left(context, tmp_path):
+    # Arabic or Hebrew cells and labels are laid out in their own direction (the
+    # question mark at the end of the sentence, on its left), emoji kept as they are.
+    question = "هل هذا المنتج جيد؟"
+    data, frame = make_pool(tmp_path, extra={"review": [question] * 40})
+    frame.loc[0, "y"] = "טוב 👍"
+    frame.to_csv(data, index=False)
+    live = Live(data)
+    try:
+        tab = Page(context, live)
+        assert tab.fields()["review"] == question
+        direction = "e => getComputedStyle(e).direction"
+        cells = tab.page.locator("#fields td")
+        assert cells.nth(list(tab.fields()).index("review")).evaluate(direction) == "rtl"
+        assert cells.nth(list(tab.fields()).index("note")).evaluate(direction) == "ltr"
+        assert "טוב 👍" in tab.classes()
+        name = tab.page.locator("#classes button[data-label='טוב 👍'] .name")
+        assert name.evaluate(direction) == "rtl"
+    finally:
+        live.close()

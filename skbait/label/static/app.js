@@ -36,6 +36,13 @@
     return node;
   }
 
+  // A value from DATA, or a label, in the direction of its own script: Arabic or
+  // Hebrew text reads right to left, its punctuation at its end.
+  function own(node) {
+    node.dir = "auto";
+    return node;
+  }
+
   function clear(node) {
     while (node.firstChild) node.removeChild(node.firstChild);
   }
@@ -288,6 +295,7 @@
         td.appendChild(el("span", field.value, "num"));
       } else {
         td.textContent = field.value;
+        own(td);
       }
       tr.appendChild(td);
       fields.appendChild(tr);
@@ -316,7 +324,7 @@
       box_.addEventListener("change", () => toggle(name));
       item.appendChild(box_);
       if (i < 9) item.appendChild(el("kbd", String(i + 1)));
-      item.appendChild(el("span", name, "name"));
+      item.appendChild(own(el("span", name, "name")));
       list.appendChild(item);
     });
     box.appendChild(list);
@@ -352,7 +360,7 @@
       const button = el("button", null, "class");
       button.type = "button";
       if (i < 9) button.appendChild(el("kbd", String(i + 1)));
-      button.appendChild(el("span", c.label, "name"));
+      button.appendChild(own(el("span", c.label, "name")));
       button.dataset.label = c.label;
       const current = data.row && data.row.label === c.label;
       if (current) button.classList.add("chosen");
@@ -378,7 +386,7 @@
     const most = entries.length ? entries[0][1] : 1;
     entries.slice(0, 30).forEach(([label, count]) => {
       const tr = el("tr");
-      tr.appendChild(el("th", label));
+      tr.appendChild(own(el("th", label)));
       const bar = el("td", null, "barcell");
       const fill = el("span", null, "fill");
       fill.style.width = Math.round((100 * count) / most) + "%";
