@@ -17,7 +17,7 @@ from label_server import Live, make_pool, read_labels, truth
 
 from skbait.campaign import correct_label, merge_answers, read_campaign
 from skbait.label import _bridge
-from skbait.label._app import MAX_BODY
+from skbait.label._app import MAX_BODY, create_app
 from skbait.label._journal import AnswerJournal
 from skbait.label._model import cross_validated_score, wilson_interval
 from skbait.label._server import is_loopback
@@ -68,6 +68,32 @@ def test_every_request_needs_the_token(live):
     assert live.last_headers["referrer-policy"] == "no-referrer"
     status, _ = live.call(f"/static/../_app.py?token={live.token}", token=None)
     assert status == 404
+
+
+def test_another_host_or_origin_is_refused(live):
+    # A site whose name resolves to 127.0.0.1 (DNS rebinding) names itself in Host;
+    # another site's script names itself in Origin. Both are refused, token or not.
+    port = live.server.port
+    for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1.evil.example:{port}"):
+        status, payload = live.call(f"/api/state?tab={TAB_A}", headers={"Host": host})
+        assert status == 403 and "own names" in payload["error"], host
+        status, _ = live.call(f"/?token={live.token}", token=None, headers={"Host": host})
+        assert status == 403, host
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}"):
+        status, _ = live.call(f"/api/state?tab={TAB_A}", headers={"Host": host})
+        assert status == 200, host
+    view = live.state(TAB_A)
+    body = {"tab": TAB_A, "row": view["row"]["row"], "label": "pos"}
+    for origin in ("http://evil.example", "null", f"http://localhost:{port + 1}"):
+        status, payload = live.call("/api/label", body, headers={"Origin": origin})
+        assert status == 403 and "another site" in payload["error"], origin
+    assert not os.path.exists(live.session.answers_path)
+    status, _ = live.call("/api/label", body, headers={"Origin": f"http://127.0.0.1:{port}"})
+    assert status == 200
+    # Listening on another address, the page cannot know its names: Host is not checked.
+    scope = {"headers": [(b"host", b"my-laptop.lan:8000")]}
+    assert create_app(live.session, "t" * 8, local=False)._foreign(scope) is None
+    assert create_app(live.session, "t" * 8)._foreign(scope) is not None
 
 
 def test_bodies_are_bounded(live):
@@ -192,6 +218,16 @@ def test_a_line_cut_short_by_a_crash_is_dropped(tmp_path):
     with open(journal.path, "a") as handle:
         handle.write("7,po")  # the crash came mid-line
     assert journal.read() == {3: "pos", 5: 'neg "quoted", with comma'}
+    # The next label, after a restart, is not glued to the line cut short: "1" and
+    # "7,neg" would read as row 17.
+    with open(journal.path, "a") as handle:
+        handle.write("1")
+    journal.append(7, "neg")
+    assert journal.read() == {3: "pos", 5: 'neg "quoted", with comma', 7: "neg"}
+    header = AnswerJournal(tmp_path / "c.csv", "y")
+    (tmp_path / "c.csv").write_text("ro")  # cut short in its header
+    header.append(2, "pos")
+    assert header.read() == {2: "pos"}
     (tmp_path / "b.csv").write_text("row,label\n1,x\n")
     with pytest.raises(ValueError, match="not the page's answer file"):
         AnswerJournal(tmp_path / "b.csv", "y").read()
@@ -308,13 +344,38 @@ def test_previous_relabel_and_skip(live):
 def test_a_new_class_close_to_a_known_one_asks_first(live):
     view = live.state(TAB_A)
     row = view["row"]["row"]
-    status, payload = live.call("/api/label", {"tab": TAB_A, "row": row, "label": " Pos "})
-    assert status == 409 and payload["near"] == ["pos"]
+    view = live.post("/api/label", tab=TAB_A, row=row, label="catalogue")
+    row = view["row"]["row"]
+    status, payload = live.call("/api/label", {"tab": TAB_A, "row": row, "label": "catalog"})
+    assert status == 409 and payload["near"] == ["catalogue"] and payload["keep"] is True
+    assert len(live.session._pending) == 1
+    view = live.post("/api/label", tab=TAB_A, row=row, label="catalog", confirm=True)
+    assert {"catalog", "catalogue"} <= {c["label"] for c in view["classes"]}
+
+
+def test_a_misspelt_class_is_refused_as_the_merge_would(live):
+    # The campaign's merge refuses a new class one edit from a known one, or the same
+    # up to case and spacing: kept on the page, it would stop the batch at its merge.
+    view = live.state(TAB_A)
+    row = view["row"]["row"]
+    for label, known in ((" Pos ", "pos"), ("negg", "neg")):
+        for confirm in (False, True):
+            body = {"tab": TAB_A, "row": row, "label": label, "confirm": confirm}
+            status, payload = live.call("/api/label", body)
+            assert status == 409 and "misspelling" in payload.get("error"), payload
+            assert payload["near"] == [known] and payload["keep"] is False
     assert not os.path.exists(live.session.answers_path)
-    view = live.post("/api/label", tab=TAB_A, row=row, label="Pos", confirm=True)
-    assert "Pos" in [c["label"] for c in view["classes"]]
-    view = live.post("/api/label", tab=TAB_A, row=view["row"]["row"], label="unsure")
-    assert "unsure" in [c["label"] for c in view["classes"]]
+    # A new class spelt two ways in one batch would be refused too: the first stands.
+    view = live.post("/api/label", tab=TAB_A, row=row, label="unsure")
+    row = view["row"]["row"]
+    body = {"tab": TAB_A, "row": row, "label": "Unsure", "confirm": True}
+    status, payload = live.call("/api/label", body)
+    assert status == 409 and payload["near"] == ["unsure"]
+    while view["row"] is not None and view["row"]["status"] == "to label":
+        row, _, view = label_row(live, TAB_A, view)
+    live.wait_idle()
+    assert live.session._job["error"] is None
+    assert "unsure" in read_labels(live.session.data).values()
 
 
 def test_near_duplicates():
@@ -324,6 +385,13 @@ def test_near_duplicates():
     assert near_duplicates("trafic light", known) == ["traffic light"]
     assert near_duplicates("traffic-light", known) == ["traffic light"]
     assert near_duplicates("horse", known) == []
+    # Labels of symbols only (nothing left to compare) are not alike for that.
+    assert near_duplicates("👎", ["👍", "cat"]) == []
+    assert near_duplicates("-", ["+"]) == []
+    assert near_duplicates("🐶 dog", ["dog"]) == ["dog"]
+    # Before the first merge decides the campaign's label type, 1.0 is 1 in waiting.
+    assert near_duplicates("1.0", ["1", "2"]) == ["1"]
+    assert near_duplicates("12", ["1", "2"]) == []
 
 
 def test_labels_of_the_wrong_type_are_refused(tmp_path):
@@ -779,6 +847,13 @@ def test_session_refusals(tmp_path):
     for bad in ("3", 2.0, True, None):
         with pytest.raises(Exception, match="integer"):
             session.label(TAB_A, bad, "pos")
+    # A label that is no text nor number (JSON null, true, an object) is refused, not
+    # saved as the text "None" or "True".
+    for bad in (None, True, {"label": "pos"}):
+        with pytest.raises(Exception, match="a label is a text") as refused:
+            session.label(TAB_A, row, bad)
+        assert refused.value.status == 422
+    assert session._pending == {} and not os.path.exists(session.answers_path)
     with pytest.raises(Exception, match="already labeled in DATA"):
         session.label(TAB_A, 0, "pos")
     outside = next(r for r in range(len(frame)) if r not in session._batch and r > 1)

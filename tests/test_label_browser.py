@@ -152,18 +152,47 @@ def test_a_new_class_and_a_near_duplicate(context, live):
     tab.page.keyboard.press("Enter")
     second = tab.wait_row(not_row=first)
     assert tab.classes() == ["maybe", "neg", "pos"]
-    tab.page.fill("#new-label", "Maybe ")
+    # Two edits from "maybe": asked about, and kept.
+    tab.page.fill("#new-label", "maaybee")
     tab.page.press("#new-label", "Enter")
     tab.page.wait_for_selector("#near:not([hidden])")
     assert tab.page.text_content("#near-choices") == "maybe"
     assert AnswerJournal(live.session.answers_path, "y").read() == {first: "maybe"}
     tab.page.click("#near-keep")
-    tab.wait_row(not_row=second)
+    third = tab.wait_row(not_row=second)
     assert AnswerJournal(live.session.answers_path, "y").read() == {
         first: "maybe",
-        second: "Maybe",
+        second: "maaybee",
     }
     assert tab.page.is_hidden("#near")
+    # The same up to case: a misspelling the campaign's merge refuses, so it cannot be
+    # kept; the known class can be chosen.
+    tab.page.fill("#new-label", "Maybe ")
+    tab.page.press("#new-label", "Enter")
+    tab.page.wait_for_selector("#near:not([hidden])")
+    tab.wait_text("#near-text", "misspelling")
+    assert tab.page.is_hidden("#near-keep")
+    tab.page.click("#near-choices button")
+    tab.wait_row(not_row=third)
+    assert AnswerJournal(live.session.answers_path, "y").read()[third] == "maybe"
+    assert tab.page.is_hidden("#near")
+
+
+def test_the_question_about_a_near_class_goes_with_its_row(context, live):
+    # Asked about a label close to a class, the person skips the row instead: the
+    # question must not stay, ready to put that label on the next row.
+    tab = Page(context, live)
+    first = tab.row()
+    tab.page.fill("#new-label", "catalogue")
+    tab.page.press("#new-label", "Enter")
+    second = tab.wait_row(not_row=first)
+    tab.page.fill("#new-label", "catalog")
+    tab.page.press("#new-label", "Enter")
+    tab.page.wait_for_selector("#near:not([hidden])")
+    tab.page.click("#skip")
+    tab.wait_row(not_row=second)
+    sync_api.expect(tab.page.locator("#near")).to_be_hidden()
+    assert AnswerJournal(live.session.answers_path, "y").read() == {first: "catalogue"}
 
 
 def test_a_reload_mid_batch_shows_the_same_row(context, live):
@@ -193,6 +222,29 @@ def test_two_tabs_at_once(context, live):
         a_row: a_label,
         b_row: b_label,
     }
+
+
+def test_a_duplicated_tab_takes_its_own_rows(context, live):
+    # A browser's "Duplicate tab" copies the tab's sessionStorage, and with it the id
+    # the page keeps there: the copy must not be served the rows of the first.
+    one, two = Page(context, live), Page(context, live)
+    first = one.row()
+    mine = one.page.evaluate("sessionStorage.getItem('skbait-tab')")
+    two.page.evaluate(f"sessionStorage.setItem('skbait-tab', '{mine}')")
+    two.page.reload()  # as the duplicate opens: the first tab's id
+    sync_api.expect(two.page.locator("#row-id")).not_to_have_text(f"Row {first}")
+    second = two.wait_row()
+    assert second != first
+    assert two.page.evaluate("sessionStorage.getItem('skbait-tab')") != mine
+    row, label = one.label_by_key()
+    assert row == first
+    one.wait_row(not_row=first)
+    assert one.row() != second
+    assert AnswerJournal(live.session.answers_path, "y").read() == {first: label}
+    # A reload keeps its id: nobody else holds it.
+    one.page.reload()
+    assert one.wait_row() != second
+    assert one.page.evaluate("sessionStorage.getItem('skbait-tab')") == mine
 
 
 def test_a_script_in_data_is_shown_as_text(context, live):
@@ -346,5 +398,98 @@ def test_multi_label_check_boxes_by_key_and_click_reach_data(context, tmp_path):
         assert all(tags[r] == text for r, text in given.items()), tags
         assert len(tags) == 2 + 3
         assert tab.dialogs == []
+    finally:
+        live.close()
+
+
+def test_long_names_and_labels_stay_inside_the_page(context, tmp_path):
+    # A column name or a class without a space to break at (a path, a URL, an id)
+    # wraps inside the card instead of pushing the row's values out of sight.
+    long_column = "column_" + "y" * 150
+    data, frame = make_pool(tmp_path, extra={long_column: ["short"] * 40})
+    frame.loc[2, "y"] = "label_" + "z" * 190
+    frame.to_csv(data, index=False)
+    live = Live(data)
+    try:
+        tab = Page(context, live)
+        page = tab.page
+        assert page.evaluate(
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
+        card = page.locator("#card").bounding_box()
+        for selector in ("#fields tr:first-child td", "#classes button:first-child"):
+            box = page.locator(selector).bounding_box()
+            assert box["x"] + box["width"] <= card["x"] + card["width"], selector
+        assert tab.fields()["a"] == str(frame["a"][tab.row()])
+    finally:
+        live.close()
+
+
+def test_a_regression_row_takes_a_number(context, tmp_path):
+    data, frame = make_pool(tmp_path, labeled=0)
+    frame.loc[:5, "y"] = [str(v) for v in (frame["a"][:6] * 2.5).round(2)]
+    frame.to_csv(data, index=False)
+    live = Live(data, options={"batch_size": 4, "device": "cpu", "task": "regression"})
+    try:
+        tab = Page(context, live)
+        field = tab.page.locator("#new-label")
+        sync_api.expect(field).to_have_attribute("placeholder", re.compile("a number"))
+        sync_api.expect(field).to_have_attribute("inputmode", "decimal")
+        assert tab.classes() == []
+        row = tab.row()
+        # Shortcut letters typed in the box are text, not keys: no skip, no undo.
+        tab.page.keyboard.press("n")
+        tab.page.keyboard.type("su")
+        tab.page.keyboard.press("Enter")
+        tab.wait_text("#message", "'su' is not a number")
+        assert tab.row() == row and not os.path.exists(live.session.answers_path)
+        tab.page.fill("#new-label", "2.5")
+        tab.page.press("#new-label", "Enter")
+        tab.wait_row(not_row=row)
+        assert AnswerJournal(live.session.answers_path, "y").read() == {row: "2.5"}
+    finally:
+        live.close()
+
+
+def test_a_key_held_down_labels_one_row(context, live):
+    # A key held down repeats: the repeats must not label (or skip) the rows that follow.
+    tab = Page(context, live)
+    row = tab.row()
+    label = truth(tab.fields()["a"])
+    key = str(tab.classes().index(label) + 1)
+
+    def hold(key):
+        for _ in range(4):
+            tab.page.keyboard.down(key)  # the second and later: repeat set
+        tab.page.keyboard.up(key)
+
+    hold(key)
+    tab.wait_row(not_row=row)
+    hold("s")
+    tab.wait_text("#batch-line", "batch: 1 of 4 labeled, 1 skipped")
+    hold("u")
+    sync_api.expect(tab.page.locator("#row-id")).to_have_text(f"Row {row}", timeout=WAIT_MS)
+    tab.wait_text("#batch-line", "batch: 0 of 4 labeled, 1 skipped")
+    assert AnswerJournal(live.session.answers_path, "y").read() == {}
+
+
+def test_right_to_left_text_reads_right_to_left(context, tmp_path):
+    # Arabic or Hebrew cells and labels are laid out in their own direction (the
+    # question mark at the end of the sentence, on its left), emoji kept as they are.
+    question = "هل هذا المنتج جيد؟"
+    data, frame = make_pool(tmp_path, extra={"review": [question] * 40})
+    frame.loc[0, "y"] = "טוב 👍"
+    frame.to_csv(data, index=False)
+    live = Live(data)
+    try:
+        tab = Page(context, live)
+        assert tab.fields()["review"] == question
+        direction = "e => getComputedStyle(e).direction"
+        cells = tab.page.locator("#fields td")
+        assert cells.nth(list(tab.fields()).index("review")).evaluate(direction) == "rtl"
+        assert cells.nth(list(tab.fields()).index("note")).evaluate(direction) == "ltr"
+        assert "טוב 👍" in tab.classes()
+        name = tab.page.locator("#classes button[data-label='טוב 👍'] .name")
+        assert name.evaluate(direction) == "rtl"
     finally:
         live.close()

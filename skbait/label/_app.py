@@ -3,15 +3,19 @@
 Every request must carry the server's token: the page and the files it loads
 (assets, images) in the ``token`` query parameter of their URL, the API calls
 the page's script makes in the ``X-Skbait-Token`` header. There is no cookie,
-so another site open in the same browser cannot act for the user. Bodies are
+so another site open in the same browser cannot act for the user; a request
+whose ``Origin`` is another site's is refused, and so, on a loopback server, is
+one whose ``Host`` is not a name of this machine (a DNS-rebinding site). Bodies are
 bounded (:data:`MAX_BODY` bytes), and every answer forbids the browser to run
 anything but the page's own script (a Content-Security-Policy) or to send the
 token to another site in a Referer.
 """
 
+import ipaddress
 import json
 import secrets
 from importlib import resources
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -19,7 +23,7 @@ from starlette.routing import Route
 
 from skbait.label._session import Refused
 
-__all__ = ["MAX_BODY", "TOKEN_HEADER", "create_app"]
+__all__ = ["MAX_BODY", "TOKEN_HEADER", "create_app", "is_loopback"]
 
 MAX_BODY = 16 * 1024
 TOKEN_HEADER = "x-skbait-token"
@@ -37,16 +41,45 @@ SECURITY_HEADERS = [
 ]
 
 
+def is_loopback(host):
+    """Whether ``host`` names this machine only (127.0.0.0/8, ::1 or localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _asset(name):
     return (resources.files("skbait.label") / "static" / name).read_bytes()
 
 
 class _Guard:
-    """ASGI middleware: the token on every request, bounded bodies, security headers."""
+    """ASGI middleware: the token on every request, bounded bodies, security headers.
 
-    def __init__(self, app, token):
+    ``local``: the server listens on loopback only, so a request naming any
+    other host in its ``Host`` header came through a name some site pointed at
+    127.0.0.1 (DNS rebinding), and is refused.
+    """
+
+    def __init__(self, app, token, local=True):
         self.app = app
         self.token = token.encode()
+        self.local = local
+
+    def _foreign(self, scope):
+        """Why the request comes from another site (its Host or Origin), or None."""
+        headers = dict(scope.get("headers") or ())
+        host = headers.get(b"host", b"").decode("latin-1")
+        if self.local and host and not is_loopback(urlsplit("//" + host).hostname or ""):
+            return f"this page answers to this machine's own names only, not to {host!r}."
+        origin = headers.get(b"origin")
+        # A browser names the page's origin in its POSTs; another site's (or "null") is
+        # a cross-site request.
+        if origin is not None and origin.decode("latin-1") != f"http://{host}":
+            return "requests from another site are refused."
+        return None
 
     def _authorised(self, scope):
         from urllib.parse import parse_qs
@@ -70,6 +103,10 @@ class _Guard:
                 message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
             await send(message)
 
+        foreign = self._foreign(scope)
+        if foreign is not None:
+            response = JSONResponse({"error": foreign}, status_code=403)
+            return await response(scope, receive, secured)
         if not self._authorised(scope):
             response = JSONResponse(
                 {"error": "this page needs the token printed by skbait label (open its URL)."},
@@ -106,7 +143,7 @@ def _answer(call):
         return JSONResponse({"error": exc.message, **exc.extra}, status_code=exc.status)
 
 
-def create_app(session, token):
+def create_app(session, token, local=True):
     """The Starlette application serving ``session``, guarded by ``token``.
 
     Parameters
@@ -114,6 +151,9 @@ def create_app(session, token):
     session : skbait.label._session.LabelSession
     token : str
         The secret every request must carry.
+    local : bool, default=True
+        The server listens on loopback only: requests must name this machine
+        (``localhost`` or a loopback address) in their ``Host`` header.
 
     Returns
     -------
@@ -188,4 +228,4 @@ def create_app(session, token):
         Route("/api/image", image),
     ]
     app = Starlette(routes=routes)
-    return _Guard(app, token)
+    return _Guard(app, token, local)

@@ -5,7 +5,8 @@ the target column), so the labels it holds reach DATA through the campaign's
 own merge, at the end of each batch, or by hand with ``skbait teach DATA FILE``
 after a crash. Each label is one appended line, flushed and fsynced before the
 page moves on; a line cut short by a crash (no final newline) is dropped when
-the file is read again, since its label may be cut short too.
+the file is read again, since its label may be cut short too, and before the
+next label is appended.
 """
 
 import csv
@@ -60,10 +61,17 @@ class AnswerJournal:
 
     def append(self, row, label):
         """Add one label; on disk (fsynced) when this returns."""
-        new = not os.path.exists(self.path) or os.path.getsize(self.path) == 0
-        text = (self._line(["row", self.target]) if new else "") + self._line([int(row), label])
-        with open(self.path, "a", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        line = self._line([int(row), label])
+        with open(self.path, "a+b") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            if end and (handle.seek(end - 1), handle.read(1))[1] != b"\n":
+                # A line cut short by a crash would run into this one ("1" then
+                # "7,neg" reads as row 17): it goes first.
+                handle.seek(0)
+                end = handle.read().rfind(b"\n") + 1
+                handle.truncate(end)
+            text = (self._line(["row", self.target]) if end == 0 else "") + line
+            handle.write(text.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
 

@@ -1,24 +1,13 @@
 """Serve the labeling page with uvicorn, on a socket bound before the URL is printed."""
 
-import ipaddress
 import secrets
 import socket
 import threading
 import time
 
-from skbait.label._app import create_app
+from skbait.label._app import create_app, is_loopback
 
 __all__ = ["LabelServer", "is_loopback"]
-
-
-def is_loopback(host):
-    """Whether ``host`` names this machine only (127.0.0.0/8, ::1 or localhost)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class LabelServer:
@@ -46,7 +35,7 @@ class LabelServer:
         self.base = f"http://{shown}:{self.port}"
         self.url = f"{self.base}/?token={self.token}"
         config = uvicorn.Config(
-            create_app(session, self.token),
+            create_app(session, self.token, local=is_loopback(host)),
             log_level="warning",
             lifespan="off",
             access_log=False,

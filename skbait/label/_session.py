@@ -17,6 +17,7 @@ DATA holds (``"arts|sports"``, or the no-labels token).
 """
 
 import difflib
+import math
 import os
 import threading
 import time
@@ -57,15 +58,22 @@ def _normal(text):
 
 
 def near_duplicates(text, known):
-    """Known classes that ``text`` (not one of them) is probably a misspelling of."""
+    """Known classes that ``text`` (not one of them) is probably a misspelling of, or
+    the same number written otherwise (``1.0`` for ``1``)."""
     if text in known:
         return []
     mine = _normal(text)
+    value = _number(text)
     near = []
     for other in known:
         theirs = _normal(other)
-        if mine == theirs or (
-            mine and theirs and difflib.SequenceMatcher(None, mine, theirs).ratio() >= NEAR_RATIO
+        # Labels of symbols only (emoji, "+" and "-") leave nothing to compare.
+        if (value is not None and value == _number(other)) or (
+            mine
+            and theirs
+            and (
+                mine == theirs or difflib.SequenceMatcher(None, mine, theirs).ratio() >= NEAR_RATIO
+            )
         ):
             near.append(other)
     return near
@@ -84,6 +92,15 @@ def _is_number(text):
     except ValueError:
         return False
     return True
+
+
+def _number(text):
+    """The finite number ``text`` reads as, or None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 class LabelSession:
@@ -394,6 +411,9 @@ class LabelSession:
                     text = self._check_label_set(text)
                 elif isinstance(text, list):
                     raise ValueError("this campaign takes one label per row, not a list.")
+                elif isinstance(text, bool) or not isinstance(text, (str, int, float)):
+                    # JSON's null or true would otherwise be saved as "None" or "True".
+                    raise ValueError("a label is a text (or a number).")
                 else:
                     text = _bridge.check_label(
                         text,
@@ -411,6 +431,17 @@ class LabelSession:
             if row not in state.history and row not in self._batch:
                 raise Refused(409, f"row {row} is not in this batch.")
             classes = self._classes()
+            typo = self._misspelling(text, classes)
+            if typo is not None:
+                # The campaign's merge would refuse it, and the whole batch with it.
+                raise Refused(
+                    409,
+                    f"{text!r} looks like a misspelling of the class {typo!r}, which the "
+                    f"campaign refuses: choose {typo!r}, or declare every class with "
+                    "--classes if it is a class of its own.",
+                    near=[typo],
+                    keep=False,
+                )
             # A label set's labels were checked as the campaign's merge checks them.
             near = near_duplicates(text, classes) if classes and not self._spec else []
             if near and not confirm:
@@ -418,6 +449,7 @@ class LabelSession:
                     409,
                     f"{text!r} is a new class, close to {', '.join(map(repr, near))}.",
                     near=near,
+                    keep=True,
                 )
             relabel = row in self._pending
             if relabel:
@@ -437,6 +469,18 @@ class LabelSession:
             self._advance(tab, state, row, now)
             self._maybe_refit()
             return self._payload(tab, state, now)
+
+    def _misspelling(self, text, classes):
+        """The known class the campaign's merge would take the new class ``text`` for a
+        misspelling of (same up to case and spacing, or one edit away), or None."""
+        if self._spec or text in classes:
+            return None
+        kind = self._label_type()
+        # Numbers are compared by value, not spelling (nor are they in a campaign whose
+        # labels all read as numbers, whose type the first merge decides).
+        if kind in ("int", "float") or (kind is None and _is_number(text)):
+            return None
+        return _bridge.misspelling(text, classes)
 
     def _check_label_set(self, labels):
         """The cell text of a list of labels; ValueError saying why it cannot be merged.

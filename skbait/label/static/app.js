@@ -5,17 +5,18 @@
 
 (function () {
   const token = new URLSearchParams(window.location.search).get("token") || "";
-  const tab = (function () {
-    // One id per tab, kept across reloads, so a reload shows the same row.
-    let id = window.sessionStorage.getItem("skbait-tab");
-    if (!id) {
-      const bytes = new Uint8Array(16);
-      window.crypto.getRandomValues(bytes);
-      id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-      window.sessionStorage.setItem("skbait-tab", id);
-    }
-    return id;
-  })();
+  function randomId() {
+    const bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // One id per tab, kept across reloads, so a reload shows the same row.
+  let tab = window.sessionStorage.getItem("skbait-tab");
+  if (!tab) {
+    tab = randomId();
+    window.sessionStorage.setItem("skbait-tab", tab);
+  }
 
   const $ = (id) => document.getElementById(id);
   let view = null;
@@ -32,6 +33,13 @@
     const node = document.createElement(tag);
     if (text !== undefined && text !== null) node.textContent = String(text);
     if (className) node.className = className;
+    return node;
+  }
+
+  // A value from DATA, or a label, in the direction of its own script: Arabic or
+  // Hebrew text reads right to left, its punctuation at its end.
+  function own(node) {
+    node.dir = "auto";
     return node;
   }
 
@@ -115,15 +123,17 @@
       say("Saved: row " + row + " is " + label + ".");
     } catch (err) {
       if (err.status === 409 && err.data && err.data.near) {
-        showNear(label, err.data.near, err.message);
+        showNear(label, err.data.near, err.message, err.data.keep !== false);
         return;
       }
       throw err;
     }
   }
 
-  function showNear(label, near, message) {
-    pendingLabel = label;
+  // keep: whether the label may be kept as a new class (not when the campaign's
+  // merge would refuse it as a misspelling).
+  function showNear(label, near, message, keep) {
+    pendingLabel = keep ? label : null;
     $("near").hidden = false;
     $("near-text").textContent = message + " Use: ";
     const choices = $("near-choices");
@@ -135,6 +145,7 @@
       choices.appendChild(button);
     });
     $("near-keep").textContent = "keep “" + label + "” as a new class";
+    $("near-keep").hidden = !keep;
   }
 
   function hideNear() {
@@ -182,6 +193,11 @@
   // ------------------------------------------------------------------ render
 
   function render(data) {
+    const shown = view && view.row ? view.row.row : null;
+    if (shown !== (data.row ? data.row.row : null)) {
+      // The question about a near class was about the row shown: not the next one.
+      hideNear();
+    }
     view = data;
     $("data-name").textContent = data.data;
     const b = data.batch;
@@ -279,6 +295,7 @@
         td.appendChild(el("span", field.value, "num"));
       } else {
         td.textContent = field.value;
+        own(td);
       }
       tr.appendChild(td);
       fields.appendChild(tr);
@@ -307,7 +324,7 @@
       box_.addEventListener("change", () => toggle(name));
       item.appendChild(box_);
       if (i < 9) item.appendChild(el("kbd", String(i + 1)));
-      item.appendChild(el("span", name, "name"));
+      item.appendChild(own(el("span", name, "name")));
       list.appendChild(item);
     });
     box.appendChild(list);
@@ -343,7 +360,7 @@
       const button = el("button", null, "class");
       button.type = "button";
       if (i < 9) button.appendChild(el("kbd", String(i + 1)));
-      button.appendChild(el("span", c.label, "name"));
+      button.appendChild(own(el("span", c.label, "name")));
       button.dataset.label = c.label;
       const current = data.row && data.row.label === c.label;
       if (current) button.classList.add("chosen");
@@ -353,6 +370,13 @@
     const usable = !!data.row && data.row.status !== "in DATA";
     box.querySelectorAll("button").forEach((b) => (b.disabled = !usable));
     $("new-label").disabled = !usable;
+    // A regression's label is a number, not a class (the server checks it).
+    const numeric = data.task === "regression" || data.label_type === "float";
+    $("new-label").placeholder = numeric
+      ? "the row's value, a number (Enter)"
+      : "a new class, or any label (Enter)";
+    $("new-label").inputMode = numeric ? "decimal" : "text";
+    $("new-class").querySelector("button").textContent = numeric ? "Save" : "Add";
   }
 
   function renderSide(data) {
@@ -362,7 +386,7 @@
     const most = entries.length ? entries[0][1] : 1;
     entries.slice(0, 30).forEach(([label, count]) => {
       const tr = el("tr");
-      tr.appendChild(el("th", label));
+      tr.appendChild(own(el("th", label)));
       const bar = el("td", null, "barcell");
       const fill = el("span", null, "fill");
       fill.style.width = Math.round((100 * count) / most) + "%";
@@ -452,6 +476,11 @@
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (!view) return;
     const key = event.key;
+    // A key held down repeats: one press, one label (only the arrows may run on).
+    if (event.repeat && key !== "ArrowLeft" && key !== "ArrowRight") {
+      event.preventDefault();
+      return;
+    }
     if (multi() && /^[0-9]$/.test(key)) {
       event.preventDefault();
       if (key === "0") {
@@ -515,6 +544,25 @@
   $("prev").addEventListener("click", () => post("api/move", { step: -1 }));
   $("next").addEventListener("click", () => post("api/move", { step: 1 }));
   $("retry").addEventListener("click", () => post("api/retry", {}));
+
+  // A duplicated browser tab starts with a copy of this tab's sessionStorage, id
+  // included: it asks whether a tab open holds its id, and if one answers, takes a
+  // new id, so that the two are not shown (and do not label) the same rows.
+  if (window.BroadcastChannel) {
+    const channel = new window.BroadcastChannel("skbait-label-tabs");
+    const nonce = randomId();
+    channel.addEventListener("message", (event) => {
+      const message = event.data || {};
+      if (message.ask === tab && message.nonce !== nonce) {
+        channel.postMessage({ taken: tab, nonce: message.nonce });
+      } else if (message.taken === tab && message.nonce === nonce) {
+        tab = randomId();
+        window.sessionStorage.setItem("skbait-tab", tab);
+        enqueue(() => refresh());
+      }
+    });
+    channel.postMessage({ ask: tab, nonce: nonce });
+  }
 
   enqueue(() => refresh());
 })();
