@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
 )
 from tqdm.auto import tqdm
 
-from skbait._labeled_pool import LabeledPool, label_repr, missing_label_mask
+from skbait._labeled_pool import LabeledPool, label_repr, missing_label_mask, natural_labels
 from skbait._single_class import SingleClassModel
 from skbait._skorch import (
     _is_skorch_net,
@@ -1149,6 +1149,7 @@ default=None
 
     def _check_classes(self, y_known):
         """The declared classes, after checking that the known labels lie among them."""
+        y_known = natural_labels(y_known)  # [0, 1] given beside None: numbers, not objects
         if is_classifier(self.estimator) and y_known.size:
             # Before the model sees them: continuous or mixed labels get scikit-learn's
             # own message on every supported version, not a stand-in's.

@@ -502,6 +502,45 @@ def test_the_callers_label_array_can_be_reused_without_touching_the_learner():
     np.testing.assert_array_equal(al.y_[al.labeled_indices_], y[:30])
 
 
+@pytest.mark.parametrize(
+    "labels, classes",
+    [([0, 1, 2], [0, 1, 2]), ([3, 17, 40], [3, 17, 40]), ([True, False, True], [False, True])],
+)
+def test_numbers_beside_none_are_labels_of_their_own_type(labels, classes):
+    # y = [0, 1, None, ...] is an object array: once the Nones are dropped, its
+    # numbers are the labels (scikit-learn refuses an object array of numbers).
+    X, y = three_blobs()
+    y_known = [labels[label] if i < 30 else None for i, label in enumerate(y)]
+    al = ActiveLearner(LogisticRegression(), query_strategy="random", batch_size=3)
+    al.fit(X, y_known)
+    np.testing.assert_array_equal(al.classes_, classes)
+    assert al.classes_.dtype == np.asarray(classes).dtype
+    idx = al.query()
+    al.teach(y=np.asarray(labels)[y[idx]], indices=idx)
+    assert len(al.labeled_indices_) == 33
+    assert al.predict(X[:2]).dtype == np.asarray(classes).dtype
+
+
+@pytest.mark.parametrize(
+    "blank, labels",
+    [(np.nan, ["a", "b", "c"]), (None, [0, 1, 2]), (None, ["a", "b", "c"]), (np.nan, [0, 1, 2])],
+)
+def test_the_first_labels_after_a_cold_start_may_be_of_any_type(blank, labels):
+    # Before the first label, y's dtype says nothing about the labels to come:
+    # np.full(n, np.nan) (the guide's cold start) takes string labels too.
+    X, y = three_blobs()
+    y_blank = np.full(len(y), blank, dtype=float if blank is np.nan else object)
+    al = ActiveLearner(LogisticRegression(), query_strategy="random", batch_size=6)
+    al.fit(X, y_blank)
+    idx = al.query()
+    al.teach(y=np.asarray(labels)[y[idx]], indices=idx)
+    np.testing.assert_array_equal(al.classes_, np.unique(np.asarray(labels)[y[idx]]))
+    al.teach(X[:2], np.asarray(labels)[y[:2]])  # more of the same type
+    assert len(al.labeled_indices_) == 8
+    with pytest.raises(TypeError, match="cannot join"):
+        al.teach(y=[1 if isinstance(labels[0], str) else "z"], indices=[100])
+
+
 def test_missing_labels_in_a_pandas_nullable_series():
     X, y = three_blobs()
     y = pd.Series(y, dtype="Int64")
