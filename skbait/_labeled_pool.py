@@ -161,10 +161,17 @@ def natural_labels(y):
     return np.asarray(y.tolist())
 
 
-def _label_kind(dtype):
-    if dtype.kind in "US":
+def _label_kind(labels):
+    """``"text"``, ``"number"`` or ``"object"`` (mixed), read from the labels themselves.
+
+    Labels given beside None come in an object array: its strings are text.
+    """
+    labels = natural_labels(labels)
+    if labels.dtype.kind in "US":
         return "text"
-    return "object" if dtype.kind == "O" else "number"
+    if labels.dtype.kind != "O":
+        return "number"
+    return "text" if labels.size and all(isinstance(v, str) for v in labels.flat) else "object"
 
 
 def _store_labels(y, indices, values, held):
@@ -174,7 +181,7 @@ def _store_labels(y, indices, values, held):
     be of their kind. With none held, the first labels set the dtype.
     """
     values = np.asarray(values)
-    kinds = {_label_kind(natural_labels(held).dtype), _label_kind(values.dtype)}
+    kinds = {_label_kind(held), _label_kind(values)}
     if held.size == 0 and (len(kinds) > 1 or y.dtype == object):
         # No label yet: y's dtype (NaN's float, None's object) says nothing of the
         # labels to come, as in a cold start from np.full(n, np.nan).

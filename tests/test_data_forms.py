@@ -541,6 +541,28 @@ def test_the_first_labels_after_a_cold_start_may_be_of_any_type(blank, labels):
         al.teach(y=[1 if isinstance(labels[0], str) else "z"], indices=[100])
 
 
+@pytest.mark.parametrize("action", ["teach indices", "teach rows", "correct"])
+def test_a_number_among_string_labels_given_beside_none_is_refused(action):
+    # Strings beside None are an object array; a number taught among them must be
+    # refused up front, not stored to break this refit and every later one.
+    X, y = three_blobs()
+    names = np.array(["a", "b", "c"])[y].astype(object)
+    names[30:] = None
+    al = ActiveLearner(LogisticRegression(), query_strategy="random", batch_size=3)
+    al.fit(X, names)
+    with pytest.raises(TypeError, match="cannot join labels"):
+        if action == "teach indices":
+            al.teach(y=[1], indices=[40])
+        elif action == "teach rows":
+            al.teach(X[:1], [1])
+        else:
+            al.correct([0], [1])
+    assert len(al.labeled_indices_) == 30 and al.y_[0] == names[0]
+    idx = al.query()
+    al.teach(y=np.array(["a", "b", "c"])[y[idx]], indices=idx)  # the loop goes on
+    assert al.history_[-1]["n_labeled"] == 33
+
+
 def test_missing_labels_in_a_pandas_nullable_series():
     X, y = three_blobs()
     y = pd.Series(y, dtype="Int64")
