@@ -117,6 +117,7 @@ def concat_rows(top, bottom):
                     f"{label_repr(top.columns)[:10]}, got {label_repr(bottom.columns)[:10]}."
                 )
             bottom = bottom[top.columns]
+            top, bottom = _shared_categories(top, bottom)
         return pd.concat([top, bottom])
     if sp.issparse(top):
         bottom = bottom if sp.issparse(bottom) else sp.csr_matrix(np.asarray(bottom))
@@ -159,6 +160,29 @@ def natural_labels(y):
     if not all(isinstance(v, (Number, np.bool_)) for v in y.flat):
         return y
     return np.asarray(y.tolist())
+
+
+def _shared_categories(top, bottom):
+    """The two frames with each categorical column of ``top`` on one set of categories.
+
+    pandas concatenates a categorical column whose categories differ (a row
+    built alone has only its own) as plain values, and a model that reads
+    categories from the dtype (HistGradientBoosting, a column selector by
+    dtype) would no longer see the column as categorical. The pool's
+    categories come first, then the new rows' others.
+    """
+    import pandas as pd
+
+    for name in top.columns:
+        dtype = top[name].dtype
+        if not isinstance(dtype, pd.CategoricalDtype) or bottom[name].dtype == dtype:
+            continue
+        values = pd.Index(bottom[name].dropna().unique())
+        extra = values[~values.isin(dtype.categories)]
+        dtype = pd.CategoricalDtype(dtype.categories.append(extra), ordered=dtype.ordered)
+        top = top.astype({name: dtype})
+        bottom = bottom.astype({name: dtype})
+    return top, bottom
 
 
 def _label_kind(labels):

@@ -221,6 +221,27 @@ def test_teach_rows_of_another_form_are_refused_and_change_nothing():
     assert pickle.dumps(al) == state
 
 
+@pytest.mark.parametrize("categories", [["red"], ["red", "purple"]])
+def test_new_rows_keep_a_categorical_column_categorical(categories):
+    # A row built alone has its own categories; pandas would concatenate the column
+    # as strings, which HistGradientBoosting (categories from the dtype) cannot fit.
+    X, y = table()
+    X["colour"] = X["colour"].astype("category")
+    y_partial = y.astype(object).copy()
+    y_partial.iloc[25:] = None
+    model = HistGradientBoostingClassifier(max_iter=5, random_state=0)
+    al = ActiveLearner(model, query_strategy="margin", random_state=0).fit(X, y_partial)
+    new = X.iloc[:2].copy()
+    new["colour"] = pd.Categorical(categories[:1] + categories[-1:])
+    assert len(al.query(new, batch_size=1)) == 1
+    al.teach(new, ["yes", "no"])
+    assert isinstance(al.X_["colour"].dtype, pd.CategoricalDtype)
+    assert set(categories) <= set(al.X_["colour"].cat.categories)
+    assert al.X_["colour"].iloc[-1] == categories[-1]
+    np.testing.assert_array_equal(al.X_["colour"].iloc[:120], X["colour"])
+    assert al.history_[-1]["n_labeled"] == 27
+
+
 # -------------------------------------------------------------------- NaN
 
 
