@@ -45,6 +45,7 @@ from skbait.strategies import (
 from skbait.utils._multilabel import is_multilabel_target, multilabel_scores, read_label_sets
 from skbait.utils._seeds import draw_seed, round_random_state
 from skbait.utils._threads import threads_per_round
+from skbait.utils._warnings import caller_stacklevel
 
 __all__ = ["ActiveLearner"]
 
@@ -648,7 +649,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                 "a stand-in predicts that class and the query strategy applies its "
                 "single-class rule until a second class is labeled.",
                 UserWarning,
-                stacklevel=5,  # the caller of fit or teach (_fit_round runs in threads_per_round)
+                stacklevel=caller_stacklevel(),  # fit, teach, or a simulation's round
             )
             return SingleClassModel(self.estimator)
         previous = getattr(self, "estimator_", None)
@@ -770,7 +771,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             "vectorizer alone fitted on the pool gives the widest embedding of all, and the "
             "slowest queries.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=caller_stacklevel(),
         )
 
     def _apply_stopping(self, estimator, previous):
