@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
 )
 from tqdm.auto import tqdm
 
-from skbait._labeled_pool import LabeledPool, label_repr, missing_label_mask
+from skbait._labeled_pool import LabeledPool, label_repr, missing_label_mask, natural_labels
 from skbait._single_class import SingleClassModel
 from skbait._skorch import (
     _is_skorch_net,
@@ -45,6 +45,7 @@ from skbait.strategies import (
 from skbait.utils._multilabel import is_multilabel_target, multilabel_scores, read_label_sets
 from skbait.utils._seeds import draw_seed, round_random_state
 from skbait.utils._threads import threads_per_round
+from skbait.utils._warnings import caller_stacklevel
 
 __all__ = ["ActiveLearner"]
 
@@ -648,7 +649,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                 "a stand-in predicts that class and the query strategy applies its "
                 "single-class rule until a second class is labeled.",
                 UserWarning,
-                stacklevel=5,  # the caller of fit or teach (_fit_round runs in threads_per_round)
+                stacklevel=caller_stacklevel(),  # fit, teach, or a simulation's round
             )
             return SingleClassModel(self.estimator)
         previous = getattr(self, "estimator_", None)
@@ -770,7 +771,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             "vectorizer alone fitted on the pool gives the widest embedding of all, and the "
             "slowest queries.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=caller_stacklevel(),
         )
 
     def _apply_stopping(self, estimator, previous):
@@ -1149,6 +1150,7 @@ default=None
 
     def _check_classes(self, y_known):
         """The declared classes, after checking that the known labels lie among them."""
+        y_known = natural_labels(y_known)  # [0, 1] given beside None: numbers, not objects
         if is_classifier(self.estimator) and y_known.size:
             # Before the model sees them: continuous or mixed labels get scikit-learn's
             # own message on every supported version, not a stand-in's.

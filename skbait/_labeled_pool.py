@@ -1,12 +1,14 @@
 """The labeled pool: rows in the form given, their labels, which are labeled and in what order."""
 
+from numbers import Number
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import _safe_indexing
 from sklearn.utils._missing import is_scalar_nan
 from sklearn.utils.validation import _num_samples
 
-__all__ = ["LabeledPool", "label_repr", "missing_label_mask"]
+__all__ = ["LabeledPool", "label_repr", "missing_label_mask", "natural_labels"]
 
 
 def label_repr(values):
@@ -115,6 +117,7 @@ def concat_rows(top, bottom):
                     f"{label_repr(top.columns)[:10]}, got {label_repr(bottom.columns)[:10]}."
                 )
             bottom = bottom[top.columns]
+            top, bottom = _shared_categories(top, bottom)
         return pd.concat([top, bottom])
     if sp.issparse(top):
         bottom = bottom if sp.issparse(bottom) else sp.csr_matrix(np.asarray(bottom))
@@ -135,21 +138,83 @@ def concat_rows(top, bottom):
     raise TypeError(f"Cannot append rows to a pool of type {type(top).__name__}.")
 
 
-def _label_kind(dtype):
-    if dtype.kind in "US":
+def natural_labels(y):
+    """Labels held in an object array as numpy would hold them alone: ``[0, 1]`` as int64.
+
+    Labels given beside None (``[0, 1, None]``) come in an object array, and
+    scikit-learn refuses an object array of numbers ("Unknown label type")
+    even once the Nones are dropped: numbers and booleans get their own dtype
+    back. Strings, mixed labels and arrays of other dtypes are returned as
+    they are.
+
+    Parameters
+    ----------
+    y : ndarray
+
+    Returns
+    -------
+    labels : ndarray
+    """
+    if y.dtype != object or y.size == 0:
+        return y
+    if not all(isinstance(v, (Number, np.bool_)) for v in y.flat):
+        return y
+    return np.asarray(y.tolist())
+
+
+def _shared_categories(top, bottom):
+    """The two frames with each categorical column of ``top`` on one set of categories.
+
+    pandas concatenates a categorical column whose categories differ (a row
+    built alone has only its own) as plain values, and a model that reads
+    categories from the dtype (HistGradientBoosting, a column selector by
+    dtype) would no longer see the column as categorical. The pool's
+    categories come first, then the new rows' others.
+    """
+    import pandas as pd
+
+    for name in top.columns:
+        dtype = top[name].dtype
+        if not isinstance(dtype, pd.CategoricalDtype) or bottom[name].dtype == dtype:
+            continue
+        values = pd.Index(bottom[name].dropna().unique())
+        extra = values[~values.isin(dtype.categories)]
+        dtype = pd.CategoricalDtype(dtype.categories.append(extra), ordered=dtype.ordered)
+        top = top.astype({name: dtype})
+        bottom = bottom.astype({name: dtype})
+    return top, bottom
+
+
+def _label_kind(labels):
+    """``"text"``, ``"number"`` or ``"object"`` (mixed), read from the labels themselves.
+
+    Labels given beside None come in an object array: its strings are text.
+    """
+    labels = natural_labels(labels)
+    if labels.dtype.kind in "US":
         return "text"
-    return "object" if dtype.kind == "O" else "number"
+    if labels.dtype.kind != "O":
+        return "number"
+    return "text" if labels.size and all(isinstance(v, str) for v in labels.flat) else "object"
 
 
-def _store_labels(y, indices, values):
-    """``y`` with ``values`` at ``indices``, promoted so that no value is truncated."""
+def _store_labels(y, indices, values, held):
+    """``y`` with ``values`` at ``indices``, promoted so that no value is truncated.
+
+    ``held`` are the labels the pool holds (its labeled rows'): new labels must
+    be of their kind. With none held, the first labels set the dtype.
+    """
     values = np.asarray(values)
-    kinds = {_label_kind(y.dtype), _label_kind(values.dtype)}
-    if kinds == {"number", "text"}:
+    kinds = {_label_kind(held), _label_kind(values)}
+    if held.size == 0 and (len(kinds) > 1 or y.dtype == object):
+        # No label yet: y's dtype (NaN's float, None's object) says nothing of the
+        # labels to come, as in a cold start from np.full(n, np.nan).
+        y = np.zeros(y.shape, dtype=values.dtype)
+    elif kinds == {"number", "text"}:
         # numpy would turn the numbers into strings (or fail): never re-read a label.
         raise TypeError(
-            f"Labels of dtype {values.dtype} cannot join labels of dtype {y.dtype}: give "
-            f"labels of the type given to fit (for example {label_repr(y[:1])})."
+            f"Labels of dtype {values.dtype} cannot join labels of dtype {held.dtype}: give "
+            f"labels of the type given to fit (for example {label_repr(held[:1])})."
         )
     dtype = np.result_type(y.dtype, values.dtype)
     y = y.astype(dtype, copy=True)
@@ -209,7 +274,7 @@ class LabeledPool:
 
     def labeled(self):
         """The labeled rows and their labels, in labeling order."""
-        return self.rows(self.order), self.y[self.order]
+        return self.rows(self.order), natural_labels(self.y[self.order])
 
     def reveal(self, indices):
         """A pool in which the rows at ``indices`` (labels already in ``y``) are labeled."""
@@ -229,7 +294,7 @@ class LabeledPool:
             raise ValueError(f"Some rows in indices are labeled already: {again[:10].tolist()}.")
         if len(values) != len(indices):
             raise ValueError(f"Got {len(values)} labels for {len(indices)} indices.")
-        y = _store_labels(self.y, indices, values)
+        y = _store_labels(self.y, indices, values, self.y[self.order])
         return LabeledPool(self.X, y, np.concatenate([self.order, indices]), self.changes)
 
     def add(self, X_new, values):
@@ -240,7 +305,7 @@ class LabeledPool:
         X = concat_rows(self.X, _as_rows(X_new))
         rows = np.arange(self.n_rows, self.n_rows + n_new)
         y = np.concatenate([self.y, np.zeros((n_new,) + self.y.shape[1:], self.y.dtype)])
-        y = _store_labels(y, rows, values)
+        y = _store_labels(y, rows, values, self.y[self.order])
         return LabeledPool(X, y, np.concatenate([self.order, rows]), self.changes)
 
     def _labeled_rows(self, indices):
@@ -271,7 +336,7 @@ class LabeledPool:
         indices = self._labeled_rows(indices)
         if len(values) != len(indices):
             raise ValueError(f"Got {len(values)} labels for {len(indices)} indices.")
-        y = _store_labels(self.y, indices, values)
+        y = _store_labels(self.y, indices, values, self.y[self.order])
         change = dict(
             action="correct",
             round=round_,

@@ -279,12 +279,24 @@ def _check_sparse_embedding(Z):
 
 def _input_features(estimator, X, proba):
     """The convex-model view: the last layer sees the input features, sparse or dense."""
-    Z = check_array(
-        X,
-        accept_sparse=["csr", "csc", "coo"],
-        dtype=(np.float64, np.float32),
-        ensure_all_finite=False,
-    )
+    try:
+        Z = check_array(
+            X,
+            accept_sparse=["csr", "csc", "coo"],
+            dtype=(np.float64, np.float32),
+            ensure_all_finite=False,
+        )
+    except (TypeError, ValueError) as exc:
+        # The model took X (categorical columns, say), but no strategy can measure it.
+        raise type(exc)(
+            "The embedding that strategies read is the model's input here, and it is not a "
+            f"numeric array ({exc}). A model that takes categorical or string columns itself "
+            "(HistGradientBoosting reads categories from a DataFrame's dtypes) leaves no "
+            "embedding: encode them in a Pipeline before the model (make_pipeline("
+            "make_column_transformer((OneHotEncoder(), columns), remainder='passthrough'), "
+            "model)), pass embedding=..., or use a strategy that reads only probabilities "
+            "(margin, entropy, confidence, random)."
+        ) from exc
     values = Z.data if sp.issparse(Z) else Z
     if not np.isfinite(values).all():
         raise ValueError(

@@ -221,6 +221,27 @@ def test_teach_rows_of_another_form_are_refused_and_change_nothing():
     assert pickle.dumps(al) == state
 
 
+@pytest.mark.parametrize("categories", [["red"], ["red", "purple"]])
+def test_new_rows_keep_a_categorical_column_categorical(categories):
+    # A row built alone has its own categories; pandas would concatenate the column
+    # as strings, which HistGradientBoosting (categories from the dtype) cannot fit.
+    X, y = table()
+    X["colour"] = X["colour"].astype("category")
+    y_partial = y.astype(object).copy()
+    y_partial.iloc[25:] = None
+    model = HistGradientBoostingClassifier(max_iter=5, random_state=0)
+    al = ActiveLearner(model, query_strategy="margin", random_state=0).fit(X, y_partial)
+    new = X.iloc[:2].copy()
+    new["colour"] = pd.Categorical(categories[:1] + categories[-1:])
+    assert len(al.query(new, batch_size=1)) == 1
+    al.teach(new, ["yes", "no"])
+    assert isinstance(al.X_["colour"].dtype, pd.CategoricalDtype)
+    assert set(categories) <= set(al.X_["colour"].cat.categories)
+    assert al.X_["colour"].iloc[-1] == categories[-1]
+    np.testing.assert_array_equal(al.X_["colour"].iloc[:120], X["colour"])
+    assert al.history_[-1]["n_labeled"] == 27
+
+
 # -------------------------------------------------------------------- NaN
 
 
@@ -500,6 +521,67 @@ def test_the_callers_label_array_can_be_reused_without_touching_the_learner():
     al.fit(X, y_known)
     y_known[:30] = 2.0  # the caller rewrites their own array
     np.testing.assert_array_equal(al.y_[al.labeled_indices_], y[:30])
+
+
+@pytest.mark.parametrize(
+    "labels, classes",
+    [([0, 1, 2], [0, 1, 2]), ([3, 17, 40], [3, 17, 40]), ([True, False, True], [False, True])],
+)
+def test_numbers_beside_none_are_labels_of_their_own_type(labels, classes):
+    # y = [0, 1, None, ...] is an object array: once the Nones are dropped, its
+    # numbers are the labels (scikit-learn refuses an object array of numbers).
+    X, y = three_blobs()
+    y_known = [labels[label] if i < 30 else None for i, label in enumerate(y)]
+    al = ActiveLearner(LogisticRegression(), query_strategy="random", batch_size=3)
+    al.fit(X, y_known)
+    np.testing.assert_array_equal(al.classes_, classes)
+    assert al.classes_.dtype == np.asarray(classes).dtype
+    idx = al.query()
+    al.teach(y=np.asarray(labels)[y[idx]], indices=idx)
+    assert len(al.labeled_indices_) == 33
+    assert al.predict(X[:2]).dtype == np.asarray(classes).dtype
+
+
+@pytest.mark.parametrize(
+    "blank, labels",
+    [(np.nan, ["a", "b", "c"]), (None, [0, 1, 2]), (None, ["a", "b", "c"]), (np.nan, [0, 1, 2])],
+)
+def test_the_first_labels_after_a_cold_start_may_be_of_any_type(blank, labels):
+    # Before the first label, y's dtype says nothing about the labels to come:
+    # np.full(n, np.nan) (the guide's cold start) takes string labels too.
+    X, y = three_blobs()
+    y_blank = np.full(len(y), blank, dtype=float if blank is np.nan else object)
+    al = ActiveLearner(LogisticRegression(), query_strategy="random", batch_size=6)
+    al.fit(X, y_blank)
+    idx = al.query()
+    al.teach(y=np.asarray(labels)[y[idx]], indices=idx)
+    np.testing.assert_array_equal(al.classes_, np.unique(np.asarray(labels)[y[idx]]))
+    al.teach(X[:2], np.asarray(labels)[y[:2]])  # more of the same type
+    assert len(al.labeled_indices_) == 8
+    with pytest.raises(TypeError, match="cannot join"):
+        al.teach(y=[1 if isinstance(labels[0], str) else "z"], indices=[100])
+
+
+@pytest.mark.parametrize("action", ["teach indices", "teach rows", "correct"])
+def test_a_number_among_string_labels_given_beside_none_is_refused(action):
+    # Strings beside None are an object array; a number taught among them must be
+    # refused up front, not stored to break this refit and every later one.
+    X, y = three_blobs()
+    names = np.array(["a", "b", "c"])[y].astype(object)
+    names[30:] = None
+    al = ActiveLearner(LogisticRegression(), query_strategy="random", batch_size=3)
+    al.fit(X, names)
+    with pytest.raises(TypeError, match="cannot join labels"):
+        if action == "teach indices":
+            al.teach(y=[1], indices=[40])
+        elif action == "teach rows":
+            al.teach(X[:1], [1])
+        else:
+            al.correct([0], [1])
+    assert len(al.labeled_indices_) == 30 and al.y_[0] == names[0]
+    idx = al.query()
+    al.teach(y=np.array(["a", "b", "c"])[y[idx]], indices=idx)  # the loop goes on
+    assert al.history_[-1]["n_labeled"] == 33
 
 
 def test_missing_labels_in_a_pandas_nullable_series():

@@ -223,6 +223,20 @@ def test_nan_input_features_give_a_clear_error(data):
         embed(model, X)
 
 
+def test_categorical_input_features_give_a_clear_error():
+    # HistGradientBoosting takes a DataFrame's categorical columns itself; its input
+    # is then no numeric embedding, and the default strategy must say what to do.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        {"size": rng.normal(size=60), "colour": pd.Categorical(rng.choice(["r", "g"], 60))}
+    )
+    y = (frame["size"] > 0).to_numpy().astype(int)
+    al = ActiveLearner(HistGradientBoostingClassifier(max_iter=5), budget=30, random_state=0)
+    with pytest.raises(ValueError, match="not a numeric.*OneHotEncoder.*margin") as info:
+        al.fit(frame, y)
+    assert "could not convert string to float" in str(info.value)
+
+
 def _tfidf_mlp_campaign(n_docs=80, seed=0):
     rng = np.random.default_rng(seed)
     words = np.array([f"w{i}" for i in range(60)])

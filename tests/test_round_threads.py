@@ -243,6 +243,18 @@ def test_the_single_class_warning_still_names_the_callers_line():
     assert record[0].filename == __file__
 
 
+def test_the_warnings_of_a_simulation_name_the_callers_line():
+    # A simulation's rounds run one call deeper (fit -> _simulate -> _fit_round).
+    X, y = _data()
+    y = np.where(np.arange(len(y)) < 77, 1, 0)  # the initial draw holds one class
+    al = ActiveLearner(
+        LogisticRegression(), query_strategy="bait", n_initial=3, budget=9, random_state=0
+    )
+    with pytest.warns(UserWarning, match="single class") as record:
+        al.fit(X, y)
+    assert {warning.filename for warning in record} == {__file__}
+
+
 def test_a_campaign_query_limits_every_pool_and_restores_them(
     user_settings, monkeypatch, tmp_path
 ):

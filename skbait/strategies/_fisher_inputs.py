@@ -8,6 +8,7 @@ import warnings
 from sklearn.base import is_classifier
 
 from skbait.embeddings import embed
+from skbait.utils._warnings import caller_stacklevel
 
 __all__ = ["fisher_inputs"]
 
@@ -36,7 +37,7 @@ def fisher_inputs(estimator, X, embedding, strategy_name):
             "The classifier knows a single class, so its last-layer information is zero; "
             f"{strategy_name} falls back to the embedding's rank-one information.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=caller_stacklevel(),
         )
         P = None
     return Z, P
