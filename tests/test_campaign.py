@@ -468,6 +468,23 @@ def test_single_class_falls_back_to_the_label_free_design(tmp_path):
     assert result["round"]["batch"] == expected.tolist()
 
 
+@pytest.mark.parametrize("n_labeled", [0, 1])
+def test_a_regression_with_under_two_labels_starts_with_the_label_free_design(tmp_path, n_labeled):
+    """--task regression on a pool with no label (or one) has no model to fit yet."""
+    X, _ = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["y"] = ["2.5"] * n_labeled + [""] * (N - n_labeled)
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    result = query_batch(
+        data, tmp_path / "b.csv", target="y", batch_size=4, device="cpu", task="regression"
+    )
+    assert result["round"]["design"] == "cold_start"
+    assert result["round"]["task"] == "regression"
+    expected = cold_start_select(X, 4, labeled=np.arange(n_labeled), device="cpu")
+    assert result["round"]["batch"] == expected.tolist()
+
+
 def test_regression_campaign(tmp_path):
     X, _ = _truth()
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])

@@ -180,15 +180,19 @@ def _choose(state, table, notes, progress):
             f"the labels now call for {task} (they were taken as {previous}); give --task "
             "to fix the task"
         )
-    single_class = task == "classification" and np.unique(y).size < 2
-    if task == "multi-label" and not varies(y):
-        single_class = True  # no label tells rows apart yet: no model to learn from
+    # No model to learn from yet: one class, no label that tells rows apart, or
+    # fewer than two values to fit a regression on (as with --task and no label).
+    no_model = (
+        (task == "classification" and np.unique(y).size < 2)
+        or (task == "multi-label" and not varies(y))
+        or (task == "regression" and rows.size < 2)
+    )
     try:
         # The round's fit, criteria and selection: on one thread in every pool while
         # the machine is oversubscribed, as the learner's rounds (the user's settings
         # come back after it).
         with round_threads("auto"):
-            if task is None or single_class:
+            if task is None or no_model:
                 # No model can be trained: the label-free design, the labeled rows counted.
                 record["design"] = "cold_start"
                 progress(f"choosing {batch_size} row(s) of {n} with the label-free design")
