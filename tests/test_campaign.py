@@ -310,6 +310,20 @@ def test_the_batch_never_overwrites_data_or_the_campaign(tmp_path, capsys):
     assert _snapshot(data, campaign_path(data)) == before
 
 
+def test_predict_and_export_never_overwrite_data_the_campaign_or_answers(tmp_path, capsys):
+    data, truth = _write_pool(tmp_path, labeled=20)
+    batch = tmp_path / "b.csv"
+    _query(data, batch, "-b", "3")
+    _answer(batch, truth)  # answered, not merged yet
+    before = _snapshot(data, campaign_path(data), batch)
+    for command in ("predict", "export"):
+        for target in (data, campaign_path(data), batch):
+            assert _cli(command, data, "-o", target) == 2
+            err = capsys.readouterr().err
+            assert "would overwrite" in err or "not merged into DATA yet" in err, err
+    assert _snapshot(data, campaign_path(data), batch) == before
+
+
 def test_rerun_without_answers_writes_the_same_batch(tmp_path, capsys):
     data, _ = _write_pool(tmp_path, labeled=15)
     batch = tmp_path / "batch.csv"

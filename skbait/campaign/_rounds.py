@@ -264,14 +264,17 @@ def _check_output_folder(output):
         )
 
 
-def _check_output_free(state, output, protected):
-    """Refuse to overwrite DATA, the campaign file, or a batch holding unmerged answers."""
+def _check_output_free(state, output, protected, what="the batch file"):
+    """Refuse to overwrite DATA, the campaign file, or a batch holding unmerged answers.
+
+    ``what`` names the file about to be written in the messages.
+    """
     if not os.path.exists(output):
         return
     for path in protected:
         if os.path.exists(path) and os.path.samefile(output, path):
             raise CampaignError(
-                f"the batch file {os.fspath(output)!r} would overwrite {os.fspath(path)!r}; "
+                f"{what} {os.fspath(output)!r} would overwrite {os.fspath(path)!r}; "
                 "choose another -o."
             )
     try:
@@ -302,7 +305,7 @@ def _check_output_free(state, output, protected):
         raise CampaignError(
             f"{os.fspath(output)!r} holds {unmerged} answer(s) not merged into DATA yet; "
             f"merge them first (skbait teach DATA {os.fspath(output)}, or query --answers), "
-            "or write the batch elsewhere with -o."
+            f"or write {what} elsewhere with -o."
         )
 
 
