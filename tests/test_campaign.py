@@ -593,6 +593,28 @@ def test_parquet_needs_pyarrow(tmp_path, capsys, monkeypatch):
     np.testing.assert_allclose(pd.read_parquet(data)[["a", "b", "c", "d"]], X)
 
 
+def test_a_parquet_batch_without_pyarrow_changes_nothing(tmp_path, capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pyarrow(name, *args, **kwargs):
+        if name == "pyarrow":
+            raise ImportError("No module named 'pyarrow'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    data, _ = _write_pool(tmp_path, labeled=20)
+    assert _cli("query", data, "--target", "label", "-o", tmp_path / "b.parquet") == 2
+    assert "skbait[parquet]" in _one_error_line(capsys.readouterr().err)
+    assert not Path(campaign_path(data)).exists()
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    before = _snapshot(data, campaign_path(data))
+    assert _cli("query", data, "-b", "4", "-o", tmp_path / "b.parquet") == 2
+    assert "skbait[parquet]" in _one_error_line(capsys.readouterr().err)
+    assert _snapshot(data, campaign_path(data)) == before
+
+
 def test_crash_after_writing_data_then_query_directly(tmp_path, monkeypatch):
     """Killed between DATA and the campaign file; the next command is a query, not teach."""
     labels, reference = _reference(tmp_path, 2)

@@ -7,7 +7,13 @@ import numpy as np
 
 from skbait.campaign._errors import CampaignError
 from skbait.campaign._features import ROW
-from skbait.campaign._files import _Table, remove_stale_temporaries, write_frame
+from skbait.campaign._files import (
+    _is_parquet,
+    _require_pyarrow,
+    _Table,
+    remove_stale_temporaries,
+    write_frame,
+)
 from skbait.campaign._journal import (
     DEFAULTS,
     _known_labels,
@@ -251,6 +257,9 @@ def _multilabel_strategy(name, settings):
 
 
 def _check_output_folder(output):
+    if _is_parquet(output):
+        # Now, not at the write: the round would be recorded and the batch never written.
+        _require_pyarrow(output)
     folder = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(folder):
         raise CampaignError(
