@@ -1506,6 +1506,17 @@ def test_status_before_any_label(tmp_path, capsys):
     assert "0 of 120 rows labeled (no label yet)" in out and "not yet (no label yet)" in out
 
 
+@pytest.mark.parametrize("name", ["status.xyz", "pool.csv", "pool.csv.campaign.json"])
+def test_status_figure_of_an_unknown_format_is_a_clear_error(tmp_path, capsys, name):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv")
+    before = _snapshot(*tmp_path.iterdir())
+    assert _cli("status", data, "--plot", tmp_path / name) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "is not supported" in line and "png" in line
+    assert _snapshot(*tmp_path.iterdir()) == before
+
+
 def test_export_writes_the_whole_pipeline(tmp_path, capsys):
     import joblib
 

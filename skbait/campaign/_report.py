@@ -314,6 +314,8 @@ def plot_status(status, path=None, *, figure=None):
         root.savefig(path, dpi=100)
     except OSError as exc:
         raise CampaignError(f"cannot write {os.fspath(path)!r}: {exc.strerror or exc}.") from None
+    except ValueError as exc:  # an extension matplotlib cannot draw (.xyz, .csv)
+        raise CampaignError(f"cannot write {os.fspath(path)!r}: {exc}.") from None
     finally:
         if own:
             plt.close(root)
