@@ -1644,6 +1644,43 @@ def test_a_folder_that_refuses_the_lock(tmp_path, capsys, monkeypatch):
     assert _snapshot(data, campaign_path(data)) == before
 
 
+def _break_settings(state):
+    del state["settings"]
+
+
+def _break_a_label_row(state):
+    state["labels"][0]["row"] = "x"
+
+
+def _break_a_batch(state):
+    state["rounds"][0]["batch"] = None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"\x80\x03binary", _break_settings, _break_a_label_row, _break_a_batch, "directory"],
+)
+def test_a_damaged_campaign_file_is_a_clear_error(tmp_path, capsys, damage):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    path = Path(campaign_path(data))
+    campaign = ["--campaign", path]
+    if damage == "directory":
+        campaign = ["--campaign", tmp_path]
+    elif isinstance(damage, bytes):
+        path.write_bytes(damage)
+    else:
+        state = _state(data)
+        damage(state)
+        path.write_text(json.dumps(state))
+    before = _snapshot(*tmp_path.iterdir())
+    for command in (["status", "--no-plot"], ["query", "-o", tmp_path / "c.csv"], ["teach"]):
+        assert _cli(command[0], data, *command[1:], *campaign) == 2
+        line = _one_error_line(capsys.readouterr().err)
+        assert "campaign file" in line, line
+    assert _snapshot(*tmp_path.iterdir()) == before
+
+
 def test_a_campaign_file_of_the_previous_release_continues(tmp_path):
     """Format 1 kept a digest of the cells' text and the labels as text."""
     from skbait.campaign._features import _legacy_digest

@@ -91,8 +91,12 @@ def read_campaign(path):
     try:
         with open(path, encoding="utf-8") as handle:
             state = json.load(handle)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CampaignError(f"{path!r} is not a campaign file (invalid JSON: {exc}).") from None
+    except OSError as exc:
+        raise CampaignError(
+            f"cannot read the campaign file {path!r}: {exc.strerror or exc}."
+        ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CampaignError(f"{path!r} is not a skbait campaign file.")
     if state.get("version") != VERSION:
@@ -100,7 +104,45 @@ def read_campaign(path):
             f"{path!r} has campaign format version {state.get('version')!r}; this skbait "
             f"reads version {VERSION}."
         )
+    problem = _structure_problem(state)
+    if problem is not None:
+        raise CampaignError(
+            f"{path!r} is not a valid campaign file: {problem} (edited by hand?); restore it "
+            "from a copy."
+        )
     return state
+
+
+def _structure_problem(state):
+    """What is missing or malformed in a campaign's fields (None when nothing), so that a
+    hand-edited file is an error that names it rather than a crash later on."""
+    data = state.get("data")
+    if not isinstance(data, dict):
+        return "no 'data' object"
+    if not isinstance(data.get("target"), str) or not isinstance(data.get("features"), list):
+        return "'data' lacks the target or the feature columns"
+    if not _is_count(data.get("n_rows")):
+        return "'data' lacks the number of rows"
+    if not isinstance(state.get("settings"), dict):
+        return "no 'settings' object"
+    if not isinstance(state.get("stopping", {}), dict):
+        return "'stopping' is not an object"
+    for key in ("labels", "rounds"):
+        if not isinstance(state.get(key), list):
+            return f"no {key!r} list"
+    for i, entry in enumerate(state["labels"]):
+        if not isinstance(entry, dict) or not _is_count(entry.get("row")) or "label" not in entry:
+            return f"label entry {i} lacks a row number or a label"
+    for i, record in enumerate(state["rounds"]):
+        if not isinstance(record, dict) or not isinstance(record.get("batch"), list):
+            return f"round {i} lacks its batch"
+        if not all(_is_count(row) for row in record["batch"]):
+            return f"round {i} has a batch row that is not a row number"
+    return None
+
+
+def _is_count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _dumps(state):
