@@ -432,6 +432,27 @@ def test_an_answer_file_saved_by_a_spreadsheet(answered_round):
     assert len(_state(data)["labels"]) == 25
 
 
+def test_row_names_r_writes_are_not_compared(tmp_path):
+    """R's write.csv adds a column of row names, its header blank, to DATA and answers alike."""
+    X, y = _truth()
+    lines = ['"","a","b","c","d","label"']
+    for i, row in enumerate(X):
+        label = f'"{"abc"[y[i]]}"' if i < 20 else "NA"
+        lines.append(f'"{i + 1}",{",".join(map(str, row))},{label}')
+    data = tmp_path / "pool.csv"
+    data.write_text("\n".join(lines) + "\n")
+    batch = tmp_path / "b.csv"
+    _cli("query", data, "--target", "label", "-b", "3", "-o", batch, "--device", "cpu")
+    # read.csv then write.csv: the row names 1, 2, 3 first, "Unnamed: 0" renamed Unnamed..0.
+    frame = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    frame = frame.rename(columns={"Unnamed: 0": "Unnamed..0"})
+    frame["label"] = ["abc"[y[int(r)]] for r in frame["row"]]
+    frame.insert(0, "", [str(i + 1) for i in range(len(frame))])
+    frame.to_csv(batch, index=False)
+    assert _cli("teach", data, batch) == 0
+    assert len(_state(data)["labels"]) == 23
+
+
 def test_blank_answers_are_left_pending(answered_round, capsys):
     data, truth, batch, frame = answered_round
     rows = frame["row"].astype(int).tolist()

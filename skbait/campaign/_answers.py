@@ -116,8 +116,14 @@ def merge_answers(
             )
         line = lambda i: f"answers line {i + 2}"  # noqa: E731 (header is line 1)
         entries, problems = _answer_rows(table, answers, key, target, line)
-        # Other columns must match DATA: catches sorted, filtered or hand-edited files.
-        shared = [c for c in answers.columns if c not in (ROW, target) and c in table.columns]
+        # Other columns must match DATA: catches sorted, filtered or hand-edited files. A
+        # column without a header in the answers (R's row names) is not one of DATA's.
+        unnamed = answers.unnamed()
+        shared = [
+            c
+            for c in answers.columns
+            if c not in (ROW, target) and c in table.columns and c not in unnamed
+        ]
         columns = {c: (_canonical(answers, c), _canonical(table, c)) for c in shared}
         for i, row, _ in entries:
             for c, (theirs, ours) in columns.items():

@@ -226,6 +226,13 @@ class _Table:
     def columns(self):
         return list(self.frame.columns)
 
+    def unnamed(self):
+        """The columns whose header cell is blank: pandas names them by position
+        ("Unnamed: 0"), so the name says nothing about what they hold."""
+        if self.header is None:
+            return set()
+        return {c for c, h in zip(self.frame.columns, self.header) if not h.strip()}
+
     def text(self, column):
         """The cells of ``column`` as stripped text, missing cells as "" (cached)."""
         if column not in self._text:
