@@ -1067,6 +1067,32 @@ def test_rows_keyed_by_id_survive_sorting_and_appending(tmp_path):
     assert _snapshot(campaign_path(data)) == {k: v for k, v in before.items() if "campaign" in k}
 
 
+def test_numeric_identifiers_rewritten_by_r_or_a_spreadsheet_still_match(tmp_path):
+    """R writes 100000 as 1e+05, pandas 1001 as 1001.0, a spreadsheet 00123 as 123."""
+    X, truth = _truth()
+    pool = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    pool.insert(0, "key", [f"{100000 * (i + 1):07d}" for i in range(N)])  # 0100000, ...
+    pool["label"] = [str(v) if i < 20 else "" for i, v in enumerate(truth)]
+    data = tmp_path / "pool.csv"
+    pool.to_csv(data, index=False)
+    batch = tmp_path / "b.csv"
+    _query(data, batch, "--id", "key", "-b", "3")
+    answers = pd.read_csv(batch, dtype=str, keep_default_na=False).drop(columns="row")
+    rows = [int(k) // 100000 - 1 for k in answers["key"]]
+    answers["key"] = [f"{float(k):g}".replace("e+0", "e+") for k in answers["key"]]  # 1e+05
+    answers["label"] = [str(truth[r]) for r in rows]
+    answers.to_csv(batch, index=False)
+    assert _cli("teach", data, batch) == 0
+    assert sorted(e["row"] for e in _state(data)["labels"][20:]) == sorted(rows)
+    # DATA itself re-saved with its keys as numbers: the labels still find their rows.
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool["key"] = [f"{int(k)}.0" for k in pool["key"]]
+    pool.to_csv(data, index=False)
+    _query(data, tmp_path / "c.csv")
+    assert _cli("correct", data, "--row", "100000", "--label", "2") == 0
+    assert pd.read_csv(data)["label"][0] == 2
+
+
 def test_an_edit_names_the_rows_and_can_be_accepted(tmp_path, capsys):
     data, _ = _write_pool(tmp_path, labeled=20)
     _query(data, tmp_path / "b.csv", "-b", "3")

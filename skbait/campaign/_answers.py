@@ -4,7 +4,7 @@ and correcting or retracting a label."""
 import os
 
 from skbait.campaign._errors import CampaignError, _problems
-from skbait.campaign._features import ROW, _canonical
+from skbait.campaign._features import ROW, Identifiers, _canonical
 from skbait.campaign._files import _Table
 from skbait.campaign._journal import (
     _accept_labels,
@@ -207,12 +207,13 @@ def _answer_rows(table, answers, key, target, line):
                 continue
             entries.append((i, int(value), None))
     else:
-        position = {v: p for p, v in enumerate(table.text(key))}
+        identifiers = Identifiers(table.text(key))
         for i, ident in enumerate(answers.text(key)):
-            if ident not in position:
+            row = identifiers.find(ident)
+            if row is None:
                 problems.append(f"{line(i)}: no row of DATA has {key} {ident!r}")
                 continue
-            entries.append((i, position[ident], None))
+            entries.append((i, row, None))
     labels = answers.text(target)
     return [(i, row, labels[i]) for i, row, _ in entries], problems
 
@@ -448,9 +449,9 @@ def correct_label(
 def _position(state, table, row):
     id_column = state["data"].get("id")
     if id_column is not None:
-        ids = list(table.text(id_column))
-        if str(row) in ids:
-            return ids.index(str(row))
+        position = Identifiers(table.text(id_column)).find(row)
+        if position is not None:
+            return position
         raise CampaignError(f"no row of DATA has {id_column} {str(row)!r}.")
     try:
         position = int(row)

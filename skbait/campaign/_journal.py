@@ -9,6 +9,7 @@ import numpy as np
 from skbait.campaign import _files
 from skbait.campaign._errors import CampaignError, _problems
 from skbait.campaign._features import (
+    Identifiers,
     _check_feature_columns,
     _feature_columns,
     _legacy_digest,
@@ -257,7 +258,9 @@ def _apply_identity(state, table):
             f"the identifier column {id_column!r} repeats {shown} in {table.path!r}; each "
             "identifier must name one row."
         )
-    gone = [e["id"] for e in state["labels"] if e["id"] not in position]
+    # By text, or by value where a tool rewrote a numeric identifier (1e+05, 1001.0).
+    identifiers = Identifiers(ids)
+    gone = [e["id"] for e in state["labels"] if identifiers.find(e["id"]) is None]
     if gone:
         shown = ", ".join(map(repr, sorted(set(gone))[:_SHOWN_ROWS]))
         raise CampaignError(
@@ -265,10 +268,11 @@ def _apply_identity(state, table):
             "back (their labels are in the campaign file)."
         )
     for entry in state["labels"]:
-        entry["row"] = position[entry["id"]]
+        entry["row"] = identifiers.find(entry["id"])
     for record in state["rounds"]:
         if "batch_ids" in record:
-            record["batch"] = [position[i] for i in record["batch_ids"] if i in position]
+            found = (identifiers.find(i) for i in record["batch_ids"])
+            record["batch"] = [row for row in found if row is not None]
     state["data"]["n_rows"] = len(table)
 
 
