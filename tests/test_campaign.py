@@ -1111,6 +1111,28 @@ def test_an_edit_names_the_rows_and_can_be_accepted(tmp_path, capsys):
     assert _cli("query", data, "-o", tmp_path / "c.csv") == 0  # accepted for good
 
 
+def test_an_edit_can_be_accepted_from_every_command(tmp_path, capsys):
+    """status, correct, export and predict have no --accept-changes: the error names the
+    command that has it; teach --restore takes it."""
+    data, truth = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[42, "a"] = "0.5"
+    pool.loc[3, "label"] = ""  # and a label lost
+    pool.to_csv(data, index=False)
+    for command in (
+        ["status", "--no-plot"],
+        ["correct", "--row", "5", "--label", "0"],
+        ["export"],
+        ["predict"],
+    ):
+        assert _cli(command[0], data, *command[1:]) == 2
+        assert "skbait teach DATA --accept-changes" in capsys.readouterr().err
+    assert _cli("teach", data, "--restore", "--accept-changes") == 0
+    assert pd.read_csv(data)["label"][3] == truth[3]
+    assert _cli("status", data, "--no-plot") == 0
+
+
 def test_a_spreadsheet_resave_of_numbers_is_not_an_edit(tmp_path):
     data, _ = _write_pool(tmp_path, labeled=20)
     pool = pd.read_csv(data, dtype=str, keep_default_na=False)

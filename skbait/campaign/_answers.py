@@ -278,7 +278,14 @@ def record_labels(
 
 
 def restore_labels(
-    data_path, *, campaign=None, na_values=None, multi_label=None, label_sep=None, no_labels=None
+    data_path,
+    *,
+    campaign=None,
+    accept_changes=False,
+    na_values=None,
+    multi_label=None,
+    label_sep=None,
+    no_labels=None,
 ):
     """Write the labels the campaign recorded back into DATA where DATA lost them.
 
@@ -289,6 +296,8 @@ def restore_labels(
     ----------
     data_path : str or path-like
     campaign : str or path-like, default=None
+    accept_changes : bool, default=False
+        Accept edited feature values in DATA (rows without an identifier).
     na_values : sequence of str, default=None
         Cell texts read as blanks (kept by the campaign; see :func:`query_batch`).
     multi_label : bool, default=None
@@ -317,7 +326,11 @@ def restore_labels(
     [1.0, 0.0]
     """
     with _session(
-        data_path, campaign, na_values=na_values, label_sets=(multi_label, label_sep, no_labels)
+        data_path,
+        campaign,
+        accept_changes=accept_changes,
+        na_values=na_values,
+        label_sets=(multi_label, label_sep, no_labels),
     ) as session:
         table, state, path, notes = session
         known, texts, lost, changed = _conflicts(state, table)

@@ -319,8 +319,9 @@ def _check_data(state, table, accept_changes=False, notes=None):
                 f"the feature values of {changed.size} row(s) of {table.path!r} {what} since "
                 f"the campaign last saw it: row(s) {_rows_text(changed.tolist())}. If they "
                 "are still the same rows (a corrected value, a re-save), accept the changes "
-                "with --accept-changes; if the rows moved, restore the file's order (or key "
-                "the rows with --id COLUMN in a new campaign)."
+                "with skbait teach DATA --accept-changes (query and teach take the option); "
+                "if the rows moved, restore the file's order (or key the rows with --id "
+                "COLUMN in a new campaign)."
             )
         if notes is not None:
             notes.append(f"accepted the changed feature values of row(s) {_rows_text(changed)}")
