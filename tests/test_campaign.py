@@ -1155,6 +1155,24 @@ def test_a_renamed_feature_column_is_a_clear_error(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+def test_a_header_with_spaces_after_the_commas(tmp_path):
+    """``a, b, label``: the columns are named by the user without the spaces."""
+    data, truth = _write_pool(tmp_path, labeled=20)
+    lines = data.read_text().splitlines()
+    data.write_text("\n".join([lines[0].replace(",", ", ")] + lines[1:]) + "\n")
+    batch = tmp_path / "b.csv"
+    _cli("query", data, "--target", "label", "--features", "a,b,color", "-o", batch, "-b", "3")
+    assert _state(data)["data"]["features"] == ["a", " b", " color"]
+    assert _state(data)["data"]["target"] == " label"
+    answers = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    answers.columns = [c.strip() for c in answers.columns]  # a tool that trims the header
+    answers["label"] = [str(truth[int(r)]) for r in answers["row"]]
+    answers.to_csv(batch, index=False)
+    assert _cli("teach", data, batch) == 0
+    assert len(_state(data)["labels"]) == 23
+    assert _cli("query", data, "--target", "label", "-o", tmp_path / "c.csv") == 0
+
+
 def test_exclude_leaves_columns_out(tmp_path):
     data, _ = _write_pool(tmp_path, labeled=20)
     _query(data, tmp_path / "b.csv", "-b", "3", "--exclude", "color,d")

@@ -106,23 +106,27 @@ def merge_answers(
         from_data = _sync_from_data(state, table, notes)
         answers = _Table(answers_path, na_values=table.na_values)
         target = state["data"]["target"]
-        id_column = state["data"].get("id")
+        id_of_data = state["data"].get("id")
+        id_column = answers.resolve(id_of_data)
         key = id_column if id_column is not None and id_column in answers.columns else ROW
-        missing = [c for c in (key, target) if c not in answers.columns]
+        key = answers.resolve(key)
+        # The answers' own name of the label column: a tool may have trimmed its spaces.
+        theirs = answers.resolve(target)
+        missing = [c for c in (key, theirs) if c not in answers.columns]
         if missing:
             raise CampaignError(
                 f"the answer file {answers.path!r} has no {' or '.join(map(repr, missing))} "
                 "column; answer in the batch file that skbait query wrote. Nothing was changed."
             )
         line = lambda i: f"answers line {i + 2}"  # noqa: E731 (header is line 1)
-        entries, problems = _answer_rows(table, answers, key, target, line)
+        entries, problems = _answer_rows(table, answers, key, theirs, line, id_of_data)
         # Other columns must match DATA: catches sorted, filtered or hand-edited files. A
         # column without a header in the answers (R's row names) is not one of DATA's.
         unnamed = answers.unnamed()
         shared = [
             c
             for c in answers.columns
-            if c not in (ROW, target) and c in table.columns and c not in unnamed
+            if c not in (key, theirs, ROW, target) and c in table.columns and c not in unnamed
         ]
         columns = {c: (_canonical(answers, c), _canonical(table, c)) for c in shared}
         for i, row, _ in entries:
@@ -193,12 +197,16 @@ def merge_answers(
     }
 
 
-def _answer_rows(table, answers, key, target, line):
-    """``(line, row, label text)`` for each answer line whose row is one of DATA's."""
+def _answer_rows(table, answers, key, target, line, id_column=None):
+    """``(line, row, label text)`` for each answer line whose row is one of DATA's.
+
+    ``key`` and ``target`` are the answers' columns; ``id_column`` is DATA's
+    identifier column, which ``key`` names unless it is the row number.
+    """
     problems, entries = [], []
     n = len(table)
-    if key == ROW:
-        for i, row_text in enumerate(answers.text(ROW)):
+    if id_column is None or key.strip() == ROW:
+        for i, row_text in enumerate(answers.text(key)):
             value = table.number(row_text) if row_text else None
             if value is None or not float(value).is_integer() or not 0 <= value < n:
                 problems.append(
@@ -207,7 +215,7 @@ def _answer_rows(table, answers, key, target, line):
                 continue
             entries.append((i, int(value), None))
     else:
-        identifiers = Identifiers(table.text(key))
+        identifiers = Identifiers(table.text(id_column))
         for i, ident in enumerate(answers.text(key)):
             row = identifiers.find(ident)
             if row is None:

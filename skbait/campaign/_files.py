@@ -226,6 +226,14 @@ class _Table:
     def columns(self):
         return list(self.frame.columns)
 
+    def resolve(self, name):
+        """The column a user means by ``name``: itself, else the one column whose name is
+        ``name`` but for surrounding spaces (a header written ``a, b, label``)."""
+        if name is None or name in self.frame.columns:
+            return name
+        matches = [c for c in self.frame.columns if c.strip() == str(name).strip()]
+        return matches[0] if len(matches) == 1 else name
+
     def unnamed(self):
         """The columns whose header cell is blank: pandas names them by position
         ("Unnamed: 0"), so the name says nothing about what they hold."""

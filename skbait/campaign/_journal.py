@@ -570,6 +570,10 @@ def _session(
             state["settings"]["na_values"] = list(na_values)
         saved_na = None if state is None else state["settings"].get("na_values")
         table = _Table(data_path, na_values=na_values if na_values is not None else saved_na)
+        # Column names as the user types them, without a header's spaces (a, b, label).
+        target, id_column = table.resolve(target), table.resolve(id_column)
+        features = None if features is None else [table.resolve(c) for c in features]
+        exclude = [table.resolve(c) for c in exclude]
         if state is not None:
             _check_fixed(state, path, target, features, id_column)
             _check_label_sets(state, path, label_sets)
