@@ -210,7 +210,15 @@ class _Table:
                 self.header = _header(self.path, self.dialect)
         except CampaignError:
             raise
-        except (ValueError, OSError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            byte = exc.object[exc.start]
+            raise CampaignError(
+                f"cannot read {self.path!r}: it is not UTF-8 text (byte {byte:#x} at position "
+                f"{exc.start}; Latin-1 or Windows-1252, as Excel writes "
+                "'CSV (semicolon)'?). Save it as 'CSV UTF-8' in Excel, or with "
+                "encoding='utf-8' in pandas."
+            ) from None
+        except (ValueError, OSError) as exc:
             raise CampaignError(f"cannot read {self.path!r}: {exc}") from None
         if self.header is not None and len(self.header) != self.frame.shape[1]:
             self.header = None
