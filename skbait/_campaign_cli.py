@@ -437,6 +437,7 @@ def _teach(args):
         "na_values": _na_values(args.na_values),
         **label_set_kwargs(args),
     }
+    shared["accept_changes"] = args.accept_changes
     try:
         if args.restore:
             if args.answers is not None:
@@ -444,7 +445,6 @@ def _teach(args):
             restored = restore_labels(args.data, **shared)
             print(f"skbait: restored {len(restored)} label(s) into {args.data}")
             return 0
-        shared["accept_changes"] = args.accept_changes
         if args.answers is None:
             new = record_labels(args.data, **shared)
             print(f"skbait: recorded {len(new)} label(s) typed into DATA")

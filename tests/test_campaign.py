@@ -310,6 +310,20 @@ def test_the_batch_never_overwrites_data_or_the_campaign(tmp_path, capsys):
     assert _snapshot(data, campaign_path(data)) == before
 
 
+def test_predict_and_export_never_overwrite_data_the_campaign_or_answers(tmp_path, capsys):
+    data, truth = _write_pool(tmp_path, labeled=20)
+    batch = tmp_path / "b.csv"
+    _query(data, batch, "-b", "3")
+    _answer(batch, truth)  # answered, not merged yet
+    before = _snapshot(data, campaign_path(data), batch)
+    for command in ("predict", "export"):
+        for target in (data, campaign_path(data), batch):
+            assert _cli(command, data, "-o", target) == 2
+            err = capsys.readouterr().err
+            assert "would overwrite" in err or "not merged into DATA yet" in err, err
+    assert _snapshot(data, campaign_path(data), batch) == before
+
+
 def test_rerun_without_answers_writes_the_same_batch(tmp_path, capsys):
     data, _ = _write_pool(tmp_path, labeled=15)
     batch = tmp_path / "batch.csv"
@@ -416,6 +430,27 @@ def test_an_answer_file_saved_by_a_spreadsheet(answered_round):
     Path(batch).write_bytes(b"\xef\xbb\xbf" + frame.to_csv(index=False).encode())
     assert _cli("teach", data, batch) == 0
     assert len(_state(data)["labels"]) == 25
+
+
+def test_row_names_r_writes_are_not_compared(tmp_path):
+    """R's write.csv adds a column of row names, its header blank, to DATA and answers alike."""
+    X, y = _truth()
+    lines = ['"","a","b","c","d","label"']
+    for i, row in enumerate(X):
+        label = f'"{"abc"[y[i]]}"' if i < 20 else "NA"
+        lines.append(f'"{i + 1}",{",".join(map(str, row))},{label}')
+    data = tmp_path / "pool.csv"
+    data.write_text("\n".join(lines) + "\n")
+    batch = tmp_path / "b.csv"
+    _cli("query", data, "--target", "label", "-b", "3", "-o", batch, "--device", "cpu")
+    # read.csv then write.csv: the row names 1, 2, 3 first, "Unnamed: 0" renamed Unnamed..0.
+    frame = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    frame = frame.rename(columns={"Unnamed: 0": "Unnamed..0"})
+    frame["label"] = ["abc"[y[int(r)]] for r in frame["row"]]
+    frame.insert(0, "", [str(i + 1) for i in range(len(frame))])
+    frame.to_csv(batch, index=False)
+    assert _cli("teach", data, batch) == 0
+    assert len(_state(data)["labels"]) == 23
 
 
 def test_blank_answers_are_left_pending(answered_round, capsys):
@@ -563,6 +598,20 @@ def test_cli_errors(tmp_path, capsys):
     assert not Path(campaign_path(data)).exists()
 
 
+def test_a_windows_1252_file_says_how_to_fix_it(tmp_path, capsys):
+    """Excel's "CSV (semicolon)" on Windows writes cp1252: accented labels are not UTF-8."""
+    data, _ = _write_pool(tmp_path, labeled=20)
+    frame = pd.read_csv(data, dtype=str, keep_default_na=False)
+    frame["label"] = frame["label"].replace({"0": "élan", "1": "chat", "2": "chien"})
+    frame.to_csv(data, index=False, sep=";", encoding="cp1252")
+    before = _snapshot(data)
+    assert _cli("query", data, "--target", "label", "-o", tmp_path / "b.csv") == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "not UTF-8" in line and "CSV UTF-8" in line
+    assert _snapshot(data) == before
+    assert not Path(campaign_path(data)).exists() and not (tmp_path / "b.csv").exists()
+
+
 def test_every_row_labeled(tmp_path, capsys):
     data, _ = _write_pool(tmp_path, labeled=N)
     assert _cli("query", data, "--target", "label", "-o", tmp_path / "b.csv") == 0
@@ -594,6 +643,28 @@ def test_parquet_needs_pyarrow(tmp_path, capsys, monkeypatch):
     assert merged[rows].tolist() == [int(y[r]) for r in rows]
     assert merged.notna().sum() == 23
     np.testing.assert_allclose(pd.read_parquet(data)[["a", "b", "c", "d"]], X)
+
+
+def test_a_parquet_batch_without_pyarrow_changes_nothing(tmp_path, capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pyarrow(name, *args, **kwargs):
+        if name == "pyarrow":
+            raise ImportError("No module named 'pyarrow'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    data, _ = _write_pool(tmp_path, labeled=20)
+    assert _cli("query", data, "--target", "label", "-o", tmp_path / "b.parquet") == 2
+    assert "skbait[parquet]" in _one_error_line(capsys.readouterr().err)
+    assert not Path(campaign_path(data)).exists()
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    before = _snapshot(data, campaign_path(data))
+    assert _cli("query", data, "-b", "4", "-o", tmp_path / "b.parquet") == 2
+    assert "skbait[parquet]" in _one_error_line(capsys.readouterr().err)
+    assert _snapshot(data, campaign_path(data)) == before
 
 
 def test_crash_after_writing_data_then_query_directly(tmp_path, monkeypatch):
@@ -1027,6 +1098,32 @@ def test_rows_keyed_by_id_survive_sorting_and_appending(tmp_path):
     assert _snapshot(campaign_path(data)) == {k: v for k, v in before.items() if "campaign" in k}
 
 
+def test_numeric_identifiers_rewritten_by_r_or_a_spreadsheet_still_match(tmp_path):
+    """R writes 100000 as 1e+05, pandas 1001 as 1001.0, a spreadsheet 00123 as 123."""
+    X, truth = _truth()
+    pool = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    pool.insert(0, "key", [f"{100000 * (i + 1):07d}" for i in range(N)])  # 0100000, ...
+    pool["label"] = [str(v) if i < 20 else "" for i, v in enumerate(truth)]
+    data = tmp_path / "pool.csv"
+    pool.to_csv(data, index=False)
+    batch = tmp_path / "b.csv"
+    _query(data, batch, "--id", "key", "-b", "3")
+    answers = pd.read_csv(batch, dtype=str, keep_default_na=False).drop(columns="row")
+    rows = [int(k) // 100000 - 1 for k in answers["key"]]
+    answers["key"] = [f"{float(k):g}".replace("e+0", "e+") for k in answers["key"]]  # 1e+05
+    answers["label"] = [str(truth[r]) for r in rows]
+    answers.to_csv(batch, index=False)
+    assert _cli("teach", data, batch) == 0
+    assert sorted(e["row"] for e in _state(data)["labels"][20:]) == sorted(rows)
+    # DATA itself re-saved with its keys as numbers: the labels still find their rows.
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool["key"] = [f"{int(k)}.0" for k in pool["key"]]
+    pool.to_csv(data, index=False)
+    _query(data, tmp_path / "c.csv")
+    assert _cli("correct", data, "--row", "100000", "--label", "2") == 0
+    assert pd.read_csv(data)["label"][0] == 2
+
+
 def test_an_edit_names_the_rows_and_can_be_accepted(tmp_path, capsys):
     data, _ = _write_pool(tmp_path, labeled=20)
     _query(data, tmp_path / "b.csv", "-b", "3")
@@ -1043,6 +1140,28 @@ def test_an_edit_names_the_rows_and_can_be_accepted(tmp_path, capsys):
     assert _cli("query", data, "-o", tmp_path / "c.csv", "--accept-changes") == 0
     assert "accepted the changed feature values of row(s) 42, 77" in capsys.readouterr().err
     assert _cli("query", data, "-o", tmp_path / "c.csv") == 0  # accepted for good
+
+
+def test_an_edit_can_be_accepted_from_every_command(tmp_path, capsys):
+    """status, correct, export and predict have no --accept-changes: the error names the
+    command that has it; teach --restore takes it."""
+    data, truth = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[42, "a"] = "0.5"
+    pool.loc[3, "label"] = ""  # and a label lost
+    pool.to_csv(data, index=False)
+    for command in (
+        ["status", "--no-plot"],
+        ["correct", "--row", "5", "--label", "0"],
+        ["export"],
+        ["predict"],
+    ):
+        assert _cli(command[0], data, *command[1:]) == 2
+        assert "skbait teach DATA --accept-changes" in capsys.readouterr().err
+    assert _cli("teach", data, "--restore", "--accept-changes") == 0
+    assert pd.read_csv(data)["label"][3] == truth[3]
+    assert _cli("status", data, "--no-plot") == 0
 
 
 def test_a_spreadsheet_resave_of_numbers_is_not_an_edit(tmp_path):
@@ -1065,6 +1184,24 @@ def test_a_renamed_feature_column_is_a_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "'color' of the campaign are gone" in err and "'colour'" in err
     assert "Traceback" not in err
+
+
+def test_a_header_with_spaces_after_the_commas(tmp_path):
+    """``a, b, label``: the columns are named by the user without the spaces."""
+    data, truth = _write_pool(tmp_path, labeled=20)
+    lines = data.read_text().splitlines()
+    data.write_text("\n".join([lines[0].replace(",", ", ")] + lines[1:]) + "\n")
+    batch = tmp_path / "b.csv"
+    _cli("query", data, "--target", "label", "--features", "a,b,color", "-o", batch, "-b", "3")
+    assert _state(data)["data"]["features"] == ["a", " b", " color"]
+    assert _state(data)["data"]["target"] == " label"
+    answers = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    answers.columns = [c.strip() for c in answers.columns]  # a tool that trims the header
+    answers["label"] = [str(truth[int(r)]) for r in answers["row"]]
+    answers.to_csv(batch, index=False)
+    assert _cli("teach", data, batch) == 0
+    assert len(_state(data)["labels"]) == 23
+    assert _cli("query", data, "--target", "label", "-o", tmp_path / "c.csv") == 0
 
 
 def test_exclude_leaves_columns_out(tmp_path):
@@ -1487,6 +1624,17 @@ def test_status_before_any_label(tmp_path, capsys):
     assert "0 of 120 rows labeled (no label yet)" in out and "not yet (no label yet)" in out
 
 
+@pytest.mark.parametrize("name", ["status.xyz", "pool.csv", "pool.csv.campaign.json"])
+def test_status_figure_of_an_unknown_format_is_a_clear_error(tmp_path, capsys, name):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv")
+    before = _snapshot(*tmp_path.iterdir())
+    assert _cli("status", data, "--plot", tmp_path / name) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "is not supported" in line and "png" in line
+    assert _snapshot(*tmp_path.iterdir()) == before
+
+
 def test_export_writes_the_whole_pipeline(tmp_path, capsys):
     import joblib
 
@@ -1612,6 +1760,43 @@ def test_a_folder_that_refuses_the_lock(tmp_path, capsys, monkeypatch):
     line = _one_error_line(capsys.readouterr().err)
     assert "cannot lock the campaign" in line and "is the folder writable?" in line
     assert _snapshot(data, campaign_path(data)) == before
+
+
+def _break_settings(state):
+    del state["settings"]
+
+
+def _break_a_label_row(state):
+    state["labels"][0]["row"] = "x"
+
+
+def _break_a_batch(state):
+    state["rounds"][0]["batch"] = None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"\x80\x03binary", _break_settings, _break_a_label_row, _break_a_batch, "directory"],
+)
+def test_a_damaged_campaign_file_is_a_clear_error(tmp_path, capsys, damage):
+    data, _ = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    path = Path(campaign_path(data))
+    campaign = ["--campaign", path]
+    if damage == "directory":
+        campaign = ["--campaign", tmp_path]
+    elif isinstance(damage, bytes):
+        path.write_bytes(damage)
+    else:
+        state = _state(data)
+        damage(state)
+        path.write_text(json.dumps(state))
+    before = _snapshot(*tmp_path.iterdir())
+    for command in (["status", "--no-plot"], ["query", "-o", tmp_path / "c.csv"], ["teach"]):
+        assert _cli(command[0], data, *command[1:], *campaign) == 2
+        line = _one_error_line(capsys.readouterr().err)
+        assert "campaign file" in line, line
+    assert _snapshot(*tmp_path.iterdir()) == before
 
 
 def test_a_campaign_file_of_the_previous_release_continues(tmp_path):

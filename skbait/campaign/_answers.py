@@ -4,7 +4,7 @@ and correcting or retracting a label."""
 import os
 
 from skbait.campaign._errors import CampaignError, _problems
-from skbait.campaign._features import ROW, _canonical
+from skbait.campaign._features import ROW, Identifiers, _canonical
 from skbait.campaign._files import _Table
 from skbait.campaign._journal import (
     _accept_labels,
@@ -106,18 +106,28 @@ def merge_answers(
         from_data = _sync_from_data(state, table, notes)
         answers = _Table(answers_path, na_values=table.na_values)
         target = state["data"]["target"]
-        id_column = state["data"].get("id")
+        id_of_data = state["data"].get("id")
+        id_column = answers.resolve(id_of_data)
         key = id_column if id_column is not None and id_column in answers.columns else ROW
-        missing = [c for c in (key, target) if c not in answers.columns]
+        key = answers.resolve(key)
+        # The answers' own name of the label column: a tool may have trimmed its spaces.
+        theirs = answers.resolve(target)
+        missing = [c for c in (key, theirs) if c not in answers.columns]
         if missing:
             raise CampaignError(
                 f"the answer file {answers.path!r} has no {' or '.join(map(repr, missing))} "
                 "column; answer in the batch file that skbait query wrote. Nothing was changed."
             )
         line = lambda i: f"answers line {i + 2}"  # noqa: E731 (header is line 1)
-        entries, problems = _answer_rows(table, answers, key, target, line)
-        # Other columns must match DATA: catches sorted, filtered or hand-edited files.
-        shared = [c for c in answers.columns if c not in (ROW, target) and c in table.columns]
+        entries, problems = _answer_rows(table, answers, key, theirs, line, id_of_data)
+        # Other columns must match DATA: catches sorted, filtered or hand-edited files. A
+        # column without a header in the answers (R's row names) is not one of DATA's.
+        unnamed = answers.unnamed()
+        shared = [
+            c
+            for c in answers.columns
+            if c not in (key, theirs, ROW, target) and c in table.columns and c not in unnamed
+        ]
         columns = {c: (_canonical(answers, c), _canonical(table, c)) for c in shared}
         for i, row, _ in entries:
             for c, (theirs, ours) in columns.items():
@@ -187,12 +197,16 @@ def merge_answers(
     }
 
 
-def _answer_rows(table, answers, key, target, line):
-    """``(line, row, label text)`` for each answer line whose row is one of DATA's."""
+def _answer_rows(table, answers, key, target, line, id_column=None):
+    """``(line, row, label text)`` for each answer line whose row is one of DATA's.
+
+    ``key`` and ``target`` are the answers' columns; ``id_column`` is DATA's
+    identifier column, which ``key`` names unless it is the row number.
+    """
     problems, entries = [], []
     n = len(table)
-    if key == ROW:
-        for i, row_text in enumerate(answers.text(ROW)):
+    if id_column is None or key.strip() == ROW:
+        for i, row_text in enumerate(answers.text(key)):
             value = table.number(row_text) if row_text else None
             if value is None or not float(value).is_integer() or not 0 <= value < n:
                 problems.append(
@@ -201,12 +215,13 @@ def _answer_rows(table, answers, key, target, line):
                 continue
             entries.append((i, int(value), None))
     else:
-        position = {v: p for p, v in enumerate(table.text(key))}
+        identifiers = Identifiers(table.text(id_column))
         for i, ident in enumerate(answers.text(key)):
-            if ident not in position:
+            row = identifiers.find(ident)
+            if row is None:
                 problems.append(f"{line(i)}: no row of DATA has {key} {ident!r}")
                 continue
-            entries.append((i, position[ident], None))
+            entries.append((i, row, None))
     labels = answers.text(target)
     return [(i, row, labels[i]) for i, row, _ in entries], problems
 
@@ -271,7 +286,14 @@ def record_labels(
 
 
 def restore_labels(
-    data_path, *, campaign=None, na_values=None, multi_label=None, label_sep=None, no_labels=None
+    data_path,
+    *,
+    campaign=None,
+    accept_changes=False,
+    na_values=None,
+    multi_label=None,
+    label_sep=None,
+    no_labels=None,
 ):
     """Write the labels the campaign recorded back into DATA where DATA lost them.
 
@@ -282,6 +304,8 @@ def restore_labels(
     ----------
     data_path : str or path-like
     campaign : str or path-like, default=None
+    accept_changes : bool, default=False
+        Accept edited feature values in DATA (rows without an identifier).
     na_values : sequence of str, default=None
         Cell texts read as blanks (kept by the campaign; see :func:`query_batch`).
     multi_label : bool, default=None
@@ -310,7 +334,11 @@ def restore_labels(
     [1.0, 0.0]
     """
     with _session(
-        data_path, campaign, na_values=na_values, label_sets=(multi_label, label_sep, no_labels)
+        data_path,
+        campaign,
+        accept_changes=accept_changes,
+        na_values=na_values,
+        label_sets=(multi_label, label_sep, no_labels),
     ) as session:
         table, state, path, notes = session
         known, texts, lost, changed = _conflicts(state, table)
@@ -442,9 +470,9 @@ def correct_label(
 def _position(state, table, row):
     id_column = state["data"].get("id")
     if id_column is not None:
-        ids = list(table.text(id_column))
-        if str(row) in ids:
-            return ids.index(str(row))
+        position = Identifiers(table.text(id_column)).find(row)
+        if position is not None:
+            return position
         raise CampaignError(f"no row of DATA has {id_column} {str(row)!r}.")
     try:
         position = int(row)

@@ -6,6 +6,7 @@ spreadsheet re-save is not an edit.
 """
 
 import base64
+import decimal
 import hashlib
 
 import numpy as np
@@ -88,6 +89,48 @@ def _check_feature_columns(table, columns):
             f"from {table.path!r} (renamed?); columns the campaign does not know: "
             f"{', '.join(map(repr, new)) or 'none'}. Rename them back."
         )
+
+
+def _identifier_value(text):
+    """A numeric identifier's exact value (``1e+05`` is ``100000``), or None for text."""
+    try:
+        value = decimal.Decimal(text)
+    except (decimal.InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() else None
+
+
+class Identifiers:
+    """Where each identifier of an ``--id`` column is.
+
+    An identifier is found by its text, else by its value when it is a
+    number that a tool wrote another way (R's ``1e+05`` for ``100000``,
+    pandas' ``1001.0``, a spreadsheet's ``123`` for ``00123``) and one row
+    alone has that value.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The column's cells, one per row of DATA.
+    """
+
+    def __init__(self, texts):
+        self.texts = list(texts)
+        self.position = {text: i for i, text in enumerate(self.texts)}
+        rows_of = {}
+        for i, text in enumerate(self.texts):
+            value = _identifier_value(text)
+            if value is not None:
+                rows_of.setdefault(value, []).append(i)
+        self.by_value = {v: rows[0] for v, rows in rows_of.items() if len(rows) == 1}
+
+    def find(self, text):
+        """The row of the identifier ``text``, or None."""
+        text = str(text).strip()
+        if text in self.position:
+            return self.position[text]
+        value = _identifier_value(text)
+        return None if value is None else self.by_value.get(value)
 
 
 def _canonical(table, column):

@@ -210,7 +210,15 @@ class _Table:
                 self.header = _header(self.path, self.dialect)
         except CampaignError:
             raise
-        except (ValueError, OSError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            byte = exc.object[exc.start]
+            raise CampaignError(
+                f"cannot read {self.path!r}: it is not UTF-8 text (byte {byte:#x} at position "
+                f"{exc.start}; Latin-1 or Windows-1252, as Excel writes "
+                "'CSV (semicolon)'?). Save it as 'CSV UTF-8' in Excel, or with "
+                "encoding='utf-8' in pandas."
+            ) from None
+        except (ValueError, OSError) as exc:
             raise CampaignError(f"cannot read {self.path!r}: {exc}") from None
         if self.header is not None and len(self.header) != self.frame.shape[1]:
             self.header = None
@@ -225,6 +233,21 @@ class _Table:
     @property
     def columns(self):
         return list(self.frame.columns)
+
+    def resolve(self, name):
+        """The column a user means by ``name``: itself, else the one column whose name is
+        ``name`` but for surrounding spaces (a header written ``a, b, label``)."""
+        if name is None or name in self.frame.columns:
+            return name
+        matches = [c for c in self.frame.columns if c.strip() == str(name).strip()]
+        return matches[0] if len(matches) == 1 else name
+
+    def unnamed(self):
+        """The columns whose header cell is blank: pandas names them by position
+        ("Unnamed: 0"), so the name says nothing about what they hold."""
+        if self.header is None:
+            return set()
+        return {c for c, h in zip(self.frame.columns, self.header) if not h.strip()}
 
     def text(self, column):
         """The cells of ``column`` as stripped text, missing cells as "" (cached)."""

@@ -9,6 +9,7 @@ import numpy as np
 from skbait.campaign import _files
 from skbait.campaign._errors import CampaignError, _problems
 from skbait.campaign._features import (
+    Identifiers,
     _check_feature_columns,
     _feature_columns,
     _legacy_digest,
@@ -91,8 +92,12 @@ def read_campaign(path):
     try:
         with open(path, encoding="utf-8") as handle:
             state = json.load(handle)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CampaignError(f"{path!r} is not a campaign file (invalid JSON: {exc}).") from None
+    except OSError as exc:
+        raise CampaignError(
+            f"cannot read the campaign file {path!r}: {exc.strerror or exc}."
+        ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CampaignError(f"{path!r} is not a skbait campaign file.")
     if state.get("version") != VERSION:
@@ -100,7 +105,45 @@ def read_campaign(path):
             f"{path!r} has campaign format version {state.get('version')!r}; this skbait "
             f"reads version {VERSION}."
         )
+    problem = _structure_problem(state)
+    if problem is not None:
+        raise CampaignError(
+            f"{path!r} is not a valid campaign file: {problem} (edited by hand?); restore it "
+            "from a copy."
+        )
     return state
+
+
+def _structure_problem(state):
+    """What is missing or malformed in a campaign's fields (None when nothing), so that a
+    hand-edited file is an error that names it rather than a crash later on."""
+    data = state.get("data")
+    if not isinstance(data, dict):
+        return "no 'data' object"
+    if not isinstance(data.get("target"), str) or not isinstance(data.get("features"), list):
+        return "'data' lacks the target or the feature columns"
+    if not _is_count(data.get("n_rows")):
+        return "'data' lacks the number of rows"
+    if not isinstance(state.get("settings"), dict):
+        return "no 'settings' object"
+    if not isinstance(state.get("stopping", {}), dict):
+        return "'stopping' is not an object"
+    for key in ("labels", "rounds"):
+        if not isinstance(state.get(key), list):
+            return f"no {key!r} list"
+    for i, entry in enumerate(state["labels"]):
+        if not isinstance(entry, dict) or not _is_count(entry.get("row")) or "label" not in entry:
+            return f"label entry {i} lacks a row number or a label"
+    for i, record in enumerate(state["rounds"]):
+        if not isinstance(record, dict) or not isinstance(record.get("batch"), list):
+            return f"round {i} lacks its batch"
+        if not all(_is_count(row) for row in record["batch"]):
+            return f"round {i} has a batch row that is not a row number"
+    return None
+
+
+def _is_count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _dumps(state):
@@ -215,7 +258,9 @@ def _apply_identity(state, table):
             f"the identifier column {id_column!r} repeats {shown} in {table.path!r}; each "
             "identifier must name one row."
         )
-    gone = [e["id"] for e in state["labels"] if e["id"] not in position]
+    # By text, or by value where a tool rewrote a numeric identifier (1e+05, 1001.0).
+    identifiers = Identifiers(ids)
+    gone = [e["id"] for e in state["labels"] if identifiers.find(e["id"]) is None]
     if gone:
         shown = ", ".join(map(repr, sorted(set(gone))[:_SHOWN_ROWS]))
         raise CampaignError(
@@ -223,10 +268,11 @@ def _apply_identity(state, table):
             "back (their labels are in the campaign file)."
         )
     for entry in state["labels"]:
-        entry["row"] = position[entry["id"]]
+        entry["row"] = identifiers.find(entry["id"])
     for record in state["rounds"]:
         if "batch_ids" in record:
-            record["batch"] = [position[i] for i in record["batch_ids"] if i in position]
+            found = (identifiers.find(i) for i in record["batch_ids"])
+            record["batch"] = [row for row in found if row is not None]
     state["data"]["n_rows"] = len(table)
 
 
@@ -273,8 +319,9 @@ def _check_data(state, table, accept_changes=False, notes=None):
                 f"the feature values of {changed.size} row(s) of {table.path!r} {what} since "
                 f"the campaign last saw it: row(s) {_rows_text(changed.tolist())}. If they "
                 "are still the same rows (a corrected value, a re-save), accept the changes "
-                "with --accept-changes; if the rows moved, restore the file's order (or key "
-                "the rows with --id COLUMN in a new campaign)."
+                "with skbait teach DATA --accept-changes (query and teach take the option); "
+                "if the rows moved, restore the file's order (or key the rows with --id "
+                "COLUMN in a new campaign)."
             )
         if notes is not None:
             notes.append(f"accepted the changed feature values of row(s) {_rows_text(changed)}")
@@ -523,6 +570,10 @@ def _session(
             state["settings"]["na_values"] = list(na_values)
         saved_na = None if state is None else state["settings"].get("na_values")
         table = _Table(data_path, na_values=na_values if na_values is not None else saved_na)
+        # Column names as the user types them, without a header's spaces (a, b, label).
+        target, id_column = table.resolve(target), table.resolve(id_column)
+        features = None if features is None else [table.resolve(c) for c in features]
+        exclude = [table.resolve(c) for c in exclude]
         if state is not None:
             _check_fixed(state, path, target, features, id_column)
             _check_label_sets(state, path, label_sets)

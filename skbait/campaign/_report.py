@@ -314,17 +314,24 @@ def plot_status(status, path=None, *, figure=None):
         root.savefig(path, dpi=100)
     except OSError as exc:
         raise CampaignError(f"cannot write {os.fspath(path)!r}: {exc.strerror or exc}.") from None
+    except ValueError as exc:  # an extension matplotlib cannot draw (.xyz, .csv)
+        raise CampaignError(f"cannot write {os.fspath(path)!r}: {exc}.") from None
     finally:
         if own:
             plt.close(root)
     return path
 
 
-def _fitted_pipeline(data_path, campaign, label_sets=None):
+def _fitted_pipeline(data_path, campaign, label_sets=None, output=None, what=None):
     from sklearn.pipeline import make_pipeline
 
-    with _session(data_path, campaign, label_sets=label_sets) as (table, state, _path, notes):
+    from skbait.campaign._rounds import _check_output_free
+
+    with _session(data_path, campaign, label_sets=label_sets) as (table, state, path, notes):
         _sync_from_data(state, table, notes)
+        if output is not None:
+            # Before the fit: DATA, the campaign and unmerged answers are never overwritten.
+            _check_output_free(state, output, (data_path, path), what)
         model, X, rows, _y, task, _name = fit_model(state, table, notes)
         if model is None:
             raise CampaignError(
@@ -425,7 +432,8 @@ def export_model(
     ----------
     data_path : str or path-like
     output : str or path-like
-        The file to write (``.joblib``).
+        The file to write (``.joblib``); never DATA, the campaign file or a
+        batch file holding answers not merged yet.
     campaign : str or path-like, default=None
     multi_label : bool, default=None
     label_sep, no_labels : str, default=None
@@ -455,7 +463,9 @@ def export_model(
     """
     import joblib
 
-    pipeline, *_ = _fitted_pipeline(data_path, campaign, (multi_label, label_sep, no_labels))
+    pipeline, *_ = _fitted_pipeline(
+        data_path, campaign, (multi_label, label_sep, no_labels), output, "the model file"
+    )
     _atomic_write(output, lambda tmp: joblib.dump(pipeline, tmp))
     return pipeline
 
@@ -483,7 +493,8 @@ def predict_table(
     ----------
     data_path : str or path-like
     output : str or path-like
-        A ``.csv`` or ``.parquet`` file.
+        A ``.csv`` or ``.parquet`` file; never DATA, the campaign file or a
+        batch file holding answers not merged yet.
     campaign : str or path-like, default=None
     multi_label : bool, default=None
     label_sep, no_labels : str, default=None
@@ -514,7 +525,7 @@ def predict_table(
     import pandas as pd
 
     pipeline, table, state, X, rows, task, _notes = _fitted_pipeline(
-        data_path, campaign, (multi_label, label_sep, no_labels)
+        data_path, campaign, (multi_label, label_sep, no_labels), output, "the predictions file"
     )
     model = pipeline[-1]
     labeled = np.zeros(X.shape[0], dtype=bool)

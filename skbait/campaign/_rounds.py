@@ -7,7 +7,13 @@ import numpy as np
 
 from skbait.campaign._errors import CampaignError
 from skbait.campaign._features import ROW
-from skbait.campaign._files import _Table, remove_stale_temporaries, write_frame
+from skbait.campaign._files import (
+    _is_parquet,
+    _require_pyarrow,
+    _Table,
+    remove_stale_temporaries,
+    write_frame,
+)
 from skbait.campaign._journal import (
     DEFAULTS,
     _known_labels,
@@ -255,6 +261,9 @@ def _multilabel_strategy(name, settings):
 
 
 def _check_output_folder(output):
+    if _is_parquet(output):
+        # Now, not at the write: the round would be recorded and the batch never written.
+        _require_pyarrow(output)
     folder = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(folder):
         raise CampaignError(
@@ -268,14 +277,17 @@ def _check_output_folder(output):
         )
 
 
-def _check_output_free(state, output, protected):
-    """Refuse to overwrite DATA, the campaign file, or a batch holding unmerged answers."""
+def _check_output_free(state, output, protected, what="the batch file"):
+    """Refuse to overwrite DATA, the campaign file, or a batch holding unmerged answers.
+
+    ``what`` names the file about to be written in the messages.
+    """
     if not os.path.exists(output):
         return
     for path in protected:
         if os.path.exists(path) and os.path.samefile(output, path):
             raise CampaignError(
-                f"the batch file {os.fspath(output)!r} would overwrite {os.fspath(path)!r}; "
+                f"{what} {os.fspath(output)!r} would overwrite {os.fspath(path)!r}; "
                 "choose another -o."
             )
     try:
@@ -306,7 +318,7 @@ def _check_output_free(state, output, protected):
         raise CampaignError(
             f"{os.fspath(output)!r} holds {unmerged} answer(s) not merged into DATA yet; "
             f"merge them first (skbait teach DATA {os.fspath(output)}, or query --answers), "
-            "or write the batch elsewhere with -o."
+            f"or write {what} elsewhere with -o."
         )
 
 
