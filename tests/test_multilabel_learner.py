@@ -476,3 +476,18 @@ def test_resume_continues_a_multilabel_simulation_as_one_run(data):
     part = ActiveLearner(_ovr(), budget=30, **args).fit(X[:200], sets)
     part.set_params(budget=50).resume(X[:200], sets)
     assert part.labeled_indices_.tolist() == whole.labeled_indices_.tolist()
+
+
+@pytest.mark.parametrize("form", ["array", "frame"])
+def test_a_cold_start_of_label_sets_takes_its_first_labels(data, form):
+    X, Y = data
+    blank = np.full((60, 4), np.nan)
+    y = blank if form == "array" else pd.DataFrame(blank, columns=NAMES)
+    al = ActiveLearner(_ovr(), batch_size=8).fit(X[:60], y)
+    classes = np.arange(4) if form == "array" else NAMES
+    assert al.classes_.tolist() == classes.tolist()
+    idx = al.query()
+    al.teach(y=Y[idx], indices=idx)
+    np.testing.assert_array_equal(al.y_[idx], Y[idx])
+    assert al.predict_proba(X[:3]).shape == (3, 4)
+    assert len(al.query()) == 8
