@@ -7,10 +7,12 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import make_multilabel_classification
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, f1_score, hamming_loss
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.svm import LinearSVC
 
@@ -491,3 +493,22 @@ def test_a_cold_start_of_label_sets_takes_its_first_labels(data, form):
     np.testing.assert_array_equal(al.y_[idx], Y[idx])
     assert al.predict_proba(X[:3]).shape == (3, 4)
     assert len(al.query()) == 8
+
+
+@pytest.mark.parametrize(
+    "model",
+    [RandomForestClassifier(n_estimators=5, random_state=0), KNeighborsClassifier(3)],
+    ids=["forest", "knn"],
+)
+def test_a_label_every_labeled_row_has_gets_probability_one(data, model):
+    # Native multi-label models give such a label an (n, 1) column: the probability of 1.
+    X, Y = data
+    Y = Y.copy()
+    Y[:, 1], Y[:, 2] = 1, 0
+    sets = [set(NAMES[row.astype(bool)]) for row in Y[:30]] + [None] * 30
+    al = ActiveLearner(model, classes=NAMES, batch_size=5).fit(X[:60], sets)
+    np.testing.assert_array_equal(al.predict(X[:4])[:, 1:3], [[1, 0]] * 4)
+    np.testing.assert_array_equal(al.predict_proba(X[:4])[:, 1:3], [[1.0, 0.0]] * 4)
+    raw = [np.array([[0.3, 0.7]]), np.array([[1.0]]), np.array([[1.0]])]
+    P = label_probabilities(raw, 1, output_classes=[[0, 1], [1], [0]])
+    np.testing.assert_allclose(P, [[0.7, 1.0, 0.0]])

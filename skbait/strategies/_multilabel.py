@@ -120,7 +120,8 @@ def predict_label_probabilities(estimator, X):
     if isinstance(raw, torch.Tensor):
         raw = raw.detach().cpu().numpy()
     n = raw[0].shape[0] if isinstance(raw, (list, tuple)) and raw else np.shape(raw)[0]
-    return label_probabilities(raw, n)
+    # Each output's classes say whether a label seen with one value has it everywhere.
+    return label_probabilities(raw, n, output_classes=getattr(estimator, "classes_", None))
 
 
 def predict_label_sets(estimator, X):
