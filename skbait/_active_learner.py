@@ -712,13 +712,14 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             if multilabel:
                 X_eval, y_eval = eval_set
                 # Average precision ranks rows by probability: none for a model without them.
+                K = y_eval.shape[1]
                 probabilities = (
-                    predict_label_probabilities(estimator, X_eval)
+                    predict_label_probabilities(estimator, X_eval, n_labels=K)
                     if hasattr(estimator, "predict_proba")
                     else None
                 )
                 scores = multilabel_scores(
-                    y_eval, predict_label_sets(estimator, X_eval), probabilities
+                    y_eval, predict_label_sets(estimator, X_eval, n_labels=K), probabilities
                 )
                 record["eval_average_precision"] = np.nan
                 record.update({f"eval_{name}": value for name, value in scores.items()})
@@ -1291,8 +1292,13 @@ default=None
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Of label sets: the 0/1 matrix of shape (n_samples, n_labels), one
+            column per label of ``classes_``.
         """
         check_is_fitted(self)
+        if getattr(self, "_multilabel", False):
+            # Label sets, (n_samples, n_labels): also of one label, or of a net's argmax.
+            return predict_label_sets(self.estimator_, X, n_labels=len(self.classes_))
         if net_infers_classes(self.estimator_):
             # Its predict is the argmax over every output, an unlabeled class's included.
             return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -1316,7 +1322,7 @@ default=None
         """
         check_is_fitted(self)
         if getattr(self, "_multilabel", False):
-            return predict_label_probabilities(self.estimator_, X)
+            return predict_label_probabilities(self.estimator_, X, n_labels=len(self.classes_))
         proba, known = self._class_columns(self.estimator_.predict_proba(X))
         return self._pad_columns(proba, 0.0, known)
 
@@ -1437,7 +1443,8 @@ def _model_score(estimator, X, y, multilabel):
     (A sigmoid network's ``score`` may compare an argmax with the label sets.)
     """
     if multilabel:
-        return multilabel_scores(y, predict_label_sets(estimator, X))["subset_accuracy"]
+        pred = predict_label_sets(estimator, X, n_labels=y.shape[1])
+        return multilabel_scores(y, pred)["subset_accuracy"]
     return float(estimator.score(X, y))
 
 

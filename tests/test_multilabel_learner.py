@@ -512,3 +512,27 @@ def test_a_label_every_labeled_row_has_gets_probability_one(data, model):
     raw = [np.array([[0.3, 0.7]]), np.array([[1.0]]), np.array([[1.0]])]
     P = label_probabilities(raw, 1, output_classes=[[0, 1], [1], [0]])
     np.testing.assert_allclose(P, [[0.7, 1.0, 0.0]])
+
+
+@pytest.mark.parametrize(
+    "model",
+    [_ovr(), MLPClassifier(hidden_layer_sizes=(4,), max_iter=300, random_state=0)],
+    ids=["ovr", "mlp"],
+)
+def test_one_label_is_a_target_of_label_sets_too(data, model):
+    # These models learn one indicator column as a binary target: (n,) predictions and
+    # (n, 2) probabilities, read as the label's column.
+    X, Y = data
+    sets = [{"sports"} if row[0] else set() for row in Y[:100]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        al = ActiveLearner(model, n_initial=20, batch_size=10, budget=40, random_state=0)
+        al.fit(X[:80], sets[:80], eval_set=(X[80:100], sets[80:]))
+    assert al.classes_.tolist() == ["sports"]
+    pred, proba = al.predict(X[80:100]), al.predict_proba(X[80:100])
+    assert pred.shape == proba.shape == (20, 1)
+    np.testing.assert_allclose(proba[:, 0], al.estimator_.predict_proba(X[80:100])[:, 1])
+    np.testing.assert_array_equal(pred[:, 0], al.estimator_.predict(X[80:100]))
+    last = al.history_[-1]
+    assert last["eval_f1_micro"] == pytest.approx(f1_score(Y[80:100, :1], pred, average="micro"))
+    assert 0.0 <= last["train_score"] <= 1.0
