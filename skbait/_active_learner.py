@@ -7,6 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -28,6 +29,7 @@ from skbait._skorch import (
     check_train_split,
     column_classes,
     net_infers_classes,
+    net_predicts_label_sets,
     set_net_classes,
     skorch_targets,
 )
@@ -1396,6 +1398,9 @@ default=None
         check_is_fitted(self)
         if getattr(self, "_multilabel", False):
             y = self._taught_label_sets(y)
+            if net_predicts_label_sets(self.estimator_):
+                # Its own score compares an argmax with the label sets: the subset accuracy.
+                return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return self.estimator_.score(X, y, **kwargs)
 
