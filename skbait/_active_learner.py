@@ -1216,7 +1216,19 @@ default=None
 
     def _taught_label_sets(self, y, whole=True):
         """Multi-label labels in any form, as the indicator over ``classes_``."""
-        sets = read_label_sets(y, classes=self.classes_)
+        try:
+            sets = read_label_sets(y, classes=self.classes_)
+        except ValueError as exc:
+            if self.classes is not None or "outside the declared labels" not in str(exc):
+                raise
+            # Not declared, yet fixed: the columns are the labels that fit saw.
+            seen = read_label_sets(y).classes
+            outside = label_repr(seen[~np.isin(seen, self.classes_)])[:5]
+            raise ValueError(
+                f"y holds labels {outside} that fit did not see: a multi-label learner's "
+                f"labels (the columns of y_, {label_repr(self.classes_)}) are fixed at fit. "
+                "Declare every label up front with classes=[...] and fit again."
+            ) from None
         if whole and not sets.labeled.all():
             raise ValueError(
                 "teach() got rows without a label set (None or NaN); give a set per row "

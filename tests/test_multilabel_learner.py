@@ -536,3 +536,13 @@ def test_one_label_is_a_target_of_label_sets_too(data, model):
     last = al.history_[-1]
     assert last["eval_f1_micro"] == pytest.approx(f1_score(Y[80:100, :1], pred, average="micro"))
     assert 0.0 <= last["train_score"] <= 1.0
+
+
+def test_a_label_fit_did_not_see_says_to_declare_the_labels(data):
+    X, Y = data
+    sets = [set(NAMES[row.astype(bool)]) for row in Y[:30]] + [None] * 30
+    al = ActiveLearner(_ovr(), batch_size=3).fit(X[:60], sets)
+    before = al.labeled_indices_.tolist()
+    with pytest.raises(ValueError, match=r"\['health'\] that fit did not see.*classes="):
+        al.teach(y=[{"health"}, set(), {"arts"}], indices=[40, 41, 42])
+    assert al.labeled_indices_.tolist() == before
