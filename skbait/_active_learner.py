@@ -7,6 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -28,6 +29,7 @@ from skbait._skorch import (
     check_train_split,
     column_classes,
     net_infers_classes,
+    net_predicts_label_sets,
     set_net_classes,
     skorch_targets,
 )
@@ -674,6 +676,9 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         if len(y_lab) == 0:
             # Cold start: no label, no model; queries use the label-free design.
             self.estimator_ = NoModelYet()
+            if getattr(self, "_multilabel", False):
+                # The columns are known from y already: teach reads label sets against them.
+                self.classes_ = self._fixed_classes
             record = dict.fromkeys(_HISTORY_KEYS, np.nan)
             record.update(round=len(self.history_), n_labeled=0, indices=np.empty(0, np.int64))
             self.history_.append(record)
@@ -709,13 +714,14 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             if multilabel:
                 X_eval, y_eval = eval_set
                 # Average precision ranks rows by probability: none for a model without them.
+                K = y_eval.shape[1]
                 probabilities = (
-                    predict_label_probabilities(estimator, X_eval)
+                    predict_label_probabilities(estimator, X_eval, n_labels=K)
                     if hasattr(estimator, "predict_proba")
                     else None
                 )
                 scores = multilabel_scores(
-                    y_eval, predict_label_sets(estimator, X_eval), probabilities
+                    y_eval, predict_label_sets(estimator, X_eval, n_labels=K), probabilities
                 )
                 record["eval_average_precision"] = np.nan
                 record.update({f"eval_{name}": value for name, value in scores.items()})
@@ -1210,7 +1216,19 @@ default=None
 
     def _taught_label_sets(self, y, whole=True):
         """Multi-label labels in any form, as the indicator over ``classes_``."""
-        sets = read_label_sets(y, classes=self.classes_)
+        try:
+            sets = read_label_sets(y, classes=self.classes_)
+        except ValueError as exc:
+            if self.classes is not None or "outside the declared labels" not in str(exc):
+                raise
+            # Not declared, yet fixed: the columns are the labels that fit saw.
+            seen = read_label_sets(y).classes
+            outside = label_repr(seen[~np.isin(seen, self.classes_)])[:5]
+            raise ValueError(
+                f"y holds labels {outside} that fit did not see: a multi-label learner's "
+                f"labels (the columns of y_, {label_repr(self.classes_)}) are fixed at fit. "
+                "Declare every label up front with classes=[...] and fit again."
+            ) from None
         if whole and not sets.labeled.all():
             raise ValueError(
                 "teach() got rows without a label set (None or NaN); give a set per row "
@@ -1288,8 +1306,13 @@ default=None
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Of label sets: the 0/1 matrix of shape (n_samples, n_labels), one
+            column per label of ``classes_``.
         """
         check_is_fitted(self)
+        if getattr(self, "_multilabel", False):
+            # Label sets, (n_samples, n_labels): also of one label, or of a net's argmax.
+            return predict_label_sets(self.estimator_, X, n_labels=len(self.classes_))
         if net_infers_classes(self.estimator_):
             # Its predict is the argmax over every output, an unlabeled class's included.
             return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -1313,7 +1336,7 @@ default=None
         """
         check_is_fitted(self)
         if getattr(self, "_multilabel", False):
-            return predict_label_probabilities(self.estimator_, X)
+            return predict_label_probabilities(self.estimator_, X, n_labels=len(self.classes_))
         proba, known = self._class_columns(self.estimator_.predict_proba(X))
         return self._pad_columns(proba, 0.0, known)
 
@@ -1387,6 +1410,9 @@ default=None
         check_is_fitted(self)
         if getattr(self, "_multilabel", False):
             y = self._taught_label_sets(y)
+            if net_predicts_label_sets(self.estimator_):
+                # Its own score compares an argmax with the label sets: the subset accuracy.
+                return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return self.estimator_.score(X, y, **kwargs)
 
@@ -1434,7 +1460,8 @@ def _model_score(estimator, X, y, multilabel):
     (A sigmoid network's ``score`` may compare an argmax with the label sets.)
     """
     if multilabel:
-        return multilabel_scores(y, predict_label_sets(estimator, X))["subset_accuracy"]
+        pred = predict_label_sets(estimator, X, n_labels=y.shape[1])
+        return multilabel_scores(y, pred)["subset_accuracy"]
     return float(estimator.score(X, y))
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "check_train_split",
     "column_classes",
     "net_infers_classes",
+    "net_predicts_label_sets",
     "set_net_classes",
     "skorch_rule",
     "skorch_targets",
@@ -350,6 +351,23 @@ def net_infers_classes(estimator):
     """Whether ``estimator`` ends in a skorch classifier built without ``classes``."""
     net = _skorch_classifier(estimator)
     return net is not None and net.classes is None
+
+
+def net_predicts_label_sets(estimator):
+    """Whether ``estimator`` ends in a skorch classifier of label sets (sigmoid outputs).
+
+    A :class:`~skorch.classifier.NeuralNetClassifier` trained with a binary
+    cross-entropy (:class:`~torch.nn.BCEWithLogitsLoss`,
+    :class:`~torch.nn.BCELoss`) has one sigmoid output per label; its
+    ``predict`` takes an argmax, so its label sets come from the
+    probabilities. skorch's own binary classifier has one output and is not
+    one.
+    """
+    net = _skorch_classifier(estimator)
+    if net is None or isinstance(net, _require_skorch().NeuralNetBinaryClassifier):
+        return False
+    criterion = getattr(net, "criterion_", None)
+    return isinstance(criterion, (torch.nn.BCEWithLogitsLoss, torch.nn.BCELoss))
 
 
 def _as_class_indices(labels):

@@ -243,7 +243,9 @@ class ColdStart(QueryStrategy):
         self.dtype = dtype
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
-        Z = X if embedding is None else np.asarray(embedding(estimator, X))
+        Z = X if embedding is None else embedding(estimator, X)
+        if not sp.issparse(Z):
+            Z = np.asarray(Z)  # a sparse embedding (TF-IDF) is read as the sparse rows are
         return _cold_start(
             Z,
             labeled,

@@ -34,10 +34,11 @@ from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import Interval
 
+from skbait._skorch import net_predicts_label_sets
 from skbait.base import as_labeled_mask, n_rows
 from skbait.embeddings import embed, predict_probabilities
 from skbait.strategies._labeled_set_objective import label_sets_objective, labeled_set_objective
-from skbait.strategies._multilabel import predict_label_probabilities
+from skbait.strategies._multilabel import predict_label_probabilities, predict_label_sets
 
 __all__ = [
     "MaxConfidence",
@@ -246,9 +247,15 @@ def _require_classifier(estimator, name):
 
 
 def _predicts_label_sets(estimator, X):
-    """Whether a fitted classifier predicts label sets (a 2-d indicator), asked of one row."""
+    """Whether a fitted classifier predicts label sets (a 2-d indicator), asked of one row.
+
+    A skorch net of sigmoid outputs predicts an argmax: its label sets are read
+    from its probabilities.
+    """
     if not is_classifier(estimator):
         return False
+    if net_predicts_label_sets(estimator):
+        return True
     one = estimator.predict(_safe_indexing(X, [0]))
     return getattr(one, "ndim", np.ndim(one)) == 2
 
@@ -339,7 +346,11 @@ class StabilizingPredictions(StoppingCriterion):
             size = min(self.stop_set_size, unlabeled.size)
             rng = check_random_state(random_state)
             self.stop_set_ = np.sort(rng.choice(unlabeled, size=size, replace=False))
-        predictions = _dense_predictions(estimator.predict(_safe_indexing(X, self.stop_set_)))
+        X_stop = _safe_indexing(X, self.stop_set_)
+        if _predicts_label_sets(estimator, X_stop):
+            predictions = predict_label_sets(estimator, X_stop)
+        else:
+            predictions = _dense_predictions(estimator.predict(X_stop))
         previous = getattr(self, "predictions_", None)
         self.predictions_ = predictions
         if previous is None:

@@ -271,3 +271,15 @@ def test_sparse_rows_give_the_dense_rows_batch():
     np.testing.assert_array_equal(al.query(), cold_start_select(X, 4, device="cpu"))
     with pytest.raises(ValueError, match="embedding"):
         cold_start_select(sp.csr_matrix((3, 5000)), 1)
+
+
+def test_a_sparse_embedding_gives_the_dense_embeddings_batch():
+    # A TF-IDF-like embedding callable returns a sparse matrix, as BAIT takes it.
+    import scipy.sparse as sp
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 5)) * (rng.uniform(size=(60, 5)) < 0.5)
+    got = ColdStart(device="cpu").select(
+        None, X, None, 4, embedding=lambda estimator, rows: sp.csr_matrix(rows)
+    )
+    np.testing.assert_array_equal(got, cold_start_select(X, 4, device="cpu"))

@@ -7,10 +7,12 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import make_multilabel_classification
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, f1_score, hamming_loss
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.svm import LinearSVC
 
@@ -476,3 +478,71 @@ def test_resume_continues_a_multilabel_simulation_as_one_run(data):
     part = ActiveLearner(_ovr(), budget=30, **args).fit(X[:200], sets)
     part.set_params(budget=50).resume(X[:200], sets)
     assert part.labeled_indices_.tolist() == whole.labeled_indices_.tolist()
+
+
+@pytest.mark.parametrize("form", ["array", "frame"])
+def test_a_cold_start_of_label_sets_takes_its_first_labels(data, form):
+    X, Y = data
+    blank = np.full((60, 4), np.nan)
+    y = blank if form == "array" else pd.DataFrame(blank, columns=NAMES)
+    al = ActiveLearner(_ovr(), batch_size=8).fit(X[:60], y)
+    classes = np.arange(4) if form == "array" else NAMES
+    assert al.classes_.tolist() == classes.tolist()
+    idx = al.query()
+    al.teach(y=Y[idx], indices=idx)
+    np.testing.assert_array_equal(al.y_[idx], Y[idx])
+    assert al.predict_proba(X[:3]).shape == (3, 4)
+    assert len(al.query()) == 8
+
+
+@pytest.mark.parametrize(
+    "model",
+    [RandomForestClassifier(n_estimators=5, random_state=0), KNeighborsClassifier(3)],
+    ids=["forest", "knn"],
+)
+def test_a_label_every_labeled_row_has_gets_probability_one(data, model):
+    # Native multi-label models give such a label an (n, 1) column: the probability of 1.
+    X, Y = data
+    Y = Y.copy()
+    Y[:, 1], Y[:, 2] = 1, 0
+    sets = [set(NAMES[row.astype(bool)]) for row in Y[:30]] + [None] * 30
+    al = ActiveLearner(model, classes=NAMES, batch_size=5).fit(X[:60], sets)
+    np.testing.assert_array_equal(al.predict(X[:4])[:, 1:3], [[1, 0]] * 4)
+    np.testing.assert_array_equal(al.predict_proba(X[:4])[:, 1:3], [[1.0, 0.0]] * 4)
+    raw = [np.array([[0.3, 0.7]]), np.array([[1.0]]), np.array([[1.0]])]
+    P = label_probabilities(raw, 1, output_classes=[[0, 1], [1], [0]])
+    np.testing.assert_allclose(P, [[0.7, 1.0, 0.0]])
+
+
+@pytest.mark.parametrize(
+    "model",
+    [_ovr(), MLPClassifier(hidden_layer_sizes=(4,), max_iter=300, random_state=0)],
+    ids=["ovr", "mlp"],
+)
+def test_one_label_is_a_target_of_label_sets_too(data, model):
+    # These models learn one indicator column as a binary target: (n,) predictions and
+    # (n, 2) probabilities, read as the label's column.
+    X, Y = data
+    sets = [{"sports"} if row[0] else set() for row in Y[:100]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        al = ActiveLearner(model, n_initial=20, batch_size=10, budget=40, random_state=0)
+        al.fit(X[:80], sets[:80], eval_set=(X[80:100], sets[80:]))
+    assert al.classes_.tolist() == ["sports"]
+    pred, proba = al.predict(X[80:100]), al.predict_proba(X[80:100])
+    assert pred.shape == proba.shape == (20, 1)
+    np.testing.assert_allclose(proba[:, 0], al.estimator_.predict_proba(X[80:100])[:, 1])
+    np.testing.assert_array_equal(pred[:, 0], al.estimator_.predict(X[80:100]))
+    last = al.history_[-1]
+    assert last["eval_f1_micro"] == pytest.approx(f1_score(Y[80:100, :1], pred, average="micro"))
+    assert 0.0 <= last["train_score"] <= 1.0
+
+
+def test_a_label_fit_did_not_see_says_to_declare_the_labels(data):
+    X, Y = data
+    sets = [set(NAMES[row.astype(bool)]) for row in Y[:30]] + [None] * 30
+    al = ActiveLearner(_ovr(), batch_size=3).fit(X[:60], sets)
+    before = al.labeled_indices_.tolist()
+    with pytest.raises(ValueError, match=r"\['health'\] that fit did not see.*classes="):
+        al.teach(y=[{"health"}, set(), {"arts"}], indices=[40, 41, 42])
+    assert al.labeled_indices_.tolist() == before

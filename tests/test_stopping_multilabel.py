@@ -121,3 +121,48 @@ def test_a_new_label_leaves_no_agreement_to_measure():
     criterion.update(_model(X, Y, 80), X, np.arange(80), random_state=0)
     assert np.isnan(criterion.values_[:2]).all()
     assert np.isfinite(criterion.values_[2])
+
+
+def test_a_sigmoid_skorch_net_is_measured_by_its_label_sets():
+    # Its predict takes an argmax and its probabilities do not sum to one: every
+    # criterion reads its label sets from the sigmoids instead.
+    torch = pytest.importorskip("torch")
+    skorch = pytest.importorskip("skorch")
+    from torch import nn
+
+    X, Y = _data()
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+
+    def net(n):
+        torch.manual_seed(n)
+        module = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 4))
+        return skorch.NeuralNetClassifier(
+            module,
+            criterion=nn.BCEWithLogitsLoss,
+            predict_nonlinearity=torch.sigmoid,
+            max_epochs=5,
+            train_split=None,
+            verbose=0,
+        ).fit(X[:n], Y[:n].astype(np.float32))
+
+    first, second = net(40), net(60)
+    labeled = np.arange(60)
+    P = second.predict_proba(X)
+    stable = StabilizingPredictions(window=1, stop_set_size=100)
+    stable.update(first, X, np.arange(40), random_state=0)
+    stable.update(second, X, labeled, random_state=0)
+    rows = stable.stop_set_
+    sets = [(model.predict_proba(X[rows]) > 0.5).ravel() for model in (first, second)]
+    assert stable.values_[1] == pytest.approx(cohen_kappa_score(*sets), abs=1e-12)
+    overall = OverallUncertainty().update(second, X, labeled)
+    assert overall.values_[0] == pytest.approx(np.minimum(P, 1 - P)[60:].mean(), rel=1e-6)
+    plateau = ObjectivePlateau().update(second, X, labeled)
+    Z, _ = embed(second, X, proba=False)
+    expected = _dense_label_sets_objective(
+        Z.astype(np.float64), P.astype(np.float64), labeled, 1.0
+    )
+    assert plateau.values_[0] == pytest.approx(expected, rel=1e-5)
+    learner = ActiveLearner(second, batch_size=5).fit(X[:60], Y[:60])
+    score = learner.score(X[60:], Y[60:])
+    np.testing.assert_array_equal(learner.predict(X[60:]), learner.predict_proba(X[60:]) > 0.5)
+    assert score == pytest.approx(np.mean((learner.predict(X[60:]) == Y[60:]).all(axis=1)))

@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from skbait._fisher import design_start, forward_steps
 from skbait._fisher._multilabel import MultiLabelGreedy, label_fisher_blocks
+from skbait._skorch import _is_skorch_net
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
 from skbait.strategies._badge import gradient_seeding
@@ -27,6 +28,7 @@ from skbait.strategies._bait import _absolute_reg
 from skbait.strategies._uncertainty import _predict_rows, top_positions
 from skbait.utils import resolve_device, resolve_dtype
 from skbait.utils._multilabel import label_probabilities
+from skbait.utils._pipeline import final_step
 from skbait.utils._sparse import check_pool_embeddings
 from skbait.utils._threads import limited_threads, single_thread_when_busy, threads_for_flops
 from skbait.utils._validation import (
@@ -81,7 +83,7 @@ def multilabel_strategy_name(name):
     return _MULTILABEL_NAMES.get(name.lower(), name)
 
 
-def predict_label_probabilities(estimator, X):
+def predict_label_probabilities(estimator, X, *, n_labels=None):
     """Each label's probability from a fitted multi-label model: ``(n_samples, n_labels)``.
 
     Parameters
@@ -93,6 +95,11 @@ def predict_label_probabilities(estimator, X):
         :class:`~sklearn.neural_network.MLPClassifier` fitted on an indicator
         matrix, a network with a sigmoid head, or a pipeline ending in one.
     X : array-like of shape (n_samples, ...)
+    n_labels : int, default=None
+        The number of labels the model was fitted on. With one label, most
+        models (:class:`~sklearn.multiclass.OneVsRestClassifier`, MLPs,
+        forests) learn it as a binary target and give the two columns of a
+        binary classifier: the second is the label's probability.
 
     Returns
     -------
@@ -120,20 +127,28 @@ def predict_label_probabilities(estimator, X):
     if isinstance(raw, torch.Tensor):
         raw = raw.detach().cpu().numpy()
     n = raw[0].shape[0] if isinstance(raw, (list, tuple)) and raw else np.shape(raw)[0]
-    return label_probabilities(raw, n)
+    if n_labels == 1 and not isinstance(raw, (list, tuple)) and np.shape(raw)[1:] == (2,):
+        raw = np.asarray(raw)[:, 1:]  # one label learned as a binary target
+    # Each output's classes say whether a label seen with one value has it everywhere.
+    return label_probabilities(
+        raw, n, n_labels, output_classes=getattr(estimator, "classes_", None)
+    )
 
 
-def predict_label_sets(estimator, X):
+def predict_label_sets(estimator, X, *, n_labels=None):
     """The predicted label sets of a fitted multi-label model, as a 0/1 ``(n, K)`` matrix.
 
-    The model's ``predict`` when it gives an indicator matrix; otherwise (a
-    network whose ``predict`` takes an argmax) each label whose probability
-    exceeds 0.5.
+    The model's ``predict`` when it gives an indicator matrix (or, for one
+    label, the 0/1 vector of a binary classifier); otherwise (a network whose
+    ``predict`` takes an argmax) each label whose probability exceeds 0.5.
 
     Parameters
     ----------
     estimator : fitted multi-label estimator
     X : array-like of shape (n_samples, ...)
+    n_labels : int, default=None
+        The number of labels the model was fitted on (see
+        :func:`predict_label_probabilities`).
 
     Returns
     -------
@@ -154,9 +169,11 @@ def predict_label_sets(estimator, X):
     if sp.issparse(pred):
         pred = pred.toarray()
     pred = np.asarray(pred.detach().cpu() if isinstance(pred, torch.Tensor) else pred)
+    if n_labels == 1 and pred.ndim == 1 and not _is_skorch_net(final_step(estimator)):
+        pred = pred.reshape(-1, 1)  # one label learned as a binary target
     if pred.ndim == 2 and pred.dtype != object and np.isin(pred, (0, 1)).all():
         return pred.astype(np.int64)
-    return (predict_label_probabilities(estimator, X) > 0.5).astype(np.int64)
+    return (predict_label_probabilities(estimator, X, n_labels=n_labels) > 0.5).astype(np.int64)
 
 
 def _check_label_probas(probas, n_samples):

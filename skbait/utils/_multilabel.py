@@ -308,7 +308,7 @@ def _read_sets(rows, classes):
     return LabelSets(indicator, labeled, classes)
 
 
-def label_probabilities(raw, n_samples, n_labels=None):
+def label_probabilities(raw, n_samples, n_labels=None, *, output_classes=None):
     """Each label's probability from a multi-label ``predict_proba``: an ``(n, K)`` array.
 
     Reads the forms scikit-learn's multi-label models return: an ``(n, K)``
@@ -325,6 +325,10 @@ def label_probabilities(raw, n_samples, n_labels=None):
     n_samples : int
     n_labels : int, default=None
         The expected number of labels, checked when given.
+    output_classes : list of array-like, default=None
+        The classes of each output of the list form (the model's
+        ``classes_``): an ``(n, 1)`` output whose one value is 1 gives the
+        label probability 1. Without them it gives 0.
 
     Returns
     -------
@@ -349,9 +353,9 @@ def label_probabilities(raw, n_samples, n_labels=None):
                     f"predict_proba's output {j} has shape {P.shape}; a multi-label model "
                     f"gives each label an (n_samples={n_samples}, 2) array."
                 )
-            # One column: the output saw a single value, whose probability is 1; its
-            # probability of the label is then 0 or 1, unknown here, and its Fisher 0.
-            columns.append(P[:, 1] if P.shape[1] == 2 else np.zeros(n_samples))
+            # One column: the output saw a single value, whose probability is 1; the
+            # label's probability is 1 if that value is 1 (a label every labeled row has).
+            columns.append(P[:, 1] if P.shape[1] == 2 else _single_value(output_classes, j, P))
         P = np.column_stack(columns) if columns else np.empty((n_samples, 0))
     else:
         P = np.asarray(raw, dtype=np.float64)
@@ -367,6 +371,16 @@ def label_probabilities(raw, n_samples, n_labels=None):
     if not np.isfinite(P).all() or (P < -1e-6).any() or (P > 1 + 1e-6).any():
         raise ValueError("The model's label probabilities hold NaN, inf or values outside [0, 1].")
     return np.clip(P, 0.0, 1.0)
+
+
+def _single_value(output_classes, j, P):
+    """The label probability of an output that saw one value: that value, 0 or 1."""
+    n_samples = P.shape[0]
+    if not isinstance(output_classes, (list, tuple)) or j >= len(output_classes):
+        return np.zeros(n_samples)  # no classes per output: the value is unknown
+    value = np.asarray(output_classes[j]).ravel()
+    present = value.size == 1 and value.dtype.kind in "biuf" and value[0] == 1
+    return P[:, 0] if present else np.zeros(n_samples)
 
 
 def multilabel_scores(y_true, y_pred, y_score=None):
