@@ -294,6 +294,29 @@ def _load_csv(path, target):
     return X, y, {"name": os.path.basename(path), "target": target, "lines": lines}
 
 
+def _check_output(path):
+    """Refuse an output folder that cannot be made or written to, before any work.
+
+    The folder itself is made only once there is something to write to it.
+    """
+    path = os.path.abspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"the output folder {path!r} is a file: give --output a folder.")
+    # The nearest existing folder above it must be a folder we may write in.
+    parent = path
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise UsageError(
+            f"cannot make the output folder {path!r}: {parent!r} is a file; "
+            "give --output a folder."
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"cannot write to {parent!r} (permission denied): give --output another folder."
+        )
+
+
 def _label_set_target(cells, args, data):
     """The indicator matrix of a label-set column (``sports|politics``) and the label names.
 
@@ -407,7 +430,7 @@ def _run(args):
             f"rows after holding out {len(y_test)} for testing."
         )
 
-    os.makedirs(args.output, exist_ok=True)
+    _check_output(args.output)
     n_runs = len(strategies) * args.seeds
     if task == "classification":
         shape = f"{len(np.unique(y))} classes"
@@ -443,6 +466,8 @@ def _run(args):
         raise UsageError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     wall = time.perf_counter() - start
 
+    # Made only now: a run that fails or is interrupted leaves no empty folder behind.
+    os.makedirs(args.output, exist_ok=True)
     csv_path = os.path.join(args.output, "results.csv")
     save_results(results, csv_path)
     score = {"classification": "accuracy", "multi-label": "micro-F1"}.get(task, "R^2")
@@ -526,6 +551,7 @@ def _report(args):
         raise UsageError(f"{args.results!r} has no selection_seconds column.")
     folder = os.path.dirname(os.path.abspath(args.results))
     output = args.output or folder
+    _check_output(output)
     try:
         # The run's details, kept beside its results.csv by `skbait run`.
         info = read_run_info(folder)

@@ -421,3 +421,47 @@ def test_report_with_a_foreign_run_json_is_a_usage_error(tiny_run, tmp_path, cap
     err = _error(["report", str(folder / "results.csv")], capsys)
     assert "is not a run description written by skbait" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_unusable_output_folder_is_a_usage_error(tiny_run, tmp_path, capsys):
+    # A file where the folder should be, or above it: one line, before any run.
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder", encoding="utf-8")
+    argv = ["run", "--strategies", "random", *TINY]
+    for output in (taken, taken / "sub"):
+        err = _error([*argv, "-o", str(output)], capsys)
+        assert "is a file" in err and len(err.strip().splitlines()) == 1
+        _, out = tiny_run
+        err = _error(["report", str(out / "results.csv"), "-o", str(output)], capsys)
+        assert "is a file" in err and len(err.strip().splitlines()) == 1
+    assert taken.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_output_folder_without_write_permission(tmp_path, monkeypatch, capsys):
+    import os
+
+    # As root every folder is writable: the permission is what os.access says.
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    err = _error(["run", "--strategies", "random", *TINY, "-o", str(tmp_path / "out")], capsys)
+    assert "permission denied" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_failed_or_interrupted_run_creates_no_folder(tmp_path, monkeypatch, capsys):
+    import skbait.evaluation
+
+    argv = ["run", "--strategies", "random", *TINY]
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(skbait.evaluation, "compare_strategies", interrupted)
+    assert main([*argv, "-o", str(tmp_path / "interrupted")]) == 130
+    assert not (tmp_path / "interrupted").exists()
+
+    def refused(*args, **kwargs):
+        raise ValueError("the strategy refused the pool")
+
+    monkeypatch.setattr(skbait.evaluation, "compare_strategies", refused)
+    assert "refused the pool" in _error([*argv, "-o", str(tmp_path / "failed")], capsys)
+    assert not (tmp_path / "failed").exists()
