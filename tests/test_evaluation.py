@@ -249,6 +249,24 @@ def test_csv_round_trip(small_results, tmp_path):
         save_results(small_results.drop(columns="score"), path)
 
 
+def test_csv_round_trip_keeps_labels_that_read_as_missing(hand_table, tmp_path, capsys):
+    # pandas reads "NA", "None" and "nan" as missing values: a strategy label stays text.
+    path = tmp_path / "results.csv"
+    labels = hand_table.assign(strategy=hand_table["strategy"].map({"a": "NA", "b": "None"}))
+    save_results(labels, path)
+    loaded = load_results(path)
+    assert list(pd.unique(loaded["strategy"])) == ["NA", "None"]
+    assert list(summarize(loaded).index) == ["NA", "None"]
+    # A row whose label was erased by hand is refused by name, not a KeyError later.
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[1] = "," + text[1].split(",", 1)[1]
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="without a strategy label"):
+        load_results(path)
+    with pytest.raises(ValueError, match="without a strategy label"):
+        summarize(hand_table.assign(strategy=[None] + ["a"] * (len(hand_table) - 1)))
+
+
 # ------------------------------------------------------------------ summaries
 
 
