@@ -272,7 +272,18 @@ def _load_csv(path, target):
         shown = ", ".join(map(str, frame.columns[:20]))
         raise UsageError(f"no column {target!r} in {path!r}; its columns are: {shown}.")
     n_rows = len(frame)
+    if n_rows == 0:
+        raise UsageError(f"{path!r} has no row of data below its header.")
+    missing = frame.isna().sum()
     frame = frame.dropna()
+    if frame.empty:
+        # Often one blank column (notes, comments): name the columns to fill in or remove.
+        worst = missing[missing > 0].sort_values(ascending=False, kind="stable")[:3]
+        shown = ", ".join(f"{name!r} ({count} of {n_rows})" for name, count in worst.items())
+        raise UsageError(
+            f"every row of {path!r} has a missing value, and such rows are dropped; "
+            f"blank cells by column: {shown}. Fill them in or remove those columns."
+        )
     dropped = n_rows - len(frame)
     if dropped:
         print(

@@ -241,6 +241,23 @@ def test_csv_errors(tmp_path, capsys):
     assert "cannot serve a regression target" in err
 
 
+def test_csv_without_a_complete_row(tmp_path, capsys):
+    # An empty notes column drops every row: say so, and which column, not "n_samples=0".
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"x": rng.standard_normal(40), "notes": np.nan})
+    frame["y"] = np.where(frame["x"] > 0, "a", "b")
+    path = tmp_path / "notes.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    err = _error(["run", "-d", str(path), "--target", "y", "-o", str(out)], capsys)
+    assert "every row" in err and "'notes'" in err and "n_samples" not in err
+    assert len([line for line in err.splitlines() if "error" in line]) == 1
+    path.write_text("x,y\n", encoding="utf-8")  # a header and no row
+    err = _error(["run", "-d", str(path), "--target", "y", "-o", str(out)], capsys)
+    assert "has no row" in err and "--task regression" not in err
+    assert not out.exists()
+
+
 def test_help_exits_0(capsys):
     assert main(["run", "--help"]) == 0
     out = capsys.readouterr().out
