@@ -368,6 +368,35 @@ def _label_set_target(cells, args, data):
     return Y.astype(np.int64), [str(c) for c in binarizer.classes_]
 
 
+def _split_hint(y, task, reason):
+    """What to change when the pool/test split fails: `` (...)`` or ``""``."""
+    import numpy as np
+
+    if "test_size" in reason:  # fewer held-out rows than classes
+        return " (pass a larger --test-size)"
+    if "train_size" in reason:
+        return " (pass a smaller --test-size)"
+    if task != "classification":
+        return ""
+    values, counts = np.unique(y, return_counts=True)
+    lone = values[counts < 2]
+    hints = []
+    if len(lone) and len(lone) <= 3:
+        shown = ", ".join(repr(v) for v in lone.tolist())
+        has, it = ("has one row", "it") if len(lone) == 1 else ("have one row each", "them")
+        hints.append(
+            f"the stratified split needs two rows of each class, and {shown} {has}: "
+            f"drop {it} or label more like {it}"
+        )
+    # Only numbers can be amounts: a text target cannot be a regression.
+    if np.asarray(y).dtype.kind in "iuf":
+        hints.append(
+            f"{len(values)} classes; if the target is an amount rather than a class, "
+            "pass --task regression"
+        )
+    return f" ({'; '.join(hints)})" if hints else ""
+
+
 # ----------------------------------------------------------------------- commands
 
 
@@ -423,14 +452,9 @@ def _run(args):
         )
     except ValueError as exc:
         reason = str(exc).split(". ")[0]
-        hint = ""
-        if task == "classification":
-            hint = (
-                f" ({len(np.unique(y))} classes; if the target is an amount rather than a "
-                "class, pass --task regression)"
-            )
         raise UsageError(
-            f"cannot split the dataset into pool and test set: {reason}{hint}."
+            f"cannot split the dataset into pool and test set: {reason}"
+            f"{_split_hint(y, task, reason)}."
         ) from None
     n_pool = len(y_pool)
     if args.n_initial >= args.budget:

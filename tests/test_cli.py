@@ -258,6 +258,22 @@ def test_csv_without_a_complete_row(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_failed_split_names_what_to_change(tmp_path, capsys):
+    # A text class with a single row: drop it; "--task regression" cannot apply to text.
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"x": rng.standard_normal(60)})
+    frame["y"] = np.where(frame["x"] > 0, "yes", "no")
+    frame.loc[7, "y"] = "maybe"
+    path = tmp_path / "rare.csv"
+    frame.to_csv(path, index=False)
+    err = _error(["run", "-d", str(path), "--target", "y", "-s", "random"], capsys)
+    assert "'maybe' has one row" in err and "two rows of each class" in err
+    assert "--task regression" not in err
+    # A held-out set too small for one row of each class: the fix is --test-size.
+    err = _error(["run", "-s", "random", "--test-size", "0.001"], capsys)
+    assert "larger --test-size" in err and "--task regression" not in err
+
+
 def test_help_exits_0(capsys):
     assert main(["run", "--help"]) == 0
     out = capsys.readouterr().out
