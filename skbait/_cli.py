@@ -100,7 +100,7 @@ def _build_parser():
         "--dataset",
         default="digits",
         help=f"a built-in dataset ({', '.join(DATASETS)}) or the path of a CSV file "
-        "(with --target)",
+        "(with --target; separated by commas, semicolons or tabs)",
     )
     run.add_argument(
         "--target",
@@ -264,10 +264,26 @@ def _load_csv(path, target):
         raise UsageError(f"no such CSV file: {path!r}.")
     if target is None:
         raise UsageError(f"a CSV dataset needs --target COLUMN (the label column of {path!r}).")
+    from skbait.campaign._files import _DECIMAL_COMMA, sniff_dialect
+
     try:
-        frame = pd.read_csv(path)
+        # The separator as the campaign commands find it: a spreadsheet writes ';' or tabs.
+        dialect = sniff_dialect(path)
+        frame = pd.read_csv(path, sep=dialect.sep, encoding="utf-8-sig")
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path!r} as CSV: {exc}") from None
+    if dialect.decimal == ",":
+        # Decimal commas (1,5): a column of numbers in either notation is numeric.
+        for column in frame.columns:
+            if pd.api.types.is_numeric_dtype(frame[column]):
+                continue
+            text = frame[column].astype("string").str.strip()
+            comma = text.str.match(_DECIMAL_COMMA.pattern).fillna(False).astype(bool)
+            numbers = pd.to_numeric(
+                text.where(~comma, text.str.replace(",", ".")), errors="coerce"
+            )
+            if comma.any() and numbers.notna().sum() == frame[column].notna().sum():
+                frame[column] = numbers.astype(float)
     if target not in frame.columns:
         shown = ", ".join(map(str, frame.columns[:20]))
         raise UsageError(f"no column {target!r} in {path!r}; its columns are: {shown}.")

@@ -274,6 +274,25 @@ def test_failed_split_names_what_to_change(tmp_path, capsys):
     assert "larger --test-size" in err and "--task regression" not in err
 
 
+def test_csv_from_a_spreadsheet_with_semicolons_and_decimal_commas(tmp_path, capsys):
+    # A European spreadsheet's export: ';' between fields, decimal commas, a BOM and
+    # CRLF line ends; read as the campaign commands read it, not as one column.
+    rng = np.random.default_rng(5)
+    x, z = rng.standard_normal(80), rng.standard_normal(80)
+    lines = ["x;z;colour;amount"]
+    for a, b in zip(x, z):
+        colour = "red" if a > 0 else "blue"
+        lines.append(f"{a:.4f};{b:.4f};{colour};{2 * a - b:.3f}".replace(".", ","))
+    path = tmp_path / "export.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"))
+    out = tmp_path / "out"
+    argv = ["run", "-d", str(path), "--target", "amount", "-s", "random,coreset"]
+    assert main([*argv, "--budget", "20", "--seeds", "2", "-q", "-j", "1", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    # Two numeric features and the colour's two columns; the amount read as numbers.
+    assert "4 features, regression on amount" in err
+
+
 def test_help_exits_0(capsys):
     assert main(["run", "--help"]) == 0
     out = capsys.readouterr().out
