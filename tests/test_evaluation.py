@@ -384,6 +384,20 @@ def test_write_report_keeps_its_info_and_says_why_there_is_no_matrix(hand_table,
     }
 
 
+def test_write_report_removes_its_figures_from_an_earlier_run(hand_table, tmp_path):
+    pytest.importorskip("matplotlib")
+    # A first run with random sampling draws a penalty matrix ...
+    first = hand_table.assign(strategy=hand_table["strategy"].replace({"a": "random"}))
+    names = {Path(p).name for p in write_report(first, tmp_path)}
+    assert "penalty_matrix.png" in names
+    # ... which a later run into the same folder, without one, must not leave behind.
+    names = {
+        Path(p).name for p in write_report(hand_table.drop(columns="selection_seconds"), tmp_path)
+    }
+    assert names == {"learning_curves.png", "summary.md", "run.json"}
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["learning_curves.png"]
+
+
 @pytest.mark.parametrize(
     "info, error, match",
     [
