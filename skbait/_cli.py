@@ -598,8 +598,6 @@ def _report(args):
         results = load_results(args.results)
     except (ValueError, TypeError, KeyError) as exc:
         raise UsageError(f"cannot read {args.results!r} as a results table: {exc}") from None
-    if "selection_seconds" not in results.columns:
-        raise UsageError(f"{args.results!r} has no selection_seconds column.")
     folder = os.path.dirname(os.path.abspath(args.results))
     output = args.output or folder
     _check_output(output)

@@ -12,7 +12,7 @@ import pytest
 from sklearn.datasets import load_diabetes
 
 from skbait._cli import _build_parser, main
-from skbait.evaluation import load_results
+from skbait.evaluation import load_results, save_results
 from skbait.strategies import available_strategies, register_strategy
 from skbait.strategies._registry import _FACTORIES
 
@@ -462,6 +462,17 @@ def test_strategies_command_survives_a_broken_factory(capsys):
     out = capsys.readouterr().out
     assert "test_broken_factory" in out and "RuntimeError: no GPU here" in out
     assert "random" in out.split()
+
+
+def test_report_on_a_table_without_timings(tmp_path, capsys):
+    # save_results needs strategy, seed, n_labeled and score: so does the report.
+    rows = [("random", s, n, 0.5 + n / 100 + s / 50) for s in range(2) for n in (10, 20, 30)]
+    table = pd.DataFrame(rows, columns=["strategy", "seed", "n_labeled", "score"])
+    save_results(table, tmp_path / "results.csv")
+    assert main(["report", str(tmp_path / "results.csv")]) == 0
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "| random |" in summary and "Selection time" not in summary
+    assert not (tmp_path / "selection_time.png").exists()
 
 
 def test_report_with_a_foreign_run_json_is_a_usage_error(tiny_run, tmp_path, capsys):
