@@ -100,7 +100,7 @@ def _build_parser():
         "--dataset",
         default="digits",
         help=f"a built-in dataset ({', '.join(DATASETS)}) or the path of a CSV file "
-        "(with --target)",
+        "(with --target; separated by commas, semicolons or tabs)",
     )
     run.add_argument(
         "--target",
@@ -264,15 +264,42 @@ def _load_csv(path, target):
         raise UsageError(f"no such CSV file: {path!r}.")
     if target is None:
         raise UsageError(f"a CSV dataset needs --target COLUMN (the label column of {path!r}).")
+    from skbait.campaign._files import _DECIMAL_COMMA, sniff_dialect
+
     try:
-        frame = pd.read_csv(path)
+        # The separator as the campaign commands find it: a spreadsheet writes ';' or tabs.
+        dialect = sniff_dialect(path)
+        frame = pd.read_csv(path, sep=dialect.sep, encoding="utf-8-sig")
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path!r} as CSV: {exc}") from None
+    if dialect.decimal == ",":
+        # Decimal commas (1,5): a column of numbers in either notation is numeric.
+        for column in frame.columns:
+            if pd.api.types.is_numeric_dtype(frame[column]):
+                continue
+            text = frame[column].astype("string").str.strip()
+            comma = text.str.match(_DECIMAL_COMMA.pattern).fillna(False).astype(bool)
+            numbers = pd.to_numeric(
+                text.where(~comma, text.str.replace(",", ".")), errors="coerce"
+            )
+            if comma.any() and numbers.notna().sum() == frame[column].notna().sum():
+                frame[column] = numbers.astype(float)
     if target not in frame.columns:
         shown = ", ".join(map(str, frame.columns[:20]))
         raise UsageError(f"no column {target!r} in {path!r}; its columns are: {shown}.")
     n_rows = len(frame)
+    if n_rows == 0:
+        raise UsageError(f"{path!r} has no row of data below its header.")
+    missing = frame.isna().sum()
     frame = frame.dropna()
+    if frame.empty:
+        # Often one blank column (notes, comments): name the columns to fill in or remove.
+        worst = missing[missing > 0].sort_values(ascending=False, kind="stable")[:3]
+        shown = ", ".join(f"{name!r} ({count} of {n_rows})" for name, count in worst.items())
+        raise UsageError(
+            f"every row of {path!r} has a missing value, and such rows are dropped; "
+            f"blank cells by column: {shown}. Fill them in or remove those columns."
+        )
     dropped = n_rows - len(frame)
     if dropped:
         print(
@@ -292,6 +319,29 @@ def _load_csv(path, target):
     # The file's line of each row kept (the header is line 1), for messages.
     lines = [int(i) + 2 for i in frame.index]
     return X, y, {"name": os.path.basename(path), "target": target, "lines": lines}
+
+
+def _check_output(path):
+    """Refuse an output folder that cannot be made or written to, before any work.
+
+    The folder itself is made only once there is something to write to it.
+    """
+    path = os.path.abspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"the output folder {path!r} is a file: give --output a folder.")
+    # The nearest existing folder above it must be a folder we may write in.
+    parent = path
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise UsageError(
+            f"cannot make the output folder {path!r}: {parent!r} is a file; "
+            "give --output a folder."
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"cannot write to {parent!r} (permission denied): give --output another folder."
+        )
 
 
 def _label_set_target(cells, args, data):
@@ -332,6 +382,35 @@ def _label_set_target(cells, args, data):
             f"{spec['sep']!r}; a multi-label run needs two or more (is --label-sep right?)."
         )
     return Y.astype(np.int64), [str(c) for c in binarizer.classes_]
+
+
+def _split_hint(y, task, reason):
+    """What to change when the pool/test split fails: `` (...)`` or ``""``."""
+    import numpy as np
+
+    if "test_size" in reason:  # fewer held-out rows than classes
+        return " (pass a larger --test-size)"
+    if "train_size" in reason:
+        return " (pass a smaller --test-size)"
+    if task != "classification":
+        return ""
+    values, counts = np.unique(y, return_counts=True)
+    lone = values[counts < 2]
+    hints = []
+    if len(lone) and len(lone) <= 3:
+        shown = ", ".join(repr(v) for v in lone.tolist())
+        has, it = ("has one row", "it") if len(lone) == 1 else ("have one row each", "them")
+        hints.append(
+            f"the stratified split needs two rows of each class, and {shown} {has}: "
+            f"drop {it} or label more like {it}"
+        )
+    # Only numbers can be amounts: a text target cannot be a regression.
+    if np.asarray(y).dtype.kind in "iuf":
+        hints.append(
+            f"{len(values)} classes; if the target is an amount rather than a class, "
+            "pass --task regression"
+        )
+    return f" ({'; '.join(hints)})" if hints else ""
 
 
 # ----------------------------------------------------------------------- commands
@@ -389,14 +468,9 @@ def _run(args):
         )
     except ValueError as exc:
         reason = str(exc).split(". ")[0]
-        hint = ""
-        if task == "classification":
-            hint = (
-                f" ({len(np.unique(y))} classes; if the target is an amount rather than a "
-                "class, pass --task regression)"
-            )
         raise UsageError(
-            f"cannot split the dataset into pool and test set: {reason}{hint}."
+            f"cannot split the dataset into pool and test set: {reason}"
+            f"{_split_hint(y, task, reason)}."
         ) from None
     n_pool = len(y_pool)
     if args.n_initial >= args.budget:
@@ -407,7 +481,7 @@ def _run(args):
             f"rows after holding out {len(y_test)} for testing."
         )
 
-    os.makedirs(args.output, exist_ok=True)
+    _check_output(args.output)
     n_runs = len(strategies) * args.seeds
     if task == "classification":
         shape = f"{len(np.unique(y))} classes"
@@ -443,6 +517,8 @@ def _run(args):
         raise UsageError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     wall = time.perf_counter() - start
 
+    # Made only now: a run that fails or is interrupted leaves no empty folder behind.
+    os.makedirs(args.output, exist_ok=True)
     csv_path = os.path.join(args.output, "results.csv")
     save_results(results, csv_path)
     score = {"classification": "accuracy", "multi-label": "micro-F1"}.get(task, "R^2")
@@ -522,10 +598,9 @@ def _report(args):
         results = load_results(args.results)
     except (ValueError, TypeError, KeyError) as exc:
         raise UsageError(f"cannot read {args.results!r} as a results table: {exc}") from None
-    if "selection_seconds" not in results.columns:
-        raise UsageError(f"{args.results!r} has no selection_seconds column.")
     folder = os.path.dirname(os.path.abspath(args.results))
     output = args.output or folder
+    _check_output(output)
     try:
         # The run's details, kept beside its results.csv by `skbait run`.
         info = read_run_info(folder)

@@ -12,7 +12,7 @@ import pytest
 from sklearn.datasets import load_diabetes
 
 from skbait._cli import _build_parser, main
-from skbait.evaluation import load_results
+from skbait.evaluation import load_results, save_results
 from skbait.strategies import available_strategies, register_strategy
 from skbait.strategies._registry import _FACTORIES
 
@@ -241,6 +241,58 @@ def test_csv_errors(tmp_path, capsys):
     assert "cannot serve a regression target" in err
 
 
+def test_csv_without_a_complete_row(tmp_path, capsys):
+    # An empty notes column drops every row: say so, and which column, not "n_samples=0".
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"x": rng.standard_normal(40), "notes": np.nan})
+    frame["y"] = np.where(frame["x"] > 0, "a", "b")
+    path = tmp_path / "notes.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    err = _error(["run", "-d", str(path), "--target", "y", "-o", str(out)], capsys)
+    assert "every row" in err and "'notes'" in err and "n_samples" not in err
+    assert len([line for line in err.splitlines() if "error" in line]) == 1
+    path.write_text("x,y\n", encoding="utf-8")  # a header and no row
+    err = _error(["run", "-d", str(path), "--target", "y", "-o", str(out)], capsys)
+    assert "has no row" in err and "--task regression" not in err
+    assert not out.exists()
+
+
+def test_failed_split_names_what_to_change(tmp_path, capsys):
+    # A text class with a single row: drop it; "--task regression" cannot apply to text.
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"x": rng.standard_normal(60)})
+    frame["y"] = np.where(frame["x"] > 0, "yes", "no")
+    frame.loc[7, "y"] = "maybe"
+    path = tmp_path / "rare.csv"
+    frame.to_csv(path, index=False)
+    err = _error(["run", "-d", str(path), "--target", "y", "-s", "random"], capsys)
+    assert "'maybe' has one row" in err and "two rows of each class" in err
+    assert "--task regression" not in err
+    # A held-out set too small for one row of each class: the fix is --test-size.
+    err = _error(["run", "-s", "random", "--test-size", "0.001"], capsys)
+    assert "larger --test-size" in err and "--task regression" not in err
+
+
+def test_csv_from_a_spreadsheet_with_semicolons_and_decimal_commas(tmp_path, capsys):
+    # A European spreadsheet's export: ';' between fields, decimal commas, a BOM and
+    # CRLF line ends; read as the campaign commands read it, not as one column.
+    rng = np.random.default_rng(5)
+    x, z = rng.standard_normal(80), rng.standard_normal(80)
+    lines = ["x;z;colour;amount"]
+    for a, b in zip(x, z):
+        colour = "red" if a > 0 else "blue"
+        lines.append(f"{a:.4f};{b:.4f};{colour};{2 * a - b:.3f}".replace(".", ","))
+    path = tmp_path / "export.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"))
+    out = tmp_path / "out"
+    argv = ["run", "-d", str(path), "--target", "amount", "-s", "random,coreset"]
+    assert main([*argv, "--budget", "20", "--seeds", "2", "-q", "-j", "1", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    # Two numeric features and the colour's two columns; the amount read as numbers.
+    assert "4 features, regression on amount" in err
+
+
 def test_help_exits_0(capsys):
     assert main(["run", "--help"]) == 0
     out = capsys.readouterr().out
@@ -412,6 +464,17 @@ def test_strategies_command_survives_a_broken_factory(capsys):
     assert "random" in out.split()
 
 
+def test_report_on_a_table_without_timings(tmp_path, capsys):
+    # save_results needs strategy, seed, n_labeled and score: so does the report.
+    rows = [("random", s, n, 0.5 + n / 100 + s / 50) for s in range(2) for n in (10, 20, 30)]
+    table = pd.DataFrame(rows, columns=["strategy", "seed", "n_labeled", "score"])
+    save_results(table, tmp_path / "results.csv")
+    assert main(["report", str(tmp_path / "results.csv")]) == 0
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "| random |" in summary and "Selection time" not in summary
+    assert not (tmp_path / "selection_time.png").exists()
+
+
 def test_report_with_a_foreign_run_json_is_a_usage_error(tiny_run, tmp_path, capsys):
     _, out = tiny_run
     folder = tmp_path / "copy"
@@ -421,3 +484,47 @@ def test_report_with_a_foreign_run_json_is_a_usage_error(tiny_run, tmp_path, cap
     err = _error(["report", str(folder / "results.csv")], capsys)
     assert "is not a run description written by skbait" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_unusable_output_folder_is_a_usage_error(tiny_run, tmp_path, capsys):
+    # A file where the folder should be, or above it: one line, before any run.
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder", encoding="utf-8")
+    argv = ["run", "--strategies", "random", *TINY]
+    for output in (taken, taken / "sub"):
+        err = _error([*argv, "-o", str(output)], capsys)
+        assert "is a file" in err and len(err.strip().splitlines()) == 1
+        _, out = tiny_run
+        err = _error(["report", str(out / "results.csv"), "-o", str(output)], capsys)
+        assert "is a file" in err and len(err.strip().splitlines()) == 1
+    assert taken.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_output_folder_without_write_permission(tmp_path, monkeypatch, capsys):
+    import os
+
+    # As root every folder is writable: the permission is what os.access says.
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    err = _error(["run", "--strategies", "random", *TINY, "-o", str(tmp_path / "out")], capsys)
+    assert "permission denied" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_failed_or_interrupted_run_creates_no_folder(tmp_path, monkeypatch, capsys):
+    import skbait.evaluation
+
+    argv = ["run", "--strategies", "random", *TINY]
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(skbait.evaluation, "compare_strategies", interrupted)
+    assert main([*argv, "-o", str(tmp_path / "interrupted")]) == 130
+    assert not (tmp_path / "interrupted").exists()
+
+    def refused(*args, **kwargs):
+        raise ValueError("the strategy refused the pool")
+
+    monkeypatch.setattr(skbait.evaluation, "compare_strategies", refused)
+    assert "refused the pool" in _error([*argv, "-o", str(tmp_path / "failed")], capsys)
+    assert not (tmp_path / "failed").exists()

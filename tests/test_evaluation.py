@@ -249,6 +249,24 @@ def test_csv_round_trip(small_results, tmp_path):
         save_results(small_results.drop(columns="score"), path)
 
 
+def test_csv_round_trip_keeps_labels_that_read_as_missing(hand_table, tmp_path, capsys):
+    # pandas reads "NA", "None" and "nan" as missing values: a strategy label stays text.
+    path = tmp_path / "results.csv"
+    labels = hand_table.assign(strategy=hand_table["strategy"].map({"a": "NA", "b": "None"}))
+    save_results(labels, path)
+    loaded = load_results(path)
+    assert list(pd.unique(loaded["strategy"])) == ["NA", "None"]
+    assert list(summarize(loaded).index) == ["NA", "None"]
+    # A row whose label was erased by hand is refused by name, not a KeyError later.
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[1] = "," + text[1].split(",", 1)[1]
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="without a strategy label"):
+        load_results(path)
+    with pytest.raises(ValueError, match="without a strategy label"):
+        summarize(hand_table.assign(strategy=[None] + ["a"] * (len(hand_table) - 1)))
+
+
 # ------------------------------------------------------------------ summaries
 
 
@@ -364,6 +382,20 @@ def test_write_report_keeps_its_info_and_says_why_there_is_no_matrix(hand_table,
         "details": [("data", "made by hand")],
         "command": "skbait run",
     }
+
+
+def test_write_report_removes_its_figures_from_an_earlier_run(hand_table, tmp_path):
+    pytest.importorskip("matplotlib")
+    # A first run with random sampling draws a penalty matrix ...
+    first = hand_table.assign(strategy=hand_table["strategy"].replace({"a": "random"}))
+    names = {Path(p).name for p in write_report(first, tmp_path)}
+    assert "penalty_matrix.png" in names
+    # ... which a later run into the same folder, without one, must not leave behind.
+    names = {
+        Path(p).name for p in write_report(hand_table.drop(columns="selection_seconds"), tmp_path)
+    }
+    assert names == {"learning_curves.png", "summary.md", "run.json"}
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["learning_curves.png"]
 
 
 @pytest.mark.parametrize(

@@ -176,6 +176,27 @@ def test_pairs_use_common_seeds_and_missing_strategies():
     assert P2.loc["extra"].sum() == 0.0
 
 
+def test_missing_scores_count_as_seeds_not_run():
+    # A NaN score (a run that failed, a cell erased by hand) drops that seed from the
+    # pairs it is in; it does not cancel the whole comparison at that checkpoint.
+    table = _table(
+        {"random": RANDOM, "late": [s + 0.05 for s in RANDOM]},
+        noise={"random": SEED_NOISE, "late": SEED_NOISE},
+    )
+    expected = penalty_matrix(table)
+    assert expected.loc["late", "random"] == pytest.approx(1.0)
+    holed = table.copy()
+    holed.loc[(holed["strategy"] == "late") & (holed["seed"] == 0), "score"] = np.nan
+    pd.testing.assert_frame_equal(penalty_matrix(holed), expected)
+    # The reference's last budget without any score: its curve ends a budget earlier.
+    cut = table.copy()
+    cut.loc[(cut["strategy"] == "random") & (cut["n_labeled"] == 100), "score"] = np.nan
+    assert penalty_checkpoints(cut) == penalty_checkpoints(table)
+    empty = table.assign(score=np.where(table["strategy"] == "random", np.nan, table["score"]))
+    with pytest.raises(ValueError, match="no score"):
+        penalty_checkpoints(empty)
+
+
 def test_penalty_matrix_errors():
     table = _table({"random": RANDOM, "a": RANDOM})
     with pytest.raises(ValueError, match="reference strategy 'bait'"):

@@ -74,7 +74,8 @@ def _check_table(results):
 
 def _mean_curve(results, strategy):
     rows = results[results["strategy"] == strategy]
-    return rows.groupby("n_labeled")["score"].mean().sort_index()
+    # A budget where no seed has a score (NaN) is no point of the curve.
+    return rows.groupby("n_labeled")["score"].mean().dropna().sort_index()
 
 
 def _grid(results, n_initial, batch_size):
@@ -167,6 +168,11 @@ def penalty_checkpoints(
         )
     n_initial, batch_size = _grid(results, n_initial, batch_size)
     curve = _mean_curve(results, reference)
+    if curve.empty:
+        raise ValueError(
+            f"The reference strategy {reference!r} has no score (every score is NaN): "
+            "pass reference=<a strategy with scores>."
+        )
     final = curve.iloc[-1]
     reached = curve.index[curve.to_numpy() >= final - tolerance * abs(final)]
     r = int(reached[0])
@@ -187,6 +193,8 @@ def _wins(scores, strategies, threshold_cache, alpha):
             a, b = scores.get(strategies[i]), scores.get(strategies[j])
             if a is None or b is None:
                 continue
+            # A seed without a score (NaN) is a seed not run, as for a missing row.
+            a, b = a.dropna(), b.dropna()
             common = a.index.intersection(b.index)
             if common.size < 2:
                 continue
@@ -253,10 +261,11 @@ def penalty_matrix(
     lower is better.
 
     Pairs are compared on the seeds both strategies ran at a checkpoint (at
-    least two). The threshold is ``scipy.stats.t.ppf(1 - alpha / 2, N - 1)``
-    for ``N`` paired seeds: 2.776 for five. When every seed gives the same
-    nonzero difference the standard deviation is zero and ``t`` infinite: that
-    counts as a win; identical scores are a tie.
+    least two; a NaN score counts as a seed not run). The threshold is
+    ``scipy.stats.t.ppf(1 - alpha / 2, N - 1)`` for ``N`` paired seeds: 2.776
+    for five. When every seed gives the same nonzero difference the standard
+    deviation is zero and ``t`` infinite: that counts as a win; identical
+    scores are a tie.
 
     Parameters
     ----------

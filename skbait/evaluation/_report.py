@@ -20,6 +20,8 @@ __all__ = ["write_report"]
 #: The file, beside results.csv, that keeps a run's details.
 RUN_INFO = "run.json"
 _INFO_KEYS = ("title", "details", "command")
+#: The figures a report may draw.
+_FIGURES = ("learning_curves.png", "penalty_matrix.png", "selection_time.png")
 
 
 def _check_info(info):
@@ -137,7 +139,9 @@ def write_report(results, output, *, info=None):
     more) and links to the figures: learning curves, penalty matrix and selection
     time, drawn when matplotlib is installed. ``run.json`` keeps ``info``, so that
     a report redrawn from ``results.csv`` later (``skbait report``) keeps the run's
-    details: pass ``info=read_run_info(folder)``.
+    details: pass ``info=read_run_info(folder)``. A figure left in the folder by an
+    earlier report that this one does not draw (no penalty matrix without
+    ``random``) is removed.
 
     Parameters
     ----------
@@ -288,4 +292,10 @@ def _draw_figures(results, penalty, output):
             "selection_time.png",
             (0.9 * n + 3.0, 3.8),
         )
+    # A figure of an earlier report in this folder that this one does not draw would be
+    # read as this run's (a penalty matrix of strategies no longer in results.csv).
+    for name in _FIGURES:
+        stale = os.path.join(output, name)
+        if stale not in written and os.path.isfile(stale):
+            os.remove(stale)
     return written

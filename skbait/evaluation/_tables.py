@@ -63,6 +63,15 @@ def _check_results(results, needed=("strategy", "seed", "n_labeled", "score")):
         raise ValueError(f"The results table lacks the column(s) {missing}.")
     if results.empty:
         raise ValueError("The results table is empty.")
+    if "strategy" in needed:
+        # A row without a label would vanish from every groupby, and its runs with it.
+        unlabeled = results["strategy"].isna() | (results["strategy"].astype(str) == "")
+        if unlabeled.any():
+            raise ValueError(
+                f"The results table has {int(unlabeled.sum())} row(s) without a strategy "
+                f"label (the first at position {int(np.flatnonzero(unlabeled)[0])}); label "
+                "them or drop them."
+            )
     return results
 
 
@@ -129,6 +138,10 @@ def load_results(path):
     See :func:`save_results`.
     """
     results = pd.read_csv(path, dtype={"strategy": str})
+    if "strategy" in results.columns:
+        # Labels as written: pandas would read "NA", "None" or "nan" as missing.
+        labels = pd.read_csv(path, usecols=["strategy"], dtype=str, keep_default_na=False)
+        results["strategy"] = labels["strategy"].to_numpy()
     _check_results(results)
     types = {k: v for k, v in _DTYPES.items() if k in results.columns and k != "strategy"}
     return results.astype(types)
