@@ -249,6 +249,23 @@ def test_csv_round_trip(small_results, tmp_path):
         save_results(small_results.drop(columns="score"), path)
 
 
+def test_a_failed_write_leaves_the_last_whole_table(small_results, tmp_path, monkeypatch):
+    path = tmp_path / "results.csv"
+    save_results(small_results, path)
+    before = path.read_bytes()
+
+    def write_half_then_fail(self, target, **kwargs):
+        with open(target, "w") as handle:
+            handle.write("strategy,seed\nrand")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", write_half_then_fail)
+    with pytest.raises(KeyboardInterrupt):
+        save_results(small_results.assign(score=0.0), path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
+
+
 def test_csv_round_trip_keeps_labels_that_read_as_missing(hand_table, tmp_path, capsys):
     # pandas reads "NA", "None" and "nan" as missing values: a strategy label stays text.
     path = tmp_path / "results.csv"

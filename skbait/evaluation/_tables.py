@@ -1,5 +1,7 @@
 """The tidy results table: CSV files, learning curves, areas, summaries."""
 
+import os
+import tempfile
 from numbers import Integral
 
 import numpy as np
@@ -97,6 +99,9 @@ def _check_budgets(budgets):
 def save_results(results, path):
     """Write a results table to a CSV file.
 
+    The table is written to a temporary file beside ``path``, then moved over
+    it: an interrupted or failed write leaves an earlier file whole.
+
     Parameters
     ----------
     results : pandas.DataFrame
@@ -117,7 +122,18 @@ def save_results(results, path):
     True
     """
     _check_results(results)
-    results.to_csv(path, index=False, float_format="%.10g")
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        results.to_csv(tmp, index=False, float_format="%.10g")
+        os.replace(tmp, path)
+    except BaseException:
+        # A partial table never takes the place of the last whole one.
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 def load_results(path):
