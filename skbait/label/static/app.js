@@ -195,8 +195,10 @@
   function render(data) {
     const shown = view && view.row ? view.row.row : null;
     if (shown !== (data.row ? data.row.row : null)) {
-      // The question about a near class was about the row shown: not the next one.
+      // The question about a near class, and a label typed but not sent, were
+      // about the row shown: not the next one.
       hideNear();
+      $("new-label").value = "";
     }
     view = data;
     $("data-name").textContent = data.data;
