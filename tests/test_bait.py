@@ -191,6 +191,17 @@ def test_pool_smaller_than_oversampled_count():
     assert sorted(ours.tolist()) == sorted(dense_bait(Z, P, labeled, 4).tolist())
 
 
+@pytest.mark.parametrize("seed, n, batch_size, n_unlabeled", [(0, 30, 4, 5), (4, 24, 5, 8)])
+def test_backward_after_picking_every_candidate(seed, n, batch_size, n_unlabeled):
+    # Fewer than 2B unlabeled rows: the forward phase picks them all, out of pool
+    # order, and the backward phase must still read each row's own factor.
+    Z, P, _ = softmax_problem(seed, n=n, d=3, k=3)
+    labeled = np.arange(n - n_unlabeled)
+    ours = bait_select(Z, P, labeled, batch_size, device="cpu")
+    reference = dense_bait(Z, P, labeled, batch_size)
+    assert sorted(ours.tolist()) == sorted(reference.tolist())
+
+
 def test_pool_smaller_than_batch_returns_all():
     Z, P, labeled = softmax_problem(11, n=12, d=3, k=3, n_labeled=9)
     idx = bait_select(Z, P, labeled, 5, device="cpu")

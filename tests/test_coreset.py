@@ -241,6 +241,18 @@ def test_float32_screen_gives_the_float64_selection(monkeypatch, name, n_labeled
         np.testing.assert_array_equal(screened, brute)
 
 
+@pytest.mark.parametrize("scale", [1e-25, 1e19, 1e20, 1e30])
+@pytest.mark.parametrize("n_labeled", [0, 5])
+def test_float32_screen_holds_at_scales_float32_cannot_square(scale, n_labeled):
+    # Squared norms beyond float32's range (or below it): still the float64 selection.
+    Z = np.random.RandomState(0).normal(size=(60, 4))
+    labeled = np.arange(n_labeled)
+    got, utilities = coreset_select(Z * scale, labeled, 6, return_utilities=True)
+    want, want_utilities = _dense_k_center(Z, labeled, 6)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(utilities / scale, want_utilities, rtol=1e-9)
+
+
 def test_float32_screen_confirms_few_rows(monkeypatch):
     # The screen pays off only if the float64 check touches a handful of rows.
     checked = []

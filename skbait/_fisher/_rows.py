@@ -117,7 +117,17 @@ class TrackedRows:
         return self._moving.drifted
 
     def restrict(self, keep):
-        """Track only ``keep`` (a boolean mask or positions into the tracked rows)."""
+        """Track only ``keep`` (a boolean mask or positions into the tracked rows).
+
+        The tracked rows stay in ascending order whatever the order of
+        ``keep``: all ``m`` tracked rows are then the factors' rows in order,
+        which the chunked passes (slices instead of gathers) and the tie rule
+        rely on.
+        """
+        if keep.dtype != torch.bool:
+            # The picked rows come in the order they were added; every candidate
+            # picked would otherwise track a permutation read as the identity.
+            keep = torch.sort(keep).values
         self.positions = self.positions[keep]
         self.PQ = self.PQ[keep]
 

@@ -254,16 +254,22 @@ class _ScreenedRows(_DenseRows):
         self.cand64_T, self.norm64, self.ref64 = self.cand_T, self.norm, self.ref
         self.snap64 = self.snap
         d = self.cand_T.shape[0]
-        self.cand_T = self.cand64_T.float()
-        self.norm = self.norm64.float()
-        self.ref = self.ref64.float()
-        self.snap = (d + 2) * torch.finfo(torch.float32).eps
         largest = float(self.norm64.max())
         if self.ref64.shape[0]:
             largest = max(largest, float((self.ref64 * self.ref64).sum(dim=1).max()))
+        # float32 squares overflow from norms of about 1e19 (and vanish below 1e-19),
+        # where float64 holds: the sweeps run on the rows times a power of two that
+        # brings the largest squared norm near one, exactly, at any scale.
+        unit = 1.0
+        if 0.0 < largest < math.inf:
+            unit = math.ldexp(1.0, -math.frexp(math.sqrt(largest))[1])
+        self.cand_T = (self.cand64_T * unit).float()
+        self.norm = (self.norm64 * unit**2).float()
+        self.ref = (self.ref64 * unit).float()
+        self.snap = (d + 2) * torch.finfo(torch.float32).eps
         gamma = (2 * d + 16) * torch.finfo(torch.float32).eps
-        # Every centre's squared norm is at most `largest`.
-        self.slack = gamma * (self.norm64 + largest)
+        # Every centre's squared norm is at most `largest`; the float32 sweeps' units.
+        self.slack = gamma * (self.norm64 + largest) * unit**2
         self.centres = []  # chosen candidate positions, in order
         self.chunk = _DEFAULT_CHUNK
         # Rows (not columns) for the float64 checks: a few rows are gathered per
