@@ -79,14 +79,23 @@ def read_campaign(path):
 
     Examples
     --------
-    >>> import os, tempfile
+    >>> import json, os, tempfile
     >>> from skbait.campaign import read_campaign
     >>> folder = tempfile.mkdtemp()
     >>> path = os.path.join(folder, "x.campaign.json")
+    >>> campaign = {"format": "skbait-campaign", "version": 1, "settings": {},
+    ...             "data": {"target": "label", "features": ["x"], "n_rows": 3},
+    ...             "labels": [{"row": 0, "label": "cat"}], "rounds": []}
+    >>> with open(path, "w") as handle:
+    ...     _ = handle.write(json.dumps(campaign))
+    >>> read_campaign(path)["labels"]
+    [{'row': 0, 'label': 'cat'}]
     >>> with open(path, "w") as handle:
     ...     _ = handle.write('{"format": "skbait-campaign", "version": 1}')
-    >>> read_campaign(path)["version"]
-    1
+    >>> read_campaign(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    skbait.campaign.CampaignError: '...' is not a valid campaign file: no 'data' object ...
     """
     path = os.fspath(path)
     try:
