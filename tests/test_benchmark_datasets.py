@@ -195,6 +195,21 @@ def test_trec_corrupt_cache_and_missing_files(trec_home, tmp_path):
         fetch_trec(data_home=bad)
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not a gzip file",
+        gzip.compress(b"NUM:count How many ?\n" * 200)[:40],
+        b"NUM:count How many ?\n",
+    ],
+    ids=["not-gzip", "cut-short", "not-compressed"],
+)
+def test_trec_damaged_cache_file_is_refused(tmp_path, content):
+    (tmp_path / "trec_train_5500.label.gz").write_bytes(content)
+    with pytest.raises(OSError, match="delete it to download it again"):
+        fetch_trec(data_home=tmp_path, download_if_missing=False)
+
+
 def test_data_home_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("SKBAIT_DATA", str(tmp_path / "here"))
     assert get_data_home() == str(tmp_path / "here")

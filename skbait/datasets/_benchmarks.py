@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import urllib.request
+import zlib
 from importlib import resources
 from pathlib import Path
 
@@ -329,11 +330,15 @@ def _trec_bytes(subset, data_home, download_if_missing):
     remote, cached, checksum = _TREC_FILES[subset]
     path = Path(get_data_home(data_home)) / cached
     if path.exists():
-        data = gzip.decompress(path.read_bytes())
-        if _sha256(data) != checksum:
+        compressed = path.read_bytes()
+        try:
+            data = gzip.decompress(compressed)
+        except (OSError, EOFError, zlib.error):  # not gzip, or cut short
+            data = None
+        if data is None or _sha256(data) != checksum:
             raise OSError(
-                f"The cached TREC file {path} does not have the expected SHA-256 "
-                f"({checksum}): delete it to download it again."
+                f"The cached TREC file {path} is damaged or not the expected one (gzip, "
+                f"with SHA-256 {checksum} once decompressed): delete it to download it again."
             )
         return data
     if not download_if_missing:
