@@ -216,6 +216,20 @@ def test_data_home_follows_the_environment(tmp_path, monkeypatch):
     assert (tmp_path / "here").is_dir()
 
 
+def test_data_home_empty_environment_variable_is_unset(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("SKBAIT_DATA", "")
+    assert get_data_home() == str(tmp_path / "skbait_data")
+
+
+def test_data_home_that_is_a_file_says_so(tmp_path):
+    (tmp_path / "cache").write_text("")
+    with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
+        get_data_home(tmp_path / "cache")
+    with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
+        fetch_trec(data_home=tmp_path / "cache", download_if_missing=False)
+
+
 @pytest.mark.parametrize("name", sorted(BENCHMARK_DATASETS))
 def test_load_benchmark_by_name(name, request):
     data_home = None

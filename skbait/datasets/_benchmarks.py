@@ -295,16 +295,19 @@ def load_sms_spam(*, return_X_y=False):
 def get_data_home(data_home=None):
     """The folder where fetched datasets are cached (created if missing).
 
-    ``data_home`` when given, else the ``SKBAIT_DATA`` environment variable,
-    else ``~/skbait_data``.
+    ``data_home`` when given, else the ``SKBAIT_DATA`` environment variable
+    (when set and not empty), else ``~/skbait_data``.
 
     Parameters
     ----------
     data_home : str or path-like, default=None
+        The folder; ``~`` is expanded, a relative path is relative to the
+        working directory.
 
     Returns
     -------
     str
+        The folder's path.
 
     Examples
     --------
@@ -315,8 +318,13 @@ def get_data_home(data_home=None):
     True
     """
     if data_home is None:
-        data_home = os.environ.get("SKBAIT_DATA", os.path.join("~", "skbait_data"))
+        data_home = os.environ.get("SKBAIT_DATA") or os.path.join("~", "skbait_data")
     data_home = os.path.expanduser(os.fspath(data_home))
+    if os.path.exists(data_home) and not os.path.isdir(data_home):
+        raise NotADirectoryError(
+            f"The data home {data_home} is a file, not a folder: pass data_home= (or set "
+            "SKBAIT_DATA to) a folder for the cached datasets."
+        )
     os.makedirs(data_home, exist_ok=True)
     return data_home
 
