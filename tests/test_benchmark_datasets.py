@@ -210,6 +210,18 @@ def test_trec_damaged_cache_file_is_refused(tmp_path, content):
         fetch_trec(data_home=tmp_path, download_if_missing=False)
 
 
+def test_trec_reads_utf8_characters_and_stray_bytes(tmp_path, monkeypatch):
+    content = "NUM:count Why are there १२ people on a jury ?\n".encode() + b"LOC:city A\xf0B ?\n"
+    remote, cached, _ = _benchmarks._TREC_FILES["train"]
+    monkeypatch.setitem(
+        _benchmarks._TREC_FILES, "train", (remote, cached, hashlib.sha256(content).hexdigest())
+    )
+    (tmp_path / cached).write_bytes(gzip.compress(content))
+    X, y = fetch_trec(data_home=tmp_path, download_if_missing=False, return_X_y=True)
+    assert X.tolist() == ["Why are there १२ people on a jury ?", "A\xf0B ?"]
+    assert y.tolist() == ["NUM", "LOC"]
+
+
 def test_data_home_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("SKBAIT_DATA", str(tmp_path / "here"))
     assert get_data_home() == str(tmp_path / "here")

@@ -376,6 +376,15 @@ def _trec_bytes(subset, data_home, download_if_missing):
     return data
 
 
+def _decode_trec_line(raw):
+    # The files are mostly ASCII, with a few UTF-8 characters; latin-1, which reads
+    # every byte, for a line that is not UTF-8 (a stray byte).
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 TREC_DESCR = """\
 TREC question classification (Li and Roth)
 ------------------------------------------
@@ -444,9 +453,8 @@ def fetch_trec(
     parts = ["train", "test"] if subset == "all" else [subset]
     texts, targets = [], []
     for part in parts:
-        # The published files are mostly ASCII; latin-1 reads every byte.
-        lines = _trec_bytes(part, data_home, download_if_missing).decode("latin-1")
-        for line in lines.splitlines():
+        for raw in _trec_bytes(part, data_home, download_if_missing).splitlines():
+            line = _decode_trec_line(raw)
             if not line.strip():
                 continue
             label, question = line.split(" ", 1)
