@@ -289,3 +289,6 @@ def test_flags_must_be_booleans():
         load_sms_spam(return_X_y="yes")
     with pytest.raises(TypeError, match="as_frame"):
         load_pendigits(as_frame=1)
+    # Checked for every name, not only for the fetched sets that use it.
+    with pytest.raises(TypeError, match="download_if_missing"):
+        load_benchmark("digits", download_if_missing="no")

@@ -569,6 +569,7 @@ def load_benchmark(name, *, data_home=None, download_if_missing=True):
         raise ValueError(
             f"Unknown benchmark dataset {name!r}; choose one of {sorted(BENCHMARK_DATASETS)}."
         )
+    download_if_missing = _check_flag("download_if_missing", download_if_missing)
     X_pool, y_pool, X_test, y_test = _LOADERS[name](
         data_home=data_home, download_if_missing=download_if_missing
     )
