@@ -195,10 +195,51 @@ def test_trec_corrupt_cache_and_missing_files(trec_home, tmp_path):
         fetch_trec(data_home=bad)
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not a gzip file",
+        gzip.compress(b"NUM:count How many ?\n" * 200)[:40],
+        b"NUM:count How many ?\n",
+    ],
+    ids=["not-gzip", "cut-short", "not-compressed"],
+)
+def test_trec_damaged_cache_file_is_refused(tmp_path, content):
+    (tmp_path / "trec_train_5500.label.gz").write_bytes(content)
+    with pytest.raises(OSError, match="delete it to download it again"):
+        fetch_trec(data_home=tmp_path, download_if_missing=False)
+
+
+def test_trec_reads_utf8_characters_and_stray_bytes(tmp_path, monkeypatch):
+    content = "NUM:count Why are there १२ people on a jury ?\n".encode() + b"LOC:city A\xf0B ?\n"
+    remote, cached, _ = _benchmarks._TREC_FILES["train"]
+    monkeypatch.setitem(
+        _benchmarks._TREC_FILES, "train", (remote, cached, hashlib.sha256(content).hexdigest())
+    )
+    (tmp_path / cached).write_bytes(gzip.compress(content))
+    X, y = fetch_trec(data_home=tmp_path, download_if_missing=False, return_X_y=True)
+    assert X.tolist() == ["Why are there १२ people on a jury ?", "A\xf0B ?"]
+    assert y.tolist() == ["NUM", "LOC"]
+
+
 def test_data_home_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("SKBAIT_DATA", str(tmp_path / "here"))
     assert get_data_home() == str(tmp_path / "here")
     assert (tmp_path / "here").is_dir()
+
+
+def test_data_home_empty_environment_variable_is_unset(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("SKBAIT_DATA", "")
+    assert get_data_home() == str(tmp_path / "skbait_data")
+
+
+def test_data_home_that_is_a_file_says_so(tmp_path):
+    (tmp_path / "cache").write_text("")
+    with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
+        get_data_home(tmp_path / "cache")
+    with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
+        fetch_trec(data_home=tmp_path / "cache", download_if_missing=False)
 
 
 @pytest.mark.parametrize("name", sorted(BENCHMARK_DATASETS))
@@ -248,3 +289,6 @@ def test_flags_must_be_booleans():
         load_sms_spam(return_X_y="yes")
     with pytest.raises(TypeError, match="as_frame"):
         load_pendigits(as_frame=1)
+    # Checked for every name, not only for the fetched sets that use it.
+    with pytest.raises(TypeError, match="download_if_missing"):
+        load_benchmark("digits", download_if_missing="no")

@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import urllib.request
+import zlib
 from importlib import resources
 from pathlib import Path
 
@@ -294,16 +295,19 @@ def load_sms_spam(*, return_X_y=False):
 def get_data_home(data_home=None):
     """The folder where fetched datasets are cached (created if missing).
 
-    ``data_home`` when given, else the ``SKBAIT_DATA`` environment variable,
-    else ``~/skbait_data``.
+    ``data_home`` when given, else the ``SKBAIT_DATA`` environment variable
+    (when set and not empty), else ``~/skbait_data``.
 
     Parameters
     ----------
     data_home : str or path-like, default=None
+        The folder; ``~`` is expanded, a relative path is relative to the
+        working directory.
 
     Returns
     -------
     str
+        The folder's path.
 
     Examples
     --------
@@ -314,8 +318,13 @@ def get_data_home(data_home=None):
     True
     """
     if data_home is None:
-        data_home = os.environ.get("SKBAIT_DATA", os.path.join("~", "skbait_data"))
+        data_home = os.environ.get("SKBAIT_DATA") or os.path.join("~", "skbait_data")
     data_home = os.path.expanduser(os.fspath(data_home))
+    if os.path.exists(data_home) and not os.path.isdir(data_home):
+        raise NotADirectoryError(
+            f"The data home {data_home} is a file, not a folder: pass data_home= (or set "
+            "SKBAIT_DATA to) a folder for the cached datasets."
+        )
     os.makedirs(data_home, exist_ok=True)
     return data_home
 
@@ -329,11 +338,15 @@ def _trec_bytes(subset, data_home, download_if_missing):
     remote, cached, checksum = _TREC_FILES[subset]
     path = Path(get_data_home(data_home)) / cached
     if path.exists():
-        data = gzip.decompress(path.read_bytes())
-        if _sha256(data) != checksum:
+        compressed = path.read_bytes()
+        try:
+            data = gzip.decompress(compressed)
+        except (OSError, EOFError, zlib.error):  # not gzip, or cut short
+            data = None
+        if data is None or _sha256(data) != checksum:
             raise OSError(
-                f"The cached TREC file {path} does not have the expected SHA-256 "
-                f"({checksum}): delete it to download it again."
+                f"The cached TREC file {path} is damaged or not the expected one (gzip, "
+                f"with SHA-256 {checksum} once decompressed): delete it to download it again."
             )
         return data
     if not download_if_missing:
@@ -361,6 +374,15 @@ def _trec_bytes(subset, data_home, download_if_missing):
         zipped.write(data)
     shutil.move(partial, path)
     return data
+
+
+def _decode_trec_line(raw):
+    # The files are mostly ASCII, with a few UTF-8 characters; latin-1, which reads
+    # every byte, for a line that is not UTF-8 (a stray byte).
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 TREC_DESCR = """\
@@ -431,9 +453,8 @@ def fetch_trec(
     parts = ["train", "test"] if subset == "all" else [subset]
     texts, targets = [], []
     for part in parts:
-        # The published files are mostly ASCII; latin-1 reads every byte.
-        lines = _trec_bytes(part, data_home, download_if_missing).decode("latin-1")
-        for line in lines.splitlines():
+        for raw in _trec_bytes(part, data_home, download_if_missing).splitlines():
+            line = _decode_trec_line(raw)
             if not line.strip():
                 continue
             label, question = line.split(" ", 1)
@@ -548,6 +569,7 @@ def load_benchmark(name, *, data_home=None, download_if_missing=True):
         raise ValueError(
             f"Unknown benchmark dataset {name!r}; choose one of {sorted(BENCHMARK_DATASETS)}."
         )
+    download_if_missing = _check_flag("download_if_missing", download_if_missing)
     X_pool, y_pool, X_test, y_test = _LOADERS[name](
         data_home=data_home, download_if_missing=download_if_missing
     )
