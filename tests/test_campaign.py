@@ -1017,6 +1017,41 @@ def test_correct_and_retract_a_label(tmp_path, capsys):
     assert "no row 999" in capsys.readouterr().err
 
 
+def test_a_crash_correcting_a_label_typed_into_data_is_finished(tmp_path, monkeypatch):
+    # Row 30's label was typed into DATA and not recorded yet; the correction stops
+    # between the campaign file and DATA (as SIGKILL would).
+    data, truth = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    typed, right = int(truth[30]), (int(truth[30]) + 1) % 3
+    pool.loc[30, "label"] = str(typed)
+    pool.to_csv(data, index=False)
+
+    class Killed(BaseException):
+        pass
+
+    def checkpoint(name):
+        if name == "replace:pool.csv.campaign.json":
+            raise Killed
+
+    monkeypatch.setattr(files_module, "_checkpoint", checkpoint)
+    with pytest.raises(Killed):
+        _cli("correct", data, "--row", "30", "--label", str(right))
+    monkeypatch.undo()
+    # The next command finishes it (DATA read the corrected label), where every command
+    # then refused DATA and the same correct said it was done.
+    assert _cli("teach", data) == 0
+    assert pd.read_csv(data, dtype=str, keep_default_na=False)["label"][30] == str(right)
+    entry = _state(data)["labels"][-1]
+    assert (entry["row"], entry["label"], entry["previous"]) == (30, right, typed)
+    # A label only DATA holds can be retracted too.
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[31, "label"] = str(int(truth[31]))
+    pool.to_csv(data, index=False)
+    assert _cli("correct", data, "--row", "31", "--retract") == 0
+    assert pd.read_csv(data, dtype=str, keep_default_na=False)["label"][31] == ""
+
+
 def test_correct_in_python_refits_on_the_corrected_labels(tmp_path):
     from skbait.campaign import correct_label
 
