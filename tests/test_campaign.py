@@ -865,6 +865,31 @@ def test_regression_labels_compare_by_value(tmp_path):
     query_batch(data, tmp_path / "c.csv")
 
 
+def test_regression_labels_re_saved_by_r_or_a_spreadsheet_are_the_same(tmp_path):
+    # Labels in full precision (as pandas writes them), then DATA re-saved by R's
+    # write.csv or a spreadsheet: 15 significant digits, NA for a blank.
+    X, _ = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    target = X @ np.array([1.0, -2.0, 0.5, 0.0]) / 3
+    frame["y"] = [repr(float(v)) if i < 12 else "" for i, v in enumerate(target)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    batch = tmp_path / "b.csv"
+    query_batch(data, batch, target="y", batch_size=4, device="cpu", task="regression")
+    filled = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    filled["y"] = [repr(float(target[r])) for r in filled["row"].astype(int)]
+    filled.to_csv(batch, index=False)
+    assert len(merge_answers(data, batch)["merged"]) == 4
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    assert pool["y"][0] != f"{target[0]:.15g}"  # it would change
+    pool["y"] = [f"{float(v):.15g}" if v else "NA" for v in pool["y"]]
+    pool.to_csv(data, index=False)
+    # Every command stopped on each label, and --restore could not help.
+    assert merge_answers(data, batch)["already"] == sorted(filled["row"].astype(int))
+    assert query_batch(data, tmp_path / "c.csv")["round"] is not None
+    assert len(_state(data)["labels"]) == 16
+
+
 def test_parquet_keeps_integer_labels(tmp_path):
     pytest.importorskip("pyarrow")
     X, y = _truth()
