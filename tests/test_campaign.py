@@ -1479,7 +1479,6 @@ def test_a_read_only_output_folder(tmp_path, capsys):
 def test_an_unwritable_folder_while_writing(tmp_path, capsys, monkeypatch):
     """The folder refuses the temporary file (as a read-only folder does for a user)."""
     import errno
-    import tempfile
 
     data, _, _ = _prepared(tmp_path)
     before = _snapshot(data, campaign_path(data), tmp_path / "batch.csv")
@@ -1487,10 +1486,27 @@ def test_an_unwritable_folder_while_writing(tmp_path, capsys, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(files_module, "_new_temporary", refuse)
     assert _cli("teach", data, tmp_path / "batch.csv") == 2
     assert "Permission denied" in _one_error_line(capsys.readouterr().err)
     assert _snapshot(data, campaign_path(data), tmp_path / "batch.csv") == before
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_files_written_keep_their_permissions(tmp_path):
+    # DATA shared with the other annotators (group-writable) stays so after a teach; a new
+    # file (the campaign, a batch) gets the umask's permissions, not owner-only ones.
+    data, _, _ = _prepared(tmp_path)
+    data.chmod(0o664)
+    umask = os.umask(0o022)
+    try:
+        assert _cli("teach", data, tmp_path / "batch.csv") == 0
+        _query(data, tmp_path / "next.csv")
+    finally:
+        os.umask(umask)
+    assert data.stat().st_mode & 0o777 == 0o664
+    assert (tmp_path / "next.csv").stat().st_mode & 0o777 == 0o644
+    assert Path(campaign_path(data)).stat().st_mode & 0o777 == 0o644
 
 
 def test_a_full_disk(tmp_path, capsys, monkeypatch):
