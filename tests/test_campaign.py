@@ -865,6 +865,31 @@ def test_regression_labels_compare_by_value(tmp_path):
     query_batch(data, tmp_path / "c.csv")
 
 
+def test_regression_labels_re_saved_by_r_or_a_spreadsheet_are_the_same(tmp_path):
+    # Labels in full precision (as pandas writes them), then DATA re-saved by R's
+    # write.csv or a spreadsheet: 15 significant digits, NA for a blank.
+    X, _ = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    target = X @ np.array([1.0, -2.0, 0.5, 0.0]) / 3
+    frame["y"] = [repr(float(v)) if i < 12 else "" for i, v in enumerate(target)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    batch = tmp_path / "b.csv"
+    query_batch(data, batch, target="y", batch_size=4, device="cpu", task="regression")
+    filled = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    filled["y"] = [repr(float(target[r])) for r in filled["row"].astype(int)]
+    filled.to_csv(batch, index=False)
+    assert len(merge_answers(data, batch)["merged"]) == 4
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    assert pool["y"][0] != f"{target[0]:.15g}"  # it would change
+    pool["y"] = [f"{float(v):.15g}" if v else "NA" for v in pool["y"]]
+    pool.to_csv(data, index=False)
+    # Every command stopped on each label, and --restore could not help.
+    assert merge_answers(data, batch)["already"] == sorted(filled["row"].astype(int))
+    assert query_batch(data, tmp_path / "c.csv")["round"] is not None
+    assert len(_state(data)["labels"]) == 16
+
+
 def test_parquet_keeps_integer_labels(tmp_path):
     pytest.importorskip("pyarrow")
     X, y = _truth()
@@ -1015,6 +1040,41 @@ def test_correct_and_retract_a_label(tmp_path, capsys):
     assert "not an integer" in capsys.readouterr().err
     assert _cli("correct", data, "--row", "999", "--label", "1") == 2
     assert "no row 999" in capsys.readouterr().err
+
+
+def test_a_crash_correcting_a_label_typed_into_data_is_finished(tmp_path, monkeypatch):
+    # Row 30's label was typed into DATA and not recorded yet; the correction stops
+    # between the campaign file and DATA (as SIGKILL would).
+    data, truth = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    typed, right = int(truth[30]), (int(truth[30]) + 1) % 3
+    pool.loc[30, "label"] = str(typed)
+    pool.to_csv(data, index=False)
+
+    class Killed(BaseException):
+        pass
+
+    def checkpoint(name):
+        if name == "replace:pool.csv.campaign.json":
+            raise Killed
+
+    monkeypatch.setattr(files_module, "_checkpoint", checkpoint)
+    with pytest.raises(Killed):
+        _cli("correct", data, "--row", "30", "--label", str(right))
+    monkeypatch.undo()
+    # The next command finishes it (DATA read the corrected label), where every command
+    # then refused DATA and the same correct said it was done.
+    assert _cli("teach", data) == 0
+    assert pd.read_csv(data, dtype=str, keep_default_na=False)["label"][30] == str(right)
+    entry = _state(data)["labels"][-1]
+    assert (entry["row"], entry["label"], entry["previous"]) == (30, right, typed)
+    # A label only DATA holds can be retracted too.
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[31, "label"] = str(int(truth[31]))
+    pool.to_csv(data, index=False)
+    assert _cli("correct", data, "--row", "31", "--retract") == 0
+    assert pd.read_csv(data, dtype=str, keep_default_na=False)["label"][31] == ""
 
 
 def test_correct_in_python_refits_on_the_corrected_labels(tmp_path):
@@ -1419,7 +1479,6 @@ def test_a_read_only_output_folder(tmp_path, capsys):
 def test_an_unwritable_folder_while_writing(tmp_path, capsys, monkeypatch):
     """The folder refuses the temporary file (as a read-only folder does for a user)."""
     import errno
-    import tempfile
 
     data, _, _ = _prepared(tmp_path)
     before = _snapshot(data, campaign_path(data), tmp_path / "batch.csv")
@@ -1427,10 +1486,27 @@ def test_an_unwritable_folder_while_writing(tmp_path, capsys, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(files_module, "_new_temporary", refuse)
     assert _cli("teach", data, tmp_path / "batch.csv") == 2
     assert "Permission denied" in _one_error_line(capsys.readouterr().err)
     assert _snapshot(data, campaign_path(data), tmp_path / "batch.csv") == before
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_files_written_keep_their_permissions(tmp_path):
+    # DATA shared with the other annotators (group-writable) stays so after a teach; a new
+    # file (the campaign, a batch) gets the umask's permissions, not owner-only ones.
+    data, _, _ = _prepared(tmp_path)
+    data.chmod(0o664)
+    umask = os.umask(0o022)
+    try:
+        assert _cli("teach", data, tmp_path / "batch.csv") == 0
+        _query(data, tmp_path / "next.csv")
+    finally:
+        os.umask(umask)
+    assert data.stat().st_mode & 0o777 == 0o664
+    assert (tmp_path / "next.csv").stat().st_mode & 0o777 == 0o644
+    assert Path(campaign_path(data)).stat().st_mode & 0o777 == 0o644
 
 
 def test_a_full_disk(tmp_path, capsys, monkeypatch):

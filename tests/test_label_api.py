@@ -602,9 +602,20 @@ def test_one_server_per_campaign(tmp_path, capsys):
 
     data, _ = make_pool(tmp_path)
     session = LabelSession(data, target="y")
+    # The page serving it is merging a batch, with a label given since.
+    journal = AnswerJournal(session.answers_path, "y")
+    journal.rewrite({3: "pos", 5: "neg"})
+    merging = session.answers_path + ".merging.csv"
+    journal.snapshot({3: "pos"}, merging)
+    with open(session.answers_path, "rb") as handle:
+        answers = handle.read()
     with FileLock(session.campaign + ".label.lock"):
         assert main(["label", data, "--target", "y", "--no-browser"]) == 2
     assert "already serves" in capsys.readouterr().err
+    # The refused page left the serving page's files alone.
+    assert os.path.exists(merging)
+    with open(session.answers_path, "rb") as handle:
+        assert handle.read() == answers
 
 
 def test_answers_are_not_held_by_nagles_algorithm(live):
@@ -893,6 +904,9 @@ def test_check_reports_what_cannot_be_served(tmp_path):
     stale = session.answers_path + ".merging.csv"
     journal.snapshot({5: "neg"}, stale)
     again = LabelSession(data).check()
+    assert again._pending == {5: "neg"}
+    assert journal.read() == {0: "pos", 5: "neg"} and os.path.exists(stale)  # check writes nothing
+    again._tidy_answers()  # what start() does, as the page serving the campaign
     assert again._pending == {5: "neg"} and journal.read() == {5: "neg"}
     assert not os.path.exists(stale)
     (tmp_path / os.path.basename(session.answers_path)).write_text("row,other\n")

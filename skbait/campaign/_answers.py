@@ -430,6 +430,12 @@ def correct_label(
         _sync_from_data(state, table, notes, skip=(position,))
         known = _known_labels(state)
         previous = known.get(position)
+        cell = table.text(state["data"]["target"])[position]
+        if previous is None and cell != "":
+            # A label typed into DATA and not recorded yet is the one replaced: the journal
+            # keeps it, and a crash before DATA is written is finished by the next command
+            # (it reads the replaced label in DATA), where every command then refused DATA.
+            previous = read_cell(cell, settings, table.number)[0]
         if retract:
             if previous is None:
                 raise CampaignError(f"row {row} has no label to retract.")

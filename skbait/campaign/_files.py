@@ -11,10 +11,12 @@ file's own dialect (separator, byte-order mark, line ends, header).
 import codecs
 import contextlib
 import csv
+import errno
 import glob
 import os
 import re
-import tempfile
+import secrets
+import stat
 
 import numpy as np
 
@@ -61,11 +63,14 @@ def _atomic_write(path, write):
     if not os.path.isdir(folder):
         raise CampaignError(f"cannot write {path!r}: the folder {folder!r} does not exist.")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}{TMP_MARK}", dir=folder)
+        tmp = _new_temporary(folder, name)
     except OSError as exc:
         raise CampaignError(f"cannot write {path!r}: {exc.strerror or exc}.") from None
-    os.close(fd)
     try:
+        if os.path.exists(path):
+            # The file replaced keeps its permissions: a shared DATA stays readable and
+            # writable by the other annotators.
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         write(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
@@ -78,6 +83,22 @@ def _atomic_write(path, write):
         _remove_quietly(tmp)
         raise
     _checkpoint(f"replace:{name}")
+
+
+def _new_temporary(folder, name):
+    """Create ``.NAME.skbait-tmp-XXXX`` in ``folder``; return its path.
+
+    Made with the permissions of any new file (0o666 less the umask), not
+    mkstemp's owner-only ones, which ``os.replace`` gave the file written.
+    """
+    for _ in range(100):
+        tmp = os.path.join(folder, f".{name}{TMP_MARK}{secrets.token_hex(4)}")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(errno.EEXIST, "no free temporary file name")
 
 
 def _remove_quietly(path):

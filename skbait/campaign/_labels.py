@@ -23,6 +23,14 @@ from skbait.campaign._labelsets import as_set, read_set, write_set
 
 _TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "text"}
 _MIN_TYPO_LENGTH = 3  # "a" and "b" are one edit apart but not a typo of each other
+# The significant digits of a number that a re-save keeps: R's write.csv writes 15, and a
+# spreadsheet holds no more. A label read beyond them would differ from itself re-saved.
+_DIGITS = 15
+
+
+def _number_label(value):
+    """A number label as the campaign holds it: to the digits every tool keeps."""
+    return float(f"{value:.{_DIGITS}g}")
 
 
 def _parse_label(text, label_type, number=float):
@@ -43,7 +51,7 @@ def _parse_label(text, label_type, number=float):
         if not float(value).is_integer():
             return None
         return int(value)
-    return float(value)
+    return _number_label(value)
 
 
 def _as_value(label, label_type):
@@ -60,7 +68,7 @@ def _as_value(label, label_type):
         return label if value is None else value
     if label_type == "str":
         return str(label)
-    return int(label) if label_type == "int" else float(label)
+    return int(label) if label_type == "int" else _number_label(label)
 
 
 def _format_label(value, decimal="."):

@@ -185,7 +185,8 @@ class LabelSession:
     # ------------------------------------------------------------------ start
 
     def check(self):
-        """Read DATA and the campaign now, raising CampaignError for what cannot be served."""
+        """Read DATA, the campaign and the answer file now, raising CampaignError for what
+        cannot be served; nothing is written (:meth:`start` tidies the answer file)."""
         state = _bridge.read_state(self.campaign)
         table = _bridge.read_table(self.data, state, self.options.get("na_values"))
         if state is None:
@@ -213,28 +214,46 @@ class LabelSession:
             pending = self.journal.read()
         except ValueError as exc:
             raise _bridge.CampaignError(str(exc)) from None
-        kind = _bridge.label_type(state)
         with self._lock:
             self._spec = spec
             self._set_state(state)
             self._set_table(table)
-            # Compared as the campaign compares them: "1.0" was recorded as 1.
-            self._pending = {
-                r: label
-                for r, label in pending.items()
-                if self._recorded.get(r) != self._canonical(label, kind)
-            }
-        if self._pending != pending:
-            self.journal.rewrite(self._pending)
+            self._pending = self._unrecorded(pending)
+        return self
+
+    def _unrecorded(self, labels):
+        """``labels`` but those the campaign recorded (compared as it compares them:
+        "1.0" was recorded as 1)."""
+        kind = _bridge.label_type(self._state)
+        return {
+            r: label
+            for r, label in labels.items()
+            if self._recorded.get(r) != self._canonical(label, kind)
+        }
+
+    def _tidy_answers(self):
+        """Drop the answer file's labels the campaign recorded, and a merge file a stopped
+        run left. Only the page that serves the campaign may: :meth:`check` runs before a
+        second ``skbait label`` is refused, and must not touch the first one's files (its
+        merge file in use, the lines it appends)."""
+        try:
+            pending = self.journal.read()  # the lines given since check() included
+        except ValueError as exc:
+            raise _bridge.CampaignError(str(exc)) from None
+        with self._lock:
+            self._pending = self._unrecorded(pending)
+            kept = dict(self._pending)
+        if kept != pending:
+            self.journal.rewrite(kept)
         stale = self.answers_path + ".merging.csv"
         if os.path.exists(stale):
             os.unlink(stale)  # a merge cut short: its labels are still in the answer file
-        return self
 
     def start(self):
-        """Check, then open the campaign's batch in the background."""
+        """Check, tidy the answer file, then open the campaign's batch in the background."""
         if self.journal is None:
             self.check()
+        self._tidy_answers()
         self._launch(initial=True, delay=0.0)
         return self
 
