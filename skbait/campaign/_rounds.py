@@ -327,14 +327,6 @@ def _write_batch(table, state, rows, output):
     target = state["data"]["target"]
     frame[target] = [""] * len(rows) if not table.parquet else [None] * len(rows)
     frame.insert(0, ROW, np.asarray(rows, dtype=np.int64))
-    write_frame(frame, output)
-
-
-def _write_batch(table, state, rows, output):
-    frame = table.frame.iloc[rows].copy()
-    target = state["data"]["target"]
-    frame[target] = [""] * len(rows) if not table.parquet else [None] * len(rows)
-    frame.insert(0, ROW, np.asarray(rows, dtype=np.int64))
     # In DATA's own dialect: a semicolon spreadsheet opens its batch as it opens DATA.
     write_frame(frame, output, dialect=table.dialect)
 
