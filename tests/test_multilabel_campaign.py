@@ -208,6 +208,28 @@ def test_bad_cells_are_refused_and_nothing_changes(tmp_path, capsys, cell, needl
     assert _snapshot(data, campaign_path(data)) == before
 
 
+def test_numbers_as_labels_read_by_value_after_a_pandas_re_save(tmp_path, capsys):
+    # Cells of one number each: pandas reads the column as floats and writes 100.0.
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    assert _cli("query", data, "--target", "tags", "--multi-label", "-o", batch, "-b", "4") == 0
+    rows = _read(batch)["row"].astype(int).tolist()
+    _answer(batch, Y, label={rows[0]: "100", rows[1]: "101", rows[2]: "100"}.get)
+    answers = pd.read_csv(batch, sep=";")
+    answers.to_csv(batch, sep=";", index=False)
+    assert "100.0" in batch.read_text()
+    # 101 is another number, not a typo of 100; 100.0 is the label 100.
+    assert _cli("teach", data, batch) == 0
+    labels = {e["row"]: e["label"] for e in _state(data)["labels"]}
+    assert labels == {rows[0]: ["100"], rows[1]: ["101"], rows[2]: ["100"]}
+    pool = pd.read_csv(data, sep=";")
+    pool.to_csv(data, sep=";", index=False)
+    assert _cli("teach", data) == 0
+    assert _cli("correct", data, "--row", rows[0], "--label", "101.0|100.00") == 0
+    assert _state(data)["labels"][-1]["label"] == ["100", "101"]
+    assert campaign_status(data)["counts"] == {"100": 2, "101": 2, "(none)": 0}
+
+
 def test_declared_classes_refuse_other_labels_naming_the_nearest(tmp_path, capsys):
     data, Y = _write_pool(tmp_path)
     batch = tmp_path / "batch.csv"

@@ -13,7 +13,13 @@ spreadsheet read as missing, so it survives their re-saves as it is.
 
 The journal keeps a label set as a sorted list of labels (``[]`` for the
 token); in memory it is a sorted tuple, which compares and hashes as a value.
+A label that is a number is kept in its shortest form (``1.0`` and ``01`` are
+``1``): a single-label campaign compares its numbers by value, and pandas, R
+or a spreadsheet re-save a column of one-number cells as ``1.0``.
 """
+
+import math
+import re
 
 from skbait.campaign._errors import CampaignError
 
@@ -23,8 +29,30 @@ DEFAULT_SEP = "|"
 DEFAULT_NO_LABELS = "(none)"
 
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
 def _key(text):
     return " ".join(str(text).split()).casefold()
+
+
+def is_number_text(text):
+    """Whether a label is a number written in decimal (``1``, ``-2.5``, ``1e3``)."""
+    return _NUMBER.fullmatch(str(text).strip()) is not None
+
+
+def canonical_label(label):
+    """A label of a set as the campaign keeps it: stripped, a number in its shortest
+    form (``1.0`` and ``01`` are ``1``, ``12.50`` is ``12.5``), other text as it is."""
+    text = str(label).strip()
+    if not is_number_text(text):
+        return text
+    if text.lstrip("+-").isdigit():
+        return str(int(text))  # exact, however many digits
+    value = float(text)
+    if not math.isfinite(value):
+        return text
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def label_set_settings(sep=None, no_labels=None, na_values=()):
@@ -72,7 +100,7 @@ def is_multi_label(settings):
 
 def as_set(labels):
     """A label set as the campaign keeps it in memory: a sorted tuple of text."""
-    return tuple(sorted({str(v) for v in labels}))
+    return tuple(sorted({canonical_label(v) for v in labels}))
 
 
 def read_set(text, spec):

@@ -28,7 +28,7 @@ from skbait.campaign._labels import (
     nearest_class,
     read_cell,
 )
-from skbait.campaign._labelsets import check_label_names
+from skbait.campaign._labelsets import canonical_label, check_label_names
 from skbait.campaign._model import fit_model, label_names, labeled_set, varies
 from skbait.campaign._stopping import parse_stop, update_criteria
 
@@ -130,6 +130,7 @@ def _refuse_outside(outside, allowed):
 def _declare_labels(state, texts):
     """``--classes`` of a multi-label campaign: the labels a set may hold."""
     settings = state["settings"]
+    texts = [canonical_label(t) for t in texts]  # 1.0 is the label 1, as in the cells
     check_label_names(texts, settings["multi_label"], "--classes names")
     if len(set(texts)) != len(texts):
         raise CampaignError(f"--classes names a label twice: {', '.join(texts)}.")

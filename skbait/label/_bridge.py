@@ -52,6 +52,7 @@ __all__ = [
     "read_state",
     "read_table",
     "recorded_labels",
+    "set_label",
     "shown_value",
 ]
 
@@ -304,6 +305,14 @@ def read_label_set(text, spec):
     from skbait.campaign._labelsets import read_set
 
     return read_set(text, spec)
+
+
+def set_label(text):
+    """A label of a set as the campaign keeps it (a number in its shortest form: ``1.0``
+    is ``1``)."""
+    from skbait.campaign._labelsets import canonical_label
+
+    return canonical_label(text)
 
 
 def label_set_text(labels, spec):
