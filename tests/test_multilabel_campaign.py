@@ -324,6 +324,21 @@ def test_correct_and_retract_a_label_set(campaign, capsys):
     assert _snapshot(data, campaign_path(data)) == before
 
 
+def test_the_token_with_a_trailing_separator_or_another_case(campaign, capsys):
+    data, _batch, _ = campaign
+    row = next(e["row"] for e in _state(data)["labels"] if e["label"])
+    # "(none)|" is "(none)", as "arts|" is "arts".
+    assert _cli("correct", data, "--row", row, "--label", "(none)|") == 0
+    assert _state(data)["labels"][-1]["label"] == []
+    before = _snapshot(data, campaign_path(data))
+    capsys.readouterr()
+    # "(None)" combines nothing: the message names the token to write.
+    assert _cli("correct", data, "--row", row, "--label", "(None)") == 2
+    err = capsys.readouterr().err
+    assert "is not the token '(none)'" in err and "combines" not in err, err
+    assert _snapshot(data, campaign_path(data)) == before
+
+
 def test_status_counts_and_the_micro_f1_estimate(campaign, capsys):
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier

@@ -118,11 +118,18 @@ def read_set(text, spec):
             f"{text!r} holds no label between its separators (write {token!r} when no "
             "label applies)"
         )
-    for label in labels:
-        if label == token or _key(label) == _key(token):
-            return None, (
-                f"{text!r} combines labels with {token!r}, which means that no label applies"
-            )
+    if labels == {token}:
+        return (), None  # "(none)|": a trailing separator, as in "a|"
+    tokens = [label for label in labels if _key(label) == _key(token)]
+    if tokens and len(tokens) == len(labels):
+        return None, (
+            f"{text!r} is not the token {token!r} of a row where no label applies; write "
+            f"{token!r} as it is"
+        )
+    if tokens:
+        return None, (
+            f"{text!r} combines labels with {token!r}, which means that no label applies"
+        )
     return as_set(labels), None
 
 
