@@ -303,6 +303,18 @@ def test_a_custom_separator_and_token(tmp_path):
     assert _cli("status", data, "--label-sep", "/", "--no-plot") == 0
 
 
+@pytest.mark.parametrize("token", ["None", "<NA>", "#NA"])
+def test_a_token_pandas_reads_as_missing_is_refused(tmp_path, capsys, token):
+    # pandas would re-save the token as a blank: the rows would read as not labeled yet.
+    data, _ = _write_pool(tmp_path)
+    before = _snapshot(data)
+    options = ("--target", "tags", "--multi-label", "--no-labels", token)
+    assert _cli("query", data, *options, "-o", tmp_path / "batch.csv") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skbait: error:") and "reads as a missing value in pandas" in err
+    assert _snapshot(data) == before and not Path(campaign_path(data)).exists()
+
+
 def test_correct_and_retract_a_label_set(campaign, capsys):
     data, _batch, Y = campaign
     row = _state(data)["labels"][0]["row"]

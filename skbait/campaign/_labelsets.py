@@ -27,6 +27,12 @@ __all__ = ["DEFAULT_NO_LABELS", "DEFAULT_SEP", "label_set_settings"]
 
 DEFAULT_SEP = "|"
 DEFAULT_NO_LABELS = "(none)"
+# The texts pandas reads as missing by default (R reads NA, a spreadsheet nothing more):
+# a token among them would become a blank, a row not labeled yet, in a re-saved file.
+PANDAS_NA_VALUES = frozenset(
+    ("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN")
+    + ("<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+)
 
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -89,6 +95,11 @@ def label_set_settings(sep=None, no_labels=None, na_values=()):
         raise CampaignError(
             f"--no-labels {no_labels!r} reads as a missing value in DATA (--na-values); "
             "choose another token, such as (none)."
+        )
+    if no_labels in PANDAS_NA_VALUES:
+        raise CampaignError(
+            f"--no-labels {no_labels!r} reads as a missing value in pandas, and a file "
+            "re-saved by it would lose these labels; choose another token, such as (none)."
         )
     return {"sep": sep, "no_labels": no_labels}
 
