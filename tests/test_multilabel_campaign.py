@@ -428,6 +428,24 @@ def test_regression_or_a_single_label_estimator_is_refused(tmp_path, capsys):
     assert not Path(campaign_path(data)).exists()
 
 
+def test_a_single_label_task_is_refused_and_the_page_reads_label_sets(campaign, capsys):
+    # --task classification was kept, and the labeling page then fitted a classifier on
+    # label sets, failing every round.
+    from skbait.label import _bridge
+
+    data, batch, _ = campaign
+    before = _snapshot(data, campaign_path(data))
+    capsys.readouterr()
+    assert _cli("query", data, "-o", batch, "--task", "classification") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skbait: error:") and "--task classification does not apply" in err
+    assert _snapshot(data, campaign_path(data)) == before
+    # A campaign file that recorded it reads as multi-label on the page.
+    state = _state(data)
+    state["settings"]["task"] = "classification"
+    assert _bridge.campaign_task(state) == "multi-label"
+
+
 def test_the_stopping_criteria_read_every_label_decision(campaign, capsys):
     data, batch, _ = campaign
     assert _cli("query", data, "-o", batch, "--device", "cpu", "-b", "8") == 0

@@ -79,8 +79,13 @@ def _update_settings(state, options):
         if state["rounds"]:
             notes.append(f"{key} changes from {settings.get(key)!r} to {value!r}")
         settings[key] = value
-    if settings.get("multi_label") and settings["task"] == "regression":
-        raise CampaignError("a multi-label campaign classifies: --task regression does not apply.")
+    task = options.get("task")
+    if settings.get("multi_label") and task not in (None, "auto"):
+        # Its task is multi-label; a single-label task made the page fit one on label sets.
+        raise CampaignError(
+            f"a multi-label campaign classifies label sets: --task {task} does not apply "
+            "(leave out --task)."
+        )
     if settings["task"] == "regression" and settings["label_type"] == "int":
         settings["label_type"] = "float"
     return notes

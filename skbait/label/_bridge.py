@@ -148,6 +148,9 @@ def campaign_task(state):
     one its last round decided from the labels (None before that)."""
     if state is None:
         return None
+    if state["settings"].get("multi_label"):
+        # Label sets, whatever --task an older campaign file recorded.
+        return next((r["task"] for r in reversed(state["rounds"]) if r.get("task")), None)
     task = state["settings"].get("task")
     if task not in (None, "auto"):
         return task
