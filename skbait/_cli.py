@@ -284,7 +284,13 @@ def _load_csv(path, target):
             )
             if comma.any() and numbers.notna().sum() == frame[column].notna().sum():
                 frame[column] = numbers.astype(float)
-    if target not in frame.columns:
+    column = target
+    if column not in frame.columns:
+        # A header written with spaces (a, b, label): --target label finds its column, as
+        # the campaign commands find it.
+        matches = [c for c in frame.columns if str(c).strip() == target.strip()]
+        column = matches[0] if len(matches) == 1 else target
+    if column not in frame.columns:
         shown = ", ".join(map(str, frame.columns[:20]))
         raise UsageError(f"no column {target!r} in {path!r}; its columns are: {shown}.")
     n_rows = len(frame)
@@ -306,8 +312,8 @@ def _load_csv(path, target):
             f"skbait: note: dropped {dropped} row(s) with missing values from {path}",
             file=sys.stderr,
         )
-    y = frame[target].to_numpy()
-    features = frame.drop(columns=[target])
+    y = frame[column].to_numpy()
+    features = frame.drop(columns=[column])
     if features.shape[1] == 0:
         raise UsageError(f"{path!r} has no feature column besides {target!r}.")
     text = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]

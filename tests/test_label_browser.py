@@ -416,6 +416,48 @@ def test_multi_label_check_boxes_by_key_and_click_reach_data(context, tmp_path):
         live.close()
 
 
+def test_boxes_ticked_while_a_set_is_saved_go_to_the_next_row(context, tmp_path):
+    # A fast labeler ticks the next row's labels before the saved row's answer comes
+    # back: the ticks, a label added, and Enter apply to the row shown once it is saved.
+    from test_label_multilabel import make_pool as multilabel_pool
+    from test_label_multilabel import read_tags
+
+    data = multilabel_pool(tmp_path)
+    live = Live(
+        data, target="tags", options={"batch_size": 3, "device": "cpu", "multi_label": True}
+    )
+    label = live.session.label
+
+    def slow_label(*args, **kwargs):
+        time.sleep(0.8)
+        return label(*args, **kwargs)
+
+    live.session.label = slow_label
+    try:
+        tab = Page(context, live)
+        first = tab.row()
+        tab.page.keyboard.press("1")
+        tab.page.keyboard.press("Enter")
+        # Before the first row's answer: the second row's labels.
+        tab.page.keyboard.press("2")
+        tab.page.fill("#new-label", "round")
+        tab.page.press("#new-label", "Enter")
+        tab.page.keyboard.press("Enter")
+        second = tab.wait_row(not_row=first)
+        tab.wait_text("#message", f"Saved: row {second} is ")
+        journal = AnswerJournal(live.session.answers_path, "tags")
+        assert journal.read() == {first: "high", second: "round|wide"}
+        tab.wait_row(not_row=second)
+        tab.page.keyboard.press("0")
+        tab.wait_text("#batch-line", "Round 1")
+        live.wait_idle()
+        tags = read_tags(data)
+        assert tags[first] == "high" and tags[second] == "round|wide"
+        assert tab.dialogs == []
+    finally:
+        live.close()
+
+
 def test_long_names_and_labels_stay_inside_the_page(context, tmp_path):
     # A column name or a class without a space to break at (a path, a URL, an id)
     # wraps inside the card instead of pushing the row's values out of sight.

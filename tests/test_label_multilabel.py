@@ -144,6 +144,19 @@ def test_a_new_label_joins_and_declared_classes_refuse_others(live, tmp_path):
         server.close()
 
 
+def test_numbers_as_labels_are_read_by_value_not_spelling(live):
+    # 101.0 is the label 101, as the campaign's merge reads it, and 101 is no typo of 100.
+    given = {}
+    for labels in (["100"], ["101.0", "1e2"], ["101"]):
+        view = live.state(TAB)
+        row = view["row"]["row"]
+        live.post("/api/label", tab=TAB, row=row, labels=labels)
+        given[row] = "|".join(sorted({str(int(float(v))) for v in labels}))
+    assert AnswerJournal(live.session.answers_path, "tags").read() == given
+    live.wait_idle()
+    assert read_tags(live.session.data) == {0: "high|wide", 1: "(none)", **given}
+
+
 def test_a_single_label_page_refuses_a_list(tmp_path):
     from label_server import make_pool as single_pool
 

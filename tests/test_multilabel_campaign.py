@@ -208,6 +208,28 @@ def test_bad_cells_are_refused_and_nothing_changes(tmp_path, capsys, cell, needl
     assert _snapshot(data, campaign_path(data)) == before
 
 
+def test_numbers_as_labels_read_by_value_after_a_pandas_re_save(tmp_path, capsys):
+    # Cells of one number each: pandas reads the column as floats and writes 100.0.
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    assert _cli("query", data, "--target", "tags", "--multi-label", "-o", batch, "-b", "4") == 0
+    rows = _read(batch)["row"].astype(int).tolist()
+    _answer(batch, Y, label={rows[0]: "100", rows[1]: "101", rows[2]: "100"}.get)
+    answers = pd.read_csv(batch, sep=";")
+    answers.to_csv(batch, sep=";", index=False)
+    assert "100.0" in batch.read_text()
+    # 101 is another number, not a typo of 100; 100.0 is the label 100.
+    assert _cli("teach", data, batch) == 0
+    labels = {e["row"]: e["label"] for e in _state(data)["labels"]}
+    assert labels == {rows[0]: ["100"], rows[1]: ["101"], rows[2]: ["100"]}
+    pool = pd.read_csv(data, sep=";")
+    pool.to_csv(data, sep=";", index=False)
+    assert _cli("teach", data) == 0
+    assert _cli("correct", data, "--row", rows[0], "--label", "101.0|100.00") == 0
+    assert _state(data)["labels"][-1]["label"] == ["100", "101"]
+    assert campaign_status(data)["counts"] == {"100": 2, "101": 2, "(none)": 0}
+
+
 def test_declared_classes_refuse_other_labels_naming_the_nearest(tmp_path, capsys):
     data, Y = _write_pool(tmp_path)
     batch = tmp_path / "batch.csv"
@@ -281,6 +303,18 @@ def test_a_custom_separator_and_token(tmp_path):
     assert _cli("status", data, "--label-sep", "/", "--no-plot") == 0
 
 
+@pytest.mark.parametrize("token", ["None", "<NA>", "#NA"])
+def test_a_token_pandas_reads_as_missing_is_refused(tmp_path, capsys, token):
+    # pandas would re-save the token as a blank: the rows would read as not labeled yet.
+    data, _ = _write_pool(tmp_path)
+    before = _snapshot(data)
+    options = ("--target", "tags", "--multi-label", "--no-labels", token)
+    assert _cli("query", data, *options, "-o", tmp_path / "batch.csv") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skbait: error:") and "reads as a missing value in pandas" in err
+    assert _snapshot(data) == before and not Path(campaign_path(data)).exists()
+
+
 def test_correct_and_retract_a_label_set(campaign, capsys):
     data, _batch, Y = campaign
     row = _state(data)["labels"][0]["row"]
@@ -299,6 +333,21 @@ def test_correct_and_retract_a_label_set(campaign, capsys):
     capsys.readouterr()
     assert _cli("correct", data, "--row", row, "--label", "arts|polítics") == 2
     assert "misspelling of the class 'politics'" in capsys.readouterr().err
+    assert _snapshot(data, campaign_path(data)) == before
+
+
+def test_the_token_with_a_trailing_separator_or_another_case(campaign, capsys):
+    data, _batch, _ = campaign
+    row = next(e["row"] for e in _state(data)["labels"] if e["label"])
+    # "(none)|" is "(none)", as "arts|" is "arts".
+    assert _cli("correct", data, "--row", row, "--label", "(none)|") == 0
+    assert _state(data)["labels"][-1]["label"] == []
+    before = _snapshot(data, campaign_path(data))
+    capsys.readouterr()
+    # "(None)" combines nothing: the message names the token to write.
+    assert _cli("correct", data, "--row", row, "--label", "(None)") == 2
+    err = capsys.readouterr().err
+    assert "is not the token '(none)'" in err and "combines" not in err, err
     assert _snapshot(data, campaign_path(data)) == before
 
 
@@ -377,6 +426,24 @@ def test_regression_or_a_single_label_estimator_is_refused(tmp_path, capsys):
     assert _cli("query", data, "--target", "tags", "--multi-label", "--task", "regression") == 2
     assert "multi-label campaign classifies" in capsys.readouterr().err
     assert not Path(campaign_path(data)).exists()
+
+
+def test_a_single_label_task_is_refused_and_the_page_reads_label_sets(campaign, capsys):
+    # --task classification was kept, and the labeling page then fitted a classifier on
+    # label sets, failing every round.
+    from skbait.label import _bridge
+
+    data, batch, _ = campaign
+    before = _snapshot(data, campaign_path(data))
+    capsys.readouterr()
+    assert _cli("query", data, "-o", batch, "--task", "classification") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skbait: error:") and "--task classification does not apply" in err
+    assert _snapshot(data, campaign_path(data)) == before
+    # A campaign file that recorded it reads as multi-label on the page.
+    state = _state(data)
+    state["settings"]["task"] = "classification"
+    assert _bridge.campaign_task(state) == "multi-label"
 
 
 def test_the_stopping_criteria_read_every_label_decision(campaign, capsys):

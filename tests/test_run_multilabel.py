@@ -75,6 +75,20 @@ def test_label_sets_are_read_as_sets_whatever_the_separator_order_and_spaces(
         assert before[column].tolist() == after[column].tolist(), column
 
 
+def test_a_header_written_with_spaces_finds_its_label_column(multilabel_run, tmp_path):
+    # "x0, x1, ..., tags": --target tags is the column " tags", as in the campaign commands.
+    data, out = multilabel_run
+    spaced = tmp_path / "spaced.csv"
+    lines = data.read_text().splitlines()
+    spaced.write_text("\n".join(", ".join(line.split(",")) for line in lines) + "\n")
+    assert spaced.read_text().startswith("x0, x1, x2, x3, x4, tags\n")
+    assert _run(spaced, tmp_path / "out", "-s", "bait,margin,random") == 0
+    before = load_results(out / "results.csv")
+    after = load_results(tmp_path / "out" / "results.csv")
+    for column in ("strategy", "seed", "n_labeled", "f1_micro", "hamming_loss"):
+        assert before[column].tolist() == after[column].tolist(), column
+
+
 @pytest.mark.parametrize(
     "cell, extra, message",
     [

@@ -19,7 +19,7 @@ and the class checks apply to each label of a set.
 import numpy as np
 
 from skbait.campaign._errors import _problems
-from skbait.campaign._labelsets import as_set, read_set, write_set
+from skbait.campaign._labelsets import as_set, is_number_text, read_set, write_set
 
 _TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "text"}
 _MIN_TYPO_LENGTH = 3  # "a" and "b" are one edit apart but not a typo of each other
@@ -186,10 +186,13 @@ def near_duplicate(label, classes):
     """The known class that ``label`` is a misspelling of, or None.
 
     Only text labels: the same class up to case and spacing, or one edit away
-    when both have at least three letters.
+    when both have at least three letters. Two numbers (``100`` and ``101``, a
+    label set's labels) differ by value, not by a typo.
     """
     if not isinstance(label, str):
         return None
+    if is_number_text(label):
+        classes = [c for c in classes if not is_number_text(c)]
     for known in classes:
         if not isinstance(known, str) or known == label:
             continue

@@ -13,7 +13,13 @@ spreadsheet read as missing, so it survives their re-saves as it is.
 
 The journal keeps a label set as a sorted list of labels (``[]`` for the
 token); in memory it is a sorted tuple, which compares and hashes as a value.
+A label that is a number is kept in its shortest form (``1.0`` and ``01`` are
+``1``): a single-label campaign compares its numbers by value, and pandas, R
+or a spreadsheet re-save a column of one-number cells as ``1.0``.
 """
+
+import math
+import re
 
 from skbait.campaign._errors import CampaignError
 
@@ -21,10 +27,38 @@ __all__ = ["DEFAULT_NO_LABELS", "DEFAULT_SEP", "label_set_settings"]
 
 DEFAULT_SEP = "|"
 DEFAULT_NO_LABELS = "(none)"
+# The texts pandas reads as missing by default (R reads NA, a spreadsheet nothing more):
+# a token among them would become a blank, a row not labeled yet, in a re-saved file.
+PANDAS_NA_VALUES = frozenset(
+    ("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN")
+    + ("<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+)
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def _key(text):
     return " ".join(str(text).split()).casefold()
+
+
+def is_number_text(text):
+    """Whether a label is a number written in decimal (``1``, ``-2.5``, ``1e3``)."""
+    return _NUMBER.fullmatch(str(text).strip()) is not None
+
+
+def canonical_label(label):
+    """A label of a set as the campaign keeps it: stripped, a number in its shortest
+    form (``1.0`` and ``01`` are ``1``, ``12.50`` is ``12.5``), other text as it is."""
+    text = str(label).strip()
+    if not is_number_text(text):
+        return text
+    if text.lstrip("+-").isdigit():
+        return str(int(text))  # exact, however many digits
+    value = float(text)
+    if not math.isfinite(value):
+        return text
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def label_set_settings(sep=None, no_labels=None, na_values=()):
@@ -62,6 +96,11 @@ def label_set_settings(sep=None, no_labels=None, na_values=()):
             f"--no-labels {no_labels!r} reads as a missing value in DATA (--na-values); "
             "choose another token, such as (none)."
         )
+    if no_labels in PANDAS_NA_VALUES:
+        raise CampaignError(
+            f"--no-labels {no_labels!r} reads as a missing value in pandas, and a file "
+            "re-saved by it would lose these labels; choose another token, such as (none)."
+        )
     return {"sep": sep, "no_labels": no_labels}
 
 
@@ -72,7 +111,7 @@ def is_multi_label(settings):
 
 def as_set(labels):
     """A label set as the campaign keeps it in memory: a sorted tuple of text."""
-    return tuple(sorted({str(v) for v in labels}))
+    return tuple(sorted({canonical_label(v) for v in labels}))
 
 
 def read_set(text, spec):
@@ -90,11 +129,18 @@ def read_set(text, spec):
             f"{text!r} holds no label between its separators (write {token!r} when no "
             "label applies)"
         )
-    for label in labels:
-        if label == token or _key(label) == _key(token):
-            return None, (
-                f"{text!r} combines labels with {token!r}, which means that no label applies"
-            )
+    if labels == {token}:
+        return (), None  # "(none)|": a trailing separator, as in "a|"
+    tokens = [label for label in labels if _key(label) == _key(token)]
+    if tokens and len(tokens) == len(labels):
+        return None, (
+            f"{text!r} is not the token {token!r} of a row where no label applies; write "
+            f"{token!r} as it is"
+        )
+    if tokens:
+        return None, (
+            f"{text!r} combines labels with {token!r}, which means that no label applies"
+        )
     return as_set(labels), None
 
 

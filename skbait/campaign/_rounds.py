@@ -28,7 +28,7 @@ from skbait.campaign._labels import (
     nearest_class,
     read_cell,
 )
-from skbait.campaign._labelsets import check_label_names
+from skbait.campaign._labelsets import canonical_label, check_label_names
 from skbait.campaign._model import fit_model, label_names, labeled_set, varies
 from skbait.campaign._stopping import parse_stop, update_criteria
 
@@ -79,8 +79,13 @@ def _update_settings(state, options):
         if state["rounds"]:
             notes.append(f"{key} changes from {settings.get(key)!r} to {value!r}")
         settings[key] = value
-    if settings.get("multi_label") and settings["task"] == "regression":
-        raise CampaignError("a multi-label campaign classifies: --task regression does not apply.")
+    task = options.get("task")
+    if settings.get("multi_label") and task not in (None, "auto"):
+        # Its task is multi-label; a single-label task made the page fit one on label sets.
+        raise CampaignError(
+            f"a multi-label campaign classifies label sets: --task {task} does not apply "
+            "(leave out --task)."
+        )
     if settings["task"] == "regression" and settings["label_type"] == "int":
         settings["label_type"] = "float"
     return notes
@@ -130,6 +135,7 @@ def _refuse_outside(outside, allowed):
 def _declare_labels(state, texts):
     """``--classes`` of a multi-label campaign: the labels a set may hold."""
     settings = state["settings"]
+    texts = [canonical_label(t) for t in texts]  # 1.0 is the label 1, as in the cells
     check_label_names(texts, settings["multi_label"], "--classes names")
     if len(set(texts)) != len(texts):
         raise CampaignError(f"--classes names a label twice: {', '.join(texts)}.")

@@ -52,6 +52,7 @@ __all__ = [
     "read_state",
     "read_table",
     "recorded_labels",
+    "set_label",
     "shown_value",
 ]
 
@@ -147,6 +148,9 @@ def campaign_task(state):
     one its last round decided from the labels (None before that)."""
     if state is None:
         return None
+    if state["settings"].get("multi_label"):
+        # Label sets, whatever --task an older campaign file recorded.
+        return next((r["task"] for r in reversed(state["rounds"]) if r.get("task")), None)
     task = state["settings"].get("task")
     if task not in (None, "auto"):
         return task
@@ -304,6 +308,14 @@ def read_label_set(text, spec):
     from skbait.campaign._labelsets import read_set
 
     return read_set(text, spec)
+
+
+def set_label(text):
+    """A label of a set as the campaign keeps it (a number in its shortest form: ``1.0``
+    is ``1``)."""
+    from skbait.campaign._labelsets import canonical_label
+
+    return canonical_label(text)
 
 
 def label_set_text(labels, spec):

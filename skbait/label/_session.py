@@ -531,6 +531,7 @@ class LabelSession:
                     f"{label!r} contains the separator {spec['sep']!r}, which joins the labels "
                     "of a row; give each label apart."
                 )
+            label = _bridge.set_label(label)  # 1.0 is the label 1, as the merge reads it
             if label.casefold() == spec["no_labels"].casefold():
                 raise ValueError(
                     f"{label!r} means that no label applies: use 'None of these' instead."

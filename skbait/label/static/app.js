@@ -176,11 +176,15 @@
       (labels.length ? labels.join(", ") : view.multi_label.no_labels) + ".");
   }
 
+  // Through the queue, as the keys that save: a box ticked while a set is being
+  // saved is the next row's, where it was the saved row's and lost with it.
   function toggle(name) {
-    if (!view || !view.row || view.row.status === "in DATA") return;
-    if (ticked.has(name)) ticked.delete(name);
-    else ticked.add(name);
-    renderClasses(view);
+    return enqueue(() => {
+      if (!view || !view.row || view.row.status === "in DATA") return;
+      if (ticked.has(name)) ticked.delete(name);
+      else ticked.add(name);
+      renderClasses(view);
+    });
   }
 
   function post(path, body) {
@@ -526,11 +530,14 @@
     const label = $("new-label").value.trim();
     if (label && multi()) {
       // A new label joins the check boxes, ticked; it is checked when the set is saved.
-      if (added.indexOf(label) < 0) added.push(label);
-      ticked.add(label);
       $("new-label").value = "";
       $("new-label").blur();
-      renderClasses(view);
+      enqueue(() => {
+        if (!view || !view.row || view.row.status === "in DATA") return;
+        if (added.indexOf(label) < 0) added.push(label);
+        ticked.add(label);
+        renderClasses(view);
+      });
     } else if (label) {
       enqueue(() => submit(label, false));
     }
