@@ -348,9 +348,13 @@ def _skorch_classifier(estimator):
 
 
 def net_infers_classes(estimator):
-    """Whether ``estimator`` ends in a skorch classifier built without ``classes``."""
+    """Whether ``estimator`` ends in a skorch classifier built without ``classes``.
+
+    skorch's binary classifier has no ``classes`` parameter: its classes are
+    always 0 and 1, its one output their logit.
+    """
     net = _skorch_classifier(estimator)
-    return net is not None and net.classes is None
+    return net is not None and getattr(net, "classes", False) is None
 
 
 def net_predicts_label_sets(estimator):
@@ -384,9 +388,17 @@ def skorch_targets(estimator, y):
     A skorch classifier's criterion takes the labels as class indices (int64),
     and the README's recipe marks unknown labels by NaN, which makes ``y``
     float: its whole-number labels are handed to the net as int64. Other
-    estimators get ``y`` unchanged.
+    estimators get ``y`` unchanged. skorch's binary classifier takes its 0/1
+    labels as float32 instead, the targets of its binary cross-entropy.
     """
-    return _as_class_indices(y) if _skorch_classifier(estimator) is not None else y
+    net = _skorch_classifier(estimator)
+    if net is None:
+        return y
+    y = np.asarray(y)
+    if isinstance(net, _require_skorch().NeuralNetBinaryClassifier):
+        # BCEWithLogitsLoss refuses int64 targets, and float64 ones against float32 logits.
+        return y.astype(np.float32) if y.dtype.kind in "biuf" else y
+    return _as_class_indices(y)
 
 
 def set_net_classes(estimator, classes):
@@ -397,9 +409,8 @@ def set_net_classes(estimator, classes):
     ``estimator`` (a fresh clone) is changed in place; nets that declare their
     classes and other estimators are left alone.
     """
-    net = _skorch_classifier(estimator)
-    if net is not None and net.classes is None and classes is not None:
-        net.set_params(classes=_as_class_indices(classes))
+    if net_infers_classes(estimator) and classes is not None:
+        _skorch_classifier(estimator).set_params(classes=_as_class_indices(classes))
     return estimator
 
 
@@ -412,6 +423,6 @@ def column_classes(estimator, n_columns):
     so column ``j`` is class ``j``.
     """
     net = _skorch_classifier(estimator)
-    if net is not None and net.classes is None and n_columns != len(net.classes_):
+    if net_infers_classes(estimator) and n_columns != len(net.classes_):
         return np.arange(n_columns)
     return np.asarray(estimator.classes_)

@@ -325,6 +325,32 @@ def test_learner_with_a_regressor():
     assert al.predict(X).shape == (len(X), 1)
 
 
+@pytest.mark.parametrize("labels", ["float32", "int64", "nan"])
+def test_learner_with_a_binary_net(labels):
+    # NeuralNetBinaryClassifier has no `classes` parameter, and its BCE loss takes float
+    # targets: the learner asked for the one and handed the net int64 labels.
+    X, y = _data(n=60, n_classes=2)
+    y_given = y.astype(np.float32) if labels == "float32" else y
+    budget = 20
+    if labels == "nan":
+        y_given = y.astype(np.float64)
+        y_given[12:] = np.nan
+        budget = None
+    net = NeuralNetBinaryClassifier(
+        MLP, module__n_out=1, max_epochs=3, train_split=None, verbose=0
+    )
+    al = ActiveLearner(net, n_initial=10, batch_size=5, budget=budget, random_state=0).fit(
+        X, y_given
+    )
+    if budget is None:
+        rows = al.query()
+        al.teach(y=y[rows], indices=rows)
+    assert len(al.labeled_indices_) in (17, 20)
+    np.testing.assert_array_equal(al.classes_, [0, 1])
+    np.testing.assert_array_equal(al.predict_proba(X), al.estimator_.predict_proba(X))
+    np.testing.assert_array_equal(al.predict(X), al.estimator_.predict(X))
+
+
 def test_learner_with_a_pipeline_and_a_named_layer():
     X, y = _data(n=80)
     al = ActiveLearner(
