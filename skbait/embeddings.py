@@ -21,6 +21,8 @@ with :func:`register_embedding` and :func:`embed` dispatches on the estimator:
   but the last, then the last step's rule applies. Rows may come in any form
   the pipeline accepts (a list of documents, a DataFrame with string
   columns); the embedding is what the last step sees.
+- :class:`~sklearn.compose.TransformedTargetRegressor`: the rule of the
+  regressor it wraps (it transforms the target only, never the rows).
 - skorch networks (:class:`skorch.NeuralNet` and its classifiers and
   regressors): the input of the network's last :class:`torch.nn.Linear`,
   captured by a forward hook, and the probabilities from the same forward pass
@@ -36,6 +38,7 @@ probabilities: ``P`` is ``None``.
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import is_classifier
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.utils.extmath import safe_sparse_dot
@@ -196,6 +199,9 @@ def embeds_input_features(estimator):
     False
     """
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    if isinstance(final, TransformedTargetRegressor):
+        # Unfitted: the regressor it will fit (LinearRegression when None).
+        return final.regressor is None or embeds_input_features(final.regressor)
     return _find_rule(final) is _input_features
 
 
@@ -328,6 +334,12 @@ def _pipeline(estimator, X, proba):
     return _find_rule(final)(final, Xt, proba)
 
 
+def _transformed_target(estimator, X, proba):
+    """The wrapped regressor's rule: the target is transformed, the rows go to it as given."""
+    regressor = estimator.regressor_
+    return _find_rule(regressor)(regressor, X, False)[0], None
+
+
 _ACTIVATIONS = {
     "identity": lambda a: a,
     "logistic": lambda a: 1.0 / (1.0 + np.exp(-a)),
@@ -337,6 +349,7 @@ _ACTIVATIONS = {
 
 register_embedding(lambda est: isinstance(est, (MLPClassifier, MLPRegressor)), _mlp_hidden)
 register_embedding(Pipeline, _pipeline)
+register_embedding(TransformedTargetRegressor, _transformed_target)
 
 
 # Input of the net's last nn.Linear and its probabilities, from one forward pass.

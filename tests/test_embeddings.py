@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.compose import ColumnTransformer
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.datasets import make_classification
 from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -20,7 +20,12 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 
 from skbait import ActiveLearner, QueryStrategy
-from skbait.embeddings import embed, predict_probabilities, register_embedding
+from skbait.embeddings import (
+    embed,
+    embeds_input_features,
+    predict_probabilities,
+    register_embedding,
+)
 
 
 @pytest.fixture
@@ -78,6 +83,25 @@ def test_mlp_regressor_embedding(data):
     Z, P = embed(mlp, X)
     assert P is None
     np.testing.assert_allclose(Z @ mlp.coefs_[-1] + mlp.intercepts_[-1], mlp.predict(X)[:, None])
+
+
+def test_transformed_target_regressor_embeds_through_its_regressor(data):
+    # It transforms y only: its embedding is its regressor's (an MLP's hidden layer), where
+    # it was the input features.
+    X, y = data
+    mlp = MLPRegressor(hidden_layer_sizes=(6,), max_iter=300, random_state=0)
+    for regressor in (mlp, make_pipeline(StandardScaler(), mlp)):
+        model = TransformedTargetRegressor(regressor=regressor, transformer=StandardScaler())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # not converged: fine here
+            model.fit(X, y)
+        Z, P = embed(model, X)
+        assert P is None and Z.shape == (len(X), 6)
+        np.testing.assert_array_equal(Z, embed(model.regressor_, X)[0])
+        assert not embeds_input_features(model)
+    ridge = TransformedTargetRegressor(regressor=Ridge(), func=np.exp, inverse_func=np.log)
+    assert embeds_input_features(ridge) and embeds_input_features(TransformedTargetRegressor())
+    np.testing.assert_array_equal(embed(ridge.fit(X, np.abs(y) + 1), X)[0], X)
 
 
 def test_pipeline_transforms_then_applies_final_rule(data):
