@@ -947,7 +947,10 @@ def test_the_merge_waits_for_the_campaign_lock(tmp_path):
     assert len(read_labels(data)) == len(before) + 4
 
 
-def test_ctrl_c_stops_the_command_and_names_the_saved_labels(tmp_path):
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_stops_the_command_and_names_the_saved_labels(tmp_path, signame):
+    # SIGTERM (kill, a service manager) stops it as Ctrl-C does: uvicorn raised it
+    # again with its default action, which killed the process (status -15) unannounced.
     import signal
     import subprocess
     import sys
@@ -989,7 +992,7 @@ def test_ctrl_c_stops_the_command_and_names_the_saved_labels(tmp_path):
         with urllib.request.urlopen(request, timeout=30) as response:
             assert response.status == 200
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(getattr(signal, signame))
         out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "1 label(s) of the unfinished batch are saved in" in out
