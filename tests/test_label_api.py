@@ -595,6 +595,36 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert sorted(os.listdir(tmp_path)) == ["pool.csv"]  # nothing written
 
 
+def test_a_batch_file_that_cannot_be_written_is_refused_at_start(tmp_path, capsys, monkeypatch):
+    # The page started, and its first round failed on the batch file, with nothing to
+    # label; query refuses these before it records the round.
+    from skbait._cli import main
+    from skbait.label import _server
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the page was served")
+
+    monkeypatch.setattr(_server.LabelServer, "__init__", refused)
+
+    data, _ = make_pool(tmp_path)
+    answers = str(tmp_path / "pool.csv.campaign.answers.csv")
+    with open(answers, "w") as handle:
+        handle.write("row,y\n")
+    for output, said in (
+        (str(tmp_path / "missing" / "batch.csv"), "does not exist"),
+        (data, "is DATA"),
+        (answers, "is the page's answer file"),
+    ):
+        args = ["label", data, "--target", "y", "-o", output, "--no-browser"]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("skbait: error: cannot write the batch file") or (
+            err.startswith("skbait: error: the batch file")
+        ), err
+        assert said in err and err.count("\n") == 1
+    assert sorted(os.listdir(tmp_path)) == ["pool.csv", "pool.csv.campaign.answers.csv"]
+
+
 def test_one_server_per_campaign(tmp_path, capsys):
     from filelock import FileLock
 
