@@ -625,6 +625,25 @@ def test_a_batch_file_that_cannot_be_written_is_refused_at_start(tmp_path, capsy
     assert sorted(os.listdir(tmp_path)) == ["pool.csv", "pool.csv.campaign.answers.csv"]
 
 
+def test_a_port_in_use_is_one_line_and_writes_nothing(tmp_path, capsys):
+    import socket
+
+    from skbait._cli import main
+
+    data, _ = make_pool(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        assert main(["label", data, "--target", "y", "--port", port, "--no-browser"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"skbait: error: cannot listen on 127.0.0.1:{port}") and (
+        err.count("\n") == 1
+    )
+    # The serving lock was taken before the port, and its file was left behind.
+    assert sorted(os.listdir(tmp_path)) == ["pool.csv"]
+
+
 def test_one_server_per_campaign(tmp_path, capsys):
     from filelock import FileLock
 

@@ -169,20 +169,20 @@ def _label(args):
     from filelock import FileLock, Timeout
 
     # One page per campaign: its leases and its answer file are this process's.
+    # The port first: a refused one leaves no lock file beside the campaign.
+    try:
+        server = LabelServer(session, host=args.host, port=args.port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}.") from None
     serving = FileLock(session.campaign + ".label.lock")
     try:
         serving.acquire(timeout=0)
     except Timeout:
+        server.socket.close()
         raise UsageError(
             f"another skbait label already serves {session.campaign!r}; open its URL instead."
         ) from None
     try:
-        try:
-            server = LabelServer(session, host=args.host, port=args.port)
-        except OSError as exc:
-            raise UsageError(
-                f"cannot listen on {args.host}:{args.port}: {exc.strerror}."
-            ) from None
         if not is_loopback(args.host):
             print(
                 f"skbait: warning: listening on {args.host}: anyone who can reach this machine "
