@@ -595,6 +595,55 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert sorted(os.listdir(tmp_path)) == ["pool.csv"]  # nothing written
 
 
+def test_a_batch_file_that_cannot_be_written_is_refused_at_start(tmp_path, capsys, monkeypatch):
+    # The page started, and its first round failed on the batch file, with nothing to
+    # label; query refuses these before it records the round.
+    from skbait._cli import main
+    from skbait.label import _server
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the page was served")
+
+    monkeypatch.setattr(_server.LabelServer, "__init__", refused)
+
+    data, _ = make_pool(tmp_path)
+    answers = str(tmp_path / "pool.csv.campaign.answers.csv")
+    with open(answers, "w") as handle:
+        handle.write("row,y\n")
+    for output, said in (
+        (str(tmp_path / "missing" / "batch.csv"), "does not exist"),
+        (data, "is DATA"),
+        (answers, "is the page's answer file"),
+    ):
+        args = ["label", data, "--target", "y", "-o", output, "--no-browser"]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("skbait: error: cannot write the batch file") or (
+            err.startswith("skbait: error: the batch file")
+        ), err
+        assert said in err and err.count("\n") == 1
+    assert sorted(os.listdir(tmp_path)) == ["pool.csv", "pool.csv.campaign.answers.csv"]
+
+
+def test_a_port_in_use_is_one_line_and_writes_nothing(tmp_path, capsys):
+    import socket
+
+    from skbait._cli import main
+
+    data, _ = make_pool(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        assert main(["label", data, "--target", "y", "--port", port, "--no-browser"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"skbait: error: cannot listen on 127.0.0.1:{port}") and (
+        err.count("\n") == 1
+    )
+    # The serving lock was taken before the port, and its file was left behind.
+    assert sorted(os.listdir(tmp_path)) == ["pool.csv"]
+
+
 def test_one_server_per_campaign(tmp_path, capsys):
     from filelock import FileLock
 
@@ -947,7 +996,10 @@ def test_the_merge_waits_for_the_campaign_lock(tmp_path):
     assert len(read_labels(data)) == len(before) + 4
 
 
-def test_ctrl_c_stops_the_command_and_names_the_saved_labels(tmp_path):
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_stops_the_command_and_names_the_saved_labels(tmp_path, signame):
+    # SIGTERM (kill, a service manager) stops it as Ctrl-C does: uvicorn raised it
+    # again with its default action, which killed the process (status -15) unannounced.
     import signal
     import subprocess
     import sys
@@ -989,7 +1041,7 @@ def test_ctrl_c_stops_the_command_and_names_the_saved_labels(tmp_path):
         with urllib.request.urlopen(request, timeout=30) as response:
             assert response.status == 200
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(getattr(signal, signame))
         out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "1 label(s) of the unfinished batch are saved in" in out

@@ -33,6 +33,7 @@ __all__ = [
     "campaign_file",
     "campaign_lock",
     "campaign_task",
+    "check_batch_file",
     "check_label",
     "criteria_rules",
     "data_labels",
@@ -89,6 +90,18 @@ def campaign_lock(path):
     from skbait.campaign._journal import _locked
 
     return _locked(path)
+
+
+def check_batch_file(path, protected):
+    """Raise CampaignError when the batch file cannot be written as ``skbait query`` would
+    (its folder missing or read-only, a parquet file without pyarrow) or is a file of
+    ``protected`` (``{what: path}``: DATA, the campaign and answer files) it would overwrite."""
+    from skbait.campaign._rounds import _check_output_folder
+
+    _check_output_folder(path)
+    for what, other in protected.items():
+        if os.path.exists(path) and os.path.exists(other) and os.path.samefile(path, other):
+            raise CampaignError(f"the batch file {path!r} is {what}; choose another -o.")
 
 
 def read_state(path):

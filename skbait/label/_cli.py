@@ -2,7 +2,9 @@
 
 import contextlib
 import os
+import signal
 import sys
+import threading
 
 __all__ = ["COMMANDS", "add_label_command"]
 
@@ -93,6 +95,28 @@ def add_label_command(commands, formatter_class):
     )
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _terminate_as_ctrl_c():
+    """Make SIGTERM (``kill``, a service manager) stop the command as Ctrl-C does.
+
+    uvicorn stops on SIGTERM, then raises it again with its default action, which
+    killed the process before the round in progress finished and the saved labels
+    were named. Signal handlers can be set in the main thread only.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _label(args):
     from skbait._campaign_cli import _na_values, _split
     from skbait._presets import UsageError
@@ -145,20 +169,20 @@ def _label(args):
     from filelock import FileLock, Timeout
 
     # One page per campaign: its leases and its answer file are this process's.
+    # The port first: a refused one leaves no lock file beside the campaign.
+    try:
+        server = LabelServer(session, host=args.host, port=args.port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}.") from None
     serving = FileLock(session.campaign + ".label.lock")
     try:
         serving.acquire(timeout=0)
     except Timeout:
+        server.socket.close()
         raise UsageError(
             f"another skbait label already serves {session.campaign!r}; open its URL instead."
         ) from None
     try:
-        try:
-            server = LabelServer(session, host=args.host, port=args.port)
-        except OSError as exc:
-            raise UsageError(
-                f"cannot listen on {args.host}:{args.port}: {exc.strerror}."
-            ) from None
         if not is_loopback(args.host):
             print(
                 f"skbait: warning: listening on {args.host}: anyone who can reach this machine "
@@ -173,13 +197,14 @@ def _label(args):
             import webbrowser
 
             webbrowser.open(server.url)
-        # uvicorn raises Ctrl-C again once it has stopped: that is how one stops.
-        with contextlib.suppress(KeyboardInterrupt):
-            server.serve()
-        if not session.wait(timeout=0.1):
-            # A merge or query under way finishes, rather than stop mid-round.
-            print("skbait: finishing the round in progress (Ctrl-C again to leave it)")
-            session.wait()
+        with _terminate_as_ctrl_c():
+            # uvicorn raises Ctrl-C again once it has stopped: that is how one stops.
+            with contextlib.suppress(KeyboardInterrupt):
+                server.serve()
+            if not session.wait(timeout=0.1):
+                # A merge or query under way finishes, rather than stop mid-round.
+                print("skbait: finishing the round in progress (Ctrl-C again to leave it)")
+                session.wait()
     finally:
         serving.release()
     pending = session.journal.read()

@@ -208,6 +208,15 @@ class LabelSession:
                     f"{self.target!r}."
                 )
             self.target = recorded_target
+        # Now, not at the first round: the page served an error (and nothing to label).
+        _bridge.check_batch_file(
+            self.batch_file,
+            {
+                "DATA": self.data,
+                "the campaign file": self.campaign,
+                "the page's answer file": self.answers_path,
+            },
+        )
         spec = _bridge.label_set_spec(state, self.options, table.na_values, self.campaign)
         self.journal = AnswerJournal(self.answers_path, self.target)
         try:
