@@ -1906,3 +1906,17 @@ def test_progress_on_a_terminal(tmp_path, capsys, monkeypatch):
     _query(data, tmp_path / "b.csv", "-b", "3")
     err = capsys.readouterr().err
     assert "fitting the model on 20 labeled row(s)" in err and "bait choosing 3 row(s)" in err
+
+
+def test_exported_encoder_reads_categories_that_pandas_retyped():
+    # pd.read_csv gives true/false as booleans and a code column with blanks as floats;
+    # the exported model read them as unseen categories (all zeros) and mis-predicted.
+    from skbait.campaign import TableEncoder
+
+    encoder = TableEncoder(["flag", "code"]).fit(
+        pd.DataFrame({"flag": ["true", "false", "true"], "code": ["7", "8", "A1"]})
+    )
+    as_text = pd.DataFrame({"flag": ["true", "false", "true"], "code": ["7", "8", ""]})
+    retyped = pd.DataFrame({"flag": [True, False, True], "code": [7.0, 8.0, np.nan]})
+    np.testing.assert_array_equal(encoder.transform(retyped), encoder.transform(as_text))
+    assert encoder.transform(retyped).sum() == 5  # every filled cell in its category

@@ -254,6 +254,35 @@ class TableEncoder(BaseEstimator):
                     out[i] = value
         return out
 
+    def _category_key(self, text):
+        """A cell's value for matching categories: a boolean's lower-case name, a
+        number's float, None for other text."""
+        if text.lower() in ("true", "false"):
+            return text.lower()
+        return self._number(text)
+
+    def _as_categories(self, text, categories):
+        """The cells ``text`` with each cell that is no category, but equals one by
+        value, replaced by it.
+
+        pandas retypes the cells of a table it reads: ``true`` becomes the
+        boolean True (``"True"``), ``7`` the float 7.0 in a column with blanks;
+        unmatched, such cells were encoded as an unseen category (all zeros).
+        """
+        unknown = (text != "") & ~np.isin(text, categories)
+        if not unknown.any():
+            return text
+        by_key = {}
+        for category in categories:
+            by_key.setdefault(self._category_key(category), []).append(category)
+        by_key.pop(None, None)
+        text = text.copy()
+        for i in np.flatnonzero(unknown):
+            match = by_key.get(self._category_key(text[i]), ())
+            if len(match) == 1:
+                text[i] = match[0]
+        return text
+
     def fit(self, X, y=None):
         """Learn each column's kind, fill value or categories from the table ``X``."""
         self.kinds_, self.medians_, self.categories_, self.notes_ = {}, {}, {}, []
@@ -315,6 +344,7 @@ class TableEncoder(BaseEstimator):
                 parts.append(numbers[:, None])
             else:
                 categories = np.asarray(self.categories_[column], dtype=object)
+                text = self._as_categories(text, self.categories_[column])
                 parts.append((text[:, None] == categories[None, :]).astype(np.float64))
         return np.hstack(parts) if parts else np.zeros((len(X), 0))
 
