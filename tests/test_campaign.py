@@ -1920,3 +1920,18 @@ def test_exported_encoder_reads_categories_that_pandas_retyped():
     retyped = pd.DataFrame({"flag": [True, False, True], "code": [7.0, 8.0, np.nan]})
     np.testing.assert_array_equal(encoder.transform(retyped), encoder.transform(as_text))
     assert encoder.transform(retyped).sum() == 5  # every filled cell in its category
+
+
+def test_exported_encoder_finds_columns_by_name_and_refuses_missing_ones():
+    # A missing column raised pandas' KeyError, an array numpy's IndexError; a header
+    # ``a, b`` read with skipinitialspace (column "b" for " b") failed as missing.
+    from skbait.campaign import TableEncoder
+
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], " b": ["x", "y", "x"]})
+    encoder = TableEncoder(["a", " b"]).fit(frame)
+    trimmed = frame.rename(columns={" b": "b"})[["b", "a"]].assign(extra=0)
+    np.testing.assert_array_equal(encoder.transform(trimmed), encoder.transform(frame))
+    with pytest.raises(CampaignError, match=r"no column ' b', which the model reads"):
+        encoder.transform(frame[["a"]])
+    with pytest.raises(CampaignError, match="reads a table .* not a ndarray"):
+        encoder.transform(frame.to_numpy())

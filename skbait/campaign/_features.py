@@ -327,14 +327,44 @@ class TableEncoder(BaseEstimator):
         """:meth:`fit` then :meth:`transform` on the same table."""
         return self.fit(X).transform(X)
 
+    def _find_columns(self, X):
+        """Each feature column's name in the table ``X``: the same name, else the one
+        column of that name without its spaces (a header ``a, b`` read by pandas, or
+        by ``skipinitialspace``, as the campaign finds it). A column missing, or input
+        that is not a table, is refused with the columns needed."""
+        needed = ", ".join(map(repr, self.kinds_))
+        if not hasattr(X, "columns"):
+            raise CampaignError(
+                f"the model reads a table (a pandas DataFrame) with the columns {needed}, "
+                f"not a {type(X).__name__}."
+            )
+        names, missing = {}, []
+        for column in self.kinds_:
+            if column in X.columns:
+                names[column] = column
+                continue
+            same = [c for c in X.columns if str(c).strip() == str(column).strip()]
+            if len(same) == 1:
+                names[column] = same[0]
+            else:
+                missing.append(column)
+        if missing:
+            shown = ", ".join(map(repr, list(X.columns)[:20]))
+            raise CampaignError(
+                f"the table has no column {', '.join(map(repr, missing))}, which the model "
+                f"reads (it needs {needed}); its columns are: {shown or 'none'}."
+            )
+        return names
+
     def transform(self, X):
         """The matrix of the table ``X`` (a DataFrame with the feature columns)."""
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "kinds_")
+        names = self._find_columns(X)
         parts = []
         for column, kind in self.kinds_.items():
-            text = self._cells(X, column)
+            text = self._cells(X, names[column])
             if kind == "number":
                 numbers = self._numbers(text)
                 numbers[text == ""] = self.medians_[column]
