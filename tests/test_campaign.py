@@ -1935,3 +1935,17 @@ def test_exported_encoder_finds_columns_by_name_and_refuses_missing_ones():
         encoder.transform(frame[["a"]])
     with pytest.raises(CampaignError, match="reads a table .* not a ndarray"):
         encoder.transform(frame.to_numpy())
+
+
+def test_exported_encoder_reads_a_category_pandas_reads_as_missing():
+    # pd.read_csv reads "None" as NaN (the campaign does not): the exported model took
+    # the category for an unseen blank and mis-predicted pd.read_csv(DATA).
+    from skbait.campaign import TableEncoder
+
+    frame = pd.DataFrame({"heat": ["None", "Gas", "None", "Electric"]})
+    encoder = TableEncoder(["heat"]).fit(frame)
+    read = pd.DataFrame({"heat": [np.nan, "Gas", None, "Electric"]})
+    np.testing.assert_array_equal(encoder.transform(read), encoder.transform(frame))
+    # With a blank category of its own, a blank is that category, not "None".
+    encoder = TableEncoder(["heat"]).fit(pd.DataFrame({"heat": ["None", "", "Gas"]}))
+    assert encoder.transform(pd.DataFrame({"heat": [np.nan]})).tolist() == [[1.0, 0.0, 0.0]]

@@ -18,6 +18,29 @@ from skbait.campaign._files import _DECIMAL_COMMA
 ROW = "row"  # the batch files' column of DATA row numbers
 MAX_CATEGORIES = 1000  # distinct values of a one-hot encoded text column
 _HASH_BYTES = 8
+# Cells pandas.read_csv reads as missing by default (its documented na_values).
+_PANDAS_NA = frozenset(
+    [
+        "#N/A",
+        "#N/A N/A",
+        "#NA",
+        "-1.#IND",
+        "-1.#QNAN",
+        "-NaN",
+        "-nan",
+        "1.#IND",
+        "1.#QNAN",
+        "<NA>",
+        "N/A",
+        "NA",
+        "NULL",
+        "NaN",
+        "None",
+        "n/a",
+        "nan",
+        "null",
+    ]
+)
 
 
 def _looks_like_identifier(table, column):
@@ -266,10 +289,17 @@ class TableEncoder(BaseEstimator):
         value, replaced by it.
 
         pandas retypes the cells of a table it reads: ``true`` becomes the
-        boolean True (``"True"``), ``7`` the float 7.0 in a column with blanks;
-        unmatched, such cells were encoded as an unseen category (all zeros).
+        boolean True (``"True"``), ``7`` the float 7.0 in a column with blanks,
+        ``None`` a missing value; unmatched, such cells were encoded as an unseen
+        category (all zeros).
         """
         unknown = (text != "") & ~np.isin(text, categories)
+        blank = text == ""
+        # A category such as "None" that pandas reads as missing: the blank cells are it
+        # when DATA had no blank of its own in the column (a blank is else unseen).
+        as_na = [c for c in categories if c in _PANDAS_NA]
+        if blank.any() and "" not in categories and len(as_na) == 1:
+            text = np.where(blank, as_na[0], text).astype(object)
         if not unknown.any():
             return text
         by_key = {}
