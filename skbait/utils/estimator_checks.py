@@ -8,6 +8,7 @@ checks run follows the strategy's :class:`~skbait.StrategyTags`.
 import pickle
 import warnings
 
+import joblib
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone, is_classifier
@@ -98,6 +99,20 @@ def _check_single_class(strategy, tags):
                 )
 
 
+def _check_params_untouched(strategy, params):
+    """``select`` left the strategy's parameters as they were: their names and their values."""
+    name = type(strategy).__name__
+    after = strategy.get_params(deep=False)
+    assert after.keys() == params.keys(), f"{name}.select changed the names of its parameters"
+    # joblib.hash compares arrays and nested objects by value, as scikit-learn's
+    # check_dont_overwrite_parameters does.
+    changed = sorted(k for k in params if joblib.hash(after[k]) != joblib.hash(params[k]))
+    assert not changed, (
+        f"{name}.select changed its parameters {changed}: the strategy is cloned and reused "
+        "from round to round, so keep its state in local variables"
+    )
+
+
 def check_query_strategy(strategy, *, tasks=None):
     """Run the contract checks on a strategy; raise ``AssertionError`` on a breach.
 
@@ -169,7 +184,7 @@ def check_query_strategy(strategy, *, tasks=None):
         nearly_full[[5, 40, 59]] = False
         rest = s.select(model, X, nearly_full, 10, random_state=0)
         assert sorted(rest.tolist()) == [5, 40, 59], "a short pool must be returned whole"
-        assert s.get_params(deep=False).keys() == params.keys(), "select changed parameters"
+        _check_params_untouched(s, params)
         _check_tags_hold(strategy, tags, task, model, X, labeled)
     if "classification" in tasks:
         _check_single_class(strategy, tags)

@@ -1,0 +1,37 @@
+"""check_query_strategy on broken third-party strategies: each breach fails with a message."""
+
+import numpy as np
+import pytest
+
+from skbait import QueryStrategy
+from skbait.utils.estimator_checks import check_query_strategy
+
+
+class FirstRows(QueryStrategy):
+    """A correct minimal strategy, as the custom strategy guide writes one."""
+
+    def __init__(self, offset=0):
+        self.offset = offset
+
+    def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
+        return np.flatnonzero(~labeled)[self.offset :][:batch_size], None
+
+
+class CountsItsCalls(QueryStrategy):
+    def __init__(self, calls=0):
+        self.calls = calls
+
+    def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
+        self.calls += 1  # same name, another value
+        return np.flatnonzero(~labeled)[:batch_size], None
+
+
+def test_a_correct_minimal_strategy_passes():
+    check_query_strategy(FirstRows())
+
+
+def test_a_strategy_that_changes_a_parameter_value_fails():
+    # Only the names of the parameters were compared: a new value passed.
+    message = r"CountsItsCalls.select changed its parameters \['calls'\]"
+    with pytest.raises(AssertionError, match=message):
+        check_query_strategy(CountsItsCalls())
