@@ -35,3 +35,15 @@ def test_a_strategy_that_changes_a_parameter_value_fails():
     message = r"CountsItsCalls.select changed its parameters \['calls'\]"
     with pytest.raises(AssertionError, match=message):
         check_query_strategy(CountsItsCalls())
+
+
+class KeepsACache(FirstRows):
+    def __init__(self, offset=0):
+        super().__init__(offset=offset)
+        self.cache = {}
+
+
+def test_a_strategy_that_sets_an_attribute_in_init_fails():
+    # The guide's rule "set nothing but the parameters in __init__" was not checked.
+    with pytest.raises(AssertionError, match=r"KeepsACache.__init__ sets \['cache'\]"):
+        check_query_strategy(KeepsACache())

@@ -116,7 +116,8 @@ def _check_params_untouched(strategy, params):
 def check_query_strategy(strategy, *, tasks=None):
     """Run the contract checks on a strategy; raise ``AssertionError`` on a breach.
 
-    The checks: the strategy clones and pickles; it returns ``batch_size``
+    The checks: the strategy sets nothing but its parameters in ``__init__``,
+    clones and pickles; it returns ``batch_size``
     distinct indices of unlabeled rows, ``int64``; labeled rows given as indices
     or as a boolean mask give the same result; the same ``random_state`` gives
     the same indices; a batch larger than the unlabeled remainder returns all of
@@ -153,7 +154,15 @@ def check_query_strategy(strategy, *, tasks=None):
     name = type(strategy).__name__
     if tasks is None:
         tasks = ("classification",) if tags.classifier_only else _TASKS
-    params = clone(strategy).get_params(deep=False)
+    fresh = clone(strategy)
+    params = fresh.get_params(deep=False)
+    # As scikit-learn's check_no_attributes_set_in_init: state made in __init__
+    # is shared by every clone's rounds, or lost by clone; private names are allowed.
+    extra = sorted(a for a in vars(fresh) if a not in params and not a.startswith("_"))
+    assert not extra, (
+        f"{name}.__init__ sets {extra}, which are not parameters: set only the "
+        "parameters in __init__ and compute the rest in _select"
+    )
     pickle.loads(pickle.dumps(strategy))
     if tags.classifier_only:
         model, X, labeled = _problem("regression", 0)
