@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.base import is_classifier
 
 from skbait import QueryStrategy
 from skbait.utils.estimator_checks import check_query_strategy
@@ -47,3 +48,18 @@ def test_a_strategy_that_sets_an_attribute_in_init_fails():
     # The guide's rule "set nothing but the parameters in __init__" was not checked.
     with pytest.raises(AssertionError, match=r"KeepsACache.__init__ sets \['cache'\]"):
         check_query_strategy(KeepsACache())
+
+
+class ClassifiersOnly(FirstRows):
+    def _validate_estimator(self, estimator):
+        if not is_classifier(estimator):
+            raise TypeError("ClassifiersOnly needs a classifier.")
+
+
+def test_tasks_are_checked_and_a_string_names_one_task():
+    # "classification" ran as 14 regression problems (one per letter), and an
+    # unknown task or an empty tuple checked nothing, silently.
+    check_query_strategy(ClassifiersOnly(), tasks="classification")
+    for tasks in [("classif",), (), "regresion"]:
+        with pytest.raises(ValueError, match="tasks must be"):
+            check_query_strategy(FirstRows(), tasks=tasks)

@@ -140,9 +140,9 @@ def check_query_strategy(strategy, *, tasks=None):
     ----------
     strategy : QueryStrategy
         The strategy to check (not modified).
-    tasks : tuple of {"classification", "regression"}, default=None
-        The problems to run; ``None`` takes them from the tags (classification
-        only for a ``classifier_only`` strategy, else both).
+    tasks : str or tuple of {"classification", "regression"}, default=None
+        The problems to run (a string names one); ``None`` takes them from the
+        tags (classification only for a ``classifier_only`` strategy, else both).
 
     Examples
     --------
@@ -154,6 +154,14 @@ def check_query_strategy(strategy, *, tasks=None):
     name = type(strategy).__name__
     if tasks is None:
         tasks = ("classification",) if tags.classifier_only else _TASKS
+    elif isinstance(tasks, str):
+        tasks = (tasks,)  # a bare string was read letter by letter, each as regression
+    tasks = tuple(tasks)
+    unknown = [task for task in tasks if task not in _TASKS]
+    if unknown or not tasks:
+        raise ValueError(
+            f"tasks must be a non-empty tuple of {_TASKS}, got {tasks!r}; unknown: {unknown}."
+        )
     fresh = clone(strategy)
     params = fresh.get_params(deep=False)
     # As scikit-learn's check_no_attributes_set_in_init: state made in __init__
