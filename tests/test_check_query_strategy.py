@@ -63,3 +63,42 @@ def test_tasks_are_checked_and_a_string_names_one_task():
     for tasks in [("classif",), (), "regresion"]:
         with pytest.raises(ValueError, match="tasks must be"):
             check_query_strategy(FirstRows(), tasks=tasks)
+
+
+class ReturnsADuplicate(QueryStrategy):
+    def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
+        unlabeled = np.flatnonzero(~labeled)
+        return np.r_[unlabeled[: batch_size - 1], unlabeled[0]], None
+
+
+class ReturnsTooManyUtilities(FirstRows):
+    def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
+        indices, _ = super()._select(estimator, X, labeled, batch_size, random_state, embedding)
+        return indices, np.ones(batch_size + 1)
+
+
+class DoublesItsParameter(FirstRows):
+    def __init__(self, offset=1):
+        self.offset = 2 * offset
+
+
+@pytest.mark.parametrize(
+    "strategy, message",
+    [
+        (ReturnsADuplicate(), "ReturnsADuplicate breaks .* returned the same row twice"),
+        (ReturnsTooManyUtilities(), "ReturnsTooManyUtilities breaks .* 4 utilities for 3"),
+        (DoublesItsParameter(), "DoublesItsParameter breaks .* modifies parameter offset"),
+    ],
+)
+def test_a_contract_breach_is_an_assertion_error_naming_the_strategy(strategy, message):
+    # The guide promises an AssertionError; select's and clone's RuntimeError went through.
+    with pytest.raises(AssertionError, match=message):
+        check_query_strategy(strategy)
+
+
+def test_a_strategy_that_does_not_pickle_fails_with_the_reason():
+    class Local(FirstRows):  # a class defined in a function does not pickle
+        pass
+
+    with pytest.raises(AssertionError, match="Local does not pickle .*n_jobs"):
+        check_query_strategy(Local())

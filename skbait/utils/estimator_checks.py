@@ -150,6 +150,17 @@ def check_query_strategy(strategy, *, tasks=None):
     >>> from skbait.utils.estimator_checks import check_query_strategy
     >>> check_query_strategy(RandomSampling())
     """
+    try:
+        _check_query_strategy(strategy, tasks)
+    except RuntimeError as exc:
+        # select's own contract checks (and clone's) raise RuntimeError: a breach
+        # found here is reported as every other check's, with the strategy's name.
+        raise AssertionError(
+            f"{type(strategy).__name__} breaks the QueryStrategy contract: {exc}"
+        ) from exc
+
+
+def _check_query_strategy(strategy, tasks):
     tags = get_strategy_tags(strategy)
     name = type(strategy).__name__
     if tasks is None:
@@ -171,7 +182,13 @@ def check_query_strategy(strategy, *, tasks=None):
         f"{name}.__init__ sets {extra}, which are not parameters: set only the "
         "parameters in __init__ and compute the rest in _select"
     )
-    pickle.loads(pickle.dumps(strategy))
+    try:
+        pickle.loads(pickle.dumps(strategy))
+    except Exception as exc:
+        raise AssertionError(
+            f"{name} does not pickle ({type(exc).__name__}: {exc}); a strategy must, to run "
+            "with n_jobs: define its class at the top level of a module"
+        ) from exc
     if tags.classifier_only:
         model, X, labeled = _problem("regression", 0)
         try:
