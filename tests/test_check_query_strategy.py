@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.base import is_classifier
+from sklearn.linear_model import LogisticRegression
 
 from skbait import QueryStrategy
 from skbait.utils.estimator_checks import check_query_strategy
@@ -102,3 +103,25 @@ def test_a_strategy_that_does_not_pickle_fails_with_the_reason():
 
     with pytest.raises(AssertionError, match="Local does not pickle .*n_jobs"):
         check_query_strategy(Local())
+
+
+class ReturnsIndicesAlone(QueryStrategy):
+    def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
+        return np.flatnonzero(~labeled)[:batch_size]
+
+
+class ReturnsWordsAsUtilities(FirstRows):
+    def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
+        indices, _ = super()._select(estimator, X, labeled, batch_size, random_state, embedding)
+        return indices, ["high"] * batch_size
+
+
+def test_a_malformed_select_result_names_the_strategy():
+    # They failed with numpy's or Python's words only: "too many values to unpack
+    # (expected 2)", "could not convert string to float".
+    X = np.random.RandomState(0).normal(size=(20, 2))
+    model = LogisticRegression().fit(X[:6], [0, 1] * 3)
+    with pytest.raises(RuntimeError, match=r"ReturnsIndicesAlone._select must return a pair"):
+        ReturnsIndicesAlone().select(model, X, np.arange(6), 3)
+    with pytest.raises(RuntimeError, match="ReturnsWordsAsUtilities returned utilities that"):
+        ReturnsWordsAsUtilities().select(model, X, np.arange(6), 3, return_utilities=True)
