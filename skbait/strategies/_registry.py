@@ -67,9 +67,14 @@ def make_strategy(strategy):
         try:
             factory = _FACTORIES[strategy.lower()]
         except KeyError:
+            # The likeliest cause of a name registered by the user: a joblib worker
+            # (GridSearchCV(n_jobs=2)) imports skbait afresh, without the user's names.
             raise ValueError(
                 f"Unknown query strategy {strategy!r}. Valid names are: "
-                f"{', '.join(available_strategies())}; or pass a QueryStrategy instance."
+                f"{', '.join(available_strategies())}; or pass a QueryStrategy instance. "
+                "A name given to register_strategy is known only to the process that "
+                "registered it, not to the worker processes of n_jobs > 1: pass an instance "
+                "there."
             ) from None
         return factory()
     if isinstance(strategy, QueryStrategy):
