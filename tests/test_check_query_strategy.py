@@ -1,4 +1,5 @@
-"""check_query_strategy on broken third-party strategies: each breach fails with a message."""
+"""Third-party strategies: check_query_strategy and select fail each breach with a message,
+and register_strategy refuses what make_strategy could not use."""
 
 import numpy as np
 import pytest
@@ -125,3 +126,20 @@ def test_a_malformed_select_result_names_the_strategy():
         ReturnsIndicesAlone().select(model, X, np.arange(6), 3)
     with pytest.raises(RuntimeError, match="ReturnsWordsAsUtilities returned utilities that"):
         ReturnsWordsAsUtilities().select(model, X, np.arange(6), 3, return_utilities=True)
+
+
+def test_register_strategy_refuses_what_is_not_a_factory_of_strategies():
+    # An instance failed at the name's first use ("object is not callable"), and a
+    # factory of something else deep in the learner's fit ("has no attribute 'select'").
+    from skbait.strategies import make_strategy, register_strategy
+    from skbait.strategies._registry import _FACTORIES
+
+    with pytest.raises(TypeError, match="pass the class or a lambda, such as lambda: FirstRows"):
+        register_strategy("test_an_instance", FirstRows(offset=1))
+    assert "test_an_instance" not in _FACTORIES
+    register_strategy("test_not_a_strategy", dict)
+    try:
+        with pytest.raises(TypeError, match="'test_not_a_strategy' returned a dict"):
+            make_strategy("test_not_a_strategy")
+    finally:
+        _FACTORIES.pop("test_not_a_strategy")
