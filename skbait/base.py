@@ -234,13 +234,26 @@ class QueryStrategy(BaseEstimator):
         batch_size = min(int(batch_size), n_unlabeled)
         rng = check_random_state(random_state)
 
-        indices, utilities = self._select(estimator, X, labeled_mask, batch_size, rng, embedding)
+        result = self._select(estimator, X, labeled_mask, batch_size, rng, embedding)
+        # A third-party _select that returns the indices alone failed on the unpacking,
+        # with a message that named neither the strategy nor the rule.
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise RuntimeError(
+                f"{type(self).__name__}._select must return a pair (indices, utilities), "
+                f"utilities None if it has none; got {type(result).__name__}."
+            )
+        indices, utilities = result
         indices = self._check_selection(indices, labeled_mask, batch_size)
         if not return_utilities:
             return indices
         if utilities is None:
             utilities = np.full(indices.shape, np.nan)
-        utilities = np.asarray(utilities, dtype=np.float64).reshape(-1)
+        try:
+            utilities = np.asarray(utilities, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError) as exc:
+            raise RuntimeError(
+                f"{type(self).__name__} returned utilities that are not numbers: {exc}"
+            ) from exc
         if utilities.shape != indices.shape:
             raise RuntimeError(
                 f"{type(self).__name__} returned {utilities.size} utilities for "

@@ -472,6 +472,29 @@ def test_named_strategy_parameters_are_reachable_and_clone_safe():
         )
 
 
+def test_a_registered_name_in_a_worker_process_says_to_pass_an_instance(clf_data):
+    # joblib's workers import skbait afresh: the name registered here is unknown
+    # there, and the error only listed the built-in names, as if it were mistyped.
+    from sklearn.model_selection import cross_validate
+
+    from skbait.strategies import register_strategy
+    from skbait.strategies._registry import _FACTORIES
+
+    X, y = clf_data
+    register_strategy("test_margin_here_only", lambda: UncertaintySampling(measure="margin"))
+    try:
+        al = ActiveLearner(
+            LogisticRegression(), query_strategy="test_margin_here_only", budget=12, n_initial=6
+        )
+        with pytest.raises(ValueError, match="known only to the process that registered it"):
+            cross_validate(al, X, y, cv=2, n_jobs=2, error_score="raise")
+        # An instance runs there.
+        al.set_params(query_strategy=UncertaintySampling(measure="margin"))
+        assert len(cross_validate(al, X, y, cv=2, n_jobs=2)["test_score"]) == 2
+    finally:
+        _FACTORIES.pop("test_margin_here_only")
+
+
 def test_labeled_data_keeps_the_form(clf_data):
     X, y = clf_data
     al = real_learner().fit(X, partial_labels(y))

@@ -31,6 +31,14 @@ def register_strategy(name, factory):
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"A strategy name must be a non-empty string, got {name!r}.")
+    if not callable(factory):
+        # An instance (register_strategy("x", BAIT(reg=1.0))) failed only when the
+        # name was first used, with "'BAIT' object is not callable".
+        raise TypeError(
+            f"register_strategy({name!r}, ...) needs a factory called with no argument, "
+            f"got {type(factory).__name__} instance; pass the class or a lambda, "
+            f"such as lambda: {factory!r}."
+        )
     _FACTORIES[name.lower()] = factory
 
 
@@ -67,11 +75,22 @@ def make_strategy(strategy):
         try:
             factory = _FACTORIES[strategy.lower()]
         except KeyError:
+            # The likeliest cause of a name registered by the user: a joblib worker
+            # (GridSearchCV(n_jobs=2)) imports skbait afresh, without the user's names.
             raise ValueError(
                 f"Unknown query strategy {strategy!r}. Valid names are: "
-                f"{', '.join(available_strategies())}; or pass a QueryStrategy instance."
+                f"{', '.join(available_strategies())}; or pass a QueryStrategy instance. "
+                "A name given to register_strategy is known only to the process that "
+                "registered it, not to the worker processes of n_jobs > 1: pass an instance "
+                "there."
             ) from None
-        return factory()
+        made = factory()
+        if not isinstance(made, QueryStrategy):
+            raise TypeError(
+                f"The factory registered as {strategy!r} returned a {type(made).__name__}, "
+                "not a QueryStrategy instance."
+            )
+        return made
     if isinstance(strategy, QueryStrategy):
         return clone(strategy)
     raise TypeError(

@@ -8,6 +8,7 @@ checks run follows the strategy's :class:`~skbait.StrategyTags`.
 import pickle
 import warnings
 
+import joblib
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone, is_classifier
@@ -98,10 +99,25 @@ def _check_single_class(strategy, tags):
                 )
 
 
+def _check_params_untouched(strategy, params):
+    """``select`` left the strategy's parameters as they were: their names and their values."""
+    name = type(strategy).__name__
+    after = strategy.get_params(deep=False)
+    assert after.keys() == params.keys(), f"{name}.select changed the names of its parameters"
+    # joblib.hash compares arrays and nested objects by value, as scikit-learn's
+    # check_dont_overwrite_parameters does.
+    changed = sorted(k for k in params if joblib.hash(after[k]) != joblib.hash(params[k]))
+    assert not changed, (
+        f"{name}.select changed its parameters {changed}: the strategy is cloned and reused "
+        "from round to round, so keep its state in local variables"
+    )
+
+
 def check_query_strategy(strategy, *, tasks=None):
     """Run the contract checks on a strategy; raise ``AssertionError`` on a breach.
 
-    The checks: the strategy clones and pickles; it returns ``batch_size``
+    The checks: the strategy sets nothing but its parameters in ``__init__``,
+    clones and pickles; it returns ``batch_size``
     distinct indices of unlabeled rows, ``int64``; labeled rows given as indices
     or as a boolean mask give the same result; the same ``random_state`` gives
     the same indices; a batch larger than the unlabeled remainder returns all of
@@ -124,9 +140,9 @@ def check_query_strategy(strategy, *, tasks=None):
     ----------
     strategy : QueryStrategy
         The strategy to check (not modified).
-    tasks : tuple of {"classification", "regression"}, default=None
-        The problems to run; ``None`` takes them from the tags (classification
-        only for a ``classifier_only`` strategy, else both).
+    tasks : str or tuple of {"classification", "regression"}, default=None
+        The problems to run (a string names one); ``None`` takes them from the
+        tags (classification only for a ``classifier_only`` strategy, else both).
 
     Examples
     --------
@@ -134,12 +150,45 @@ def check_query_strategy(strategy, *, tasks=None):
     >>> from skbait.utils.estimator_checks import check_query_strategy
     >>> check_query_strategy(RandomSampling())
     """
+    try:
+        _check_query_strategy(strategy, tasks)
+    except RuntimeError as exc:
+        # select's own contract checks (and clone's) raise RuntimeError: a breach
+        # found here is reported as every other check's, with the strategy's name.
+        raise AssertionError(
+            f"{type(strategy).__name__} breaks the QueryStrategy contract: {exc}"
+        ) from exc
+
+
+def _check_query_strategy(strategy, tasks):
     tags = get_strategy_tags(strategy)
     name = type(strategy).__name__
     if tasks is None:
         tasks = ("classification",) if tags.classifier_only else _TASKS
-    params = clone(strategy).get_params(deep=False)
-    pickle.loads(pickle.dumps(strategy))
+    elif isinstance(tasks, str):
+        tasks = (tasks,)  # a bare string was read letter by letter, each as regression
+    tasks = tuple(tasks)
+    unknown = [task for task in tasks if task not in _TASKS]
+    if unknown or not tasks:
+        raise ValueError(
+            f"tasks must be a non-empty tuple of {_TASKS}, got {tasks!r}; unknown: {unknown}."
+        )
+    fresh = clone(strategy)
+    params = fresh.get_params(deep=False)
+    # As scikit-learn's check_no_attributes_set_in_init: state made in __init__
+    # is shared by every clone's rounds, or lost by clone; private names are allowed.
+    extra = sorted(a for a in vars(fresh) if a not in params and not a.startswith("_"))
+    assert not extra, (
+        f"{name}.__init__ sets {extra}, which are not parameters: set only the "
+        "parameters in __init__ and compute the rest in _select"
+    )
+    try:
+        pickle.loads(pickle.dumps(strategy))
+    except Exception as exc:
+        raise AssertionError(
+            f"{name} does not pickle ({type(exc).__name__}: {exc}); a strategy must, to run "
+            "with n_jobs: define its class at the top level of a module"
+        ) from exc
     if tags.classifier_only:
         model, X, labeled = _problem("regression", 0)
         try:
@@ -169,7 +218,7 @@ def check_query_strategy(strategy, *, tasks=None):
         nearly_full[[5, 40, 59]] = False
         rest = s.select(model, X, nearly_full, 10, random_state=0)
         assert sorted(rest.tolist()) == [5, 40, 59], "a short pool must be returned whole"
-        assert s.get_params(deep=False).keys() == params.keys(), "select changed parameters"
+        _check_params_untouched(s, params)
         _check_tags_hold(strategy, tags, task, model, X, labeled)
     if "classification" in tasks:
         _check_single_class(strategy, tags)
