@@ -13,34 +13,11 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from skbait.campaign._errors import CampaignError, _problems
-from skbait.campaign._files import _DECIMAL_COMMA
+from skbait.campaign._files import _DECIMAL_COMMA, PANDAS_NA_VALUES
 
 ROW = "row"  # the batch files' column of DATA row numbers
 MAX_CATEGORIES = 1000  # distinct values of a one-hot encoded text column
 _HASH_BYTES = 8
-# Cells pandas.read_csv reads as missing by default (its documented na_values).
-_PANDAS_NA = frozenset(
-    [
-        "#N/A",
-        "#N/A N/A",
-        "#NA",
-        "-1.#IND",
-        "-1.#QNAN",
-        "-NaN",
-        "-nan",
-        "1.#IND",
-        "1.#QNAN",
-        "<NA>",
-        "N/A",
-        "NA",
-        "NULL",
-        "NaN",
-        "None",
-        "n/a",
-        "nan",
-        "null",
-    ]
-)
 
 
 def _looks_like_identifier(table, column):
@@ -297,7 +274,7 @@ class TableEncoder(BaseEstimator):
         blank = text == ""
         # A category such as "None" that pandas reads as missing: the blank cells are it
         # when DATA had no blank of its own in the column (a blank is else unseen).
-        as_na = [c for c in categories if c in _PANDAS_NA]
+        as_na = [c for c in categories if c in PANDAS_NA_VALUES]
         if blank.any() and "" not in categories and len(as_na) == 1:
             text = np.where(blank, as_na[0], text).astype(object)
         if not unknown.any():

@@ -25,6 +25,12 @@ from skbait.campaign._errors import CampaignError
 # Read as blanks unless --na-values says otherwise: what R, pandas, Excel and
 # databases write for a missing cell. "None" is left out: it is a fair class name.
 DEFAULT_NA_VALUES = ("NA", "N/A", "n/a", "#N/A", "nan", "NaN", "NAN", "null", "NULL")
+# The texts pandas.read_csv reads as missing by default (R reads NA, a spreadsheet
+# nothing more): a label or category among them comes back blank from a re-saved file.
+PANDAS_NA_VALUES = frozenset(
+    ("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN")
+    + ("<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+)
 SEPARATORS = (",", ";", "\t")
 _SAMPLE_BYTES = 1 << 16
 TMP_MARK = ".skbait-tmp-"  # temporary files are named ".NAME.skbait-tmp-XXXX"

@@ -22,17 +22,12 @@ import math
 import re
 
 from skbait.campaign._errors import CampaignError
+from skbait.campaign._files import PANDAS_NA_VALUES
 
 __all__ = ["DEFAULT_NO_LABELS", "DEFAULT_SEP", "label_set_settings"]
 
 DEFAULT_SEP = "|"
 DEFAULT_NO_LABELS = "(none)"
-# The texts pandas reads as missing by default (R reads NA, a spreadsheet nothing more):
-# a token among them would become a blank, a row not labeled yet, in a re-saved file.
-PANDAS_NA_VALUES = frozenset(
-    ("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN")
-    + ("<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
-)
 
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
