@@ -612,8 +612,8 @@ def test_a_batch_file_that_cannot_be_written_is_refused_at_start(tmp_path, capsy
         handle.write("row,y\n")
     for output, said in (
         (str(tmp_path / "missing" / "batch.csv"), "does not exist"),
-        (data, "is DATA"),
-        (answers, "is the page's answer file"),
+        (data, "would overwrite DATA"),
+        (answers, "would overwrite the page's answer file"),
     ):
         args = ["label", data, "--target", "y", "-o", output, "--no-browser"]
         assert main(args) == 2

@@ -283,6 +283,15 @@ def _check_output_folder(output):
         )
 
 
+def _refuse_overwrite(output, protected, what="the batch file"):
+    """Refuse to write ``output`` over a file of ``protected`` (``{name: path}``)."""
+    for name, path in protected.items():
+        if os.path.exists(output) and os.path.exists(path) and os.path.samefile(output, path):
+            raise CampaignError(
+                f"{what} {os.fspath(output)!r} would overwrite {name}; choose another -o."
+            )
+
+
 def _check_output_free(state, output, protected, what="the batch file"):
     """Refuse to overwrite DATA, the campaign file, or a batch holding unmerged answers.
 
@@ -290,12 +299,7 @@ def _check_output_free(state, output, protected, what="the batch file"):
     """
     if not os.path.exists(output):
         return
-    for path in protected:
-        if os.path.exists(path) and os.path.samefile(output, path):
-            raise CampaignError(
-                f"{what} {os.fspath(output)!r} would overwrite {os.fspath(path)!r}; "
-                "choose another -o."
-            )
+    _refuse_overwrite(output, {repr(os.fspath(path)): path for path in protected}, what)
     try:
         previous = _Table(output, na_values=state["settings"].get("na_values"))
     except CampaignError:

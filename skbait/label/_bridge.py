@@ -96,12 +96,10 @@ def check_batch_file(path, protected):
     """Raise CampaignError when the batch file cannot be written as ``skbait query`` would
     (its folder missing or read-only, a parquet file without pyarrow) or is a file of
     ``protected`` (``{what: path}``: DATA, the campaign and answer files) it would overwrite."""
-    from skbait.campaign._rounds import _check_output_folder
+    from skbait.campaign._rounds import _check_output_folder, _refuse_overwrite
 
     _check_output_folder(path)
-    for what, other in protected.items():
-        if os.path.exists(path) and os.path.exists(other) and os.path.samefile(path, other):
-            raise CampaignError(f"the batch file {path!r} is {what}; choose another -o.")
+    _refuse_overwrite(path, protected)
 
 
 def read_state(path):
