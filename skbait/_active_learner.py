@@ -407,12 +407,15 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         refit_strategy = "query_strategy_" in self.__dict__ and any(
             key.split("__")[0] == "query_strategy" for key in params
         )
+        multilabel = getattr(self, "_multilabel", False)
         if refit_strategy and "query_strategy" in params:
-            make_strategy(params["query_strategy"])  # a bad strategy raises, nothing changes
+            # A bad strategy raises, nothing changes.
+            _make_strategy(params["query_strategy"], multilabel)
         super().set_params(**params)
         if refit_strategy:
-            # After fit, the next query uses the new strategy (as a refit would).
-            self.query_strategy_ = make_strategy(self.query_strategy)
+            # After fit, the next query uses the new strategy as a refit would: a
+            # name stands for its multi-label form when y is multi-label.
+            self.query_strategy_ = _make_strategy(self.query_strategy, multilabel)
         return self
 
     # ------------------------------------------------------------------ fit
@@ -508,7 +511,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         self._validate_params()
         sets = self._read_multilabel(y)
         multilabel = sets is not None
-        strategy = self._make_strategy(multilabel)
+        strategy = _make_strategy(self.query_strategy, multilabel)
         if multilabel:
             check_consistent_length(X, sets.indicator)
             y, missing, classes = sets.indicator, ~sets.labeled, sets.classes
@@ -556,21 +559,6 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         if not is_multilabel_target(y):
             return None
         return read_label_sets(y, classes=self.classes)
-
-    def _make_strategy(self, multilabel):
-        """The strategy; for a multi-label y, its multi-label form (``"bait"`` for one)."""
-        if not multilabel:
-            return make_strategy(self.query_strategy)
-        name = self.query_strategy
-        strategy = make_strategy(multilabel_strategy_name(name) if isinstance(name, str) else name)
-        if not get_strategy_tags(strategy).multilabel:
-            names = [n for n in available_strategies() if _serves_multilabel(n)]
-            raise ValueError(
-                f"y is multi-label, and {type(strategy).__name__} serves one label per row. "
-                f"Use a multi-label strategy: {', '.join(names)} (a name such as 'bait' "
-                "stands for its multi-label form)."
-            )
-        return strategy
 
     def resume(self, X, y, *, eval_set=None):
         """Continue a simulation stopped by an interrupt or a failed fit.
@@ -1428,6 +1416,23 @@ default=None
         tags.input_tags = copy.deepcopy(inner.input_tags)
         tags.non_deterministic = inner.non_deterministic
         return tags
+
+
+def _make_strategy(query_strategy, multilabel):
+    """The strategy; for a multi-label y, its multi-label form (``"bait"``: multi-label BAIT)."""
+    if not multilabel:
+        return make_strategy(query_strategy)
+    if isinstance(query_strategy, str):
+        query_strategy = multilabel_strategy_name(query_strategy)
+    strategy = make_strategy(query_strategy)
+    if not get_strategy_tags(strategy).multilabel:
+        names = [n for n in available_strategies() if _serves_multilabel(n)]
+        raise ValueError(
+            f"y is multi-label, and {type(strategy).__name__} serves one label per row. "
+            f"Use a multi-label strategy: {', '.join(names)} (a name such as 'bait' "
+            "stands for its multi-label form)."
+        )
+    return strategy
 
 
 def _serves_multilabel(name):
