@@ -1097,6 +1097,8 @@ default=None
                 "Give the labels (simulation: every row's; real labeling: the known ones, "
                 "NaN where unknown)."
             )
+        if is_classifier(self.estimator):
+            y = _nullable_labels(y)
         # A copy: the caller's array may be reused (y_known[rows] = answers) and
         # must not rewrite the labels the learner holds.
         y = check_array(
@@ -1228,6 +1230,8 @@ default=None
         """Labels given to teach: the learner's shape, none missing, a declared class."""
         if getattr(self, "_multilabel", False):
             return self._taught_label_sets(y)
+        if is_classifier(self.estimator):
+            y = _nullable_labels(y)
         y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False, input_name="y")
         if y.ndim != self.pool_.y.ndim or y.shape[1:] != self.pool_.y.shape[1:]:
             raise ValueError(
@@ -1433,6 +1437,22 @@ def _make_strategy(query_strategy, multilabel):
             "stands for its multi-label form)."
         )
     return strategy
+
+
+def _nullable_labels(y):
+    """A pandas nullable integer or boolean column as numpy labels of its type.
+
+    ``check_array`` reads such a column as float64, so that the labels ``5``
+    or ``True`` became ``5.0`` or ``1.0`` in ``classes_`` and predictions.
+    Without NA it is the column's numpy dtype; with NA, objects with None
+    where NA, whose labels keep their type as in ``[5, 6, None]``.
+    """
+    dtype = getattr(y, "dtype", None)
+    if dtype is None or isinstance(dtype, np.dtype) or getattr(dtype, "kind", "O") not in "biu":
+        return y
+    if y.isna().any():
+        return y.to_numpy(dtype=object, na_value=None)
+    return y.to_numpy(dtype=dtype.numpy_dtype)
 
 
 def _serves_multilabel(name):
