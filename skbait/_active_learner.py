@@ -368,7 +368,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         ----------
         deep : bool, default=True
             Also return the parameters of the estimator and of the strategy
-            (``query_strategy__reg``), a named strategy included.
+            (``query_strategy__reg``), a named strategy included (after a
+            multi-label fit, those of the name's multi-label form).
 
         Returns
         -------
@@ -377,7 +378,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         params = super().get_params(deep=deep)
         if deep and isinstance(self.query_strategy, str):
             try:
-                strategy = make_strategy(self.query_strategy)
+                # After a multi-label fit, the name stands for its multi-label form.
+                strategy = _make_strategy(self.query_strategy, getattr(self, "_multilabel", False))
             except (TypeError, ValueError):
                 return params  # fit reports the unknown name
             for key, value in strategy.get_params(deep=True).items():
@@ -400,14 +402,14 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         -------
         self : ActiveLearner
         """
+        multilabel = getattr(self, "_multilabel", False)
         if any(key.startswith("query_strategy__") for key in params):
             name = params.get("query_strategy", self.query_strategy)
             if isinstance(name, str):
-                params = {**params, "query_strategy": make_strategy(name)}
+                params = {**params, "query_strategy": _make_strategy(name, multilabel)}
         refit_strategy = "query_strategy_" in self.__dict__ and any(
             key.split("__")[0] == "query_strategy" for key in params
         )
-        multilabel = getattr(self, "_multilabel", False)
         if refit_strategy and "query_strategy" in params:
             # A bad strategy raises, nothing changes.
             _make_strategy(params["query_strategy"], multilabel)

@@ -569,3 +569,20 @@ def test_set_params_after_fit_refuses_a_single_label_strategy_and_changes_nothin
         al.set_params(query_strategy=BAIT(reg=2.0))
     assert al.query_strategy == "bait"
     assert isinstance(al.query_strategy_, MultiLabelBAIT)
+
+
+def test_nested_strategy_parameters_of_a_fitted_learner_are_the_multilabel_forms(data):
+    # After a multi-label fit, "bait" is MultiLabelBAIT: query_strategy__<param>
+    # reads and sets its parameters, not those of single-label BAIT.
+    X, Y = data
+    sets = list(Y[:30]) + [None] * 30
+    al = ActiveLearner(_ovr(), batch_size=3, random_state=0).fit(X[:60], sets)
+    params = al.get_params()
+    assert params["query_strategy__objective"] == "trace"
+    assert "query_strategy__candidates" not in params
+    al.set_params(query_strategy__reg=2.0)
+    assert isinstance(al.query_strategy, MultiLabelBAIT)
+    assert al.query_strategy_.get_params() == MultiLabelBAIT(reg=2.0).get_params()
+    expected = ActiveLearner(_ovr(), query_strategy=MultiLabelBAIT(reg=2.0), batch_size=3)
+    expected.set_params(random_state=0).fit(X[:60], sets)
+    np.testing.assert_array_equal(al.query(), expected.query())
