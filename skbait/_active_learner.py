@@ -188,7 +188,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         Keep training the same estimator object from round to round instead of
         a fresh clone; when the estimator (or a pipeline's last step) has a
         ``warm_start`` parameter it is switched on, so that each fit continues
-        from the previous solution.
+        from the previous solution. Refused for ensembles (forests, boosting),
+        whose ``warm_start`` adds members instead and refits nothing.
     embedding : callable, default=None
         ``embedding(estimator, X) -> array (n_samples, n_dims)`` overriding
         the last-layer embedding that strategies read (see
@@ -511,6 +512,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         the classes fixed for the run (declared, or the oracle's), if any.
         """
         self._validate_params()
+        if self.warm_start:
+            _check_warm_start(self.estimator)
         sets = self._read_multilabel(y)
         multilabel = sets is not None
         strategy = _make_strategy(self.query_strategy, multilabel)
@@ -1490,6 +1493,31 @@ def _model_score(estimator, X, y, multilabel):
         pred = predict_label_sets(estimator, X, n_labels=y.shape[1])
         return multilabel_scores(y, pred)["subset_accuracy"]
     return float(estimator.score(X, y))
+
+
+def _check_warm_start(estimator):
+    """Refuse a warm start of an ensemble, whose own ``warm_start`` adds members.
+
+    Refitted with the same ``n_estimators`` (``max_iter``), a forest or a
+    boosting model fits no new member and keeps its first fit: every round
+    would keep the first round's model, whatever was labeled since.
+    """
+    from sklearn.ensemble import (
+        BaseEnsemble,
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+    )
+
+    model = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    ensembles = (BaseEnsemble, HistGradientBoostingClassifier, HistGradientBoostingRegressor)
+    if _warm_start_key(estimator) is None or not isinstance(model, ensembles):
+        return
+    raise ValueError(
+        f"warm_start=True cannot continue {type(model).__name__}: its own warm_start adds "
+        "members (trees, iterations) when n_estimators or max_iter grows, and otherwise "
+        "keeps its first fit, so every round would keep the first round's model. Leave "
+        "warm_start=False: each round then trains a fresh clone on all the labels."
+    )
 
 
 def _warm_start_key(estimator):
