@@ -224,8 +224,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         The labeled rows of ``X_``, in the order they were labeled (the initial
         draw or the labels given to fit first).
     X_ : array-like, DataFrame, sparse matrix or list
-        The pool in the form given to fit (sparse matrices as CSR), followed
-        by the rows added by :meth:`teach`.
+        The pool in the form given to fit (CSR and CSC matrices as given, other
+        sparse formats as CSR), followed by the rows added by :meth:`teach`.
     y_ : ndarray
         Labels of the rows of ``X_`` known to the learner; entries of
         unlabeled rows are meaningless (see ``labeled_indices_``).
