@@ -188,7 +188,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         Keep training the same estimator object from round to round instead of
         a fresh clone; when the estimator (or a pipeline's last step) has a
         ``warm_start`` parameter it is switched on, so that each fit continues
-        from the previous solution.
+        from the previous solution. Refused for ensembles (forests, boosting),
+        whose ``warm_start`` adds members instead and refits nothing.
     embedding : callable, default=None
         ``embedding(estimator, X) -> array (n_samples, n_dims)`` overriding
         the last-layer embedding that strategies read (see
@@ -223,8 +224,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         The labeled rows of ``X_``, in the order they were labeled (the initial
         draw or the labels given to fit first).
     X_ : array-like, DataFrame, sparse matrix or list
-        The pool in the form given to fit (sparse matrices as CSR), followed
-        by the rows added by :meth:`teach`.
+        The pool in the form given to fit (CSR and CSC matrices as given, other
+        sparse formats as CSR), followed by the rows added by :meth:`teach`.
     y_ : ndarray
         Labels of the rows of ``X_`` known to the learner; entries of
         unlabeled rows are meaningless (see ``labeled_indices_``).
@@ -368,7 +369,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         ----------
         deep : bool, default=True
             Also return the parameters of the estimator and of the strategy
-            (``query_strategy__reg``), a named strategy included.
+            (``query_strategy__reg``), a named strategy included (after a
+            multi-label fit, those of the name's multi-label form).
 
         Returns
         -------
@@ -377,7 +379,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         params = super().get_params(deep=deep)
         if deep and isinstance(self.query_strategy, str):
             try:
-                strategy = make_strategy(self.query_strategy)
+                # After a multi-label fit, the name stands for its multi-label form.
+                strategy = _make_strategy(self.query_strategy, getattr(self, "_multilabel", False))
             except (TypeError, ValueError):
                 return params  # fit reports the unknown name
             for key, value in strategy.get_params(deep=True).items():
@@ -400,19 +403,22 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         -------
         self : ActiveLearner
         """
+        multilabel = getattr(self, "_multilabel", False)
         if any(key.startswith("query_strategy__") for key in params):
             name = params.get("query_strategy", self.query_strategy)
             if isinstance(name, str):
-                params = {**params, "query_strategy": make_strategy(name)}
+                params = {**params, "query_strategy": _make_strategy(name, multilabel)}
         refit_strategy = "query_strategy_" in self.__dict__ and any(
             key.split("__")[0] == "query_strategy" for key in params
         )
         if refit_strategy and "query_strategy" in params:
-            make_strategy(params["query_strategy"])  # a bad strategy raises, nothing changes
+            # A bad strategy raises, nothing changes.
+            _make_strategy(params["query_strategy"], multilabel)
         super().set_params(**params)
         if refit_strategy:
-            # After fit, the next query uses the new strategy (as a refit would).
-            self.query_strategy_ = make_strategy(self.query_strategy)
+            # After fit, the next query uses the new strategy as a refit would: a
+            # name stands for its multi-label form when y is multi-label.
+            self.query_strategy_ = _make_strategy(self.query_strategy, multilabel)
         return self
 
     # ------------------------------------------------------------------ fit
@@ -506,9 +512,11 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         the classes fixed for the run (declared, or the oracle's), if any.
         """
         self._validate_params()
+        if self.warm_start:
+            _check_warm_start(self.estimator)
         sets = self._read_multilabel(y)
         multilabel = sets is not None
-        strategy = self._make_strategy(multilabel)
+        strategy = _make_strategy(self.query_strategy, multilabel)
         if multilabel:
             check_consistent_length(X, sets.indicator)
             y, missing, classes = sets.indicator, ~sets.labeled, sets.classes
@@ -556,21 +564,6 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         if not is_multilabel_target(y):
             return None
         return read_label_sets(y, classes=self.classes)
-
-    def _make_strategy(self, multilabel):
-        """The strategy; for a multi-label y, its multi-label form (``"bait"`` for one)."""
-        if not multilabel:
-            return make_strategy(self.query_strategy)
-        name = self.query_strategy
-        strategy = make_strategy(multilabel_strategy_name(name) if isinstance(name, str) else name)
-        if not get_strategy_tags(strategy).multilabel:
-            names = [n for n in available_strategies() if _serves_multilabel(n)]
-            raise ValueError(
-                f"y is multi-label, and {type(strategy).__name__} serves one label per row. "
-                f"Use a multi-label strategy: {', '.join(names)} (a name such as 'bait' "
-                "stands for its multi-label form)."
-            )
-        return strategy
 
     def resume(self, X, y, *, eval_set=None):
         """Continue a simulation stopped by an interrupt or a failed fit.
@@ -1109,6 +1102,8 @@ default=None
                 "Give the labels (simulation: every row's; real labeling: the known ones, "
                 "NaN where unknown)."
             )
+        if is_classifier(self.estimator):
+            y = _nullable_labels(y)
         # A copy: the caller's array may be reused (y_known[rows] = answers) and
         # must not rewrite the labels the learner holds.
         y = check_array(
@@ -1240,6 +1235,8 @@ default=None
         """Labels given to teach: the learner's shape, none missing, a declared class."""
         if getattr(self, "_multilabel", False):
             return self._taught_label_sets(y)
+        if is_classifier(self.estimator):
+            y = _nullable_labels(y)
         y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False, input_name="y")
         if y.ndim != self.pool_.y.ndim or y.shape[1:] != self.pool_.y.shape[1:]:
             raise ValueError(
@@ -1430,6 +1427,39 @@ default=None
         return tags
 
 
+def _make_strategy(query_strategy, multilabel):
+    """The strategy; for a multi-label y, its multi-label form (``"bait"``: multi-label BAIT)."""
+    if not multilabel:
+        return make_strategy(query_strategy)
+    if isinstance(query_strategy, str):
+        query_strategy = multilabel_strategy_name(query_strategy)
+    strategy = make_strategy(query_strategy)
+    if not get_strategy_tags(strategy).multilabel:
+        names = [n for n in available_strategies() if _serves_multilabel(n)]
+        raise ValueError(
+            f"y is multi-label, and {type(strategy).__name__} serves one label per row. "
+            f"Use a multi-label strategy: {', '.join(names)} (a name such as 'bait' "
+            "stands for its multi-label form)."
+        )
+    return strategy
+
+
+def _nullable_labels(y):
+    """A pandas nullable integer or boolean column as numpy labels of its type.
+
+    ``check_array`` reads such a column as float64, so that the labels ``5``
+    or ``True`` became ``5.0`` or ``1.0`` in ``classes_`` and predictions.
+    Without NA it is the column's numpy dtype; with NA, objects with None
+    where NA, whose labels keep their type as in ``[5, 6, None]``.
+    """
+    dtype = getattr(y, "dtype", None)
+    if dtype is None or isinstance(dtype, np.dtype) or getattr(dtype, "kind", "O") not in "biu":
+        return y
+    if y.isna().any():
+        return y.to_numpy(dtype=object, na_value=None)
+    return y.to_numpy(dtype=dtype.numpy_dtype)
+
+
 def _serves_multilabel(name):
     """Whether strategy ``name`` is tagged multilabel (False when its factory fails)."""
     try:
@@ -1463,6 +1493,31 @@ def _model_score(estimator, X, y, multilabel):
         pred = predict_label_sets(estimator, X, n_labels=y.shape[1])
         return multilabel_scores(y, pred)["subset_accuracy"]
     return float(estimator.score(X, y))
+
+
+def _check_warm_start(estimator):
+    """Refuse a warm start of an ensemble, whose own ``warm_start`` adds members.
+
+    Refitted with the same ``n_estimators`` (``max_iter``), a forest or a
+    boosting model fits no new member and keeps its first fit: every round
+    would keep the first round's model, whatever was labeled since.
+    """
+    from sklearn.ensemble import (
+        BaseEnsemble,
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+    )
+
+    model = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    ensembles = (BaseEnsemble, HistGradientBoostingClassifier, HistGradientBoostingRegressor)
+    if _warm_start_key(estimator) is None or not isinstance(model, ensembles):
+        return
+    raise ValueError(
+        f"warm_start=True cannot continue {type(model).__name__}: its own warm_start adds "
+        "members (trees, iterations) when n_estimators or max_iter grows, and otherwise "
+        "keeps its first fit, so every round would keep the first round's model. Leave "
+        "warm_start=False: each round then trains a fresh clone on all the labels."
+    )
 
 
 def _warm_start_key(estimator):

@@ -8,6 +8,11 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier, is_regressor
 from sklearn.datasets import make_classification, make_regression
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
@@ -670,3 +675,23 @@ def test_warm_start_reaches_a_pipelines_last_step(clf_data):
     al = simulated(pipe, warm_start=True).fit(X, y)
     assert al.estimator_[-1].warm_start is True
     assert al.estimator_[-1].n_fits_ == len(al.history_)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        RandomForestClassifier(n_estimators=5, random_state=0),
+        GradientBoostingClassifier(n_estimators=5),
+        HistGradientBoostingClassifier(max_iter=5),
+        make_pipeline(StandardScaler(), RandomForestClassifier(n_estimators=5)),
+    ],
+    ids=["forest", "boosting", "hist boosting", "pipeline"],
+)
+def test_warm_start_of_an_ensemble_is_refused(clf_data, model):
+    # An ensemble's warm_start adds members: refitted on more labels with the same
+    # n_estimators, it kept the first round's model, round after round.
+    X, y = clf_data
+    learner = ActiveLearner(model, query_strategy="random", budget=30, warm_start=True)
+    with pytest.raises(ValueError, match="warm_start=True.*fresh clone"):
+        learner.fit(X, y)
+    assert not hasattr(learner, "history_")

@@ -592,6 +592,28 @@ def test_missing_labels_in_a_pandas_nullable_series():
     np.testing.assert_array_equal(al.labeled_indices_, np.arange(50))
 
 
+@pytest.mark.parametrize("dtype, labels", [("Int64", [5, 6, 7]), ("boolean", [False, True, True])])
+def test_a_pandas_nullable_series_keeps_its_labels_type(dtype, labels):
+    # check_array reads a nullable column with NA as float64: True and 5 became
+    # 1.0 and 5.0 in classes_ and predict, where [True, None] keeps booleans.
+    X, y = three_blobs()
+    labels = np.asarray(labels)
+    y_known = pd.Series(labels[y], dtype=dtype)
+    y_known.iloc[30:] = pd.NA
+    al = ActiveLearner(LogisticRegression(), query_strategy="random", batch_size=3)
+    al.fit(X, y_known)
+    np.testing.assert_array_equal(al.classes_, np.unique(labels))
+    assert al.classes_.dtype == labels.dtype
+    idx = al.query()
+    al.teach(y=pd.Series(labels[y[idx]], dtype=dtype), indices=idx)
+    assert al.labeled_data()[1].dtype == labels.dtype
+    assert al.predict(X[:2]).dtype == labels.dtype
+    # Without NA too (check_array reads the column as float64 all the same).
+    al = ActiveLearner(LogisticRegression(), query_strategy="random", budget=9, n_initial=6)
+    al.fit(X, pd.Series(labels[y], dtype=dtype))
+    assert al.classes_.dtype == labels.dtype
+
+
 # ------------------------------------------------------ multi-label y
 
 

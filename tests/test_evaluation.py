@@ -235,6 +235,24 @@ def test_compare_strategies_errors(iris_split, kwargs, error, match):
         compare_strategies(LogisticRegression(), *iris_split, **params)
 
 
+def test_learner_params_take_nested_parameters(iris_split):
+    # The guide: a strategy parameter is a nested parameter in compare_strategies
+    # too; learner_params went to ActiveLearner's constructor, which takes none.
+    params = dict(strategies=["margin"], seeds=1, n_initial=6, batch_size=5, budget=16, verbose=0)
+    nested = compare_strategies(
+        LogisticRegression(),
+        *iris_split,
+        learner_params={"query_strategy__measure": "entropy", "estimator__C": 0.5},
+        **params,
+    )
+    expected = compare_strategies(
+        LogisticRegression(C=0.5),
+        *iris_split,
+        **{**params, "strategies": {"margin": UncertaintySampling(measure="entropy")}},
+    )
+    pd.testing.assert_frame_equal(nested.drop(columns=TIMING), expected.drop(columns=TIMING))
+
+
 def test_csv_round_trip(small_results, tmp_path):
     path = tmp_path / "results.csv"
     save_results(small_results, path)

@@ -546,3 +546,43 @@ def test_a_label_fit_did_not_see_says_to_declare_the_labels(data):
     with pytest.raises(ValueError, match=r"\['health'\] that fit did not see.*classes="):
         al.teach(y=[{"health"}, set(), {"arts"}], indices=[40, 41, 42])
     assert al.labeled_indices_.tolist() == before
+
+
+@pytest.mark.parametrize("name", ["bait", "margin", "badge"])
+def test_set_params_after_fit_gives_the_strategy_its_multilabel_form(data, name):
+    # A name stands for its multi-label form at fit; set_params after fit must
+    # read it the same way, not hand the single-label strategy a multi-label model.
+    X, Y = data
+    sets = list(Y[:30]) + [None] * 30
+    al = ActiveLearner(_ovr(), batch_size=3, random_state=0).fit(X[:60], sets)
+    al.set_params(query_strategy=name)
+    expected = ActiveLearner(_ovr(), query_strategy=name, batch_size=3, random_state=0)
+    expected.fit(X[:60], sets)
+    assert type(al.query_strategy_) is type(expected.query_strategy_)
+    np.testing.assert_array_equal(al.query(), expected.query())
+
+
+def test_set_params_after_fit_refuses_a_single_label_strategy_and_changes_nothing(data):
+    X, Y = data
+    al = ActiveLearner(_ovr(), batch_size=3).fit(X[:60], list(Y[:30]) + [None] * 30)
+    with pytest.raises(ValueError, match="multi-label strategy"):
+        al.set_params(query_strategy=BAIT(reg=2.0))
+    assert al.query_strategy == "bait"
+    assert isinstance(al.query_strategy_, MultiLabelBAIT)
+
+
+def test_nested_strategy_parameters_of_a_fitted_learner_are_the_multilabel_forms(data):
+    # After a multi-label fit, "bait" is MultiLabelBAIT: query_strategy__<param>
+    # reads and sets its parameters, not those of single-label BAIT.
+    X, Y = data
+    sets = list(Y[:30]) + [None] * 30
+    al = ActiveLearner(_ovr(), batch_size=3, random_state=0).fit(X[:60], sets)
+    params = al.get_params()
+    assert params["query_strategy__objective"] == "trace"
+    assert "query_strategy__candidates" not in params
+    al.set_params(query_strategy__reg=2.0)
+    assert isinstance(al.query_strategy, MultiLabelBAIT)
+    assert al.query_strategy_.get_params() == MultiLabelBAIT(reg=2.0).get_params()
+    expected = ActiveLearner(_ovr(), query_strategy=MultiLabelBAIT(reg=2.0), batch_size=3)
+    expected.set_params(random_state=0).fit(X[:60], sets)
+    np.testing.assert_array_equal(al.query(), expected.query())

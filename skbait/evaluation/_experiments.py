@@ -157,7 +157,8 @@ def run_experiment(
         Passed to :class:`~skbait.ActiveLearner`.
     learner_params : dict, default=None
         Further :class:`~skbait.ActiveLearner` parameters (``embedding``,
-        ``warm_start``).
+        ``warm_start``), nested ones included (``query_strategy__reg``,
+        ``estimator__C``), as :meth:`~skbait.ActiveLearner.set_params` takes them.
     label : str, default=None
         The ``strategy`` column's value; the name, or the class name of an
         instance, by default.
@@ -201,8 +202,10 @@ def run_experiment(
         budget=budget,
         random_state=seed,
         n_threads=n_threads,
-        **learner_params,
     )
+    # set_params, not the constructor: nested parameters (estimator__C,
+    # query_strategy__reg) are learner parameters too.
+    learner.set_params(**learner_params)
     learner.fit(X_pool, y_pool, eval_set=(X_test, y_test))
     history = pd.DataFrame(learner.history_)
     multilabel = "eval_f1_micro" in history.columns
@@ -313,7 +316,8 @@ def compare_strategies(
     budget : int, default=100
         Total labels of a run (the last batch is cut to reach it exactly).
     learner_params : dict, default=None
-        Further :class:`~skbait.ActiveLearner` parameters.
+        Further :class:`~skbait.ActiveLearner` parameters, nested ones
+        included (``query_strategy__reg``, ``estimator__C``).
     n_jobs : int, default=None
         Runs in parallel (joblib's convention: None is 1, -1 all cores). Each
         worker limits every thread pool (BLAS, OpenMP and torch) to its share
