@@ -154,17 +154,27 @@ def test_scale_warns_when_columns_differ_widely_in_size():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         BAIT(device="cpu").select(model, X, labeled, 3, random_state=0)
-    # One column in hundreds, one in thousandths: the hint names both.
+    # One column in hundreds, one in thousandths, left as they are: the hint names both.
     wide = X * np.array([300.0, 1.0, 0.003])
     model = LogisticRegression().fit(wide[labeled], y[labeled])
-    with pytest.warns(UserWarning, match=r"columns 0 and 2.*standardise"):
-        BAIT(device="cpu").select(model, wide, labeled, 3, random_state=0)
+    with pytest.warns(UserWarning, match=r"columns 0 and 2.*standardi"):
+        BAIT(standardize=False, device="cpu").select(model, wide, labeled, 3, random_state=0)
     # The same measurement serves every reg="scale" caller: the function, multi-label BAIT.
     with pytest.warns(UserWarning, match=r"columns 0 and 2"):
-        bait_select(wide, model.predict_proba(wide), labeled, 3, reg="scale", device="cpu")
+        bait_select(
+            wide, model.predict_proba(wide), labeled, 3, reg="scale", standardize=False,
+            device="cpu",
+        )  # fmt: skip
     Y = np.column_stack([y, 1 - y, (X[:, 1] > 0).astype(int)])
     ovr = OneVsRestClassifier(LogisticRegression()).fit(wide[labeled], Y[labeled])
     with pytest.warns(UserWarning, match=r"columns 0 and 2"):
+        MultiLabelBAIT(standardize=False, device="cpu").select(
+            ovr, wide, labeled, 3, random_state=0
+        )
+    # At the default, BAIT standardises such input features instead: no hint.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        BAIT(device="cpu").select(model, wide, labeled, 3, random_state=0)
         MultiLabelBAIT(device="cpu").select(ovr, wide, labeled, 3, random_state=0)
     # The paper's absolute lambda is the user's choice: no hint.
     with warnings.catch_warnings():

@@ -58,6 +58,9 @@ def _pool(case):
         P = P / P.sum(axis=1, keepdims=True)
     if case.get("one_hot"):
         P = np.eye(k)[rng.randint(k, size=n)]
+    if case.get("units"):
+        # Raw features: one column in hundreds around an offset, one in thousandths.
+        Z = Z * np.array([300.0, 1.0, 0.003, 1.0])[:d] + np.array([2000.0, 0.0, 0.99, 3.0])[:d]
     if case.get("dtype") == "float32":
         Z = Z.astype(np.float32)
     return Z, P, labeled
@@ -168,6 +171,9 @@ def _cases():
         dict(bait, name="bait-scale", seed=21, reg="scale"),
         dict(bait, name="bait-scale-relative", seed=22, reg="scale", relative_reg=0.3, k=4),
         dict(bait, name="bait-scale-regression", seed=23, k=None, d=4, B=6, reg="scale"),
+        # Columns in very different units: the whole pool's standardised design on every rank.
+        dict(bait, name="bait-standardized", seed=40, d=4, reg="scale", units=True),
+        dict(bait, name="bait-standardized-true", seed=41, k=None, reg=1.0, standardize=True),
         # BAIT among the most uncertain rows and a random few: found and drawn across the ranks.
         dict(
             bait,
@@ -407,6 +413,7 @@ def _bait_params(case):
         "candidates",
         "random_candidates",
         "random_state",
+        "standardize",
     )
     return {key: case[key] for key in keys if key in case}
 

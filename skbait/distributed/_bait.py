@@ -26,7 +26,15 @@ from skbait.distributed._pool import (
     selection_result,
 )
 from skbait.distributed._uncertainty import uncertainty_select
-from skbait.strategies._bait import DEFAULT_RELATIVE_REG, reg_at_scale
+from skbait.strategies._bait import (
+    DEFAULT_RELATIVE_REG,
+    check_standardize,
+    column_moments,
+    column_spread,
+    reg_at_scale,
+    standardised_design,
+    standardizes,
+)
 from skbait.strategies._candidates import (
     DEFAULT_RANDOM_CANDIDATES,
     candidate_counts,
@@ -130,6 +138,7 @@ def bait_select(
     candidates=None,
     random_candidates=DEFAULT_RANDOM_CANDIDATES,
     random_state=None,
+    standardize="auto",
 ):
     """BAIT over a sharded pool: :func:`skbait.strategies.bait_select` (SPMD).
 
@@ -212,6 +221,10 @@ def bait_select(
         too, so that a ``RandomState`` passed in advances as on one process);
         with the same ``random_state``, the rows of the single-process
         function on the concatenated pool.
+    standardize : "auto" or bool, default="auto"
+        As :func:`skbait.strategies.bait_select` takes it, with the columns'
+        means, variances and sizes all-reduced over every rank's rows: the
+        standardised design of the whole pool.
 
     Returns
     -------
@@ -267,6 +280,7 @@ def bait_select(
                 chunk_size=chunk_size,
                 return_utilities=True,
                 group=group,
+                standardize=standardize,
             )
             return selection_result(kept[chosen], gains, return_utilities)
 
@@ -283,6 +297,7 @@ def bait_select(
             "oversample": check_real("oversample", oversample, 1.0, strict=False),
             "fisher": check_option("fisher", fisher, {"pool", "identity"}),
             "chunk_size": check_chunk_size(chunk_size),
+            "standardize": check_standardize(standardize),
         }
 
     pool = ShardedPool(
@@ -301,6 +316,7 @@ def bait_select(
         return selection_result(np.concatenate(everyone), np.full(U, np.nan), return_utilities)
     device = resolve_device(device)
     dtype = resolve_dtype(dtype)
+    _standardize_shard(comm, pool, reg, check_standardize(standardize))
     Z = torch.as_tensor(pool.Z, device=device).to(dtype)
     if pool.P is None:
         rows = Factors.regression(Z)
@@ -335,6 +351,24 @@ def bait_select(
     if prune:
         greedy.backward(B)
     return selection_result(greedy.picked, greedy.gains, return_utilities)
+
+
+def _standardize_shard(comm, pool, reg, standardize):
+    """Replace ``pool.Z`` by its rows of the whole pool's standardised design, if BAIT uses one.
+
+    The column sums are all-reduced, so that every rank decides alike and
+    standardises by the whole pool's means and variances, as one process would.
+    """
+    if not (isinstance(reg, str) or standardize is True):
+        return
+    def total(columns):
+        return comm.all_reduce(torch.as_tensor(columns, dtype=torch.float64)).numpy()
+
+    _, sums, squares, entries = column_moments(pool.Z)
+    moments = (pool.n, *total(np.stack([sums, squares, entries])))
+    if standardizes(standardize, reg, column_spread(moments)[0]):
+        pool.Z = standardised_design(pool.Z, moments, total)
+        pool.d = pool.Z.shape[1]
 
 
 def _candidate_shard(comm, embeddings, probas, labeled, batch_size, drawing, group):

@@ -17,6 +17,7 @@ from skbait.distributed._comm import Group, error_report, raise_everywhere, rebu
 from skbait.distributed._coreset import coreset_select
 from skbait.distributed._uncertainty import uncertainty_select
 from skbait.embeddings import embed
+from skbait.strategies._bait import resolve_standardize
 from skbait.strategies._candidates import DEFAULT_RANDOM_CANDIDATES, resolve_candidates
 from skbait.utils._validation import (
     check_option,
@@ -194,6 +195,9 @@ def fit_and_select(
             P = None
         # The defaults of skbait.strategies.BAIT, so that a round picks what BAIT() picks.
         params.setdefault("reg", "scale")
+        params["standardize"] = resolve_standardize(
+            params.get("standardize", "auto"), estimator, embedding
+        )
         params["candidates"] = resolve_candidates(
             params.get("candidates", "auto"),
             params["reg"],

@@ -4,6 +4,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import is_classifier
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -16,6 +17,7 @@ from skbait._approximations import (
 )
 from skbait._fisher import Problem, RankOneGreedy, forward_steps, kron_gram
 from skbait.base import QueryStrategy
+from skbait.embeddings import embeds_input_features
 from skbait.strategies._candidates import (
     DEFAULT_RANDOM_CANDIDATES,
     candidate_pool,
@@ -23,7 +25,7 @@ from skbait.strategies._candidates import (
 )
 from skbait.strategies._fisher_inputs import fisher_inputs
 from skbait.utils import resolve_device
-from skbait.utils._sparse import check_pool_embeddings, column_sizes, row_norms_squared
+from skbait.utils._sparse import check_pool_embeddings, row_norms_squared
 from skbait.utils._threads import (
     limited_threads,
     recent_step_threads,
@@ -107,27 +109,94 @@ def warn_on_scale_spread(embeddings):
         The factor between the widest and the narrowest column that has a
         non-zero entry (1.0 when fewer than two have).
     """
-    sizes = column_sizes(embeddings)
-    present = np.flatnonzero(sizes > 0)
-    if present.size < 2:
-        return 1.0
-    widest = present[np.argmax(sizes[present])]
-    narrowest = present[np.argmin(sizes[present])]
-    spread = float(sizes[widest] / sizes[narrowest])
+    spread, widest, narrowest = column_spread(column_moments(embeddings))
     if spread > SCALE_SPREAD_WARNING:
         warnings.warn(
             f"The embedding BAIT reads has columns whose sizes differ {spread:,.0f}-fold "
             f"(columns {widest} and {narrowest}, counted from 0; root mean square of their "
             "non-zero values). reg='scale' sets lambda by the widest columns, so BAIT "
-            "barely weighs the narrow ones: standardise the features (a StandardScaler "
-            "before the model) or pass a numeric reg. See 'Which strategy when' in the "
-            "user guide.",
+            "barely weighs the narrow ones: leave standardize='auto' (BAIT then "
+            "standardises its design), standardise the features (a StandardScaler before "
+            "the model) or pass a numeric reg. See 'Which strategy when' in the user guide.",
             UserWarning,
             # One place for every caller (BAIT, multi-label BAIT, the functions), so
             # that the default filter shows it once.
             stacklevel=2,
         )
     return spread
+
+
+def column_moments(embeddings):
+    """The column sums a standardised design is made from: ``(n, sums, squares, entries)``.
+
+    ``sums`` and ``squares`` are each column's sum and sum of squares, in
+    float64, ``entries`` its count of non-zero values: sums over rows, so that
+    the shards of a pool add up to the whole pool's (the sharded BAIT
+    all-reduces them). ``embeddings`` is a validated dense array or sparse matrix.
+    """
+    n = embeddings.shape[0]
+    if sp.issparse(embeddings):
+        Z = sp.csc_matrix(embeddings, dtype=np.float64)
+        sums = np.asarray(Z.sum(axis=0)).ravel()
+        squares = np.asarray(Z.multiply(Z).sum(axis=0)).ravel()
+        entries = np.asarray((Z != 0).sum(axis=0), dtype=np.float64).ravel()
+    else:
+        Z = np.asarray(embeddings, dtype=np.float64)
+        sums = Z.sum(axis=0)
+        squares = np.einsum("ij,ij->j", Z, Z)
+        entries = np.count_nonzero(Z, axis=0).astype(np.float64)
+    return n, sums, squares, entries
+
+
+def column_spread(moments):
+    """Widest over narrowest column size (see :func:`warn_on_scale_spread`), and the two columns.
+
+    Returns ``(1.0, None, None)`` when fewer than two columns have a non-zero entry.
+    """
+    _, _, squares, entries = moments
+    sizes = np.sqrt(squares / np.maximum(entries, 1))
+    present = np.flatnonzero(sizes > 0)
+    if present.size < 2:
+        return 1.0, None, None
+    widest = present[np.argmax(sizes[present])]
+    narrowest = present[np.argmin(sizes[present])]
+    return float(sizes[widest] / sizes[narrowest]), widest, narrowest
+
+
+def standardised_design(embeddings, moments, total=None):
+    """The embedding centred and scaled to unit variance per column, with an intercept column.
+
+    BAIT's design for raw features of very different units (see ``standardize``
+    in :class:`BAIT`): the model's logits ``W z + b`` are the same linear
+    function of ``(z - mean) / std`` and a constant 1, so this is the same
+    model reparametrised, with ``reg``'s isotropic prior in standardised
+    units, where it weighs every column alike. A constant column becomes 0
+    (the intercept column carries it). ``moments`` are the whole pool's
+    (:func:`column_moments`), and ``total`` sums a per-column array over the
+    pool (the sharded BAIT's all-reduce; this array's own sum by default),
+    so that every shard is standardised alike. The variance is summed from
+    the centred values, which keeps its digits where the mean dwarfs it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbait.strategies._bait import column_moments, standardised_design
+    >>> Z = np.array([[1.0, 100.0, 5.0], [3.0, 300.0, 5.0]])
+    >>> standardised_design(Z, column_moments(Z))
+    array([[-1., -1.,  0.,  1.],
+           [ 1.,  1.,  0.,  1.]])
+    """
+    n, sums, squares, _ = moments
+    n = max(n, 1)
+    Z = embeddings.toarray() if sp.issparse(embeddings) else embeddings
+    Z = np.asarray(Z, dtype=np.float64) - sums / n
+    centred_squares = np.einsum("ij,ij->j", Z, Z)
+    variance = (centred_squares if total is None else total(centred_squares)) / n
+    # A constant column's variance is rounding noise (about 1e-32 of its mean
+    # square), not zero: taken as constant below 1e-24 of it, it becomes 0.
+    constant = variance <= 1e-24 * squares / n
+    Z /= np.where(constant, np.inf, np.sqrt(variance))
+    return np.hstack([Z, np.ones((Z.shape[0], 1))])
 
 
 def reg_at_scale(mean_squared_norm, relative_reg=DEFAULT_RELATIVE_REG):
@@ -161,17 +230,59 @@ def reg_at_scale(mean_squared_norm, relative_reg=DEFAULT_RELATIVE_REG):
     return relative_reg * mean_squared_norm
 
 
-def _absolute_reg(reg, relative_reg, embeddings, probas):
-    """``reg`` as the absolute ``lambda`` the core takes, and the embeddings, validated.
+def check_standardize(standardize):
+    """``standardize`` validated: ``"auto"``, ``True`` or ``False``."""
+    if isinstance(standardize, (bool, np.bool_)):
+        return bool(standardize)
+    if isinstance(standardize, str) and standardize == "auto":
+        return standardize
+    raise ValueError(f"`standardize` must be 'auto', True or False, got {standardize!r}.")
 
-    A number is the paper's ``lambda``, passed on as is (the core validates it);
-    ``"scale"`` is measured on the validated embeddings, with a warning where
-    their columns differ too widely in size for one isotropic ``lambda``.
+
+def standardizes(standardize, reg, spread):
+    """Whether BAIT works on the standardised design (see ``standardize`` in :class:`BAIT`).
+
+    ``"auto"`` standardises with ``reg="scale"`` when the columns' sizes differ
+    more than :data:`SCALE_SPREAD_WARNING`-fold; a numeric ``reg`` keeps the
+    paper's embedding and the authors' selections.
     """
+    if standardize == "auto":
+        return isinstance(reg, str) and spread > SCALE_SPREAD_WARNING
+    return standardize
+
+
+def resolve_standardize(standardize, estimator, embedding):
+    """``standardize`` as a strategy applies it: ``"auto"`` only on input features.
+
+    Raw features come in units that say nothing of their importance; a
+    network's hidden layer (or a user's ``embedding``) is learned, its
+    columns' sizes are part of the model, and ``"auto"`` leaves it as it is.
+    """
+    if standardize == "auto" and (embedding is not None or not embeds_input_features(estimator)):
+        return False
+    return standardize
+
+
+def _absolute_reg(reg, relative_reg, embeddings, probas, standardize=False):
+    """``reg`` as the absolute ``lambda`` the core takes, and the embeddings it applies to.
+
+    A number is the paper's ``lambda``, passed on as is (the core validates
+    it); ``"scale"`` is measured on the validated embeddings. With
+    ``standardize`` (see :class:`BAIT`) the embeddings become the standardised
+    design first; ``"scale"`` on columns too uneven for one isotropic
+    ``lambda``, left as they are, warns.
+    """
+    standardize = check_standardize(standardize)
     if isinstance(reg, str):
         check_option("reg", reg, {"scale"})
+    if isinstance(reg, str) or standardize is True:
         embeddings = check_pool_embeddings(embeddings)
-        warn_on_scale_spread(embeddings)
+        moments = column_moments(embeddings)
+        if standardizes(standardize, reg, column_spread(moments)[0]):
+            embeddings = standardised_design(embeddings, moments)
+        elif isinstance(reg, str):
+            warn_on_scale_spread(embeddings)
+    if isinstance(reg, str):
         return scaled_reg(embeddings, probas, relative_reg), embeddings
     return reg, embeddings
 
@@ -244,6 +355,7 @@ def _bait_plan(
     approximation="auto",
     memory_limit=4.0,
     random_state=None,
+    standardize="auto",
 ):
     """BAIT's set-up (its products choose their own threads), and the steps still to run.
 
@@ -253,7 +365,7 @@ def _bait_plan(
         ``run(max_threads)`` runs the greedy's steps on at most
         ``max_threads`` threads and returns the chosen rows and their gains.
     """
-    reg, embeddings = _absolute_reg(reg, relative_reg, embeddings, probas)
+    reg, embeddings = _absolute_reg(reg, relative_reg, embeddings, probas, standardize)
     approx = resolve_approximation(
         approximation, *pool_shape(embeddings, probas), check_memory_limit(memory_limit), "BAIT"
     )
@@ -328,6 +440,7 @@ def bait_select(
     random_state=None,
     candidates=None,
     random_candidates=DEFAULT_RANDOM_CANDIDATES,
+    standardize="auto",
 ):
     """Choose a batch by BAIT from embeddings and class probabilities.
 
@@ -419,6 +532,15 @@ def bait_select(
         BAIT rows to choose where the margin points at the wrong ones.
         Ignored when ``candidates`` is ``None``. When the candidates would
         number at least the unlabeled rows, every row is a candidate.
+    standardize : "auto" or bool, default="auto"
+        ``True``: BAIT works on the embedding standardised over the pool (each
+        column centred and scaled to unit variance) with an intercept column
+        added, the same model reparametrised (see ``standardize`` in
+        :class:`BAIT`). ``"auto"`` does so with ``reg="scale"`` when the
+        embedding's columns differ more than 100-fold in size (raw features
+        of different units); with a numeric ``reg`` it keeps the embedding
+        as given (the authors' selections). With candidates, it applies to
+        the candidates and the labeled rows, as ``reg="scale"`` does.
 
     Returns
     -------
@@ -463,6 +585,7 @@ def bait_select(
         random_state=random_state,
         candidates=candidates,
         random_candidates=random_candidates,
+        standardize=standardize,
     )
     return indices
 
@@ -476,6 +599,7 @@ def bait_objective(
     reg=1.0,
     relative_reg=DEFAULT_RELATIVE_REG,
     fisher="pool",
+    standardize="auto",
 ):
     """The BAIT objective ``tr(M^-1 F)`` of a chosen batch (lower is better).
 
@@ -493,6 +617,8 @@ def bait_objective(
     reg : float or "scale", default=1.0
     relative_reg : float, default=0.01
     fisher : {"pool", "identity"}, default="pool"
+    standardize : "auto" or bool, default="auto"
+        As in :func:`bait_select`: the objective of the design BAIT works on.
 
     Returns
     -------
@@ -513,7 +639,7 @@ def bait_objective(
     selected = np.asarray(selected)
     if selected.ndim != 1 or selected.size == 0 or not np.issubdtype(selected.dtype, np.integer):
         raise ValueError("`selected` must be a non-empty 1-d array of row indices.")
-    reg, embeddings = _absolute_reg(reg, relative_reg, embeddings, probas)
+    reg, embeddings = _absolute_reg(reg, relative_reg, embeddings, probas, standardize)
     problem = Problem(
         embeddings, probas, labeled, int(selected.size), reg=reg, device="cpu", dtype=torch.float64
     )
@@ -601,6 +727,24 @@ class BAIT(QueryStrategy):
         choose where the margin points at the wrong ones, and keep a
         regressor's batch off the pool's rare extreme rows. Ignored without
         candidates.
+    standardize : "auto" or bool, default="auto"
+        ``True``: BAIT works on the embedding standardised over the pool (each
+        column centred and scaled to unit variance) with an intercept column:
+        the model's logits ``W z + b`` are the same function of that design,
+        reparametrised, and ``reg``'s isotropic prior then weighs every
+        column alike, whatever its units, so that BAIT chooses the same rows
+        after any column is rescaled or shifted. ``"auto"`` does so with
+        ``reg="scale"`` when the embedding is the model's input features (a
+        linear model, or a pipeline ending in one) and their columns differ
+        more than 100-fold in size (raw features in different units: wine
+        quality's run from about 0.01 to about 300), where one isotropic
+        ``lambda`` set by the widest columns would swamp the narrow ones. It
+        leaves pixels, TF-IDF and standardised features (under 15-fold), a
+        network's hidden layer and a custom ``embedding`` (learned, not
+        measured in units) as they are, and a numeric ``reg`` keeps the
+        paper's embedding.
+        ``False`` never standardises (and ``reg="scale"`` warns about uneven
+        columns). See "Which strategy when" in the user guide.
 
     Notes
     -----
@@ -641,6 +785,7 @@ class BAIT(QueryStrategy):
         "memory_limit": [Interval(Real, 0, None, closed="neither")],
         "candidates": [None, StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
         "random_candidates": [Interval(Real, 0, None, closed="left")],
+        "standardize": [StrOptions({"auto"}), "boolean"],
     }
 
     def __init__(
@@ -658,6 +803,7 @@ class BAIT(QueryStrategy):
         memory_limit=4.0,
         candidates="auto",
         random_candidates=DEFAULT_RANDOM_CANDIDATES,
+        standardize="auto",
     ):
         self.reg = reg
         self.relative_reg = relative_reg
@@ -671,6 +817,7 @@ class BAIT(QueryStrategy):
         self.memory_limit = memory_limit
         self.candidates = candidates
         self.random_candidates = random_candidates
+        self.standardize = standardize
 
     def __skbait_tags__(self):
         tags = super().__skbait_tags__()
@@ -717,4 +864,5 @@ class BAIT(QueryStrategy):
             random_state=random_state,
             candidates=candidates,
             random_candidates=self.random_candidates,
+            standardize=resolve_standardize(self.standardize, estimator, embedding),
         )

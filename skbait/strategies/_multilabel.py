@@ -24,7 +24,7 @@ from skbait._skorch import _is_skorch_net
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
 from skbait.strategies._badge import gradient_seeding
-from skbait.strategies._bait import _absolute_reg
+from skbait.strategies._bait import _absolute_reg, resolve_standardize
 from skbait.strategies._uncertainty import _predict_rows, top_positions
 from skbait.utils import resolve_device, resolve_dtype
 from skbait.utils._multilabel import label_probabilities
@@ -256,9 +256,10 @@ def _multilabel_bait_select(
     objective="trace",
     device=None,
     dtype=None,
+    standardize="auto",
 ):
     """:func:`multilabel_bait_select` that also returns each chosen row's gain."""
-    reg, embeddings = _absolute_reg(reg, relative_reg, embeddings, probas)
+    reg, embeddings = _absolute_reg(reg, relative_reg, embeddings, probas, standardize)
     fisher = check_option("fisher", fisher, {"pool", "identity"})
     objective = check_option("objective", objective, {"trace", "logdet"})
     oversample = check_real("oversample", oversample, 1.0, strict=False)
@@ -298,6 +299,7 @@ def multilabel_bait_select(
     objective="trace",
     device=None,
     dtype=None,
+    standardize="auto",
 ):
     """Choose a batch by multi-label BAIT from embeddings and label probabilities.
 
@@ -362,6 +364,11 @@ def multilabel_bait_select(
     device : {"auto", "cpu", "cuda", "cuda:N"}, torch.device or None, default=None
     dtype : {None, "float32", "float64"} or torch.dtype, default=None
         ``None`` is float64.
+    standardize : "auto" or bool, default="auto"
+        As in :func:`~skbait.strategies.bait_select`: ``True`` works on the
+        embedding standardised over the pool with an intercept column;
+        ``"auto"`` does so with ``reg="scale"`` when the columns differ more
+        than 100-fold in size.
 
     Returns
     -------
@@ -398,6 +405,7 @@ def multilabel_bait_select(
         objective=objective,
         device=device,
         dtype=dtype,
+        standardize=standardize,
     )
     return indices
 
@@ -412,6 +420,7 @@ def multilabel_bait_objective(
     relative_reg=DEFAULT_MULTILABEL_RELATIVE_REG,
     fisher="pool",
     objective="trace",
+    standardize="auto",
 ):
     """The objective of a chosen batch: ``tr(M^-1 F)`` (lower is better) or ``log det M``.
 
@@ -429,6 +438,8 @@ def multilabel_bait_objective(
     relative_reg : float, default=0.001
     fisher : {"pool", "identity"}, default="pool"
     objective : {"trace", "logdet"}, default="trace"
+    standardize : "auto" or bool, default="auto"
+        As in :func:`multilabel_bait_select`.
 
     Returns
     -------
@@ -452,7 +463,7 @@ def multilabel_bait_objective(
     selected = np.asarray(selected)
     if selected.ndim != 1 or selected.size == 0 or not np.issubdtype(selected.dtype, np.integer):
         raise ValueError("`selected` must be a non-empty 1-d array of row indices.")
-    reg, embeddings = _absolute_reg(reg, relative_reg, embeddings, probas)
+    reg, embeddings = _absolute_reg(reg, relative_reg, embeddings, probas, standardize)
     Zt, Wt, mask, _, _, n_L, reg, _, _ = _setup(
         embeddings, probas, labeled, int(selected.size), reg, "cpu", torch.float64
     )
@@ -512,6 +523,13 @@ class MultiLabelBAIT(QueryStrategy):
     device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
     dtype : {None, "float32", "float64"}, default=None
         ``None`` is float64.
+    standardize : "auto" or bool, default="auto"
+        As in :class:`~skbait.strategies.BAIT`: ``True`` works on the
+        embedding standardised over the pool (centred, unit variance per
+        column) with an intercept column, which makes the choice independent
+        of each column's units; ``"auto"`` does so with ``reg="scale"`` when
+        the embedding is the model's input features and its columns differ
+        more than 100-fold in size (raw features in different units).
 
     Notes
     -----
@@ -545,6 +563,7 @@ class MultiLabelBAIT(QueryStrategy):
         "objective": [StrOptions({"trace", "logdet"})],
         "device": [str, torch.device],
         "dtype": [None, StrOptions({"float32", "float64"}), type, np.dtype, torch.dtype],
+        "standardize": [StrOptions({"auto"}), "boolean"],
     }
 
     def __init__(
@@ -558,6 +577,7 @@ class MultiLabelBAIT(QueryStrategy):
         objective="trace",
         device="auto",
         dtype=None,
+        standardize="auto",
     ):
         self.reg = reg
         self.relative_reg = relative_reg
@@ -567,6 +587,7 @@ class MultiLabelBAIT(QueryStrategy):
         self.objective = objective
         self.device = device
         self.dtype = dtype
+        self.standardize = standardize
 
     def __skbait_tags__(self):
         tags = super().__skbait_tags__()
@@ -599,6 +620,7 @@ class MultiLabelBAIT(QueryStrategy):
             objective=self.objective,
             device=resolve_device(self.device, estimator=estimator),
             dtype=self.dtype,
+            standardize=resolve_standardize(self.standardize, estimator, embedding),
         )
 
 
