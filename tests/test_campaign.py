@@ -1004,6 +1004,17 @@ def test_declared_classes_refuse_the_rest(tmp_path, capsys):
     assert "not among --classes" in capsys.readouterr().err
 
 
+def test_correct_an_unlabeled_row_says_it_had_no_label(tmp_path, capsys):
+    # The message read "row 30: None corrected to 1": None, for no label, read as a
+    # class named None.
+    data, truth = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    capsys.readouterr()
+    assert _cli("correct", data, "--row", "30", "--label", str(int(truth[30]))) == 0
+    out = capsys.readouterr().out
+    assert "None" not in out and f"row 30: labeled {int(truth[30])!r} (it had no label)" in out
+
+
 def test_correct_and_retract_a_label(tmp_path, capsys):
     data, truth = _write_pool(tmp_path, labeled=20)
     _query(data, tmp_path / "b.csv", "-b", "3")
