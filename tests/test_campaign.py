@@ -1004,6 +1004,17 @@ def test_declared_classes_refuse_the_rest(tmp_path, capsys):
     assert "not among --classes" in capsys.readouterr().err
 
 
+def test_correct_an_unlabeled_row_says_it_had_no_label(tmp_path, capsys):
+    # The message read "row 30: None corrected to 1": None, for no label, read as a
+    # class named None.
+    data, truth = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    capsys.readouterr()
+    assert _cli("correct", data, "--row", "30", "--label", str(int(truth[30]))) == 0
+    out = capsys.readouterr().out
+    assert "None" not in out and f"row 30: labeled {int(truth[30])!r} (it had no label)" in out
+
+
 def test_correct_and_retract_a_label(tmp_path, capsys):
     data, truth = _write_pool(tmp_path, labeled=20)
     _query(data, tmp_path / "b.csv", "-b", "3")
@@ -1949,3 +1960,33 @@ def test_exported_encoder_reads_a_category_pandas_reads_as_missing():
     # With a blank category of its own, a blank is that category, not "None".
     encoder = TableEncoder(["heat"]).fit(pd.DataFrame({"heat": ["None", "", "Gas"]}))
     assert encoder.transform(pd.DataFrame({"heat": [np.nan]})).tolist() == [[1.0, 0.0, 0.0]]
+
+
+def test_fingerprints_and_numbers_read_every_cell_as_float_does(tmp_path):
+    # The cells are parsed a column at once (a 200,000-row DATA took seconds per
+    # column cell by cell); the values, and so the fingerprints campaign files keep,
+    # must be those of float() on each cell.
+    from skbait.campaign import TableEncoder
+    from skbait.campaign._features import _canonical, encode_hashes, row_hashes
+    from skbait.campaign._files import _Table
+
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "a;b;c;d\n1,5;x;1_000;inf\n-2;1e3;NaN;-Infinity\n;NA;7;1.0\n"
+        "3,25e2;,5;nan;1,0.5\n0012;\u0661\u0662;  4 ;1e400\n",
+        encoding="utf-8",
+    )
+    table = _Table(path, na_values=["NA"])
+    assert [_canonical(table, c).tolist() for c in "abcd"] == [
+        ["1.5", "-2.0", "", "325.0", "12.0"],
+        ["x", "1000.0", "", "0.5", "12.0"],
+        ["1000.0", "nan", "7.0", "nan", "4.0"],
+        ["inf", "-inf", "1.0", "1,0.5", "inf"],
+    ]
+    assert _canonical(table, "b", [4, 0]).tolist() == ["12.0", "x"]
+    # Computed cell by cell by the release before: a re-read must not flag a row.
+    expected = "c7Gp9s3Gcfc0fi4CdnLCDi/Dk3CA4ssJHfqu/ECFmoRDkZAK1KYYDw=="
+    assert encode_hashes(row_hashes(table, list("abcd"))) == expected
+    encoder = TableEncoder(list("abcd"), ["NA"], ",")
+    numbers = encoder._numbers(encoder._cells(table.frame, "b"))
+    np.testing.assert_array_equal(numbers, [np.nan, 1000.0, np.nan, 0.5, 12.0])

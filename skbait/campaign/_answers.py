@@ -128,10 +128,13 @@ def merge_answers(
             for c in answers.columns
             if c not in (key, theirs, ROW, target) and c in table.columns and c not in unnamed
         ]
-        columns = {c: (_canonical(answers, c), _canonical(table, c)) for c in shared}
-        for i, row, _ in entries:
+        # Only the answered rows of DATA: a batch of 20 rows compares 20 rows, not the pool.
+        lines = [i for i, _, _ in entries]
+        rows = [row for _, row, _ in entries]
+        columns = {c: (_canonical(answers, c, lines), _canonical(table, c, rows)) for c in shared}
+        for k, (i, row, _) in enumerate(entries):
             for c, (theirs, ours) in columns.items():
-                if theirs[i] != ours[row]:
+                if theirs[k] != ours[k]:
                     problems.append(
                         f"{line(i)}, row {row}: column {c!r} is {answers.text(c)[i]!r} here "
                         f"but {table.text(c)[row]!r} in DATA (does the row number belong to "

@@ -128,6 +128,57 @@ def remove_stale_temporaries(*paths):
     return removed
 
 
+def parse_numbers(texts, decimal="."):
+    """Each cell of ``texts`` as ``float`` reads it, at C speed where the column allows.
+
+    The same values as parsing cell by cell (a decimal comma taken where
+    ``decimal=","``): a column of 200,000 rows is parsed at once, each
+    distinct text once, rather than by a Python call per cell.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        Stripped cells, blanks as ``""``.
+    decimal : {".", ","}, default="."
+        The decimal mark of the file.
+
+    Returns
+    -------
+    values : ndarray of float
+        NaN where a cell is blank or no number.
+    is_number : ndarray of bool
+        Where a cell is a number (a ``nan`` that ``float`` reads included).
+    """
+    codes, _, values, is_number = parse_distinct(texts, decimal)
+    return values[codes], is_number[codes]
+
+
+def parse_distinct(texts, decimal="."):
+    """:func:`parse_numbers` of the distinct cells: ``(codes, cells, values, is_number)``,
+    where ``cells[codes]`` is ``texts`` and ``values``, ``is_number`` are per distinct cell."""
+    import pandas as pd
+
+    codes, cells = pd.factorize(np.asarray(texts, dtype=object), use_na_sentinel=False)
+    cells = np.asarray(cells, dtype=object)
+    read = cells
+    if decimal == ",":
+        read = np.array(
+            [c.replace(",", ".") if _DECIMAL_COMMA.match(c) else c for c in cells], dtype=object
+        )
+    is_number = read != ""
+    values = np.full(len(read), np.nan)
+    try:
+        # numpy reads each object with float(): the same values, the loop in C.
+        values[is_number] = read[is_number].astype(np.float64)
+    except ValueError:
+        for i in np.flatnonzero(is_number):
+            try:
+                values[i] = float(read[i])
+            except ValueError:
+                is_number[i] = False
+    return codes, cells, values, is_number
+
+
 def _is_parquet(path):
     return os.fspath(path).lower().endswith((".parquet", ".pq"))
 

@@ -113,15 +113,16 @@ def make_model(state, task):
         raise CampaignError(str(exc)) from None
 
 
-def fit_model(state, table, notes=None):
+def fit_model(state, table, notes=None, labeled=None):
     """The estimator fitted on every label, with ``(X, rows, y, task, name)``.
 
-    Returns ``model=None`` when no model can be fitted yet (no label, or a
-    single class).
+    ``labeled`` is :func:`labeled_set`'s result when the caller has it (encoding
+    every row of a large DATA again costs seconds). Returns ``model=None`` when
+    no model can be fitted yet (no label, or a single class).
     """
     from sklearn.base import clone
 
-    X, rows, y, task = labeled_set(state, table, notes)
+    X, rows, y, task = labeled_set(state, table, notes) if labeled is None else labeled
     if task is None or (task == "classification" and np.unique(y).size < 2):
         return None, X, rows, y, task, None
     if task == "multi-label" and not varies(y):

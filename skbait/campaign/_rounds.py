@@ -225,7 +225,7 @@ def _choose(state, table, notes, progress):
                         "regression target; use bait, coreset or random."
                     )
                 progress(f"fitting the model on {rows.size} labeled row(s)")
-                model, X, rows, y, task, name = fit_model(state, table)
+                model, X, rows, y, task, name = fit_model(state, table, labeled=(X, rows, y, task))
                 record["design"] = strategy_name
                 record["estimator"] = name
                 if len(state["labels"]) != state.get("stopping_journal"):
