@@ -310,6 +310,10 @@ def test_help_exits_0(capsys):
         "--n-jobs",
     ]:
         assert option in out
+    # It says when the penalty matrix it promises is drawn: not with one seed or no random.
+    assert "penalty_matrix.png (with 2 seeds or more and random among the strategies)" in " ".join(
+        out.split()
+    )
 
 
 def test_run_without_matplotlib(monkeypatch, tmp_path, capsys):
