@@ -291,7 +291,19 @@ class TableEncoder(BaseEstimator):
         return text
 
     def fit(self, X, y=None):
-        """Learn each column's kind, fill value or categories from the table ``X``."""
+        """Learn each column's kind, fill value or categories from the table ``X``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            A table holding the ``columns`` (others are ignored).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TableEncoder
+        """
         self.kinds_, self.medians_, self.categories_, self.notes_ = {}, {}, {}, []
         problems = []
         for column in self.columns:
@@ -331,7 +343,19 @@ class TableEncoder(BaseEstimator):
         return self
 
     def fit_transform(self, X, y=None):
-        """:meth:`fit` then :meth:`transform` on the same table."""
+        """:meth:`fit` then :meth:`transform` on the same table.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            A table holding the ``columns``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_features)
+        """
         return self.fit(X).transform(X)
 
     def _find_columns(self, X):
@@ -364,7 +388,18 @@ class TableEncoder(BaseEstimator):
         return names
 
     def transform(self, X):
-        """The matrix of the table ``X`` (a DataFrame with the feature columns)."""
+        """The matrix of the table ``X`` (a DataFrame with the feature columns).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            A table holding the ``columns``.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_features)
+            The numeric columns, then each text column's one-hot columns.
+        """
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "kinds_")
