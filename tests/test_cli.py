@@ -532,3 +532,21 @@ def test_failed_or_interrupted_run_creates_no_folder(tmp_path, monkeypatch, caps
     monkeypatch.setattr(skbait.evaluation, "compare_strategies", refused)
     assert "refused the pool" in _error([*argv, "-o", str(tmp_path / "failed")], capsys)
     assert not (tmp_path / "failed").exists()
+
+
+def test_every_option_of_every_command_has_a_help_text():
+    """``skbait COMMAND --help`` explains each option it lists."""
+    import argparse
+
+    from skbait._cli import _build_parser
+
+    commands = next(
+        a for a in _build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    silent = [
+        f"{name} {action.option_strings[-1]}"
+        for name, parser in commands.choices.items()
+        for action in parser._actions
+        if action.option_strings and not action.help
+    ]
+    assert silent == []
