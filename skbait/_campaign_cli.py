@@ -473,6 +473,11 @@ def _correct(args):
         print(f"skbait: row {result['row']}: retracted the label {result['previous']!r}")
     elif result["previous"] == result["label"]:
         print(f"skbait: row {result['row']} is already labeled {result['label']!r}")
+    elif result["previous"] is None:
+        print(
+            f"skbait: row {result['row']}: labeled {result['label']!r} (it had no label); "
+            "the next query fits on it"
+        )
     else:
         print(
             f"skbait: row {result['row']}: {result['previous']!r} corrected to "
