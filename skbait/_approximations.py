@@ -160,7 +160,21 @@ class FisherApproximation(BaseEstimator):
         self.binary = binary
 
     def is_exact(self, d, k):
-        """Whether these settings change nothing for ``d`` dims and ``k`` classes."""
+        """Whether these settings change nothing for ``d`` dims and ``k`` classes.
+
+        Parameters
+        ----------
+        d : int
+            The embedding's dimension.
+        k : int
+            The number of classes.
+
+        Returns
+        -------
+        bool
+            True when no setting drops a dimension or a class and ``binary``
+            is off: the approximation is exact BAIT.
+        """
         return (
             not self.binary
             and (self.embedding_dims is None or self.embedding_dims >= d)

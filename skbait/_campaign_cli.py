@@ -171,7 +171,7 @@ def add_campaign_commands(commands, formatter_class):
         description=(
             "Print the labels per class, the rounds, the stopping criteria over the rounds "
             "and an estimate of the model's quality by cross-validation on the labeled rows "
-            "(accuracy with its Wilson 95%% interval, or R^2 with a bootstrap interval); draw "
+            "(accuracy with its Wilson 95% interval, or R^2 with a bootstrap interval); draw "
             "the campaign's progress to a PNG file. The labeled rows were chosen by active "
             "learning, not at random: the estimate is a guide, not a test score."
         ),

@@ -88,8 +88,9 @@ def _build_parser():
         description=(
             "Simulate active learning with several query strategies and seeds on a pool, "
             "scoring every round on a held-out split; write results.csv, "
-            "learning_curves.png, penalty_matrix.png, selection_time.png and summary.md "
-            "to the output folder. Without options: digits, standardised logistic "
+            "learning_curves.png, penalty_matrix.png (with 2 seeds or more and random "
+            "among the strategies), selection_time.png and summary.md to the output "
+            "folder. Without options: digits, standardised logistic "
             f"regression, {', '.join(CLASSIFICATION_STRATEGIES)}, {DEFAULT_SEEDS} seeds, "
             f"batch {DEFAULT_BATCH_SIZE}, budget {DEFAULT_BUDGET}."
         ),

@@ -184,6 +184,20 @@ def test_trec_download_with_a_wrong_checksum_caches_nothing(trec_home, tmp_path,
     assert list(cache.iterdir()) == []
 
 
+def test_trec_download_failure_names_the_cache_to_fill(tmp_path, monkeypatch):
+    """Offline, the error says where to put the files, not only what urllib says."""
+    missing = tmp_path / "no-origin"  # a file:// origin that does not exist: urlopen fails
+    monkeypatch.setattr(_benchmarks, "_TREC_URL", missing.as_uri() + "/")
+    cache = tmp_path / "cache"
+    with pytest.raises(OSError, match="could not download") as error:
+        fetch_trec(data_home=cache)
+    message = str(error.value)
+    assert "trec_train_5500.label.gz" in message
+    assert str(cache) in message
+    assert "SKBAIT_DATA" in message
+    assert list(cache.iterdir()) == []
+
+
 def test_trec_corrupt_cache_and_missing_files(trec_home, tmp_path):
     with pytest.raises(OSError, match="download_if_missing=False"):
         fetch_trec(data_home=tmp_path / "empty", download_if_missing=False)

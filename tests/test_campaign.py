@@ -707,7 +707,10 @@ def test_identifier_columns_are_left_out_with_a_note(tmp_path, capsys, monkeypat
 @pytest.mark.parametrize("command", ["query", "teach", "correct", "status", "export", "predict"])
 def test_help(command, capsys):
     assert main([command, "--help"]) == 0
-    assert "DATA" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "DATA" in out
+    # argparse %-formats only the options' help, not a description: no doubled percent.
+    assert "%%" not in out
 
 
 def test_the_campaign_never_imports_the_command_line():
@@ -1051,6 +1054,10 @@ def test_correct_and_retract_a_label(tmp_path, capsys):
     assert "not an integer" in capsys.readouterr().err
     assert _cli("correct", data, "--row", "999", "--label", "1") == 2
     assert "no row 999" in capsys.readouterr().err
+    # A row with no label yet gets one, and the message does not call None a label.
+    assert _cli("correct", data, "--row", "40", "--label", "1") == 0
+    out = capsys.readouterr().out
+    assert "row 40: labeled 1 (it had no label)" in out and "None" not in out
 
 
 def test_a_crash_correcting_a_label_typed_into_data_is_finished(tmp_path, monkeypatch):

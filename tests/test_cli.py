@@ -310,6 +310,10 @@ def test_help_exits_0(capsys):
         "--n-jobs",
     ]:
         assert option in out
+    # It says when the penalty matrix it promises is drawn: not with one seed or no random.
+    assert "penalty_matrix.png (with 2 seeds or more and random among the strategies)" in " ".join(
+        out.split()
+    )
 
 
 def test_run_without_matplotlib(monkeypatch, tmp_path, capsys):
@@ -528,3 +532,21 @@ def test_failed_or_interrupted_run_creates_no_folder(tmp_path, monkeypatch, caps
     monkeypatch.setattr(skbait.evaluation, "compare_strategies", refused)
     assert "refused the pool" in _error([*argv, "-o", str(tmp_path / "failed")], capsys)
     assert not (tmp_path / "failed").exists()
+
+
+def test_every_option_of_every_command_has_a_help_text():
+    """``skbait COMMAND --help`` explains each option it lists."""
+    import argparse
+
+    from skbait._cli import _build_parser
+
+    commands = next(
+        a for a in _build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    silent = [
+        f"{name} {action.option_strings[-1]}"
+        for name, parser in commands.choices.items()
+        for action in parser._actions
+        if action.option_strings and not action.help
+    ]
+    assert silent == []

@@ -715,3 +715,40 @@ def test_warm_start_survives_a_class_that_appears_later():
     assert al.estimator_ is not first
     assert al.estimator_.coef_.shape == (3, 3)
     assert al.estimator_.warm_start
+
+
+@pytest.mark.parametrize("form", ["read-only array", "DataFrame"])
+@pytest.mark.parametrize(
+    "strategy", sorted(s for s in EMBEDDING_READERS if not s.startswith("multilabel"))
+)
+def test_a_read_only_pool_reaches_torch_as_a_writable_array(form, strategy, monkeypatch):
+    """A pool torch may not write to (a read-only array, a pandas copy-on-write frame).
+
+    torch warns, once per process, that a tensor of a read-only array is undefined
+    behaviour; every array handed to it is checked here, since the warning is not
+    repeated.
+    """
+    import torch
+
+    handed = []
+    for name in ("as_tensor", "from_numpy"):
+        original = getattr(torch, name)
+
+        def spy(data, *args, _original=original, **kwargs):
+            if isinstance(data, np.ndarray) and not data.flags.writeable:
+                handed.append(data.shape)
+            return _original(data, *args, **kwargs)
+
+        monkeypatch.setattr(torch, name, spy)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 4))
+    y = np.where(X[:, 0] + X[:, 1] > 0, "pos", "neg").astype(object)
+    y[20:] = None
+    if form == "DataFrame":
+        X = pd.DataFrame(X, columns=list("abcd"))
+    else:
+        X.setflags(write=False)
+    al = ActiveLearner(LogisticRegression(), query_strategy=strategy, batch_size=5, random_state=0)
+    al.fit(X, y)
+    assert len(al.query()) == 5
+    assert handed == []

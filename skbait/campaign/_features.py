@@ -294,7 +294,19 @@ class TableEncoder(BaseEstimator):
         return text
 
     def fit(self, X, y=None):
-        """Learn each column's kind, fill value or categories from the table ``X``."""
+        """Learn each column's kind, fill value or categories from the table ``X``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            A table holding the ``columns`` (others are ignored).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TableEncoder
+        """
         self._fit(X)
         return self
 
@@ -339,7 +351,19 @@ class TableEncoder(BaseEstimator):
         return cells
 
     def fit_transform(self, X, y=None):
-        """:meth:`fit` then :meth:`transform` on the same table."""
+        """:meth:`fit` then :meth:`transform` on the same table.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            A table holding the ``columns``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_features)
+        """
         # Each column's cells read once for both: seconds saved on a large DATA.
         return self._transform(X, self._fit(X))
 
@@ -373,7 +397,18 @@ class TableEncoder(BaseEstimator):
         return names
 
     def transform(self, X):
-        """The matrix of the table ``X`` (a DataFrame with the feature columns)."""
+        """The matrix of the table ``X`` (a DataFrame with the feature columns).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            A table holding the ``columns``.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_features)
+            The numeric columns, then each text column's one-hot columns.
+        """
         return self._transform(X)
 
     def _transform(self, X, cells=None):

@@ -395,14 +395,38 @@ class LabelSetClassifier:
         return self.pipeline[index]
 
     def predict_proba(self, X):
-        """Each label's probability, ``(n_rows, n_labels)``."""
+        """Each label's probability, ``(n_rows, n_labels)``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+            What ``pipeline`` takes: for an exported model, a table with
+            DATA's feature columns.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_labels)
+            The probability of each label of ``classes_``, column by column.
+        """
         from skbait.utils import label_probabilities
 
         proba = self.pipeline.predict_proba(X)
         return label_probabilities(proba, len(X))
 
     def texts(self, proba):
-        """The cell texts of the label sets that probabilities ``proba`` decide."""
+        """The cell texts of the label sets that probabilities ``proba`` decide.
+
+        Parameters
+        ----------
+        proba : array-like of shape (n_rows, n_labels)
+            Each label's probability, as :meth:`predict_proba` gives it.
+
+        Returns
+        -------
+        ndarray of shape (n_rows,), dtype=object
+            The labels of probability above 0.5 joined by the separator, or
+            the no-labels token where none is.
+        """
         chosen = np.asarray(proba) > 0.5
         return np.asarray(
             [write_set(tuple(self.classes_[row].tolist()), self.spec) for row in chosen],
@@ -410,7 +434,18 @@ class LabelSetClassifier:
         )
 
     def predict(self, X):
-        """Each row's label set as a cell holds it (``"a|b"``, or the no-labels token)."""
+        """Each row's label set as a cell holds it (``"a|b"``, or the no-labels token).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+            What ``pipeline`` takes: for an exported model, a table with
+            DATA's feature columns.
+
+        Returns
+        -------
+        ndarray of shape (n_rows,), dtype=object
+        """
         return self.texts(self.predict_proba(X))
 
     def __repr__(self):

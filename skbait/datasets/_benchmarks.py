@@ -356,8 +356,15 @@ def _trec_bytes(subset, data_home, download_if_missing):
             f"data_home= a folder that holds {cached}."
         )
     url = _TREC_URL + remote
-    with urllib.request.urlopen(url, timeout=60) as response:
-        data = response.read()
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            data = response.read()
+    except OSError as error:  # URLError, a timeout, a refused connection
+        raise OSError(
+            f"could not download TREC's {subset} file from {url} ({error}). Without a "
+            f"network, put a copy gzipped as {cached} into the cache {path.parent}, or "
+            "pass data_home= (or set SKBAIT_DATA to) a folder that holds it."
+        ) from error
     if _sha256(data) != checksum:
         raise OSError(
             f"{url} did not give the expected file (SHA-256 {_sha256(data)}, expected "

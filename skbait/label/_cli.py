@@ -35,7 +35,12 @@ def add_label_command(commands, formatter_class):
     )
     label.add_argument("-s", "--strategy", default=None, help="the query strategy (first: bait)")
     label.add_argument("-e", "--estimator", default=None, help="the estimator, as in `skbait run`")
-    label.add_argument("--task", choices=("auto", "classification", "regression"), default=None)
+    label.add_argument(
+        "--task",
+        choices=("auto", "classification", "regression"),
+        default=None,
+        help="as in `skbait query` (first: auto, regression for a continuous target)",
+    )
     label.add_argument("--device", default=None, help="torch device of the strategy")
     label.add_argument("--random-state", type=int, default=None, help="seed of a new campaign")
     label.add_argument(

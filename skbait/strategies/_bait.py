@@ -65,7 +65,7 @@ def scaled_reg(embeddings, probas=None, relative_reg=DEFAULT_RELATIVE_REG):
     probas : array-like of shape (n_samples, n_classes) or None, default=None
         Unused by the embedding scale; accepted so that the signature is
         that of :func:`bait_select`.
-    relative_reg : float, default=DEFAULT_RELATIVE_REG
+    relative_reg : float, default=0.01
         ``lambda`` as a fraction of the mean squared norm (> 0).
 
     Returns
@@ -209,7 +209,7 @@ def reg_at_scale(mean_squared_norm, relative_reg=DEFAULT_RELATIVE_REG):
     ----------
     mean_squared_norm : float
         The pool's mean ``||z_x||^2``.
-    relative_reg : float, default=DEFAULT_RELATIVE_REG
+    relative_reg : float, default=0.01
         ``lambda`` as a fraction of it (> 0).
 
     Returns

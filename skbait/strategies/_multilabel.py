@@ -74,6 +74,19 @@ def multilabel_strategy_name(name):
     Names of strategies that serve any target (``"random"``, ``"coreset"``)
     and names already multi-label are returned as given.
 
+    Parameters
+    ----------
+    name : str
+        A strategy name, as :func:`make_strategy` takes it (any case):
+        ``"bait"``, ``"logdet"``, ``"badge"``, and ``"margin"``,
+        ``"uncertainty"`` or ``"confidence"`` have multi-label forms.
+
+    Returns
+    -------
+    str
+        The name of the multi-label form (``"multilabel_margin"`` for the
+        three uncertainty names), or ``name`` itself.
+
     Examples
     --------
     >>> from skbait.strategies import multilabel_strategy_name

@@ -42,6 +42,10 @@ def check_embeddings(embeddings):
         raise ValueError(f"`embeddings` is empty: shape {Z.shape}.")
     if not np.isfinite(Z).all():
         raise ValueError("`embeddings` holds NaN or inf.")
+    if not Z.flags.writeable:
+        # A read-only pool (pandas' copy-on-write frames, a frozen array): torch takes
+        # no tensor of it without a warning that writing to it is undefined behaviour.
+        Z = Z.copy()
     return Z
 
 
