@@ -93,7 +93,8 @@ def test_auto_picks_the_same_rows_in_any_units(seed):
         moved = Z * scale + rng.normal(size=Z.shape[1]) * 100.0
         if column_spread(column_moments(moved))[0] <= 100:
             continue
-        assert bait_select(moved, P, labeled, 6, reg="scale", device="cpu").tolist() == base.tolist()
+        same_units = bait_select(moved, P, labeled, 6, reg="scale", device="cpu")
+        assert same_units.tolist() == base.tolist()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # the uneven-columns hint
             plain = bait_select(moved, P, labeled, 6, reg="scale", standardize=False, device="cpu")

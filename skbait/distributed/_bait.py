@@ -361,6 +361,7 @@ def _standardize_shard(comm, pool, reg, standardize):
     """
     if not (isinstance(reg, str) or standardize is True):
         return
+
     def total(columns):
         return comm.all_reduce(torch.as_tensor(columns, dtype=torch.float64)).numpy()
 
