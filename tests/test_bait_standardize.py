@@ -208,3 +208,14 @@ def test_float32_standardises_alike():
     Z, P, labeled = raw_problem(5)
     ours = bait_select(Z, P, labeled, 5, reg="scale", device="cpu", dtype="float32")
     assert ours.tolist() == bait_select(Z, P, labeled, 5, reg="scale", device="cpu").tolist()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_candidates_are_cut_from_the_whole_pools_design(seed):
+    # The design is the whole pool's, whichever candidates are drawn: the same
+    # rows as BAIT among the candidates of the standardised pool.
+    Z, P, labeled = raw_problem(seed, n=120)
+    S = by_hand(Z)
+    kwargs = dict(reg="scale", candidates=2, random_candidates=3, random_state=seed, device="cpu")
+    ours = bait_select(Z, P, labeled, 4, **kwargs)
+    assert ours.tolist() == bait_select(S, P, labeled, 4, standardize=False, **kwargs).tolist()

@@ -174,6 +174,18 @@ def _cases():
         # Columns in very different units: the whole pool's standardised design on every rank.
         dict(bait, name="bait-standardized", seed=40, d=4, reg="scale", units=True),
         dict(bait, name="bait-standardized-true", seed=41, k=None, reg=1.0, standardize=True),
+        dict(
+            bait,
+            name="bait-standardized-candidates",
+            seed=42,
+            d=4,
+            n=90,
+            reg="scale",
+            units=True,
+            candidates=2,
+            random_candidates=3,
+            random_state=5,
+        ),
         # BAIT among the most uncertain rows and a random few: found and drawn across the ranks.
         dict(
             bait,

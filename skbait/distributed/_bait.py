@@ -29,11 +29,8 @@ from skbait.distributed._uncertainty import uncertainty_select
 from skbait.strategies._bait import (
     DEFAULT_RELATIVE_REG,
     check_standardize,
-    column_moments,
-    column_spread,
+    pool_design,
     reg_at_scale,
-    standardised_design,
-    standardizes,
 )
 from skbait.strategies._candidates import (
     DEFAULT_RANDOM_CANDIDATES,
@@ -262,9 +259,10 @@ def bait_select(
             batch_size,
             (candidates, random_candidates, random_state),
             group,
+            (reg, standardize),
         )
         if restricted is not None:
-            embeddings, probas, labeled, kept = restricted
+            embeddings, probas, labeled, kept, standardize = restricted
             chosen, gains = bait_select(
                 embeddings,
                 probas,
@@ -353,26 +351,26 @@ def bait_select(
     return selection_result(greedy.picked, greedy.gains, return_utilities)
 
 
+def _summed_over_ranks(comm):
+    """Per-column arrays summed over every rank (float64), for :func:`pool_design`."""
+
+    def total(columns):
+        return comm.all_reduce(torch.as_tensor(columns, dtype=torch.float64)).numpy()
+
+    return total
+
+
 def _standardize_shard(comm, pool, reg, standardize):
     """Replace ``pool.Z`` by its rows of the whole pool's standardised design, if BAIT uses one.
 
     The column sums are all-reduced, so that every rank decides alike and
     standardises by the whole pool's means and variances, as one process would.
     """
-    if not (isinstance(reg, str) or standardize is True):
-        return
-
-    def total(columns):
-        return comm.all_reduce(torch.as_tensor(columns, dtype=torch.float64)).numpy()
-
-    _, sums, squares, entries = column_moments(pool.Z)
-    moments = (pool.n, *total(np.stack([sums, squares, entries])))
-    if standardizes(standardize, reg, column_spread(moments)[0]):
-        pool.Z = standardised_design(pool.Z, moments, total)
-        pool.d = pool.Z.shape[1]
+    pool.Z, _ = pool_design(pool.Z, reg, standardize, total=_summed_over_ranks(comm))
+    pool.d = pool.Z.shape[1]
 
 
-def _candidate_shard(comm, embeddings, probas, labeled, batch_size, drawing, group):
+def _candidate_shard(comm, embeddings, probas, labeled, batch_size, drawing, group, design):
     """This rank's part of :func:`~skbait.strategies._candidates.candidate_pool` (SPMD).
 
     ``drawing`` is ``(candidates, random_candidates, random_state)``. The
@@ -382,13 +380,20 @@ def _candidate_shard(comm, embeddings, probas, labeled, batch_size, drawing, gro
     unlabeled rows in pool order, which is rank order, from the shards' counts.
     Returns this shard's kept embeddings, probabilities and labeled mask, and
     the pool indices of every rank's kept rows in pool order (the same on
-    every rank); ``None`` where nothing would be left out.
+    every rank), and ``standardize`` as left for the candidates; ``None``
+    where nothing would be left out. ``design`` is ``(reg, standardize)``:
+    the whole pool's standardised design is decided and made here, before
+    the candidates are cut, as on one process (:func:`pool_design`).
     """
     candidates, random_candidates, random_state = drawing
     count, random_count = candidate_counts(candidates, random_candidates, batch_size, probas)
     # This shard may be empty, as the validation of bait_select allows.
     embeddings = _shard_embeddings(embeddings)
     n_local = embeddings.shape[0]
+    # An empty shard takes its width from the others, for the column sums.
+    width = max(comm.all_gather_object(embeddings.shape[1] if n_local else 0))
+    embeddings = embeddings.reshape(n_local, width)
+    embeddings, standardize = pool_design(embeddings, *design, total=_summed_over_ranks(comm))
     probas = _shard_probas(probas, n_local)
     mask = as_labeled_mask(labeled, n_local)
     offsets = shard_offsets(n_local, group=group)
@@ -414,4 +419,4 @@ def _candidate_shard(comm, embeddings, probas, labeled, batch_size, drawing, gro
     ).astype(np.int64)
     kept = np.concatenate(comm.all_gather_object(kept_here + lo))
     kept_probas = None if probas is None else probas[kept_here]
-    return embeddings[kept_here], kept_probas, mask[kept_here], kept
+    return embeddings[kept_here], kept_probas, mask[kept_here], kept, standardize

@@ -263,6 +263,32 @@ def resolve_standardize(standardize, estimator, embedding):
     return standardize
 
 
+def pool_design(embeddings, reg, standardize, total=None):
+    """The whole pool's design, decided before BAIT's candidates are cut from it.
+
+    Returns ``(embeddings, standardize)``: the standardised design where
+    ``standardize`` (see :class:`BAIT`) calls for it on the whole pool, and
+    what is left for the core to do on the candidates (``False`` once decided
+    here, so that the candidates drawn do not change the design). ``total``
+    sums per-column arrays over every shard of a sharded pool, and ``n`` with
+    them.
+    """
+    standardize = check_standardize(standardize)
+    if not (isinstance(reg, str) or standardize is True):
+        return embeddings, standardize
+    if total is None:
+        embeddings = check_pool_embeddings(embeddings)
+        moments = column_moments(embeddings)
+    else:
+        n, sums, squares, entries = column_moments(embeddings)
+        rows = np.full(sums.shape, float(n))
+        sums, squares, entries, rows = total(np.stack([sums, squares, entries, rows]))
+        moments = (int(rows[0] + 0.5), sums, squares, entries)
+    if standardizes(standardize, reg, column_spread(moments)[0]):
+        return standardised_design(embeddings, moments, total), False
+    return embeddings, False
+
+
 def _absolute_reg(reg, relative_reg, embeddings, probas, standardize=False):
     """``reg`` as the absolute ``lambda`` the core takes, and the embeddings it applies to.
 
@@ -308,8 +334,11 @@ def _bait_select(
 ):
     """:func:`bait_select` that also returns each chosen row's gain."""
     if candidates is not None:
+        design, standardize = pool_design(
+            embeddings, params.get("reg", 1.0), params.get("standardize", "auto")
+        )
         restricted = candidate_pool(
-            embeddings,
+            design,
             probas,
             labeled,
             batch_size,
@@ -319,6 +348,7 @@ def _bait_select(
         )
         if restricted is not None:
             embeddings, probas, labeled, kept = restricted
+            params["standardize"] = standardize
             chosen, gains = _bait_select(embeddings, probas, labeled, batch_size, **params)
             return kept[chosen], gains
     n, d, k = pool_shape(embeddings, probas)
