@@ -91,6 +91,8 @@ EXTRA_STRATEGIES = {
     "bait_class5": lambda: BAIT(approximation=FisherApproximation(class_dims=5)),
     "bait_emb8": lambda: BAIT(approximation=FisherApproximation(embedding_dims=8)),
     "bait_paper_c20": lambda: BAIT(reg=1.0, candidates=20),
+    # The default before standardize="auto": raw input features left in their units.
+    "bait_unstandardized": lambda: BAIT(standardize=False),
 }
 #: Protocols: (n_initial, batch_size, budget).
 PROTOCOLS = {
