@@ -1997,3 +1997,15 @@ def test_fingerprints_and_numbers_read_every_cell_as_float_does(tmp_path):
     encoder = TableEncoder(list("abcd"), ["NA"], ",")
     numbers = encoder._numbers(encoder._cells(table.frame, "b"))
     np.testing.assert_array_equal(numbers, [np.nan, 1000.0, np.nan, 0.5, 12.0])
+
+
+@pytest.mark.parametrize("header", ["a,b,label\n", "a;b;label\r\n"])
+def test_a_data_file_with_a_header_and_no_rows_is_refused(tmp_path, capsys, header):
+    # A header alone is not a finished campaign: nothing to label, nothing written.
+    data = tmp_path / "pool.csv"
+    data.write_bytes(header.encode())
+    assert _cli("query", data, "--target", "label") == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "no rows" in line
+    assert not Path(campaign_path(data)).exists()
+    assert data.read_bytes() == header.encode()

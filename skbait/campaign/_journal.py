@@ -600,6 +600,12 @@ def _session(
                 raise CampaignError(
                     f"no campaign file {path!r} yet: give --target COLUMN, the label column."
                 )
+            if len(table) == 0:
+                # A header alone would start a campaign that is "finished" at once.
+                raise CampaignError(
+                    f"{os.fspath(data_path)!r} has a header and no rows: add the rows to "
+                    "label, then query again."
+                )
             spec = _new_label_sets(label_sets, table.na_values)
             state = _new_campaign(table, target, features, id_column, exclude, notes, spec)
             if na_values is not None:
