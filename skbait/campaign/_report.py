@@ -439,8 +439,7 @@ class LabelSetClassifier:
         Parameters
         ----------
         X : pandas.DataFrame or array-like
-            What ``pipeline`` takes: for an exported model, a table with
-            DATA's feature columns.
+            As :meth:`predict_proba` takes it.
 
         Returns
         -------

@@ -262,7 +262,7 @@ def bait_select(
             (reg, standardize),
         )
         if restricted is not None:
-            embeddings, probas, labeled, kept, standardize = restricted
+            embeddings, probas, labeled, kept = restricted
             chosen, gains = bait_select(
                 embeddings,
                 probas,
@@ -278,7 +278,7 @@ def bait_select(
                 chunk_size=chunk_size,
                 return_utilities=True,
                 group=group,
-                standardize=standardize,
+                standardize=False,  # the whole pool's design, made by _candidate_shard
             )
             return selection_result(kept[chosen], gains, return_utilities)
 
@@ -314,7 +314,7 @@ def bait_select(
         return selection_result(np.concatenate(everyone), np.full(U, np.nan), return_utilities)
     device = resolve_device(device)
     dtype = resolve_dtype(dtype)
-    _standardize_shard(comm, pool, reg, check_standardize(standardize))
+    _standardize_shard(comm, pool, reg, standardize)
     Z = torch.as_tensor(pool.Z, device=device).to(dtype)
     if pool.P is None:
         rows = Factors.regression(Z)
@@ -380,20 +380,16 @@ def _candidate_shard(comm, embeddings, probas, labeled, batch_size, drawing, gro
     unlabeled rows in pool order, which is rank order, from the shards' counts.
     Returns this shard's kept embeddings, probabilities and labeled mask, and
     the pool indices of every rank's kept rows in pool order (the same on
-    every rank), and ``standardize`` as left for the candidates; ``None``
-    where nothing would be left out. ``design`` is ``(reg, standardize)``:
-    the whole pool's standardised design is decided and made here, before
-    the candidates are cut, as on one process (:func:`pool_design`).
+    every rank); ``None`` where nothing would be left out. ``design`` is
+    ``(reg, standardize)``: the kept embeddings are rows of the whole pool's
+    design (:func:`pool_design`), made before the candidates are cut, as on
+    one process.
     """
     candidates, random_candidates, random_state = drawing
     count, random_count = candidate_counts(candidates, random_candidates, batch_size, probas)
     # This shard may be empty, as the validation of bait_select allows.
     embeddings = _shard_embeddings(embeddings)
     n_local = embeddings.shape[0]
-    # An empty shard takes its width from the others, for the column sums.
-    width = max(comm.all_gather_object(embeddings.shape[1] if n_local else 0))
-    embeddings = embeddings.reshape(n_local, width)
-    embeddings, standardize = pool_design(embeddings, *design, total=_summed_over_ranks(comm))
     probas = _shard_probas(probas, n_local)
     mask = as_labeled_mask(labeled, n_local)
     offsets = shard_offsets(n_local, group=group)
@@ -402,6 +398,11 @@ def _candidate_shard(comm, embeddings, probas, labeled, batch_size, drawing, gro
         return None  # nothing left out
     if count and max(comm.all_gather_object(probas.shape[1] if n_local else 0)) < 2:
         return None  # a single class: no margin to rank by
+    # An empty shard takes its width from the others, for the column sums.
+    width = max(comm.all_gather_object(embeddings.shape[1] if n_local else 0))
+    embeddings, _ = pool_design(
+        embeddings.reshape(n_local, width), *design, total=_summed_over_ranks(comm)
+    )
     lo, hi = offsets[comm.rank], offsets[comm.rank + 1]
     uncertain = np.empty(0, dtype=np.int64)
     if count:
@@ -419,4 +420,4 @@ def _candidate_shard(comm, embeddings, probas, labeled, batch_size, drawing, gro
     ).astype(np.int64)
     kept = np.concatenate(comm.all_gather_object(kept_here + lo))
     kept_probas = None if probas is None else probas[kept_here]
-    return embeddings[kept_here], kept_probas, mask[kept_here], kept, standardize
+    return embeddings[kept_here], kept_probas, mask[kept_here], kept

@@ -96,12 +96,15 @@ def scaled_reg(embeddings, probas=None, relative_reg=DEFAULT_RELATIVE_REG):
 SCALE_SPREAD_WARNING = 100.0
 
 
-def warn_on_scale_spread(embeddings):
+def warn_on_scale_spread(embeddings, spread=None):
     """Warn when the embedding's columns differ in size by more than :data:`SCALE_SPREAD_WARNING`.
 
     Parameters
     ----------
     embeddings : ndarray or sparse matrix of shape (n_samples, n_dims)
+    spread : tuple, default=None
+        :func:`column_spread` of ``embeddings`` where the caller measured it
+        already; measured here otherwise.
 
     Returns
     -------
@@ -109,7 +112,7 @@ def warn_on_scale_spread(embeddings):
         The factor between the widest and the narrowest column that has a
         non-zero entry (1.0 when fewer than two have).
     """
-    spread, widest, narrowest = column_spread(column_moments(embeddings))
+    spread, widest, narrowest = spread or column_spread(column_moments(embeddings))
     if spread > SCALE_SPREAD_WARNING:
         warnings.warn(
             f"The embedding BAIT reads has columns whose sizes differ {spread:,.0f}-fold "
@@ -264,18 +267,24 @@ def resolve_standardize(standardize, estimator, embedding):
 
 
 def pool_design(embeddings, reg, standardize, total=None):
-    """The whole pool's design, decided before BAIT's candidates are cut from it.
+    """The design BAIT works on: the embeddings as given, or the pool's standardised design.
 
-    Returns ``(embeddings, standardize)``: the standardised design where
-    ``standardize`` (see :class:`BAIT`) calls for it on the whole pool, and
-    what is left for the core to do on the candidates (``False`` once decided
-    here, so that the candidates drawn do not change the design). ``total``
-    sums per-column arrays over every shard of a sharded pool, and ``n`` with
-    them.
+    ``standardize`` is decided on the rows given (see :class:`BAIT`):
+    :func:`_bait_select` calls this on the whole pool before it cuts the
+    candidates, so that the candidates drawn do not change the design.
+    ``total`` sums per-column arrays over every shard of a sharded pool (and
+    the row count with them).
+
+    Returns
+    -------
+    (embeddings, spread)
+        ``spread`` is the columns' ``(spread, widest, narrowest)``
+        (:func:`column_spread`) where they were measured and left as they
+        are, for the warning of ``reg="scale"``; ``None`` otherwise.
     """
     standardize = check_standardize(standardize)
     if not (isinstance(reg, str) or standardize is True):
-        return embeddings, standardize
+        return embeddings, None
     if total is None:
         embeddings = check_pool_embeddings(embeddings)
         moments = column_moments(embeddings)
@@ -284,9 +293,10 @@ def pool_design(embeddings, reg, standardize, total=None):
         rows = np.full(sums.shape, float(n))
         sums, squares, entries, rows = total(np.stack([sums, squares, entries, rows]))
         moments = (int(rows[0] + 0.5), sums, squares, entries)
-    if standardizes(standardize, reg, column_spread(moments)[0]):
-        return standardised_design(embeddings, moments, total), False
-    return embeddings, False
+    spread = column_spread(moments)
+    if standardizes(standardize, reg, spread[0]):
+        return standardised_design(embeddings, moments, total), None
+    return embeddings, spread
 
 
 def _absolute_reg(reg, relative_reg, embeddings, probas, standardize=False):
@@ -295,22 +305,17 @@ def _absolute_reg(reg, relative_reg, embeddings, probas, standardize=False):
     A number is the paper's ``lambda``, passed on as is (the core validates
     it); ``"scale"`` is measured on the validated embeddings. With
     ``standardize`` (see :class:`BAIT`) the embeddings become the standardised
-    design first; ``"scale"`` on columns too uneven for one isotropic
-    ``lambda``, left as they are, warns.
+    design first (:func:`pool_design`); ``"scale"`` on columns too uneven for
+    one isotropic ``lambda``, left as they are, warns.
     """
-    standardize = check_standardize(standardize)
     if isinstance(reg, str):
         check_option("reg", reg, {"scale"})
-    if isinstance(reg, str) or standardize is True:
-        embeddings = check_pool_embeddings(embeddings)
-        moments = column_moments(embeddings)
-        if standardizes(standardize, reg, column_spread(moments)[0]):
-            embeddings = standardised_design(embeddings, moments)
-        elif isinstance(reg, str):
-            warn_on_scale_spread(embeddings)
-    if isinstance(reg, str):
-        return scaled_reg(embeddings, probas, relative_reg), embeddings
-    return reg, embeddings
+    embeddings, spread = pool_design(embeddings, reg, standardize)
+    if not isinstance(reg, str):
+        return reg, embeddings
+    if spread is not None:
+        warn_on_scale_spread(embeddings, spread)
+    return scaled_reg(embeddings, probas, relative_reg), embeddings
 
 
 # A pool of n rows with D = k d has set-up products of about 3 n D^2
@@ -334,11 +339,13 @@ def _bait_select(
 ):
     """:func:`bait_select` that also returns each chosen row's gain."""
     if candidates is not None:
-        design, standardize = pool_design(
+        # The whole pool's design, decided once: the candidates drawn do not change it.
+        embeddings, _ = pool_design(
             embeddings, params.get("reg", 1.0), params.get("standardize", "auto")
         )
+        params["standardize"] = False
         restricted = candidate_pool(
-            design,
+            embeddings,
             probas,
             labeled,
             batch_size,
@@ -348,7 +355,6 @@ def _bait_select(
         )
         if restricted is not None:
             embeddings, probas, labeled, kept = restricted
-            params["standardize"] = standardize
             chosen, gains = _bait_select(embeddings, probas, labeled, batch_size, **params)
             return kept[chosen], gains
     n, d, k = pool_shape(embeddings, probas)
@@ -569,8 +575,8 @@ def bait_select(
         :class:`BAIT`). ``"auto"`` does so with ``reg="scale"`` when the
         embedding's columns differ more than 100-fold in size (raw features
         of different units); with a numeric ``reg`` it keeps the embedding
-        as given (the authors' selections). With candidates, it applies to
-        the candidates and the labeled rows, as ``reg="scale"`` does.
+        as given (the authors' selections). With candidates, the design is
+        the whole pool's, made before they are cut from it.
 
     Returns
     -------
