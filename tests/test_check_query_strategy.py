@@ -143,3 +143,22 @@ def test_register_strategy_refuses_what_is_not_a_factory_of_strategies():
             make_strategy("test_not_a_strategy")
     finally:
         _FACTORIES.pop("test_not_a_strategy")
+
+
+def test_register_strategy_refuses_a_taken_name_unless_told_to_replace():
+    # A built-in replaced by a later import changed what "margin" meant everywhere.
+    from skbait.strategies import make_strategy, register_strategy
+    from skbait.strategies._registry import _FACTORIES
+
+    with pytest.raises(ValueError, match="'margin' is already registered.*replace=True"):
+        register_strategy("Margin", FirstRows)
+    assert make_strategy("margin").get_params()["measure"] == "margin"
+    register_strategy("test_taken", FirstRows)
+    try:
+        with pytest.raises(ValueError, match="'test_taken' is already registered"):
+            register_strategy("test_taken", lambda: FirstRows(offset=2))
+        assert make_strategy("test_taken").get_params()["offset"] != 2
+        register_strategy("test_taken", lambda: FirstRows(offset=2), replace=True)
+        assert make_strategy("test_taken").get_params()["offset"] == 2
+    finally:
+        _FACTORIES.pop("test_taken")

@@ -9,7 +9,7 @@ __all__ = ["available_strategies", "make_strategy", "register_strategy", "serves
 _FACTORIES = {}
 
 
-def register_strategy(name, factory):
+def register_strategy(name, factory, *, replace=False):
     """Make a strategy available by name.
 
     Parameters
@@ -18,6 +18,10 @@ def register_strategy(name, factory):
         Lower-case name, such as ``"bait"``.
     factory : callable
         Called with no argument, returns a fresh :class:`~skbait.QueryStrategy`.
+    replace : bool, default=False
+        Replace the factory already registered under ``name``. Without it a
+        name that is taken (a built-in such as ``"bait"`` included) is refused,
+        so that no import silently changes what a name means elsewhere.
 
     Examples
     --------
@@ -38,6 +42,11 @@ def register_strategy(name, factory):
             f"register_strategy({name!r}, ...) needs a factory called with no argument, "
             f"got {type(factory).__name__} instance; pass the class or a lambda, "
             f"such as lambda: {factory!r}."
+        )
+    if name.lower() in _FACTORIES and not replace:
+        raise ValueError(
+            f"A strategy named {name.lower()!r} is already registered; choose another name, "
+            "or pass replace=True to register_strategy to replace it."
         )
     _FACTORIES[name.lower()] = factory
 
