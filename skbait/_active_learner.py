@@ -918,6 +918,7 @@ default=None
             pool = self.pool_.label(indices, y)
         else:
             check_consistent_length(X, y)
+            X = self._in_pool_column_order(X)
             pool = self.pool_.add(X, y)
             first_model = not self._check_new_rows(X)
         rows = pool.order[len(self.pool_.order) :]
@@ -1166,6 +1167,20 @@ default=None
                     "classes=None."
                 )
         return classes
+
+    def _in_pool_column_order(self, X):
+        """New DataFrame rows with the pool's columns, in the pool's order.
+
+        The pool's DataFrame matches new rows' columns by name; the model checks
+        their order too, and would refuse a frame whose columns were merely
+        shuffled (a spreadsheet export, a dict of columns).
+        """
+        pool_X = self.pool_.X
+        if not (hasattr(pool_X, "columns") and hasattr(X, "columns")):
+            return X
+        if list(X.columns) != list(pool_X.columns) and set(X.columns) == set(pool_X.columns):
+            return X[list(pool_X.columns)]
+        return X
 
     def _check_new_rows(self, X):
         """Let the current model judge rows before they join the pool for good.

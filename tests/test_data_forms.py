@@ -221,6 +221,24 @@ def test_teach_rows_of_another_form_are_refused_and_change_nothing():
     assert pickle.dumps(al) == state
 
 
+def test_teach_rows_whose_columns_are_shuffled_is_teaching_them_in_order():
+    # A model that checks feature names refused a frame whose columns were merely in
+    # another order.
+    X, y = table()
+    X = X[["size", "weight"]]
+    y_partial = y.astype(object).copy()
+    y_partial.iloc[25:] = None
+    model = make_pipeline(StandardScaler(), LogisticRegression())
+    in_order = ActiveLearner(model, query_strategy="random", random_state=0)
+    in_order.fit(X.iloc[:-2], y_partial.iloc[:-2])
+    shuffled = pickle.loads(pickle.dumps(in_order))
+    new_rows = X.iloc[-2:]
+    in_order.teach(new_rows, ["yes", "no"])
+    shuffled.teach(new_rows[list(reversed(X.columns))], ["yes", "no"])
+    pd.testing.assert_frame_equal(shuffled.X_, in_order.X_)
+    np.testing.assert_array_equal(shuffled.predict(X), in_order.predict(X))
+
+
 @pytest.mark.parametrize("categories", [["red"], ["red", "purple"]])
 def test_new_rows_keep_a_categorical_column_categorical(categories):
     # A row built alone has its own categories; pandas would concatenate the column
