@@ -2009,3 +2009,38 @@ def test_a_data_file_with_a_header_and_no_rows_is_refused(tmp_path, capsys, head
     assert "no rows" in line
     assert not Path(campaign_path(data)).exists()
     assert data.read_bytes() == header.encode()
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # Every row one field longer than the header: pandas would take the first
+        # column as the index and shift every column by one.
+        ("a,b,label\n1,2,x,9\n3,4,,9\n5,6,,9\n", "more fields than its header (4 against 3"),
+        # One ragged row: it had made the sniffer read the file as one column.
+        ("a,b,label\n1,2,x\n3,4,,9\n5,6,\n7,8,\n", "line 3 has 4 fields where the header has 3"),
+    ],
+)
+def test_a_data_file_with_rows_longer_than_its_header_is_refused(tmp_path, capsys, text, expected):
+    data = tmp_path / "pool.csv"
+    data.write_bytes(text.encode())
+    assert _cli("query", data, "--target", "label") == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert expected in line and "quote any cell that holds the separator ','" in line.lower()
+    assert not Path(campaign_path(data)).exists()
+    assert data.read_bytes() == text.encode()
+
+
+def test_an_answer_file_with_a_ragged_row_is_refused_and_nothing_is_taught(tmp_path, capsys):
+    data, truth = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    _query(data, batch)
+    _answer(batch, truth)
+    lines = batch.read_text().splitlines()
+    lines[2] += ",an extra field"
+    batch.write_text("\n".join(lines) + "\n")
+    before = _snapshot(data, campaign_path(data), batch)
+    assert _cli("teach", data, batch) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "line 3 has" in line and "where the header has" in line
+    assert _snapshot(data, campaign_path(data), batch) == before

@@ -216,9 +216,13 @@ class Dialect:
 
 
 def _consistent_fields(lines, sep):
-    """The number of fields of every line under ``sep``, or 0 if they differ."""
+    """The number of fields of every line under ``sep``, or 0 if they differ.
+
+    A separator that splits no line (one field each) counts as 0 too: it would
+    otherwise win over the file's own separator wherever one line is ragged.
+    """
     counts = {len(row) for row in csv.reader(lines, delimiter=sep) if row}
-    return counts.pop() if len(counts) == 1 else 0
+    return counts.pop() if len(counts) == 1 and min(counts) > 1 else 0
 
 
 def sniff_dialect(path):
@@ -297,7 +301,25 @@ class _Table:
                 "encoding='utf-8' in pandas."
             ) from None
         except (ValueError, OSError) as exc:
+            ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+            if ragged:
+                expected, line, saw = ragged.groups()
+                raise CampaignError(
+                    f"cannot read {self.path!r}: line {line} has {saw} fields where the header "
+                    f"has {expected}. Quote any cell that holds the separator "
+                    f"{self.dialect.sep!r}, or remove the extra fields."
+                ) from None
             raise CampaignError(f"cannot read {self.path!r}: {exc}") from None
+        if not self.parquet and not isinstance(self.frame.index, pd.RangeIndex):
+            # pandas takes a first column without a header as the index, so every
+            # column would shift one place: a cell with an unquoted separator, or
+            # a column left unnamed.
+            raise CampaignError(
+                f"cannot read {self.path!r}: its rows have more fields than its header "
+                f"({self.frame.shape[1] + self.frame.index.nlevels} against "
+                f"{self.frame.shape[1]}, from the first row on). Give every column a "
+                f"name, and quote any cell that holds the separator {self.dialect.sep!r}."
+            )
         if self.header is not None and len(self.header) != self.frame.shape[1]:
             self.header = None
         self.frame.columns = [str(c) for c in self.frame.columns]
