@@ -185,3 +185,23 @@ def test_scale_warns_when_columns_differ_widely_in_size():
     words.data[:] = 0.3
     words = sp.hstack([np.full((200, 1), 0.2), words[:, 1:]], format="csr")  # a word in every row
     assert warn_on_scale_spread(words) == pytest.approx(1.5)
+
+
+def test_the_uneven_columns_warning_measures_the_pool_not_the_candidates():
+    # With candidates (the default) the columns were measured on the rows drawn,
+    # which change every round, and so did the warning: one more each round.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(600, 3)) * np.array([300.0, 1.0, 0.003])
+    y = (X[:, 0] / 300 + X[:, 2] / 0.003 > 0).astype(int)
+    labeled = np.arange(10)
+    model = LogisticRegression().fit(X[labeled], y[labeled])
+    sizes = np.sqrt(np.mean(X**2, axis=0))
+    pool_fold = f"{sizes.max() / sizes.min():,.0f}-fold"
+    texts = set()
+    for seed in range(3):
+        with pytest.warns(UserWarning, match="columns whose sizes differ") as caught:
+            BAIT(standardize=False, candidates=2, random_candidates=2, device="cpu").select(
+                model, X, labeled, 5, random_state=seed
+            )
+        texts |= {str(w.message) for w in caught if "sizes differ" in str(w.message)}
+    assert len(texts) == 1 and pool_fold in texts.pop()

@@ -299,7 +299,7 @@ def pool_design(embeddings, reg, standardize, total=None):
     return embeddings, spread
 
 
-def _absolute_reg(reg, relative_reg, embeddings, probas, standardize=False):
+def _absolute_reg(reg, relative_reg, embeddings, probas, standardize=False, spread_warning=True):
     """``reg`` as the absolute ``lambda`` the core takes, and the embeddings it applies to.
 
     A number is the paper's ``lambda``, passed on as is (the core validates
@@ -313,7 +313,7 @@ def _absolute_reg(reg, relative_reg, embeddings, probas, standardize=False):
     embeddings, spread = pool_design(embeddings, reg, standardize)
     if not isinstance(reg, str):
         return reg, embeddings
-    if spread is not None:
+    if spread is not None and spread_warning:
         warn_on_scale_spread(embeddings, spread)
     return scaled_reg(embeddings, probas, relative_reg), embeddings
 
@@ -340,7 +340,7 @@ def _bait_select(
     """:func:`bait_select` that also returns each chosen row's gain."""
     if candidates is not None:
         # The whole pool's design, decided once: the candidates drawn do not change it.
-        embeddings, _ = pool_design(
+        embeddings, spread = pool_design(
             embeddings, params.get("reg", 1.0), params.get("standardize", "auto")
         )
         params["standardize"] = False
@@ -354,8 +354,14 @@ def _bait_select(
             params.get("random_state"),
         )
         if restricted is not None:
+            if spread is not None:
+                # Measured on the pool, which stays the same from round to round; the
+                # candidates' columns differ each round, and so would the warning.
+                warn_on_scale_spread(embeddings, spread)
             embeddings, probas, labeled, kept = restricted
-            chosen, gains = _bait_select(embeddings, probas, labeled, batch_size, **params)
+            chosen, gains = _bait_select(
+                embeddings, probas, labeled, batch_size, **params, spread_warning=False
+            )
             return kept[chosen], gains
     n, d, k = pool_shape(embeddings, probas)
     if n * (k * d) ** 2 > _ONE_THREAD_SIZE:
@@ -392,8 +398,12 @@ def _bait_plan(
     memory_limit=4.0,
     random_state=None,
     standardize="auto",
+    spread_warning=True,
 ):
     """BAIT's set-up (its products choose their own threads), and the steps still to run.
+
+    ``spread_warning=False`` where the caller has measured the columns already
+    (on the whole pool, before cutting the candidates).
 
     Returns
     -------
@@ -401,7 +411,9 @@ def _bait_plan(
         ``run(max_threads)`` runs the greedy's steps on at most
         ``max_threads`` threads and returns the chosen rows and their gains.
     """
-    reg, embeddings = _absolute_reg(reg, relative_reg, embeddings, probas, standardize)
+    reg, embeddings = _absolute_reg(
+        reg, relative_reg, embeddings, probas, standardize, spread_warning=spread_warning
+    )
     approx = resolve_approximation(
         approximation, *pool_shape(embeddings, probas), check_memory_limit(memory_limit), "BAIT"
     )
