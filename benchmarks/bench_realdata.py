@@ -112,7 +112,14 @@ def _to_float32(X):
 
 
 def make_mlp(task, random_state=0):
-    """A skorch MLP (one hidden layer of 64), retrained from scratch every round."""
+    """A skorch MLP (one hidden layer of 64), retrained from scratch every round.
+
+    skorch has no ``random_state``: the net draws its weights and its shuffling
+    from torch's global generator. Each fit runs on a copy of that generator
+    (:func:`torch.random.fork_rng`) seeded with ``random_state``, so every
+    round starts from the same weights and a run repeats exactly, while the
+    caller's generator is left as it was.
+    """
     import torch
     from skorch import NeuralNetClassifier, NeuralNetRegressor
 
@@ -125,18 +132,31 @@ def make_mlp(task, random_state=0):
         def forward(self, X):
             return self.out(torch.relu(self.hidden(X)))
 
-    torch_seed = random_state
+    def seeded(net_class):
+        class Seeded(net_class):
+            def __init__(self, *args, seed=0, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.seed = seed
+
+            def fit(self, X, y=None, **fit_params):
+                with torch.random.fork_rng(devices=[]):
+                    torch.manual_seed(self.seed)
+                    return super().fit(X, y, **fit_params)
+
+        Seeded.__name__ = Seeded.__qualname__ = f"Seeded{net_class.__name__}"
+        return Seeded
+
     if task == "classification":
-        net = NeuralNetClassifier(
+        net = seeded(NeuralNetClassifier)(
             MLP, max_epochs=100, lr=1e-3, optimizer=torch.optim.Adam, batch_size=64,
             train_split=None, verbose=0, criterion=torch.nn.CrossEntropyLoss,
+            seed=random_state,
         )  # fmt: skip
     else:
-        net = NeuralNetRegressor(
+        net = seeded(NeuralNetRegressor)(
             MLP, module__n_out=1, max_epochs=100, lr=1e-3, optimizer=torch.optim.Adam,
-            batch_size=64, train_split=None, verbose=0,
+            batch_size=64, train_split=None, verbose=0, seed=random_state,
         )  # fmt: skip
-    torch.manual_seed(torch_seed)
     return make_pipeline(StandardScaler(), FunctionTransformer(_to_float32), net)
 
 
