@@ -96,6 +96,16 @@ def test_another_host_or_origin_is_refused(live):
     assert create_app(live.session, "t" * 8)._foreign(scope) is not None
 
 
+def test_a_host_that_is_no_name_is_refused_not_a_server_error(live):
+    # "[zz]" or "[::1" is no host name at all: a 403 saying so, not a 500 (and a
+    # traceback in the terminal).
+    for host in ("[zz]", "[::1", f"[127.0.0.1]:{live.server.port}"):
+        status, payload = live.call(f"/api/state?tab={TAB_A}", headers={"Host": host})
+        assert status == 403 and "own names" in payload["error"], (host, payload)
+    scope = {"headers": [(b"host", b"[zz]")]}
+    assert create_app(live.session, "t" * 8, local=False)._foreign(scope) is None
+
+
 def test_bodies_are_bounded(live):
     big = b'{"tab": "' + b"x" * (MAX_BODY + 10) + b'"}'
     status, payload = live.call(
