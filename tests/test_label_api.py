@@ -763,6 +763,35 @@ def test_a_regression_campaign_takes_numbers(tmp_path):
         live.close()
 
 
+def test_a_value_typed_with_the_decimal_comma_of_data_is_a_number(tmp_path):
+    # A semicolon file writes 2,5 for 2.5: so may the person labeling it, as a
+    # spreadsheet or `skbait teach` with an answer file in DATA's dialect would.
+    data, frame = make_pool(tmp_path, labeled=0)
+    frame["y"] = [str(v).replace(".", ",") for v in (frame["a"] * 2.5).round(2)]
+    frame.loc[6:, "y"] = ""
+    frame = frame.drop(columns=["html", "note"])
+    frame["a"] = frame["a"].astype(str).str.replace(".", ",")
+    frame.to_csv(data, index=False, sep=";")
+    live = Live(data, options={"batch_size": 2, "device": "cpu", "task": "regression"})
+    live.wait_idle()
+    try:
+        assert live.session._label_type() == "float"
+        view = live.state(TAB_A)
+        first = view["row"]["row"]
+        view = live.post("/api/label", tab=TAB_A, row=first, label="2,5")
+        second = view["row"]["row"]
+        status, payload = live.call("/api/label", {"tab": TAB_A, "row": second, "label": "2,5,1"})
+        assert status == 422 and "not a number" in payload["error"], payload
+        live.post("/api/label", tab=TAB_A, row=second, label="-1,25")
+        assert live.session._pending == {first: "2.5", second: "-1.25"}
+        live.wait_idle()
+        assert live.session._job["error"] is None
+    finally:
+        live.close()
+    labels = pd.read_csv(data, sep=";", dtype=str, keep_default_na=False)["y"]
+    assert (labels[first], labels[second]) == ("2,5", "-1,25")
+
+
 def test_integer_classes_are_one_class_however_data_spells_them(tmp_path):
     # A semicolon file with a decimal comma and NA for blanks, its labels spelt as a
     # spreadsheet or R might: the campaign reads them as the integers 0 and 1, and so

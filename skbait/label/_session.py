@@ -448,6 +448,7 @@ class LabelSession:
                         self._label_type(),
                         self._table.na_values,
                         _bridge.declared_classes(self._state),
+                        self._table.number,
                     )
             except ValueError as exc:
                 raise Refused(422, str(exc)) from None
