@@ -192,6 +192,34 @@ def test_predictions_match_a_model_fitted_by_hand(live):
         assert shown["probability"] == pytest.approx(proba.max())
 
 
+def test_a_label_the_disk_refuses_is_an_error_and_not_shown_as_saved(live, monkeypatch):
+    # A full disk: the page says the label was not saved (a JSON error, not a bare
+    # 500), and what it shows is what the answer file holds, after a restart too.
+    from skbait.label import _journal
+
+    def full(fd):
+        raise OSError(28, "No space left on device")
+
+    journal = live.session.journal
+    first = live.state(TAB_A)["row"]["row"]
+    second = live.post("/api/label", tab=TAB_A, row=first, label="pos")["row"]["row"]
+    third = live.post("/api/label", tab=TAB_A, row=second, label="neg")["row"]["row"]
+    monkeypatch.setattr(_journal.os, "fsync", full)
+    for body in (
+        {"row": third, "label": "neg"},  # a new label (appended)
+        {"row": second, "label": "pos"},  # a relabel (the file rewritten)
+    ):
+        status, payload = live.call("/api/label", {"tab": TAB_A, **body})
+        assert status == 500 and "No space left" in payload["error"], payload
+    status, payload = live.call("/api/undo", {"tab": TAB_A})
+    assert status == 500 and "No space left" in payload["error"], payload
+    assert live.session._pending == {first: "pos", second: "neg"} == journal.read()
+    assert live.state(TAB_A)["row"]["row"] == third
+    monkeypatch.undo()
+    assert live.post("/api/undo", tab=TAB_A)["row"]["row"] == second
+    assert live.session._pending == {first: "pos"} == journal.read()
+
+
 def test_labels_survive_a_crash_and_merge_as_teach_would(tmp_path):
     data, _ = make_pool(tmp_path)
     first = Live(data)
