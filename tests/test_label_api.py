@@ -96,6 +96,16 @@ def test_another_host_or_origin_is_refused(live):
     assert create_app(live.session, "t" * 8)._foreign(scope) is not None
 
 
+def test_a_host_that_is_no_name_is_refused_not_a_server_error(live):
+    # "[zz]" or "[::1" is no host name at all: a 403 saying so, not a 500 (and a
+    # traceback in the terminal).
+    for host in ("[zz]", "[::1", f"[127.0.0.1]:{live.server.port}"):
+        status, payload = live.call(f"/api/state?tab={TAB_A}", headers={"Host": host})
+        assert status == 403 and "own names" in payload["error"], (host, payload)
+    scope = {"headers": [(b"host", b"[zz]")]}
+    assert create_app(live.session, "t" * 8, local=False)._foreign(scope) is None
+
+
 def test_bodies_are_bounded(live):
     big = b'{"tab": "' + b"x" * (MAX_BODY + 10) + b'"}'
     status, payload = live.call(
@@ -180,6 +190,34 @@ def test_predictions_match_a_model_fitted_by_hand(live):
         proba = model.predict_proba(X[[row]])[0]
         assert shown["label"] == model.classes_[proba.argmax()]
         assert shown["probability"] == pytest.approx(proba.max())
+
+
+def test_a_label_the_disk_refuses_is_an_error_and_not_shown_as_saved(live, monkeypatch):
+    # A full disk: the page says the label was not saved (a JSON error, not a bare
+    # 500), and what it shows is what the answer file holds, after a restart too.
+    from skbait.label import _journal
+
+    def full(fd):
+        raise OSError(28, "No space left on device")
+
+    journal = live.session.journal
+    first = live.state(TAB_A)["row"]["row"]
+    second = live.post("/api/label", tab=TAB_A, row=first, label="pos")["row"]["row"]
+    third = live.post("/api/label", tab=TAB_A, row=second, label="neg")["row"]["row"]
+    monkeypatch.setattr(_journal.os, "fsync", full)
+    for body in (
+        {"row": third, "label": "neg"},  # a new label (appended)
+        {"row": second, "label": "pos"},  # a relabel (the file rewritten)
+    ):
+        status, payload = live.call("/api/label", {"tab": TAB_A, **body})
+        assert status == 500 and "No space left" in payload["error"], payload
+    status, payload = live.call("/api/undo", {"tab": TAB_A})
+    assert status == 500 and "No space left" in payload["error"], payload
+    assert live.session._pending == {first: "pos", second: "neg"} == journal.read()
+    assert live.state(TAB_A)["row"]["row"] == third
+    monkeypatch.undo()
+    assert live.post("/api/undo", tab=TAB_A)["row"]["row"] == second
+    assert live.session._pending == {first: "pos"} == journal.read()
 
 
 def test_labels_survive_a_crash_and_merge_as_teach_would(tmp_path):
@@ -751,6 +789,35 @@ def test_a_regression_campaign_takes_numbers(tmp_path):
         assert live.session._pending == {row: "1.25"}
     finally:
         live.close()
+
+
+def test_a_value_typed_with_the_decimal_comma_of_data_is_a_number(tmp_path):
+    # A semicolon file writes 2,5 for 2.5: so may the person labeling it, as a
+    # spreadsheet or `skbait teach` with an answer file in DATA's dialect would.
+    data, frame = make_pool(tmp_path, labeled=0)
+    frame["y"] = [str(v).replace(".", ",") for v in (frame["a"] * 2.5).round(2)]
+    frame.loc[6:, "y"] = ""
+    frame = frame.drop(columns=["html", "note"])
+    frame["a"] = frame["a"].astype(str).str.replace(".", ",")
+    frame.to_csv(data, index=False, sep=";")
+    live = Live(data, options={"batch_size": 2, "device": "cpu", "task": "regression"})
+    live.wait_idle()
+    try:
+        assert live.session._label_type() == "float"
+        view = live.state(TAB_A)
+        first = view["row"]["row"]
+        view = live.post("/api/label", tab=TAB_A, row=first, label="2,5")
+        second = view["row"]["row"]
+        status, payload = live.call("/api/label", {"tab": TAB_A, "row": second, "label": "2,5,1"})
+        assert status == 422 and "not a number" in payload["error"], payload
+        live.post("/api/label", tab=TAB_A, row=second, label="-1,25")
+        assert live.session._pending == {first: "2.5", second: "-1.25"}
+        live.wait_idle()
+        assert live.session._job["error"] is None
+    finally:
+        live.close()
+    labels = pd.read_csv(data, sep=";", dtype=str, keep_default_na=False)["y"]
+    assert (labels[first], labels[second]) == ("2,5", "-1,25")
 
 
 def test_integer_classes_are_one_class_however_data_spells_them(tmp_path):

@@ -51,6 +51,15 @@ def is_loopback(host):
         return False
 
 
+def _host_name(host):
+    """The host name of a ``Host`` header (``"[::1]:8000"``: ``"::1"``), or "" when it
+    names none (``"[zz]"``, ``"[::1"``)."""
+    try:
+        return urlsplit("//" + host).hostname or ""
+    except ValueError:
+        return ""
+
+
 def _asset(name):
     return (resources.files("skbait.label") / "static" / name).read_bytes()
 
@@ -72,7 +81,7 @@ class _Guard:
         """Why the request comes from another site (its Host or Origin), or None."""
         headers = dict(scope.get("headers") or ())
         host = headers.get(b"host", b"").decode("latin-1")
-        if self.local and host and not is_loopback(urlsplit("//" + host).hostname or ""):
+        if self.local and host and not is_loopback(_host_name(host)):
             return f"this page answers to this machine's own names only, not to {host!r}."
         origin = headers.get(b"origin")
         # A browser names the page's origin in its POSTs; another site's (or "null") is

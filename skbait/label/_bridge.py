@@ -217,13 +217,15 @@ def declared_classes(state):
     return [label_text(v, label_type(state)) for v in declared]
 
 
-def check_label(text, label_type, na_values=(), declared=None):
+def check_label(text, label_type, na_values=(), declared=None, number=float):
     """The label's text as the page keeps it; ValueError saying why when it is not a label.
 
     ``na_values`` are the cell texts DATA reads as blank: such a label would be
     merged as no label at all, so it is refused. ``declared`` are the texts of
     the classes declared with ``--classes``, which the campaign's merge would
-    refuse anything outside of.
+    refuse anything outside of. ``number`` reads a number as DATA writes them
+    (``2,5`` in a file of decimal commas); the text kept is the campaign's
+    (``2.5``).
     """
     from skbait.campaign._labels import _parse_label
 
@@ -239,11 +241,11 @@ def check_label(text, label_type, na_values=(), declared=None):
         )
     if label_type is None:
         return text
-    if _parse_label(text, label_type) is None:
+    if _parse_label(text, label_type, number) is None:
         word = {"int": "an integer", "float": "a number", "str": "text"}[label_type]
         raise ValueError(f"{text!r} is not {word}, as the campaign's labels are.")
     # The campaign compares values and writes numbers its own way: so does the page.
-    text = label_text(text, label_type)
+    text = label_text(text, label_type, number)
     if declared is not None and text not in declared:
         raise ValueError(
             f"{text!r} is not one of the campaign's declared classes ({', '.join(declared)})."

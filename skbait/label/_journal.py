@@ -71,9 +71,14 @@ class AnswerJournal:
                 end = handle.read().rfind(b"\n") + 1
                 handle.truncate(end)
             text = (self._line(["row", self.target]) if end == 0 else "") + line
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
+            try:
+                handle.write(text.encode("utf-8"))
+                handle.flush()
+                os.fsync(handle.fileno())
+            except OSError:
+                # Not saved (a full disk): no part of the line stays to be read later.
+                handle.truncate(end)
+                raise
 
     def rewrite(self, labels):
         """Replace the file's content with ``labels`` (atomically); remove it when empty."""

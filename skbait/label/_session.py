@@ -448,6 +448,7 @@ class LabelSession:
                         self._label_type(),
                         self._table.na_values,
                         _bridge.declared_classes(self._state),
+                        self._table.number,
                     )
             except ValueError as exc:
                 raise Refused(422, str(exc)) from None
@@ -479,13 +480,15 @@ class LabelSession:
                     near=near,
                     keep=True,
                 )
-            relabel = row in self._pending
-            if relabel:
-                self._pending[row] = text
-                self.journal.rewrite(self._pending)
-            else:
-                self.journal.append(row, text)
-                self._pending[row] = text
+            # On disk first: a label the disk refuses is an error, not shown as saved.
+            try:
+                if row in self._pending:
+                    self.journal.rewrite({**self._pending, row: text})
+                else:
+                    self.journal.append(row, text)
+            except OSError as exc:
+                raise self._unsaved(exc) from None
+            self._pending[row] = text
             if row in state.undo:
                 state.undo.remove(row)
             state.undo.append(row)
@@ -497,6 +500,14 @@ class LabelSession:
             self._advance(tab, state, row, now)
             self._maybe_refit()
             return self._payload(tab, state, now)
+
+    def _unsaved(self, exc):
+        """The error of an answer file the disk refused to write (full, read-only)."""
+        return Refused(
+            500,
+            f"the answer file {os.path.basename(self.answers_path)!r} could not be written "
+            f"({exc.strerror or exc}): nothing changed.",
+        )
 
     def _misspelling(self, text, classes):
         """The known class the campaign's merge would take the new class ``text`` for a
@@ -590,9 +601,12 @@ class LabelSession:
             row = state.undo[-1]
             if row in self._merging or row not in self._pending:
                 raise Refused(409, f"row {row}'s label is already in DATA: it cannot be undone.")
+            try:
+                self.journal.rewrite({r: t for r, t in self._pending.items() if r != row})
+            except OSError as exc:
+                raise self._unsaved(exc) from None
             state.undo.pop()
             del self._pending[row]
-            self.journal.rewrite(self._pending)
             current = self._current(state)
             if current is not None and current != row:
                 self._release(current, tab)
