@@ -103,8 +103,12 @@ class _Guard:
         return given is not None and secrets.compare_digest(given, self.token)
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket":
+            # The page uses none; refused before the app sees it, so that no route added
+            # later is reached without the token.
+            return await send({"type": "websocket.close", "code": 1008})
         if scope["type"] != "http":
-            return await self.app(scope, receive, send)
+            return await self.app(scope, receive, send)  # lifespan
 
         async def secured(message):
             if message["type"] == "http.response.start":

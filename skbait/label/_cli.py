@@ -9,6 +9,36 @@ import threading
 __all__ = ["COMMANDS", "add_label_command"]
 
 
+_REDIRECT = (
+    '<!DOCTYPE html><meta charset="utf-8"><meta http-equiv="refresh" content="0; url={url}">'
+    '<title>skbait label</title><p><a href="{url}">Open the labeling page</a></p>\n'
+)
+
+
+def _open_in_browser(url, folder):
+    """Open the page in a browser, its token kept out of the browser's command line.
+
+    Every user of the machine can read a command line (``ps``), so the browser
+    gets a file only this user can read, in ``folder``, that sends it on to
+    ``url``. Returns that file, to remove when the page stops; where none can be
+    written, opens ``url`` itself and returns None.
+    """
+    import html
+    import tempfile
+    import webbrowser
+    from pathlib import Path
+
+    try:
+        handle, path = tempfile.mkstemp(prefix="skbait-label-", suffix=".html", dir=folder)
+    except OSError:
+        webbrowser.open(url)
+        return None
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        file.write(_REDIRECT.format(url=html.escape(url, quote=True)))
+    webbrowser.open(Path(path).as_uri())
+    return path
+
+
 def add_label_command(commands, formatter_class):
     """Register the ``label`` subcommand on ``commands`` (argparse subparsers)."""
     from skbait._presets import _positive_int
@@ -187,6 +217,7 @@ def _label(args):
         raise UsageError(
             f"another skbait label already serves {session.campaign!r}; open its URL instead."
         ) from None
+    opener = None
     try:
         if not is_loopback(args.host):
             print(
@@ -199,9 +230,9 @@ def _label(args):
         print("skbait: press Ctrl-C to stop; every label is saved as it is given.")
         sys.stdout.flush()
         if not args.no_browser:
-            import webbrowser
-
-            webbrowser.open(server.url)
+            opener = _open_in_browser(
+                server.url, os.path.dirname(os.path.abspath(session.campaign))
+            )
         with _terminate_as_ctrl_c():
             # uvicorn raises Ctrl-C again once it has stopped: that is how one stops.
             with contextlib.suppress(KeyboardInterrupt):
@@ -212,6 +243,9 @@ def _label(args):
                 session.wait()
     finally:
         serving.release()
+        if opener is not None:
+            with contextlib.suppress(OSError):
+                os.remove(opener)
     pending = session.journal.read()
     if pending:
         print(
