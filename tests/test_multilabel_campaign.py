@@ -315,6 +315,21 @@ def test_a_token_pandas_reads_as_missing_is_refused(tmp_path, capsys, token):
     assert _snapshot(data) == before and not Path(campaign_path(data)).exists()
 
 
+@pytest.mark.parametrize("command", ["query", "teach"])
+def test_na_values_that_hold_the_token_are_refused_later_too(campaign, capsys, command):
+    # Read as missing, "(none)" would be a row not labeled yet: the annotator's answer
+    # that no label applies would be dropped as a blank.
+    data, _batch, _ = campaign
+    folder = Path(data).parent
+    before = _snapshot(*sorted(p for p in folder.iterdir() if p.is_file()))
+    capsys.readouterr()
+    assert _cli(command, data, "--na-values", "NA,(none)") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skbait: error:") and err.count("\n") == 1, err
+    assert "'(none)'" in err and "--na-values" in err and "lost" not in err
+    assert _snapshot(*sorted(p for p in folder.iterdir() if p.is_file())) == before
+
+
 def test_correct_and_retract_a_label_set(campaign, capsys):
     data, _batch, Y = campaign
     row = _state(data)["labels"][0]["row"]

@@ -576,6 +576,7 @@ def _session(
         exists = os.path.exists(path)
         state = read_campaign(path) if exists else None
         if state is not None and na_values is not None:
+            _check_na_values(state, na_values)
             state["settings"]["na_values"] = list(na_values)
         saved_na = None if state is None else state["settings"].get("na_values")
         table = _Table(data_path, na_values=na_values if na_values is not None else saved_na)
@@ -646,6 +647,18 @@ def _new_label_sets(label_sets, na_values):
             )
         return None
     return label_set_settings(sep, token, na_values)
+
+
+def _check_na_values(state, na_values):
+    """New ``--na-values`` of a multi-label campaign must leave its no-labels token out:
+    read as missing, a row where no label applies would be a row not labeled yet."""
+    spec = state["settings"].get("multi_label")
+    if spec and spec["no_labels"] in set(na_values):
+        raise CampaignError(
+            f"--na-values holds {spec['no_labels']!r}, the campaign's token of a row where "
+            "no label applies: those rows would read as not labeled yet. Leave "
+            f"{spec['no_labels']!r} out of --na-values."
+        )
 
 
 def _check_label_sets(state, path, label_sets):
