@@ -315,6 +315,37 @@ def test_a_token_pandas_reads_as_missing_is_refused(tmp_path, capsys, token):
     assert _snapshot(data) == before and not Path(campaign_path(data)).exists()
 
 
+@pytest.mark.parametrize("cell", ["none", "None", "arts|NONE"])
+def test_none_written_out_is_not_taken_as_a_new_label(tmp_path, capsys, cell):
+    # An annotator who means "no label applies" and writes "none" would add a label
+    # "none" (and "None" comes back blank from a pandas re-save).
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    assert _cli("query", data, "--target", "tags", "--multi-label", "-o", batch, "-b", "3") == 0
+    rows = _read(batch)["row"].astype(int).tolist()
+    _answer(batch, Y, label={rows[0]: "arts", rows[1]: cell, rows[2]: "(none)"}.get)
+    before = _snapshot(data, campaign_path(data))
+    capsys.readouterr()
+    assert _cli("teach", data, batch) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skbait: error:") and "Traceback" not in err
+    assert f"answers line 3, row {rows[1]}" in err and "write '(none)'" in err, err
+    assert _snapshot(data, campaign_path(data)) == before
+    assert _cli("correct", data, "--row", rows[0], "--label", cell) == 2
+    assert "write '(none)'" in capsys.readouterr().err
+    assert _snapshot(data, campaign_path(data)) == before
+    # Declared, "none" is a label like any other.
+    other = tmp_path / "other.csv"
+    pd.read_csv(data, sep=";").to_csv(other, sep=";", index=False, na_rep="NA")
+    options = ("--target", "tags", "--multi-label", "--classes", "arts,none")
+    batch = tmp_path / "other_batch.csv"
+    assert _cli("query", other, *options, "-o", batch, "-b", "3") == 0
+    rows = _read(batch)["row"].astype(int).tolist()
+    _answer(batch, Y, label={rows[0]: "arts|none", rows[1]: "none"}.get)
+    assert _cli("teach", other, batch) == 0
+    assert sorted(e["label"] for e in _state(other)["labels"]) == [["arts", "none"], ["none"]]
+
+
 @pytest.mark.parametrize("command", ["query", "teach"])
 def test_na_values_that_hold_the_token_are_refused_later_too(campaign, capsys, command):
     # Read as missing, "(none)" would be a row not labeled yet: the annotator's answer

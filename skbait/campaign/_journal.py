@@ -490,13 +490,29 @@ def _accept_label_sets(state, given, where, notes=None, problems=None):
         values.append((row, value))
         flat.extend((row, label) for label in value)
     known = {label for labels in _known_labels(state).values() for label in labels}
-    class_problems, class_notes = check_classes(flat, known, settings.get("classes"), where)
+    declared = settings.get("classes")
+    if declared is None:
+        # "none" written out means that no label applies, not a label named so.
+        token = settings["multi_label"]["no_labels"]
+        nones = [(row, label) for row, label in flat if label not in known and _is_none(label)]
+        found.extend(
+            f"{where(row)}: label {label!r} reads as 'no label applies', which this campaign "
+            f"writes {token!r}; write {token!r} where no label applies, or declare every "
+            f"class with --classes if {label!r} is a label of its own"
+            for row, label in nones
+        )
+        flat = [pair for pair in flat if pair not in nones]
+    class_problems, class_notes = check_classes(flat, known, declared, where)
     found.extend(class_problems)
     if notes is not None:
         notes.extend(class_notes)
     if problems is None and found:
         raise _problems("Labels that cannot be used:", found)
     return values
+
+
+def _is_none(label):
+    return label.strip().casefold() == "none"
 
 
 def _append(state, table, values, **extra):
