@@ -315,6 +315,29 @@ def test_a_token_pandas_reads_as_missing_is_refused(tmp_path, capsys, token):
     assert _snapshot(data) == before and not Path(campaign_path(data)).exists()
 
 
+@pytest.mark.parametrize("cell", ["arts, politics", "politics ;arts", "sports;arts|politics"])
+def test_labels_joined_by_a_comma_or_semicolon_are_refused(tmp_path, capsys, cell):
+    # The annotator joined known labels with the table's separators, not "|": the cell
+    # would be one new label "arts, politics".
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    assert _cli("query", data, "--target", "tags", "--multi-label", "-o", batch, "-b", "4") == 0
+    rows = _read(batch)["row"].astype(int).tolist()
+    _answer(batch, Y, label={rows[0]: "arts", rows[1]: "politics|sports", rows[2]: cell}.get)
+    before = _snapshot(data, campaign_path(data))
+    capsys.readouterr()
+    assert _cli("teach", data, batch) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skbait: error:") and "Traceback" not in err
+    assert f"answers line 4, row {rows[2]}" in err and "joins the labels" in err, err
+    assert "write 'arts|politics'" in err or "write 'arts|sports'" in err, err
+    assert _snapshot(data, campaign_path(data)) == before
+    # A label with a comma whose parts are no labels is a label of its own.
+    _answer(batch, Y, label={rows[0]: "arts", rows[2]: "arts, culture"}.get)
+    assert _cli("teach", data, batch) == 0
+    assert ["arts, culture"] in [e["label"] for e in _state(data)["labels"]]
+
+
 @pytest.mark.parametrize("cell", ["none", "None", "arts|NONE"])
 def test_none_written_out_is_not_taken_as_a_new_label(tmp_path, capsys, cell):
     # An annotator who means "no label applies" and writes "none" would add a label

@@ -30,7 +30,7 @@ from skbait.campaign._labels import (
     shown_label,
     write_cell,
 )
-from skbait.campaign._labelsets import label_set_settings
+from skbait.campaign._labelsets import canonical_label, label_set_settings
 
 FORMAT = "skbait-campaign"
 VERSION = 1
@@ -502,6 +502,23 @@ def _accept_label_sets(state, given, where, notes=None, problems=None):
             for row, label in nones
         )
         flat = [pair for pair in flat if pair not in nones]
+    # "arts, politics": labels of the campaign joined by another mark than its separator.
+    sep = settings["multi_label"]["sep"]
+    labels = set(declared) if declared is not None else known | {label for _, label in flat}
+    joined = {}
+    for row, label in flat:
+        if label not in known and (declared is None or label not in declared):
+            for mark in (",", ";"):
+                parts = [canonical_label(part) for part in label.split(mark)]
+                if len(parts) > 1 and all(part in labels for part in parts):
+                    joined[row, label] = parts
+                    found.append(
+                        f"{where(row)}: label {label!r} joins the labels "
+                        f"{', '.join(map(repr, parts))} with {mark!r}; this campaign joins "
+                        f"them with {sep!r}: write {sep.join(sorted(set(parts)))!r}"
+                    )
+                    break
+    flat = [pair for pair in flat if pair not in joined]
     class_problems, class_notes = check_classes(flat, known, declared, where)
     found.extend(class_problems)
     if notes is not None:
