@@ -13,7 +13,13 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import KFold
 
 from skbait._cli import main
-from skbait.campaign import campaign_path, campaign_status, predict_table, query_batch
+from skbait.campaign import (
+    campaign_path,
+    campaign_status,
+    merge_answers,
+    predict_table,
+    query_batch,
+)
 from skbait.strategies import MultiLabelBAIT
 
 NAMES = np.array(["arts", "politics", "sports"])
@@ -313,6 +319,23 @@ def test_a_token_pandas_reads_as_missing_is_refused(tmp_path, capsys, token):
     err = capsys.readouterr().err
     assert err.startswith("skbait: error:") and "reads as a missing value in pandas" in err
     assert _snapshot(data) == before and not Path(campaign_path(data)).exists()
+
+
+def test_a_row_repeated_blank_in_the_answers_is_not_still_blank(tmp_path, capsys):
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    assert _cli("query", data, "--target", "tags", "--multi-label", "-o", batch, "-b", "3") == 0
+    frame = _answer(batch, Y, label={}.get)
+    rows = frame["row"].astype(int).tolist()
+    frame["tags"] = ["(none)", "arts", ""]
+    # The first row again, blank: it was answered above.
+    pd.concat([frame, frame.iloc[[0]].assign(tags="")]).to_csv(batch, sep=";", index=False)
+    capsys.readouterr()
+    assert _cli("teach", data, batch) == 0
+    out = capsys.readouterr().out
+    assert "merged 2 label(s) from" in out and "(1 still blank)" in out, out
+    result = merge_answers(data, batch)
+    assert result["unanswered"] == [rows[2]] and result["already"] == sorted(rows[:2])
 
 
 @pytest.mark.parametrize("cell", ["arts, politics", "politics ;arts", "sports;arts|politics"])
