@@ -13,7 +13,13 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import KFold
 
 from skbait._cli import main
-from skbait.campaign import campaign_path, campaign_status, predict_table, query_batch
+from skbait.campaign import (
+    campaign_path,
+    campaign_status,
+    merge_answers,
+    predict_table,
+    query_batch,
+)
 from skbait.strategies import MultiLabelBAIT
 
 NAMES = np.array(["arts", "politics", "sports"])
@@ -313,6 +319,92 @@ def test_a_token_pandas_reads_as_missing_is_refused(tmp_path, capsys, token):
     err = capsys.readouterr().err
     assert err.startswith("skbait: error:") and "reads as a missing value in pandas" in err
     assert _snapshot(data) == before and not Path(campaign_path(data)).exists()
+
+
+def test_a_row_repeated_blank_in_the_answers_is_not_still_blank(tmp_path, capsys):
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    assert _cli("query", data, "--target", "tags", "--multi-label", "-o", batch, "-b", "3") == 0
+    frame = _answer(batch, Y, label={}.get)
+    rows = frame["row"].astype(int).tolist()
+    frame["tags"] = ["(none)", "arts", ""]
+    # The first row again, blank: it was answered above.
+    pd.concat([frame, frame.iloc[[0]].assign(tags="")]).to_csv(batch, sep=";", index=False)
+    capsys.readouterr()
+    assert _cli("teach", data, batch) == 0
+    out = capsys.readouterr().out
+    assert "merged 2 label(s) from" in out and "(1 still blank)" in out, out
+    result = merge_answers(data, batch)
+    assert result["unanswered"] == [rows[2]] and result["already"] == sorted(rows[:2])
+
+
+@pytest.mark.parametrize("cell", ["arts, politics", "politics ;arts", "sports;arts|politics"])
+def test_labels_joined_by_a_comma_or_semicolon_are_refused(tmp_path, capsys, cell):
+    # The annotator joined known labels with the table's separators, not "|": the cell
+    # would be one new label "arts, politics".
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    assert _cli("query", data, "--target", "tags", "--multi-label", "-o", batch, "-b", "4") == 0
+    rows = _read(batch)["row"].astype(int).tolist()
+    _answer(batch, Y, label={rows[0]: "arts", rows[1]: "politics|sports", rows[2]: cell}.get)
+    before = _snapshot(data, campaign_path(data))
+    capsys.readouterr()
+    assert _cli("teach", data, batch) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skbait: error:") and "Traceback" not in err
+    assert f"answers line 4, row {rows[2]}" in err and "joins the labels" in err, err
+    assert "write 'arts|politics'" in err or "write 'arts|sports'" in err, err
+    assert _snapshot(data, campaign_path(data)) == before
+    # A label with a comma whose parts are no labels is a label of its own.
+    _answer(batch, Y, label={rows[0]: "arts", rows[2]: "arts, culture"}.get)
+    assert _cli("teach", data, batch) == 0
+    assert ["arts, culture"] in [e["label"] for e in _state(data)["labels"]]
+
+
+@pytest.mark.parametrize("cell", ["none", "None", "arts|NONE"])
+def test_none_written_out_is_not_taken_as_a_new_label(tmp_path, capsys, cell):
+    # An annotator who means "no label applies" and writes "none" would add a label
+    # "none" (and "None" comes back blank from a pandas re-save).
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    assert _cli("query", data, "--target", "tags", "--multi-label", "-o", batch, "-b", "3") == 0
+    rows = _read(batch)["row"].astype(int).tolist()
+    _answer(batch, Y, label={rows[0]: "arts", rows[1]: cell, rows[2]: "(none)"}.get)
+    before = _snapshot(data, campaign_path(data))
+    capsys.readouterr()
+    assert _cli("teach", data, batch) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skbait: error:") and "Traceback" not in err
+    assert f"answers line 3, row {rows[1]}" in err and "write '(none)'" in err, err
+    assert _snapshot(data, campaign_path(data)) == before
+    assert _cli("correct", data, "--row", rows[0], "--label", cell) == 2
+    assert "write '(none)'" in capsys.readouterr().err
+    assert _snapshot(data, campaign_path(data)) == before
+    # Declared, "none" is a label like any other.
+    other = tmp_path / "other.csv"
+    pd.read_csv(data, sep=";").to_csv(other, sep=";", index=False, na_rep="NA")
+    options = ("--target", "tags", "--multi-label", "--classes", "arts,none")
+    batch = tmp_path / "other_batch.csv"
+    assert _cli("query", other, *options, "-o", batch, "-b", "3") == 0
+    rows = _read(batch)["row"].astype(int).tolist()
+    _answer(batch, Y, label={rows[0]: "arts|none", rows[1]: "none"}.get)
+    assert _cli("teach", other, batch) == 0
+    assert sorted(e["label"] for e in _state(other)["labels"]) == [["arts", "none"], ["none"]]
+
+
+@pytest.mark.parametrize("command", ["query", "teach"])
+def test_na_values_that_hold_the_token_are_refused_later_too(campaign, capsys, command):
+    # Read as missing, "(none)" would be a row not labeled yet: the annotator's answer
+    # that no label applies would be dropped as a blank.
+    data, _batch, _ = campaign
+    folder = Path(data).parent
+    before = _snapshot(*sorted(p for p in folder.iterdir() if p.is_file()))
+    capsys.readouterr()
+    assert _cli(command, data, "--na-values", "NA,(none)") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skbait: error:") and err.count("\n") == 1, err
+    assert "'(none)'" in err and "--na-values" in err and "lost" not in err
+    assert _snapshot(*sorted(p for p in folder.iterdir() if p.is_file())) == before
 
 
 def test_correct_and_retract_a_label_set(campaign, capsys):

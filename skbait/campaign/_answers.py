@@ -142,7 +142,10 @@ def merge_answers(
                     )
                     break
         answered = [(i, row, label) for i, row, label in entries if label != ""]
-        unanswered = sorted({row for _, row, label in entries if label == ""})
+        # A row repeated in the file, answered on one line, is not still blank.
+        unanswered = sorted(
+            {row for _, row, label in entries if label == ""} - {row for _, row, _ in answered}
+        )
         known = _known_labels(state)
         settings = state["settings"]
         # Rows already labeled: the same value is fine, another one is an error.

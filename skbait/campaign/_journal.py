@@ -30,7 +30,7 @@ from skbait.campaign._labels import (
     shown_label,
     write_cell,
 )
-from skbait.campaign._labelsets import label_set_settings
+from skbait.campaign._labelsets import canonical_label, label_set_settings
 
 FORMAT = "skbait-campaign"
 VERSION = 1
@@ -490,13 +490,46 @@ def _accept_label_sets(state, given, where, notes=None, problems=None):
         values.append((row, value))
         flat.extend((row, label) for label in value)
     known = {label for labels in _known_labels(state).values() for label in labels}
-    class_problems, class_notes = check_classes(flat, known, settings.get("classes"), where)
+    declared = settings.get("classes")
+    if declared is None:
+        # "none" written out means that no label applies, not a label named so.
+        token = settings["multi_label"]["no_labels"]
+        nones = [(row, label) for row, label in flat if label not in known and _is_none(label)]
+        found.extend(
+            f"{where(row)}: label {label!r} reads as 'no label applies', which this campaign "
+            f"writes {token!r}; write {token!r} where no label applies, or declare every "
+            f"class with --classes if {label!r} is a label of its own"
+            for row, label in nones
+        )
+        flat = [pair for pair in flat if pair not in nones]
+    # "arts, politics": labels of the campaign joined by another mark than its separator.
+    sep = settings["multi_label"]["sep"]
+    labels = set(declared) if declared is not None else known | {label for _, label in flat}
+    joined = {}
+    for row, label in flat:
+        if label not in known and (declared is None or label not in declared):
+            for mark in (",", ";"):
+                parts = [canonical_label(part) for part in label.split(mark)]
+                if len(parts) > 1 and all(part in labels for part in parts):
+                    joined[row, label] = parts
+                    found.append(
+                        f"{where(row)}: label {label!r} joins the labels "
+                        f"{', '.join(map(repr, parts))} with {mark!r}; this campaign joins "
+                        f"them with {sep!r}: write {sep.join(sorted(set(parts)))!r}"
+                    )
+                    break
+    flat = [pair for pair in flat if pair not in joined]
+    class_problems, class_notes = check_classes(flat, known, declared, where)
     found.extend(class_problems)
     if notes is not None:
         notes.extend(class_notes)
     if problems is None and found:
         raise _problems("Labels that cannot be used:", found)
     return values
+
+
+def _is_none(label):
+    return label.strip().casefold() == "none"
 
 
 def _append(state, table, values, **extra):
@@ -576,6 +609,7 @@ def _session(
         exists = os.path.exists(path)
         state = read_campaign(path) if exists else None
         if state is not None and na_values is not None:
+            _check_na_values(state, na_values)
             state["settings"]["na_values"] = list(na_values)
         saved_na = None if state is None else state["settings"].get("na_values")
         table = _Table(data_path, na_values=na_values if na_values is not None else saved_na)
@@ -646,6 +680,18 @@ def _new_label_sets(label_sets, na_values):
             )
         return None
     return label_set_settings(sep, token, na_values)
+
+
+def _check_na_values(state, na_values):
+    """New ``--na-values`` of a multi-label campaign must leave its no-labels token out:
+    read as missing, a row where no label applies would be a row not labeled yet."""
+    spec = state["settings"].get("multi_label")
+    if spec and spec["no_labels"] in set(na_values):
+        raise CampaignError(
+            f"--na-values holds {spec['no_labels']!r}, the campaign's token of a row where "
+            "no label applies: those rows would read as not labeled yet. Leave "
+            f"{spec['no_labels']!r} out of --na-values."
+        )
 
 
 def _check_label_sets(state, path, label_sets):
