@@ -657,6 +657,11 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert main(["label", data, "--target", "nope", "--no-browser"]) == 2
     assert "no column 'nope'" in capsys.readouterr().err
     assert main(["label", data, "--target", "y", "--port", "70000", "--no-browser"]) == 2
+    capsys.readouterr()
+    # An empty host listened on every interface and printed the address "http://:PORT".
+    assert main(["label", data, "--target", "y", "--host", " ", "--no-browser"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skbait: error: --host is empty") and err.count("\n") == 1
     assert sorted(os.listdir(tmp_path)) == ["pool.csv"]  # nothing written
 
 

@@ -170,6 +170,12 @@ def _label(args):
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0 to 65535, got {args.port}.")
+    if not args.host.strip():
+        # The socket would listen everywhere, and the address printed would be "http://:PORT".
+        raise UsageError(
+            "--host is empty: give an address, such as 127.0.0.1 (this machine only) or "
+            "0.0.0.0 (every interface)."
+        )
     features = None
     if args.features is not None:
         features = [c.strip() for c in args.features.split(",") if c.strip()]
