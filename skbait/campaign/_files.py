@@ -310,7 +310,11 @@ class _Table:
                     f"{self.dialect.sep!r}, or remove the extra fields."
                 ) from None
             raise CampaignError(f"cannot read {self.path!r}: {exc}") from None
-        if not self.parquet and not isinstance(self.frame.index, pd.RangeIndex):
+        if (
+            not self.parquet
+            and len(self.frame)
+            and not isinstance(self.frame.index, pd.RangeIndex)
+        ):
             # pandas takes a first column without a header as the index, so every
             # column would shift one place: a cell with an unquoted separator, or
             # a column left unnamed.
