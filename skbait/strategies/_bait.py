@@ -299,23 +299,32 @@ def pool_design(embeddings, reg, standardize, total=None):
     return embeddings, spread
 
 
-def _absolute_reg(reg, relative_reg, embeddings, probas, standardize=False, spread_warning=True):
+def _absolute_reg(reg, relative_reg, embeddings, probas, standardize=False, design_made=False):
     """``reg`` as the absolute ``lambda`` the core takes, and the embeddings it applies to.
 
     A number is the paper's ``lambda``, passed on as is (the core validates
     it); ``"scale"`` is measured on the validated embeddings. With
     ``standardize`` (see :class:`BAIT`) the embeddings become the standardised
     design first (:func:`pool_design`); ``"scale"`` on columns too uneven for
-    one isotropic ``lambda``, left as they are, warns.
+    one isotropic ``lambda``, left as they are, warns. ``design_made``: the
+    caller made the design of the whole pool and warned already (before
+    cutting the candidates), and the embeddings are its rows.
     """
     if isinstance(reg, str):
         check_option("reg", reg, {"scale"})
-    embeddings, spread = pool_design(embeddings, reg, standardize)
+    if not design_made:
+        embeddings = _designed(embeddings, reg, standardize)
     if not isinstance(reg, str):
         return reg, embeddings
-    if spread is not None and spread_warning:
-        warn_on_scale_spread(embeddings, spread)
     return scaled_reg(embeddings, probas, relative_reg), embeddings
+
+
+def _designed(embeddings, reg, standardize):
+    """:func:`pool_design`'s design, with the warning of columns left too uneven."""
+    embeddings, spread = pool_design(embeddings, reg, standardize)
+    if spread is not None:
+        warn_on_scale_spread(embeddings, spread)
+    return embeddings
 
 
 # A pool of n rows with D = k d has set-up products of about 3 n D^2
@@ -339,11 +348,12 @@ def _bait_select(
 ):
     """:func:`bait_select` that also returns each chosen row's gain."""
     if candidates is not None:
-        # The whole pool's design, decided once: the candidates drawn do not change it.
-        embeddings, spread = pool_design(
+        # The whole pool's design, decided (and warned about) once: the candidates drawn,
+        # which change every round, change neither.
+        embeddings = _designed(
             embeddings, params.get("reg", 1.0), params.get("standardize", "auto")
         )
-        params["standardize"] = False
+        params["design_made"] = True
         restricted = candidate_pool(
             embeddings,
             probas,
@@ -354,14 +364,8 @@ def _bait_select(
             params.get("random_state"),
         )
         if restricted is not None:
-            if spread is not None:
-                # Measured on the pool, which stays the same from round to round; the
-                # candidates' columns differ each round, and so would the warning.
-                warn_on_scale_spread(embeddings, spread)
             embeddings, probas, labeled, kept = restricted
-            chosen, gains = _bait_select(
-                embeddings, probas, labeled, batch_size, **params, spread_warning=False
-            )
+            chosen, gains = _bait_select(embeddings, probas, labeled, batch_size, **params)
             return kept[chosen], gains
     n, d, k = pool_shape(embeddings, probas)
     if n * (k * d) ** 2 > _ONE_THREAD_SIZE:
@@ -398,12 +402,12 @@ def _bait_plan(
     memory_limit=4.0,
     random_state=None,
     standardize="auto",
-    spread_warning=True,
+    design_made=False,
 ):
     """BAIT's set-up (its products choose their own threads), and the steps still to run.
 
-    ``spread_warning=False`` where the caller has measured the columns already
-    (on the whole pool, before cutting the candidates).
+    ``design_made``: the embeddings are already the whole pool's design (see
+    :func:`_absolute_reg`).
 
     Returns
     -------
@@ -412,7 +416,7 @@ def _bait_plan(
         ``max_threads`` threads and returns the chosen rows and their gains.
     """
     reg, embeddings = _absolute_reg(
-        reg, relative_reg, embeddings, probas, standardize, spread_warning=spread_warning
+        reg, relative_reg, embeddings, probas, standardize, design_made=design_made
     )
     approx = resolve_approximation(
         approximation, *pool_shape(embeddings, probas), check_memory_limit(memory_limit), "BAIT"
