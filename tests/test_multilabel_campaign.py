@@ -73,6 +73,25 @@ def _state(data):
     return json.loads(Path(campaign_path(data)).read_text())
 
 
+def _query_rows(data, batch, size, *options):
+    """The rows of a first batch of ``size`` queried from DATA (multi-label on ``tags``)."""
+    options = options or ("--target", "tags", "--multi-label")
+    assert _cli("query", data, *options, "-o", batch, "-b", size) == 0
+    return _read(batch)["row"].astype(int).tolist()
+
+
+def _refused(capsys, data, *args):
+    """The error of a command that must be refused: exit 2, one ``skbait: error:``
+    message, no traceback, DATA and its campaign unchanged."""
+    before = _snapshot(data, campaign_path(data))
+    capsys.readouterr()
+    assert _cli(*args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skbait: error:") and "Traceback" not in err, err
+    assert _snapshot(data, campaign_path(data)) == before
+    return err
+
+
 @pytest.fixture
 def campaign(tmp_path):
     """A multi-label campaign after two answered rounds."""
@@ -148,8 +167,7 @@ def test_the_batch_is_multilabel_bait_on_the_one_vs_rest_model(campaign):
 def test_order_spaces_and_duplicates_do_not_matter(tmp_path):
     data, Y = _write_pool(tmp_path)
     batch = tmp_path / "batch.csv"
-    assert _cli("query", data, "--target", "tags", "--multi-label", "-o", batch, "-b", "3") == 0
-    rows = _read(batch)["row"].astype(int).tolist()
+    rows = _query_rows(data, batch, 3)
     cells = {rows[0]: " sports | arts|sports", rows[1]: "arts|sports", rows[2]: "(none)"}
     _answer(batch, Y, label=cells.get)
     assert _cli("teach", data, batch) == 0
@@ -174,8 +192,7 @@ def test_order_spaces_and_duplicates_do_not_matter(tmp_path):
 def test_blank_is_unlabeled_and_the_token_is_no_label(tmp_path, capsys):
     data, Y = _write_pool(tmp_path)
     batch = tmp_path / "batch.csv"
-    assert _cli("query", data, "--target", "tags", "--multi-label", "-o", batch, "-b", "4") == 0
-    rows = _read(batch)["row"].astype(int).tolist()
+    rows = _query_rows(data, batch, 4)
     cells = {rows[0]: "(none)", rows[1]: "", rows[2]: "arts", rows[3]: "NA"}
     _answer(batch, Y, label=cells.get)
     assert _cli("teach", data, batch) == 0
@@ -201,25 +218,18 @@ def test_blank_is_unlabeled_and_the_token_is_no_label(tmp_path, capsys):
 def test_bad_cells_are_refused_and_nothing_changes(tmp_path, capsys, cell, needle):
     data, Y = _write_pool(tmp_path)
     batch = tmp_path / "batch.csv"
-    assert _cli("query", data, "--target", "tags", "--multi-label", "-o", batch, "-b", "4") == 0
-    rows = _read(batch)["row"].astype(int).tolist()
+    rows = _query_rows(data, batch, 4)
     _answer(batch, Y, label={rows[0]: "sports", rows[1]: "arts", rows[2]: "politics"}.get)
     assert _cli("teach", data, batch) == 0
     _answer(batch, Y, label={rows[3]: cell}.get)
-    before = _snapshot(data, campaign_path(data))
-    capsys.readouterr()
-    assert _cli("teach", data, batch) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("skbait: error:") and needle in err and "Traceback" not in err
-    assert _snapshot(data, campaign_path(data)) == before
+    assert needle in _refused(capsys, data, "teach", data, batch)
 
 
 def test_numbers_as_labels_read_by_value_after_a_pandas_re_save(tmp_path, capsys):
     # Cells of one number each: pandas reads the column as floats and writes 100.0.
     data, Y = _write_pool(tmp_path)
     batch = tmp_path / "batch.csv"
-    assert _cli("query", data, "--target", "tags", "--multi-label", "-o", batch, "-b", "4") == 0
-    rows = _read(batch)["row"].astype(int).tolist()
+    rows = _query_rows(data, batch, 4)
     _answer(batch, Y, label={rows[0]: "100", rows[1]: "101", rows[2]: "100"}.get)
     answers = pd.read_csv(batch, sep=";")
     answers.to_csv(batch, sep=";", index=False)
@@ -240,17 +250,12 @@ def test_declared_classes_refuse_other_labels_naming_the_nearest(tmp_path, capsy
     data, Y = _write_pool(tmp_path)
     batch = tmp_path / "batch.csv"
     options = ("--target", "tags", "--multi-label", "--classes", "arts,politics,sports")
-    assert _cli("query", data, *options, "-o", batch, "-b", "3") == 0
+    rows = _query_rows(data, batch, 3, *options)
     assert _state(data)["settings"]["classes"] == ["arts", "politics", "sports"]
-    rows = _read(batch)["row"].astype(int).tolist()
     _answer(batch, Y, label={rows[0]: "arts|science", rows[1]: "politic"}.get)
-    before = _snapshot(data, campaign_path(data))
-    capsys.readouterr()
-    assert _cli("teach", data, batch) == 2
-    err = capsys.readouterr().err
+    err = _refused(capsys, data, "teach", data, batch)
     assert "label 'science' is not one of the declared classes" in err
     assert "did you mean 'politics'?" in err
-    assert _snapshot(data, campaign_path(data)) == before
     # --classes holding the separator or the token is refused too.
     assert _cli("query", data, "-o", batch, "--classes", "arts,(none)") == 2
     assert "no label applies" in capsys.readouterr().err
@@ -282,12 +287,8 @@ def test_multi_label_flags_on_a_single_label_campaign_are_refused(tmp_path, caps
     data = tmp_path / "pool.csv"
     pd.DataFrame({"x": range(8), "y": ["a", "b"] + [""] * 6}).to_csv(data, index=False)
     assert _cli("query", data, "--target", "y", "-o", tmp_path / "b.csv", "-b", "2") == 0
-    before = _snapshot(data, campaign_path(data))
-    capsys.readouterr()
-    assert _cli("teach", data, "--multi-label") == 2
-    err = capsys.readouterr().err
+    err = _refused(capsys, data, "teach", data, "--multi-label")
     assert "one label per row" in err and "--multi-label" in err
-    assert _snapshot(data, campaign_path(data)) == before
     # And on a new campaign, --label-sep alone asks for --multi-label.
     other = tmp_path / "other.csv"
     pd.DataFrame({"x": range(8), "y": [""] * 8}).to_csv(other, index=False)
@@ -300,8 +301,7 @@ def test_a_custom_separator_and_token(tmp_path):
     data, Y = _write_pool(tmp_path)
     batch = tmp_path / "batch.csv"
     options = ("--target", "tags", "--multi-label", "--label-sep", "/", "--no-labels", "-")
-    assert _cli("query", data, *options, "-o", batch, "-b", "4") == 0
-    rows = _read(batch)["row"].astype(int).tolist()
+    rows = _query_rows(data, batch, 4, *options)
     _answer(batch, Y, label={rows[0]: "sports / arts", rows[1]: "-", rows[2]: "arts"}.get)
     assert _cli("teach", data, batch) == 0
     pool = _read(data)
@@ -344,17 +344,11 @@ def test_labels_joined_by_a_comma_or_semicolon_are_refused(tmp_path, capsys, cel
     # would be one new label "arts, politics".
     data, Y = _write_pool(tmp_path)
     batch = tmp_path / "batch.csv"
-    assert _cli("query", data, "--target", "tags", "--multi-label", "-o", batch, "-b", "4") == 0
-    rows = _read(batch)["row"].astype(int).tolist()
+    rows = _query_rows(data, batch, 4)
     _answer(batch, Y, label={rows[0]: "arts", rows[1]: "politics|sports", rows[2]: cell}.get)
-    before = _snapshot(data, campaign_path(data))
-    capsys.readouterr()
-    assert _cli("teach", data, batch) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("skbait: error:") and "Traceback" not in err
+    err = _refused(capsys, data, "teach", data, batch)
     assert f"answers line 4, row {rows[2]}" in err and "joins the labels" in err, err
     assert "write 'arts|politics'" in err or "write 'arts|sports'" in err, err
-    assert _snapshot(data, campaign_path(data)) == before
     # A label with a comma whose parts are no labels is a label of its own.
     _answer(batch, Y, label={rows[0]: "arts", rows[2]: "arts, culture"}.get)
     assert _cli("teach", data, batch) == 0
@@ -367,26 +361,19 @@ def test_none_written_out_is_not_taken_as_a_new_label(tmp_path, capsys, cell):
     # "none" (and "None" comes back blank from a pandas re-save).
     data, Y = _write_pool(tmp_path)
     batch = tmp_path / "batch.csv"
-    assert _cli("query", data, "--target", "tags", "--multi-label", "-o", batch, "-b", "3") == 0
-    rows = _read(batch)["row"].astype(int).tolist()
+    rows = _query_rows(data, batch, 3)
     _answer(batch, Y, label={rows[0]: "arts", rows[1]: cell, rows[2]: "(none)"}.get)
-    before = _snapshot(data, campaign_path(data))
-    capsys.readouterr()
-    assert _cli("teach", data, batch) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("skbait: error:") and "Traceback" not in err
+    err = _refused(capsys, data, "teach", data, batch)
     assert f"answers line 3, row {rows[1]}" in err and "write '(none)'" in err, err
-    assert _snapshot(data, campaign_path(data)) == before
-    assert _cli("correct", data, "--row", rows[0], "--label", cell) == 2
-    assert "write '(none)'" in capsys.readouterr().err
-    assert _snapshot(data, campaign_path(data)) == before
+    assert "write '(none)'" in _refused(
+        capsys, data, "correct", data, "--row", rows[0], "--label", cell
+    )
     # Declared, "none" is a label like any other.
     other = tmp_path / "other.csv"
     pd.read_csv(data, sep=";").to_csv(other, sep=";", index=False, na_rep="NA")
     options = ("--target", "tags", "--multi-label", "--classes", "arts,none")
     batch = tmp_path / "other_batch.csv"
-    assert _cli("query", other, *options, "-o", batch, "-b", "3") == 0
-    rows = _read(batch)["row"].astype(int).tolist()
+    rows = _query_rows(other, batch, 3, *options)
     _answer(batch, Y, label={rows[0]: "arts|none", rows[1]: "none"}.get)
     assert _cli("teach", other, batch) == 0
     assert sorted(e["label"] for e in _state(other)["labels"]) == [["arts", "none"], ["none"]]
@@ -421,11 +408,8 @@ def test_correct_and_retract_a_label_set(campaign, capsys):
     assert _cli("correct", data, "--row", row, "--retract") == 0
     assert _read(data).loc[row, "tags"] == "NA"
     assert _state(data)["labels"][-1]["label"] is None
-    before = _snapshot(data, campaign_path(data))
-    capsys.readouterr()
-    assert _cli("correct", data, "--row", row, "--label", "arts|polítics") == 2
-    assert "misspelling of the class 'politics'" in capsys.readouterr().err
-    assert _snapshot(data, campaign_path(data)) == before
+    err = _refused(capsys, data, "correct", data, "--row", row, "--label", "arts|polítics")
+    assert "misspelling of the class 'politics'" in err
 
 
 def test_the_token_with_a_trailing_separator_or_another_case(campaign, capsys):
@@ -434,13 +418,9 @@ def test_the_token_with_a_trailing_separator_or_another_case(campaign, capsys):
     # "(none)|" is "(none)", as "arts|" is "arts".
     assert _cli("correct", data, "--row", row, "--label", "(none)|") == 0
     assert _state(data)["labels"][-1]["label"] == []
-    before = _snapshot(data, campaign_path(data))
-    capsys.readouterr()
     # "(None)" combines nothing: the message names the token to write.
-    assert _cli("correct", data, "--row", row, "--label", "(None)") == 2
-    err = capsys.readouterr().err
+    err = _refused(capsys, data, "correct", data, "--row", row, "--label", "(None)")
     assert "is not the token '(none)'" in err and "combines" not in err, err
-    assert _snapshot(data, campaign_path(data)) == before
 
 
 def test_status_counts_and_the_micro_f1_estimate(campaign, capsys):
@@ -526,12 +506,8 @@ def test_a_single_label_task_is_refused_and_the_page_reads_label_sets(campaign, 
     from skbait.label import _bridge
 
     data, batch, _ = campaign
-    before = _snapshot(data, campaign_path(data))
-    capsys.readouterr()
-    assert _cli("query", data, "-o", batch, "--task", "classification") == 2
-    err = capsys.readouterr().err
-    assert err.startswith("skbait: error:") and "--task classification does not apply" in err
-    assert _snapshot(data, campaign_path(data)) == before
+    err = _refused(capsys, data, "query", data, "-o", batch, "--task", "classification")
+    assert "--task classification does not apply" in err
     # A campaign file that recorded it reads as multi-label on the page.
     state = _state(data)
     state["settings"]["task"] = "classification"
