@@ -786,6 +786,26 @@ def test_semicolon_decimal_comma_na_bom_crlf(tmp_path, capsys):
     assert [str(e["label"]) for e in _state(data)["labels"]] == [str(y[r]) for r in sorted(rows)]
 
 
+def test_rows_of_empty_cells_a_spreadsheet_adds_at_the_end(tmp_path, capsys):
+    """Excel ends a file with ";;;;" rows where cells below the data were formatted: in
+    DATA they are no rows to label, in an answer file no unknown rows."""
+    data, X, y = _european_pool(tmp_path, blanks=())
+    blank_rows = b";;;\r\n;;;\r\n"
+    data.write_bytes(data.read_bytes() + blank_rows)
+    batch = tmp_path / "batch.csv"
+    assert _cli("query", data, "--target", "label", "-b", "4", "--device", "cpu", "-o", batch) == 0
+    assert "blank in" not in capsys.readouterr().err  # no median filled for them
+    answers = pd.read_csv(batch, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    rows = answers["row"].astype(int).tolist()
+    assert max(rows) < len(X)
+    answers["label"] = [str(y[r]) for r in rows]
+    text = answers.to_csv(sep=";", index=False, lineterminator="\r\n")
+    batch.write_bytes(b"\xef\xbb\xbf" + text.encode() + b";;;;\r\n;;;;\r\n")
+    assert _cli("teach", data, batch) == 0, capsys.readouterr().err
+    assert sorted(e["row"] for e in _state(data)["labels"]) == sorted(rows)
+    assert _state(data)["data"]["n_rows"] == len(X)
+
+
 def test_tab_separated_file(tmp_path):
     data, _ = _write_pool(tmp_path, labeled=20)
     frame = pd.read_csv(data, dtype=str, keep_default_na=False)

@@ -326,6 +326,14 @@ class _Table:
             )
         if self.header is not None and len(self.header) != self.frame.shape[1]:
             self.header = None
+        if not self.parquet and len(self.frame):
+            # A spreadsheet ends the file with rows of empty cells (";;;;") where cells below
+            # the data were ever formatted: no row to label, nor an answer. pandas skips an
+            # empty line the same way; rows before them keep their positions.
+            kept = len(self.frame)
+            while kept and all(not str(c).strip() for c in self.frame.iloc[kept - 1].fillna("")):
+                kept -= 1
+            self.frame = self.frame.iloc[:kept]
         self.frame.columns = [str(c) for c in self.frame.columns]
         self._text = {}
         if len(set(self.frame.columns)) != len(self.frame.columns):
