@@ -932,6 +932,27 @@ def test_parquet_keeps_integer_labels(tmp_path):
     assert labels.notna().sum() == 26
 
 
+def test_parquet_keeps_boolean_labels(tmp_path):
+    """A boolean label column (True, False, missing) takes answers and stays boolean; the
+    write failed in pyarrow on the text 'True' and ended on a traceback."""
+    pytest.importorskip("pyarrow")
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["label"] = pd.array([v == 1 if i < 20 else None for i, v in enumerate(y)], "boolean")
+    data = tmp_path / "pool.parquet"
+    frame.to_parquet(data)
+    batch = tmp_path / "b.parquet"
+    query_batch(data, batch, target="label", batch_size=3, device="cpu")
+    answers = pd.read_parquet(batch)
+    answers["label"] = [bool(y[r] == 1) for r in answers["row"]]
+    answers.to_parquet(batch)
+    assert len(merge_answers(data, batch)["merged"]) == 3
+    labels = pd.read_parquet(data)["label"]
+    assert str(labels.dtype) == "boolean" and labels.notna().sum() == 23
+    rows = answers["row"].tolist()
+    assert labels[rows].tolist() == [bool(y[r] == 1) for r in rows]
+
+
 def test_a_header_with_two_columns_of_one_name_is_kept(tmp_path):
     X, y = _truth()
     lines = ["x,x,label"] + [

@@ -361,6 +361,8 @@ def _finish_corrections(state, table):
 
 def _write_labels(table, state, values):
     """Write ``(row, value)`` pairs into DATA (None blanks a cell), in DATA's dialect."""
+    import pandas as pd
+
     target = state["data"]["target"]
     frame = table.frame.copy()
     multi = state["settings"].get("multi_label")
@@ -375,6 +377,15 @@ def _write_labels(table, state, values):
             frame[target] = frame[target].astype("Int64")
         elif _label_type(state) == "float":
             frame[target] = frame[target].astype("Float64")
+        elif pd.api.types.is_bool_dtype(table.frame[target].dtype):
+            # Booleans read as the classes "True" and "False": the column stays boolean while
+            # they are its only labels, and becomes text with another class.
+            truth = {"True": True, "False": False}
+            cells = [None if pd.isna(v) else truth.get(v, v) for v in column]
+            if all(c is None or isinstance(c, (bool, np.bool_)) for c in cells):
+                frame[target] = pd.array(cells, dtype="boolean")
+            else:
+                frame[target] = [None if c is None else str(c) for c in cells]
     else:
         column = frame[target].to_numpy(dtype=object, copy=True)
         blank = table.na_token(target)
