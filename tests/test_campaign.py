@@ -1017,6 +1017,30 @@ def test_misspelt_classes_are_refused_with_the_suggestion(tmp_path, capsys, type
     assert _snapshot(data, campaign_path(data)) == before
 
 
+def test_boolean_labels_rewritten_by_pandas_or_a_spreadsheet_are_the_same(tmp_path, capsys):
+    """R writes TRUE, pandas re-saves it True, a spreadsheet shows true as TRUE: one class.
+    DATA re-saved by pandas stopped every command ("DATA says 'True', the campaign recorded
+    'TRUE'"), and an answer in another spelling was refused as a misspelling."""
+    data = _text_pool(tmp_path, ["TRUE", "FALSE"] * 10)
+    batch = tmp_path / "b.csv"
+    assert (
+        _cli("query", data, "--target", "animal", "-b", "3", "--device", "cpu", "-o", batch) == 0
+    )
+    pd.read_csv(data).to_csv(data, index=False)  # read as booleans, written True and False
+    assert "True" in data.read_text() and "TRUE" not in data.read_text()
+    assert _cli("status", data, "--no-plot") == 0, capsys.readouterr().err
+    capsys.readouterr()
+    typed = ["true", "False", "TRUE"]
+    rows = _answer_with(batch, typed)
+    assert _cli("teach", data, batch) == 0, capsys.readouterr().err
+    assert "new class" not in capsys.readouterr().err
+    # Recorded as the class it is, in the campaign's spelling; answering again is harmless.
+    expected = [text.upper() for _, text in sorted(zip(rows, typed))]
+    assert [e["label"] for e in _state(data)["labels"][20:]] == expected
+    assert _cli("teach", data, batch) == 0
+    assert _cli("query", data, "-o", tmp_path / "c.csv") == 0
+
+
 def test_a_new_class_is_accepted_with_a_note(tmp_path, capsys):
     data = _text_pool(tmp_path, ["dog", "cat"] * 10)
     batch = tmp_path / "b.csv"

@@ -16,7 +16,7 @@ from skbait.campaign._journal import (
     _write_campaign,
     _write_labels,
 )
-from skbait.campaign._labels import read_cell, shown_label
+from skbait.campaign._labels import read_cell, same_label, shown_label
 
 
 def merge_answers(
@@ -157,7 +157,7 @@ def merge_answers(
             value, problem = read_cell(label, settings, answers.number)
             if problem is not None:
                 problems.append(f"{line(i)}, row {row}: {problem}")
-            elif value == known[row]:
+            elif same_label(value, known[row]):
                 already.append(row)
             else:
                 problems.append(

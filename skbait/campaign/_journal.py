@@ -26,7 +26,9 @@ from skbait.campaign._labels import (
     _parse_label,
     _widen_label_type,
     check_classes,
+    known_spelling,
     read_cell,
+    same_label,
     shown_label,
     write_cell,
 )
@@ -351,7 +353,7 @@ def _finish_corrections(state, table):
             continue
         now = read_cell(texts[row], state["settings"], table.number)[0] if texts[row] else None
         new = _as_value(entry["label"], label_type)
-        if now != new and now == _as_value(entry["previous"], label_type):
+        if not same_label(now, new) and same_label(now, _as_value(entry["previous"], label_type)):
             stale.append((row, new))
     if not stale:
         return []
@@ -407,7 +409,7 @@ def _conflicts(state, table):
     for row, value in sorted(known.items()):
         if row >= len(texts) or texts[row] == "":
             lost.append(row)
-        elif read_cell(texts[row], state["settings"], table.number)[0] != value:
+        elif not same_label(read_cell(texts[row], state["settings"], table.number)[0], value):
             changed.append(row)
     return known, texts, lost, changed
 
@@ -477,6 +479,9 @@ def _accept_labels(state, given, number, where, notes=None, problems=None):
     declared = settings.get("classes")
     if declared is not None or label_type == "str":
         known = set(_known_labels(state).values())
+        # A boolean as another tool spells it is the class the campaign knows.
+        classes = known | set(declared or ())
+        values = [(row, known_spelling(value, classes)) for row, value in values]
         class_problems, class_notes = check_classes(values, known, declared, where)
         found.extend(class_problems)
         if notes is not None:

@@ -81,6 +81,28 @@ def _format_label(value, decimal="."):
     return str(value)
 
 
+def _boolean(value):
+    """A boolean's folded name (``TRUE``, ``True`` and ``true`` alike), or None."""
+    if isinstance(value, str) and value.casefold() in ("true", "false"):
+        return value.casefold()
+    return None
+
+
+def same_label(a, b):
+    """Whether two label values are one class: equal, or one boolean spelt by two tools
+    (R and spreadsheets write ``TRUE``, pandas re-saves it ``True``)."""
+    return a == b or (_boolean(a) is not None and _boolean(a) == _boolean(b))
+
+
+def known_spelling(value, classes):
+    """``value`` as the one class of ``classes`` that it is (:func:`same_label`), else
+    itself: a boolean keeps the spelling the campaign first recorded."""
+    if value in classes:
+        return value
+    match = [c for c in classes if same_label(value, c)]
+    return match[0] if len(match) == 1 else value
+
+
 def read_cell(text, settings, number=float):
     """``(value, problem)``: a cell's label in the campaign's terms (a label set in a
     multi-label campaign), or None and why it is not one."""

@@ -27,6 +27,7 @@ from skbait.campaign._labels import (
     _parse_label,
     nearest_class,
     read_cell,
+    same_label,
 )
 from skbait.campaign._labelsets import canonical_label, check_label_names
 from skbait.campaign._model import fit_model, label_names, labeled_set, varies
@@ -323,7 +324,8 @@ def _check_output_free(state, output, protected, what="the batch file"):
         value = read_cell(label, settings, previous.number)[0]
         row = None if number is None else int(number)
         # A label corrected since was merged: the journal remembers every label of a row.
-        unmerged += row is None or (known.get(row) != value and value not in history.get(row, ()))
+        merged = [known.get(row), *history.get(row, ())]
+        unmerged += row is None or not any(same_label(value, v) for v in merged)
     if unmerged:
         raise CampaignError(
             f"{os.fspath(output)!r} holds {unmerged} answer(s) not merged into DATA yet; "
