@@ -1318,6 +1318,23 @@ def test_a_spreadsheet_resave_of_numbers_is_not_an_edit(tmp_path):
     _query(data, tmp_path / "c.csv")
 
 
+def test_a_resave_of_booleans_is_not_an_edit(tmp_path, capsys):
+    """R and spreadsheets write TRUE, pandas re-saves it True: the same feature value, in
+    DATA and in an answer file. Every row read as edited."""
+    data, truth = _write_pool(tmp_path, labeled=20)
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool["color"] = np.where(pool["color"] == "red", "TRUE", "FALSE")
+    pool.to_csv(data, index=False)
+    batch = _query(data, tmp_path / "b.csv", "-b", "3")
+    pd.read_csv(data).to_csv(data, index=False)  # read as booleans, written True and False
+    assert "True" in data.read_text() and "TRUE" not in data.read_text()
+    batch["color"] = batch["color"].str.lower()
+    batch["label"] = [str(truth[int(r)]) for r in batch["row"]]
+    batch.to_csv(tmp_path / "b.csv", index=False)
+    assert _cli("teach", data, tmp_path / "b.csv") == 0, capsys.readouterr().err
+    assert len(_state(data)["labels"]) == 23
+
+
 def test_a_renamed_feature_column_is_a_clear_error(tmp_path, capsys):
     data, _ = _write_pool(tmp_path, labeled=20)
     _query(data, tmp_path / "b.csv", "-b", "3")

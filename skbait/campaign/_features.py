@@ -141,13 +141,17 @@ class Identifiers:
 
 def _canonical(table, column, rows=None):
     """The cells of ``column`` (of ``rows`` only, if given) as comparable text: numbers
-    by value, text as it is."""
+    by value, booleans by their folded name (pandas re-saves ``TRUE`` as ``True``), text
+    as it is."""
     texts = table.text(column)
     if rows is not None:
         texts = texts[np.asarray(rows, dtype=np.int64)]
     codes, cells, values, is_number = parse_distinct(texts, table.dialect.decimal)
     out = cells.copy()
     out[is_number] = list(map(repr, values[is_number].tolist()))
+    folded = np.array([c.casefold() for c in out], dtype=object)
+    boolean = np.isin(folded, ["true", "false"])
+    out[boolean] = folded[boolean]
     return out[codes]
 
 
