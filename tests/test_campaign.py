@@ -612,6 +612,31 @@ def test_a_windows_1252_file_says_how_to_fix_it(tmp_path, capsys):
     assert not Path(campaign_path(data)).exists() and not (tmp_path / "b.csv").exists()
 
 
+@pytest.mark.parametrize(
+    "name, start, expected",
+    [
+        ("answers.xlsx", b"PK\x03\x04\x14\x00\x06\x00", "a zip file"),
+        ("answers.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook"),
+        ("answers.csv.gz", b"\x1f\x8b\x08\x00\x00\x00", "gzip-compressed"),
+        ("answers.csv", b"PAR1\x15\x04\x15\xe0", "a parquet file"),
+    ],
+)
+def test_an_answer_file_that_is_no_csv_text_says_what_it_is(
+    tmp_path, capsys, name, start, expected
+):
+    """A workbook, a compressed or a parquet file given for a CSV: the error named the
+    Windows-1252 encoding and Excel's "CSV (semicolon)", which it is not."""
+    data, _ = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    answers = tmp_path / name
+    answers.write_bytes(start + bytes(range(256)) * 4)
+    before = _snapshot(data, campaign_path(data))
+    assert _cli("teach", data, answers) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert expected in line and "Windows-1252" not in line, line
+    assert _snapshot(data, campaign_path(data)) == before
+
+
 def test_every_row_labeled(tmp_path, capsys):
     data, _ = _write_pool(tmp_path, labeled=N)
     assert _cli("query", data, "--target", "label", "-o", tmp_path / "b.csv") == 0

@@ -179,6 +179,34 @@ def parse_distinct(texts, decimal="."):
     return codes, cells, values, is_number
 
 
+# Files given for a CSV that are no text at all, by their first bytes: what each is, and
+# the fix. They would read as text in an unknown encoding (or fail in a decompressor).
+_NOT_TEXT = (
+    (
+        b"PK\x03\x04",
+        "a zip file (an Excel .xlsx or OpenDocument workbook?)",
+        "save it as 'CSV UTF-8' in Excel (or 'Text CSV' in LibreOffice) and give that file",
+    ),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "an Excel 97-2003 workbook",
+        "save it as 'CSV UTF-8' in Excel and give that file",
+    ),
+    (b"\x1f\x8b", "gzip-compressed", "decompress it (gunzip) and give the CSV file"),
+    (b"PAR1", "a parquet file", "name it .parquet"),
+)
+
+
+def _not_text(path):
+    """``(what, fix)`` for a file whose first bytes say it is no CSV text, else None."""
+    with open(path, "rb") as handle:
+        start = handle.read(8)
+    for magic, what, fix in _NOT_TEXT:
+        if start.startswith(magic):
+            return what, fix
+    return None
+
+
 def _is_parquet(path):
     return os.fspath(path).lower().endswith((".parquet", ".pq"))
 
@@ -280,6 +308,11 @@ class _Table:
                 _require_pyarrow(self.path)
                 self.frame = pd.read_parquet(self.path)
             else:
+                kind = _not_text(self.path)
+                if kind is not None:
+                    raise CampaignError(
+                        f"cannot read {self.path!r}: it is {kind[0]}, not CSV text; {kind[1]}."
+                    )
                 self.dialect = sniff_dialect(self.path)
                 # Every cell as text, nothing read as missing: rewriting changes nothing.
                 self.frame = pd.read_csv(
@@ -288,6 +321,7 @@ class _Table:
                     dtype=str,
                     keep_default_na=False,
                     encoding="utf-8-sig",
+                    compression=None,  # read as sniffed: a name ending .gz says nothing
                 )
                 self.header = _header(self.path, self.dialect)
         except CampaignError:
