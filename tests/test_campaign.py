@@ -1066,6 +1066,26 @@ def test_boolean_labels_rewritten_by_pandas_or_a_spreadsheet_are_the_same(tmp_pa
     assert _cli("query", data, "-o", tmp_path / "c.csv") == 0
 
 
+def test_number_classes_of_a_text_campaign_are_read_by_value(tmp_path, capsys):
+    """Classes 1, 2 and other: pandas re-saves an answer column of numbers and blanks as
+    1.0 and 2.0, which became two new classes."""
+    data = _text_pool(tmp_path, ["1", "2", "other"] * 7)
+    batch = tmp_path / "b.csv"
+    assert (
+        _cli("query", data, "--target", "animal", "-b", "3", "--device", "cpu", "-o", batch) == 0
+    )
+    answers = pd.read_csv(batch)
+    answers["animal"] = [1, 2, None]
+    answers.to_csv(batch, index=False)
+    assert "1.0" in batch.read_text()
+    capsys.readouterr()
+    assert _cli("teach", data, batch) == 0
+    assert "new class" not in capsys.readouterr().err
+    rows = answers["row"].tolist()
+    expected = [label for _, label in sorted(zip(rows[:2], ["1", "2"]))]
+    assert [e["label"] for e in _state(data)["labels"][21:]] == expected
+
+
 def test_a_new_class_is_accepted_with_a_note(tmp_path, capsys):
     data = _text_pool(tmp_path, ["dog", "cat"] * 10)
     batch = tmp_path / "b.csv"

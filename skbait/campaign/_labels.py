@@ -19,7 +19,13 @@ and the class checks apply to each label of a set.
 import numpy as np
 
 from skbait.campaign._errors import _problems
-from skbait.campaign._labelsets import as_set, is_number_text, read_set, write_set
+from skbait.campaign._labelsets import (
+    as_set,
+    canonical_label,
+    is_number_text,
+    read_set,
+    write_set,
+)
 
 _TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "text"}
 _MIN_TYPO_LENGTH = 3  # "a" and "b" are one edit apart but not a typo of each other
@@ -89,14 +95,18 @@ def _boolean(value):
 
 
 def same_label(a, b):
-    """Whether two label values are one class: equal, or one boolean spelt by two tools
-    (R and spreadsheets write ``TRUE``, pandas re-saves it ``True``)."""
-    return a == b or (_boolean(a) is not None and _boolean(a) == _boolean(b))
+    """Whether two label values are one class: equal, one boolean spelt by two tools (R
+    and spreadsheets write ``TRUE``, pandas re-saves it ``True``), or one number written
+    two ways in a text campaign (``1.0``, as pandas re-saves a column of numbers, is ``1``)."""
+    if a == b or (_boolean(a) is not None and _boolean(a) == _boolean(b)):
+        return True
+    numbers = all(isinstance(v, str) and is_number_text(v) for v in (a, b))
+    return numbers and canonical_label(a) == canonical_label(b)
 
 
 def known_spelling(value, classes):
     """``value`` as the one class of ``classes`` that it is (:func:`same_label`), else
-    itself: a boolean keeps the spelling the campaign first recorded."""
+    itself: a boolean or a number keeps the spelling the campaign first recorded."""
     if value in classes:
         return value
     match = [c for c in classes if same_label(value, c)]
