@@ -1380,6 +1380,33 @@ def test_a_resave_of_booleans_is_not_an_edit(tmp_path, capsys):
     assert len(_state(data)["labels"]) == 23
 
 
+def test_fingerprints_kept_before_booleans_were_folded_still_match(tmp_path, capsys):
+    """A campaign file whose fingerprints kept TRUE as written goes on without an edit
+    reported, upgrades them, and still catches a real edit."""
+    from skbait.campaign._features import encode_hashes, row_hashes
+    from skbait.campaign._files import _Table
+
+    data, _ = _write_pool(tmp_path, labeled=20)
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool["color"] = np.where(pool["color"] == "red", "TRUE", "FALSE")
+    pool.to_csv(data, index=False)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    state = _state(data)
+    folded = state["data"]["row_hashes"]
+    unfolded = encode_hashes(row_hashes(_Table(data), state["data"]["features"], False))
+    assert unfolded != folded
+    state["data"]["row_hashes"] = unfolded
+    Path(campaign_path(data)).write_text(json.dumps(state))
+    _query(data, tmp_path / "c.csv", "-b", "3")
+    assert _state(data)["data"]["row_hashes"] == folded
+    state["data"]["row_hashes"] = unfolded
+    Path(campaign_path(data)).write_text(json.dumps(state))
+    pool.loc[5, "color"] = "FALSE" if pool.loc[5, "color"] == "TRUE" else "TRUE"
+    pool.to_csv(data, index=False)
+    assert _cli("query", data, "-o", tmp_path / "d.csv") == 2
+    assert "row(s) 5" in capsys.readouterr().err
+
+
 def test_a_renamed_feature_column_is_a_clear_error(tmp_path, capsys):
     data, _ = _write_pool(tmp_path, labeled=20)
     _query(data, tmp_path / "b.csv", "-b", "3")

@@ -139,25 +139,27 @@ class Identifiers:
         return None if value is None else self.by_value.get(value)
 
 
-def _canonical(table, column, rows=None):
+def _canonical(table, column, rows=None, fold_booleans=True):
     """The cells of ``column`` (of ``rows`` only, if given) as comparable text: numbers
-    by value, booleans by their folded name (pandas re-saves ``TRUE`` as ``True``), text
-    as it is."""
+    by value, booleans by their folded name (pandas re-saves ``TRUE`` as ``True``; not
+    with ``fold_booleans=False``, the fingerprints of older campaign files), text as it
+    is."""
     texts = table.text(column)
     if rows is not None:
         texts = texts[np.asarray(rows, dtype=np.int64)]
     codes, cells, values, is_number = parse_distinct(texts, table.dialect.decimal)
     out = cells.copy()
     out[is_number] = list(map(repr, values[is_number].tolist()))
-    folded = np.array([c.casefold() for c in out], dtype=object)
-    boolean = np.isin(folded, ["true", "false"])
-    out[boolean] = folded[boolean]
+    if fold_booleans:
+        folded = np.array([c.casefold() for c in out], dtype=object)
+        boolean = np.isin(folded, ["true", "false"])
+        out[boolean] = folded[boolean]
     return out[codes]
 
 
-def row_hashes(table, columns):
+def row_hashes(table, columns, fold_booleans=True):
     """One fingerprint per row of the feature values (bytes of length 8 per row)."""
-    cells = [_canonical(table, c) for c in columns]
+    cells = [_canonical(table, c, fold_booleans=fold_booleans) for c in columns]
     out = bytearray()
     for row in zip(*cells) if cells else ():
         joined = "\x1f".join(row).encode("utf-8")

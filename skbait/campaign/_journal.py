@@ -315,6 +315,13 @@ def _check_data(state, table, accept_changes=False, notes=None):
             changed = np.arange(0)
     else:
         changed = changed_rows(decode_hashes(data["row_hashes"]), current)
+        if changed.size:
+            # A campaign file from before booleans were folded: its rows of TRUE match
+            # their old fingerprints. Upgraded below, as every check rewrites them.
+            unfolded = row_hashes(table, data["features"], fold_booleans=False)
+            changed = np.intersect1d(
+                changed, changed_rows(decode_hashes(data["row_hashes"]), unfolded)
+            )
     if changed.size:
         old = decode_hashes(data.get("row_hashes", ""))
         size = len(current) // max(len(table), 1)
