@@ -251,6 +251,18 @@ def test_active_learner_cold_start_needs_numbers_or_an_embedding():
     np.testing.assert_array_equal(al.query(), expected)
 
 
+def test_cold_start_embedding_of_another_row_count_is_named():
+    # It blamed the labeled mask ("one entry per pool row (3)"), which the user never gave.
+    from sklearn.linear_model import Ridge
+
+    from skbait import ActiveLearner
+
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    al = ActiveLearner(Ridge(), embedding=lambda estimator, rows: rows[:3]).fit(X, [None] * 20)
+    with pytest.raises(ValueError, match="embedding returned 3 rows for the 20 rows"):
+        al.query()
+
+
 def test_sparse_rows_give_the_dense_rows_batch():
     import scipy.sparse as sp
     from sklearn.linear_model import LogisticRegression
