@@ -1218,6 +1218,14 @@ default=None
             if not sets.labeled.all():
                 raise ValueError("eval_set's y_val leaves rows unlabeled; give every label set.")
             y_val = sets.indicator
+        else:
+            missing = np.flatnonzero(missing_label_mask(np.asarray(y_val), np.nan))
+            if missing.size:
+                raise ValueError(
+                    f"eval_set's y_val has {missing.size} missing label(s) (NaN or None, first "
+                    f"at row {missing[0]}); every held-out row needs its label to be scored. "
+                    "Drop those rows from eval_set."
+                )
         if _num_samples(X_val) != _num_samples(y_val):
             raise ValueError(
                 f"eval_set holds {_num_samples(X_val)} rows but {_num_samples(y_val)} labels."
