@@ -1054,11 +1054,11 @@ default=None
         """
         check_is_fitted(self)
         X_lab, y_lab = self.pool_.labeled()
-        index = getattr(X_lab, "index", None)
-        if index is not None and y_lab.ndim == 1:
+        # A pandas pool (iloc); a list has an index too, its list.index method.
+        if hasattr(X_lab, "iloc") and y_lab.ndim == 1:
             import pandas as pd
 
-            y_lab = pd.Series(y_lab, index=index, name=self._y_name)
+            y_lab = pd.Series(y_lab, index=X_lab.index, name=self._y_name)
         return X_lab, y_lab
 
     # ------------------------------------------------------ pool attributes
