@@ -971,7 +971,7 @@ default=None
         ([0.0, 1.0, 1.0, 1.0], [0.0])
         """
         self._check_changeable("correct")
-        y = self._check_taught_labels(y)
+        y = self._check_taught_labels(y, caller="correct")
         round_ = len(self.history_)
         self.pool_ = self.pool_.relabel(indices, y, round_)
         change = self.pool_.changes[-1]
@@ -1232,8 +1232,11 @@ default=None
             )
         return X_val, y_val
 
-    def _taught_label_sets(self, y, whole=True):
-        """Multi-label labels in any form, as the indicator over ``classes_``."""
+    def _taught_label_sets(self, y, whole=True, caller="teach"):
+        """Multi-label labels in any form, as the indicator over ``classes_``.
+
+        ``caller`` names the method in the errors (teach, correct, score).
+        """
         try:
             sets = read_label_sets(y, classes=self.classes_)
         except ValueError as exc:
@@ -1249,15 +1252,15 @@ default=None
             ) from None
         if whole and not sets.labeled.all():
             raise ValueError(
-                "teach() got rows without a label set (None or NaN); give a set per row "
-                "(an empty set for a row with no label)."
+                f"{caller}() got rows without a label set (None or NaN); give a set per "
+                "row (an empty set for a row with no label)."
             )
         return sets.indicator
 
-    def _check_taught_labels(self, y):
-        """Labels given to teach: the learner's shape, none missing, a declared class."""
+    def _check_taught_labels(self, y, caller="teach"):
+        """Labels given to teach or correct: the shape, none missing, a declared class."""
         if getattr(self, "_multilabel", False):
-            return self._taught_label_sets(y)
+            return self._taught_label_sets(y, caller=caller)
         if is_classifier(self.estimator):
             y = _nullable_labels(y)
         y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False, input_name="y")
@@ -1268,7 +1271,7 @@ default=None
             )
         if missing_label_mask(y, self.missing_label).any():
             raise ValueError(
-                f"teach() got missing labels ({self.missing_label!r}, NaN or None); give "
+                f"{caller}() got missing labels ({self.missing_label!r}, NaN or None); give "
                 "real labels only."
             )
         if is_classifier(self.estimator):
@@ -1276,7 +1279,7 @@ default=None
         elif not np.issubdtype(y.dtype, np.number):
             raise TypeError(f"Regression labels must be numeric, got dtype {y.dtype}.")
         elif not np.isfinite(y).all():
-            raise ValueError("teach() got non-finite regression labels.")
+            raise ValueError(f"{caller}() got non-finite regression labels.")
         return y
 
     # ---------------------------------------------------------- delegation
@@ -1429,7 +1432,7 @@ default=None
         """
         check_is_fitted(self)
         if getattr(self, "_multilabel", False):
-            y = self._taught_label_sets(y)
+            y = self._taught_label_sets(y, caller="score")
             if net_predicts_label_sets(self.estimator_):
                 # Its own score compares an argmax with the label sets: the subset accuracy.
                 return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
