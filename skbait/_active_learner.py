@@ -669,9 +669,14 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         if len(y_lab) == 0:
             # Cold start: no label, no model; queries use the label-free design.
             self.estimator_ = NoModelYet()
-            if getattr(self, "_multilabel", False):
-                # The columns are known from y already: teach reads label sets against them.
-                self.classes_ = self._fixed_classes
+            # The labels are known without a label: declared, the oracle's, or the columns
+            # of a multi-label y (teach reads label sets against them). Otherwise none is
+            # known, also once every label is retracted.
+            fixed = getattr(self, "_fixed_classes", None)
+            if fixed is not None:
+                self.classes_ = fixed
+            else:
+                self.__dict__.pop("classes_", None)
             record = dict.fromkeys(_HISTORY_KEYS, np.nan)
             record.update(round=len(self.history_), n_labeled=0, indices=np.empty(0, np.int64))
             self.history_.append(record)

@@ -189,6 +189,29 @@ def test_active_learner_cold_start_real_labeling():
     assert not np.isin(al.query(), idx).any()
 
 
+def test_declared_classes_are_the_classes_from_a_cold_start_on():
+    # classes_ was missing until the first label, and stayed the old classes
+    # once every label was retracted.
+    from sklearn.linear_model import LogisticRegression
+
+    from skbait import ActiveLearner
+
+    X, y = _digits()
+    al = ActiveLearner(LogisticRegression(max_iter=300), classes=list(range(10)), batch_size=5)
+    al.fit(X, np.full(len(y), np.nan))
+    np.testing.assert_array_equal(al.classes_, np.arange(10))
+    idx = al.query()
+    al.teach(y=y[idx], indices=idx).retract(idx)
+    np.testing.assert_array_equal(al.classes_, np.arange(10))
+    # Undeclared: no class labeled, none known, as after the cold fit.
+    al = ActiveLearner(LogisticRegression(max_iter=300), batch_size=5)
+    al.fit(X, np.full(len(y), np.nan))
+    assert not hasattr(al, "classes_")
+    idx = al.query()
+    al.teach(y=y[idx], indices=idx).retract(idx)
+    assert not hasattr(al, "classes_")
+
+
 def test_active_learner_cold_start_simulation():
     from sklearn.linear_model import LogisticRegression
 
