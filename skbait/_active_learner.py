@@ -669,9 +669,14 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         if len(y_lab) == 0:
             # Cold start: no label, no model; queries use the label-free design.
             self.estimator_ = NoModelYet()
-            if getattr(self, "_multilabel", False):
-                # The columns are known from y already: teach reads label sets against them.
-                self.classes_ = self._fixed_classes
+            # The labels are known without a label: declared, the oracle's, or the columns
+            # of a multi-label y (teach reads label sets against them). Otherwise none is
+            # known, also once every label is retracted.
+            fixed = getattr(self, "_fixed_classes", None)
+            if fixed is not None:
+                self.classes_ = fixed
+            else:
+                self.__dict__.pop("classes_", None)
             record = dict.fromkeys(_HISTORY_KEYS, np.nan)
             record.update(round=len(self.history_), n_labeled=0, indices=np.empty(0, np.int64))
             self.history_.append(record)
@@ -971,7 +976,7 @@ default=None
         ([0.0, 1.0, 1.0, 1.0], [0.0])
         """
         self._check_changeable("correct")
-        y = self._check_taught_labels(y)
+        y = self._check_taught_labels(y, caller="correct")
         round_ = len(self.history_)
         self.pool_ = self.pool_.relabel(indices, y, round_)
         change = self.pool_.changes[-1]
@@ -1054,11 +1059,11 @@ default=None
         """
         check_is_fitted(self)
         X_lab, y_lab = self.pool_.labeled()
-        index = getattr(X_lab, "index", None)
-        if index is not None and y_lab.ndim == 1:
+        # A pandas pool (iloc); a list has an index too, its list.index method.
+        if hasattr(X_lab, "iloc") and y_lab.ndim == 1:
             import pandas as pd
 
-            y_lab = pd.Series(y_lab, index=index, name=self._y_name)
+            y_lab = pd.Series(y_lab, index=X_lab.index, name=self._y_name)
         return X_lab, y_lab
 
     # ------------------------------------------------------ pool attributes
@@ -1218,14 +1223,25 @@ default=None
             if not sets.labeled.all():
                 raise ValueError("eval_set's y_val leaves rows unlabeled; give every label set.")
             y_val = sets.indicator
+        else:
+            missing = np.flatnonzero(missing_label_mask(np.asarray(y_val), np.nan))
+            if missing.size:
+                raise ValueError(
+                    f"eval_set's y_val has {missing.size} missing label(s) (NaN or None, first "
+                    f"at row {missing[0]}); every held-out row needs its label to be scored. "
+                    "Drop those rows from eval_set."
+                )
         if _num_samples(X_val) != _num_samples(y_val):
             raise ValueError(
                 f"eval_set holds {_num_samples(X_val)} rows but {_num_samples(y_val)} labels."
             )
         return X_val, y_val
 
-    def _taught_label_sets(self, y, whole=True):
-        """Multi-label labels in any form, as the indicator over ``classes_``."""
+    def _taught_label_sets(self, y, whole=True, caller="teach"):
+        """Multi-label labels in any form, as the indicator over ``classes_``.
+
+        ``caller`` names the method in the errors (teach, correct, score).
+        """
         try:
             sets = read_label_sets(y, classes=self.classes_)
         except ValueError as exc:
@@ -1241,15 +1257,15 @@ default=None
             ) from None
         if whole and not sets.labeled.all():
             raise ValueError(
-                "teach() got rows without a label set (None or NaN); give a set per row "
-                "(an empty set for a row with no label)."
+                f"{caller}() got rows without a label set (None or NaN); give a set per "
+                "row (an empty set for a row with no label)."
             )
         return sets.indicator
 
-    def _check_taught_labels(self, y):
-        """Labels given to teach: the learner's shape, none missing, a declared class."""
+    def _check_taught_labels(self, y, caller="teach"):
+        """Labels given to teach or correct: the shape, none missing, a declared class."""
         if getattr(self, "_multilabel", False):
-            return self._taught_label_sets(y)
+            return self._taught_label_sets(y, caller=caller)
         if is_classifier(self.estimator):
             y = _nullable_labels(y)
         y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False, input_name="y")
@@ -1260,7 +1276,7 @@ default=None
             )
         if missing_label_mask(y, self.missing_label).any():
             raise ValueError(
-                f"teach() got missing labels ({self.missing_label!r}, NaN or None); give "
+                f"{caller}() got missing labels ({self.missing_label!r}, NaN or None); give "
                 "real labels only."
             )
         if is_classifier(self.estimator):
@@ -1268,7 +1284,7 @@ default=None
         elif not np.issubdtype(y.dtype, np.number):
             raise TypeError(f"Regression labels must be numeric, got dtype {y.dtype}.")
         elif not np.isfinite(y).all():
-            raise ValueError("teach() got non-finite regression labels.")
+            raise ValueError(f"{caller}() got non-finite regression labels.")
         return y
 
     # ---------------------------------------------------------- delegation
@@ -1421,7 +1437,7 @@ default=None
         """
         check_is_fitted(self)
         if getattr(self, "_multilabel", False):
-            y = self._taught_label_sets(y)
+            y = self._taught_label_sets(y, caller="score")
             if net_predicts_label_sets(self.estimator_):
                 # Its own score compares an argmax with the label sets: the subset accuracy.
                 return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))

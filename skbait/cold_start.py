@@ -48,6 +48,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array
 
 from skbait.base import QueryStrategy, as_labeled_mask
+from skbait.embeddings import _check_embedding_rows
 from skbait.strategies._bait import _bait_select
 from skbait.utils import resolve_device
 from skbait.utils._validation import check_batch_size
@@ -246,6 +247,8 @@ class ColdStart(QueryStrategy):
         Z = X if embedding is None else embedding(estimator, X)
         if not sp.issparse(Z):
             Z = np.asarray(Z)  # a sparse embedding (TF-IDF) is read as the sparse rows are
+        if embedding is not None and Z.ndim >= 1:
+            _check_embedding_rows(Z, X)
         return _cold_start(
             Z,
             labeled,

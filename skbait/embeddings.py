@@ -35,6 +35,8 @@ Probabilities come from ``predict_proba``; a classifier without it (a
 probabilities: ``P`` is ``None``.
 """
 
+from collections.abc import Mapping
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import is_classifier
@@ -42,7 +44,7 @@ from sklearn.compose import TransformedTargetRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import check_array
+from sklearn.utils.validation import _num_samples, check_array
 
 # skbait._skorch imports skorch lazily: its predicate never imports it.
 from skbait._skorch import _is_skorch_net, skorch_rule
@@ -252,12 +254,13 @@ def predict_probabilities(estimator, X):
 
 def _check_embedding(Z, X):
     if sp.issparse(Z):
-        return _check_sparse_embedding(Z)
+        return _check_sparse_embedding(Z, X)
     Z = np.asarray(Z)
     if Z.ndim == 1:
         Z = Z.reshape(-1, 1)
     if Z.ndim != 2:
         raise ValueError(f"An embedding must be 2-d (n_samples, n_dims), got shape {Z.shape}.")
+    _check_embedding_rows(Z, X)
     if not np.issubdtype(Z.dtype, np.floating) or Z.dtype == np.float16:
         Z = Z.astype(np.float64)
     bad = ~np.isfinite(Z).all(axis=1)
@@ -269,8 +272,30 @@ def _check_embedding(Z, X):
     return Z
 
 
-def _check_sparse_embedding(Z):
+def _check_embedding_rows(Z, X):
+    """One embedding row per row of ``X``, or an error that says so.
+
+    Otherwise the strategies found the mismatch later, against the
+    probabilities or the labeled mask, which the user never gave. Inputs
+    whose rows cannot be counted (a skorch net's dict of arrays, whose
+    length is its number of keys, or a dataset) are left to the strategy.
+    """
+    if isinstance(X, Mapping):
+        return
+    try:
+        n_rows = _num_samples(X)
+    except TypeError:
+        return
+    if Z.shape[0] != n_rows:
+        raise ValueError(
+            f"The embedding returned {Z.shape[0]} rows for the {n_rows} rows it was given; "
+            "an embedding(estimator, X) must return one row per row of X."
+        )
+
+
+def _check_sparse_embedding(Z, X):
     """A sparse embedding stays sparse (CSR, float): a TF-IDF pool never becomes dense here."""
+    _check_embedding_rows(Z, X)
     Z = Z.tocsr()
     if not np.issubdtype(Z.dtype, np.floating) or Z.dtype == np.float16:
         Z = Z.astype(np.float64)

@@ -647,6 +647,22 @@ def test_mismatched_lengths(clf_data):
         simulated().fit(X, y, eval_set=(X[:10], y[:9]))
 
 
+@pytest.mark.parametrize("hole", [np.nan, None])
+def test_eval_set_with_a_missing_label_is_named(clf_data, reg_data, hole):
+    # It failed in the first round's score, on "Input y_true contains NaN" or on
+    # numpy's "'<' not supported between instances of 'NoneType' and 'str'".
+    X, y = clf_data
+    for y_val in (y[:10].astype(object), np.array(["a", "b"] * 5, dtype=object)):
+        y_val[4] = hole
+        with pytest.raises(ValueError, match="eval_set's y_val has 1 missing label.*row 4"):
+            simulated().fit(X, y, eval_set=(X[:10], y_val))
+    X, y = reg_data
+    y_val = y[:10].astype(object)
+    y_val[4] = hole
+    with pytest.raises(ValueError, match="eval_set's y_val has 1 missing label"):
+        simulated(Ridge(), query_strategy="random").fit(X, y, eval_set=(X[:10], y_val))
+
+
 def test_missing_oracle_labels_in_simulation(clf_data):
     X, y = clf_data
     y = y.astype(float)

@@ -189,6 +189,29 @@ def test_active_learner_cold_start_real_labeling():
     assert not np.isin(al.query(), idx).any()
 
 
+def test_declared_classes_are_the_classes_from_a_cold_start_on():
+    # classes_ was missing until the first label, and stayed the old classes
+    # once every label was retracted.
+    from sklearn.linear_model import LogisticRegression
+
+    from skbait import ActiveLearner
+
+    X, y = _digits()
+    al = ActiveLearner(LogisticRegression(max_iter=300), classes=list(range(10)), batch_size=5)
+    al.fit(X, np.full(len(y), np.nan))
+    np.testing.assert_array_equal(al.classes_, np.arange(10))
+    idx = al.query()
+    al.teach(y=y[idx], indices=idx).retract(idx)
+    np.testing.assert_array_equal(al.classes_, np.arange(10))
+    # Undeclared: no class labeled, none known, as after the cold fit.
+    al = ActiveLearner(LogisticRegression(max_iter=300), batch_size=5)
+    al.fit(X, np.full(len(y), np.nan))
+    assert not hasattr(al, "classes_")
+    idx = al.query()
+    al.teach(y=y[idx], indices=idx).retract(idx)
+    assert not hasattr(al, "classes_")
+
+
 def test_active_learner_cold_start_simulation():
     from sklearn.linear_model import LogisticRegression
 
@@ -249,6 +272,18 @@ def test_active_learner_cold_start_needs_numbers_or_an_embedding():
     al = ActiveLearner(model, batch_size=2, embedding=lengths).fit(docs, [None] * 5)
     expected = cold_start_select(lengths(None, docs), 2, device="cpu")
     np.testing.assert_array_equal(al.query(), expected)
+
+
+def test_cold_start_embedding_of_another_row_count_is_named():
+    # It blamed the labeled mask ("one entry per pool row (3)"), which the user never gave.
+    from sklearn.linear_model import Ridge
+
+    from skbait import ActiveLearner
+
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    al = ActiveLearner(Ridge(), embedding=lambda estimator, rows: rows[:3]).fit(X, [None] * 20)
+    with pytest.raises(ValueError, match="embedding returned 3 rows for the 20 rows"):
+        al.query()
 
 
 def test_sparse_rows_give_the_dense_rows_batch():

@@ -121,6 +121,10 @@ def test_text_pipeline_on_a_list_of_documents(strategy):
     al.teach(new_docs, new_y)
     assert docs + new_docs == al.X_ and len(al.labeled_indices_) == 39
     np.testing.assert_array_equal(al.y_[al.labeled_indices_[-4:]], new_y)
+    # A list gives a list: its list.index method was taken for a DataFrame's index.
+    X_lab, y_lab = al.labeled_data()
+    assert isinstance(X_lab, list) and X_lab[-4:] == new_docs
+    assert isinstance(y_lab, np.ndarray) and y_lab[-4:].tolist() == new_y.tolist()
     candidates, _ = corpus(20, seed=2)
     assert_valid_query(al.query(candidates, batch_size=3), 20, [], 3)
     assert al.predict(docs[:3]).tolist() == al.estimator_.predict(docs[:3]).tolist()

@@ -173,6 +173,22 @@ def test_errors_are_clear(data):
         embed(model, X, embedding=lambda est, rows: np.zeros((len(rows), 2, 2)))
 
 
+@pytest.mark.parametrize("n_rows", [3, 120])
+@pytest.mark.parametrize("strategy", ["bait", "badge", "coreset", "logdet"])
+def test_embedding_of_another_row_count_is_named(data, strategy, n_rows):
+    # It blamed the probabilities or the labeled mask, neither of which the user gave.
+    X, y = data
+    y_known = np.where(np.arange(len(y)) < 20, y, np.nan)
+    al = ActiveLearner(
+        LogisticRegression(),
+        query_strategy=strategy,
+        embedding=lambda est, rows: np.ones((n_rows, 2)),
+        random_state=0,
+    ).fit(X, y_known)
+    with pytest.raises(ValueError, match=f"embedding returned {n_rows} rows for the 80 rows"):
+        al.query()
+
+
 def test_learner_passes_its_embedding_to_the_strategy(data):
     X, y = data
     seen = []

@@ -123,8 +123,10 @@ def test_bad_multilabel_inputs_get_clear_errors(data):
         ActiveLearner(_ovr(), query_strategy=BAIT(reg=2.0)).fit(X[:40], Y[:40])
     al = ActiveLearner(_ovr(), batch_size=2).fit(X[:40], list(Y[:20]) + [None] * 20)
     before = al.labeled_indices_.copy()
-    with pytest.raises(ValueError, match="without a label set"):
+    with pytest.raises(ValueError, match=r"^teach\(\) got rows without a label set"):
         al.teach(y=[None, [0, 1, 0, 0]], indices=[25, 26])
+    with pytest.raises(ValueError, match=r"^score\(\) got rows without a label set"):
+        al.score(X[:2], [None, [0, 1, 0, 0]])
     with pytest.raises(ValueError, match="0 and 1"):
         al.teach(y=[[0, 2, 0, 0]], indices=[25])
     assert al.labeled_indices_.tolist() == before.tolist()
