@@ -453,6 +453,54 @@ def test_row_names_r_writes_are_not_compared(tmp_path):
     assert len(_state(data)["labels"]) == 23
 
 
+def _r_pool(folder, classes, na="NA"):
+    """DATA as R's write.csv writes it: the header and every text cell quoted, numbers
+    and missing cells (``na``) bare, a column of row names with a blank header."""
+    X, _ = _truth()
+    lines = ['"","a","b","color","label"']
+    for i, row in enumerate(X):
+        label = f'"{classes[i % len(classes)]}"' if i < 20 else na
+        color = '"red"' if row[0] > 0 else '"blue"'
+        lines.append(f'"{i + 1}",{row[0]},{row[1]},{color},{label}')
+    data = folder / "pool.csv"
+    data.write_text("\n".join(lines) + "\n")
+    return data, lines
+
+
+def _teach_r_batch(data, folder, classes, *options):
+    batch = folder / "b.csv"
+    options = ("--target", "label", "-b", "3", "-o", batch, "--device", "cpu", *options)
+    assert _cli("query", data, *options) == 0
+    frame = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    frame["label"] = [classes[int(r) % len(classes)] for r in frame["row"]]
+    frame.to_csv(batch, index=False)
+    assert _cli("teach", data, batch) == 0
+    return frame["row"].astype(int).tolist()
+
+
+@pytest.mark.parametrize(
+    "classes, na, options",
+    [(["yes", "no"], "NA", ()), (["NA", "EU"], "", ("--na-values", ""))],
+)
+def test_a_data_file_r_wrote_keeps_its_quotes(tmp_path, classes, na, options):
+    """R reads a bare NA as missing and a quoted "NA" as text: a rewrite that dropped the
+    quotes turned the class "NA" (North America, written with ``na = ""``) into a missing
+    label, and every other text cell into R's guess at its type."""
+    data, lines = _r_pool(tmp_path, classes, na)
+    rows = _teach_r_batch(data, tmp_path, classes, *options)
+    after = data.read_text().split("\n")
+    assert len(after) == len(lines) + 1 and after[-1] == ""
+    for i, (old, new) in enumerate(zip(lines, after)):
+        if i - 1 in rows:
+            old_cells, new_cells = old.rsplit(",", 1), new.rsplit(",", 1)
+            assert new_cells[0] == old_cells[0]
+            assert new_cells[1] == f'"{classes[(i - 1) % 2]}"'
+        else:
+            assert new == old
+    labels = [e["label"] for e in _state(data)["labels"]]
+    assert labels.count(classes[0]) == 10 + sum(r % 2 == 0 for r in rows)
+
+
 def test_blank_answers_are_left_pending(answered_round, capsys):
     data, truth, batch, frame = answered_round
     rows = frame["row"].astype(int).tolist()
