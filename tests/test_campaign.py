@@ -417,6 +417,45 @@ def test_a_sorted_answer_file_is_caught(answered_round, capsys):
     _expect_rejected(capsys, data, batch, "does the row number belong to this row?")
 
 
+def _dated_round(folder):
+    data, truth = _write_pool(folder, labeled=20)
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    when = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(N) * 3, unit="D")
+    pool.insert(1, "when", when.strftime("%Y-%m-%d"))
+    pool.to_csv(data, index=False)
+    batch = _query(data, folder / "batch.csv", "-b", "5")
+    batch["label"] = [str(truth[int(r)]) for r in batch["row"]]
+    return data, batch, pd.to_datetime(batch["when"])
+
+
+@pytest.mark.parametrize("shown", ["%d/%m/%Y", "%m/%d/%Y", "%d/%m/%Y 00:00", "%d.%m.%y"])
+def test_dates_a_spreadsheet_rewrote_are_the_same(tmp_path, shown):
+    """A spreadsheet shows (and re-saves) 2024-01-05 as 05/01/2024, 01/05/2024 or
+    05.01.24: the same date, not another row's."""
+    data, batch, when = _dated_round(tmp_path)
+    batch["when"] = when.dt.strftime(shown)
+    batch.to_csv(tmp_path / "batch.csv", index=False)
+    assert _cli("teach", data, tmp_path / "batch.csv") == 0
+    assert len(_state(data)["labels"]) == 25
+
+
+def test_another_date_is_still_another_row(tmp_path, capsys):
+    data, batch, when = _dated_round(tmp_path)
+    when = when.copy()
+    when[1] += pd.Timedelta(days=1)  # another date
+    when[2], when[3] = when[3], when[2]  # other rows' dates
+    batch["when"] = when.dt.strftime("%d/%m/%Y")
+    batch.to_csv(tmp_path / "batch.csv", index=False)
+    rows = batch["row"].tolist()
+    _expect_rejected(
+        capsys,
+        data,
+        tmp_path / "batch.csv",
+        *(f"row {rows[i]}: column 'when'" for i in (1, 2, 3)),
+    )
+    assert f"row {rows[0]}: column" not in capsys.readouterr().err
+
+
 def test_answer_file_without_the_needed_columns(answered_round, capsys):
     data, _, batch, frame = answered_round
     frame.drop(columns="row").to_csv(batch, index=False)
