@@ -1708,6 +1708,35 @@ def test_a_read_only_output_folder(tmp_path, capsys):
     assert "not writable" in _one_error_line(capsys.readouterr().err)
 
 
+@pytest.mark.parametrize("command", ["teach", "correct", "retract", "restore"])
+def test_a_read_only_data_file_is_not_written(tmp_path, capsys, command):
+    """``chmod a-w pool.csv`` says "do not write here": the atomic write replaced it
+    anyway (root too writes a read-only file, so the mode bits decide)."""
+    data, truth, _ = _prepared(tmp_path)
+    args = {
+        "teach": ("teach", data, tmp_path / "batch.csv"),
+        "correct": ("correct", data, "--row", "3", "--label", str((truth[3] + 1) % 3)),
+        "retract": ("correct", data, "--row", "3", "--retract"),
+        "restore": ("teach", data, "--restore"),
+    }[command]
+    if command == "restore":
+        assert _cli("teach", data, tmp_path / "batch.csv") == 0
+        pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+        pool.loc[3, "label"] = ""
+        pool.to_csv(data, index=False)
+    mode = data.stat().st_mode & 0o777
+    data.chmod(mode & ~0o222)
+    before = _snapshot(data, campaign_path(data))
+    try:
+        assert _cli(*args) == 2
+        line = _one_error_line(capsys.readouterr().err)
+        assert "read-only" in line and "chmod u+w" in line, line
+        assert _snapshot(data, campaign_path(data)) == before
+        assert data.stat().st_mode & 0o777 == mode & ~0o222
+    finally:
+        data.chmod(mode)
+
+
 def test_an_unwritable_folder_while_writing(tmp_path, capsys, monkeypatch):
     """The folder refuses the temporary file (as a read-only folder does for a user)."""
     import errno

@@ -9,7 +9,7 @@ import numpy as np
 
 from skbait.campaign._errors import CampaignError, _problems
 from skbait.campaign._features import ROW, Identifiers, _canonical
-from skbait.campaign._files import _Table
+from skbait.campaign._files import _Table, check_writable
 from skbait.campaign._journal import (
     _accept_labels,
     _append,
@@ -199,6 +199,7 @@ def merge_answers(
         if problems:
             raise _problems(f"The answer file {answers.path!r} cannot be merged:", problems)
         if merged:
+            check_writable(data_path, path)
             # DATA first: if the campaign write is lost, the next run finds these labels there.
             _write_labels(table, state, merged)
             _append(state, table, merged)
@@ -390,6 +391,7 @@ def restore_labels(
                 ],
             )
         if lost:
+            check_writable(data_path, path)
             _write_labels(table, state, [(row, known[row]) for row in lost])
             table = _Table(data_path, na_values=table.na_values)
         if _sync_from_data(state, table, notes) or lost or notes:
@@ -501,6 +503,7 @@ def correct_label(
         kind = "retract" if retract else "correct"
         _append(state, table, [(position, value)], previous=previous, correction=kind)
         # The campaign first: a crash before DATA is written is finished by the next run.
+        check_writable(data_path, path)
         _write_campaign(state, path)
         _write_labels(table, state, [(position, value)])
     return {

@@ -57,13 +57,30 @@ def _checkpoint(name):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def check_writable(*paths):
+    """Refuse to replace a file made read-only (``chmod a-w``), which the atomic write
+    would replace all the same: its owner said "do not write here". The mode bits
+    decide (root, who may write anything, is refused too); a missing file is fine."""
+    for path in map(os.fspath, paths):
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            continue
+        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
+            raise CampaignError(
+                f"cannot write {path!r}: the file is read-only. Allow writing to it "
+                f"(chmod u+w {os.path.basename(path)}) and run the command again."
+            )
+
+
 def _atomic_write(path, write):
     """Write through ``write(tmp_path)`` to a temporary file, then replace ``path``.
 
-    Any failure (a full disk, a read-only folder) leaves ``path`` as it was and
-    no temporary file behind, and is reported as a :class:`CampaignError`.
+    Any failure (a full disk, a read-only folder or file) leaves ``path`` as it
+    was and no temporary file behind, and is reported as a :class:`CampaignError`.
     """
     path = os.fspath(path)
+    check_writable(path)
     folder = os.path.dirname(os.path.abspath(path))
     name = os.path.basename(path)
     if not os.path.isdir(folder):
