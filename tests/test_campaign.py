@@ -1065,6 +1065,30 @@ def test_parquet_keeps_boolean_labels(tmp_path):
     assert labels[rows].tolist() == [bool(y[r] == 1) for r in rows]
 
 
+def test_parquet_keeps_categorical_labels(tmp_path):
+    """A categorical label column stays categorical, a new class joining its categories;
+    each merge turned it into a column of text."""
+    pytest.importorskip("pyarrow")
+    X, y = _truth()
+    names = np.array(["cat", "dog", "eel"])
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    labels = pd.Series([names[v] if i < 20 else None for i, v in enumerate(y)])
+    frame["label"] = labels.astype(pd.CategoricalDtype(["eel", "dog", "cat"], ordered=True))
+    data = tmp_path / "pool.parquet"
+    frame.to_parquet(data)
+    batch = tmp_path / "b.parquet"
+    query_batch(data, batch, target="label", batch_size=3, device="cpu")
+    answers = pd.read_parquet(batch)
+    answers["label"] = [names[y[r]] for r in answers["row"]][:2] + ["fox"]
+    answers.to_parquet(batch)
+    assert len(merge_answers(data, batch)["merged"]) == 3
+    labels = pd.read_parquet(data)["label"]
+    assert isinstance(labels.dtype, pd.CategoricalDtype) and labels.cat.ordered
+    assert labels.cat.categories.tolist() == ["eel", "dog", "cat", "fox"]
+    rows = answers["row"].tolist()
+    assert labels[rows].tolist() == answers["label"].tolist() and labels.notna().sum() == 23
+
+
 def test_a_header_with_two_columns_of_one_name_is_kept(tmp_path):
     X, y = _truth()
     lines = ["x,x,label"] + [

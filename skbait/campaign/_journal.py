@@ -388,6 +388,14 @@ def _write_labels(table, state, values):
                 frame[target] = pd.array(cells, dtype="boolean")
             else:
                 frame[target] = [None if c is None else str(c) for c in cells]
+        original = table.frame[target].dtype
+        if isinstance(original, pd.CategoricalDtype):
+            # A categorical column stays one, a new class joining its categories.
+            cells = frame[target].astype(object).where(frame[target].notna(), None)
+            new = [c for c in pd.unique(cells.dropna()) if c not in original.categories]
+            frame[target] = pd.Categorical(
+                cells, categories=[*original.categories, *new], ordered=original.ordered
+            )
     else:
         column = frame[target].to_numpy(dtype=object, copy=True)
         blank = table.na_token(target)
