@@ -1065,6 +1065,43 @@ def test_parquet_keeps_boolean_labels(tmp_path):
     assert labels[rows].tolist() == [bool(y[r] == 1) for r in rows]
 
 
+@pytest.mark.parametrize("kind", ["pandas float", "int with nulls", "bool with nulls"])
+def test_parquet_keeps_the_types_of_its_columns(tmp_path, kind):
+    """Every column keeps the type the file stores it as: integer labels in a pandas float
+    column (NaN for missing), and the int64 and bool columns with nulls that R, polars or
+    Spark write (pandas reads them as floats and objects)."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    X, y = _truth()
+    columns = {name: pa.array(X[:, i]) for i, name in enumerate("abcd")}
+    columns["count"] = pa.array(np.arange(N) % 7)
+    columns["flag"] = pa.array(X[:, 0] > 0)
+    labeled = [i < 20 for i in range(N)]
+    if kind == "pandas float":
+        labels = pa.array([float(v) if k else np.nan for k, v in zip(labeled, y)])
+        answer = lambda r: float(y[r])  # noqa: E731
+    elif kind == "int with nulls":
+        labels = pa.array([int(v) if k else None for k, v in zip(labeled, y)], pa.int64())
+        answer = lambda r: int(y[r])  # noqa: E731
+    else:
+        labels = pa.array([bool(v == 1) if k else None for k, v in zip(labeled, y)])
+        answer = lambda r: bool(y[r] == 1)  # noqa: E731
+    columns["label"] = labels
+    data = tmp_path / "pool.parquet"
+    pq.write_table(pa.table(columns), data)
+    types = pq.read_schema(data).types
+    batch = tmp_path / "b.parquet"
+    query_batch(data, batch, target="label", batch_size=3, device="cpu")
+    answers = pd.read_parquet(batch)
+    answers["label"] = [answer(r) for r in answers["row"]]
+    answers.to_parquet(batch)
+    assert len(merge_answers(data, batch)["merged"]) == 3
+    assert pq.read_schema(data).types == types
+    merged = pd.read_parquet(data)["label"]
+    rows = answers["row"].tolist()
+    assert merged[rows].tolist() == answers["label"].tolist() and merged.notna().sum() == 23
+
+
 def test_parquet_keeps_categorical_labels(tmp_path):
     """A categorical label column stays categorical, a new class joining its categories;
     each merge turned it into a column of text."""
