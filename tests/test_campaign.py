@@ -417,6 +417,45 @@ def test_a_sorted_answer_file_is_caught(answered_round, capsys):
     _expect_rejected(capsys, data, batch, "does the row number belong to this row?")
 
 
+def _dated_round(folder):
+    data, truth = _write_pool(folder, labeled=20)
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    when = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(N) * 3, unit="D")
+    pool.insert(1, "when", when.strftime("%Y-%m-%d"))
+    pool.to_csv(data, index=False)
+    batch = _query(data, folder / "batch.csv", "-b", "5")
+    batch["label"] = [str(truth[int(r)]) for r in batch["row"]]
+    return data, batch, pd.to_datetime(batch["when"])
+
+
+@pytest.mark.parametrize("shown", ["%d/%m/%Y", "%m/%d/%Y", "%d/%m/%Y 00:00", "%d.%m.%y"])
+def test_dates_a_spreadsheet_rewrote_are_the_same(tmp_path, shown):
+    """A spreadsheet shows (and re-saves) 2024-01-05 as 05/01/2024, 01/05/2024 or
+    05.01.24: the same date, not another row's."""
+    data, batch, when = _dated_round(tmp_path)
+    batch["when"] = when.dt.strftime(shown)
+    batch.to_csv(tmp_path / "batch.csv", index=False)
+    assert _cli("teach", data, tmp_path / "batch.csv") == 0
+    assert len(_state(data)["labels"]) == 25
+
+
+def test_another_date_is_still_another_row(tmp_path, capsys):
+    data, batch, when = _dated_round(tmp_path)
+    when = when.copy()
+    when[1] += pd.Timedelta(days=1)  # another date
+    when[2], when[3] = when[3], when[2]  # other rows' dates
+    batch["when"] = when.dt.strftime("%d/%m/%Y")
+    batch.to_csv(tmp_path / "batch.csv", index=False)
+    rows = batch["row"].tolist()
+    _expect_rejected(
+        capsys,
+        data,
+        tmp_path / "batch.csv",
+        *(f"row {rows[i]}: column 'when'" for i in (1, 2, 3)),
+    )
+    assert f"row {rows[0]}: column" not in capsys.readouterr().err
+
+
 def test_answer_file_without_the_needed_columns(answered_round, capsys):
     data, _, batch, frame = answered_round
     frame.drop(columns="row").to_csv(batch, index=False)
@@ -451,6 +490,54 @@ def test_row_names_r_writes_are_not_compared(tmp_path):
     frame.to_csv(batch, index=False)
     assert _cli("teach", data, batch) == 0
     assert len(_state(data)["labels"]) == 23
+
+
+def _r_pool(folder, classes, na="NA"):
+    """DATA as R's write.csv writes it: the header and every text cell quoted, numbers
+    and missing cells (``na``) bare, a column of row names with a blank header."""
+    X, _ = _truth()
+    lines = ['"","a","b","color","label"']
+    for i, row in enumerate(X):
+        label = f'"{classes[i % len(classes)]}"' if i < 20 else na
+        color = '"red"' if row[0] > 0 else '"blue"'
+        lines.append(f'"{i + 1}",{row[0]},{row[1]},{color},{label}')
+    data = folder / "pool.csv"
+    data.write_text("\n".join(lines) + "\n")
+    return data, lines
+
+
+def _teach_r_batch(data, folder, classes, *options):
+    batch = folder / "b.csv"
+    options = ("--target", "label", "-b", "3", "-o", batch, "--device", "cpu", *options)
+    assert _cli("query", data, *options) == 0
+    frame = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    frame["label"] = [classes[int(r) % len(classes)] for r in frame["row"]]
+    frame.to_csv(batch, index=False)
+    assert _cli("teach", data, batch) == 0
+    return frame["row"].astype(int).tolist()
+
+
+@pytest.mark.parametrize(
+    "classes, na, options",
+    [(["yes", "no"], "NA", ()), (["NA", "EU"], "", ("--na-values", ""))],
+)
+def test_a_data_file_r_wrote_keeps_its_quotes(tmp_path, classes, na, options):
+    """R reads a bare NA as missing and a quoted "NA" as text: a rewrite that dropped the
+    quotes turned the class "NA" (North America, written with ``na = ""``) into a missing
+    label, and every other text cell into R's guess at its type."""
+    data, lines = _r_pool(tmp_path, classes, na)
+    rows = _teach_r_batch(data, tmp_path, classes, *options)
+    after = data.read_text().split("\n")
+    assert len(after) == len(lines) + 1 and after[-1] == ""
+    for i, (old, new) in enumerate(zip(lines, after)):
+        if i - 1 in rows:
+            old_cells, new_cells = old.rsplit(",", 1), new.rsplit(",", 1)
+            assert new_cells[0] == old_cells[0]
+            assert new_cells[1] == f'"{classes[(i - 1) % 2]}"'
+        else:
+            assert new == old
+    labels = [e["label"] for e in _state(data)["labels"]]
+    assert labels.count(classes[0]) == 10 + sum(r % 2 == 0 for r in rows)
 
 
 def test_blank_answers_are_left_pending(answered_round, capsys):
@@ -976,6 +1063,67 @@ def test_parquet_keeps_boolean_labels(tmp_path):
     assert str(labels.dtype) == "boolean" and labels.notna().sum() == 23
     rows = answers["row"].tolist()
     assert labels[rows].tolist() == [bool(y[r] == 1) for r in rows]
+
+
+@pytest.mark.parametrize("kind", ["pandas float", "int with nulls", "bool with nulls"])
+def test_parquet_keeps_the_types_of_its_columns(tmp_path, kind):
+    """Every column keeps the type the file stores it as: integer labels in a pandas float
+    column (NaN for missing), and the int64 and bool columns with nulls that R, polars or
+    Spark write (pandas reads them as floats and objects)."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    X, y = _truth()
+    columns = {name: pa.array(X[:, i]) for i, name in enumerate("abcd")}
+    columns["count"] = pa.array(np.arange(N) % 7)
+    columns["flag"] = pa.array(X[:, 0] > 0)
+    labeled = [i < 20 for i in range(N)]
+    if kind == "pandas float":
+        labels = pa.array([float(v) if k else np.nan for k, v in zip(labeled, y)])
+        answer = lambda r: float(y[r])  # noqa: E731
+    elif kind == "int with nulls":
+        labels = pa.array([int(v) if k else None for k, v in zip(labeled, y)], pa.int64())
+        answer = lambda r: int(y[r])  # noqa: E731
+    else:
+        labels = pa.array([bool(v == 1) if k else None for k, v in zip(labeled, y)])
+        answer = lambda r: bool(y[r] == 1)  # noqa: E731
+    columns["label"] = labels
+    data = tmp_path / "pool.parquet"
+    pq.write_table(pa.table(columns), data)
+    types = pq.read_schema(data).types
+    batch = tmp_path / "b.parquet"
+    query_batch(data, batch, target="label", batch_size=3, device="cpu")
+    answers = pd.read_parquet(batch)
+    answers["label"] = [answer(r) for r in answers["row"]]
+    answers.to_parquet(batch)
+    assert len(merge_answers(data, batch)["merged"]) == 3
+    assert pq.read_schema(data).types == types
+    merged = pd.read_parquet(data)["label"]
+    rows = answers["row"].tolist()
+    assert merged[rows].tolist() == answers["label"].tolist() and merged.notna().sum() == 23
+
+
+def test_parquet_keeps_categorical_labels(tmp_path):
+    """A categorical label column stays categorical, a new class joining its categories;
+    each merge turned it into a column of text."""
+    pytest.importorskip("pyarrow")
+    X, y = _truth()
+    names = np.array(["cat", "dog", "eel"])
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    labels = pd.Series([names[v] if i < 20 else None for i, v in enumerate(y)])
+    frame["label"] = labels.astype(pd.CategoricalDtype(["eel", "dog", "cat"], ordered=True))
+    data = tmp_path / "pool.parquet"
+    frame.to_parquet(data)
+    batch = tmp_path / "b.parquet"
+    query_batch(data, batch, target="label", batch_size=3, device="cpu")
+    answers = pd.read_parquet(batch)
+    answers["label"] = [names[y[r]] for r in answers["row"]][:2] + ["fox"]
+    answers.to_parquet(batch)
+    assert len(merge_answers(data, batch)["merged"]) == 3
+    labels = pd.read_parquet(data)["label"]
+    assert isinstance(labels.dtype, pd.CategoricalDtype) and labels.cat.ordered
+    assert labels.cat.categories.tolist() == ["eel", "dog", "cat", "fox"]
+    rows = answers["row"].tolist()
+    assert labels[rows].tolist() == answers["label"].tolist() and labels.notna().sum() == 23
 
 
 def test_a_header_with_two_columns_of_one_name_is_kept(tmp_path):
@@ -1646,6 +1794,35 @@ def test_a_read_only_output_folder(tmp_path, capsys):
     finally:
         folder.chmod(0o755)
     assert "not writable" in _one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("command", ["teach", "correct", "retract", "restore"])
+def test_a_read_only_data_file_is_not_written(tmp_path, capsys, command):
+    """``chmod a-w pool.csv`` says "do not write here": the atomic write replaced it
+    anyway (root too writes a read-only file, so the mode bits decide)."""
+    data, truth, _ = _prepared(tmp_path)
+    args = {
+        "teach": ("teach", data, tmp_path / "batch.csv"),
+        "correct": ("correct", data, "--row", "3", "--label", str((truth[3] + 1) % 3)),
+        "retract": ("correct", data, "--row", "3", "--retract"),
+        "restore": ("teach", data, "--restore"),
+    }[command]
+    if command == "restore":
+        assert _cli("teach", data, tmp_path / "batch.csv") == 0
+        pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+        pool.loc[3, "label"] = ""
+        pool.to_csv(data, index=False)
+    mode = data.stat().st_mode & 0o777
+    data.chmod(mode & ~0o222)
+    before = _snapshot(data, campaign_path(data))
+    try:
+        assert _cli(*args) == 2
+        line = _one_error_line(capsys.readouterr().err)
+        assert "read-only" in line and "chmod u+w" in line, line
+        assert _snapshot(data, campaign_path(data)) == before
+        assert data.stat().st_mode & 0o777 == mode & ~0o222
+    finally:
+        data.chmod(mode)
 
 
 def test_an_unwritable_folder_while_writing(tmp_path, capsys, monkeypatch):

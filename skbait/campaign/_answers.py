@@ -2,10 +2,14 @@
 and correcting or retracting a label."""
 
 import os
+import re
+import warnings
+
+import numpy as np
 
 from skbait.campaign._errors import CampaignError, _problems
 from skbait.campaign._features import ROW, Identifiers, _canonical
-from skbait.campaign._files import _Table
+from skbait.campaign._files import _Table, check_writable
 from skbait.campaign._journal import (
     _accept_labels,
     _append,
@@ -17,6 +21,8 @@ from skbait.campaign._journal import (
     _write_labels,
 )
 from skbait.campaign._labels import read_cell, same_label, shown_label
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def merge_answers(
@@ -131,10 +137,14 @@ def merge_answers(
         # Only the answered rows of DATA: a batch of 20 rows compares 20 rows, not the pool.
         lines = [i for i, _, _ in entries]
         rows = [row for _, row, _ in entries]
-        columns = {c: (_canonical(answers, c, lines), _canonical(table, c, rows)) for c in shared}
+        same = {}
+        for c in shared:
+            same[c] = _canonical(answers, c, lines) == _canonical(table, c, rows)
+            if not same[c].all():
+                same[c] |= _same_dates(answers.text(c)[lines], table.text(c)[rows])
         for k, (i, row, _) in enumerate(entries):
-            for c, (theirs, ours) in columns.items():
-                if theirs[k] != ours[k]:
+            for c in shared:
+                if not same[c][k]:
                     problems.append(
                         f"{line(i)}, row {row}: column {c!r} is {answers.text(c)[i]!r} here "
                         f"but {table.text(c)[row]!r} in DATA (does the row number belong to "
@@ -189,6 +199,7 @@ def merge_answers(
         if problems:
             raise _problems(f"The answer file {answers.path!r} cannot be merged:", problems)
         if merged:
+            check_writable(data_path, path)
             # DATA first: if the campaign write is lost, the next run finds these labels there.
             _write_labels(table, state, merged)
             _append(state, table, merged)
@@ -201,6 +212,27 @@ def merge_answers(
         "from_data": from_data,
         "notes": notes,
     }
+
+
+def _same_dates(theirs, ours):
+    """Where an answer cell is DATA's ISO date (``2024-01-05``) as a spreadsheet shows it:
+    day or month first (one reading for the whole column, the one that matches more
+    rows), with or without a time of 00:00."""
+    import pandas as pd
+
+    same = np.zeros(len(ours), dtype=bool)
+    iso = np.array([bool(_ISO_DATE.match(cell)) for cell in ours], dtype=bool)
+    if not iso.any():
+        return same
+    dates = pd.to_datetime(pd.Series(ours[iso]), format="ISO8601", errors="coerce")
+    readings = []
+    for dayfirst in (True, False):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "could not infer format": read cell by cell
+            read = pd.to_datetime(pd.Series(theirs[iso]), dayfirst=dayfirst, errors="coerce")
+        readings.append((read == dates).to_numpy())
+    same[iso] = max(readings, key=np.count_nonzero)
+    return same
 
 
 def _answer_rows(table, answers, key, target, line, id_column=None):
@@ -359,6 +391,7 @@ def restore_labels(
                 ],
             )
         if lost:
+            check_writable(data_path, path)
             _write_labels(table, state, [(row, known[row]) for row in lost])
             table = _Table(data_path, na_values=table.na_values)
         if _sync_from_data(state, table, notes) or lost or notes:
@@ -470,6 +503,7 @@ def correct_label(
         kind = "retract" if retract else "correct"
         _append(state, table, [(position, value)], previous=previous, correction=kind)
         # The campaign first: a crash before DATA is written is finished by the next run.
+        check_writable(data_path, path)
         _write_campaign(state, path)
         _write_labels(table, state, [(position, value)])
     return {

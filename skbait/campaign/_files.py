@@ -5,7 +5,7 @@ A CSV file is read the way the tool that wrote it meant it: the separator
 missing-value tokens read as blanks, and in a file not separated by commas a
 decimal comma (``1,5``) is a number. Every cell is kept as the text it was,
 so that writing DATA back changes only the cells the campaign fills, in the
-file's own dialect (separator, byte-order mark, line ends, header).
+file's own dialect (separator, byte-order mark, line ends, header, quotes).
 """
 
 import codecs
@@ -57,13 +57,30 @@ def _checkpoint(name):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def check_writable(*paths):
+    """Refuse to replace a file made read-only (``chmod a-w``), which the atomic write
+    would replace all the same: its owner said "do not write here". The mode bits
+    decide (root, who may write anything, is refused too); a missing file is fine."""
+    for path in map(os.fspath, paths):
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            continue
+        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
+            raise CampaignError(
+                f"cannot write {path!r}: the file is read-only. Allow writing to it "
+                f"(chmod u+w {os.path.basename(path)}) and run the command again."
+            )
+
+
 def _atomic_write(path, write):
     """Write through ``write(tmp_path)`` to a temporary file, then replace ``path``.
 
-    Any failure (a full disk, a read-only folder) leaves ``path`` as it was and
-    no temporary file behind, and is reported as a :class:`CampaignError`.
+    Any failure (a full disk, a read-only folder or file) leaves ``path`` as it
+    was and no temporary file behind, and is reported as a :class:`CampaignError`.
     """
     path = os.fspath(path)
+    check_writable(path)
     folder = os.path.dirname(os.path.abspath(path))
     name = os.path.basename(path)
     if not os.path.isdir(folder):
@@ -423,10 +440,163 @@ class _Table:
         return tokens.mode().iloc[0] if len(tokens) else ""
 
     def write(self, frame, path=None):
-        """Write ``frame`` to ``path`` (this file by default) in this file's dialect."""
+        """Write ``frame`` to ``path`` (this file by default) in this file's dialect.
+
+        A CSV file that quotes cells (R's ``write.csv`` quotes the header and every
+        text cell, not numbers nor ``NA``) is rewritten line by line: the lines
+        whose cells are unchanged stay as they are, and a new cell is quoted as the
+        column (else the line, else the header) quotes cells of its kind.
+        """
         path = self.path if path is None else path
+        if path == self.path and not self.parquet:
+            text = _requoted(self, frame)
+            if text is not None:
+                encoding = "utf-8-sig" if self.dialect.bom else "utf-8"
+                _atomic_write(path, lambda tmp: _write_text(tmp, text, encoding))
+                return
         header = self.header if self.header is not None and path == self.path else True
         write_frame(frame, path, dialect=self.dialect, header=header)
+
+
+def _write_text(path, text, encoding):
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        handle.write(text)
+
+
+def _records(text, sep):
+    """The CSV records of ``text``, each ``(content, line end)``; a record goes on over
+    line ends inside quotes. Blank lines, which pandas skips, are left out."""
+    pieces = re.split(r"(\r\n|\n|\r)", text)
+    records, open_record = [], None
+    for content, end in zip(pieces[::2], pieces[1::2] + [""]):
+        if open_record is not None:
+            content = open_record + content
+        if content.count('"') % 2:
+            open_record = content + end
+            continue
+        open_record = None
+        if sep in content or content.strip():
+            records.append((content, end))
+    return records
+
+
+_FIELD = {}  # the pattern of one field, by separator
+
+
+def _fields(record, sep):
+    """The fields of one record, each ``(raw text, quoted, cell)``; None where it is not
+    plain CSV (a quote inside a bare cell, text after a closing quote)."""
+    pattern = _FIELD.get(sep)
+    if pattern is None:
+        s = re.escape(sep)
+        pattern = _FIELD[sep] = re.compile(f'(?:"((?:[^"]|"")*)"|([^"{s}]*))({s}|\\Z)')
+    fields, pos = [], 0
+    while True:
+        match = pattern.match(record, pos)
+        if match is None:
+            return None
+        quoted = match.group(1) is not None
+        cell = match.group(1).replace('""', '"') if quoted else match.group(2)
+        fields.append((record[match.start() : match.start(3)], quoted, cell))
+        if not match.group(3):
+            return fields if match.end() == len(record) else None
+        pos = match.end()
+
+
+def _requoted(table, frame):
+    """The text of ``table``'s file with the cells where ``frame`` differs from what was
+    read, quoted as the file quotes cells of their kind; None if the file quotes nothing
+    (pandas writes it as it was) or is not read back exactly (pandas writes it then)."""
+    with open(table.path, encoding="utf-8-sig", newline="") as handle:
+        text = handle.read()
+    sep, n = table.dialect.sep, len(table)
+    if '"' not in text or list(frame.columns) != table.columns or frame.shape != table.frame.shape:
+        return None
+    records = _records(text, sep)
+    # The records after the rows are the rows of empty cells that were no rows.
+    if len(records) < n + 1 or any(r.replace(sep, "").strip() for r, _ in records[n + 1 :]):
+        return None
+    old = table.frame.to_numpy(dtype=object)
+    new = frame.to_numpy(dtype=object)
+    changed = old != new
+    split = {}
+
+    def fields(row):  # row -1 is the header
+        if row not in split:
+            found = _fields(records[row + 1][0], sep)
+            expected = table.header if row < 0 else list(old[row])
+            if found is None or [cell for _, _, cell in found] != expected:
+                raise LookupError(row)
+            split[row] = found
+        return split[row]
+
+    rows = np.flatnonzero(changed.any(axis=1))
+    try:
+        for row in rows:
+            fields(row)
+        quoting = {
+            c: _column_quoting(table, c, rows, fields) for c in np.flatnonzero(changed.any(axis=0))
+        }
+        lines = []
+        for i, (content, end) in enumerate(records[: n + 1]):
+            row = i - 1
+            if row >= 0 and changed[row].any():
+                cells = [raw for raw, _, _ in fields(row)]
+                for c in np.flatnonzero(changed[row]):
+                    cells[c] = _quoted_cell(str(new[row, c]), quoting[c](str(new[row, c])), sep)
+                content = sep.join(cells)
+            lines.append(content + (end or table.dialect.lineterminator))
+    except LookupError:
+        return None
+    return "".join(lines)
+
+
+def _kind(table, text):
+    text = text.strip()
+    if text == "" or text in table.na_values:
+        return "blank"
+    return "number" if table.number(text) is not None else "text"
+
+
+def _column_quoting(table, column, rows, fields, sample=20):
+    """``quote(text)``: whether a new cell of ``column`` is quoted. As the column's other
+    cells of its kind (blank, number, text) are, else as the changed lines' other cells,
+    else (text) as the header is; bare where nothing says."""
+    texts = table.text(table.columns[column])
+    is_number = parse_numbers(texts, table.dialect.decimal)[1]
+    kinds = np.where(texts == "", "blank", np.where(is_number, "number", "text"))
+    skip, sep = set(rows.tolist()), table.dialect.sep
+    by_kind = {}
+    for kind in ("blank", "number", "text"):
+        others = [r for r in np.flatnonzero(kinds == kind)[: sample + len(skip)] if r not in skip]
+        # A cell that holds the separator, a quote or a line end says nothing: it is
+        # quoted in every style.
+        flags = [
+            fields(r)[column][1]
+            for r in others[:sample]
+            if not _needs_quotes(fields(r)[column][2], sep)
+        ]
+        if not flags:
+            flags = [
+                quoted
+                for r in rows
+                for c, (_, quoted, cell) in enumerate(fields(r))
+                if c != column and _kind(table, cell) == kind and not _needs_quotes(cell, sep)
+            ]
+        if not flags and kind == "text":
+            flags = [quoted for _, quoted, cell in fields(-1) if not _needs_quotes(cell, sep)]
+        by_kind[kind] = bool(flags) and sum(flags) * 2 >= len(flags)
+    return lambda text: by_kind[_kind(table, text)]
+
+
+def _needs_quotes(text, sep):
+    return any(ch in text for ch in (sep, '"', "\n", "\r"))
+
+
+def _quoted_cell(text, quote, sep):
+    if quote or _needs_quotes(text, sep):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def write_frame(frame, path, dialect=None, header=True):

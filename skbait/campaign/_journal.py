@@ -382,11 +382,16 @@ def _write_labels(table, state, values):
                 value if value is None or not multi else write_cell(value, state["settings"])
             )
         frame[target] = column
+        original = table.frame[target].dtype
+        floats = pd.api.types.is_float_dtype(original)
         if _label_type(state) == "int":
-            frame[target] = frame[target].astype("Int64")
+            # pandas reads an int64 column with nulls (R, polars) as floats: the file's type
+            # decides, so that a float column (NaN for missing) stays one too.
+            floats = floats and _stored_as_float(table.path, target)
+            frame[target] = frame[target].astype(original if floats else "Int64")
         elif _label_type(state) == "float":
-            frame[target] = frame[target].astype("Float64")
-        elif pd.api.types.is_bool_dtype(table.frame[target].dtype):
+            frame[target] = frame[target].astype(original if floats else "Float64")
+        elif _is_boolean(table.frame[target]):
             # Booleans read as the classes "True" and "False": the column stays boolean while
             # they are its only labels, and becomes text with another class.
             truth = {"True": True, "False": False}
@@ -395,6 +400,13 @@ def _write_labels(table, state, values):
                 frame[target] = pd.array(cells, dtype="boolean")
             else:
                 frame[target] = [None if c is None else str(c) for c in cells]
+        if isinstance(original, pd.CategoricalDtype):
+            # A categorical column stays one, a new class joining its categories.
+            cells = frame[target].astype(object).where(frame[target].notna(), None)
+            new = [c for c in pd.unique(cells.dropna()) if c not in original.categories]
+            frame[target] = pd.Categorical(
+                cells, categories=[*original.categories, *new], ordered=original.ordered
+            )
     else:
         column = frame[target].to_numpy(dtype=object, copy=True)
         blank = table.na_token(target)
@@ -406,6 +418,30 @@ def _write_labels(table, state, values):
             )
         frame[target] = column
     table.write(frame)
+
+
+def _is_boolean(series):
+    """A boolean column: pandas reads a bool column with nulls (R, polars) as objects."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return True
+    cells = series.dropna()
+    return (
+        series.dtype == object
+        and len(cells) > 0
+        and all(isinstance(c, (bool, np.bool_)) for c in cells)
+    )
+
+
+def _stored_as_float(path, column):
+    """Whether the parquet file at ``path`` stores ``column`` as floats."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    index = schema.get_field_index(column)
+    return index < 0 or pa.types.is_floating(schema.field(index).type)
 
 
 def _conflicts(state, table):
