@@ -904,7 +904,8 @@ default=None
             New labeled rows, in the form of the pool. Leave ``None`` when
             giving ``indices``.
         y : array-like of shape (n_new,) or (n_new, n_outputs)
-            Their labels.
+            Their labels, a sequence even for one row (``y=["spam"]``), as
+            scikit-learn's ``fit`` takes them; a single label is refused.
         indices : array-like of int, default=None
             Positions in ``X_`` of the rows that ``y`` labels.
 
@@ -957,7 +958,7 @@ default=None
         indices : array-like of int
             Positions in ``X_`` of labeled rows.
         y : array-like of shape (n_indices,) or (n_indices, n_outputs)
-            Their right labels.
+            Their right labels, a sequence even for one row (``[1]``).
 
         Returns
         -------
@@ -1264,6 +1265,20 @@ default=None
 
     def _check_taught_labels(self, y, caller="teach"):
         """Labels given to teach or correct: the shape, none missing, a declared class."""
+        if not isinstance(y, (list, tuple)) and np.ndim(y) == 0:
+            # As in scikit-learn, labels are a sequence even for one row.
+            if missing_label_mask(np.array([y], dtype=object), self.missing_label).any():
+                raise ValueError(
+                    f"{caller}() got a missing label ({y!r}); give the real labels, one per row."
+                )
+            if getattr(self, "_multilabel", False):
+                what, one = "label sets, one per row", f"[{{{y!r}}}]"
+            else:
+                what, one = "labels, one per row", f"[{y!r}]"
+            raise TypeError(
+                f"{caller}() takes a sequence of {what}; got the single value {y!r}: "
+                f"pass {one} for one row."
+            )
         if getattr(self, "_multilabel", False):
             return self._taught_label_sets(y, caller=caller)
         if is_classifier(self.estimator):
