@@ -325,6 +325,12 @@ def _load_csv(path, target):
         raise UsageError(f"the features of {path!r} hold infinite values.")
     # The file's line of each row kept (the header is line 1), for messages.
     lines = [int(i) + 2 for i in frame.index]
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        row = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise UsageError(
+            f"the target {target!r} holds an infinite value ({y[row]}) on line {lines[row]} "
+            f"of {path!r}: correct or remove that row."
+        )
     return X, y, {"name": os.path.basename(path), "target": target, "lines": lines}
 
 

@@ -293,6 +293,21 @@ def test_csv_from_a_spreadsheet_with_semicolons_and_decimal_commas(tmp_path, cap
     assert "4 features, regression on amount" in err
 
 
+def test_infinite_target_value_is_named(tmp_path, capsys):
+    # The features were checked for inf, the target was not: the run ended on a traceback.
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame({"x": rng.standard_normal(40), "y": rng.standard_normal(40)})
+    frame.loc[4, "y"] = np.inf
+    path = tmp_path / "inf.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    err = _error(
+        ["run", "-d", str(path), "--target", "y", "-s", "random", *TINY, "-o", str(out)], capsys
+    )
+    assert "infinite" in err and "line 6" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
 def test_help_exits_0(capsys):
     assert main(["run", "--help"]) == 0
     out = capsys.readouterr().out
