@@ -355,6 +355,17 @@ def _check_output(path):
         raise UsageError(
             f"cannot write to {parent!r} (permission denied): give --output another folder."
         )
+    # os.access lets root write anywhere, and knows no folder that takes no new entry
+    # (/proc, a full or read-only mount): try, with a folder removed at once.
+    import tempfile
+
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".skbait-", dir=parent))
+    except OSError as exc:
+        raise UsageError(
+            f"cannot make the output folder {path!r}: {parent!r} takes no new folder "
+            f"({exc.strerror or exc}); give --output another folder."
+        ) from None
 
 
 def _label_set_target(cells, args, data):

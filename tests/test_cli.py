@@ -529,6 +529,17 @@ def test_output_folder_without_write_permission(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_output_folder_that_cannot_be_made(tmp_path, capsys):
+    # /proc takes no new folder, even for root, whom os.access lets write anywhere: the
+    # run went to the end and failed on os.makedirs with a traceback, its work lost.
+    output = "/proc/skbait_no_such_output"
+    err = _error(["run", "--strategies", "random", *TINY, "-o", output], capsys)
+    assert "cannot make the output folder" in err and "'/proc'" in err
+    assert len(err.strip().splitlines()) == 1
+    assert "skbait: digits" not in err  # refused before the run
+
+
 def test_failed_or_interrupted_run_creates_no_folder(tmp_path, monkeypatch, capsys):
     import skbait.evaluation
 
