@@ -447,6 +447,12 @@ def _run(args):
     from skbait.evaluation import compare_strategies, save_results, write_report
 
     X, y, data = _load_dataset(args)
+    if not args.multi_label and len(y) and (y[:1] == y).all():
+        # Nothing to learn, nor a class to tell apart: a wrong --target, most often.
+        raise UsageError(
+            f"the target {data['target']!r} holds one value ({y[:1].tolist()[0]!r}) in all "
+            f"{len(y)} rows of {data['name']}: nothing to learn; is --target the right column?"
+        )
     if args.multi_label:
         y, label_names = _label_set_target(y, args, data)
         task = "multi-label"

@@ -308,6 +308,20 @@ def test_infinite_target_value_is_named(tmp_path, capsys):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("value, task", [("spam", "auto"), (3.5, "regression"), (1, "auto")])
+def test_a_target_of_one_value_is_refused(tmp_path, capsys, value, task):
+    # One class in every row ran to the end: warnings, and an accuracy of 1 for all.
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"x": rng.standard_normal(40), "label": value})
+    path = tmp_path / "one.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    argv = ["run", "-d", str(path), "--target", "label", "--task", task, "-s", "random"]
+    err = _error([*argv, "--budget", "8", "--n-initial", "4", "-o", str(out)], capsys)
+    assert f"holds one value ({value!r}) in all 40 rows" in err and "--target" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+
+
 def test_help_exits_0(capsys):
     assert main(["run", "--help"]) == 0
     out = capsys.readouterr().out
