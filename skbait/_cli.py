@@ -9,6 +9,7 @@ lists the strategy names.
 """
 
 import argparse
+import csv
 import os
 import shlex
 import sys
@@ -294,6 +295,17 @@ def _load_csv(path, target):
     if column not in frame.columns:
         shown = ", ".join(map(str, frame.columns[:20]))
         raise UsageError(f"no column {target!r} in {path!r}; its columns are: {shown}.")
+    # pandas calls a second column of the name y.1: a copy of the labels among the features.
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle, delimiter=dialect.sep), [])
+    twice = [i + 1 for i, name in enumerate(header) if name.strip() == str(column).strip()]
+    if len(twice) > 1:
+        times = "twice" if len(twice) == 2 else f"{len(twice)} times"
+        shown = ", ".join(map(str, twice[:-1])) + f" and {twice[-1]}"
+        raise UsageError(
+            f"the header of {path!r} names {target!r} {times} (columns {shown}): a copy "
+            "would be a feature that gives the labels away; rename or remove it."
+        )
     n_rows = len(frame)
     if n_rows == 0:
         raise UsageError(f"{path!r} has no row of data below its header.")

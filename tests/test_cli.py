@@ -322,6 +322,24 @@ def test_a_target_of_one_value_is_refused(tmp_path, capsys, value, task):
     assert len(err.strip().splitlines()) == 1 and not out.exists()
 
 
+def test_a_target_named_twice_in_the_header_is_refused(tmp_path, capsys):
+    # pandas reads "x,y,y" as x, y, y.1: the copy of the labels became a feature, and
+    # every strategy scored a perfect accuracy from it.
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal(40)
+    rows = [f"{a:.3f},{'p' if a > 0 else 'q'},{'p' if a > 0 else 'q'}" for a in x]
+    path = tmp_path / "twice.csv"
+    path.write_text("x,y,y\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["run", "-d", str(path), "--target", "y", "-s", "random", "--budget", "8"]
+    err = _error([*argv, "--n-initial", "4", "-o", str(out)], capsys)
+    assert "'y' twice (columns 2 and 3)" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+    # Two feature columns of one name are two features, as the campaign commands read them.
+    path.write_text("x,x,y\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert main([*argv, "--n-initial", "4", "-q", "-j", "1", "-o", str(out)]) == 0
+
+
 def test_help_exits_0(capsys):
     assert main(["run", "--help"]) == 0
     out = capsys.readouterr().out
