@@ -160,8 +160,11 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     classes : array-like, default=None
         Classifiers only: every class the labels may take, declared up front.
         ``classes_`` and the columns of :meth:`predict_proba` are then these
-        from the first round on, and a label outside them is an error. By
-        default the classes are those seen (in a simulation, the oracle's).
+        from the first round on, and a label outside them is an error;
+        :meth:`predict` gives labels of their dtype (``[0, 1, 2]`` predicts
+        int64 labels for float labels beside NaN), as
+        ``partial_fit(classes=...)`` does in scikit-learn. By default the
+        classes are those seen (in a simulation, the oracle's).
     missing_label : scalar or None, default=np.nan
         Marks an unlabeled row in the ``y`` given to fit. The default, NaN,
         also accepts None and ``pandas.NA``; with any other marker (``-1``,
@@ -904,7 +907,8 @@ default=None
             New labeled rows, in the form of the pool. Leave ``None`` when
             giving ``indices``.
         y : array-like of shape (n_new,) or (n_new, n_outputs)
-            Their labels.
+            Their labels, a sequence even for one row (``y=["spam"]``), as
+            scikit-learn's ``fit`` takes them; a single label is refused.
         indices : array-like of int, default=None
             Positions in ``X_`` of the rows that ``y`` labels.
 
@@ -957,7 +961,7 @@ default=None
         indices : array-like of int
             Positions in ``X_`` of labeled rows.
         y : array-like of shape (n_indices,) or (n_indices, n_outputs)
-            Their right labels.
+            Their right labels, a sequence even for one row (``[1]``).
 
         Returns
         -------
@@ -1264,6 +1268,20 @@ default=None
 
     def _check_taught_labels(self, y, caller="teach"):
         """Labels given to teach or correct: the shape, none missing, a declared class."""
+        if not isinstance(y, (list, tuple)) and np.ndim(y) == 0:
+            # As in scikit-learn, labels are a sequence even for one row.
+            if missing_label_mask(np.array([y], dtype=object), self.missing_label).any():
+                raise ValueError(
+                    f"{caller}() got a missing label ({y!r}); give the real labels, one per row."
+                )
+            if getattr(self, "_multilabel", False):
+                what, one = "label sets, one per row", f"[{{{y!r}}}]"
+            else:
+                what, one = "labels, one per row", f"[{y!r}]"
+            raise TypeError(
+                f"{caller}() takes a sequence of {what}; got the single value {y!r}: "
+                f"pass {one} for one row."
+            )
         if getattr(self, "_multilabel", False):
             return self._taught_label_sets(y, caller=caller)
         if is_classifier(self.estimator):
@@ -1344,7 +1362,25 @@ default=None
         if net_infers_classes(self.estimator_):
             # Its predict is the argmax over every output, an unlabeled class's included.
             return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-        return self.estimator_.predict(X)
+        return self._as_declared_classes(self.estimator_.predict(X))
+
+    def _as_declared_classes(self, y_pred):
+        """Predicted labels as the values of ``classes_``, of its dtype.
+
+        The model learns the labels' dtype (floats beside NaN), and declared
+        ``classes`` may hold the same labels in another (``[0, 1, 2]``); as
+        scikit-learn's ``partial_fit(classes=...)``, the labels predicted are
+        those of ``classes_``.
+        """
+        classes = getattr(self, "_fixed_classes", None)
+        y_pred = np.asarray(y_pred)
+        if classes is None or y_pred.ndim != 1 or y_pred.dtype == classes.dtype:
+            return y_pred
+        position = {label: i for i, label in enumerate(classes.tolist())}
+        found = [position.get(label) for label in y_pred.tolist()]
+        if None in found:  # not a declared label (never expected): leave them be
+            return y_pred
+        return classes[np.asarray(found, dtype=np.intp)]
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):

@@ -9,6 +9,7 @@ lists the strategy names.
 """
 
 import argparse
+import csv
 import os
 import shlex
 import sys
@@ -294,6 +295,17 @@ def _load_csv(path, target):
     if column not in frame.columns:
         shown = ", ".join(map(str, frame.columns[:20]))
         raise UsageError(f"no column {target!r} in {path!r}; its columns are: {shown}.")
+    # pandas calls a second column of the name y.1: a copy of the labels among the features.
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle, delimiter=dialect.sep), [])
+    twice = [i + 1 for i, name in enumerate(header) if name.strip() == str(column).strip()]
+    if len(twice) > 1:
+        times = "twice" if len(twice) == 2 else f"{len(twice)} times"
+        shown = ", ".join(map(str, twice[:-1])) + f" and {twice[-1]}"
+        raise UsageError(
+            f"the header of {path!r} names {target!r} {times} (columns {shown}): a copy "
+            "would be a feature that gives the labels away; rename or remove it."
+        )
     n_rows = len(frame)
     if n_rows == 0:
         raise UsageError(f"{path!r} has no row of data below its header.")
@@ -325,6 +337,12 @@ def _load_csv(path, target):
         raise UsageError(f"the features of {path!r} hold infinite values.")
     # The file's line of each row kept (the header is line 1), for messages.
     lines = [int(i) + 2 for i in frame.index]
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        row = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise UsageError(
+            f"the target {target!r} holds an infinite value ({y[row]}) on line {lines[row]} "
+            f"of {path!r}: correct or remove that row."
+        )
     return X, y, {"name": os.path.basename(path), "target": target, "lines": lines}
 
 
@@ -349,6 +367,17 @@ def _check_output(path):
         raise UsageError(
             f"cannot write to {parent!r} (permission denied): give --output another folder."
         )
+    # os.access lets root write anywhere, and knows no folder that takes no new entry
+    # (/proc, a full or read-only mount): try, with a folder removed at once.
+    import tempfile
+
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".skbait-", dir=parent))
+    except OSError as exc:
+        raise UsageError(
+            f"cannot make the output folder {path!r}: {parent!r} takes no new folder "
+            f"({exc.strerror or exc}); give --output another folder."
+        ) from None
 
 
 def _label_set_target(cells, args, data):
@@ -430,6 +459,12 @@ def _run(args):
     from skbait.evaluation import compare_strategies, save_results, write_report
 
     X, y, data = _load_dataset(args)
+    if not args.multi_label and len(y) and (y[:1] == y).all():
+        # Nothing to learn, nor a class to tell apart: a wrong --target, most often.
+        raise UsageError(
+            f"the target {data['target']!r} holds one value ({y[:1].tolist()[0]!r}) in all "
+            f"{len(y)} rows of {data['name']}: nothing to learn; is --target the right column?"
+        )
     if args.multi_label:
         y, label_names = _label_set_target(y, args, data)
         task = "multi-label"

@@ -216,6 +216,28 @@ def test_a_two_class_model_among_three_classes_scores_both_columns():
     np.testing.assert_array_equal(al.classes_[scores.argmax(axis=1)], al.predict(X))
 
 
+@pytest.mark.parametrize(
+    "classes, labels",
+    [([0, 1, 2], [0.0, 1.0, 2.0]), ([0.0, 1.0, 2.0], [0, 1, 2]), (["a", "b", "c"], ["a", "b"])],
+)
+def test_predict_gives_labels_of_the_declared_classes_dtype(classes, labels):
+    # As SGDClassifier.partial_fit(classes=...) does: predict takes its labels from
+    # classes_. Float labels (NaN for the unlabeled rows) among classes=[0, 1, 2]
+    # were predicted as floats beside an int64 classes_.
+    X, _ = make_classification(n_samples=60, n_classes=3, n_informative=3, random_state=0)
+    y = np.array([labels[i % len(labels)] for i in range(60)], dtype=object)
+    y[30:] = None
+    if isinstance(labels[0], float):
+        y = y.astype(float)
+    al = ActiveLearner(LogisticRegression(), classes=classes, query_strategy="random").fit(X, y)
+    predicted = al.predict(X)
+    assert predicted.dtype == al.classes_.dtype
+    assert set(predicted.tolist()) <= set(al.classes_.tolist())
+    np.testing.assert_array_equal(predicted, al.estimator_.predict(X).astype(al.classes_.dtype))
+    al.teach(y=[classes[-1]] * 3, indices=[30, 31, 32])  # and after teach
+    assert al.predict(X).dtype == al.classes_.dtype
+
+
 class FailingAfter(ClassifierMixin, BaseEstimator):
     """Raises (once) on the fit that sees more than ``limit`` rows."""
 

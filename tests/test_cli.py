@@ -293,6 +293,53 @@ def test_csv_from_a_spreadsheet_with_semicolons_and_decimal_commas(tmp_path, cap
     assert "4 features, regression on amount" in err
 
 
+def test_infinite_target_value_is_named(tmp_path, capsys):
+    # The features were checked for inf, the target was not: the run ended on a traceback.
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame({"x": rng.standard_normal(40), "y": rng.standard_normal(40)})
+    frame.loc[4, "y"] = np.inf
+    path = tmp_path / "inf.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    err = _error(
+        ["run", "-d", str(path), "--target", "y", "-s", "random", *TINY, "-o", str(out)], capsys
+    )
+    assert "infinite" in err and "line 6" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("value, task", [("spam", "auto"), (3.5, "regression"), (1, "auto")])
+def test_a_target_of_one_value_is_refused(tmp_path, capsys, value, task):
+    # One class in every row ran to the end: warnings, and an accuracy of 1 for all.
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"x": rng.standard_normal(40), "label": value})
+    path = tmp_path / "one.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    argv = ["run", "-d", str(path), "--target", "label", "--task", task, "-s", "random"]
+    err = _error([*argv, "--budget", "8", "--n-initial", "4", "-o", str(out)], capsys)
+    assert f"holds one value ({value!r}) in all 40 rows" in err and "--target" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_a_target_named_twice_in_the_header_is_refused(tmp_path, capsys):
+    # pandas reads "x,y,y" as x, y, y.1: the copy of the labels became a feature, and
+    # every strategy scored a perfect accuracy from it.
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal(40)
+    rows = [f"{a:.3f},{'p' if a > 0 else 'q'},{'p' if a > 0 else 'q'}" for a in x]
+    path = tmp_path / "twice.csv"
+    path.write_text("x,y,y\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["run", "-d", str(path), "--target", "y", "-s", "random", "--budget", "8"]
+    err = _error([*argv, "--n-initial", "4", "-o", str(out)], capsys)
+    assert "'y' twice (columns 2 and 3)" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+    # Two feature columns of one name are two features, as the campaign commands read them.
+    path.write_text("x,x,y\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert main([*argv, "--n-initial", "4", "-q", "-j", "1", "-o", str(out)]) == 0
+
+
 def test_help_exits_0(capsys):
     assert main(["run", "--help"]) == 0
     out = capsys.readouterr().out
@@ -512,6 +559,17 @@ def test_output_folder_without_write_permission(tmp_path, monkeypatch, capsys):
     err = _error(["run", "--strategies", "random", *TINY, "-o", str(tmp_path / "out")], capsys)
     assert "permission denied" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_output_folder_that_cannot_be_made(tmp_path, capsys):
+    # /proc takes no new folder, even for root, whom os.access lets write anywhere: the
+    # run went to the end and failed on os.makedirs with a traceback, its work lost.
+    output = "/proc/skbait_no_such_output"
+    err = _error(["run", "--strategies", "random", *TINY, "-o", output], capsys)
+    assert "cannot make the output folder" in err and "'/proc'" in err
+    assert len(err.strip().splitlines()) == 1
+    assert "skbait: digits" not in err  # refused before the run
 
 
 def test_failed_or_interrupted_run_creates_no_folder(tmp_path, monkeypatch, capsys):

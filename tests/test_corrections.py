@@ -1,6 +1,7 @@
 """Correcting and retracting labels from Python: ActiveLearner.correct and .retract."""
 
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -114,6 +115,43 @@ def test_bad_corrections_change_nothing(data, call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call(al)
     assert pickle.dumps(al) == before
+
+
+@pytest.mark.parametrize("kind", ["strings", "regression", "multi-label"])
+def test_a_lone_label_not_in_a_sequence_is_refused_by_name(kind):
+    # As in scikit-learn, labels are a sequence even for one row; the error was
+    # scikit-learn's "Input should have at least 1 dimension ... got scalar".
+    from sklearn.linear_model import Ridge
+    from sklearn.multiclass import OneVsRestClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    if kind == "strings":
+        y, label, model = np.array(["a", "b"] * 20, dtype=object), "a", LogisticRegression()
+        y[20:] = None
+    elif kind == "regression":
+        y, label, model = rng.normal(size=40), 1.5, Ridge()
+        y[20:] = np.nan
+    else:
+        y, label = (rng.rand(40, 3) > 0.5).astype(float), 1
+        y[20:] = np.nan
+        model = OneVsRestClassifier(LogisticRegression())
+    right = [{label}] if kind == "multi-label" else [label]  # one label set, or one label
+    al = ActiveLearner(model, random_state=0).fit(X, y)
+    before = pickle.dumps(al)
+    for call, name in [
+        (lambda: al.teach(y=label, indices=[20]), "teach"),
+        (lambda: al.teach(X[:1], label), "teach"),
+        (lambda: al.correct([0], label), "correct"),
+    ]:
+        with pytest.raises(
+            TypeError, match=rf"^{name}\(\) takes a sequence .*{re.escape(repr(right))} for"
+        ):
+            call()
+        assert pickle.dumps(al) == before
+    with pytest.raises(ValueError, match=r"^correct\(\) got a missing label"):
+        al.correct([0], None)  # not "pass [None]"
+    al.correct([0], right)
 
 
 def test_a_declared_class_set_refuses_a_correction_outside_it(data):

@@ -385,6 +385,20 @@ def test_learned_representation_reproducible_and_fraction(digits_subset, digits_
             learned_representation(X, y, max_iter=max_iter)
 
 
+def test_learned_representation_names_a_class_too_small_to_split():
+    X = np.random.RandomState(0).normal(size=(100, 5))
+    y = np.r_[[2], np.zeros(99)]
+    with pytest.raises(ValueError, match=r"class 2\.0 has 1 row.*two rows of each class"):
+        learned_representation(X, y, 4)
+    labels = np.array(["a"] * 98 + ["b", "c"])
+    with pytest.raises(ValueError, match=r"classes 'b', 'c' have 1 row each.*drop"):
+        learned_representation(X, labels, 4)
+    # Too few rows for the network's share to hold every class: fit_fraction is named.
+    y = np.r_[np.zeros(90), np.ones(10)]
+    with pytest.raises(ValueError, match="fit_fraction=0.01.*larger `fit_fraction`"):
+        learned_representation(X, y, 4, fit_fraction=0.01)
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_learned_representation_regression_target():
     X, _ = make_gaussian_decay(200, 5, random_state=0)

@@ -164,13 +164,36 @@ def learned_representation(
 
     target_type = type_of_target(y)
     is_classification = target_type in ("binary", "multiclass")
+    if is_classification:
+        values, counts = np.unique(y, return_counts=True)
+        lone = values[counts < 2].tolist()
+        if lone:
+            shown = ", ".join(map(repr, lone[:5])) + (", ..." if len(lone) > 5 else "")
+            if len(lone) == 1:
+                has, it = f"class {shown} has 1 row", "it"
+            else:
+                has, it = f"classes {shown} have 1 row each", "them"
+            raise ValueError(
+                f"{has}; the split of the rows (stratified by class) needs two rows of "
+                f"each class, one to fit the network on and one to embed: drop {it} "
+                f"or add more rows like {it}."
+            )
     indices = np.arange(X.shape[0])
-    fit_indices, held_out = train_test_split(
-        indices,
-        train_size=fit_fraction,
-        stratify=y if is_classification else None,
-        random_state=split_seed,
-    )
+    try:
+        fit_indices, held_out = train_test_split(
+            indices,
+            train_size=fit_fraction,
+            stratify=y if is_classification else None,
+            random_state=split_seed,
+        )
+    except ValueError as exc:
+        # Too few rows on one side to hold every class.
+        side = "train_size" if "train_size" in str(exc) else "test_size"
+        change = "larger" if side == "train_size" else "smaller"
+        raise ValueError(
+            f"fit_fraction={fit_fraction} of {X.shape[0]} rows: {exc}; pass a {change} "
+            "`fit_fraction` or more rows."
+        ) from None
     fit_indices = np.sort(fit_indices)
     held_out = np.sort(held_out)
     network = (MLPClassifier if is_classification else MLPRegressor)(
