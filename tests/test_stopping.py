@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.datasets import load_digits
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import cohen_kappa_score
+from sklearn.pipeline import make_pipeline
 
 from skbait.evaluation import evaluate_stopping
 from skbait.stopping import (
@@ -211,6 +213,16 @@ def test_plateau_update_by_hand():
     # F = (1 + 4) / 2 = 2.5; M = 1 + 1, 1 + 2.5, 1 + 2.5.
     assert c.values_ == pytest.approx([1.25, 2.5 / 3.5, 2.5 / 3.5])
     assert c.stop_
+
+
+def test_plateau_reads_a_sparse_embedding():
+    # A text pipeline's embedding is its TF-IDF rows, a sparse matrix.
+    texts = ["win cash now", "lunch at noon", "cash prize now", "meet at noon", "win a prize"]
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(texts, [1, 0, 1, 0, 1])
+    c = ObjectivePlateau().update(model, texts, [0, 1, 2])
+    Z = model[:-1].transform(texts).toarray()
+    expected = labeled_set_objective(Z, model.predict_proba(texts), [0, 1, 2])
+    assert c.values_ == pytest.approx([expected])
 
 
 # -------------------------------------------------------------- plumbing

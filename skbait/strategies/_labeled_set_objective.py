@@ -6,6 +6,7 @@ round.
 """
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 from skbait._fisher import bait_factors, kron_gram, regression_factors
@@ -28,7 +29,7 @@ def labeled_set_objective(Z, P, labeled, *, reg=1.0):
 
     Parameters
     ----------
-    Z : array-like of shape (n_samples, n_dims)
+    Z : array-like or sparse matrix of shape (n_samples, n_dims)
     P : array-like of shape (n_samples, n_classes) or None
     labeled : array-like of int or bool
         At least one labeled row.
@@ -78,7 +79,7 @@ def label_sets_objective(Z, P, labeled, *, reg=1.0):
 
     Parameters
     ----------
-    Z : array-like of shape (n_samples, n_dims)
+    Z : array-like or sparse matrix of shape (n_samples, n_dims)
     P : array-like of shape (n_samples, n_labels)
         Each label's probability.
     labeled : array-like of int or bool
@@ -116,6 +117,8 @@ def label_sets_objective(Z, P, labeled, *, reg=1.0):
 
 def _pool_and_labeled_rows(Z, labeled):
     """The pool's embeddings as a float64 tensor and the labeled rows' positions (one or more)."""
+    if sp.issparse(Z):  # a text pipeline's TF-IDF rows
+        Z = Z.toarray()
     Z = torch.as_tensor(np.asarray(Z, dtype=np.float64))
     labeled = torch.as_tensor(np.flatnonzero(as_labeled_mask(labeled, Z.shape[0])))
     if labeled.numel() == 0:
