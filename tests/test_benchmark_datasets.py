@@ -209,6 +209,17 @@ def test_trec_corrupt_cache_and_missing_files(trec_home, tmp_path):
         fetch_trec(data_home=bad)
 
 
+def test_trec_missing_offline_says_where_to_get_the_file_and_how_to_place_it(tmp_path):
+    """With download_if_missing=False, the error names the origin to fetch by hand."""
+    cache = tmp_path / "cache"
+    with pytest.raises(OSError, match="download_if_missing=False") as error:
+        fetch_trec(subset="test", data_home=cache, download_if_missing=False)
+    message = str(error.value)
+    assert "https://cogcomp.seas.upenn.edu/Data/QA/QC/TREC_10.label" in message
+    assert "gzip" in message and "trec_test_500.label.gz" in message
+    assert str(cache) in message and "SKBAIT_DATA" in message
+
+
 @pytest.mark.parametrize(
     "content",
     [

@@ -337,6 +337,7 @@ def _trec_bytes(subset, data_home, download_if_missing):
     """The published bytes of one TREC file, from the cache or from its origin."""
     remote, cached, checksum = _TREC_FILES[subset]
     path = Path(get_data_home(data_home)) / cached
+    url = _TREC_URL + remote
     if path.exists():
         compressed = path.read_bytes()
         try:
@@ -352,10 +353,10 @@ def _trec_bytes(subset, data_home, download_if_missing):
     if not download_if_missing:
         raise OSError(
             f"TREC's {subset} file is not in the cache {path.parent} and "
-            "download_if_missing=False: call fetch_trec() once with a network, or pass "
-            f"data_home= a folder that holds {cached}."
+            "download_if_missing=False: call fetch_trec() once with a network, or "
+            f"download {url}, gzip it as {cached} into that folder, or pass data_home= "
+            "(or set SKBAIT_DATA to) a folder that holds it."
         )
-    url = _TREC_URL + remote
     try:
         with urllib.request.urlopen(url, timeout=60) as response:
             data = response.read()
