@@ -9,6 +9,8 @@ touches the network.
 
 import gzip
 import hashlib
+import http.client
+import io
 import os
 import shutil
 from importlib import resources
@@ -195,6 +197,21 @@ def test_trec_download_failure_names_the_cache_to_fill(tmp_path, monkeypatch):
     assert "trec_train_5500.label.gz" in message
     assert str(cache) in message
     assert "SKBAIT_DATA" in message
+    assert list(cache.iterdir()) == []
+
+
+def test_trec_download_cut_short_names_the_cache_to_fill(tmp_path, monkeypatch):
+    """A connection dropped mid-file (http.client's IncompleteRead) is a failed download."""
+
+    class CutShort(io.BytesIO):
+        def read(self, *args):
+            raise http.client.IncompleteRead(b"NUM:count How", 4000)
+
+    monkeypatch.setattr(_benchmarks.urllib.request, "urlopen", lambda *a, **k: CutShort())
+    cache = tmp_path / "cache"
+    with pytest.raises(OSError, match="could not download") as error:
+        fetch_trec(data_home=cache)
+    assert "trec_train_5500.label.gz" in str(error.value)
     assert list(cache.iterdir()) == []
 
 

@@ -12,6 +12,7 @@ breast cancer, as a pool and a test set.
 import csv
 import gzip
 import hashlib
+import http.client
 import io
 import os
 import shutil
@@ -360,7 +361,8 @@ def _trec_bytes(subset, data_home, download_if_missing):
     try:
         with urllib.request.urlopen(url, timeout=60) as response:
             data = response.read()
-    except OSError as error:  # URLError, a timeout, a refused connection
+    # URLError, a timeout, a refused connection; IncompleteRead, a connection cut mid-file.
+    except (OSError, http.client.HTTPException) as error:
         raise OSError(
             f"could not download TREC's {subset} file from {url} ({error}). Without a "
             f"network, put a copy gzipped as {cached} into the cache {path.parent}, or "
