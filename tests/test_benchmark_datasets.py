@@ -175,6 +175,26 @@ def test_trec_download_checks_and_caches(trec_home, tmp_path, monkeypatch):
     assert (cache / "trec_train_5500.label.gz").read_bytes() == first
 
 
+@pytest.mark.parametrize("where", ["mkstemp", "write"], ids=["read-only", "disk-full"])
+def test_trec_cache_that_cannot_be_written_leaves_nothing(trec_home, tmp_path, monkeypatch, where):
+    """A cache folder that takes no file (read-only, full) is named, and no .part is left."""
+    origin = _published(trec_home, tmp_path)
+    monkeypatch.setattr(_benchmarks, "_TREC_URL", origin.as_uri() + "/")
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    if where == "mkstemp":
+        monkeypatch.setattr(_benchmarks.tempfile, "mkstemp", fail)
+    else:
+        monkeypatch.setattr(gzip.GzipFile, "write", fail)
+    cache = tmp_path / "cache"
+    with pytest.raises(OSError, match="could not write") as error:
+        fetch_trec(data_home=cache)
+    assert str(cache) in str(error.value) and "SKBAIT_DATA" in str(error.value)
+    assert list(cache.iterdir()) == []
+
+
 def test_trec_download_with_a_wrong_checksum_caches_nothing(trec_home, tmp_path, monkeypatch):
     origin = _published(trec_home, tmp_path)
     with open(origin / "train_5500.label", "ab") as handle:

@@ -375,14 +375,26 @@ def _trec_bytes(subset, data_home, download_if_missing):
             f"copy, gzip it as {cached} into data_home."
         )
     # Written beside, then moved: a crash leaves no half-written cache file.
-    handle, partial = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    # mtime=0: the cached file does not depend on the moment of the download.
-    with (
-        os.fdopen(handle, "wb") as out,
-        gzip.GzipFile(fileobj=out, mode="wb", mtime=0, filename="") as zipped,
-    ):
-        zipped.write(data)
-    shutil.move(partial, path)
+    partial = None
+    try:
+        handle, partial = tempfile.mkstemp(dir=path.parent, suffix=".part")
+        # mtime=0: the cached file does not depend on the moment of the download.
+        with (
+            os.fdopen(handle, "wb") as out,
+            gzip.GzipFile(fileobj=out, mode="wb", mtime=0, filename="") as zipped,
+        ):
+            zipped.write(data)
+        shutil.move(partial, path)
+    except BaseException as error:
+        if partial is not None and os.path.exists(partial):
+            os.remove(partial)
+        if isinstance(error, OSError):  # a read-only folder, a full disk
+            raise OSError(
+                f"could not write TREC's {subset} file into the cache {path.parent} "
+                f"({error}): pass data_home= (or set SKBAIT_DATA to) a folder you can "
+                "write, or make room there."
+            ) from error
+        raise
     return data
 
 
