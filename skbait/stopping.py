@@ -485,7 +485,7 @@ class ObjectivePlateau(StoppingCriterion):
     Parameters
     ----------
     tol : float, default=0.05
-        Largest relative change, ``|v_t - v_(t-1)| / v_(t-1)``.
+        Largest relative change, ``|v_t - v_(t-1)| / v_(t-1)`` (0 between two zeros).
     window : int, default=3
         Consecutive rounds that must stay within ``tol``.
     reg : float, default=1.0
@@ -531,7 +531,10 @@ class ObjectivePlateau(StoppingCriterion):
         if values.size < self.window + 1:
             return False
         recent = values[-(self.window + 1) :]
-        change = np.abs(np.diff(recent)) / np.abs(recent[:-1])
+        step = np.abs(np.diff(recent))
+        # 0 to 0 (a model of 0/1 probabilities has no Fisher information) did not move.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            change = np.where(step == 0, 0.0, step / np.abs(recent[:-1]))
         return bool(np.all(change <= self.tol))
 
 

@@ -1,6 +1,7 @@
 """Stopping criteria, each against a hand-computed case."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -200,6 +201,16 @@ def test_plateau_rule_by_hand():
     # .5, .02 -> the window reaches back to the large change.
     assert not c._decide(np.array([4.0, 2.0, 1.96]))
     assert not c._decide(np.array([2.0, 1.96]))
+
+
+def test_plateau_of_a_zero_objective_holds_without_a_warning():
+    # 0/1 probabilities (a decision tree) carry no Fisher information: 0 every round,
+    # which has not moved at all; from 0 to a positive value is an infinite change.
+    c = ObjectivePlateau(tol=0.05, window=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert c._decide(np.array([0.0, 0.0, 0.0]))
+        assert not c._decide(np.array([0.0, 0.0, 1.0]))
 
 
 def test_plateau_update_by_hand():
