@@ -48,6 +48,16 @@ def _save(ax, path):
     return path
 
 
+def test_learning_curves_count_the_seeds_of_the_strategies_drawn():
+    """The title counted seeds over every strategy of the table, not the ones drawn."""
+    table = pd.DataFrame(
+        {"strategy": ["a", "a", "b"], "seed": [0, 1, 0], "n_labeled": 10, "score": 0.5}
+    )
+    table = pd.concat([table, table.assign(n_labeled=20)])
+    assert "over 2 seeds" in plot_learning_curves(table).get_title()
+    assert "seeds" not in plot_learning_curves(table, strategies=["b"]).get_title()
+
+
 def test_learning_curves(results, tmp_path):
     ax = plot_learning_curves(results)
     assert [line.get_label() for line in ax.get_lines()] == ["bait", "badge", "random"]

@@ -66,7 +66,8 @@ def plot_learning_curves(results, *, ax=None, strategies=None, sem=True, ylabel=
     unknown = [name for name in names if name not in set(curves["strategy"])]
     if unknown:
         raise ValueError(f"No results for the strategies {unknown}.")
-    n_seeds = int(results.groupby("strategy")["seed"].nunique().max())
+    drawn = results[results["strategy"].isin(names)]
+    n_seeds = int(drawn.groupby("strategy")["seed"].nunique().max())
     for name in names:
         curve = curves[curves["strategy"] == name]
         x = curve["n_labeled"].to_numpy()
