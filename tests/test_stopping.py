@@ -189,6 +189,17 @@ def test_labeled_set_objective_matches_dense(seed, k):
     assert got == pytest.approx(_dense_objective(Z, P, labeled, 0.5), rel=1e-10)
 
 
+def test_labeled_set_objective_refuses_a_wide_sparse_embedding_before_making_it_dense():
+    """A TF-IDF of a large vocabulary was made dense (here 800 GB) before its size was
+    checked."""
+    import scipy.sparse as sp
+
+    Z = sp.csr_matrix((10**6, 10**5))
+    P = np.full((10**6, 2), 0.5)
+    with pytest.raises(ValueError, match="lower-dimensional embedding"):
+        labeled_set_objective(Z, P, [0])
+
+
 def test_labeled_set_objective_needs_a_label():
     with pytest.raises(ValueError, match="at least one labeled"):
         labeled_set_objective(np.ones((3, 1)), None, [])

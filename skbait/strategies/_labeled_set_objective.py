@@ -48,18 +48,19 @@ def labeled_set_objective(Z, P, labeled, *, reg=1.0):
     >>> round(labeled_set_objective(Z, None, [0]), 12)
     1.25
     """
-    Z, labeled = _pool_and_labeled_rows(Z, labeled)
-    n, d = Z.shape
-    if P is None:
-        S = regression_factors(n)
-    else:
-        S = bait_factors(torch.as_tensor(np.asarray(P, dtype=np.float64)))
-    D = S.shape[1] * d
+    # Checked before a sparse embedding is made dense: a wide vocabulary would not fit.
+    D = (np.shape(P)[1] if np.ndim(P) == 2 else 1) * Z.shape[1]
     if D > 8192:
         raise ValueError(
             f"The objective needs a {D} x {D} matrix (classes x embedding dimensions); "
             "give a lower-dimensional embedding."
         )
+    Z, labeled = _pool_and_labeled_rows(Z, labeled)
+    n = Z.shape[0]
+    if P is None:
+        S = regression_factors(n)
+    else:
+        S = bait_factors(torch.as_tensor(np.asarray(P, dtype=np.float64)))
     F = kron_gram(Z, S) / n
     M = kron_gram(Z[labeled], S[labeled]) / labeled.numel()
     M = M + reg * torch.eye(D, dtype=torch.float64)
