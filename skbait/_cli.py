@@ -12,6 +12,7 @@ import argparse
 import csv
 import os
 import shlex
+import shutil
 import sys
 import time
 
@@ -346,14 +347,22 @@ def _load_csv(path, target):
     return X, y, {"name": os.path.basename(path), "target": target, "lines": lines}
 
 
-def _check_output(path):
+def _check_output(path, names=()):
     """Refuse an output folder that cannot be made or written to, before any work.
 
-    The folder itself is made only once there is something to write to it.
+    ``names`` are the files to be written in it: none may be a folder. The
+    folder itself is made only once there is something to write to it.
     """
     path = os.path.abspath(path)
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"the output folder {path!r} is a file: give --output a folder.")
+    for name in names:
+        taken = os.path.join(path, name)
+        if os.path.isdir(taken):
+            raise UsageError(
+                f"{taken!r} is a folder, where the output file {name} goes: move it away "
+                "or give --output another folder."
+            )
     # The nearest existing folder above it must be a folder we may write in.
     parent = path
     while not os.path.exists(parent):
@@ -378,6 +387,16 @@ def _check_output(path):
             f"cannot make the output folder {path!r}: {parent!r} takes no new folder "
             f"({exc.strerror or exc}); give --output another folder."
         ) from None
+
+
+def _first_missing(path):
+    """The topmost folder of ``path`` that does not exist yet (``makedirs`` would make it)."""
+    path = os.path.abspath(path)
+    if os.path.exists(path):
+        return None
+    while not os.path.exists(os.path.dirname(path)):
+        path = os.path.dirname(path)
+    return path
 
 
 def _label_set_target(cells, args, data):
@@ -523,7 +542,9 @@ def _run(args):
             f"rows after holding out {len(y_test)} for testing."
         )
 
-    _check_output(args.output)
+    from skbait.evaluation._report import _FIGURES, RUN_INFO
+
+    _check_output(args.output, ["results.csv", "summary.md", RUN_INFO, *_FIGURES])
     n_runs = len(strategies) * args.seeds
     if task == "classification":
         shape = f"{len(np.unique(y))} classes"
@@ -559,10 +580,7 @@ def _run(args):
         raise UsageError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     wall = time.perf_counter() - start
 
-    # Made only now: a run that fails or is interrupted leaves no empty folder behind.
-    os.makedirs(args.output, exist_ok=True)
     csv_path = os.path.join(args.output, "results.csv")
-    save_results(results, csv_path)
     score = {"classification": "accuracy", "multi-label": "micro-F1"}.get(task, "R^2")
     info = {
         "title": f"{data['name']}, {estimator_name}",
@@ -588,7 +606,24 @@ def _run(args):
             argparse.Namespace(**{**vars(args), "task": args.task if args.multi_label else task})
         ),
     }
-    written = write_report(results, args.output, info=info)
+    # Made only now: a run that fails or is interrupted leaves no empty folder behind,
+    # nor one half written.
+    made = _first_missing(args.output)
+    try:
+        os.makedirs(args.output, exist_ok=True)
+        save_results(results, csv_path)
+        written = write_report(results, args.output, info=info)
+    except BaseException as exc:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        if not isinstance(exc, OSError):
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise UsageError(
+            f"the run ended, but writing its results to {args.output!r} failed: "
+            f"{exc.strerror or exc}{where}; free some space or give --output another "
+            "folder, and run again."
+        ) from None
     _print_done(results, [csv_path] + written, wall)
     return 0
 
@@ -632,7 +667,7 @@ def _print_done(results, paths, wall=None):
 
 def _report(args):
     from skbait.evaluation import load_results, write_report
-    from skbait.evaluation._report import read_run_info
+    from skbait.evaluation._report import _FIGURES, RUN_INFO, read_run_info
 
     if not os.path.isfile(args.results):
         raise UsageError(f"no such results file: {args.results!r}.")
@@ -642,7 +677,7 @@ def _report(args):
         raise UsageError(f"cannot read {args.results!r} as a results table: {exc}") from None
     folder = os.path.dirname(os.path.abspath(args.results))
     output = args.output or folder
-    _check_output(output)
+    _check_output(output, ["summary.md", RUN_INFO, *_FIGURES])
     try:
         # The run's details, kept beside its results.csv by `skbait run`.
         info = read_run_info(folder)

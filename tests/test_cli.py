@@ -608,3 +608,33 @@ def test_every_option_of_every_command_has_a_help_text():
         if action.option_strings and not action.help
     ]
     assert silent == []
+
+
+def test_a_write_that_fails_is_one_line_and_leaves_no_folder(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import skbait.evaluation
+
+    argv = ["run", "--strategies", "random", *TINY]
+    # A folder where results.csv goes: refused before the run, not by save_results after it.
+    taken = tmp_path / "taken"
+    (taken / "results.csv").mkdir(parents=True)
+    err = _error([*argv, "-o", str(taken)], capsys)
+    assert "results.csv" in err and "is a folder" in err and "skbait: digits" not in err
+    assert len(err.strip().splitlines()) == 1
+
+    # A write that fails after the run (a full disk): one line, and the folder the command
+    # made for it removed; a folder that was there before stays.
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(skbait.evaluation, "write_report", full)
+    err = _error([*argv, "-o", str(tmp_path / "new")], capsys).strip().splitlines()
+    assert err[0].startswith("skbait: digits") and len(err) == 2  # the run's line, then the error
+    assert err[1].startswith("skbait: error: ") and "No space left on device" in err[1]
+    assert not (tmp_path / "new").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("mine", encoding="utf-8")
+    assert "No space left on device" in _error([*argv, "-o", str(kept)], capsys)
+    assert (kept / "notes.txt").read_text(encoding="utf-8") == "mine"
