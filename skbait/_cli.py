@@ -536,6 +536,13 @@ def _run(args):
     n_pool = len(y_pool)
     if args.n_initial >= args.budget:
         raise UsageError(f"--budget ({args.budget}) must exceed --n-initial ({args.n_initial}).")
+    to_query = args.budget - args.n_initial
+    if args.batch_size > to_query:
+        raise UsageError(
+            f"--batch-size ({args.batch_size}) exceeds the {to_query} labels a run queries "
+            f"(--budget {args.budget} minus --n-initial {args.n_initial}): pass "
+            f"--batch-size {to_query} or less, or a larger --budget."
+        )
     if args.budget > n_pool:
         raise UsageError(
             f"--budget ({args.budget}) exceeds the pool: {data['name']} has {n_pool} pool "
@@ -581,6 +588,8 @@ def _run(args):
     wall = time.perf_counter() - start
 
     csv_path = os.path.join(args.output, "results.csv")
+    last = to_query % args.batch_size  # the last batch is cut to reach the budget
+    batches = f"batches of {args.batch_size}" + (f" (the last of {last})" if last else "")
     score = {"classification": "accuracy", "multi-label": "micro-F1"}.get(task, "R^2")
     info = {
         "title": f"{data['name']}, {estimator_name}",
@@ -595,9 +604,8 @@ def _run(args):
             ("strategies", ", ".join(strategies)),
             (
                 "protocol",
-                f"{args.n_initial} initial labels at random, batches of "
-                f"{args.batch_size}, up to {args.budget} labels; seeds "
-                f"0..{args.seeds - 1}",
+                f"{args.n_initial} initial labels at random, {batches}, up to "
+                f"{args.budget} labels; seeds 0..{args.seeds - 1}",
             ),
             ("wall time", f"{wall:.1f} s for {n_runs} runs (n_jobs={args.n_jobs})"),
         ],

@@ -331,7 +331,7 @@ def test_a_target_named_twice_in_the_header_is_refused(tmp_path, capsys):
     path = tmp_path / "twice.csv"
     path.write_text("x,y,y\n" + "\n".join(rows) + "\n", encoding="utf-8")
     out = tmp_path / "out"
-    argv = ["run", "-d", str(path), "--target", "y", "-s", "random", "--budget", "8"]
+    argv = ["run", "-d", str(path), "--target", "y", "-s", "random", "--budget", "8", "-b", "4"]
     err = _error([*argv, "--n-initial", "4", "-o", str(out)], capsys)
     assert "'y' twice (columns 2 and 3)" in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
@@ -638,3 +638,17 @@ def test_a_write_that_fails_is_one_line_and_leaves_no_folder(tmp_path, monkeypat
     (kept / "notes.txt").write_text("mine", encoding="utf-8")
     assert "No space left on device" in _error([*argv, "-o", str(kept)], capsys)
     assert (kept / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_a_batch_larger_than_the_labels_to_query_is_refused(tmp_path, capsys):
+    # -b 500 with 20 labels to query ran one batch of 20; summary.md said "batches of 500".
+    out = tmp_path / "out"
+    argv = ["run", "-s", "random", "--seeds", "1", "--n-initial", "10", "--budget", "30"]
+    err = _error([*argv, "-b", "500", "-o", str(out)], capsys)
+    assert "--batch-size (500) exceeds the 20 labels" in err and "--batch-size 20" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+    # A budget that is no multiple of the batch: the summary says what the last one was.
+    assert main([*argv, "-b", "15", "-q", "-j", "1", "-o", str(out)]) == 0
+    assert sorted(load_results(out / "results.csv")["n_labeled"].unique()) == [10, 25, 30]
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "batches of 15 (the last of 5)" in summary
