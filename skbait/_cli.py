@@ -436,6 +436,13 @@ def _label_set_target(cells, args, data):
             f"--target {data['target']!r} holds {Y.shape[1]} label(s) separated by "
             f"{spec['sep']!r}; a multi-label run needs two or more (is --label-sep right?)."
         )
+    if (Y[:1] == Y).all():
+        # Each label on every row or on none, as a single-label target of one value.
+        shown = spec["sep"].join(str(c) for c, on in zip(binarizer.classes_, Y[0]) if on)
+        raise UsageError(
+            f"the target {data['target']!r} holds the same labels ({shown!r}) in all "
+            f"{len(Y)} rows of {data['name']}: nothing to learn; is --target the right column?"
+        )
     return Y.astype(np.int64), [str(c) for c in binarizer.classes_]
 
 
