@@ -15,6 +15,7 @@ import shlex
 import shutil
 import sys
 import time
+import warnings
 
 __all__ = ["main"]
 
@@ -576,23 +577,29 @@ def _run(args):
     )
     start = time.perf_counter()
     try:
-        results = compare_strategies(
-            estimator,
-            X_pool,
-            y_pool,
-            X_test,
-            y_test,
-            strategies=strategies,
-            seeds=args.seeds,
-            n_initial=args.n_initial,
-            batch_size=args.batch_size,
-            budget=args.budget,
-            n_jobs=args.n_jobs,
-            verbose=0 if args.quiet else 1,
-        )
+        # The runs' warnings, each once, as skbait's lines; the user's filters still apply.
+        with warnings.catch_warnings(record=True) as caught:
+            results = compare_strategies(
+                estimator,
+                X_pool,
+                y_pool,
+                X_test,
+                y_test,
+                strategies=strategies,
+                seeds=args.seeds,
+                n_initial=args.n_initial,
+                batch_size=args.batch_size,
+                budget=args.budget,
+                n_jobs=args.n_jobs,
+                verbose=0 if args.quiet else 1,
+            )
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     wall = time.perf_counter() - start
+    for caught_warning in caught:
+        category = caught_warning.category
+        kind = "" if category is UserWarning else f"{category.__name__}: "
+        print(f"skbait: warning: {kind}{caught_warning.message}", file=sys.stderr)
 
     csv_path = os.path.join(args.output, "results.csv")
     last = to_query % args.batch_size  # the last batch is cut to reach the budget

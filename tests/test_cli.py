@@ -652,3 +652,29 @@ def test_a_batch_larger_than_the_labels_to_query_is_refused(tmp_path, capsys):
     assert sorted(load_results(out / "results.csv")["n_labeled"].unique()) == [10, 25, 30]
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert "batches of 15 (the last of 5)" in summary
+
+
+@pytest.mark.parametrize("n_jobs", ["1", "2"])
+def test_warnings_of_the_runs_read_as_skbaits_once_each(tmp_path, capsys, n_jobs):
+    # A single class in an initial draw: the warning came attributed to a line of
+    # joblib/parallel.py, and from each worker process in turn.
+    import warnings
+
+    rng = np.random.default_rng(9)
+    frame = pd.DataFrame({"x": rng.standard_normal(20), "y": ["p"] * 4 + ["q"] * 16})
+    path = tmp_path / "skew.csv"
+    frame.to_csv(path, index=False)
+    argv = ["run", "-d", str(path), "--target", "y", "-s", "random,margin", "--seeds", "3"]
+    argv += ["--n-initial", "4", "--budget", "8", "-b", "2", "-q", "-j", n_jobs]
+    filters = warnings.filters[:]
+    assert main([*argv, "-o", str(tmp_path / "out")]) == 0
+    assert warnings.filters == filters
+    err = capsys.readouterr().err
+    assert "joblib" not in err and "Traceback" not in err
+    single = "skbait: warning: The 4 labeled rows hold a single class ('q')"
+    assert err.count(single) == 1, err
+    # The user's filters still decide: ignored, none is shown.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main([*argv, "-o", str(tmp_path / "quiet")]) == 0
+    assert "warning" not in capsys.readouterr().err
