@@ -332,6 +332,19 @@ def _load_csv(path, target):
     if features.shape[1] == 0:
         raise UsageError(f"{path!r} has no feature column besides {target!r}.")
     text = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
+    # Dates or IDs: one feature per row, each true of that row alone.
+    unique = [c for c in text if len(features) > 1 and features[c].nunique() == len(features)]
+    if unique:
+        shown = ", ".join(repr(str(c)) for c in unique)
+        one = len(unique) == 1
+        column, holds, them = ("column", "holds", "it") if one else ("columns", "hold", "them")
+        print(
+            f"skbait: note: the text {column} {shown} of {path} {holds} a different value "
+            f"in each of the {len(features)} rows, one-hot encoded into one feature per row "
+            f"that matches no other row; remove {them} from the file if not meant as a "
+            "feature (skbait run uses every column but --target).",
+            file=sys.stderr,
+        )
     if text:
         features = pd.get_dummies(features, columns=text, dtype=float)
     X = features.to_numpy(dtype=float)

@@ -678,3 +678,25 @@ def test_warnings_of_the_runs_read_as_skbaits_once_each(tmp_path, capsys, n_jobs
         warnings.simplefilter("ignore")
         assert main([*argv, "-o", str(tmp_path / "quiet")]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_a_text_column_of_a_different_value_in_every_row_gets_a_note(tmp_path, capsys):
+    # Dates or IDs: one-hot encoded into one feature per row, which said nothing.
+    rng = np.random.default_rng(10)
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=40).strftime("%Y-%m-%d"),
+            "x": rng.standard_normal(40),
+            "colour": rng.choice(["red", "blue"], 40),
+        }
+    )
+    frame["y"] = np.where(frame["x"] > 0, "p", "q")
+    path = tmp_path / "dates.csv"
+    frame.to_csv(path, index=False)
+    argv = ["run", "-d", str(path), "--target", "y", "-s", "random", "--budget", "8", "-b", "4"]
+    assert main([*argv, "--n-initial", "4", "-q", "-j", "1", "-o", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    notes = [line for line in err.splitlines() if line.startswith("skbait: note:")]
+    assert len(notes) == 1 and "'date'" in notes[0] and "colour" not in notes[0], notes
+    assert "a different value in each of the 40 rows" in notes[0] and "remove it" in notes[0]
+    assert "43 features" in err  # 40 dates, x, and the colour's two columns
