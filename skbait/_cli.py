@@ -12,8 +12,10 @@ import argparse
 import csv
 import os
 import shlex
+import shutil
 import sys
 import time
+import warnings
 
 __all__ = ["main"]
 
@@ -330,6 +332,19 @@ def _load_csv(path, target):
     if features.shape[1] == 0:
         raise UsageError(f"{path!r} has no feature column besides {target!r}.")
     text = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
+    # Dates or IDs: one feature per row, each true of that row alone.
+    unique = [c for c in text if len(features) > 1 and features[c].nunique() == len(features)]
+    if unique:
+        shown = ", ".join(repr(str(c)) for c in unique)
+        one = len(unique) == 1
+        column, holds, them = ("column", "holds", "it") if one else ("columns", "hold", "them")
+        print(
+            f"skbait: note: the text {column} {shown} of {path} {holds} a different value "
+            f"in each of the {len(features)} rows, one-hot encoded into one feature per row "
+            f"that matches no other row; remove {them} from the file if not meant as a "
+            "feature (skbait run uses every column but --target).",
+            file=sys.stderr,
+        )
     if text:
         features = pd.get_dummies(features, columns=text, dtype=float)
     X = features.to_numpy(dtype=float)
@@ -346,14 +361,22 @@ def _load_csv(path, target):
     return X, y, {"name": os.path.basename(path), "target": target, "lines": lines}
 
 
-def _check_output(path):
+def _check_output(path, names=()):
     """Refuse an output folder that cannot be made or written to, before any work.
 
-    The folder itself is made only once there is something to write to it.
+    ``names`` are the files to be written in it: none may be a folder. The
+    folder itself is made only once there is something to write to it.
     """
     path = os.path.abspath(path)
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"the output folder {path!r} is a file: give --output a folder.")
+    for name in names:
+        taken = os.path.join(path, name)
+        if os.path.isdir(taken):
+            raise UsageError(
+                f"{taken!r} is a folder, where the output file {name} goes: move it away "
+                "or give --output another folder."
+            )
     # The nearest existing folder above it must be a folder we may write in.
     parent = path
     while not os.path.exists(parent):
@@ -378,6 +401,16 @@ def _check_output(path):
             f"cannot make the output folder {path!r}: {parent!r} takes no new folder "
             f"({exc.strerror or exc}); give --output another folder."
         ) from None
+
+
+def _first_missing(path):
+    """The topmost folder of ``path`` that does not exist yet (``makedirs`` would make it)."""
+    path = os.path.abspath(path)
+    if os.path.exists(path):
+        return None
+    while not os.path.exists(os.path.dirname(path)):
+        path = os.path.dirname(path)
+    return path
 
 
 def _label_set_target(cells, args, data):
@@ -416,6 +449,13 @@ def _label_set_target(cells, args, data):
         raise UsageError(
             f"--target {data['target']!r} holds {Y.shape[1]} label(s) separated by "
             f"{spec['sep']!r}; a multi-label run needs two or more (is --label-sep right?)."
+        )
+    if (Y[:1] == Y).all():
+        # Each label on every row or on none, as a single-label target of one value.
+        shown = spec["sep"].join(str(c) for c, on in zip(binarizer.classes_, Y[0]) if on)
+        raise UsageError(
+            f"the target {data['target']!r} holds the same labels ({shown!r}) in all "
+            f"{len(Y)} rows of {data['name']}: nothing to learn; is --target the right column?"
         )
     return Y.astype(np.int64), [str(c) for c in binarizer.classes_]
 
@@ -517,13 +557,22 @@ def _run(args):
     n_pool = len(y_pool)
     if args.n_initial >= args.budget:
         raise UsageError(f"--budget ({args.budget}) must exceed --n-initial ({args.n_initial}).")
+    to_query = args.budget - args.n_initial
+    if args.batch_size > to_query:
+        raise UsageError(
+            f"--batch-size ({args.batch_size}) exceeds the {to_query} labels a run queries "
+            f"(--budget {args.budget} minus --n-initial {args.n_initial}): pass "
+            f"--batch-size {to_query} or less, or a larger --budget."
+        )
     if args.budget > n_pool:
         raise UsageError(
             f"--budget ({args.budget}) exceeds the pool: {data['name']} has {n_pool} pool "
             f"rows after holding out {len(y_test)} for testing."
         )
 
-    _check_output(args.output)
+    from skbait.evaluation._report import _FIGURES, RUN_INFO
+
+    _check_output(args.output, ["results.csv", "summary.md", RUN_INFO, *_FIGURES])
     n_runs = len(strategies) * args.seeds
     if task == "classification":
         shape = f"{len(np.unique(y))} classes"
@@ -541,28 +590,33 @@ def _run(args):
     )
     start = time.perf_counter()
     try:
-        results = compare_strategies(
-            estimator,
-            X_pool,
-            y_pool,
-            X_test,
-            y_test,
-            strategies=strategies,
-            seeds=args.seeds,
-            n_initial=args.n_initial,
-            batch_size=args.batch_size,
-            budget=args.budget,
-            n_jobs=args.n_jobs,
-            verbose=0 if args.quiet else 1,
-        )
+        # The runs' warnings, each once, as skbait's lines; the user's filters still apply.
+        with warnings.catch_warnings(record=True) as caught:
+            results = compare_strategies(
+                estimator,
+                X_pool,
+                y_pool,
+                X_test,
+                y_test,
+                strategies=strategies,
+                seeds=args.seeds,
+                n_initial=args.n_initial,
+                batch_size=args.batch_size,
+                budget=args.budget,
+                n_jobs=args.n_jobs,
+                verbose=0 if args.quiet else 1,
+            )
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     wall = time.perf_counter() - start
+    for caught_warning in caught:
+        category = caught_warning.category
+        kind = "" if category is UserWarning else f"{category.__name__}: "
+        print(f"skbait: warning: {kind}{caught_warning.message}", file=sys.stderr)
 
-    # Made only now: a run that fails or is interrupted leaves no empty folder behind.
-    os.makedirs(args.output, exist_ok=True)
     csv_path = os.path.join(args.output, "results.csv")
-    save_results(results, csv_path)
+    last = to_query % args.batch_size  # the last batch is cut to reach the budget
+    batches = f"batches of {args.batch_size}" + (f" (the last of {last})" if last else "")
     score = {"classification": "accuracy", "multi-label": "micro-F1"}.get(task, "R^2")
     info = {
         "title": f"{data['name']}, {estimator_name}",
@@ -577,9 +631,8 @@ def _run(args):
             ("strategies", ", ".join(strategies)),
             (
                 "protocol",
-                f"{args.n_initial} initial labels at random, batches of "
-                f"{args.batch_size}, up to {args.budget} labels; seeds "
-                f"0..{args.seeds - 1}",
+                f"{args.n_initial} initial labels at random, {batches}, up to "
+                f"{args.budget} labels; seeds 0..{args.seeds - 1}",
             ),
             ("wall time", f"{wall:.1f} s for {n_runs} runs (n_jobs={args.n_jobs})"),
         ],
@@ -588,7 +641,24 @@ def _run(args):
             argparse.Namespace(**{**vars(args), "task": args.task if args.multi_label else task})
         ),
     }
-    written = write_report(results, args.output, info=info)
+    # Made only now: a run that fails or is interrupted leaves no empty folder behind,
+    # nor one half written.
+    made = _first_missing(args.output)
+    try:
+        os.makedirs(args.output, exist_ok=True)
+        save_results(results, csv_path)
+        written = write_report(results, args.output, info=info)
+    except BaseException as exc:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        if not isinstance(exc, OSError):
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise UsageError(
+            f"the run ended, but writing its results to {args.output!r} failed: "
+            f"{exc.strerror or exc}{where}; free some space or give --output another "
+            "folder, and run again."
+        ) from None
     _print_done(results, [csv_path] + written, wall)
     return 0
 
@@ -632,7 +702,7 @@ def _print_done(results, paths, wall=None):
 
 def _report(args):
     from skbait.evaluation import load_results, write_report
-    from skbait.evaluation._report import read_run_info
+    from skbait.evaluation._report import _FIGURES, RUN_INFO, read_run_info
 
     if not os.path.isfile(args.results):
         raise UsageError(f"no such results file: {args.results!r}.")
@@ -642,7 +712,7 @@ def _report(args):
         raise UsageError(f"cannot read {args.results!r} as a results table: {exc}") from None
     folder = os.path.dirname(os.path.abspath(args.results))
     output = args.output or folder
-    _check_output(output)
+    _check_output(output, ["summary.md", RUN_INFO, *_FIGURES])
     try:
         # The run's details, kept beside its results.csv by `skbait run`.
         info = read_run_info(folder)

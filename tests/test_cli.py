@@ -331,7 +331,7 @@ def test_a_target_named_twice_in_the_header_is_refused(tmp_path, capsys):
     path = tmp_path / "twice.csv"
     path.write_text("x,y,y\n" + "\n".join(rows) + "\n", encoding="utf-8")
     out = tmp_path / "out"
-    argv = ["run", "-d", str(path), "--target", "y", "-s", "random", "--budget", "8"]
+    argv = ["run", "-d", str(path), "--target", "y", "-s", "random", "--budget", "8", "-b", "4"]
     err = _error([*argv, "--n-initial", "4", "-o", str(out)], capsys)
     assert "'y' twice (columns 2 and 3)" in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
@@ -608,3 +608,95 @@ def test_every_option_of_every_command_has_a_help_text():
         if action.option_strings and not action.help
     ]
     assert silent == []
+
+
+def test_a_write_that_fails_is_one_line_and_leaves_no_folder(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import skbait.evaluation
+
+    argv = ["run", "--strategies", "random", *TINY]
+    # A folder where results.csv goes: refused before the run, not by save_results after it.
+    taken = tmp_path / "taken"
+    (taken / "results.csv").mkdir(parents=True)
+    err = _error([*argv, "-o", str(taken)], capsys)
+    assert "results.csv" in err and "is a folder" in err and "skbait: digits" not in err
+    assert len(err.strip().splitlines()) == 1
+
+    # A write that fails after the run (a full disk): one line, and the folder the command
+    # made for it removed; a folder that was there before stays.
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(skbait.evaluation, "write_report", full)
+    err = _error([*argv, "-o", str(tmp_path / "new")], capsys).strip().splitlines()
+    assert err[0].startswith("skbait: digits") and len(err) == 2  # the run's line, then the error
+    assert err[1].startswith("skbait: error: ") and "No space left on device" in err[1]
+    assert not (tmp_path / "new").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("mine", encoding="utf-8")
+    assert "No space left on device" in _error([*argv, "-o", str(kept)], capsys)
+    assert (kept / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_a_batch_larger_than_the_labels_to_query_is_refused(tmp_path, capsys):
+    # -b 500 with 20 labels to query ran one batch of 20; summary.md said "batches of 500".
+    out = tmp_path / "out"
+    argv = ["run", "-s", "random", "--seeds", "1", "--n-initial", "10", "--budget", "30"]
+    err = _error([*argv, "-b", "500", "-o", str(out)], capsys)
+    assert "--batch-size (500) exceeds the 20 labels" in err and "--batch-size 20" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+    # A budget that is no multiple of the batch: the summary says what the last one was.
+    assert main([*argv, "-b", "15", "-q", "-j", "1", "-o", str(out)]) == 0
+    assert sorted(load_results(out / "results.csv")["n_labeled"].unique()) == [10, 25, 30]
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "batches of 15 (the last of 5)" in summary
+
+
+@pytest.mark.parametrize("n_jobs", ["1", "2"])
+def test_warnings_of_the_runs_read_as_skbaits_once_each(tmp_path, capsys, n_jobs):
+    # A single class in an initial draw: the warning came attributed to a line of
+    # joblib/parallel.py, and from each worker process in turn.
+    import warnings
+
+    rng = np.random.default_rng(9)
+    frame = pd.DataFrame({"x": rng.standard_normal(20), "y": ["p"] * 4 + ["q"] * 16})
+    path = tmp_path / "skew.csv"
+    frame.to_csv(path, index=False)
+    argv = ["run", "-d", str(path), "--target", "y", "-s", "random,margin", "--seeds", "3"]
+    argv += ["--n-initial", "4", "--budget", "8", "-b", "2", "-q", "-j", n_jobs]
+    filters = warnings.filters[:]
+    assert main([*argv, "-o", str(tmp_path / "out")]) == 0
+    assert warnings.filters == filters
+    err = capsys.readouterr().err
+    assert "joblib" not in err and "Traceback" not in err
+    single = "skbait: warning: The 4 labeled rows hold a single class ('q')"
+    assert err.count(single) == 1, err
+    # The user's filters still decide: ignored, none is shown.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main([*argv, "-o", str(tmp_path / "quiet")]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_a_text_column_of_a_different_value_in_every_row_gets_a_note(tmp_path, capsys):
+    # Dates or IDs: one-hot encoded into one feature per row, which said nothing.
+    rng = np.random.default_rng(10)
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=40).strftime("%Y-%m-%d"),
+            "x": rng.standard_normal(40),
+            "colour": rng.choice(["red", "blue"], 40),
+        }
+    )
+    frame["y"] = np.where(frame["x"] > 0, "p", "q")
+    path = tmp_path / "dates.csv"
+    frame.to_csv(path, index=False)
+    argv = ["run", "-d", str(path), "--target", "y", "-s", "random", "--budget", "8", "-b", "4"]
+    assert main([*argv, "--n-initial", "4", "-q", "-j", "1", "-o", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    notes = [line for line in err.splitlines() if line.startswith("skbait: note:")]
+    assert len(notes) == 1 and "'date'" in notes[0] and "colour" not in notes[0], notes
+    assert "a different value in each of the 40 rows" in notes[0] and "remove it" in notes[0]
+    assert "43 features" in err  # 40 dates, x, and the colour's two columns

@@ -124,3 +124,19 @@ def test_one_label_or_a_built_in_dataset_is_refused(tmp_path, capsys):
     assert main(["run", "--label-sep", "/", *RUN, "-o", str(tmp_path / "out")]) == 2
     assert "apply with --multi-label only" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("cells", [["a|b"], ["a|b", "b | a"]])
+def test_the_same_label_set_in_every_row_is_refused(tmp_path, capsys, cells):
+    # As a single-label target of one value: nothing to learn, and the run went to its end
+    # with scikit-learn's "Label 0 is present in all training examples" warnings.
+    data = tmp_path / "same.csv"
+    pd.DataFrame({"x": np.arange(40.0), "tags": cells * (40 // len(cells))}).to_csv(
+        data, index=False
+    )
+    out = tmp_path / "out"
+    assert _run(data, out) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("skbait: error:"), err
+    assert "holds the same labels ('a|b') in all 40 rows" in err[0] and "--target" in err[0]
+    assert not out.exists()

@@ -2,6 +2,7 @@
 
 import os
 import time
+import warnings
 from contextlib import contextmanager
 from numbers import Integral
 
@@ -11,6 +12,7 @@ from sklearn.base import clone
 
 from skbait.evaluation._tables import _DTYPES, MULTILABEL_COLUMNS, _plain
 from skbait.utils._threads import check_n_threads, limited_threads, worker_threads
+from skbait.utils._warnings import caller_stacklevel
 
 __all__ = ["DEFAULT_STRATEGIES", "compare_strategies", "run_experiment"]
 
@@ -260,12 +262,40 @@ def _installed(registries):
         embeddings._RULES[:] = saved
 
 
+@contextmanager
+def _recorded(registries):
+    """A task's warnings in a worker process, which the parent issues again.
+
+    In the parent's own process (n_jobs=1 or the threading backend),
+    compare_strategies records them all at once: catch_warnings is not thread-safe.
+    """
+    if registries[0] == os.getpid():
+        yield []
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        yield caught
+
+
+def _reissue(found):
+    """Issue each warning of the runs once, from this process, at the user's line."""
+    seen = set()
+    for category, message in found:
+        if (category, message) not in seen:
+            seen.add((category, message))
+            warnings.warn(message, category, stacklevel=caller_stacklevel())
+
+
 def _timed_run(registries, args, kwargs, share=None):
     start = time.perf_counter()
     # A worker's share of the CPUs, in every pool: n_jobs workers never oversubscribe them.
-    with _installed(registries), limited_threads(share, blas=True, openmp=True):
+    with (
+        _installed(registries),
+        _recorded(registries) as caught,
+        limited_threads(share, blas=True, openmp=True),
+    ):
         table = run_experiment(*args, **kwargs)
-    return table, time.perf_counter() - start
+    found = [(w.category, str(w.message)) for w in caught]
+    return table, time.perf_counter() - start, found
 
 
 def compare_strategies(
@@ -291,7 +321,9 @@ def compare_strategies(
     runs are spread over ``n_jobs`` joblib workers. Seeds are shared by the
     strategies, so at a given seed they all start from the same initial draw
     and the same model initialisation: the scores are paired. The result does
-    not depend on ``n_jobs`` or on the order in which runs finish.
+    not depend on ``n_jobs`` or on the order in which runs finish. Warnings
+    raised in the runs, in worker processes too, are issued again from this
+    process once each after the runs, naming the caller's line.
 
     Parameters
     ----------
@@ -405,15 +437,21 @@ def compare_strategies(
         from tqdm.auto import tqdm
 
         progress = tqdm(total=len(tasks), desc="skbait runs", unit="run")
+    shipped = []
     try:
-        for table, _ in parallel(jobs):
-            tables.append(table)
-            if progress is not None:
-                progress.update(1)
-                progress.set_postfix_str(f"last: {table['strategy'].iloc[0]}", refresh=False)
+        with warnings.catch_warnings(record=True) as caught:
+            for table, _, found in parallel(jobs):
+                tables.append(table)
+                shipped += found
+                if progress is not None:
+                    progress.update(1)
+                    progress.set_postfix_str(f"last: {table['strategy'].iloc[0]}", refresh=False)
     finally:
         if progress is not None:
             progress.close()
+    # Once each, after the progress bar: a worker's went to its own stderr, and every
+    # run's named a line of joblib's that called it.
+    _reissue([(w.category, str(w.message)) for w in caught] + shipped)
     return _sort(pd.concat(tables, ignore_index=True), [label for label, _ in pairs])
 
 
