@@ -837,6 +837,29 @@ def test_a_regression_campaign_takes_numbers(tmp_path):
         live.close()
 
 
+def test_the_first_values_of_a_regression_campaign_are_numbers(tmp_path):
+    # Before its first label the campaign's label type is unknown: text or an infinity
+    # was kept as a row's value, and the merge then refused the whole batch.
+    data, _ = make_pool(tmp_path, labeled=0)
+    live = Live(data, options={"batch_size": 2, "device": "cpu", "task": "regression"})
+    live.wait_idle()
+    try:
+        assert live.session._label_type() is None
+        view = live.state(TAB_A)
+        row = view["row"]["row"]
+        for label in ("big", "inf", "1e999"):
+            status, payload = live.call("/api/label", {"tab": TAB_A, "row": row, "label": label})
+            assert status == 422 and "not a number" in payload["error"], (label, payload)
+        assert not os.path.exists(live.session.answers_path)
+        view = live.post("/api/label", tab=TAB_A, row=row, label="2")
+        live.post("/api/label", tab=TAB_A, row=view["row"]["row"], label="-1.5")
+        live.wait_idle()
+        assert live.session._job["error"] is None
+        assert sorted(read_labels(data).values()) == ["-1.5", "2"]
+    finally:
+        live.close()
+
+
 def test_a_value_typed_with_the_decimal_comma_of_data_is_a_number(tmp_path):
     # A semicolon file writes 2,5 for 2.5: so may the person labeling it, as a
     # spreadsheet or `skbait teach` with an answer file in DATA's dialect would.

@@ -443,9 +443,12 @@ class LabelSession:
                     # JSON's null or true would otherwise be saved as "None" or "True".
                     raise ValueError("a label is a text (or a number).")
                 else:
+                    kind = self._label_type()
+                    if kind is None and self._task() == "regression":
+                        kind = "float"  # before the first value: a number, as the merge asks
                     text = _bridge.check_label(
                         text,
-                        self._label_type(),
+                        kind,
                         self._table.na_values,
                         _bridge.declared_classes(self._state),
                         self._table.number,
