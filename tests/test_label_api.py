@@ -571,6 +571,44 @@ def test_requests_answer_while_the_next_batch_is_chosen(tmp_path, monkeypatch):
         live.close()
 
 
+def test_a_skip_while_the_next_batch_is_chosen_shows_another_skipped_row(tmp_path, monkeypatch):
+    # The skipped rows are offered again while the next batch is chosen: a skip then
+    # showed the same row again, the first skipped, so the others were never reached.
+    data, _ = make_pool(tmp_path)
+    live = Live(data)
+    live.wait_idle()
+    release = threading.Event()
+    entered = threading.Event()
+    query = _bridge.query
+
+    def slow_query(*args, **kwargs):
+        entered.set()
+        assert release.wait(60)
+        return query(*args, **kwargs)
+
+    monkeypatch.setattr(_bridge, "query", slow_query)
+    try:
+        view = live.state(TAB_A)
+        skipped = []
+        for _ in range(2):
+            skipped.append(view["row"]["row"])
+            view = live.post("/api/skip", tab=TAB_A, row=skipped[-1])
+        while view["row"] is not None and view["row"]["status"] == "to label":
+            _, _, view = label_row(live, TAB_A, view)
+        assert entered.wait(30)
+        view = live.state(TAB_A)
+        shown = [view["row"]["row"]]
+        for _ in range(3):
+            view = live.post("/api/skip", tab=TAB_A, row=shown[-1])
+            shown.append(view["row"]["row"])
+        assert shown == [skipped[0], skipped[1], skipped[0], skipped[1]]
+        view = live.post("/api/move", tab=TAB_A, step=1)
+        assert view["row"]["row"] == skipped[0]
+    finally:
+        release.set()
+        live.close()
+
+
 def test_a_failed_merge_keeps_the_labels_and_can_be_retried(live):
     session = live.session
     view = live.state(TAB_A)

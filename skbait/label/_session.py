@@ -381,8 +381,13 @@ class LabelSession:
         if current is not None:
             self._release(current, tab)
         busy = self._job["running"]
+        rows = self._batch
+        if current in rows:
+            # Skipped rows come round in turn: first those after the row left now.
+            at = rows.index(current) + 1
+            rows = rows[at:] + rows[:at]
         for again in (False, True):
-            for row in self._batch:
+            for row in rows if again else self._batch:
                 # While the next batch is chosen, the skipped rows are offered again.
                 if self._free(row, tab, now) or (
                     again
