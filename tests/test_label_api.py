@@ -733,6 +733,33 @@ def test_a_batch_file_that_cannot_be_written_is_refused_at_start(tmp_path, capsy
     assert sorted(os.listdir(tmp_path)) == ["pool.csv", "pool.csv.campaign.answers.csv"]
 
 
+def test_a_read_only_data_or_campaign_is_refused_at_start(tmp_path, capsys, monkeypatch):
+    # The page served a batch whose merge then failed on the read-only file: a whole
+    # batch labeled before the page said that DATA could not take it.
+    from skbait._cli import main
+    from skbait.label import _server
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the page was served")
+
+    monkeypatch.setattr(_server.LabelServer, "__init__", refused)
+    data, _ = make_pool(tmp_path)
+    campaign = data + ".campaign.json"
+    for path in (data, campaign):
+        if path == campaign:
+            assert main(["query", data, "--target", "y", "-b", "4", "--device", "cpu"]) == 0
+            capsys.readouterr()
+        os.chmod(path, 0o444)
+        try:
+            assert main(["label", data, "--target", "y", "--no-browser"]) == 2
+        finally:
+            os.chmod(path, 0o644)
+        err = capsys.readouterr().err
+        assert err.startswith(f"skbait: error: cannot write {path!r}"), err
+        assert "read-only" in err and err.count("\n") == 1
+        assert not os.path.exists(data + ".campaign.answers.csv")
+
+
 def test_a_port_in_use_is_one_line_and_writes_nothing(tmp_path, capsys):
     import socket
 

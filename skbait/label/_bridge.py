@@ -35,6 +35,7 @@ __all__ = [
     "campaign_task",
     "check_batch_file",
     "check_label",
+    "check_writable",
     "criteria_rules",
     "data_labels",
     "declared_classes",
@@ -100,6 +101,14 @@ def check_batch_file(path, protected):
 
     _check_output_folder(path)
     _refuse_overwrite(path, protected)
+
+
+def check_writable(*paths):
+    """Raise CampaignError when a file of ``paths`` is read-only (``chmod a-w``), which
+    the campaign's commands refuse to write; a missing file is fine."""
+    from skbait.campaign._files import check_writable as campaign_check_writable
+
+    campaign_check_writable(*paths)
 
 
 def read_state(path):

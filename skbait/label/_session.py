@@ -217,6 +217,8 @@ class LabelSession:
                 "the page's answer file": self.answers_path,
             },
         )
+        # Now, not at the batch's merge: a whole batch labeled, then refused.
+        _bridge.check_writable(self.data, self.campaign)
         spec = _bridge.label_set_spec(state, self.options, table.na_values, self.campaign)
         self.journal = AnswerJournal(self.answers_path, self.target)
         try:
