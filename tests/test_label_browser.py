@@ -209,6 +209,22 @@ def test_a_label_typed_but_not_sent_goes_with_its_row(context, live):
     assert AnswerJournal(live.session.answers_path, "y").read() == {}
 
 
+def test_a_label_the_server_never_answered_says_so(context, live):
+    # The server stopped (Ctrl-C, a crash): the page said "Failed to fetch", which told
+    # the labeler nothing of the label pressed, nor what to do.
+    tab = Page(context, live)
+    row, label = tab.label_by_key()
+    tab.wait_row(not_row=row)
+    live.server.stop()
+    shown = tab.row()
+    tab.label_by_key()
+    tab.wait_text("#message", "skbait label does not answer")
+    text = tab.page.text_content("#message")
+    assert "may not be saved" in text and "start skbait label again" in text, text
+    assert tab.row() == shown
+    assert AnswerJournal(live.session.answers_path, "y").read() == {row: label}
+
+
 def test_a_reload_mid_batch_shows_the_same_row(context, live):
     tab = Page(context, live)
     for _ in range(2):

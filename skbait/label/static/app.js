@@ -59,7 +59,15 @@
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(Object.assign({ tab: tab }, body));
     }
-    const response = await fetch(path, options);
+    let response;
+    try {
+      response = await fetch(path, options);
+    } catch (err) {
+      // No answer at all: the browser's "Failed to fetch" said nothing of the label.
+      throw new Error("skbait label does not answer (stopped, or the network is down): " +
+        "this last action may not be saved. The labels saved before it are kept; " +
+        "start skbait label again and open the address it prints.");
+    }
     let data = null;
     try {
       data = await response.json();
