@@ -523,6 +523,32 @@ def test_a_regression_row_takes_a_number(context, tmp_path):
         live.close()
 
 
+def test_what_the_side_panel_says_without_an_estimate(context, tmp_path):
+    # Label sets have no estimate on the page, and a regression needs four values, not
+    # "two labels of each of two classes", as both pages said.
+    from test_label_multilabel import make_pool as multilabel_pool
+
+    (tmp_path / "m").mkdir()
+    data = multilabel_pool(tmp_path / "m")
+    live = Live(
+        data, target="tags", options={"batch_size": 3, "device": "cpu", "multi_label": True}
+    )
+    try:
+        tab = Page(context, live)
+        tab.wait_text("#accuracy", "skbait status")
+        tab.wait_text("#prediction", "label sets")
+        assert "classes" not in tab.page.text_content("#accuracy")
+    finally:
+        live.close()
+    data, _ = make_pool(tmp_path, labeled=0)
+    live = Live(data, options={"batch_size": 4, "device": "cpu", "task": "regression"})
+    try:
+        tab = Page(context, live)
+        tab.wait_text("#accuracy", "it needs four values")
+    finally:
+        live.close()
+
+
 def test_a_key_held_down_labels_one_row(context, live):
     # A key held down repeats: the repeats must not label (or skip) the rows that follow.
     tab = Page(context, live)

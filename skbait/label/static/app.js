@@ -291,7 +291,9 @@
       $("prediction").textContent = "Model says: " + p.label +
         (p.probability !== null ? " (probability " + fmt(p.probability, 2) + ")" : "");
     } else {
-      $("prediction").textContent = "No model prediction yet.";
+      $("prediction").textContent = data.multi_label
+        ? "No model prediction for label sets on this page."
+        : "No model prediction yet.";
     }
     row.fields.forEach((field) => {
       const tr = el("tr");
@@ -419,6 +421,11 @@
         fmt(acc.low, 2) + "–" + fmt(acc.high, 2) + "), " + acc.folds +
         "-fold cross-validation on " + acc.n + " labels" +
         (data.estimator ? " (" + data.estimator + ")" : "");
+    } else if (data.multi_label) {
+      $("accuracy").textContent = "Not estimated for label sets on this page: skbait status " +
+        "gives the micro-F1 estimate.";
+    } else if (data.task === "regression" || data.label_type === "float") {
+      $("accuracy").textContent = "Not estimated yet: it needs four values.";
     } else {
       $("accuracy").textContent = "Not estimated yet: it needs two labels of each of two classes.";
     }
