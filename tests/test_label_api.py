@@ -322,6 +322,39 @@ def test_spreadsheet_answers_and_data_typed_labels_join(live):
     assert session._job["error"] is None
 
 
+def test_answers_in_the_batch_file_before_the_page_opens_are_not_asked_again(tmp_path, capsys):
+    # A batch begun in a spreadsheet and finished on the page: the page asked again for
+    # the rows the batch file answered (a clash stopped the merge where they differed).
+    from skbait._cli import main
+
+    data, frame = make_pool(tmp_path)
+    assert main(["query", data, "--target", "y", "-b", "4", "--device", "cpu"]) == 0
+    capsys.readouterr()
+    batch_file = str(tmp_path / "pool_batch.csv")
+    sheet = pd.read_csv(batch_file, dtype=str, keep_default_na=False)
+    answered = {int(r): truth(frame.loc[int(r), "a"]) for r in sheet["row"][:2]}
+    sheet.loc[:1, "y"] = list(answered.values())
+    sheet.to_csv(batch_file, index=False)
+    live = Live(data)
+    live.wait_idle()
+    try:
+        view = live.state(TAB_A)
+        assert view["batch"] == {"size": 4, "labeled": 2, "skipped": 0}
+        batch = [int(r) for r in sheet["row"]]
+        assert live.session._batch == batch
+        shown = set()
+        while view["row"] is not None and view["row"]["status"] == "to label":
+            shown.add(view["row"]["row"])
+            _, _, view = label_row(live, TAB_A, view)
+        assert shown == set(batch) - set(answered)
+        live.wait_idle()
+        assert live.session._job["error"] is None
+        labels = read_labels(data)
+        assert all(labels[r] == label for r, label in answered.items())
+    finally:
+        live.close()
+
+
 # ------------------------------------------------------- several annotators
 
 

@@ -864,6 +864,15 @@ class LabelSession:
             self._job.update(running=False, error=message)
 
     def _next_round(self, initial):
+        if initial and self._state is not None and os.path.exists(self.batch_file):
+            # Answers typed into the batch file before the page opened: not asked again.
+            self._stage(1, "writing the labels to DATA")
+            _bridge.merge(self.data, self.batch_file, self.campaign)
+            state = _bridge.read_state(self.campaign)
+            table = _bridge.read_table(self.data, state, self.options.get("na_values"))
+            with self._lock:
+                self._set_state(state)
+                self._set_table(table)
         with self._lock:
             state = self._state
             resume = None
