@@ -187,6 +187,33 @@ def test_scale_warns_when_columns_differ_widely_in_size():
     assert warn_on_scale_spread(words) == pytest.approx(1.5)
 
 
+def test_the_uneven_columns_warning_on_a_learned_embedding_advises_what_works():
+    # On a network's hidden layer or a given embedding the default standardize="auto"
+    # leaves the columns as they are: the warning advised leaving it at "auto", which
+    # is what had just happened, and named no remedy that applies.
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(80, 3))
+    y = (X[:, 0] + X[:, 2] > 0).astype(int)
+    labeled = np.arange(12)
+    model = LogisticRegression().fit(X[labeled], y[labeled])
+    wide = X * np.array([300.0, 1.0, 0.003])
+
+    def learned(estimator, rows):
+        return wide[: len(rows)]
+
+    with pytest.warns(UserWarning, match="columns 0 and 2") as caught:
+        BAIT(device="cpu").select(model, X, labeled, 3, embedding=learned, random_state=0)
+    text = " ".join(str(w.message) for w in caught if "sizes differ" in str(w.message))
+    assert "leave standardize='auto'" not in text
+    assert "standardize=True" in text and "numeric reg" in text
+    # And standardize=True, the advice, does standardise: no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        BAIT(standardize=True, device="cpu").select(
+            model, X, labeled, 3, embedding=learned, random_state=0
+        )
+
+
 def test_the_uneven_columns_warning_measures_the_pool_not_the_candidates():
     # With candidates (the default) the columns were measured on the rows drawn,
     # which change every round, and so did the warning: one more each round.

@@ -118,9 +118,11 @@ def warn_on_scale_spread(embeddings, spread=None):
             f"The embedding BAIT reads has columns whose sizes differ {spread:,.0f}-fold "
             f"(columns {widest} and {narrowest}, counted from 0; root mean square of their "
             "non-zero values). reg='scale' sets lambda by the widest columns, so BAIT "
-            "barely weighs the narrow ones: leave standardize='auto' (BAIT then "
-            "standardises its design), standardise the features (a StandardScaler before "
-            "the model) or pass a numeric reg. See 'Which strategy when' in the user guide.",
+            "barely weighs the narrow ones: pass standardize=True (BAIT then standardises "
+            "its design; the default 'auto' does so for a linear model's input features "
+            "only, not for a network's hidden layer or a given embedding), put a "
+            "StandardScaler before a linear model, or pass a numeric reg. See 'Which "
+            "strategy when' in the user guide.",
             UserWarning,
             # One place for every caller (BAIT, multi-label BAIT, the functions), so
             # that the default filter shows it once.
