@@ -298,6 +298,39 @@ def test_a_line_cut_short_by_a_crash_is_dropped(tmp_path):
         AnswerJournal(tmp_path / "b.csv", "y").read()
 
 
+def test_the_answer_file_re_saved_by_a_spreadsheet_is_read_as_the_campaign_reads_it(tmp_path):
+    # Excel saves "CSV UTF-8" with a byte-order mark (and, in much of Europe, semicolons
+    # and CRLF line ends): the page refused its own answer file at the next start.
+    data, _ = make_pool(tmp_path)
+    first = Live(data)
+    first.wait_idle()
+    view = first.state(TAB_A)
+    row, label, view = label_row(first, TAB_A, view)
+    first.close()
+    answers = first.session.answers_path
+    with open(answers, "w", encoding="utf-8-sig", newline="") as handle:
+        handle.write(f"row;y\r\n{row};{label}\r\n")
+    second = Live(data)
+    second.wait_idle()
+    try:
+        assert second.session._pending == {row: label}
+        view = second.state(TAB_B)
+        nxt, nxt_label, _ = label_row(second, TAB_B, view)
+        # The next label is written in the file's own dialect, and both read back.
+        assert AnswerJournal(answers, "y").read() == {row: label, nxt: nxt_label}
+        with open(answers, "rb") as handle:
+            assert handle.read().endswith(f"\r\n{nxt};{nxt_label}\r\n".encode())
+    finally:
+        second.close()
+    # Its checks stay: another file's header is still refused.
+    (tmp_path / "b.csv").write_text("\ufeffrow;label\n1;x\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="not the page's answer file"):
+        AnswerJournal(tmp_path / "b.csv", "y").read()
+    (tmp_path / "c.csv").write_bytes("row;y\r\n1;café\r\n".encode("cp1252"))
+    with pytest.raises(ValueError, match="save it as 'CSV UTF-8'"):
+        AnswerJournal(tmp_path / "c.csv", "y").read()
+
+
 def test_spreadsheet_answers_and_data_typed_labels_join(live):
     session = live.session
     view = live.state(TAB_A)

@@ -37,6 +37,7 @@ __all__ = [
     "check_label",
     "check_writable",
     "criteria_rules",
+    "csv_dialect",
     "data_labels",
     "declared_classes",
     "feature_matrix",
@@ -109,6 +110,14 @@ def check_writable(*paths):
     from skbait.campaign._files import check_writable as campaign_check_writable
 
     campaign_check_writable(*paths)
+
+
+def csv_dialect(path):
+    """How the CSV file at ``path`` is written, as the campaign sniffs it: ``sep``,
+    ``bom`` and ``lineterminator`` (a file Excel re-saved: ``;``, a BOM, CRLF)."""
+    from skbait.campaign._files import sniff_dialect
+
+    return sniff_dialect(path)
 
 
 def read_state(path):
