@@ -455,6 +455,24 @@ def test_undo_takes_back_the_last_label_until_it_is_in_data(live):
     assert status == 409 and "already in DATA" in payload["error"]
 
 
+def test_undo_after_a_correction_restores_the_label_before_it(live):
+    # Label pos, go back, relabel neg, undo: the row went back to unlabeled, losing pos.
+    view = live.state(TAB_A)
+    first = view["row"]["row"]
+    live.post("/api/label", tab=TAB_A, row=first, label="pos")
+    live.post("/api/move", tab=TAB_A, step=-1)
+    live.post("/api/label", tab=TAB_A, row=first, label="neg")
+    view = live.post("/api/undo", tab=TAB_A)
+    assert view["row"]["row"] == first and view["row"]["status"] == "labeled"
+    assert view["row"]["label"] == "pos" and view["can_undo"]
+    journal = AnswerJournal(live.session.answers_path, "y")
+    assert live.session._pending == {first: "pos"} == journal.read()
+    # One more undo takes back the first label too.
+    view = live.post("/api/undo", tab=TAB_A)
+    assert view["row"]["row"] == first and view["row"]["status"] == "to label"
+    assert live.session._pending == {} and not view["can_undo"]
+
+
 def test_previous_relabel_and_skip(live):
     view = live.state(TAB_A)
     first, _, view = label_row(live, TAB_A, view)

@@ -49,7 +49,7 @@ class _Tab:
     def __init__(self):
         self.history = []  # rows served, in order
         self.pos = -1  # the row shown: history[pos]
-        self.undo = []  # rows this tab labeled, last on top
+        self.undo = []  # (row, its label before) of each label this tab gave, last on top
 
 
 def _normal(text):
@@ -490,6 +490,7 @@ class LabelSession:
                     near=near,
                     keep=True,
                 )
+            previous = self._pending.get(row)  # what an undo gives back
             # On disk first: a label the disk refuses is an error, not shown as saved.
             try:
                 if row in self._pending:
@@ -499,9 +500,7 @@ class LabelSession:
             except OSError as exc:
                 raise self._unsaved(exc) from None
             self._pending[row] = text
-            if row in state.undo:
-                state.undo.remove(row)
-            state.undo.append(row)
+            state.undo.append((row, previous))
             self._skipped.discard(row)
             self._release(row, tab)
             if row not in state.history:
@@ -602,21 +601,27 @@ class LabelSession:
             self._serve_next(tab, state, now)
 
     def undo(self, tab):
-        """Take back this tab's last label (while it is not in DATA); show that row again."""
+        """Take back this tab's last label (while it is not in DATA): the row gets back the
+        label it had before (a correction undone), or none; show that row again."""
         now = self.clock()
         with self._lock:
             state = self._tab(tab)
             if not state.undo:
                 raise Refused(409, "nothing to undo.")
-            row = state.undo[-1]
+            row, previous = state.undo[-1]
             if row in self._merging or row not in self._pending:
                 raise Refused(409, f"row {row}'s label is already in DATA: it cannot be undone.")
+            kept = dict(self._pending)
+            if previous is None:
+                del kept[row]
+            else:
+                kept[row] = previous
             try:
-                self.journal.rewrite({r: t for r, t in self._pending.items() if r != row})
+                self.journal.rewrite(kept)
             except OSError as exc:
                 raise self._unsaved(exc) from None
             state.undo.pop()
-            del self._pending[row]
+            self._pending = kept
             current = self._current(state)
             if current is not None and current != row:
                 self._release(current, tab)
@@ -772,7 +777,7 @@ class LabelSession:
             "tab": tab,
             "row": None if row is None else self._row_view(row, tab, now),
             "position": {"index": state.pos, "length": len(state.history)},
-            "can_undo": bool(state.undo) and state.undo[-1] in self._pending,
+            "can_undo": bool(state.undo) and state.undo[-1][0] in self._pending,
             "classes": [{"label": c, "count": counts.get(c, 0)} for c in classes],
             "counts": dict(counts),
             "task": self._task(),
