@@ -1086,6 +1086,25 @@ def test_integer_classes_are_one_class_however_data_spells_them(tmp_path):
     assert not again._is_labeled(0)
 
 
+def test_a_number_spelt_otherwise_is_the_known_class_of_a_text_campaign(tmp_path):
+    # A text campaign with the class "1": the merge reads "1.0" as that class, but the
+    # page asked about it as a new class close to "1", with a keep option.
+    data, frame = make_pool(tmp_path, labeled=0)
+    frame.loc[:3, "y"] = ["1", "cat", "1", "cat"]
+    frame.to_csv(data, index=False)
+    live = Live(data)
+    live.wait_idle()
+    try:
+        view = live.state(TAB_A)
+        assert view["label_type"] == "str"
+        row = view["row"]["row"]
+        view = live.post("/api/label", tab=TAB_A, row=row, label="1.0")
+        assert live.session._pending == {row: "1"}  # in the campaign's spelling
+        assert [c["label"] for c in view["classes"]] == ["1", "cat"]
+    finally:
+        live.close()
+
+
 def test_the_query_options_of_a_hardened_campaign_reach_it(tmp_path):
     # --classes, --stop and --na-values, as skbait query takes them.
     data, frame = make_pool(tmp_path)

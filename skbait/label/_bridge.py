@@ -235,7 +235,7 @@ def declared_classes(state):
     return [label_text(v, label_type(state)) for v in declared]
 
 
-def check_label(text, label_type, na_values=(), declared=None, number=float):
+def check_label(text, label_type, na_values=(), declared=None, number=float, known=()):
     """The label's text as the page keeps it; ValueError saying why when it is not a label.
 
     ``na_values`` are the cell texts DATA reads as blank: such a label would be
@@ -243,9 +243,11 @@ def check_label(text, label_type, na_values=(), declared=None, number=float):
     the classes declared with ``--classes``, which the campaign's merge would
     refuse anything outside of. ``number`` reads a number as DATA writes them
     (``2,5`` in a file of decimal commas); the text kept is the campaign's
-    (``2.5``).
+    (``2.5``). A text that is one of the ``known`` or declared classes written
+    otherwise, as the merge reads it (``1.0`` for ``1`` in a text campaign,
+    ``true`` for ``TRUE``), is kept in the class's spelling.
     """
-    from skbait.campaign._labels import _parse_label
+    from skbait.campaign._labels import _parse_label, known_spelling
 
     text = str(text).strip()
     if not text:
@@ -264,6 +266,7 @@ def check_label(text, label_type, na_values=(), declared=None, number=float):
         raise ValueError(f"{text!r} is not {word}, as the campaign's labels are.")
     # The campaign compares values and writes numbers its own way: so does the page.
     text = label_text(text, label_type, number)
+    text = known_spelling(text, set(known) | set(declared or ()))
     if declared is not None and text not in declared:
         raise ValueError(
             f"{text!r} is not one of the campaign's declared classes ({', '.join(declared)})."

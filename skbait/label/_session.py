@@ -459,6 +459,7 @@ class LabelSession:
                         self._table.na_values,
                         _bridge.declared_classes(self._state),
                         self._table.number,
+                        self._classes(),
                     )
             except ValueError as exc:
                 raise Refused(422, str(exc)) from None
