@@ -723,6 +723,28 @@ def test_a_failed_merge_keeps_the_labels_and_can_be_retried(live):
     assert all(labels[r] == label for r, label in given.items())
 
 
+def test_a_campaign_error_on_the_page_names_the_pages_way_on(live):
+    # DATA made read-only during the session: the page said "... and run the command
+    # again", where the way on is its Retry button; the command line keeps its words.
+    session = live.session
+    view = live.state(TAB_A)
+    os.chmod(session.data, 0o444)
+    try:
+        while view["row"] is not None and view["row"]["status"] == "to label":
+            _, _, view = label_row(live, TAB_A, view)
+        live.wait_idle()
+        error = live.state(TAB_A)["job"]["error"]
+        assert "read-only" in error and "chmod u+w pool.csv), then press Retry." in error
+        assert "run the command" not in error
+        with pytest.raises(_bridge.CampaignError, match="and run the command again"):
+            _bridge.check_writable(session.data)
+    finally:
+        os.chmod(session.data, 0o644)
+    live.post("/api/retry", tab=TAB_A)
+    live.wait_idle()
+    assert live.state(TAB_A)["job"]["error"] is None
+
+
 # ------------------------------------------------------------ the estimates
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "merge",
     "misspelling",
     "nearest_label",
+    "page_message",
     "query",
     "read_label_set",
     "read_state",
@@ -75,6 +76,15 @@ OPTIONS = (
     "multi_label",
     "label_sep",
     "no_labels",
+)
+
+
+# The way on that a campaign error names for a terminal, and the page's own (its Retry
+# button runs the merge and the query again).
+PAGE_WAYS_ON = (
+    (" and run the command again.", ", then press Retry."),
+    ("then query again.", "then press Retry."),
+    ("try again when it is done.", "press Retry when it is done."),
 )
 
 
@@ -118,6 +128,14 @@ def csv_dialect(path):
     from skbait.campaign._files import sniff_dialect
 
     return sniff_dialect(path)
+
+
+def page_message(message):
+    """A campaign error as the page shows it: the way on it names is the page's."""
+    for terminal, page in PAGE_WAYS_ON:
+        if message.endswith(terminal):
+            return message[: -len(terminal)] + page
+    return message
 
 
 def read_state(path):

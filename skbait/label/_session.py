@@ -860,7 +860,7 @@ class LabelSession:
                 # A batch finished while the model was being fitted starts its round now.
                 self._maybe_refit()
         except _bridge.CampaignError as exc:
-            self._fail(str(exc))
+            self._fail(_bridge.page_message(str(exc)))
         except Exception as exc:  # shown in the page; the labels are safe in the answer file
             self._fail(f"{type(exc).__name__}: {exc}")
 
