@@ -723,6 +723,32 @@ def test_a_failed_merge_keeps_the_labels_and_can_be_retried(live):
     assert all(labels[r] == label for r, label in given.items())
 
 
+def test_a_row_labeled_by_teach_meanwhile_keeps_that_label_and_the_page_says_so(live, tmp_path):
+    # skbait teach in a terminal for a row of the open batch, then that row labeled
+    # otherwise on the page: the merge stopped ("row 12: already labeled 'pos'").
+    session = live.session
+    view = live.state(TAB_A)
+    row = view["row"]["row"]
+    a = next(f["value"] for f in view["row"]["fields"] if f["column"] == "a")
+    theirs, mine = truth(a), "neg" if truth(a) == "pos" else "pos"
+    (tmp_path / "mine.csv").write_text(f"row,y\n{row},{theirs}\n")
+    assert merge_answers(session.data, tmp_path / "mine.csv")["merged"] == [row]
+    given = {}
+    view = live.post("/api/label", tab=TAB_A, row=row, label=mine)
+    while view["row"] is not None and view["row"]["status"] == "to label":
+        r, label, view = label_row(live, TAB_A, view)
+        given[r] = label
+    live.wait_idle()
+    view = live.state(TAB_A)
+    assert view["job"]["error"] is None
+    labels = read_labels(session.data)
+    assert labels[row] == theirs and all(labels[r] == label for r, label in given.items())
+    note = view["job"]["note"]
+    assert f"row {row}" in note and repr(theirs) in note and repr(mine) in note, note
+    assert f"skbait correct pool.csv --row {row} --label {mine}" in note, note
+    assert AnswerJournal(session.answers_path, "y").read() == {}
+
+
 def test_a_campaign_error_on_the_page_names_the_pages_way_on(live):
     # DATA made read-only during the session: the page said "... and run the command
     # again", where the way on is its Retry button; the command line keeps its words.

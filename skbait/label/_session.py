@@ -19,6 +19,7 @@ DATA holds (``"arts|sports"``, or the no-labels token).
 import difflib
 import math
 import os
+import shlex
 import threading
 import time
 import unicodedata
@@ -834,6 +835,7 @@ class LabelSession:
                 "step": 0,
                 "steps": 4,
                 "error": None,
+                "note": None,
             }
             self._job_started = time.monotonic()
             thread = threading.Thread(
@@ -921,7 +923,10 @@ class LabelSession:
 
     def _merge_labels(self):
         """The answer file's labels into DATA, through the campaign (as skbait teach)."""
+        state = _bridge.read_state(self.campaign)  # with labels recorded meanwhile
         with self._lock:
+            self._set_state(state)
+            self._drop_labeled_elsewhere()
             snapshot = dict(self._pending)
             self._merging = set(snapshot)
         if snapshot:
@@ -942,6 +947,31 @@ class LabelSession:
         if os.path.exists(self.batch_file):
             # Answers typed into the batch file in a spreadsheet join too.
             _bridge.merge(self.data, self.batch_file, self.campaign)
+
+    def _drop_labeled_elsewhere(self):
+        """Leave out of the merge the rows another command (``skbait teach``) labeled
+        since the page was given their label: the label in DATA stays, and the job's
+        note says which rows, with the command that gives them the page's label."""
+        kind = _bridge.label_type(self._state)
+        kept, notes = {}, []
+        for row, label in self._pending.items():
+            theirs = self._recorded.get(row)
+            if theirs is None:
+                kept[row] = label
+            elif theirs != self._canonical(label, kind):
+                command = shlex.join(
+                    ["skbait", "correct", os.path.basename(self.data), "--row", str(row)]
+                    + ["--label", label]
+                )
+                notes.append(
+                    f"row {row} was labeled {theirs!r} meanwhile (skbait teach?): that label "
+                    f"stays, not {label!r} given here ({command} gives it {label!r})"
+                )
+        if kept != self._pending:
+            self.journal.rewrite(kept)
+            self._pending = kept
+        if notes:
+            self._job["note"] = "; ".join(notes) + "."
 
     def _install(self, record):
         if record is None:
