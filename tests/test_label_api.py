@@ -298,6 +298,39 @@ def test_a_line_cut_short_by_a_crash_is_dropped(tmp_path):
         AnswerJournal(tmp_path / "b.csv", "y").read()
 
 
+def test_the_answer_file_re_saved_by_a_spreadsheet_is_read_as_the_campaign_reads_it(tmp_path):
+    # Excel saves "CSV UTF-8" with a byte-order mark (and, in much of Europe, semicolons
+    # and CRLF line ends): the page refused its own answer file at the next start.
+    data, _ = make_pool(tmp_path)
+    first = Live(data)
+    first.wait_idle()
+    view = first.state(TAB_A)
+    row, label, view = label_row(first, TAB_A, view)
+    first.close()
+    answers = first.session.answers_path
+    with open(answers, "w", encoding="utf-8-sig", newline="") as handle:
+        handle.write(f"row;y\r\n{row};{label}\r\n")
+    second = Live(data)
+    second.wait_idle()
+    try:
+        assert second.session._pending == {row: label}
+        view = second.state(TAB_B)
+        nxt, nxt_label, _ = label_row(second, TAB_B, view)
+        # The next label is written in the file's own dialect, and both read back.
+        assert AnswerJournal(answers, "y").read() == {row: label, nxt: nxt_label}
+        with open(answers, "rb") as handle:
+            assert handle.read().endswith(f"\r\n{nxt};{nxt_label}\r\n".encode())
+    finally:
+        second.close()
+    # Its checks stay: another file's header is still refused.
+    (tmp_path / "b.csv").write_text("\ufeffrow;label\n1;x\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="not the page's answer file"):
+        AnswerJournal(tmp_path / "b.csv", "y").read()
+    (tmp_path / "c.csv").write_bytes("row;y\r\n1;café\r\n".encode("cp1252"))
+    with pytest.raises(ValueError, match="save it as 'CSV UTF-8'"):
+        AnswerJournal(tmp_path / "c.csv", "y").read()
+
+
 def test_spreadsheet_answers_and_data_typed_labels_join(live):
     session = live.session
     view = live.state(TAB_A)
@@ -420,6 +453,24 @@ def test_undo_takes_back_the_last_label_until_it_is_in_data(live):
     live.wait_idle()
     status, payload = live.call("/api/undo", {"tab": TAB_A})
     assert status == 409 and "already in DATA" in payload["error"]
+
+
+def test_undo_after_a_correction_restores_the_label_before_it(live):
+    # Label pos, go back, relabel neg, undo: the row went back to unlabeled, losing pos.
+    view = live.state(TAB_A)
+    first = view["row"]["row"]
+    live.post("/api/label", tab=TAB_A, row=first, label="pos")
+    live.post("/api/move", tab=TAB_A, step=-1)
+    live.post("/api/label", tab=TAB_A, row=first, label="neg")
+    view = live.post("/api/undo", tab=TAB_A)
+    assert view["row"]["row"] == first and view["row"]["status"] == "labeled"
+    assert view["row"]["label"] == "pos" and view["can_undo"]
+    journal = AnswerJournal(live.session.answers_path, "y")
+    assert live.session._pending == {first: "pos"} == journal.read()
+    # One more undo takes back the first label too.
+    view = live.post("/api/undo", tab=TAB_A)
+    assert view["row"]["row"] == first and view["row"]["status"] == "to label"
+    assert live.session._pending == {} and not view["can_undo"]
 
 
 def test_previous_relabel_and_skip(live):
@@ -670,6 +721,54 @@ def test_a_failed_merge_keeps_the_labels_and_can_be_retried(live):
     assert live.state(TAB_A)["job"]["error"] is None
     labels = read_labels(session.data)
     assert all(labels[r] == label for r, label in given.items())
+
+
+def test_a_row_labeled_by_teach_meanwhile_keeps_that_label_and_the_page_says_so(live, tmp_path):
+    # skbait teach in a terminal for a row of the open batch, then that row labeled
+    # otherwise on the page: the merge stopped ("row 12: already labeled 'pos'").
+    session = live.session
+    view = live.state(TAB_A)
+    row = view["row"]["row"]
+    a = next(f["value"] for f in view["row"]["fields"] if f["column"] == "a")
+    theirs, mine = truth(a), "neg" if truth(a) == "pos" else "pos"
+    (tmp_path / "mine.csv").write_text(f"row,y\n{row},{theirs}\n")
+    assert merge_answers(session.data, tmp_path / "mine.csv")["merged"] == [row]
+    given = {}
+    view = live.post("/api/label", tab=TAB_A, row=row, label=mine)
+    while view["row"] is not None and view["row"]["status"] == "to label":
+        r, label, view = label_row(live, TAB_A, view)
+        given[r] = label
+    live.wait_idle()
+    view = live.state(TAB_A)
+    assert view["job"]["error"] is None
+    labels = read_labels(session.data)
+    assert labels[row] == theirs and all(labels[r] == label for r, label in given.items())
+    note = view["job"]["note"]
+    assert f"row {row}" in note and repr(theirs) in note and repr(mine) in note, note
+    assert f"skbait correct pool.csv --row {row} --label {mine}" in note, note
+    assert AnswerJournal(session.answers_path, "y").read() == {}
+
+
+def test_a_campaign_error_on_the_page_names_the_pages_way_on(live):
+    # DATA made read-only during the session: the page said "... and run the command
+    # again", where the way on is its Retry button; the command line keeps its words.
+    session = live.session
+    view = live.state(TAB_A)
+    os.chmod(session.data, 0o444)
+    try:
+        while view["row"] is not None and view["row"]["status"] == "to label":
+            _, _, view = label_row(live, TAB_A, view)
+        live.wait_idle()
+        error = live.state(TAB_A)["job"]["error"]
+        assert "read-only" in error and "chmod u+w pool.csv), then press Retry." in error
+        assert "run the command" not in error
+        with pytest.raises(_bridge.CampaignError, match="and run the command again"):
+            _bridge.check_writable(session.data)
+    finally:
+        os.chmod(session.data, 0o644)
+    live.post("/api/retry", tab=TAB_A)
+    live.wait_idle()
+    assert live.state(TAB_A)["job"]["error"] is None
 
 
 # ------------------------------------------------------------ the estimates
@@ -1033,6 +1132,25 @@ def test_integer_classes_are_one_class_however_data_spells_them(tmp_path):
     again = LabelSession(data).check()
     assert 0 not in again._recorded and 0 not in again._data_labels
     assert not again._is_labeled(0)
+
+
+def test_a_number_spelt_otherwise_is_the_known_class_of_a_text_campaign(tmp_path):
+    # A text campaign with the class "1": the merge reads "1.0" as that class, but the
+    # page asked about it as a new class close to "1", with a keep option.
+    data, frame = make_pool(tmp_path, labeled=0)
+    frame.loc[:3, "y"] = ["1", "cat", "1", "cat"]
+    frame.to_csv(data, index=False)
+    live = Live(data)
+    live.wait_idle()
+    try:
+        view = live.state(TAB_A)
+        assert view["label_type"] == "str"
+        row = view["row"]["row"]
+        view = live.post("/api/label", tab=TAB_A, row=row, label="1.0")
+        assert live.session._pending == {row: "1"}  # in the campaign's spelling
+        assert [c["label"] for c in view["classes"]] == ["1", "cat"]
+    finally:
+        live.close()
 
 
 def test_the_query_options_of_a_hardened_campaign_reach_it(tmp_path):

@@ -144,6 +144,24 @@ def test_undo_with_the_keyboard(context, live):
     assert tab.page.is_disabled("#undo")
 
 
+def test_a_row_labeled_by_teach_meanwhile_is_named_on_the_page(context, live, tmp_path):
+    from skbait.campaign import merge_answers
+
+    tab = Page(context, live)
+    row = tab.row()
+    theirs = truth(tab.fields()["a"])
+    (tmp_path / "mine.csv").write_text(f"row,y\n{row},{theirs}\n")
+    merge_answers(live.session.data, tmp_path / "mine.csv")  # skbait teach, meanwhile
+    other = "neg" if theirs == "pos" else "pos"
+    tab.page.keyboard.press(str(tab.classes().index(other) + 1))
+    tab.wait_row(not_row=row)
+    while tab.page.text_content("#row-status") == "to label":
+        shown, _ = tab.label_by_key()
+        tab.wait_row(not_row=shown)
+    tab.wait_text("#job-text", f"row {row} was labeled {theirs!r} meanwhile")
+    assert tab.page.is_visible("#job") and not tab.page.is_visible("#retry")
+
+
 def test_a_new_class_and_a_near_duplicate(context, live):
     tab = Page(context, live)
     first = tab.row()

@@ -37,6 +37,7 @@ __all__ = [
     "check_label",
     "check_writable",
     "criteria_rules",
+    "csv_dialect",
     "data_labels",
     "declared_classes",
     "feature_matrix",
@@ -49,6 +50,7 @@ __all__ = [
     "merge",
     "misspelling",
     "nearest_label",
+    "page_message",
     "query",
     "read_label_set",
     "read_state",
@@ -74,6 +76,15 @@ OPTIONS = (
     "multi_label",
     "label_sep",
     "no_labels",
+)
+
+
+# The way on that a campaign error names for a terminal, and the page's own (its Retry
+# button runs the merge and the query again).
+PAGE_WAYS_ON = (
+    (" and run the command again.", ", then press Retry."),
+    ("then query again.", "then press Retry."),
+    ("try again when it is done.", "press Retry when it is done."),
 )
 
 
@@ -109,6 +120,22 @@ def check_writable(*paths):
     from skbait.campaign._files import check_writable as campaign_check_writable
 
     campaign_check_writable(*paths)
+
+
+def csv_dialect(path):
+    """How the CSV file at ``path`` is written, as the campaign sniffs it: ``sep``,
+    ``bom`` and ``lineterminator`` (a file Excel re-saved: ``;``, a BOM, CRLF)."""
+    from skbait.campaign._files import sniff_dialect
+
+    return sniff_dialect(path)
+
+
+def page_message(message):
+    """A campaign error as the page shows it: the way on it names is the page's."""
+    for terminal, page in PAGE_WAYS_ON:
+        if message.endswith(terminal):
+            return message[: -len(terminal)] + page
+    return message
 
 
 def read_state(path):
@@ -226,7 +253,7 @@ def declared_classes(state):
     return [label_text(v, label_type(state)) for v in declared]
 
 
-def check_label(text, label_type, na_values=(), declared=None, number=float):
+def check_label(text, label_type, na_values=(), declared=None, number=float, known=()):
     """The label's text as the page keeps it; ValueError saying why when it is not a label.
 
     ``na_values`` are the cell texts DATA reads as blank: such a label would be
@@ -234,9 +261,11 @@ def check_label(text, label_type, na_values=(), declared=None, number=float):
     the classes declared with ``--classes``, which the campaign's merge would
     refuse anything outside of. ``number`` reads a number as DATA writes them
     (``2,5`` in a file of decimal commas); the text kept is the campaign's
-    (``2.5``).
+    (``2.5``). A text that is one of the ``known`` or declared classes written
+    otherwise, as the merge reads it (``1.0`` for ``1`` in a text campaign,
+    ``true`` for ``TRUE``), is kept in the class's spelling.
     """
-    from skbait.campaign._labels import _parse_label
+    from skbait.campaign._labels import _parse_label, known_spelling
 
     text = str(text).strip()
     if not text:
@@ -255,6 +284,7 @@ def check_label(text, label_type, na_values=(), declared=None, number=float):
         raise ValueError(f"{text!r} is not {word}, as the campaign's labels are.")
     # The campaign compares values and writes numbers its own way: so does the page.
     text = label_text(text, label_type, number)
+    text = known_spelling(text, set(known) | set(declared or ()))
     if declared is not None and text not in declared:
         raise ValueError(
             f"{text!r} is not one of the campaign's declared classes ({', '.join(declared)})."

@@ -6,13 +6,17 @@ own merge, at the end of each batch, or by hand with ``skbait teach DATA FILE``
 after a crash. Each label is one appended line, flushed and fsynced before the
 page moves on; a line cut short by a crash (no final newline) is dropped when
 the file is read again, since its label may be cut short too, and before the
-next label is appended.
+next label is appended. The file is read as the campaign reads an answer file
+(a spreadsheet's re-save: a byte-order mark, ``;`` separators, CRLF line ends),
+and a label is appended in the file's own separator and line ends.
 """
 
 import csv
 import io
 import os
 import tempfile
+
+from skbait.label import _bridge
 
 __all__ = ["AnswerJournal"]
 
@@ -32,20 +36,27 @@ class AnswerJournal:
         self.path = os.fspath(path)
         self.target = target
 
-    def _line(self, values):
+    def _line(self, values, sep=",", lineterminator="\n"):
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerow(values)
+        csv.writer(buffer, delimiter=sep, lineterminator=lineterminator).writerow(values)
         return buffer.getvalue()
 
     def read(self):
         """The labels on disk, ``{row: label}`` (the last line of a row wins)."""
         if not os.path.exists(self.path):
             return {}
-        with open(self.path, encoding="utf-8", newline="") as handle:
-            text = handle.read()
+        try:
+            with open(self.path, encoding="utf-8-sig", newline="") as handle:
+                text = handle.read()
+        except UnicodeDecodeError:
+            raise ValueError(
+                f"{self.path!r} is not UTF-8 text (saved as 'CSV (semicolon)' by Excel?); "
+                "save it as 'CSV UTF-8'."
+            ) from None
         if not text.endswith("\n"):
             text = text[: text.rfind("\n") + 1]  # a line cut short by a crash
-        rows = list(csv.reader(io.StringIO(text)))
+        sep = _bridge.csv_dialect(self.path).sep
+        rows = list(csv.reader(io.StringIO(text), delimiter=sep))
         if not rows:
             return {}
         if rows[0] != ["row", self.target]:
@@ -61,7 +72,11 @@ class AnswerJournal:
 
     def append(self, row, label):
         """Add one label; on disk (fsynced) when this returns."""
-        line = self._line([int(row), label])
+        sep, ending = ",", "\n"
+        if os.path.exists(self.path):  # perhaps re-saved by a spreadsheet: its dialect
+            dialect = _bridge.csv_dialect(self.path)
+            sep, ending = dialect.sep, dialect.lineterminator
+        line = self._line([int(row), label], sep, ending)
         with open(self.path, "a+b") as handle:
             end = handle.seek(0, os.SEEK_END)
             if end and (handle.seek(end - 1), handle.read(1))[1] != b"\n":

@@ -19,6 +19,7 @@ DATA holds (``"arts|sports"``, or the no-labels token).
 import difflib
 import math
 import os
+import shlex
 import threading
 import time
 import unicodedata
@@ -49,7 +50,7 @@ class _Tab:
     def __init__(self):
         self.history = []  # rows served, in order
         self.pos = -1  # the row shown: history[pos]
-        self.undo = []  # rows this tab labeled, last on top
+        self.undo = []  # (row, its label before) of each label this tab gave, last on top
 
 
 def _normal(text):
@@ -459,6 +460,7 @@ class LabelSession:
                         self._table.na_values,
                         _bridge.declared_classes(self._state),
                         self._table.number,
+                        self._classes(),
                     )
             except ValueError as exc:
                 raise Refused(422, str(exc)) from None
@@ -490,6 +492,7 @@ class LabelSession:
                     near=near,
                     keep=True,
                 )
+            previous = self._pending.get(row)  # what an undo gives back
             # On disk first: a label the disk refuses is an error, not shown as saved.
             try:
                 if row in self._pending:
@@ -499,9 +502,7 @@ class LabelSession:
             except OSError as exc:
                 raise self._unsaved(exc) from None
             self._pending[row] = text
-            if row in state.undo:
-                state.undo.remove(row)
-            state.undo.append(row)
+            state.undo.append((row, previous))
             self._skipped.discard(row)
             self._release(row, tab)
             if row not in state.history:
@@ -602,21 +603,27 @@ class LabelSession:
             self._serve_next(tab, state, now)
 
     def undo(self, tab):
-        """Take back this tab's last label (while it is not in DATA); show that row again."""
+        """Take back this tab's last label (while it is not in DATA): the row gets back the
+        label it had before (a correction undone), or none; show that row again."""
         now = self.clock()
         with self._lock:
             state = self._tab(tab)
             if not state.undo:
                 raise Refused(409, "nothing to undo.")
-            row = state.undo[-1]
+            row, previous = state.undo[-1]
             if row in self._merging or row not in self._pending:
                 raise Refused(409, f"row {row}'s label is already in DATA: it cannot be undone.")
+            kept = dict(self._pending)
+            if previous is None:
+                del kept[row]
+            else:
+                kept[row] = previous
             try:
-                self.journal.rewrite({r: t for r, t in self._pending.items() if r != row})
+                self.journal.rewrite(kept)
             except OSError as exc:
                 raise self._unsaved(exc) from None
             state.undo.pop()
-            del self._pending[row]
+            self._pending = kept
             current = self._current(state)
             if current is not None and current != row:
                 self._release(current, tab)
@@ -772,7 +779,7 @@ class LabelSession:
             "tab": tab,
             "row": None if row is None else self._row_view(row, tab, now),
             "position": {"index": state.pos, "length": len(state.history)},
-            "can_undo": bool(state.undo) and state.undo[-1] in self._pending,
+            "can_undo": bool(state.undo) and state.undo[-1][0] in self._pending,
             "classes": [{"label": c, "count": counts.get(c, 0)} for c in classes],
             "counts": dict(counts),
             "task": self._task(),
@@ -828,6 +835,7 @@ class LabelSession:
                 "step": 0,
                 "steps": 4,
                 "error": None,
+                "note": None,
             }
             self._job_started = time.monotonic()
             thread = threading.Thread(
@@ -854,7 +862,7 @@ class LabelSession:
                 # A batch finished while the model was being fitted starts its round now.
                 self._maybe_refit()
         except _bridge.CampaignError as exc:
-            self._fail(str(exc))
+            self._fail(_bridge.page_message(str(exc)))
         except Exception as exc:  # shown in the page; the labels are safe in the answer file
             self._fail(f"{type(exc).__name__}: {exc}")
 
@@ -915,7 +923,10 @@ class LabelSession:
 
     def _merge_labels(self):
         """The answer file's labels into DATA, through the campaign (as skbait teach)."""
+        state = _bridge.read_state(self.campaign)  # with labels recorded meanwhile
         with self._lock:
+            self._set_state(state)
+            self._drop_labeled_elsewhere()
             snapshot = dict(self._pending)
             self._merging = set(snapshot)
         if snapshot:
@@ -936,6 +947,31 @@ class LabelSession:
         if os.path.exists(self.batch_file):
             # Answers typed into the batch file in a spreadsheet join too.
             _bridge.merge(self.data, self.batch_file, self.campaign)
+
+    def _drop_labeled_elsewhere(self):
+        """Leave out of the merge the rows another command (``skbait teach``) labeled
+        since the page was given their label: the label in DATA stays, and the job's
+        note says which rows, with the command that gives them the page's label."""
+        kind = _bridge.label_type(self._state)
+        kept, notes = {}, []
+        for row, label in self._pending.items():
+            theirs = self._recorded.get(row)
+            if theirs is None:
+                kept[row] = label
+            elif theirs != self._canonical(label, kind):
+                command = shlex.join(
+                    ["skbait", "correct", os.path.basename(self.data), "--row", str(row)]
+                    + ["--label", label]
+                )
+                notes.append(
+                    f"row {row} was labeled {theirs!r} meanwhile (skbait teach?): that label "
+                    f"stays, not {label!r} given here ({command} gives it {label!r})"
+                )
+        if kept != self._pending:
+            self.journal.rewrite(kept)
+            self._pending = kept
+        if notes:
+            self._job["note"] = "; ".join(notes) + "."
 
     def _install(self, record):
         if record is None:

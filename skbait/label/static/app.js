@@ -231,7 +231,7 @@
 
   function renderJob(job) {
     const box = $("job");
-    if (!job.running && !job.error) {
+    if (!job.running && !job.error && !job.note) {
       box.hidden = true;
       return;
     }
@@ -242,6 +242,8 @@
     if (job.error) {
       $("job-text").textContent = "The next batch could not be chosen: " + job.error +
         " (your labels are saved.)";
+    } else if (!job.running) {
+      $("job-text").textContent = "Labels written to DATA, but: " + job.note;
     } else if (job.stage === "waiting") {
       $("job-text").textContent = "Batch done: writing the labels to DATA in a moment (Undo still works).";
     } else {
