@@ -5,8 +5,10 @@ import itertools
 import numpy as np
 import pytest
 
+from skbait import get_strategy_tags
 from skbait.cold_start import ColdStart, cold_start_select, standardize_features
 from skbait.strategies import bait_select
+from skbait.utils.estimator_checks import check_query_strategy
 
 
 def _objective(Z, chosen, reg, labeled=()):
@@ -100,6 +102,16 @@ def test_deterministic_and_caps_at_pool():
     a = ColdStart(device="cpu").select(None, X, None, 3, random_state=0)
     b = ColdStart(device="cpu").select(None, X, None, 3, random_state=99)
     np.testing.assert_array_equal(a, b)
+
+
+def test_honours_the_query_strategy_contract_and_its_tags():
+    # It reads a user's embedding, ignores random_state and chooses on a sparse
+    # embedding what it chooses on the dense one; its tags said none of this.
+    tags = get_strategy_tags(ColdStart())
+    assert tags.needs_embedding and tags.deterministic and tags.sparse_embedding
+    assert not tags.classifier_only
+    check_query_strategy(ColdStart(device="cpu"))
+    check_query_strategy(ColdStart(device="cpu", dtype="float32", standardize=False))
 
 
 def test_beats_random_batches_on_its_objective():
