@@ -269,7 +269,17 @@ class SkorchEmbedding(BaseEstimator):
         return skorch_rule(net, Xt, proba, module=self.module, capture=self.capture)
 
     def __call__(self, estimator, X):
-        """The embedding alone: ``rule(estimator, X, proba=False)[0]``."""
+        """The embedding alone: ``rule(estimator, X, proba=False)[0]``.
+
+        Parameters
+        ----------
+        estimator : fitted skorch.NeuralNet or Pipeline ending in one
+        X : input data accepted by the estimator
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_dims)
+        """
         return self.rule(estimator, X, False)[0]
 
 
