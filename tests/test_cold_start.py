@@ -114,6 +114,19 @@ def test_honours_the_query_strategy_contract_and_its_tags():
     check_query_strategy(ColdStart(device="cpu", dtype="float32", standardize=False))
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_float32_rows_and_float32_arithmetic_agree_with_float64(seed):
+    X = np.random.RandomState(seed).normal(size=(150, 6)) @ np.diag([4, 2, 1, 1, 0.5, 0.3])
+    want, gains = ColdStart(device="cpu").select(None, X, None, 8, return_utilities=True)
+    for strategy, rows, rtol in [
+        (ColdStart(device="cpu"), X.astype(np.float32), 1e-5),
+        (ColdStart(device="cpu", dtype="float32"), X, 1e-3),
+    ]:
+        got, got_gains = strategy.select(None, rows, None, 8, return_utilities=True)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_allclose(got_gains, gains, rtol=rtol)
+
+
 def test_beats_random_batches_on_its_objective():
     X = np.random.RandomState(5).normal(size=(200, 6)) @ np.diag([5, 3, 1, 1, 0.5, 0.1])
     Z = standardize_features(X)
