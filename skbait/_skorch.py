@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import StrOptions
 
 from skbait.utils._pipeline import final_step, split_pipeline
 
@@ -246,6 +247,11 @@ class SkorchEmbedding(BaseEstimator):
     (12, 8)
     """
 
+    _parameter_constraints: dict = {
+        "module": [str, None],
+        "capture": [StrOptions({"input", "output"})],
+    }
+
     def __init__(self, module=None, capture="input"):
         self.module = module
         self.capture = capture
@@ -265,6 +271,7 @@ class SkorchEmbedding(BaseEstimator):
         Z : ndarray of shape (n_samples, n_dims)
         P : ndarray of shape (n_samples, n_classes) or None
         """
+        self._validate_params()
         net, Xt = split_pipeline(estimator, X)
         return skorch_rule(net, Xt, proba, module=self.module, capture=self.capture)
 
