@@ -407,6 +407,8 @@ def resolve_approximation(approximation, n, d, k, memory_limit, strategy_name):
     if isinstance(approximation, str) and approximation == "exact":
         return None
     if isinstance(approximation, FisherApproximation):
+        # Checked before is_exact reads the settings, which fit_transform checks too late.
+        approximation._validate_params()
         return None if approximation.is_exact(d, k) else approximation
     chosen = choose_approximation(n, d, k, memory_limit)
     if chosen is not None:

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import StrOptions
 
 from skbait.utils._pipeline import final_step, split_pipeline
 
@@ -246,6 +247,11 @@ class SkorchEmbedding(BaseEstimator):
     (12, 8)
     """
 
+    _parameter_constraints: dict = {
+        "module": [str, None],
+        "capture": [StrOptions({"input", "output"})],
+    }
+
     def __init__(self, module=None, capture="input"):
         self.module = module
         self.capture = capture
@@ -265,11 +271,22 @@ class SkorchEmbedding(BaseEstimator):
         Z : ndarray of shape (n_samples, n_dims)
         P : ndarray of shape (n_samples, n_classes) or None
         """
+        self._validate_params()
         net, Xt = split_pipeline(estimator, X)
         return skorch_rule(net, Xt, proba, module=self.module, capture=self.capture)
 
     def __call__(self, estimator, X):
-        """The embedding alone: ``rule(estimator, X, proba=False)[0]``."""
+        """The embedding alone: ``rule(estimator, X, proba=False)[0]``.
+
+        Parameters
+        ----------
+        estimator : fitted skorch.NeuralNet or Pipeline ending in one
+        X : input data accepted by the estimator
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_dims)
+        """
         return self.rule(estimator, X, False)[0]
 
 

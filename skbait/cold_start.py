@@ -243,6 +243,14 @@ class ColdStart(QueryStrategy):
         self.device = device
         self.dtype = dtype
 
+    def __skbait_tags__(self):
+        tags = super().__skbait_tags__()
+        # The model is not read, but a user's embedding(None, X) replaces the rows.
+        tags.needs_embedding = True
+        tags.sparse_embedding = True
+        tags.deterministic = True
+        return tags
+
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z = X if embedding is None else embedding(estimator, X)
         if not sp.issparse(Z):

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
 
 from skbait._approximations import (
     FisherApproximation,
@@ -325,6 +326,35 @@ def test_bad_memory_limits_are_rejected(bad):
         bait_select(Z, P, labeled, 3, memory_limit=bad)
     with pytest.raises(InvalidParameterError):
         BAIT(memory_limit=bad)._validate_params()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        # Settings that reduce nothing were taken for exact BAIT before they were checked:
+        # a float count passed, a string failed on a comparison.
+        {"embedding_dims": 100.0},
+        {"class_dims": 10.0},
+        {"top_classes": "all"},
+        {"embedding_dims": "6"},
+    ],
+)
+def test_bad_approximation_settings_are_rejected_by_name(settings):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from skbait.strategies import BAIT, LogDet, logdet_select
+
+    Z, P, labeled = _pool()
+    approx = FisherApproximation(**settings)
+    (name,) = settings
+    with pytest.raises(InvalidParameterError, match=name):
+        bait_select(Z, P, labeled, 3, approximation=approx)
+    with pytest.raises(InvalidParameterError, match=name):
+        logdet_select(Z, P, labeled, 3, approximation=approx)
+    model = LogisticRegression().fit(Z[labeled], np.arange(labeled.sum()) % 3)
+    for strategy in (BAIT(approximation=approx), LogDet(approximation=approx)):
+        with pytest.raises(InvalidParameterError, match=name):
+            strategy.select(model, Z, labeled, 3)
 
 
 def test_reduced_embedding_bait_is_seeded_and_tagged_random():

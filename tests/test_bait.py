@@ -15,7 +15,7 @@ from skbait.strategies._bait import _bait_select, bait_objective
 from skbait.utils.estimator_checks import check_query_strategy
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bait_reference import dense_bait, reference_bait_batched
+from bait_reference import dense_bait, dense_factor, reference_bait_batched
 
 
 def softmax_problem(seed, n=36, d=3, k=3, n_labeled=5, temperature=1.5):
@@ -125,6 +125,28 @@ def test_gains_and_objective():
         bait_objective(Z, P, labeled, rng.choice(unlabeled, 4, replace=False)) for _ in range(20)
     ]
     assert chosen <= min(randoms)
+
+
+@pytest.mark.parametrize("fisher", ["pool", "identity"])
+@pytest.mark.parametrize("reg", [1.0, 1e-6])
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_objective_matches_the_dense_formula(task, reg, fisher):
+    """bait_objective (a Cholesky solve) against tr(M^-1 F) with every matrix formed.
+
+    ``M = reg I + sum_L I(x) / (n_L + B) + B / (n_L + B) sum_S I(x)``, as its docstring says.
+    """
+    Z, P, labeled = softmax_problem(7, n=40, d=3, k=3, n_labeled=6)
+    P = P if task == "classification" else None
+    selected = np.setdiff1d(np.arange(40), labeled)[::7]
+    B, n_L = selected.size, labeled.size
+    V = [dense_factor(Z[i], None if P is None else P[i]) for i in range(len(Z))]
+    M = reg * np.eye(V[0].shape[0])
+    M += sum(V[i] @ V[i].T for i in labeled) / (n_L + B)
+    M += B / (n_L + B) * sum(V[i] @ V[i].T for i in selected)
+    F = np.eye(len(M)) if fisher == "identity" else sum(v @ v.T for v in V) / len(V)
+    want = np.trace(np.linalg.solve(M, F))
+    got = bait_objective(Z, P, labeled, selected, reg=reg, fisher=fisher, standardize=False)
+    assert got == pytest.approx(want, rel=1e-9)
 
 
 # ----------------------------------------------------------------- edge cases

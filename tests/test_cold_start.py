@@ -5,8 +5,10 @@ import itertools
 import numpy as np
 import pytest
 
+from skbait import get_strategy_tags
 from skbait.cold_start import ColdStart, cold_start_select, standardize_features
 from skbait.strategies import bait_select
+from skbait.utils.estimator_checks import check_query_strategy
 
 
 def _objective(Z, chosen, reg, labeled=()):
@@ -100,6 +102,29 @@ def test_deterministic_and_caps_at_pool():
     a = ColdStart(device="cpu").select(None, X, None, 3, random_state=0)
     b = ColdStart(device="cpu").select(None, X, None, 3, random_state=99)
     np.testing.assert_array_equal(a, b)
+
+
+def test_honours_the_query_strategy_contract_and_its_tags():
+    # It reads a user's embedding, ignores random_state and chooses on a sparse
+    # embedding what it chooses on the dense one; its tags said none of this.
+    tags = get_strategy_tags(ColdStart())
+    assert tags.needs_embedding and tags.deterministic and tags.sparse_embedding
+    assert not tags.classifier_only
+    check_query_strategy(ColdStart(device="cpu"))
+    check_query_strategy(ColdStart(device="cpu", dtype="float32", standardize=False))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_float32_rows_and_float32_arithmetic_agree_with_float64(seed):
+    X = np.random.RandomState(seed).normal(size=(150, 6)) @ np.diag([4, 2, 1, 1, 0.5, 0.3])
+    want, gains = ColdStart(device="cpu").select(None, X, None, 8, return_utilities=True)
+    for strategy, rows, rtol in [
+        (ColdStart(device="cpu"), X.astype(np.float32), 1e-5),
+        (ColdStart(device="cpu", dtype="float32"), X, 1e-3),
+    ]:
+        got, got_gains = strategy.select(None, rows, None, 8, return_utilities=True)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_allclose(got_gains, gains, rtol=rtol)
 
 
 def test_beats_random_batches_on_its_objective():

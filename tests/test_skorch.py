@@ -202,6 +202,18 @@ def test_clear_errors():
         SkorchEmbedding()(StandardScaler().fit(X), X)
 
 
+@pytest.mark.parametrize(
+    "params, name", [({"capture": "weights"}, "capture"), ({"module": 3}, "module")]
+)
+def test_skorch_embedding_validates_its_parameters(params, name):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = _data()
+    net = _clf().fit(X, y)
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of SkorchEmbedding"):
+        SkorchEmbedding(**params)(net, X)
+
+
 def test_validation_split_on_tiny_labeled_sets():
     X, y = _data(n=10)
     with pytest.raises(ValueError, match="fails on 4 labeled rows.*train_split=None"):

@@ -106,3 +106,41 @@ def test_a_sparse_pool_picks_what_its_dense_copy_picks(strategy):
     sparse_pick = select(strategy, model, X_sparse, labeled)
     np.testing.assert_array_equal(sparse_pick, dense_pick)
     assert X_sparse.format == "csr" and (X_sparse != sp.csr_matrix(X)).nnz == 0
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_a_float32_embedding_picks_what_its_float64_original_picks(strategy, task):
+    # Computing in float64 by default, a strategy reads a float32 embedding (a
+    # network's) as the float64 one it rounds: on a well-conditioned pool the same
+    # rows, and utilities within float32's rounding.
+    X, y, labeled = problem()
+    if task == "classification":
+        model = LogisticRegression().fit(X[labeled], y[labeled])
+    else:
+        if get_strategy_tags(make_strategy(strategy)).classifier_only:
+            pytest.skip(f"{strategy} serves classifiers only (its tags say so)")
+        model = Ridge().fit(X[labeled], X[labeled, 0])
+    Z64 = np.tanh(X @ np.random.RandomState(1).normal(size=(5, 7)))
+    Z32 = Z64.astype(np.float32)
+    picks = []
+    for Z in (Z64, Z32):
+        s = make_strategy(strategy)
+        if "device" in s.get_params():
+            s.set_params(device="cpu")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            picks.append(
+                s.select(
+                    model,
+                    X,
+                    labeled,
+                    6,
+                    random_state=3,
+                    embedding=lambda estimator, rows, Z=Z: Z,
+                    return_utilities=True,
+                )
+            )
+    (i64, u64), (i32, u32) = picks
+    np.testing.assert_array_equal(i32, i64)
+    np.testing.assert_allclose(u32, u64, rtol=1e-5, atol=1e-12)

@@ -76,6 +76,11 @@ def _symmetrize_(A):
 def _inverse_from_cholesky(C):
     """``(C C^T)^-1`` for a lower-triangular ``C``, symmetric and row-major.
 
+    The one explicit inverse of the core, and needed: every candidate's gain
+    reads the design's inverse ``G`` (``V^T G V``, ``V^T G F G V``), and each
+    step moves ``G`` by a low-rank Woodbury update instead of refactorizing.
+    It is formed from the Cholesky factor of the positive definite design.
+
     LAPACK hands the inverse back column-major; every later ``reshape`` of it
     (one per greedy step) would then copy all ``(k d)^2`` entries.
     """

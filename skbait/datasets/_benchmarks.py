@@ -570,7 +570,9 @@ def load_benchmark(name, *, data_home=None, download_if_missing=True):
     ----------
     name : str
         One of ``BENCHMARK_DATASETS`` (the keys above).
-    data_home, download_if_missing
+    data_home : str or path-like, default=None
+        For the fetched sets (TREC), as in :func:`fetch_trec`.
+    download_if_missing : bool, default=True
         For the fetched sets (TREC), as in :func:`fetch_trec`.
 
     Returns

@@ -704,9 +704,13 @@ def bait_objective(
     sel = torch.as_tensor(selected)
     chosen = problem.pool[sel].scaled(scale)
     M = M + kron_gram(chosen.Z, chosen.S).to(M.dtype)
-    G = torch.linalg.inv(M)
+    # M = reg I plus information matrices: positive definite, so a Cholesky solve, no inverse.
+    L = torch.linalg.cholesky(M)
     F = problem.pool_fisher(fisher)
-    return float(torch.trace(G) if F is None else (G * F).sum())
+    if F is None:
+        root = torch.linalg.solve_triangular(L, torch.eye(len(L), dtype=L.dtype), upper=False)
+        return float((root * root).sum())  # tr(M^-1) = ||L^-1||_F^2
+    return float(torch.trace(torch.cholesky_solve(F.to(L.dtype), L)))
 
 
 class BAIT(QueryStrategy):

@@ -112,6 +112,8 @@ def logdet_select(
     device : {"auto", "cpu", "cuda", "cuda:N"}, torch.device or None, default=None
     dtype : {None, "float32", "float64"} or torch.dtype, default=None
     chunk_size : int, default=None
+        Pool rows processed together (memory versus speed); ``None`` picks a
+        cache-friendly size.
     approximation : {"auto", "exact"} or FisherApproximation, default="auto"
         ``"auto"`` is exact when the ``(k d)^2`` matrices and the per-row
         state fit ``memory_limit``; otherwise it approximates the Fisher (a
@@ -178,6 +180,8 @@ class LogDet(QueryStrategy):
     device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
     dtype : {None, "float32", "float64"} or torch.dtype, default=None
     chunk_size : int, default=None
+        Pool rows processed together (memory versus speed); ``None`` picks a
+        cache-friendly size.
     approximation : {"auto", "exact"} or FisherApproximation, default="auto"
         ``"auto"`` is exact when the ``(k d)^2`` matrices and the per-row
         state fit ``memory_limit``; otherwise it approximates the Fisher (a

@@ -54,6 +54,11 @@ def register_strategy(name, factory, *, replace=False):
 def available_strategies():
     """Sorted names accepted wherever a strategy is expected.
 
+    Returns
+    -------
+    names : list of str
+        The built-in names and those added with :func:`register_strategy`.
+
     Examples
     --------
     >>> from skbait.strategies import available_strategies
