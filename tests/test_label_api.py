@@ -609,10 +609,8 @@ def test_images_are_served_from_data_folder_only(tmp_path):
 # --------------------------------------------------------- background rounds
 
 
-def test_requests_answer_while_the_next_batch_is_chosen(tmp_path, monkeypatch):
-    data, _ = make_pool(tmp_path)
-    live = Live(data)
-    live.wait_idle()
+def _held_query(monkeypatch):
+    """Hold the next batch's query until ``release`` is set: ``(entered, release)``."""
     release = threading.Event()
     entered = threading.Event()
     query = _bridge.query
@@ -623,6 +621,14 @@ def test_requests_answer_while_the_next_batch_is_chosen(tmp_path, monkeypatch):
         return query(*args, **kwargs)
 
     monkeypatch.setattr(_bridge, "query", slow_query)
+    return entered, release
+
+
+def test_requests_answer_while_the_next_batch_is_chosen(tmp_path, monkeypatch):
+    data, _ = make_pool(tmp_path)
+    live = Live(data)
+    live.wait_idle()
+    entered, release = _held_query(monkeypatch)
     try:
         view = live.state(TAB_A)
         first = view["row"]["row"]
@@ -661,16 +667,7 @@ def test_a_skip_while_the_next_batch_is_chosen_shows_another_skipped_row(tmp_pat
     data, _ = make_pool(tmp_path)
     live = Live(data)
     live.wait_idle()
-    release = threading.Event()
-    entered = threading.Event()
-    query = _bridge.query
-
-    def slow_query(*args, **kwargs):
-        entered.set()
-        assert release.wait(60)
-        return query(*args, **kwargs)
-
-    monkeypatch.setattr(_bridge, "query", slow_query)
+    entered, release = _held_query(monkeypatch)
     try:
         view = live.state(TAB_A)
         skipped = []

@@ -30,6 +30,15 @@ def problem(seed=0):
     return X, y, labeled
 
 
+def fitted_model(strategy, task, X, y, labeled):
+    """A model of the task fitted on the labeled rows; skips a strategy that cannot serve it."""
+    if task == "classification":
+        return LogisticRegression().fit(X[labeled], y[labeled])
+    if get_strategy_tags(make_strategy(strategy)).classifier_only:
+        pytest.skip(f"{strategy} serves classifiers only (its tags say so)")
+    return Ridge().fit(X[labeled], X[labeled, 0])
+
+
 def select(strategy, model, X, labeled, batch_size=6):
     s = make_strategy(strategy)
     if "device" in s.get_params():
@@ -43,12 +52,7 @@ def select(strategy, model, X, labeled, batch_size=6):
 @pytest.mark.parametrize("task", ["classification", "regression"])
 def test_inputs_are_not_modified(strategy, task):
     X, y, labeled = problem()
-    if task == "classification":
-        model = LogisticRegression().fit(X[labeled], y[labeled])
-    else:
-        if get_strategy_tags(make_strategy(strategy)).classifier_only:
-            pytest.skip(f"{strategy} serves classifiers only (its tags say so)")
-        model = Ridge().fit(X[labeled], X[labeled, 0])
+    model = fitted_model(strategy, task, X, y, labeled)
     mask = np.zeros(len(X), dtype=bool)
     mask[labeled] = True
     X_before, mask_before, labeled_before = X.copy(), mask.copy(), labeled.copy()
@@ -115,12 +119,7 @@ def test_a_float32_embedding_picks_what_its_float64_original_picks(strategy, tas
     # network's) as the float64 one it rounds: on a well-conditioned pool the same
     # rows, and utilities within float32's rounding.
     X, y, labeled = problem()
-    if task == "classification":
-        model = LogisticRegression().fit(X[labeled], y[labeled])
-    else:
-        if get_strategy_tags(make_strategy(strategy)).classifier_only:
-            pytest.skip(f"{strategy} serves classifiers only (its tags say so)")
-        model = Ridge().fit(X[labeled], X[labeled, 0])
+    model = fitted_model(strategy, task, X, y, labeled)
     Z64 = np.tanh(X @ np.random.RandomState(1).normal(size=(5, 7)))
     Z32 = Z64.astype(np.float32)
     picks = []
