@@ -329,6 +329,19 @@ def test_read_label_sets_forms():
         read_label_sets([{"a"}, "b"])
 
 
+def test_labels_of_numbers_and_text_keep_their_type_and_are_sorted_by_value():
+    # numpy made 2024 the text "2024", and the binarizer then dropped the label 2024.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sets = read_label_sets([{2024, "news"}, {"news"}, {2024}, None])
+    assert sets.classes.tolist() == [2024, "news"]
+    assert sets.indicator.tolist() == [[1, 1], [0, 1], [1, 0], [0, 0]]
+    declared = read_label_sets([{1}, {"a"}], classes=[1, "a"])
+    assert declared.indicator.tolist() == [[1, 0], [0, 1]]
+    # Numbers of several types (a numpy integer beside ints, a float) sort by value.
+    assert read_label_sets([{2}, {np.int64(1)}, {1.5}]).classes.tolist() == [1, 1.5, 2]
+
+
 def test_label_probabilities_reads_both_forms():
     raw = [np.array([[0.3, 0.7], [1.0, 0.0]]), np.array([[1.0], [1.0]])]
     np.testing.assert_allclose(label_probabilities(raw, 2), [[0.7, 0.0], [0.0, 0.0]])
