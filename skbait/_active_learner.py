@@ -1223,7 +1223,19 @@ default=None
             raise TypeError("eval_set must be a pair (X_val, y_val).")
         X_val, y_val = eval_set
         if labels is not None:
-            sets = read_label_sets(y_val, classes=labels)
+            try:
+                sets = read_label_sets(y_val, classes=labels)
+            except ValueError as exc:
+                if self.classes is not None or "outside the declared labels" not in str(exc):
+                    raise
+                # Not declared: the labels are the columns of the pool's y.
+                seen = read_label_sets(y_val).classes
+                outside = label_repr(seen[~np.isin(seen, labels)])[:5]
+                raise ValueError(
+                    f"eval_set's y_val holds labels {outside} that the pool's y does not: a "
+                    f"multi-label learner's labels (the columns of y, {label_repr(labels)}) "
+                    "are fixed at fit. Declare every label with classes=[...]."
+                ) from None
             if not sets.labeled.all():
                 raise ValueError("eval_set's y_val leaves rows unlabeled; give every label set.")
             y_val = sets.indicator

@@ -563,6 +563,20 @@ def test_a_label_fit_did_not_see_says_to_declare_the_labels(data):
     assert al.labeled_indices_.tolist() == before
 
 
+def test_an_eval_label_the_pool_lacks_says_to_declare_the_labels(data):
+    # Not "or leave classes=None": the learner's classes were None already.
+    X, Y = data
+    sets = [set(NAMES[row.astype(bool)]) - {"sports"} for row in Y]
+    eval_sets = [set(NAMES[row.astype(bool)]) for row in Y[200:]]
+    al = ActiveLearner(_ovr(), n_initial=20, batch_size=10, budget=30)
+    with pytest.raises(ValueError, match=r"eval_set.*\['sports'\].*classes=") as info:
+        al.fit(X[:200], sets[:200], eval_set=(X[200:], eval_sets))
+    assert "leave classes=None" not in str(info.value)
+    declared = ActiveLearner(_ovr(), n_initial=20, batch_size=10, budget=30, classes=NAMES)
+    declared.fit(X[:200], sets[:200], eval_set=(X[200:], eval_sets))
+    assert declared.classes_.tolist() == NAMES.tolist()
+
+
 @pytest.mark.parametrize("name", ["bait", "margin", "badge"])
 def test_set_params_after_fit_gives_the_strategy_its_multilabel_form(data, name):
     # A name stands for its multi-label form at fit; set_params after fit must
