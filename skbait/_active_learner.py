@@ -564,6 +564,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         model = self.estimator
         if y is None or not (is_classifier(model) or hasattr(model, "predict_proba")):
             return None
+        y = _missing_rows_as_nan(y, self.missing_label)
         if not is_multilabel_target(y):
             return None
         return read_label_sets(y, classes=self.classes)
@@ -1537,6 +1538,24 @@ def _nullable_labels(y):
     if y.isna().any():
         return y.to_numpy(dtype=object, na_value=None)
     return y.to_numpy(dtype=dtype.numpy_dtype)
+
+
+def _missing_rows_as_nan(y, missing_label):
+    """0/1 columns (an array, a DataFrame) with NaN where they hold a numeric ``missing_label``.
+
+    So that ``missing_label=-1`` marks a multi-label row not labeled yet, as NaN does.
+    """
+    if not isinstance(missing_label, Real) or np.isnan(missing_label):
+        return y
+    if hasattr(y, "columns"):
+        try:
+            values = y.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):  # not numbers: no multi-label target
+            return y
+        return y.astype(np.float64).mask(values == missing_label)
+    if isinstance(y, np.ndarray) and y.ndim == 2 and y.dtype.kind in "biuf":
+        return np.where(y == missing_label, np.nan, y)
+    return y
 
 
 def _serves_multilabel(name):

@@ -111,6 +111,24 @@ def test_a_row_of_nan_is_unlabeled(data):
     assert len(al.labeled_indices_) == 20
 
 
+def test_a_row_of_the_missing_label_is_unlabeled(data):
+    # missing_label=-1 marks the unlabeled rows of 0/1 columns too; they were
+    # refused as "multilabel-indicator", a target the error said was supported.
+    X, Y = data
+    y = Y[:60].copy()
+    y[20:] = -1
+    al = ActiveLearner(_ovr(), batch_size=3, missing_label=-1).fit(X[:60], y)
+    assert al.labeled_indices_.tolist() == list(range(20))
+    assert al.classes_.tolist() == [0, 1, 2, 3]
+    frame = pd.DataFrame(y, columns=NAMES)
+    al = ActiveLearner(_ovr(), batch_size=3, missing_label=-1).fit(X[:60], frame)
+    assert al.classes_.tolist() == NAMES.tolist()
+    assert len(al.labeled_indices_) == 20
+    y[20, 0] = 0
+    with pytest.raises(ValueError, match="partly labeled"):
+        ActiveLearner(_ovr(), missing_label=-1).fit(X[:60], y)
+
+
 def test_bad_multilabel_inputs_get_clear_errors(data):
     X, Y = data
     y = Y[:40].astype(float)
