@@ -1297,6 +1297,13 @@ default=None
             )
         if getattr(self, "_multilabel", False):
             return self._taught_label_sets(y, caller=caller)
+        if is_classifier(self.estimator) and is_multilabel_target(y):
+            raise ValueError(
+                f"{caller}() got label sets, but the y given to fit holds one label per row "
+                "(a list of None is read so). To start a multi-label learner without labels, "
+                "fit it on NaN rows with one column per label: np.full((n_samples, "
+                "n_labels), np.nan), with classes=[...] naming the labels."
+            )
         if is_classifier(self.estimator):
             y = _nullable_labels(y)
         y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False, input_name="y")

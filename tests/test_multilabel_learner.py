@@ -528,6 +528,18 @@ def test_a_cold_start_of_label_sets_takes_its_first_labels(data, form):
     assert len(al.query()) == 8
 
 
+def test_label_sets_taught_after_a_single_label_cold_start_say_how_to_start(data):
+    # A list of None is one label per row; the label sets taught then failed in
+    # scikit-learn's fit with "Unknown label type: unknown".
+    X, _ = data
+    al = ActiveLearner(_ovr(), batch_size=4).fit(X[:60], [None] * 60)
+    idx = al.query()
+    with pytest.raises(ValueError, match=r"label sets.*np\.full") as info:
+        al.teach(y=[{"arts"}, set(), {"arts", "sports"}, {"science"}], indices=idx)
+    assert "Unknown label type" not in str(info.value)
+    assert al.labeled_indices_.size == 0
+
+
 @pytest.mark.parametrize(
     "model",
     [RandomForestClassifier(n_estimators=5, random_state=0), KNeighborsClassifier(3)],
