@@ -564,6 +564,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         model = self.estimator
         if y is None or not (is_classifier(model) or hasattr(model, "predict_proba")):
             return None
+        y = _missing_rows_as_nan(y, self.missing_label)
         if not is_multilabel_target(y):
             return None
         return read_label_sets(y, classes=self.classes)
@@ -1223,7 +1224,19 @@ default=None
             raise TypeError("eval_set must be a pair (X_val, y_val).")
         X_val, y_val = eval_set
         if labels is not None:
-            sets = read_label_sets(y_val, classes=labels)
+            try:
+                sets = read_label_sets(y_val, classes=labels)
+            except ValueError as exc:
+                if self.classes is not None or "outside the declared labels" not in str(exc):
+                    raise
+                # Not declared: the labels are the columns of the pool's y.
+                seen = read_label_sets(y_val).classes
+                outside = label_repr(seen[~np.isin(seen, labels)])[:5]
+                raise ValueError(
+                    f"eval_set's y_val holds labels {outside} that the pool's y does not: a "
+                    f"multi-label learner's labels (the columns of y, {label_repr(labels)}) "
+                    "are fixed at fit. Declare every label with classes=[...]."
+                ) from None
             if not sets.labeled.all():
                 raise ValueError("eval_set's y_val leaves rows unlabeled; give every label set.")
             y_val = sets.indicator
@@ -1284,6 +1297,13 @@ default=None
             )
         if getattr(self, "_multilabel", False):
             return self._taught_label_sets(y, caller=caller)
+        if is_classifier(self.estimator) and is_multilabel_target(y):
+            raise ValueError(
+                f"{caller}() got label sets, but the y given to fit holds one label per row "
+                "(a list of None is read so). To start a multi-label learner without labels, "
+                "fit it on NaN rows with one column per label: np.full((n_samples, "
+                "n_labels), np.nan), with classes=[...] naming the labels."
+            )
         if is_classifier(self.estimator):
             y = _nullable_labels(y)
         y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False, input_name="y")
@@ -1525,6 +1545,24 @@ def _nullable_labels(y):
     if y.isna().any():
         return y.to_numpy(dtype=object, na_value=None)
     return y.to_numpy(dtype=dtype.numpy_dtype)
+
+
+def _missing_rows_as_nan(y, missing_label):
+    """0/1 columns (an array, a DataFrame) with NaN where they hold a numeric ``missing_label``.
+
+    So that ``missing_label=-1`` marks a multi-label row not labeled yet, as NaN does.
+    """
+    if not isinstance(missing_label, Real) or np.isnan(missing_label):
+        return y
+    if hasattr(y, "columns"):
+        try:
+            values = y.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):  # not numbers: no multi-label target
+            return y
+        return y.astype(np.float64).mask(values == missing_label)
+    if isinstance(y, np.ndarray) and y.ndim == 2 and y.dtype.kind in "biuf":
+        return np.where(y == missing_label, np.nan, y)
+    return y
 
 
 def _serves_multilabel(name):

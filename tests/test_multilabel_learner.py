@@ -111,6 +111,24 @@ def test_a_row_of_nan_is_unlabeled(data):
     assert len(al.labeled_indices_) == 20
 
 
+def test_a_row_of_the_missing_label_is_unlabeled(data):
+    # missing_label=-1 marks the unlabeled rows of 0/1 columns too; they were
+    # refused as "multilabel-indicator", a target the error said was supported.
+    X, Y = data
+    y = Y[:60].copy()
+    y[20:] = -1
+    al = ActiveLearner(_ovr(), batch_size=3, missing_label=-1).fit(X[:60], y)
+    assert al.labeled_indices_.tolist() == list(range(20))
+    assert al.classes_.tolist() == [0, 1, 2, 3]
+    frame = pd.DataFrame(y, columns=NAMES)
+    al = ActiveLearner(_ovr(), batch_size=3, missing_label=-1).fit(X[:60], frame)
+    assert al.classes_.tolist() == NAMES.tolist()
+    assert len(al.labeled_indices_) == 20
+    y[20, 0] = 0
+    with pytest.raises(ValueError, match="partly labeled"):
+        ActiveLearner(_ovr(), missing_label=-1).fit(X[:60], y)
+
+
 def test_bad_multilabel_inputs_get_clear_errors(data):
     X, Y = data
     y = Y[:40].astype(float)
@@ -329,6 +347,19 @@ def test_read_label_sets_forms():
         read_label_sets([{"a"}, "b"])
 
 
+def test_labels_of_numbers_and_text_keep_their_type_and_are_sorted_by_value():
+    # numpy made 2024 the text "2024", and the binarizer then dropped the label 2024.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sets = read_label_sets([{2024, "news"}, {"news"}, {2024}, None])
+    assert sets.classes.tolist() == [2024, "news"]
+    assert sets.indicator.tolist() == [[1, 1], [0, 1], [1, 0], [0, 0]]
+    declared = read_label_sets([{1}, {"a"}], classes=[1, "a"])
+    assert declared.indicator.tolist() == [[1, 0], [0, 1]]
+    # Numbers of several types (a numpy integer beside ints, a float) sort by value.
+    assert read_label_sets([{2}, {np.int64(1)}, {1.5}]).classes.tolist() == [1, 1.5, 2]
+
+
 def test_label_probabilities_reads_both_forms():
     raw = [np.array([[0.3, 0.7], [1.0, 0.0]]), np.array([[1.0], [1.0]])]
     np.testing.assert_allclose(label_probabilities(raw, 2), [[0.7, 0.0], [0.0, 0.0]])
@@ -497,6 +528,18 @@ def test_a_cold_start_of_label_sets_takes_its_first_labels(data, form):
     assert len(al.query()) == 8
 
 
+def test_label_sets_taught_after_a_single_label_cold_start_say_how_to_start(data):
+    # A list of None is one label per row; the label sets taught then failed in
+    # scikit-learn's fit with "Unknown label type: unknown".
+    X, _ = data
+    al = ActiveLearner(_ovr(), batch_size=4).fit(X[:60], [None] * 60)
+    idx = al.query()
+    with pytest.raises(ValueError, match=r"label sets.*np\.full") as info:
+        al.teach(y=[{"arts"}, set(), {"arts", "sports"}, {"science"}], indices=idx)
+    assert "Unknown label type" not in str(info.value)
+    assert al.labeled_indices_.size == 0
+
+
 @pytest.mark.parametrize(
     "model",
     [RandomForestClassifier(n_estimators=5, random_state=0), KNeighborsClassifier(3)],
@@ -548,6 +591,20 @@ def test_a_label_fit_did_not_see_says_to_declare_the_labels(data):
     with pytest.raises(ValueError, match=r"\['health'\] that fit did not see.*classes="):
         al.teach(y=[{"health"}, set(), {"arts"}], indices=[40, 41, 42])
     assert al.labeled_indices_.tolist() == before
+
+
+def test_an_eval_label_the_pool_lacks_says_to_declare_the_labels(data):
+    # Not "or leave classes=None": the learner's classes were None already.
+    X, Y = data
+    sets = [set(NAMES[row.astype(bool)]) - {"sports"} for row in Y]
+    eval_sets = [set(NAMES[row.astype(bool)]) for row in Y[200:]]
+    al = ActiveLearner(_ovr(), n_initial=20, batch_size=10, budget=30)
+    with pytest.raises(ValueError, match=r"eval_set.*\['sports'\].*classes=") as info:
+        al.fit(X[:200], sets[:200], eval_set=(X[200:], eval_sets))
+    assert "leave classes=None" not in str(info.value)
+    declared = ActiveLearner(_ovr(), n_initial=20, batch_size=10, budget=30, classes=NAMES)
+    declared.fit(X[:200], sets[:200], eval_set=(X[200:], eval_sets))
+    assert declared.classes_.tolist() == NAMES.tolist()
 
 
 @pytest.mark.parametrize("name", ["bait", "margin", "badge"])

@@ -20,6 +20,8 @@ A row is labeled whole or not at all: a row with some outputs missing is
 refused, since a partial label set would be read as a complete one.
 """
 
+from numbers import Number
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -289,10 +291,10 @@ def _read_sets(rows, classes):
     if bad:
         raise ValueError("A label set holds None or NaN; drop it from the set.")
     if classes is None:
-        seen = sorted({v for s in sets for v in s}, key=lambda v: (str(type(v)), v))
-        classes = np.asarray(seen) if seen else np.empty(0)
+        seen = sorted({v for s in sets for v in s}, key=_label_order)
+        classes = _label_array(seen) if seen else np.empty(0)
     else:
-        classes = np.asarray(classes)
+        classes = classes if isinstance(classes, np.ndarray) else _label_array(list(classes))
         outside = sorted({v for s in sets for v in s} - set(classes.tolist()), key=str)
         if outside:
             raise ValueError(
@@ -306,6 +308,22 @@ def _read_sets(rows, classes):
     if sets:
         indicator[labeled] = binarizer.fit_transform(sets)
     return LabelSets(indicator, labeled, classes)
+
+
+def _label_order(label):
+    """Sort key of the labels seen: numbers by value (whatever their type), then the rest."""
+    if isinstance(label, Number):
+        return (0, "", label)
+    return (1, str(type(label)), label)
+
+
+def _label_array(labels):
+    """Labels as an array; numbers beside text as objects, which numpy would make text."""
+    values = np.asarray(labels)
+    if values.dtype.kind in "US" and not all(isinstance(v, str) for v in labels):
+        values = np.empty(len(labels), dtype=object)
+        values[:] = labels
+    return values
 
 
 def label_probabilities(raw, n_samples, n_labels=None, *, output_classes=None):
