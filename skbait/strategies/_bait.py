@@ -704,13 +704,14 @@ def bait_objective(
     sel = torch.as_tensor(selected)
     chosen = problem.pool[sel].scaled(scale)
     M = M + kron_gram(chosen.Z, chosen.S).to(M.dtype)
-    # M = reg I plus information matrices: positive definite, so a Cholesky solve, no inverse.
-    L = torch.linalg.cholesky(M)
     F = problem.pool_fisher(fisher)
-    if F is None:
-        root = torch.linalg.solve_triangular(L, torch.eye(len(L), dtype=L.dtype), upper=False)
-        return float((root * root).sum())  # tr(M^-1) = ||L^-1||_F^2
-    return float(torch.trace(torch.cholesky_solve(F.to(L.dtype), L)))
+    F = torch.eye(len(M), dtype=M.dtype) if F is None else F.to(M.dtype)
+    # M = reg I plus information matrices: positive definite, so a Cholesky solve. Where
+    # a tiny reg leaves it singular in float64 (the Cholesky fails), an LU solve still
+    # gives the finite value the selection's own arithmetic reached.
+    L, info = torch.linalg.cholesky_ex(M)
+    solved = torch.cholesky_solve(F, L) if info == 0 else torch.linalg.solve(M, F)
+    return float(torch.trace(solved))
 
 
 class BAIT(QueryStrategy):
