@@ -1551,6 +1551,7 @@ def _missing_rows_as_nan(y, missing_label):
     """0/1 columns (an array, a DataFrame) with NaN where they hold a numeric ``missing_label``.
 
     So that ``missing_label=-1`` marks a multi-label row not labeled yet, as NaN does.
+    NaN beside the marker is ambiguous, and refused as for one label per row.
     """
     if not isinstance(missing_label, Real) or np.isnan(missing_label):
         return y
@@ -1559,8 +1560,10 @@ def _missing_rows_as_nan(y, missing_label):
             values = y.to_numpy(dtype=np.float64, na_value=np.nan)
         except (TypeError, ValueError):  # not numbers: no multi-label target
             return y
+        missing_label_mask(values, missing_label)  # raises on NaN beside the marker
         return y.astype(np.float64).mask(values == missing_label)
     if isinstance(y, np.ndarray) and y.ndim == 2 and y.dtype.kind in "biuf":
+        missing_label_mask(y, missing_label)  # raises on NaN beside the marker
         return np.where(y == missing_label, np.nan, y)
     return y
 

@@ -127,6 +127,12 @@ def test_a_row_of_the_missing_label_is_unlabeled(data):
     y[20, 0] = 0
     with pytest.raises(ValueError, match="partly labeled"):
         ActiveLearner(_ovr(), missing_label=-1).fit(X[:60], y)
+    # NaN beside the marker is ambiguous, as it is for one label per row.
+    y = y.astype(float)
+    y[20, 0], y[21] = -1, np.nan
+    for form in (y, pd.DataFrame(y, columns=NAMES)):
+        with pytest.raises(ValueError, match="ambiguous"):
+            ActiveLearner(_ovr(), missing_label=-1).fit(X[:60], form)
 
 
 def test_bad_multilabel_inputs_get_clear_errors(data):
