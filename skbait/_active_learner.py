@@ -1042,12 +1042,18 @@ default=None
         Rows are in labeling order. A DataFrame pool gives a DataFrame (its
         index labels kept) and the labels as a :class:`pandas.Series` on the
         same index, named as the ``y`` given to fit; a list gives a list, a
-        sparse matrix a sparse matrix, an array an array.
+        sparse matrix a sparse matrix, an array an array. A multi-label
+        learner gives its labels as the 0/1 indicator, an int64 ndarray of
+        shape ``(n_labeled, n_labels)`` whose columns are ``classes_``,
+        whatever form they came in (label sets, a DataFrame, a sparse
+        matrix): ``classes_[row == 1]`` is a row's label set.
 
         Returns
         -------
         X_labeled : array-like, sparse matrix, DataFrame or list
         y_labeled : ndarray or pandas.Series
+            The labels; for a multi-label learner, the ``(n_labeled,
+            n_labels)`` indicator.
 
         Examples
         --------

@@ -530,6 +530,18 @@ def test_label_set_columns_in_another_order_are_read_by_name(data):
         al.score(X[:1], other)
 
 
+def test_labeled_data_gives_the_indicator_whatever_the_form(data):
+    # As its docstring says: the 0/1 indicator over classes_, not the label sets given.
+    X, Y = data
+    sets = [set(NAMES[row.astype(bool)]) for row in Y[:30]] + [None] * 30
+    al = ActiveLearner(_ovr(), batch_size=3).fit(pd.DataFrame(X[:60]), sets)
+    X_lab, y_lab = al.labeled_data()
+    assert isinstance(X_lab, pd.DataFrame) and X_lab.index.tolist() == list(range(30))
+    assert isinstance(y_lab, np.ndarray) and y_lab.dtype == np.int64
+    np.testing.assert_array_equal(y_lab, Y[:30])
+    assert set(al.classes_[y_lab[0] == 1]) == sets[0]
+
+
 def test_resume_continues_a_multilabel_simulation_as_one_run(data):
     X, Y = data
     sets = [set(NAMES[row.astype(bool)]) for row in Y[:200]]
