@@ -1042,12 +1042,18 @@ default=None
         Rows are in labeling order. A DataFrame pool gives a DataFrame (its
         index labels kept) and the labels as a :class:`pandas.Series` on the
         same index, named as the ``y`` given to fit; a list gives a list, a
-        sparse matrix a sparse matrix, an array an array.
+        sparse matrix a sparse matrix, an array an array. A multi-label
+        learner gives its labels as the 0/1 indicator, an int64 ndarray of
+        shape ``(n_labeled, n_labels)`` whose columns are ``classes_``,
+        whatever form they came in (label sets, a DataFrame, a sparse
+        matrix): ``classes_[row == 1]`` is a row's label set.
 
         Returns
         -------
         X_labeled : array-like, sparse matrix, DataFrame or list
         y_labeled : ndarray or pandas.Series
+            The labels; for a multi-label learner, the ``(n_labeled,
+            n_labels)`` indicator.
 
         Examples
         --------
@@ -1551,6 +1557,7 @@ def _missing_rows_as_nan(y, missing_label):
     """0/1 columns (an array, a DataFrame) with NaN where they hold a numeric ``missing_label``.
 
     So that ``missing_label=-1`` marks a multi-label row not labeled yet, as NaN does.
+    NaN beside the marker is ambiguous, and refused as for one label per row.
     """
     if not isinstance(missing_label, Real) or np.isnan(missing_label):
         return y
@@ -1559,8 +1566,10 @@ def _missing_rows_as_nan(y, missing_label):
             values = y.to_numpy(dtype=np.float64, na_value=np.nan)
         except (TypeError, ValueError):  # not numbers: no multi-label target
             return y
+        missing_label_mask(values, missing_label)  # raises on NaN beside the marker
         return y.astype(np.float64).mask(values == missing_label)
     if isinstance(y, np.ndarray) and y.ndim == 2 and y.dtype.kind in "biuf":
+        missing_label_mask(y, missing_label)  # raises on NaN beside the marker
         return np.where(y == missing_label, np.nan, y)
     return y
 

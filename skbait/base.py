@@ -40,7 +40,9 @@ class StrategyTags:
         allows (BADGE and CoreSet never do; BAIT and log-det densify only an
         embedding whose exact matrices fit, and reduce a wider one).
     deterministic : bool, default=False
-        The selection does not depend on ``random_state``.
+        The selection does not depend on ``random_state`` (but for the
+        uniform draw BAIT and log-det fall back to when no unlabeled row's
+        probabilities carry information: all 0 or 1).
     multilabel : bool, default=False
         The strategy serves a multi-label classifier (one 0/1 output per
         label, see :doc:`/user_guide/multilabel`); the learner refuses a

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.neighbors import KNeighborsClassifier
 
 from skbait._fisher import Design, Problem
 from skbait.strategies import BAIT, bait_select, make_strategy, scaled_reg
@@ -321,6 +322,55 @@ def test_strategy_single_class_falls_back():
         idx = BAIT(device="cpu").select(model, X, np.arange(4), 3)
     assert any("single class" in str(w.message) for w in caught)
     assert idx.tolist() == dense_bait(X, None, np.arange(4), 3, reg=scaled_reg(X)).tolist()
+
+
+def test_strategy_draws_at_random_when_no_probability_carries_information():
+    # A 1-nearest-neighbour model's probabilities are all 0 or 1: every row's Fisher is
+    # zero, every gain tied, and BAIT took the unlabeled rows in index order.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    model = KNeighborsClassifier(1).fit(X[:20], y[:20])
+    for strategy in (BAIT(device="cpu"), BAIT(reg=1.0, device="cpu")):
+        with pytest.warns(UserWarning, match=r"0 or 1.*uniformly at random.*Calibrated"):
+            idx, util = strategy.select(
+                model, X, np.arange(20), 5, random_state=3, return_utilities=True
+            )
+        expected = np.random.RandomState(3).choice(np.arange(20, 60), 5, replace=False)
+        assert idx.tolist() == expected.tolist()
+        assert np.all(util == 0)
+
+
+class _FewUncertain(LogisticRegression):
+    """Probabilities 0 or 1, except on the rows whose last feature is 1."""
+
+    def predict_proba(self, X):
+        P = np.eye(2)[(X[:, 0] > 0).astype(int)]
+        P[X[:, -1] == 1] = [0.6, 0.4]
+        return P
+
+
+def test_strategy_keeps_the_informative_rows_and_draws_the_rest():
+    rng = np.random.RandomState(1)
+    X = np.hstack([rng.normal(size=(60, 3)), np.zeros((60, 1))])
+    X[[33, 47], -1] = 1
+    model = _FewUncertain().fit(X[:20], X[:20, 0] > 0)
+    picks = []
+    for seed in (0, 1):
+        with pytest.warns(UserWarning, match=r"Only 2 of the 40.*chose 2.*drew the other 3"):
+            idx, util = BAIT(device="cpu").select(
+                model, X, np.arange(20), 5, random_state=seed, return_utilities=True
+            )
+        assert sorted(idx[:2].tolist()) == [33, 47] and np.all(util[:2] > 0)
+        assert np.unique(idx).size == 5 and np.all(idx >= 20) and np.all(util[2:] == 0)
+        picks.append(idx[2:].tolist())
+    assert picks[0] != picks[1]  # drawn, not the lowest rows
+    # Five rows or more with information: BAIT's selection, as it was.
+    X[[21, 25, 52], -1] = 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        idx = BAIT(reg=1.0, device="cpu").select(model, X, np.arange(20), 5)
+    assert idx.tolist() == bait_select(X, model.predict_proba(X), np.arange(20), 5).tolist()
 
 
 @pytest.mark.cuda

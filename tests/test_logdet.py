@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.tree import DecisionTreeClassifier
 
 from skbait.strategies import LogDet, make_strategy
 from skbait.strategies._logdet import _logdet_select, logdet_select
@@ -138,6 +139,22 @@ def test_strategy_single_class_falls_back():
         idx = LogDet(device="cpu").select(model, X, np.arange(4), 3)
     assert any("single class" in str(w.message) for w in caught)
     assert idx.tolist() == dense_logdet(X, None, np.arange(4), 3).tolist()
+
+
+@pytest.mark.parametrize("fisher", ["full", "rank1"])
+def test_strategy_draws_at_random_when_no_probability_carries_information(fisher):
+    # An unpruned tree's probabilities are all 0 or 1: every gain is zero, and LogDet
+    # took the unlabeled rows in index order.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    model = DecisionTreeClassifier(random_state=0).fit(X[:20], X[:20, 0] > 0)
+    with pytest.warns(UserWarning, match=r"0 or 1.*LogDet.*uniformly at random"):
+        idx, util = LogDet(fisher, device="cpu").select(
+            model, X, np.arange(20), 4, random_state=5, return_utilities=True
+        )
+    expected = np.random.RandomState(5).choice(np.arange(20, 60), 4, replace=False)
+    assert idx.tolist() == expected.tolist()
+    assert np.all(util == 0)
 
 
 @pytest.mark.cuda

@@ -212,6 +212,26 @@ def test_strategy_reads_a_one_vs_rest_model():
     assert np.all(gains > 0)
 
 
+@pytest.mark.parametrize("objective", ["trace", "logdet"])
+def test_strategy_draws_at_random_when_no_probability_carries_information(objective):
+    # A 1-nearest-neighbour model gives every label a probability of 0 or 1: every
+    # row's Fisher is zero, and the strategy took the unlabeled rows in index order.
+    from sklearn.neighbors import KNeighborsClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 4))
+    Y = (X[:, :3] > 0).astype(int)
+    model = KNeighborsClassifier(1).fit(X[:20], Y[:20])
+    strategy = MultiLabelBAIT(objective=objective, device="cpu")
+    with pytest.warns(UserWarning, match=r"0 or 1.*MultiLabelBAIT.*uniformly at random"):
+        idx, util = strategy.select(
+            model, X, np.arange(20), 5, random_state=2, return_utilities=True
+        )
+    expected = np.random.RandomState(2).choice(np.arange(20, 60), 5, replace=False)
+    assert idx.tolist() == expected.tolist()
+    assert np.all(util == 0)
+
+
 def test_a_small_sparse_embedding_is_densified_and_a_wide_one_refused():
     import scipy.sparse as sp
 

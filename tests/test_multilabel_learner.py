@@ -127,6 +127,12 @@ def test_a_row_of_the_missing_label_is_unlabeled(data):
     y[20, 0] = 0
     with pytest.raises(ValueError, match="partly labeled"):
         ActiveLearner(_ovr(), missing_label=-1).fit(X[:60], y)
+    # NaN beside the marker is ambiguous, as it is for one label per row.
+    y = y.astype(float)
+    y[20, 0], y[21] = -1, np.nan
+    for form in (y, pd.DataFrame(y, columns=NAMES)):
+        with pytest.raises(ValueError, match="ambiguous"):
+            ActiveLearner(_ovr(), missing_label=-1).fit(X[:60], form)
 
 
 def test_bad_multilabel_inputs_get_clear_errors(data):
@@ -482,8 +488,10 @@ def test_utilities_are_the_chosen_rows_gains(data):
 def test_label_set_readers_refuse_what_they_cannot_read():
     with pytest.raises(ValueError, match="0 and 1"):
         read_label_sets(pd.DataFrame({"a": [0, 2], "b": [1, 0]}))
-    with pytest.raises(ValueError, match="differ from y's columns"):
-        read_label_sets(pd.DataFrame({"a": [0, 1], "b": [1, 0]}), classes=["b", "a"])
+    with pytest.raises(ValueError, match=r"not the labels \['a', 'b'\] \(missing \['a'\]; "):
+        read_label_sets(pd.DataFrame({"c": [0, 1], "b": [1, 0]}), classes=["a", "b"])
+    with pytest.raises(ValueError, match=r"extra \['x'\]; repeated \['b'\]"):
+        read_label_sets(pd.DataFrame([[0, 1, 1]], columns=["b", "x", "b"]), classes=["a", "b"])
     with pytest.raises(ValueError, match="None or NaN"):
         read_label_sets([{"a", None}, {"b"}])
     with pytest.raises(ValueError, match="no label at all"):
@@ -501,6 +509,37 @@ def test_label_set_readers_refuse_what_they_cannot_read():
     with pytest.raises(TypeError, match="strings"):
         parse_label_sets([3])
     assert parse_label_sets([float("nan")]) == [None]
+
+
+def test_label_set_columns_in_another_order_are_read_by_name(data):
+    # The same labels in another order were refused ("classes differ from y's columns"),
+    # where the learner reorders shuffled DataFrame columns of X.
+    frame = pd.DataFrame({"b": [0, 1], "a": [1, 1]})
+    sets = read_label_sets(frame, classes=["a", "b"])
+    assert sets.classes.tolist() == ["a", "b"]
+    assert sets.indicator.tolist() == [[1, 0], [1, 1]]
+    X, Y = data
+    al = ActiveLearner(_ovr(), batch_size=3).fit(X[:60], pd.DataFrame(Y[:60], columns=NAMES))
+    shuffled = pd.DataFrame(Y[60:62], columns=NAMES)[NAMES[::-1]]
+    al.teach(X[60:62], shuffled)
+    np.testing.assert_array_equal(al.y_[-2:], Y[60:62])
+    expected = al.score(X[:50], pd.DataFrame(Y[:50], columns=NAMES))
+    assert al.score(X[:50], pd.DataFrame(Y[:50], columns=NAMES)[NAMES[::-1]]) == expected
+    other = pd.DataFrame(Y[:1], columns=["arts", "politics", "science", "music"])
+    with pytest.raises(ValueError, match=r"missing \['sports'\]; extra \['music'\]"):
+        al.score(X[:1], other)
+
+
+def test_labeled_data_gives_the_indicator_whatever_the_form(data):
+    # As its docstring says: the 0/1 indicator over classes_, not the label sets given.
+    X, Y = data
+    sets = [set(NAMES[row.astype(bool)]) for row in Y[:30]] + [None] * 30
+    al = ActiveLearner(_ovr(), batch_size=3).fit(pd.DataFrame(X[:60]), sets)
+    X_lab, y_lab = al.labeled_data()
+    assert isinstance(X_lab, pd.DataFrame) and X_lab.index.tolist() == list(range(30))
+    assert isinstance(y_lab, np.ndarray) and y_lab.dtype == np.int64
+    np.testing.assert_array_equal(y_lab, Y[:30])
+    assert set(al.classes_[y_lab[0] == 1]) == sets[0]
 
 
 def test_resume_continues_a_multilabel_simulation_as_one_run(data):

@@ -23,7 +23,7 @@ from skbait.strategies._candidates import (
     candidate_pool,
     resolve_candidates,
 )
-from skbait.strategies._fisher_inputs import fisher_inputs
+from skbait.strategies._fisher_inputs import fisher_inputs, select_informative
 from skbait.utils import resolve_device
 from skbait.utils._sparse import check_pool_embeddings, row_norms_squared
 from skbait.utils._threads import (
@@ -35,6 +35,7 @@ from skbait.utils._threads import (
 from skbait.utils._validation import (
     check_chunk_size,
     check_option,
+    check_probas,
     check_real,
 )
 
@@ -523,8 +524,11 @@ def bait_select(
     probas : array-like of shape (n_samples, n_classes) or None
         Predicted class probabilities (rows sum to one), or ``None`` for
         regression (single or multi-output: the rank-one Fisher of the
-        embedding, paper eq. 6). A single column gives an all-zero Fisher:
-        every score ties and the lowest indices are returned.
+        embedding, paper eq. 6). A single column, or probabilities all 0 or
+        1, give an all-zero Fisher: every score ties and the lowest indices
+        are returned, as the reference implementation returns them (the
+        :class:`BAIT` strategy draws at random there instead, with a
+        warning).
     labeled : array-like of int or bool
         Indices of the labeled rows, or a boolean mask over the pool.
     batch_size : int
@@ -810,12 +814,19 @@ class BAIT(QueryStrategy):
     A classifier that knows a single class has one probability column and an
     all-zero Fisher; BAIT then falls back to the rank-one Fisher of the
     embedding (the regression case), which still spreads the batch over the
-    embedding space. The utilities returned with ``return_utilities=True`` are
-    each chosen row's decrease of ``tr(M^-1 F)`` at the forward step that
-    added it (larger is better). The selection depends on ``random_state``
-    only through the random candidates (and a reduced embedding's randomized
-    SVD): ``BAIT(reg=1.0)``, ``candidates=None`` and ``random_candidates=0``
-    are deterministic.
+    embedding space. A row whose probabilities are all 0 or 1 (a
+    1-nearest-neighbour model, an unpruned tree) has zero Fisher information:
+    when no unlabeled row has any, every score ties and BAIT would take the
+    rows in index order, so it draws the batch uniformly at random instead
+    (seeded by ``random_state``), with a warning; when fewer rows than the
+    batch have information, BAIT chooses those and draws the rest of the
+    batch uniformly from the other unlabeled rows, with a warning. The
+    utilities returned with ``return_utilities=True`` are each chosen row's
+    decrease of ``tr(M^-1 F)`` at the forward step that added it (larger is
+    better; 0 for a drawn row). Otherwise the selection depends on
+    ``random_state`` only through the random candidates (and a reduced
+    embedding's randomized SVD): ``BAIT(reg=1.0)``, ``candidates=None`` and
+    ``random_candidates=0`` are deterministic.
 
     Examples
     --------
@@ -905,23 +916,30 @@ class BAIT(QueryStrategy):
             has_classes=P is not None,
             single_class=P is None and is_classifier(estimator),
         )
-        return _bait_select(
-            Z,
-            P,
+        return select_informative(
+            lambda: _bait_select(
+                Z,
+                P,
+                labeled,
+                batch_size,
+                reg=self.reg,
+                relative_reg=self.relative_reg,
+                oversample=self.oversample,
+                backward=self.backward,
+                fisher=self.fisher,
+                device=resolve_device(self.device, estimator=estimator),
+                dtype=self.dtype,
+                chunk_size=self.chunk_size,
+                approximation=self.approximation,
+                memory_limit=self.memory_limit,
+                random_state=random_state,
+                candidates=candidates,
+                random_candidates=self.random_candidates,
+                standardize=resolve_standardize(self.standardize, estimator, embedding),
+            ),
+            "BAIT",
+            None if P is None else check_probas(P, Z.shape[0]),
             labeled,
             batch_size,
-            reg=self.reg,
-            relative_reg=self.relative_reg,
-            oversample=self.oversample,
-            backward=self.backward,
-            fisher=self.fisher,
-            device=resolve_device(self.device, estimator=estimator),
-            dtype=self.dtype,
-            chunk_size=self.chunk_size,
-            approximation=self.approximation,
-            memory_limit=self.memory_limit,
-            random_state=random_state,
-            candidates=candidates,
-            random_candidates=self.random_candidates,
-            standardize=resolve_standardize(self.standardize, estimator, embedding),
+            random_state,
         )

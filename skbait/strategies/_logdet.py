@@ -14,10 +14,10 @@ from skbait._approximations import (
 )
 from skbait._fisher import Problem
 from skbait.base import QueryStrategy
-from skbait.strategies._fisher_inputs import fisher_inputs
+from skbait.strategies._fisher_inputs import fisher_inputs, select_informative
 from skbait.utils import resolve_device
 from skbait.utils._threads import single_thread_when_busy
-from skbait.utils._validation import check_chunk_size, check_option
+from skbait.utils._validation import check_chunk_size, check_option, check_probas
 
 __all__ = ["LogDet", "logdet_select"]
 
@@ -200,7 +200,15 @@ class LogDet(QueryStrategy):
     A classifier that knows a single class has no gradient information; the
     strategy then uses the embedding's rank-one ``z z^T``, as for regression.
     Utilities are each chosen row's gain in ``log det`` when it was added.
-    The selection is deterministic: ``random_state`` is not used.
+    The selection is deterministic (``random_state`` is not used), except
+    where probabilities of 0 or 1 (a 1-nearest-neighbour model, an unpruned
+    tree) leave rows without information, whose gains all tie at zero: when
+    no unlabeled row has any, the batch is drawn uniformly at random (seeded
+    by ``random_state``) with a warning, where the greedy would take the
+    rows in index order; when fewer rows than the batch have information,
+    the greedy chooses those and the rest of the batch is drawn uniformly
+    from the other unlabeled rows, with a warning. The drawn rows'
+    utilities are 0. :func:`logdet_select` keeps the tie rule (lowest index).
 
     Examples
     --------
@@ -259,17 +267,24 @@ class LogDet(QueryStrategy):
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, P = fisher_inputs(estimator, X, embedding, "LogDet")
-        return _logdet_select(
-            Z,
-            P,
+        return select_informative(
+            lambda: _logdet_select(
+                Z,
+                P,
+                labeled,
+                batch_size,
+                fisher=self.fisher,
+                reg=self.reg,
+                device=resolve_device(self.device, estimator=estimator),
+                dtype=self.dtype,
+                chunk_size=self.chunk_size,
+                approximation=self.approximation,
+                memory_limit=self.memory_limit,
+                random_state=random_state,
+            ),
+            "LogDet",
+            None if P is None else check_probas(P, Z.shape[0]),
             labeled,
             batch_size,
-            fisher=self.fisher,
-            reg=self.reg,
-            device=resolve_device(self.device, estimator=estimator),
-            dtype=self.dtype,
-            chunk_size=self.chunk_size,
-            approximation=self.approximation,
-            memory_limit=self.memory_limit,
-            random_state=random_state,
+            random_state,
         )

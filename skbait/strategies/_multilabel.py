@@ -25,6 +25,7 @@ from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
 from skbait.strategies._badge import gradient_seeding
 from skbait.strategies._bait import _absolute_reg, resolve_standardize
+from skbait.strategies._fisher_inputs import select_informative
 from skbait.strategies._uncertainty import _predict_rows, top_positions
 from skbait.utils import resolve_device, resolve_dtype
 from skbait.utils._multilabel import label_probabilities
@@ -392,7 +393,9 @@ def multilabel_bait_select(
     -----
     Scores within a relative ``1e-9`` (``1e-5`` in float32) of the best are
     tied and the lowest pool index wins. A label whose probability is 0 or 1
-    everywhere carries no information and does not move the choice.
+    everywhere carries no information and does not move the choice; rows
+    whose every probability is 0 or 1 tie at a gain of zero, and the lowest
+    index wins (:class:`MultiLabelBAIT` draws such rows at random instead).
 
     Examples
     --------
@@ -549,9 +552,16 @@ class MultiLabelBAIT(QueryStrategy):
     A sparse embedding (TF-IDF) is densified when its blocks are small (see
     :func:`multilabel_bait_select`); put a
     :class:`~sklearn.decomposition.TruncatedSVD` after a wide one. The
-    selection is deterministic: ``random_state`` is not used. The utilities
-    returned with ``return_utilities=True`` are each chosen row's gain at the
-    forward step that added it.
+    selection is deterministic (``random_state`` is not used), except where
+    label probabilities of 0 or 1 (a 1-nearest-neighbour model, an unpruned
+    tree) leave rows without information, whose gains all tie at zero: when
+    no unlabeled row has any, the batch is drawn uniformly at random (seeded
+    by ``random_state``) with a warning, where the greedy would take the
+    rows in index order; when fewer rows than the batch have information,
+    the greedy chooses those and the rest of the batch is drawn uniformly
+    from the other unlabeled rows, with a warning. The utilities returned
+    with ``return_utilities=True`` are each chosen row's gain at the forward
+    step that added it (0 for a drawn row).
 
     Examples
     --------
@@ -620,20 +630,27 @@ class MultiLabelBAIT(QueryStrategy):
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, P = _label_inputs(estimator, X, embedding)
-        return _multilabel_bait_select(
-            Z,
-            P,
+        return select_informative(
+            lambda: _multilabel_bait_select(
+                Z,
+                P,
+                labeled,
+                batch_size,
+                reg=self.reg,
+                relative_reg=self.relative_reg,
+                oversample=self.oversample,
+                backward=self.backward,
+                fisher=self.fisher,
+                objective=self.objective,
+                device=resolve_device(self.device, estimator=estimator),
+                dtype=self.dtype,
+                standardize=resolve_standardize(self.standardize, estimator, embedding),
+            ),
+            type(self).__name__,
+            _check_label_probas(P, Z.shape[0]),
             labeled,
             batch_size,
-            reg=self.reg,
-            relative_reg=self.relative_reg,
-            oversample=self.oversample,
-            backward=self.backward,
-            fisher=self.fisher,
-            objective=self.objective,
-            device=resolve_device(self.device, estimator=estimator),
-            dtype=self.dtype,
-            standardize=resolve_standardize(self.standardize, estimator, embedding),
+            random_state,
         )
 
 

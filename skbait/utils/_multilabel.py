@@ -192,7 +192,8 @@ def read_label_sets(y, *, classes=None):
     classes : array-like, default=None
         The labels, in column order. For label sets they fix the columns (a
         label outside them is an error); for an indicator matrix they name its
-        columns (as many as it has). By default: the sorted labels seen (label
+        columns (as many as it has), and a DataFrame's columns, named by the
+        same labels in any order, are put in their order. By default: the sorted labels seen (label
         sets), the DataFrame's column names, or ``0 .. K - 1``.
 
     Returns
@@ -203,7 +204,8 @@ def read_label_sets(y, *, classes=None):
     ------
     ValueError
         When a row is partly labeled, an entry is not 0/1, a label lies
-        outside ``classes``, or ``classes`` does not match the columns.
+        outside ``classes``, or ``classes`` does not match the columns (a
+        DataFrame's: other labels than ``classes``, which the error lists).
 
     Examples
     --------
@@ -258,20 +260,45 @@ def _read_indicator(values, names, classes):
     K = values.shape[1]
     if classes is not None:
         classes = np.asarray(classes)
-        if classes.shape != (K,):
+        if names is not None:
+            values = _in_class_order(values, names, classes)
+        elif classes.shape != (K,):
             raise ValueError(
                 f"classes names {classes.size} labels but y has {K} columns: give one "
                 "label per column."
-            )
-        if names is not None and not np.array_equal(classes.astype(str), names.astype(str)):
-            raise ValueError(
-                f"classes {classes.tolist()} differ from y's columns {names.tolist()}."
             )
     else:
         classes = names if names is not None else np.arange(K)
     labeled = ~holes.all(axis=1)
     indicator = np.where(holes, 0, values).astype(np.int64)
     return LabelSets(indicator, labeled, classes)
+
+
+def _in_class_order(values, names, classes):
+    """A DataFrame's columns in the order of ``classes``, matched by name (as text).
+
+    The same labels in another order are reordered; other columns are refused
+    with the labels missing, extra or repeated.
+    """
+    wanted, given = classes.astype(str).tolist(), names.astype(str).tolist()
+    if given == wanted:
+        return values
+    if sorted(given) == sorted(wanted) and len(set(given)) == len(given):
+        return values[:, [given.index(label) for label in wanted]]
+    problems = [
+        f"{what} {labels}"
+        for what, labels in (
+            ("missing", [c for c in classes.tolist() if str(c) not in given]),
+            ("extra", [n for n in names.tolist() if str(n) not in wanted]),
+            ("repeated", sorted({n for n in given if given.count(n) > 1})),
+        )
+        if labels
+    ]
+    raise ValueError(
+        f"y's columns {names.tolist()} are not the labels {classes.tolist()} "
+        f"({'; '.join(problems)}). Name one column per label, in any order (or give "
+        "label sets)."
+    )
 
 
 def _read_sets(rows, classes):
