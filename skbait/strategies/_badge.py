@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
+from skbait.strategies._fisher_inputs import NO_INFORMATION_ADVICE, informative_rows
 from skbait.utils._sparse import check_pool_embeddings, row_norms_squared, rows_dot
 from skbait.utils._threads import limited_threads, single_thread_when_busy, threads_for_flops
 from skbait.utils._torch import resolve_device, resolve_dtype
@@ -151,8 +152,12 @@ def gradient_seeding(Z, unlabeled, a, batch_size, rng, device, dtype):
     if batch_size == 0:
         return chosen, utilities
     taken = np.zeros(unlabeled.size, dtype=bool)
-    # torch.argmax returns the first maximal index: ties go to the lowest index.
+    # torch.argmax returns the first maximal index: ties go to the lowest index. Where
+    # every gradient is zero (one class known, probabilities all 0 or 1) no row leads,
+    # and the first centre is drawn uniformly, as the later ones then are.
     centre = int(torch.argmax(norm_g))
+    if float(norm_g[centre]) == 0.0:
+        centre = int(rng.randint(unlabeled.size))
     chosen[0], utilities[0] = centre, float(norm_g[centre])
     d2 = torch.full_like(norm_g, float("inf"))
     # Each step is O(n (k + d)): threads only when that is worth waking them.
@@ -305,6 +310,14 @@ class BADGE(QueryStrategy):
             warnings.warn(
                 "The classifier knows a single class, so every gradient embedding is zero; "
                 "BADGE falls back to uniform random sampling.",
+                UserWarning,
+                stacklevel=3,
+            )
+        elif not informative_rows(P)[~as_labeled_mask(labeled, len(P))].any():
+            warnings.warn(
+                "Every probability of the unlabeled rows is 0 or 1, so every gradient "
+                f"embedding is zero; BADGE falls back to uniform random sampling. "
+                f"{NO_INFORMATION_ADVICE}",
                 UserWarning,
                 stacklevel=3,
             )

@@ -11,10 +11,10 @@ from sklearn.base import is_classifier
 from skbait.embeddings import embed
 from skbait.utils._warnings import caller_stacklevel
 
-__all__ = ["fisher_inputs", "informative_rows", "select_informative"]
+__all__ = ["NO_INFORMATION_ADVICE", "fisher_inputs", "informative_rows", "select_informative"]
 
 #: Why a model's probabilities can all be 0 or 1, and what to do about it.
-_NO_INFORMATION_ADVICE = (
+NO_INFORMATION_ADVICE = (
     "Probabilities of 0 or 1 come from models such as a 1-nearest-neighbour classifier or "
     "an unpruned decision tree: calibrate the model (sklearn.calibration."
     "CalibratedClassifierCV), or use a strategy that does not read probabilities, such as "
@@ -104,7 +104,7 @@ def select_informative(select, strategy_name, probas, labeled, batch_size, rando
         warnings.warn(
             f"Every probability of the unlabeled rows is 0 or 1, so every row's Fisher "
             f"information is zero and {strategy_name} cannot rank them; it draws the batch "
-            f"uniformly at random instead. {_NO_INFORMATION_ADVICE}",
+            f"uniformly at random instead. {NO_INFORMATION_ADVICE}",
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
@@ -120,7 +120,7 @@ def select_informative(select, strategy_name, probas, labeled, batch_size, rando
         f"Only {int(informative[unlabeled].sum())} of the {unlabeled.size} unlabeled rows "
         "have a probability other than 0 or 1; the others have zero Fisher information. "
         f"{strategy_name} chose {int(kept.sum())} rows of the batch and drew the other "
-        f"{drawn.size} uniformly at random from the rest. {_NO_INFORMATION_ADVICE}",
+        f"{drawn.size} uniformly at random from the rest. {NO_INFORMATION_ADVICE}",
         UserWarning,
         stacklevel=caller_stacklevel(),
     )
