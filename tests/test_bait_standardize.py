@@ -166,12 +166,17 @@ def test_hidden_layers_and_custom_embeddings_stay_as_they_are():
     y = _labels(Z, 3)
     y[labeled[:2]] = [0, 1]
     net = MLPClassifier(hidden_layer_sizes=(6,), max_iter=50, random_state=0)
+    # Inputs a hundredth of the raw units: on the raw ones the net's probabilities are
+    # all 0 or 1, and BAIT, with no information to rank by, draws at random.
+    X = Z / 100.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        net.fit(Z[labeled], y[labeled])
-        auto = BAIT(candidates=None, device="cpu").select(net, Z, labeled, 4)
-        plain = BAIT(candidates=None, standardize=False, device="cpu").select(net, Z, labeled, 4)
+        net.fit(X[labeled], y[labeled])
+        auto = BAIT(candidates=None, device="cpu").select(net, X, labeled, 4)
+        plain = BAIT(candidates=None, standardize=False, device="cpu").select(net, X, labeled, 4)
+        forced = BAIT(candidates=None, standardize=True, device="cpu").select(net, X, labeled, 4)
     assert auto.tolist() == plain.tolist()
+    assert forced.tolist() != auto.tolist()  # standardising the hidden layer would show
     # A user's embedding is theirs, even of raw features.
     model = LogisticRegression(max_iter=2000).fit(Z[labeled], y[labeled])
 

@@ -124,6 +124,8 @@ def badge_select(
     utilities = np.empty(B, dtype=np.float64)
     taken = np.zeros(m, dtype=bool)
     centre, value = best_exact(comm, norm_g, cand_index)
+    if value == 0.0:  # every gradient zero: the first centre uniform, as on one process
+        centre = _badge_draw(comm, pool, torch.zeros_like(norm_g), taken, rng)
     chosen[0], utilities[0] = centre, value
     d2 = torch.full_like(norm_g, float("inf"))
     for step in range(1, B):
