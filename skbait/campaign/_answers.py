@@ -224,7 +224,9 @@ def _same_dates(theirs, ours):
     iso = np.array([bool(_ISO_DATE.match(cell)) for cell in ours], dtype=bool)
     if not iso.any():
         return same
-    dates = pd.to_datetime(pd.Series(ours[iso]), format="ISO8601", errors="coerce")
+    # Cell by cell (a batch's rows): each ISO cell as it is, with or without a time, in
+    # every pandas (format="ISO8601" needs pandas 2).
+    dates = pd.to_datetime(pd.Series([pd.to_datetime(c, errors="coerce") for c in ours[iso]]))
     readings = []
     for dayfirst in (True, False):
         with warnings.catch_warnings():
