@@ -1402,11 +1402,16 @@ default=None
         y_pred = np.asarray(y_pred)
         if classes is None or y_pred.ndim != 1 or y_pred.dtype == classes.dtype:
             return y_pred
+        import pandas as pd
+
+        # Each distinct prediction looked up once, not each row (factorize: no sorting,
+        # so labels of mixed types too).
+        rows, distinct = pd.factorize(y_pred, use_na_sentinel=False)
         position = {label: i for i, label in enumerate(classes.tolist())}
-        found = [position.get(label) for label in y_pred.tolist()]
+        found = [position.get(label) for label in distinct.tolist()]
         if None in found:  # not a declared label (never expected): leave them be
             return y_pred
-        return classes[np.asarray(found, dtype=np.intp)]
+        return classes[np.asarray(found, dtype=np.intp)[rows]]
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):
