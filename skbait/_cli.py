@@ -495,11 +495,13 @@ def _split_hint(y, task, reason):
 
 def _run(args):
     import numpy as np
+
+    X, y, data = _load_dataset(args)
+    # Imported once the data has loaded, so that a wrong path is reported at once.
     from sklearn.model_selection import train_test_split
 
     from skbait.evaluation import compare_strategies, save_results, write_report
 
-    X, y, data = _load_dataset(args)
     if not args.multi_label and len(y) and (y[:1] == y).all():
         # Nothing to learn, nor a class to tell apart: a wrong --target, most often.
         raise UsageError(
