@@ -928,6 +928,174 @@ def test_tab_separated_file(tmp_path):
     assert "\t" in (tmp_path / "b.tsv").read_text().splitlines()[0]
 
 
+# How spreadsheets and R save a CSV file: separator, line end, byte-order mark, and
+# whether text is quoted R's way (header and text quoted, numbers and NA bare).
+_DIALECTS = {
+    "european excel": (";", "\r\n", True, False),
+    "tab": ("\t", "\n", False, False),
+    "old mac excel": (",", "\r", False, False),
+    "r write.csv": (",", "\r\n", True, True),
+}
+
+
+def _dialect_text(frame, sep, end, r_quotes):
+    """``frame``'s text cells as a spreadsheet or R writes them (blanks NA where R)."""
+
+    def cell(text, header=False):
+        if r_quotes and (header or (text and not _is_number(text))):
+            return '"' + text.replace('"', '""') + '"'
+        if r_quotes and text == "":
+            return "NA"
+        return text
+
+    lines = [sep.join(cell(c, header=True) for c in frame.columns)]
+    lines += [sep.join(cell(str(v)) for v in row) for row in frame.itertuples(index=False)]
+    return "".join(line + end for line in lines)
+
+
+def _is_number(text):
+    try:
+        float(text.replace(",", "."))
+    except ValueError:
+        return False
+    return True
+
+
+def _save_as(path, frame, dialect):
+    sep, end, bom, r_quotes = _DIALECTS[dialect]
+    text = _dialect_text(frame, sep, end, r_quotes)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+
+
+def _assert_dialect(path, dialect, labels=None):
+    """``path`` is written in ``dialect``; pandas and the csv module read ``labels``."""
+    import csv
+    import io
+
+    sep, end, bom, r_quotes = _DIALECTS[dialect]
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") == bom
+    text = raw.decode("utf-8-sig")
+    assert text.endswith(end) and text.count(end) == len(text.splitlines())
+    header = text.split(end, 1)[0]
+    assert header.split(sep)[-1] == ('"label"' if r_quotes else "label")
+    if labels is None:
+        return
+    frame = pd.read_csv(path, sep=sep, dtype=str, encoding="utf-8-sig")
+    assert frame["label"].fillna("").tolist() == labels
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+    read = [r[-1] for r in rows[1:]]
+    assert [("" if r_quotes and v == "NA" else v) for v in read] == labels
+
+
+@pytest.mark.parametrize("dialect", list(_DIALECTS))
+def test_teach_and_correct_rewrite_data_in_its_own_dialect(tmp_path, dialect):
+    """DATA re-saved by a spreadsheet or R is rewritten as it was saved: a European
+    Excel that expects semicolons, or R's quotes, opens it again."""
+    pool, truth = _write_pool(tmp_path, labeled=20)
+    frame = pd.read_csv(pool, dtype=str, keep_default_na=False)
+    data = tmp_path / "data.csv"
+    _save_as(data, frame, dialect)
+    batch = tmp_path / "batch.csv"
+    assert _cli("query", data, "--target", "label", "-b", "3", "-o", batch, "--device", "cpu") == 0
+    answers = pd.read_csv(batch, sep=_DIALECTS[dialect][0], dtype=str, keep_default_na=False)
+    rows = answers["row"].astype(int).tolist()
+    answers["label"] = [str(truth[r]) for r in rows]
+    _save_as(batch, answers, dialect)
+    assert _cli("teach", data, batch) == 0
+    labels = frame["label"].tolist()
+    for r in rows:
+        labels[r] = str(truth[r])
+    _assert_dialect(data, dialect, labels)
+    assert _cli("correct", data, "--row", rows[0], "--label", str((truth[rows[0]] + 1) % 3)) == 0
+    labels[rows[0]] = str((truth[rows[0]] + 1) % 3)
+    _assert_dialect(data, dialect, labels)
+    assert _cli("correct", data, "--row", rows[1], "--retract") == 0
+    labels[rows[1]] = ""
+    _assert_dialect(data, dialect, labels)
+
+
+@pytest.mark.parametrize("dialect", list(_DIALECTS))
+def test_the_next_batch_keeps_the_dialect_the_batch_file_was_saved_in(tmp_path, dialect):
+    """The batch file that a spreadsheet re-saved is replaced by the next one in the same
+    dialect, whatever DATA's (skbait query DATA --answers BATCH writes over it)."""
+    data, truth = _write_pool(tmp_path, labeled=20)
+    batch = tmp_path / "batch.csv"
+    answers = _query(data, batch, "-b", "3")
+    answers["label"] = [str(truth[int(r)]) for r in answers["row"]]
+    _save_as(batch, answers, dialect)
+    assert _cli("teach", data, batch) == 0
+    answers = pd.read_csv(batch, sep=_DIALECTS[dialect][0], dtype=str, keep_default_na=False)
+    assert _cli("query", data, "-o", batch, "-b", "3", "--device", "cpu") == 0
+    _assert_dialect(batch, dialect, [""] * 3)
+    assert _cli("query", data, "--answers", batch, "-o", batch, "--device", "cpu") == 0
+    _assert_dialect(batch, dialect, [""] * 3)
+
+
+def test_a_quoted_na_from_r_is_the_class_na(tmp_path):
+    """R's write.csv writes a missing cell NA bare and the text "NA" quoted: the class NA
+    (North America) that R wrote, in DATA or in an answer file, is a label, and is
+    written back quoted, where pandas' reading of NA as missing lost it."""
+    import csv
+
+    data, _ = _r_pool(tmp_path, ["NA", "EU"])
+    batch = tmp_path / "b.csv"
+    options = ("--target", "label", "-b", "3", "-o", batch, "--device", "cpu")
+    assert _cli("query", data, *options) == 0
+    assert [e["label"] for e in _state(data)["labels"]] == ["NA", "EU"] * 10
+    frame = pd.read_csv(batch, dtype=str, keep_default_na=False)
+    frame = frame.rename(columns={"Unnamed: 0": "Unnamed..0"})
+    frame["label"] = ["NA", "EU", ""]  # R's NA: the last row is not answered yet
+    _save_as(batch, frame, "r write.csv")
+    rows = frame["row"].astype(int).tolist()
+    assert _cli("teach", data, batch) == 0
+    assert [e["label"] for e in _state(data)["labels"]][20:] == [
+        label for _, label in sorted(zip(rows[:2], ["NA", "EU"]))
+    ]
+    after = data.read_text().split("\n")
+    assert after[rows[0] + 1].endswith(',"NA"') and after[rows[2] + 1].endswith(",NA")
+    # R's reading: quoted NA is the text, bare NA missing; the next command agrees.
+    with open(data, newline="") as handle:
+        quoted = [line.endswith('"NA"') for line in after[1:-1]]
+        cells = [row[-1] for row in csv.reader(handle)][1:]
+    assert [c for c, q in zip(cells, quoted) if q] == ["NA"] * 11
+    assert _cli("teach", data) == 0
+    assert len(_state(data)["labels"]) == 22
+
+
+def test_a_quoted_na_label_that_data_would_read_as_missing_is_refused(tmp_path, capsys):
+    """R's answers hold the class "NA", but DATA (pandas' CSV) writes a missing label NA:
+    merged, the label would read back as missing and be lost."""
+    data, truth = _write_pool(tmp_path, labeled=20)
+    batch = tmp_path / "batch.csv"
+    answers = _query(data, batch, "-b", "3")
+    answers["label"] = ["NA", str(truth[int(answers["row"][1])]), ""]
+    _save_as(batch, answers, "r write.csv")
+    before = data.read_bytes()
+    assert _cli("teach", data, batch) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skbait: error: The answer file") and "Traceback" not in err
+    assert "answers line 2, row" in err
+    assert "the label 'NA' would read back from DATA as a missing cell" in err
+    assert data.read_bytes() == before
+
+
+def test_missing_cells_that_pandas_quotes_stay_missing(tmp_path):
+    """pandas with quoting=QUOTE_NONNUMERIC quotes its missing cells ("NA") as it quotes
+    text: nothing there is written bare, so a quoted NA is missing as before."""
+    import csv
+
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["label"] = [f"c{v}" if i < 20 else np.nan for i, v in enumerate(y)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False, quoting=csv.QUOTE_NONNUMERIC, na_rep="NA")
+    assert '"NA"' in data.read_text()
+    batch = tmp_path / "b.csv"
+    assert _cli("query", data, "--target", "label", "-b", "3", "-o", batch, "--device", "cpu") == 0
+    assert len(_state(data)["labels"]) == 20
+
+
 def test_a_pandas_resave_keeps_the_campaign(tmp_path):
     """pandas reads labels with blanks as floats and writes 1.0; features 1001 stay 1001."""
     data, truth = _write_pool(tmp_path, labeled=20)
@@ -1864,7 +2032,7 @@ def test_a_full_disk(tmp_path, capsys, monkeypatch):
     data, _, _ = _prepared(tmp_path)
     before = _snapshot(data, campaign_path(data), tmp_path / "batch.csv")
 
-    def full(self, frame, path, header=True):
+    def full(self, frame, path, header=True, **options):
         with open(path, "w") as handle:
             handle.write("half a file")
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -331,6 +331,29 @@ def test_the_answer_file_re_saved_by_a_spreadsheet_is_read_as_the_campaign_reads
         AnswerJournal(tmp_path / "c.csv", "y").read()
 
 
+@pytest.mark.parametrize(
+    "saved, rewritten",
+    [
+        ("\ufeffrow;y\r\n3;pos\r\n5;neg\r\n", "\ufeffrow;y\r\n3;pos\r\n7;neg\r\n"),
+        ('"row","y"\n3,"pos"\n5,"neg"\n', '"row","y"\n3,"pos"\n7,"neg"\n'),
+        ("row\ty\r3\tpos\r5\tneg\r", "row\ty\r3\tpos\r7\tneg\r"),
+    ],
+)
+def test_the_answer_file_is_rewritten_in_the_dialect_it_was_saved_in(tmp_path, saved, rewritten):
+    # An undo, or labels the campaign recorded, rewrite the page's answer file: as Excel
+    # (BOM, semicolons, CRLF), R (quoted text) or old Mac Excel (CR) saved it, not in
+    # skbait's comma and LF, which that spreadsheet reopens as one column.
+    path = tmp_path / "a.csv"
+    path.write_bytes(saved.encode("utf-8"))
+    journal = AnswerJournal(path, "y")
+    assert journal.read() == {3: "pos", 5: "neg"}
+    journal.rewrite({3: "pos", 7: "neg"})
+    assert path.read_bytes().decode("utf-8") == rewritten
+    assert journal.read() == {3: "pos", 7: "neg"}
+    journal.append(9, "pos")
+    assert journal.read() == {3: "pos", 7: "neg", 9: "pos"}
+
+
 def test_spreadsheet_answers_and_data_typed_labels_join(live):
     session = live.session
     view = live.state(TAB_A)

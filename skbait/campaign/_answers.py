@@ -161,6 +161,15 @@ def merge_answers(
         # Rows already labeled: the same value is fine, another one is an error.
         already, fresh = [], []
         for i, row, label in answered:
+            if label in table.na_values and not table.quotes_na_as_text:
+                # Quoted in an answer file that quotes its text (R), it is a label; written
+                # into DATA it would read as a blank cell, and the label would be lost.
+                problems.append(
+                    f"{line(i)}, row {row}: the label {label!r} would read back from DATA as "
+                    "a missing cell; give --na-values without it (the texts read as "
+                    "missing), or name the class otherwise"
+                )
+                continue
             if row not in known:
                 fresh.append((i, row, label))
                 continue
@@ -262,7 +271,7 @@ def _answer_rows(table, answers, key, target, line, id_column=None):
                 problems.append(f"{line(i)}: no row of DATA has {key} {ident!r}")
                 continue
             entries.append((i, row, None))
-    labels = answers.text(target)
+    labels = answers.labels(target)
     return [(i, row, labels[i]) for i, row, _ in entries], problems
 
 
@@ -471,7 +480,7 @@ def correct_label(
         _sync_from_data(state, table, notes, skip=(position,))
         known = _known_labels(state)
         previous = known.get(position)
-        cell = table.text(state["data"]["target"])[position]
+        cell = table.labels(state["data"]["target"])[position]
         if previous is None and cell != "":
             # A label typed into DATA and not recorded yet is the one replaced: the journal
             # keeps it, and a crash before DATA is written is finished by the next command
@@ -483,8 +492,14 @@ def correct_label(
             value = None
         else:
             text = str(label).strip()
-            if text == "" or text in table.na_values:
+            if text == "":
                 raise CampaignError(f"the label {label!r} is blank; use --retract to remove one.")
+            if text in table.na_values and not table.quotes_na_as_text:
+                raise CampaignError(
+                    f"the label {label!r} reads as a missing cell in DATA; use --retract to "
+                    "remove a label, or make it a class: give --na-values without it to "
+                    "skbait query or teach first."
+                )
             if previous is not None:
                 # The row's own label does not count as a known class while it changes.
                 entry = {"row": position, "label": None}

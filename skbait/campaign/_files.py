@@ -239,25 +239,89 @@ def _require_pyarrow(path):
 
 
 class Dialect:
-    """How a CSV file was written: separator, byte-order mark, line ends, decimal mark."""
+    """How a CSV file was written: separator, byte-order mark, line ends, decimal mark
+    and quotes.
 
-    def __init__(self, sep=",", bom=False, lineterminator="\n"):
+    ``quoting`` says, for each kind of cell (``"header"``, ``"text"``, ``"number"``,
+    ``"blank"``), whether the file quotes it (None where its cells do not say); None
+    for a file whose first rows quote nothing (or no file yet).
+    """
+
+    def __init__(self, sep=",", bom=False, lineterminator="\n", quoting=None):
         self.sep = sep
         self.bom = bom
         self.lineterminator = lineterminator
+        self.quoting = quoting
+        # Whether some missing cell is written bare (R's NA), where ``quoting`` is known.
+        self.bare_blank = False
         # A semicolon or tab file is where spreadsheets write decimal commas.
         self.decimal = "." if sep == "," else ","
 
-    def to_csv(self, frame, path, header=True):
+    def to_csv(self, frame, path, header=True, na_values=(), missing="", texts=None):
+        """Write ``frame`` of text cells to ``path`` in this dialect.
+
+        A None cell is missing: written ``missing`` (one text, or one per column).
+        Where ``quoting`` quotes kinds apart, a cell among ``na_values`` is a blank
+        (bare as R writes NA) unless ``texts`` (a boolean mask of the frame) says
+        it is text.
+        """
         encoding = "utf-8-sig" if self.bom else "utf-8"
-        frame.to_csv(
-            path,
-            sep=self.sep,
-            index=False,
-            header=header,
-            lineterminator=self.lineterminator,
-            encoding=encoding,
-        )
+        missing = [missing] * frame.shape[1] if isinstance(missing, str) else list(missing)
+        if self.quoting is None or not any(self.quoting.values()):
+            if frame.isna().to_numpy().any():
+                frame = frame.astype(object).copy()
+                for c, token in enumerate(missing):
+                    column = frame.iloc[:, c]
+                    frame.iloc[:, c] = column.where(column.notna(), token)
+            frame.to_csv(
+                path,
+                sep=self.sep,
+                index=False,
+                header=header,
+                lineterminator=self.lineterminator,
+                encoding=encoding,
+            )
+            return
+        # Each kind of cell quoted as the file quotes it (R's write.csv: header and text).
+        quote = {kind: bool(flag) for kind, flag in self.quoting.items()}
+        names = list(frame.columns) if header is True else header
+        lines = []
+        if names is not False:
+            names = (_quoted_cell(str(n), quote["header"], self.sep) for n in names)
+            lines.append(self.sep.join(names))
+        cells = frame.to_numpy(dtype=object)
+        for r, values in enumerate(cells):
+            line = []
+            for c, value in enumerate(values):
+                if value is None or (not isinstance(value, str) and _isna(value)):
+                    line.append(_quoted_cell(missing[c], quote["blank"], self.sep))
+                    continue
+                text = str(value)
+                kind = "text" if texts is not None and texts[r, c] else None
+                kind = kind or _cell_kind(text, na_values, self)
+                line.append(_quoted_cell(text, quote[kind], self.sep))
+            lines.append(self.sep.join(line))
+        _write_text(path, "".join(line + self.lineterminator for line in lines), encoding)
+
+
+def _isna(value):
+    import pandas as pd
+
+    return bool(pd.isna(value))
+
+
+def _cell_kind(text, na_values, dialect):
+    """``"blank"``, ``"number"`` or ``"text"``: the kinds of cell a file may quote apart."""
+    text = text.strip()
+    if text == "" or text in na_values:
+        return "blank"
+    if dialect.decimal == "," and _DECIMAL_COMMA.match(text):
+        text = text.replace(",", ".")
+    try:
+        float(text)
+    except ValueError:
+        return "text"
+    return "number"
 
 
 def _consistent_fields(lines, sep):
@@ -270,13 +334,20 @@ def _consistent_fields(lines, sep):
     return counts.pop() if len(counts) == 1 and min(counts) > 1 else 0
 
 
-def sniff_dialect(path):
-    """The dialect of the CSV file at ``path`` (comma, semicolon or tab)."""
+def sniff_dialect(path, na_values=DEFAULT_NA_VALUES):
+    """The dialect of the CSV file at ``path`` (comma, semicolon or tab), its quotes
+    judged with ``na_values`` as the missing-value tokens."""
     with open(path, "rb") as handle:
         raw = handle.read(_SAMPLE_BYTES)
     bom = raw.startswith(codecs.BOM_UTF8)
     sample = raw.decode("utf-8-sig", errors="replace")
-    lineterminator = "\r\n" if "\r\n" in sample else "\n"
+    # Windows ends lines with CRLF, old Mac Excel ("CSV (Macintosh)") with a CR alone.
+    if "\r\n" in sample:
+        lineterminator = "\r\n"
+    elif "\r" in sample and "\n" not in sample:
+        lineterminator = "\r"
+    else:
+        lineterminator = "\n"
     lines = sample.splitlines()
     if len(raw) == _SAMPLE_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line may be cut off
@@ -290,7 +361,9 @@ def sniff_dialect(path):
     fields = {s: _consistent_fields(lines, s) for s in SEPARATORS}
     if fields.get(sep, 0) < max(fields.values()):
         sep = max(SEPARATORS, key=lambda s: (fields[s], -SEPARATORS.index(s)))
-    return Dialect(sep=sep, bom=bom, lineterminator=lineterminator)
+    dialect = Dialect(sep=sep, bom=bom, lineterminator=lineterminator)
+    dialect.quoting, dialect.bare_blank = _sniff_quoting(path, dialect, frozenset(na_values))
+    return dialect
 
 
 def _header(path, dialect):
@@ -330,7 +403,7 @@ class _Table:
                     raise CampaignError(
                         f"cannot read {self.path!r}: it is {kind[0]}, not CSV text; {kind[1]}."
                     )
-                self.dialect = sniff_dialect(self.path)
+                self.dialect = sniff_dialect(self.path, self.na_values)
                 # Every cell as text, nothing read as missing: rewriting changes nothing.
                 self.frame = pd.read_csv(
                     self.path,
@@ -387,6 +460,8 @@ class _Table:
             self.frame = self.frame.iloc[:kept]
         self.frame.columns = [str(c) for c in self.frame.columns]
         self._text = {}
+        self._labels = {}
+        self._quoted = {}
         if len(set(self.frame.columns)) != len(self.frame.columns):
             raise CampaignError(f"{self.path!r} has two columns of one name.")
 
@@ -423,6 +498,74 @@ class _Table:
             self._text[column] = values
         return self._text[column]
 
+    @property
+    def quotes_na_as_text(self):
+        """Whether this file tells a quoted missing-value token from a bare one.
+
+        R's ``write.csv`` quotes the header and every text cell and writes a
+        missing cell ``NA`` bare: there ``"NA"`` is the text NA (North America).
+        Only a CSV file that quotes every text cell and writes some blank or
+        missing cell bare says so; in any other file ``NA`` is missing, quoted or
+        not.
+        """
+        quoting = self.dialect.quoting
+        return bool(quoting and quoting["text"] and self.dialect.bare_blank)
+
+    def labels(self, column):
+        """The cells of ``column`` as :meth:`text` has them, except that a missing-value
+        token quoted in a file that :attr:`quotes_na_as_text` is the text it says (cached).
+
+        The label column and an answer file's labels are read so: a class named
+        ``NA`` that R wrote is a label, not an unlabeled row.
+        """
+        if column not in self._labels:
+            texts = self.text(column)
+            literal = self._quoted_na(column)
+            if literal.any():
+                texts = texts.copy()
+                cells = self.frame[column].to_numpy(dtype=object)
+                texts[literal] = [str(c).strip() for c in cells[literal]]
+            self._labels[column] = texts
+        return self._labels[column]
+
+    def _quoted_na(self, column):
+        """Where a cell of ``column`` is a missing-value token written in quotes, in a file
+        that :attr:`quotes_na_as_text` (none elsewhere; cached)."""
+        if column not in self._quoted:
+            self._quoted[column] = self._find_quoted_na(column)
+        return self._quoted[column]
+
+    def _find_quoted_na(self, column):
+        none = np.zeros(len(self), dtype=bool)
+        quoting = self.dialect.quoting
+        if self.parquet or not (quoting and quoting["text"]):
+            return none
+        cells = self.frame[column].astype(str).str.strip().to_numpy(dtype=object)
+        candidates = np.flatnonzero(np.isin(cells, list(self.na_values)))
+        if not candidates.size:
+            return none
+        with open(self.path, encoding="utf-8-sig", newline="") as handle:
+            records = _records(handle.read(), self.dialect.sep)
+        if len(records) < len(self) + 1:
+            return none
+        index = self.columns.index(column)
+        quoted = np.zeros(candidates.size, dtype=bool)
+        for k, row in enumerate(candidates):
+            if f'"{cells[row]}"' not in records[row + 1][0]:
+                continue  # bare: only a line with the token in quotes is parsed (speed)
+            fields = _fields(records[row + 1][0], self.dialect.sep)
+            if fields is None or len(fields) != len(self.columns):
+                return none  # not read back exactly: nothing says which cell was quoted
+            _, quoted[k], cell = fields[index]
+            if cell.strip() != cells[row]:
+                return none
+        # A bare NA in the column itself says that the file writes missing cells bare.
+        self.dialect.bare_blank = self.dialect.bare_blank or not quoted.all()
+        if not self.quotes_na_as_text:
+            return none
+        none[candidates[quoted]] = True
+        return none
+
     def number(self, text):
         """``text`` as a float in this file's decimal convention, or None."""
         if self.dialect.decimal == "," and _DECIMAL_COMMA.match(text):
@@ -436,26 +579,89 @@ class _Table:
     def na_token(self, column):
         """The text this file writes for a missing cell of ``column`` ("" if none seen)."""
         cells = self.frame[column].astype(str).str.strip()
-        tokens = cells[cells.isin(self.na_values)]
+        tokens = cells[cells.isin(self.na_values) & ~self._quoted_na(column)]
         return tokens.mode().iloc[0] if len(tokens) else ""
 
-    def write(self, frame, path=None):
+    def write(self, frame, path=None, written=None):
         """Write ``frame`` to ``path`` (this file by default) in this file's dialect.
 
         A CSV file that quotes cells (R's ``write.csv`` quotes the header and every
         text cell, not numbers nor ``NA``) is rewritten line by line: the lines
         whose cells are unchanged stay as they are, and a new cell is quoted as the
         column (else the line, else the header) quotes cells of its kind.
+
+        ``written`` (a boolean mask of ``frame``; by default where it differs from
+        the file) marks the cells the caller wrote: None there is a missing cell,
+        written as the column writes them (R: ``NA`` bare), and a text, a missing-
+        value token included, is a label, quoted where :attr:`quotes_na_as_text`.
         """
         path = self.path if path is None else path
+        if written is None:
+            same_shape = frame.shape == self.frame.shape
+            written = (
+                frame.to_numpy(dtype=object) != self.frame.to_numpy(dtype=object)
+                if same_shape
+                else np.ones(frame.shape, dtype=bool)
+            )
         if path == self.path and not self.parquet:
-            text = _requoted(self, frame)
+            text = _requoted(self, frame, written)
             if text is not None:
                 encoding = "utf-8-sig" if self.dialect.bom else "utf-8"
                 _atomic_write(path, lambda tmp: _write_text(tmp, text, encoding))
                 return
         header = self.header if self.header is not None and path == self.path else True
-        write_frame(frame, path, dialect=self.dialect, header=header)
+        if self.parquet or _is_parquet(path):
+            write_frame(frame, path, dialect=self.dialect, header=header)
+            return
+        missing = [self.na_token(c) if c in self.columns else "" for c in frame.columns]
+        texts = self._literal_cells(frame, written)
+        write_csv(frame, path, self.dialect, header, self.na_values, missing, texts)
+
+    def _literal_cells(self, frame, written):
+        """Where a cell of ``frame`` is a missing-value token to write as text: a label
+        written, or a cell :meth:`labels` read so."""
+        literal = np.zeros(frame.shape, dtype=bool)
+        if not self.quotes_na_as_text:
+            return literal
+        cells = frame.to_numpy(dtype=object)
+        for c, column in enumerate(frame.columns):
+            labels = written[:, c].copy()
+            labels[labels] = [isinstance(v, str) for v in cells[labels, c]]
+            if column in self._labels and len(frame) == len(self):
+                labels |= ~written[:, c] & self._quoted_na(column)
+            literal[:, c] = labels
+        return literal
+
+
+def _sniff_quoting(path, dialect, na_values, sample_rows=200):
+    """``(quoting, bare_blank)`` of the CSV file at ``path`` from its first rows.
+
+    ``quoting`` is, for each kind of cell, True where every cell of that kind is
+    quoted, False where some is bare, None where none was seen (cells that need
+    quotes, holding the separator, a quote or a line end, say nothing); None for
+    a file whose first rows quote nothing. ``bare_blank``: some missing cell
+    (a blank or a missing-value token) is written bare.
+    """
+    with open(path, "rb") as handle:
+        raw = handle.read(_SAMPLE_BYTES)
+    if b'"' not in raw:
+        return None, False
+    sep = dialect.sep
+    records = _records(raw.decode("utf-8-sig", errors="replace"), sep)
+    if len(raw) == _SAMPLE_BYTES and len(records) > 1:
+        records = records[:-1]  # the last record may be cut off
+    flags = {"header": [], "text": [], "number": [], "blank": []}
+    for i, (content, _) in enumerate(records[: sample_rows + 1]):
+        fields = _fields(content, sep)
+        if fields is None:
+            continue
+        for _, quoted, cell in fields:
+            if _needs_quotes(cell, sep):
+                continue
+            kind = "header" if i == 0 else _cell_kind(cell, na_values, dialect)
+            flags[kind].append(quoted)
+    quoting = {kind: (all(found) if found else None) for kind, found in flags.items()}
+    return quoting, not all(flags["blank"])
 
 
 def _write_text(path, text, encoding):
@@ -503,10 +709,11 @@ def _fields(record, sep):
         pos = match.end()
 
 
-def _requoted(table, frame):
-    """The text of ``table``'s file with the cells where ``frame`` differs from what was
-    read, quoted as the file quotes cells of their kind; None if the file quotes nothing
-    (pandas writes it as it was) or is not read back exactly (pandas writes it then)."""
+def _requoted(table, frame, written):
+    """The text of ``table``'s file with the cells ``written`` (a mask of ``frame``) as
+    ``frame`` has them, quoted as the file quotes cells of their kind; None if the file
+    quotes nothing (pandas writes it as it was) or is not read back exactly (pandas
+    writes it then)."""
     with open(table.path, encoding="utf-8-sig", newline="") as handle:
         text = handle.read()
     sep, n = table.dialect.sep, len(table)
@@ -518,7 +725,7 @@ def _requoted(table, frame):
         return None
     old = table.frame.to_numpy(dtype=object)
     new = frame.to_numpy(dtype=object)
-    changed = old != new
+    changed = np.asarray(written, dtype=bool)
     split = {}
 
     def fields(row):  # row -1 is the header
@@ -543,7 +750,13 @@ def _requoted(table, frame):
             if row >= 0 and changed[row].any():
                 cells = [raw for raw, _, _ in fields(row)]
                 for c in np.flatnonzero(changed[row]):
-                    cells[c] = _quoted_cell(str(new[row, c]), quoting[c](str(new[row, c])), sep)
+                    if not isinstance(new[row, c], str) and _isna(new[row, c]):
+                        # A missing cell: the column's token, bare as R writes NA.
+                        text = table.na_token(table.columns[c])
+                        cells[c] = _quoted_cell(text, quoting[c](text, missing=True), sep)
+                    else:
+                        text = str(new[row, c])
+                        cells[c] = _quoted_cell(text, quoting[c](text), sep)
                 content = sep.join(cells)
             lines.append(content + (end or table.dialect.lineterminator))
     except LookupError:
@@ -551,18 +764,18 @@ def _requoted(table, frame):
     return "".join(lines)
 
 
-def _kind(table, text):
-    text = text.strip()
-    if text == "" or text in table.na_values:
-        return "blank"
-    return "number" if table.number(text) is not None else "text"
+def _kind(table, text, literal=False):
+    """The kind of a cell of ``table``; a missing-value token is text where ``literal``."""
+    if literal and text.strip():
+        return _cell_kind(text, (), table.dialect)
+    return _cell_kind(text, table.na_values, table.dialect)
 
 
 def _column_quoting(table, column, rows, fields, sample=20):
     """``quote(text)``: whether a new cell of ``column`` is quoted. As the column's other
     cells of its kind (blank, number, text) are, else as the changed lines' other cells,
     else (text) as the header is; bare where nothing says."""
-    texts = table.text(table.columns[column])
+    texts = table.labels(table.columns[column])
     is_number = parse_numbers(texts, table.dialect.decimal)[1]
     kinds = np.where(texts == "", "blank", np.where(is_number, "number", "text"))
     skip, sep = set(rows.tolist()), table.dialect.sep
@@ -586,7 +799,12 @@ def _column_quoting(table, column, rows, fields, sample=20):
         if not flags and kind == "text":
             flags = [quoted for _, quoted, cell in fields(-1) if not _needs_quotes(cell, sep)]
         by_kind[kind] = bool(flags) and sum(flags) * 2 >= len(flags)
-    return lambda text: by_kind[_kind(table, text)]
+
+    # A missing-value token written as a label is text where the file tells them apart.
+    def quote(text, missing=False):
+        return by_kind["blank" if missing else _kind(table, text, table.quotes_na_as_text)]
+
+    return quote
 
 
 def _needs_quotes(text, sep):
@@ -597,6 +815,17 @@ def _quoted_cell(text, quote, sep):
     if quote or _needs_quotes(text, sep):
         return '"' + text.replace('"', '""') + '"'
     return text
+
+
+def write_csv(frame, path, dialect, header=True, na_values=(), missing="", texts=None):
+    """Write ``frame`` to the CSV file ``path`` in ``dialect``, atomically (the
+    arguments as :meth:`Dialect.to_csv` takes them)."""
+    _atomic_write(
+        path,
+        lambda tmp: dialect.to_csv(
+            frame, tmp, header=header, na_values=na_values, missing=missing, texts=texts
+        ),
+    )
 
 
 def write_frame(frame, path, dialect=None, header=True):

@@ -352,7 +352,7 @@ def _finish_corrections(state, table):
     """Finish a correction that a crash cut short: the campaign recorded it, DATA still
     holds the label it replaced. Returns the rows rewritten in DATA."""
     target = state["data"]["target"]
-    texts = table.text(target)
+    texts = table.labels(target)
     label_type = _label_type(state)
     stale = []
     for row, entry in _last_entries(state).items():
@@ -409,15 +409,14 @@ def _write_labels(table, state, values):
             )
     else:
         column = frame[target].to_numpy(dtype=object, copy=True)
-        blank = table.na_token(target)
+        decimal = table.dialect.decimal
         for row, value in values:
-            column[row] = (
-                blank
-                if value is None
-                else write_cell(value, state["settings"], table.dialect.decimal)
-            )
+            # None: a missing cell, which the file writes as it writes the others (R: NA).
+            column[row] = None if value is None else write_cell(value, state["settings"], decimal)
         frame[target] = column
-    table.write(frame)
+    written = np.zeros(frame.shape, dtype=bool)
+    written[[row for row, _ in values], frame.columns.get_loc(target)] = True
+    table.write(frame, written=written)
 
 
 def _is_boolean(series):
@@ -446,7 +445,7 @@ def _stored_as_float(path, column):
 
 def _conflicts(state, table):
     target = state["data"]["target"]
-    texts = table.text(target)
+    texts = table.labels(target)
     known = _known_labels(state)
     lost, changed = [], []
     for row, value in sorted(known.items()):

@@ -12,6 +12,7 @@ from skbait.campaign._files import (
     _require_pyarrow,
     _Table,
     remove_stale_temporaries,
+    write_csv,
     write_frame,
 )
 from skbait.campaign._journal import (
@@ -296,18 +297,20 @@ def _refuse_overwrite(output, protected, what="the batch file"):
 def _check_output_free(state, output, protected, what="the batch file"):
     """Refuse to overwrite DATA, the campaign file, or a batch holding unmerged answers.
 
-    ``what`` names the file about to be written in the messages.
+    ``what`` names the file about to be written in the messages. Returns the
+    dialect of the batch file there (None if there is none): a spreadsheet that
+    re-saved it opens the next one alike.
     """
     if not os.path.exists(output):
-        return
+        return None
     _refuse_overwrite(output, {repr(os.fspath(path)): path for path in protected}, what)
     try:
         previous = _Table(output, na_values=state["settings"].get("na_values"))
     except CampaignError:
-        return  # not a table (or unreadable): nothing of ours to lose
+        return None  # not a table (or unreadable): nothing of ours to lose
     target = state["data"]["target"]
     if ROW not in previous.columns or target not in previous.columns:
-        return
+        return None
     known = _known_labels(state)
     unmerged = 0
     label_type = state["settings"]["label_type"]
@@ -317,7 +320,7 @@ def _check_output_free(state, output, protected, what="the batch file"):
             [_as_value(entry["label"], label_type), _as_value(entry.get("previous"), label_type)]
         )
     settings = dict(state["settings"], label_type=label_type or "str")
-    for row, label in zip(previous.text(ROW), previous.text(target)):
+    for row, label in zip(previous.text(ROW), previous.labels(target)):
         if label == "":
             continue
         number = previous.number(row)
@@ -332,15 +335,24 @@ def _check_output_free(state, output, protected, what="the batch file"):
             f"merge them first (skbait teach DATA {os.fspath(output)}, or query --answers), "
             f"or write {what} elsewhere with -o."
         )
+    return None if previous.parquet else previous.dialect
 
 
-def _write_batch(table, state, rows, output):
+def _write_batch(table, state, rows, output, dialect=None):
+    """Write the batch's rows to ``output``: in ``dialect``, the one of the batch file
+    it replaces, else in DATA's (a semicolon spreadsheet opens its batch as it opens
+    DATA, and again after re-saving it)."""
     frame = table.frame.iloc[rows].copy()
     target = state["data"]["target"]
     frame[target] = [""] * len(rows) if not table.parquet else [None] * len(rows)
     frame.insert(0, ROW, np.asarray(rows, dtype=np.int64))
-    # In DATA's own dialect: a semicolon spreadsheet opens its batch as it opens DATA.
-    write_frame(frame, output, dialect=table.dialect)
+    if dialect is None and not table.parquet:
+        dialect = table.dialect
+    if dialect is None or _is_parquet(output):
+        write_frame(frame, output, dialect=dialect)
+        return
+    missing = [""] + [table.na_token(c) for c in frame.columns[1:]]
+    write_csv(frame.astype(object), output, dialect, na_values=table.na_values, missing=missing)
 
 
 def query_batch(
@@ -495,7 +507,7 @@ def query_batch(
             if state["rounds"]:
                 changes.append(f"stopping criteria change to {', '.join(stop) or 'none'}")
             state["settings"]["stop"] = stop
-        _check_output_free(state, output, (data_path, path))
+        previous = _check_output_free(state, output, (data_path, path))
         pending = _pending(state)
         last = state["rounds"][-1] if state["rounds"] else None
         unchanged = (
@@ -513,7 +525,7 @@ def query_batch(
             # Nothing learnt since this batch was chosen: the same batch again.
             last["output"] = os.fspath(output)
             _write_campaign(state, path)
-            _write_batch(table, state, pending, output)
+            _write_batch(table, state, pending, output, previous)
             return dict(result, round=last, rewritten=True)
         record = _choose(state, table, notes, progress)
         result["notes"] = notes + changes
@@ -527,5 +539,5 @@ def query_batch(
         state["rounds"].append(record)
         # The campaign first: if the batch write is lost, a rerun writes this batch again.
         _write_campaign(state, path)
-        _write_batch(table, state, record["batch"], output)
+        _write_batch(table, state, record["batch"], output, previous)
     return dict(result, round=record)

@@ -222,7 +222,7 @@ def data_labels(table, target, state, spec=None):
     """``{row: label text}`` of the labels DATA holds, as :func:`label_text` shows them
     (label sets, under ``spec``, in their sorted cell text)."""
     kind = label_type(state)
-    texts = table.text(target)
+    texts = table.labels(target)
     if spec:
         out = {}
         for r in (texts != "").nonzero()[0]:

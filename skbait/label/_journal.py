@@ -8,7 +8,8 @@ page moves on; a line cut short by a crash (no final newline) is dropped when
 the file is read again, since its label may be cut short too, and before the
 next label is appended. The file is read as the campaign reads an answer file
 (a spreadsheet's re-save: a byte-order mark, ``;`` separators, CRLF line ends),
-and a label is appended in the file's own separator and line ends.
+and a label is appended, or the file rewritten, in the file's own separator, line
+ends, byte-order mark and quotes.
 """
 
 import csv
@@ -36,9 +37,20 @@ class AnswerJournal:
         self.path = os.fspath(path)
         self.target = target
 
-    def _line(self, values, sep=",", lineterminator="\n"):
+    def _dialect(self):
+        """The dialect of the file on disk (perhaps re-saved by a spreadsheet or R), else
+        skbait's own: a comma, LF line ends, no byte-order mark, quotes where needed."""
+        if os.path.exists(self.path) and os.path.getsize(self.path):
+            return _bridge.csv_dialect(self.path)
+        return None
+
+    def _line(self, values, dialect=None):
+        if dialect is None:
+            sep, ending, quoting = ",", "\n", csv.QUOTE_MINIMAL
+        else:
+            sep, ending, quoting = dialect.sep, dialect.lineterminator, _quoting(dialect)
         buffer = io.StringIO()
-        csv.writer(buffer, delimiter=sep, lineterminator=lineterminator).writerow(values)
+        csv.writer(buffer, delimiter=sep, lineterminator=ending, quoting=quoting).writerow(values)
         return buffer.getvalue()
 
     def read(self):
@@ -53,10 +65,10 @@ class AnswerJournal:
                 f"{self.path!r} is not UTF-8 text (saved as 'CSV (semicolon)' by Excel?); "
                 "save it as 'CSV UTF-8'."
             ) from None
-        if not text.endswith("\n"):
-            text = text[: text.rfind("\n") + 1]  # a line cut short by a crash
+        if not text.endswith(("\n", "\r")):  # old Mac Excel ends lines with a CR alone
+            text = text[: max(text.rfind("\n"), text.rfind("\r")) + 1]  # cut short by a crash
         sep = _bridge.csv_dialect(self.path).sep
-        rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
         if not rows:
             return {}
         if rows[0] != ["row", self.target]:
@@ -72,18 +84,16 @@ class AnswerJournal:
 
     def append(self, row, label):
         """Add one label; on disk (fsynced) when this returns."""
-        sep, ending = ",", "\n"
-        if os.path.exists(self.path):  # perhaps re-saved by a spreadsheet: its dialect
-            dialect = _bridge.csv_dialect(self.path)
-            sep, ending = dialect.sep, dialect.lineterminator
-        line = self._line([int(row), label], sep, ending)
+        dialect = self._dialect()  # perhaps re-saved by a spreadsheet: its dialect
+        line = self._line([int(row), label], dialect)
         with open(self.path, "a+b") as handle:
             end = handle.seek(0, os.SEEK_END)
-            if end and (handle.seek(end - 1), handle.read(1))[1] != b"\n":
+            if end and (handle.seek(end - 1), handle.read(1))[1] not in (b"\n", b"\r"):
                 # A line cut short by a crash would run into this one ("1" then
                 # "7,neg" reads as row 17): it goes first.
                 handle.seek(0)
-                end = handle.read().rfind(b"\n") + 1
+                start = handle.read()
+                end = max(start.rfind(b"\n"), start.rfind(b"\r")) + 1
                 handle.truncate(end)
             text = (self._line(["row", self.target]) if end == 0 else "") + line
             try:
@@ -101,13 +111,16 @@ class AnswerJournal:
             if os.path.exists(self.path):
                 os.unlink(self.path)
             return
-        text = self._line(["row", self.target]) + "".join(
-            self._line([int(r), label]) for r, label in labels.items()
+        # In the file's own dialect, as a spreadsheet or R last saved it.
+        dialect = self._dialect()
+        text = self._line(["row", self.target], dialect) + "".join(
+            self._line([int(r), label], dialect) for r, label in labels.items()
         )
+        encoding = "utf-8-sig" if dialect is not None and dialect.bom else "utf-8"
         folder = os.path.dirname(os.path.abspath(self.path))
         fd, tmp = tempfile.mkstemp(prefix=".skbait-", suffix=".csv", dir=folder)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
                 handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -120,3 +133,12 @@ class AnswerJournal:
     def snapshot(self, labels, path):
         """Write ``labels`` as an answer file at ``path`` (for one merge)."""
         AnswerJournal(path, self.target).rewrite(labels)
+
+
+def _quoting(dialect):
+    """The csv module's quoting that writes the page's lines (a row number, a label) as
+    the file quotes its cells: R quotes the header and text, not numbers."""
+    quoting = dialect.quoting or {}
+    if not quoting.get("text") and not quoting.get("header"):
+        return csv.QUOTE_MINIMAL
+    return csv.QUOTE_ALL if quoting.get("number") else csv.QUOTE_NONNUMERIC
