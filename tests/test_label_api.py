@@ -146,6 +146,27 @@ def test_bodies_are_bounded(live):
     assert not os.path.exists(live.session.answers_path)
 
 
+def test_json_nested_too_deep_or_with_a_lone_surrogate_is_a_400(live):
+    # JSON nested past Python's recursion limit, and a lone surrogate ("\ud800", which
+    # JSON may spell but UTF-8 cannot), were a 500 and a traceback in the terminal.
+    view = live.state(TAB_A)
+    row = view["row"]["row"]
+    bodies = [
+        b"[" * (MAX_BODY - 100),
+        b'{"a": ' * 2000 + b"1" + b"}" * 2000,
+        json.dumps({"tab": TAB_A, "row": row, "label": "\ud800"}).encode(),
+        json.dumps({"tab": TAB_A, "row": row, "label": "pos\udfff", "confirm": True}).encode(),
+    ]
+    for path in ("/api/label", "/api/skip", "/api/undo", "/api/move", "/api/retry"):
+        for body in bodies:
+            status, payload = live.call(
+                path, raw=body, headers={"Content-Type": "application/json"}
+            )
+            assert status == 400 and "request body" in payload["error"], (path, body[:40])
+    assert not os.path.exists(live.session.answers_path)
+    assert live.state(TAB_A)["row"]["row"] == row
+
+
 def test_loopback_names():
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
