@@ -70,6 +70,50 @@ def test_every_request_needs_the_token(live):
     assert status == 404
 
 
+def test_every_answer_forbids_framing_sniffing_and_other_sites(live):
+    # Refusals and errors too: each answer carries the headers, none lets another
+    # site read it (no CORS), and a preflight from another site is refused.
+    import http.client
+
+    token = live.token
+    asks = [
+        ("GET", f"/?token={token}", {}, None),
+        ("GET", "/", {}, None),
+        ("HEAD", f"/static/app.js?token={token}", {}, None),
+        ("GET", "/no/such/page", {"X-Skbait-Token": token}, None),
+        ("GET", "/api/label", {"X-Skbait-Token": token}, None),
+        ("POST", "/api/label", {"X-Skbait-Token": token}, b"{not json"),
+        ("POST", "/api/label", {"X-Skbait-Token": token}, b"x" * (MAX_BODY + 1)),
+        (
+            "OPTIONS",
+            "/api/label",
+            {
+                "Origin": "http://evil.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "x-skbait-token",
+            },
+            None,
+        ),
+    ]
+    statuses = []
+    for method, path, headers, body in asks:
+        connection = http.client.HTTPConnection("127.0.0.1", live.server.port, timeout=30)
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        statuses.append(response.status)
+        policy = response.getheader("content-security-policy", "")
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy, path
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, path
+        assert response.getheader("x-content-type-options") == "nosniff", path
+        assert response.getheader("referrer-policy") == "no-referrer", path
+        assert not any(
+            name.lower().startswith("access-control-") for name, _ in response.getheaders()
+        )
+    assert statuses == [200, 403, 200, 404, 405, 400, 413, 403]
+
+
 def test_a_websocket_is_refused_before_the_app_sees_it():
     # The token check covered HTTP only: a websocket went straight to the app, harmless
     # while it has no websocket route, unguarded for any route added later.
@@ -144,6 +188,47 @@ def test_bodies_are_bounded(live):
     status, _ = live.call("/api/label", raw=b"{not json")
     assert status == 400
     assert not os.path.exists(live.session.answers_path)
+
+
+def test_json_nested_too_deep_or_with_a_lone_surrogate_is_a_400(live):
+    # JSON nested past Python's recursion limit, and a lone surrogate ("\ud800", which
+    # JSON may spell but UTF-8 cannot), were a 500 and a traceback in the terminal.
+    view = live.state(TAB_A)
+    row = view["row"]["row"]
+    bodies = [
+        b"[" * (MAX_BODY - 100),
+        b'{"a": ' * 2000 + b"1" + b"}" * 2000,
+        json.dumps({"tab": TAB_A, "row": row, "label": "\ud800"}).encode(),
+        json.dumps({"tab": TAB_A, "row": row, "label": "pos\udfff", "confirm": True}).encode(),
+    ]
+    for path in ("/api/label", "/api/skip", "/api/undo", "/api/move", "/api/retry"):
+        for body in bodies:
+            status, payload = live.call(
+                path, raw=body, headers={"Content-Type": "application/json"}
+            )
+            assert status == 400 and "request body" in payload["error"], (path, body[:40])
+    assert not os.path.exists(live.session.answers_path)
+    assert live.state(TAB_A)["row"]["row"] == row
+
+
+def test_listening_beyond_this_machine_is_warned_of(tmp_path, monkeypatch, capsys):
+    from skbait._cli import main
+    from skbait.label import _server
+
+    served = []
+
+    def serve(self):
+        served.append(self.socket.getsockname()[0])
+        self.socket.close()
+
+    monkeypatch.setattr(_server.LabelServer, "serve", serve)
+    data, _ = make_pool(tmp_path)
+    common = ["--target", "y", "-b", "4", "--device", "cpu", "--no-browser"]
+    for host, warned in (("127.0.0.1", False), ("::1", False), ("0.0.0.0", True)):
+        assert main(["label", data, *common, "--host", host]) == 0
+        err = capsys.readouterr().err
+        assert ("skbait: warning: listening on 0.0.0.0" in err) is warned, (host, err)
+    assert served == ["127.0.0.1", "::1", "0.0.0.0"]
 
 
 def test_loopback_names():
@@ -627,6 +712,38 @@ def test_images_are_served_from_data_folder_only(tmp_path):
         assert status == 404
     finally:
         live.close()
+
+
+def test_no_spelling_of_a_path_leaves_data_folder(tmp_path):
+    # Only a cell of DATA names an image file; whatever it says, the file served is an
+    # image inside DATA's folder (reached through a symlinked folder too), never DATA.
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    real = tmp_path / "real"
+    (real / "img").mkdir(parents=True)
+    (real / "img" / "a.png").write_bytes(png)
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(png)
+    (tmp_path / "linked").symlink_to(real)
+    data, _ = make_pool(real)
+    (real / "data.png").symlink_to(data)
+    session = LabelSession(str(tmp_path / "linked" / "pool.csv"), target="y")
+    assert session._image_file("img/a.png") == real / "img" / "a.png"
+    assert session._image_file("./img/../img/a.png") == real / "img" / "a.png"
+    for cell in (
+        str(outside),
+        "../outside.png",
+        "img/../../outside.png",
+        "%2e%2e/outside.png",
+        "..%2foutside.png",
+        "..\\outside.png",
+        "img\\..\\..\\outside.png",
+        "file:///" + str(outside),
+        "data.png",
+        "pool.csv",
+        "img",
+        "",
+    ):
+        assert session._image_file(cell) is None, cell
 
 
 # --------------------------------------------------------- background rounds

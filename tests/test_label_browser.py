@@ -308,6 +308,40 @@ def test_a_script_in_data_is_shown_as_text(context, live):
     assert tab.dialogs == []
 
 
+def test_markup_in_names_labels_and_messages_is_shown_as_text(context, tmp_path):
+    # Every value of DATA the page shows, not only a cell: the file's name, a column's
+    # name, a class, and an error message that repeats a label typed.
+    def hostile(n):
+        return f"<img src=x onerror=window.__pwned={n}>"
+
+    folder = tmp_path / hostile(1)
+    folder.mkdir()
+    data, frame = make_pool(folder, extra={hostile(2): ["javascript:window.__pwned=3//.png"] * 40})
+    frame.loc[2, "y"] = hostile(4)
+    named = os.path.join(folder, hostile(5) + ".csv")
+    frame.to_csv(named, index=False)
+    os.remove(data)
+    live = Live(named)
+    try:
+        tab = Page(context, live)
+        page = tab.page
+        assert page.text_content("#data-name") == hostile(5) + ".csv"
+        assert tab.fields()[hostile(2)] == "javascript:window.__pwned=3//.png"
+        assert hostile(4) in tab.classes()
+        assert hostile(4) in page.text_content("#counts")
+        page.fill("#new-label", hostile(6))
+        page.press("#new-label", "Enter")
+        page.wait_for_selector("#near:not([hidden])")
+        tab.wait_text("#near-text", hostile(6))
+        assert page.text_content("#near-choices") == hostile(4)
+        assert page.evaluate("document.querySelectorAll('img, a, iframe').length") == 0
+        assert page.evaluate("document.scripts.length") == 1
+        assert page.evaluate("window.__pwned") is None
+        assert tab.dialogs == []
+    finally:
+        live.close()
+
+
 def test_requests_without_the_token_are_refused(context, live):
     page = context.new_page()
     assert page.goto(live.base + "/").status == 403

@@ -142,7 +142,15 @@ async def _json(request):
             raise Refused(413, "request body too large.")
     try:
         value = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        # JSON may spell a lone surrogate ("\ud800"), which no UTF-8 file can hold.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except RecursionError:
+        raise Refused(400, "the request body is nested too deeply.") from None
+    except UnicodeEncodeError:
+        raise Refused(
+            400, "the request body holds a lone surrogate (such as \\ud800), which is no text."
+        ) from None
+    except ValueError:
         raise Refused(400, "the request body is not JSON.") from None
     if not isinstance(value, dict):
         raise Refused(400, "the request body is not a JSON object.")
