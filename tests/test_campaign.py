@@ -1126,6 +1126,33 @@ def test_parquet_keeps_categorical_labels(tmp_path):
     assert labels[rows].tolist() == answers["label"].tolist() and labels.notna().sum() == 23
 
 
+@pytest.mark.parametrize("kind", ["whole numbers", "decimals", "categories"])
+def test_parquet_keeps_numbers_stored_as_text(tmp_path, kind):
+    """A text label column that holds numbers ("0", "1", "2.5") takes answers and stays
+    text; the write cast it to integers or floats, pandas refused the texts, and teach
+    ended on a traceback without merging a label."""
+    pytest.importorskip("pyarrow")
+    X, y = _truth()
+    spell = (lambda v: f"{v + 0.5}") if kind == "decimals" else str
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    texts = pd.Series([spell(v) if i < 20 else None for i, v in enumerate(y)], dtype="string")
+    frame["label"] = texts.astype("category") if kind == "categories" else texts
+    data = tmp_path / "pool.parquet"
+    frame.to_parquet(data)
+    before = pd.read_parquet(data)["label"].dtype
+    batch = tmp_path / "b.parquet"
+    query_batch(data, batch, target="label", batch_size=3, device="cpu")
+    answers = pd.read_parquet(batch)
+    answers["label"] = [spell(y[r]) for r in answers["row"]]
+    answers.to_parquet(batch)
+    assert len(merge_answers(data, batch)["merged"]) == 3
+    labels = pd.read_parquet(data)["label"]
+    assert labels.dtype == before
+    rows = answers["row"].tolist()
+    assert labels[rows].tolist() == answers["label"].tolist() and labels.notna().sum() == 23
+    assert labels[:20].tolist() == texts[:20].tolist()
+
+
 def test_a_header_with_two_columns_of_one_name_is_kept(tmp_path):
     X, y = _truth()
     lines = ["x,x,label"] + [

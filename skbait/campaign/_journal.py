@@ -376,15 +376,22 @@ def _write_labels(table, state, values):
     frame = table.frame.copy()
     multi = state["settings"].get("multi_label")
     if table.parquet:
+        original = table.frame[target].dtype
+        # A column of text keeps text: "1" read as the number 1 goes back as "1".
+        text = _holds_text(table.frame[target])
         column = frame[target].astype(object).to_numpy(copy=True)
         for row, value in values:
             column[row] = (
-                value if value is None or not multi else write_cell(value, state["settings"])
+                value
+                if value is None or not (multi or text)
+                else write_cell(value, state["settings"])
             )
         frame[target] = column
-        original = table.frame[target].dtype
         floats = pd.api.types.is_float_dtype(original)
-        if _label_type(state) == "int":
+        if text:
+            if not isinstance(original, pd.CategoricalDtype):
+                frame[target] = frame[target].astype(original)
+        elif _label_type(state) == "int":
             # pandas reads an int64 column with nulls (R, polars) as floats: the file's type
             # decides, so that a float column (NaN for missing) stays one too.
             floats = floats and _stored_as_float(table.path, target)
@@ -418,6 +425,21 @@ def _write_labels(table, state, values):
             )
         frame[target] = column
     table.write(frame)
+
+
+def _holds_text(series):
+    """A column of text (a string column, text objects, or text categories), whatever its
+    cells spell: its labels are written as text, never cast to the numbers they read as."""
+    import pandas as pd
+
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        series = pd.Series(dtype.categories)
+        dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return True
+    cells = series.dropna()
+    return series.dtype == object and len(cells) > 0 and all(isinstance(c, str) for c in cells)
 
 
 def _is_boolean(series):
