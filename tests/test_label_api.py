@@ -1321,7 +1321,7 @@ def test_the_merge_waits_for_the_campaign_lock(tmp_path):
     held, release = threading.Event(), threading.Event()
 
     def another_writer():  # as skbait teach would, in another thread or process
-        with _bridge.campaign_lock(session.campaign):
+        with _bridge.campaign_lock(session.data):
             held.set()
             release.wait(60)
 

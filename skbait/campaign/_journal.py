@@ -179,29 +179,32 @@ def _write_campaign(state, path):
     _files._atomic_write(path, write)
 
 
-LOCK_TIMEOUT = 120  # seconds a command waits for another one holding the campaign
+LOCK_TIMEOUT = 120  # seconds a command waits for another one holding DATA
 
 
-def _lock_path(path):
-    return os.fspath(path) + ".lock"
+def _lock_path(data_path):
+    # DATA's lock, whichever campaign file: two campaigns of one DATA (two label
+    # columns, --campaign) both rewrite it, and must take turns.
+    return campaign_path(data_path) + ".lock"
 
 
 @contextlib.contextmanager
-def _locked(path):
-    """Hold the campaign's lock: one read-modify-write of DATA and its campaign at a time."""
+def _locked(data_path):
+    """Hold DATA's lock: one read-modify-write of DATA and a campaign of it at a time."""
     import filelock
 
-    lock = filelock.FileLock(_lock_path(path), timeout=LOCK_TIMEOUT)
+    lock_path = _lock_path(data_path)
+    lock = filelock.FileLock(lock_path, timeout=LOCK_TIMEOUT)
     try:
         lock.acquire()
     except filelock.Timeout:
         raise CampaignError(
-            f"another skbait command has held the campaign {os.fspath(path)!r} for "
-            f"{LOCK_TIMEOUT} s (lock file {_lock_path(path)!r}); try again when it is done."
+            f"another skbait command has held the campaign of {os.fspath(data_path)!r} for "
+            f"{LOCK_TIMEOUT} s (lock file {lock_path!r}); try again when it is done."
         ) from None
     except OSError as exc:
         raise CampaignError(
-            f"cannot lock the campaign {os.fspath(path)!r} ({_lock_path(path)!r}: "
+            f"cannot lock the campaign of {os.fspath(data_path)!r} ({lock_path!r}: "
             f"{exc.strerror or exc}); is the folder writable?"
         ) from None
     try:
@@ -682,7 +685,7 @@ def _session(
     path = campaign_path(data_path) if campaign is None else os.fspath(campaign)
     if not os.path.isfile(os.fspath(data_path)):
         raise CampaignError(f"no such file: {os.fspath(data_path)!r}.")
-    with _locked(path):
+    with _locked(data_path):
         notes = []
         removed = remove_stale_temporaries(data_path, path)
         if removed:
