@@ -1290,6 +1290,42 @@ def test_labels_given_while_the_refit_fails_are_kept_through_a_retry_and_a_resta
     assert len(labels) == 2 + len(given)
 
 
+@pytest.mark.parametrize("point", ["replace:pool.csv", "replace:pool.csv.campaign.json"])
+def test_a_page_killed_in_its_merge_keeps_every_label_on_restart(tmp_path, monkeypatch, point):
+    """Killed with DATA written and the campaign not (or both written, the answer file
+    not yet emptied): a restarted page records every label once and goes on."""
+    import skbait.campaign._files as files_module
+
+    class Killed(BaseException):  # as SIGKILL: nothing of the page runs after it
+        pass
+
+    data, frame = make_pool(tmp_path)
+    session = _session(data, refit_delay=0.0)
+    checkpoint = files_module._checkpoint
+
+    def kill(name):
+        checkpoint(name)
+        if name == point:
+            raise Killed
+
+    monkeypatch.setattr(files_module, "_checkpoint", kill)
+    monkeypatch.setattr(threading, "excepthook", lambda args: None)
+    given, view = {}, session.view(TAB_A)
+    while view["row"] is not None and view["row"]["status"] == "to label":
+        row = view["row"]["row"]
+        given[row] = truth(frame["a"][row])
+        view = session.label(TAB_A, row, given[row])
+    assert session.wait(60) and session._job["running"]  # its thread died mid-merge
+    monkeypatch.undo()
+    restarted = _session(data, refit_delay=0.0)
+    assert restarted._job["error"] is None and restarted._round == 1
+    labels = read_labels(data)
+    assert all(labels.get(row) == label for row, label in given.items())
+    journal = read_campaign(restarted.campaign)["labels"]
+    assert sorted(e["row"] for e in journal) == sorted([0, 1, *given])
+    assert AnswerJournal(restarted.answers_path, "y").read() == {}
+
+
 def test_session_refusals(tmp_path):
     data, frame = make_pool(tmp_path)
     session = _session(data, refit_delay=30.0)
