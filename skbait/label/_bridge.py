@@ -3,10 +3,10 @@
 Everything the page needs from a campaign goes through this module, so that a
 change of the campaign's internals is adapted here and nowhere else. Every
 read-modify-write of DATA and its campaign file holds DATA's file lock,
-``DATA.campaign.json.lock`` (the project's convention, whichever campaign file); :func:`query` and
-:func:`merge` take it inside the campaign's own functions, so the page never
-holds it around them (a second lock on the same file in one process would wait
-for the first).
+``DATA.campaign.json.lock`` (the project's convention, whichever campaign
+file); :func:`query` and :func:`merge` take it inside the campaign's own
+functions, so the page never holds it around them (a second lock on the same
+file in one process would wait for the first).
 
 The campaign's journal keeps label *values* (int, float or str, by the
 campaign's label type); the page keeps labels as text. :func:`label_text`
