@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -1294,6 +1295,33 @@ def test_parquet_keeps_categorical_labels(tmp_path):
     assert labels[rows].tolist() == answers["label"].tolist() and labels.notna().sum() == 23
 
 
+@pytest.mark.parametrize("kind", ["whole numbers", "decimals", "categories"])
+def test_parquet_keeps_numbers_stored_as_text(tmp_path, kind):
+    """A text label column that holds numbers ("0", "1", "2.5") takes answers and stays
+    text; the write cast it to integers or floats, pandas refused the texts, and teach
+    ended on a traceback without merging a label."""
+    pytest.importorskip("pyarrow")
+    X, y = _truth()
+    spell = (lambda v: f"{v + 0.5}") if kind == "decimals" else str
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    texts = pd.Series([spell(v) if i < 20 else None for i, v in enumerate(y)], dtype="string")
+    frame["label"] = texts.astype("category") if kind == "categories" else texts
+    data = tmp_path / "pool.parquet"
+    frame.to_parquet(data)
+    before = pd.read_parquet(data)["label"].dtype
+    batch = tmp_path / "b.parquet"
+    query_batch(data, batch, target="label", batch_size=3, device="cpu")
+    answers = pd.read_parquet(batch)
+    answers["label"] = [spell(y[r]) for r in answers["row"]]
+    answers.to_parquet(batch)
+    assert len(merge_answers(data, batch)["merged"]) == 3
+    labels = pd.read_parquet(data)["label"]
+    assert labels.dtype == before
+    rows = answers["row"].tolist()
+    assert labels[rows].tolist() == answers["label"].tolist() and labels.notna().sum() == 23
+    assert labels[:20].tolist() == texts[:20].tolist()
+
+
 def test_a_header_with_two_columns_of_one_name_is_kept(tmp_path):
     X, y = _truth()
     lines = ["x,x,label"] + [
@@ -1856,6 +1884,69 @@ def test_two_annotators_teaching_at_once_lose_no_label(tmp_path):
     state = _state(data)
     assert sorted(row for row, _ in _labels(state))[20:] == rows
     assert len(state["labels"]) == 28
+
+
+def test_two_campaigns_of_one_data_taught_at_once_lose_no_label(tmp_path, monkeypatch):
+    """Two label columns of one DATA, each with its campaign (--campaign), taught at once:
+    both rewrite DATA, and each held only its own campaign's lock. The second read DATA
+    while the first was writing it and removed the first's temporary file as a stopped
+    run's: the first failed, and with other timings its labels were written over."""
+    import threading
+
+    data, truth = _write_pool(tmp_path)
+    frame = pd.read_csv(data, dtype=str, keep_default_na=False)
+    frame["kind"] = ""
+    frame.to_csv(data, index=False)
+    answers = {}
+    # Other features, other batches: the rows of one are blank in the other's column.
+    for target, features in (("label", ["a", "b"]), ("kind", ["c", "d"])):
+        batch = tmp_path / f"{target}.csv"
+        query_batch(
+            data,
+            batch,
+            target=target,
+            campaign=tmp_path / f"{target}.json",
+            features=features,
+            batch_size=4,
+            device="cpu",
+        )
+        answers[target] = pd.read_csv(batch, dtype=str, keep_default_na=False)
+        answers[target][target] = [str(truth[int(r)]) for r in answers[target]["row"]]
+        answers[target].to_csv(batch, index=False)
+    assert not set(answers["label"]["row"]) & set(answers["kind"]["row"])
+    first_writing, second_started = threading.Event(), threading.Event()
+    checkpoint = files_module._checkpoint
+
+    def pause(name):  # the first command waits at its write of DATA for the second
+        if name == "write:pool.csv" and not first_writing.is_set():
+            first_writing.set()
+            second_started.wait(30)
+            time.sleep(0.5)
+        checkpoint(name)
+
+    monkeypatch.setattr(files_module, "_checkpoint", pause)
+    errors = []
+
+    def teach(target):
+        try:
+            merge_answers(data, tmp_path / f"{target}.csv", campaign=tmp_path / f"{target}.json")
+        except CampaignError as exc:
+            errors.append(str(exc))
+
+    first = threading.Thread(target=teach, args=("label",))
+    first.start()
+    assert first_writing.wait(60)
+    second = threading.Thread(target=teach, args=("kind",))
+    second.start()
+    second_started.set()
+    first.join(60)
+    second.join(60)
+    assert errors == []
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    for target, given in answers.items():
+        rows = given["row"].astype(int).tolist()
+        assert pool[target][rows].tolist() == given[target].tolist(), target
+        assert (pool[target] != "").sum() == 4
 
 
 def _prepared(folder, truth_rows=5):

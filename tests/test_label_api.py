@@ -1385,6 +1385,87 @@ def test_an_undo_during_the_pause_keeps_the_batch_open(tmp_path):
     assert AnswerJournal(session.answers_path, "y").read() == {r: "pos" for r in rows[:-1]}
 
 
+@pytest.mark.parametrize("where", ["choosing the batch", "fitting the page's model"])
+def test_labels_given_while_the_refit_fails_are_kept_through_a_retry_and_a_restart(
+    tmp_path, monkeypatch, where
+):
+    """The round after a batch fails in its model (the query's, or the page's own fit):
+    every label given, before and after the failure, reaches DATA, on a retry and after
+    a restart of the page."""
+    import skbait.label._session as session_module
+
+    data, frame = make_pool(tmp_path)
+    session = _session(data, refit_delay=0.0)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the model crashed")
+
+    if where == "choosing the batch":
+        monkeypatch.setattr(_bridge, "query", crash)
+    else:
+        monkeypatch.setattr(session_module, "analyse", crash)
+
+    def label_batch():
+        given, view = {}, session.view(TAB_A)
+        while view["row"] is not None and view["row"]["status"] == "to label":
+            row = view["row"]["row"]
+            given[row] = truth(frame["a"][row])
+            view = session.label(TAB_A, row, given[row])
+        assert session.wait(60)
+        return given
+
+    given = label_batch()
+    assert "the model crashed" in session.view(TAB_A)["job"]["error"]
+    given.update(label_batch())  # the rows still served (the new batch, if it came)
+    on_disk = {**read_labels(data), **AnswerJournal(session.answers_path, "y").read()}
+    assert all(on_disk.get(row) == label for row, label in given.items())
+    monkeypatch.undo()
+    session.retry()
+    assert session.wait(60) and session._job["error"] is None
+    given.update(label_batch())
+    restarted = _session(data, refit_delay=0.0)
+    assert restarted._job["error"] is None
+    labels = read_labels(data)
+    assert all(labels.get(row) == label for row, label in given.items())
+    assert len(labels) == 2 + len(given)
+
+
+@pytest.mark.parametrize("point", ["replace:pool.csv", "replace:pool.csv.campaign.json"])
+def test_a_page_killed_in_its_merge_keeps_every_label_on_restart(tmp_path, monkeypatch, point):
+    """Killed with DATA written and the campaign not (or both written, the answer file
+    not yet emptied): a restarted page records every label once and goes on."""
+    import skbait.campaign._files as files_module
+
+    class Killed(BaseException):  # as SIGKILL: nothing of the page runs after it
+        pass
+
+    data, frame = make_pool(tmp_path)
+    session = _session(data, refit_delay=0.0)
+    checkpoint = files_module._checkpoint
+
+    def kill(name):
+        checkpoint(name)
+        if name == point:
+            raise Killed
+
+    monkeypatch.setattr(files_module, "_checkpoint", kill)
+    monkeypatch.setattr(threading, "excepthook", lambda args: None)
+    given, view = {}, session.view(TAB_A)
+    while view["row"] is not None and view["row"]["status"] == "to label":
+        row = view["row"]["row"]
+        given[row] = truth(frame["a"][row])
+        view = session.label(TAB_A, row, given[row])
+    assert session.wait(60) and session._job["running"]  # its thread died mid-merge
+    monkeypatch.undo()
+    restarted = _session(data, refit_delay=0.0)
+    assert restarted._job["error"] is None and restarted._round == 1
+    labels = read_labels(data)
+    assert all(labels.get(row) == label for row, label in given.items())
+    journal = read_campaign(restarted.campaign)["labels"]
+    assert sorted(e["row"] for e in journal) == sorted([0, 1, *given])
+    assert AnswerJournal(restarted.answers_path, "y").read() == {}
+
+
 def test_session_refusals(tmp_path):
     data, frame = make_pool(tmp_path)
     session = _session(data, refit_delay=30.0)
@@ -1461,7 +1542,7 @@ def test_the_merge_waits_for_the_campaign_lock(tmp_path):
     held, release = threading.Event(), threading.Event()
 
     def another_writer():  # as skbait teach would, in another thread or process
-        with _bridge.campaign_lock(session.campaign):
+        with _bridge.campaign_lock(session.data):
             held.set()
             release.wait(60)
 

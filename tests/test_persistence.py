@@ -251,6 +251,56 @@ def test_failed_teach_refit_keeps_labels_then_pickle_resumes():
     assert al.history_[-1]["n_labeled"] == 20
 
 
+def _pipeline_learner():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    names = np.array(["cat", "dog", "eel"], dtype=object)
+    y = names[Y_POOL].copy()
+    y[12:] = None  # string classes, missing labels
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))
+    return ActiveLearner(model, query_strategy="bait", batch_size=4, random_state=0), y, names
+
+
+def _multilabel_learner():
+    from sklearn.multiclass import OneVsRestClassifier
+
+    Y = np.column_stack([Y_POOL == 0, Y_POOL == 1, X_POOL[:, 0] > 0]).astype(float)
+    y = Y.copy()
+    y[12:] = np.nan
+    model = OneVsRestClassifier(LogisticRegression(max_iter=300))
+    return ActiveLearner(model, query_strategy="bait", batch_size=4, random_state=0), y, Y
+
+
+@pytest.mark.parametrize("store", ["pickle", "joblib"])
+@pytest.mark.parametrize("kind", ["pipeline, string classes", "multi-label"])
+def test_a_stored_learner_mid_loop_keeps_labels_and_queries_as_the_original(tmp_path, kind, store):
+    """Stored after some teach calls (a pipeline with string classes and missing labels,
+    or a multi-label y), the learner keeps labels and classes_, and queries as it would."""
+    import joblib
+
+    if kind == "multi-label":
+        al, y, oracle = _multilabel_learner()
+        answer = lambda rows: oracle[rows]  # noqa: E731
+    else:
+        al, y, names = _pipeline_learner()
+        answer = lambda rows: names[Y_POOL[rows]]  # noqa: E731
+    al.fit(X_POOL, y)
+    for _ in range(2):
+        idx = al.query()
+        al.teach(y=answer(idx), indices=idx)
+    if store == "pickle":
+        twin = pickle.loads(pickle.dumps(al))
+    else:
+        twin = joblib.load(joblib.dump(al, tmp_path / "al.joblib")[0])
+    np.testing.assert_array_equal(twin.classes_, al.classes_)
+    np.testing.assert_array_equal(twin.labeled_indices_, al.labeled_indices_)
+    lab = al.labeled_indices_
+    np.testing.assert_array_equal(twin.y_[lab], al.y_[lab])
+    np.testing.assert_array_equal(twin.query(), al.query())
+    np.testing.assert_allclose(twin.predict_proba(X_POOL), al.predict_proba(X_POOL))
+
+
 def snapshot(al):
     return (
         al.labeled_indices_.copy(),

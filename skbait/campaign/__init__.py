@@ -27,8 +27,9 @@ later round needs to continue exactly as if no time had passed:
   the value of each stopping criterion (:mod:`skbait.stopping`);
 - ``stopping``: the criteria's state.
 
-Every read-modify-write holds the campaign's lock (``DATA.campaign.json.lock``,
-``filelock``). Files are written atomically (a temporary file in the same
+Every read-modify-write holds DATA's lock (``DATA.campaign.json.lock``,
+``filelock``, whichever campaign file: two campaigns of one DATA take
+turns). Files are written atomically (a temporary file in the same
 folder, then ``os.replace``), in an order that keeps them consistent if the
 process dies between any two writes: ``query`` records the batch in the
 campaign file before writing the batch file (a rerun rewrites the same

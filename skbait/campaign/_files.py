@@ -132,7 +132,7 @@ def _remove_quietly(path):
 def remove_stale_temporaries(*paths):
     """Remove the temporary files a killed run left beside ``paths``; return their names.
 
-    Call it only while holding the campaign's lock: then no other run is
+    Call it only while holding DATA's lock: then no other run is
     writing them.
     """
     removed = []

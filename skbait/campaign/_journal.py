@@ -179,29 +179,32 @@ def _write_campaign(state, path):
     _files._atomic_write(path, write)
 
 
-LOCK_TIMEOUT = 120  # seconds a command waits for another one holding the campaign
+LOCK_TIMEOUT = 120  # seconds a command waits for another one holding DATA
 
 
-def _lock_path(path):
-    return os.fspath(path) + ".lock"
+def _lock_path(data_path):
+    # DATA's lock, whichever campaign file: two campaigns of one DATA (two label
+    # columns, --campaign) both rewrite it, and must take turns.
+    return campaign_path(data_path) + ".lock"
 
 
 @contextlib.contextmanager
-def _locked(path):
-    """Hold the campaign's lock: one read-modify-write of DATA and its campaign at a time."""
+def _locked(data_path):
+    """Hold DATA's lock: one read-modify-write of DATA and a campaign of it at a time."""
     import filelock
 
-    lock = filelock.FileLock(_lock_path(path), timeout=LOCK_TIMEOUT)
+    lock_path = _lock_path(data_path)
+    lock = filelock.FileLock(lock_path, timeout=LOCK_TIMEOUT)
     try:
         lock.acquire()
     except filelock.Timeout:
         raise CampaignError(
-            f"another skbait command has held the campaign {os.fspath(path)!r} for "
-            f"{LOCK_TIMEOUT} s (lock file {_lock_path(path)!r}); try again when it is done."
+            f"another skbait command has held the campaign of {os.fspath(data_path)!r} for "
+            f"{LOCK_TIMEOUT} s (lock file {lock_path!r}); try again when it is done."
         ) from None
     except OSError as exc:
         raise CampaignError(
-            f"cannot lock the campaign {os.fspath(path)!r} ({_lock_path(path)!r}: "
+            f"cannot lock the campaign of {os.fspath(data_path)!r} ({lock_path!r}: "
             f"{exc.strerror or exc}); is the folder writable?"
         ) from None
     try:
@@ -376,15 +379,22 @@ def _write_labels(table, state, values):
     frame = table.frame.copy()
     multi = state["settings"].get("multi_label")
     if table.parquet:
+        original = table.frame[target].dtype
+        # A column of text keeps text: "1" read as the number 1 goes back as "1".
+        text = _holds_text(table.frame[target])
         column = frame[target].astype(object).to_numpy(copy=True)
         for row, value in values:
             column[row] = (
-                value if value is None or not multi else write_cell(value, state["settings"])
+                value
+                if value is None or not (multi or text)
+                else write_cell(value, state["settings"])
             )
         frame[target] = column
-        original = table.frame[target].dtype
         floats = pd.api.types.is_float_dtype(original)
-        if _label_type(state) == "int":
+        if text:
+            if not isinstance(original, pd.CategoricalDtype):
+                frame[target] = frame[target].astype(original)
+        elif _label_type(state) == "int":
             # pandas reads an int64 column with nulls (R, polars) as floats: the file's type
             # decides, so that a float column (NaN for missing) stays one too.
             floats = floats and _stored_as_float(table.path, target)
@@ -417,6 +427,21 @@ def _write_labels(table, state, values):
     written = np.zeros(frame.shape, dtype=bool)
     written[[row for row, _ in values], frame.columns.get_loc(target)] = True
     table.write(frame, written=written)
+
+
+def _holds_text(series):
+    """A column of text (a string column, text objects, or text categories), whatever its
+    cells spell: its labels are written as text, never cast to the numbers they read as."""
+    import pandas as pd
+
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        series = pd.Series(dtype.categories)
+        dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return True
+    cells = series.dropna()
+    return series.dtype == object and len(cells) > 0 and all(isinstance(c, str) for c in cells)
 
 
 def _is_boolean(series):
@@ -659,7 +684,7 @@ def _session(
     path = campaign_path(data_path) if campaign is None else os.fspath(campaign)
     if not os.path.isfile(os.fspath(data_path)):
         raise CampaignError(f"no such file: {os.fspath(data_path)!r}.")
-    with _locked(path):
+    with _locked(data_path):
         notes = []
         removed = remove_stale_temporaries(data_path, path)
         if removed:

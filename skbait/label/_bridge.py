@@ -2,11 +2,11 @@
 
 Everything the page needs from a campaign goes through this module, so that a
 change of the campaign's internals is adapted here and nowhere else. Every
-read-modify-write of DATA and its campaign file holds the campaign's file lock,
-``DATA.campaign.json.lock`` (the project's convention); :func:`query` and
-:func:`merge` take it inside the campaign's own functions, so the page never
-holds it around them (a second lock on the same file in one process would wait
-for the first).
+read-modify-write of DATA and its campaign file holds DATA's file lock,
+``DATA.campaign.json.lock`` (the project's convention, whichever campaign
+file); :func:`query` and :func:`merge` take it inside the campaign's own
+functions, so the page never holds it around them (a second lock on the same
+file in one process would wait for the first).
 
 The campaign's journal keeps label *values* (int, float or str, by the
 campaign's label type); the page keeps labels as text. :func:`label_text`
@@ -93,15 +93,15 @@ def campaign_file(data, campaign=None):
     return os.path.abspath(campaign_path(data) if campaign is None else os.fspath(campaign))
 
 
-def campaign_lock(path):
-    """The campaign's file lock, as its own commands take it (a context manager).
+def campaign_lock(data):
+    """DATA's file lock, as the campaign's own commands take it (a context manager).
 
     Exclusive between threads and processes, and not reentrant: never hold it
     around :func:`query` or :func:`merge`, which take it themselves.
     """
     from skbait.campaign._journal import _locked
 
-    return _locked(path)
+    return _locked(data)
 
 
 def check_batch_file(path, protected):
