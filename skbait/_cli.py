@@ -590,6 +590,7 @@ def _run(args):
         file=sys.stderr,
     )
     start = time.perf_counter()
+    caught = []
     try:
         # The runs' warnings, each once, as skbait's lines; the user's filters still apply.
         with warnings.catch_warnings(record=True) as caught:
@@ -609,11 +610,10 @@ def _run(args):
             )
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    finally:
+        # Also when a run fails or is interrupted: the warnings so far may say why.
+        _print_warnings(caught)
     wall = time.perf_counter() - start
-    for caught_warning in caught:
-        category = caught_warning.category
-        kind = "" if category is UserWarning else f"{category.__name__}: "
-        print(f"skbait: warning: {kind}{caught_warning.message}", file=sys.stderr)
 
     csv_path = os.path.join(args.output, "results.csv")
     last = to_query % args.batch_size  # the last batch is cut to reach the budget
@@ -662,6 +662,14 @@ def _run(args):
         ) from None
     _print_done(results, [csv_path] + written, wall)
     return 0
+
+
+def _print_warnings(caught):
+    """Each recorded warning as a ``skbait: warning:`` line on stderr."""
+    for caught_warning in caught:
+        category = caught_warning.category
+        kind = "" if category is UserWarning else f"{category.__name__}: "
+        print(f"skbait: warning: {kind}{caught_warning.message}", file=sys.stderr)
 
 
 def _one_line(estimator):

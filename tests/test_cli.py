@@ -700,3 +700,30 @@ def test_a_text_column_of_a_different_value_in_every_row_gets_a_note(tmp_path, c
     assert len(notes) == 1 and "'date'" in notes[0] and "colour" not in notes[0], notes
     assert "a different value in each of the 40 rows" in notes[0] and "remove it" in notes[0]
     assert "43 features" in err  # 40 dates, x, and the colour's two columns
+
+
+@pytest.mark.parametrize("n_jobs", ["1", "2"])
+def test_warnings_gathered_before_a_failing_run_come_before_its_error(tmp_path, capsys, n_jobs):
+    # The warning that explains a failure was lost with it: only the error line came.
+    import warnings
+
+    from skbait.strategies import RandomSampling
+
+    class WarnsThenFails(RandomSampling):
+        def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
+            warnings.warn("the pool looks odd to this strategy", UserWarning, stacklevel=2)
+            raise ValueError("the strategy gave up")
+
+    register_strategy("test_warns_then_fails", WarnsThenFails)
+    try:
+        argv = ["run", "-s", "test_warns_then_fails", *TINY[:-2], "-j", n_jobs]
+        err = _error([*argv, "-o", str(tmp_path / "out")], capsys)
+    finally:
+        _FACTORIES.pop("test_warns_then_fails")
+    lines = err.strip().splitlines()
+    warned = [i for i, line in enumerate(lines) if "the pool looks odd" in line]
+    assert len(warned) == 1 and lines[warned[0]].startswith("skbait: warning: "), err
+    errors = [i for i, line in enumerate(lines) if line.startswith("skbait: error: ")]
+    assert len(errors) == 1 and warned[0] < errors[0] == len(lines) - 1, err
+    assert "the strategy gave up" in lines[-1]
+    assert not (tmp_path / "out").exists()
