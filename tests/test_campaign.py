@@ -1876,6 +1876,79 @@ def test_a_full_disk(tmp_path, capsys, monkeypatch):
     assert not [p for p in tmp_path.iterdir() if ".skbait-tmp-" in p.name]
 
 
+def _disk(folder):
+    """Every file under ``folder`` with its bytes and modification time (a lock file's
+    time aside: taking the lock touches it)."""
+    return {
+        str(path.relative_to(folder)): (
+            path.read_bytes(),
+            None if path.name.endswith(".lock") else path.stat().st_mtime_ns,
+        )
+        for path in sorted(Path(folder).rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.mark.parametrize("again", [False, True], ids=["new round", "same batch again"])
+@pytest.mark.parametrize(
+    "failure", ["read-only file", "folder refuses files", "full disk", "a folder"]
+)
+def test_a_batch_that_cannot_be_written_records_no_round(
+    tmp_path, capsys, monkeypatch, failure, again
+):
+    # The round was recorded (the campaign written first), then the batch write failed:
+    # the user never got the batch the campaign said was sent.
+    import builtins
+    import errno
+
+    data, _, _ = _prepared(tmp_path)
+    if again:  # a round pending, no label since: the same batch is written again
+        _query(data, tmp_path / "pending.csv")
+    else:
+        assert _cli("teach", data, tmp_path / "batch.csv") == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    batch = out / "next.csv"
+    batch.write_text("an earlier file\n", encoding="utf-8")
+    if failure == "read-only file":
+        batch.chmod(0o444)
+    elif failure == "a folder":
+        batch.unlink()
+        batch.mkdir()
+    elif failure == "folder refuses files":
+        real = os.open
+
+        def refuse(path, flags, *args, **kwargs):
+            if os.path.dirname(os.path.abspath(path)) == str(out) and flags & os.O_CREAT:
+                raise PermissionError(errno.EACCES, "Permission denied", path)
+            return real(path, flags, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", refuse)
+    else:
+        real_open = builtins.open
+
+        def full(file, mode="r", *args, **kwargs):
+            handle = real_open(file, mode, *args, **kwargs)
+            if "w" in mode and os.path.dirname(os.path.abspath(file)) == str(out):
+                handle.write("half a batch")
+                handle.close()
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return handle
+
+        monkeypatch.setattr(builtins, "open", full)
+    capsys.readouterr()
+    before = _disk(tmp_path)
+    try:
+        assert _cli("query", data, "--target", "label", "-o", batch, "--device", "cpu") == 2
+        line = _one_error_line(capsys.readouterr().err)
+    finally:
+        monkeypatch.undo()
+        if batch.is_file():
+            batch.chmod(0o644)
+    assert "next.csv" in line and "Traceback" not in line, line
+    assert _disk(tmp_path) == before
+
+
 def test_stale_temporary_files_are_removed(tmp_path, capsys):
     data, _, _ = _prepared(tmp_path)
     stale = [

@@ -73,14 +73,21 @@ def check_writable(*paths):
             )
 
 
-def _atomic_write(path, write):
+def _atomic_write(path, write, before_replace=None):
     """Write through ``write(tmp_path)`` to a temporary file, then replace ``path``.
 
     Any failure (a full disk, a read-only folder or file) leaves ``path`` as it
     was and no temporary file behind, and is reported as a :class:`CampaignError`.
+    ``before_replace()``, if given, runs once the file is written whole, just
+    before it replaces ``path``: what it records (the round of a batch) is
+    recorded only if the file could be written, and a failure of its own
+    leaves ``path`` as it was too.
     """
     path = os.fspath(path)
     check_writable(path)
+    if os.path.isdir(path):
+        # Now: os.replace would refuse it only after before_replace recorded the file.
+        raise CampaignError(f"cannot write {path!r}: it is a folder; give the path of a file.")
     folder = os.path.dirname(os.path.abspath(path))
     name = os.path.basename(path)
     if not os.path.isdir(folder):
@@ -97,6 +104,8 @@ def _atomic_write(path, write):
         write(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        if before_replace is not None:
+            before_replace()
         _checkpoint(f"write:{name}")
         os.replace(tmp, path)
     except OSError as exc:
@@ -621,9 +630,14 @@ def write_frame(frame, path, dialect=None, header=True):
     >>> pd.read_csv(path)["x"].tolist()
     [1, 2]
     """
+    _atomic_write(path, frame_writer(frame, path, dialect, header))
+
+
+def frame_writer(frame, path, dialect=None, header=True):
+    """``write(tmp)``, which writes ``frame`` as :func:`write_frame` writes it to ``path``,
+    for :func:`_atomic_write`."""
     if _is_parquet(path):
         _require_pyarrow(path)
-        _atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
-    else:
-        dialect = Dialect() if dialect is None else dialect
-        _atomic_write(path, lambda tmp: dialect.to_csv(frame, tmp, header=header))
+        return lambda tmp: frame.to_parquet(tmp, index=False)
+    dialect = Dialect() if dialect is None else dialect
+    return lambda tmp: dialect.to_csv(frame, tmp, header=header)

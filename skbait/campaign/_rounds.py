@@ -8,11 +8,13 @@ import numpy as np
 from skbait.campaign._errors import CampaignError
 from skbait.campaign._features import ROW
 from skbait.campaign._files import (
+    _atomic_write,
     _is_parquet,
     _require_pyarrow,
     _Table,
+    check_writable,
+    frame_writer,
     remove_stale_temporaries,
-    write_frame,
 )
 from skbait.campaign._journal import (
     DEFAULTS,
@@ -277,6 +279,12 @@ def _check_output_folder(output):
             f"cannot write the batch file {os.fspath(output)!r}: the folder {folder!r} does "
             "not exist."
         )
+    if os.path.isdir(output):
+        raise CampaignError(
+            f"cannot write the batch file {os.fspath(output)!r}: it is a folder; give -o "
+            "the path of a file (batch.csv)."
+        )
+    check_writable(output)
     if not os.access(folder, os.W_OK):
         raise CampaignError(
             f"cannot write the batch file {os.fspath(output)!r}: the folder {folder!r} is "
@@ -334,13 +342,21 @@ def _check_output_free(state, output, protected, what="the batch file"):
         )
 
 
-def _write_batch(table, state, rows, output):
+def _write_batch(table, state, rows, output, path):
+    """Write the batch to ``output`` and the campaign (recording it) to ``path``.
+
+    The campaign is written once the batch is written whole, before it takes
+    the place of ``output``: a batch that cannot be written (a read-only file,
+    a full disk) records nothing, and if the process dies between the two,
+    a rerun writes the batch again.
+    """
     frame = table.frame.iloc[rows].copy()
     target = state["data"]["target"]
     frame[target] = [""] * len(rows) if not table.parquet else [None] * len(rows)
     frame.insert(0, ROW, np.asarray(rows, dtype=np.int64))
     # In DATA's own dialect: a semicolon spreadsheet opens its batch as it opens DATA.
-    write_frame(frame, output, dialect=table.dialect)
+    write = frame_writer(frame, output, dialect=table.dialect)
+    _atomic_write(output, write, before_replace=lambda: _write_campaign(state, path))
 
 
 def query_batch(
@@ -512,8 +528,7 @@ def query_batch(
         if unchanged and pending:
             # Nothing learnt since this batch was chosen: the same batch again.
             last["output"] = os.fspath(output)
-            _write_campaign(state, path)
-            _write_batch(table, state, pending, output)
+            _write_batch(table, state, pending, output, path)
             return dict(result, round=last, rewritten=True)
         record = _choose(state, table, notes, progress)
         result["notes"] = notes + changes
@@ -525,7 +540,5 @@ def query_batch(
         if changes:
             record["changes"] = changes
         state["rounds"].append(record)
-        # The campaign first: if the batch write is lost, a rerun writes this batch again.
-        _write_campaign(state, path)
-        _write_batch(table, state, record["batch"], output)
+        _write_batch(table, state, record["batch"], output, path)
     return dict(result, round=record)
