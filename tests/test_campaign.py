@@ -1949,6 +1949,32 @@ def test_a_batch_that_cannot_be_written_records_no_round(
     assert _disk(tmp_path) == before
 
 
+@pytest.mark.parametrize("failure", ["read-only file", "a folder", "missing folder"])
+def test_query_with_answers_merges_nothing_when_its_batch_cannot_be_written(
+    tmp_path, capsys, failure
+):
+    # The answers were merged into DATA and the campaign, then the batch was refused.
+    data, _, _ = _prepared(tmp_path)
+    batch = tmp_path / "next.csv"
+    if failure == "read-only file":
+        batch.write_text("an earlier file\n", encoding="utf-8")
+        batch.chmod(0o444)
+    elif failure == "a folder":
+        batch.mkdir()
+    else:
+        batch = tmp_path / "no" / "next.csv"
+    capsys.readouterr()
+    before = _disk(tmp_path)
+    try:
+        argv = ["query", data, "--answers", tmp_path / "batch.csv", "-o", batch]
+        assert _cli(*argv, "--device", "cpu") == 2
+    finally:
+        if batch.is_file():
+            batch.chmod(0o644)
+    assert "next.csv" in _one_error_line(capsys.readouterr().err)
+    assert _disk(tmp_path) == before
+
+
 def test_stale_temporary_files_are_removed(tmp_path, capsys):
     data, _, _ = _prepared(tmp_path)
     stale = [

@@ -270,6 +270,8 @@ def _multilabel_strategy(name, settings):
 
 
 def _check_output_folder(output):
+    """Refuse a batch path that cannot be written: its folder missing or read-only, a
+    folder, a read-only file, a parquet file without pyarrow."""
     if _is_parquet(output):
         # Now, not at the write: the round would be recorded and the batch never written.
         _require_pyarrow(output)
