@@ -1975,6 +1975,46 @@ def test_query_with_answers_merges_nothing_when_its_batch_cannot_be_written(
     assert _disk(tmp_path) == before
 
 
+@pytest.mark.parametrize("failure", ["read-only file", "full disk"])
+def test_status_figure_that_cannot_be_written_is_left_as_it_was(
+    tmp_path, capsys, monkeypatch, failure
+):
+    # savefig wrote over the figure in place: over a read-only one, or half of it.
+    import builtins
+    import errno
+
+    pytest.importorskip("matplotlib")
+    data, _, _ = _prepared(tmp_path)
+    figure = tmp_path / "progress.png"
+    figure.write_bytes(b"an earlier figure")
+    if failure == "read-only file":
+        figure.chmod(0o444)
+    else:
+        real_open = builtins.open
+
+        def full(file, mode="r", *args, **kwargs):
+            handle = real_open(file, mode, *args, **kwargs)
+            name = os.path.basename(os.fspath(file)) if isinstance(file, (str, Path)) else ""
+            if "w" in mode and "progress.png" in name:
+                handle.write(b"half a figure")
+                handle.close()
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return handle
+
+        monkeypatch.setattr(builtins, "open", full)
+    capsys.readouterr()
+    before = _disk(tmp_path)
+    try:
+        assert _cli("status", data, "--plot", figure) == 2
+    finally:
+        monkeypatch.undo()
+        figure.chmod(0o644)
+    line = _one_error_line(capsys.readouterr().err)
+    assert "progress.png" in line and ("read-only" in line or "No space" in line), line
+    assert line.count("cannot write") == 1, line
+    assert _disk(tmp_path) == before
+
+
 def test_stale_temporary_files_are_removed(tmp_path, capsys):
     data, _, _ = _prepared(tmp_path)
     stale = [
