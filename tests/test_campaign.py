@@ -223,17 +223,19 @@ class Crash(RuntimeError):
 
 
 def _crash_after(monkeypatch, n_writes):
-    """Let ``n_writes`` atomic writes through, then die before the next one lands."""
-    real = files_module._atomic_write
-    calls = []
+    """Let ``n_writes`` atomic writes land, then die before the next one lands.
 
-    def write(path, writer):
-        if len(calls) >= n_writes:
-            raise Crash(f"killed before writing {path}")
-        calls.append(path)
-        return real(path, writer)
+    At the write points, not the calls: files written together land at the end.
+    """
+    landed = []
 
-    monkeypatch.setattr(files_module, "_atomic_write", write)
+    def checkpoint(name):
+        if name.startswith("write:") and len(landed) >= n_writes:
+            raise Crash(f"killed before {name.split(':', 1)[1]} lands")
+        if name.startswith("replace:"):
+            landed.append(name)
+
+    monkeypatch.setattr(files_module, "_checkpoint", checkpoint)
 
 
 def _reference(tmp_path, rounds):
@@ -2012,6 +2014,41 @@ def test_status_figure_that_cannot_be_written_is_left_as_it_was(
     line = _one_error_line(capsys.readouterr().err)
     assert "progress.png" in line and ("read-only" in line or "No space" in line), line
     assert line.count("cannot write") == 1, line
+    assert _disk(tmp_path) == before
+
+
+@pytest.mark.parametrize("command", ["teach", "correct"])
+@pytest.mark.parametrize("full", ["pool.csv", "pool.csv.campaign.json"])
+def test_a_full_disk_at_either_file_changes_neither(tmp_path, capsys, monkeypatch, command, full):
+    # teach wrote DATA, then failed on the campaign file; correct the reverse: the first
+    # file stayed changed though the command said it failed.
+    import builtins
+    import errno
+
+    data, truth, _ = _prepared(tmp_path)
+    real_open = builtins.open
+
+    def full_open(file, mode="r", *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        name = os.path.basename(os.fspath(file)) if isinstance(file, (str, Path)) else ""
+        if "w" in mode and name.startswith(f".{full}{files_module.TMP_MARK}"):
+            handle.close()
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return handle
+
+    argv = {
+        "teach": ("teach", data, tmp_path / "batch.csv"),
+        "correct": ("correct", data, "--row", "3", "--label", str((truth[3] + 1) % 3)),
+    }[command]
+    capsys.readouterr()
+    before = _disk(tmp_path)
+    monkeypatch.setattr(builtins, "open", full_open)
+    try:
+        assert _cli(*argv) == 2
+    finally:
+        monkeypatch.undo()
+    line = _one_error_line(capsys.readouterr().err)
+    assert "No space left on device" in line and repr(str(tmp_path / full)) in line, line
     assert _disk(tmp_path) == before
 
 

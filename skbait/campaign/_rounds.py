@@ -8,13 +8,13 @@ import numpy as np
 from skbait.campaign._errors import CampaignError
 from skbait.campaign._features import ROW
 from skbait.campaign._files import (
-    _atomic_write,
     _is_parquet,
     _require_pyarrow,
     _Table,
     check_writable,
-    frame_writer,
     remove_stale_temporaries,
+    replaced_together,
+    write_frame,
 )
 from skbait.campaign._journal import (
     DEFAULTS,
@@ -345,20 +345,21 @@ def _check_output_free(state, output, protected, what="the batch file"):
 
 
 def _write_batch(table, state, rows, output, path):
-    """Write the batch to ``output`` and the campaign (recording it) to ``path``.
+    """Record the batch in the campaign file ``path`` and write it to ``output``.
 
-    The campaign is written once the batch is written whole, before it takes
-    the place of ``output``: a batch that cannot be written (a read-only file,
-    a full disk) records nothing, and if the process dies between the two,
-    a rerun writes the batch again.
+    Both are written whole before either is put in place: a batch that cannot
+    be written (a read-only file, a full disk) records nothing. The campaign
+    file is put in place first: if the process dies between the two, a rerun
+    writes the same batch again.
     """
     frame = table.frame.iloc[rows].copy()
     target = state["data"]["target"]
     frame[target] = [""] * len(rows) if not table.parquet else [None] * len(rows)
     frame.insert(0, ROW, np.asarray(rows, dtype=np.int64))
-    # In DATA's own dialect: a semicolon spreadsheet opens its batch as it opens DATA.
-    write = frame_writer(frame, output, dialect=table.dialect)
-    _atomic_write(output, write, before_replace=lambda: _write_campaign(state, path))
+    with replaced_together():
+        _write_campaign(state, path)
+        # In DATA's own dialect: a semicolon spreadsheet opens its batch as it opens DATA.
+        write_frame(frame, output, dialect=table.dialect)
 
 
 def query_batch(
