@@ -347,6 +347,10 @@ def _query(args):
         features = [c.strip() for c in args.features.split(",") if c.strip()]
     try:
         if args.answers is not None:
+            from skbait.campaign._rounds import _check_output_folder
+
+            # Before the merge: a batch that cannot be written leaves the answers unmerged.
+            _check_output_folder(output)
             _print_merge(
                 merge_answers(
                     args.data,

@@ -9,6 +9,7 @@ lists the strategy names.
 """
 
 import argparse
+import contextlib
 import csv
 import os
 import shlex
@@ -371,6 +372,9 @@ def _check_output(path, names=()):
     path = os.path.abspath(path)
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"the output folder {path!r} is a file: give --output a folder.")
+    from skbait.campaign import CampaignError
+    from skbait.campaign._files import check_writable
+
     for name in names:
         taken = os.path.join(path, name)
         if os.path.isdir(taken):
@@ -378,6 +382,11 @@ def _check_output(path, names=()):
                 f"{taken!r} is a folder, where the output file {name} goes: move it away "
                 "or give --output another folder."
             )
+        try:
+            if os.path.isfile(taken):
+                check_writable(taken)
+        except CampaignError as exc:
+            raise UsageError(str(exc)) from None
     # The nearest existing folder above it must be a folder we may write in.
     parent = path
     while not os.path.exists(parent):
@@ -401,6 +410,28 @@ def _check_output(path, names=()):
         raise UsageError(
             f"cannot make the output folder {path!r}: {parent!r} takes no new folder "
             f"({exc.strerror or exc}); give --output another folder."
+        ) from None
+
+
+@contextlib.contextmanager
+def _writing_to(output, what):
+    """Make the folder ``output`` for the writes in the block; a write that fails is one
+    :class:`UsageError` line, and the folders made for it are removed (as on an interrupt).
+    """
+    made = _first_missing(output)
+    try:
+        os.makedirs(output, exist_ok=True)
+        yield
+    except BaseException as exc:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        if not isinstance(exc, OSError):
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise UsageError(
+            f"{what} to {output!r} failed, and changed nothing there: {where}"
+            f"{exc.strerror or exc}. Free some space, allow writing there or give "
+            "--output another folder, and run again."
         ) from None
 
 
@@ -592,6 +623,7 @@ def _run(args):
         file=sys.stderr,
     )
     start = time.perf_counter()
+    caught = []
     try:
         # The runs' warnings, each once, as skbait's lines; the user's filters still apply.
         with warnings.catch_warnings(record=True) as caught:
@@ -611,11 +643,10 @@ def _run(args):
             )
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    finally:
+        # Also when a run fails or is interrupted: the warnings so far may say why.
+        _print_warnings(caught)
     wall = time.perf_counter() - start
-    for caught_warning in caught:
-        category = caught_warning.category
-        kind = "" if category is UserWarning else f"{category.__name__}: "
-        print(f"skbait: warning: {kind}{caught_warning.message}", file=sys.stderr)
 
     csv_path = os.path.join(args.output, "results.csv")
     last = to_query % args.batch_size  # the last batch is cut to reach the budget
@@ -646,24 +677,23 @@ def _run(args):
     }
     # Made only now: a run that fails or is interrupted leaves no empty folder behind,
     # nor one half written.
-    made = _first_missing(args.output)
-    try:
-        os.makedirs(args.output, exist_ok=True)
-        save_results(results, csv_path)
-        written = write_report(results, args.output, info=info)
-    except BaseException as exc:
-        if made is not None:
-            shutil.rmtree(made, ignore_errors=True)
-        if not isinstance(exc, OSError):
-            raise
-        where = f" ({exc.filename})" if exc.filename else ""
-        raise UsageError(
-            f"the run ended, but writing its results to {args.output!r} failed: "
-            f"{exc.strerror or exc}{where}; free some space or give --output another "
-            "folder, and run again."
-        ) from None
+    with _writing_to(args.output, "the run ended, but writing its results"):
+        from skbait.evaluation._files import staged_files
+
+        # results.csv last, once its report is in place: a failed write changes neither.
+        with staged_files(args.output) as stage:
+            save_results(results, stage("results.csv"))
+            written = write_report(results, args.output, info=info)
     _print_done(results, [csv_path] + written, wall)
     return 0
+
+
+def _print_warnings(caught):
+    """Each recorded warning as a ``skbait: warning:`` line on stderr."""
+    for caught_warning in caught:
+        category = caught_warning.category
+        kind = "" if category is UserWarning else f"{category.__name__}: "
+        print(f"skbait: warning: {kind}{caught_warning.message}", file=sys.stderr)
 
 
 def _one_line(estimator):
@@ -723,7 +753,8 @@ def _report(args):
         raise UsageError(str(exc)) from None
     if info is None:
         info = {"title": os.path.basename(args.results), "details": [("results", args.results)]}
-    written = write_report(results, output, info=info)
+    with _writing_to(output, "writing the report"):
+        written = write_report(results, output, info=info)
     _print_done(results, written)
     return 0
 

@@ -224,17 +224,19 @@ class Crash(RuntimeError):
 
 
 def _crash_after(monkeypatch, n_writes):
-    """Let ``n_writes`` atomic writes through, then die before the next one lands."""
-    real = files_module._atomic_write
-    calls = []
+    """Let ``n_writes`` atomic writes land, then die before the next one lands.
 
-    def write(path, writer):
-        if len(calls) >= n_writes:
-            raise Crash(f"killed before writing {path}")
-        calls.append(path)
-        return real(path, writer)
+    At the write points, not the calls: files written together land at the end.
+    """
+    landed = []
 
-    monkeypatch.setattr(files_module, "_atomic_write", write)
+    def checkpoint(name):
+        if name.startswith("write:") and len(landed) >= n_writes:
+            raise Crash(f"killed before {name.split(':', 1)[1]} lands")
+        if name.startswith("replace:"):
+            landed.append(name)
+
+    monkeypatch.setattr(files_module, "_checkpoint", checkpoint)
 
 
 def _reference(tmp_path, rounds):
@@ -2133,6 +2135,180 @@ def test_a_full_disk(tmp_path, capsys, monkeypatch):
     assert "No space left on device" in _one_error_line(capsys.readouterr().err)
     assert _snapshot(data, campaign_path(data), tmp_path / "batch.csv") == before
     assert not [p for p in tmp_path.iterdir() if ".skbait-tmp-" in p.name]
+
+
+def _disk(folder):
+    """Every file under ``folder`` with its bytes and modification time (a lock file's
+    time aside: taking the lock touches it)."""
+    return {
+        str(path.relative_to(folder)): (
+            path.read_bytes(),
+            None if path.name.endswith(".lock") else path.stat().st_mtime_ns,
+        )
+        for path in sorted(Path(folder).rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.mark.parametrize("again", [False, True], ids=["new round", "same batch again"])
+@pytest.mark.parametrize(
+    "failure", ["read-only file", "folder refuses files", "full disk", "a folder"]
+)
+def test_a_batch_that_cannot_be_written_records_no_round(
+    tmp_path, capsys, monkeypatch, failure, again
+):
+    # The round was recorded (the campaign written first), then the batch write failed:
+    # the user never got the batch the campaign said was sent.
+    import builtins
+    import errno
+
+    data, _, _ = _prepared(tmp_path)
+    if again:  # a round pending, no label since: the same batch is written again
+        _query(data, tmp_path / "pending.csv")
+    else:
+        assert _cli("teach", data, tmp_path / "batch.csv") == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    batch = out / "next.csv"
+    batch.write_text("an earlier file\n", encoding="utf-8")
+    if failure == "read-only file":
+        batch.chmod(0o444)
+    elif failure == "a folder":
+        batch.unlink()
+        batch.mkdir()
+    elif failure == "folder refuses files":
+        real = os.open
+
+        def refuse(path, flags, *args, **kwargs):
+            if os.path.dirname(os.path.abspath(path)) == str(out) and flags & os.O_CREAT:
+                raise PermissionError(errno.EACCES, "Permission denied", path)
+            return real(path, flags, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", refuse)
+    else:
+        real_open = builtins.open
+
+        def full(file, mode="r", *args, **kwargs):
+            handle = real_open(file, mode, *args, **kwargs)
+            if "w" in mode and os.path.dirname(os.path.abspath(file)) == str(out):
+                handle.write("half a batch")
+                handle.close()
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return handle
+
+        monkeypatch.setattr(builtins, "open", full)
+    capsys.readouterr()
+    before = _disk(tmp_path)
+    try:
+        assert _cli("query", data, "--target", "label", "-o", batch, "--device", "cpu") == 2
+        line = _one_error_line(capsys.readouterr().err)
+    finally:
+        monkeypatch.undo()
+        if batch.is_file():
+            batch.chmod(0o644)
+    assert "next.csv" in line and "Traceback" not in line, line
+    assert _disk(tmp_path) == before
+
+
+@pytest.mark.parametrize("failure", ["read-only file", "a folder", "missing folder"])
+def test_query_with_answers_merges_nothing_when_its_batch_cannot_be_written(
+    tmp_path, capsys, failure
+):
+    # The answers were merged into DATA and the campaign, then the batch was refused.
+    data, _, _ = _prepared(tmp_path)
+    batch = tmp_path / "next.csv"
+    if failure == "read-only file":
+        batch.write_text("an earlier file\n", encoding="utf-8")
+        batch.chmod(0o444)
+    elif failure == "a folder":
+        batch.mkdir()
+    else:
+        batch = tmp_path / "no" / "next.csv"
+    capsys.readouterr()
+    before = _disk(tmp_path)
+    try:
+        argv = ["query", data, "--answers", tmp_path / "batch.csv", "-o", batch]
+        assert _cli(*argv, "--device", "cpu") == 2
+    finally:
+        if batch.is_file():
+            batch.chmod(0o644)
+    assert "next.csv" in _one_error_line(capsys.readouterr().err)
+    assert _disk(tmp_path) == before
+
+
+@pytest.mark.parametrize("failure", ["read-only file", "full disk"])
+def test_status_figure_that_cannot_be_written_is_left_as_it_was(
+    tmp_path, capsys, monkeypatch, failure
+):
+    # savefig wrote over the figure in place: over a read-only one, or half of it.
+    import builtins
+    import errno
+
+    pytest.importorskip("matplotlib")
+    data, _, _ = _prepared(tmp_path)
+    figure = tmp_path / "progress.png"
+    figure.write_bytes(b"an earlier figure")
+    if failure == "read-only file":
+        figure.chmod(0o444)
+    else:
+        real_open = builtins.open
+
+        def full(file, mode="r", *args, **kwargs):
+            handle = real_open(file, mode, *args, **kwargs)
+            name = os.path.basename(os.fspath(file)) if isinstance(file, (str, Path)) else ""
+            if "w" in mode and "progress.png" in name:
+                handle.write(b"half a figure")
+                handle.close()
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return handle
+
+        monkeypatch.setattr(builtins, "open", full)
+    capsys.readouterr()
+    before = _disk(tmp_path)
+    try:
+        assert _cli("status", data, "--plot", figure) == 2
+    finally:
+        monkeypatch.undo()
+        figure.chmod(0o644)
+    line = _one_error_line(capsys.readouterr().err)
+    assert "progress.png" in line and ("read-only" in line or "No space" in line), line
+    assert line.count("cannot write") == 1, line
+    assert _disk(tmp_path) == before
+
+
+@pytest.mark.parametrize("command", ["teach", "correct"])
+@pytest.mark.parametrize("full", ["pool.csv", "pool.csv.campaign.json"])
+def test_a_full_disk_at_either_file_changes_neither(tmp_path, capsys, monkeypatch, command, full):
+    # teach wrote DATA, then failed on the campaign file; correct the reverse: the first
+    # file stayed changed though the command said it failed.
+    import builtins
+    import errno
+
+    data, truth, _ = _prepared(tmp_path)
+    real_open = builtins.open
+
+    def full_open(file, mode="r", *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        name = os.path.basename(os.fspath(file)) if isinstance(file, (str, Path)) else ""
+        if "w" in mode and name.startswith(f".{full}{files_module.TMP_MARK}"):
+            handle.close()
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return handle
+
+    argv = {
+        "teach": ("teach", data, tmp_path / "batch.csv"),
+        "correct": ("correct", data, "--row", "3", "--label", str((truth[3] + 1) % 3)),
+    }[command]
+    capsys.readouterr()
+    before = _disk(tmp_path)
+    monkeypatch.setattr(builtins, "open", full_open)
+    try:
+        assert _cli(*argv) == 2
+    finally:
+        monkeypatch.undo()
+    line = _one_error_line(capsys.readouterr().err)
+    assert "No space left on device" in line and repr(str(tmp_path / full)) in line, line
+    assert _disk(tmp_path) == before
 
 
 def test_stale_temporary_files_are_removed(tmp_path, capsys):

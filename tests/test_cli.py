@@ -700,3 +700,205 @@ def test_a_text_column_of_a_different_value_in_every_row_gets_a_note(tmp_path, c
     assert len(notes) == 1 and "'date'" in notes[0] and "colour" not in notes[0], notes
     assert "a different value in each of the 40 rows" in notes[0] and "remove it" in notes[0]
     assert "43 features" in err  # 40 dates, x, and the colour's two columns
+
+
+@pytest.mark.parametrize("n_jobs", ["1", "2"])
+def test_warnings_gathered_before_a_failing_run_come_before_its_error(tmp_path, capsys, n_jobs):
+    # The warning that explains a failure was lost with it: only the error line came.
+    import warnings
+
+    from skbait.strategies import RandomSampling
+
+    class WarnsThenFails(RandomSampling):
+        def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
+            warnings.warn("the pool looks odd to this strategy", UserWarning, stacklevel=2)
+            raise ValueError("the strategy gave up")
+
+    register_strategy("test_warns_then_fails", WarnsThenFails)
+    try:
+        argv = ["run", "-s", "test_warns_then_fails", *TINY[:-2], "-j", n_jobs]
+        err = _error([*argv, "-o", str(tmp_path / "out")], capsys)
+    finally:
+        _FACTORIES.pop("test_warns_then_fails")
+    lines = err.strip().splitlines()
+    warned = [i for i, line in enumerate(lines) if "the pool looks odd" in line]
+    assert len(warned) == 1 and lines[warned[0]].startswith("skbait: warning: "), err
+    errors = [i for i, line in enumerate(lines) if line.startswith("skbait: error: ")]
+    assert len(errors) == 1 and warned[0] < errors[0] == len(lines) - 1, err
+    assert "the strategy gave up" in lines[-1]
+    assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------ writes that fail
+
+
+def _files(folder):
+    """Every file under ``folder``: its bytes and modification time."""
+    return {
+        str(path.relative_to(folder)): (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in sorted(Path(folder).rglob("*"))
+        if path.is_file()
+    }
+
+
+def _one_error(args, capsys):
+    err = _error(args, capsys)
+    lines = [line for line in err.splitlines() if line.startswith("skbait: error:")]
+    assert len(lines) == 1 and err.strip().splitlines()[-1] == lines[0], err
+    return lines[0]
+
+
+def _refuse_new_files_in(monkeypatch, folder):
+    """Refuse, as a read-only folder does (root included), any file opened to write in it."""
+    import builtins
+    import errno
+    import os
+
+    folder = os.path.abspath(folder)
+    inside = lambda path: os.path.abspath(os.fspath(path)).startswith(folder + os.sep)  # noqa: E731
+    real_open, real_os_open = builtins.open, os.open
+
+    def refused(path):
+        raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+
+    def fake_open(file, mode="r", *args, **kwargs):
+        if isinstance(file, (str, os.PathLike)) and inside(file) and set(mode) & set("wax+"):
+            refused(file)
+        return real_open(file, mode, *args, **kwargs)
+
+    def fake_os_open(path, flags, *args, **kwargs):
+        if inside(path) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            refused(path)
+        return real_os_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(os, "open", fake_os_open)
+
+
+@pytest.fixture
+def reported(tiny_run, tmp_path):
+    """A folder with a run's results.csv and run.json and a report drawn from them."""
+    _, out = tiny_run
+    folder = tmp_path / "reported"
+    folder.mkdir()
+    for name in ("results.csv", "run.json"):
+        (folder / name).write_bytes((out / name).read_bytes())
+    assert main(["report", str(folder / "results.csv")]) == 0
+    return folder
+
+
+@pytest.mark.parametrize("failing", ["learning_curves.png", "selection_time.png", "summary.md"])
+def test_report_that_fails_to_write_changes_nothing(reported, monkeypatch, capsys, failing):
+    # A full disk halfway through: a traceback, and a report half old and half new.
+    import builtins
+    import errno
+
+    capsys.readouterr()
+    before = _files(reported)
+    real_open = builtins.open
+
+    class FullDisk:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __getattr__(self, name):
+            return getattr(self.handle, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def write(self, data):
+            self.handle.write(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    def full_open(file, mode="r", *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        name = Path(os.fspath(file)).name if isinstance(file, (str, os.PathLike)) else ""
+        if "w" in mode and name.lstrip(".").startswith(failing):
+            return FullDisk(handle)
+        return handle
+
+    import os
+
+    monkeypatch.setattr(builtins, "open", full_open)
+    line = _one_error(["report", str(reported / "results.csv")], capsys)
+    monkeypatch.undo()
+    assert "No space left on device" in line, line
+    assert _files(reported) == before
+
+
+def test_report_into_a_folder_that_refuses_new_files(reported, monkeypatch, capsys):
+    capsys.readouterr()
+    before = _files(reported)
+    _refuse_new_files_in(monkeypatch, reported)
+    line = _one_error(["report", str(reported / "results.csv")], capsys)
+    monkeypatch.undo()
+    assert "Permission denied" in line or "permission denied" in line, line
+    assert _files(reported) == before
+
+
+def test_report_over_a_read_only_file_changes_nothing(reported, capsys):
+    # chmod a-w summary.md says "do not write here"; the mode bits decide, for root too.
+    capsys.readouterr()
+    summary = reported / "summary.md"
+    summary.chmod(0o444)
+    before = _files(reported)
+    try:
+        line = _one_error(["report", str(reported / "results.csv")], capsys)
+    finally:
+        summary.chmod(0o644)
+    assert "read-only" in line and "summary.md" in line, line
+    assert _files(reported) == before
+
+
+def test_report_into_a_new_folder_that_fails_leaves_none(reported, monkeypatch, capsys):
+    import errno
+
+    import matplotlib.figure
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", full)
+    new = reported / "new" / "report"
+    line = _one_error(["report", str(reported / "results.csv"), "-o", str(new)], capsys)
+    assert "No space left on device" in line
+    assert not (reported / "new").exists()
+
+
+def test_run_that_fails_to_write_leaves_an_earlier_run_whole(reported, monkeypatch, capsys):
+    # results.csv was replaced before the report failed: a new table beside an old report.
+    import errno
+
+    import matplotlib.figure
+
+    capsys.readouterr()
+    before = _files(reported)
+
+    def full(self, path, **kwargs):
+        Path(path).write_bytes(b"\x89PNG half")
+        raise OSError(errno.ENOSPC, "No space left on device", path)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", full)
+    argv = ["run", "--strategies", "random,confidence", *TINY, "-o", str(reported)]
+    line = _one_error(argv, capsys)
+    assert "No space left on device" in line and "learning_curves.png" in line, line
+    assert ".tmp" not in line
+    assert _files(reported) == before
+
+
+@pytest.mark.parametrize("name", ["results.csv", "run.json"])
+def test_run_refuses_a_read_only_output_file_before_running(reported, capsys, name):
+    capsys.readouterr()
+    (reported / name).chmod(0o444)
+    before = _files(reported)
+    try:
+        err = _error(["run", "--strategies", "random", *TINY, "-o", str(reported)], capsys)
+    finally:
+        (reported / name).chmod(0o644)
+    assert "read-only" in err and name in err and "skbait: digits" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert _files(reported) == before

@@ -31,11 +31,13 @@ Every read-modify-write holds DATA's lock (``DATA.campaign.json.lock``,
 ``filelock``, whichever campaign file: two campaigns of one DATA take
 turns). Files are written atomically (a temporary file in the same
 folder, then ``os.replace``), in an order that keeps them consistent if the
-process dies between any two writes: ``query`` records the batch in the
-campaign file before writing the batch file (a rerun rewrites the same
-batch), ``teach`` writes ``DATA`` before the campaign file (a rerun finds the
-new labels in ``DATA`` and records them), ``correct`` the campaign file
-first (the next command finishes the correction). A malformed answer file
+process dies between any two writes; a command's files are all written to
+their temporary files before the first takes its place, so that a write that
+fails changes none. ``query`` puts the campaign file in place before the
+batch file (a rerun rewrites the same batch), ``teach`` ``DATA`` before the
+campaign file (a rerun finds the new labels in ``DATA`` and records them),
+``correct`` the campaign file first (the next command finishes the
+correction). A malformed answer file
 changes nothing.
 
 One concern per module: ``_errors`` (the error type), ``_files`` (dialects,

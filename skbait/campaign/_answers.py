@@ -9,7 +9,7 @@ import numpy as np
 
 from skbait.campaign._errors import CampaignError, _problems
 from skbait.campaign._features import ROW, Identifiers, _canonical
-from skbait.campaign._files import _Table, check_writable
+from skbait.campaign._files import _Table, check_writable, replaced_together
 from skbait.campaign._journal import (
     _accept_labels,
     _append,
@@ -209,10 +209,13 @@ def merge_answers(
             raise _problems(f"The answer file {answers.path!r} cannot be merged:", problems)
         if merged:
             check_writable(data_path, path)
-            # DATA first: if the campaign write is lost, the next run finds these labels there.
-            _write_labels(table, state, merged)
-            _append(state, table, merged)
-        if merged or from_data or notes or not os.path.exists(path):
+            # Both written whole before either is in place, DATA first: if the process
+            # dies before the campaign is replaced, the next run finds these labels in DATA.
+            with replaced_together():
+                _write_labels(table, state, merged)
+                _append(state, table, merged)
+                _write_campaign(state, path)
+        elif from_data or notes or not os.path.exists(path):
             _write_campaign(state, path)
     return {
         "merged": [row for row, _ in merged],
@@ -519,10 +522,12 @@ def correct_label(
                 return {"row": position, "previous": shown, "label": shown}
         kind = "retract" if retract else "correct"
         _append(state, table, [(position, value)], previous=previous, correction=kind)
-        # The campaign first: a crash before DATA is written is finished by the next run.
+        # Both written whole before either is in place, the campaign first: if the process
+        # dies before DATA is replaced, the next run finishes the correction.
         check_writable(data_path, path)
-        _write_campaign(state, path)
-        _write_labels(table, state, [(position, value)])
+        with replaced_together():
+            _write_campaign(state, path)
+            _write_labels(table, state, [(position, value)])
     return {
         "row": position,
         "previous": shown_label(previous, settings),

@@ -10,6 +10,7 @@ file's own dialect (separator, byte-order mark, line ends, header, quotes).
 
 import codecs
 import contextlib
+import contextvars
 import csv
 import errno
 import glob
@@ -73,14 +74,63 @@ def check_writable(*paths):
             )
 
 
+# The files written under replaced_together(), each (temporary, path), waiting to be put
+# in place; None outside it. A context variable: the labeling page writes from threads.
+_PENDING = contextvars.ContextVar("skbait_pending_replaces", default=None)
+
+
+@contextlib.contextmanager
+def replaced_together():
+    """Put the files that :func:`_atomic_write` writes in the block in place at its end.
+
+    Each is written whole to its temporary file first; they then replace their
+    files in the order they were written, which crash recovery relies on (DATA
+    before the campaign file for ``teach``). A write that fails anywhere in the
+    block (a full disk, a folder that refuses new files) so changes no file,
+    where the files written before it were already in place. A nested block
+    is part of the outer one. Read no file written in the block back in it.
+    """
+    if _PENDING.get() is not None:
+        yield
+        return
+    pending = []
+    token = _PENDING.set(pending)
+    try:
+        yield
+        _PENDING.reset(token)
+        token = None
+        while pending:
+            tmp, path = pending[0]
+            _replace(tmp, path)
+            pending.pop(0)
+    finally:
+        if token is not None:
+            _PENDING.reset(token)
+        for tmp, _ in pending:
+            _remove_quietly(tmp)
+
+
+def _replace(tmp, path):
+    name = os.path.basename(path)
+    _checkpoint(f"write:{name}")
+    try:
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise CampaignError(f"cannot write {path!r}: {exc.strerror or exc}.") from None
+    _checkpoint(f"replace:{name}")
+
+
 def _atomic_write(path, write):
     """Write through ``write(tmp_path)`` to a temporary file, then replace ``path``.
 
     Any failure (a full disk, a read-only folder or file) leaves ``path`` as it
     was and no temporary file behind, and is reported as a :class:`CampaignError`.
+    Under :func:`replaced_together`, ``path`` is replaced at the end of the block.
     """
     path = os.fspath(path)
     check_writable(path)
+    if os.path.isdir(path):
+        raise CampaignError(f"cannot write {path!r}: it is a folder; give the path of a file.")
     folder = os.path.dirname(os.path.abspath(path))
     name = os.path.basename(path)
     if not os.path.isdir(folder):
@@ -97,15 +147,21 @@ def _atomic_write(path, write):
         write(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
-        _checkpoint(f"write:{name}")
-        os.replace(tmp, path)
     except OSError as exc:
         _remove_quietly(tmp)
         raise CampaignError(f"cannot write {path!r}: {exc.strerror or exc}.") from None
     except BaseException:
         _remove_quietly(tmp)
         raise
-    _checkpoint(f"replace:{name}")
+    pending = _PENDING.get()
+    if pending is not None:
+        pending.append((tmp, path))
+        return
+    try:
+        _replace(tmp, path)
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
 
 
 def _new_temporary(folder, name):

@@ -310,10 +310,14 @@ def plot_status(status, path=None, *, figure=None):
         if own:
             plt.close(root)
         raise CampaignError(f"cannot write {os.fspath(path)!r}: the folder does not exist.")
+    # The format by the name's ending (PNG without one): the temporary file written first
+    # has none, and matplotlib would add ".png" to its name.
+    extension = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
     try:
-        root.savefig(path, dpi=100)
-    except OSError as exc:
-        raise CampaignError(f"cannot write {os.fspath(path)!r}: {exc.strerror or exc}.") from None
+        # Whole or not at all: a full disk leaves the earlier figure, a read-only one is kept.
+        _atomic_write(path, lambda tmp: root.savefig(tmp, dpi=100, format=extension))
+    except CampaignError:
+        raise  # already says which file and why
     except ValueError as exc:  # an extension matplotlib cannot draw (.xyz, .csv)
         raise CampaignError(f"cannot write {os.fspath(path)!r}: {exc}.") from None
     finally:

@@ -11,7 +11,9 @@ from skbait.campaign._files import (
     _is_parquet,
     _require_pyarrow,
     _Table,
+    check_writable,
     remove_stale_temporaries,
+    replaced_together,
     write_csv,
     write_frame,
 )
@@ -269,6 +271,8 @@ def _multilabel_strategy(name, settings):
 
 
 def _check_output_folder(output):
+    """Refuse a batch path that cannot be written: its folder missing or read-only, a
+    folder, a read-only file, a parquet file without pyarrow."""
     if _is_parquet(output):
         # Now, not at the write: the round would be recorded and the batch never written.
         _require_pyarrow(output)
@@ -278,6 +282,12 @@ def _check_output_folder(output):
             f"cannot write the batch file {os.fspath(output)!r}: the folder {folder!r} does "
             "not exist."
         )
+    if os.path.isdir(output):
+        raise CampaignError(
+            f"cannot write the batch file {os.fspath(output)!r}: it is a folder; give -o "
+            "the path of a file (batch.csv)."
+        )
+    check_writable(output)
     if not os.access(folder, os.W_OK):
         raise CampaignError(
             f"cannot write the batch file {os.fspath(output)!r}: the folder {folder!r} is "
@@ -338,21 +348,31 @@ def _check_output_free(state, output, protected, what="the batch file"):
     return None if previous.parquet else previous.dialect
 
 
-def _write_batch(table, state, rows, output, dialect=None):
-    """Write the batch's rows to ``output``: in ``dialect``, the one of the batch file
-    it replaces, else in DATA's (a semicolon spreadsheet opens its batch as it opens
-    DATA, and again after re-saving it)."""
+def _write_batch(table, state, rows, output, path, dialect=None):
+    """Record the batch in the campaign file ``path`` and write it to ``output``.
+
+    The batch is written in ``dialect``, the one of the batch file it replaces,
+    else in DATA's (a semicolon spreadsheet opens its batch as it opens DATA, and
+    again after re-saving it). Both files are written whole before either is put
+    in place: a batch that cannot be written (a read-only file, a full disk)
+    records nothing. The campaign file is put in place first: if the process dies
+    between the two, a rerun writes the same batch again.
+    """
     frame = table.frame.iloc[rows].copy()
     target = state["data"]["target"]
     frame[target] = [""] * len(rows) if not table.parquet else [None] * len(rows)
     frame.insert(0, ROW, np.asarray(rows, dtype=np.int64))
     if dialect is None and not table.parquet:
         dialect = table.dialect
-    if dialect is None or _is_parquet(output):
-        write_frame(frame, output, dialect=dialect)
-        return
-    missing = [""] + [table.na_token(c) for c in frame.columns[1:]]
-    write_csv(frame.astype(object), output, dialect, na_values=table.na_values, missing=missing)
+    with replaced_together():
+        _write_campaign(state, path)
+        if dialect is None or _is_parquet(output):
+            write_frame(frame, output, dialect=dialect)
+        else:
+            missing = [""] + [table.na_token(c) for c in frame.columns[1:]]
+            write_csv(
+                frame.astype(object), output, dialect, na_values=table.na_values, missing=missing
+            )
 
 
 def query_batch(
@@ -524,8 +544,7 @@ def query_batch(
         if unchanged and pending:
             # Nothing learnt since this batch was chosen: the same batch again.
             last["output"] = os.fspath(output)
-            _write_campaign(state, path)
-            _write_batch(table, state, pending, output, previous)
+            _write_batch(table, state, pending, output, path, previous)
             return dict(result, round=last, rewritten=True)
         record = _choose(state, table, notes, progress)
         result["notes"] = notes + changes
@@ -537,7 +556,5 @@ def query_batch(
         if changes:
             record["changes"] = changes
         state["rounds"].append(record)
-        # The campaign first: if the batch write is lost, a rerun writes this batch again.
-        _write_campaign(state, path)
-        _write_batch(table, state, record["batch"], output, previous)
+        _write_batch(table, state, record["batch"], output, path, previous)
     return dict(result, round=record)

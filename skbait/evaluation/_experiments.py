@@ -262,6 +262,10 @@ def _installed(registries):
         embeddings._RULES[:] = saved
 
 
+# The attribute of a worker's error that carries the warnings its run gave before it.
+_WARNINGS_ATTRIBUTE = "_skbait_warnings"
+
+
 @contextmanager
 def _recorded(registries):
     """A task's warnings in a worker process, which the parent issues again.
@@ -293,7 +297,12 @@ def _timed_run(registries, args, kwargs, share=None):
         _recorded(registries) as caught,
         limited_threads(share, blas=True, openmp=True),
     ):
-        table = run_experiment(*args, **kwargs)
+        try:
+            table = run_experiment(*args, **kwargs)
+        except Exception as exc:
+            # A worker's warnings often explain its failure: they travel with the error.
+            setattr(exc, _WARNINGS_ATTRIBUTE, [(w.category, str(w.message)) for w in caught])
+            raise
     found = [(w.category, str(w.message)) for w in caught]
     return table, time.perf_counter() - start, found
 
@@ -438,20 +447,28 @@ def compare_strategies(
 
         progress = tqdm(total=len(tasks), desc="skbait runs", unit="run")
     shipped = []
+    caught = []
     try:
         with warnings.catch_warnings(record=True) as caught:
-            for table, _, found in parallel(jobs):
-                tables.append(table)
-                shipped += found
-                if progress is not None:
-                    progress.update(1)
-                    progress.set_postfix_str(f"last: {table['strategy'].iloc[0]}", refresh=False)
+            try:
+                for table, _, found in parallel(jobs):
+                    tables.append(table)
+                    shipped += found
+                    if progress is not None:
+                        progress.update(1)
+                        progress.set_postfix_str(
+                            f"last: {table['strategy'].iloc[0]}", refresh=False
+                        )
+            except Exception as exc:
+                shipped += getattr(exc, _WARNINGS_ATTRIBUTE, [])
+                raise
     finally:
         if progress is not None:
             progress.close()
-    # Once each, after the progress bar: a worker's went to its own stderr, and every
-    # run's named a line of joblib's that called it.
-    _reissue([(w.category, str(w.message)) for w in caught] + shipped)
+        # Once each, after the progress bar: a worker's went to its own stderr, and every
+        # run's named a line of joblib's that called it. A failed run's too, before its
+        # error: they may say why it failed.
+        _reissue([(w.category, str(w.message)) for w in caught] + shipped)
     return _sort(pd.concat(tables, ignore_index=True), [label for label, _ in pairs])
 
 

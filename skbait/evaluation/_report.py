@@ -12,6 +12,7 @@ import sys
 
 import pandas as pd
 
+from skbait.evaluation._files import staged_files
 from skbait.evaluation._penalty import penalty_checkpoints, penalty_matrix
 from skbait.evaluation._tables import MULTILABEL_COLUMNS, _check_results, score_table, summarize
 
@@ -143,6 +144,10 @@ def write_report(results, output, *, info=None):
     earlier report that this one does not draw (no penalty matrix without
     ``random``) is removed.
 
+    The files are written to temporary ones and put in place once all are
+    written: a write that fails (a full disk, a folder that refuses new files,
+    a read-only file) raises ``OSError`` and leaves an earlier report whole.
+
     Parameters
     ----------
     results : pandas.DataFrame
@@ -184,7 +189,7 @@ def write_report(results, output, *, info=None):
     os.makedirs(output, exist_ok=True)
     scores, times = report_tables(results)
     penalty, checkpoints, penalty_note = _penalty(results)
-    figures = _draw_figures(results, penalty if checkpoints else None, output)
+    figures = _figure_drawers(results, penalty if checkpoints else None)
 
     n_seeds = int(results["seed"].nunique())
     spread = "mean ± s.e." if n_seeds > 1 else "mean"
@@ -231,24 +236,31 @@ def write_report(results, output, *, info=None):
         lines += [penalty_note, ""]
     if figures:
         lines += ["## Figures", ""]
-        for path in figures:
-            name = os.path.basename(path)
+        for name in figures:
             lines.append(f"![{os.path.splitext(name)[0]}]({name})")
         lines.append("")
     if info["command"]:
         lines += [f"Reproduce: `{info['command']}`", ""]
-    summary_path = os.path.join(output, "summary.md")
-    with open(summary_path, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines).rstrip("\n") + "\n")
-    info_path = os.path.join(output, RUN_INFO)
-    with open(info_path, "w", encoding="utf-8") as handle:
-        json.dump(info, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-    return figures + [summary_path, info_path]
+    with staged_files(output) as stage:
+        for name, draw in figures.items():
+            draw(stage(name))
+        with open(stage("summary.md"), "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines).rstrip("\n") + "\n")
+        with open(stage(RUN_INFO), "w", encoding="utf-8") as handle:
+            json.dump(info, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+    # A figure of an earlier report in this folder that this one does not draw would be
+    # read as this run's (a penalty matrix of strategies no longer in results.csv).
+    for name in _FIGURES:
+        stale = os.path.join(output, name)
+        if name not in figures and os.path.isfile(stale):
+            os.remove(stale)
+    return [os.path.join(output, name) for name in [*figures, "summary.md", RUN_INFO]]
 
 
-def _draw_figures(results, penalty, output):
-    """The PNG figures of a report; none, with a note, without matplotlib."""
+def _figure_drawers(results, penalty):
+    """``{name: draw(path)}``: each PNG figure of a report; none, with a note, without
+    matplotlib."""
     try:
         # matplotlib itself first: its submodules may be cached from an earlier import.
         import matplotlib  # noqa: F401
@@ -266,36 +278,29 @@ def _draw_figures(results, penalty, output):
             "(pip install 'skbait[plotting]').",
             file=sys.stderr,
         )
-        return []
-    written = []
+        return {}
 
-    def save(draw, name, size):
-        figure = Figure(figsize=size, layout="constrained")
-        FigureCanvasAgg(figure)
-        draw(figure.add_subplot())
-        path = os.path.join(output, name)
-        figure.savefig(path, dpi=120)
-        written.append(path)
+    def drawer(plot, size):
+        def draw(path):
+            figure = Figure(figsize=size, layout="constrained")
+            FigureCanvasAgg(figure)
+            plot(figure.add_subplot())
+            # The format by name: the temporary file written has no .png ending.
+            figure.savefig(path, dpi=120, format="png")
 
-    save(lambda ax: plot_learning_curves(results, ax=ax), "learning_curves.png", (7.0, 4.5))
+        return draw
+
+    drawers = {
+        "learning_curves.png": drawer(lambda ax: plot_learning_curves(results, ax=ax), (7.0, 4.5))
+    }
     if penalty is not None:
         n = len(penalty)
-        save(
-            lambda ax: plot_penalty_matrix(penalty, ax=ax),
-            "penalty_matrix.png",
-            (1.1 * n + 2.8, 0.95 * n + 2.0),
+        drawers["penalty_matrix.png"] = drawer(
+            lambda ax: plot_penalty_matrix(penalty, ax=ax), (1.1 * n + 2.8, 0.95 * n + 2.0)
         )
     if "selection_seconds" in results.columns and results["selection_seconds"].notna().any():
         n = results["strategy"].nunique()
-        save(
-            lambda ax: plot_selection_time(results, ax=ax),
-            "selection_time.png",
-            (0.9 * n + 3.0, 3.8),
+        drawers["selection_time.png"] = drawer(
+            lambda ax: plot_selection_time(results, ax=ax), (0.9 * n + 3.0, 3.8)
         )
-    # A figure of an earlier report in this folder that this one does not draw would be
-    # read as this run's (a penalty matrix of strategies no longer in results.csv).
-    for name in _FIGURES:
-        stale = os.path.join(output, name)
-        if stale not in written and os.path.isfile(stale):
-            os.remove(stale)
-    return written
+    return drawers

@@ -1,11 +1,12 @@
 """The tidy results table: CSV files, learning curves, areas, summaries."""
 
 import os
-import tempfile
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
+
+from skbait.evaluation._files import staged_files
 
 __all__ = [
     "COLUMNS",
@@ -100,7 +101,8 @@ def save_results(results, path):
     """Write a results table to a CSV file.
 
     The table is written to a temporary file beside ``path``, then moved over
-    it: an interrupted or failed write leaves an earlier file whole.
+    it: an interrupted or failed write leaves an earlier file whole. A
+    read-only file (``chmod a-w``) is not replaced: ``PermissionError``.
 
     Parameters
     ----------
@@ -122,18 +124,10 @@ def save_results(results, path):
     True
     """
     _check_results(results)
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
-        results.to_csv(tmp, index=False, float_format="%.10g")
-        os.replace(tmp, path)
-    except BaseException:
-        # A partial table never takes the place of the last whole one.
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    folder, name = os.path.split(os.path.abspath(os.fspath(path)))
+    # A partial table never takes the place of the last whole one.
+    with staged_files(folder) as stage:
+        results.to_csv(stage(name), index=False, float_format="%.10g")
 
 
 def load_results(path):
