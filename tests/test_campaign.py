@@ -2096,7 +2096,7 @@ def test_an_unwritable_folder_while_writing(tmp_path, capsys, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(files_module, "_new_temporary", refuse)
+    monkeypatch.setattr(files_module, "new_temporary", refuse)
     assert _cli("teach", data, tmp_path / "batch.csv") == 2
     assert "Permission denied" in _one_error_line(capsys.readouterr().err)
     assert _snapshot(data, campaign_path(data), tmp_path / "batch.csv") == before

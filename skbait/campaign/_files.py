@@ -12,16 +12,15 @@ import codecs
 import contextlib
 import contextvars
 import csv
-import errno
 import glob
 import os
 import re
-import secrets
 import stat
 
 import numpy as np
 
 from skbait.campaign._errors import CampaignError
+from skbait.utils._files import is_read_only, new_temporary
 
 # Read as blanks unless --na-values says otherwise: what R, pandas, Excel and
 # databases write for a missing cell. "None" is left out: it is a fair class name.
@@ -60,14 +59,10 @@ def _checkpoint(name):
 
 def check_writable(*paths):
     """Refuse to replace a file made read-only (``chmod a-w``), which the atomic write
-    would replace all the same: its owner said "do not write here". The mode bits
-    decide (root, who may write anything, is refused too); a missing file is fine."""
+    would replace all the same: its owner said "do not write here" (see
+    :func:`~skbait.utils._files.is_read_only`); a missing file is fine."""
     for path in map(os.fspath, paths):
-        try:
-            mode = os.stat(path).st_mode
-        except FileNotFoundError:
-            continue
-        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
+        if is_read_only(path):
             raise CampaignError(
                 f"cannot write {path!r}: the file is read-only. Allow writing to it "
                 f"(chmod u+w {os.path.basename(path)}) and run the command again."
@@ -132,11 +127,10 @@ def _atomic_write(path, write):
     if os.path.isdir(path):
         raise CampaignError(f"cannot write {path!r}: it is a folder; give the path of a file.")
     folder = os.path.dirname(os.path.abspath(path))
-    name = os.path.basename(path)
     if not os.path.isdir(folder):
         raise CampaignError(f"cannot write {path!r}: the folder {folder!r} does not exist.")
     try:
-        tmp = _new_temporary(folder, name)
+        tmp = new_temporary(path, TMP_MARK)
     except OSError as exc:
         raise CampaignError(f"cannot write {path!r}: {exc.strerror or exc}.") from None
     try:
@@ -162,22 +156,6 @@ def _atomic_write(path, write):
     except BaseException:
         _remove_quietly(tmp)
         raise
-
-
-def _new_temporary(folder, name):
-    """Create ``.NAME.skbait-tmp-XXXX`` in ``folder``; return its path.
-
-    Made with the permissions of any new file (0o666 less the umask), not
-    mkstemp's owner-only ones, which ``os.replace`` gave the file written.
-    """
-    for _ in range(100):
-        tmp = os.path.join(folder, f".{name}{TMP_MARK}{secrets.token_hex(4)}")
-        try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except FileExistsError:
-            continue
-        return tmp
-    raise FileExistsError(errno.EEXIST, "no free temporary file name")
 
 
 def _remove_quietly(path):

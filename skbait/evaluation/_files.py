@@ -9,38 +9,19 @@ earlier file as it was and no temporary file behind.
 import contextlib
 import errno
 import os
-import secrets
 import stat
+
+from skbait.utils._files import is_read_only, new_temporary
 
 __all__ = ["staged_files"]
 
 
 def _refuse_read_only(path):
     """``chmod a-w`` says "do not write here"; a replace would not ask (nor would root)."""
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return
-    if stat.S_ISREG(mode) and not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+    if is_read_only(path):
         raise PermissionError(
             errno.EACCES, "the file is read-only (chmod u+w to allow writing it)", path
         )
-
-
-def _new_temporary(path):
-    """Create an empty ``.NAME.XXXXXXXX.tmp`` beside ``path``; return its path.
-
-    With the permissions of any new file (0o666 less the umask), not mkstemp's
-    owner-only ones, which the file put in place would keep.
-    """
-    folder, name = os.path.split(path)
-    while True:
-        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
-        try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except FileExistsError:
-            continue
-        return tmp
 
 
 @contextlib.contextmanager
@@ -57,7 +38,7 @@ def staged_files(folder):
     def stage(name):
         path = os.path.join(folder, name)
         _refuse_read_only(path)
-        tmp = _new_temporary(path)
+        tmp = new_temporary(path, ".tmp-")
         staged.append((tmp, path))
         with contextlib.suppress(FileNotFoundError):
             # A file replaced keeps its permissions (one shared with a group stays so).
