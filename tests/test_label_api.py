@@ -1223,6 +1223,68 @@ def test_a_value_typed_with_the_decimal_comma_of_data_is_a_number(tmp_path):
     assert (labels[first], labels[second]) == ("2,5", "-1,25")
 
 
+def test_a_semicolon_data_of_decimal_points_gets_the_page_labels_with_points(tmp_path):
+    # pandas and R's write.csv2(dec=".") write ';' with decimal points: the page's labels
+    # reach DATA as 2.5 beside the others, and its answer file, re-saved by a European
+    # spreadsheet, takes its labels' decimal commas.
+    data, frame = make_pool(tmp_path, labeled=0)
+    frame["y"] = [str(v) for v in (frame["a"] * 2.5).round(2)]
+    frame.loc[6:, "y"] = ""
+    frame = frame.drop(columns=["html", "note"])
+    frame.to_csv(data, index=False, sep=";")
+    live = Live(data, options={"batch_size": 2, "device": "cpu", "task": "regression"})
+    live.wait_idle()
+    try:
+        view = live.state(TAB_A)
+        first = view["row"]["row"]
+        status, payload = live.call("/api/label", {"tab": TAB_A, "row": first, "label": "2,5"})
+        assert status == 422 and "with a point ('2.5')" in payload["error"], payload
+        with open(live.session.answers_path, "w", encoding="utf-8") as handle:
+            handle.write("row;y\n")  # as a European spreadsheet re-saved it, empty
+        view = live.post("/api/label", tab=TAB_A, row=first, label="2.5")
+        with open(live.session.answers_path, encoding="utf-8") as handle:
+            assert handle.read() == f"row;y\n{first};2,5\n"  # integers only: ';' writes 2,5
+        assert live.session.journal.read() == {first: "2.5"}
+        second = view["row"]["row"]
+        live.post("/api/label", tab=TAB_A, row=second, label="-1.25")
+        live.wait_idle()
+        assert live.session._job["error"] is None
+    finally:
+        live.close()
+    labels = pd.read_csv(data, sep=";")["y"]
+    assert (labels[first], labels[second]) == (2.5, -1.25)
+    with open(data, encoding="utf-8") as handle:
+        assert ",5" not in handle.read()
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("row;y\n3;2,5\n", "3;2,5\n4;3,75\n"),  # re-saved by European Excel
+        ("row;y\n3;2.5\n", "3;2.5\n4;3.75\n"),  # re-saved by pandas
+        ("row;y\n3;2\n", "3;2\n4;3,75\n"),  # integers: a ';' file's commas
+    ],
+)
+def test_page_answer_file_writes_numbers_with_its_mark(tmp_path, content, expected):
+    path = tmp_path / "answers.csv"
+    path.write_text(content, encoding="utf-8")
+    journal = AnswerJournal(path, "y", numbers=lambda: True)
+    journal.append(4, "3.75")
+    assert path.read_text().split("\n", 1)[1] == expected
+    assert journal.read() == {3: content.split(";")[-1].strip().replace(",", "."), 4: "3.75"}
+    journal.rewrite(journal.read())
+    assert path.read_text().split("\n", 1)[1] == expected
+
+
+def test_page_answer_file_keeps_text_labels_as_they_are(tmp_path):
+    # A text class 1,5 is no number: it is neither rewritten nor read as 1.5.
+    path = tmp_path / "answers.csv"
+    path.write_text("row;y\n3;1,5\n", encoding="utf-8")
+    journal = AnswerJournal(path, "y", numbers=lambda: False)
+    journal.append(4, "2.5")
+    assert journal.read() == {3: "1,5", 4: "2.5"}
+
+
 def test_integer_classes_are_one_class_however_data_spells_them(tmp_path):
     # A semicolon file with a decimal comma and NA for blanks, its labels spelt as a
     # spreadsheet or R might: the campaign reads them as the integers 0 and 1, and so

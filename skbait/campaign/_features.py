@@ -139,15 +139,16 @@ class Identifiers:
         return None if value is None else self.by_value.get(value)
 
 
-def _canonical(table, column, rows=None, fold_booleans=True):
+def _canonical(table, column, rows=None, fold_booleans=True, decimal=None):
     """The cells of ``column`` (of ``rows`` only, if given) as comparable text: numbers
-    by value, booleans by their folded name (pandas re-saves ``TRUE`` as ``True``; not
-    with ``fold_booleans=False``, the fingerprints of older campaign files), text as it
-    is."""
+    by value (read with ``decimal``, by default the file's mark), booleans by their
+    folded name (pandas re-saves ``TRUE`` as ``True``; not with ``fold_booleans=False``,
+    the fingerprints of older campaign files), text as it is."""
     texts = table.text(column)
     if rows is not None:
         texts = texts[np.asarray(rows, dtype=np.int64)]
-    codes, cells, values, is_number = parse_distinct(texts, table.dialect.decimal)
+    decimal = table.dialect.decimal if decimal is None else decimal
+    codes, cells, values, is_number = parse_distinct(texts, decimal)
     out = cells.copy()
     out[is_number] = list(map(repr, values[is_number].tolist()))
     if fold_booleans:
@@ -158,8 +159,14 @@ def _canonical(table, column, rows=None, fold_booleans=True):
 
 
 def row_hashes(table, columns, fold_booleans=True):
-    """One fingerprint per row of the feature values (bytes of length 8 per row)."""
-    cells = [_canonical(table, c, fold_booleans=fold_booleans) for c in columns]
+    """One fingerprint per row of the feature values (bytes of length 8 per row).
+
+    Numbers are read with the separator's conventional mark, not the detected one:
+    the fingerprints that campaigns recorded before the mark was detected still
+    match their rows (the two read a semicolon or tab file alike).
+    """
+    decimal = table.dialect.conventional_decimal
+    cells = [_canonical(table, c, fold_booleans=fold_booleans, decimal=decimal) for c in columns]
     out = bytearray()
     for row in zip(*cells) if cells else ():
         joined = "\x1f".join(row).encode("utf-8")

@@ -2,10 +2,11 @@
 
 A CSV file is read the way the tool that wrote it meant it: the separator
 (comma, semicolon or tab) and a UTF-8 byte-order mark are sniffed, the usual
-missing-value tokens read as blanks, and in a file not separated by commas a
-decimal comma (``1,5``) is a number. Every cell is kept as the text it was,
-so that writing DATA back changes only the cells the campaign fills, in the
-file's own dialect (separator, byte-order mark, line ends, header, quotes).
+missing-value tokens read as blanks, and the decimal mark is the one the
+file's numbers are written with (:func:`decimal_marks`). Every cell is kept
+as the text it was, so that writing DATA back changes only the cells the
+campaign fills, in the file's own dialect (separator, byte-order mark, line
+ends, header, quotes, decimal mark).
 """
 
 import codecs
@@ -35,6 +36,10 @@ SEPARATORS = (",", ";", "\t")
 _SAMPLE_BYTES = 1 << 16
 TMP_MARK = ".skbait-tmp-"  # temporary files are named ".NAME.skbait-tmp-XXXX"
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+([eE][+-]?\d+)?$")
+_DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
+# A quoted 1,234 in a comma-separated file is as likely Excel's US thousands grouping as a
+# decimal comma: it says nothing of the mark there.
+_GROUPED = re.compile(r"^[+-]?\d{1,3},\d{3}$")
 CRASH_ENV = "SKBAIT_TEST_KILL_AT"
 PAUSE_ENV = "SKBAIT_TEST_PAUSE_AT"
 
@@ -204,6 +209,48 @@ def parse_numbers(texts, decimal="."):
     return values[codes], is_number[codes]
 
 
+def decimal_marks(cells, sep):
+    """``(points, commas)``: how many cells of ``cells`` are decimal numbers written
+    with a point (``-1.5``, ``.5``, ``2.5e3``), and with a comma.
+
+    A cell with both marks (``1.234,5``, ``1,234.5``: thousands grouped, as a
+    spreadsheet shows numbers) is no decimal number to skbait, and says
+    nothing. In a comma-separated file a comma is a decimal mark only in a
+    quoted cell, where ``1,234`` is as likely a US export's thousands grouping:
+    it says nothing either.
+
+    Parameters
+    ----------
+    cells : sequence of str
+        A column's cells (missing ones may be None or NaN).
+    sep : str
+        The file's separator.
+    """
+    return sum(_numbers_with(cells, ".", sep)), sum(_numbers_with(cells, ",", sep))
+
+
+def _numbers_with(cells, mark, sep):
+    """For each cell of ``cells`` that holds ``mark``, whether it is a decimal number
+    written with it (lazily: ``any`` stops at the first)."""
+    import pandas as pd
+
+    series = cells if isinstance(cells, pd.Series) else pd.Series(list(cells), dtype=object)
+    try:
+        # Only the cells that hold the mark are looked at, found at C speed.
+        holds = series.str.contains(mark, regex=False, na=False).to_numpy(dtype=bool)
+    except AttributeError:  # no text at all (numbers a parquet file typed): no mark
+        return
+    holds = np.flatnonzero(holds)
+    for i in holds:
+        text = str(series.iat[i]).strip()
+        if mark == ".":
+            yield _DECIMAL_POINT.match(text) is not None
+        else:
+            yield _DECIMAL_COMMA.match(text) is not None and not (
+                sep == "," and _GROUPED.match(text)
+            )
+
+
 def parse_distinct(texts, decimal="."):
     """:func:`parse_numbers` of the distinct cells: ``(codes, cells, values, is_number)``,
     where ``cells[codes]`` is ``texts`` and ``values``, ``is_number`` are per distinct cell."""
@@ -288,8 +335,49 @@ class Dialect:
         self.quoting = quoting
         # Whether some missing cell is written bare (R's NA), where ``quoting`` is known.
         self.bare_blank = False
-        # A semicolon or tab file is where spreadsheets write decimal commas.
-        self.decimal = "." if sep == "," else ","
+        # The decimal mark numbers are read with: :meth:`detect_decimal` finds it.
+        self.decimal = self.conventional_decimal
+        self.mixed = False  # whether the file's numbers use both marks
+        self._columns = {}
+
+    @property
+    def conventional_decimal(self):
+        """The decimal mark of a file whose numbers do not say: a comma in a semicolon or
+        tab file (European Excel's), a point in a comma-separated one.
+
+        Row fingerprints read numbers with it, as every campaign did before the mark
+        was detected: they stay the same for the same file.
+        """
+        return "." if self.sep == "," else ","
+
+    def detect_decimal(self, columns):
+        """Set :attr:`decimal` from ``columns`` (``{name: cells}``), the file's cells.
+
+        The mark of the file's decimal numbers (:func:`decimal_marks`) where they
+        use one; :attr:`conventional_decimal` where there are none (integers,
+        blanks) or where they mix both, as the file was always read.
+        """
+        self._columns = columns
+        points = commas = False
+        for cells in columns.values():
+            points = points or any(_numbers_with(cells, ".", self.sep))
+            commas = commas or any(_numbers_with(cells, ",", self.sep))
+            if points and commas:
+                break
+        self.mixed = points and commas
+        if points != commas:
+            self.decimal = "." if points else ","
+        else:
+            self.decimal = self.conventional_decimal
+
+    def decimal_for(self, column):
+        """The decimal mark of a number written into ``column``: the one most of its
+        numbers use, else the file's. A comma only where the file reads it back: in a
+        comma-separated file that mixes both marks, whose decimal commas are text."""
+        if not self.mixed or self.decimal == "." or column not in self._columns:
+            return self.decimal
+        points, commas = decimal_marks(self._columns[column], self.sep)
+        return "." if points > commas else "," if commas > points else self.decimal
 
     def to_csv(self, frame, path, header=True, na_values=(), missing="", texts=None):
         """Write ``frame`` of text cells to ``path`` in this dialect.
@@ -301,6 +389,7 @@ class Dialect:
         """
         encoding = "utf-8-sig" if self.bom else "utf-8"
         missing = [missing] * frame.shape[1] if isinstance(missing, str) else list(missing)
+        frame = _floats_as_text(frame, self.decimal)
         if self.quoting is None or not any(self.quoting.values()):
             if frame.isna().to_numpy().any():
                 frame = frame.astype(object).copy()
@@ -336,6 +425,22 @@ class Dialect:
                 line.append(_quoted_cell(text, quote[kind], self.sep))
             lines.append(self.sep.join(line))
         _write_text(path, "".join(line + self.lineterminator for line in lines), encoding)
+
+
+def _floats_as_text(frame, decimal):
+    """``frame`` with its columns of floats (scores, probabilities) as text written with
+    ``decimal``; missing cells stay missing."""
+    import pandas as pd
+
+    floats = [c for c, dtype in enumerate(frame.dtypes) if pd.api.types.is_float_dtype(dtype)]
+    if decimal == "." or not floats:
+        return frame
+    frame = frame.copy()
+    for c in floats:
+        column = frame.iloc[:, c]
+        texts = [None if pd.isna(v) else repr(float(v)).replace(".", decimal) for v in column]
+        frame.isetitem(c, pd.Series(texts, index=frame.index, dtype=object))
+    return frame
 
 
 def _isna(value):
@@ -396,6 +501,13 @@ def sniff_dialect(path, na_values=DEFAULT_NA_VALUES):
     if fields.get(sep, 0) < max(fields.values()):
         sep = max(SEPARATORS, key=lambda s: (fields[s], -SEPARATORS.index(s)))
     dialect = Dialect(sep=sep, bom=bom, lineterminator=lineterminator)
+    # The decimal mark from the first rows; a table read whole finds it in every row.
+    rows = list(csv.reader(lines, delimiter=sep))
+    if rows:
+        names, cells = rows[0], rows[1:]
+        dialect.detect_decimal(
+            {name: [row[i] for row in cells if i < len(row)] for i, name in enumerate(names)}
+        )
     dialect.quoting, dialect.bare_blank = _sniff_quoting(path, dialect, frozenset(na_values))
     return dialect
 
@@ -498,6 +610,8 @@ class _Table:
         self._quoted = {}
         if len(set(self.frame.columns)) != len(self.frame.columns):
             raise CampaignError(f"{self.path!r} has two columns of one name.")
+        if not self.parquet:
+            self.dialect.detect_decimal({c: self.frame[c] for c in self.frame.columns})
 
     def __len__(self):
         return len(self.frame)
@@ -601,7 +715,7 @@ class _Table:
         return none
 
     def number(self, text):
-        """``text`` as a float in this file's decimal convention, or None."""
+        """``text`` as a float read with this file's decimal mark, or None."""
         if self.dialect.decimal == "," and _DECIMAL_COMMA.match(text):
             text = text.replace(",", ".")
         try:

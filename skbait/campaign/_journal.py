@@ -419,7 +419,8 @@ def _write_labels(table, state, values):
             )
     else:
         column = frame[target].to_numpy(dtype=object, copy=True)
-        decimal = table.dialect.decimal
+        # The mark of the column's other numbers: 1.5 beside 1.5, 1,5 beside 1,5.
+        decimal = table.dialect.decimal_for(target)
         for row, value in values:
             # None: a missing cell, which the file writes as it writes the others (R: NA).
             column[row] = None if value is None else write_cell(value, state["settings"], decimal)

@@ -39,6 +39,7 @@ __all__ = [
     "criteria_rules",
     "csv_dialect",
     "data_labels",
+    "decimal_label",
     "declared_classes",
     "feature_matrix",
     "journal_labels",
@@ -124,10 +125,20 @@ def check_writable(*paths):
 
 def csv_dialect(path):
     """How the CSV file at ``path`` is written, as the campaign sniffs it: ``sep``,
-    ``bom`` and ``lineterminator`` (a file Excel re-saved: ``;``, a BOM, CRLF)."""
+    ``bom``, ``lineterminator`` and ``decimal`` (a file Excel re-saved: ``;``, a BOM,
+    CRLF, ``,``)."""
     from skbait.campaign._files import sniff_dialect
 
     return sniff_dialect(path)
+
+
+def decimal_label(text, mark, new_mark):
+    """A number label's text with ``new_mark`` for its decimal ``mark`` (``2.5`` is
+    ``2,5`` in a file of decimal commas); any other text as it is."""
+    from skbait.campaign._files import _DECIMAL_COMMA, _DECIMAL_POINT
+
+    number = _DECIMAL_POINT if mark == "." else _DECIMAL_COMMA
+    return text.strip().replace(mark, new_mark) if number.match(text.strip()) else text
 
 
 def page_message(message):
@@ -281,6 +292,12 @@ def check_label(text, label_type, na_values=(), declared=None, number=float, kno
         return text
     if _parse_label(text, label_type, number) is None:
         word = {"int": "an integer", "float": "a number", "str": "text"}[label_type]
+        pointed = decimal_label(text, ",", ".")
+        if pointed != text and _parse_label(pointed, label_type, number) is not None:
+            # DATA's numbers are written with a point: its comma is no decimal mark.
+            raise ValueError(
+                f"{text!r} is not {word}: DATA writes decimals with a point ({pointed!r})."
+            )
         raise ValueError(f"{text!r} is not {word}, as the campaign's labels are.")
     # The campaign compares values and writes numbers its own way: so does the page.
     text = label_text(text, label_type, number)

@@ -9,7 +9,9 @@ the file is read again, since its label may be cut short too, and before the
 next label is appended. The file is read as the campaign reads an answer file
 (a spreadsheet's re-save: a byte-order mark, ``;`` separators, CRLF line ends),
 and a label is appended, or the file rewritten, in the file's own separator, line
-ends, byte-order mark and quotes.
+ends, byte-order mark and quotes. In a campaign of numbers, a label is written
+with the decimal mark of the file's labels (``2,5`` once a spreadsheet saved them
+so) and read back as the page keeps it (``2.5``).
 """
 
 import csv
@@ -31,11 +33,24 @@ class AnswerJournal:
         The answer file.
     target : str
         The target column's name (the header of the label column).
+    numbers : callable, default=None
+        Whether the labels are numbers now (the campaign's type may be learnt
+        later): then they are written with the file's decimal mark. Text labels
+        are written as they are.
     """
 
-    def __init__(self, path, target):
+    def __init__(self, path, target, numbers=None):
         self.path = os.fspath(path)
         self.target = target
+        self.numbers = numbers
+
+    def _decimal(self, dialect):
+        """The decimal mark the file's labels are written with, where labels are numbers
+        (None where they are not, or the file uses a point)."""
+        if dialect is None or self.numbers is None or not self.numbers():
+            return None
+        mark = dialect.decimal_for(self.target)
+        return mark if mark != "." else None
 
     def _dialect(self):
         """The dialect of the file on disk (perhaps re-saved by a spreadsheet or R), else
@@ -45,6 +60,9 @@ class AnswerJournal:
         return None
 
     def _line(self, values, dialect=None):
+        decimal = self._decimal(dialect)
+        if decimal is not None and isinstance(values[0], int):
+            values = [values[0], _bridge.decimal_label(str(values[1]), ".", decimal)]
         if dialect is None:
             sep, ending, quoting = ",", "\n", csv.QUOTE_MINIMAL
         else:
@@ -67,8 +85,9 @@ class AnswerJournal:
             ) from None
         if not text.endswith(("\n", "\r")):  # old Mac Excel ends lines with a CR alone
             text = text[: max(text.rfind("\n"), text.rfind("\r")) + 1]  # cut short by a crash
-        sep = _bridge.csv_dialect(self.path).sep
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+        dialect = _bridge.csv_dialect(self.path)
+        decimal = self._decimal(dialect)
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=dialect.sep))
         if not rows:
             return {}
         if rows[0] != ["row", self.target]:
@@ -79,7 +98,10 @@ class AnswerJournal:
         labels = {}
         for values in rows[1:]:
             if len(values) == 2 and values[0].isdigit():
-                labels[int(values[0])] = values[1]
+                label = values[1]
+                if decimal is not None:
+                    label = _bridge.decimal_label(label, decimal, ".")
+                labels[int(values[0])] = label
         return labels
 
     def append(self, row, label):
@@ -132,7 +154,7 @@ class AnswerJournal:
 
     def snapshot(self, labels, path):
         """Write ``labels`` as an answer file at ``path`` (for one merge)."""
-        AnswerJournal(path, self.target).rewrite(labels)
+        AnswerJournal(path, self.target, self.numbers).rewrite(labels)
 
 
 def _quoting(dialect):

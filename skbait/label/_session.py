@@ -221,15 +221,16 @@ class LabelSession:
         # Now, not at the batch's merge: a whole batch labeled, then refused.
         _bridge.check_writable(self.data, self.campaign)
         spec = _bridge.label_set_spec(state, self.options, table.na_values, self.campaign)
-        self.journal = AnswerJournal(self.answers_path, self.target)
-        try:
-            pending = self.journal.read()
-        except ValueError as exc:
-            raise _bridge.CampaignError(str(exc)) from None
+        self.journal = AnswerJournal(self.answers_path, self.target, self._numeric_labels)
         with self._lock:
             self._spec = spec
             self._set_state(state)
             self._set_table(table)
+        try:
+            pending = self.journal.read()  # read as the campaign's labels are: after its state
+        except ValueError as exc:
+            raise _bridge.CampaignError(str(exc)) from None
+        with self._lock:
             self._pending = self._unrecorded(pending)
         return self
 
@@ -314,6 +315,14 @@ class LabelSession:
 
     def _label_type(self):
         return _bridge.label_type(self._state)
+
+    def _numeric_labels(self):
+        """Whether the page's labels are numbers (the answer file writes them with its
+        decimal mark): a campaign of numbers, or a regression before its first label."""
+        if self._spec:
+            return False
+        kind = self._label_type()
+        return kind in ("int", "float") or (kind is None and self._task() == "regression")
 
     def _task(self):
         task = _bridge.campaign_task(self._state)
