@@ -22,7 +22,13 @@ from sklearn.utils.validation import (
 )
 from tqdm.auto import tqdm
 
-from skbait._labeled_pool import LabeledPool, label_repr, missing_label_mask, natural_labels
+from skbait._labeled_pool import (
+    LabeledPool,
+    check_label_kind,
+    label_repr,
+    missing_label_mask,
+    natural_labels,
+)
 from skbait._single_class import SingleClassModel
 from skbait._skorch import (
     _is_skorch_net,
@@ -1175,6 +1181,8 @@ default=None
             check_classification_targets(y_known)
         classes = self._declared_classes()
         if classes is not None:
+            # np.isin finds 1 among [False, True]: the kind is checked first.
+            check_label_kind(y_known, classes, "the declared classes")
             outside = y_known[~np.isin(y_known, classes)]
             if outside.size:
                 raise ValueError(
