@@ -304,6 +304,34 @@ class LabeledPool:
         """Rows of ``X`` at ``indices``, in the form of ``X``."""
         return _safe_indexing(self.X, indices)
 
+    def nonfinite_rows(self, indices):
+        """The rows among ``indices`` that hold NaN (None, NA) or an infinity.
+
+        Looked for in arrays, sparse matrices, lists of numbers and pandas
+        objects; rows of other forms (documents, images as objects) are not
+        searched, and none is returned for them.
+        """
+        indices = np.asarray(indices, dtype=np.int64)
+        rows = self.rows(indices)
+        if sp.issparse(rows):
+            rows = rows.tocsr()
+            hit = np.zeros(rows.shape[0], dtype=bool)
+            if rows.dtype.kind in "fc":
+                owners = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+                hit[owners[~np.isfinite(rows.data)]] = True
+        elif hasattr(rows, "iloc"):
+            frame = rows if hasattr(rows, "columns") else rows.to_frame()
+            hit = frame.isna().to_numpy().any(axis=1)
+            numbers = frame.select_dtypes("number").to_numpy(dtype=float, na_value=np.nan)
+            hit |= np.isinf(numbers).any(axis=1)
+        else:
+            try:
+                values = np.asarray(rows, dtype=float)
+            except (TypeError, ValueError):  # not numbers: nothing to point at
+                return indices[:0]
+            hit = ~np.isfinite(values.reshape(len(indices), -1)).all(axis=1)
+        return indices[hit]
+
     def labeled(self):
         """The labeled rows and their labels, in labeling order."""
         return self.rows(self.order), natural_labels(self.y[self.order])
