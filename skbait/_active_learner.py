@@ -22,7 +22,13 @@ from sklearn.utils.validation import (
 )
 from tqdm.auto import tqdm
 
-from skbait._labeled_pool import LabeledPool, label_repr, missing_label_mask, natural_labels
+from skbait._labeled_pool import (
+    LabeledPool,
+    check_label_kind,
+    label_repr,
+    missing_label_mask,
+    natural_labels,
+)
 from skbait._single_class import SingleClassModel
 from skbait._skorch import (
     _is_skorch_net,
@@ -900,7 +906,11 @@ default=None
         The labels are validated first, and nothing changes if they are bad.
         They are stored before the refit: if the refit raises, the exception
         propagates, the labels stay, ``estimator_`` stays the previous model,
-        and the next ``teach`` refits on everything.
+        and the next ``teach`` refits on everything. A refit the model refuses
+        (a ``ValueError`` or ``TypeError``: a taught row with NaN, say) raises
+        one of the same type, chained to the model's, that says so and names
+        the labeled rows holding NaN or infinite values, whose labels
+        :meth:`retract` takes back.
 
         Parameters
         ----------
@@ -940,7 +950,7 @@ default=None
             self._fit_round(self._stored_eval_set())
         except (ValueError, TypeError) as exc:
             if not first_model:
-                raise
+                raise self._refused_refit(exc) from exc
             # No model judged the new rows before: the first fit did, and refused them.
             self.pool_ = previous_pool
             self.history_[-1]["indices"] = np.empty(0, dtype=np.int64)
@@ -985,7 +995,10 @@ default=None
         round_ = len(self.history_)
         self.pool_ = self.pool_.relabel(indices, y, round_)
         change = self.pool_.changes[-1]
-        self._fit_round(self._stored_eval_set())
+        try:
+            self._fit_round(self._stored_eval_set())
+        except (ValueError, TypeError) as exc:
+            raise self._refused_refit(exc) from exc
         self.history_[-1].update(
             corrected=change["indices"].copy(), previous_labels=change["previous_labels"].copy()
         )
@@ -1012,11 +1025,46 @@ default=None
         round_ = len(self.history_)
         self.pool_ = self.pool_.unlabel(indices, round_)
         change = self.pool_.changes[-1]
-        self._fit_round(self._stored_eval_set())
+        try:
+            self._fit_round(self._stored_eval_set())
+        except (ValueError, TypeError) as exc:
+            raise self._refused_refit(exc) from exc
         self.history_[-1].update(
             retracted=change["indices"].copy(), previous_labels=change["previous_labels"].copy()
         )
         return self
+
+    def _refused_refit(self, exc):
+        """The model's refusal of a refit, saying that the labels are kept and the way out.
+
+        The labels were committed before the refit, and stay: every refit fails
+        the same way until the rows the model refuses lose their labels (or the
+        estimator takes them). Rows holding NaN or infinities are named, and the
+        error keeps the model's type and words (chained, by the caller).
+        """
+        suspects = label_repr(self.pool_.nonfinite_rows(self.pool_.order))
+        if suspects:
+            more = f" and {len(suspects) - 10} more" if len(suspects) > 10 else ""
+            where = (
+                f" The labeled rows {suspects[:10]}{more} hold NaN or infinite values, "
+                "which many models refuse."
+            )
+            undo = f"learner.retract({suspects})"
+        else:
+            where, undo = "", "learner.retract([...]) with the rows it refuses"
+        message = (
+            f"The model refused to refit on the labeled rows: {exc}\nThe labels are kept "
+            "(labeled_indices_, y_) and estimator_ is still the previous model, but every "
+            f"refit will fail the same way while the rows it refuses are labeled.{where} To "
+            f"undo, take their labels back with {undo} (the rows return to the pool); or "
+            "give the learner an estimator that takes them, learner.set_params(estimator="
+            "...) (for NaN: an imputer in a pipeline), and the next teach(), correct() or "
+            "retract() refits on every label."
+        )
+        try:
+            return type(exc)(message)
+        except Exception:  # an exception class built from other arguments
+            return (TypeError if isinstance(exc, TypeError) else ValueError)(message)
 
     def _check_changeable(self, action):
         check_is_fitted(self)
@@ -1175,6 +1223,8 @@ default=None
             check_classification_targets(y_known)
         classes = self._declared_classes()
         if classes is not None:
+            # np.isin finds 1 among [False, True]: the kind is checked first.
+            check_label_kind(y_known, classes, "the declared classes")
             outside = y_known[~np.isin(y_known, classes)]
             if outside.size:
                 raise ValueError(

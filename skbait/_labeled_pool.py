@@ -8,7 +8,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils._missing import is_scalar_nan
 from sklearn.utils.validation import _num_samples
 
-__all__ = ["LabeledPool", "label_repr", "missing_label_mask", "natural_labels"]
+__all__ = ["LabeledPool", "check_label_kind", "label_repr", "missing_label_mask", "natural_labels"]
 
 
 def label_repr(values):
@@ -185,17 +185,54 @@ def _shared_categories(top, bottom):
     return top, bottom
 
 
-def _label_kind(labels):
-    """``"text"``, ``"number"`` or ``"object"`` (mixed), read from the labels themselves.
+# How messages name each kind of labels.
+_KIND_NAMES = {"bool": "booleans (True/False)", "number": "numbers", "text": "text"}
 
-    Labels given beside None come in an object array: its strings are text.
+
+def _label_kind(labels):
+    """``"bool"``, ``"text"``, ``"number"`` or ``"object"`` (mixed), read from the labels.
+
+    Labels given beside None come in an object array: its booleans are booleans
+    (not the numbers numpy would merge them into), its strings text.
     """
-    labels = natural_labels(labels)
+    labels = np.asarray(labels)
+    if labels.dtype == bool:
+        return "bool"
     if labels.dtype.kind in "US":
         return "text"
     if labels.dtype.kind != "O":
         return "number"
-    return "text" if labels.size and all(isinstance(v, str) for v in labels.flat) else "object"
+    if labels.size == 0:
+        return "object"
+    values = labels.ravel().tolist()  # numpy scalars become Python ones
+    if all(isinstance(v, bool) for v in values):
+        return "bool"
+    if all(isinstance(v, str) for v in values):
+        return "text"
+    if all(isinstance(v, Number) and not isinstance(v, bool) for v in values):
+        return "number"
+    return "object"
+
+
+def check_label_kind(values, reference, what):
+    """Refuse labels ``values`` of another kind than ``reference`` (``what`` names them).
+
+    numpy merges such labels without a word: a number among text turns every
+    label into a string, a number among booleans turns True and False into 1
+    and 0. Either way the labels would be read back as something else.
+    """
+    if np.size(values) == 0 or np.size(reference) == 0:
+        return
+    kinds = (_label_kind(values), _label_kind(reference))
+    if "object" in kinds or kinds[0] == kinds[1]:
+        return
+    given = label_repr(np.asarray(values).ravel()[:3])
+    examples = label_repr(np.unique(np.asarray(reference).ravel()[:100])[:3])
+    expected = _KIND_NAMES[kinds[1]]
+    raise TypeError(
+        f"Labels {given} are {_KIND_NAMES[kinds[0]]} and cannot join labels that are "
+        f"{expected}, as {what} are ({examples}): give {expected}."
+    )
 
 
 def _store_labels(y, indices, values, held):
@@ -205,17 +242,12 @@ def _store_labels(y, indices, values, held):
     be of their kind. With none held, the first labels set the dtype.
     """
     values = np.asarray(values)
-    kinds = {_label_kind(held), _label_kind(values)}
-    if held.size == 0 and (len(kinds) > 1 or y.dtype == object):
+    if held.size == 0 and (_label_kind(held) != _label_kind(values) or y.dtype == object):
         # No label yet: y's dtype (NaN's float, None's object) says nothing of the
         # labels to come, as in a cold start from np.full(n, np.nan).
         y = np.zeros(y.shape, dtype=values.dtype)
-    elif kinds == {"number", "text"}:
-        # numpy would turn the numbers into strings (or fail): never re-read a label.
-        raise TypeError(
-            f"Labels of dtype {values.dtype} cannot join labels of dtype {held.dtype}: give "
-            f"labels of the type given to fit (for example {label_repr(held[:1])})."
-        )
+    else:
+        check_label_kind(values, held, "the labels given so far")
     dtype = np.result_type(y.dtype, values.dtype)
     y = y.astype(dtype, copy=True)
     y[indices] = values
@@ -271,6 +303,34 @@ class LabeledPool:
     def rows(self, indices):
         """Rows of ``X`` at ``indices``, in the form of ``X``."""
         return _safe_indexing(self.X, indices)
+
+    def nonfinite_rows(self, indices):
+        """The rows among ``indices`` that hold NaN (None, NA) or an infinity.
+
+        Looked for in arrays, sparse matrices, lists of numbers and pandas
+        objects; rows of other forms (documents, images as objects) are not
+        searched, and none is returned for them.
+        """
+        indices = np.asarray(indices, dtype=np.int64)
+        rows = self.rows(indices)
+        if sp.issparse(rows):
+            rows = rows.tocsr()
+            hit = np.zeros(rows.shape[0], dtype=bool)
+            if rows.dtype.kind in "fc":
+                owners = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+                hit[owners[~np.isfinite(rows.data)]] = True
+        elif hasattr(rows, "iloc"):
+            frame = rows if hasattr(rows, "columns") else rows.to_frame()
+            hit = frame.isna().to_numpy().any(axis=1)
+            numbers = frame.select_dtypes("number").to_numpy(dtype=float, na_value=np.nan)
+            hit |= np.isinf(numbers).any(axis=1)
+        else:
+            try:
+                values = np.asarray(rows, dtype=float)
+            except (TypeError, ValueError):  # not numbers: nothing to point at
+                return indices[:0]
+            hit = ~np.isfinite(values.reshape(len(indices), -1)).all(axis=1)
+        return indices[hit]
 
     def labeled(self):
         """The labeled rows and their labels, in labeling order."""

@@ -1951,6 +1951,88 @@ def test_two_campaigns_of_one_data_taught_at_once_lose_no_label(tmp_path, monkey
         assert (pool[target] != "").sum() == 4
 
 
+CLASSES = {"label": ["ant", "bee", "cow"], "kind": ["sun", "rain", "snow"]}
+
+
+def _two_campaigns(folder, id_column):
+    """DATA with two label columns, ``label`` and ``kind``, each with its campaign (the
+    other's column left out of its features) and an answered batch on most of the same
+    rows, nothing taught yet."""
+    data, truth = _write_pool(folder)
+    frame = pd.read_csv(data, dtype=str, keep_default_na=False)
+    frame["kind"] = ""
+    frame.insert(0, "name", [f"item{i:03d}" for i in range(len(frame))])
+    frame.to_csv(data, index=False)
+    batches = {}
+    for target, other in (("label", "kind"), ("kind", "label")):
+        batches[target] = folder / f"{target}_batch.csv"
+        query_batch(
+            data,
+            batches[target],
+            target=target,
+            campaign=folder / f"{target}.json",
+            id_column=id_column,
+            exclude=[other],
+            batch_size=100,
+            device="cpu",
+        )
+        answers = pd.read_csv(batches[target], dtype=str, keep_default_na=False)
+        answers[target] = [CLASSES[target][truth[int(r)]] for r in answers["row"]]
+        answers.to_csv(batches[target], index=False)
+    return data, batches
+
+
+@pytest.mark.parametrize("id_column", [None, "name"])
+@pytest.mark.parametrize("first, second", [("label", "kind"), ("kind", "label")])
+def test_a_campaign_teaches_rows_another_campaign_labeled_since_its_batch(
+    tmp_path, first, second, id_column
+):
+    """Two campaigns of one DATA with open batches on the same rows: once one is taught,
+    the other's batch holds the first's label column blank where DATA now has labels.
+    That column is no part of the second campaign's rows, and the second's teach was
+    refused ("column 'label' is '' here but '0' in DATA")."""
+    data, batches = _two_campaigns(tmp_path, id_column)
+    answered = {t: pd.read_csv(b, dtype=str, keep_default_na=False) for t, b in batches.items()}
+    assert len(set(answered["label"]["row"]) & set(answered["kind"]["row"])) >= 80
+    merge_answers(data, batches[first], campaign=tmp_path / f"{first}.json")
+    result = merge_answers(data, batches[second], campaign=tmp_path / f"{second}.json")
+    assert len(result["merged"]) == 100
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    for target, given in answered.items():
+        rows = given["row"].astype(int).tolist()
+        assert pool[target][rows].tolist() == given[target].tolist(), target
+        assert (pool[target] != "").sum() == 100
+
+
+def _blank_feature(answers, i, in_data):
+    answers.loc[i, "a"] = ""
+
+
+def _other_label(answers, i, in_data):
+    answers.loc[i, "label"] = next(c for c in CLASSES["label"] if c != in_data)
+
+
+@pytest.mark.parametrize("id_column", [None, "name"])
+@pytest.mark.parametrize("edit", [_blank_feature, _other_label])
+def test_another_campaigns_labels_excuse_no_edit_of_a_batch(tmp_path, id_column, edit):
+    """What the other campaign's labels excuse is a blank in the batch where DATA gained
+    a label, in a column outside the campaign's features and identifier: a feature
+    emptied in the batch, or a cell saying something else than DATA, is still refused,
+    and nothing changes."""
+    data, batches = _two_campaigns(tmp_path, id_column)
+    merge_answers(data, batches["label"], campaign=tmp_path / "label.json")
+    answers = pd.read_csv(batches["kind"], dtype=str, keep_default_na=False)
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    # A row the first campaign labeled: its "label" cell is blank in this batch.
+    i = next(k for k, r in enumerate(answers["row"].astype(int)) if pool["label"][r] != "")
+    edit(answers, i, pool["label"][int(answers["row"][i])])
+    answers.to_csv(batches["kind"], index=False)
+    before = _snapshot(data, tmp_path / "kind.json", batches["kind"])
+    with pytest.raises(CampaignError, match=rf"answers line {i + 2}, row \d+: column '(a|label)'"):
+        merge_answers(data, batches["kind"], campaign=tmp_path / "kind.json")
+    assert _snapshot(data, tmp_path / "kind.json", batches["kind"]) == before
+
+
 def _prepared(folder, truth_rows=5):
     """A campaign with one round answered: the state every crash test starts from."""
     data, truth = _write_pool(folder, labeled=20)

@@ -214,3 +214,77 @@ def test_corrections_survive_a_failed_refit_and_a_pickle(data):
     np.testing.assert_allclose(
         al.estimator_.inner_.coef_, _reference(X, al.labeled_indices_, labels).coef_
     )
+
+
+def _pool_with_nan_row(X, form):
+    X = X.copy()
+    X[40, 1] = np.nan
+    if form == "DataFrame":
+        import pandas as pd
+
+        return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    if form == "sparse":
+        import scipy.sparse as sp
+
+        return sp.csr_matrix(X)
+    return X
+
+
+@pytest.mark.parametrize("form", ["array", "DataFrame", "sparse"])
+def test_a_refit_the_model_refuses_says_the_labels_are_kept_and_the_way_out(data, form):
+    """A taught row with NaN made every later refit fail with the model's message alone:
+    nothing said that the labels were kept, which row the model refused, nor that
+    retract() was the way out."""
+    X, y = data
+    pool = _pool_with_nan_row(X, form)
+    al = _fitted(pool, y, query_strategy="random")
+    with pytest.raises(ValueError) as refused:
+        al.teach(y=[y[40]], indices=[40])
+    message = str(refused.value)
+    assert "Input X contains NaN" in message  # the model's own words
+    assert "labels are kept" in message and "learner.retract([40])" in message
+    assert isinstance(refused.value.__cause__, ValueError)  # chained, not swallowed
+    assert 40 in al.labeled_indices_
+    # Every later refit fails the same way, and says so: teach, correct, retract.
+    for call in (
+        lambda: al.teach(y=[y[41]], indices=[41]),
+        lambda: al.correct([3], [(y[3] + 1) % 3]),
+        lambda: al.retract([4]),
+    ):
+        with pytest.raises(ValueError, match=r"labels are kept.*learner\.retract\(\[40\]\)"):
+            call()
+    assert 41 in al.labeled_indices_ and 4 not in al.labeled_indices_
+    al.retract([40])  # the way out: the refit takes every other label
+    assert 40 not in al.labeled_indices_
+    rows = al.labeled_indices_
+    labels = al.y_[rows]
+    np.testing.assert_allclose(al.estimator_.coef_, _reference(X, rows, labels).coef_)
+
+
+class _RefusesLargeValues(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        if np.abs(X).max() > 1e3:
+            raise ValueError("values above 1000 are not taken")
+        self.inner_ = LogisticRegression(max_iter=500).fit(X, y)
+        self.classes_ = self.inner_.classes_
+        return self
+
+    def predict(self, X):
+        return self.inner_.predict(X)
+
+    def predict_proba(self, X):
+        return self.inner_.predict_proba(X)
+
+
+def test_a_refit_refused_for_rows_it_cannot_name_still_says_the_way_out(data):
+    X, y = data
+    X = X.copy()
+    X[40, 0] = 1e6
+    y_known = np.where(np.arange(len(y)) < 30, y, np.nan)
+    al = ActiveLearner(_RefusesLargeValues(), query_strategy="random").fit(X, y_known)
+    with pytest.raises(ValueError, match="values above 1000") as refused:
+        al.teach(y=[y[40]], indices=[40])
+    message = str(refused.value)
+    assert "labels are kept" in message and "learner.retract(" in message
+    assert "[40]" not in message  # no NaN or infinity to point at
+    assert refused.value.__cause__ is not None

@@ -606,6 +606,79 @@ def test_a_number_among_string_labels_given_beside_none_is_refused(action):
     assert al.history_[-1]["n_labeled"] == 33
 
 
+def _boolean_labels(form):
+    """Two blobs labeled False/True, rows from 30 on unlabeled, in ``form``."""
+    X, y = three_blobs()
+    keep = y < 2
+    flags = y[keep] == 1
+    if form == "pandas boolean":
+        labels = pd.Series(flags, dtype="boolean")
+        labels.iloc[30:] = pd.NA
+    else:
+        labels = flags.astype(object)
+        labels[30:] = None
+    return X[keep], labels
+
+
+@pytest.mark.parametrize("form", ["beside None", "pandas boolean"])
+@pytest.mark.parametrize("label", [2, 1, 0, 1.0])
+@pytest.mark.parametrize("action", ["teach indices", "teach rows", "correct"])
+def test_a_number_among_boolean_labels_is_refused(form, label, action):
+    """numpy merges booleans with numbers: a 2 (or a 1) taught among False/True turned
+    the stored labels and classes_ into numbers, and True/False were read as 1/0."""
+    X, labels = _boolean_labels(form)
+    al = ActiveLearner(LogisticRegression(), query_strategy="random", batch_size=3)
+    al.fit(X, labels)
+    before = pickle.dumps(al)
+    with pytest.raises(TypeError, match=r"cannot join labels.*booleans \(True/False\)"):
+        if action == "teach indices":
+            al.teach(y=[label], indices=[40])
+        elif action == "teach rows":
+            al.teach(X[:1], [label])
+        else:
+            al.correct([0], [label])
+    assert pickle.dumps(al) == before
+    al.teach(y=[bool(label)], indices=[40])  # a boolean joins them
+    assert al.classes_.dtype == bool and al.classes_.tolist() == [False, True]
+    assert al.predict(X[:5]).dtype == bool
+    assert [type(v) for v in al.labeled_data()[1]] == [np.bool_] * 31
+
+
+@pytest.mark.parametrize("label", [True, np.True_])
+def test_a_boolean_among_integer_labels_is_refused(label):
+    X, y = three_blobs()
+    y = y.copy()
+    y[30:] = -1
+    al = ActiveLearner(LogisticRegression(), query_strategy="random", missing_label=-1)
+    al.fit(X, y)
+    with pytest.raises(TypeError, match="cannot join labels.*numbers"):
+        al.teach(y=[label], indices=[40])
+    al.teach(y=[1], indices=[40])
+    assert al.classes_.tolist() == [0, 1, 2] and al.y_.dtype.kind == "i"
+
+
+@pytest.mark.parametrize(
+    "classes, wrong, right",
+    [([False, True], [1, 0], [True, False]), ([0, 1], [True, False], [1, 0])],
+)
+def test_labels_of_another_kind_than_the_declared_classes_are_refused(classes, wrong, right):
+    """Declared classes [False, True] took the labels 1 and 0 (np.isin finds 1 == True),
+    stored as 1.0 and 0.0 beside classes_ of booleans."""
+    X, _ = three_blobs()
+    al = ActiveLearner(LogisticRegression(), query_strategy="random", classes=classes)
+    al.fit(X, np.full(len(X), np.nan))
+    kind = "booleans" if isinstance(classes[0], bool) else "numbers"
+    with pytest.raises(TypeError, match=f"declared classes.*{kind}"):
+        al.teach(y=wrong, indices=[0, 1])
+    assert len(al.labeled_indices_) == 0
+    with pytest.raises(TypeError, match=f"declared classes.*{kind}"):
+        ActiveLearner(LogisticRegression(), classes=classes).fit(X[:2], wrong)
+    al.teach(y=right, indices=[0, 1])
+    assert al.classes_.tolist() == classes
+    taught = al.labeled_data()[1]
+    assert taught.tolist() == right and (taught.dtype == bool) == (classes[0] is False)
+
+
 def test_missing_labels_in_a_pandas_nullable_series():
     X, y = three_blobs()
     y = pd.Series(y, dtype="Int64")

@@ -45,8 +45,11 @@ def merge_answers(
     type, a misspelt class or one outside ``--classes``, a row answered twice
     with different labels, a label for a row that DATA labels differently,
     or a row whose other columns do not match DATA's (a sorted or edited
-    file). Labels and cells are compared by value (``1.0`` is ``1``). DATA is
-    written first, then the campaign file.
+    file). A column outside the campaign's features and identifier may be
+    blank in the answer file where DATA has gained a value since: another
+    campaign's label column, labeled meanwhile. Labels and cells are
+    compared by value (``1.0`` is ``1``). DATA is written first, then the
+    campaign file.
 
     Parameters
     ----------
@@ -137,11 +140,18 @@ def merge_answers(
         # Only the answered rows of DATA: a batch of 20 rows compares 20 rows, not the pool.
         lines = [i for i, _, _ in entries]
         rows = [row for _, row, _ in entries]
+        # The campaign's features and identifier say which row this is, and DATA keeps
+        # them (fingerprints): they must match. Another column may have been filled in
+        # DATA since the batch was written (another campaign's label column): only a
+        # blank in the batch where DATA now has a value is excused there.
+        identifying = {*state["data"]["features"], id_of_data}
         same = {}
         for c in shared:
             same[c] = _canonical(answers, c, lines) == _canonical(table, c, rows)
             if not same[c].all():
                 same[c] |= _same_dates(answers.text(c)[lines], table.text(c)[rows])
+            if c not in identifying:
+                same[c] |= answers.text(c)[lines] == ""
         for k, (i, row, _) in enumerate(entries):
             for c in shared:
                 if not same[c][k]:
