@@ -6,7 +6,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier, is_regressor
 from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
@@ -323,7 +323,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "estimator": [HasMethods(["fit", "predict"])],
+        # Not "predict": an unfitted stacking model hides it (see _check_estimator_predicts).
+        "estimator": [HasMethods(["fit"])],
         "query_strategy": [str, QueryStrategy],
         "classes": ["array-like", None],
         "missing_label": [Real, str, None],
@@ -521,6 +522,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         the classes fixed for the run (declared, or the oracle's), if any.
         """
         self._validate_params()
+        _check_estimator_predicts(self.estimator)
         if self.warm_start:
             _check_warm_start(self.estimator)
         sets = self._read_multilabel(y)
@@ -1662,6 +1664,22 @@ def _model_score(estimator, X, y, multilabel):
         pred = predict_label_sets(estimator, X, n_labels=y.shape[1])
         return multilabel_scores(y, pred)["subset_accuracy"]
     return float(estimator.score(X, y))
+
+
+def _check_estimator_predicts(estimator):
+    """Refuse an estimator that is no model: it must classify, regress or at least predict.
+
+    ``predict`` cannot be required of the unfitted estimator: a stacking model
+    with its default ``final_estimator=None`` hides it until fit builds one.
+    """
+    if is_classifier(estimator) or is_regressor(estimator) or hasattr(estimator, "predict"):
+        return
+    raise TypeError(
+        f"ActiveLearner trains a model, but {type(estimator).__name__} is neither a "
+        "classifier nor a regressor and has no predict method. Pass a classifier, a "
+        "regressor, or a Pipeline ending in one (make_pipeline(StandardScaler(), "
+        "LogisticRegression()))."
+    )
 
 
 def _check_warm_start(estimator):
