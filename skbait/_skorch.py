@@ -11,10 +11,10 @@ one), so that :func:`skbait.embeddings.embed` and every strategy built on it
 see a skorch network through its last layer:
 
 - the **embedding** is the input of the network's final :class:`torch.nn.Linear`,
-  that is the *last* ``nn.Linear`` in ``net.module_.modules()`` order,
-  captured by a forward hook. An output nonlinearity after that layer (a
-  softmax, say) is fine. When that guess is wrong for a network, name the layer
-  with :class:`SkorchEmbedding`;
+  that is the *last* ``nn.Linear`` called in the module's forward pass (not the
+  last one the module registers), captured by a forward hook. An output
+  nonlinearity after that layer (a softmax, say) is fine. When that guess is
+  wrong for a network, name the layer with :class:`SkorchEmbedding`;
 - the **probabilities** of a classifier are computed from the very same forward
   pass, with the transform :meth:`skorch.NeuralNet.predict_proba` applies to the
   module's output (the net's ``predict_nonlinearity``: by default a softmax
@@ -86,8 +86,13 @@ def _module_names(root, limit=12):
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
-def _find_layer(net, module):
-    """The layer whose input (or output) is the embedding, and its name."""
+def _find_layers(net, module):
+    """The named layers that may give the embedding: the one named, or every nn.Linear.
+
+    Of several, the last called in the forward pass counts (see skorch_rule):
+    the order in which a module registers its layers need not be the order
+    its forward applies them.
+    """
     root = net.module_
     root = getattr(root, "_orig_mod", root)  # unwrap a torch.compile'd module
     if module is None:
@@ -100,7 +105,7 @@ def _find_layer(net, module):
                 "ActiveLearner(..., embedding=SkorchEmbedding(module='name')); the module's "
                 f"layers are: {_module_names(root) or 'none'}."
             )
-        return linears[-1]
+        return linears
     if not isinstance(module, str):
         raise TypeError(f"`module` must be a layer name (str) or None, got {module!r}.")
     layers = dict(root.named_modules())
@@ -109,7 +114,7 @@ def _find_layer(net, module):
             f"The module of this {type(net).__name__} has no layer named {module!r}; "
             f"its layers are: {_module_names(root) or 'none'}."
         )
-    return module, layers[module]
+    return [(module, layers[module])]
 
 
 def skorch_rule(net, X, proba, *, module=None, capture="input"):
@@ -131,7 +136,7 @@ def skorch_rule(net, X, proba, *, module=None, capture="input"):
         Also return the probabilities (ignored unless the net is a classifier).
     module : str, default=None
         Name of the layer in ``net.module_.named_modules()`` to hook. ``None``
-        picks the last :class:`torch.nn.Linear` in module order.
+        picks the last :class:`torch.nn.Linear` called in the forward pass.
     capture : {"input", "output"}, default="input"
         Take that layer's input (the default: the input of the output layer is
         the last-layer embedding) or its output (to name a hidden layer
@@ -150,30 +155,35 @@ def skorch_rule(net, X, proba, *, module=None, capture="input"):
     _check_net(net)
     if capture not in ("input", "output"):
         raise ValueError(f"`capture` must be 'input' or 'output', got {capture!r}.")
-    name, layer = _find_layer(net, module)
+    layers = _find_layers(net, module)
     want_proba = bool(proba) and is_classifier(net)
     nonlin = net._get_predict_nonlinearity() if want_proba else None
 
-    captured = []
+    captured = []  # (name, value) of every call in a batch's forward pass, in call order
 
-    def hook(_layer, inputs, output):
-        value = inputs[0] if capture == "input" else output
-        if isinstance(value, (tuple, list)):
-            value = value[0]
-        captured.append(value.detach())
+    def hook_of(name):
+        def hook(_layer, inputs, output):
+            value = inputs[0] if capture == "input" else output
+            if isinstance(value, (tuple, list)):
+                value = value[0]
+            captured.append((name, value.detach()))
+
+        return hook
 
     Zs, Ps = [], []
-    handle = layer.register_forward_hook(hook)
+    handles = [layer.register_forward_hook(hook_of(name)) for name, layer in layers]
     try:
         # The same loop as NeuralNet.predict_proba: eval mode, no grad, outputs on the CPU.
         for yp in net.forward_iter(X, training=False):
             if not captured:
+                name, layer = layers[-1]
                 raise RuntimeError(
                     f"The layer {name!r} ({type(layer).__name__}) was not called in the "
                     "network's forward pass, so it gives no embedding. Name the layer whose "
                     "input is the last-layer embedding with SkorchEmbedding(module=...)."
                 )
-            z = captured[-1]
+            # The last call counts: the output layer is the last nn.Linear applied.
+            name, z = captured[-1]
             captured.clear()
             yp = yp[0] if isinstance(yp, tuple) else yp
             if z.ndim == 0 or z.shape[0] != yp.shape[0]:
@@ -186,7 +196,8 @@ def skorch_rule(net, X, proba, *, module=None, capture="input"):
             if want_proba:
                 Ps.append(nonlin(yp).numpy(force=True))
     finally:
-        handle.remove()
+        for handle in handles:
+            handle.remove()
     if not Zs:
         raise ValueError("Cannot embed an empty set of rows: X has no samples.")
     Z = torch.cat(Zs).numpy(force=True)
@@ -198,7 +209,7 @@ class SkorchEmbedding(BaseEstimator):
     """Choose which layer of a skorch network gives the last-layer embedding.
 
     By default skbait embeds the rows seen by a skorch network as the input of
-    its last :class:`torch.nn.Linear` layer. When that guess is wrong (a
+    the last :class:`torch.nn.Linear` layer its forward pass calls. When that guess is wrong (a
     network whose final layer is a convolution, or one with a linear
     projection head after the classifier), pass an instance of this class as
     the ``embedding`` of :class:`~skbait.ActiveLearner` or of a strategy's
@@ -210,7 +221,7 @@ class SkorchEmbedding(BaseEstimator):
     module : str, default=None
         Name of a layer of the network, as listed by
         ``net.module_.named_modules()`` (``"fc2"``, ``"head.0"``). ``None``
-        picks the last ``nn.Linear`` in that order.
+        picks the last ``nn.Linear`` called in the forward pass.
     capture : {"input", "output"}, default="input"
         Use the layer's input (name the output layer: its input is the
         last-layer embedding) or its output (name the last hidden layer or its

@@ -24,10 +24,10 @@ with :func:`register_embedding` and :func:`embed` dispatches on the estimator:
 - :class:`~sklearn.compose.TransformedTargetRegressor`: the rule of the
   regressor it wraps (it transforms the target only, never the rows).
 - skorch networks (:class:`skorch.NeuralNet` and its classifiers and
-  regressors): the input of the network's last :class:`torch.nn.Linear`,
-  captured by a forward hook, and the probabilities from the same forward pass
-  (:class:`~skbait.SkorchEmbedding` names another layer; skorch is imported
-  only once a net exists).
+  regressors): the input of the last :class:`torch.nn.Linear` its forward
+  pass calls, captured by a forward hook, and the probabilities from the
+  same forward pass (:class:`~skbait.SkorchEmbedding` names another layer;
+  skorch is imported only once a net exists).
 
 Probabilities come from ``predict_proba``; a classifier without it (a
 :class:`~sklearn.svm.LinearSVC`, say) gets the softmax of its

@@ -111,6 +111,41 @@ def test_classifier_embedding_and_probabilities_match_a_manual_forward_pass():
     assert embed(net, X, proba=False)[1] is None
 
 
+class HeadFirst(nn.Module):
+    """The output layer registered before the hidden one: forward decides their order."""
+
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Linear(8, 3)
+        self.body = nn.Linear(4, 8)
+        self.dropout = nn.Dropout(0.5)
+
+    def forward(self, X):
+        return self.head(self.dropout(torch.relu(self.body(X))))
+
+
+def test_the_embedding_is_the_input_of_the_last_linear_called_in_forward():
+    # The last nn.Linear registered is the hidden layer here: its input, the raw
+    # features, was taken for the embedding.
+    X, y = _data()
+    torch.manual_seed(0)
+    net = _clf(module=HeadFirst).fit(X, y)
+    Z, P = embed(net, X)
+    # A forward hook on the output layer, in evaluation mode (dropout off).
+    captured = []
+    handle = net.module_.head.register_forward_hook(lambda m, i, o: captured.append(i[0]))
+    try:
+        net.module_.eval()
+        with torch.no_grad():
+            net.module_(torch.as_tensor(X))
+    finally:
+        handle.remove()
+    assert Z.shape == (len(X), 8)
+    np.testing.assert_array_equal(Z, captured[0].numpy())
+    np.testing.assert_array_equal(embed(net, X)[0], Z)  # dropout is off: the same twice
+    np.testing.assert_allclose(P, net.predict_proba(X), rtol=0, atol=1e-6)
+
+
 def test_one_forward_pass_gives_both():
     X, y = _data(n=70)
     net = _clf(batch_size=32).fit(X, y)
@@ -195,9 +230,10 @@ def test_clear_errors():
         embed(net, X, embedding=SkorchEmbedding("fc9"))
     with pytest.raises(ValueError, match="capture"):
         embed(net, X, embedding=SkorchEmbedding(capture="weights"))
-    net.module_.unused = nn.Linear(2, 2)  # the last nn.Linear, never called
+    net.module_.unused = nn.Linear(2, 2)  # the last nn.Linear registered, never called
+    np.testing.assert_array_equal(embed(net, X)[0], _manual_hidden(net, X))
     with pytest.raises(RuntimeError, match="'unused'.*was not called"):
-        embed(net, X)
+        embed(net, X, embedding=SkorchEmbedding("unused"))
     with pytest.raises(TypeError, match="skorch NeuralNet"):
         SkorchEmbedding()(StandardScaler().fit(X), X)
 
