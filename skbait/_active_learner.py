@@ -6,11 +6,13 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn import get_config
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier, is_regressor
 from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
@@ -433,7 +435,31 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
 
-    def fit(self, X, y, *, eval_set=None):
+    def get_metadata_routing(self):
+        """How metadata reach this learner; see scikit-learn's metadata routing.
+
+        The learner takes ``eval_set`` in fit and ``sample_weight`` in score.
+        Fit metadata the estimator requests (``set_fit_request``) are routed to
+        the learner's fit, which refuses them clearly: they are not passed on.
+        As for any scikit-learn meta-estimator, a ``sample_weight`` given to
+        ``cross_val_score(params=...)`` or ``GridSearchCV.fit`` needs the
+        estimator's ``set_fit_request(sample_weight=False)`` to weigh the
+        score alone (with ``learner.set_score_request(sample_weight=True)``).
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return (
+            MetadataRouter(owner=type(self).__name__)
+            .add_self_request(self)
+            .add(
+                estimator=self.estimator,
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+        )
+
+    def fit(self, X, y, *, eval_set=None, **fit_params):
         """Run the simulated loop (``budget`` set) or train on the labeled rows.
 
         Parameters
@@ -452,11 +478,19 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             Held-out rows scored after every round, into ``history_``; kept
             (pickles included) and scored after every :meth:`teach` too, until
             the next ``fit``.
+        **fit_params : dict
+            Refused: the estimator's fit takes no ``sample_weight`` or other
+            metadata through the learner (``TypeError``).
 
         Returns
         -------
         self : ActiveLearner
         """
+        if fit_params:
+            if _routing_enabled():
+                # scikit-learn's own error for metadata the estimator did not request.
+                process_routing(self, "fit", **fit_params)
+            _refuse_fit_params(self.estimator, fit_params)
         # Rejected inputs leave the learner as it was: a fitted learner keeps its
         # labels, model and history.
         state = dict(self.__dict__)
@@ -1664,6 +1698,29 @@ def _model_score(estimator, X, y, multilabel):
         pred = predict_label_sets(estimator, X, n_labels=y.shape[1])
         return multilabel_scores(y, pred)["subset_accuracy"]
     return float(estimator.score(X, y))
+
+
+def _routing_enabled():
+    return get_config().get("enable_metadata_routing", False)
+
+
+def _refuse_fit_params(estimator, fit_params):
+    """Refuse sample weights and other fit metadata, saying what to do instead.
+
+    The learner trains a fresh model on its labeled rows every round, and a
+    strategy weighs rows by their information alone: a weight the caller meant
+    for the model would be silently dropped. With metadata routing enabled, a
+    weight reaches fit this way when the estimator requests it.
+    """
+    names = ", ".join(sorted(fit_params))
+    raise TypeError(
+        f"ActiveLearner.fit does not take {names}: each round trains "
+        f"{type(estimator).__name__} on the labeled rows without it, and the query "
+        "strategies weigh rows by their information alone. With metadata routing, "
+        f"remove the estimator's request (estimator.set_fit_request({names.split(', ')[0]}"
+        "=False), or build it without set_fit_request). To weigh the score only, use "
+        "learner.set_score_request(sample_weight=True)."
+    )
 
 
 def _check_estimator_predicts(estimator):

@@ -1,9 +1,13 @@
 """ActiveLearner among scikit-learn's meta-estimators and its metadata routing."""
 
+import numpy as np
 import pytest
+import sklearn
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import StackingClassifier, StackingRegressor
+from sklearn.exceptions import UnsetMetadataPassedError
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 
@@ -36,3 +40,30 @@ def test_an_estimator_that_cannot_predict_is_refused_clearly():
     X, y = make_classification(60, 4, random_state=0)
     with pytest.raises(TypeError, match="StandardScaler.*neither a classifier nor a regressor"):
         simulated(StandardScaler()).fit(X, y)
+
+
+def _weighted_fit_request(estimator):
+    return estimator.set_fit_request(sample_weight=True)
+
+
+def test_sample_weight_requested_by_the_estimator_is_a_clear_error_not_ignored():
+    # With metadata routing, a weight the wrapped model requests went nowhere: the
+    # learner trained unweighted, and cross_val_score blamed ActiveLearner.score.
+    X, y = make_classification(120, 5, n_informative=3, n_classes=3, random_state=0)
+    weights = np.ones(len(y))
+    with sklearn.config_context(enable_metadata_routing=True):
+        al = simulated(_weighted_fit_request(LogisticRegression()), query_strategy="random")
+        routing = al.get_metadata_routing()
+        assert routing.consumes("fit", ["sample_weight"]) == {"sample_weight"}
+        with pytest.raises(TypeError, match="does not take sample_weight.*set_fit_request"):
+            cross_val_score(al, X, y, cv=2, params={"sample_weight": weights}, error_score="raise")
+        # Weights may still weigh the score, once the model declines them.
+        unweighted = LogisticRegression().set_fit_request(sample_weight=False)
+        al = simulated(unweighted, query_strategy="random").set_score_request(sample_weight=True)
+        scores = cross_val_score(al, X, y, cv=2, params={"sample_weight": weights})
+        assert np.isfinite(scores).all()
+        # A model that neither requests nor declines them gets scikit-learn's own error.
+        with pytest.raises(UnsetMetadataPassedError, match="LogisticRegression.set_fit_request"):
+            simulated(LogisticRegression()).fit(X, y, sample_weight=weights)
+    with pytest.raises(TypeError, match="does not take sample_weight"):
+        simulated(LogisticRegression()).fit(X, y, sample_weight=weights)
