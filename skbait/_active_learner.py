@@ -36,6 +36,7 @@ from skbait._skorch import (
     _is_skorch_net,
     check_train_split,
     column_classes,
+    explain_dtype_error,
     net_infers_classes,
     net_predicts_label_sets,
     set_net_classes,
@@ -738,7 +739,13 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         if multilabel:
             _fit_multilabel(estimator, X_lab, y_lab)
         else:
-            estimator.fit(X_lab, skorch_targets(estimator, y_lab))
+            try:
+                estimator.fit(X_lab, skorch_targets(estimator, y_lab))
+            except RuntimeError as exc:
+                clear = explain_dtype_error(estimator, exc)
+                if clear is None:
+                    raise
+                raise clear from exc
         fit_seconds = time.perf_counter() - start
 
         previous = {k: self.__dict__[k] for k in ("estimator_", "classes_") if k in self.__dict__}
@@ -1304,8 +1311,13 @@ default=None
                 model.transform_rows(X)
             else:
                 model.predict(X)
-        except (ValueError, TypeError) as exc:
-            raise type(exc)(f"The model rejects the new rows, so none was added: {exc}") from exc
+        except (ValueError, TypeError, RuntimeError) as exc:
+            clear = explain_dtype_error(model, exc) or exc
+            if isinstance(clear, RuntimeError):
+                raise
+            raise type(clear)(
+                f"The model rejects the new rows, so none was added: {clear}"
+            ) from exc
         return True
 
     def _check_eval_set(self, eval_set, labels=None):

@@ -41,6 +41,7 @@ __all__ = [
     "SkorchEmbedding",
     "check_train_split",
     "column_classes",
+    "explain_dtype_error",
     "net_infers_classes",
     "net_predicts_label_sets",
     "set_net_classes",
@@ -174,7 +175,7 @@ def skorch_rule(net, X, proba, *, module=None, capture="input"):
     handles = [layer.register_forward_hook(hook_of(name)) for name, layer in layers]
     try:
         # The same loop as NeuralNet.predict_proba: eval mode, no grad, outputs on the CPU.
-        for yp in net.forward_iter(X, training=False):
+        for yp in _forward_batches(net, X):
             if not captured:
                 name, layer = layers[-1]
                 raise RuntimeError(
@@ -203,6 +204,17 @@ def skorch_rule(net, X, proba, *, module=None, capture="input"):
     Z = torch.cat(Zs).numpy(force=True)
     P = np.concatenate(Ps, axis=0) if want_proba else None
     return Z, P
+
+
+def _forward_batches(net, X):
+    """skorch's inference loop, its dtype mismatch explained."""
+    try:
+        yield from net.forward_iter(X, training=False)
+    except RuntimeError as exc:
+        clear = explain_dtype_error(net, exc)
+        if clear is None:
+            raise
+        raise clear from exc
 
 
 class SkorchEmbedding(BaseEstimator):
@@ -367,6 +379,33 @@ def check_train_split(estimator, X, y):
             UserWarning,
             stacklevel=2,
         )
+
+
+_DTYPE_MISMATCH = ("dtype", "scalar type", "Input type")
+
+
+def explain_dtype_error(estimator, exc):
+    """A clear ``TypeError`` for torch's dtype mismatch in a skorch net, or None.
+
+    skorch hands the rows to the module unconverted, and a float32 module
+    given float64 rows (numpy's default) fails deep in torch with "mat1 and
+    mat2 must have the same dtype". Returns None for any other error, or for
+    an estimator that is not a skorch net (or a pipeline ending in one).
+    """
+    net = final_step(estimator)
+    if not (_is_skorch_net(net) and isinstance(exc, RuntimeError)):
+        return None
+    if not any(text in str(exc) for text in _DTYPE_MISMATCH):
+        return None
+    module = getattr(net, "module_", None)
+    params = list(module.parameters()) if module is not None else []
+    dtype = str(params[0].dtype).removeprefix("torch.") if params else "float32"
+    return TypeError(
+        f"{type(net).__name__} computes in {dtype} and got rows of another dtype "
+        f"(torch: {exc}). skorch passes the rows to the network unconverted, and numpy "
+        f"makes float64 arrays: give X as {dtype} (X.astype(np.{dtype})), new rows "
+        "and query candidates too."
+    )
 
 
 def _skorch_classifier(estimator):

@@ -558,3 +558,23 @@ def test_the_default_validation_split_gets_the_clear_message_in_the_learner():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ActiveLearner(_clf(), missing_label=-1, random_state=0).fit(X, y_known)
+
+
+def test_float64_rows_for_a_float32_net_are_a_clear_error():
+    # torch's "mat1 and mat2 must have the same dtype" came out of fit, teach and
+    # query, and a simulation kept the failed run as if interrupted.
+    X, y = _data(n=60)
+    X64 = X.astype(np.float64)
+    learner = ActiveLearner(
+        _clf(), query_strategy="bait", n_initial=10, batch_size=5, budget=20, random_state=0
+    )
+    with pytest.raises(TypeError, match="float64.*float32.*astype"):
+        learner.fit(X64, y)
+    assert not hasattr(learner, "pool_")  # rejected input: nothing kept
+    y_known = np.where(np.arange(len(X)) < 12, y, -1)
+    al = ActiveLearner(_clf(), missing_label=-1, batch_size=5, random_state=0).fit(X, y_known)
+    with pytest.raises(TypeError, match="float64.*float32.*astype"):
+        al.query(X64)
+    with pytest.raises(TypeError, match="none was added.*float64.*float32"):
+        al.teach(X64[:2], y[:2])
+    assert len(al.labeled_indices_) == 12 and al.X_.dtype == np.float32
