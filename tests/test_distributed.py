@@ -236,6 +236,7 @@ def _cases():
                 ties=True,
             )
         )
+    small = dict(seed=38, n=40, d=3, k=3, n_labeled=4, B=3)
     cases += [
         # Errors: on the last rank only, so that the others must hear of it.
         dict(name="error-width", kind="error-width", seed=30, n=40, d=3, B=4),
@@ -245,6 +246,34 @@ def _cases():
         dict(name="error-batch-disagree", kind="error-batch-disagree", seed=34, n=40, d=3, B=4),
         dict(name="error-fit", kind="error-fit", seed=35, n=40, d=3, n_labeled=6, B=4),
         dict(name="offsets", kind="offsets", seed=36, n=50, d=2, B=1),
+        # BAIT's candidates (fit_and_select's default) check the shards as the rest does.
+        *(
+            dict(
+                name=f"error-{bad}-candidates",
+                kind="error-candidates",
+                bad=bad,
+                seed=37,
+                n=40,
+                d=3,
+                k=3,
+                n_labeled=4,
+                B=3,
+            )
+            for bad in ("nan", "width", "labeled", "disagree")
+        ),
+        # A device or random_state one rank cannot use, in each selection.
+        *(
+            dict(name=f"error-device-{kind}", kind="error-device", selection=kind, **small)
+            for kind in ("coreset", "badge", "bait")
+        ),
+        dict(name="error-round-embedding", kind="error-round-embedding", **small),
+        dict(name="error-random-state-badge", kind="error-random-state", **small),
+        dict(
+            name="error-random-state-bait",
+            kind="error-random-state",
+            candidates=2,
+            **dict(small, B=1),  # 2 + 20 candidates of 36 rows: a random draw
+        ),
         # One whole round.
         dict(name="round-sklearn", kind="round-sklearn", seed=40, n=120, d=4, n_labeled=15, B=5),
         dict(
@@ -322,6 +351,69 @@ def _run_case(case, rank, world):
         elif kind == "error-batch-disagree":
             out = distributed.coreset_select(Z, labeled, B + (last and world > 1), device="cpu")
             out = out, None
+        elif kind == "error-candidates":
+            bad, z, p, rows = case["bad"], Z, P, labeled
+            candidates = 2
+            if last and bad == "nan":
+                z = Z.copy()
+                z[0, 0] = np.nan
+            if last and bad == "width" and world > 1:
+                z = np.hstack([Z, Z[:, :1]])
+            if last and bad == "labeled":
+                rows = np.append(labeled, hi - lo + 3)
+            if last and bad == "disagree" and world > 1:
+                candidates = None
+            out = distributed.bait_select(
+                z,
+                p,
+                rows,
+                B,
+                device="cpu",
+                reg="scale",
+                candidates=candidates,
+                random_candidates=1,
+                random_state=0,
+            )
+            out = out, None
+        elif kind == "error-device":
+            device = "no-such-device" if last else "cpu"
+            if case["selection"] == "coreset":
+                out = distributed.coreset_select(Z, labeled, B, device=device)
+            elif case["selection"] == "badge":
+                out = distributed.badge_select(Z, P, labeled, B, device=device)
+            else:
+                out = distributed.bait_select(Z, P, labeled, B, device=device)
+            out = out, None
+        elif kind == "error-random-state":
+            seed = "no-seed" if last else 0
+            if "candidates" in case:
+                out = distributed.bait_select(
+                    Z,
+                    P,
+                    labeled,
+                    B,
+                    device="cpu",
+                    reg="scale",
+                    candidates=case["candidates"],
+                    random_state=seed,
+                )
+            else:
+                out = distributed.badge_select(Z, P, labeled, B, device="cpu", random_state=seed)
+            out = out, None
+        elif kind == "error-round-embedding":
+            from sklearn.linear_model import LogisticRegression
+
+            # BAIT at its defaults cuts candidates; the last rank's embedding is bad.
+            X, y = _classification_rows(case, lo, hi)
+            out = distributed.fit_and_select(
+                LogisticRegression(),
+                X,
+                y,
+                labeled,
+                1,
+                embedding=_nan_on_last_rank,
+                strategy_params={"device": "cpu"},
+            )
         elif kind == "offsets":
             out = distributed.shard_offsets(len(Z)), None
         elif kind == "error-fit":
@@ -411,6 +503,15 @@ def _tight_bounds_kept(on, *, has_candidates):
         greedy_module._TIGHT_MIN_ROWS = tight_min_rows
     if has_candidates and not tightened:
         raise AssertionError("the tight bounds never ran on this rank")
+
+
+def _nan_on_last_rank(model, X):
+    import torch.distributed as dist
+
+    Z = np.array(X, dtype=float)
+    if dist.get_rank() == dist.get_world_size() - 1:
+        Z[0, 0] = np.nan
+    return Z
 
 
 def _bait_params(case):
@@ -685,6 +786,16 @@ ERRORS = {
     "error-batch": ("ValueError", "larger than the number of unlabeled rows", 1),
     "error-batch-disagree": ("ValueError", "disagree on batch_size", 2),
     "error-fit": ("ValueError", "rank 0 could not fit", 1),
+    "error-nan-candidates": ("ValueError", "holds NaN or inf", 1),
+    "error-width-candidates": ("ValueError", "embedding width", 2),
+    "error-labeled-candidates": ("ValueError", "indices outside the pool", 1),
+    "error-disagree-candidates": ("ValueError", "disagree on `candidates`", 2),
+    "error-device-coreset": ("ValueError", "Unknown device", 1),
+    "error-device-badge": ("ValueError", "Unknown device", 1),
+    "error-device-bait": ("ValueError", "Unknown device", 1),
+    "error-round-embedding": ("ValueError", "holds NaN or inf", 1),
+    "error-random-state-badge": ("ValueError", "cannot be used to seed", 1),
+    "error-random-state-bait": ("ValueError", "cannot be used to seed", 1),
 }
 
 
