@@ -45,6 +45,8 @@ def _pool(case):
     Z = rng.normal(size=(n, d))
     P = None if k is None else _probas(rng, n, k)
     labeled = np.sort(rng.choice(n, size=case.get("n_labeled", 0), replace=False))
+    if case.get("layout") == "labeled-first":
+        labeled = np.arange(case["n_labeled"])  # rank 0's shard, whole (see _bounds)
     if case.get("duplicates"):
         # Rows repeated far apart in the pool, so that copies land on different ranks.
         src = rng.choice(n // 2, size=n // 6, replace=False)
@@ -63,13 +65,24 @@ def _pool(case):
         Z = Z * np.array([300.0, 1.0, 0.003, 1.0])[:d] + np.array([2000.0, 0.0, 0.99, 3.0])[:d]
     if case.get("dtype") == "float32":
         Z = Z.astype(np.float32)
+    if case.get("mixed_dtype"):
+        # Values that float32 holds exactly: the ranks pass float32 or float64 shards of them.
+        Z = Z.astype(np.float32).astype(np.float64)
     return Z, P, labeled
 
 
-def _bounds(n, world, seed):
-    """Uneven shard borders: random cuts, one shard empty from three processes on."""
+def _bounds(n, world, seed, layout=None, n_labeled=0):
+    """Uneven shard borders: random cuts, one shard empty from three processes on.
+
+    ``layout="one-row"``: rank 0 holds one row, the last rank the rest.
+    ``layout="labeled-first"``: rank 0 holds the labeled rows and nothing else.
+    """
     if world == 1:
         return [0, n]
+    if layout == "one-row":
+        return [0] + [1] * (world - 1) + [n]
+    if layout == "labeled-first":
+        return [0] + np.linspace(n_labeled, n, world).astype(int).tolist()
     rng = np.random.RandomState(seed + 1000 * world)
     cuts = np.sort(rng.randint(1, n, size=world - 1))
     if world >= 3:
@@ -81,9 +94,11 @@ def _bounds(n, world, seed):
 
 def _shard(case, rank, world):
     Z, P, labeled = _pool(case)
-    bounds = _bounds(Z.shape[0], world, case["seed"])
+    bounds = _bounds(Z.shape[0], world, case["seed"], case.get("layout"), case.get("n_labeled", 0))
     lo, hi = bounds[rank], bounds[rank + 1]
     local = labeled[(labeled >= lo) & (labeled < hi)] - lo
+    if case.get("mixed_dtype") and rank % 2 == 0:
+        Z = Z.astype(np.float32)
     if case.get("mask"):
         mask = np.zeros(hi - lo, dtype=bool)
         mask[local] = True
@@ -220,6 +235,38 @@ def _cases():
         # Tight bounds kept on (as on a wide embedding): each rank tightens its own
         # two-node contenders before the floor is all-reduced.
         dict(bait, name="bait-tight", seed=21, k=5, d=4, n=90, B=6, tight=True),
+    ]
+    # Edge layouts: a shard of one row, a shard of labeled rows only, more ranks than
+    # unlabeled rows, a batch of every unlabeled row, float32 and float64 shards together.
+    edge = dict(seed=50, n=40, d=3, k=3, n_labeled=6, B=5)
+    few = dict(edge, n=8, n_labeled=6, B=1)
+    cases += [
+        dict(edge, name="coreset-one-row", kind="coreset", layout="one-row"),
+        dict(edge, name="badge-one-row", kind="badge", layout="one-row", rs=1),
+        dict(bait, name="bait-one-row", seed=51, layout="one-row"),
+        dict(edge, name="coreset-labeled-first", kind="coreset", layout="labeled-first"),
+        dict(edge, name="badge-labeled-first", kind="badge", layout="labeled-first", rs=2),
+        dict(bait, name="bait-labeled-first", seed=52, layout="labeled-first", reg="scale"),
+        dict(few, name="coreset-few-unlabeled", kind="coreset", B=2),
+        dict(few, name="badge-few-unlabeled", kind="badge", rs=3),
+        dict(bait, name="bait-few-unlabeled", seed=53, n=8, B=1),
+        dict(edge, name="coreset-all", kind="coreset", n=20, n_labeled=14, B=6),
+        dict(edge, name="badge-all", kind="badge", n=20, n_labeled=14, B=6, rs=4),
+        dict(edge, name="coreset-mixed-dtype", kind="coreset", mixed_dtype=True),
+        dict(edge, name="badge-mixed-dtype", kind="badge", mixed_dtype=True, rs=5),
+        dict(
+            bait,
+            name="bait-mixed-dtype",
+            seed=54,
+            d=4,
+            n=90,
+            reg="scale",
+            units=True,
+            mixed_dtype=True,
+            candidates=2,
+            random_candidates=3,
+            random_state=6,
+        ),
     ]
     for i, measure in enumerate(("least_confident", "margin", "entropy")):
         cases.append(
@@ -822,7 +869,20 @@ def test_shard_offsets(world):
     np.testing.assert_array_equal(offsets, _bounds(case["n"], world, case["seed"]))
 
 
-def test_errors_without_a_process_group():
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda d: d.coreset_select(np.zeros((3, 2)), [0], 1),
+        lambda d: d.badge_select(np.zeros((3, 2)), np.full((3, 2), 0.5), [0], 1),
+        lambda d: d.bait_select(np.zeros((3, 2)), np.full((3, 2), 0.5), [0], 1),
+        lambda d: d.bait_select(np.zeros((3, 2)), np.full((3, 2), 0.5), [0], 1, candidates=1),
+        lambda d: d.uncertainty_select(np.full((3, 2), 0.5), [0], 1),
+        lambda d: d.fit_and_select(None, np.zeros((3, 2)), [0, 1, 0], [0], 1),
+        lambda d: d.shard_offsets(3),
+    ],
+    ids=["coreset", "badge", "bait", "bait-candidates", "uncertainty", "round", "offsets"],
+)
+def test_errors_without_a_process_group(call):
     import torch.distributed as dist
 
     from skbait import distributed
@@ -830,7 +890,7 @@ def test_errors_without_a_process_group():
     if dist.is_available() and dist.is_initialized():
         pytest.skip("a process group is already initialised in this process")
     with pytest.raises(RuntimeError, match="init_process_group"):
-        distributed.coreset_select(np.zeros((3, 2)), [0], 1)
+        call(distributed)
 
 
 @params
