@@ -45,6 +45,8 @@ def _pool(case):
     Z = rng.normal(size=(n, d))
     P = None if k is None else _probas(rng, n, k)
     labeled = np.sort(rng.choice(n, size=case.get("n_labeled", 0), replace=False))
+    if case.get("layout") == "labeled-first":
+        labeled = np.arange(case["n_labeled"])  # rank 0's shard, whole (see _bounds)
     if case.get("duplicates"):
         # Rows repeated far apart in the pool, so that copies land on different ranks.
         src = rng.choice(n // 2, size=n // 6, replace=False)
@@ -63,13 +65,24 @@ def _pool(case):
         Z = Z * np.array([300.0, 1.0, 0.003, 1.0])[:d] + np.array([2000.0, 0.0, 0.99, 3.0])[:d]
     if case.get("dtype") == "float32":
         Z = Z.astype(np.float32)
+    if case.get("mixed_dtype"):
+        # Values that float32 holds exactly: the ranks pass float32 or float64 shards of them.
+        Z = Z.astype(np.float32).astype(np.float64)
     return Z, P, labeled
 
 
-def _bounds(n, world, seed):
-    """Uneven shard borders: random cuts, one shard empty from three processes on."""
+def _bounds(n, world, seed, layout=None, n_labeled=0):
+    """Uneven shard borders: random cuts, one shard empty from three processes on.
+
+    ``layout="one-row"``: rank 0 holds one row, the last rank the rest.
+    ``layout="labeled-first"``: rank 0 holds the labeled rows and nothing else.
+    """
     if world == 1:
         return [0, n]
+    if layout == "one-row":
+        return [0] + [1] * (world - 1) + [n]
+    if layout == "labeled-first":
+        return [0] + np.linspace(n_labeled, n, world).astype(int).tolist()
     rng = np.random.RandomState(seed + 1000 * world)
     cuts = np.sort(rng.randint(1, n, size=world - 1))
     if world >= 3:
@@ -81,9 +94,11 @@ def _bounds(n, world, seed):
 
 def _shard(case, rank, world):
     Z, P, labeled = _pool(case)
-    bounds = _bounds(Z.shape[0], world, case["seed"])
+    bounds = _bounds(Z.shape[0], world, case["seed"], case.get("layout"), case.get("n_labeled", 0))
     lo, hi = bounds[rank], bounds[rank + 1]
     local = labeled[(labeled >= lo) & (labeled < hi)] - lo
+    if case.get("mixed_dtype") and rank % 2 == 0:
+        Z = Z.astype(np.float32)
     if case.get("mask"):
         mask = np.zeros(hi - lo, dtype=bool)
         mask[local] = True
@@ -221,6 +236,38 @@ def _cases():
         # two-node contenders before the floor is all-reduced.
         dict(bait, name="bait-tight", seed=21, k=5, d=4, n=90, B=6, tight=True),
     ]
+    # Edge layouts: a shard of one row, a shard of labeled rows only, more ranks than
+    # unlabeled rows, a batch of every unlabeled row, float32 and float64 shards together.
+    edge = dict(seed=50, n=40, d=3, k=3, n_labeled=6, B=5)
+    few = dict(edge, n=8, n_labeled=6, B=1)
+    cases += [
+        dict(edge, name="coreset-one-row", kind="coreset", layout="one-row"),
+        dict(edge, name="badge-one-row", kind="badge", layout="one-row", rs=1),
+        dict(bait, name="bait-one-row", seed=51, layout="one-row"),
+        dict(edge, name="coreset-labeled-first", kind="coreset", layout="labeled-first"),
+        dict(edge, name="badge-labeled-first", kind="badge", layout="labeled-first", rs=2),
+        dict(bait, name="bait-labeled-first", seed=52, layout="labeled-first", reg="scale"),
+        dict(few, name="coreset-few-unlabeled", kind="coreset", B=2),
+        dict(few, name="badge-few-unlabeled", kind="badge", rs=3),
+        dict(bait, name="bait-few-unlabeled", seed=53, n=8, B=1),
+        dict(edge, name="coreset-all", kind="coreset", n=20, n_labeled=14, B=6),
+        dict(edge, name="badge-all", kind="badge", n=20, n_labeled=14, B=6, rs=4),
+        dict(edge, name="coreset-mixed-dtype", kind="coreset", mixed_dtype=True),
+        dict(edge, name="badge-mixed-dtype", kind="badge", mixed_dtype=True, rs=5),
+        dict(
+            bait,
+            name="bait-mixed-dtype",
+            seed=54,
+            d=4,
+            n=90,
+            reg="scale",
+            units=True,
+            mixed_dtype=True,
+            candidates=2,
+            random_candidates=3,
+            random_state=6,
+        ),
+    ]
     for i, measure in enumerate(("least_confident", "margin", "entropy")):
         cases.append(
             dict(
@@ -236,15 +283,45 @@ def _cases():
                 ties=True,
             )
         )
+    small = dict(seed=38, n=40, d=3, k=3, n_labeled=4, B=3)
     cases += [
         # Errors: on the last rank only, so that the others must hear of it.
         dict(name="error-width", kind="error-width", seed=30, n=40, d=3, B=4),
         dict(name="error-classes", kind="error-classes", seed=31, n=40, d=3, k=3, B=4),
         dict(name="error-labeled", kind="error-labeled", seed=32, n=40, d=3, n_labeled=4, B=4),
         dict(name="error-batch", kind="error-batch", seed=33, n=40, d=3, n_labeled=30, B=11),
+        dict(name="error-all-labeled", kind="error-batch", seed=39, n=40, d=3, n_labeled=40, B=1),
         dict(name="error-batch-disagree", kind="error-batch-disagree", seed=34, n=40, d=3, B=4),
         dict(name="error-fit", kind="error-fit", seed=35, n=40, d=3, n_labeled=6, B=4),
         dict(name="offsets", kind="offsets", seed=36, n=50, d=2, B=1),
+        # BAIT's candidates (fit_and_select's default) check the shards as the rest does.
+        *(
+            dict(
+                name=f"error-{bad}-candidates",
+                kind="error-candidates",
+                bad=bad,
+                seed=37,
+                n=40,
+                d=3,
+                k=3,
+                n_labeled=4,
+                B=3,
+            )
+            for bad in ("nan", "width", "labeled", "disagree")
+        ),
+        # A device or random_state one rank cannot use, in each selection.
+        *(
+            dict(name=f"error-device-{kind}", kind="error-device", selection=kind, **small)
+            for kind in ("coreset", "badge", "bait")
+        ),
+        dict(name="error-round-embedding", kind="error-round-embedding", **small),
+        dict(name="error-random-state-badge", kind="error-random-state", **small),
+        dict(
+            name="error-random-state-bait",
+            kind="error-random-state",
+            candidates=2,
+            **dict(small, B=1),  # 2 + 20 candidates of 36 rows: a random draw
+        ),
         # One whole round.
         dict(name="round-sklearn", kind="round-sklearn", seed=40, n=120, d=4, n_labeled=15, B=5),
         dict(
@@ -322,6 +399,69 @@ def _run_case(case, rank, world):
         elif kind == "error-batch-disagree":
             out = distributed.coreset_select(Z, labeled, B + (last and world > 1), device="cpu")
             out = out, None
+        elif kind == "error-candidates":
+            bad, z, p, rows = case["bad"], Z, P, labeled
+            candidates = 2
+            if last and bad == "nan":
+                z = Z.copy()
+                z[0, 0] = np.nan
+            if last and bad == "width" and world > 1:
+                z = np.hstack([Z, Z[:, :1]])
+            if last and bad == "labeled":
+                rows = np.append(labeled, hi - lo + 3)
+            if last and bad == "disagree" and world > 1:
+                candidates = None
+            out = distributed.bait_select(
+                z,
+                p,
+                rows,
+                B,
+                device="cpu",
+                reg="scale",
+                candidates=candidates,
+                random_candidates=1,
+                random_state=0,
+            )
+            out = out, None
+        elif kind == "error-device":
+            device = "no-such-device" if last else "cpu"
+            if case["selection"] == "coreset":
+                out = distributed.coreset_select(Z, labeled, B, device=device)
+            elif case["selection"] == "badge":
+                out = distributed.badge_select(Z, P, labeled, B, device=device)
+            else:
+                out = distributed.bait_select(Z, P, labeled, B, device=device)
+            out = out, None
+        elif kind == "error-random-state":
+            seed = "no-seed" if last else 0
+            if "candidates" in case:
+                out = distributed.bait_select(
+                    Z,
+                    P,
+                    labeled,
+                    B,
+                    device="cpu",
+                    reg="scale",
+                    candidates=case["candidates"],
+                    random_state=seed,
+                )
+            else:
+                out = distributed.badge_select(Z, P, labeled, B, device="cpu", random_state=seed)
+            out = out, None
+        elif kind == "error-round-embedding":
+            from sklearn.linear_model import LogisticRegression
+
+            # BAIT at its defaults cuts candidates; the last rank's embedding is bad.
+            X, y = _classification_rows(case, lo, hi)
+            out = distributed.fit_and_select(
+                LogisticRegression(),
+                X,
+                y,
+                labeled,
+                1,
+                embedding=_nan_on_last_rank,
+                strategy_params={"device": "cpu"},
+            )
         elif kind == "offsets":
             out = distributed.shard_offsets(len(Z)), None
         elif kind == "error-fit":
@@ -411,6 +551,15 @@ def _tight_bounds_kept(on, *, has_candidates):
         greedy_module._TIGHT_MIN_ROWS = tight_min_rows
     if has_candidates and not tightened:
         raise AssertionError("the tight bounds never ran on this rank")
+
+
+def _nan_on_last_rank(model, X):
+    import torch.distributed as dist
+
+    Z = np.array(X, dtype=float)
+    if dist.get_rank() == dist.get_world_size() - 1:
+        Z[0, 0] = np.nan
+    return Z
 
 
 def _bait_params(case):
@@ -683,8 +832,19 @@ ERRORS = {
     "error-classes": ("ValueError", "number of classes", 2),
     "error-labeled": ("ValueError", "indices outside the pool", 1),
     "error-batch": ("ValueError", "larger than the number of unlabeled rows", 1),
+    "error-all-labeled": ("ValueError", "Every row of the pool is labeled", 1),
     "error-batch-disagree": ("ValueError", "disagree on batch_size", 2),
     "error-fit": ("ValueError", "rank 0 could not fit", 1),
+    "error-nan-candidates": ("ValueError", "holds NaN or inf", 1),
+    "error-width-candidates": ("ValueError", "embedding width", 2),
+    "error-labeled-candidates": ("ValueError", "indices outside the pool", 1),
+    "error-disagree-candidates": ("ValueError", "disagree on `candidates`", 2),
+    "error-device-coreset": ("ValueError", "Unknown device", 1),
+    "error-device-badge": ("ValueError", "Unknown device", 1),
+    "error-device-bait": ("ValueError", "Unknown device", 1),
+    "error-round-embedding": ("ValueError", "holds NaN or inf", 1),
+    "error-random-state-badge": ("ValueError", "cannot be used to seed", 1),
+    "error-random-state-bait": ("ValueError", "cannot be used to seed", 1),
 }
 
 
@@ -711,7 +871,20 @@ def test_shard_offsets(world):
     np.testing.assert_array_equal(offsets, _bounds(case["n"], world, case["seed"]))
 
 
-def test_errors_without_a_process_group():
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda d: d.coreset_select(np.zeros((3, 2)), [0], 1),
+        lambda d: d.badge_select(np.zeros((3, 2)), np.full((3, 2), 0.5), [0], 1),
+        lambda d: d.bait_select(np.zeros((3, 2)), np.full((3, 2), 0.5), [0], 1),
+        lambda d: d.bait_select(np.zeros((3, 2)), np.full((3, 2), 0.5), [0], 1, candidates=1),
+        lambda d: d.uncertainty_select(np.full((3, 2), 0.5), [0], 1),
+        lambda d: d.fit_and_select(None, np.zeros((3, 2)), [0, 1, 0], [0], 1),
+        lambda d: d.shard_offsets(3),
+    ],
+    ids=["coreset", "badge", "bait", "bait-candidates", "uncertainty", "round", "offsets"],
+)
+def test_errors_without_a_process_group(call):
     import torch.distributed as dist
 
     from skbait import distributed
@@ -719,7 +892,7 @@ def test_errors_without_a_process_group():
     if dist.is_available() and dist.is_initialized():
         pytest.skip("a process group is already initialised in this process")
     with pytest.raises(RuntimeError, match="init_process_group"):
-        distributed.coreset_select(np.zeros((3, 2)), [0], 1)
+        call(distributed)
 
 
 @params

@@ -13,7 +13,6 @@ from skbait.distributed._comm import (
     from_rank0,
 )
 from skbait.distributed._pool import ShardedPool, owner_of, selection_result
-from skbait.utils._torch import resolve_device, resolve_dtype
 
 
 def badge_select(
@@ -94,18 +93,27 @@ def badge_select(
     >>> dist.destroy_process_group()
     """
     comm = Group(group)
+    rng = None
+
+    def check_random_state_here():
+        # Checked with the shard, so that a seed only one rank rejects fails on every rank.
+        nonlocal rng
+        rng = check_random_state(random_state)
+        return {}
+
     pool = ShardedPool(
         comm,
         embeddings,
         probas,
         labeled,
         batch_size,
-        params={"dtype": str(dtype)},
+        params={},
+        device=device,
+        dtype=dtype,
         needs_probas=True,
+        extra_check=check_random_state_here,
     )
-    rng = check_random_state(random_state)
-    device = resolve_device(device)
-    dtype = resolve_dtype(dtype)
+    device, dtype = pool.device, pool.dtype
     eps = torch.finfo(dtype).eps
     B, d, k = pool.batch_size, pool.d, pool.k
     unl = pool.unlabeled

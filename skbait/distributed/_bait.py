@@ -15,14 +15,9 @@ from skbait._fisher import (
     forward_steps,
     kron_gram,
 )
-from skbait.distributed._comm import (
-    Group,
-    shard_offsets,
-)
+from skbait.distributed._comm import Group, raise_everywhere
 from skbait.distributed._pool import (
     ShardedPool,
-    _shard_embeddings,
-    _shard_probas,
     selection_result,
 )
 from skbait.distributed._uncertainty import uncertainty_select
@@ -38,9 +33,7 @@ from skbait.strategies._candidates import (
     draw_positions,
 )
 from skbait.utils._sparse import row_norms_squared
-from skbait.utils._torch import resolve_device, resolve_dtype
 from skbait.utils._validation import (
-    as_labeled_mask,
     check_chunk_size,
     check_option,
     check_real,
@@ -250,13 +243,45 @@ def bait_select(
     >>> dist.destroy_process_group()
     """
     comm = Group(group)
+
+    def check_params():
+        if not isinstance(backward, (bool, np.bool_)):
+            raise TypeError(f"`backward` must be a bool, got {backward!r}.")
+        drawing = {"candidates": None, "random_candidates": None}
+        if candidates is not None:
+            # Checked with the shard, so that no rank starts the candidates' collectives
+            # alone: every rank cuts the candidates, or none does.
+            candidate_counts(candidates, random_candidates, batch_size, probas)
+            drawing = {"candidates": candidates, "random_candidates": random_candidates}
+        return {
+            "reg": (
+                check_option("reg", reg, {"scale"})
+                if isinstance(reg, str)
+                else check_real("reg", reg, 0.0, strict=True)
+            ),
+            "relative_reg": check_real("relative_reg", relative_reg, 0.0, strict=True),
+            "oversample": check_real("oversample", oversample, 1.0, strict=False),
+            "fisher": check_option("fisher", fisher, {"pool", "identity"}),
+            "chunk_size": check_chunk_size(chunk_size),
+            "standardize": check_standardize(standardize),
+            **drawing,
+        }
+
+    pool = ShardedPool(
+        comm,
+        embeddings,
+        probas,
+        labeled,
+        batch_size,
+        params={"backward": bool(backward)},
+        device=device,
+        dtype=dtype,
+        extra_check=check_params,
+    )
     if candidates is not None:
         restricted = _candidate_shard(
             comm,
-            embeddings,
-            probas,
-            labeled,
-            batch_size,
+            pool,
             (candidates, random_candidates, random_state),
             group,
             (reg, standardize),
@@ -281,39 +306,12 @@ def bait_select(
                 standardize=False,  # the whole pool's design, made by _candidate_shard
             )
             return selection_result(kept[chosen], gains, return_utilities)
-
-    def check_params():
-        if not isinstance(backward, (bool, np.bool_)):
-            raise TypeError(f"`backward` must be a bool, got {backward!r}.")
-        return {
-            "reg": (
-                check_option("reg", reg, {"scale"})
-                if isinstance(reg, str)
-                else check_real("reg", reg, 0.0, strict=True)
-            ),
-            "relative_reg": check_real("relative_reg", relative_reg, 0.0, strict=True),
-            "oversample": check_real("oversample", oversample, 1.0, strict=False),
-            "fisher": check_option("fisher", fisher, {"pool", "identity"}),
-            "chunk_size": check_chunk_size(chunk_size),
-            "standardize": check_standardize(standardize),
-        }
-
-    pool = ShardedPool(
-        comm,
-        embeddings,
-        probas,
-        labeled,
-        batch_size,
-        params={"backward": bool(backward), "dtype": str(dtype)},
-        extra_check=check_params,
-    )
     B, U = pool.batch_size, pool.n_unlabeled
     if U == B:
         # Nothing to choose: every unlabeled row goes, in pool order.
         everyone = comm.all_gather_object(pool.pool_index(pool.unlabeled))
         return selection_result(np.concatenate(everyone), np.full(U, np.nan), return_utilities)
-    device = resolve_device(device)
-    dtype = resolve_dtype(dtype)
+    device, dtype = pool.device, pool.dtype
     _standardize_shard(comm, pool, reg, standardize)
     Z = torch.as_tensor(pool.Z, device=device).to(dtype)
     if pool.P is None:
@@ -370,10 +368,11 @@ def _standardize_shard(comm, pool, reg, standardize):
     pool.d = pool.Z.shape[1]
 
 
-def _candidate_shard(comm, embeddings, probas, labeled, batch_size, drawing, group, design):
+def _candidate_shard(comm, pool, drawing, group, design):
     """This rank's part of :func:`~skbait.strategies._candidates.candidate_pool` (SPMD).
 
-    ``drawing`` is ``(candidates, random_candidates, random_state)``. The
+    ``pool`` is the checked :class:`ShardedPool`; ``drawing`` is
+    ``(candidates, random_candidates, random_state)``. The
     ``ceil(candidates * batch_size)`` unlabeled rows of smallest margin are
     found across the ranks by :func:`uncertainty_select` (ties to the lower
     pool index, as on one process); the random ones are drawn among the other
@@ -386,24 +385,14 @@ def _candidate_shard(comm, embeddings, probas, labeled, batch_size, drawing, gro
     one process.
     """
     candidates, random_candidates, random_state = drawing
-    count, random_count = candidate_counts(candidates, random_candidates, batch_size, probas)
-    # This shard may be empty, as the validation of bait_select allows.
-    embeddings = _shard_embeddings(embeddings)
-    n_local = embeddings.shape[0]
-    probas = _shard_probas(probas, n_local)
-    mask = as_labeled_mask(labeled, n_local)
-    offsets = shard_offsets(n_local, group=group)
-    n_unlabeled = int(comm.all_reduce(torch.tensor([float((~mask).sum())], dtype=torch.float64)))
-    if count + random_count >= n_unlabeled:
+    count, random_count = candidate_counts(candidates, random_candidates, pool.batch_size, pool.P)
+    if count + random_count >= pool.n_unlabeled:
         return None  # nothing left out
-    if count and max(comm.all_gather_object(probas.shape[1] if n_local else 0)) < 2:
+    if count and pool.k < 2:
         return None  # a single class: no margin to rank by
-    # An empty shard takes its width from the others, for the column sums.
-    width = max(comm.all_gather_object(embeddings.shape[1] if n_local else 0))
-    embeddings, _ = pool_design(
-        embeddings.reshape(n_local, width), *design, total=_summed_over_ranks(comm)
-    )
-    lo, hi = offsets[comm.rank], offsets[comm.rank + 1]
+    embeddings, _ = pool_design(pool.Z, *design, total=_summed_over_ranks(comm))
+    mask, probas = pool.mask, pool.P
+    lo, hi = pool.offsets[comm.rank], pool.offsets[comm.rank + 1]
     uncertain = np.empty(0, dtype=np.int64)
     if count:
         chosen = uncertainty_select(probas, mask, count, measure="margin", group=group)
@@ -412,8 +401,14 @@ def _candidate_shard(comm, embeddings, probas, labeled, batch_size, drawing, gro
     rest_counts = np.asarray(comm.all_gather_object(rest.size))
     starts = np.concatenate([[0], np.cumsum(rest_counts)])
     # Every rank draws, so that a RandomState passed in advances as on one process;
-    # rank 0's draw is the one used.
-    drawn = comm.broadcast_object(draw_positions(starts[-1], random_count, random_state), 0)
+    # rank 0's draw is the one used. A random_state one rank cannot use fails on all.
+    drawn = error = None
+    try:
+        drawn = draw_positions(starts[-1], random_count, random_state)
+    except Exception as exc:
+        error = exc
+    raise_everywhere(comm, error)
+    drawn = comm.broadcast_object(drawn, 0)
     here = drawn[(drawn >= starts[comm.rank]) & (drawn < starts[comm.rank + 1])]
     kept_here = np.sort(
         np.concatenate([np.flatnonzero(mask), uncertain, rest[here - starts[comm.rank]]])

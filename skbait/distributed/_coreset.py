@@ -6,7 +6,6 @@ import torch
 from skbait.distributed._comm import Group, best_exact, gather_rows
 from skbait.distributed._pool import ShardedPool, owner_of, selection_result
 from skbait.strategies._coreset import _DEFAULT_CHUNK, _block_min, _to_point
-from skbait.utils._torch import resolve_device, resolve_dtype
 from skbait.utils._validation import (
     check_chunk_size,
 )
@@ -95,13 +94,14 @@ def coreset_select(
         None,
         labeled,
         batch_size,
-        params={"dtype": str(dtype), "chunk_size": chunk_size},
+        params={"chunk_size": chunk_size},
+        device=device,
+        dtype=dtype,
         probas_arg=False,
         extra_check=lambda: {"chunk_size": check_chunk_size(chunk_size)},
     )
     chunk = check_chunk_size(chunk_size) or _DEFAULT_CHUNK
-    device = resolve_device(device)
-    dtype = resolve_dtype(dtype)
+    device, dtype = pool.device, pool.dtype
     B = pool.batch_size
     chosen = np.empty(B, dtype=np.int64)
     utilities = np.empty(B, dtype=np.float64)

@@ -5,6 +5,7 @@ import torch
 
 from skbait.base import as_labeled_mask
 from skbait.distributed._comm import raise_everywhere
+from skbait.utils._torch import resolve_device, resolve_dtype
 from skbait.utils._validation import (
     check_batch_size,
     check_embeddings,
@@ -18,6 +19,8 @@ class ShardedPool:
     Checks the shard locally, then shares one record per rank: row count,
     embedding width, classes, labeled count and the call's parameters. Every
     rank checks the same records, so every rank raises the same error.
+    ``device`` and ``dtype`` are resolved in the same check: a device one rank
+    cannot use fails on every rank, not only on that one.
     """
 
     def __init__(
@@ -29,6 +32,8 @@ class ShardedPool:
         batch_size,
         *,
         params,
+        device=None,
+        dtype=None,
         probas_arg=True,
         needs_probas=False,
         extra_check=None,
@@ -36,6 +41,9 @@ class ShardedPool:
         self.comm = comm
         error = meta = None
         try:
+            self.device = resolve_device(device)  # per rank: each may have its own GPU
+            self.dtype = resolve_dtype(dtype)
+            params = dict(params, dtype=str(self.dtype))
             self.Z = _shard_embeddings(embeddings)
             n = self.Z.shape[0]
             self.P = None
