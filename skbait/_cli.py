@@ -793,8 +793,9 @@ def main(argv=None):
     Returns
     -------
     int
-        0 on success, 2 for a bad option or input (with a one-line
-        ``skbait: error: ...`` message on stderr), 130 when interrupted.
+        0 on success, 2 for a bad option or input or any other error (with a
+        one-line ``skbait: error: ...`` message on stderr; ``SKBAIT_DEBUG=1``
+        shows the traceback of an unforeseen one), 130 when interrupted.
 
     Examples
     --------
@@ -829,3 +830,15 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("skbait: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        # Not foreseen, so most likely a defect: still one line, not a traceback,
+        # unless whoever reports it asks for the traceback.
+        if os.environ.get("SKBAIT_DEBUG"):
+            raise
+        message = " ".join(str(exc).split()) or "(no message)"
+        print(
+            f"skbait: error: unexpected {type(exc).__name__}: {message} (this may be a "
+            "defect of skbait: run again with SKBAIT_DEBUG=1 for the traceback, and report it)",
+            file=sys.stderr,
+        )
+        return 2

@@ -902,3 +902,24 @@ def test_run_refuses_a_read_only_output_file_before_running(reported, capsys, na
     assert "read-only" in err and name in err and "skbait: digits" not in err
     assert len(err.strip().splitlines()) == 1
     assert _files(reported) == before
+
+
+def test_an_unforeseen_error_is_one_line_not_a_traceback(monkeypatch, capsys):
+    # A defect deep in a command (here a strategy listing that breaks) still ends in one
+    # error line and exit status 2; SKBAIT_DEBUG=1 lets the traceback through for a report.
+    import skbait._cli as cli_module
+
+    def broken(args):
+        raise RuntimeError("tensor a (3) must match\n  tensor b (4)")
+
+    monkeypatch.setattr(cli_module, "_strategies", broken)
+    monkeypatch.delenv("SKBAIT_DEBUG", raising=False)
+    assert main(["strategies"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("skbait: error: unexpected RuntimeError: ")
+    assert "tensor a (3) must match tensor b (4)" in err and "SKBAIT_DEBUG=1" in err
+    assert "Traceback" not in err
+
+    monkeypatch.setenv("SKBAIT_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="must match"):
+        main(["strategies"])
