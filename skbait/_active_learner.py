@@ -34,6 +34,8 @@ from skbait._labeled_pool import (
 from skbait._single_class import SingleClassModel
 from skbait._skorch import (
     _is_skorch_net,
+    check_net_device,
+    check_net_labels,
     check_train_split,
     column_classes,
     explain_dtype_error,
@@ -545,6 +547,13 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         simulation keeps a run interrupted or crashed for :meth:`resume`,
         unless the model or strategy rejected the inputs (a ``ValueError`` or
         ``TypeError``) before the first query was answered.
+
+        Any other failure of the first fit (an interrupt, a crash, out of
+        memory) stays resumable: the run keeps its seed and initial draw, which
+        a fresh ``fit`` with ``random_state=None`` would draw anew, so that
+        :meth:`resume` makes the selections of an uninterrupted run. A setting
+        that cannot work (a net on a CUDA device this machine lacks) is refused
+        by ``_validate_fit`` before the run starts, and leaves nothing to resume.
         """
         if self.budget is None:
             return True
@@ -558,6 +567,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         """
         self._validate_params()
         _check_estimator_predicts(self.estimator)
+        check_net_device(self.estimator)
         if self.warm_start:
             _check_warm_start(self.estimator)
         sets = self._read_multilabel(y)
@@ -997,7 +1007,12 @@ default=None
             # No model judged the new rows before: the first fit did, and refused them.
             self.pool_ = previous_pool
             self.history_[-1]["indices"] = np.empty(0, dtype=np.int64)
-            raise type(exc)(f"The model rejects the new rows, so none was added: {exc}") from exc
+            # The model's own words say what it refused: the rows, or their labels
+            # (too few of a class for its cross-validation, say).
+            raise type(exc)(
+                f"The model refused its first fit on the new rows or their labels, so none "
+                f"was added: {exc}"
+            ) from exc
         return self
 
     def correct(self, indices, y):
@@ -1264,6 +1279,7 @@ default=None
             # Before the model sees them: continuous or mixed labels get scikit-learn's
             # own message on every supported version, not a stand-in's.
             check_classification_targets(y_known)
+            check_net_labels(self.estimator, y_known)
         classes = self._declared_classes()
         if classes is not None:
             # np.isin finds 1 among [False, True]: the kind is checked first.

@@ -39,6 +39,8 @@ from skbait.utils._pipeline import final_step, split_pipeline
 
 __all__ = [
     "SkorchEmbedding",
+    "check_net_device",
+    "check_net_labels",
     "check_train_split",
     "column_classes",
     "explain_dtype_error",
@@ -379,6 +381,61 @@ def check_train_split(estimator, X, y):
             UserWarning,
             stacklevel=2,
         )
+
+
+def check_net_device(estimator):
+    """Refuse a skorch net set to a CUDA device this machine does not have.
+
+    torch would fail in the net's first fit ("Torch not compiled with CUDA
+    enabled", an ``AssertionError``); a configuration error is a
+    ``ValueError`` before anything is trained. Other estimators, and nets on
+    the CPU or another device, pass.
+    """
+    net = final_step(estimator)
+    if not _is_skorch_net(net) or net.device is None:
+        return
+    try:
+        device = torch.device(net.device)
+    except (RuntimeError, TypeError):
+        return  # skorch's own error, at fit
+    if device.type != "cuda":
+        return
+    n_devices = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if (device.index or 0) < n_devices:
+        return
+    found = f"{n_devices} CUDA device(s)" if n_devices else "no CUDA device (or no CUDA build)"
+    raise ValueError(
+        f"{type(net).__name__} is set to device={net.device!r}, but torch finds {found} "
+        "on this machine. Build the net with device='cpu' (net.set_params(device='cpu')), "
+        "or run where that GPU is."
+    )
+
+
+def check_net_labels(estimator, labels):
+    """Refuse labels a skorch classifier cannot train on: it takes class indices.
+
+    skorch hands the labels to torch, which takes whole numbers (class
+    indices) only: text labels fail deep in torch ("new(): invalid data type
+    'numpy.str_'"). The learner does not re-encode them, as the net's
+    ``predict`` and ``classes_`` would then speak of indices; the error names
+    the fix. Other estimators pass.
+    """
+    net = _skorch_classifier(estimator)
+    if net is None or net_predicts_label_sets(estimator):
+        return
+    labels = np.asarray(labels)
+    if labels.dtype.kind in "biu" or (
+        labels.dtype.kind == "f" and np.all(np.mod(labels[np.isfinite(labels)], 1) == 0)
+    ):
+        return
+    shown = ", ".join(repr(v) for v in np.unique(labels.astype(str))[:3])
+    raise ValueError(
+        f"{type(net).__name__} learns class indices (0, 1, 2, ...), and the labels hold "
+        f"{shown}, which torch cannot train on. Encode them: encoder = "
+        "sklearn.preprocessing.LabelEncoder().fit(all_labels), give the learner "
+        "encoder.transform(labels) (fit, teach, correct) and read its predictions back with "
+        "encoder.inverse_transform(learner.predict(X))."
+    )
 
 
 _DTYPE_MISMATCH = ("dtype", "scalar type", "Input type")

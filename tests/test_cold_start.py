@@ -343,3 +343,25 @@ def test_a_sparse_embedding_gives_the_dense_embeddings_batch():
         None, X, None, 4, embedding=lambda estimator, rows: sp.csr_matrix(rows)
     )
     np.testing.assert_array_equal(got, cold_start_select(X, 4, device="cpu"))
+
+
+def test_a_first_fit_refusing_the_labels_does_not_blame_the_rows():
+    # The first fit after a cold start refused the labels (too few per class for its
+    # cross-validation), and the learner said "The model rejects the new rows".
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+
+    from skbait import ActiveLearner
+
+    X, _ = _digits()
+    model = CalibratedClassifierCV(LogisticRegression(max_iter=300), cv=3)
+    al = ActiveLearner(model, batch_size=4, random_state=0).fit(X, np.full(len(X), np.nan))
+    with pytest.raises(ValueError) as info:
+        al.teach(X[:4], [0, 0, 1, 1])
+    message = str(info.value)
+    assert "rejects the new rows" not in message
+    assert "new rows or their labels" in message and "less than 3 examples" in message
+    # Nothing was added: the rows and labels are rolled back.
+    assert len(al.labeled_indices_) == 0 and len(al.X_) == len(X)
+    al.teach(X[:6], [0, 0, 0, 1, 1, 1])
+    assert len(al.labeled_indices_) == 6

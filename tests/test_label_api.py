@@ -235,6 +235,45 @@ def test_loopback_names():
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
     assert not is_loopback("example.org")
+    # Other spellings of loopback, read without asking DNS (a Host header's name).
+    for name in ("LOCALHOST", "localhost.", "127.1", "127.0.1", "::ffff:127.0.0.1"):
+        assert is_loopback(name), name
+    for name in ("127.0.0.1.evil.example", "localhost.evil.example", "127.1x", "0x7f.1", ""):
+        assert not is_loopback(name), name
+
+
+@pytest.mark.parametrize(
+    "host, local",
+    [
+        ("127.0.0.1", True),
+        ("127.1", True),
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("0.0.0.0", False),
+    ],
+)
+def test_loopback_is_decided_by_the_bound_address(tmp_path, capsys, monkeypatch, host, local):
+    # 127.1, LOCALHOST and ::ffff:127.0.0.1 bind to loopback, yet were warned of as
+    # "listening beyond this machine" and lost the Host check against DNS rebinding.
+    from skbait._cli import main
+    from skbait.label import _server
+
+    data, _ = make_pool(tmp_path)
+    session = LabelSession(data, target="y", options={"device": "cpu"}).check()
+    try:
+        server = _server.LabelServer(session, host=host)
+    except OSError as exc:  # 127.1 not resolved here, or no IPv6
+        pytest.skip(f"cannot listen on {host}: {exc}")
+    server.socket.close()
+    assert server.local is local
+    foreign = server.app._foreign({"headers": [(b"host", b"evil.example")]})
+    assert (foreign is not None) is local
+    monkeypatch.setattr(_server.LabelServer, "serve", lambda self: self.socket.close())
+    common = ["--target", "y", "-b", "4", "--device", "cpu", "--no-browser"]
+    assert main(["label", data, *common, "--host", host]) == 0
+    assert ("listening on" in capsys.readouterr().err) is not local
 
 
 # ------------------------------------------------------------ one campaign
@@ -1689,3 +1728,61 @@ def test_the_browser_gets_the_url_itself_where_no_private_file_can_be_written(
     monkeypatch.setattr("webbrowser.open", opened.append)
     assert _open_in_browser("http://127.0.0.1:1/?token=t", str(tmp_path / "no-such")) is None
     assert opened == ["http://127.0.0.1:1/?token=t"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="kills a process with SIGKILL")
+def test_a_temporary_left_by_a_killed_rewrite_is_removed_at_the_next_start(tmp_path):
+    # A page killed inside AnswerJournal.rewrite left its ".skbait-*.csv" temporary
+    # beside the answer file, and no later start removed it.
+    import subprocess
+    import sys
+
+    data, _ = make_pool(tmp_path)
+    answers = LabelSession(data, target="y").answers_path
+    killed = (
+        "import os, signal, sys\n"
+        "from skbait.label import _journal\n"
+        "journal = _journal.AnswerJournal(sys.argv[1], 'y')\n"
+        "journal.append(5, 'pos')\n"
+        "_journal.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "journal.rewrite({5: 'neg'})\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    run = subprocess.run([sys.executable, "-c", killed, answers], env=env, check=False)
+    assert run.returncode != 0
+    left = [name for name in os.listdir(tmp_path) if name.startswith(".")]
+    assert len(left) == 1, left
+    # A page that does not serve the campaign (check only) leaves it alone.
+    LabelSession(data, target="y", options={"device": "cpu"}).check()
+    assert left[0] in os.listdir(tmp_path)
+    live = Live(data)
+    try:
+        live.wait_idle()
+        assert not [name for name in os.listdir(tmp_path) if name.startswith(".")]
+        assert AnswerJournal(answers, "y").read() == {5: "pos"}
+    finally:
+        live.close()
+
+
+def test_a_label_longer_than_the_limit_is_refused(live):
+    from skbait.label._session import MAX_LABEL_LENGTH
+
+    view = live.state(TAB_A)
+    row = view["row"]["row"]
+    status, payload = live.call("/api/label", {"tab": TAB_A, "row": row, "label": "x" * 15_000})
+    assert status == 400 and f"{MAX_LABEL_LENGTH} characters" in payload["error"]
+    assert not os.path.exists(live.session.answers_path)
+    status, payload = live.call(
+        "/api/label", {"tab": TAB_A, "row": row, "label": "x" * (MAX_LABEL_LENGTH + 1)}
+    )
+    assert status == 400
+    # The page's own limit is the same one.
+    status, page = live.call(f"/?token={live.token}", token=None)
+    assert f'maxlength="{MAX_LABEL_LENGTH}"'.encode() in page
+    # Each label of a label set too.
+    status, payload = live.call(
+        "/api/label", {"tab": TAB_A, "row": row, "labels": ["ok", "x" * 15_000]}
+    )
+    assert status == 400 and f"{MAX_LABEL_LENGTH} characters" in payload["error"]
+    assert live.post("/api/label", tab=TAB_A, row=row, label="y" * MAX_LABEL_LENGTH)
+    assert AnswerJournal(live.session.answers_path, "y").read() == {row: "y" * MAX_LABEL_LENGTH}

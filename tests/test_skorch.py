@@ -578,3 +578,44 @@ def test_float64_rows_for_a_float32_net_are_a_clear_error():
     with pytest.raises(TypeError, match="none was added.*float64.*float32"):
         al.teach(X64[:2], y[:2])
     assert len(al.labeled_indices_) == 12 and al.X_.dtype == np.float32
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the error of a machine without CUDA")
+@pytest.mark.parametrize("device", ["cuda", "cuda:1"])
+def test_a_cuda_net_without_cuda_is_a_clear_error_before_the_loop(device):
+    # torch's "Torch not compiled with CUDA enabled" came out of the first fit, and a
+    # simulation kept the failed run as resumable.
+    X, y = _data(n=60)
+    for budget in (20, None):
+        learner = ActiveLearner(
+            _clf(device=device), n_initial=10, batch_size=5, budget=budget, random_state=0
+        )
+        with pytest.raises(ValueError, match=f"device='{device}'.*CUDA.*device='cpu'"):
+            learner.fit(X, y)
+        assert not hasattr(learner, "pool_") and not hasattr(learner, "history_")
+        with pytest.raises(ValueError, match="none to continue"):
+            learner.resume(X, y)
+
+
+def test_text_labels_for_a_net_are_a_clear_error():
+    # torch's "new(): invalid data type 'numpy.str_'" came out of the net's fit.
+    X, y = _data(n=60)
+    names = np.array(["cat", "dog", "eel"])[y]
+    learner = ActiveLearner(_clf(), n_initial=10, batch_size=5, budget=20, random_state=0)
+    with pytest.raises(ValueError, match="class indices.*'cat'.*LabelEncoder"):
+        learner.fit(X, names)
+    assert not hasattr(learner, "pool_")
+    binary = NeuralNetBinaryClassifier(MLP, module__n_out=1, train_split=None, verbose=0)
+    with pytest.raises(ValueError, match="class indices.*LabelEncoder"):
+        ActiveLearner(binary, budget=None).fit(X, np.where(y == 0, "no", "yes"))
+    # Taught text labels are refused before they are stored, cold start included.
+    y_known = np.where(np.arange(len(X)) < 12, y, np.nan)
+    al = ActiveLearner(_clf(), batch_size=5, random_state=0).fit(X, y_known)
+    rows = al.query()
+    with pytest.raises(ValueError, match="class indices.*LabelEncoder"):
+        al.teach(y=names[rows], indices=rows)
+    assert len(al.labeled_indices_) == 12
+    cold = ActiveLearner(_clf(), batch_size=5, random_state=0).fit(X, np.full(len(X), np.nan))
+    with pytest.raises(ValueError, match="class indices.*LabelEncoder"):
+        cold.teach(X[:6], names[:6])
+    assert len(cold.labeled_indices_) == 0 and len(cold.X_) == len(X)

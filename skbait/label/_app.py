@@ -14,6 +14,7 @@ token to another site in a Referer.
 import ipaddress
 import json
 import secrets
+import socket
 from importlib import resources
 from urllib.parse import urlsplit
 
@@ -21,9 +22,9 @@ from starlette.applications import Starlette
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from skbait.label._session import Refused
+from skbait.label._session import MAX_LABEL_LENGTH, Refused
 
-__all__ = ["MAX_BODY", "TOKEN_HEADER", "create_app", "is_loopback"]
+__all__ = ["MAX_BODY", "TOKEN_HEADER", "create_app", "is_loopback", "loopback_address"]
 
 MAX_BODY = 16 * 1024
 TOKEN_HEADER = "x-skbait-token"
@@ -42,13 +43,32 @@ SECURITY_HEADERS = [
 
 
 def is_loopback(host):
-    """Whether ``host`` names this machine only (127.0.0.0/8, ::1 or localhost)."""
-    if host == "localhost":
+    """Whether the name ``host`` (a ``Host`` header's) names this machine only.
+
+    ``localhost`` in any case, or a loopback address in any spelling: 127.0.0.0/8
+    (``127.1`` too), ``::1``, ``::ffff:127.0.0.1``. Read from the text alone,
+    never resolved: a site's own name resolving to 127.0.0.1 is what DNS
+    rebinding uses, and is not this machine's name. Where the server listens is
+    decided by its bound address instead (:func:`skbait.label._server.bound_to_loopback`).
+    """
+    if host.rstrip(".").lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return loopback_address(ipaddress.ip_address(host))
     except ValueError:
+        pass
+    # IPv4's short forms (127.1), as socket.inet_aton reads them: digits and dots only.
+    if not host or host.strip("0123456789.") or host.startswith("."):
         return False
+    try:
+        return ipaddress.ip_address(socket.inet_aton(host)).is_loopback
+    except OSError:
+        return False
+
+
+def loopback_address(address):
+    """Whether an :class:`ipaddress` address is loopback, an IPv4-mapped IPv6 one too."""
+    return (getattr(address, "ipv4_mapped", None) or address).is_loopback
 
 
 def _host_name(host):
@@ -180,7 +200,12 @@ def create_app(session, token, local=True):
     -------
     ASGI application
     """
-    page = _asset("index.html").decode("utf-8").replace("__TOKEN__", token)
+    page = (
+        _asset("index.html")
+        .decode("utf-8")
+        .replace("__TOKEN__", token)
+        .replace("__MAX_LABEL_LENGTH__", str(MAX_LABEL_LENGTH))
+    )
 
     async def index(request):
         return Response(page, media_type="text/html; charset=utf-8")

@@ -51,12 +51,14 @@ __all__ = [
     "merge",
     "misspelling",
     "nearest_label",
+    "new_temporary",
     "page_message",
     "query",
     "read_label_set",
     "read_state",
     "read_table",
     "recorded_labels",
+    "remove_stale_temporaries",
     "set_label",
     "shown_value",
 ]
@@ -121,6 +123,27 @@ def check_writable(*paths):
     from skbait.campaign._files import check_writable as campaign_check_writable
 
     campaign_check_writable(*paths)
+
+
+def new_temporary(path):
+    """Create the temporary file a whole rewrite of ``path`` is written to, named as
+    the campaign names its own (``.NAME.skbait-tmp-XXXXXXXX``), so that
+    :func:`remove_stale_temporaries` finds one a killed page left."""
+    from skbait.campaign._files import TMP_MARK
+    from skbait.utils._files import new_temporary as new_file
+
+    return new_file(path, TMP_MARK)
+
+
+def remove_stale_temporaries(*paths):
+    """Remove the temporaries a killed process left beside ``paths``; return their names.
+
+    Only while holding the lock that guards ``paths``: no other process is then
+    writing them.
+    """
+    from skbait.campaign._files import remove_stale_temporaries as remove
+
+    return remove(*paths)
 
 
 def csv_dialect(path):

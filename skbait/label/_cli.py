@@ -165,7 +165,7 @@ def _label(args):
             f"the labeling page needs {exc.name}: pip install 'skbait[label]'."
         ) from None
     from skbait.label._bridge import CampaignError
-    from skbait.label._server import LabelServer, is_loopback
+    from skbait.label._server import LabelServer
     from skbait.label._session import LabelSession
 
     if not 0 <= args.port <= 65535:
@@ -225,7 +225,7 @@ def _label(args):
         ) from None
     opener = None
     try:
-        if not is_loopback(args.host):
+        if not server.local:
             print(
                 f"skbait: warning: listening on {args.host}: anyone who can reach this machine "
                 "and has the URL (token included) can label, and nothing is encrypted.",

@@ -17,7 +17,6 @@ so) and read back as the page keeps it (``2.5``).
 import csv
 import io
 import os
-import tempfile
 
 from skbait.label import _bridge
 
@@ -139,10 +138,11 @@ class AnswerJournal:
             self._line([int(r), label], dialect) for r, label in labels.items()
         )
         encoding = "utf-8-sig" if dialect is not None and dialect.bom else "utf-8"
-        folder = os.path.dirname(os.path.abspath(self.path))
-        fd, tmp = tempfile.mkstemp(prefix=".skbait-", suffix=".csv", dir=folder)
+        # Named as the campaign's temporaries: one a killed page leaves is removed at
+        # the next start (LabelSession._tidy_answers).
+        tmp = _bridge.new_temporary(self.path)
         try:
-            with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
+            with open(tmp, "w", encoding=encoding, newline="") as handle:
                 handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())

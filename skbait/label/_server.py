@@ -1,13 +1,33 @@
 """Serve the labeling page with uvicorn, on a socket bound before the URL is printed."""
 
+import ipaddress
 import secrets
 import socket
 import threading
 import time
 
-from skbait.label._app import create_app, is_loopback
+from skbait.label._app import create_app, is_loopback, loopback_address
 
-__all__ = ["LabelServer", "is_loopback"]
+__all__ = ["LabelServer", "bound_to_loopback", "is_loopback"]
+
+
+def bound_to_loopback(sock):
+    """Whether ``sock`` listens on a loopback address (as bound, whatever the host's
+    spelling: ``127.1``, ``LOCALHOST``, ``::ffff:127.0.0.1``)."""
+    address = sock.getsockname()[0].split("%")[0]  # an IPv6 scope (fe80::1%eth0)
+    return loopback_address(ipaddress.ip_address(address))
+
+
+def _bind_address(host):
+    """The family and address to bind ``host`` to: an IPv4-mapped IPv6 address
+    (``::ffff:127.0.0.1``), which an IPv6-only socket cannot bind, as its IPv4 one."""
+    try:
+        mapped = ipaddress.ip_address(host).ipv4_mapped
+    except (ValueError, AttributeError):
+        mapped = None
+    if mapped is not None:
+        return socket.AF_INET, str(mapped)
+    return (socket.AF_INET6 if ":" in host else socket.AF_INET), host
 
 
 class LabelServer:
@@ -18,6 +38,14 @@ class LabelServer:
     session : skbait.label._session.LabelSession
     host : str, default="127.0.0.1"
     port : int, default=0
+
+    Attributes
+    ----------
+    local : bool
+        The socket is bound to a loopback address: requests must then name this
+        machine in their ``Host`` header.
+    app : ASGI application
+        The page served.
     """
 
     def __init__(self, session, host="127.0.0.1", port=0):
@@ -25,8 +53,8 @@ class LabelServer:
 
         self.session = session
         self.token = secrets.token_urlsafe(32)
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.socket = socket.create_server((host, port), family=family)
+        family, address = _bind_address(host)
+        self.socket = socket.create_server((address, port), family=family)
         # Answers go out in two writes (head, body): without this, Nagle's algorithm
         # holds the body until the client's delayed ACK, some 40 ms later.
         self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -34,8 +62,12 @@ class LabelServer:
         shown = f"[{host}]" if ":" in host else host
         self.base = f"http://{shown}:{self.port}"
         self.url = f"{self.base}/?token={self.token}"
+        # Decided by the address bound, not the host's spelling: on loopback, requests
+        # must name this machine (the Host check against DNS rebinding).
+        self.local = bound_to_loopback(self.socket)
+        self.app = create_app(session, self.token, local=self.local)
         config = uvicorn.Config(
-            create_app(session, self.token, local=is_loopback(host)),
+            self.app,
             log_level="warning",
             lifespan="off",
             access_log=False,

@@ -30,10 +30,13 @@ from skbait.label import _bridge
 from skbait.label._journal import AnswerJournal
 from skbait.label._model import analyse
 
-__all__ = ["LabelSession", "Refused"]
+__all__ = ["MAX_LABEL_LENGTH", "LabelSession", "Refused"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp")
 NEAR_RATIO = 0.8  # difflib ratio above which a new class looks like a known one
+# The longest label the page takes, in characters (the page's input has it as its
+# maxlength): a class name, not a document pasted by mistake.
+MAX_LABEL_LENGTH = 200
 
 
 class Refused(Exception):
@@ -44,6 +47,18 @@ class Refused(Exception):
         self.status = status
         self.message = message
         self.extra = extra
+
+
+def _check_length(answer):
+    """Refuse a label (or a label of a set) longer than :data:`MAX_LABEL_LENGTH`."""
+    labels = answer if isinstance(answer, list) else [answer]
+    for label in labels:
+        if isinstance(label, str) and len(label.strip()) > MAX_LABEL_LENGTH:
+            raise Refused(
+                400,
+                f"a label is at most {MAX_LABEL_LENGTH} characters; this one has "
+                f"{len(label.strip())}. Give a short class name.",
+            )
 
 
 class _Tab:
@@ -245,10 +260,10 @@ class LabelSession:
         }
 
     def _tidy_answers(self):
-        """Drop the answer file's labels the campaign recorded, and a merge file a stopped
-        run left. Only the page that serves the campaign may: :meth:`check` runs before a
-        second ``skbait label`` is refused, and must not touch the first one's files (its
-        merge file in use, the lines it appends)."""
+        """Drop the answer file's labels the campaign recorded, and a merge file and the
+        temporaries a stopped run left. Only the page that serves the campaign may:
+        :meth:`check` runs before a second ``skbait label`` is refused, and must not touch
+        the first one's files (its merge file in use, the lines it appends)."""
         try:
             pending = self.journal.read()  # the lines given since check() included
         except ValueError as exc:
@@ -261,6 +276,8 @@ class LabelSession:
         stale = self.answers_path + ".merging.csv"
         if os.path.exists(stale):
             os.unlink(stale)  # a merge cut short: its labels are still in the answer file
+        # The page's lock is held (see skbait label): no other page writes these now.
+        _bridge.remove_stale_temporaries(self.answers_path, stale)
 
     def start(self):
         """Check, tidy the answer file, then open the campaign's batch in the background."""
@@ -451,6 +468,7 @@ class LabelSession:
         with self._lock:
             state = self._tab(tab)
             row = self._check_row(row)
+            _check_length(text)
             try:
                 if self._spec:
                     text = self._check_label_set(text)
