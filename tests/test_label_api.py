@@ -1770,12 +1770,12 @@ def test_a_label_longer_than_the_limit_is_refused(live):
     view = live.state(TAB_A)
     row = view["row"]["row"]
     status, payload = live.call("/api/label", {"tab": TAB_A, "row": row, "label": "x" * 15_000})
-    assert status == 400 and f"{MAX_LABEL_LENGTH} characters" in payload["error"]
+    assert status == 422 and f"{MAX_LABEL_LENGTH} characters" in payload["error"]
     assert not os.path.exists(live.session.answers_path)
     status, payload = live.call(
         "/api/label", {"tab": TAB_A, "row": row, "label": "x" * (MAX_LABEL_LENGTH + 1)}
     )
-    assert status == 400
+    assert status == 422
     # The page's own limit is the same one.
     status, page = live.call(f"/?token={live.token}", token=None)
     assert f'maxlength="{MAX_LABEL_LENGTH}"'.encode() in page
@@ -1783,6 +1783,6 @@ def test_a_label_longer_than_the_limit_is_refused(live):
     status, payload = live.call(
         "/api/label", {"tab": TAB_A, "row": row, "labels": ["ok", "x" * 15_000]}
     )
-    assert status == 400 and f"{MAX_LABEL_LENGTH} characters" in payload["error"]
+    assert status == 422 and f"{MAX_LABEL_LENGTH} characters" in payload["error"]
     assert live.post("/api/label", tab=TAB_A, row=row, label="y" * MAX_LABEL_LENGTH)
     assert AnswerJournal(live.session.answers_path, "y").read() == {row: "y" * MAX_LABEL_LENGTH}

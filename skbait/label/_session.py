@@ -55,7 +55,7 @@ def _check_length(answer):
     for label in labels:
         if isinstance(label, str) and len(label.strip()) > MAX_LABEL_LENGTH:
             raise Refused(
-                400,
+                422,  # as every other label the page refuses
                 f"a label is at most {MAX_LABEL_LENGTH} characters; this one has "
                 f"{len(label.strip())}. Give a short class name.",
             )
