@@ -85,7 +85,8 @@ def add_campaign_commands(commands, formatter_class):
         default=None,
         metavar="COLUMNS",
         help="comma-separated columns left out of the features (first query only); columns "
-        "unique in every row, like identifiers, are left out by default",
+        "unique in every row, like identifiers, and columns blank in most rows, like "
+        "another campaign's labels, are left out by default (with a note)",
     )
     query.add_argument(
         "--classes",

@@ -675,6 +675,37 @@ def test_lost_labels_are_an_error_and_can_be_restored(tmp_path, capsys):
     pd.testing.assert_frame_equal(pd.read_csv(data, dtype=str, keep_default_na=False), original)
 
 
+def test_restore_that_dies_before_the_campaign_lands_leaves_them_agreeing(
+    tmp_path, monkeypatch, capsys
+):
+    """teach --restore writes DATA, reads it back, then writes the campaign: a crash
+    between the two leaves DATA holding labels the campaign already has, and the labels
+    typed into DATA still there to record, so that the next teach finishes the job."""
+    from skbait.campaign import restore_labels
+
+    data, truth = _write_pool(tmp_path, labeled=20)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[[4, 7], "label"] = ""  # lost
+    pool.loc[42, "a"] = "0.5"  # an edit to accept
+    pool.loc[30, "label"] = str(truth[30])  # typed in, not recorded yet
+    pool.to_csv(data, index=False)
+    campaign_before = Path(campaign_path(data)).read_bytes()
+    _crash_after(monkeypatch, 1)  # DATA lands, the campaign file does not
+    with pytest.raises(Crash):
+        restore_labels(data, accept_changes=True)
+    monkeypatch.undo()
+    assert Path(campaign_path(data)).read_bytes() == campaign_before
+    written = pd.read_csv(data, dtype=str, keep_default_na=False)
+    assert written.loc[[4, 7, 30], "label"].tolist() == [str(truth[r]) for r in (4, 7, 30)]
+    # Nothing is lost or conflicting: the next teach records row 30 and accepts the edit.
+    assert _cli("teach", data, "--accept-changes") == 0
+    labels = dict(_labels(_state(data)))
+    assert all(labels[r] == str(truth[r]) for r in (4, 7, 30))
+    assert _cli("status", data, "--no-plot") == 0
+    assert "lost" not in capsys.readouterr().err
+
+
 def test_cli_errors(tmp_path, capsys):
     data, _ = _write_pool(tmp_path)
     assert _cli("query", data, "-o", tmp_path / "b.csv") == 2
@@ -817,6 +848,64 @@ def test_identifier_columns_are_left_out_with_a_note(tmp_path, capsys, monkeypat
     assert _cli("query", data, *options, "-o", tmp_path / "b2.csv") == 2
     assert "text column 'name' has 120 distinct values" in capsys.readouterr().err
     assert not (tmp_path / "c.json").exists()
+
+
+def test_two_campaigns_on_one_data_leave_out_each_others_label_column(tmp_path, capsys):
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame.loc[[3, 50, 90], "d"] = np.nan  # a real feature with a few missing values
+    frame["label"] = [str(v) if i < 20 else "" for i, v in enumerate(y)]
+    frame["topic"] = [("sport" if i % 2 else "news") if i < 10 else "" for i in range(N)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    first = tmp_path / "label.json"
+    second = tmp_path / "topic.json"
+    options = ("--device", "cpu", "-b", "3")
+    assert (
+        _cli(
+            "query",
+            data,
+            "--target",
+            "label",
+            "--campaign",
+            first,
+            "-o",
+            tmp_path / "b1.csv",
+            *options,
+        )
+        == 0
+    )
+    err = capsys.readouterr().err
+    assert "skbait: note: left out 'topic' from the features" in err and "--features" in err
+    assert json.loads(first.read_text())["data"]["features"] == ["a", "b", "c", "d"]
+    assert (
+        _cli(
+            "query",
+            data,
+            "--target",
+            "topic",
+            "--campaign",
+            second,
+            "-o",
+            tmp_path / "b2.csv",
+            *options,
+        )
+        == 0
+    )
+    assert "left out 'label' from the features" in capsys.readouterr().err
+    assert json.loads(second.read_text())["data"]["features"] == ["a", "b", "c", "d"]
+    # Labeling one campaign leaves the other's features as they were.
+    batch = pd.read_csv(tmp_path / "b2.csv", dtype=str, keep_default_na=False)
+    batch["topic"] = "news"
+    batch.to_csv(tmp_path / "b2.csv", index=False)
+    assert _cli("teach", data, tmp_path / "b2.csv", "--campaign", second) == 0
+    assert _cli("status", data, "--campaign", first) == 0
+    assert "changed" not in capsys.readouterr().err
+    # Chosen explicitly, the other campaign's column is a feature again.
+    third = tmp_path / "third.json"
+    explicit = ("--features", "a,b,topic", "--campaign", third, "-o", tmp_path / "b3.csv")
+    assert _cli("query", data, "--target", "label", *explicit, *options) == 0
+    assert json.loads(third.read_text())["data"]["features"] == ["a", "b", "topic"]
 
 
 @pytest.mark.parametrize("command", ["query", "teach", "correct", "status", "export", "predict"])

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -232,6 +233,31 @@ def _cases():
             random_candidates=0,
             mask=True,
         ),
+        # Columns in very different units left as they are: reg="scale" warns, as on one process.
+        dict(
+            bait,
+            kind="bait-warns",
+            name="bait-spread-warns",
+            seed=43,
+            d=4,
+            reg="scale",
+            units=True,
+            standardize=False,
+        ),
+        dict(
+            bait,
+            kind="bait-warns",
+            name="bait-spread-warns-candidates",
+            seed=44,
+            d=4,
+            n=90,
+            reg="scale",
+            units=True,
+            standardize=False,
+            candidates=2,
+            random_candidates=3,
+            random_state=5,
+        ),
         # Tight bounds kept on (as on a wide embedding): each rank tightens its own
         # two-node contenders before the floor is all-reduced.
         dict(bait, name="bait-tight", seed=21, k=5, d=4, n=90, B=6, tight=True),
@@ -315,6 +341,11 @@ def _cases():
             for kind in ("coreset", "badge", "bait")
         ),
         dict(name="error-round-embedding", kind="error-round-embedding", **small),
+        # strategy_params that differ on the last rank: every rank raises, none hangs.
+        *(
+            dict(name=f"error-round-params-{bad}", kind="error-round-params", bad=bad, **small)
+            for bad in ("unknown", "reg")
+        ),
         dict(name="error-random-state-badge", kind="error-random-state", **small),
         dict(
             name="error-random-state-bait",
@@ -372,12 +403,18 @@ def _run_case(case, rank, world):
                 dtype=case.get("dtype"),
                 return_utilities=True,
             )
-        elif kind == "bait":
+        elif kind in ("bait", "bait-warns"):
             candidates = len(Z) > len(labeled)
-            with _tight_bounds_kept(case.get("tight", False), has_candidates=candidates):
+            with (
+                _tight_bounds_kept(case.get("tight", False), has_candidates=candidates),
+                warnings.catch_warnings(record=True) as caught,
+            ):
+                warnings.simplefilter("always")
                 out = distributed.bait_select(
                     Z, P, labeled, B, device="cpu", return_utilities=True, **_bait_params(case)
                 )
+            if kind == "bait-warns":
+                out = out[0], [str(w.message) for w in caught]
         elif kind == "uncertainty":
             out = distributed.uncertainty_select(
                 P, labeled, B, measure=case["measure"], return_utilities=True
@@ -461,6 +498,18 @@ def _run_case(case, rank, world):
                 1,
                 embedding=_nan_on_last_rank,
                 strategy_params={"device": "cpu"},
+            )
+        elif kind == "error-round-params":
+            from sklearn.linear_model import LogisticRegression
+
+            params = {"device": "cpu"}
+            if last and case["bad"] == "unknown":
+                params["no_such_param"] = 1
+            if last and case["bad"] == "reg":
+                params["reg"] = 1.0
+            X, y = _classification_rows(case, lo, hi)
+            out = distributed.fit_and_select(
+                LogisticRegression(), X, y, labeled, 1, strategy_params=params
             )
         elif kind == "offsets":
             out = distributed.shard_offsets(len(Z)), None
@@ -797,6 +846,26 @@ def test_bait_matches_single_process(world, name):
 
 
 @params
+@pytest.mark.parametrize("name", _named("bait-warns"))
+def test_bait_warns_of_uneven_columns_once_as_one_process(world, name):
+    from skbait.strategies import bait_select
+
+    case = CASES[name]
+    indices, messages = _same_on_every_rank(_spawn(world), name)
+    Z, P, labeled = _full(case)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        expected = bait_select(Z, P, labeled, case["B"], device="cpu", **_bait_params(case))
+    np.testing.assert_array_equal(indices, expected)
+    alone = [str(w.message) for w in caught if "standardize=True" in str(w.message)]
+    assert len(alone) == 1
+    # Rank 0 says what one process says of the whole pool; the other ranks stay quiet.
+    assert [m for m in messages[0] if "standardize=True" in m] == alone
+    for rank_messages in messages[1:]:
+        assert not [m for m in rank_messages if "standardize=True" in m]
+
+
+@params
 @pytest.mark.parametrize("name", _named("uncertainty"))
 def test_uncertainty_matches_single_process(world, name):
     from sklearn.base import BaseEstimator, ClassifierMixin
@@ -845,6 +914,8 @@ ERRORS = {
     "error-round-embedding": ("ValueError", "holds NaN or inf", 1),
     "error-random-state-badge": ("ValueError", "cannot be used to seed", 1),
     "error-random-state-bait": ("ValueError", "cannot be used to seed", 1),
+    "error-round-params-unknown": ("TypeError", "'no_such_param'", 1),
+    "error-round-params-reg": ("ValueError", "disagree on strategy_params", 2),
 }
 
 

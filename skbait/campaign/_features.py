@@ -39,9 +39,17 @@ def _looks_like_identifier(table, column):
     return bool(whole and np.all(np.diff(values) == 1))
 
 
+def _looks_like_labels_being_filled(table, column):
+    """Blank in more than half the rows: another campaign's label column (or one not yet
+    started), whose labels would leak into this campaign's model and change its
+    features' values as they are filled in."""
+    return bool(np.count_nonzero(table.text(column) == "") * 2 > len(table))
+
+
 def _feature_columns(table, target, features, *, id_column=None, exclude=(), notes=None):
     """The feature columns: ``features`` as given, or every column but the target, the
-    identifier, ``exclude`` and the columns that look like identifiers (noted)."""
+    identifier, ``exclude`` and the columns that look like identifiers or like label
+    columns being filled (noted)."""
     if ROW in table.columns:
         raise CampaignError(
             f"{table.path!r} has a column named {ROW!r}, which batch files use for the row "
@@ -69,6 +77,15 @@ def _feature_columns(table, target, features, *, id_column=None, exclude=(), not
                 notes.append(
                     f"left out {', '.join(map(repr, identifiers))} from the features: unique "
                     "in every row, like an identifier (--features chooses the columns)"
+                )
+        mostly_blank = [c for c in columns if _looks_like_labels_being_filled(table, c)]
+        if mostly_blank and len(mostly_blank) < len(columns):
+            columns = [c for c in columns if c not in mostly_blank]
+            if notes is not None:
+                notes.append(
+                    f"left out {', '.join(map(repr, mostly_blank))} from the features: blank "
+                    "in most rows, like the label column of another campaign on this DATA "
+                    "(to use it as a feature, list it in --features)"
                 )
     else:
         columns = list(features)

@@ -1,6 +1,7 @@
 """BAIT over a sharded pool: the greedy of the core, choosing across the ranks."""
 
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -26,6 +27,7 @@ from skbait.strategies._bait import (
     check_standardize,
     pool_design,
     reg_at_scale,
+    warn_on_scale_spread,
 )
 from skbait.strategies._candidates import (
     DEFAULT_RANDOM_CANDIDATES,
@@ -107,6 +109,8 @@ class ShardedGreedy(KroneckerGreedy):
 
 
 _NO_ID = np.iinfo(np.int64).max
+# The start of warn_on_scale_spread's message, to silence its repeat on the kept rows.
+_SPREAD_WARNING = "The embedding BAIT reads has columns"
 
 
 def bait_select(
@@ -288,23 +292,26 @@ def bait_select(
         )
         if restricted is not None:
             embeddings, probas, labeled, kept = restricted
-            chosen, gains = bait_select(
-                embeddings,
-                probas,
-                labeled,
-                batch_size,
-                reg=reg,
-                relative_reg=relative_reg,
-                oversample=oversample,
-                backward=backward,
-                fisher=fisher,
-                device=device,
-                dtype=dtype,
-                chunk_size=chunk_size,
-                return_utilities=True,
-                group=group,
-                standardize=False,  # the whole pool's design, made by _candidate_shard
-            )
+            with warnings.catch_warnings():
+                # The whole pool's columns were warned about; the kept rows' are not news.
+                warnings.filterwarnings("ignore", message=_SPREAD_WARNING)
+                chosen, gains = bait_select(
+                    embeddings,
+                    probas,
+                    labeled,
+                    batch_size,
+                    reg=reg,
+                    relative_reg=relative_reg,
+                    oversample=oversample,
+                    backward=backward,
+                    fisher=fisher,
+                    device=device,
+                    dtype=dtype,
+                    chunk_size=chunk_size,
+                    return_utilities=True,
+                    group=group,
+                    standardize=False,  # the whole pool's design, made by _candidate_shard
+                )
             return selection_result(kept[chosen], gains, return_utilities)
     B, U = pool.batch_size, pool.n_unlabeled
     if U == B:
@@ -364,8 +371,16 @@ def _standardize_shard(comm, pool, reg, standardize):
     The column sums are all-reduced, so that every rank decides alike and
     standardises by the whole pool's means and variances, as one process would.
     """
-    pool.Z, _ = pool_design(pool.Z, reg, standardize, total=_summed_over_ranks(comm))
+    pool.Z, spread = pool_design(pool.Z, reg, standardize, total=_summed_over_ranks(comm))
     pool.d = pool.Z.shape[1]
+    _warn_on_rank0(comm, pool.Z, spread)
+
+
+def _warn_on_rank0(comm, embeddings, spread):
+    """One process's warning of columns too uneven for ``reg="scale"``, from the whole
+    pool's column sizes, given once: by rank 0, as the other warnings of a sharded round."""
+    if spread is not None and comm.rank == 0:
+        warn_on_scale_spread(embeddings, spread)
 
 
 def _candidate_shard(comm, pool, drawing, group, design):
@@ -390,7 +405,8 @@ def _candidate_shard(comm, pool, drawing, group, design):
         return None  # nothing left out
     if count and pool.k < 2:
         return None  # a single class: no margin to rank by
-    embeddings, _ = pool_design(pool.Z, *design, total=_summed_over_ranks(comm))
+    embeddings, spread = pool_design(pool.Z, *design, total=_summed_over_ranks(comm))
+    _warn_on_rank0(comm, embeddings, spread)
     mask, probas = pool.mask, pool.P
     lo, hi = pool.offsets[comm.rank], pool.offsets[comm.rank + 1]
     uncertain = np.empty(0, dtype=np.int64)

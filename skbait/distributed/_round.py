@@ -1,5 +1,6 @@
 """One whole round over a sharded pool: fit on rank 0, embed on every rank, select."""
 
+import inspect
 import pickle
 import warnings
 
@@ -23,7 +24,15 @@ from skbait.utils._validation import (
     check_option,
 )
 
-_STRATEGIES = ("bait", "badge", "coreset", "uncertainty")
+_SELECTIONS = {
+    "bait": bait_select,
+    "badge": badge_select,
+    "coreset": coreset_select,
+    "uncertainty": uncertainty_select,
+}
+_STRATEGIES = tuple(_SELECTIONS)
+# Arguments fit_and_select passes itself: not strategy_params.
+_OWN_ARGUMENTS = ("embeddings", "probas", "labeled", "batch_size", "group", "random_state")
 
 
 def fit_and_select(
@@ -74,8 +83,10 @@ def fit_and_select(
         The selection to run.
     strategy_params : dict, default=None
         Keyword arguments of that selection function (``reg``, ``device``,
-        ``measure``...). BAIT runs at the defaults of
-        :class:`skbait.strategies.BAIT` unless they say otherwise:
+        ``measure``...), the same on every rank (compared first: ranks that
+        differ, or a keyword the function does not take, raise on every
+        rank). BAIT runs at the defaults of :class:`skbait.strategies.BAIT`
+        unless they say otherwise:
         ``reg="scale"``, ``candidates="auto"`` (with ``reg="scale"``, 20
         for a classifier and 0 for a regressor; every row with a numeric
         ``reg`` or a single known class) and 20 random candidates per batch
@@ -120,10 +131,13 @@ def fit_and_select(
     >>> dist.destroy_process_group()
     """
     comm = Group(group)
-    error = part = None
+    error = part = call = None
     try:
         strategy = check_option("strategy", strategy, set(_STRATEGIES))
-        params = dict(strategy_params or {})
+        params = _checked_params(strategy, strategy_params)
+        # Compared across the ranks below: a rank whose parameters differ would run
+        # other collectives (or fail alone) and leave the others waiting.
+        call = (strategy, repr(sorted(params.items())))
         n_local = n_rows(X)
         if n_rows(y) != n_local:
             raise ValueError(
@@ -134,7 +148,7 @@ def fit_and_select(
         part = (_safe_indexing(X, rows), _safe_indexing(y, rows)) if rows.size else None
     except Exception as exc:
         error = exc
-    raise_everywhere(comm, error)
+    _check_same_call(raise_everywhere(comm, error, call if error is None else None))
 
     # 1-2. Rank 0 fits on the labeled rows in pool order, then shares the model.
     parts = [None] * comm.size if comm.rank == 0 else None
@@ -196,7 +210,7 @@ def fit_and_select(
         # The defaults of skbait.strategies.BAIT, so that a round picks what BAIT() picks.
         params.setdefault("reg", "scale")
         params["standardize"] = resolve_standardize(
-            params.get("standardize", "auto"), estimator, embedding
+            params.get("standardize", "auto"), fitted, embedding
         )
         params["candidates"] = resolve_candidates(
             params.get("candidates", "auto"),
@@ -209,6 +223,38 @@ def fit_and_select(
             Z, P, labeled, batch_size, random_state=random_state, group=group, **params
         )
     return indices, fitted
+
+
+def _checked_params(strategy, strategy_params):
+    """``strategy_params`` as a dict of keywords the selection function takes."""
+    if strategy_params is not None and not isinstance(strategy_params, dict):
+        raise TypeError(f"`strategy_params` must be a dict or None, got {strategy_params!r}.")
+    params = dict(strategy_params or {})
+    accepted = [
+        name
+        for name in inspect.signature(_SELECTIONS[strategy]).parameters
+        if name not in _OWN_ARGUMENTS
+    ]
+    unknown = [name for name in params if name not in accepted]
+    if unknown:
+        raise TypeError(
+            f"strategy_params has {', '.join(map(repr, unknown))}, which "
+            f"strategy={strategy!r} does not take; it takes {', '.join(accepted)}."
+        )
+    return params
+
+
+def _check_same_call(calls):
+    """Every rank asked for the same strategy with the same parameters."""
+    if len(set(calls)) > 1:
+        shown = "; ".join(
+            f"rank {rank} has strategy={strategy!r}, strategy_params {params}"
+            for rank, (strategy, params) in enumerate(calls)
+        )
+        raise ValueError(
+            f"The ranks disagree on strategy_params: {shown}. Every rank must pass the same "
+            "strategy and strategy_params."
+        )
 
 
 def _concat_rows(parts):
