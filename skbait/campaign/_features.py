@@ -46,6 +46,20 @@ def _looks_like_labels_being_filled(table, column):
     return bool(np.count_nonzero(table.text(column) == "") * 2 > len(table))
 
 
+# The columns a campaign leaves out of its default features, each with the note why.
+_LEFT_OUT_BY_DEFAULT = (
+    (
+        _looks_like_identifier,
+        "unique in every row, like an identifier (--features chooses the columns)",
+    ),
+    (
+        _looks_like_labels_being_filled,
+        "blank in most rows, like the label column of another campaign on this DATA "
+        "(to use it as a feature, list it in --features)",
+    ),
+)
+
+
 def _feature_columns(table, target, features, *, id_column=None, exclude=(), notes=None):
     """The feature columns: ``features`` as given, or every column but the target, the
     identifier, ``exclude`` and the columns that look like identifiers or like label
@@ -70,23 +84,14 @@ def _feature_columns(table, target, features, *, id_column=None, exclude=(), not
     if features is None:
         left_out = {target, id_column, *exclude}
         columns = [c for c in table.columns if c not in left_out]
-        identifiers = [c for c in columns if _looks_like_identifier(table, c)]
-        if identifiers and len(identifiers) < len(columns):
-            columns = [c for c in columns if c not in identifiers]
-            if notes is not None:
-                notes.append(
-                    f"left out {', '.join(map(repr, identifiers))} from the features: unique "
-                    "in every row, like an identifier (--features chooses the columns)"
-                )
-        mostly_blank = [c for c in columns if _looks_like_labels_being_filled(table, c)]
-        if mostly_blank and len(mostly_blank) < len(columns):
-            columns = [c for c in columns if c not in mostly_blank]
-            if notes is not None:
-                notes.append(
-                    f"left out {', '.join(map(repr, mostly_blank))} from the features: blank "
-                    "in most rows, like the label column of another campaign on this DATA "
-                    "(to use it as a feature, list it in --features)"
-                )
+        for looks_left_out, why in _LEFT_OUT_BY_DEFAULT:
+            dropped = [c for c in columns if looks_left_out(table, c)]
+            if dropped and len(dropped) < len(columns):
+                columns = [c for c in columns if c not in dropped]
+                if notes is not None:
+                    notes.append(
+                        f"left out {', '.join(map(repr, dropped))} from the features: {why}"
+                    )
     else:
         columns = list(features)
         missing = [c for c in columns if c not in table.columns]
