@@ -1446,6 +1446,8 @@ def test_the_command_passes_the_query_options(monkeypatch):
         raise Stop
 
     monkeypatch.setattr(_session.LabelSession, "check", fake_check)
+    # Let the stand-in's exception through the command's catch-all error line.
+    monkeypatch.setenv("SKBAIT_DEBUG", "1")
     args = ["label", "d.csv", "--id", "key", "--exclude", "a, b", "--classes", "x,y"]
     args += ["--stop", "none", "--na-values", "?,-", "--no-browser"]
     with pytest.raises(Stop):
