@@ -85,3 +85,18 @@ def test_regression_strategies_are_those_whose_tags_allow_a_regressor():
         tuple(name for name in CLASSIFICATION_STRATEGIES if serves_regression(name))
         == REGRESSION_STRATEGIES
     )
+
+
+def test_the_campaign_commands_start_without_torch():
+    # teach, correct and status merge and show labels: no torch until a model is needed.
+    assert "torch" not in _heavy_modules_after("import skbait.campaign, skbait._campaign_cli")
+    assert _heavy_modules_after("import skbait.utils") == "[]"
+
+
+@pytest.mark.parametrize("name", skbait.utils.__all__)
+def test_every_name_of_utils_resolves(name):
+    import skbait.utils as utils
+
+    assert getattr(utils, name).__name__ == name
+    assert name in dir(utils)
+    assert set(utils.__all__) == set(utils._PUBLIC)
