@@ -1053,10 +1053,7 @@ default=None
         round_ = len(self.history_)
         self.pool_ = self.pool_.relabel(indices, y, round_)
         change = self.pool_.changes[-1]
-        try:
-            self._fit_round(self._stored_eval_set())
-        except (ValueError, TypeError) as exc:
-            raise self._refused_refit(exc) from exc
+        self._refit_keeping_labels()
         self.history_[-1].update(
             corrected=change["indices"].copy(), previous_labels=change["previous_labels"].copy()
         )
@@ -1083,14 +1080,18 @@ default=None
         round_ = len(self.history_)
         self.pool_ = self.pool_.unlabel(indices, round_)
         change = self.pool_.changes[-1]
-        try:
-            self._fit_round(self._stored_eval_set())
-        except (ValueError, TypeError) as exc:
-            raise self._refused_refit(exc) from exc
+        self._refit_keeping_labels()
         self.history_[-1].update(
             retracted=change["indices"].copy(), previous_labels=change["previous_labels"].copy()
         )
         return self
+
+    def _refit_keeping_labels(self):
+        """Refit on every label; a refusal says the labels are kept and the way out."""
+        try:
+            self._fit_round(self._stored_eval_set())
+        except (ValueError, TypeError) as exc:
+            raise self._refused_refit(exc) from exc
 
     def _refused_refit(self, exc):
         """The model's refusal of a refit, saying that the labels are kept and the way out.
