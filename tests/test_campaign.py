@@ -719,20 +719,6 @@ def test_cli_errors(tmp_path, capsys):
     assert not Path(campaign_path(data)).exists()
 
 
-def test_a_windows_1252_file_says_how_to_fix_it(tmp_path, capsys):
-    """Excel's "CSV (semicolon)" on Windows writes cp1252: accented labels are not UTF-8."""
-    data, _ = _write_pool(tmp_path, labeled=20)
-    frame = pd.read_csv(data, dtype=str, keep_default_na=False)
-    frame["label"] = frame["label"].replace({"0": "élan", "1": "chat", "2": "chien"})
-    frame.to_csv(data, index=False, sep=";", encoding="cp1252")
-    before = _snapshot(data)
-    assert _cli("query", data, "--target", "label", "-o", tmp_path / "b.csv") == 2
-    line = _one_error_line(capsys.readouterr().err)
-    assert "not UTF-8" in line and "CSV UTF-8" in line
-    assert _snapshot(data) == before
-    assert not Path(campaign_path(data)).exists() and not (tmp_path / "b.csv").exists()
-
-
 @pytest.mark.parametrize(
     "name, start, expected",
     [

@@ -1,12 +1,13 @@
 """Reading and writing DATA, answer and batch files: CSV or parquet, atomically.
 
 A CSV file is read the way the tool that wrote it meant it: the separator
-(comma, semicolon or tab) and a UTF-8 byte-order mark are sniffed, the usual
+(comma, semicolon or tab), a UTF-8 byte-order mark and the encoding (UTF-8,
+else Windows-1252, as Excel on Windows saves "CSV") are sniffed, the usual
 missing-value tokens read as blanks, and the decimal mark is the one the
 file's numbers are written with (:func:`decimal_marks`). Every cell is kept
 as the text it was, so that writing DATA back changes only the cells the
-campaign fills, in the file's own dialect (separator, byte-order mark, line
-ends, header, quotes, decimal mark).
+campaign fills, in the file's own dialect (encoding, separator, byte-order mark,
+line ends, header, quotes, decimal mark).
 """
 
 import codecs
@@ -33,6 +34,9 @@ PANDAS_NA_VALUES = frozenset(
     + ("<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
 )
 SEPARATORS = (",", ";", "\t")
+# Excel's "CSV (Comma delimited)" and "CSV (semicolon)" are written in the ANSI code page:
+# Windows-1252 in Western locales. The one encoding read besides UTF-8.
+WINDOWS_1252 = "cp1252"
 _SAMPLE_BYTES = 1 << 16
 TMP_MARK = ".skbait-tmp-"  # temporary files are named ".NAME.skbait-tmp-XXXX"
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+([eE][+-]?\d+)?$")
@@ -149,6 +153,17 @@ def _atomic_write(path, write):
     except OSError as exc:
         _remove_quietly(tmp)
         raise CampaignError(f"cannot write {path!r}: {exc.strerror or exc}.") from None
+    except UnicodeEncodeError as exc:
+        # A cell the file's encoding has no bytes for (a Windows-1252 file): one that
+        # _Table.write did not check first, such as a batch in a re-saved batch's dialect.
+        _remove_quietly(tmp)
+        if exc.encoding != WINDOWS_1252:
+            raise CampaignError(f"cannot write {path!r}: {exc}.") from None
+        cell = (
+            re.search(r'[^,;\t\r\n"]*\Z', exc.object[: exc.start]).group()
+            + re.match(r'[^,;\t\r\n"]*', exc.object[exc.start :]).group()
+        )
+        raise CampaignError(_cannot_hold(path, cell, exc.object[exc.start])) from None
     except BaseException:
         _remove_quietly(tmp)
         raise
@@ -319,16 +334,86 @@ def _require_pyarrow(path):
         ) from None
 
 
+def _encoding(raw, path):
+    """The encoding of a CSV file's bytes ``raw``: ``"utf-8"`` where they are UTF-8 (with
+    or without a byte-order mark), else :data:`WINDOWS_1252` where every byte is one of its
+    characters; a CampaignError naming the byte that is neither.
+
+    No guessing beyond that rule: a file that decodes as UTF-8 is UTF-8, and the five
+    bytes Windows-1252 leaves undefined (0x81, 0x8d, 0x8f, 0x90, 0x9d) make it no
+    Windows-1252. A NUL byte makes it no text of either: UTF-16 (Excel's "Unicode Text"),
+    which Windows-1252 would read as letters between NULs.
+    """
+    fix = "Save it as 'CSV UTF-8' in Excel, or with encoding='utf-8' in pandas."
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise CampaignError(
+            f"cannot read {path!r}: it holds a NUL byte ({_where(raw, nul)}): UTF-16 text "
+            f"(Excel's 'Unicode Text'?), or no text at all. {fix}"
+        )
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        not_utf8 = f"byte {raw[exc.start]:#x} {_where(raw, exc.start)}"
+    if raw.startswith(codecs.BOM_UTF8):
+        raise CampaignError(
+            f"cannot read {path!r}: it starts with UTF-8's byte-order mark but is not UTF-8 "
+            f"text ({not_utf8}). {fix}"
+        )
+    try:
+        raw.decode(WINDOWS_1252)
+        return WINDOWS_1252
+    except UnicodeDecodeError as exc:
+        undefined = f"byte {raw[exc.start]:#x} {_where(raw, exc.start)}"
+    undefined += ", which Windows-1252 leaves undefined"
+    if undefined.startswith(not_utf8):
+        neither = f"neither UTF-8 nor Windows-1252 text ({undefined})"
+    else:
+        neither = f"neither UTF-8 text ({not_utf8}) nor Windows-1252 text ({undefined})"
+    raise CampaignError(f"cannot read {path!r}: it is {neither}. {fix}")
+
+
+def _where(raw, position):
+    """Where byte ``position`` of ``raw`` is, as an editor counts lines."""
+    line = raw[:position].replace(b"\r\n", b"\n").replace(b"\r", b"\n").count(b"\n") + 1
+    return f"at position {position}, line {line}"
+
+
+def _cannot_hold(path, text, char):
+    """The error of a cell ``text`` that a Windows-1252 file at ``path`` cannot hold."""
+    return (
+        f"cannot write {text!r} into {os.fspath(path)!r}: the file is Windows-1252 text (as "
+        f"Excel on Windows saves 'CSV'), which has no {char!r}. To use such labels, save "
+        "it as 'CSV UTF-8' in Excel (or with encoding='utf-8' in pandas) and try again; "
+        "nothing was changed."
+    )
+
+
+def check_encodable(dialect, path, texts):
+    """Refuse, before anything is written, a text of ``texts`` (labels, cells) that the
+    encoding of ``dialect`` has no bytes for: a Windows-1252 file cannot hold "日本"."""
+    if dialect.encoding == "utf-8":
+        return
+    for text in texts:
+        try:
+            text.encode(dialect.encoding)
+        except UnicodeEncodeError as exc:
+            raise CampaignError(_cannot_hold(path, text, text[exc.start])) from None
+
+
 class Dialect:
-    """How a CSV file was written: separator, byte-order mark, line ends, decimal mark
-    and quotes.
+    """How a CSV file was written: encoding, separator, byte-order mark, line ends,
+    decimal mark and quotes.
 
     ``quoting`` says, for each kind of cell (``"header"``, ``"text"``, ``"number"``,
     ``"blank"``), whether the file quotes it (None where its cells do not say); None
-    for a file whose first rows quote nothing (or no file yet).
+    for a file whose first rows quote nothing (or no file yet). ``encoding`` is
+    ``"utf-8"`` or :data:`WINDOWS_1252` (see :attr:`codec`).
     """
 
-    def __init__(self, sep=",", bom=False, lineterminator="\n", quoting=None):
+    def __init__(self, sep=",", bom=False, lineterminator="\n", quoting=None, encoding="utf-8"):
+        self.encoding = encoding
         self.sep = sep
         self.bom = bom
         self.lineterminator = lineterminator
@@ -339,6 +424,11 @@ class Dialect:
         self.decimal = self.conventional_decimal
         self.mixed = False  # whether the file's numbers use both marks
         self._columns = {}
+
+    @property
+    def codec(self):
+        """The codec that reads and writes the file's text, its byte-order mark included."""
+        return "utf-8-sig" if self.bom else self.encoding
 
     @property
     def conventional_decimal(self):
@@ -387,7 +477,7 @@ class Dialect:
         (bare as R writes NA) unless ``texts`` (a boolean mask of the frame) says
         it is text.
         """
-        encoding = "utf-8-sig" if self.bom else "utf-8"
+        encoding = self.codec
         missing = [missing] * frame.shape[1] if isinstance(missing, str) else list(missing)
         frame = _floats_as_text(frame, self.decimal)
         if self.quoting is None or not any(self.quoting.values()):
@@ -473,13 +563,22 @@ def _consistent_fields(lines, sep):
     return counts.pop() if len(counts) == 1 and min(counts) > 1 else 0
 
 
-def sniff_dialect(path, na_values=DEFAULT_NA_VALUES):
+def sniff_dialect(path, na_values=DEFAULT_NA_VALUES, whole_lines=False):
     """The dialect of the CSV file at ``path`` (comma, semicolon or tab), its quotes
-    judged with ``na_values`` as the missing-value tokens."""
+    judged with ``na_values`` as the missing-value tokens.
+
+    ``whole_lines``: judge only the lines up to the last line end, in a file appended to
+    line by line (the labeling page's answer file), whose last line a crash may have cut
+    short, perhaps inside a character.
+    """
     with open(path, "rb") as handle:
-        raw = handle.read(_SAMPLE_BYTES)
+        raw = handle.read()  # the encoding is the whole file's
+    if whole_lines:
+        raw = raw[: max(raw.rfind(b"\n"), raw.rfind(b"\r")) + 1]
+    encoding = _encoding(raw, os.fspath(path))
     bom = raw.startswith(codecs.BOM_UTF8)
-    sample = raw.decode("utf-8-sig", errors="replace")
+    raw = raw[:_SAMPLE_BYTES]
+    sample = raw.decode("utf-8-sig" if bom else encoding, errors="replace")
     # Windows ends lines with CRLF, old Mac Excel ("CSV (Macintosh)") with a CR alone.
     if "\r\n" in sample:
         lineterminator = "\r\n"
@@ -500,7 +599,7 @@ def sniff_dialect(path, na_values=DEFAULT_NA_VALUES):
     fields = {s: _consistent_fields(lines, s) for s in SEPARATORS}
     if fields.get(sep, 0) < max(fields.values()):
         sep = max(SEPARATORS, key=lambda s: (fields[s], -SEPARATORS.index(s)))
-    dialect = Dialect(sep=sep, bom=bom, lineterminator=lineterminator)
+    dialect = Dialect(sep=sep, bom=bom, lineterminator=lineterminator, encoding=encoding)
     # The decimal mark from the first rows; a table read whole finds it in every row.
     rows = list(csv.reader(lines, delimiter=sep))
     if rows:
@@ -508,12 +607,12 @@ def sniff_dialect(path, na_values=DEFAULT_NA_VALUES):
         dialect.detect_decimal(
             {name: [row[i] for row in cells if i < len(row)] for i, name in enumerate(names)}
         )
-    dialect.quoting, dialect.bare_blank = _sniff_quoting(path, dialect, frozenset(na_values))
+    dialect.quoting, dialect.bare_blank = _sniff_quoting(raw, dialect, frozenset(na_values))
     return dialect
 
 
 def _header(path, dialect):
-    with open(path, encoding="utf-8-sig", newline="") as handle:
+    with open(path, encoding=dialect.codec, newline="") as handle:
         for row in csv.reader(handle, delimiter=dialect.sep):
             return row
     return []
@@ -556,18 +655,18 @@ class _Table:
                     sep=self.dialect.sep,
                     dtype=str,
                     keep_default_na=False,
-                    encoding="utf-8-sig",
+                    encoding=self.dialect.codec,
                     compression=None,  # read as sniffed: a name ending .gz says nothing
                 )
                 self.header = _header(self.path, self.dialect)
         except CampaignError:
             raise
         except UnicodeDecodeError as exc:
-            byte = exc.object[exc.start]
+            # Only a file that changed since its encoding was sniffed gets here.
             raise CampaignError(
-                f"cannot read {self.path!r}: it is not UTF-8 text (byte {byte:#x} at position "
-                f"{exc.start}; Latin-1 or Windows-1252, as Excel writes "
-                "'CSV (semicolon)'?). Save it as 'CSV UTF-8' in Excel, or with "
+                f"cannot read {self.path!r}: it changed while read, and is no longer "
+                f"{exc.encoding} text (byte {exc.object[exc.start]:#x}). Save it as "
+                "'CSV UTF-8' in Excel, or with "
                 "encoding='utf-8' in pandas."
             ) from None
         except (ValueError, OSError) as exc:
@@ -692,7 +791,7 @@ class _Table:
         candidates = np.flatnonzero(np.isin(cells, list(self.na_values)))
         if not candidates.size:
             return none
-        with open(self.path, encoding="utf-8-sig", newline="") as handle:
+        with open(self.path, encoding=self.dialect.codec, newline="") as handle:
             records = _records(handle.read(), self.dialect.sep)
         if len(records) < len(self) + 1:
             return none
@@ -751,11 +850,14 @@ class _Table:
                 if same_shape
                 else np.ones(frame.shape, dtype=bool)
             )
+        if not (self.parquet or _is_parquet(path)):
+            cells = frame.to_numpy(dtype=object)[np.asarray(written, dtype=bool)]
+            check_encodable(self.dialect, path, [c for c in cells if isinstance(c, str)])
         if path == self.path and not self.parquet:
             text = _requoted(self, frame, written)
             if text is not None:
-                encoding = "utf-8-sig" if self.dialect.bom else "utf-8"
-                _atomic_write(path, lambda tmp: _write_text(tmp, text, encoding))
+                codec = self.dialect.codec
+                _atomic_write(path, lambda tmp: _write_text(tmp, text, codec))
                 return
         header = self.header if self.header is not None and path == self.path else True
         if self.parquet or _is_parquet(path):
@@ -781,8 +883,9 @@ class _Table:
         return literal
 
 
-def _sniff_quoting(path, dialect, na_values, sample_rows=200):
-    """``(quoting, bare_blank)`` of the CSV file at ``path`` from its first rows.
+def _sniff_quoting(raw, dialect, na_values, sample_rows=200):
+    """``(quoting, bare_blank)`` of a CSV file from ``raw``, its first bytes (at most
+    ``_SAMPLE_BYTES``), read as ``dialect`` says.
 
     ``quoting`` is, for each kind of cell, True where every cell of that kind is
     quoted, False where some is bare, None where none was seen (cells that need
@@ -790,12 +893,10 @@ def _sniff_quoting(path, dialect, na_values, sample_rows=200):
     a file whose first rows quote nothing. ``bare_blank``: some missing cell
     (a blank or a missing-value token) is written bare.
     """
-    with open(path, "rb") as handle:
-        raw = handle.read(_SAMPLE_BYTES)
     if b'"' not in raw:
         return None, False
     sep = dialect.sep
-    records = _records(raw.decode("utf-8-sig", errors="replace"), sep)
+    records = _records(raw.decode(dialect.codec, errors="replace"), sep)
     if len(raw) == _SAMPLE_BYTES and len(records) > 1:
         records = records[:-1]  # the last record may be cut off
     flags = {"header": [], "text": [], "number": [], "blank": []}
@@ -862,7 +963,7 @@ def _requoted(table, frame, written):
     ``frame`` has them, quoted as the file quotes cells of their kind; None if the file
     quotes nothing (pandas writes it as it was) or is not read back exactly (pandas
     writes it then)."""
-    with open(table.path, encoding="utf-8-sig", newline="") as handle:
+    with open(table.path, encoding=table.dialect.codec, newline="") as handle:
         text = handle.read()
     sep, n = table.dialect.sep, len(table)
     if '"' not in text or list(frame.columns) != table.columns or frame.shape != table.frame.shape:
