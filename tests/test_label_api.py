@@ -450,9 +450,75 @@ def test_the_answer_file_re_saved_by_a_spreadsheet_is_read_as_the_campaign_reads
     (tmp_path / "b.csv").write_text("\ufeffrow;label\n1;x\n", encoding="utf-8")
     with pytest.raises(ValueError, match="not the page's answer file"):
         AnswerJournal(tmp_path / "b.csv", "y").read()
+    # Excel's "CSV (semicolon)" on Windows writes Windows-1252: read, and kept so.
+    cp1252 = AnswerJournal(tmp_path / "c.csv", "y")
     (tmp_path / "c.csv").write_bytes("row;y\r\n1;café\r\n".encode("cp1252"))
-    with pytest.raises(ValueError, match="save it as 'CSV UTF-8'"):
-        AnswerJournal(tmp_path / "c.csv", "y").read()
+    assert cp1252.read() == {1: "café"}
+    cp1252.append(2, "crème")
+    assert (tmp_path / "c.csv").read_bytes() == "row;y\r\n1;café\r\n2;crème\r\n".encode("cp1252")
+    cp1252.rewrite({2: "crème", 3: "€"})
+    assert (tmp_path / "c.csv").read_bytes() == "row;y\r\n2;crème\r\n3;€\r\n".encode("cp1252")
+    # A label it cannot hold is refused, the file as it was.
+    with pytest.raises(ValueError, match="Windows-1252.*'CSV UTF-8'"):
+        cp1252.append(4, "日本")
+    with pytest.raises(ValueError, match="Windows-1252.*'CSV UTF-8'"):
+        cp1252.rewrite({2: "crème", 4: "日本"})
+    assert cp1252.read() == {2: "crème", 3: "€"}
+    # A byte Windows-1252 leaves undefined is no text: refused, naming it.
+    (tmp_path / "d.csv").write_bytes(b"row;y\r\n1;caf\x81\r\n")
+    with pytest.raises(ValueError, match="byte 0x81.*'CSV UTF-8'"):
+        AnswerJournal(tmp_path / "d.csv", "y").read()
+
+
+def test_a_line_cut_short_inside_a_character_is_dropped_not_misread(tmp_path):
+    # A crash between the bytes of "日" leaves no UTF-8 text: the whole file read as
+    # Windows-1252 would make "café" "cafÃ©".
+    path = tmp_path / "a.csv"
+    path.write_bytes("row,y\n3,café\n5,".encode() + "日本".encode()[:2])
+    journal = AnswerJournal(path, "y")
+    assert journal.read() == {3: "café"}
+    journal.append(5, "日本")
+    assert path.read_bytes() == "row,y\n3,café\n5,日本\n".encode()
+    assert journal.read() == {3: "café", 5: "日本"}
+
+
+def test_a_windows_1252_data_takes_the_labels_it_can_hold(tmp_path):
+    # Excel's "CSV (semicolon)" on Windows: accented classes and notes, Windows-1252.
+    data, frame = make_pool(tmp_path, n=12)
+    accented = {"pos": "élevé", "neg": "bas"}
+    frame["y"] = frame["y"].replace(accented)
+    frame["note"] = ["café", "Müller", "€ 12"] * 4
+    frame.to_csv(data, sep=";", index=False, encoding="cp1252", lineterminator="\r\n")
+    with open(data, "rb") as handle:
+        before = handle.read().split(b"\r\n")
+    live = Live(data)
+    live.wait_idle()
+    try:
+        view = live.state(TAB_A)
+        row = view["row"]["row"]
+        status, payload = live.call("/api/label", {"tab": TAB_A, "row": row, "label": "日本"})
+        assert status == 422 and "Windows-1252" in payload["error"], payload
+        assert "'CSV UTF-8'" in payload["error"]
+        assert not os.path.exists(live.session.answers_path)
+        labeled = {}
+        for _ in range(4):  # the batch
+            row = view["row"]["row"]
+            a = next(f["value"] for f in view["row"]["fields"] if f["column"] == "a")
+            labeled[row] = accented[truth(a)]
+            view = live.post("/api/label", tab=TAB_A, row=row, label=labeled[row])
+        live.wait_idle()
+    finally:
+        live.close()
+    with open(data, "rb") as handle:
+        after = handle.read().split(b"\r\n")
+    # Still Windows-1252, the lines of rows not labeled here byte for byte as they were.
+    changed = [i for i, (x, y) in enumerate(zip(before, after)) if x != y]
+    assert len(after) == len(before) and changed == sorted(row + 1 for row in labeled)
+    for row, label in labeled.items():
+        assert after[row + 1] == before[row + 1] + label.encode("cp1252")
+    saved = pd.read_csv(data, sep=";", dtype=str, keep_default_na=False, encoding="cp1252")
+    assert all(saved["y"][row] == label for row, label in labeled.items())
+    assert saved["note"].tolist() == frame["note"].tolist()
 
 
 @pytest.mark.parametrize(

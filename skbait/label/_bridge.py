@@ -34,6 +34,7 @@ __all__ = [
     "campaign_lock",
     "campaign_task",
     "check_batch_file",
+    "check_encodable",
     "check_label",
     "check_writable",
     "criteria_rules",
@@ -125,6 +126,14 @@ def check_writable(*paths):
     campaign_check_writable(*paths)
 
 
+def check_encodable(dialect, path, texts):
+    """Raise CampaignError (a ValueError) for a text of ``texts`` that the CSV file at
+    ``path``, of ``dialect``, cannot hold: a Windows-1252 file has no "日本"."""
+    from skbait.campaign._files import check_encodable as campaign_check_encodable
+
+    campaign_check_encodable(dialect, path, texts)
+
+
 def new_temporary(path):
     """Create the temporary file a whole rewrite of ``path`` is written to, named as
     the campaign names its own (``.NAME.skbait-tmp-XXXXXXXX``), so that
@@ -148,11 +157,15 @@ def remove_stale_temporaries(*paths):
 
 def csv_dialect(path):
     """How the CSV file at ``path`` is written, as the campaign sniffs it: ``sep``,
-    ``bom``, ``lineterminator`` and ``decimal`` (a file Excel re-saved: ``;``, a BOM,
-    CRLF, ``,``)."""
+    ``bom``, ``lineterminator``, ``decimal`` and ``encoding`` (a file Excel re-saved:
+    ``;``, a BOM, CRLF, ``,``; Windows-1252). Judged on its whole lines: the page's answer
+    file is appended to line by line, and a crash may cut its last line short.
+
+    Raises CampaignError (a ValueError) for a file that is no UTF-8 nor Windows-1252 text.
+    """
     from skbait.campaign._files import sniff_dialect
 
-    return sniff_dialect(path)
+    return sniff_dialect(path, whole_lines=True)
 
 
 def decimal_label(text, mark, new_mark):

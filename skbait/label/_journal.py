@@ -7,11 +7,11 @@ after a crash. Each label is one appended line, flushed and fsynced before the
 page moves on; a line cut short by a crash (no final newline) is dropped when
 the file is read again, since its label may be cut short too, and before the
 next label is appended. The file is read as the campaign reads an answer file
-(a spreadsheet's re-save: a byte-order mark, ``;`` separators, CRLF line ends),
-and a label is appended, or the file rewritten, in the file's own separator, line
-ends, byte-order mark and quotes. In a campaign of numbers, a label is written
-with the decimal mark of the file's labels (``2,5`` once a spreadsheet saved them
-so) and read back as the page keeps it (``2.5``).
+(a spreadsheet's re-save: a byte-order mark, ``;`` separators, CRLF line ends,
+Windows-1252), and a label is appended, or the file rewritten, in the file's own
+encoding, separator, line ends, byte-order mark and quotes. In a campaign of
+numbers, a label is written with the decimal mark of the file's labels (``2,5``
+once a spreadsheet saved them so) and read back as the page keeps it (``2.5``).
 """
 
 import csv
@@ -58,6 +58,13 @@ class AnswerJournal:
             return _bridge.csv_dialect(self.path)
         return None
 
+    def _encoded(self, text, dialect, codec):
+        """``text`` in ``codec``; a ValueError where the file (re-saved as Windows-1252)
+        cannot hold a character of it."""
+        if dialect is not None:
+            _bridge.check_encodable(dialect, self.path, [text])
+        return text.encode(codec)
+
     def _line(self, values, dialect=None):
         decimal = self._decimal(dialect)
         if decimal is not None and isinstance(values[0], int):
@@ -74,17 +81,13 @@ class AnswerJournal:
         """The labels on disk, ``{row: label}`` (the last line of a row wins)."""
         if not os.path.exists(self.path):
             return {}
-        try:
-            with open(self.path, encoding="utf-8-sig", newline="") as handle:
-                text = handle.read()
-        except UnicodeDecodeError:
-            raise ValueError(
-                f"{self.path!r} is not UTF-8 text (saved as 'CSV (semicolon)' by Excel?); "
-                "save it as 'CSV UTF-8'."
-            ) from None
-        if not text.endswith(("\n", "\r")):  # old Mac Excel ends lines with a CR alone
-            text = text[: max(text.rfind("\n"), text.rfind("\r")) + 1]  # cut short by a crash
-        dialect = _bridge.csv_dialect(self.path)
+        with open(self.path, "rb") as handle:
+            raw = handle.read()
+        # A last line cut short by a crash (perhaps inside a character) is no label; old
+        # Mac Excel ends lines with a CR alone. The encoding is the whole lines'.
+        raw = raw[: max(raw.rfind(b"\n"), raw.rfind(b"\r")) + 1]
+        dialect = _bridge.csv_dialect(self.path)  # a ValueError naming a byte not text
+        text = raw.decode(dialect.codec)
         decimal = self._decimal(dialect)
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=dialect.sep))
         if not rows:
@@ -106,7 +109,9 @@ class AnswerJournal:
     def append(self, row, label):
         """Add one label; on disk (fsynced) when this returns."""
         dialect = self._dialect()  # perhaps re-saved by a spreadsheet: its dialect
-        line = self._line([int(row), label], dialect)
+        # Appended in the file's encoding (its byte-order mark, if any, is at the start).
+        encoding = "utf-8" if dialect is None else dialect.encoding
+        line = self._encoded(self._line([int(row), label], dialect), dialect, encoding)
         with open(self.path, "a+b") as handle:
             end = handle.seek(0, os.SEEK_END)
             if end and (handle.seek(end - 1), handle.read(1))[1] not in (b"\n", b"\r"):
@@ -116,9 +121,9 @@ class AnswerJournal:
                 start = handle.read()
                 end = max(start.rfind(b"\n"), start.rfind(b"\r")) + 1
                 handle.truncate(end)
-            text = (self._line(["row", self.target]) if end == 0 else "") + line
+            header = self._line(["row", self.target]).encode("utf-8") if end == 0 else b""
             try:
-                handle.write(text.encode("utf-8"))
+                handle.write(header + line)
                 handle.flush()
                 os.fsync(handle.fileno())
             except OSError:
@@ -137,13 +142,13 @@ class AnswerJournal:
         text = self._line(["row", self.target], dialect) + "".join(
             self._line([int(r), label], dialect) for r, label in labels.items()
         )
-        encoding = "utf-8-sig" if dialect is not None and dialect.bom else "utf-8"
+        data = self._encoded(text, dialect, "utf-8" if dialect is None else dialect.codec)
         # Named as the campaign's temporaries: one a killed page leaves is removed at
         # the next start (LabelSession._tidy_answers).
         tmp = _bridge.new_temporary(self.path)
         try:
-            with open(tmp, "w", encoding=encoding, newline="") as handle:
-                handle.write(text)
+            with open(tmp, "wb") as handle:
+                handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, self.path)

@@ -489,6 +489,8 @@ class LabelSession:
                         self._table.number,
                         self._classes(),
                     )
+                # A Windows-1252 DATA has no bytes for "日本": refused now, not by the merge.
+                _bridge.check_encodable(self._table.dialect, self.data, [str(text)])
             except ValueError as exc:
                 raise Refused(422, str(exc)) from None
             if row in self._merging or (row in self._recorded or row in self._data_labels):
@@ -528,6 +530,8 @@ class LabelSession:
                     self.journal.append(row, text)
             except OSError as exc:
                 raise self._unsaved(exc) from None
+            except ValueError as exc:  # an answer file re-saved as Windows-1252
+                raise Refused(422, str(exc)) from None
             self._pending[row] = text
             state.undo.append((row, previous))
             self._skipped.discard(row)
