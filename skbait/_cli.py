@@ -270,12 +270,16 @@ def _load_csv(path, target):
         raise UsageError(f"no such CSV file: {path!r}.")
     if target is None:
         raise UsageError(f"a CSV dataset needs --target COLUMN (the label column of {path!r}).")
+    from skbait.campaign._errors import CampaignError
     from skbait.campaign._files import _DECIMAL_COMMA, sniff_dialect
 
     try:
-        # The separator as the campaign commands find it: a spreadsheet writes ';' or tabs.
+        # The separator and encoding as the campaign commands find them: a spreadsheet
+        # writes ';' or tabs, and Windows-1252 text.
         dialect = sniff_dialect(path)
-        frame = pd.read_csv(path, sep=dialect.sep, encoding="utf-8-sig")
+        frame = pd.read_csv(path, sep=dialect.sep, encoding=dialect.codec)
+    except CampaignError as exc:  # no UTF-8 nor Windows-1252 text: says which byte
+        raise UsageError(str(exc)) from None
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path!r} as CSV: {exc}") from None
     if dialect.decimal == ",":
@@ -300,7 +304,7 @@ def _load_csv(path, target):
         shown = ", ".join(map(str, frame.columns[:20]))
         raise UsageError(f"no column {target!r} in {path!r}; its columns are: {shown}.")
     # pandas calls a second column of the name y.1: a copy of the labels among the features.
-    with open(path, encoding="utf-8-sig", newline="") as handle:
+    with open(path, encoding=dialect.codec, newline="") as handle:
         header = next(csv.reader(handle, delimiter=dialect.sep), [])
     twice = [i + 1 for i, name in enumerate(header) if name.strip() == str(column).strip()]
     if len(twice) > 1:

@@ -293,6 +293,24 @@ def test_csv_from_a_spreadsheet_with_semicolons_and_decimal_commas(tmp_path, cap
     assert "4 features, regression on amount" in err
 
 
+def test_csv_in_windows_1252_is_read_as_the_campaign_reads_it(tmp_path, capsys):
+    # Excel's "CSV (semicolon)" on Windows writes Windows-1252 ("é" is the byte 0xe9): read
+    # as the campaign commands read it, where it was a decoding error; a byte that is not
+    # Windows-1252 either is refused, naming it.
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(60)
+    frame = pd.DataFrame({"x": x, "note": "café", "label": np.where(x > 0, "élevé", "bas")})
+    path = tmp_path / "export.csv"
+    frame.to_csv(path, sep=";", index=False, encoding="cp1252", lineterminator="\r\n")
+    out = tmp_path / "out"
+    argv = ["run", "-d", str(path), "--target", "label", "-s", "random", *TINY]
+    assert main([*argv, "-q", "-j", "1", "-o", str(out)]) == 0
+    assert "2 features, 2 classes" in capsys.readouterr().err
+    path.write_bytes(path.read_bytes().replace(b"caf\xe9", b"caf\x81", 1))
+    err = _error([*argv, "-o", str(tmp_path / "again")], capsys)
+    assert "byte 0x81" in err and "'CSV UTF-8'" in err and len(err.strip().splitlines()) == 1
+
+
 def test_infinite_target_value_is_named(tmp_path, capsys):
     # The features were checked for inf, the target was not: the run ended on a traceback.
     rng = np.random.default_rng(6)
