@@ -155,6 +155,28 @@ def test_a_label_windows_1252_cannot_hold_is_refused_before_anything_is_written(
     assert labels["label"][rows[1]] == label
 
 
+def test_a_batch_its_re_saved_windows_1252_file_cannot_hold_is_refused(tmp_path, capsys):
+    # DATA in UTF-8 holds "日本"; the batch file was re-saved as Windows-1252 (Excel made
+    # its "日本" "??"), and the next batch, written as that file is, cannot hold it.
+    data, _ = _excel_pool(tmp_path, ";")
+    frame = _read(data, ";")
+    frame["note"] = "日本"
+    frame.to_csv(data, sep=";", index=False, encoding="utf-8", lineterminator="\r\n")
+    batch = tmp_path / "batch.csv"
+    assert _cli("query", data, "--target", "label", "-o", batch, "-b", "3") == 0
+    saved = pd.read_csv(batch, sep=";", dtype=str, keep_default_na=False)
+    saved["note"] = "?? café"  # a note typed in: a byte Windows-1252 alone reads
+    saved.to_csv(batch, sep=";", index=False, encoding="cp1252", lineterminator="\r\n")
+    files = (data, batch, campaign_path(data))
+    before = {str(p): Path(p).read_bytes() for p in files}
+    capsys.readouterr()
+    assert _cli("query", data, "-o", batch, "-b", "3") == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "'日本'" in line and "Windows-1252" in line and "'CSV UTF-8'" in line, line
+    assert {str(p): Path(p).read_bytes() for p in files} == before
+    assert not [p for p in tmp_path.iterdir() if ".skbait-tmp-" in p.name]
+
+
 @pytest.mark.parametrize(
     "raw, expected",
     [

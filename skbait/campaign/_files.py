@@ -153,17 +153,6 @@ def _atomic_write(path, write):
     except OSError as exc:
         _remove_quietly(tmp)
         raise CampaignError(f"cannot write {path!r}: {exc.strerror or exc}.") from None
-    except UnicodeEncodeError as exc:
-        # A cell the file's encoding has no bytes for (a Windows-1252 file): one that
-        # _Table.write did not check first, such as a batch in a re-saved batch's dialect.
-        _remove_quietly(tmp)
-        if exc.encoding != WINDOWS_1252:
-            raise CampaignError(f"cannot write {path!r}: {exc}.") from None
-        cell = (
-            re.search(r'[^,;\t\r\n"]*\Z', exc.object[: exc.start]).group()
-            + re.match(r'[^,;\t\r\n"]*', exc.object[exc.start :]).group()
-        )
-        raise CampaignError(_cannot_hold(path, cell, exc.object[exc.start])) from None
     except BaseException:
         _remove_quietly(tmp)
         raise
@@ -380,11 +369,11 @@ def _where(raw, position):
     return f"at position {position}, line {line}"
 
 
-def _cannot_hold(path, text, char):
+def _cannot_hold(path, text, char, what="labels"):
     """The error of a cell ``text`` that a Windows-1252 file at ``path`` cannot hold."""
     return (
         f"cannot write {text!r} into {os.fspath(path)!r}: the file is Windows-1252 text (as "
-        f"Excel on Windows saves 'CSV'), which has no {char!r}. To use such labels, save "
+        f"Excel on Windows saves 'CSV'), which has no {char!r}. To use such {what}, save "
         "it as 'CSV UTF-8' in Excel (or with encoding='utf-8' in pandas) and try again; "
         "nothing was changed."
     )
@@ -1069,12 +1058,30 @@ def _quoted_cell(text, quote, sep):
 def write_csv(frame, path, dialect, header=True, na_values=(), missing="", texts=None):
     """Write ``frame`` to the CSV file ``path`` in ``dialect``, atomically (the
     arguments as :meth:`Dialect.to_csv` takes them)."""
-    _atomic_write(
+    _atomic_csv_write(
         path,
+        dialect,
         lambda tmp: dialect.to_csv(
             frame, tmp, header=header, na_values=na_values, missing=missing, texts=texts
         ),
     )
+
+
+def _atomic_csv_write(path, dialect, write):
+    """:func:`_atomic_write` of a CSV file in ``dialect``: a cell its encoding has no
+    bytes for (a Windows-1252 file), which no check before caught, is a CampaignError
+    (a batch written as the batch file a spreadsheet re-saved)."""
+    try:
+        _atomic_write(path, write)
+    except UnicodeEncodeError as exc:
+        if dialect.encoding != WINDOWS_1252:
+            raise CampaignError(f"cannot write {os.fspath(path)!r}: {exc}.") from None
+        text, start = exc.object, exc.start
+        cell = (
+            re.search(r'[^,;\t\r\n"]*\Z', text[:start]).group()
+            + re.match(r'[^,;\t\r\n"]*', text[start:]).group()
+        )
+        raise CampaignError(_cannot_hold(path, cell, text[start], "text")) from None
 
 
 def write_frame(frame, path, dialect=None, header=True):
@@ -1104,4 +1111,4 @@ def write_frame(frame, path, dialect=None, header=True):
         _atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
     else:
         dialect = Dialect() if dialect is None else dialect
-        _atomic_write(path, lambda tmp: dialect.to_csv(frame, tmp, header=header))
+        _atomic_csv_write(path, dialect, lambda tmp: dialect.to_csv(frame, tmp, header=header))
