@@ -40,6 +40,7 @@ from skbait._skorch import (
     column_classes,
     explain_dtype_error,
     net_infers_classes,
+    net_output_count,
     net_predicts_label_sets,
     set_net_classes,
     skorch_targets,
@@ -498,7 +499,9 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         # labels, model and history.
         state = dict(self.__dict__)
         try:
-            pool, eval_set, strategy, classes, multilabel = self._validate_fit(X, y, eval_set)
+            pool, eval_set, strategy, classes, multilabel, n_outputs = self._validate_fit(
+                X, y, eval_set
+            )
             stopping = check_stopping(self.stopping)
         except BaseException:
             self.__dict__.clear()
@@ -515,6 +518,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         self.query_strategy_ = strategy
         self.stopping_ = stopping
         self._multilabel = multilabel
+        self._net_outputs = n_outputs
         self._seed = draw_seed(self.random_state)
         self._y_name = getattr(y, "name", None)
         self.history_ = []
@@ -562,8 +566,10 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     def _validate_fit(self, X, y, eval_set):
         """Every check of fit, before any state changes.
 
-        Returns the pool (labeled rows marked), the eval set, the strategy and
-        the classes fixed for the run (declared, or the oracle's), if any.
+        Returns the pool (labeled rows marked), the eval set, the strategy,
+        the classes fixed for the run (declared, or the oracle's), if any,
+        whether the target is multi-label, and the number of outputs of a
+        skorch classifier (None for other estimators), which later labels index.
         """
         self._validate_params()
         _check_estimator_predicts(self.estimator)
@@ -573,19 +579,22 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         sets = self._read_multilabel(y)
         multilabel = sets is not None
         strategy = _make_strategy(self.query_strategy, multilabel)
+        n_outputs = None
         if multilabel:
             check_consistent_length(X, sets.indicator)
             y, missing, classes = sets.indicator, ~sets.labeled, sets.classes
         else:
             y = self._check_y(X, y)
             missing = missing_label_mask(y, self.missing_label)
-            classes = self._check_classes(y[~missing])
+            # Counted before the labels are checked: a net's labels index its outputs.
+            n_outputs = net_output_count(self.estimator, X)
+            classes = self._check_classes(y[~missing], n_outputs)
         eval_set = self._check_eval_set(eval_set, classes if multilabel else None)
         n_samples = _num_samples(X)
         if self.budget is None:
             # Every label missing is a cold start: query() uses the label-free design.
             pool = LabeledPool(X, y, np.flatnonzero(~missing))
-            return pool, eval_set, strategy, classes, multilabel
+            return pool, eval_set, strategy, classes, multilabel, n_outputs
         if self.budget > n_samples:
             raise ValueError(
                 f"budget={self.budget} is larger than the pool ({n_samples} samples). Lower "
@@ -605,7 +614,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         if classes is None and is_classifier(self.estimator):
             classes = np.unique(y)
         pool = LabeledPool(X, y, np.empty(0, dtype=np.int64))
-        return pool, eval_set, strategy, classes, multilabel
+        return pool, eval_set, strategy, classes, multilabel, n_outputs
 
     def _read_multilabel(self, y):
         """A multi-label ``y`` read into its indicator, or None for any other target.
@@ -1273,15 +1282,23 @@ default=None
             )
         return classes
 
-    def _check_classes(self, y_known):
-        """The declared classes, after checking that the known labels lie among them."""
+    def _check_classes(self, y_known, n_outputs=None):
+        """The declared classes, after checking that the known labels lie among them.
+
+        ``n_outputs``: a skorch classifier's number of outputs, which its labels
+        index; by default the one counted at fit.
+        """
+        if n_outputs is None:
+            n_outputs = getattr(self, "_net_outputs", None)
         y_known = natural_labels(y_known)  # [0, 1] given beside None: numbers, not objects
         if is_classifier(self.estimator) and y_known.size:
             # Before the model sees them: continuous or mixed labels get scikit-learn's
             # own message on every supported version, not a stand-in's.
             check_classification_targets(y_known)
-            check_net_labels(self.estimator, y_known)
+            check_net_labels(self.estimator, y_known, n_outputs)
         classes = self._declared_classes()
+        if classes is not None and is_classifier(self.estimator):
+            check_net_labels(self.estimator, classes, n_outputs, "the declared classes")
         if classes is not None:
             # np.isin finds 1 among [False, True]: the kind is checked first.
             check_label_kind(y_known, classes, "the declared classes")
