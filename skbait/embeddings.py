@@ -23,6 +23,10 @@ with :func:`register_embedding` and :func:`embed` dispatches on the estimator:
   columns); the embedding is what the last step sees.
 - :class:`~sklearn.compose.TransformedTargetRegressor`: the rule of the
   regressor it wraps (it transforms the target only, never the rows).
+- :class:`~sklearn.model_selection.GridSearchCV`,
+  :class:`~sklearn.model_selection.RandomizedSearchCV` and the other searches:
+  the rule of the model they refitted (``best_estimator_``), so that a search
+  over a pipeline or a network embeds as that pipeline or network does.
 - skorch networks (:class:`skorch.NeuralNet` and its classifiers and
   regressors): the input of the last :class:`torch.nn.Linear` its forward
   pass calls, captured by a forward hook, and the probabilities from the
@@ -41,6 +45,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import is_classifier
 from sklearn.compose import TransformedTargetRegressor
+from sklearn.model_selection._search import BaseSearchCV
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.utils.extmath import safe_sparse_dot
@@ -201,6 +206,9 @@ def embeds_input_features(estimator):
     False
     """
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    if isinstance(final, BaseSearchCV):
+        # Fitted: the model it refitted; unfitted: the model it will tune.
+        return embeds_input_features(getattr(final, "best_estimator_", final.estimator))
     if isinstance(final, TransformedTargetRegressor):
         # Unfitted: the regressor it will fit (LinearRegression when None).
         return final.regressor is None or embeds_input_features(final.regressor)
@@ -365,6 +373,17 @@ def _transformed_target(estimator, X, proba):
     return _find_rule(regressor)(regressor, X, False)[0], None
 
 
+def _search_cv(estimator, X, proba):
+    """The rule of the model a search refitted: its best estimator sees the rows."""
+    best = estimator.best_estimator_
+    return _find_rule(best)(best, X, proba)
+
+
+def _is_refitted_search(estimator):
+    # A search with refit=False keeps no model (and has no predict either).
+    return isinstance(estimator, BaseSearchCV) and hasattr(estimator, "best_estimator_")
+
+
 _ACTIVATIONS = {
     "identity": lambda a: a,
     "logistic": lambda a: 1.0 / (1.0 + np.exp(-a)),
@@ -375,6 +394,7 @@ _ACTIVATIONS = {
 register_embedding(lambda est: isinstance(est, (MLPClassifier, MLPRegressor)), _mlp_hidden)
 register_embedding(Pipeline, _pipeline)
 register_embedding(TransformedTargetRegressor, _transformed_target)
+register_embedding(_is_refitted_search, _search_cv)
 
 
 # Input of the net's last nn.Linear and its probabilities, from one forward pass.
