@@ -329,23 +329,47 @@ def _input_features(estimator, X, proba):
         # The model took X (categorical columns, say), but no strategy can measure it.
         raise type(exc)(
             "The embedding that strategies read is the model's input here, and it is not a "
-            f"numeric array ({exc}). A model that takes categorical or string columns itself "
-            "(HistGradientBoosting reads categories from a DataFrame's dtypes) leaves no "
-            "embedding: encode them in a Pipeline before the model (make_pipeline("
-            "make_column_transformer((OneHotEncoder(), columns), remainder='passthrough'), "
-            "model)), pass embedding=..., or use a strategy that reads only probabilities "
-            "(margin, entropy, confidence, random)."
+            f"numeric array ({exc}). "
+            + (
+                _wrapped_pipeline_advice(estimator)
+                or "A model that takes categorical or string columns itself "
+                "(HistGradientBoosting reads categories from a DataFrame's dtypes) leaves no "
+                "embedding: encode them in a Pipeline before the model (make_pipeline("
+                "make_column_transformer((OneHotEncoder(), columns), remainder='passthrough'), "
+                "model)), pass embedding=..., or use a strategy that reads only probabilities "
+                "(margin, entropy, confidence, random)."
+            )
         ) from exc
     values = Z.data if sp.issparse(Z) else Z
     if not np.isfinite(values).all():
         raise ValueError(
             "The embedding that strategies read is the model's input here, and it holds NaN "
-            "or inf. A model that takes missing values (HistGradientBoosting, say) still "
-            "leaves no finite embedding: put an imputer before it in a Pipeline "
-            "(make_pipeline(SimpleImputer(), model)), pass embedding=..., or use a strategy "
-            "that reads only probabilities (margin, entropy, confidence, random)."
+            "or inf. "
+            + (
+                _wrapped_pipeline_advice(estimator)
+                or "A model that takes missing values (HistGradientBoosting, say) still "
+                "leaves no finite embedding: put an imputer before it in a Pipeline "
+                "(make_pipeline(SimpleImputer(), model)), pass embedding=..., or use a "
+                "strategy that reads only probabilities (margin, entropy, confidence, random)."
+            )
         )
     return Z, predict_probabilities(estimator, X) if proba else None
+
+
+def _wrapped_pipeline_advice(estimator):
+    """The fix for a meta-estimator around a pipeline, whose input is what strategies see."""
+    inner = getattr(estimator, "estimator", None)
+    if not isinstance(inner, Pipeline) or len(inner) < 2:
+        return None
+    name = type(estimator).__name__
+    steps = ", ".join(type(step).__name__ for step in inner[:-1])
+    return (
+        f"This {name} wraps a Pipeline, whose steps ({steps}) run inside it, out of "
+        f"the strategies' sight: make the pipeline the outer layer, "
+        f"make_pipeline({steps}, {name}({type(inner[-1]).__name__}())), so that "
+        "strategies read what its last step sees; or pass embedding=..., or use a "
+        "strategy that reads only probabilities (margin, entropy, confidence, random)."
+    )
 
 
 def _mlp_hidden(estimator, X, proba):

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.datasets import make_classification
 from sklearn.decomposition import PCA
@@ -360,3 +361,24 @@ def test_a_search_embeds_as_the_model_it_refitted(data):
         random_state=0,
     ).fit(frame, y)
     assert len(np.unique(learner.labeled_indices_)) == 30
+
+
+def test_a_pipeline_inside_a_meta_estimator_gets_the_fix_that_applies():
+    # CalibratedClassifierCV(make_pipeline(encode, LinearSVC())) was told to encode its
+    # string column in a Pipeline before the model, which it already did.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"size": rng.normal(size=60), "colour": rng.choice(["r", "g"], 60)})
+    y = (frame["size"] > 0).to_numpy().astype(int)
+    encode = ColumnTransformer([("oh", OneHotEncoder(), ["colour"])], remainder="passthrough")
+    calibrated = CalibratedClassifierCV(make_pipeline(encode, LinearSVC()), cv=3)
+    al = ActiveLearner(calibrated, query_strategy="bait", n_initial=20, budget=30, random_state=0)
+    with pytest.raises(ValueError, match="not a numeric") as info:
+        al.fit(frame, y)
+    message = str(info.value)
+    assert "wraps a Pipeline" in message and "encode them in a Pipeline" not in message
+    assert "make_pipeline(ColumnTransformer, CalibratedClassifierCV(LinearSVC()))" in message
+    # The fix it names works.
+    outer = make_pipeline(encode, CalibratedClassifierCV(LinearSVC(), cv=3))
+    al = ActiveLearner(outer, query_strategy="bait", n_initial=20, budget=30, random_state=0)
+    al.fit(frame, y)
+    assert len(np.unique(al.labeled_indices_)) == 30
