@@ -579,6 +579,14 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         sets = self._read_multilabel(y)
         multilabel = sets is not None
         strategy = _make_strategy(self.query_strategy, multilabel)
+        if (
+            not multilabel
+            and get_strategy_tags(strategy).classifier_only
+            and not is_classifier(self.estimator)
+        ):
+            # The strategy's own refusal (uncertainty or BADGE with a regressor), before the
+            # first fit rather than at the first query after it.
+            strategy._validate_estimator(self.estimator)
         n_outputs = None
         if multilabel:
             check_consistent_length(X, sets.indicator)

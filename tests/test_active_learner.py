@@ -733,3 +733,30 @@ def test_warm_start_of_an_ensemble_is_refused(clf_data, model):
     with pytest.raises(ValueError, match="warm_start=True.*fresh clone"):
         learner.fit(X, y)
     assert not hasattr(learner, "history_")
+
+
+class _RidgeThatCountsFits(Ridge):
+    fits = 0
+
+    def fit(self, X, y):
+        type(self).fits += 1
+        return super().fit(X, y)
+
+
+@pytest.mark.parametrize("strategy, name", [("margin", "UncertaintySampling"), ("badge", "BADGE")])
+@pytest.mark.parametrize("budget", [30, None])
+def test_a_classifier_only_strategy_refuses_a_regressor_before_any_fit(
+    reg_data, strategy, name, budget
+):
+    # The refusal came from the first query, after a first fit (which, for a
+    # network, can take long) and, in real labeling, after fit() had succeeded.
+    X, y = reg_data
+    _RidgeThatCountsFits.fits = 0
+    learner = ActiveLearner(
+        _RidgeThatCountsFits(), query_strategy=strategy, budget=budget, random_state=0
+    )
+    y_given = y if budget else np.where(np.arange(len(y)) < 10, y, np.nan)
+    with pytest.raises(TypeError, match=f"{name} needs class probabilities.*For regression"):
+        learner.fit(X, y_given)
+    assert _RidgeThatCountsFits.fits == 0
+    assert not hasattr(learner, "pool_")
