@@ -537,9 +537,12 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             self.pool_ = pool.reveal(np.sort(initial))
             return self._simulate(eval_set)
         except BaseException as exc:
+            clear = self._refused_first_fit(exc)
             if self._rejected(exc):
                 self.__dict__.clear()
                 self.__dict__.update(state)
+            if clear is not None:
+                raise clear from exc
             raise
 
     def _rejected(self, exc):
@@ -1110,13 +1113,59 @@ default=None
         except (ValueError, TypeError) as exc:
             raise self._refused_refit(exc) from exc
 
+    def _rare_class(self):
+        """``(label, count)`` of the rarest labeled class when it has few rows, or None.
+
+        A model that cross-validates inside (CalibratedClassifierCV, GridSearchCV,
+        SVC(probability=True)) or counts neighbours refuses a class with fewer rows
+        than its folds or neighbours; scikit-learn's defaults are 5 of each.
+        """
+        if not is_classifier(self.estimator) or getattr(self, "_multilabel", False):
+            return None
+        _, y_lab = self.pool_.labeled()
+        if len(y_lab) == 0:
+            return None
+        labels, counts = np.unique(y_lab, return_counts=True)
+        rarest = int(np.argmin(counts))
+        if counts[rarest] >= _FEW_ROWS:
+            return None
+        return label_repr(labels[rarest : rarest + 1])[0], int(counts[rarest])
+
+    def _refused_first_fit(self, exc):
+        """fit's first model refused few rows of a class: the error, with the way out; or None.
+
+        With scikit-learn's defaults, a model that cross-validates inside refuses
+        a class of fewer than 5 rows, and the initial draw of a simulation
+        (n_initial=10) often holds one: the model's own message names its folds,
+        not the learner's setting that gives it more rows.
+        """
+        if not isinstance(exc, ValueError) or any(r["n_labeled"] for r in self.history_):
+            return None
+        rare = self._rare_class()
+        if rare is None:
+            return None
+        label, count = rare
+        n_labeled = len(self.pool_.order)
+        if self.budget is None:
+            rows, fix = f"the {n_labeled} labeled rows", "Label more rows before fitting"
+        else:
+            rows = f"the {n_labeled} rows of the initial draw (n_initial={self.n_initial})"
+            fix = "Raise n_initial"
+        return ValueError(
+            f"The model refused its first fit, on {rows}: {exc}\nIf it needs more rows: "
+            f"class {label!r} has {count} labeled row(s) only, and {_FEW_PER_CLASS} {fix}, "
+            "or lower the model's cv or n_neighbors."
+        )
+
     def _refused_refit(self, exc):
         """The model's refusal of a refit, saying that the labels are kept and the way out.
 
         The labels were committed before the refit, and stay: every refit fails
         the same way until the rows the model refuses lose their labels (or the
-        estimator takes them). Rows holding NaN or infinities are named, and the
-        error keeps the model's type and words (chained, by the caller).
+        estimator takes them), or, for a model that needs several rows of every
+        class, until a rare class has enough. Rows holding NaN or infinities are
+        named, and the error keeps the model's type and words (chained, by the
+        caller).
         """
         suspects = label_repr(self.pool_.nonfinite_rows(self.pool_.order))
         if suspects:
@@ -1137,6 +1186,16 @@ default=None
             "...) (for NaN: an imputer in a pipeline), and the next teach(), correct() or "
             "retract() refits on every label."
         )
+        rare = None if suspects else self._rare_class()
+        if rare is not None:
+            # Too few rows of a class for the model's own folds: more labels cure it.
+            label, count = rare
+            message += (
+                f" If the model refused too few rows of a class: class {label!r} has "
+                f"{count} labeled row(s) only, and {_FEW_PER_CLASS} Then label more rows "
+                "of it instead: the next teach() refits on every label, and succeeds once "
+                "the model has enough."
+            )
         try:
             return type(exc)(message)
         except Exception:  # an exception class built from other arguments
@@ -1741,6 +1800,15 @@ def _fit_multilabel(estimator, X, Y):
             "classifier of one label per row in OneVsRestClassifier (or "
             "MultiOutputClassifier, ClassifierChain)."
         ) from exc
+
+
+# scikit-learn's default folds (cv=5) and neighbours (n_neighbors=5).
+_FEW_ROWS = 5
+_FEW_PER_CLASS = (
+    "a model that cross-validates inside (CalibratedClassifierCV, GridSearchCV) needs "
+    "several rows of every class, one that counts neighbours (KNeighborsClassifier) at "
+    "least n_neighbors rows."
+)
 
 
 def _model_score(estimator, X, y, multilabel):
