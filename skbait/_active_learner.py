@@ -40,6 +40,7 @@ from skbait._skorch import (
     column_classes,
     explain_dtype_error,
     net_infers_classes,
+    net_output_count,
     net_predicts_label_sets,
     set_net_classes,
     skorch_targets,
@@ -498,7 +499,9 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         # labels, model and history.
         state = dict(self.__dict__)
         try:
-            pool, eval_set, strategy, classes, multilabel = self._validate_fit(X, y, eval_set)
+            pool, eval_set, strategy, classes, multilabel, n_outputs = self._validate_fit(
+                X, y, eval_set
+            )
             stopping = check_stopping(self.stopping)
         except BaseException:
             self.__dict__.clear()
@@ -515,6 +518,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         self.query_strategy_ = strategy
         self.stopping_ = stopping
         self._multilabel = multilabel
+        self._net_outputs = n_outputs
         self._seed = draw_seed(self.random_state)
         self._y_name = getattr(y, "name", None)
         self.history_ = []
@@ -533,9 +537,12 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             self.pool_ = pool.reveal(np.sort(initial))
             return self._simulate(eval_set)
         except BaseException as exc:
+            clear = self._refused_first_fit(exc)
             if self._rejected(exc):
                 self.__dict__.clear()
                 self.__dict__.update(state)
+            if clear is not None:
+                raise clear from exc
             raise
 
     def _rejected(self, exc):
@@ -562,8 +569,10 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     def _validate_fit(self, X, y, eval_set):
         """Every check of fit, before any state changes.
 
-        Returns the pool (labeled rows marked), the eval set, the strategy and
-        the classes fixed for the run (declared, or the oracle's), if any.
+        Returns the pool (labeled rows marked), the eval set, the strategy,
+        the classes fixed for the run (declared, or the oracle's), if any,
+        whether the target is multi-label, and the number of outputs of a
+        skorch classifier (None for other estimators), which later labels index.
         """
         self._validate_params()
         _check_estimator_predicts(self.estimator)
@@ -573,19 +582,30 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         sets = self._read_multilabel(y)
         multilabel = sets is not None
         strategy = _make_strategy(self.query_strategy, multilabel)
+        if (
+            not multilabel
+            and get_strategy_tags(strategy).classifier_only
+            and not is_classifier(self.estimator)
+        ):
+            # The strategy's own refusal (uncertainty or BADGE with a regressor), before the
+            # first fit rather than at the first query after it.
+            strategy._validate_estimator(self.estimator)
+        n_outputs = None
         if multilabel:
             check_consistent_length(X, sets.indicator)
             y, missing, classes = sets.indicator, ~sets.labeled, sets.classes
         else:
             y = self._check_y(X, y)
             missing = missing_label_mask(y, self.missing_label)
-            classes = self._check_classes(y[~missing])
+            # Counted before the labels are checked: a net's labels index its outputs.
+            n_outputs = net_output_count(self.estimator, X)
+            classes = self._check_classes(y[~missing], n_outputs)
         eval_set = self._check_eval_set(eval_set, classes if multilabel else None)
         n_samples = _num_samples(X)
         if self.budget is None:
             # Every label missing is a cold start: query() uses the label-free design.
             pool = LabeledPool(X, y, np.flatnonzero(~missing))
-            return pool, eval_set, strategy, classes, multilabel
+            return pool, eval_set, strategy, classes, multilabel, n_outputs
         if self.budget > n_samples:
             raise ValueError(
                 f"budget={self.budget} is larger than the pool ({n_samples} samples). Lower "
@@ -605,7 +625,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         if classes is None and is_classifier(self.estimator):
             classes = np.unique(y)
         pool = LabeledPool(X, y, np.empty(0, dtype=np.int64))
-        return pool, eval_set, strategy, classes, multilabel
+        return pool, eval_set, strategy, classes, multilabel, n_outputs
 
     def _read_multilabel(self, y):
         """A multi-label ``y`` read into its indicator, or None for any other target.
@@ -1093,13 +1113,59 @@ default=None
         except (ValueError, TypeError) as exc:
             raise self._refused_refit(exc) from exc
 
+    def _rare_class(self):
+        """``(label, count)`` of the rarest labeled class when it has few rows, or None.
+
+        A model that cross-validates inside (CalibratedClassifierCV, GridSearchCV,
+        SVC(probability=True)) or counts neighbours refuses a class with fewer rows
+        than its folds or neighbours; scikit-learn's defaults are 5 of each.
+        """
+        if not is_classifier(self.estimator) or getattr(self, "_multilabel", False):
+            return None
+        _, y_lab = self.pool_.labeled()
+        if len(y_lab) == 0:
+            return None
+        labels, counts = np.unique(y_lab, return_counts=True)
+        rarest = int(np.argmin(counts))
+        if counts[rarest] >= _FEW_ROWS:
+            return None
+        return label_repr(labels[rarest : rarest + 1])[0], int(counts[rarest])
+
+    def _refused_first_fit(self, exc):
+        """fit's first model refused few rows of a class: the error, with the way out; or None.
+
+        With scikit-learn's defaults, a model that cross-validates inside refuses
+        a class of fewer than 5 rows, and the initial draw of a simulation
+        (n_initial=10) often holds one: the model's own message names its folds,
+        not the learner's setting that gives it more rows.
+        """
+        if not isinstance(exc, ValueError) or any(r["n_labeled"] for r in self.history_):
+            return None
+        rare = self._rare_class()
+        if rare is None:
+            return None
+        label, count = rare
+        n_labeled = len(self.pool_.order)
+        if self.budget is None:
+            rows, fix = f"the {n_labeled} labeled rows", "Label more rows before fitting"
+        else:
+            rows = f"the {n_labeled} rows of the initial draw (n_initial={self.n_initial})"
+            fix = "Raise n_initial"
+        return ValueError(
+            f"The model refused its first fit, on {rows}: {exc}\nIf it needs more rows: "
+            f"class {label!r} has {count} labeled row(s) only, and {_FEW_PER_CLASS} {fix}, "
+            "or lower the model's cv or n_neighbors."
+        )
+
     def _refused_refit(self, exc):
         """The model's refusal of a refit, saying that the labels are kept and the way out.
 
         The labels were committed before the refit, and stay: every refit fails
         the same way until the rows the model refuses lose their labels (or the
-        estimator takes them). Rows holding NaN or infinities are named, and the
-        error keeps the model's type and words (chained, by the caller).
+        estimator takes them), or, for a model that needs several rows of every
+        class, until a rare class has enough. Rows holding NaN or infinities are
+        named, and the error keeps the model's type and words (chained, by the
+        caller).
         """
         suspects = label_repr(self.pool_.nonfinite_rows(self.pool_.order))
         if suspects:
@@ -1120,6 +1186,16 @@ default=None
             "...) (for NaN: an imputer in a pipeline), and the next teach(), correct() or "
             "retract() refits on every label."
         )
+        rare = None if suspects else self._rare_class()
+        if rare is not None:
+            # Too few rows of a class for the model's own folds: more labels cure it.
+            label, count = rare
+            message += (
+                f" If the model refused too few rows of a class: class {label!r} has "
+                f"{count} labeled row(s) only, and {_FEW_PER_CLASS} Then label more rows "
+                "of it instead: the next teach() refits on every label, and succeeds once "
+                "the model has enough."
+            )
         try:
             return type(exc)(message)
         except Exception:  # an exception class built from other arguments
@@ -1273,15 +1349,23 @@ default=None
             )
         return classes
 
-    def _check_classes(self, y_known):
-        """The declared classes, after checking that the known labels lie among them."""
+    def _check_classes(self, y_known, n_outputs=None):
+        """The declared classes, after checking that the known labels lie among them.
+
+        ``n_outputs``: a skorch classifier's number of outputs, which its labels
+        index; by default the one counted at fit.
+        """
+        if n_outputs is None:
+            n_outputs = getattr(self, "_net_outputs", None)
         y_known = natural_labels(y_known)  # [0, 1] given beside None: numbers, not objects
         if is_classifier(self.estimator) and y_known.size:
             # Before the model sees them: continuous or mixed labels get scikit-learn's
             # own message on every supported version, not a stand-in's.
             check_classification_targets(y_known)
-            check_net_labels(self.estimator, y_known)
+            check_net_labels(self.estimator, y_known, n_outputs)
         classes = self._declared_classes()
+        if classes is not None and is_classifier(self.estimator):
+            check_net_labels(self.estimator, classes, n_outputs, "the declared classes")
         if classes is not None:
             # np.isin finds 1 among [False, True]: the kind is checked first.
             check_label_kind(y_known, classes, "the declared classes")
@@ -1716,6 +1800,15 @@ def _fit_multilabel(estimator, X, Y):
             "classifier of one label per row in OneVsRestClassifier (or "
             "MultiOutputClassifier, ClassifierChain)."
         ) from exc
+
+
+# scikit-learn's default folds (cv=5) and neighbours (n_neighbors=5).
+_FEW_ROWS = 5
+_FEW_PER_CLASS = (
+    "a model that cross-validates inside (CalibratedClassifierCV, GridSearchCV) needs "
+    "several rows of every class, one that counts neighbours (KNeighborsClassifier) at "
+    "least n_neighbors rows."
+)
 
 
 def _model_score(estimator, X, y, multilabel):

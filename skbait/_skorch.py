@@ -45,6 +45,7 @@ __all__ = [
     "column_classes",
     "explain_dtype_error",
     "net_infers_classes",
+    "net_output_count",
     "net_predicts_label_sets",
     "set_net_classes",
     "skorch_rule",
@@ -411,14 +412,60 @@ def check_net_device(estimator):
     )
 
 
-def check_net_labels(estimator, labels):
+def net_output_count(estimator, X):
+    """How many outputs the module of ``estimator``'s skorch classifier gives, or None.
+
+    A :class:`~skorch.NeuralNetClassifier` reads its labels as indices of its
+    module's outputs, so :func:`check_net_labels` needs their number before
+    any label reaches torch. It is read from a forward pass of one row of
+    ``X`` through a fresh copy of the net (after a pipeline's other steps,
+    fitted on ``X``), with torch's global random state left as it was. None
+    for other estimators, for skorch's binary classifier and for nets of label
+    sets (their labels are checked otherwise), and whenever the probe fails:
+    the real fit then fails with its own, explained, error.
+    """
+    net = _skorch_classifier(estimator)
+    if net is None or isinstance(net, _require_skorch().NeuralNetBinaryClassifier):
+        return None
+    from sklearn.base import clone
+
+    try:
+        probe = clone(estimator)
+        if isinstance(probe, Pipeline) and len(probe) > 1:
+            X = probe[:-1].fit_transform(X)
+        net = final_step(probe)
+        row = (
+            torch.utils.data.Subset(X, [0])
+            if isinstance(X, torch.utils.data.Dataset)
+            else _require_skorch().utils.multi_indexing(X, slice(0, 1))
+        )
+        # Initialising a module may draw from torch's global generator: the probe must not
+        # change the weights the real fit draws.
+        with torch.random.fork_rng(devices=[]):
+            net.initialize()
+            if isinstance(net.criterion_, (torch.nn.BCEWithLogitsLoss, torch.nn.BCELoss)):
+                return None  # label sets: their columns are the outputs
+            output = net.forward(row, training=False)
+    except Exception:  # a probe: the real fit raises (and explains) the same error
+        return None
+    output = output[0] if isinstance(output, (tuple, list)) else output
+    if not isinstance(output, torch.Tensor) or output.ndim != 2:
+        return None
+    return int(output.shape[1])
+
+
+def check_net_labels(estimator, labels, n_outputs=None, what="the labels"):
     """Refuse labels a skorch classifier cannot train on: it takes class indices.
 
     skorch hands the labels to torch, which takes whole numbers (class
     indices) only: text labels fail deep in torch ("new(): invalid data type
-    'numpy.str_'"). The learner does not re-encode them, as the net's
-    ``predict`` and ``classes_`` would then speak of indices; the error names
-    the fix. Other estimators pass.
+    'numpy.str_'"), and indices outside the module's ``n_outputs`` outputs
+    (see :func:`net_output_count`) fail in the loss ("Target 5 is out of
+    bounds", a device-side assert on a GPU). skorch's binary classifier takes
+    0 and 1 only, and trains on anything else without a word. The learner
+    does not re-encode labels, as the net's ``predict`` and ``classes_``
+    would then speak of indices; the error names the fix. Other estimators
+    pass.
     """
     net = _skorch_classifier(estimator)
     if net is None or net_predicts_label_sets(estimator):
@@ -427,14 +474,56 @@ def check_net_labels(estimator, labels):
     if labels.dtype.kind in "biu" or (
         labels.dtype.kind == "f" and np.all(np.mod(labels[np.isfinite(labels)], 1) == 0)
     ):
+        _check_label_range(net, labels, n_outputs, what)
         return
     shown = ", ".join(repr(v) for v in np.unique(labels.astype(str))[:3])
     raise ValueError(
-        f"{type(net).__name__} learns class indices (0, 1, 2, ...), and the labels hold "
-        f"{shown}, which torch cannot train on. Encode them: encoder = "
-        "sklearn.preprocessing.LabelEncoder().fit(all_labels), give the learner "
-        "encoder.transform(labels) (fit, teach, correct) and read its predictions back with "
-        "encoder.inverse_transform(learner.predict(X))."
+        f"{type(net).__name__} learns class indices (0, 1, 2, ...), and {what} hold "
+        f"{shown}, which torch cannot train on. Encode them: {_ENCODE_HINT}"
+    )
+
+
+_ENCODE_HINT = (
+    "encoder = sklearn.preprocessing.LabelEncoder().fit(all_labels), give the learner "
+    "encoder.transform(labels) (fit, teach, correct) and read its predictions back with "
+    "encoder.inverse_transform(learner.predict(X))."
+)
+
+
+def _check_label_range(net, labels, n_outputs, what):
+    """Refuse whole-number labels that are no index of the net's outputs."""
+    binary = isinstance(net, _require_skorch().NeuralNetBinaryClassifier)
+    if binary:
+        n_outputs = 2  # one logit, for the classes 0 and 1
+    if n_outputs is None:
+        return
+    labels = labels[np.isfinite(labels)] if labels.dtype.kind == "f" else labels
+    outside = np.unique(labels[(labels < 0) | (labels >= n_outputs)])
+    if not outside.size:
+        return
+    shown = ", ".join(str(v) for v in _as_class_indices(outside)[:5])
+    more = f" (and {outside.size - 5} more)" if outside.size > 5 else ""
+    if binary:
+        raise ValueError(
+            f"{type(net).__name__} learns the classes 0 and 1 only (its one output is their "
+            f"logit), and {what} hold {shown}{more}. Relabel them as 0 and 1: "
+            f"{_ENCODE_HINT}"
+        )
+    widen = (
+        f" Or widen the module's output layer to {int(outside.max()) + 1} outputs or more."
+        if outside.max() >= n_outputs
+        else ""
+    )
+    # A negative label is often the unlabeled marker of another library.
+    marker = (
+        f" If {shown.split(', ')[0]} marks unlabeled rows, pass it as the learner's missing_label."
+        if outside.min() < 0
+        else ""
+    )
+    raise ValueError(
+        f"The module of this {type(net).__name__} has {n_outputs} outputs, read as the class "
+        f"indices 0 to {n_outputs - 1}, and {what} hold {shown}{more}, outside that "
+        f"range. Relabel the classes as 0 to k-1: {_ENCODE_HINT}{widen}{marker}"
     )
 
 

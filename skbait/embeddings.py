@@ -23,6 +23,10 @@ with :func:`register_embedding` and :func:`embed` dispatches on the estimator:
   columns); the embedding is what the last step sees.
 - :class:`~sklearn.compose.TransformedTargetRegressor`: the rule of the
   regressor it wraps (it transforms the target only, never the rows).
+- :class:`~sklearn.model_selection.GridSearchCV`,
+  :class:`~sklearn.model_selection.RandomizedSearchCV` and the other searches:
+  the rule of the model they refitted (``best_estimator_``), so that a search
+  over a pipeline or a network embeds as that pipeline or network does.
 - skorch networks (:class:`skorch.NeuralNet` and its classifiers and
   regressors): the input of the last :class:`torch.nn.Linear` its forward
   pass calls, captured by a forward hook, and the probabilities from the
@@ -41,6 +45,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import is_classifier
 from sklearn.compose import TransformedTargetRegressor
+from sklearn.model_selection._search import BaseSearchCV
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.utils.extmath import safe_sparse_dot
@@ -201,6 +206,9 @@ def embeds_input_features(estimator):
     False
     """
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    if isinstance(final, BaseSearchCV):
+        # Fitted: the model it refitted; unfitted: the model it will tune.
+        return embeds_input_features(getattr(final, "best_estimator_", final.estimator))
     if isinstance(final, TransformedTargetRegressor):
         # Unfitted: the regressor it will fit (LinearRegression when None).
         return final.regressor is None or embeds_input_features(final.regressor)
@@ -321,23 +329,47 @@ def _input_features(estimator, X, proba):
         # The model took X (categorical columns, say), but no strategy can measure it.
         raise type(exc)(
             "The embedding that strategies read is the model's input here, and it is not a "
-            f"numeric array ({exc}). A model that takes categorical or string columns itself "
-            "(HistGradientBoosting reads categories from a DataFrame's dtypes) leaves no "
-            "embedding: encode them in a Pipeline before the model (make_pipeline("
-            "make_column_transformer((OneHotEncoder(), columns), remainder='passthrough'), "
-            "model)), pass embedding=..., or use a strategy that reads only probabilities "
-            "(margin, entropy, confidence, random)."
+            f"numeric array ({exc}). "
+            + (
+                _wrapped_pipeline_advice(estimator)
+                or "A model that takes categorical or string columns itself "
+                "(HistGradientBoosting reads categories from a DataFrame's dtypes) leaves no "
+                "embedding: encode them in a Pipeline before the model (make_pipeline("
+                "make_column_transformer((OneHotEncoder(), columns), remainder='passthrough'), "
+                "model)), pass embedding=..., or use a strategy that reads only probabilities "
+                "(margin, entropy, confidence, random)."
+            )
         ) from exc
     values = Z.data if sp.issparse(Z) else Z
     if not np.isfinite(values).all():
         raise ValueError(
             "The embedding that strategies read is the model's input here, and it holds NaN "
-            "or inf. A model that takes missing values (HistGradientBoosting, say) still "
-            "leaves no finite embedding: put an imputer before it in a Pipeline "
-            "(make_pipeline(SimpleImputer(), model)), pass embedding=..., or use a strategy "
-            "that reads only probabilities (margin, entropy, confidence, random)."
+            "or inf. "
+            + (
+                _wrapped_pipeline_advice(estimator)
+                or "A model that takes missing values (HistGradientBoosting, say) still "
+                "leaves no finite embedding: put an imputer before it in a Pipeline "
+                "(make_pipeline(SimpleImputer(), model)), pass embedding=..., or use a "
+                "strategy that reads only probabilities (margin, entropy, confidence, random)."
+            )
         )
     return Z, predict_probabilities(estimator, X) if proba else None
+
+
+def _wrapped_pipeline_advice(estimator):
+    """The fix for a meta-estimator around a pipeline, whose input is what strategies see."""
+    inner = getattr(estimator, "estimator", None)
+    if not isinstance(inner, Pipeline) or len(inner) < 2:
+        return None
+    name = type(estimator).__name__
+    steps = ", ".join(type(step).__name__ for step in inner[:-1])
+    return (
+        f"This {name} wraps a Pipeline, whose steps ({steps}) run inside it, out of "
+        f"the strategies' sight: make the pipeline the outer layer, "
+        f"make_pipeline({steps}, {name}({type(inner[-1]).__name__}())), so that "
+        "strategies read what its last step sees; or pass embedding=..., or use a "
+        "strategy that reads only probabilities (margin, entropy, confidence, random)."
+    )
 
 
 def _mlp_hidden(estimator, X, proba):
@@ -365,6 +397,17 @@ def _transformed_target(estimator, X, proba):
     return _find_rule(regressor)(regressor, X, False)[0], None
 
 
+def _search_cv(estimator, X, proba):
+    """The rule of the model a search refitted: its best estimator sees the rows."""
+    best = estimator.best_estimator_
+    return _find_rule(best)(best, X, proba)
+
+
+def _is_refitted_search(estimator):
+    # A search with refit=False keeps no model (and has no predict either).
+    return isinstance(estimator, BaseSearchCV) and hasattr(estimator, "best_estimator_")
+
+
 _ACTIVATIONS = {
     "identity": lambda a: a,
     "logistic": lambda a: 1.0 / (1.0 + np.exp(-a)),
@@ -375,6 +418,7 @@ _ACTIVATIONS = {
 register_embedding(lambda est: isinstance(est, (MLPClassifier, MLPRegressor)), _mlp_hidden)
 register_embedding(Pipeline, _pipeline)
 register_embedding(TransformedTargetRegressor, _transformed_target)
+register_embedding(_is_refitted_search, _search_cv)
 
 
 # Input of the net's last nn.Linear and its probabilities, from one forward pass.

@@ -7,12 +7,14 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.datasets import make_classification
 from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
@@ -316,3 +318,67 @@ def test_strategies_query_a_tfidf_mlp_pipeline(strategy):
         al = ActiveLearner(pipe, query_strategy=strategy, batch_size=4, random_state=0)
         idx = al.fit(docs, y_known).query()
     assert len(set(idx.tolist())) == 4 and not np.isin(idx, al.labeled_indices_).any()
+
+
+def test_a_search_embeds_as_the_model_it_refitted(data):
+    # A GridSearchCV was read by its raw input: a search over a pipeline with a string
+    # column was refused as if the column were never encoded, and one over an MLP was
+    # embedded by its input features instead of its hidden layer.
+    X, y = data
+    frame = pd.DataFrame(X, columns=list("abcde")).assign(colour=np.array(["r", "g"])[y % 2])
+    encode = ColumnTransformer([("oh", OneHotEncoder(), ["colour"])], remainder="passthrough")
+    search = GridSearchCV(
+        make_pipeline(encode, LogisticRegression(max_iter=500)),
+        {"logisticregression__C": [0.1, 1.0]},
+        cv=2,
+    ).fit(frame, y)
+    Z, P = embed(search, frame)
+    Z_best, _ = embed(search.best_estimator_, frame)
+    np.testing.assert_array_equal(Z, Z_best)
+    np.testing.assert_allclose(P, search.predict_proba(frame), rtol=1e-12)
+    assert Z.shape == (len(X), 7)  # two one-hot columns and the five numbers
+
+    mlp = GridSearchCV(MLPClassifier((4,), max_iter=50, random_state=0), {"alpha": [1e-4]}, cv=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the MLP's convergence warning
+        mlp.fit(X, y)
+    np.testing.assert_array_equal(embed(mlp, X)[0], embed(mlp.best_estimator_, X)[0])
+    assert embed(mlp, X)[0].shape == (len(X), 4)
+    # A search over a linear model still embeds its input features (BAIT standardises them).
+    assert embeds_input_features(GridSearchCV(LogisticRegression(), {"C": [1.0]}))
+    assert not embeds_input_features(GridSearchCV(MLPClassifier(), {"alpha": [1e-4]}))
+
+    learner = ActiveLearner(
+        GridSearchCV(
+            make_pipeline(encode, LogisticRegression(max_iter=500)),
+            {"logisticregression__C": [0.1, 1.0]},
+            cv=2,
+        ),
+        query_strategy="bait",
+        n_initial=20,
+        batch_size=5,
+        budget=30,
+        random_state=0,
+    ).fit(frame, y)
+    assert len(np.unique(learner.labeled_indices_)) == 30
+
+
+def test_a_pipeline_inside_a_meta_estimator_gets_the_fix_that_applies():
+    # CalibratedClassifierCV(make_pipeline(encode, LinearSVC())) was told to encode its
+    # string column in a Pipeline before the model, which it already did.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"size": rng.normal(size=60), "colour": rng.choice(["r", "g"], 60)})
+    y = (frame["size"] > 0).to_numpy().astype(int)
+    encode = ColumnTransformer([("oh", OneHotEncoder(), ["colour"])], remainder="passthrough")
+    calibrated = CalibratedClassifierCV(make_pipeline(encode, LinearSVC()), cv=3)
+    al = ActiveLearner(calibrated, query_strategy="bait", n_initial=20, budget=30, random_state=0)
+    with pytest.raises(ValueError, match="not a numeric") as info:
+        al.fit(frame, y)
+    message = str(info.value)
+    assert "wraps a Pipeline" in message and "encode them in a Pipeline" not in message
+    assert "make_pipeline(ColumnTransformer, CalibratedClassifierCV(LinearSVC()))" in message
+    # The fix it names works.
+    outer = make_pipeline(encode, CalibratedClassifierCV(LinearSVC(), cv=3))
+    al = ActiveLearner(outer, query_strategy="bait", n_initial=20, budget=30, random_state=0)
+    al.fit(frame, y)
+    assert len(np.unique(al.labeled_indices_)) == 30

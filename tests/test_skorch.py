@@ -21,7 +21,12 @@ from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier, NeuralNetRegr
 from torch import nn  # noqa: E402
 
 from skbait import ActiveLearner  # noqa: E402
-from skbait._skorch import SkorchEmbedding, check_train_split, skorch_rule  # noqa: E402
+from skbait._skorch import (  # noqa: E402
+    SkorchEmbedding,
+    check_train_split,
+    net_output_count,
+    skorch_rule,
+)
 from skbait.embeddings import embed  # noqa: E402
 from skbait.utils import resolve_device  # noqa: E402
 
@@ -619,3 +624,75 @@ def test_text_labels_for_a_net_are_a_clear_error():
     with pytest.raises(ValueError, match="class indices.*LabelEncoder"):
         cold.teach(X[:6], names[:6])
     assert len(cold.labeled_indices_) == 0 and len(cold.X_) == len(X)
+
+
+@pytest.mark.parametrize(
+    "relabel, shown",
+    [({2: 5}, "5"), ({0: -1}, "-1"), ({2: 7}, "7")],
+    ids=["five", "minus-one", "gap"],
+)
+def test_labels_outside_the_outputs_of_a_net_are_a_clear_error(relabel, shown):
+    # torch's "Target 5 is out of bounds" (a device-side assert on a GPU) came out of
+    # the net's first fit, or of a refit after teach.
+    X, y = _data(n=60)
+    labels = y.copy()
+    for old, new in relabel.items():
+        labels[y == old] = new
+    learner = ActiveLearner(_clf(), n_initial=10, batch_size=5, budget=20, random_state=0)
+    message = f"has 3 outputs.*labels hold {shown}, outside that range.*LabelEncoder"
+    with pytest.raises(ValueError, match=message):
+        learner.fit(X, labels)
+    assert not hasattr(learner, "pool_")
+    # Taught labels are refused before they are stored, cold start included.
+    y_known = np.where(np.arange(len(X)) < 12, y, np.nan)
+    al = ActiveLearner(_clf(), batch_size=5, random_state=0).fit(X, y_known)
+    rows = al.query()
+    with pytest.raises(ValueError, match=message):
+        al.teach(y=np.full(len(rows), int(shown)), indices=rows)
+    assert len(al.labeled_indices_) == 12
+    cold = ActiveLearner(_clf(), batch_size=5, random_state=0).fit(X, np.full(len(X), np.nan))
+    with pytest.raises(ValueError, match=message):
+        cold.teach(X[:6], np.full(6, int(shown)))
+    assert len(cold.labeled_indices_) == 0
+
+
+def test_net_label_range_messages_name_the_fix():
+    X, y = _data(n=60)
+    with pytest.raises(ValueError, match="widen the module's output layer to 8 outputs"):
+        ActiveLearner(_clf(), budget=None).fit(X, np.where(y == 2, 7, y))
+    with pytest.raises(ValueError, match="If -1 marks unlabeled rows.*missing_label"):
+        ActiveLearner(_clf(), budget=None).fit(X, y - 1)
+    # A pipeline's net is counted after the pipeline's other steps.
+    pipe = make_pipeline(StandardScaler(), _clf())
+    with pytest.raises(ValueError, match="has 3 outputs.*hold 5"):
+        ActiveLearner(pipe, budget=None).fit(X, np.where(y == 2, 5, y))
+    # Declared classes beyond the outputs are refused too, and a wider module takes them.
+    y_known = np.where(np.arange(len(X)) < 12, y, np.nan)
+    with pytest.raises(ValueError, match="has 3 outputs.*declared classes hold 7"):
+        ActiveLearner(_clf(), classes=[0, 1, 2, 7]).fit(X, y_known)
+    wide = ActiveLearner(_clf(module__n_out=8), classes=[0, 1, 2, 7], batch_size=5).fit(X, y_known)
+    wide.teach(X[:3], [7, 7, 7])
+    np.testing.assert_array_equal(wide.classes_, [0, 1, 2, 7])
+
+
+@pytest.mark.parametrize("labels", [(-1, 1), (1, 2)])
+def test_binary_net_labels_other_than_0_and_1_are_a_clear_error(labels):
+    # The binary net trained its BCE loss on targets -1 or 2 without a word.
+    X, y = _data(n=60, n_classes=2)
+    given = np.where(y == 0, labels[0], labels[1])
+    net = NeuralNetBinaryClassifier(
+        MLP, module__n_out=1, max_epochs=2, train_split=None, verbose=0
+    )
+    with pytest.raises(ValueError, match="classes 0 and 1 only.*LabelEncoder"):
+        ActiveLearner(net, n_initial=10, batch_size=5, budget=20, random_state=0).fit(X, given)
+
+
+def test_the_output_probe_leaves_torch_random_state_alone():
+    X, _ = _data(n=60)
+    torch.manual_seed(3)
+    expected = torch.rand(3)
+    torch.manual_seed(3)
+    # nn.Linear draws its initial weights from torch's global generator.
+    net = _clf(module=nn.Linear, module__in_features=4, module__out_features=3)
+    assert net_output_count(net, X) == 3
+    np.testing.assert_array_equal(torch.rand(3), expected)
