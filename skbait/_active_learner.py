@@ -46,7 +46,7 @@ from skbait._skorch import (
     skorch_targets,
 )
 from skbait.base import QueryStrategy, get_strategy_tags
-from skbait.cold_start import ColdStart, NoModelYet
+from skbait.cold_start import ColdStart, NoModelYet, cold_start_features
 from skbait.embeddings import embeds_input_features
 from skbait.stopping import StoppingCriterion, apply_stopping, check_stopping
 from skbait.strategies import (
@@ -123,8 +123,9 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     then trains nothing (``estimator_`` refuses to predict until labels are
     taught) and :meth:`query` uses the label-free design of
     :mod:`skbait.cold_start` (BAIT with the pool's rank-one Fisher on the
-    standardised rows, or on ``embedding(None, X)``). ``n_initial=0`` starts a
-    simulation the same way.
+    standardised rows, on ``embedding(None, X)``, or, for a pipeline whose
+    rows are not numbers, on its steps before the model fitted on the pool
+    without labels). ``n_initial=0`` starts a simulation the same way.
 
     **Multi-label.** A classifier given a multi-label ``y`` (0/1 columns, a
     sparse indicator, label sets, a DataFrame of 0/1 columns; a row of NaN or
@@ -896,8 +897,11 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         """
         strategy, model = self.query_strategy_, self.estimator_
         if isinstance(model, NoModelYet):
-            # Cold start: the label-free design, on the rows or on embedding(None, X).
+            # Cold start: the label-free design, on the rows, on what a pipeline's steps
+            # before the model make of them, or on embedding(None, X).
             strategy, model = ColdStart(device=strategy.get_params().get("device", "auto")), None
+            if self.embedding is None:
+                X = cold_start_features(self.estimator, X)
         start = time.perf_counter()
         indices, utilities = strategy.select(
             model,

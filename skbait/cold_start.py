@@ -37,6 +37,14 @@ constant columns dropped) so that no unit of measurement dominates, as the
 needs a ``d x d`` matrix: above 4096 features give an ``embedding`` (a
 pretrained encoder, a random projection such as
 :func:`skbait.datasets.random_representation`, a PCA).
+
+Rows that are not numbers (documents, a table with text columns) need
+numbers first. For a :class:`~sklearn.pipeline.Pipeline`,
+:func:`cold_start_features` fits clones of the steps before the model on the
+pool alone, with no label (a ``TfidfVectorizer``, a ``ColumnTransformer``
+with a ``OneHotEncoder``), and the design reads what the model would read;
+wider than 4096 columns, their first 100 singular directions
+(:class:`~sklearn.decomposition.TruncatedSVD`).
 """
 
 from numbers import Real
@@ -44,6 +52,7 @@ from numbers import Real
 import numpy as np
 import scipy.sparse as sp
 import torch
+from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array
 
@@ -51,12 +60,22 @@ from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import _check_embedding_rows
 from skbait.strategies._bait import _bait_select
 from skbait.utils import resolve_device
+from skbait.utils._pipeline import preprocessing_steps
 from skbait.utils._validation import check_batch_size
 
-__all__ = ["ColdStart", "NoModelYet", "cold_start_select", "standardize_features"]
+__all__ = [
+    "ColdStart",
+    "NoModelYet",
+    "cold_start_features",
+    "cold_start_select",
+    "standardize_features",
+]
 
 # Features above which the d x d design matrix (8 d^2 bytes and more) needs an embedding.
 MAX_FEATURES = 4096
+# Singular directions kept of a pipeline's preprocessing wider than MAX_FEATURES (a
+# TF-IDF vocabulary): the dimension skbait's messages suggest for a TruncatedSVD step.
+SVD_COMPONENTS = 100
 _SPARSE = ["csr", "csc", "coo"]
 
 
@@ -96,9 +115,10 @@ def _design_inputs(X, standardize):
         )
     except (ValueError, TypeError) as exc:
         raise type(exc)(
-            f"The cold-start design needs numeric rows: {exc} Give an embedding (for "
-            "ActiveLearner, embedding(None, X) is called before the first label), or label "
-            "a few rows first."
+            f"The cold-start design needs numeric rows: {str(exc).rstrip('.')}. Give an "
+            "embedding (for ActiveLearner, embedding(None, X) is called before the first "
+            "label), or an estimator that is a Pipeline whose steps before the model turn "
+            "the rows into numbers, or label a few rows first."
         ) from None
     if Z.shape[1] > MAX_FEATURES:
         raise ValueError(
@@ -111,6 +131,89 @@ def _design_inputs(X, standardize):
         # dense, as exact BAIT densifies a sparse embedding.
         Z = Z.toarray()
     return standardize_features(Z) if standardize else Z
+
+
+def _reads_as_numbers(X):
+    """Whether the design can read ``X`` as it is: finite numbers, dense or sparse."""
+    try:
+        check_array(X, accept_sparse=_SPARSE, dtype=np.float64, ensure_all_finite=True)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _fit_transform_without_labels(name, step, X):
+    step = clone(step)
+    try:
+        if hasattr(step, "fit_transform"):
+            return step.fit_transform(X)
+        return step.fit(X).transform(X)
+    except (ValueError, TypeError) as exc:
+        kind = TypeError if isinstance(exc, TypeError) else ValueError
+        raise kind(
+            f"Before the first label the cold start fits the pipeline's step {name!r} "
+            f"({type(step).__name__}) on the rows without labels, and it refused: "
+            f"{str(exc).rstrip('.')}. A step that learns from the labels (SelectKBest, "
+            "TargetEncoder...) cannot be fitted before the first label: label a few rows "
+            "first (teach), or give an embedding (embedding(None, X) is what the cold start "
+            "reads before the first label)."
+        ) from exc
+
+
+def cold_start_features(estimator, X):
+    """The rows the label-free design reads for ``estimator``, which has no label yet.
+
+    Rows of finite numbers are read as they are. Otherwise, when
+    ``estimator`` is a :class:`~sklearn.pipeline.Pipeline`, clones of the
+    steps before its final step are fitted on ``X`` alone, with no label
+    (``fit_transform(X)``), and their output is what the design reads: the
+    input the model will see, fitted on the whole pool. Sparse output (TF-IDF)
+    stays sparse; output wider than 4096 columns is reduced to its first 100
+    singular directions (:class:`~sklearn.decomposition.TruncatedSVD`, seeded,
+    so the batch stays deterministic). Any other estimator gets ``X`` back,
+    for the design to refuse with a clear error.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The learner's estimator, unfitted; only a pipeline's steps before
+        the final one are cloned and fitted.
+    X : array-like, sparse matrix, DataFrame or list of shape (n_samples, ...)
+        The rows, in the form the estimator takes.
+
+    Returns
+    -------
+    Z : array-like or sparse matrix of shape (n_samples, n_features)
+
+    Raises
+    ------
+    ValueError or TypeError
+        A step cannot be fitted without labels (it needs ``y``, as
+        ``SelectKBest`` or ``TargetEncoder`` do); the message names it.
+
+    Examples
+    --------
+    >>> from sklearn.feature_extraction.text import TfidfVectorizer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skbait.cold_start import cold_start_features
+    >>> docs = ["cheap pills", "meeting at noon", "cheap cash"]
+    >>> pipe = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    >>> cold_start_features(pipe, docs).shape
+    (3, 6)
+    """
+    steps = preprocessing_steps(estimator)
+    if not steps or _reads_as_numbers(X):
+        return X
+    Z = X
+    for name, step in steps:
+        Z = _fit_transform_without_labels(name, step, Z)
+    if len(Z.shape) == 2 and Z.shape[1] > MAX_FEATURES:
+        from sklearn.decomposition import TruncatedSVD
+
+        svd = TruncatedSVD(n_components=min(SVD_COMPONENTS, Z.shape[0]), random_state=0)
+        Z = svd.fit_transform(Z)
+    return Z
 
 
 def _cold_start(X, labeled, batch_size, *, reg, standardize, device, dtype):

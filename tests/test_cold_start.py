@@ -278,22 +278,30 @@ def test_active_learner_warm_start_after_a_cold_start():
 
 
 def test_active_learner_cold_start_needs_numbers_or_an_embedding():
+    # A model that takes categories itself (no pipeline to turn them into numbers).
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
     from skbait import ActiveLearner
 
+    table = pd.DataFrame({"color": pd.Categorical(["blue", "red", "blue", "green"])})
+    model = HistGradientBoostingClassifier(categorical_features="from_dtype")
+    al = ActiveLearner(model, batch_size=2).fit(table, [None] * 4)
+    # The period after the quoted value was missing ("'blue' Give an embedding").
+    with pytest.raises(ValueError, match=r"needs numeric rows: .*'blue'\. Give an embedding"):
+        al.query()
+
     docs = ["cheap pills now", "meeting at noon", "win cash now", "lunch at noon?", "cash now"]
     model = make_pipeline(TfidfVectorizer(), LogisticRegression())
-    al = ActiveLearner(model, batch_size=2).fit(docs, [None] * 5)
-    with pytest.raises(ValueError, match="needs numeric rows.*embedding"):
-        al.query()
 
     def lengths(estimator, rows):
         assert estimator is None  # no model before the first label
         return np.array([[len(d), d.count(" ")] for d in rows], dtype=float)
 
+    # A given embedding is read rather than the pipeline's TF-IDF.
     al = ActiveLearner(model, batch_size=2, embedding=lengths).fit(docs, [None] * 5)
     expected = cold_start_select(lengths(None, docs), 2, device="cpu")
     np.testing.assert_array_equal(al.query(), expected)
@@ -365,3 +373,140 @@ def test_a_first_fit_refusing_the_labels_does_not_blame_the_rows():
     assert len(al.labeled_indices_) == 0 and len(al.X_) == len(X)
     al.teach(X[:6], [0, 0, 0, 1, 1, 1])
     assert len(al.labeled_indices_) == 6
+
+
+# Pipelines whose rows are not numbers: the design reads what the steps before the
+# model make of the pool, fitted without labels. The cold start raised "needs numeric
+# rows" for every such pipeline, whatever the strategy.
+
+
+def _colors_and_sizes(n=40, seed=0):
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {"color": rng.choice(["red", "green", "blue"], n), "size": rng.normal(size=n)}
+    )
+
+
+def _table_pipeline(encoder=None):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    encoder = OneHotEncoder() if encoder is None else encoder
+    columns = ColumnTransformer([("c", encoder, ["color"]), ("n", StandardScaler(), ["size"])])
+    return make_pipeline(columns, LogisticRegression())
+
+
+@pytest.mark.parametrize("strategy", ["bait", "margin", "coreset"])
+def test_a_table_with_categories_cold_starts_on_its_encoded_columns(strategy):
+    from skbait import ActiveLearner
+
+    X = _colors_and_sizes()
+    pipe = _table_pipeline()
+    al = ActiveLearner(pipe, query_strategy=strategy, batch_size=3, random_state=0)
+    al.fit(X, np.full(len(X), np.nan))
+    # The reference: the paper's greedy, by hand, on the one-hot and scaled columns.
+    encoded = pipe[:-1].fit_transform(X)
+    np.testing.assert_array_equal(al.query(), _reference(encoded, 3))
+    # Candidates apart from the pool: the steps are fitted on them.
+    np.testing.assert_array_equal(
+        al.query(X.iloc[:25]), _reference(pipe[:-1].fit_transform(X.iloc[:25]), 3)
+    )
+
+
+def test_text_cold_starts_on_the_tfidf_of_the_pool():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from skbait import ActiveLearner
+
+    rng = np.random.default_rng(1)
+    words = ["cheap", "pills", "meeting", "noon", "cash", "lunch", "win", "report"]
+    docs = [" ".join(rng.choice(words, 3)) for _ in range(30)]
+    pipe = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    al = ActiveLearner(pipe, batch_size=4, random_state=0).fit(docs, [None] * 30)
+    idx = al.query()
+    np.testing.assert_array_equal(idx, _reference(pipe[:-1].fit_transform(docs).toarray(), 4))
+    # The first model follows from the labels of that batch.
+    al.teach(y=["spam", "ham", "spam", "ham"], indices=idx)
+    assert al.predict(docs[:3]).shape == (3,)
+
+
+def test_a_vocabulary_wider_than_the_design_is_reduced_by_truncated_svd():
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from skbait import ActiveLearner
+    from skbait.cold_start import MAX_FEATURES
+
+    rng = np.random.default_rng(2)
+    docs = [" ".join(f"w{i}" for i in rng.integers(0, 50_000, 40)) for _ in range(150)]
+    pipe = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    tfidf = pipe[:-1].fit_transform(docs)
+    assert tfidf.shape[1] > MAX_FEATURES  # refused before: "needs a d x d matrix"
+    al = ActiveLearner(pipe, batch_size=5).fit(docs, [None] * 150)
+    idx = al.query()
+    reduced = TruncatedSVD(n_components=100, random_state=0).fit_transform(tfidf)
+    np.testing.assert_array_equal(idx, cold_start_select(reduced, 5, device="cpu"))
+    np.testing.assert_array_equal(al.query(), idx)  # deterministic
+
+
+def test_numeric_rows_are_read_as_they_are_whatever_the_pipeline():
+    # Unchanged: numbers go to the design as they are, not through the pipeline's steps.
+    from sklearn.decomposition import PCA
+    from sklearn.feature_selection import SelectKBest
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from skbait import ActiveLearner
+
+    X, _ = _digits(120)
+    for steps in ([PCA(3)], [SelectKBest(k=5)]):  # SelectKBest needs labels: never fitted
+        pipe = make_pipeline(*steps, LogisticRegression(max_iter=300))
+        al = ActiveLearner(pipe, batch_size=6).fit(X, np.full(len(X), np.nan))
+        np.testing.assert_array_equal(al.query(), cold_start_select(X, 6, device="cpu"))
+
+
+def test_rows_with_nan_go_through_the_pipelines_imputer():
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from skbait import ActiveLearner
+
+    X, _ = _digits(80)
+    X = X.copy()
+    X[::7, 3] = np.nan
+    pipe = make_pipeline(SimpleImputer(), LogisticRegression(max_iter=300))
+    al = ActiveLearner(pipe, batch_size=5).fit(X, np.full(len(X), np.nan))
+    expected = cold_start_select(SimpleImputer().fit_transform(X), 5, device="cpu")
+    np.testing.assert_array_equal(al.query(), expected)
+
+
+@pytest.mark.parametrize("needs_labels", ["select", "target_encoder"])
+def test_a_step_that_needs_labels_is_named(needs_labels):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_selection import SelectKBest
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import TargetEncoder
+
+    from skbait import ActiveLearner
+
+    if needs_labels == "select":
+        X = ["cheap pills now", "meeting at noon", "win cash now", "lunch at noon?"]
+        pipe = make_pipeline(TfidfVectorizer(), SelectKBest(k=2), LogisticRegression())
+        step = r"'selectkbest' \(SelectKBest\)"
+    else:
+        X = _colors_and_sizes()
+        pipe = _table_pipeline(TargetEncoder())
+        step = r"'columntransformer' \(ColumnTransformer\)"
+    al = ActiveLearner(pipe, batch_size=2).fit(X, [None] * len(X))
+    with pytest.raises(ValueError, match=step + ".*without labels.*label a few rows first"):
+        al.query()

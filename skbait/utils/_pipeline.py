@@ -3,7 +3,7 @@ that step sees."""
 
 from sklearn.pipeline import Pipeline
 
-__all__ = ["final_step", "split_pipeline"]
+__all__ = ["final_step", "preprocessing_steps", "split_pipeline"]
 
 
 def final_step(estimator):
@@ -19,3 +19,13 @@ def split_pipeline(estimator, X):
     if isinstance(estimator, Pipeline) and len(estimator) > 1:
         return estimator[-1], estimator[:-1].transform(X)
     return final_step(estimator), X
+
+
+def preprocessing_steps(estimator):
+    """The ``(name, step)`` pairs of a pipeline before its final step, ``"passthrough"``
+    and ``None`` left out; ``[]`` for any other estimator."""
+    if not isinstance(estimator, Pipeline):
+        return []
+    return [
+        (name, step) for name, step in estimator.steps[:-1] if step not in (None, "passthrough")
+    ]
