@@ -50,6 +50,7 @@ from skbait.cold_start import ColdStart, NoModelYet, cold_start_features
 from skbait.embeddings import embeds_input_features
 from skbait.stopping import StoppingCriterion, apply_stopping, check_stopping
 from skbait.strategies import (
+    RandomSampling,
     available_strategies,
     make_strategy,
     multilabel_strategy_name,
@@ -125,7 +126,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     :mod:`skbait.cold_start` (BAIT with the pool's rank-one Fisher on the
     standardised rows, on ``embedding(None, X)``, or, for a pipeline whose
     rows are not numbers, on its steps before the model fitted on the pool
-    without labels). ``n_initial=0`` starts a simulation the same way.
+    without labels). ``query_strategy="random"`` draws uniformly instead.
+    ``n_initial=0`` starts a simulation the same way.
 
     **Multi-label.** A classifier given a multi-label ``y`` (0/1 columns, a
     sparse indicator, label sets, a DataFrame of 0/1 columns; a row of NaN or
@@ -897,11 +899,14 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         """
         strategy, model = self.query_strategy_, self.estimator_
         if isinstance(model, NoModelYet):
-            # Cold start: the label-free design, on the rows, on what a pipeline's steps
-            # before the model make of them, or on embedding(None, X).
-            strategy, model = ColdStart(device=strategy.get_params().get("device", "auto")), None
-            if self.embedding is None:
-                X = cold_start_features(self.estimator, X)
+            model = None
+            if not isinstance(strategy, RandomSampling):
+                # Cold start: the label-free design, on the rows, on what a pipeline's
+                # steps before the model make of them, or on embedding(None, X). Random
+                # sampling needs no model, and stays the uniform baseline.
+                strategy = ColdStart(device=strategy.get_params().get("device", "auto"))
+                if self.embedding is None:
+                    X = cold_start_features(self.estimator, X)
         start = time.perf_counter()
         indices, utilities = strategy.select(
             model,

@@ -510,3 +510,31 @@ def test_a_step_that_needs_labels_is_named(needs_labels):
     al = ActiveLearner(pipe, batch_size=2).fit(X, [None] * len(X))
     with pytest.raises(ValueError, match=step + ".*without labels.*label a few rows first"):
         al.query()
+
+
+def test_random_sampling_before_the_first_label_is_a_uniform_draw():
+    # Random borrowed the label-free design (and so failed on rows that are not numbers).
+    from sklearn.linear_model import LogisticRegression
+
+    from skbait import ActiveLearner
+
+    X, _ = _digits()
+    batches = []
+    for seed in range(3):
+        al = ActiveLearner(
+            LogisticRegression(max_iter=300),
+            query_strategy="random",
+            batch_size=10,
+            random_state=seed,
+        )
+        batches.append(al.fit(X, np.full(len(X), np.nan)).query())
+    assert len({tuple(np.sort(b)) for b in batches}) == 3  # the seed draws the batch
+    assert not any(np.array_equal(b, cold_start_select(X, 10, device="cpu")) for b in batches)
+    al = ActiveLearner(
+        LogisticRegression(max_iter=300), query_strategy="random", batch_size=10, random_state=2
+    )
+    np.testing.assert_array_equal(al.fit(X, np.full(len(X), np.nan)).query(), batches[2])
+    # Rows that are not numbers are drawn alike: the rows are never read.
+    table = _colors_and_sizes()
+    al = ActiveLearner(_table_pipeline(), query_strategy="random", batch_size=4)
+    assert np.unique(al.fit(table, [None] * len(table)).query()).size == 4
