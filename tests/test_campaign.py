@@ -593,6 +593,29 @@ def test_single_class_falls_back_to_the_label_free_design(tmp_path):
     assert result["round"]["batch"] == expected.tolist()
 
 
+@pytest.mark.parametrize("n_labeled", [0, 5])
+def test_random_sampling_without_a_model_draws_uniformly(tmp_path, n_labeled):
+    """The random strategy stays the uniform baseline before a model can be fitted."""
+    X, _ = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["label"] = ["1"] * n_labeled + [""] * (N - n_labeled)
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    result = query_batch(
+        data, tmp_path / "b.csv", target="label", batch_size=4, device="cpu",
+        strategy="random", random_state=3,
+    )  # fmt: skip
+    assert result["round"]["design"] == "random"
+    seed = int(np.random.RandomState(3).randint(np.iinfo(np.int32).max))
+    unlabeled = np.arange(n_labeled, N)
+    drawn = round_random_state(seed, 0).choice(unlabeled.size, 4, replace=False)
+    assert sorted(result["round"]["batch"]) == sorted(unlabeled[drawn].tolist())
+    assert (
+        result["round"]["batch"]
+        != cold_start_select(X, 4, labeled=np.arange(n_labeled), device="cpu").tolist()
+    )
+
+
 @pytest.mark.parametrize("n_labeled", [0, 1])
 def test_a_regression_with_under_two_labels_starts_with_the_label_free_design(tmp_path, n_labeled):
     """--task regression on a pool with no label (or one) has no model to fit yet."""

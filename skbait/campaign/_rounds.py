@@ -168,6 +168,7 @@ def _choose(state, table, notes, progress):
 
     from skbait._presets import UsageError, _make_strategies, _serves_regression
     from skbait.cold_start import ColdStart
+    from skbait.strategies import RandomSampling
     from skbait.utils._seeds import round_random_state
     from skbait.utils._threads import round_threads
 
@@ -208,7 +209,14 @@ def _choose(state, table, notes, progress):
         # the machine is oversubscribed, as the learner's rounds (the user's settings
         # come back after it).
         with round_threads("auto"):
-            if task is None or no_model:
+            if (task is None or no_model) and settings["strategy"].lower() == "random":
+                # Random sampling needs no model, and stays the uniform baseline.
+                record["design"] = "random"
+                progress(f"choosing {batch_size} row(s) of {n} uniformly at random")
+                indices, utilities = RandomSampling().select(
+                    None, X, labeled, batch_size, random_state=rng, return_utilities=True
+                )
+            elif task is None or no_model:
                 # No model can be trained: the label-free design, the labeled rows counted.
                 record["design"] = "cold_start"
                 progress(f"choosing {batch_size} row(s) of {n} with the label-free design")
@@ -407,7 +415,7 @@ def query_batch(
     all of DATA's columns, the target blank, and a ``row`` column first (the
     0-based position among DATA's data rows). With no label yet, or labels of
     a single class, the batch comes from the label-free design of
-    :mod:`skbait.cold_start`.
+    :mod:`skbait.cold_start` (with the ``random`` strategy, a uniform draw).
 
     If the last batch is still wholly unanswered and no label arrived since,
     the same batch is written again (a rerun after a crash or a lost file
