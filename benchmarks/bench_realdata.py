@@ -93,6 +93,8 @@ EXTRA_STRATEGIES = {
     "bait_paper_c20": lambda: BAIT(reg=1.0, candidates=20),
     # The default before standardize="auto": raw input features left in their units.
     "bait_unstandardized": lambda: BAIT(standardize=False),
+    # Every embedding standardised over the pool, with an intercept column.
+    "bait_intercept": lambda: BAIT(standardize=True),
 }
 #: Protocols: (n_initial, batch_size, budget).
 PROTOCOLS = {
