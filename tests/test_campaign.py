@@ -19,7 +19,13 @@ from sklearn.preprocessing import StandardScaler
 import skbait.campaign._features as features_module
 import skbait.campaign._files as files_module
 from skbait._cli import main
-from skbait.campaign import CampaignError, campaign_path, merge_answers, query_batch
+from skbait.campaign import (
+    CampaignError,
+    campaign_path,
+    merge_answers,
+    query_batch,
+    read_campaign,
+)
 from skbait.cold_start import cold_start_select
 from skbait.strategies import BAIT
 from skbait.utils._seeds import round_random_state
@@ -1484,6 +1490,51 @@ def test_misspelt_classes_are_refused_with_the_suggestion(tmp_path, capsys, type
     err = capsys.readouterr().err
     assert f"label {typed!r} looks like a misspelling of the class {known!r}" in err
     assert _snapshot(data, campaign_path(data)) == before
+
+
+def test_numbered_classes_are_not_misspellings_of_each_other(tmp_path, capsys):
+    # topic_20 and topic_30 are one edit apart: the first query refused every numbered
+    # class DATA held as "two spellings of one class".
+    seeds = [f"topic_{i:02d}" for i in range(12)] + ["grade 1", "grade 10"]
+    data = _text_pool(tmp_path, seeds)
+    batch = tmp_path / "b.csv"
+    status = _cli("query", data, "--target", "animal", "-b", "2", "--device", "cpu", "-o", batch)
+    assert status == 0, capsys.readouterr().err
+    _answer_with(batch, ["topic_31", "grade 2"])
+    assert _cli("teach", data, batch) == 0, capsys.readouterr().err
+    labels = pd.read_csv(data, dtype=str, keep_default_na=False)["animal"]
+    assert {"topic_31", "grade 2", "topic_10", "grade 10"} <= set(labels)
+    # A typo of a numbered class is still one.
+    _cli("query", data, "-b", "2", "--device", "cpu", "-o", batch)
+    _answer_with(batch, ["topci_31", "grade 2"])
+    before = _snapshot(data, campaign_path(data))
+    assert _cli("teach", data, batch) == 2
+    assert "'topci_31' looks like a misspelling of the class 'topic_31'" in (
+        capsys.readouterr().err
+    )
+    assert _snapshot(data, campaign_path(data)) == before
+
+
+def test_classes_declared_at_the_first_query_check_the_labels_in_data(tmp_path, capsys):
+    # --classes is what the misspelling error tells to give, but the first query checked
+    # DATA's labels against each other before it read --classes: cat and car, declared,
+    # were still refused as two spellings of one class.
+    def first_query(folder, classes):
+        folder.mkdir()
+        data = _text_pool(folder, ["cat", "car"] * 2)
+        batch = folder / "b.csv"
+        args = ("--target", "animal", "-b", "2", "--device", "cpu", "-o", batch)
+        return data, _cli("query", data, *args, "--classes", classes)
+
+    data, status = first_query(tmp_path / "declared", "cat,car")
+    assert status == 0, capsys.readouterr().err
+    assert read_campaign(campaign_path(data))["settings"]["classes"] == ["cat", "car"]
+    # A label of DATA outside the classes declared is refused, naming the nearest.
+    data, status = first_query(tmp_path / "outside", "cat,dog")
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "label 'car' is not one of the declared classes (cat, dog)" in err
+    assert not os.path.exists(campaign_path(data))
 
 
 def test_boolean_labels_rewritten_by_pandas_or_a_spreadsheet_are_the_same(tmp_path, capsys):

@@ -754,6 +754,28 @@ def test_near_duplicates():
     # Before the first merge decides the campaign's label type, 1.0 is 1 in waiting.
     assert near_duplicates("1.0", ["1", "2"]) == ["1"]
     assert near_duplicates("12", ["1", "2"]) == []
+    # Numbered classes differ by their numbers; a typo of one is still asked about.
+    assert near_duplicates("topic_31", ["topic_30", "topic_13"]) == []
+    assert near_duplicates("topik_30", ["topic_30", "topic_13"]) == ["topic_30"]
+
+
+def test_a_new_numbered_class_is_taken(tmp_path):
+    # topic_3 is one edit from topic_1 and topic_2: the page refused it as a misspelling
+    # (and the first query refused topic_1 and topic_2 in DATA as two spellings of one).
+    data, frame = make_pool(tmp_path, labeled=0)
+    frame.loc[:3, "y"] = ["topic_1", "topic_2", "topic_1", "topic_2"]
+    frame.to_csv(data, index=False)
+    live = Live(data)
+    try:
+        live.wait_idle()
+        view = live.state(TAB_A)
+        assert view["job"]["error"] is None, view["job"]
+        row = view["row"]["row"]
+        view = live.post("/api/label", tab=TAB_A, row=row, label="topic_3")
+        assert [c["label"] for c in view["classes"]] == ["topic_1", "topic_2", "topic_3"]
+        assert AnswerJournal(live.session.answers_path, "y").read() == {row: "topic_3"}
+    finally:
+        live.close()
 
 
 def test_labels_of_the_wrong_type_are_refused(tmp_path):

@@ -329,10 +329,12 @@ def test_markup_in_names_labels_and_messages_is_shown_as_text(context, tmp_path)
         assert tab.fields()[hostile(2)] == "javascript:window.__pwned=3//.png"
         assert hostile(4) in tab.classes()
         assert hostile(4) in page.text_content("#counts")
-        page.fill("#new-label", hostile(6))
+        # A misspelling of the class (not hostile(6): numbered labels are not alike).
+        typed = hostile(4).replace("img", "IMG")
+        page.fill("#new-label", typed)
         page.press("#new-label", "Enter")
         page.wait_for_selector("#near:not([hidden])")
-        tab.wait_text("#near-text", hostile(6))
+        tab.wait_text("#near-text", typed)
         assert page.text_content("#near-choices") == hostile(4)
         assert page.evaluate("document.querySelectorAll('img, a, iframe').length") == 0
         assert page.evaluate("document.scripts.length") == 1
@@ -643,5 +645,70 @@ def test_right_to_left_text_reads_right_to_left(context, tmp_path):
         assert "טוב 👍" in tab.classes()
         name = tab.page.locator("#classes button[data-label='טוב 👍'] .name")
         assert name.evaluate(direction) == "rtl"
+    finally:
+        live.close()
+
+
+def test_long_rows_keep_the_buttons_in_view_on_a_desktop_and_a_phone(context, tmp_path):
+    # A 2,000-character message and 30 columns pushed the class buttons and Skip below
+    # the fold (scroll down for every row); on a phone, Skip broke into "Ski" / "p".
+    message = "\n".join(
+        [
+            "مرحبا، لدي مشكلة في الطلب 😀",
+            "<script>window.__pwned = 1</script>",
+            *["Lorem ipsum dolor sit amet, consectetur adipiscing elit." * 3] * 12,
+        ]
+    )[:2000]
+    extra = {"message": [message] * 40}
+    extra.update({f"feature_{j:02d}_measurement": np.arange(40.0) + j for j in range(26)})
+    data, _ = make_pool(tmp_path, extra=extra)
+    live = Live(data)
+    try:
+        tab = Page(context, live)
+        assert tab.fields()["message"] == message
+        page = tab.page
+        for width, height in ((1200, 860), (375, 740)):
+            page.set_viewport_size({"width": width, "height": height})
+            for selector in ("#classes button:first-child", "#skip", "#undo", "#next"):
+                box = page.locator(selector).bounding_box()
+                assert box["y"] + box["height"] <= height, (width, selector, box)
+                assert box["height"] < 45, (width, selector, box)  # one line
+            assert page.evaluate(
+                "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+            )
+        # The next row is shown from its start, not where this one was scrolled to.
+        box = page.locator("#fields-box")
+        box.evaluate("b => { b.scrollTop = b.scrollHeight; }")
+        assert box.evaluate("b => b.scrollTop") > 0
+        row, _ = tab.label_by_key()
+        tab.wait_row(not_row=row)
+        assert box.evaluate("b => b.scrollTop") == 0
+        # The box completes a typed label to the known classes (past the ninth too).
+        options = page.evaluate(
+            "[...document.querySelectorAll('#known-classes option')].map(o => o.value)"
+        )
+        assert options == tab.classes() == ["neg", "pos"]
+        assert page.get_attribute("#new-label", "list") == "known-classes"
+        assert page.evaluate("window.__pwned") is None
+    finally:
+        live.close()
+
+
+def test_a_batch_that_cannot_be_chosen_is_not_blamed_on_other_tabs(context, tmp_path):
+    # The first query refused DATA's labels: the page said the batch's rows were "with
+    # other tabs", and ran the error's lines together into one paragraph.
+    data, frame = make_pool(tmp_path, labeled=0)
+    frame.loc[:3, "y"] = ["dog", "dgo", "cat", "cta"]
+    frame.to_csv(data, index=False)
+    live = Live(data)
+    try:
+        page = context.new_page()
+        assert page.goto(live.url).status == 200
+        sync_api.expect(page.locator("#job-text")).to_contain_text("could not be chosen")
+        sync_api.expect(page.locator("#empty")).to_contain_text("could not be chosen")
+        assert "other tabs" not in page.text_content("#empty")
+        text = page.inner_text("#job-text")
+        assert "\nDATA row 1:" in text or "\n  DATA row 1:" in text, text
+        assert page.is_visible("#retry")
     finally:
         live.close()

@@ -8,13 +8,17 @@ spreadsheet still agrees with the campaign.
 A text label that is new to the campaign is checked against the classes it
 knows: one that differs from a known class only by case or spacing, or by
 one edit (a typo such as ``dgo`` for ``dog``, for labels of three letters or
-more) is refused with the suggestion. With ``--classes`` declared, any label
+more) is refused with the suggestion. Labels that hold different numbers
+(``topic_20`` and ``topic_30``, ``grade 1`` and ``grade 10``) are different
+classes, not typos. With ``--classes`` declared, any label
 outside the set is refused, naming the nearest class.
 
 A multi-label campaign's cells are label sets (:mod:`skbait.campaign._labelsets`):
 :func:`read_cell` and :func:`write_cell` read and write a cell of either kind,
 and the class checks apply to each label of a set.
 """
+
+import re
 
 import numpy as np
 
@@ -214,12 +218,19 @@ def nearest_class(label, classes):
     return min(classes, key=lambda c: (_edits(_key(label), _key(c)), str(c)))
 
 
+def numbers_in(text):
+    """The runs of digits of ``text``: labels naming different ones (``topic_20``,
+    ``topic_30``) are numbered classes, not a typo of each other."""
+    return re.findall(r"\d+", text)
+
+
 def near_duplicate(label, classes):
     """The known class that ``label`` is a misspelling of, or None.
 
     Only text labels: the same class up to case and spacing, or one edit away
-    when both have at least three letters. Two numbers (``100`` and ``101``, a
-    label set's labels) differ by value, not by a typo.
+    when both have at least three letters and name the same numbers. Two numbers
+    (``100`` and ``101``, a label set's labels) differ by value, not by a typo, and
+    so do numbered classes (``topic_20`` and ``topic_30``).
     """
     if not isinstance(label, str):
         return None
@@ -234,6 +245,8 @@ def near_duplicate(label, classes):
         if not isinstance(known, str) or known == label:
             continue
         a, b = _key(label), _key(known)
+        if numbers_in(a) != numbers_in(b):
+            continue
         if min(len(a), len(b)) >= _MIN_TYPO_LENGTH and _edits(a, b) == 1:
             return known
     return None

@@ -527,10 +527,11 @@ def query_batch(
     )
     with opened as (table, state, path, notes):
         remove_stale_temporaries(output)
+        # --classes before DATA's new labels: they are checked against the declared
+        # classes, not against each other as spellings of one class (cat, car).
+        declared = [] if classes is None else _declare_classes(state, classes, table.number)
         from_data = _sync_from_data(state, table, notes)
-        changes = _update_settings(state, options)
-        if classes is not None:
-            changes += _declare_classes(state, classes, table.number)
+        changes = _update_settings(state, options) + declared
         if stop is not None and stop != state["settings"].get("stop"):
             if state["rounds"]:
                 changes.append(f"stopping criteria change to {', '.join(stop) or 'none'}")

@@ -437,6 +437,13 @@ def misspelling(label, known):
     return near_duplicate(label, set(known))
 
 
+def numbers_in(text):
+    """The runs of digits of ``text``, as the campaign compares numbered classes."""
+    from skbait.campaign._labels import numbers_in
+
+    return numbers_in(text)
+
+
 def nearest_label(label, declared):
     """The declared label nearest to ``label``."""
     from skbait.campaign._labels import nearest_class

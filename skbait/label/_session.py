@@ -83,12 +83,17 @@ def near_duplicates(text, known):
     near = []
     for other in known:
         theirs = _normal(other)
-        # Labels of symbols only (emoji, "+" and "-") leave nothing to compare.
+        # Labels of symbols only (emoji, "+" and "-") leave nothing to compare, and
+        # numbered classes (topic_20, topic_30) differ by their numbers.
         if (value is not None and value == _number(other)) or (
             mine
             and theirs
             and (
-                mine == theirs or difflib.SequenceMatcher(None, mine, theirs).ratio() >= NEAR_RATIO
+                mine == theirs
+                or (
+                    _bridge.numbers_in(mine) == _bridge.numbers_in(theirs)
+                    and difflib.SequenceMatcher(None, mine, theirs).ratio() >= NEAR_RATIO
+                )
             )
         ):
             near.append(other)

@@ -211,6 +211,8 @@
       // about the row shown: not the next one.
       hideNear();
       $("new-label").value = "";
+      // The next row is read from its start, not where the last one was scrolled to.
+      $("fields-box").scrollTop = 0;
     }
     view = data;
     $("data-name").textContent = data.data;
@@ -269,7 +271,9 @@
         ? "Nothing left to label."
         : data.job.running
           ? "The next batch is on its way; this page updates by itself."
-          : "No row to show right now: the other rows of this batch are with other tabs.";
+          : data.job.error
+            ? "No row to show: the next batch could not be chosen (see above)."
+            : "No row to show right now: the other rows of this batch are with other tabs.";
       return;
     }
     $("row-id").textContent = "Row " + row.row;
@@ -368,6 +372,15 @@
   }
 
   function renderClasses(data) {
+    // The box completes a label typed to a known class: the keyboard's way to the
+    // classes past the ninth.
+    const known = $("known-classes");
+    clear(known);
+    data.classes.forEach((c) => {
+      const option = document.createElement("option");
+      option.value = c.label;
+      known.appendChild(option);
+    });
     if (data.multi_label) {
       renderChecks(data);
       return;
