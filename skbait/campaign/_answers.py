@@ -8,7 +8,11 @@ import warnings
 import numpy as np
 
 from skbait.campaign._errors import CampaignError, _problems
-from skbait.campaign._features import ROW, Identifiers, _canonical
+from skbait.campaign._features import (
+    ROW,
+    Identifiers,
+    _canonical,
+)
 from skbait.campaign._files import _Table, check_writable, replaced_together
 from skbait.campaign._journal import (
     _accept_labels,
@@ -21,6 +25,7 @@ from skbait.campaign._journal import (
     _write_labels,
 )
 from skbait.campaign._labels import read_cell, same_label, shown_label
+from skbait.campaign._spreadsheet import REWRITE_ADVICE, spreadsheet_rewrite
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
@@ -278,12 +283,20 @@ def _answer_rows(table, answers, key, target, line, id_column=None):
             entries.append((i, int(value), None))
     else:
         identifiers = Identifiers(table.text(id_column))
+        any_rewritten = False
         for i, ident in enumerate(answers.text(key)):
             row = identifiers.find(ident)
             if row is None:
-                problems.append(f"{line(i)}: no row of DATA has {key} {ident!r}")
+                rewritten = spreadsheet_rewrite(ident)
+                any_rewritten = any_rewritten or rewritten is not None
+                problems.append(
+                    f"{line(i)}: no row of DATA has {key} {ident!r}"
+                    + (f" (it looks like {rewritten})" if rewritten else "")
+                )
                 continue
             entries.append((i, row, None))
+        if any_rewritten:
+            problems.append(f"{key}: {REWRITE_ADVICE}")
     labels = answers.labels(target)
     return [(i, row, labels[i]) for i, row, _ in entries], problems
 

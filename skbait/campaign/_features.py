@@ -128,13 +128,20 @@ def _identifier_value(text):
     return value if value.is_finite() else None
 
 
+# A spreadsheet writes whole numbers of 12 digits or more as 1.23457E+11: six digits kept.
+# R's 1e+05 is exact below 16 digits, and no spreadsheet rounds a shorter number.
+_ROUNDED_FROM = decimal.Decimal(10**11)
+
+
 class Identifiers:
     """Where each identifier of an ``--id`` column is.
 
     An identifier is found by its text, else by its value when it is a
     number that a tool wrote another way (R's ``1e+05`` for ``100000``,
     pandas' ``1001.0``, a spreadsheet's ``123`` for ``00123``) and one row
-    alone has that value.
+    alone has that value. A large number in scientific notation names a row
+    only when no other row rounds to it: a spreadsheet's ``1.23457E+17`` keeps
+    six digits of ``123456789012345678``, and may stand for any of many rows.
 
     Parameters
     ----------
@@ -150,7 +157,9 @@ class Identifiers:
             value = _identifier_value(text)
             if value is not None:
                 rows_of.setdefault(value, []).append(i)
+        self.values = list(rows_of)
         self.by_value = {v: rows[0] for v, rows in rows_of.items() if len(rows) == 1}
+        self._rounded = {}  # significant digits -> {rounded value: number of rows}
 
     def find(self, text):
         """The row of the identifier ``text``, or None."""
@@ -158,7 +167,22 @@ class Identifiers:
         if text in self.position:
             return self.position[text]
         value = _identifier_value(text)
-        return None if value is None else self.by_value.get(value)
+        if value is None or value not in self.by_value:
+            return None
+        if "e" in text.casefold() and abs(value) >= _ROUNDED_FROM and self._rounding_to(value) > 1:
+            return None  # digits were lost: more than one identifier reads so
+        return self.by_value[value]
+
+    def _rounding_to(self, value):
+        """How many identifiers read ``value`` when rounded to its significant digits."""
+        digits = len(value.normalize().as_tuple().digits)
+        if digits not in self._rounded:
+            counts = {}
+            for v in self.values:
+                rounded = decimal.Decimal(format(v, f".{digits - 1}E"))
+                counts[rounded] = counts.get(rounded, 0) + 1
+            self._rounded[digits] = counts
+        return self._rounded[digits].get(value.normalize(), 0)
 
 
 def _canonical(table, column, rows=None, fold_booleans=True, decimal=None):

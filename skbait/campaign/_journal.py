@@ -33,6 +33,7 @@ from skbait.campaign._labels import (
     write_cell,
 )
 from skbait.campaign._labelsets import canonical_label, label_set_settings
+from skbait.campaign._spreadsheet import REWRITE_ADVICE, spreadsheet_rewrite
 
 FORMAT = "skbait-campaign"
 VERSION = 1
@@ -268,15 +269,31 @@ def _apply_identity(state, table):
         position[value] = i
     if repeated:
         shown = ", ".join(map(repr, sorted(repeated)[:_SHOWN_ROWS]))
+        rewritten = any(spreadsheet_rewrite(v) for v in repeated)
         raise CampaignError(
             f"the identifier column {id_column!r} repeats {shown} in {table.path!r}; each "
-            "identifier must name one row."
+            "identifier must name one row" + (f" ({REWRITE_ADVICE})." if rewritten else ".")
         )
     # By text, or by value where a tool rewrote a numeric identifier (1e+05, 1001.0).
     identifiers = Identifiers(ids)
-    gone = [e["id"] for e in state["labels"] if identifiers.find(e["id"]) is None]
+    gone = {}
+    for entry in state["labels"]:
+        if identifiers.find(entry["id"]) is None:
+            gone.setdefault(entry["id"], int(entry["row"]))
     if gone:
-        shown = ", ".join(map(repr, sorted(set(gone))[:_SHOWN_ROWS]))
+        shown = ", ".join(map(repr, sorted(gone)[:_SHOWN_ROWS]))
+        # Where the rows were last seen: an identifier a spreadsheet rewrote shows there.
+        now = [
+            f"{ident!r} is now {ids[row]!r}"
+            for ident, row in sorted(gone.items())
+            if row < len(ids) and spreadsheet_rewrite(ids[row])
+        ]
+        if now:
+            raise CampaignError(
+                f"no row of {table.path!r} has the {id_column} {shown} of labeled row(s); "
+                f"their rows hold other identifiers ({', '.join(now[:_SHOWN_ROWS])}): "
+                f"{REWRITE_ADVICE}."
+            )
         raise CampaignError(
             f"labeled row(s) with {id_column} {shown} are gone from {table.path!r}; put them "
             "back (their labels are in the campaign file)."

@@ -1,0 +1,40 @@
+"""What a spreadsheet makes of cells it takes for numbers or dates.
+
+Excel reads ``1-2`` as the 2nd of January and saves it as ``2-Jan``, writes
+``123456789012345678`` as ``1.23457E+17`` and ``1234`` as ``1,234`` when
+a format groups thousands. The campaign never guesses the cell a rewrite came
+from: it recognises one, to refuse it with the way to undo it.
+"""
+
+import re
+
+MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+_MONTH = "(" + "|".join(MONTHS) + ")"
+
+# How a spreadsheet writes a cell it took for a number or a date.
+_SPREADSHEET_REWRITES = (
+    (re.compile(r"^[+-]?\d(\.\d+)?E[+-]\d+$"), "a long number in scientific notation"),
+    (
+        re.compile(rf"^\d{{1,2}}-{_MONTH}(-\d{{2,4}})?$|^{_MONTH}-\d{{2}}$", re.IGNORECASE),
+        "a date",
+    ),
+    (re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4}$|^\d{4}-\d{2}-\d{2}$"), "a date"),
+    (re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"), "a number with thousands separators"),
+)
+
+
+def spreadsheet_rewrite(text):
+    """What a spreadsheet made of a cell that now reads ``text`` (a date, a number
+    in scientific notation...), or None when it does not look rewritten."""
+    for pattern, what in _SPREADSHEET_REWRITES:
+        if pattern.match(str(text).strip()):
+            return what
+    return None
+
+
+REWRITE_ADVICE = (
+    "a spreadsheet may have rewritten the identifiers (dates, scientific notation, "
+    "thousands separators); restore the file as skbait wrote it, or import the column "
+    "as text (Excel: Data > From Text/CSV, column type Text) before saving"
+)
