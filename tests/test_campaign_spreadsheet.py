@@ -136,3 +136,23 @@ def test_identifiers_a_spreadsheet_rewrote_in_the_batch_are_named(
     assert what in err and "import the column as text" in err
     assert _snapshot(data, campaign_path(data)) == before
 
+
+@pytest.mark.parametrize(
+    "classes, rewrite",
+    [
+        (("1-2", "3-4"), _excel_date),
+        (("3/4", "5/6"), lambda c: "{:02d}/{:02d}/2026".format(*map(int, c.split("/")))),
+    ],
+)
+def test_a_class_a_spreadsheet_read_as_a_date_is_refused(tmp_path, capsys, classes, rewrite):
+    """The annotator types 1-2 into the batch, Excel saves 2-Jan: not a new class."""
+    data, batch = _pool(tmp_path, [f"r{i}" for i in range(N)], classes=classes)
+    answers = _read(batch)
+    answers["label"] = rewrite(classes[0])
+    answers.to_csv(batch, index=False)
+    before = _snapshot(data, campaign_path(data))
+    capsys.readouterr()
+    assert _cli("teach", data, batch) == 2
+    err = capsys.readouterr().err
+    assert f"looks like the class {classes[0]!r}" in err and "as a date" in err
+    assert _snapshot(data, campaign_path(data)) == before

@@ -30,6 +30,7 @@ from skbait.campaign._labelsets import (
     read_set,
     write_set,
 )
+from skbait.campaign._spreadsheet import date_source
 
 _TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "text"}
 _MIN_TYPO_LENGTH = 3  # "a" and "b" are one edit apart but not a typo of each other
@@ -295,6 +296,15 @@ def check_classes(new, known_classes, declared, where):
     order = sorted(counts, key=lambda v: (-counts[v], list(rows_of).index(v)))
     accepted = set(known)
     for value in order:
+        source = date_source(value, known)
+        if source is not None:
+            problems.extend(
+                f"{where(row)}: label {value!r} looks like the class {source!r} that a "
+                f"spreadsheet read as a date; write {source!r} in a cell formatted as Text "
+                f"(or declare every class with --classes if {value!r} is a class of its own)"
+                for row in rows_of[value]
+            )
+            continue
         typo = near_duplicate(value, accepted)
         if typo is None:
             accepted.add(value)

@@ -38,3 +38,37 @@ REWRITE_ADVICE = (
     "thousands separators); restore the file as skbait wrote it, or import the column "
     "as text (Excel: Data > From Text/CSV, column type Text) before saving"
 )
+
+
+_TWO_NUMBERS = re.compile(r"^(\d{1,2})\s*[-/]\s*(\d{1,4})$")
+
+
+def _date_parts(text):
+    """The numbers of a date as a spreadsheet writes one (``2-Jan`` -> 2 and 1,
+    ``03/04/2026`` -> 3, 4 and 26), or None."""
+    text = str(text).strip()
+    if spreadsheet_rewrite(text) != "a date":
+        return None
+    parts = []
+    for token in re.split(r"[-/]", text):
+        if token.isdigit():
+            parts.append(int(token) % 100 if len(token) == 4 else int(token))
+        else:
+            parts.append(MONTHS.index(token.casefold()) + 1)
+    return parts
+
+
+def date_source(label, classes):
+    """The class of ``classes`` (``1-2``, ``3/4``) that a spreadsheet shows as the date
+    ``label`` (``2-Jan``, ``04/03/2026``), or None."""
+    parts = _date_parts(label)
+    if parts is None:
+        return None
+    for known in classes:
+        match = _TWO_NUMBERS.match(str(known)) if isinstance(known, str) else None
+        if match is None or known == label:
+            continue
+        pair = sorted(int(n) % 100 if len(n) == 4 else int(n) for n in match.groups())
+        if any(sorted((a, b)) == pair for i, a in enumerate(parts) for b in parts[i + 1 :]):
+            return known
+    return None
