@@ -79,6 +79,18 @@ def test_a_rounded_scientific_identifier_is_no_other_rows(tmp_path, capsys):
     assert _read(data)["label"].eq("").all()
 
 
+def test_identifiers_a_spreadsheet_collapsed_in_data_are_explained(tmp_path, capsys):
+    ids = [str(123456789012340000 + 70000 * i) for i in range(N)]
+    data, _ = _pool(tmp_path, ids)
+    pool = _read(data)
+    pool["key"] = "1.23457E+17"
+    pool.to_csv(data, index=False)
+    capsys.readouterr()
+    assert _cli("status", data, "--no-plot") == 2
+    err = capsys.readouterr().err
+    assert "repeats '1.23457E+17'" in err and "import the column as text" in err
+
+
 def test_an_exact_scientific_identifier_still_matches(tmp_path):
     """R writes 100000 as 1e+05: no other identifier reads so, and it names its row."""
     ids = [str(100000 * (i + 1)) for i in range(N)]

@@ -272,7 +272,7 @@ def _apply_identity(state, table):
         rewritten = any(spreadsheet_rewrite(v) for v in repeated)
         raise CampaignError(
             f"the identifier column {id_column!r} repeats {shown} in {table.path!r}; each "
-            "identifier must name one row" + (f" ({REWRITE_ADVICE})." if rewritten else ".")
+            "identifier must name one row" + (f": {REWRITE_ADVICE}." if rewritten else ".")
         )
     # By text, or by value where a tool rewrote a numeric identifier (1e+05, 1001.0).
     identifiers = Identifiers(ids)
