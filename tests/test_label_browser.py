@@ -605,6 +605,23 @@ def test_what_the_side_panel_says_without_an_estimate(context, tmp_path):
         live.close()
 
 
+def test_the_side_panel_says_how_many_classes_it_leaves_out(context, tmp_path):
+    # The panel lists the 30 most frequent classes; the others must not vanish silently.
+    data, frame = make_pool(tmp_path, n=60, labeled=0)
+    frame.loc[:39, "y"] = [f"class_{i:02d}" for i in range(40)]
+    frame.loc[40:41, "y"] = "class_00"
+    frame.to_csv(data, index=False)
+    live = Live(data)
+    try:
+        tab = Page(context, live)
+        tab.wait_text("#counts", "and 10 more classes")
+        shown = tab.page.evaluate("document.querySelectorAll('#counts th').length")
+        assert shown == 30
+        assert tab.page.text_content("#counts th") == "class_00"
+    finally:
+        live.close()
+
+
 def test_a_key_held_down_labels_one_row(context, live):
     # A key held down repeats: the repeats must not label (or skip) the rows that follow.
     tab = Page(context, live)

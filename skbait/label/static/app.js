@@ -410,12 +410,15 @@
     $("new-class").querySelector("button").textContent = numeric ? "Save" : "Add";
   }
 
+  // The side panel lists the most frequent classes only, to stay short.
+  const SHOWN_CLASSES = 30;
+
   function renderSide(data) {
     const counts = $("counts");
     clear(counts);
     const entries = Object.entries(data.counts).sort((a, b) => b[1] - a[1]);
     const most = entries.length ? entries[0][1] : 1;
-    entries.slice(0, 30).forEach(([label, count]) => {
+    entries.slice(0, SHOWN_CLASSES).forEach(([label, count]) => {
       const tr = el("tr");
       tr.appendChild(own(el("th", label)));
       const bar = el("td", null, "barcell");
@@ -426,6 +429,15 @@
       tr.appendChild(el("td", count, "number"));
       counts.appendChild(tr);
     });
+    // The classes left out are named by their number, so that none vanishes silently.
+    const left = entries.length - SHOWN_CLASSES;
+    if (left > 0) {
+      const td = el("td", "and " + left + " more class" + (left === 1 ? "" : "es"), "more");
+      td.colSpan = 3;
+      const tr = el("tr");
+      tr.appendChild(td);
+      counts.appendChild(tr);
+    }
     $("totals").textContent = data.n_labeled + " of " + data.n_rows + " rows labeled · " +
       data.rounds + " round(s)" +
       (data.pending ? " · " + data.pending + " label(s) saved, not yet in DATA" : "");
