@@ -389,6 +389,30 @@ def test_labels_of_the_wrong_type(answered_round, capsys):
     )
 
 
+def test_a_number_label_with_a_thousands_separator_says_to_type_it_without(answered_round, capsys):
+    # "1,000" is refused (a thousands separator is not guessed at), saying how to type it.
+    data, _, batch, frame = answered_round
+    frame["label"] = "1"
+    frame.loc[1, "label"] = "1,000"
+    frame.to_csv(batch, index=False)
+    row = frame["row"][1]
+    _expect_rejected(
+        capsys,
+        data,
+        batch,
+        f"row {row}: label '1,000' is not an integer",
+        "thousands separator: type the number without it (1000)",
+    )
+    # Typed into DATA, the same.
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[int(row), "label"] = "12,345"
+    pool.to_csv(data, index=False)
+    assert _cli("query", data, "-o", batch) == 2
+    err = capsys.readouterr().err
+    assert "label '12,345' is not an integer" in err
+    assert "type the number without it (12345)" in err
+
+
 def test_a_row_answered_twice_differently(answered_round, capsys):
     data, _, batch, frame = answered_round
     frame["label"] = "1"

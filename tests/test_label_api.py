@@ -1321,6 +1321,24 @@ def test_the_first_values_of_a_regression_campaign_are_numbers(tmp_path):
         live.close()
 
 
+def test_a_number_typed_with_a_thousands_separator_says_to_type_it_without(tmp_path):
+    # In DATA of decimal points, "1,000" is refused with the way to type it, not read as
+    # 1.000 and not blamed on the decimal mark.
+    data, frame = make_pool(tmp_path, labeled=0)
+    frame.loc[:5, "y"] = [str(v) for v in (frame["a"][:6] * 2.5).round(2)]
+    frame.to_csv(data, index=False)
+    live = Live(data, options={"batch_size": 2, "device": "cpu", "task": "regression"})
+    live.wait_idle()
+    try:
+        row = live.state(TAB_A)["row"]["row"]
+        status, payload = live.call("/api/label", {"tab": TAB_A, "row": row, "label": "1,000"})
+        assert status == 422, payload
+        assert "thousands separator: type the number without it (1000)" in payload["error"]
+        assert not os.path.exists(live.session.answers_path)
+    finally:
+        live.close()
+
+
 def test_a_value_typed_with_the_decimal_comma_of_data_is_a_number(tmp_path):
     # A semicolon file writes 2,5 for 2.5: so may the person labeling it, as a
     # spreadsheet or `skbait teach` with an answer file in DATA's dialect would.

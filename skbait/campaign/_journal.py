@@ -20,7 +20,6 @@ from skbait.campaign._features import (
 )
 from skbait.campaign._files import _Table, remove_stale_temporaries
 from skbait.campaign._labels import (
-    _TYPE_WORDS,
     _as_value,
     _infer_label_type,
     _parse_label,
@@ -30,6 +29,7 @@ from skbait.campaign._labels import (
     read_cell,
     same_label,
     shown_label,
+    type_problem,
     write_cell,
 )
 from skbait.campaign._labelsets import canonical_label, label_set_settings
@@ -555,10 +555,7 @@ def _accept_labels(state, given, number, where, notes=None, problems=None):
     for row, text in given:
         value = _parse_label(text, label_type, number)
         if value is None:
-            found.append(
-                f"{where(row)}: label {text!r} is not {_TYPE_WORDS[label_type]}, as the "
-                "campaign's labels are"
-            )
+            found.append(f"{where(row)}: {type_problem(text, label_type)}")
         else:
             values.append((row, value))
     declared = settings.get("classes")

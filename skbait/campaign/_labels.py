@@ -30,7 +30,7 @@ from skbait.campaign._labelsets import (
     read_set,
     write_set,
 )
-from skbait.campaign._spreadsheet import date_source
+from skbait.campaign._spreadsheet import date_source, spreadsheet_rewrite
 
 _TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "text"}
 _MIN_TYPO_LENGTH = 3  # "a" and "b" are one edit apart but not a typo of each other
@@ -63,6 +63,26 @@ def _parse_label(text, label_type, number=float):
             return None
         return int(value)
     return _number_label(value)
+
+
+def thousands_advice(text, label_type):
+    """How to type a number label written with thousands separators (``1,000``: 1000),
+    which the campaign refuses rather than guess at; None for any other label."""
+    if label_type not in ("int", "float"):
+        return None
+    if spreadsheet_rewrite(text) != "a number with thousands separators":
+        return None
+    plain = str(text).strip().replace(",", "")
+    if _parse_label(plain, label_type) is None:
+        return None
+    return f"its comma looks like a thousands separator: type the number without it ({plain})"
+
+
+def type_problem(text, label_type):
+    """Why ``text`` is no label of ``label_type``, with the way to type it when it can say."""
+    problem = f"label {text!r} is not {_TYPE_WORDS[label_type]}, as the campaign's labels are"
+    advice = thousands_advice(text, label_type)
+    return problem if advice is None else f"{problem}; {advice}"
 
 
 def _as_value(label, label_type):
@@ -127,10 +147,7 @@ def read_cell(text, settings, number=float):
     label_type = settings["label_type"] or "str"
     value = _parse_label(text, label_type, number)
     if value is None:
-        return (
-            None,
-            f"label {text!r} is not {_TYPE_WORDS[label_type]}, as the campaign's labels are",
-        )
+        return None, type_problem(text, label_type)
     return value, None
 
 
@@ -178,10 +195,7 @@ def _check_labels(rows, texts, label_type, where, number=float):
     for row, text in zip(rows, texts):
         value = _parse_label(text, label_type, number)
         if value is None:
-            problems.append(
-                f"{where(row)}: label {text!r} is not {_TYPE_WORDS[label_type]}, as the "
-                "campaign's labels are"
-            )
+            problems.append(f"{where(row)}: {type_problem(text, label_type)}")
         else:
             out.append(value)
     if problems:

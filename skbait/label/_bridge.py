@@ -312,7 +312,7 @@ def check_label(text, label_type, na_values=(), declared=None, number=float, kno
     otherwise, as the merge reads it (``1.0`` for ``1`` in a text campaign,
     ``true`` for ``TRUE``), is kept in the class's spelling.
     """
-    from skbait.campaign._labels import _parse_label, known_spelling
+    from skbait.campaign._labels import _parse_label, known_spelling, thousands_advice
 
     text = str(text).strip()
     if not text:
@@ -328,6 +328,9 @@ def check_label(text, label_type, na_values=(), declared=None, number=float, kno
         return text
     if _parse_label(text, label_type, number) is None:
         word = {"int": "an integer", "float": "a number", "str": "text"}[label_type]
+        advice = thousands_advice(text, label_type)
+        if advice is not None:
+            raise ValueError(f"{text!r} is not {word}: {advice}.")
         pointed = decimal_label(text, ",", ".")
         if pointed != text and _parse_label(pointed, label_type, number) is not None:
             # DATA's numbers are written with a point: its comma is no decimal mark.
