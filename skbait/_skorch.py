@@ -35,7 +35,7 @@ from sklearn.base import BaseEstimator, is_classifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import StrOptions
 
-from skbait.utils._pipeline import final_step, split_pipeline
+from skbait.utils._pipeline import final_step, split_pipeline, tuned_model
 
 __all__ = [
     "SkorchEmbedding",
@@ -430,10 +430,7 @@ def net_output_count(estimator, X):
     from sklearn.base import clone
 
     try:
-        probe = clone(estimator)
-        if isinstance(probe, Pipeline) and len(probe) > 1:
-            X = probe[:-1].fit_transform(X)
-        net = final_step(probe)
+        net, X = _unfitted_net(clone(estimator), X)
         row = (
             torch.utils.data.Subset(X, [0])
             if isinstance(X, torch.utils.data.Dataset)
@@ -452,6 +449,18 @@ def net_output_count(estimator, X):
     if not isinstance(output, torch.Tensor) or output.ndim != 2:
         return None
     return int(output.shape[1])
+
+
+def _unfitted_net(probe, X):
+    """The net of an unfitted ``probe``, and ``X`` through the pipeline steps before it
+    (fitted on ``X``), into a search to the model it tunes, and its pipeline's net."""
+    while True:
+        if isinstance(probe, Pipeline) and len(probe) > 1:
+            X = probe[:-1].fit_transform(X)
+        inner = tuned_model(final_step(probe))
+        if inner is probe:
+            return probe, X
+        probe = inner
 
 
 def check_net_labels(estimator, labels, n_outputs=None, what="the labels"):
@@ -555,8 +564,9 @@ def explain_dtype_error(estimator, exc):
 
 
 def _skorch_classifier(estimator):
-    """The skorch classifier that makes ``estimator``'s predictions, or None."""
-    final = final_step(estimator)
+    """The skorch classifier that makes ``estimator``'s predictions (a search's too), or
+    None."""
+    final = final_step(tuned_model(final_step(estimator)))
     return final if _is_skorch_net(final) and is_classifier(final) else None
 
 

@@ -53,7 +53,7 @@ from sklearn.utils.validation import _num_samples, check_array
 
 # skbait._skorch imports skorch lazily: its predicate never imports it.
 from skbait._skorch import _is_skorch_net, skorch_rule
-from skbait.utils._pipeline import split_pipeline
+from skbait.utils._pipeline import split_pipeline, tuned_model
 from skbait.utils._validation import check_probas
 
 __all__ = ["embed", "embeds_input_features", "predict_probabilities", "register_embedding"]
@@ -207,8 +207,7 @@ def embeds_input_features(estimator):
     """
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
     if isinstance(final, BaseSearchCV):
-        # Fitted: the model it refitted; unfitted: the model it will tune.
-        return embeds_input_features(getattr(final, "best_estimator_", final.estimator))
+        return embeds_input_features(tuned_model(final))
     if isinstance(final, TransformedTargetRegressor):
         # Unfitted: the regressor it will fit (LinearRegression when None).
         return final.regressor is None or embeds_input_features(final.regressor)

@@ -675,6 +675,31 @@ def test_net_label_range_messages_name_the_fix():
     np.testing.assert_array_equal(wide.classes_, [0, 1, 2, 7])
 
 
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda net: GridSearchCV(net, {"lr": [0.1, 0.05]}, cv=2),
+        lambda net: GridSearchCV(
+            make_pipeline(StandardScaler(), net), {"neuralnetclassifier__lr": [0.1]}, cv=2
+        ),
+        lambda net: make_pipeline(StandardScaler(), GridSearchCV(net, {"lr": [0.1]}, cv=2)),
+    ],
+    ids=["search", "search-of-pipeline", "pipeline-of-search"],
+)
+def test_labels_outside_the_outputs_of_a_searched_net_are_a_clear_error(wrap):
+    # A search around a net was not checked: its labels reached torch unchecked.
+    X, y = _data(n=60)
+    estimator = wrap(_clf())
+    assert net_output_count(estimator, X) == 3
+    with pytest.raises(ValueError, match="has 3 outputs.*hold 5"):
+        ActiveLearner(estimator, budget=None).fit(X, np.where(y == 2, 5, y))
+    y_known = np.where(np.arange(len(X)) < 12, y, np.nan)
+    al = ActiveLearner(wrap(_clf()), batch_size=5, random_state=0).fit(X, y_known)
+    with pytest.raises(ValueError, match="has 3 outputs.*hold 5"):
+        al.teach(X[:3], [5, 5, 5])
+    assert len(al.labeled_indices_) == 12
+
+
 @pytest.mark.parametrize("labels", [(-1, 1), (1, 2)])
 def test_binary_net_labels_other_than_0_and_1_are_a_clear_error(labels):
     # The binary net trained its BCE loss on targets -1 or 2 without a word.

@@ -1,14 +1,23 @@
-"""The one place that looks inside a scikit-learn Pipeline: its final step, and the rows
-that step sees."""
+"""The one place that looks inside a scikit-learn Pipeline (its final step, and the rows
+that step sees) and a search (the model it tunes)."""
 
+from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import Pipeline
 
-__all__ = ["final_step", "preprocessing_steps", "split_pipeline"]
+__all__ = ["final_step", "preprocessing_steps", "split_pipeline", "tuned_model"]
 
 
 def final_step(estimator):
     """The estimator that makes the predictions: a pipeline's last step, or the estimator."""
     return estimator[-1] if isinstance(estimator, Pipeline) else estimator
+
+
+def tuned_model(estimator):
+    """The model a search tunes: fitted, the one it refitted (``best_estimator_``);
+    unfitted, its ``estimator``. Any other estimator is itself."""
+    if isinstance(estimator, BaseSearchCV):
+        return getattr(estimator, "best_estimator_", estimator.estimator)
+    return estimator
 
 
 def split_pipeline(estimator, X):
