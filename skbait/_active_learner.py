@@ -38,7 +38,7 @@ from skbait._skorch import (
     check_net_labels,
     check_train_split,
     column_classes,
-    explain_dtype_error,
+    dtype_errors_explained,
     net_infers_classes,
     net_output_count,
     net_predicts_label_sets,
@@ -772,13 +772,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         if multilabel:
             _fit_multilabel(estimator, X_lab, y_lab)
         else:
-            try:
+            with dtype_errors_explained(estimator):
                 estimator.fit(X_lab, skorch_targets(estimator, y_lab))
-            except RuntimeError as exc:
-                clear = explain_dtype_error(estimator, exc)
-                if clear is None:
-                    raise
-                raise clear from exc
         fit_seconds = time.perf_counter() - start
 
         previous = {k: self.__dict__[k] for k in ("estimator_", "classes_") if k in self.__dict__}
@@ -1417,17 +1412,13 @@ default=None
         if isinstance(model, NoModelYet):
             return False
         try:
-            if isinstance(model, SingleClassModel):
-                model.transform_rows(X)
-            else:
-                model.predict(X)
-        except (ValueError, TypeError, RuntimeError) as exc:
-            clear = explain_dtype_error(model, exc) or exc
-            if isinstance(clear, RuntimeError):
-                raise
-            raise type(clear)(
-                f"The model rejects the new rows, so none was added: {clear}"
-            ) from exc
+            with dtype_errors_explained(model):
+                if isinstance(model, SingleClassModel):
+                    model.transform_rows(X)
+                else:
+                    model.predict(X)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"The model rejects the new rows, so none was added: {exc}") from exc
         return True
 
     def _check_eval_set(self, eval_set, labels=None):

@@ -26,6 +26,7 @@ The forward pass is skorch's own inference loop
 iterator's batch size, evaluation mode and ``torch.no_grad`` all apply.
 """
 
+import contextlib
 import sys
 import warnings
 
@@ -43,6 +44,7 @@ __all__ = [
     "check_net_labels",
     "check_train_split",
     "column_classes",
+    "dtype_errors_explained",
     "explain_dtype_error",
     "net_infers_classes",
     "net_output_count",
@@ -211,13 +213,8 @@ def skorch_rule(net, X, proba, *, module=None, capture="input"):
 
 def _forward_batches(net, X):
     """skorch's inference loop, its dtype mismatch explained."""
-    try:
+    with dtype_errors_explained(net):
         yield from net.forward_iter(X, training=False)
-    except RuntimeError as exc:
-        clear = explain_dtype_error(net, exc)
-        if clear is None:
-            raise
-        raise clear from exc
 
 
 class SkorchEmbedding(BaseEstimator):
@@ -537,6 +534,19 @@ def _check_label_range(net, labels, n_outputs, what):
 
 
 _DTYPE_MISMATCH = ("dtype", "scalar type", "Input type")
+
+
+@contextlib.contextmanager
+def dtype_errors_explained(estimator):
+    """Raise torch's dtype mismatch in ``estimator``'s skorch net as
+    :func:`explain_dtype_error`'s ``TypeError``; any other error as it is."""
+    try:
+        yield
+    except RuntimeError as exc:
+        clear = explain_dtype_error(estimator, exc)
+        if clear is None:
+            raise
+        raise clear from exc
 
 
 def explain_dtype_error(estimator, exc):

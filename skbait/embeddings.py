@@ -53,7 +53,7 @@ from sklearn.utils.validation import _num_samples, check_array
 
 # skbait._skorch imports skorch lazily: its predicate never imports it.
 from skbait._skorch import _is_skorch_net, skorch_rule
-from skbait.utils._pipeline import split_pipeline, tuned_model
+from skbait.utils._pipeline import final_step, split_pipeline, tuned_model
 from skbait.utils._validation import check_probas
 
 __all__ = ["embed", "embeds_input_features", "predict_probabilities", "register_embedding"]
@@ -205,7 +205,7 @@ def embeds_input_features(estimator):
     >>> embeds_input_features(make_pipeline(TfidfVectorizer(), MLPClassifier()))
     False
     """
-    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    final = final_step(estimator)
     if isinstance(final, BaseSearchCV):
         return embeds_input_features(tuned_model(final))
     if isinstance(final, TransformedTargetRegressor):
@@ -398,7 +398,7 @@ def _transformed_target(estimator, X, proba):
 
 def _search_cv(estimator, X, proba):
     """The rule of the model a search refitted: its best estimator sees the rows."""
-    best = estimator.best_estimator_
+    best = tuned_model(estimator)
     return _find_rule(best)(best, X, proba)
 
 

@@ -8,11 +8,7 @@ import warnings
 import numpy as np
 
 from skbait.campaign._errors import CampaignError, _problems
-from skbait.campaign._features import (
-    ROW,
-    Identifiers,
-    _canonical,
-)
+from skbait.campaign._features import ROW, Identifiers, _canonical
 from skbait.campaign._files import _Table, check_writable, replaced_together
 from skbait.campaign._journal import (
     _accept_labels,

@@ -839,7 +839,8 @@ class _Table:
                 if same_shape
                 else np.ones(frame.shape, dtype=bool)
             )
-        if not (self.parquet or _is_parquet(path)):
+        if self.dialect.encoding != "utf-8" and not (self.parquet or _is_parquet(path)):
+            # UTF-8 holds every text: only a Windows-1252 file's cells need the check.
             cells = frame.to_numpy(dtype=object)[np.asarray(written, dtype=bool)]
             check_encodable(self.dialect, path, [c for c in cells if isinstance(c, str)])
         if path == self.path and not self.parquet:

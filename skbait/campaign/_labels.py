@@ -30,7 +30,7 @@ from skbait.campaign._labelsets import (
     read_set,
     write_set,
 )
-from skbait.campaign._spreadsheet import date_source, spreadsheet_rewrite
+from skbait.campaign._spreadsheet import THOUSANDS, date_source, spreadsheet_rewrite
 
 _TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "text"}
 _MIN_TYPO_LENGTH = 3  # "a" and "b" are one edit apart but not a typo of each other
@@ -70,7 +70,7 @@ def thousands_advice(text, label_type):
     which the campaign refuses rather than guess at; None for any other label."""
     if label_type not in ("int", "float"):
         return None
-    if spreadsheet_rewrite(text) != "a number with thousands separators":
+    if spreadsheet_rewrite(text) != THOUSANDS:
         return None
     plain = str(text).strip().replace(",", "")
     if _parse_label(plain, label_type) is None:

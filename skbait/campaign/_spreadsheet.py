@@ -12,15 +12,20 @@ MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", 
 
 _MONTH = "(" + "|".join(MONTHS) + ")"
 
+# What spreadsheet_rewrite says a cell became.
+SCIENTIFIC = "a long number in scientific notation"
+DATE = "a date"
+THOUSANDS = "a number with thousands separators"
+
 # How a spreadsheet writes a cell it took for a number or a date.
 _SPREADSHEET_REWRITES = (
-    (re.compile(r"^[+-]?\d(\.\d+)?E[+-]\d+$"), "a long number in scientific notation"),
+    (re.compile(r"^[+-]?\d(\.\d+)?E[+-]\d+$"), SCIENTIFIC),
     (
         re.compile(rf"^\d{{1,2}}-{_MONTH}(-\d{{2,4}})?$|^{_MONTH}-\d{{2}}$", re.IGNORECASE),
-        "a date",
+        DATE,
     ),
-    (re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4}$|^\d{4}-\d{2}-\d{2}$"), "a date"),
-    (re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"), "a number with thousands separators"),
+    (re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4}$|^\d{4}-\d{2}-\d{2}$"), DATE),
+    (re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"), THOUSANDS),
 )
 
 
@@ -47,7 +52,7 @@ def _date_parts(text):
     """The numbers of a date as a spreadsheet writes one (``2-Jan`` -> 2 and 1,
     ``03/04/2026`` -> 3, 4 and 26), or None."""
     text = str(text).strip()
-    if spreadsheet_rewrite(text) != "a date":
+    if spreadsheet_rewrite(text) != DATE:
         return None
     parts = []
     for token in re.split(r"[-/]", text):
