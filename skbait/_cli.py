@@ -270,7 +270,7 @@ def _load_csv(path, target):
         raise UsageError(f"no such CSV file: {path!r}.")
     if target is None:
         raise UsageError(f"a CSV dataset needs --target COLUMN (the label column of {path!r}).")
-    from skbait.campaign._errors import CampaignError
+    from skbait.campaign._errors import CampaignError, columns_shown
     from skbait.campaign._files import _DECIMAL_COMMA, sniff_dialect
 
     try:
@@ -301,8 +301,9 @@ def _load_csv(path, target):
         matches = [c for c in frame.columns if str(c).strip() == target.strip()]
         column = matches[0] if len(matches) == 1 else target
     if column not in frame.columns:
-        shown = ", ".join(map(str, frame.columns[:20]))
-        raise UsageError(f"no column {target!r} in {path!r}; its columns are: {shown}.")
+        raise UsageError(
+            f"no column {target!r} in {path!r}; {columns_shown(frame.columns, [target])}."
+        )
     # pandas calls a second column of the name y.1: a copy of the labels among the features.
     with open(path, encoding=dialect.codec, newline="") as handle:
         header = next(csv.reader(handle, delimiter=dialect.sep), [])

@@ -941,3 +941,23 @@ def test_an_unforeseen_error_is_one_line_not_a_traceback(monkeypatch, capsys):
     monkeypatch.setenv("SKBAIT_DEBUG", "1")
     with pytest.raises(RuntimeError, match="must match"):
         main(["strategies"])
+
+
+@pytest.mark.parametrize("command", ["run", "query"])
+def test_a_misspelt_target_in_a_wide_table_names_the_column_meant(command, tmp_path, capsys):
+    # The error listed the first 20 columns only, without saying that it stopped there:
+    # in a table whose label column comes last, the name the user meant was never shown.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(40, 30)), columns=[f"px{i}" for i in range(30)])
+    frame["label"] = rng.randint(0, 2, 40)
+    data = tmp_path / "wide.csv"
+    frame.to_csv(data, index=False)
+    before = sorted(tmp_path.iterdir())
+    where = [str(data)] if command == "query" else ["--dataset", str(data)]
+    err = _error([command, *where, "--target", "lable"], capsys)
+    assert "did you mean 'label'?" in err
+    assert "Its 31 columns are: px0," in err and "... (11 more)" in err
+    assert len(err.strip().splitlines()) == 1
+    # Nothing written but the campaign's lock file, which a query takes first.
+    after = [p for p in sorted(tmp_path.iterdir()) if not p.name.endswith(".lock")]
+    assert after == before

@@ -12,7 +12,7 @@ import hashlib
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from skbait.campaign._errors import CampaignError, _problems
+from skbait.campaign._errors import CampaignError, _problems, columns_shown
 from skbait.campaign._files import (
     _DECIMAL_COMMA,
     PANDAS_NA_VALUES,
@@ -69,17 +69,17 @@ def _feature_columns(table, target, features, *, id_column=None, exclude=(), not
             f"{table.path!r} has a column named {ROW!r}, which batch files use for the row "
             "number; rename it."
         )
-    shown = ", ".join(table.columns[:20])
     for what, column in (("column", target), ("--id column", id_column)):
         if column is not None and column not in table.columns:
             raise CampaignError(
-                f"no {what} {column!r} in {table.path!r}; its columns are: {shown}."
+                f"no {what} {column!r} in {table.path!r}; "
+                f"{columns_shown(table.columns, [column])}."
             )
     unknown = [c for c in exclude if c not in table.columns]
     if unknown:
         raise CampaignError(
-            f"no column {', '.join(map(repr, unknown))} to exclude in {table.path!r}; its "
-            f"columns are: {shown}."
+            f"no column {', '.join(map(repr, unknown))} to exclude in {table.path!r}; "
+            f"{columns_shown(table.columns, unknown)}."
         )
     if features is None:
         left_out = {target, id_column, *exclude}
@@ -97,8 +97,8 @@ def _feature_columns(table, target, features, *, id_column=None, exclude=(), not
         missing = [c for c in columns if c not in table.columns]
         if missing:
             raise CampaignError(
-                f"no feature column {', '.join(map(repr, missing))} in {table.path!r}; its "
-                f"columns are: {shown}."
+                f"no feature column {', '.join(map(repr, missing))} in {table.path!r}; "
+                f"{columns_shown(table.columns, missing)}."
             )
         if target in columns:
             raise CampaignError(f"the target {target!r} cannot also be a feature.")
@@ -448,10 +448,9 @@ class TableEncoder(BaseEstimator):
             else:
                 missing.append(column)
         if missing:
-            shown = ", ".join(map(repr, list(X.columns)[:20]))
             raise CampaignError(
                 f"the table has no column {', '.join(map(repr, missing))}, which the model "
-                f"reads (it needs {needed}); its columns are: {shown or 'none'}."
+                f"reads (it needs {needed}); {columns_shown(X.columns, missing)}."
             )
         return names
 

@@ -27,6 +27,7 @@ from skbait.campaign import (
     query_batch,
     read_campaign,
 )
+from skbait.campaign._errors import columns_shown
 
 __all__ = [
     "CampaignError",
@@ -37,6 +38,7 @@ __all__ = [
     "check_encodable",
     "check_label",
     "check_writable",
+    "columns_shown",
     "criteria_rules",
     "csv_dialect",
     "data_labels",

@@ -217,9 +217,9 @@ class LabelSession:
                     "column."
                 )
             if self.target not in table.columns:
-                shown = ", ".join(table.columns[:20])
                 raise _bridge.CampaignError(
-                    f"no column {self.target!r} in {self.data!r}; its columns are: {shown}."
+                    f"no column {self.target!r} in {self.data!r}; "
+                    f"{_bridge.columns_shown(table.columns, [self.target])}."
                 )
         else:
             recorded_target = state["data"]["target"]
