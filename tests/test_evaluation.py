@@ -1,5 +1,6 @@
 """skbait.evaluation: runs over strategies x seeds, the tidy table, summaries, CSV."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -206,6 +207,32 @@ def test_progress_bar_on_stderr(iris_split, capsys):
         verbose=0,
     )
     assert capsys.readouterr().err == ""
+
+
+def test_progress_bar_names_the_run_that_just_finished(iris_split, capsys, monkeypatch):
+    # It named the run before it: the postfix was set after update() had drawn the bar.
+    import tqdm.auto
+
+    class EveryUpdate(tqdm.auto.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, mininterval=0, miniters=1, **kwargs)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", EveryUpdate)
+    compare_strategies(
+        LogisticRegression(max_iter=500),
+        *iris_split,
+        strategies=["random", "confidence"],
+        seeds=1,
+        n_initial=6,
+        batch_size=5,
+        budget=11,
+        n_jobs=1,
+        verbose=1,
+    )
+    drawn = re.findall(r"(\d)/2 \[[^\]]*?(?:, last: (\w+))?\]", capsys.readouterr().err)
+    finished = {"1": "random", "2": "confidence"}
+    assert {done for done, _ in drawn} >= {"1", "2"}
+    assert all(last == finished[done] for done, last in drawn if done != "0"), drawn
 
 
 @pytest.mark.parametrize(

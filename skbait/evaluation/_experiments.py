@@ -455,10 +455,11 @@ def compare_strategies(
                     tables.append(table)
                     shipped += found
                     if progress is not None:
-                        progress.update(1)
+                        # The postfix first: update draws the bar, with the postfix it has.
                         progress.set_postfix_str(
                             f"last: {table['strategy'].iloc[0]}", refresh=False
                         )
+                        progress.update(1)
             except Exception as exc:
                 shipped += getattr(exc, _WARNINGS_ATTRIBUTE, [])
                 raise
