@@ -112,7 +112,8 @@ def _build_parser():
         "--target",
         default=None,
         help="the label column of a CSV dataset; the other columns are the features "
-        "(text columns are one-hot encoded, rows with missing values dropped)",
+        "(text columns are one-hot encoded, rows with missing values dropped; a column of "
+        "numbers with text in a few cells, such as '?', is refused)",
     )
     run.add_argument(
         "--task",
@@ -259,10 +260,10 @@ def _load_dataset(args):
             f"unknown dataset {name!r}: use one of {', '.join(DATASETS)} or the path of a "
             "CSV file (with --target COLUMN)."
         )
-    return _load_csv(name, args.target)
+    return _load_csv(name, args.target, label_sets=args.multi_label)
 
 
-def _load_csv(path, target):
+def _load_csv(path, target, label_sets=False):
     import numpy as np
     import pandas as pd
 
@@ -317,6 +318,10 @@ def _load_csv(path, target):
     n_rows = len(frame)
     if n_rows == 0:
         raise UsageError(f"{path!r} has no row of data below its header.")
+    for name in frame.columns:
+        # Label sets ("1|2") among single labels are no stray text.
+        if not (label_sets and name == column):
+            _refuse_stray_text(frame[name], path, dialect.decimal)
     missing = frame.isna().sum()
     frame = frame.dropna()
     if frame.empty:
@@ -365,6 +370,48 @@ def _load_csv(path, target):
             f"of {path!r}: correct or remove that row."
         )
     return X, y, {"name": os.path.basename(path), "target": target, "lines": lines}
+
+
+def _cells_as_numbers(cells, decimal):
+    """The cells of a column read as numbers (decimal commas too where the file has them);
+    NaN where a cell is blank or not a number."""
+    import pandas as pd
+
+    from skbait.campaign._files import _DECIMAL_COMMA
+
+    text = cells.astype("string").str.strip()
+    if decimal == ",":
+        comma = text.str.match(_DECIMAL_COMMA.pattern).fillna(False).astype(bool)
+        text = text.where(~comma, text.str.replace(",", "."))
+    return pd.to_numeric(text, errors="coerce")
+
+
+def _refuse_stray_text(cells, path, decimal):
+    """A column of numbers with a few cells of text ('?', '-', 'n.a.', a typo) is refused.
+
+    pandas reads it as text, and one-hot encoding then makes each of its numbers a feature
+    of its own (a target, a class of its own): the column's meaning is lost without a word.
+    """
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(cells) or pd.api.types.is_bool_dtype(cells):
+        return
+    filled = cells.notna()
+    numbers = _cells_as_numbers(cells, decimal)
+    stray = filled & numbers.isna()
+    if not stray.any() or numbers.notna().sum() <= filled.sum() / 2:
+        return
+    # The file's line of each cell (the header is line 1).
+    lines = [int(i) + 2 for i in cells.index[stray.to_numpy()]]
+    values = list(dict.fromkeys(str(value) for value in cells[stray]))
+    shown = ", ".join(repr(value) for value in values[:3]) + (", ..." if len(values) > 3 else "")
+    where = ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else "")
+    raise UsageError(
+        f"the column {str(cells.name)!r} of {path!r} holds numbers, but also text ({shown} "
+        f"on line(s) {where}), so it would be read as text, each number a category of its "
+        "own. Leave those cells blank if they mark a missing value (rows with missing "
+        "values are dropped), or correct them."
+    )
 
 
 def _check_output(path, names=()):

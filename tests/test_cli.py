@@ -720,6 +720,30 @@ def test_a_text_column_of_a_different_value_in_every_row_gets_a_note(tmp_path, c
     assert "43 features" in err  # 40 dates, x, and the colour's two columns
 
 
+def test_a_column_of_numbers_with_stray_text_is_refused_naming_its_cells(tmp_path, capsys):
+    # "?" marking a missing value made the column text: each number became a one-hot
+    # feature of its own (the best feature lost, without a word), and in the target a
+    # class of its own ("the least populated classes have only 1 member").
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame({"x": rng.standard_normal(40).round(3), "colour": "red"})
+    frame["y"] = np.where(frame["x"] > 0, "p", "q")
+    frame["amount"] = (2 * frame["x"]).round(3)
+    stray = frame.astype({"x": object})
+    stray.loc[[2, 9], "x"] = "?"
+    path = tmp_path / "stray.csv"
+    stray.drop(columns="amount").to_csv(path, index=False)
+    out = tmp_path / "out"
+    err = _error(["run", "-d", str(path), "--target", "y", "-o", str(out)], capsys)
+    assert "column 'x'" in err and "'?' on line(s) 4, 11" in err and "blank" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+    target = frame.astype({"amount": object})
+    target.loc[5, "amount"] = "n.a"
+    target.drop(columns="y").to_csv(path, index=False)
+    err = _error(["run", "-d", str(path), "--target", "amount", "-o", str(out)], capsys)
+    assert "column 'amount'" in err and "'n.a' on line(s) 7" in err
+    assert "least populated" not in err and not out.exists()
+
+
 @pytest.mark.parametrize("n_jobs", ["1", "2"])
 def test_warnings_gathered_before_a_failing_run_come_before_its_error(tmp_path, capsys, n_jobs):
     # The warning that explains a failure was lost with it: only the error line came.
