@@ -212,6 +212,30 @@ def test_dataframe_simulation_with_eval_set():
     assert al.score(X.iloc[100:], y.iloc[100:]) == al.history_[-1]["eval_score"]
 
 
+def test_an_encoder_refusing_categories_not_labeled_yet_is_explained():
+    # OneHotEncoder() refuses categories it was not fitted on, and the model is fitted on
+    # the labeled rows only: queries and the eval score failed with scikit-learn's
+    # "Found unknown categories", which says neither why nor what to change.
+    frame, y = table()
+    frame["shop"] = [f"s{i % 40}" for i in range(len(frame))]
+    encode = ColumnTransformer(
+        [("cat", OneHotEncoder(), ["colour", "shop"]), ("num", StandardScaler(), ["size"])]
+    )
+    model = make_pipeline(encode, LogisticRegression(max_iter=500))
+    fix = r"labeled rows only.*handle_unknown='ignore'"
+    y_partial = y.astype(object)
+    y_partial.iloc[12:] = None
+    learner = ActiveLearner(model, query_strategy="margin", random_state=0).fit(frame, y_partial)
+    with pytest.raises(ValueError, match=fix):
+        learner.query()
+    simulation = ActiveLearner(model, n_initial=12, batch_size=4, budget=20, random_state=0)
+    with pytest.raises(ValueError, match=fix):
+        simulation.fit(frame.iloc[:80], y.iloc[:80], eval_set=(frame.iloc[80:], y.iloc[80:]))
+    # With the fix the error names, the same learner queries.
+    model.set_params(columntransformer__cat__handle_unknown="ignore")
+    assert len(learner.set_params(estimator=model).fit(frame, y_partial).query()) == 10
+
+
 def test_teach_rows_of_another_form_are_refused_and_change_nothing():
     X, y = table()
     y_partial = y.astype(object).copy()
