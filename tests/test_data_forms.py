@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import TruncatedSVD
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.exceptions import DataConversionWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -701,6 +702,28 @@ def test_labels_of_another_kind_than_the_declared_classes_are_refused(classes, w
     assert al.classes_.tolist() == classes
     taught = al.labeled_data()[1]
     assert taught.tolist() == right and (taught.dtype == bool) == (classes[0] is False)
+
+
+def test_a_column_of_text_labels_is_one_label_a_row():
+    # frame[["label"]].to_numpy() is an object column: each row was read as a label set
+    # of one label, a multi-label target (that LogisticRegression refused, saying to wrap
+    # it in OneVsRestClassifier), and None in it as "a label set holds None".
+    X, y = table()
+    X = X[["size", "weight"]].to_numpy()
+    column = y.to_frame().to_numpy()
+    assert column.dtype == object and column.shape == (len(y), 1)
+    with pytest.warns(DataConversionWarning):
+        al = ActiveLearner(LogisticRegression(), budget=30, random_state=0).fit(X, column)
+    assert al.classes_.tolist() == ["no", "yes"] and al.predict(X[:4]).ndim == 1
+    partial = column.copy()
+    partial[20:] = None
+    with pytest.warns(DataConversionWarning):
+        al = ActiveLearner(LogisticRegression(), batch_size=4, random_state=0).fit(X, partial)
+    idx = al.query()
+    with pytest.warns(DataConversionWarning):
+        al.teach(y=column[idx], indices=idx)
+    assert al.y_[idx].tolist() == y.to_numpy()[idx].tolist()
+    assert len(al.labeled_indices_) == 24
 
 
 def test_missing_labels_in_a_pandas_nullable_series():
