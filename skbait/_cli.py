@@ -332,12 +332,11 @@ def _load_csv(path, target, label_sets=False):
             f"every row of {path!r} has a missing value, and such rows are dropped; "
             f"blank cells by column: {shown}. Fill them in or remove those columns."
         )
+    # Printed once the run's settings are checked: an error comes alone, on one line.
+    notes = []
     dropped = n_rows - len(frame)
     if dropped:
-        print(
-            f"skbait: note: dropped {dropped} row(s) with missing values from {path}",
-            file=sys.stderr,
-        )
+        notes.append(f"dropped {dropped} row(s) with missing values from {path}")
     y = frame[column].to_numpy()
     features = frame.drop(columns=[column])
     if features.shape[1] == 0:
@@ -349,12 +348,25 @@ def _load_csv(path, target, label_sets=False):
         shown = ", ".join(repr(str(c)) for c in unique)
         one = len(unique) == 1
         column, holds, them = ("column", "holds", "it") if one else ("columns", "hold", "them")
-        print(
-            f"skbait: note: the text {column} {shown} of {path} {holds} a different value "
+        notes.append(
+            f"the text {column} {shown} of {path} {holds} a different value "
             f"in each of the {len(features)} rows, one-hot encoded into one feature per row "
             f"that matches no other row; remove {them} from the file if not meant as a "
-            "feature (skbait run uses every column but --target).",
-            file=sys.stderr,
+            "feature (skbait run uses every column but --target)."
+        )
+    numbering = [
+        c for c in features.columns if c not in text and _numbers_rows(features[c], n_rows)
+    ]
+    if numbering:
+        shown = ", ".join(repr(str(c)) for c in numbering)
+        one = len(numbering) == 1
+        column, holds, them = ("column", "holds", "it") if one else ("columns", "hold", "them")
+        notes.append(
+            f"the {column} {shown} of {path} {holds} a different whole number "
+            f"in each row, numbering the rows like a row number or an identifier (a saved "
+            "pandas index, say); as a feature it says where a row is in the file, which may "
+            f"give its label away; remove {them} from the file if not meant as a feature "
+            "(skbait run uses every column but --target)."
         )
     if text:
         features = pd.get_dummies(features, columns=text, dtype=float)
@@ -369,7 +381,19 @@ def _load_csv(path, target, label_sets=False):
             f"the target {target!r} holds an infinite value ({y[row]}) on line {lines[row]} "
             f"of {path!r}: correct or remove that row."
         )
-    return X, y, {"name": os.path.basename(path), "target": target, "lines": lines}
+    data = {"name": os.path.basename(path), "target": target, "lines": lines, "notes": notes}
+    return X, y, data
+
+
+def _numbers_rows(values, n_rows):
+    """Whether a numeric column gives each row its own whole number, no more of them
+    than the file has rows (0..n-1, 1..n, consecutive identifiers; some rows dropped)."""
+    import numpy as np
+
+    values = values.to_numpy(dtype=float)
+    if len(values) < 3 or not np.isfinite(values).all() or (values != np.round(values)).any():
+        return False
+    return len(np.unique(values)) == len(values) and values.max() - values.min() < n_rows
 
 
 def _cells_as_numbers(cells, decimal):
@@ -579,6 +603,7 @@ def _run(args):
     import numpy as np
 
     X, y, data = _load_dataset(args)
+    notes = data.pop("notes", [])
     # Imported once the data has loaded, so that a wrong path is reported at once.
     from sklearn.model_selection import train_test_split
 
@@ -596,7 +621,7 @@ def _run(args):
     else:
         if args.label_sep is not None or args.no_labels is not None:
             raise UsageError("--label-sep and --no-labels apply with --multi-label only.")
-        task = _task(y, args.task)
+        task = _task(y, args.task, notes=notes)
     if task == "regression":
         try:
             y = np.asarray(y, dtype=float)
@@ -658,6 +683,8 @@ def _run(args):
     from skbait.evaluation._report import _FIGURES, RUN_INFO
 
     _check_output(args.output, ["results.csv", "summary.md", RUN_INFO, *_FIGURES])
+    for note in notes:
+        print(f"skbait: note: {note}", file=sys.stderr)
     n_runs = len(strategies) * args.seeds
     if task == "classification":
         shape = f"{len(np.unique(y))} classes"

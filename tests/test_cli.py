@@ -720,6 +720,29 @@ def test_a_text_column_of_a_different_value_in_every_row_gets_a_note(tmp_path, c
     assert "43 features" in err  # 40 dates, x, and the colour's two columns
 
 
+def test_a_column_numbering_the_rows_gets_a_note_and_notes_never_precede_an_error(
+    tmp_path, capsys
+):
+    # A saved pandas index (a blank header cell, 0..n-1) or an ID column was a feature
+    # without a word; in a file sorted by label it gives the labels away.
+    rng = np.random.default_rng(12)
+    frame = pd.DataFrame({"x": rng.standard_normal(40), "colour": rng.choice(["a", "b"], 40)})
+    frame["y"] = np.where(frame["x"] > 0, "p", "q")
+    frame = frame.sort_values("y").reset_index(drop=True)
+    frame.loc[5, "colour"] = np.nan  # a row dropped, with its note
+    path = tmp_path / "indexed.csv"
+    frame.to_csv(path)  # the index, under a blank header cell
+    argv = ["run", "-d", str(path), "--target", "y", "-s", "random", "--budget", "8", "-b", "4"]
+    assert main([*argv, "--n-initial", "4", "-q", "-j", "1", "-o", str(tmp_path / "o")]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if "note:" in line]
+    assert len(notes) == 2 and "dropped 1 row(s)" in notes[0], notes
+    assert "'Unnamed: 0'" in notes[1] and "numbering the rows" in notes[1]
+    assert "'x'" not in notes[1] and "remove it" in notes[1]
+    # The same file with an impossible setting: the error alone, on one line.
+    err = _error([*argv, "--n-initial", "10", "-o", str(tmp_path / "o2")], capsys)
+    assert err.strip().splitlines() == [err.strip()] and "must exceed --n-initial" in err
+
+
 def test_a_column_of_numbers_with_stray_text_is_refused_naming_its_cells(tmp_path, capsys):
     # "?" marking a missing value made the column text: each number became a one-hot
     # feature of its own (the best feature lost, without a word), and in the target a
