@@ -1516,12 +1516,12 @@ default=None
         if is_classifier(self.estimator):
             y = _nullable_labels(y)
         y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False, input_name="y")
-        if is_classifier(self.estimator) and y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)  # a column of labels, as fit takes it
         if y.ndim != self.pool_.y.ndim or y.shape[1:] != self.pool_.y.shape[1:]:
+            column = y.ndim == 2 and y.shape[1] == 1 and self.pool_.y.ndim == 1
             raise ValueError(
                 f"Labels must be shaped like the y given to fit, (n,) + "
-                f"{self.pool_.y.shape[1:]}; got {y.shape}."
+                f"{self.pool_.y.shape[1:]}; got {y.shape}"
+                + (": a column of labels, pass y.ravel()." if column else ".")
             )
         if missing_label_mask(y, self.missing_label).any():
             raise ValueError(

@@ -720,8 +720,10 @@ def test_a_column_of_text_labels_is_one_label_a_row():
     with pytest.warns(DataConversionWarning):
         al = ActiveLearner(LogisticRegression(), batch_size=4, random_state=0).fit(X, partial)
     idx = al.query()
-    with pytest.warns(DataConversionWarning):
+    # teach takes labels one per row, and says how to get them from a column.
+    with pytest.raises(ValueError, match=r"a column of labels, pass y.ravel\(\)"):
         al.teach(y=column[idx], indices=idx)
+    al.teach(y=column[idx].ravel(), indices=idx)
     assert al.y_[idx].tolist() == y.to_numpy()[idx].tolist()
     assert len(al.labeled_indices_) == 24
 
