@@ -323,7 +323,9 @@ def _load_csv(path, target, label_sets=False):
         if not (label_sets and name == column):
             _refuse_stray_text(frame[name], path, dialect.decimal)
     missing = frame.isna().sum()
-    frame = frame.dropna()
+    # A column of True/False with a blank cell is read as objects: once the blank rows are
+    # dropped it is booleans again (an object target is of "unknown" type to scikit-learn).
+    frame = frame.dropna().infer_objects()
     if frame.empty:
         # Often one blank column (notes, comments): name the columns to fill in or remove.
         worst = missing[missing > 0].sort_values(ascending=False, kind="stable")[:3]

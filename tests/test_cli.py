@@ -743,6 +743,26 @@ def test_a_column_numbering_the_rows_gets_a_note_and_notes_never_precede_an_erro
     assert err.strip().splitlines() == [err.strip()] and "must exceed --n-initial" in err
 
 
+def test_true_false_columns_with_a_blank_cell_are_booleans(tmp_path, capsys):
+    # pandas reads True/False beside a blank cell as objects, which stayed objects once
+    # the row was dropped: the target was refused as "of type 'unknown'", and a feature
+    # became two one-hot columns.
+    rng = np.random.default_rng(13)
+    frame = pd.DataFrame({"x": rng.standard_normal(40), "flag": rng.random(40) > 0.5})
+    frame["y"] = frame["x"] > 0
+    frame = frame.astype(object)
+    frame.loc[3, "y"] = np.nan
+    frame.loc[8, "flag"] = np.nan
+    path = tmp_path / "flags.csv"
+    frame.to_csv(path, index=False)
+    argv = ["run", "-d", str(path), "--target", "y", "-s", "random", "--budget", "8", "-b", "4"]
+    assert main([*argv, "--n-initial", "4", "-q", "-j", "1", "-o", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert "dropped 2 row(s)" in err and "2 features, 2 classes" in err, err
+    results = pd.read_csv(tmp_path / "o" / "results.csv")
+    assert len(results) and np.isfinite(results["score"]).all()
+
+
 def test_a_column_of_numbers_with_stray_text_is_refused_naming_its_cells(tmp_path, capsys):
     # "?" marking a missing value made the column text: each number became a one-hot
     # feature of its own (the best feature lost, without a word), and in the target a
