@@ -57,6 +57,7 @@ from skbait.strategies import (
     predict_label_probabilities,
     predict_label_sets,
 )
+from skbait.utils._categories import unseen_categories_explained
 from skbait.utils._multilabel import is_multilabel_target, multilabel_scores, read_label_sets
 from skbait.utils._seeds import draw_seed, round_random_state
 from skbait.utils._threads import threads_per_round
@@ -789,7 +790,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             indices=np.empty(0, dtype=np.int64),
         )
         if eval_set is not None:
-            record["eval_score"] = _model_score(estimator, *eval_set, multilabel)
+            with unseen_categories_explained():
+                record["eval_score"] = _model_score(estimator, *eval_set, multilabel)
             if multilabel:
                 X_eval, y_eval = eval_set
                 # Average precision ranks rows by probability: none for a model without them.
@@ -809,7 +811,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         self._warn_growing_features(estimator)
         if getattr(self, "stopping_", None) and not isinstance(estimator, SingleClassModel):
             try:
-                record.update(self._apply_stopping(estimator, previous))
+                with unseen_categories_explained():
+                    record.update(self._apply_stopping(estimator, previous))
             except BaseException:
                 self.history_.pop()
                 raise
@@ -903,15 +906,16 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                 if self.embedding is None:
                     X = cold_start_features(self.estimator, X)
         start = time.perf_counter()
-        indices, utilities = strategy.select(
-            model,
-            X,
-            labeled,
-            batch_size,
-            random_state=round_random_state(self._seed, len(self.history_)),
-            embedding=self.embedding,
-            return_utilities=True,
-        )
+        with unseen_categories_explained():
+            indices, utilities = strategy.select(
+                model,
+                X,
+                labeled,
+                batch_size,
+                random_state=round_random_state(self._seed, len(self.history_)),
+                embedding=self.embedding,
+                return_utilities=True,
+            )
         self.history_[-1]["query_seconds"] = time.perf_counter() - start
         return indices, utilities
 
@@ -1513,9 +1517,11 @@ default=None
             y = _nullable_labels(y)
         y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False, input_name="y")
         if y.ndim != self.pool_.y.ndim or y.shape[1:] != self.pool_.y.shape[1:]:
+            column = y.ndim == 2 and y.shape[1] == 1 and self.pool_.y.ndim == 1
             raise ValueError(
                 f"Labels must be shaped like the y given to fit, (n,) + "
-                f"{self.pool_.y.shape[1:]}; got {y.shape}."
+                f"{self.pool_.y.shape[1:]}; got {y.shape}"
+                + (": a column of labels, pass y.ravel()." if column else ".")
             )
         if missing_label_mask(y, self.missing_label).any():
             raise ValueError(

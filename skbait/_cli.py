@@ -112,7 +112,8 @@ def _build_parser():
         "--target",
         default=None,
         help="the label column of a CSV dataset; the other columns are the features "
-        "(text columns are one-hot encoded, rows with missing values dropped)",
+        "(text columns are one-hot encoded, rows with missing values dropped; a column of "
+        "numbers with text in a few cells, such as '?', is refused)",
     )
     run.add_argument(
         "--task",
@@ -259,10 +260,10 @@ def _load_dataset(args):
             f"unknown dataset {name!r}: use one of {', '.join(DATASETS)} or the path of a "
             "CSV file (with --target COLUMN)."
         )
-    return _load_csv(name, args.target)
+    return _load_csv(name, args.target, label_sets=args.multi_label)
 
 
-def _load_csv(path, target):
+def _load_csv(path, target, label_sets=False):
     import numpy as np
     import pandas as pd
 
@@ -318,8 +319,14 @@ def _load_csv(path, target):
     n_rows = len(frame)
     if n_rows == 0:
         raise UsageError(f"{path!r} has no row of data below its header.")
+    for name in frame.columns:
+        # Label sets ("1|2") among single labels are no stray text.
+        if not (label_sets and name == column):
+            _refuse_stray_text(frame[name], path, dialect.decimal)
     missing = frame.isna().sum()
-    frame = frame.dropna()
+    # A column of True/False with a blank cell is read as objects: once the blank rows are
+    # dropped it is booleans again (an object target is of "unknown" type to scikit-learn).
+    frame = frame.dropna().infer_objects()
     if frame.empty:
         # Often one blank column (notes, comments): name the columns to fill in or remove.
         worst = missing[missing > 0].sort_values(ascending=False, kind="stable")[:3]
@@ -328,12 +335,11 @@ def _load_csv(path, target):
             f"every row of {path!r} has a missing value, and such rows are dropped; "
             f"blank cells by column: {shown}. Fill them in or remove those columns."
         )
+    # Printed once the run's settings are checked: an error comes alone, on one line.
+    notes = []
     dropped = n_rows - len(frame)
     if dropped:
-        print(
-            f"skbait: note: dropped {dropped} row(s) with missing values from {path}",
-            file=sys.stderr,
-        )
+        notes.append(f"dropped {dropped} row(s) with missing values from {path}")
     y = frame[column].to_numpy()
     features = frame.drop(columns=[column])
     if features.shape[1] == 0:
@@ -345,12 +351,25 @@ def _load_csv(path, target):
         shown = ", ".join(repr(str(c)) for c in unique)
         one = len(unique) == 1
         column, holds, them = ("column", "holds", "it") if one else ("columns", "hold", "them")
-        print(
-            f"skbait: note: the text {column} {shown} of {path} {holds} a different value "
+        notes.append(
+            f"the text {column} {shown} of {path} {holds} a different value "
             f"in each of the {len(features)} rows, one-hot encoded into one feature per row "
             f"that matches no other row; remove {them} from the file if not meant as a "
-            "feature (skbait run uses every column but --target).",
-            file=sys.stderr,
+            "feature (skbait run uses every column but --target)."
+        )
+    numbering = [
+        c for c in features.columns if c not in text and _numbers_rows(features[c], n_rows)
+    ]
+    if numbering:
+        shown = ", ".join(repr(str(c)) for c in numbering)
+        one = len(numbering) == 1
+        column, holds, them = ("column", "holds", "it") if one else ("columns", "hold", "them")
+        notes.append(
+            f"the {column} {shown} of {path} {holds} a different whole number "
+            f"in each row, numbering the rows like a row number or an identifier (a saved "
+            "pandas index, say); as a feature it says where a row is in the file, which may "
+            f"give its label away; remove {them} from the file if not meant as a feature "
+            "(skbait run uses every column but --target)."
         )
     if text:
         features = pd.get_dummies(features, columns=text, dtype=float)
@@ -365,7 +384,61 @@ def _load_csv(path, target):
             f"the target {target!r} holds an infinite value ({y[row]}) on line {lines[row]} "
             f"of {path!r}: correct or remove that row."
         )
-    return X, y, {"name": os.path.basename(path), "target": target, "lines": lines}
+    data = {"name": os.path.basename(path), "target": target, "lines": lines, "notes": notes}
+    return X, y, data
+
+
+def _numbers_rows(values, n_rows):
+    """Whether a numeric column gives each row its own whole number, no more of them
+    than the file has rows (0..n-1, 1..n, consecutive identifiers; some rows dropped)."""
+    import numpy as np
+
+    values = values.to_numpy(dtype=float)
+    if len(values) < 3 or not np.isfinite(values).all() or (values != np.round(values)).any():
+        return False
+    return len(np.unique(values)) == len(values) and values.max() - values.min() < n_rows
+
+
+def _cells_as_numbers(cells, decimal):
+    """The cells of a column read as numbers (decimal commas too where the file has them);
+    NaN where a cell is blank or not a number."""
+    import pandas as pd
+
+    from skbait.campaign._files import _DECIMAL_COMMA
+
+    text = cells.astype("string").str.strip()
+    if decimal == ",":
+        comma = text.str.match(_DECIMAL_COMMA.pattern).fillna(False).astype(bool)
+        text = text.where(~comma, text.str.replace(",", "."))
+    return pd.to_numeric(text, errors="coerce")
+
+
+def _refuse_stray_text(cells, path, decimal):
+    """A column of numbers with a few cells of text ('?', '-', 'n.a.', a typo) is refused.
+
+    pandas reads it as text, and one-hot encoding then makes each of its numbers a feature
+    of its own (a target, a class of its own): the column's meaning is lost without a word.
+    """
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(cells) or pd.api.types.is_bool_dtype(cells):
+        return
+    filled = cells.notna()
+    numbers = _cells_as_numbers(cells, decimal)
+    stray = filled & numbers.isna()
+    if not stray.any() or numbers.notna().sum() <= filled.sum() / 2:
+        return
+    # The file's line of each cell (the header is line 1).
+    lines = [int(i) + 2 for i in cells.index[stray.to_numpy()]]
+    values = list(dict.fromkeys(str(value) for value in cells[stray]))
+    shown = ", ".join(repr(value) for value in values[:3]) + (", ..." if len(values) > 3 else "")
+    where = ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else "")
+    raise UsageError(
+        f"the column {str(cells.name)!r} of {path!r} holds numbers, but also text ({shown} "
+        f"on line(s) {where}), so it would be read as text, each number a category of its "
+        "own. Leave those cells blank if they mark a missing value (rows with missing "
+        "values are dropped), or correct them."
+    )
 
 
 def _check_output(path, names=()):
@@ -533,6 +606,7 @@ def _run(args):
     import numpy as np
 
     X, y, data = _load_dataset(args)
+    notes = data.pop("notes", [])
     # Imported once the data has loaded, so that a wrong path is reported at once.
     from sklearn.model_selection import train_test_split
 
@@ -550,7 +624,7 @@ def _run(args):
     else:
         if args.label_sep is not None or args.no_labels is not None:
             raise UsageError("--label-sep and --no-labels apply with --multi-label only.")
-        task = _task(y, args.task)
+        task = _task(y, args.task, notes=notes)
     if task == "regression":
         try:
             y = np.asarray(y, dtype=float)
@@ -612,6 +686,8 @@ def _run(args):
     from skbait.evaluation._report import _FIGURES, RUN_INFO
 
     _check_output(args.output, ["results.csv", "summary.md", RUN_INFO, *_FIGURES])
+    for note in notes:
+        print(f"skbait: note: {note}", file=sys.stderr)
     n_runs = len(strategies) * args.seeds
     if task == "classification":
         shape = f"{len(np.unique(y))} classes"

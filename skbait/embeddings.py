@@ -35,7 +35,10 @@ with :func:`register_embedding` and :func:`embed` dispatches on the estimator:
 
 Probabilities come from ``predict_proba``; a classifier without it (a
 :class:`~sklearn.svm.LinearSVC`, say) gets the softmax of its
-``decision_function`` (a logistic sigmoid for two classes). Regressors have no
+``decision_function`` (a logistic sigmoid for two classes); the pairwise
+scores of a one-vs-one :class:`~sklearn.svm.SVC`
+(``decision_function_shape="ovo"``) are first turned into per-class votes, as
+its ``"ovr"`` shape does. Regressors have no
 probabilities: ``P`` is ``None``.
 """
 
@@ -49,6 +52,7 @@ from sklearn.model_selection._search import BaseSearchCV
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.multiclass import _ovr_decision_function
 from sklearn.utils.validation import _num_samples, check_array
 
 # skbait._skorch imports skorch lazily: its predicate never imports it.
@@ -246,7 +250,7 @@ def predict_probabilities(estimator, X):
             # available_if hides predict_proba at call time (SVC(probability=False)).
             pass
     if hasattr(estimator, "decision_function"):
-        scores = np.asarray(estimator.decision_function(X), dtype=np.float64)
+        scores = _class_scores(estimator, estimator.decision_function(X))
         if scores.ndim == 1:
             scores = np.column_stack([-scores / 2, scores / 2])
         scores = scores - scores.max(axis=1, keepdims=True)
@@ -257,6 +261,37 @@ def predict_probabilities(estimator, X):
         "its class probabilities are unknown. Wrap a classifier that has one of them, or "
         "pick a strategy that needs no probabilities (random, coreset)."
     )
+
+
+def _class_scores(estimator, scores):
+    """One decision score per class (one column in all for two classes).
+
+    A one-vs-one SVC (``decision_function_shape="ovo"``) scores class *pairs*:
+    three classes give three columns too, whose softmax was no probability of
+    anything. Its pairwise scores become per-class votes, as its own ``"ovr"``
+    shape computes them.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    n_classes = len(getattr(estimator, "classes_", ()))
+    if scores.ndim != 2 or n_classes < 3:
+        return scores
+    one_vs_one = getattr(_predicting_model(estimator), "decision_function_shape", None) == "ovo"
+    if one_vs_one and scores.shape[1] == n_classes * (n_classes - 1) // 2:
+        return _ovr_decision_function(scores < 0, -scores, n_classes)
+    if scores.shape[1] != n_classes:
+        raise ValueError(
+            f"{type(estimator).__name__}.decision_function gave {scores.shape[1]} scores a "
+            f"row for its {n_classes} classes, so its class probabilities are unknown. Give "
+            "the model a predict_proba (CalibratedClassifierCV, probability=True) or one "
+            "score per class."
+        )
+    return scores
+
+
+def _predicting_model(estimator):
+    """The model whose decision function a pipeline or a search hands on."""
+    inner = final_step(tuned_model(estimator))
+    return estimator if inner is estimator else _predicting_model(inner)
 
 
 def _check_embedding(Z, X):

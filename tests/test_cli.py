@@ -720,6 +720,73 @@ def test_a_text_column_of_a_different_value_in_every_row_gets_a_note(tmp_path, c
     assert "43 features" in err  # 40 dates, x, and the colour's two columns
 
 
+def test_a_column_numbering_the_rows_gets_a_note_and_notes_never_precede_an_error(
+    tmp_path, capsys
+):
+    # A saved pandas index (a blank header cell, 0..n-1) or an ID column was a feature
+    # without a word; in a file sorted by label it gives the labels away.
+    rng = np.random.default_rng(12)
+    frame = pd.DataFrame({"x": rng.standard_normal(40), "colour": rng.choice(["a", "b"], 40)})
+    frame["y"] = np.where(frame["x"] > 0, "p", "q")
+    frame = frame.sort_values("y").reset_index(drop=True)
+    frame.loc[5, "colour"] = np.nan  # a row dropped, with its note
+    path = tmp_path / "indexed.csv"
+    frame.to_csv(path)  # the index, under a blank header cell
+    argv = ["run", "-d", str(path), "--target", "y", "-s", "random", "--budget", "8", "-b", "4"]
+    assert main([*argv, "--n-initial", "4", "-q", "-j", "1", "-o", str(tmp_path / "o")]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if "note:" in line]
+    assert len(notes) == 2 and "dropped 1 row(s)" in notes[0], notes
+    assert "'Unnamed: 0'" in notes[1] and "numbering the rows" in notes[1]
+    assert "'x'" not in notes[1] and "remove it" in notes[1]
+    # The same file with an impossible setting: the error alone, on one line.
+    err = _error([*argv, "--n-initial", "10", "-o", str(tmp_path / "o2")], capsys)
+    assert err.strip().splitlines() == [err.strip()] and "must exceed --n-initial" in err
+
+
+def test_true_false_columns_with_a_blank_cell_are_booleans(tmp_path, capsys):
+    # pandas reads True/False beside a blank cell as objects, which stayed objects once
+    # the row was dropped: the target was refused as "of type 'unknown'", and a feature
+    # became two one-hot columns.
+    rng = np.random.default_rng(13)
+    frame = pd.DataFrame({"x": rng.standard_normal(40), "flag": rng.random(40) > 0.5})
+    frame["y"] = frame["x"] > 0
+    frame = frame.astype(object)
+    frame.loc[3, "y"] = np.nan
+    frame.loc[8, "flag"] = np.nan
+    path = tmp_path / "flags.csv"
+    frame.to_csv(path, index=False)
+    argv = ["run", "-d", str(path), "--target", "y", "-s", "random", "--budget", "8", "-b", "4"]
+    assert main([*argv, "--n-initial", "4", "-q", "-j", "1", "-o", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert "dropped 2 row(s)" in err and "2 features, 2 classes" in err, err
+    results = pd.read_csv(tmp_path / "o" / "results.csv")
+    assert len(results) and np.isfinite(results["score"]).all()
+
+
+def test_a_column_of_numbers_with_stray_text_is_refused_naming_its_cells(tmp_path, capsys):
+    # "?" marking a missing value made the column text: each number became a one-hot
+    # feature of its own (the best feature lost, without a word), and in the target a
+    # class of its own ("the least populated classes have only 1 member").
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame({"x": rng.standard_normal(40).round(3), "colour": "red"})
+    frame["y"] = np.where(frame["x"] > 0, "p", "q")
+    frame["amount"] = (2 * frame["x"]).round(3)
+    stray = frame.astype({"x": object})
+    stray.loc[[2, 9], "x"] = "?"
+    path = tmp_path / "stray.csv"
+    stray.drop(columns="amount").to_csv(path, index=False)
+    out = tmp_path / "out"
+    err = _error(["run", "-d", str(path), "--target", "y", "-o", str(out)], capsys)
+    assert "column 'x'" in err and "'?' on line(s) 4, 11" in err and "blank" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+    target = frame.astype({"amount": object})
+    target.loc[5, "amount"] = "n.a"
+    target.drop(columns="y").to_csv(path, index=False)
+    err = _error(["run", "-d", str(path), "--target", "amount", "-o", str(out)], capsys)
+    assert "column 'amount'" in err and "'n.a' on line(s) 7" in err
+    assert "least populated" not in err and not out.exists()
+
+
 @pytest.mark.parametrize("n_jobs", ["1", "2"])
 def test_warnings_gathered_before_a_failing_run_come_before_its_error(tmp_path, capsys, n_jobs):
     # The warning that explains a failure was lost with it: only the error line came.

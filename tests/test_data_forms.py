@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import TruncatedSVD
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.exceptions import DataConversionWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -210,6 +211,30 @@ def test_dataframe_simulation_with_eval_set():
     ).fit(X.iloc[:100], y.iloc[:100], eval_set=(X.iloc[100:], y.iloc[100:]))
     assert all(np.isfinite(r["eval_score"]) for r in al.history_)
     assert al.score(X.iloc[100:], y.iloc[100:]) == al.history_[-1]["eval_score"]
+
+
+def test_an_encoder_refusing_categories_not_labeled_yet_is_explained():
+    # OneHotEncoder() refuses categories it was not fitted on, and the model is fitted on
+    # the labeled rows only: queries and the eval score failed with scikit-learn's
+    # "Found unknown categories", which says neither why nor what to change.
+    frame, y = table()
+    frame["shop"] = [f"s{i % 40}" for i in range(len(frame))]
+    encode = ColumnTransformer(
+        [("cat", OneHotEncoder(), ["colour", "shop"]), ("num", StandardScaler(), ["size"])]
+    )
+    model = make_pipeline(encode, LogisticRegression(max_iter=500))
+    fix = r"labeled rows only.*handle_unknown='ignore'"
+    y_partial = y.astype(object)
+    y_partial.iloc[12:] = None
+    learner = ActiveLearner(model, query_strategy="margin", random_state=0).fit(frame, y_partial)
+    with pytest.raises(ValueError, match=fix):
+        learner.query()
+    simulation = ActiveLearner(model, n_initial=12, batch_size=4, budget=20, random_state=0)
+    with pytest.raises(ValueError, match=fix):
+        simulation.fit(frame.iloc[:80], y.iloc[:80], eval_set=(frame.iloc[80:], y.iloc[80:]))
+    # With the fix the error names, the same learner queries.
+    model.set_params(columntransformer__cat__handle_unknown="ignore")
+    assert len(learner.set_params(estimator=model).fit(frame, y_partial).query()) == 10
 
 
 def test_teach_rows_of_another_form_are_refused_and_change_nothing():
@@ -677,6 +702,30 @@ def test_labels_of_another_kind_than_the_declared_classes_are_refused(classes, w
     assert al.classes_.tolist() == classes
     taught = al.labeled_data()[1]
     assert taught.tolist() == right and (taught.dtype == bool) == (classes[0] is False)
+
+
+def test_a_column_of_text_labels_is_one_label_a_row():
+    # frame[["label"]].to_numpy() is an object column: each row was read as a label set
+    # of one label, a multi-label target (that LogisticRegression refused, saying to wrap
+    # it in OneVsRestClassifier), and None in it as "a label set holds None".
+    X, y = table()
+    X = X[["size", "weight"]].to_numpy()
+    column = y.to_frame().to_numpy()
+    assert column.dtype == object and column.shape == (len(y), 1)
+    with pytest.warns(DataConversionWarning):
+        al = ActiveLearner(LogisticRegression(), budget=30, random_state=0).fit(X, column)
+    assert al.classes_.tolist() == ["no", "yes"] and al.predict(X[:4]).ndim == 1
+    partial = column.copy()
+    partial[20:] = None
+    with pytest.warns(DataConversionWarning):
+        al = ActiveLearner(LogisticRegression(), batch_size=4, random_state=0).fit(X, partial)
+    idx = al.query()
+    # teach takes labels one per row, and says how to get them from a column.
+    with pytest.raises(ValueError, match=r"a column of labels, pass y.ravel\(\)"):
+        al.teach(y=column[idx], indices=idx)
+    al.teach(y=column[idx].ravel(), indices=idx)
+    assert al.y_[idx].tolist() == y.to_numpy()[idx].tolist()
+    assert len(al.labeled_indices_) == 24
 
 
 def test_missing_labels_in_a_pandas_nullable_series():

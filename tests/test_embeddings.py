@@ -19,7 +19,7 @@ from sklearn.neighbors import KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from sklearn.svm import LinearSVC
+from sklearn.svm import SVC, LinearSVC
 
 from skbait import ActiveLearner, QueryStrategy
 from skbait.embeddings import (
@@ -154,6 +154,40 @@ def test_decision_function_fallback_gives_probabilities(data):
     binary = LinearSVC().fit(X, y == 0)
     Pb = predict_probabilities(binary, X)
     np.testing.assert_allclose(Pb[:, 1], 1 / (1 + np.exp(-binary.decision_function(X))))
+
+
+@pytest.mark.parametrize("n_classes", [3, 4])
+def test_a_one_vs_one_svc_gets_per_class_probabilities(n_classes):
+    # Its decision function scores class pairs: with three classes the pair scores were
+    # softmaxed as if they were the classes' (an argmax unrelated to predict), with four
+    # they were six columns for four classes (an IndexError).
+    X, y = make_classification(
+        n_samples=150, n_features=6, n_informative=4, n_classes=n_classes, random_state=0
+    )
+    ovo = make_pipeline(StandardScaler(), SVC(decision_function_shape="ovo")).fit(X, y)
+    ovr = make_pipeline(StandardScaler(), SVC(decision_function_shape="ovr")).fit(X, y)
+    P = predict_probabilities(ovo, X)
+    np.testing.assert_allclose(P, predict_probabilities(ovr, X))
+    assert P.shape == (150, n_classes)
+    np.testing.assert_array_equal(ovo.classes_[P.argmax(axis=1)], ovo.predict(X))
+    search = GridSearchCV(SVC(decision_function_shape="ovo"), {"C": [1.0]}, cv=2).fit(X, y)
+    P_search = embed(search, X)[1]
+    np.testing.assert_array_equal(search.classes_[P_search.argmax(axis=1)], search.predict(X))
+
+
+def test_a_decision_function_of_another_width_than_the_classes_is_named(data):
+    # Two scores for three classes: an IndexError deep in a strategy, or worse, none.
+    X, y = data
+
+    class PairScores(LogisticRegression):
+        predict_proba = property()  # hidden, as available_if hides it
+
+        def decision_function(self, X):
+            return super().decision_function(X)[:, :2]
+
+    model = PairScores().fit(X, y)
+    with pytest.raises(ValueError, match="gave 2 scores a row for its 3 classes"):
+        predict_probabilities(model, X)
 
 
 class NoProba(RegressorMixin, BaseEstimator):

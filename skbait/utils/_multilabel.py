@@ -110,6 +110,10 @@ def is_multilabel_target(y):
         except (TypeError, ValueError):
             return False
         return values.ndim == 2 and values.shape[1] >= 2 and _is_binary(values)
+    if isinstance(y, np.ndarray) and y.ndim == 2 and y.shape[1] == 1:
+        # A column of labels (frame[["label"]].to_numpy(), an object array): one label a
+        # row, as scikit-learn reads it, not rows of one-label sets.
+        return False
     if isinstance(y, np.ndarray) and y.dtype != object:
         return y.ndim == 2 and y.shape[1] >= 2 and _is_binary(y)
     try:
