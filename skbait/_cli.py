@@ -630,6 +630,10 @@ def _run(args):
             y = np.asarray(y, dtype=float)
         except ValueError:
             raise UsageError("--task regression needs a numeric target.") from None
+    elif task == "classification" and y.dtype.kind == "f" and (y == np.round(y)).all():
+        # A column of whole numbers with a blank cell is read as floats: its classes are
+        # 1 and 2, as written, not 1.0 and 2.0.
+        y = y.astype(np.int64)
     if task == "multi-label":
         estimator_name, estimator = _make_multilabel_estimator(args.estimator)
         names = _make_strategies(args.strategies, "classification", args.device)

@@ -763,6 +763,23 @@ def test_true_false_columns_with_a_blank_cell_are_booleans(tmp_path, capsys):
     assert len(results) and np.isfinite(results["score"]).all()
 
 
+def test_whole_number_classes_with_a_blank_cell_stay_whole_numbers(tmp_path, capsys):
+    # pandas reads whole numbers beside a blank cell as floats: the classes were 1.0, 2.0
+    # and 3.0, and messages named a class the file never wrote.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.standard_normal(40), "z": rng.standard_normal(40)})
+    frame["y"] = (frame["x"] > 0).astype(int) + 1
+    frame.loc[5, "y"] = 3
+    frame["y"] = frame["y"].astype(object)
+    frame.loc[3, "y"] = np.nan
+    path = tmp_path / "classes.csv"
+    frame.to_csv(path, index=False)
+    argv = ["run", "-d", str(path), "--target", "y", "-s", "random", "--budget", "8", "-b", "4"]
+    assert main([*argv, "--n-initial", "4", "-q", "-j", "1", "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "and 3 has one row" in err and "3.0" not in err, err
+
+
 def test_a_column_of_numbers_with_stray_text_is_refused_naming_its_cells(tmp_path, capsys):
     # "?" marking a missing value made the column text: each number became a one-hot
     # feature of its own (the best feature lost, without a word), and in the target a
