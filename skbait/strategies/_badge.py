@@ -17,7 +17,18 @@ from skbait.utils._threads import limited_threads, single_thread_when_busy, thre
 from skbait.utils._torch import resolve_device, resolve_dtype
 from skbait.utils._validation import check_batch_size, check_probas
 
-__all__ = ["BADGE", "badge_select"]
+__all__ = ["BADGE", "NO_GRADIENT_WARNING", "SINGLE_CLASS_WARNING", "badge_select"]
+
+#: Why BADGE samples uniformly: a classifier of a single class has no gradient.
+SINGLE_CLASS_WARNING = (
+    "The classifier knows a single class, so every gradient embedding is zero; "
+    "BADGE falls back to uniform random sampling."
+)
+#: Why BADGE samples uniformly: probabilities of 0 or 1 leave no gradient.
+NO_GRADIENT_WARNING = (
+    "Every probability of the unlabeled rows is 0 or 1, so every gradient "
+    f"embedding is zero; BADGE falls back to uniform random sampling. {NO_INFORMATION_ADVICE}"
+)
 
 
 @single_thread_when_busy
@@ -307,20 +318,9 @@ class BADGE(QueryStrategy):
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, P = embed(estimator, X, proba=True, embedding=embedding)
         if P.shape[1] < 2:
-            warnings.warn(
-                "The classifier knows a single class, so every gradient embedding is zero; "
-                "BADGE falls back to uniform random sampling.",
-                UserWarning,
-                stacklevel=3,
-            )
+            warnings.warn(SINGLE_CLASS_WARNING, UserWarning, stacklevel=3)
         elif not informative_rows(P)[~as_labeled_mask(labeled, len(P))].any():
-            warnings.warn(
-                "Every probability of the unlabeled rows is 0 or 1, so every gradient "
-                f"embedding is zero; BADGE falls back to uniform random sampling. "
-                f"{NO_INFORMATION_ADVICE}",
-                UserWarning,
-                stacklevel=3,
-            )
+            warnings.warn(NO_GRADIENT_WARNING, UserWarning, stacklevel=3)
         return badge_select(
             Z,
             P,

@@ -11,7 +11,14 @@ from sklearn.base import is_classifier
 from skbait.embeddings import embed
 from skbait.utils._warnings import caller_stacklevel
 
-__all__ = ["NO_INFORMATION_ADVICE", "fisher_inputs", "informative_rows", "select_informative"]
+__all__ = [
+    "NO_INFORMATION_ADVICE",
+    "fisher_inputs",
+    "informative_rows",
+    "no_information_message",
+    "partly_informative_message",
+    "select_informative",
+]
 
 #: Why a model's probabilities can all be 0 or 1, and what to do about it.
 NO_INFORMATION_ADVICE = (
@@ -63,6 +70,25 @@ def informative_rows(probas):
     return ((P > 0.0) & (P < 1.0)).any(axis=1)
 
 
+def no_information_message(strategy_name):
+    """The warning of a batch drawn at random: no unlabeled row carries information."""
+    return (
+        f"Every probability of the unlabeled rows is 0 or 1, so every row's Fisher "
+        f"information is zero and {strategy_name} cannot rank them; it draws the batch "
+        f"uniformly at random instead. {NO_INFORMATION_ADVICE}"
+    )
+
+
+def partly_informative_message(strategy_name, n_informative, n_unlabeled, n_chosen, n_drawn):
+    """The warning of a batch partly drawn at random: too few rows carry information."""
+    return (
+        f"Only {n_informative} of the {n_unlabeled} unlabeled rows "
+        "have a probability other than 0 or 1; the others have zero Fisher information. "
+        f"{strategy_name} chose {n_chosen} rows of the batch and drew the other "
+        f"{n_drawn} uniformly at random from the rest. {NO_INFORMATION_ADVICE}"
+    )
+
+
 def select_informative(select, strategy_name, probas, labeled, batch_size, random_state):
     """``select()``'s batch, with the rows it could not rank drawn uniformly at random.
 
@@ -102,9 +128,7 @@ def select_informative(select, strategy_name, probas, labeled, batch_size, rando
     informative = informative_rows(probas)
     if not informative[unlabeled].any():
         warnings.warn(
-            f"Every probability of the unlabeled rows is 0 or 1, so every row's Fisher "
-            f"information is zero and {strategy_name} cannot rank them; it draws the batch "
-            f"uniformly at random instead. {NO_INFORMATION_ADVICE}",
+            no_information_message(strategy_name),
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
@@ -117,10 +141,13 @@ def select_informative(select, strategy_name, probas, labeled, batch_size, rando
     rest = np.setdiff1d(unlabeled, indices[kept])
     drawn = random_state.choice(rest, batch_size - int(kept.sum()), replace=False)
     warnings.warn(
-        f"Only {int(informative[unlabeled].sum())} of the {unlabeled.size} unlabeled rows "
-        "have a probability other than 0 or 1; the others have zero Fisher information. "
-        f"{strategy_name} chose {int(kept.sum())} rows of the batch and drew the other "
-        f"{drawn.size} uniformly at random from the rest. {NO_INFORMATION_ADVICE}",
+        partly_informative_message(
+            strategy_name,
+            int(informative[unlabeled].sum()),
+            unlabeled.size,
+            int(kept.sum()),
+            drawn.size,
+        ),
         UserWarning,
         stacklevel=caller_stacklevel(),
     )
