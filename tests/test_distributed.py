@@ -382,6 +382,10 @@ def _cases():
         # Three unlabeled rows with information for a batch of five.
         dict(hard, name="round-fallback-bait-partly", strategy="bait", soft=0.07),
         dict(hard, name="round-fallback-bait-partly-exact", strategy="bait", soft=0.07, reg=1.0),
+        # Embeddings all zero but on three unlabeled rows, or on none.
+        dict(hard, name="round-fallback-bait-zero", strategy="bait", soft=10.0, zero=0.07),
+        dict(hard, name="round-fallback-bait-zero-all", strategy="bait", soft=10.0, zero=0.0),
+        dict(hard, name="round-fallback-bait-zero-ridge", strategy="bait", ridge=1, zero=0.07),
     ]
     return cases
 
@@ -573,14 +577,15 @@ def _run_case(case, rank, world):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 idx, _ = distributed.fit_and_select(
-                    HardClassifier(soft=case.get("soft", 0.0)),
+                    _fallback_model(case),
                     X,
-                    y,
+                    X[:, 0] if case.get("ridge") else y,
                     labeled,
                     B,
                     strategy=case["strategy"],
                     strategy_params=params,
                     random_state=case["rs"],
+                    embedding=_fallback_embedding(case),
                 )
             out = idx, [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
         elif kind == "round-skorch":
@@ -720,6 +725,25 @@ class HardClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def _fallback_model(case):
+    from sklearn.linear_model import Ridge
+
+    return Ridge() if case.get("ridge") else HardClassifier(soft=case.get("soft", 0.0))
+
+
+def _fallback_embedding(case):
+    """The input features, all zero but on the rows with ``|x_1| < zero`` (if set)."""
+    if "zero" not in case:
+        return None
+
+    def embedding(estimator, X):
+        Z = np.array(X, dtype=float)
+        Z[np.abs(Z[:, 1]) >= case["zero"]] = 0.0
+        return Z
+
+    return embedding
 
 
 def _worker(rank, world, address, out_path):
@@ -1099,8 +1123,10 @@ def test_round_without_information_draws_and_warns_as_one_process(world, name):
     X, y = _classification_rows(case, 0, case["n"])
     if case.get("one_class"):
         y = np.zeros_like(y)
+    if case.get("ridge"):
+        y = X[:, 0]
     _, _, labeled = _pool(case)
-    model = HardClassifier(soft=case.get("soft", 0.0)).fit(X[labeled], y[labeled])
+    model = _fallback_model(case).fit(X[labeled], y[labeled])
     strategy = {
         "uncertainty": UncertaintySampling(),
         "badge": BADGE(device="cpu"),
@@ -1108,7 +1134,14 @@ def test_round_without_information_draws_and_warns_as_one_process(world, name):
     }[case["strategy"]]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        expected = strategy.select(model, X, labeled, case["B"], random_state=case["rs"])
+        expected = strategy.select(
+            model,
+            X,
+            labeled,
+            case["B"],
+            random_state=case["rs"],
+            embedding=_fallback_embedding(case),
+        )
     np.testing.assert_array_equal(indices, expected)
     alone = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     assert alone, "the case should leave rows without information"

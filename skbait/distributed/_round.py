@@ -14,7 +14,7 @@ from sklearn.utils import _safe_indexing, check_random_state
 from skbait._skorch import check_train_split
 from skbait.base import as_labeled_mask, n_rows
 from skbait.distributed._badge import badge_select
-from skbait.distributed._bait import bait_select
+from skbait.distributed._bait import _summed_over_ranks, bait_select
 from skbait.distributed._comm import Group, error_report, raise_everywhere, rebuild_error
 from skbait.distributed._coreset import coreset_select
 from skbait.distributed._pool import ShardedPool
@@ -22,11 +22,12 @@ from skbait.distributed._uncertainty import uncertainty_select
 from skbait.embeddings import embed
 from skbait.strategies._badge import NO_GRADIENT_WARNING
 from skbait.strategies._badge import SINGLE_CLASS_WARNING as BADGE_SINGLE_CLASS_WARNING
-from skbait.strategies._bait import resolve_standardize
+from skbait.strategies._bait import resolve_standardize, zero_rows_source
 from skbait.strategies._candidates import DEFAULT_RANDOM_CANDIDATES, resolve_candidates
 from skbait.strategies._fisher_inputs import (
     informative_rows,
     no_information_message,
+    nonzero_rows,
     partly_informative_message,
 )
 from skbait.strategies._uncertainty import (
@@ -257,18 +258,27 @@ def fit_and_select(
 def _bait_informative(comm, Z, P, labeled, batch_size, random_state, group, params):
     """BAIT's batch, with the rows it cannot rank drawn, as ``BAIT.select`` draws them.
 
-    The sharded form of :func:`skbait.strategies._fisher_inputs.select_informative`.
+    The sharded form of :func:`skbait.strategies._fisher_inputs.select_informative`:
+    rows whose probabilities are all 0 or 1, or whose embedding is all zero
+    (unless BAIT works on the standardised design), carry no information.
     """
     rng = _random_state(comm, random_state)  # one stream for BAIT's draws and these
-    if P is None:
+    pool = ShardedPool(comm, Z, P, labeled, batch_size, params={}, device="cpu")
+    source = zero_rows_source(
+        pool.Z, params["reg"], params["standardize"], total=_summed_over_ranks(comm)
+    )
+    if pool.P is None and source is None:
         return bait_select(Z, P, labeled, batch_size, random_state=rng, group=group, **params)
-    pool = _layout(comm, Z.shape[0], P, labeled, batch_size)
-    B = pool.batch_size
-    informative = informative_rows(pool.P)
-    n_informative = _count(comm, informative[pool.unlabeled])
+    B, unl = pool.batch_size, pool.unlabeled
+    everywhere = np.ones(pool.Z.shape[0], dtype=bool)
+    by_probas = everywhere if pool.P is None else informative_rows(pool.P)
+    by_embedding = everywhere if source is None else nonzero_rows(pool.Z)
+    informative = by_probas & by_embedding
+    causes = (_count(comm, ~by_probas[unl]) > 0, _count(comm, ~by_embedding[unl]) > 0)
+    n_informative = _count(comm, informative[unl])
     if pool.n_unlabeled > B and n_informative == 0:
-        _warn_on_rank0(comm, no_information_message("BAIT"))
-        return _draw(comm, pool, pool.unlabeled, B, rng)
+        _warn_on_rank0(comm, no_information_message("BAIT", causes))
+        return _draw(comm, pool, unl, B, rng)
     indices = bait_select(Z, P, labeled, batch_size, random_state=rng, group=group, **params)
     if pool.n_unlabeled <= B:
         return indices
@@ -281,12 +291,12 @@ def _bait_informative(comm, Z, P, labeled, batch_size, random_state, group, para
     kept = comm.all_reduce(flags).numpy().astype(bool)
     if kept.all():
         return indices
-    rest = np.setdiff1d(pool.unlabeled, indices[kept & here] - lo)
+    rest = np.setdiff1d(unl, indices[kept & here] - lo)
     drawn = _draw(comm, pool, rest, B - int(kept.sum()), rng)
     _warn_on_rank0(
         comm,
         partly_informative_message(
-            "BAIT", n_informative, pool.n_unlabeled, int(kept.sum()), drawn.size
+            "BAIT", n_informative, pool.n_unlabeled, int(kept.sum()), drawn.size, causes
         ),
     )
     return np.concatenate([indices[kept], drawn])
