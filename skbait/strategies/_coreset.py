@@ -402,8 +402,12 @@ class CoreSet(QueryStrategy):
 
     Notes
     -----
-    With no labeled row the first pick is the row nearest to the pool mean.
-    The selection is deterministic: ``random_state`` is not used. The
+    The labeled rows are the initial centres and the distances are Euclidean
+    on the embedding as given (not normalised), as in the paper. With no
+    labeled row the first pick is the row nearest to the pool mean: a
+    deliberate difference from implementations that draw that first row at
+    random, so that the selection is deterministic (``random_state`` is not
+    used) and the first label describes the bulk of the pool. The
     utilities returned with ``return_utilities=True`` are each chosen row's
     distance to its nearest labeled or previously chosen row.
 
