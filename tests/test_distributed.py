@@ -65,6 +65,8 @@ def _pool(case):
     if case.get("units"):
         # Raw features: one column in hundreds around an offset, one in thousandths.
         Z = Z * np.array([300.0, 1.0, 0.003, 1.0])[:d] + np.array([2000.0, 0.0, 0.99, 3.0])[:d]
+    if case.get("scale"):
+        Z = Z * case["scale"]
     if case.get("dtype") == "float32":
         Z = Z.astype(np.float32)
     if case.get("mixed_dtype"):
@@ -294,6 +296,12 @@ def _cases():
             random_candidates=3,
             random_state=6,
         ),
+    ]
+    # Embeddings whose squares overflow or vanish in float64: rescaled as on one process.
+    cases += [
+        dict(edge, name=f"{kind}-scale-{scale:g}", kind=kind, scale=scale, rs=6)
+        for kind in ("coreset", "badge")
+        for scale in (1e-200, 1e200)
     ]
     for i, measure in enumerate(("least_confident", "margin", "entropy")):
         cases.append(

@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import StrOptions
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
 from skbait.strategies._fisher_inputs import NO_INFORMATION_ADVICE, informative_rows
+from skbait.utils._scale import largest_magnitude, scale_exponent, times_power_of_two
 from skbait.utils._sparse import check_pool_embeddings, row_norms_squared, rows_dot
 from skbait.utils._threads import limited_threads, single_thread_when_busy, threads_for_flops
 from skbait.utils._torch import resolve_device, resolve_dtype
@@ -134,6 +135,9 @@ def gradient_seeding(Z, unlabeled, a, batch_size, rng, device, dtype):
     Returns the chosen positions into ``unlabeled`` and their D^2 weights.
     """
     eps = torch.finfo(dtype).eps
+    # Exact, and needed only where the squared norms would overflow or vanish.
+    shift = scale_exponent(largest_magnitude(Z), dtype)
+    Z = times_power_of_two(Z, -shift)
 
     if sp.issparse(Z):
         # Sparse rows (TF-IDF): products with one row at a time, never densified.
@@ -190,7 +194,8 @@ def gradient_seeding(Z, unlabeled, a, batch_size, rng, device, dtype):
             unlabeled.size,
             device,
         )
-    return chosen, utilities
+    with np.errstate(over="ignore"):  # a weight float64 cannot hold is infinite
+        return chosen, np.ldexp(utilities, 2 * shift)
 
 
 def _seed_centres(
