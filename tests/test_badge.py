@@ -409,3 +409,22 @@ def test_every_scale_of_the_embedding_picks_the_same_rows(scale, dtype, sparse):
             np.testing.assert_allclose(
                 util, weights * np.float64(scale) ** 2, rtol=1e-4 if dtype else 1e-12
             )
+
+
+def test_all_zero_embeddings_warn_and_sample_uniformly():
+    # Every unlabeled row's embedding is zero (no word of the vocabulary): every gradient
+    # is zero and the draws are uniform, which BADGE said only of probabilities 0 or 1.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    model = LogisticRegression().fit(X[:10], X[:10, 0] > 0)
+
+    def embedding(estimator, X):
+        Z = np.array(X, dtype=float)
+        Z[10:] = 0.0
+        return Z
+
+    with pytest.warns(UserWarning, match=r"all-zero embedding.*uniform random sampling"):
+        idx = BADGE(device="cpu").select(
+            model, X, np.arange(10), 4, random_state=0, embedding=embedding
+        )
+    assert np.unique(idx).size == 4 and np.all(idx >= 10)

@@ -394,6 +394,7 @@ def _cases():
         dict(hard, name="round-fallback-bait-zero", strategy="bait", soft=10.0, zero=0.07),
         dict(hard, name="round-fallback-bait-zero-all", strategy="bait", soft=10.0, zero=0.0),
         dict(hard, name="round-fallback-bait-zero-ridge", strategy="bait", ridge=1, zero=0.07),
+        dict(hard, name="round-fallback-badge-zero", strategy="badge", soft=10.0, zero=0.0),
     ]
     return cases
 

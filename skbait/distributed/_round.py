@@ -20,8 +20,8 @@ from skbait.distributed._coreset import coreset_select
 from skbait.distributed._pool import ShardedPool
 from skbait.distributed._uncertainty import uncertainty_select
 from skbait.embeddings import embed
-from skbait.strategies._badge import NO_GRADIENT_WARNING
 from skbait.strategies._badge import SINGLE_CLASS_WARNING as BADGE_SINGLE_CLASS_WARNING
+from skbait.strategies._badge import no_gradient_message
 from skbait.strategies._bait import resolve_standardize, zero_rows_source
 from skbait.strategies._candidates import DEFAULT_RANDOM_CANDIDATES, resolve_candidates
 from skbait.strategies._fisher_inputs import (
@@ -227,8 +227,11 @@ def fit_and_select(
             _warn_on_rank0(comm, BADGE_SINGLE_CLASS_WARNING)
         elif n_classes is not None:
             pool = _layout(comm, n_local, P, labeled, batch_size)
-            if _count(comm, informative_rows(pool.P)[pool.unlabeled]) == 0:
-                _warn_on_rank0(comm, NO_GRADIENT_WARNING)
+            unl = pool.unlabeled
+            by_probas, by_embedding = informative_rows(pool.P)[unl], nonzero_rows(Z)[unl]
+            if _count(comm, by_probas & by_embedding) == 0:
+                causes = (_count(comm, ~by_probas) > 0, _count(comm, ~by_embedding) > 0)
+                _warn_on_rank0(comm, no_gradient_message(causes))
     else:
         if n_classes is not None and n_classes < 2:
             if comm.rank == 0:

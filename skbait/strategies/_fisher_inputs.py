@@ -16,8 +16,10 @@ __all__ = [
     "NO_INFORMATION_ADVICE",
     "ZERO_EMBEDDING_ADVICE",
     "fisher_inputs",
+    "information_advice",
     "informative_rows",
     "no_information_message",
+    "no_information_reason",
     "nonzero_rows",
     "partly_informative_message",
     "select_informative",
@@ -95,17 +97,21 @@ def no_information_message(strategy_name, causes=(True, False)):
     ``causes`` says what left rows without information: (probabilities of 0 or
     1, all-zero embeddings).
     """
+    return (
+        f"{no_information_reason(causes)}, so every row's Fisher information is zero and "
+        f"{strategy_name} cannot rank them; it draws the batch uniformly at random instead. "
+        f"{information_advice(causes)}"
+    )
+
+
+def no_information_reason(causes):
+    """Why no unlabeled row carries information, for a warning's first words."""
     by_probas, by_embedding = causes
     if by_embedding and not by_probas:
-        reason = "Every unlabeled row has an all-zero embedding"
-    elif by_embedding:
-        reason = "Every unlabeled row has probabilities of 0 or 1 or an all-zero embedding"
-    else:
-        reason = "Every probability of the unlabeled rows is 0 or 1"
-    return (
-        f"{reason}, so every row's Fisher information is zero and {strategy_name} cannot "
-        f"rank them; it draws the batch uniformly at random instead. {_advice(causes)}"
-    )
+        return "Every unlabeled row has an all-zero embedding"
+    if by_embedding:
+        return "Every unlabeled row has probabilities of 0 or 1 or an all-zero embedding"
+    return "Every probability of the unlabeled rows is 0 or 1"
 
 
 def partly_informative_message(
@@ -120,11 +126,13 @@ def partly_informative_message(
     return (
         f"Only {n_informative} of the {n_unlabeled} unlabeled rows have {having}; the others "
         f"have zero Fisher information. {strategy_name} chose {n_chosen} rows of the batch "
-        f"and drew the other {n_drawn} uniformly at random from the rest. {_advice(causes)}"
+        f"and drew the other {n_drawn} uniformly at random from the rest. "
+        f"{information_advice(causes)}"
     )
 
 
-def _advice(causes):
+def information_advice(causes):
+    """Where rows without information come from, for each of ``causes``."""
     return " ".join(
         advice
         for advice, cause in zip((NO_INFORMATION_ADVICE, ZERO_EMBEDDING_ADVICE), causes)
