@@ -128,9 +128,10 @@ def fit_and_select(
     and, with the same ``random_state``, the same rows: a classifier that
     knows a single class gives BAIT the rank-one Fisher of the embedding, and
     uncertainty sampling a batch drawn uniformly at random; probabilities of 0
-    or 1 (a 1-nearest-neighbour model) give BAIT a batch drawn at random, or
-    its informative picks completed by a draw when fewer rows than the batch
-    have information (see :class:`~skbait.strategies.BAIT`).
+    or 1 (a 1-nearest-neighbour model) or all-zero embeddings give BAIT a
+    batch drawn at random, or its informative picks completed by a draw when
+    fewer rows than the batch have information (see
+    :class:`~skbait.strategies.BAIT`).
     On GPUs, a skorch net is unpickled on the device it was fitted on; set
     each rank's CUDA device with :func:`torch.cuda.set_device` before the call.
 

@@ -35,7 +35,8 @@ NO_INFORMATION_ADVICE = (
 #: Where all-zero embeddings come from.
 ZERO_EMBEDDING_ADVICE = (
     "An all-zero embedding comes from a row with none of the features the model knows (a "
-    "document with no word of the vocabulary) or from a layer whose units are all off."
+    "document with no word of a vocabulary fitted on the labeled rows: fit it on the whole "
+    "pool) or from a layer whose units are all off."
 )
 
 
