@@ -369,3 +369,62 @@ def test_sparse_embeddings_with_nan_are_rejected():
     Z = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, np.nan], [1.0, 1.0]]))
     with pytest.raises(ValueError, match="NaN"):
         badge_select(Z, np.full((3, 2), 0.5), [0], 1)
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-160, 1e-30, 1e30, 1e160, 1e200])
+@pytest.mark.parametrize("dtype", [None, "float32"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_every_scale_of_the_embedding_picks_the_same_rows(scale, dtype, sparse):
+    # The D^2 draws are the same at any scale of z; its squared norms overflowed (rows
+    # of infinite weight, other picks) or vanished (uniform draws) in float64.
+    import scipy.sparse as sp
+
+    from skbait.strategies import multilabel_badge_select
+
+    Z, P = _problem(n=40, d=3, k=3, seed=2)
+    as_input = sp.csr_matrix if sparse else np.asarray
+    for select in (badge_select, multilabel_badge_select):
+        expected, weights = select(
+            as_input(Z),
+            P,
+            [0, 1],
+            6,
+            random_state=4,
+            device="cpu",
+            dtype=dtype,
+            return_utilities=True,
+        )
+        idx, util = select(
+            as_input(Z * scale),
+            P,
+            [0, 1],
+            6,
+            random_state=4,
+            device="cpu",
+            dtype=dtype,
+            return_utilities=True,
+        )
+        assert idx.tolist() == expected.tolist()
+        with np.errstate(over="ignore", under="ignore"):
+            np.testing.assert_allclose(
+                util, weights * np.float64(scale) ** 2, rtol=1e-4 if dtype else 1e-12
+            )
+
+
+def test_all_zero_embeddings_warn_and_sample_uniformly():
+    # Every unlabeled row's embedding is zero (no word of the vocabulary): every gradient
+    # is zero and the draws are uniform, which BADGE said only of probabilities 0 or 1.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    model = LogisticRegression().fit(X[:10], X[:10, 0] > 0)
+
+    def embedding(estimator, X):
+        Z = np.array(X, dtype=float)
+        Z[10:] = 0.0
+        return Z
+
+    with pytest.warns(UserWarning, match=r"all-zero embedding.*uniform random sampling"):
+        idx = BADGE(device="cpu").select(
+            model, X, np.arange(10), 4, random_state=0, embedding=embedding
+        )
+    assert np.unique(idx).size == 4 and np.all(idx >= 10)

@@ -449,3 +449,73 @@ def test_a_small_selection_sets_up_on_one_thread_without_the_busy_probe(monkeypa
     assert (not probes) == small
     assert set_up == ([1] if small else [2])
     assert steps == [2]  # each phase times its steps on two threads and on one
+
+
+def _zero_rows_embedding(zero_rows):
+    """The input features, with the rows ``zero_rows`` all zero (no word of the vocabulary)."""
+
+    def embedding(estimator, X):
+        Z = np.array(X, dtype=float)
+        Z[zero_rows] = 0.0
+        return Z
+
+    return embedding
+
+
+@pytest.mark.parametrize("regression", [False, True])
+def test_strategy_draws_the_rows_whose_embedding_is_zero(regression):
+    # A row whose embedding is all zero has zero Fisher information, as one whose
+    # probabilities are 0 or 1: BAIT chose its informative rows, then took the tied
+    # zero rows in a fixed order (those of the highest indices, after the pruning).
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(60, 3))
+    model = (
+        Ridge().fit(X[:20], X[:20, 0])
+        if regression
+        else LogisticRegression().fit(X[:20], X[:20, 0] > 0)
+    )
+    zero = np.setdiff1d(np.arange(20, 60), [33, 47])
+    picks = []
+    for seed in (0, 1):
+        with pytest.warns(
+            UserWarning, match=r"Only 2 of the 40.*zero embedding.*drew the other 3"
+        ):
+            idx, util = BAIT(device="cpu").select(
+                model,
+                X,
+                np.arange(20),
+                5,
+                random_state=seed,
+                return_utilities=True,
+                embedding=_zero_rows_embedding(zero),
+            )
+        assert sorted(idx[:2].tolist()) == [33, 47] and np.all(util[:2] > 0)
+        assert np.unique(idx).size == 5 and np.all(idx >= 20) and np.all(util[2:] == 0)
+        picks.append(idx[2:].tolist())
+    assert picks[0] != picks[1]  # drawn, not the same zero rows every time
+    # No unlabeled row with information: the whole batch drawn, as BAIT.select draws it.
+    for strategy in (BAIT(device="cpu"), BAIT(reg=1.0, device="cpu")):
+        with pytest.warns(UserWarning, match=r"zero embedding.*uniformly at random"):
+            idx = strategy.select(
+                model,
+                X,
+                np.arange(20),
+                5,
+                random_state=3,
+                embedding=_zero_rows_embedding(np.arange(20, 60)),
+            )
+        expected = np.random.RandomState(3).choice(np.arange(20, 60), 5, replace=False)
+        assert idx.tolist() == expected.tolist()
+
+
+def test_a_standardised_design_ranks_the_rows_whose_embedding_is_zero():
+    # Standardised, a zero row is a row of the design like any other (its intercept is 1).
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(60, 3))
+    model = LogisticRegression().fit(X[:20], X[:20, 0] > 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        idx = BAIT(device="cpu", standardize=True).select(
+            model, X, np.arange(20), 5, embedding=_zero_rows_embedding(np.arange(25, 60))
+        )
+    assert np.unique(idx).size == 5

@@ -308,3 +308,27 @@ def test_sparse_pool_is_never_densified():
     Z = sp.csr_matrix((rng.rand(rows.size), (rows, cols)), shape=(400, 10**7))
     idx = coreset_select(Z, range(20), 10)
     assert len(set(idx.tolist())) == 10 and idx.min() >= 20
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-160, 1e-30, 1e30, 1e160, 1e200])
+@pytest.mark.parametrize("dtype", [None, "float32"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_every_scale_of_the_embedding_picks_the_same_rows(scale, dtype, sparse):
+    # Distances rank rows alike at any scale; their squares overflowed (an IndexError
+    # from 1e154 on) or vanished (every row tied, the lowest indices taken) in float64.
+    import scipy.sparse as sp
+
+    Z = np.random.RandomState(0).normal(size=(40, 3))
+    Z[Z < -0.5] = 0.0
+    as_input = sp.csr_matrix if sparse else np.asarray
+    for labeled in ([0, 1, 2], []):
+        expected, distances = coreset_select(
+            as_input(Z), labeled, 6, device="cpu", dtype=dtype, return_utilities=True
+        )
+        with np.errstate(over="ignore", under="ignore"):
+            scaled = as_input(Z * scale)
+        idx, util = coreset_select(
+            scaled, labeled, 6, device="cpu", dtype=dtype, return_utilities=True
+        )
+        assert idx.tolist() == expected.tolist()
+        np.testing.assert_allclose(util, distances * scale, rtol=1e-5 if dtype else 1e-12)

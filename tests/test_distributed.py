@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 WORLD_SIZES = (1, 2, 3, 4)
 # Seconds for the whole spawn (four processes on two busy cores) and for one collective.
@@ -64,6 +65,8 @@ def _pool(case):
     if case.get("units"):
         # Raw features: one column in hundreds around an offset, one in thousandths.
         Z = Z * np.array([300.0, 1.0, 0.003, 1.0])[:d] + np.array([2000.0, 0.0, 0.99, 3.0])[:d]
+    if case.get("scale"):
+        Z = Z * case["scale"]
     if case.get("dtype") == "float32":
         Z = Z.astype(np.float32)
     if case.get("mixed_dtype"):
@@ -294,6 +297,12 @@ def _cases():
             random_state=6,
         ),
     ]
+    # Embeddings whose squares overflow or vanish in float64: rescaled as on one process.
+    cases += [
+        dict(edge, name=f"{kind}-scale-{scale:g}", kind=kind, scale=scale, rs=6)
+        for kind in ("coreset", "badge")
+        for scale in (1e-200, 1e200)
+    ]
     for i, measure in enumerate(("least_confident", "margin", "entropy")):
         cases.append(
             dict(
@@ -369,6 +378,23 @@ def _cases():
             name="round-dataframe", kind="round-dataframe", seed=43, n=90, d=3, n_labeled=12, B=6
         ),
         dict(name="round-skorch", kind="round-skorch", seed=41, n=80, d=5, n_labeled=12, B=4),
+    ]
+    # Rounds whose model leaves rows without information: the draws and warnings of one
+    # process (HardClassifier: probabilities of 0 or 1 but for |x_0| < soft).
+    hard = dict(kind="round-fallback", seed=61, n=80, d=3, n_labeled=12, B=5, rs=3)
+    cases += [
+        dict(hard, name="round-fallback-uncertainty", strategy="uncertainty", one_class=1),
+        dict(hard, name="round-fallback-badge-one-class", strategy="badge", one_class=1),
+        dict(hard, name="round-fallback-badge-one-hot", strategy="badge"),
+        dict(hard, name="round-fallback-bait-one-hot", strategy="bait"),
+        # Three unlabeled rows with information for a batch of five.
+        dict(hard, name="round-fallback-bait-partly", strategy="bait", soft=0.07),
+        dict(hard, name="round-fallback-bait-partly-exact", strategy="bait", soft=0.07, reg=1.0),
+        # Embeddings all zero but on three unlabeled rows, or on none.
+        dict(hard, name="round-fallback-bait-zero", strategy="bait", soft=10.0, zero=0.07),
+        dict(hard, name="round-fallback-bait-zero-all", strategy="bait", soft=10.0, zero=0.0),
+        dict(hard, name="round-fallback-bait-zero-ridge", strategy="bait", ridge=1, zero=0.07),
+        dict(hard, name="round-fallback-badge-zero", strategy="badge", soft=10.0, zero=0.0),
     ]
     return cases
 
@@ -550,6 +576,27 @@ def _run_case(case, rank, world):
                 strategy="uncertainty",
                 strategy_params={"measure": "margin"},
             )
+        elif kind == "round-fallback":
+            X, y = _classification_rows(case, lo, hi)
+            if case.get("one_class"):
+                y = np.zeros_like(y)
+            params = {} if case["strategy"] == "uncertainty" else {"device": "cpu"}
+            if "reg" in case:
+                params["reg"] = case["reg"]
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                idx, _ = distributed.fit_and_select(
+                    _fallback_model(case),
+                    X,
+                    X[:, 0] if case.get("ridge") else y,
+                    labeled,
+                    B,
+                    strategy=case["strategy"],
+                    strategy_params=params,
+                    random_state=case["rs"],
+                    embedding=_fallback_embedding(case),
+                )
+            out = idx, [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
         elif kind == "round-skorch":
             X, y = _classification_rows(case, lo, hi)
             idx, net = distributed.fit_and_select(
@@ -660,6 +707,52 @@ class MLP(torch.nn.Module):
 
     def forward(self, X):
         return self.out(self.hidden(X))
+
+
+class HardClassifier(ClassifierMixin, BaseEstimator):
+    """Probabilities of 0 or 1, but equal ones for the rows with ``|x_0| < soft``.
+
+    A model that leaves rows without information, as a 1-nearest-neighbour one
+    does; defined at module level so that it pickles.
+    """
+
+    def __init__(self, soft=0.0):
+        self.soft = soft
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def predict_proba(self, X):
+        X = np.asarray(X)
+        k = self.classes_.size
+        P = np.zeros((X.shape[0], k))
+        P[np.arange(X.shape[0]), (X[:, 0] > 0).astype(int) % k] = 1.0
+        P[np.abs(X[:, 0]) < self.soft] = 1.0 / k
+        return P
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def _fallback_model(case):
+    from sklearn.linear_model import Ridge
+
+    return Ridge() if case.get("ridge") else HardClassifier(soft=case.get("soft", 0.0))
+
+
+def _fallback_embedding(case):
+    """The input features, all zero but on the rows with ``|x_1| < zero`` (if set)."""
+    if "zero" not in case:
+        return None
+
+    def embedding(estimator, X):
+        Z = np.array(X, dtype=float)
+        Z[np.abs(Z[:, 1]) >= case["zero"]] = 0.0
+        return Z
+
+    return embedding
 
 
 def _worker(rank, world, address, out_path):
@@ -1027,3 +1120,40 @@ def test_round_with_skorch(world):
         np.testing.assert_array_equal(w, weights[0])
     expected = CoreSet(device="cpu").select(nets[0], X, labeled, case["B"])
     np.testing.assert_array_equal(indices, expected)
+
+
+@params
+@pytest.mark.parametrize("name", _named("round-fallback"))
+def test_round_without_information_draws_and_warns_as_one_process(world, name):
+    from skbait.strategies import BADGE, BAIT, UncertaintySampling
+
+    case = CASES[name]
+    indices, messages = _same_on_every_rank(_spawn(world), name)
+    X, y = _classification_rows(case, 0, case["n"])
+    if case.get("one_class"):
+        y = np.zeros_like(y)
+    if case.get("ridge"):
+        y = X[:, 0]
+    _, _, labeled = _pool(case)
+    model = _fallback_model(case).fit(X[labeled], y[labeled])
+    strategy = {
+        "uncertainty": UncertaintySampling(),
+        "badge": BADGE(device="cpu"),
+        "bait": BAIT(device="cpu", reg=case.get("reg", "scale")),
+    }[case["strategy"]]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        expected = strategy.select(
+            model,
+            X,
+            labeled,
+            case["B"],
+            random_state=case["rs"],
+            embedding=_fallback_embedding(case),
+        )
+    np.testing.assert_array_equal(indices, expected)
+    alone = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    assert alone, "the case should leave rows without information"
+    # Rank 0 says what one process says; the other ranks stay quiet.
+    assert messages[0] == alone
+    assert all(not rank_messages for rank_messages in messages[1:])

@@ -165,3 +165,25 @@ def test_cuda_float64_matches_cpu():
         cpu = logdet_select(Z, P, labeled, 10, fisher=fisher, device="cpu")
         gpu = logdet_select(Z, P, labeled, 10, fisher=fisher, device="cuda")
         np.testing.assert_array_equal(cpu, gpu)
+
+
+@pytest.mark.parametrize("fisher", ["full", "rank1"])
+def test_strategy_draws_at_random_when_every_embedding_is_zero(fisher):
+    # Zero embeddings give zero information: every gain tied at zero, and LogDet took
+    # the unlabeled rows in index order.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    model = LogisticRegression().fit(X[:20], X[:20, 0] > 0)
+
+    def embedding(estimator, X):
+        Z = np.array(X, dtype=float)
+        Z[20:] = 0.0
+        return Z
+
+    with pytest.warns(UserWarning, match=r"zero embedding.*LogDet.*uniformly at random"):
+        idx, util = LogDet(fisher, device="cpu").select(
+            model, X, np.arange(20), 4, random_state=5, return_utilities=True, embedding=embedding
+        )
+    expected = np.random.RandomState(5).choice(np.arange(20, 60), 4, replace=False)
+    assert idx.tolist() == expected.tolist()
+    assert np.all(util == 0)

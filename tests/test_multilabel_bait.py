@@ -232,6 +232,33 @@ def test_strategy_draws_at_random_when_no_probability_carries_information(object
     assert np.all(util == 0)
 
 
+@pytest.mark.parametrize("objective", ["trace", "logdet"])
+def test_strategy_draws_the_rows_whose_embedding_is_zero(objective):
+    # An all-zero embedding (a document without a word of the vocabulary) gives zero
+    # information whatever the probabilities: the strategy took those rows in a fixed order.
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 4))
+    Y = (X[:, :3] > 0).astype(int)
+    model = OneVsRestClassifier(LogisticRegression()).fit(X[:20], Y[:20])
+
+    def embedding(estimator, X):
+        Z = np.array(X, dtype=float)
+        Z[np.setdiff1d(np.arange(20, 60), [31, 44])] = 0.0
+        return Z
+
+    strategy = MultiLabelBAIT(objective=objective, device="cpu")
+    with pytest.warns(UserWarning, match=r"Only 2 of the 40.*non-zero embedding.*other 3"):
+        idx, util = strategy.select(
+            model, X, np.arange(20), 5, random_state=2, return_utilities=True, embedding=embedding
+        )
+    assert sorted(idx[:2].tolist()) == [31, 44] and np.all(util[:2] > 0)
+    rest = np.setdiff1d(np.arange(20, 60), [31, 44])
+    assert idx[2:].tolist() == np.random.RandomState(2).choice(rest, 3, replace=False).tolist()
+
+
 def test_a_small_sparse_embedding_is_densified_and_a_wide_one_refused():
     import scipy.sparse as sp
 

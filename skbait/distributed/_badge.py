@@ -11,8 +11,10 @@ from skbait.distributed._comm import (
     Group,
     best_exact,
     from_rank0,
+    shared_scale_exponent,
 )
 from skbait.distributed._pool import ShardedPool, owner_of, selection_result
+from skbait.utils._scale import times_power_of_two
 
 
 def badge_select(
@@ -119,8 +121,11 @@ def badge_select(
     unl = pool.unlabeled
     m = unl.size
 
-    # As on one process: embeddings as columns, a_x = p_x - e_yhat, the norms.
-    z_T = torch.as_tensor(pool.Z[unl], device=device).to(dtype).T.contiguous()
+    # As on one process: rescaled by a power of two where the squares would overflow,
+    # embeddings as columns, a_x = p_x - e_yhat, the norms.
+    shift = shared_scale_exponent(comm, pool.Z, dtype)
+    Z = times_power_of_two(pool.Z, -shift)
+    z_T = torch.as_tensor(Z[unl], device=device).to(dtype).T.contiguous()
     a = torch.as_tensor(pool.P[unl], device=device).to(dtype)
     if m:
         a[torch.arange(m, device=device), torch.argmax(a, dim=1)] -= 1.0
@@ -159,6 +164,8 @@ def badge_select(
             value[0] = d2[int(np.searchsorted(unl, row))]
         utilities[step] = float(comm.broadcast(value, owner)[0])
         chosen[step] = centre
+    with np.errstate(over="ignore"):  # a weight float64 cannot hold is infinite
+        utilities = np.ldexp(utilities, 2 * shift)
     return selection_result(chosen, utilities, return_utilities)
 
 

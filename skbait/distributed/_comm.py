@@ -10,6 +10,8 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from skbait.utils._scale import largest_magnitude, scale_exponent
+
 
 class Group:
     """A process group and the device its collectives run on.
@@ -165,6 +167,16 @@ def gather_rows(comm, local, counts, lo, hi):
         mine[: b - a] = local[a - starts[comm.rank] : b - starts[comm.rank]]
     gathered = comm.all_gather(mine)
     return torch.cat([gathered[r, : max(b - a, 0)] for r, (a, b) in enumerate(parts)])
+
+
+def shared_scale_exponent(comm, local, dtype):
+    """:func:`~skbait.utils._scale.scale_exponent` of the whole pool: the same on every rank.
+
+    ``local`` is this rank's rows; their largest entries are all-reduced, so
+    that every rank rescales by the power of two one process would use.
+    """
+    largest = torch.tensor([largest_magnitude(local)], dtype=torch.float64)
+    return scale_exponent(float(comm.all_reduce(largest, op=dist.ReduceOp.MAX)[0]), dtype)
 
 
 def from_rank0(comm, value):

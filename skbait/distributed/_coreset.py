@@ -3,9 +3,10 @@
 import numpy as np
 import torch
 
-from skbait.distributed._comm import Group, best_exact, gather_rows
+from skbait.distributed._comm import Group, best_exact, gather_rows, shared_scale_exponent
 from skbait.distributed._pool import ShardedPool, owner_of, selection_result
 from skbait.strategies._coreset import _DEFAULT_CHUNK, _block_min, _to_point
+from skbait.utils._scale import times_power_of_two
 from skbait.utils._validation import (
     check_chunk_size,
 )
@@ -106,7 +107,9 @@ def coreset_select(
     chosen = np.empty(B, dtype=np.int64)
     utilities = np.empty(B, dtype=np.float64)
 
-    Z = torch.as_tensor(pool.Z, device=device).to(dtype)
+    # As on one process: rescaled by a power of two where the squares would overflow.
+    shift = shared_scale_exponent(comm, pool.Z, dtype)
+    Z = torch.as_tensor(times_power_of_two(pool.Z, -shift), device=device).to(dtype)
     # The pool mean from every rank's column sums (float64, then the working dtype).
     total = comm.all_reduce(Z.double().sum(dim=0))
     Z = Z - (total / pool.n).to(dtype)
@@ -151,6 +154,8 @@ def coreset_select(
         chosen[step], utilities[step] = centre, value**0.5
         if step < B - 1:  # the last pick needs no update
             nearest = _coreset_update(comm, pool, cand_T, norm_cand, nearest, centre, snap)
+    with np.errstate(over="ignore"):  # a distance float64 cannot hold is infinite
+        utilities = np.ldexp(utilities, shift)
     return selection_result(chosen, utilities, return_utilities)
 
 

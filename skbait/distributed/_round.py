@@ -6,23 +6,37 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 import torch.distributed as dist
 from sklearn.base import clone, is_classifier
-from sklearn.utils import _safe_indexing
+from sklearn.utils import _safe_indexing, check_random_state
 
 from skbait._skorch import check_train_split
 from skbait.base import as_labeled_mask, n_rows
 from skbait.distributed._badge import badge_select
-from skbait.distributed._bait import bait_select
+from skbait.distributed._bait import _summed_over_ranks, bait_select
 from skbait.distributed._comm import Group, error_report, raise_everywhere, rebuild_error
 from skbait.distributed._coreset import coreset_select
+from skbait.distributed._pool import ShardedPool
 from skbait.distributed._uncertainty import uncertainty_select
 from skbait.embeddings import embed
-from skbait.strategies._bait import resolve_standardize
+from skbait.strategies._badge import SINGLE_CLASS_WARNING as BADGE_SINGLE_CLASS_WARNING
+from skbait.strategies._badge import no_gradient_message
+from skbait.strategies._bait import resolve_standardize, zero_rows_source
 from skbait.strategies._candidates import DEFAULT_RANDOM_CANDIDATES, resolve_candidates
+from skbait.strategies._fisher_inputs import (
+    informative_rows,
+    no_information_message,
+    nonzero_rows,
+    partly_informative_message,
+)
+from skbait.strategies._uncertainty import (
+    SINGLE_CLASS_WARNING as UNCERTAINTY_SINGLE_CLASS_WARNING,
+)
 from skbait.utils._validation import (
     check_option,
 )
+from skbait.utils._warnings import caller_stacklevel
 
 _SELECTIONS = {
     "bait": bait_select,
@@ -109,8 +123,15 @@ def fit_and_select(
 
     Notes
     -----
-    A classifier that knows a single class gives BAIT the rank-one Fisher of
-    the embedding (as :class:`skbait.strategies.BAIT` does, with a warning).
+    Rows without information are handled as the strategies of
+    :mod:`skbait.strategies` handle them, with the same warnings (from rank 0)
+    and, with the same ``random_state``, the same rows: a classifier that
+    knows a single class gives BAIT the rank-one Fisher of the embedding, and
+    uncertainty sampling a batch drawn uniformly at random; probabilities of 0
+    or 1 (a 1-nearest-neighbour model) or all-zero embeddings give BAIT a
+    batch drawn at random, or its informative picks completed by a draw when
+    fewer rows than the batch have information (see
+    :class:`~skbait.strategies.BAIT`).
     On GPUs, a skorch net is unpickled on the device it was fitted on; set
     each rank's CUDA device with :func:`torch.cuda.set_device` before the call.
 
@@ -193,10 +214,25 @@ def fit_and_select(
         indices = coreset_select(Z, labeled, batch_size, group=group, **params)
     elif strategy == "uncertainty":
         indices = uncertainty_select(P, labeled, batch_size, group=group, **params)
+        if n_classes == 1:
+            # As UncertaintySampling: no row is more uncertain than another.
+            _warn_on_rank0(comm, UNCERTAINTY_SINGLE_CLASS_WARNING)
+            pool = _layout(comm, n_local, None, labeled, batch_size)
+            indices = _draw(comm, pool, pool.unlabeled, pool.batch_size, random_state)
     elif strategy == "badge":
         indices = badge_select(
             Z, P, labeled, batch_size, random_state=random_state, group=group, **params
         )
+        # BADGE's picks are already uniform draws there; it also says so.
+        if n_classes == 1:
+            _warn_on_rank0(comm, BADGE_SINGLE_CLASS_WARNING)
+        elif n_classes is not None:
+            pool = _layout(comm, n_local, P, labeled, batch_size)
+            unl = pool.unlabeled
+            by_probas, by_embedding = informative_rows(pool.P)[unl], nonzero_rows(Z)[unl]
+            if _count(comm, by_probas & by_embedding) == 0:
+                causes = (_count(comm, ~by_probas) > 0, _count(comm, ~by_embedding) > 0)
+                _warn_on_rank0(comm, no_gradient_message(causes))
     else:
         if n_classes is not None and n_classes < 2:
             if comm.rank == 0:
@@ -219,10 +255,103 @@ def fit_and_select(
             has_classes=P is not None,
             single_class=P is None and n_classes is not None,
         )
-        indices = bait_select(
-            Z, P, labeled, batch_size, random_state=random_state, group=group, **params
-        )
+        indices = _bait_informative(comm, Z, P, labeled, batch_size, random_state, group, params)
     return indices, fitted
+
+
+def _bait_informative(comm, Z, P, labeled, batch_size, random_state, group, params):
+    """BAIT's batch, with the rows it cannot rank drawn, as ``BAIT.select`` draws them.
+
+    The sharded form of :func:`skbait.strategies._fisher_inputs.select_informative`:
+    rows whose probabilities are all 0 or 1, or whose embedding is all zero
+    (unless BAIT works on the standardised design), carry no information.
+    """
+    rng = _random_state(comm, random_state)  # one stream for BAIT's draws and these
+    pool = ShardedPool(comm, Z, P, labeled, batch_size, params={}, device="cpu")
+    source = zero_rows_source(
+        pool.Z, params["reg"], params["standardize"], total=_summed_over_ranks(comm)
+    )
+    if pool.P is None and source is None:
+        return bait_select(Z, P, labeled, batch_size, random_state=rng, group=group, **params)
+    B, unl = pool.batch_size, pool.unlabeled
+    everywhere = np.ones(pool.Z.shape[0], dtype=bool)
+    by_probas = everywhere if pool.P is None else informative_rows(pool.P)
+    by_embedding = everywhere if source is None else nonzero_rows(pool.Z)
+    informative = by_probas & by_embedding
+    causes = (_count(comm, ~by_probas[unl]) > 0, _count(comm, ~by_embedding[unl]) > 0)
+    n_informative = _count(comm, informative[unl])
+    if pool.n_unlabeled > B and n_informative == 0:
+        _warn_on_rank0(comm, no_information_message("BAIT", causes))
+        return _draw(comm, pool, unl, B, rng)
+    indices = bait_select(Z, P, labeled, batch_size, random_state=rng, group=group, **params)
+    if pool.n_unlabeled <= B:
+        return indices
+    lo, hi = pool.offsets[comm.rank], pool.offsets[comm.rank + 1]
+    here = (indices >= lo) & (indices < hi)
+    flags = torch.zeros(indices.size, dtype=torch.int64)
+    flags[torch.as_tensor(here)] = torch.as_tensor(
+        informative[indices[here] - lo].astype(np.int64)
+    )
+    kept = comm.all_reduce(flags).numpy().astype(bool)
+    if kept.all():
+        return indices
+    rest = np.setdiff1d(unl, indices[kept & here] - lo)
+    drawn = _draw(comm, pool, rest, B - int(kept.sum()), rng)
+    _warn_on_rank0(
+        comm,
+        partly_informative_message(
+            "BAIT", n_informative, pool.n_unlabeled, int(kept.sum()), drawn.size, causes
+        ),
+    )
+    return np.concatenate([indices[kept], drawn])
+
+
+def _layout(comm, n_local, probas, labeled, batch_size):
+    """The checked layout of the sharded pool, and this shard's checked probabilities."""
+    placeholder = np.zeros((n_local, 1))  # the embeddings are the selection's to check
+    return ShardedPool(comm, placeholder, probas, labeled, batch_size, params={}, device="cpu")
+
+
+def _random_state(comm, random_state):
+    """``check_random_state(random_state)``; a seed one rank cannot use fails on every rank."""
+    rng = error = None
+    try:
+        rng = check_random_state(random_state)
+    except Exception as exc:
+        error = exc
+    raise_everywhere(comm, error)
+    return rng
+
+
+def _draw(comm, pool, rows, count, random_state):
+    """``random_state.choice(every rank's rows, count, replace=False)`` as pool indices.
+
+    ``rows`` are this shard's rows (ascending) in the draw; their rank-order
+    concatenation is the array one process draws from, so that the same
+    ``random_state`` draws the same rows, in the same order. Every rank draws,
+    so that a ``RandomState`` passed in advances as on one process; rank 0's
+    draw is the one used.
+    """
+    counts = np.asarray(comm.all_gather_object(int(rows.size)), dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    rng = _random_state(comm, random_state)
+    # choice over an array draws the positions choice over its length draws.
+    drawn = comm.broadcast_object(rng.choice(int(starts[-1]), count, replace=False), 0)
+    mine = (drawn >= starts[comm.rank]) & (drawn < starts[comm.rank + 1])
+    local = np.zeros(count, dtype=np.int64)
+    local[mine] = pool.offset + rows[drawn[mine] - starts[comm.rank]]
+    return comm.all_reduce(torch.as_tensor(local)).numpy()
+
+
+def _count(comm, flags):
+    """How many of ``flags`` are true on every rank together."""
+    return int(comm.all_reduce(torch.tensor([int(np.sum(flags))], dtype=torch.int64))[0])
+
+
+def _warn_on_rank0(comm, message):
+    """One process's warning, given once: by rank 0."""
+    if comm.rank == 0:
+        warnings.warn(message, UserWarning, stacklevel=caller_stacklevel())
 
 
 def _checked_params(strategy, strategy_params):

@@ -11,13 +11,37 @@ from sklearn.utils._param_validation import StrOptions
 
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
-from skbait.strategies._fisher_inputs import NO_INFORMATION_ADVICE, informative_rows
+from skbait.strategies._fisher_inputs import (
+    information_advice,
+    informative_rows,
+    no_information_reason,
+    nonzero_rows,
+)
+from skbait.utils._scale import largest_magnitude, scale_exponent, times_power_of_two
 from skbait.utils._sparse import check_pool_embeddings, row_norms_squared, rows_dot
 from skbait.utils._threads import limited_threads, single_thread_when_busy, threads_for_flops
 from skbait.utils._torch import resolve_device, resolve_dtype
 from skbait.utils._validation import check_batch_size, check_probas
 
-__all__ = ["BADGE", "badge_select"]
+__all__ = ["BADGE", "SINGLE_CLASS_WARNING", "badge_select", "no_gradient_message"]
+
+#: Why BADGE samples uniformly: a classifier of a single class has no gradient.
+SINGLE_CLASS_WARNING = (
+    "The classifier knows a single class, so every gradient embedding is zero; "
+    "BADGE falls back to uniform random sampling."
+)
+
+
+def no_gradient_message(causes):
+    """Why BADGE samples uniformly: no unlabeled row has a gradient.
+
+    ``causes`` says what left the rows without one: (probabilities of 0 or 1,
+    all-zero embeddings).
+    """
+    return (
+        f"{no_information_reason(causes)}, so every gradient embedding is zero; BADGE "
+        f"falls back to uniform random sampling. {information_advice(causes)}"
+    )
 
 
 @single_thread_when_busy
@@ -123,6 +147,9 @@ def gradient_seeding(Z, unlabeled, a, batch_size, rng, device, dtype):
     Returns the chosen positions into ``unlabeled`` and their D^2 weights.
     """
     eps = torch.finfo(dtype).eps
+    # Exact, and needed only where the squared norms would overflow or vanish.
+    shift = scale_exponent(largest_magnitude(Z), dtype)
+    Z = times_power_of_two(Z, -shift)
 
     if sp.issparse(Z):
         # Sparse rows (TF-IDF): products with one row at a time, never densified.
@@ -179,7 +206,8 @@ def gradient_seeding(Z, unlabeled, a, batch_size, rng, device, dtype):
             unlabeled.size,
             device,
         )
-    return chosen, utilities
+    with np.errstate(over="ignore"):  # a weight float64 cannot hold is infinite
+        return chosen, np.ldexp(utilities, 2 * shift)
 
 
 def _seed_centres(
@@ -306,21 +334,13 @@ class BADGE(QueryStrategy):
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, P = embed(estimator, X, proba=True, embedding=embedding)
+        unlabeled = ~as_labeled_mask(labeled, len(P))
+        by_probas, by_embedding = informative_rows(P)[unlabeled], nonzero_rows(Z)[unlabeled]
         if P.shape[1] < 2:
-            warnings.warn(
-                "The classifier knows a single class, so every gradient embedding is zero; "
-                "BADGE falls back to uniform random sampling.",
-                UserWarning,
-                stacklevel=3,
-            )
-        elif not informative_rows(P)[~as_labeled_mask(labeled, len(P))].any():
-            warnings.warn(
-                "Every probability of the unlabeled rows is 0 or 1, so every gradient "
-                f"embedding is zero; BADGE falls back to uniform random sampling. "
-                f"{NO_INFORMATION_ADVICE}",
-                UserWarning,
-                stacklevel=3,
-            )
+            warnings.warn(SINGLE_CLASS_WARNING, UserWarning, stacklevel=3)
+        elif not (by_probas & by_embedding).any():
+            causes = (not by_probas.all(), not by_embedding.all())
+            warnings.warn(no_gradient_message(causes), UserWarning, stacklevel=3)
         return badge_select(
             Z,
             P,

@@ -302,6 +302,17 @@ def pool_design(embeddings, reg, standardize, total=None):
     return embeddings, spread
 
 
+def zero_rows_source(embeddings, reg, standardize, total=None):
+    """The embedding whose all-zero rows BAIT's Fisher leaves without information.
+
+    ``embeddings`` where BAIT works on them as given; ``None`` where it works
+    on the standardised design (see :func:`pool_design`), whose intercept
+    column gives every row information. ``total`` as in :func:`pool_design`.
+    """
+    design, _ = pool_design(embeddings, reg, standardize, total)
+    return embeddings if design.shape[1] == embeddings.shape[1] else None
+
+
 def _absolute_reg(reg, relative_reg, embeddings, probas, standardize=False, design_made=False):
     """``reg`` as the absolute ``lambda`` the core takes, and the embeddings it applies to.
 
@@ -815,15 +826,17 @@ class BAIT(QueryStrategy):
     all-zero Fisher; BAIT then falls back to the rank-one Fisher of the
     embedding (the regression case), which still spreads the batch over the
     embedding space. A row whose probabilities are all 0 or 1 (a
-    1-nearest-neighbour model, an unpruned tree) has zero Fisher information:
-    when no unlabeled row has any, every score ties and BAIT would take the
-    rows in index order, so it draws the batch uniformly at random instead
-    (seeded by ``random_state``), with a warning; when fewer rows than the
-    batch have information, BAIT chooses those and draws the rest of the
-    batch uniformly from the other unlabeled rows, with a warning. The
-    utilities returned with ``return_utilities=True`` are each chosen row's
-    decrease of ``tr(M^-1 F)`` at the forward step that added it (larger is
-    better; 0 for a drawn row). Otherwise the selection depends on
+    1-nearest-neighbour model, an unpruned tree), or whose embedding is all
+    zero (a document without a word of the vocabulary; unless BAIT works on
+    the standardised design, whose intercept gives every row information), has
+    zero Fisher information: when no unlabeled row has any, every score ties
+    and BAIT would take the rows in a fixed order, so it draws the batch
+    uniformly at random instead (seeded by ``random_state``), with a warning;
+    when fewer rows than the batch have information, BAIT chooses those and
+    draws the rest of the batch uniformly from the other unlabeled rows, with
+    a warning. The utilities returned with ``return_utilities=True`` are each
+    chosen row's decrease of ``tr(M^-1 F)`` at the forward step that added it
+    (larger is better; 0 for a drawn row). Otherwise the selection depends on
     ``random_state`` only through the random candidates (and a reduced
     embedding's randomized SVD): ``BAIT(reg=1.0)``, ``candidates=None`` and
     ``random_candidates=0`` are deterministic.
@@ -909,6 +922,7 @@ class BAIT(QueryStrategy):
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, P = fisher_inputs(estimator, X, embedding, "BAIT")
+        standardize = resolve_standardize(self.standardize, estimator, embedding)
         candidates = resolve_candidates(
             self.candidates,
             self.reg,
@@ -935,11 +949,12 @@ class BAIT(QueryStrategy):
                 random_state=random_state,
                 candidates=candidates,
                 random_candidates=self.random_candidates,
-                standardize=resolve_standardize(self.standardize, estimator, embedding),
+                standardize=standardize,
             ),
             "BAIT",
             None if P is None else check_probas(P, Z.shape[0]),
             labeled,
             batch_size,
             random_state,
+            zero_rows_source(Z, self.reg, standardize),
         )

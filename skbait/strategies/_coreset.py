@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
+from skbait.utils._scale import largest_magnitude, scale_exponent, times_power_of_two
 from skbait.utils._sparse import check_pool_embeddings, row_norms_squared, rows_dot
 from skbait.utils._threads import limited_threads, single_thread_when_busy, threads_for_flops
 from skbait.utils._torch import resolve_device, resolve_dtype
@@ -117,6 +118,9 @@ def coreset_select(
     chunk = check_chunk_size(chunk_size) or _DEFAULT_CHUNK
     device = resolve_device(device)
     dtype = resolve_dtype(dtype)
+    # Exact, and needed only where the squared distances would overflow or vanish.
+    shift = scale_exponent(largest_magnitude(Z), dtype)
+    Z = times_power_of_two(Z, -shift)
 
     if batch_size == 0:
         chosen, utilities = np.empty(0, dtype=np.int64), np.empty(0)
@@ -130,6 +134,8 @@ def coreset_select(
         rows = _DenseRows(Z, unlabeled, labeled_idx, dtype, device)
         chosen, utilities = _greedy(rows, batch_size, chunk)
     indices = unlabeled[chosen]
+    with np.errstate(over="ignore"):  # a distance float64 cannot hold is infinite
+        utilities = np.ldexp(utilities, shift)
     return (indices, utilities) if return_utilities else indices
 
 
@@ -402,8 +408,12 @@ class CoreSet(QueryStrategy):
 
     Notes
     -----
-    With no labeled row the first pick is the row nearest to the pool mean.
-    The selection is deterministic: ``random_state`` is not used. The
+    The labeled rows are the initial centres and the distances are Euclidean
+    on the embedding as given (not normalised), as in the paper. With no
+    labeled row the first pick is the row nearest to the pool mean: a
+    deliberate difference from implementations that draw that first row at
+    random, so that the selection is deterministic (``random_state`` is not
+    used) and the first label describes the bulk of the pool. The
     utilities returned with ``return_utilities=True`` are each chosen row's
     distance to its nearest labeled or previously chosen row.
 

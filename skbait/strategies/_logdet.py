@@ -199,15 +199,15 @@ class LogDet(QueryStrategy):
     -----
     A classifier that knows a single class has no gradient information; the
     strategy then uses the embedding's rank-one ``z z^T``, as for regression.
-    Utilities are each chosen row's gain in ``log det`` when it was added.
-    The selection is deterministic (``random_state`` is not used), except
-    where probabilities of 0 or 1 (a 1-nearest-neighbour model, an unpruned
-    tree) leave rows without information, whose gains all tie at zero: when
-    no unlabeled row has any, the batch is drawn uniformly at random (seeded
-    by ``random_state``) with a warning, where the greedy would take the
-    rows in index order; when fewer rows than the batch have information,
-    the greedy chooses those and the rest of the batch is drawn uniformly
-    from the other unlabeled rows, with a warning. The drawn rows'
+    Utilities are each chosen row's gain in ``log det`` when it was added. The
+    selection is deterministic (``random_state`` is not used), except where
+    probabilities of 0 or 1 (a 1-nearest-neighbour model, an unpruned tree) or
+    an all-zero embedding leave rows without information, whose gains all tie
+    at zero: when no unlabeled row has any, the batch is drawn uniformly at
+    random (seeded by ``random_state``) with a warning, where the greedy would
+    take the rows in index order; when fewer rows than the batch have
+    information, the greedy chooses those and the rest of the batch is drawn
+    uniformly from the other unlabeled rows, with a warning. The drawn rows'
     utilities are 0. :func:`logdet_select` keeps the tie rule (lowest index).
 
     Examples
@@ -287,4 +287,5 @@ class LogDet(QueryStrategy):
             labeled,
             batch_size,
             random_state,
+            Z,
         )

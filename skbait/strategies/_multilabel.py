@@ -24,7 +24,7 @@ from skbait._skorch import _is_skorch_net
 from skbait.base import QueryStrategy, as_labeled_mask
 from skbait.embeddings import embed
 from skbait.strategies._badge import gradient_seeding
-from skbait.strategies._bait import _absolute_reg, resolve_standardize
+from skbait.strategies._bait import _absolute_reg, resolve_standardize, zero_rows_source
 from skbait.strategies._fisher_inputs import select_informative
 from skbait.strategies._uncertainty import _predict_rows, top_positions
 from skbait.utils import resolve_device, resolve_dtype
@@ -554,14 +554,15 @@ class MultiLabelBAIT(QueryStrategy):
     :class:`~sklearn.decomposition.TruncatedSVD` after a wide one. The
     selection is deterministic (``random_state`` is not used), except where
     label probabilities of 0 or 1 (a 1-nearest-neighbour model, an unpruned
-    tree) leave rows without information, whose gains all tie at zero: when
-    no unlabeled row has any, the batch is drawn uniformly at random (seeded
-    by ``random_state``) with a warning, where the greedy would take the
-    rows in index order; when fewer rows than the batch have information,
-    the greedy chooses those and the rest of the batch is drawn uniformly
-    from the other unlabeled rows, with a warning. The utilities returned
-    with ``return_utilities=True`` are each chosen row's gain at the forward
-    step that added it (0 for a drawn row).
+    tree) or an all-zero embedding (unless the design is standardised) leave
+    rows without information, whose gains all tie at zero: when no unlabeled
+    row has any, the batch is drawn uniformly at random (seeded by
+    ``random_state``) with a warning, where the greedy would take the rows in
+    index order; when fewer rows than the batch have information, the greedy
+    chooses those and the rest of the batch is drawn uniformly from the other
+    unlabeled rows, with a warning. The utilities returned with
+    ``return_utilities=True`` are each chosen row's gain at the forward step
+    that added it (0 for a drawn row).
 
     Examples
     --------
@@ -630,6 +631,7 @@ class MultiLabelBAIT(QueryStrategy):
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
         Z, P = _label_inputs(estimator, X, embedding)
+        standardize = resolve_standardize(self.standardize, estimator, embedding)
         return select_informative(
             lambda: _multilabel_bait_select(
                 Z,
@@ -644,13 +646,14 @@ class MultiLabelBAIT(QueryStrategy):
                 objective=self.objective,
                 device=resolve_device(self.device, estimator=estimator),
                 dtype=self.dtype,
-                standardize=resolve_standardize(self.standardize, estimator, embedding),
+                standardize=standardize,
             ),
             type(self).__name__,
             _check_label_probas(P, Z.shape[0]),
             labeled,
             batch_size,
             random_state,
+            zero_rows_source(Z, self.reg, standardize),
         )
 
 

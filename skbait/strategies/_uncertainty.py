@@ -11,7 +11,13 @@ from sklearn.utils._param_validation import StrOptions
 from skbait.base import QueryStrategy, n_rows
 from skbait.embeddings import predict_probabilities
 
-__all__ = ["UncertaintySampling", "uncertainty_scores"]
+__all__ = ["SINGLE_CLASS_WARNING", "UncertaintySampling", "uncertainty_scores"]
+
+#: Why a classifier of a single class gets a batch drawn at random.
+SINGLE_CLASS_WARNING = (
+    "The classifier knows a single class, so no row is more uncertain than another; "
+    "UncertaintySampling draws the batch at random."
+)
 
 
 def uncertainty_scores(probas, measure="least_confident"):
@@ -138,8 +144,7 @@ class UncertaintySampling(QueryStrategy):
         if len(getattr(estimator, "classes_", ())) == 1:
             # One known class: every row is equally certain, so rank none above another.
             warnings.warn(
-                "The classifier knows a single class, so no row is more uncertain than "
-                "another; UncertaintySampling draws the batch at random.",
+                SINGLE_CLASS_WARNING,
                 UserWarning,
                 stacklevel=3,
             )
