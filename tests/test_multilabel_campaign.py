@@ -355,6 +355,25 @@ def test_labels_joined_by_a_comma_or_semicolon_are_refused(tmp_path, capsys, cel
     assert ["arts, culture"] in [e["label"] for e in _state(data)["labels"]]
 
 
+@pytest.mark.parametrize("cell", ["arts|politics", "politics + arts", "arts & sports"])
+def test_labels_joined_by_another_mark_than_the_separator_are_refused(tmp_path, capsys, cell):
+    # With --label-sep /, an annotator used to "|" (or writing "+", "&") would make
+    # a new label of two known ones, in an answer file as in a correction.
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    rows = _query_rows(data, batch, 3, "--target", "tags", "--multi-label", "--label-sep", "/")
+    _answer(batch, Y, label={rows[0]: "arts", rows[1]: "politics/sports", rows[2]: cell}.get)
+    err = _refused(capsys, data, "teach", data, batch)
+    assert f"answers line 4, row {rows[2]}" in err and "joins the labels" in err, err
+    assert "write 'arts/politics'" in err or "write 'arts/sports'" in err, err
+    _answer(batch, Y, label={rows[0]: "arts", rows[1]: "politics/sports"}.get)
+    assert _cli("teach", data, batch) == 0
+    err = _refused(capsys, data, "correct", data, "--row", rows[2], "--label", cell)
+    assert "joins the labels" in err, err
+    known = {label for entry in _state(data)["labels"] for label in entry["label"]}
+    assert known == {"arts", "politics", "sports"}
+
+
 @pytest.mark.parametrize("cell", ["none", "None", "arts|NONE"])
 def test_none_written_out_is_not_taken_as_a_new_label(tmp_path, capsys, cell):
     # An annotator who means "no label applies" and writes "none" would add a label

@@ -600,13 +600,15 @@ def _accept_label_sets(state, given, where, notes=None, problems=None):
             for row, label in nones
         )
         flat = [pair for pair in flat if pair not in nones]
-    # "arts, politics": labels of the campaign joined by another mark than its separator.
+    # "arts, politics", "arts|politics" in a campaign joined by "/": labels of the campaign
+    # joined by another mark than its separator would make a new label of the pair.
     sep = settings["multi_label"]["sep"]
+    marks = [mark for mark in _JOINING_MARKS if mark != sep]
     labels = set(declared) if declared is not None else known | {label for _, label in flat}
     joined = {}
     for row, label in flat:
         if label not in known and (declared is None or label not in declared):
-            for mark in (",", ";"):
+            for mark in marks:
                 parts = [canonical_label(part) for part in label.split(mark)]
                 if len(parts) > 1 and all(part in labels for part in parts):
                     joined[row, label] = parts
@@ -624,6 +626,10 @@ def _accept_label_sets(state, given, where, notes=None, problems=None):
     if problems is None and found:
         raise _problems("Labels that cannot be used:", found)
     return values
+
+
+# The marks annotators join labels with, beside a campaign's own separator.
+_JOINING_MARKS = (",", ";", "|", "/", "+", "&")
 
 
 def _is_none(label):
