@@ -460,7 +460,7 @@ def _label_set_target(cells, args, data):
     from sklearn.preprocessing import MultiLabelBinarizer
 
     from skbait.campaign._errors import CampaignError
-    from skbait.campaign._labelsets import label_set_settings, read_set
+    from skbait.campaign._labelsets import joined_labels, label_set_settings, read_set
 
     if "lines" not in data:
         raise UsageError(
@@ -479,6 +479,17 @@ def _label_set_target(cells, args, data):
         if problem is not None:
             raise UsageError(f"line {line} of {data['name']}: {problem}.")
         sets.append(labels)
+    names = {label for labels in sets for label in labels}
+    for label in sorted(names):
+        # "arts/sports" beside "arts" and "sports": the cells join labels by another mark.
+        found = joined_labels(label, names, spec["sep"])
+        if found is not None:
+            mark, parts = found
+            raise UsageError(
+                f"the label {label!r} of {data['name']} joins the labels "
+                f"{', '.join(map(repr, parts))} with {mark!r}, not with --label-sep "
+                f"{spec['sep']!r}; pass --label-sep {mark!r} if {mark!r} separates the labels."
+            )
     binarizer = MultiLabelBinarizer()
     Y = binarizer.fit_transform(sets)
     if Y.shape[1] < 2:

@@ -32,7 +32,7 @@ from skbait.campaign._labels import (
     type_problem,
     write_cell,
 )
-from skbait.campaign._labelsets import canonical_label, label_set_settings
+from skbait.campaign._labelsets import joined_labels, label_set_settings
 from skbait.campaign._spreadsheet import REWRITE_ADVICE, spreadsheet_rewrite
 
 FORMAT = "skbait-campaign"
@@ -603,21 +603,19 @@ def _accept_label_sets(state, given, where, notes=None, problems=None):
     # "arts, politics", "arts|politics" in a campaign joined by "/": labels of the campaign
     # joined by another mark than its separator would make a new label of the pair.
     sep = settings["multi_label"]["sep"]
-    marks = [mark for mark in _JOINING_MARKS if mark != sep]
     labels = set(declared) if declared is not None else known | {label for _, label in flat}
     joined = {}
     for row, label in flat:
         if label not in known and (declared is None or label not in declared):
-            for mark in marks:
-                parts = [canonical_label(part) for part in label.split(mark)]
-                if len(parts) > 1 and all(part in labels for part in parts):
-                    joined[row, label] = parts
-                    found.append(
-                        f"{where(row)}: label {label!r} joins the labels "
-                        f"{', '.join(map(repr, parts))} with {mark!r}; this campaign joins "
-                        f"them with {sep!r}: write {sep.join(sorted(set(parts)))!r}"
-                    )
-                    break
+            found_join = joined_labels(label, labels, sep)
+            if found_join is not None:
+                mark, parts = found_join
+                joined[row, label] = parts
+                found.append(
+                    f"{where(row)}: label {label!r} joins the labels "
+                    f"{', '.join(map(repr, parts))} with {mark!r}; this campaign joins "
+                    f"them with {sep!r}: write {sep.join(sorted(set(parts)))!r}"
+                )
     flat = [pair for pair in flat if pair not in joined]
     class_problems, class_notes = check_classes(flat, known, declared, where)
     found.extend(class_problems)
@@ -626,10 +624,6 @@ def _accept_label_sets(state, given, where, notes=None, problems=None):
     if problems is None and found:
         raise _problems("Labels that cannot be used:", found)
     return values
-
-
-# The marks annotators join labels with, beside a campaign's own separator.
-_JOINING_MARKS = (",", ";", "|", "/", "+", "&")
 
 
 def _is_none(label):
