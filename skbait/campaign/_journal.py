@@ -32,7 +32,7 @@ from skbait.campaign._labels import (
     type_problem,
     write_cell,
 )
-from skbait.campaign._labelsets import joined_labels, label_set_settings
+from skbait.campaign._labelsets import joined_labels, label_set_settings, spells_no_label
 from skbait.campaign._spreadsheet import REWRITE_ADVICE, spreadsheet_rewrite
 
 FORMAT = "skbait-campaign"
@@ -592,7 +592,9 @@ def _accept_label_sets(state, given, where, notes=None, problems=None):
     if declared is None:
         # "none" written out means that no label applies, not a label named so.
         token = settings["multi_label"]["no_labels"]
-        nones = [(row, label) for row, label in flat if label not in known and _is_none(label)]
+        nones = [
+            (row, label) for row, label in flat if label not in known and spells_no_label(label)
+        ]
         found.extend(
             f"{where(row)}: label {label!r} reads as 'no label applies', which this campaign "
             f"writes {token!r}; write {token!r} where no label applies, or declare every "
@@ -624,10 +626,6 @@ def _accept_label_sets(state, given, where, notes=None, problems=None):
     if problems is None and found:
         raise _problems("Labels that cannot be used:", found)
     return values
-
-
-def _is_none(label):
-    return label.strip().casefold() == "none"
 
 
 def _append(state, table, values, **extra):

@@ -148,6 +148,11 @@ def write_set(labels, spec):
     return format_label_sets([labels], sep=spec["sep"])[0]
 
 
+def spells_no_label(label):
+    """Whether a label is "none" written out, which means that no label applies."""
+    return str(label).strip().casefold() == "none"
+
+
 # The marks annotators join labels with, beside a campaign's own separator.
 JOINING_MARKS = (",", ";", "|", "/", "+", "&")
 
