@@ -622,6 +622,30 @@ def test_one_label_is_a_target_of_label_sets_too(data, model):
     assert 0.0 <= last["train_score"] <= 1.0
 
 
+@pytest.mark.parametrize(
+    "model",
+    [
+        MultiOutputClassifier(LogisticRegression()),
+        ClassifierChain(LogisticRegression(), random_state=0),
+    ],
+    ids=["multioutput", "chain"],
+)
+def test_a_model_per_label_refusing_a_constant_label_names_it(data, model):
+    # The solver's own words ("only one class: 0") named no label and no way out.
+    X, Y = data
+    sets = [set(NAMES[row.astype(bool)]) - {"science"} | {"arts"} for row in Y[:20]]
+    with pytest.raises(ValueError, match="refused to fit") as info:
+        ActiveLearner(model, classes=NAMES).fit(X[:60], sets + [None] * 40)
+    message = str(info.value)
+    assert "['science'] are on no labeled row" in message, message
+    assert "['arts'] are on every labeled row" in message and "OneVsRestClassifier" in message
+    # Taught later, the refusal of the refit names it too, and the labels stay.
+    al = ActiveLearner(model, classes=NAMES).fit(X[:60], [set(NAMES[r == 1]) for r in Y[:60]])
+    with pytest.raises(ValueError, match="labels are kept") as info:
+        al.retract(np.flatnonzero(Y[:60, 0] == 0))
+    assert "['arts'] are on every labeled row" in str(info.value)
+
+
 def test_a_label_fit_did_not_see_says_to_declare_the_labels(data):
     X, Y = data
     sets = [set(NAMES[row.astype(bool)]) for row in Y[:30]] + [None] * 30
