@@ -34,11 +34,13 @@ from skbait._labeled_pool import (
 from skbait._single_class import SingleClassModel
 from skbait._skorch import (
     _is_skorch_net,
+    check_label_set_net,
     check_net_device,
     check_net_labels,
     check_train_split,
     column_classes,
     dtype_errors_explained,
+    explain_label_count_error,
     net_infers_classes,
     net_output_count,
     net_predicts_label_sets,
@@ -596,6 +598,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         n_outputs = None
         if multilabel:
             check_consistent_length(X, sets.indicator)
+            check_label_set_net(self.estimator)
             y, missing, classes = sets.indicator, ~sets.labeled, sets.classes
         else:
             y = self._check_y(X, y)
@@ -1794,6 +1797,9 @@ def _fit_multilabel(estimator, X, Y, labels=None):
     try:
         estimator.fit(X, Y)
     except ValueError as exc:
+        clear = explain_label_count_error(estimator, exc)
+        if clear is not None:
+            raise clear from exc
         if "1d" not in str(exc) and "multilabel" not in str(exc).lower():
             constant = _constant_labels(Y, labels)
             if constant is None:

@@ -1,5 +1,6 @@
 """Multi-label targets in ActiveLearner: the y forms, the models, the baselines, the scores."""
 
+import re
 import warnings
 
 import numpy as np
@@ -250,6 +251,45 @@ def test_a_skorch_net_with_a_sigmoid_head():
     assert len(al.labeled_indices_) == 50
     assert 0.0 <= al.history_[-1]["eval_f1_micro"] <= 1.0
     assert al.predict_proba(X[:4]).shape == (4, 3)
+
+
+@pytest.mark.parametrize(
+    "settings, outputs, needle",
+    [
+        # A softmax over the labels, read as each label's probability, without a word.
+        ({"criterion": "CrossEntropyLoss"}, 3, "trained with CrossEntropyLoss"),
+        ({"predict_nonlinearity": "auto"}, 3, "predict_nonlinearity='auto'"),
+        ({"predict_nonlinearity": None}, 3, "gives the logits"),
+        ({}, 2, "another number of outputs than y has labels"),
+    ],
+    ids=["cross-entropy", "auto", "logits", "outputs"],
+)
+def test_a_skorch_net_that_cannot_learn_label_sets_is_told_how(settings, outputs, needle):
+    torch = pytest.importorskip("torch")
+    skorch = pytest.importorskip("skorch")
+    from torch import nn
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 5)).astype(np.float32)
+    Y = (X[:, :3] > 0).astype(int)
+    options = {"criterion": nn.BCEWithLogitsLoss, "predict_nonlinearity": torch.sigmoid}
+    options.update(settings)
+    if options["criterion"] == "CrossEntropyLoss":
+        options["criterion"] = nn.CrossEntropyLoss
+    net = skorch.NeuralNetClassifier(
+        nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, outputs)),
+        max_epochs=2,
+        train_split=None,
+        verbose=0,
+        **options,
+    )
+    al = ActiveLearner(net, n_initial=20, batch_size=10, budget=30, random_state=0)
+    with pytest.raises(ValueError, match=re.escape(needle)) as info:
+        al.fit(X, Y)
+    assert "criterion=torch.nn.BCEWithLogitsLoss, predict_nonlinearity=torch.sigmoid" in str(
+        info.value
+    )
+    assert not hasattr(al, "estimator_")
 
 
 @pytest.mark.parametrize("name", ["coreset", "random", "badge", "margin", "multilabel_min_margin"])
