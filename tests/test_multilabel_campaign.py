@@ -512,6 +512,32 @@ def test_predict_and_export_write_label_sets(campaign, capsys):
     assert frame["prediction"].tolist() == table["prediction"].tolist()
 
 
+@pytest.mark.parametrize("estimator", ["logistic"])
+def test_a_campaign_of_one_label_estimates_predicts_and_exports(tmp_path, capsys, estimator):
+    # Rows with "sports" or none: the model learns one column as a binary target, whose
+    # (n,) predictions and (n, 2) probabilities broke status, predict and export.
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    rows = _query_rows(data, batch, 8, "--target", "tags", "--multi-label", "-e", estimator)
+    _answer(batch, Y, label=lambda row: "sports" if row % 2 else "(none)")
+    assert _cli("teach", data, batch) == 0
+    assert _cli("status", data) == 0
+    out = capsys.readouterr().out
+    assert "rows per label: sports: 4, (none): 4" in out and "estimated micro-F1" in out, out
+    assert _cli("predict", data) == 0
+    table = pd.read_csv(tmp_path / "pool_predictions.csv", sep=";", keep_default_na=False)
+    assert list(table.columns) == ["row", "prediction", "labeled", "score", "rank", "proba_sports"]
+    proba = table["proba_sports"].to_numpy(dtype=float)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    assert table["prediction"].tolist() == np.where(proba > 0.5, "sports", "(none)").tolist()
+    assert _cli("export", data) == 0
+    model = joblib.load(tmp_path / "pool_model.joblib")
+    features = _read(data)[["a", "b", "c", "d"]]
+    np.testing.assert_allclose(model.predict_proba(features)[:, 0], proba)
+    assert model.predict(features).tolist() == table["prediction"].tolist()
+    assert sorted(rows) == sorted(e["row"] for e in _state(data)["labels"])
+
+
 def test_regression_or_a_single_label_estimator_is_refused(tmp_path, capsys):
     data, _ = _write_pool(tmp_path)
     assert _cli("query", data, "--target", "tags", "--multi-label", "--task", "regression") == 2
