@@ -512,7 +512,7 @@ def test_predict_and_export_write_label_sets(campaign, capsys):
     assert frame["prediction"].tolist() == table["prediction"].tolist()
 
 
-@pytest.mark.parametrize("estimator", ["logistic"])
+@pytest.mark.parametrize("estimator", ["logistic", "mlp"])
 def test_a_campaign_of_one_label_estimates_predicts_and_exports(tmp_path, capsys, estimator):
     # Rows with "sports" or none: the model learns one column as a binary target, whose
     # (n,) predictions and (n, 2) probabilities broke status, predict and export.
@@ -536,6 +536,33 @@ def test_a_campaign_of_one_label_estimates_predicts_and_exports(tmp_path, capsys
     np.testing.assert_allclose(model.predict_proba(features)[:, 0], proba)
     assert model.predict(features).tolist() == table["prediction"].tolist()
     assert sorted(rows) == sorted(e["row"] for e in _state(data)["labels"])
+
+
+def test_a_network_campaign_fits_the_same_model_in_every_command(tmp_path):
+    # -e mlp had no seed: each query, predict and export trained another network, so the
+    # exported model disagreed with the predictions and a round was not reproducible.
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    _query_rows(data, batch, 10, "--target", "tags", "--multi-label", "-e", "mlp")
+    _answer(batch, Y)
+    assert _cli("teach", data, batch) == 0
+    saved = Path(campaign_path(data)).read_bytes()
+    assert _cli("query", data, "-o", tmp_path / "one.csv") == 0
+    Path(campaign_path(data)).write_bytes(saved)
+    assert _cli("query", data, "-o", tmp_path / "two.csv") == 0
+    assert (
+        _read(tmp_path / "one.csv")["row"].tolist() == _read(tmp_path / "two.csv")["row"].tolist()
+    )
+    first = predict_table(data, tmp_path / "p1.csv")
+    second = predict_table(data, tmp_path / "p2.csv")
+    columns = [column for column in first.columns if column.startswith("proba_")]
+    assert len(columns) >= 2
+    np.testing.assert_array_equal(first[columns], second[columns])
+    assert _cli("export", data) == 0
+    model = joblib.load(tmp_path / "pool_model.joblib")
+    np.testing.assert_allclose(
+        model.predict_proba(_read(data)[["a", "b", "c", "d"]]), first[columns]
+    )
 
 
 def test_regression_or_a_single_label_estimator_is_refused(tmp_path, capsys):
