@@ -413,6 +413,30 @@ def test_na_values_that_hold_the_token_are_refused_later_too(campaign, capsys, c
     assert _snapshot(*sorted(p for p in folder.iterdir() if p.is_file())) == before
 
 
+def test_restore_with_a_typo_typed_into_data_changes_nothing(campaign, capsys):
+    # DATA lost a label and gained a misspelt one: restore wrote the lost label back, then
+    # refused the typo, saying "Nothing was changed".
+    data, _batch, Y = campaign
+    state = _state(data)
+    lost = state["labels"][0]["row"]
+    typed = next(r for r in range(N) if r not in {e["row"] for e in state["labels"]})
+    pool = _read(data)
+    pool.loc[lost, "tags"] = "NA"
+    pool.loc[typed, "tags"] = "sports|Politics"
+    pool.to_csv(data, sep=";", index=False)
+    err = _refused(capsys, data, "teach", data, "--restore")
+    assert "'Politics' looks like a misspelling" in err and "Nothing was changed" in err, err
+    assert _read(data).loc[lost, "tags"] == "NA"
+    pool.loc[typed, "tags"] = "Politics | sports".lower()
+    pool.to_csv(data, sep=";", index=False)
+    assert _cli("teach", data, "--restore") == 0
+    after = _read(data)
+    assert after.loc[lost, "tags"] == _cell(Y, lost)
+    assert [e["label"] for e in _state(data)["labels"] if e["row"] == typed] == [
+        ["politics", "sports"]
+    ]
+
+
 def test_correct_and_retract_a_label_set(campaign, capsys):
     data, _batch, Y = campaign
     row = _state(data)["labels"][0]["row"]
