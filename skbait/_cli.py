@@ -507,6 +507,27 @@ def _label_set_target(cells, args, data):
     return Y.astype(np.int64), [str(c) for c in binarizer.classes_]
 
 
+def _note_label_sets(y, data):
+    """A note when the classes look like label sets (``arts|sports`` beside ``arts`` and
+    ``sports``): without --multi-label each combination is a class of its own."""
+    from skbait.campaign._labelsets import joined_labels
+
+    classes = {str(value).strip() for value in set(y.tolist())}
+    for name in sorted(classes):
+        found = joined_labels(name, classes, None)
+        if found is not None:
+            mark, parts = found
+            option = "--multi-label" + ("" if mark == "|" else f" --label-sep {mark!r}")
+            print(
+                f"skbait: note: the classes of {data['target']!r} include {name!r}, the "
+                f"classes {' and '.join(map(repr, parts))} joined by {mark!r}; each "
+                "combination is learned as a class of its own. If a row carries several "
+                f"labels, pass {option}.",
+                file=sys.stderr,
+            )
+            return
+
+
 def _split_hint(y, task, reason):
     """What to change when the pool/test split fails: `` (...)`` or ``""``."""
     import numpy as np
@@ -561,6 +582,8 @@ def _run(args):
         if args.label_sep is not None or args.no_labels is not None:
             raise UsageError("--label-sep and --no-labels apply with --multi-label only.")
         task = _task(y, args.task)
+        if task == "classification":
+            _note_label_sets(y, data)
     if task == "regression":
         try:
             y = np.asarray(y, dtype=float)

@@ -139,6 +139,21 @@ def test_label_sets_joined_by_another_separator_than_label_sep_are_refused(tmp_p
     assert not out.exists()
 
 
+@pytest.mark.parametrize("sep, option", [("|", "pass --multi-label."), ("/", "--label-sep '/'")])
+def test_label_sets_run_without_multi_label_say_how_to_learn_each_label(
+    tmp_path, capsys, sep, option
+):
+    # Without --multi-label each combination ("arts|politics") was a class, in silence.
+    data = tmp_path / "tags.csv"
+    _write(data, sep=sep)
+    out = tmp_path / "out"
+    args = ["run", "-d", str(data), "--target", "tags", "-s", "random", "--seeds", "1"]
+    assert main([*args, "--budget", "30", "-q", "-j", "1", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    notes = [line for line in err.splitlines() if "each combination is learned" in line]
+    assert len(notes) == 1 and notes[0].startswith("skbait: note:") and option in notes[0], err
+
+
 @pytest.mark.parametrize("cells", [["a|b"], ["a|b", "b | a"]])
 def test_the_same_label_set_in_every_row_is_refused(tmp_path, capsys, cells):
     # As a single-label target of one value: nothing to learn, and the run went to its end
