@@ -27,6 +27,7 @@ from skbait.campaign._labelsets import (
     as_set,
     canonical_label,
     is_number_text,
+    joined_labels,
     read_set,
     write_set,
 )
@@ -322,7 +323,18 @@ def check_classes(new, known_classes, declared, where):
         typo = near_duplicate(value, accepted)
         if typo is None:
             accepted.add(value)
-            notes.append(f"new class {value!r} (first in {where(rows_of[value][0])})")
+            note = f"new class {value!r} (first in {where(rows_of[value][0])})"
+            classes = accepted | set(counts)
+            joined = joined_labels(value, classes, None) if isinstance(value, str) else None
+            if joined is not None:
+                # "sports|politics" in a campaign of one label per row: a class of its own.
+                mark, parts = joined
+                note += (
+                    f", the classes {' and '.join(map(repr, parts))} joined by {mark!r}: "
+                    "this campaign takes one label per row, so it is a class of its own (a "
+                    "campaign of label sets starts with skbait query --multi-label)"
+                )
+            notes.append(note)
             continue
         tied = typo not in known and counts[typo] == counts[value]
         for row in rows_of[value]:
