@@ -538,6 +538,15 @@ def test_label_set_readers_refuse_what_they_cannot_read():
         read_label_sets([set(), None])
     with pytest.raises(ValueError, match="indicator rows"):
         read_label_sets([[0, 3], [1, 0]])
+    # A campaign's cell among label sets: the error names the function that splits it.
+    with pytest.raises(TypeError, match=r"parse_label_sets\(y, sep=\.\.\.\)"):
+        read_label_sets([{"a"}, "a|b", None])
+    with pytest.raises(
+        TypeError,
+        match=r"a set of labels \(a set, tuple or list; None for a row "
+        r"not labeled yet\)\.$",
+    ):
+        read_label_sets([{"a"}, "a", None])
     assert is_multilabel_target(sp.csr_matrix(np.eye(3)))
     assert not is_multilabel_target(pd.DataFrame({"a": ["x", "y"], "b": ["z", "w"]}))
     assert not is_multilabel_target([]) and not is_multilabel_target([None, None])
