@@ -437,6 +437,29 @@ def test_restore_with_a_typo_typed_into_data_changes_nothing(campaign, capsys):
     ]
 
 
+def test_boolean_labels_respelt_by_a_spreadsheet_are_the_same_labels(tmp_path, capsys):
+    # A spreadsheet re-saves a cell "true" as TRUE: the campaign stopped every command
+    # with "DATA says 'TRUE', the campaign recorded 'true'", and refused an answer TRUE.
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    rows = _query_rows(data, batch, 4)
+    cells = dict(zip(rows, ["true", "false|true", "(none)", "false"]))
+    _answer(batch, Y, label=cells.get)
+    assert _cli("teach", data, batch) == 0
+    pool = _read(data)
+    pool["tags"] = pool["tags"].replace({"true": "TRUE", "false": "FALSE"})
+    pool.to_csv(data, sep=";", index=False)
+    capsys.readouterr()
+    assert _cli("status", data) == 0
+    assert "rows per label: false: 2, true: 2, (none): 1" in capsys.readouterr().out
+    assert _cli("query", data, "-o", batch, "-b", "2") == 0
+    _answer(batch, Y, label=lambda row: "TRUE|False")
+    assert _cli("teach", data, batch) == 0
+    labels = [e["label"] for e in _state(data)["labels"]]
+    assert labels[-2:] == [["false", "true"]] * 2
+    assert {label for entry in labels for label in entry} == {"false", "true"}
+
+
 def test_correct_and_retract_a_label_set(campaign, capsys):
     data, _batch, Y = campaign
     row = _state(data)["labels"][0]["row"]

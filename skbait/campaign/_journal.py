@@ -32,7 +32,12 @@ from skbait.campaign._labels import (
     type_problem,
     write_cell,
 )
-from skbait.campaign._labelsets import joined_labels, label_set_settings, spells_no_label
+from skbait.campaign._labelsets import (
+    as_set,
+    joined_labels,
+    label_set_settings,
+    spells_no_label,
+)
 from skbait.campaign._spreadsheet import REWRITE_ADVICE, spreadsheet_rewrite
 
 FORMAT = "skbait-campaign"
@@ -580,15 +585,18 @@ def _accept_label_sets(state, given, where, notes=None, problems=None):
     settings = state["settings"]
     found = [] if problems is None else problems
     values, flat = [], []
+    known = {label for labels in _known_labels(state).values() for label in labels}
+    declared = settings.get("classes")
+    classes = known | set(declared or ())
     for row, text in given:
         value, problem = read_cell(text, settings)
         if problem is not None:
             found.append(f"{where(row)}: {problem}")
             continue
+        # A boolean as another tool spells it (TRUE for true) is the label the campaign knows.
+        value = as_set(known_spelling(label, classes) for label in value)
         values.append((row, value))
         flat.extend((row, label) for label in value)
-    known = {label for labels in _known_labels(state).values() for label in labels}
-    declared = settings.get("classes")
     if declared is None:
         # "none" written out means that no label applies, not a label named so.
         token = settings["multi_label"]["no_labels"]

@@ -123,9 +123,13 @@ def _boolean(value):
 def same_label(a, b):
     """Whether two label values are one class: equal, one boolean spelt by two tools (R
     and spreadsheets write ``TRUE``, pandas re-saves it ``True``), or one number written
-    two ways in a text campaign (``1.0``, as pandas re-saves a column of numbers, is ``1``)."""
+    two ways in a text campaign (``1.0``, as pandas re-saves a column of numbers, is ``1``);
+    two label sets (tuples) whose labels are so, one for one."""
     if a == b or (_boolean(a) is not None and _boolean(a) == _boolean(b)):
         return True
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        # Label sets: ("TRUE",), as a spreadsheet re-saves the cell "true", is ("true",).
+        return len(a) == len(b) and all(any(same_label(x, y) for y in b) for x in a)
     numbers = all(isinstance(v, str) and is_number_text(v) for v in (a, b))
     return numbers and canonical_label(a) == canonical_label(b)
 
