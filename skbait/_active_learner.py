@@ -34,11 +34,13 @@ from skbait._labeled_pool import (
 from skbait._single_class import SingleClassModel
 from skbait._skorch import (
     _is_skorch_net,
+    check_label_set_net,
     check_net_device,
     check_net_labels,
     check_train_split,
     column_classes,
     dtype_errors_explained,
+    explain_label_count_error,
     net_infers_classes,
     net_output_count,
     net_predicts_label_sets,
@@ -597,6 +599,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         n_outputs = None
         if multilabel:
             check_consistent_length(X, sets.indicator)
+            check_label_set_net(self.estimator)
             y, missing, classes = sets.indicator, ~sets.labeled, sets.classes
         else:
             y = self._check_y(X, y)
@@ -771,7 +774,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         start = time.perf_counter()
         multilabel = getattr(self, "_multilabel", False)
         if multilabel:
-            _fit_multilabel(estimator, X_lab, y_lab)
+            _fit_multilabel(estimator, X_lab, y_lab, getattr(self, "_fixed_classes", None))
         else:
             with dtype_errors_explained(estimator):
                 estimator.fit(X_lab, skorch_targets(estimator, y_lab))
@@ -1792,20 +1795,49 @@ def _serves_multilabel(name):
         return False
 
 
-def _fit_multilabel(estimator, X, Y):
-    """Fit on an indicator matrix; a model that takes one label per row gets a pointer."""
+def _fit_multilabel(estimator, X, Y, labels=None):
+    """Fit on an indicator matrix; a model that takes one label per row gets a pointer,
+    and one that refuses a label on no row (or on every row) is told which."""
     if _is_skorch_net(estimator):
         Y = Y.astype(np.float32)  # a BCE loss takes float targets
     try:
         estimator.fit(X, Y)
     except ValueError as exc:
+        clear = explain_label_count_error(estimator, exc)
+        if clear is not None:
+            raise clear from exc
         if "1d" not in str(exc) and "multilabel" not in str(exc).lower():
-            raise
+            constant = _constant_labels(Y, labels)
+            if constant is None:
+                raise
+            # MultiOutputClassifier, ClassifierChain: one binary model per label, which
+            # refuses a column of one value with the solver's words, naming no label.
+            raise ValueError(
+                f"{type(estimator).__name__} refused to fit on the labeled rows ({exc}). "
+                f"{constant}: a model of one binary classifier per label needs labeled rows "
+                "with and without each label. Label rows that show the other value (in a "
+                "simulation, raise n_initial), or use OneVsRestClassifier, which predicts "
+                "such a label constantly until it has both."
+            ) from exc
         raise ValueError(
             f"{type(estimator).__name__} rejects the multi-label target ({exc}). Wrap a "
             "classifier of one label per row in OneVsRestClassifier (or "
             "MultiOutputClassifier, ClassifierChain)."
         ) from exc
+
+
+def _constant_labels(Y, labels=None):
+    """Which labels no labeled row has, and which every row has, in words; None if none."""
+    Y = np.asarray(Y)
+    names = label_repr(labels) if labels is not None else list(range(Y.shape[1]))
+    absent = [name for name, column in zip(names, Y.T) if not column.any()]
+    everywhere = [name for name, column in zip(names, Y.T) if column.all()]
+    said = []
+    if absent:
+        said.append(f"the label(s) {absent} are on no labeled row")
+    if everywhere:
+        said.append(f"the label(s) {everywhere} are on every labeled row")
+    return "; ".join(said).replace("the", "The", 1) if said else None
 
 
 # scikit-learn's default folds (cv=5) and neighbours (n_neighbors=5).

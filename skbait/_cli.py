@@ -534,7 +534,7 @@ def _label_set_target(cells, args, data):
     from sklearn.preprocessing import MultiLabelBinarizer
 
     from skbait.campaign._errors import CampaignError
-    from skbait.campaign._labelsets import label_set_settings, read_set
+    from skbait.campaign._labelsets import joined_labels, label_set_settings, read_set
 
     if "lines" not in data:
         raise UsageError(
@@ -553,6 +553,17 @@ def _label_set_target(cells, args, data):
         if problem is not None:
             raise UsageError(f"line {line} of {data['name']}: {problem}.")
         sets.append(labels)
+    names = {label for labels in sets for label in labels}
+    for label in sorted(names):
+        # "arts/sports" beside "arts" and "sports": the cells join labels by another mark.
+        found = joined_labels(label, names, spec["sep"])
+        if found is not None:
+            mark, parts = found
+            raise UsageError(
+                f"the label {label!r} of {data['name']} joins the labels "
+                f"{', '.join(map(repr, parts))} with {mark!r}, not with --label-sep "
+                f"{spec['sep']!r}; pass --label-sep {mark!r} if {mark!r} separates the labels."
+            )
     binarizer = MultiLabelBinarizer()
     Y = binarizer.fit_transform(sets)
     if Y.shape[1] < 2:
@@ -568,6 +579,26 @@ def _label_set_target(cells, args, data):
             f"{len(Y)} rows of {data['name']}: nothing to learn; is --target the right column?"
         )
     return Y.astype(np.int64), [str(c) for c in binarizer.classes_]
+
+
+def _label_set_notes(y, data):
+    """A note when the classes look like label sets (``arts|sports`` beside ``arts`` and
+    ``sports``): without --multi-label each combination is a class of its own."""
+    from skbait.campaign._labelsets import joined_labels
+
+    classes = {str(value).strip() for value in set(y.tolist())}
+    for name in sorted(classes):
+        found = joined_labels(name, classes, None)
+        if found is not None:
+            mark, parts = found
+            option = "--multi-label" + ("" if mark == "|" else f" --label-sep {mark!r}")
+            return [
+                f"the classes of {data['target']!r} include {name!r}, the "
+                f"classes {' and '.join(map(repr, parts))} joined by {mark!r}; each "
+                "combination is learned as a class of its own. If a row carries several "
+                f"labels, pass {option}."
+            ]
+    return []
 
 
 def _split_hint(y, task, reason):
@@ -625,6 +656,8 @@ def _run(args):
         if args.label_sep is not None or args.no_labels is not None:
             raise UsageError("--label-sep and --no-labels apply with --multi-label only.")
         task = _task(y, args.task, notes=notes)
+        if task == "classification":
+            notes.extend(_label_set_notes(y, data))
     if task == "regression":
         try:
             y = np.asarray(y, dtype=float)

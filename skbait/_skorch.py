@@ -40,12 +40,14 @@ from skbait.utils._pipeline import final_step, split_pipeline, tuned_model
 
 __all__ = [
     "SkorchEmbedding",
+    "check_label_set_net",
     "check_net_device",
     "check_net_labels",
     "check_train_split",
     "column_classes",
     "dtype_errors_explained",
     "explain_dtype_error",
+    "explain_label_count_error",
     "net_infers_classes",
     "net_output_count",
     "net_predicts_label_sets",
@@ -605,6 +607,58 @@ def net_predicts_label_sets(estimator):
         return False
     criterion = getattr(net, "criterion_", None)
     return isinstance(criterion, (torch.nn.BCEWithLogitsLoss, torch.nn.BCELoss))
+
+
+_LABEL_SET_NET = (
+    "a net of label sets needs one sigmoid output per label: "
+    "criterion=torch.nn.BCEWithLogitsLoss, predict_nonlinearity=torch.sigmoid, and a "
+    "module ending in nn.Linear(hidden, n_labels)"
+)
+
+
+def check_label_set_net(estimator):
+    """Refuse a skorch classifier that cannot learn label sets, before any fit.
+
+    Its criterion must be a binary cross-entropy, one sigmoid per label: a
+    :class:`~torch.nn.CrossEntropyLoss` takes the 0/1 rows as class
+    probabilities and trains a softmax over the labels, whose outputs the
+    strategies would read as each label's probability. After
+    :class:`~torch.nn.BCEWithLogitsLoss`, skorch's ``predict_nonlinearity="auto"``
+    gives each label two columns. Other estimators pass.
+    """
+    net = _skorch_classifier(estimator)
+    if net is None or isinstance(net, _require_skorch().NeuralNetBinaryClassifier):
+        return
+    criterion = net.criterion if isinstance(net.criterion, type) else type(net.criterion)
+    if not issubclass(criterion, (torch.nn.BCEWithLogitsLoss, torch.nn.BCELoss)):
+        raise ValueError(
+            f"{type(net).__name__} is trained with {criterion.__name__}, which learns one "
+            f"label per row, and y is multi-label: {_LABEL_SET_NET}."
+        )
+    nonlinearity = net.predict_nonlinearity
+    if issubclass(criterion, torch.nn.BCEWithLogitsLoss) and (
+        nonlinearity is None or isinstance(nonlinearity, str)
+    ):
+        gives = (
+            "the logits, not probabilities"
+            if nonlinearity is None
+            else "each label two columns (skorch's binary form)"
+        )
+        raise ValueError(
+            f"{type(net).__name__} has predict_nonlinearity={nonlinearity!r}, which after "
+            f"BCEWithLogitsLoss gives {gives}: {_LABEL_SET_NET}."
+        )
+
+
+def explain_label_count_error(estimator, exc):
+    """A clear ``ValueError`` for a net of label sets whose outputs are not one per
+    label (torch's "Target size ... must be the same as input size"), or None."""
+    if _skorch_classifier(estimator) is None or "must be the same as input size" not in str(exc):
+        return None
+    return ValueError(
+        f"The net's module gives another number of outputs than y has labels (torch: "
+        f"{exc}): {_LABEL_SET_NET}."
+    )
 
 
 def _as_class_indices(labels):

@@ -1616,6 +1616,21 @@ def test_a_new_class_is_accepted_with_a_note(tmp_path, capsys):
     assert f"new class 'bird' (first in answers line 2, row {rows[0]})" in capsys.readouterr().err
 
 
+def test_a_new_class_joining_known_classes_says_the_campaign_is_single_label(tmp_path, capsys):
+    # "cat|dog" in a campaign of one label per row became a class with the bare note.
+    data = _text_pool(tmp_path, ["dog", "cat"] * 10)
+    batch = tmp_path / "b.csv"
+    assert (
+        _cli("query", data, "--target", "animal", "-b", "2", "--device", "cpu", "-o", batch) == 0
+    )
+    rows = _answer_with(batch, ["cat|dog", "cat"])
+    assert _cli("teach", data, batch) == 0
+    err = capsys.readouterr().err
+    assert f"new class 'cat|dog' (first in answers line 2, row {rows[0]}), the classes " in err
+    assert "one label per row" in err and "--multi-label" in err, err
+    assert [e["label"] for e in _state(data)["labels"][-2:]] == ["cat|dog", "cat"]
+
+
 def test_declared_classes_refuse_the_rest(tmp_path, capsys):
     data = _text_pool(tmp_path, ["dog", "cat"] * 10)
     batch = tmp_path / "b.csv"

@@ -93,6 +93,10 @@ def test_the_row_view_lists_its_labels_and_relabels(live):
         (["hihg"], "misspelling of the label 'high'"),
         (["High"], "misspelling of the label 'high'"),
         (["high|wide"], "contains the separator"),
+        # Labels the merge refuses, refused at once: they stopped the batch's merge.
+        (["high, wide"], "joins the labels 'high', 'wide' with ','"),
+        (["wide", "high / wide"], "joins the labels 'high', 'wide' with '/'"),
+        (["None"], "use 'None of these'"),
         (["(none)"], "no label applies"),
         (["NA"], "missing value"),
         ([""], "not blank"),

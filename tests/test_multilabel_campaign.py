@@ -355,6 +355,25 @@ def test_labels_joined_by_a_comma_or_semicolon_are_refused(tmp_path, capsys, cel
     assert ["arts, culture"] in [e["label"] for e in _state(data)["labels"]]
 
 
+@pytest.mark.parametrize("cell", ["arts|politics", "politics + arts", "arts & sports"])
+def test_labels_joined_by_another_mark_than_the_separator_are_refused(tmp_path, capsys, cell):
+    # With --label-sep /, an annotator used to "|" (or writing "+", "&") would make
+    # a new label of two known ones, in an answer file as in a correction.
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    rows = _query_rows(data, batch, 3, "--target", "tags", "--multi-label", "--label-sep", "/")
+    _answer(batch, Y, label={rows[0]: "arts", rows[1]: "politics/sports", rows[2]: cell}.get)
+    err = _refused(capsys, data, "teach", data, batch)
+    assert f"answers line 4, row {rows[2]}" in err and "joins the labels" in err, err
+    assert "write 'arts/politics'" in err or "write 'arts/sports'" in err, err
+    _answer(batch, Y, label={rows[0]: "arts", rows[1]: "politics/sports"}.get)
+    assert _cli("teach", data, batch) == 0
+    err = _refused(capsys, data, "correct", data, "--row", rows[2], "--label", cell)
+    assert "joins the labels" in err, err
+    known = {label for entry in _state(data)["labels"] for label in entry["label"]}
+    assert known == {"arts", "politics", "sports"}
+
+
 @pytest.mark.parametrize("cell", ["none", "None", "arts|NONE"])
 def test_none_written_out_is_not_taken_as_a_new_label(tmp_path, capsys, cell):
     # An annotator who means "no label applies" and writes "none" would add a label
@@ -392,6 +411,53 @@ def test_na_values_that_hold_the_token_are_refused_later_too(campaign, capsys, c
     assert err.startswith("skbait: error:") and err.count("\n") == 1, err
     assert "'(none)'" in err and "--na-values" in err and "lost" not in err
     assert _snapshot(*sorted(p for p in folder.iterdir() if p.is_file())) == before
+
+
+def test_restore_with_a_typo_typed_into_data_changes_nothing(campaign, capsys):
+    # DATA lost a label and gained a misspelt one: restore wrote the lost label back, then
+    # refused the typo, saying "Nothing was changed".
+    data, _batch, Y = campaign
+    state = _state(data)
+    lost = state["labels"][0]["row"]
+    typed = next(r for r in range(N) if r not in {e["row"] for e in state["labels"]})
+    pool = _read(data)
+    pool.loc[lost, "tags"] = "NA"
+    pool.loc[typed, "tags"] = "sports|Politics"
+    pool.to_csv(data, sep=";", index=False)
+    err = _refused(capsys, data, "teach", data, "--restore")
+    assert "'Politics' looks like a misspelling" in err and "Nothing was changed" in err, err
+    assert _read(data).loc[lost, "tags"] == "NA"
+    pool.loc[typed, "tags"] = "Politics | sports".lower()
+    pool.to_csv(data, sep=";", index=False)
+    assert _cli("teach", data, "--restore") == 0
+    after = _read(data)
+    assert after.loc[lost, "tags"] == _cell(Y, lost)
+    assert [e["label"] for e in _state(data)["labels"] if e["row"] == typed] == [
+        ["politics", "sports"]
+    ]
+
+
+def test_boolean_labels_respelt_by_a_spreadsheet_are_the_same_labels(tmp_path, capsys):
+    # A spreadsheet re-saves a cell "true" as TRUE: the campaign stopped every command
+    # with "DATA says 'TRUE', the campaign recorded 'true'", and refused an answer TRUE.
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    rows = _query_rows(data, batch, 4)
+    cells = dict(zip(rows, ["true", "false|true", "(none)", "false"]))
+    _answer(batch, Y, label=cells.get)
+    assert _cli("teach", data, batch) == 0
+    pool = _read(data)
+    pool["tags"] = pool["tags"].replace({"true": "TRUE", "false": "FALSE"})
+    pool.to_csv(data, sep=";", index=False)
+    capsys.readouterr()
+    assert _cli("status", data) == 0
+    assert "rows per label: false: 2, true: 2, (none): 1" in capsys.readouterr().out
+    assert _cli("query", data, "-o", batch, "-b", "2") == 0
+    _answer(batch, Y, label=lambda row: "TRUE|False")
+    assert _cli("teach", data, batch) == 0
+    labels = [e["label"] for e in _state(data)["labels"]]
+    assert labels[-2:] == [["false", "true"]] * 2
+    assert {label for entry in labels for label in entry} == {"false", "true"}
 
 
 def test_correct_and_retract_a_label_set(campaign, capsys):
@@ -491,6 +557,59 @@ def test_predict_and_export_write_label_sets(campaign, capsys):
     assert ["|".join(NAMES[r == 1]) or "(none)" for r in indicator] == table["prediction"].tolist()
     frame = predict_table(data, folder / "again.csv")
     assert frame["prediction"].tolist() == table["prediction"].tolist()
+
+
+@pytest.mark.parametrize("estimator", ["logistic", "mlp"])
+def test_a_campaign_of_one_label_estimates_predicts_and_exports(tmp_path, capsys, estimator):
+    # Rows with "sports" or none: the model learns one column as a binary target, whose
+    # (n,) predictions and (n, 2) probabilities broke status, predict and export.
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    rows = _query_rows(data, batch, 8, "--target", "tags", "--multi-label", "-e", estimator)
+    _answer(batch, Y, label=lambda row: "sports" if row % 2 else "(none)")
+    assert _cli("teach", data, batch) == 0
+    assert _cli("status", data) == 0
+    out = capsys.readouterr().out
+    assert "rows per label: sports: 4, (none): 4" in out and "estimated micro-F1" in out, out
+    assert _cli("predict", data) == 0
+    table = pd.read_csv(tmp_path / "pool_predictions.csv", sep=";", keep_default_na=False)
+    assert list(table.columns) == ["row", "prediction", "labeled", "score", "rank", "proba_sports"]
+    proba = table["proba_sports"].to_numpy(dtype=float)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    assert table["prediction"].tolist() == np.where(proba > 0.5, "sports", "(none)").tolist()
+    assert _cli("export", data) == 0
+    model = joblib.load(tmp_path / "pool_model.joblib")
+    features = _read(data)[["a", "b", "c", "d"]]
+    np.testing.assert_allclose(model.predict_proba(features)[:, 0], proba)
+    assert model.predict(features).tolist() == table["prediction"].tolist()
+    assert sorted(rows) == sorted(e["row"] for e in _state(data)["labels"])
+
+
+def test_a_network_campaign_fits_the_same_model_in_every_command(tmp_path):
+    # -e mlp had no seed: each query, predict and export trained another network, so the
+    # exported model disagreed with the predictions and a round was not reproducible.
+    data, Y = _write_pool(tmp_path)
+    batch = tmp_path / "batch.csv"
+    _query_rows(data, batch, 10, "--target", "tags", "--multi-label", "-e", "mlp")
+    _answer(batch, Y)
+    assert _cli("teach", data, batch) == 0
+    saved = Path(campaign_path(data)).read_bytes()
+    assert _cli("query", data, "-o", tmp_path / "one.csv") == 0
+    Path(campaign_path(data)).write_bytes(saved)
+    assert _cli("query", data, "-o", tmp_path / "two.csv") == 0
+    assert (
+        _read(tmp_path / "one.csv")["row"].tolist() == _read(tmp_path / "two.csv")["row"].tolist()
+    )
+    first = predict_table(data, tmp_path / "p1.csv")
+    second = predict_table(data, tmp_path / "p2.csv")
+    columns = [column for column in first.columns if column.startswith("proba_")]
+    assert len(columns) >= 2
+    np.testing.assert_array_equal(first[columns], second[columns])
+    assert _cli("export", data) == 0
+    model = joblib.load(tmp_path / "pool_model.joblib")
+    np.testing.assert_allclose(
+        model.predict_proba(_read(data)[["a", "b", "c", "d"]]), first[columns]
+    )
 
 
 def test_regression_or_a_single_label_estimator_is_refused(tmp_path, capsys):

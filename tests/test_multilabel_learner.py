@@ -1,5 +1,6 @@
 """Multi-label targets in ActiveLearner: the y forms, the models, the baselines, the scores."""
 
+import re
 import warnings
 
 import numpy as np
@@ -252,6 +253,45 @@ def test_a_skorch_net_with_a_sigmoid_head():
     assert al.predict_proba(X[:4]).shape == (4, 3)
 
 
+@pytest.mark.parametrize(
+    "settings, outputs, needle",
+    [
+        # A softmax over the labels, read as each label's probability, without a word.
+        ({"criterion": "CrossEntropyLoss"}, 3, "trained with CrossEntropyLoss"),
+        ({"predict_nonlinearity": "auto"}, 3, "predict_nonlinearity='auto'"),
+        ({"predict_nonlinearity": None}, 3, "gives the logits"),
+        ({}, 2, "another number of outputs than y has labels"),
+    ],
+    ids=["cross-entropy", "auto", "logits", "outputs"],
+)
+def test_a_skorch_net_that_cannot_learn_label_sets_is_told_how(settings, outputs, needle):
+    torch = pytest.importorskip("torch")
+    skorch = pytest.importorskip("skorch")
+    from torch import nn
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 5)).astype(np.float32)
+    Y = (X[:, :3] > 0).astype(int)
+    options = {"criterion": nn.BCEWithLogitsLoss, "predict_nonlinearity": torch.sigmoid}
+    options.update(settings)
+    if options["criterion"] == "CrossEntropyLoss":
+        options["criterion"] = nn.CrossEntropyLoss
+    net = skorch.NeuralNetClassifier(
+        nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, outputs)),
+        max_epochs=2,
+        train_split=None,
+        verbose=0,
+        **options,
+    )
+    al = ActiveLearner(net, n_initial=20, batch_size=10, budget=30, random_state=0)
+    with pytest.raises(ValueError, match=re.escape(needle)) as info:
+        al.fit(X, Y)
+    assert "criterion=torch.nn.BCEWithLogitsLoss, predict_nonlinearity=torch.sigmoid" in str(
+        info.value
+    )
+    assert not hasattr(al, "estimator_")
+
+
 @pytest.mark.parametrize("name", ["coreset", "random", "badge", "margin", "multilabel_min_margin"])
 def test_baselines_serve_multilabel_targets(data, name):
     X, Y = data
@@ -498,6 +538,15 @@ def test_label_set_readers_refuse_what_they_cannot_read():
         read_label_sets([set(), None])
     with pytest.raises(ValueError, match="indicator rows"):
         read_label_sets([[0, 3], [1, 0]])
+    # A campaign's cell among label sets: the error names the function that splits it.
+    with pytest.raises(TypeError, match=r"parse_label_sets\(y, sep=\.\.\.\)"):
+        read_label_sets([{"a"}, "a|b", None])
+    with pytest.raises(
+        TypeError,
+        match=r"a set of labels \(a set, tuple or list; None for a row "
+        r"not labeled yet\)\.$",
+    ):
+        read_label_sets([{"a"}, "a", None])
     assert is_multilabel_target(sp.csr_matrix(np.eye(3)))
     assert not is_multilabel_target(pd.DataFrame({"a": ["x", "y"], "b": ["z", "w"]}))
     assert not is_multilabel_target([]) and not is_multilabel_target([None, None])
@@ -620,6 +669,30 @@ def test_one_label_is_a_target_of_label_sets_too(data, model):
     last = al.history_[-1]
     assert last["eval_f1_micro"] == pytest.approx(f1_score(Y[80:100, :1], pred, average="micro"))
     assert 0.0 <= last["train_score"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        MultiOutputClassifier(LogisticRegression()),
+        ClassifierChain(LogisticRegression(), random_state=0),
+    ],
+    ids=["multioutput", "chain"],
+)
+def test_a_model_per_label_refusing_a_constant_label_names_it(data, model):
+    # The solver's own words ("only one class: 0") named no label and no way out.
+    X, Y = data
+    sets = [set(NAMES[row.astype(bool)]) - {"science"} | {"arts"} for row in Y[:20]]
+    with pytest.raises(ValueError, match="refused to fit") as info:
+        ActiveLearner(model, classes=NAMES).fit(X[:60], sets + [None] * 40)
+    message = str(info.value)
+    assert "['science'] are on no labeled row" in message, message
+    assert "['arts'] are on every labeled row" in message and "OneVsRestClassifier" in message
+    # Taught later, the refusal of the refit names it too, and the labels stay.
+    al = ActiveLearner(model, classes=NAMES).fit(X[:60], [set(NAMES[r == 1]) for r in Y[:60]])
+    with pytest.raises(ValueError, match="labels are kept") as info:
+        al.retract(np.flatnonzero(Y[:60, 0] == 0))
+    assert "['arts'] are on every labeled row" in str(info.value)
 
 
 def test_a_label_fit_did_not_see_says_to_declare_the_labels(data):

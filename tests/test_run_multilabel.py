@@ -126,6 +126,34 @@ def test_one_label_or_a_built_in_dataset_is_refused(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_label_sets_joined_by_another_separator_than_label_sep_are_refused(tmp_path, capsys):
+    # Cells "arts/sports" read with the default "|" were each one label: the run compared
+    # strategies on label combinations, with 1 label a row, and said nothing.
+    data = tmp_path / "slash.csv"
+    _write(data, sep="/")
+    out = tmp_path / "out"
+    assert _run(data, out) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("skbait: error:"), err
+    assert "with '/', not with --label-sep '|'; pass --label-sep '/'" in err[0], err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("sep, option", [("|", "pass --multi-label."), ("/", "--label-sep '/'")])
+def test_label_sets_run_without_multi_label_say_how_to_learn_each_label(
+    tmp_path, capsys, sep, option
+):
+    # Without --multi-label each combination ("arts|politics") was a class, in silence.
+    data = tmp_path / "tags.csv"
+    _write(data, sep=sep)
+    out = tmp_path / "out"
+    args = ["run", "-d", str(data), "--target", "tags", "-s", "random", "--seeds", "1"]
+    assert main([*args, "--budget", "30", "-q", "-j", "1", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    notes = [line for line in err.splitlines() if "each combination is learned" in line]
+    assert len(notes) == 1 and notes[0].startswith("skbait: note:") and option in notes[0], err
+
+
 @pytest.mark.parametrize("cells", [["a|b"], ["a|b", "b | a"]])
 def test_the_same_label_set_in_every_row_is_refused(tmp_path, capsys, cells):
     # As a single-label target of one value: nothing to learn, and the run went to its end

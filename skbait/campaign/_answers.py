@@ -423,11 +423,13 @@ def restore_labels(
                     for r in changed
                 ],
             )
+        # Labels typed into DATA are checked (and recorded) before DATA is written: a typo
+        # among them stops the command with nothing changed.
+        new_rows = _sync_from_data(state, table, notes, skip=lost)
         if lost:
             check_writable(data_path, path)
             _write_labels(table, state, [(row, known[row]) for row in lost])
-            table = _Table(data_path, na_values=table.na_values)
-        if _sync_from_data(state, table, notes) or lost or notes:
+        if new_rows or lost or notes:
             _write_campaign(state, path)
     return lost
 

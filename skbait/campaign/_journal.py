@@ -32,7 +32,12 @@ from skbait.campaign._labels import (
     type_problem,
     write_cell,
 )
-from skbait.campaign._labelsets import canonical_label, label_set_settings
+from skbait.campaign._labelsets import (
+    as_set,
+    joined_labels,
+    label_set_settings,
+    spells_no_label,
+)
 from skbait.campaign._spreadsheet import REWRITE_ADVICE, spreadsheet_rewrite
 
 FORMAT = "skbait-campaign"
@@ -580,19 +585,24 @@ def _accept_label_sets(state, given, where, notes=None, problems=None):
     settings = state["settings"]
     found = [] if problems is None else problems
     values, flat = [], []
+    known = {label for labels in _known_labels(state).values() for label in labels}
+    declared = settings.get("classes")
+    classes = known | set(declared or ())
     for row, text in given:
         value, problem = read_cell(text, settings)
         if problem is not None:
             found.append(f"{where(row)}: {problem}")
             continue
+        # A boolean as another tool spells it (TRUE for true) is the label the campaign knows.
+        value = as_set(known_spelling(label, classes) for label in value)
         values.append((row, value))
         flat.extend((row, label) for label in value)
-    known = {label for labels in _known_labels(state).values() for label in labels}
-    declared = settings.get("classes")
     if declared is None:
         # "none" written out means that no label applies, not a label named so.
         token = settings["multi_label"]["no_labels"]
-        nones = [(row, label) for row, label in flat if label not in known and _is_none(label)]
+        nones = [
+            (row, label) for row, label in flat if label not in known and spells_no_label(label)
+        ]
         found.extend(
             f"{where(row)}: label {label!r} reads as 'no label applies', which this campaign "
             f"writes {token!r}; write {token!r} where no label applies, or declare every "
@@ -600,22 +610,22 @@ def _accept_label_sets(state, given, where, notes=None, problems=None):
             for row, label in nones
         )
         flat = [pair for pair in flat if pair not in nones]
-    # "arts, politics": labels of the campaign joined by another mark than its separator.
+    # "arts, politics", "arts|politics" in a campaign joined by "/": labels of the campaign
+    # joined by another mark than its separator would make a new label of the pair.
     sep = settings["multi_label"]["sep"]
     labels = set(declared) if declared is not None else known | {label for _, label in flat}
     joined = {}
     for row, label in flat:
         if label not in known and (declared is None or label not in declared):
-            for mark in (",", ";"):
-                parts = [canonical_label(part) for part in label.split(mark)]
-                if len(parts) > 1 and all(part in labels for part in parts):
-                    joined[row, label] = parts
-                    found.append(
-                        f"{where(row)}: label {label!r} joins the labels "
-                        f"{', '.join(map(repr, parts))} with {mark!r}; this campaign joins "
-                        f"them with {sep!r}: write {sep.join(sorted(set(parts)))!r}"
-                    )
-                    break
+            found_join = joined_labels(label, labels, sep)
+            if found_join is not None:
+                mark, parts = found_join
+                joined[row, label] = parts
+                found.append(
+                    f"{where(row)}: label {label!r} joins the labels "
+                    f"{', '.join(map(repr, parts))} with {mark!r}; this campaign joins "
+                    f"them with {sep!r}: write {sep.join(sorted(set(parts)))!r}"
+                )
     flat = [pair for pair in flat if pair not in joined]
     class_problems, class_notes = check_classes(flat, known, declared, where)
     found.extend(class_problems)
@@ -624,10 +634,6 @@ def _accept_label_sets(state, given, where, notes=None, problems=None):
     if problems is None and found:
         raise _problems("Labels that cannot be used:", found)
     return values
-
-
-def _is_none(label):
-    return label.strip().casefold() == "none"
 
 
 def _append(state, table, values, **extra):

@@ -27,6 +27,7 @@ from skbait.campaign._labelsets import (
     as_set,
     canonical_label,
     is_number_text,
+    joined_labels,
     read_set,
     write_set,
 )
@@ -122,9 +123,13 @@ def _boolean(value):
 def same_label(a, b):
     """Whether two label values are one class: equal, one boolean spelt by two tools (R
     and spreadsheets write ``TRUE``, pandas re-saves it ``True``), or one number written
-    two ways in a text campaign (``1.0``, as pandas re-saves a column of numbers, is ``1``)."""
+    two ways in a text campaign (``1.0``, as pandas re-saves a column of numbers, is ``1``);
+    two label sets (tuples) whose labels are so, one for one."""
     if a == b or (_boolean(a) is not None and _boolean(a) == _boolean(b)):
         return True
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        # Label sets: ("TRUE",), as a spreadsheet re-saves the cell "true", is ("true",).
+        return len(a) == len(b) and all(any(same_label(x, y) for y in b) for x in a)
     numbers = all(isinstance(v, str) and is_number_text(v) for v in (a, b))
     return numbers and canonical_label(a) == canonical_label(b)
 
@@ -322,7 +327,18 @@ def check_classes(new, known_classes, declared, where):
         typo = near_duplicate(value, accepted)
         if typo is None:
             accepted.add(value)
-            notes.append(f"new class {value!r} (first in {where(rows_of[value][0])})")
+            note = f"new class {value!r} (first in {where(rows_of[value][0])})"
+            classes = accepted | set(counts)
+            joined = joined_labels(value, classes, None) if isinstance(value, str) else None
+            if joined is not None:
+                # "sports|politics" in a campaign of one label per row: a class of its own.
+                mark, parts = joined
+                note += (
+                    f", the classes {' and '.join(map(repr, parts))} joined by {mark!r}: "
+                    "this campaign takes one label per row, so it is a class of its own (a "
+                    "campaign of label sets starts with skbait query --multi-label)"
+                )
+            notes.append(note)
             continue
         tied = typo not in known and counts[typo] == counts[value]
         for row in rows_of[value]:

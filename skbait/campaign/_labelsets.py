@@ -148,6 +148,27 @@ def write_set(labels, spec):
     return format_label_sets([labels], sep=spec["sep"])[0]
 
 
+def spells_no_label(label):
+    """Whether a label is "none" written out, which means that no label applies."""
+    return str(label).strip().casefold() == "none"
+
+
+# The marks annotators join labels with, beside a campaign's own separator.
+JOINING_MARKS = (",", ";", "|", "/", "+", "&")
+
+
+def joined_labels(label, labels, sep):
+    """``(mark, parts)`` when ``label`` is labels of ``labels`` joined by a mark other than
+    ``sep`` (``arts, sports``; ``arts|sports`` where ``sep`` is ``/``), else None."""
+    for mark in JOINING_MARKS:
+        if mark == sep:
+            continue
+        parts = [canonical_label(part) for part in label.split(mark)]
+        if len(parts) > 1 and all(part in labels for part in parts):
+            return mark, parts
+    return None
+
+
 def check_label_names(names, spec, what):
     """Refuse label names that a cell could not hold: a separator, or the token."""
     for name in names:

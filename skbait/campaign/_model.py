@@ -128,8 +128,18 @@ def fit_model(state, table, notes=None, labeled=None):
     if task == "multi-label" and not varies(y):
         return None, X, rows, y, task, None
     name, estimator = make_model(state, task)
-    model = fit(clone(estimator), X[rows], y)
+    model = fit(_seeded(clone(estimator), state["settings"].get("random_state")), X[rows], y)
     return model, X, rows, y, task, name
+
+
+def _seeded(estimator, seed):
+    """``estimator`` with its unset random states at the campaign's seed: an MLP fitted
+    again (the next query, predict, export) is the same model, as the campaign promises."""
+    if not isinstance(seed, int):
+        return estimator
+    unset = [k for k, v in estimator.get_params().items() if k.endswith("random_state")]
+    unset = [k for k in unset if estimator.get_params()[k] is None]
+    return estimator.set_params(**dict.fromkeys(unset, seed))
 
 
 def fit(estimator, X, y):

@@ -11,6 +11,7 @@ from skbait.campaign._journal import _session, _sync_from_data
 from skbait.campaign._labelsets import write_set
 from skbait.campaign._model import fit, fit_model, label_names, labeled_set, make_model, varies
 from skbait.campaign._stopping import CRITERIA, describe, make_criteria, shown_value
+from skbait.strategies import predict_label_probabilities, predict_label_sets
 
 _Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 _BOOTSTRAP = 1000
@@ -107,7 +108,8 @@ def _estimate_label_sets(state, X, rows, y, random_state=0):
     predicted = np.zeros_like(y)
     for train, test in splitter.split(X[rows]):
         model = fit(clone(estimator), X[rows][train], y[train])
-        predicted[test] = model.predict(X[rows][test])
+        # One label is learned as a binary target: (n,) predictions, read as its column.
+        predicted[test] = predict_label_sets(model, X[rows][test], n_labels=y.shape[1])
 
     def micro_f1(truth, guess):
         return f1_score(truth, guess, average="micro", zero_division=0.0)
@@ -412,10 +414,8 @@ class LabelSetClassifier:
         ndarray of shape (n_rows, n_labels)
             The probability of each label of ``classes_``, column by column.
         """
-        from skbait.utils import label_probabilities
-
-        proba = self.pipeline.predict_proba(X)
-        return label_probabilities(proba, len(X))
+        # One label is learned as a binary target: two columns, the second the label's.
+        return predict_label_probabilities(self.pipeline, X, n_labels=len(self.classes_))
 
     def texts(self, proba):
         """The cell texts of the label sets that probabilities ``proba`` decide.
@@ -573,9 +573,7 @@ def predict_table(
     if id_column is not None:
         frame[id_column] = table.text(id_column)
     if task == "multi-label":
-        from skbait.utils import label_probabilities
-
-        proba = label_probabilities(model.predict_proba(X), X.shape[0])
+        proba = predict_label_probabilities(model, X, n_labels=len(pipeline.classes_))
         frame["prediction"] = pipeline.texts(proba)
     else:
         frame["prediction"] = model.predict(X)

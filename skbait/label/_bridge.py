@@ -45,6 +45,7 @@ __all__ = [
     "decimal_label",
     "declared_classes",
     "feature_matrix",
+    "joined_labels",
     "journal_labels",
     "label_set_spec",
     "label_set_text",
@@ -64,6 +65,7 @@ __all__ = [
     "remove_stale_temporaries",
     "set_label",
     "shown_value",
+    "spells_no_label",
 ]
 
 # Query options the page passes through to query_batch (None keeps the campaign's).
@@ -433,6 +435,21 @@ def label_set_text(labels, spec):
     from skbait.campaign._labelsets import as_set, write_set
 
     return write_set(as_set(labels), spec)
+
+
+def joined_labels(label, labels, sep):
+    """``(mark, parts)`` when ``label`` joins labels of ``labels`` by another mark than
+    ``sep`` (``high, wide``), as the campaign's merge refuses it, else None."""
+    from skbait.campaign._labelsets import joined_labels as campaign_joined_labels
+
+    return campaign_joined_labels(label, labels, sep)
+
+
+def spells_no_label(label):
+    """Whether a label is "none" written out, which the merge refuses as a new label."""
+    from skbait.campaign._labelsets import spells_no_label as campaign_spells_no_label
+
+    return campaign_spells_no_label(label)
 
 
 def misspelling(label, known):

@@ -586,6 +586,9 @@ class LabelSession:
             raise ValueError("too many labels for one row.")
         declared = _bridge.declared_classes(self._state)
         known = set(self._classes())
+        # The labels a new one may join by mistake, as the merge counts them.
+        row_labels = {_bridge.set_label(v) for v in labels if isinstance(v, str)}
+        joinable = set(declared) if declared is not None else known | row_labels
         clean = []
         for label in labels:
             if not isinstance(label, str):
@@ -605,6 +608,19 @@ class LabelSession:
                 )
             if label in self._table.na_values:
                 raise ValueError(f"{label!r} reads as a missing value in DATA, not as a label.")
+            new = label not in known and (declared is None or label not in declared)
+            if new and declared is None and _bridge.spells_no_label(label):
+                raise ValueError(
+                    f"{label!r} would be a new label: use 'None of these' where no label "
+                    "applies, or declare every label with --classes if it is one."
+                )
+            joined = _bridge.joined_labels(label, joinable, spec["sep"]) if new else None
+            if joined is not None:
+                mark, parts = joined
+                raise ValueError(
+                    f"{label!r} joins the labels {', '.join(map(repr, parts))} with {mark!r}: "
+                    "tick each of them instead."
+                )
             if declared is not None and label not in declared:
                 raise ValueError(
                     f"{label!r} is not one of the campaign's declared labels; did you mean "

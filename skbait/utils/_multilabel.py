@@ -313,9 +313,15 @@ def _read_sets(rows, classes):
         if not labeled[i] and not _is_missing_row(r):
             raise TypeError(f"Row {i} of y is not a label set: {r!r}.")
         if labeled[i] and not _is_set_row(r):
+            # "sports|politics": a campaign's cell, which parse_label_sets splits.
+            hint = (
+                " Split texts that join labels with skbait.utils.parse_label_sets(y, sep=...)."
+                if isinstance(r, str) and any(mark in r for mark in "|/,;+&")
+                else ""
+            )
             raise TypeError(
                 f"Row {i} of y is {r!r}; a multi-label y gives each row a set of labels "
-                "(a set, tuple or list; None for a row not labeled yet)."
+                f"(a set, tuple or list; None for a row not labeled yet).{hint}"
             )
     sets = [set(r) for r, ok in zip(rows, labeled) if ok]
     bad = [v for s in sets for v in s if _is_missing_row(v)]
