@@ -900,6 +900,42 @@ def _strategies(args):
     return 0
 
 
+class _StdoutUntilReaderLeaves:
+    """``sys.stdout`` that goes quiet, without an error, once the reader of a pipe leaves
+    (``skbait status pool.csv | head``): the command still finishes what it was doing,
+    its files and journal included, instead of stopping at the next print."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._reader_left = False
+
+    def _leave(self):
+        self._reader_left = True
+        # What is still buffered would fail again at exit: send the descriptor nowhere.
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+    def write(self, text):
+        if not self._reader_left:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._leave()
+        return len(text)
+
+    def flush(self):
+        if not self._reader_left:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._leave()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def main(argv=None):
     """Entry point of the ``skbait`` command; returns the exit status.
 
@@ -925,6 +961,15 @@ def main(argv=None):
     >>> status, "random" in out.getvalue().split()
     (0, True)
     """
+    stdout, sys.stdout = sys.stdout, _StdoutUntilReaderLeaves(sys.stdout)
+    try:
+        return _dispatch(argv)
+    finally:
+        sys.stdout.flush()
+        sys.stdout = stdout
+
+
+def _dispatch(argv):
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)

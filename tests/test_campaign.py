@@ -2052,6 +2052,21 @@ def _skbait(folder, *args, env=None):
     )
 
 
+def test_a_reader_that_leaves_the_pipe_early_stops_no_command(tmp_path):
+    # skbait query pool.csv | head -1: the reader closes the pipe before the command has
+    # printed. The query ended on "unexpected BrokenPipeError" (and Python's own message
+    # at exit), possibly before its files were written; it now finishes its work quietly.
+    data, truth = _write_pool(tmp_path, labeled=20)
+    process = _skbait(tmp_path, "query", data.name, "--target", "label", "-o", "batch.csv")
+    process.stdout.close()  # before the command's first print: it starts in ~1 s
+    err = process.stderr.read()
+    assert process.wait(timeout=300) == 0, err
+    assert err.strip() == "", err
+    batch = pd.read_csv(tmp_path / "batch.csv", dtype=str, keep_default_na=False)
+    assert len(batch) > 0 and set(batch["label"]) == {""}
+    assert len(_state(data)["rounds"]) == 1
+
+
 @pytest.mark.slow
 def test_two_annotators_teaching_at_once_lose_no_label(tmp_path):
     data, truth = _write_pool(tmp_path, labeled=20)
