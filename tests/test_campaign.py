@@ -2056,7 +2056,7 @@ def test_a_reader_that_leaves_the_pipe_early_stops_no_command(tmp_path):
     # skbait query pool.csv | head -1: the reader closes the pipe before the command has
     # printed. The query ended on "unexpected BrokenPipeError" (and Python's own message
     # at exit), possibly before its files were written; it now finishes its work quietly.
-    data, truth = _write_pool(tmp_path, labeled=20)
+    data, _ = _write_pool(tmp_path, labeled=20)
     process = _skbait(tmp_path, "query", data.name, "--target", "label", "-o", "batch.csv")
     process.stdout.close()  # before the command's first print: it starts in ~1 s
     err = process.stderr.read()
