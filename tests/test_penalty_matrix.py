@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from skbait.evaluation import penalty_checkpoints, penalty_matrix, t_threshold
+from skbait.evaluation import (
+    load_results,
+    penalty_checkpoints,
+    penalty_matrix,
+    save_results,
+    t_threshold,
+)
 
 BUDGETS = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]  # M0 = 10, B = 10
 
@@ -144,6 +150,62 @@ def test_zero_variance_constant_gap_is_a_win_and_equal_scores_a_tie():
     assert P.loc["above", "random"] == pytest.approx(1.0)
     assert P.loc["above", "same"] == pytest.approx(1.0)
     assert P.loc["same", "random"] == 0.0 and P.loc["random", "same"] == 0.0
+
+
+def test_floating_point_noise_is_a_tie_and_survives_the_csv(tmp_path):
+    # "twin" scores what random scores, but for the last bit at most seeds (the same
+    # sum taken in another order): a constant gap of one ulp was counted as a win at
+    # every checkpoint, and the report redrawn from results.csv (ten significant
+    # digits) then said the opposite of the run's own.
+    rng = np.random.default_rng(0)
+    rows = []
+    for seed in range(5):
+        for rnd, (n, base) in enumerate(zip(BUDGETS, RANDOM)):
+            score = base + 0.01 * rng.normal()
+            rows.append(("random", seed, rnd, n, score))
+            rows.append(("twin", seed, rnd, n, np.nextafter(score, 2.0) if seed else score))
+    table = pd.DataFrame(rows, columns=["strategy", "seed", "round", "n_labeled", "score"])
+    P = penalty_matrix(table)
+    assert P.to_numpy().sum() == 0.0
+    save_results(table, tmp_path / "results.csv")
+    pd.testing.assert_frame_equal(penalty_matrix(load_results(tmp_path / "results.csv")), P)
+
+
+def _reference_matrix(table, alpha=0.05):
+    """The paper's matrix from its definition, with scipy's paired t test."""
+    names = list(pd.unique(table["strategy"]))
+    checkpoints = penalty_checkpoints(table)
+    P = pd.DataFrame(0.0, index=names, columns=names)
+    for budget in checkpoints:
+        at = table[(table["n_labeled"] == budget) & table["score"].notna()]
+        for i in names:
+            for j in names:
+                e_i = at[at["strategy"] == i].set_index("seed")["score"]
+                e_j = at[at["strategy"] == j].set_index("seed")["score"]
+                seeds = sorted(set(e_i.index) & set(e_j.index))
+                if i == j or len(seeds) < 2:
+                    continue
+                result = stats.ttest_rel(e_i[seeds], e_j[seeds])
+                if result.statistic > 0 and result.pvalue < alpha:
+                    P.loc[i, j] += 1 / len(checkpoints)
+    return P
+
+
+def test_matrix_matches_scipy_paired_t_tests_with_uneven_seeds_and_holes():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        rows = []
+        for name in ("random", "a", "b", "c"):
+            shift = rng.normal(0.0, 0.01)
+            # Seeds differ in number between strategies, and some scores are missing.
+            for seed in rng.choice(8, size=rng.integers(2, 8), replace=False):
+                for rnd, n in enumerate(range(10, 210, 10)):
+                    score = 1 - 0.8 * np.exp(-n / 40) + shift + rng.normal(0.0, 0.01)
+                    rows.append((name, seed, rnd, n, np.nan if rng.random() < 0.05 else score))
+        table = pd.DataFrame(rows, columns=["strategy", "seed", "round", "n_labeled", "score"])
+        expected = _reference_matrix(table)
+        got = penalty_matrix(table)
+        np.testing.assert_allclose(got.loc[expected.index, expected.columns], expected)
 
 
 def test_aggregation_over_experiments_sums_matrices():

@@ -26,6 +26,8 @@ from scipy import stats
 __all__ = ["penalty_checkpoints", "penalty_matrix", "t_threshold"]
 
 _NEEDED = ("strategy", "seed", "n_labeled", "score")
+# Two scores this close are one score: far below any real difference, above float noise.
+_SAME_SCORE_RTOL, _SAME_SCORE_ATOL = 1e-9, 1e-12
 
 
 def t_threshold(n_seeds, alpha=0.05):
@@ -198,7 +200,12 @@ def _wins(scores, strategies, threshold_cache, alpha):
             common = a.index.intersection(b.index)
             if common.size < 2:
                 continue
-            d = a.loc[common].to_numpy(dtype=float) - b.loc[common].to_numpy(dtype=float)
+            e_i, e_j = a.loc[common].to_numpy(dtype=float), b.loc[common].to_numpy(dtype=float)
+            d = e_i - e_j
+            # Scores equal but for floating-point noise (the last bits of a sum taken in
+            # another order) are equal: noise is no win, and results.csv, which keeps ten
+            # significant digits, would not show it.
+            d[np.isclose(e_i, e_j, rtol=_SAME_SCORE_RTOL, atol=_SAME_SCORE_ATOL)] = 0.0
             mu = d.mean()
             sd = d.std(ddof=1)
             if sd == 0.0:
@@ -265,7 +272,9 @@ def penalty_matrix(
     ``scipy.stats.t.ppf(1 - alpha / 2, N - 1)`` for ``N`` paired seeds: 2.776
     for five. When every seed gives the same nonzero difference the standard
     deviation is zero and ``t`` infinite: that counts as a win; identical
-    scores are a tie.
+    scores are a tie. Scores that differ by floating-point noise only
+    (relatively by 1e-9 or less) count as identical, so a verdict never rests
+    on digits that ``results.csv`` does not keep.
 
     Parameters
     ----------
