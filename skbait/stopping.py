@@ -91,6 +91,16 @@ def cohen_kappa(a, b):
     return (p_o - p_e) / (1.0 - p_e)
 
 
+# Rounding slack of a threshold test: three kappas of exactly 0.99 average to
+# 0.98999999999999999 in floating point, which must still reach 0.99.
+_ROUNDING = 1e-12
+
+
+def _at_least(value, bound):
+    """``value >= bound`` up to floating-point rounding."""
+    return value >= bound - _ROUNDING
+
+
 def _agreement_r2(new, old):
     """R^2 of ``new`` predictions against ``old`` ones (1 when both are one constant)."""
     new = np.asarray(new, dtype=np.float64).reshape(len(new), -1)
@@ -372,7 +382,7 @@ class StabilizingPredictions(StoppingCriterion):
         return (
             last.size == self.window
             and not np.isnan(last).any()
-            and (float(last.mean()) >= self.threshold)
+            and _at_least(float(last.mean()), self.threshold)
         )
 
 
@@ -420,7 +430,7 @@ class OverallUncertainty(StoppingCriterion):
         return float("nan") if uncertainty is None else float(uncertainty.mean())
 
     def _decide(self, values):
-        return bool(values[-1] <= self.threshold)
+        return bool(_at_least(self.threshold, values[-1]))
 
 
 class MaxConfidence(StoppingCriterion):
@@ -467,7 +477,7 @@ class MaxConfidence(StoppingCriterion):
         return float("nan") if uncertainty is None else float(uncertainty.max())
 
     def _decide(self, values):
-        return bool(values[-1] <= self.threshold)
+        return bool(_at_least(self.threshold, values[-1]))
 
 
 class ObjectivePlateau(StoppingCriterion):
@@ -535,7 +545,7 @@ class ObjectivePlateau(StoppingCriterion):
         # 0 to 0 (a model of 0/1 probabilities has no Fisher information) did not move.
         with np.errstate(divide="ignore", invalid="ignore"):
             change = np.where(step == 0, 0.0, step / np.abs(recent[:-1]))
-        return bool(np.all(change <= self.tol))
+        return bool(all(_at_least(self.tol, value) for value in change))
 
 
 def check_stopping(stopping):

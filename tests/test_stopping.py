@@ -214,6 +214,26 @@ def test_plateau_rule_by_hand():
     assert not c._decide(np.array([2.0, 1.96]))
 
 
+@pytest.mark.parametrize("window", [1, 2, 3, 5])
+def test_rules_hold_at_their_threshold_exactly(window):
+    # The published rules are "mean of the last k kappas >= 0.99", "uncertainty <= t",
+    # "relative change <= tol": a value exactly at the bound holds. In floating point
+    # three kappas of 0.99 averaged to 0.98999999999999999 and did not stop, and a
+    # change of 2.0 to 1.9 (5%) read as 0.050000000000000044 > 0.05.
+    for threshold in (0.7, 0.95, 0.99):
+        rule = StabilizingPredictions(threshold=threshold, window=window)
+        assert rule._decide(np.array([np.nan] + [threshold] * window))
+        # A mean below the threshold by far more than rounding still does not stop.
+        below = np.array([np.nan] + [threshold] * (window - 1) + [threshold - 1e-6 * window])
+        assert not rule._decide(below)
+    for criterion in (OverallUncertainty, MaxConfidence):
+        assert criterion(threshold=0.3)._decide(np.array([0.1 + 0.2]))
+        assert not criterion(threshold=0.3)._decide(np.array([0.3 + 1e-9]))
+    plateau = ObjectivePlateau(tol=0.05, window=2)
+    assert plateau._decide(np.array([4.0, 2.0, 1.9, 1.9]))
+    assert not plateau._decide(np.array([4.0, 2.0, 1.9 - 1e-9, 1.9]))
+
+
 def test_plateau_of_a_zero_objective_holds_without_a_warning():
     # 0/1 probabilities (a decision tree) carry no Fisher information: 0 every round,
     # which has not moved at all; from 0 to a positive value is an infinite change.
