@@ -1,6 +1,7 @@
 """skbait.evaluation: runs over strategies x seeds, the tidy table, summaries, CSV."""
 
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -500,3 +501,58 @@ def test_default_strategies_with_a_regressor_follow_the_tags():
     ]
     assert expected == ["bait", "coreset", "random"]
     assert sorted(results["strategy"].unique()) == sorted(expected)
+
+
+def _reference_auc(n_labeled, scores):
+    """The area under one run's curve over its width, one trapezoid at a time."""
+    points = sorted(zip(n_labeled, scores))
+    area = sum((x1 - x0) * (y0 + y1) / 2 for (x0, y0), (x1, y1) in pairwise(points))
+    return area / (points[-1][0] - points[0][0])
+
+
+def _mean_sem(values):
+    values = list(values)
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+    return mean, sd / len(values) ** 0.5
+
+
+def test_summary_numbers_are_those_of_results_csv_with_a_short_last_batch(iris_split, tmp_path):
+    # Budget 19 with batches of 5 from 6 labels: 6, 11, 16, then a last step of 3.
+    results = compare_strategies(
+        LogisticRegression(max_iter=500),
+        *iris_split,
+        strategies=["random", "margin"],
+        seeds=3,
+        n_initial=6,
+        batch_size=5,
+        budget=19,
+        verbose=0,
+    )
+    save_results(results, tmp_path / "results.csv")
+    write_report(results, tmp_path)
+    saved = load_results(tmp_path / "results.csv")
+    assert sorted(set(saved["n_labeled"])) == [6, 11, 16, 19]
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    rows = {}  # the score table's rows: the first of each name (the penalty matrix follows)
+    for line in summary.splitlines():
+        if line.startswith(("| random |", "| margin |")):
+            rows.setdefault(line.split("|")[1].strip(), [c.strip() for c in line.split("|")[2:-1]])
+    header = next(line for line in summary.splitlines() if line.startswith("| strategy |"))
+    columns = [c.strip() for c in header.split("|")[2:-1]]
+    assert columns == ["11", "16", "19", "AUC"]
+    summary_auc = summarize(saved)
+    for name in ("random", "margin"):
+        runs = saved[saved["strategy"] == name]
+        aucs = [
+            _reference_auc(run["n_labeled"].tolist(), run["score"].tolist())
+            for _, run in runs.groupby("seed")
+        ]
+        # Label-weighted, not the mean over rounds: the last step of 3 weighs 3/13.
+        mean, sem = _mean_sem(aucs)
+        assert summary_auc.loc[name, "auc_mean"] == pytest.approx(mean, abs=1e-12)
+        assert summary_auc.loc[name, "auc_sem"] == pytest.approx(sem, abs=1e-12)
+        assert rows[name][-1] == f"{mean:.3f} ± {sem:.3f}"
+        for column, cell in zip(columns[:-1], rows[name]):
+            at = runs[runs["n_labeled"] == int(column)]["score"]
+            assert cell == "{:.3f} ± {:.3f}".format(*_mean_sem(at))

@@ -200,7 +200,8 @@ def write_report(results, output, *, info=None):
         f"## Test score at chosen budgets ({spread} over {_seeds(n_seeds)})",
         "",
         "Columns are labels used; AUC is the area under the learning curve divided by its "
-        "width (the mean score over the run).",
+        "width (the score averaged over the labels used, from the initial draw to the "
+        "budget).",
         "",
         _markdown_table(scores, "strategy"),
         "",

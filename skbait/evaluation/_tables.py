@@ -204,7 +204,12 @@ def learning_curve_auc(results, *, per_seed=False):
 
     The area of the score against ``n_labeled`` (trapezoidal rule), divided
     by the range of ``n_labeled``: a strategy that always scores 0.8 has an
-    AUC of 0.8 whatever its budget.
+    AUC of 0.8 whatever its budget. It is the score averaged over the labels,
+    not over the rounds: each step weighs by the labels it added, so the
+    short last batch of a budget that is not a multiple of the batch size
+    weighs less than a full one, and the initial draw (round 0) is where the
+    area starts. Each run is normalised by its own range: compare strategies
+    run on the same labeling grid. A run of one budget has its score as AUC.
 
     Parameters
     ----------
