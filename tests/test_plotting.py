@@ -171,6 +171,40 @@ def test_selection_time(results, tmp_path):
         plot_selection_time(results.assign(selection_seconds=np.nan))
 
 
+def _error_bars(ax):
+    """The (low, high) ends of each bar's error bar."""
+    (bars,) = [c for c in ax.containers if hasattr(c, "errorbar")]
+    segments = bars.errorbar.lines[2][0].get_segments()
+    return [(segment[0][1], segment[1][1]) for segment in segments]
+
+
+def test_selection_time_error_bars_are_the_standard_error_over_seeds():
+    # Every seed takes 0.1, 0.2, ..., 0.5 s over its five rounds: the runs agree
+    # exactly, so the s.e. over seeds is 0. The spread over rounds is no sampling
+    # error; pooled, it drew a bar of +-0.032 s.
+    rows = [
+        ("bait", seed, rnd, 10 * (rnd + 1), 0.5, 0.1 * (rnd + 1))
+        for seed in range(4)
+        for rnd in range(5)
+    ]
+    # "random": each run's mean time is 0.01 * (seed + 1), the reference s.e. by hand.
+    rows += [
+        ("random", seed, rnd, 10 * (rnd + 1), 0.5, 0.01 * (seed + 1) + 0.001 * (rnd - 2))
+        for seed in range(4)
+        for rnd in range(5)
+    ]
+    table = pd.DataFrame(
+        rows, columns=["strategy", "seed", "round", "n_labeled", "score", "selection_seconds"]
+    )
+    ax = plot_selection_time(table)
+    run_means = np.array([0.01, 0.02, 0.03, 0.04])
+    sem = np.std(run_means, ddof=1) / np.sqrt(4)
+    np.testing.assert_allclose([p.get_height() for p in ax.patches], [0.3, 0.025])
+    np.testing.assert_allclose(
+        _error_bars(ax), [(0.3, 0.3), (0.025 - sem, 0.025 + sem)], atol=1e-12
+    )
+
+
 def test_missing_matplotlib_gives_a_clear_import_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.delitem(sys.modules, "skbait.plotting")

@@ -205,6 +205,11 @@ def plot_penalty_matrix(matrix, *, ax=None, cmap="viridis", decimals=2, colorbar
 def plot_selection_time(results, *, ax=None, strategies=None, log=None):
     """Mean seconds a strategy takes to choose one batch, with its standard error.
 
+    A bar is the mean over seeds of each run's mean time per batch; its error
+    bar the standard error over seeds (``ddof=1``; none for one seed), as for
+    the learning curves: the batches of one run are not independent draws
+    (BAIT's time grows with the labeled set).
+
     Parameters
     ----------
     results : pandas.DataFrame
@@ -239,7 +244,10 @@ def plot_selection_time(results, *, ax=None, strategies=None, log=None):
     times = results.dropna(subset=["selection_seconds"])
     if times.empty:
         raise ValueError("The results table holds no selection time.")
-    grouped = times.groupby("strategy", sort=False)["selection_seconds"]
+    # Each run's mean time per batch, then mean and s.e. over seeds, as for the scores:
+    # a run's batches are no independent draws (BAIT's cost grows with every round).
+    per_run = times.groupby(["strategy", "seed"], sort=False)["selection_seconds"].mean()
+    grouped = per_run.groupby(level="strategy", sort=False)
     mean = grouped.mean()
     sem = (grouped.std(ddof=1) / np.sqrt(grouped.count())).fillna(0.0)
     names = list(mean.index) if strategies is None else list(strategies)
@@ -268,6 +276,6 @@ def plot_selection_time(results, *, ax=None, strategies=None, log=None):
         )
     ax.margins(y=0.12)
     ax.set_ylabel("seconds per batch")
-    ax.set_title("Selection time per batch (mean ± s.e.)", fontsize="medium")
+    ax.set_title("Selection time per batch (mean ± s.e. over seeds)", fontsize="medium")
     ax.grid(True, axis="y", alpha=0.3)
     return ax
