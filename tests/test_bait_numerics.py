@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from bait_reference import dense_bait
 
 from skbait.strategies import bait_select
 from skbait.strategies._bait import _bait_select
@@ -43,6 +44,48 @@ def test_reg_scale_identity_gains_are_those_of_the_embedding_as_given():
     np.testing.assert_array_equal(idx, idx4)
     # M scales by 16, tr(M^-1) by 1/16: the gains of 4 Z are those of Z over 16.
     np.testing.assert_allclose(gains4, gains / 16.0, rtol=1e-12)
+
+
+def _ill_conditioned(seed):
+    """Embeddings of condition number 1e5, and a reg far below their information."""
+    Z, P = _problem(n=60, seed=seed)
+    U, _, Vt = np.linalg.svd(Z, full_matrices=False)
+    return (U * np.logspace(0, -5, Z.shape[1])) @ Vt * 10, P
+
+
+def test_float32_warns_where_it_cannot_resolve_the_gains():
+    """float32's picks differ from the dense float64 reference there: it says so."""
+    labeled, reg = np.arange(5), 1e-6
+    differ = 0
+    for seed in range(5):
+        Z, P = _ill_conditioned(seed)
+        with pytest.warns(UserWarning, match=r"float32 cannot resolve .* dtype='float64'"):
+            chosen = bait_select(Z, P, labeled, 4, reg=reg, device="cpu", dtype="float32")
+        differ += not np.array_equal(chosen, dense_bait(Z, P, labeled, 4, reg=reg))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # float64 resolves it, and is silent
+            exact = bait_select(Z, P, labeled, 4, reg=reg, device="cpu", dtype="float64")
+        np.testing.assert_array_equal(exact, dense_bait(Z, P, labeled, 4, reg=reg))
+    assert differ > 0  # the warning is about something real
+
+
+@pytest.mark.parametrize("regression", [False, True])
+def test_float32_is_silent_on_a_well_conditioned_design(regression):
+    """The default reg='scale' on ordinary embeddings: float32 picks as float64, no warning."""
+    Z, P = _problem(n=60)
+    P = None if regression else P
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        chosen = bait_select(Z, P, np.arange(5), 4, reg="scale", device="cpu", dtype="float32")
+    expected = bait_select(Z, P, np.arange(5), 4, reg="scale", device="cpu")
+    np.testing.assert_array_equal(chosen, expected)
+
+
+def test_float32_regression_warns_too():
+    """The rank-one greedy of one output checks its design as the Kronecker one does."""
+    Z, _ = _ill_conditioned(0)
+    with pytest.warns(UserWarning, match="float32 cannot resolve"):
+        bait_select(Z, None, np.arange(3), 4, reg=1e-8, device="cpu", dtype="float32")
 
 
 @pytest.mark.parametrize("approximation", ["fast", "Exact", None, 3])
