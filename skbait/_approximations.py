@@ -410,6 +410,12 @@ def resolve_approximation(approximation, n, d, k, memory_limit, strategy_name):
         # Checked before is_exact reads the settings, which fit_transform checks too late.
         approximation._validate_params()
         return None if approximation.is_exact(d, k) else approximation
+    if not (isinstance(approximation, str) and approximation == "auto"):
+        # The functions take no parameter constraints: anything else ran as "auto".
+        raise ValueError(
+            f"`approximation` must be 'auto', 'exact' or a FisherApproximation, got "
+            f"{approximation!r}."
+        )
     chosen = choose_approximation(n, d, k, memory_limit)
     if chosen is not None:
         warnings.warn(

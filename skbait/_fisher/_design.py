@@ -9,6 +9,7 @@ applies the same :meth:`Design.add` / :meth:`Design.remove`.
 """
 
 import typing
+import warnings
 
 import torch
 
@@ -16,8 +17,9 @@ from skbait._fisher._kron import kron_gram
 from skbait._fisher._lazy import LazySymmetric
 from skbait._fisher._linalg import _eye, _inverse_from_cholesky
 from skbait.utils._threads import dense_threads, limited_threads
+from skbait.utils._warnings import caller_stacklevel
 
-__all__ = ["Design", "IllConditionedError", "LowRank"]
+__all__ = ["Design", "IllConditionedError", "LowRank", "warn_if_unresolved"]
 
 
 class IllConditionedError(ValueError, FloatingPointError):
@@ -43,6 +45,38 @@ def drift_probes(D):
 def drift_tolerance(dtype):
     """The starting tolerance of ``max |G M u - u|`` in the working dtype."""
     return 1e-7 if dtype == torch.float64 else 1e-2
+
+
+#: The relative rounding error of the gains (the starting design's condition
+#: number times the working dtype's eps) above which the greedy warns. Measured
+#: on BAIT with ill-conditioned embeddings: float32's picks first differ from
+#: float64's at about 1e-3, and most of them at 1e-2.
+UNRESOLVED_GAINS = 1e-3
+
+
+def warn_if_unresolved(M, G, dtype):
+    """Warn when the working dtype cannot resolve the gains of a design ``M`` (float64).
+
+    ``G`` is ``M^-1`` in float64; the condition number in the infinity norm,
+    ``||M|| ||G||``, costs two passes over the matrices. float64 resolves any
+    design that is positive definite in it; float32 rounds the gains by about
+    the condition number times ``6e-8``, and past :data:`UNRESOLVED_GAINS` its
+    picks silently differ from float64's.
+    """
+    if dtype != torch.float32:
+        return
+    cond = M.abs().sum(dim=1).max().item() * G.abs().sum(dim=1).max().item()
+    rounding = cond * torch.finfo(dtype).eps
+    if rounding > UNRESOLVED_GAINS:
+        warnings.warn(
+            f"dtype=float32 cannot resolve the greedy's gains here: the starting design's "
+            f"condition number is about {cond:.1e}, so its rounding errors (about "
+            f"{rounding:.0e} of each gain) can exceed the differences that choose between "
+            "rows, and the picks may differ from float64's. Use dtype='float64' (the "
+            "default), or a larger `reg`.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
 
 class LowRank(typing.NamedTuple):
@@ -220,7 +254,10 @@ class Design:
                     "embeddings (a StandardScaler in front of the model, say)."
                 )
             self._M_probe = M @ self._probe
-            self.G = _inverse_from_cholesky(C).to(self.dtype)
+            G = _inverse_from_cholesky(C)
+            if self._G is None:  # the starting design
+                warn_if_unresolved(M, G, self.dtype)
+            self.G = G.to(self.dtype)
 
     def exact_M(self):
         """``M`` rebuilt in float64 from ``M0`` and the design's own factors."""

@@ -38,7 +38,12 @@ product goes through whichever BLAS streams that size faster
 import numpy as np
 import torch
 
-from skbait._fisher._design import IllConditionedError, drift_probes, drift_tolerance
+from skbait._fisher._design import (
+    IllConditionedError,
+    drift_probes,
+    drift_tolerance,
+    warn_if_unresolved,
+)
 from skbait._fisher._greedy import rel_tolerance
 from skbait._fisher._linalg import _inverse_from_cholesky
 from skbait._fisher._scalar_phases import ScalarStatePhases
@@ -147,7 +152,10 @@ class RankOneGreedy(ScalarStatePhases):
                 "embeddings' scale makes `reg` negligible. Increase `reg`, or rescale the "
                 "embeddings (a StandardScaler in front of the model, say)."
             )
-        self.G = _inverse_from_cholesky(C).numpy().astype(self.VT.dtype)
+        G = _inverse_from_cholesky(C)
+        if not hasattr(self, "G"):  # the starting design
+            warn_if_unresolved(torch.from_numpy(M), G, self.dtype)
+        self.G = G.numpy().astype(self.VT.dtype)
         self._M_probe = M @ self._probe
 
     def _exact_M(self):

@@ -1,5 +1,6 @@
 """BAIT: Batch Active learning via Information maTrices (Ash et al., NeurIPS 2021)."""
 
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -86,6 +87,64 @@ def scaled_reg(embeddings, probas=None, relative_reg=DEFAULT_RELATIVE_REG):
     squares = row_norms_squared(embeddings)
     scale = float(np.mean(squares, dtype=np.float64)) if squares.size else 0.0
     return reg_at_scale(scale, relative_reg)
+
+
+def unit_scaled(embeddings, relative_reg=DEFAULT_RELATIVE_REG):
+    """``reg="scale"``'s ``lambda`` and the embeddings, both moved to a unit scale.
+
+    The embeddings are multiplied by ``2**-shift``, with ``shift`` chosen so
+    that their mean squared norm lies in ``[1/4, 1)``, and ``lambda`` is
+    :func:`scaled_reg` of the moved embeddings. BAIT's design and pool Fisher
+    both scale by ``2**(-2 shift)``, so the selection is that of the
+    embeddings as given; a power of two moves every float exactly, so that
+    where the embeddings as given neither overflow nor underflow the
+    computation is the same, bit for bit. Where they would (embeddings of
+    size ``1e20`` or ``1e-20`` in float32), it is carried out at the unit
+    scale instead.
+
+    Parameters
+    ----------
+    embeddings : ndarray or sparse matrix of shape (n_samples, n_dims)
+        Validated embeddings.
+    relative_reg : float, default=0.01
+
+    Returns
+    -------
+    reg : float
+        ``lambda`` for the moved embeddings.
+    embeddings : ndarray or sparse matrix
+        The embeddings times ``2**-shift`` (as given when all zero).
+    shift : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbait.strategies._bait import unit_scaled
+    >>> reg, Z, shift = unit_scaled(np.array([[3e30, 4e30]]), relative_reg=0.1)
+    >>> shift, round(float(np.sum(Z**2)), 3), round(reg, 4)
+    (102, 0.972, 0.0972)
+    """
+    values = embeddings.data if sp.issparse(embeddings) else np.asarray(embeddings)
+    largest = float(np.max(np.abs(values))) if values.size else 0.0
+    if largest == 0.0:
+        return reg_at_scale(0.0, relative_reg), embeddings, 0
+    # Largest entry in [1/2, 1) first, so that no square overflows or underflows
+    # wholesale; then the mean squared norm into [1/4, 1).
+    shift = math.frexp(largest)[1]
+    mean_square = float(np.mean(row_norms_squared(_times_power_of_two(embeddings, -shift))))
+    shift += math.frexp(math.sqrt(mean_square))[1]
+    moved = _times_power_of_two(embeddings, -shift)
+    return scaled_reg(moved, relative_reg=relative_reg), moved, shift
+
+
+def _times_power_of_two(embeddings, exponent):
+    """``embeddings * 2**exponent``, exact (``ldexp``), dense or sparse, dtype kept."""
+    if sp.issparse(embeddings):
+        moved = embeddings.astype(np.result_type(embeddings.dtype, np.float32))
+        moved.data = np.ldexp(moved.data, exponent, dtype=moved.dtype)
+        return moved
+    embeddings = np.asarray(embeddings)
+    return np.ldexp(embeddings, exponent, dtype=np.result_type(embeddings.dtype, np.float32))
 
 
 #: The factor between an embedding's widest and narrowest columns (see
@@ -429,9 +488,15 @@ def _bait_plan(
         ``run(max_threads)`` runs the greedy's steps on at most
         ``max_threads`` threads and returns the chosen rows and their gains.
     """
+    by_scale = isinstance(reg, str)
     reg, embeddings = _absolute_reg(
         reg, relative_reg, embeddings, probas, standardize, design_made=design_made
     )
+    # reg="scale" chooses alike at every scale of the embedding: work at a unit
+    # scale, so that float32 neither overflows nor underflows on huge or tiny ones.
+    shift = 0
+    if by_scale:
+        reg, embeddings, shift = unit_scaled(embeddings, relative_reg)
     approx = resolve_approximation(
         approximation, *pool_shape(embeddings, probas), check_memory_limit(memory_limit), "BAIT"
     )
@@ -482,7 +547,11 @@ def _bait_plan(
             greedy.forward(n_forward, final_keep_picked=prune)
             if prune:
                 greedy.backward(B)
-        return cand[np.asarray(greedy.picked, dtype=np.int64)], np.asarray(greedy.gains)
+        gains = np.asarray(greedy.gains)
+        if fisher == "identity":
+            # tr(M^-1) scales with the design: the gains of the embedding as given.
+            gains = np.ldexp(gains, -2 * shift)
+        return cand[np.asarray(greedy.picked, dtype=np.int64)], gains
 
     return run
 
