@@ -672,10 +672,11 @@ def _as_class_indices(labels):
 def skorch_targets(estimator, y):
     """The labels to fit ``estimator`` on: class indices for a skorch classifier.
 
-    A skorch classifier's criterion takes the labels as class indices (int64),
-    and the README's recipe marks unknown labels by NaN, which makes ``y``
-    float: its whole-number labels are handed to the net as int64. Other
-    estimators get ``y`` unchanged. skorch's binary classifier takes its 0/1
+    A skorch classifier's criterion takes the labels as class indices (int64
+    only: torch refuses int32 targets), and the README's recipe marks unknown
+    labels by NaN, which makes ``y`` float: whole-number labels of any integer
+    or float dtype are handed to the net as int64. Other estimators get ``y``
+    unchanged. skorch's binary classifier takes its 0/1
     labels as float32 instead, the targets of its binary cross-entropy.
     """
     net = _skorch_classifier(estimator)
@@ -685,7 +686,10 @@ def skorch_targets(estimator, y):
     if isinstance(net, _require_skorch().NeuralNetBinaryClassifier):
         # BCEWithLogitsLoss refuses int64 targets, and float64 ones against float32 logits.
         return y.astype(np.float32) if y.dtype.kind in "biuf" else y
-    return _as_class_indices(y)
+    y = _as_class_indices(y)
+    # numpy makes int32 arrays on Windows, and pandas readers narrow ones: torch's losses
+    # take int64 class indices only.
+    return y.astype(np.int64) if y.dtype.kind in "iu" else y
 
 
 def set_net_classes(estimator, classes):

@@ -721,3 +721,25 @@ def test_the_output_probe_leaves_torch_random_state_alone():
     net = _clf(module=nn.Linear, module__in_features=4, module__out_features=3)
     assert net_output_count(net, X) == 3
     np.testing.assert_array_equal(torch.rand(3), expected)
+
+
+# ------------------------------------------------------- a PyTorch user's pass
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int16])
+def test_narrow_integer_labels_train_a_net(dtype):
+    # torch's cross-entropy takes int64 targets only: int32 labels (numpy's default on
+    # Windows, pandas' narrowed columns) failed with a message blaming the rows' dtype.
+    X, y = _data(n=60)
+    y_narrow = y.astype(dtype)
+    al = ActiveLearner(
+        _clf(), query_strategy="bait", n_initial=10, batch_size=5, budget=20, random_state=0
+    ).fit(X, y_narrow)
+    assert len(al.labeled_indices_) == 20
+    np.testing.assert_array_equal(al.classes_, [0, 1, 2])
+    y_known = np.where(np.arange(len(X)) < 12, y_narrow, 9).astype(dtype)
+    real = ActiveLearner(_clf(), missing_label=9, batch_size=5, random_state=0).fit(X, y_known)
+    rows = real.query()
+    real.teach(y=y_narrow[rows], indices=rows)
+    assert len(real.labeled_indices_) == 17
+    np.testing.assert_array_equal(real.predict(X), real.estimator_.predict(X))
