@@ -1,5 +1,6 @@
 """ActiveLearner: the meta-estimator that runs the labeling loop."""
 
+import contextlib
 import copy
 import time
 import warnings
@@ -41,6 +42,7 @@ from skbait._skorch import (
     column_classes,
     dtype_errors_explained,
     explain_label_count_error,
+    kept_torch_draws,
     net_infers_classes,
     net_output_count,
     net_predicts_label_sets,
@@ -216,7 +218,10 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         the last-layer embedding that strategies read (see
         :mod:`skbait.embeddings`).
     random_state : int, RandomState instance or None, default=None
-        Seeds the initial draw and every query.
+        Seeds the initial draw and every query, and a skorch network's fits
+        (its initial weights, dropout, shuffling) without changing torch's
+        global random state. ``None`` leaves a network to torch's global
+        generator.
     n_threads : "auto", int or None, default="auto"
         Threads a round (the model's fit and predictions, the embedding, the
         query) may use in every pool: numpy's and scipy's BLAS, OpenMP
@@ -749,6 +754,14 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     @threads_per_round
     def _fit_round(self, eval_set):
         """Train on the labeled rows of the pool and append a history record."""
+        # With a random_state every round's skorch net starts from the same draws of torch,
+        # so that the run repeats, and the caller's torch generators are left alone; without
+        # one a net draws from them, as it would outside the learner.
+        seeded = self.random_state is not None
+        with kept_torch_draws(self.estimator, self._seed) if seeded else contextlib.nullcontext():
+            self._train_and_record(eval_set)
+
+    def _train_and_record(self, eval_set):
         X_lab, y_lab = self.pool_.labeled()
         if len(y_lab) == 0:
             # Cold start: no label, no model; queries use the label-free design.
@@ -909,7 +922,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                 if self.embedding is None:
                     X = cold_start_features(self.estimator, X)
         start = time.perf_counter()
-        with unseen_categories_explained():
+        # A net's predictions draw from torch's generators too (its loader's seed).
+        with unseen_categories_explained(), kept_torch_draws(self.estimator_):
             indices, utilities = strategy.select(
                 model,
                 X,
@@ -1419,7 +1433,7 @@ default=None
         if isinstance(model, NoModelYet):
             return False
         try:
-            with dtype_errors_explained(model):
+            with dtype_errors_explained(model), kept_torch_draws(model):
                 if isinstance(model, SingleClassModel):
                     model.transform_rows(X)
                 else:

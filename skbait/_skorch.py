@@ -48,6 +48,7 @@ __all__ = [
     "dtype_errors_explained",
     "explain_dtype_error",
     "explain_label_count_error",
+    "kept_torch_draws",
     "net_infers_classes",
     "net_output_count",
     "net_predicts_label_sets",
@@ -573,6 +574,36 @@ def explain_dtype_error(estimator, exc):
         f"makes float64 arrays: give X as {dtype} (X.astype(np.{dtype})), new rows "
         "and query candidates too."
     )
+
+
+@contextlib.contextmanager
+def kept_torch_draws(estimator, seed=None):
+    """Run a skorch net's work on forked torch generators, seeded from ``seed`` if given.
+
+    skorch has no ``random_state``: the module's initial weights, dropout, the
+    training loader's shuffling, even each prediction's loader draw from
+    torch's global generators. So a learner's ``random_state`` alone did not
+    repeat a run, and every round advanced the generators the caller seeded.
+    Within this block the CPU generator (and the one of the net's CUDA
+    device) are forked, and start from ``seed`` when it is given; the caller's
+    states come back when the block exits. Other estimators run as they are.
+    """
+    net = final_step(tuned_model(final_step(estimator)))
+    if not _is_skorch_net(net):
+        yield
+        return
+    devices = []
+    with contextlib.suppress(RuntimeError, TypeError):  # a bad device is skorch's error, at fit
+        device = torch.device(net.device) if net.device is not None else None
+        if device is not None and device.type == "cuda" and torch.cuda.is_available():
+            devices = [device.index if device.index is not None else torch.cuda.current_device()]
+    with torch.random.fork_rng(devices=devices):
+        if seed is not None:
+            # Not torch.manual_seed: it would also seed the CUDA devices outside the fork.
+            torch.random.default_generator.manual_seed(seed)
+            for index in devices:
+                torch.cuda.default_generators[index].manual_seed(seed)
+        yield
 
 
 def _skorch_classifier(estimator):

@@ -743,3 +743,75 @@ def test_narrow_integer_labels_train_a_net(dtype):
     real.teach(y=y_narrow[rows], indices=rows)
     assert len(real.labeled_indices_) == 17
     np.testing.assert_array_equal(real.predict(X), real.estimator_.predict(X))
+
+
+class Plain(nn.Sequential):
+    """A module as most users write it: initialised from torch's global generator, with
+    batch norm and dropout, whose training draws from it too."""
+
+    def __init__(self):
+        super().__init__(
+            nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.3), nn.Linear(8, 3)
+        )
+
+
+def test_random_state_repeats_a_run_of_a_plain_module_and_leaves_torch_alone():
+    # skorch has no random_state: the learner's repeated only its queries, a module drawing
+    # its weights from torch's generator trained differently each run, and every round
+    # advanced the generator the user had seeded.
+    X, y = _data(n=80)
+    torch.manual_seed(7)
+    state, n_threads = torch.random.get_rng_state(), torch.get_num_threads()
+    runs = [
+        ActiveLearner(
+            _clf(module=Plain),
+            query_strategy=strategy,
+            n_initial=10,
+            batch_size=5,
+            budget=25,
+            random_state=0,
+        ).fit(X, y)
+        for strategy in ("bait", "bait", "margin")
+    ]
+    np.testing.assert_array_equal(runs[0].labeled_indices_, runs[1].labeled_indices_)
+    np.testing.assert_array_equal(runs[0].predict_proba(X), runs[1].predict_proba(X))
+    y_known = np.where(np.arange(len(X)) < 12, y, -1)
+    al = ActiveLearner(_clf(module=Plain), missing_label=-1, batch_size=5, random_state=0)
+    torch.random.set_rng_state(state)
+    al.fit(X, y_known)
+    rows = al.query()
+    al.teach(X[rows], y[rows])
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert torch.get_num_threads() == n_threads
+
+
+def test_without_random_state_a_net_draws_from_torch_as_outside_the_learner():
+    X, y = _data(n=60)
+    y_known = np.where(np.arange(len(X)) < 12, y, -1)
+
+    def fit():
+        torch.manual_seed(3)
+        al = ActiveLearner(_clf(module=Plain), missing_label=-1).fit(X, y_known)
+        return al.predict_proba(X), torch.random.get_rng_state()
+
+    (p1, after), (p2, _) = fit(), fit()
+    np.testing.assert_array_equal(p1, p2)  # the user's global seed governs
+    torch.manual_seed(3)
+    assert not torch.equal(after, torch.random.get_rng_state())  # and the net drew from it
+
+
+@pytest.mark.cuda
+@cuda
+def test_random_state_leaves_the_cuda_generator_of_a_cuda_net_alone():
+    X, y = _data(n=60)
+    torch.cuda.manual_seed(7)
+    state = torch.cuda.get_rng_state()
+
+    def run():
+        net = _clf(module=Plain, device="cuda")
+        return ActiveLearner(net, n_initial=10, batch_size=5, budget=20, random_state=0).fit(X, y)
+
+    a, b = run(), run()
+    np.testing.assert_array_equal(a.labeled_indices_, b.labeled_indices_)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert torch.equal(torch.cuda.get_rng_state(), state)
