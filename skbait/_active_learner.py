@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from skbait._labeled_pool import (
     LabeledPool,
     check_label_kind,
+    check_rows,
     label_repr,
     missing_label_mask,
     natural_labels,
@@ -586,6 +587,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         skorch classifier (None for other estimators), which later labels index.
         """
         self._validate_params()
+        check_rows(X)
         _check_estimator_predicts(self.estimator)
         check_net_device(self.estimator)
         if self.warm_start:

@@ -800,6 +800,28 @@ def test_without_random_state_a_net_draws_from_torch_as_outside_the_learner():
     assert not torch.equal(after, torch.random.get_rng_state())  # and the net drew from it
 
 
+def test_a_dict_or_a_dataset_as_the_pool_is_a_clear_error():
+    # skorch takes both, and embed() does, but the learner's pool indexes and appends rows:
+    # a dict failed with "inconsistent numbers of samples: [2, 80]" (its keys counted as
+    # rows), a TensorDataset with torch's IndexError on a 0-dim tensor.
+    X, y = _data(n=60)
+    dataset = torch.utils.data.TensorDataset(torch.as_tensor(X), torch.as_tensor(y))
+    for rows, named in (
+        ({"a": X, "b": X}, "dict of inputs.*'a', 'b'"),
+        (dataset, "torch TensorDataset"),
+    ):
+        learner = ActiveLearner(_clf(), n_initial=10, batch_size=5, budget=20, random_state=0)
+        with pytest.raises(TypeError, match=f"X is a {named}.*pool of rows"):
+            learner.fit(rows, y)
+        assert not hasattr(learner, "pool_")
+    al = ActiveLearner(_clf(), batch_size=5, random_state=0).fit(X[:12], y[:12])
+    with pytest.raises(TypeError, match="dict of inputs.*stack them into one array"):
+        al.query({"a": X[12:]})
+    with pytest.raises(TypeError, match="TensorDataset.*first tensor"):
+        al.teach(torch.utils.data.TensorDataset(torch.as_tensor(X[12:14])), y[12:14])
+    assert len(al.labeled_indices_) == 12
+
+
 @pytest.mark.cuda
 @cuda
 def test_random_state_leaves_the_cuda_generator_of_a_cuda_net_alone():
