@@ -47,6 +47,7 @@ from skbait._skorch import (
     net_infers_classes,
     net_output_count,
     net_predicts_label_sets,
+    net_takes_column_targets,
     set_net_classes,
     skorch_targets,
 )
@@ -531,6 +532,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         self.stopping_ = stopping
         self._multilabel = multilabel
         self._net_outputs = n_outputs
+        # A skorch regressor of one output column trains on a column of targets.
+        self._net_column_y = net_takes_column_targets(self.estimator, X, pool.y)
         self._seed = draw_seed(self.random_state)
         self._y_name = getattr(y, "name", None)
         self.history_ = []
@@ -792,7 +795,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             _fit_multilabel(estimator, X_lab, y_lab, getattr(self, "_fixed_classes", None))
         else:
             with dtype_errors_explained(estimator):
-                estimator.fit(X_lab, skorch_targets(estimator, y_lab))
+                column = getattr(self, "_net_column_y", False)
+                estimator.fit(X_lab, skorch_targets(estimator, y_lab, column))
         fit_seconds = time.perf_counter() - start
 
         previous = {k: self.__dict__[k] for k in ("estimator_", "classes_") if k in self.__dict__}
@@ -1612,7 +1616,11 @@ default=None
         if net_infers_classes(self.estimator_):
             # Its predict is the argmax over every output, an unlabeled class's included.
             return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-        return self._as_declared_classes(self.estimator_.predict(X))
+        y_pred = self._as_declared_classes(self.estimator_.predict(X))
+        if getattr(self, "_net_column_y", False) and np.ndim(y_pred) == 2:
+            # The net learned 1-d targets as a column: predictions in the shape of y.
+            y_pred = np.ravel(y_pred)
+        return y_pred
 
     def _as_declared_classes(self, y_pred):
         """Predicted labels as the values of ``classes_``, of its dtype.

@@ -837,3 +837,35 @@ def test_random_state_leaves_the_cuda_generator_of_a_cuda_net_alone():
     np.testing.assert_array_equal(a.labeled_indices_, b.labeled_indices_)
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
     assert torch.equal(torch.cuda.get_rng_state(), state)
+
+
+class OneColumn(nn.Sequential):
+    """A regression module as skorch's docs write it: outputs of shape (n, 1)."""
+
+    def __init__(self, squeeze=False):
+        super().__init__(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 1))
+        self.squeeze = squeeze
+
+    def forward(self, X):
+        out = super().forward(X)
+        return out.squeeze(-1) if self.squeeze else out
+
+
+@pytest.mark.parametrize("squeeze", [False, True])
+def test_a_net_regressor_learns_1d_targets(squeeze):
+    # y of shape (n,), as scikit-learn has it, against outputs of shape (n, 1): torch's
+    # square loss broadcast them to (n, n) and the net learned the mean target (R^2 ~ 0).
+    X, _ = _data(n=80)
+    t = (3 * X[:, 1] - X[:, 2]).astype(np.float32)
+    net = NeuralNetRegressor(
+        **{**_NET, "module": OneColumn, "max_epochs": 150, "lr": 0.02},
+        module__squeeze=squeeze,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # torch's "Using a target size ..."
+        al = ActiveLearner(
+            net, query_strategy="bait", n_initial=30, batch_size=10, budget=40, random_state=0
+        ).fit(X, t)
+    assert al.history_[-1]["train_score"] > 0.9
+    assert al.score(X, t) > 0.8
+    assert al.predict(X).shape == t.shape
