@@ -512,7 +512,8 @@ def check_net_labels(estimator, labels, n_outputs=None, what="the labels"):
     ):
         _check_label_range(net, labels, n_outputs, what)
         return
-    shown = ", ".join(repr(v) for v in np.unique(labels.astype(str))[:3])
+    # str(): numpy 2 writes repr(np.str_("cat")) as "np.str_('cat')".
+    shown = ", ".join(repr(str(v)) for v in np.unique(labels.astype(str))[:3])
     raise ValueError(
         f"{type(net).__name__} learns class indices (0, 1, 2, ...), and {what} hold "
         f"{shown}, which torch cannot train on. Encode them: {_ENCODE_HINT}"

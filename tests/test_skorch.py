@@ -607,8 +607,9 @@ def test_text_labels_for_a_net_are_a_clear_error():
     X, y = _data(n=60)
     names = np.array(["cat", "dog", "eel"])[y]
     learner = ActiveLearner(_clf(), n_initial=10, batch_size=5, budget=20, random_state=0)
-    with pytest.raises(ValueError, match="class indices.*'cat'.*LabelEncoder"):
+    with pytest.raises(ValueError, match="class indices.*'cat'.*LabelEncoder") as error:
         learner.fit(X, names)
+    assert "hold 'cat', 'dog', 'eel', which" in str(error.value)  # not np.str_('cat')
     assert not hasattr(learner, "pool_")
     binary = NeuralNetBinaryClassifier(MLP, module__n_out=1, train_split=None, verbose=0)
     with pytest.raises(ValueError, match="class indices.*LabelEncoder"):
