@@ -26,9 +26,11 @@ round by round.
 # A reproducible network without global seeding
 # ---------------------------------------------
 # skorch has no ``random_state``: a module draws its initial weights, and a
-# shuffling data loader its order, from torch's global generator. Seeding that
-# generator would change the state of every other user of torch, so the
-# module below builds its layers with :func:`torch.nn.utils.skip_init` (no
+# shuffling data loader its order, from torch's global generator. The
+# learner's ``random_state`` seeds a fork of that generator for every fit, so
+# a run repeats; to make the net reproducible outside the learner too without
+# seeding the global generator (which would change the state of every other
+# user of torch), the module below builds its layers with :func:`torch.nn.utils.skip_init` (no
 # random draw at all) and then initialises them, as ``nn.Linear`` does by
 # default (uniform in +-1/sqrt(fan_in)), from a :class:`torch.Generator`
 # seeded by its own ``seed`` parameter. The training loader shuffles with its

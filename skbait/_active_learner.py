@@ -1,5 +1,6 @@
 """ActiveLearner: the meta-estimator that runs the labeling loop."""
 
+import contextlib
 import copy
 import time
 import warnings
@@ -27,6 +28,7 @@ from tqdm.auto import tqdm
 from skbait._labeled_pool import (
     LabeledPool,
     check_label_kind,
+    check_rows,
     label_repr,
     missing_label_mask,
     natural_labels,
@@ -41,9 +43,11 @@ from skbait._skorch import (
     column_classes,
     dtype_errors_explained,
     explain_label_count_error,
+    kept_torch_draws,
     net_infers_classes,
     net_output_count,
     net_predicts_label_sets,
+    net_takes_column_targets,
     set_net_classes,
     skorch_targets,
 )
@@ -216,7 +220,10 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         the last-layer embedding that strategies read (see
         :mod:`skbait.embeddings`).
     random_state : int, RandomState instance or None, default=None
-        Seeds the initial draw and every query.
+        Seeds the initial draw and every query, and a skorch network's fits
+        (its initial weights, dropout, shuffling) without changing torch's
+        global random state. ``None`` leaves a network to torch's global
+        generator.
     n_threads : "auto", int or None, default="auto"
         Threads a round (the model's fit and predictions, the embedding, the
         query) may use in every pool: numpy's and scipy's BLAS, OpenMP
@@ -525,6 +532,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         self.stopping_ = stopping
         self._multilabel = multilabel
         self._net_outputs = n_outputs
+        # A skorch regressor of one output column trains on a column of targets.
+        self._net_column_y = net_takes_column_targets(self.estimator, X, pool.y)
         self._seed = draw_seed(self.random_state)
         self._y_name = getattr(y, "name", None)
         self.history_ = []
@@ -581,6 +590,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         skorch classifier (None for other estimators), which later labels index.
         """
         self._validate_params()
+        check_rows(X)
         _check_estimator_predicts(self.estimator)
         check_net_device(self.estimator)
         if self.warm_start:
@@ -749,6 +759,14 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     @threads_per_round
     def _fit_round(self, eval_set):
         """Train on the labeled rows of the pool and append a history record."""
+        # With a random_state every round's skorch net starts from the same draws of torch,
+        # so that the run repeats, and the caller's torch generators are left alone; without
+        # one a net draws from them, as it would outside the learner.
+        seeded = self.random_state is not None
+        with kept_torch_draws(self.estimator, self._seed) if seeded else contextlib.nullcontext():
+            self._train_and_record(eval_set)
+
+    def _train_and_record(self, eval_set):
         X_lab, y_lab = self.pool_.labeled()
         if len(y_lab) == 0:
             # Cold start: no label, no model; queries use the label-free design.
@@ -777,7 +795,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             _fit_multilabel(estimator, X_lab, y_lab, getattr(self, "_fixed_classes", None))
         else:
             with dtype_errors_explained(estimator):
-                estimator.fit(X_lab, skorch_targets(estimator, y_lab))
+                column = getattr(self, "_net_column_y", False)
+                estimator.fit(X_lab, skorch_targets(estimator, y_lab, column))
         fit_seconds = time.perf_counter() - start
 
         previous = {k: self.__dict__[k] for k in ("estimator_", "classes_") if k in self.__dict__}
@@ -909,7 +928,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                 if self.embedding is None:
                     X = cold_start_features(self.estimator, X)
         start = time.perf_counter()
-        with unseen_categories_explained():
+        # A net's predictions draw from torch's generators too (its loader's seed).
+        with unseen_categories_explained(), kept_torch_draws(self.estimator_):
             indices, utilities = strategy.select(
                 model,
                 X,
@@ -1419,7 +1439,7 @@ default=None
         if isinstance(model, NoModelYet):
             return False
         try:
-            with dtype_errors_explained(model):
+            with dtype_errors_explained(model), kept_torch_draws(model):
                 if isinstance(model, SingleClassModel):
                     model.transform_rows(X)
                 else:
@@ -1596,7 +1616,11 @@ default=None
         if net_infers_classes(self.estimator_):
             # Its predict is the argmax over every output, an unlabeled class's included.
             return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-        return self._as_declared_classes(self.estimator_.predict(X))
+        y_pred = self._as_declared_classes(self.estimator_.predict(X))
+        if getattr(self, "_net_column_y", False) and np.ndim(y_pred) == 2:
+            # The net learned 1-d targets as a column: predictions in the shape of y.
+            y_pred = np.ravel(y_pred)
+        return y_pred
 
     def _as_declared_classes(self, y_pred):
         """Predicted labels as the values of ``classes_``, of its dtype.

@@ -1,5 +1,7 @@
 """The labeled pool: rows in the form given, their labels, which are labeled and in what order."""
 
+import sys
+from collections.abc import Mapping
 from numbers import Number
 
 import numpy as np
@@ -8,7 +10,14 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils._missing import is_scalar_nan
 from sklearn.utils.validation import _num_samples
 
-__all__ = ["LabeledPool", "check_label_kind", "label_repr", "missing_label_mask", "natural_labels"]
+__all__ = [
+    "LabeledPool",
+    "check_label_kind",
+    "check_rows",
+    "label_repr",
+    "missing_label_mask",
+    "natural_labels",
+]
 
 
 def label_repr(values):
@@ -70,6 +79,29 @@ def missing_label_mask(y, missing_label):
     return missing.any(axis=1) if missing.ndim > 1 else missing
 
 
+def check_rows(X, name="X"):
+    """Refuse a container the pool cannot hold as rows: a dict of inputs, a torch Dataset.
+
+    skorch nets take both, but the pool indexes its rows, appends new ones and
+    hands subsets to the model: a dict's length is its number of keys, and a
+    Dataset cannot be appended to. Either failed far from the cause.
+    """
+    if isinstance(X, Mapping):
+        raise TypeError(
+            f"{name} is a {type(X).__name__} of inputs ({label_repr(list(X))[:5]}), and the "
+            "learner keeps a pool of rows: give one array, tensor, sparse matrix, DataFrame "
+            "or list of rows. For a skorch module with several inputs, stack them into one "
+            "array (or DataFrame columns) and split them in the module's forward."
+        )
+    data = sys.modules.get("torch.utils.data")  # no Dataset exists unless torch was imported
+    if data is not None and isinstance(X, data.Dataset) and not hasattr(X, "__array__"):
+        raise TypeError(
+            f"{name} is a torch {type(X).__name__}, and the learner keeps a pool of rows and "
+            "takes their labels as y: give the rows as one array or tensor (for a "
+            "TensorDataset, its first tensor) and the labels as y."
+        )
+
+
 def _as_rows(X):
     """The pool's storage form: rows that scikit-learn's indexing utilities can take.
 
@@ -77,6 +109,7 @@ def _as_rows(X):
     array-likes that are not lists, arrays or pandas objects (a tensor, an
     object exposing ``__array__``) become arrays; the rest stays as given.
     """
+    check_rows(X)
     if sp.issparse(X):
         return X if X.format in ("csr", "csc") else X.tocsr()
     if isinstance(X, (list, tuple, np.ndarray)) or hasattr(X, "iloc"):

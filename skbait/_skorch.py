@@ -48,9 +48,11 @@ __all__ = [
     "dtype_errors_explained",
     "explain_dtype_error",
     "explain_label_count_error",
+    "kept_torch_draws",
     "net_infers_classes",
     "net_output_count",
     "net_predicts_label_sets",
+    "net_takes_column_targets",
     "set_net_classes",
     "skorch_rule",
     "skorch_targets",
@@ -417,15 +419,43 @@ def net_output_count(estimator, X):
     A :class:`~skorch.NeuralNetClassifier` reads its labels as indices of its
     module's outputs, so :func:`check_net_labels` needs their number before
     any label reaches torch. It is read from a forward pass of one row of
-    ``X`` through a fresh copy of the net (after a pipeline's other steps,
-    fitted on ``X``), with torch's global random state left as it was. None
-    for other estimators, for skorch's binary classifier and for nets of label
+    ``X`` through a fresh copy of the net (:func:`_one_row_output`). None for
+    other estimators, for skorch's binary classifier and for nets of label
     sets (their labels are checked otherwise), and whenever the probe fails:
     the real fit then fails with its own, explained, error.
     """
     net = _skorch_classifier(estimator)
     if net is None or isinstance(net, _require_skorch().NeuralNetBinaryClassifier):
         return None
+    output = _one_row_output(estimator, X)
+    if output is None or output.ndim != 2:
+        return None
+    return int(output.shape[1])
+
+
+def net_takes_column_targets(estimator, X, y):
+    """Whether ``estimator`` ends in a skorch regressor whose module gives one column of
+    outputs, ``(n_samples, 1)``, while ``y`` is 1-d.
+
+    torch's square loss then broadcasts the ``(n,)`` targets against the
+    ``(n, 1)`` outputs to an ``(n, n)`` matrix (with a warning per batch), and
+    the net learns the mean target: :func:`skorch_targets` makes them a
+    column instead. A module that squeezes its output to ``(n,)`` takes 1-d
+    targets as they are.
+    """
+    net = final_step(tuned_model(final_step(estimator)))
+    if not _is_skorch_net(net) or is_classifier(net) or np.ndim(y) != 1:
+        return False
+    output = _one_row_output(estimator, X)
+    return output is not None and output.ndim == 2 and output.shape[1] == 1
+
+
+def _one_row_output(estimator, X):
+    """The module's output for the first row of ``X`` from a fresh copy of the net (after
+    a pipeline's other steps, fitted on ``X``), or None when the probe fails: the real fit
+    then fails with its own, explained, error. torch's global random state is left as it
+    was. None for nets of label sets too (their columns are the labels).
+    """
     from sklearn.base import clone
 
     try:
@@ -445,9 +475,7 @@ def net_output_count(estimator, X):
     except Exception:  # a probe: the real fit raises (and explains) the same error
         return None
     output = output[0] if isinstance(output, (tuple, list)) else output
-    if not isinstance(output, torch.Tensor) or output.ndim != 2:
-        return None
-    return int(output.shape[1])
+    return output if isinstance(output, torch.Tensor) else None
 
 
 def _unfitted_net(probe, X):
@@ -484,7 +512,8 @@ def check_net_labels(estimator, labels, n_outputs=None, what="the labels"):
     ):
         _check_label_range(net, labels, n_outputs, what)
         return
-    shown = ", ".join(repr(v) for v in np.unique(labels.astype(str))[:3])
+    # str(): numpy 2 writes repr(np.str_("cat")) as "np.str_('cat')".
+    shown = ", ".join(repr(str(v)) for v in np.unique(labels.astype(str))[:3])
     raise ValueError(
         f"{type(net).__name__} learns class indices (0, 1, 2, ...), and {what} hold "
         f"{shown}, which torch cannot train on. Encode them: {_ENCODE_HINT}"
@@ -573,6 +602,36 @@ def explain_dtype_error(estimator, exc):
         f"makes float64 arrays: give X as {dtype} (X.astype(np.{dtype})), new rows "
         "and query candidates too."
     )
+
+
+@contextlib.contextmanager
+def kept_torch_draws(estimator, seed=None):
+    """Run a skorch net's work on forked torch generators, seeded from ``seed`` if given.
+
+    skorch has no ``random_state``: the module's initial weights, dropout, the
+    training loader's shuffling, even each prediction's loader draw from
+    torch's global generators. So a learner's ``random_state`` alone did not
+    repeat a run, and every round advanced the generators the caller seeded.
+    Within this block the CPU generator (and the one of the net's CUDA
+    device) are forked, and start from ``seed`` when it is given; the caller's
+    states come back when the block exits. Other estimators run as they are.
+    """
+    net = final_step(tuned_model(final_step(estimator)))
+    if not _is_skorch_net(net):
+        yield
+        return
+    devices = []
+    with contextlib.suppress(RuntimeError, TypeError):  # a bad device is skorch's error, at fit
+        device = torch.device(net.device) if net.device is not None else None
+        if device is not None and device.type == "cuda" and torch.cuda.is_available():
+            devices = [device.index if device.index is not None else torch.cuda.current_device()]
+    with torch.random.fork_rng(devices=devices):
+        if seed is not None:
+            # Not torch.manual_seed: it would also seed the CUDA devices outside the fork.
+            torch.random.default_generator.manual_seed(seed)
+            for index in devices:
+                torch.cuda.default_generators[index].manual_seed(seed)
+        yield
 
 
 def _skorch_classifier(estimator):
@@ -669,23 +728,29 @@ def _as_class_indices(labels):
     return labels
 
 
-def skorch_targets(estimator, y):
+def skorch_targets(estimator, y, column=False):
     """The labels to fit ``estimator`` on: class indices for a skorch classifier.
 
-    A skorch classifier's criterion takes the labels as class indices (int64),
-    and the README's recipe marks unknown labels by NaN, which makes ``y``
-    float: its whole-number labels are handed to the net as int64. Other
-    estimators get ``y`` unchanged. skorch's binary classifier takes its 0/1
-    labels as float32 instead, the targets of its binary cross-entropy.
+    A skorch classifier's criterion takes the labels as class indices (int64
+    only: torch refuses int32 targets), and the README's recipe marks unknown
+    labels by NaN, which makes ``y`` float: whole-number labels of any integer
+    or float dtype are handed to the net as int64. Other estimators get ``y``
+    unchanged, but with ``column`` (:func:`net_takes_column_targets`) the 1-d
+    targets of a skorch regressor become a column, the shape of its module's
+    outputs. skorch's binary classifier takes its 0/1 labels as float32
+    instead, the targets of its binary cross-entropy.
     """
     net = _skorch_classifier(estimator)
     if net is None:
-        return y
+        return np.reshape(y, (-1, 1)) if column and np.ndim(y) == 1 else y
     y = np.asarray(y)
     if isinstance(net, _require_skorch().NeuralNetBinaryClassifier):
         # BCEWithLogitsLoss refuses int64 targets, and float64 ones against float32 logits.
         return y.astype(np.float32) if y.dtype.kind in "biuf" else y
-    return _as_class_indices(y)
+    y = _as_class_indices(y)
+    # numpy makes int32 arrays on Windows, and pandas readers narrow ones: torch's losses
+    # take int64 class indices only.
+    return y.astype(np.int64) if y.dtype.kind in "iu" else y
 
 
 def set_net_classes(estimator, classes):

@@ -38,6 +38,9 @@ needs a ``d x d`` matrix: above 4096 features give an ``embedding`` (a
 pretrained encoder, a random projection such as
 :func:`skbait.datasets.random_representation`, a PCA).
 
+Rows of more than one dimension (images of shape ``(channels, height,
+width)``) are read as one row of their values each.
+
 Rows that are not numbers (documents, a table with text columns) need
 numbers first. For a :class:`~sklearn.pipeline.Pipeline`,
 :func:`cold_start_features` fits clones of the steps before the model on the
@@ -108,7 +111,16 @@ def standardize_features(X):
     return (X[:, keep] - X[:, keep].mean(axis=0)) / scale[keep]
 
 
+def _flat_rows(X):
+    """Images (n, channels, height, width) or other arrays of rows of more than one
+    dimension as one row of their values each, in order; other rows as they are."""
+    if getattr(X, "ndim", 2) > 2:
+        return np.asarray(X).reshape(X.shape[0], -1)
+    return X
+
+
 def _design_inputs(X, standardize):
+    X = _flat_rows(X)
     try:
         Z = check_array(
             X, accept_sparse=_SPARSE, dtype=np.float64, ensure_all_finite=True, input_name="X"
@@ -247,7 +259,9 @@ def cold_start_select(X, batch_size, *, labeled=None, reg=1.0, standardize=True,
     ----------
     X : array-like or sparse matrix of shape (n_samples, n_features)
         The pool as numbers: input features or an embedding. A sparse
-        matrix is made dense (its columns are standardised).
+        matrix is made dense (its columns are standardised); an array of
+        more dimensions (images of shape ``(n, channels, height, width)``)
+        is read as one row of its values per sample.
     batch_size : int
         Rows to choose; capped at the number of unlabeled rows.
     labeled : array-like of int or bool, default=None
@@ -280,6 +294,7 @@ def cold_start_select(X, batch_size, *, labeled=None, reg=1.0, standardize=True,
     batch_size = check_batch_size(batch_size)
     if isinstance(reg, bool) or not isinstance(reg, Real) or not reg > 0:
         raise ValueError(f"reg must be a positive number, got {reg!r}.")
+    X = _flat_rows(X)
     n = check_array(
         X, accept_sparse=_SPARSE, dtype=np.float64, ensure_all_finite=True, input_name="X"
     ).shape[0]

@@ -538,3 +538,15 @@ def test_random_sampling_before_the_first_label_is_a_uniform_draw():
     table = _colors_and_sizes()
     al = ActiveLearner(_table_pipeline(), query_strategy="random", batch_size=4)
     assert np.unique(al.fit(table, [None] * len(table)).query()).size == 4
+
+
+def test_image_rows_give_the_batch_of_their_flattened_pixels():
+    # A CNN's pool of shape (n, 1, 8, 8): "Found array with dim 4" asked for an embedding
+    # or a pipeline, though the rows are numbers.
+    images = np.random.default_rng(0).normal(size=(40, 1, 8, 8)).astype(np.float32)
+    flat = images.reshape(40, -1)
+    np.testing.assert_array_equal(cold_start_select(images, 5), cold_start_select(flat, 5))
+    np.testing.assert_array_equal(
+        ColdStart().select(None, images, np.zeros(40, bool), 5),
+        ColdStart().select(None, flat, np.zeros(40, bool), 5),
+    )

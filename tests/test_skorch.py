@@ -607,8 +607,9 @@ def test_text_labels_for_a_net_are_a_clear_error():
     X, y = _data(n=60)
     names = np.array(["cat", "dog", "eel"])[y]
     learner = ActiveLearner(_clf(), n_initial=10, batch_size=5, budget=20, random_state=0)
-    with pytest.raises(ValueError, match="class indices.*'cat'.*LabelEncoder"):
+    with pytest.raises(ValueError, match="class indices.*'cat'.*LabelEncoder") as error:
         learner.fit(X, names)
+    assert "hold 'cat', 'dog', 'eel', which" in str(error.value)  # not np.str_('cat')
     assert not hasattr(learner, "pool_")
     binary = NeuralNetBinaryClassifier(MLP, module__n_out=1, train_split=None, verbose=0)
     with pytest.raises(ValueError, match="class indices.*LabelEncoder"):
@@ -721,3 +722,151 @@ def test_the_output_probe_leaves_torch_random_state_alone():
     net = _clf(module=nn.Linear, module__in_features=4, module__out_features=3)
     assert net_output_count(net, X) == 3
     np.testing.assert_array_equal(torch.rand(3), expected)
+
+
+# ------------------------------------------------------- a PyTorch user's pass
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int16])
+def test_narrow_integer_labels_train_a_net(dtype):
+    # torch's cross-entropy takes int64 targets only: int32 labels (numpy's default on
+    # Windows, pandas' narrowed columns) failed with a message blaming the rows' dtype.
+    X, y = _data(n=60)
+    y_narrow = y.astype(dtype)
+    al = ActiveLearner(
+        _clf(), query_strategy="bait", n_initial=10, batch_size=5, budget=20, random_state=0
+    ).fit(X, y_narrow)
+    assert len(al.labeled_indices_) == 20
+    np.testing.assert_array_equal(al.classes_, [0, 1, 2])
+    y_known = np.where(np.arange(len(X)) < 12, y_narrow, 9).astype(dtype)
+    real = ActiveLearner(_clf(), missing_label=9, batch_size=5, random_state=0).fit(X, y_known)
+    rows = real.query()
+    real.teach(y=y_narrow[rows], indices=rows)
+    assert len(real.labeled_indices_) == 17
+    np.testing.assert_array_equal(real.predict(X), real.estimator_.predict(X))
+
+
+class Plain(nn.Sequential):
+    """A module as most users write it: initialised from torch's global generator, with
+    batch norm and dropout, whose training draws from it too."""
+
+    def __init__(self):
+        super().__init__(
+            nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.3), nn.Linear(8, 3)
+        )
+
+
+def test_random_state_repeats_a_run_of_a_plain_module_and_leaves_torch_alone():
+    # skorch has no random_state: the learner's repeated only its queries, a module drawing
+    # its weights from torch's generator trained differently each run, and every round
+    # advanced the generator the user had seeded.
+    X, y = _data(n=80)
+    torch.manual_seed(7)
+    state, n_threads = torch.random.get_rng_state(), torch.get_num_threads()
+    runs = [
+        ActiveLearner(
+            _clf(module=Plain),
+            query_strategy=strategy,
+            n_initial=10,
+            batch_size=5,
+            budget=25,
+            random_state=0,
+        ).fit(X, y)
+        for strategy in ("bait", "bait", "margin")
+    ]
+    np.testing.assert_array_equal(runs[0].labeled_indices_, runs[1].labeled_indices_)
+    np.testing.assert_array_equal(runs[0].predict_proba(X), runs[1].predict_proba(X))
+    y_known = np.where(np.arange(len(X)) < 12, y, -1)
+    al = ActiveLearner(_clf(module=Plain), missing_label=-1, batch_size=5, random_state=0)
+    torch.random.set_rng_state(state)
+    al.fit(X, y_known)
+    rows = al.query()
+    al.teach(X[rows], y[rows])
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert torch.get_num_threads() == n_threads
+
+
+def test_without_random_state_a_net_draws_from_torch_as_outside_the_learner():
+    X, y = _data(n=60)
+    y_known = np.where(np.arange(len(X)) < 12, y, -1)
+
+    def fit():
+        torch.manual_seed(3)
+        al = ActiveLearner(_clf(module=Plain), missing_label=-1).fit(X, y_known)
+        return al.predict_proba(X), torch.random.get_rng_state()
+
+    (p1, after), (p2, _) = fit(), fit()
+    np.testing.assert_array_equal(p1, p2)  # the user's global seed governs
+    torch.manual_seed(3)
+    assert not torch.equal(after, torch.random.get_rng_state())  # and the net drew from it
+
+
+def test_a_dict_or_a_dataset_as_the_pool_is_a_clear_error():
+    # skorch takes both, and embed() does, but the learner's pool indexes and appends rows:
+    # a dict failed with "inconsistent numbers of samples: [2, 80]" (its keys counted as
+    # rows), a TensorDataset with torch's IndexError on a 0-dim tensor.
+    X, y = _data(n=60)
+    dataset = torch.utils.data.TensorDataset(torch.as_tensor(X), torch.as_tensor(y))
+    for rows, named in (
+        ({"a": X, "b": X}, "dict of inputs.*'a', 'b'"),
+        (dataset, "torch TensorDataset"),
+    ):
+        learner = ActiveLearner(_clf(), n_initial=10, batch_size=5, budget=20, random_state=0)
+        with pytest.raises(TypeError, match=f"X is a {named}.*pool of rows"):
+            learner.fit(rows, y)
+        assert not hasattr(learner, "pool_")
+    al = ActiveLearner(_clf(), batch_size=5, random_state=0).fit(X[:12], y[:12])
+    with pytest.raises(TypeError, match="dict of inputs.*stack them into one array"):
+        al.query({"a": X[12:]})
+    with pytest.raises(TypeError, match="TensorDataset.*first tensor"):
+        al.teach(torch.utils.data.TensorDataset(torch.as_tensor(X[12:14])), y[12:14])
+    assert len(al.labeled_indices_) == 12
+
+
+@pytest.mark.cuda
+@cuda
+def test_random_state_leaves_the_cuda_generator_of_a_cuda_net_alone():
+    X, y = _data(n=60)
+    torch.cuda.manual_seed(7)
+    state = torch.cuda.get_rng_state()
+
+    def run():
+        net = _clf(module=Plain, device="cuda")
+        return ActiveLearner(net, n_initial=10, batch_size=5, budget=20, random_state=0).fit(X, y)
+
+    a, b = run(), run()
+    np.testing.assert_array_equal(a.labeled_indices_, b.labeled_indices_)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert torch.equal(torch.cuda.get_rng_state(), state)
+
+
+class OneColumn(nn.Sequential):
+    """A regression module as skorch's docs write it: outputs of shape (n, 1)."""
+
+    def __init__(self, squeeze=False):
+        super().__init__(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 1))
+        self.squeeze = squeeze
+
+    def forward(self, X):
+        out = super().forward(X)
+        return out.squeeze(-1) if self.squeeze else out
+
+
+@pytest.mark.parametrize("squeeze", [False, True])
+def test_a_net_regressor_learns_1d_targets(squeeze):
+    # y of shape (n,), as scikit-learn has it, against outputs of shape (n, 1): torch's
+    # square loss broadcast them to (n, n) and the net learned the mean target (R^2 ~ 0).
+    X, _ = _data(n=80)
+    t = (3 * X[:, 1] - X[:, 2]).astype(np.float32)
+    net = NeuralNetRegressor(
+        **{**_NET, "module": OneColumn, "max_epochs": 150, "lr": 0.02},
+        module__squeeze=squeeze,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # torch's "Using a target size ..."
+        al = ActiveLearner(
+            net, query_strategy="bait", n_initial=30, batch_size=10, budget=40, random_state=0
+        ).fit(X, t)
+    assert al.history_[-1]["train_score"] > 0.9
+    assert al.score(X, t) > 0.8
+    assert al.predict(X).shape == t.shape
