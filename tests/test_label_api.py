@@ -1421,6 +1421,25 @@ def test_page_answer_file_writes_numbers_with_its_mark(tmp_path, content, expect
     assert path.read_text().split("\n", 1)[1] == expected
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("mode", [0o600, 0o660])
+def test_page_answer_file_keeps_its_permissions_when_rewritten(tmp_path, mode):
+    # An undo rewrites the answer file: one kept private (0600) became readable by every
+    # user of the machine, one shared with a group (0660) no longer writable by it.
+    path = tmp_path / "answers.csv"
+    journal = AnswerJournal(path, "y")
+    journal.append(3, "pos")
+    journal.append(4, "neg")
+    os.chmod(path, mode)
+    journal.rewrite({3: "pos"})
+    assert os.stat(path).st_mode & 0o777 == mode
+    assert journal.read() == {3: "pos"}
+    # The copy a merge reads, beside it, is no more readable than the answer file.
+    merging = tmp_path / "answers.csv.merging.csv"
+    journal.snapshot({3: "pos"}, merging)
+    assert os.stat(merging).st_mode & 0o777 == mode
+
+
 def test_page_answer_file_keeps_text_labels_as_they_are(tmp_path):
     # A text class 1,5 is no number: it is neither rewritten nor read as 1.5.
     path = tmp_path / "answers.csv"

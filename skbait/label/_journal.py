@@ -17,6 +17,7 @@ once a spreadsheet saved them so) and read back as the page keeps it (``2.5``).
 import csv
 import io
 import os
+import stat
 
 from skbait.label import _bridge
 
@@ -131,8 +132,12 @@ class AnswerJournal:
                 handle.truncate(end)
                 raise
 
-    def rewrite(self, labels):
-        """Replace the file's content with ``labels`` (atomically); remove it when empty."""
+    def rewrite(self, labels, permissions_of=None):
+        """Replace the file's content with ``labels`` (atomically); remove it when empty.
+
+        The file keeps its permissions (those of ``permissions_of`` where given): an
+        answer file kept private stays so, one shared with a group stays writable by it.
+        """
         if not labels:
             if os.path.exists(self.path):
                 os.unlink(self.path)
@@ -146,11 +151,19 @@ class AnswerJournal:
         # Named as the campaign's temporaries: one a killed page leaves is removed at
         # the next start (LabelSession._tidy_answers).
         tmp = _bridge.new_temporary(self.path)
+        model = self.path if permissions_of is None else os.fspath(permissions_of)
         try:
+            mode = stat.S_IMODE(os.stat(model).st_mode) if os.path.exists(model) else None
+            if mode is not None:
+                # Owner-only while the labels are written, so that no one the file is
+                # kept from opens the temporary meanwhile; its mode once written.
+                os.chmod(tmp, stat.S_IRUSR | stat.S_IWUSR)
             with open(tmp, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
+            if mode is not None:
+                os.chmod(tmp, mode)
             os.replace(tmp, self.path)
         except BaseException:
             if os.path.exists(tmp):
@@ -158,8 +171,9 @@ class AnswerJournal:
             raise
 
     def snapshot(self, labels, path):
-        """Write ``labels`` as an answer file at ``path`` (for one merge)."""
-        AnswerJournal(path, self.target, self.numbers).rewrite(labels)
+        """Write ``labels`` as an answer file at ``path`` (for one merge), readable by
+        whom the answer file is."""
+        AnswerJournal(path, self.target, self.numbers).rewrite(labels, self.path)
 
 
 def _quoting(dialect):
