@@ -24,6 +24,7 @@ from skbait.label._server import is_loopback
 from skbait.label._session import LabelSession, near_duplicates
 
 TAB_A = "tab-aaaaaaaa"
+JSON = {"Content-Type": "application/json"}
 TAB_B = "tab-bbbbbbbb"
 
 
@@ -82,7 +83,7 @@ def test_every_answer_forbids_framing_sniffing_and_other_sites(live):
         ("HEAD", f"/static/app.js?token={token}", {}, None),
         ("GET", "/no/such/page", {"X-Skbait-Token": token}, None),
         ("GET", "/api/label", {"X-Skbait-Token": token}, None),
-        ("POST", "/api/label", {"X-Skbait-Token": token}, b"{not json"),
+        ("POST", "/api/label", {"X-Skbait-Token": token, **JSON}, b"{not json"),
         ("POST", "/api/label", {"X-Skbait-Token": token}, b"x" * (MAX_BODY + 1)),
         (
             "OPTIONS",
@@ -183,11 +184,35 @@ def test_bodies_are_bounded(live):
         "/api/label", raw=big, headers={"Content-Type": "application/json"}
     )
     assert status == 413, payload
-    status, _ = live.call("/api/label", raw=b"[1, 2]")
+    status, _ = live.call("/api/label", raw=b"[1, 2]", headers=JSON)
     assert status == 400
-    status, _ = live.call("/api/label", raw=b"{not json")
+    status, _ = live.call("/api/label", raw=b"{not json", headers=JSON)
     assert status == 400
     assert not os.path.exists(live.session.answers_path)
+
+
+def test_a_state_change_needs_a_json_body(live):
+    # A browser sends a form or text/plain across sites without asking first: each
+    # state-changing call takes JSON only, whatever else the request carries.
+    import http.client
+
+    view = live.state(TAB_A)
+    row = view["row"]["row"]
+    body = json.dumps({"tab": TAB_A, "row": row, "label": "pos"}).encode()
+    for kind in (None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
+        headers = {} if kind is None else {"Content-Type": kind}
+        request_headers = {"X-Skbait-Token": live.token, **headers}
+        connection = http.client.HTTPConnection("127.0.0.1", live.server.port, timeout=30)
+        connection.request("POST", "/api/label", body=body, headers=request_headers)
+        response = connection.getresponse()
+        payload = json.loads(response.read())
+        connection.close()
+        assert response.status == 415, (kind, payload)
+        assert "application/json" in payload["error"], kind
+    assert not os.path.exists(live.session.answers_path)
+    for kind in ("application/json", "application/json; charset=utf-8", "Application/JSON"):
+        status, payload = live.call("/api/skip", raw=body, headers={"Content-Type": kind})
+        assert status == 200, (kind, payload)
 
 
 def test_json_nested_too_deep_or_with_a_lone_surrogate_is_a_400(live):

@@ -154,7 +154,18 @@ class _Guard:
 
 
 async def _json(request):
-    """The request's JSON object, read up to MAX_BODY bytes."""
+    """The request's JSON object, read up to MAX_BODY bytes.
+
+    Sent as ``application/json`` only: the types a form of another site may post
+    without the browser asking first (``text/plain``, form encodings) are refused.
+    """
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise Refused(
+            415,
+            f"send the request body as JSON (Content-Type: application/json), "
+            f"not {kind or 'no content type'}.",
+        )
     body = b""
     async for chunk in request.stream():
         body += chunk
