@@ -108,6 +108,7 @@ def test_every_answer_forbids_framing_sniffing_and_other_sites(live):
         assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy, path
         assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, path
         assert response.getheader("x-content-type-options") == "nosniff", path
+        assert response.getheader("x-frame-options") == "DENY", path
         assert response.getheader("referrer-policy") == "no-referrer", path
         assert not any(
             name.lower().startswith("access-control-") for name, _ in response.getheaders()
