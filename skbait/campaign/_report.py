@@ -11,7 +11,21 @@ from skbait.campaign._journal import _session, _sync_from_data
 from skbait.campaign._labelsets import write_set
 from skbait.campaign._model import fit, fit_model, label_names, labeled_set, make_model, varies
 from skbait.campaign._stopping import CRITERIA, describe, make_criteria, shown_value
-from skbait.strategies import predict_label_probabilities, predict_label_sets
+
+
+# skbait.strategies imports torch: teach, correct and status start without it, and
+# reach it only when a multi-label model predicts.
+def _label_probabilities(model, X, n_labels):
+    from skbait.strategies import predict_label_probabilities
+
+    return predict_label_probabilities(model, X, n_labels=n_labels)
+
+
+def _label_sets(model, X, n_labels):
+    from skbait.strategies import predict_label_sets
+
+    return predict_label_sets(model, X, n_labels=n_labels)
+
 
 _Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 _BOOTSTRAP = 1000
@@ -109,7 +123,7 @@ def _estimate_label_sets(state, X, rows, y, random_state=0):
     for train, test in splitter.split(X[rows]):
         model = fit(clone(estimator), X[rows][train], y[train])
         # One label is learned as a binary target: (n,) predictions, read as its column.
-        predicted[test] = predict_label_sets(model, X[rows][test], n_labels=y.shape[1])
+        predicted[test] = _label_sets(model, X[rows][test], n_labels=y.shape[1])
 
     def micro_f1(truth, guess):
         return f1_score(truth, guess, average="micro", zero_division=0.0)
@@ -415,7 +429,7 @@ class LabelSetClassifier:
             The probability of each label of ``classes_``, column by column.
         """
         # One label is learned as a binary target: two columns, the second the label's.
-        return predict_label_probabilities(self.pipeline, X, n_labels=len(self.classes_))
+        return _label_probabilities(self.pipeline, X, n_labels=len(self.classes_))
 
     def texts(self, proba):
         """The cell texts of the label sets that probabilities ``proba`` decide.
@@ -573,7 +587,7 @@ def predict_table(
     if id_column is not None:
         frame[id_column] = table.text(id_column)
     if task == "multi-label":
-        proba = predict_label_probabilities(model, X, n_labels=len(pipeline.classes_))
+        proba = _label_probabilities(model, X, n_labels=len(pipeline.classes_))
         frame["prediction"] = pipeline.texts(proba)
     else:
         frame["prediction"] = model.predict(X)
