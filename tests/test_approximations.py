@@ -297,6 +297,33 @@ def test_sparse_embedding_gets_a_reduced_embedding():
     assert len(set(got.tolist())) == 8 and got.min() >= 40
 
 
+def _hashed(Z, width=2**20, seed=0):
+    """``Z`` spread over ``width`` columns, as a HashingVectorizer leaves it: most empty."""
+    columns = np.random.RandomState(seed).choice(width, Z.shape[1], replace=False)
+    rows, cols = np.nonzero(Z)
+    return sp.csr_matrix((Z[rows, cols], (rows, columns[cols])), shape=(Z.shape[0], width))
+
+
+def test_columns_no_row_uses_leave_bait_and_logdet_exact():
+    from skbait.strategies import logdet_select, multilabel_bait_select
+
+    Z, P, labeled = _pool(n=80, d=12, k=3, seed=4)
+    Z[Z < 0.8] = 0.0  # sparse rows, as documents' term weights are
+    wide = _hashed(Z)
+    with warnings.catch_warnings():
+        # No approximation: the pool has 12 columns, however wide its space.
+        warnings.simplefilter("error")
+        got = bait_select(wide, P, labeled, 6, device="cpu", reg=1.0)
+        got_logdet = logdet_select(wide, P, labeled, 6, device="cpu")
+        labels = 1.0 / (1.0 + np.exp(-(Z @ np.random.RandomState(1).normal(size=(12, 4)))))
+        got_labels = multilabel_bait_select(wide, labels, labeled, 6, device="cpu")
+    np.testing.assert_array_equal(got, bait_select(Z, P, labeled, 6, device="cpu", reg=1.0))
+    np.testing.assert_array_equal(got_logdet, logdet_select(Z, P, labeled, 6, device="cpu"))
+    np.testing.assert_array_equal(
+        got_labels, multilabel_bait_select(Z, labels, labeled, 6, device="cpu")
+    )
+
+
 def test_logdet_takes_approximations_of_its_own_information():
     from skbait.strategies import logdet_select
 
