@@ -234,6 +234,15 @@ def test_resolution_warns_and_names_the_choice():
         assert resolve_approximation(FisherApproximation(class_dims=9), 10, 8, 3, 4, "B") is None
 
 
+def test_a_reduction_to_the_pools_own_span_is_exact_and_not_warned_of():
+    # 220 rows of 3000 TF-IDF terms span at most 220 directions: keeping them
+    # all keeps every inner product, so no warning calls it "not exact BAIT".
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        chosen = resolve_approximation("auto", 220, 3000, 3, 4.0, "BAIT")
+    assert chosen.embedding_dims == 220 and chosen.class_dims is None
+
+
 def test_the_warning_says_what_is_lost():
     with pytest.warns(UserWarning, match=r"not exact BAIT: it keeps 10 of the 100 class"):
         resolve_approximation("auto", 50_000, 512, 100, 4.0, "BAIT")
@@ -289,9 +298,10 @@ def test_sparse_embedding_gets_a_reduced_embedding():
     rng = np.random.RandomState(0)
     Z = sp.random(400, 30_000, density=0.002, format="csr", random_state=0)
     P = rng.dirichlet(np.ones(3), size=400)
-    with pytest.warns(UserWarning, match="embedding_dims"):
+    with warnings.catch_warnings():
+        # 400 rows span at most 400 directions: reduced to them, BAIT is exact.
+        warnings.simplefilter("error")
         got = bait_select(Z, P, range(40), 8, device="cpu", random_state=0)
-    with pytest.warns(UserWarning, match="embedding_dims"):
         dense = bait_select(Z.toarray(), P, range(40), 8, device="cpu", random_state=0)
     np.testing.assert_array_equal(got, dense)
     assert len(set(got.tolist())) == 8 and got.min() >= 40
