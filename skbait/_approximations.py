@@ -417,7 +417,10 @@ def resolve_approximation(approximation, n, d, k, memory_limit, strategy_name):
             f"{approximation!r}."
         )
     chosen = choose_approximation(n, d, k, memory_limit)
-    if chosen is not None:
+    # Classes all kept and the embedding reduced to the pool's own span (n rows
+    # span at most n directions): every inner product is kept, so BAIT is exact.
+    lossless = chosen is not None and chosen.class_dims is None and chosen.embedding_dims >= n
+    if chosen is not None and not lossless:
         warnings.warn(
             f"{strategy_name}: exact BAIT needs about "
             f"{exact_memory_bytes(n, d, k) / 2**30:.1f} GiB here (k={k} classes x d={d} "

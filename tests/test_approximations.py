@@ -234,6 +234,15 @@ def test_resolution_warns_and_names_the_choice():
         assert resolve_approximation(FisherApproximation(class_dims=9), 10, 8, 3, 4, "B") is None
 
 
+def test_a_reduction_to_the_pools_own_span_is_exact_and_not_warned_of():
+    # 220 rows of 3000 TF-IDF terms span at most 220 directions: keeping them
+    # all keeps every inner product, so no warning calls it "not exact BAIT".
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        chosen = resolve_approximation("auto", 220, 3000, 3, 4.0, "BAIT")
+    assert chosen.embedding_dims == 220 and chosen.class_dims is None
+
+
 def test_the_warning_says_what_is_lost():
     with pytest.warns(UserWarning, match=r"not exact BAIT: it keeps 10 of the 100 class"):
         resolve_approximation("auto", 50_000, 512, 100, 4.0, "BAIT")
@@ -289,12 +298,40 @@ def test_sparse_embedding_gets_a_reduced_embedding():
     rng = np.random.RandomState(0)
     Z = sp.random(400, 30_000, density=0.002, format="csr", random_state=0)
     P = rng.dirichlet(np.ones(3), size=400)
-    with pytest.warns(UserWarning, match="embedding_dims"):
+    with warnings.catch_warnings():
+        # 400 rows span at most 400 directions: reduced to them, BAIT is exact.
+        warnings.simplefilter("error")
         got = bait_select(Z, P, range(40), 8, device="cpu", random_state=0)
-    with pytest.warns(UserWarning, match="embedding_dims"):
         dense = bait_select(Z.toarray(), P, range(40), 8, device="cpu", random_state=0)
     np.testing.assert_array_equal(got, dense)
     assert len(set(got.tolist())) == 8 and got.min() >= 40
+
+
+def _hashed(Z, width=2**20, seed=0):
+    """``Z`` spread over ``width`` columns, as a HashingVectorizer leaves it: most empty."""
+    columns = np.random.RandomState(seed).choice(width, Z.shape[1], replace=False)
+    rows, cols = np.nonzero(Z)
+    return sp.csr_matrix((Z[rows, cols], (rows, columns[cols])), shape=(Z.shape[0], width))
+
+
+def test_columns_no_row_uses_leave_bait_and_logdet_exact():
+    from skbait.strategies import logdet_select, multilabel_bait_select
+
+    Z, P, labeled = _pool(n=80, d=12, k=3, seed=4)
+    Z[Z < 0.8] = 0.0  # sparse rows, as documents' term weights are
+    wide = _hashed(Z)
+    with warnings.catch_warnings():
+        # No approximation: the pool has 12 columns, however wide its space.
+        warnings.simplefilter("error")
+        got = bait_select(wide, P, labeled, 6, device="cpu", reg=1.0)
+        got_logdet = logdet_select(wide, P, labeled, 6, device="cpu")
+        labels = 1.0 / (1.0 + np.exp(-(Z @ np.random.RandomState(1).normal(size=(12, 4)))))
+        got_labels = multilabel_bait_select(wide, labels, labeled, 6, device="cpu")
+    np.testing.assert_array_equal(got, bait_select(Z, P, labeled, 6, device="cpu", reg=1.0))
+    np.testing.assert_array_equal(got_logdet, logdet_select(Z, P, labeled, 6, device="cpu"))
+    np.testing.assert_array_equal(
+        got_labels, multilabel_bait_select(Z, labels, labeled, 6, device="cpu")
+    )
 
 
 def test_logdet_takes_approximations_of_its_own_information():

@@ -268,7 +268,8 @@ def test_a_small_sparse_embedding_is_densified_and_a_wide_one_refused():
     assert multilabel_bait_select(sp.csr_matrix(Z), P, labeled, 5, device="cpu").tolist() == (
         dense.tolist()
     )
-    wide = sp.random(50, 5000, density=0.001, format="csr", random_state=0)
+    # Every one of its 5000 columns is used (empty ones are dropped first, exactly).
+    wide = sp.random(50, 5000, density=0.2, format="csr", random_state=0)
     with pytest.raises(ValueError, match="TruncatedSVD"):
         multilabel_bait_select(wide, P, labeled, 5, device="cpu")
 

@@ -26,7 +26,7 @@ from skbait.strategies._candidates import (
 )
 from skbait.strategies._fisher_inputs import fisher_inputs, select_informative
 from skbait.utils import resolve_device
-from skbait.utils._sparse import check_pool_embeddings, row_norms_squared
+from skbait.utils._sparse import check_pool_embeddings, drop_empty_columns, row_norms_squared
 from skbait.utils._threads import (
     limited_threads,
     recent_step_threads,
@@ -420,6 +420,8 @@ def _bait_select(
     **params,
 ):
     """:func:`bait_select` that also returns each chosen row's gain."""
+    # Exact, and what keeps a HashingVectorizer's 2**20 columns from sizing the problem.
+    embeddings = drop_empty_columns(embeddings)
     if candidates is not None:
         # The whole pool's design, decided (and warned about) once: the candidates drawn,
         # which change every round, change neither.

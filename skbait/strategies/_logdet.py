@@ -16,6 +16,7 @@ from skbait._fisher import Problem
 from skbait.base import QueryStrategy
 from skbait.strategies._fisher_inputs import fisher_inputs, select_informative
 from skbait.utils import resolve_device
+from skbait.utils._sparse import drop_empty_columns
 from skbait.utils._threads import single_thread_when_busy
 from skbait.utils._validation import check_chunk_size, check_option, check_probas
 
@@ -40,6 +41,8 @@ def _logdet_select(
 ):
     """:func:`logdet_select` that also returns each chosen row's log-det gain."""
     fisher = check_option("fisher", fisher, {"full", "rank1"})
+    # Exact: a column no row uses adds no information (see drop_empty_columns).
+    embeddings = drop_empty_columns(embeddings)
     approx = resolve_approximation(
         approximation, *pool_shape(embeddings, probas), check_memory_limit(memory_limit), "LogDet"
     )

@@ -30,7 +30,7 @@ from skbait.strategies._uncertainty import _predict_rows, top_positions
 from skbait.utils import resolve_device, resolve_dtype
 from skbait.utils._multilabel import label_probabilities
 from skbait.utils._pipeline import final_step
-from skbait.utils._sparse import check_pool_embeddings
+from skbait.utils._sparse import check_pool_embeddings, drop_empty_columns
 from skbait.utils._threads import limited_threads, single_thread_when_busy, threads_for_flops
 from skbait.utils._validation import (
     check_batch_size,
@@ -227,6 +227,8 @@ def _dense_embeddings(embeddings, n_labels):
     """Dense embeddings; a sparse one (TF-IDF) densified when its K d x d blocks are small."""
     if not sp.issparse(embeddings):
         return check_embeddings(embeddings)
+    # Exact: a column no row uses adds nothing to any label's block.
+    embeddings = drop_empty_columns(embeddings)
     n, d = embeddings.shape
     if n_labels * d * d > _DENSE_BLOCK_ENTRIES or n * d > 4 * _DENSE_BLOCK_ENTRIES:
         raise ValueError(

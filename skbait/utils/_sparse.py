@@ -14,7 +14,13 @@ from sklearn.utils import check_array
 
 from skbait.utils._validation import check_embeddings
 
-__all__ = ["check_pool_embeddings", "column_sizes", "row_norms_squared", "rows_dot"]
+__all__ = [
+    "check_pool_embeddings",
+    "column_sizes",
+    "drop_empty_columns",
+    "row_norms_squared",
+    "rows_dot",
+]
 
 
 def check_pool_embeddings(embeddings):
@@ -55,6 +61,36 @@ def check_pool_embeddings(embeddings):
     # scipy's sparse arrays and matrices behave alike for what follows; a
     # csr_matrix keeps ``@`` a matrix product on either.
     return sp.csr_matrix(Z)
+
+
+def drop_empty_columns(Z):
+    """A sparse embedding without the columns no row of the pool uses; dense ones as given.
+
+    A HashingVectorizer's 2**20 columns, or a vocabulary fitted elsewhere,
+    leave most columns empty in a pool. An empty column adds nothing to any
+    row's Fisher information nor to the pool's, so BAIT's and log-det's
+    objectives and selections are those of the pool without it, while the
+    ``(k d)^2`` matrices, and any reduction of ``d``, shrink to the columns
+    the pool holds.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from skbait.utils._sparse import drop_empty_columns
+    >>> drop_empty_columns(sp.csr_matrix([[0.0, 1.0, 0.0], [0.0, 2.0, 3.0]])).toarray()
+    array([[1., 0.],
+           [2., 3.]])
+    """
+    if not sp.issparse(Z):
+        return Z
+    Z = sp.csr_matrix(Z)
+    # Explicitly stored zeros do not make a column used.
+    used = np.unique(Z.indices[Z.data != 0])
+    if used.size == Z.shape[1]:
+        return Z
+    if used.size == 0:
+        used = np.zeros(1, dtype=np.int64)  # keep one (all-zero) column: a 2-d pool
+    return Z[:, used]
 
 
 def row_norms_squared(Z):
