@@ -64,6 +64,7 @@ from skbait.strategies import (
     predict_label_sets,
 )
 from skbait.utils._categories import unseen_categories_explained
+from skbait.utils._documents import missing_documents_explained
 from skbait.utils._multilabel import is_multilabel_target, multilabel_scores, read_label_sets
 from skbait.utils._seeds import draw_seed, round_random_state
 from skbait.utils._threads import threads_per_round
@@ -944,7 +945,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
     def _query_pool(self, batch_size):
         """Rows of ``X_`` to label next, recorded in history."""
-        indices, utilities = self._select(self.pool_.X, self.pool_.mask, batch_size)
+        with missing_documents_explained(self.pool_.X):
+            indices, utilities = self._select(self.pool_.X, self.pool_.mask, batch_size)
         self.history_[-1]["indices"] = indices.copy()
         return indices, utilities
 
@@ -993,7 +995,8 @@ default=None
         # Candidates go after the labeled rows, so the strategy sees one pool
         # whose labeled part is what the learner already knows.
         pool, labeled = self.pool_.with_candidates(X)
-        indices, utilities = self._select(pool, labeled, batch_size)
+        with missing_documents_explained(X):  # positions in X, not in the combined pool
+            indices, utilities = self._select(pool, labeled, batch_size)
         indices = indices - int(labeled.sum())
         return (indices, utilities) if return_utilities else indices
 

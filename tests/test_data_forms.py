@@ -168,6 +168,32 @@ def test_text_errors_are_short_and_clear():
     assert len(str(info.value)) < 2000
 
 
+@pytest.mark.parametrize("form", ["list", "series", "array"])
+@pytest.mark.parametrize("labeled", [10, 0])
+def test_a_missing_document_among_the_unlabeled_rows_is_named(form, labeled):
+    # A text pipeline fits on the labeled rows only: a None or NaN among the unlabeled
+    # documents passed fit and failed the query inside the vectorizer ("'NoneType' object
+    # has no attribute 'lower'"), with nothing to say which row or what to do.
+    docs = ["good movie", "bad film", "great plot", "awful acting"] * 20
+    docs[50] = None if form == "list" else np.nan
+    X = {"list": docs, "series": pd.Series(docs), "array": np.array(docs, dtype=object)}[form]
+    y = np.array([1.0, 0.0] * 40)
+    y[labeled:] = np.nan
+    learner = ActiveLearner(
+        make_pipeline(TfidfVectorizer(), LogisticRegression()), batch_size=5, random_state=0
+    )
+    learner.fit(X, y)
+    with pytest.raises(ValueError, match=r"1 missing document\(s\) .* position\(s\) 50\)"):
+        learner.query()
+    candidates = docs[40:] if form == "list" else X[40:]
+    with pytest.raises(ValueError, match=r"position\(s\) 10\).*fillna\(''\)"):
+        learner.query(candidates)  # positions in the rows given to query
+    # Filled in as empty texts, the same pool is queried.
+    filled = ["" if not isinstance(d, str) else d for d in docs]
+    filled = {"list": filled, "series": pd.Series(filled), "array": np.array(filled)}[form]
+    assert len(learner.query(filled)) == 5
+
+
 # ------------------------------------------------------------- DataFrames
 
 
