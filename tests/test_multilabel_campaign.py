@@ -560,6 +560,7 @@ def test_predict_and_export_write_label_sets(campaign, capsys):
 
 
 @pytest.mark.parametrize("estimator", ["logistic", "mlp"])
+@pytest.mark.filterwarnings("error::sklearn.exceptions.DataConversionWarning")
 def test_a_campaign_of_one_label_estimates_predicts_and_exports(tmp_path, capsys, estimator):
     # Rows with "sports" or none: the model learns one column as a binary target, whose
     # (n,) predictions and (n, 2) probabilities broke status, predict and export.

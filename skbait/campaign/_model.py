@@ -145,6 +145,10 @@ def _seeded(estimator, seed):
 def fit(estimator, X, y):
     """``estimator.fit(X, y)``; a multi-label model's labels that every row has (or
     none has) are constant predictors, which one-vs-rest fits with a warning we expect."""
+    if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
+        # One label is learned as a binary target, as the predictions are read
+        # (an MLP warned of a column-vector y on every fit).
+        y = y.ravel()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Label .* is present in all training")
         return estimator.fit(X, y)
