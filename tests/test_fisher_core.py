@@ -249,7 +249,8 @@ def test_a_kept_g_f_g_that_drifts_is_caught_and_dropped(monkeypatch):
     Z[:, 2] = 3.0  # a constant feature: directions that only the regulariser holds
     labeled = np.arange(6)
     problem = Problem(Z.numpy(), P.numpy(), labeled, 4, reg=1e-8, device="cpu", dtype="float32")
-    greedy = problem.greedy(4, problem.pool_fisher("pool"), "trace", None)
+    with pytest.warns(UserWarning, match="float32 cannot resolve"):  # as intended here
+        greedy = problem.greedy(4, problem.pool_fisher("pool"), "trace", None)
     assert greedy.rows._moving.H is not None
     greedy.forward(8, final_keep_picked=True)
     greedy.backward(4)
