@@ -86,6 +86,8 @@ def check_rows(X, name="X"):
     hands subsets to the model: a dict's length is its number of keys, and a
     Dataset cannot be appended to. Either failed far from the cause.
     """
+    if sp.issparse(X):  # scipy's DOK format was a dict before scipy 1.11
+        return
     if isinstance(X, Mapping):
         raise TypeError(
             f"{name} is a {type(X).__name__} of inputs ({label_repr(list(X))[:5]}), and the "

@@ -168,6 +168,21 @@ def test_text_errors_are_short_and_clear():
     assert len(str(info.value)) < 2000
 
 
+@pytest.mark.parametrize("form", ["dok_matrix", "dok_array", "lil_matrix", "coo_array"])
+def test_every_sparse_format_is_a_pool_of_rows(form):
+    # scipy's DOK format is a dict of (row, column) keys: it was refused as "a dict of
+    # inputs" for a skorch module, where every other sparse format is taken as rows.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = (X[:, 0] > 0).astype(float)
+    y[10:] = np.nan
+    picks = []
+    for rows in (X, getattr(sp, form)(X)):
+        learner = ActiveLearner(LogisticRegression(), batch_size=3, random_state=0)
+        picks.append(learner.fit(rows, y).query().tolist())
+    assert picks[0] == picks[1]
+
+
 @pytest.mark.parametrize("form", ["list", "series", "array"])
 @pytest.mark.parametrize("labeled", [10, 0])
 def test_a_missing_document_among_the_unlabeled_rows_is_named(form, labeled):
