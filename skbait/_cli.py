@@ -263,6 +263,13 @@ def _load_dataset(args):
     return _load_csv(name, args.target, label_sets=args.multi_label)
 
 
+def _columns_named(columns):
+    """``(shown, "column(s)", "holds/hold", "it/them")``: the words of a note on columns."""
+    shown = ", ".join(repr(str(c)) for c in columns)
+    one = len(columns) == 1
+    return (shown, *(("column", "holds", "it") if one else ("columns", "hold", "them")))
+
+
 def _load_csv(path, target, label_sets=False):
     import numpy as np
     import pandas as pd
@@ -348,9 +355,7 @@ def _load_csv(path, target, label_sets=False):
     # Dates or IDs: one feature per row, each true of that row alone.
     unique = [c for c in text if len(features) > 1 and features[c].nunique() == len(features)]
     if unique:
-        shown = ", ".join(repr(str(c)) for c in unique)
-        one = len(unique) == 1
-        column, holds, them = ("column", "holds", "it") if one else ("columns", "hold", "them")
+        shown, column, holds, them = _columns_named(unique)
         notes.append(
             f"the text {column} {shown} of {path} {holds} a different value "
             f"in each of the {len(features)} rows, one-hot encoded into one feature per row "
@@ -361,9 +366,7 @@ def _load_csv(path, target, label_sets=False):
         c for c in features.columns if c not in text and _numbers_rows(features[c], n_rows)
     ]
     if numbering:
-        shown = ", ".join(repr(str(c)) for c in numbering)
-        one = len(numbering) == 1
-        column, holds, them = ("column", "holds", "it") if one else ("columns", "hold", "them")
+        shown, column, holds, them = _columns_named(numbering)
         notes.append(
             f"the {column} {shown} of {path} {holds} a different whole number "
             f"in each row, numbering the rows like a row number or an identifier (a saved "

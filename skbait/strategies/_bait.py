@@ -26,6 +26,7 @@ from skbait.strategies._candidates import (
 )
 from skbait.strategies._fisher_inputs import fisher_inputs, select_informative
 from skbait.utils import resolve_device
+from skbait.utils._scale import largest_magnitude, times_power_of_two
 from skbait.utils._sparse import check_pool_embeddings, drop_empty_columns, row_norms_squared
 from skbait.utils._threads import (
     limited_threads,
@@ -124,27 +125,16 @@ def unit_scaled(embeddings, relative_reg=DEFAULT_RELATIVE_REG):
     >>> shift, round(float(np.sum(Z**2)), 3), round(reg, 4)
     (102, 0.972, 0.0972)
     """
-    values = embeddings.data if sp.issparse(embeddings) else np.asarray(embeddings)
-    largest = float(np.max(np.abs(values))) if values.size else 0.0
+    largest = largest_magnitude(embeddings)
     if largest == 0.0:
         return reg_at_scale(0.0, relative_reg), embeddings, 0
     # Largest entry in [1/2, 1) first, so that no square overflows or underflows
     # wholesale; then the mean squared norm into [1/4, 1).
     shift = math.frexp(largest)[1]
-    mean_square = float(np.mean(row_norms_squared(_times_power_of_two(embeddings, -shift))))
+    mean_square = float(np.mean(row_norms_squared(times_power_of_two(embeddings, -shift))))
     shift += math.frexp(math.sqrt(mean_square))[1]
-    moved = _times_power_of_two(embeddings, -shift)
+    moved = times_power_of_two(embeddings, -shift)
     return scaled_reg(moved, relative_reg=relative_reg), moved, shift
-
-
-def _times_power_of_two(embeddings, exponent):
-    """``embeddings * 2**exponent``, exact (``ldexp``), dense or sparse, dtype kept."""
-    if sp.issparse(embeddings):
-        moved = embeddings.astype(np.result_type(embeddings.dtype, np.float32))
-        moved.data = np.ldexp(moved.data, exponent, dtype=moved.dtype)
-        return moved
-    embeddings = np.asarray(embeddings)
-    return np.ldexp(embeddings, exponent, dtype=np.result_type(embeddings.dtype, np.float32))
 
 
 #: The factor between an embedding's widest and narrowest columns (see
@@ -345,8 +335,21 @@ def pool_design(embeddings, reg, standardize, total=None):
         are, for the warning of ``reg="scale"``; ``None`` otherwise.
     """
     standardize = check_standardize(standardize)
+    embeddings, moments, spread = _pool_columns(embeddings, reg, standardize, total)
+    if moments is not None and standardizes(standardize, reg, spread[0]):
+        return standardised_design(embeddings, moments, total), None
+    return embeddings, spread
+
+
+def _pool_columns(embeddings, reg, standardize, total):
+    """``(embeddings, moments, spread)`` that :func:`pool_design` decides on.
+
+    ``standardize`` is checked (:func:`check_standardize`); ``moments`` and
+    ``spread`` are ``None`` where nothing is measured (a numeric ``reg``
+    without ``standardize=True``).
+    """
     if not (isinstance(reg, str) or standardize is True):
-        return embeddings, None
+        return embeddings, None, None
     if total is None:
         embeddings = check_pool_embeddings(embeddings)
         moments = column_moments(embeddings)
@@ -355,10 +358,7 @@ def pool_design(embeddings, reg, standardize, total=None):
         rows = np.full(sums.shape, float(n))
         sums, squares, entries, rows = total(np.stack([sums, squares, entries, rows]))
         moments = (int(rows[0] + 0.5), sums, squares, entries)
-    spread = column_spread(moments)
-    if standardizes(standardize, reg, spread[0]):
-        return standardised_design(embeddings, moments, total), None
-    return embeddings, spread
+    return embeddings, moments, column_spread(moments)
 
 
 def zero_rows_source(embeddings, reg, standardize, total=None):
@@ -367,9 +367,12 @@ def zero_rows_source(embeddings, reg, standardize, total=None):
     ``embeddings`` where BAIT works on them as given; ``None`` where it works
     on the standardised design (see :func:`pool_design`), whose intercept
     column gives every row information. ``total`` as in :func:`pool_design`.
+    The design's choice is made without building the design.
     """
-    design, _ = pool_design(embeddings, reg, standardize, total)
-    return embeddings if design.shape[1] == embeddings.shape[1] else None
+    standardize = check_standardize(standardize)
+    _, moments, spread = _pool_columns(embeddings, reg, standardize, total)
+    standardised = moments is not None and standardizes(standardize, reg, spread[0])
+    return None if standardised else embeddings
 
 
 def _absolute_reg(reg, relative_reg, embeddings, probas, standardize=False, design_made=False):
