@@ -522,3 +522,24 @@ def test_evaluate_stopping_takes_criteria_only():
         evaluate_stopping(
             LogisticRegression(), X[:50], y[:50], X[:50], y[:50], criteria=[lambda learner: False]
         )
+
+
+def test_evaluate_stopping_scores_label_sets_as_compare_strategies_does():
+    # A multi-label run's score is the micro-F1 on the test rows, as in
+    # compare_strategies, not the model's own (subset accuracy).
+    from sklearn.datasets import make_multilabel_classification
+    from sklearn.metrics import f1_score
+    from sklearn.multiclass import OneVsRestClassifier
+
+    from skbait import ActiveLearner
+
+    X, Y = make_multilabel_classification(n_samples=300, n_features=8, n_classes=4, random_state=0)
+    params = dict(n_initial=20, batch_size=20, budget=60, random_state=0)
+    model = OneVsRestClassifier(LogisticRegression(max_iter=300))
+    _, rounds = evaluate_stopping(
+        model, X[:200], Y[:200], X[200:], Y[200:], criteria=[], strategy="random", **params
+    )
+    plain = ActiveLearner(model, query_strategy="random", **params).fit(X[:200], Y[:200])
+    expected = f1_score(Y[200:], plain.predict(X[200:]), average="micro")
+    assert rounds["score"].iloc[-1] == pytest.approx(expected)
+    assert rounds["score"].iloc[-1] != pytest.approx(plain.score(X[200:], Y[200:]))

@@ -57,7 +57,9 @@ def evaluate_stopping(
         ``score_full`` (at the budget), ``score_lost`` (``score_full -
         score_at_stop``) and ``labels_saved``.
     rounds : pandas.DataFrame
-        One row per round: ``n_labeled``, ``score`` and each criterion's value
+        One row per round: ``n_labeled``, ``score`` (the model's score on the
+        test rows; the micro-F1 for a multi-label target, as in
+        :func:`compare_strategies`) and each criterion's value
         and ``<name>_stop`` (``nan`` and ``False`` in a round whose labels
         hold a single class: no model was trained to measure).
 
@@ -113,9 +115,12 @@ def evaluate_stopping(
         stopping=measure_every_round,
     )
     learner.fit(X, y, eval_set=(X_test, y_test))
+    # Label sets are scored by micro-F1, as in compare_strategies (a model's own
+    # score is then the harsh subset accuracy).
+    score_key = "eval_f1_micro" if "eval_f1_micro" in learner.history_[0] else "eval_score"
     records = []
     for round_, entry in enumerate(learner.history_):
-        record = {"n_labeled": int(entry["n_labeled"]), "score": float(entry["eval_score"])}
+        record = {"n_labeled": int(entry["n_labeled"]), "score": float(entry[score_key])}
         values = measured.get(round_, {})
         for criterion in criteria:
             record[criterion.name] = values.get(criterion.name, float("nan"))
