@@ -86,6 +86,24 @@ def test_float32_picks_a_batch_as_good_as_float64(seed):
     assert value == pytest.approx(best, rel=1e-4)
 
 
+def test_float32_warns_where_it_cannot_resolve_the_gains():
+    """As multiclass BAIT: float32 on a design of condition ~1e10 says its picks may differ."""
+    import warnings
+
+    Z, P, labeled = _problem(0, n=60, d=5, K=3)
+    U, _, Vt = np.linalg.svd(Z, full_matrices=False)
+    Z = (U * np.logspace(0, -5, Z.shape[1])) @ Vt * 10
+    kwargs = dict(reg=1e-6, device="cpu")
+    with pytest.warns(UserWarning, match=r"float32 cannot resolve .* dtype='float64'"):
+        multilabel_bait_select(Z, P, labeled, 4, dtype="float32", **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # float64 resolves it, and is silent
+        multilabel_bait_select(Z, P, labeled, 4, dtype="float64", **kwargs)
+        # An ordinary problem at the default reg is silent in float32 too.
+        Z, P, labeled = _problem(1, n=60, d=5, K=3)
+        multilabel_bait_select(Z, P, labeled, 4, device="cpu", dtype="float32")
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_one_label_is_binary_bait_at_half_the_regulariser(seed):
     # Two softmax classes give (diag(p) - p p^T) (x) z z^T = 2 p (1 - p) on one direction:

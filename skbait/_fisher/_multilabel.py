@@ -32,7 +32,12 @@ version; the two share their phases (:mod:`._scalar_phases`).
 
 import torch
 
-from skbait._fisher._design import IllConditionedError, drift_probes, drift_tolerance
+from skbait._fisher._design import (
+    IllConditionedError,
+    drift_probes,
+    drift_tolerance,
+    warn_if_unresolved,
+)
 from skbait._fisher._greedy import rel_tolerance
 from skbait._fisher._linalg import _inverse_from_cholesky
 from skbait._fisher._scalar_phases import ScalarStatePhases
@@ -169,6 +174,11 @@ class MultiLabelGreedy(ScalarStatePhases):
                 "embeddings (a StandardScaler in front of the model, say)."
             )
         G = torch.stack([_inverse_from_cholesky(C[j]) for j in range(self.K)])
+        if self.n_refresh == 0:
+            # The starting design, once: float32 is as good as the worst label's block.
+            cond = M.abs().sum(dim=2).amax(dim=1) * G.abs().sum(dim=2).amax(dim=1)
+            worst = int(cond.argmax())
+            warn_if_unresolved(M[worst], G[worst], self.dtype)
         self.G = G.to(self.dtype)
         self._M_probe = M @ self._probe  # (K, d, 2) float64
 
