@@ -1,6 +1,7 @@
 """skbait.evaluation: runs over strategies x seeds, the tidy table, summaries, CSV."""
 
 import re
+import warnings
 from itertools import pairwise
 from pathlib import Path
 
@@ -375,6 +376,23 @@ def test_summarize(hand_table):
     assert summary.loc["a", "selection_seconds"] == pytest.approx(0.1)
     assert summary.loc["b", "selection_seconds_total"] == pytest.approx(0.6)
     assert summary.loc["b", "n_seeds"] == 2
+
+
+def test_runs_ending_at_different_budgets_are_pointed_out(hand_table):
+    # A run stopped early (a stopping criterion, a table merged by hand): its AUC
+    # covers a shorter range and the final score averages the runs that got there.
+    short = hand_table.drop(
+        hand_table.index[(hand_table["strategy"] == "a") & (hand_table["seed"] == 1)][-1:]
+    )
+    with pytest.warns(UserWarning, match=r"'a' end at different budgets \(seed 1 at 20"):
+        summary = summarize(short)
+    assert summary.loc["a", "final_mean"] == pytest.approx(0.9)  # seed 0 alone
+    with pytest.warns(UserWarning, match="'a' end at different budgets"):
+        learning_curve_auc(short)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # equal runs, and a per-run table, say nothing
+        summarize(hand_table)
+        learning_curve_auc(short, per_seed=True)
 
 
 def test_score_table_and_budgets(hand_table):

@@ -1,6 +1,7 @@
 """The tidy results table: CSV files, learning curves, areas, summaries."""
 
 import os
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -252,10 +253,30 @@ def learning_curve_auc(results, *, per_seed=False):
     per_run = pd.DataFrame(rows, columns=["strategy", "seed", "auc"])
     if per_seed:
         return per_run
+    _warn_if_runs_end_apart(results)
     grouped = per_run.groupby("strategy", sort=False)["auc"]
     out = grouped.agg(auc_mean="mean", auc_std=lambda s: s.std(ddof=1), n_seeds="count")
     out["auc_sem"] = out["auc_std"] / np.sqrt(out["n_seeds"])
     return out[["auc_mean", "auc_sem", "n_seeds"]]
+
+
+def _warn_if_runs_end_apart(results):
+    """Say which runs of a strategy end before its others (their AUC and final score differ)."""
+    ends = results.groupby(["strategy", "seed"], sort=False)["n_labeled"].max()
+    for strategy, seeds in ends.groupby(level=0, sort=False):
+        last = seeds.max()
+        short = seeds[seeds < last]
+        if short.empty:
+            continue
+        listed = ", ".join(f"seed {seed} at {int(n)}" for (_, seed), n in short.items())
+        warnings.warn(
+            f"The runs of {strategy!r} end at different budgets ({listed}; the others at "
+            f"{int(last)} labels): each AUC covers its own run's range, and the final score "
+            "averages only the runs that reached the largest budget. Compare runs on the "
+            "same labeling grid.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def summarize(results):
