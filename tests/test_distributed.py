@@ -396,6 +396,15 @@ def _cases():
         dict(hard, name="round-fallback-bait-zero-ridge", strategy="bait", ridge=1, zero=0.07),
         dict(hard, name="round-fallback-badge-zero", strategy="badge", soft=10.0, zero=0.0),
     ]
+    # A default device set by the caller (torch.set_default_device("cuda")) changes no
+    # pick: "meta" stands in for it, as a tensor made there without a device holds no
+    # numbers (see _worker).
+    again = ("coreset", "badge", "bait-candidates", "uncertainty-margin", "round-sklearn-bait")
+    cases += [
+        dict(case, name=f"{case['name']}-default-device", default_device="meta")
+        for case in cases
+        if case["name"] in again
+    ]
     return cases
 
 
@@ -773,7 +782,9 @@ def _worker(rank, world, address, out_path):
     results = {}
     for case in _cases():
         start = time.perf_counter()
-        results[case["name"]] = _run_case(case, rank, world)
+        default_device = case.get("default_device")
+        with torch.device(default_device) if default_device else contextlib.nullcontext():
+            results[case["name"]] = _run_case(case, rank, world)
         results[case["name"] + ":seconds"] = time.perf_counter() - start
     # The results are on disk, whole, before the group is torn down: gloo can
     # abort in its own shutdown ("terminate called without an active
