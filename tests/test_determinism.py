@@ -239,3 +239,39 @@ def test_a_cuda_default_device_changes_no_cpu_pick(name):
     with torch.device("cuda"):
         got = strategy(name, "cpu").select(MODEL, X, LABELED, 12, random_state=3)
     np.testing.assert_array_equal(got, expected)
+
+
+class _Net(torch.nn.Module):
+    """A small classifier for skorch (module level, so that it pickles)."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Tanh())
+        self.out = torch.nn.Linear(8, 3)
+
+    def forward(self, X):
+        return torch.softmax(self.out(self.hidden(X)), dim=-1)
+
+
+@pytest.fixture(scope="module")
+def skorch_net():
+    skorch = pytest.importorskip("skorch")
+    net = skorch.NeuralNetClassifier(_Net, max_epochs=2, train_split=None, verbose=0)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return net.fit(X[LABELED].astype(np.float32), Y[LABELED])
+
+
+@pytest.mark.parametrize("name", available_strategies())
+def test_a_query_leaves_the_global_torch_generator_alone(name, skorch_net):
+    # A skorch net's prediction loader draws a seed from torch's global generator
+    # on every pass: a query read the net and moved the caller's torch draws.
+    X32 = X.astype(np.float32)
+    before = torch.get_rng_state()
+    picks = strategy(name).select(skorch_net, X32, LABELED, 6, random_state=3)
+    assert torch.equal(torch.get_rng_state(), before)
+    # Nor do the picks depend on the state of torch's global generator.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(12345)
+        again = strategy(name).select(skorch_net, X32, LABELED, 6, random_state=3)
+    np.testing.assert_array_equal(again, picks)
