@@ -275,3 +275,11 @@ def test_a_query_leaves_the_global_torch_generator_alone(name, skorch_net):
         torch.manual_seed(12345)
         again = strategy(name).select(skorch_net, X32, LABELED, 6, random_state=3)
     np.testing.assert_array_equal(again, picks)
+
+
+@pytest.mark.parametrize("name", available_strategies())
+def test_a_numpy_generator_is_refused_with_what_to_pass(name):
+    # scikit-learn's convention: an int, a RandomState or None. Its own error named
+    # neither, nor how to keep a Generator's stream.
+    with pytest.raises(ValueError, match=r"int, a numpy.random.RandomState or None.*integers"):
+        strategy(name).select(MODEL, X, LABELED, 6, random_state=np.random.default_rng(0))
