@@ -245,7 +245,9 @@ class FisherApproximation(BaseEstimator):
                 names.append(f"expectation over the top {self.top_classes} of {k} classes")
             else:
                 # BAIT's factors without their null column (k - 1 of them).
-                S = reduced_bait_factors(torch.as_tensor(P, dtype=torch.float64)).numpy()
+                S = reduced_bait_factors(
+                    torch.as_tensor(P, dtype=torch.float64, device="cpu")
+                ).numpy()
             class_weight = np.einsum("nkr,nkr->n", S, S)  # tr(S S^T) = tr C_x
         if P is None:
             exact_weight = np.ones(n)

@@ -6,9 +6,10 @@ from abc import abstractmethod
 
 import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import validate_parameter_constraints
 
+from skbait.utils._seeds import check_seed
+from skbait.utils._torch import global_draws_kept
 from skbait.utils._validation import as_labeled_mask, check_batch_size
 
 __all__ = ["QueryStrategy", "StrategyTags", "get_strategy_tags"]
@@ -234,9 +235,12 @@ class QueryStrategy(BaseEstimator):
             )
         self._validate_estimator(estimator)
         batch_size = min(int(batch_size), n_unlabeled)
-        rng = check_random_state(random_state)
+        rng = check_seed(random_state)
 
-        result = self._select(estimator, X, labeled_mask, batch_size, rng, embedding)
+        # The strategy's draws come from rng; a model that draws from torch's global
+        # generators as it predicts (a skorch net's loader) leaves the caller's alone.
+        with global_draws_kept():
+            result = self._select(estimator, X, labeled_mask, batch_size, rng, embedding)
         # A third-party _select that returns the indices alone failed on the unpacking,
         # with a message that named neither the strategy nor the rule.
         if not isinstance(result, tuple) or len(result) != 2:

@@ -418,6 +418,7 @@ def test_reduction_to_the_pool_size_is_lossless():
     np.testing.assert_array_equal(got, bait_select(Z, P, labeled, 3, device="cpu"))
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize(
     "settings", [{"binary": True}, {"top_classes": 2}, {"class_dims": 2, "embedding_dims": 4}]

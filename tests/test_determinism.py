@@ -15,7 +15,7 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
 from skbait import ActiveLearner, get_strategy_tags
-from skbait.strategies import available_strategies, make_strategy
+from skbait.strategies import BAIT, FisherApproximation, available_strategies, make_strategy
 
 X, Y = make_classification(
     n_samples=150, n_features=6, n_informative=4, n_classes=3, random_state=1
@@ -180,3 +180,106 @@ def test_loop_on_cpu_and_cuda_float64():
             for device in ("cpu", "cuda")
         ]
     np.testing.assert_array_equal(runs[0].labeled_indices_, runs[1].labeled_indices_)
+
+
+# A default device set by the caller (torch.set_default_device("cuda"), common in
+# notebooks) must change neither where skbait computes nor what it picks. "meta"
+# stands in for it on any machine: a tensor made there holds no numbers, so a
+# strategy that made one without naming its device would fail or pick other rows.
+@pytest.mark.parametrize("name", [*available_strategies(), "bait-reduced"])
+def test_a_default_device_set_by_the_caller_changes_no_pick(name):
+    def make():
+        if name == "bait-reduced":  # the approximation's own factors
+            return BAIT(device="cpu", approximation=FisherApproximation(embedding_dims=3))
+        return strategy(name)
+
+    expected = make().select(MODEL, X, LABELED, 12, random_state=3, return_utilities=True)
+    with torch.device("meta"):
+        got = make().select(MODEL, X, LABELED, 12, random_state=3, return_utilities=True)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+
+
+def _objectives():
+    from skbait.strategies import (
+        bait_objective,
+        label_sets_objective,
+        labeled_set_objective,
+        multilabel_bait_objective,
+    )
+
+    rng = np.random.RandomState(0)
+    Z, logits = rng.normal(size=(40, 3)), rng.normal(size=(40, 3))
+    P = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    labels = 1.0 / (1.0 + np.exp(-logits))
+    chosen = np.array([10, 11, 12])
+    return {
+        "bait_objective": lambda: bait_objective(Z, P, np.arange(6), chosen),
+        "multilabel_bait_objective": lambda: multilabel_bait_objective(
+            Z, labels, np.arange(6), chosen
+        ),
+        "labeled_set_objective": lambda: labeled_set_objective(Z, P, np.arange(6)),
+        "label_sets_objective": lambda: label_sets_objective(Z, labels, np.arange(6)),
+    }
+
+
+@pytest.mark.parametrize("name", list(_objectives()))
+def test_a_default_device_set_by_the_caller_changes_no_objective(name):
+    objective = _objectives()[name]
+    expected = objective()
+    with torch.device("meta"):
+        assert objective() == expected
+
+
+@pytest.mark.cuda
+@cuda
+@pytest.mark.parametrize("name", TORCH_STRATEGIES)
+def test_a_cuda_default_device_changes_no_cpu_pick(name):
+    expected = strategy(name, "cpu").select(MODEL, X, LABELED, 12, random_state=3)
+    with torch.device("cuda"):
+        got = strategy(name, "cpu").select(MODEL, X, LABELED, 12, random_state=3)
+    np.testing.assert_array_equal(got, expected)
+
+
+class _Net(torch.nn.Module):
+    """A small classifier for skorch (module level, so that it pickles)."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Tanh())
+        self.out = torch.nn.Linear(8, 3)
+
+    def forward(self, X):
+        return torch.softmax(self.out(self.hidden(X)), dim=-1)
+
+
+@pytest.fixture(scope="module")
+def skorch_net():
+    skorch = pytest.importorskip("skorch")
+    net = skorch.NeuralNetClassifier(_Net, max_epochs=2, train_split=None, verbose=0)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return net.fit(X[LABELED].astype(np.float32), Y[LABELED])
+
+
+@pytest.mark.parametrize("name", available_strategies())
+def test_a_query_leaves_the_global_torch_generator_alone(name, skorch_net):
+    # A skorch net's prediction loader draws a seed from torch's global generator
+    # on every pass: a query read the net and moved the caller's torch draws.
+    X32 = X.astype(np.float32)
+    before = torch.get_rng_state()
+    picks = strategy(name).select(skorch_net, X32, LABELED, 6, random_state=3)
+    assert torch.equal(torch.get_rng_state(), before)
+    # Nor do the picks depend on the state of torch's global generator.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(12345)
+        again = strategy(name).select(skorch_net, X32, LABELED, 6, random_state=3)
+    np.testing.assert_array_equal(again, picks)
+
+
+@pytest.mark.parametrize("name", available_strategies())
+def test_a_numpy_generator_is_refused_with_what_to_pass(name):
+    # scikit-learn's convention: an int, a RandomState or None. Its own error named
+    # neither, nor how to keep a Generator's stream.
+    with pytest.raises(ValueError, match=r"int, a numpy.random.RandomState or None.*integers"):
+        strategy(name).select(MODEL, X, LABELED, 6, random_state=np.random.default_rng(0))

@@ -306,6 +306,7 @@ def test_a_corrupted_inverse_is_rebuilt_from_the_exact_design():
     assert broken.picked == clean.picked
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("objective", ["trace", "logdet"])
 def test_cuda_picks_what_the_cpu_picks(objective):

@@ -13,10 +13,11 @@ import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import make_pipeline
 
 from skbait import get_strategy_tags
-from skbait.strategies import available_strategies, make_strategy
+from skbait.strategies import UncertaintySampling, available_strategies, make_strategy
 
 STRATEGIES = available_strategies()
 WORDS = "red green blue cat dog fish sun rain snow wind"
@@ -39,13 +40,13 @@ def fitted_model(strategy, task, X, y, labeled):
     return Ridge().fit(X[labeled], X[labeled, 0])
 
 
-def select(strategy, model, X, labeled, batch_size=6):
+def select(strategy, model, X, labeled, batch_size=6, **kwargs):
     s = make_strategy(strategy)
     if "device" in s.get_params():
         s.set_params(device="cpu")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return s.select(model, X, labeled, batch_size, random_state=3)
+        return s.select(model, X, labeled, batch_size, random_state=3, **kwargs)
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -143,3 +144,34 @@ def test_a_float32_embedding_picks_what_its_float64_original_picks(strategy, tas
     (i64, u64), (i32, u32) = picks
     np.testing.assert_array_equal(i32, i64)
     np.testing.assert_allclose(u32, u64, rtol=1e-5, atol=1e-12)
+
+
+def _draws_nothing(name):
+    """Whether a strategy's picks depend on the rows alone, not on a random draw."""
+    strategy = make_strategy(name)
+    # Uncertainty sampling draws only for a classifier of a single class.
+    return get_strategy_tags(strategy).deterministic or isinstance(strategy, UncertaintySampling)
+
+
+@pytest.mark.parametrize("strategy", [name for name in STRATEGIES if _draws_nothing(name)])
+def test_a_permuted_pool_gives_the_same_rows(strategy):
+    # Rows in another order are the same rows: a strategy that draws nothing picks
+    # them again, in the same order. Continuous rows leave no tie, which these
+    # strategies break by the lower index (the one thing row order may decide).
+    X, y, labeled = problem()
+    tags = get_strategy_tags(make_strategy(strategy))
+    if tags.multilabel and tags.classifier_only:
+        # Label sets: a single-label model's probabilities would tie many rows here.
+        label_sets = X[:, :3] + 0.5 * np.random.RandomState(1).normal(size=(len(X), 3)) > 0
+        model = MultiOutputClassifier(LogisticRegression())
+        model.fit(X[labeled], label_sets[labeled].astype(int))
+    else:
+        model = LogisticRegression().fit(X[labeled], y[labeled])
+    order = np.random.RandomState(4).permutation(len(X))  # row i of X[order] is row order[i]
+    position = np.argsort(order)  # where each row of X went
+    picks, utilities = select(strategy, model, X, labeled, return_utilities=True)
+    moved, moved_utilities = select(
+        strategy, model, X[order], position[labeled], return_utilities=True
+    )
+    np.testing.assert_array_equal(order[moved], picks)
+    np.testing.assert_allclose(moved_utilities, utilities, rtol=1e-9)

@@ -38,7 +38,10 @@ class IllConditionedError(ValueError, FloatingPointError):
 
 def drift_probes(D):
     """The drift check's two fixed sign vectors, ``(D, 2)`` float64 on the CPU (seeded)."""
-    signs = torch.randint(0, 2, (D, 2), generator=torch.Generator().manual_seed(0))
+    # device="cpu": the CPU generator cannot draw on a default device set by the
+    # caller (torch.set_default_device("cuda")), and the signs must not depend on it.
+    generator = torch.Generator(device="cpu").manual_seed(0)
+    signs = torch.randint(0, 2, (D, 2), generator=generator, device="cpu")
     return (2.0 * signs - 1.0).to(torch.float64)
 
 

@@ -11,6 +11,7 @@ from skbait.distributed._comm import (
     Group,
     best_exact,
     from_rank0,
+    host,
     shared_scale_exponent,
 )
 from skbait.distributed._pool import ShardedPool, owner_of, selection_result
@@ -131,7 +132,7 @@ def badge_select(
         a[torch.arange(m, device=device), torch.argmax(a, dim=1)] -= 1.0
     norm_g = (a * a).sum(dim=1) * (z_T * z_T).sum(dim=0)
     snap = (k + d + 2) * eps
-    cand_index = torch.as_tensor(pool.pool_index(unl))
+    cand_index = torch.as_tensor(pool.pool_index(unl), device="cpu")
 
     chosen = np.empty(B, dtype=np.int64)
     utilities = np.empty(B, dtype=np.float64)
@@ -178,7 +179,7 @@ def _badge_draw(comm, pool, d2, taken, rng):
     """
     cumulative = torch.cumsum(d2.to(torch.float64), dim=0)
     local_total = float(cumulative[-1]) if cumulative.numel() else 0.0
-    totals = comm.all_gather(torch.tensor([local_total], dtype=torch.float64))[:, 0].tolist()
+    totals = comm.all_gather(host([local_total]))[:, 0].tolist()
     offset = total = 0.0
     for rank, t in enumerate(totals):  # in rank order, as the cumulative sum runs
         if rank == comm.rank:
@@ -195,25 +196,21 @@ def _badge_draw(comm, pool, d2, taken, rng):
         )
         pos = int(where[0])
         found = pool.offset + pool.unlabeled[pos] if pos < d2.numel() else math.inf
-        index = comm.all_reduce(
-            torch.tensor([float(found)], dtype=torch.float64), op=dist.ReduceOp.MIN
-        )
+        index = comm.all_reduce(host([float(found)]), op=dist.ReduceOp.MIN)
         if math.isfinite(index.item()):
             return int(index.item())
         # u * total rounded up to total: the last row with a positive weight.
         positive = torch.nonzero(d2 > 0).flatten()
         last = pool.offset + pool.unlabeled[int(positive[-1])] if positive.numel() else -1
-        index = comm.all_reduce(
-            torch.tensor([float(last)], dtype=torch.float64), op=dist.ReduceOp.MAX
-        )
+        index = comm.all_reduce(host([float(last)]), op=dist.ReduceOp.MAX)
         return int(index.item())
     # Every weight is zero: uniform over the rows not yet chosen, in pool order.
     remaining = np.flatnonzero(~taken)
-    counts = comm.all_gather(torch.tensor([remaining.size], dtype=torch.int64))[:, 0].numpy()
+    counts = comm.all_gather(host([remaining.size], torch.int64))[:, 0].numpy()
     draw = from_rank0(comm, rng.randint(int(counts.sum())))
     starts = np.concatenate([[0], np.cumsum(counts)])
     rank = int(np.searchsorted(starts, draw, side="right") - 1)
-    index = torch.zeros(1, dtype=torch.int64)
+    index = host([0], torch.int64)
     if comm.rank == rank:
         index[0] = pool.offset + pool.unlabeled[remaining[draw - starts[rank]]]
     return int(comm.broadcast(index, rank)[0])

@@ -16,7 +16,7 @@ from skbait._fisher import (
     forward_steps,
     kron_gram,
 )
-from skbait.distributed._comm import Group, raise_everywhere
+from skbait.distributed._comm import Group, host, raise_everywhere
 from skbait.distributed._pool import (
     ShardedPool,
     selection_result,
@@ -71,7 +71,7 @@ class ShardedGreedy(KroneckerGreedy):
             if not torch.isfinite(floor):
                 return None
             candidates = self._contenders(scores, usable, floor)
-            counts = torch.tensor([candidates.numel(), len(self.rows)])
+            counts = host([candidates.numel(), len(self.rows)], torch.int64)
             counts = comm.all_reduce(counts, dist.ReduceOp.SUM)
             self._record_pruning(int(counts[0]), int(counts[1]))
             exact, bad = self.rows.exact_scores(candidates, +1)
@@ -89,7 +89,7 @@ class ShardedGreedy(KroneckerGreedy):
         slots = tied if candidates is None else candidates[tied]
         ids = self.ids[self.rows.positions[slots]]
         mine = int(ids.min()) if ids.numel() else _NO_ID
-        winner = int(comm.all_reduce(torch.tensor([mine]), dist.ReduceOp.MIN)[0])
+        winner = int(comm.all_reduce(host([mine], torch.int64), dist.ReduceOp.MIN)[0])
         owner = int(np.searchsorted(self._owners, winner, side="right") - 1)
         # Its score and factors, from the rank that holds it.
         d, k, r = self.factors.d, self.factors.k, self.factors.r
@@ -330,7 +330,9 @@ def bait_select(
     labeled_information = comm.all_reduce(kron_gram(lab.Z.double(), lab.S.double()))
     if isinstance(reg, str):
         # The whole pool's mean squared norm, as one process would measure it.
-        squares = torch.as_tensor(row_norms_squared(pool.Z), dtype=torch.float64).sum()
+        squares = torch.as_tensor(
+            row_norms_squared(pool.Z), dtype=torch.float64, device="cpu"
+        ).sum()
         reg = reg_at_scale(float(comm.all_reduce(squares.reshape(1))) / pool.n, relative_reg)
     M0, scale = design_start(labeled_information, pool.n_labeled, B, float(reg))
     F = None
@@ -360,7 +362,7 @@ def _summed_over_ranks(comm):
     """Per-column arrays summed over every rank (float64), for :func:`pool_design`."""
 
     def total(columns):
-        return comm.all_reduce(torch.as_tensor(columns, dtype=torch.float64)).numpy()
+        return comm.all_reduce(torch.as_tensor(columns, dtype=torch.float64, device="cpu")).numpy()
 
     return total
 

@@ -76,6 +76,16 @@ class Group:
         return t.to(tensor.device)
 
 
+def host(values, dtype=torch.float64):
+    """A CPU tensor of ``values`` (a list) to send through a collective.
+
+    Made on the CPU whatever default device the caller set
+    (``torch.set_default_device``): :class:`Group` moves it to the
+    communication device and back, and the callers read it with numpy.
+    """
+    return torch.tensor(values, dtype=dtype, device="cpu")
+
+
 def raise_everywhere(group, error, meta=None):
     """Share every rank's local error (or metadata); raise the first error on all ranks.
 
@@ -130,7 +140,7 @@ def shard_offsets(n_local, *, group=None):
     >>> dist.destroy_process_group()
     """
     comm = Group(group)
-    counts = comm.all_gather(torch.tensor([int(n_local)], dtype=torch.int64))
+    counts = comm.all_gather(host([int(n_local)], torch.int64))
     return np.concatenate([[0], np.cumsum(counts.flatten().numpy())]).astype(np.int64)
 
 
@@ -141,11 +151,11 @@ def best_exact(comm, values, pool_index, *, maximize=True):
     (ascending). One all-gather of a (value, index) pair per rank.
     """
     worst = -math.inf if maximize else math.inf
-    pair = torch.tensor([worst, math.inf], dtype=torch.float64)
+    pair = host([worst, math.inf])
     if values.numel():
         # torch.argmax/argmin return the first extreme position: the lowest index.
         pos = int(torch.argmax(values) if maximize else torch.argmin(values))
-        pair = torch.tensor([float(values[pos]), float(pool_index[pos])], dtype=torch.float64)
+        pair = host([float(values[pos]), float(pool_index[pos])])
     pairs = comm.all_gather(pair)
     best = pairs[:, 0].max() if maximize else pairs[:, 0].min()
     index = pairs[pairs[:, 0] == best, 1].min()
@@ -175,11 +185,11 @@ def shared_scale_exponent(comm, local, dtype):
     ``local`` is this rank's rows; their largest entries are all-reduced, so
     that every rank rescales by the power of two one process would use.
     """
-    largest = torch.tensor([largest_magnitude(local)], dtype=torch.float64)
+    largest = host([largest_magnitude(local)])
     return scale_exponent(float(comm.all_reduce(largest, op=dist.ReduceOp.MAX)[0]), dtype)
 
 
 def from_rank0(comm, value):
     """Rank 0's ``value`` (a float or an integer below 2**53) on every rank."""
-    out = comm.broadcast(torch.tensor([float(value)], dtype=torch.float64), 0)[0].item()
+    out = comm.broadcast(host([float(value)]), 0)[0].item()
     return int(out) if isinstance(value, (int, np.integer)) else out

@@ -116,7 +116,7 @@ def coreset_select(
     snap = (pool.d + 2) * torch.finfo(dtype).eps
     cand_T = Z[torch.as_tensor(pool.unlabeled, device=device)].T.contiguous()
     norm_cand = (cand_T * cand_T).sum(dim=0)
-    cand_index = torch.as_tensor(pool.pool_index(pool.unlabeled))
+    cand_index = torch.as_tensor(pool.pool_index(pool.unlabeled), device="cpu")
 
     if pool.n_labeled:
         ref_local = Z[torch.as_tensor(pool.labeled, device=device)]

@@ -15,7 +15,7 @@ from skbait._skorch import check_train_split
 from skbait.base import as_labeled_mask, n_rows
 from skbait.distributed._badge import badge_select
 from skbait.distributed._bait import _summed_over_ranks, bait_select
-from skbait.distributed._comm import Group, error_report, raise_everywhere, rebuild_error
+from skbait.distributed._comm import Group, error_report, host, raise_everywhere, rebuild_error
 from skbait.distributed._coreset import coreset_select
 from skbait.distributed._pool import ShardedPool
 from skbait.distributed._uncertainty import uncertainty_select
@@ -288,11 +288,10 @@ def _bait_informative(comm, Z, P, labeled, batch_size, random_state, group, para
         return indices
     lo, hi = pool.offsets[comm.rank], pool.offsets[comm.rank + 1]
     here = (indices >= lo) & (indices < hi)
-    flags = torch.zeros(indices.size, dtype=torch.int64)
-    flags[torch.as_tensor(here)] = torch.as_tensor(
-        informative[indices[here] - lo].astype(np.int64)
-    )
-    kept = comm.all_reduce(flags).numpy().astype(bool)
+    flags = np.zeros(indices.size, dtype=np.int64)
+    flags[here] = informative[indices[here] - lo]
+    # from_numpy: on the CPU, whatever default device the caller set.
+    kept = comm.all_reduce(torch.from_numpy(flags)).numpy().astype(bool)
     if kept.all():
         return indices
     rest = np.setdiff1d(unl, indices[kept & here] - lo)
@@ -340,12 +339,12 @@ def _draw(comm, pool, rows, count, random_state):
     mine = (drawn >= starts[comm.rank]) & (drawn < starts[comm.rank + 1])
     local = np.zeros(count, dtype=np.int64)
     local[mine] = pool.offset + rows[drawn[mine] - starts[comm.rank]]
-    return comm.all_reduce(torch.as_tensor(local)).numpy()
+    return comm.all_reduce(torch.as_tensor(local, device="cpu")).numpy()
 
 
 def _count(comm, flags):
     """How many of ``flags`` are true on every rank together."""
-    return int(comm.all_reduce(torch.tensor([int(np.sum(flags))], dtype=torch.int64))[0])
+    return int(comm.all_reduce(host([int(np.sum(flags))], torch.int64))[0])
 
 
 def _warn_on_rank0(comm, message):

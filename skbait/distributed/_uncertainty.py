@@ -96,10 +96,11 @@ def uncertainty_select(
     # This rank's best B, then the best B of those: a stable sort on the negated
     # scores keeps ties in pool order, as on one process.
     top = np.argsort(-scores, kind="stable")[:B]
-    pairs = torch.full((B, 2), math.inf, dtype=torch.float64)
-    pairs[: top.size, 0] = torch.as_tensor(-scores[top])
-    pairs[: top.size, 1] = torch.as_tensor(pool.pool_index(unl[top]), dtype=torch.float64)
-    pairs = comm.all_gather(pairs).reshape(-1, 2).numpy()
+    pairs = np.full((B, 2), math.inf)
+    pairs[: top.size, 0] = -scores[top]
+    pairs[: top.size, 1] = pool.pool_index(unl[top])
+    # from_numpy: on the CPU, whatever default device the caller set.
+    pairs = comm.all_gather(torch.from_numpy(pairs)).reshape(-1, 2).numpy()
     order = np.lexsort((pairs[:, 1], pairs[:, 0]))[:B]
     return selection_result(pairs[order, 1], -pairs[order, 0], return_utilities)
 

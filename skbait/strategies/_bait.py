@@ -790,11 +790,11 @@ def bait_objective(
         raise ValueError("`selected` holds indices outside the pool.")
     fisher = check_option("fisher", fisher, {"pool", "identity"})
     M, scale = problem.start(int(selected.size))
-    sel = torch.as_tensor(selected)
+    sel = torch.as_tensor(selected, device="cpu")
     chosen = problem.pool[sel].scaled(scale)
     M = M + kron_gram(chosen.Z, chosen.S).to(M.dtype)
     F = problem.pool_fisher(fisher)
-    F = torch.eye(len(M), dtype=M.dtype) if F is None else F.to(M.dtype)
+    F = torch.eye(len(M), dtype=M.dtype, device=M.device) if F is None else F.to(M.dtype)
     # M = reg I plus information matrices: positive definite, so a Cholesky solve. Where
     # a tiny reg leaves it singular in float64 (the Cholesky fails), an LU solve still
     # gives the finite value the selection's own arithmetic reached.

@@ -60,10 +60,10 @@ def labeled_set_objective(Z, P, labeled, *, reg=1.0):
     if P is None:
         S = regression_factors(n)
     else:
-        S = bait_factors(torch.as_tensor(np.asarray(P, dtype=np.float64)))
+        S = bait_factors(torch.as_tensor(np.asarray(P, dtype=np.float64), device="cpu"))
     F = kron_gram(Z, S) / n
     M = kron_gram(Z[labeled], S[labeled]) / labeled.numel()
-    M = M + reg * torch.eye(D, dtype=torch.float64)
+    M = M + reg * torch.eye(D, dtype=torch.float64, device="cpu")
     L = torch.linalg.cholesky(M)
     return float(torch.trace(torch.cholesky_solve(F, L)))
 
@@ -102,7 +102,7 @@ def label_sets_objective(Z, P, labeled, *, reg=1.0):
     1.0
     """
     Z, labeled = _pool_and_labeled_rows(Z, labeled)
-    P = torch.as_tensor(np.asarray(P, dtype=np.float64))
+    P = torch.as_tensor(np.asarray(P, dtype=np.float64), device="cpu")
     n = Z.shape[0]
     if P.ndim != 2 or P.shape[0] != n:
         raise ValueError(
@@ -120,8 +120,9 @@ def _pool_and_labeled_rows(Z, labeled):
     """The pool's embeddings as a float64 tensor and the labeled rows' positions (one or more)."""
     if sp.issparse(Z):  # a text pipeline's TF-IDF rows
         Z = Z.toarray()
-    Z = torch.as_tensor(np.asarray(Z, dtype=np.float64))
-    labeled = torch.as_tensor(np.flatnonzero(as_labeled_mask(labeled, Z.shape[0])))
+    # On the CPU whatever default device the caller set (torch.set_default_device).
+    Z = torch.as_tensor(np.asarray(Z, dtype=np.float64), device="cpu")
+    labeled = torch.as_tensor(np.flatnonzero(as_labeled_mask(labeled, Z.shape[0])), device="cpu")
     if labeled.numel() == 0:
         raise ValueError("The objective of the labeled set needs at least one labeled row.")
     return Z, labeled

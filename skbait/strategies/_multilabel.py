@@ -489,7 +489,7 @@ def multilabel_bait_objective(
         raise ValueError("`selected` holds indices outside the pool.")
     B = int(selected.size)
     M0, scale = _start(Zt, Wt, mask, B, n_L, reg)
-    sel = torch.as_tensor(selected)
+    sel = torch.as_tensor(selected, device="cpu")
     M = M0 + label_fisher_blocks(Zt[sel], Wt[sel], scale)
     if objective == "logdet":
         return float(torch.linalg.slogdet(M)[1].sum())

@@ -8,7 +8,38 @@ query`` given the same ``random_state`` draw the same rows.
 import numpy as np
 from sklearn.utils import check_random_state
 
-__all__ = ["draw_seed", "round_random_state"]
+__all__ = ["check_seed", "draw_seed", "round_random_state"]
+
+
+def check_seed(random_state):
+    """``random_state`` as a RandomState (scikit-learn's rule), a Generator refused clearly.
+
+    scikit-learn takes an int, a ``RandomState`` or ``None``; given a
+    :class:`numpy.random.Generator` its error ("cannot be used to seed a
+    numpy.random.RandomState instance") names neither what is accepted nor
+    how to keep the Generator's stream.
+
+    Parameters
+    ----------
+    random_state : int, RandomState instance or None
+
+    Returns
+    -------
+    numpy.random.RandomState
+
+    Examples
+    --------
+    >>> from skbait.utils._seeds import check_seed
+    >>> check_seed(0).randint(10) == check_seed(0).randint(10)
+    True
+    """
+    if isinstance(random_state, np.random.Generator):
+        raise ValueError(
+            "random_state must be an int, a numpy.random.RandomState or None (scikit-learn's "
+            "convention), got a numpy.random.Generator. Pass a seed drawn from it, such as "
+            "random_state=int(generator.integers(2**31 - 1))."
+        )
+    return check_random_state(random_state)
 
 
 def draw_seed(random_state):
@@ -30,7 +61,7 @@ def draw_seed(random_state):
     >>> draw_seed(0) == draw_seed(0)
     True
     """
-    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    return int(check_seed(random_state).randint(np.iinfo(np.int32).max))
 
 
 def round_random_state(seed, round_):

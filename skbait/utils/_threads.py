@@ -152,7 +152,8 @@ def threads_for_flops(flops, *, max_threads=None, busy=None, per_thread=FLOPS_PE
 
 def _region_seconds(n_regions=_PROBE_REGIONS):
     """The second-longest wall time of a few tiny parallel regions on torch's current threads."""
-    x = torch.zeros(_PROBE_ELEMENTS)
+    # The CPU's threads are timed, whatever default device or dtype the caller set.
+    x = torch.zeros(_PROBE_ELEMENTS, dtype=torch.float32, device="cpu")
     out = torch.empty_like(x)
     torch.add(x, 1.0, out=out)  # untimed: the first region may start the thread pool
     times = []

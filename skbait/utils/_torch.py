@@ -1,12 +1,14 @@
 """Torch device, dtype and generator selection, shared by every strategy."""
 
+import contextlib
+
 import numpy as np
 import torch
 
 from skbait.utils._pipeline import final_step
 from skbait.utils._seeds import draw_seed
 
-__all__ = ["resolve_device", "resolve_dtype", "torch_generator"]
+__all__ = ["global_draws_kept", "resolve_device", "resolve_dtype", "torch_generator"]
 
 
 def _estimator_device(estimator):
@@ -118,3 +120,29 @@ def torch_generator(random_state, device="cpu"):
     generator = torch.Generator(device=device)
     generator.manual_seed(seed)
     return generator
+
+
+@contextlib.contextmanager
+def global_draws_kept():
+    """Leave torch's global generators as they were, whatever the block draws from them.
+
+    A strategy's own draws come from :func:`torch_generator`; but the model it
+    reads may draw from the global ones (a skorch net's prediction loader takes
+    a seed from torch's CPU generator on every pass), which would move the
+    caller's torch draws after the query. The CPU generator is forked, and
+    those of the CUDA devices once CUDA has started (before, nothing can have
+    drawn from them, and starting it here would cost seconds).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skbait.utils._torch import global_draws_kept
+    >>> before = torch.get_rng_state()
+    >>> with global_draws_kept():
+    ...     _ = torch.rand(3)
+    >>> bool(torch.equal(before, torch.get_rng_state()))
+    True
+    """
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    with torch.random.fork_rng(devices=devices):
+        yield
