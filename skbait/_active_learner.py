@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from skbait._labeled_pool import (
     LabeledPool,
     check_label_kind,
+    check_labels_of_one_kind,
     check_rows,
     label_repr,
     missing_label_mask,
@@ -1391,6 +1392,9 @@ default=None
         """
         if n_outputs is None:
             n_outputs = getattr(self, "_net_outputs", None)
+        if is_classifier(self.estimator):
+            # Before natural_labels, which would read True beside 1 as the number 1.
+            check_labels_of_one_kind(y_known)
         y_known = natural_labels(y_known)  # [0, 1] given beside None: numbers, not objects
         if is_classifier(self.estimator) and y_known.size:
             # Before the model sees them: continuous or mixed labels get scikit-learn's

@@ -13,6 +13,7 @@ from sklearn.utils.validation import _num_samples
 __all__ = [
     "LabeledPool",
     "check_label_kind",
+    "check_labels_of_one_kind",
     "check_rows",
     "label_repr",
     "missing_label_mask",
@@ -239,14 +240,58 @@ def _label_kind(labels):
         return "number"
     if labels.size == 0:
         return "object"
-    values = labels.ravel().tolist()  # numpy scalars become Python ones
-    if all(isinstance(v, bool) for v in values):
+    kinds = {_value_kind(v) for v in labels.ravel().tolist()}  # numpy scalars: Python ones
+    return kinds.pop() if len(kinds) == 1 and None not in kinds else "object"
+
+
+def _value_kind(value):
+    """``"bool"``, ``"text"`` or ``"number"`` for one Python label, or None for another."""
+    if isinstance(value, bool):
         return "bool"
-    if all(isinstance(v, str) for v in values):
+    if isinstance(value, str):
         return "text"
-    if all(isinstance(v, Number) and not isinstance(v, bool) for v in values):
+    if isinstance(value, Number):
         return "number"
-    return "object"
+    return None
+
+
+def check_labels_of_one_kind(labels):
+    """Refuse labels that mix kinds: numbers, text and booleans side by side.
+
+    A column typed by hand or read from a spreadsheet (1, 2 and the text
+    ``"3"``) is an object array: scikit-learn calls its type unknown and
+    suggests continuous values, and numpy takes ``True`` for ``1``, so that two
+    classes become one without a word.
+
+    Parameters
+    ----------
+    labels : ndarray
+        The known labels (no missing ones).
+
+    Raises
+    ------
+    TypeError
+        Naming the kinds found, an example of each, and how to convert them.
+    """
+    labels = np.asarray(labels)
+    if labels.dtype != object or labels.size == 0:
+        return
+    examples = {}
+    for value in labels.ravel().tolist():  # numpy scalars become Python ones
+        kind = _value_kind(value)
+        if kind is not None and value not in examples.setdefault(kind, []):
+            examples[kind].append(value)
+    if len(examples) < 2:
+        return
+    found = " and ".join(
+        f"{_KIND_NAMES[kind].split(' (')[0]} ({', '.join(repr(v) for v in values[:2])})"
+        for kind, values in sorted(examples.items())
+    )
+    raise TypeError(
+        f"The labels mix {found}; a classifier needs labels of one kind (1 and '1' would "
+        "be two classes, True and 1 the same one). Convert them: y.astype(str) for text, "
+        "pandas.to_numeric(y) for numbers."
+    )
 
 
 def check_label_kind(values, reference, what):
