@@ -1758,6 +1758,10 @@ default=None
         tags.regressor_tags = copy.deepcopy(inner.regressor_tags)
         tags.target_tags = copy.deepcopy(inner.target_tags)
         tags.target_tags.required = True
+        if tags.classifier_tags is not None and not _serves_label_sets(self.query_strategy):
+            # The model may learn label sets, but fit refuses them with this strategy.
+            tags.classifier_tags.multi_label = False
+            tags.target_tags.multi_output = False
         # X goes to the estimator as given: what it takes, the learner takes.
         tags.input_tags = copy.deepcopy(inner.input_tags)
         tags.non_deterministic = inner.non_deterministic
@@ -1779,6 +1783,20 @@ def _make_strategy(query_strategy, multilabel):
             "stands for its multi-label form)."
         )
     return strategy
+
+
+def _serves_label_sets(query_strategy):
+    """Whether the strategy (a name, by its multi-label form) serves a multi-label y.
+
+    An unknown name or a bad strategy counts as serving it: fit reports those.
+    """
+    if isinstance(query_strategy, str):
+        query_strategy = multilabel_strategy_name(query_strategy)
+    try:
+        strategy = make_strategy(query_strategy)
+    except (TypeError, ValueError):
+        return True
+    return get_strategy_tags(strategy).multilabel
 
 
 def _nullable_labels(y):
