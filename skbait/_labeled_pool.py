@@ -431,7 +431,12 @@ class LabeledPool:
             raise ValueError("indices holds the same row twice.")
         again = np.intersect1d(indices, self.order)
         if again.size:
-            raise ValueError(f"Some rows in indices are labeled already: {again[:10].tolist()}.")
+            more = f" and {again.size - 10} more" if again.size > 10 else ""
+            raise ValueError(
+                f"Rows {again[:10].tolist()}{more} in indices are labeled already: teach() "
+                "labels unlabeled rows. To change their labels, use correct(indices, y); if "
+                "they were taught before (a cell run twice), leave them out of indices."
+            )
         if len(values) != len(indices):
             raise ValueError(f"Got {len(values)} labels for {len(indices)} indices.")
         y = _store_labels(self.y, indices, values, self.y[self.order])

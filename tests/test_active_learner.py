@@ -402,6 +402,20 @@ def test_bad_teach_changes_nothing(clf_data, kwargs, match):
     assert pickle.dumps(al) == state
 
 
+def test_teaching_labeled_rows_again_says_how_to_change_or_skip_them(clf_data):
+    # A notebook cell of teach() run twice said only "labeled already", not that a
+    # label is changed with correct() (or that nothing needs doing).
+    X, y = clf_data
+    al = real_learner().fit(X, partial_labels(y))
+    idx = al.query()
+    al.teach(y=y[idx], indices=idx)
+    state = pickle.dumps(al)
+    with pytest.raises(ValueError, match=r"labeled already.*correct\(") as info:
+        al.teach(y=y[idx], indices=idx)
+    assert str(sorted(idx.tolist())) in str(info.value)
+    assert pickle.dumps(al) == state
+
+
 def test_teach_new_rows_with_wrong_width_is_rejected(clf_data):
     X, y = clf_data
     al = real_learner().fit(X, partial_labels(y))
