@@ -240,17 +240,17 @@ def _label_kind(labels):
         return "number"
     if labels.size == 0:
         return "object"
-    kinds = {_value_kind(v) for v in labels.ravel().tolist()}  # numpy scalars: Python ones
+    kinds = {_type_kind(cls) for cls in set(map(type, labels.ravel()))}
     return kinds.pop() if len(kinds) == 1 and None not in kinds else "object"
 
 
-def _value_kind(value):
-    """``"bool"``, ``"text"`` or ``"number"`` for one Python label, or None for another."""
-    if isinstance(value, bool):
+def _type_kind(cls):
+    """``"bool"``, ``"text"`` or ``"number"`` for the type of a Python label, or None."""
+    if issubclass(cls, (bool, np.bool_)):  # np.bool_ is no Number, unlike np.int64
         return "bool"
-    if isinstance(value, str):
+    if issubclass(cls, str):
         return "text"
-    if isinstance(value, Number):
+    if issubclass(cls, Number):
         return "number"
     return None
 
@@ -276,15 +276,18 @@ def check_labels_of_one_kind(labels):
     labels = np.asarray(labels)
     if labels.dtype != object or labels.size == 0:
         return
-    examples = {}
-    for value in labels.ravel().tolist():  # numpy scalars become Python ones
-        kind = _value_kind(value)
-        if kind is not None and value not in examples.setdefault(kind, []):
-            examples[kind].append(value)
-    if len(examples) < 2:
+    values = labels.ravel().tolist()
+    kinds = {_type_kind(cls) for cls in set(map(type, values))} - {None}
+    if len(kinds) < 2:
         return
+    examples = {kind: [] for kind in kinds}
+    for value in values:
+        shown = examples.get(_type_kind(type(value)))
+        value = value.item() if isinstance(value, np.generic) else value  # True, not np.True_
+        if shown is not None and len(shown) < 2 and value not in shown:
+            shown.append(value)  # two examples of each kind
     found = " and ".join(
-        f"{_KIND_NAMES[kind].split(' (')[0]} ({', '.join(repr(v) for v in values[:2])})"
+        f"{_KIND_NAMES[kind].split(' (')[0]} ({', '.join(map(repr, values))})"
         for kind, values in sorted(examples.items())
     )
     raise TypeError(
