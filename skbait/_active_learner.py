@@ -1553,10 +1553,27 @@ default=None
                 f"{self.pool_.y.shape[1:]}; got {y.shape}"
                 + (": a column of labels, pass y.ravel()." if column else ".")
             )
-        if missing_label_mask(y, self.missing_label).any():
+        missing = missing_label_mask(y, self.missing_label)
+        if missing.any():
+            marker = repr(self.missing_label)
+            if self.missing_label is None or (
+                isinstance(self.missing_label, Real) and np.isnan(self.missing_label)
+            ):
+                marker = "NaN or None"
+            where = np.flatnonzero(missing)
+            more = f" and {where.size - 10} more" if where.size > 10 else ""
+            if caller == "teach":
+                # Partial answers: the rows left unanswered stay in the pool for later.
+                fix = (
+                    "A row without an answer stays in the pool: teach the answered rows "
+                    "only, teach(y=y[answered], indices=indices[answered]) (new rows: "
+                    "teach(X[answered], y[answered]))."
+                )
+            else:
+                fix = "Give the right labels; to take labels back, use retract(indices)."
             raise ValueError(
-                f"{caller}() got missing labels ({self.missing_label!r}, NaN or None); give "
-                "real labels only."
+                f"{caller}() got missing labels ({marker}) at positions "
+                f"{where[:10].tolist()}{more} of y. {fix}"
             )
         if is_classifier(self.estimator):
             self._check_classes(y)

@@ -5,6 +5,7 @@ import warnings
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier, is_regressor
 from sklearn.datasets import make_classification, make_regression
@@ -400,6 +401,29 @@ def test_bad_teach_changes_nothing(clf_data, kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         al.teach(**kwargs)
     assert pickle.dumps(al) == state
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        lambda y: pd.Series([y[0], pd.NA, y[2], y[3], pd.NA], dtype="Int64"),
+        lambda y: [y[0], None, y[2], y[3], None],
+        lambda y: np.array([y[0], np.nan, y[2], y[3], np.nan]),
+    ],
+    ids=["Int64 with NA", "list with None", "array with NaN"],
+)
+def test_partial_answers_name_the_unanswered_rows_and_the_way_to_teach_the_rest(clf_data, answers):
+    # An annotator who skipped rows: teach() said only "got missing labels".
+    X, y = clf_data
+    al = real_learner().fit(X, partial_labels(y))
+    idx = al.query(batch_size=5)
+    state = pickle.dumps(al)
+    with pytest.raises(ValueError, match=r"positions \[1, 4\] of y.*indices\[answered\]"):
+        al.teach(y=answers(y[idx]), indices=idx)
+    assert pickle.dumps(al) == state
+    answered = np.array([True, False, True, True, False])
+    al.teach(y=y[idx][answered], indices=idx[answered])  # as the message says
+    assert set(idx[~answered]).isdisjoint(al.labeled_indices_)
 
 
 def test_teaching_labeled_rows_again_says_how_to_change_or_skip_them(clf_data):
