@@ -528,6 +528,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             "_fixed_classes",
             "_embedding_width",
             "_warned_growth",
+            "_refit_pending",
         ):
             self.__dict__.pop(attr, None)
         self.query_strategy_ = strategy
@@ -767,6 +768,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         seeded = self.random_state is not None
         with kept_torch_draws(self.estimator, self._seed) if seeded else contextlib.nullcontext():
             self._train_and_record(eval_set)
+        self.__dict__.pop("_refit_pending", None)
 
     def _train_and_record(self, eval_set):
         X_lab, y_lab = self.pool_.labeled()
@@ -982,6 +984,10 @@ default=None
             batch_size = self.batch_size
         if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+        if getattr(self, "_refit_pending", False):
+            # The refit of the last teach, correct or retract was interrupted (Ctrl-C) or
+            # crashed: the query reads a model of every label, as without the interruption.
+            self._refit_keeping_labels()
         if X is None:
             if len(self.pool_.order) == self.pool_.n_rows:
                 raise ValueError(
@@ -1014,7 +1020,9 @@ default=None
         The labels are validated first, and nothing changes if they are bad.
         They are stored before the refit: if the refit raises, the exception
         propagates, the labels stay, ``estimator_`` stays the previous model,
-        and the next ``teach`` refits on everything. A refit the model refuses
+        and the next ``teach`` refits on everything. After an interrupt or a
+        crash of the refit (not a refusal), the next :meth:`query` refits
+        first, so that it picks the rows an uninterrupted loop would. A refit the model refuses
         (a ``ValueError`` or ``TypeError``: a taught row with NaN, say) raises
         one of the same type, chained to the model's, that says so and names
         the labeled rows holding NaN or infinite values, whose labels
@@ -1068,6 +1076,9 @@ default=None
                 f"The model refused its first fit on the new rows or their labels, so none "
                 f"was added: {exc}"
             ) from exc
+        except BaseException:
+            self._refit_pending = True
+            raise
         return self
 
     def correct(self, indices, y):
@@ -1146,7 +1157,12 @@ default=None
         try:
             self._fit_round(self._stored_eval_set())
         except (ValueError, TypeError) as exc:
+            # Refused, as a teach's refit may be: queries use the previous model meanwhile.
+            self.__dict__.pop("_refit_pending", None)
             raise self._refused_refit(exc) from exc
+        except BaseException:
+            self._refit_pending = True
+            raise
 
     def _rare_class(self):
         """``(label, count)`` of the rarest labeled class when it has few rows, or None.

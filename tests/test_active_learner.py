@@ -367,6 +367,60 @@ def test_failed_refit_keeps_taught_labels(clf_data):
     assert al.history_[-1]["n_labeled"] == 40
 
 
+class InterruptedAt(ClassifierMixin, BaseEstimator):
+    """A logistic regression whose fit on ``at`` rows raises KeyboardInterrupt, once."""
+
+    armed = True
+
+    def __init__(self, at=40):
+        self.at = at
+
+    def fit(self, X, y):
+        if len(X) == self.at and InterruptedAt.armed:
+            InterruptedAt.armed = False
+            raise KeyboardInterrupt
+        self.inner_ = LogisticRegression(max_iter=500).fit(X, y)
+        self.classes_ = self.inner_.classes_
+        return self
+
+    def predict(self, X):
+        return self.inner_.predict(X)
+
+    def predict_proba(self, X):
+        return self.inner_.predict_proba(X)
+
+
+@pytest.mark.parametrize("strategy", ["margin", "bait", "random"])
+def test_query_after_an_interrupted_refit_picks_as_an_uninterrupted_loop(clf_data, strategy):
+    # Ctrl-C in teach()'s refit kept the labels, but the next query ranked rows with
+    # the model of fewer labels: the loop then went on with other picks.
+    X, y = clf_data
+
+    def loop(interrupt):
+        InterruptedAt.armed = interrupt
+        al = ActiveLearner(InterruptedAt(at=35), query_strategy=strategy, batch_size=5)
+        al.set_params(random_state=0).fit(X, partial_labels(y))
+        picks = []
+        for _ in range(4):
+            idx = al.query()
+            picks.append(idx.tolist())
+            try:
+                al.teach(y=y[idx], indices=idx)
+            except KeyboardInterrupt:
+                assert len(al.labeled_indices_) == 35
+                assert al.history_[-1]["n_labeled"] == 30  # the model of 30 labels
+                al = pickle.loads(pickle.dumps(al))  # the notebook saved it meanwhile
+        assert not InterruptedAt.armed
+        return picks, al
+
+    reference, finished = loop(False)
+    picks, al = loop(True)
+    assert picks == reference
+    assert [r["n_labeled"] for r in al.history_] == [r["n_labeled"] for r in finished.history_]
+    for before, after in zip(al.history_, al.history_[1:]):
+        assert after["n_labeled"] == before["n_labeled"] + len(before["indices"])
+
+
 def test_pickle_mid_loop_continues_identically(clf_data):
     X, y = clf_data
     a = real_learner(query_strategy="random").fit(X, partial_labels(y))
