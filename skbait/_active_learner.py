@@ -987,7 +987,17 @@ default=None
         if getattr(self, "_refit_pending", False):
             # The refit of the last teach, correct or retract was interrupted (Ctrl-C) or
             # crashed: the query reads a model of every label, as without the interruption.
-            self._refit_keeping_labels()
+            try:
+                self._refit_keeping_labels()
+            except Exception as exc:
+                # It fails again (out of memory, say): the previous model serves, as it did.
+                warnings.warn(
+                    f"The refit on every label failed again ({type(exc).__name__}: {exc}); "
+                    f"this query ranks rows with the model of the first "
+                    f"{self.history_[-1]['n_labeled']} labels. The labels are kept.",
+                    UserWarning,
+                    stacklevel=caller_stacklevel(),
+                )
         if X is None:
             if len(self.pool_.order) == self.pool_.n_rows:
                 raise ValueError(
@@ -1022,7 +1032,9 @@ default=None
         propagates, the labels stay, ``estimator_`` stays the previous model,
         and the next ``teach`` refits on everything. After an interrupt or a
         crash of the refit (not a refusal), the next :meth:`query` refits
-        first, so that it picks the rows an uninterrupted loop would. A refit the model refuses
+        first, so that it picks the rows an uninterrupted loop would (if that
+        refit fails too, a warning says so and the previous model serves).
+        A refit the model refuses
         (a ``ValueError`` or ``TypeError``: a taught row with NaN, say) raises
         one of the same type, chained to the model's, that says so and names
         the labeled rows holding NaN or infinite values, whose labels

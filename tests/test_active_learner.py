@@ -421,6 +421,24 @@ def test_query_after_an_interrupted_refit_picks_as_an_uninterrupted_loop(clf_dat
         assert after["n_labeled"] == before["n_labeled"] + len(before["indices"])
 
 
+def test_a_query_whose_pending_refit_fails_again_warns_and_uses_the_previous_model(clf_data):
+    X, y = clf_data
+    InterruptedAt.armed = True
+    al = ActiveLearner(InterruptedAt(at=35), query_strategy="margin", batch_size=5)
+    al.fit(X, partial_labels(y))
+    before = al.estimator_
+    idx = al.query()
+    with pytest.raises(KeyboardInterrupt):
+        al.teach(y=y[idx], indices=idx)
+    al.set_params(estimator=FailingAfter(limit=32))  # crashes on the 35 labels
+    FailingAfter.disarmed = False
+    with pytest.warns(UserWarning, match="failed again.*first 30 labels"):
+        nxt = al.query()
+    assert al.estimator_ is before and not np.isin(nxt, al.labeled_indices_).any()
+    al.teach(y=y[nxt], indices=nxt)  # the next refit takes every label
+    assert al.history_[-1]["n_labeled"] == 40
+
+
 def test_pickle_mid_loop_continues_identically(clf_data):
     X, y = clf_data
     a = real_learner(query_strategy="random").fit(X, partial_labels(y))
