@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from skbait._labeled_pool import (
     LabeledPool,
     check_label_kind,
+    check_labels_of_one_kind,
     check_rows,
     label_repr,
     missing_label_mask,
@@ -527,6 +528,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             "_fixed_classes",
             "_embedding_width",
             "_warned_growth",
+            "_refit_pending",
         ):
             self.__dict__.pop(attr, None)
         self.query_strategy_ = strategy
@@ -766,6 +768,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         seeded = self.random_state is not None
         with kept_torch_draws(self.estimator, self._seed) if seeded else contextlib.nullcontext():
             self._train_and_record(eval_set)
+        self.__dict__.pop("_refit_pending", None)
 
     def _train_and_record(self, eval_set):
         X_lab, y_lab = self.pool_.labeled()
@@ -981,6 +984,20 @@ default=None
             batch_size = self.batch_size
         if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+        if getattr(self, "_refit_pending", False):
+            # The refit of the last teach, correct or retract was interrupted (Ctrl-C) or
+            # crashed: the query reads a model of every label, as without the interruption.
+            try:
+                self._refit_keeping_labels()
+            except Exception as exc:
+                # It fails again (out of memory, say): the previous model serves, as it did.
+                warnings.warn(
+                    f"The refit on every label failed again ({type(exc).__name__}: {exc}); "
+                    f"this query ranks rows with the model of the first "
+                    f"{self.history_[-1]['n_labeled']} labels. The labels are kept.",
+                    UserWarning,
+                    stacklevel=caller_stacklevel(),
+                )
         if X is None:
             if len(self.pool_.order) == self.pool_.n_rows:
                 raise ValueError(
@@ -1013,7 +1030,11 @@ default=None
         The labels are validated first, and nothing changes if they are bad.
         They are stored before the refit: if the refit raises, the exception
         propagates, the labels stay, ``estimator_`` stays the previous model,
-        and the next ``teach`` refits on everything. A refit the model refuses
+        and the next ``teach`` refits on everything. After an interrupt or a
+        crash of the refit (not a refusal), the next :meth:`query` refits
+        first, so that it picks the rows an uninterrupted loop would (if that
+        refit fails too, a warning says so and the previous model serves).
+        A refit the model refuses
         (a ``ValueError`` or ``TypeError``: a taught row with NaN, say) raises
         one of the same type, chained to the model's, that says so and names
         the labeled rows holding NaN or infinite values, whose labels
@@ -1067,6 +1088,9 @@ default=None
                 f"The model refused its first fit on the new rows or their labels, so none "
                 f"was added: {exc}"
             ) from exc
+        except BaseException:
+            self._refit_pending = True
+            raise
         return self
 
     def correct(self, indices, y):
@@ -1145,7 +1169,12 @@ default=None
         try:
             self._fit_round(self._stored_eval_set())
         except (ValueError, TypeError) as exc:
+            # Refused, as a teach's refit may be: queries use the previous model meanwhile.
+            self.__dict__.pop("_refit_pending", None)
             raise self._refused_refit(exc) from exc
+        except BaseException:
+            self._refit_pending = True
+            raise
 
     def _rare_class(self):
         """``(label, count)`` of the rarest labeled class when it has few rows, or None.
@@ -1391,6 +1420,9 @@ default=None
         """
         if n_outputs is None:
             n_outputs = getattr(self, "_net_outputs", None)
+        if is_classifier(self.estimator):
+            # Before natural_labels, which would read True beside 1 as the number 1.
+            check_labels_of_one_kind(y_known)
         y_known = natural_labels(y_known)  # [0, 1] given beside None: numbers, not objects
         if is_classifier(self.estimator) and y_known.size:
             # Before the model sees them: continuous or mixed labels get scikit-learn's
@@ -1549,10 +1581,27 @@ default=None
                 f"{self.pool_.y.shape[1:]}; got {y.shape}"
                 + (": a column of labels, pass y.ravel()." if column else ".")
             )
-        if missing_label_mask(y, self.missing_label).any():
+        missing = missing_label_mask(y, self.missing_label)
+        if missing.any():
+            marker = repr(self.missing_label)
+            if self.missing_label is None or (
+                isinstance(self.missing_label, Real) and np.isnan(self.missing_label)
+            ):
+                marker = "NaN or None"
+            where = np.flatnonzero(missing)
+            more = f" and {where.size - 10} more" if where.size > 10 else ""
+            if caller == "teach":
+                # Partial answers: the rows left unanswered stay in the pool for later.
+                fix = (
+                    "A row without an answer stays in the pool: teach the answered rows "
+                    "only, teach(y=y[answered], indices=indices[answered]) (new rows: "
+                    "teach(X[answered], y[answered]))."
+                )
+            else:
+                fix = "Give the right labels; to take labels back, use retract(indices)."
             raise ValueError(
-                f"{caller}() got missing labels ({self.missing_label!r}, NaN or None); give "
-                "real labels only."
+                f"{caller}() got missing labels ({marker}) at positions "
+                f"{where[:10].tolist()}{more} of y. {fix}"
             )
         if is_classifier(self.estimator):
             self._check_classes(y)
@@ -1754,6 +1803,10 @@ default=None
         tags.regressor_tags = copy.deepcopy(inner.regressor_tags)
         tags.target_tags = copy.deepcopy(inner.target_tags)
         tags.target_tags.required = True
+        if tags.classifier_tags is not None and not _serves_label_sets(self.query_strategy):
+            # The model may learn label sets, but fit refuses them with this strategy.
+            tags.classifier_tags.multi_label = False
+            tags.target_tags.multi_output = False
         # X goes to the estimator as given: what it takes, the learner takes.
         tags.input_tags = copy.deepcopy(inner.input_tags)
         tags.non_deterministic = inner.non_deterministic
@@ -1775,6 +1828,20 @@ def _make_strategy(query_strategy, multilabel):
             "stands for its multi-label form)."
         )
     return strategy
+
+
+def _serves_label_sets(query_strategy):
+    """Whether the strategy (a name, by its multi-label form) serves a multi-label y.
+
+    An unknown name or a bad strategy counts as serving it: fit reports those.
+    """
+    if isinstance(query_strategy, str):
+        query_strategy = multilabel_strategy_name(query_strategy)
+    try:
+        strategy = make_strategy(query_strategy)
+    except (TypeError, ValueError):
+        return True
+    return get_strategy_tags(strategy).multilabel
 
 
 def _nullable_labels(y):

@@ -13,6 +13,7 @@ from sklearn.utils.validation import _num_samples
 __all__ = [
     "LabeledPool",
     "check_label_kind",
+    "check_labels_of_one_kind",
     "check_rows",
     "label_repr",
     "missing_label_mask",
@@ -239,14 +240,61 @@ def _label_kind(labels):
         return "number"
     if labels.size == 0:
         return "object"
-    values = labels.ravel().tolist()  # numpy scalars become Python ones
-    if all(isinstance(v, bool) for v in values):
+    kinds = {_type_kind(cls) for cls in set(map(type, labels.ravel()))}
+    return kinds.pop() if len(kinds) == 1 and None not in kinds else "object"
+
+
+def _type_kind(cls):
+    """``"bool"``, ``"text"`` or ``"number"`` for the type of a Python label, or None."""
+    if issubclass(cls, (bool, np.bool_)):  # np.bool_ is no Number, unlike np.int64
         return "bool"
-    if all(isinstance(v, str) for v in values):
+    if issubclass(cls, str):
         return "text"
-    if all(isinstance(v, Number) and not isinstance(v, bool) for v in values):
+    if issubclass(cls, Number):
         return "number"
-    return "object"
+    return None
+
+
+def check_labels_of_one_kind(labels):
+    """Refuse labels that mix kinds: numbers, text and booleans side by side.
+
+    A column typed by hand or read from a spreadsheet (1, 2 and the text
+    ``"3"``) is an object array: scikit-learn calls its type unknown and
+    suggests continuous values, and numpy takes ``True`` for ``1``, so that two
+    classes become one without a word.
+
+    Parameters
+    ----------
+    labels : ndarray
+        The known labels (no missing ones).
+
+    Raises
+    ------
+    TypeError
+        Naming the kinds found, an example of each, and how to convert them.
+    """
+    labels = np.asarray(labels)
+    if labels.dtype != object or labels.size == 0:
+        return
+    values = labels.ravel().tolist()
+    kinds = {_type_kind(cls) for cls in set(map(type, values))} - {None}
+    if len(kinds) < 2:
+        return
+    examples = {kind: [] for kind in kinds}
+    for value in values:
+        shown = examples.get(_type_kind(type(value)))
+        value = value.item() if isinstance(value, np.generic) else value  # True, not np.True_
+        if shown is not None and len(shown) < 2 and value not in shown:
+            shown.append(value)  # two examples of each kind
+    found = " and ".join(
+        f"{_KIND_NAMES[kind].split(' (')[0]} ({', '.join(map(repr, values))})"
+        for kind, values in sorted(examples.items())
+    )
+    raise TypeError(
+        f"The labels mix {found}; a classifier needs labels of one kind (1 and '1' would "
+        "be two classes, True and 1 the same one). Convert them: y.astype(str) for text, "
+        "pandas.to_numeric(y) for numbers."
+    )
 
 
 def check_label_kind(values, reference, what):
@@ -386,7 +434,12 @@ class LabeledPool:
             raise ValueError("indices holds the same row twice.")
         again = np.intersect1d(indices, self.order)
         if again.size:
-            raise ValueError(f"Some rows in indices are labeled already: {again[:10].tolist()}.")
+            more = f" and {again.size - 10} more" if again.size > 10 else ""
+            raise ValueError(
+                f"Rows {again[:10].tolist()}{more} in indices are labeled already: teach() "
+                "labels unlabeled rows. To change their labels, use correct(indices, y); if "
+                "they were taught before (a cell run twice), leave them out of indices."
+            )
         if len(values) != len(indices):
             raise ValueError(f"Got {len(values)} labels for {len(indices)} indices.")
         y = _store_labels(self.y, indices, values, self.y[self.order])

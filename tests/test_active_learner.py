@@ -5,6 +5,7 @@ import warnings
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier, is_regressor
 from sklearn.datasets import make_classification, make_regression
@@ -366,6 +367,78 @@ def test_failed_refit_keeps_taught_labels(clf_data):
     assert al.history_[-1]["n_labeled"] == 40
 
 
+class InterruptedAt(ClassifierMixin, BaseEstimator):
+    """A logistic regression whose fit on ``at`` rows raises KeyboardInterrupt, once."""
+
+    armed = True
+
+    def __init__(self, at=40):
+        self.at = at
+
+    def fit(self, X, y):
+        if len(X) == self.at and InterruptedAt.armed:
+            InterruptedAt.armed = False
+            raise KeyboardInterrupt
+        self.inner_ = LogisticRegression(max_iter=500).fit(X, y)
+        self.classes_ = self.inner_.classes_
+        return self
+
+    def predict(self, X):
+        return self.inner_.predict(X)
+
+    def predict_proba(self, X):
+        return self.inner_.predict_proba(X)
+
+
+@pytest.mark.parametrize("strategy", ["margin", "bait", "random"])
+def test_query_after_an_interrupted_refit_picks_as_an_uninterrupted_loop(clf_data, strategy):
+    # Ctrl-C in teach()'s refit kept the labels, but the next query ranked rows with
+    # the model of fewer labels: the loop then went on with other picks.
+    X, y = clf_data
+
+    def loop(interrupt):
+        InterruptedAt.armed = interrupt
+        al = ActiveLearner(InterruptedAt(at=35), query_strategy=strategy, batch_size=5)
+        al.set_params(random_state=0).fit(X, partial_labels(y))
+        picks = []
+        for _ in range(4):
+            idx = al.query()
+            picks.append(idx.tolist())
+            try:
+                al.teach(y=y[idx], indices=idx)
+            except KeyboardInterrupt:
+                assert len(al.labeled_indices_) == 35
+                assert al.history_[-1]["n_labeled"] == 30  # the model of 30 labels
+                al = pickle.loads(pickle.dumps(al))  # the notebook saved it meanwhile
+        assert not InterruptedAt.armed
+        return picks, al
+
+    reference, finished = loop(False)
+    picks, al = loop(True)
+    assert picks == reference
+    assert [r["n_labeled"] for r in al.history_] == [r["n_labeled"] for r in finished.history_]
+    for before, after in zip(al.history_, al.history_[1:]):
+        assert after["n_labeled"] == before["n_labeled"] + len(before["indices"])
+
+
+def test_a_query_whose_pending_refit_fails_again_warns_and_uses_the_previous_model(clf_data):
+    X, y = clf_data
+    InterruptedAt.armed = True
+    al = ActiveLearner(InterruptedAt(at=35), query_strategy="margin", batch_size=5)
+    al.fit(X, partial_labels(y))
+    before = al.estimator_
+    idx = al.query()
+    with pytest.raises(KeyboardInterrupt):
+        al.teach(y=y[idx], indices=idx)
+    al.set_params(estimator=FailingAfter(limit=32))  # crashes on the 35 labels
+    FailingAfter.disarmed = False
+    with pytest.warns(UserWarning, match="failed again.*first 30 labels"):
+        nxt = al.query()
+    assert al.estimator_ is before and not np.isin(nxt, al.labeled_indices_).any()
+    al.teach(y=y[nxt], indices=nxt)  # the next refit takes every label
+    assert al.history_[-1]["n_labeled"] == 40
+
+
 def test_pickle_mid_loop_continues_identically(clf_data):
     X, y = clf_data
     a = real_learner(query_strategy="random").fit(X, partial_labels(y))
@@ -399,6 +472,43 @@ def test_bad_teach_changes_nothing(clf_data, kwargs, match):
     state = pickle.dumps(al)
     with pytest.raises((ValueError, TypeError), match=match):
         al.teach(**kwargs)
+    assert pickle.dumps(al) == state
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        lambda y: pd.Series([y[0], pd.NA, y[2], y[3], pd.NA], dtype="Int64"),
+        lambda y: [y[0], None, y[2], y[3], None],
+        lambda y: np.array([y[0], np.nan, y[2], y[3], np.nan]),
+    ],
+    ids=["Int64 with NA", "list with None", "array with NaN"],
+)
+def test_partial_answers_name_the_unanswered_rows_and_the_way_to_teach_the_rest(clf_data, answers):
+    # An annotator who skipped rows: teach() said only "got missing labels".
+    X, y = clf_data
+    al = real_learner().fit(X, partial_labels(y))
+    idx = al.query(batch_size=5)
+    state = pickle.dumps(al)
+    with pytest.raises(ValueError, match=r"positions \[1, 4\] of y.*indices\[answered\]"):
+        al.teach(y=answers(y[idx]), indices=idx)
+    assert pickle.dumps(al) == state
+    answered = np.array([True, False, True, True, False])
+    al.teach(y=y[idx][answered], indices=idx[answered])  # as the message says
+    assert set(idx[~answered]).isdisjoint(al.labeled_indices_)
+
+
+def test_teaching_labeled_rows_again_says_how_to_change_or_skip_them(clf_data):
+    # A notebook cell of teach() run twice said only "labeled already", not that a
+    # label is changed with correct() (or that nothing needs doing).
+    X, y = clf_data
+    al = real_learner().fit(X, partial_labels(y))
+    idx = al.query()
+    al.teach(y=y[idx], indices=idx)
+    state = pickle.dumps(al)
+    with pytest.raises(ValueError, match=r"labeled already.*correct\(") as info:
+        al.teach(y=y[idx], indices=idx)
+    assert str(sorted(idx.tolist())) in str(info.value)
     assert pickle.dumps(al) == state
 
 

@@ -745,6 +745,61 @@ def test_labels_of_another_kind_than_the_declared_classes_are_refused(classes, w
     assert taught.tolist() == right and (taught.dtype == bool) == (classes[0] is False)
 
 
+MIXED_LABELS = {
+    "numbers and text": [1, "a", 2, "b"],
+    "a number and its text": [1, "1", 2, "2"],
+    "booleans and numbers": [True, 0, False, 1],
+    "booleans and text": [True, "no", False, "yes"],
+}
+
+
+@pytest.mark.parametrize("mode", ["real labeling", "simulation"])
+@pytest.mark.parametrize("labels", MIXED_LABELS.values(), ids=MIXED_LABELS)
+def test_labels_that_mix_kinds_are_refused_in_fit_saying_which(labels, mode):
+    # A spreadsheet column of 1, 2 and "3" is an object array: scikit-learn said "Unknown
+    # label type: unknown ... continuous values", and True beside 1 (equal to numpy) was
+    # silently one class.
+    X, _ = three_blobs(n=40)
+    y = np.array(labels * 10, dtype=object)
+    if mode == "real labeling":
+        y[20:] = None
+    al = ActiveLearner(LogisticRegression(), query_strategy="random", n_initial=8, batch_size=4)
+    if mode == "simulation":
+        al.set_params(budget=16, random_state=0)
+    with pytest.raises(TypeError, match="mix") as info:
+        al.fit(X, y)
+    message = str(info.value)
+    assert "continuous" not in message and "astype(str)" in message
+    found = message.split(";")[0]
+    kinds = {"numbers": int, "text": str, "booleans": bool}
+    named = [word for word in kinds if word in found]
+    assert len(named) == 2
+    for word in named:  # an example of each kind is shown
+        example = next(v for v in labels if type(v) is kinds[word])
+        assert repr(example) in found
+    assert not hasattr(al, "pool_")
+
+
+@pytest.mark.parametrize("labels", MIXED_LABELS.values(), ids=MIXED_LABELS)
+def test_labels_taught_that_mix_kinds_are_refused_and_nothing_changes(labels):
+    X, y = three_blobs(n=40)
+    y_partial = np.where(np.arange(40) < 20, y, -1)
+    al = ActiveLearner(LogisticRegression(), query_strategy="random", missing_label=-1)
+    al.fit(X, y_partial)
+    before = pickle.dumps(al)
+    with pytest.raises(TypeError, match="mix"):
+        al.teach(y=np.array(labels, dtype=object), indices=[20, 21, 22, 23])
+    assert pickle.dumps(al) == before
+
+
+def test_numbers_of_several_types_are_labels_of_one_kind():
+    X, y = three_blobs(n=60)
+    labels = np.array([1, 2.0, np.int64(3)], dtype=object)[y]
+    labels[30:] = None
+    al = ActiveLearner(LogisticRegression(), query_strategy="random").fit(X, labels)
+    assert al.classes_.tolist() == [1, 2, 3]
+
+
 def test_a_column_of_text_labels_is_one_label_a_row():
     # frame[["label"]].to_numpy() is an object column: each row was read as a label set
     # of one label, a multi-label target (that LogisticRegression refused, saying to wrap

@@ -3,15 +3,17 @@
 import numpy as np
 import pytest
 import sklearn
-from sklearn.datasets import make_classification, make_regression
-from sklearn.ensemble import StackingClassifier, StackingRegressor
+from sklearn.datasets import make_classification, make_multilabel_classification, make_regression
+from sklearn.ensemble import RandomForestClassifier, StackingClassifier, StackingRegressor
 from sklearn.exceptions import UnsetMetadataPassedError
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import get_tags
 
 from skbait import ActiveLearner
+from skbait.strategies import available_strategies
 
 
 def simulated(estimator, **params):
@@ -67,3 +69,22 @@ def test_sample_weight_requested_by_the_estimator_is_a_clear_error_not_ignored()
             simulated(LogisticRegression()).fit(X, y, sample_weight=weights)
     with pytest.raises(TypeError, match="does not take sample_weight"):
         simulated(LogisticRegression()).fit(X, y, sample_weight=weights)
+
+
+@pytest.mark.parametrize("strategy", available_strategies())
+def test_multi_label_tags_say_what_fit_takes(strategy):
+    # The tags were the model's: a forest with a strategy of one label per row (entropy)
+    # claimed multi-label support, and check_estimator's multi-label checks failed in fit.
+    X, Y = make_multilabel_classification(60, 5, n_classes=3, random_state=0)
+    for model in (RandomForestClassifier(n_estimators=5, random_state=0), LogisticRegression()):
+        al = simulated(model, query_strategy=strategy, n_initial=10, batch_size=5, budget=20)
+        tags = get_tags(al)
+        try:
+            al.fit(X, Y)
+            takes_label_sets = True
+        except ValueError as exc:
+            assert "multi-label" in str(exc) or "multilabel" in str(exc)
+            takes_label_sets = False
+        assert tags.classifier_tags.multi_label is takes_label_sets
+        assert tags.target_tags.multi_output is takes_label_sets
+        assert tags.target_tags.single_output
