@@ -1950,6 +1950,9 @@ def test_a_renamed_feature_column_is_a_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "'color' of the campaign are gone" in err and "'colour'" in err
     assert "Traceback" not in err
+    # The label column is the campaign's own: never offered as the renamed one.
+    unknown = err.split("does not know:")[1].split(".")[0]
+    assert "'colour'" in unknown and "'label'" not in unknown
 
 
 def test_a_header_with_spaces_after_the_commas(tmp_path):
