@@ -447,11 +447,15 @@ def _teach(args):
         if args.restore:
             if args.answers is not None:
                 raise UsageError("--restore takes no ANSWERS file; merge them separately.")
-            restored = restore_labels(args.data, **shared)
+            notes = []
+            restored = restore_labels(args.data, notes=notes, **shared)
+            _print_notes(notes)
             print(f"skbait: restored {len(restored)} label(s) into {args.data}")
             return 0
         if args.answers is None:
-            new = record_labels(args.data, **shared)
+            notes = []
+            new = record_labels(args.data, notes=notes, **shared)
+            _print_notes(notes)
             print(f"skbait: recorded {len(new)} label(s) typed into DATA")
             return 0
         _print_merge(merge_answers(args.data, args.answers, **shared), args.answers)
@@ -463,6 +467,7 @@ def _teach(args):
 def _correct(args):
     from skbait.campaign import CampaignError, correct_label
 
+    notes = []
     try:
         result = correct_label(
             args.data,
@@ -470,10 +475,12 @@ def _correct(args):
             args.label,
             retract=args.retract,
             campaign=args.campaign,
+            notes=notes,
             **label_set_kwargs(args),
         )
     except CampaignError as exc:
         raise _usage(exc) from None
+    _print_notes(notes)
     if result["label"] is None:
         print(f"skbait: row {result['row']}: retracted the label {result['previous']!r}")
     elif result["previous"] == result["label"]:

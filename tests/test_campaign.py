@@ -1886,6 +1886,40 @@ def test_an_edit_can_be_accepted_from_every_command(tmp_path, capsys):
     assert _cli("status", data, "--no-plot") == 0
 
 
+def test_teach_without_a_file_restore_and_correct_print_their_notes(tmp_path, capsys):
+    """What query and teach with an answer file say (an edit accepted, a new class),
+    teach on DATA alone, teach --restore and correct say too."""
+    data, truth = _write_pool(tmp_path, labeled=20)
+    names = {0: "ant", 1: "bee", 2: "cow"}
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[:19, "label"] = [names[v] for v in truth[:20]]
+    pool.to_csv(data, index=False)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    capsys.readouterr()
+
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[42, "a"] = "0.5"
+    pool.loc[50, "label"] = "yak"
+    pool.to_csv(data, index=False)
+    assert _cli("teach", data, "--accept-changes") == 0
+    err = capsys.readouterr().err
+    assert "skbait: note: accepted the changed feature values of row(s) 42" in err
+    assert "skbait: note: new class 'yak'" in err
+
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[43, "a"] = "0.25"
+    pool.loc[3, "label"] = ""  # lost
+    pool.to_csv(data, index=False)
+    assert _cli("teach", data, "--restore", "--accept-changes") == 0
+    assert "skbait: note: accepted the changed feature values of row(s) 43" in (
+        capsys.readouterr().err
+    )
+
+    assert _cli("correct", data, "--row", "5", "--label", "owl") == 0
+    assert "skbait: note: new class 'owl'" in capsys.readouterr().err
+    assert dict(_labels(_state(data)))[5] == "owl"
+
+
 def test_a_spreadsheet_resave_of_numbers_is_not_an_edit(tmp_path):
     data, _ = _write_pool(tmp_path, labeled=20)
     pool = pd.read_csv(data, dtype=str, keep_default_na=False)
