@@ -238,26 +238,34 @@ def add_campaign_commands(commands, formatter_class):
 def add_label_set_options(parser, first=False):
     """``--multi-label``, ``--label-sep`` and ``--no-labels``: fixed by the first query, and
     checked against the campaign when a later command repeats them."""
-    later = "" if first else " (as the first query set it; a different value is an error)"
+    # A later command only repeats them: one note says so, in place of the first query's
+    # default, which would read as a second, different default.
+    if first:
+        fixed = " (first query only: the campaign remembers it)"
+        sep_default, token_default = " (first: |)", " (first: (none))"
+    else:
+        fixed = " (as the first query set it; a different value is an error)"
+        sep_default = token_default = fixed
     parser.add_argument(
         "--multi-label",
         action="store_true",
         default=None,
         help="each label cell is a set of labels joined by --label-sep, such as "
-        "sports|politics" + (" (first query only: the campaign remembers it)" if first else later),
+        "sports|politics" + fixed,
     )
     parser.add_argument(
         "--label-sep",
         default=None,
         metavar="SEP",
-        help="the separator of the labels in a cell of a multi-label campaign (first: |)" + later,
+        help="the separator of the labels in a cell of a multi-label campaign" + sep_default,
     )
     parser.add_argument(
         "--no-labels",
         default=None,
         metavar="TOKEN",
-        help="the cell text of a row where no label applies, in a multi-label campaign "
-        "(first: (none)); a blank cell is a row not labeled yet" + later,
+        help="the cell text of a row where no label applies, in a multi-label campaign"
+        + token_default
+        + "; a blank cell is a row not labeled yet",
     )
 
 
