@@ -283,3 +283,49 @@ def test_the_guide_of_a_command_names_each_of_its_options(page, names):
                 assert named & set(action.option_strings), (
                     f"{page} does not name {'/'.join(action.option_strings)} of skbait {name}"
                 )
+
+
+def test_readme_campaign_commands_do_what_their_comments_say(tmp_path, monkeypatch, capsys):
+    """README's console block, run as shown in the folder of a table with blank labels:
+    query writes pool_batch.csv, teach merges its filled labels into pool.csv, status
+    prints the labels and an accuracy estimate and draws a figure."""
+    import shlex
+
+    import pandas as pd
+    from sklearn.datasets import load_iris
+
+    from skbait._cli import main
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```console\n(.*?)```", text, re.DOTALL)
+    commands = [shlex.split(line, comments=True) for line in block.splitlines()]
+    commands = [words for words in commands if words]
+    assert [words[:2] for words in commands] == [
+        ["skbait", "query"],
+        ["skbait", "teach"],
+        ["skbait", "status"],
+    ]
+    iris = load_iris(as_frame=True)
+    pool = iris.data.copy()
+    truth = iris.target_names[iris.target]
+    pool["label"] = [name if i % 10 == 0 else "" for i, name in enumerate(truth)]
+    monkeypatch.chdir(tmp_path)
+    pool.to_csv("pool.csv", index=False)
+
+    query, teach, status = commands
+    assert main(query[1:]) == 0
+    batch = pd.read_csv("pool_batch.csv", dtype=str, keep_default_na=False)
+    assert batch.columns[0] == "row" and (batch["label"] == "").all()
+    rows = batch["row"].astype(int)
+    batch["label"] = truth[rows]  # filled in a spreadsheet
+    batch.to_csv("pool_batch.csv", index=False)
+
+    assert main(teach[1:]) == 0
+    merged = pd.read_csv("pool.csv", dtype=str, keep_default_na=False)["label"]
+    assert merged[rows].tolist() == truth[rows].tolist()
+
+    capsys.readouterr()
+    assert main(status[1:]) == 0
+    out = capsys.readouterr().out
+    assert "labels per class" in out and "estimated accuracy" in out
+    assert Path("pool_status.png").stat().st_size > 0
