@@ -489,19 +489,22 @@ def _correct(args):
     except CampaignError as exc:
         raise _usage(exc) from None
     _print_notes(notes)
+    # The row as the user named it: in a campaign keyed by --id, its identifier, not
+    # its position, which sorting DATA changes.
+    row = args.row.strip()
     if result["label"] is None:
-        print(f"skbait: row {result['row']}: retracted the label {result['previous']!r}")
+        print(f"skbait: row {row}: retracted the label {result['previous']!r}")
     elif result["previous"] == result["label"]:
-        print(f"skbait: row {result['row']} is already labeled {result['label']!r}")
+        print(f"skbait: row {row} is already labeled {result['label']!r}")
     elif result["previous"] is None:
         # Not "None corrected to ...": None would read as a class of that name.
         print(
-            f"skbait: row {result['row']}: labeled {result['label']!r} (it had no label); "
+            f"skbait: row {row}: labeled {result['label']!r} (it had no label); "
             "the next query fits on it"
         )
     else:
         print(
-            f"skbait: row {result['row']}: {result['previous']!r} corrected to "
+            f"skbait: row {row}: {result['previous']!r} corrected to "
             f"{result['label']!r}; the next query fits on the corrected labels"
         )
     return 0

@@ -1820,6 +1820,23 @@ def test_rows_keyed_by_id_survive_sorting_and_appending(tmp_path):
     assert _snapshot(campaign_path(data)) == {k: v for k, v in before.items() if "campaign" in k}
 
 
+def test_correct_names_the_row_by_its_identifier_in_a_keyed_campaign(tmp_path, capsys):
+    """``correct --row c0007`` says ``row c0007``, not the row's position."""
+    X, truth = _truth()
+    pool = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    pool.insert(0, "key", [f"c{i:04d}" for i in range(N)])
+    pool["label"] = [str(v) if i < 20 else "" for i, v in enumerate(truth)]
+    data = tmp_path / "pool.csv"
+    pool.iloc[::-1].to_csv(data, index=False)  # c0007 is not row 7
+    _query(data, tmp_path / "b.csv", "--id", "key", "-b", "3")
+    capsys.readouterr()
+    wrong = str((truth[7] + 1) % 3)
+    assert _cli("correct", data, "--row", "c0007", "--label", wrong) == 0
+    assert capsys.readouterr().out.startswith(f"skbait: row c0007: {int(truth[7])!r} corrected")
+    assert _cli("correct", data, "--row", "c0007", "--retract") == 0
+    assert capsys.readouterr().out.startswith("skbait: row c0007: retracted")
+
+
 def test_numeric_identifiers_rewritten_by_r_or_a_spreadsheet_still_match(tmp_path):
     """R writes 100000 as 1e+05, pandas 1001 as 1001.0, a spreadsheet 00123 as 123."""
     X, truth = _truth()
