@@ -238,26 +238,34 @@ def add_campaign_commands(commands, formatter_class):
 def add_label_set_options(parser, first=False):
     """``--multi-label``, ``--label-sep`` and ``--no-labels``: fixed by the first query, and
     checked against the campaign when a later command repeats them."""
-    later = "" if first else " (as the first query set it; a different value is an error)"
+    # A later command only repeats them: one note says so, in place of the first query's
+    # default, which would read as a second, different default.
+    if first:
+        fixed = " (first query only: the campaign remembers it)"
+        sep_default, token_default = " (first: |)", " (first: (none))"
+    else:
+        fixed = " (as the first query set it; a different value is an error)"
+        sep_default = token_default = fixed
     parser.add_argument(
         "--multi-label",
         action="store_true",
         default=None,
         help="each label cell is a set of labels joined by --label-sep, such as "
-        "sports|politics" + (" (first query only: the campaign remembers it)" if first else later),
+        "sports|politics" + fixed,
     )
     parser.add_argument(
         "--label-sep",
         default=None,
         metavar="SEP",
-        help="the separator of the labels in a cell of a multi-label campaign (first: |)" + later,
+        help="the separator of the labels in a cell of a multi-label campaign" + sep_default,
     )
     parser.add_argument(
         "--no-labels",
         default=None,
         metavar="TOKEN",
-        help="the cell text of a row where no label applies, in a multi-label campaign "
-        "(first: (none)); a blank cell is a row not labeled yet" + later,
+        help="the cell text of a row where no label applies, in a multi-label campaign"
+        + token_default
+        + "; a blank cell is a row not labeled yet",
     )
 
 
@@ -447,11 +455,15 @@ def _teach(args):
         if args.restore:
             if args.answers is not None:
                 raise UsageError("--restore takes no ANSWERS file; merge them separately.")
-            restored = restore_labels(args.data, **shared)
+            notes = []
+            restored = restore_labels(args.data, notes=notes, **shared)
+            _print_notes(notes)
             print(f"skbait: restored {len(restored)} label(s) into {args.data}")
             return 0
         if args.answers is None:
-            new = record_labels(args.data, **shared)
+            notes = []
+            new = record_labels(args.data, notes=notes, **shared)
+            _print_notes(notes)
             print(f"skbait: recorded {len(new)} label(s) typed into DATA")
             return 0
         _print_merge(merge_answers(args.data, args.answers, **shared), args.answers)
@@ -463,6 +475,7 @@ def _teach(args):
 def _correct(args):
     from skbait.campaign import CampaignError, correct_label
 
+    notes = []
     try:
         result = correct_label(
             args.data,
@@ -470,23 +483,28 @@ def _correct(args):
             args.label,
             retract=args.retract,
             campaign=args.campaign,
+            notes=notes,
             **label_set_kwargs(args),
         )
     except CampaignError as exc:
         raise _usage(exc) from None
+    _print_notes(notes)
+    # The row as the user named it: in a campaign keyed by --id, its identifier, not
+    # its position, which sorting DATA changes.
+    row = args.row.strip()
     if result["label"] is None:
-        print(f"skbait: row {result['row']}: retracted the label {result['previous']!r}")
+        print(f"skbait: row {row}: retracted the label {result['previous']!r}")
     elif result["previous"] == result["label"]:
-        print(f"skbait: row {result['row']} is already labeled {result['label']!r}")
+        print(f"skbait: row {row} is already labeled {result['label']!r}")
     elif result["previous"] is None:
         # Not "None corrected to ...": None would read as a class of that name.
         print(
-            f"skbait: row {result['row']}: labeled {result['label']!r} (it had no label); "
+            f"skbait: row {row}: labeled {result['label']!r} (it had no label); "
             "the next query fits on it"
         )
     else:
         print(
-            f"skbait: row {result['row']}: {result['previous']!r} corrected to "
+            f"skbait: row {row}: {result['previous']!r} corrected to "
             f"{result['label']!r}; the next query fits on the corrected labels"
         )
     return 0

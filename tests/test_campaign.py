@@ -1820,6 +1820,23 @@ def test_rows_keyed_by_id_survive_sorting_and_appending(tmp_path):
     assert _snapshot(campaign_path(data)) == {k: v for k, v in before.items() if "campaign" in k}
 
 
+def test_correct_names_the_row_by_its_identifier_in_a_keyed_campaign(tmp_path, capsys):
+    """``correct --row c0007`` says ``row c0007``, not the row's position."""
+    X, truth = _truth()
+    pool = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    pool.insert(0, "key", [f"c{i:04d}" for i in range(N)])
+    pool["label"] = [str(v) if i < 20 else "" for i, v in enumerate(truth)]
+    data = tmp_path / "pool.csv"
+    pool.iloc[::-1].to_csv(data, index=False)  # c0007 is not row 7
+    _query(data, tmp_path / "b.csv", "--id", "key", "-b", "3")
+    capsys.readouterr()
+    wrong = str((truth[7] + 1) % 3)
+    assert _cli("correct", data, "--row", "c0007", "--label", wrong) == 0
+    assert capsys.readouterr().out.startswith(f"skbait: row c0007: {int(truth[7])!r} corrected")
+    assert _cli("correct", data, "--row", "c0007", "--retract") == 0
+    assert capsys.readouterr().out.startswith("skbait: row c0007: retracted")
+
+
 def test_numeric_identifiers_rewritten_by_r_or_a_spreadsheet_still_match(tmp_path):
     """R writes 100000 as 1e+05, pandas 1001 as 1001.0, a spreadsheet 00123 as 123."""
     X, truth = _truth()
@@ -1886,6 +1903,40 @@ def test_an_edit_can_be_accepted_from_every_command(tmp_path, capsys):
     assert _cli("status", data, "--no-plot") == 0
 
 
+def test_teach_without_a_file_restore_and_correct_print_their_notes(tmp_path, capsys):
+    """What query and teach with an answer file say (an edit accepted, a new class),
+    teach on DATA alone, teach --restore and correct say too."""
+    data, truth = _write_pool(tmp_path, labeled=20)
+    names = {0: "ant", 1: "bee", 2: "cow"}
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[:19, "label"] = [names[v] for v in truth[:20]]
+    pool.to_csv(data, index=False)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    capsys.readouterr()
+
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[42, "a"] = "0.5"
+    pool.loc[50, "label"] = "yak"
+    pool.to_csv(data, index=False)
+    assert _cli("teach", data, "--accept-changes") == 0
+    err = capsys.readouterr().err
+    assert "skbait: note: accepted the changed feature values of row(s) 42" in err
+    assert "skbait: note: new class 'yak'" in err
+
+    pool = pd.read_csv(data, dtype=str, keep_default_na=False)
+    pool.loc[43, "a"] = "0.25"
+    pool.loc[3, "label"] = ""  # lost
+    pool.to_csv(data, index=False)
+    assert _cli("teach", data, "--restore", "--accept-changes") == 0
+    assert "skbait: note: accepted the changed feature values of row(s) 43" in (
+        capsys.readouterr().err
+    )
+
+    assert _cli("correct", data, "--row", "5", "--label", "owl") == 0
+    assert "skbait: note: new class 'owl'" in capsys.readouterr().err
+    assert dict(_labels(_state(data)))[5] == "owl"
+
+
 def test_a_spreadsheet_resave_of_numbers_is_not_an_edit(tmp_path):
     data, _ = _write_pool(tmp_path, labeled=20)
     pool = pd.read_csv(data, dtype=str, keep_default_na=False)
@@ -1950,6 +2001,9 @@ def test_a_renamed_feature_column_is_a_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "'color' of the campaign are gone" in err and "'colour'" in err
     assert "Traceback" not in err
+    # The label column is the campaign's own: never offered as the renamed one.
+    unknown = err.split("does not know:")[1].split(".")[0]
+    assert "'colour'" in unknown and "'label'" not in unknown
 
 
 def test_a_header_with_spaces_after_the_commas(tmp_path):

@@ -628,6 +628,26 @@ def test_every_option_of_every_command_has_a_help_text():
     assert silent == []
 
 
+def test_no_option_help_gives_two_parentheses_in_a_row():
+    """``(first: |) (as the first query set it; ...)`` read as two rules for one value;
+    each option's help says what it needs in one remark."""
+    import argparse
+    import re
+
+    from skbait._cli import _build_parser
+
+    commands = next(
+        a for a in _build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    doubled = [
+        f"{name} {action.option_strings[-1]}: {action.help}"
+        for name, parser in commands.choices.items()
+        for action in parser._actions
+        if action.help and re.search(r"\)\s*\(", action.help)
+    ]
+    assert doubled == []
+
+
 def test_a_write_that_fails_is_one_line_and_leaves_no_folder(tmp_path, monkeypatch, capsys):
     import errno
 

@@ -5,6 +5,7 @@ import os
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -825,6 +826,23 @@ def test_labels_of_the_wrong_type_are_refused(tmp_path):
 
 
 # ------------------------------------------------------------------- images
+
+
+def test_numbers_are_numbers_with_the_decimal_mark_of_data(tmp_path):
+    """A semicolon file with decimal commas, as European Excel saves it: ``1,5`` shows
+    as a number (aligned as one), as ``1.5`` does in a comma-separated file."""
+    data, frame = make_pool(tmp_path)
+    frame.to_csv(data, sep=";", decimal=",", index=False)
+    assert "1,5;" in Path(data).read_text(encoding="utf-8")
+    live = Live(data)
+    live.wait_idle()
+    try:
+        fields = {f["column"]: f for f in live.session._row_view(0, TAB_A, 0)["fields"]}
+    finally:
+        live.close()
+    assert fields["a"]["value"] == "1,5" and fields["a"]["kind"] == "number"
+    assert fields["b"]["kind"] == "number"
+    assert fields["note"]["kind"] == "text"
 
 
 def test_images_are_served_from_data_folder_only(tmp_path):

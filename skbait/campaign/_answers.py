@@ -306,6 +306,7 @@ def record_labels(
     multi_label=None,
     label_sep=None,
     no_labels=None,
+    notes=None,
 ):
     """Record in the campaign file the labels typed into DATA since it last looked.
 
@@ -320,6 +321,10 @@ def record_labels(
     multi_label : bool, default=None
     label_sep, no_labels : str, default=None
         Checked against the campaign's, as in :func:`merge_answers`.
+    notes : list, default=None
+        Where to append the notes on what the user should know (a new class,
+        edited rows accepted), as ``skbait`` prints them; they are dropped
+        when None.
 
     Returns
     -------
@@ -349,10 +354,12 @@ def record_labels(
         na_values=na_values,
         label_sets=(multi_label, label_sep, no_labels),
     ) as session:
-        table, state, path, notes = session
-        new = _sync_from_data(state, table, notes)
-        if new or notes:
+        table, state, path, found = session
+        new = _sync_from_data(state, table, found)
+        if new or found:
             _write_campaign(state, path)
+    if notes is not None:
+        notes.extend(found)
     return new
 
 
@@ -365,6 +372,7 @@ def restore_labels(
     multi_label=None,
     label_sep=None,
     no_labels=None,
+    notes=None,
 ):
     """Write the labels the campaign recorded back into DATA where DATA lost them.
 
@@ -382,6 +390,10 @@ def restore_labels(
     multi_label : bool, default=None
     label_sep, no_labels : str, default=None
         Checked against the campaign's, as in :func:`merge_answers`.
+    notes : list, default=None
+        Where to append the notes on what the user should know (a new class,
+        edited rows accepted), as ``skbait`` prints them; they are dropped
+        when None.
 
     Returns
     -------
@@ -411,7 +423,7 @@ def restore_labels(
         na_values=na_values,
         label_sets=(multi_label, label_sep, no_labels),
     ) as session:
-        table, state, path, notes = session
+        table, state, path, found = session
         known, texts, lost, changed = _conflicts(state, table)
         if changed:
             settings = state["settings"]
@@ -425,12 +437,14 @@ def restore_labels(
             )
         # Labels typed into DATA are checked (and recorded) before DATA is written: a typo
         # among them stops the command with nothing changed.
-        new_rows = _sync_from_data(state, table, notes, skip=lost)
+        new_rows = _sync_from_data(state, table, found, skip=lost)
         if lost:
             check_writable(data_path, path)
             _write_labels(table, state, [(row, known[row]) for row in lost])
-        if new_rows or lost or notes:
+        if new_rows or lost or found:
             _write_campaign(state, path)
+    if notes is not None:
+        notes.extend(found)
     return lost
 
 
@@ -444,6 +458,7 @@ def correct_label(
     multi_label=None,
     label_sep=None,
     no_labels=None,
+    notes=None,
 ):
     """Correct the label of one row, or retract it, in DATA and the campaign's history.
 
@@ -469,6 +484,10 @@ def correct_label(
         Checked against the campaign's, as in :func:`merge_answers`. In a
         multi-label campaign ``label`` is a label set as a cell holds it
         (``"a|b"``, or the no-labels token).
+    notes : list, default=None
+        Where to append the notes on what the user should know (a new class,
+        edited rows accepted), as ``skbait`` prints them; they are dropped
+        when None.
 
     Returns
     -------
@@ -498,10 +517,10 @@ def correct_label(
     if retract == (label is not None):
         raise CampaignError("give either a new label or retract=True (--label or --retract).")
     with _session(data_path, campaign, label_sets=(multi_label, label_sep, no_labels)) as session:
-        table, state, path, notes = session
+        table, state, path, found = session
         settings = state["settings"]
         position = _position(state, table, row)
-        _sync_from_data(state, table, notes, skip=(position,))
+        _sync_from_data(state, table, found, skip=(position,))
         known = _known_labels(state)
         previous = known.get(position)
         cell = table.labels(state["data"]["target"])[position]
@@ -530,16 +549,18 @@ def correct_label(
                 state["labels"].append(entry)
                 try:
                     ((_, value),) = _accept_labels(
-                        state, [(position, text)], table.number, lambda r: f"row {r}"
+                        state, [(position, text)], table.number, lambda r: f"row {r}", found
                     )
                 finally:
                     state["labels"].remove(entry)
             else:
                 ((_, value),) = _accept_labels(
-                    state, [(position, text)], table.number, lambda r: f"row {r}"
+                    state, [(position, text)], table.number, lambda r: f"row {r}", found
                 )
             if value == previous:
                 shown = shown_label(value, settings)
+                if notes is not None:
+                    notes.extend(found)
                 return {"row": position, "previous": shown, "label": shown}
         kind = "retract" if retract else "correct"
         _append(state, table, [(position, value)], previous=previous, correction=kind)
@@ -549,6 +570,8 @@ def correct_label(
         with replaced_together():
             _write_campaign(state, path)
             _write_labels(table, state, [(position, value)])
+    if notes is not None:
+        notes.extend(found)
     return {
         "row": position,
         "previous": shown_label(previous, settings),

@@ -107,11 +107,15 @@ def _feature_columns(table, target, features, *, id_column=None, exclude=(), not
     return columns
 
 
-def _check_feature_columns(table, columns):
-    """The campaign's feature columns are all in DATA (a renamed column is named)."""
+def _check_feature_columns(table, columns, known=()):
+    """The campaign's feature columns are all in DATA (a renamed column is named).
+
+    ``known`` are the other columns the campaign uses (its target, its identifier):
+    not candidates for the renamed column.
+    """
     missing = [c for c in columns if c not in table.columns]
     if missing:
-        new = [c for c in table.columns if c not in columns]
+        new = [c for c in table.columns if c not in columns and c not in known]
         raise CampaignError(
             f"the feature column(s) {', '.join(map(repr, missing))} of the campaign are gone "
             f"from {table.path!r} (renamed?); columns the campaign does not know: "

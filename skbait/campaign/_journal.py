@@ -321,7 +321,7 @@ def _check_data(state, table, accept_changes=False, notes=None):
             f"the label column {data['target']!r} of the campaign is gone from "
             f"{table.path!r} (renamed?); rename it back."
         )
-    _check_feature_columns(table, data["features"])
+    _check_feature_columns(table, data["features"], known=(data["target"], data.get("id")))
     if data.get("id") is not None:
         _apply_identity(state, table)
         return

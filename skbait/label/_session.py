@@ -740,7 +740,8 @@ class LabelSession:
                 continue
             value = table.text(column)[row]
             field = {"column": column, "value": value, "kind": "text"}
-            if value and _is_number(value):
+            # With DATA's decimal mark: "1,5" of a European spreadsheet is a number too.
+            if value and table.number(value) is not None:
                 field["kind"] = "number"
             elif value.lower().endswith(IMAGE_SUFFIXES):
                 if value.startswith(("http://", "https://")):
