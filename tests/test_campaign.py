@@ -889,6 +889,29 @@ def test_identifier_columns_are_left_out_with_a_note(tmp_path, capsys, monkeypat
     assert not (tmp_path / "c.json").exists()
 
 
+def test_columns_of_file_names_are_left_out_with_a_note(tmp_path, capsys):
+    # Image paths beside their embeddings: not unique (an image twice, one missing), so
+    # not an identifier, yet never a feature; a category column stays one.
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    paths = [f"scans/Case {i}.DCM" if i % 3 else f"https://pacs.example/{i}.png" for i in range(N)]
+    paths[7], paths[9] = paths[8], ""
+    frame.insert(0, "image", paths)
+    frame.insert(1, "site", ["north" if i % 2 else "south.png clinic" for i in range(N)])
+    frame["label"] = [str(v) if i < 20 else "" for i, v in enumerate(y)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    _query(data, tmp_path / "b.csv")
+    err = capsys.readouterr().err
+    assert "left out 'image' from the features: its cells name files" in err
+    assert "--features" in err
+    assert _state(data)["data"]["features"] == ["site", "a", "b", "c", "d"]
+    # Named in --features, the column is used as the user says.
+    options = ("--features", "image,a", "--campaign", tmp_path / "c.json")
+    _query(data, tmp_path / "b2.csv", *options)
+    assert json.loads((tmp_path / "c.json").read_text())["data"]["features"] == ["image", "a"]
+
+
 def test_two_campaigns_on_one_data_leave_out_each_others_label_column(tmp_path, capsys):
     X, y = _truth()
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])

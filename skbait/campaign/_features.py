@@ -46,8 +46,33 @@ def _looks_like_labels_being_filled(table, column):
     return bool(np.count_nonzero(table.text(column) == "") * 2 > len(table))
 
 
+# The endings of files a table points to rather than holds: images (medical ones
+# included), volumes, arrays, sound, documents. Lower case; compared case-blind.
+FILE_SUFFIXES = (
+    ".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".svg", ".heic",
+    ".jp2", ".dcm", ".dicom", ".ima", ".nii", ".nii.gz", ".nrrd", ".mha", ".mhd",
+    ".npy", ".npz", ".wav", ".mp3", ".flac", ".mp4", ".pdf", ".txt",
+)  # fmt: skip
+
+
+def _looks_like_file_names(table, column):
+    """Every filled cell names a file (``scans/0001.dcm``, an ``https://`` address of one):
+    one-hot encoded, such a column would make each file a feature of its own row only,
+    repeated or not."""
+    text = table.text(column)
+    # all() stops at the first cell that is no file name: a numeric column costs one cell.
+    return bool((text != "").any()) and all(
+        cell.lower().endswith(FILE_SUFFIXES) for cell in text if cell
+    )
+
+
 # The columns a campaign leaves out of its default features, each with the note why.
 _LEFT_OUT_BY_DEFAULT = (
+    (
+        _looks_like_file_names,
+        "its cells name files, like the paths of images, which are not features "
+        "(to use it as a feature, list it in --features)",
+    ),
     (
         _looks_like_identifier,
         "unique in every row, like an identifier (--features chooses the columns)",
