@@ -850,8 +850,8 @@ def test_images_are_served_from_data_folder_only(tmp_path):
             kinds[cells[row]] = field
         assert kinds["img/a.png"]["kind"] == "image"
         assert kinds["https://example.org/x.png"]["src"] == "https://example.org/x.png"
-        assert kinds[f"../{outside.name}"]["kind"] == "text"
-        assert kinds["img/link.png"]["kind"] == "text"
+        assert kinds[f"../{outside.name}"]["kind"] == "file"
+        assert kinds["img/link.png"]["kind"] == "file"
         status, body = live.call(f"/api/image?row=0&column=picture&token={live.token}", token=None)
         assert status == 200 and body == png
         for row in (1, 2, 3):
@@ -863,6 +863,57 @@ def test_images_are_served_from_data_folder_only(tmp_path):
         assert status == 403
         status, _ = live.call(f"/api/image?row=0&column=y&token={live.token}", token=None)
         assert status == 404
+    finally:
+        live.close()
+
+
+def test_a_file_the_page_shows_no_image_of_says_why(tmp_path):
+    # A radiology pool: DICOM and TIFF files no browser draws, an SVG the page will not
+    # serve, a missing file, paths leading out. Each shows its path and why, as text.
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.png"
+    outside.write_bytes(png)
+    (scans / "out.png").symlink_to(outside)
+    why = {
+        "scans/Ünïcode lung.PNG": None,
+        "scans/chest.DCM": "DICOM",
+        "scans/chest.tiff": "TIFF",
+        "scans/chart.svg": "SVG",
+        "scans/gone.png": "no such file",
+        "scans/gone.dcm": "no such file",
+        f"../{outside.name}": "outside DATA's folder",
+        "scans/out.png": "outside DATA's folder",
+        "https://pacs.example/1.dcm": "DICOM",
+        "https://pacs.example/1.png": None,
+    }
+    for cell in why:
+        if not cell.startswith(("http", "..")) and "gone" not in cell and cell != "scans/out.png":
+            (tmp_path / cell).write_bytes(png)
+    cells = list(why)
+    n = 40
+    data, _ = make_pool(tmp_path, n=n, extra={"scan": [cells[i % len(cells)] for i in range(n)]})
+    live = Live(data)
+    live.wait_idle()
+    try:
+        session = live.session
+        for row, cell in enumerate(cells):
+            field = next(
+                f for f in session._row_view(row, TAB_A, 0)["fields"] if f["column"] == "scan"
+            )
+            assert field["value"] == cell
+            served = session._image_file(cell) is not None or cell.endswith(
+                "://pacs.example/1.png"
+            )
+            assert (field["kind"] == "image") == served == (why[cell] is None), cell
+            status, _ = live.call(
+                f"/api/image?row={row}&column=scan&token={live.token}", token=None
+            )
+            assert (status == 200) == (served and not cell.startswith("http")), cell
+            if why[cell] is not None:
+                assert field["kind"] == "file" and why[cell] in field["note"], cell
+                assert "src" not in field
     finally:
         live.close()
 

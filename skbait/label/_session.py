@@ -26,6 +26,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
+from skbait.campaign._features import FILE_SUFFIXES
 from skbait.label import _bridge
 from skbait.label._journal import AnswerJournal
 from skbait.label._model import analyse
@@ -33,6 +34,18 @@ from skbait.label._model import analyse
 __all__ = ["MAX_LABEL_LENGTH", "LabelSession", "Refused"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp")
+# What the page says of a file it does not show as an image (the formats of
+# FILE_SUFFIXES that browsers cannot draw, or that the page will not serve).
+_PREVIEWS = "add a column of PNG or JPEG copies to DATA to see them on this page."
+_UNSHOWN = (
+    (
+        (".dcm", ".dicom", ".ima"),
+        f"a DICOM file, which browsers cannot show: open it in a DICOM viewer; {_PREVIEWS}",
+    ),
+    ((".tif", ".tiff"), f"a TIFF image, which browsers cannot show; {_PREVIEWS}"),
+    # An SVG is a document that may run scripts: never served, even from DATA's folder.
+    ((".svg",), f"an SVG image, which the page does not serve (it can hold scripts); {_PREVIEWS}"),
+)
 NEAR_RATIO = 0.8  # difflib ratio above which a new class looks like a known one
 # The longest label the page takes, in characters (the page's input has it as its
 # maxlength): a class name, not a document pasted by mistake.
@@ -742,11 +755,15 @@ class LabelSession:
             field = {"column": column, "value": value, "kind": "text"}
             if value and _is_number(value):
                 field["kind"] = "number"
-            elif value.lower().endswith(IMAGE_SUFFIXES):
-                if value.startswith(("http://", "https://")):
+            elif value.lower().endswith(FILE_SUFFIXES):
+                note = self._file_note(value)
+                if note is not None:
+                    field["kind"] = "file"
+                    field["note"] = note
+                elif value.startswith(("http://", "https://")):
                     field["kind"] = "image"
                     field["src"] = value
-                elif self._image_file(value) is not None:
+                else:
                     field["kind"] = "image"
                     field["src"] = f"api/image?row={row}&column="
             fields.append(field)
@@ -769,6 +786,35 @@ class LabelSession:
             "prediction": self._analysis["predictions"].get(row),
             "why": None if why is None else dict(why, design=self._design, of=len(self._why)),
         }
+
+    def _file_note(self, value):
+        """Why the page shows no image for a cell naming a file, or None when it shows one.
+
+        The reasons come in the order a user fixes them: a path leading out of
+        DATA's folder (not served, whatever is there), a file not found, a format
+        no browser shows (DICOM, TIFF) or that the page does not serve (SVG).
+        """
+        suffix = value.lower()
+        web = value.startswith(("http://", "https://"))
+        if not web:
+            try:
+                path = (self.folder / value).resolve()
+            except (OSError, ValueError, RuntimeError):
+                return "not a path the page can read."
+            if not path.is_relative_to(self.folder):
+                return (
+                    "outside DATA's folder, from where the page serves no file: copy the "
+                    "images into DATA's folder (or below it)."
+                )
+            if not path.is_file():
+                return "no such file (a relative path starts from DATA's folder)."
+        if suffix.endswith(IMAGE_SUFFIXES):
+            return None
+        for suffixes, note in _UNSHOWN:
+            if suffix.endswith(suffixes):
+                return note
+        ending = next(s for s in FILE_SUFFIXES if suffix.endswith(s))
+        return f"the page cannot show {ending} files; {_PREVIEWS}"
 
     def _image_file(self, value):
         """The image file a cell names, inside DATA's folder; None otherwise."""
