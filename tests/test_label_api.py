@@ -918,6 +918,42 @@ def test_a_file_the_page_shows_no_image_of_says_why(tmp_path):
         live.close()
 
 
+def test_show_picks_the_columns_a_row_shows(tmp_path, capsys, monkeypatch):
+    # Hundreds of embedding columns beside the image: every one was a line of the row,
+    # the image among them. --show gives the page's columns, in its order.
+    from skbait._cli import main
+    from skbait.label import _server
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    (tmp_path / "scan.png").write_bytes(png)
+    extra = {f"emb_{j}": np.arange(40.0) * (j + 1) for j in range(64)}
+    extra["scan"] = ["scan.png"] * 40
+    data, frame = make_pool(tmp_path, extra=extra)
+    live = Live(data, show=["scan", "note", "scan"])
+    live.wait_idle()
+    try:
+        row = live.session._batch[0]
+        fields = live.session._row_view(row, TAB_A, 0)["fields"]
+        assert [f["column"] for f in fields] == ["scan", "note"]
+        assert [f["value"] for f in fields] == ["scan.png", frame["note"][row].strip()]
+        assert fields[0]["kind"] == "image"
+        # A column not shown is not served either; the features are the campaign's.
+        status, _ = live.call(f"/api/image?row={row}&column=scan&token={live.token}", token=None)
+        assert status == 200
+        status, _ = live.call(f"/api/image?row={row}&column=a&token={live.token}", token=None)
+        assert status == 404
+        assert "emb_63" in read_campaign(live.session.campaign)["data"]["features"]
+    finally:
+        live.close()
+    monkeypatch.setattr(_server.LabelServer, "serve", lambda self: self.socket.close())
+    before = sorted(os.listdir(tmp_path))
+    for show, said in (("scna", "did you mean 'scan'"), ("scan,y", "label column 'y'"), (",", "")):
+        assert main(["label", data, "--no-browser", "--show", show]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("skbait: error:") and err.count("\n") == 1 and said in err
+    assert sorted(os.listdir(tmp_path)) == before
+
+
 def test_no_spelling_of_a_path_leaves_data_folder(tmp_path):
     # Only a cell of DATA names an image file; whatever it says, the file served is an
     # image inside DATA's folder (reached through a symlinked folder too), never DATA.

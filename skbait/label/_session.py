@@ -162,6 +162,9 @@ class LabelSession:
     refit_delay : float, default=2
         Seconds between the batch's last label and the merge, so that an undo
         of that label still can be made.
+    show : list of str, default=None
+        The columns of DATA the page shows, in this order (every column but the
+        target when None): the image and a few notes, not 512 embedding values.
     """
 
     def __init__(
@@ -176,6 +179,7 @@ class LabelSession:
         lease_seconds=120.0,
         refit_delay=2.0,
         clock=time.monotonic,
+        show=None,
     ):
         self.data = os.path.abspath(os.fspath(data))
         self.folder = Path(self.data).parent.resolve()
@@ -191,6 +195,7 @@ class LabelSession:
         self.lease_seconds = float(lease_seconds)
         self.refit_delay = float(refit_delay)
         self.clock = clock
+        self.show = None if show is None else list(dict.fromkeys(show))
 
         self._lock = threading.RLock()
         self._table = None
@@ -242,6 +247,7 @@ class LabelSession:
                     f"{self.target!r}."
                 )
             self.target = recorded_target
+        self._check_show(table)
         # Now, not at the first round: the page served an error (and nothing to label).
         _bridge.check_batch_file(
             self.batch_file,
@@ -266,6 +272,31 @@ class LabelSession:
         with self._lock:
             self._pending = self._unrecorded(pending)
         return self
+
+    def _check_show(self, table):
+        """Refuse a ``show`` column that DATA lacks, or the target (the buttons label it)."""
+        if self.show is None:
+            return
+        if not self.show:
+            raise _bridge.CampaignError("--show names no column: give the columns to show.")
+        missing = [c for c in self.show if c not in table.columns]
+        if missing:
+            raise _bridge.CampaignError(
+                f"no column {', '.join(map(repr, missing))} to show in {self.data!r}; "
+                f"{_bridge.columns_shown(table.columns, missing)}."
+            )
+        if self.target in self.show:
+            raise _bridge.CampaignError(
+                f"--show lists the label column {self.target!r}: the page labels it, and shows "
+                "the other columns."
+            )
+
+    def _shown_columns(self):
+        """The columns the page shows of a row, in order (those still in DATA)."""
+        columns = self._table.columns
+        if self.show is None:
+            return [c for c in columns if c != self.target]
+        return [c for c in self.show if c in columns and c != self.target]
 
     def _unrecorded(self, labels):
         """``labels`` but those the campaign recorded (compared as it compares them:
@@ -748,9 +779,7 @@ class LabelSession:
     def _row_view(self, row, tab, now):
         table = self._table
         fields = []
-        for column in table.columns:
-            if column == self.target:
-                continue
+        for column in self._shown_columns():
             value = table.text(column)[row]
             field = {"column": column, "value": value, "kind": "text"}
             if value and _is_number(value):
@@ -830,7 +859,7 @@ class LabelSession:
         """The image of a cell of DATA, for the page; Refused when there is none."""
         with self._lock:
             row = self._check_row(row)
-            if column not in self._table.columns or column == self.target:
+            if column not in self._shown_columns():
                 raise Refused(404, f"no column {column!r} to show.")
             value = self._table.text(column)[row]
         path = self._image_file(value)
