@@ -912,6 +912,24 @@ def test_columns_of_file_names_are_left_out_with_a_note(tmp_path, capsys):
     assert json.loads((tmp_path / "c.json").read_text())["data"]["features"] == ["image", "a"]
 
 
+def test_a_text_column_of_many_values_used_as_a_feature_is_noted(tmp_path, capsys):
+    # A patient's number over their images: not unique, so not an identifier, and
+    # one-hot encoded into a feature per patient without a word.
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame.insert(0, "patient", [f"P{i // 2:03d}" for i in range(N)])
+    frame.insert(1, "site", ["north" if i % 2 else "south" for i in range(N)])
+    frame["label"] = [str(v) if i < 20 else "" for i, v in enumerate(y)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    _query(data, tmp_path / "b.csv")
+    err = capsys.readouterr().err
+    assert f"text column 'patient' has {N // 2} distinct values" in err and "--exclude" in err
+    assert "'site' has" not in err
+    # Noted, not dropped: the features are the user's to choose.
+    assert _state(data)["data"]["features"] == ["patient", "site", "a", "b", "c", "d"]
+
+
 def test_two_campaigns_on_one_data_leave_out_each_others_label_column(tmp_path, capsys):
     X, y = _truth()
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])

@@ -22,6 +22,9 @@ from skbait.campaign._files import (
 
 ROW = "row"  # the batch files' column of DATA row numbers
 MAX_CATEGORIES = 1000  # distinct values of a one-hot encoded text column
+# Above this many distinct values a text column used as a feature is noted: a patient's
+# or a study's number repeated over its rows is encoded, yet names rather than describes.
+MANY_CATEGORIES = 50
 _HASH_BYTES = 8
 
 
@@ -426,6 +429,13 @@ class TableEncoder(BaseEstimator):
                 continue
             self.kinds_[column] = "text"
             self.categories_[column] = categories.tolist()
+            if categories.size > MANY_CATEGORIES:
+                self.notes_.append(
+                    f"text column {column!r} has {categories.size} distinct values, each "
+                    "one-hot encoded as a feature of its own; if it names groups of rows "
+                    "(patients, studies) rather than describing them, leave it out "
+                    "(--exclude, when the campaign starts)"
+                )
         if problems:
             raise _problems(
                 "DATA's features cannot be used (fix them, or choose the feature columns with "
