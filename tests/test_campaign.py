@@ -930,6 +930,42 @@ def test_a_text_column_of_many_values_used_as_a_feature_is_noted(tmp_path, capsy
     assert _state(data)["data"]["features"] == ["patient", "site", "a", "b", "c", "d"]
 
 
+def test_a_warning_during_a_query_is_one_skbait_line(tmp_path, capsys, monkeypatch):
+    # BAIT's approximation on 512 embedding columns of 30 classes was printed as Python
+    # prints it: a path into skbait's sources, a line number and a line of its code.
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    import skbait.campaign._rounds as rounds_module
+
+    choose = rounds_module._choose
+
+    def warning_choose(*args):
+        warnings.warn("BAIT: an approximation", UserWarning, stacklevel=2)
+        warnings.warn("lbfgs failed to converge", ConvergenceWarning, stacklevel=2)
+        return choose(*args)
+
+    monkeypatch.setattr(rounds_module, "_choose", warning_choose)
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["label"] = [str(v) if i < 20 else "" for i, v in enumerate(y)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        _query(data, tmp_path / "b.csv")
+    lines = capsys.readouterr().err.splitlines()
+    assert "skbait: warning: BAIT: an approximation" in lines
+    assert "skbait: warning: ConvergenceWarning: lbfgs failed to converge" in lines
+    assert not [line for line in lines if ".py:" in line or not line.startswith("skbait: ")]
+    # The user's filters still apply.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _query(data, tmp_path / "b.csv")
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_two_campaigns_on_one_data_leave_out_each_others_label_column(tmp_path, capsys):
     X, y = _truth()
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
