@@ -1670,6 +1670,24 @@ def test_the_query_options_of_a_hardened_campaign_reach_it(tmp_path):
         live.close()
 
 
+def test_declared_classes_keep_their_order_on_the_page(tmp_path):
+    # Thirty findings given with --classes, the most frequent first: the page sorted
+    # them by name, so the keys 1 to 9 went to whichever came first in the alphabet.
+    data, _ = make_pool(tmp_path)
+    declared = ["pos", "unsure", "neg"] + [f"finding {k}" for k in range(27, 0, -1)]
+    live = Live(data, options={"batch_size": 4, "device": "cpu", "classes": declared})
+    live.wait_idle()
+    try:
+        view = live.state(TAB_A)
+        assert [c["label"] for c in view["classes"]] == declared
+        assert {c["label"]: c["count"] for c in view["classes"]}["neg"] == 1
+        row = view["row"]["row"]
+        view = live.post("/api/label", tab=TAB_A, row=row, label=declared[0])
+        assert [c["label"] for c in view["classes"]] == declared
+    finally:
+        live.close()
+
+
 def test_the_command_passes_the_query_options(monkeypatch):
     from skbait._cli import main
     from skbait.label import _session

@@ -410,11 +410,13 @@ class LabelSession:
             return sorted(names, key=_class_order)
         if self._task() == "regression" or self._label_type() == "float":
             return []
+        declared = _bridge.declared_classes(self._state) or []
         labels = set(self._data_labels.values())
-        labels.update(_bridge.declared_classes(self._state) or ())
         labels.update(self._recorded.values())
         labels.update(self._pending.values())
-        return sorted(labels, key=_class_order)
+        # --classes in the user's order, so that they choose which nine get the keys 1
+        # to 9 (a label outside them, which DATA may hold unmerged, comes after).
+        return declared + sorted(labels.difference(declared), key=_class_order)
 
     def _holder(self, row, now):
         lease = self._leases.get(row)
