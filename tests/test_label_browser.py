@@ -775,3 +775,39 @@ def test_a_large_image_fits_and_a_dicom_file_says_why_it_is_not_shown(context, t
             page.screenshot(path=os.environ["SKBAIT_QA_SHOT"], full_page=True)
     finally:
         live.close()
+
+
+def test_thirty_long_classes_keep_skip_in_view_and_their_keys_in_order(context, tmp_path):
+    # Thirty findings with long names beside an image: the buttons pushed Skip and Next
+    # below the fold on a desktop, and the keys 1 to 9 went to the first nine by name.
+    import matplotlib.image
+
+    (tmp_path / "scans").mkdir()
+    matplotlib.image.imsave(tmp_path / "scans" / "x.png", np.zeros((600, 600)), cmap="gray")
+    lobes = ("right upper", "right middle", "right lower", "left upper", "lingula", "left lower")
+    kinds = ("reticular", "ground-glass", "nodular", "cavitary", "consolidative")
+    declared = [f"{kind} opacity of the {lobe} lobe" for kind in kinds for lobe in lobes]
+    data, _ = make_pool(tmp_path, labeled=0, extra={"scan": ["scans/x.png"] * 40})
+    options = {"batch_size": 4, "device": "cpu", "classes": declared}
+    live = Live(data, options=options, show=["scan", "note"])
+    try:
+        tab = Page(context, live)
+        page = tab.page
+        assert tab.classes() == declared
+        height = 860
+        for selector in ("#classes button:first-child", "#skip", "#undo", "#next"):
+            box = page.locator(selector).bounding_box()
+            assert box["y"] + box["height"] <= height, (selector, box)
+        last = page.locator("#classes button:last-child")
+        last.scroll_into_view_if_needed()
+        box = last.bounding_box()
+        assert box["y"] + box["height"] <= height
+        row = tab.row()
+        page.keyboard.press("1")
+        tab.wait_row(not_row=row)
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while AnswerJournal(live.session.answers_path, "y").read().get(row) != declared[0]:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        live.close()
