@@ -743,7 +743,12 @@ def test_a_large_image_fits_and_a_dicom_file_says_why_it_is_not_shown(context, t
     image[:, :, 1] = np.linspace(0, 1, 2600)
     matplotlib.image.imsave(tmp_path / "scans" / "preview.PNG", image)
     (tmp_path / "scans" / "<b>chest.dcm").write_bytes(b"\x00" * 128 + b"DICM")
-    extra = {"preview": ["scans/preview.PNG"] * 40, "dicom": ["scans/<b>chest.dcm"] * 40}
+    (tmp_path / "scans" / "damaged.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    extra = {
+        "preview": ["scans/preview.PNG"] * 40,
+        "dicom": ["scans/<b>chest.dcm"] * 40,
+        "damaged": ["scans/damaged.png"] * 40,
+    }
     data, _ = make_pool(tmp_path, extra=extra)
     live = Live(data)
     try:
@@ -751,7 +756,7 @@ def test_a_large_image_fits_and_a_dicom_file_says_why_it_is_not_shown(context, t
         page = tab.page
         for width, height in ((1200, 860), (375, 740)):
             page.set_viewport_size({"width": width, "height": height})
-            image = page.locator("#fields td.image img")
+            image = page.locator("#fields img").first
             deadline = time.monotonic() + WAIT_MS / 1000
             while not image.evaluate("i => i.complete && i.naturalWidth > 0"):
                 assert time.monotonic() < deadline
@@ -766,9 +771,15 @@ def test_a_large_image_fits_and_a_dicom_file_says_why_it_is_not_shown(context, t
         fields = tab.fields()
         assert fields["dicom"].startswith("scans/<b>chest.dcm")
         note = page.locator("#fields td.file .note")
-        sync_api.expect(note).to_contain_text("DICOM")
+        sync_api.expect(note.first).to_contain_text("DICOM")
         assert page.locator("#fields td.file b").count() == 0
         assert page.locator("#fields td.file img").count() == 0
+        # A file the browser cannot decode says so, in place of a broken image.
+        sync_api.expect(page.locator("#fields td.file .note").nth(1)).to_contain_text(
+            "could not read this image"
+        )
+        assert tab.fields()["damaged"].startswith("the browser could not read this image")
+        assert page.locator("#fields img").count() == 1
         if os.environ.get("SKBAIT_QA_SHOT"):
             page.set_viewport_size({"width": 1200, "height": 860})
             page.locator("#fields-box").evaluate("b => { b.scrollTop = b.scrollHeight; }")
