@@ -809,12 +809,16 @@ def _run(args):
     return 0
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A warning as a ``skbait: warning:`` line on stderr (:func:`warnings.showwarning`)."""
+    kind = "" if category is UserWarning else f"{category.__name__}: "
+    print(f"skbait: warning: {kind}{message}", file=sys.stderr)
+
+
 def _print_warnings(caught):
     """Each recorded warning as a ``skbait: warning:`` line on stderr."""
     for caught_warning in caught:
-        category = caught_warning.category
-        kind = "" if category is UserWarning else f"{category.__name__}: "
-        print(f"skbait: warning: {kind}{caught_warning.message}", file=sys.stderr)
+        _show_warning(caught_warning.message, caught_warning.category, None, None)
 
 
 def _one_line(estimator):
@@ -989,7 +993,11 @@ def _dispatch(argv):
         **LABEL_COMMANDS,
     }
     try:
-        return handlers[args.command](args)
+        with warnings.catch_warnings():
+            # A warning (BAIT's approximation, a model that did not converge) as one of
+            # skbait's lines, not Python's file:line and source; the user's filters apply.
+            warnings.showwarning = _show_warning
+            return handlers[args.command](args)
     except UsageError as exc:
         print(f"skbait: error: {exc}", file=sys.stderr)
         return 2

@@ -889,6 +889,83 @@ def test_identifier_columns_are_left_out_with_a_note(tmp_path, capsys, monkeypat
     assert not (tmp_path / "c.json").exists()
 
 
+def test_columns_of_file_names_are_left_out_with_a_note(tmp_path, capsys):
+    # Image paths beside their embeddings: not unique (an image twice, one missing), so
+    # not an identifier, yet never a feature; a category column stays one.
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    paths = [f"scans/Case {i}.DCM" if i % 3 else f"https://pacs.example/{i}.png" for i in range(N)]
+    paths[7], paths[9] = paths[8], ""
+    frame.insert(0, "image", paths)
+    frame.insert(1, "site", ["north" if i % 2 else "south.png clinic" for i in range(N)])
+    frame["label"] = [str(v) if i < 20 else "" for i, v in enumerate(y)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    _query(data, tmp_path / "b.csv")
+    err = capsys.readouterr().err
+    assert "left out 'image' from the features: its cells name files" in err
+    assert "--features" in err
+    assert _state(data)["data"]["features"] == ["site", "a", "b", "c", "d"]
+    # Named in --features, the column is used as the user says.
+    options = ("--features", "image,a", "--campaign", tmp_path / "c.json")
+    _query(data, tmp_path / "b2.csv", *options)
+    assert json.loads((tmp_path / "c.json").read_text())["data"]["features"] == ["image", "a"]
+
+
+def test_a_text_column_of_many_values_used_as_a_feature_is_noted(tmp_path, capsys):
+    # A patient's number over their images: not unique, so not an identifier, and
+    # one-hot encoded into a feature per patient without a word.
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame.insert(0, "patient", [f"P{i // 2:03d}" for i in range(N)])
+    frame.insert(1, "site", ["north" if i % 2 else "south" for i in range(N)])
+    frame["label"] = [str(v) if i < 20 else "" for i, v in enumerate(y)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    _query(data, tmp_path / "b.csv")
+    err = capsys.readouterr().err
+    assert f"text column 'patient' has {N // 2} distinct values" in err and "--exclude" in err
+    assert "'site' has" not in err
+    # Noted, not dropped: the features are the user's to choose.
+    assert _state(data)["data"]["features"] == ["patient", "site", "a", "b", "c", "d"]
+
+
+def test_a_warning_during_a_query_is_one_skbait_line(tmp_path, capsys, monkeypatch):
+    # BAIT's approximation on 512 embedding columns of 30 classes was printed as Python
+    # prints it: a path into skbait's sources, a line number and a line of its code.
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    import skbait.campaign._rounds as rounds_module
+
+    choose = rounds_module._choose
+
+    def warning_choose(*args):
+        warnings.warn("BAIT: an approximation", UserWarning, stacklevel=2)
+        warnings.warn("lbfgs failed to converge", ConvergenceWarning, stacklevel=2)
+        return choose(*args)
+
+    monkeypatch.setattr(rounds_module, "_choose", warning_choose)
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["label"] = [str(v) if i < 20 else "" for i, v in enumerate(y)]
+    data = tmp_path / "pool.csv"
+    frame.to_csv(data, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        _query(data, tmp_path / "b.csv")
+    lines = capsys.readouterr().err.splitlines()
+    assert "skbait: warning: BAIT: an approximation" in lines
+    assert "skbait: warning: ConvergenceWarning: lbfgs failed to converge" in lines
+    assert not [line for line in lines if ".py:" in line or not line.startswith("skbait: ")]
+    # The user's filters still apply.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _query(data, tmp_path / "b.csv")
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_two_campaigns_on_one_data_leave_out_each_others_label_column(tmp_path, capsys):
     X, y = _truth()
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])

@@ -868,8 +868,8 @@ def test_images_are_served_from_data_folder_only(tmp_path):
             kinds[cells[row]] = field
         assert kinds["img/a.png"]["kind"] == "image"
         assert kinds["https://example.org/x.png"]["src"] == "https://example.org/x.png"
-        assert kinds[f"../{outside.name}"]["kind"] == "text"
-        assert kinds["img/link.png"]["kind"] == "text"
+        assert kinds[f"../{outside.name}"]["kind"] == "file"
+        assert kinds["img/link.png"]["kind"] == "file"
         status, body = live.call(f"/api/image?row=0&column=picture&token={live.token}", token=None)
         assert status == 200 and body == png
         for row in (1, 2, 3):
@@ -883,6 +883,93 @@ def test_images_are_served_from_data_folder_only(tmp_path):
         assert status == 404
     finally:
         live.close()
+
+
+def test_a_file_the_page_shows_no_image_of_says_why(tmp_path):
+    # A radiology pool: DICOM and TIFF files no browser draws, an SVG the page will not
+    # serve, a missing file, paths leading out. Each shows its path and why, as text.
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.png"
+    outside.write_bytes(png)
+    (scans / "out.png").symlink_to(outside)
+    why = {
+        "scans/Ünïcode lung.PNG": None,
+        "scans/chest.DCM": "DICOM",
+        "scans/chest.tiff": "TIFF",
+        "scans/chart.svg": "SVG",
+        "scans/gone.png": "no such file",
+        "scans/gone.dcm": "no such file",
+        f"../{outside.name}": "outside DATA's folder",
+        "scans/out.png": "outside DATA's folder",
+        "https://pacs.example/1.dcm": "DICOM",
+        "https://pacs.example/1.png": None,
+    }
+    for cell in why:
+        if not cell.startswith(("http", "..")) and "gone" not in cell and cell != "scans/out.png":
+            (tmp_path / cell).write_bytes(png)
+    cells = list(why)
+    n = 40
+    data, _ = make_pool(tmp_path, n=n, extra={"scan": [cells[i % len(cells)] for i in range(n)]})
+    live = Live(data)
+    live.wait_idle()
+    try:
+        session = live.session
+        for row, cell in enumerate(cells):
+            field = next(
+                f for f in session._row_view(row, TAB_A, 0)["fields"] if f["column"] == "scan"
+            )
+            assert field["value"] == cell
+            served = session._image_file(cell) is not None or cell.endswith(
+                "://pacs.example/1.png"
+            )
+            assert (field["kind"] == "image") == served == (why[cell] is None), cell
+            status, _ = live.call(
+                f"/api/image?row={row}&column=scan&token={live.token}", token=None
+            )
+            assert (status == 200) == (served and not cell.startswith("http")), cell
+            if why[cell] is not None:
+                assert field["kind"] == "file" and why[cell] in field["note"], cell
+                assert "src" not in field
+    finally:
+        live.close()
+
+
+def test_show_picks_the_columns_a_row_shows(tmp_path, capsys, monkeypatch):
+    # Hundreds of embedding columns beside the image: every one was a line of the row,
+    # the image among them. --show gives the page's columns, in its order.
+    from skbait._cli import main
+    from skbait.label import _server
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    (tmp_path / "scan.png").write_bytes(png)
+    extra = {f"emb_{j}": np.arange(40.0) * (j + 1) for j in range(64)}
+    extra["scan"] = ["scan.png"] * 40
+    data, frame = make_pool(tmp_path, extra=extra)
+    live = Live(data, show=["scan", "note", "scan"])
+    live.wait_idle()
+    try:
+        row = live.session._batch[0]
+        fields = live.session._row_view(row, TAB_A, 0)["fields"]
+        assert [f["column"] for f in fields] == ["scan", "note"]
+        assert [f["value"] for f in fields] == ["scan.png", frame["note"][row].strip()]
+        assert fields[0]["kind"] == "image"
+        # A column not shown is not served either; the features are the campaign's.
+        status, _ = live.call(f"/api/image?row={row}&column=scan&token={live.token}", token=None)
+        assert status == 200
+        status, _ = live.call(f"/api/image?row={row}&column=a&token={live.token}", token=None)
+        assert status == 404
+        assert "emb_63" in read_campaign(live.session.campaign)["data"]["features"]
+    finally:
+        live.close()
+    monkeypatch.setattr(_server.LabelServer, "serve", lambda self: self.socket.close())
+    before = sorted(os.listdir(tmp_path))
+    for show, said in (("scna", "did you mean 'scan'"), ("scan,y", "label column 'y'"), (",", "")):
+        assert main(["label", data, "--no-browser", "--show", show]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("skbait: error:") and err.count("\n") == 1 and said in err
+    assert sorted(os.listdir(tmp_path)) == before
 
 
 def test_no_spelling_of_a_path_leaves_data_folder(tmp_path):
@@ -1597,6 +1684,24 @@ def test_the_query_options_of_a_hardened_campaign_reach_it(tmp_path):
             _, _, view = label_row(live, TAB_A, view)
         live.wait_idle()
         assert live.session._job["error"] is None and read_labels(data)[row] == "unsure"
+    finally:
+        live.close()
+
+
+def test_declared_classes_keep_their_order_on_the_page(tmp_path):
+    # Thirty findings given with --classes, the most frequent first: the page sorted
+    # them by name, so the keys 1 to 9 went to whichever came first in the alphabet.
+    data, _ = make_pool(tmp_path)
+    declared = ["pos", "unsure", "neg"] + [f"finding {k}" for k in range(27, 0, -1)]
+    live = Live(data, options={"batch_size": 4, "device": "cpu", "classes": declared})
+    live.wait_idle()
+    try:
+        view = live.state(TAB_A)
+        assert [c["label"] for c in view["classes"]] == declared
+        assert {c["label"]: c["count"] for c in view["classes"]}["neg"] == 1
+        row = view["row"]["row"]
+        view = live.post("/api/label", tab=TAB_A, row=row, label=declared[0])
+        assert [c["label"] for c in view["classes"]] == declared
     finally:
         live.close()
 

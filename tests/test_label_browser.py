@@ -326,7 +326,9 @@ def test_markup_in_names_labels_and_messages_is_shown_as_text(context, tmp_path)
         tab = Page(context, live)
         page = tab.page
         assert page.text_content("#data-name") == hostile(5) + ".csv"
-        assert tab.fields()[hostile(2)] == "javascript:window.__pwned=3//.png"
+        # The cell's text, then why no image is shown (no such file).
+        cell = tab.fields()[hostile(2)]
+        assert cell.startswith("javascript:window.__pwned=3//.png") and "no such file" in cell
         assert hostile(4) in tab.classes()
         assert hostile(4) in page.text_content("#counts")
         # A misspelling of the class (not hostile(6): numbered labels are not alike).
@@ -727,5 +729,96 @@ def test_a_batch_that_cannot_be_chosen_is_not_blamed_on_other_tabs(context, tmp_
         text = page.inner_text("#job-text")
         assert "\nDATA row 1:" in text or "\n  DATA row 1:" in text, text
         assert page.is_visible("#retry")
+    finally:
+        live.close()
+
+
+def test_a_large_image_fits_and_a_dicom_file_says_why_it_is_not_shown(context, tmp_path):
+    # A radiology pool: a preview far larger than the page, and the DICOM file itself,
+    # which no browser draws; the page showed its path alone, as if it were any text.
+    import matplotlib.image
+
+    (tmp_path / "scans").mkdir()
+    image = np.zeros((1800, 2600, 3))
+    image[:, :, 1] = np.linspace(0, 1, 2600)
+    matplotlib.image.imsave(tmp_path / "scans" / "preview.PNG", image)
+    (tmp_path / "scans" / "<b>chest.dcm").write_bytes(b"\x00" * 128 + b"DICM")
+    (tmp_path / "scans" / "damaged.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    extra = {
+        "preview": ["scans/preview.PNG"] * 40,
+        "dicom": ["scans/<b>chest.dcm"] * 40,
+        "damaged": ["scans/damaged.png"] * 40,
+    }
+    data, _ = make_pool(tmp_path, extra=extra)
+    live = Live(data)
+    try:
+        tab = Page(context, live)
+        page = tab.page
+        for width, height in ((1200, 860), (375, 740)):
+            page.set_viewport_size({"width": width, "height": height})
+            image = page.locator("#fields img").first
+            deadline = time.monotonic() + WAIT_MS / 1000
+            while not image.evaluate("i => i.complete && i.naturalWidth > 0"):
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            assert image.evaluate("i => i.naturalWidth") == 2600
+            box, card = image.bounding_box(), page.locator("#card").bounding_box()
+            assert box["x"] + box["width"] <= card["x"] + card["width"], width
+            assert box["height"] < height, width
+            assert page.evaluate(
+                "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+            )
+        fields = tab.fields()
+        assert fields["dicom"].startswith("scans/<b>chest.dcm")
+        note = page.locator("#fields td.file .note")
+        sync_api.expect(note.first).to_contain_text("DICOM")
+        assert page.locator("#fields td.file b").count() == 0
+        assert page.locator("#fields td.file img").count() == 0
+        # A file the browser cannot decode says so, in place of a broken image.
+        sync_api.expect(page.locator("#fields td.file .note").nth(1)).to_contain_text(
+            "could not read this image"
+        )
+        assert tab.fields()["damaged"].startswith("the browser could not read this image")
+        assert page.locator("#fields img").count() == 1
+        if os.environ.get("SKBAIT_QA_SHOT"):
+            page.set_viewport_size({"width": 1200, "height": 860})
+            page.locator("#fields-box").evaluate("b => { b.scrollTop = b.scrollHeight; }")
+            page.screenshot(path=os.environ["SKBAIT_QA_SHOT"], full_page=True)
+    finally:
+        live.close()
+
+
+def test_thirty_long_classes_keep_skip_in_view_and_their_keys_in_order(context, tmp_path):
+    # Thirty findings with long names beside an image: the buttons pushed Skip and Next
+    # below the fold on a desktop, and the keys 1 to 9 went to the first nine by name.
+    import matplotlib.image
+
+    (tmp_path / "scans").mkdir()
+    matplotlib.image.imsave(tmp_path / "scans" / "x.png", np.zeros((600, 600)), cmap="gray")
+    lobes = ("right upper", "right middle", "right lower", "left upper", "lingula", "left lower")
+    kinds = ("reticular", "ground-glass", "nodular", "cavitary", "consolidative")
+    declared = [f"{kind} opacity of the {lobe} lobe" for kind in kinds for lobe in lobes]
+    data, _ = make_pool(tmp_path, labeled=0, extra={"scan": ["scans/x.png"] * 40})
+    options = {"batch_size": 4, "device": "cpu", "classes": declared}
+    live = Live(data, options=options, show=["scan", "note"])
+    try:
+        tab = Page(context, live)
+        page = tab.page
+        assert tab.classes() == declared
+        height = 860
+        for selector in ("#classes button:first-child", "#skip", "#undo", "#next"):
+            box = page.locator(selector).bounding_box()
+            assert box["y"] + box["height"] <= height, (selector, box)
+        last = page.locator("#classes button:last-child")
+        last.scroll_into_view_if_needed()
+        box = last.bounding_box()
+        assert box["y"] + box["height"] <= height
+        row = tab.row()
+        page.keyboard.press("1")
+        tab.wait_row(not_row=row)
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while AnswerJournal(live.session.answers_path, "y").read().get(row) != declared[0]:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
     finally:
         live.close()

@@ -22,6 +22,9 @@ from skbait.campaign._files import (
 
 ROW = "row"  # the batch files' column of DATA row numbers
 MAX_CATEGORIES = 1000  # distinct values of a one-hot encoded text column
+# Above this many distinct values a text column used as a feature is noted: a patient's
+# or a study's number repeated over its rows is encoded, yet names rather than describes.
+MANY_CATEGORIES = 50
 _HASH_BYTES = 8
 
 
@@ -46,8 +49,33 @@ def _looks_like_labels_being_filled(table, column):
     return bool(np.count_nonzero(table.text(column) == "") * 2 > len(table))
 
 
+# The endings of files a table points to rather than holds: images (medical ones
+# included), volumes, arrays, sound, documents. Lower case; compared case-blind.
+FILE_SUFFIXES = (
+    ".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".svg", ".heic",
+    ".jp2", ".dcm", ".dicom", ".ima", ".nii", ".nii.gz", ".nrrd", ".mha", ".mhd",
+    ".npy", ".npz", ".wav", ".mp3", ".flac", ".mp4", ".pdf", ".txt",
+)  # fmt: skip
+
+
+def _looks_like_file_names(table, column):
+    """Every filled cell names a file (``scans/0001.dcm``, an ``https://`` address of one):
+    one-hot encoded, such a column would make each file a feature of its own row only,
+    repeated or not."""
+    text = table.text(column)
+    # all() stops at the first cell that is no file name: a numeric column costs one cell.
+    return bool((text != "").any()) and all(
+        cell.lower().endswith(FILE_SUFFIXES) for cell in text if cell
+    )
+
+
 # The columns a campaign leaves out of its default features, each with the note why.
 _LEFT_OUT_BY_DEFAULT = (
+    (
+        _looks_like_file_names,
+        "its cells name files, like the paths of images, which are not features "
+        "(to use it as a feature, list it in --features)",
+    ),
     (
         _looks_like_identifier,
         "unique in every row, like an identifier (--features chooses the columns)",
@@ -405,6 +433,13 @@ class TableEncoder(BaseEstimator):
                 continue
             self.kinds_[column] = "text"
             self.categories_[column] = categories.tolist()
+            if categories.size > MANY_CATEGORIES:
+                self.notes_.append(
+                    f"text column {column!r} has {categories.size} distinct values, each "
+                    "one-hot encoded as a feature of its own; if it names groups of rows "
+                    "(patients, studies) rather than describing them, leave it out "
+                    "(--exclude, when the campaign starts)"
+                )
         if problems:
             raise _problems(
                 "DATA's features cannot be used (fix them, or choose the feature columns with "

@@ -119,6 +119,14 @@ def add_label_command(commands, formatter_class):
         help="the batch file also written each round (default: DATA_batch.csv beside DATA)",
     )
     label.add_argument(
+        "--show",
+        default=None,
+        metavar="COLUMNS",
+        help="comma-separated columns the page shows of each row, in this order (default: "
+        "every column but the target), such as the image path and a note, not hundreds of "
+        "embedding columns",
+    )
+    label.add_argument(
         "--host",
         default="127.0.0.1",
         help="address to listen on; anything but this machine's loopback lets other "
@@ -202,6 +210,7 @@ def _label(args):
         features=features,
         options=options,
         batch_file=args.output,
+        show=None if args.show is None else _split(args.show) or [],
     )
     try:
         session.check()

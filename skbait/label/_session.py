@@ -26,6 +26,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
+from skbait.campaign._features import FILE_SUFFIXES
 from skbait.label import _bridge
 from skbait.label._journal import AnswerJournal
 from skbait.label._model import analyse
@@ -33,6 +34,18 @@ from skbait.label._model import analyse
 __all__ = ["MAX_LABEL_LENGTH", "LabelSession", "Refused"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp")
+# What the page says of a file it does not show as an image (the formats of
+# FILE_SUFFIXES that browsers cannot draw, or that the page will not serve).
+_PREVIEWS = "add a column of PNG or JPEG copies to DATA to see them on this page."
+_UNSHOWN = (
+    (
+        (".dcm", ".dicom", ".ima"),
+        f"a DICOM file, which browsers cannot show: open it in a DICOM viewer; {_PREVIEWS}",
+    ),
+    ((".tif", ".tiff"), f"a TIFF image, which browsers cannot show; {_PREVIEWS}"),
+    # An SVG is a document that may run scripts: never served, even from DATA's folder.
+    ((".svg",), f"an SVG image, which the page does not serve (it can hold scripts); {_PREVIEWS}"),
+)
 NEAR_RATIO = 0.8  # difflib ratio above which a new class looks like a known one
 # The longest label the page takes, in characters (the page's input has it as its
 # maxlength): a class name, not a document pasted by mistake.
@@ -149,6 +162,9 @@ class LabelSession:
     refit_delay : float, default=2
         Seconds between the batch's last label and the merge, so that an undo
         of that label still can be made.
+    show : list of str, default=None
+        The columns of DATA the page shows, in this order (every column but the
+        target when None): the image and a few notes, not 512 embedding values.
     """
 
     def __init__(
@@ -163,6 +179,7 @@ class LabelSession:
         lease_seconds=120.0,
         refit_delay=2.0,
         clock=time.monotonic,
+        show=None,
     ):
         self.data = os.path.abspath(os.fspath(data))
         self.folder = Path(self.data).parent.resolve()
@@ -178,6 +195,7 @@ class LabelSession:
         self.lease_seconds = float(lease_seconds)
         self.refit_delay = float(refit_delay)
         self.clock = clock
+        self.show = None if show is None else list(dict.fromkeys(show))
 
         self._lock = threading.RLock()
         self._table = None
@@ -229,6 +247,7 @@ class LabelSession:
                     f"{self.target!r}."
                 )
             self.target = recorded_target
+        self._check_show(table)
         # Now, not at the first round: the page served an error (and nothing to label).
         _bridge.check_batch_file(
             self.batch_file,
@@ -253,6 +272,31 @@ class LabelSession:
         with self._lock:
             self._pending = self._unrecorded(pending)
         return self
+
+    def _check_show(self, table):
+        """Refuse a ``show`` column that DATA lacks, or the target (the buttons label it)."""
+        if self.show is None:
+            return
+        if not self.show:
+            raise _bridge.CampaignError("--show names no column: give the columns to show.")
+        missing = [c for c in self.show if c not in table.columns]
+        if missing:
+            raise _bridge.CampaignError(
+                f"no column {', '.join(map(repr, missing))} to show in {self.data!r}; "
+                f"{_bridge.columns_shown(table.columns, missing)}."
+            )
+        if self.target in self.show:
+            raise _bridge.CampaignError(
+                f"--show lists the label column {self.target!r}: the page labels it, and shows "
+                "the other columns."
+            )
+
+    def _shown_columns(self):
+        """The columns the page shows of a row, in order (those still in DATA)."""
+        columns = self._table.columns
+        if self.show is None:
+            return [c for c in columns if c != self.target]
+        return [c for c in self.show if c in columns and c != self.target]
 
     def _unrecorded(self, labels):
         """``labels`` but those the campaign recorded (compared as it compares them:
@@ -366,11 +410,13 @@ class LabelSession:
             return sorted(names, key=_class_order)
         if self._task() == "regression" or self._label_type() == "float":
             return []
+        declared = _bridge.declared_classes(self._state) or []
         labels = set(self._data_labels.values())
-        labels.update(_bridge.declared_classes(self._state) or ())
         labels.update(self._recorded.values())
         labels.update(self._pending.values())
-        return sorted(labels, key=_class_order)
+        # --classes in the user's order, so that they choose which nine get the keys 1
+        # to 9 (a label outside them, which DATA may hold unmerged, comes after).
+        return declared + sorted(labels.difference(declared), key=_class_order)
 
     def _holder(self, row, now):
         lease = self._leases.get(row)
@@ -735,19 +781,21 @@ class LabelSession:
     def _row_view(self, row, tab, now):
         table = self._table
         fields = []
-        for column in table.columns:
-            if column == self.target:
-                continue
+        for column in self._shown_columns():
             value = table.text(column)[row]
             field = {"column": column, "value": value, "kind": "text"}
             # With DATA's decimal mark: "1,5" of a European spreadsheet is a number too.
             if value and table.number(value) is not None:
                 field["kind"] = "number"
-            elif value.lower().endswith(IMAGE_SUFFIXES):
-                if value.startswith(("http://", "https://")):
+            elif value.lower().endswith(FILE_SUFFIXES):
+                note = self._file_note(value)
+                if note is not None:
+                    field["kind"] = "file"
+                    field["note"] = note
+                elif value.startswith(("http://", "https://")):
                     field["kind"] = "image"
                     field["src"] = value
-                elif self._image_file(value) is not None:
+                else:
                     field["kind"] = "image"
                     field["src"] = f"api/image?row={row}&column="
             fields.append(field)
@@ -771,6 +819,35 @@ class LabelSession:
             "why": None if why is None else dict(why, design=self._design, of=len(self._why)),
         }
 
+    def _file_note(self, value):
+        """Why the page shows no image for a cell naming a file, or None when it shows one.
+
+        The reasons come in the order a user fixes them: a path leading out of
+        DATA's folder (not served, whatever is there), a file not found, a format
+        no browser shows (DICOM, TIFF) or that the page does not serve (SVG).
+        """
+        suffix = value.lower()
+        web = value.startswith(("http://", "https://"))
+        if not web:
+            try:
+                path = (self.folder / value).resolve()
+            except (OSError, ValueError, RuntimeError):
+                return "not a path the page can read."
+            if not path.is_relative_to(self.folder):
+                return (
+                    "outside DATA's folder, from where the page serves no file: copy the "
+                    "images into DATA's folder (or below it)."
+                )
+            if not path.is_file():
+                return "no such file (a relative path starts from DATA's folder)."
+        if suffix.endswith(IMAGE_SUFFIXES):
+            return None
+        for suffixes, note in _UNSHOWN:
+            if suffix.endswith(suffixes):
+                return note
+        ending = next(s for s in FILE_SUFFIXES if suffix.endswith(s))
+        return f"the page cannot show {ending} files; {_PREVIEWS}"
+
     def _image_file(self, value):
         """The image file a cell names, inside DATA's folder; None otherwise."""
         try:
@@ -785,7 +862,7 @@ class LabelSession:
         """The image of a cell of DATA, for the page; Refused when there is none."""
         with self._lock:
             row = self._check_row(row)
-            if column not in self._table.columns or column == self.target:
+            if column not in self._shown_columns():
                 raise Refused(404, f"no column {column!r} to show.")
             value = self._table.text(column)[row]
         path = self._image_file(value)

@@ -311,8 +311,19 @@
         img.src = field.src.indexOf("api/image") === 0
           ? field.src + encodeURIComponent(field.column) + "&token=" + encodeURIComponent(token)
           : field.src;
+        // A file the browser cannot decode (a damaged PNG, a JPEG that is not one)
+        // says so, rather than showing a broken image.
+        img.addEventListener("error", () => {
+          td.className = "file";
+          td.replaceChild(el("div", "the browser could not read this image.", "note"), img);
+        });
         td.appendChild(img);
-        td.appendChild(el("div", field.value, "path"));
+        td.appendChild(own(el("div", field.value, "path")));
+      } else if (field.kind === "file") {
+        // A file the page shows no image of (DICOM, missing, outside DATA's folder):
+        // its path, and why.
+        td.appendChild(own(el("div", field.value, "path")));
+        td.appendChild(el("div", field.note, "note"));
       } else if (field.kind === "number") {
         td.appendChild(el("span", field.value, "num"));
       } else {
