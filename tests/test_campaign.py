@@ -2008,6 +2008,21 @@ def test_whole_number_amounts_become_regression_as_labels_arrive(tmp_path):
     assert _state(data)["settings"]["task"] == "auto"
 
 
+def test_whole_number_ratings_note_how_they_were_read_once(tmp_path, capsys):
+    data, price = _price_pool(tmp_path, labeled=10)
+    first = query_batch(data, tmp_path / "b.csv", target="price", batch_size=3, device="cpu")
+    assert first["round"]["task"] == "classification"
+    n_values = len(set(price[:10].tolist()))
+    assert any(
+        f"{n_values} distinct whole numbers" in note and "--task regression" in note
+        for note in first["notes"]
+    ), first["notes"]
+    # Said once, by the round that decided it: not by every command that reads the labels.
+    capsys.readouterr()
+    assert _cli("status", data, "--no-plot") == 0
+    assert "distinct whole numbers" not in capsys.readouterr().err
+
+
 def test_a_given_task_wins_and_is_checked(tmp_path, capsys):
     data, _ = _price_pool(tmp_path, labeled=10)
     result = query_batch(
