@@ -2023,6 +2023,18 @@ def test_whole_number_ratings_note_how_they_were_read_once(tmp_path, capsys):
     assert "distinct whole numbers" not in capsys.readouterr().err
 
 
+def test_a_task_the_user_gives_is_noted_as_the_users(tmp_path):
+    # The change is noted once, as the user's, and not as if the labels had called for it.
+    data, _ = _price_pool(tmp_path, labeled=10)
+    first = query_batch(data, tmp_path / "b.csv", target="price", batch_size=3, device="cpu")
+    assert first["round"]["task"] == "classification"
+    second = query_batch(data, tmp_path / "c.csv", task="regression")
+    assert second["round"]["task"] == "regression"
+    assert any("task changes from 'auto' to 'regression'" in note for note in second["notes"])
+    assert not any("now call for" in note for note in second["notes"]), second["notes"]
+    assert not any("distinct whole numbers" in note for note in second["notes"])
+
+
 def test_a_given_task_wins_and_is_checked(tmp_path, capsys):
     data, _ = _price_pool(tmp_path, labeled=10)
     result = query_batch(

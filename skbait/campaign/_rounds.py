@@ -197,7 +197,13 @@ def _choose(state, table, notes, progress):
         note = _classes_note(y)
         if note is not None:
             notes.append(note)
-    if task is not None and previous is not None and task != previous:
+    # Only auto decides from the labels; a task the user just gave has its own note.
+    if (
+        task is not None
+        and previous is not None
+        and task != previous
+        and settings["task"] == "auto"
+    ):
         notes.append(
             f"the labels now call for {task} (they were taken as {previous}); give --task "
             "to fix the task"
