@@ -2788,6 +2788,21 @@ def test_status_figure_returned_or_drawn_into_a_subfigure(tmp_path):
     plt.close(whole)
 
 
+def test_status_names_the_class_that_holds_back_the_estimate(tmp_path):
+    from skbait.campaign import campaign_status
+
+    data, _ = _price_pool(tmp_path, labeled=0)
+    frame = pd.read_csv(data, dtype=str, keep_default_na=False)
+    # Two classes of two labels and one of a single label: stratified folds cannot be made.
+    frame.loc[:4, "price"] = ["7", "7", "8", "8", "9"]
+    frame.to_csv(data, index=False)
+    query_batch(data, tmp_path / "b.csv", target="price", batch_size=3, device="cpu")
+    status = campaign_status(data)
+    assert status["estimate"] is None
+    note = status["estimate_note"]
+    assert "class 9 has one" in note and "two labels of every class" in note, note
+
+
 def test_status_before_any_label(tmp_path, capsys):
     data, _ = _write_pool(tmp_path)
     _query(data, tmp_path / "b.csv")
