@@ -15,7 +15,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import TruncatedSVD
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.exceptions import DataConversionWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
@@ -358,6 +358,30 @@ def test_nan_with_hist_gradient_boosting(strategy):
         al.fit(X, y)
     assert len(al.labeled_indices_) == 40
     assert al.predict(X).shape == (120,)
+
+
+@pytest.mark.parametrize("strategy", ["bait", "coreset", "logdet"])
+def test_nan_with_a_regressor_is_advised_what_serves_a_regressor(strategy):
+    # The advice for a model that takes NaN but leaves no finite embedding names the
+    # strategies that read none; for a regressor that is random alone: margin, entropy
+    # and confidence read class probabilities and refuse a regressor.
+    X, y = nan_data()
+    model = HistGradientBoostingRegressor(max_iter=15, random_state=0)
+    al = ActiveLearner(
+        model, query_strategy=strategy, n_initial=20, batch_size=10, budget=40, random_state=0
+    )
+    with pytest.raises(ValueError, match="SimpleImputer") as caught:
+        al.fit(X, y.astype(float))
+    message = str(caught.value)
+    assert "'random'" in message and "margin, entropy, confidence" not in message, message
+    for advised in ("margin", "entropy", "confidence"):
+        with pytest.raises(TypeError, match="not a classifier"):
+            al.set_params(query_strategy=advised).fit(X, y.astype(float))
+    al.set_params(query_strategy="random").fit(X, y.astype(float))
+    assert len(al.labeled_indices_) == 40
+    classifier = HistGradientBoostingClassifier(max_iter=15, random_state=0)
+    with pytest.raises(ValueError, match="margin, entropy, confidence"):
+        al.set_params(estimator=classifier, query_strategy=strategy).fit(X, y)
 
 
 def test_nan_tags_are_the_models():
