@@ -1544,10 +1544,18 @@ default=None
         y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False, input_name="y")
         if y.ndim != self.pool_.y.ndim or y.shape[1:] != self.pool_.y.shape[1:]:
             column = y.ndim == 2 and y.shape[1] == 1 and self.pool_.y.ndim == 1
+            # The reverse: fit took a column (as a skorch regressor wants), teach a 1-d y.
+            flat = y.ndim == 1 and self.pool_.y.shape[1:] == (1,)
+            hint = (
+                ": a column of labels, pass y.ravel()."
+                if column
+                else ": fit took a column of labels, pass y.reshape(-1, 1)."
+                if flat
+                else "."
+            )
             raise ValueError(
                 f"Labels must be shaped like the y given to fit, (n,) + "
-                f"{self.pool_.y.shape[1:]}; got {y.shape}"
-                + (": a column of labels, pass y.ravel()." if column else ".")
+                f"{self.pool_.y.shape[1:]}; got {y.shape}{hint}"
             )
         if missing_label_mask(y, self.missing_label).any():
             raise ValueError(

@@ -793,6 +793,23 @@ def test_a_column_of_text_labels_is_one_label_a_row():
     assert len(al.labeled_indices_) == 24
 
 
+def test_a_regressor_fitted_on_a_column_is_taught_a_column():
+    # A skorch regressor wants y as a column; a scientist who fitted so and then teaches
+    # one value per row is told the shape and the way to it.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    y = (X @ rng.normal(size=3)).reshape(-1, 1)
+    partial = y.copy()
+    partial[10:] = np.nan
+    al = ActiveLearner(Ridge(), batch_size=3, random_state=0).fit(X, partial)
+    idx = al.query()
+    with pytest.raises(ValueError, match=r"fit took a column of labels, pass y.reshape\(-1, 1\)"):
+        al.teach(y=y[idx].ravel(), indices=idx)
+    assert len(al.labeled_indices_) == 10  # nothing taught
+    al.teach(y=y[idx].ravel().reshape(-1, 1), indices=idx)
+    assert al.y_[idx].tolist() == y[idx].tolist()
+
+
 def test_missing_labels_in_a_pandas_nullable_series():
     X, y = three_blobs()
     y = pd.Series(y, dtype="Int64")
