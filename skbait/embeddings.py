@@ -352,6 +352,8 @@ def _check_sparse_embedding(Z, X):
 
 def _input_features(estimator, X, proba):
     """The convex-model view: the last layer sees the input features, sparse or dense."""
+    # None: the single-class stand-in's rows, a classifier's.
+    classifier = estimator is None or is_classifier(estimator)
     try:
         Z = check_array(
             X,
@@ -371,7 +373,7 @@ def _input_features(estimator, X, proba):
                 "embedding: encode them in a Pipeline before the model (make_pipeline("
                 "make_column_transformer((OneHotEncoder(), columns), remainder='passthrough'), "
                 "model)), pass embedding=..., or "
-                + _embedding_free_advice(is_classifier(estimator))
+                + _embedding_free_advice(classifier)
             )
         ) from exc
     values = Z.data if sp.issparse(Z) else Z
@@ -384,7 +386,7 @@ def _input_features(estimator, X, proba):
                 or "A model that takes missing values (HistGradientBoosting, say) still "
                 "leaves no finite embedding: put an imputer before it in a Pipeline "
                 "(make_pipeline(SimpleImputer(), model)), pass embedding=..., or "
-                f"{_embedding_free_advice(is_classifier(estimator))}"
+                f"{_embedding_free_advice(classifier)}"
             )
         )
     return Z, predict_probabilities(estimator, X) if proba else None

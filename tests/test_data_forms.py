@@ -382,6 +382,12 @@ def test_nan_with_a_regressor_is_advised_what_serves_a_regressor(strategy):
     classifier = HistGradientBoostingClassifier(max_iter=15, random_state=0)
     with pytest.raises(ValueError, match="margin, entropy, confidence"):
         al.set_params(estimator=classifier, query_strategy=strategy).fit(X, y)
+    # One labeled class: the stand-in's rows, a classifier's, get the classifier's advice.
+    single = ActiveLearner(
+        LogisticRegression(), query_strategy=strategy, n_initial=1, batch_size=1, budget=2
+    )
+    with pytest.raises(ValueError, match="margin, entropy, confidence"):
+        single.set_params(random_state=0).fit(np.array([[np.nan], [0.4]]), np.array([0, 0]))
 
 
 def test_nan_tags_are_the_models():
