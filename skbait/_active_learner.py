@@ -9,7 +9,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn import get_config
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier, is_regressor
-from sklearn.metrics import accuracy_score
+from sklearn.metrics import accuracy_score, check_scoring, get_scorer_names
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -211,6 +211,13 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         value) and ``<name>_stop`` to the round's ``history_`` record, and
         ``stop`` says whether any holds. A simulation stops there, before
         its budget; in real labeling, read ``history_[-1]["stop"]``.
+    scoring : str, callable or None, default=None
+        How ``history_`` scores each round's model (``train_score``,
+        ``eval_score``): a scikit-learn scorer name
+        (``"neg_root_mean_squared_error"``, ``"neg_mean_absolute_error"``,
+        ``"balanced_accuracy"``) or a callable ``scorer(estimator, X, y)``.
+        ``None`` uses the model's own ``score``: accuracy for a classifier,
+        R^2 for a regressor. :meth:`score` stays the model's own.
     warm_start : bool, default=False
         Keep training the same estimator object from round to round instead of
         a fresh clone; when the estimator (or a pipeline's last step) has a
@@ -263,7 +270,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         One record per fit of the model (``pandas.DataFrame(history_)`` makes
         a table): ``round`` (0 for the first fit), ``n_labeled`` (rows the
         model was trained on), ``fit_seconds``, ``train_score`` (score on those
-        rows), ``eval_score`` (score on ``eval_set``, ``nan`` without one),
+        rows, the model's own or ``scoring``'s), ``eval_score`` (score on
+        ``eval_set``, ``nan`` without one),
         ``query_seconds`` and ``indices`` (the rows chosen by the query that
         followed this fit; ``nan`` and empty when there was none); with
         ``stopping``, each criterion's value and verdict and ``stop``. A cold
@@ -353,6 +361,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "budget": [Interval(Integral, 1, None, closed="left"), None],
         "stopping": [StoppingCriterion, list, callable, None],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
         "warm_start": ["boolean"],
         "embedding": [callable, None],
         "random_state": ["random_state"],
@@ -371,6 +380,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         batch_size=10,
         budget=None,
         stopping=None,
+        scoring=None,
         warm_start=False,
         embedding=None,
         random_state=None,
@@ -385,6 +395,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         self.batch_size = batch_size
         self.budget = budget
         self.stopping = stopping
+        self.scoring = scoring
         self.warm_start = warm_start
         self.embedding = embedding
         self.random_state = random_state
@@ -812,12 +823,12 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             round=len(self.history_),
             n_labeled=len(y_lab),
             fit_seconds=fit_seconds,
-            train_score=_model_score(estimator, X_lab, y_lab, multilabel),
+            train_score=self._round_score(estimator, X_lab, y_lab, multilabel),
             indices=np.empty(0, dtype=np.int64),
         )
         if eval_set is not None:
             with unseen_categories_explained():
-                record["eval_score"] = _model_score(estimator, *eval_set, multilabel)
+                record["eval_score"] = self._round_score(estimator, *eval_set, multilabel)
             if multilabel:
                 X_eval, y_eval = eval_set
                 # Average precision ranks rows by probability: none for a model without them.
@@ -887,6 +898,12 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
+
+    def _round_score(self, estimator, X, y, multilabel):
+        """A round's score for ``history_``: ``scoring``'s, or the model's own."""
+        if self.scoring is None:
+            return _model_score(estimator, X, y, multilabel)
+        return float(check_scoring(estimator, scoring=self.scoring)(estimator, X, y))
 
     def _apply_stopping(self, estimator, previous):
         """Update the stopping criteria after a fit; if one raises, undo the round's fit.
@@ -1576,10 +1593,18 @@ default=None
         y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False, input_name="y")
         if y.ndim != self.pool_.y.ndim or y.shape[1:] != self.pool_.y.shape[1:]:
             column = y.ndim == 2 and y.shape[1] == 1 and self.pool_.y.ndim == 1
+            # The reverse: fit took a column (as a skorch regressor wants), teach a 1-d y.
+            flat = y.ndim == 1 and self.pool_.y.shape[1:] == (1,)
+            hint = (
+                ": a column of labels, pass y.ravel()."
+                if column
+                else ": fit took a column of labels, pass y.reshape(-1, 1)."
+                if flat
+                else "."
+            )
             raise ValueError(
                 f"Labels must be shaped like the y given to fit, (n,) + "
-                f"{self.pool_.y.shape[1:]}; got {y.shape}"
-                + (": a column of labels, pass y.ravel()." if column else ".")
+                f"{self.pool_.y.shape[1:]}; got {y.shape}{hint}"
             )
         missing = missing_label_mask(y, self.missing_label)
         if missing.any():

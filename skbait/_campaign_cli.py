@@ -60,7 +60,8 @@ def add_campaign_commands(commands, formatter_class):
         "--task",
         choices=("auto", "classification", "regression"),
         default=None,
-        help="first: auto (regression for a continuous target)",
+        help="first: auto (regression for a continuous target or more than 20 distinct whole "
+        "numbers; whole-number ratings 1..10 are classes unless you pass regression)",
     )
     query.add_argument("--device", default=None, help="torch device of the strategy (first: auto)")
     query.add_argument(

@@ -119,7 +119,9 @@ def _build_parser():
         "--task",
         choices=("auto", "classification", "regression"),
         default="auto",
-        help="classification or regression; auto: regression for a continuous target",
+        help="classification or regression; auto: regression for a continuous target or more "
+        "than 20 distinct whole numbers, classes otherwise (whole-number ratings 1..10 are "
+        "classes: pass regression for them)",
     )
     run.add_argument(
         "--multi-label",

@@ -48,11 +48,12 @@ def _positive_int(text):
 MAX_AUTO_CLASSES = 20
 
 
-def _task(y, requested, notes=None):
+def _task(y, requested, notes=None, note_classes=True):
     """classification or regression: as requested, or read from the target.
 
-    The note on a numeric target taken as regression goes to ``notes`` (a list)
-    when given, else to stderr.
+    The note on a numeric target taken as regression, and (with
+    ``note_classes``) the one of :func:`_classes_note`, go to ``notes`` (a
+    list) when given, else to stderr.
     """
     import numpy as np
     from sklearn.utils.multiclass import type_of_target
@@ -73,12 +74,46 @@ def _task(y, requested, notes=None):
             f"the target holds {n_values} distinct numbers, so it is taken as a regression "
             "target (pass --task classification to treat them as classes)"
         )
-        if notes is None:
-            print(f"skbait: note: {note}", file=sys.stderr)
-        else:
-            notes.append(note)
-        return "regression"
-    return "classification"
+        task = "regression"
+    else:
+        note = _classes_note(y) if note_classes else None
+        task = "classification"
+    if note is None:
+        return task
+    if notes is None:
+        print(f"skbait: note: {note}", file=sys.stderr)
+    else:
+        notes.append(note)
+    return task
+
+
+def _classes_note(y):
+    """The note on whole numbers that ``auto`` takes as classes, or None.
+
+    Ratings on a scale (1 to 10, wine quality 3 to 8) read as class codes do:
+    the note says which was chosen and how to choose the other. No note for two
+    values (a binary label), for text, nor for exactly 0 to k - 1, the codes a
+    label encoder writes (digits, make_classification).
+    """
+    import numpy as np
+
+    y = np.asarray(y)
+    if y.dtype.kind not in "iuf":
+        return None
+    values = np.unique(y)
+    if not 2 < values.size <= MAX_AUTO_CLASSES or np.array_equal(values, np.arange(values.size)):
+        return None
+    low, high = (_whole(v) for v in (values[0], values[-1]))
+    return (
+        f"the target holds {values.size} distinct whole numbers ({low} to {high}), so they "
+        "are taken as classes (pass --task regression if they are measurements or ratings "
+        "on a scale, or --task classification to keep them as classes)"
+    )
+
+
+def _whole(value):
+    """A whole number as it is written: ``3`` for 3.0."""
+    return int(value) if float(value).is_integer() else value
 
 
 def _make_estimator(name, task):

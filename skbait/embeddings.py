@@ -352,6 +352,8 @@ def _check_sparse_embedding(Z, X):
 
 def _input_features(estimator, X, proba):
     """The convex-model view: the last layer sees the input features, sparse or dense."""
+    # None: the single-class stand-in's rows, a classifier's.
+    classifier = estimator is None or is_classifier(estimator)
     try:
         Z = check_array(
             X,
@@ -370,8 +372,8 @@ def _input_features(estimator, X, proba):
                 "(HistGradientBoosting reads categories from a DataFrame's dtypes) leaves no "
                 "embedding: encode them in a Pipeline before the model (make_pipeline("
                 "make_column_transformer((OneHotEncoder(), columns), remainder='passthrough'), "
-                "model)), pass embedding=..., or use a strategy that reads only probabilities "
-                "(margin, entropy, confidence, random)."
+                "model)), pass embedding=..., or "
+                + _embedding_free_advice(classifier)
             )
         ) from exc
     values = Z.data if sp.issparse(Z) else Z
@@ -383,8 +385,8 @@ def _input_features(estimator, X, proba):
                 _wrapped_pipeline_advice(estimator)
                 or "A model that takes missing values (HistGradientBoosting, say) still "
                 "leaves no finite embedding: put an imputer before it in a Pipeline "
-                "(make_pipeline(SimpleImputer(), model)), pass embedding=..., or use a "
-                "strategy that reads only probabilities (margin, entropy, confidence, random)."
+                "(make_pipeline(SimpleImputer(), model)), pass embedding=..., or "
+                f"{_embedding_free_advice(classifier)}"
             )
         )
     return Z, predict_probabilities(estimator, X) if proba else None
@@ -401,8 +403,20 @@ def _wrapped_pipeline_advice(estimator):
         f"This {name} wraps a Pipeline, whose steps ({steps}) run inside it, out of "
         f"the strategies' sight: make the pipeline the outer layer, "
         f"make_pipeline({steps}, {name}({type(inner[-1]).__name__}())), so that "
-        "strategies read what its last step sees; or pass embedding=..., or use a "
-        "strategy that reads only probabilities (margin, entropy, confidence, random)."
+        "strategies read what its last step sees; or pass embedding=..., or "
+        f"{_embedding_free_advice(is_classifier(estimator))}"
+    )
+
+
+def _embedding_free_advice(classifier):
+    """The strategies that need no embedding: a regressor has no probabilities to read."""
+    if classifier:
+        return (
+            "use a strategy that reads only probabilities (margin, entropy, confidence, random)."
+        )
+    return (
+        "use 'random', which reads no embedding (margin, entropy and confidence read class "
+        "probabilities, which a regressor does not have)."
     )
 
 

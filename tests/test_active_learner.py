@@ -121,6 +121,38 @@ def test_regression_simulation(reg_data):
     assert not hasattr(al, "predict_proba")
 
 
+@pytest.mark.parametrize("strategy", ["bait", "random"])
+def test_scoring_scores_every_round_in_the_targets_units(reg_data, strategy):
+    # A regression user compares rounds by RMSE: history_ scores each round's model with
+    # the scorer, on the labeled rows and on eval_set; score() stays the model's own R^2.
+    from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+
+    X, y = reg_data
+    X_pool, y_pool, X_test, y_test = X[:150], y[:150], X[150:], y[150:]
+    al = simulated(Ridge(), query_strategy=strategy, scoring="neg_root_mean_squared_error")
+    al.fit(X_pool, y_pool, eval_set=(X_test, y_test))
+    last = al.history_[-1]
+    rows = al.labeled_indices_
+    assert last["eval_score"] == pytest.approx(
+        -root_mean_squared_error(y_test, al.predict(X_test))
+    )
+    assert last["train_score"] == pytest.approx(
+        -root_mean_squared_error(y_pool[rows], al.predict(X_pool[rows]))
+    )
+    assert al.score(X_test, y_test) == pytest.approx(al.estimator_.score(X_test, y_test))
+    # The same rows as without scoring: it reads the models, it does not steer them.
+    plain = simulated(Ridge(), query_strategy=strategy).fit(X_pool, y_pool)
+    assert plain.labeled_indices_.tolist() == rows.tolist()
+
+    def mae(estimator, X, y):
+        return mean_absolute_error(y, estimator.predict(X))
+
+    al.set_params(scoring=mae).fit(X_pool, y_pool, eval_set=(X_test, y_test))
+    assert al.history_[-1]["eval_score"] == pytest.approx(mae(al, X_test, y_test))
+    with pytest.raises(ValueError, match="'scoring' parameter of ActiveLearner"):
+        al.set_params(scoring="rmse").fit(X_pool, y_pool)
+
+
 class CountingLogReg(LogisticRegression):
     """Counts fits on the instance, to tell fresh clones from warm starts."""
 

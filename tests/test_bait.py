@@ -308,6 +308,37 @@ def test_strategy_regression_multioutput_uses_rank_one():
     assert np.all(util > 0)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_learner_with_a_regressor_picks_the_dense_reference_in_any_units(seed):
+    # A scientist's loop: a scaled ridge regression, BAIT at its defaults. The Fisher of a
+    # row of a linear model is z z^T times a noise factor, z the row as the regressor
+    # sees it (scaled on the labeled rows): the first batch is the dense greedy's on those
+    # rows, and the target's units (1e-6, 1e6) cannot change it.
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skbait import ActiveLearner
+
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(40, 3)) * [1.0, 3.0, 0.5] + [2.0, -1.0, 0.0]
+    y = X @ rng.normal(size=3) + 0.1 * rng.normal(size=40)
+    picks = []
+    for units in (1.0, 1e-6, 1e6):
+        learner = ActiveLearner(
+            make_pipeline(StandardScaler(), Ridge()),
+            query_strategy=BAIT(device="cpu"),
+            n_initial=5,
+            batch_size=3,
+            budget=8,
+            random_state=seed,
+        ).fit(X, units * y)
+        initial = np.asarray(learner.labeled_indices_[:5])
+        picks.append(list(learner.history_[0]["indices"]))
+    Z = StandardScaler().fit(X[initial]).transform(X)
+    assert picks[0] == dense_bait(Z, None, initial, 3, reg=scaled_reg(Z)).tolist()
+    assert picks[1] == picks[0] and picks[2] == picks[0]
+
+
 def test_strategy_single_class_falls_back():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(30, 2))

@@ -2139,6 +2139,33 @@ def test_whole_number_amounts_become_regression_as_labels_arrive(tmp_path):
     assert _state(data)["settings"]["task"] == "auto"
 
 
+def test_whole_number_ratings_note_how_they_were_read_once(tmp_path, capsys):
+    data, price = _price_pool(tmp_path, labeled=10)
+    first = query_batch(data, tmp_path / "b.csv", target="price", batch_size=3, device="cpu")
+    assert first["round"]["task"] == "classification"
+    n_values = len(set(price[:10].tolist()))
+    assert any(
+        f"{n_values} distinct whole numbers" in note and "--task regression" in note
+        for note in first["notes"]
+    ), first["notes"]
+    # Said once, by the round that decided it: not by every command that reads the labels.
+    capsys.readouterr()
+    assert _cli("status", data, "--no-plot") == 0
+    assert "distinct whole numbers" not in capsys.readouterr().err
+
+
+def test_a_task_the_user_gives_is_noted_as_the_users(tmp_path):
+    # The change is noted once, as the user's, and not as if the labels had called for it.
+    data, _ = _price_pool(tmp_path, labeled=10)
+    first = query_batch(data, tmp_path / "b.csv", target="price", batch_size=3, device="cpu")
+    assert first["round"]["task"] == "classification"
+    second = query_batch(data, tmp_path / "c.csv", task="regression")
+    assert second["round"]["task"] == "regression"
+    assert any("task changes from 'auto' to 'regression'" in note for note in second["notes"])
+    assert not any("now call for" in note for note in second["notes"]), second["notes"]
+    assert not any("distinct whole numbers" in note for note in second["notes"])
+
+
 def test_a_given_task_wins_and_is_checked(tmp_path, capsys):
     data, _ = _price_pool(tmp_path, labeled=10)
     result = query_batch(
@@ -2890,6 +2917,21 @@ def test_status_figure_returned_or_drawn_into_a_subfigure(tmp_path):
     assert len(whole.axes) == 3 and plt.fignum_exists(whole.number)  # the caller's, left open
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     plt.close(whole)
+
+
+def test_status_names_the_class_that_holds_back_the_estimate(tmp_path):
+    from skbait.campaign import campaign_status
+
+    data, _ = _price_pool(tmp_path, labeled=0)
+    frame = pd.read_csv(data, dtype=str, keep_default_na=False)
+    # Two classes of two labels and one of a single label: stratified folds cannot be made.
+    frame.loc[:4, "price"] = ["7", "7", "8", "8", "9"]
+    frame.to_csv(data, index=False)
+    query_batch(data, tmp_path / "b.csv", target="price", batch_size=3, device="cpu")
+    status = campaign_status(data)
+    assert status["estimate"] is None
+    note = status["estimate_note"]
+    assert "class 9 has one" in note and "two labels of every class" in note, note
 
 
 def test_status_before_any_label(tmp_path, capsys):

@@ -480,6 +480,37 @@ def test_few_whole_numbers_stay_classes(tmp_path, capsys):
     assert "regression" not in capsys.readouterr().err
 
 
+def test_whole_number_ratings_are_classes_and_the_user_is_told(tmp_path, capsys):
+    # Ratings 1 to 10 read exactly as class codes do: auto keeps them as classes, and a
+    # note says so and names the option that makes them a regression.
+    rng = np.random.default_rng(3)
+    path = tmp_path / "ratings.csv"
+    frame = pd.DataFrame({"a": rng.standard_normal(120), "b": rng.standard_normal(120)})
+    frame["rating"] = np.clip(np.round(5.5 + 2 * frame["a"]), 1, 10).astype(int)
+    frame.to_csv(path, index=False)
+    low, high = frame["rating"].min(), frame["rating"].max()
+    out = tmp_path / "out"
+    argv = ["run", "-d", str(path), "--target", "rating", "-s", "random", "--budget", "20"]
+    common = ["--seeds", "1", "-q", "-j", "1"]
+    assert main([*argv, *common, "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    n_values = frame["rating"].nunique()
+    assert f"{n_values} distinct whole numbers ({low} to {high})" in err, err
+    assert "taken as classes" in err and "--task regression" in err
+    assert f"{n_values} classes" in (out / "summary.md").read_text(encoding="utf-8")
+    # Exactly 0 to k - 1 are a label encoder's class codes: classes, no note.
+    codes = frame["rating"].rank(method="dense").astype(int) - 1
+    frame.assign(rating=codes).to_csv(path, index=False)
+    assert main([*argv, *common, "-o", str(tmp_path / "codes")]) == 0
+    assert "note" not in capsys.readouterr().err
+    # Either choice, given, silences the note; regression makes them numbers.
+    for task, shape in (("regression", "regression on rating"), ("classification", "classes")):
+        folder = tmp_path / task
+        assert main([*argv, *common, "--task", task, "-o", str(folder)]) == 0
+        assert "note" not in capsys.readouterr().err
+        assert shape in (folder / "summary.md").read_text(encoding="utf-8")
+
+
 def test_report_keeps_the_run_details(tiny_run, tmp_path):
     _, out = tiny_run
     before = (out / "summary.md").read_text(encoding="utf-8")

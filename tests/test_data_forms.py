@@ -15,7 +15,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import TruncatedSVD
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.exceptions import DataConversionWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
@@ -358,6 +358,36 @@ def test_nan_with_hist_gradient_boosting(strategy):
         al.fit(X, y)
     assert len(al.labeled_indices_) == 40
     assert al.predict(X).shape == (120,)
+
+
+@pytest.mark.parametrize("strategy", ["bait", "coreset", "logdet"])
+def test_nan_with_a_regressor_is_advised_what_serves_a_regressor(strategy):
+    # The advice for a model that takes NaN but leaves no finite embedding names the
+    # strategies that read none; for a regressor that is random alone: margin, entropy
+    # and confidence read class probabilities and refuse a regressor.
+    X, y = nan_data()
+    model = HistGradientBoostingRegressor(max_iter=15, random_state=0)
+    al = ActiveLearner(
+        model, query_strategy=strategy, n_initial=20, batch_size=10, budget=40, random_state=0
+    )
+    with pytest.raises(ValueError, match="SimpleImputer") as caught:
+        al.fit(X, y.astype(float))
+    message = str(caught.value)
+    assert "'random'" in message and "margin, entropy, confidence" not in message, message
+    for advised in ("margin", "entropy", "confidence"):
+        with pytest.raises(TypeError, match="not a classifier"):
+            al.set_params(query_strategy=advised).fit(X, y.astype(float))
+    al.set_params(query_strategy="random").fit(X, y.astype(float))
+    assert len(al.labeled_indices_) == 40
+    classifier = HistGradientBoostingClassifier(max_iter=15, random_state=0)
+    with pytest.raises(ValueError, match="margin, entropy, confidence"):
+        al.set_params(estimator=classifier, query_strategy=strategy).fit(X, y)
+    # One labeled class: the stand-in's rows, a classifier's, get the classifier's advice.
+    single = ActiveLearner(
+        LogisticRegression(), query_strategy=strategy, n_initial=1, batch_size=1, budget=2
+    )
+    with pytest.raises(ValueError, match="margin, entropy, confidence"):
+        single.set_params(random_state=0).fit(np.array([[np.nan], [0.4]]), np.array([0, 0]))
 
 
 def test_nan_tags_are_the_models():
@@ -822,6 +852,23 @@ def test_a_column_of_text_labels_is_one_label_a_row():
     al.teach(y=column[idx].ravel(), indices=idx)
     assert al.y_[idx].tolist() == y.to_numpy()[idx].tolist()
     assert len(al.labeled_indices_) == 24
+
+
+def test_a_regressor_fitted_on_a_column_is_taught_a_column():
+    # A skorch regressor wants y as a column; a scientist who fitted so and then teaches
+    # one value per row is told the shape and the way to it.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    y = (X @ rng.normal(size=3)).reshape(-1, 1)
+    partial = y.copy()
+    partial[10:] = np.nan
+    al = ActiveLearner(Ridge(), batch_size=3, random_state=0).fit(X, partial)
+    idx = al.query()
+    with pytest.raises(ValueError, match=r"fit took a column of labels, pass y.reshape\(-1, 1\)"):
+        al.teach(y=y[idx].ravel(), indices=idx)
+    assert len(al.labeled_indices_) == 10  # nothing taught
+    al.teach(y=y[idx].ravel().reshape(-1, 1), indices=idx)
+    assert al.y_[idx].tolist() == y[idx].tolist()
 
 
 def test_missing_labels_in_a_pandas_nullable_series():

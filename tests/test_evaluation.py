@@ -54,6 +54,47 @@ def small_results(iris_split):
     )
 
 
+def test_regression_curves_in_a_regression_metric():
+    # compare_strategies with scoring: every round's score is the scorer's, here the
+    # negated mean absolute error of the model a learner of the same seed trains.
+    from sklearn.datasets import make_regression
+    from sklearn.linear_model import Ridge
+    from sklearn.metrics import mean_absolute_error
+
+    from skbait import ActiveLearner
+
+    X, y = make_regression(n_samples=160, n_features=4, noise=5.0, random_state=0)
+    X_pool, y_pool, X_test, y_test = X[:100], y[:100], X[100:], y[100:]
+    results = compare_strategies(
+        Ridge(),
+        X_pool,
+        y_pool,
+        X_test,
+        y_test,
+        strategies=["bait", "random"],
+        seeds=[0, 1],
+        n_initial=5,
+        batch_size=5,
+        budget=20,
+        n_jobs=1,
+        verbose=0,
+        scoring="neg_mean_absolute_error",
+    )
+    for (strategy, seed), run in results.groupby(["strategy", "seed"]):
+        learner = ActiveLearner(
+            Ridge(),
+            query_strategy=strategy,
+            n_initial=5,
+            batch_size=5,
+            budget=20,
+            random_state=seed,
+        ).fit(X_pool, y_pool)
+        expected = -mean_absolute_error(y_test, learner.predict(X_test))
+        assert run["score"].iloc[-1] == pytest.approx(expected)
+        assert (run["score"] <= 0).all()
+    assert set(summarize(results).index) == {"bait", "random"}
+
+
 def test_tidy_table_layout(small_results):
     res = small_results
     assert tuple(res.columns) == COLUMNS

@@ -88,7 +88,9 @@ def decide_task(state, rows, y, notes=None):
     if requested != "auto":
         return requested
     try:
-        return _task(y, "auto", notes if notes is not None else [])
+        # The note on whole numbers taken as classes comes once, from the round that first
+        # decides the task (see _rounds), not from every command that reads the labels.
+        return _task(y, "auto", notes if notes is not None else [], note_classes=False)
     except UsageError as exc:
         raise CampaignError(str(exc)) from None
 

@@ -56,10 +56,18 @@ def _estimate(state, X, rows, y, task, random_state=0):
         return _estimate_label_sets(state, X, rows, y, random_state)
     _, estimator = make_model(state, task)
     if task == "classification":
-        counts = np.unique(y, return_counts=True)[1]
+        classes, counts = np.unique(y, return_counts=True)
         folds = int(min(5, counts.min()))
-        if counts.size < 2 or folds < 2:
-            return None, "needs two classes with at least two labels each"
+        if counts.size < 2:
+            return None, "needs labels of two classes"
+        if folds < 2:
+            # Stratified folds need every class twice: name the classes that hold it back.
+            lone = classes[counts < 2].tolist()
+            shown = ", ".join(map(str, lone[:5])) + (", ..." if len(lone) > 5 else "")
+            named = (
+                f"class {shown} has one" if len(lone) == 1 else f"classes {shown} have one each"
+            )
+            return None, f"needs two labels of every class, and {named}"
         splitter = StratifiedKFold(folds, shuffle=True, random_state=random_state)
     else:
         folds = int(min(5, rows.size))

@@ -166,7 +166,7 @@ def _choose(state, table, notes, progress):
     """Fit on the labeled rows and choose the next batch; returns the round record."""
     from sklearn.base import is_classifier
 
-    from skbait._presets import UsageError, _make_strategies, _serves_regression
+    from skbait._presets import UsageError, _classes_note, _make_strategies, _serves_regression
     from skbait.cold_start import ColdStart
     from skbait.strategies import RandomSampling
     from skbait.utils._seeds import round_random_state
@@ -192,7 +192,18 @@ def _choose(state, table, notes, progress):
         "task": task,
     }
     previous = next((r["task"] for r in reversed(state["rounds"]) if r.get("task")), None)
-    if task is not None and previous is not None and task != previous:
+    if task == "classification" and previous is None and settings["task"] == "auto":
+        # The first round to decide the task says how whole numbers were read, once.
+        note = _classes_note(y)
+        if note is not None:
+            notes.append(note)
+    # Only auto decides from the labels; a task the user just gave has its own note.
+    if (
+        task is not None
+        and previous is not None
+        and task != previous
+        and settings["task"] == "auto"
+    ):
         notes.append(
             f"the labels now call for {task} (they were taken as {previous}); give --task "
             "to fix the task"

@@ -130,6 +130,7 @@ def run_experiment(
     learner_params=None,
     label=None,
     n_threads="auto",
+    scoring=None,
 ):
     """Simulate one active-learning run and return its learning curve.
 
@@ -169,6 +170,13 @@ def run_experiment(
         ``"auto"`` drops to one while the machine is oversubscribed, an
         integer fixes the count, ``None`` leaves the settings alone (see
         :class:`~skbait.ActiveLearner`).
+    scoring : str, callable or None, default=None
+        How the ``score`` and ``train_score`` columns score each round's
+        model: a scikit-learn scorer name (``"neg_root_mean_squared_error"``
+        for a regressor's error in the target's units) or a callable
+        ``scorer(estimator, X, y)``; ``None`` is the estimator's ``score`` (or
+        micro-F1). It is the learner's ``scoring`` (see
+        :class:`~skbait.ActiveLearner`).
 
     Returns
     -------
@@ -204,6 +212,7 @@ def run_experiment(
         budget=budget,
         random_state=seed,
         n_threads=n_threads,
+        scoring=scoring,
     )
     # set_params, not the constructor: nested parameters (estimator__C,
     # query_strategy__reg) are learner parameters too.
@@ -211,16 +220,16 @@ def run_experiment(
     learner.fit(X_pool, y_pool, eval_set=(X_test, y_test))
     history = pd.DataFrame(learner.history_)
     multilabel = "eval_f1_micro" in history.columns
+    # Multi-label: micro-F1 (the models' own score is the harsh subset accuracy), unless
+    # a scoring was asked for.
+    score = "eval_f1_micro" if multilabel and scoring is None else "eval_score"
     table = pd.DataFrame(
         {
             "strategy": label if label is not None else _strategy_label(strategy),
             "seed": seed,
             "round": history["round"].to_numpy(),
             "n_labeled": history["n_labeled"].to_numpy(),
-            # Multi-label: micro-F1 (the models' own score is the harsh subset accuracy).
-            "score": history["eval_f1_micro" if multilabel else "eval_score"].to_numpy(
-                dtype=float
-            ),
+            "score": history[score].to_numpy(dtype=float),
             "selection_seconds": history["query_seconds"].to_numpy(dtype=float),
             "fit_seconds": history["fit_seconds"].to_numpy(dtype=float),
             "train_score": history["train_score"].to_numpy(dtype=float),
@@ -323,6 +332,7 @@ def compare_strategies(
     n_jobs=None,
     n_threads="auto",
     verbose=1,
+    scoring=None,
 ):
     """Run every strategy with every seed and collect the learning curves.
 
@@ -370,6 +380,12 @@ def compare_strategies(
         ``"auto"`` measures the machine and runs a round on one thread while
         it is oversubscribed, an integer fixes the count, ``None`` keeps the
         share (see :class:`~skbait.ActiveLearner`).
+    scoring : str, callable or None, default=None
+        How every round's model is scored (the ``score`` and ``train_score``
+        columns), as in :func:`run_experiment`: ``"neg_root_mean_squared_error"``
+        compares regressors by their error in the target's units (higher is
+        better, as for every scikit-learn scorer). ``None`` is the estimator's
+        ``score``: R^2 for a regressor.
     verbose : int, default=1
         1 shows a tqdm progress bar over finished runs on stderr; 0 is silent.
 
@@ -434,6 +450,7 @@ def compare_strategies(
                 learner_params=learner_params,
                 label=label,
                 n_threads=n_threads,
+                scoring=scoring,
             ),
             worker_threads(n_jobs),
         )
