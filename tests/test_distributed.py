@@ -1170,15 +1170,6 @@ def test_round_without_information_draws_and_warns_as_one_process(world, name):
     assert all(not rank_messages for rank_messages in messages[1:])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "fit_and_select fits a skorch net on rank 0 from torch's global generator, not "
-        "from random_state (ActiveLearner fits it on a fork seeded from random_state), and "
-        "the fit and every rank's embedding move that generator. Seeding the fit would "
-        "change the rows fit_and_select picks for a skorch net today."
-    ),
-)
 def test_round_random_state_covers_a_skorch_net():
     pytest.importorskip("skorch")
     import torch.distributed as dist

@@ -1,5 +1,6 @@
 """One whole round over a sharded pool: fit on rank 0, embed on every rank, select."""
 
+import copy
 import inspect
 import pickle
 import warnings
@@ -11,7 +12,7 @@ import torch.distributed as dist
 from sklearn.base import clone, is_classifier
 from sklearn.utils import _safe_indexing, check_random_state
 
-from skbait._skorch import check_train_split
+from skbait._skorch import check_train_split, kept_torch_draws
 from skbait.base import as_labeled_mask, n_rows
 from skbait.distributed._badge import badge_select
 from skbait.distributed._bait import _summed_over_ranks, bait_select
@@ -33,6 +34,7 @@ from skbait.strategies._fisher_inputs import (
 from skbait.strategies._uncertainty import (
     SINGLE_CLASS_WARNING as UNCERTAINTY_SINGLE_CLASS_WARNING,
 )
+from skbait.utils._seeds import draw_seed
 from skbait.utils._validation import (
     check_option,
 )
@@ -109,7 +111,10 @@ def fit_and_select(
         ``embedding(estimator, X) -> array``, replacing the registered
         embedding rule (see :func:`skbait.embeddings.embed`).
     random_state : int, RandomState instance or None, default=None
-        Seeds BADGE's draws and BAIT's random candidates (rank 0's is used).
+        Seeds BADGE's draws and BAIT's random candidates (rank 0's is used),
+        and, for a skorch net, its fit on rank 0 (as in
+        :class:`~skbait.ActiveLearner`: on a fork of torch's generator, whose
+        state the caller gets back).
     group : ProcessGroup, default=None
         The process group; ``None`` is the default group.
 
@@ -183,7 +188,12 @@ def fit_and_select(
             X_labeled = _concat_rows([p[0] for p in parts])
             y_labeled = _concat_rows([p[1] for p in parts])
             check_train_split(estimator, X_labeled, y_labeled)
-            fitted = clone(estimator).fit(X_labeled, y_labeled)
+            # A skorch net draws its weights, dropout and shuffling from torch's global
+            # generator: it is fitted on a fork seeded from random_state, as in
+            # ActiveLearner (a copy of a RandomState, whose later draws pick the rows).
+            seed = None if random_state is None else draw_seed(copy.deepcopy(random_state))
+            with kept_torch_draws(estimator, seed):
+                fitted = clone(estimator).fit(X_labeled, y_labeled)
             # Pickled here, so that a model that does not pickle fails on every rank.
             payload = (pickle.dumps(fitted), None)
         except Exception as exc:
@@ -199,7 +209,8 @@ def fit_and_select(
     proba = strategy != "coreset" and is_classifier(fitted)
     try:
         if n_local:
-            Z, P = embed(fitted, X, proba=proba, embedding=embedding)
+            with kept_torch_draws(fitted):  # a net's prediction loader draws a seed
+                Z, P = embed(fitted, X, proba=proba, embedding=embedding)
         else:
             Z, P = np.empty((0, 0)), (np.empty((0, 0)) if proba else None)
     except Exception as exc:
