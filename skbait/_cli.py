@@ -682,6 +682,7 @@ def _run(args):
         strategies = _make_strategies(args.strategies, task, args.device)
     if task == "regression":
         from skbait.base import get_strategy_tags
+        from skbait.strategies._registry import regression_strategies
 
         needs_classes = [
             n for n, strategy in strategies.items() if get_strategy_tags(strategy).classifier_only
@@ -689,8 +690,7 @@ def _run(args):
         if needs_classes:
             raise UsageError(
                 f"{', '.join(needs_classes)} need(s) class probabilities and cannot serve a "
-                "regression target; use one of "
-                + ", ".join(REGRESSION_STRATEGIES)
+                f"regression target; use {regression_strategies()}"
                 + (
                     " (or --task classification if the target holds classes)."
                     if args.task == "auto"

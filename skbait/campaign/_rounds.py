@@ -243,9 +243,11 @@ def _choose(state, table, notes, progress):
                         strategy_name, task, settings["device"]
                     ).values()
                 if task == "regression" and not _serves_regression(strategy_name):
+                    from skbait.strategies._registry import regression_strategies
+
                     raise CampaignError(
                         f"strategy {strategy_name!r} needs class probabilities and cannot serve a "
-                        "regression target; use bait, coreset or random."
+                        f"regression target; use {regression_strategies()}."
                     )
                 progress(f"fitting the model on {rows.size} labeled row(s)")
                 model, X, rows, y, task, name = fit_model(state, table, labeled=(X, rows, y, task))

@@ -4,7 +4,13 @@ from sklearn.base import clone
 
 from skbait.base import QueryStrategy, get_strategy_tags
 
-__all__ = ["available_strategies", "make_strategy", "register_strategy", "serves_regression"]
+__all__ = [
+    "available_strategies",
+    "make_strategy",
+    "register_strategy",
+    "regression_strategies",
+    "serves_regression",
+]
 
 _FACTORIES = {}
 
@@ -137,3 +143,23 @@ def serves_regression(strategy):
     (True, False)
     """
     return not get_strategy_tags(make_strategy(strategy)).classifier_only
+
+
+def regression_strategies():
+    """The registered names that serve a regressor, as a phrase for an error message.
+
+    Read from the registry and the tags (:func:`serves_regression`), so that a
+    message naming the alternatives stays true when strategies are added.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from skbait.strategies._registry import regression_strategies
+    >>> "'bait'" in regression_strategies() and "'margin'" not in regression_strategies()
+    True
+    """
+    names = [repr(name) for name in available_strategies() if serves_regression(name)]
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)

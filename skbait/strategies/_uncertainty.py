@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from skbait.base import QueryStrategy, n_rows
 from skbait.embeddings import predict_probabilities
+from skbait.strategies._registry import regression_strategies
 
 __all__ = ["SINGLE_CLASS_WARNING", "UncertaintySampling", "uncertainty_scores"]
 
@@ -136,7 +137,7 @@ class UncertaintySampling(QueryStrategy):
         if not is_classifier(estimator):
             raise TypeError(
                 f"UncertaintySampling needs class probabilities, but {type(estimator).__name__} "
-                "is not a classifier. For regression use 'bait', 'coreset' or 'random'."
+                f"is not a classifier. For regression use {regression_strategies()}."
             )
 
     def _select(self, estimator, X, labeled, batch_size, random_state, embedding):
