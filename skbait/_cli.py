@@ -156,6 +156,13 @@ def _build_parser():
         f"{','.join(REGRESSION_STRATEGIES)} for regression",
     )
     run.add_argument(
+        "--scoring",
+        default=None,
+        help="a scikit-learn scorer name for the learning curves (neg_root_mean_squared_error, "
+        "f1_macro, balanced_accuracy, ...); default: the model's own score, accuracy or R^2 "
+        "(micro-F1 with --multi-label)",
+    )
+    run.add_argument(
         "--seeds",
         type=_positive_int,
         default=DEFAULT_SEEDS,
@@ -638,9 +645,28 @@ def _split_hint(y, task, reason):
 # ----------------------------------------------------------------------- commands
 
 
+def _check_scoring(name):
+    """A scikit-learn scorer name, or a usage error offering the closest ones."""
+    if name is None:
+        return
+    import difflib
+
+    from sklearn.metrics import get_scorer_names
+
+    names = get_scorer_names()
+    if name not in names:
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+        hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else "."
+        raise UsageError(
+            f"unknown scorer {name!r} for --scoring{hint} The names are those of "
+            "sklearn.metrics.get_scorer_names()."
+        )
+
+
 def _run(args):
     import numpy as np
 
+    _check_scoring(args.scoring)
     X, y, data = _load_dataset(args)
     notes = data.pop("notes", [])
     # Imported once the data has loaded, so that a wrong path is reported at once.
@@ -763,6 +789,7 @@ def _run(args):
                 budget=args.budget,
                 n_jobs=args.n_jobs,
                 verbose=0 if args.quiet else 1,
+                scoring=args.scoring,
             )
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
@@ -774,7 +801,9 @@ def _run(args):
     csv_path = os.path.join(args.output, "results.csv")
     last = to_query % args.batch_size  # the last batch is cut to reach the budget
     batches = f"batches of {args.batch_size}" + (f" (the last of {last})" if last else "")
-    score = {"classification": "accuracy", "multi-label": "micro-F1"}.get(task, "R^2")
+    score = args.scoring or {"classification": "accuracy", "multi-label": "micro-F1"}.get(
+        task, "R^2"
+    )
     info = {
         "title": f"{data['name']}, {estimator_name}",
         "details": [

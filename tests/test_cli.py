@@ -1098,3 +1098,32 @@ def test_a_misspelt_target_in_a_wide_table_names_the_column_meant(command, tmp_p
     # Nothing written but the campaign's lock file, which a query takes first.
     after = [p for p in sorted(tmp_path.iterdir()) if not p.name.endswith(".lock")]
     assert after == before
+
+
+def test_scoring_scores_the_learning_curves_in_a_scikit_learn_metric(tmp_path, capsys):
+    # A regression's curves in RMSE: each round's score is the scorer's on the test rows.
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(n_samples=150, n_features=4, noise=5.0, random_state=0)
+    path = tmp_path / "data.csv"
+    pd.DataFrame(X, columns=list("abcd")).assign(amount=y).to_csv(path, index=False)
+    args = ["run", "-d", str(path), "--target", "amount", "-s", "random", "--budget", "30"]
+    args += ["--seeds", "1", "-q", "-j", "1", "-o", str(tmp_path / "out")]
+    assert main(args + ["--scoring", "neg_root_mean_squared_error"]) == 0
+    results = load_results(tmp_path / "out" / "results.csv")
+    assert (results["score"] < 0).all()  # higher is better, as for every scorer
+    summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    assert "neg_root_mean_squared_error on the test rows" in summary
+    assert "--scoring neg_root_mean_squared_error" in summary  # the command repeats it
+    # Without it, the model's own score (R^2) on the same runs.
+    plain = main(args[:-1] + [str(tmp_path / "r2")])
+    assert plain == 0
+    r2 = load_results(tmp_path / "r2" / "results.csv")
+    assert np.all(r2["score"] <= 1) and not np.allclose(r2["score"], results["score"])
+    # A misspelt scorer is one error line that offers the closest names.
+    capsys.readouterr()
+    args[-1] = str(tmp_path / "out2")
+    err = _error(args + ["--scoring", "neg_root_mean_squred_error"], capsys)
+    assert err.startswith("skbait: error: unknown scorer 'neg_root_mean_squred_error'")
+    assert "did you mean 'neg_root_mean_squared_error'" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out2").exists()
