@@ -456,6 +456,9 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         if refit_strategy and "query_strategy" in params:
             # A bad strategy raises, nothing changes.
             _make_strategy(params["query_strategy"], multilabel)
+        # Tried on a copy first, so that a refused key changes nothing here: scikit-learn
+        # sets the keys before it, and a strategy name would be its object already.
+        BaseEstimator.set_params(clone(self), **params)
         super().set_params(**params)
         if refit_strategy:
             # After fit, the next query uses the new strategy as a refit would: a

@@ -635,6 +635,11 @@ def test_named_strategy_parameters_are_reachable_and_clone_safe():
     assert ActiveLearner(LogisticRegression()).get_params()["query_strategy__reg"] == "scale"
     with pytest.raises(ValueError, match="Invalid parameter"):
         ActiveLearner(LogisticRegression()).set_params(query_strategy__nope=1)
+    # A refused parameter changes nothing: the name stays a name, other keys unset.
+    named = ActiveLearner(LogisticRegression(), query_strategy="bait")
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        named.set_params(estimator__C=9.0, query_strategy__nope=1)
+    assert named.query_strategy == "bait" and named.estimator.C == 1.0
     with pytest.raises(ValueError, match="Unknown query strategy 'nope'"):
         ActiveLearner(LogisticRegression(), query_strategy="nope").set_params(
             query_strategy__reg=1.0
