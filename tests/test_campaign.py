@@ -1693,6 +1693,20 @@ def test_a_new_class_is_accepted_with_a_note(tmp_path, capsys):
     assert f"new class 'bird' (first in answers line 2, row {rows[0]})" in capsys.readouterr().err
 
 
+def test_the_first_classes_are_one_note_in_reading_order():
+    # Twelve findings typed before the first query were twelve notes, one per class.
+    from skbait.campaign._labels import check_classes
+
+    labels = ["finding 10", "finding 2", "finding 1", "finding 2", "finding 1|finding 2"]
+    problems, notes = check_classes(list(enumerate(labels)), set(), None, str)
+    assert problems == []
+    assert notes[0] == "3 classes in the labels so far: 'finding 1', 'finding 2', 'finding 10'"
+    assert len(notes) == 2 and notes[1].startswith("new class 'finding 1|finding 2' (first in 4)")
+    # Later, each new class has its own note.
+    _, notes = check_classes([(9, "finding 3")], {"finding 1"}, None, str)
+    assert notes == ["new class 'finding 3' (first in 9)"]
+
+
 def test_a_new_class_joining_known_classes_says_the_campaign_is_single_label(tmp_path, capsys):
     # "cat|dog" in a campaign of one label per row became a class with the bare note.
     data = _text_pool(tmp_path, ["dog", "cat"] * 10)
@@ -1989,7 +2003,10 @@ def test_teach_without_a_file_restore_and_correct_print_their_notes(tmp_path, ca
     pool.loc[:19, "label"] = [names[v] for v in truth[:20]]
     pool.to_csv(data, index=False)
     _query(data, tmp_path / "b.csv", "-b", "3")
-    capsys.readouterr()
+    # The campaign's first labels: one note for its classes, not one per class.
+    err = capsys.readouterr().err
+    assert "skbait: note: 3 classes in the labels so far: 'ant', 'bee', 'cow'" in err
+    assert "new class" not in err
 
     pool = pd.read_csv(data, dtype=str, keep_default_na=False)
     pool.loc[42, "a"] = "0.5"

@@ -272,6 +272,14 @@ def near_duplicate(label, classes):
     return None
 
 
+def _reading_order(label):
+    """Numbers by value, texts with their numbers by value ('finding 2' before 'finding 10')."""
+    if isinstance(label, (int, float, np.number)) and not isinstance(label, bool):
+        return (0, float(label), ())
+    parts = re.split(r"(\d+)", str(label).casefold())
+    return (1, 0.0, tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts))
+
+
 def check_classes(new, known_classes, declared, where):
     """Refuse labels outside the declared classes, or misspelt known classes.
 
@@ -290,7 +298,8 @@ def check_classes(new, known_classes, declared, where):
     -------
     problems : list of str
     notes : list of str
-        One note per class new to the campaign.
+        One note per class new to the campaign (one for them all when the
+        campaign knew none), and one per label that joins classes.
     """
     problems, notes = [], []
     if declared is not None:
@@ -338,7 +347,7 @@ def check_classes(new, known_classes, declared, where):
                     "this campaign takes one label per row, so it is a class of its own (a "
                     "campaign of label sets starts with skbait query --multi-label)"
                 )
-            notes.append(note)
+            notes.append((value, note, joined is None))
             continue
         tied = typo not in known and counts[typo] == counts[value]
         for row in rows_of[value]:
@@ -354,4 +363,13 @@ def check_classes(new, known_classes, declared, where):
                     f"{typo!r}; write {typo!r}, or declare every class with --classes if "
                     f"{value!r} is a class of its own"
                 )
-    return problems, notes
+    plain = [value for value, _, alone in notes if alone]
+    if not known and len(plain) > 1:
+        # The campaign's first labels: one line for its classes, not one per class.
+        plain.sort(key=_reading_order)
+        first = [note for value, note, alone in notes if not alone]
+        return problems, [
+            f"{len(plain)} classes in the labels so far: {', '.join(map(repr, plain))}",
+            *first,
+        ]
+    return problems, [note for _, note, _ in notes]
