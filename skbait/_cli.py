@@ -1007,6 +1007,23 @@ def main(argv=None):
         sys.stdout = stdout
 
 
+def _check_device_option(device):
+    """``--device``, refused in the command line's words (the library's name ``device=``)."""
+    if device is None or device == "auto":
+        return
+    import torch
+
+    try:
+        torch_device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise UsageError(f"unknown --device {device!r}: use auto, cpu, cuda or cuda:N.") from None
+    if torch_device.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError(
+            f"--device {device} was asked for, but CUDA is not available here: use --device "
+            "auto (CUDA where there is one, the CPU otherwise) or --device cpu."
+        )
+
+
 def _dispatch(argv):
     parser = _build_parser()
     try:
@@ -1028,6 +1045,7 @@ def _dispatch(argv):
             # A warning (BAIT's approximation, a model that did not converge) as one of
             # skbait's lines, not Python's file:line and source; the user's filters apply.
             warnings.showwarning = _show_warning
+            _check_device_option(getattr(args, "device", None))
             return handlers[args.command](args)
     except UsageError as exc:
         print(f"skbait: error: {exc}", file=sys.stderr)

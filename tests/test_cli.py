@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.datasets import load_diabetes
 
 from skbait._cli import _build_parser, main
@@ -194,7 +195,12 @@ def _error(args, capsys):
         (["run", "--strategies", "random,random"], "twice"),
         (["run", "--strategies", "random", "--budget", "5000"], "exceeds the pool"),
         (["run", "--strategies", "random", "--budget", "10"], "must exceed --n-initial"),
-        (["run", "--strategies", "random", "--device", "tpu"], "Unknown device 'tpu'"),
+        (["run", "--strategies", "random", "--device", "tpu"], "unknown --device 'tpu'"),
+        pytest.param(
+            ["run", "--strategies", "random", "--device", "cuda"],
+            "--device cuda was asked for, but CUDA is not available here: use --device auto",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available"),
+        ),
         (["run", "--target", "y"], "--target applies to CSV datasets only"),
         (["report", "no_such_results.csv"], "no such results file"),
     ],
