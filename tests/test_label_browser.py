@@ -788,6 +788,49 @@ def test_a_large_image_fits_and_a_dicom_file_says_why_it_is_not_shown(context, t
         live.close()
 
 
+def test_an_image_goes_to_full_size_and_back_with_a_click_or_z(context, tmp_path):
+    # A reader needs the scan's own pixels: the page only fitted it, at most 320 px high.
+    import matplotlib.image
+
+    (tmp_path / "scans").mkdir()
+    matplotlib.image.imsave(tmp_path / "scans" / "big.png", np.ones((1800, 2600, 3)) * 0.5)
+    data, _ = make_pool(tmp_path, extra={"scan": ["scans/big.png"] * 40})
+    live = Live(data)
+    try:
+        tab = Page(context, live)
+        page = tab.page
+        page.set_viewport_size({"width": 1200, "height": 860})
+        image = page.locator("#fields img").first
+        sync_api.expect(image).to_have_attribute("title", re.compile("full size"))
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while not image.evaluate("i => i.complete && i.naturalWidth > 0"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+        def width():
+            return page.locator("#fields img").first.evaluate(
+                "i => i.getBoundingClientRect().width"
+            )
+
+        assert width() < 1200
+        image.click()
+        assert width() == 2600
+        # The row's box scrolls to it; the page itself stays as wide as the window.
+        assert page.locator("#fields-box").evaluate("b => b.scrollWidth > b.clientWidth")
+        assert page.evaluate(
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
+        # Kept for the next row: a reader zooms once.
+        row, _ = tab.label_by_key()
+        tab.wait_row(not_row=row)
+        sync_api.expect(page.locator("#fields img").first).to_be_visible()
+        assert width() == 2600
+        page.keyboard.press("z")
+        assert width() < 1200
+    finally:
+        live.close()
+
+
 def test_thirty_long_classes_keep_skip_in_view_and_their_keys_in_order(context, tmp_path):
     # Thirty findings with long names beside an image: the buttons pushed Skip and Next
     # below the fold on a desktop, and the keys 1 to 9 went to the first nine by name.

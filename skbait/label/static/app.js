@@ -28,6 +28,8 @@
   let ticked = new Set();
   let tickedFor = null;
   let added = [];
+  // Images at full size (click or Z), kept from row to row: a reader zooms once.
+  let fullSize = false;
 
   function el(tag, text, className) {
     const node = document.createElement(tag);
@@ -317,6 +319,10 @@
           td.className = "file";
           td.replaceChild(el("div", "the browser could not read this image.", "note"), img);
         });
+        // Fitted to the page by default; at full size it scrolls in the row's box.
+        img.title = "click (or Z) for full size; again to fit";
+        img.addEventListener("click", () => setFullSize(!fullSize));
+        if (fullSize) td.classList.add("full");
         td.appendChild(img);
         td.appendChild(own(el("div", field.value, "path")));
       } else if (field.kind === "file") {
@@ -523,6 +529,14 @@
     });
   }
 
+  function setFullSize(on) {
+    fullSize = on;
+    $("fields-box").classList.toggle("full", on);
+    document.querySelectorAll("#fields td.image").forEach((td) => {
+      td.classList.toggle("full", on);
+    });
+  }
+
   // ------------------------------------------------------------------ events
 
   document.addEventListener("keydown", (event) => {
@@ -575,6 +589,9 @@
     } else if (key === "n" || key === "N") {
       event.preventDefault();
       $("new-label").focus();
+    } else if (key === "z" || key === "Z") {
+      event.preventDefault();
+      setFullSize(!fullSize);
     }
   });
 
