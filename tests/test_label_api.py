@@ -905,10 +905,13 @@ def test_a_file_the_page_shows_no_image_of_says_why(tmp_path):
         "scans/out.png": "outside DATA's folder",
         "https://pacs.example/1.dcm": "DICOM",
         "https://pacs.example/1.png": None,
+        # A table made on Windows: its backslashes are the separators of the path.
+        "scans\\win lung.png": None,
+        f"..\\{outside.name}": "outside DATA's folder",
     }
     for cell in why:
         if not cell.startswith(("http", "..")) and "gone" not in cell and cell != "scans/out.png":
-            (tmp_path / cell).write_bytes(png)
+            (tmp_path / cell.replace("\\", "/")).write_bytes(png)
     cells = list(why)
     n = 40
     data, _ = make_pool(tmp_path, n=n, extra={"scan": [cells[i % len(cells)] for i in range(n)]})

@@ -830,7 +830,7 @@ class LabelSession:
         web = value.startswith(("http://", "https://"))
         if not web:
             try:
-                path = (self.folder / value).resolve()
+                path = self._cell_path(value)
             except (OSError, ValueError, RuntimeError):
                 return "not a path the page can read."
             if not path.is_relative_to(self.folder):
@@ -848,10 +848,21 @@ class LabelSession:
         ending = next(s for s in FILE_SUFFIXES if suffix.endswith(s))
         return f"the page cannot show {ending} files; {_PREVIEWS}"
 
+    def _cell_path(self, value):
+        """The path a cell names, from DATA's folder (resolved, links followed).
+
+        A table made on Windows writes ``scans\\0001.png``: where the cell names no
+        file as written, its backslashes are read as the separators they were.
+        """
+        path = (self.folder / value).resolve()
+        if "\\" in value and not path.exists():
+            path = (self.folder / value.replace("\\", "/")).resolve()
+        return path
+
     def _image_file(self, value):
         """The image file a cell names, inside DATA's folder; None otherwise."""
         try:
-            path = (self.folder / value).resolve()
+            path = self._cell_path(value)
         except (OSError, ValueError, RuntimeError):
             return None
         if not path.is_relative_to(self.folder) or path.suffix.lower() not in IMAGE_SUFFIXES:
