@@ -3150,6 +3150,30 @@ def test_progress_on_a_terminal(tmp_path, capsys, monkeypatch):
     assert "fitting the model on 20 labeled row(s)" in err and "bait choosing 3 row(s)" in err
 
 
+def test_every_campaign_command_names_its_long_steps_on_a_terminal(tmp_path, capsys, monkeypatch):
+    # On a large DATA, reading it, fingerprinting its rows and building the features took
+    # tens of seconds before query, teach or status printed anything at all.
+    data, _ = _write_pool(tmp_path, labeled=20)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    err = capsys.readouterr().err
+    n = len(pd.read_csv(data))
+    for step in ("reading pool.csv", f"fingerprinting the {n} rows", "the feature matrix"):
+        assert step in err, step
+    for command in (["query", "--device", "cpu", "-o", tmp_path / "c.csv"], ["teach"]):
+        assert _cli(command[0], data, *command[1:]) == 0
+        err = capsys.readouterr().err
+        assert "reading pool.csv" in err and f"checking the {n} rows" in err, command
+    assert _cli("status", data, "--no-plot") == 0
+    err = capsys.readouterr().err
+    for step in ("reading pool.csv", f"checking the {n} rows", "the feature matrix", "estimating"):
+        assert step in err, step
+    # Not on a file or a pipe: the lines would clutter a log.
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert _cli("teach", data) == 0 and _cli("status", data, "--no-plot") == 0
+    assert "reading" not in capsys.readouterr().err
+
+
 def test_exported_encoder_reads_categories_that_pandas_retyped():
     # pd.read_csv gives true/false as booleans and a code column with blanks as floats;
     # the exported model read them as unseen categories (all zeros) and mis-predicted.

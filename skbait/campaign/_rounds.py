@@ -173,6 +173,7 @@ def _choose(state, table, notes, progress):
     from skbait.utils._threads import round_threads
 
     settings = state["settings"]
+    progress("building the feature matrix")
     X, rows, y, task = labeled_set(state, table, notes)
     n = X.shape[0]
     labeled = np.zeros(n, dtype=bool)
@@ -475,7 +476,8 @@ def query_batch(
     accept_changes : bool, default=False
         Accept edited feature values in DATA (rows without an identifier).
     progress : callable, default=None
-        Called with a short line at each stage (fitting, choosing).
+        Called with a short line at each stage (reading DATA, checking its
+        rows, the feature matrix, fitting, choosing).
     multi_label : bool, default=None
         Read each label cell as a *set* of labels (first call; None keeps the
         campaign's kind, and a contradicting value is an error). The model is
@@ -537,6 +539,7 @@ def query_batch(
         accept_changes=accept_changes,
         create=True,
         label_sets=(multi_label, label_sep, no_labels),
+        progress=progress,
     )
     with opened as (table, state, path, notes):
         remove_stale_temporaries(output)
