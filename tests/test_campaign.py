@@ -930,6 +930,27 @@ def test_a_text_column_of_many_values_used_as_a_feature_is_noted(tmp_path, capsy
     assert _state(data)["data"]["features"] == ["patient", "site", "a", "b", "c", "d"]
 
 
+def test_bait_approximation_advice_is_what_a_campaign_user_can_do(tmp_path, capsys, monkeypatch):
+    # On 512 columns of 20 classes the warning said "Set approximation='exact' ... or
+    # raise memory_limit", neither of which a campaign (or its command line) takes.
+    import warnings
+
+    import skbait._approximations as approximations
+
+    # Exact BAIT "too large" beyond 4 class-dims x embedding-dims: a small pool approximates.
+    monkeypatch.setattr(approximations, "exact_memory_bytes", lambda n, d, k: 2**50 * (d * k > 4))
+    data, _ = _write_pool(tmp_path, labeled=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        _query(data, tmp_path / "b.csv", "--strategy", "bait")
+    lines = [x for x in capsys.readouterr().err.splitlines() if "approximation" in x]
+    assert lines and all(x.startswith("skbait: warning: BAIT: ") for x in lines), lines
+    assert all("--features" in x and "--strategy" in x for x in lines), lines
+    assert not [x for x in lines if "approximation='exact'" in x or "raise memory_limit" in x]
+    # The Python API's advice is unchanged outside a campaign.
+    assert "approximation='exact'" in approximations.EXACT_ADVICE
+
+
 def test_a_warning_during_a_query_is_one_skbait_line(tmp_path, capsys, monkeypatch):
     # BAIT's approximation on 512 embedding columns of 30 classes was printed as Python
     # prints it: a path into skbait's sources, a line number and a line of its code.

@@ -1,7 +1,9 @@
 """Rounds: fit on the labeled rows, choose the next batch, update the stopping criteria."""
 
+import contextlib
 import datetime
 import os
+import warnings
 
 import numpy as np
 
@@ -264,9 +266,10 @@ def _choose(state, table, notes, progress):
                     record["stopping"] = dict(last["stopping"]) if last else {}
                     record["stopping_unchanged"] = True
                 progress(f"{strategy_name} choosing {batch_size} row(s) of {n}")
-                indices, utilities = strategy.select(
-                    model, X, labeled, batch_size, random_state=rng, return_utilities=True
-                )
+                with _campaign_advice():
+                    indices, utilities = strategy.select(
+                        model, X, labeled, batch_size, random_state=rng, return_utilities=True
+                    )
                 if task == "multi-label":
                     record["classes"] = label_names(state)
                 elif is_classifier(model):
@@ -279,6 +282,29 @@ def _choose(state, table, notes, progress):
         record["batch_ids"] = [table.text(id_column)[i] for i in record["batch"]]
     record["utilities"] = [None if not np.isfinite(u) else float(u) for u in utilities]
     return record
+
+
+_CAMPAIGN_ADVICE = (
+    "A campaign sets no approximation: for exact BAIT, give fewer feature columns "
+    "(--features or --exclude; its memory grows with the square of the classes times the "
+    "model's embedding) or choose another strategy (--strategy badge)."
+)
+
+
+@contextlib.contextmanager
+def _campaign_advice():
+    """Re-issue the strategy's warnings, the approximation's advice said as a campaign
+    user can follow it (no ``approximation=`` or ``memory_limit`` to set there)."""
+    from skbait._approximations import EXACT_ADVICE
+
+    caught = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            yield
+    finally:  # also when the selection fails: its warnings may say why
+        for caught_warning in caught:
+            message = str(caught_warning.message).replace(EXACT_ADVICE, _CAMPAIGN_ADVICE)
+            warnings.warn(message, caught_warning.category, stacklevel=3)
 
 
 def _multilabel_strategy(name, settings):
