@@ -404,6 +404,13 @@ def choose_approximation(n, d, k, memory_limit):
     return FisherApproximation(embedding_dims=r, class_dims=q if q < k else None)
 
 
+# What a Python user can do about an automatic approximation; the campaign commands, which
+# take no such setting, say what their user can do instead.
+EXACT_ADVICE = (
+    "Set approximation='exact' to insist, or pass a FisherApproximation, or raise memory_limit."
+)
+
+
 def resolve_approximation(approximation, n, d, k, memory_limit, strategy_name):
     """The approximation a strategy uses: ``None`` for exact, with a warning when automatic."""
     if isinstance(approximation, str) and approximation == "exact":
@@ -428,8 +435,7 @@ def resolve_approximation(approximation, n, d, k, memory_limit, strategy_name):
             f"{exact_memory_bytes(n, d, k) / 2**30:.1f} GiB here (k={k} classes x d={d} "
             f"dims), over memory_limit={memory_limit} GiB; using the approximation "
             f"{chosen!r}, which is not exact BAIT: {what_is_lost(chosen, d, k)} "
-            "Set approximation='exact' to insist, or pass a FisherApproximation, or raise "
-            "memory_limit.",
+            f"{EXACT_ADVICE}",
             UserWarning,
             stacklevel=4,
         )

@@ -330,13 +330,19 @@ def _print_merge(result, answers):
         print(f" ({'; '.join(extra)})" if extra else "")
 
 
-def _progress():
-    """A bar on stderr through the stages of a query when stderr is a terminal."""
+def _progress(stages=3):
+    """A bar on stderr through a command's ``stages`` when stderr is a terminal.
+
+    On a large DATA, reading it and checking its rows take tens of seconds
+    before a command says anything else: each stage is named as it starts.
+    """
     if not sys.stderr.isatty():
         return None
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=3, file=sys.stderr, leave=False, bar_format="skbait: {desc} {bar} {elapsed}")
+    bar = tqdm(
+        total=stages, file=sys.stderr, leave=False, bar_format="skbait: {desc} {bar} {elapsed}"
+    )
 
     def show(line):
         bar.set_description_str(line)
@@ -355,6 +361,8 @@ def _query(args):
     features = None
     if args.features is not None:
         features = [c.strip() for c in args.features.split(",") if c.strip()]
+    # Reading DATA, checking its rows, the feature matrix, fitting, choosing.
+    progress = _progress(stages=5)
     try:
         if args.answers is not None:
             from skbait.campaign._rounds import _check_output_folder
@@ -367,6 +375,7 @@ def _query(args):
                     args.answers,
                     campaign=args.campaign,
                     accept_changes=args.accept_changes,
+                    progress=progress,
                     **label_set_kwargs(args),
                 ),
                 args.answers,
@@ -389,7 +398,7 @@ def _query(args):
             classes=_split(args.classes),
             stop=args.stop,
             accept_changes=args.accept_changes,
-            progress=_progress(),
+            progress=progress,
             **label_set_kwargs(args),
         )
     except CampaignError as exc:
@@ -452,6 +461,7 @@ def _teach(args):
         **label_set_kwargs(args),
     }
     shared["accept_changes"] = args.accept_changes
+    shared["progress"] = _progress(stages=2)  # reading DATA, checking its rows
     try:
         if args.restore:
             if args.answers is not None:
@@ -519,7 +529,13 @@ def _status(args):
     from skbait.campaign import CampaignError, campaign_status, plot_status
 
     try:
-        status = campaign_status(args.data, campaign=args.campaign, **label_set_kwargs(args))
+        status = campaign_status(
+            args.data,
+            campaign=args.campaign,
+            # Reading DATA, checking its rows, the feature matrix, the estimate.
+            progress=_progress(stages=4),
+            **label_set_kwargs(args),
+        )
         figure = None
         if not args.no_plot:
             figure = plot_status(status, args.plot or _beside(args.data, "_status.png"))

@@ -930,6 +930,27 @@ def test_a_text_column_of_many_values_used_as_a_feature_is_noted(tmp_path, capsy
     assert _state(data)["data"]["features"] == ["patient", "site", "a", "b", "c", "d"]
 
 
+def test_bait_approximation_advice_is_what_a_campaign_user_can_do(tmp_path, capsys, monkeypatch):
+    # On 512 columns of 20 classes the warning said "Set approximation='exact' ... or
+    # raise memory_limit", neither of which a campaign (or its command line) takes.
+    import warnings
+
+    import skbait._approximations as approximations
+
+    # Exact BAIT "too large" beyond 4 class-dims x embedding-dims: a small pool approximates.
+    monkeypatch.setattr(approximations, "exact_memory_bytes", lambda n, d, k: 2**50 * (d * k > 4))
+    data, _ = _write_pool(tmp_path, labeled=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        _query(data, tmp_path / "b.csv", "--strategy", "bait")
+    lines = [x for x in capsys.readouterr().err.splitlines() if "approximation" in x]
+    assert lines and all(x.startswith("skbait: warning: BAIT: ") for x in lines), lines
+    assert all("--features" in x and "--strategy" in x for x in lines), lines
+    assert not [x for x in lines if "approximation='exact'" in x or "raise memory_limit" in x]
+    # The Python API's advice is unchanged outside a campaign.
+    assert "approximation='exact'" in approximations.EXACT_ADVICE
+
+
 def test_a_warning_during_a_query_is_one_skbait_line(tmp_path, capsys, monkeypatch):
     # BAIT's approximation on 512 embedding columns of 30 classes was printed as Python
     # prints it: a path into skbait's sources, a line number and a line of its code.
@@ -3167,6 +3188,30 @@ def test_progress_on_a_terminal(tmp_path, capsys, monkeypatch):
     assert "fitting the model on 20 labeled row(s)" in err and "bait choosing 3 row(s)" in err
 
 
+def test_every_campaign_command_names_its_long_steps_on_a_terminal(tmp_path, capsys, monkeypatch):
+    # On a large DATA, reading it, fingerprinting its rows and building the features took
+    # tens of seconds before query, teach or status printed anything at all.
+    data, _ = _write_pool(tmp_path, labeled=20)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    _query(data, tmp_path / "b.csv", "-b", "3")
+    err = capsys.readouterr().err
+    n = len(pd.read_csv(data))
+    for step in ("reading pool.csv", f"fingerprinting the {n} rows", "the feature matrix"):
+        assert step in err, step
+    for command in (["query", "--device", "cpu", "-o", tmp_path / "c.csv"], ["teach"]):
+        assert _cli(command[0], data, *command[1:]) == 0
+        err = capsys.readouterr().err
+        assert "reading pool.csv" in err and f"checking the {n} rows" in err, command
+    assert _cli("status", data, "--no-plot") == 0
+    err = capsys.readouterr().err
+    for step in ("reading pool.csv", f"checking the {n} rows", "the feature matrix", "estimating"):
+        assert step in err, step
+    # Not on a file or a pipe: the lines would clutter a log.
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert _cli("teach", data) == 0 and _cli("status", data, "--no-plot") == 0
+    assert "reading" not in capsys.readouterr().err
+
+
 def test_exported_encoder_reads_categories_that_pandas_retyped():
     # pd.read_csv gives true/false as booleans and a code column with blanks as floats;
     # the exported model read them as unseen categories (all zeros) and mis-predicted.
@@ -3285,3 +3330,82 @@ def test_an_answer_file_with_a_ragged_row_is_refused_and_nothing_is_taught(tmp_p
     line = _one_error_line(capsys.readouterr().err)
     assert "line 3 has" in line and "where the header has" in line
     assert _snapshot(data, campaign_path(data), batch) == before
+
+
+def _reference_row_hashes(table, columns, fold_booleans=True):
+    """The row fingerprints as the release before computed them (every cell folded)."""
+    import hashlib
+
+    from skbait.campaign._files import parse_distinct
+
+    decimal = table.dialect.conventional_decimal
+    cells = []
+    for column in columns:
+        codes, distinct, values, is_number = parse_distinct(table.text(column), decimal)
+        out = distinct.copy()
+        out[is_number] = list(map(repr, values[is_number].tolist()))
+        if fold_booleans:
+            folded = np.array([c.casefold() for c in out], dtype=object)
+            boolean = np.isin(folded, ["true", "false"])
+            out[boolean] = folded[boolean]
+        cells.append(out[codes])
+    digests = bytearray()
+    for row in zip(*cells) if cells else ():
+        digests += hashlib.blake2b("\x1f".join(row).encode("utf-8"), digest_size=8).digest()
+    return bytes(digests)
+
+
+_CELLS = [
+    "", "0", "-0", "-0.0", "0.0", "nan", "NaN", "-nan", "inf", "-Infinity", "1e400", "1e-300",
+    "0.30000000000000004", "0.1", "1e16", "1E+16", "123456789012345678901234567890",
+    "1_000", "0012", "  4 ", "1,5", "-3,25e2", ",5", "1,0.5", "TRUE", "true", "False",
+    "tRuE", "yes", "NA", "None", "\u0661\u0662", "caf\u00e9", "a\x1fb", "x;y", "x,y", "\u00df",
+    "INF", "nAn", "1.0", "1.00", "+1", "1e5", "1.5e-5", "0.0001", "0.00001", "\u1e9e",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_row_fingerprints_are_those_of_the_release_before(tmp_path, sep):
+    # Folding booleans now skips the numbers (a second of each command on 10 million
+    # cells): a campaign file's fingerprints must still match its unchanged rows.
+    import csv
+
+    from hypothesis import assume, given, settings
+    from hypothesis import strategies as st
+
+    from skbait.campaign._features import row_hashes
+    from skbait.campaign._files import _Table
+
+    cell = st.one_of(
+        st.sampled_from(_CELLS),
+        st.floats().map(repr),
+        st.floats(allow_nan=False).map(lambda v: format(v, ".17g")),
+        st.integers().map(str),
+        st.text(max_size=6),
+    )
+    columns = st.integers(1, 4).flatmap(
+        lambda k: st.lists(st.lists(cell, min_size=k, max_size=k), min_size=1, max_size=12)
+    )
+
+    def compare(rows):
+        # No line ends or NULs in a cell: those are the reader's concern, not the hash's.
+        rows = [[c.translate({13: None, 10: None, 0: None}) for c in r] for r in rows]
+        path = tmp_path / "t.csv"
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, delimiter=sep, quoting=csv.QUOTE_MINIMAL)
+            writer.writerow([f"c{i}" for i in range(len(rows[0]))] + ["y"])
+            writer.writerows([r + ["k"] for r in rows])
+        try:
+            table = _Table(path)
+        except CampaignError:
+            assume(False)  # a file the reader refuses (a separator guessed otherwise)
+        names = [c for c in table.columns if c != "y"]
+        for fold in (True, False):
+            assert row_hashes(table, names, fold) == _reference_row_hashes(table, names, fold)
+
+    # Every listed cell in each column, beside every other, then generated tables.
+    k = len(_CELLS)
+    compare([[_CELLS[i], _CELLS[(i * 7 + 3) % k], _CELLS[k - 1 - i]] for i in range(k)])
+    settings(max_examples=max(10, settings.default.max_examples // 2), deadline=None)(
+        given(columns)(compare)
+    )()

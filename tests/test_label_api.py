@@ -1233,6 +1233,23 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert sorted(os.listdir(tmp_path)) == ["pool.csv"]  # nothing written
 
 
+def test_cli_names_the_reading_of_data_on_a_terminal(tmp_path, capsys, monkeypatch):
+    # On a large DATA, skbait label read it for tens of seconds and printed nothing.
+    import sys
+
+    from skbait._cli import main
+
+    data, _ = make_pool(tmp_path, labeled=0)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["label", data, "--target", "nope", "--no-browser"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == f"skbait: reading {os.path.basename(data)}"
+    assert lines[1].startswith("skbait: error: no column 'nope'")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)  # not in a log
+    assert main(["label", data, "--target", "nope", "--no-browser"]) == 2
+    assert "skbait: reading" not in capsys.readouterr().err
+
+
 def test_a_batch_file_that_cannot_be_written_is_refused_at_start(tmp_path, capsys, monkeypatch):
     # The page started, and its first round failed on the batch file, with nothing to
     # label; query refuses these before it records the round.

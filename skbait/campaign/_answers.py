@@ -36,6 +36,7 @@ def merge_answers(
     multi_label=None,
     label_sep=None,
     no_labels=None,
+    progress=None,
 ):
     """Merge an answer file (a filled batch file) into DATA.
 
@@ -71,6 +72,9 @@ def merge_answers(
     label_sep, no_labels : str, default=None
         A multi-label campaign's separator and no-labels token (see
         :func:`query_batch`); None keeps the campaign's.
+    progress : callable, default=None
+        Called with a short line before each step that takes long on a large
+        DATA (reading it, checking its rows), as :func:`query_batch` does.
 
     Returns
     -------
@@ -111,6 +115,7 @@ def merge_answers(
         accept_changes=accept_changes,
         na_values=na_values,
         label_sets=(multi_label, label_sep, no_labels),
+        progress=progress,
     ) as session:
         table, state, path, notes = session
         from_data = _sync_from_data(state, table, notes)
@@ -307,6 +312,7 @@ def record_labels(
     label_sep=None,
     no_labels=None,
     notes=None,
+    progress=None,
 ):
     """Record in the campaign file the labels typed into DATA since it last looked.
 
@@ -325,6 +331,9 @@ def record_labels(
         Where to append the notes on what the user should know (a new class,
         edited rows accepted), as ``skbait`` prints them; they are dropped
         when None.
+    progress : callable, default=None
+        Called with a short line before each step that takes long on a large
+        DATA (reading it, checking its rows), as :func:`query_batch` does.
 
     Returns
     -------
@@ -353,6 +362,7 @@ def record_labels(
         accept_changes=accept_changes,
         na_values=na_values,
         label_sets=(multi_label, label_sep, no_labels),
+        progress=progress,
     ) as session:
         table, state, path, found = session
         new = _sync_from_data(state, table, found)
@@ -373,6 +383,7 @@ def restore_labels(
     label_sep=None,
     no_labels=None,
     notes=None,
+    progress=None,
 ):
     """Write the labels the campaign recorded back into DATA where DATA lost them.
 
@@ -394,6 +405,9 @@ def restore_labels(
         Where to append the notes on what the user should know (a new class,
         edited rows accepted), as ``skbait`` prints them; they are dropped
         when None.
+    progress : callable, default=None
+        Called with a short line before each step that takes long on a large
+        DATA (reading it, checking its rows), as :func:`query_batch` does.
 
     Returns
     -------
@@ -422,6 +436,7 @@ def restore_labels(
         accept_changes=accept_changes,
         na_values=na_values,
         label_sets=(multi_label, label_sep, no_labels),
+        progress=progress,
     ) as session:
         table, state, path, found = session
         known, texts, lost, changed = _conflicts(state, table)

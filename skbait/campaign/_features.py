@@ -230,9 +230,12 @@ def _canonical(table, column, rows=None, fold_booleans=True, decimal=None):
     out = cells.copy()
     out[is_number] = list(map(repr, values[is_number].tolist()))
     if fold_booleans:
-        folded = np.array([c.casefold() for c in out], dtype=object)
+        # Only text can spell a boolean (a number's repr never does): folding the numbers
+        # too took a second of each query on a table of 10 million numbers.
+        text = np.flatnonzero(~is_number)
+        folded = np.array([c.casefold() for c in out[text]], dtype=object)
         boolean = np.isin(folded, ["true", "false"])
-        out[boolean] = folded[boolean]
+        out[text[boolean]] = folded[boolean]
     return out[codes]
 
 

@@ -695,13 +695,16 @@ def _session(
     accept_changes=False,
     create=False,
     label_sets=None,
+    progress=None,
 ):
     """Hold the lock, then read DATA and its campaign (a new one if ``create``).
 
     ``label_sets`` is ``(multi_label, label_sep, no_labels)`` as the caller was
     given them (None where not given): a new campaign takes them, an existing
-    one must agree. Yields ``(table, state, path, notes)``.
+    one must agree. ``progress``, if given, is called with a line before each
+    step that takes long on a large DATA. Yields ``(table, state, path, notes)``.
     """
+    progress = progress if progress is not None else (lambda line: None)
     path = campaign_path(data_path) if campaign is None else os.fspath(campaign)
     if not os.path.isfile(os.fspath(data_path)):
         raise CampaignError(f"no such file: {os.fspath(data_path)!r}.")
@@ -716,6 +719,7 @@ def _session(
             _check_na_values(state, na_values)
             state["settings"]["na_values"] = list(na_values)
         saved_na = None if state is None else state["settings"].get("na_values")
+        progress(f"reading {os.path.basename(os.fspath(data_path))}")
         table = _Table(data_path, na_values=na_values if na_values is not None else saved_na)
         # Column names as the user types them, without a header's spaces (a, b, label).
         target, id_column = table.resolve(target), table.resolve(id_column)
@@ -724,6 +728,8 @@ def _session(
         if state is not None:
             _check_fixed(state, path, target, features, id_column)
             _check_label_sets(state, path, label_sets)
+            if state["data"].get("id") is None:  # rows known by fingerprints, not --id
+                progress(f"checking the {len(table)} rows against the campaign's fingerprints")
             _check_data(state, table, accept_changes=accept_changes, notes=notes)
             finished = _finish_corrections(state, table)
             if finished:
@@ -745,6 +751,7 @@ def _session(
                     "label, then query again."
                 )
             spec = _new_label_sets(label_sets, table.na_values)
+            progress(f"choosing the feature columns and fingerprinting the {len(table)} rows")
             state = _new_campaign(table, target, features, id_column, exclude, notes, spec)
             if na_values is not None:
                 state["settings"]["na_values"] = list(na_values)

@@ -145,7 +145,14 @@ def _estimate_label_sets(state, X, rows, y, random_state=0):
 
 
 def campaign_status(
-    data_path, *, campaign=None, random_state=0, multi_label=None, label_sep=None, no_labels=None
+    data_path,
+    *,
+    campaign=None,
+    random_state=0,
+    multi_label=None,
+    label_sep=None,
+    no_labels=None,
+    progress=None,
 ):
     """Where a campaign stands: labels, rounds, stopping criteria, an estimate of quality.
 
@@ -163,6 +170,10 @@ def campaign_status(
     multi_label : bool, default=None
     label_sep, no_labels : str, default=None
         Checked against the campaign's, as in :func:`merge_answers`.
+    progress : callable, default=None
+        Called with a short line before each step that takes long on a large
+        DATA (reading it, checking its rows, the features, the estimate), as
+        :func:`~skbait.campaign.query_batch` does.
 
     Returns
     -------
@@ -195,13 +206,16 @@ def campaign_status(
     >>> status["estimate"]["metric"]
     'accuracy'
     """
-    with _session(data_path, campaign, label_sets=(multi_label, label_sep, no_labels)) as (
+    progress = progress if progress is not None else (lambda line: None)
+    label_sets = (multi_label, label_sep, no_labels)
+    with _session(data_path, campaign, label_sets=label_sets, progress=progress) as (
         table,
         state,
         _path,
         notes,
     ):
         _sync_from_data(state, table, notes)
+        progress("building the feature matrix")
         X, rows, y, task = labeled_set(state, table, notes)
     counts = None
     if task == "classification":
@@ -211,6 +225,8 @@ def campaign_status(
         # Rows per label, and the rows where no label applies under the token's name.
         counts = {name: int(c) for name, c in zip(label_names(state), y.sum(axis=0))}
         counts[state["settings"]["multi_label"]["no_labels"]] = int((y.sum(axis=1) == 0).sum())
+    if task is not None:
+        progress(f"estimating the quality by cross-validation on {rows.size} labeled row(s)")
     estimate, why = _estimate(state, X, rows, y, task, random_state)
     criteria = make_criteria(task, state["settings"].get("stop")) if task else []
     rounds = []

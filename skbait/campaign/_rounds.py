@@ -1,7 +1,9 @@
 """Rounds: fit on the labeled rows, choose the next batch, update the stopping criteria."""
 
+import contextlib
 import datetime
 import os
+import warnings
 
 import numpy as np
 
@@ -173,6 +175,7 @@ def _choose(state, table, notes, progress):
     from skbait.utils._threads import round_threads
 
     settings = state["settings"]
+    progress("building the feature matrix")
     X, rows, y, task = labeled_set(state, table, notes)
     n = X.shape[0]
     labeled = np.zeros(n, dtype=bool)
@@ -263,9 +266,10 @@ def _choose(state, table, notes, progress):
                     record["stopping"] = dict(last["stopping"]) if last else {}
                     record["stopping_unchanged"] = True
                 progress(f"{strategy_name} choosing {batch_size} row(s) of {n}")
-                indices, utilities = strategy.select(
-                    model, X, labeled, batch_size, random_state=rng, return_utilities=True
-                )
+                with _campaign_advice():
+                    indices, utilities = strategy.select(
+                        model, X, labeled, batch_size, random_state=rng, return_utilities=True
+                    )
                 if task == "multi-label":
                     record["classes"] = label_names(state)
                 elif is_classifier(model):
@@ -278,6 +282,29 @@ def _choose(state, table, notes, progress):
         record["batch_ids"] = [table.text(id_column)[i] for i in record["batch"]]
     record["utilities"] = [None if not np.isfinite(u) else float(u) for u in utilities]
     return record
+
+
+_CAMPAIGN_ADVICE = (
+    "A campaign sets no approximation: for exact BAIT, give fewer feature columns "
+    "(--features or --exclude; its memory grows with the square of the classes times the "
+    "model's embedding) or choose another strategy (--strategy badge)."
+)
+
+
+@contextlib.contextmanager
+def _campaign_advice():
+    """Re-issue the strategy's warnings, the approximation's advice said as a campaign
+    user can follow it (no ``approximation=`` or ``memory_limit`` to set there)."""
+    from skbait._approximations import EXACT_ADVICE
+
+    caught = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            yield
+    finally:  # also when the selection fails: its warnings may say why
+        for caught_warning in caught:
+            message = str(caught_warning.message).replace(EXACT_ADVICE, _CAMPAIGN_ADVICE)
+            warnings.warn(message, caught_warning.category, stacklevel=3)
 
 
 def _multilabel_strategy(name, settings):
@@ -475,7 +502,8 @@ def query_batch(
     accept_changes : bool, default=False
         Accept edited feature values in DATA (rows without an identifier).
     progress : callable, default=None
-        Called with a short line at each stage (fitting, choosing).
+        Called with a short line at each stage (reading DATA, checking its
+        rows, the feature matrix, fitting, choosing).
     multi_label : bool, default=None
         Read each label cell as a *set* of labels (first call; None keeps the
         campaign's kind, and a contradicting value is an error). The model is
@@ -537,6 +565,7 @@ def query_batch(
         accept_changes=accept_changes,
         create=True,
         label_sets=(multi_label, label_sep, no_labels),
+        progress=progress,
     )
     with opened as (table, state, path, notes):
         remove_stale_temporaries(output)

@@ -212,6 +212,9 @@ def _label(args):
         batch_file=args.output,
         show=None if args.show is None else _split(args.show) or [],
     )
+    if sys.stderr.isatty():
+        # On a large DATA, reading it is tens of seconds before the page's address shows.
+        print(f"skbait: reading {os.path.basename(args.data)}", file=sys.stderr)
     try:
         session.check()
     except CampaignError as exc:
