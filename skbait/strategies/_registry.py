@@ -161,5 +161,14 @@ def regression_strategies():
     >>> "'bait'" in regression_strategies() and "'margin'" not in regression_strategies()
     True
     """
-    names = [repr(name) for name in available_strategies() if serves_regression(name)]
+    names = []
+    for name in available_strategies():
+        try:
+            serves = serves_regression(name)
+        except Exception:
+            # A registered factory that fails is not offered: the message listing the
+            # alternatives must not fail with it.
+            continue
+        if serves:
+            names.append(repr(name))
     return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
