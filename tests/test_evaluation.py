@@ -425,8 +425,9 @@ def test_runs_ending_at_different_budgets_are_pointed_out(hand_table):
     short = hand_table.drop(
         hand_table.index[(hand_table["strategy"] == "a") & (hand_table["seed"] == 1)][-1:]
     )
-    with pytest.warns(UserWarning, match=r"'a' end at different budgets \(seed 1 at 20"):
+    with pytest.warns(UserWarning, match=r"'a' end at different budgets \(seed 1 at 20") as w:
         summary = summarize(short)
+    assert w[0].filename == __file__  # the user's line, through summarize's own call
     assert summary.loc["a", "final_mean"] == pytest.approx(0.9)  # seed 0 alone
     with pytest.warns(UserWarning, match="'a' end at different budgets"):
         learning_curve_auc(short)

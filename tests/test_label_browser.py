@@ -802,6 +802,7 @@ def test_an_image_goes_to_full_size_and_back_with_a_click_or_z(context, tmp_path
         page.set_viewport_size({"width": 1200, "height": 860})
         image = page.locator("#fields img").first
         sync_api.expect(image).to_have_attribute("title", re.compile("full size"))
+        sync_api.expect(page.locator("footer")).to_contain_text("Z image at full size")
         deadline = time.monotonic() + WAIT_MS / 1000
         while not image.evaluate("i => i.complete && i.naturalWidth > 0"):
             assert time.monotonic() < deadline

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from skbait.evaluation._files import staged_files
+from skbait.utils._warnings import caller_stacklevel
 
 __all__ = [
     "COLUMNS",
@@ -275,7 +276,7 @@ def _warn_if_runs_end_apart(results):
             "averages only the runs that reached the largest budget. Compare runs on the "
             "same labeling grid.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=caller_stacklevel(),
         )
 
 
