@@ -388,7 +388,23 @@
     $("new-label").placeholder = "add a label (Enter), then tick it";
   }
 
+  // The choice a keyboard user is on (a class, a box, Save) keeps the focus when the
+  // choices are drawn again: after a label, a tick, or a poll.
   function renderClasses(data) {
+    const focused = document.activeElement;
+    const inside = focused && focused !== $("classes") && $("classes").contains(focused);
+    const id = inside ? focused.id : "";
+    const label = inside ? focused.dataset.label : undefined;
+    drawClasses(data);
+    if (!inside) return;
+    const again = id
+      ? $(id)
+      : Array.from($("classes").querySelectorAll("[data-label]"))
+        .find((node) => node.dataset.label === label);
+    if (again) again.focus();
+  }
+
+  function drawClasses(data) {
     // The box completes a label typed to a known class: the keyboard's way to the
     // classes past the ninth.
     const known = $("known-classes");
@@ -549,6 +565,9 @@
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (!view) return;
     const key = event.key;
+    // Enter or Space on a focused button presses that button (Skip, None of these),
+    // not the page's Enter, which saves the ticked set.
+    if ((key === "Enter" || key === " ") && event.target.tagName === "BUTTON") return;
     // A key held down repeats: one press, one label (only the arrows may run on).
     if (event.repeat && key !== "ArrowLeft" && key !== "ArrowRight") {
       event.preventDefault();
