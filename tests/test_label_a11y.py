@@ -3,6 +3,8 @@
 The same Playwright and Debian Chromium as test_label_browser.py, with its fixtures.
 """
 
+import re
+
 import pytest
 
 pytest.importorskip("starlette")
@@ -10,7 +12,7 @@ pytest.importorskip("uvicorn")
 sync_api = pytest.importorskip("playwright.sync_api")
 
 import test_label_browser as shared  # noqa: E402
-from label_server import Live  # noqa: E402
+from label_server import Live, make_pool  # noqa: E402
 from test_label_browser import Page  # noqa: E402
 
 from skbait.label._journal import AnswerJournal  # noqa: E402
@@ -90,5 +92,76 @@ def test_enter_on_a_focused_button_presses_that_button_in_multi_label(context, t
         page.keyboard.press("Enter")
         tab.wait_text("#message", f"Saved: row {row} is (none).")
         assert journal.read() == {row: "(none)"}
+    finally:
+        live.close()
+
+
+def test_a_screen_reader_finds_the_row_the_choices_and_the_chosen_class(context, live):
+    tab = Page(context, live)
+    page = tab.page
+    role = page.get_by_role
+    sync_api.expect(role("heading", name=re.compile(r"^Row \d+$"), level=2)).to_be_visible()
+    sync_api.expect(role("region", name="the row's values")).to_be_visible()
+    classes = role("group", name="Classes")
+    sync_api.expect(classes.get_by_role("button")).to_have_count(2)
+    for name in ("Skip", "Undo", "Next →", "← Prev", "Add"):
+        sync_api.expect(role("button", name=name)).to_have_count(1)
+    sync_api.expect(role("combobox", name=re.compile("label"))).to_have_count(1)
+    row, label = tab.label_by_key()
+    tab.wait_row(not_row=row)
+    page.keyboard.press("ArrowLeft")
+    sync_api.expect(page.locator("#row-id")).to_have_text(f"Row {row}")
+    # The class given is pressed, for a screen reader.
+    chosen = classes.get_by_role("button", name=re.compile(label), pressed=True)
+    sync_api.expect(chosen).to_have_count(1)
+    other = classes.get_by_role("button", pressed=False)
+    sync_api.expect(other).to_have_count(1)
+
+
+def test_the_check_boxes_are_a_named_group(context, tmp_path):
+    live = multilabel_live(tmp_path)
+    try:
+        tab = Page(context, live)
+        group = tab.page.get_by_role("group", name="Labels")
+        sync_api.expect(group.get_by_role("checkbox", name="high")).to_have_count(1)
+        sync_api.expect(group.get_by_role("checkbox", name="wide")).to_have_count(1)
+    finally:
+        live.close()
+
+
+def test_the_page_repainted_each_poll_says_nothing_new(context, live):
+    # The whole card was a live region, rebuilt at each poll: a screen reader read the
+    # row, the classes and the buttons again every twenty seconds.
+    context.clock.install()
+    tab = Page(context, live)
+    page = tab.page
+    page.evaluate(
+        """() => {
+          window.__spoken = [];
+          document.querySelectorAll("[aria-live], [role=status], [role=alert]").forEach((r) => {
+            new MutationObserver((m) => window.__spoken.push(r.id || r.tagName))
+              .observe(r, {childList: true, subtree: true, characterData: true});
+          });
+        }"""
+    )
+    calls = []
+    page.on("request", lambda request: calls.append(request.url))
+    page.clock.fast_forward(25_000)
+    page.wait_for_timeout(500)
+    assert any("api/state" in url for url in calls)
+    assert page.evaluate("window.__spoken") == []
+
+
+def test_progress_and_errors_of_the_next_batch_are_announced(context, tmp_path):
+    data, frame = make_pool(tmp_path, labeled=0)
+    frame.loc[:3, "y"] = ["dog", "dgo", "cat", "cta"]
+    frame.to_csv(data, index=False)
+    live = Live(data)
+    try:
+        page = context.new_page()
+        assert page.goto(live.url).status == 200
+        sync_api.expect(page.locator("#job-text")).to_contain_text("could not be chosen")
+        live_region = "[aria-live=polite], [aria-live=assertive], [role=status], [role=alert]"
+        assert page.locator("#job-text").evaluate(f"e => !!e.closest('{live_region}')")
     finally:
         live.close()

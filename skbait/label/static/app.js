@@ -45,6 +45,12 @@
     return node;
   }
 
+  // Text set only when it changes: a live region repainted with the same words at
+  // each poll would have a screen reader say them again.
+  function setText(node, text) {
+    if (node.textContent !== text) node.textContent = text;
+  }
+
   function clear(node) {
     while (node.firstChild) node.removeChild(node.firstChild);
   }
@@ -243,17 +249,21 @@
     box.className = job.error ? "failed" : "";
     const share = job.steps ? Math.max(0.05, job.step / job.steps) : 0.05;
     $("job-bar").style.width = Math.round(share * 100) + "%";
+    // The step is announced (the text is a live region); the seconds, which change at
+    // each poll, are shown beside it, not read out.
+    let seconds = "";
     if (job.error) {
-      $("job-text").textContent = "The next batch could not be chosen: " + job.error +
-        " (your labels are saved.)";
+      setText($("job-text"), "The next batch could not be chosen: " + job.error +
+        " (your labels are saved.)");
     } else if (!job.running) {
-      $("job-text").textContent = "Labels written to DATA, but: " + job.note;
+      setText($("job-text"), "Labels written to DATA, but: " + job.note);
     } else if (job.stage === "waiting") {
-      $("job-text").textContent = "Batch done: writing the labels to DATA in a moment (Undo still works).";
+      setText($("job-text"), "Batch done: writing the labels to DATA in a moment (Undo still works).");
     } else {
-      $("job-text").textContent = "Step " + job.step + " of " + job.steps + ": " +
-        job.stage + "… " + (job.elapsed !== undefined ? fmt(job.elapsed, 0) + " s" : "");
+      setText($("job-text"), "Step " + job.step + " of " + job.steps + ": " + job.stage + "…");
+      if (job.elapsed !== undefined) seconds = fmt(job.elapsed, 0) + " s";
     }
+    setText($("job-time"), seconds);
     $("retry").hidden = !job.error;
   }
 
@@ -414,6 +424,7 @@
       option.value = c.label;
       known.appendChild(option);
     });
+    $("classes").setAttribute("aria-label", data.multi_label ? "Labels" : "Classes");
     if (data.multi_label) {
       renderChecks(data);
       return;
@@ -428,6 +439,7 @@
       button.dataset.label = c.label;
       const current = data.row && data.row.label === c.label;
       if (current) button.classList.add("chosen");
+      button.setAttribute("aria-pressed", current ? "true" : "false");
       button.addEventListener("click", () => enqueue(() => submit(c.label, false)));
       box.appendChild(button);
     });
