@@ -25,6 +25,58 @@ live = shared.live
 # The WCAG 2 contrast of every text on the page against what is behind it (colours,
 # transparency and opacity composed), and of each control's boundary (its border or
 # its fill) against the box it sits in; inactive controls are exempt, as WCAG says.
+CONTRAST = """() => {
+  const rgba = (s) => { const m = s.match(/[\\d.]+/g).map(Number);
+    return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1]; };
+  const channel = (v) => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  const lum = (c) => 0.2126 * channel(c[0]) + 0.7152 * channel(c[1]) + 0.0722 * channel(c[2]);
+  const over = (top, under) => [0, 1, 2].map((i) => top[i] * top[3] + under[i] * (1 - top[3]))
+    .concat([1]);
+  const ratio = (a, b) => { const x = lum(a), y = lum(b);
+    return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+  function behind(e) {
+    const layers = [];
+    for (let n = e; n; n = n.parentElement) {
+      const c = rgba(getComputedStyle(n).backgroundColor);
+      if (c[3] > 0) layers.push(c);
+      if (c[3] === 1) break;
+    }
+    return layers.reverse().reduce((under, top) => over(top, under), [255, 255, 255, 1]);
+  }
+  function opacity(e) {
+    let o = 1;
+    for (let n = e; n; n = n.parentElement) o *= Number(getComputedStyle(n).opacity);
+    return o;
+  }
+  const page = behind(document.body);
+  const failures = [];
+  document.querySelectorAll("body *").forEach((e) => {
+    if (!e.getClientRects().length || e.closest("svg") || e.closest(":disabled")) return;
+    const s = getComputedStyle(e);
+    if (s.visibility === "hidden") return;
+    const o = opacity(e);
+    // What shows through a translucent box is the page behind it.
+    const bg = over(behind(e).slice(0, 3).concat([o]), page);
+    const name = e.tagName + (e.id ? "#" + e.id : "") + (e.className ? "." + e.className : "");
+    if ([...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) {
+      const fg = over(over(rgba(s.color), behind(e)).slice(0, 3).concat([o]), page);
+      const size = parseFloat(s.fontSize), bold = Number(s.fontWeight) >= 700;
+      const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+      const r = ratio(fg, bg);
+      if (r < need) failures.push(name + " '" + e.textContent.trim().slice(0, 30) + "' " +
+        r.toFixed(2) + " < " + need);
+    }
+    if (e.tagName === "BUTTON" || (e.tagName === "INPUT" && e.type !== "checkbox")) {
+      const around = behind(e.parentElement);
+      const r = Math.max(ratio(over(rgba(s.borderTopColor), around), around),
+        ratio(behind(e), around));
+      if (r < 3) failures.push(name + " boundary " + r.toFixed(2) + " < 3");
+    }
+  });
+  return failures;
+}"""
+
 FOCUSED = """() => {
   const e = document.activeElement;
   return e.id || e.dataset.label || e.tagName;
@@ -111,11 +163,13 @@ def test_a_screen_reader_finds_the_row_the_choices_and_the_chosen_class(context,
     tab.wait_row(not_row=row)
     page.keyboard.press("ArrowLeft")
     sync_api.expect(page.locator("#row-id")).to_have_text(f"Row {row}")
-    # The class given is pressed, for a screen reader.
+    # The class given is pressed, for a screen reader, and shown by more than colour.
     chosen = classes.get_by_role("button", name=re.compile(label), pressed=True)
     sync_api.expect(chosen).to_have_count(1)
     other = classes.get_by_role("button", pressed=False)
     sync_api.expect(other).to_have_count(1)
+    shape = "b => { const s = getComputedStyle(b); return [s.boxShadow, s.fontWeight]; }"
+    assert chosen.evaluate(shape) != other.evaluate(shape)
 
 
 def test_the_check_boxes_are_a_named_group(context, tmp_path):
@@ -163,5 +217,33 @@ def test_progress_and_errors_of_the_next_batch_are_announced(context, tmp_path):
         sync_api.expect(page.locator("#job-text")).to_contain_text("could not be chosen")
         live_region = "[aria-live=polite], [aria-live=assertive], [role=status], [role=alert]"
         assert page.locator("#job-text").evaluate(f"e => !!e.closest('{live_region}')")
+        # A page with no row to show is as readable as one with a row.
+        assert page.evaluate(CONTRAST) == []
     finally:
         live.close()
+
+
+def test_text_and_controls_have_enough_contrast(context, live):
+    tab = Page(context, live)
+    page = tab.page
+    assert page.evaluate(CONTRAST) == []
+    row, _ = tab.label_by_key()
+    tab.wait_row(not_row=row)
+    page.keyboard.press("ArrowLeft")
+    sync_api.expect(page.locator("#row-status")).to_contain_text("labeled")
+    page.fill("#new-label", "nge")
+    page.press("#new-label", "Enter")
+    sync_api.expect(page.locator("#near")).to_be_visible()
+    assert page.evaluate(CONTRAST) == []
+
+
+def test_the_progress_bar_does_not_slide_under_reduced_motion(browser, live):
+    context = browser.new_context(reduced_motion="reduce")
+    try:
+        tab = Page(context, live)
+        duration = tab.page.locator("#job-bar").evaluate(
+            "b => getComputedStyle(b).transitionDuration"
+        )
+        assert duration == "0s"
+    finally:
+        context.close()
