@@ -247,3 +247,24 @@ def test_the_progress_bar_does_not_slide_under_reduced_motion(browser, live):
         assert duration == "0s"
     finally:
         context.close()
+
+
+def test_right_to_left_labels_typed_and_offered_read_right_to_left(context, tmp_path):
+    # An Arabic label typed in the box ran left to right, and a near class offered
+    # on a button put its punctuation on the wrong side.
+    data, frame = make_pool(tmp_path, labeled=0)
+    frame.loc[:3, "y"] = ["قطة؟", "كلب", "قطة؟", "كلب"]
+    frame.to_csv(data, index=False)
+    live = Live(data)
+    try:
+        tab = Page(context, live)
+        page = tab.page
+        direction = "e => getComputedStyle(e).direction"
+        page.fill("#new-label", "قطط؟")
+        assert page.locator("#new-label").evaluate(direction) == "rtl"
+        page.press("#new-label", "Enter")
+        choice = page.locator("#near-choices button").first
+        sync_api.expect(choice).to_have_text("قطة؟")
+        assert choice.evaluate(direction) == "rtl"
+    finally:
+        live.close()

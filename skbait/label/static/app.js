@@ -155,12 +155,14 @@
     const choices = $("near-choices");
     clear(choices);
     near.forEach((known) => {
-      const button = el("button", known, "near-choice");
+      const button = own(el("button", known, "near-choice"));
       button.type = "button";
       button.addEventListener("click", () => enqueue(() => submit(known, false)));
       choices.appendChild(button);
     });
-    $("near-keep").textContent = "keep “" + label + "” as a new class";
+    const keepButton = $("near-keep");
+    clear(keepButton);
+    keepButton.append("keep “", el("bdi", label), "” as a new class");
     $("near-keep").hidden = !keep;
   }
 
