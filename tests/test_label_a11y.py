@@ -3,6 +3,7 @@
 The same Playwright and Debian Chromium as test_label_browser.py, with its fixtures.
 """
 
+import pathlib
 import re
 
 import pytest
@@ -268,3 +269,11 @@ def test_right_to_left_labels_typed_and_offered_read_right_to_left(context, tmp_
         assert choice.evaluate(direction) == "rtl"
     finally:
         live.close()
+
+
+def test_the_user_guide_lists_the_keys_the_page_answers():
+    guide = (pathlib.Path(__file__).parents[1] / "docs" / "user_guide" / "label.rst").read_text()
+    assert "Keyboard and accessibility" in guide
+    section = guide.split("Keyboard and accessibility", 1)[1]
+    for key in (":kbd:`Tab`", ":kbd:`Enter`", ":kbd:`Space`", ":kbd:`Esc`"):
+        assert key in section, key
