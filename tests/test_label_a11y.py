@@ -277,3 +277,20 @@ def test_the_user_guide_lists_the_keys_the_page_answers():
     section = guide.split("Keyboard and accessibility", 1)[1]
     for key in (":kbd:`Tab`", ":kbd:`Enter`", ":kbd:`Space`", ":kbd:`Esc`"):
         assert key in section, key
+
+
+def test_a_row_that_comes_after_a_wait_is_announced(context, live):
+    # While the next batch was chosen the page said so, and the row came without a word:
+    # a screen reader user could not tell that the waiting was over.
+    tab = Page(context, live)
+    page = tab.page
+    region = "e => !!e.closest('[aria-live=polite], [role=status], [role=alert]')"
+    for k in range(4):
+        row, _ = tab.label_by_key()
+        if k < 3:
+            tab.wait_row(not_row=row)
+    sync_api.expect(page.locator("#empty")).to_be_visible()
+    assert page.locator("#empty").evaluate(region)
+    tab.wait_text("#batch-line", "Round 1")
+    new = tab.wait_row(not_row=row)
+    tab.wait_text("#message", f"Row {new} is ready to label.")

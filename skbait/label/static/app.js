@@ -216,6 +216,8 @@
 
   function render(data) {
     const shown = view && view.row ? view.row.row : null;
+    // A row after a wait (the next batch, a row another tab let go) comes with a word.
+    const arrived = view && !view.row && data.row;
     if (shown !== (data.row ? data.row.row : null)) {
       // The question about a near class, and a label typed but not sent, were
       // about the row shown: not the next one.
@@ -238,6 +240,7 @@
     renderSide(data);
     $("undo").disabled = !data.can_undo;
     $("prev").disabled = data.position.index <= 0;
+    if (arrived) say("Row " + data.row.row + " is ready to label.");
     schedulePoll();
   }
 
@@ -274,6 +277,8 @@
     const fields = $("fields");
     clear(fields);
     $("empty").hidden = !!row;
+    // Emptied while a row shows: the next wait is announced, even in the same words.
+    if (row) setText($("empty"), "");
     $("card").className = row ? "" : "idle";
     if (!row) {
       $("row-id").textContent = "";
@@ -281,13 +286,13 @@
       $("position").textContent = "";
       $("why").textContent = "";
       $("prediction").textContent = "";
-      $("empty").textContent = data.finished
+      setText($("empty"), data.finished
         ? "Nothing left to label."
         : data.job.running
           ? "The next batch is on its way; this page updates by itself."
           : data.job.error
             ? "No row to show: the next batch could not be chosen (see above)."
-            : "No row to show right now: the other rows of this batch are with other tabs.";
+            : "No row to show right now: the other rows of this batch are with other tabs.");
       return;
     }
     $("row-id").textContent = "Row " + row.row;
