@@ -294,3 +294,33 @@ def test_a_row_that_comes_after_a_wait_is_announced(context, live):
     tab.wait_text("#batch-line", "Round 1")
     new = tab.wait_row(not_row=row)
     tab.wait_text("#message", f"Row {new} is ready to label.")
+
+
+def test_a_right_to_left_label_in_an_english_sentence_keeps_its_punctuation(context, tmp_path):
+    # "Saved: row 7 is نعم!" put the "!" on the English side, at the start of the word
+    # as an Arabic reader reads it; so did the row's status and the model's guess.
+    data, frame = make_pool(tmp_path, labeled=0)
+    frame.loc[:3, "y"] = ["نعم!", "لا!", "نعم!", "لا!"]
+    frame.to_csv(data, index=False)
+    live = Live(data)
+    try:
+        tab = Page(context, live)
+        page = tab.page
+        direction = "e => getComputedStyle(e).direction"
+        guess = page.locator("#prediction bdi")
+        sync_api.expect(guess).to_have_text(re.compile("^(نعم|لا)!$"))
+        assert guess.evaluate(direction) == "rtl"
+        row = tab.row()
+        page.keyboard.press("2")
+        label = tab.classes()[1]
+        saved = page.locator("#message bdi")
+        sync_api.expect(saved).to_have_text(label)
+        assert saved.evaluate(direction) == "rtl"
+        tab.wait_text("#message", f"Saved: row {row} is {label}.")
+        tab.wait_row(not_row=row)
+        page.keyboard.press("ArrowLeft")
+        status = page.locator("#row-status bdi")
+        sync_api.expect(status).to_have_text(label)
+        assert status.evaluate(direction) == "rtl"
+    finally:
+        live.close()

@@ -45,6 +45,18 @@
     return node;
   }
 
+  // A sentence of the page's words and values from DATA: each value (a node, as
+  // isolated() makes) keeps its own direction, so that an Arabic label's "!" stays at
+  // its end rather than on the English side.
+  function write(node, parts) {
+    clear(node);
+    parts.forEach((part) => node.append(part));
+  }
+
+  function isolated(text) {
+    return el("bdi", text);
+  }
+
   // Text set only when it changes: a live region repainted with the same words at
   // each poll would have a screen reader say them again.
   function setText(node, text) {
@@ -104,8 +116,8 @@
     if (err && err.status === 403) stopPolling();
   }
 
-  function say(text) {
-    $("message").textContent = text || "";
+  function say(...parts) {
+    write($("message"), parts);
     $("message").className = "";
   }
 
@@ -136,7 +148,7 @@
       render(await api("api/label", { row: row, label: label, confirm: !!confirm }));
       $("new-label").value = "";
       hideNear();
-      say("Saved: row " + row + " is " + label + ".");
+      say("Saved: row " + row + " is ", isolated(label), ".");
     } catch (err) {
       if (err.status === 409 && err.data && err.data.near) {
         showNear(label, err.data.near, err.message, err.data.keep !== false);
@@ -161,8 +173,7 @@
       choices.appendChild(button);
     });
     const keepButton = $("near-keep");
-    clear(keepButton);
-    keepButton.append("keep “", el("bdi", label), "” as a new class");
+    write(keepButton, ["keep “", isolated(label), "” as a new class"]);
     $("near-keep").hidden = !keep;
   }
 
@@ -190,8 +201,9 @@
     render(await api("api/label", { row: row, labels: labels }));
     added = added.filter((name) => labels.indexOf(name) < 0);
     $("new-label").value = "";
-    say("Saved: row " + row + " is " +
-      (labels.length ? labels.join(", ") : view.multi_label.no_labels) + ".");
+    const names = labels.length ? labels : [view.multi_label.no_labels];
+    const list = names.flatMap((name, i) => (i ? [", ", isolated(name)] : [isolated(name)]));
+    say("Saved: row " + row + " is ", ...list, ".");
   }
 
   // Through the queue, as the keys that save: a box ticked while a set is being
@@ -208,7 +220,7 @@
   function post(path, body) {
     return enqueue(async () => {
       render(await api(path, body));
-      say("");
+      say();
     });
   }
 
@@ -296,9 +308,9 @@
       return;
     }
     $("row-id").textContent = "Row " + row.row;
-    $("row-status").textContent = row.label !== null && row.label !== undefined
-      ? row.status + ": " + row.label
-      : row.status;
+    write($("row-status"), row.label !== null && row.label !== undefined
+      ? [row.status + ": ", isolated(row.label)]
+      : [row.status]);
     $("row-status").className = "badge " + row.status.replace(/ /g, "-");
     $("position").textContent = "(" + (data.position.index + 1) + " of " +
       data.position.length + " seen in this tab)";
@@ -313,8 +325,8 @@
     }
     const p = row.prediction;
     if (p) {
-      $("prediction").textContent = "Model says: " + p.label +
-        (p.probability !== null ? " (probability " + fmt(p.probability, 2) + ")" : "");
+      write($("prediction"), ["Model says: ", isolated(p.label),
+        p.probability !== null ? " (probability " + fmt(p.probability, 2) + ")" : ""]);
     } else {
       $("prediction").textContent = data.multi_label
         ? "No model prediction for label sets on this page."
