@@ -324,3 +324,39 @@ def test_a_right_to_left_label_in_an_english_sentence_keeps_its_punctuation(cont
         assert status.evaluate(direction) == "rtl"
     finally:
         live.close()
+
+
+def test_the_arrow_keys_scroll_an_image_at_full_size_in_the_focused_box(context, tmp_path):
+    # A reader tabbed to a scan at full size to pan it with the arrows: left and right
+    # moved to another row instead, so its right side was out of the keyboard's reach.
+    import matplotlib.image
+    import numpy as np
+
+    (tmp_path / "scans").mkdir()
+    matplotlib.image.imsave(tmp_path / "scans" / "big.png", np.ones((600, 2600, 3)) * 0.5)
+    data, _ = make_pool(tmp_path, extra={"scan": ["scans/big.png"] * 40})
+    live = Live(data)
+    try:
+        tab = Page(context, live)
+        page = tab.page
+        box = page.locator("#fields-box")
+        sync_api.expect(page.locator("#fields img")).to_be_visible()
+        page.keyboard.press("z")
+        sync_api.expect(box).to_have_class(re.compile("full"))
+        row = tab.row()
+        # Another row seen, to go back to: the left arrow has somewhere to move.
+        page.keyboard.press("ArrowRight")
+        other = tab.wait_row(not_row=row)
+        box.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(300)
+        assert box.evaluate("b => b.scrollLeft") > 0
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_timeout(300)
+        assert tab.row() == other
+        # Outside the box, the arrows move between rows as before.
+        page.locator("#skip").focus()
+        page.keyboard.press("ArrowLeft")
+        tab.wait_row(not_row=other)
+    finally:
+        live.close()

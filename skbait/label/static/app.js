@@ -599,6 +599,11 @@
     // Enter or Space on a focused button presses that button (Skip, None of these),
     // not the page's Enter, which saves the ticked set.
     if ((key === "Enter" || key === " ") && event.target.tagName === "BUTTON") return;
+    // In the row's box, focused and wider than its view (an image at full size), the
+    // left and right arrows pan it, as up and down scroll it.
+    const box = $("fields-box");
+    if ((key === "ArrowLeft" || key === "ArrowRight") && event.target === box &&
+      box.scrollWidth > box.clientWidth) return;
     // A key held down repeats: one press, one label (only the arrows may run on).
     if (event.repeat && key !== "ArrowLeft" && key !== "ArrowRight") {
       event.preventDefault();
