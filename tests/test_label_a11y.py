@@ -360,3 +360,26 @@ def test_the_arrow_keys_scroll_an_image_at_full_size_in_the_focused_box(context,
         tab.wait_row(not_row=other)
     finally:
         live.close()
+
+
+def test_undo_or_prev_pressed_to_their_end_hands_the_focus_on(context, live):
+    # Undo pressed with Enter took back the only label and went grey: the focus fell to
+    # the page's start, and so did Prev's on the first row.
+    tab = Page(context, live)
+    page = tab.page
+    row, _ = tab.label_by_key()
+    tab.wait_row(not_row=row)
+    page.locator("#undo").focus()
+    page.keyboard.press("Enter")
+    sync_api.expect(page.locator("#row-id")).to_have_text(f"Row {row}")
+    sync_api.expect(page.locator("#undo")).to_be_disabled()
+    assert page.evaluate(FOCUSED) in ("prev", "skip", "next")
+    page.locator("#prev").focus()
+    for _ in range(5):
+        if page.locator("#prev").is_disabled():
+            break
+        shown = tab.row()
+        page.keyboard.press("Enter")
+        tab.wait_row(not_row=shown)
+    sync_api.expect(page.locator("#prev")).to_be_disabled()
+    assert page.evaluate(FOCUSED) in ("skip", "next")

@@ -250,8 +250,15 @@
     renderRow(data);
     renderClasses(data);
     renderSide(data);
+    const focused = document.activeElement;
     $("undo").disabled = !data.can_undo;
     $("prev").disabled = data.position.index <= 0;
+    // An action pressed to its end (Undo with nothing left, Prev on the first row) hands
+    // the focus to the next action it can, not to the page's start.
+    if ((focused === $("undo") || focused === $("prev")) && focused.disabled) {
+      const next = Array.from($("actions").querySelectorAll("button")).find((b) => !b.disabled);
+      if (next) next.focus();
+    }
     if (arrived) say("Row " + data.row.row + " is ready to label.");
     schedulePoll();
   }
