@@ -383,3 +383,16 @@ def test_undo_or_prev_pressed_to_their_end_hands_the_focus_on(context, live):
         tab.wait_row(not_row=shown)
     sync_api.expect(page.locator("#prev")).to_be_disabled()
     assert page.evaluate(FOCUSED) in ("skip", "next")
+
+
+def test_a_right_to_left_column_name_reads_right_to_left(context, tmp_path):
+    data, _ = make_pool(tmp_path, extra={"ملاحظة!": ["نص"] * 40})
+    live = Live(data)
+    try:
+        tab = Page(context, live)
+        header = tab.page.locator("#fields th", has_text="ملاحظة!")
+        assert header.evaluate("e => getComputedStyle(e).direction") == "rtl"
+        name = tab.page.locator("#data-name")
+        assert name.evaluate("e => e.dir") == "auto"
+    finally:
+        live.close()

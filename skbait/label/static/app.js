@@ -341,7 +341,7 @@
     }
     row.fields.forEach((field) => {
       const tr = el("tr");
-      tr.appendChild(el("th", field.column));
+      tr.appendChild(own(el("th", field.column)));
       const td = el("td", null, field.kind);
       if (field.kind === "image") {
         const img = document.createElement("img");
