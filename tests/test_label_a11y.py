@@ -396,3 +396,18 @@ def test_a_right_to_left_column_name_reads_right_to_left(context, tmp_path):
         assert name.evaluate("e => e.dir") == "auto"
     finally:
         live.close()
+
+
+def test_a_near_class_chosen_with_the_keyboard_hands_the_focus_back_to_the_box(context, live):
+    # The question about a near class went away with its buttons, and the focus with
+    # them, to the page's start.
+    tab = Page(context, live)
+    page = tab.page
+    row = tab.row()
+    page.fill("#new-label", "nge")
+    page.press("#new-label", "Enter")
+    choice = page.locator("#near-choices button", has_text="neg")
+    choice.focus()
+    page.keyboard.press("Enter")
+    tab.wait_row(not_row=row)
+    assert page.evaluate(FOCUSED) == "new-label"

@@ -179,7 +179,10 @@
 
   function hideNear() {
     pendingLabel = null;
+    // A keyboard user answering the question goes back to the box the label came from.
+    const answering = $("near").contains(document.activeElement);
     $("near").hidden = true;
+    if (answering) $("new-label").focus();
   }
 
   function multi() {
