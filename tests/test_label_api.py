@@ -1449,6 +1449,32 @@ def test_a_regression_campaign_takes_numbers(tmp_path):
         live.close()
 
 
+def test_a_regression_estimate_is_shown_to_four_significant_digits(tmp_path):
+    # "Model says: -1.8728629686338512" gave the annotator sixteen digits no one
+    # labels to; the estimate is the model's, rounded to four significant digits.
+    data, frame = make_pool(tmp_path, labeled=0)
+    frame["y"] = ""
+    frame.loc[:7, "y"] = [repr(v) for v in frame["a"][:8] * 2.5 + 1 / 3]
+    frame.to_csv(data, index=False)
+    live = Live(data, options={"batch_size": 4, "device": "cpu", "task": "regression"})
+    live.wait_idle()
+    try:
+        state = read_campaign(live.session.campaign)
+        table = _bridge.read_table(live.session.data)
+        X = _bridge.feature_matrix(table, state["data"]["features"])
+        rows = [e["row"] for e in state["labels"]]
+        y = [float(e["label"]) for e in state["labels"]]
+        model = _bridge.make_model(state, "regression")[1].fit(X[rows], y)
+        for row in live.session._batch:
+            shown = live.session._analysis["predictions"][row]["label"]
+            digits = shown.lstrip("-").replace(".", "").lstrip("0")
+            assert len(digits) <= 4 and "e" not in shown, shown
+            exact = model.predict(X[[row]])[0]
+            assert float(shown) == pytest.approx(exact, rel=5e-4, abs=1e-12), (shown, exact)
+    finally:
+        live.close()
+
+
 def test_the_first_values_of_a_regression_campaign_are_numbers(tmp_path):
     # Before its first label the campaign's label type is unknown: text or an infinity
     # was kept as a row's value, and the merge then refused the whole batch.

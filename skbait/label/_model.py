@@ -107,6 +107,17 @@ def _text(value):
     return str(value)
 
 
+def _estimate_text(value):
+    """A regression estimate as the page shows it: four significant digits, no exponent.
+
+    The model's sixteen digits say nothing an annotator can use, and an exponent
+    (``1.235e+05``) reads as a typo beside the labels of a column of plain numbers.
+    """
+    return np.format_float_positional(
+        float(value) + 0.0, precision=4, unique=False, fractional=False, trim="-"
+    )
+
+
 def analyse(table, state, rows, curve_cache=None, random_state=0):
     """Fit the campaign's model on its labels; predictions for ``rows`` and the estimates.
 
@@ -149,9 +160,10 @@ def analyse(table, state, rows, curve_cache=None, random_state=0):
         proba = None
         if task == "classification" and hasattr(fitted, "predict_proba"):
             proba = fitted.predict_proba(X_rows).max(axis=1)
+        show = _estimate_text if task == "regression" else _text
         for i, row in enumerate(rows):
             out["predictions"][int(row)] = {
-                "label": _text(predicted[i]),
+                "label": show(predicted[i]),
                 "probability": None if proba is None else float(proba[i]),
             }
     for n in _curve_sizes(state, len(known)):
