@@ -172,6 +172,9 @@ def test_class_order_does_not_decide_between_equally_uncertain_rows(measure):
 def test_rows_equally_uncertain_in_exact_arithmetic_tie(measure, P):
     model, X = _pool(np.array(P))
     np.testing.assert_array_equal(UncertaintySampling(measure).select(model, X, [], 1), [1])
+    # The utilities are those ranked: best first, equal where the rows tie.
+    _, utilities = UncertaintySampling(measure).select(model, X, [], 2, return_utilities=True)
+    assert utilities[0] == utilities[1]
     np.testing.assert_array_equal(UncertaintySampling(measure).select(model, X[::-1], [], 1), [0])
 
 

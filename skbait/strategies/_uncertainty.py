@@ -12,7 +12,7 @@ from skbait.base import QueryStrategy, n_rows
 from skbait.embeddings import predict_probabilities
 from skbait.strategies._registry import regression_strategies
 
-__all__ = ["SINGLE_CLASS_WARNING", "UncertaintySampling", "uncertainty_scores"]
+__all__ = ["SINGLE_CLASS_WARNING", "UncertaintySampling", "ranked_scores", "uncertainty_scores"]
 
 #: Why a classifier of a single class gets a batch drawn at random.
 SINGLE_CLASS_WARNING = (
@@ -98,7 +98,8 @@ class UncertaintySampling(QueryStrategy):
     decimals, so that rows equally uncertain in exact arithmetic tie though
     their sums differ in the last bits (vote fractions such as a forest's,
     ``0.4 - 0.3`` and ``0.5 - 0.4``; the same probabilities in another class
-    order). Entropy is in nats: bits give the same order. The result does not
+    order); the utilities are the ranked scores. Entropy is in nats: bits
+    give the same order. The result does not
     depend on ``random_state`` once the classifier knows two classes. A classifier that
     knows a single class makes every row equally certain: the batch is then
     drawn at random (seeded by ``random_state``), with a warning, rather than
@@ -161,8 +162,10 @@ class UncertaintySampling(QueryStrategy):
         scores = uncertainty_scores(_predict_rows(estimator, X, unlabeled), self.measure)
         if not np.isfinite(scores).all():
             raise ValueError("The model's probabilities gave non-finite uncertainty scores.")
-        top = top_positions(_tie_exact_equals(scores, self.measure), batch_size)
-        return unlabeled[top], scores[top]
+        # The utilities are the scores ranked, so that they fall as the batch goes on.
+        ranked = ranked_scores(scores, self.measure)
+        top = top_positions(ranked, batch_size)
+        return unlabeled[top], ranked[top]
 
 
 #: Decimals kept when ranking margins and entropies: far below any meaningful
@@ -170,7 +173,7 @@ class UncertaintySampling(QueryStrategy):
 _RANKING_DECIMALS = 12
 
 
-def _tie_exact_equals(scores, measure):
+def ranked_scores(scores, measure):
     """Scores to rank by: rows equally uncertain in exact arithmetic tie exactly.
 
     A margin or an entropy is a sum of rounded terms: vote fractions equal in
