@@ -146,6 +146,20 @@ def test_uncertainty_on_a_permuted_pool_is_the_definitions_rows_there(measure, d
     np.testing.assert_array_equal(got, _reference_top(scores, moved_labeled, batch_size))
 
 
+@given(data=st.data())
+def test_the_three_measures_pick_the_same_rows_for_two_classes(data):
+    # With two classes each measure is a decreasing function of max(p, 1 - p).
+    counts, total = data.draw(_votes(max_classes=2))
+    labeled, batch_size = data.draw(_labeled_and_batch(len(counts)))
+    model, X = _pool(counts / total)
+    picks = [
+        UncertaintySampling(measure).select(model, X, labeled, batch_size)
+        for measure in ("least_confident", "margin", "entropy")
+    ]
+    np.testing.assert_array_equal(picks[1], picks[0])
+    np.testing.assert_array_equal(picks[2], picks[0])
+
+
 @pytest.mark.parametrize("measure", ["least_confident", "margin", "entropy"])
 def test_class_order_does_not_decide_between_equally_uncertain_rows(measure):
     # Rows with the same probabilities in another class order are equally uncertain:
