@@ -8,7 +8,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skbait.strategies import BADGE, available_strategies, badge_select, make_strategy
+from skbait.strategies import (
+    BADGE,
+    available_strategies,
+    badge_select,
+    make_strategy,
+    multilabel_badge_select,
+)
 from skbait.utils.estimator_checks import check_query_strategy
 
 
@@ -428,3 +434,16 @@ def test_all_zero_embeddings_warn_and_sample_uniformly():
             model, X, np.arange(10), 4, random_state=0, embedding=embedding
         )
     assert np.unique(idx).size == 4 and np.all(idx >= 10)
+
+
+def test_one_column_of_positive_class_probabilities_says_how_to_pass_them():
+    # A binary model with one sigmoid output gives p alone; BADGE takes both classes'.
+    rng = np.random.RandomState(0)
+    Z, p = rng.normal(size=(20, 3)), rng.uniform(size=(20, 1))
+    with pytest.raises(ValueError, match=r"one column.*column_stack\(\[1 - p, p\]\)"):
+        badge_select(Z, p, [0], 3)
+    two_columns = np.hstack([1.0 - p, p])
+    np.testing.assert_array_equal(
+        badge_select(Z, two_columns, [0], 3, random_state=0),
+        multilabel_badge_select(Z, p, [0], 3, random_state=0),
+    )

@@ -112,6 +112,17 @@ def test_custom_strategy_page(private_registry):
     assert type(_registry.make_strategy("entropy_weighted")).__name__ == "EntropyWeighted"
 
 
+def test_coming_from_page():
+    blocks = _rst_blocks("user_guide/coming_from.rst")
+    ns = _run(blocks[:1], {})
+    # Three seed rows and three batches of five, taught into the pool kept from fit.
+    assert len(ns["learner"].labeled_indices_) == 18
+    ns = _run(blocks, {})
+    assert len(ns["learner"].labeled_indices_) == 40  # the simulation's budget
+    history = ns["learner"].history_
+    assert [record["n_labeled"] for record in history] == list(range(10, 45, 5))
+
+
 def test_bait_core_snippet():
     ns = _run(_rst_blocks("user_guide/bait.rst"), {})
     for batch in (ns["batch"], ns["batch_reg"]):

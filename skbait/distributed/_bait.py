@@ -21,7 +21,7 @@ from skbait.distributed._pool import (
     ShardedPool,
     selection_result,
 )
-from skbait.distributed._uncertainty import uncertainty_select
+from skbait.distributed._uncertainty import most_uncertain
 from skbait.strategies._bait import (
     DEFAULT_RELATIVE_REG,
     check_standardize,
@@ -203,7 +203,8 @@ def bait_select(
     candidates : float or None, default=None
         As :func:`skbait.strategies.bait_select` takes it: BAIT among the
         ``ceil(candidates * batch_size)`` unlabeled rows of smallest margin
-        across the ranks (found by :func:`uncertainty_select`), the random
+        across the ranks (found as :func:`uncertainty_select` finds them, on
+        the margins as computed, as on one process), the random
         candidates and the labeled rows, as if they were the pool. ``None``:
         every unlabeled row.
     random_candidates : float, default=20
@@ -391,8 +392,8 @@ def _candidate_shard(comm, pool, drawing, group, design):
     ``pool`` is the checked :class:`ShardedPool`; ``drawing`` is
     ``(candidates, random_candidates, random_state)``. The
     ``ceil(candidates * batch_size)`` unlabeled rows of smallest margin are
-    found across the ranks by :func:`uncertainty_select` (ties to the lower
-    pool index, as on one process); the random ones are drawn among the other
+    found across the ranks by :func:`most_uncertain` on the margins as computed
+    (ties to the lower pool index, as on one process); the random ones are drawn among the other
     unlabeled rows in pool order, which is rank order, from the shards' counts.
     Returns this shard's kept embeddings, probabilities and labeled mask, and
     the pool indices of every rank's kept rows in pool order (the same on
@@ -413,7 +414,7 @@ def _candidate_shard(comm, pool, drawing, group, design):
     lo, hi = pool.offsets[comm.rank], pool.offsets[comm.rank + 1]
     uncertain = np.empty(0, dtype=np.int64)
     if count:
-        chosen = uncertainty_select(probas, mask, count, measure="margin", group=group)
+        chosen = most_uncertain(probas, mask, count, "margin", False, group, as_ranked=False)
         uncertain = chosen[(chosen >= lo) & (chosen < hi)] - lo
     rest = np.setdiff1d(np.flatnonzero(~mask), uncertain)
     rest_counts = np.asarray(comm.all_gather_object(rest.size))

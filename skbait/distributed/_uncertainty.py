@@ -10,7 +10,7 @@ from skbait.distributed._comm import (
     raise_everywhere,
 )
 from skbait.distributed._pool import ShardedPool, selection_result
-from skbait.strategies._uncertainty import uncertainty_scores
+from skbait.strategies._uncertainty import ranked_scores, uncertainty_scores
 from skbait.utils._validation import (
     check_option,
 )
@@ -26,7 +26,8 @@ def uncertainty_select(
     pool index. Every rank scores its own rows and keeps its best
     ``batch_size``; those (a score and an index each) are all-gathered and
     merged. Scores are per row, so the picks are exactly the single-process
-    ones, ties included.
+    ones, ties included: margins and entropies are ranked, and returned, to 12
+    decimals, as on one process.
 
     Parameters
     ----------
@@ -66,6 +67,16 @@ def uncertainty_select(
     array([3, 2])
     >>> dist.destroy_process_group()
     """
+    return most_uncertain(
+        probas, labeled, batch_size, measure, return_utilities, group, as_ranked=True
+    )
+
+
+def most_uncertain(probas, labeled, batch_size, measure, return_utilities, group, *, as_ranked):
+    """:func:`uncertainty_select`; with ``as_ranked=False``, on the scores as computed.
+
+    BAIT's margin candidates rank the scores as computed, as on one process.
+    """
     comm = Group(group)
 
     def check_measure():
@@ -93,6 +104,8 @@ def uncertainty_select(
     if not np.isfinite(scores).all():
         error = ValueError("The probabilities gave non-finite uncertainty scores.")
     raise_everywhere(comm, error)
+    if as_ranked:
+        scores = ranked_scores(scores, measure)  # as UncertaintySampling ranks them
     # This rank's best B, then the best B of those: a stable sort on the negated
     # scores keeps ties in pool order, as on one process.
     top = np.argsort(-scores, kind="stable")[:B]

@@ -60,8 +60,9 @@ def badge_select(
 
     The gradient embedding of a row is ``g_x = (p_x - e_yhat) (x) z_x``, the
     last-layer gradient of the cross-entropy loss had the predicted class
-    ``yhat = argmax p_x`` been its label. It is never formed: with
-    ``a_x = p_x - e_yhat``, ``<g_x, g_y> = <a_x, a_y> <z_x, z_y>``, so each
+    ``yhat = argmax p_x`` (the first of equal classes) been its label. It is
+    never formed: with ``a_x = p_x - e_yhat``,
+    ``<g_x, g_y> = <a_x, a_y> <z_x, z_y>``, so each
     step costs ``O(n (k + d))`` time and the whole run ``O(n (k + d))`` memory,
     where the ``n x kd`` matrix would need ``n k d`` floats.
 
@@ -279,13 +280,25 @@ class BADGE(QueryStrategy):
 
     Notes
     -----
-    The first centre is the unlabeled row with the largest gradient norm;
-    each further one is drawn with probability proportional to its squared
-    distance to the nearest centre, seeded by ``random_state``. When all
-    remaining rows coincide with centres, the draw is uniform over them; a
-    classifier that knows a single class has only zero gradients, so BADGE
-    then samples uniformly (with a warning). The utilities returned with
-    ``return_utilities=True`` are each chosen row's ``D(x)^2``.
+    The first centre is the unlabeled row with the largest gradient norm
+    (the lowest index among equals), as in the authors' code; textbook
+    k-means++ (Arthur and Vassilvitskii, 2007) draws it at random instead.
+    Each further one is drawn with probability proportional to its squared
+    distance to the nearest centre, seeded by ``random_state``; a chosen row
+    has weight zero, the same distribution as drawing again until a new row
+    comes. When all remaining rows coincide with centres, the draw is uniform
+    over them; a classifier that knows a single class has only zero
+    gradients, so BADGE then samples uniformly (with a warning). The
+    utilities returned with ``return_utilities=True`` are each chosen row's
+    ``D(x)^2``.
+
+    The hallucinated label is the most probable class, the first of equal
+    ones. For a binary classifier the two columns ``(1 - p, p)`` give
+    ``a_x = (p - 1[p > 0.5]) (-1, 1)``: the gradient of a network with one
+    sigmoid output times a constant, so BADGE picks what it would pick from
+    that network's gradients (:func:`~skbait.strategies.multilabel_badge_select`
+    with one label picks the same rows). The sign of ``g_x`` (the authors
+    write ``e_yhat - p``) changes no distance.
 
     References
     ----------

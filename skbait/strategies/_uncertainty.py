@@ -12,7 +12,7 @@ from skbait.base import QueryStrategy, n_rows
 from skbait.embeddings import predict_probabilities
 from skbait.strategies._registry import regression_strategies
 
-__all__ = ["SINGLE_CLASS_WARNING", "UncertaintySampling", "uncertainty_scores"]
+__all__ = ["SINGLE_CLASS_WARNING", "UncertaintySampling", "ranked_scores", "uncertainty_scores"]
 
 #: Why a classifier of a single class gets a batch drawn at random.
 SINGLE_CLASS_WARNING = (
@@ -61,7 +61,10 @@ def uncertainty_scores(probas, measure="least_confident"):
     if measure == "entropy":
         # where= keeps log(0) out of the sum: 0 log 0 = 0 without a warning.
         logs = np.log(P, out=np.zeros_like(P), where=P > 0)
-        return (-P * logs).sum(axis=1) + 0.0  # + 0.0 turns -0.0 into 0.0
+        # Summed in sorted order, so that rows whose probabilities differ only in
+        # class order get the same bits (a sum in class order differs in its last ones).
+        terms = np.sort(-P * logs, axis=1)
+        return terms.sum(axis=1) + 0.0  # + 0.0 turns -0.0 into 0.0
     raise ValueError(
         f"Unknown uncertainty measure {measure!r}: use 'least_confident', 'margin' or 'entropy'."
     )
@@ -91,8 +94,13 @@ class UncertaintySampling(QueryStrategy):
     """Query the rows the classifier is least sure about.
 
     The batch is the ``batch_size`` rows with the largest uncertainty score;
-    ties go to the lowest row index, so the result does not depend on
-    ``random_state`` once the classifier knows two classes. A classifier that
+    ties go to the lowest row index. Margins and entropies are ranked to 12
+    decimals, so that rows equally uncertain in exact arithmetic tie though
+    their sums differ in the last bits (vote fractions such as a forest's,
+    ``0.4 - 0.3`` and ``0.5 - 0.4``; the same probabilities in another class
+    order); the utilities are the ranked scores. Entropy is in nats: bits
+    give the same order. The result does not
+    depend on ``random_state`` once the classifier knows two classes. A classifier that
     knows a single class makes every row equally certain: the batch is then
     drawn at random (seeded by ``random_state``), with a warning, rather than
     taken from the first rows of the pool; so the strategy is not tagged
@@ -154,8 +162,29 @@ class UncertaintySampling(QueryStrategy):
         scores = uncertainty_scores(_predict_rows(estimator, X, unlabeled), self.measure)
         if not np.isfinite(scores).all():
             raise ValueError("The model's probabilities gave non-finite uncertainty scores.")
-        top = top_positions(scores, batch_size)
-        return unlabeled[top], scores[top]
+        # The utilities are the scores ranked, so that they fall as the batch goes on.
+        ranked = ranked_scores(scores, self.measure)
+        top = top_positions(ranked, batch_size)
+        return unlabeled[top], ranked[top]
+
+
+#: Decimals kept when ranking margins and entropies: far below any meaningful
+#: difference, far above the rounding of a sum of a few probabilities.
+_RANKING_DECIMALS = 12
+
+
+def ranked_scores(scores, measure):
+    """Scores to rank by: rows equally uncertain in exact arithmetic tie exactly.
+
+    A margin or an entropy is a sum of rounded terms: vote fractions equal in
+    exact arithmetic (a forest's or a nearest-neighbour classifier's
+    ``0.4 - 0.3`` and ``0.5 - 0.4``) differ in their last bits, and those bits,
+    not the lowest row index, would decide between the rows. Least confident,
+    ``1 - max p``, has no such sum: its scores are ranked as computed.
+    """
+    if measure == "least_confident":
+        return scores
+    return np.round(scores, _RANKING_DECIMALS)
 
 
 def _predict_rows(estimator, X, rows):

@@ -68,6 +68,13 @@ def check_probas(probas, n_samples):
         raise ValueError("`probas` holds NaN, inf or negative values.")
     P = np.clip(P, 0.0, None)
     total = P.sum(axis=1, keepdims=True)
+    if P.shape[1] == 1 and (np.abs(total - 1.0) > 1e-3).any():
+        # A binary model's one sigmoid output, as some networks and libraries give it.
+        raise ValueError(
+            "Each row of `probas` must sum to one (a probability per class), but it has "
+            "one column that is not all ones. If it holds a binary model's probability p "
+            "of the positive class, pass np.column_stack([1 - p, p])."
+        )
     if (np.abs(total - 1.0) > 1e-3).any():
         raise ValueError(
             "Each row of `probas` must sum to one (class probabilities); row "
