@@ -84,6 +84,27 @@ _HISTORY_KEYS = (
 )
 
 
+@contextlib.contextmanager
+def _eval_set_refusals_explained():
+    """The model's refusal to score eval_set, said to be eval_set's, with the fix.
+
+    It comes after the round's fit, which the error would otherwise seem to blame.
+    """
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        message = (
+            f"The model could not score eval_set: {exc}\neval_set=(X_val, y_val) takes "
+            "held-out rows with the columns of the pool given to fit, in its form, and "
+            "their labels, of the kind of y."
+        )
+        try:
+            clear = type(exc)(message)
+        except Exception:  # an exception class built from other arguments
+            clear = (TypeError if isinstance(exc, TypeError) else ValueError)(message)
+        raise clear from exc
+
+
 def _estimator_has(attr):
     """Delegate ``attr`` to the fitted model (the wrapped one for a stand-in), or the unfitted."""
 
@@ -561,7 +582,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         self.pool_ = pool
         try:
             if self.budget is None:
-                self._fit_round(eval_set)
+                self._fit_round(eval_set, first_fit=True)
                 return self
             initial = round_random_state(self._seed, -1).choice(
                 pool.n_rows, size=self.n_initial, replace=False
@@ -569,12 +590,9 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             self.pool_ = pool.reveal(np.sort(initial))
             return self._simulate(eval_set)
         except BaseException as exc:
-            clear = self._refused_first_fit(exc)
             if self._rejected(exc):
                 self.__dict__.clear()
                 self.__dict__.update(state)
-            if clear is not None:
-                raise clear from exc
             raise
 
     def _rejected(self, exc):
@@ -734,7 +752,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             while True:
                 n_labeled = len(self.pool_.order)
                 if not self.history_ or self.history_[-1]["n_labeled"] != n_labeled:
-                    self._fit_round(eval_set)
+                    self._fit_round(eval_set, first_fit=True)
                 if n_labeled >= self.budget or self.history_[-1].get("stop", False):
                     break
                 batch = min(self.batch_size, self.budget - n_labeled)
@@ -774,17 +792,21 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         return estimator
 
     @threads_per_round
-    def _fit_round(self, eval_set):
-        """Train on the labeled rows of the pool and append a history record."""
+    def _fit_round(self, eval_set, *, first_fit=False):
+        """Train on the labeled rows of the pool and append a history record.
+
+        ``first_fit``: a refusal of the run's first model (by fit or a simulation)
+        says which setting gives it more rows; teach and its kin say their own.
+        """
         # With a random_state every round's skorch net starts from the same draws of torch,
         # so that the run repeats, and the caller's torch generators are left alone; without
         # one a net draws from them, as it would outside the learner.
         seeded = self.random_state is not None
         with kept_torch_draws(self.estimator, self._seed) if seeded else contextlib.nullcontext():
-            self._train_and_record(eval_set)
+            self._train_and_record(eval_set, first_fit)
         self.__dict__.pop("_refit_pending", None)
 
-    def _train_and_record(self, eval_set):
+    def _train_and_record(self, eval_set, first_fit=False):
         X_lab, y_lab = self.pool_.labeled()
         if len(y_lab) == 0:
             # Cold start: no label, no model; queries use the label-free design.
@@ -809,12 +831,19 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             check_train_split(estimator, X_lab, y_lab)
         start = time.perf_counter()
         multilabel = getattr(self, "_multilabel", False)
-        if multilabel:
-            _fit_multilabel(estimator, X_lab, y_lab, getattr(self, "_fixed_classes", None))
-        else:
-            with dtype_errors_explained(estimator):
-                column = getattr(self, "_net_column_y", False)
-                estimator.fit(X_lab, skorch_targets(estimator, y_lab, column))
+        try:
+            if multilabel:
+                _fit_multilabel(estimator, X_lab, y_lab, getattr(self, "_fixed_classes", None))
+            else:
+                with dtype_errors_explained(estimator):
+                    column = getattr(self, "_net_column_y", False)
+                    estimator.fit(X_lab, skorch_targets(estimator, y_lab, column))
+        except ValueError as exc:
+            # The model's own refusal only: a bad eval_set or criterion is no matter of rows.
+            clear = self._refused_first_fit(exc) if first_fit else None
+            if clear is None:
+                raise
+            raise clear from exc
         fit_seconds = time.perf_counter() - start
 
         previous = {k: self.__dict__[k] for k in ("estimator_", "classes_") if k in self.__dict__}
@@ -830,7 +859,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             indices=np.empty(0, dtype=np.int64),
         )
         if eval_set is not None:
-            with unseen_categories_explained():
+            with _eval_set_refusals_explained(), unseen_categories_explained():
                 record["eval_score"] = self._round_score(estimator, *eval_set, multilabel)
             if multilabel:
                 X_eval, y_eval = eval_set

@@ -937,6 +937,33 @@ def test_a_refit_refused_for_too_few_rows_of_a_class_says_more_labels_cure_it(cl
 
 
 @pytest.mark.parametrize("budget", [30, None])
+def test_an_eval_set_the_model_refuses_is_named_not_blamed_on_the_first_fit(clf_data, budget):
+    # The model's refusal to score eval_set (the wrong columns) read "The model refused
+    # its first fit, on the 10 rows of the initial draw" and advised more rows.
+    X, y = clf_data
+    y_given = y if budget else np.where(np.arange(len(y)) < 20, y, np.nan)
+    learner = simulated(budget=budget)
+    with pytest.raises(ValueError, match=r"could not score eval_set.*X has 4 features") as info:
+        learner.fit(X, y_given, eval_set=(X[:20, :4], y[:20]))
+    message = str(info.value)
+    assert "refused its first fit" not in message and "more rows" not in message
+    assert "columns of the pool" in message
+    assert not hasattr(learner, "pool_")
+
+
+def test_a_bad_stopping_criterion_is_refused_before_the_first_fit(clf_data):
+    from skbait.stopping import OverallUncertainty
+
+    X, y = clf_data
+    learner = simulated(stopping=OverallUncertainty(threshold=2))
+    with pytest.raises(ValueError, match="'threshold' parameter of OverallUncertainty") as info:
+        learner.fit(X, y)
+    assert "refused its first fit" not in str(info.value)
+    with pytest.raises(TypeError, match=r"OverallUncertainty\(\)"):
+        simulated(stopping=OverallUncertainty).fit(X, y)
+
+
+@pytest.mark.parametrize("budget", [30, None])
 def test_a_first_fit_refused_for_too_few_rows_of_a_class_names_the_learners_fix(clf_data, budget):
     # scikit-learn's "n_splits=5 cannot be greater than the number of members in each
     # class" came out alone: in a simulation, whether it did depended on the initial draw,

@@ -314,6 +314,21 @@ def test_check_stopping():
         check_stopping([OverallUncertainty(), OverallUncertainty(threshold=0.2)])
 
 
+def test_check_stopping_refuses_a_class_and_bad_parameters_up_front():
+    # The class itself is callable, so it was taken for a callback and called with the
+    # learner after the first fit: "OverallUncertainty.__init__() takes 1 positional
+    # argument but 2 were given".
+    with pytest.raises(TypeError, match=r"the class OverallUncertainty.*OverallUncertainty\(\)"):
+        check_stopping(OverallUncertainty)
+    with pytest.raises(TypeError, match=r"the class MaxConfidence"):
+        check_stopping([OverallUncertainty(), MaxConfidence])
+    # A parameter out of range is refused here, before any model is fitted.
+    with pytest.raises(ValueError, match="'threshold' parameter of OverallUncertainty"):
+        check_stopping(OverallUncertainty(threshold=2))
+    with pytest.raises(ValueError, match="'window' parameter of StabilizingPredictions"):
+        check_stopping([StabilizingPredictions(window=0)])
+
+
 def test_bad_parameters():
     with pytest.raises(ValueError, match="threshold"):
         OverallUncertainty(threshold=2).update(TableClassifier(), _ids(2), [0])
