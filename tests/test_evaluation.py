@@ -305,6 +305,44 @@ def test_compare_strategies_errors(iris_split, kwargs, error, match):
         compare_strategies(LogisticRegression(), *iris_split, **params)
 
 
+@pytest.mark.parametrize(
+    "seed, error, match",
+    [
+        # None ran the whole simulation, then failed in pandas: "int() argument must be
+        # a string, a bytes-like object or a real number, not 'NoneType'".
+        (None, TypeError, r"seed must be an integer, got None\."),
+        ("a", TypeError, r"seed must be an integer, got 'a'\."),
+        (1.0, TypeError, r"seed must be an integer, got 1\.0\."),
+        (True, TypeError, r"seed must be an integer, got True\."),
+        (-1, ValueError, r"seed must be in 0\.\.4294967295, got -1\."),
+    ],
+)
+def test_run_experiment_refuses_what_is_not_a_seed(iris_split, seed, error, match):
+    with pytest.raises(error, match=match):
+        run_experiment(LogisticRegression(), "random", *iris_split, seed=seed, budget=11)
+
+
+def test_compare_strategies_refuses_a_negative_seed_before_any_run(iris_split):
+    # It reached the learner, whose message named random_state, not seeds.
+    with pytest.raises(ValueError, match=r"seeds must be in 0\.\.4294967295, got \[0, -1\]"):
+        compare_strategies(
+            LogisticRegression(),
+            *iris_split,
+            strategies=["random"],
+            seeds=[0, -1],
+            budget=11,
+            verbose=0,
+        )
+
+
+def test_run_experiment_takes_a_numpy_seed(iris_split):
+    params = dict(n_initial=6, batch_size=5, budget=11)
+    run = run_experiment(LogisticRegression(), "random", *iris_split, seed=np.int64(3), **params)
+    assert run["seed"].tolist() == [3, 3]
+    expected = run_experiment(LogisticRegression(), "random", *iris_split, seed=3, **params)
+    pd.testing.assert_frame_equal(run.drop(columns=TIMING), expected.drop(columns=TIMING))
+
+
 def test_learner_params_take_nested_parameters(iris_split):
     # The guide: a strategy parameter is a nested parameter in compare_strategies
     # too; learner_params went to ActiveLearner's constructor, which takes none.

@@ -112,7 +112,22 @@ def _check_seeds(seeds):
         raise ValueError(f"seeds must be a non-empty list of integers, got {_plain(seeds)!r}.")
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds holds duplicates: {_plain(seeds)!r}.")
+    if not all(0 <= s <= _MAX_SEED for s in seeds):
+        raise ValueError(f"seeds must be in 0..{_MAX_SEED}, got {_plain(seeds)!r}.")
     return [int(s) for s in seeds]
+
+
+# The largest seed numpy's RandomState takes, as the learner's random_state.
+_MAX_SEED = 2**32 - 1
+
+
+def _check_seed(seed):
+    """One run's seed: the learner's random_state, and the ``seed`` column of its table."""
+    if not isinstance(seed, Integral) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an integer, got {_plain(seed)!r}.")
+    if not 0 <= seed <= _MAX_SEED:
+        raise ValueError(f"seed must be in 0..{_MAX_SEED}, got {_plain(seed)!r}.")
+    return int(seed)
 
 
 def run_experiment(
@@ -202,6 +217,7 @@ def run_experiment(
     from skbait._active_learner import ActiveLearner
 
     learner_params = _check_learner_params(learner_params)
+    seed = _check_seed(seed)
     if label is not None and not isinstance(label, str):
         raise TypeError(f"label must be a string or None, got {label!r}.")
     learner = ActiveLearner(
