@@ -625,6 +625,10 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         skorch classifier (None for other estimators), which later labels index.
         """
         self._validate_params()
+        for name in ("n_initial", "batch_size", "budget", "n_threads"):
+            # scikit-learn's Interval(Integral) takes a bool as 0 or 1.
+            if isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be an integer, got {getattr(self, name)!r}.")
         check_rows(X)
         _check_estimator_predicts(self.estimator)
         check_net_device(self.estimator)

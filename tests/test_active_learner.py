@@ -793,6 +793,25 @@ def test_bad_parameters(clf_data, params, match):
         simulated(**params).fit(X, y)
 
 
+@pytest.mark.parametrize("name", ["n_initial", "batch_size", "budget", "n_threads"])
+def test_a_boolean_count_is_refused(clf_data, name):
+    # True passed as 1: budget=True read "n_initial=10 is larger than budget=True", and
+    # n_initial=True drew a single row.
+    X, y = clf_data
+    learner = simulated(**{name: True})
+    with pytest.raises(TypeError, match=rf"^{name} must be an integer, got True\.$"):
+        learner.fit(X, y)
+    assert not hasattr(learner, "pool_")
+
+
+def test_numpy_integer_counts_are_taken(clf_data):
+    X, y = clf_data
+    params = dict(n_initial=10, batch_size=7, budget=31, n_threads=1)
+    numpy = simulated(**{k: np.int64(v) for k, v in params.items()}).fit(X, y)
+    plain = simulated(**params).fit(X, y)
+    np.testing.assert_array_equal(numpy.labeled_indices_, plain.labeled_indices_)
+
+
 def test_bad_strategy_type(clf_data):
     X, y = clf_data
     with pytest.raises((TypeError, ValueError), match="query_strategy"):
