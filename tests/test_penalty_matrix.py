@@ -273,6 +273,17 @@ def test_penalty_matrix_errors():
         penalty_checkpoints(table, tolerance=-1)
 
 
+def test_a_single_seed_is_refused_not_a_matrix_of_zeros():
+    # One seed leaves no t test: every entry was 0, as if no strategy ever beat another.
+    table = _table({"random": RANDOM, "good": [s + 0.05 for s in RANDOM]}, seeds=1)
+    with pytest.raises(ValueError, match=r"at least 2 seeds.*has 1 \(seed 0\).*seeds="):
+        penalty_matrix(table)
+    # In a list of experiments, the one with a single seed is named.
+    two = _table({"random": RANDOM, "good": RANDOM}, seeds=2)
+    with pytest.raises(ValueError, match=r"experiment 'svhn' has 1 \(seed 0\)"):
+        penalty_matrix({"mnist": two, "svhn": table})
+
+
 def test_a_budget_that_cuts_the_last_batch_keeps_the_checkpoints_on_the_grid():
     # `skbait run --budget 205`: batches of 10 from 10 labels, the last batch cut to 5.
     # The batch size is the grid's first step, not its smallest: with 5 the checkpoint
