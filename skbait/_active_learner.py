@@ -29,6 +29,7 @@ from skbait._labeled_pool import (
     LabeledPool,
     check_label_kind,
     check_labels_of_one_kind,
+    check_not_one_row,
     check_rows,
     label_repr,
     missing_label_mask,
@@ -1060,6 +1061,7 @@ default=None
             indices, utilities = self._query_pool(batch_size)
             return (indices, utilities) if return_utilities else indices
 
+        check_not_one_row(self.pool_.X, X)
         if _num_samples(X) == 0:
             raise ValueError("query(X) got no candidate rows.")
         # Candidates go after the labeled rows, so the strategy sees one pool
@@ -1118,6 +1120,7 @@ default=None
         if indices is not None:
             pool = self.pool_.label(indices, y)
         else:
+            check_not_one_row(self.pool_.X, X)
             check_consistent_length(X, y)
             X = self._in_pool_column_order(X)
             pool = self.pool_.add(X, y)

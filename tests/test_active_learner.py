@@ -552,6 +552,26 @@ def test_teach_new_rows_with_wrong_width_is_rejected(clf_data):
     assert len(al.labeled_indices_) == 30
 
 
+def test_one_row_given_alone_says_to_keep_it_a_row(clf_data):
+    # X[0] is a 1-d array: query read it as 6 rows of one feature ("New rows have shape ()
+    # per row ... X has 1 features"), teach as 6 rows for 1 label.
+    X, y = clf_data
+    al = real_learner().fit(X, partial_labels(y))
+    state = pickle.dumps(al)
+    with pytest.raises(ValueError, match=r"one row as a 1-d array of shape \(6,\).*X\[\[i\]\]"):
+        al.query(X[0])
+    with pytest.raises(ValueError, match=r"one row as a 1-d array of shape \(6,\).*X\[\[i\]\]"):
+        al.teach(X[0], [y[0]])
+    assert pickle.dumps(al) == state
+    # As a row, it is one candidate.
+    assert al.query(X[[0]]).tolist() == [0]
+    # A DataFrame pool's row taken as a Series says the same in pandas' words.
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+    al = real_learner().fit(frame, partial_labels(y))
+    with pytest.raises(TypeError, match=r"a Series.*X\.iloc\[\[i\]\]"):
+        al.query(frame.iloc[0])
+
+
 def test_query_on_exhausted_pool(clf_data):
     X, y = clf_data
     al = real_learner().fit(X[:40], y[:40])
