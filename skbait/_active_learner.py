@@ -637,6 +637,11 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             _check_warm_start(self.estimator)
         sets = self._read_multilabel(y)
         multilabel = sets is not None
+        if self.classes is not None and not multilabel and not is_classifier(self.estimator):
+            raise ValueError(
+                f"classes={self.classes!r} fixes the classes of a classifier, but "
+                f"{type(self.estimator).__name__} is not a classifier: leave classes=None."
+            )
         strategy = _make_strategy(self.query_strategy, multilabel)
         if (
             not multilabel

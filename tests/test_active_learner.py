@@ -832,6 +832,17 @@ def test_numpy_integer_counts_are_taken(clf_data):
     np.testing.assert_array_equal(numpy.labeled_indices_, plain.labeled_indices_)
 
 
+@pytest.mark.parametrize("budget", [30, None])
+def test_classes_given_with_a_regressor_is_refused(reg_data, budget):
+    # It was ignored without a word: a regressor has no classes to fix.
+    X, y = reg_data
+    y_given = y if budget else np.where(np.arange(len(y)) < 20, y, np.nan)
+    learner = ActiveLearner(Ridge(), query_strategy="random", classes=[0, 1], budget=budget)
+    with pytest.raises(ValueError, match=r"classes=\[0, 1\].*Ridge is not a classifier.*None"):
+        learner.fit(X, y_given)
+    assert not hasattr(learner, "pool_")
+
+
 def test_bad_strategy_type(clf_data):
     X, y = clf_data
     with pytest.raises((TypeError, ValueError), match="query_strategy"):
