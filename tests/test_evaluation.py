@@ -392,6 +392,15 @@ def test_a_failed_write_leaves_the_last_whole_table(small_results, tmp_path, mon
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
 
 
+def test_saving_into_a_missing_folder_names_the_path_given(small_results, tmp_path):
+    # The error named the hidden temporary file: ".results.csv.tmp-127a6a6f".
+    path = tmp_path / "missing" / "results.csv"
+    with pytest.raises(FileNotFoundError, match=r"no folder .*missing.* create it") as info:
+        save_results(small_results, path)
+    assert info.value.filename == str(path)
+    assert not (tmp_path / "missing").exists()
+
+
 def test_csv_round_trip_keeps_labels_that_read_as_missing(hand_table, tmp_path, capsys):
     # pandas reads "NA", "None" and "nan" as missing values: a strategy label stays text.
     path = tmp_path / "results.csv"
