@@ -525,6 +525,20 @@ def test_summary_functions_check_their_options(hand_table):
         run_experiment(LogisticRegression(), "random", *[None] * 4, label=3)
 
 
+def test_budgets_the_table_does_not_hold_are_named(hand_table):
+    # A budget off the grid was dropped without a word: learning_curves gave an empty
+    # table, score_table empty cells.
+    grid = sorted(set(hand_table["n_labeled"]))
+    listed = re.escape(str(grid))
+    with pytest.raises(ValueError, match=rf"budgets \[25\] are not.*n_labeled: {listed}"):
+        learning_curves(hand_table, budgets=[grid[0], 25])
+    with pytest.raises(ValueError, match=r"budgets \[5, 25\] are not"):
+        score_table(hand_table, budgets=[5, 25])
+    assert learning_curves(hand_table, budgets=np.array(grid[:1]))["n_labeled"].unique() == [
+        grid[0]
+    ]
+
+
 def test_summaries_reject_bad_tables():
     with pytest.raises(TypeError, match="DataFrame"):
         summarize([1, 2, 3])
