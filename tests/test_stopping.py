@@ -298,6 +298,24 @@ def test_state_round_trip_through_json_continues_exactly():
         assert a.stop_ == b.stop_ and a.n_labeled_ == b.n_labeled_
 
 
+@pytest.mark.parametrize("reg", [0, -1.0, float("nan"), "1", True])
+def test_labeled_set_objectives_refuse_a_reg_that_is_not_positive(reg):
+    # reg=0 failed inside torch: "linalg.cholesky: The factorization could not be
+    # completed because the input is not positive-definite".
+    from skbait.strategies import label_sets_objective
+
+    Z = np.random.RandomState(0).normal(size=(20, 4))
+    P = np.full((20, 3), 1 / 3)
+    error = TypeError if isinstance(reg, (str, bool)) else ValueError
+    with pytest.raises(error, match="`reg` must be"):
+        labeled_set_objective(Z, P, np.arange(5), reg=reg)
+    with pytest.raises(error, match="`reg` must be"):
+        label_sets_objective(Z, P, np.arange(5), reg=reg)
+    assert labeled_set_objective(Z, P, np.arange(5), reg=np.float32(0.5)) == pytest.approx(
+        labeled_set_objective(Z, P, np.arange(5), reg=0.5)
+    )
+
+
 def test_check_stopping():
     given = OverallUncertainty()
     (copy,) = check_stopping(given)
