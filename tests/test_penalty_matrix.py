@@ -48,6 +48,14 @@ def test_t_threshold_matches_paper_and_scipy():
         t_threshold(5, alpha=1.5)
 
 
+def test_t_threshold_names_a_count_that_is_not_an_integer():
+    # t_threshold(5.0) said "needs at least 2 seeds, got 5.0".
+    for n_seeds in (5.0, "5", True):
+        with pytest.raises(TypeError, match=rf"n_seeds must be an integer, got {n_seeds!r}"):
+            t_threshold(n_seeds)
+    assert t_threshold(np.int64(5)) == t_threshold(5)
+
+
 def test_checkpoints_are_exponential_up_to_first_round_within_one_percent():
     table = _table({"random": RANDOM}, seeds=2)
     # r = 80: the checkpoints are 10 + 10 * 2**k <= 80, k = 0, 1, 2 -> 20, 30, 50.

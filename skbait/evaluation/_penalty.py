@@ -51,7 +51,9 @@ def t_threshold(n_seeds, alpha=0.05):
     >>> round(t_threshold(5), 3)
     2.776
     """
-    if not isinstance(n_seeds, Integral) or n_seeds < 2:
+    if not isinstance(n_seeds, Integral) or isinstance(n_seeds, bool):
+        raise TypeError(f"n_seeds must be an integer, got {n_seeds!r}.")
+    if n_seeds < 2:
         raise ValueError(f"A paired t test needs at least 2 seeds, got {n_seeds!r}.")
     if not isinstance(alpha, Real) or not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
