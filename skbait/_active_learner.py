@@ -103,7 +103,14 @@ def _eval_set_refusals_explained():
             clear = type(exc)(message)
         except Exception:  # an exception class built from other arguments
             clear = (TypeError if isinstance(exc, TypeError) else ValueError)(message)
+        # Marked, so that run_experiment can name its own arguments (X_test, y_test).
+        clear._skbait_eval_set_refusal = exc
         raise clear from exc
+
+
+def eval_set_refusal(exc):
+    """The model's own error, when ``exc`` is its refusal to score eval_set; else None."""
+    return getattr(exc, "_skbait_eval_set_refusal", None)
 
 
 def _estimator_has(attr):

@@ -335,6 +335,17 @@ def test_compare_strategies_refuses_a_negative_seed_before_any_run(iris_split):
         )
 
 
+def test_a_test_set_the_model_refuses_is_named_by_the_arguments_given(iris_split):
+    # Both errors spoke of eval_set, which the caller of compare_strategies never passed;
+    # the first blamed the model's first fit and advised more rows.
+    X_pool, y_pool, X_test, y_test = iris_split
+    params = dict(strategies=["random"], seeds=1, n_initial=6, batch_size=5, budget=11, verbose=0)
+    with pytest.raises(ValueError, match=r"X_test holds 75 rows but y_test 74 labels"):
+        compare_strategies(LogisticRegression(), X_pool, y_pool, X_test, y_test[:-1], **params)
+    with pytest.raises(ValueError, match=r"could not score the test set \(X_test, y_test\)"):
+        compare_strategies(LogisticRegression(), X_pool, y_pool, X_test[:, :3], y_test, **params)
+
+
 def test_run_experiment_takes_a_numpy_seed(iris_split):
     params = dict(n_initial=6, batch_size=5, budget=11)
     run = run_experiment(LogisticRegression(), "random", *iris_split, seed=np.int64(3), **params)

@@ -316,6 +316,17 @@ def test_labeled_set_objectives_refuse_a_reg_that_is_not_positive(reg):
     )
 
 
+def test_evaluate_stopping_names_the_test_set_it_was_given():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16
+    model = LogisticRegression(max_iter=200)
+    params = dict(criteria=[MaxConfidence()], strategy="random", budget=30, random_state=0)
+    with pytest.raises(ValueError, match=r"X_test holds 100 rows but y_test 99 labels"):
+        evaluate_stopping(model, X[:500], y[:500], X[500:600], y[500:599], **params)
+    with pytest.raises(ValueError, match=r"could not score the test set \(X_test, y_test\)"):
+        evaluate_stopping(model, X[:500], y[:500], X[500:600, :10], y[500:600], **params)
+
+
 def test_check_stopping():
     given = OverallUncertainty()
     (copy,) = check_stopping(given)
