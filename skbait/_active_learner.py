@@ -1446,7 +1446,21 @@ default=None
             if y.ndim == 2 and y.shape[1] == 1:
                 y = column_or_1d(y, warn=True)
             if y.ndim == 2:
-                target = type_of_target(y[~missing_label_mask(y, self.missing_label)])
+                known = y[~missing_label_mask(y, self.missing_label)]
+                values = np.unique(known) if known.dtype != object else None
+                if (
+                    values is not None
+                    and values.size == 2
+                    and np.issubdtype(values.dtype, np.number)
+                ):
+                    # Two codes, as a 0/1 indicator would have (-1/1, 0/2): a recoding away.
+                    low, high = values.tolist()
+                    raise ValueError(
+                        f"y has shape {y.shape} with the values [{low}, {high}] in its "
+                        "columns: a multi-label target marks each label 1 (the row has it) "
+                        f"or 0 (it has not). Recode it: (y == {high}).astype(int)."
+                    )
+                target = type_of_target(known)
                 raise ValueError(
                     f"y has shape {y.shape} ({target}): ActiveLearner supports one label per "
                     "row (binary or multiclass), multi-label targets (0/1 columns, label "
