@@ -449,6 +449,15 @@ class LabeledPool:
     def label(self, indices, values):
         """A pool in which unlabeled rows at ``indices`` carry the labels ``values``."""
         indices = np.asarray(indices)
+        if indices.dtype == bool:
+            raise TypeError(
+                "indices must be row positions, got a boolean mask: pass np.flatnonzero(mask)."
+            )
+        if indices.ndim == 0 and np.issubdtype(indices.dtype, np.integer):
+            raise TypeError(
+                f"indices must be a 1-d array of row positions, got the single position "
+                f"{indices.item()}: pass [{indices.item()}] for one row."
+            )
         if indices.ndim != 1 or (indices.size and not np.issubdtype(indices.dtype, np.integer)):
             raise TypeError("indices must be a 1-d array of integer row positions.")
         if indices.size and (indices.min() < 0 or indices.max() >= self.n_rows):

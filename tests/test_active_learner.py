@@ -572,6 +572,21 @@ def test_one_row_given_alone_says_to_keep_it_a_row(clf_data):
         al.query(frame.iloc[0])
 
 
+def test_teach_indices_given_as_one_position_or_a_mask_say_how_to_pass_them(clf_data):
+    # Both read "indices must be a 1-d array of integer row positions", with no way out.
+    X, y = clf_data
+    al = real_learner().fit(X, partial_labels(y))
+    with pytest.raises(TypeError, match=r"got the single position 40: pass \[40\]"):
+        al.teach(y=[y[40]], indices=np.int64(40))
+    mask = np.zeros(len(y), dtype=bool)
+    mask[40] = True
+    with pytest.raises(TypeError, match=r"a boolean mask: pass np\.flatnonzero\(mask\)"):
+        al.teach(y=[y[40]], indices=mask)
+    assert len(al.labeled_indices_) == 30
+    al.teach(y=[y[40]], indices=np.flatnonzero(mask))
+    assert al.labeled_indices_[-1] == 40
+
+
 def test_query_on_exhausted_pool(clf_data):
     X, y = clf_data
     al = real_learner().fit(X[:40], y[:40])
