@@ -1452,6 +1452,7 @@ default=None
                     values is not None
                     and values.size == 2
                     and np.issubdtype(values.dtype, np.number)
+                    and values.tolist() != [0, 1]
                 ):
                     # Two codes, as a 0/1 indicator would have (-1/1, 0/2): a recoding away.
                     low, high = values.tolist()
