@@ -29,6 +29,7 @@ from skbait._labeled_pool import (
     LabeledPool,
     check_label_kind,
     check_labels_of_one_kind,
+    check_not_one_row,
     check_rows,
     label_repr,
     missing_label_mask,
@@ -82,6 +83,34 @@ _HISTORY_KEYS = (
     "query_seconds",
     "indices",
 )
+
+
+@contextlib.contextmanager
+def _eval_set_refusals_explained():
+    """The model's refusal to score eval_set, said to be eval_set's, with the fix.
+
+    It comes after the round's fit, which the error would otherwise seem to blame.
+    """
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        message = (
+            f"The model could not score eval_set: {exc}\neval_set=(X_val, y_val) takes "
+            "held-out rows with the columns of the pool given to fit, in its form, and "
+            "their labels, of the kind of y."
+        )
+        try:
+            clear = type(exc)(message)
+        except Exception:  # an exception class built from other arguments
+            clear = (TypeError if isinstance(exc, TypeError) else ValueError)(message)
+        # Marked, so that run_experiment can name its own arguments (X_test, y_test).
+        clear._skbait_eval_set_refusal = exc
+        raise clear from exc
+
+
+def eval_set_refusal(exc):
+    """The model's own error, when ``exc`` is its refusal to score eval_set; else None."""
+    return getattr(exc, "_skbait_eval_set_refusal", None)
 
 
 def _estimator_has(attr):
@@ -561,7 +590,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         self.pool_ = pool
         try:
             if self.budget is None:
-                self._fit_round(eval_set)
+                self._fit_round(eval_set, first_fit=True)
                 return self
             initial = round_random_state(self._seed, -1).choice(
                 pool.n_rows, size=self.n_initial, replace=False
@@ -569,12 +598,9 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             self.pool_ = pool.reveal(np.sort(initial))
             return self._simulate(eval_set)
         except BaseException as exc:
-            clear = self._refused_first_fit(exc)
             if self._rejected(exc):
                 self.__dict__.clear()
                 self.__dict__.update(state)
-            if clear is not None:
-                raise clear from exc
             raise
 
     def _rejected(self, exc):
@@ -607,6 +633,10 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         skorch classifier (None for other estimators), which later labels index.
         """
         self._validate_params()
+        for name in ("n_initial", "batch_size", "budget", "n_threads"):
+            # scikit-learn's Interval(Integral) takes a bool as 0 or 1.
+            if isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be an integer, got {getattr(self, name)!r}.")
         check_rows(X)
         _check_estimator_predicts(self.estimator)
         check_net_device(self.estimator)
@@ -614,6 +644,11 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             _check_warm_start(self.estimator)
         sets = self._read_multilabel(y)
         multilabel = sets is not None
+        if self.classes is not None and not multilabel and not is_classifier(self.estimator):
+            raise ValueError(
+                f"classes={self.classes!r} fixes the classes of a classifier, but "
+                f"{type(self.estimator).__name__} is not a classifier: leave classes=None."
+            )
         strategy = _make_strategy(self.query_strategy, multilabel)
         if (
             not multilabel
@@ -734,7 +769,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             while True:
                 n_labeled = len(self.pool_.order)
                 if not self.history_ or self.history_[-1]["n_labeled"] != n_labeled:
-                    self._fit_round(eval_set)
+                    self._fit_round(eval_set, first_fit=True)
                 if n_labeled >= self.budget or self.history_[-1].get("stop", False):
                     break
                 batch = min(self.batch_size, self.budget - n_labeled)
@@ -774,17 +809,21 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         return estimator
 
     @threads_per_round
-    def _fit_round(self, eval_set):
-        """Train on the labeled rows of the pool and append a history record."""
+    def _fit_round(self, eval_set, *, first_fit=False):
+        """Train on the labeled rows of the pool and append a history record.
+
+        ``first_fit``: a refusal of the run's first model (by fit or a simulation)
+        says which setting gives it more rows; teach and its kin say their own.
+        """
         # With a random_state every round's skorch net starts from the same draws of torch,
         # so that the run repeats, and the caller's torch generators are left alone; without
         # one a net draws from them, as it would outside the learner.
         seeded = self.random_state is not None
         with kept_torch_draws(self.estimator, self._seed) if seeded else contextlib.nullcontext():
-            self._train_and_record(eval_set)
+            self._train_and_record(eval_set, first_fit)
         self.__dict__.pop("_refit_pending", None)
 
-    def _train_and_record(self, eval_set):
+    def _train_and_record(self, eval_set, first_fit=False):
         X_lab, y_lab = self.pool_.labeled()
         if len(y_lab) == 0:
             # Cold start: no label, no model; queries use the label-free design.
@@ -809,12 +848,19 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             check_train_split(estimator, X_lab, y_lab)
         start = time.perf_counter()
         multilabel = getattr(self, "_multilabel", False)
-        if multilabel:
-            _fit_multilabel(estimator, X_lab, y_lab, getattr(self, "_fixed_classes", None))
-        else:
-            with dtype_errors_explained(estimator):
-                column = getattr(self, "_net_column_y", False)
-                estimator.fit(X_lab, skorch_targets(estimator, y_lab, column))
+        try:
+            if multilabel:
+                _fit_multilabel(estimator, X_lab, y_lab, getattr(self, "_fixed_classes", None))
+            else:
+                with dtype_errors_explained(estimator):
+                    column = getattr(self, "_net_column_y", False)
+                    estimator.fit(X_lab, skorch_targets(estimator, y_lab, column))
+        except ValueError as exc:
+            # The model's own refusal only: a bad eval_set or criterion is no matter of rows.
+            clear = self._refused_first_fit(exc) if first_fit else None
+            if clear is None:
+                raise
+            raise clear from exc
         fit_seconds = time.perf_counter() - start
 
         previous = {k: self.__dict__[k] for k in ("estimator_", "classes_") if k in self.__dict__}
@@ -830,7 +876,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             indices=np.empty(0, dtype=np.int64),
         )
         if eval_set is not None:
-            with unseen_categories_explained():
+            with _eval_set_refusals_explained(), unseen_categories_explained():
                 record["eval_score"] = self._round_score(estimator, *eval_set, multilabel)
             if multilabel:
                 X_eval, y_eval = eval_set
@@ -1027,6 +1073,7 @@ default=None
             indices, utilities = self._query_pool(batch_size)
             return (indices, utilities) if return_utilities else indices
 
+        check_not_one_row(self.pool_.X, X)
         if _num_samples(X) == 0:
             raise ValueError("query(X) got no candidate rows.")
         # Candidates go after the labeled rows, so the strategy sees one pool
@@ -1085,6 +1132,7 @@ default=None
         if indices is not None:
             pool = self.pool_.label(indices, y)
         else:
+            check_not_one_row(self.pool_.X, X)
             check_consistent_length(X, y)
             X = self._in_pool_column_order(X)
             pool = self.pool_.add(X, y)
@@ -1398,7 +1446,22 @@ default=None
             if y.ndim == 2 and y.shape[1] == 1:
                 y = column_or_1d(y, warn=True)
             if y.ndim == 2:
-                target = type_of_target(y[~missing_label_mask(y, self.missing_label)])
+                known = y[~missing_label_mask(y, self.missing_label)]
+                values = np.unique(known) if known.dtype != object else None
+                if (
+                    values is not None
+                    and values.size == 2
+                    and np.issubdtype(values.dtype, np.number)
+                    and values.tolist() != [0, 1]
+                ):
+                    # Two codes, as a 0/1 indicator would have (-1/1, 0/2): a recoding away.
+                    low, high = values.tolist()
+                    raise ValueError(
+                        f"y has shape {y.shape} with the values [{low}, {high}] in its "
+                        "columns: a multi-label target marks each label 1 (the row has it) "
+                        f"or 0 (it has not). Recode it: (y == {high}).astype(int)."
+                    )
+                target = type_of_target(known)
                 raise ValueError(
                     f"y has shape {y.shape} ({target}): ActiveLearner supports one label per "
                     "row (binary or multiclass), multi-label targets (0/1 columns, label "

@@ -132,6 +132,29 @@ def _form(X):
     return type(X).__name__
 
 
+def check_not_one_row(pool_X, X_new):
+    """Refuse one row given alone (``X[i]``, ``df.iloc[i]``) where rows of the pool belong.
+
+    Read as rows, its values would be as many rows of one value each.
+    """
+    if hasattr(pool_X, "columns") and hasattr(X_new, "iloc") and not hasattr(X_new, "columns"):
+        raise TypeError(
+            f"New rows must be a {type(pool_X).__name__}, as the pool is; got a Series, one row "
+            "as X.iloc[i] gives it: pass X.iloc[[i]] to keep it a row of the table."
+        )
+    if (
+        isinstance(pool_X, np.ndarray)
+        and isinstance(X_new, np.ndarray)
+        and pool_X.ndim > 1
+        and X_new.shape == pool_X.shape[1:]
+    ):
+        raise ValueError(
+            f"New rows must be a {pool_X.ndim}-d array of rows, as the pool is; got one "
+            f"row as a {X_new.ndim}-d array of shape {X_new.shape}: pass X[[i]] rather "
+            "than X[i] (or x[np.newaxis]) to keep it a row."
+        )
+
+
 def concat_rows(top, bottom):
     """Rows of ``bottom`` appended to ``top``, in the form of ``top``.
 
@@ -426,6 +449,15 @@ class LabeledPool:
     def label(self, indices, values):
         """A pool in which unlabeled rows at ``indices`` carry the labels ``values``."""
         indices = np.asarray(indices)
+        if indices.dtype == bool:
+            raise TypeError(
+                "indices must be row positions, got a boolean mask: pass np.flatnonzero(mask)."
+            )
+        if indices.ndim == 0 and np.issubdtype(indices.dtype, np.integer):
+            raise TypeError(
+                f"indices must be a 1-d array of row positions, got the single position "
+                f"{indices.item()}: pass [{indices.item()}] for one row."
+            )
         if indices.ndim != 1 or (indices.size and not np.issubdtype(indices.dtype, np.integer)):
             raise TypeError("indices must be a 1-d array of integer row positions.")
         if indices.size and (indices.min() < 0 or indices.max() >= self.n_rows):

@@ -294,6 +294,9 @@ def cold_start_select(X, batch_size, *, labeled=None, reg=1.0, standardize=True,
     batch_size = check_batch_size(batch_size)
     if isinstance(reg, bool) or not isinstance(reg, Real) or not reg > 0:
         raise ValueError(f"reg must be a positive number, got {reg!r}.")
+    if not isinstance(standardize, (bool, np.bool_)):
+        # "False" and every other truthy value would standardise.
+        raise TypeError(f"standardize must be True or False, got {standardize!r}.")
     X = _flat_rows(X)
     n = check_array(
         X, accept_sparse=_SPARSE, dtype=np.float64, ensure_all_finite=True, input_name="X"

@@ -573,7 +573,16 @@ def check_stopping(stopping):
         return []
     items = list(stopping) if isinstance(stopping, (list, tuple)) else [stopping]
     for item in items:
-        if not (isinstance(item, StoppingCriterion) or callable(item)):
+        if isinstance(item, type) and issubclass(item, StoppingCriterion):
+            # A class is callable too, and would be called as a callback after the first fit.
+            raise TypeError(
+                f"stopping got the class {item.__name__}, not a criterion: pass an instance, "
+                f"{item.__name__}()."
+            )
+        if isinstance(item, StoppingCriterion):
+            # Before any model is fitted, rather than at the first round's update.
+            item._validate_params()
+        elif not callable(item):
             raise TypeError(
                 "stopping must be a StoppingCriterion (see skbait.stopping), a callback "
                 f"stopping(learner) -> bool, or a list of them; got {type(item).__name__}."

@@ -552,6 +552,41 @@ def test_teach_new_rows_with_wrong_width_is_rejected(clf_data):
     assert len(al.labeled_indices_) == 30
 
 
+def test_one_row_given_alone_says_to_keep_it_a_row(clf_data):
+    # X[0] is a 1-d array: query read it as 6 rows of one feature ("New rows have shape ()
+    # per row ... X has 1 features"), teach as 6 rows for 1 label.
+    X, y = clf_data
+    al = real_learner().fit(X, partial_labels(y))
+    state = pickle.dumps(al)
+    with pytest.raises(ValueError, match=r"one row as a 1-d array of shape \(6,\).*X\[\[i\]\]"):
+        al.query(X[0])
+    with pytest.raises(ValueError, match=r"one row as a 1-d array of shape \(6,\).*X\[\[i\]\]"):
+        al.teach(X[0], [y[0]])
+    assert pickle.dumps(al) == state
+    # As a row, it is one candidate.
+    assert al.query(X[[0]]).tolist() == [0]
+    # A DataFrame pool's row taken as a Series says the same in pandas' words.
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+    al = real_learner().fit(frame, partial_labels(y))
+    with pytest.raises(TypeError, match=r"a Series.*X\.iloc\[\[i\]\]"):
+        al.query(frame.iloc[0])
+
+
+def test_teach_indices_given_as_one_position_or_a_mask_say_how_to_pass_them(clf_data):
+    # Both read "indices must be a 1-d array of integer row positions", with no way out.
+    X, y = clf_data
+    al = real_learner().fit(X, partial_labels(y))
+    with pytest.raises(TypeError, match=r"got the single position 40: pass \[40\]"):
+        al.teach(y=[y[40]], indices=np.int64(40))
+    mask = np.zeros(len(y), dtype=bool)
+    mask[40] = True
+    with pytest.raises(TypeError, match=r"a boolean mask: pass np\.flatnonzero\(mask\)"):
+        al.teach(y=[y[40]], indices=mask)
+    assert len(al.labeled_indices_) == 30
+    al.teach(y=[y[40]], indices=np.flatnonzero(mask))
+    assert al.labeled_indices_[-1] == 40
+
+
 def test_query_on_exhausted_pool(clf_data):
     X, y = clf_data
     al = real_learner().fit(X[:40], y[:40])
@@ -793,6 +828,36 @@ def test_bad_parameters(clf_data, params, match):
         simulated(**params).fit(X, y)
 
 
+@pytest.mark.parametrize("name", ["n_initial", "batch_size", "budget", "n_threads"])
+def test_a_boolean_count_is_refused(clf_data, name):
+    # True passed as 1: budget=True read "n_initial=10 is larger than budget=True", and
+    # n_initial=True drew a single row.
+    X, y = clf_data
+    learner = simulated(**{name: True})
+    with pytest.raises(TypeError, match=rf"^{name} must be an integer, got True\.$"):
+        learner.fit(X, y)
+    assert not hasattr(learner, "pool_")
+
+
+def test_numpy_integer_counts_are_taken(clf_data):
+    X, y = clf_data
+    params = dict(n_initial=10, batch_size=7, budget=31, n_threads=1)
+    numpy = simulated(**{k: np.int64(v) for k, v in params.items()}).fit(X, y)
+    plain = simulated(**params).fit(X, y)
+    np.testing.assert_array_equal(numpy.labeled_indices_, plain.labeled_indices_)
+
+
+@pytest.mark.parametrize("budget", [30, None])
+def test_classes_given_with_a_regressor_is_refused(reg_data, budget):
+    # It was ignored without a word: a regressor has no classes to fix.
+    X, y = reg_data
+    y_given = y if budget else np.where(np.arange(len(y)) < 20, y, np.nan)
+    learner = ActiveLearner(Ridge(), query_strategy="random", classes=[0, 1], budget=budget)
+    with pytest.raises(ValueError, match=r"classes=\[0, 1\].*Ridge is not a classifier.*None"):
+        learner.fit(X, y_given)
+    assert not hasattr(learner, "pool_")
+
+
 def test_bad_strategy_type(clf_data):
     X, y = clf_data
     with pytest.raises((TypeError, ValueError), match="query_strategy"):
@@ -934,6 +999,33 @@ def test_a_refit_refused_for_too_few_rows_of_a_class_says_more_labels_cure_it(cl
     learner.teach(y=[2], indices=new[2:])
     np.testing.assert_array_equal(learner.classes_, [0, 1, 2])
     assert len(learner.labeled_indices_) == 23
+
+
+@pytest.mark.parametrize("budget", [30, None])
+def test_an_eval_set_the_model_refuses_is_named_not_blamed_on_the_first_fit(clf_data, budget):
+    # The model's refusal to score eval_set (the wrong columns) read "The model refused
+    # its first fit, on the 10 rows of the initial draw" and advised more rows.
+    X, y = clf_data
+    y_given = y if budget else np.where(np.arange(len(y)) < 20, y, np.nan)
+    learner = simulated(budget=budget)
+    with pytest.raises(ValueError, match=r"could not score eval_set.*X has 4 features") as info:
+        learner.fit(X, y_given, eval_set=(X[:20, :4], y[:20]))
+    message = str(info.value)
+    assert "refused its first fit" not in message and "more rows" not in message
+    assert "columns of the pool" in message
+    assert not hasattr(learner, "pool_")
+
+
+def test_a_bad_stopping_criterion_is_refused_before_the_first_fit(clf_data):
+    from skbait.stopping import OverallUncertainty
+
+    X, y = clf_data
+    learner = simulated(stopping=OverallUncertainty(threshold=2))
+    with pytest.raises(ValueError, match="'threshold' parameter of OverallUncertainty") as info:
+        learner.fit(X, y)
+    assert "refused its first fit" not in str(info.value)
+    with pytest.raises(TypeError, match=r"OverallUncertainty\(\)"):
+        simulated(stopping=OverallUncertainty).fit(X, y)
 
 
 @pytest.mark.parametrize("budget", [30, None])

@@ -163,6 +163,21 @@ def test_bad_input(kwargs, match):
         cold_start_select(X, **kwargs)
 
 
+@pytest.mark.parametrize("standardize", ["False", "no", 0, None])
+def test_standardize_must_be_a_boolean(standardize):
+    # Any truthy value standardised: standardize="False" read from a config did the
+    # opposite of what it said.
+    X = np.random.RandomState(0).normal(size=(6, 2))
+    with pytest.raises(
+        TypeError, match=rf"standardize must be True or False, got {standardize!r}"
+    ):
+        cold_start_select(X, 2, standardize=standardize)
+    np.testing.assert_array_equal(
+        cold_start_select(X, 2, standardize=np.bool_(False)),
+        cold_start_select(X, 2, standardize=False),
+    )
+
+
 def test_too_many_features_asks_for_an_embedding():
     with pytest.raises(ValueError, match="embedding"):
         cold_start_select(np.zeros((3, 5000)), 1)

@@ -305,6 +305,55 @@ def test_compare_strategies_errors(iris_split, kwargs, error, match):
         compare_strategies(LogisticRegression(), *iris_split, **params)
 
 
+@pytest.mark.parametrize(
+    "seed, error, match",
+    [
+        # None ran the whole simulation, then failed in pandas: "int() argument must be
+        # a string, a bytes-like object or a real number, not 'NoneType'".
+        (None, TypeError, r"seed must be an integer, got None\."),
+        ("a", TypeError, r"seed must be an integer, got 'a'\."),
+        (1.0, TypeError, r"seed must be an integer, got 1\.0\."),
+        (True, TypeError, r"seed must be an integer, got True\."),
+        (-1, ValueError, r"seed must be in 0\.\.4294967295, got -1\."),
+    ],
+)
+def test_run_experiment_refuses_what_is_not_a_seed(iris_split, seed, error, match):
+    with pytest.raises(error, match=match):
+        run_experiment(LogisticRegression(), "random", *iris_split, seed=seed, budget=11)
+
+
+def test_compare_strategies_refuses_a_negative_seed_before_any_run(iris_split):
+    # It reached the learner, whose message named random_state, not seeds.
+    with pytest.raises(ValueError, match=r"seeds must be in 0\.\.4294967295, got \[0, -1\]"):
+        compare_strategies(
+            LogisticRegression(),
+            *iris_split,
+            strategies=["random"],
+            seeds=[0, -1],
+            budget=11,
+            verbose=0,
+        )
+
+
+def test_a_test_set_the_model_refuses_is_named_by_the_arguments_given(iris_split):
+    # Both errors spoke of eval_set, which the caller of compare_strategies never passed;
+    # the first blamed the model's first fit and advised more rows.
+    X_pool, y_pool, X_test, y_test = iris_split
+    params = dict(strategies=["random"], seeds=1, n_initial=6, batch_size=5, budget=11, verbose=0)
+    with pytest.raises(ValueError, match=r"X_test holds 75 rows but y_test 74 labels"):
+        compare_strategies(LogisticRegression(), X_pool, y_pool, X_test, y_test[:-1], **params)
+    with pytest.raises(ValueError, match=r"could not score the test set \(X_test, y_test\)"):
+        compare_strategies(LogisticRegression(), X_pool, y_pool, X_test[:, :3], y_test, **params)
+
+
+def test_run_experiment_takes_a_numpy_seed(iris_split):
+    params = dict(n_initial=6, batch_size=5, budget=11)
+    run = run_experiment(LogisticRegression(), "random", *iris_split, seed=np.int64(3), **params)
+    assert run["seed"].tolist() == [3, 3]
+    expected = run_experiment(LogisticRegression(), "random", *iris_split, seed=3, **params)
+    pd.testing.assert_frame_equal(run.drop(columns=TIMING), expected.drop(columns=TIMING))
+
+
 def test_learner_params_take_nested_parameters(iris_split):
     # The guide: a strategy parameter is a nested parameter in compare_strategies
     # too; learner_params went to ActiveLearner's constructor, which takes none.
@@ -352,6 +401,15 @@ def test_a_failed_write_leaves_the_last_whole_table(small_results, tmp_path, mon
         save_results(small_results.assign(score=0.0), path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
+
+
+def test_saving_into_a_missing_folder_names_the_path_given(small_results, tmp_path):
+    # The error named the hidden temporary file: ".results.csv.tmp-127a6a6f".
+    path = tmp_path / "missing" / "results.csv"
+    with pytest.raises(FileNotFoundError, match=r"no folder .*missing.* create it") as info:
+        save_results(small_results, path)
+    assert info.value.filename == str(path)
+    assert not (tmp_path / "missing").exists()
 
 
 def test_csv_round_trip_keeps_labels_that_read_as_missing(hand_table, tmp_path, capsys):
@@ -476,6 +534,20 @@ def test_summary_functions_check_their_options(hand_table):
         learning_curve_auc(hand_table, per_seed="yes")
     with pytest.raises(TypeError, match="label must be a string"):
         run_experiment(LogisticRegression(), "random", *[None] * 4, label=3)
+
+
+def test_budgets_the_table_does_not_hold_are_named(hand_table):
+    # A budget off the grid was dropped without a word: learning_curves gave an empty
+    # table, score_table empty cells.
+    grid = sorted(set(hand_table["n_labeled"]))
+    listed = re.escape(str(grid))
+    with pytest.raises(ValueError, match=rf"budgets \[25\] are not.*n_labeled: {listed}"):
+        learning_curves(hand_table, budgets=[grid[0], 25])
+    with pytest.raises(ValueError, match=r"budgets \[5, 25\] are not"):
+        score_table(hand_table, budgets=[5, 25])
+    assert learning_curves(hand_table, budgets=np.array(grid[:1]))["n_labeled"].unique() == [
+        grid[0]
+    ]
 
 
 def test_summaries_reject_bad_tables():

@@ -166,6 +166,20 @@ def test_multiclass_multioutput_is_still_refused(data):
         ActiveLearner(_ovr()).fit(X[:40], y)
 
 
+@pytest.mark.parametrize("low, high", [(-1, 1), (0, 2)])
+def test_label_columns_coded_other_than_0_1_say_to_recode_them(data, low, high):
+    # Y coded -1/1 was called "multilabel-indicator" and refused as multi-output
+    # multiclass classification.
+    X, Y = data
+    coded = np.where(Y == 1, high, low)
+    with pytest.raises(ValueError, match=rf"values \[{low}, {high}\].*\(y == {high}\)") as info:
+        ActiveLearner(_ovr(), budget=30).fit(X, coded)
+    assert "multiclass" not in str(info.value)
+    # The recoding it names is the target itself.
+    recoded = (coded == high).astype(int)
+    np.testing.assert_array_equal(recoded, Y)
+
+
 @pytest.mark.parametrize(
     "model",
     [

@@ -48,6 +48,14 @@ def test_t_threshold_matches_paper_and_scipy():
         t_threshold(5, alpha=1.5)
 
 
+def test_t_threshold_names_a_count_that_is_not_an_integer():
+    # t_threshold(5.0) said "needs at least 2 seeds, got 5.0".
+    for n_seeds in (5.0, "5", True):
+        with pytest.raises(TypeError, match=rf"n_seeds must be an integer, got {n_seeds!r}"):
+            t_threshold(n_seeds)
+    assert t_threshold(np.int64(5)) == t_threshold(5)
+
+
 def test_checkpoints_are_exponential_up_to_first_round_within_one_percent():
     table = _table({"random": RANDOM}, seeds=2)
     # r = 80: the checkpoints are 10 + 10 * 2**k <= 80, k = 0, 1, 2 -> 20, 30, 50.
@@ -271,6 +279,17 @@ def test_penalty_matrix_errors():
         penalty_matrix(table, experiment="dataset")
     with pytest.raises(ValueError, match="tolerance"):
         penalty_checkpoints(table, tolerance=-1)
+
+
+def test_a_single_seed_is_refused_not_a_matrix_of_zeros():
+    # One seed leaves no t test: every entry was 0, as if no strategy ever beat another.
+    table = _table({"random": RANDOM, "good": [s + 0.05 for s in RANDOM]}, seeds=1)
+    with pytest.raises(ValueError, match=r"at least 2 seeds.*has 1 \(seed 0\).*seeds="):
+        penalty_matrix(table)
+    # In a list of experiments, the one with a single seed is named.
+    two = _table({"random": RANDOM, "good": RANDOM}, seeds=2)
+    with pytest.raises(ValueError, match=r"experiment 'svhn' has 1 \(seed 0\)"):
+        penalty_matrix({"mnist": two, "svhn": table})
 
 
 def test_a_budget_that_cuts_the_last_batch_keeps_the_checkpoints_on_the_grid():

@@ -89,6 +89,32 @@ def test_penalty_matrix_heatmap(results, tmp_path):
         plot_penalty_matrix(np.zeros((2, 3)))
 
 
+def test_penalty_heatmap_refuses_the_results_table_and_a_bad_decimals(results):
+    # The results table itself failed inside pandas: "could not convert string to float:
+    # 'bait'"; decimals=-1 inside the format: "Format specifier missing precision".
+    with pytest.raises(ValueError, match=r"not the results table.*penalty_matrix\(results\)"):
+        plot_penalty_matrix(results)
+    P = penalty_matrix(results)
+    for decimals in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="decimals must be a non-negative integer"):
+            plot_penalty_matrix(P, decimals=decimals)
+    assert plot_penalty_matrix(P, decimals=np.int64(1)).texts[0].get_text().count(".") == 1
+
+
+def test_one_strategy_name_is_one_strategy_not_its_letters(results):
+    # strategies="random" was read letter by letter: "No results for the strategies
+    # ['r', 'a', 'n', 'd', 'o', 'm']".
+    ax = plot_learning_curves(results, strategies="random")
+    assert [line.get_label() for line in ax.get_lines()] == ["random"]
+    ax = plot_selection_time(results, strategies="bait")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["bait"]
+    # A misspelled name is listed with those the table has.
+    with pytest.raises(ValueError, match=r"\['randm'\].*has \['bait', 'badge', 'random'\]"):
+        plot_learning_curves(results, strategies=["randm"])
+    with pytest.raises(ValueError, match=r"\['baitt'\].*has \['bait', 'badge', 'random'\]"):
+        plot_selection_time(results, strategies="baitt")
+
+
 def _pixel(ax, x, y):
     """RGBA (0..1) of the rendered figure near cell (x, y) of ``ax``, off its text."""
     fig = ax.figure

@@ -298,6 +298,35 @@ def test_state_round_trip_through_json_continues_exactly():
         assert a.stop_ == b.stop_ and a.n_labeled_ == b.n_labeled_
 
 
+@pytest.mark.parametrize("reg", [0, -1.0, float("nan"), "1", True])
+def test_labeled_set_objectives_refuse_a_reg_that_is_not_positive(reg):
+    # reg=0 failed inside torch: "linalg.cholesky: The factorization could not be
+    # completed because the input is not positive-definite".
+    from skbait.strategies import label_sets_objective
+
+    Z = np.random.RandomState(0).normal(size=(20, 4))
+    P = np.full((20, 3), 1 / 3)
+    error = TypeError if isinstance(reg, (str, bool)) else ValueError
+    with pytest.raises(error, match="`reg` must be"):
+        labeled_set_objective(Z, P, np.arange(5), reg=reg)
+    with pytest.raises(error, match="`reg` must be"):
+        label_sets_objective(Z, P, np.arange(5), reg=reg)
+    assert labeled_set_objective(Z, P, np.arange(5), reg=np.float32(0.5)) == pytest.approx(
+        labeled_set_objective(Z, P, np.arange(5), reg=0.5)
+    )
+
+
+def test_evaluate_stopping_names_the_test_set_it_was_given():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16
+    model = LogisticRegression(max_iter=200)
+    params = dict(criteria=[MaxConfidence()], strategy="random", budget=30, random_state=0)
+    with pytest.raises(ValueError, match=r"X_test holds 100 rows but y_test 99 labels"):
+        evaluate_stopping(model, X[:500], y[:500], X[500:600], y[500:599], **params)
+    with pytest.raises(ValueError, match=r"could not score the test set \(X_test, y_test\)"):
+        evaluate_stopping(model, X[:500], y[:500], X[500:600, :10], y[500:600], **params)
+
+
 def test_check_stopping():
     given = OverallUncertainty()
     (copy,) = check_stopping(given)
@@ -312,6 +341,21 @@ def test_check_stopping():
     assert check_stopping([given, enough])[1] is enough
     with pytest.raises(ValueError, match="two criteria"):
         check_stopping([OverallUncertainty(), OverallUncertainty(threshold=0.2)])
+
+
+def test_check_stopping_refuses_a_class_and_bad_parameters_up_front():
+    # The class itself is callable, so it was taken for a callback and called with the
+    # learner after the first fit: "OverallUncertainty.__init__() takes 1 positional
+    # argument but 2 were given".
+    with pytest.raises(TypeError, match=r"the class OverallUncertainty.*OverallUncertainty\(\)"):
+        check_stopping(OverallUncertainty)
+    with pytest.raises(TypeError, match=r"the class MaxConfidence"):
+        check_stopping([OverallUncertainty(), MaxConfidence])
+    # A parameter out of range is refused here, before any model is fitted.
+    with pytest.raises(ValueError, match="'threshold' parameter of OverallUncertainty"):
+        check_stopping(OverallUncertainty(threshold=2))
+    with pytest.raises(ValueError, match="'window' parameter of StabilizingPredictions"):
+        check_stopping([StabilizingPredictions(window=0)])
 
 
 def test_bad_parameters():

@@ -175,3 +175,24 @@ def test_a_permuted_pool_gives_the_same_rows(strategy):
     )
     np.testing.assert_array_equal(order[moved], picks)
     np.testing.assert_allclose(moved_utilities, utilities, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "name, close", [("baitt", "bait"), ("margn", "margin"), ("coreeset", "coreset")]
+)
+def test_a_misspelled_strategy_name_suggests_the_close_one(name, close):
+    with pytest.raises(
+        ValueError, match=rf"Unknown query strategy '{name}'; did you mean '{close}'\?"
+    ):
+        make_strategy(name)
+    # A name like none gets no guess, only the list.
+    with pytest.raises(ValueError, match=r"Unknown query strategy 'xyz'\. Valid names are"):
+        make_strategy("xyz")
+
+
+def test_a_strategy_class_says_to_pass_an_instance():
+    from skbait.strategies import BAIT
+
+    # It said "got type".
+    with pytest.raises(TypeError, match=r"got the class BAIT: pass an instance, BAIT\(\)"):
+        make_strategy(BAIT)

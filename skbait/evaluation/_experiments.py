@@ -9,6 +9,7 @@ from numbers import Integral
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
+from sklearn.utils.validation import _num_samples
 
 from skbait.evaluation._tables import _DTYPES, MULTILABEL_COLUMNS, _plain
 from skbait.utils._threads import check_n_threads, limited_threads, worker_threads
@@ -112,7 +113,22 @@ def _check_seeds(seeds):
         raise ValueError(f"seeds must be a non-empty list of integers, got {_plain(seeds)!r}.")
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds holds duplicates: {_plain(seeds)!r}.")
+    if not all(0 <= s <= _MAX_SEED for s in seeds):
+        raise ValueError(f"seeds must be in 0..{_MAX_SEED}, got {_plain(seeds)!r}.")
     return [int(s) for s in seeds]
+
+
+# The largest seed numpy's RandomState takes, as the learner's random_state.
+_MAX_SEED = 2**32 - 1
+
+
+def _check_seed(seed):
+    """One run's seed: the learner's random_state, and the ``seed`` column of its table."""
+    if not isinstance(seed, Integral) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an integer, got {_plain(seed)!r}.")
+    if not 0 <= seed <= _MAX_SEED:
+        raise ValueError(f"seed must be in 0..{_MAX_SEED}, got {_plain(seed)!r}.")
+    return int(seed)
 
 
 def run_experiment(
@@ -202,6 +218,7 @@ def run_experiment(
     from skbait._active_learner import ActiveLearner
 
     learner_params = _check_learner_params(learner_params)
+    seed = _check_seed(seed)
     if label is not None and not isinstance(label, str):
         raise TypeError(f"label must be a string or None, got {label!r}.")
     learner = ActiveLearner(
@@ -217,7 +234,7 @@ def run_experiment(
     # set_params, not the constructor: nested parameters (estimator__C,
     # query_strategy__reg) are learner parameters too.
     learner.set_params(**learner_params)
-    learner.fit(X_pool, y_pool, eval_set=(X_test, y_test))
+    fit_scoring_test_set(learner, X_pool, y_pool, X_test, y_test)
     history = pd.DataFrame(learner.history_)
     multilabel = "eval_f1_micro" in history.columns
     # Multi-label: micro-F1 (the models' own score is the harsh subset accuracy), unless
@@ -239,6 +256,33 @@ def run_experiment(
         for name in MULTILABEL_COLUMNS:
             table[name] = history[f"eval_{name}"].to_numpy(dtype=float)
     return table.astype({k: v for k, v in _DTYPES.items() if k in table and k != "strategy"})
+
+
+def fit_scoring_test_set(learner, X, y, X_test, y_test):
+    """``learner.fit(X, y)`` scoring the test rows every round, as its eval_set.
+
+    The learner's errors about its eval_set are said in the caller's words:
+    ``X_test`` and ``y_test``.
+    """
+    from skbait._active_learner import eval_set_refusal
+
+    if _num_samples(X_test) != _num_samples(y_test):
+        raise ValueError(
+            f"X_test holds {_num_samples(X_test)} rows but y_test "
+            f"{_num_samples(y_test)} labels; give one label per test row."
+        )
+    try:
+        learner.fit(X, y, eval_set=(X_test, y_test))
+    except (ValueError, TypeError) as exc:
+        refusal = eval_set_refusal(exc)
+        if refusal is None:
+            raise
+        raise type(exc)(
+            f"The model could not score the test set (X_test, y_test): {refusal}\nX_test "
+            "takes rows with the columns of the pool, in its form, and y_test their labels, "
+            "of the kind of the pool's."
+        ) from refusal
+    return learner
 
 
 def _registries():

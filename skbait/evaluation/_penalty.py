@@ -51,7 +51,9 @@ def t_threshold(n_seeds, alpha=0.05):
     >>> round(t_threshold(5), 3)
     2.776
     """
-    if not isinstance(n_seeds, Integral) or n_seeds < 2:
+    if not isinstance(n_seeds, Integral) or isinstance(n_seeds, bool):
+        raise TypeError(f"n_seeds must be an integer, got {n_seeds!r}.")
+    if n_seeds < 2:
         raise ValueError(f"A paired t test needs at least 2 seeds, got {n_seeds!r}.")
     if not isinstance(alpha, Real) or not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
@@ -327,8 +329,18 @@ def penalty_matrix(
     if not parts:
         raise ValueError("No experiment to aggregate.")
     strategies = []
-    for _, table in parts:
+    for label, table in parts:
         _check_table(table)
+        seeds = pd.unique(table["seed"])
+        if len(seeds) < 2:
+            # No t test on one seed: every entry would read 0, as if no strategy won.
+            which = "the results table" if label is None else f"experiment {label!r}"
+            raise ValueError(
+                f"The penalty matrix compares strategies by a paired t test across seeds and "
+                f"needs at least 2 seeds; {which} has {len(seeds)} (seed "
+                f"{', '.join(str(s) for s in seeds)}). Run compare_strategies with seeds=5, "
+                "as the paper does."
+            )
         for name in pd.unique(table["strategy"]):
             if name not in strategies:
                 strategies.append(name)

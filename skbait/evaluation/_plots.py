@@ -7,7 +7,7 @@ figure's axes) and returns the axes; nothing is shown or saved, and no backend
 is chosen.
 """
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,20 @@ def _axes(ax, figsize):
     return ax
 
 
+def _chosen(strategies, available, nothing):
+    """The strategies to draw: all, one name, or a list of names the table has."""
+    if strategies is None:
+        return available
+    # One name is one strategy, as compare_strategies reads it, not its letters.
+    names = [strategies] if isinstance(strategies, str) else list(strategies)
+    unknown = [name for name in names if name not in available]
+    if unknown:
+        raise ValueError(
+            f"{nothing} for the strategies {unknown}; the results table has {available}."
+        )
+    return names
+
+
 def plot_learning_curves(results, *, ax=None, strategies=None, sem=True, ylabel="test score"):
     """Mean test score against labels used, one line per strategy.
 
@@ -37,7 +51,7 @@ def plot_learning_curves(results, *, ax=None, strategies=None, sem=True, ylabel=
         A results table (see :func:`skbait.evaluation.compare_strategies`).
     ax : matplotlib.axes.Axes, default=None
         Where to draw; a new figure by default.
-    strategies : list of str, default=None
+    strategies : str or list of str, default=None
         Which strategies to draw, in this order; all, by default.
     sem : bool, default=True
         Shade the standard error of the mean over seeds (mean ± s.e.).
@@ -62,10 +76,7 @@ def plot_learning_curves(results, *, ax=None, strategies=None, sem=True, ylabel=
     """
     ax = _axes(ax, (6.4, 4.2))
     curves = learning_curves(results)
-    names = list(pd.unique(curves["strategy"])) if strategies is None else list(strategies)
-    unknown = [name for name in names if name not in set(curves["strategy"])]
-    if unknown:
-        raise ValueError(f"No results for the strategies {unknown}.")
+    names = _chosen(strategies, list(pd.unique(curves["strategy"])), "No results")
     drawn = results[results["strategy"].isin(names)]
     n_seeds = int(drawn.groupby("strategy")["seed"].nunique().max())
     for name in names:
@@ -127,6 +138,13 @@ def plot_penalty_matrix(matrix, *, ax=None, cmap="viridis", decimals=2, colorbar
     >>> ax.images[0].norm.vmin, ax.images[0].norm.vmax
     (0.0, 1.0)
     """
+    if isinstance(matrix, pd.DataFrame) and {"strategy", "score"} <= set(matrix.columns):
+        raise ValueError(
+            "plot_penalty_matrix draws the matrix that penalty_matrix computes, not the "
+            "results table: pass plot_penalty_matrix(penalty_matrix(results))."
+        )
+    if isinstance(decimals, bool) or not isinstance(decimals, Integral) or decimals < 0:
+        raise ValueError(f"decimals must be a non-negative integer, got {decimals!r}.")
     if not isinstance(matrix, pd.DataFrame):
         matrix = pd.DataFrame(np.asarray(matrix, dtype=float))
     values = matrix.to_numpy(dtype=float)
@@ -216,7 +234,7 @@ def plot_selection_time(results, *, ax=None, strategies=None, log=None):
         A results table with a ``selection_seconds`` column.
     ax : matplotlib.axes.Axes, default=None
         Where to draw; a new figure by default.
-    strategies : list of str, default=None
+    strategies : str or list of str, default=None
         Which strategies to draw, in this order; all, by default.
     log : bool, default=None
         Logarithmic time axis; by default when the times span more than two
@@ -250,10 +268,7 @@ def plot_selection_time(results, *, ax=None, strategies=None, log=None):
     grouped = per_run.groupby(level="strategy", sort=False)
     mean = grouped.mean()
     sem = (grouped.std(ddof=1) / np.sqrt(grouped.count())).fillna(0.0)
-    names = list(mean.index) if strategies is None else list(strategies)
-    unknown = [name for name in names if name not in mean.index]
-    if unknown:
-        raise ValueError(f"No selection times for the strategies {unknown}.")
+    names = _chosen(strategies, list(mean.index), "No selection times")
     mean, sem = mean.loc[names], sem.loc[names]
     ax = _axes(ax, (1.0 * len(names) + 3.0, 3.8))
     colors = [f"C{i}" for i in range(len(names))]

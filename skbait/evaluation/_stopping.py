@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from skbait.evaluation._experiments import fit_scoring_test_set
 from skbait.stopping import StoppingCriterion, apply_stopping, check_stopping
 
 __all__ = ["evaluate_stopping"]
@@ -114,7 +115,7 @@ def evaluate_stopping(
         random_state=random_state,
         stopping=measure_every_round,
     )
-    learner.fit(X, y, eval_set=(X_test, y_test))
+    fit_scoring_test_set(learner, X, y, X_test, y_test)
     # Label sets are scored by micro-F1, as in compare_strategies (a model's own
     # score is then the harsh subset accuracy).
     score_key = "eval_f1_micro" if "eval_f1_micro" in learner.history_[0] else "eval_score"

@@ -167,7 +167,8 @@ def learning_curves(results, budgets=None):
     results : pandas.DataFrame
         A results table.
     budgets : list of int, default=None
-        Keep only these values of ``n_labeled``.
+        Keep only these values of ``n_labeled``; each must be one of the
+        table's.
 
     Returns
     -------
@@ -190,7 +191,16 @@ def learning_curves(results, budgets=None):
     """
     results = _check_results(results)
     if budgets is not None:
-        results = results[results["n_labeled"].isin(_check_budgets(budgets))]
+        budgets = _check_budgets(budgets)
+        grid = sorted(set(results["n_labeled"].tolist()))
+        absent = [b for b in budgets if b not in grid]
+        if absent:
+            # Left out, they would vanish from the table without a word.
+            raise ValueError(
+                f"budgets {absent} are not labeling budgets of the results table "
+                f"(its n_labeled: {grid}); choose among those."
+            )
+        results = results[results["n_labeled"].isin(budgets)]
     grouped = results.groupby(["strategy", "n_labeled"], sort=False)["score"]
     curves = grouped.agg(mean="mean", std=lambda s: s.std(ddof=1), n_seeds="count")
     curves["sem"] = curves["std"] / np.sqrt(curves["n_seeds"])

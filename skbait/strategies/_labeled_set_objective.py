@@ -12,6 +12,7 @@ import torch
 from skbait._fisher import bait_factors, kron_gram, regression_factors
 from skbait._fisher._multilabel import label_fisher_blocks
 from skbait.base import as_labeled_mask
+from skbait.utils._validation import check_real
 
 __all__ = ["label_sets_objective", "labeled_set_objective"]
 
@@ -48,6 +49,8 @@ def labeled_set_objective(Z, P, labeled, *, reg=1.0):
     >>> round(labeled_set_objective(Z, None, [0]), 12)
     1.25
     """
+    # Positive, or the Cholesky factorisation of M fails inside torch.
+    reg = check_real("reg", reg, 0.0, strict=True)
     # Checked before a sparse embedding is made dense: a wide vocabulary would not fit.
     D = (np.shape(P)[1] if np.ndim(P) == 2 else 1) * Z.shape[1]
     if D > 8192:
@@ -101,6 +104,7 @@ def label_sets_objective(Z, P, labeled, *, reg=1.0):
     >>> round(label_sets_objective(Z, P, [0]), 12)
     1.0
     """
+    reg = check_real("reg", reg, 0.0, strict=True)
     Z, labeled = _pool_and_labeled_rows(Z, labeled)
     P = torch.as_tensor(np.asarray(P, dtype=np.float64), device="cpu")
     n = Z.shape[0]

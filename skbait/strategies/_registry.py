@@ -1,5 +1,7 @@
 """Strategy names: ``ActiveLearner(query_strategy="bait")`` and the like."""
 
+import difflib
+
 from sklearn.base import clone
 
 from skbait.base import QueryStrategy, get_strategy_tags
@@ -97,8 +99,10 @@ def make_strategy(strategy):
         except KeyError:
             # The likeliest cause of a name registered by the user: a joblib worker
             # (GridSearchCV(n_jobs=2)) imports skbait afresh, without the user's names.
+            close = difflib.get_close_matches(strategy.lower(), available_strategies(), n=1)
+            guess = f"; did you mean {close[0]!r}?" if close else "."
             raise ValueError(
-                f"Unknown query strategy {strategy!r}. Valid names are: "
+                f"Unknown query strategy {strategy!r}{guess} Valid names are: "
                 f"{', '.join(available_strategies())}; or pass a QueryStrategy instance. "
                 "A name given to register_strategy is known only to the process that "
                 "registered it, not to the worker processes of n_jobs > 1: pass an instance "
@@ -113,6 +117,11 @@ def make_strategy(strategy):
         return made
     if isinstance(strategy, QueryStrategy):
         return clone(strategy)
+    if isinstance(strategy, type) and issubclass(strategy, QueryStrategy):
+        raise TypeError(
+            f"query_strategy got the class {strategy.__name__}: pass an instance, "
+            f"{strategy.__name__}()."
+        )
     raise TypeError(
         "query_strategy must be a strategy name or a QueryStrategy instance, got "
         f"{type(strategy).__name__}. Valid names are: {', '.join(available_strategies())}."

@@ -41,5 +41,14 @@ def new_temporary(path, mark):
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:
             continue
+        except FileNotFoundError:
+            if os.path.isdir(folder or os.curdir):
+                raise
+            # Named after the file asked for: the temporary's name means nothing to its writer.
+            raise FileNotFoundError(
+                errno.ENOENT,
+                f"There is no folder {folder!r} to write into; create it first",
+                os.fspath(path),
+            ) from None
         return tmp
     raise FileExistsError(errno.EEXIST, "no free temporary file name", path)
