@@ -70,6 +70,7 @@ from skbait.utils._documents import missing_documents_explained
 from skbait.utils._multilabel import is_multilabel_target, multilabel_scores, read_label_sets
 from skbait.utils._seeds import draw_seed, round_random_state
 from skbait.utils._threads import threads_per_round
+from skbait.utils._validation import check_flag
 from skbait.utils._warnings import caller_stacklevel
 
 __all__ = ["ActiveLearner"]
@@ -1045,6 +1046,7 @@ default=None
         utilities : ndarray of float64
             Only with ``return_utilities=True``.
         """
+        return_utilities = check_flag("return_utilities", return_utilities)
         check_is_fitted(self)
         if batch_size is None:
             batch_size = self.batch_size

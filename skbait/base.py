@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import validate_parameter_constraints
 
 from skbait.utils._seeds import check_seed
 from skbait.utils._torch import global_draws_kept
-from skbait.utils._validation import as_labeled_mask, check_batch_size
+from skbait.utils._validation import as_labeled_mask, check_batch_size, check_flag
 
 __all__ = ["QueryStrategy", "StrategyTags", "get_strategy_tags"]
 
@@ -218,6 +218,7 @@ class QueryStrategy(BaseEstimator):
             Only with ``return_utilities=True``: the utility of each chosen
             row when it was chosen (``nan`` where a strategy has none).
         """
+        return_utilities = check_flag("return_utilities", return_utilities)
         self._validate_params()
         batch_size = check_batch_size(batch_size)
         if embedding is not None and not callable(embedding):

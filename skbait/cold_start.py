@@ -64,7 +64,7 @@ from skbait.embeddings import _check_embedding_rows
 from skbait.strategies._bait import _bait_select
 from skbait.utils import resolve_device
 from skbait.utils._pipeline import preprocessing_steps
-from skbait.utils._validation import check_batch_size
+from skbait.utils._validation import check_batch_size, check_flag
 
 __all__ = [
     "ColdStart",
@@ -294,9 +294,7 @@ def cold_start_select(X, batch_size, *, labeled=None, reg=1.0, standardize=True,
     batch_size = check_batch_size(batch_size)
     if isinstance(reg, bool) or not isinstance(reg, Real) or not reg > 0:
         raise ValueError(f"reg must be a positive number, got {reg!r}.")
-    if not isinstance(standardize, (bool, np.bool_)):
-        # "False" and every other truthy value would standardise.
-        raise TypeError(f"standardize must be True or False, got {standardize!r}.")
+    standardize = check_flag("standardize", standardize)
     X = _flat_rows(X)
     n = check_array(
         X, accept_sparse=_SPARSE, dtype=np.float64, ensure_all_finite=True, input_name="X"

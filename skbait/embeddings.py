@@ -58,7 +58,7 @@ from sklearn.utils.validation import _num_samples, check_array
 # skbait._skorch imports skorch lazily: its predicate never imports it.
 from skbait._skorch import _is_skorch_net, skorch_rule
 from skbait.utils._pipeline import final_step, split_pipeline, tuned_model
-from skbait.utils._validation import check_probas
+from skbait.utils._validation import check_flag, check_probas
 
 __all__ = ["embed", "embeds_input_features", "predict_probabilities", "register_embedding"]
 
@@ -165,7 +165,7 @@ def embed(estimator, X, *, proba=True, embedding=None):
     >>> Z.shape, P.shape
     ((4, 2), (4, 2))
     """
-    want_proba = bool(proba) and is_classifier(estimator)
+    want_proba = check_flag("proba", proba) and is_classifier(estimator)
     if embedding is None:
         Z, P = _find_rule(estimator)(estimator, X, want_proba)
     elif callable(getattr(embedding, "rule", None)):

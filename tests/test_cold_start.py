@@ -169,7 +169,7 @@ def test_standardize_must_be_a_boolean(standardize):
     # opposite of what it said.
     X = np.random.RandomState(0).normal(size=(6, 2))
     with pytest.raises(
-        TypeError, match=rf"standardize must be True or False, got {standardize!r}"
+        TypeError, match=rf"`standardize` must be True or False, got {standardize!r}"
     ):
         cold_start_select(X, 2, standardize=standardize)
     np.testing.assert_array_equal(

@@ -530,7 +530,7 @@ def test_summary_functions_check_their_options(hand_table):
         score_table(hand_table, budgets=[20.5])
     with pytest.raises(ValueError, match="decimals must be a non-negative integer"):
         score_table(hand_table, decimals=-1)
-    with pytest.raises(TypeError, match="per_seed must be True or False"):
+    with pytest.raises(TypeError, match="`per_seed` must be True or False"):
         learning_curve_auc(hand_table, per_seed="yes")
     with pytest.raises(TypeError, match="label must be a string"):
         run_experiment(LogisticRegression(), "random", *[None] * 4, label=3)

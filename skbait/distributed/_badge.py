@@ -16,6 +16,7 @@ from skbait.distributed._comm import (
 )
 from skbait.distributed._pool import ShardedPool, owner_of, selection_result
 from skbait.utils._scale import times_power_of_two
+from skbait.utils._validation import check_flag
 
 
 def badge_select(
@@ -95,6 +96,7 @@ def badge_select(
     array([2, 3])
     >>> dist.destroy_process_group()
     """
+    return_utilities = check_flag("return_utilities", return_utilities)
     comm = Group(group)
     rng = None
 

@@ -37,6 +37,7 @@ from skbait.strategies._candidates import (
 from skbait.utils._sparse import row_norms_squared
 from skbait.utils._validation import (
     check_chunk_size,
+    check_flag,
     check_option,
     check_real,
 )
@@ -247,6 +248,7 @@ def bait_select(
     ((4,), True, 4)
     >>> dist.destroy_process_group()
     """
+    return_utilities = check_flag("return_utilities", return_utilities)
     comm = Group(group)
 
     def check_params():

@@ -9,6 +9,7 @@ from skbait.strategies._coreset import _DEFAULT_CHUNK, _block_min, _to_point
 from skbait.utils._scale import times_power_of_two
 from skbait.utils._validation import (
     check_chunk_size,
+    check_flag,
 )
 
 
@@ -88,6 +89,7 @@ def coreset_select(
     array([5, 3, 2])
     >>> dist.destroy_process_group()
     """
+    return_utilities = check_flag("return_utilities", return_utilities)
     comm = Group(group)
     pool = ShardedPool(
         comm,

@@ -15,6 +15,7 @@ from matplotlib import colormaps
 from matplotlib.colors import Normalize
 
 from skbait.evaluation._tables import learning_curves
+from skbait.utils._validation import check_flag
 
 __all__ = ["plot_learning_curves", "plot_penalty_matrix", "plot_selection_time"]
 
@@ -257,6 +258,8 @@ def plot_selection_time(results, *, ax=None, strategies=None, log=None):
     >>> len(ax.patches)
     2
     """
+    if log is not None:
+        log = check_flag("log", log)
     if "selection_seconds" not in getattr(results, "columns", ()):
         raise ValueError("The results table has no selection_seconds column.")
     times = results.dropna(subset=["selection_seconds"])

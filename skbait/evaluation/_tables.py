@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from skbait.evaluation._files import staged_files
+from skbait.utils._validation import check_flag
 from skbait.utils._warnings import caller_stacklevel
 
 __all__ = [
@@ -249,8 +250,7 @@ def learning_curve_auc(results, *, per_seed=False):
     random        0.55      NaN        1
     """
     results = _check_results(results)
-    if not isinstance(per_seed, (bool, np.bool_)):
-        raise TypeError(f"per_seed must be True or False, got {per_seed!r}.")
+    per_seed = check_flag("per_seed", per_seed)
     rows = []
     for (strategy, seed), run in results.groupby(["strategy", "seed"], sort=False):
         run = run.sort_values("n_labeled")

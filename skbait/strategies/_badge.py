@@ -21,7 +21,7 @@ from skbait.utils._scale import largest_magnitude, scale_exponent, times_power_o
 from skbait.utils._sparse import check_pool_embeddings, row_norms_squared, rows_dot
 from skbait.utils._threads import limited_threads, single_thread_when_busy, threads_for_flops
 from skbait.utils._torch import resolve_device, resolve_dtype
-from skbait.utils._validation import check_batch_size, check_probas
+from skbait.utils._validation import check_batch_size, check_flag, check_probas
 
 __all__ = ["BADGE", "SINGLE_CLASS_WARNING", "badge_select", "no_gradient_message"]
 
@@ -119,6 +119,7 @@ def badge_select(
     >>> d2.round(4)
     array([1.    , 0.9216])
     """
+    return_utilities = check_flag("return_utilities", return_utilities)
     Z = check_pool_embeddings(embeddings)
     if probas is None:
         raise TypeError(

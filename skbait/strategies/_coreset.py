@@ -14,7 +14,7 @@ from skbait.utils._scale import largest_magnitude, scale_exponent, times_power_o
 from skbait.utils._sparse import check_pool_embeddings, row_norms_squared, rows_dot
 from skbait.utils._threads import limited_threads, single_thread_when_busy, threads_for_flops
 from skbait.utils._torch import resolve_device, resolve_dtype
-from skbait.utils._validation import check_batch_size, check_chunk_size
+from skbait.utils._validation import check_batch_size, check_chunk_size, check_flag
 
 __all__ = ["CoreSet", "coreset_select"]
 
@@ -110,6 +110,7 @@ def coreset_select(
     >>> coreset_select(Z, labeled=[0], batch_size=3)
     array([5, 3, 2])
     """
+    return_utilities = check_flag("return_utilities", return_utilities)
     Z = check_pool_embeddings(embeddings)
     mask = as_labeled_mask(labeled, Z.shape[0])
     unlabeled = np.flatnonzero(~mask)

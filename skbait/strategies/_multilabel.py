@@ -35,6 +35,7 @@ from skbait.utils._threads import limited_threads, single_thread_when_busy, thre
 from skbait.utils._validation import (
     check_batch_size,
     check_embeddings,
+    check_flag,
     check_option,
     check_real,
 )
@@ -809,6 +810,7 @@ def multilabel_badge_select(
     >>> multilabel_badge_select(Z, P, labeled=[0], batch_size=2, random_state=0)
     array([2, 1])
     """
+    return_utilities = check_flag("return_utilities", return_utilities)
     Z = check_pool_embeddings(embeddings)
     P = _check_label_probas(probas, Z.shape[0])
     mask = as_labeled_mask(labeled, Z.shape[0])

@@ -162,3 +162,13 @@ def as_labeled_mask(labeled, n_samples):
     mask = np.zeros(n_samples, dtype=bool)
     mask[labeled] = True
     return mask
+
+
+def check_flag(name, value):
+    """``value`` as a bool: only True or False (numpy's too).
+
+    Every other truthy value ("yes", "False", 1.0) would silently read as True.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False, got {value!r}.")
+    return bool(value)
