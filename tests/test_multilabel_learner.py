@@ -771,3 +771,18 @@ def test_nested_strategy_parameters_of_a_fitted_learner_are_the_multilabel_forms
     expected = ActiveLearner(_ovr(), query_strategy=MultiLabelBAIT(reg=2.0), batch_size=3)
     expected.set_params(random_state=0).fit(X[:60], sets)
     np.testing.assert_array_equal(al.query(), expected.query())
+
+
+@pytest.mark.parametrize("y", [[1, 2, 1], pd.Series([1, 2, 1]), (0.5, 1.5)])
+def test_one_label_per_row_is_named_not_a_len_error(y):
+    # A single-label column given where label sets belong failed on "object of type
+    # 'int' has no len()": the message names the row and says what a row should be.
+    with pytest.raises(TypeError, match=r"Row 0 of y is 1|Row 0 of y is 0.5") as info:
+        read_label_sets(y)
+    assert "set of labels" in str(info.value)
+
+
+@pytest.mark.parametrize("y", [5, 2.5, None, "sports"])
+def test_a_single_value_is_no_multi_label_target(y):
+    with pytest.raises(TypeError, match=r"y must hold one label set per row.*got"):
+        read_label_sets(y)

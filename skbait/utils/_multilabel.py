@@ -20,6 +20,7 @@ A row is labeled whole or not at all: a row with some outputs missing is
 refused, since a partial label set would be read as a complete one.
 """
 
+from collections.abc import Iterable
 from numbers import Number
 
 import numpy as np
@@ -135,7 +136,7 @@ def is_multilabel_target(y):
 def _numeric_table(rows):
     """Whether the labeled rows are lists or tuples of numbers, all of one length."""
     present = [r for r in rows if not _is_missing_row(r)]
-    if not present or any(isinstance(r, (set, frozenset)) for r in present):
+    if not present or not all(isinstance(r, (list, tuple, np.ndarray)) for r in present):
         return False
     if len({len(r) for r in present}) != 1:
         return False
@@ -166,6 +167,8 @@ def _as_indicator_rows(rows):
     if any(isinstance(r, (set, frozenset)) for r in rows):
         return None
     present = [r for r in rows if not _is_missing_row(r)]
+    if not all(isinstance(r, (list, tuple, np.ndarray)) for r in present):
+        return None  # a row of one value: _read_sets says what a row should be
     lengths = {len(r) for r in present}
     if len(lengths) != 1 or lengths == {0}:
         return None
@@ -231,6 +234,11 @@ def read_label_sets(y, *, classes=None):
         values = y.astype(np.float64)
         names = None
     else:
+        if isinstance(y, (str, bytes)) or not isinstance(y, Iterable):
+            raise TypeError(
+                "y must hold one label set per row (a list of sets, an indicator matrix "
+                f"or a DataFrame of 0/1 columns), got {y!r}."
+            )
         rows = list(y)
         values = _as_indicator_rows(rows)
         names = None
