@@ -503,7 +503,9 @@ def _correct(args):
     # The row as the user named it: in a campaign keyed by --id, its identifier, not
     # its position, which sorting DATA changes.
     row = args.row.strip()
-    if result["label"] is None:
+    if result["label"] is None and result["previous"] is None:
+        print(f"skbait: row {row}: its label was already retracted")
+    elif result["label"] is None:
         print(f"skbait: row {row}: retracted the label {result['previous']!r}")
     elif result["previous"] == result["label"]:
         print(f"skbait: row {row} is already labeled {result['label']!r}")

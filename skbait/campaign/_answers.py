@@ -15,6 +15,7 @@ from skbait.campaign._journal import (
     _append,
     _conflicts,
     _known_labels,
+    _last_entries,
     _session,
     _sync_from_data,
     _write_campaign,
@@ -507,9 +508,9 @@ def correct_label(
     Returns
     -------
     dict
-        ``row``, ``previous`` (the label replaced; None if the row had none)
-        and ``label`` (the new one; None when retracted); label sets as
-        their cell text.
+        ``row``, ``previous`` (the label replaced; None if the row had none,
+        or a retraction found already done) and ``label`` (the new one; None
+        when retracted); label sets as their cell text.
 
     Examples
     --------
@@ -546,6 +547,11 @@ def correct_label(
             previous = read_cell(cell, settings, table.number)[0]
         if retract:
             if previous is None:
+                if _last_entries(state).get(position, {}).get("correction") == "retract":
+                    # Run again (after a crash, say): the retraction stands, nothing to do.
+                    if notes is not None:
+                        notes.extend(found)
+                    return {"row": position, "previous": None, "label": None}
                 raise CampaignError(f"row {row} has no label to retract.")
             value = None
         else:

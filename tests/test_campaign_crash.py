@@ -1,0 +1,393 @@
+"""A campaign's labels survive a process stopped anywhere: SIGKILL or Ctrl-C at every write.
+
+The harness runs a command in a forked child that counts each operation that
+changes a file (an open for writing, a write, fsync, replace, unlink, truncate,
+chmod) and, at the chosen one, dies by SIGKILL (having written half of what a
+write was given, as a power cut may leave it) or takes a Ctrl-C. It then checks
+the campaign's promises: the files parse, no label appears that was not given,
+every label reported as saved is there, and the same command run again finishes
+the work exactly as a run never stopped does, leaving no temporary file.
+"""
+
+import builtins
+import io
+import os
+import shutil
+import signal
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+# What a query imports, imported once here rather than in each forked child.
+import sklearn.linear_model
+import sklearn.metrics
+import sklearn.pipeline  # noqa: F401
+import torch  # noqa: F401
+from sklearn.datasets import make_classification
+
+import skbait._campaign_cli
+import skbait.embeddings
+import skbait.strategies  # noqa: F401
+from skbait._cli import main
+from skbait.campaign import campaign_path, read_campaign
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="forks a child to kill it")
+
+N = 120
+TMP_MARK = ".skbait-tmp-"
+
+
+def _truth():
+    X, y = make_classification(
+        n_samples=N,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=3,
+        n_clusters_per_class=1,
+        random_state=0,
+    )
+    return np.round(X, 4), y
+
+
+def _write_pool(folder, labeled=20):
+    X, y = _truth()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["label"] = [str(v) if i < labeled else "" for i, v in enumerate(y)]
+    frame.to_csv(folder / "pool.csv", index=False)
+    return y
+
+
+# ------------------------------------------------------------------ the harness
+
+
+class _Stop(BaseException):
+    """A process stopped dead (not an error that the command would report)."""
+
+
+def _install_stopper(stop_at, how, counter_fd):
+    """Count each operation that changes a file; at number ``stop_at`` die (``how`` is
+    "kill") or take a Ctrl-C ("interrupt"). Every count is written to ``counter_fd``."""
+    count = [0]
+
+    def step(kind):
+        n = count[0]
+        count[0] += 1
+        os.write(counter_fd, kind)
+        if n == stop_at:
+            if how == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise KeyboardInterrupt
+
+    def counted(function, kind):
+        def wrapper(*args, **kwargs):
+            step(kind)
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    for name in ("replace", "rename", "unlink", "remove"):
+        setattr(os, name, counted(getattr(os, name), b"R"))
+    for name in ("fsync", "truncate", "ftruncate", "chmod"):
+        setattr(os, name, counted(getattr(os, name), b"s"))
+    real_os_open = os.open
+
+    def os_open(path, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND):
+            step(b"o")
+        return real_os_open(path, flags, *args, **kwargs)
+
+    os.open = os_open
+    real_open = builtins.open
+
+    class Torn:
+        """A file handle whose writes count; the write stopped at is half done."""
+
+        def __init__(self, handle):
+            self._handle = handle
+
+        def write(self, data):
+            if count[0] == stop_at and how == "kill" and len(data) > 1:
+                self._handle.write(data[: len(data) // 2])
+                self._handle.flush()
+            step(b"w")
+            return self._handle.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self._handle, name)
+
+        def __iter__(self):
+            return iter(self._handle)
+
+        def __enter__(self):
+            self._handle.__enter__()
+            return self
+
+        def __exit__(self, *exc):
+            return self._handle.__exit__(*exc)
+
+    def open_(file, mode="r", *args, **kwargs):
+        writing = any(c in mode for c in "wax+")
+        if writing and not isinstance(file, int):
+            step(b"o")
+        handle = real_open(file, mode, *args, **kwargs)
+        return Torn(handle) if writing and not isinstance(file, int) else handle
+
+    builtins.open = open_
+    io.open = open_
+
+
+def _in_child(folder, work, stop_at=None, how="kill"):
+    """Run ``work()`` (returning an exit code) in a forked child in ``folder``.
+
+    Returns ``(exit code, or -9 when killed; the child's output; the kinds of the
+    file-changing operations it went through, one letter each: R replace or unlink,
+    o open for writing, w write, s fsync, truncate or chmod)``.
+    """
+    log = Path(folder) / ".." / f"{Path(folder).name}.log"
+    counts = Path(folder) / ".." / f"{Path(folder).name}.count"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's coverage is not collected
+        code = 70
+        try:
+            out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            counter = os.open(counts, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.dup2(out, 1)
+            os.dup2(out, 2)
+            # Unbuffered: a child killed or leaving by os._exit flushes nothing.
+            sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=True)
+            sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), write_through=True)
+            os.chdir(folder)
+            _install_stopper(-1 if stop_at is None else stop_at, how, counter)
+            code = work()
+        except BaseException:
+            traceback.print_exc()
+            code = 71
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    return code, log.read_text(errors="replace"), counts.read_text()
+
+
+def _cli(*argv):
+    return lambda: main([str(a) for a in argv])
+
+
+def _spread(members, n):
+    """``n`` of ``members`` spread from the first to the last."""
+    if len(members) <= n:
+        return set(members)
+    if n == 1:
+        return {members[len(members) // 2]}
+    return {members[round(j * (len(members) - 1) / (n - 1))] for j in range(n)}
+
+
+def _points(kinds, wanted):
+    """About ``wanted`` operation numbers to stop at: every file put in place or removed
+    (where the order of the files matters), two writes cut in half, and opens, fsyncs
+    and the like spread over the run."""
+    chosen = {i for i, kind in enumerate(kinds) if kind == "R"}
+    writes = [i for i, kind in enumerate(kinds) if kind == "w"]
+    chosen |= {writes[len(writes) // 3], writes[2 * len(writes) // 3]} if writes else set()
+    rest = [i for i, kind in enumerate(kinds) if kind in "os"]
+    return sorted(chosen | _spread(rest, max(wanted - len(chosen), 1)))
+
+
+def _labels_in_data(folder):
+    frame = pd.read_csv(Path(folder) / "pool.csv", dtype=str, keep_default_na=False)
+    return {i: v for i, v in enumerate(frame["label"]) if v != ""}
+
+
+def _journal(folder):
+    path = campaign_path(Path(folder) / "pool.csv")
+    if not os.path.exists(path):
+        return None
+    return read_campaign(path)
+
+
+def _journal_labels(state):
+    known = {}
+    for entry in state["labels"]:
+        if entry["label"] is None:
+            known.pop(entry["row"], None)
+        else:
+            known[entry["row"]] = str(entry["label"])
+    return known
+
+
+def _temporaries(folder):
+    return sorted(p.name for p in Path(folder).iterdir() if TMP_MARK in p.name)
+
+
+def _check_sound(folder, allowed):
+    """The files parse, and every label in DATA and the journal is one ``allowed`` gives
+    for its row (a set of labels per row)."""
+    in_data = _labels_in_data(folder)
+    for row, label in in_data.items():
+        assert label in allowed.get(row, ()), (row, label)
+    state = _journal(folder)
+    if state is not None:
+        for row, label in _journal_labels(state).items():
+            assert label in allowed.get(row, ()), (row, label)
+    return in_data, state
+
+
+def _outcome(folder):
+    state = _journal(folder)
+    journal = [(e["row"], e["label"], e.get("correction")) for e in state["labels"]]
+    rounds = [r["batch"] for r in state["rounds"]]
+    return _labels_in_data(folder), journal, rounds
+
+
+# -------------------------------------------------------------- the commands
+
+
+def _prepared(folder, template=None):
+    """Twenty labels in DATA, one round queried and answered in ``batch.csv`` (a copy of
+    ``template``'s files where given)."""
+    if template is not None:
+        shutil.copytree(template, folder)
+        return
+    folder.mkdir()
+    truth = _write_pool(folder)
+    code, out, _ = _in_child(
+        folder,
+        _cli(
+            "query",
+            "pool.csv",
+            "--target",
+            "label",
+            "-b",
+            "5",
+            "-o",
+            "batch.csv",
+            "--device",
+            "cpu",
+        ),
+    )
+    assert code == 0, out
+    batch = pd.read_csv(folder / "batch.csv", dtype=str, keep_default_na=False)
+    batch["label"] = [str(truth[int(r)]) for r in batch["row"]]
+    batch.to_csv(folder / "batch.csv", index=False)
+    return truth, batch["row"].astype(int).tolist()
+
+
+def _allowed(truth, rows, corrected=None):
+    allowed = {row: {str(truth[row])} for row in range(20)}
+    for row in rows:
+        allowed[row] = {str(truth[row])}
+    for row, label in (corrected or {}).items():
+        allowed.setdefault(row, set()).add(label)
+    return allowed
+
+
+COMMANDS = {
+    # argv, and the labels it may leave beside the given ones: {row: label}
+    "teach": (("teach", "pool.csv", "batch.csv"), lambda truth: {}),
+    "correct": (
+        ("correct", "pool.csv", "--row", "3", "--label", "LABEL3"),
+        lambda truth: {3: str((truth[3] + 1) % 3)},
+    ),
+    "retract": (("correct", "pool.csv", "--row", "3", "--retract"), lambda truth: {}),
+    "query": (
+        (
+            "query",
+            "pool.csv",
+            "--answers",
+            "batch.csv",
+            "-b",
+            "5",
+            "-o",
+            "next.csv",
+            "--device",
+            "cpu",
+        ),
+        lambda truth: {},
+    ),
+}
+
+
+def _argv(command, truth):
+    argv, _ = COMMANDS[command]
+    return [str((truth[3] + 1) % 3) if a == "LABEL3" else a for a in argv]
+
+
+@pytest.mark.parametrize("how", ["kill", "interrupt"])
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_command_stopped_at_any_write_loses_nothing(tmp_path, command, how):
+    reference = tmp_path / "reference"
+    truth, rows = _prepared(reference)
+    start = tmp_path / "start"
+    shutil.copytree(reference, start)
+    argv = _argv(command, truth)
+    code, out, kinds = _in_child(reference, _cli(*argv))
+    assert code == 0, out
+    expected = _outcome(reference)
+    expected_next = (reference / "next.csv").read_bytes() if command == "query" else None
+    allowed = _allowed(truth, rows, COMMANDS[command][1](truth))
+    for point in _points(kinds, 8 if command == "query" else 12):
+        folder = tmp_path / f"at{point}"
+        _prepared(folder, start)
+        before = _outcome(folder)
+        code, out, _ = _in_child(folder, _cli(*argv), stop_at=point, how=how)
+        if how == "kill":
+            assert code == -signal.SIGKILL, (point, out)
+        else:
+            # Ctrl-C: one line, a status that says it did not finish, no traceback.
+            assert code == 130, (point, out)
+            assert out.strip().splitlines()[-1] == "skbait: interrupted", (point, out)
+            assert "Traceback" not in out, (point, out)
+            assert _temporaries(folder) == [], point
+        _check_sound(folder, allowed)
+        # The user runs the same command again: it finishes the work, once.
+        code, out, _ = _in_child(folder, _cli(*argv))
+        assert code == 0, (point, out)
+        assert _outcome(folder) == expected, (point, before)
+        if expected_next is not None:
+            assert (folder / "next.csv").read_bytes() == expected_next, point
+        assert _temporaries(folder) == [], point
+
+
+def _stopped_at(monkeypatch, point):
+    """Make the in-process command stop at the named write point, as SIGKILL would there."""
+    import skbait.campaign._files as files_module
+
+    checkpoint = files_module._checkpoint
+
+    def stop(name):
+        if name == point:
+            raise _Stop(name)
+        checkpoint(name)
+
+    monkeypatch.setattr(files_module, "_checkpoint", stop)
+
+
+def test_a_retraction_run_again_after_a_crash_says_it_is_done(tmp_path, monkeypatch, capsys):
+    """The campaign file recorded the retraction, then the process died before DATA was
+    written: the same command run again finished the retraction in DATA but said
+    "error: row 3 has no label to retract" (status 2), as if nothing had been done."""
+    _prepared(tmp_path / "c")
+    folder = tmp_path / "c"
+    monkeypatch.chdir(folder)
+    with monkeypatch.context() as patch:
+        _stopped_at(patch, "write:pool.csv")
+        with pytest.raises(_Stop):
+            main(["correct", "pool.csv", "--row", "3", "--retract"])
+    assert 3 in _labels_in_data(folder) and 3 not in _journal_labels(_journal(folder))
+    capsys.readouterr()
+    assert main(["correct", "pool.csv", "--row", "3", "--retract"]) == 0
+    out, err = capsys.readouterr()
+    assert "already retracted" in out and "finished the correction of row(s) 3" in err, out
+    assert 3 not in _labels_in_data(folder)
+    entries = [e for e in _journal(folder)["labels"] if e["row"] == 3]
+    assert [e.get("correction") for e in entries] == [None, "retract"]
+    # A row that never had a label is still refused.
+    assert main(["correct", "pool.csv", "--row", "100", "--retract"]) == 2
+    assert "no label to retract" in capsys.readouterr().err
