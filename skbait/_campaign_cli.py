@@ -5,6 +5,7 @@ The work is done by :mod:`skbait.campaign`; this module parses the options
 and prints what happened.
 """
 
+import contextlib
 import os
 import sys
 
@@ -328,6 +329,24 @@ def _print_merge(result, answers):
         if result["unanswered"]:
             extra.append(f"{len(result['unanswered'])} still blank")
         print(f" ({'; '.join(extra)})" if extra else "")
+
+
+@contextlib.contextmanager
+def saying_when_waiting():
+    """In the block, a campaign command that finds DATA held by another says so at once
+    (a query refitting for minutes, the page merging a batch), rather than wait quietly."""
+    from skbait.campaign._journal import LOCK_TIMEOUT, lock_wait_notice
+
+    def notice(data, lock_path):
+        print(
+            f"skbait: waiting for another skbait command working on {data} (up to "
+            f"{LOCK_TIMEOUT} s; lock file {lock_path})",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    with lock_wait_notice(notice):
+        yield
 
 
 def _progress(stages=3):

@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -349,6 +350,7 @@ def test_a_command_stopped_at_any_write_loses_nothing(tmp_path, command, how):
         # The user runs the same command again: it finishes the work, once.
         code, out, _ = _in_child(folder, _cli(*argv))
         assert code == 0, (point, out)
+        assert "waiting" not in out, (point, out)  # a killed run's lock holds no one
         assert _outcome(folder) == expected, (point, before)
         if expected_next is not None:
             assert (folder / "next.csv").read_bytes() == expected_next, point
@@ -391,3 +393,170 @@ def test_a_retraction_run_again_after_a_crash_says_it_is_done(tmp_path, monkeypa
     # A row that never had a label is still refused.
     assert main(["correct", "pool.csv", "--row", "100", "--retract"]) == 2
     assert "no label to retract" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------- the labeling page
+
+TAB = "crash-test-tab"
+
+
+def _page(truth, reported_fd, n_labels):
+    """The labeling page's session (the server aside) labeling ``n_labels`` rows as an
+    annotator does; each label the page reports as saved is written to ``reported_fd``."""
+
+    def work():
+        from skbait.label._session import LabelSession
+
+        session = LabelSession(
+            "pool.csv", target="label", options={"batch_size": 4, "device": "cpu"}, refit_delay=0
+        )
+        session.start()
+        given = 0
+        while given < n_labels:
+            assert session.wait(120)
+            shown = session.view(TAB)["row"]
+            if shown is None:
+                continue
+            row = shown["row"]
+            session.label(TAB, row, str(truth[row]))
+            os.write(reported_fd, f"{row}\n".encode())
+            given += 1
+        assert session.wait(120)
+        return 0
+
+    return work
+
+
+def _page_labels(folder):
+    """DATA's labels and the page's answer file's, as the page reads it."""
+    from skbait.label._journal import AnswerJournal
+
+    journal = AnswerJournal(str(Path(folder) / "pool.csv.campaign.answers.csv"), "label")
+    return _labels_in_data(folder), journal.read()
+
+
+def _with_reports(folder, work_of):
+    reports = Path(folder) / ".." / f"{Path(folder).name}.reported"
+    fd = os.open(reports, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        return work_of(fd), reports
+    finally:
+        os.close(fd)
+
+
+def test_the_page_stopped_at_any_write_loses_no_saved_label(tmp_path):
+    """SIGKILL anywhere while the page saves answers, merges a batch and chooses the next:
+    every label it reported saved is in DATA or its answer file, no other label appears,
+    and the page started again carries on, merging them all."""
+    start = tmp_path / "start"
+    truth, _ = _prepared(start)
+    (start / "batch.csv").unlink()
+    reference = tmp_path / "reference"
+    shutil.copytree(start, reference)
+    work, _ = _with_reports(reference, lambda fd: _page(truth, fd, 6))
+    code, out, kinds = _in_child(reference, work)
+    assert code == 0, out
+    allowed = {row: {str(truth[row])} for row in range(N)}
+    for point in _points(kinds, 10):
+        folder = tmp_path / f"at{point}"
+        shutil.copytree(start, folder)
+        work, reports = _with_reports(folder, lambda fd: _page(truth, fd, 6))
+        code, out, _ = _in_child(folder, work, stop_at=point)
+        assert code == -signal.SIGKILL, (point, out)
+        reported = [int(r) for r in reports.read_text().split()]
+        _check_sound(folder, allowed)
+        in_data, pending = _page_labels(folder)
+        for row in reported:
+            assert in_data.get(row) == str(truth[row]) or pending.get(row) == str(truth[row])
+        # The page started again: it tidies, merges what is due, and serves the batch.
+        work, _ = _with_reports(folder, lambda fd: _page(truth, fd, 0))
+        code, out, _ = _in_child(folder, work)
+        assert code == 0, (point, out)
+        _check_sound(folder, allowed)
+        in_data, pending = _page_labels(folder)
+        state = _journal(folder)
+        recorded = _journal_labels(state)
+        for row in reported:
+            assert in_data.get(row) == str(truth[row]) or pending.get(row) == str(truth[row])
+        assert all(recorded.get(row) == label for row, label in in_data.items()), point
+        assert _temporaries(folder) == [], point
+
+
+def test_the_page_removes_the_batch_file_temporary_a_killed_page_left(tmp_path, monkeypatch):
+    """A page killed while writing its batch file (``DATA_batch.csv``) left a hidden
+    ``.pool_batch.csv.skbait-tmp-...`` file that the page started again kept for good:
+    it reopens the batch recorded in the campaign without writing the batch file."""
+    from skbait.label._session import LabelSession
+
+    _prepared(tmp_path / "c")
+    folder = tmp_path / "c"
+    (folder / "batch.csv").unlink()
+    (folder / f".pool_batch.csv{TMP_MARK}0badf00d").write_text("row,a,b,c,d,la")
+    monkeypatch.chdir(folder)
+    session = LabelSession("pool.csv", options={"device": "cpu"}, refit_delay=0)
+    session.start()
+    assert session.wait(120) and session._job["error"] is None
+    assert session.view(TAB)["row"] is not None
+    assert _temporaries(folder) == []
+
+
+# ------------------------------------------------------------------- two writers
+
+
+def _hold_lock(data, seconds):
+    """Another command holding DATA's lock for ``seconds`` (a thread of this process:
+    a lock file is locked per open file, so this process's commands wait for it too)."""
+    import threading
+
+    from skbait.campaign._journal import _locked
+
+    holding = threading.Event()
+
+    def hold():
+        with _locked(data):
+            holding.set()
+            time.sleep(seconds)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert holding.wait(30)
+    return thread
+
+
+def test_a_command_waiting_for_another_says_so(tmp_path, monkeypatch, capsys):
+    """``skbait teach`` while another command holds the campaign (a query refitting for
+    minutes, the page merging a batch) waited without a word, up to two minutes."""
+    truth, rows = _prepared(tmp_path / "c")
+    folder = tmp_path / "c"
+    monkeypatch.chdir(folder)
+    holder = _hold_lock("pool.csv", 1.0)
+    capsys.readouterr()
+    assert main(["teach", "pool.csv", "batch.csv"]) == 0
+    holder.join()
+    out, err = capsys.readouterr()
+    assert "skbait: waiting for another skbait command" in err and "pool.csv" in err, err
+    assert "merged 5 label(s)" in out
+    assert all(_labels_in_data(folder)[r] == str(truth[r]) for r in rows)
+    # Free at once: nothing said.
+    assert main(["correct", "pool.csv", "--row", "3", "--retract"]) == 0
+    assert "waiting" not in capsys.readouterr().err
+
+
+def test_a_command_that_waited_too_long_says_what_held_it(tmp_path, monkeypatch, capsys):
+    import skbait.campaign._journal as journal_module
+
+    _prepared(tmp_path / "c")
+    folder = tmp_path / "c"
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(journal_module, "LOCK_TIMEOUT", 0.3)
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    holder = _hold_lock("pool.csv", 2.0)
+    capsys.readouterr()
+    assert main(["teach", "pool.csv", "batch.csv"]) == 2
+    holder.join()
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("skbait: waiting for another skbait command"), err
+    assert lines[-1].startswith("skbait: error: another skbait command has held"), err
+    assert "Traceback" not in err
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before

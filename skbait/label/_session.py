@@ -310,9 +310,10 @@ class LabelSession:
 
     def _tidy_answers(self):
         """Drop the answer file's labels the campaign recorded, and a merge file and the
-        temporaries a stopped run left. Only the page that serves the campaign may:
-        :meth:`check` runs before a second ``skbait label`` is refused, and must not touch
-        the first one's files (its merge file in use, the lines it appends)."""
+        temporaries a stopped run left (the batch file's too). Only the page that serves
+        the campaign may: :meth:`check` runs before a second ``skbait label`` is refused,
+        and must not touch the first one's files (its merge file in use, the lines it
+        appends)."""
         try:
             pending = self.journal.read()  # the lines given since check() included
         except ValueError as exc:
@@ -327,6 +328,10 @@ class LabelSession:
             os.unlink(stale)  # a merge cut short: its labels are still in the answer file
         # The page's lock is held (see skbait label): no other page writes these now.
         _bridge.remove_stale_temporaries(self.answers_path, stale)
+        # The batch file is written under DATA's lock, by the page or skbait query; a
+        # page that reopens its open batch does not write it, nor remove its temporaries.
+        with _bridge.campaign_lock(self.data):
+            _bridge.remove_stale_temporaries(self.batch_file)
 
     def start(self):
         """Check, tidy the answer file, then open the campaign's batch in the background."""
