@@ -10,6 +10,7 @@ the work exactly as a run never stopped does, leaving no temporary file.
 """
 
 import builtins
+import csv
 import io
 import os
 import shutil
@@ -560,3 +561,83 @@ def test_a_command_that_waited_too_long_says_what_held_it(tmp_path, monkeypatch,
     assert lines[-1].startswith("skbait: error: another skbait command has held"), err
     assert "Traceback" not in err
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+
+
+# ---------------------------------------------------------------- re-saved files
+
+
+def _pandas_with_index(path):
+    pd.read_csv(path).to_csv(path)  # pandas' defaults: its index as a first column
+
+
+def _r_write_csv(path):
+    # R's write.csv: row names as a first column headed "", text and headers quoted.
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.index = range(1, len(frame) + 1)
+    frame.to_csv(path, quoting=csv.QUOTE_NONNUMERIC, index_label="")
+
+
+def _crlf(path):
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+
+
+def _bom(path):
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+
+def _trailing_empty_line(path):
+    path.write_bytes(path.read_bytes() + b"\n")
+
+
+def _columns_reordered(path):
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame[frame.columns[::-1]].to_csv(path, index=False)
+
+
+RESAVES = [_pandas_with_index, _r_write_csv, _crlf, _bom, _trailing_empty_line, _columns_reordered]
+
+
+@pytest.mark.parametrize("resave", RESAVES, ids=lambda f: f.__name__.strip("_"))
+@pytest.mark.parametrize("which", ["answers", "data"])
+def test_a_re_saved_file_is_read_as_the_same_labels(tmp_path, which, resave):
+    """A batch filled in and re-saved by pandas, R or a spreadsheet, or DATA re-saved
+    after the labels were merged: the same labels, never others, and nothing refused."""
+    truth, rows = _prepared(tmp_path / "c")
+    folder = tmp_path / "c"
+    if which == "data":
+        code, out, _ = _in_child(folder, _cli("teach", "pool.csv", "batch.csv"))
+        assert code == 0, out
+        resave(folder / "pool.csv")
+        code, out, _ = _in_child(folder, _cli("teach", "pool.csv"))
+        assert code == 0 and "recorded 0 label(s)" in out, out
+    else:
+        resave(folder / "batch.csv")
+        code, out, _ = _in_child(folder, _cli("teach", "pool.csv", "batch.csv"))
+        assert code == 0 and "merged 5 label(s)" in out, out
+    expected = {row: str(truth[row]) for row in [*range(20), *rows]}
+    assert _journal_labels(_journal(folder)) == expected
+    # pandas writes the labels of a column with blanks as floats: 1 as 1.0.
+    assert {r: str(int(float(v))) for r, v in _labels_in_data(folder).items()} == expected
+
+
+@pytest.mark.parametrize("resave", RESAVES, ids=lambda f: f.__name__.strip("_"))
+def test_the_pages_answer_file_re_saved_is_read_as_the_same_labels(tmp_path, resave):
+    """The page's answer file opened and re-saved by pandas (its index as a column), R
+    (row names) or with its columns moved was refused ("not the page's answer file ...
+    move it away"), and the page would not start; a label appended to it then would have
+    been read as another row's."""
+    from skbait.label._journal import AnswerJournal
+
+    path = tmp_path / "answers.csv"
+    journal = AnswerJournal(str(path), "label")
+    given = {21: "1", 35: "0", 40: "2", 7: "cat, dog"}
+    for row, label in given.items():
+        journal.append(row, label)
+    resave(path)
+    assert journal.read() == given
+    journal.append(50, "2")
+    journal.append(21, "0")
+    assert journal.read() == {**given, 50: "2", 21: "0"}
+    # Still an answer file skbait teach reads: the page's own layout, or the re-saved one.
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert {"row", "label"} <= set(frame.columns)
