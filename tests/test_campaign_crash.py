@@ -11,6 +11,7 @@ the work exactly as a run never stopped does, leaving no temporary file.
 
 import builtins
 import csv
+import errno
 import io
 import os
 import shutil
@@ -73,7 +74,8 @@ class _Stop(BaseException):
 
 def _install_stopper(stop_at, how, counter_fd):
     """Count each operation that changes a file; at number ``stop_at`` die (``how`` is
-    "kill") or take a Ctrl-C ("interrupt"). Every count is written to ``counter_fd``."""
+    "kill"), take a Ctrl-C ("interrupt") or find the disk full ("full"). Each operation
+    is written to ``counter_fd`` as a letter saying its kind."""
     count = [0]
 
     def step(kind):
@@ -83,6 +85,8 @@ def _install_stopper(stop_at, how, counter_fd):
         if n == stop_at:
             if how == "kill":
                 os.kill(os.getpid(), signal.SIGKILL)
+            if how == "full":
+                raise OSError(errno.ENOSPC, "No space left on device")
             raise KeyboardInterrupt
 
     def counted(function, kind):
@@ -356,6 +360,47 @@ def test_a_command_stopped_at_any_write_loses_nothing(tmp_path, command, how):
         if expected_next is not None:
             assert (folder / "next.csv").read_bytes() == expected_next, point
         assert _temporaries(folder) == [], point
+
+
+def _files(folder):
+    return {p.name: p.read_bytes() for p in Path(folder).iterdir() if not p.name.endswith(".lock")}
+
+
+@pytest.mark.parametrize("command", ["teach", "correct", "query"])
+def test_a_full_disk_at_any_write_is_one_error_and_loses_nothing(tmp_path, command):
+    """The disk fills at any write of the command: one ``skbait: error:`` line, status 2,
+    no temporary file, every file as it was (unless the disk filled after a file was put
+    in place: between two files of one step, a state the next command completes, or
+    after ``query --answers`` merged the answers), and the same command run once there
+    is room again does the work."""
+    reference = tmp_path / "reference"
+    truth, rows = _prepared(reference)
+    start = tmp_path / "start"
+    shutil.copytree(reference, start)
+    argv = _argv(command, truth)
+    code, out, kinds = _in_child(reference, _cli(*argv))
+    assert code == 0, out
+    expected = _outcome(reference)
+    allowed = _allowed(truth, rows, COMMANDS[command][1](truth))
+    for point in _points(kinds, 6 if command == "query" else 10):
+        folder = tmp_path / f"at{point}"
+        _prepared(folder, start)
+        before = _files(folder)
+        code, out, _ = _in_child(folder, _cli(*argv), stop_at=point, how="full")
+        assert code == 2, (point, out)
+        lines = [line for line in out.splitlines() if line.startswith("skbait: error:")]
+        assert len(lines) == 1 and "No space left on device" in lines[0], (point, out)
+        assert "Traceback" not in out, (point, out)
+        assert _temporaries(folder) == [], point
+        _check_sound(folder, allowed)
+        if "R" not in kinds[:point]:
+            assert _files(folder) == before, point
+        elif command == "query" and kinds[:point].count("R") >= 2:
+            # The answers were merged (and said so) before the batch found the disk full.
+            assert "merged 5 label(s)" in out, (point, out)
+        code, out, _ = _in_child(folder, _cli(*argv))
+        assert code == 0, (point, out)
+        assert _outcome(folder) == expected, point
 
 
 def _stopped_at(monkeypatch, point):
