@@ -990,6 +990,14 @@ class LabelSession:
             self._thread = thread
         thread.start()
 
+    def _waiting(self, data, lock_path):
+        """The stage says why it does not move: another command holds DATA (a query
+        refitting, skbait teach), for up to two minutes."""
+        with self._lock:
+            self._job["stage"] += (
+                f" (waiting for another skbait command working on {os.path.basename(data)})"
+            )
+
     def _stage(self, step, stage):
         with self._lock:
             self._job.update(step=step, stage=stage)
@@ -1002,7 +1010,8 @@ class LabelSession:
                     if not self._batch_done():  # an undo reopened the batch
                         self._job.update(running=False, stage="")
                         return
-            self._next_round(initial)
+            with _bridge.lock_wait_notice(self._waiting):
+                self._next_round(initial)
             with self._lock:
                 self._job.update(running=False, stage="", step=self._job["steps"])
                 # A batch finished while the model was being fitted starts its round now.
