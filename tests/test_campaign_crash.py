@@ -686,3 +686,32 @@ def test_the_pages_answer_file_re_saved_is_read_as_the_same_labels(tmp_path, res
     # Still an answer file skbait teach reads: the page's own layout, or the re-saved one.
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     assert {"row", "label"} <= set(frame.columns)
+
+
+@pytest.mark.parametrize("cut", ["ne", ""])
+def test_teach_refuses_the_pages_answer_file_cut_short_by_a_crash(tmp_path, cut, capsys):
+    """The page died while appending "11,neg" to its answer file: "11,ne" stayed, without
+    its line end. The page drops such a line, but ``skbait teach DATA ANSWERS`` by hand
+    (as the page advises after a crash) merged it: row 11 labeled "ne", a new class."""
+    from label_server import make_pool
+
+    from skbait.label._session import LabelSession
+
+    data, _ = make_pool(str(tmp_path), labeled=6)
+    assert main(["query", data, "--target", "y", "-o", str(tmp_path / "b.csv")]) == 0
+    answers = Path(LabelSession(data).answers_path)
+    answers.write_text(f"row,y\n10,pos\n11,{cut}")
+    before = _files(tmp_path)
+    capsys.readouterr()
+    assert main(["teach", data, str(answers)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skbait: error: ") and "cut short" in err and f"'11,{cut}'" in err, err
+    assert _files(tmp_path) == before
+    # Whole again (the line removed): merged.
+    answers.write_text("row,y\n10,pos\n")
+    assert main(["teach", data, str(answers)]) == 0
+    # Any other answer file may end without a line end (Notepad, VS Code): merged.
+    (tmp_path / "typed.csv").write_text("row,y\n12,neg")
+    assert main(["teach", data, str(tmp_path / "typed.csv")]) == 0
+    labels = _journal_labels(read_campaign(campaign_path(data)))
+    assert labels[10] == "pos" and labels[12] == "neg" and 11 not in labels

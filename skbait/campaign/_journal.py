@@ -74,6 +74,15 @@ def campaign_path(data_path):
     return os.fspath(data_path) + ".campaign.json"
 
 
+def page_answers_path(campaign):
+    """The labeling page's answer file of a campaign file (``skbait label`` saves each
+    label there as it is given): the campaign file's name less ``.json``, plus
+    ``.answers.csv``."""
+    campaign = os.fspath(campaign)
+    stem = campaign[: -len(".json")] if campaign.endswith(".json") else campaign
+    return stem + ".answers.csv"
+
+
 def read_campaign(path):
     """Read a campaign file.
 

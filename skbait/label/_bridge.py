@@ -28,6 +28,7 @@ from skbait.campaign import (
     read_campaign,
 )
 from skbait.campaign._errors import columns_shown
+from skbait.campaign._journal import page_answers_path
 
 __all__ = [
     "CampaignError",
@@ -57,6 +58,7 @@ __all__ = [
     "misspelling",
     "nearest_label",
     "new_temporary",
+    "page_answers_path",
     "page_message",
     "query",
     "read_label_set",

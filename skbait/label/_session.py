@@ -184,8 +184,7 @@ class LabelSession:
         self.data = os.path.abspath(os.fspath(data))
         self.folder = Path(self.data).parent.resolve()
         self.campaign = _bridge.campaign_file(self.data, campaign)
-        stem = self.campaign[: -len(".json")] if self.campaign.endswith(".json") else self.campaign
-        self.answers_path = stem + ".answers.csv"
+        self.answers_path = _bridge.page_answers_path(self.campaign)
         if batch_file is None:
             batch_file = os.path.splitext(self.data)[0] + "_batch.csv"
         self.batch_file = os.path.abspath(os.fspath(batch_file))
