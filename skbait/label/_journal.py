@@ -6,10 +6,12 @@ own merge, at the end of each batch, or by hand with ``skbait teach DATA FILE``
 after a crash. Each label is one appended line, flushed and fsynced before the
 page moves on; a line cut short by a crash (no final newline) is dropped when
 the file is read again, since its label may be cut short too, and before the
-next label is appended (``skbait teach`` refuses the file until it is). The file is read as the campaign reads an answer file
-(a spreadsheet's re-save: a byte-order mark, ``;`` separators, CRLF line ends,
-Windows-1252), and a label is appended, or the file rewritten, in the file's own
-encoding, separator, line ends, byte-order mark and quotes. In a campaign of
+next label is appended (``skbait teach`` refuses the file until it is). The
+file is read as the campaign reads an answer file (a spreadsheet's re-save: a
+byte-order mark, ``;`` separators, CRLF line ends, Windows-1252; pandas' index
+or R's row names as a column, columns in another order), and a label is
+appended, or the file rewritten, in the file's own encoding, separator, line
+ends, byte-order mark and quotes. In a campaign of
 numbers, a label is written with the decimal mark of the file's labels (``2,5``
 once a spreadsheet saved them so) and read back as the page keeps it (``2.5``).
 """
