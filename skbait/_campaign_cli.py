@@ -5,6 +5,7 @@ The work is done by :mod:`skbait.campaign`; this module parses the options
 and prints what happened.
 """
 
+import contextlib
 import os
 import sys
 
@@ -330,6 +331,24 @@ def _print_merge(result, answers):
         print(f" ({'; '.join(extra)})" if extra else "")
 
 
+@contextlib.contextmanager
+def saying_when_waiting():
+    """In the block, a campaign command that finds DATA held by another says so at once
+    (a query refitting for minutes, the page merging a batch), rather than wait quietly."""
+    from skbait.campaign._journal import LOCK_TIMEOUT, lock_wait_notice
+
+    def notice(data, lock_path):
+        print(
+            f"skbait: waiting for another skbait command working on {data} (up to "
+            f"{LOCK_TIMEOUT} s; lock file {lock_path})",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    with lock_wait_notice(notice):
+        yield
+
+
 def _progress(stages=3):
     """A bar on stderr through a command's ``stages`` when stderr is a terminal.
 
@@ -503,7 +522,9 @@ def _correct(args):
     # The row as the user named it: in a campaign keyed by --id, its identifier, not
     # its position, which sorting DATA changes.
     row = args.row.strip()
-    if result["label"] is None:
+    if result["label"] is None and result["previous"] is None:
+        print(f"skbait: row {row}: its label was already retracted")
+    elif result["label"] is None:
         print(f"skbait: row {row}: retracted the label {result['previous']!r}")
     elif result["previous"] == result["label"]:
         print(f"skbait: row {row} is already labeled {result['label']!r}")

@@ -1030,7 +1030,7 @@ def _dispatch(argv):
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or an argparse error (already printed)
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
-    from skbait._campaign_cli import COMMANDS
+    from skbait._campaign_cli import COMMANDS, saying_when_waiting
     from skbait.label._cli import COMMANDS as LABEL_COMMANDS
 
     handlers = {
@@ -1041,10 +1041,12 @@ def _dispatch(argv):
         **LABEL_COMMANDS,
     }
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), contextlib.ExitStack() as stack:
             # A warning (BAIT's approximation, a model that did not converge) as one of
             # skbait's lines, not Python's file:line and source; the user's filters apply.
             warnings.showwarning = _show_warning
+            if args.command in COMMANDS or args.command in LABEL_COMMANDS:
+                stack.enter_context(saying_when_waiting())
             _check_device_option(getattr(args, "device", None))
             return handlers[args.command](args)
     except UsageError as exc:

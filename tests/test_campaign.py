@@ -1804,8 +1804,14 @@ def test_correct_and_retract_a_label(tmp_path, capsys):
     known = _known_labels(_state(data))
     assert len(known) == 19 and known[5] == wrong and 7 not in known
     assert _state(data)["rounds"][-1]["n_labeled"] == 19
+    # Retracted again (a rerun after a crash, say): it stands, nothing more is done.
+    capsys.readouterr()
+    journal = _state(data)["labels"]
+    assert _cli("correct", data, "--row", "7", "--retract") == 0
+    assert "already retracted" in capsys.readouterr().out
+    assert _state(data)["labels"] == journal
     # Errors: a row without a label, a misspelt or wrong-typed label, an unknown row.
-    assert _cli("correct", data, "--row", "7", "--retract") == 2
+    assert _cli("correct", data, "--row", "100", "--retract") == 2
     assert _cli("correct", data, "--row", "5", "--label", "cat") == 2
     assert "not an integer" in capsys.readouterr().err
     assert _cli("correct", data, "--row", "999", "--label", "1") == 2

@@ -1977,7 +1977,9 @@ def test_the_merge_waits_for_the_campaign_lock(tmp_path):
         while view["row"] is not None and view["row"]["status"] == "to label":
             view = session.label(TAB_A, view["row"]["row"], "pos")
         deadline = time.monotonic() + 30
-        while session._job["stage"] != "writing the labels to DATA":
+        # The page says why the round does not move on, where it waited without a word.
+        waiting = "writing the labels to DATA (waiting for another skbait command working on "
+        while not session._job["stage"].startswith(waiting):
             assert time.monotonic() < deadline
             time.sleep(0.01)
         time.sleep(0.5)

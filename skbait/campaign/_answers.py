@@ -15,10 +15,13 @@ from skbait.campaign._journal import (
     _append,
     _conflicts,
     _known_labels,
+    _last_entries,
     _session,
     _sync_from_data,
     _write_campaign,
     _write_labels,
+    campaign_path,
+    page_answers_path,
 )
 from skbait.campaign._labels import read_cell, same_label, shown_label
 from skbait.campaign._spreadsheet import REWRITE_ADVICE, spreadsheet_rewrite
@@ -109,6 +112,9 @@ def merge_answers(
       answers line 2: unknown row '99' (DATA has rows 0 to 7)
     Nothing was changed.
     """
+    _check_whole_page_answers(
+        answers_path, campaign_path(data_path) if campaign is None else campaign
+    )
     with _session(
         data_path,
         campaign,
@@ -507,9 +513,9 @@ def correct_label(
     Returns
     -------
     dict
-        ``row``, ``previous`` (the label replaced; None if the row had none)
-        and ``label`` (the new one; None when retracted); label sets as
-        their cell text.
+        ``row``, ``previous`` (the label replaced; None if the row had none,
+        or a retraction found already done) and ``label`` (the new one; None
+        when retracted); label sets as their cell text.
 
     Examples
     --------
@@ -546,6 +552,11 @@ def correct_label(
             previous = read_cell(cell, settings, table.number)[0]
         if retract:
             if previous is None:
+                if _last_entries(state).get(position, {}).get("correction") == "retract":
+                    # Run again (after a crash, say): the retraction stands, nothing to do.
+                    if notes is not None:
+                        notes.extend(found)
+                    return {"row": position, "previous": None, "label": None}
                 raise CampaignError(f"row {row} has no label to retract.")
             value = None
         else:
@@ -592,6 +603,35 @@ def correct_label(
         "previous": shown_label(previous, settings),
         "label": shown_label(value, settings),
     }
+
+
+def _check_whole_page_answers(answers_path, campaign):
+    """Refuse the labeling page's answer file when its last line has no line end.
+
+    The page ends each label's line as it saves it: a line without one was cut
+    short by a crash, and its label perhaps with it ("ne" of "neg"). The page
+    drops such a line; merged by hand it would be a label nobody gave. Other
+    answer files may end without a line end (as some editors save them).
+    """
+    page_file = page_answers_path(campaign)
+    try:
+        if not os.path.samefile(answers_path, page_file):
+            return
+        with open(answers_path, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - 4096))
+            tail = handle.read()
+    except OSError:
+        return  # a missing file is reported as usual
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return
+    last = tail.splitlines()[-1].decode("utf-8", errors="replace")
+    raise CampaignError(
+        f"the last line of the labeling page's answer file {os.fspath(answers_path)!r}, "
+        f"{last!r}, has no line end: the page was stopped while saving it, and its label "
+        "may be cut short. Delete that line (and give that row its label again), then run "
+        "again. Nothing was changed."
+    )
 
 
 def _position(state, table, row):

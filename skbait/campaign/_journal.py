@@ -1,6 +1,7 @@
 """The campaign file: its format, reading and writing it, and keeping it in step with DATA."""
 
 import contextlib
+import contextvars
 import json
 import os
 
@@ -71,6 +72,15 @@ def campaign_path(data_path):
     'pool.csv.campaign.json'
     """
     return os.fspath(data_path) + ".campaign.json"
+
+
+def page_answers_path(campaign):
+    """The labeling page's answer file of a campaign file (``skbait label`` saves each
+    label there as it is given): the campaign file's name less ``.json``, plus
+    ``.answers.csv``."""
+    campaign = os.fspath(campaign)
+    stem = campaign[: -len(".json")] if campaign.endswith(".json") else campaign
+    return stem + ".answers.csv"
 
 
 def read_campaign(path):
@@ -186,6 +196,20 @@ def _write_campaign(state, path):
 
 
 LOCK_TIMEOUT = 120  # seconds a command waits for another one holding DATA
+# Called with DATA's path and its lock file when the lock is busy, before waiting for it:
+# the command line says so at once (see lock_wait_notice); a library caller waits quietly.
+_LOCK_WAIT_NOTICE = contextvars.ContextVar("skbait_lock_wait_notice", default=None)
+
+
+@contextlib.contextmanager
+def lock_wait_notice(notice):
+    """In the block, ``notice(data_path, lock_path)`` is called when a command finds
+    DATA's lock held by another and starts waiting for it."""
+    token = _LOCK_WAIT_NOTICE.set(notice)
+    try:
+        yield
+    finally:
+        _LOCK_WAIT_NOTICE.reset(token)
 
 
 def _lock_path(data_path):
@@ -202,7 +226,13 @@ def _locked(data_path):
     lock_path = _lock_path(data_path)
     lock = filelock.FileLock(lock_path, timeout=LOCK_TIMEOUT)
     try:
-        lock.acquire()
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            notice = _LOCK_WAIT_NOTICE.get()
+            if notice is not None:
+                notice(os.fspath(data_path), lock_path)
+            lock.acquire()
     except filelock.Timeout:
         raise CampaignError(
             f"another skbait command has held the campaign of {os.fspath(data_path)!r} for "

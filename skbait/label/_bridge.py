@@ -28,6 +28,7 @@ from skbait.campaign import (
     read_campaign,
 )
 from skbait.campaign._errors import columns_shown
+from skbait.campaign._journal import page_answers_path
 
 __all__ = [
     "CampaignError",
@@ -51,11 +52,13 @@ __all__ = [
     "label_set_text",
     "label_text",
     "label_values",
+    "lock_wait_notice",
     "make_model",
     "merge",
     "misspelling",
     "nearest_label",
     "new_temporary",
+    "page_answers_path",
     "page_message",
     "query",
     "read_label_set",
@@ -110,6 +113,14 @@ def campaign_lock(data):
     from skbait.campaign._journal import _locked
 
     return _locked(data)
+
+
+def lock_wait_notice(notice):
+    """In the block, ``notice(data, lock_path)`` is called when DATA's lock is held by
+    another command and this thread starts waiting for it (a context manager)."""
+    from skbait.campaign._journal import lock_wait_notice as notice_in
+
+    return notice_in(notice)
 
 
 def check_batch_file(path, protected):

@@ -6,10 +6,12 @@ own merge, at the end of each batch, or by hand with ``skbait teach DATA FILE``
 after a crash. Each label is one appended line, flushed and fsynced before the
 page moves on; a line cut short by a crash (no final newline) is dropped when
 the file is read again, since its label may be cut short too, and before the
-next label is appended. The file is read as the campaign reads an answer file
-(a spreadsheet's re-save: a byte-order mark, ``;`` separators, CRLF line ends,
-Windows-1252), and a label is appended, or the file rewritten, in the file's own
-encoding, separator, line ends, byte-order mark and quotes. In a campaign of
+next label is appended (``skbait teach`` refuses the file until it is). The
+file is read as the campaign reads an answer file (a spreadsheet's re-save: a
+byte-order mark, ``;`` separators, CRLF line ends, Windows-1252; pandas' index
+or R's row names as a column, columns in another order), and a label is
+appended, or the file rewritten, in the file's own encoding, separator, line
+ends, byte-order mark and quotes. In a campaign of
 numbers, a label is written with the decimal mark of the file's labels (``2,5``
 once a spreadsheet saved them so) and read back as the page keeps it (``2.5``).
 """
@@ -93,22 +95,45 @@ class AnswerJournal:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=dialect.sep))
         if not rows:
             return {}
-        if rows[0] != ["row", self.target]:
-            raise ValueError(
-                f"{self.path!r} is not the page's answer file of column {self.target!r} "
-                f"(its header is {rows[0]!r}); move it away."
-            )
+        at_row, at_label = self._columns(rows[0])
         labels = {}
         for values in rows[1:]:
-            if len(values) == 2 and values[0].isdigit():
-                label = values[1]
+            if len(values) == len(rows[0]) and values[at_row].isdigit():
+                label = values[at_label]
                 if decimal is not None:
                     label = _bridge.decimal_label(label, decimal, ".")
-                labels[int(values[0])] = label
+                labels[int(values[at_row])] = label
         return labels
+
+    def _columns(self, header):
+        """Where the row numbers and the labels are: by name, as ``skbait teach`` reads an
+        answer file (re-saved by pandas with its index, by R with row names, or with its
+        columns moved, the file has other columns, or another order)."""
+        if header.count("row") != 1 or header.count(self.target) != 1:
+            raise ValueError(
+                f"{self.path!r} is not the page's answer file of column {self.target!r} "
+                f"(its header is {header!r}); give its labels to DATA with skbait teach "
+                "DATA FILE, then move it away."
+            )
+        return header.index("row"), header.index(self.target)
+
+    def _own_layout(self):
+        """Whether the file is missing, empty, or has the page's two columns in order:
+        then a label is one appended line."""
+        if not os.path.exists(self.path) or not os.path.getsize(self.path):
+            return True
+        dialect = _bridge.csv_dialect(self.path)
+        with open(self.path, encoding=dialect.codec, newline="") as handle:
+            header = next(csv.reader(handle, delimiter=dialect.sep), [])
+        return header == ["row", self.target]
 
     def append(self, row, label):
         """Add one label; on disk (fsynced) when this returns."""
+        if not self._own_layout():
+            # Re-saved with other columns (an index, row names) or in another order: a
+            # line of two cells would not fit them. The page's two columns first.
+            self.rewrite({**self.read(), int(row): label})
+            return
         dialect = self._dialect()  # perhaps re-saved by a spreadsheet: its dialect
         # Appended in the file's encoding (its byte-order mark, if any, is at the start).
         encoding = "utf-8" if dialect is None else dialect.encoding

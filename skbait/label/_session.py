@@ -184,8 +184,7 @@ class LabelSession:
         self.data = os.path.abspath(os.fspath(data))
         self.folder = Path(self.data).parent.resolve()
         self.campaign = _bridge.campaign_file(self.data, campaign)
-        stem = self.campaign[: -len(".json")] if self.campaign.endswith(".json") else self.campaign
-        self.answers_path = stem + ".answers.csv"
+        self.answers_path = _bridge.page_answers_path(self.campaign)
         if batch_file is None:
             batch_file = os.path.splitext(self.data)[0] + "_batch.csv"
         self.batch_file = os.path.abspath(os.fspath(batch_file))
@@ -310,9 +309,10 @@ class LabelSession:
 
     def _tidy_answers(self):
         """Drop the answer file's labels the campaign recorded, and a merge file and the
-        temporaries a stopped run left. Only the page that serves the campaign may:
-        :meth:`check` runs before a second ``skbait label`` is refused, and must not touch
-        the first one's files (its merge file in use, the lines it appends)."""
+        temporaries a stopped run left (the batch file's too). Only the page that serves
+        the campaign may: :meth:`check` runs before a second ``skbait label`` is refused,
+        and must not touch the first one's files (its merge file in use, the lines it
+        appends)."""
         try:
             pending = self.journal.read()  # the lines given since check() included
         except ValueError as exc:
@@ -327,6 +327,10 @@ class LabelSession:
             os.unlink(stale)  # a merge cut short: its labels are still in the answer file
         # The page's lock is held (see skbait label): no other page writes these now.
         _bridge.remove_stale_temporaries(self.answers_path, stale)
+        # The batch file is written under DATA's lock, by the page or skbait query; a
+        # page that reopens its open batch does not write it, nor remove its temporaries.
+        with _bridge.campaign_lock(self.data):
+            _bridge.remove_stale_temporaries(self.batch_file)
 
     def start(self):
         """Check, tidy the answer file, then open the campaign's batch in the background."""
@@ -985,6 +989,14 @@ class LabelSession:
             self._thread = thread
         thread.start()
 
+    def _waiting(self, data, lock_path):
+        """The stage says why it does not move: another command holds DATA (a query
+        refitting, skbait teach), for up to two minutes."""
+        with self._lock:
+            self._job["stage"] += (
+                f" (waiting for another skbait command working on {os.path.basename(data)})"
+            )
+
     def _stage(self, step, stage):
         with self._lock:
             self._job.update(step=step, stage=stage)
@@ -997,7 +1009,8 @@ class LabelSession:
                     if not self._batch_done():  # an undo reopened the batch
                         self._job.update(running=False, stage="")
                         return
-            self._next_round(initial)
+            with _bridge.lock_wait_notice(self._waiting):
+                self._next_round(initial)
             with self._lock:
                 self._job.update(running=False, stage="", step=self._job["steps"])
                 # A batch finished while the model was being fitted starts its round now.
