@@ -29,7 +29,7 @@ import pytest
 import sklearn.linear_model
 import sklearn.metrics
 import sklearn.pipeline  # noqa: F401
-import torch  # noqa: F401
+import torch
 from sklearn.datasets import make_classification
 
 import skbait._campaign_cli
@@ -170,6 +170,10 @@ def _in_child(folder, work, stop_at=None, how="kill"):
             sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=True)
             sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), write_through=True)
             os.chdir(folder)
+            # OpenMP's thread pool does not survive a fork: a parallel region the
+            # parent's tests already started would hang the child. One thread runs
+            # torch's regions inline.
+            torch.set_num_threads(1)
             _install_stopper(-1 if stop_at is None else stop_at, how, counter)
             code = work()
         except BaseException:
