@@ -1112,9 +1112,10 @@ default=None
         X : array-like, sparse matrix, DataFrame or list of shape (n_new, ...), default=None
             New labeled rows, in the form of the pool. Leave ``None`` when
             giving ``indices``.
-        y : array-like of shape (n_new,) or (n_new, n_outputs)
+        y : array-like of shape (n_new,) or (n_new, n_outputs), default=None
             Their labels, a sequence even for one row (``y=["spam"]``), as
             scikit-learn's ``fit`` takes them; a single label is refused.
+            Required: its default is there only so that ``X`` may be left out.
         indices : array-like of int, default=None
             Positions in ``X_`` of the rows that ``y`` labels.
 
@@ -1802,7 +1803,7 @@ default=None
             One column per class of ``classes_``; classes the model has not
             seen labeled yet get probability 0. (A skorch classifier built
             without ``classes`` outputs every class index: its columns of
-            classes not labeled yet are dropped, the rest renormalised.)
+            classes not labeled yet are dropped, the rest renormalised).
         """
         check_is_fitted(self)
         if getattr(self, "_multilabel", False):

@@ -193,18 +193,33 @@ class FisherApproximation(BaseEstimator):
             Embeddings of the whole pool.
         P : ndarray of shape (n, k) or None
             Class probabilities; ``None`` for regression (``S_x = [[1]]``).
-        random_state : int, RandomState instance or None
+        random_state : int, RandomState instance or None, default=None
             Seeds the randomized SVD of a reduced embedding.
         kind : {"bait", "rank1"}, default="bait"
             The exact pointwise information being approximated: BAIT's full
             Fisher, or the rank-one BADGE gradient ``(p - e_yhat) (x) z`` of
             log-det (for which only ``class_dims`` and ``embedding_dims``
             apply).
-        dtype, device : torch dtype and device of the result.
+        dtype : torch.dtype, default=torch.float64
+            The dtype of the result's tensors.
+        device : str or torch.device, default="cpu"
+            The device of the result's tensors.
 
         Returns
         -------
         ApproximatedFisher
+            The pool in the approximated coordinates: ``Z`` (``n x d'``) and
+            the factors ``S`` (``n x k' x r``) as tensors,
+            ``I(x) = (S_x S_x^T) (x) (z_x z_x^T)``; ``retained``, the fraction
+            of the exact pool Fisher's trace that the approximation keeps;
+            ``description``, what was approximated (``"exact"`` for nothing).
+
+        Raises
+        ------
+        ValueError
+            When ``binary`` is combined with ``class_dims`` or
+            ``top_classes``, or, with ``kind="rank1"``, when ``binary`` or
+            ``top_classes`` is set.
         """
         self._validate_params()
         if self.binary and (self.class_dims is not None or self.top_classes is not None):

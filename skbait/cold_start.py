@@ -406,6 +406,18 @@ class NoModelYet:
     """
 
     def _refuse(self, *args, **kwargs):
+        """Raise :class:`~sklearn.exceptions.NotFittedError`: no label, no model yet.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            Ignored: whatever the model's method would take.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Always, saying to teach some labels first.
+        """
         from sklearn.exceptions import NotFittedError
 
         raise NotFittedError(

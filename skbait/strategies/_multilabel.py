@@ -669,7 +669,7 @@ def multilabel_uncertainty_scores(probas, measure="mean_margin"):
     Parameters
     ----------
     probas : array-like of shape (n_samples, n_labels)
-    measure : {"mean_margin", "min_margin"}
+    measure : {"mean_margin", "min_margin"}, default="mean_margin"
         ``"mean_margin"``: minus the mean margin over labels.
         ``"min_margin"``: minus the smallest margin (the row's most uncertain
         label).

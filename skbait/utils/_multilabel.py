@@ -39,7 +39,10 @@ __all__ = [
 class LabelSets:
     """A multi-label target read into an indicator matrix.
 
-    Attributes
+    What :func:`read_label_sets` returns; each parameter is kept as the
+    attribute of its name.
+
+    Parameters
     ----------
     indicator : ndarray of shape (n_samples, n_labels), dtype=int64
         1 where the row has the label; rows not labeled are all 0 (never read).
