@@ -135,7 +135,7 @@ class FisherApproximation(BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from skbait._approximations import FisherApproximation
+    >>> from skbait.strategies import FisherApproximation
     >>> rng = np.random.RandomState(0)
     >>> Z = rng.normal(size=(50, 8))
     >>> P = rng.dirichlet(np.ones(5), size=50)
@@ -392,7 +392,7 @@ def choose_approximation(n, d, k, memory_limit):
 
     Examples
     --------
-    >>> from skbait._approximations import choose_approximation
+    >>> from skbait.strategies import choose_approximation
     >>> choose_approximation(50_000, 512, 10, 4.0) is None
     True
     >>> choose_approximation(50_000, 512, 100, 4.0)

@@ -98,7 +98,7 @@ def is_multilabel_target(y):
 
     Examples
     --------
-    >>> from skbait.utils._multilabel import is_multilabel_target
+    >>> from skbait.utils import is_multilabel_target
     >>> is_multilabel_target([{"a"}, {"a", "b"}, None])
     True
     >>> is_multilabel_target([[0, 1], [1, 1]]), is_multilabel_target([0, 1, 2])
@@ -216,7 +216,7 @@ def read_label_sets(y, *, classes=None):
 
     Examples
     --------
-    >>> from skbait.utils._multilabel import read_label_sets
+    >>> from skbait.utils import read_label_sets
     >>> sets = read_label_sets([{"sports"}, None, {"politics", "sports"}, set()])
     >>> sets.classes.tolist(), sets.labeled.tolist()
     (['politics', 'sports'], [True, False, True, True])
@@ -396,7 +396,7 @@ def label_probabilities(raw, n_samples, n_labels=None, *, output_classes=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from skbait.utils._multilabel import label_probabilities
+    >>> from skbait.utils import label_probabilities
     >>> raw = [np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([[0.5, 0.5], [1.0, 0.0]])]
     >>> label_probabilities(raw, 2)
     array([[0.1, 0.5],
@@ -468,7 +468,7 @@ def multilabel_scores(y_true, y_pred, y_score=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from skbait.utils._multilabel import multilabel_scores
+    >>> from skbait.utils import multilabel_scores
     >>> scores = multilabel_scores(np.array([[1, 0], [1, 1]]), np.array([[1, 0], [0, 1]]))
     >>> {k: round(v, 3) for k, v in scores.items()}
     {'f1_micro': 0.8, 'f1_macro': 0.833, 'subset_accuracy': 0.5, 'hamming_loss': 0.25}
@@ -530,7 +530,7 @@ def parse_label_sets(values, sep="|"):
 
     Examples
     --------
-    >>> from skbait.utils._multilabel import parse_label_sets
+    >>> from skbait.utils import parse_label_sets
     >>> sets = parse_label_sets(["sports|politics", "", None, " arts "])
     >>> [None if s is None else sorted(s) for s in sets]
     [['politics', 'sports'], [], None, ['arts']]
@@ -563,7 +563,7 @@ def format_label_sets(sets, sep="|"):
 
     Examples
     --------
-    >>> from skbait.utils._multilabel import format_label_sets
+    >>> from skbait.utils import format_label_sets
     >>> format_label_sets([{"sports", "politics"}, set(), None])
     ['politics|sports', '', None]
     """
