@@ -729,6 +729,13 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         self : ActiveLearner
+
+        Raises
+        ------
+        ValueError
+            When there is no simulation to continue (``budget`` is None, or
+            :meth:`fit` was not called), or ``X`` has another number of rows
+            than the pool given to :meth:`fit`.
         """
         if self.budget is None or not hasattr(self, "pool_"):
             raise ValueError(
@@ -1044,6 +1051,15 @@ default=None
             ``X.iloc[indices]``.
         utilities : ndarray of float64
             Only with ``return_utilities=True``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            When ``batch_size`` is not a positive integer, every row of the
+            pool is labeled (and ``X`` is None), or ``X`` has no row or is a
+            single row given alone (pass ``X[[i]]``).
         """
         check_is_fitted(self)
         if batch_size is None:
@@ -1122,6 +1138,21 @@ default=None
         Returns
         -------
         self : ActiveLearner
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            When both or neither of ``X`` and ``indices`` are given, ``y`` is
+            missing, holds a missing label, or has another length or shape
+            than the rows, or ``indices`` names rows outside the pool or rows
+            labeled already (:meth:`correct` changes those); nothing changes.
+            Also when the model refuses the refit, chained to its error.
+        TypeError
+            When ``y`` is a single label, or ``indices`` is a single position
+            or a boolean mask; nothing changes. Also when the model refuses
+            the refit with a ``TypeError``, chained to it.
         """
         check_is_fitted(self)
         if (X is None) == (indices is None):

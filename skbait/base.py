@@ -217,6 +217,18 @@ class QueryStrategy(BaseEstimator):
         utilities : ndarray of shape (n_chosen,), dtype=float64
             Only with ``return_utilities=True``: the utility of each chosen
             row when it was chosen (``nan`` where a strategy has none).
+
+        Raises
+        ------
+        ValueError
+            When every row of the pool is labeled, ``batch_size`` is below 1,
+            ``labeled`` holds positions outside the pool or is a mask of
+            another length, or a parameter of the strategy is out of range.
+        TypeError
+            When ``batch_size`` is not an integer, ``labeled`` is neither
+            integer positions nor a boolean mask, ``embedding`` is not
+            callable, or the strategy needs class probabilities and
+            ``estimator`` is not a classifier.
         """
         self._validate_params()
         batch_size = check_batch_size(batch_size)
