@@ -547,6 +547,20 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         self : ActiveLearner
+
+        Raises
+        ------
+        ValueError
+            When a parameter is out of range or does not fit the data (an
+            unknown ``query_strategy`` name, ``budget`` above the pool's rows
+            or below ``n_initial``, ``classes`` with a regressor), a simulation's
+            ``y`` misses labels, ``X`` and ``y`` differ in length, or the model
+            cannot score ``eval_set``. A learner fitted before keeps its
+            labels, model and history.
+        TypeError
+            When an integer parameter is given ``True`` or ``False``, a
+            stopping criterion or strategy is given as a class, or
+            ``fit_params`` are passed.
         """
         if fit_params:
             if _routing_enabled():

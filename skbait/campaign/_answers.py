@@ -84,6 +84,13 @@ def merge_answers(
         DATA already labeled alike), ``from_data`` (labels found in DATA
         that the campaign had not recorded yet) and ``notes``.
 
+    Raises
+    ------
+    CampaignError
+        When the table at ``data_path``, its campaign file or an argument
+        cannot be used; the message says which, and how to fix it. Nothing
+        is changed on disk.
+
     Examples
     --------
     >>> import os, tempfile
@@ -340,6 +347,13 @@ def record_labels(
     list of int
         The rows newly recorded.
 
+    Raises
+    ------
+    CampaignError
+        When the table at ``data_path``, its campaign file or an argument
+        cannot be used; the message says which, and how to fix it. Nothing
+        is changed on disk.
+
     Examples
     --------
     >>> import os, tempfile
@@ -413,6 +427,13 @@ def restore_labels(
     -------
     list of int
         The rows restored.
+
+    Raises
+    ------
+    CampaignError
+        When the table at ``data_path``, its campaign file or an argument
+        cannot be used; the message says which, and how to fix it. Nothing
+        is changed on disk.
 
     Examples
     --------
@@ -510,6 +531,13 @@ def correct_label(
         ``row``, ``previous`` (the label replaced; None if the row had none)
         and ``label`` (the new one; None when retracted); label sets as
         their cell text.
+
+    Raises
+    ------
+    CampaignError
+        When the table at ``data_path``, its campaign file or an argument
+        cannot be used; the message says which, and how to fix it. Nothing
+        is changed on disk.
 
     Examples
     --------
