@@ -79,6 +79,12 @@ def get_strategy_tags(strategy):
     tags : StrategyTags
         A fresh object: changing it does not change the strategy.
 
+    Raises
+    ------
+    TypeError
+        When ``strategy`` is a class rather than an instance, or its
+        ``__skbait_tags__`` returns no :class:`StrategyTags`.
+
     Examples
     --------
     >>> from skbait import get_strategy_tags

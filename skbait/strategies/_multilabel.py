@@ -678,6 +678,11 @@ def multilabel_uncertainty_scores(probas, measure="mean_margin"):
     -------
     ndarray of shape (n_samples,)
 
+    Raises
+    ------
+    ValueError
+        When ``measure`` is unknown.
+
     Examples
     --------
     >>> import numpy as np

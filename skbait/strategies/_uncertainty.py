@@ -36,6 +36,11 @@ def uncertainty_scores(probas, measure="least_confident"):
     -------
     scores : ndarray of shape (n_samples,)
 
+    Raises
+    ------
+    ValueError
+        When ``measure`` is unknown, or ``probas`` is not 2-d.
+
     Examples
     --------
     >>> import numpy as np
