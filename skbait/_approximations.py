@@ -390,6 +390,12 @@ def choose_approximation(n, d, k, memory_limit):
     -------
     FisherApproximation or None
 
+    Raises
+    ------
+    ValueError
+        When even the smallest approximation needs more than
+        ``memory_limit``.
+
     Examples
     --------
     >>> from skbait.strategies import choose_approximation

@@ -119,6 +119,11 @@ def predict_label_probabilities(estimator, X, *, n_labels=None):
     -------
     ndarray of shape (n_samples, n_labels)
 
+    Raises
+    ------
+    TypeError
+        When ``estimator`` has no ``predict_proba``.
+
     Examples
     --------
     >>> import numpy as np
@@ -462,6 +467,12 @@ def multilabel_bait_objective(
     Returns
     -------
     float
+
+    Raises
+    ------
+    ValueError
+        When ``selected`` is empty, not 1-d, or holds indices outside the
+        pool.
 
     Examples
     --------
