@@ -393,6 +393,13 @@ def label_probabilities(raw, n_samples, n_labels=None, *, output_classes=None):
     P : ndarray of shape (n_samples, n_labels), dtype=float64
         Values in [0, 1].
 
+    Raises
+    ------
+    ValueError
+        When ``raw`` is not probabilities of ``n_samples`` rows and
+        ``n_labels`` labels in one of the forms above, or holds values outside
+        [0, 1].
+
     Examples
     --------
     >>> import numpy as np
@@ -528,6 +535,13 @@ def parse_label_sets(values, sep="|"):
     -------
     list of (frozenset or None)
 
+    Raises
+    ------
+    ValueError
+        When ``sep`` is empty or not a string.
+    TypeError
+        When a value is neither a string nor missing.
+
     Examples
     --------
     >>> from skbait.utils import parse_label_sets
@@ -560,6 +574,11 @@ def format_label_sets(sets, sep="|"):
     -------
     list of (str or None)
         Labels sorted within a row; ``None`` stays ``None``.
+
+    Raises
+    ------
+    ValueError
+        When ``sep`` is empty or not a string, or a label contains it.
 
     Examples
     --------
