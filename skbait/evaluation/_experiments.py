@@ -205,6 +205,15 @@ def run_experiment(
         One row per round, with the columns :data:`COLUMNS` (and
         :data:`MULTILABEL_COLUMNS` for a multi-label target).
 
+    Raises
+    ------
+    ValueError
+        When :class:`~skbait.ActiveLearner` refuses the settings (an unknown
+        strategy name, ``budget`` above the pool's rows or below ``n_initial``).
+    TypeError
+        When ``label`` is not a string, or an integer setting is ``True`` or
+        ``False``.
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -443,6 +452,15 @@ def compare_strategies(
     pandas.DataFrame
         The tidy results table (columns :data:`COLUMNS`), sorted by strategy
         (in the given order), seed and round.
+
+    Raises
+    ------
+    ValueError
+        When :class:`~skbait.ActiveLearner` refuses the settings (an unknown
+        strategy name, ``budget`` above the pool's rows or below ``n_initial``).
+    TypeError
+        When ``verbose`` is not an integer, or an integer setting is ``True``
+        or ``False``.
 
     Examples
     --------
