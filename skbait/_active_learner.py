@@ -548,6 +548,20 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         self : ActiveLearner
+
+        Raises
+        ------
+        ValueError
+            When a parameter is out of range or does not fit the data (an
+            unknown ``query_strategy`` name, ``budget`` above the pool's rows
+            or below ``n_initial``, ``classes`` with a regressor), a simulation's
+            ``y`` misses labels, ``X`` and ``y`` differ in length, or the model
+            cannot score ``eval_set``. A learner fitted before keeps its
+            labels, model and history.
+        TypeError
+            When an integer parameter is given ``True`` or ``False``, a
+            stopping criterion or strategy is given as a class, or
+            ``fit_params`` are passed.
         """
         if fit_params:
             if _routing_enabled():
@@ -730,6 +744,13 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         self : ActiveLearner
+
+        Raises
+        ------
+        ValueError
+            When there is no simulation to continue (``budget`` is None, or
+            :meth:`fit` was not called), or ``X`` has another number of rows
+            than the pool given to :meth:`fit`.
         """
         if self.budget is None or not hasattr(self, "pool_"):
             raise ValueError(
@@ -1045,6 +1066,15 @@ default=None
             ``X.iloc[indices]``.
         utilities : ndarray of float64
             Only with ``return_utilities=True``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            When ``batch_size`` is not a positive integer, every row of the
+            pool is labeled (and ``X`` is None), or ``X`` has no row or is a
+            single row given alone (pass ``X[[i]]``).
         """
         return_utilities = check_flag("return_utilities", return_utilities)
         check_is_fitted(self)
@@ -1114,15 +1144,31 @@ default=None
         X : array-like, sparse matrix, DataFrame or list of shape (n_new, ...), default=None
             New labeled rows, in the form of the pool. Leave ``None`` when
             giving ``indices``.
-        y : array-like of shape (n_new,) or (n_new, n_outputs)
+        y : array-like of shape (n_new,) or (n_new, n_outputs), default=None
             Their labels, a sequence even for one row (``y=["spam"]``), as
             scikit-learn's ``fit`` takes them; a single label is refused.
+            Required: its default is there only so that ``X`` may be left out.
         indices : array-like of int, default=None
             Positions in ``X_`` of the rows that ``y`` labels.
 
         Returns
         -------
         self : ActiveLearner
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            When both or neither of ``X`` and ``indices`` are given, ``y`` is
+            missing, holds a missing label, or has another length or shape
+            than the rows, or ``indices`` names rows outside the pool or rows
+            labeled already (:meth:`correct` changes those); nothing changes.
+            Also when the model refuses the refit, chained to its error.
+        TypeError
+            When ``y`` is a single label, or ``indices`` is a single position
+            or a boolean mask; nothing changes. Also when the model refuses
+            the refit with a ``TypeError``, chained to it.
         """
         check_is_fitted(self)
         if (X is None) == (indices is None):
@@ -1804,7 +1850,7 @@ default=None
             One column per class of ``classes_``; classes the model has not
             seen labeled yet get probability 0. (A skorch classifier built
             without ``classes`` outputs every class index: its columns of
-            classes not labeled yet are dropped, the rest renormalised.)
+            classes not labeled yet are dropped, the rest renormalised).
         """
         check_is_fitted(self)
         if getattr(self, "_multilabel", False):

@@ -135,7 +135,7 @@ class FisherApproximation(BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from skbait._approximations import FisherApproximation
+    >>> from skbait.strategies import FisherApproximation
     >>> rng = np.random.RandomState(0)
     >>> Z = rng.normal(size=(50, 8))
     >>> P = rng.dirichlet(np.ones(5), size=50)
@@ -193,18 +193,33 @@ class FisherApproximation(BaseEstimator):
             Embeddings of the whole pool.
         P : ndarray of shape (n, k) or None
             Class probabilities; ``None`` for regression (``S_x = [[1]]``).
-        random_state : int, RandomState instance or None
+        random_state : int, RandomState instance or None, default=None
             Seeds the randomized SVD of a reduced embedding.
         kind : {"bait", "rank1"}, default="bait"
             The exact pointwise information being approximated: BAIT's full
             Fisher, or the rank-one BADGE gradient ``(p - e_yhat) (x) z`` of
             log-det (for which only ``class_dims`` and ``embedding_dims``
             apply).
-        dtype, device : torch dtype and device of the result.
+        dtype : torch.dtype, default=torch.float64
+            The dtype of the result's tensors.
+        device : str or torch.device, default="cpu"
+            The device of the result's tensors.
 
         Returns
         -------
         ApproximatedFisher
+            The pool in the approximated coordinates: ``Z`` (``n x d'``) and
+            the factors ``S`` (``n x k' x r``) as tensors,
+            ``I(x) = (S_x S_x^T) (x) (z_x z_x^T)``; ``retained``, the fraction
+            of the exact pool Fisher's trace that the approximation keeps;
+            ``description``, what was approximated (``"exact"`` for nothing).
+
+        Raises
+        ------
+        ValueError
+            When ``binary`` is combined with ``class_dims`` or
+            ``top_classes``, or, with ``kind="rank1"``, when ``binary`` or
+            ``top_classes`` is set.
         """
         self._validate_params()
         if self.binary and (self.class_dims is not None or self.top_classes is not None):
@@ -375,9 +390,15 @@ def choose_approximation(n, d, k, memory_limit):
     -------
     FisherApproximation or None
 
+    Raises
+    ------
+    ValueError
+        When even the smallest approximation needs more than
+        ``memory_limit``.
+
     Examples
     --------
-    >>> from skbait._approximations import choose_approximation
+    >>> from skbait.strategies import choose_approximation
     >>> choose_approximation(50_000, 512, 10, 4.0) is None
     True
     >>> choose_approximation(50_000, 512, 100, 4.0)

@@ -79,6 +79,12 @@ def get_strategy_tags(strategy):
     tags : StrategyTags
         A fresh object: changing it does not change the strategy.
 
+    Raises
+    ------
+    TypeError
+        When ``strategy`` is a class rather than an instance, or its
+        ``__skbait_tags__`` returns no :class:`StrategyTags`.
+
     Examples
     --------
     >>> from skbait import get_strategy_tags
@@ -217,6 +223,18 @@ class QueryStrategy(BaseEstimator):
         utilities : ndarray of shape (n_chosen,), dtype=float64
             Only with ``return_utilities=True``: the utility of each chosen
             row when it was chosen (``nan`` where a strategy has none).
+
+        Raises
+        ------
+        ValueError
+            When every row of the pool is labeled, ``batch_size`` is below 1,
+            ``labeled`` holds positions outside the pool or is a mask of
+            another length, or a parameter of the strategy is out of range.
+        TypeError
+            When ``batch_size`` is not an integer, ``labeled`` is neither
+            integer positions nor a boolean mask, ``embedding`` is not
+            callable, or the strategy needs class probabilities and
+            ``estimator`` is not a classifier.
         """
         return_utilities = check_flag("return_utilities", return_utilities)
         self._validate_params()

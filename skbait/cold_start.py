@@ -280,6 +280,13 @@ def cold_start_select(X, batch_size, *, labeled=None, reg=1.0, standardize=True,
     indices : ndarray of int64
         Distinct unlabeled rows, in the order the greedy added them.
 
+    Raises
+    ------
+    ValueError
+        When ``reg`` is not a positive number, or every row is labeled.
+    TypeError
+        When ``standardize`` is not True or False.
+
     Examples
     --------
     >>> import numpy as np
@@ -404,6 +411,18 @@ class NoModelYet:
     """
 
     def _refuse(self, *args, **kwargs):
+        """Raise :class:`~sklearn.exceptions.NotFittedError`: no label, no model yet.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            Ignored: whatever the model's method would take.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Always, saying to teach some labels first.
+        """
         from sklearn.exceptions import NotFittedError
 
         raise NotFittedError(

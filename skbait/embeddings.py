@@ -86,6 +86,12 @@ def register_embedding(matcher, rule=None):
     rule : callable
         The registered rule, so that this works as a decorator.
 
+    Raises
+    ------
+    TypeError
+        When ``matcher`` is neither a class nor a predicate, or ``rule`` is
+        not callable.
+
     Examples
     --------
     >>> import numpy as np
@@ -232,6 +238,12 @@ def predict_probabilities(estimator, X):
     Returns
     -------
     P : ndarray of shape (n_samples, n_classes)
+
+    Raises
+    ------
+    TypeError
+        When ``estimator`` has neither ``predict_proba`` nor
+        ``decision_function``.
 
     Examples
     --------

@@ -68,6 +68,11 @@ def cohen_kappa(a, b):
     -------
     float
 
+    Raises
+    ------
+    ValueError
+        When ``a`` and ``b`` are not non-empty 1-d vectors of one length.
+
     Examples
     --------
     >>> from skbait.stopping import cohen_kappa
@@ -562,6 +567,14 @@ def check_stopping(stopping):
     list
         Clones of the criteria (so that the caller's objects are never
         fitted) and the callbacks.
+
+    Raises
+    ------
+    TypeError
+        When an item is a class rather than an instance, or neither a
+        criterion nor a callable.
+    ValueError
+        When two criteria share a name.
 
     Examples
     --------

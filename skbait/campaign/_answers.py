@@ -87,6 +87,13 @@ def merge_answers(
         DATA already labeled alike), ``from_data`` (labels found in DATA
         that the campaign had not recorded yet) and ``notes``.
 
+    Raises
+    ------
+    CampaignError
+        When the table at ``data_path``, its campaign file or an argument
+        cannot be used; the message says which, and how to fix it. Nothing
+        is changed on disk.
+
     Examples
     --------
     >>> import os, tempfile
@@ -346,6 +353,13 @@ def record_labels(
     list of int
         The rows newly recorded.
 
+    Raises
+    ------
+    CampaignError
+        When the table at ``data_path``, its campaign file or an argument
+        cannot be used; the message says which, and how to fix it. Nothing
+        is changed on disk.
+
     Examples
     --------
     >>> import os, tempfile
@@ -419,6 +433,13 @@ def restore_labels(
     -------
     list of int
         The rows restored.
+
+    Raises
+    ------
+    CampaignError
+        When the table at ``data_path``, its campaign file or an argument
+        cannot be used; the message says which, and how to fix it. Nothing
+        is changed on disk.
 
     Examples
     --------
@@ -516,6 +537,13 @@ def correct_label(
         ``row``, ``previous`` (the label replaced; None if the row had none,
         or a retraction found already done) and ``label`` (the new one; None
         when retracted); label sets as their cell text.
+
+    Raises
+    ------
+    CampaignError
+        When the table at ``data_path``, its campaign file or an argument
+        cannot be used; the message says which, and how to fix it. Nothing
+        is changed on disk.
 
     Examples
     --------

@@ -394,7 +394,7 @@ class TableEncoder(BaseEstimator):
         ----------
         X : pandas.DataFrame
             A table holding the ``columns`` (others are ignored).
-        y : None
+        y : None, default=None
             Ignored.
 
         Returns
@@ -458,7 +458,7 @@ class TableEncoder(BaseEstimator):
         ----------
         X : pandas.DataFrame
             A table holding the ``columns``.
-        y : None
+        y : None, default=None
             Ignored.
 
         Returns

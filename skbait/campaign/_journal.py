@@ -95,6 +95,12 @@ def read_campaign(path):
     dict
         The campaign (see :mod:`skbait.campaign` for its fields).
 
+    Raises
+    ------
+    CampaignError
+        When the file cannot be read, is not a skbait campaign file of this
+        format version, or is damaged; the message says which.
+
     Examples
     --------
     >>> import json, os, tempfile

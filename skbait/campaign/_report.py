@@ -188,6 +188,13 @@ def campaign_status(
         when too few labels; micro-F1 with a bootstrap interval for a
         multi-label campaign) and ``notes``.
 
+    Raises
+    ------
+    CampaignError
+        When the table at ``data_path``, its campaign file or an argument
+        cannot be used; the message says which, and how to fix it. Nothing
+        is changed on disk.
+
     Examples
     --------
     >>> import os, tempfile
@@ -520,6 +527,13 @@ def export_model(
     sklearn.pipeline.Pipeline
         The pipeline written.
 
+    Raises
+    ------
+    CampaignError
+        When the table at ``data_path``, its campaign file or an argument
+        cannot be used; the message says which, and how to fix it. Nothing
+        is changed on disk.
+
     Examples
     --------
     >>> import os, tempfile
@@ -580,6 +594,13 @@ def predict_table(
     -------
     pandas.DataFrame
         The table written.
+
+    Raises
+    ------
+    CampaignError
+        When the table at ``data_path``, its campaign file or an argument
+        cannot be used; the message says which, and how to fix it. Nothing
+        is changed on disk.
 
     Examples
     --------

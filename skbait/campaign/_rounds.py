@@ -528,6 +528,13 @@ def query_batch(
         when every row is labeled), ``rewritten`` (True when the pending batch
         was written again), ``from_data`` (labels found in DATA) and ``notes``.
 
+    Raises
+    ------
+    CampaignError
+        When the table at ``data_path``, its campaign file or an argument
+        cannot be used; the message says which, and how to fix it. Nothing
+        is changed on disk.
+
     Examples
     --------
     >>> import os, tempfile

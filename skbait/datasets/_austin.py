@@ -172,6 +172,13 @@ def load_austin_weather(*, task="regression", return_X_y=False, as_frame=False):
 
     (data, target) : tuple if ``return_X_y`` is True
 
+    Raises
+    ------
+    ValueError
+        When ``task`` is unknown.
+    TypeError
+        When ``return_X_y`` or ``as_frame`` is not True or False.
+
     Examples
     --------
     >>> from skbait.datasets import load_austin_weather

@@ -310,6 +310,11 @@ def get_data_home(data_home=None):
     str
         The folder's path.
 
+    Raises
+    ------
+    NotADirectoryError
+        When the data home is a file.
+
     Examples
     --------
     >>> import tempfile
@@ -581,6 +586,11 @@ def load_benchmark(name, *, data_home=None, download_if_missing=True):
         ``X_pool``, ``y_pool``, ``X_test``, ``y_test``, ``task``
         (``"classification"`` or ``"regression"``), ``kind`` (``"tabular"``
         or ``"text"``) and ``name``.
+
+    Raises
+    ------
+    ValueError
+        When ``name`` is not one of ``BENCHMARK_DATASETS``.
 
     Examples
     --------

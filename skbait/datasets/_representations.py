@@ -133,6 +133,12 @@ def learned_representation(
             The fitted network; ``transform``-like use:
             ``np.maximum(X @ estimator.coefs_[0] + estimator.intercepts_[0], 0)``.
 
+    Raises
+    ------
+    ValueError
+        When ``fit_fraction`` is not in (0, 1), ``max_iter`` is not a
+        positive integer, or a class has fewer than two rows to split.
+
     See Also
     --------
     random_representation : The uninformed view.

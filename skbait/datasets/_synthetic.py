@@ -241,6 +241,12 @@ def bayes_risk(X_selected, Sigma=None, *, X_pool=None, reg=1.0, noise=1.0):
     -------
     risk : float
 
+    Raises
+    ------
+    ValueError
+        When both or neither of ``Sigma`` and ``X_pool`` are given, or their
+        shape does not match ``X_selected``.
+
     Examples
     --------
     >>> import numpy as np

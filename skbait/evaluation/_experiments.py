@@ -172,8 +172,13 @@ def run_experiment(
         :data:`MULTILABEL_COLUMNS`).
     seed : int, default=0
         The learner's ``random_state``: it fixes the initial draw.
-    n_initial, batch_size, budget : int
-        Passed to :class:`~skbait.ActiveLearner`.
+    n_initial : int, default=10
+        Rows drawn at random to start; passed to :class:`~skbait.ActiveLearner`.
+    batch_size : int, default=10
+        Rows queried per round; passed to :class:`~skbait.ActiveLearner`.
+    budget : int, default=100
+        Total labels, the initial draw included; passed to
+        :class:`~skbait.ActiveLearner`.
     learner_params : dict, default=None
         Further :class:`~skbait.ActiveLearner` parameters (``embedding``,
         ``warm_start``), nested ones included (``query_strategy__reg``,
@@ -199,6 +204,15 @@ def run_experiment(
     pandas.DataFrame
         One row per round, with the columns :data:`COLUMNS` (and
         :data:`MULTILABEL_COLUMNS` for a multi-label target).
+
+    Raises
+    ------
+    ValueError
+        When :class:`~skbait.ActiveLearner` refuses the settings (an unknown
+        strategy name, ``budget`` above the pool's rows or below ``n_initial``).
+    TypeError
+        When ``label`` is not a string, or an integer setting is ``True`` or
+        ``False``.
 
     Examples
     --------
@@ -424,20 +438,29 @@ def compare_strategies(
         ``"auto"`` measures the machine and runs a round on one thread while
         it is oversubscribed, an integer fixes the count, ``None`` keeps the
         share (see :class:`~skbait.ActiveLearner`).
+    verbose : int, default=1
+        1 shows a tqdm progress bar over finished runs on stderr; 0 is silent.
     scoring : str, callable or None, default=None
         How every round's model is scored (the ``score`` and ``train_score``
         columns), as in :func:`run_experiment`: ``"neg_root_mean_squared_error"``
         compares regressors by their error in the target's units (higher is
         better, as for every scikit-learn scorer). ``None`` is the estimator's
         ``score``: R^2 for a regressor.
-    verbose : int, default=1
-        1 shows a tqdm progress bar over finished runs on stderr; 0 is silent.
 
     Returns
     -------
     pandas.DataFrame
         The tidy results table (columns :data:`COLUMNS`), sorted by strategy
         (in the given order), seed and round.
+
+    Raises
+    ------
+    ValueError
+        When :class:`~skbait.ActiveLearner` refuses the settings (an unknown
+        strategy name, ``budget`` above the pool's rows or below ``n_initial``).
+    TypeError
+        When ``verbose`` is not an integer, or an integer setting is ``True``
+        or ``False``.
 
     Examples
     --------

@@ -45,6 +45,13 @@ def t_threshold(n_seeds, alpha=0.05):
     float
         ``scipy.stats.t.ppf(1 - alpha / 2, n_seeds - 1)``.
 
+    Raises
+    ------
+    TypeError
+        When ``n_seeds`` is not an integer.
+    ValueError
+        When ``n_seeds`` is below 2 or ``alpha`` is not in (0, 1).
+
     Examples
     --------
     >>> from skbait.evaluation import t_threshold
@@ -151,6 +158,11 @@ def penalty_checkpoints(
     Returns
     -------
     list of int
+
+    Raises
+    ------
+    ValueError
+        When ``reference`` is not a strategy of the table, or has no score.
 
     Examples
     --------
@@ -301,6 +313,12 @@ def penalty_matrix(
     -------
     pandas.DataFrame of shape (n_strategies, n_strategies)
         Rows are winners, columns losers, both in order of first appearance.
+
+    Raises
+    ------
+    ValueError
+        When the table is empty, an experiment has fewer than 2 seeds, or
+        ``n_initial`` and ``batch_size`` do not match the table's budgets.
 
     Examples
     --------

@@ -125,6 +125,13 @@ def plot_penalty_matrix(matrix, *, ax=None, cmap="viridis", decimals=2, colorbar
     -------
     matplotlib.axes.Axes
 
+    Raises
+    ------
+    ValueError
+        When ``matrix`` is not a penalty matrix (a results table, not square,
+        NaN off the diagonal, negative entries, entries above ``vmax``), or
+        ``decimals`` or ``vmax`` is out of range.
+
     Examples
     --------
     >>> import matplotlib
@@ -244,6 +251,11 @@ def plot_selection_time(results, *, ax=None, strategies=None, log=None):
     Returns
     -------
     matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        When the results table holds no selection time.
 
     Examples
     --------

@@ -64,6 +64,12 @@ def evaluate_stopping(
         and ``<name>_stop`` (``nan`` and ``False`` in a round whose labels
         hold a single class: no model was trained to measure).
 
+    Raises
+    ------
+    TypeError
+        When a criterion is a callback rather than a
+        :class:`~skbait.stopping.StoppingCriterion`.
+
     Examples
     --------
     >>> from sklearn.datasets import load_digits

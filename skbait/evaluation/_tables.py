@@ -178,6 +178,11 @@ def learning_curves(results, budgets=None):
         deviation over seeds, ``ddof=1``, over the square root of their number;
         NaN for one seed) and ``n_seeds``; strategies in order of appearance.
 
+    Raises
+    ------
+    ValueError
+        When ``budgets`` names a budget the results table does not have.
+
     Examples
     --------
     >>> import pandas as pd
@@ -419,6 +424,11 @@ def score_table(results, budgets=None, *, decimals=3):
     pandas.DataFrame of str
         Cells like ``"0.912 ± 0.004"`` (just the mean for one seed; empty
         where a strategy has no score at that budget).
+
+    Raises
+    ------
+    ValueError
+        When ``decimals`` is not a non-negative integer.
 
     Examples
     --------

@@ -106,6 +106,11 @@ def badge_select(
     utilities : ndarray of shape (n_chosen,), dtype=float64
         Only with ``return_utilities=True``.
 
+    Raises
+    ------
+    TypeError
+        When ``probas`` is None: BADGE cannot serve a regressor.
+
     Examples
     --------
     >>> import numpy as np

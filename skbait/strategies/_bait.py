@@ -767,6 +767,12 @@ def bait_objective(
     -------
     float
 
+    Raises
+    ------
+    ValueError
+        When ``selected`` is empty, not 1-d, or holds indices outside the
+        pool.
+
     Examples
     --------
     >>> import numpy as np

@@ -141,7 +141,7 @@ def logdet_select(
     Examples
     --------
     >>> import numpy as np
-    >>> from skbait.strategies._logdet import logdet_select
+    >>> from skbait.strategies import logdet_select
     >>> Z = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 0.0], [0.0, 0.1]])
     >>> logdet_select(Z, None, labeled=[], batch_size=2, device="cpu")
     array([2, 1])

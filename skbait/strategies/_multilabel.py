@@ -120,6 +120,11 @@ def predict_label_probabilities(estimator, X, *, n_labels=None):
     -------
     ndarray of shape (n_samples, n_labels)
 
+    Raises
+    ------
+    TypeError
+        When ``estimator`` has no ``predict_proba``.
+
     Examples
     --------
     >>> import numpy as np
@@ -464,6 +469,12 @@ def multilabel_bait_objective(
     -------
     float
 
+    Raises
+    ------
+    ValueError
+        When ``selected`` is empty, not 1-d, or holds indices outside the
+        pool.
+
     Examples
     --------
     >>> import numpy as np
@@ -670,7 +681,7 @@ def multilabel_uncertainty_scores(probas, measure="mean_margin"):
     Parameters
     ----------
     probas : array-like of shape (n_samples, n_labels)
-    measure : {"mean_margin", "min_margin"}
+    measure : {"mean_margin", "min_margin"}, default="mean_margin"
         ``"mean_margin"``: minus the mean margin over labels.
         ``"min_margin"``: minus the smallest margin (the row's most uncertain
         label).
@@ -678,6 +689,11 @@ def multilabel_uncertainty_scores(probas, measure="mean_margin"):
     Returns
     -------
     ndarray of shape (n_samples,)
+
+    Raises
+    ------
+    ValueError
+        When ``measure`` is unknown.
 
     Examples
     --------

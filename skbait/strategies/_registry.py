@@ -23,13 +23,22 @@ def register_strategy(name, factory, *, replace=False):
     Parameters
     ----------
     name : str
-        Lower-case name, such as ``"bait"``.
+        The name, such as ``"bait"``; kept in lower case, and matched in any
+        case by :func:`make_strategy`.
     factory : callable
         Called with no argument, returns a fresh :class:`~skbait.QueryStrategy`.
     replace : bool, default=False
         Replace the factory already registered under ``name``. Without it a
         name that is taken (a built-in such as ``"bait"`` included) is refused,
         so that no import silently changes what a name means elsewhere.
+
+    Raises
+    ------
+    TypeError
+        When ``name`` is not a non-empty string, or ``factory`` is not
+        callable (an instance given for its class).
+    ValueError
+        When ``name`` is taken and ``replace`` is False.
 
     Examples
     --------
@@ -82,10 +91,20 @@ def make_strategy(strategy):
     Parameters
     ----------
     strategy : str or QueryStrategy
+        A name of :func:`available_strategies` (any case), or an instance.
 
     Returns
     -------
     QueryStrategy
+
+    Raises
+    ------
+    ValueError
+        When the name is not registered (in this process: the worker
+        processes of ``n_jobs > 1`` know only skbait's own names).
+    TypeError
+        When ``strategy`` is neither a name nor an instance (a class
+        included), or a registered factory returns no ``QueryStrategy``.
 
     Examples
     --------

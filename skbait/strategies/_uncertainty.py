@@ -27,7 +27,7 @@ def uncertainty_scores(probas, measure="least_confident"):
     Parameters
     ----------
     probas : array-like of shape (n_samples, n_classes)
-    measure : {"least_confident", "margin", "entropy"}
+    measure : {"least_confident", "margin", "entropy"}, default="least_confident"
         ``least_confident``: 1 - max_c p_c. ``margin``: the gap between the two
         largest probabilities, negated so that larger is more uncertain
         (``p_(2) - p_(1)``). ``entropy``: -sum_c p_c log p_c, with 0 log 0 = 0.
@@ -35,6 +35,11 @@ def uncertainty_scores(probas, measure="least_confident"):
     Returns
     -------
     scores : ndarray of shape (n_samples,)
+
+    Raises
+    ------
+    ValueError
+        When ``measure`` is unknown, or ``probas`` is not 2-d.
 
     Examples
     --------

@@ -40,7 +40,10 @@ __all__ = [
 class LabelSets:
     """A multi-label target read into an indicator matrix.
 
-    Attributes
+    What :func:`read_label_sets` returns; each parameter is kept as the
+    attribute of its name.
+
+    Parameters
     ----------
     indicator : ndarray of shape (n_samples, n_labels), dtype=int64
         1 where the row has the label; rows not labeled are all 0 (never read).
@@ -96,7 +99,7 @@ def is_multilabel_target(y):
 
     Examples
     --------
-    >>> from skbait.utils._multilabel import is_multilabel_target
+    >>> from skbait.utils import is_multilabel_target
     >>> is_multilabel_target([{"a"}, {"a", "b"}, None])
     True
     >>> is_multilabel_target([[0, 1], [1, 1]]), is_multilabel_target([0, 1, 2])
@@ -216,7 +219,7 @@ def read_label_sets(y, *, classes=None):
 
     Examples
     --------
-    >>> from skbait.utils._multilabel import read_label_sets
+    >>> from skbait.utils import read_label_sets
     >>> sets = read_label_sets([{"sports"}, None, {"politics", "sports"}, set()])
     >>> sets.classes.tolist(), sets.labeled.tolist()
     (['politics', 'sports'], [True, False, True, True])
@@ -398,10 +401,17 @@ def label_probabilities(raw, n_samples, n_labels=None, *, output_classes=None):
     P : ndarray of shape (n_samples, n_labels), dtype=float64
         Values in [0, 1].
 
+    Raises
+    ------
+    ValueError
+        When ``raw`` is not probabilities of ``n_samples`` rows and
+        ``n_labels`` labels in one of the forms above, or holds values outside
+        [0, 1].
+
     Examples
     --------
     >>> import numpy as np
-    >>> from skbait.utils._multilabel import label_probabilities
+    >>> from skbait.utils import label_probabilities
     >>> raw = [np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([[0.5, 0.5], [1.0, 0.0]])]
     >>> label_probabilities(raw, 2)
     array([[0.1, 0.5],
@@ -473,7 +483,7 @@ def multilabel_scores(y_true, y_pred, y_score=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from skbait.utils._multilabel import multilabel_scores
+    >>> from skbait.utils import multilabel_scores
     >>> scores = multilabel_scores(np.array([[1, 0], [1, 1]]), np.array([[1, 0], [0, 1]]))
     >>> {k: round(v, 3) for k, v in scores.items()}
     {'f1_micro': 0.8, 'f1_macro': 0.833, 'subset_accuracy': 0.5, 'hamming_loss': 0.25}
@@ -533,9 +543,16 @@ def parse_label_sets(values, sep="|"):
     -------
     list of (frozenset or None)
 
+    Raises
+    ------
+    ValueError
+        When ``sep`` is empty or not a string.
+    TypeError
+        When a value is neither a string nor missing.
+
     Examples
     --------
-    >>> from skbait.utils._multilabel import parse_label_sets
+    >>> from skbait.utils import parse_label_sets
     >>> sets = parse_label_sets(["sports|politics", "", None, " arts "])
     >>> [None if s is None else sorted(s) for s in sets]
     [['politics', 'sports'], [], None, ['arts']]
@@ -566,9 +583,14 @@ def format_label_sets(sets, sep="|"):
     list of (str or None)
         Labels sorted within a row; ``None`` stays ``None``.
 
+    Raises
+    ------
+    ValueError
+        When ``sep`` is empty or not a string, or a label contains it.
+
     Examples
     --------
-    >>> from skbait.utils._multilabel import format_label_sets
+    >>> from skbait.utils import format_label_sets
     >>> format_label_sets([{"sports", "politics"}, set(), None])
     ['politics|sports', '', None]
     """

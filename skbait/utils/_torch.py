@@ -27,7 +27,7 @@ def resolve_device(device=None, estimator=None):
 
     Parameters
     ----------
-    device : {"auto", "cpu", "cuda", "cuda:N"}, torch.device or None
+    device : {"auto", "cpu", "cuda", "cuda:N"}, torch.device or None, default=None
         ``None`` and ``"auto"`` pick the device the estimator computes on when
         it has one (a skorch network's ``device``), else CUDA when it is
         available, else the CPU.
@@ -37,6 +37,12 @@ def resolve_device(device=None, estimator=None):
     Returns
     -------
     torch.device
+
+    Raises
+    ------
+    ValueError
+        When ``device`` names no device, or names CUDA where it is not
+        available.
 
     Examples
     --------
@@ -67,11 +73,17 @@ def resolve_dtype(dtype=None):
 
     Parameters
     ----------
-    dtype : {None, "float32", "float64"}, numpy dtype or torch.dtype
+    dtype : {"float32", "float64"}, numpy dtype, torch.dtype or None, default=None
+        ``None`` is float64.
 
     Returns
     -------
     torch.dtype
+
+    Raises
+    ------
+    ValueError
+        When ``dtype`` names no float32 or float64 type.
 
     Examples
     --------

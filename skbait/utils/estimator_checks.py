@@ -146,6 +146,12 @@ def check_query_strategy(strategy, *, tasks=None):
         The problems to run (a string names one); ``None`` takes them from the
         tags (classification only for a ``classifier_only`` strategy, else both).
 
+    Raises
+    ------
+    AssertionError
+        When the strategy breaks the contract; the message names the
+        check.
+
     Examples
     --------
     >>> from skbait.strategies import RandomSampling
