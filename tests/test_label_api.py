@@ -1091,6 +1091,34 @@ def test_a_skip_while_the_next_batch_is_chosen_shows_another_skipped_row(tmp_pat
         live.close()
 
 
+def test_skipping_the_last_row_of_a_batch_does_not_show_it_again(tmp_path, monkeypatch):
+    # Skip on the batch's last row, the only one skipped: the page showed that same row
+    # again (offered while the next batch is chosen), so Skip seemed to do nothing, and
+    # the tab kept the old row once the next batch came.
+    data, _ = make_pool(tmp_path)
+    live = Live(data)
+    live.wait_idle()
+    entered, release = _held_query(monkeypatch)
+    try:
+        view = live.state(TAB_A)
+        while live.state(TAB_A)["batch"]["labeled"] < view["batch"]["size"] - 1:
+            _, _, view = label_row(live, TAB_A, view)
+        last = view["row"]["row"]
+        view = live.post("/api/skip", tab=TAB_A, row=last)
+        assert view["row"] is None and view["job"]["running"]
+        assert live.post("/api/move", tab=TAB_A, step=1)["row"] is None
+        # Another tab is still offered it meanwhile.
+        assert live.state(TAB_B)["row"]["row"] == last
+        assert entered.wait(30)
+        release.set()
+        live.wait_idle()
+        view = live.state(TAB_A)
+        assert view["row"]["row"] in live.session._batch
+    finally:
+        release.set()
+        live.close()
+
+
 def test_a_failed_merge_keeps_the_labels_and_can_be_retried(live):
     session = live.session
     view = live.state(TAB_A)

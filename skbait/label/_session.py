@@ -461,6 +461,9 @@ class LabelSession:
         if current is not None:
             self._release(current, tab)
         busy = self._job["running"]
+        # The row this tab left last (skipped, or shown before nothing was): not offered
+        # straight back while the next batch is chosen, where Skip would seem to do nothing.
+        left = current if current is not None else (state.history or [None])[-1]
         rows = self._batch
         if current in rows:
             # Skipped rows come round in turn: first those after the row left now.
@@ -472,6 +475,7 @@ class LabelSession:
                 if self._free(row, tab, now) or (
                     again
                     and busy
+                    and row != left
                     and row in self._skipped
                     and not self._is_labeled(row)
                     and self._holder(row, now) in (None, tab)
