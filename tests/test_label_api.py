@@ -1035,9 +1035,11 @@ def test_requests_answer_while_the_next_batch_is_chosen(tmp_path, monkeypatch):
         first = view["row"]["row"]
         view = live.post("/api/skip", tab=TAB_A, row=first)
         given = {}
-        while view["row"] is not None and view["row"]["status"] == "to label":
+        while view["row"]["row"] != first:
             row, label, view = label_row(live, TAB_A, view)
             given[row] = label
+        # The batch's last label answers with the skipped row: skipped again, for tab B.
+        assert live.post("/api/skip", tab=TAB_A, row=first)["row"] is None
         assert entered.wait(30)
         # The round is under way: the page answers, and shows its progress.
         view = live.state(TAB_B)
@@ -1114,6 +1116,29 @@ def test_skipping_the_last_row_of_a_batch_does_not_show_it_again(tmp_path, monke
         live.wait_idle()
         view = live.state(TAB_A)
         assert view["row"]["row"] in live.session._batch
+    finally:
+        release.set()
+        live.close()
+
+
+def test_the_label_ending_a_batch_answers_with_a_skipped_row_not_an_empty_page(
+    tmp_path, monkeypatch
+):
+    # The batch's last label answered with no row ("the next batch is on its way"),
+    # and the skipped row came only at the page's next poll.
+    data, _ = make_pool(tmp_path)
+    live = Live(data)
+    live.wait_idle()
+    _, release = _held_query(monkeypatch)
+    try:
+        view = live.state(TAB_A)
+        skipped = view["row"]["row"]
+        view = live.post("/api/skip", tab=TAB_A, row=skipped)
+        while view["batch"]["labeled"] < view["batch"]["size"] - 2:
+            _, _, view = label_row(live, TAB_A, view)
+        _, _, view = label_row(live, TAB_A, view)  # the last row not skipped
+        assert view["job"]["running"]
+        assert view["row"] is not None and view["row"]["row"] == skipped
     finally:
         release.set()
         live.close()

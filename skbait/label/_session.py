@@ -594,8 +594,9 @@ class LabelSession:
             if row not in state.history:
                 state.history.append(row)
                 state.pos = len(state.history) - 1
-            self._advance(tab, state, row, now)
+            # The round first: while it runs, the skipped rows are offered in this answer.
             self._maybe_refit()
+            self._advance(tab, state, row, now)
             return self._payload(tab, state, now)
 
     def _unsaved(self, exc):
@@ -693,8 +694,9 @@ class LabelSession:
             if self._current(state) == row and not self._is_labeled(row):
                 self._skipped.add(row)
                 self._release(row, tab)
-            self._advance(tab, state, row, now)
+            # The round first: while it runs, the skipped rows are offered in this answer.
             self._maybe_refit()
+            self._advance(tab, state, row, now)
             return self._payload(tab, state, now)
 
     def _advance(self, tab, state, row, now):
@@ -748,8 +750,8 @@ class LabelSession:
             if step > 0 and target >= len(state.history):
                 if current is not None and not self._is_labeled(current):
                     self._skipped.add(current)
-                self._serve_next(tab, state, now)
                 self._maybe_refit()
+                self._serve_next(tab, state, now)
             else:
                 if current is not None:
                     self._release(current, tab)
