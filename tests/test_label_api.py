@@ -1035,9 +1035,11 @@ def test_requests_answer_while_the_next_batch_is_chosen(tmp_path, monkeypatch):
         first = view["row"]["row"]
         view = live.post("/api/skip", tab=TAB_A, row=first)
         given = {}
-        while view["row"] is not None and view["row"]["status"] == "to label":
+        while view["row"]["row"] != first:
             row, label, view = label_row(live, TAB_A, view)
             given[row] = label
+        # The batch's last label answers with the skipped row: skipped again, for tab B.
+        assert live.post("/api/skip", tab=TAB_A, row=first)["row"] is None
         assert entered.wait(30)
         # The round is under way: the page answers, and shows its progress.
         view = live.state(TAB_B)
@@ -1086,6 +1088,57 @@ def test_a_skip_while_the_next_batch_is_chosen_shows_another_skipped_row(tmp_pat
         assert shown == [skipped[0], skipped[1], skipped[0], skipped[1]]
         view = live.post("/api/move", tab=TAB_A, step=1)
         assert view["row"]["row"] == skipped[0]
+    finally:
+        release.set()
+        live.close()
+
+
+def test_skipping_the_last_row_of_a_batch_does_not_show_it_again(tmp_path, monkeypatch):
+    # Skip on the batch's last row, the only one skipped: the page showed that same row
+    # again (offered while the next batch is chosen), so Skip seemed to do nothing, and
+    # the tab kept the old row once the next batch came.
+    data, _ = make_pool(tmp_path)
+    live = Live(data)
+    live.wait_idle()
+    entered, release = _held_query(monkeypatch)
+    try:
+        view = live.state(TAB_A)
+        while live.state(TAB_A)["batch"]["labeled"] < view["batch"]["size"] - 1:
+            _, _, view = label_row(live, TAB_A, view)
+        last = view["row"]["row"]
+        view = live.post("/api/skip", tab=TAB_A, row=last)
+        assert view["row"] is None and view["job"]["running"]
+        assert live.post("/api/move", tab=TAB_A, step=1)["row"] is None
+        # Another tab is still offered it meanwhile.
+        assert live.state(TAB_B)["row"]["row"] == last
+        assert entered.wait(30)
+        release.set()
+        live.wait_idle()
+        view = live.state(TAB_A)
+        assert view["row"]["row"] in live.session._batch
+    finally:
+        release.set()
+        live.close()
+
+
+def test_the_label_ending_a_batch_answers_with_a_skipped_row_not_an_empty_page(
+    tmp_path, monkeypatch
+):
+    # The batch's last label answered with no row ("the next batch is on its way"),
+    # and the skipped row came only at the page's next poll.
+    data, _ = make_pool(tmp_path)
+    live = Live(data)
+    live.wait_idle()
+    _, release = _held_query(monkeypatch)
+    try:
+        view = live.state(TAB_A)
+        skipped = view["row"]["row"]
+        view = live.post("/api/skip", tab=TAB_A, row=skipped)
+        while view["batch"]["labeled"] < view["batch"]["size"] - 2:
+            _, _, view = label_row(live, TAB_A, view)
+        _, _, view = label_row(live, TAB_A, view)  # the last row not skipped
+        assert view["job"]["running"]
+        assert view["row"] is not None and view["row"]["row"] == skipped
     finally:
         release.set()
         live.close()

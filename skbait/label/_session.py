@@ -465,6 +465,9 @@ class LabelSession:
         if current is not None:
             self._release(current, tab)
         busy = self._job["running"]
+        # The row this tab left last (skipped, or shown before nothing was): not offered
+        # straight back while the next batch is chosen, where Skip would seem to do nothing.
+        left = current if current is not None else (state.history or [None])[-1]
         rows = self._batch
         if current in rows:
             # Skipped rows come round in turn: first those after the row left now.
@@ -476,6 +479,7 @@ class LabelSession:
                 if self._free(row, tab, now) or (
                     again
                     and busy
+                    and row != left
                     and row in self._skipped
                     and not self._is_labeled(row)
                     and self._holder(row, now) in (None, tab)
@@ -594,8 +598,9 @@ class LabelSession:
             if row not in state.history:
                 state.history.append(row)
                 state.pos = len(state.history) - 1
-            self._advance(tab, state, row, now)
+            # The round first: while it runs, the skipped rows are offered in this answer.
             self._maybe_refit()
+            self._advance(tab, state, row, now)
             return self._payload(tab, state, now)
 
     def _unsaved(self, exc):
@@ -693,8 +698,9 @@ class LabelSession:
             if self._current(state) == row and not self._is_labeled(row):
                 self._skipped.add(row)
                 self._release(row, tab)
-            self._advance(tab, state, row, now)
+            # The round first: while it runs, the skipped rows are offered in this answer.
             self._maybe_refit()
+            self._advance(tab, state, row, now)
             return self._payload(tab, state, now)
 
     def _advance(self, tab, state, row, now):
@@ -748,8 +754,8 @@ class LabelSession:
             if step > 0 and target >= len(state.history):
                 if current is not None and not self._is_labeled(current):
                     self._skipped.add(current)
-                self._serve_next(tab, state, now)
                 self._maybe_refit()
+                self._serve_next(tab, state, now)
             else:
                 if current is not None:
                     self._release(current, tab)
