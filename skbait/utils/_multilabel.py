@@ -216,6 +216,9 @@ def read_label_sets(y, *, classes=None):
         When a row is partly labeled, an entry is not 0/1, a label lies
         outside ``classes``, or ``classes`` does not match the columns (a
         DataFrame's: other labels than ``classes``, which the error lists).
+    TypeError
+        When ``y`` is one value rather than one label set per row, or a row is
+        one value (a single-label column) rather than a set of labels.
 
     Examples
     --------
