@@ -10,6 +10,7 @@ the work exactly as a run never stopped does, leaving no temporary file.
 """
 
 import builtins
+import contextlib
 import csv
 import errno
 import io
@@ -485,11 +486,14 @@ def _page_labels(folder):
     return _labels_in_data(folder), journal.read()
 
 
-def _with_reports(folder, work_of):
-    reports = Path(folder) / ".." / f"{Path(folder).name}.reported"
-    fd = os.open(reports, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+@contextlib.contextmanager
+def _reports(folder):
+    """A file for the rows the page reports saved: ``(its descriptor, its path)``, open
+    until the forked child that writes to it is done."""
+    path = Path(folder) / ".." / f"{Path(folder).name}.reported"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        return work_of(fd), reports
+        yield fd, path
     finally:
         os.close(fd)
 
@@ -503,24 +507,26 @@ def test_the_page_stopped_at_any_write_loses_no_saved_label(tmp_path):
     (start / "batch.csv").unlink()
     reference = tmp_path / "reference"
     shutil.copytree(start, reference)
-    work, _ = _with_reports(reference, lambda fd: _page(truth, fd, 6))
-    code, out, kinds = _in_child(reference, work)
+    with _reports(reference) as (fd, _):
+        code, out, kinds = _in_child(reference, _page(truth, fd, 6))
     assert code == 0, out
     allowed = {row: {str(truth[row])} for row in range(N)}
+    n_reported = 0
     for point in _points(kinds, 10):
         folder = tmp_path / f"at{point}"
         shutil.copytree(start, folder)
-        work, reports = _with_reports(folder, lambda fd: _page(truth, fd, 6))
-        code, out, _ = _in_child(folder, work, stop_at=point)
+        with _reports(folder) as (fd, reports):
+            code, out, _ = _in_child(folder, _page(truth, fd, 6), stop_at=point)
         assert code == -signal.SIGKILL, (point, out)
         reported = [int(r) for r in reports.read_text().split()]
+        n_reported += len(reported)
         _check_sound(folder, allowed)
         in_data, pending = _page_labels(folder)
         for row in reported:
             assert in_data.get(row) == str(truth[row]) or pending.get(row) == str(truth[row])
         # The page started again: it tidies, merges what is due, and serves the batch.
-        work, _ = _with_reports(folder, lambda fd: _page(truth, fd, 0))
-        code, out, _ = _in_child(folder, work)
+        with _reports(folder) as (fd, _):
+            code, out, _ = _in_child(folder, _page(truth, fd, 0))
         assert code == 0, (point, out)
         _check_sound(folder, allowed)
         in_data, pending = _page_labels(folder)
@@ -530,6 +536,7 @@ def test_the_page_stopped_at_any_write_loses_no_saved_label(tmp_path):
             assert in_data.get(row) == str(truth[row]) or pending.get(row) == str(truth[row])
         assert all(recorded.get(row) == label for row, label in in_data.items()), point
         assert _temporaries(folder) == [], point
+    assert n_reported > 0  # the page reported labels saved before some of the kills
 
 
 def test_the_page_removes_the_batch_file_temporary_a_killed_page_left(tmp_path, monkeypatch):
